@@ -1,0 +1,46 @@
+//! One file per verb: arguments -> options -> engine -> report -> output.
+
+mod generate;
+mod images;
+mod inspect;
+mod login;
+mod prune;
+mod pull;
+mod rmi;
+mod tag;
+mod version;
+
+use crate::cli::{Cli, Command, ImageCommand};
+use crate::error::Result;
+
+/// Run the command; returns the process exit code.
+pub fn dispatch(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => pull::run(a),
+        Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => images::run(a),
+        Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => rmi::run(a),
+        Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => tag::run(a),
+        Command::Inspect(a) | Command::Image(ImageCommand::Inspect(a)) => inspect::run(a),
+        Command::Image(ImageCommand::Prune(a)) => prune::run(a),
+        Command::Login(a) => login::login(a),
+        Command::Logout(a) => login::logout(a),
+        Command::Version(a) => version::run(a),
+        Command::Generate(a) => generate::run(a),
+    }
+}
+
+/// Print a listing in the requested format: JSON array, Go template, or a table.
+pub(crate) fn print_listing(
+    format: Option<&str>,
+    items: &[serde_json::Value],
+    table: impl FnOnce() -> String,
+) -> Result<()> {
+    use crate::format::Format;
+    let text = match Format::parse(format) {
+        Format::Json => serde_json::to_string_pretty(items).expect("json") + "\n",
+        Format::Template { tmpl, header } => crate::format::render(&tmpl, header, items)?,
+        Format::Table => table(),
+    };
+    crate::output::out(&text);
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! `hutch pull`
+
+use std::sync::Arc;
+
+use crate::cli::{PullArgs, RegistryArgs};
+use crate::config::Credentials;
+use crate::error::Result;
+use crate::output::{note, out, Progress};
+use crate::pull::{pull, PullOptions};
+use crate::reference::ImageRef;
+use crate::registry::{Platform, RegistryOptions};
+use crate::store::Store;
+use crate::sys::userns;
+
+/// `--creds user[:pass]` and the rest of the registry flags.
+pub(crate) fn registry_options(a: &RegistryArgs) -> Result<RegistryOptions> {
+    let creds = match &a.creds {
+        None => None,
+        Some(c) => {
+            let (u, p) = c.split_once(':').unwrap_or((c.as_str(), ""));
+            if u.is_empty() {
+                crate::bail!("--creds: empty username");
+            }
+            Some(Credentials { username: u.into(), password: p.into() })
+        }
+    };
+    Ok(RegistryOptions { tls_verify: a.tls_verify, authfile: a.authfile.clone(), creds })
+}
+
+pub fn run(a: PullArgs) -> Result<i32> {
+    // Validate everything before touching the store.
+    let image = ImageRef::parse(&a.image)?;
+    let mut platform = match &a.platform {
+        Some(p) => Platform::parse(p)?,
+        None => Platform::host(),
+    };
+    if let Some(arch) = &a.arch {
+        platform.arch = arch.clone();
+    }
+    if let Some(os) = &a.os {
+        platform.os = os.clone();
+    }
+    if a.variant.is_some() {
+        platform.variant = a.variant.clone();
+    }
+    let opts = PullOptions { registry: registry_options(&a.registry)?, platform };
+
+    let mapping = userns::enter()?;
+    let store = Arc::new(Store::open()?);
+    store.sweep()?;
+    let progress = Progress::new(a.quiet);
+    let report = pull(&store, &image, &opts, mapping, &progress)?;
+    if report.skipped_devices > 0 {
+        note(&format!("{image}: skipped {} device node(s): they cannot be created without privileges", report.skipped_devices));
+    }
+    out(&format!("{}\n", report.image_id));
+    Ok(0)
+}

@@ -1,0 +1,41 @@
+//! hutch: rootless, daemonless containers.
+
+mod archive;
+mod cli;
+mod commands;
+mod config;
+mod error;
+mod format;
+mod output;
+mod paths;
+mod pull;
+mod reference;
+mod registry;
+mod store;
+mod sys;
+
+use clap::Parser;
+
+fn main() {
+    let cli = match cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) if !e.use_stderr() => {
+            output::out(&e.render().to_string());
+            std::process::exit(0);
+        }
+        Err(e) => {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+            output::error(&format!("{first} (see 'hutch --help')"));
+            std::process::exit(125);
+        }
+    };
+    let code = match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            output::error(&e.message);
+            e.exit_code()
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,45 @@
+//! Every path hutch uses, and nothing else: XDG directories with their fallbacks.
+
+use std::path::PathBuf;
+
+use crate::error::{Context, Result};
+
+/// Where the persistent store lives: `$XDG_DATA_HOME/hutch` (default `~/.local/share/hutch`).
+pub fn data_dir() -> Result<PathBuf> {
+    if let Some(p) = env_dir("XDG_DATA_HOME") {
+        return Ok(p.join("hutch"));
+    }
+    let base = directories::BaseDirs::new().ctx(|| "cannot find your home directory: set HOME or XDG_DATA_HOME")?;
+    Ok(base.data_dir().join("hutch"))
+}
+
+/// `$XDG_CONFIG_HOME` (default `~/.config`).
+pub fn config_home() -> Option<PathBuf> {
+    env_dir("XDG_CONFIG_HOME").or_else(|| directories::BaseDirs::new().map(|b| b.config_dir().to_path_buf()))
+}
+
+/// `$XDG_RUNTIME_DIR` when set and usable (an absolute, existing, writable directory).
+pub fn xdg_runtime_dir() -> Option<PathBuf> {
+    let p = env_dir("XDG_RUNTIME_DIR")?;
+    let usable = nix::unistd::access(&p, nix::unistd::AccessFlags::W_OK | nix::unistd::AccessFlags::X_OK).is_ok();
+    usable.then_some(p)
+}
+
+/// Live state: `$XDG_RUNTIME_DIR/hutch`, or `/tmp/hutch-$UID` when that is unset or unusable.
+pub fn runtime_dir() -> PathBuf {
+    match xdg_runtime_dir() {
+        Some(p) => p.join("hutch"),
+        None => PathBuf::from(format!("/tmp/hutch-{}", nix::unistd::getuid())),
+    }
+}
+
+/// The user's home directory.
+pub fn home() -> Option<PathBuf> {
+    env_dir("HOME").or_else(|| directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()))
+}
+
+fn env_dir(name: &str) -> Option<PathBuf> {
+    let v = std::env::var_os(name)?;
+    let p = PathBuf::from(v);
+    p.is_absolute().then_some(p)
+}

@@ -1,0 +1,268 @@
+//! The pull path: manifest -> missing layers downloaded in parallel, hashed, decompressed and
+//! extracted while streaming -> diff_ids checked -> blobs and image record written last.
+//! A tokio runtime lives only inside `pull` and is gone before it returns.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::archive::{self, Ownership};
+use crate::error::{Context, Result};
+use crate::output::Progress;
+use crate::reference::ImageRef;
+use crate::registry::{self, LayerDesc, Platform, RegistryOptions, Session};
+use crate::store::{self, ImageRecord, LayerRecord, Store};
+use crate::sys::userns::Mapping;
+
+/// Layers downloaded at once.
+const PARALLEL_LAYERS: usize = 4;
+
+pub struct PullOptions {
+    pub registry: RegistryOptions,
+    pub platform: Platform,
+}
+
+pub struct PullReport {
+    pub image_id: String,
+    pub skipped_devices: u64,
+}
+
+/// Pull `image` into `store`. The caller has entered the store's user namespace (`mapping`).
+pub fn pull(store: &Arc<Store>, image: &ImageRef, opts: &PullOptions, mapping: &Mapping, progress: &Progress) -> Result<PullReport> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(PARALLEL_LAYERS + 2)
+        .enable_all()
+        .build()
+        .ctx(|| "starting the network runtime")?;
+    let own = Ownership { keep: mapping.keeps_ownership(), uid_span: mapping.uid_span(), gid_span: mapping.gid_span() };
+    let r = rt.block_on(pull_async(store.clone(), image, opts, own, progress));
+    rt.shutdown_background();
+    r
+}
+
+async fn pull_async(store: Arc<Store>, image: &ImageRef, opts: &PullOptions, own: Ownership, progress: &Progress) -> Result<PullReport> {
+    progress.message(&format!("Trying to pull {image}..."));
+    let session = Session::connect(image, &opts.registry).await?;
+    let resolved = session.resolve(&opts.platform).await?;
+    let config: Value = serde_json::from_slice(&resolved.config).map_err(|e| crate::err!("{image}: image config is not valid JSON: {e}"))?;
+    let diff_ids: Vec<String> = config
+        .pointer("/rootfs/diff_ids")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .unwrap_or_default();
+    if diff_ids.len() != resolved.layers.len() {
+        crate::bail!("{image}: the config lists {} diff_ids but the manifest has {} layers", diff_ids.len(), resolved.layers.len());
+    }
+    for d in &diff_ids {
+        crate::reference::validate_digest(d).map_err(|w| crate::err!("{image}: config rootfs.diff_ids: {w}"))?;
+    }
+    let layer_ids: Vec<String> = diff_ids.iter().map(|d| d[7..].to_string()).collect();
+
+    let present = store.load_layers()?;
+    let mut tasks = tokio::task::JoinSet::new();
+    let sem = Arc::new(tokio::sync::Semaphore::new(PARALLEL_LAYERS));
+    let mut skipped_devices = 0;
+    let mut sizes = vec![0u64; layer_ids.len()];
+    for (i, (desc, diff_id)) in resolved.layers.iter().zip(&diff_ids).enumerate() {
+        if let Some(rec) = present.get(&layer_ids[i]) {
+            sizes[i] = rec.size;
+            progress.done_line(&desc.digest, "already exists");
+            continue;
+        }
+        let (store, session, desc, diff_id, sem) = (store.clone(), session.clone(), desc.clone(), diff_id.clone(), sem.clone());
+        let bar = progress.bar(&desc.digest, desc.size);
+        tasks.spawn(async move {
+            let _permit = sem.acquire_owned().await.expect("semaphore");
+            let r = fetch_layer(&store, &session, &desc, &diff_id, own, &bar).await;
+            bar.finish(if r.is_ok() { "done" } else { "failed" });
+            (i, r)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (i, r) = joined.map_err(|e| crate::err!("layer task failed: {e}"))?;
+        match r {
+            Ok((rec, skipped)) => {
+                sizes[i] = rec.size;
+                skipped_devices += skipped;
+            }
+            Err(e) => {
+                tasks.abort_all();
+                while tasks.join_next().await.is_some() {}
+                return Err(e);
+            }
+        }
+    }
+
+    progress.message("Writing manifest to image destination");
+    store.write_blob(&resolved.config_digest, &resolved.config)?;
+    store.write_blob(&resolved.manifest_digest, &resolved.manifest)?;
+    let id = store::digest_hex(&resolved.config_digest)?.to_string();
+    let record = ImageRecord {
+        id: id.clone(),
+        names: image.tagged().into_iter().collect(),
+        digests: vec![format!("{}@{}", image.name(), resolved.manifest_digest)],
+        manifest_digest: resolved.manifest_digest.clone(),
+        layers: layer_ids,
+        created: config.get("created").and_then(Value::as_str).map(String::from),
+        size: sizes.iter().sum(),
+        architecture: config.get("architecture").and_then(Value::as_str).unwrap_or("").to_string(),
+        os: config.get("os").and_then(Value::as_str).unwrap_or("").to_string(),
+        pulled: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+    };
+    let store2 = store.clone();
+    tokio::task::spawn_blocking(move || record_image(&store2, record)).await.map_err(|e| crate::err!("{e}"))??;
+    Ok(PullReport { image_id: id, skipped_devices })
+}
+
+/// Add or merge the image record; names move to this image from any other.
+fn record_image(store: &Store, record: ImageRecord) -> Result<()> {
+    let lock = store.lock_images()?;
+    let mut idx = store.load_images()?;
+    let n = match idx.images.iter().position(|i| i.id == record.id) {
+        Some(n) => {
+            let img = &mut idx.images[n];
+            for d in &record.digests {
+                if !img.digests.contains(d) {
+                    img.digests.push(d.clone());
+                }
+            }
+            img.pulled = record.pulled;
+            n
+        }
+        None => {
+            let mut r = record.clone();
+            r.names.clear();
+            idx.images.push(r);
+            idx.images.len() - 1
+        }
+    };
+    for name in &record.names {
+        idx.add_name(n, name);
+    }
+    store.save_images(&idx, &lock)
+}
+
+/// A blocking reader over chunks sent by the download task.
+struct ChannelReader {
+    rx: mpsc::Receiver<std::io::Result<bytes::Bytes>>,
+    cur: bytes::Bytes,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.cur.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(b)) => self.cur = b,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.cur.len());
+        buf[..n].copy_from_slice(&self.cur[..n]);
+        self.cur = self.cur.slice(n..);
+        Ok(n)
+    }
+}
+
+/// Download, verify and extract one layer into the store (once, even with concurrent pulls).
+async fn fetch_layer(
+    store: &Arc<Store>,
+    session: &Session,
+    desc: &LayerDesc,
+    diff_id: &str,
+    own: Ownership,
+    bar: &crate::output::Bar,
+) -> Result<(LayerRecord, u64)> {
+    let id = diff_id[7..].to_string();
+    let s = store.clone();
+    let id2 = id.clone();
+    let work_lock = tokio::task::spawn_blocking(move || s.lock_layer_work(&id2)).await.map_err(|e| crate::err!("{e}"))??;
+    if let Some(rec) = store.load_layers()?.get(&id) {
+        return Ok((rec.clone(), 0));
+    }
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        bar.reset();
+        let tmp = store.temp(&format!("layer-{}", &id[..12]))?;
+        std::fs::create_dir(&tmp.path).ctx(|| format!("creating {}", tmp.path.display()))?;
+        let diff_dir = tmp.path.join("diff");
+        std::fs::create_dir(&diff_dir).ctx(|| format!("creating {}", diff_dir.display()))?;
+        let mut stream = session.blob_stream(desc).await?;
+        let (tx, rx) = mpsc::channel(32);
+        let dd = diff_dir.clone();
+        let extractor = tokio::task::spawn_blocking(move || archive::extract_layer(ChannelReader { rx, cur: bytes::Bytes::new() }, &dd, own));
+        let mut received: u64 = 0;
+        let mut net_err: Option<std::io::Error> = None;
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(b) => {
+                    received += b.len() as u64;
+                    bar.inc(b.len() as u64);
+                    if desc.size > 0 && received > desc.size {
+                        let e = std::io::Error::other(format!("blob {} is larger than the {} bytes its descriptor says", desc.digest, desc.size));
+                        let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                        net_err = Some(e);
+                        break;
+                    }
+                    if tx.send(Ok(b)).await.is_err() {
+                        break; // the extractor stopped; its error says why
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                    net_err = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(tx);
+        let extracted = extractor.await.map_err(|e| crate::err!("extracting layer {}: {e}", desc.digest))?;
+        if let Some(e) = net_err {
+            let transient = registry::stream_error_is_transient(&e) && !e.to_string().contains("is larger than");
+            if transient && attempt < 4 {
+                tokio::time::sleep(std::time::Duration::from_millis(300 * attempt)).await;
+                continue;
+            }
+            if !registry::stream_error_is_transient(&e) {
+                crate::bail!("digest mismatch for layer {}: {e}", desc.digest);
+            }
+            crate::bail!("downloading layer {}: {e}", desc.digest);
+        }
+        let ex = extracted.map_err(|e| crate::err!("layer {}: {e}", desc.digest))?;
+        if ex.diff_id != diff_id {
+            crate::bail!("layer {}: diff_id mismatch: the image config says {diff_id}, the content is {}", desc.digest, ex.diff_id);
+        }
+        if desc.size > 0 && received != desc.size {
+            crate::bail!("layer {}: size mismatch: expected {} bytes, got {received}", desc.digest, desc.size);
+        }
+        let rec = LayerRecord { id: id.clone(), compressed: vec![desc.digest.clone()], size: ex.size };
+        let skipped = ex.skipped_devices;
+        let (s, rec2) = (store.clone(), rec.clone());
+        tokio::task::spawn_blocking(move || commit_layer(&s, tmp, rec2)).await.map_err(|e| crate::err!("{e}"))??;
+        drop(work_lock);
+        return Ok((rec, skipped));
+    }
+}
+
+/// Sync the extracted files, then move the layer into place and record it, under layers.lock.
+fn commit_layer(store: &Store, tmp: store::TempEntry, rec: LayerRecord) -> Result<()> {
+    let f = std::fs::File::open(&tmp.path).ctx(|| format!("opening {}", tmp.path.display()))?;
+    nix::unistd::syncfs(&f).ctx(|| "syncing the store's file system")?;
+    let lock = store.lock_layers()?;
+    let mut idx = store.load_layers()?;
+    let target = store.layer_dir(&rec.id);
+    if idx.get(&rec.id).is_none() {
+        if target.exists() {
+            store.discard_dir(&target)?;
+        }
+        std::fs::rename(&tmp.path, &target).ctx(|| format!("moving layer into {}", target.display()))?;
+        idx.upsert(rec);
+        store.save_layers(&idx, &lock)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,301 @@
+//! Sole owner of the on-disk store: locks, atomic writes, blobs, layers, images.
+//! Never forks, mounts or touches the network.
+//!
+//! ```text
+//! $XDG_DATA_HOME/hutch/        0700
+//!   blobs/sha256/<hex>          manifests and configs, written only by rename after verification
+//!   layers/<id>/diff            extracted layers (id = diff_id hex); layers.json + layers.lock
+//!   images/images.json          image records; images.lock
+//!   tmp/<name> + <name>.lock    work in progress, owned by whoever holds the lock; swept at open
+//! ```
+//! Lock order: images.lock before layers.lock. A layer is extracted in tmp/ and renamed into
+//! layers/ under layers.lock together with its record, so a crash leaves only tmp/ debris.
+
+pub mod images;
+pub mod layers;
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use serde::{de::DeserializeOwned, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Context, Result};
+use crate::sys::lock::FileLock;
+
+pub use images::{ImageIndex, ImageRecord};
+pub use layers::{LayerIndex, LayerRecord};
+
+/// An opened store.
+pub struct Store {
+    pub root: PathBuf,
+}
+
+/// A unique, locked entry under tmp/ (a file or a directory), removed on drop unless kept.
+pub struct TempEntry {
+    pub path: PathBuf,
+    lock_path: PathBuf,
+    _lock: FileLock,
+}
+
+impl Drop for TempEntry {
+    fn drop(&mut self) {
+        remove_any(&self.path);
+        let _ = fs::remove_file(&self.lock_path);
+    }
+}
+
+fn remove_any(p: &Path) {
+    match fs::symlink_metadata(p) {
+        Ok(m) if m.is_dir() => {
+            let _ = fs::remove_dir_all(p);
+        }
+        Ok(_) => {
+            let _ = fs::remove_file(p);
+        }
+        Err(_) => {}
+    }
+}
+
+fn mkdir(p: &Path) -> Result<()> {
+    fs::DirBuilder::new().recursive(true).mode(0o700).create(p).ctx(|| format!("creating {}", p.display()))
+}
+
+/// Random hex for temp names.
+pub fn random_hex(bytes: usize) -> String {
+    let v: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
+    hex::encode(v)
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// `sha256:<hex>` -> `<hex>`, validated.
+pub fn digest_hex(digest: &str) -> Result<&str> {
+    crate::reference::validate_digest(digest).map_err(crate::error::Error::new)?;
+    Ok(&digest[7..])
+}
+
+impl Store {
+    /// Open (creating if needed) the store at the default location.
+    pub fn open() -> Result<Store> {
+        Self::open_at(crate::paths::data_dir()?)
+    }
+
+    pub fn open_at(root: PathBuf) -> Result<Store> {
+        if !root.exists() {
+            mkdir(&root)?;
+        }
+        for sub in ["blobs/sha256", "layers", "images", "tmp"] {
+            let p = root.join(sub);
+            if !p.exists() {
+                mkdir(&p)?;
+            }
+        }
+        Ok(Store { root })
+    }
+
+    pub fn blob_path(&self, digest: &str) -> Result<PathBuf> {
+        Ok(self.root.join("blobs/sha256").join(digest_hex(digest)?))
+    }
+
+    pub fn read_blob(&self, digest: &str) -> Result<Vec<u8>> {
+        let p = self.blob_path(digest)?;
+        fs::read(&p).ctx(|| format!("reading blob {digest} from {}", p.display()))
+    }
+
+    /// Store `data` as the blob `digest` after checking that it hashes to it.
+    pub fn write_blob(&self, digest: &str, data: &[u8]) -> Result<()> {
+        let target = self.blob_path(digest)?;
+        let actual = format!("sha256:{}", sha256_hex(data));
+        if actual != digest {
+            crate::bail!("digest mismatch for blob {digest}: content hashes to {actual}");
+        }
+        if target.exists() {
+            return Ok(());
+        }
+        let tmp = self.temp("blob")?;
+        write_synced(&tmp.path, data)?;
+        fs::rename(&tmp.path, &target).ctx(|| format!("storing blob {}", target.display()))?;
+        Ok(())
+    }
+
+    /// A fresh locked entry `tmp/<prefix>-<random>` (not yet created on disk: the caller does).
+    pub fn temp(&self, prefix: &str) -> Result<TempEntry> {
+        let name = format!("{prefix}-{}", random_hex(8));
+        let path = self.root.join("tmp").join(&name);
+        let lock_path = self.root.join("tmp").join(format!("{name}.lock"));
+        let lock = FileLock::exclusive(&lock_path)?;
+        Ok(TempEntry { path, lock_path, _lock: lock })
+    }
+
+    pub fn lock_images(&self) -> Result<FileLock> {
+        FileLock::exclusive(&self.root.join("images/images.lock"))
+    }
+
+    pub fn lock_layers(&self) -> Result<FileLock> {
+        FileLock::exclusive(&self.root.join("layers/layers.lock"))
+    }
+
+    /// Lock held while one layer is being extracted, so that concurrent pulls extract it once.
+    pub fn lock_layer_work(&self, id: &str) -> Result<FileLock> {
+        FileLock::exclusive(&self.root.join("layers").join(format!("{id}.lock")))
+    }
+
+    pub fn load_images(&self) -> Result<ImageIndex> {
+        read_index(&self.root.join("images/images.json"))
+    }
+
+    /// Write the image index. The caller holds `lock_images`.
+    pub fn save_images(&self, idx: &ImageIndex, _held: &FileLock) -> Result<()> {
+        write_index(&self.root.join("images/images.json"), idx)
+    }
+
+    pub fn load_layers(&self) -> Result<LayerIndex> {
+        read_index(&self.root.join("layers/layers.json"))
+    }
+
+    /// Write the layer index. The caller holds `lock_layers`.
+    pub fn save_layers(&self, idx: &LayerIndex, _held: &FileLock) -> Result<()> {
+        write_index(&self.root.join("layers/layers.json"), idx)
+    }
+
+    pub fn layer_dir(&self, id: &str) -> PathBuf {
+        self.root.join("layers").join(id)
+    }
+
+    /// Remove what crashed or killed invocations left behind: unlocked tmp/ entries and layer
+    /// directories that have no record. Needs the store's user namespace to delete files owned
+    /// by subordinate ids.
+    pub fn sweep(&self) -> Result<()> {
+        let tmp = self.root.join("tmp");
+        let entries: Vec<_> = fs::read_dir(&tmp).ctx(|| format!("reading {}", tmp.display()))?.flatten().collect();
+        let names: std::collections::HashSet<_> = entries.iter().map(|e| e.file_name()).collect();
+        for e in &entries {
+            let name = e.file_name();
+            let name_s = name.to_string_lossy();
+            if let Some(base) = name_s.strip_suffix(".lock") {
+                if let Some(_l) = FileLock::try_exclusive(&e.path())? {
+                    remove_any(&tmp.join(base));
+                    let _ = fs::remove_file(e.path());
+                }
+            } else if !names.contains(std::ffi::OsStr::new(&format!("{name_s}.lock"))) {
+                // No lock file: its owner already finished cleaning up its lock, or never made one.
+                remove_any(&e.path());
+            }
+        }
+        let layers_lock = self.lock_layers()?;
+        let idx = self.load_layers()?;
+        let known: std::collections::HashSet<&str> = idx.layers.iter().map(|l| l.id.as_str()).collect();
+        for e in fs::read_dir(self.root.join("layers")).ctx(|| "reading layers directory")?.flatten() {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            if n.len() == 64 && e.path().is_dir() && !known.contains(n.as_ref()) {
+                self.discard_dir(&e.path())?;
+            }
+        }
+        drop(layers_lock);
+        Ok(())
+    }
+
+    /// Remove layers no image uses and blobs no image refers to. The caller holds images.lock and
+    /// passes the image index as it now stands. Returns (layers removed, blobs removed).
+    pub fn collect_garbage(&self, images: &ImageIndex, _held: &FileLock) -> Result<(usize, usize)> {
+        let used = images.used_layers();
+        let lock = self.lock_layers()?;
+        let mut idx = self.load_layers()?;
+        let (keep, drop_): (Vec<LayerRecord>, Vec<LayerRecord>) = idx.layers.drain(..).partition(|l| used.contains(&l.id));
+        idx.layers = keep;
+        if !drop_.is_empty() {
+            self.save_layers(&idx, &lock)?;
+        }
+        // Records go first: a crash now leaves unrecorded directories, which the sweep removes.
+        for l in &drop_ {
+            let dir = self.layer_dir(&l.id);
+            if dir.exists() {
+                self.discard_dir(&dir)?;
+            }
+            let _ = fs::remove_file(self.root.join("layers").join(format!("{}.lock", l.id)));
+        }
+        drop(lock);
+        let referenced: std::collections::HashSet<String> = images
+            .images
+            .iter()
+            .flat_map(|i| [i.id.clone(), i.manifest_digest.trim_start_matches("sha256:").to_string()])
+            .collect();
+        let mut blobs = 0;
+        let dir = self.root.join("blobs/sha256");
+        for e in fs::read_dir(&dir).ctx(|| format!("reading {}", dir.display()))?.flatten() {
+            if !referenced.contains(e.file_name().to_string_lossy().as_ref()) {
+                fs::remove_file(e.path()).ctx(|| format!("removing {}", e.path().display()))?;
+                blobs += 1;
+            }
+        }
+        Ok((drop_.len(), blobs))
+    }
+
+    /// Remove a directory tree atomically from the store's point of view: rename it into tmp/
+    /// first, then delete it (a crash in between leaves sweepable debris, never a half layer).
+    pub fn discard_dir(&self, dir: &Path) -> Result<()> {
+        let trash = self.temp("trash")?;
+        fs::rename(dir, &trash.path).ctx(|| format!("removing {}", dir.display()))?;
+        make_writable(&trash.path);
+        drop(trash);
+        Ok(())
+    }
+}
+
+/// Without CAP_DAC_OVERRIDE over the files (no user namespace), read-only directories inside a
+/// layer would stop `remove_dir_all`; give the owner write permission back first.
+fn make_writable(p: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(m) = fs::symlink_metadata(p) {
+        if m.is_dir() {
+            let mode = m.permissions().mode();
+            if mode & 0o700 != 0o700 {
+                let _ = fs::set_permissions(p, fs::Permissions::from_mode(mode | 0o700));
+            }
+            if let Ok(rd) = fs::read_dir(p) {
+                for e in rd.flatten() {
+                    make_writable(&e.path());
+                }
+            }
+        }
+    }
+}
+
+fn read_index<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
+    match fs::read(path) {
+        Ok(data) => serde_json::from_slice(&data).ctx(|| format!("store index {} is corrupt", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
+        Err(e) => Err(crate::err!("reading {}: {e}", path.display())),
+    }
+}
+
+/// temp + fsync + rename + fsync(dir): a reader sees the old or the new index, never a torn one.
+fn write_index<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let data = serde_json::to_vec_pretty(value).ctx(|| format!("encoding {}", path.display()))?;
+    let tmp = path.with_extension("json.tmp");
+    write_synced(&tmp, &data)?;
+    fs::rename(&tmp, path).ctx(|| format!("replacing {}", path.display()))?;
+    if let Some(dir) = path.parent() {
+        crate::sys::fs::sync_dir(dir).ctx(|| format!("syncing {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+fn write_synced(path: &Path, data: &[u8]) -> Result<()> {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .ctx(|| format!("creating {}", path.display()))?;
+    f.write_all(data).ctx(|| format!("writing {}", path.display()))?;
+    f.sync_all().ctx(|| format!("syncing {}", path.display()))?;
+    Ok(())
+}

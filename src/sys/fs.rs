@@ -1,0 +1,52 @@
+//! File-system calls through directory fds that never follow a symlink.
+
+use std::ffi::CString;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::Path;
+
+use nix::errno::Errno;
+use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
+use nix::sys::stat::{mknodat, Mode, SFlag};
+
+/// Resolution that stays below the directory and follows no symlink at all.
+fn beneath() -> ResolveFlag {
+    ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS | ResolveFlag::RESOLVE_NO_MAGICLINKS
+}
+
+/// Open the directory `rel` below `root` (an `O_PATH` fd), refusing symlinks and `..` escapes.
+pub fn open_dir_beneath(root: impl AsFd, rel: &Path) -> nix::Result<OwnedFd> {
+    let rel: &Path = if rel.as_os_str().is_empty() { Path::new(".") } else { rel };
+    let how = OpenHow::new().flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC).resolve(beneath());
+    openat2(root, rel, how)
+}
+
+/// Open a directory by absolute path (following symlinks in the path given by the user).
+pub fn open_dir(path: &Path) -> nix::Result<OwnedFd> {
+    nix::fcntl::open(path, OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
+}
+
+/// Create an overlay whiteout (a 0:0 character device) named `name` in `dir`.
+/// Allowed without CAP_MKNOD since Linux 5.8.
+pub fn mknod_whiteout(dir: impl AsFd, name: &Path) -> nix::Result<()> {
+    mknodat(dir, name, SFlag::S_IFCHR, Mode::empty(), 0)
+}
+
+/// Create a fifo named `name` in `dir`.
+pub fn mkfifo_at(dir: impl AsFd, name: &Path, mode: u32) -> nix::Result<()> {
+    mknodat(dir, name, SFlag::S_IFIFO, Mode::from_bits_truncate(mode), 0)
+}
+
+/// Set an extended attribute on the object `fd` refers to (an `O_PATH` fd is fine: goes through
+/// /proc/self/fd, never following a symlink in the rootfs).
+pub fn set_xattr(fd: impl AsFd, name: &str, value: &[u8]) -> nix::Result<()> {
+    let path = CString::new(format!("/proc/self/fd/{}", fd.as_fd().as_raw_fd())).map_err(|_| Errno::EINVAL)?;
+    let name = CString::new(name).map_err(|_| Errno::EINVAL)?;
+    // SAFETY: both pointers are valid NUL-terminated strings and value is a valid slice for the call.
+    let r = unsafe { libc::setxattr(path.as_ptr(), name.as_ptr(), value.as_ptr().cast(), value.len(), 0) };
+    Errno::result(r).map(drop)
+}
+
+/// fsync a directory so a rename into it survives a crash.
+pub fn sync_dir(path: &Path) -> std::io::Result<()> {
+    std::fs::File::open(path)?.sync_all()
+}

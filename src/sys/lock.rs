@@ -1,0 +1,54 @@
+//! `flock` on separate lock files; a contended lock says "waiting for lock on …" once.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
+
+use crate::error::{Context, Result};
+
+/// An exclusive lock, released on drop (or when the process dies).
+#[derive(Debug)]
+pub struct FileLock {
+    _lock: Flock<File>,
+    pub path: PathBuf,
+}
+
+fn open(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(path)
+        .ctx(|| format!("opening lock file {}", path.display()))
+}
+
+impl FileLock {
+    /// Take the lock, waiting for it if another hutch holds it.
+    pub fn exclusive(path: &Path) -> Result<FileLock> {
+        let file = open(path)?;
+        let file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(l) => return Ok(FileLock { _lock: l, path: path.into() }),
+            Err((f, Errno::EWOULDBLOCK)) => f,
+            Err((_, e)) => return Err(crate::err!("locking {}: {e}", path.display())),
+        };
+        crate::output::note(&format!("waiting for lock on {}", path.display()));
+        let lock = Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, e)| crate::err!("locking {}: {e}", path.display()))?;
+        Ok(FileLock { _lock: lock, path: path.into() })
+    }
+
+    /// Take the lock only if nobody holds it.
+    pub fn try_exclusive(path: &Path) -> Result<Option<FileLock>> {
+        let file = open(path)?;
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(l) => Ok(Some(FileLock { _lock: l, path: path.into() })),
+            Err((_, Errno::EWOULDBLOCK)) => Ok(None),
+            Err((_, e)) => Err(crate::err!("locking {}: {e}", path.display())),
+        }
+    }
+}

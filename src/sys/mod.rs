@@ -1,0 +1,5 @@
+//! Thin safe wrappers over the syscalls hutch needs that nix does not wrap. The only `unsafe`.
+
+pub mod fs;
+pub mod lock;
+pub mod userns;

@@ -1,0 +1,274 @@
+//! Test harness: runs the real hutch binary as an unprivileged user with its own XDG dirs,
+//! against the registries tests/run (or tests/rig-up) starts on loopback.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const PLAIN: &str = "127.0.0.1:5000"; // HTTP, no auth
+pub const AUTH: &str = "127.0.0.1:5001"; // HTTPS (test CA) + htpasswd testuser:testpass
+pub const BEARER: &str = "127.0.0.1:5002"; // HTTP, bearer tokens for testuser:testpass
+pub const FLAKY: &str = "127.0.0.1:5003"; // HTTP, 503s/resets/429s first, corrupts corrupt/*, slow/* trickles
+
+pub fn rig_dir() -> PathBuf {
+    PathBuf::from(std::env::var("HUTCH_TEST_RIG").unwrap_or_else(|_| "/var/tmp/hutch-rig".into()))
+}
+
+fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// The user hutch runs as: HUTCH_TEST_USER when the tests run as root, else ourselves.
+pub fn test_user(nosub: bool) -> Option<nix::unistd::User> {
+    if !is_root() {
+        return None;
+    }
+    let var = if nosub { "HUTCH_TEST_NOSUB_USER" } else { "HUTCH_TEST_USER" };
+    let name = std::env::var(var).unwrap_or_else(|_| if nosub { "hutchnosub".into() } else { "hutchtest".into() });
+    let u = nix::unistd::User::from_name(&name).unwrap().unwrap_or_else(|| panic!("test user {name} does not exist: run tests/run or tests/rig-up"));
+    Some(u)
+}
+
+pub fn hutch_bin() -> PathBuf {
+    std::env::var_os("HUTCH_BIN").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_hutch")))
+}
+
+/// One isolated hutch environment: its own HOME and XDG dirs, owned by the test user.
+pub struct Env {
+    pub root: PathBuf,
+    pub user: Option<nix::unistd::User>,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+impl Run {
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "expected success: {self:?}");
+        self
+    }
+
+    /// Failure with exit code 125 and exactly one `Error:` line containing `needle`.
+    #[track_caller]
+    pub fn fails_with(self, needle: &str) -> Run {
+        assert_eq!(self.code, 125, "expected exit 125: {self:?}");
+        let errs: Vec<&str> = self.stderr.lines().filter(|l| l.starts_with("Error: ")).collect();
+        assert_eq!(errs.len(), 1, "expected one Error: line: {self:?}");
+        assert!(errs[0].contains(needle), "expected {needle:?} in the error: {self:?}");
+        self
+    }
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Self::for_user(false)
+    }
+
+    pub fn nosub() -> Env {
+        Self::for_user(true)
+    }
+
+    fn for_user(nosub: bool) -> Env {
+        let user = test_user(nosub);
+        let base = PathBuf::from(std::env::var("HUTCH_TEST_TMP").unwrap_or_else(|_| "/var/tmp/hutch-tests".into()));
+        std::fs::create_dir_all(&base).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o1777));
+        let root = base.join(format!("t-{}-{}", std::process::id(), rand_hex()));
+        for d in ["home", "data", "run", "config"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        let env = Env { root, user };
+        env.chown_tree(&env.root);
+        std::fs::set_permissions(env.root.join("run"), std::fs::Permissions::from_mode(0o700)).unwrap();
+        env
+    }
+
+    pub fn chown_tree(&self, p: &Path) {
+        if let Some(u) = &self.user {
+            let st = Command::new("chown").arg("-R").arg(format!("{}:{}", u.uid, u.gid)).arg(p).status().unwrap();
+            assert!(st.success());
+        }
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.root.join("data")
+    }
+    pub fn store(&self) -> PathBuf {
+        self.root.join("data/hutch")
+    }
+    pub fn run_dir(&self) -> PathBuf {
+        self.root.join("run")
+    }
+    pub fn config(&self) -> PathBuf {
+        self.root.join("config")
+    }
+    pub fn home(&self) -> PathBuf {
+        self.root.join("home")
+    }
+
+    /// Write a file (as the test user) below the env root.
+    pub fn write(&self, rel: &str, content: &str) -> PathBuf {
+        let p = self.root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, content).unwrap();
+        self.chown_tree(&self.root.join(rel.split('/').next().unwrap()));
+        p
+    }
+
+    pub fn command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut c = match &self.user {
+            Some(u) => {
+                let mut c = Command::new("setpriv");
+                c.arg(format!("--reuid={}", u.uid))
+                    .arg(format!("--regid={}", u.gid))
+                    .arg("--init-groups")
+                    .arg("--reset-env")
+                    .arg("--")
+                    .arg(hutch_bin());
+                c
+            }
+            None => Command::new(hutch_bin()),
+        };
+        c.args(args)
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+            .env("HOME", self.home())
+            .env("XDG_DATA_HOME", self.data())
+            .env("XDG_RUNTIME_DIR", self.run_dir())
+            .env("XDG_CONFIG_HOME", self.config())
+            .env("LANG", "C.UTF-8")
+            .current_dir(&self.root)
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn hutch<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let out = self.command(args).output().expect("running hutch");
+        to_run(out)
+    }
+
+    /// Pull from the plain registry (HTTP, so --tls-verify=false); returns the image id.
+    pub fn pull(&self, name: &str) -> String {
+        let r = self.hutch(["pull", "--tls-verify=false", &format!("{PLAIN}/{name}")]).ok();
+        let id = r.stdout.trim().to_string();
+        assert_eq!(id.len(), 64, "pull prints the full id: {r:?}");
+        id
+    }
+
+    pub fn inspect(&self, image: &str) -> serde_json::Value {
+        let r = self.hutch(["image", "inspect", image]).ok();
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        v[0].clone()
+    }
+
+    /// The extracted directories of an image's layers, bottom first.
+    pub fn layer_dirs(&self, image: &str) -> Vec<PathBuf> {
+        let v = self.inspect(image);
+        v["RootFS"]["Layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| self.store().join("layers").join(&l.as_str().unwrap()[7..]).join("diff"))
+            .collect()
+    }
+
+    /// Host uid a container uid maps to for the test user (subuid 200000:65536 in tests/run).
+    pub fn host_uid(&self, container_uid: u32) -> u32 {
+        match &self.user {
+            None => nix::unistd::getuid().as_raw(),
+            Some(u) if container_uid == 0 => u.uid.as_raw(),
+            Some(u) => {
+                let subuid = std::fs::read_to_string("/etc/subuid").unwrap();
+                let start: u32 = subuid
+                    .lines()
+                    .find_map(|l| {
+                        let f: Vec<&str> = l.split(':').collect();
+                        (f[0] == u.name).then(|| f[1].parse().unwrap())
+                    })
+                    .expect("subuid range for the test user");
+                start + container_uid - 1
+            }
+        }
+    }
+
+    /// Names of the entries in a store directory (tmp, layers, …).
+    pub fn entries(&self, rel: &str) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.store().join(rel))
+            .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// Layer directories in the store (64-hex names).
+    pub fn layer_count(&self) -> usize {
+        self.entries("layers").iter().filter(|n| n.len() == 64).count()
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("keeping {} for inspection", self.root.display());
+            return;
+        }
+        // Files owned by subordinate ids need the user's namespace to go: let hutch remove them.
+        let _ = self.hutch(["rmi", "-a", "-f"]);
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+pub fn to_run(out: Output) -> Run {
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn rand_hex() -> String {
+    let mut b = [0u8; 6];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut b)).unwrap();
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub fn owner(p: &Path) -> (u32, u32) {
+    let m = std::fs::symlink_metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    (m.uid(), m.gid())
+}
+
+pub fn mode(p: &Path) -> u32 {
+    std::fs::symlink_metadata(p).unwrap().mode() & 0o7777
+}
+
+pub fn get_xattr(p: &Path, name: &str) -> Option<Vec<u8>> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let path = CString::new(p.as_os_str().as_bytes()).unwrap();
+    let name = CString::new(name).unwrap();
+    let mut buf = vec![0u8; 256];
+    // SAFETY: valid C strings and a buffer of the given length.
+    let n = unsafe { libc::lgetxattr(path.as_ptr(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    (n >= 0).then(|| buf[..n as usize].to_vec())
+}
