@@ -7,10 +7,6 @@ use std::fmt;
 pub enum Class {
     /// hutch itself failed or the input was wrong: 125.
     Tool,
-    /// The container's command exists but could not be invoked: 126.
-    CannotInvoke,
-    /// The container's command was not found: 127.
-    NotFound,
 }
 
 /// An error with a one-line message that names the failing object.
@@ -30,8 +26,6 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self.class {
             Class::Tool => 125,
-            Class::CannotInvoke => 126,
-            Class::NotFound => 127,
         }
     }
 }

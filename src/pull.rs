@@ -89,7 +89,8 @@ async fn pull_async(store: Arc<Store>, image: &ImageRef, opts: &PullOptions, own
                 sizes[i] = rec.size;
                 skipped_devices += skipped;
             }
-            Err(e) => {
+            Err(mut e) => {
+                e.message = format!("pulling {image}: {}", e.message);
                 tasks.abort_all();
                 while tasks.join_next().await.is_some() {}
                 return Err(e);
@@ -249,10 +250,15 @@ async fn fetch_layer(
     }
 }
 
+/// Serialises this process's own layer commits, so that "waiting for lock" only ever reports
+/// another hutch.
+static COMMIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Sync the extracted files, then move the layer into place and record it, under layers.lock.
 fn commit_layer(store: &Store, tmp: store::TempEntry, rec: LayerRecord) -> Result<()> {
     let f = std::fs::File::open(&tmp.path).ctx(|| format!("opening {}", tmp.path.display()))?;
     nix::unistd::syncfs(&f).ctx(|| "syncing the store's file system")?;
+    let _one = COMMIT.lock().unwrap_or_else(|p| p.into_inner());
     let lock = store.lock_layers()?;
     let mut idx = store.load_layers()?;
     let target = store.layer_dir(&rec.id);

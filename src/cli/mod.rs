@@ -50,6 +50,9 @@ pub enum Command {
     Logout(LogoutArgs),
     /// Show version information
     Version(VersionArgs),
+    /// Show what hutch found on this system: store, id mappings, helpers, cgroups
+    #[command(after_help = "Examples:\n  hutch info\n  hutch info --format json\n  hutch info --format '{{.store.graphRoot}}'")]
+    Info(InfoArgs),
     /// Generate man pages or shell completions from these definitions
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -218,6 +221,13 @@ pub struct LogoutArgs {
 
 #[derive(Debug, Args)]
 pub struct VersionArgs {
+    /// Output format: json or a Go template
+    #[arg(short, long, value_name = "FORMAT")]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
     /// Output format: json or a Go template
     #[arg(short, long, value_name = "FORMAT")]
     pub format: Option<String>,

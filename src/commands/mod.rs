@@ -2,6 +2,7 @@
 
 mod generate;
 mod images;
+mod info;
 mod inspect;
 mod login;
 mod prune;
@@ -25,6 +26,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Login(a) => login::login(a),
         Command::Logout(a) => login::logout(a),
         Command::Version(a) => version::run(a),
+        Command::Info(a) => info::run(a),
         Command::Generate(a) => generate::run(a),
     }
 }

@@ -147,7 +147,7 @@ fn retry_after(e: &OciDistributionError, attempt: u32) -> Option<Duration> {
     match e {
         OciDistributionError::ServerError { code, .. } if *code == 429 => Some(Duration::from_secs(1).max(backoff)),
         OciDistributionError::ServerError { code, .. } if matches!(code, 500 | 502 | 503 | 504) => Some(backoff),
-        OciDistributionError::RegistryError { .. } if envelope_codes(e).iter().any(|c| c.contains("TooManyRequests") || c.contains("TOOMANYREQUESTS")) => {
+        OciDistributionError::RegistryError { .. } if envelope_codes(e).iter().any(|c| c == "Toomanyrequests") => {
             Some(Duration::from_secs(1).max(backoff))
         }
         OciDistributionError::RequestError(r) if r.is_connect() || r.is_timeout() || r.is_request() || r.is_body() || r.is_decode() => {
@@ -247,16 +247,16 @@ impl Session {
                 if self.had_creds {
                     crate::err!("{what} for {img}: authentication to registry {reg} failed (invalid username or password?): {m}")
                 } else {
-                    crate::err!("{what} for {img}: authentication to registry {reg} failed: {m}")
+                    crate::err!("{what} for {img}: registry {reg} requires authentication: run `hutch login {reg}` ({m})")
                 }
             }
             OciDistributionError::ImageManifestNotFoundError(_) => crate::err!("{img}: manifest unknown: image not found in registry {reg}"),
             OciDistributionError::RegistryError { .. }
-                if codes.iter().any(|c| c.contains("ManifestUnknown") || c.contains("NameUnknown") || c.contains("MANIFEST_UNKNOWN") || c.contains("NAME_UNKNOWN")) =>
+                if codes.iter().any(|c| c == "ManifestUnknown" || c == "NameUnknown") =>
             {
                 crate::err!("{img}: manifest unknown: image not found in registry {reg}")
             }
-            OciDistributionError::RegistryError { .. } if codes.iter().any(|c| c.contains("Denied") || c.contains("DENIED")) => {
+            OciDistributionError::RegistryError { .. } if codes.iter().any(|c| c == "Denied" || c == "Unauthorized") => {
                 crate::err!("{what} for {img}: access denied by registry {reg}")
             }
             OciDistributionError::ServerError { code: 404, .. } => crate::err!("{img}: image not found in registry {reg}"),

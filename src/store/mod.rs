@@ -85,6 +85,11 @@ impl Store {
         Self::open_at(crate::paths::data_dir()?)
     }
 
+    /// The store at `root` if it exists; never creates anything.
+    pub fn open_existing(root: &Path) -> Option<Store> {
+        root.join("images").is_dir().then(|| Store { root: root.to_path_buf() })
+    }
+
     pub fn open_at(root: PathBuf) -> Result<Store> {
         if !root.exists() {
             mkdir(&root)?;

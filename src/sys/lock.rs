@@ -2,7 +2,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
@@ -13,7 +13,6 @@ use crate::error::{Context, Result};
 #[derive(Debug)]
 pub struct FileLock {
     _lock: Flock<File>,
-    pub path: PathBuf,
 }
 
 fn open(path: &Path) -> Result<File> {
@@ -33,20 +32,20 @@ impl FileLock {
     pub fn exclusive(path: &Path) -> Result<FileLock> {
         let file = open(path)?;
         let file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-            Ok(l) => return Ok(FileLock { _lock: l, path: path.into() }),
+            Ok(l) => return Ok(FileLock { _lock: l }),
             Err((f, Errno::EWOULDBLOCK)) => f,
             Err((_, e)) => return Err(crate::err!("locking {}: {e}", path.display())),
         };
         crate::output::note(&format!("waiting for lock on {}", path.display()));
         let lock = Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, e)| crate::err!("locking {}: {e}", path.display()))?;
-        Ok(FileLock { _lock: lock, path: path.into() })
+        Ok(FileLock { _lock: lock })
     }
 
     /// Take the lock only if nobody holds it.
     pub fn try_exclusive(path: &Path) -> Result<Option<FileLock>> {
         let file = open(path)?;
         match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-            Ok(l) => Ok(Some(FileLock { _lock: l, path: path.into() })),
+            Ok(l) => Ok(Some(FileLock { _lock: l })),
             Err((_, Errno::EWOULDBLOCK)) => Ok(None),
             Err((_, e)) => Err(crate::err!("locking {}: {e}", path.display())),
         }

@@ -93,11 +93,6 @@ fn find_in_path(name: &str) -> Option<PathBuf> {
 
 static CURRENT: OnceLock<Mapping> = OnceLock::new();
 
-/// The mapping this process runs under, once `enter` has been called.
-pub fn current() -> Option<&'static Mapping> {
-    CURRENT.get()
-}
-
 /// The mapping `enter` would set up, without entering anything.
 pub fn plan() -> Mapping {
     let (uid, gid) = (getuid().as_raw(), getgid().as_raw());

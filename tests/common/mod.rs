@@ -139,7 +139,6 @@ impl Env {
                 c.arg(format!("--reuid={}", u.uid))
                     .arg(format!("--regid={}", u.gid))
                     .arg("--init-groups")
-                    .arg("--reset-env")
                     .arg("--")
                     .arg(hutch_bin());
                 c

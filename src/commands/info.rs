@@ -1,0 +1,148 @@
+//! `hutch info`: what hutch found on this machine, as YAML-like text or `--format json`.
+
+use serde_json::{json, Value};
+
+use crate::cli::InfoArgs;
+use crate::error::Result;
+use crate::format::Format;
+use crate::sys::userns::{self, Mapping};
+
+fn which(name: &str) -> Option<String> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file()).map(|p| p.display().to_string())
+}
+
+/// cgroup layout and whether resource limits can be enforced for this user.
+fn cgroups() -> Value {
+    let unified_root = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    let hybrid = std::path::Path::new("/sys/fs/cgroup/unified").is_dir();
+    let (mode, controllers) = if unified_root {
+        // Controllers delegated to our own cgroup are the ones a rootless container can use.
+        let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+        let rel = own.lines().find_map(|l| l.strip_prefix("0::")).unwrap_or("/").to_string();
+        let c = std::fs::read_to_string(format!("/sys/fs/cgroup{rel}/cgroup.controllers")).unwrap_or_default();
+        ("v2", c.split_whitespace().map(String::from).collect::<Vec<_>>())
+    } else if hybrid {
+        ("hybrid (v1 + v2)", vec![])
+    } else {
+        ("v1", vec![])
+    };
+    let limits = ["memory", "cpu", "pids"].iter().all(|c| controllers.iter().any(|x| x == c));
+    json!({
+        "mode": mode,
+        "controllers": controllers,
+        "resourceLimits": if limits {
+            "available".to_string()
+        } else {
+            format!("not available: no memory/cpu/pids controllers delegated to this user on cgroup {mode}; --memory, --cpus and --pids-limit cannot be enforced")
+        },
+    })
+}
+
+fn ranges(m: &Mapping) -> Value {
+    match m {
+        Mapping::HostRoot => json!({"mode": "host root (no user namespace needed)"}),
+        Mapping::Full { uid, gid, subuids, subgids } => json!({
+            "mode": "subordinate ids",
+            "uidmap": std::iter::once(json!({"container_id": 0, "host_id": uid, "size": 1}))
+                .chain(subuids.iter().scan(1u64, |n, r| { let v = json!({"container_id": *n, "host_id": r.start, "size": r.count}); *n += r.count as u64; Some(v) }))
+                .collect::<Vec<_>>(),
+            "gidmap": std::iter::once(json!({"container_id": 0, "host_id": gid, "size": 1}))
+                .chain(subgids.iter().scan(1u64, |n, r| { let v = json!({"container_id": *n, "host_id": r.start, "size": r.count}); *n += r.count as u64; Some(v) }))
+                .collect::<Vec<_>>(),
+        }),
+        Mapping::Single { uid, gid, why } => json!({
+            "mode": "single uid",
+            "uidmap": [{"container_id": 0, "host_id": uid, "size": 1}],
+            "gidmap": [{"container_id": 0, "host_id": gid, "size": 1}],
+            "why": why,
+        }),
+    }
+}
+
+fn yaml(v: &Value, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    match v {
+        Value::Object(o) => {
+            for (k, v) in o {
+                match v {
+                    Value::Object(_) => {
+                        out.push_str(&format!("{pad}{k}:\n"));
+                        yaml(v, indent + 2, out);
+                    }
+                    Value::Array(a) if a.is_empty() => out.push_str(&format!("{pad}{k}: []\n")),
+                    Value::Array(a) => {
+                        out.push_str(&format!("{pad}{k}:\n"));
+                        for item in a {
+                            match item {
+                                Value::Object(_) => {
+                                    let mut s = String::new();
+                                    yaml(item, indent + 4, &mut s);
+                                    out.push_str(&format!("{pad}  - {}\n", s.trim_start().replace('\n', "\n").trim_end()));
+                                }
+                                other => out.push_str(&format!("{pad}  - {}\n", scalar(other))),
+                            }
+                        }
+                    }
+                    other => out.push_str(&format!("{pad}{k}: {}\n", scalar(other))),
+                }
+            }
+        }
+        other => out.push_str(&format!("{pad}{}\n", scalar(other))),
+    }
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "null".into(),
+        other => other.to_string(),
+    }
+}
+
+pub fn run(a: InfoArgs) -> Result<i32> {
+    let uts = nix::sys::utsname::uname().ok();
+    let kernel = uts.as_ref().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default();
+    let mapping = userns::plan();
+    let store = crate::paths::data_dir()?;
+    let (images, layers) = match crate::store::Store::open_existing(&store) {
+        Some(s) => (s.load_images()?.images.len(), s.load_layers()?.layers.len()),
+        None => (0, 0),
+    };
+    let v = json!({
+        "host": {
+            "arch": crate::registry::Platform::host().arch,
+            "os": "linux",
+            "kernel": kernel,
+            "rootless": !nix::unistd::geteuid().is_root(),
+            "cgroups": cgroups(),
+            "idMappings": ranges(&mapping),
+            "newuidmap": which("newuidmap"),
+            "newgidmap": which("newgidmap"),
+            "pasta": which("pasta"),
+            "slirp4netns": which("slirp4netns"),
+            "fuseOverlayfs": which("fuse-overlayfs"),
+        },
+        "store": {
+            "graphRoot": store.display().to_string(),
+            "runRoot": crate::paths::runtime_dir().display().to_string(),
+            "runRootFallback": crate::paths::xdg_runtime_dir().is_none(),
+            "imageCount": images,
+            "layerCount": layers,
+        },
+        "version": {
+            "version": env!("CARGO_PKG_VERSION"),
+        },
+    });
+    let text = match Format::parse(a.format.as_deref()) {
+        Format::Json => serde_json::to_string_pretty(&v).expect("json") + "\n",
+        Format::Template { tmpl, header } => crate::format::render(&tmpl, header, &[v])?,
+        Format::Table => {
+            let mut s = String::new();
+            yaml(&v, 0, &mut s);
+            s
+        }
+    };
+    crate::output::out(&text);
+    Ok(0)
+}
