@@ -25,6 +25,7 @@ U=$TEST_USER
 UID_=$(id -u "$U")
 WORK=/var/tmp/hutch-bench
 rm -rf "$WORK"; mkdir -p "$WORK"; chown "$U" "$WORK"
+sleep 40 # let earlier deletions age out of ext4's recently-deleted window (see fresh())
 
 as_user() { # dir command...
     local d=$1; shift
@@ -32,9 +33,10 @@ as_user() { # dir command...
         HOME="$d/home" XDG_DATA_HOME="$d/data" XDG_CONFIG_HOME="$d/config" XDG_RUNTIME_DIR="$d/run" "$@"
 }
 
+# Stores are only deleted at the end: ext4's inode allocator slows down file creation right after
+# many deletions (recently_deleted()), which would penalise whichever tool runs next.
 fresh() { # name -> dir
     local d=$WORK/$1
-    if [ -d "$d" ]; then as_user "$d" podman unshare rm -rf "$d/data" "$d/podman" 2>/dev/null || true; rm -rf "$d"; fi
     mkdir -p "$d"/{home,data,config,run}; chmod 700 "$d/run"; chown -R "$U" "$d"
     echo "$d"
 }
@@ -58,15 +60,12 @@ for i in $(seq 1 "$RUNS"); do
     d=$(fresh hutch-$i)
     s=$(timeit "$d" "$HUTCH" pull -q --tls-verify=false "$IMAGE")
     H+=("$s"); printf 'hutch  run %d: %6.2f s  %7.1f MB/s\n' "$i" "$s" "$(echo "$MB / $s" | bc -l)"
-    as_user "$d" "$HUTCH" rmi -a >/dev/null
 done
 if command -v podman >/dev/null; then
     for i in $(seq 1 "$RUNS"); do
         d=$(fresh podman-$i)
         s=$(timeit "$d" podman --root "$d/podman/root" --runroot "$d/run/podman" --storage-driver overlay pull -q --tls-verify=false "$IMAGE")
         P+=("$s"); printf 'podman run %d: %6.2f s  %7.1f MB/s\n' "$i" "$s" "$(echo "$MB / $s" | bc -l)"
-        as_user "$d" podman --root "$d/podman/root" --runroot "$d/run/podman" --storage-driver overlay rmi -a >/dev/null 2>&1 || true
-        as_user "$d" podman unshare rm -rf "$d/podman" 2>/dev/null || true
     done
 fi
 hm=$(printf '%s\n' "${H[@]}" | median)
@@ -76,4 +75,6 @@ if ((${#P[@]})); then
     printf 'podman median: %.2f s  %.1f MB/s\n' "$pm" "$(echo "$MB / $pm" | bc -l)"
     printf 'speed-up (podman / hutch): %.2fx\n' "$(echo "$pm / $hm" | bc -l)"
 fi
+for d in "$WORK"/hutch-*; do as_user "$d" "$HUTCH" rmi -a >/dev/null 2>&1 || true; done
+for d in "$WORK"/podman-*; do as_user "$d" podman unshare rm -rf "$d/podman" >/dev/null 2>&1 || true; done
 rm -rf "$WORK"

@@ -82,12 +82,18 @@ async fn pull_async(store: Arc<Store>, image: &ImageRef, opts: &PullOptions, own
             (i, r)
         });
     }
+    let mut ready = Vec::new();
+    let mut work_locks = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         let (i, r) = joined.map_err(|e| crate::err!("layer task failed: {e}"))?;
         match r {
-            Ok((rec, skipped)) => {
-                sizes[i] = rec.size;
-                skipped_devices += skipped;
+            Ok(f) => {
+                sizes[i] = f.rec.size;
+                skipped_devices += f.skipped_devices;
+                if let Some((tmp, lock)) = f.pending {
+                    ready.push((tmp, f.rec));
+                    work_locks.push(lock);
+                }
             }
             Err(mut e) => {
                 e.message = format!("pulling {image}: {}", e.message);
@@ -99,6 +105,9 @@ async fn pull_async(store: Arc<Store>, image: &ImageRef, opts: &PullOptions, own
     }
 
     progress.message("Writing manifest to image destination");
+    let s2 = store.clone();
+    tokio::task::spawn_blocking(move || commit_layers(&s2, ready)).await.map_err(|e| crate::err!("{e}"))??;
+    drop(work_locks);
     store.write_blob(&resolved.config_digest, &resolved.config)?;
     store.write_blob(&resolved.manifest_digest, &resolved.manifest)?;
     let id = store::digest_hex(&resolved.config_digest)?.to_string();
@@ -177,13 +186,13 @@ async fn fetch_layer(
     diff_id: &str,
     own: Ownership,
     bar: &crate::output::Bar,
-) -> Result<(LayerRecord, u64)> {
+) -> Result<Fetched> {
     let id = diff_id[7..].to_string();
     let s = store.clone();
     let id2 = id.clone();
     let work_lock = tokio::task::spawn_blocking(move || s.lock_layer_work(&id2)).await.map_err(|e| crate::err!("{e}"))??;
     if let Some(rec) = store.load_layers()?.get(&id) {
-        return Ok((rec.clone(), 0));
+        return Ok(Fetched { rec: rec.clone(), skipped_devices: 0, pending: None });
     }
     let mut attempt = 0;
     loop {
@@ -242,33 +251,38 @@ async fn fetch_layer(
             crate::bail!("layer {}: size mismatch: expected {} bytes, got {received}", desc.digest, desc.size);
         }
         let rec = LayerRecord { id: id.clone(), compressed: vec![desc.digest.clone()], size: ex.size };
-        let skipped = ex.skipped_devices;
-        let (s, rec2) = (store.clone(), rec.clone());
-        tokio::task::spawn_blocking(move || commit_layer(&s, tmp, rec2)).await.map_err(|e| crate::err!("{e}"))??;
-        drop(work_lock);
-        return Ok((rec, skipped));
+        return Ok(Fetched { rec, skipped_devices: ex.skipped_devices, pending: Some((tmp, work_lock)) });
     }
 }
 
-/// Serialises this process's own layer commits, so that "waiting for lock" only ever reports
-/// another hutch.
-static COMMIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// A layer ready for the store: extracted and verified in tmp/ (with the lock that keeps other
+/// pulls from extracting it too), or already there.
+struct Fetched {
+    rec: LayerRecord,
+    skipped_devices: u64,
+    pending: Option<(store::TempEntry, crate::sys::lock::FileLock)>,
+}
 
-/// Sync the extracted files, then move the layer into place and record it, under layers.lock.
-fn commit_layer(store: &Store, tmp: store::TempEntry, rec: LayerRecord) -> Result<()> {
-    let f = std::fs::File::open(&tmp.path).ctx(|| format!("opening {}", tmp.path.display()))?;
+/// Sync the extracted files once (a single syncfs, not one per layer: syncs stall each other's
+/// file creation in the journal), then move the layers into place and record them, under
+/// layers.lock.
+fn commit_layers(store: &Store, layers: Vec<(store::TempEntry, LayerRecord)>) -> Result<()> {
+    if layers.is_empty() {
+        return Ok(());
+    }
+    let f = std::fs::File::open(&store.root).ctx(|| format!("opening {}", store.root.display()))?;
     nix::unistd::syncfs(&f).ctx(|| "syncing the store's file system")?;
-    let _one = COMMIT.lock().unwrap_or_else(|p| p.into_inner());
     let lock = store.lock_layers()?;
     let mut idx = store.load_layers()?;
-    let target = store.layer_dir(&rec.id);
-    if idx.get(&rec.id).is_none() {
-        if target.exists() {
-            store.discard_dir(&target)?;
+    for (tmp, rec) in layers {
+        let target = store.layer_dir(&rec.id);
+        if idx.get(&rec.id).is_none() {
+            if target.exists() {
+                store.discard_dir(&target)?;
+            }
+            std::fs::rename(&tmp.path, &target).ctx(|| format!("moving layer into {}", target.display()))?;
+            idx.upsert(rec);
         }
-        std::fs::rename(&tmp.path, &target).ctx(|| format!("moving layer into {}", target.display()))?;
-        idx.upsert(rec);
-        store.save_layers(&idx, &lock)?;
     }
-    Ok(())
+    store.save_layers(&idx, &lock)
 }
