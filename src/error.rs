@@ -7,6 +7,10 @@ use std::fmt;
 pub enum Class {
     /// hutch itself failed or the input was wrong: 125.
     Tool,
+    /// The container's command exists but cannot be invoked: 126.
+    CannotInvoke,
+    /// The container's command was not found: 127.
+    NotFound,
 }
 
 /// An error with a one-line message that names the failing object.
@@ -23,9 +27,21 @@ impl Error {
         Error { class: Class::Tool, message: message.into() }
     }
 
+    /// An error with Podman's exit code `code` (126 or 127; anything else is 125).
+    pub fn with_code(code: i32, message: impl Into<String>) -> Self {
+        let class = match code {
+            126 => Class::CannotInvoke,
+            127 => Class::NotFound,
+            _ => Class::Tool,
+        };
+        Error { class, message: message.into() }
+    }
+
     pub fn exit_code(&self) -> i32 {
         match self.class {
             Class::Tool => 125,
+            Class::CannotInvoke => 126,
+            Class::NotFound => 127,
         }
     }
 }

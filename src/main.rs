@@ -4,6 +4,7 @@ mod archive;
 mod cli;
 mod commands;
 mod config;
+mod container;
 mod error;
 mod format;
 mod output;
@@ -11,6 +12,8 @@ mod paths;
 mod pull;
 mod reference;
 mod registry;
+mod runtime;
+mod spec;
 mod store;
 mod sys;
 
@@ -33,7 +36,10 @@ fn main() {
     let code = match commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
-            output::error(&e.message);
+            // An empty message means a child hutch already reported the error.
+            if !e.message.is_empty() {
+                output::error(&e.message);
+            }
             e.exit_code()
         }
     };

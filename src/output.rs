@@ -105,22 +105,29 @@ pub fn human_size(n: u64) -> String {
 
 /// "3 days ago", from seconds since the epoch.
 pub fn human_ago(then: i64) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-    let d = (now - then).max(0);
-    let (n, unit) = match d {
-        0..=59 => return "Less than a minute ago".into(),
-        60..=3599 => (d / 60, "minute"),
-        3600..=86_399 => (d / 3600, "hour"),
-        86_400..=604_799 => (d / 86_400, "day"),
-        604_800..=2_591_999 => (d / 604_800, "week"),
-        2_592_000..=31_535_999 => (d / 2_592_000, "month"),
-        _ => (d / 31_536_000, "year"),
-    };
-    let unit = if n == 1 { unit.to_string() } else { format!("{unit}s") };
-    if n == 1 && unit == "hour" {
-        return "About an hour ago".into();
+    format!("{} ago", human_duration(now_secs() - then))
+}
+
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// A duration in words, the way Podman/Docker print one ("3 seconds", "About a minute").
+pub fn human_duration(secs: i64) -> String {
+    let d = secs.max(0);
+    let plural = |n: i64, unit: &str| if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") };
+    match d {
+        0 => "Less than a second".into(),
+        1..=59 => plural(d, "second"),
+        60..=119 => "About a minute".into(),
+        120..=3599 => plural(d / 60, "minute"),
+        3600..=7199 => "About an hour".into(),
+        7200..=172_799 => plural(d / 3600, "hour"),
+        172_800..=1_209_599 => plural(d / 86_400, "day"),
+        1_209_600..=5_183_999 => plural(d / 604_800, "week"),
+        5_184_000..=63_071_999 => plural(d / 2_592_000, "month"),
+        _ => plural(d / 31_536_000, "year"),
     }
-    format!("{n} {unit} ago")
 }
 
 /// Parse RFC 3339 ("2024-01-02T03:04:05.123Z" or with an offset) to seconds since the epoch.

@@ -12,7 +12,7 @@ const AFTER_HELP: &str = "Environment:
   REGISTRY_AUTH_FILE  credentials file to use instead of the default auth.json locations
   CONTAINERS_REGISTRIES_CONF  registries.conf to use instead of the default ones
 
-Exit status: 0 success, 125 hutch failed (bad input, unknown image, registry errors).";
+Exit status: 0 success, 125 hutch failed (bad input, unknown image, registry errors);\n`run` and `exec` exit with the container command's status, 126 if it cannot be invoked, 127 if\nit is not found.";
 
 /// Rootless, daemonless containers.
 #[derive(Debug, Parser)]
@@ -36,12 +36,48 @@ pub enum Command {
     /// Add names to a local image
     #[command(after_help = "Examples:\n  hutch tag alpine myalpine:v1\n  hutch tag 3f57d9401f8d localhost/app:latest")]
     Tag(TagArgs),
-    /// Show details of images as JSON
-    #[command(after_help = "Examples:\n  hutch inspect alpine\n  hutch inspect --format '{{.Id}}' alpine")]
+    /// Show details of containers or images as JSON
+    #[command(after_help = "Examples:\n  hutch inspect alpine\n  hutch inspect --format '{{.State.Status}}' web")]
     Inspect(InspectArgs),
     /// Manage images
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Run a command in a new container
+    #[command(after_help = RUN_EXAMPLES)]
+    Run(RunArgs),
+    /// Create a container without starting it
+    #[command(after_help = "Examples:\n  hutch create --name web busybox httpd -f\n  hutch start web")]
+    Create(RunArgs),
+    /// Start one or more containers (detached)
+    #[command(after_help = "Examples:\n  hutch start web\n  hutch start -a job")]
+    Start(StartArgs),
+    /// List containers
+    #[command(visible_alias = "list", after_help = "Examples:\n  hutch ps\n  hutch ps -a --format json\n  hutch ps -a --format '{{.ID}} {{.Names}} {{.Status}}'")]
+    Ps(PsArgs),
+    /// Show the output of a container
+    #[command(after_help = "Examples:\n  hutch logs web\n  hutch logs -f --tail 10 -t web")]
+    Logs(LogsArgs),
+    /// Stop running containers (the stop signal, then SIGKILL after a timeout)
+    #[command(after_help = "Examples:\n  hutch stop web\n  hutch stop -t 0 web db")]
+    Stop(StopArgs),
+    /// Send a signal to running containers
+    #[command(after_help = "Examples:\n  hutch kill web\n  hutch kill -s HUP web")]
+    Kill(KillArgs),
+    /// Remove containers
+    #[command(after_help = "Examples:\n  hutch rm web\n  hutch rm -f $(hutch ps -aq)")]
+    Rm(RmArgs),
+    /// Run a command in a running container
+    #[command(after_help = "Examples:\n  hutch exec web ps\n  hutch exec -it -u tester -w /tmp web sh")]
+    Exec(ExecArgs),
+    /// Wait for containers to stop and print their exit codes
+    #[command(after_help = "Examples:\n  hutch wait job")]
+    Wait(WaitArgs),
+    /// Restart containers
+    #[command(after_help = "Examples:\n  hutch restart web")]
+    Restart(StopArgs),
+    /// Manage containers
+    #[command(subcommand)]
+    Container(ContainerCommand),
     /// Log in to a registry
     #[command(after_help = "Examples:\n  hutch login quay.io\n  echo \"$TOKEN\" | hutch login -u me --password-stdin registry.example.com:5000")]
     Login(LoginArgs),
@@ -56,6 +92,255 @@ pub enum Command {
     /// Generate man pages or shell completions from these definitions
     #[command(hide = true)]
     Generate(GenerateArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContainerCommand {
+    /// Run a command in a new container
+    Run(RunArgs),
+    /// Create a container without starting it
+    Create(RunArgs),
+    /// Start one or more containers
+    Start(StartArgs),
+    /// List containers
+    #[command(visible_alias = "ps", visible_alias = "list")]
+    Ls(PsArgs),
+    /// Show the output of a container
+    Logs(LogsArgs),
+    /// Stop running containers
+    Stop(StopArgs),
+    /// Send a signal to running containers
+    Kill(KillArgs),
+    /// Remove containers
+    Rm(RmArgs),
+    /// Run a command in a running container
+    Exec(ExecArgs),
+    /// Wait for containers to stop
+    Wait(WaitArgs),
+    /// Restart containers
+    Restart(StopArgs),
+    /// Show details of containers as JSON
+    Inspect(InspectArgs),
+}
+
+const RUN_EXAMPLES: &str = "Examples:
+  hutch run --rm busybox echo hello
+  hutch run -it --rm busybox sh
+  hutch run -d --name web -v ./site:/www:ro busybox httpd -f -h /www
+  hutch run --rm -u tester -w /tmp -e A=1 busybox env
+  hutch run --rm --cap-drop all --security-opt no-new-privileges busybox id
+
+Exit status: the container's own, or 125 (hutch failed), 126 (command cannot be invoked),
+127 (command not found).";
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Image to run
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+    /// Command and arguments (default: the image's Entrypoint and Cmd)
+    #[arg(value_name = "COMMAND", trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<std::ffi::OsString>,
+    /// Run in the background and print the container id
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Keep stdin open
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-terminal
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Remove the container when it exits
+    #[arg(long)]
+    pub rm: bool,
+    /// Name of the container
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Set an environment variable (KEY=VALUE, or KEY to copy it from hutch's environment)
+    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Read environment variables from a file (KEY=VALUE lines)
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+    /// Override the image's entrypoint (a command or a JSON array)
+    #[arg(long, value_name = "COMMAND")]
+    pub entrypoint: Option<String>,
+    /// Working directory inside the container
+    #[arg(short, long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// User (name or uid) and optional group to run as: USER[:GROUP]
+    #[arg(short, long, value_name = "USER[:GROUP]")]
+    pub user: Option<String>,
+    /// Host name of the container (default: its short id)
+    #[arg(long, value_name = "NAME")]
+    pub hostname: Option<String>,
+    /// Bind mount or volume: HOST-DIR:CONTAINER-DIR[:ro], NAME:CONTAINER-DIR[:ro], or CONTAINER-DIR
+    #[arg(short, long, value_name = "SRC:DST[:OPTS]")]
+    pub volume: Vec<String>,
+    /// Mount the root file system read-only (/tmp, /var/tmp and /run get tmpfs)
+    #[arg(long)]
+    pub read_only: bool,
+    /// Add a capability (e.g. NET_ADMIN, or ALL)
+    #[arg(long, value_name = "CAP")]
+    pub cap_add: Vec<String>,
+    /// Drop a capability (e.g. CHOWN, or ALL)
+    #[arg(long, value_name = "CAP")]
+    pub cap_drop: Vec<String>,
+    /// All capabilities, no seccomp filter, no masked paths
+    #[arg(long)]
+    pub privileged: bool,
+    /// Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges
+    #[arg(long, value_name = "OPT")]
+    pub security_opt: Vec<String>,
+    /// Network mode: none or host
+    #[arg(long, visible_alias = "net", value_name = "MODE", default_value = "none")]
+    pub network: String,
+    /// User namespace mode (only the default subuid mapping is supported)
+    #[arg(long, value_name = "MODE")]
+    pub userns: Option<String>,
+    /// Signal that stops the container (default: the image's, else SIGTERM)
+    #[arg(long, value_name = "SIGNAL")]
+    pub stop_signal: Option<String>,
+    /// Seconds to wait after the stop signal before SIGKILL
+    #[arg(long, value_name = "SECONDS")]
+    pub stop_timeout: Option<u32>,
+    /// Set a label KEY=VALUE
+    #[arg(short, long, value_name = "KEY=VALUE")]
+    pub label: Vec<String>,
+    /// When to pull the image: missing (default), always, never
+    #[arg(long, value_name = "POLICY", default_value = "missing", value_parser = ["missing", "always", "never"])]
+    pub pull: String,
+    /// Pull quietly
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Containers to start
+    #[arg(value_name = "CONTAINER", required = true)]
+    pub containers: Vec<String>,
+    /// Attach to the container's output and wait for it
+    #[arg(short, long)]
+    pub attach: bool,
+    /// Attach stdin (with --attach)
+    #[arg(short, long)]
+    pub interactive: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    /// Show all containers, not only running ones
+    #[arg(short, long)]
+    pub all: bool,
+    /// Print only container ids
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Do not truncate ids and commands
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Output format: table (default), json, or a Go template such as '{{.ID}} {{.Names}}'
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Do not print the header line
+    #[arg(long)]
+    pub noheading: bool,
+    /// Show only the latest created container
+    #[arg(short, long)]
+    pub latest: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Container
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+    /// Keep following the output until the container stops
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Show only the last N lines
+    #[arg(long, value_name = "N")]
+    pub tail: Option<usize>,
+    /// Show timestamps
+    #[arg(short, long)]
+    pub timestamps: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Containers
+    #[arg(value_name = "CONTAINER", required_unless_present = "all")]
+    pub containers: Vec<String>,
+    /// Seconds to wait before killing (default: the container's stop timeout, 10)
+    #[arg(short = 't', long = "time", visible_alias = "timeout", value_name = "SECONDS")]
+    pub time: Option<u32>,
+    /// All running containers
+    #[arg(short, long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KillArgs {
+    /// Containers
+    #[arg(value_name = "CONTAINER", required_unless_present = "all")]
+    pub containers: Vec<String>,
+    /// Signal to send (name or number)
+    #[arg(short, long, value_name = "SIGNAL", default_value = "KILL")]
+    pub signal: String,
+    /// All running containers
+    #[arg(short, long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Containers
+    #[arg(value_name = "CONTAINER", required_unless_present = "all")]
+    pub containers: Vec<String>,
+    /// Stop and remove running containers
+    #[arg(short, long)]
+    pub force: bool,
+    /// All containers
+    #[arg(short, long)]
+    pub all: bool,
+    /// Also remove anonymous volumes
+    #[arg(short, long)]
+    pub volumes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Container
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+    /// Command and arguments
+    #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<std::ffi::OsString>,
+    /// Keep stdin open
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-terminal
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Set an environment variable
+    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// User to run as: USER[:GROUP]
+    #[arg(short, long, value_name = "USER[:GROUP]")]
+    pub user: Option<String>,
+    /// Working directory
+    #[arg(short, long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// Run detached
+    #[arg(short, long)]
+    pub detach: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Containers
+    #[arg(value_name = "CONTAINER", required = true)]
+    pub containers: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -163,8 +448,8 @@ pub struct TagArgs {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// Images to inspect
-    #[arg(value_name = "IMAGE", required = true)]
+    /// Containers or images to inspect
+    #[arg(value_name = "NAME", required = true)]
     pub images: Vec<String>,
     /// Output format: json (default) or a Go template such as '{{.Id}}'
     #[arg(short, long, value_name = "FORMAT")]

@@ -45,13 +45,111 @@ pub(crate) fn image_json(store: &Store, img: &ImageRecord) -> Result<Value> {
     }))
 }
 
+fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) -> Value {
+    use crate::runtime::monitor::format_nanos;
+    use crate::runtime::state::{self, Status};
+    let (st, o, _) = state::status(store, c);
+    let (pid, code) = match st {
+        Status::Running { pid } => (pid, 0),
+        Status::Exited { code } => (0, code),
+        Status::Created => (0, 0),
+    };
+    let t = |n: i128| if n > 0 { format_nanos(n) } else { "0001-01-01T00:00:00Z".to_string() };
+    let args = c.spec.args();
+    let s = &c.spec;
+    let mounts: Vec<Value> = s
+        .mounts
+        .iter()
+        .map(|m| {
+            json!({
+                "Type": m.kind,
+                "Name": if m.kind == "volume" { m.source.clone() } else { String::new() },
+                "Source": m.source,
+                "Destination": m.destination,
+                "Driver": if m.kind == "volume" { "local" } else { "" },
+                "Mode": "",
+                "Options": if m.kind == "bind" { vec!["rbind"] } else { vec![] },
+                "RW": !m.read_only,
+                "Propagation": if m.kind == "bind" { "rprivate" } else { "" },
+            })
+        })
+        .collect();
+    let defaults = crate::runtime::caps::DEFAULT;
+    let mut security_opt = vec![];
+    if s.seccomp != "default" {
+        security_opt.push(format!("seccomp={}", s.seccomp));
+    }
+    if s.no_new_privileges {
+        security_opt.push("no-new-privileges".to_string());
+    }
+    let state = json!({
+        "Status": st.word(),
+        "Running": matches!(st, Status::Running { .. }),
+        "Paused": false,
+        "Restarting": false,
+        "OOMKilled": false,
+        "Dead": false,
+        "Pid": pid,
+        "ExitCode": code,
+        "Error": "",
+        "StartedAt": t(o.started_at),
+        "FinishedAt": t(o.finished_at),
+    });
+    let config = json!({
+        "Hostname": s.hostname,
+        "User": s.user,
+        "Env": s.env,
+        "Cmd": s.cmd,
+        "Entrypoint": s.entrypoint,
+        "WorkingDir": s.workdir,
+        "Labels": s.labels,
+        "StopSignal": s.stop_signal,
+        "StopTimeout": s.stop_timeout,
+        "Tty": s.tty,
+        "OpenStdin": s.interactive,
+        "Image": c.image_name,
+    });
+    json!({
+        "Id": c.id,
+        "Created": format_nanos(c.created as i128 * 1_000_000_000),
+        "Path": args.first().cloned().unwrap_or_default(),
+        "Args": args.iter().skip(1).collect::<Vec<_>>(),
+        "State": state,
+        "Image": c.image,
+        "ImageName": c.image_name,
+        "Rootfs": "",
+        "Name": c.name,
+        "RestartCount": 0,
+        "Driver": "overlay",
+        "Mounts": mounts,
+        "Config": config,
+        "HostConfig": {
+            "Binds": s.mounts.iter().map(|m| format!("{}:{}:{}", m.source, m.destination, if m.read_only { "ro" } else { "rw" })).collect::<Vec<_>>(),
+            "NetworkMode": s.network,
+            "Privileged": s.privileged,
+            "ReadonlyRootfs": s.read_only,
+            "CapAdd": s.caps.iter().filter(|c| !defaults.contains(&c.as_str())).collect::<Vec<_>>(),
+            "CapDrop": defaults.iter().filter(|d| !s.caps.iter().any(|c| c == *d)).collect::<Vec<_>>(),
+            "SecurityOpt": security_opt,
+            "AutoRemove": s.auto_remove,
+            "UsernsMode": s.userns,
+        },
+        "EffectiveCaps": s.caps,
+    })
+}
+
 pub fn run(a: InspectArgs) -> Result<i32> {
     let store = Store::open()?;
     let idx = store.load_images()?;
+    let containers = crate::container::load(&store)?;
     let mut items = Vec::new();
     let mut failed = false;
     for what in &a.images {
-        match idx.resolve(what).and_then(|n| image_json(&store, &idx.images[n])) {
+        if let Ok(n) = containers.resolve(what) {
+            items.push(container_json(&store, &containers.containers[n]));
+            continue;
+        }
+        match idx.resolve(what).map_err(|_| crate::err!("no such object: \"{what}\"")).and_then(|n| image_json(&store, &idx.images[n])) {
             Ok(v) => items.push(v),
             Err(e) => {
                 error(&format!("inspecting object: {}", e.message));

@@ -1,17 +1,22 @@
 //! One file per verb: arguments -> options -> engine -> report -> output.
 
+mod exec;
 mod generate;
 mod images;
 mod info;
 mod inspect;
+mod lifecycle;
 mod login;
+mod logs;
 mod prune;
+mod ps;
 mod pull;
 mod rmi;
+mod run;
 mod tag;
 mod version;
 
-use crate::cli::{Cli, Command, ImageCommand};
+use crate::cli::{Cli, Command, ContainerCommand as C, ImageCommand};
 use crate::error::Result;
 
 /// Run the command; returns the process exit code.
@@ -28,6 +33,18 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Version(a) => version::run(a),
         Command::Info(a) => info::run(a),
         Command::Generate(a) => generate::run(a),
+        Command::Run(a) | Command::Container(C::Run(a)) => run::run(a),
+        Command::Create(a) | Command::Container(C::Create(a)) => run::create(a),
+        Command::Start(a) | Command::Container(C::Start(a)) => run::start(a),
+        Command::Ps(a) | Command::Container(C::Ls(a)) => ps::run(a),
+        Command::Logs(a) | Command::Container(C::Logs(a)) => logs::run(a),
+        Command::Stop(a) | Command::Container(C::Stop(a)) => lifecycle::stop(a),
+        Command::Kill(a) | Command::Container(C::Kill(a)) => lifecycle::kill(a),
+        Command::Rm(a) | Command::Container(C::Rm(a)) => lifecycle::rm(a),
+        Command::Exec(a) | Command::Container(C::Exec(a)) => exec::run(a),
+        Command::Wait(a) | Command::Container(C::Wait(a)) => lifecycle::wait(a),
+        Command::Restart(a) | Command::Container(C::Restart(a)) => lifecycle::restart(a),
+        Command::Container(C::Inspect(a)) => inspect::run(a),
     }
 }
 

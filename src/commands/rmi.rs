@@ -7,13 +7,43 @@ use crate::store::Store;
 use crate::sys::userns;
 
 pub fn run(a: RmiArgs) -> Result<i32> {
-    userns::enter()?;
     let store = Store::open()?;
+    // Containers that use the images: refused without -f; with -f stopped now (only the host
+    // user may signal them) and removed below, inside the user namespace.
+    let containers = crate::container::load(&store)?;
+    let images = store.load_images()?;
+    let mut doomed = Vec::new();
+    let mut refused = std::collections::HashSet::new();
+    let wanted: Vec<String> = if a.all { images.images.iter().map(|i| i.id.clone()).collect() } else { a.images.clone() };
+    for what in &wanted {
+        let Ok(n) = images.resolve(what) else { continue };
+        let id = &images.images[n].id;
+        let users: Vec<_> = containers.containers.iter().filter(|c| &c.image == id).collect();
+        if users.is_empty() {
+            continue;
+        }
+        if !a.force {
+            error(&format!(
+                "image {what} is in use by container {}: remove the container first or use rmi -f",
+                users.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+            refused.insert(what.clone());
+            continue;
+        }
+        for c in users {
+            crate::container::ensure_stopped(&store, c, true)?;
+            doomed.push(c.clone());
+        }
+    }
+    userns::enter()?;
+    for c in &doomed {
+        crate::container::remove(&store, c, true)?;
+    }
     store.sweep()?;
     let lock = store.lock_images()?;
     let mut idx = store.load_images()?;
-    let targets: Vec<String> = if a.all { idx.images.iter().map(|i| i.id.clone()).collect() } else { a.images.clone() };
-    let mut failed = false;
+    let targets: Vec<String> = wanted.iter().filter(|w| !refused.contains(*w)).cloned().collect();
+    let mut failed = !refused.is_empty();
     let mut report = String::new();
     for what in &targets {
         let n = match idx.resolve(what) {

@@ -11,6 +11,7 @@
 //! Lock order: images.lock before layers.lock. A layer is extracted in tmp/ and renamed into
 //! layers/ under layers.lock together with its record, so a crash leaves only tmp/ debris.
 
+pub mod containers;
 pub mod images;
 pub mod layers;
 
@@ -272,7 +273,7 @@ fn make_writable(p: &Path) {
     }
 }
 
-fn read_index<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
+pub(crate) fn read_index<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
     match fs::read(path) {
         Ok(data) => serde_json::from_slice(&data).ctx(|| format!("store index {} is corrupt", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
@@ -281,7 +282,7 @@ fn read_index<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
 }
 
 /// temp + fsync + rename + fsync(dir): a reader sees the old or the new index, never a torn one.
-fn write_index<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+pub(crate) fn write_index<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let data = serde_json::to_vec_pretty(value).ctx(|| format!("encoding {}", path.display()))?;
     let tmp = path.with_extension("json.tmp");
     write_synced(&tmp, &data)?;

@@ -50,3 +50,8 @@ pub fn set_xattr(fd: impl AsFd, name: &str, value: &[u8]) -> nix::Result<()> {
 pub fn sync_dir(path: &Path) -> std::io::Result<()> {
     std::fs::File::open(path)?.sync_all()
 }
+
+/// Open any object by host path as an `O_PATH` fd (following symlinks the user gave).
+pub fn open_any(path: &Path) -> nix::Result<OwnedFd> {
+    nix::fcntl::open(path, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
+}

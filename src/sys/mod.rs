@@ -2,4 +2,7 @@
 
 pub mod fs;
 pub mod lock;
+pub mod mount;
+pub mod process;
+pub mod pty;
 pub mod userns;

@@ -92,6 +92,14 @@ fn find_in_path(name: &str) -> Option<PathBuf> {
 }
 
 static CURRENT: OnceLock<Mapping> = OnceLock::new();
+static NOTICED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Say once per invocation that only a single uid is mapped, and why.
+pub fn notice_single(why: &str) {
+    if !NOTICED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        crate::output::note(&format!("using a single-uid mapping: {why}"));
+    }
+}
 
 /// The mapping `enter` would set up, without entering anything.
 pub fn plan() -> Mapping {
@@ -130,7 +138,7 @@ pub fn enter() -> Result<&'static Mapping> {
         Mapping::HostRoot => {}
         Mapping::Full { uid, gid, subuids, subgids } => enter_full(*uid, *gid, subuids, subgids)?,
         Mapping::Single { uid, gid, why } => {
-            crate::output::note(&format!("using a single-uid mapping: {why}"));
+            notice_single(why);
             enter_single(*uid, *gid)?
         }
     }

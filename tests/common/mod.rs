@@ -167,6 +167,47 @@ impl Env {
         to_run(out)
     }
 
+    /// Run hutch with a pseudo-terminal as its stdio (through script(1)); `input` is typed
+    /// after a short pause.
+    pub fn hutch_tty(&self, args: &[&str], input: &str) -> Run {
+        let mut inner = vec![];
+        if let Some(u) = &self.user {
+            inner.extend(["setpriv".to_string(), format!("--reuid={}", u.uid), format!("--regid={}", u.gid), "--init-groups".into(), "--".into()]);
+        }
+        inner.push(hutch_bin().display().to_string());
+        inner.extend(args.iter().map(|s| s.to_string()));
+        let quoted: Vec<String> = inner.iter().map(|a| format!("'{}'", a.replace('\'', "'\\''"))).collect();
+        let mut c = Command::new("script");
+        c.args(["-qfec", &format!("stty cols 101 rows 31; {}", quoted.join(" ")), "/dev/null"])
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+            .env("HOME", self.home())
+            .env("XDG_DATA_HOME", self.data())
+            .env("XDG_RUNTIME_DIR", self.run_dir())
+            .env("XDG_CONFIG_HOME", self.config())
+            .env("TERM", "xterm")
+            .current_dir(&self.root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("script");
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.to_string();
+        let feeder = std::thread::spawn(move || {
+            use std::io::Write;
+            std::thread::sleep(std::time::Duration::from_millis(800));
+            for line in input.split_inclusive('\r') {
+                let _ = stdin.write_all(line.as_bytes());
+                let _ = stdin.flush();
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        });
+        let out = child.wait_with_output().unwrap();
+        let _ = feeder.join();
+        to_run(out)
+    }
+
     /// Pull from the plain registry (HTTP, so --tls-verify=false); returns the image id.
     pub fn pull(&self, name: &str) -> String {
         let r = self.hutch(["pull", "--tls-verify=false", &format!("{PLAIN}/{name}")]).ok();
@@ -228,6 +269,8 @@ impl Env {
 
 impl Drop for Env {
     fn drop(&mut self) {
+        // No container outlives its test, passed or failed.
+        let _ = self.hutch(["stop", "-a", "-t", "0"]);
         if std::thread::panicking() {
             eprintln!("keeping {} for inspection", self.root.display());
             return;

@@ -1,0 +1,75 @@
+//! `hutch stop`, `kill`, `restart`, `wait`, `rm`: per item; a missing container fails only itself.
+
+use crate::cli::{KillArgs, RmArgs, StopArgs, WaitArgs};
+use crate::container;
+use crate::error::Result;
+use crate::output::{error, out};
+use crate::runtime::state::{self, Status};
+use crate::store::containers::ContainerRecord;
+use crate::store::Store;
+
+fn targets(store: &Store, names: &[String], all: bool, running_only: bool) -> Result<Vec<(String, Result<ContainerRecord>)>> {
+    let idx = container::load(store)?;
+    if all {
+        return Ok(idx
+            .containers
+            .iter()
+            .filter(|c| !running_only || matches!(state::status(store, c).0, Status::Running { .. }))
+            .map(|c| (c.name.clone(), Ok(c.clone())))
+            .collect());
+    }
+    Ok(names.iter().map(|n| (n.clone(), idx.resolve(n).map(|i| idx.containers[i].clone()))).collect())
+}
+
+fn each(items: Vec<(String, Result<ContainerRecord>)>, mut f: impl FnMut(&ContainerRecord) -> Result<Option<String>>) -> i32 {
+    let mut failed = false;
+    for (what, rec) in items {
+        match rec.and_then(|r| f(&r)) {
+            Ok(Some(line)) => out(&format!("{line}\n")),
+            Ok(None) => out(&format!("{what}\n")),
+            Err(e) => {
+                error(&e.message);
+                failed = true;
+            }
+        }
+    }
+    if failed { 125 } else { 0 }
+}
+
+pub fn stop(a: StopArgs) -> Result<i32> {
+    let store = Store::open()?;
+    let items = targets(&store, &a.containers, a.all, true)?;
+    Ok(each(items, |r| container::stop(&store, r, a.time.unwrap_or(r.spec.stop_timeout)).map(|()| None)))
+}
+
+pub fn restart(a: StopArgs) -> Result<i32> {
+    let store = Store::open()?;
+    let items = targets(&store, &a.containers, a.all, false)?;
+    Ok(each(items, |r| {
+        container::stop(&store, r, a.time.unwrap_or(r.spec.stop_timeout))?;
+        container::start_detached(&store, r)?;
+        Ok(None)
+    }))
+}
+
+pub fn kill(a: KillArgs) -> Result<i32> {
+    let sig = crate::spec::parse_signal(&a.signal)?;
+    let store = Store::open()?;
+    let items = targets(&store, &a.containers, a.all, true)?;
+    Ok(each(items, |r| container::kill(&store, r, sig).map(|()| None)))
+}
+
+pub fn wait(a: WaitArgs) -> Result<i32> {
+    let store = Store::open()?;
+    let items = targets(&store, &a.containers, false, false)?;
+    Ok(each(items, |r| container::wait(&store, r).map(|c| Some(c.to_string()))))
+}
+
+pub fn rm(a: RmArgs) -> Result<i32> {
+    let store = Store::open()?;
+    let items = targets(&store, &a.containers, a.all, false)?;
+    // Stop everything first: once in the user namespace, hutch may no longer signal them.
+    let items: Vec<_> = items.into_iter().map(|(w, r)| (w, r.and_then(|r| container::ensure_stopped(&store, &r, a.force).map(|()| r)))).collect();
+    container::enter_userns()?;
+    Ok(each(items, |r| container::remove(&store, r, a.volumes).map(|_| None)))
+}

@@ -1,0 +1,97 @@
+//! `hutch logs`: the monitor's k8s-file log, stdout lines to stdout and stderr lines to stderr.
+
+use std::io::{BufRead, Seek, Write};
+
+use crate::cli::LogsArgs;
+use crate::container;
+use crate::error::Result;
+use crate::runtime::state::{self, Status};
+use crate::store::Store;
+
+struct Line {
+    ts: String,
+    stderr: bool,
+    text: Vec<u8>,
+}
+
+/// Parse complete log records from `data`; P (partial) records join the next one of the same
+/// stream.
+fn parse(data: &[u8], pending: &mut [Option<Line>; 2], out: &mut Vec<Line>) {
+    for raw in data.split(|b| *b == b'\n') {
+        if raw.is_empty() {
+            continue;
+        }
+        let mut parts = raw.splitn(4, |b| *b == b' ');
+        let (Some(ts), Some(stream), Some(tag)) = (parts.next(), parts.next(), parts.next()) else { continue };
+        let text = parts.next().unwrap_or_default();
+        let slot = &mut pending[usize::from(stream == b"stderr")];
+        let line = slot.get_or_insert_with(|| Line { ts: String::from_utf8_lossy(ts).into(), stderr: stream == b"stderr", text: vec![] });
+        line.text.extend_from_slice(text);
+        if tag == b"F" {
+            line.text.push(b'\n');
+            out.push(slot.take().expect("pending"));
+        }
+    }
+}
+
+fn emit(lines: &[Line], timestamps: bool) {
+    let (mut o, mut e) = (std::io::stdout().lock(), std::io::stderr().lock());
+    for l in lines {
+        let w: &mut dyn Write = if l.stderr { &mut e } else { &mut o };
+        let r = if timestamps { w.write_all(format!("{} ", l.ts).as_bytes()).and_then(|()| w.write_all(&l.text)) } else { w.write_all(&l.text) };
+        if r.is_err() {
+            std::process::exit(0);
+        }
+    }
+    let _ = o.flush();
+}
+
+pub fn run(a: LogsArgs) -> Result<i32> {
+    let store = Store::open()?;
+    let idx = container::load(&store)?;
+    let rec = idx.containers[idx.resolve(&a.container)?].clone();
+    let path = container::dir(&store, &rec.id).join("ctr.log");
+    let mut pending: [Option<Line>; 2] = [None, None];
+    let mut lines = Vec::new();
+    let mut offset = 0u64;
+    if let Ok(data) = std::fs::read(&path) {
+        // Only complete records; a record being written is picked up when following.
+        let end = data.iter().rposition(|b| *b == b'\n').map(|p| p + 1).unwrap_or(0);
+        parse(&data[..end], &mut pending, &mut lines);
+        offset = end as u64;
+    }
+    if let Some(n) = a.tail {
+        let skip = lines.len().saturating_sub(n);
+        lines.drain(..skip);
+    }
+    emit(&lines, a.timestamps);
+    if !a.follow {
+        let rest: Vec<Line> = pending.into_iter().flatten().collect();
+        emit(&rest, a.timestamps);
+        return Ok(0);
+    }
+    loop {
+        let running = matches!(state::status(&store, &rec).0, Status::Running { .. });
+        if let Ok(mut f) = std::fs::File::open(&path) {
+            let _ = f.seek(std::io::SeekFrom::Start(offset));
+            let mut r = std::io::BufReader::new(f);
+            let mut chunk = Vec::new();
+            while let Ok(n) = r.read_until(b'\n', &mut chunk) {
+                if n == 0 || !chunk.ends_with(b"\n") {
+                    break;
+                }
+                offset += n as u64;
+                let mut out = Vec::new();
+                parse(&chunk, &mut pending, &mut out);
+                emit(&out, a.timestamps);
+                chunk.clear();
+            }
+        }
+        if !running {
+            let rest: Vec<Line> = pending.into_iter().flatten().collect();
+            emit(&rest, a.timestamps);
+            return Ok(0);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

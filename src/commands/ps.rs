@@ -1,0 +1,122 @@
+//! `hutch ps`: containers with their reconciled status.
+
+use serde_json::{json, Value};
+
+use crate::cli::PsArgs;
+use crate::container;
+use crate::error::Result;
+use crate::format::Format;
+use crate::output::{human_ago, out, table};
+use crate::runtime::state::{self, Status};
+use crate::store::Store;
+
+fn secs(n: i128) -> i64 {
+    (n / 1_000_000_000) as i64
+}
+
+fn status_text(st: &Status, o: &crate::store::containers::Outcome) -> String {
+    match st {
+        Status::Created => "Created".into(),
+        Status::Running { .. } => format!("Up {}", crate::output::human_duration(crate::output::now_secs() - secs(o.started_at))),
+        Status::Exited { code } if o.finished_at > 0 => format!("Exited ({code}) {}", human_ago(secs(o.finished_at))),
+        Status::Exited { code } => format!("Exited ({code})"),
+    }
+}
+
+pub fn run(a: PsArgs) -> Result<i32> {
+    let Some(store) = Store::open_existing(&crate::paths::data_dir()?) else {
+        return print(&a, vec![]);
+    };
+    let idx = container::load(&store)?;
+    let mut rows = Vec::new();
+    let mut recs: Vec<_> = idx.containers.iter().collect();
+    recs.sort_by_key(|c| std::cmp::Reverse(c.created));
+    if a.latest {
+        recs.truncate(1);
+    }
+    for c in recs {
+        let (st, o, _) = state::status(&store, c);
+        if !a.all && !a.latest && !matches!(st, Status::Running { .. }) {
+            continue;
+        }
+        let (pid, exit) = match st {
+            Status::Running { pid } => (pid, 0),
+            Status::Exited { code } => (0, code),
+            Status::Created => (0, 0),
+        };
+        let cmd = c.spec.args();
+        rows.push(json!({
+            "Id": c.id,
+            "ID": if a.no_trunc { c.id.clone() } else { c.short_id().to_string() },
+            "Names": [c.name],
+            "Image": c.image_name,
+            "ImageID": c.image,
+            "Command": cmd,
+            "Created": c.created,
+            "CreatedAt": crate::output::format_time(c.created),
+            "State": st.word(),
+            "Status": status_text(&st, &o),
+            "ExitCode": exit,
+            "Exited": matches!(st, Status::Exited { .. }),
+            "StartedAt": secs(o.started_at),
+            "ExitedAt": secs(o.finished_at),
+            "Pid": pid,
+            "Labels": c.spec.labels,
+            "AutoRemove": c.spec.auto_remove,
+            "Ports": [],
+        }));
+    }
+    print(&a, rows)
+}
+
+fn print(a: &PsArgs, rows: Vec<Value>) -> Result<i32> {
+    if a.quiet {
+        out(&rows.iter().map(|r| format!("{}\n", r["ID"].as_str().unwrap_or_default())).collect::<String>());
+        return Ok(0);
+    }
+    match Format::parse(a.format.as_deref()) {
+        Format::Json => out(&(serde_json::to_string_pretty(&rows).expect("json") + "\n")),
+        Format::Template { tmpl, header } => {
+            // Templates see Names and Command as strings, like Podman's.
+            let flat: Vec<Value> = rows
+                .iter()
+                .map(|r| {
+                    let mut r = r.clone();
+                    r["Names"] = Value::String(r["Names"][0].as_str().unwrap_or_default().to_string());
+                    let cmd: Vec<&str> = r["Command"].as_array().map(|a| a.iter().filter_map(|s| s.as_str()).collect()).unwrap_or_default();
+                    r["Command"] = Value::String(cmd.join(" "));
+                    r
+                })
+                .collect();
+            out(&crate::format::render(&tmpl, header && !a.noheading, &flat)?);
+        }
+        Format::Table => {
+            let body: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    let cmd: Vec<&str> = r["Command"].as_array().map(|a| a.iter().filter_map(|s| s.as_str()).collect()).unwrap_or_default();
+                    let mut cmd = cmd.join(" ");
+                    if !a.no_trunc && cmd.chars().count() > 20 {
+                        cmd = cmd.chars().take(17).collect::<String>() + "...";
+                    }
+                    vec![
+                        r["ID"].as_str().unwrap_or_default().to_string(),
+                        r["Image"].as_str().unwrap_or_default().to_string(),
+                        cmd,
+                        human_ago(r["Created"].as_i64().unwrap_or(0)),
+                        r["Status"].as_str().unwrap_or_default().to_string(),
+                        String::new(),
+                        r["Names"][0].as_str().unwrap_or_default().to_string(),
+                    ]
+                })
+                .collect();
+            let headers = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"];
+            let mut text = table(&headers, &body);
+            if a.noheading {
+                text = text.split_once('\n').map(|(_, r)| r.to_string()).unwrap_or_default();
+            }
+            out(&text);
+        }
+    }
+    Ok(0)
+}

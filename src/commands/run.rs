@@ -1,0 +1,116 @@
+//! `hutch run`, `hutch create`, `hutch start`.
+
+use std::ffi::OsString;
+
+use crate::cli::{RunArgs, StartArgs};
+use crate::container;
+use crate::error::{Context, Result};
+use crate::output::{error, out};
+use crate::spec::RunOptions;
+use crate::store::Store;
+
+fn utf8(args: &[OsString]) -> Result<Vec<String>> {
+    args.iter()
+        .map(|a| a.clone().into_string().map_err(|a| crate::err!("argument {a:?} is not valid UTF-8")))
+        .collect()
+}
+
+fn options(a: &RunArgs) -> Result<RunOptions> {
+    let mut env_file_lines = Vec::new();
+    for f in &a.env_file {
+        let text = std::fs::read_to_string(f).ctx(|| format!("--env-file {}", f.display()))?;
+        env_file_lines.extend(text.lines().map(String::from));
+    }
+    Ok(RunOptions {
+        entrypoint: a.entrypoint.clone(),
+        command: utf8(&a.command)?,
+        env: a.env.clone(),
+        env_file_lines,
+        workdir: a.workdir.clone(),
+        user: a.user.clone(),
+        hostname: a.hostname.clone(),
+        tty: a.tty,
+        interactive: a.interactive,
+        volumes: a.volume.clone(),
+        read_only: a.read_only,
+        cap_add: a.cap_add.clone(),
+        cap_drop: a.cap_drop.clone(),
+        privileged: a.privileged,
+        security_opt: a.security_opt.clone(),
+        network: a.network.clone(),
+        userns: a.userns.clone(),
+        auto_remove: a.rm,
+        stop_signal: a.stop_signal.clone(),
+        stop_timeout: a.stop_timeout,
+        labels: a.label.clone(),
+    })
+}
+
+pub fn run(a: RunArgs) -> Result<i32> {
+    let opts = options(&a)?;
+    let store = Store::open()?;
+    let rec = container::create(&store, &a.image, &opts, a.name.as_deref(), &a.pull, a.quiet)?;
+    let discard = |e: crate::error::Error| {
+        let _ = container::enter_userns().and_then(|()| container::remove(&store, &rec, true));
+        e
+    };
+    if a.detach {
+        container::start_detached(&store, &rec).map_err(discard)?;
+        out(&format!("{}\n", rec.id));
+        return Ok(0);
+    }
+    let code = container::run_foreground(&store, &rec).map_err(discard)?;
+    if rec.spec.auto_remove {
+        container::enter_userns()?;
+        container::remove(&store, &rec, true)?;
+    }
+    Ok(code)
+}
+
+pub fn create(a: RunArgs) -> Result<i32> {
+    let opts = options(&a)?;
+    let store = Store::open()?;
+    let rec = container::create(&store, &a.image, &opts, a.name.as_deref(), &a.pull, a.quiet)?;
+    out(&format!("{}\n", rec.id));
+    Ok(0)
+}
+
+pub fn start(a: StartArgs) -> Result<i32> {
+    let store = Store::open()?;
+    let idx = container::load(&store)?;
+    if a.attach {
+        if a.containers.len() != 1 {
+            crate::bail!("start --attach takes exactly one container");
+        }
+        let rec = idx.containers[idx.resolve(&a.containers[0])?].clone();
+        if let crate::runtime::state::Status::Running { .. } = crate::runtime::state::status(&store, &rec).0 {
+            crate::bail!("container {} is already running", rec.name);
+        }
+        let mut rec = rec;
+        rec.spec.interactive = a.interactive;
+        let code = container::run_foreground(&store, &rec)?;
+        if rec.spec.auto_remove {
+            container::enter_userns()?;
+            container::remove(&store, &rec, true)?;
+        }
+        return Ok(code);
+    }
+    let mut failed = false;
+    for what in &a.containers {
+        let r = idx.resolve(what).and_then(|n| {
+            let rec = &idx.containers[n];
+            match crate::runtime::state::status(&store, rec).0 {
+                crate::runtime::state::Status::Running { .. } => Ok(()),
+                _ => container::start_detached(&store, rec),
+            }
+        });
+        match r {
+            Ok(()) => out(&format!("{what}\n")),
+            Err(e) => {
+                error(&e.message);
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed { 125 } else { 0 })
+}

@@ -1,0 +1,357 @@
+//! The container engine: create a container from an image and options, start it (foreground or
+//! under a monitor), stop, kill and remove it. Commands call these; output stays in commands.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Context, Error, Result};
+use crate::runtime::state::{self, Status};
+use crate::runtime::{self, Plan, StdioMode, Volume};
+use crate::spec::{ImageConfig, RunOptions, Spec};
+use crate::store::containers::{ContainerIndex, ContainerRecord, Outcome};
+use crate::store::Store;
+use crate::sys::lock::FileLock;
+use crate::sys::userns::{self, Mapping};
+
+pub fn lock(store: &Store) -> Result<FileLock> {
+    let dir = store.root.join("containers");
+    if !dir.is_dir() {
+        std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
+    }
+    FileLock::exclusive(&dir.join("containers.lock"))
+}
+
+pub fn load(store: &Store) -> Result<ContainerIndex> {
+    crate::store::read_index(&store.root.join("containers/containers.json"))
+}
+
+pub fn save(store: &Store, idx: &ContainerIndex, _held: &FileLock) -> Result<()> {
+    crate::store::write_index(&store.root.join("containers/containers.json"), idx)
+}
+
+pub fn dir(store: &Store, id: &str) -> PathBuf {
+    store.root.join("containers").join(id)
+}
+
+/// Find the image the user named, pulling it (in a child `hutch pull`, so that no tokio runtime
+/// or user namespace is left in this process) when missing and the policy allows.
+pub fn find_or_pull_image(store: &Store, name: &str, policy: &str, quiet: bool) -> Result<crate::store::ImageRecord> {
+    let idx = store.load_images()?;
+    let found = idx.resolve(name);
+    if let (Ok(n), false) = (&found, policy == "always") {
+        return Ok(idx.images[*n].clone());
+    }
+    if policy == "never" {
+        return Err(found.err().unwrap_or_else(|| crate::err!("{name}: image not known")));
+    }
+    if let Err(e) = crate::reference::ImageRef::parse(name) {
+        crate::bail!("{name}: {e}");
+    }
+    let mut cmd = std::process::Command::new("/proc/self/exe");
+    cmd.arg("pull");
+    if quiet {
+        cmd.arg("--quiet");
+    }
+    cmd.arg(name).stdout(std::process::Stdio::null());
+    let status = cmd.status().ctx(|| "running hutch pull")?;
+    if !status.success() {
+        // `hutch pull` already said what went wrong.
+        return Err(Error::new(String::new()));
+    }
+    let idx = store.load_images()?;
+    let n = idx.resolve(name)?;
+    Ok(idx.images[n].clone())
+}
+
+/// Create the container: validate everything, then write its directory and record. Nothing is
+/// left on disk when this fails.
+pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&str>, policy: &str, quiet: bool) -> Result<ContainerRecord> {
+    if let Some(n) = name {
+        validate_name(n)?;
+    }
+    let img = find_or_pull_image(store, image_name, policy, quiet)?;
+    let config: serde_json::Value = serde_json::from_slice(&store.read_blob(&format!("sha256:{}", img.id))?)
+        .map_err(|e| crate::err!("image {}: stored config is not valid JSON: {e}", img.short_id()))?;
+    let id = crate::store::random_hex(32);
+    let host_env = |k: &str| std::env::var(k).ok();
+    let spec = crate::spec::build(&ImageConfig::from_json(&config), opts, &id, &host_env)?;
+    if spec.seccomp != "default" && spec.seccomp != "unconfined" && !Path::new(&spec.seccomp).is_file() {
+        crate::bail!("--security-opt seccomp={}: no such file", spec.seccomp);
+    }
+    for m in &spec.mounts {
+        if m.kind == "bind" && std::fs::metadata(&m.source).is_err() {
+            crate::bail!("-v {}:{}: source {} does not exist", m.source, m.destination, m.source);
+        }
+    }
+    check_network(&spec.network)?;
+    let cdir = dir(store, &id);
+    for sub in ["upper", "work", "merged", "userdata"] {
+        std::fs::create_dir_all(cdir.join(sub)).ctx(|| format!("creating {}", cdir.join(sub).display()))?;
+    }
+    let cleanup = |e: Error| {
+        let _ = std::fs::remove_dir_all(&cdir);
+        e
+    };
+    write_userdata(&cdir, &spec, name.unwrap_or("")).map_err(cleanup)?;
+    let lock = lock(store).map_err(cleanup)?;
+    let mut idx = load(store).map_err(cleanup)?;
+    let name = match name {
+        Some(n) if idx.name_taken(n) => {
+            return Err(cleanup(crate::err!(
+                "the container name \"{n}\" is already in use by {}: remove that container or choose another name",
+                idx.containers.iter().find(|c| c.name == n).map(|c| c.short_id().to_string()).unwrap_or_default()
+            )))
+        }
+        Some(n) => n.to_string(),
+        None => crate::store::containers::generate_name(|n| idx.name_taken(n)),
+    };
+    let rec = ContainerRecord {
+        id: id.clone(),
+        name,
+        image: img.id.clone(),
+        image_name: img.names.first().cloned().unwrap_or_else(|| image_name.to_string()),
+        layers: img.layers.clone(),
+        created: chrono_now(),
+        spec,
+    };
+    write_userdata(&cdir, &rec.spec, &rec.name).map_err(cleanup)?;
+    idx.containers.push(rec.clone());
+    save(store, &idx, &lock).map_err(cleanup)?;
+    Ok(rec)
+}
+
+fn chrono_now() -> i64 {
+    (state::now_nanos() / 1_000_000_000) as i64
+}
+
+fn validate_name(n: &str) -> Result<()> {
+    let ok = n.len() <= 128
+        && n.bytes().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && n.bytes().all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(&c));
+    if !ok {
+        crate::bail!("--name {n}: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*");
+    }
+    Ok(())
+}
+
+fn check_network(mode: &str) -> Result<()> {
+    match mode {
+        "none" | "host" => Ok(()),
+        other => crate::bail!("--network {other}: unknown or unsupported network mode (use none or host)"),
+    }
+}
+
+/// /etc/hosts, /etc/hostname and /etc/resolv.conf for the container.
+fn write_userdata(cdir: &Path, spec: &Spec, name: &str) -> Result<()> {
+    let ud = cdir.join("userdata");
+    let mut hosts = String::from("127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+    if spec.network != "host" {
+        let names = if name.is_empty() || name == spec.hostname { spec.hostname.clone() } else { format!("{} {name}", spec.hostname) };
+        hosts.push_str(&format!("127.0.1.1\t{names}\n"));
+    } else if let Ok(h) = std::fs::read_to_string("/etc/hosts") {
+        hosts = h;
+    }
+    let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    for (f, content) in [("hosts", hosts), ("hostname", format!("{}\n", spec.hostname)), ("resolv.conf", resolv)] {
+        std::fs::write(ud.join(f), content).ctx(|| format!("writing {}", ud.join(f).display()))?;
+    }
+    Ok(())
+}
+
+/// The seccomp filter and id-mapping facts an `exec` into `rec` needs.
+pub fn privileges(rec: &ContainerRecord) -> Result<(Option<runtime::seccomp::Filter>, bool, bool)> {
+    let mapping = userns::plan();
+    let seccomp = runtime::seccomp::compile(&seccomp_source(&rec.spec.seccomp), &rec.spec.caps)?;
+    Ok((seccomp, !matches!(mapping, Mapping::HostRoot), !matches!(mapping, Mapping::Single { .. })))
+}
+
+fn seccomp_source(s: &str) -> runtime::seccomp::Source {
+    match s {
+        "default" => runtime::seccomp::Source::Default,
+        "unconfined" => runtime::seccomp::Source::Unconfined,
+        p => runtime::seccomp::Source::File(PathBuf::from(p)),
+    }
+}
+
+/// Everything needed to start `rec`; resolves volumes (creating named ones) and seccomp.
+pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
+    let mapping = userns::plan();
+    if let Mapping::Single { why, .. } = &mapping {
+        userns::notice_single(why);
+    }
+    let new_userns = !matches!(mapping, Mapping::HostRoot);
+    let seccomp = runtime::seccomp::compile(&seccomp_source(&rec.spec.seccomp), &rec.spec.caps)?;
+    let mut volumes = Vec::new();
+    for m in &rec.spec.mounts {
+        let source = if m.kind == "bind" {
+            PathBuf::from(&m.source)
+        } else {
+            let name = if m.source.is_empty() { format!("anon-{}-{}", &rec.id[..12], crate::store::random_hex(4)) } else { m.source.clone() };
+            let d = store.root.join("volumes").join(&name).join("_data");
+            std::fs::create_dir_all(&d).ctx(|| format!("creating volume {name}"))?;
+            d
+        };
+        volumes.push(Volume { source, destination: m.destination.clone(), read_only: m.read_only });
+    }
+    let (can_setgroups, gid5) = match &mapping {
+        Mapping::Single { .. } => (false, false),
+        Mapping::Full { subgids, .. } => (true, subgids.iter().map(|r| r.count as u64).sum::<u64>() >= 5),
+        Mapping::HostRoot => (true, true),
+    };
+    let mut lower = rec.layers.clone();
+    lower.reverse();
+    Ok(Plan {
+        id: rec.id.clone(),
+        store_root: store.root.clone(),
+        container_dir: dir(store, &rec.id),
+        lower,
+        spec: rec.spec.clone(),
+        mapping,
+        new_userns,
+        can_setgroups,
+        gid5_mapped: gid5,
+        seccomp,
+        volumes,
+        fuse_overlay: std::env::var_os("HUTCH_OVERLAY").is_some_and(|v| v == "fuse-overlayfs"),
+    })
+}
+
+/// Run in the foreground: stdio connected, signals forwarded; returns the exit code.
+pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
+    let plan = plan(store, rec)?;
+    let signals = runtime::session::block_signals();
+    let stdio = if rec.spec.tty { StdioMode::Tty } else { StdioMode::Inherit { stdin: rec.spec.interactive } };
+    let started = runtime::spawn(&plan, &stdio)?;
+    let me = std::process::id() as i32;
+    let live = state::Live {
+        pid: started.child.pid.as_raw(),
+        start_time: started.start_time,
+        monitor_pid: me,
+        monitor_start: crate::sys::process::start_time(me).unwrap_or(0),
+    };
+    let mut outcome = Outcome { started_at: state::now_nanos(), ..Default::default() };
+    state::write_live(&rec.id, &live)?;
+    state::write_outcome(store, &rec.id, &outcome)?;
+    let code = runtime::session::run(&started, signals, rec.spec.interactive);
+    outcome.finished_at = state::now_nanos();
+    outcome.exit_code = Some(code);
+    let _ = state::write_outcome(store, &rec.id, &outcome);
+    state::remove_live(&rec.id);
+    Ok(code)
+}
+
+/// Start under a monitor and return once the container runs.
+pub fn start_detached(store: &Store, rec: &ContainerRecord) -> Result<()> {
+    let plan = plan(store, rec)?;
+    runtime::monitor::start_detached(store, &plan)
+}
+
+/// Send `sig` to a running container; error if it is not running.
+pub fn kill(store: &Store, rec: &ContainerRecord, sig: i32) -> Result<()> {
+    let (st, _, live) = state::status(store, rec);
+    let pidfd = match (st, live.as_ref().and_then(state::open_process)) {
+        (Status::Running { .. }, Some(fd)) => fd,
+        _ => crate::bail!("container {} is not running", rec.name),
+    };
+    let sig = nix::sys::signal::Signal::try_from(sig).map_err(|_| crate::err!("invalid signal {sig}"))?;
+    crate::sys::process::pidfd_send_signal(&pidfd, sig).map_err(|e| crate::err!("signalling container {}: {e}", rec.name))
+}
+
+/// Stop: the stop signal, then SIGKILL after `timeout` seconds; waits until its exit is recorded.
+pub fn stop(store: &Store, rec: &ContainerRecord, timeout: u32) -> Result<()> {
+    let (st, _, live) = state::status(store, rec);
+    let Status::Running { .. } = st else { return Ok(()) };
+    let Some(pidfd) = live.as_ref().and_then(state::open_process) else { return Ok(()) };
+    let sig = nix::sys::signal::Signal::try_from(rec.spec.stop_signal).unwrap_or(nix::sys::signal::Signal::SIGTERM);
+    let _ = crate::sys::process::pidfd_send_signal(&pidfd, sig);
+    if !state::wait_exit(&pidfd, std::time::Duration::from_secs(timeout as u64)) {
+        let _ = crate::sys::process::pidfd_send_signal(&pidfd, nix::sys::signal::Signal::SIGKILL);
+        state::wait_exit(&pidfd, std::time::Duration::from_secs(10));
+    }
+    wait_recorded(store, rec, live.as_ref(), std::time::Duration::from_secs(5));
+    Ok(())
+}
+
+/// After the process exited, give its monitor a moment to record the exit code; if the monitor
+/// is gone too, record what we can.
+fn wait_recorded(store: &Store, rec: &ContainerRecord, live: Option<&state::Live>, max: std::time::Duration) {
+    let deadline = std::time::Instant::now() + max;
+    let monitor_alive = || live.is_some_and(|l| crate::sys::process::is_same_process(l.monitor_pid, l.monitor_start));
+    while std::time::Instant::now() < deadline {
+        if state::read_outcome(store, &rec.id).exit_code.is_some() || !monitor_alive() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Wait for a container to exit; returns its exit code.
+pub fn wait(store: &Store, rec: &ContainerRecord) -> Result<i32> {
+    loop {
+        let (st, _, live) = state::status(store, rec);
+        match st {
+            Status::Running { .. } => {
+                if let Some(fd) = live.as_ref().and_then(state::open_process) {
+                    state::wait_exit(&fd, std::time::Duration::from_secs(3600));
+                }
+                wait_recorded(store, rec, live.as_ref(), std::time::Duration::from_secs(5));
+            }
+            Status::Exited { code } => return Ok(code),
+            Status::Created => {
+                // Not started yet (or starting): poll.
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+/// Make sure a container is not running before removal: error without `force`, SIGKILL with it.
+/// Must run before `enter_userns` (only the host user may signal the container's processes).
+pub fn ensure_stopped(store: &Store, rec: &ContainerRecord, force: bool) -> Result<()> {
+    let (st, _, live) = state::status(store, rec);
+    if let Status::Running { .. } = st {
+        if !force {
+            crate::bail!("container {} is running: stop it first or use rm -f", rec.name);
+        }
+        if let Some(fd) = live.as_ref().and_then(state::open_process) {
+            let _ = crate::sys::process::pidfd_send_signal(&fd, nix::sys::signal::Signal::SIGKILL);
+            state::wait_exit(&fd, std::time::Duration::from_secs(10));
+        }
+        wait_recorded(store, rec, live.as_ref(), std::time::Duration::from_secs(5));
+    }
+    Ok(())
+}
+
+/// Remove a stopped container: record first (under the lock), then its directory. Call
+/// `enter_userns` before, to delete files the container created as other uids.
+pub fn remove(store: &Store, rec: &ContainerRecord, volumes: bool) -> Result<()> {
+    let lock = lock(store)?;
+    let mut idx = load(store)?;
+    let Some(n) = idx.containers.iter().position(|c| c.id == rec.id) else {
+        // Removed meanwhile by someone else (e.g. its --rm monitor).
+        return Ok(());
+    };
+    idx.containers.remove(n);
+    save(store, &idx, &lock)?;
+    drop(lock);
+    state::remove_live(&rec.id);
+    let d = dir(store, &rec.id);
+    if d.exists() {
+        store.discard_dir(&d)?;
+    }
+    if volumes {
+        let vroot = store.root.join("volumes");
+        if let Ok(rd) = std::fs::read_dir(&vroot) {
+            for e in rd.flatten() {
+                if e.file_name().to_string_lossy().starts_with(&format!("anon-{}-", &rec.id[..12])) {
+                    let _ = store.discard_dir(&e.path());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Enter the store's user namespace (to delete files owned by subordinate ids).
+pub fn enter_userns() -> Result<()> {
+    userns::enter().map(drop)
+}

@@ -1,0 +1,129 @@
+//! Capability sets: names, Podman's defaults, --cap-add/--cap-drop, and applying them.
+
+use crate::error::Result;
+
+/// Capability names in kernel order (index = capability number).
+pub const NAMES: &[&str] = &[
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+    "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
+    "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
+    "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+];
+
+/// Podman's default set for rootless containers.
+pub const DEFAULT: &[&str] = &[
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_NET_BIND_SERVICE",
+    "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_CHROOT",
+];
+
+/// `net_admin`, `NET_ADMIN`, `CAP_NET_ADMIN` -> `CAP_NET_ADMIN`; `ALL` stays `ALL`.
+pub fn normalize(name: &str) -> Result<String> {
+    let up = name.trim().to_ascii_uppercase();
+    if up == "ALL" {
+        return Ok(up);
+    }
+    let full = if up.starts_with("CAP_") { up } else { format!("CAP_{up}") };
+    if NAMES.contains(&full.as_str()) {
+        Ok(full)
+    } else {
+        Err(crate::err!("unknown capability \"{name}\""))
+    }
+}
+
+/// The set a container gets: defaults (or all with --privileged), plus adds, minus drops.
+pub fn resolve(privileged: bool, add: &[String], drop: &[String]) -> Result<Vec<String>> {
+    let mut set: Vec<String> = if privileged { NAMES.iter().map(|s| s.to_string()).collect() } else { DEFAULT.iter().map(|s| s.to_string()).collect() };
+    let drop: Vec<String> = drop.iter().map(|d| normalize(d)).collect::<Result<_>>()?;
+    if drop.iter().any(|d| d == "ALL") {
+        set.clear();
+    }
+    for a in add {
+        let a = normalize(a)?;
+        if a == "ALL" {
+            set = NAMES.iter().map(|s| s.to_string()).collect();
+        } else if !set.contains(&a) {
+            set.push(a);
+        }
+    }
+    set.retain(|c| !drop.contains(c));
+    set.sort_by_key(|c| NAMES.iter().position(|n| n == c));
+    Ok(set)
+}
+
+/// Bit mask of a set of names.
+pub fn mask(set: &[String]) -> u64 {
+    set.iter().filter_map(|c| NAMES.iter().position(|n| n == c)).fold(0u64, |m, i| m | (1 << i))
+}
+
+/// Highest capability the running kernel knows.
+fn last_cap() -> usize {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(NAMES.len() - 1)
+}
+
+/// Drop everything outside `keep` from the bounding set (needs CAP_SETPCAP).
+pub fn drop_bounding(keep: u64) -> nix::Result<()> {
+    for cap in 0..=last_cap() {
+        if keep & (1 << cap) == 0 {
+            // SAFETY: prctl with integer arguments only.
+            let r = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) };
+            if r != 0 {
+                let e = nix::errno::Errno::last();
+                if e != nix::errno::Errno::EINVAL {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// Set effective and permitted to `caps`, inheritable and ambient to nothing (CVE-2022-27651).
+pub fn set_caps(caps: u64) -> nix::Result<()> {
+    let hdr = CapHeader { version: 0x2008_0522, pid: 0 };
+    let lo = caps as u32;
+    let hi = (caps >> 32) as u32;
+    let data = [
+        CapData { effective: lo, permitted: lo, inheritable: 0 },
+        CapData { effective: hi, permitted: hi, inheritable: 0 },
+    ];
+    // SAFETY: header and two data structs laid out as the kernel's _LINUX_CAPABILITY_VERSION_3 ABI.
+    let r = unsafe { libc::syscall(libc::SYS_capset, &hdr as *const CapHeader, data.as_ptr()) };
+    nix::errno::Errno::result(r)?;
+    // SAFETY: prctl with integer arguments only.
+    unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong, 0, 0, 0) };
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adds_and_drops() {
+        let d = resolve(false, &[], &[]).unwrap();
+        assert_eq!(d.len(), 11);
+        let s = resolve(false, &["net_admin".into()], &["CAP_CHOWN".into(), "kill".into()]).unwrap();
+        assert!(s.contains(&"CAP_NET_ADMIN".to_string()) && !s.contains(&"CAP_CHOWN".to_string()) && !s.contains(&"CAP_KILL".to_string()));
+        assert_eq!(resolve(false, &["SYS_TIME".into()], &["all".into()]).unwrap(), vec!["CAP_SYS_TIME"]);
+        assert_eq!(resolve(true, &[], &[]).unwrap().len(), NAMES.len());
+        assert!(resolve(false, &["BOGUS".into()], &[]).unwrap_err().to_string().contains("\"BOGUS\""));
+        assert_eq!(mask(&["CAP_CHOWN".into(), "CAP_KILL".into()]), 0b100001);
+    }
+}

@@ -1,0 +1,380 @@
+//! The container's first process, between clone and execve: mounts, pivot_root, hostname, user,
+//! capabilities, seccomp, and finally execve. Errors go back to the parent over the sync socket
+//! as one line with an exit class; success is the socket closing on exec (it is CLOEXEC).
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::mount::MsFlags;
+
+use super::{Plan, StdioMode, Sync};
+use crate::sys::mount::{self as m, fd_path};
+use crate::sys::process;
+
+/// A failure in the child: exit class (125/126/127) and message.
+pub struct Fail(pub i32, pub String);
+
+trait Ctx<T> {
+    fn at(self, what: &str) -> Result<T, Fail>;
+}
+impl<T> Ctx<T> for nix::Result<T> {
+    fn at(self, what: &str) -> Result<T, Fail> {
+        self.map_err(|e| Fail(125, format!("{what}: {}", e.desc())))
+    }
+}
+
+/// Runs in the cloned child; never returns.
+pub fn main(plan: &Plan, sync: Sync, stdio: &StdioMode) -> ! {
+    // Wait for the parent to write our id maps (or to give up: EOF). Until then /proc/PID must
+    // stay ours for the parent to write uid_map; afterwards nothing may open /proc/PID/exe.
+    if !sync.wait_go() {
+        process::exit_now(1);
+    }
+    let _ = nix::sys::prctl::set_dumpable(false);
+    let r = setup_and_exec(plan, &sync, stdio);
+    let Fail(code, msg) = match r {
+        Ok(never) => match never {},
+        Err(f) => f,
+    };
+    sync.send_error(code, &msg);
+    process::exit_now(1)
+}
+
+pub enum Never {}
+
+fn setup_and_exec(plan: &Plan, sync: &Sync, stdio: &StdioMode) -> Result<Never, Fail> {
+    let spec = &plan.spec;
+    if plan.new_userns {
+        nix::unistd::setresgid(0.into(), 0.into(), 0.into()).at("setgid 0 in the user namespace")?;
+        nix::unistd::setresuid(0.into(), 0.into(), 0.into()).at("setuid 0 in the user namespace")?;
+    }
+    m::make_rprivate_root().at("making / private")?;
+    let merged = plan.container_dir.join("merged");
+    mount_rootfs(plan, &merged)?;
+    let root = crate::sys::fs::open_dir(&merged).at("opening the container root")?;
+    if plan.spec.network != "host" {
+        process::loopback_up().at("bringing up lo")?;
+    }
+    mount_proc_sys(plan, &root)?;
+    mount_dev(plan, &root)?;
+    if !spec.privileged {
+        mask_paths(&root)?;
+    }
+    for (file, target) in [("hosts", "/etc/hosts"), ("hostname", "/etc/hostname"), ("resolv.conf", "/etc/resolv.conf")] {
+        let src = plan.container_dir.join("userdata").join(file);
+        let t = m::touch_in_root(&root, Path::new(target)).at(&format!("creating {target} in the container"))?;
+        m::bind(&src, &t, false).at(&format!("mounting {target}"))?;
+    }
+    for v in &plan.volumes {
+        let src = crate::sys::fs::open_any(&v.source).at(&format!("opening volume source {}", v.source.display()))?;
+        let t = if m::is_dir(&src) {
+            m::mkdir_all_in_root(&root, Path::new(&v.destination), 0o755)
+        } else {
+            m::touch_in_root(&root, Path::new(&v.destination))
+        }
+        .at(&format!("creating mount point {} in the container", v.destination))?;
+        m::bind(&fd_path(&src), &t, true).at(&format!("mounting {} on {}", v.source.display(), v.destination))?;
+        if v.read_only {
+            let t = m::open_in_root(&root, Path::new(&v.destination)).at("reopening volume")?;
+            m::remount_ro(&t).at(&format!("making {} read-only", v.destination))?;
+        }
+    }
+    if spec.read_only {
+        for d in ["/tmp", "/var/tmp", "/run"] {
+            if spec.mounts.iter().any(|x| x.destination == d) {
+                continue;
+            }
+            let t = m::mkdir_all_in_root(&root, Path::new(d), 0o1777).at(&format!("creating {d}"))?;
+            m::mount_fs("tmpfs", &t, MsFlags::MS_NOSUID | MsFlags::MS_NODEV, Some("mode=1777")).at(&format!("mounting tmpfs on {d}"))?;
+        }
+        m::remount_ro(&root).at("making the root file system read-only")?;
+    }
+    // Terminal: a pty from the container's own devpts, master handed to the parent.
+    let tty_slave = if let StdioMode::Tty = stdio { Some(open_pty(&root, sync)?) } else { None };
+    m::pivot_into(&root).at("pivot_root into the container root")?;
+    drop(root);
+    nix::unistd::sethostname(&spec.hostname).at("setting the host name")?;
+    exec_in_container(&Privs::of(plan), &ExecParams::from_spec(spec), tty_slave, stdio, sync)
+}
+
+/// The parts of a plan that decide how privileges are dropped.
+pub struct Privs<'a> {
+    pub seccomp: Option<&'a crate::runtime::seccomp::Filter>,
+    pub new_userns: bool,
+    pub can_setgroups: bool,
+}
+
+impl<'a> Privs<'a> {
+    pub fn of(plan: &'a Plan) -> Privs<'a> {
+        Privs { seccomp: plan.seccomp.as_ref(), new_userns: plan.new_userns, can_setgroups: plan.can_setgroups }
+    }
+}
+
+/// What to run and as whom: the container's main process, or an `exec`.
+pub struct ExecParams {
+    pub args: Vec<String>,
+    pub env: Vec<String>,
+    pub user: String,
+    pub workdir: String,
+    pub caps: Vec<String>,
+    pub privileged: bool,
+    pub no_new_privileges: bool,
+    pub create_workdir: bool,
+}
+
+impl ExecParams {
+    pub fn from_spec(spec: &crate::spec::Spec) -> ExecParams {
+        ExecParams {
+            args: spec.args(),
+            env: spec.env.clone(),
+            user: spec.user.clone(),
+            workdir: spec.workdir.clone(),
+            caps: spec.caps.clone(),
+            privileged: spec.privileged,
+            no_new_privileges: spec.no_new_privileges,
+            create_workdir: true,
+        }
+    }
+}
+
+/// After the root is the container's: user, workdir, stdio, capabilities, seccomp, execve.
+pub fn exec_in_container(
+    plan: &Privs,
+    p: &ExecParams,
+    tty_slave: Option<OwnedFd>,
+    stdio: &StdioMode,
+    sync: &Sync,
+) -> Result<Never, Fail> {
+    let read = |f: &str| std::fs::read_to_string(f).unwrap_or_default();
+    let user = crate::runtime::user::resolve(&p.user, &read("/etc/passwd"), &read("/etc/group")).map_err(|e| Fail(125, e.message))?;
+    if p.create_workdir && nix::unistd::chdir(p.workdir.as_str()) == Err(Errno::ENOENT) {
+        let root = crate::sys::fs::open_dir(Path::new("/")).at("opening /")?;
+        m::mkdir_all_in_root(&root, Path::new(&p.workdir), 0o755).at(&format!("creating workdir {}", p.workdir))?;
+    }
+    nix::unistd::chdir(p.workdir.as_str()).map_err(|e| Fail(125, format!("workdir {}: {}", p.workdir, e.desc())))?;
+    // Stdio.
+    match (stdio, &tty_slave) {
+        (StdioMode::Tty, Some(slave)) => {
+            process::set_controlling_tty(slave.as_raw_fd()).at("setting the controlling terminal")?;
+            for fd in 0..3 {
+                process::dup_onto(slave.as_raw_fd(), fd).at("connecting the terminal")?;
+            }
+        }
+        (StdioMode::Inherit { stdin: false }, _) | (StdioMode::Pipes { .. }, _) => {
+            let null = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+                .at("opening /dev/null")?;
+            process::dup_onto(null.as_raw_fd(), 0).at("connecting stdin")?;
+            if let StdioMode::Pipes { out, err } = stdio {
+                process::dup_onto(out.as_raw_fd(), 1).at("connecting stdout")?;
+                process::dup_onto(err.as_raw_fd(), 2).at("connecting stderr")?;
+            }
+        }
+        _ => {}
+    }
+    drop(tty_slave);
+    let mut env = p.env.clone();
+    if !env.iter().any(|e| e.starts_with("HOME=")) {
+        env.push(format!("HOME={}", user.home));
+    }
+    let path_env = env.iter().rev().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(&crate::spec::DEFAULT_PATH[5..]).to_string();
+    let argv: Vec<CString> = p.args.iter().map(|a| CString::new(a.as_bytes())).collect::<Result<_, _>>().map_err(|_| Fail(125, "argument contains a NUL byte".into()))?;
+    let envp: Vec<CString> = env.iter().filter_map(|e| CString::new(e.as_bytes()).ok()).collect();
+    let candidates = candidates(&p.args[0], &path_env);
+    // Privileges, last: bounding set, no_new_privs, seccomp, ids, capabilities.
+    let mask = crate::runtime::caps::mask(&p.caps);
+    if p.no_new_privileges {
+        nix::sys::prctl::set_no_new_privs().at("setting no_new_privs")?;
+    }
+    if plan.new_userns || nix::unistd::getuid().is_root() {
+        crate::runtime::caps::drop_bounding(mask).at("dropping capabilities from the bounding set")?;
+    }
+    // Seccomp before the switch of ids: it needs CAP_SYS_ADMIN unless no_new_privs is set.
+    if let Some(f) = plan.seccomp {
+        f.load().at("loading the seccomp filter")?;
+    }
+    if plan.can_setgroups {
+        nix::unistd::setgroups(&user.groups.iter().map(|g| nix::unistd::Gid::from_raw(*g)).collect::<Vec<_>>())
+            .at("setting supplementary groups")?;
+    }
+    let unmapped = |e: Errno| {
+        if e == Errno::EINVAL {
+            Fail(125, format!(
+                "user {} ({}:{}) is not mapped in the container's user namespace: without a subordinate id range only root exists",
+                p.user, user.uid, user.gid
+            ))
+        } else {
+            Fail(125, format!("switching to user {} ({}:{}): {}", p.user, user.uid, user.gid, e.desc()))
+        }
+    };
+    nix::unistd::setresgid(user.gid.into(), user.gid.into(), user.gid.into()).map_err(unmapped)?;
+    nix::unistd::setresuid(user.uid.into(), user.uid.into(), user.uid.into()).map_err(unmapped)?;
+    if user.uid == 0 {
+        crate::runtime::caps::set_caps(mask).at("setting capabilities")?;
+    }
+    reset_signals();
+    process::cloexec_from(3).at("closing inherited file descriptors")?;
+    let mut last = Errno::ENOENT;
+    for c in &candidates {
+        let Ok(path) = CString::new(c.as_os_str().as_encoded_bytes()) else { continue };
+        let e = process::execve(&path, &argv, &envp);
+        match e {
+            Errno::ENOENT | Errno::ENOTDIR => {}
+            e => {
+                last = e;
+                if p.args[0].contains('/') || e != Errno::EACCES {
+                    break;
+                }
+            }
+        }
+    }
+    let name = &p.args[0];
+    let _ = sync;
+    Err(exec_failure(name, last))
+}
+
+fn exec_failure(name: &str, last: Errno) -> Fail {
+    match last {
+        Errno::ENOENT if name.contains('/') => Fail(127, format!("{name}: no such file or directory")),
+        Errno::ENOENT => Fail(127, format!("{name}: executable file not found in $PATH")),
+        Errno::EACCES => Fail(126, format!("{name}: permission denied")),
+        e => Fail(126, format!("{name}: cannot execute: {}", e.desc())),
+    }
+}
+
+fn candidates(cmd: &str, path: &str) -> Vec<PathBuf> {
+    if cmd.contains('/') {
+        return vec![PathBuf::from(cmd)];
+    }
+    path.split(':').filter(|d| !d.is_empty()).map(|d| Path::new(d).join(cmd)).collect()
+}
+
+fn reset_signals() {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal};
+    let dfl = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    for s in [Signal::SIGPIPE, Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT, Signal::SIGCHLD, Signal::SIGWINCH, Signal::SIGTSTP, Signal::SIGTTIN, Signal::SIGTTOU] {
+        // SAFETY: resetting to the default disposition installs no handler.
+        let _ = unsafe { sigaction(s, &dfl) };
+    }
+    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+}
+
+fn mount_rootfs(plan: &Plan, merged: &Path) -> Result<(), Fail> {
+    nix::unistd::chdir(&plan.store_root).at("entering the store")?;
+    let cdir = format!("containers/{}", plan.id);
+    let lower: Vec<String> = plan.lower.iter().map(|l| format!("layers/{l}/diff")).collect();
+    let base = format!("lowerdir={},upperdir={cdir}/upper,workdir={cdir}/work", lower.join(":"));
+    if base.len() > 4000 {
+        return Err(Fail(125, format!("image has too many layers ({}) for one overlay mount", lower.len())));
+    }
+    let native = if plan.fuse_overlay { Err(Errno::EPERM) } else { m::mount_overlay(Path::new(&format!("{cdir}/merged")), &format!("{base},userxattr")) };
+    match native {
+        Ok(()) => Ok(()),
+        Err(e) if matches!(e, Errno::EPERM | Errno::EINVAL | Errno::ENODEV | Errno::EOPNOTSUPP) => {
+            let out = std::process::Command::new("fuse-overlayfs")
+                .arg("-o")
+                .arg(&base)
+                .arg(format!("{cdir}/merged"))
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .output();
+            match out {
+                Ok(o) if o.status.success() => Ok(()),
+                Ok(o) => Err(Fail(125, format!(
+                    "mounting the root file system: native overlay refused ({}) and fuse-overlayfs failed ({}): {}",
+                    e.desc(), o.status, String::from_utf8_lossy(&o.stderr).trim()
+                ))),
+                Err(x) => Err(Fail(125, format!(
+                    "mounting the root file system: native overlay refused ({}) and fuse-overlayfs could not run: {x} (install the fuse-overlayfs package)",
+                    e.desc()
+                ))),
+            }
+        }
+        Err(e) => Err(Fail(125, format!("mounting the root file system at {}: {}", merged.display(), e.desc()))),
+    }
+    .map(|()| {
+        let _ = nix::unistd::chdir("/");
+    })
+}
+
+fn mount_proc_sys(plan: &Plan, root: &OwnedFd) -> Result<(), Fail> {
+    let nse = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    let proc_ = m::mkdir_all_in_root(root, Path::new("/proc"), 0o555).at("creating /proc")?;
+    m::mount_fs("proc", &proc_, nse, None).at("mounting /proc")?;
+    let sys = m::mkdir_all_in_root(root, Path::new("/sys"), 0o555).at("creating /sys")?;
+    let ro = if plan.spec.privileged { MsFlags::empty() } else { MsFlags::MS_RDONLY };
+    if plan.spec.network == "host" || m::mount_fs("sysfs", &sys, nse | ro, None).is_err() {
+        // Without our own network namespace the kernel refuses a new sysfs: bind the host's.
+        m::bind(Path::new("/sys"), &sys, true).at("binding /sys")?;
+        if !plan.spec.privileged {
+            let sys = m::open_in_root(root, Path::new("/sys")).at("reopening /sys")?;
+            m::remount_ro(&sys).at("making /sys read-only")?;
+        }
+    }
+    Ok(())
+}
+
+fn mount_dev(plan: &Plan, root: &OwnedFd) -> Result<(), Fail> {
+    let dev = m::mkdir_all_in_root(root, Path::new("/dev"), 0o755).at("creating /dev")?;
+    m::mount_fs("tmpfs", &dev, MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME, Some("mode=755,size=65536k")).at("mounting /dev")?;
+    let dev = m::open_in_root(root, Path::new("/dev")).at("reopening /dev")?;
+    let dev = nix::fcntl::openat(&dev, ".", nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).at("opening /dev")?;
+    for n in ["null", "zero", "full", "random", "urandom", "tty"] {
+        let t = m::create_file_at(&dev, n).at(&format!("creating /dev/{n}"))?;
+        m::bind(&Path::new("/dev").join(n), &t, false).at(&format!("binding /dev/{n}"))?;
+    }
+    let pts = m::mkdir_at(&dev, "pts", 0o755).at("creating /dev/pts")?;
+    let gid = if plan.gid5_mapped { ",gid=5" } else { "" };
+    m::mount_fs("devpts", &pts, MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC, Some(&format!("newinstance,ptmxmode=0666,mode=0620{gid}")))
+        .at("mounting /dev/pts")?;
+    let shm = m::mkdir_at(&dev, "shm", 0o1777).at("creating /dev/shm")?;
+    m::mount_fs("tmpfs", &shm, MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, Some("mode=1777,size=65536k"))
+        .at("mounting /dev/shm")?;
+    let mq = m::mkdir_at(&dev, "mqueue", 0o755).at("creating /dev/mqueue")?;
+    // A new IPC namespace may mount its own mqueue; where the kernel refuses, /dev/mqueue stays empty.
+    let _ = m::mount_fs("mqueue", &mq, MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, None);
+    for (name, target) in [("ptmx", "pts/ptmx"), ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"), ("core", "/proc/kcore")] {
+        m::symlink_at(target, &dev, name).at(&format!("creating /dev/{name}"))?;
+    }
+    Ok(())
+}
+
+const MASKED: &[&str] = &[
+    "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",
+    "/proc/timer_list", "/proc/timer_stats", "/proc/interrupts", "/sys/firmware", "/sys/devices/virtual/powercap",
+];
+const READ_ONLY: &[&str] = &["/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+
+fn mask_paths(root: &OwnedFd) -> Result<(), Fail> {
+    for p in MASKED {
+        let Ok(t) = m::open_in_root(root, Path::new(p)) else { continue };
+        if m::is_dir(&t) {
+            m::mount_fs("tmpfs", &t, MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, Some("size=0"))
+                .at(&format!("masking {p}"))?;
+        } else {
+            m::bind(Path::new("/dev/null"), &t, false).at(&format!("masking {p}"))?;
+        }
+    }
+    for p in READ_ONLY {
+        let Ok(t) = m::open_in_root(root, Path::new(p)) else { continue };
+        m::bind(&fd_path(&t), &t, true).at(&format!("binding {p}"))?;
+        let t = m::open_in_root(root, Path::new(p)).at(&format!("reopening {p}"))?;
+        m::remount_ro(&t).at(&format!("making {p} read-only"))?;
+    }
+    Ok(())
+}
+
+pub fn open_pty(root: &OwnedFd, sync: &Sync) -> Result<OwnedFd, Fail> {
+    use nix::fcntl::OFlag;
+    let ptmx = m::open_in_root(root, Path::new("/dev/pts/ptmx")).at("finding /dev/pts/ptmx")?;
+    let master = nix::fcntl::open(&fd_path(&ptmx), OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+        .at("opening /dev/pts/ptmx")?;
+    // SAFETY-free: unlockpt/ptsname through ioctls on the master.
+    let n = crate::sys::pty::unlock_and_number(&master).at("unlocking the pty")?;
+    let pts = m::open_in_root(root, Path::new("/dev/pts")).at("finding /dev/pts")?;
+    let slave = nix::fcntl::openat(&pts, n.to_string().as_str(), OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+        .at("opening the pty")?;
+    sync.send_fd(&master);
+    Ok(slave)
+}

@@ -1,0 +1,108 @@
+//! `hutch exec`: a new process inside a running container. hutch joins the container's pid
+//! namespace for its children only, clones, and the child joins the user, mount, uts, ipc and
+//! net namespaces through the container's pidfd in one setns call, then drops privileges the
+//! way the container's first process did. The child is not dumpable until execve, so nothing
+//! in the container can open hutch's binary through /proc/PID/exe (CVE-2019-5736).
+
+use std::os::fd::{AsFd, OwnedFd};
+
+use super::child::{self, ExecParams, Fail, Privs};
+use super::{Msg, Started, StdioMode, Sync};
+use crate::error::{Error, Result};
+use crate::sys::process::{self, Forked};
+
+pub struct ExecRequest<'a> {
+    pub pidfd: OwnedFd,
+    pub params: ExecParams,
+    pub privs: Privs<'a>,
+    pub tty: bool,
+    pub interactive: bool,
+    pub detach: bool,
+}
+
+/// Start the process; returns once it has exec'd.
+///
+/// Joining a pid namespace needs CAP_SYS_ADMIN in our own user namespace too, which hutch lacks
+/// on the host; so a short-lived helper joins all the container's namespaces at once and clones
+/// the process with CLONE_PARENT: it is hutch's child, inside the container's pid namespace.
+pub fn spawn(req: &ExecRequest) -> Result<Started> {
+    let (parent, child_end) = Sync::pair()?;
+    let stdio = if req.detach {
+        let null = |m| nix::fcntl::open("/dev/null", m | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).map_err(|e| crate::err!("/dev/null: {e}"));
+        StdioMode::Pipes { out: null(nix::fcntl::OFlag::O_WRONLY)?, err: null(nix::fcntl::OFlag::O_WRONLY)? }
+    } else if req.tty {
+        StdioMode::Tty
+    } else {
+        StdioMode::Inherit { stdin: req.interactive }
+    };
+    let helper = match process::fork().map_err(|e| crate::err!("starting the exec process: {e}"))? {
+        None => {
+            drop(parent);
+            let _ = nix::sys::prctl::set_dumpable(false);
+            helper_main(req, &child_end, &stdio)
+        }
+        Some(pid) => pid,
+    };
+    drop(child_end);
+    let mut tty = None;
+    let mut target: Option<(i32, OwnedFd)> = None;
+    let result = loop {
+        match parent.recv() {
+            Msg::Fd(f) => tty = Some(f),
+            Msg::Pid(pid, fd) => target = Some((pid, fd)),
+            Msg::Error(code, msg) => break Err(Error::with_code(code, msg)),
+            Msg::Eof => break Ok(()),
+        }
+    };
+    let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(helper), None);
+    let Some((pid, pidfd)) = target else {
+        return Err(result.err().unwrap_or_else(|| crate::err!("the exec helper exited without starting the process")));
+    };
+    let child = process::Child { pid: nix::unistd::Pid::from_raw(pid), pidfd };
+    if let Err(e) = result {
+        let _ = nix::sys::wait::waitpid(child.pid, Some(nix::sys::wait::WaitPidFlag::__WALL));
+        return Err(e);
+    }
+    let start_time = process::start_time(pid).unwrap_or(0);
+    Ok(Started { child, start_time, tty })
+}
+
+fn helper_main(req: &ExecRequest, sync: &Sync, stdio: &StdioMode) -> ! {
+    use nix::sched::CloneFlags as F;
+    let mut flags = F::CLONE_NEWNS | F::CLONE_NEWUTS | F::CLONE_NEWIPC | F::CLONE_NEWNET | F::CLONE_NEWPID;
+    if req.privs.new_userns {
+        flags |= F::CLONE_NEWUSER;
+    }
+    if let Err(e) = nix::sched::setns(req.pidfd.as_fd(), flags) {
+        sync.send_error(125, &format!("joining the container's namespaces: {}", e.desc()));
+        process::exit_now(1);
+    }
+    match process::clone3(libc::CLONE_PARENT as libc::c_ulong) {
+        Err(e) => {
+            sync.send_error(125, &format!("starting the exec process: {}", e.desc()));
+            process::exit_now(1)
+        }
+        Ok(Forked::Parent(c)) => {
+            sync.send_pid(c.pid.as_raw(), &c.pidfd);
+            process::exit_now(0)
+        }
+        Ok(Forked::Child) => {
+            let Fail(code, msg) = match exec_now(req, sync, stdio) {
+                Ok(never) => match never {},
+                Err(f) => f,
+            };
+            sync.send_error(code, &msg);
+            process::exit_now(1)
+        }
+    }
+}
+
+fn exec_now(req: &ExecRequest, sync: &Sync, stdio: &StdioMode) -> std::result::Result<child::Never, Fail> {
+    let slave = if req.tty && !req.detach {
+        let root = crate::sys::fs::open_dir(std::path::Path::new("/")).map_err(|e| Fail(125, format!("opening /: {}", e.desc())))?;
+        Some(child::open_pty(&root, sync)?)
+    } else {
+        None
+    };
+    child::exec_in_container(&req.privs, &req.params, slave, stdio, sync)
+}

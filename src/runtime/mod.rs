@@ -1,0 +1,286 @@
+//! The only code that forks or enters namespaces; synchronous (no tokio runtime is alive here).
+//!
+//! One clone3 creates the container's first process in new user, mount, pid, uts, ipc and net
+//! namespaces (crun's way: no second fork, no re-exec). The parent writes the id maps with
+//! newuidmap/newgidmap (status checked), says "go" over one SEQPACKET socketpair, and then reads
+//! that socket until it closes on execve (success) or carries an error line (125/126/127) or the
+//! pty master (for -t).
+
+pub mod caps;
+pub mod child;
+pub mod exec;
+pub mod monitor;
+pub mod seccomp;
+pub mod session;
+pub mod state;
+pub mod user;
+
+use std::io::{IoSlice, IoSliceMut};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::PathBuf;
+
+use nix::sys::socket::{recvmsg, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType};
+
+use crate::error::{Error, Result};
+use crate::spec::Spec;
+use crate::sys::process::{self, Child, Forked};
+use crate::sys::userns::Mapping;
+
+/// A resolved volume: host source (a path that exists) and container destination.
+#[derive(Debug, Clone)]
+pub struct Volume {
+    pub source: PathBuf,
+    pub destination: String,
+    pub read_only: bool,
+}
+
+/// Everything the child needs, prepared before clone so the child only does syscalls.
+pub struct Plan {
+    pub id: String,
+    pub store_root: PathBuf,
+    pub container_dir: PathBuf,
+    /// Layer ids, top first (overlay's lowerdir order).
+    pub lower: Vec<String>,
+    pub spec: Spec,
+    pub mapping: Mapping,
+    pub new_userns: bool,
+    pub can_setgroups: bool,
+    pub gid5_mapped: bool,
+    pub seccomp: Option<seccomp::Filter>,
+    pub volumes: Vec<Volume>,
+    pub fuse_overlay: bool,
+}
+
+/// How the container's stdio is connected.
+pub enum StdioMode {
+    /// The caller's own stdout/stderr (and stdin when `stdin`, else /dev/null).
+    Inherit { stdin: bool },
+    /// A pty from the container's devpts; the master comes back to the parent.
+    Tty,
+    /// Pipes to the monitor; stdin is /dev/null.
+    Pipes { out: OwnedFd, err: OwnedFd },
+}
+
+/// The parent/child channel.
+pub struct Sync {
+    fd: OwnedFd,
+}
+
+pub enum Msg {
+    Fd(OwnedFd),
+    /// A process started on our behalf: its pid and pidfd.
+    Pid(i32, OwnedFd),
+    Error(i32, String),
+    Eof,
+}
+
+impl Sync {
+    pub fn pair() -> Result<(Sync, Sync)> {
+        let (a, b) = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
+            .map_err(|e| crate::err!("creating a socket pair: {e}"))?;
+        Ok((Sync { fd: a }, Sync { fd: b }))
+    }
+
+    /// Child: block until the parent says go; false when the parent went away.
+    pub fn wait_go(&self) -> bool {
+        let mut b = [0u8; 1];
+        matches!(nix::unistd::read(&self.fd, &mut b), Ok(1))
+    }
+
+    pub fn go(&self) {
+        let _ = nix::unistd::write(&self.fd, b"G");
+    }
+
+    pub fn send_error(&self, code: i32, msg: &str) {
+        let line = format!("E{code} {msg}");
+        let _ = nix::unistd::write(&self.fd, line.as_bytes());
+    }
+
+    pub fn send_fd(&self, fd: &OwnedFd) {
+        let fds = [fd.as_raw_fd()];
+        let cmsg = [ControlMessage::ScmRights(&fds)];
+        let _ = sendmsg::<()>(self.fd.as_raw_fd(), &[IoSlice::new(b"T")], &cmsg, MsgFlags::empty(), None);
+    }
+
+    pub fn send_pid(&self, pid: i32, pidfd: &OwnedFd) {
+        let fds = [pidfd.as_raw_fd()];
+        let cmsg = [ControlMessage::ScmRights(&fds)];
+        let msg = format!("P{pid}");
+        let _ = sendmsg::<()>(self.fd.as_raw_fd(), &[IoSlice::new(msg.as_bytes())], &cmsg, MsgFlags::empty(), None);
+    }
+
+    pub fn recv(&self) -> Msg {
+        let mut buf = vec![0u8; 4096];
+        let mut space = nix::cmsg_space!([RawFd; 1]);
+        let mut iov = [IoSliceMut::new(&mut buf)];
+        let r = match recvmsg::<()>(self.fd.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC) {
+            Ok(r) => r,
+            Err(nix::errno::Errno::EINTR) => return self.recv(),
+            Err(_) => return Msg::Eof,
+        };
+        let mut got_fd = None;
+        if let Ok(cmsgs) = r.cmsgs() {
+            for c in cmsgs {
+                if let ControlMessageOwned::ScmRights(fds) = c {
+                    // SAFETY: the kernel just installed these fds for us.
+                    got_fd = fds.first().map(|f| unsafe { OwnedFd::from_raw_fd(*f) });
+                }
+            }
+        }
+        let n = r.bytes;
+        if n == 0 {
+            return Msg::Eof;
+        }
+        if let Some(fd) = got_fd {
+            if buf[0] == b'P' {
+                let pid = String::from_utf8_lossy(&buf[1..n]).parse().unwrap_or(0);
+                return Msg::Pid(pid, fd);
+            }
+            return Msg::Fd(fd);
+        }
+        let text = String::from_utf8_lossy(&buf[..n]).to_string();
+        match text.strip_prefix('E').and_then(|t| t.split_once(' ')) {
+            Some((code, msg)) => Msg::Error(code.parse().unwrap_or(125), msg.to_string()),
+            None => Msg::Error(125, format!("unexpected message from the container process: {text}")),
+        }
+    }
+}
+
+/// A container process that has exec'd its command.
+pub struct Started {
+    pub child: Child,
+    pub start_time: u64,
+    pub tty: Option<OwnedFd>,
+}
+
+/// Namespaces for a new container.
+fn clone_flags(plan: &Plan) -> libc::c_ulong {
+    let mut f = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
+    if plan.spec.network != "host" {
+        f |= libc::CLONE_NEWNET;
+    }
+    if plan.new_userns {
+        f |= libc::CLONE_NEWUSER;
+    }
+    f as libc::c_ulong
+}
+
+/// Create the container process; returns once it has exec'd the command (or failed).
+pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
+    let (parent, child_end) = Sync::pair()?;
+    let forked = process::clone3(clone_flags(plan)).map_err(|e| {
+        crate::err!("creating the container's namespaces: {e} (are unprivileged user namespaces enabled? see `sysctl user.max_user_namespaces`)")
+    })?;
+    let child = match forked {
+        Forked::Child => {
+            drop(parent);
+            child::main(plan, child_end, stdio)
+        }
+        Forked::Parent(c) => c,
+    };
+    drop(child_end);
+    let fail = |child: &Child, e: Error| -> Error {
+        let _ = process::pidfd_send_signal(&child.pidfd, nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::wait::waitpid(child.pid, None);
+        e
+    };
+    if plan.new_userns {
+        if let Err(e) = write_maps(child.pid.as_raw(), &plan.mapping) {
+            return Err(fail(&child, e));
+        }
+    }
+    let start_time = process::start_time(child.pid.as_raw()).unwrap_or(0);
+    parent.go();
+    let mut tty = None;
+    loop {
+        match parent.recv() {
+            Msg::Fd(f) => tty = Some(f),
+            Msg::Pid(..) => {}
+            Msg::Error(code, msg) => {
+                let _ = nix::sys::wait::waitpid(child.pid, None);
+                return Err(Error::with_code(code, msg));
+            }
+            Msg::Eof => break,
+        }
+    }
+    Ok(Started { child, start_time, tty })
+}
+
+/// The id mappings for a container, as newuidmap/newgidmap arguments (container, host, count).
+pub fn map_triples(mapping: &Mapping) -> (Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>) {
+    match mapping {
+        Mapping::HostRoot => (vec![(0, 0, u32::MAX as u64)], vec![(0, 0, u32::MAX as u64)]),
+        Mapping::Single { uid, gid, .. } => (vec![(0, *uid as u64, 1)], vec![(0, *gid as u64, 1)]),
+        Mapping::Full { uid, gid, subuids, subgids } => {
+            let f = |own: u32, ranges: &[crate::sys::userns::IdRange]| -> Vec<(u64, u64, u64)> {
+                let mut v = vec![(0, own as u64, 1)];
+                let mut next = 1u64;
+                for r in ranges {
+                    v.push((next, r.start as u64, r.count as u64));
+                    next += r.count as u64;
+                }
+                v
+            };
+            (f(*uid, subuids), f(*gid, subgids))
+        }
+    }
+}
+
+fn write_maps(pid: i32, mapping: &Mapping) -> Result<()> {
+    let (u, g) = map_triples(mapping);
+    match mapping {
+        Mapping::Full { .. } => {
+            let args = |v: &[(u64, u64, u64)]| -> Vec<String> { v.iter().flat_map(|(a, b, c)| [a.to_string(), b.to_string(), c.to_string()]).collect() };
+            let spawn = |tool: &str, v: &[(u64, u64, u64)]| {
+                std::process::Command::new(tool)
+                    .arg(pid.to_string())
+                    .args(args(v))
+                    .stdin(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .map_err(|e| crate::err!("running {tool}: {e} (install the uidmap package)"))
+            };
+            let cu = spawn("newuidmap", &u)?;
+            let cg = spawn("newgidmap", &g)?;
+            for (tool, c) in [("newuidmap", cu), ("newgidmap", cg)] {
+                let o = c.wait_with_output().map_err(|e| crate::err!("waiting for {tool}: {e}"))?;
+                if !o.status.success() {
+                    crate::bail!("{tool} failed ({}): {}", o.status, String::from_utf8_lossy(&o.stderr).trim().replace('\n', "; "));
+                }
+            }
+            Ok(())
+        }
+        Mapping::Single { uid, gid, .. } => {
+            let w = |f: &str, s: String| std::fs::write(format!("/proc/{pid}/{f}"), s).map_err(|e| crate::err!("writing /proc/{pid}/{f}: {e}"));
+            w("setgroups", "deny".into())?;
+            w("uid_map", format!("0 {uid} 1\n"))?;
+            w("gid_map", format!("0 {gid} 1\n"))
+        }
+        Mapping::HostRoot => Ok(()),
+    }
+}
+
+/// Exit code of a wait status: the code, or 128 + signal.
+pub fn exit_code(status: nix::sys::wait::WaitStatus) -> Option<i32> {
+    use nix::sys::wait::WaitStatus;
+    match status {
+        WaitStatus::Exited(_, c) => Some(c),
+        WaitStatus::Signaled(_, s, _) => Some(128 + s as i32),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::userns::IdRange;
+
+    #[test]
+    fn maps_own_id_to_root_then_ranges() {
+        let r = [IdRange { start: 200000, count: 65536 }];
+        let m = Mapping::Full { uid: 4711, gid: 4711, subuids: r.to_vec(), subgids: r.to_vec() };
+        let (u, _) = map_triples(&m);
+        assert_eq!(u, vec![(0, 4711, 1), (1, 200000, 65536)]);
+    }
+}

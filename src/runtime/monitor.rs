@@ -1,0 +1,205 @@
+//! The per-container monitor for detached containers: a forked, session-leading process that
+//! owns the container (its parent), writes its output to the log with timestamps, records its
+//! exit code, and removes it when it was run with --rm. It holds only the container's pipes
+//! (or pty master), the log file and the pidfd.
+
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::{AsFd, OwnedFd};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+
+use super::state::{self, Live};
+use super::{Plan, StdioMode};
+use crate::error::{Error, Result};
+use crate::store::containers::Outcome;
+use crate::store::Store;
+use crate::sys::process;
+
+/// Start the container under a new monitor; returns when it runs (or failed to start).
+pub fn start_detached(store: &Store, plan: &Plan) -> Result<()> {
+    let log_path = plan.container_dir.join("ctr.log");
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).map_err(|e| crate::err!("opening log {}: {e}", log_path.display()))?;
+    let (report_r, report_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
+    // SAFETY-relevant invariant: hutch has no other threads here (no tokio runtime on this path).
+    match unsafe_fork()? {
+        None => {
+            drop(report_r);
+            let code = monitor_main(store, plan, log, report_w);
+            process::exit_now(code)
+        }
+        Some(_pid) => {
+            drop(report_w);
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = nix::unistd::read(&report_r, &mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let text = String::from_utf8_lossy(&buf);
+            if text == "OK" {
+                return Ok(());
+            }
+            match text.strip_prefix('E').and_then(|t| t.split_once(' ')) {
+                Some((code, msg)) => Err(Error::with_code(code.parse().unwrap_or(125), msg)),
+                None => Err(crate::err!("the container monitor exited before the container started")),
+            }
+        }
+    }
+}
+
+fn unsafe_fork() -> Result<Option<i32>> {
+    match crate::sys::process::fork() {
+        Ok(None) => Ok(None),
+        Ok(Some(pid)) => Ok(Some(pid)),
+        Err(e) => Err(crate::err!("forking the container monitor: {e}")),
+    }
+}
+
+fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
+    let _ = nix::unistd::setsid();
+    process::set_name("hutch-monitor");
+    let tty = plan.spec.tty;
+    let (pipes, stdio) = if tty {
+        (None, StdioMode::Tty)
+    } else {
+        let (or, ow) = match nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
+            Ok(p) => p,
+            Err(e) => return report_error(report, 125, &format!("pipe: {e}")),
+        };
+        let (er, ew) = match nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
+            Ok(p) => p,
+            Err(e) => return report_error(report, 125, &format!("pipe: {e}")),
+        };
+        (Some((or, er)), StdioMode::Pipes { out: ow, err: ew })
+    };
+    let started = match super::spawn(plan, &stdio) {
+        Ok(s) => s,
+        Err(e) => return report_error(report, e.exit_code(), &e.message),
+    };
+    drop(stdio);
+    let me = std::process::id() as i32;
+    let live = Live { pid: started.child.pid.as_raw(), start_time: started.start_time, monitor_pid: me, monitor_start: process::start_time(me).unwrap_or(0) };
+    let mut outcome = Outcome { started_at: state::now_nanos(), ..Default::default() };
+    if let Err(e) = state::write_live(&plan.id, &live).and_then(|()| state::write_outcome(store, &plan.id, &outcome)) {
+        let _ = process::pidfd_send_signal(&started.child.pidfd, nix::sys::signal::Signal::SIGKILL);
+        return report_error(report, 125, &e.message);
+    }
+    let _ = nix::unistd::write(&report, b"OK");
+    drop(report);
+    // Detach from the caller's terminal and streams.
+    if let Ok(null) = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDWR, nix::sys::stat::Mode::empty()) {
+        use std::os::fd::AsRawFd;
+        for fd in 0..3 {
+            let _ = process::dup_onto(null.as_raw_fd(), fd);
+        }
+    }
+    release_memory();
+    let mut logger = Logger { file: log };
+    let mut sources: Vec<(OwnedFd, usize)> = match (pipes, started.tty.as_ref()) {
+        (Some((o, e)), _) => vec![(o, 0), (e, 1)],
+        (None, Some(m)) => vec![(m.try_clone().expect("dup"), 0)],
+        (None, None) => vec![],
+    };
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut exited = false;
+    while !sources.is_empty() || !exited {
+        let mut fds: Vec<PollFd> = sources.iter().map(|(fd, _)| PollFd::new(fd.as_fd(), PollFlags::POLLIN)).collect();
+        if !exited {
+            fds.push(PollFd::new(started.child.pidfd.as_fd(), PollFlags::POLLIN));
+        }
+        // Once the container is gone, drain what is buffered without blocking forever on a
+        // pipe some stray process keeps open.
+        let timeout = if exited { PollTimeout::from(200u16) } else { PollTimeout::NONE };
+        match poll(&mut fds, timeout) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => break,
+            Ok(0) => break,
+            Ok(_) => {}
+        }
+        let ready: Vec<bool> = fds.iter().map(|f| f.revents().is_some_and(|r| !r.is_empty())).collect();
+        drop(fds);
+        if !exited && ready[sources.len()] {
+            exited = true;
+        }
+        let mut closed = Vec::new();
+        for (i, (fd, stream)) in sources.iter().enumerate() {
+            if !ready[i] {
+                continue;
+            }
+            match nix::unistd::read(fd, &mut buf) {
+                Ok(0) | Err(_) => closed.push(i),
+                Ok(n) => logger.write(*stream, &buf[..n]),
+            }
+        }
+        for i in closed.into_iter().rev() {
+            sources.remove(i);
+        }
+    }
+    let code = super::session::reap(&started.child);
+    outcome.finished_at = state::now_nanos();
+    outcome.exit_code = Some(code);
+    let _ = state::write_outcome(store, &plan.id, &outcome);
+    state::remove_live(&plan.id);
+    if plan.spec.auto_remove {
+        use std::os::unix::process::CommandExt;
+        let _ = std::process::Command::new("/proc/self/exe").args(["rm", "-f", &plan.id]).exec();
+    }
+    0
+}
+
+fn report_error(report: OwnedFd, code: i32, msg: &str) -> i32 {
+    let _ = nix::unistd::write(&report, format!("E{code} {msg}").as_bytes());
+    1
+}
+
+/// Give the heap the CLI used back to the system: the monitor lives as long as the container.
+fn release_memory() {
+    // SAFETY: malloc_trim only returns free memory to the OS.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// k8s-file log lines: `TIMESTAMP STREAM F|P TEXT` (P = partial line, continued by the next).
+struct Logger {
+    file: File,
+}
+
+const STREAMS: [&str; 2] = ["stdout", "stderr"];
+
+impl Logger {
+    /// Complete lines become F records; a trailing piece without newline is written at once
+    /// as a P record (continued by the next record), as conmon does.
+    fn write(&mut self, stream: usize, data: &[u8]) {
+        let ts = timestamp();
+        let mut out = Vec::new();
+        let mut rest = data;
+        while !rest.is_empty() {
+            let (piece, tag, next) = match rest.iter().position(|b| *b == b'\n') {
+                Some(nl) => (&rest[..nl], "F", &rest[nl + 1..]),
+                None => (rest, "P", &rest[rest.len()..]),
+            };
+            out.extend_from_slice(format!("{ts} {} {tag} ", STREAMS[stream]).as_bytes());
+            out.extend_from_slice(piece);
+            out.push(b'\n');
+            rest = next;
+        }
+        let _ = self.file.write_all(&out);
+    }
+}
+
+/// RFC 3339 with nanoseconds, UTC.
+pub fn timestamp() -> String {
+    format_nanos(state::now_nanos())
+}
+
+pub fn format_nanos(n: i128) -> String {
+    let secs = (n / 1_000_000_000) as i64;
+    let nanos = (n % 1_000_000_000) as u32;
+    // format_time gives "YYYY-MM-DD HH:MM:SS +0000 UTC".
+    let base = crate::output::format_time(secs);
+    format!("{}T{}.{nanos:09}Z", &base[..10], &base[11..19])
+}

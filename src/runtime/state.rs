@@ -1,0 +1,133 @@
+//! Container state: live (pid + start time, in the runtime dir, gone after a reboot) and
+//! persistent (started/finished/exit code, in the store). Both written temp + rename.
+//! A container is running only while its recorded pid is alive with the recorded start time.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Context, Result};
+use crate::store::containers::{ContainerRecord, Outcome};
+use crate::store::Store;
+use crate::sys::process;
+
+/// Where a running container's processes are.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Live {
+    pub pid: i32,
+    pub start_time: u64,
+    /// The monitor (-d) or the foreground hutch that waits for it.
+    pub monitor_pid: i32,
+    pub monitor_start: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Created,
+    Running { pid: i32 },
+    Exited { code: i32 },
+}
+
+impl Status {
+    pub fn word(&self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Running { .. } => "running",
+            Status::Exited { .. } => "exited",
+        }
+    }
+}
+
+fn live_dir() -> PathBuf {
+    crate::paths::runtime_dir().join("containers")
+}
+
+pub fn live_path(id: &str) -> PathBuf {
+    live_dir().join(format!("{id}.json"))
+}
+
+pub fn write_live(id: &str, live: &Live) -> Result<()> {
+    let dir = live_dir();
+    if !dir.is_dir() {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).ctx(|| format!("creating {}", dir.display()))?;
+    }
+    write_atomic(&live_path(id), &serde_json::to_vec(live).expect("json"))
+}
+
+pub fn read_live(id: &str) -> Option<Live> {
+    serde_json::from_slice(&std::fs::read(live_path(id)).ok()?).ok()
+}
+
+pub fn remove_live(id: &str) {
+    let _ = std::fs::remove_file(live_path(id));
+}
+
+pub fn outcome_path(store: &Store, id: &str) -> PathBuf {
+    store.root.join("containers").join(id).join("state.json")
+}
+
+pub fn read_outcome(store: &Store, id: &str) -> Outcome {
+    std::fs::read(outcome_path(store, id)).ok().and_then(|d| serde_json::from_slice(&d).ok()).unwrap_or_default()
+}
+
+pub fn write_outcome(store: &Store, id: &str, o: &Outcome) -> Result<()> {
+    write_atomic(&outcome_path(store, id), &serde_json::to_vec(o).expect("json"))
+}
+
+/// Write a small file so that readers see the old or the new content, never a torn one.
+pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, data).ctx(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).ctx(|| format!("writing {}", path.display()))
+}
+
+pub fn now_nanos() -> i128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i128).unwrap_or(0)
+}
+
+/// The container's status, reconciled: a live record whose process is gone (or a runtime dir
+/// that vanished with a reboot) means exited.
+pub fn status(store: &Store, rec: &ContainerRecord) -> (Status, Outcome, Option<Live>) {
+    let outcome = read_outcome(store, &rec.id);
+    let live = read_live(&rec.id);
+    if let Some(l) = &live {
+        if process::is_same_process(l.pid, l.start_time) {
+            return (Status::Running { pid: l.pid }, outcome, live);
+        }
+    }
+    if let Some(code) = outcome.exit_code {
+        return (Status::Exited { code }, outcome, live);
+    }
+    if outcome.started_at > 0 {
+        // Started, but nobody recorded an exit: the process died with its monitor, or the
+        // machine rebooted.
+        return (Status::Exited { code: -1 }, outcome, live);
+    }
+    (Status::Created, outcome, live)
+}
+
+/// A pidfd for the container's process, only if it is still the process we started.
+pub fn open_process(live: &Live) -> Option<std::os::fd::OwnedFd> {
+    let fd = process::pidfd_open(nix::unistd::Pid::from_raw(live.pid)).ok()?;
+    // Checked after opening: the pidfd now pins this exact process.
+    process::is_same_process(live.pid, live.start_time).then_some(fd)
+}
+
+/// Wait until the process behind `pidfd` has exited, at most `timeout`. True if it exited.
+pub fn wait_exit(pidfd: &std::os::fd::OwnedFd, timeout: std::time::Duration) -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let ms = PollTimeout::try_from(left.as_millis().min(i32::MAX as u128) as i32).unwrap_or(PollTimeout::MAX);
+        let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, ms) {
+            Ok(n) if n > 0 => return true,
+            Ok(_) => return false,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return false,
+        }
+    }
+}

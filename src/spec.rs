@@ -1,0 +1,420 @@
+//! What a container is asked to be: image config + run options -> `Spec`. Pure: no file
+//! system, no syscalls, so every rule here is unit-tested.
+//!
+//! hutch keeps its own small spec rather than a full OCI runtime spec: it is both what the
+//! runtime consumes and what `inspect` shows, and it is what the record on disk holds.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::Result;
+
+pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Spec {
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    pub env: Vec<String>,
+    pub workdir: String,
+    /// USER[:GROUP] as given (or the image's), resolved in the container's /etc/passwd at start.
+    pub user: String,
+    pub hostname: String,
+    pub tty: bool,
+    pub interactive: bool,
+    pub mounts: Vec<MountSpec>,
+    pub read_only: bool,
+    pub caps: Vec<String>,
+    pub privileged: bool,
+    /// "default", "unconfined" or a profile path.
+    pub seccomp: String,
+    pub no_new_privileges: bool,
+    /// "none", "host", "pasta", "slirp4netns", "ns:PATH".
+    pub network: String,
+    /// "" (the user's subuid map) or "keep-id".
+    pub userns: String,
+    pub auto_remove: bool,
+    pub stop_signal: i32,
+    pub stop_timeout: u32,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Spec {
+    /// The argv the container runs.
+    pub fn args(&self) -> Vec<String> {
+        self.entrypoint.iter().chain(self.cmd.iter()).cloned().collect()
+    }
+
+    pub fn env_value(&self, key: &str) -> Option<&str> {
+        self.env.iter().rev().find_map(|e| e.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountSpec {
+    /// "bind" or "volume".
+    pub kind: String,
+    /// Host path (bind) or volume name.
+    pub source: String,
+    pub destination: String,
+    pub read_only: bool,
+}
+
+/// The parts of an image config `run` uses.
+#[derive(Debug, Clone, Default)]
+pub struct ImageConfig {
+    pub env: Vec<String>,
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    pub workdir: String,
+    pub user: String,
+    pub stop_signal: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl ImageConfig {
+    /// From the image config JSON (`{"config": {...}}`).
+    pub fn from_json(v: &Value) -> ImageConfig {
+        let c = v.get("config").cloned().unwrap_or(Value::Null);
+        let strs = |k: &str| -> Vec<String> {
+            c.get(k).and_then(|x| x.as_array()).map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default()
+        };
+        let s = |k: &str| c.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+        ImageConfig {
+            env: strs("Env"),
+            entrypoint: strs("Entrypoint"),
+            cmd: strs("Cmd"),
+            workdir: s("WorkingDir"),
+            user: s("User"),
+            stop_signal: s("StopSignal"),
+            labels: c
+                .get("Labels")
+                .and_then(|l| l.as_object())
+                .map(|o| o.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Run options after validation of their syntax (the CLI's words, no file system yet).
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub entrypoint: Option<String>,
+    pub command: Vec<String>,
+    /// -e values, in order; `KEY` alone takes the value from `host_env`.
+    pub env: Vec<String>,
+    /// Lines of --env-file files, in order.
+    pub env_file_lines: Vec<String>,
+    pub workdir: Option<String>,
+    pub user: Option<String>,
+    pub hostname: Option<String>,
+    pub tty: bool,
+    pub interactive: bool,
+    pub volumes: Vec<String>,
+    pub read_only: bool,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    pub privileged: bool,
+    pub security_opt: Vec<String>,
+    pub network: String,
+    pub userns: Option<String>,
+    pub auto_remove: bool,
+    pub stop_signal: Option<String>,
+    pub stop_timeout: Option<u32>,
+    pub labels: Vec<String>,
+}
+
+/// Combine the image's defaults with the options, Docker's way.
+pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str) -> Option<String>) -> Result<Spec> {
+    let (entrypoint, cmd) = match &o.entrypoint {
+        Some(ep) => {
+            let ep = if ep.trim_start().starts_with('[') {
+                serde_json::from_str::<Vec<String>>(ep).map_err(|e| crate::err!("--entrypoint {ep}: not a JSON array of strings: {e}"))?
+            } else if ep.is_empty() {
+                vec![]
+            } else {
+                vec![ep.clone()]
+            };
+            (ep, o.command.clone())
+        }
+        None => (img.entrypoint.clone(), if o.command.is_empty() { img.cmd.clone() } else { o.command.clone() }),
+    };
+    if entrypoint.is_empty() && cmd.is_empty() {
+        crate::bail!("no command specified: the image has no Entrypoint or Cmd; give one after the image name");
+    }
+    let mut env: Vec<String> = Vec::new();
+    let mut set = |kv: String| {
+        let key = kv.split('=').next().unwrap_or_default().to_string();
+        env.retain(|e| e.split('=').next() != Some(key.as_str()));
+        env.push(kv);
+    };
+    for e in &img.env {
+        set(e.clone());
+    }
+    if !img.env.iter().any(|e| e.starts_with("PATH=")) {
+        set(DEFAULT_PATH.to_string());
+    }
+    set("container=hutch".into());
+    if o.tty {
+        set("TERM=xterm".into());
+    }
+    for e in o.env_file_lines.iter().chain(o.env.iter()) {
+        let e = e.trim_start();
+        if e.is_empty() || e.starts_with('#') {
+            continue;
+        }
+        match e.split_once('=') {
+            Some((k, _)) if k.is_empty() => crate::bail!("invalid environment variable \"{e}\": empty name"),
+            Some(_) => set(e.to_string()),
+            None => {
+                if let Some(v) = host_env(e) {
+                    set(format!("{e}={v}"));
+                }
+            }
+        }
+    }
+    let hostname = o.hostname.clone().unwrap_or_else(|| id[..12].to_string());
+    validate_hostname(&hostname)?;
+    if !env.iter().any(|e| e.starts_with("HOSTNAME=")) {
+        env.push(format!("HOSTNAME={hostname}"));
+    }
+    let workdir = o.workdir.clone().unwrap_or_else(|| if img.workdir.is_empty() { "/".into() } else { img.workdir.clone() });
+    if !workdir.starts_with('/') {
+        crate::bail!("--workdir {workdir}: must be an absolute path");
+    }
+    let mut seccomp = "default".to_string();
+    let mut nnp = false;
+    for opt in &o.security_opt {
+        match opt.split_once(['=', ':']) {
+            Some(("seccomp", v)) if !v.is_empty() => seccomp = v.to_string(),
+            _ if opt == "no-new-privileges" || opt == "no-new-privileges=true" || opt == "no-new-privileges:true" => nnp = true,
+            _ if opt == "no-new-privileges=false" || opt == "no-new-privileges:false" => nnp = false,
+            Some(("label", _)) | Some(("apparmor", _)) | Some(("mask", _)) | Some(("unmask", _)) => {
+                crate::bail!("--security-opt {opt}: not supported by hutch")
+            }
+            _ => crate::bail!("--security-opt {opt}: unknown option (use seccomp=unconfined|PROFILE.json or no-new-privileges)"),
+        }
+    }
+    if o.privileged && seccomp == "default" {
+        seccomp = "unconfined".into();
+    }
+    let caps = crate::runtime::caps::resolve(o.privileged, &o.cap_add, &o.cap_drop)?;
+    let mut mounts = Vec::new();
+    for v in &o.volumes {
+        let m = parse_volume(v)?;
+        if mounts.iter().any(|x: &MountSpec| x.destination == m.destination) {
+            crate::bail!("-v {v}: {} is already a mount destination", m.destination);
+        }
+        mounts.push(m);
+    }
+    let userns = match o.userns.as_deref() {
+        None | Some("") | Some("host") => String::new(),
+        Some(other) => crate::bail!("--userns {other}: not supported by hutch yet (only the default subuid mapping)"),
+    };
+    let stop_signal = parse_signal(o.stop_signal.as_deref().unwrap_or(if img.stop_signal.is_empty() { "SIGTERM" } else { &img.stop_signal }))?;
+    let mut labels = img.labels.clone();
+    for l in &o.labels {
+        let (k, v) = l.split_once('=').unwrap_or((l, ""));
+        if k.is_empty() {
+            crate::bail!("--label {l}: empty key");
+        }
+        labels.insert(k.to_string(), v.to_string());
+    }
+    Ok(Spec {
+        entrypoint,
+        cmd,
+        env,
+        workdir: normalize_abs(&workdir),
+        user: o.user.clone().unwrap_or_else(|| img.user.clone()),
+        hostname,
+        tty: o.tty,
+        interactive: o.interactive,
+        mounts,
+        read_only: o.read_only,
+        caps,
+        privileged: o.privileged,
+        seccomp,
+        no_new_privileges: nnp,
+        network: o.network.clone(),
+        userns,
+        auto_remove: o.auto_remove,
+        stop_signal,
+        stop_timeout: o.stop_timeout.unwrap_or(10),
+        labels,
+    })
+}
+
+fn normalize_abs(p: &str) -> String {
+    let parts: Vec<&str> = p.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    format!("/{}", parts.join("/"))
+}
+
+fn validate_hostname(h: &str) -> Result<()> {
+    let ok = !h.is_empty()
+        && h.len() <= 64
+        && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
+    if !ok {
+        crate::bail!("--hostname {h}: not a valid host name");
+    }
+    Ok(())
+}
+
+/// `-v SRC:DST[:OPTS]`, `-v NAME:DST`, `-v DST` (anonymous volume).
+pub fn parse_volume(v: &str) -> Result<MountSpec> {
+    let parts: Vec<&str> = v.split(':').collect();
+    let (src, dst, opts) = match parts.as_slice() {
+        [dst] => ("", *dst, ""),
+        [src, dst] => (*src, *dst, ""),
+        [src, dst, opts] => (*src, *dst, *opts),
+        _ => crate::bail!("-v {v}: expected SOURCE:DESTINATION[:OPTIONS]"),
+    };
+    if !dst.starts_with('/') {
+        crate::bail!("-v {v}: destination {dst} must be an absolute path");
+    }
+    if normalize_abs(dst) == "/" {
+        crate::bail!("-v {v}: cannot mount over /");
+    }
+    let mut read_only = false;
+    for o in opts.split(',').filter(|o| !o.is_empty()) {
+        match o {
+            "ro" => read_only = true,
+            "rw" => read_only = false,
+            "z" | "Z" | "rbind" | "bind" | "private" | "rprivate" => {}
+            _ => crate::bail!("-v {v}: unknown option {o} (use ro or rw)"),
+        }
+    }
+    let (kind, source) = if src.is_empty() {
+        ("volume", String::new())
+    } else if src.starts_with('/') {
+        ("bind", src.to_string())
+    } else if src.starts_with('.') {
+        crate::bail!("-v {v}: source {src} must be an absolute path or a volume name")
+    } else {
+        validate_volume_name(src).map_err(|e| crate::err!("-v {v}: {e}"))?;
+        ("volume", src.to_string())
+    };
+    Ok(MountSpec { kind: kind.into(), source, destination: normalize_abs(dst), read_only })
+}
+
+pub fn validate_volume_name(n: &str) -> std::result::Result<(), String> {
+    let mut b = n.bytes();
+    let first_ok = b.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    if first_ok && n.len() <= 128 && n.bytes().all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(&c)) {
+        Ok(())
+    } else {
+        Err(format!("\"{n}\" is not a valid volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)"))
+    }
+}
+
+pub const SIGNALS: &[(&str, i32)] = &[
+    ("HUP", 1), ("INT", 2), ("QUIT", 3), ("ILL", 4), ("TRAP", 5), ("ABRT", 6), ("BUS", 7), ("FPE", 8),
+    ("KILL", 9), ("USR1", 10), ("SEGV", 11), ("USR2", 12), ("PIPE", 13), ("ALRM", 14), ("TERM", 15),
+    ("STKFLT", 16), ("CHLD", 17), ("CONT", 18), ("STOP", 19), ("TSTP", 20), ("TTIN", 21), ("TTOU", 22),
+    ("URG", 23), ("XCPU", 24), ("XFSZ", 25), ("VTALRM", 26), ("PROF", 27), ("WINCH", 28), ("IO", 29),
+    ("PWR", 30), ("SYS", 31),
+];
+
+/// `SIGTERM`, `TERM`, `term`, `15` -> 15.
+pub fn parse_signal(s: &str) -> Result<i32> {
+    let t = s.trim();
+    if let Ok(n) = t.parse::<i32>() {
+        if (1..=64).contains(&n) {
+            return Ok(n);
+        }
+    }
+    let up = t.to_ascii_uppercase();
+    let name = up.strip_prefix("SIG").unwrap_or(&up);
+    SIGNALS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).ok_or_else(|| crate::err!("invalid signal \"{s}\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn img() -> ImageConfig {
+        ImageConfig {
+            env: vec!["PATH=/bin".into(), "A=1".into()],
+            entrypoint: vec!["/ep".into()],
+            cmd: vec!["c1".into(), "c2".into()],
+            workdir: "/w".into(),
+            user: "tester".into(),
+            ..Default::default()
+        }
+    }
+    const ID: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn entrypoint_and_cmd_like_docker() {
+        let none = |_: &str| None;
+        let s = build(&img(), &RunOptions::default(), ID, &none).unwrap();
+        assert_eq!(s.args(), ["/ep", "c1", "c2"]);
+        let o = RunOptions { command: vec!["x".into()], ..Default::default() };
+        assert_eq!(build(&img(), &o, ID, &none).unwrap().args(), ["/ep", "x"]);
+        let o = RunOptions { entrypoint: Some("/bin/sh".into()), ..Default::default() };
+        assert_eq!(build(&img(), &o, ID, &none).unwrap().args(), ["/bin/sh"]);
+        let o = RunOptions { entrypoint: Some(r#"["/bin/sh","-c"]"#.into()), command: vec!["id".into()], ..Default::default() };
+        assert_eq!(build(&img(), &o, ID, &none).unwrap().args(), ["/bin/sh", "-c", "id"]);
+        let empty = ImageConfig::default();
+        assert!(build(&empty, &RunOptions::default(), ID, &none).unwrap_err().to_string().contains("no command"));
+    }
+
+    #[test]
+    fn env_order_and_defaults() {
+        let host = |k: &str| (k == "HOSTVAR").then(|| "hv".to_string());
+        let o = RunOptions {
+            env: vec!["A=2".into(), "HOSTVAR".into(), "MISSING".into()],
+            env_file_lines: vec!["# c".into(), "B=3".into(), "A=0".into()],
+            hostname: Some("box".into()),
+            ..Default::default()
+        };
+        let s = build(&img(), &o, ID, &host).unwrap();
+        assert_eq!(s.env_value("A"), Some("2"));
+        assert_eq!(s.env_value("B"), Some("3"));
+        assert_eq!(s.env_value("HOSTVAR"), Some("hv"));
+        assert_eq!(s.env_value("MISSING"), None);
+        assert_eq!(s.env_value("PATH"), Some("/bin"));
+        assert_eq!(s.env_value("HOSTNAME"), Some("box"));
+        assert_eq!(s.workdir, "/w");
+        assert_eq!(s.user, "tester");
+        let s = build(&ImageConfig { cmd: vec!["x".into()], ..Default::default() }, &RunOptions::default(), ID, &host).unwrap();
+        assert_eq!(s.env_value("PATH"), Some(&DEFAULT_PATH[5..]));
+        assert_eq!(s.hostname, "0123456789ab");
+        assert_eq!(s.caps.len(), 11);
+        assert_eq!(s.seccomp, "default");
+    }
+
+    #[test]
+    fn volumes() {
+        assert_eq!(
+            parse_volume("/h:/c/:ro").unwrap(),
+            MountSpec { kind: "bind".into(), source: "/h".into(), destination: "/c".into(), read_only: true }
+        );
+        assert_eq!(parse_volume("data:/d").unwrap().kind, "volume");
+        assert_eq!(parse_volume("/anon").unwrap().source, "");
+        assert!(parse_volume("rel/x:/d").is_err());
+        assert!(parse_volume("./x:/d").is_err());
+        assert!(parse_volume("/h:rel").is_err());
+        assert!(parse_volume("/h:/d:bogus").is_err());
+        assert!(parse_volume("/h:/").is_err());
+        assert!(parse_volume("bad name:/d").is_err());
+    }
+
+    #[test]
+    fn security_opts_and_signals() {
+        let none = |_: &str| None;
+        let o = RunOptions { security_opt: vec!["seccomp=unconfined".into(), "no-new-privileges".into()], ..Default::default() };
+        let s = build(&img(), &o, ID, &none).unwrap();
+        assert_eq!((s.seccomp.as_str(), s.no_new_privileges), ("unconfined", true));
+        let o = RunOptions { security_opt: vec!["bogus".into()], ..Default::default() };
+        assert!(build(&img(), &o, ID, &none).unwrap_err().to_string().contains("bogus"));
+        assert_eq!(parse_signal("SIGKILL").unwrap(), 9);
+        assert_eq!(parse_signal("term").unwrap(), 15);
+        assert_eq!(parse_signal("10").unwrap(), 10);
+        assert!(parse_signal("FOO").is_err());
+        let o = RunOptions { privileged: true, ..Default::default() };
+        assert_eq!(build(&img(), &o, ID, &none).unwrap().seccomp, "unconfined");
+    }
+}

@@ -1,0 +1,97 @@
+//! Container records: what was asked for (the spec), which image, and the persistent part of
+//! its state (started/finished/exit code). Live state (pids) lives in the runtime dir.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::spec::Spec;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct ContainerIndex {
+    #[serde(default)]
+    pub containers: Vec<ContainerRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContainerRecord {
+    pub id: String,
+    pub name: String,
+    /// Image id (config digest hex) and the name it was asked by.
+    pub image: String,
+    pub image_name: String,
+    /// Layer ids of the image, bottom first.
+    pub layers: Vec<String>,
+    /// Seconds since the epoch.
+    pub created: i64,
+    pub spec: Spec,
+}
+
+impl ContainerRecord {
+    pub fn short_id(&self) -> &str {
+        &self.id[..12]
+    }
+}
+
+/// The persistent outcome of the last start: written atomically in containers/<id>/state.json.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Outcome {
+    /// Nanoseconds since the epoch, 0 when never started.
+    #[serde(default)]
+    pub started_at: i128,
+    #[serde(default)]
+    pub finished_at: i128,
+    #[serde(default)]
+    pub exit_code: Option<i32>,
+}
+
+impl ContainerIndex {
+    /// Find by full or unique-prefix id, or exact name.
+    pub fn resolve(&self, what: &str) -> Result<usize> {
+        if let Some(n) = self.containers.iter().position(|c| c.name == what || c.id == what) {
+            return Ok(n);
+        }
+        if what.len() >= 3 && what.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let hits: Vec<usize> =
+                self.containers.iter().enumerate().filter(|(_, c)| c.id.starts_with(what)).map(|(n, _)| n).collect();
+            match hits.len() {
+                1 => return Ok(hits[0]),
+                n if n > 1 => crate::bail!("{what}: short id is ambiguous: matches {n} containers"),
+                _ => {}
+            }
+        }
+        Err(crate::err!("no container with name or ID \"{what}\" found"))
+    }
+
+    pub fn name_taken(&self, name: &str) -> bool {
+        self.containers.iter().any(|c| c.name == name)
+    }
+
+    /// Image ids that some container uses.
+    pub fn used_images(&self) -> std::collections::HashSet<String> {
+        self.containers.iter().map(|c| c.image.clone()).collect()
+    }
+}
+
+/// Docker's adjective_surname names, from our own small lists.
+pub fn generate_name(taken: impl Fn(&str) -> bool) -> String {
+    const A: &[&str] = &[
+        "brave", "calm", "eager", "fond", "gentle", "happy", "jolly", "keen", "lucid", "merry", "nimble", "proud",
+        "quiet", "rapid", "sharp", "tender", "upbeat", "vivid", "witty", "zealous", "bold", "clever", "dreamy", "fuzzy",
+    ];
+    const B: &[&str] = &[
+        "hare", "rabbit", "otter", "badger", "beaver", "marten", "stoat", "vole", "mole", "hedgehog", "ferret",
+        "squirrel", "lynx", "fox", "wren", "robin", "finch", "heron", "swift", "lark", "newt", "toad", "pika", "dormouse",
+    ];
+    loop {
+        let a = A[rand::random_range(0..A.len())];
+        let b = B[rand::random_range(0..B.len())];
+        let n = format!("{a}_{b}");
+        if !taken(&n) {
+            return n;
+        }
+        let n = format!("{n}{}", rand::random_range(0..1000));
+        if !taken(&n) {
+            return n;
+        }
+    }
+}

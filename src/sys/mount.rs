@@ -1,0 +1,191 @@
+//! Mounts and path resolution inside a container's root: every target is opened with
+//! `openat2(RESOLVE_IN_ROOT)` and mounted through `/proc/self/fd/N`, so a symlink in an image
+//! (`/dev -> /host/dev`, a WORKDIR or volume target pointing out) can never reach a host path.
+
+use std::ffi::OsStr;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::{Component, Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
+use nix::mount::{mount, MsFlags};
+use nix::sys::stat::{mkdirat, Mode};
+
+/// `/proc/self/fd/N` for an fd: the name a mount call uses to reach an opened object.
+pub fn fd_path(fd: impl AsFd) -> PathBuf {
+    PathBuf::from(format!("/proc/self/fd/{}", fd.as_fd().as_raw_fd()))
+}
+
+fn in_root(flags: OFlag) -> OpenHow {
+    OpenHow::new()
+        .flags(flags | OFlag::O_CLOEXEC)
+        .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS)
+}
+
+fn rel(p: &Path) -> PathBuf {
+    let r: PathBuf = p.components().filter(|c| matches!(c, Component::Normal(_))).collect();
+    if r.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        r
+    }
+}
+
+/// Open `path` (container-absolute or relative) inside `root`, symlinks resolved as if `root`
+/// were `/`. Returns an `O_PATH` fd.
+pub fn open_in_root(root: impl AsFd, path: &Path) -> nix::Result<OwnedFd> {
+    openat2(root, &rel(path), in_root(OFlag::O_PATH))
+}
+
+/// `mkdir -p` inside `root`; returns an `O_PATH` fd of the directory. Symlinks on the way,
+/// dangling ones included, are followed as if `root` were `/` (absolute targets restart at
+/// `root`, `..` stops at it), so the directories are always created inside `root`.
+pub fn mkdir_all_in_root(root: impl AsFd, path: &Path, mode: u32) -> nix::Result<OwnedFd> {
+    use nix::fcntl::AtFlags;
+    use std::collections::VecDeque;
+    use std::ffi::OsString;
+    let root = root.as_fd();
+    let beneath = || OpenHow::new().flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC).resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS);
+    let split = |p: &Path| -> Vec<OsString> {
+        p.components()
+            .filter_map(|c| match c {
+                Component::Normal(n) => Some(n.to_os_string()),
+                Component::ParentDir => Some(OsString::from("..")),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut todo: VecDeque<OsString> = split(path).into();
+    let mut done = PathBuf::new();
+    let mut links = 0;
+    while let Some(c) = todo.pop_front() {
+        if c == ".." {
+            done.pop();
+            continue;
+        }
+        let parent = openat2(root, &done.join("."), beneath())?;
+        match nix::sys::stat::fstatat(&parent, c.as_os_str(), AtFlags::AT_SYMLINK_NOFOLLOW) {
+            Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFLNK => {
+                links += 1;
+                if links > 40 {
+                    return Err(Errno::ELOOP);
+                }
+                let target = nix::fcntl::readlinkat(&parent, c.as_os_str())?;
+                let target = Path::new(&target);
+                if target.is_absolute() {
+                    done = PathBuf::new();
+                }
+                for t in split(target).into_iter().rev() {
+                    todo.push_front(t);
+                }
+            }
+            Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFDIR => done.push(&c),
+            Ok(_) => return Err(Errno::ENOTDIR),
+            Err(Errno::ENOENT) => {
+                match mkdirat(&parent, c.as_os_str(), Mode::from_bits_truncate(mode)) {
+                    Ok(()) | Err(Errno::EEXIST) => {}
+                    Err(e) => return Err(e),
+                }
+                todo.push_front(c);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    openat2(root, &done.join("."), beneath())
+}
+
+/// Create an empty file at `path` inside `root` if nothing is there (parents too); returns an
+/// `O_PATH` fd of what is there.
+pub fn touch_in_root(root: impl AsFd, path: &Path) -> nix::Result<OwnedFd> {
+    let root = root.as_fd();
+    let path = rel(path);
+    match openat2(root, &path, in_root(OFlag::O_PATH)) {
+        Err(Errno::ENOENT) => {}
+        other => return other,
+    }
+    let parent = path.parent().unwrap_or(Path::new(""));
+    let name = path.file_name().ok_or(Errno::EINVAL)?;
+    let dir = mkdir_all_in_root(root, parent, 0o755)?;
+    let dir = nix::fcntl::openat(&dir, ".", OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())?;
+    let f = openat2(&dir, name, OpenHow::new().flags(OFlag::O_CREAT | OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW).mode(Mode::from_bits_truncate(0o644)).resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS))?;
+    drop(f);
+    openat2(root, &path, in_root(OFlag::O_PATH))
+}
+
+/// Whether an `O_PATH` fd is a directory.
+pub fn is_dir(fd: impl AsFd) -> bool {
+    nix::sys::stat::fstat(fd).map(|s| s.st_mode & libc::S_IFMT == libc::S_IFDIR).unwrap_or(false)
+}
+
+/// Mount a file system of type `fstype` on the object `target` refers to.
+pub fn mount_fs(fstype: &str, target: impl AsFd, flags: MsFlags, data: Option<&str>) -> nix::Result<()> {
+    mount(Some(fstype), &fd_path(target), Some(fstype), flags, data)
+}
+
+/// Bind-mount `source` (a host path or `/proc/self/fd/N`) onto `target`.
+pub fn bind(source: &Path, target: impl AsFd, recursive: bool) -> nix::Result<()> {
+    let flags = if recursive { MsFlags::MS_BIND | MsFlags::MS_REC } else { MsFlags::MS_BIND };
+    mount(Some(source), &fd_path(target), None::<&str>, flags, None::<&str>)
+}
+
+/// Make the mount at `target` read-only, keeping the flags the kernel locked on it (a user
+/// namespace may not clear nosuid/nodev/noexec it inherited).
+pub fn remount_ro(target: impl AsFd) -> nix::Result<()> {
+    let p = fd_path(&target);
+    let st = nix::sys::statvfs::fstatvfs(&target)?;
+    use nix::sys::statvfs::FsFlags;
+    let mut flags = MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY;
+    let f = st.flags();
+    for (have, want) in [
+        (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
+        (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
+        (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+        (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
+        (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
+        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+    ] {
+        if f.contains(have) {
+            flags |= want;
+        }
+    }
+    mount(None::<&str>, &p, None::<&str>, flags, None::<&str>)
+}
+
+/// `mount --make-rprivate /`.
+pub fn make_rprivate_root() -> nix::Result<()> {
+    mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
+}
+
+/// Mount overlay at `target` with `data` (paths in it relative to the current directory).
+pub fn mount_overlay(target: &Path, data: &str) -> nix::Result<()> {
+    mount(Some("overlay"), target, Some("overlay"), MsFlags::empty(), Some(data))
+}
+
+/// Swap the root to the directory `rootfd` refers to and detach the old one.
+pub fn pivot_into(rootfd: impl AsFd) -> nix::Result<()> {
+    nix::unistd::fchdir(rootfd.as_fd())?;
+    nix::unistd::pivot_root(".", ".")?;
+    nix::mount::umount2(".", nix::mount::MntFlags::MNT_DETACH)?;
+    nix::unistd::chdir("/")
+}
+
+/// Create a symlink `name` -> `target` in the directory `dir` (an fd on a fresh tmpfs).
+pub fn symlink_at(target: &str, dir: impl AsFd, name: &str) -> nix::Result<()> {
+    nix::unistd::symlinkat(target, dir.as_fd(), OsStr::new(name))
+}
+
+/// Create an empty regular file `name` in `dir` and return an `O_PATH` fd to it.
+pub fn create_file_at(dir: impl AsFd, name: &str) -> nix::Result<OwnedFd> {
+    let f = nix::fcntl::openat(dir.as_fd(), name, OFlag::O_CREAT | OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW, Mode::from_bits_truncate(0o644))?;
+    drop(f);
+    nix::fcntl::openat(dir.as_fd(), name, OFlag::O_PATH | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW, Mode::empty())
+}
+
+/// Create a directory `name` in `dir` and return an `O_PATH` fd to it.
+pub fn mkdir_at(dir: impl AsFd, name: &str, mode: u32) -> nix::Result<OwnedFd> {
+    match mkdirat(dir.as_fd(), name, Mode::from_bits_truncate(mode)) {
+        Ok(()) | Err(Errno::EEXIST) => {}
+        Err(e) => return Err(e),
+    }
+    nix::fcntl::openat(dir.as_fd(), name, OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW, Mode::empty())
+}

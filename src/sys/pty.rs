@@ -1,0 +1,42 @@
+//! Pseudo-terminals: unlocking a master and raw mode for the user's terminal.
+
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+
+use nix::errno::Errno;
+use nix::sys::termios::{self, SetArg, Termios};
+
+/// Unlock the slave side of a pty master and return its number (the N of /dev/pts/N).
+pub fn unlock_and_number(master: impl AsFd) -> nix::Result<u32> {
+    let fd = master.as_fd().as_raw_fd();
+    let unlock: libc::c_int = 0;
+    // SAFETY: TIOCSPTLCK reads an int through the pointer.
+    Errno::result(unsafe { libc::ioctl(fd, libc::TIOCSPTLCK, &unlock as *const libc::c_int) })?;
+    let mut n: libc::c_uint = 0;
+    // SAFETY: TIOCGPTN writes an unsigned int through the pointer.
+    Errno::result(unsafe { libc::ioctl(fd, libc::TIOCGPTN, &mut n as *mut libc::c_uint) })?;
+    Ok(n)
+}
+
+/// The user's terminal in raw mode until this is dropped.
+pub struct RawMode {
+    fd: i32,
+    saved: Termios,
+}
+
+impl RawMode {
+    pub fn enter(fd: BorrowedFd<'_>) -> Option<RawMode> {
+        let saved = termios::tcgetattr(fd).ok()?;
+        let mut raw = saved.clone();
+        termios::cfmakeraw(&mut raw);
+        termios::tcsetattr(fd, SetArg::TCSANOW, &raw).ok()?;
+        Some(RawMode { fd: fd.as_raw_fd(), saved })
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        // SAFETY: the fd is one of our standard streams, open for the life of the process.
+        let fd = unsafe { BorrowedFd::borrow_raw(self.fd) };
+        let _ = termios::tcsetattr(fd, SetArg::TCSANOW, &self.saved);
+    }
+}
