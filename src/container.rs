@@ -217,7 +217,9 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
 
 /// Run in the foreground: stdio connected, signals forwarded; returns the exit code.
 pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
+    crate::output::trace("created");
     let plan = plan(store, rec)?;
+    crate::output::trace("planned");
     let signals = runtime::session::block_signals();
     let stdio = if rec.spec.tty { StdioMode::Tty } else { StdioMode::Inherit { stdin: rec.spec.interactive } };
     let started = runtime::spawn(&plan, &stdio)?;
@@ -231,7 +233,9 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     let mut outcome = Outcome { started_at: state::now_nanos(), ..Default::default() };
     state::write_live(&rec.id, &live)?;
     state::write_outcome(store, &rec.id, &outcome)?;
+    crate::output::trace("state written");
     let code = runtime::session::run(&started, signals, rec.spec.interactive);
+    crate::output::trace("exited");
     outcome.finished_at = state::now_nanos();
     outcome.exit_code = Some(code);
     let _ = state::write_outcome(store, &rec.id, &outcome);
@@ -335,7 +339,10 @@ pub fn remove(store: &Store, rec: &ContainerRecord, volumes: bool) -> Result<()>
     drop(lock);
     state::remove_live(&rec.id);
     let d = dir(store, &rec.id);
-    if d.exists() {
+    // Usually everything in it is the user's own; only files the container created as other
+    // uids need the user namespace (whose setup costs a few milliseconds) to go.
+    if d.exists() && std::fs::remove_dir_all(&d).is_err() {
+        enter_userns()?;
         store.discard_dir(&d)?;
     }
     if volumes {

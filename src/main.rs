@@ -20,6 +20,7 @@ mod sys;
 use clap::Parser;
 
 fn main() {
+    output::trace("start");
     let cli = match cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) if !e.use_stderr() => {

@@ -230,3 +230,14 @@ fn formats_time() {
     assert_eq!(format_time(1_704_164_645), "2024-01-02 03:04:05 +0000 UTC");
     assert_eq!(format_time(0), "1970-01-01 00:00:00 +0000 UTC");
 }
+
+/// With HUTCH_TRACE set, print `label` and the microseconds since the process started to
+/// stderr: a poor man's profile of the start path.
+pub fn trace(label: &str) {
+    use std::sync::OnceLock;
+    static START: OnceLock<Option<std::time::Instant>> = OnceLock::new();
+    let start = START.get_or_init(|| std::env::var_os("HUTCH_TRACE").map(|_| std::time::Instant::now()));
+    if let Some(s) = start {
+        eprintln!("trace {:>7} us [{}] {label}", s.elapsed().as_micros(), std::process::id());
+    }
+}

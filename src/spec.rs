@@ -48,6 +48,7 @@ impl Spec {
         self.entrypoint.iter().chain(self.cmd.iter()).cloned().collect()
     }
 
+    #[cfg(test)]
     pub fn env_value(&self, key: &str) -> Option<&str> {
         self.env.iter().rev().find_map(|e| e.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
     }

@@ -40,7 +40,6 @@ pub fn run(a: ExecArgs) -> Result<i32> {
         user: a.user.clone().unwrap_or_else(|| spec.user.clone()),
         workdir: a.workdir.clone().unwrap_or_else(|| spec.workdir.clone()),
         caps: spec.caps.clone(),
-        privileged: spec.privileged,
         no_new_privileges: spec.no_new_privileges,
         create_workdir: false,
     };

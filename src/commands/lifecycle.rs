@@ -68,8 +68,8 @@ pub fn wait(a: WaitArgs) -> Result<i32> {
 pub fn rm(a: RmArgs) -> Result<i32> {
     let store = Store::open()?;
     let items = targets(&store, &a.containers, a.all, false)?;
-    // Stop everything first: once in the user namespace, hutch may no longer signal them.
+    // Stop everything first: once in the user namespace (which removal may enter), hutch may
+    // no longer signal them.
     let items: Vec<_> = items.into_iter().map(|(w, r)| (w, r.and_then(|r| container::ensure_stopped(&store, &r, a.force).map(|()| r)))).collect();
-    container::enter_userns()?;
     Ok(each(items, |r| container::remove(&store, r, a.volumes).map(|_| None)))
 }

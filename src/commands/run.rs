@@ -51,7 +51,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
     let store = Store::open()?;
     let rec = container::create(&store, &a.image, &opts, a.name.as_deref(), &a.pull, a.quiet)?;
     let discard = |e: crate::error::Error| {
-        let _ = container::enter_userns().and_then(|()| container::remove(&store, &rec, true));
+        let _ = container::remove(&store, &rec, true);
         e
     };
     if a.detach {
@@ -61,7 +61,6 @@ pub fn run(a: RunArgs) -> Result<i32> {
     }
     let code = container::run_foreground(&store, &rec).map_err(discard)?;
     if rec.spec.auto_remove {
-        container::enter_userns()?;
         container::remove(&store, &rec, true)?;
     }
     Ok(code)
@@ -90,7 +89,6 @@ pub fn start(a: StartArgs) -> Result<i32> {
         rec.spec.interactive = a.interactive;
         let code = container::run_foreground(&store, &rec)?;
         if rec.spec.auto_remove {
-            container::enter_userns()?;
             container::remove(&store, &rec, true)?;
         }
         return Ok(code);

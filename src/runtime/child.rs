@@ -50,15 +50,19 @@ fn setup_and_exec(plan: &Plan, sync: &Sync, stdio: &StdioMode) -> Result<Never, 
         nix::unistd::setresgid(0.into(), 0.into(), 0.into()).at("setgid 0 in the user namespace")?;
         nix::unistd::setresuid(0.into(), 0.into(), 0.into()).at("setuid 0 in the user namespace")?;
     }
+    crate::output::trace("child go");
     m::make_rprivate_root().at("making / private")?;
     let merged = plan.container_dir.join("merged");
     mount_rootfs(plan, &merged)?;
+    crate::output::trace("overlay mounted");
     let root = crate::sys::fs::open_dir(&merged).at("opening the container root")?;
     if plan.spec.network != "host" {
         process::loopback_up().at("bringing up lo")?;
     }
     mount_proc_sys(plan, &root)?;
+    crate::output::trace("proc+sys");
     mount_dev(plan, &root)?;
+    crate::output::trace("dev");
     if !spec.privileged {
         mask_paths(&root)?;
     }
@@ -93,7 +97,9 @@ fn setup_and_exec(plan: &Plan, sync: &Sync, stdio: &StdioMode) -> Result<Never, 
     }
     // Terminal: a pty from the container's own devpts, master handed to the parent.
     let tty_slave = if let StdioMode::Tty = stdio { Some(open_pty(&root, sync)?) } else { None };
+    crate::output::trace("mounts done");
     m::pivot_into(&root).at("pivot_root into the container root")?;
+    crate::output::trace("pivoted");
     drop(root);
     nix::unistd::sethostname(&spec.hostname).at("setting the host name")?;
     exec_in_container(&Privs::of(plan), &ExecParams::from_spec(spec), tty_slave, stdio, sync)
@@ -119,7 +125,6 @@ pub struct ExecParams {
     pub user: String,
     pub workdir: String,
     pub caps: Vec<String>,
-    pub privileged: bool,
     pub no_new_privileges: bool,
     pub create_workdir: bool,
 }
@@ -132,7 +137,6 @@ impl ExecParams {
             user: spec.user.clone(),
             workdir: spec.workdir.clone(),
             caps: spec.caps.clone(),
-            privileged: spec.privileged,
             no_new_privileges: spec.no_new_privileges,
             create_workdir: true,
         }
@@ -213,6 +217,7 @@ pub fn exec_in_container(
     if user.uid == 0 {
         crate::runtime::caps::set_caps(mask).at("setting capabilities")?;
     }
+    crate::output::trace("privileges dropped");
     reset_signals();
     process::cloexec_from(3).at("closing inherited file descriptors")?;
     let mut last = Errno::ENOENT;

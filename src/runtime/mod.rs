@@ -167,6 +167,7 @@ fn clone_flags(plan: &Plan) -> libc::c_ulong {
 
 /// Create the container process; returns once it has exec'd the command (or failed).
 pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
+    crate::output::trace("clone");
     let (parent, child_end) = Sync::pair()?;
     let forked = process::clone3(clone_flags(plan)).map_err(|e| {
         crate::err!("creating the container's namespaces: {e} (are unprivileged user namespaces enabled? see `sysctl user.max_user_namespaces`)")
@@ -189,6 +190,7 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
             return Err(fail(&child, e));
         }
     }
+    crate::output::trace("maps written");
     let start_time = process::start_time(child.pid.as_raw()).unwrap_or(0);
     parent.go();
     let mut tty = None;
@@ -203,6 +205,7 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
             Msg::Eof => break,
         }
     }
+    crate::output::trace("exec'd");
     Ok(Started { child, start_time, tty })
 }
 

@@ -161,6 +161,7 @@ fn release_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
+    process::release_unused_stack();
 }
 
 /// k8s-file log lines: `TIMESTAMP STREAM F|P TEXT` (P = partial line, continued by the next).

@@ -65,11 +65,6 @@ impl ContainerIndex {
     pub fn name_taken(&self, name: &str) -> bool {
         self.containers.iter().any(|c| c.name == name)
     }
-
-    /// Image ids that some container uses.
-    pub fn used_images(&self) -> std::collections::HashSet<String> {
-        self.containers.iter().map(|c| c.image.clone()).collect()
-    }
 }
 
 /// Docker's adjective_surname names, from our own small lists.

@@ -171,3 +171,33 @@ pub fn fork() -> nix::Result<Option<i32>> {
         nix::unistd::ForkResult::Parent { child } => Ok(Some(child.as_raw())),
     }
 }
+
+/// Give back the pages of the main thread's stack below the current frame: a forked monitor
+/// inherits whatever depth the CLI once reached, and never goes that deep again.
+pub fn release_unused_stack() {
+    let marker = 0u8;
+    let sp = std::ptr::addr_of!(marker) as usize;
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else { return };
+    let Some(line) = maps.lines().find(|l| l.ends_with("[stack]")) else { return };
+    let Some((lo, _)) = line.split_once('-') else { return };
+    let Ok(lo) = usize::from_str_radix(lo, 16) else { return };
+    // Keep a generous margin below the current frame for the calls still to come.
+    let keep_below = 16 * 1024;
+    let end = (sp.saturating_sub(keep_below)) & !4095;
+    if end > lo {
+        // SAFETY: [lo, end) is stack memory no live frame uses (it lies well below the current
+        // stack pointer, and the monitor runs no signal handlers on this stack); the kernel
+        // hands back zero pages if it is ever touched again.
+        unsafe { libc::madvise(lo as *mut libc::c_void, end - lo, libc::MADV_DONTNEED) };
+    }
+}
+
+/// Load a BPF program (an array of `struct sock_filter`) as this thread's seccomp filter.
+/// Allocates nothing: it runs in a forked child.
+pub fn load_seccomp(prog: &[u8]) -> nix::Result<()> {
+    let fprog = libc::sock_fprog { len: (prog.len() / 8) as libc::c_ushort, filter: prog.as_ptr() as *mut libc::sock_filter };
+    // SAFETY: `fprog` points at `prog`, a valid array of len sock_filter entries (8 bytes each),
+    // alive for the duration of the call; the kernel copies it.
+    let r = unsafe { libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, &fprog as *const libc::sock_fprog) };
+    Errno::result(r).map(drop)
+}

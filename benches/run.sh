@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Container start benchmark and density, hutch against Debian's podman (--runtime runc), as the
+# unprivileged test user, same image, same machine, same run. Run as root:
+#   benches/run.sh [runs] [density-N]      (default 30 runs, N=200)
+# Prints:
+#   - `run --rm IMG true` wall time per tool: median and p90 over the runs (warm: one untimed
+#     run first), with --network none and with each tool's default network, and the ratio;
+#   - density: N detached `sleep` containers started one after another: total start time, and
+#     the summed PSS of each tool's own per-container processes (hutch: its monitor; podman:
+#     conmon) divided by N.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-30}
+N=${2:-200}
+. tests/rig.sh
+curl -sf -o /dev/null http://127.0.0.1:5000/v2/ || rig_up
+rig_users
+IMAGE=127.0.0.1:5000/fixtures/basic:latest
+HUTCH=${HUTCH_BIN:-${CARGO_TARGET_DIR:-/var/tmp/hutch-target}/release/hutch}
+if [ ! -x "$HUTCH" ]; then
+    CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/hutch-target} cargo build --release --locked
+fi
+chmod -R a+rX "$(dirname "$HUTCH")" 2>/dev/null || true
+U=$TEST_USER
+WORK=/var/tmp/hutch-bench-run
+rm -rf "$WORK"; mkdir -p "$WORK"/{hutch,podman}; chown -R "$U" "$WORK"
+for d in "$WORK"/hutch "$WORK"/podman; do
+    mkdir -p "$d"/{home,data,config/containers,run}; chmod 700 "$d/run"
+    printf '[[registry]]\nlocation = "127.0.0.1:5000"\ninsecure = true\n' > "$d/config/containers/registries.conf"
+done
+chown -R "$U" "$WORK"
+
+as_user() { # dir command...
+    local d=$1; shift
+    setpriv --reuid="$U" --regid="$U" --init-groups -- env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+        HOME="$d/home" XDG_DATA_HOME="$d/data" XDG_CONFIG_HOME="$d/config" XDG_RUNTIME_DIR="$d/run" "$@"
+}
+H=$WORK/hutch
+P=$WORK/podman
+hutch() { as_user "$H" "$HUTCH" "$@"; }
+podman_() { as_user "$P" podman --runtime runc --root "$P/storage" --runroot "$P/run/storage" --storage-driver overlay "$@"; }
+
+hutch pull -q "$IMAGE" >/dev/null
+HAVE_PODMAN=0
+if command -v podman >/dev/null && podman_ pull -q --tls-verify=false "$IMAGE" >/dev/null 2>&1; then HAVE_PODMAN=1; fi
+
+ms_of() { # command... -> milliseconds of one run
+    local t0 t1
+    t0=$(date +%s%N)
+    "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; "$@" >&2 || true; exit 1; }
+    t1=$(date +%s%N)
+    echo $(((t1 - t0) / 1000))
+}
+stats() { # -> "median p90" in ms from microseconds on stdin
+    sort -n | awk '{a[NR]=$1} END {m=(NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2); p=a[int(NR*0.9+0.5)]; printf "%.1f %.1f", m/1000, p/1000}'
+}
+series() { # label command...
+    local label=$1; shift
+    "$@" >/dev/null 2>&1 || true # warm-up
+    local out
+    out=$(for _ in $(seq 1 "$RUNS"); do ms_of "$@"; done | stats)
+    printf '%-34s median %7.1f ms   p90 %7.1f ms\n' "$label" ${out% *} ${out#* } >&2
+    echo "${out% *}"
+}
+
+echo "start latency: run --rm $IMAGE true, $RUNS runs each (after one warm-up run)"
+hn=$(series "hutch --network none" hutch run --rm --network none "$IMAGE" true)
+hd=$(series "hutch (default network)" hutch run --rm "$IMAGE" true)
+if ((HAVE_PODMAN)); then
+    pn=$(series "podman --runtime runc --network none" podman_ run --rm --network none "$IMAGE" true)
+    pd=$(series "podman --runtime runc (default net)" podman_ run --rm "$IMAGE" true)
+    printf 'ratio podman/hutch: --network none %.1fx, default network %.1fx\n' "$(echo "$pn / $hn" | bc -l)" "$(echo "$pd / $hd" | bc -l)"
+else
+    echo "podman not available: no comparison"
+fi
+
+pss_kib() { # pids... -> summed Pss in KiB
+    local sum=0 p v
+    for p in "$@"; do
+        v=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
+        sum=$((sum + ${v:-0}))
+    done
+    echo "$sum"
+}
+density() { # label comm runner...
+    local label=$1 comm=$2; shift 2
+    local t0 t1 pids kib
+    t0=$(date +%s%N)
+    for i in $(seq 1 "$N"); do "$@" run -d --network none "$IMAGE" sleep 100000 >/dev/null; done
+    t1=$(date +%s%N)
+    sleep 2
+    pids=$(pgrep -u "$U" -x "$comm" || true)
+    kib=$(pss_kib $pids)
+    printf '%-8s %d containers started in %.2f s (%.1f ms each); %d %s processes, PSS %d KiB total, %.0f KiB per container\n' \
+        "$label" "$N" "$(echo "($t1 - $t0) / 1000000000" | bc -l)" "$(echo "($t1 - $t0) / 1000000 / $N" | bc -l)" \
+        "$(echo "$pids" | grep -c . || true)" "$comm" "$kib" "$(echo "$kib / $N" | bc -l)"
+}
+echo "density: $N detached 'sleep' containers (--network none)"
+density hutch hutch-monitor hutch
+hutch rm -af >/dev/null 2>&1 || true
+if ((HAVE_PODMAN)); then
+    density podman conmon podman_
+    podman_ rm -af -t 0 >/dev/null 2>&1 || true
+fi
+hutch rmi -af >/dev/null 2>&1 || true
+podman_ system reset -f >/dev/null 2>&1 || true
+rm -rf "$WORK" 2>/dev/null || true
