@@ -138,18 +138,37 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
     })
 }
 
-pub fn run(a: InspectArgs) -> Result<i32> {
+/// What `inspect` may find: `hutch inspect` looks at containers, then images.
+#[derive(PartialEq, Eq)]
+pub enum Kind {
+    Any,
+    Image,
+    Container,
+}
+
+pub fn run(a: InspectArgs, kind: Kind) -> Result<i32> {
     let store = Store::open()?;
     let idx = store.load_images()?;
     let containers = crate::container::load(&store)?;
     let mut items = Vec::new();
     let mut failed = false;
     for what in &a.images {
-        if let Ok(n) = containers.resolve(what) {
-            items.push(container_json(&store, &containers.containers[n]));
-            continue;
+        if kind != Kind::Image {
+            match containers.resolve(what) {
+                Ok(n) => {
+                    items.push(container_json(&store, &containers.containers[n]));
+                    continue;
+                }
+                Err(e) if kind == Kind::Container => {
+                    error(&format!("inspecting object: {}", e.message));
+                    failed = true;
+                    continue;
+                }
+                Err(_) => {}
+            }
         }
-        match idx.resolve(what).map_err(|_| crate::err!("no such object: \"{what}\"")).and_then(|n| image_json(&store, &idx.images[n])) {
+        let found = idx.resolve(what).map_err(|e| if kind == Kind::Any { crate::err!("no such object: \"{what}\"") } else { e });
+        match found.and_then(|n| image_json(&store, &idx.images[n])) {
             Ok(v) => items.push(v),
             Err(e) => {
                 error(&format!("inspecting object: {}", e.message));

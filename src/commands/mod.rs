@@ -26,13 +26,15 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => images::run(a),
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => rmi::run(a),
         Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => tag::run(a),
-        Command::Inspect(a) | Command::Image(ImageCommand::Inspect(a)) => inspect::run(a),
+        Command::Inspect(a) => inspect::run(a, inspect::Kind::Any),
+        Command::Image(ImageCommand::Inspect(a)) => inspect::run(a, inspect::Kind::Image),
         Command::Image(ImageCommand::Prune(a)) => prune::run(a),
         Command::Login(a) => login::login(a),
         Command::Logout(a) => login::logout(a),
         Command::Version(a) => version::run(a),
         Command::Info(a) => info::run(a),
         Command::Generate(a) => generate::run(a),
+        Command::Monitor => Ok(crate::runtime::monitor::exec_main()),
         Command::Run(a) | Command::Container(C::Run(a)) => run::run(a),
         Command::Create(a) | Command::Container(C::Create(a)) => run::create(a),
         Command::Start(a) | Command::Container(C::Start(a)) => run::start(a),
@@ -44,7 +46,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Exec(a) | Command::Container(C::Exec(a)) => exec::run(a),
         Command::Wait(a) | Command::Container(C::Wait(a)) => lifecycle::wait(a),
         Command::Restart(a) | Command::Container(C::Restart(a)) => lifecycle::restart(a),
-        Command::Container(C::Inspect(a)) => inspect::run(a),
+        Command::Container(C::Inspect(a)) => inspect::run(a, inspect::Kind::Container),
     }
 }
 

@@ -27,7 +27,7 @@ use crate::sys::process::{self, Child, Forked};
 use crate::sys::userns::Mapping;
 
 /// A resolved volume: host source (a path that exists) and container destination.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Volume {
     pub source: PathBuf,
     pub destination: String,
@@ -35,6 +35,7 @@ pub struct Volume {
 }
 
 /// Everything the child needs, prepared before clone so the child only does syscalls.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Plan {
     pub id: String,
     pub store_root: PathBuf,

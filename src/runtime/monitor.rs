@@ -25,7 +25,11 @@ pub fn start_detached(store: &Store, plan: &Plan) -> Result<()> {
     match unsafe_fork()? {
         None => {
             drop(report_r);
-            let code = monitor_main(store, plan, log, report_w);
+            // A fresh process image keeps the monitor small: a fork would carry the CLI's
+            // heap and stack for the container's whole life.
+            let e = exec_monitor(plan, &log, &report_w);
+            let code = report_error(report_w, 125, &format!("starting the container monitor: {e}"));
+            let _ = store;
             process::exit_now(code)
         }
         Some(_pid) => {
@@ -48,6 +52,59 @@ pub fn start_detached(store: &Store, plan: &Plan) -> Result<()> {
             }
         }
     }
+}
+
+/// File descriptors the exec'd monitor finds: the plan (JSON), the report pipe, the log.
+const PLAN_FD: i32 = 3;
+const REPORT_FD: i32 = 4;
+const LOG_FD: i32 = 5;
+
+fn exec_monitor(plan: &Plan, log: &File, report: &OwnedFd) -> String {
+    use std::os::fd::AsRawFd;
+    let json = match serde_json::to_vec(plan) {
+        Ok(j) => j,
+        Err(e) => return e.to_string(),
+    };
+    let memfd = match nix::sys::memfd::memfd_create(c"hutch-plan", nix::sys::memfd::MFdFlags::empty()) {
+        Ok(f) => f,
+        Err(e) => return format!("memfd_create: {e}"),
+    };
+    let mut f = File::from(memfd);
+    if let Err(e) = f.write_all(&json).and_then(|()| std::io::Seek::rewind(&mut f)) {
+        return e.to_string();
+    }
+    // Move the three fds into place without clobbering each other, then drop CLOEXEC on them.
+    let fds = [(f.as_raw_fd(), PLAN_FD), (report.as_raw_fd(), REPORT_FD), (log.as_raw_fd(), LOG_FD)];
+    let mut tmp = Vec::new();
+    for (fd, _) in fds {
+        // SAFETY: fd is one of the three open files above, borrowed for this call only.
+        let b = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        match nix::fcntl::fcntl(b, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(100)) {
+            Ok(t) => tmp.push(t),
+            Err(e) => return format!("dup: {e}"),
+        }
+    }
+    for (t, (_, want)) in tmp.iter().zip(fds) {
+        if let Err(e) = process::dup_onto(*t, want) {
+            return format!("dup2: {e}");
+        }
+    }
+    use std::os::unix::process::CommandExt;
+    let e = std::process::Command::new("/proc/self/exe").arg("__monitor").exec();
+    e.to_string()
+}
+
+/// Entry of `hutch __monitor` (exec'd by `start_detached`): read the plan and run the monitor.
+pub fn exec_main() -> i32 {
+    use std::os::fd::FromRawFd;
+    // SAFETY: these fds were put in place for us by exec_monitor and nothing else owns them.
+    let (plan_file, report, log) = unsafe { (File::from_raw_fd(PLAN_FD), OwnedFd::from_raw_fd(REPORT_FD), File::from_raw_fd(LOG_FD)) };
+    let plan: Plan = match serde_json::from_reader(std::io::BufReader::new(plan_file)) {
+        Ok(p) => p,
+        Err(e) => return report_error(report, 125, &format!("the container monitor got a bad plan: {e}")),
+    };
+    let store = Store { root: plan.store_root.clone() };
+    monitor_main(&store, &plan, log, report)
 }
 
 fn unsafe_fork() -> Result<Option<i32>> {

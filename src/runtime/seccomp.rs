@@ -19,6 +19,7 @@ pub enum Source {
 }
 
 /// A compiled BPF program (raw `struct sock_filter` array).
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Filter {
     prog: Vec<u8>,
 }

@@ -12,14 +12,14 @@ use nix::unistd::{getgid, getuid, User};
 use crate::error::{Context, Result};
 
 /// One line of /etc/subuid: `count` ids from `start`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IdRange {
     pub start: u32,
     pub count: u32,
 }
 
 /// How the namespace we run in maps ids.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Mapping {
     /// Real root: no user namespace needed, ownership kept as is.
     HostRoot,
