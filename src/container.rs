@@ -337,13 +337,18 @@ pub fn remove(store: &Store, rec: &ContainerRecord, volumes: bool) -> Result<()>
     idx.containers.remove(n);
     save(store, &idx, &lock)?;
     drop(lock);
+    crate::output::trace("record removed");
     state::remove_live(&rec.id);
     let d = dir(store, &rec.id);
     // Usually everything in it is the user's own; only files the container created as other
     // uids need the user namespace (whose setup costs a few milliseconds) to go.
     if d.exists() && std::fs::remove_dir_all(&d).is_err() {
-        enter_userns()?;
-        store.discard_dir(&d)?;
+        // overlay leaves work/work mode 000: owned by us, so give us access back first.
+        crate::store::make_writable(&d);
+        if std::fs::remove_dir_all(&d).is_err() {
+            enter_userns()?;
+            store.discard_dir(&d)?;
+        }
     }
     if volumes {
         let vroot = store.root.join("volumes");

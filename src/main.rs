@@ -21,6 +21,11 @@ use clap::Parser;
 
 fn main() {
     output::trace("start");
+    // The per-container monitor skips clap: building the whole command tree would leave its
+    // heap (which lives as long as the container) several times larger.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "__monitor") {
+        std::process::exit(runtime::monitor::exec_main());
+    }
     let cli = match cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) if !e.use_stderr() => {

@@ -62,6 +62,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
     let code = container::run_foreground(&store, &rec).map_err(discard)?;
     if rec.spec.auto_remove {
         container::remove(&store, &rec, true)?;
+        crate::output::trace("removed");
     }
     Ok(code)
 }

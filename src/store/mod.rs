@@ -256,7 +256,7 @@ impl Store {
 
 /// Without CAP_DAC_OVERRIDE over the files (no user namespace), read-only directories inside a
 /// layer would stop `remove_dir_all`; give the owner write permission back first.
-fn make_writable(p: &Path) {
+pub fn make_writable(p: &Path) {
     use std::os::unix::fs::PermissionsExt;
     if let Ok(m) = fs::symlink_metadata(p) {
         if m.is_dir() {
