@@ -64,14 +64,18 @@ series() { # label command...
 }
 
 echo "start latency: run --rm $IMAGE true, $RUNS runs each (after one warm-up run)"
+# Both tools are launched through setpriv + env as the test user; that launcher alone costs:
+base=$(series "launcher only (setpriv env true)" as_user "$H" /bin/true)
 hn=$(series "hutch --network none" hutch run --rm --network none "$IMAGE" true)
 hd=$(series "hutch (default network)" hutch run --rm "$IMAGE" true)
 if ((HAVE_PODMAN)); then
     pn=$(series "podman --runtime runc --network none" podman_ run --rm --network none "$IMAGE" true)
     pd=$(series "podman --runtime runc (default net)" podman_ run --rm "$IMAGE" true)
     printf 'ratio podman/hutch: --network none %.1fx, default network %.1fx\n' "$(echo "$pn / $hn" | bc -l)" "$(echo "$pd / $hd" | bc -l)"
+    printf 'net of the launcher: hutch %.1f ms, podman %.1f ms (--network none)\n' "$(echo "$hn - $base" | bc -l)" "$(echo "$pn - $base" | bc -l)"
 else
     echo "podman not available: no comparison"
+    printf 'net of the launcher: hutch %.1f ms (--network none)\n' "$(echo "$hn - $base" | bc -l)"
 fi
 
 pss_kib() { # pids... -> summed Pss in KiB

@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -435,4 +436,21 @@ fn rmi_refuses_an_image_in_use() {
     env.hutch(["rmi", "-f", BASIC]).ok();
     assert_eq!(env.hutch(["ps", "-a", "-q"]).ok().stdout, "");
     assert_eq!(env.hutch(["images", "-q"]).ok().stdout, "");
+}
+
+#[test]
+fn fuse_overlayfs_fallback_runs_and_goes_away() {
+    let env = env_with(&[BASIC]);
+    let out = env
+        .command(["run", "--rm", BASIC, "sh", "-c", "grep ' / ' /proc/mounts | cut -d' ' -f3; echo data > /new; cat /new /etc/fixture"])
+        .env("HUTCH_OVERLAY", "fuse-overlayfs")
+        .output()
+        .unwrap();
+    let r = to_run(out);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, "fuse.fuse-overlayfs\ndata\nfixtures/basic\n");
+    // The daemon lived in the container's pid namespace and died with it.
+    let uid = env.host_uid(0).to_string();
+    let left = Command::new("pgrep").args(["-u", &uid, "-f", "fuse-overlayfs -o lowerdir=layers/"]).output().unwrap();
+    assert!(left.stdout.is_empty(), "fuse-overlayfs left running: {}", String::from_utf8_lossy(&left.stdout));
 }

@@ -277,13 +277,28 @@ fn mount_rootfs(plan: &Plan, merged: &Path) -> Result<(), Fail> {
     match native {
         Ok(()) => Ok(()),
         Err(e) if matches!(e, Errno::EPERM | Errno::EINVAL | Errno::ENODEV | Errno::EOPNOTSUPP) => {
-            let out = std::process::Command::new("fuse-overlayfs")
-                .arg("-o")
+            // The daemon must keep seeing the host file system after our pivot_root, which
+            // moves every process whose root is the old root: give it a root of its own, a
+            // recursive bind of / (same files, another mount).
+            let fuse_root = plan.container_dir.join("fuseroot");
+            let _ = std::fs::create_dir_all(&fuse_root);
+            let own_root = crate::sys::fs::open_dir(&fuse_root)
+                .and_then(|fd| m::bind(Path::new("/"), &fd, true))
+                .map_err(|x| Fail(125, format!("preparing fuse-overlayfs: {}", x.desc())))?;
+            let _ = own_root;
+            let store_root = plan.store_root.clone();
+            // The mount point goes by fd: inside the daemon's root the path would name the bind copy.
+            let target = nix::fcntl::open(merged, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, nix::sys::stat::Mode::empty())
+                .map_err(|x| Fail(125, format!("opening {}: {}", merged.display(), x.desc())))?;
+            let mut cmd = std::process::Command::new("fuse-overlayfs");
+            cmd.arg("-o")
                 .arg(&base)
-                .arg(format!("{cdir}/merged"))
+                .arg(format!("/proc/self/fd/{}", target.as_raw_fd()))
                 .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null())
-                .output();
+                .stdout(std::process::Stdio::null());
+            crate::sys::process::pre_exec_chroot(&mut cmd, fuse_root, store_root);
+            let out = cmd.output();
+            drop(target);
             match out {
                 Ok(o) if o.status.success() => Ok(()),
                 Ok(o) => Err(Fail(125, format!(

@@ -201,3 +201,21 @@ pub fn load_seccomp(prog: &[u8]) -> nix::Result<()> {
     let r = unsafe { libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, &fprog as *const libc::sock_fprog) };
     Errno::result(r).map(drop)
 }
+
+/// Make `cmd` chroot into `root` and chdir to `cwd` (a path inside `root`, given as it is seen
+/// from the current root, which `root` mirrors) just before it execs.
+pub fn pre_exec_chroot(cmd: &mut std::process::Command, root: std::path::PathBuf, cwd: std::path::PathBuf) {
+    use std::os::unix::process::CommandExt;
+    let root = std::ffi::CString::new(root.into_os_string().into_encoded_bytes()).unwrap_or_default();
+    let cwd = std::ffi::CString::new(cwd.into_os_string().into_encoded_bytes()).unwrap_or_default();
+    // SAFETY: the closure runs in the forked child before exec and only makes two syscalls on
+    // strings allocated before the fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::chroot(root.as_ptr()) != 0 || libc::chdir(cwd.as_ptr()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}

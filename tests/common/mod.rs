@@ -145,17 +145,21 @@ impl Env {
             }
             None => Command::new(hutch_bin()),
         };
-        c.args(args)
-            .env_clear()
+        c.args(args);
+        self.isolate(&mut c);
+        c.env("LANG", "C.UTF-8").stdin(Stdio::null());
+        c
+    }
+
+    /// A clean environment with this Env's HOME and XDG dirs, run from its root.
+    fn isolate(&self, c: &mut Command) {
+        c.env_clear()
             .env("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
             .env("HOME", self.home())
             .env("XDG_DATA_HOME", self.data())
             .env("XDG_RUNTIME_DIR", self.run_dir())
             .env("XDG_CONFIG_HOME", self.config())
-            .env("LANG", "C.UTF-8")
-            .current_dir(&self.root)
-            .stdin(Stdio::null());
-        c
+            .current_dir(&self.root);
     }
 
     pub fn hutch<I, S>(&self, args: I) -> Run
@@ -178,15 +182,9 @@ impl Env {
         inner.extend(args.iter().map(|s| s.to_string()));
         let quoted: Vec<String> = inner.iter().map(|a| format!("'{}'", a.replace('\'', "'\\''"))).collect();
         let mut c = Command::new("script");
-        c.args(["-qfec", &format!("stty cols 101 rows 31; {}", quoted.join(" ")), "/dev/null"])
-            .env_clear()
-            .env("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
-            .env("HOME", self.home())
-            .env("XDG_DATA_HOME", self.data())
-            .env("XDG_RUNTIME_DIR", self.run_dir())
-            .env("XDG_CONFIG_HOME", self.config())
-            .env("TERM", "xterm")
-            .current_dir(&self.root)
+        c.args(["-qfec", &format!("stty cols 101 rows 31; {}", quoted.join(" ")), "/dev/null"]);
+        self.isolate(&mut c);
+        c.env("TERM", "xterm")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
