@@ -89,11 +89,20 @@ pub fn now_nanos() -> i128 {
 /// The container's status, reconciled: a live record whose process is gone (or a runtime dir
 /// that vanished with a reboot) means exited.
 pub fn status(store: &Store, rec: &ContainerRecord) -> (Status, Outcome, Option<Live>) {
-    let outcome = read_outcome(store, &rec.id);
+    let mut outcome = read_outcome(store, &rec.id);
     let live = read_live(&rec.id);
     if let Some(l) = &live {
         if process::is_same_process(l.pid, l.start_time) {
             return (Status::Running { pid: l.pid }, outcome, live);
+        }
+        // Just exited: its monitor (or foreground hutch) records the code within moments.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while outcome.exit_code.is_none()
+            && process::is_same_process(l.monitor_pid, l.monitor_start)
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            outcome = read_outcome(store, &rec.id);
         }
     }
     if let Some(code) = outcome.exit_code {
