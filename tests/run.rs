@@ -442,13 +442,13 @@ fn rmi_refuses_an_image_in_use() {
 fn fuse_overlayfs_fallback_runs_and_goes_away() {
     let env = env_with(&[BASIC]);
     let out = env
-        .command(["run", "--rm", BASIC, "sh", "-c", "grep ' / ' /proc/mounts | cut -d' ' -f3; echo data > /new; cat /new /etc/fixture"])
+        .command(["run", "--rm", BASIC, "sh", "-c", "grep ' / ' /proc/mounts | cut -d' ' -f3; echo data > /new; cat /new /etc/fixture; stat -c %u:%g /home/tester /etc/passwd"])
         .env("HUTCH_OVERLAY", "fuse-overlayfs")
         .output()
         .unwrap();
     let r = to_run(out);
     assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(r.stdout, "fuse.fuse-overlayfs\ndata\nfixtures/basic\n");
+    assert_eq!(r.stdout, "fuse.fuse-overlayfs\ndata\nfixtures/basic\n1000:1000\n0:0\n", "image ownership shows through");
     // The daemon lived in the container's pid namespace and died with it.
     let uid = env.host_uid(0).to_string();
     let left = Command::new("pgrep").args(["-u", &uid, "-f", "fuse-overlayfs -o lowerdir=layers/"]).output().unwrap();
