@@ -144,7 +144,7 @@ complete -c hutch -n "__fish_hutch_using_subcommand run" -l cap-add -d 'Add a ca
 complete -c hutch -n "__fish_hutch_using_subcommand run" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand run" -l security-opt -d 'Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges' -r
 complete -c hutch -n "__fish_hutch_using_subcommand run" -l network -l net -d 'Network mode: none or host' -r
-complete -c hutch -n "__fish_hutch_using_subcommand run" -l userns -d 'User namespace mode (only the default subuid mapping is supported)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand run" -l userns -d 'User namespace mode: keep-id runs as your own uid/gid, which map to themselves' -r
 complete -c hutch -n "__fish_hutch_using_subcommand run" -l stop-signal -d 'Signal that stops the container (default: the image\'s, else SIGTERM)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand run" -l stop-timeout -d 'Seconds to wait after the stop signal before SIGKILL' -r
 complete -c hutch -n "__fish_hutch_using_subcommand run" -s l -l label -d 'Set a label KEY=VALUE' -r
@@ -171,7 +171,7 @@ complete -c hutch -n "__fish_hutch_using_subcommand create" -l cap-add -d 'Add a
 complete -c hutch -n "__fish_hutch_using_subcommand create" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand create" -l security-opt -d 'Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges' -r
 complete -c hutch -n "__fish_hutch_using_subcommand create" -l network -l net -d 'Network mode: none or host' -r
-complete -c hutch -n "__fish_hutch_using_subcommand create" -l userns -d 'User namespace mode (only the default subuid mapping is supported)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand create" -l userns -d 'User namespace mode: keep-id runs as your own uid/gid, which map to themselves' -r
 complete -c hutch -n "__fish_hutch_using_subcommand create" -l stop-signal -d 'Signal that stops the container (default: the image\'s, else SIGTERM)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand create" -l stop-timeout -d 'Seconds to wait after the stop signal before SIGKILL' -r
 complete -c hutch -n "__fish_hutch_using_subcommand create" -s l -l label -d 'Set a label KEY=VALUE' -r
@@ -256,7 +256,7 @@ complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_s
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l security-opt -d 'Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l network -l net -d 'Network mode: none or host' -r
-complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l userns -d 'User namespace mode (only the default subuid mapping is supported)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l userns -d 'User namespace mode: keep-id runs as your own uid/gid, which map to themselves' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l stop-signal -d 'Signal that stops the container (default: the image\'s, else SIGTERM)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l stop-timeout -d 'Seconds to wait after the stop signal before SIGKILL' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -s l -l label -d 'Set a label KEY=VALUE' -r
@@ -283,7 +283,7 @@ complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_s
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l security-opt -d 'Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l network -l net -d 'Network mode: none or host' -r
-complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l userns -d 'User namespace mode (only the default subuid mapping is supported)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l userns -d 'User namespace mode: keep-id runs as your own uid/gid, which map to themselves' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l stop-signal -d 'Signal that stops the container (default: the image\'s, else SIGTERM)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l stop-timeout -d 'Seconds to wait after the stop signal before SIGKILL' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -s l -l label -d 'Set a label KEY=VALUE' -r

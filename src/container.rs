@@ -197,7 +197,12 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         Mapping::Full { subgids, .. } => (true, subgids.iter().map(|r| r.count as u64).sum::<u64>() >= 5),
         Mapping::HostRoot => (true, true),
     };
-    let mut lower = rec.layers.clone();
+    let keep_id = rec.spec.userns == "keep-id";
+    let mut lower: Vec<String> = if keep_id {
+        prepare_keep_id(store, rec, &mapping)?
+    } else {
+        rec.layers.iter().map(|l| format!("layers/{l}/diff")).collect()
+    };
     lower.reverse();
     Ok(Plan {
         id: rec.id.clone(),
@@ -213,6 +218,59 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         volumes,
         fuse_overlay: std::env::var_os("HUTCH_OVERLAY").is_some_and(|v| v == "fuse-overlayfs"),
     })
+}
+
+/// --userns=keep-id: re-owned copies of the image's layers (made once, in a child that enters
+/// the store's user namespace), and the container's upper dir handed to its root. Returns the
+/// lower dirs, bottom first.
+fn prepare_keep_id(store: &Store, rec: &ContainerRecord, mapping: &Mapping) -> Result<Vec<String>> {
+    let Mapping::Full { uid, .. } = mapping else {
+        crate::bail!("--userns=keep-id needs a subordinate id range for your user (see /etc/subuid and /etc/subgid)");
+    };
+    let own = *uid;
+    let tag = format!("keepid-{own}");
+    let cdir = dir(store, &rec.id);
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
+    match crate::sys::process::fork().map_err(|e| crate::err!("fork: {e}"))? {
+        None => {
+            drop(r);
+            let res = userns::enter().and_then(|_| {
+                for l in &rec.layers {
+                    crate::store::idmap::ensure(store, l, &tag, &|x| runtime::keep_id_store_id(x, own))?;
+                }
+                let root = runtime::keep_id_store_id(0, own);
+                for d in ["upper", "work"] {
+                    std::os::unix::fs::lchown(cdir.join(d), Some(root), Some(root)).ctx(|| format!("handing {d} to the container's root"))?;
+                }
+                Ok(())
+            });
+            let code = match res {
+                Ok(()) => 0,
+                Err(e) => {
+                    let _ = nix::unistd::write(&w, e.message.as_bytes());
+                    1
+                }
+            };
+            crate::sys::process::exit_now(code)
+        }
+        Some(pid) => {
+            drop(w);
+            let mut msg = Vec::new();
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = nix::unistd::read(&r, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                msg.extend_from_slice(&buf[..n]);
+            }
+            let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+            if !matches!(st, Ok(nix::sys::wait::WaitStatus::Exited(_, 0))) {
+                let m = String::from_utf8_lossy(&msg);
+                crate::bail!("preparing the image for --userns=keep-id: {}", if m.is_empty() { "the helper failed".into() } else { m });
+            }
+        }
+    }
+    Ok(rec.layers.iter().map(|l| crate::store::idmap::rel_dir(l, &tag)).collect())
 }
 
 /// Run in the foreground: stdio connected, signals forwarded; returns the exit code.

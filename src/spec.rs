@@ -122,6 +122,8 @@ pub struct RunOptions {
     pub security_opt: Vec<String>,
     pub network: String,
     pub userns: Option<String>,
+    /// The invoking user's uid and gid (keep-id runs as them by default).
+    pub host_ids: Option<(u32, u32)>,
     pub auto_remove: bool,
     pub stop_signal: Option<String>,
     pub stop_timeout: Option<u32>,
@@ -213,7 +215,8 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
     }
     let userns = match o.userns.as_deref() {
         None | Some("") | Some("host") => String::new(),
-        Some(other) => crate::bail!("--userns {other}: not supported by hutch yet (only the default subuid mapping)"),
+        Some("keep-id") => "keep-id".into(),
+        Some(other) => crate::bail!("--userns {other}: unsupported mode (use keep-id, or leave it out)"),
     };
     let stop_signal = parse_signal(o.stop_signal.as_deref().unwrap_or(if img.stop_signal.is_empty() { "SIGTERM" } else { &img.stop_signal }))?;
     let mut labels = img.labels.clone();
@@ -229,7 +232,11 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         cmd,
         env,
         workdir: normalize_abs(&workdir),
-        user: o.user.clone().unwrap_or_else(|| img.user.clone()),
+        user: match (&o.user, userns.as_str(), o.host_ids) {
+            (Some(u), _, _) => u.clone(),
+            (None, "keep-id", Some((uid, gid))) => format!("{uid}:{gid}"),
+            (None, _, _) => img.user.clone(),
+        },
         hostname,
         tty: o.tty,
         interactive: o.interactive,

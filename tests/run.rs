@@ -454,3 +454,27 @@ fn fuse_overlayfs_fallback_runs_and_goes_away() {
     let left = Command::new("pgrep").args(["-u", &uid, "-f", "fuse-overlayfs -o lowerdir=layers/"]).output().unwrap();
     assert!(left.stdout.is_empty(), "fuse-overlayfs left running: {}", String::from_utf8_lossy(&left.stdout));
 }
+
+#[test]
+fn userns_keep_id_runs_as_the_user_with_image_ownership_kept() {
+    let env = env_with(&[BASIC]);
+    let me = env.host_uid(0);
+    let src = env.home().join("mine");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("f"), "mine\n").unwrap();
+    env.chown_tree(&src);
+    let r = env
+        .hutch(["run", "--rm", "--userns=keep-id", "-v", &format!("{}:/data", src.display()), BASIC, "sh", "-c", "id -u; id -g; stat -c %u / /home/tester /etc/passwd /data/f; touch /data/new /tmp/t; stat -c %u /tmp/t"])
+        .ok();
+    assert_eq!(r.stdout, format!("{me}\n{me}\n0\n1000\n0\n{me}\n{me}\n"));
+    assert_eq!(owner(&src.join("new")).0, me, "files the user writes are the user's on the host");
+    // The re-owned layers are made once and reused; a plain run still sees the plain layers.
+    let r = env.hutch(["run", "--rm", "--userns=keep-id", BASIC, "id", "-u"]).ok();
+    assert_eq!(r.stdout, format!("{me}\n"));
+    assert_eq!(env.hutch(["run", "--rm", BASIC, "stat", "-c", "%u", "/home/tester"]).ok().stdout, "1000\n");
+    // Without subordinate ids keep-id cannot work, and says why.
+    let nosub = Env::nosub();
+    nosub.pull(BASIC);
+    nosub.hutch(["run", "--rm", "--userns=keep-id", BASIC, "true"]).fails_with("keep-id needs a subordinate id range");
+    env.hutch(["run", "--rm", "--userns=bogus", BASIC, "true"]).fails_with("--userns bogus");
+}

@@ -198,7 +198,7 @@ pub struct RunArgs {
     /// Network mode: none or host
     #[arg(long, visible_alias = "net", value_name = "MODE", default_value = "none")]
     pub network: String,
-    /// User namespace mode (only the default subuid mapping is supported)
+    /// User namespace mode: keep-id runs as your own uid/gid, which map to themselves
     #[arg(long, value_name = "MODE")]
     pub userns: Option<String>,
     /// Signal that stops the container (default: the image's, else SIGTERM)

@@ -39,6 +39,7 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         security_opt: a.security_opt.clone(),
         network: a.network.clone(),
         userns: a.userns.clone(),
+        host_ids: Some((nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw())),
         auto_remove: a.rm,
         stop_signal: a.stop_signal.clone(),
         stop_timeout: a.stop_timeout,

@@ -268,7 +268,7 @@ fn reset_signals() {
 fn mount_rootfs(plan: &Plan, merged: &Path) -> Result<(), Fail> {
     nix::unistd::chdir(&plan.store_root).at("entering the store")?;
     let cdir = format!("containers/{}", plan.id);
-    let lower: Vec<String> = plan.lower.iter().map(|l| format!("layers/{l}/diff")).collect();
+    let lower = &plan.lower;
     let base = format!("lowerdir={},upperdir={cdir}/upper,workdir={cdir}/work", lower.join(":"));
     if base.len() > 4000 {
         return Err(Fail(125, format!("image has too many layers ({}) for one overlay mount", lower.len())));

@@ -40,7 +40,7 @@ pub struct Plan {
     pub id: String,
     pub store_root: PathBuf,
     pub container_dir: PathBuf,
-    /// Layer ids, top first (overlay's lowerdir order).
+    /// Layer directories relative to the store root, top first (overlay's lowerdir order).
     pub lower: Vec<String>,
     pub spec: Spec,
     pub mapping: Mapping,
@@ -187,7 +187,7 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
         e
     };
     if plan.new_userns {
-        if let Err(e) = write_maps(child.pid.as_raw(), &plan.mapping) {
+        if let Err(e) = write_maps(child.pid.as_raw(), &plan.mapping, plan.spec.userns == "keep-id") {
             return Err(fail(&child, e));
         }
     }
@@ -211,12 +211,15 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
 }
 
 /// The id mappings for a container, as newuidmap/newgidmap arguments (container, host, count).
-pub fn map_triples(mapping: &Mapping) -> (Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>) {
+pub fn map_triples(mapping: &Mapping, keep_id: bool) -> (Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>) {
     match mapping {
         Mapping::HostRoot => (vec![(0, 0, u32::MAX as u64)], vec![(0, 0, u32::MAX as u64)]),
         Mapping::Single { uid, gid, .. } => (vec![(0, *uid as u64, 1)], vec![(0, *gid as u64, 1)]),
         Mapping::Full { uid, gid, subuids, subgids } => {
             let f = |own: u32, ranges: &[crate::sys::userns::IdRange]| -> Vec<(u64, u64, u64)> {
+                if keep_id {
+                    return keep_id_map(own, ranges);
+                }
                 let mut v = vec![(0, own as u64, 1)];
                 let mut next = 1u64;
                 for r in ranges {
@@ -230,8 +233,42 @@ pub fn map_triples(mapping: &Mapping) -> (Vec<(u64, u64, u64)>, Vec<(u64, u64, u
     }
 }
 
-fn write_maps(pid: i32, mapping: &Mapping) -> Result<()> {
-    let (u, g) = map_triples(mapping);
+/// --userns=keep-id: the user's own id is the same id inside; the subordinate ids fill 0..own
+/// and what follows it.
+pub fn keep_id_map(own: u32, ranges: &[crate::sys::userns::IdRange]) -> Vec<(u64, u64, u64)> {
+    let own = own as u64;
+    let mut v = vec![(own, own, 1)];
+    let mut next = 0u64;
+    for r in ranges {
+        let (mut start, mut count) = (r.start as u64, r.count as u64);
+        while count > 0 {
+            if next == own {
+                next += 1;
+            }
+            let n = if next < own { count.min(own - next) } else { count };
+            v.push((next, start, n));
+            next += n;
+            start += n;
+            count -= n;
+        }
+    }
+    v.sort();
+    v
+}
+
+/// Under keep-id, the id (in the store's default namespace, where container ids equal their
+/// default-mapping ids) that a file owned by container id `x` must have on disk.
+pub fn keep_id_store_id(x: u32, own: u32) -> u32 {
+    use std::cmp::Ordering::*;
+    match x.cmp(&own) {
+        Less => x + 1,
+        Equal => 0,
+        Greater => x,
+    }
+}
+
+fn write_maps(pid: i32, mapping: &Mapping, keep_id: bool) -> Result<()> {
+    let (u, g) = map_triples(mapping, keep_id);
     match mapping {
         Mapping::Full { .. } => {
             let args = |v: &[(u64, u64, u64)]| -> Vec<String> { v.iter().flat_map(|(a, b, c)| [a.to_string(), b.to_string(), c.to_string()]).collect() };
@@ -284,7 +321,13 @@ mod tests {
     fn maps_own_id_to_root_then_ranges() {
         let r = [IdRange { start: 200000, count: 65536 }];
         let m = Mapping::Full { uid: 4711, gid: 4711, subuids: r.to_vec(), subgids: r.to_vec() };
-        let (u, _) = map_triples(&m);
+        let (u, _) = map_triples(&m, false);
         assert_eq!(u, vec![(0, 4711, 1), (1, 200000, 65536)]);
+        let (u, _) = map_triples(&m, true);
+        assert_eq!(u, vec![(0, 200000, 4711), (4711, 4711, 1), (4712, 204711, 60825)]);
+        // Container id -> store id: under keep-id container 0 is host 200000 = store id 1.
+        assert_eq!(keep_id_store_id(0, 4711), 1);
+        assert_eq!(keep_id_store_id(4711, 4711), 0);
+        assert_eq!(keep_id_store_id(4712, 4711), 4712);
     }
 }

@@ -12,6 +12,7 @@
 //! layers/ under layers.lock together with its record, so a crash leaves only tmp/ debris.
 
 pub mod containers;
+pub mod idmap;
 pub mod images;
 pub mod layers;
 

@@ -55,3 +55,18 @@ pub fn sync_dir(path: &Path) -> std::io::Result<()> {
 pub fn open_any(path: &Path) -> nix::Result<OwnedFd> {
     nix::fcntl::open(path, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
 }
+
+/// Read an extended attribute of `path` itself (not following a final symlink).
+pub fn get_xattr(path: &Path, name: &str) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    let p = CString::new(path.as_os_str().as_bytes())?;
+    let name = CString::new(name)?;
+    let mut buf = vec![0u8; 256];
+    // SAFETY: valid NUL-terminated strings and a writable buffer of the length given.
+    let n = unsafe { libc::lgetxattr(p.as_ptr(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    buf.truncate(n as usize);
+    Ok(buf)
+}
