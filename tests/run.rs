@@ -478,3 +478,14 @@ fn userns_keep_id_runs_as_the_user_with_image_ownership_kept() {
     nosub.hutch(["run", "--rm", "--userns=keep-id", BASIC, "true"]).fails_with("keep-id needs a subordinate id range");
     env.hutch(["run", "--rm", "--userns=bogus", BASIC, "true"]).fails_with("--userns bogus");
 }
+
+#[test]
+fn logs_follow_until_the_container_exits() {
+    let env = env_with(&[BASIC]);
+    env.hutch(["run", "-d", "--name", "f", BASIC, "sh", "-c", "echo one; sleep 0.5; echo two >&2; sleep 0.5; echo three"]).ok();
+    let t = Instant::now();
+    let r = env.hutch(["logs", "-f", "f"]).ok();
+    assert_eq!(r.stdout, "one\nthree\n");
+    assert_eq!(r.stderr, "two\n");
+    assert!(t.elapsed() >= Duration::from_millis(500), "followed until the end");
+}
