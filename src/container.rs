@@ -255,14 +255,7 @@ fn prepare_keep_id(store: &Store, rec: &ContainerRecord, mapping: &Mapping) -> R
         }
         Some(pid) => {
             drop(w);
-            let mut msg = Vec::new();
-            let mut buf = [0u8; 1024];
-            while let Ok(n) = nix::unistd::read(&r, &mut buf) {
-                if n == 0 {
-                    break;
-                }
-                msg.extend_from_slice(&buf[..n]);
-            }
+            let msg = crate::sys::process::read_to_eof(&r);
             let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
             if !matches!(st, Ok(nix::sys::wait::WaitStatus::Exited(_, 0))) {
                 let m = String::from_utf8_lossy(&msg);

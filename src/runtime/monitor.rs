@@ -34,14 +34,7 @@ pub fn start_detached(store: &Store, plan: &Plan) -> Result<()> {
         }
         Some(_pid) => {
             drop(report_w);
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            while let Ok(n) = nix::unistd::read(&report_r, &mut chunk) {
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-            }
+            let buf = process::read_to_eof(&report_r);
             let text = String::from_utf8_lossy(&buf);
             if text == "OK" {
                 return Ok(());

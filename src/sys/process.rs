@@ -219,3 +219,16 @@ pub fn pre_exec_chroot(cmd: &mut std::process::Command, root: std::path::PathBuf
         });
     }
 }
+
+/// Everything a pipe delivers until its last writer closes it (or an error).
+pub fn read_to_eof(fd: impl AsFd) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while let Ok(n) = nix::unistd::read(fd.as_fd(), &mut chunk) {
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&chunk[..n]);
+    }
+    out
+}
