@@ -36,10 +36,13 @@ rig_devices() {
 }
 
 set_subids() { # user start count
+    # Written to a temp file and renamed, so no reader ever sees the user without its range.
+    local f
     for f in /etc/subuid /etc/subgid; do
         touch "$f"
-        sed -i "/^$1:/d" "$f"
-        [ -n "${2:-}" ] && echo "$1:$2:$3" >> "$f"
+        { grep -v "^$1:" "$f" || true; [ -z "${2:-}" ] || echo "$1:$2:$3"; } > "$f.hutch-tmp"
+        chmod 0644 "$f.hutch-tmp"
+        mv "$f.hutch-tmp" "$f"
     done
     return 0
 }
