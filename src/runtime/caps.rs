@@ -67,47 +67,16 @@ fn last_cap() -> usize {
 pub fn drop_bounding(keep: u64) -> nix::Result<()> {
     for cap in 0..=last_cap() {
         if keep & (1 << cap) == 0 {
-            // SAFETY: prctl with integer arguments only.
-            let r = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) };
-            if r != 0 {
-                let e = nix::errno::Errno::last();
-                if e != nix::errno::Errno::EINVAL {
-                    return Err(e);
-                }
-            }
+            crate::sys::caps::bounding_drop(cap as u32)?;
         }
     }
     Ok(())
 }
 
-#[repr(C)]
-struct CapHeader {
-    version: u32,
-    pid: i32,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-struct CapData {
-    effective: u32,
-    permitted: u32,
-    inheritable: u32,
-}
-
 /// Set effective and permitted to `caps`, inheritable and ambient to nothing (CVE-2022-27651).
 pub fn set_caps(caps: u64) -> nix::Result<()> {
-    let hdr = CapHeader { version: 0x2008_0522, pid: 0 };
-    let lo = caps as u32;
-    let hi = (caps >> 32) as u32;
-    let data = [
-        CapData { effective: lo, permitted: lo, inheritable: 0 },
-        CapData { effective: hi, permitted: hi, inheritable: 0 },
-    ];
-    // SAFETY: header and two data structs laid out as the kernel's _LINUX_CAPABILITY_VERSION_3 ABI.
-    let r = unsafe { libc::syscall(libc::SYS_capset, &hdr as *const CapHeader, data.as_ptr()) };
-    nix::errno::Errno::result(r)?;
-    // SAFETY: prctl with integer arguments only.
-    unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong, 0, 0, 0) };
+    crate::sys::caps::capset(caps, caps, 0)?;
+    crate::sys::caps::clear_ambient();
     Ok(())
 }
 

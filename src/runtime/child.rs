@@ -256,13 +256,11 @@ fn candidates(cmd: &str, path: &str) -> Vec<PathBuf> {
 }
 
 fn reset_signals() {
-    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal};
-    let dfl = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
-    for s in [Signal::SIGPIPE, Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT, Signal::SIGCHLD, Signal::SIGWINCH, Signal::SIGTSTP, Signal::SIGTTIN, Signal::SIGTTOU] {
-        // SAFETY: resetting to the default disposition installs no handler.
-        let _ = unsafe { sigaction(s, &dfl) };
-    }
-    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+    use nix::sys::signal::Signal;
+    process::reset_signals(&[
+        Signal::SIGPIPE, Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT, Signal::SIGCHLD, Signal::SIGWINCH,
+        Signal::SIGTSTP, Signal::SIGTTIN, Signal::SIGTTOU,
+    ]);
 }
 
 fn mount_rootfs(plan: &Plan, merged: &Path) -> Result<(), Fail> {

@@ -16,7 +16,7 @@ pub mod state;
 pub mod user;
 
 use std::io::{IoSlice, IoSliceMut};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 
 use nix::sys::socket::{recvmsg, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType};
@@ -123,8 +123,8 @@ impl Sync {
         if let Ok(cmsgs) = r.cmsgs() {
             for c in cmsgs {
                 if let ControlMessageOwned::ScmRights(fds) = c {
-                    // SAFETY: the kernel just installed these fds for us.
-                    got_fd = fds.first().map(|f| unsafe { OwnedFd::from_raw_fd(*f) });
+                    // The kernel just installed these fds for us.
+                    got_fd = fds.first().map(|f| process::adopt_fd(*f));
                 }
             }
         }

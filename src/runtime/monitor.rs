@@ -22,7 +22,7 @@ pub fn start_detached(store: &Store, plan: &Plan) -> Result<()> {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).map_err(|e| crate::err!("opening log {}: {e}", log_path.display()))?;
     let (report_r, report_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
     // SAFETY-relevant invariant: hutch has no other threads here (no tokio runtime on this path).
-    match unsafe_fork()? {
+    match fork_monitor()? {
         None => {
             drop(report_r);
             // A fresh process image keeps the monitor small: a fork would carry the CLI's
@@ -53,7 +53,6 @@ const REPORT_FD: i32 = 4;
 const LOG_FD: i32 = 5;
 
 fn exec_monitor(plan: &Plan, log: &File, report: &OwnedFd) -> String {
-    use std::os::fd::AsRawFd;
     let json = match serde_json::to_vec(plan) {
         Ok(j) => j,
         Err(e) => return e.to_string(),
@@ -67,12 +66,10 @@ fn exec_monitor(plan: &Plan, log: &File, report: &OwnedFd) -> String {
         return e.to_string();
     }
     // Move the three fds into place without clobbering each other, then drop CLOEXEC on them.
-    let fds = [(f.as_raw_fd(), PLAN_FD), (report.as_raw_fd(), REPORT_FD), (log.as_raw_fd(), LOG_FD)];
+    let fds = [(f.as_fd(), PLAN_FD), (report.as_fd(), REPORT_FD), (log.as_fd(), LOG_FD)];
     let mut tmp = Vec::new();
     for (fd, _) in fds {
-        // SAFETY: fd is one of the three open files above, borrowed for this call only.
-        let b = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-        match nix::fcntl::fcntl(b, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(100)) {
+        match nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(100)) {
             Ok(t) => tmp.push(t),
             Err(e) => return format!("dup: {e}"),
         }
@@ -89,9 +86,9 @@ fn exec_monitor(plan: &Plan, log: &File, report: &OwnedFd) -> String {
 
 /// Entry of `hutch __monitor` (exec'd by `start_detached`): read the plan and run the monitor.
 pub fn exec_main() -> i32 {
-    use std::os::fd::FromRawFd;
-    // SAFETY: these fds were put in place for us by exec_monitor and nothing else owns them.
-    let (plan_file, report, log) = unsafe { (File::from_raw_fd(PLAN_FD), OwnedFd::from_raw_fd(REPORT_FD), File::from_raw_fd(LOG_FD)) };
+    // These fds were put in place for us by exec_monitor and nothing else owns them.
+    let (plan_file, report, log) =
+        (File::from(process::adopt_fd(PLAN_FD)), process::adopt_fd(REPORT_FD), File::from(process::adopt_fd(LOG_FD)));
     let plan: Plan = match serde_json::from_reader(std::io::BufReader::new(plan_file)) {
         Ok(p) => p,
         Err(e) => return report_error(report, 125, &format!("the container monitor got a bad plan: {e}")),
@@ -100,7 +97,7 @@ pub fn exec_main() -> i32 {
     monitor_main(&store, &plan, log, report)
 }
 
-fn unsafe_fork() -> Result<Option<i32>> {
+fn fork_monitor() -> Result<Option<i32>> {
     match crate::sys::process::fork() {
         Ok(None) => Ok(None),
         Ok(Some(pid)) => Ok(Some(pid)),
@@ -207,10 +204,7 @@ fn report_error(report: OwnedFd, code: i32, msg: &str) -> i32 {
 
 /// Give the heap the CLI used back to the system: the monitor lives as long as the container.
 fn release_memory() {
-    // SAFETY: malloc_trim only returns free memory to the OS.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    process::trim_heap();
     process::release_unused_stack();
 }
 

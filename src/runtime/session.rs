@@ -29,8 +29,8 @@ pub fn block_signals() -> SigSet {
 /// Run until the process exits; returns its exit code (128+N for a signal).
 pub fn run(started: &Started, signals: SigSet, attach_stdin: bool) -> i32 {
     let sfd = SignalFd::with_flags(&signals, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).ok();
-    // SAFETY: fds 0 and 1 stay open for the life of the process.
-    let (stdin, stdout) = unsafe { (BorrowedFd::borrow_raw(0), BorrowedFd::borrow_raw(1)) };
+    let (stdin_handle, stdout_handle) = (std::io::stdin(), std::io::stdout());
+    let (stdin, stdout) = (stdin_handle.as_fd(), stdout_handle.as_fd());
     let master = started.tty.as_ref();
     let _raw = match master {
         Some(m) => {

@@ -1,5 +1,6 @@
 //! Thin safe wrappers over the syscalls hutch needs that nix does not wrap. The only `unsafe`.
 
+pub mod caps;
 pub mod fs;
 pub mod lock;
 pub mod mount;

@@ -232,3 +232,29 @@ pub fn read_to_eof(fd: impl AsFd) -> Vec<u8> {
     }
     out
 }
+
+/// Take ownership of a raw fd that was handed to this process (inherited across exec at a
+/// known number, or received with SCM_RIGHTS) and that nothing else owns.
+pub fn adopt_fd(fd: RawFd) -> OwnedFd {
+    // SAFETY: by contract the fd is open and owned by nobody else in this process.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// Return free heap memory to the system (glibc keeps it otherwise).
+pub fn trim_heap() {
+    // SAFETY: malloc_trim only releases free memory.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Default dispositions for `signals` and an empty signal mask, before exec.
+pub fn reset_signals(signals: &[Signal]) {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, SigmaskHow};
+    let dfl = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    for s in signals {
+        // SAFETY: resetting to the default disposition installs no handler.
+        let _ = unsafe { sigaction(*s, &dfl) };
+    }
+    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+}
