@@ -7,30 +7,9 @@ use crate::error::{Context, Error, Result};
 use crate::runtime::state::{self, Status};
 use crate::runtime::{self, Plan, StdioMode, Volume};
 use crate::spec::{ImageConfig, RunOptions, Spec};
-use crate::store::containers::{ContainerIndex, ContainerRecord, Outcome};
+use crate::store::containers::{ContainerRecord, Outcome};
 use crate::store::Store;
-use crate::sys::lock::FileLock;
 use crate::sys::userns::{self, Mapping};
-
-pub fn lock(store: &Store) -> Result<FileLock> {
-    let dir = store.root.join("containers");
-    if !dir.is_dir() {
-        std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
-    }
-    FileLock::exclusive(&dir.join("containers.lock"))
-}
-
-pub fn load(store: &Store) -> Result<ContainerIndex> {
-    crate::store::read_index(&store.root.join("containers/containers.json"))
-}
-
-pub fn save(store: &Store, idx: &ContainerIndex, _held: &FileLock) -> Result<()> {
-    crate::store::write_index(&store.root.join("containers/containers.json"), idx)
-}
-
-pub fn dir(store: &Store, id: &str) -> PathBuf {
-    store.root.join("containers").join(id)
-}
 
 /// Find the image the user named, pulling it (in a child `hutch pull`, so that no tokio runtime
 /// or user namespace is left in this process) when missing and the policy allows.
@@ -83,7 +62,7 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
         }
     }
     check_network(&spec.network)?;
-    let cdir = dir(store, &id);
+    let cdir = store.container_dir(&id);
     for sub in ["upper", "work", "merged", "userdata"] {
         std::fs::create_dir_all(cdir.join(sub)).ctx(|| format!("creating {}", cdir.join(sub).display()))?;
     }
@@ -92,8 +71,8 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
         e
     };
     write_userdata(&cdir, &spec, name.unwrap_or("")).map_err(cleanup)?;
-    let lock = lock(store).map_err(cleanup)?;
-    let mut idx = load(store).map_err(cleanup)?;
+    let lock = store.lock_containers().map_err(cleanup)?;
+    let mut idx = store.load_containers().map_err(cleanup)?;
     let name = match name {
         Some(n) if idx.name_taken(n) => {
             return Err(cleanup(crate::err!(
@@ -115,7 +94,7 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
     };
     write_userdata(&cdir, &rec.spec, &rec.name).map_err(cleanup)?;
     idx.containers.push(rec.clone());
-    save(store, &idx, &lock).map_err(cleanup)?;
+    store.save_containers(&idx, &lock).map_err(cleanup)?;
     Ok(rec)
 }
 
@@ -207,7 +186,7 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
     Ok(Plan {
         id: rec.id.clone(),
         store_root: store.root.clone(),
-        container_dir: dir(store, &rec.id),
+        container_dir: store.container_dir(&rec.id),
         lower,
         spec: rec.spec.clone(),
         mapping,
@@ -229,7 +208,7 @@ fn prepare_keep_id(store: &Store, rec: &ContainerRecord, mapping: &Mapping) -> R
     };
     let own = *uid;
     let tag = format!("keepid-{own}");
-    let cdir = dir(store, &rec.id);
+    let cdir = store.container_dir(&rec.id);
     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
     match crate::sys::process::fork().map_err(|e| crate::err!("fork: {e}"))? {
         None => {
@@ -379,18 +358,18 @@ pub fn ensure_stopped(store: &Store, rec: &ContainerRecord, force: bool) -> Resu
 /// Remove a stopped container: record first (under the lock), then its directory. Call
 /// `enter_userns` before, to delete files the container created as other uids.
 pub fn remove(store: &Store, rec: &ContainerRecord, volumes: bool) -> Result<()> {
-    let lock = lock(store)?;
-    let mut idx = load(store)?;
+    let lock = store.lock_containers()?;
+    let mut idx = store.load_containers()?;
     let Some(n) = idx.containers.iter().position(|c| c.id == rec.id) else {
         // Removed meanwhile by someone else (e.g. its --rm monitor).
         return Ok(());
     };
     idx.containers.remove(n);
-    save(store, &idx, &lock)?;
+    store.save_containers(&idx, &lock)?;
     drop(lock);
     crate::output::trace("record removed");
     state::remove_live(&rec.id);
-    let d = dir(store, &rec.id);
+    let d = store.container_dir(&rec.id);
     // Usually everything in it is the user's own; only files the container created as other
     // uids need the user namespace (whose setup costs a few milliseconds) to go.
     if d.exists() && std::fs::remove_dir_all(&d).is_err() {

@@ -15,7 +15,7 @@ pub fn run(a: ExecArgs) -> Result<i32> {
         .map(|c| c.clone().into_string().map_err(|c| crate::err!("argument {c:?} is not valid UTF-8")))
         .collect::<Result<_>>()?;
     let store = Store::open()?;
-    let idx = container::load(&store)?;
+    let idx = store.load_containers()?;
     let rec = idx.containers[idx.resolve(&a.container)?].clone();
     let (st, _, live) = state::status(&store, &rec);
     let pidfd = match (st, live.as_ref().and_then(state::open_process)) {

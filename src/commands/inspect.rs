@@ -149,7 +149,7 @@ pub enum Kind {
 pub fn run(a: InspectArgs, kind: Kind) -> Result<i32> {
     let store = Store::open()?;
     let idx = store.load_images()?;
-    let containers = crate::container::load(&store)?;
+    let containers = store.load_containers()?;
     let mut items = Vec::new();
     let mut failed = false;
     for what in &a.images {

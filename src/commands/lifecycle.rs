@@ -9,7 +9,7 @@ use crate::store::containers::ContainerRecord;
 use crate::store::Store;
 
 fn targets(store: &Store, names: &[String], all: bool, running_only: bool) -> Result<Vec<(String, Result<ContainerRecord>)>> {
-    let idx = container::load(store)?;
+    let idx = store.load_containers()?;
     if all {
         return Ok(idx
             .containers

@@ -3,7 +3,6 @@
 use std::io::{BufRead, Seek, Write};
 
 use crate::cli::LogsArgs;
-use crate::container;
 use crate::error::Result;
 use crate::runtime::state::{self, Status};
 use crate::store::Store;
@@ -48,9 +47,9 @@ fn emit(lines: &[Line], timestamps: bool) {
 
 pub fn run(a: LogsArgs) -> Result<i32> {
     let store = Store::open()?;
-    let idx = container::load(&store)?;
+    let idx = store.load_containers()?;
     let rec = idx.containers[idx.resolve(&a.container)?].clone();
-    let path = container::dir(&store, &rec.id).join("ctr.log");
+    let path = store.container_dir(&rec.id).join("ctr.log");
     let mut pending: [Option<Line>; 2] = [None, None];
     let mut lines = Vec::new();
     let mut offset = 0u64;

@@ -3,7 +3,6 @@
 use serde_json::{json, Value};
 
 use crate::cli::PsArgs;
-use crate::container;
 use crate::error::Result;
 use crate::format::Format;
 use crate::output::{human_ago, out, table};
@@ -27,7 +26,7 @@ pub fn run(a: PsArgs) -> Result<i32> {
     let Some(store) = Store::open_existing(&crate::paths::data_dir()?) else {
         return print(&a, vec![]);
     };
-    let idx = container::load(&store)?;
+    let idx = store.load_containers()?;
     let mut rows = Vec::new();
     let mut recs: Vec<_> = idx.containers.iter().collect();
     recs.sort_by_key(|c| std::cmp::Reverse(c.created));

@@ -10,7 +10,7 @@ pub fn run(a: RmiArgs) -> Result<i32> {
     let store = Store::open()?;
     // Containers that use the images: refused without -f; with -f stopped now (only the host
     // user may signal them) and removed below, inside the user namespace.
-    let containers = crate::container::load(&store)?;
+    let containers = store.load_containers()?;
     let images = store.load_images()?;
     let mut doomed = Vec::new();
     let mut refused = std::collections::HashSet::new();

@@ -78,7 +78,7 @@ pub fn create(a: RunArgs) -> Result<i32> {
 
 pub fn start(a: StartArgs) -> Result<i32> {
     let store = Store::open()?;
-    let idx = container::load(&store)?;
+    let idx = store.load_containers()?;
     if a.attach {
         if a.containers.len() != 1 {
             crate::bail!("start --attach takes exactly one container");

@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Context, Result};
 use crate::sys::lock::FileLock;
 
+pub use containers::ContainerIndex;
 pub use images::{ImageIndex, ImageRecord};
 pub use layers::{LayerIndex, LayerRecord};
 
@@ -170,6 +171,29 @@ impl Store {
         write_index(&self.root.join("layers/layers.json"), idx)
     }
 
+    /// Lock held while the container index changes (taken before images.lock when both are).
+    pub fn lock_containers(&self) -> Result<FileLock> {
+        let dir = self.root.join("containers");
+        if !dir.is_dir() {
+            mkdir(&dir)?;
+        }
+        FileLock::exclusive(&dir.join("containers.lock"))
+    }
+
+    pub fn load_containers(&self) -> Result<ContainerIndex> {
+        read_index(&self.root.join("containers/containers.json"))
+    }
+
+    /// Write the container index. The caller holds `lock_containers`.
+    pub fn save_containers(&self, idx: &ContainerIndex, _held: &FileLock) -> Result<()> {
+        write_index(&self.root.join("containers/containers.json"), idx)
+    }
+
+    /// containers/<id>: upper, work, merged, userdata, ctr.log, state.json.
+    pub fn container_dir(&self, id: &str) -> PathBuf {
+        self.root.join("containers").join(id)
+    }
+
     pub fn layer_dir(&self, id: &str) -> PathBuf {
         self.root.join("layers").join(id)
     }
@@ -274,7 +298,7 @@ pub fn make_writable(p: &Path) {
     }
 }
 
-pub(crate) fn read_index<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
+fn read_index<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
     match fs::read(path) {
         Ok(data) => serde_json::from_slice(&data).ctx(|| format!("store index {} is corrupt", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
@@ -283,7 +307,7 @@ pub(crate) fn read_index<T: DeserializeOwned + Default>(path: &Path) -> Result<T
 }
 
 /// temp + fsync + rename + fsync(dir): a reader sees the old or the new index, never a torn one.
-pub(crate) fn write_index<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+fn write_index<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let data = serde_json::to_vec_pretty(value).ctx(|| format!("encoding {}", path.display()))?;
     let tmp = path.with_extension("json.tmp");
     write_synced(&tmp, &data)?;
