@@ -70,7 +70,6 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
         let _ = std::fs::remove_dir_all(&cdir);
         e
     };
-    write_userdata(&cdir, &spec, name.unwrap_or("")).map_err(cleanup)?;
     let lock = store.lock_containers().map_err(cleanup)?;
     let mut idx = store.load_containers().map_err(cleanup)?;
     let name = match name {
@@ -89,17 +88,13 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
         image: img.id.clone(),
         image_name: img.names.first().cloned().unwrap_or_else(|| image_name.to_string()),
         layers: img.layers.clone(),
-        created: chrono_now(),
+        created: crate::output::now_secs(),
         spec,
     };
     write_userdata(&cdir, &rec.spec, &rec.name).map_err(cleanup)?;
     idx.containers.push(rec.clone());
     store.save_containers(&idx, &lock).map_err(cleanup)?;
     Ok(rec)
-}
-
-fn chrono_now() -> i64 {
-    (state::now_nanos() / 1_000_000_000) as i64
 }
 
 fn validate_name(n: &str) -> Result<()> {
