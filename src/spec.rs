@@ -149,36 +149,17 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         crate::bail!("no command specified: the image has no Entrypoint or Cmd; give one after the image name");
     }
     let mut env: Vec<String> = Vec::new();
-    let mut set = |kv: String| {
-        let key = kv.split('=').next().unwrap_or_default().to_string();
-        env.retain(|e| e.split('=').next() != Some(key.as_str()));
-        env.push(kv);
-    };
     for e in &img.env {
-        set(e.clone());
+        set_env(&mut env, e.clone());
     }
     if !img.env.iter().any(|e| e.starts_with("PATH=")) {
-        set(DEFAULT_PATH.to_string());
+        set_env(&mut env, DEFAULT_PATH.to_string());
     }
-    set("container=hutch".into());
+    set_env(&mut env, "container=hutch".into());
     if o.tty {
-        set("TERM=xterm".into());
+        set_env(&mut env, "TERM=xterm".into());
     }
-    for e in o.env_file_lines.iter().chain(o.env.iter()) {
-        let e = e.trim_start();
-        if e.is_empty() || e.starts_with('#') {
-            continue;
-        }
-        match e.split_once('=') {
-            Some((k, _)) if k.is_empty() => crate::bail!("invalid environment variable \"{e}\": empty name"),
-            Some(_) => set(e.to_string()),
-            None => {
-                if let Some(v) = host_env(e) {
-                    set(format!("{e}={v}"));
-                }
-            }
-        }
-    }
+    add_env(&mut env, o.env_file_lines.iter().chain(o.env.iter()), host_env)?;
     let hostname = o.hostname.clone().unwrap_or_else(|| id[..12].to_string());
     validate_hostname(&hostname)?;
     if !env.iter().any(|e| e.starts_with("HOSTNAME=")) {
@@ -253,6 +234,35 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         stop_timeout: o.stop_timeout.unwrap_or(10),
         labels,
     })
+}
+
+/// Set `KEY=VALUE` in `env`, replacing an earlier value of the same key (programs read the
+/// first match, so a key must appear once).
+pub fn set_env(env: &mut Vec<String>, kv: String) {
+    let key = kv.split('=').next().unwrap_or_default().to_string();
+    env.retain(|e| e.split('=').next() != Some(key.as_str()));
+    env.push(kv);
+}
+
+/// Apply -e / --env-file entries in order: `KEY=VALUE`, or `KEY` to copy it from `host_env`
+/// (left out when unset there); blank lines and `#` comments are skipped.
+pub fn add_env<'a>(env: &mut Vec<String>, entries: impl Iterator<Item = &'a String>, host_env: &dyn Fn(&str) -> Option<String>) -> Result<()> {
+    for e in entries {
+        let e = e.trim_start();
+        if e.is_empty() || e.starts_with('#') {
+            continue;
+        }
+        match e.split_once('=') {
+            Some((k, _)) if k.is_empty() => crate::bail!("invalid environment variable \"{e}\": empty name"),
+            Some(_) => set_env(env, e.to_string()),
+            None => {
+                if let Some(v) = host_env(e) {
+                    set_env(env, format!("{e}={v}"));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn normalize_abs(p: &str) -> String {

@@ -283,6 +283,9 @@ fn detached_lifecycle() {
     assert_eq!(env.hutch(["exec", "web", "nope"]).code, 127);
     let r = env.hutch(["exec", "-u", "tester", "-w", "/tmp", "-e", "V=1", "web", "sh", "-c", "id -u; pwd; echo $V; grep CapEff /proc/self/status"]).ok();
     assert_eq!(r.stdout, "1000\n/tmp\n1\nCapEff:\t0000000000000000\n");
+    // -e replaces a variable the container already has, rather than adding a second copy.
+    let r = env.hutch(["exec", "-e", "HOSTNAME=override", "web", "sh", "-c", "echo $HOSTNAME; env | grep -c ^HOSTNAME="]).ok();
+    assert_eq!(r.stdout, "override\n1\n");
     assert_eq!(env.hutch(["exec", "web", "sh", "-c", "echo $$ > /dev/null; ps -o pid,comm | grep -c sleep"]).ok().stdout, "1\n");
 
     let v: serde_json::Value = serde_json::from_str(&env.hutch(["inspect", "web"]).ok().stdout).unwrap();

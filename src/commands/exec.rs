@@ -24,16 +24,7 @@ pub fn run(a: ExecArgs) -> Result<i32> {
     };
     let spec = &rec.spec;
     let mut env = spec.env.clone();
-    for e in &a.env {
-        match e.split_once('=') {
-            Some(_) => env.push(e.clone()),
-            None => {
-                if let Ok(v) = std::env::var(e) {
-                    env.push(format!("{e}={v}"));
-                }
-            }
-        }
-    }
+    crate::spec::add_env(&mut env, a.env.iter(), &|k| std::env::var(k).ok())?;
     let params = ExecParams {
         args: command,
         env,
