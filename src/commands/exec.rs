@@ -9,11 +9,7 @@ use crate::runtime::state::{self, Status};
 use crate::store::Store;
 
 pub fn run(a: ExecArgs) -> Result<i32> {
-    let command: Vec<String> = a
-        .command
-        .iter()
-        .map(|c| c.clone().into_string().map_err(|c| crate::err!("argument {c:?} is not valid UTF-8")))
-        .collect::<Result<_>>()?;
+    let command = super::utf8_args(&a.command)?;
     let store = Store::open()?;
     let idx = store.load_containers()?;
     let rec = idx.containers[idx.resolve(&a.container)?].clone();

@@ -50,6 +50,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     }
 }
 
+/// The container command's arguments as strings (the spec is stored as JSON).
+pub(crate) fn utf8_args(args: &[std::ffi::OsString]) -> Result<Vec<String>> {
+    args.iter().map(|a| a.clone().into_string().map_err(|a| crate::err!("argument {a:?} is not valid UTF-8"))).collect()
+}
+
 /// Print a listing in the requested format: JSON array, Go template, or a table.
 pub(crate) fn print_listing(
     format: Option<&str>,

@@ -1,19 +1,11 @@
 //! `hutch run`, `hutch create`, `hutch start`.
 
-use std::ffi::OsString;
-
 use crate::cli::{RunArgs, StartArgs};
 use crate::container;
 use crate::error::{Context, Result};
 use crate::output::{error, out};
 use crate::spec::RunOptions;
 use crate::store::Store;
-
-fn utf8(args: &[OsString]) -> Result<Vec<String>> {
-    args.iter()
-        .map(|a| a.clone().into_string().map_err(|a| crate::err!("argument {a:?} is not valid UTF-8")))
-        .collect()
-}
 
 fn options(a: &RunArgs) -> Result<RunOptions> {
     let mut env_file_lines = Vec::new();
@@ -23,7 +15,7 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
     }
     Ok(RunOptions {
         entrypoint: a.entrypoint.clone(),
-        command: utf8(&a.command)?,
+        command: super::utf8_args(&a.command)?,
         env: a.env.clone(),
         env_file_lines,
         workdir: a.workdir.clone(),
