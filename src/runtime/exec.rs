@@ -7,8 +7,8 @@
 use std::os::fd::{AsFd, OwnedFd};
 
 use super::child::{self, ExecParams, Fail, Privs};
-use super::{Msg, Started, StdioMode, Sync};
-use crate::error::{Error, Result};
+use super::{Started, StdioMode, Sync};
+use crate::error::Result;
 use crate::sys::process::{self, Forked};
 
 pub struct ExecRequest<'a> {
@@ -44,16 +44,8 @@ pub fn spawn(req: &ExecRequest) -> Result<Started> {
         Some(pid) => pid,
     };
     drop(child_end);
-    let mut tty = None;
-    let mut target: Option<(i32, OwnedFd)> = None;
-    let result = loop {
-        match parent.recv() {
-            Msg::Fd(f) => tty = Some(f),
-            Msg::Pid(pid, fd) => target = Some((pid, fd)),
-            Msg::Error(code, msg) => break Err(Error::with_code(code, msg)),
-            Msg::Eof => break Ok(()),
-        }
-    };
+    let got = parent.collect();
+    let (tty, target, result) = (got.tty, got.started, got.result);
     let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(helper), None);
     let Some((pid, pidfd)) = target else {
         return Err(result.err().unwrap_or_else(|| crate::err!("the exec helper exited without starting the process")));

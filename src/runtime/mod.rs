@@ -93,8 +93,7 @@ impl Sync {
     }
 
     pub fn send_error(&self, code: i32, msg: &str) {
-        let line = format!("E{code} {msg}");
-        let _ = nix::unistd::write(&self.fd, line.as_bytes());
+        let _ = nix::unistd::write(&self.fd, error_line(code, msg).as_bytes());
     }
 
     pub fn send_fd(&self, fd: &OwnedFd) {
@@ -139,12 +138,47 @@ impl Sync {
             }
             return Msg::Fd(fd);
         }
-        let text = String::from_utf8_lossy(&buf[..n]).to_string();
-        match text.strip_prefix('E').and_then(|t| t.split_once(' ')) {
-            Some((code, msg)) => Msg::Error(code.parse().unwrap_or(125), msg.to_string()),
+        let text = String::from_utf8_lossy(&buf[..n]);
+        match parse_error_line(&text) {
+            Some(e) => Msg::Error(e.exit_code(), e.message),
             None => Msg::Error(125, format!("unexpected message from the container process: {text}")),
         }
     }
+
+    /// Parent: read until the child execs (EOF) or reports an error, keeping the pty master and
+    /// the pid + pidfd of a process started on our behalf, whichever were sent.
+    pub fn collect(&self) -> Collected {
+        let mut c = Collected { tty: None, started: None, result: Ok(()) };
+        loop {
+            match self.recv() {
+                Msg::Fd(f) => c.tty = Some(f),
+                Msg::Pid(pid, fd) => c.started = Some((pid, fd)),
+                Msg::Error(code, msg) => {
+                    c.result = Err(Error::with_code(code, msg));
+                    return c;
+                }
+                Msg::Eof => return c,
+            }
+        }
+    }
+}
+
+/// What the other end of a `Sync` sent before it exec'd or failed.
+pub struct Collected {
+    pub tty: Option<OwnedFd>,
+    pub started: Option<(i32, OwnedFd)>,
+    pub result: Result<()>,
+}
+
+/// A failure as one line on a pipe or socket: `E<exit code> <message>`.
+pub fn error_line(code: i32, msg: &str) -> String {
+    format!("E{code} {msg}")
+}
+
+/// The error an `error_line` carries, if `text` is one.
+pub fn parse_error_line(text: &str) -> Option<Error> {
+    let (code, msg) = text.strip_prefix('E')?.split_once(' ')?;
+    Some(Error::with_code(code.parse().unwrap_or(125), msg))
 }
 
 /// A container process that has exec'd its command.
@@ -194,20 +228,13 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     crate::output::trace("maps written");
     let start_time = process::start_time(child.pid.as_raw()).unwrap_or(0);
     parent.go();
-    let mut tty = None;
-    loop {
-        match parent.recv() {
-            Msg::Fd(f) => tty = Some(f),
-            Msg::Pid(..) => {}
-            Msg::Error(code, msg) => {
-                let _ = nix::sys::wait::waitpid(child.pid, None);
-                return Err(Error::with_code(code, msg));
-            }
-            Msg::Eof => break,
-        }
+    let got = parent.collect();
+    if let Err(e) = got.result {
+        let _ = nix::sys::wait::waitpid(child.pid, None);
+        return Err(e);
     }
     crate::output::trace("exec'd");
-    Ok(Started { child, start_time, tty })
+    Ok(Started { child, start_time, tty: got.tty })
 }
 
 /// The id mappings for a container, as newuidmap/newgidmap arguments (container, host, count).

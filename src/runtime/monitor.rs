@@ -11,7 +11,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 use super::state::{self, Live};
 use super::{Plan, StdioMode};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::containers::Outcome;
 use crate::store::Store;
 use crate::sys::process;
@@ -39,10 +39,7 @@ pub fn start_detached(store: &Store, plan: &Plan) -> Result<()> {
             if text == "OK" {
                 return Ok(());
             }
-            match text.strip_prefix('E').and_then(|t| t.split_once(' ')) {
-                Some((code, msg)) => Err(Error::with_code(code.parse().unwrap_or(125), msg)),
-                None => Err(crate::err!("the container monitor exited before the container started")),
-            }
+            Err(super::parse_error_line(&text).unwrap_or_else(|| crate::err!("the container monitor exited before the container started")))
         }
     }
 }
@@ -198,7 +195,7 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
 }
 
 fn report_error(report: OwnedFd, code: i32, msg: &str) -> i32 {
-    let _ = nix::unistd::write(&report, format!("E{code} {msg}").as_bytes());
+    let _ = nix::unistd::write(&report, super::error_line(code, msg).as_bytes());
     1
 }
 
