@@ -271,7 +271,7 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
 /// Start under a monitor and return once the container runs.
 pub fn start_detached(store: &Store, rec: &ContainerRecord) -> Result<()> {
     let plan = plan(store, rec)?;
-    runtime::monitor::start_detached(store, &plan)
+    runtime::monitor::start_detached(&plan)
 }
 
 /// Send `sig` to a running container; error if it is not running.

@@ -17,7 +17,7 @@ use crate::store::Store;
 use crate::sys::process;
 
 /// Start the container under a new monitor; returns when it runs (or failed to start).
-pub fn start_detached(store: &Store, plan: &Plan) -> Result<()> {
+pub fn start_detached(plan: &Plan) -> Result<()> {
     let log_path = plan.container_dir.join("ctr.log");
     let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).map_err(|e| crate::err!("opening log {}: {e}", log_path.display()))?;
     let (report_r, report_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
@@ -29,7 +29,6 @@ pub fn start_detached(store: &Store, plan: &Plan) -> Result<()> {
             // heap and stack for the container's whole life.
             let e = exec_monitor(plan, &log, &report_w);
             let code = report_error(report_w, 125, &format!("starting the container monitor: {e}"));
-            let _ = store;
             process::exit_now(code)
         }
         Some(_pid) => {
