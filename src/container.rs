@@ -287,30 +287,23 @@ pub fn kill(store: &Store, rec: &ContainerRecord, sig: i32) -> Result<()> {
 
 /// Stop: the stop signal, then SIGKILL after `timeout` seconds; waits until its exit is recorded.
 pub fn stop(store: &Store, rec: &ContainerRecord, timeout: u32) -> Result<()> {
-    let (st, _, live) = state::status(store, rec);
-    let Status::Running { .. } = st else { return Ok(()) };
-    let Some(pidfd) = live.as_ref().and_then(state::open_process) else { return Ok(()) };
     let sig = nix::sys::signal::Signal::try_from(rec.spec.stop_signal).unwrap_or(nix::sys::signal::Signal::SIGTERM);
-    let _ = crate::sys::process::pidfd_send_signal(&pidfd, sig);
-    if !state::wait_exit(&pidfd, std::time::Duration::from_secs(timeout as u64)) {
-        let _ = crate::sys::process::pidfd_send_signal(&pidfd, nix::sys::signal::Signal::SIGKILL);
-        state::wait_exit(&pidfd, std::time::Duration::from_secs(10));
-    }
-    wait_recorded(store, rec, live.as_ref(), std::time::Duration::from_secs(5));
+    terminate(store, rec, sig, timeout);
     Ok(())
 }
 
-/// After the process exited, give its monitor a moment to record the exit code; if the monitor
-/// is gone too, record what we can.
-fn wait_recorded(store: &Store, rec: &ContainerRecord, live: Option<&state::Live>, max: std::time::Duration) {
-    let deadline = std::time::Instant::now() + max;
-    let monitor_alive = || live.is_some_and(|l| crate::sys::process::is_same_process(l.monitor_pid, l.monitor_start));
-    while std::time::Instant::now() < deadline {
-        if state::read_outcome(store, &rec.id).exit_code.is_some() || !monitor_alive() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
+/// If the container runs: send `first`, SIGKILL after `grace` seconds, and wait (bounded) for the
+/// exit and for its monitor to record it.
+fn terminate(store: &Store, rec: &ContainerRecord, first: nix::sys::signal::Signal, grace: u32) {
+    let (st, _, live) = state::status(store, rec);
+    let (Status::Running { .. }, Some(live)) = (st, live) else { return };
+    let Some(pidfd) = state::open_process(&live) else { return };
+    let _ = crate::sys::process::pidfd_send_signal(&pidfd, first);
+    if !state::wait_exit(&pidfd, std::time::Duration::from_secs(grace as u64)) {
+        let _ = crate::sys::process::pidfd_send_signal(&pidfd, nix::sys::signal::Signal::SIGKILL);
+        state::wait_exit(&pidfd, std::time::Duration::from_secs(10));
     }
+    state::wait_recorded(store, &rec.id, &live, std::time::Duration::from_secs(5));
 }
 
 /// Wait for a container to exit; returns its exit code.
@@ -319,10 +312,11 @@ pub fn wait(store: &Store, rec: &ContainerRecord) -> Result<i32> {
         let (st, _, live) = state::status(store, rec);
         match st {
             Status::Running { .. } => {
-                if let Some(fd) = live.as_ref().and_then(state::open_process) {
+                let live = live.expect("running means a live record");
+                if let Some(fd) = state::open_process(&live) {
                     state::wait_exit(&fd, std::time::Duration::from_secs(3600));
                 }
-                wait_recorded(store, rec, live.as_ref(), std::time::Duration::from_secs(5));
+                state::wait_recorded(store, &rec.id, &live, std::time::Duration::from_secs(5));
             }
             Status::Exited { code } => return Ok(code),
             Status::Created => {
@@ -336,16 +330,11 @@ pub fn wait(store: &Store, rec: &ContainerRecord) -> Result<i32> {
 /// Make sure a container is not running before removal: error without `force`, SIGKILL with it.
 /// Must run before `enter_userns` (only the host user may signal the container's processes).
 pub fn ensure_stopped(store: &Store, rec: &ContainerRecord, force: bool) -> Result<()> {
-    let (st, _, live) = state::status(store, rec);
-    if let Status::Running { .. } = st {
+    if let Status::Running { .. } = state::status(store, rec).0 {
         if !force {
             crate::bail!("container {} is running: stop it first or use rm -f", rec.name);
         }
-        if let Some(fd) = live.as_ref().and_then(state::open_process) {
-            let _ = crate::sys::process::pidfd_send_signal(&fd, nix::sys::signal::Signal::SIGKILL);
-            state::wait_exit(&fd, std::time::Duration::from_secs(10));
-        }
-        wait_recorded(store, rec, live.as_ref(), std::time::Duration::from_secs(5));
+        terminate(store, rec, nix::sys::signal::Signal::SIGKILL, 10);
     }
     Ok(())
 }

@@ -96,14 +96,7 @@ pub fn status(store: &Store, rec: &ContainerRecord) -> (Status, Outcome, Option<
             return (Status::Running { pid: l.pid }, outcome, live);
         }
         // Just exited: its monitor (or foreground hutch) records the code within moments.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-        while outcome.exit_code.is_none()
-            && process::is_same_process(l.monitor_pid, l.monitor_start)
-            && std::time::Instant::now() < deadline
-        {
-            std::thread::sleep(std::time::Duration::from_millis(2));
-            outcome = read_outcome(store, &rec.id);
-        }
+        outcome = wait_recorded(store, &rec.id, l, std::time::Duration::from_secs(2));
     }
     if let Some(code) = outcome.exit_code {
         return (Status::Exited { code }, outcome, live);
@@ -114,6 +107,18 @@ pub fn status(store: &Store, rec: &ContainerRecord) -> (Status, Outcome, Option<
         return (Status::Exited { code: -1 }, outcome, live);
     }
     (Status::Created, outcome, live)
+}
+
+/// Once the container's process is gone, wait (at most `max`) for its monitor to record the exit
+/// code, unless the monitor is gone too. Returns the outcome as it then is.
+pub fn wait_recorded(store: &Store, id: &str, live: &Live, max: std::time::Duration) -> Outcome {
+    let deadline = std::time::Instant::now() + max;
+    let mut outcome = read_outcome(store, id);
+    while outcome.exit_code.is_none() && process::is_same_process(live.monitor_pid, live.monitor_start) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        outcome = read_outcome(store, id);
+    }
+    outcome
 }
 
 /// A pidfd for the container's process, only if it is still the process we started.
