@@ -135,7 +135,7 @@ fn write_userdata(cdir: &Path, spec: &Spec, name: &str) -> Result<()> {
 pub fn privileges(rec: &ContainerRecord) -> Result<(Option<runtime::seccomp::Filter>, bool, bool)> {
     let mapping = userns::plan();
     let seccomp = runtime::seccomp::compile(&seccomp_source(&rec.spec.seccomp), &rec.spec.caps)?;
-    Ok((seccomp, !matches!(mapping, Mapping::HostRoot), !matches!(mapping, Mapping::Single { .. })))
+    Ok((seccomp, mapping.needs_userns(), mapping.can_setgroups()))
 }
 
 fn seccomp_source(s: &str) -> runtime::seccomp::Source {
@@ -152,7 +152,6 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
     if let Mapping::Single { why, .. } = &mapping {
         userns::notice_single(why);
     }
-    let new_userns = !matches!(mapping, Mapping::HostRoot);
     let seccomp = runtime::seccomp::compile(&seccomp_source(&rec.spec.seccomp), &rec.spec.caps)?;
     let mut volumes = Vec::new();
     for m in &rec.spec.mounts {
@@ -166,11 +165,9 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         };
         volumes.push(Volume { source, destination: m.destination.clone(), read_only: m.read_only });
     }
-    let (can_setgroups, gid5) = match &mapping {
-        Mapping::Single { .. } => (false, false),
-        Mapping::Full { subgids, .. } => (true, subgids.iter().map(|r| r.count as u64).sum::<u64>() >= 5),
-        Mapping::HostRoot => (true, true),
-    };
+    // devpts gets gid=5 (tty) only when that gid exists in the container.
+    let gid5 = mapping.gid_span() > 5;
+    let (new_userns, can_setgroups) = (mapping.needs_userns(), mapping.can_setgroups());
     let keep_id = rec.spec.userns == "keep-id";
     let mut lower: Vec<String> = if keep_id {
         prepare_keep_id(store, rec, &mapping)?

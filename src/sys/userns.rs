@@ -35,6 +35,16 @@ impl Mapping {
         !matches!(self, Mapping::Single { .. })
     }
 
+    /// Whether containers get a user namespace of their own (not when hutch runs as real root).
+    pub fn needs_userns(&self) -> bool {
+        !matches!(self, Mapping::HostRoot)
+    }
+
+    /// Whether setgroups is allowed in the namespace (a single-uid map must deny it).
+    pub fn can_setgroups(&self) -> bool {
+        !matches!(self, Mapping::Single { .. })
+    }
+
     /// The highest container uid+1 that maps to something.
     pub fn uid_span(&self) -> u64 {
         match self {
