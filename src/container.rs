@@ -237,7 +237,8 @@ fn prepare_keep_id(store: &Store, rec: &ContainerRecord, mapping: &Mapping) -> R
     Ok(rec.layers.iter().map(|l| crate::store::idmap::rel_dir(l, &tag)).collect())
 }
 
-/// Run in the foreground: stdio connected, signals forwarded; returns the exit code.
+/// Run in the foreground: stdio connected, signals forwarded; removed afterwards with --rm.
+/// Returns the exit code.
 pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     crate::output::trace("created");
     let plan = plan(store, rec)?;
@@ -262,6 +263,10 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     outcome.exit_code = Some(code);
     let _ = state::write_outcome(store, &rec.id, &outcome);
     state::remove_live(&rec.id);
+    if rec.spec.auto_remove {
+        remove(store, rec, true)?;
+        crate::output::trace("removed");
+    }
     Ok(code)
 }
 

@@ -52,12 +52,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
         out(&format!("{}\n", rec.id));
         return Ok(0);
     }
-    let code = container::run_foreground(&store, &rec).map_err(discard)?;
-    if rec.spec.auto_remove {
-        container::remove(&store, &rec, true)?;
-        crate::output::trace("removed");
-    }
-    Ok(code)
+    container::run_foreground(&store, &rec).map_err(discard)
 }
 
 pub fn create(a: RunArgs) -> Result<i32> {
@@ -81,11 +76,7 @@ pub fn start(a: StartArgs) -> Result<i32> {
         }
         let mut rec = rec;
         rec.spec.interactive = a.interactive;
-        let code = container::run_foreground(&store, &rec)?;
-        if rec.spec.auto_remove {
-            container::remove(&store, &rec, true)?;
-        }
-        return Ok(code);
+        return container::run_foreground(&store, &rec);
     }
     let mut failed = false;
     for what in &a.containers {
