@@ -8,8 +8,11 @@ use crate::format::Format;
 use crate::sys::userns::{self, Mapping};
 
 fn which(name: &str) -> Option<String> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file()).map(|p| p.display().to_string())
+    userns::find_in_path(name).map(|p| p.display().to_string())
+}
+
+fn map_json(v: &[(u64, u64, u64)]) -> Value {
+    v.iter().map(|(c, h, n)| json!({"container_id": c, "host_id": h, "size": n})).collect()
 }
 
 /// cgroup layout and whether resource limits can be enforced for this user.
@@ -44,12 +47,8 @@ fn ranges(m: &Mapping) -> Value {
         Mapping::HostRoot => json!({"mode": "host root (no user namespace needed)"}),
         Mapping::Full { uid, gid, subuids, subgids } => json!({
             "mode": "subordinate ids",
-            "uidmap": std::iter::once(json!({"container_id": 0, "host_id": uid, "size": 1}))
-                .chain(subuids.iter().scan(1u64, |n, r| { let v = json!({"container_id": *n, "host_id": r.start, "size": r.count}); *n += r.count as u64; Some(v) }))
-                .collect::<Vec<_>>(),
-            "gidmap": std::iter::once(json!({"container_id": 0, "host_id": gid, "size": 1}))
-                .chain(subgids.iter().scan(1u64, |n, r| { let v = json!({"container_id": *n, "host_id": r.start, "size": r.count}); *n += r.count as u64; Some(v) }))
-                .collect::<Vec<_>>(),
+            "uidmap": map_json(&userns::stacked(*uid, subuids)),
+            "gidmap": map_json(&userns::stacked(*gid, subgids)),
         }),
         Mapping::Single { uid, gid, why } => json!({
             "mode": "single uid",

@@ -245,15 +245,10 @@ pub fn map_triples(mapping: &Mapping, keep_id: bool) -> (Vec<(u64, u64, u64)>, V
         Mapping::Full { uid, gid, subuids, subgids } => {
             let f = |own: u32, ranges: &[crate::sys::userns::IdRange]| -> Vec<(u64, u64, u64)> {
                 if keep_id {
-                    return keep_id_map(own, ranges);
+                    keep_id_map(own, ranges)
+                } else {
+                    crate::sys::userns::stacked(own, ranges)
                 }
-                let mut v = vec![(0, own as u64, 1)];
-                let mut next = 1u64;
-                for r in ranges {
-                    v.push((next, r.start as u64, r.count as u64));
-                    next += r.count as u64;
-                }
-                v
             };
             (f(*uid, subuids), f(*gid, subgids))
         }
@@ -298,11 +293,10 @@ fn write_maps(pid: i32, mapping: &Mapping, keep_id: bool) -> Result<()> {
     let (u, g) = map_triples(mapping, keep_id);
     match mapping {
         Mapping::Full { .. } => {
-            let args = |v: &[(u64, u64, u64)]| -> Vec<String> { v.iter().flat_map(|(a, b, c)| [a.to_string(), b.to_string(), c.to_string()]).collect() };
             let spawn = |tool: &str, v: &[(u64, u64, u64)]| {
                 std::process::Command::new(tool)
                     .arg(pid.to_string())
-                    .args(args(v))
+                    .args(crate::sys::userns::triple_args(v))
                     .stdin(std::process::Stdio::null())
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::piped())

@@ -85,18 +85,30 @@ pub fn parse_subid(content: &str, user: &str, uid: u32) -> Vec<IdRange> {
         .collect()
 }
 
-/// newuidmap/newgidmap arguments: `0 <own> 1`, then each range stacked from container id 1.
-pub fn map_args(own: u32, ranges: &[IdRange]) -> Vec<String> {
-    let mut args = vec!["0".to_string(), own.to_string(), "1".to_string()];
-    let mut next: u64 = 1;
+/// The default id map as (container id, host id, count) lines: our own id -> 0, then each
+/// range stacked from container id 1.
+pub fn stacked(own: u32, ranges: &[IdRange]) -> Vec<(u64, u64, u64)> {
+    let mut v = vec![(0, own as u64, 1)];
+    let mut next = 1u64;
     for r in ranges {
-        args.extend([next.to_string(), r.start.to_string(), r.count.to_string()]);
+        v.push((next, r.start as u64, r.count as u64));
         next += r.count as u64;
     }
-    args
+    v
 }
 
-fn find_in_path(name: &str) -> Option<PathBuf> {
+/// `stacked` as newuidmap/newgidmap arguments.
+pub fn map_args(own: u32, ranges: &[IdRange]) -> Vec<String> {
+    triple_args(&stacked(own, ranges))
+}
+
+/// (container, host, count) lines as newuidmap/newgidmap arguments.
+pub fn triple_args(v: &[(u64, u64, u64)]) -> Vec<String> {
+    v.iter().flat_map(|(a, b, c)| [a.to_string(), b.to_string(), c.to_string()]).collect()
+}
+
+/// A program on $PATH (or the usual directories when PATH is unset).
+pub fn find_in_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin".into());
     std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
 }
