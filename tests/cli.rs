@@ -8,8 +8,10 @@ use std::process::Command;
 
 use common::*;
 
+/// The checkout under test. `cargo test` sets CARGO_MANIFEST_DIR when it runs the test, which
+/// stays right when a shared target dir holds a test binary built from another clone.
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()))
 }
 
 fn files(dir: &Path) -> Vec<String> {
