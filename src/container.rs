@@ -52,7 +52,7 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
         .map_err(|e| crate::err!("image {}: stored config is not valid JSON: {e}", img.short_id()))?;
     let id = crate::store::random_hex(32);
     let host_env = |k: &str| std::env::var(k).ok();
-    let spec = crate::spec::build(&ImageConfig::from_json(&config), opts, &id, &host_env)?;
+    let mut spec = crate::spec::build(&ImageConfig::from_json(&config), opts, &id, &host_env)?;
     if spec.seccomp != "default" && spec.seccomp != "unconfined" && !Path::new(&spec.seccomp).is_file() {
         crate::bail!("--security-opt seccomp={}: no such file", spec.seccomp);
     }
@@ -61,7 +61,20 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
             crate::bail!("-v {}:{}: source {} does not exist", m.source, m.destination, m.source);
         }
     }
-    check_network(&spec.network)?;
+    let mode = crate::network::Mode::parse(&spec.network)?;
+    if let Some((bin, package)) = mode.binary() {
+        if userns::find_in_path(bin).is_none() {
+            crate::bail!("--network {}: {bin} is not installed (install the {package} package, or use --network none)", mode.name());
+        }
+    }
+    for p in spec.ports.iter_mut().filter(|p| p.host_port == 0) {
+        p.host_port = runtime::net::free_port(&p.host_ip, &p.protocol)?;
+    }
+    let (own_addr, host_addr) = runtime::net::addresses(&mode);
+    let mut extra_hosts = Vec::new();
+    for h in &spec.add_hosts {
+        extra_hosts.push(crate::network::parse_add_host(h, host_addr.as_deref())?);
+    }
     let cdir = store.container_dir(&id);
     for sub in ["upper", "work", "merged", "userdata"] {
         std::fs::create_dir_all(cdir.join(sub)).ctx(|| format!("creating {}", cdir.join(sub).display()))?;
@@ -91,7 +104,8 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
         created: crate::output::now_secs(),
         spec,
     };
-    write_userdata(&cdir, &rec.spec, &rec.name).map_err(cleanup)?;
+    let net = NetFacts { mode, own_addr, host_addr, extra_hosts };
+    write_userdata(&cdir, &rec.spec, &rec.name, &net).map_err(cleanup)?;
     idx.containers.push(rec.clone());
     store.save_containers(&idx, &lock).map_err(cleanup)?;
     Ok(rec)
@@ -107,24 +121,28 @@ fn validate_name(n: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_network(mode: &str) -> Result<()> {
-    match mode {
-        "none" | "host" => Ok(()),
-        other => crate::bail!("--network {other}: unknown or unsupported network mode (use none or host)"),
-    }
+/// What the container's /etc/hosts needs to know about its network.
+struct NetFacts {
+    mode: crate::network::Mode,
+    own_addr: Option<String>,
+    host_addr: Option<String>,
+    extra_hosts: Vec<(String, String)>,
 }
 
 /// /etc/hosts, /etc/hostname and /etc/resolv.conf for the container.
-fn write_userdata(cdir: &Path, spec: &Spec, name: &str) -> Result<()> {
+fn write_userdata(cdir: &Path, spec: &Spec, name: &str, net: &NetFacts) -> Result<()> {
     let ud = cdir.join("userdata");
-    let mut hosts = String::from("127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-    if spec.network != "host" {
-        let names = if name.is_empty() || name == spec.hostname { spec.hostname.clone() } else { format!("{} {name}", spec.hostname) };
-        hosts.push_str(&format!("127.0.1.1\t{names}\n"));
-    } else if let Ok(h) = std::fs::read_to_string("/etc/hosts") {
-        hosts = h;
-    }
-    let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let host_hosts = if net.mode == crate::network::Mode::Host { std::fs::read_to_string("/etc/hosts").unwrap_or_default() } else { String::new() };
+    let hosts = crate::network::hosts(&crate::network::HostsInput {
+        mode: &net.mode,
+        hostname: &spec.hostname,
+        name,
+        own_addr: net.own_addr.as_deref(),
+        host_addr: net.host_addr.as_deref(),
+        extra: &net.extra_hosts,
+        host_hosts: &host_hosts,
+    });
+    let resolv = crate::network::resolv_conf(&std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(), &net.mode, &spec.dns);
     for (f, content) in [("hosts", hosts), ("hostname", format!("{}\n", spec.hostname)), ("resolv.conf", resolv)] {
         std::fs::write(ud.join(f), content).ctx(|| format!("writing {}", ud.join(f).display()))?;
     }
@@ -245,7 +263,7 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     crate::output::trace("planned");
     let signals = runtime::session::block_signals();
     let stdio = if rec.spec.tty { StdioMode::Tty } else { StdioMode::Inherit { stdin: rec.spec.interactive } };
-    let started = runtime::spawn(&plan, &stdio)?;
+    let mut started = runtime::spawn(&plan, &stdio)?;
     let me = std::process::id() as i32;
     let live = state::Live {
         pid: started.child.pid.as_raw(),
@@ -258,6 +276,7 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     state::write_outcome(store, &rec.id, &outcome)?;
     crate::output::trace("state written");
     let code = runtime::session::run(&started, signals, rec.spec.interactive);
+    drop(started.net.take());
     crate::output::trace("exited");
     outcome.finished_at = state::now_nanos();
     outcome.exit_code = Some(code);

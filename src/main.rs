@@ -7,6 +7,7 @@ mod config;
 mod container;
 mod error;
 mod format;
+mod network;
 mod output;
 mod paths;
 mod pull;

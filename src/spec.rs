@@ -31,8 +31,17 @@ pub struct Spec {
     /// "default", "unconfined" or a profile path.
     pub seccomp: String,
     pub no_new_privileges: bool,
-    /// "none", "host", "pasta", "slirp4netns", "ns:PATH".
+    /// "none", "host", "pasta" or "slirp4netns".
     pub network: String,
+    /// Published ports (-p, -P); host port 0 until create picks a free one.
+    #[serde(default)]
+    pub ports: Vec<crate::network::PortMapping>,
+    /// --dns, --dns-search, --dns-option.
+    #[serde(default)]
+    pub dns: crate::network::Dns,
+    /// --add-host entries as given (NAME:IP).
+    #[serde(default)]
+    pub add_hosts: Vec<String>,
     /// "" (the user's subuid map) or "keep-id".
     pub userns: String,
     pub auto_remove: bool,
@@ -74,6 +83,8 @@ pub struct ImageConfig {
     pub user: String,
     pub stop_signal: String,
     pub labels: BTreeMap<String, String>,
+    /// ExposedPorts as (port, protocol), for -P.
+    pub exposed: Vec<(u16, String)>,
 }
 
 impl ImageConfig {
@@ -96,6 +107,7 @@ impl ImageConfig {
                 .and_then(|l| l.as_object())
                 .map(|o| o.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
                 .unwrap_or_default(),
+            exposed: crate::network::exposed_ports(v),
         }
     }
 }
@@ -120,7 +132,14 @@ pub struct RunOptions {
     pub cap_drop: Vec<String>,
     pub privileged: bool,
     pub security_opt: Vec<String>,
+    /// A network mode name (the command layer fills in the default).
     pub network: String,
+    /// -p values as given.
+    pub publish: Vec<String>,
+    /// -P: publish every port the image exposes.
+    pub publish_all: bool,
+    pub dns: crate::network::Dns,
+    pub add_hosts: Vec<String>,
     pub userns: Option<String>,
     /// The invoking user's uid and gid (keep-id runs as them by default).
     pub host_ids: Option<(u32, u32)>,
@@ -208,6 +227,31 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         }
         labels.insert(k.to_string(), v.to_string());
     }
+    let mode = crate::network::Mode::parse(if o.network.is_empty() { "none" } else { &o.network })?;
+    let mut ports: Vec<crate::network::PortMapping> = Vec::new();
+    for p in &o.publish {
+        ports.push(crate::network::parse_publish(p)?);
+    }
+    if o.publish_all {
+        for (port, proto) in &img.exposed {
+            let covered = ports.iter().any(|m| &m.protocol == proto && m.pairs().any(|(_, c)| c == *port));
+            if !covered {
+                ports.push(crate::network::PortMapping { host_ip: String::new(), host_port: 0, container_port: *port, range: 1, protocol: proto.clone() });
+            }
+        }
+    }
+    if !ports.is_empty() && !mode.has_helper() {
+        let what = o.publish.first().map(|p| format!("-p {p}")).unwrap_or_else(|| "-P".into());
+        crate::bail!("{what}: --network {} has no connection to publish ports through (use pasta or slirp4netns)", mode.name());
+    }
+    for h in &o.add_hosts {
+        crate::network::parse_add_host(h, Some("127.0.0.1"))?;
+    }
+    for d in &o.dns.servers {
+        if d.parse::<std::net::IpAddr>().is_err() {
+            crate::bail!("--dns {d}: not an IP address");
+        }
+    }
     Ok(Spec {
         entrypoint,
         cmd,
@@ -227,7 +271,10 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         privileged: o.privileged,
         seccomp,
         no_new_privileges: nnp,
-        network: o.network.clone(),
+        network: mode.name().to_string(),
+        ports,
+        dns: o.dns.clone(),
+        add_hosts: o.add_hosts.clone(),
         userns,
         auto_remove: o.auto_remove,
         stop_signal,

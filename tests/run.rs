@@ -104,7 +104,7 @@ fn image_config_entrypoint_cmd_env_workdir_user() {
 #[test]
 fn namespaces_hostname_and_etc_files() {
     let env = env_with(&[BASIC]);
-    let r = env.hutch(["run", "--rm", BASIC, "sh", "-c", "echo $$; hostname; ps -o pid,comm | wc -l; ip -o link | cut -d: -f2"]).ok();
+    let r = env.hutch(["run", "--rm", "--network", "none", BASIC, "sh", "-c", "echo $$; hostname; ps -o pid,comm | wc -l; ip -o link | cut -d: -f2"]).ok();
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(lines[0], "1", "the command is pid 1 in its own pid namespace: {r:?}");
     assert_eq!(lines[1].len(), 12, "default host name is the short id: {r:?}");
@@ -294,7 +294,7 @@ fn detached_lifecycle() {
     assert!(v[0]["State"]["Pid"].as_i64().unwrap() > 0);
     assert_eq!(v[0]["Name"], "web");
     assert_eq!(v[0]["Config"]["Cmd"][0], "sh");
-    assert_eq!(v[0]["HostConfig"]["NetworkMode"], "none");
+    assert_eq!(v[0]["HostConfig"]["NetworkMode"], "pasta", "pasta is the default when installed");
     let live: serde_json::Value = serde_json::from_slice(&std::fs::read(env.run_dir().join(format!("hutch/containers/{id}.json"))).unwrap()).unwrap();
     let monitor = live["monitor_pid"].as_i64().unwrap();
 

@@ -75,6 +75,9 @@ pub enum Command {
     /// Restart containers
     #[command(after_help = "Examples:\n  hutch restart web")]
     Restart(StopArgs),
+    /// List a container's published ports
+    #[command(after_help = "Examples:\n  hutch port web\n  hutch port web 80/tcp\n  hutch port -a")]
+    Port(PortArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -124,6 +127,8 @@ pub enum ContainerCommand {
     Restart(StopArgs),
     /// Show details of containers as JSON
     Inspect(InspectArgs),
+    /// List a container's published ports
+    Port(PortArgs),
 }
 
 const RUN_EXAMPLES: &str = "Examples:
@@ -132,6 +137,8 @@ const RUN_EXAMPLES: &str = "Examples:
   hutch run -d --name web -v ./site:/www:ro busybox httpd -f -h /www
   hutch run --rm -u tester -w /tmp -e A=1 busybox env
   hutch run --rm --cap-drop all --security-opt no-new-privileges busybox id
+  hutch run -d -p 8080:80 busybox httpd -f -p 80
+  hutch run --rm busybox wget -qO- http://host.containers.internal:3000/
 
 Exit status: the container's own, or 125 (hutch failed), 126 (command cannot be invoked),
 127 (command not found).";
@@ -195,9 +202,27 @@ pub struct RunArgs {
     /// Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges
     #[arg(long, value_name = "OPT")]
     pub security_opt: Vec<String>,
-    /// Network mode: none or host
-    #[arg(long, visible_alias = "net", value_name = "MODE", default_value = "none")]
-    pub network: String,
+    /// Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host
+    #[arg(long, visible_alias = "net", value_name = "MODE")]
+    pub network: Option<String>,
+    /// Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)
+    #[arg(short = 'p', long, value_name = "[[IP:][HOST_PORT]:]PORT[/PROTO]")]
+    pub publish: Vec<String>,
+    /// Publish every port the image exposes on a free host port
+    #[arg(short = 'P', long)]
+    pub publish_all: bool,
+    /// DNS server for the container's /etc/resolv.conf (default: the host's, or the helper's forwarder)
+    #[arg(long, value_name = "IP")]
+    pub dns: Vec<String>,
+    /// DNS search domain ('.' for none)
+    #[arg(long, value_name = "DOMAIN")]
+    pub dns_search: Vec<String>,
+    /// DNS resolver option (e.g. ndots:2)
+    #[arg(long, value_name = "OPTION")]
+    pub dns_option: Vec<String>,
+    /// Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the host's address)
+    #[arg(long, value_name = "NAME:IP")]
+    pub add_host: Vec<String>,
     /// User namespace mode: keep-id runs as your own uid/gid, which map to themselves
     #[arg(long, value_name = "MODE")]
     pub userns: Option<String>,
@@ -344,6 +369,19 @@ pub struct WaitArgs {
     /// Containers
     #[arg(value_name = "CONTAINER", required = true)]
     pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PortArgs {
+    /// Container, and optionally one of its ports: PORT[/PROTO]
+    #[arg(value_name = "CONTAINER [PORT[/PROTO]]", num_args = 0..=2)]
+    pub args: Vec<String>,
+    /// Ports of every running container
+    #[arg(short, long)]
+    pub all: bool,
+    /// The latest created container
+    #[arg(short, long)]
+    pub latest: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -34,7 +34,7 @@ pub fn run(a: ExecArgs) -> Result<i32> {
     let req = ExecRequest {
         pidfd,
         params,
-        privs: Privs { seccomp: seccomp.as_ref(), new_userns, can_setgroups },
+        privs: Privs { seccomp: seccomp.as_ref(), new_userns, can_setgroups, die_with_parent: false },
         tty: a.tty,
         interactive: a.interactive,
         detach: a.detach,

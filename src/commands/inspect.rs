@@ -133,9 +133,31 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
             "SecurityOpt": security_opt,
             "AutoRemove": s.auto_remove,
             "UsernsMode": s.userns,
+            "PortBindings": port_bindings(s),
+            "Dns": s.dns.servers,
+            "DnsSearch": s.dns.search,
+            "DnsOptions": s.dns.options,
+            "ExtraHosts": s.add_hosts,
         },
         "EffectiveCaps": s.caps,
+        "NetworkSettings": {
+            "Ports": port_bindings(s),
+        },
     })
+}
+
+/// `{"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}`, one key per container port, as Podman.
+fn port_bindings(s: &crate::spec::Spec) -> Value {
+    let mut map = serde_json::Map::new();
+    for p in &s.ports {
+        for (h, c) in p.pairs() {
+            let e = map.entry(format!("{c}/{}", p.protocol)).or_insert_with(|| json!([]));
+            if let Some(a) = e.as_array_mut() {
+                a.push(json!({"HostIp": p.host_ip, "HostPort": h.to_string()}));
+            }
+        }
+    }
+    Value::Object(map)
 }
 
 /// What `inspect` may find: `hutch inspect` looks at containers, then images.

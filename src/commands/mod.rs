@@ -8,6 +8,7 @@ mod inspect;
 mod lifecycle;
 mod login;
 mod logs;
+mod port;
 mod prune;
 mod ps;
 mod pull;
@@ -47,6 +48,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Wait(a) | Command::Container(C::Wait(a)) => lifecycle::wait(a),
         Command::Restart(a) | Command::Container(C::Restart(a)) => lifecycle::restart(a),
         Command::Container(C::Inspect(a)) => inspect::run(a, inspect::Kind::Container),
+        Command::Port(a) | Command::Container(C::Port(a)) => port::run(a),
     }
 }
 

@@ -62,10 +62,21 @@ pub fn run(a: PsArgs) -> Result<i32> {
             "Pid": pid,
             "Labels": c.spec.labels,
             "AutoRemove": c.spec.auto_remove,
-            "Ports": [],
+            // Podman's shape: host_ip, container_port, host_port, range, protocol.
+            "Ports": c.spec.ports,
+            "PortsText": c.spec.ports.iter().map(|p| p.display()).collect::<Vec<_>>().join(", "),
         }));
     }
     print(&a, rows)
+}
+
+/// JSON output carries Podman's fields only.
+fn strip_internal(rows: &mut [Value]) {
+    for r in rows {
+        if let Some(o) = r.as_object_mut() {
+            o.remove("PortsText");
+        }
+    }
 }
 
 fn print(a: &PsArgs, rows: Vec<Value>) -> Result<i32> {
@@ -74,7 +85,11 @@ fn print(a: &PsArgs, rows: Vec<Value>) -> Result<i32> {
         return Ok(0);
     }
     match Format::parse(a.format.as_deref()) {
-        Format::Json => out(&(serde_json::to_string_pretty(&rows).expect("json") + "\n")),
+        Format::Json => {
+            let mut rows = rows;
+            strip_internal(&mut rows);
+            out(&(serde_json::to_string_pretty(&rows).expect("json") + "\n"))
+        }
         Format::Template { tmpl, header } => {
             // Templates see Names and Command as strings, like Podman's.
             let flat: Vec<Value> = rows
@@ -84,6 +99,7 @@ fn print(a: &PsArgs, rows: Vec<Value>) -> Result<i32> {
                     r["Names"] = Value::String(r["Names"][0].as_str().unwrap_or_default().to_string());
                     let cmd: Vec<&str> = r["Command"].as_array().map(|a| a.iter().filter_map(|s| s.as_str()).collect()).unwrap_or_default();
                     r["Command"] = Value::String(cmd.join(" "));
+                    r["Ports"] = r["PortsText"].clone();
                     r
                 })
                 .collect();
@@ -104,7 +120,7 @@ fn print(a: &PsArgs, rows: Vec<Value>) -> Result<i32> {
                         cmd,
                         human_ago(r["Created"].as_i64().unwrap_or(0)),
                         r["Status"].as_str().unwrap_or_default().to_string(),
-                        String::new(),
+                        r["PortsText"].as_str().unwrap_or_default().to_string(),
                         r["Names"][0].as_str().unwrap_or_default().to_string(),
                     ]
                 })

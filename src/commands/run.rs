@@ -29,7 +29,20 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         cap_drop: a.cap_drop.clone(),
         privileged: a.privileged,
         security_opt: a.security_opt.clone(),
-        network: a.network.clone(),
+        network: match &a.network {
+            Some(n) => n.clone(),
+            None => {
+                let (mode, notice) = crate::network::default_mode(&|b| crate::sys::userns::find_in_path(b).is_some());
+                if let Some(n) = notice {
+                    crate::output::note(n);
+                }
+                mode.name().to_string()
+            }
+        },
+        publish: a.publish.clone(),
+        publish_all: a.publish_all,
+        dns: crate::network::Dns { servers: a.dns.clone(), search: a.dns_search.clone(), options: a.dns_option.clone() },
+        add_hosts: a.add_host.clone(),
         userns: a.userns.clone(),
         host_ids: Some((nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw())),
         auto_remove: a.rm,

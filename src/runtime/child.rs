@@ -102,6 +102,10 @@ fn setup_and_exec(plan: &Plan, sync: &Sync, stdio: &StdioMode) -> Result<Never, 
     crate::output::trace("pivoted");
     drop(root);
     nix::unistd::sethostname(&spec.hostname).at("setting the host name")?;
+    if crate::network::Mode::parse(&spec.network).is_ok_and(|m| m.has_helper()) && !sync.wait_go() {
+        // The parent gave up (the network helper failed): nothing to report.
+        process::exit_now(1);
+    }
     exec_in_container(&Privs::of(plan), &ExecParams::from_spec(spec), tty_slave, stdio, sync)
 }
 
@@ -110,11 +114,14 @@ pub struct Privs<'a> {
     pub seccomp: Option<&'a crate::runtime::seccomp::Filter>,
     pub new_userns: bool,
     pub can_setgroups: bool,
+    /// SIGKILL when the parent dies: the container's first process (its parent, the CLI or
+    /// the monitor, is what records its exit and runs its network helper); not an exec.
+    pub die_with_parent: bool,
 }
 
 impl<'a> Privs<'a> {
     pub fn of(plan: &'a Plan) -> Privs<'a> {
-        Privs { seccomp: plan.seccomp.as_ref(), new_userns: plan.new_userns, can_setgroups: plan.can_setgroups }
+        Privs { seccomp: plan.seccomp.as_ref(), new_userns: plan.new_userns, can_setgroups: plan.can_setgroups, die_with_parent: true }
     }
 }
 
@@ -216,6 +223,11 @@ pub fn exec_in_container(
     nix::unistd::setresuid(user.uid.into(), user.uid.into(), user.uid.into()).map_err(unmapped)?;
     if user.uid == 0 {
         crate::runtime::caps::set_caps(mask).at("setting capabilities")?;
+    }
+    if plan.die_with_parent {
+        // After the last change of credentials (which would clear it). The parent (CLI or
+        // monitor) waits on our socket until execve, so it is alive here.
+        let _ = process::die_with_parent();
     }
     crate::output::trace("privileges dropped");
     reset_signals();

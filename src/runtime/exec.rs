@@ -56,7 +56,7 @@ pub fn spawn(req: &ExecRequest) -> Result<Started> {
         return Err(e);
     }
     let start_time = process::start_time(pid).unwrap_or(0);
-    Ok(Started { child, start_time, tty })
+    Ok(Started { child, start_time, tty, net: None })
 }
 
 fn helper_main(req: &ExecRequest, sync: &Sync, stdio: &StdioMode) -> ! {

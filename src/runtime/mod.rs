@@ -10,6 +10,7 @@ pub mod caps;
 pub mod child;
 pub mod exec;
 pub mod monitor;
+pub mod net;
 pub mod seccomp;
 pub mod session;
 pub mod state;
@@ -186,6 +187,8 @@ pub struct Started {
     pub child: Child,
     pub start_time: u64,
     pub tty: Option<OwnedFd>,
+    /// The network helper: dropping it (once the container is gone) stops and reaps it.
+    pub net: Option<net::Helper>,
 }
 
 /// Namespaces for a new container.
@@ -202,6 +205,7 @@ fn clone_flags(plan: &Plan) -> libc::c_ulong {
 
 /// Create the container process; returns once it has exec'd the command (or failed).
 pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
+    net::check_ports(&plan.spec.ports)?;
     crate::output::trace("clone");
     let (parent, child_end) = Sync::pair()?;
     let forked = process::clone3(clone_flags(plan)).map_err(|e| {
@@ -226,15 +230,37 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
         }
     }
     crate::output::trace("maps written");
+    // The helper attaches to the namespaces (pasta takes ~15 ms, longer than anything else
+    // here) while the child sets up its mounts; the child waits for a second "go" before it
+    // execs the command. (Starting it before the maps are written gained nothing on 2 cores.)
+    let starting = match net::start(plan, child.pid.as_raw()) {
+        Ok(s) => s,
+        Err(e) => return Err(fail(&child, e)),
+    };
     let start_time = process::start_time(child.pid.as_raw()).unwrap_or(0);
     parent.go();
+    let mut helper = None;
+    if let Some(s) = starting {
+        match s.finish(std::time::Duration::from_secs(10)) {
+            Ok(h) => helper = Some(h),
+            Err(e) => {
+                let _ = process::pidfd_send_signal(&child.pidfd, nix::sys::signal::Signal::SIGKILL);
+                // The child's own failure, if it had one, explains more than the helper's.
+                let got = parent.collect();
+                let _ = nix::sys::wait::waitpid(child.pid, None);
+                return Err(got.result.err().unwrap_or(e));
+            }
+        }
+        crate::output::trace("network ready");
+        parent.go();
+    }
     let got = parent.collect();
     if let Err(e) = got.result {
         let _ = nix::sys::wait::waitpid(child.pid, None);
         return Err(e);
     }
     crate::output::trace("exec'd");
-    Ok(Started { child, start_time, tty: got.tty })
+    Ok(Started { child, start_time, tty: got.tty, net: helper })
 }
 
 /// The id mappings for a container, as newuidmap/newgidmap arguments (container, host, count).

@@ -85,6 +85,11 @@ pub fn exec_main() -> i32 {
     // These fds were put in place for us by exec_monitor and nothing else owns them.
     let (plan_file, report, log) =
         (File::from(process::adopt_fd(PLAN_FD)), process::adopt_fd(REPORT_FD), File::from(process::adopt_fd(LOG_FD)));
+    // Close-on-exec again, or the network helper would inherit them (and the report pipe would
+    // never reach EOF for the waiting CLI).
+    for fd in [plan_file.as_fd(), report.as_fd(), log.as_fd()] {
+        let _ = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC));
+    }
     let plan: Plan = match serde_json::from_reader(std::io::BufReader::new(plan_file)) {
         Ok(p) => p,
         Err(e) => return report_error(report, 125, &format!("the container monitor got a bad plan: {e}")),
@@ -118,7 +123,7 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
         };
         (Some((or, er)), StdioMode::Pipes { out: ow, err: ew })
     };
-    let started = match super::spawn(plan, &stdio) {
+    let mut started = match super::spawn(plan, &stdio) {
         Ok(s) => s,
         Err(e) => return report_error(report, e.exit_code(), &e.message),
     };
@@ -182,6 +187,10 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
         }
     }
     let code = super::session::reap(&started.child);
+    // The network helper goes with the container, before its exit is recorded.
+    if let Some(h) = started.net.take() {
+        h.stop();
+    }
     outcome.finished_at = state::now_nanos();
     outcome.exit_code = Some(code);
     let _ = state::write_outcome(store, &plan.id, &outcome);

@@ -220,6 +220,39 @@ pub fn pre_exec_chroot(cmd: &mut std::process::Command, root: std::path::PathBuf
     }
 }
 
+/// Tie the process `cmd` starts to this one: it gets SIGKILL when this (single-threaded)
+/// process dies, however it dies; and it inherits the fds in `keep` (which are close-on-exec
+/// here, so no other child sees them).
+pub fn pre_exec_tie(cmd: &mut std::process::Command, keep: Vec<RawFd>) {
+    use std::os::unix::process::CommandExt;
+    let parent = nix::unistd::getpid().as_raw();
+    // SAFETY: the closure runs in the forked child before exec and only makes syscalls (prctl,
+    // getppid, fcntl) on values copied before the fork; it allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before the prctl took effect.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            for fd in &keep {
+                if libc::fcntl(*fd, libc::F_SETFD, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Ask the kernel to SIGKILL this process when its parent dies (kept across execve unless
+/// the credentials change afterwards).
+pub fn die_with_parent() -> nix::Result<()> {
+    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)
+}
+
 /// Everything a pipe delivers until its last writer closes it (or an error).
 pub fn read_to_eof(fd: impl AsFd) -> Vec<u8> {
     let mut out = Vec::new();

@@ -1,0 +1,450 @@
+//! Container networking as data: the modes, published ports, /etc/resolv.conf and /etc/hosts,
+//! and the helpers' command lines. Pure (the host's facts come in as arguments), so every rule
+//! is unit-tested; runtime/net.rs starts and stops the helpers.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+
+/// The address pasta answers DNS on (forwarded to the host's first resolver), as in Podman.
+pub const PASTA_DNS: &str = "169.254.1.1";
+/// slirp4netns's built-in DNS forwarder, its host-loopback alias and the container's address.
+pub const SLIRP_DNS: &str = "10.0.2.3";
+pub const SLIRP_HOST: &str = "10.0.2.2";
+pub const SLIRP_GUEST: &str = "10.0.2.100";
+
+/// How a container is networked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// Its own network namespace with only `lo`.
+    None,
+    /// The user's own network namespace.
+    Host,
+    /// Its own namespace, connected by pasta (passt package).
+    Pasta,
+    /// Its own namespace, connected by slirp4netns.
+    Slirp4netns,
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Result<Mode> {
+        Ok(match s {
+            "none" => Mode::None,
+            "host" => Mode::Host,
+            "pasta" => Mode::Pasta,
+            "slirp4netns" => Mode::Slirp4netns,
+            "bridge" | "private" => {
+                crate::bail!("--network {s}: bridge networks need root; rootless containers use pasta or slirp4netns")
+            }
+            other => crate::bail!("--network {other}: unknown network mode (use pasta, slirp4netns, none or host)"),
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mode::None => "none",
+            Mode::Host => "host",
+            Mode::Pasta => "pasta",
+            Mode::Slirp4netns => "slirp4netns",
+        }
+    }
+
+    /// A helper process connects the container's namespace to the outside.
+    pub fn has_helper(&self) -> bool {
+        matches!(self, Mode::Pasta | Mode::Slirp4netns)
+    }
+
+    /// The binary the mode needs, and the Debian package that has it.
+    pub fn binary(&self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Mode::Pasta => Some(("pasta", "passt")),
+            Mode::Slirp4netns => Some(("slirp4netns", "slirp4netns")),
+            _ => None,
+        }
+    }
+}
+
+/// The mode when --network is not given: pasta, else slirp4netns, else none with a notice.
+pub fn default_mode(found: &dyn Fn(&str) -> bool) -> (Mode, Option<&'static str>) {
+    if found("pasta") {
+        (Mode::Pasta, None)
+    } else if found("slirp4netns") {
+        (Mode::Slirp4netns, None)
+    } else {
+        (Mode::None, Some("neither pasta nor slirp4netns is installed: the container has no network (install the passt package)"))
+    }
+}
+
+/// One `-p` rule: `range` consecutive ports from `host_port` to `container_port`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortMapping {
+    /// Empty: every host address.
+    pub host_ip: String,
+    /// 0 until a free port is picked (at create).
+    pub host_port: u16,
+    pub container_port: u16,
+    pub range: u16,
+    /// "tcp" or "udp".
+    pub protocol: String,
+}
+
+impl PortMapping {
+    /// `0.0.0.0:8080->80/tcp` (ranges as `8080-8081->80-81/tcp`), as in `podman ps`.
+    pub fn display(&self) -> String {
+        let ip = if self.host_ip.is_empty() { "0.0.0.0" } else { &self.host_ip };
+        let span = |p: u16| if self.range > 1 { format!("{p}-{}", p + (self.range - 1)) } else { p.to_string() };
+        format!("{}:{}->{}/{}", bracket(ip), span(self.host_port), span(self.container_port), self.protocol)
+    }
+
+    /// Each single port: (host port, container port).
+    pub fn pairs(&self) -> impl Iterator<Item = (u16, u16)> + '_ {
+        (0..self.range).map(move |i| (self.host_port + i, self.container_port + i))
+    }
+}
+
+fn bracket(ip: &str) -> String {
+    if ip.contains(':') { format!("[{ip}]") } else { ip.to_string() }
+}
+
+fn port_range(s: &str, what: &str, spec: &str) -> Result<(u16, u16)> {
+    let one = |p: &str| -> Result<u16> {
+        match p.parse::<u16>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => crate::bail!("-p {spec}: {what} port {p:?} is not a number from 1 to 65535"),
+        }
+    };
+    match s.split_once('-') {
+        Some((a, b)) => {
+            let (a, b) = (one(a)?, one(b)?);
+            if b < a {
+                crate::bail!("-p {spec}: {what} port range {s} ends before it starts");
+            }
+            Ok((a, b - a + 1))
+        }
+        None => Ok((one(s)?, 1)),
+    }
+}
+
+/// Parse `-p [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|/udp]` (ports may be ranges `A-B`; an IPv6
+/// address goes in brackets). A missing host port is 0: a free one is picked at create.
+pub fn parse_publish(spec: &str) -> Result<PortMapping> {
+    let (rest, protocol) = match spec.rsplit_once('/') {
+        Some((r, p)) => (r, p.to_ascii_lowercase()),
+        None => (spec, "tcp".to_string()),
+    };
+    if protocol != "tcp" && protocol != "udp" {
+        crate::bail!("-p {spec}: protocol {protocol:?} is not supported (use tcp or udp)");
+    }
+    // Split off an IP: "[v6]:..." or "a.b.c.d:...:..." (three fields).
+    let (host_ip, ports) = if let Some(r) = rest.strip_prefix('[') {
+        let (ip, after) = r.split_once("]:").ok_or_else(|| crate::err!("-p {spec}: an IPv6 address must be written [ADDR]:HOST_PORT:CONTAINER_PORT"))?;
+        (ip.to_string(), after)
+    } else if rest.matches(':').count() == 2 {
+        let (ip, after) = rest.split_once(':').expect("two colons");
+        (ip.to_string(), after)
+    } else if rest.matches(':').count() > 2 {
+        crate::bail!("-p {spec}: write an IPv6 address in brackets: [ADDR]:HOST_PORT:CONTAINER_PORT");
+    } else {
+        (String::new(), rest)
+    };
+    if !host_ip.is_empty() && host_ip.parse::<IpAddr>().is_err() {
+        crate::bail!("-p {spec}: {host_ip:?} is not an IP address");
+    }
+    let (host, ctr) = match ports.split_once(':') {
+        Some((h, c)) => (h, c),
+        None => ("", ports),
+    };
+    let (container_port, range) = port_range(ctr, "container", spec)?;
+    let host_port = if host.is_empty() {
+        if range > 1 {
+            crate::bail!("-p {spec}: a container port range needs a host port range of the same size");
+        }
+        0
+    } else {
+        let (h, hr) = port_range(host, "host", spec)?;
+        if hr != range {
+            crate::bail!("-p {spec}: the host range has {hr} ports but the container range has {range}");
+        }
+        h
+    };
+    if (container_port as u32 + range as u32 - 1) > 65535 || (host_port as u32 + range as u32 - 1) > 65535 {
+        crate::bail!("-p {spec}: the range goes past port 65535");
+    }
+    Ok(PortMapping { host_ip, host_port, container_port, range, protocol })
+}
+
+/// The image's ExposedPorts (`{"80/tcp": {}}`) as (port, protocol), for -P.
+pub fn exposed_ports(config: &serde_json::Value) -> Vec<(u16, String)> {
+    let Some(map) = config.get("config").and_then(|c| c.get("ExposedPorts")).and_then(|e| e.as_object()) else {
+        return vec![];
+    };
+    map.keys()
+        .filter_map(|k| {
+            let (p, proto) = k.split_once('/').unwrap_or((k, "tcp"));
+            Some((p.parse().ok()?, proto.to_ascii_lowercase()))
+        })
+        .filter(|(_, proto): &(u16, String)| proto == "tcp" || proto == "udp")
+        .collect()
+}
+
+/// DNS settings from the command line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dns {
+    pub servers: Vec<String>,
+    pub search: Vec<String>,
+    pub options: Vec<String>,
+}
+
+fn is_loopback(ns: &str) -> bool {
+    ns.parse::<IpAddr>().is_ok_and(|a| a.is_loopback())
+}
+
+/// The container's /etc/resolv.conf from the host's and the options. In a namespace of its own
+/// the host's loopback resolvers (127.0.0.53, …) are unreachable: they are dropped, and when none
+/// is left the helper's forwarder (which does reach them) takes their place.
+pub fn resolv_conf(host: &str, mode: &Mode, dns: &Dns) -> String {
+    let mut servers = Vec::new();
+    let mut search = Vec::new();
+    let mut options = Vec::new();
+    for line in host.lines() {
+        let mut w = line.split_whitespace();
+        match w.next() {
+            Some("nameserver") => servers.extend(w.next().map(String::from)),
+            Some("search") | Some("domain") => search = w.map(String::from).collect(),
+            Some("options") => options.extend(w.map(String::from)),
+            _ => {}
+        }
+    }
+    if *mode != Mode::Host {
+        servers.retain(|s| !is_loopback(s));
+        if servers.is_empty() {
+            match mode {
+                Mode::Pasta => servers.push(PASTA_DNS.into()),
+                Mode::Slirp4netns => servers.push(SLIRP_DNS.into()),
+                _ => {}
+            }
+        }
+    }
+    if !dns.servers.is_empty() {
+        servers = dns.servers.clone();
+    }
+    if !dns.search.is_empty() {
+        search = dns.search.iter().filter(|s| *s != ".").cloned().collect();
+    }
+    if !dns.options.is_empty() {
+        options = dns.options.clone();
+    }
+    let mut out = String::new();
+    if !search.is_empty() {
+        out.push_str(&format!("search {}\n", search.join(" ")));
+    }
+    for s in &servers {
+        out.push_str(&format!("nameserver {s}\n"));
+    }
+    if !options.is_empty() {
+        out.push_str(&format!("options {}\n", options.join(" ")));
+    }
+    out
+}
+
+/// Parse `--add-host NAME:IP` (`host-gateway` for the host's address); returns (name, ip).
+pub fn parse_add_host(s: &str, host_addr: Option<&str>) -> Result<(String, String)> {
+    let (name, ip) = s.split_once(':').ok_or_else(|| crate::err!("--add-host {s}: expected NAME:IP"))?;
+    if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || b".-_".contains(&c)) {
+        crate::bail!("--add-host {s}: {name:?} is not a host name");
+    }
+    let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    if ip == "host-gateway" {
+        let Some(h) = host_addr else {
+            crate::bail!("--add-host {s}: host-gateway needs a network helper (pasta or slirp4netns)");
+        };
+        return Ok((name.into(), h.into()));
+    }
+    if ip.parse::<IpAddr>().is_err() {
+        crate::bail!("--add-host {s}: {ip:?} is not an IP address");
+    }
+    Ok((name.into(), ip.into()))
+}
+
+/// What /etc/hosts says about the container and the host.
+pub struct HostsInput<'a> {
+    pub mode: &'a Mode,
+    pub hostname: &'a str,
+    pub name: &'a str,
+    /// The container's own address (pasta: the host's; slirp4netns: 10.0.2.100).
+    pub own_addr: Option<&'a str>,
+    /// The address that reaches the host's loopback services.
+    pub host_addr: Option<&'a str>,
+    pub extra: &'a [(String, String)],
+    /// The host's /etc/hosts (used as the base with --network host).
+    pub host_hosts: &'a str,
+}
+
+/// The container's /etc/hosts.
+pub fn hosts(i: &HostsInput) -> String {
+    let mut out = if *i.mode == Mode::Host {
+        let mut h = i.host_hosts.to_string();
+        if !h.is_empty() && !h.ends_with('\n') {
+            h.push('\n');
+        }
+        h
+    } else {
+        let names = if i.name.is_empty() || i.name == i.hostname { i.hostname.to_string() } else { format!("{} {}", i.hostname, i.name) };
+        format!(
+            "127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost ip6-localhost ip6-loopback\n{}\t{names}\n",
+            i.own_addr.unwrap_or("127.0.1.1")
+        )
+    };
+    if let Some(h) = i.host_addr {
+        out.push_str(&format!("{h}\thost.containers.internal host.docker.internal\n"));
+    }
+    for (name, ip) in i.extra {
+        out.push_str(&format!("{ip}\t{name}\n"));
+    }
+    out
+}
+
+/// pasta's arguments (before the target pid): configure the namespace, forward DNS, publish
+/// the ports, and nothing else (no automatic forwarding in either direction).
+pub fn pasta_args(ports: &[PortMapping], ready_file: &str) -> Vec<String> {
+    let mut a: Vec<String> = ["--config-net", "--foreground", "--quiet", "--dns-forward", PASTA_DNS, "--pid", ready_file]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for proto in ["tcp", "udp"] {
+        let flag = if proto == "tcp" { "-t" } else { "-u" };
+        let mine: Vec<&PortMapping> = ports.iter().filter(|p| p.protocol == proto).collect();
+        if mine.is_empty() {
+            a.extend([flag.to_string(), "none".into()]);
+        }
+        for p in mine {
+            let span = |x: u16| if p.range > 1 { format!("{x}-{}", x + (p.range - 1)) } else { x.to_string() };
+            let addr = if p.host_ip.is_empty() { String::new() } else { format!("{}/", p.host_ip) };
+            a.extend([flag.to_string(), format!("{addr}{}:{}", span(p.host_port), span(p.container_port))]);
+        }
+    }
+    a.extend(["-T", "none", "-U", "none"].map(String::from));
+    a
+}
+
+/// slirp4netns's arguments (before the target pid and the interface name).
+pub fn slirp_args(ready_fd: i32, api_socket: Option<&str>) -> Vec<String> {
+    let mut a: Vec<String> = vec!["--configure".into(), "--mtu=65520".into(), "--enable-seccomp".into(), format!("--ready-fd={ready_fd}")];
+    if let Some(s) = api_socket {
+        a.push(format!("--api-socket={s}"));
+    }
+    a
+}
+
+/// One slirp4netns API request that publishes a port.
+pub fn slirp_hostfwd(p: &PortMapping, host_port: u16, container_port: u16) -> String {
+    let ip = if p.host_ip.is_empty() { "0.0.0.0" } else { &p.host_ip };
+    serde_json::json!({"execute": "add_hostfwd", "arguments": {
+        "proto": p.protocol, "host_addr": ip, "host_port": host_port, "guest_addr": SLIRP_GUEST, "guest_port": container_port}})
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pm(ip: &str, h: u16, c: u16, r: u16, proto: &str) -> PortMapping {
+        PortMapping { host_ip: ip.into(), host_port: h, container_port: c, range: r, protocol: proto.into() }
+    }
+
+    #[test]
+    fn publish_specs() {
+        assert_eq!(parse_publish("8080:80").unwrap(), pm("", 8080, 80, 1, "tcp"));
+        assert_eq!(parse_publish("80").unwrap(), pm("", 0, 80, 1, "tcp"));
+        assert_eq!(parse_publish("127.0.0.1:8080:80/udp").unwrap(), pm("127.0.0.1", 8080, 80, 1, "udp"));
+        assert_eq!(parse_publish("127.0.0.1::80").unwrap(), pm("127.0.0.1", 0, 80, 1, "tcp"));
+        assert_eq!(parse_publish("[::1]:8080:80").unwrap(), pm("::1", 8080, 80, 1, "tcp"));
+        assert_eq!(parse_publish("8000-8002:9000-9002/TCP").unwrap(), pm("", 8000, 9000, 3, "tcp"));
+        for (bad, says) in [
+            ("8080:0", "container port \"0\""),
+            ("99999:80", "host port \"99999\""),
+            ("8080:80/sctp", "protocol \"sctp\""),
+            ("1.2.3:8080:80", "not an IP address"),
+            ("8000-8001:9000-9002", "host range has 2 ports"),
+            ("9000-9002", "needs a host port range"),
+            ("::1:8080:80", "brackets"),
+            ("8081-8080:80-81", "ends before"),
+            ("65535-65536:1-2", "\"65536\""),
+        ] {
+            let e = parse_publish(bad).unwrap_err().message;
+            assert!(e.contains(says) && e.starts_with(&format!("-p {bad}: ")), "{bad}: {e}");
+        }
+        assert_eq!(pm("", 8080, 80, 1, "tcp").display(), "0.0.0.0:8080->80/tcp");
+        assert_eq!(pm("::1", 8000, 9000, 3, "udp").display(), "[::1]:8000-8002->9000-9002/udp");
+    }
+
+    #[test]
+    fn modes_and_default() {
+        assert_eq!(Mode::parse("pasta").unwrap(), Mode::Pasta);
+        assert!(Mode::parse("bridge").unwrap_err().message.contains("need root"));
+        assert!(Mode::parse("foo").unwrap_err().message.starts_with("--network foo:"));
+        assert_eq!(default_mode(&|b| b == "pasta" || b == "slirp4netns").0, Mode::Pasta);
+        assert_eq!(default_mode(&|b| b == "slirp4netns").0, Mode::Slirp4netns);
+        let (m, notice) = default_mode(&|_| false);
+        assert_eq!(m, Mode::None);
+        assert!(notice.unwrap().contains("passt"));
+    }
+
+    #[test]
+    fn resolv_conf_rules() {
+        let host = "# generated\nnameserver 127.0.0.53\noptions edns0 trust-ad\nsearch lan corp\n";
+        let d = Dns::default();
+        // A loopback resolver is replaced by the helper's forwarder.
+        assert_eq!(resolv_conf(host, &Mode::Pasta, &d), "search lan corp\nnameserver 169.254.1.1\noptions edns0 trust-ad\n");
+        assert!(resolv_conf(host, &Mode::Slirp4netns, &d).contains("nameserver 10.0.2.3\n"));
+        assert!(!resolv_conf(host, &Mode::None, &d).contains("nameserver"));
+        assert!(resolv_conf(host, &Mode::Host, &d).contains("nameserver 127.0.0.53\n"));
+        // Reachable resolvers are kept as they are.
+        let host2 = "nameserver 10.255.255.53\nnameserver ::1\n";
+        assert_eq!(resolv_conf(host2, &Mode::Pasta, &d), "nameserver 10.255.255.53\n");
+        let d = Dns { servers: vec!["1.1.1.1".into()], search: vec![".".into()], options: vec!["ndots:2".into()] };
+        assert_eq!(resolv_conf(host, &Mode::Pasta, &d), "nameserver 1.1.1.1\noptions ndots:2\n");
+    }
+
+    #[test]
+    fn hosts_file() {
+        let extra = vec![("db".to_string(), "10.1.2.3".to_string())];
+        let h = hosts(&HostsInput {
+            mode: &Mode::Pasta,
+            hostname: "abc",
+            name: "web",
+            own_addr: Some("192.0.2.2"),
+            host_addr: Some("192.0.2.1"),
+            extra: &extra,
+            host_hosts: "",
+        });
+        assert!(h.contains("192.0.2.2\tabc web\n"), "{h}");
+        assert!(h.contains("192.0.2.1\thost.containers.internal host.docker.internal\n"));
+        assert!(h.ends_with("10.1.2.3\tdb\n"));
+        assert_eq!(parse_add_host("gw:host-gateway", Some("10.0.2.2")).unwrap(), ("gw".into(), "10.0.2.2".into()));
+        assert!(parse_add_host("gw:host-gateway", None).unwrap_err().message.contains("needs a network helper"));
+        assert!(parse_add_host("x:1.2.3", None).unwrap_err().message.contains("not an IP"));
+        assert!(parse_add_host("x", None).unwrap_err().message.contains("NAME:IP"));
+    }
+
+    #[test]
+    fn helper_args() {
+        let ports = vec![pm("", 8080, 80, 1, "tcp"), pm("127.0.0.1", 9000, 90, 2, "tcp"), pm("", 5353, 53, 1, "udp")];
+        let a = pasta_args(&ports, "/run/x").join(" ");
+        assert!(a.contains("-t 8080:80 -t 127.0.0.1/9000-9001:90-91 -u 5353:53 -T none -U none"), "{a}");
+        assert!(pasta_args(&[], "/run/x").join(" ").contains("-t none -u none -T none -U none"));
+        let j: serde_json::Value = serde_json::from_str(&slirp_hostfwd(&ports[0], 8080, 80)).unwrap();
+        assert_eq!(j["arguments"]["host_addr"], "0.0.0.0");
+        assert_eq!(j["arguments"]["guest_port"], 80);
+    }
+
+    #[test]
+    fn exposed() {
+        let c = serde_json::json!({"config": {"ExposedPorts": {"80/tcp": {}, "53/udp": {}, "x/tcp": {}, "9/sctp": {}}}});
+        let mut e = exposed_ports(&c);
+        e.sort();
+        assert_eq!(e, vec![(53, "udp".to_string()), (80, "tcp".to_string())]);
+    }
+}

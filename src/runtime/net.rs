@@ -1,0 +1,280 @@
+//! A container's network helper (pasta or slirp4netns): started by whoever starts the container
+//! (the CLI, or the monitor for -d) once the id maps are written, attached to the container's
+//! namespaces by pid, watched until it is ready (its status and stderr checked), and killed and
+//! reaped when the container is gone. It is tied to its parent with PR_SET_PDEATHSIG, so a
+//! crash of hutch or of the monitor never leaves it behind either.
+
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+
+use super::Plan;
+use crate::error::{Context, Result};
+use crate::network::{self, Mode, PortMapping};
+use crate::sys::process;
+
+/// A running helper; dropping it stops it.
+pub struct Helper {
+    name: &'static str,
+    child: std::process::Child,
+    pidfd: OwnedFd,
+    cleanup: Vec<PathBuf>,
+}
+
+impl Helper {
+    /// Send SIGKILL: neither helper keeps state worth a graceful exit (and pasta is slow to
+    /// honour SIGTERM).
+    pub fn kill(&self) {
+        let _ = process::pidfd_send_signal(&self.pidfd, nix::sys::signal::Signal::SIGKILL);
+    }
+
+    /// Kill and wait until it is gone.
+    pub fn stop(mut self) {
+        self.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Helper {
+    /// Kill, and reap if it is already gone. Its exit takes the kernel a while (pasta: 15-40
+    /// ms, tearing down the tap device), which a foreground `run` does not wait for: the
+    /// killed helper is reaped by whoever inherits it once hutch exits.
+    fn drop(&mut self) {
+        self.kill();
+        let _ = self.child.try_wait();
+        for p in &self.cleanup {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// A helper that was started and is not known to be ready yet.
+pub struct Starting {
+    helper: Helper,
+    mode: Mode,
+    ready: OwnedFd,
+    log: PathBuf,
+    api: Option<PathBuf>,
+    ports: Vec<PortMapping>,
+}
+
+/// Refuse ports that are already taken on the host, before anything is started: the helpers
+/// themselves only warn (pasta) or fail late (slirp4netns).
+pub fn check_ports(ports: &[PortMapping]) -> Result<()> {
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
+    for p in ports {
+        let ip: IpAddr = if p.host_ip.is_empty() { Ipv4Addr::UNSPECIFIED.into() } else { p.host_ip.parse().ctx(|| format!("-p {}: bad address", p.display()))? };
+        for (host, _) in p.pairs() {
+            let addr = SocketAddr::new(ip, host);
+            let r = if p.protocol == "udp" { UdpSocket::bind(addr).map(drop) } else { TcpListener::bind(addr).map(drop) };
+            if let Err(e) = r {
+                let why = if e.kind() == std::io::ErrorKind::AddrInUse { "is already in use".to_string() } else { format!("cannot be bound: {e}") };
+                let low = if host < 1024 && e.kind() == std::io::ErrorKind::PermissionDenied {
+                    " (ports below 1024 need `sysctl net.ipv4.ip_unprivileged_port_start`)"
+                } else {
+                    ""
+                };
+                crate::bail!("-p {}: host port {}:{host}/{} {why}{low}", p.display(), if p.host_ip.is_empty() { "0.0.0.0" } else { &p.host_ip }, p.protocol);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A free host port for `-p CONTAINER_PORT` / -P (the kernel's pick of an ephemeral port).
+pub fn free_port(host_ip: &str, protocol: &str) -> Result<u16> {
+    use std::net::{TcpListener, UdpSocket};
+    let ip = if host_ip.is_empty() { "0.0.0.0" } else { host_ip };
+    let addr = format!("{}:0", if ip.contains(':') { format!("[{ip}]") } else { ip.to_string() });
+    let port = if protocol == "udp" {
+        UdpSocket::bind(&addr).and_then(|s| s.local_addr())
+    } else {
+        TcpListener::bind(&addr).and_then(|s| s.local_addr())
+    }
+    .ctx(|| format!("finding a free {protocol} port on {ip}"))?
+    .port();
+    Ok(port)
+}
+
+/// The container's own address and the address that reaches the host's loopback services,
+/// as /etc/hosts should name them.
+pub fn addresses(mode: &Mode) -> (Option<String>, Option<String>) {
+    match mode {
+        Mode::Slirp4netns => (Some(network::SLIRP_GUEST.into()), Some(network::SLIRP_HOST.into())),
+        Mode::Pasta => {
+            // pasta copies the host's address and default route; connections to the gateway
+            // address are handed to the host's loopback.
+            let Some((gw, iface)) = default_route() else { return (None, None) };
+            (iface_ipv4(&iface), Some(gw))
+        }
+        _ => (None, None),
+    }
+}
+
+/// The IPv4 default route of the host: (gateway, interface), from /proc/net/route.
+fn default_route() -> Option<(String, String)> {
+    let text = std::fs::read_to_string("/proc/net/route").ok()?;
+    text.lines().skip(1).find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        if f.len() < 3 || f[1] != "00000000" {
+            return None;
+        }
+        let gw = u32::from_str_radix(f[2], 16).ok()?;
+        Some((std::net::Ipv4Addr::from(gw.to_le_bytes()).to_string(), f[0].to_string()))
+    })
+}
+
+fn iface_ipv4(name: &str) -> Option<String> {
+    nix::ifaddrs::getifaddrs().ok()?.find_map(|a| {
+        if a.interface_name != name {
+            return None;
+        }
+        let sin = a.address?.as_sockaddr_in().copied()?;
+        Some(std::net::Ipv4Addr::from(sin.ip()).to_string())
+    })
+}
+
+/// Start the helper for the container whose first process is `pid` (its id maps written).
+pub fn start(plan: &Plan, pid: i32) -> Result<Option<Starting>> {
+    let mode = Mode::parse(&plan.spec.network)?;
+    let Some((bin, package)) = mode.binary() else { return Ok(None) };
+    let Some(path) = crate::sys::userns::find_in_path(bin) else {
+        crate::bail!("--network {}: {bin} is not installed (install the {package} package, or use --network none)", mode.name());
+    };
+    let log = plan.container_dir.join("network.log");
+    let logf = std::fs::File::create(&log).ctx(|| format!("creating {}", log.display()))?;
+    let rundir = crate::paths::runtime_dir().join("net");
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&rundir).ctx(|| format!("creating {}", rundir.display()))?;
+    }
+    let short = &plan.id[..12];
+    // The child is still dumpable until it gets "go": open its namespaces now and hand them
+    // over as /proc/self/fd paths (afterwards /proc/PID/ns is root's).
+    let ns = |n: &str| {
+        nix::fcntl::open(format!("/proc/{pid}/ns/{n}").as_str(), nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+            .map_err(|e| crate::err!("opening the container's {n} namespace: {e}"))
+    };
+    let (userns, netns) = (ns("user")?, ns("net")?);
+    let fdpath = |f: &OwnedFd| format!("/proc/self/fd/{}", f.as_raw_fd());
+    let ns_fds = vec![userns.as_raw_fd(), netns.as_raw_fd()];
+    let mut cmd = std::process::Command::new(&path);
+    cmd.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null()).stderr(logf);
+    let mut cleanup = Vec::new();
+    let mut api = None;
+    let ready = match mode {
+        Mode::Pasta => {
+            // pasta writes its pid to this file once it is ready: a FIFO makes that an event.
+            let fifo = rundir.join(format!("{short}.ready"));
+            let _ = std::fs::remove_file(&fifo);
+            nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).map_err(|e| crate::err!("creating {}: {e}", fifo.display()))?;
+            cleanup.push(fifo.clone());
+            let r = nix::fcntl::open(&fifo, nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+                .map_err(|e| crate::err!("opening {}: {e}", fifo.display()))?;
+            cmd.args(network::pasta_args(&plan.spec.ports, &fifo.to_string_lossy())).args(["--userns", &fdpath(&userns), "--netns", &fdpath(&netns)]);
+            process::pre_exec_tie(&mut cmd, ns_fds);
+            r
+        }
+        _ => {
+            let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
+            let sock = (!plan.spec.ports.is_empty()).then(|| rundir.join(format!("{short}.sock")));
+            if let Some(s) = &sock {
+                let _ = std::fs::remove_file(s);
+                cleanup.push(s.clone());
+            }
+            cmd.args(network::slirp_args(w.as_raw_fd(), sock.as_ref().map(|s| s.to_string_lossy()).as_deref()))
+                .args(["--netns-type=path", &format!("--userns-path={}", fdpath(&userns)), &fdpath(&netns), "tap0"]);
+            process::pre_exec_tie(&mut cmd, [ns_fds, vec![w.as_raw_fd()]].concat());
+            api = sock;
+            // `w` is dropped after the spawn below: only the helper holds it then.
+            let child = cmd.spawn().map_err(|e| crate::err!("running {}: {e}", path.display()))?;
+            drop(w);
+            return Ok(Some(starting(mode, child, r, log, api, cleanup, &plan.spec.ports)?));
+        }
+    };
+    let child = cmd.spawn().map_err(|e| crate::err!("running {}: {e}", path.display()))?;
+    Ok(Some(starting(mode, child, ready, log, api, cleanup, &plan.spec.ports)?))
+}
+
+fn starting(mode: Mode, child: std::process::Child, ready: OwnedFd, log: PathBuf, api: Option<PathBuf>, cleanup: Vec<PathBuf>, ports: &[PortMapping]) -> Result<Starting> {
+    let name = if mode == Mode::Pasta { "pasta" } else { "slirp4netns" };
+    // The child is ours and not yet reaped, so its pid cannot be reused before this.
+    let pidfd = process::pidfd_open(nix::unistd::Pid::from_raw(child.id() as i32)).map_err(|e| crate::err!("pidfd_open: {e}"))?;
+    Ok(Starting { helper: Helper { name, child, pidfd, cleanup }, mode, ready, log, api, ports: ports.to_vec() })
+}
+
+impl Starting {
+    /// Wait until the helper is ready (then publish slirp4netns's ports); an error carries the
+    /// helper's own words from its stderr.
+    pub fn finish(mut self, timeout: Duration) -> Result<Helper> {
+        let deadline = Instant::now() + timeout;
+        let name = self.helper.name;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                crate::bail!("{name} did not get ready within {} s{}", timeout.as_secs(), self.said());
+            }
+            let mut fds = [PollFd::new(self.ready.as_fd(), PollFlags::POLLIN), PollFd::new(self.helper.pidfd.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX)) {
+                Err(nix::errno::Errno::EINTR) | Ok(0) => continue,
+                Err(e) => crate::bail!("waiting for {name}: {e}"),
+                Ok(_) => {}
+            }
+            let (ready, exited) = (fds[0].any().unwrap_or(false), fds[1].any().unwrap_or(false));
+            if ready {
+                let mut b = [0u8; 32];
+                if matches!(nix::unistd::read(&self.ready, &mut b), Ok(n) if n > 0) {
+                    break;
+                }
+            }
+            if exited {
+                let status = self.helper.child.wait().map(|s| s.to_string()).unwrap_or_default();
+                crate::bail!("{name} failed ({status}){}", self.said());
+            }
+            if ready {
+                // Hung up without a word: wait for the exit to report it.
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        for p in &self.helper.cleanup {
+            if p.extension().is_some_and(|e| e == "ready") {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+        if self.mode == Mode::Slirp4netns {
+            if let Some(sock) = &self.api {
+                for p in &self.ports {
+                    for (h, c) in p.pairs() {
+                        slirp_request(sock, &network::slirp_hostfwd(p, h, c)).map_err(|e| crate::err!("-p {}: slirp4netns: {}", p.display(), e.message))?;
+                    }
+                }
+            }
+        }
+        Ok(self.helper)
+    }
+
+    /// ": <the helper's stderr>" when it said anything.
+    fn said(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let text = text.lines().filter(|l| !l.trim().is_empty() && !l.contains("syslog")).collect::<Vec<_>>().join("; ");
+        if text.is_empty() { String::new() } else { format!(": {text}") }
+    }
+}
+
+/// One request on slirp4netns's API socket (one connection each).
+fn slirp_request(sock: &Path, req: &str) -> Result<()> {
+    let mut s = std::os::unix::net::UnixStream::connect(sock).ctx(|| format!("connecting to {}", sock.display()))?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    s.write_all(req.as_bytes()).ctx(|| "sending the request")?;
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).ctx(|| "reading the reply")?;
+    let v: serde_json::Value = serde_json::from_str(&reply).map_err(|_| crate::err!("unexpected reply {reply:?}"))?;
+    if let Some(e) = v.get("error") {
+        crate::bail!("{}", e.get("desc").and_then(|d| d.as_str()).unwrap_or(&e.to_string()));
+    }
+    Ok(())
+}
