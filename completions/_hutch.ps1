@@ -44,6 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'hutch' -ScriptBlock {
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command in a running container')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait for containers to stop and print their exit codes')
             [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Restart containers')
+            [CompletionResult]::new('port', 'port', [CompletionResultType]::ParameterValue, 'List a container''s published ports')
             [CompletionResult]::new('container', 'container', [CompletionResultType]::ParameterValue, 'Manage containers')
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Log in to a registry')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Log out of a registry')
@@ -245,8 +246,14 @@ Register-ArgumentCompleter -Native -CommandName 'hutch' -ScriptBlock {
             [CompletionResult]::new('--cap-add', '--cap-add', [CompletionResultType]::ParameterName, 'Add a capability (e.g. NET_ADMIN, or ALL)')
             [CompletionResult]::new('--cap-drop', '--cap-drop', [CompletionResultType]::ParameterName, 'Drop a capability (e.g. CHOWN, or ALL)')
             [CompletionResult]::new('--security-opt', '--security-opt', [CompletionResultType]::ParameterName, 'Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges')
-            [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'Network mode: none or host')
-            [CompletionResult]::new('--net', '--net', [CompletionResultType]::ParameterName, 'Network mode: none or host')
+            [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host')
+            [CompletionResult]::new('--net', '--net', [CompletionResultType]::ParameterName, 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)')
+            [CompletionResult]::new('--publish', '--publish', [CompletionResultType]::ParameterName, 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)')
+            [CompletionResult]::new('--dns', '--dns', [CompletionResultType]::ParameterName, 'DNS server for the container''s /etc/resolv.conf (default: the host''s, or the helper''s forwarder)')
+            [CompletionResult]::new('--dns-search', '--dns-search', [CompletionResultType]::ParameterName, 'DNS search domain (''.'' for none)')
+            [CompletionResult]::new('--dns-option', '--dns-option', [CompletionResultType]::ParameterName, 'DNS resolver option (e.g. ndots:2)')
+            [CompletionResult]::new('--add-host', '--add-host', [CompletionResultType]::ParameterName, 'Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the host''s address)')
             [CompletionResult]::new('--userns', '--userns', [CompletionResultType]::ParameterName, 'User namespace mode: keep-id runs as your own uid/gid, which map to themselves')
             [CompletionResult]::new('--stop-signal', '--stop-signal', [CompletionResultType]::ParameterName, 'Signal that stops the container (default: the image''s, else SIGTERM)')
             [CompletionResult]::new('--stop-timeout', '--stop-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait after the stop signal before SIGKILL')
@@ -262,6 +269,8 @@ Register-ArgumentCompleter -Native -CommandName 'hutch' -ScriptBlock {
             [CompletionResult]::new('--rm', '--rm', [CompletionResultType]::ParameterName, 'Remove the container when it exits')
             [CompletionResult]::new('--read-only', '--read-only', [CompletionResultType]::ParameterName, 'Mount the root file system read-only (/tmp, /var/tmp and /run get tmpfs)')
             [CompletionResult]::new('--privileged', '--privileged', [CompletionResultType]::ParameterName, 'All capabilities, no seccomp filter, no masked paths')
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Publish every port the image exposes on a free host port')
+            [CompletionResult]::new('--publish-all', '--publish-all', [CompletionResultType]::ParameterName, 'Publish every port the image exposes on a free host port')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Pull quietly')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Pull quietly')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -284,8 +293,14 @@ Register-ArgumentCompleter -Native -CommandName 'hutch' -ScriptBlock {
             [CompletionResult]::new('--cap-add', '--cap-add', [CompletionResultType]::ParameterName, 'Add a capability (e.g. NET_ADMIN, or ALL)')
             [CompletionResult]::new('--cap-drop', '--cap-drop', [CompletionResultType]::ParameterName, 'Drop a capability (e.g. CHOWN, or ALL)')
             [CompletionResult]::new('--security-opt', '--security-opt', [CompletionResultType]::ParameterName, 'Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges')
-            [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'Network mode: none or host')
-            [CompletionResult]::new('--net', '--net', [CompletionResultType]::ParameterName, 'Network mode: none or host')
+            [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host')
+            [CompletionResult]::new('--net', '--net', [CompletionResultType]::ParameterName, 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)')
+            [CompletionResult]::new('--publish', '--publish', [CompletionResultType]::ParameterName, 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)')
+            [CompletionResult]::new('--dns', '--dns', [CompletionResultType]::ParameterName, 'DNS server for the container''s /etc/resolv.conf (default: the host''s, or the helper''s forwarder)')
+            [CompletionResult]::new('--dns-search', '--dns-search', [CompletionResultType]::ParameterName, 'DNS search domain (''.'' for none)')
+            [CompletionResult]::new('--dns-option', '--dns-option', [CompletionResultType]::ParameterName, 'DNS resolver option (e.g. ndots:2)')
+            [CompletionResult]::new('--add-host', '--add-host', [CompletionResultType]::ParameterName, 'Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the host''s address)')
             [CompletionResult]::new('--userns', '--userns', [CompletionResultType]::ParameterName, 'User namespace mode: keep-id runs as your own uid/gid, which map to themselves')
             [CompletionResult]::new('--stop-signal', '--stop-signal', [CompletionResultType]::ParameterName, 'Signal that stops the container (default: the image''s, else SIGTERM)')
             [CompletionResult]::new('--stop-timeout', '--stop-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait after the stop signal before SIGKILL')
@@ -301,6 +316,8 @@ Register-ArgumentCompleter -Native -CommandName 'hutch' -ScriptBlock {
             [CompletionResult]::new('--rm', '--rm', [CompletionResultType]::ParameterName, 'Remove the container when it exits')
             [CompletionResult]::new('--read-only', '--read-only', [CompletionResultType]::ParameterName, 'Mount the root file system read-only (/tmp, /var/tmp and /run get tmpfs)')
             [CompletionResult]::new('--privileged', '--privileged', [CompletionResultType]::ParameterName, 'All capabilities, no seccomp filter, no masked paths')
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Publish every port the image exposes on a free host port')
+            [CompletionResult]::new('--publish-all', '--publish-all', [CompletionResultType]::ParameterName, 'Publish every port the image exposes on a free host port')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Pull quietly')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Pull quietly')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -416,6 +433,15 @@ Register-ArgumentCompleter -Native -CommandName 'hutch' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'hutch;port' {
+            [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Ports of every running container')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Ports of every running container')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'The latest created container')
+            [CompletionResult]::new('--latest', '--latest', [CompletionResultType]::ParameterName, 'The latest created container')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'hutch;container' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -433,6 +459,7 @@ Register-ArgumentCompleter -Native -CommandName 'hutch' -ScriptBlock {
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait for containers to stop')
             [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Restart containers')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show details of containers as JSON')
+            [CompletionResult]::new('port', 'port', [CompletionResultType]::ParameterValue, 'List a container''s published ports')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -452,8 +479,14 @@ Register-ArgumentCompleter -Native -CommandName 'hutch' -ScriptBlock {
             [CompletionResult]::new('--cap-add', '--cap-add', [CompletionResultType]::ParameterName, 'Add a capability (e.g. NET_ADMIN, or ALL)')
             [CompletionResult]::new('--cap-drop', '--cap-drop', [CompletionResultType]::ParameterName, 'Drop a capability (e.g. CHOWN, or ALL)')
             [CompletionResult]::new('--security-opt', '--security-opt', [CompletionResultType]::ParameterName, 'Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges')
-            [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'Network mode: none or host')
-            [CompletionResult]::new('--net', '--net', [CompletionResultType]::ParameterName, 'Network mode: none or host')
+            [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host')
+            [CompletionResult]::new('--net', '--net', [CompletionResultType]::ParameterName, 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)')
+            [CompletionResult]::new('--publish', '--publish', [CompletionResultType]::ParameterName, 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)')
+            [CompletionResult]::new('--dns', '--dns', [CompletionResultType]::ParameterName, 'DNS server for the container''s /etc/resolv.conf (default: the host''s, or the helper''s forwarder)')
+            [CompletionResult]::new('--dns-search', '--dns-search', [CompletionResultType]::ParameterName, 'DNS search domain (''.'' for none)')
+            [CompletionResult]::new('--dns-option', '--dns-option', [CompletionResultType]::ParameterName, 'DNS resolver option (e.g. ndots:2)')
+            [CompletionResult]::new('--add-host', '--add-host', [CompletionResultType]::ParameterName, 'Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the host''s address)')
             [CompletionResult]::new('--userns', '--userns', [CompletionResultType]::ParameterName, 'User namespace mode: keep-id runs as your own uid/gid, which map to themselves')
             [CompletionResult]::new('--stop-signal', '--stop-signal', [CompletionResultType]::ParameterName, 'Signal that stops the container (default: the image''s, else SIGTERM)')
             [CompletionResult]::new('--stop-timeout', '--stop-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait after the stop signal before SIGKILL')
@@ -469,6 +502,8 @@ Register-ArgumentCompleter -Native -CommandName 'hutch' -ScriptBlock {
             [CompletionResult]::new('--rm', '--rm', [CompletionResultType]::ParameterName, 'Remove the container when it exits')
             [CompletionResult]::new('--read-only', '--read-only', [CompletionResultType]::ParameterName, 'Mount the root file system read-only (/tmp, /var/tmp and /run get tmpfs)')
             [CompletionResult]::new('--privileged', '--privileged', [CompletionResultType]::ParameterName, 'All capabilities, no seccomp filter, no masked paths')
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Publish every port the image exposes on a free host port')
+            [CompletionResult]::new('--publish-all', '--publish-all', [CompletionResultType]::ParameterName, 'Publish every port the image exposes on a free host port')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Pull quietly')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Pull quietly')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -491,8 +526,14 @@ Register-ArgumentCompleter -Native -CommandName 'hutch' -ScriptBlock {
             [CompletionResult]::new('--cap-add', '--cap-add', [CompletionResultType]::ParameterName, 'Add a capability (e.g. NET_ADMIN, or ALL)')
             [CompletionResult]::new('--cap-drop', '--cap-drop', [CompletionResultType]::ParameterName, 'Drop a capability (e.g. CHOWN, or ALL)')
             [CompletionResult]::new('--security-opt', '--security-opt', [CompletionResultType]::ParameterName, 'Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges')
-            [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'Network mode: none or host')
-            [CompletionResult]::new('--net', '--net', [CompletionResultType]::ParameterName, 'Network mode: none or host')
+            [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host')
+            [CompletionResult]::new('--net', '--net', [CompletionResultType]::ParameterName, 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)')
+            [CompletionResult]::new('--publish', '--publish', [CompletionResultType]::ParameterName, 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)')
+            [CompletionResult]::new('--dns', '--dns', [CompletionResultType]::ParameterName, 'DNS server for the container''s /etc/resolv.conf (default: the host''s, or the helper''s forwarder)')
+            [CompletionResult]::new('--dns-search', '--dns-search', [CompletionResultType]::ParameterName, 'DNS search domain (''.'' for none)')
+            [CompletionResult]::new('--dns-option', '--dns-option', [CompletionResultType]::ParameterName, 'DNS resolver option (e.g. ndots:2)')
+            [CompletionResult]::new('--add-host', '--add-host', [CompletionResultType]::ParameterName, 'Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the host''s address)')
             [CompletionResult]::new('--userns', '--userns', [CompletionResultType]::ParameterName, 'User namespace mode: keep-id runs as your own uid/gid, which map to themselves')
             [CompletionResult]::new('--stop-signal', '--stop-signal', [CompletionResultType]::ParameterName, 'Signal that stops the container (default: the image''s, else SIGTERM)')
             [CompletionResult]::new('--stop-timeout', '--stop-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait after the stop signal before SIGKILL')
@@ -508,6 +549,8 @@ Register-ArgumentCompleter -Native -CommandName 'hutch' -ScriptBlock {
             [CompletionResult]::new('--rm', '--rm', [CompletionResultType]::ParameterName, 'Remove the container when it exits')
             [CompletionResult]::new('--read-only', '--read-only', [CompletionResultType]::ParameterName, 'Mount the root file system read-only (/tmp, /var/tmp and /run get tmpfs)')
             [CompletionResult]::new('--privileged', '--privileged', [CompletionResultType]::ParameterName, 'All capabilities, no seccomp filter, no masked paths')
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Publish every port the image exposes on a free host port')
+            [CompletionResult]::new('--publish-all', '--publish-all', [CompletionResultType]::ParameterName, 'Publish every port the image exposes on a free host port')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Pull quietly')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Pull quietly')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -644,6 +687,15 @@ Register-ArgumentCompleter -Native -CommandName 'hutch' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'hutch;container;port' {
+            [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Ports of every running container')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Ports of every running container')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'The latest created container')
+            [CompletionResult]::new('--latest', '--latest', [CompletionResultType]::ParameterName, 'The latest created container')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'hutch;container;help' {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command in a new container')
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a container without starting it')
@@ -657,6 +709,7 @@ Register-ArgumentCompleter -Native -CommandName 'hutch' -ScriptBlock {
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait for containers to stop')
             [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Restart containers')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show details of containers as JSON')
+            [CompletionResult]::new('port', 'port', [CompletionResultType]::ParameterValue, 'List a container''s published ports')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -694,6 +747,9 @@ Register-ArgumentCompleter -Native -CommandName 'hutch' -ScriptBlock {
             break
         }
         'hutch;container;help;inspect' {
+            break
+        }
+        'hutch;container;help;port' {
             break
         }
         'hutch;container;help;help' {
@@ -762,6 +818,7 @@ Register-ArgumentCompleter -Native -CommandName 'hutch' -ScriptBlock {
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command in a running container')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait for containers to stop and print their exit codes')
             [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Restart containers')
+            [CompletionResult]::new('port', 'port', [CompletionResultType]::ParameterValue, 'List a container''s published ports')
             [CompletionResult]::new('container', 'container', [CompletionResultType]::ParameterValue, 'Manage containers')
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Log in to a registry')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Log out of a registry')
@@ -847,6 +904,9 @@ Register-ArgumentCompleter -Native -CommandName 'hutch' -ScriptBlock {
         'hutch;help;restart' {
             break
         }
+        'hutch;help;port' {
+            break
+        }
         'hutch;help;container' {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command in a new container')
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a container without starting it')
@@ -860,6 +920,7 @@ Register-ArgumentCompleter -Native -CommandName 'hutch' -ScriptBlock {
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait for containers to stop')
             [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Restart containers')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show details of containers as JSON')
+            [CompletionResult]::new('port', 'port', [CompletionResultType]::ParameterValue, 'List a container''s published ports')
             break
         }
         'hutch;help;container;run' {
@@ -896,6 +957,9 @@ Register-ArgumentCompleter -Native -CommandName 'hutch' -ScriptBlock {
             break
         }
         'hutch;help;container;inspect' {
+            break
+        }
+        'hutch;help;container;port' {
             break
         }
         'hutch;help;login' {

@@ -64,6 +64,9 @@ _hutch() {
             hutch,logs)
                 cmd="hutch__subcmd__logs"
                 ;;
+            hutch,port)
+                cmd="hutch__subcmd__port"
+                ;;
             hutch,ps)
                 cmd="hutch__subcmd__ps"
                 ;;
@@ -121,6 +124,9 @@ _hutch() {
             hutch__subcmd__container,ls)
                 cmd="hutch__subcmd__container__subcmd__ls"
                 ;;
+            hutch__subcmd__container,port)
+                cmd="hutch__subcmd__container__subcmd__port"
+                ;;
             hutch__subcmd__container,ps)
                 cmd="hutch__subcmd__container__subcmd__ls"
                 ;;
@@ -162,6 +168,9 @@ _hutch() {
                 ;;
             hutch__subcmd__container__subcmd__help,ls)
                 cmd="hutch__subcmd__container__subcmd__help__subcmd__ls"
+                ;;
+            hutch__subcmd__container__subcmd__help,port)
+                cmd="hutch__subcmd__container__subcmd__help__subcmd__port"
                 ;;
             hutch__subcmd__container__subcmd__help,restart)
                 cmd="hutch__subcmd__container__subcmd__help__subcmd__restart"
@@ -223,6 +232,9 @@ _hutch() {
             hutch__subcmd__help,logs)
                 cmd="hutch__subcmd__help__subcmd__logs"
                 ;;
+            hutch__subcmd__help,port)
+                cmd="hutch__subcmd__help__subcmd__port"
+                ;;
             hutch__subcmd__help,ps)
                 cmd="hutch__subcmd__help__subcmd__ps"
                 ;;
@@ -273,6 +285,9 @@ _hutch() {
                 ;;
             hutch__subcmd__help__subcmd__container,ls)
                 cmd="hutch__subcmd__help__subcmd__container__subcmd__ls"
+                ;;
+            hutch__subcmd__help__subcmd__container,port)
+                cmd="hutch__subcmd__help__subcmd__container__subcmd__port"
                 ;;
             hutch__subcmd__help__subcmd__container,restart)
                 cmd="hutch__subcmd__help__subcmd__container__subcmd__restart"
@@ -362,7 +377,7 @@ _hutch() {
 
     case "${cmd}" in
         hutch)
-            opts="-h -V --help --version pull images image-list rmi tag inspect image run create start ps list logs stop kill rm exec wait restart container login logout version info generate __monitor help"
+            opts="-h -V --help --version pull images image-list rmi tag inspect image run create start ps list logs stop kill rm exec wait restart port container login logout version info generate __monitor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -390,7 +405,7 @@ _hutch() {
             return 0
             ;;
         hutch__subcmd__container)
-            opts="-h --help run create start ls ps list logs stop kill rm exec wait restart inspect help"
+            opts="-h --help run create start ls ps list logs stop kill rm exec wait restart inspect port help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -404,7 +419,7 @@ _hutch() {
             return 0
             ;;
         hutch__subcmd__container__subcmd__create)
-            opts="-d -i -t -e -w -u -v -l -q -h --detach --interactive --tty --rm --name --env --env-file --entrypoint --workdir --user --hostname --volume --read-only --cap-add --cap-drop --privileged --security-opt --net --network --userns --stop-signal --stop-timeout --label --pull --quiet --help"
+            opts="-d -i -t -e -w -u -v -p -P -l -q -h --detach --interactive --tty --rm --name --env --env-file --entrypoint --workdir --user --hostname --volume --read-only --cap-add --cap-drop --privileged --security-opt --net --network --publish --publish-all --dns --dns-search --dns-option --add-host --userns --stop-signal --stop-timeout --label --pull --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -478,6 +493,30 @@ _hutch() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-search)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --userns)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -548,7 +587,7 @@ _hutch() {
             return 0
             ;;
         hutch__subcmd__container__subcmd__help)
-            opts="run create start ls logs stop kill rm exec wait restart inspect help"
+            opts="run create start ls logs stop kill rm exec wait restart inspect port help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -646,6 +685,20 @@ _hutch() {
             return 0
             ;;
         hutch__subcmd__container__subcmd__help__subcmd__ls)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hutch__subcmd__container__subcmd__help__subcmd__port)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -823,6 +876,20 @@ _hutch() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hutch__subcmd__container__subcmd__port)
+            opts="-a -l -h --all --latest --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hutch__subcmd__container__subcmd__restart)
             opts="-t -a -h --timeout --time --all --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -864,7 +931,7 @@ _hutch() {
             return 0
             ;;
         hutch__subcmd__container__subcmd__run)
-            opts="-d -i -t -e -w -u -v -l -q -h --detach --interactive --tty --rm --name --env --env-file --entrypoint --workdir --user --hostname --volume --read-only --cap-add --cap-drop --privileged --security-opt --net --network --userns --stop-signal --stop-timeout --label --pull --quiet --help"
+            opts="-d -i -t -e -w -u -v -p -P -l -q -h --detach --interactive --tty --rm --name --env --env-file --entrypoint --workdir --user --hostname --volume --read-only --cap-add --cap-drop --privileged --security-opt --net --network --publish --publish-all --dns --dns-search --dns-option --add-host --userns --stop-signal --stop-timeout --label --pull --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -935,6 +1002,30 @@ _hutch() {
                     return 0
                     ;;
                 --net)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-search)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1024,7 +1115,7 @@ _hutch() {
             return 0
             ;;
         hutch__subcmd__create)
-            opts="-d -i -t -e -w -u -v -l -q -h --detach --interactive --tty --rm --name --env --env-file --entrypoint --workdir --user --hostname --volume --read-only --cap-add --cap-drop --privileged --security-opt --net --network --userns --stop-signal --stop-timeout --label --pull --quiet --help"
+            opts="-d -i -t -e -w -u -v -p -P -l -q -h --detach --interactive --tty --rm --name --env --env-file --entrypoint --workdir --user --hostname --volume --read-only --cap-add --cap-drop --privileged --security-opt --net --network --publish --publish-all --dns --dns-search --dns-option --add-host --userns --stop-signal --stop-timeout --label --pull --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1095,6 +1186,30 @@ _hutch() {
                     return 0
                     ;;
                 --net)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-search)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1182,7 +1297,7 @@ _hutch() {
             return 0
             ;;
         hutch__subcmd__help)
-            opts="pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help"
+            opts="pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1210,7 +1325,7 @@ _hutch() {
             return 0
             ;;
         hutch__subcmd__help__subcmd__container)
-            opts="run create start ls logs stop kill rm exec wait restart inspect"
+            opts="run create start ls logs stop kill rm exec wait restart inspect port"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1294,6 +1409,20 @@ _hutch() {
             return 0
             ;;
         hutch__subcmd__help__subcmd__container__subcmd__ls)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hutch__subcmd__help__subcmd__container__subcmd__port)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1630,6 +1759,20 @@ _hutch() {
             return 0
             ;;
         hutch__subcmd__help__subcmd__logs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hutch__subcmd__help__subcmd__port)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2205,6 +2348,20 @@ _hutch() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hutch__subcmd__port)
+            opts="-a -l -h --all --latest --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hutch__subcmd__ps)
             opts="-a -q -l -h --all --quiet --no-trunc --format --noheading --latest --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -2320,7 +2477,7 @@ _hutch() {
             return 0
             ;;
         hutch__subcmd__run)
-            opts="-d -i -t -e -w -u -v -l -q -h --detach --interactive --tty --rm --name --env --env-file --entrypoint --workdir --user --hostname --volume --read-only --cap-add --cap-drop --privileged --security-opt --net --network --userns --stop-signal --stop-timeout --label --pull --quiet --help"
+            opts="-d -i -t -e -w -u -v -p -P -l -q -h --detach --interactive --tty --rm --name --env --env-file --entrypoint --workdir --user --hostname --volume --read-only --cap-add --cap-drop --privileged --security-opt --net --network --publish --publish-all --dns --dns-search --dns-option --add-host --userns --stop-signal --stop-timeout --label --pull --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2391,6 +2548,30 @@ _hutch() {
                     return 0
                     ;;
                 --net)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-search)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -41,6 +41,7 @@ set edit:completion:arg-completer[hutch] = {|@words|
             cand exec 'Run a command in a running container'
             cand wait 'Wait for containers to stop and print their exit codes'
             cand restart 'Restart containers'
+            cand port 'List a container''s published ports'
             cand container 'Manage containers'
             cand login 'Log in to a registry'
             cand logout 'Log out of a registry'
@@ -219,8 +220,14 @@ set edit:completion:arg-completer[hutch] = {|@words|
             cand --cap-add 'Add a capability (e.g. NET_ADMIN, or ALL)'
             cand --cap-drop 'Drop a capability (e.g. CHOWN, or ALL)'
             cand --security-opt 'Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges'
-            cand --network 'Network mode: none or host'
-            cand --net 'Network mode: none or host'
+            cand --network 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host'
+            cand --net 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host'
+            cand -p 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)'
+            cand --publish 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)'
+            cand --dns 'DNS server for the container''s /etc/resolv.conf (default: the host''s, or the helper''s forwarder)'
+            cand --dns-search 'DNS search domain (''.'' for none)'
+            cand --dns-option 'DNS resolver option (e.g. ndots:2)'
+            cand --add-host 'Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the host''s address)'
             cand --userns 'User namespace mode: keep-id runs as your own uid/gid, which map to themselves'
             cand --stop-signal 'Signal that stops the container (default: the image''s, else SIGTERM)'
             cand --stop-timeout 'Seconds to wait after the stop signal before SIGKILL'
@@ -236,6 +243,8 @@ set edit:completion:arg-completer[hutch] = {|@words|
             cand --rm 'Remove the container when it exits'
             cand --read-only 'Mount the root file system read-only (/tmp, /var/tmp and /run get tmpfs)'
             cand --privileged 'All capabilities, no seccomp filter, no masked paths'
+            cand -P 'Publish every port the image exposes on a free host port'
+            cand --publish-all 'Publish every port the image exposes on a free host port'
             cand -q 'Pull quietly'
             cand --quiet 'Pull quietly'
             cand -h 'Print help'
@@ -257,8 +266,14 @@ set edit:completion:arg-completer[hutch] = {|@words|
             cand --cap-add 'Add a capability (e.g. NET_ADMIN, or ALL)'
             cand --cap-drop 'Drop a capability (e.g. CHOWN, or ALL)'
             cand --security-opt 'Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges'
-            cand --network 'Network mode: none or host'
-            cand --net 'Network mode: none or host'
+            cand --network 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host'
+            cand --net 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host'
+            cand -p 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)'
+            cand --publish 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)'
+            cand --dns 'DNS server for the container''s /etc/resolv.conf (default: the host''s, or the helper''s forwarder)'
+            cand --dns-search 'DNS search domain (''.'' for none)'
+            cand --dns-option 'DNS resolver option (e.g. ndots:2)'
+            cand --add-host 'Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the host''s address)'
             cand --userns 'User namespace mode: keep-id runs as your own uid/gid, which map to themselves'
             cand --stop-signal 'Signal that stops the container (default: the image''s, else SIGTERM)'
             cand --stop-timeout 'Seconds to wait after the stop signal before SIGKILL'
@@ -274,6 +289,8 @@ set edit:completion:arg-completer[hutch] = {|@words|
             cand --rm 'Remove the container when it exits'
             cand --read-only 'Mount the root file system read-only (/tmp, /var/tmp and /run get tmpfs)'
             cand --privileged 'All capabilities, no seccomp filter, no masked paths'
+            cand -P 'Publish every port the image exposes on a free host port'
+            cand --publish-all 'Publish every port the image exposes on a free host port'
             cand -q 'Pull quietly'
             cand --quiet 'Pull quietly'
             cand -h 'Print help'
@@ -378,6 +395,14 @@ set edit:completion:arg-completer[hutch] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'hutch;port'= {
+            cand -a 'Ports of every running container'
+            cand --all 'Ports of every running container'
+            cand -l 'The latest created container'
+            cand --latest 'The latest created container'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'hutch;container'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -395,6 +420,7 @@ set edit:completion:arg-completer[hutch] = {|@words|
             cand wait 'Wait for containers to stop'
             cand restart 'Restart containers'
             cand inspect 'Show details of containers as JSON'
+            cand port 'List a container''s published ports'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'hutch;container;run'= {
@@ -413,8 +439,14 @@ set edit:completion:arg-completer[hutch] = {|@words|
             cand --cap-add 'Add a capability (e.g. NET_ADMIN, or ALL)'
             cand --cap-drop 'Drop a capability (e.g. CHOWN, or ALL)'
             cand --security-opt 'Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges'
-            cand --network 'Network mode: none or host'
-            cand --net 'Network mode: none or host'
+            cand --network 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host'
+            cand --net 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host'
+            cand -p 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)'
+            cand --publish 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)'
+            cand --dns 'DNS server for the container''s /etc/resolv.conf (default: the host''s, or the helper''s forwarder)'
+            cand --dns-search 'DNS search domain (''.'' for none)'
+            cand --dns-option 'DNS resolver option (e.g. ndots:2)'
+            cand --add-host 'Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the host''s address)'
             cand --userns 'User namespace mode: keep-id runs as your own uid/gid, which map to themselves'
             cand --stop-signal 'Signal that stops the container (default: the image''s, else SIGTERM)'
             cand --stop-timeout 'Seconds to wait after the stop signal before SIGKILL'
@@ -430,6 +462,8 @@ set edit:completion:arg-completer[hutch] = {|@words|
             cand --rm 'Remove the container when it exits'
             cand --read-only 'Mount the root file system read-only (/tmp, /var/tmp and /run get tmpfs)'
             cand --privileged 'All capabilities, no seccomp filter, no masked paths'
+            cand -P 'Publish every port the image exposes on a free host port'
+            cand --publish-all 'Publish every port the image exposes on a free host port'
             cand -q 'Pull quietly'
             cand --quiet 'Pull quietly'
             cand -h 'Print help'
@@ -451,8 +485,14 @@ set edit:completion:arg-completer[hutch] = {|@words|
             cand --cap-add 'Add a capability (e.g. NET_ADMIN, or ALL)'
             cand --cap-drop 'Drop a capability (e.g. CHOWN, or ALL)'
             cand --security-opt 'Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges'
-            cand --network 'Network mode: none or host'
-            cand --net 'Network mode: none or host'
+            cand --network 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host'
+            cand --net 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host'
+            cand -p 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)'
+            cand --publish 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)'
+            cand --dns 'DNS server for the container''s /etc/resolv.conf (default: the host''s, or the helper''s forwarder)'
+            cand --dns-search 'DNS search domain (''.'' for none)'
+            cand --dns-option 'DNS resolver option (e.g. ndots:2)'
+            cand --add-host 'Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the host''s address)'
             cand --userns 'User namespace mode: keep-id runs as your own uid/gid, which map to themselves'
             cand --stop-signal 'Signal that stops the container (default: the image''s, else SIGTERM)'
             cand --stop-timeout 'Seconds to wait after the stop signal before SIGKILL'
@@ -468,6 +508,8 @@ set edit:completion:arg-completer[hutch] = {|@words|
             cand --rm 'Remove the container when it exits'
             cand --read-only 'Mount the root file system read-only (/tmp, /var/tmp and /run get tmpfs)'
             cand --privileged 'All capabilities, no seccomp filter, no masked paths'
+            cand -P 'Publish every port the image exposes on a free host port'
+            cand --publish-all 'Publish every port the image exposes on a free host port'
             cand -q 'Pull quietly'
             cand --quiet 'Pull quietly'
             cand -h 'Print help'
@@ -591,6 +633,14 @@ set edit:completion:arg-completer[hutch] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'hutch;container;port'= {
+            cand -a 'Ports of every running container'
+            cand --all 'Ports of every running container'
+            cand -l 'The latest created container'
+            cand --latest 'The latest created container'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'hutch;container;help'= {
             cand run 'Run a command in a new container'
             cand create 'Create a container without starting it'
@@ -604,6 +654,7 @@ set edit:completion:arg-completer[hutch] = {|@words|
             cand wait 'Wait for containers to stop'
             cand restart 'Restart containers'
             cand inspect 'Show details of containers as JSON'
+            cand port 'List a container''s published ports'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'hutch;container;help;run'= {
@@ -629,6 +680,8 @@ set edit:completion:arg-completer[hutch] = {|@words|
         &'hutch;container;help;restart'= {
         }
         &'hutch;container;help;inspect'= {
+        }
+        &'hutch;container;help;port'= {
         }
         &'hutch;container;help;help'= {
         }
@@ -689,6 +742,7 @@ set edit:completion:arg-completer[hutch] = {|@words|
             cand exec 'Run a command in a running container'
             cand wait 'Wait for containers to stop and print their exit codes'
             cand restart 'Restart containers'
+            cand port 'List a container''s published ports'
             cand container 'Manage containers'
             cand login 'Log in to a registry'
             cand logout 'Log out of a registry'
@@ -750,6 +804,8 @@ set edit:completion:arg-completer[hutch] = {|@words|
         }
         &'hutch;help;restart'= {
         }
+        &'hutch;help;port'= {
+        }
         &'hutch;help;container'= {
             cand run 'Run a command in a new container'
             cand create 'Create a container without starting it'
@@ -763,6 +819,7 @@ set edit:completion:arg-completer[hutch] = {|@words|
             cand wait 'Wait for containers to stop'
             cand restart 'Restart containers'
             cand inspect 'Show details of containers as JSON'
+            cand port 'List a container''s published ports'
         }
         &'hutch;help;container;run'= {
         }
@@ -787,6 +844,8 @@ set edit:completion:arg-completer[hutch] = {|@words|
         &'hutch;help;container;restart'= {
         }
         &'hutch;help;container;inspect'= {
+        }
+        &'hutch;help;container;port'= {
         }
         &'hutch;help;login'= {
         }

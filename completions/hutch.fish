@@ -45,6 +45,7 @@ complete -c hutch -n "__fish_hutch_needs_command" -f -a "rm" -d 'Remove containe
 complete -c hutch -n "__fish_hutch_needs_command" -f -a "exec" -d 'Run a command in a running container'
 complete -c hutch -n "__fish_hutch_needs_command" -f -a "wait" -d 'Wait for containers to stop and print their exit codes'
 complete -c hutch -n "__fish_hutch_needs_command" -f -a "restart" -d 'Restart containers'
+complete -c hutch -n "__fish_hutch_needs_command" -f -a "port" -d 'List a container\'s published ports'
 complete -c hutch -n "__fish_hutch_needs_command" -f -a "container" -d 'Manage containers'
 complete -c hutch -n "__fish_hutch_needs_command" -f -a "login" -d 'Log in to a registry'
 complete -c hutch -n "__fish_hutch_needs_command" -f -a "logout" -d 'Log out of a registry'
@@ -143,7 +144,12 @@ complete -c hutch -n "__fish_hutch_using_subcommand run" -s v -l volume -d 'Bind
 complete -c hutch -n "__fish_hutch_using_subcommand run" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand run" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand run" -l security-opt -d 'Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges' -r
-complete -c hutch -n "__fish_hutch_using_subcommand run" -l network -l net -d 'Network mode: none or host' -r
+complete -c hutch -n "__fish_hutch_using_subcommand run" -l network -l net -d 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host' -r
+complete -c hutch -n "__fish_hutch_using_subcommand run" -s p -l publish -d 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand run" -l dns -d 'DNS server for the container\'s /etc/resolv.conf (default: the host\'s, or the helper\'s forwarder)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand run" -l dns-search -d 'DNS search domain (\'.\' for none)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand run" -l dns-option -d 'DNS resolver option (e.g. ndots:2)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand run" -l add-host -d 'Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the host\'s address)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand run" -l userns -d 'User namespace mode: keep-id runs as your own uid/gid, which map to themselves' -r
 complete -c hutch -n "__fish_hutch_using_subcommand run" -l stop-signal -d 'Signal that stops the container (default: the image\'s, else SIGTERM)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand run" -l stop-timeout -d 'Seconds to wait after the stop signal before SIGKILL' -r
@@ -157,6 +163,7 @@ complete -c hutch -n "__fish_hutch_using_subcommand run" -s t -l tty -d 'Allocat
 complete -c hutch -n "__fish_hutch_using_subcommand run" -l rm -d 'Remove the container when it exits'
 complete -c hutch -n "__fish_hutch_using_subcommand run" -l read-only -d 'Mount the root file system read-only (/tmp, /var/tmp and /run get tmpfs)'
 complete -c hutch -n "__fish_hutch_using_subcommand run" -l privileged -d 'All capabilities, no seccomp filter, no masked paths'
+complete -c hutch -n "__fish_hutch_using_subcommand run" -s P -l publish-all -d 'Publish every port the image exposes on a free host port'
 complete -c hutch -n "__fish_hutch_using_subcommand run" -s q -l quiet -d 'Pull quietly'
 complete -c hutch -n "__fish_hutch_using_subcommand run" -s h -l help -d 'Print help'
 complete -c hutch -n "__fish_hutch_using_subcommand create" -l name -d 'Name of the container' -r
@@ -170,7 +177,12 @@ complete -c hutch -n "__fish_hutch_using_subcommand create" -s v -l volume -d 'B
 complete -c hutch -n "__fish_hutch_using_subcommand create" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand create" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand create" -l security-opt -d 'Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges' -r
-complete -c hutch -n "__fish_hutch_using_subcommand create" -l network -l net -d 'Network mode: none or host' -r
+complete -c hutch -n "__fish_hutch_using_subcommand create" -l network -l net -d 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host' -r
+complete -c hutch -n "__fish_hutch_using_subcommand create" -s p -l publish -d 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand create" -l dns -d 'DNS server for the container\'s /etc/resolv.conf (default: the host\'s, or the helper\'s forwarder)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand create" -l dns-search -d 'DNS search domain (\'.\' for none)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand create" -l dns-option -d 'DNS resolver option (e.g. ndots:2)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand create" -l add-host -d 'Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the host\'s address)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand create" -l userns -d 'User namespace mode: keep-id runs as your own uid/gid, which map to themselves' -r
 complete -c hutch -n "__fish_hutch_using_subcommand create" -l stop-signal -d 'Signal that stops the container (default: the image\'s, else SIGTERM)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand create" -l stop-timeout -d 'Seconds to wait after the stop signal before SIGKILL' -r
@@ -184,6 +196,7 @@ complete -c hutch -n "__fish_hutch_using_subcommand create" -s t -l tty -d 'Allo
 complete -c hutch -n "__fish_hutch_using_subcommand create" -l rm -d 'Remove the container when it exits'
 complete -c hutch -n "__fish_hutch_using_subcommand create" -l read-only -d 'Mount the root file system read-only (/tmp, /var/tmp and /run get tmpfs)'
 complete -c hutch -n "__fish_hutch_using_subcommand create" -l privileged -d 'All capabilities, no seccomp filter, no masked paths'
+complete -c hutch -n "__fish_hutch_using_subcommand create" -s P -l publish-all -d 'Publish every port the image exposes on a free host port'
 complete -c hutch -n "__fish_hutch_using_subcommand create" -s q -l quiet -d 'Pull quietly'
 complete -c hutch -n "__fish_hutch_using_subcommand create" -s h -l help -d 'Print help'
 complete -c hutch -n "__fish_hutch_using_subcommand start" -s a -l attach -d 'Attach to the container\'s output and wait for it'
@@ -228,22 +241,26 @@ complete -c hutch -n "__fish_hutch_using_subcommand wait" -s h -l help -d 'Print
 complete -c hutch -n "__fish_hutch_using_subcommand restart" -s t -l time -l timeout -d 'Seconds to wait before killing (default: the container\'s stop timeout, 10)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand restart" -s a -l all -d 'All running containers'
 complete -c hutch -n "__fish_hutch_using_subcommand restart" -s h -l help -d 'Print help'
-complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect help" -s h -l help -d 'Print help'
-complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect help" -f -a "run" -d 'Run a command in a new container'
-complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect help" -f -a "create" -d 'Create a container without starting it'
-complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect help" -f -a "start" -d 'Start one or more containers'
-complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect help" -f -a "ls" -d 'List containers'
-complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect help" -f -a "ps" -d 'List containers'
-complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect help" -f -a "list" -d 'List containers'
-complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect help" -f -a "logs" -d 'Show the output of a container'
-complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect help" -f -a "stop" -d 'Stop running containers'
-complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect help" -f -a "kill" -d 'Send a signal to running containers'
-complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect help" -f -a "rm" -d 'Remove containers'
-complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect help" -f -a "exec" -d 'Run a command in a running container'
-complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect help" -f -a "wait" -d 'Wait for containers to stop'
-complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect help" -f -a "restart" -d 'Restart containers'
-complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect help" -f -a "inspect" -d 'Show details of containers as JSON'
-complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hutch -n "__fish_hutch_using_subcommand port" -s a -l all -d 'Ports of every running container'
+complete -c hutch -n "__fish_hutch_using_subcommand port" -s l -l latest -d 'The latest created container'
+complete -c hutch -n "__fish_hutch_using_subcommand port" -s h -l help -d 'Print help'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect port help" -s h -l help -d 'Print help'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect port help" -f -a "run" -d 'Run a command in a new container'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect port help" -f -a "create" -d 'Create a container without starting it'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect port help" -f -a "start" -d 'Start one or more containers'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect port help" -f -a "ls" -d 'List containers'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect port help" -f -a "ps" -d 'List containers'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect port help" -f -a "list" -d 'List containers'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect port help" -f -a "logs" -d 'Show the output of a container'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect port help" -f -a "stop" -d 'Stop running containers'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect port help" -f -a "kill" -d 'Send a signal to running containers'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect port help" -f -a "rm" -d 'Remove containers'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect port help" -f -a "exec" -d 'Run a command in a running container'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect port help" -f -a "wait" -d 'Wait for containers to stop'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect port help" -f -a "restart" -d 'Restart containers'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect port help" -f -a "inspect" -d 'Show details of containers as JSON'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect port help" -f -a "port" -d 'List a container\'s published ports'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and not __fish_seen_subcommand_from run create start ls ps list logs stop kill rm exec wait restart inspect port help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l name -d 'Name of the container' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -s e -l env -d 'Set an environment variable (KEY=VALUE, or KEY to copy it from hutch\'s environment)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l env-file -d 'Read environment variables from a file (KEY=VALUE lines)' -r -F
@@ -255,7 +272,12 @@ complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_s
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l security-opt -d 'Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges' -r
-complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l network -l net -d 'Network mode: none or host' -r
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l network -l net -d 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host' -r
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -s p -l publish -d 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l dns -d 'DNS server for the container\'s /etc/resolv.conf (default: the host\'s, or the helper\'s forwarder)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l dns-search -d 'DNS search domain (\'.\' for none)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l dns-option -d 'DNS resolver option (e.g. ndots:2)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l add-host -d 'Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the host\'s address)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l userns -d 'User namespace mode: keep-id runs as your own uid/gid, which map to themselves' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l stop-signal -d 'Signal that stops the container (default: the image\'s, else SIGTERM)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l stop-timeout -d 'Seconds to wait after the stop signal before SIGKILL' -r
@@ -269,6 +291,7 @@ complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_s
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l rm -d 'Remove the container when it exits'
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l read-only -d 'Mount the root file system read-only (/tmp, /var/tmp and /run get tmpfs)'
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -l privileged -d 'All capabilities, no seccomp filter, no masked paths'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -s P -l publish-all -d 'Publish every port the image exposes on a free host port'
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Pull quietly'
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l name -d 'Name of the container' -r
@@ -282,7 +305,12 @@ complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_s
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l security-opt -d 'Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges' -r
-complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l network -l net -d 'Network mode: none or host' -r
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l network -l net -d 'Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host' -r
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -s p -l publish -d 'Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l dns -d 'DNS server for the container\'s /etc/resolv.conf (default: the host\'s, or the helper\'s forwarder)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l dns-search -d 'DNS search domain (\'.\' for none)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l dns-option -d 'DNS resolver option (e.g. ndots:2)' -r
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l add-host -d 'Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the host\'s address)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l userns -d 'User namespace mode: keep-id runs as your own uid/gid, which map to themselves' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l stop-signal -d 'Signal that stops the container (default: the image\'s, else SIGTERM)' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l stop-timeout -d 'Seconds to wait after the stop signal before SIGKILL' -r
@@ -296,6 +324,7 @@ complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_s
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l rm -d 'Remove the container when it exits'
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l read-only -d 'Mount the root file system read-only (/tmp, /var/tmp and /run get tmpfs)'
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -l privileged -d 'All capabilities, no seccomp filter, no masked paths'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -s P -l publish-all -d 'Publish every port the image exposes on a free host port'
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Pull quietly'
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from start" -s a -l attach -d 'Attach to the container\'s output and wait for it'
@@ -349,6 +378,9 @@ complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_s
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help'
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Output format: json (default) or a Go template such as \'{{.Id}}\'' -r
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from port" -s a -l all -d 'Ports of every running container'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from port" -s l -l latest -d 'The latest created container'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from port" -s h -l help -d 'Print help'
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run a command in a new container'
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a container without starting it'
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "start" -d 'Start one or more containers'
@@ -361,6 +393,7 @@ complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_s
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "wait" -d 'Wait for containers to stop'
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "restart" -d 'Restart containers'
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "inspect" -d 'Show details of containers as JSON'
+complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "port" -d 'List a container\'s published ports'
 complete -c hutch -n "__fish_hutch_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hutch -n "__fish_hutch_using_subcommand login" -s u -l username -d 'Username' -r
 complete -c hutch -n "__fish_hutch_using_subcommand login" -s p -l password -d 'Password (prefer --password-stdin)' -r
@@ -379,31 +412,32 @@ complete -c hutch -n "__fish_hutch_using_subcommand info" -s f -l format -d 'Out
 complete -c hutch -n "__fish_hutch_using_subcommand info" -s h -l help -d 'Print help'
 complete -c hutch -n "__fish_hutch_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c hutch -n "__fish_hutch_using_subcommand __monitor" -s h -l help -d 'Print help'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "pull" -d 'Pull an image from a registry'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "images" -d 'List images in local storage'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "rmi" -d 'Remove one or more images'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "tag" -d 'Add names to a local image'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "inspect" -d 'Show details of containers or images as JSON'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "image" -d 'Manage images'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "run" -d 'Run a command in a new container'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "create" -d 'Create a container without starting it'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "start" -d 'Start one or more containers (detached)'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "ps" -d 'List containers'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "logs" -d 'Show the output of a container'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "stop" -d 'Stop running containers (the stop signal, then SIGKILL after a timeout)'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "kill" -d 'Send a signal to running containers'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "rm" -d 'Remove containers'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "exec" -d 'Run a command in a running container'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "wait" -d 'Wait for containers to stop and print their exit codes'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "restart" -d 'Restart containers'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "container" -d 'Manage containers'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "login" -d 'Log in to a registry'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "logout" -d 'Log out of a registry'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "version" -d 'Show version information'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "info" -d 'Show what hutch found on this system: store, id mappings, helpers, cgroups'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "generate" -d 'Generate man pages or shell completions from these definitions'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "__monitor" -d 'Internal: the per-container monitor, exec\'d by `run -d` and `start`'
-complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart container login logout version info generate __monitor help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "pull" -d 'Pull an image from a registry'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "images" -d 'List images in local storage'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "rmi" -d 'Remove one or more images'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "tag" -d 'Add names to a local image'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "inspect" -d 'Show details of containers or images as JSON'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "image" -d 'Manage images'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "run" -d 'Run a command in a new container'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "create" -d 'Create a container without starting it'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "start" -d 'Start one or more containers (detached)'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "ps" -d 'List containers'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "logs" -d 'Show the output of a container'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "stop" -d 'Stop running containers (the stop signal, then SIGKILL after a timeout)'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "kill" -d 'Send a signal to running containers'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "rm" -d 'Remove containers'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "exec" -d 'Run a command in a running container'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "wait" -d 'Wait for containers to stop and print their exit codes'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "restart" -d 'Restart containers'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "port" -d 'List a container\'s published ports'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "container" -d 'Manage containers'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "login" -d 'Log in to a registry'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "logout" -d 'Log out of a registry'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "version" -d 'Show version information'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "info" -d 'Show what hutch found on this system: store, id mappings, helpers, cgroups'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "generate" -d 'Generate man pages or shell completions from these definitions'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "__monitor" -d 'Internal: the per-container monitor, exec\'d by `run -d` and `start`'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag inspect image run create start ps logs stop kill rm exec wait restart port container login logout version info generate __monitor help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hutch -n "__fish_hutch_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "ls" -d 'List images in local storage'
 complete -c hutch -n "__fish_hutch_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "pull" -d 'Pull an image from a registry'
 complete -c hutch -n "__fish_hutch_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "rm" -d 'Remove one or more images'
@@ -422,3 +456,4 @@ complete -c hutch -n "__fish_hutch_using_subcommand help; and __fish_seen_subcom
 complete -c hutch -n "__fish_hutch_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "wait" -d 'Wait for containers to stop'
 complete -c hutch -n "__fish_hutch_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "restart" -d 'Restart containers'
 complete -c hutch -n "__fish_hutch_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "inspect" -d 'Show details of containers as JSON'
+complete -c hutch -n "__fish_hutch_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "port" -d 'List a container\'s published ports'

@@ -12,7 +12,8 @@ TEST_USER=${HUTCH_TEST_USER:-hutchtest}
 NOSUB_USER=${HUTCH_TEST_NOSUB_USER:-hutchnosub}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PACKAGES=(uidmap passt slirp4netns fuse-overlayfs docker-registry busybox-static apache2-utils zstd
-          openssl python3 curl util-linux procps podman runc bc bsdutils libseccomp-dev pkg-config zsh man-db groff-base)
+          openssl python3 curl util-linux procps podman runc bc bsdutils libseccomp-dev pkg-config zsh man-db groff-base
+          gcc libc6-dev)
 
 log() { echo "rig: $*" >&2; }
 

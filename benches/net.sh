@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Network benchmark, hutch against Debian's podman (--runtime runc) with the same helper, as the
+# unprivileged test user, same image (bench/iperf3: the host's iperf3 and its libraries), same
+# machine. Run as root:
+#   benches/net.sh [runs] [seconds]      (default 20 start runs, 5 s per iperf3 test)
+# Prints:
+#   - start latency of `run --rm IMG true` (median, p90) with --network none, pasta and
+#     slirp4netns, and what each helper adds over none;
+#   - TCP throughput (iperf3, Gbit/s) container -> a server on the host's loopback (through
+#     host.containers.internal) and host -> a server in the container through -p, per helper
+#     and tool, and the ratio hutch/podman.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-20}
+SECS=${2:-5}
+. tests/rig.sh
+curl -sf -o /dev/null http://127.0.0.1:5000/v2/ || rig_up
+rig_users
+command -v iperf3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iperf3 >/dev/null
+python3 tests/fixtures/mkimages.py --registry 127.0.0.1:5000 --only bench/iperf3 >/dev/null
+IMAGE=127.0.0.1:5000/bench/iperf3:latest
+HUTCH=${HUTCH_BIN:-${CARGO_TARGET_DIR:-/var/tmp/hutch-target}/release/hutch}
+if [ ! -x "$HUTCH" ]; then
+    CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/hutch-target} cargo build --release --locked
+fi
+chmod -R a+rX "$(dirname "$HUTCH")" 2>/dev/null || true
+U=$TEST_USER
+WORK=/var/tmp/hutch-bench-net
+rm -rf "$WORK"; mkdir -p "$WORK"/{hutch,podman}
+for d in "$WORK"/hutch "$WORK"/podman; do
+    mkdir -p "$d"/{home,data,config/containers,run}; chmod 700 "$d/run"
+    printf '[[registry]]\nlocation = "127.0.0.1:5000"\ninsecure = true\n' > "$d/config/containers/registries.conf"
+done
+chown -R "$U" "$WORK"
+as_user() { # dir command...
+    local d=$1; shift
+    setpriv --reuid="$U" --regid="$U" --init-groups -- env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+        HOME="$d/home" XDG_DATA_HOME="$d/data" XDG_CONFIG_HOME="$d/config" XDG_RUNTIME_DIR="$d/run" "$@"
+}
+H=$WORK/hutch
+P=$WORK/podman
+hutch() { as_user "$H" "$HUTCH" "$@"; }
+podman_() { as_user "$P" podman --runtime runc --root "$P/storage" --runroot "$P/run/storage" --storage-driver overlay "$@"; }
+hutch pull -q "$IMAGE" >/dev/null
+HAVE_PODMAN=0
+if command -v podman >/dev/null && podman_ pull -q --tls-verify=false "$IMAGE" >/dev/null 2>&1; then HAVE_PODMAN=1; fi
+TOOLS=(hutch)
+((HAVE_PODMAN)) && TOOLS+=(podman_)
+
+ms_of() {
+    local t0 t1
+    t0=$(date +%s%N)
+    "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; "$@" >&2 || true; exit 1; }
+    t1=$(date +%s%N)
+    echo $(((t1 - t0) / 1000))
+}
+stats() { sort -n | awk '{a[NR]=$1} END {m=(NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2); p=a[int(NR*0.9+0.5)]; printf "%.1f %.1f", m/1000, p/1000}'; }
+series() { # label command... -> prints the line, echoes the median
+    local label=$1; shift
+    "$@" >/dev/null 2>&1 || true
+    local out
+    out=$(for _ in $(seq 1 "$RUNS"); do ms_of "$@"; done | stats)
+    printf '%-36s median %7.1f ms   p90 %7.1f ms\n' "$label" ${out% *} ${out#* } >&2
+    echo "${out% *}"
+}
+
+echo "start latency: run --rm $IMAGE true, $RUNS runs each"
+for t in "${TOOLS[@]}"; do
+    name=${t%_}
+    none=$(series "$name --network none" $t run --rm --network none "$IMAGE" true)
+    for net in pasta slirp4netns; do
+        m=$(series "$name --network $net" $t run --rm --network "$net" "$IMAGE" true)
+        printf '  %s %s adds %.1f ms over --network none\n' "$name" "$net" "$(echo "$m - $none" | bc -l)"
+    done
+done
+
+gbits() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))'; }
+declare -A R
+echo "TCP throughput, iperf3 -t $SECS (Gbit/s)"
+for net in pasta slirp4netns; do
+    for t in "${TOOLS[@]}"; do
+        name=${t%_}
+        # container -> host: a server on the host's loopback, reached as host.containers.internal.
+        port=$((20000 + RANDOM % 10000))
+        as_user "$H" iperf3 -s -1 -B 127.0.0.1 -p "$port" >/dev/null 2>&1 &
+        srv=$!
+        sleep 0.3
+        out=$($t run --rm --network "$net" "$IMAGE" iperf3 -J -t "$SECS" -c host.containers.internal -p "$port" 2>/dev/null || true)
+        kill "$srv" 2>/dev/null || true; wait "$srv" 2>/dev/null || true
+        c2h=$(echo "$out" | gbits 2>/dev/null || echo "n/a")
+        # host -> container through a published port.
+        hp=$((30000 + RANDOM % 10000))
+        $t run -d --name iperf-srv --network "$net" -p "$hp:5201" "$IMAGE" iperf3 -s -p 5201 >/dev/null
+        sleep 1
+        h2c=$(iperf3 -J -t "$SECS" -c 127.0.0.1 -p "$hp" 2>/dev/null | gbits 2>/dev/null || echo "n/a")
+        $t rm -f iperf-srv >/dev/null 2>&1 || true
+        R[$name-$net-c2h]=$c2h
+        R[$name-$net-h2c]=$h2c
+        printf '  %-7s %-12s container->host %6s   host->published port %6s\n' "$name" "$net" "$c2h" "$h2c"
+    done
+    if ((HAVE_PODMAN)); then
+        for dir in c2h h2c; do
+            a=${R[hutch-$net-$dir]}; b=${R[podman-$net-$dir]}
+            if [[ $a != n/a && $b != n/a ]]; then
+                printf '  ratio hutch/podman %s %s: %.2f\n' "$net" "$dir" "$(echo "$a / $b" | bc -l)"
+            fi
+        done
+    fi
+done
+hutch rm -af >/dev/null 2>&1 || true
+podman_ rm -af -t 0 >/dev/null 2>&1 || true
+podman_ system reset -f >/dev/null 2>&1 || true
+rm -rf "$WORK" 2>/dev/null || true
