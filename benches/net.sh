@@ -46,6 +46,17 @@ HAVE_PODMAN=0
 if command -v podman >/dev/null && podman_ pull -q --tls-verify=false "$IMAGE" >/dev/null 2>&1; then HAVE_PODMAN=1; fi
 TOOLS=(hutch)
 ((HAVE_PODMAN)) && TOOLS+=(podman_)
+# Which helpers each tool has (Debian 12's podman 4.3 predates its pasta support).
+has_net() { # tool net
+    [ "$1" = hutch ] && return 0
+    $1 run --rm --network "$2" "$IMAGE" true >/dev/null 2>&1
+}
+declare -A HAS
+for t in "${TOOLS[@]}"; do
+    for net in pasta slirp4netns; do
+        if has_net "$t" "$net"; then HAS[$t-$net]=1; else HAS[$t-$net]=0; echo "${t%_} has no --network $net: skipped" >&2; fi
+    done
+done
 
 ms_of() {
     local t0 t1
@@ -69,6 +80,7 @@ for t in "${TOOLS[@]}"; do
     name=${t%_}
     none=$(series "$name --network none" $t run --rm --network none "$IMAGE" true)
     for net in pasta slirp4netns; do
+        ((HAS[$t-$net])) || continue
         m=$(series "$name --network $net" $t run --rm --network "$net" "$IMAGE" true)
         printf '  %s %s adds %.1f ms over --network none\n' "$name" "$net" "$(echo "$m - $none" | bc -l)"
     done
@@ -80,6 +92,7 @@ echo "TCP throughput, iperf3 -t $SECS (Gbit/s)"
 for net in pasta slirp4netns; do
     for t in "${TOOLS[@]}"; do
         name=${t%_}
+        ((HAS[$t-$net])) || continue
         # container -> host: a server on the host's loopback, reached as host.containers.internal.
         port=$((20000 + RANDOM % 10000))
         as_user "$H" iperf3 -s -1 -B 127.0.0.1 -p "$port" >/dev/null 2>&1 &
@@ -100,7 +113,7 @@ for net in pasta slirp4netns; do
     done
     if ((HAVE_PODMAN)); then
         for dir in c2h h2c; do
-            a=${R[hutch-$net-$dir]}; b=${R[podman-$net-$dir]}
+            a=${R[hutch-$net-$dir]:-n/a}; b=${R[podman-$net-$dir]:-n/a}
             if [[ $a != n/a && $b != n/a ]]; then
                 printf '  ratio hutch/podman %s %s: %.2f\n' "$net" "$dir" "$(echo "$a / $b" | bc -l)"
             fi
