@@ -88,28 +88,44 @@ done
 
 gbits() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))'; }
 declare -A R
+h2c() { # tool network -> Gbit/s host -> a server in the container through -p
+    local hp=$((30000 + RANDOM % 10000)) g
+    $1 run -d --name iperf-srv --network "$2" -p "$hp:5201" "$IMAGE" iperf3 -s -p 5201 >/dev/null
+    sleep 1
+    g=$(iperf3 -J -t "$SECS" -c 127.0.0.1 -p "$hp" 2>/dev/null | gbits 2>/dev/null || echo "n/a")
+    $1 rm -f iperf-srv >/dev/null 2>&1 || true
+    echo "$g"
+}
 echo "TCP throughput, iperf3 -t $SECS (Gbit/s)"
 for net in pasta slirp4netns; do
     for t in "${TOOLS[@]}"; do
         name=${t%_}
         ((HAS[$t-$net])) || continue
+        # The same helper doing the same job: podman's slirp4netns reaches the host's loopback
+        # only with allow_host_loopback (at 10.0.2.2; its host.containers.internal is the
+        # host's own address), and publishes ports with slirp4netns itself only when asked
+        # (its default, rootlesskit's port forwarder, is measured separately below).
+        netarg=$net target=host.containers.internal
+        if [[ $name == podman && $net == slirp4netns ]]; then
+            netarg=slirp4netns:allow_host_loopback=true,port_handler=slirp4netns target=10.0.2.2
+        fi
         # container -> host: a server on the host's loopback, reached as host.containers.internal.
         port=$((20000 + RANDOM % 10000))
         as_user "$H" iperf3 -s -1 -B 127.0.0.1 -p "$port" >/dev/null 2>&1 &
         srv=$!
         sleep 0.3
-        out=$($t run --rm --network "$net" "$IMAGE" iperf3 -J -t "$SECS" -c host.containers.internal -p "$port" 2>/dev/null || true)
+        out=$($t run --rm --network "$netarg" "$IMAGE" iperf3 -J -t "$SECS" -c "$target" -p "$port" 2>/dev/null || true)
         kill "$srv" 2>/dev/null || true; wait "$srv" 2>/dev/null || true
         c2h=$(echo "$out" | gbits 2>/dev/null || echo "n/a")
         # host -> container through a published port.
         hp=$((30000 + RANDOM % 10000))
-        $t run -d --name iperf-srv --network "$net" -p "$hp:5201" "$IMAGE" iperf3 -s -p 5201 >/dev/null
-        sleep 1
-        h2c=$(iperf3 -J -t "$SECS" -c 127.0.0.1 -p "$hp" 2>/dev/null | gbits 2>/dev/null || echo "n/a")
-        $t rm -f iperf-srv >/dev/null 2>&1 || true
+        h2c=$(h2c "$t" "$netarg")
         R[$name-$net-c2h]=$c2h
         R[$name-$net-h2c]=$h2c
         printf '  %-7s %-12s container->host %6s   host->published port %6s\n' "$name" "$net" "$c2h" "$h2c"
+        if [[ $name == podman && $net == slirp4netns ]]; then
+            printf '  %-7s %-12s (ports through rootlesskit, podman'"'"'s default)   host->published port %6s\n' "$name" "$net" "$(h2c "$t" slirp4netns)"
+        fi
     done
     if ((HAVE_PODMAN)); then
         for dir in c2h h2c; do

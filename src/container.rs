@@ -62,6 +62,12 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
         }
     }
     let mode = crate::network::Mode::parse(&spec.network)?;
+    if let crate::network::Mode::Ns(p) = &mode {
+        if let Err(e) = std::fs::metadata(p) {
+            let why = if e.kind() == std::io::ErrorKind::NotFound { "no such file".to_string() } else { e.to_string() };
+            crate::bail!("--network ns:{p}: {why}");
+        }
+    }
     if let Some((bin, package)) = mode.binary() {
         if userns::find_in_path(bin).is_none() {
             crate::bail!("--network {}: {bin} is not installed (install the {package} package, or use --network none)", mode.name());
@@ -95,6 +101,14 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
         Some(n) => n.to_string(),
         None => crate::store::containers::generate_name(|n| idx.name_taken(n)),
     };
+    // container:NAME is kept as the other container's id; it shares that one's resolv.conf.
+    let mut resolv_from = None;
+    if let crate::network::Mode::Container(c) = &mode {
+        let i = idx.resolve(c).map_err(|e| cleanup(crate::err!("--network container:{c}: {}", e.message)))?;
+        let target = &idx.containers[i].id;
+        spec.network = format!("container:{target}");
+        resolv_from = Some(store.container_dir(target).join("userdata/resolv.conf"));
+    }
     let rec = ContainerRecord {
         id: id.clone(),
         name,
@@ -104,7 +118,7 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
         created: crate::output::now_secs(),
         spec,
     };
-    let net = NetFacts { mode, own_addr, host_addr, extra_hosts };
+    let net = NetFacts { mode, own_addr, host_addr, extra_hosts, resolv_from };
     write_userdata(&cdir, &rec.spec, &rec.name, &net).map_err(cleanup)?;
     idx.containers.push(rec.clone());
     store.save_containers(&idx, &lock).map_err(cleanup)?;
@@ -127,6 +141,8 @@ struct NetFacts {
     own_addr: Option<String>,
     host_addr: Option<String>,
     extra_hosts: Vec<(String, String)>,
+    /// Another container's resolv.conf to start from (--network container:NAME).
+    resolv_from: Option<PathBuf>,
 }
 
 /// /etc/hosts, /etc/hostname and /etc/resolv.conf for the container.
@@ -142,7 +158,10 @@ fn write_userdata(cdir: &Path, spec: &Spec, name: &str, net: &NetFacts) -> Resul
         extra: &net.extra_hosts,
         host_hosts: &host_hosts,
     });
-    let resolv = crate::network::resolv_conf(&std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(), &net.mode, &spec.dns);
+    let resolv = match &net.resolv_from {
+        Some(f) if spec.dns.servers.is_empty() && spec.dns.search.is_empty() && spec.dns.options.is_empty() => std::fs::read_to_string(f).unwrap_or_default(),
+        _ => crate::network::resolv_conf(&std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(), &net.mode, &spec.dns),
+    };
     for (f, content) in [("hosts", hosts), ("hostname", format!("{}\n", spec.hostname)), ("resolv.conf", resolv)] {
         std::fs::write(ud.join(f), content).ctx(|| format!("writing {}", ud.join(f).display()))?;
     }
@@ -193,6 +212,11 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         rec.layers.iter().map(|l| format!("layers/{l}/diff")).collect()
     };
     lower.reverse();
+    let join_netns = match crate::network::Mode::parse(&rec.spec.network)? {
+        crate::network::Mode::Ns(p) => Some(PathBuf::from(p)),
+        crate::network::Mode::Container(id) => Some(netns_of(store, &id, &rec.spec.network)?),
+        _ => None,
+    };
     Ok(Plan {
         id: rec.id.clone(),
         store_root: store.root.clone(),
@@ -206,7 +230,20 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         seccomp,
         volumes,
         fuse_overlay: std::env::var_os("HUTCH_OVERLAY").is_some_and(|v| v == "fuse-overlayfs"),
+        join_netns,
     })
+}
+
+/// --network container:ID: the network namespace of that container's running process.
+fn netns_of(store: &Store, id: &str, what: &str) -> Result<PathBuf> {
+    let idx = store.load_containers()?;
+    let Some(target) = idx.containers.iter().find(|c| c.id == id) else {
+        crate::bail!("--network {what}: that container no longer exists");
+    };
+    match runtime::state::status(store, target).0 {
+        runtime::state::Status::Running { pid } => Ok(PathBuf::from(format!("/proc/{pid}/ns/net"))),
+        _ => crate::bail!("--network container:{0}: container {0} is not running: start it first", target.name),
+    }
 }
 
 /// --userns=keep-id: re-owned copies of the image's layers (made once, in a child that enters

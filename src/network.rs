@@ -26,6 +26,10 @@ pub enum Mode {
     Pasta,
     /// Its own namespace, connected by slirp4netns.
     Slirp4netns,
+    /// An existing network namespace (a path like /proc/PID/ns/net or a bind mount of one).
+    Ns(String),
+    /// Another container's network namespace (`container:NAME`; the id once created).
+    Container(String),
 }
 
 impl Mode {
@@ -35,21 +39,37 @@ impl Mode {
             "host" => Mode::Host,
             "pasta" => Mode::Pasta,
             "slirp4netns" => Mode::Slirp4netns,
+            s if s.starts_with("ns:") => {
+                let path = &s[3..];
+                if !path.starts_with('/') {
+                    crate::bail!("--network {s}: expected ns:PATH with an absolute path to a network namespace");
+                }
+                Mode::Ns(path.to_string())
+            }
+            s if s.starts_with("container:") => {
+                if s.len() == "container:".len() {
+                    crate::bail!("--network {s}: expected container:NAME");
+                }
+                Mode::Container(s["container:".len()..].to_string())
+            }
             "bridge" | "private" => {
                 crate::bail!("--network {s}: bridge networks need root; rootless containers use pasta or slirp4netns")
             }
-            other => crate::bail!("--network {other}: unknown network mode (use pasta, slirp4netns, none or host)"),
+            other => crate::bail!("--network {other}: unknown network mode (use pasta, slirp4netns, none, host, ns:PATH or container:NAME)"),
         })
     }
 
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> String {
         match self {
-            Mode::None => "none",
-            Mode::Host => "host",
-            Mode::Pasta => "pasta",
-            Mode::Slirp4netns => "slirp4netns",
+            Mode::None => "none".into(),
+            Mode::Host => "host".into(),
+            Mode::Pasta => "pasta".into(),
+            Mode::Slirp4netns => "slirp4netns".into(),
+            Mode::Ns(p) => format!("ns:{p}"),
+            Mode::Container(c) => format!("container:{c}"),
         }
     }
+
 
     /// A helper process connects the container's namespace to the outside.
     pub fn has_helper(&self) -> bool {
@@ -385,6 +405,10 @@ mod tests {
         assert_eq!(Mode::parse("pasta").unwrap(), Mode::Pasta);
         assert!(Mode::parse("bridge").unwrap_err().message.contains("need root"));
         assert!(Mode::parse("foo").unwrap_err().message.starts_with("--network foo:"));
+        assert_eq!(Mode::parse("ns:/run/netns/x").unwrap(), Mode::Ns("/run/netns/x".into()));
+        assert!(Mode::parse("ns:x").unwrap_err().message.contains("absolute path"));
+        assert_eq!(Mode::parse("container:web").unwrap().name(), "container:web");
+        assert!(Mode::parse("container:").is_err());
         assert_eq!(default_mode(&|b| b == "pasta" || b == "slirp4netns").0, Mode::Pasta);
         assert_eq!(default_mode(&|b| b == "slirp4netns").0, Mode::Slirp4netns);
         let (m, notice) = default_mode(&|_| false);

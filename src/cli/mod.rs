@@ -202,7 +202,7 @@ pub struct RunArgs {
     /// Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges
     #[arg(long, value_name = "OPT")]
     pub security_opt: Vec<String>,
-    /// Network mode: pasta (the default when installed), slirp4netns, none (only lo) or host
+    /// Network mode: pasta (the default when installed), slirp4netns, none (only lo), host, ns:PATH (join a network namespace) or container:NAME (share another container's)
     #[arg(long, visible_alias = "net", value_name = "MODE")]
     pub network: Option<String>,
     /// Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)

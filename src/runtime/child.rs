@@ -26,14 +26,18 @@ impl<T> Ctx<T> for nix::Result<T> {
 }
 
 /// Runs in the cloned child; never returns.
-pub fn main(plan: &Plan, sync: Sync, stdio: &StdioMode) -> ! {
+///
+/// `routes`: with a network helper, exec as soon as these default routes exist in the
+/// container's network namespace (the helper configured the interface) rather than when the
+/// parent says the helper is ready.
+pub fn main(plan: &Plan, sync: Sync, stdio: &StdioMode, routes: Option<crate::sys::route::Want>) -> ! {
     // Wait for the parent to write our id maps (or to give up: EOF). Until then /proc/PID must
     // stay ours for the parent to write uid_map; afterwards nothing may open /proc/PID/exe.
     if !sync.wait_go() {
         process::exit_now(1);
     }
     let _ = nix::sys::prctl::set_dumpable(false);
-    let r = setup_and_exec(plan, &sync, stdio);
+    let r = setup_and_exec(plan, &sync, stdio, routes);
     let Fail(code, msg) = match r {
         Ok(never) => match never {},
         Err(f) => f,
@@ -44,7 +48,7 @@ pub fn main(plan: &Plan, sync: Sync, stdio: &StdioMode) -> ! {
 
 pub enum Never {}
 
-fn setup_and_exec(plan: &Plan, sync: &Sync, stdio: &StdioMode) -> Result<Never, Fail> {
+fn setup_and_exec(plan: &Plan, sync: &Sync, stdio: &StdioMode, routes: Option<crate::sys::route::Want>) -> Result<Never, Fail> {
     let spec = &plan.spec;
     if plan.new_userns {
         nix::unistd::setresgid(0.into(), 0.into(), 0.into()).at("setgid 0 in the user namespace")?;
@@ -102,11 +106,36 @@ fn setup_and_exec(plan: &Plan, sync: &Sync, stdio: &StdioMode) -> Result<Never, 
     crate::output::trace("pivoted");
     drop(root);
     nix::unistd::sethostname(&spec.hostname).at("setting the host name")?;
-    if crate::network::Mode::parse(&spec.network).is_ok_and(|m| m.has_helper()) && !sync.wait_go() {
+    if crate::network::Mode::parse(&spec.network).is_ok_and(|m| m.has_helper()) && !wait_network(sync, routes) {
         // The parent gave up (the network helper failed): nothing to report.
         process::exit_now(1);
     }
+    crate::output::trace("network up");
     exec_in_container(&Privs::of(plan), &ExecParams::from_spec(spec), tty_slave, stdio, sync)
+}
+
+/// Wait for the parent's "go" (the helper is ready), or, with `routes`, for those default
+/// routes to appear, whichever comes first; false when the parent gave up.
+fn wait_network(sync: &Sync, routes: Option<crate::sys::route::Want>) -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let Some(mut watch) = routes.and_then(|w| crate::sys::route::RouteWatch::open(w).ok()) else { return sync.wait_go() };
+    loop {
+        let mut fds = [PollFd::new(sync.as_fd(), PollFlags::POLLIN), PollFd::new(watch.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return sync.wait_go(),
+            Ok(_) => {}
+        }
+        if fds[0].any().unwrap_or(false) {
+            return sync.wait_go();
+        }
+        match watch.read() {
+            Ok(true) => return true,
+            Ok(false) => {}
+            Err(_) => return sync.wait_go(),
+        }
+    }
 }
 
 /// The parts of a plan that decide how privileges are dropped.

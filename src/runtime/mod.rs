@@ -17,7 +17,7 @@ pub mod state;
 pub mod user;
 
 use std::io::{IoSlice, IoSliceMut};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 
 use nix::sys::socket::{recvmsg, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType};
@@ -51,6 +51,9 @@ pub struct Plan {
     pub seccomp: Option<seccomp::Filter>,
     pub volumes: Vec<Volume>,
     pub fuse_overlay: bool,
+    /// --network ns:PATH or container:NAME: the network namespace to join.
+    #[serde(default)]
+    pub join_netns: Option<PathBuf>,
 }
 
 /// How the container's stdio is connected.
@@ -76,6 +79,12 @@ pub enum Msg {
     Eof,
 }
 
+impl AsFd for Sync {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
 impl Sync {
     pub fn pair() -> Result<(Sync, Sync)> {
         let (a, b) = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
@@ -90,7 +99,8 @@ impl Sync {
     }
 
     pub fn go(&self) {
-        let _ = nix::unistd::write(&self.fd, b"G");
+        // The child may have exec'd already (closing its end): no SIGPIPE for that.
+        let _ = nix::sys::socket::send(self.fd.as_raw_fd(), b"G", MsgFlags::MSG_NOSIGNAL);
     }
 
     pub fn send_error(&self, code: i32, msg: &str) {
@@ -150,17 +160,22 @@ impl Sync {
     /// the pid + pidfd of a process started on our behalf, whichever were sent.
     pub fn collect(&self) -> Collected {
         let mut c = Collected { tty: None, started: None, result: Ok(()) };
-        loop {
-            match self.recv() {
-                Msg::Fd(f) => c.tty = Some(f),
-                Msg::Pid(pid, fd) => c.started = Some((pid, fd)),
-                Msg::Error(code, msg) => {
-                    c.result = Err(Error::with_code(code, msg));
-                    return c;
-                }
-                Msg::Eof => return c,
+        while !self.collect_one(&mut c) {}
+        c
+    }
+
+    /// Take one message into `c`; true when it was the last (exec'd, or an error).
+    fn collect_one(&self, c: &mut Collected) -> bool {
+        match self.recv() {
+            Msg::Fd(f) => c.tty = Some(f),
+            Msg::Pid(pid, fd) => c.started = Some((pid, fd)),
+            Msg::Error(code, msg) => {
+                c.result = Err(Error::with_code(code, msg));
+                return true;
             }
+            Msg::Eof => return true,
         }
+        false
     }
 }
 
@@ -205,7 +220,11 @@ fn clone_flags(plan: &Plan) -> libc::c_ulong {
 
 /// Create the container process; returns once it has exec'd the command (or failed).
 pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
+    if let Some(path) = &plan.join_netns {
+        return spawn_joined(plan, stdio, path);
+    }
     net::check_ports(&plan.spec.ports)?;
+    let routes = net::early_routes(plan);
     crate::output::trace("clone");
     let (parent, child_end) = Sync::pair()?;
     let forked = process::clone3(clone_flags(plan)).map_err(|e| {
@@ -214,7 +233,7 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     let child = match forked {
         Forked::Child => {
             drop(parent);
-            child::main(plan, child_end, stdio)
+            child::main(plan, child_end, stdio, routes)
         }
         Forked::Parent(c) => c,
     };
@@ -239,10 +258,10 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     };
     let start_time = process::start_time(child.pid.as_raw()).unwrap_or(0);
     parent.go();
-    let mut helper = None;
-    if let Some(s) = starting {
-        match s.finish(std::time::Duration::from_secs(10)) {
-            Ok(h) => helper = Some(h),
+    let (got, helper) = match starting {
+        None => (parent.collect(), None),
+        Some(s) => match with_helper(&parent, s) {
+            Ok(x) => x,
             Err(e) => {
                 let _ = process::pidfd_send_signal(&child.pidfd, nix::sys::signal::Signal::SIGKILL);
                 // The child's own failure, if it had one, explains more than the helper's.
@@ -250,11 +269,8 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
                 let _ = nix::sys::wait::waitpid(child.pid, None);
                 return Err(got.result.err().unwrap_or(e));
             }
-        }
-        crate::output::trace("network ready");
-        parent.go();
-    }
-    let got = parent.collect();
+        },
+    };
     if let Err(e) = got.result {
         let _ = nix::sys::wait::waitpid(child.pid, None);
         return Err(e);
@@ -263,7 +279,136 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     Ok(Started { child, start_time, tty: got.tty, net: helper })
 }
 
-/// The id mappings for a container, as newuidmap/newgidmap arguments (container, host, count).
+/// --network ns:PATH / container:NAME. Entering a network namespace needs CAP_SYS_ADMIN in
+/// the user namespace that owns it, so the container's first process lives in that user
+/// namespace (rootless: one of the user's own, such as another container's, with the same id
+/// maps) instead of a new one: a short-lived helper enters it and the network namespace, and
+/// clones the process with new mount, pid, uts and ipc namespaces as hutch's child
+/// (CLONE_PARENT), the way `exec` starts its processes.
+fn spawn_joined(plan: &Plan, stdio: &StdioMode, path: &std::path::Path) -> Result<Started> {
+    use nix::fcntl::OFlag;
+    let what = format!("--network {}", plan.spec.network);
+    let netns = nix::fcntl::open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).map_err(|e| crate::err!("{what}: {}: {}", path.display(), e.desc()))?;
+    if process::ns_type(&netns) != Ok(libc::CLONE_NEWNET) {
+        crate::bail!("{what}: {} is not a network namespace", path.display());
+    }
+    let userns = if plan.new_userns {
+        let owner = process::ns_owner(&netns).map_err(|e| crate::err!("{what}: finding the user namespace that owns it: {}", e.desc()))?;
+        let id = |f: &OwnedFd| nix::sys::stat::fstat(f).map(|s| (s.st_dev, s.st_ino)).ok();
+        let own = nix::fcntl::open("/proc/self/ns/user", OFlag::O_RDONLY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).ok();
+        if own.as_ref().and_then(id).is_some_and(|o| Some(o) == id(&owner)) {
+            crate::bail!("{what}: it belongs to the host's user namespace, where a rootless container cannot join it (use --network host to share the host's network)");
+        }
+        Some(owner)
+    } else {
+        None
+    };
+    let (parent, child_end) = Sync::pair()?;
+    let helper = match process::fork().map_err(|e| crate::err!("starting the container: {e}"))? {
+        None => {
+            drop(parent);
+            let _ = nix::sys::prctl::set_dumpable(false);
+            join_main(plan, child_end, stdio, userns, netns, &what)
+        }
+        Some(pid) => nix::unistd::Pid::from_raw(pid),
+    };
+    drop(child_end);
+    let first = parent.recv();
+    let _ = nix::sys::wait::waitpid(helper, None);
+    let child = match first {
+        Msg::Pid(pid, pidfd) => Child { pid: nix::unistd::Pid::from_raw(pid), pidfd },
+        Msg::Error(code, msg) => return Err(Error::with_code(code, msg)),
+        _ => crate::bail!("{what}: the helper that joins the namespace exited without starting the container"),
+    };
+    let start_time = process::start_time(child.pid.as_raw()).unwrap_or(0);
+    parent.go();
+    let got = parent.collect();
+    if let Err(e) = got.result {
+        let _ = nix::sys::wait::waitpid(child.pid, None);
+        return Err(e);
+    }
+    crate::output::trace("exec'd");
+    Ok(Started { child, start_time, tty: got.tty, net: None })
+}
+
+/// The helper of `spawn_joined`; never returns.
+fn join_main(plan: &Plan, sync: Sync, stdio: &StdioMode, userns: Option<OwnedFd>, netns: OwnedFd, what: &str) -> ! {
+    use nix::sched::CloneFlags;
+    let fail = |msg: String| -> ! {
+        sync.send_error(125, &msg);
+        process::exit_now(1)
+    };
+    if let Some(u) = &userns {
+        if let Err(e) = nix::sched::setns(u, CloneFlags::CLONE_NEWUSER) {
+            fail(format!("{what}: it belongs to a user namespace hutch cannot enter ({}): rootless, only network namespaces made in one of your user namespaces, such as another container's, can be joined", e.desc()));
+        }
+        // The store's files are owned for hutch's id maps: the namespace must map ids the same.
+        let want = map_triples(&plan.mapping, plan.spec.userns == "keep-id").0;
+        let have: Vec<(u64, u64, u64)> = std::fs::read_to_string("/proc/self/uid_map")
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                let v: Vec<u64> = l.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+                (v.len() == 3).then(|| (v[0], v[1], v[2]))
+            })
+            .collect();
+        if have != want {
+            fail(format!("{what}: its user namespace maps ids differently from this container's ({have:?}, not {want:?})"));
+        }
+    }
+    if let Err(e) = nix::sched::setns(&netns, CloneFlags::CLONE_NEWNET) {
+        fail(format!("{what}: joining it: {}", e.desc()));
+    }
+    drop(netns);
+    drop(userns);
+    let flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC | libc::CLONE_PARENT;
+    match process::clone3(flags as libc::c_ulong) {
+        Err(e) => fail(format!("creating the container's namespaces: {}", e.desc())),
+        Ok(Forked::Parent(c)) => {
+            sync.send_pid(c.pid.as_raw(), &c.pidfd);
+            process::exit_now(0)
+        }
+        Ok(Forked::Child) => child::main(plan, sync, stdio, None),
+    }
+}
+
+/// Follow the child and the network helper until the child has exec'd (or failed): "go" to
+/// the child once the helper is ready, unless the child went ahead on seeing its routes.
+fn with_helper(parent: &Sync, mut s: net::Starting) -> Result<(Collected, Option<net::Helper>)> {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    let timeout = std::time::Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + timeout;
+    let mut got = Collected { tty: None, started: None, result: Ok(()) };
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            crate::bail!("{} did not get ready within {} s", s.name(), timeout.as_secs());
+        }
+        let [a, b] = s.poll_fds();
+        let mut fds = [PollFd::new(parent.as_fd(), PollFlags::POLLIN), a, b];
+        match poll(&mut fds, PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX)) {
+            Err(nix::errno::Errno::EINTR) | Ok(0) => continue,
+            Err(e) => crate::bail!("waiting for the container and {}: {e}", s.name()),
+            Ok(_) => {}
+        }
+        let (child_said, helper_said) = (fds[0].any().unwrap_or(false), fds[1].any().unwrap_or(false) || fds[2].any().unwrap_or(false));
+        if helper_said && s.check()? {
+            crate::output::trace("network ready");
+            let h = s.ready()?;
+            parent.go();
+            while !parent.collect_one(&mut got) {}
+            return Ok((got, Some(h)));
+        }
+        if child_said && parent.collect_one(&mut got) {
+            if got.result.is_err() {
+                return Ok((got, None));
+            }
+            // Exec'd on seeing its routes, before the helper finished starting.
+            return Ok((got, Some(s.detach())));
+        }
+    }
+}
+
 pub fn map_triples(mapping: &Mapping, keep_id: bool) -> (Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>) {
     match mapping {
         Mapping::HostRoot => (vec![(0, 0, u32::MAX as u64)], vec![(0, 0, u32::MAX as u64)]),

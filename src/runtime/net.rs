@@ -7,9 +7,9 @@
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::poll::{PollFd, PollFlags};
 
 use super::Plan;
 use crate::error::{Context, Result};
@@ -22,6 +22,9 @@ pub struct Helper {
     child: std::process::Child,
     pidfd: OwnedFd,
     cleanup: Vec<PathBuf>,
+    /// Our end of the ready pipe, kept open while the helper may still write to it.
+    hold: Option<OwnedFd>,
+    log: PathBuf,
 }
 
 impl Helper {
@@ -43,8 +46,15 @@ impl Drop for Helper {
     /// ms, tearing down the tap device), which a foreground `run` does not wait for: the
     /// killed helper is reaped by whoever inherits it once hutch exits.
     fn drop(&mut self) {
+        // It died on its own while the container ran: say so (our SIGKILL leaves no code).
+        if let Ok(Some(status)) = self.child.try_wait() {
+            if status.code().is_some() {
+                crate::output::note(&format!("warning: {} exited early ({status}){}", self.name, said(&self.log)));
+            }
+        }
         self.kill();
         let _ = self.child.try_wait();
+        let _ = self.hold.take();
         for p in &self.cleanup {
             let _ = std::fs::remove_file(p);
         }
@@ -163,23 +173,16 @@ pub fn start(plan: &Plan, pid: i32) -> Result<Option<Starting>> {
     let ns_fds = vec![userns.as_raw_fd(), netns.as_raw_fd()];
     let mut cmd = std::process::Command::new(&path);
     cmd.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null()).stderr(logf);
+    // Both write to a pipe once ready: slirp4netns through --ready-fd, pasta its pid through
+    // --pid /proc/self/fd/N (no file to clean up after a crash).
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
     let mut cleanup = Vec::new();
     let mut api = None;
-    let ready = match mode {
+    match mode {
         Mode::Pasta => {
-            // pasta writes its pid to this file once it is ready: a FIFO makes that an event.
-            let fifo = rundir.join(format!("{short}.ready"));
-            let _ = std::fs::remove_file(&fifo);
-            nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).map_err(|e| crate::err!("creating {}: {e}", fifo.display()))?;
-            cleanup.push(fifo.clone());
-            let r = nix::fcntl::open(&fifo, nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
-                .map_err(|e| crate::err!("opening {}: {e}", fifo.display()))?;
-            cmd.args(network::pasta_args(&plan.spec.ports, &fifo.to_string_lossy())).args(["--userns", &fdpath(&userns), "--netns", &fdpath(&netns)]);
-            process::pre_exec_tie(&mut cmd, ns_fds);
-            r
+            cmd.args(network::pasta_args(&plan.spec.ports, &fdpath(&w))).args(["--userns", &fdpath(&userns), "--netns", &fdpath(&netns)]);
         }
         _ => {
-            let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
             let sock = (!plan.spec.ports.is_empty()).then(|| rundir.join(format!("{short}.sock")));
             if let Some(s) = &sock {
                 let _ = std::fs::remove_file(s);
@@ -187,63 +190,50 @@ pub fn start(plan: &Plan, pid: i32) -> Result<Option<Starting>> {
             }
             cmd.args(network::slirp_args(w.as_raw_fd(), sock.as_ref().map(|s| s.to_string_lossy()).as_deref()))
                 .args(["--netns-type=path", &format!("--userns-path={}", fdpath(&userns)), &fdpath(&netns), "tap0"]);
-            process::pre_exec_tie(&mut cmd, [ns_fds, vec![w.as_raw_fd()]].concat());
             api = sock;
-            // `w` is dropped after the spawn below: only the helper holds it then.
-            let child = cmd.spawn().map_err(|e| crate::err!("running {}: {e}", path.display()))?;
-            drop(w);
-            return Ok(Some(starting(mode, child, r, log, api, cleanup, &plan.spec.ports)?));
         }
-    };
+    }
+    process::pre_exec_tie(&mut cmd, [ns_fds, vec![w.as_raw_fd()]].concat());
     let child = cmd.spawn().map_err(|e| crate::err!("running {}: {e}", path.display()))?;
-    Ok(Some(starting(mode, child, ready, log, api, cleanup, &plan.spec.ports)?))
+    // Only the helper holds the write end now.
+    drop(w);
+    Ok(Some(starting(mode, child, r, log, api, cleanup, &plan.spec.ports)?))
 }
 
 fn starting(mode: Mode, child: std::process::Child, ready: OwnedFd, log: PathBuf, api: Option<PathBuf>, cleanup: Vec<PathBuf>, ports: &[PortMapping]) -> Result<Starting> {
     let name = if mode == Mode::Pasta { "pasta" } else { "slirp4netns" };
     // The child is ours and not yet reaped, so its pid cannot be reused before this.
     let pidfd = process::pidfd_open(nix::unistd::Pid::from_raw(child.id() as i32)).map_err(|e| crate::err!("pidfd_open: {e}"))?;
-    Ok(Starting { helper: Helper { name, child, pidfd, cleanup }, mode, ready, log, api, ports: ports.to_vec() })
+    Ok(Starting { helper: Helper { name, child, pidfd, cleanup, hold: None, log: log.clone() }, mode, ready, log, api, ports: ports.to_vec() })
 }
 
 impl Starting {
-    /// Wait until the helper is ready (then publish slirp4netns's ports); an error carries the
-    /// helper's own words from its stderr.
-    pub fn finish(mut self, timeout: Duration) -> Result<Helper> {
-        let deadline = Instant::now() + timeout;
-        let name = self.helper.name;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                crate::bail!("{name} did not get ready within {} s{}", timeout.as_secs(), self.said());
-            }
-            let mut fds = [PollFd::new(self.ready.as_fd(), PollFlags::POLLIN), PollFd::new(self.helper.pidfd.as_fd(), PollFlags::POLLIN)];
-            match poll(&mut fds, PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX)) {
-                Err(nix::errno::Errno::EINTR) | Ok(0) => continue,
-                Err(e) => crate::bail!("waiting for {name}: {e}"),
-                Ok(_) => {}
-            }
-            let (ready, exited) = (fds[0].any().unwrap_or(false), fds[1].any().unwrap_or(false));
-            if ready {
-                let mut b = [0u8; 32];
-                if matches!(nix::unistd::read(&self.ready, &mut b), Ok(n) if n > 0) {
-                    break;
-                }
-            }
-            if exited {
-                let status = self.helper.child.wait().map(|s| s.to_string()).unwrap_or_default();
-                crate::bail!("{name} failed ({status}){}", self.said());
-            }
-            if ready {
-                // Hung up without a word: wait for the exit to report it.
-                std::thread::sleep(Duration::from_millis(5));
-            }
+    /// What to poll for: the ready signal and the helper's exit.
+    pub fn poll_fds(&self) -> [PollFd<'_>; 2] {
+        [PollFd::new(self.ready.as_fd(), PollFlags::POLLIN), PollFd::new(self.helper.pidfd.as_fd(), PollFlags::POLLIN)]
+    }
+
+    /// Whether the helper is ready, without blocking; an error (with the helper's own words
+    /// from its stderr) when it exited.
+    pub fn check(&mut self) -> Result<bool> {
+        let mut b = [0u8; 32];
+        let eof = match nix::unistd::read(&self.ready, &mut b) {
+            Ok(n) if n > 0 => return Ok(true),
+            Ok(_) => true,
+            Err(_) => false,
+        };
+        if let Ok(Some(status)) = self.helper.child.try_wait() {
+            crate::bail!("{} failed ({status}){}", self.helper.name, self.said());
         }
-        for p in &self.helper.cleanup {
-            if p.extension().is_some_and(|e| e == "ready") {
-                let _ = std::fs::remove_file(p);
-            }
+        if eof {
+            // Hung up without a word: its exit, about to come, says why.
+            std::thread::sleep(Duration::from_millis(2));
         }
+        Ok(false)
+    }
+
+    /// The helper is ready: publish slirp4netns's ports.
+    pub fn ready(self) -> Result<Helper> {
         if self.mode == Mode::Slirp4netns {
             if let Some(sock) = &self.api {
                 for p in &self.ports {
@@ -256,11 +246,42 @@ impl Starting {
         Ok(self.helper)
     }
 
+    /// The container runs before the helper said it is ready (its interface is configured;
+    /// what the helper still sets up only delays the first packets). The ready pipe
+    /// stays open for the helper to write to (a closed one would kill it with SIGPIPE).
+    pub fn detach(mut self) -> Helper {
+        self.helper.hold = Some(self.ready);
+        self.helper
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.helper.name
+    }
+
     /// ": <the helper's stderr>" when it said anything.
     fn said(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let text = text.lines().filter(|l| !l.trim().is_empty() && !l.contains("syslog")).collect::<Vec<_>>().join("; ");
-        if text.is_empty() { String::new() } else { format!(": {text}") }
+        said(&self.log)
+    }
+}
+
+/// ": <a helper's stderr>" when it said anything.
+fn said(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let text = text.lines().filter(|l| !l.trim().is_empty() && !l.contains("syslog")).collect::<Vec<_>>().join("; ");
+    if text.is_empty() { String::new() } else { format!(": {text}") }
+}
+
+/// Whether the container may exec before the helper is ready, and which default routes show
+/// that its interface is configured: not when ports are published (they must be listening
+/// when `run` returns).
+pub fn early_routes(plan: &Plan) -> Option<crate::sys::route::Want> {
+    if !plan.spec.ports.is_empty() {
+        return None;
+    }
+    match Mode::parse(&plan.spec.network).ok()? {
+        Mode::Pasta => Some(crate::sys::route::Want { v4: default_route().is_some(), v6: crate::sys::route::host_has_ipv6_default() }),
+        Mode::Slirp4netns => Some(crate::sys::route::Want { v4: true, v6: false }),
+        _ => None,
     }
 }
 

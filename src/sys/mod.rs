@@ -6,4 +6,5 @@ pub mod lock;
 pub mod mount;
 pub mod process;
 pub mod pty;
+pub mod route;
 pub mod userns;
