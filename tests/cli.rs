@@ -96,3 +96,27 @@ fn man_pages_render_without_warnings() {
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{f} has warnings");
     }
 }
+
+#[test]
+fn go_templates_and_bad_templates() {
+    let env = Env::new();
+    let r = env.hutch(["version", "--format", "{{.Version}} {{json .OsArch}} {{if .Version}}yes{{else}}no{{end}}"]).ok();
+    assert_eq!(r.stdout, format!("{} \"linux/{}\" yes\n", env!("CARGO_PKG_VERSION"), std::env::consts::ARCH.replace("x86_64", "amd64").replace("aarch64", "arm64")));
+    let r = env.hutch(["info", "--format", "{{.Store.GraphRoot}}|{{printf \"%d\" .Store.ImageCount}}"]).ok();
+    assert_eq!(r.stdout, format!("{}|0\n", env.store().display()));
+    let r = env.hutch(["version", "--format", "table {{.Version}}\\t{{.OsArch}}"]).ok();
+    assert!(r.stdout.starts_with("VERSION\tOS ARCH\n"), "{r:?}");
+    // Empty listings print only the header.
+    assert_eq!(env.hutch(["ps", "-a", "--format", "table {{.ID}} {{.Names}}"]).ok().stdout, "CONTAINER ID NAMES\n");
+    assert_eq!(env.hutch(["images", "--format", "table {{.ID}} {{.Repository}}"]).ok().stdout, "IMAGE ID REPOSITORY\n");
+    assert_eq!(env.hutch(["images", "--format", "table {{.ID}}", "--noheading"]).ok().stdout, "");
+    for (args, needle) in [
+        (vec!["ps", "-a", "--format", "{{.ID"], "template \"{{.ID\": "),
+        (vec!["version", "--format", "{{range .X}}"], "template \"{{range .X}}\": unexpected EOF"),
+        (vec!["version", "--format", "{{.Nope}}"], "template \"{{.Nope}}\": map has no entry for key: Nope"),
+        (vec!["info", "--format", "{{nosuch .Store}}"], "template \"{{nosuch .Store}}\": "),
+    ] {
+        let r = env.hutch(&args).fails_with(needle);
+        assert_eq!(r.stdout, "", "{args:?}: nothing half-written");
+    }
+}

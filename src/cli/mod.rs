@@ -90,7 +90,7 @@ pub enum Command {
     /// Show version information
     Version(VersionArgs),
     /// Show what hutch found on this system: store, id mappings, helpers, cgroups
-    #[command(after_help = "Examples:\n  hutch info\n  hutch info --format json\n  hutch info --format '{{.store.graphRoot}}'")]
+    #[command(after_help = "Examples:\n  hutch info\n  hutch info --format json\n  hutch info --format '{{.Store.GraphRoot}}'")]
     Info(InfoArgs),
     /// Generate man pages or shell completions from these definitions
     #[command(hide = true)]
