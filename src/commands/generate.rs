@@ -1,5 +1,5 @@
 //! Hidden `hutch generate man|completions DIR`: man pages and shell completions from the same
-//! clap definitions the binary parses with.
+//! clap definitions the binary parses with (completions are the glue of complete.rs).
 
 use std::path::Path;
 
@@ -31,17 +31,13 @@ pub fn run(a: GenerateArgs) -> Result<i32> {
     match a.what.as_str() {
         "man" => write_man(&cmd, "", &a.dir)?,
         _ => {
-            use clap_complete::Shell;
-            for (shell, file) in [
-                (Shell::Bash, "hutch.bash"),
-                (Shell::Zsh, "_hutch"),
-                (Shell::Fish, "hutch.fish"),
-                (Shell::Elvish, "hutch.elv"),
-                (Shell::PowerShell, "_hutch.ps1"),
-            ] {
+            // The shells' glue for clap_complete's dynamic engine: candidates come from the
+            // `hutch` in PATH at completion time (complete.rs), so the files stay small and
+            // never go stale with respect to containers and images.
+            for shell in crate::complete::SHELLS.iter() {
                 let mut buf = Vec::new();
-                clap_complete::generate(shell, &mut cmd, "hutch", &mut buf);
-                let p = a.dir.join(file);
+                crate::complete::registration(shell, &mut buf).ctx(|| format!("rendering {} completions", shell.name()))?;
+                let p = a.dir.join(crate::complete::file_name(shell.name()));
                 std::fs::write(&p, buf).ctx(|| format!("writing {}", p.display()))?;
             }
         }
