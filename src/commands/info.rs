@@ -125,6 +125,7 @@ pub fn run(a: InfoArgs) -> Result<i32> {
         Some(s) => (s.load_images()?.images.len(), s.load_layers()?.layers.len()),
         None => (0, 0),
     };
+    let conf = crate::config::ContainersConf::load()?;
     let v = json!({
         "host": {
             "arch": crate::registry::Platform::host().arch,
@@ -145,6 +146,14 @@ pub fn run(a: InfoArgs) -> Result<i32> {
             "runRootFallback": crate::paths::xdg_runtime_dir().is_none(),
             "imageCount": images,
             "layerCount": layers,
+        },
+        "containersConf": {
+            "files": conf.files,
+            "defaultNetwork": conf.network().map(|(m, _)| m.to_string()).unwrap_or_else(|| crate::network::default_mode(&|b| which(b).is_some()).0.name().to_string()),
+            "defaultCapabilities": conf.default_capabilities.clone().unwrap_or_else(|| crate::runtime::caps::DEFAULT.iter().map(|c| c.to_string()).collect()),
+            "logSizeMax": conf.log_size_max,
+            "env": conf.env,
+            "dnsServers": conf.dns_servers,
         },
         "version": {
             "version": env!("CARGO_PKG_VERSION"),
