@@ -12,11 +12,30 @@ use crate::complete;
 const AFTER_HELP: &str = "Environment:
   XDG_DATA_HOME       image store: $XDG_DATA_HOME/hutch (default ~/.local/share/hutch)
   XDG_RUNTIME_DIR     live state: $XDG_RUNTIME_DIR/hutch (fallback /tmp/hutch-$UID)
-  XDG_CONFIG_HOME     containers/registries.conf, containers/auth.json, containers/certs.d
+  XDG_CONFIG_HOME     hutch/containers.conf, containers/containers.conf, containers/registries.conf,
+                      containers/auth.json, containers/certs.d (default ~/.config)
+  CONTAINERS_CONF     the only containers.conf to read, instead of the files below
+  CONTAINERS_CONF_OVERRIDE  a containers.conf read last, over all the others
   REGISTRY_AUTH_FILE  credentials file to use instead of the default auth.json locations
   CONTAINERS_REGISTRIES_CONF  registries.conf to use instead of the default ones
+  HUTCH_OVERLAY       fuse-overlayfs: use it instead of the kernel's overlayfs
+  HUTCH_TRACE         1: print the start path's timings to stderr
 
-Exit status: 0 success, 125 hutch failed (bad input, unknown image, registry errors);\n`run` and `exec` exit with the container command's status, 126 if it cannot be invoked, 127 if\nit is not found.";
+Files:
+  containers.conf, Podman's format, read in this order (later files override earlier ones key
+  by key; `hutch info` lists the ones it read): /usr/share/containers/containers.conf,
+  /etc/containers/containers.conf, $XDG_CONFIG_HOME/containers/containers.conf (each followed
+  by its containers.conf.d/*.conf), then hutch's own $XDG_CONFIG_HOME/hutch/containers.conf.
+  hutch uses [containers] default_capabilities (the set --cap-add and --cap-drop apply to),
+  env, dns_servers, log_size_max (bytes a detached container's log may reach before it starts
+  over; -1 = no limit) and netns, and [network] default_rootless_network_cmd (pasta or
+  slirp4netns, used without --network); it ignores the other keys. A malformed file is an error
+  naming it.
+
+Exit status:
+  0 success, 125 hutch failed (bad input, unknown image, registry errors, bad configuration);
+  `run` and `exec` exit with the container command's status, 126 if it cannot be invoked, 127
+  if it is not found.";
 
 /// Rootless, daemonless containers.
 #[derive(Debug, Parser)]
@@ -151,8 +170,9 @@ const RUN_EXAMPLES: &str = "Examples:
   hutch run -d -p 8080:80 busybox httpd -f -p 80
   hutch run --rm busybox wget -qO- http://host.containers.internal:3000/
 
-Exit status: the container's own, or 125 (hutch failed), 126 (command cannot be invoked),
-127 (command not found).";
+Exit status:
+  the container's own, or 125 (hutch failed), 126 (command cannot be invoked), 127 (command
+  not found).";
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
