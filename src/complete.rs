@@ -36,6 +36,9 @@ pub fn file_name(shell: &str) -> &'static str {
 
 /// Answer a completion request and exit when `HUTCH_COMPLETE` is set; otherwise return.
 pub fn answer_if_asked() {
+    if std::env::var_os(VAR).is_none() {
+        return;
+    }
     clap_complete::CompleteEnv::with_factory(crate::cli::Cli::command).var(VAR).shells(SHELLS).complete();
 }
 

@@ -311,6 +311,8 @@ struct ConfContainers {
     dns_servers: Option<Vec<String>>,
     /// "private" (the default), "host", "none", "pasta" or "slirp4netns".
     netns: Option<String>,
+    /// An IANA zone name or "local".
+    tz: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -339,6 +341,8 @@ pub struct ContainersConf {
     pub env: Vec<String>,
     /// DNS servers when --dns is absent.
     pub dns_servers: Vec<String>,
+    /// Time zone of new containers: an IANA name (`Europe/Berlin`) or `local` (the host's).
+    pub tz: Option<String>,
 }
 
 /// containers.conf files in the order they apply, as Podman reads them: CONTAINERS_CONF alone
@@ -385,6 +389,21 @@ fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> crate::error::Err
         }
         None => crate::err!("{}: {msg}", file.display()),
     }
+}
+
+/// The host file for time zone `tz` (`local` = the host's /etc/localtime) and the zone's name.
+pub fn zoneinfo(tz: &str) -> Result<(PathBuf, String)> {
+    let zones = Path::new("/usr/share/zoneinfo");
+    if tz == "local" {
+        let target = std::fs::canonicalize("/etc/localtime").ctx(|| "tz = local: reading /etc/localtime")?;
+        let name = target.strip_prefix(zones).map(|p| p.display().to_string()).unwrap_or_else(|_| "UTC".into());
+        return Ok((target, name));
+    }
+    let file = zones.join(tz);
+    if !file.is_file() {
+        crate::bail!("tz = {tz}: no such time zone ({} does not exist)", file.display());
+    }
+    Ok((file, tz.to_string()))
 }
 
 impl ContainersConf {
@@ -435,6 +454,14 @@ impl ContainersConf {
                 }
             }
             self.dns_servers = d;
+        }
+        if let Some(tz) = c.tz {
+            let ok = tz.split('/').all(|p| !p.is_empty() && p != "." && p != ".." && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b)));
+            match tz.as_str() {
+                "" => self.tz = None,
+                _ if ok => self.tz = Some(tz),
+                _ => return Err(bad("tz", format!("\"{tz}\" is not a time zone name (like Europe/Berlin, or local)"))),
+            }
         }
         if let Some(cmd) = f.network.default_rootless_network_cmd {
             match cmd.as_str() {
@@ -523,6 +550,8 @@ crun = ["/usr/bin/crun"]
         assert_eq!(c.log_size_max, 4096);
         assert_eq!(c.env, ["A=1", "B=x=y"]);
         assert_eq!(c.dns_servers, ["192.0.2.53"]);
+        assert_eq!(conf(&[("/a", "[containers]\ntz = \"America/Argentina/Buenos_Aires\"\n")]).unwrap().tz.as_deref(), Some("America/Argentina/Buenos_Aires"));
+        assert_eq!(conf(&[("/a", "[containers]\ntz = \"local\"\n"), ("/b", "[containers]\ntz = \"\"\n")]).unwrap().tz, None);
         assert_eq!(c.network(), Some(("none", Path::new("/own.conf"))));
         assert_eq!(c.files, [Path::new("/sys.conf"), Path::new("/user.conf"), Path::new("/own.conf")]);
         // Later files override key by key; an empty file changes nothing.
@@ -542,6 +571,7 @@ crun = ["/usr/bin/crun"]
             ("[containers]\ndns_servers = [\"dns.example\"]\n", "/bad.conf: dns_servers: \"dns.example\""),
             ("[network]\ndefault_rootless_network_cmd = \"bridge\"\n", "/bad.conf: default_rootless_network_cmd: \"bridge\""),
             ("[containers]\nnetns = \"slirp\"\n", "/bad.conf: netns: \"slirp\""),
+            ("[containers]\ntz = \"../../etc/passwd\"\n", "/bad.conf: tz: \"../../etc/passwd\""),
         ] {
             let e = conf(&[("/bad.conf", text)]).unwrap_err().to_string();
             assert!(e.starts_with(needle) && !e.contains('\n'), "{text:?}: {e}");

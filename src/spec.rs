@@ -157,6 +157,9 @@ pub struct RunOptions {
     pub default_env: Vec<String>,
     /// containers.conf log_size_max (None = no limit).
     pub log_size_max: Option<u64>,
+    /// containers.conf tz: the zone's name and its host zoneinfo file, which becomes the
+    /// container's /etc/localtime (TZ is set too, as Podman does).
+    pub tz: Option<(String, String)>,
 }
 
 /// Combine the image's defaults with the options, Docker's way.
@@ -187,6 +190,9 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
     set_env(&mut env, "container=hutch".into());
     if o.tty {
         set_env(&mut env, "TERM=xterm".into());
+    }
+    if let Some((zone, _)) = &o.tz {
+        set_env(&mut env, format!("TZ={zone}"));
     }
     add_env(&mut env, o.env_file_lines.iter().chain(o.env.iter()), host_env)?;
     let hostname = o.hostname.clone().unwrap_or_else(|| id[..12].to_string());
@@ -222,6 +228,11 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
             crate::bail!("-v {v}: {} is already a mount destination", m.destination);
         }
         mounts.push(m);
+    }
+    if let Some((_, file)) = &o.tz {
+        if !mounts.iter().any(|m| m.destination == "/etc/localtime") {
+            mounts.push(MountSpec { kind: "bind".into(), source: file.clone(), destination: "/etc/localtime".into(), read_only: true });
+        }
     }
     let userns = match o.userns.as_deref() {
         None | Some("") | Some("host") => String::new(),
@@ -479,6 +490,14 @@ mod tests {
         assert_eq!((s.env_value("A"), s.env_value("ONLY"), s.env_value("PATH")), (Some("1"), Some("user"), Some("/bin")));
         assert_eq!(s.caps, ["CAP_CHOWN", "CAP_KILL"]);
         assert_eq!(s.log_size_max, Some(8192));
+        let t = RunOptions { tz: Some(("Asia/Tokyo".into(), "/usr/share/zoneinfo/Asia/Tokyo".into())), ..Default::default() };
+        let s = build(&img(), &t, ID, &none).unwrap();
+        assert_eq!(s.env_value("TZ"), Some("Asia/Tokyo"));
+        assert_eq!(s.mounts, [MountSpec { kind: "bind".into(), source: "/usr/share/zoneinfo/Asia/Tokyo".into(), destination: "/etc/localtime".into(), read_only: true }]);
+        let t2 = RunOptions { tz: t.tz.clone(), env: vec!["TZ=UTC".into()], volumes: vec!["/h:/etc/localtime:ro".into()], ..Default::default() };
+        let s = build(&img(), &t2, ID, &none).unwrap();
+        assert_eq!(s.env_value("TZ"), Some("UTC"), "-e beats tz");
+        assert_eq!((s.mounts.len(), s.mounts[0].source.as_str()), (1, "/h"), "a -v on /etc/localtime beats tz");
         // An image without PATH gets containers.conf's, not the built-in one.
         let s = build(&ImageConfig { cmd: vec!["x".into()], ..Default::default() }, &o, ID, &none).unwrap();
         assert_eq!(s.env_value("PATH"), Some("/conf"));

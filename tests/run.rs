@@ -554,3 +554,18 @@ fn containers_conf_files_and_errors() {
     env.write("config/hutch/containers.conf", "[containers]\ndefault_capabilities = [\"CHOWN\", \"BOGUS\"]\n");
     env.hutch(["run", "--rm", BASIC, "true"]).fails_with("default_capabilities: unknown capability \"BOGUS\"");
 }
+
+#[test]
+fn containers_conf_time_zone() {
+    let env = env_with(&[BASIC]);
+    env.write("config/hutch/containers.conf", "[containers]\ntz = \"Asia/Tokyo\"\n");
+    // /etc/localtime is the host's zone file (a TZif file ending in its POSIX rule line).
+    let r = env.hutch(["run", "--rm", BASIC, "sh", "-c", "echo $TZ; wc -c < /etc/localtime; tail -n 1 /etc/localtime"]).ok();
+    let zone = std::fs::read("/usr/share/zoneinfo/Asia/Tokyo").expect("tzdata (tests/run installs it)");
+    assert_eq!(r.stdout, format!("Asia/Tokyo\n{}\nJST-9\n", zone.len()), "{r:?}");
+    // -e TZ and a volume on /etc/localtime win.
+    let r = env.hutch(["run", "--rm", "-e", "TZ=UTC", BASIC, "sh", "-c", "echo $TZ"]).ok();
+    assert_eq!(r.stdout, "UTC\n");
+    env.write("config/hutch/containers.conf", "[containers]\ntz = \"Nowhere/City\"\n");
+    env.hutch(["run", "--rm", BASIC, "true"]).fails_with("tz = Nowhere/City: no such time zone");
+}

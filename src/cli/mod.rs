@@ -28,7 +28,8 @@ Files:
   by its containers.conf.d/*.conf), then hutch's own $XDG_CONFIG_HOME/hutch/containers.conf.
   hutch uses [containers] default_capabilities (the set --cap-add and --cap-drop apply to),
   env, dns_servers, log_size_max (bytes a detached container's log may reach before it starts
-  over; -1 = no limit) and netns, and [network] default_rootless_network_cmd (pasta or
+  over; -1 = no limit), tz (a zone name or local: the container's /etc/localtime and TZ) and
+  netns, and [network] default_rootless_network_cmd (pasta or
   slirp4netns, used without --network); it ignores the other keys. A malformed file is an error
   naming it.
 

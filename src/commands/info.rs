@@ -154,6 +154,7 @@ pub fn run(a: InfoArgs) -> Result<i32> {
             "logSizeMax": conf.log_size_max,
             "env": conf.env,
             "dnsServers": conf.dns_servers,
+            "tz": conf.tz,
         },
         "version": {
             "version": env!("CARGO_PKG_VERSION"),

@@ -66,6 +66,13 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         default_caps: conf.default_capabilities.clone(),
         default_env: conf.env.clone(),
         log_size_max: u64::try_from(conf.log_size_max).ok(),
+        tz: match &conf.tz {
+            Some(tz) => {
+                let (file, zone) = crate::config::zoneinfo(tz)?;
+                Some((zone, file.display().to_string()))
+            }
+            None => None,
+        },
     })
 }
 
