@@ -136,6 +136,12 @@ fn podman_funcs() -> gotmpl::FuncMap {
     m
 }
 
+/// `template "SRC": WHAT`, on one line even when the template or the message has newlines.
+fn template_error(src: &str, e: impl std::fmt::Display) -> crate::error::Error {
+    let one_line = |s: &str| s.replace('\r', "\\r").replace('\n', "\\n");
+    crate::err!("template \"{}\": {}", one_line(src), one_line(&e.to_string()))
+}
+
 /// A parsed `--format` template.
 pub struct Compiled {
     tmpl: Template,
@@ -147,8 +153,8 @@ pub struct Compiled {
 impl Compiled {
     pub fn new(src: &str) -> Result<Compiled> {
         let body = unescape(src);
-        let bad = |e: gotmpl::TemplateError| crate::err!("template \"{src}\": {e}");
-        check_nesting(&body).map_err(|e| crate::err!("template \"{src}\": {e}"))?;
+        let bad = |e: gotmpl::TemplateError| template_error(src, e);
+        check_nesting(&body).map_err(|e| template_error(src, e))?;
         let tmpl = Template::new("").missing_key(MissingKey::Error).funcs(podman_funcs()).parse(&body).map_err(bad)?;
         let (tree, _) = gotmpl::parse::Parser::new(&body, "{{", "}}").and_then(|p| p.parse()).map_err(bad)?;
         Ok(Compiled { tmpl, tree, newline: !body.ends_with('\n') })
@@ -156,8 +162,8 @@ impl Compiled {
 
     /// The template applied to one item (a JSON value), newline included.
     pub fn render(&self, src: &str, item: &serde_json::Value) -> Result<String> {
-        let data = gotmpl::to_value(item).map_err(|e| crate::err!("template \"{src}\": {e}"))?;
-        let mut s = self.tmpl.execute_to_string(&data).map_err(|e| crate::err!("template \"{src}\": {e}"))?;
+        let data = gotmpl::to_value(item).map_err(|e| template_error(src, e))?;
+        let mut s = self.tmpl.execute_to_string(&data).map_err(|e| template_error(src, e))?;
         if self.newline {
             s.push('\n');
         }
@@ -341,6 +347,7 @@ mod tests {
         assert_eq!(render("{{/* {{end}} */}}{{printf \"%s}}{{end\" .ID}}{{- if .ID }} x {{- end }}", false, &i).unwrap(), "abc}}{{end x\n");
         assert!(render("{{nosuchfunc .ID}}", false, &i).unwrap_err().to_string().contains("nosuchfunc"));
         assert!(render("{{join .Names}}", false, &i).unwrap_err().to_string().contains("join"));
+        assert_eq!(render("{{.ID}}\n{{.Nope}}", false, &i).unwrap_err().to_string(), "template \"{{.ID}}\\n{{.Nope}}\": map has no entry for key: Nope");
         assert!(matches!(Format::parse(Some("json")), Format::Json));
         assert!(matches!(Format::parse(Some("table {{.ID}}")), Format::Template { header: true, .. }));
         assert!(matches!(Format::parse(Some("{{json .}}")), Format::Template { header: false, .. }));
