@@ -1,5 +1,6 @@
 //! The containers' configuration files hutch shares with Podman: registries.conf (which
-//! registries are insecure), auth.json (credentials) and certs.d (extra CAs).
+//! registries are insecure), auth.json (credentials), certs.d (extra CAs) and containers.conf
+//! (the defaults of new containers).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -291,6 +292,209 @@ pub fn registry_ca_files(registry: &str) -> Vec<PathBuf> {
     out
 }
 
+// ---------- containers.conf ----------
+
+/// The parts of one containers.conf file hutch uses; every other key is ignored.
+#[derive(Debug, Default, Deserialize)]
+struct ContainersConfFile {
+    #[serde(default)]
+    containers: ConfContainers,
+    #[serde(default)]
+    network: ConfNetwork,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ConfContainers {
+    default_capabilities: Option<Vec<String>>,
+    log_size_max: Option<i64>,
+    env: Option<Vec<String>>,
+    dns_servers: Option<Vec<String>>,
+    /// "private" (the default), "host", "none", "pasta" or "slirp4netns".
+    netns: Option<String>,
+    /// An IANA zone name or "local".
+    tz: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ConfNetwork {
+    default_rootless_network_cmd: Option<String>,
+}
+
+/// The effective containers.conf settings and where each came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainersConf {
+    /// The files read, in order (later ones override earlier ones, key by key).
+    pub files: Vec<PathBuf>,
+    /// `[containers] netns` ("private", "host", "none", "pasta" or "slirp4netns") and the file
+    /// that set it.
+    #[serde(skip)]
+    pub netns: Option<(String, PathBuf)>,
+    /// `[network] default_rootless_network_cmd` (pasta or slirp4netns) and the file that set it.
+    #[serde(skip)]
+    pub network_cmd: Option<(String, PathBuf)>,
+    /// Capabilities a container starts from (CAP_ names); None means Podman's default set.
+    pub default_capabilities: Option<Vec<String>>,
+    /// Bytes a detached container's log may reach before it is truncated; -1 = unlimited.
+    pub log_size_max: i64,
+    /// KEY=VALUE set in every container (under the image's and -e's values).
+    pub env: Vec<String>,
+    /// DNS servers when --dns is absent.
+    pub dns_servers: Vec<String>,
+    /// Time zone of new containers: an IANA name (`Europe/Berlin`) or `local` (the host's).
+    pub tz: Option<String>,
+}
+
+/// containers.conf files in the order they apply, as Podman reads them: CONTAINERS_CONF alone
+/// when set; else /usr/share/containers, /etc/containers and $XDG_CONFIG_HOME/containers (each
+/// `containers.conf` then its `containers.conf.d/*.conf`), then hutch's own
+/// $XDG_CONFIG_HOME/hutch/containers.conf; CONTAINERS_CONF_OVERRIDE last. Files that do not
+/// exist are skipped, except the ones named by the environment.
+pub fn containers_conf_files() -> Vec<(PathBuf, bool)> {
+    let mut files = Vec::new();
+    let mut add = |base: PathBuf| {
+        files.push((base.clone(), false));
+        if let Ok(rd) = std::fs::read_dir(base.with_extension("conf.d")) {
+            let mut v: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "conf")).collect();
+            v.sort();
+            files.extend(v.into_iter().map(|p| (p, false)));
+        }
+    };
+    match std::env::var_os("CONTAINERS_CONF").filter(|v| !v.is_empty()) {
+        Some(p) => files.push((PathBuf::from(p), true)),
+        None => {
+            add(PathBuf::from("/usr/share/containers/containers.conf"));
+            add(PathBuf::from("/etc/containers/containers.conf"));
+            if let Some(c) = crate::paths::config_home() {
+                add(c.join("containers/containers.conf"));
+                files.push((c.join("hutch/containers.conf"), false));
+            }
+        }
+    }
+    if let Some(p) = std::env::var_os("CONTAINERS_CONF_OVERRIDE").filter(|v| !v.is_empty()) {
+        files.push((PathBuf::from(p), true));
+    }
+    files
+}
+
+/// "file:LINE:COL: message" for a TOML error, on one line.
+fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> crate::error::Error {
+    let msg = e.message().lines().next().unwrap_or("invalid TOML").trim_end_matches('.');
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+            crate::err!("{}:{line}:{col}: {msg}", file.display())
+        }
+        None => crate::err!("{}: {msg}", file.display()),
+    }
+}
+
+/// The host file for time zone `tz` (`local` = the host's /etc/localtime) and the zone's name.
+pub fn zoneinfo(tz: &str) -> Result<(PathBuf, String)> {
+    let zones = Path::new("/usr/share/zoneinfo");
+    if tz == "local" {
+        let target = std::fs::canonicalize("/etc/localtime").ctx(|| "tz = local: reading /etc/localtime")?;
+        let name = target.strip_prefix(zones).map(|p| p.display().to_string()).unwrap_or_else(|_| "UTC".into());
+        return Ok((target, name));
+    }
+    let file = zones.join(tz);
+    if !file.is_file() {
+        crate::bail!("tz = {tz}: no such time zone ({} does not exist)", file.display());
+    }
+    Ok((file, tz.to_string()))
+}
+
+impl ContainersConf {
+    /// The network mode for a container without --network, and the file that chose it: `netns`
+    /// unless it is "private", else `default_rootless_network_cmd`; None = hutch's own choice.
+    pub fn network(&self) -> Option<(&str, &Path)> {
+        match &self.netns {
+            Some((ns, file)) if !matches!(ns.as_str(), "" | "private") => Some((ns, file)),
+            _ => self.network_cmd.as_ref().map(|(m, f)| (m.as_str(), f.as_path())),
+        }
+    }
+
+    /// Apply one file's text on top of what earlier files said.
+    pub fn apply(&mut self, file: &Path, text: &str) -> Result<()> {
+        let f: ContainersConfFile = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
+        let bad = |key: &str, what: String| crate::err!("{}: {key}: {what}", file.display());
+        let c = f.containers;
+        if let Some(caps) = c.default_capabilities {
+            let mut set = Vec::new();
+            for cap in &caps {
+                let n = crate::runtime::caps::normalize(cap).map_err(|e| bad("default_capabilities", e.message))?;
+                if n == "ALL" {
+                    set = crate::runtime::caps::NAMES.iter().map(|s| s.to_string()).collect();
+                } else if !set.contains(&n) {
+                    set.push(n);
+                }
+            }
+            self.default_capabilities = Some(set);
+        }
+        if let Some(n) = c.log_size_max {
+            if n < -1 || n == 0 {
+                return Err(bad("log_size_max", format!("{n} is not a size in bytes (use a positive number, or -1 for no limit)")));
+            }
+            self.log_size_max = n;
+        }
+        if let Some(env) = c.env {
+            for e in &env {
+                if e.split('=').next().is_none_or(str::is_empty) || !e.contains('=') {
+                    return Err(bad("env", format!("\"{e}\" is not KEY=VALUE")));
+                }
+            }
+            self.env = env;
+        }
+        if let Some(d) = c.dns_servers {
+            for s in &d {
+                if s.parse::<std::net::IpAddr>().is_err() {
+                    return Err(bad("dns_servers", format!("\"{s}\" is not an IP address")));
+                }
+            }
+            self.dns_servers = d;
+        }
+        if let Some(tz) = c.tz {
+            let ok = tz.split('/').all(|p| !p.is_empty() && p != "." && p != ".." && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b)));
+            match tz.as_str() {
+                "" => self.tz = None,
+                _ if ok => self.tz = Some(tz),
+                _ => return Err(bad("tz", format!("\"{tz}\" is not a time zone name (like Europe/Berlin, or local)"))),
+            }
+        }
+        if let Some(cmd) = f.network.default_rootless_network_cmd {
+            match cmd.as_str() {
+                "" => self.network_cmd = None,
+                "pasta" | "slirp4netns" => self.network_cmd = Some((cmd, file.to_path_buf())),
+                _ => return Err(bad("default_rootless_network_cmd", format!("\"{cmd}\" is neither pasta nor slirp4netns"))),
+            }
+        }
+        if let Some(ns) = c.netns {
+            match ns.as_str() {
+                "" | "private" | "pasta" | "slirp4netns" | "host" | "none" => self.netns = Some((ns, file.to_path_buf())),
+                _ => return Err(bad("netns", format!("\"{ns}\" is not a network mode hutch knows (private, pasta, slirp4netns, host, none)"))),
+            }
+        }
+        self.files.push(file.to_path_buf());
+        Ok(())
+    }
+
+    /// Read every containers.conf that applies. A file named by CONTAINERS_CONF or
+    /// CONTAINERS_CONF_OVERRIDE must exist; a malformed file is an error naming it.
+    pub fn load() -> Result<ContainersConf> {
+        let mut conf = ContainersConf { log_size_max: -1, ..Default::default() };
+        for (file, required) in containers_conf_files() {
+            match std::fs::read_to_string(&file) {
+                Ok(text) => conf.apply(&file, &text)?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {}
+                Err(e) => crate::bail!("reading {}: {e}", file.display()),
+            }
+        }
+        Ok(conf)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +519,63 @@ blocked = true
         let v1 = "[registries.insecure]\nregistries = ['myreg:5000']\n";
         assert!(policy_from(v1, f, "myreg:5000/a/b").unwrap().unwrap().insecure);
         assert!(policy_from("not = [toml", f, "x/y").is_err());
+    }
+
+    fn conf(files: &[(&str, &str)]) -> Result<ContainersConf> {
+        let mut c = ContainersConf { log_size_max: -1, ..Default::default() };
+        for (name, text) in files {
+            c.apply(Path::new(name), text)?;
+        }
+        Ok(c)
+    }
+
+    #[test]
+    fn containers_conf_layers_and_checks() {
+        let system = r#"
+[containers]
+default_capabilities = ["CHOWN", "kill", "CAP_NET_RAW"]
+log_size_max = -1
+netns = "private"
+default_sysctls = ["net.ipv4.ping_group_range=0 0"]
+[engine]
+events_logger = "file"
+[engine.runtimes]
+crun = ["/usr/bin/crun"]
+[machine]
+"#;
+        let user = "[network]\ndefault_rootless_network_cmd = \"slirp4netns\"\n[containers]\nlog_size_max = 4096\nenv = [\"A=1\", \"B=x=y\"]\n";
+        let own = "[containers]\ndns_servers = [\"192.0.2.53\"]\nnetns = \"none\"\n";
+        let c = conf(&[("/sys.conf", system), ("/user.conf", user), ("/own.conf", own)]).unwrap();
+        assert_eq!(c.default_capabilities.as_deref(), Some(&["CAP_CHOWN".to_string(), "CAP_KILL".into(), "CAP_NET_RAW".into()][..]));
+        assert_eq!(c.log_size_max, 4096);
+        assert_eq!(c.env, ["A=1", "B=x=y"]);
+        assert_eq!(c.dns_servers, ["192.0.2.53"]);
+        assert_eq!(conf(&[("/a", "[containers]\ntz = \"America/Argentina/Buenos_Aires\"\n")]).unwrap().tz.as_deref(), Some("America/Argentina/Buenos_Aires"));
+        assert_eq!(conf(&[("/a", "[containers]\ntz = \"local\"\n"), ("/b", "[containers]\ntz = \"\"\n")]).unwrap().tz, None);
+        assert_eq!(c.network(), Some(("none", Path::new("/own.conf"))));
+        assert_eq!(c.files, [Path::new("/sys.conf"), Path::new("/user.conf"), Path::new("/own.conf")]);
+        // Later files override key by key; an empty file changes nothing.
+        let c = conf(&[("/a", user), ("/b", ""), ("/c", "[containers]\nlog_size_max = -1\n")]).unwrap();
+        assert_eq!((c.log_size_max, c.network(), c.env.len()), (-1, Some(("slirp4netns", Path::new("/a"))), 2));
+        // netns = "private" leaves the choice to default_rootless_network_cmd, in any file.
+        let c = conf(&[("/a", "[containers]\nnetns = \"host\"\n"), ("/b", user), ("/c", "[containers]\nnetns = \"private\"\n")]).unwrap();
+        assert_eq!(c.network(), Some(("slirp4netns", Path::new("/b"))));
+        assert_eq!(conf(&[("/a", "[containers]\nnetns = \"host\"\n"), ("/b", user)]).unwrap().network(), Some(("host", Path::new("/a"))));
+        // Bad files name themselves, the line, and the key.
+        for (text, needle) in [
+            ("[containers\n", "/bad.conf:1:"),
+            ("[containers]\nlog_size_max = \"big\"\n", "/bad.conf:2:"),
+            ("[containers]\nlog_size_max = 0\n", "/bad.conf: log_size_max: 0 is not a size"),
+            ("[containers]\ndefault_capabilities = [\"BOGUS\"]\n", "/bad.conf: default_capabilities: unknown capability \"BOGUS\""),
+            ("[containers]\nenv = [\"NOVALUE\"]\n", "/bad.conf: env: \"NOVALUE\" is not KEY=VALUE"),
+            ("[containers]\ndns_servers = [\"dns.example\"]\n", "/bad.conf: dns_servers: \"dns.example\""),
+            ("[network]\ndefault_rootless_network_cmd = \"bridge\"\n", "/bad.conf: default_rootless_network_cmd: \"bridge\""),
+            ("[containers]\nnetns = \"slirp\"\n", "/bad.conf: netns: \"slirp\""),
+            ("[containers]\ntz = \"../../etc/passwd\"\n", "/bad.conf: tz: \"../../etc/passwd\""),
+        ] {
+            let e = conf(&[("/bad.conf", text)]).unwrap_err().to_string();
+            assert!(e.starts_with(needle) && !e.contains('\n'), "{text:?}: {e}");
+        }
     }
 
     #[test]

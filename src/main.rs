@@ -3,6 +3,7 @@
 mod archive;
 mod cli;
 mod commands;
+mod complete;
 mod config;
 mod container;
 mod error;
@@ -27,6 +28,8 @@ fn main() {
     if std::env::args_os().nth(1).is_some_and(|a| a == "__monitor") {
         std::process::exit(runtime::monitor::exec_main());
     }
+    // `HUTCH_COMPLETE=SHELL hutch -- WORDS…` is the shell asking for completions.
+    complete::answer_if_asked();
     let cli = match cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) if !e.use_stderr() => {

@@ -49,6 +49,10 @@ pub struct Spec {
     pub stop_timeout: u32,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// Bytes the detached container's log may reach before the monitor truncates it
+    /// (containers.conf log_size_max); None = no limit.
+    #[serde(default)]
+    pub log_size_max: Option<u64>,
 }
 
 impl Spec {
@@ -147,6 +151,15 @@ pub struct RunOptions {
     pub stop_signal: Option<String>,
     pub stop_timeout: Option<u32>,
     pub labels: Vec<String>,
+    /// containers.conf default_capabilities: the set to start from instead of Podman's.
+    pub default_caps: Option<Vec<String>>,
+    /// containers.conf env: KEY=VALUE under the image's and the user's values.
+    pub default_env: Vec<String>,
+    /// containers.conf log_size_max (None = no limit).
+    pub log_size_max: Option<u64>,
+    /// containers.conf tz: the zone's name and its host zoneinfo file, which becomes the
+    /// container's /etc/localtime (TZ is set too, as Podman does).
+    pub tz: Option<(String, String)>,
 }
 
 /// Combine the image's defaults with the options, Docker's way.
@@ -168,15 +181,18 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         crate::bail!("no command specified: the image has no Entrypoint or Cmd; give one after the image name");
     }
     let mut env: Vec<String> = Vec::new();
-    for e in &img.env {
+    for e in o.default_env.iter().chain(&img.env) {
         set_env(&mut env, e.clone());
     }
-    if !img.env.iter().any(|e| e.starts_with("PATH=")) {
+    if !env.iter().any(|e| e.starts_with("PATH=")) {
         set_env(&mut env, DEFAULT_PATH.to_string());
     }
     set_env(&mut env, "container=hutch".into());
     if o.tty {
         set_env(&mut env, "TERM=xterm".into());
+    }
+    if let Some((zone, _)) = &o.tz {
+        set_env(&mut env, format!("TZ={zone}"));
     }
     add_env(&mut env, o.env_file_lines.iter().chain(o.env.iter()), host_env)?;
     let hostname = o.hostname.clone().unwrap_or_else(|| id[..12].to_string());
@@ -204,7 +220,7 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
     if o.privileged && seccomp == "default" {
         seccomp = "unconfined".into();
     }
-    let caps = crate::runtime::caps::resolve(o.privileged, &o.cap_add, &o.cap_drop)?;
+    let caps = crate::runtime::caps::resolve(o.privileged, o.default_caps.as_deref(), &o.cap_add, &o.cap_drop)?;
     let mut mounts = Vec::new();
     for v in &o.volumes {
         let m = parse_volume(v)?;
@@ -212,6 +228,11 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
             crate::bail!("-v {v}: {} is already a mount destination", m.destination);
         }
         mounts.push(m);
+    }
+    if let Some((_, file)) = &o.tz {
+        if !mounts.iter().any(|m| m.destination == "/etc/localtime") {
+            mounts.push(MountSpec { kind: "bind".into(), source: file.clone(), destination: "/etc/localtime".into(), read_only: true });
+        }
     }
     let userns = match o.userns.as_deref() {
         None | Some("") | Some("host") => String::new(),
@@ -280,6 +301,7 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         stop_signal,
         stop_timeout: o.stop_timeout.unwrap_or(10),
         labels,
+        log_size_max: o.log_size_max,
     })
 }
 
@@ -449,6 +471,36 @@ mod tests {
         assert_eq!(s.hostname, "0123456789ab");
         assert_eq!(s.caps.len(), 11);
         assert_eq!(s.seccomp, "default");
+    }
+
+    #[test]
+    fn containers_conf_defaults() {
+        let none = |_: &str| None;
+        let o = RunOptions {
+            default_caps: Some(vec!["CAP_CHOWN".into(), "CAP_NET_RAW".into()]),
+            default_env: vec!["A=conf".into(), "ONLY=conf".into(), "PATH=/conf".into()],
+            env: vec!["ONLY=user".into()],
+            cap_drop: vec!["net_raw".into()],
+            cap_add: vec!["kill".into()],
+            log_size_max: Some(8192),
+            ..Default::default()
+        };
+        let s = build(&img(), &o, ID, &none).unwrap();
+        // The image's values beat containers.conf's, -e beats both.
+        assert_eq!((s.env_value("A"), s.env_value("ONLY"), s.env_value("PATH")), (Some("1"), Some("user"), Some("/bin")));
+        assert_eq!(s.caps, ["CAP_CHOWN", "CAP_KILL"]);
+        assert_eq!(s.log_size_max, Some(8192));
+        let t = RunOptions { tz: Some(("Asia/Tokyo".into(), "/usr/share/zoneinfo/Asia/Tokyo".into())), ..Default::default() };
+        let s = build(&img(), &t, ID, &none).unwrap();
+        assert_eq!(s.env_value("TZ"), Some("Asia/Tokyo"));
+        assert_eq!(s.mounts, [MountSpec { kind: "bind".into(), source: "/usr/share/zoneinfo/Asia/Tokyo".into(), destination: "/etc/localtime".into(), read_only: true }]);
+        let t2 = RunOptions { tz: t.tz.clone(), env: vec!["TZ=UTC".into()], volumes: vec!["/h:/etc/localtime:ro".into()], ..Default::default() };
+        let s = build(&img(), &t2, ID, &none).unwrap();
+        assert_eq!(s.env_value("TZ"), Some("UTC"), "-e beats tz");
+        assert_eq!((s.mounts.len(), s.mounts[0].source.as_str()), (1, "/h"), "a -v on /etc/localtime beats tz");
+        // An image without PATH gets containers.conf's, not the built-in one.
+        let s = build(&ImageConfig { cmd: vec!["x".into()], ..Default::default() }, &o, ID, &none).unwrap();
+        assert_eq!(s.env_value("PATH"), Some("/conf"));
     }
 
     #[test]

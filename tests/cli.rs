@@ -59,25 +59,76 @@ fn every_help_runs() {
     }
 }
 
-#[test]
-fn bash_completion_completes_verbs() {
+/// What bash's completion function for hutch offers for `line` (the cursor at its end), run
+/// as the test user against its store with the committed completions/hutch.bash.
+fn bash_complete(env: &Env, line: &str) -> Vec<String> {
+    // The word bash completes ($2): what follows the last blank or COMP_WORDBREAKS char.
+    let cur = line.rsplit([' ', ':', '=']).next().unwrap();
     let script = format!(
-        "source {}; COMP_WORDS=(hutch ru); COMP_CWORD=1; COMP_LINE='hutch ru'; COMP_POINT=8; _hutch hutch ru hutch; echo \"${{COMPREPLY[@]}}\"",
+        "source {}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; _hutch hutch '{cur}' x; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
         repo().join("completions/hutch.bash").display()
     );
-    let out = Command::new("bash").arg("-c").arg(script).output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "run");
+    let r = env.program("bash", ["-c", &script]).ok();
+    assert_eq!(r.stderr, "", "{r:?}");
+    r.stdout.lines().filter(|l| !l.is_empty()).map(String::from).collect()
+}
+
+#[test]
+fn bash_completion_completes_verbs() {
+    let env = Env::new();
+    assert_eq!(bash_complete(&env, "hutch ru"), ["run"]);
+    assert_eq!(bash_complete(&env, "hutch image pr"), ["prune"]);
+    assert_eq!(bash_complete(&env, "hutch run --pull=ne"), ["never"]);
+    assert_eq!(bash_complete(&env, "hutch ps --no-t"), ["--no-trunc"]);
+    // No store yet: no candidates, and completing does not create one.
+    assert!(bash_complete(&env, "hutch start ").is_empty());
+    assert!(bash_complete(&env, "hutch rmi ").is_empty());
+    assert!(!env.store().exists(), "completion must not create the store");
+}
+
+#[test]
+fn completion_offers_containers_and_images() {
+    let env = Env::new();
+    env.pull("fixtures/basic");
+    env.hutch(["tag", &format!("{PLAIN}/fixtures/basic"), "mytool:1.0"]).ok();
+    env.hutch(["create", "--name", "webby", "fixtures/basic", "true"]).ok();
+    let id = env.hutch(["ps", "-a", "--no-trunc", "--format", "{{.ID}}"]).ok().stdout.trim().to_string();
+    let lock = env.store().join("containers/containers.lock");
+    let before = std::fs::metadata(&lock).map(|m| m.modified().unwrap()).ok();
+    assert_eq!(bash_complete(&env, "hutch start "), ["webby"]);
+    assert_eq!(bash_complete(&env, "hutch logs we"), ["webby"]);
+    assert_eq!(bash_complete(&env, "hutch container rm w"), ["webby"]);
+    assert_eq!(bash_complete(&env, &format!("hutch inspect {}", &id[..4])), [&id[..12]]);
+    // Only running containers for stop, exec and kill: this one was never started.
+    assert!(bash_complete(&env, "hutch stop ").is_empty());
+    assert!(bash_complete(&env, "hutch exec ").is_empty());
+    // Images by name (familiar form for localhost/), whole words across bash's `:` split.
+    let mut imgs = bash_complete(&env, "hutch run ");
+    imgs.sort();
+    assert_eq!(imgs, [format!("{PLAIN}/fixtures/basic:latest"), "mytool:1.0".to_string()]);
+    assert_eq!(bash_complete(&env, "hutch rmi mytool:"), ["1.0"]);
+    assert_eq!(bash_complete(&env, "hutch image inspect 127.0.0.1:5000/fix"), ["5000/fixtures/basic:latest"]);
+    assert_eq!(bash_complete(&env, "hutch run mytool:1.0 "), Vec::<String>::new());
+    // The same candidates through the protocol zsh and fish use, with descriptions.
+    let fish = env.program("env", ["HUTCH_COMPLETE=fish", "hutch", "--", "hutch", "wait", ""]).ok();
+    assert_eq!(fish.stdout, format!("webby\t{PLAIN}/fixtures/basic:latest (not running)\n"));
+    let zsh = env.program("env", ["HUTCH_COMPLETE=zsh", "_HUTCH_COMPLETE_INDEX=2", "hutch", "--", "hutch", "start", "w"]).ok();
+    assert_eq!(zsh.stdout, format!("webby:{PLAIN}/fixtures/basic:latest (not running)\n"));
+    // Read-only: the container index's lock was not even touched.
+    assert_eq!(std::fs::metadata(&lock).map(|m| m.modified().unwrap()).ok(), before);
 }
 
 #[test]
 fn zsh_completion_loads() {
     let dir = repo().join("completions");
-    let script = format!("fpath=({} $fpath); autoload -U compinit; compinit -u -D; autoload -U _hutch; whence -w _hutch", dir.display());
-    let out = Command::new("zsh").arg("-fc").arg(script).env("HOME", std::env::temp_dir()).output().expect("zsh (tests/run installs it)");
-    assert!(out.status.success(), "{out:?}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("_hutch: function"), "{out:?}");
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    // From fpath (compinit reads `#compdef hutch`), and sourced (the file calls compdef).
+    for load in [format!("fpath=({} $fpath); autoload -U compinit; compinit -u -D", dir.display()), format!("autoload -U compinit; compinit -u -D; source {}/_hutch", dir.display())] {
+        let script = format!("{load}; print -r -- $_comps[hutch]; whence -w _hutch");
+        let out = Command::new("zsh").arg("-fc").arg(script).env("HOME", std::env::temp_dir()).output().expect("zsh (tests/run installs it)");
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "_hutch\n_hutch: function\n", "{load}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    }
 }
 
 #[test]
@@ -94,5 +145,29 @@ fn man_pages_render_without_warnings() {
         assert!(out.status.success(), "{f}: {out:?}");
         assert!(!out.stdout.is_empty(), "{f}");
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{f} has warnings");
+    }
+}
+
+#[test]
+fn go_templates_and_bad_templates() {
+    let env = Env::new();
+    let r = env.hutch(["version", "--format", "{{.Version}} {{json .OsArch}} {{if .Version}}yes{{else}}no{{end}}"]).ok();
+    assert_eq!(r.stdout, format!("{} \"linux/{}\" yes\n", env!("CARGO_PKG_VERSION"), std::env::consts::ARCH.replace("x86_64", "amd64").replace("aarch64", "arm64")));
+    let r = env.hutch(["info", "--format", "{{.Store.GraphRoot}}|{{printf \"%d\" .Store.ImageCount}}"]).ok();
+    assert_eq!(r.stdout, format!("{}|0\n", env.store().display()));
+    let r = env.hutch(["version", "--format", "table {{.Version}}\\t{{.OsArch}}"]).ok();
+    assert!(r.stdout.starts_with("VERSION\tOS ARCH\n"), "{r:?}");
+    // Empty listings print only the header.
+    assert_eq!(env.hutch(["ps", "-a", "--format", "table {{.ID}} {{.Names}}"]).ok().stdout, "CONTAINER ID NAMES\n");
+    assert_eq!(env.hutch(["images", "--format", "table {{.ID}} {{.Repository}}"]).ok().stdout, "IMAGE ID REPOSITORY\n");
+    assert_eq!(env.hutch(["images", "--format", "table {{.ID}}", "--noheading"]).ok().stdout, "");
+    for (args, needle) in [
+        (vec!["ps", "-a", "--format", "{{.ID"], "template \"{{.ID\": "),
+        (vec!["version", "--format", "{{range .X}}"], "template \"{{range .X}}\": unexpected EOF"),
+        (vec!["version", "--format", "{{.Nope}}"], "template \"{{.Nope}}\": map has no entry for key: Nope"),
+        (vec!["info", "--format", "{{nosuch .Store}}"], "template \"{{nosuch .Store}}\": "),
+    ] {
+        let r = env.hutch(&args).fails_with(needle);
+        assert_eq!(r.stdout, "", "{args:?}: nothing half-written");
     }
 }

@@ -492,3 +492,80 @@ fn logs_follow_until_the_container_exits() {
     assert_eq!(r.stderr, "two\n");
     assert!(t.elapsed() >= Duration::from_millis(500), "followed until the end");
 }
+
+#[test]
+fn containers_conf_sets_container_defaults() {
+    let env = env_with(&[BASIC]);
+    let conf = env.write(
+        "config/hutch/containers.conf",
+        "[containers]\ndefault_capabilities = [\"CHOWN\", \"NET_RAW\"]\nenv = [\"FROM_CONF=1\", \"OVERRIDDEN=conf\"]\n\
+         dns_servers = [\"192.0.2.53\"]\nnetns = \"none\"\nlog_size_max = 2000\nunknown_key = \"ignored\"\n[engine]\nevents_logger = \"file\"\n",
+    );
+    // CHOWN is bit 0, KILL bit 5, NET_RAW bit 13: the configured set, with --cap-add/--cap-drop on top.
+    assert_eq!(status_line(&env, "CapEff", &[]), "0000000000002001");
+    assert_eq!(status_line(&env, "CapEff", &["--cap-add", "KILL", "--cap-drop", "NET_RAW"]), "0000000000000021");
+    let r = env.hutch(["run", "--rm", "-e", "OVERRIDDEN=user", BASIC, "sh", "-c", "echo $FROM_CONF $OVERRIDDEN; cat /etc/resolv.conf"]).ok();
+    assert!(r.stdout.starts_with("1 user\n") && r.stdout.contains("nameserver 192.0.2.53"), "{r:?}");
+    // --dns and --network win over the file.
+    env.hutch(["create", "--name", "c1", BASIC, "true"]).ok();
+    env.hutch(["create", "--name", "c2", "--network", "host", "--dns", "192.0.2.1", BASIC, "true"]).ok();
+    let f = "{{.HostConfig.NetworkMode}} {{json .HostConfig.Dns}} {{.HostConfig.LogConfig.Size}}";
+    assert_eq!(env.hutch(["inspect", "--format", f, "c1", "c2"]).ok().stdout, "none [\"192.0.2.53\"] 2000B\nhost [\"192.0.2.1\"] 2000B\n");
+    // info shows where the settings came from.
+    let info: serde_json::Value = serde_json::from_str(&env.hutch(["info", "--format", "json"]).ok().stdout).unwrap();
+    let c = &info["containersConf"];
+    assert_eq!(c["files"].as_array().unwrap().last().unwrap(), conf.to_str().unwrap());
+    assert_eq!((c["defaultNetwork"].as_str(), c["logSizeMax"].as_i64()), (Some("none"), Some(2000)));
+    assert_eq!(c["defaultCapabilities"], serde_json::json!(["CAP_CHOWN", "CAP_NET_RAW"]));
+
+    // A detached container's log starts over at log_size_max; logs shows the latest lines.
+    let id = env.hutch(["run", "-d", BASIC, "sh", "-c", "i=0; while [ $i -lt 300 ]; do echo line$i; i=$((i+1)); done"]).ok().stdout.trim().to_string();
+    assert_eq!(env.hutch(["wait", &id]).ok().stdout, "0\n");
+    let log = env.store().join("containers").join(&id).join("ctr.log");
+    let size = std::fs::metadata(&log).unwrap().len();
+    assert!(size > 0 && size <= 2000, "ctr.log is {size} bytes");
+    let out = env.hutch(["logs", &id]).ok().stdout;
+    assert!(out.ends_with("line298\nline299\n") && !out.starts_with("line0\n"), "{out}");
+}
+
+#[test]
+fn containers_conf_files_and_errors() {
+    let env = env_with(&[BASIC]);
+    // The user's containers/ file, then hutch's own: the later one wins key by key.
+    env.write("config/containers/containers.conf", "[network]\ndefault_rootless_network_cmd = \"slirp4netns\"\n[containers]\nnetns = \"none\"\n");
+    env.write("config/hutch/containers.conf", "[containers]\nnetns = \"private\"\n");
+    env.hutch(["create", "--name", "s", BASIC, "true"]).ok();
+    assert_eq!(env.hutch(["inspect", "--format", "{{.HostConfig.NetworkMode}}", "s"]).ok().stdout, "slirp4netns\n");
+    // CONTAINERS_CONF replaces the search; CONTAINERS_CONF_OVERRIDE comes last.
+    let only = env.write("only.conf", "[containers]\nnetns = \"host\"\n");
+    let over = env.write("over.conf", "[containers]\nlog_size_max = 4096\n");
+    let r = to_run(env.command(["info", "--format", "{{json .ContainersConf.Files}} {{.ContainersConf.DefaultNetwork}} {{.ContainersConf.LogSizeMax}}"]).env("CONTAINERS_CONF", &only).env("CONTAINERS_CONF_OVERRIDE", &over).output().unwrap());
+    assert_eq!(r.stdout, format!("[{:?},{:?}] host 4096\n", only.display().to_string(), over.display().to_string()), "{r:?}");
+    let missing = env.root.join("missing.conf");
+    to_run(env.command(["run", "--rm", BASIC, "true"]).env("CONTAINERS_CONF", &missing).output().unwrap()).fails_with(&missing.display().to_string());
+    // A malformed file: one line naming it, exit 125, no container; verbs that need no
+    // configuration do not read it.
+    let bad = env.write("config/hutch/containers.conf", "[containers]\nlog_size_max = \"big\"\n");
+    let r = env.hutch(["run", "--name", "never", BASIC, "true"]).fails_with(&format!("{}:2:", bad.display()));
+    assert_eq!(r.stdout, "");
+    env.hutch(["create", "--name", "never", BASIC, "true"]).fails_with(&bad.display().to_string());
+    env.hutch(["info"]).fails_with(&bad.display().to_string());
+    assert_eq!(env.hutch(["ps", "-a", "--format", "{{.Names}}"]).ok().stdout, "s\n");
+    env.write("config/hutch/containers.conf", "[containers]\ndefault_capabilities = [\"CHOWN\", \"BOGUS\"]\n");
+    env.hutch(["run", "--rm", BASIC, "true"]).fails_with("default_capabilities: unknown capability \"BOGUS\"");
+}
+
+#[test]
+fn containers_conf_time_zone() {
+    let env = env_with(&[BASIC]);
+    env.write("config/hutch/containers.conf", "[containers]\ntz = \"Asia/Tokyo\"\n");
+    // /etc/localtime is the host's zone file (a TZif file ending in its POSIX rule line).
+    let r = env.hutch(["run", "--rm", BASIC, "sh", "-c", "echo $TZ; wc -c < /etc/localtime; tail -n 1 /etc/localtime"]).ok();
+    let zone = std::fs::read("/usr/share/zoneinfo/Asia/Tokyo").expect("tzdata (tests/run installs it)");
+    assert_eq!(r.stdout, format!("Asia/Tokyo\n{}\nJST-9\n", zone.len()), "{r:?}");
+    // -e TZ and a volume on /etc/localtime win.
+    let r = env.hutch(["run", "--rm", "-e", "TZ=UTC", BASIC, "sh", "-c", "echo $TZ"]).ok();
+    assert_eq!(r.stdout, "UTC\n");
+    env.write("config/hutch/containers.conf", "[containers]\ntz = \"Nowhere/City\"\n");
+    env.hutch(["run", "--rm", BASIC, "true"]).fails_with("tz = Nowhere/City: no such time zone");
+}

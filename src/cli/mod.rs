@@ -1,18 +1,42 @@
-//! Command-line definitions (clap types only: names, help, value parsers). No file system, no
-//! syscalls: man pages and completions are generated from these same definitions.
+//! Command-line definitions (clap types only: names, help, value parsers, and which completer
+//! offers an argument's values). No file system, no syscalls: man pages and completions are
+//! generated from these same definitions.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueHint};
+use clap_complete::engine::ArgValueCompleter;
+
+use crate::complete;
 
 const AFTER_HELP: &str = "Environment:
   XDG_DATA_HOME       image store: $XDG_DATA_HOME/hutch (default ~/.local/share/hutch)
   XDG_RUNTIME_DIR     live state: $XDG_RUNTIME_DIR/hutch (fallback /tmp/hutch-$UID)
-  XDG_CONFIG_HOME     containers/registries.conf, containers/auth.json, containers/certs.d
+  XDG_CONFIG_HOME     hutch/containers.conf, containers/containers.conf, containers/registries.conf,
+                      containers/auth.json, containers/certs.d (default ~/.config)
+  CONTAINERS_CONF     the only containers.conf to read, instead of the files below
+  CONTAINERS_CONF_OVERRIDE  a containers.conf read last, over all the others
   REGISTRY_AUTH_FILE  credentials file to use instead of the default auth.json locations
   CONTAINERS_REGISTRIES_CONF  registries.conf to use instead of the default ones
+  HUTCH_OVERLAY       fuse-overlayfs: use it instead of the kernel's overlayfs
+  HUTCH_TRACE         1: print the start path's timings to stderr
 
-Exit status: 0 success, 125 hutch failed (bad input, unknown image, registry errors);\n`run` and `exec` exit with the container command's status, 126 if it cannot be invoked, 127 if\nit is not found.";
+Files:
+  containers.conf, Podman's format, read in this order (later files override earlier ones key
+  by key; `hutch info` lists the ones it read): /usr/share/containers/containers.conf,
+  /etc/containers/containers.conf, $XDG_CONFIG_HOME/containers/containers.conf (each followed
+  by its containers.conf.d/*.conf), then hutch's own $XDG_CONFIG_HOME/hutch/containers.conf.
+  hutch uses [containers] default_capabilities (the set --cap-add and --cap-drop apply to),
+  env, dns_servers, log_size_max (bytes a detached container's log may reach before it starts
+  over; -1 = no limit), tz (a zone name or local: the container's /etc/localtime and TZ) and
+  netns, and [network] default_rootless_network_cmd (pasta or
+  slirp4netns, used without --network); it ignores the other keys. A malformed file is an error
+  naming it.
+
+Exit status:
+  0 success, 125 hutch failed (bad input, unknown image, registry errors, bad configuration);
+  `run` and `exec` exit with the container command's status, 126 if it cannot be invoked, 127
+  if it is not found.";
 
 /// Rootless, daemonless containers.
 #[derive(Debug, Parser)]
@@ -58,7 +82,7 @@ pub enum Command {
     #[command(after_help = "Examples:\n  hutch logs web\n  hutch logs -f --tail 10 -t web")]
     Logs(LogsArgs),
     /// Stop running containers (the stop signal, then SIGKILL after a timeout)
-    #[command(after_help = "Examples:\n  hutch stop web\n  hutch stop -t 0 web db")]
+    #[command(after_help = "Examples:\n  hutch stop web\n  hutch stop -t 0 web db", mut_arg("containers", running))]
     Stop(StopArgs),
     /// Send a signal to running containers
     #[command(after_help = "Examples:\n  hutch kill web\n  hutch kill -s HUP web")]
@@ -90,7 +114,7 @@ pub enum Command {
     /// Show version information
     Version(VersionArgs),
     /// Show what hutch found on this system: store, id mappings, helpers, cgroups
-    #[command(after_help = "Examples:\n  hutch info\n  hutch info --format json\n  hutch info --format '{{.store.graphRoot}}'")]
+    #[command(after_help = "Examples:\n  hutch info\n  hutch info --format json\n  hutch info --format '{{.Store.GraphRoot}}'")]
     Info(InfoArgs),
     /// Generate man pages or shell completions from these definitions
     #[command(hide = true)]
@@ -114,6 +138,7 @@ pub enum ContainerCommand {
     /// Show the output of a container
     Logs(LogsArgs),
     /// Stop running containers
+    #[command(mut_arg("containers", running))]
     Stop(StopArgs),
     /// Send a signal to running containers
     Kill(KillArgs),
@@ -126,9 +151,15 @@ pub enum ContainerCommand {
     /// Restart containers
     Restart(StopArgs),
     /// Show details of containers as JSON
+    #[command(mut_arg("images", |a| a.add(ArgValueCompleter::new(complete::containers))))]
     Inspect(InspectArgs),
     /// List a container's published ports
     Port(PortArgs),
+}
+
+/// Completion for `stop`: only running containers.
+fn running(a: clap::Arg) -> clap::Arg {
+    a.add(ArgValueCompleter::new(complete::running_containers))
 }
 
 const RUN_EXAMPLES: &str = "Examples:
@@ -140,13 +171,14 @@ const RUN_EXAMPLES: &str = "Examples:
   hutch run -d -p 8080:80 busybox httpd -f -p 80
   hutch run --rm busybox wget -qO- http://host.containers.internal:3000/
 
-Exit status: the container's own, or 125 (hutch failed), 126 (command cannot be invoked),
-127 (command not found).";
+Exit status:
+  the container's own, or 125 (hutch failed), 126 (command cannot be invoked), 127 (command
+  not found).";
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Image to run
-    #[arg(value_name = "IMAGE")]
+    #[arg(value_name = "IMAGE", add = ArgValueCompleter::new(complete::images))]
     pub image: String,
     /// Command and arguments (default: the image's Entrypoint and Cmd)
     #[arg(value_name = "COMMAND", trailing_var_arg = true, allow_hyphen_values = true)]
@@ -170,7 +202,7 @@ pub struct RunArgs {
     #[arg(short, long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<String>,
     /// Read environment variables from a file (KEY=VALUE lines)
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub env_file: Vec<PathBuf>,
     /// Override the image's entrypoint (a command or a JSON array)
     #[arg(long, value_name = "COMMAND")]
@@ -246,7 +278,7 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct StartArgs {
     /// Containers to start
-    #[arg(value_name = "CONTAINER", required = true)]
+    #[arg(value_name = "CONTAINER", required = true, add = ArgValueCompleter::new(complete::stopped_containers))]
     pub containers: Vec<String>,
     /// Attach to the container's output and wait for it
     #[arg(short, long)]
@@ -281,7 +313,7 @@ pub struct PsArgs {
 #[derive(Debug, Args)]
 pub struct LogsArgs {
     /// Container
-    #[arg(value_name = "CONTAINER")]
+    #[arg(value_name = "CONTAINER", add = ArgValueCompleter::new(complete::containers))]
     pub container: String,
     /// Keep following the output until the container stops
     #[arg(short, long)]
@@ -297,7 +329,7 @@ pub struct LogsArgs {
 #[derive(Debug, Args)]
 pub struct StopArgs {
     /// Containers
-    #[arg(value_name = "CONTAINER", required_unless_present = "all")]
+    #[arg(value_name = "CONTAINER", required_unless_present = "all", add = ArgValueCompleter::new(complete::containers))]
     pub containers: Vec<String>,
     /// Seconds to wait before killing (default: the container's stop timeout, 10)
     #[arg(short = 't', long = "time", visible_alias = "timeout", value_name = "SECONDS")]
@@ -310,7 +342,7 @@ pub struct StopArgs {
 #[derive(Debug, Args)]
 pub struct KillArgs {
     /// Containers
-    #[arg(value_name = "CONTAINER", required_unless_present = "all")]
+    #[arg(value_name = "CONTAINER", required_unless_present = "all", add = ArgValueCompleter::new(complete::running_containers))]
     pub containers: Vec<String>,
     /// Signal to send (name or number)
     #[arg(short, long, value_name = "SIGNAL", default_value = "KILL")]
@@ -323,7 +355,7 @@ pub struct KillArgs {
 #[derive(Debug, Args)]
 pub struct RmArgs {
     /// Containers
-    #[arg(value_name = "CONTAINER", required_unless_present = "all")]
+    #[arg(value_name = "CONTAINER", required_unless_present = "all", add = ArgValueCompleter::new(complete::containers))]
     pub containers: Vec<String>,
     /// Stop and remove running containers
     #[arg(short, long)]
@@ -339,7 +371,7 @@ pub struct RmArgs {
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     /// Container
-    #[arg(value_name = "CONTAINER")]
+    #[arg(value_name = "CONTAINER", add = ArgValueCompleter::new(complete::running_containers))]
     pub container: String,
     /// Command and arguments
     #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true, allow_hyphen_values = true)]
@@ -367,14 +399,14 @@ pub struct ExecArgs {
 #[derive(Debug, Args)]
 pub struct WaitArgs {
     /// Containers
-    #[arg(value_name = "CONTAINER", required = true)]
+    #[arg(value_name = "CONTAINER", required = true, add = ArgValueCompleter::new(complete::containers))]
     pub containers: Vec<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct PortArgs {
     /// Container, and optionally one of its ports: PORT[/PROTO]
-    #[arg(value_name = "CONTAINER [PORT[/PROTO]]", num_args = 0..=2)]
+    #[arg(value_name = "CONTAINER [PORT[/PROTO]]", num_args = 0..=2, add = ArgValueCompleter::new(complete::containers))]
     pub args: Vec<String>,
     /// Ports of every running container
     #[arg(short, long)]
@@ -396,6 +428,7 @@ pub enum ImageCommand {
     /// Add names to a local image
     Tag(TagArgs),
     /// Show details of images as JSON
+    #[command(mut_arg("images", |a| a.add(ArgValueCompleter::new(complete::images))))]
     Inspect(InspectArgs),
     /// Remove unused images, layers and blobs
     #[command(after_help = "Examples:\n  hutch image prune\n  hutch image prune -a")]
@@ -408,7 +441,7 @@ pub struct RegistryArgs {
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub tls_verify: Option<bool>,
     /// Path of the authentication file (default: REGISTRY_AUTH_FILE or ${XDG_RUNTIME_DIR}/containers/auth.json)
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub authfile: Option<PathBuf>,
     /// Credentials USERNAME[:PASSWORD] for the registry
     #[arg(long, value_name = "USER[:PASS]")]
@@ -442,7 +475,7 @@ pub struct PullArgs {
 #[derive(Debug, Args)]
 pub struct ImagesArgs {
     /// Show only images matching this reference (e.g. fixtures/basic or basic:*)
-    #[arg(value_name = "IMAGE")]
+    #[arg(value_name = "IMAGE", add = ArgValueCompleter::new(complete::images))]
     pub filter: Option<String>,
     /// Show all images, including dangling ones
     #[arg(short, long)]
@@ -467,7 +500,7 @@ pub struct ImagesArgs {
 #[derive(Debug, Args)]
 pub struct RmiArgs {
     /// Images to remove (names or ids)
-    #[arg(value_name = "IMAGE", required_unless_present = "all")]
+    #[arg(value_name = "IMAGE", required_unless_present = "all", add = ArgValueCompleter::new(complete::images))]
     pub images: Vec<String>,
     /// Remove all images
     #[arg(short, long)]
@@ -480,7 +513,7 @@ pub struct RmiArgs {
 #[derive(Debug, Args)]
 pub struct TagArgs {
     /// The image to name
-    #[arg(value_name = "IMAGE")]
+    #[arg(value_name = "IMAGE", add = ArgValueCompleter::new(complete::images))]
     pub image: String,
     /// New names
     #[arg(value_name = "TARGET", required = true)]
@@ -490,7 +523,7 @@ pub struct TagArgs {
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// Containers or images to inspect
-    #[arg(value_name = "NAME", required = true)]
+    #[arg(value_name = "NAME", required = true, add = ArgValueCompleter::new(complete::objects))]
     pub images: Vec<String>,
     /// Output format: json (default) or a Go template such as '{{.Id}}'
     #[arg(short, long, value_name = "FORMAT")]
@@ -525,7 +558,7 @@ pub struct LoginArgs {
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub tls_verify: Option<bool>,
     /// Path of the authentication file
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub authfile: Option<PathBuf>,
     /// Print the username stored for the registry
     #[arg(long)]
@@ -541,7 +574,7 @@ pub struct LogoutArgs {
     #[arg(short, long)]
     pub all: bool,
     /// Path of the authentication file
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub authfile: Option<PathBuf>,
 }
 

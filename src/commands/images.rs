@@ -94,7 +94,7 @@ pub fn run(a: ImagesArgs) -> Result<i32> {
         items.iter().filter(|i| seen.insert(i["Id"].as_str().unwrap_or_default().to_string())).cloned().collect()
     };
     let for_format = if a.format.as_deref().map(str::trim) == Some("json") { json_items } else { items };
-    super::print_listing(a.format.as_deref(), &for_format, || {
+    super::print_listing(a.format.as_deref(), &for_format, &[("ID", "IMAGE ID")], a.noheading, || {
         let mut headers = vec!["REPOSITORY", "TAG"];
         if a.digests {
             headers.push("DIGEST");

@@ -99,6 +99,23 @@ fn scalar(v: &Value) -> String {
     }
 }
 
+/// Templates see Podman's Go field names: `{{.Store.GraphRoot}}` for the JSON `store.graphRoot`.
+fn go_names(v: &Value) -> Value {
+    match v {
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| {
+                    let mut c = k.chars();
+                    let name = c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default();
+                    (name, go_names(v))
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(go_names).collect()),
+        other => other.clone(),
+    }
+}
+
 pub fn run(a: InfoArgs) -> Result<i32> {
     let uts = nix::sys::utsname::uname().ok();
     let kernel = uts.as_ref().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default();
@@ -108,6 +125,7 @@ pub fn run(a: InfoArgs) -> Result<i32> {
         Some(s) => (s.load_images()?.images.len(), s.load_layers()?.layers.len()),
         None => (0, 0),
     };
+    let conf = crate::config::ContainersConf::load()?;
     let v = json!({
         "host": {
             "arch": crate::registry::Platform::host().arch,
@@ -129,13 +147,22 @@ pub fn run(a: InfoArgs) -> Result<i32> {
             "imageCount": images,
             "layerCount": layers,
         },
+        "containersConf": {
+            "files": conf.files,
+            "defaultNetwork": conf.network().map(|(m, _)| m.to_string()).unwrap_or_else(|| crate::network::default_mode(&|b| which(b).is_some()).0.name().to_string()),
+            "defaultCapabilities": conf.default_capabilities.clone().unwrap_or_else(|| crate::runtime::caps::DEFAULT.iter().map(|c| c.to_string()).collect()),
+            "logSizeMax": conf.log_size_max,
+            "env": conf.env,
+            "dnsServers": conf.dns_servers,
+            "tz": conf.tz,
+        },
         "version": {
             "version": env!("CARGO_PKG_VERSION"),
         },
     });
     let text = match Format::parse(a.format.as_deref()) {
         Format::Json => serde_json::to_string_pretty(&v).expect("json") + "\n",
-        Format::Template { tmpl, header } => crate::format::render(&tmpl, header, &[v])?,
+        Format::Template { tmpl, header } => crate::format::render(&tmpl, header, &[go_names(&v)])?,
         Format::Table => {
             let mut s = String::new();
             yaml(&v, 0, &mut s);

@@ -138,6 +138,12 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
             "DnsSearch": s.dns.search,
             "DnsOptions": s.dns.options,
             "ExtraHosts": s.add_hosts,
+            "LogConfig": {
+                "Type": "k8s-file",
+                "Path": store.container_dir(&c.id).join("ctr.log"),
+                // Podman's notation; 0B = no limit.
+                "Size": format!("{}B", s.log_size_max.unwrap_or(0)),
+            },
         },
         "EffectiveCaps": s.caps,
         "NetworkSettings": {

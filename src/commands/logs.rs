@@ -72,6 +72,11 @@ pub fn run(a: LogsArgs) -> Result<i32> {
     loop {
         let running = matches!(state::status(&store, &rec).0, Status::Running { .. });
         if let Ok(mut f) = std::fs::File::open(&path) {
+            // The monitor truncated the log at its size limit (log_size_max): read it anew.
+            if f.metadata().is_ok_and(|m| m.len() < offset) {
+                offset = 0;
+                pending = [None, None];
+            }
             let _ = f.seek(std::io::SeekFrom::Start(offset));
             let mut r = std::io::BufReader::new(f);
             let mut chunk = Vec::new();

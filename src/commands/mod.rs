@@ -57,16 +57,19 @@ pub(crate) fn utf8_args(args: &[std::ffi::OsString]) -> Result<Vec<String>> {
     args.iter().map(|a| a.clone().into_string().map_err(|a| crate::err!("argument {a:?} is not valid UTF-8"))).collect()
 }
 
-/// Print a listing in the requested format: JSON array, Go template, or a table.
+/// Print a listing in the requested format: JSON array, Go template (its header row, when it
+/// has one, titles fields as `titles` says), or a table.
 pub(crate) fn print_listing(
     format: Option<&str>,
     items: &[serde_json::Value],
+    titles: &[(&str, &str)],
+    noheading: bool,
     table: impl FnOnce() -> String,
 ) -> Result<()> {
     use crate::format::Format;
     let text = match Format::parse(format) {
         Format::Json => serde_json::to_string_pretty(items).expect("json") + "\n",
-        Format::Template { tmpl, header } => crate::format::render(&tmpl, header, items)?,
+        Format::Template { tmpl, header } => crate::format::render_titled(&tmpl, header && !noheading, items, titles)?,
         Format::Table => table(),
     };
     crate::output::out(&text);

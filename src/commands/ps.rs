@@ -103,7 +103,7 @@ fn print(a: &PsArgs, rows: Vec<Value>) -> Result<i32> {
                     r
                 })
                 .collect();
-            out(&crate::format::render(&tmpl, header && !a.noheading, &flat)?);
+            out(&crate::format::render_titled(&tmpl, header && !a.noheading, &flat, &[("ID", "CONTAINER ID")])?);
         }
         Format::Table => {
             let body: Vec<Vec<String>> = rows

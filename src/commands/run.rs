@@ -8,6 +8,7 @@ use crate::spec::RunOptions;
 use crate::store::Store;
 
 fn options(a: &RunArgs) -> Result<RunOptions> {
+    let conf = crate::config::ContainersConf::load()?;
     let mut env_file_lines = Vec::new();
     for f in &a.env_file {
         let text = std::fs::read_to_string(f).ctx(|| format!("--env-file {}", f.display()))?;
@@ -29,9 +30,18 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         cap_drop: a.cap_drop.clone(),
         privileged: a.privileged,
         security_opt: a.security_opt.clone(),
-        network: match &a.network {
-            Some(n) => n.clone(),
-            None => {
+        network: match (&a.network, conf.network()) {
+            (Some(n), _) => n.clone(),
+            (None, Some((mode, file))) => {
+                // Said by a containers.conf: name that file if the helper is missing.
+                if let Some((bin, package)) = crate::network::Mode::parse(mode)?.binary() {
+                    if crate::sys::userns::find_in_path(bin).is_none() {
+                        crate::bail!("{}: network mode {mode}: {bin} is not installed (install the {package} package, or pass --network)", file.display());
+                    }
+                }
+                mode.to_string()
+            }
+            (None, None) => {
                 let (mode, notice) = crate::network::default_mode(&|b| crate::sys::userns::find_in_path(b).is_some());
                 if let Some(n) = notice {
                     crate::output::note(n);
@@ -41,7 +51,11 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         },
         publish: a.publish.clone(),
         publish_all: a.publish_all,
-        dns: crate::network::Dns { servers: a.dns.clone(), search: a.dns_search.clone(), options: a.dns_option.clone() },
+        dns: crate::network::Dns {
+            servers: if a.dns.is_empty() { conf.dns_servers.clone() } else { a.dns.clone() },
+            search: a.dns_search.clone(),
+            options: a.dns_option.clone(),
+        },
         add_hosts: a.add_host.clone(),
         userns: a.userns.clone(),
         host_ids: Some((nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw())),
@@ -49,6 +63,16 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         stop_signal: a.stop_signal.clone(),
         stop_timeout: a.stop_timeout,
         labels: a.label.clone(),
+        default_caps: conf.default_capabilities.clone(),
+        default_env: conf.env.clone(),
+        log_size_max: u64::try_from(conf.log_size_max).ok(),
+        tz: match &conf.tz {
+            Some(tz) => {
+                let (file, zone) = crate::config::zoneinfo(tz)?;
+                Some((zone, file.display().to_string()))
+            }
+            None => None,
+        },
     })
 }
 

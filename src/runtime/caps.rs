@@ -33,9 +33,14 @@ pub fn normalize(name: &str) -> Result<String> {
     }
 }
 
-/// The set a container gets: defaults (or all with --privileged), plus adds, minus drops.
-pub fn resolve(privileged: bool, add: &[String], drop: &[String]) -> Result<Vec<String>> {
-    let mut set: Vec<String> = if privileged { NAMES.iter().map(|s| s.to_string()).collect() } else { DEFAULT.iter().map(|s| s.to_string()).collect() };
+/// The set a container gets: `base` (containers.conf's default_capabilities, normalized) or
+/// Podman's defaults, or all with --privileged; plus adds, minus drops.
+pub fn resolve(privileged: bool, base: Option<&[String]>, add: &[String], drop: &[String]) -> Result<Vec<String>> {
+    let mut set: Vec<String> = match (privileged, base) {
+        (true, _) => NAMES.iter().map(|s| s.to_string()).collect(),
+        (false, Some(b)) => b.to_vec(),
+        (false, None) => DEFAULT.iter().map(|s| s.to_string()).collect(),
+    };
     let drop: Vec<String> = drop.iter().map(|d| normalize(d)).collect::<Result<_>>()?;
     if drop.iter().any(|d| d == "ALL") {
         set.clear();
@@ -86,13 +91,16 @@ mod tests {
 
     #[test]
     fn adds_and_drops() {
-        let d = resolve(false, &[], &[]).unwrap();
+        let d = resolve(false, None, &[], &[]).unwrap();
         assert_eq!(d.len(), 11);
-        let s = resolve(false, &["net_admin".into()], &["CAP_CHOWN".into(), "kill".into()]).unwrap();
+        let s = resolve(false, None, &["net_admin".into()], &["CAP_CHOWN".into(), "kill".into()]).unwrap();
         assert!(s.contains(&"CAP_NET_ADMIN".to_string()) && !s.contains(&"CAP_CHOWN".to_string()) && !s.contains(&"CAP_KILL".to_string()));
-        assert_eq!(resolve(false, &["SYS_TIME".into()], &["all".into()]).unwrap(), vec!["CAP_SYS_TIME"]);
-        assert_eq!(resolve(true, &[], &[]).unwrap().len(), NAMES.len());
-        assert!(resolve(false, &["BOGUS".into()], &[]).unwrap_err().to_string().contains("\"BOGUS\""));
+        assert_eq!(resolve(false, None, &["SYS_TIME".into()], &["all".into()]).unwrap(), vec!["CAP_SYS_TIME"]);
+        assert_eq!(resolve(true, None, &[], &[]).unwrap().len(), NAMES.len());
+        assert!(resolve(false, None, &["BOGUS".into()], &[]).unwrap_err().to_string().contains("\"BOGUS\""));
+        let base = ["CAP_CHOWN".to_string(), "CAP_NET_RAW".to_string()];
+        assert_eq!(resolve(false, Some(&base), &["KILL".into()], &["NET_RAW".into()]).unwrap(), ["CAP_CHOWN", "CAP_KILL"]);
+        assert_eq!(resolve(true, Some(&base), &[], &[]).unwrap().len(), NAMES.len());
         assert_eq!(mask(&["CAP_CHOWN".into(), "CAP_KILL".into()]), 0b100001);
     }
 }

@@ -145,7 +145,7 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
         }
     }
     release_memory();
-    let mut logger = Logger { file: log };
+    let mut logger = Logger::new(log, plan.spec.log_size_max);
     let mut sources: Vec<(OwnedFd, usize)> = match (pipes, started.tty.as_ref()) {
         (Some((o, e)), _) => vec![(o, 0), (e, 1)],
         (None, Some(m)) => vec![(m.try_clone().expect("dup"), 0)],
@@ -214,13 +214,23 @@ fn release_memory() {
 }
 
 /// k8s-file log lines: `TIMESTAMP STREAM F|P TEXT` (P = partial line, continued by the next).
+/// With a size limit (containers.conf log_size_max) the log starts over, as with conmon, when
+/// the next records would take it past the limit.
 struct Logger {
+    /// Opened for appending, so writes follow a truncation.
     file: File,
+    max: Option<u64>,
+    written: u64,
 }
 
 const STREAMS: [&str; 2] = ["stdout", "stderr"];
 
 impl Logger {
+    fn new(file: File, max: Option<u64>) -> Logger {
+        let written = file.metadata().map(|m| m.len()).unwrap_or(0);
+        Logger { file, max, written }
+    }
+
     /// Complete lines become F records; a trailing piece without newline is written at once
     /// as a P record (continued by the next record), as conmon does.
     fn write(&mut self, stream: usize, data: &[u8]) {
@@ -232,12 +242,22 @@ impl Logger {
                 Some(nl) => (&rest[..nl], "F", &rest[nl + 1..]),
                 None => (rest, "P", &rest[rest.len()..]),
             };
-            out.extend_from_slice(format!("{ts} {} {tag} ", STREAMS[stream]).as_bytes());
+            let head = format!("{ts} {} {tag} ", STREAMS[stream]);
+            let len = (head.len() + piece.len() + 1) as u64;
+            // The record would take the log past its limit: the log starts over (what this
+            // chunk had before it would be gone with the truncation anyway).
+            if self.max.is_some_and(|max| self.written + out.len() as u64 + len > max) && self.file.set_len(0).is_ok() {
+                self.written = 0;
+                out.clear();
+            }
+            out.extend_from_slice(head.as_bytes());
             out.extend_from_slice(piece);
             out.push(b'\n');
             rest = next;
         }
-        let _ = self.file.write_all(&out);
+        if self.file.write_all(&out).is_ok() {
+            self.written += out.len() as u64;
+        }
     }
 }
 
@@ -252,4 +272,54 @@ pub fn format_nanos(n: i128) -> String {
     // format_time gives "YYYY-MM-DD HH:MM:SS +0000 UTC".
     let base = crate::output::format_time(secs);
     format!("{}T{}.{nanos:09}Z", &base[..10], &base[11..19])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log_file(name: &str) -> (std::path::PathBuf, File) {
+        let p = std::env::temp_dir().join(format!("hutch-log-{name}-{}", crate::store::random_hex(4)));
+        let f = std::fs::OpenOptions::new().create(true).append(true).open(&p).unwrap();
+        (p, f)
+    }
+
+    #[test]
+    fn log_starts_over_at_its_size_limit() {
+        let (p, f) = log_file("max");
+        let mut l = Logger::new(f, Some(200));
+        let record = timestamp().len() + " stdout F ".len() + "line 0\n".len();
+        for i in 0..10 {
+            l.write(0, format!("line {i}\n").as_bytes());
+            assert!(std::fs::metadata(&p).unwrap().len() <= 200);
+        }
+        // 200 bytes hold `per` records: the log started over after each full batch.
+        let per = 200 / record;
+        let text = std::fs::read_to_string(&p).unwrap();
+        let first = 9 / per * per;
+        assert!(text.lines().next().unwrap().ends_with(&format!("stdout F line {first}")), "{text}");
+        assert!(text.ends_with("stdout F line 9\n"), "{text}");
+        // One chunk of many lines is limited record by record.
+        let (r, f) = log_file("chunk");
+        let mut l = Logger::new(f, Some(200));
+        l.write(0, "line 0\nline 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\n".as_bytes());
+        let strip = |t: &str| t.lines().map(|l| l.split_once(' ').unwrap().1.to_string()).collect::<Vec<_>>();
+        assert_eq!(strip(&std::fs::read_to_string(&r).unwrap()), strip(&text));
+        std::fs::remove_file(r).unwrap();
+        // Without a limit it only grows; a reopened log counts what is already there.
+        let f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+        let before = std::fs::metadata(&p).unwrap().len();
+        let mut l = Logger::new(f, Some(before + 1));
+        l.write(1, b"x\n");
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert_eq!((text.lines().count(), text.ends_with(" stderr F x\n")), (1, true), "{text}");
+        let (q, f) = log_file("unlimited");
+        let mut l = Logger::new(f, None);
+        for _ in 0..100 {
+            l.write(0, b"0123456789\n");
+        }
+        assert_eq!(std::fs::read_to_string(&q).unwrap().lines().count(), 100);
+        std::fs::remove_file(p).unwrap();
+        std::fs::remove_file(q).unwrap();
+    }
 }

@@ -151,6 +151,29 @@ impl Env {
         c
     }
 
+    /// Run another program (a shell, say) as the test user with this Env's HOME and XDG dirs;
+    /// the directory of the hutch under test comes first in its PATH.
+    pub fn program<I, S>(&self, program: &str, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut c = match &self.user {
+            Some(u) => {
+                let mut c = Command::new("setpriv");
+                c.arg(format!("--reuid={}", u.uid)).arg(format!("--regid={}", u.gid)).arg("--init-groups").arg("--").arg(program);
+                c
+            }
+            None => Command::new(program),
+        };
+        c.args(args);
+        self.isolate(&mut c);
+        let bin_dir = hutch_bin().parent().unwrap().to_path_buf();
+        c.env("PATH", format!("{}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", bin_dir.display()));
+        c.env("LANG", "C.UTF-8").stdin(Stdio::null());
+        to_run(c.output().expect("running a program as the test user"))
+    }
+
     /// A clean environment with this Env's HOME and XDG dirs, run from its root.
     fn isolate(&self, c: &mut Command) {
         c.env_clear()
