@@ -137,6 +137,30 @@ pub fn images(current: &OsStr) -> Vec<CompletionCandidate> {
     out
 }
 
+/// `--network`: the modes, and `container:NAME` for each running container.
+pub fn networks(current: &OsStr) -> Vec<CompletionCandidate> {
+    let cur = current.to_string_lossy();
+    let mut out: Vec<CompletionCandidate> = [
+        ("pasta", "its own namespace through pasta"),
+        ("slirp4netns", "its own namespace through slirp4netns"),
+        ("none", "only lo"),
+        ("host", "the host's network"),
+        ("ns:", "an existing network namespace: ns:PATH"),
+    ]
+    .into_iter()
+    .filter(|(m, _)| m.starts_with(cur.as_ref()))
+    .map(|(m, h)| CompletionCandidate::new(m).help(Some(h.into())))
+    .collect();
+    if "container:".starts_with(cur.as_ref()) || cur.starts_with("container:") {
+        let name = cur.strip_prefix("container:").unwrap_or("");
+        for c in containers_where(OsStr::new(name), Which::Running) {
+            let v = format!("container:{}", c.get_value().to_string_lossy());
+            out.push(CompletionCandidate::new(v).help(c.get_help().cloned()));
+        }
+    }
+    out
+}
+
 /// `hutch inspect`: containers, then images.
 pub fn objects(current: &OsStr) -> Vec<CompletionCandidate> {
     let mut v = containers(current);

@@ -109,6 +109,7 @@ fn completion_offers_containers_and_images() {
     assert_eq!(bash_complete(&env, "hutch rmi mytool:"), ["1.0"]);
     assert_eq!(bash_complete(&env, "hutch image inspect 127.0.0.1:5000/fix"), ["5000/fixtures/basic:latest"]);
     assert_eq!(bash_complete(&env, "hutch run mytool:1.0 "), Vec::<String>::new());
+    assert_eq!(bash_complete(&env, "hutch run --network sl"), ["slirp4netns"]);
     // The same candidates through the protocol zsh and fish use, with descriptions.
     let fish = env.program("env", ["HUTCH_COMPLETE=fish", "hutch", "--", "hutch", "wait", ""]).ok();
     assert_eq!(fish.stdout, format!("webby\t{PLAIN}/fixtures/basic:latest (not running)\n"));

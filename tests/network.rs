@@ -45,10 +45,14 @@ fn processes(env: &Env, names: &[&str]) -> Vec<i32> {
         }
         let environ = std::fs::read(e.path().join("environ")).unwrap_or_default();
         if environ.split(|b| *b == 0).any(|kv| kv == marker.as_bytes()) {
-            v.push(pid);
+            let ppid: i32 = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+            v.push((pid, ppid));
         }
     }
-    v
+    // A helper that is still starting has short-lived children of its own (pasta enters the
+    // namespaces in vfork'd ones): count each helper once.
+    let pids: Vec<i32> = v.iter().map(|(p, _)| *p).collect();
+    v.into_iter().filter(|(_, pp)| !pids.contains(pp)).map(|(p, _)| p).collect()
 }
 
 const HELPERS: &[&str] = &["passt", "passt.avx2", "pasta", "pasta.avx2", "slirp4netns"];

@@ -235,7 +235,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "OPT")]
     pub security_opt: Vec<String>,
     /// Network mode: pasta (the default when installed), slirp4netns, none (only lo), host, ns:PATH (join a network namespace) or container:NAME (share another container's)
-    #[arg(long, visible_alias = "net", value_name = "MODE")]
+    #[arg(long, visible_alias = "net", value_name = "MODE", add = ArgValueCompleter::new(complete::networks))]
     pub network: Option<String>,
     /// Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)
     #[arg(short = 'p', long, value_name = "[[IP:][HOST_PORT]:]PORT[/PROTO]")]
