@@ -370,3 +370,33 @@ fn joining_another_containers_network_namespace() {
     assert_eq!(left, ["nsjoin", "side", "web"]);
     env.hutch(["rm", "-f", "nsjoin", "side", "web"]).ok();
 }
+
+#[test]
+fn a_failing_helper_fails_the_start_with_its_own_words() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = env_with(&[BASIC]);
+    // Stand-ins for the helpers that fail the way a real one does: a line on stderr, exit 1.
+    let bin = env.home().join("fakebin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for (name, msg) in [("pasta", "No routable interface for IPv4"), ("slirp4netns", "cannot open tap device")] {
+        let f = bin.join(name);
+        std::fs::write(&f, format!("#!/bin/sh\necho '{msg}' >&2\nexit 1\n")).unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", bin.display());
+    for (net, msg) in [("pasta", "No routable interface for IPv4"), ("slirp4netns", "cannot open tap device")] {
+        for detach in [false, true] {
+            let mut args = vec!["run", "--network", net, "--name", "c"];
+            if detach {
+                args.push("-d");
+            }
+            args.extend([BASIC, "sleep", "100"]);
+            let r = to_run(env.command(&args).env("PATH", &path).output().unwrap());
+            let r = r.fails_with(&format!("{net} failed (exit status: 1): {msg}"));
+            assert!(r.stdout.is_empty(), "{r:?}");
+            assert!(env.hutch(["ps", "-a", "-q"]).ok().stdout.is_empty(), "no container left after {net} failed");
+            assert_no_helpers(&env, &format!("after {net} failed"));
+        }
+    }
+}
