@@ -133,22 +133,23 @@ impl Env {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut c = match &self.user {
-            Some(u) => {
-                let mut c = Command::new("setpriv");
-                c.arg(format!("--reuid={}", u.uid))
-                    .arg(format!("--regid={}", u.gid))
-                    .arg("--init-groups")
-                    .arg("--")
-                    .arg(hutch_bin());
-                c
-            }
-            None => Command::new(hutch_bin()),
-        };
+        let mut c = self.as_user(hutch_bin().as_os_str());
         c.args(args);
         self.isolate(&mut c);
         c.env("LANG", "C.UTF-8").stdin(Stdio::null());
         c
+    }
+
+    /// `program`, run as the test user when there is one.
+    fn as_user(&self, program: &OsStr) -> Command {
+        match &self.user {
+            Some(u) => {
+                let mut c = Command::new("setpriv");
+                c.arg(format!("--reuid={}", u.uid)).arg(format!("--regid={}", u.gid)).arg("--init-groups").arg("--").arg(program);
+                c
+            }
+            None => Command::new(program),
+        }
     }
 
     /// Run another program (a shell, say) as the test user with this Env's HOME and XDG dirs;
@@ -158,14 +159,7 @@ impl Env {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut c = match &self.user {
-            Some(u) => {
-                let mut c = Command::new("setpriv");
-                c.arg(format!("--reuid={}", u.uid)).arg(format!("--regid={}", u.gid)).arg("--init-groups").arg("--").arg(program);
-                c
-            }
-            None => Command::new(program),
-        };
+        let mut c = self.as_user(OsStr::new(program));
         c.args(args);
         self.isolate(&mut c);
         let bin_dir = hutch_bin().parent().unwrap().to_path_buf();
