@@ -283,7 +283,35 @@ pub fn render_titled(tmpl: &str, header: bool, items: &[serde_json::Value], titl
     for item in items {
         out.push_str(&c.render(tmpl, item)?);
     }
-    Ok(out)
+    Ok(if header { align(&out) } else { out })
+}
+
+/// Tab-separated cells as aligned columns, the way Podman's `table` output comes out of Go's
+/// tabwriter (minimum width 12, padding 2); the last cell of a line is not padded.
+fn align(text: &str) -> String {
+    const MIN: usize = 12;
+    const PAD: usize = 2;
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    let mut width: Vec<usize> = Vec::new();
+    for cells in &lines {
+        for (i, c) in cells.iter().enumerate().take(cells.len().saturating_sub(1)) {
+            if width.len() <= i {
+                width.push(MIN);
+            }
+            width[i] = width[i].max(c.chars().count() + PAD);
+        }
+    }
+    let mut out = String::new();
+    for cells in &lines {
+        for (i, c) in cells.iter().enumerate() {
+            out.push_str(c);
+            if i + 1 < cells.len() {
+                out.extend(std::iter::repeat_n(' ', width[i] - c.chars().count()));
+            }
+        }
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -293,6 +321,13 @@ mod tests {
 
     fn items() -> Vec<serde_json::Value> {
         vec![json!({"ID": "abc", "Names": ["x", "y"], "Config": {"Env": ["A=1"]}, "Labels": {"k": "v<&>"}, "Size": 42, "Empty": [], "CreatedAt": "today"})]
+    }
+
+    #[test]
+    fn table_columns_line_up_like_podmans() {
+        let items = vec![json!({"ID": "abc", "Names": "a-rather-long-name", "Status": "Up"}), json!({"ID": "defghi", "Names": "b", "Status": "Exited"})];
+        let out = render_titled("{{.ID}}\\t{{.Names}}\\t{{.Status}}", true, &items, &[("ID", "CONTAINER ID")]).unwrap();
+        assert_eq!(out, "CONTAINER ID  NAMES               STATUS\nabc           a-rather-long-name  Up\ndefghi        b                   Exited\n");
     }
 
     #[test]
@@ -324,7 +359,7 @@ mod tests {
         assert_eq!(render("{{.ID}}\\n", false, &i).unwrap(), "abc\n");
         assert_eq!(render("{{.ID}}\\t{{.Size}}", false, &i).unwrap(), "abc\t42\n");
         assert_eq!(render("{{.ID}}", false, &[i[0].clone(), i[0].clone()]).unwrap(), "abc\nabc\n");
-        assert_eq!(render("{{.ID}}\\t{{upper .CreatedAt}}", true, &i).unwrap(), "ID\tCREATED AT\nabc\tTODAY\n");
+        assert_eq!(render("{{.ID}}\\t{{upper .CreatedAt}}", true, &i).unwrap(), "ID          CREATED AT\nabc         TODAY\n");
         assert_eq!(render_titled("{{.ID}} {{range .Names}}{{.}},{{end}} {{json .Config.Env}}", true, &[], &[("ID", "CONTAINER ID")]).unwrap(), "CONTAINER ID NAMES ENV\n");
         assert_eq!(split_camel("ImageID"), "Image ID");
         assert_eq!(split_camel("RepoTags"), "Repo Tags");
