@@ -110,6 +110,8 @@ fn completion_offers_containers_and_images() {
     assert_eq!(bash_complete(&env, "hutch image inspect 127.0.0.1:5000/fix"), ["5000/fixtures/basic:latest"]);
     assert_eq!(bash_complete(&env, "hutch run mytool:1.0 "), Vec::<String>::new());
     assert_eq!(bash_complete(&env, "hutch run --network sl"), ["slirp4netns"]);
+    // The word after the container is a port: no container names there.
+    assert!(bash_complete(&env, "hutch port webby ").is_empty());
     // The same candidates through the protocol zsh and fish use, with descriptions.
     let fish = env.program("env", ["HUTCH_COMPLETE=fish", "hutch", "--", "hutch", "wait", ""]).ok();
     assert_eq!(fish.stdout, format!("webby\t{PLAIN}/fixtures/basic:latest (not running)\n"));

@@ -152,6 +152,9 @@ fn published_tcp_ports_port_verb_and_port_conflicts() {
     assert_eq!(env.hutch(["port", "web"]).ok().stdout, format!("80/tcp -> 0.0.0.0:{hp}\n"));
     assert_eq!(env.hutch(["port", "web", "80"]).ok().stdout, format!("0.0.0.0:{hp}\n"));
     env.hutch(["port", "web", "81/tcp"]).fails_with("no published port 81/tcp");
+    assert!(env.hutch(["port", "--all"]).ok().stdout.ends_with(&format!("\t80/tcp -> 0.0.0.0:{hp}\n")));
+    assert_eq!(env.hutch(["port", "-a", "80"]).ok().stdout, format!("0.0.0.0:{hp}\n"));
+    env.hutch(["port", "-a", "80", "81"]).fails_with("port --all/--latest takes at most a PORT[/PROTO]");
     assert_eq!(env.hutch(["ps", "--format", "{{.Names}} {{.Ports}}"]).ok().stdout, format!("web 0.0.0.0:{hp}->80/tcp\n"));
     assert!(env.hutch(["ps"]).ok().stdout.contains(&format!("0.0.0.0:{hp}->80/tcp")));
     let j: serde_json::Value = serde_json::from_str(&env.hutch(["ps", "--format", "json"]).ok().stdout).unwrap();

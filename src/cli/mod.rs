@@ -405,9 +405,12 @@ pub struct WaitArgs {
 
 #[derive(Debug, Args)]
 pub struct PortArgs {
-    /// Container, and optionally one of its ports: PORT[/PROTO]
-    #[arg(value_name = "CONTAINER [PORT[/PROTO]]", num_args = 0..=2, add = ArgValueCompleter::new(complete::containers))]
-    pub args: Vec<String>,
+    /// The container (with --all or --latest: the PORT[/PROTO] to show)
+    #[arg(value_name = "CONTAINER", add = ArgValueCompleter::new(complete::containers))]
+    pub container: Option<String>,
+    /// Only this one of its ports
+    #[arg(value_name = "PORT[/PROTO]")]
+    pub port: Option<String>,
     /// Ports of every running container
     #[arg(short, long)]
     pub all: bool,

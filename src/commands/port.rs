@@ -32,7 +32,7 @@ pub fn run(a: PortArgs) -> Result<i32> {
     let store = Store::open()?;
     let idx = store.load_containers()?;
     let (recs, filter): (Vec<&ContainerRecord>, Option<&String>) = if a.all || a.latest {
-        if a.args.len() > 1 {
+        if a.port.is_some() {
             crate::bail!("port --all/--latest takes at most a PORT[/PROTO]");
         }
         let mut running: Vec<&ContainerRecord> =
@@ -40,10 +40,10 @@ pub fn run(a: PortArgs) -> Result<i32> {
         if a.latest {
             running = idx.containers.iter().max_by_key(|c| c.created).into_iter().collect();
         }
-        (running, a.args.first())
+        (running, a.container.as_ref())
     } else {
-        let Some(name) = a.args.first() else { crate::bail!("port needs a container (or --all)") };
-        (vec![&idx.containers[idx.resolve(name)?]], a.args.get(1))
+        let Some(name) = &a.container else { crate::bail!("port needs a container (or --all)") };
+        (vec![&idx.containers[idx.resolve(name)?]], a.port.as_ref())
     };
     let filter = filter.map(|f| parse_filter(f)).transpose()?;
     let mut text = String::new();
