@@ -28,6 +28,9 @@ fn main() {
     if std::env::args_os().nth(1).is_some_and(|a| a == "__monitor") {
         std::process::exit(runtime::monitor::exec_main());
     }
+    if std::env::args_os().nth(1).is_some_and(|a| a == "__portfwd") {
+        std::process::exit(runtime::portfwd::exec_main());
+    }
     // `HUTCH_COMPLETE=SHELL hutch -- WORDS…` is the shell asking for completions.
     complete::answer_if_asked();
     let cli = match cli::Cli::try_parse() {

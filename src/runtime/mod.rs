@@ -11,6 +11,7 @@ pub mod child;
 pub mod exec;
 pub mod monitor;
 pub mod net;
+pub mod portfwd;
 pub mod seccomp;
 pub mod session;
 pub mod state;

@@ -25,19 +25,27 @@ pub struct Helper {
     /// Our end of the ready pipe, kept open while the helper may still write to it.
     hold: Option<OwnedFd>,
     log: PathBuf,
+    /// slirp4netns's TCP ports: hutch's own forwarder (see portfwd).
+    forwarder: Option<std::process::Child>,
 }
 
 impl Helper {
     /// Send SIGKILL: neither helper keeps state worth a graceful exit (and pasta is slow to
     /// honour SIGTERM).
-    pub fn kill(&self) {
+    pub fn kill(&mut self) {
         let _ = process::pidfd_send_signal(&self.pidfd, nix::sys::signal::Signal::SIGKILL);
+        if let Some(f) = &mut self.forwarder {
+            let _ = f.kill();
+        }
     }
 
     /// Kill and wait until it is gone.
     pub fn stop(mut self) {
         self.kill();
         let _ = self.child.wait();
+        if let Some(f) = &mut self.forwarder {
+            let _ = f.wait();
+        }
     }
 }
 
@@ -54,6 +62,9 @@ impl Drop for Helper {
         }
         self.kill();
         let _ = self.child.try_wait();
+        if let Some(f) = &mut self.forwarder {
+            let _ = f.try_wait();
+        }
         let _ = self.hold.take();
         for p in &self.cleanup {
             let _ = std::fs::remove_file(p);
@@ -183,7 +194,9 @@ pub fn start(plan: &Plan, pid: i32) -> Result<Option<Starting>> {
             cmd.args(network::pasta_args(&plan.spec.ports, &fdpath(&w))).args(["--userns", &fdpath(&userns), "--netns", &fdpath(&netns)]);
         }
         _ => {
-            let sock = (!plan.spec.ports.is_empty()).then(|| rundir.join(format!("{short}.sock")));
+            // TCP ports go through hutch's forwarder; slirp4netns's API publishes UDP ones.
+            let udp = plan.spec.ports.iter().any(|p| p.protocol == "udp");
+            let sock = udp.then(|| rundir.join(format!("{short}.sock")));
             if let Some(s) = &sock {
                 let _ = std::fs::remove_file(s);
                 cleanup.push(s.clone());
@@ -193,18 +206,38 @@ pub fn start(plan: &Plan, pid: i32) -> Result<Option<Starting>> {
             api = sock;
         }
     }
+    // Bound before anything runs, so the ports listen once the container is up.
+    let listeners = if mode == Mode::Slirp4netns { tcp_listeners(&plan.spec.ports)? } else { Vec::new() };
     process::pre_exec_tie(&mut cmd, [ns_fds, vec![w.as_raw_fd()]].concat());
     let child = cmd.spawn().map_err(|e| crate::err!("running {}: {e}", path.display()))?;
     // Only the helper holds the write end now.
     drop(w);
-    Ok(Some(starting(mode, child, r, log, api, cleanup, &plan.spec.ports)?))
+    let mut s = starting(mode, child, r, log, api, cleanup, &plan.spec.ports)?;
+    if !listeners.is_empty() {
+        s.helper.forwarder = Some(super::portfwd::start(&listeners, &userns, &netns, network::SLIRP_GUEST)?);
+    }
+    Ok(Some(s))
+}
+
+/// Host sockets for the published TCP ports, each with the container port it leads to.
+fn tcp_listeners(ports: &[PortMapping]) -> Result<Vec<(std::net::TcpListener, u16)>> {
+    let mut v = Vec::new();
+    for p in ports.iter().filter(|p| p.protocol == "tcp") {
+        let ip = if p.host_ip.is_empty() { "0.0.0.0" } else { p.host_ip.as_str() };
+        for (h, c) in p.pairs() {
+            let addr = if ip.contains(':') { format!("[{ip}]:{h}") } else { format!("{ip}:{h}") };
+            let l = std::net::TcpListener::bind(&addr).ctx(|| format!("-p {}: binding host port {addr}", p.display()))?;
+            v.push((l, c));
+        }
+    }
+    Ok(v)
 }
 
 fn starting(mode: Mode, child: std::process::Child, ready: OwnedFd, log: PathBuf, api: Option<PathBuf>, cleanup: Vec<PathBuf>, ports: &[PortMapping]) -> Result<Starting> {
     let name = if mode == Mode::Pasta { "pasta" } else { "slirp4netns" };
     // The child is ours and not yet reaped, so its pid cannot be reused before this.
     let pidfd = process::pidfd_open(nix::unistd::Pid::from_raw(child.id() as i32)).map_err(|e| crate::err!("pidfd_open: {e}"))?;
-    Ok(Starting { helper: Helper { name, child, pidfd, cleanup, hold: None, log: log.clone() }, mode, ready, log, api, ports: ports.to_vec() })
+    Ok(Starting { helper: Helper { name, child, pidfd, cleanup, hold: None, log: log.clone(), forwarder: None }, mode, ready, log, api, ports: ports.to_vec() })
 }
 
 impl Starting {
@@ -236,7 +269,7 @@ impl Starting {
     pub fn ready(self) -> Result<Helper> {
         if self.mode == Mode::Slirp4netns {
             if let Some(sock) = &self.api {
-                for p in &self.ports {
+                for p in self.ports.iter().filter(|p| p.protocol == "udp") {
                     for (h, c) in p.pairs() {
                         slirp_request(sock, &network::slirp_hostfwd(p, h, c)).map_err(|e| crate::err!("-p {}: slirp4netns: {}", p.display(), e.message))?;
                     }
