@@ -137,6 +137,8 @@ fn connect_inside(conn: &OwnedFd, port: u16) -> Option<OwnedFd> {
 fn connector(conn: &OwnedFd, userns: &OwnedFd, netns: &OwnedFd, guest: &str) -> ! {
     use nix::sched::{setns, CloneFlags};
     use nix::sys::socket::{recv, sendmsg, ControlMessage, MsgFlags};
+    // Nothing in the container may open this process's memory or binary (as for exec's helper).
+    let _ = nix::sys::prctl::set_dumpable(false);
     if setns(userns, CloneFlags::CLONE_NEWUSER).is_err() || setns(netns, CloneFlags::CLONE_NEWNET).is_err() {
         process::exit_now(1);
     }
