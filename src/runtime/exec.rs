@@ -21,12 +21,7 @@ pub struct ExecRequest<'a> {
 }
 
 /// Start the process; returns once it has exec'd.
-///
-/// Joining a pid namespace needs CAP_SYS_ADMIN in our own user namespace too, which hutch lacks
-/// on the host; so a short-lived helper joins all the container's namespaces at once and clones
-/// the process with CLONE_PARENT: it is hutch's child, inside the container's pid namespace.
 pub fn spawn(req: &ExecRequest) -> Result<Started> {
-    let (parent, child_end) = Sync::pair()?;
     let stdio = if req.detach {
         let null = |m| nix::fcntl::open("/dev/null", m | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).map_err(|e| crate::err!("/dev/null: {e}"));
         StdioMode::Pipes { out: null(nix::fcntl::OFlag::O_WRONLY)?, err: null(nix::fcntl::OFlag::O_WRONLY)? }
@@ -35,20 +30,36 @@ pub fn spawn(req: &ExecRequest) -> Result<Started> {
     } else {
         StdioMode::Inherit { stdin: req.interactive }
     };
-    let helper = match process::fork().map_err(|e| crate::err!("starting the exec process: {e}"))? {
+    via_helper(|sync| match helper_main(req, sync, &stdio) {}, false, "the exec process", "the exec helper exited without starting the process")
+}
+
+/// Start a process through a short-lived helper (`exec`, and a container joining another's
+/// network namespace). Joining a pid namespace, or a namespace of a user namespace hutch is
+/// not in, needs CAP_SYS_ADMIN in our own user namespace too, which hutch lacks on the host;
+/// so a forked helper (`helper`, ending in `clone_parent`) joins the namespaces and clones the
+/// process with CLONE_PARENT: it is hutch's child. `go`: send the process its "go" at once
+/// (a container's first process waits for one). Returns once the process has exec'd.
+pub fn via_helper(helper: impl FnOnce(Sync), go: bool, what: &str, vanished: &str) -> Result<Started> {
+    let (parent, child_end) = Sync::pair()?;
+    let helper_pid = match process::fork().map_err(|e| crate::err!("starting {what}: {e}"))? {
         None => {
             drop(parent);
             let _ = nix::sys::prctl::set_dumpable(false);
-            helper_main(req, &child_end, &stdio)
+            // The helper exits (clone_parent) rather than return.
+            helper(child_end);
+            process::exit_now(1)
         }
         Some(pid) => pid,
     };
     drop(child_end);
+    if go {
+        parent.go();
+    }
     let got = parent.collect();
     let (tty, target, result) = (got.tty, got.started, got.result);
-    let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(helper), None);
+    let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(helper_pid), None);
     let Some((pid, pidfd)) = target else {
-        return Err(result.err().unwrap_or_else(|| crate::err!("the exec helper exited without starting the process")));
+        return Err(result.err().unwrap_or_else(|| crate::err!("{vanished}")));
     };
     let child = process::Child { pid: nix::unistd::Pid::from_raw(pid), pidfd };
     if let Err(e) = result {
@@ -56,10 +67,28 @@ pub fn spawn(req: &ExecRequest) -> Result<Started> {
         return Err(e);
     }
     let start_time = process::start_time(pid).unwrap_or(0);
+    crate::output::trace("exec'd");
     Ok(Started { child, start_time, tty, net: None })
 }
 
-fn helper_main(req: &ExecRequest, sync: &Sync, stdio: &StdioMode) -> ! {
+/// In a `via_helper` helper, once it is in the namespaces: clone the process (new namespaces
+/// `flags`, and CLONE_PARENT), report its pid and pidfd, and exit; the process runs `run`.
+/// `failing`: what a failed clone was doing.
+pub fn clone_parent(sync: Sync, flags: libc::c_int, failing: &str, run: impl FnOnce(Sync) -> child::Never) -> child::Never {
+    match process::clone3((flags | libc::CLONE_PARENT) as libc::c_ulong) {
+        Err(e) => {
+            sync.send_error(125, &format!("{failing}: {}", e.desc()));
+            process::exit_now(1)
+        }
+        Ok(Forked::Parent(c)) => {
+            sync.send_pid(c.pid.as_raw(), &c.pidfd);
+            process::exit_now(0)
+        }
+        Ok(Forked::Child) => run(sync),
+    }
+}
+
+fn helper_main(req: &ExecRequest, sync: Sync, stdio: &StdioMode) -> child::Never {
     use nix::sched::CloneFlags as F;
     let mut flags = F::CLONE_NEWNS | F::CLONE_NEWUTS | F::CLONE_NEWIPC | F::CLONE_NEWNET | F::CLONE_NEWPID;
     if req.privs.new_userns {
@@ -69,24 +98,14 @@ fn helper_main(req: &ExecRequest, sync: &Sync, stdio: &StdioMode) -> ! {
         sync.send_error(125, &format!("joining the container's namespaces: {}", e.desc()));
         process::exit_now(1);
     }
-    match process::clone3(libc::CLONE_PARENT as libc::c_ulong) {
-        Err(e) => {
-            sync.send_error(125, &format!("starting the exec process: {}", e.desc()));
-            process::exit_now(1)
-        }
-        Ok(Forked::Parent(c)) => {
-            sync.send_pid(c.pid.as_raw(), &c.pidfd);
-            process::exit_now(0)
-        }
-        Ok(Forked::Child) => {
-            let Fail(code, msg) = match exec_now(req, sync, stdio) {
-                Ok(never) => match never {},
-                Err(f) => f,
-            };
-            sync.send_error(code, &msg);
-            process::exit_now(1)
-        }
-    }
+    clone_parent(sync, 0, "starting the exec process", |sync| {
+        let Fail(code, msg) = match exec_now(req, &sync, stdio) {
+            Ok(never) => match never {},
+            Err(f) => f,
+        };
+        sync.send_error(code, &msg);
+        process::exit_now(1)
+    })
 }
 
 fn exec_now(req: &ExecRequest, sync: &Sync, stdio: &StdioMode) -> std::result::Result<child::Never, Fail> {

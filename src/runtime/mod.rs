@@ -304,36 +304,13 @@ fn spawn_joined(plan: &Plan, stdio: &StdioMode, path: &std::path::Path) -> Resul
     } else {
         None
     };
-    let (parent, child_end) = Sync::pair()?;
-    let helper = match process::fork().map_err(|e| crate::err!("starting the container: {e}"))? {
-        None => {
-            drop(parent);
-            let _ = nix::sys::prctl::set_dumpable(false);
-            join_main(plan, child_end, stdio, userns, netns, &what)
-        }
-        Some(pid) => nix::unistd::Pid::from_raw(pid),
-    };
-    drop(child_end);
-    let first = parent.recv();
-    let _ = nix::sys::wait::waitpid(helper, None);
-    let child = match first {
-        Msg::Pid(pid, pidfd) => Child { pid: nix::unistd::Pid::from_raw(pid), pidfd },
-        Msg::Error(code, msg) => return Err(Error::with_code(code, msg)),
-        _ => crate::bail!("{what}: the helper that joins the namespace exited without starting the container"),
-    };
-    let start_time = process::start_time(child.pid.as_raw()).unwrap_or(0);
-    parent.go();
-    let got = parent.collect();
-    if let Err(e) = got.result {
-        let _ = nix::sys::wait::waitpid(child.pid, None);
-        return Err(e);
-    }
-    crate::output::trace("exec'd");
-    Ok(Started { child, start_time, tty: got.tty, net: None })
+    let vanished = format!("{what}: the helper that joins the namespace exited without starting the container");
+    // No id maps to write: the container's first process may go at once.
+    exec::via_helper(|sync| match join_main(plan, sync, stdio, userns, netns, &what) {}, true, "the container", &vanished)
 }
 
 /// The helper of `spawn_joined`; never returns.
-fn join_main(plan: &Plan, sync: Sync, stdio: &StdioMode, userns: Option<OwnedFd>, netns: OwnedFd, what: &str) -> ! {
+fn join_main(plan: &Plan, sync: Sync, stdio: &StdioMode, userns: Option<OwnedFd>, netns: OwnedFd, what: &str) -> child::Never {
     use nix::sched::CloneFlags;
     let fail = |msg: String| -> ! {
         sync.send_error(125, &msg);
@@ -362,15 +339,8 @@ fn join_main(plan: &Plan, sync: Sync, stdio: &StdioMode, userns: Option<OwnedFd>
     }
     drop(netns);
     drop(userns);
-    let flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC | libc::CLONE_PARENT;
-    match process::clone3(flags as libc::c_ulong) {
-        Err(e) => fail(format!("creating the container's namespaces: {}", e.desc())),
-        Ok(Forked::Parent(c)) => {
-            sync.send_pid(c.pid.as_raw(), &c.pidfd);
-            process::exit_now(0)
-        }
-        Ok(Forked::Child) => child::main(plan, sync, stdio, None),
-    }
+    let flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
+    exec::clone_parent(sync, flags, "creating the container's namespaces", |sync| child::main(plan, sync, stdio, None))
 }
 
 /// Follow the child and the network helper until the child has exec'd (or failed): "go" to
