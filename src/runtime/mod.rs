@@ -224,7 +224,9 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     if let Some(path) = &plan.join_netns {
         return spawn_joined(plan, stdio, path);
     }
-    net::check_ports(&plan.spec.ports)?;
+    // Bound before anything runs, so the ports listen once the container is up (kept across
+    // the clone only for hutch's forwarder; the child closes them when it execs).
+    let listeners = net::bind_ports(&plan.spec.ports, net::forwards_tcp(plan))?;
     let routes = net::early_routes(plan);
     crate::output::trace("clone");
     let (parent, child_end) = Sync::pair()?;
@@ -253,7 +255,7 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     // The helper attaches to the namespaces (pasta takes ~15 ms, longer than anything else
     // here) while the child sets up its mounts; the child waits for a second "go" before it
     // execs the command. (Starting it before the maps are written gained nothing on 2 cores.)
-    let starting = match net::start(plan, child.pid.as_raw()) {
+    let starting = match net::start(plan, child.pid.as_raw(), listeners) {
         Ok(s) => s,
         Err(e) => return Err(fail(&child, e)),
     };

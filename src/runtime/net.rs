@@ -77,20 +77,30 @@ pub struct Starting {
     helper: Helper,
     mode: Mode,
     ready: OwnedFd,
-    log: PathBuf,
     api: Option<PathBuf>,
     ports: Vec<PortMapping>,
 }
 
-/// Refuse ports that are already taken on the host, before anything is started: the helpers
-/// themselves only warn (pasta) or fail late (slirp4netns).
-pub fn check_ports(ports: &[PortMapping]) -> Result<()> {
-    use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
+/// Bind the published host ports, refusing ones already taken before anything is started
+/// (the helpers themselves only warn, pasta, or fail late, slirp4netns). With `keep_tcp` the
+/// TCP sockets are kept, each with the container port it leads to (hutch's own forwarder
+/// serves them); otherwise all are closed again for the helper to bind.
+pub fn bind_ports(ports: &[PortMapping], keep_tcp: bool) -> Result<Vec<(std::net::TcpListener, u16)>> {
+    use std::net::{SocketAddr, TcpListener, UdpSocket};
+    let mut kept = Vec::new();
     for p in ports {
-        let ip: IpAddr = if p.host_ip.is_empty() { Ipv4Addr::UNSPECIFIED.into() } else { p.host_ip.parse().ctx(|| format!("-p {}: bad address", p.display()))? };
-        for (host, _) in p.pairs() {
+        let ip = bind_ip(&p.host_ip).ctx(|| format!("-p {}: bad address", p.display()))?;
+        for (host, ctr) in p.pairs() {
             let addr = SocketAddr::new(ip, host);
-            let r = if p.protocol == "udp" { UdpSocket::bind(addr).map(drop) } else { TcpListener::bind(addr).map(drop) };
+            let r = if p.protocol == "udp" {
+                UdpSocket::bind(addr).map(drop)
+            } else {
+                TcpListener::bind(addr).map(|l| {
+                    if keep_tcp {
+                        kept.push((l, ctr));
+                    }
+                })
+            };
             if let Err(e) = r {
                 let why = if e.kind() == std::io::ErrorKind::AddrInUse { "is already in use".to_string() } else { format!("cannot be bound: {e}") };
                 let low = if host < 1024 && e.kind() == std::io::ErrorKind::PermissionDenied {
@@ -102,22 +112,32 @@ pub fn check_ports(ports: &[PortMapping]) -> Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(kept)
+}
+
+/// The address a `-p` binds on the host: every IPv4 address when none was given.
+fn bind_ip(host_ip: &str) -> std::result::Result<std::net::IpAddr, std::net::AddrParseError> {
+    if host_ip.is_empty() { Ok(std::net::Ipv4Addr::UNSPECIFIED.into()) } else { host_ip.parse() }
 }
 
 /// A free host port for `-p CONTAINER_PORT` / -P (the kernel's pick of an ephemeral port).
 pub fn free_port(host_ip: &str, protocol: &str) -> Result<u16> {
-    use std::net::{TcpListener, UdpSocket};
-    let ip = if host_ip.is_empty() { "0.0.0.0" } else { host_ip };
-    let addr = format!("{}:0", if ip.contains(':') { format!("[{ip}]") } else { ip.to_string() });
+    use std::net::{SocketAddr, TcpListener, UdpSocket};
+    let what = || format!("finding a free {protocol} port on {}", if host_ip.is_empty() { "0.0.0.0" } else { host_ip });
+    let addr = SocketAddr::new(bind_ip(host_ip).ctx(what)?, 0);
     let port = if protocol == "udp" {
-        UdpSocket::bind(&addr).and_then(|s| s.local_addr())
+        UdpSocket::bind(addr).and_then(|s| s.local_addr())
     } else {
-        TcpListener::bind(&addr).and_then(|s| s.local_addr())
+        TcpListener::bind(addr).and_then(|s| s.local_addr())
     }
-    .ctx(|| format!("finding a free {protocol} port on {ip}"))?
+    .ctx(what)?
     .port();
     Ok(port)
+}
+
+/// Whether hutch forwards the container's published TCP ports itself (slirp4netns).
+pub fn forwards_tcp(plan: &Plan) -> bool {
+    Mode::parse(&plan.spec.network).is_ok_and(|m| m == Mode::Slirp4netns)
 }
 
 /// The container's own address and the address that reaches the host's loopback services,
@@ -158,8 +178,9 @@ fn iface_ipv4(name: &str) -> Option<String> {
     })
 }
 
-/// Start the helper for the container whose first process is `pid` (its id maps written).
-pub fn start(plan: &Plan, pid: i32) -> Result<Option<Starting>> {
+/// Start the helper for the container whose first process is `pid` (its id maps written);
+/// `listeners`: the TCP ports `bind_ports` kept for hutch's forwarder.
+pub fn start(plan: &Plan, pid: i32, listeners: Vec<(std::net::TcpListener, u16)>) -> Result<Option<Starting>> {
     let mode = Mode::parse(&plan.spec.network)?;
     let Some((bin, package)) = mode.binary() else { return Ok(None) };
     let Some(path) = crate::sys::userns::find_in_path(bin) else {
@@ -206,8 +227,6 @@ pub fn start(plan: &Plan, pid: i32) -> Result<Option<Starting>> {
             api = sock;
         }
     }
-    // Bound before anything runs, so the ports listen once the container is up.
-    let listeners = if mode == Mode::Slirp4netns { tcp_listeners(&plan.spec.ports)? } else { Vec::new() };
     process::pre_exec_tie(&mut cmd, [ns_fds, vec![w.as_raw_fd()]].concat());
     let child = cmd.spawn().map_err(|e| crate::err!("running {}: {e}", path.display()))?;
     // Only the helper holds the write end now.
@@ -219,25 +238,11 @@ pub fn start(plan: &Plan, pid: i32) -> Result<Option<Starting>> {
     Ok(Some(s))
 }
 
-/// Host sockets for the published TCP ports, each with the container port it leads to.
-fn tcp_listeners(ports: &[PortMapping]) -> Result<Vec<(std::net::TcpListener, u16)>> {
-    let mut v = Vec::new();
-    for p in ports.iter().filter(|p| p.protocol == "tcp") {
-        let ip = if p.host_ip.is_empty() { "0.0.0.0" } else { p.host_ip.as_str() };
-        for (h, c) in p.pairs() {
-            let addr = if ip.contains(':') { format!("[{ip}]:{h}") } else { format!("{ip}:{h}") };
-            let l = std::net::TcpListener::bind(&addr).ctx(|| format!("-p {}: binding host port {addr}", p.display()))?;
-            v.push((l, c));
-        }
-    }
-    Ok(v)
-}
-
 fn starting(mode: Mode, child: std::process::Child, ready: OwnedFd, log: PathBuf, api: Option<PathBuf>, cleanup: Vec<PathBuf>, ports: &[PortMapping]) -> Result<Starting> {
     let name = if mode == Mode::Pasta { "pasta" } else { "slirp4netns" };
     // The child is ours and not yet reaped, so its pid cannot be reused before this.
     let pidfd = process::pidfd_open(nix::unistd::Pid::from_raw(child.id() as i32)).map_err(|e| crate::err!("pidfd_open: {e}"))?;
-    Ok(Starting { helper: Helper { name, child, pidfd, cleanup, hold: None, log: log.clone(), forwarder: None }, mode, ready, log, api, ports: ports.to_vec() })
+    Ok(Starting { helper: Helper { name, child, pidfd, cleanup, hold: None, log, forwarder: None }, mode, ready, api, ports: ports.to_vec() })
 }
 
 impl Starting {
@@ -293,7 +298,7 @@ impl Starting {
 
     /// ": <the helper's stderr>" when it said anything.
     fn said(&self) -> String {
-        said(&self.log)
+        said(&self.helper.log)
     }
 }
 
