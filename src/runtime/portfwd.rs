@@ -52,15 +52,10 @@ pub fn exec_main() -> i32 {
         // SAFETY: as above.
         listeners.push((unsafe { TcpListener::from_raw_fd(l) }, p));
     }
-    let (ours, theirs) = match nix::sys::socket::socketpair(
-        nix::sys::socket::AddressFamily::Unix,
-        nix::sys::socket::SockType::SeqPacket,
-        None,
-        nix::sys::socket::SockFlag::SOCK_CLOEXEC,
-    ) {
+    let (ours, theirs) = match super::Sync::pair() {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("hutch __portfwd: socketpair: {e}");
+            eprintln!("hutch __portfwd: {}", e.message);
             return 125;
         }
     };
@@ -92,7 +87,7 @@ pub fn exec_main() -> i32 {
     0
 }
 
-fn accept_loop(l: TcpListener, port: u16, conn: &Mutex<OwnedFd>) {
+fn accept_loop(l: TcpListener, port: u16, conn: &Mutex<super::Sync>) {
     loop {
         let client = match l.accept() {
             Ok((c, _)) => c,
@@ -119,24 +114,17 @@ fn accept_loop(l: TcpListener, port: u16, conn: &Mutex<OwnedFd>) {
 }
 
 /// Ask the connector for a socket connected to the container's `port`.
-fn connect_inside(conn: &OwnedFd, port: u16) -> Option<OwnedFd> {
-    use nix::sys::socket::{recvmsg, send, ControlMessageOwned, MsgFlags};
-    send(conn.as_raw_fd(), &port.to_ne_bytes(), MsgFlags::MSG_NOSIGNAL).ok()?;
-    let mut buf = [0u8; 4];
-    let mut space = nix::cmsg_space!([RawFd; 1]);
-    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-    let r = recvmsg::<()>(conn.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC).ok()?;
-    let fd = r.cmsgs().ok()?.find_map(|c| match c {
-        ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
+fn connect_inside(conn: &super::Sync, port: u16) -> Option<OwnedFd> {
+    nix::sys::socket::send(conn.fd.as_raw_fd(), &port.to_ne_bytes(), nix::sys::socket::MsgFlags::MSG_NOSIGNAL).ok()?;
+    match conn.recv() {
+        super::Msg::Fd(fd) => Some(fd),
         _ => None,
-    })?;
-    Some(process::adopt_fd(fd))
+    }
 }
 
 /// The connector, inside the container's namespaces: one connected socket per request.
-fn connector(conn: &OwnedFd, userns: &OwnedFd, netns: &OwnedFd, guest: &str) -> ! {
+fn connector(conn: &super::Sync, userns: &OwnedFd, netns: &OwnedFd, guest: &str) -> ! {
     use nix::sched::{setns, CloneFlags};
-    use nix::sys::socket::{recv, sendmsg, ControlMessage, MsgFlags};
     // Nothing in the container may open this process's memory or binary (as for exec's helper).
     let _ = nix::sys::prctl::set_dumpable(false);
     if setns(userns, CloneFlags::CLONE_NEWUSER).is_err() || setns(netns, CloneFlags::CLONE_NEWNET).is_err() {
@@ -145,21 +133,17 @@ fn connector(conn: &OwnedFd, userns: &OwnedFd, netns: &OwnedFd, guest: &str) -> 
     let Ok(ip) = guest.parse::<std::net::Ipv4Addr>() else { process::exit_now(1) };
     loop {
         let mut b = [0u8; 2];
-        match recv(conn.as_raw_fd(), &mut b, MsgFlags::empty()) {
+        match nix::sys::socket::recv(conn.fd.as_raw_fd(), &mut b, nix::sys::socket::MsgFlags::empty()) {
             Ok(2) => {}
             Err(nix::errno::Errno::EINTR) => continue,
             _ => process::exit_now(0),
         }
-        let port = u16::from_ne_bytes(b);
-        match std::net::TcpStream::connect((ip, port)) {
+        match std::net::TcpStream::connect((ip, u16::from_ne_bytes(b))) {
             Ok(s) => {
                 let _ = s.set_nodelay(true);
-                let fds = [s.as_raw_fd()];
-                let _ = sendmsg::<()>(conn.as_raw_fd(), &[std::io::IoSlice::new(b"F")], &[ControlMessage::ScmRights(&fds)], MsgFlags::MSG_NOSIGNAL, None);
+                conn.send_fd(&OwnedFd::from(s));
             }
-            Err(_) => {
-                let _ = nix::sys::socket::send(conn.as_raw_fd(), b"E", MsgFlags::MSG_NOSIGNAL);
-            }
+            Err(e) => conn.send_error(125, &e.to_string()),
         }
     }
 }
