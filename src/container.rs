@@ -68,11 +68,7 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
             crate::bail!("--network ns:{p}: {why}");
         }
     }
-    if let Some((bin, package)) = mode.binary() {
-        if userns::find_in_path(bin).is_none() {
-            crate::bail!("--network {}: {bin} is not installed (install the {package} package, or use --network none)", mode.name());
-        }
-    }
+    runtime::net::helper_path(&mode)?;
     for p in spec.ports.iter_mut().filter(|p| p.host_port == 0) {
         p.host_port = runtime::net::free_port(&p.host_ip, &p.protocol)?;
     }

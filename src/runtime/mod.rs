@@ -253,8 +253,9 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     }
     crate::output::trace("maps written");
     // The helper attaches to the namespaces (pasta takes ~15 ms, longer than anything else
-    // here) while the child sets up its mounts; the child waits for a second "go" before it
-    // execs the command. (Starting it before the maps are written gained nothing on 2 cores.)
+    // here) while the child sets up its mounts; the child execs the command on a second "go"
+    // (the helper is ready) or, without published ports, once it sees its default routes.
+    // (Starting the helper before the maps are written gained nothing on 2 cores.)
     let starting = match net::start(plan, child.pid.as_raw(), listeners) {
         Ok(s) => s,
         Err(e) => return Err(fail(&child, e)),

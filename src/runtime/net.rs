@@ -178,14 +178,21 @@ fn iface_ipv4(name: &str) -> Option<String> {
     })
 }
 
+/// The helper binary `mode` needs (None: it needs none); an error naming the package when it
+/// is not installed.
+pub fn helper_path(mode: &Mode) -> Result<Option<PathBuf>> {
+    let Some((bin, package)) = mode.binary() else { return Ok(None) };
+    match crate::sys::userns::find_in_path(bin) {
+        Some(p) => Ok(Some(p)),
+        None => crate::bail!("--network {}: {bin} is not installed (install the {package} package, or use --network none)", mode.name()),
+    }
+}
+
 /// Start the helper for the container whose first process is `pid` (its id maps written);
 /// `listeners`: the TCP ports `bind_ports` kept for hutch's forwarder.
 pub fn start(plan: &Plan, pid: i32, listeners: Vec<(std::net::TcpListener, u16)>) -> Result<Option<Starting>> {
     let mode = Mode::parse(&plan.spec.network)?;
-    let Some((bin, package)) = mode.binary() else { return Ok(None) };
-    let Some(path) = crate::sys::userns::find_in_path(bin) else {
-        crate::bail!("--network {}: {bin} is not installed (install the {package} package, or use --network none)", mode.name());
-    };
+    let Some(path) = helper_path(&mode)? else { return Ok(None) };
     let log = plan.container_dir.join("network.log");
     let logf = std::fs::File::create(&log).ctx(|| format!("creating {}", log.display()))?;
     let rundir = crate::paths::runtime_dir().join("net");
