@@ -16,22 +16,11 @@ if ! curl -sf -o /dev/null -H 'Accept: application/vnd.oci.image.manifest.v1+jso
 fi
 BYTES=$(curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' http://127.0.0.1:5000/v2/bench/big/manifests/latest |
     python3 -c 'import json,sys; m=json.load(sys.stdin); print(sum(l["size"] for l in m["layers"]))')
-HUTCH=${HUTCH_BIN:-${CARGO_TARGET_DIR:-/var/tmp/hutch-target}/release/hutch}
-if [ ! -x "$HUTCH" ]; then
-    CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/hutch-target} cargo build --release --locked
-fi
-chmod -R a+rX "$(dirname "$HUTCH")" 2>/dev/null || true
-U=$TEST_USER
+. benches/lib.sh
 UID_=$(id -u "$U")
 WORK=/var/tmp/hutch-bench
 rm -rf "$WORK"; mkdir -p "$WORK"; chown "$U" "$WORK"
 sleep 40 # let earlier deletions age out of ext4's recently-deleted window (see fresh())
-
-as_user() { # dir command...
-    local d=$1; shift
-    setpriv --reuid="$U" --regid="$U" --init-groups -- env -i PATH=/usr/local/bin:/usr/bin:/bin \
-        HOME="$d/home" XDG_DATA_HOME="$d/data" XDG_CONFIG_HOME="$d/config" XDG_RUNTIME_DIR="$d/run" "$@"
-}
 
 # Stores are only deleted at the end: ext4's inode allocator slows down file creation right after
 # many deletions (recently_deleted()), which would penalise whichever tool runs next.

@@ -16,52 +16,9 @@ N=${2:-200}
 curl -sf -o /dev/null http://127.0.0.1:5000/v2/ || rig_up
 rig_users
 IMAGE=127.0.0.1:5000/fixtures/basic:latest
-HUTCH=${HUTCH_BIN:-${CARGO_TARGET_DIR:-/var/tmp/hutch-target}/release/hutch}
-if [ ! -x "$HUTCH" ]; then
-    CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/hutch-target} cargo build --release --locked
-fi
-chmod -R a+rX "$(dirname "$HUTCH")" 2>/dev/null || true
-U=$TEST_USER
+. benches/lib.sh
 WORK=/var/tmp/hutch-bench-run
-rm -rf "$WORK"; mkdir -p "$WORK"/{hutch,podman}; chown -R "$U" "$WORK"
-for d in "$WORK"/hutch "$WORK"/podman; do
-    mkdir -p "$d"/{home,data,config/containers,run}; chmod 700 "$d/run"
-    printf '[[registry]]\nlocation = "127.0.0.1:5000"\ninsecure = true\n' > "$d/config/containers/registries.conf"
-done
-chown -R "$U" "$WORK"
-
-as_user() { # dir command...
-    local d=$1; shift
-    setpriv --reuid="$U" --regid="$U" --init-groups -- env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
-        HOME="$d/home" XDG_DATA_HOME="$d/data" XDG_CONFIG_HOME="$d/config" XDG_RUNTIME_DIR="$d/run" "$@"
-}
-H=$WORK/hutch
-P=$WORK/podman
-hutch() { as_user "$H" "$HUTCH" "$@"; }
-podman_() { as_user "$P" podman --runtime runc --root "$P/storage" --runroot "$P/run/storage" --storage-driver overlay "$@"; }
-
-hutch pull -q "$IMAGE" >/dev/null
-HAVE_PODMAN=0
-if command -v podman >/dev/null && podman_ pull -q --tls-verify=false "$IMAGE" >/dev/null 2>&1; then HAVE_PODMAN=1; fi
-
-ms_of() { # command... -> milliseconds of one run
-    local t0 t1
-    t0=$(date +%s%N)
-    "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; "$@" >&2 || true; exit 1; }
-    t1=$(date +%s%N)
-    echo $(((t1 - t0) / 1000))
-}
-stats() { # -> "median p90" in ms from microseconds on stdin
-    sort -n | awk '{a[NR]=$1} END {m=(NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2); p=a[int(NR*0.9+0.5)]; printf "%.1f %.1f", m/1000, p/1000}'
-}
-series() { # label command...
-    local label=$1; shift
-    "$@" >/dev/null 2>&1 || true # warm-up
-    local out
-    out=$(for _ in $(seq 1 "$RUNS"); do ms_of "$@"; done | stats)
-    printf '%-34s median %7.1f ms   p90 %7.1f ms\n' "$label" ${out% *} ${out#* } >&2
-    echo "${out% *}"
-}
+two_tools
 
 echo "start latency: run --rm $IMAGE true, $RUNS runs each (after one warm-up run)"
 # Both tools are launched through setpriv + env as the test user; that launcher alone costs:

@@ -1,0 +1,53 @@
+# Shared by the benchmarks (sourced after tests/rig.sh and rig_users, in the repository root).
+
+# The release hutch the test user runs: $HUTCH_BIN, or built in $CARGO_TARGET_DIR if missing.
+HUTCH=${HUTCH_BIN:-${CARGO_TARGET_DIR:-/var/tmp/hutch-target}/release/hutch}
+if [ ! -x "$HUTCH" ]; then
+    CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/hutch-target} cargo build --release --locked
+fi
+chmod -R a+rX "$(dirname "$HUTCH")" 2>/dev/null || true
+U=$TEST_USER
+
+as_user() { # dir command... : as the test user, with dir's HOME and XDG directories
+    local d=$1; shift
+    setpriv --reuid="$U" --regid="$U" --init-groups -- env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+        HOME="$d/home" XDG_DATA_HOME="$d/data" XDG_CONFIG_HOME="$d/config" XDG_RUNTIME_DIR="$d/run" "$@"
+}
+
+# hutch and podman side by side under $WORK, both trusting the loopback registry over plain
+# HTTP; sets H, P, hutch(), podman_() and HAVE_PODMAN, with $IMAGE pulled by each.
+two_tools() {
+    rm -rf "$WORK"; mkdir -p "$WORK"/{hutch,podman}
+    for d in "$WORK"/hutch "$WORK"/podman; do
+        mkdir -p "$d"/{home,data,config/containers,run}; chmod 700 "$d/run"
+        printf '[[registry]]\nlocation = "127.0.0.1:5000"\ninsecure = true\n' > "$d/config/containers/registries.conf"
+    done
+    chown -R "$U" "$WORK"
+    H=$WORK/hutch
+    P=$WORK/podman
+    hutch pull -q "$IMAGE" >/dev/null
+    HAVE_PODMAN=0
+    if command -v podman >/dev/null && podman_ pull -q --tls-verify=false "$IMAGE" >/dev/null 2>&1; then HAVE_PODMAN=1; fi
+}
+hutch() { as_user "$H" "$HUTCH" "$@"; }
+podman_() { as_user "$P" podman --runtime runc --root "$P/storage" --runroot "$P/run/storage" --storage-driver overlay "$@"; }
+
+# Start-latency timing.
+ms_of() { # command... -> milliseconds of one run
+    local t0 t1
+    t0=$(date +%s%N)
+    "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; "$@" >&2 || true; exit 1; }
+    t1=$(date +%s%N)
+    echo $(((t1 - t0) / 1000))
+}
+stats() { # -> "median p90" in ms from microseconds on stdin
+    sort -n | awk '{a[NR]=$1} END {m=(NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2); p=a[int(NR*0.9+0.5)]; printf "%.1f %.1f", m/1000, p/1000}'
+}
+series() { # label command... -> prints the line (stderr), echoes the median; $RUNS runs
+    local label=$1; shift
+    "$@" >/dev/null 2>&1 || true # warm-up
+    local out
+    out=$(for _ in $(seq 1 "$RUNS"); do ms_of "$@"; done | stats)
+    printf '%-36s median %7.1f ms   p90 %7.1f ms\n' "$label" ${out% *} ${out#* } >&2
+    echo "${out% *}"
+}
