@@ -62,6 +62,20 @@ async fn pull_async(store: Arc<Store>, image: &ImageRef, opts: &PullOptions, own
     }
     let layer_ids: Vec<String> = diff_ids.iter().map(|d| d[7..].to_string()).collect();
 
+    // Take the work lock of every layer not in the store yet before fetching any, in one order
+    // (the ids sorted) that every pull follows: a pull holds them until its layers are committed
+    // together, so taking each as its fetch starts let two pulls needing the same layers wait
+    // for each other for ever. Once they are ours, the layers still missing are ours to fetch.
+    let present = store.load_layers()?;
+    let mut missing: Vec<String> = layer_ids.iter().filter(|id| present.get(id).is_none()).cloned().collect();
+    missing.sort();
+    missing.dedup();
+    let s = store.clone();
+    let mut work_locks: std::collections::HashMap<String, crate::sys::lock::FileLock> = tokio::task::spawn_blocking(move || {
+        missing.into_iter().map(|id| s.lock_layer_work(&id).map(|l| (id, l))).collect::<Result<_>>()
+    })
+    .await
+    .map_err(|e| crate::err!("{e}"))??;
     let present = store.load_layers()?;
     let mut tasks = tokio::task::JoinSet::new();
     let sem = Arc::new(tokio::sync::Semaphore::new(PARALLEL_LAYERS));
@@ -73,27 +87,33 @@ async fn pull_async(store: Arc<Store>, image: &ImageRef, opts: &PullOptions, own
             progress.done_line(&desc.digest, "already exists");
             continue;
         }
+        // A layer the image lists twice is fetched once (its size is filled in below).
+        let Some(work_lock) = work_locks.remove(&layer_ids[i]) else { continue };
         let (store, session, desc, diff_id, sem) = (store.clone(), session.clone(), desc.clone(), diff_id.clone(), sem.clone());
         let bar = progress.bar(&desc.digest, desc.size);
         tasks.spawn(async move {
             let _permit = sem.acquire_owned().await.expect("semaphore");
-            let r = fetch_layer(&store, &session, &desc, &diff_id, own, &bar).await;
+            let r = fetch_layer(&store, &session, &desc, &diff_id, own, &bar, work_lock).await;
             bar.finish(if r.is_ok() { "done" } else { "failed" });
             (i, r)
         });
     }
+    // Layers others committed while we waited for their locks.
+    drop(work_locks);
     let mut ready = Vec::new();
     let mut work_locks = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         let (i, r) = joined.map_err(|e| crate::err!("layer task failed: {e}"))?;
         match r {
             Ok(f) => {
-                sizes[i] = f.rec.size;
-                skipped_devices += f.skipped_devices;
-                if let Some((tmp, lock)) = f.pending {
-                    ready.push((tmp, f.rec));
-                    work_locks.push(lock);
+                for (j, id) in layer_ids.iter().enumerate() {
+                    if *id == layer_ids[i] {
+                        sizes[j] = f.rec.size;
+                    }
                 }
+                skipped_devices += f.skipped_devices;
+                ready.push((f.tmp, f.rec));
+                work_locks.push(f.work_lock);
             }
             Err(mut e) => {
                 e.message = format!("pulling {image}: {}", e.message);
@@ -178,7 +198,8 @@ impl Read for ChannelReader {
     }
 }
 
-/// Download, verify and extract one layer into the store (once, even with concurrent pulls).
+/// Download, verify and extract one layer for the store; `work_lock` (its layer's, held
+/// until the layer is committed) keeps concurrent pulls from extracting it too.
 async fn fetch_layer(
     store: &Arc<Store>,
     session: &Session,
@@ -186,14 +207,9 @@ async fn fetch_layer(
     diff_id: &str,
     own: Ownership,
     bar: &crate::output::Bar,
+    work_lock: crate::sys::lock::FileLock,
 ) -> Result<Fetched> {
     let id = diff_id[7..].to_string();
-    let s = store.clone();
-    let id2 = id.clone();
-    let work_lock = tokio::task::spawn_blocking(move || s.lock_layer_work(&id2)).await.map_err(|e| crate::err!("{e}"))??;
-    if let Some(rec) = store.load_layers()?.get(&id) {
-        return Ok(Fetched { rec: rec.clone(), skipped_devices: 0, pending: None });
-    }
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -251,16 +267,17 @@ async fn fetch_layer(
             crate::bail!("layer {}: size mismatch: expected {} bytes, got {received}", desc.digest, desc.size);
         }
         let rec = LayerRecord { id: id.clone(), compressed: vec![desc.digest.clone()], size: ex.size };
-        return Ok(Fetched { rec, skipped_devices: ex.skipped_devices, pending: Some((tmp, work_lock)) });
+        return Ok(Fetched { rec, skipped_devices: ex.skipped_devices, tmp, work_lock });
     }
 }
 
-/// A layer ready for the store: extracted and verified in tmp/ (with the lock that keeps other
-/// pulls from extracting it too), or already there.
+/// A layer ready for the store: extracted and verified in tmp/, with the lock that keeps other
+/// pulls from extracting it too.
 struct Fetched {
     rec: LayerRecord,
     skipped_devices: u64,
-    pending: Option<(store::TempEntry, crate::sys::lock::FileLock)>,
+    tmp: store::TempEntry,
+    work_lock: crate::sys::lock::FileLock,
 }
 
 /// Sync the extracted files once (a single syncfs, not one per layer: syncs stall each other's
