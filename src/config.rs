@@ -217,25 +217,13 @@ fn load_auth_doc(path: &Path) -> Result<serde_json::Value> {
 }
 
 fn save_auth_doc(path: &Path, doc: &serde_json::Value) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    use std::os::unix::fs::DirBuilderExt;
     if let Some(d) = path.parent() {
         std::fs::DirBuilder::new().recursive(true).mode(0o700).create(d).ctx(|| format!("creating {}", d.display()))?;
     }
-    let tmp = path.with_extension(format!("tmp-{}", crate::store::random_hex(4)));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .ctx(|| format!("writing {}", tmp.display()))?;
-    let data = serde_json::to_vec_pretty(doc).expect("json");
-    let r = f.write_all(&data).and_then(|_| f.write_all(b"\n")).and_then(|_| f.sync_all());
-    if let Err(e) = r.and_then(|_| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        crate::bail!("writing {}: {e}", path.display());
-    }
-    Ok(())
+    let mut data = serde_json::to_vec_pretty(doc).expect("json");
+    data.push(b'\n');
+    crate::sys::fs::write_atomic(path, &data, 0o600).ctx(|| format!("writing {}", path.display()))
 }
 
 /// Store credentials for `key` (a registry, or registry/namespace) the way Podman does.
@@ -597,7 +585,7 @@ crun = ["/usr/bin/crun"]
 
     #[test]
     fn auth_json_roundtrip() {
-        let d = std::env::temp_dir().join(format!("hutch-auth-{}", crate::store::random_hex(4)));
+        let d = std::env::temp_dir().join(format!("hutch-auth-{}", crate::digest::random_hex(4)));
         let p = d.join("containers/auth.json");
         let c = Credentials { username: "a".into(), password: "b".into() };
         store_credentials(&p, "reg:1", &c).unwrap();

@@ -50,7 +50,7 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
     let img = find_or_pull_image(store, image_name, policy, quiet)?;
     let config: serde_json::Value = serde_json::from_slice(&store.read_blob(&format!("sha256:{}", img.id))?)
         .map_err(|e| crate::err!("image {}: stored config is not valid JSON: {e}", img.short_id()))?;
-    let id = crate::store::random_hex(32);
+    let id = crate::digest::random_hex(32);
     let host_env = |k: &str| std::env::var(k).ok();
     let mut spec = crate::spec::build(&ImageConfig::from_json(&config), opts, &id, &host_env)?;
     if spec.seccomp != "default" && spec.seccomp != "unconfined" && !Path::new(&spec.seccomp).is_file() {
@@ -191,8 +191,8 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         let source = if m.kind == "bind" {
             PathBuf::from(&m.source)
         } else {
-            let name = if m.source.is_empty() { format!("anon-{}-{}", &rec.id[..12], crate::store::random_hex(4)) } else { m.source.clone() };
-            let d = store.root.join("volumes").join(&name).join("_data");
+            let name = if m.source.is_empty() { format!("anon-{}-{}", &rec.id[..12], crate::digest::random_hex(4)) } else { m.source.clone() };
+            let d = store.volume_data(&name);
             std::fs::create_dir_all(&d).ctx(|| format!("creating volume {name}"))?;
             d
         };
@@ -205,7 +205,7 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
     let mut lower: Vec<String> = if keep_id {
         prepare_keep_id(store, rec, &mapping)?
     } else {
-        rec.layers.iter().map(|l| format!("layers/{l}/diff")).collect()
+        rec.layers.iter().map(|l| Store::layer_rel(l)).collect()
     };
     lower.reverse();
     let join_netns = match crate::network::Mode::parse(&rec.spec.network)? {
@@ -215,7 +215,7 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
     };
     Ok(Plan {
         id: rec.id.clone(),
-        store_root: store.root.clone(),
+        store_root: store.base().to_path_buf(),
         container_dir: store.container_dir(&rec.id),
         lower,
         spec: rec.spec.clone(),
@@ -306,14 +306,14 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     };
     let mut outcome = Outcome { started_at: state::now_nanos(), ..Default::default() };
     state::write_live(&rec.id, &live)?;
-    state::write_outcome(store, &rec.id, &outcome)?;
+    store.write_outcome(&rec.id, &outcome)?;
     crate::output::trace("state written");
     let code = runtime::session::run(&started, signals, rec.spec.interactive);
     drop(started.net.take());
     crate::output::trace("exited");
     outcome.finished_at = state::now_nanos();
     outcome.exit_code = Some(code);
-    let _ = state::write_outcome(store, &rec.id, &outcome);
+    let _ = store.write_outcome(&rec.id, &outcome);
     state::remove_live(&rec.id);
     if rec.spec.auto_remove {
         remove(store, rec, true)?;
@@ -419,7 +419,7 @@ pub fn remove(store: &Store, rec: &ContainerRecord, volumes: bool) -> Result<()>
         }
     }
     if volumes {
-        let vroot = store.root.join("volumes");
+        let vroot = store.volumes_dir();
         if let Ok(rd) = std::fs::read_dir(&vroot) {
             for e in rd.flatten() {
                 if e.file_name().to_string_lossy().starts_with(&format!("anon-{}-", &rec.id[..12])) {

@@ -6,6 +6,7 @@ mod commands;
 mod complete;
 mod config;
 mod container;
+mod digest;
 mod error;
 mod format;
 mod network;

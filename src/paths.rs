@@ -1,4 +1,6 @@
-//! Every path hutch uses, and nothing else: XDG directories with their fallbacks.
+//! Every path hutch uses outside the store, and nothing else: XDG directories with their
+//! fallbacks, and the whole runtime-dir layout (`$XDG_RUNTIME_DIR/hutch/…`). The store's own
+//! layout belongs to `store::Store`.
 
 use std::path::PathBuf;
 
@@ -31,6 +33,25 @@ pub fn runtime_dir() -> PathBuf {
         Some(p) => p.join("hutch"),
         None => PathBuf::from(format!("/tmp/hutch-{}", nix::unistd::getuid())),
     }
+}
+
+/// Live files of running containers: `<runtime dir>/containers/<id>.json`.
+pub fn live_dir() -> PathBuf {
+    runtime_dir().join("containers")
+}
+
+pub fn live_file(id: &str) -> PathBuf {
+    live_dir().join(format!("{id}.json"))
+}
+
+/// Network helpers' pid files and sockets: `<runtime dir>/net`.
+pub fn net_dir() -> PathBuf {
+    runtime_dir().join("net")
+}
+
+/// Compiled seccomp filters: `<runtime dir>/seccomp/<key>.bpf`.
+pub fn seccomp_cache_dir() -> PathBuf {
+    runtime_dir().join("seccomp")
 }
 
 /// The user's home directory.

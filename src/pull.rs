@@ -130,7 +130,7 @@ async fn pull_async(store: Arc<Store>, image: &ImageRef, opts: &PullOptions, own
     drop(work_locks);
     store.write_blob(&resolved.config_digest, &resolved.config)?;
     store.write_blob(&resolved.manifest_digest, &resolved.manifest)?;
-    let id = store::digest_hex(&resolved.config_digest)?.to_string();
+    let id = crate::digest::digest_hex(&resolved.config_digest)?.to_string();
     let record = ImageRecord {
         id: id.clone(),
         names: image.tagged().into_iter().collect(),
@@ -287,8 +287,7 @@ fn commit_layers(store: &Store, layers: Vec<(store::TempEntry, LayerRecord)>) ->
     if layers.is_empty() {
         return Ok(());
     }
-    let f = std::fs::File::open(&store.root).ctx(|| format!("opening {}", store.root.display()))?;
-    nix::unistd::syncfs(&f).ctx(|| "syncing the store's file system")?;
+    store.sync_fs()?;
     let lock = store.lock_layers()?;
     let mut idx = store.load_layers()?;
     for (tmp, rec) in layers {

@@ -27,6 +27,13 @@ rig_packages() {
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -q >/dev/null
         apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+        # Debian's docker-registry may start its own service on :5000: stop it through its init
+        # system (the rig starts its own registries).
+        if command -v systemctl >/dev/null && systemctl is-active -q docker-registry 2>/dev/null; then
+            systemctl stop docker-registry || true
+        elif [ -x /etc/init.d/docker-registry ]; then
+            /etc/init.d/docker-registry stop >/dev/null 2>&1 || true
+        fi
     fi
 }
 
@@ -72,15 +79,19 @@ rig_certs() {
 }
 
 rig_stop() {
+    # Only what the rig started, by pid (recorded by bg); never by name.
     if [ -f "$RIG/pids" ]; then
+        local pid
         while read -r pid; do kill "$pid" 2>/dev/null || true; done < "$RIG/pids"
+        for _ in $(seq 1 30); do
+            local alive=0
+            while read -r pid; do kill -0 "$pid" 2>/dev/null && alive=1; done < "$RIG/pids"
+            ((alive)) || break
+            sleep 0.1
+        done
         rm -f "$RIG/pids"
     fi
-    pkill -f "docker-registry serve $RIG/" 2>/dev/null || true
-    pkill -f "$HERE/fixtures/authproxy.py" 2>/dev/null || true
-    # Debian's package may have started its own registry on :5000.
-    pkill -x docker-registry 2>/dev/null || true
-    sleep 0.3
+    return 0
 }
 
 registry_config() { # name addr [tls]

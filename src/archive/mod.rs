@@ -369,7 +369,7 @@ mod tests {
     }
 
     fn tmpdir(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("hutch-archive-test-{tag}-{}", crate::store::random_hex(6)));
+        let d = std::env::temp_dir().join(format!("hutch-archive-test-{tag}-{}", crate::digest::random_hex(6)));
         std::fs::create_dir_all(&d).unwrap();
         d
     }
@@ -392,7 +392,7 @@ mod tests {
             let mut h = header(EntryType::Regular, 0, 0o644);
             b.append_data(&mut h, "new/deep/file", io::empty()).unwrap();
         });
-        let want = format!("sha256:{}", crate::store::sha256_hex(&data));
+        let want = format!("sha256:{}", crate::digest::sha256_hex(&data));
         let dir = tmpdir("ok");
         let ex = extract_layer(&data[..], &dir, NO_CHOWN).unwrap();
         assert_eq!(ex.diff_id, want);
@@ -419,7 +419,7 @@ mod tests {
         gz.write_all(&data).unwrap();
         let gz = gz.finish().unwrap();
         let zs = zstd::encode_all(&data[..], 3).unwrap();
-        let want = format!("sha256:{}", crate::store::sha256_hex(&data));
+        let want = format!("sha256:{}", crate::digest::sha256_hex(&data));
         for (tag, blob) in [("gz", gz), ("zst", zs)] {
             let dir = tmpdir(tag);
             assert_eq!(extract_layer(&blob[..], &dir, NO_CHOWN).unwrap().diff_id, want);

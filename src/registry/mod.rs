@@ -280,7 +280,7 @@ impl Session {
         let (bytes, _) = self
             .retry("fetching manifest", || self.client.pull_manifest_raw(reference, &self.auth, ACCEPT))
             .await?;
-        let digest = format!("sha256:{}", crate::store::sha256_hex(&bytes));
+        let digest = format!("sha256:{}", crate::digest::sha256_hex(&bytes));
         if let Some(want) = reference.digest() {
             if want != digest {
                 crate::bail!("digest mismatch for manifest {want} of {}: content hashes to {digest}", self.image);

@@ -94,7 +94,7 @@ pub fn exec_main() -> i32 {
         Ok(p) => p,
         Err(e) => return report_error(report, 125, &format!("the container monitor got a bad plan: {e}")),
     };
-    let store = Store { root: plan.store_root.clone() };
+    let store = Store::reopen(plan.store_root.clone());
     monitor_main(&store, &plan, log, report)
 }
 
@@ -131,7 +131,7 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
     let me = std::process::id() as i32;
     let live = Live { pid: started.child.pid.as_raw(), start_time: started.start_time, monitor_pid: me, monitor_start: process::start_time(me).unwrap_or(0) };
     let mut outcome = Outcome { started_at: state::now_nanos(), ..Default::default() };
-    if let Err(e) = state::write_live(&plan.id, &live).and_then(|()| state::write_outcome(store, &plan.id, &outcome)) {
+    if let Err(e) = state::write_live(&plan.id, &live).and_then(|()| store.write_outcome(&plan.id, &outcome)) {
         let _ = process::pidfd_send_signal(&started.child.pidfd, nix::sys::signal::Signal::SIGKILL);
         return report_error(report, 125, &e.message);
     }
@@ -193,7 +193,7 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
     }
     outcome.finished_at = state::now_nanos();
     outcome.exit_code = Some(code);
-    let _ = state::write_outcome(store, &plan.id, &outcome);
+    let _ = store.write_outcome(&plan.id, &outcome);
     state::remove_live(&plan.id);
     if plan.spec.auto_remove {
         use std::os::unix::process::CommandExt;
@@ -279,7 +279,7 @@ mod tests {
     use super::*;
 
     fn log_file(name: &str) -> (std::path::PathBuf, File) {
-        let p = std::env::temp_dir().join(format!("hutch-log-{name}-{}", crate::store::random_hex(4)));
+        let p = std::env::temp_dir().join(format!("hutch-log-{name}-{}", crate::digest::random_hex(4)));
         let f = std::fs::OpenOptions::new().create(true).append(true).open(&p).unwrap();
         (p, f)
     }

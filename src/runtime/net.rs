@@ -195,7 +195,7 @@ pub fn start(plan: &Plan, pid: i32, listeners: Vec<(std::net::TcpListener, u16)>
     let Some(path) = helper_path(&mode)? else { return Ok(None) };
     let log = plan.container_dir.join("network.log");
     let logf = std::fs::File::create(&log).ctx(|| format!("creating {}", log.display()))?;
-    let rundir = crate::paths::runtime_dir().join("net");
+    let rundir = crate::paths::net_dir();
     {
         use std::os::unix::fs::DirBuilderExt;
         std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&rundir).ctx(|| format!("creating {}", rundir.display()))?;

@@ -236,7 +236,7 @@ fn tempfile_memfd() -> Result<std::fs::File> {
 }
 
 fn cache_path(key: &str) -> PathBuf {
-    crate::paths::runtime_dir().join("seccomp").join(format!("{key}.bpf"))
+    crate::paths::seccomp_cache_dir().join(format!("{key}.bpf"))
 }
 
 fn valid(prog: &[u8]) -> bool {
@@ -280,10 +280,7 @@ fn store_cache(path: &Path, prog: &[u8]) {
     use std::os::unix::fs::DirBuilderExt;
     let Some(dir) = path.parent() else { return };
     let _ = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir);
-    let tmp = dir.join(format!(".tmp-{}", std::process::id()));
-    if std::fs::write(&tmp, prog).is_ok() && std::fs::rename(&tmp, path).is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
+    let _ = crate::sys::fs::write_atomic(path, prog, 0o600);
 }
 
 #[cfg(test)]

@@ -2,8 +2,6 @@
 //! persistent (started/finished/exit code, in the store). Both written temp + rename.
 //! A container is running only while its recorded pid is alive with the recorded start time.
 
-use std::path::{Path, PathBuf};
-
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Context, Result};
@@ -38,48 +36,22 @@ impl Status {
     }
 }
 
-fn live_dir() -> PathBuf {
-    crate::paths::runtime_dir().join("containers")
-}
-
-pub fn live_path(id: &str) -> PathBuf {
-    live_dir().join(format!("{id}.json"))
-}
-
 pub fn write_live(id: &str, live: &Live) -> Result<()> {
-    let dir = live_dir();
+    let dir = crate::paths::live_dir();
     if !dir.is_dir() {
         use std::os::unix::fs::DirBuilderExt;
         std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).ctx(|| format!("creating {}", dir.display()))?;
     }
-    write_atomic(&live_path(id), &serde_json::to_vec(live).expect("json"))
+    let path = crate::paths::live_file(id);
+    crate::sys::fs::write_atomic(&path, &serde_json::to_vec(live).expect("json"), 0o600).ctx(|| format!("writing {}", path.display()))
 }
 
 pub fn read_live(id: &str) -> Option<Live> {
-    serde_json::from_slice(&std::fs::read(live_path(id)).ok()?).ok()
+    serde_json::from_slice(&std::fs::read(crate::paths::live_file(id)).ok()?).ok()
 }
 
 pub fn remove_live(id: &str) {
-    let _ = std::fs::remove_file(live_path(id));
-}
-
-pub fn outcome_path(store: &Store, id: &str) -> PathBuf {
-    store.root.join("containers").join(id).join("state.json")
-}
-
-pub fn read_outcome(store: &Store, id: &str) -> Outcome {
-    std::fs::read(outcome_path(store, id)).ok().and_then(|d| serde_json::from_slice(&d).ok()).unwrap_or_default()
-}
-
-pub fn write_outcome(store: &Store, id: &str, o: &Outcome) -> Result<()> {
-    write_atomic(&outcome_path(store, id), &serde_json::to_vec(o).expect("json"))
-}
-
-/// Write a small file so that readers see the old or the new content, never a torn one.
-pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, data).ctx(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).ctx(|| format!("writing {}", path.display()))
+    let _ = std::fs::remove_file(crate::paths::live_file(id));
 }
 
 pub fn now_nanos() -> i128 {
@@ -89,7 +61,7 @@ pub fn now_nanos() -> i128 {
 /// The container's status, reconciled: a live record whose process is gone (or a runtime dir
 /// that vanished with a reboot) means exited.
 pub fn status(store: &Store, rec: &ContainerRecord) -> (Status, Outcome, Option<Live>) {
-    let mut outcome = read_outcome(store, &rec.id);
+    let mut outcome = store.read_outcome(&rec.id);
     let live = read_live(&rec.id);
     if let Some(l) = &live {
         if process::is_same_process(l.pid, l.start_time) {
@@ -113,10 +85,10 @@ pub fn status(store: &Store, rec: &ContainerRecord) -> (Status, Outcome, Option<
 /// code, unless the monitor is gone too. Returns the outcome as it then is.
 pub fn wait_recorded(store: &Store, id: &str, live: &Live, max: std::time::Duration) -> Outcome {
     let deadline = std::time::Instant::now() + max;
-    let mut outcome = read_outcome(store, id);
+    let mut outcome = store.read_outcome(id);
     while outcome.exit_code.is_none() && process::is_same_process(live.monitor_pid, live.monitor_start) && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(2));
-        outcome = read_outcome(store, id);
+        outcome = store.read_outcome(id);
     }
     outcome
 }

@@ -17,7 +17,7 @@ pub fn rel_dir(layer: &str, tag: &str) -> String {
 
 /// Make sure the re-owned copy of `layer` exists; `map` takes a store id to the id to store.
 pub fn ensure(store: &Store, layer: &str, tag: &str, map: &dyn Fn(u32) -> u32) -> Result<()> {
-    let target = store.root.join(rel_dir(layer, tag));
+    let target = store.base().join(rel_dir(layer, tag));
     if target.is_dir() {
         return Ok(());
     }

@@ -17,23 +17,22 @@ pub mod images;
 pub mod layers;
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use serde::{de::DeserializeOwned, Serialize};
-use sha2::{Digest, Sha256};
 
+use crate::digest::{digest_hex, random_hex, sha256_hex};
 use crate::error::{Context, Result};
 use crate::sys::lock::FileLock;
 
-pub use containers::ContainerIndex;
+pub use containers::{ContainerIndex, Outcome};
 pub use images::{ImageIndex, ImageRecord};
 pub use layers::{LayerIndex, LayerRecord};
 
 /// An opened store.
 pub struct Store {
-    pub root: PathBuf,
+    root: PathBuf,
 }
 
 /// A unique, locked entry under tmp/ (a file or a directory), removed on drop unless kept.
@@ -66,22 +65,6 @@ fn mkdir(p: &Path) -> Result<()> {
     fs::DirBuilder::new().recursive(true).mode(0o700).create(p).ctx(|| format!("creating {}", p.display()))
 }
 
-/// Random hex for temp names.
-pub fn random_hex(bytes: usize) -> String {
-    let v: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
-    hex::encode(v)
-}
-
-pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
-}
-
-/// `sha256:<hex>` -> `<hex>`, validated.
-pub fn digest_hex(digest: &str) -> Result<&str> {
-    crate::reference::validate_digest(digest).map_err(crate::error::Error::new)?;
-    Ok(&digest[7..])
-}
-
 impl Store {
     /// Open (creating if needed) the store at the default location.
     pub fn open() -> Result<Store> {
@@ -91,6 +74,12 @@ impl Store {
     /// The store at `root` if it exists; never creates anything.
     pub fn open_existing(root: &Path) -> Option<Store> {
         root.join("images").is_dir().then(|| Store { root: root.to_path_buf() })
+    }
+
+    /// The store a parent hutch opened at `base` (the monitor gets it in the container's plan):
+    /// no checks, no creation.
+    pub fn reopen(base: PathBuf) -> Store {
+        Store { root: base }
     }
 
     pub fn open_at(root: PathBuf) -> Result<Store> {
@@ -126,7 +115,7 @@ impl Store {
             return Ok(());
         }
         let tmp = self.temp("blob")?;
-        write_synced(&tmp.path, data)?;
+        crate::sys::fs::write_synced(&tmp.path, data, 0o600).ctx(|| format!("writing {}", tmp.path.display()))?;
         fs::rename(&tmp.path, &target).ctx(|| format!("storing blob {}", target.display()))?;
         Ok(())
     }
@@ -141,16 +130,16 @@ impl Store {
     }
 
     pub fn lock_images(&self) -> Result<FileLock> {
-        FileLock::exclusive(&self.root.join("images/images.lock"))
+        wait_lock(&self.root.join("images/images.lock"))
     }
 
     pub fn lock_layers(&self) -> Result<FileLock> {
-        FileLock::exclusive(&self.root.join("layers/layers.lock"))
+        wait_lock(&self.root.join("layers/layers.lock"))
     }
 
     /// Lock held while one layer is being extracted, so that concurrent pulls extract it once.
     pub fn lock_layer_work(&self, id: &str) -> Result<FileLock> {
-        FileLock::exclusive(&self.root.join("layers").join(format!("{id}.lock")))
+        wait_lock(&self.root.join("layers").join(format!("{id}.lock")))
     }
 
     pub fn load_images(&self) -> Result<ImageIndex> {
@@ -177,7 +166,7 @@ impl Store {
         if !dir.is_dir() {
             mkdir(&dir)?;
         }
-        FileLock::exclusive(&dir.join("containers.lock"))
+        wait_lock(&dir.join("containers.lock"))
     }
 
     pub fn load_containers(&self) -> Result<ContainerIndex> {
@@ -192,6 +181,47 @@ impl Store {
     /// containers/<id>: upper, work, merged, userdata, ctr.log, state.json.
     pub fn container_dir(&self, id: &str) -> PathBuf {
         self.root.join("containers").join(id)
+    }
+
+    /// containers/<id>/state.json: when the container started and finished, its exit code.
+    fn outcome_file(&self, id: &str) -> PathBuf {
+        self.container_dir(id).join("state.json")
+    }
+
+    /// The container's recorded outcome (default when never started or unreadable).
+    pub fn read_outcome(&self, id: &str) -> Outcome {
+        fs::read(self.outcome_file(id)).ok().and_then(|d| serde_json::from_slice(&d).ok()).unwrap_or_default()
+    }
+
+    pub fn write_outcome(&self, id: &str, o: &Outcome) -> Result<()> {
+        let path = self.outcome_file(id);
+        crate::sys::fs::write_atomic(&path, &serde_json::to_vec(o).expect("json"), 0o600).ctx(|| format!("writing {}", path.display()))
+    }
+
+    /// volumes/<name>/_data: a named (or anonymous) volume's content.
+    pub fn volume_data(&self, name: &str) -> PathBuf {
+        self.volumes_dir().join(name).join("_data")
+    }
+
+    pub fn volumes_dir(&self) -> PathBuf {
+        self.root.join("volumes")
+    }
+
+    /// The store's directory, only as the base the overlay's relative lowerdirs (`layer_rel`)
+    /// are resolved from: the child chdirs here so that long layer lists fit in one mount call.
+    pub fn base(&self) -> &Path {
+        &self.root
+    }
+
+    /// `layers/<id>/diff` relative to `base()`.
+    pub fn layer_rel(id: &str) -> String {
+        format!("layers/{id}/diff")
+    }
+
+    /// Flush everything written to the store's file system (one syncfs).
+    pub fn sync_fs(&self) -> Result<()> {
+        let f = fs::File::open(&self.root).ctx(|| format!("opening {}", self.root.display()))?;
+        nix::unistd::syncfs(&f).ctx(|| "syncing the store's file system")
     }
 
     pub fn layer_dir(&self, id: &str) -> PathBuf {
@@ -298,6 +328,11 @@ pub fn make_writable(p: &Path) {
     }
 }
 
+/// A store lock; says once that it waits when another hutch holds it.
+fn wait_lock(path: &Path) -> Result<FileLock> {
+    FileLock::exclusive_or(path, || crate::output::note(&format!("waiting for lock on {}", path.display())))
+}
+
 fn read_index<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
     match fs::read(path) {
         Ok(data) => serde_json::from_slice(&data).ctx(|| format!("store index {} is corrupt", path.display())),
@@ -306,27 +341,9 @@ fn read_index<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
     }
 }
 
-/// temp + fsync + rename + fsync(dir): a reader sees the old or the new index, never a torn one.
+/// One durable write (temp + fsync + rename + fsync of the directory): a reader sees the old or
+/// the new index, never a torn one.
 fn write_index<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let data = serde_json::to_vec_pretty(value).ctx(|| format!("encoding {}", path.display()))?;
-    let tmp = path.with_extension("json.tmp");
-    write_synced(&tmp, &data)?;
-    fs::rename(&tmp, path).ctx(|| format!("replacing {}", path.display()))?;
-    if let Some(dir) = path.parent() {
-        crate::sys::fs::sync_dir(dir).ctx(|| format!("syncing {}", dir.display()))?;
-    }
-    Ok(())
-}
-
-fn write_synced(path: &Path, data: &[u8]) -> Result<()> {
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .ctx(|| format!("creating {}", path.display()))?;
-    f.write_all(data).ctx(|| format!("writing {}", path.display()))?;
-    f.sync_all().ctx(|| format!("syncing {}", path.display()))?;
-    Ok(())
+    crate::sys::fs::write_atomic(path, &data, 0o600).ctx(|| format!("writing {}", path.display()))
 }

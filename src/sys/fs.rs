@@ -70,3 +70,32 @@ pub fn get_xattr(path: &Path, name: &str) -> std::io::Result<Vec<u8>> {
     buf.truncate(n as usize);
     Ok(buf)
 }
+
+/// Write `data` to `path` so that readers (and a crash) see the old or the new content, never a
+/// torn one: a temp file in the same directory (created with `mode`), fsync, rename over
+/// `path`, fsync of the directory. The one writer of every durable file hutch keeps.
+pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static SEQ: AtomicU32 = AtomicU32::new(0);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    let tmp = dir.join(format!(".{}.{}-{}.tmp", name.to_string_lossy(), std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed)));
+    let r = write_synced(&tmp, data, mode).and_then(|()| std::fs::rename(&tmp, path));
+    if r.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    r?;
+    sync_dir(dir)
+}
+
+/// Create `path` (which must not exist) with `mode`, write `data` and fsync it.
+pub fn write_synced(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(mode).custom_flags(libc::O_CLOEXEC).open(path)?;
+    f.write_all(data)?;
+    f.sync_all()
+}

@@ -1,4 +1,5 @@
-//! `flock` on separate lock files; a contended lock says "waiting for lock on …" once.
+//! `flock` on separate lock files. Never prints: a caller that wants to say it is waiting
+//! passes `on_wait`.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
@@ -30,13 +31,18 @@ fn open(path: &Path) -> Result<File> {
 impl FileLock {
     /// Take the lock, waiting for it if another hutch holds it.
     pub fn exclusive(path: &Path) -> Result<FileLock> {
+        Self::exclusive_or(path, || {})
+    }
+
+    /// Take the lock; when another process holds it, call `on_wait` once, then wait for it.
+    pub fn exclusive_or(path: &Path, on_wait: impl FnOnce()) -> Result<FileLock> {
         let file = open(path)?;
         let file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(l) => return Ok(FileLock { _lock: l }),
             Err((f, Errno::EWOULDBLOCK)) => f,
             Err((_, e)) => return Err(crate::err!("locking {}: {e}", path.display())),
         };
-        crate::output::note(&format!("waiting for lock on {}", path.display()));
+        on_wait();
         let lock = Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, e)| crate::err!("locking {}: {e}", path.display()))?;
         Ok(FileLock { _lock: lock })
     }
