@@ -412,9 +412,9 @@ impl ContainersConf {
         if let Some(caps) = c.default_capabilities {
             let mut set = Vec::new();
             for cap in &caps {
-                let n = crate::runtime::caps::normalize(cap).map_err(|e| bad("default_capabilities", e.message))?;
+                let n = crate::spec::caps::normalize(cap).map_err(|e| bad("default_capabilities", e.message))?;
                 if n == "ALL" {
-                    set = crate::runtime::caps::NAMES.iter().map(|s| s.to_string()).collect();
+                    set = crate::spec::caps::NAMES.iter().map(|s| s.to_string()).collect();
                 } else if !set.contains(&n) {
                     set.push(n);
                 }

@@ -6,20 +6,21 @@ use std::path::{Path, PathBuf};
 use crate::error::{Context, Error, Result};
 use crate::runtime::state::{self, Status};
 use crate::runtime::{self, Plan, StdioMode, Volume};
-use crate::spec::{ImageConfig, RunOptions, Spec};
+use crate::spec::network::Mode;
+use crate::spec::{ImageConfig, MountKind, PullPolicy, RunOptions, Seccomp, Spec, UsernsMode};
 use crate::store::containers::{ContainerRecord, Outcome};
 use crate::store::Store;
-use crate::sys::userns::{self, Mapping};
+use crate::runtime::userns::{self, Mapping};
 
 /// Find the image the user named, pulling it (in a child `hutch pull`, so that no tokio runtime
 /// or user namespace is left in this process) when missing and the policy allows.
-pub fn find_or_pull_image(store: &Store, name: &str, policy: &str, quiet: bool) -> Result<crate::store::ImageRecord> {
+pub fn find_or_pull_image(store: &Store, name: &str, policy: PullPolicy, quiet: bool) -> Result<crate::store::ImageRecord> {
     let idx = store.load_images()?;
     let found = idx.resolve(name);
-    if let (Ok(n), false) = (&found, policy == "always") {
+    if let (Ok(n), false) = (&found, policy == PullPolicy::Always) {
         return Ok(idx.images[*n].clone());
     }
-    if policy == "never" {
+    if policy == PullPolicy::Never {
         return Err(found.err().unwrap_or_else(|| crate::err!("{name}: image not known")));
     }
     if let Err(e) = crate::reference::ImageRef::parse(name) {
@@ -43,7 +44,7 @@ pub fn find_or_pull_image(store: &Store, name: &str, policy: &str, quiet: bool) 
 
 /// Create the container: validate everything, then write its directory and record. Nothing is
 /// left on disk when this fails.
-pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&str>, policy: &str, quiet: bool) -> Result<ContainerRecord> {
+pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&str>, policy: PullPolicy, quiet: bool) -> Result<ContainerRecord> {
     if let Some(n) = name {
         validate_name(n)?;
     }
@@ -53,16 +54,18 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
     let id = crate::digest::random_hex(32);
     let host_env = |k: &str| std::env::var(k).ok();
     let mut spec = crate::spec::build(&ImageConfig::from_json(&config), opts, &id, &host_env)?;
-    if spec.seccomp != "default" && spec.seccomp != "unconfined" && !Path::new(&spec.seccomp).is_file() {
-        crate::bail!("--security-opt seccomp={}: no such file", spec.seccomp);
+    if let Seccomp::Profile(p) = &spec.seccomp {
+        if !Path::new(p).is_file() {
+            crate::bail!("--security-opt seccomp={p}: no such file");
+        }
     }
     for m in &spec.mounts {
-        if m.kind == "bind" && std::fs::metadata(&m.source).is_err() {
+        if m.kind == MountKind::Bind && std::fs::metadata(&m.source).is_err() {
             crate::bail!("-v {}:{}: source {} does not exist", m.source, m.destination, m.source);
         }
     }
-    let mode = crate::network::Mode::parse(&spec.network)?;
-    if let crate::network::Mode::Ns(p) = &mode {
+    let mode = spec.network.clone();
+    if let Mode::Ns(p) = &mode {
         if let Err(e) = std::fs::metadata(p) {
             let why = if e.kind() == std::io::ErrorKind::NotFound { "no such file".to_string() } else { e.to_string() };
             crate::bail!("--network ns:{p}: {why}");
@@ -70,12 +73,12 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
     }
     runtime::net::helper_path(&mode)?;
     for p in spec.ports.iter_mut().filter(|p| p.host_port == 0) {
-        p.host_port = runtime::net::free_port(&p.host_ip, &p.protocol)?;
+        p.host_port = runtime::net::free_port(&p.host_ip, p.protocol)?;
     }
     let (own_addr, host_addr) = runtime::net::addresses(&mode);
     let mut extra_hosts = Vec::new();
     for h in &spec.add_hosts {
-        extra_hosts.push(crate::network::parse_add_host(h, host_addr.as_deref())?);
+        extra_hosts.push(crate::spec::network::parse_add_host(h, host_addr.as_deref())?);
     }
     let cdir = store.container_dir(&id);
     for sub in ["upper", "work", "merged", "userdata"] {
@@ -99,10 +102,10 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
     };
     // container:NAME is kept as the other container's id; it shares that one's resolv.conf.
     let mut resolv_from = None;
-    if let crate::network::Mode::Container(c) = &mode {
+    if let Mode::Container(c) = &mode {
         let i = idx.resolve(c).map_err(|e| cleanup(crate::err!("--network container:{c}: {}", e.message)))?;
         let target = &idx.containers[i].id;
-        spec.network = format!("container:{target}");
+        spec.network = Mode::Container(target.clone());
         resolv_from = Some(store.container_dir(target).join("userdata/resolv.conf"));
     }
     let rec = ContainerRecord {
@@ -133,7 +136,7 @@ fn validate_name(n: &str) -> Result<()> {
 
 /// What the container's /etc/hosts needs to know about its network.
 struct NetFacts {
-    mode: crate::network::Mode,
+    mode: Mode,
     own_addr: Option<String>,
     host_addr: Option<String>,
     extra_hosts: Vec<(String, String)>,
@@ -144,8 +147,8 @@ struct NetFacts {
 /// /etc/hosts, /etc/hostname and /etc/resolv.conf for the container.
 fn write_userdata(cdir: &Path, spec: &Spec, name: &str, net: &NetFacts) -> Result<()> {
     let ud = cdir.join("userdata");
-    let host_hosts = if net.mode == crate::network::Mode::Host { std::fs::read_to_string("/etc/hosts").unwrap_or_default() } else { String::new() };
-    let hosts = crate::network::hosts(&crate::network::HostsInput {
+    let host_hosts = if net.mode == Mode::Host { std::fs::read_to_string("/etc/hosts").unwrap_or_default() } else { String::new() };
+    let hosts = crate::spec::network::hosts(&crate::spec::network::HostsInput {
         mode: &net.mode,
         hostname: &spec.hostname,
         name,
@@ -156,7 +159,7 @@ fn write_userdata(cdir: &Path, spec: &Spec, name: &str, net: &NetFacts) -> Resul
     });
     let resolv = match &net.resolv_from {
         Some(f) if spec.dns.servers.is_empty() && spec.dns.search.is_empty() && spec.dns.options.is_empty() => std::fs::read_to_string(f).unwrap_or_default(),
-        _ => crate::network::resolv_conf(&std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(), &net.mode, &spec.dns),
+        _ => crate::spec::network::resolv_conf(&std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(), &net.mode, &spec.dns),
     };
     for (f, content) in [("hosts", hosts), ("hostname", format!("{}\n", spec.hostname)), ("resolv.conf", resolv)] {
         std::fs::write(ud.join(f), content).ctx(|| format!("writing {}", ud.join(f).display()))?;
@@ -171,11 +174,11 @@ pub fn privileges(rec: &ContainerRecord) -> Result<(Option<runtime::seccomp::Fil
     Ok((seccomp, mapping.needs_userns(), mapping.can_setgroups()))
 }
 
-fn seccomp_source(s: &str) -> runtime::seccomp::Source {
+fn seccomp_source(s: &Seccomp) -> runtime::seccomp::Source {
     match s {
-        "default" => runtime::seccomp::Source::Default,
-        "unconfined" => runtime::seccomp::Source::Unconfined,
-        p => runtime::seccomp::Source::File(PathBuf::from(p)),
+        Seccomp::Default => runtime::seccomp::Source::Default,
+        Seccomp::Unconfined => runtime::seccomp::Source::Unconfined,
+        Seccomp::Profile(p) => runtime::seccomp::Source::File(PathBuf::from(p)),
     }
 }
 
@@ -188,7 +191,7 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
     let seccomp = runtime::seccomp::compile(&seccomp_source(&rec.spec.seccomp), &rec.spec.caps)?;
     let mut volumes = Vec::new();
     for m in &rec.spec.mounts {
-        let source = if m.kind == "bind" {
+        let source = if m.kind == MountKind::Bind {
             PathBuf::from(&m.source)
         } else {
             let name = if m.source.is_empty() { format!("anon-{}-{}", &rec.id[..12], crate::digest::random_hex(4)) } else { m.source.clone() };
@@ -201,16 +204,16 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
     // devpts gets gid=5 (tty) only when that gid exists in the container.
     let gid5 = mapping.gid_span() > 5;
     let (new_userns, can_setgroups) = (mapping.needs_userns(), mapping.can_setgroups());
-    let keep_id = rec.spec.userns == "keep-id";
+    let keep_id = rec.spec.userns == UsernsMode::KeepId;
     let mut lower: Vec<String> = if keep_id {
         prepare_keep_id(store, rec, &mapping)?
     } else {
         rec.layers.iter().map(|l| Store::layer_rel(l)).collect()
     };
     lower.reverse();
-    let join_netns = match crate::network::Mode::parse(&rec.spec.network)? {
-        crate::network::Mode::Ns(p) => Some(PathBuf::from(p)),
-        crate::network::Mode::Container(id) => Some(netns_of(store, &id, &rec.spec.network)?),
+    let join_netns = match &rec.spec.network {
+        Mode::Ns(p) => Some(PathBuf::from(p)),
+        Mode::Container(id) => Some(netns_of(store, id, &rec.spec.network.name())?),
         _ => None,
     };
     Ok(Plan {
@@ -252,40 +255,17 @@ fn prepare_keep_id(store: &Store, rec: &ContainerRecord, mapping: &Mapping) -> R
     let own = *uid;
     let tag = format!("keepid-{own}");
     let cdir = store.container_dir(&rec.id);
-    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
-    match crate::sys::process::fork().map_err(|e| crate::err!("fork: {e}"))? {
-        None => {
-            drop(r);
-            let res = userns::enter().and_then(|_| {
-                for l in &rec.layers {
-                    crate::store::idmap::ensure(store, l, &tag, &|x| runtime::keep_id_store_id(x, own))?;
-                }
-                let root = runtime::keep_id_store_id(0, own);
-                for d in ["upper", "work"] {
-                    std::os::unix::fs::lchown(cdir.join(d), Some(root), Some(root)).ctx(|| format!("handing {d} to the container's root"))?;
-                }
-                Ok(())
-            });
-            let code = match res {
-                Ok(()) => 0,
-                Err(e) => {
-                    let _ = nix::unistd::write(&w, e.message.as_bytes());
-                    1
-                }
-            };
-            crate::sys::process::exit_now(code)
+    userns::in_store_namespace("preparing the image for --userns=keep-id", || {
+        for l in &rec.layers {
+            crate::store::keepid::ensure(store, l, &tag, &|x| userns::keep_id_store_id(x, own))?;
         }
-        Some(pid) => {
-            drop(w);
-            let msg = crate::sys::process::read_to_eof(&r);
-            let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
-            if !matches!(st, Ok(nix::sys::wait::WaitStatus::Exited(_, 0))) {
-                let m = String::from_utf8_lossy(&msg);
-                crate::bail!("preparing the image for --userns=keep-id: {}", if m.is_empty() { "the helper failed".into() } else { m });
-            }
+        let root = userns::keep_id_store_id(0, own);
+        for d in ["upper", "work"] {
+            std::os::unix::fs::lchown(cdir.join(d), Some(root), Some(root)).ctx(|| format!("handing {d} to the container's root"))?;
         }
-    }
-    Ok(rec.layers.iter().map(|l| crate::store::idmap::rel_dir(l, &tag)).collect())
+        Ok(())
+    })?;
+    Ok(rec.layers.iter().map(|l| crate::store::keepid::rel_dir(l, &tag)).collect())
 }
 
 /// Run in the foreground: stdio connected, signals forwarded; removed afterwards with --rm.

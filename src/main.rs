@@ -9,7 +9,6 @@ mod container;
 mod digest;
 mod error;
 mod format;
-mod network;
 mod output;
 mod paths;
 mod pull;

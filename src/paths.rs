@@ -64,3 +64,10 @@ fn env_dir(name: &str) -> Option<PathBuf> {
     let p = PathBuf::from(v);
     p.is_absolute().then_some(p)
 }
+
+/// A program on $PATH (or the usual directories when PATH is unset).
+pub fn find_in_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin".into());
+    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
+}
+

@@ -15,7 +15,7 @@ use crate::output::Progress;
 use crate::reference::ImageRef;
 use crate::registry::{self, LayerDesc, Platform, RegistryOptions, Session};
 use crate::store::{self, ImageRecord, LayerRecord, Store};
-use crate::sys::userns::Mapping;
+use crate::runtime::userns::Mapping;
 
 /// Layers downloaded at once.
 const PARALLEL_LAYERS: usize = 4;

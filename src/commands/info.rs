@@ -5,10 +5,10 @@ use serde_json::{json, Value};
 use crate::cli::InfoArgs;
 use crate::error::Result;
 use crate::format::Format;
-use crate::sys::userns::{self, Mapping};
+use crate::runtime::userns::{self, Mapping};
 
 fn which(name: &str) -> Option<String> {
-    userns::find_in_path(name).map(|p| p.display().to_string())
+    crate::paths::find_in_path(name).map(|p| p.display().to_string())
 }
 
 fn map_json(v: &[(u64, u64, u64)]) -> Value {
@@ -149,8 +149,8 @@ pub fn run(a: InfoArgs) -> Result<i32> {
         },
         "containersConf": {
             "files": conf.files,
-            "defaultNetwork": conf.network().map(|(m, _)| m.to_string()).unwrap_or_else(|| crate::network::default_mode(&|b| which(b).is_some()).0.name().to_string()),
-            "defaultCapabilities": conf.default_capabilities.clone().unwrap_or_else(|| crate::runtime::caps::DEFAULT.iter().map(|c| c.to_string()).collect()),
+            "defaultNetwork": conf.network().map(|(m, _)| m.to_string()).unwrap_or_else(|| crate::spec::network::default_mode(&|b| which(b).is_some()).0.name().to_string()),
+            "defaultCapabilities": conf.default_capabilities.clone().unwrap_or_else(|| crate::spec::caps::DEFAULT.iter().map(|c| c.to_string()).collect()),
             "logSizeMax": conf.log_size_max,
             "env": conf.env,
             "dnsServers": conf.dns_servers,

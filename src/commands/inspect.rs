@@ -6,6 +6,7 @@ use crate::cli::InspectArgs;
 use crate::error::Result;
 use crate::format::Format;
 use crate::output::{error, out};
+use crate::spec::{MountKind, Seccomp};
 use crate::store::{ImageRecord, Store};
 
 pub(crate) fn image_json(store: &Store, img: &ImageRecord) -> Result<Value> {
@@ -62,21 +63,21 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
         .iter()
         .map(|m| {
             json!({
-                "Type": m.kind,
-                "Name": if m.kind == "volume" { m.source.clone() } else { String::new() },
+                "Type": m.kind.name(),
+                "Name": if m.kind == MountKind::Volume { m.source.clone() } else { String::new() },
                 "Source": m.source,
                 "Destination": m.destination,
-                "Driver": if m.kind == "volume" { "local" } else { "" },
+                "Driver": if m.kind == MountKind::Volume { "local" } else { "" },
                 "Mode": "",
-                "Options": if m.kind == "bind" { vec!["rbind"] } else { vec![] },
+                "Options": if m.kind == MountKind::Bind { vec!["rbind"] } else { vec![] },
                 "RW": !m.read_only,
-                "Propagation": if m.kind == "bind" { "rprivate" } else { "" },
+                "Propagation": if m.kind == MountKind::Bind { "rprivate" } else { "" },
             })
         })
         .collect();
-    let defaults = crate::runtime::caps::DEFAULT;
+    let defaults = crate::spec::caps::DEFAULT;
     let mut security_opt = vec![];
-    if s.seccomp != "default" {
+    if s.seccomp != Seccomp::Default {
         security_opt.push(format!("seccomp={}", s.seccomp));
     }
     if s.no_new_privileges {
@@ -125,14 +126,14 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
         "Config": config,
         "HostConfig": {
             "Binds": s.mounts.iter().map(|m| format!("{}:{}:{}", m.source, m.destination, if m.read_only { "ro" } else { "rw" })).collect::<Vec<_>>(),
-            "NetworkMode": s.network,
+            "NetworkMode": s.network.name(),
             "Privileged": s.privileged,
             "ReadonlyRootfs": s.read_only,
             "CapAdd": s.caps.iter().filter(|c| !defaults.contains(&c.as_str())).collect::<Vec<_>>(),
             "CapDrop": defaults.iter().filter(|d| !s.caps.iter().any(|c| c == *d)).collect::<Vec<_>>(),
             "SecurityOpt": security_opt,
             "AutoRemove": s.auto_remove,
-            "UsernsMode": s.userns,
+            "UsernsMode": s.userns.name(),
             "PortBindings": port_bindings(s),
             "Dns": s.dns.servers,
             "DnsSearch": s.dns.search,

@@ -53,7 +53,7 @@ pub fn restart(a: StopArgs) -> Result<i32> {
 }
 
 pub fn kill(a: KillArgs) -> Result<i32> {
-    let sig = crate::spec::parse_signal(&a.signal)?;
+    let sig = crate::spec::signal::parse_signal(&a.signal)?;
     let store = Store::open()?;
     let items = targets(&store, &a.containers, a.all, true)?;
     Ok(each(items, |r| container::kill(&store, r, sig).map(|()| None)))

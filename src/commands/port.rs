@@ -22,7 +22,7 @@ fn lines(rec: &ContainerRecord) -> Vec<(u16, String, String)> {
     for p in &rec.spec.ports {
         let ip = if p.host_ip.is_empty() { "0.0.0.0".to_string() } else if p.host_ip.contains(':') { format!("[{}]", p.host_ip) } else { p.host_ip.clone() };
         for (h, c) in p.pairs() {
-            v.push((c, p.protocol.clone(), format!("{ip}:{h}")));
+            v.push((c, p.protocol.to_string(), format!("{ip}:{h}")));
         }
     }
     v

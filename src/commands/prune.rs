@@ -4,7 +4,7 @@ use crate::cli::PruneArgs;
 use crate::error::Result;
 use crate::output::out;
 use crate::store::Store;
-use crate::sys::userns;
+use crate::runtime::userns;
 
 pub fn run(a: PruneArgs) -> Result<i32> {
     userns::enter()?;

@@ -10,7 +10,7 @@ use crate::pull::{pull, PullOptions};
 use crate::reference::ImageRef;
 use crate::registry::{Platform, RegistryOptions};
 use crate::store::Store;
-use crate::sys::userns;
+use crate::runtime::userns;
 
 /// `--creds user[:pass]` and the rest of the registry flags.
 pub(crate) fn registry_options(a: &RegistryArgs) -> Result<RegistryOptions> {

@@ -4,7 +4,7 @@ use crate::cli::RmiArgs;
 use crate::error::Result;
 use crate::output::{error, out};
 use crate::store::Store;
-use crate::sys::userns;
+use crate::runtime::userns;
 
 pub fn run(a: RmiArgs) -> Result<i32> {
     let store = Store::open()?;

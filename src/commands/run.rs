@@ -34,15 +34,15 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
             (Some(n), _) => n.clone(),
             (None, Some((mode, file))) => {
                 // Said by a containers.conf: name that file if the helper is missing.
-                if let Some((bin, package)) = crate::network::Mode::parse(mode)?.binary() {
-                    if crate::sys::userns::find_in_path(bin).is_none() {
+                if let Some((bin, package)) = crate::spec::network::Mode::parse(mode)?.binary() {
+                    if crate::paths::find_in_path(bin).is_none() {
                         crate::bail!("{}: network mode {mode}: {bin} is not installed (install the {package} package, or pass --network)", file.display());
                     }
                 }
                 mode.to_string()
             }
             (None, None) => {
-                let (mode, notice) = crate::network::default_mode(&|b| crate::sys::userns::find_in_path(b).is_some());
+                let (mode, notice) = crate::spec::network::default_mode(&|b| crate::paths::find_in_path(b).is_some());
                 if let Some(n) = notice {
                     crate::output::note(n);
                 }
@@ -51,7 +51,7 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         },
         publish: a.publish.clone(),
         publish_all: a.publish_all,
-        dns: crate::network::Dns {
+        dns: crate::spec::network::Dns {
             servers: if a.dns.is_empty() { conf.dns_servers.clone() } else { a.dns.clone() },
             search: a.dns_search.clone(),
             options: a.dns_option.clone(),
@@ -79,7 +79,7 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
 pub fn run(a: RunArgs) -> Result<i32> {
     let opts = options(&a)?;
     let store = Store::open()?;
-    let rec = container::create(&store, &a.image, &opts, a.name.as_deref(), &a.pull, a.quiet)?;
+    let rec = container::create(&store, &a.image, &opts, a.name.as_deref(), crate::spec::PullPolicy::parse(&a.pull)?, a.quiet)?;
     let discard = |e: crate::error::Error| {
         let _ = container::remove(&store, &rec, true);
         e
@@ -95,7 +95,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
 pub fn create(a: RunArgs) -> Result<i32> {
     let opts = options(&a)?;
     let store = Store::open()?;
-    let rec = container::create(&store, &a.image, &opts, a.name.as_deref(), &a.pull, a.quiet)?;
+    let rec = container::create(&store, &a.image, &opts, a.name.as_deref(), crate::spec::PullPolicy::parse(&a.pull)?, a.quiet)?;
     out(&format!("{}\n", rec.id));
     Ok(0)
 }

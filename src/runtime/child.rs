@@ -10,6 +10,7 @@ use nix::errno::Errno;
 use nix::mount::MsFlags;
 
 use super::{Plan, StdioMode, Sync};
+use crate::spec::network::Mode;
 use crate::sys::mount::{self as m, fd_path};
 use crate::sys::process;
 
@@ -60,7 +61,7 @@ fn setup_and_exec(plan: &Plan, sync: &Sync, stdio: &StdioMode, routes: Option<cr
     mount_rootfs(plan, &merged)?;
     crate::output::trace("overlay mounted");
     let root = crate::sys::fs::open_dir(&merged).at("opening the container root")?;
-    if plan.spec.network != "host" {
+    if plan.spec.network != Mode::Host {
         process::loopback_up().at("bringing up lo")?;
     }
     mount_proc_sys(plan, &root)?;
@@ -106,7 +107,7 @@ fn setup_and_exec(plan: &Plan, sync: &Sync, stdio: &StdioMode, routes: Option<cr
     crate::output::trace("pivoted");
     drop(root);
     nix::unistd::sethostname(&spec.hostname).at("setting the host name")?;
-    if crate::network::Mode::parse(&spec.network).is_ok_and(|m| m.has_helper()) && !wait_network(sync, routes) {
+    if spec.network.has_helper() && !wait_network(sync, routes) {
         // The parent gave up (the network helper failed): nothing to report.
         process::exit_now(1);
     }
@@ -223,7 +224,7 @@ pub fn exec_in_container(
     let envp: Vec<CString> = env.iter().filter_map(|e| CString::new(e.as_bytes()).ok()).collect();
     let candidates = candidates(&p.args[0], &path_env);
     // Privileges, last: bounding set, no_new_privs, seccomp, ids, capabilities.
-    let mask = crate::runtime::caps::mask(&p.caps);
+    let mask = crate::spec::caps::mask(&p.caps);
     if p.no_new_privileges {
         nix::sys::prctl::set_no_new_privs().at("setting no_new_privs")?;
     }
@@ -363,7 +364,7 @@ fn mount_proc_sys(plan: &Plan, root: &OwnedFd) -> Result<(), Fail> {
     m::mount_fs("proc", &proc_, nse, None).at("mounting /proc")?;
     let sys = m::mkdir_all_in_root(root, Path::new("/sys"), 0o555).at("creating /sys")?;
     let ro = if plan.spec.privileged { MsFlags::empty() } else { MsFlags::MS_RDONLY };
-    if plan.spec.network == "host" || m::mount_fs("sysfs", &sys, nse | ro, None).is_err() {
+    if plan.spec.network == Mode::Host || m::mount_fs("sysfs", &sys, nse | ro, None).is_err() {
         // Without our own network namespace the kernel refuses a new sysfs: bind the host's.
         m::bind(Path::new("/sys"), &sys, true).at("binding /sys")?;
         if !plan.spec.privileged {

@@ -16,6 +16,7 @@ pub mod seccomp;
 pub mod session;
 pub mod state;
 pub mod user;
+pub mod userns;
 
 use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -26,7 +27,7 @@ use nix::sys::socket::{recvmsg, sendmsg, socketpair, AddressFamily, ControlMessa
 use crate::error::{Error, Result};
 use crate::spec::Spec;
 use crate::sys::process::{self, Child, Forked};
-use crate::sys::userns::Mapping;
+use userns::Mapping;
 
 /// A resolved volume: host source (a path that exists) and container destination.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -210,7 +211,7 @@ pub struct Started {
 /// Namespaces for a new container.
 fn clone_flags(plan: &Plan) -> libc::c_ulong {
     let mut f = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
-    if plan.spec.network != "host" {
+    if plan.spec.network != crate::spec::network::Mode::Host {
         f |= libc::CLONE_NEWNET;
     }
     if plan.new_userns {
@@ -247,7 +248,7 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
         e
     };
     if plan.new_userns {
-        if let Err(e) = write_maps(child.pid.as_raw(), &plan.mapping, plan.spec.userns == "keep-id") {
+        if let Err(e) = userns::write_maps(child.pid.as_raw(), &plan.mapping, plan.spec.userns == crate::spec::UsernsMode::KeepId) {
             return Err(fail(&child, e));
         }
     }
@@ -324,7 +325,7 @@ fn join_main(plan: &Plan, sync: Sync, stdio: &StdioMode, userns: Option<OwnedFd>
             fail(format!("{what}: it belongs to a user namespace hutch cannot enter ({}): rootless, only network namespaces made in one of your user namespaces, such as another container's, can be joined", e.desc()));
         }
         // The store's files are owned for hutch's id maps: the namespace must map ids the same.
-        let want = map_triples(&plan.mapping, plan.spec.userns == "keep-id").0;
+        let want = userns::map_triples(&plan.mapping, plan.spec.userns == crate::spec::UsernsMode::KeepId).0;
         let have: Vec<(u64, u64, u64)> = std::fs::read_to_string("/proc/self/uid_map")
             .unwrap_or_default()
             .lines()
@@ -383,91 +384,6 @@ fn with_helper(parent: &Sync, mut s: net::Starting) -> Result<(Collected, Option
     }
 }
 
-pub fn map_triples(mapping: &Mapping, keep_id: bool) -> (Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>) {
-    match mapping {
-        Mapping::HostRoot => (vec![(0, 0, u32::MAX as u64)], vec![(0, 0, u32::MAX as u64)]),
-        Mapping::Single { uid, gid, .. } => (vec![(0, *uid as u64, 1)], vec![(0, *gid as u64, 1)]),
-        Mapping::Full { uid, gid, subuids, subgids } => {
-            let f = |own: u32, ranges: &[crate::sys::userns::IdRange]| -> Vec<(u64, u64, u64)> {
-                if keep_id {
-                    keep_id_map(own, ranges)
-                } else {
-                    crate::sys::userns::stacked(own, ranges)
-                }
-            };
-            (f(*uid, subuids), f(*gid, subgids))
-        }
-    }
-}
-
-/// --userns=keep-id: the user's own id is the same id inside; the subordinate ids fill 0..own
-/// and what follows it.
-pub fn keep_id_map(own: u32, ranges: &[crate::sys::userns::IdRange]) -> Vec<(u64, u64, u64)> {
-    let own = own as u64;
-    let mut v = vec![(own, own, 1)];
-    let mut next = 0u64;
-    for r in ranges {
-        let (mut start, mut count) = (r.start as u64, r.count as u64);
-        while count > 0 {
-            if next == own {
-                next += 1;
-            }
-            let n = if next < own { count.min(own - next) } else { count };
-            v.push((next, start, n));
-            next += n;
-            start += n;
-            count -= n;
-        }
-    }
-    v.sort();
-    v
-}
-
-/// Under keep-id, the id (in the store's default namespace, where container ids equal their
-/// default-mapping ids) that a file owned by container id `x` must have on disk.
-pub fn keep_id_store_id(x: u32, own: u32) -> u32 {
-    use std::cmp::Ordering::*;
-    match x.cmp(&own) {
-        Less => x + 1,
-        Equal => 0,
-        Greater => x,
-    }
-}
-
-fn write_maps(pid: i32, mapping: &Mapping, keep_id: bool) -> Result<()> {
-    let (u, g) = map_triples(mapping, keep_id);
-    match mapping {
-        Mapping::Full { .. } => {
-            let spawn = |tool: &str, v: &[(u64, u64, u64)]| {
-                std::process::Command::new(tool)
-                    .arg(pid.to_string())
-                    .args(crate::sys::userns::triple_args(v))
-                    .stdin(std::process::Stdio::null())
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::piped())
-                    .spawn()
-                    .map_err(|e| crate::err!("running {tool}: {e} (install the uidmap package)"))
-            };
-            let cu = spawn("newuidmap", &u)?;
-            let cg = spawn("newgidmap", &g)?;
-            for (tool, c) in [("newuidmap", cu), ("newgidmap", cg)] {
-                let o = c.wait_with_output().map_err(|e| crate::err!("waiting for {tool}: {e}"))?;
-                if !o.status.success() {
-                    crate::bail!("{tool} failed ({}): {}", o.status, String::from_utf8_lossy(&o.stderr).trim().replace('\n', "; "));
-                }
-            }
-            Ok(())
-        }
-        Mapping::Single { uid, gid, .. } => {
-            let w = |f: &str, s: String| std::fs::write(format!("/proc/{pid}/{f}"), s).map_err(|e| crate::err!("writing /proc/{pid}/{f}: {e}"));
-            w("setgroups", "deny".into())?;
-            w("uid_map", format!("0 {uid} 1\n"))?;
-            w("gid_map", format!("0 {gid} 1\n"))
-        }
-        Mapping::HostRoot => Ok(()),
-    }
-}
-
 /// Exit code of a wait status: the code, or 128 + signal.
 pub fn exit_code(status: nix::sys::wait::WaitStatus) -> Option<i32> {
     use nix::sys::wait::WaitStatus;
@@ -475,25 +391,5 @@ pub fn exit_code(status: nix::sys::wait::WaitStatus) -> Option<i32> {
         WaitStatus::Exited(_, c) => Some(c),
         WaitStatus::Signaled(_, s, _) => Some(128 + s as i32),
         _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sys::userns::IdRange;
-
-    #[test]
-    fn maps_own_id_to_root_then_ranges() {
-        let r = [IdRange { start: 200000, count: 65536 }];
-        let m = Mapping::Full { uid: 4711, gid: 4711, subuids: r.to_vec(), subgids: r.to_vec() };
-        let (u, _) = map_triples(&m, false);
-        assert_eq!(u, vec![(0, 4711, 1), (1, 200000, 65536)]);
-        let (u, _) = map_triples(&m, true);
-        assert_eq!(u, vec![(0, 200000, 4711), (4711, 4711, 1), (4712, 204711, 60825)]);
-        // Container id -> store id: under keep-id container 0 is host 200000 = store id 1.
-        assert_eq!(keep_id_store_id(0, 4711), 1);
-        assert_eq!(keep_id_store_id(4711, 4711), 0);
-        assert_eq!(keep_id_store_id(4712, 4711), 4712);
     }
 }

@@ -13,7 +13,7 @@ use nix::poll::{PollFd, PollFlags};
 
 use super::Plan;
 use crate::error::{Context, Result};
-use crate::network::{self, Mode, PortMapping};
+use crate::spec::network::{self, Mode, PortMapping, Protocol};
 use crate::sys::process;
 
 /// A running helper; dropping it stops it.
@@ -92,7 +92,7 @@ pub fn bind_ports(ports: &[PortMapping], keep_tcp: bool) -> Result<Vec<(std::net
         let ip = bind_ip(&p.host_ip).ctx(|| format!("-p {}: bad address", p.display()))?;
         for (host, ctr) in p.pairs() {
             let addr = SocketAddr::new(ip, host);
-            let r = if p.protocol == "udp" {
+            let r = if p.protocol == Protocol::Udp {
                 UdpSocket::bind(addr).map(drop)
             } else {
                 TcpListener::bind(addr).map(|l| {
@@ -121,11 +121,11 @@ fn bind_ip(host_ip: &str) -> std::result::Result<std::net::IpAddr, std::net::Add
 }
 
 /// A free host port for `-p CONTAINER_PORT` / -P (the kernel's pick of an ephemeral port).
-pub fn free_port(host_ip: &str, protocol: &str) -> Result<u16> {
+pub fn free_port(host_ip: &str, protocol: Protocol) -> Result<u16> {
     use std::net::{SocketAddr, TcpListener, UdpSocket};
     let what = || format!("finding a free {protocol} port on {}", if host_ip.is_empty() { "0.0.0.0" } else { host_ip });
     let addr = SocketAddr::new(bind_ip(host_ip).ctx(what)?, 0);
-    let port = if protocol == "udp" {
+    let port = if protocol == Protocol::Udp {
         UdpSocket::bind(addr).and_then(|s| s.local_addr())
     } else {
         TcpListener::bind(addr).and_then(|s| s.local_addr())
@@ -137,7 +137,7 @@ pub fn free_port(host_ip: &str, protocol: &str) -> Result<u16> {
 
 /// Whether hutch forwards the container's published TCP ports itself (slirp4netns).
 pub fn forwards_tcp(plan: &Plan) -> bool {
-    Mode::parse(&plan.spec.network).is_ok_and(|m| m == Mode::Slirp4netns)
+    plan.spec.network == Mode::Slirp4netns
 }
 
 /// The container's own address and the address that reaches the host's loopback services,
@@ -182,7 +182,7 @@ fn iface_ipv4(name: &str) -> Option<String> {
 /// is not installed.
 pub fn helper_path(mode: &Mode) -> Result<Option<PathBuf>> {
     let Some((bin, package)) = mode.binary() else { return Ok(None) };
-    match crate::sys::userns::find_in_path(bin) {
+    match crate::paths::find_in_path(bin) {
         Some(p) => Ok(Some(p)),
         None => crate::bail!("--network {}: {bin} is not installed (install the {package} package, or use --network none)", mode.name()),
     }
@@ -191,7 +191,7 @@ pub fn helper_path(mode: &Mode) -> Result<Option<PathBuf>> {
 /// Start the helper for the container whose first process is `pid` (its id maps written);
 /// `listeners`: the TCP ports `bind_ports` kept for hutch's forwarder.
 pub fn start(plan: &Plan, pid: i32, listeners: Vec<(std::net::TcpListener, u16)>) -> Result<Option<Starting>> {
-    let mode = Mode::parse(&plan.spec.network)?;
+    let mode = &plan.spec.network;
     let Some(path) = helper_path(&mode)? else { return Ok(None) };
     let log = plan.container_dir.join("network.log");
     let logf = std::fs::File::create(&log).ctx(|| format!("creating {}", log.display()))?;
@@ -219,17 +219,17 @@ pub fn start(plan: &Plan, pid: i32, listeners: Vec<(std::net::TcpListener, u16)>
     let mut api = None;
     match mode {
         Mode::Pasta => {
-            cmd.args(network::pasta_args(&plan.spec.ports, &fdpath(&w))).args(["--userns", &fdpath(&userns), "--netns", &fdpath(&netns)]);
+            cmd.args(pasta_args(&plan.spec.ports, &fdpath(&w))).args(["--userns", &fdpath(&userns), "--netns", &fdpath(&netns)]);
         }
         _ => {
             // TCP ports go through hutch's forwarder; slirp4netns's API publishes UDP ones.
-            let udp = plan.spec.ports.iter().any(|p| p.protocol == "udp");
+            let udp = plan.spec.ports.iter().any(|p| p.protocol == Protocol::Udp);
             let sock = udp.then(|| rundir.join(format!("{short}.sock")));
             if let Some(s) = &sock {
                 let _ = std::fs::remove_file(s);
                 cleanup.push(s.clone());
             }
-            cmd.args(network::slirp_args(w.as_raw_fd(), sock.as_ref().map(|s| s.to_string_lossy()).as_deref()))
+            cmd.args(slirp_args(w.as_raw_fd(), sock.as_ref().map(|s| s.to_string_lossy()).as_deref()))
                 .args(["--netns-type=path", &format!("--userns-path={}", fdpath(&userns)), &fdpath(&netns), "tap0"]);
             api = sock;
         }
@@ -238,7 +238,7 @@ pub fn start(plan: &Plan, pid: i32, listeners: Vec<(std::net::TcpListener, u16)>
     let child = cmd.spawn().map_err(|e| crate::err!("running {}: {e}", path.display()))?;
     // Only the helper holds the write end now.
     drop(w);
-    let mut s = starting(mode, child, r, log, api, cleanup, &plan.spec.ports)?;
+    let mut s = starting(mode.clone(), child, r, log, api, cleanup, &plan.spec.ports)?;
     if !listeners.is_empty() {
         s.helper.forwarder = Some(super::portfwd::start(&listeners, &userns, &netns, network::SLIRP_GUEST)?);
     }
@@ -281,9 +281,9 @@ impl Starting {
     pub fn ready(self) -> Result<Helper> {
         if self.mode == Mode::Slirp4netns {
             if let Some(sock) = &self.api {
-                for p in self.ports.iter().filter(|p| p.protocol == "udp") {
+                for p in self.ports.iter().filter(|p| p.protocol == Protocol::Udp) {
                     for (h, c) in p.pairs() {
-                        slirp_request(sock, &network::slirp_hostfwd(p, h, c)).map_err(|e| crate::err!("-p {}: slirp4netns: {}", p.display(), e.message))?;
+                        slirp_request(sock, &slirp_hostfwd(p, h, c)).map_err(|e| crate::err!("-p {}: slirp4netns: {}", p.display(), e.message))?;
                     }
                 }
             }
@@ -323,7 +323,7 @@ pub fn early_routes(plan: &Plan) -> Option<crate::sys::route::Want> {
     if !plan.spec.ports.is_empty() {
         return None;
     }
-    match Mode::parse(&plan.spec.network).ok()? {
+    match &plan.spec.network {
         Mode::Pasta => Some(crate::sys::route::Want { v4: default_route().is_some(), v6: crate::sys::route::host_has_ipv6_default() }),
         Mode::Slirp4netns => Some(crate::sys::route::Want { v4: true, v6: false }),
         _ => None,
@@ -343,4 +343,64 @@ fn slirp_request(sock: &Path, req: &str) -> Result<()> {
         crate::bail!("{}", e.get("desc").and_then(|d| d.as_str()).unwrap_or(&e.to_string()));
     }
     Ok(())
+}
+
+/// pasta's arguments (before the target pid): configure the namespace, forward DNS, publish
+/// the ports, and nothing else (no automatic forwarding in either direction).
+pub fn pasta_args(ports: &[PortMapping], ready_file: &str) -> Vec<String> {
+    let mut a: Vec<String> = ["--config-net", "--foreground", "--quiet", "--dns-forward", network::PASTA_DNS, "--pid", ready_file]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for proto in ["tcp", "udp"] {
+        let flag = if proto == "tcp" { "-t" } else { "-u" };
+        let mine: Vec<&PortMapping> = ports.iter().filter(|p| p.protocol.name() == proto).collect();
+        if mine.is_empty() {
+            a.extend([flag.to_string(), "none".into()]);
+        }
+        for p in mine {
+            let span = |x: u16| if p.range > 1 { format!("{x}-{}", x + (p.range - 1)) } else { x.to_string() };
+            let addr = if p.host_ip.is_empty() { String::new() } else { format!("{}/", p.host_ip) };
+            a.extend([flag.to_string(), format!("{addr}{}:{}", span(p.host_port), span(p.container_port))]);
+        }
+    }
+    a.extend(["-T", "none", "-U", "none"].map(String::from));
+    a
+}
+
+/// slirp4netns's arguments (before the target pid and the interface name).
+pub fn slirp_args(ready_fd: i32, api_socket: Option<&str>) -> Vec<String> {
+    let mut a: Vec<String> = vec!["--configure".into(), "--mtu=65520".into(), "--enable-seccomp".into(), format!("--ready-fd={ready_fd}")];
+    if let Some(s) = api_socket {
+        a.push(format!("--api-socket={s}"));
+    }
+    a
+}
+
+/// One slirp4netns API request that publishes a port.
+pub fn slirp_hostfwd(p: &PortMapping, host_port: u16, container_port: u16) -> String {
+    let ip = if p.host_ip.is_empty() { "0.0.0.0" } else { &p.host_ip };
+    serde_json::json!({"execute": "add_hostfwd", "arguments": {
+        "proto": p.protocol, "host_addr": ip, "host_port": host_port, "guest_addr": network::SLIRP_GUEST, "guest_port": container_port}})
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pm(ip: &str, h: u16, c: u16, r: u16, proto: &str) -> PortMapping {
+        PortMapping { host_ip: ip.into(), host_port: h, container_port: c, range: r, protocol: Protocol::parse(proto).unwrap() }
+    }
+
+    #[test]
+    fn helper_args() {
+        let ports = vec![pm("", 8080, 80, 1, "tcp"), pm("127.0.0.1", 9000, 90, 2, "tcp"), pm("", 5353, 53, 1, "udp")];
+        let a = pasta_args(&ports, "/run/x").join(" ");
+        assert!(a.contains("-t 8080:80 -t 127.0.0.1/9000-9001:90-91 -u 5353:53 -T none -U none"), "{a}");
+        assert!(pasta_args(&[], "/run/x").join(" ").contains("-t none -u none -T none -U none"));
+        let j: serde_json::Value = serde_json::from_str(&slirp_hostfwd(&ports[0], 8080, 80)).unwrap();
+        assert_eq!(j["arguments"]["host_addr"], "0.0.0.0");
+        assert_eq!(j["arguments"]["guest_port"], 80);
+    }
 }

@@ -288,7 +288,7 @@ mod tests {
     use super::*;
 
     fn defaults() -> Vec<String> {
-        crate::runtime::caps::DEFAULT.iter().map(|s| s.to_string()).collect()
+        crate::spec::caps::DEFAULT.iter().map(|s| s.to_string()).collect()
     }
 
     #[test]

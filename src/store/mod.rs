@@ -12,7 +12,7 @@
 //! layers/ under layers.lock together with its record, so a crash leaves only tmp/ debris.
 
 pub mod containers;
-pub mod idmap;
+pub mod keepid;
 pub mod images;
 pub mod layers;
 

@@ -7,4 +7,3 @@ pub mod mount;
 pub mod process;
 pub mod pty;
 pub mod route;
-pub mod userns;

@@ -11,6 +11,10 @@ use serde_json::Value;
 
 use crate::error::Result;
 
+pub mod caps;
+pub mod network;
+pub mod signal;
+
 pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -28,22 +32,19 @@ pub struct Spec {
     pub read_only: bool,
     pub caps: Vec<String>,
     pub privileged: bool,
-    /// "default", "unconfined" or a profile path.
-    pub seccomp: String,
+    pub seccomp: Seccomp,
     pub no_new_privileges: bool,
-    /// "none", "host", "pasta" or "slirp4netns".
-    pub network: String,
+    pub network: network::Mode,
     /// Published ports (-p, -P); host port 0 until create picks a free one.
     #[serde(default)]
-    pub ports: Vec<crate::network::PortMapping>,
+    pub ports: Vec<crate::spec::network::PortMapping>,
     /// --dns, --dns-search, --dns-option.
     #[serde(default)]
-    pub dns: crate::network::Dns,
+    pub dns: crate::spec::network::Dns,
     /// --add-host entries as given (NAME:IP).
     #[serde(default)]
     pub add_hosts: Vec<String>,
-    /// "" (the user's subuid map) or "keep-id".
-    pub userns: String,
+    pub userns: UsernsMode,
     pub auto_remove: bool,
     pub stop_signal: i32,
     pub stop_timeout: u32,
@@ -69,12 +70,110 @@ impl Spec {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MountSpec {
-    /// "bind" or "volume".
-    pub kind: String,
+    pub kind: MountKind,
     /// Host path (bind) or volume name.
     pub source: String,
     pub destination: String,
     pub read_only: bool,
+}
+
+/// Which seccomp filter a container gets. Stored as "default", "unconfined" or the path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum Seccomp {
+    /// hutch's built-in profile (Podman's).
+    #[default]
+    Default,
+    Unconfined,
+    /// A containers/moby JSON profile at this host path.
+    Profile(String),
+}
+
+impl From<String> for Seccomp {
+    fn from(s: String) -> Seccomp {
+        match s.as_str() {
+            "default" => Seccomp::Default,
+            "unconfined" => Seccomp::Unconfined,
+            _ => Seccomp::Profile(s),
+        }
+    }
+}
+
+impl From<Seccomp> for String {
+    fn from(s: Seccomp) -> String {
+        s.to_string()
+    }
+}
+
+impl std::fmt::Display for Seccomp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Seccomp::Default => f.write_str("default"),
+            Seccomp::Unconfined => f.write_str("unconfined"),
+            Seccomp::Profile(p) => f.write_str(p),
+        }
+    }
+}
+
+/// How the container's user namespace maps ids. Stored as "" or "keep-id".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UsernsMode {
+    /// The user's id is root inside, the subordinate ids follow.
+    #[default]
+    #[serde(rename = "")]
+    Default,
+    /// The user's id is the same id inside (--userns=keep-id).
+    #[serde(rename = "keep-id")]
+    KeepId,
+}
+
+impl UsernsMode {
+    /// The name `inspect` shows ("" for the default, as Podman's HostConfig.UsernsMode).
+    pub fn name(self) -> &'static str {
+        match self {
+            UsernsMode::Default => "",
+            UsernsMode::KeepId => "keep-id",
+        }
+    }
+}
+
+/// What a mount's source is. Stored as "bind" or "volume".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MountKind {
+    /// A host path.
+    Bind,
+    /// A named (or anonymous) volume in the store.
+    Volume,
+}
+
+impl MountKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            MountKind::Bind => "bind",
+            MountKind::Volume => "volume",
+        }
+    }
+}
+
+/// When `run` and `create` pull the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullPolicy {
+    /// Only when it is not in the store (the default).
+    Missing,
+    Always,
+    Never,
+}
+
+impl PullPolicy {
+    pub fn parse(s: &str) -> Result<PullPolicy> {
+        match s {
+            "missing" => Ok(PullPolicy::Missing),
+            "always" => Ok(PullPolicy::Always),
+            "never" => Ok(PullPolicy::Never),
+            other => crate::bail!("--pull {other}: unknown policy (use missing, always or never)"),
+        }
+    }
 }
 
 /// The parts of an image config `run` uses.
@@ -88,7 +187,7 @@ pub struct ImageConfig {
     pub stop_signal: String,
     pub labels: BTreeMap<String, String>,
     /// ExposedPorts as (port, protocol), for -P.
-    pub exposed: Vec<(u16, String)>,
+    pub exposed: Vec<(u16, network::Protocol)>,
 }
 
 impl ImageConfig {
@@ -111,7 +210,7 @@ impl ImageConfig {
                 .and_then(|l| l.as_object())
                 .map(|o| o.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
                 .unwrap_or_default(),
-            exposed: crate::network::exposed_ports(v),
+            exposed: crate::spec::network::exposed_ports(v),
         }
     }
 }
@@ -142,7 +241,7 @@ pub struct RunOptions {
     pub publish: Vec<String>,
     /// -P: publish every port the image exposes.
     pub publish_all: bool,
-    pub dns: crate::network::Dns,
+    pub dns: crate::spec::network::Dns,
     pub add_hosts: Vec<String>,
     pub userns: Option<String>,
     /// The invoking user's uid and gid (keep-id runs as them by default).
@@ -204,11 +303,11 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
     if !workdir.starts_with('/') {
         crate::bail!("--workdir {workdir}: must be an absolute path");
     }
-    let mut seccomp = "default".to_string();
+    let mut seccomp = Seccomp::Default;
     let mut nnp = false;
     for opt in &o.security_opt {
         match opt.split_once(['=', ':']) {
-            Some(("seccomp", v)) if !v.is_empty() => seccomp = v.to_string(),
+            Some(("seccomp", v)) if !v.is_empty() => seccomp = Seccomp::from(v.to_string()),
             _ if opt == "no-new-privileges" || opt == "no-new-privileges=true" || opt == "no-new-privileges:true" => nnp = true,
             _ if opt == "no-new-privileges=false" || opt == "no-new-privileges:false" => nnp = false,
             Some(("label", _)) | Some(("apparmor", _)) | Some(("mask", _)) | Some(("unmask", _)) => {
@@ -217,10 +316,10 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
             _ => crate::bail!("--security-opt {opt}: unknown option (use seccomp=unconfined|PROFILE.json or no-new-privileges)"),
         }
     }
-    if o.privileged && seccomp == "default" {
-        seccomp = "unconfined".into();
+    if o.privileged && seccomp == Seccomp::Default {
+        seccomp = Seccomp::Unconfined;
     }
-    let caps = crate::runtime::caps::resolve(o.privileged, o.default_caps.as_deref(), &o.cap_add, &o.cap_drop)?;
+    let caps = caps::resolve(o.privileged, o.default_caps.as_deref(), &o.cap_add, &o.cap_drop)?;
     let mut mounts = Vec::new();
     for v in &o.volumes {
         let m = parse_volume(v)?;
@@ -231,15 +330,15 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
     }
     if let Some((_, file)) = &o.tz {
         if !mounts.iter().any(|m| m.destination == "/etc/localtime") {
-            mounts.push(MountSpec { kind: "bind".into(), source: file.clone(), destination: "/etc/localtime".into(), read_only: true });
+            mounts.push(MountSpec { kind: MountKind::Bind, source: file.clone(), destination: "/etc/localtime".into(), read_only: true });
         }
     }
     let userns = match o.userns.as_deref() {
-        None | Some("") | Some("host") => String::new(),
-        Some("keep-id") => "keep-id".into(),
+        None | Some("") | Some("host") => UsernsMode::Default,
+        Some("keep-id") => UsernsMode::KeepId,
         Some(other) => crate::bail!("--userns {other}: unsupported mode (use keep-id, or leave it out)"),
     };
-    let stop_signal = parse_signal(o.stop_signal.as_deref().unwrap_or(if img.stop_signal.is_empty() { "SIGTERM" } else { &img.stop_signal }))?;
+    let stop_signal = signal::parse_signal(o.stop_signal.as_deref().unwrap_or(if img.stop_signal.is_empty() { "SIGTERM" } else { &img.stop_signal }))?;
     let mut labels = img.labels.clone();
     for l in &o.labels {
         let (k, v) = l.split_once('=').unwrap_or((l, ""));
@@ -248,16 +347,16 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         }
         labels.insert(k.to_string(), v.to_string());
     }
-    let mode = crate::network::Mode::parse(if o.network.is_empty() { "none" } else { &o.network })?;
-    let mut ports: Vec<crate::network::PortMapping> = Vec::new();
+    let mode = crate::spec::network::Mode::parse(if o.network.is_empty() { "none" } else { &o.network })?;
+    let mut ports: Vec<crate::spec::network::PortMapping> = Vec::new();
     for p in &o.publish {
-        ports.push(crate::network::parse_publish(p)?);
+        ports.push(crate::spec::network::parse_publish(p)?);
     }
     if o.publish_all {
         for (port, proto) in &img.exposed {
             let covered = ports.iter().any(|m| &m.protocol == proto && m.pairs().any(|(_, c)| c == *port));
             if !covered {
-                ports.push(crate::network::PortMapping { host_ip: String::new(), host_port: 0, container_port: *port, range: 1, protocol: proto.clone() });
+                ports.push(crate::spec::network::PortMapping { host_ip: String::new(), host_port: 0, container_port: *port, range: 1, protocol: *proto });
             }
         }
     }
@@ -266,7 +365,7 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         crate::bail!("{what}: --network {} has no connection to publish ports through (use pasta or slirp4netns)", mode.name());
     }
     for h in &o.add_hosts {
-        crate::network::parse_add_host(h, Some("127.0.0.1"))?;
+        crate::spec::network::parse_add_host(h, Some("127.0.0.1"))?;
     }
     for d in &o.dns.servers {
         if d.parse::<std::net::IpAddr>().is_err() {
@@ -278,9 +377,9 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         cmd,
         env,
         workdir: normalize_abs(&workdir),
-        user: match (&o.user, userns.as_str(), o.host_ids) {
+        user: match (&o.user, userns, o.host_ids) {
             (Some(u), _, _) => u.clone(),
-            (None, "keep-id", Some((uid, gid))) => format!("{uid}:{gid}"),
+            (None, UsernsMode::KeepId, Some((uid, gid))) => format!("{uid}:{gid}"),
             (None, _, _) => img.user.clone(),
         },
         hostname,
@@ -292,7 +391,7 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         privileged: o.privileged,
         seccomp,
         no_new_privileges: nnp,
-        network: mode.name().to_string(),
+        network: mode,
         ports,
         dns: o.dns.clone(),
         add_hosts: o.add_hosts.clone(),
@@ -374,16 +473,16 @@ pub fn parse_volume(v: &str) -> Result<MountSpec> {
         }
     }
     let (kind, source) = if src.is_empty() {
-        ("volume", String::new())
+        (MountKind::Volume, String::new())
     } else if src.starts_with('/') {
-        ("bind", src.to_string())
+        (MountKind::Bind, src.to_string())
     } else if src.starts_with('.') {
         crate::bail!("-v {v}: source {src} must be an absolute path or a volume name")
     } else {
         validate_volume_name(src).map_err(|e| crate::err!("-v {v}: {e}"))?;
-        ("volume", src.to_string())
+        (MountKind::Volume, src.to_string())
     };
-    Ok(MountSpec { kind: kind.into(), source, destination: normalize_abs(dst), read_only })
+    Ok(MountSpec { kind, source, destination: normalize_abs(dst), read_only })
 }
 
 pub fn validate_volume_name(n: &str) -> std::result::Result<(), String> {
@@ -394,27 +493,6 @@ pub fn validate_volume_name(n: &str) -> std::result::Result<(), String> {
     } else {
         Err(format!("\"{n}\" is not a valid volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)"))
     }
-}
-
-pub const SIGNALS: &[(&str, i32)] = &[
-    ("HUP", 1), ("INT", 2), ("QUIT", 3), ("ILL", 4), ("TRAP", 5), ("ABRT", 6), ("BUS", 7), ("FPE", 8),
-    ("KILL", 9), ("USR1", 10), ("SEGV", 11), ("USR2", 12), ("PIPE", 13), ("ALRM", 14), ("TERM", 15),
-    ("STKFLT", 16), ("CHLD", 17), ("CONT", 18), ("STOP", 19), ("TSTP", 20), ("TTIN", 21), ("TTOU", 22),
-    ("URG", 23), ("XCPU", 24), ("XFSZ", 25), ("VTALRM", 26), ("PROF", 27), ("WINCH", 28), ("IO", 29),
-    ("PWR", 30), ("SYS", 31),
-];
-
-/// `SIGTERM`, `TERM`, `term`, `15` -> 15.
-pub fn parse_signal(s: &str) -> Result<i32> {
-    let t = s.trim();
-    if let Ok(n) = t.parse::<i32>() {
-        if (1..=64).contains(&n) {
-            return Ok(n);
-        }
-    }
-    let up = t.to_ascii_uppercase();
-    let name = up.strip_prefix("SIG").unwrap_or(&up);
-    SIGNALS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).ok_or_else(|| crate::err!("invalid signal \"{s}\""))
 }
 
 #[cfg(test)]
@@ -470,7 +548,7 @@ mod tests {
         assert_eq!(s.env_value("PATH"), Some(&DEFAULT_PATH[5..]));
         assert_eq!(s.hostname, "0123456789ab");
         assert_eq!(s.caps.len(), 11);
-        assert_eq!(s.seccomp, "default");
+        assert_eq!(s.seccomp, Seccomp::Default);
     }
 
     #[test]
@@ -493,7 +571,7 @@ mod tests {
         let t = RunOptions { tz: Some(("Asia/Tokyo".into(), "/usr/share/zoneinfo/Asia/Tokyo".into())), ..Default::default() };
         let s = build(&img(), &t, ID, &none).unwrap();
         assert_eq!(s.env_value("TZ"), Some("Asia/Tokyo"));
-        assert_eq!(s.mounts, [MountSpec { kind: "bind".into(), source: "/usr/share/zoneinfo/Asia/Tokyo".into(), destination: "/etc/localtime".into(), read_only: true }]);
+        assert_eq!(s.mounts, [MountSpec { kind: MountKind::Bind, source: "/usr/share/zoneinfo/Asia/Tokyo".into(), destination: "/etc/localtime".into(), read_only: true }]);
         let t2 = RunOptions { tz: t.tz.clone(), env: vec!["TZ=UTC".into()], volumes: vec!["/h:/etc/localtime:ro".into()], ..Default::default() };
         let s = build(&img(), &t2, ID, &none).unwrap();
         assert_eq!(s.env_value("TZ"), Some("UTC"), "-e beats tz");
@@ -507,9 +585,9 @@ mod tests {
     fn volumes() {
         assert_eq!(
             parse_volume("/h:/c/:ro").unwrap(),
-            MountSpec { kind: "bind".into(), source: "/h".into(), destination: "/c".into(), read_only: true }
+            MountSpec { kind: MountKind::Bind, source: "/h".into(), destination: "/c".into(), read_only: true }
         );
-        assert_eq!(parse_volume("data:/d").unwrap().kind, "volume");
+        assert_eq!(parse_volume("data:/d").unwrap().kind, MountKind::Volume);
         assert_eq!(parse_volume("/anon").unwrap().source, "");
         assert!(parse_volume("rel/x:/d").is_err());
         assert!(parse_volume("./x:/d").is_err());
@@ -524,14 +602,14 @@ mod tests {
         let none = |_: &str| None;
         let o = RunOptions { security_opt: vec!["seccomp=unconfined".into(), "no-new-privileges".into()], ..Default::default() };
         let s = build(&img(), &o, ID, &none).unwrap();
-        assert_eq!((s.seccomp.as_str(), s.no_new_privileges), ("unconfined", true));
+        assert_eq!((&s.seccomp, s.no_new_privileges), (&Seccomp::Unconfined, true));
         let o = RunOptions { security_opt: vec!["bogus".into()], ..Default::default() };
         assert!(build(&img(), &o, ID, &none).unwrap_err().to_string().contains("bogus"));
-        assert_eq!(parse_signal("SIGKILL").unwrap(), 9);
-        assert_eq!(parse_signal("term").unwrap(), 15);
-        assert_eq!(parse_signal("10").unwrap(), 10);
-        assert!(parse_signal("FOO").is_err());
+        assert_eq!(signal::parse_signal("SIGKILL").unwrap(), 9);
+        assert_eq!(signal::parse_signal("term").unwrap(), 15);
+        assert_eq!(signal::parse_signal("10").unwrap(), 10);
+        assert!(signal::parse_signal("FOO").is_err());
         let o = RunOptions { privileged: true, ..Default::default() };
-        assert_eq!(build(&img(), &o, ID, &none).unwrap().seccomp, "unconfined");
+        assert_eq!(build(&img(), &o, ID, &none).unwrap().seccomp, Seccomp::Unconfined);
     }
 }

@@ -1,6 +1,6 @@
-//! Container networking as data: the modes, published ports, /etc/resolv.conf and /etc/hosts,
-//! and the helpers' command lines. Pure (the host's facts come in as arguments), so every rule
-//! is unit-tested; runtime/net.rs starts and stops the helpers.
+//! Container networking as data (*what*): the modes, published ports, /etc/resolv.conf and
+//! /etc/hosts. Pure (the host's facts come in as arguments), so every rule is unit-tested;
+//! runtime/net.rs (*how*) builds the helpers' command lines and starts and stops them.
 
 use std::net::IpAddr;
 
@@ -15,10 +15,12 @@ pub const SLIRP_DNS: &str = "10.0.2.3";
 pub const SLIRP_HOST: &str = "10.0.2.2";
 pub const SLIRP_GUEST: &str = "10.0.2.100";
 
-/// How a container is networked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How a container is networked. Stored as its name (`pasta`, `ns:/path`, `container:ID`…).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum Mode {
     /// Its own network namespace with only `lo`.
+    #[default]
     None,
     /// The user's own network namespace.
     Host,
@@ -86,6 +88,57 @@ impl Mode {
     }
 }
 
+impl TryFrom<String> for Mode {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Mode, String> {
+        Mode::parse(&s).map_err(|e| e.message)
+    }
+}
+
+impl From<Mode> for String {
+    fn from(m: Mode) -> String {
+        m.name()
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// A published port's protocol. Stored as "tcp" or "udp".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+impl Protocol {
+    /// `tcp`/`udp` in any case; None for anything else.
+    pub fn parse(s: &str) -> Option<Protocol> {
+        match s.to_ascii_lowercase().as_str() {
+            "tcp" => Some(Protocol::Tcp),
+            "udp" => Some(Protocol::Udp),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
+}
+
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The mode when --network is not given: pasta, else slirp4netns, else none with a notice.
 pub fn default_mode(found: &dyn Fn(&str) -> bool) -> (Mode, Option<&'static str>) {
     if found("pasta") {
@@ -106,8 +159,7 @@ pub struct PortMapping {
     pub host_port: u16,
     pub container_port: u16,
     pub range: u16,
-    /// "tcp" or "udp".
-    pub protocol: String,
+    pub protocol: Protocol,
 }
 
 impl PortMapping {
@@ -151,12 +203,12 @@ fn port_range(s: &str, what: &str, spec: &str) -> Result<(u16, u16)> {
 /// address goes in brackets). A missing host port is 0: a free one is picked at create.
 pub fn parse_publish(spec: &str) -> Result<PortMapping> {
     let (rest, protocol) = match spec.rsplit_once('/') {
-        Some((r, p)) => (r, p.to_ascii_lowercase()),
-        None => (spec, "tcp".to_string()),
+        Some((r, p)) => match Protocol::parse(p) {
+            Some(proto) => (r, proto),
+            None => crate::bail!("-p {spec}: protocol {:?} is not supported (use tcp or udp)", p.to_ascii_lowercase()),
+        },
+        None => (spec, Protocol::Tcp),
     };
-    if protocol != "tcp" && protocol != "udp" {
-        crate::bail!("-p {spec}: protocol {protocol:?} is not supported (use tcp or udp)");
-    }
     // Split off an IP: "[v6]:..." or "a.b.c.d:...:..." (three fields).
     let (host_ip, ports) = if let Some(r) = rest.strip_prefix('[') {
         let (ip, after) = r.split_once("]:").ok_or_else(|| crate::err!("-p {spec}: an IPv6 address must be written [ADDR]:HOST_PORT:CONTAINER_PORT"))?;
@@ -195,17 +247,17 @@ pub fn parse_publish(spec: &str) -> Result<PortMapping> {
     Ok(PortMapping { host_ip, host_port, container_port, range, protocol })
 }
 
-/// The image's ExposedPorts (`{"80/tcp": {}}`) as (port, protocol), for -P.
-pub fn exposed_ports(config: &serde_json::Value) -> Vec<(u16, String)> {
+/// The image's ExposedPorts (`{"80/tcp": {}}`) as (port, protocol), for -P; other protocols
+/// (sctp) are left out.
+pub fn exposed_ports(config: &serde_json::Value) -> Vec<(u16, Protocol)> {
     let Some(map) = config.get("config").and_then(|c| c.get("ExposedPorts")).and_then(|e| e.as_object()) else {
         return vec![];
     };
     map.keys()
         .filter_map(|k| {
             let (p, proto) = k.split_once('/').unwrap_or((k, "tcp"));
-            Some((p.parse().ok()?, proto.to_ascii_lowercase()))
+            Some((p.parse().ok()?, Protocol::parse(proto)?))
         })
-        .filter(|(_, proto): &(u16, String)| proto == "tcp" || proto == "udp")
         .collect()
 }
 
@@ -326,52 +378,12 @@ pub fn hosts(i: &HostsInput) -> String {
     out
 }
 
-/// pasta's arguments (before the target pid): configure the namespace, forward DNS, publish
-/// the ports, and nothing else (no automatic forwarding in either direction).
-pub fn pasta_args(ports: &[PortMapping], ready_file: &str) -> Vec<String> {
-    let mut a: Vec<String> = ["--config-net", "--foreground", "--quiet", "--dns-forward", PASTA_DNS, "--pid", ready_file]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    for proto in ["tcp", "udp"] {
-        let flag = if proto == "tcp" { "-t" } else { "-u" };
-        let mine: Vec<&PortMapping> = ports.iter().filter(|p| p.protocol == proto).collect();
-        if mine.is_empty() {
-            a.extend([flag.to_string(), "none".into()]);
-        }
-        for p in mine {
-            let span = |x: u16| if p.range > 1 { format!("{x}-{}", x + (p.range - 1)) } else { x.to_string() };
-            let addr = if p.host_ip.is_empty() { String::new() } else { format!("{}/", p.host_ip) };
-            a.extend([flag.to_string(), format!("{addr}{}:{}", span(p.host_port), span(p.container_port))]);
-        }
-    }
-    a.extend(["-T", "none", "-U", "none"].map(String::from));
-    a
-}
-
-/// slirp4netns's arguments (before the target pid and the interface name).
-pub fn slirp_args(ready_fd: i32, api_socket: Option<&str>) -> Vec<String> {
-    let mut a: Vec<String> = vec!["--configure".into(), "--mtu=65520".into(), "--enable-seccomp".into(), format!("--ready-fd={ready_fd}")];
-    if let Some(s) = api_socket {
-        a.push(format!("--api-socket={s}"));
-    }
-    a
-}
-
-/// One slirp4netns API request that publishes a port.
-pub fn slirp_hostfwd(p: &PortMapping, host_port: u16, container_port: u16) -> String {
-    let ip = if p.host_ip.is_empty() { "0.0.0.0" } else { &p.host_ip };
-    serde_json::json!({"execute": "add_hostfwd", "arguments": {
-        "proto": p.protocol, "host_addr": ip, "host_port": host_port, "guest_addr": SLIRP_GUEST, "guest_port": container_port}})
-    .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn pm(ip: &str, h: u16, c: u16, r: u16, proto: &str) -> PortMapping {
-        PortMapping { host_ip: ip.into(), host_port: h, container_port: c, range: r, protocol: proto.into() }
+        PortMapping { host_ip: ip.into(), host_port: h, container_port: c, range: r, protocol: Protocol::parse(proto).unwrap() }
     }
 
     #[test]
@@ -454,21 +466,10 @@ mod tests {
     }
 
     #[test]
-    fn helper_args() {
-        let ports = vec![pm("", 8080, 80, 1, "tcp"), pm("127.0.0.1", 9000, 90, 2, "tcp"), pm("", 5353, 53, 1, "udp")];
-        let a = pasta_args(&ports, "/run/x").join(" ");
-        assert!(a.contains("-t 8080:80 -t 127.0.0.1/9000-9001:90-91 -u 5353:53 -T none -U none"), "{a}");
-        assert!(pasta_args(&[], "/run/x").join(" ").contains("-t none -u none -T none -U none"));
-        let j: serde_json::Value = serde_json::from_str(&slirp_hostfwd(&ports[0], 8080, 80)).unwrap();
-        assert_eq!(j["arguments"]["host_addr"], "0.0.0.0");
-        assert_eq!(j["arguments"]["guest_port"], 80);
-    }
-
-    #[test]
     fn exposed() {
         let c = serde_json::json!({"config": {"ExposedPorts": {"80/tcp": {}, "53/udp": {}, "x/tcp": {}, "9/sctp": {}}}});
         let mut e = exposed_ports(&c);
         e.sort();
-        assert_eq!(e, vec![(53, "udp".to_string()), (80, "tcp".to_string())]);
+        assert_eq!(e, vec![(53, Protocol::Udp), (80, Protocol::Tcp)]);
     }
 }

@@ -1,0 +1,358 @@
+//! User namespaces, all in one place: the id-map policy (/etc/subuid and /etc/subgid, the
+//! default stacked map, keep-id), the one newuidmap/newgidmap runner (both run at once, exit
+//! status checked, stderr kept), and entering the store's namespace (this process, or a forked
+//! child that runs some work there). The keep-id copy of layers is `store::keepid`.
+
+use std::os::fd::AsFd;
+use std::sync::OnceLock;
+
+use nix::sched::{unshare, CloneFlags};
+use nix::unistd::{getgid, getuid, User};
+
+use crate::error::{Context, Result};
+use crate::paths::find_in_path;
+
+/// One line of /etc/subuid: `count` ids from `start`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IdRange {
+    pub start: u32,
+    pub count: u32,
+}
+
+/// How the namespace we run in maps ids.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Mapping {
+    /// Real root: no user namespace needed, ownership kept as is.
+    HostRoot,
+    /// Our uid/gid -> 0 and the subordinate ranges -> 1..: image ownership is kept.
+    Full { uid: u32, gid: u32, subuids: Vec<IdRange>, subgids: Vec<IdRange> },
+    /// Only our own uid/gid -> 0: every file ends up owned by the user.
+    Single { uid: u32, gid: u32, why: String },
+}
+
+impl Mapping {
+    /// Whether files can be given the uids/gids an image asks for.
+    pub fn keeps_ownership(&self) -> bool {
+        !matches!(self, Mapping::Single { .. })
+    }
+
+    /// Whether containers get a user namespace of their own (not when hutch runs as real root).
+    pub fn needs_userns(&self) -> bool {
+        !matches!(self, Mapping::HostRoot)
+    }
+
+    /// Whether setgroups is allowed in the namespace (a single-uid map must deny it).
+    pub fn can_setgroups(&self) -> bool {
+        !matches!(self, Mapping::Single { .. })
+    }
+
+    /// The highest container uid+1 that maps to something.
+    pub fn uid_span(&self) -> u64 {
+        match self {
+            Mapping::HostRoot => u32::MAX as u64,
+            Mapping::Full { subuids, .. } => 1 + subuids.iter().map(|r| r.count as u64).sum::<u64>(),
+            Mapping::Single { .. } => 1,
+        }
+    }
+
+    pub fn gid_span(&self) -> u64 {
+        match self {
+            Mapping::HostRoot => u32::MAX as u64,
+            Mapping::Full { subgids, .. } => 1 + subgids.iter().map(|r| r.count as u64).sum::<u64>(),
+            Mapping::Single { .. } => 1,
+        }
+    }
+}
+
+/// Parse /etc/subuid-style content for the user named `user` (or given by numeric `uid`).
+pub fn parse_subid(content: &str, user: &str, uid: u32) -> Vec<IdRange> {
+    let uid_s = uid.to_string();
+    content
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                return None;
+            }
+            let mut f = line.split(':');
+            let (who, start, count) = (f.next()?, f.next()?, f.next()?);
+            if who != user && who != uid_s {
+                return None;
+            }
+            let start = start.trim().parse().ok()?;
+            let count: u32 = count.trim().parse().ok()?;
+            (count > 0).then_some(IdRange { start, count })
+        })
+        .collect()
+}
+
+/// The default id map as (container id, host id, count) lines: our own id -> 0, then each
+/// range stacked from container id 1.
+pub fn stacked(own: u32, ranges: &[IdRange]) -> Vec<(u64, u64, u64)> {
+    let mut v = vec![(0, own as u64, 1)];
+    let mut next = 1u64;
+    for r in ranges {
+        v.push((next, r.start as u64, r.count as u64));
+        next += r.count as u64;
+    }
+    v
+}
+
+
+pub fn map_triples(mapping: &Mapping, keep_id: bool) -> (Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>) {
+    match mapping {
+        Mapping::HostRoot => (vec![(0, 0, u32::MAX as u64)], vec![(0, 0, u32::MAX as u64)]),
+        Mapping::Single { uid, gid, .. } => (vec![(0, *uid as u64, 1)], vec![(0, *gid as u64, 1)]),
+        Mapping::Full { uid, gid, subuids, subgids } => {
+            let f = |own: u32, ranges: &[IdRange]| -> Vec<(u64, u64, u64)> {
+                if keep_id {
+                    keep_id_map(own, ranges)
+                } else {
+                    stacked(own, ranges)
+                }
+            };
+            (f(*uid, subuids), f(*gid, subgids))
+        }
+    }
+}
+
+/// --userns=keep-id: the user's own id is the same id inside; the subordinate ids fill 0..own
+/// and what follows it.
+pub fn keep_id_map(own: u32, ranges: &[IdRange]) -> Vec<(u64, u64, u64)> {
+    let own = own as u64;
+    let mut v = vec![(own, own, 1)];
+    let mut next = 0u64;
+    for r in ranges {
+        let (mut start, mut count) = (r.start as u64, r.count as u64);
+        while count > 0 {
+            if next == own {
+                next += 1;
+            }
+            let n = if next < own { count.min(own - next) } else { count };
+            v.push((next, start, n));
+            next += n;
+            start += n;
+            count -= n;
+        }
+    }
+    v.sort();
+    v
+}
+
+/// Under keep-id, the id (in the store's default namespace, where container ids equal their
+/// default-mapping ids) that a file owned by container id `x` must have on disk.
+pub fn keep_id_store_id(x: u32, own: u32) -> u32 {
+    use std::cmp::Ordering::*;
+    match x.cmp(&own) {
+        Less => x + 1,
+        Equal => 0,
+        Greater => x,
+    }
+}
+
+/// (container, host, count) lines as newuidmap/newgidmap arguments.
+fn triple_args(v: &[(u64, u64, u64)]) -> Vec<String> {
+    v.iter().flat_map(|(a, b, c)| [a.to_string(), b.to_string(), c.to_string()]).collect()
+}
+
+/// Write `pid`'s uid and gid maps for `mapping` (keep-id or the default stacked map):
+/// newuidmap and newgidmap run at the same time for a full map, /proc writes for a single uid.
+pub fn write_maps(pid: i32, mapping: &Mapping, keep_id: bool) -> Result<()> {
+    let (u, g) = map_triples(mapping, keep_id);
+    match mapping {
+        Mapping::Full { .. } => {
+            let spawn = |tool: &str, v: &[(u64, u64, u64)]| {
+                std::process::Command::new(tool)
+                    .arg(pid.to_string())
+                    .args(triple_args(v))
+                    .stdin(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .map_err(|e| crate::err!("running {tool}: {e} (install the uidmap package)"))
+            };
+            let cu = spawn("newuidmap", &u)?;
+            let cg = spawn("newgidmap", &g)?;
+            for (tool, c) in [("newuidmap", cu), ("newgidmap", cg)] {
+                let o = c.wait_with_output().map_err(|e| crate::err!("waiting for {tool}: {e}"))?;
+                if !o.status.success() {
+                    crate::bail!("{tool} failed ({}): {}", o.status, String::from_utf8_lossy(&o.stderr).trim().replace('\n', "; "));
+                }
+            }
+            Ok(())
+        }
+        Mapping::Single { uid, gid, .. } => {
+            let w = |f: &str, s: String| std::fs::write(format!("/proc/{pid}/{f}"), s).map_err(|e| crate::err!("writing /proc/{pid}/{f}: {e}"));
+            w("setgroups", "deny".into())?;
+            w("uid_map", format!("0 {uid} 1\n"))?;
+            w("gid_map", format!("0 {gid} 1\n"))
+        }
+        Mapping::HostRoot => Ok(()),
+    }
+}
+
+static CURRENT: OnceLock<Mapping> = OnceLock::new();
+static NOTICED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Say once per invocation that only a single uid is mapped, and why.
+pub fn notice_single(why: &str) {
+    if !NOTICED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        crate::output::note(&format!("using a single-uid mapping: {why}"));
+    }
+}
+
+/// The mapping `enter` would set up, without entering anything.
+pub fn plan() -> Mapping {
+    let (uid, gid) = (getuid().as_raw(), getgid().as_raw());
+    if uid == 0 {
+        return Mapping::HostRoot;
+    }
+    let name = User::from_uid(getuid()).ok().flatten().map(|u| u.name).unwrap_or_else(|| uid.to_string());
+    let read = |p: &str| std::fs::read_to_string(p).map(|c| parse_subid(&c, &name, uid)).unwrap_or_default();
+    let (subuids, subgids) = (read("/etc/subuid"), read("/etc/subgid"));
+    if subuids.is_empty() || subgids.is_empty() {
+        let which = if subuids.is_empty() { "/etc/subuid" } else { "/etc/subgid" };
+        return Mapping::Single {
+            uid,
+            gid,
+            why: format!(
+                "no range for user {name} in {which}; add one with `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {name}`"
+            ),
+        };
+    }
+    if find_in_path("newuidmap").is_none() || find_in_path("newgidmap").is_none() {
+        return Mapping::Single { uid, gid, why: "newuidmap/newgidmap not found; install the uidmap package".into() };
+    }
+    Mapping::Full { uid, gid, subuids, subgids }
+}
+
+/// Move this (single-threaded) process into a new user namespace mapped with the user's
+/// subordinate ids, so that files can be created with any id the image asks for.
+/// Must be called before any thread is started.
+pub fn enter() -> Result<&'static Mapping> {
+    if let Some(m) = CURRENT.get() {
+        return Ok(m);
+    }
+    let mapping = plan();
+    match &mapping {
+        Mapping::HostRoot => {}
+        Mapping::Full { .. } => enter_full(&mapping)?,
+        Mapping::Single { uid, gid, why } => {
+            notice_single(why);
+            enter_single(*uid, *gid)?
+        }
+    }
+    Ok(CURRENT.get_or_init(|| mapping))
+}
+
+/// Unshare our user namespace and have a forked helper, still in the parent namespace as
+/// newuidmap requires, write our maps with `write_maps` once we have unshared.
+fn enter_full(mapping: &Mapping) -> Result<()> {
+    use crate::sys::process;
+    let me = std::process::id() as i32;
+    let (go_r, go_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
+    let (res_r, res_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
+    let Some(helper) = process::fork().map_err(|e| crate::err!("fork: {e}"))? else {
+        drop((go_w, res_r));
+        let mut b = [0u8; 1];
+        if !matches!(nix::unistd::read(&go_r, &mut b), Ok(1)) {
+            process::exit_now(3);
+        }
+        match write_maps(me, mapping, false) {
+            Ok(()) => process::exit_now(0),
+            Err(e) => {
+                let _ = nix::unistd::write(&res_w, e.message.as_bytes());
+                process::exit_now(1)
+            }
+        }
+    };
+    drop((go_r, res_w));
+    let unshared = unshare(CloneFlags::CLONE_NEWUSER);
+    if unshared.is_ok() {
+        let _ = nix::unistd::write(&go_w, b"G");
+    }
+    drop(go_w);
+    let said = String::from_utf8_lossy(&process::read_to_eof(res_r.as_fd())).into_owned();
+    let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(helper), None);
+    unshared.map_err(|e| crate::err!("cannot create a user namespace: {e} (is kernel.unprivileged_userns_clone or user.max_user_namespaces 0?)"))?;
+    match st {
+        Ok(nix::sys::wait::WaitStatus::Exited(_, 0)) => Ok(()),
+        _ if !said.is_empty() => Err(crate::err!("{said}")),
+        other => Err(crate::err!("mapping user namespace ids failed ({other:?})")),
+    }
+}
+
+fn enter_single(uid: u32, gid: u32) -> Result<()> {
+    unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| crate::err!("cannot create a user namespace: {e}"))?;
+    let write = |p: &str, s: String| std::fs::write(p, s).ctx(|| format!("writing {p}"));
+    write("/proc/self/setgroups", "deny".into())?;
+    write("/proc/self/uid_map", format!("0 {uid} 1\n"))?;
+    write("/proc/self/gid_map", format!("0 {gid} 1\n"))?;
+    Ok(())
+}
+
+/// Run `work` in a forked child that enters the store's user namespace (so it can create and
+/// chown files as any mapped id), leaving this process where it is. Its error comes back.
+pub fn in_store_namespace(what: &str, work: impl FnOnce() -> Result<()>) -> Result<()> {
+    use crate::sys::process;
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
+    match process::fork().map_err(|e| crate::err!("fork: {e}"))? {
+        None => {
+            drop(r);
+            let code = match enter().and_then(|_| work()) {
+                Ok(()) => 0,
+                Err(e) => {
+                    let _ = nix::unistd::write(&w, e.message.as_bytes());
+                    1
+                }
+            };
+            process::exit_now(code)
+        }
+        Some(pid) => {
+            drop(w);
+            let msg = process::read_to_eof(&r);
+            let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+            if !matches!(st, Ok(nix::sys::wait::WaitStatus::Exited(_, 0))) {
+                let m = String::from_utf8_lossy(&msg);
+                crate::bail!("{what}: {}", if m.is_empty() { "the helper failed".into() } else { m });
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_subid_by_name_and_uid() {
+        let c = "# comment\nalice:100000:65536\nbob:200000:1000\n1001:300000:10\nalice:500000:5\nbad line\ncarol:1:0\n";
+        assert_eq!(
+            parse_subid(c, "alice", 1000),
+            vec![IdRange { start: 100000, count: 65536 }, IdRange { start: 500000, count: 5 }]
+        );
+        assert_eq!(parse_subid(c, "dave", 1001), vec![IdRange { start: 300000, count: 10 }]);
+        assert!(parse_subid(c, "carol", 5).is_empty());
+    }
+
+    #[test]
+    fn stacks_ranges_after_own_id() {
+        let r = [IdRange { start: 100000, count: 65536 }, IdRange { start: 500000, count: 5 }];
+        assert_eq!(stacked(1000, &r), vec![(0, 1000, 1), (1, 100000, 65536), (65537, 500000, 5)]);
+    }
+
+    #[test]
+    fn maps_own_id_to_root_then_ranges() {
+        let r = [IdRange { start: 200000, count: 65536 }];
+        let m = Mapping::Full { uid: 4711, gid: 4711, subuids: r.to_vec(), subgids: r.to_vec() };
+        let (u, _) = map_triples(&m, false);
+        assert_eq!(u, vec![(0, 4711, 1), (1, 200000, 65536)]);
+        let (u, _) = map_triples(&m, true);
+        assert_eq!(u, vec![(0, 200000, 4711), (4711, 4711, 1), (4712, 204711, 60825)]);
+        // Container id -> store id: under keep-id container 0 is host 200000 = store id 1.
+        assert_eq!(keep_id_store_id(0, 4711), 1);
+        assert_eq!(keep_id_store_id(4711, 4711), 0);
+        assert_eq!(keep_id_store_id(4712, 4711), 4712);
+    }
+}
