@@ -11,12 +11,13 @@ mod error;
 mod format;
 mod output;
 mod paths;
-mod pull;
+mod image;
 mod reference;
 mod registry;
 mod runtime;
 mod spec;
 mod store;
+mod system;
 mod sys;
 
 use clap::Parser;

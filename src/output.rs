@@ -208,6 +208,15 @@ mod tests {
     }
 }
 
+/// RFC 3339 with nanoseconds, UTC (`2024-01-02T03:04:05.000000006Z`).
+pub fn format_nanos(n: i128) -> String {
+    let secs = (n / 1_000_000_000) as i64;
+    let nanos = (n % 1_000_000_000) as u32;
+    // format_time gives "YYYY-MM-DD HH:MM:SS +0000 UTC".
+    let base = crate::output::format_time(secs);
+    format!("{}T{}.{nanos:09}Z", &base[..10], &base[11..19])
+}
+
 /// Seconds since the epoch -> "2024-01-02 03:04:05 +0000 UTC" (Go's default time format).
 pub fn format_time(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
@@ -240,4 +249,28 @@ pub fn trace(label: &str) {
     if let Some(s) = start {
         eprintln!("trace {:>7} us [{}] {label}", s.elapsed().as_micros(), std::process::id());
     }
+}
+
+/// Ask on the controlling terminal (`Username: `), without echo when `secret`; the answer
+/// without its line end.
+pub fn prompt(label: &str, secret: bool) -> crate::error::Result<String> {
+    use crate::error::Context;
+    use std::io::{BufRead, Write};
+    use std::os::fd::AsFd;
+    let what = label.to_lowercase();
+    let mut tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").ctx(|| format!("no terminal to ask for the {what}: pass it as a flag"))?;
+    write!(tty, "{label}: ").ctx(|| "writing to the terminal")?;
+    let _ = tty.flush();
+    let mut line = String::new();
+    let r = {
+        let echo_off = if secret { crate::sys::pty::EchoOff::enter(tty.as_fd()) } else { None };
+        let r = std::io::BufReader::new(&tty).read_line(&mut line);
+        if echo_off.is_some() {
+            drop(echo_off);
+            let _ = writeln!(&tty);
+        }
+        r
+    };
+    r.ctx(|| format!("reading the {what}"))?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
 }

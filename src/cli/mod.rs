@@ -119,9 +119,6 @@ pub enum Command {
     /// Generate man pages or shell completions from these definitions
     #[command(hide = true)]
     Generate(GenerateArgs),
-    /// Internal: the per-container monitor, exec'd by `run -d` and `start`
-    #[command(name = "__monitor", hide = true)]
-    Monitor,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,59 +5,6 @@ use serde_json::{json, Value};
 use crate::cli::InfoArgs;
 use crate::error::Result;
 use crate::format::Format;
-use crate::runtime::userns::{self, Mapping};
-
-fn which(name: &str) -> Option<String> {
-    crate::paths::find_in_path(name).map(|p| p.display().to_string())
-}
-
-fn map_json(v: &[(u64, u64, u64)]) -> Value {
-    v.iter().map(|(c, h, n)| json!({"container_id": c, "host_id": h, "size": n})).collect()
-}
-
-/// cgroup layout and whether resource limits can be enforced for this user.
-fn cgroups() -> Value {
-    let unified_root = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
-    let hybrid = std::path::Path::new("/sys/fs/cgroup/unified").is_dir();
-    let (mode, controllers) = if unified_root {
-        // Controllers delegated to our own cgroup are the ones a rootless container can use.
-        let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-        let rel = own.lines().find_map(|l| l.strip_prefix("0::")).unwrap_or("/").to_string();
-        let c = std::fs::read_to_string(format!("/sys/fs/cgroup{rel}/cgroup.controllers")).unwrap_or_default();
-        ("v2", c.split_whitespace().map(String::from).collect::<Vec<_>>())
-    } else if hybrid {
-        ("hybrid (v1 + v2)", vec![])
-    } else {
-        ("v1", vec![])
-    };
-    let limits = ["memory", "cpu", "pids"].iter().all(|c| controllers.iter().any(|x| x == c));
-    json!({
-        "mode": mode,
-        "controllers": controllers,
-        "resourceLimits": if limits {
-            "available".to_string()
-        } else {
-            format!("not available: no memory/cpu/pids controllers delegated to this user on cgroup {mode}; --memory, --cpus and --pids-limit cannot be enforced")
-        },
-    })
-}
-
-fn ranges(m: &Mapping) -> Value {
-    match m {
-        Mapping::HostRoot => json!({"mode": "host root (no user namespace needed)"}),
-        Mapping::Full { uid, gid, subuids, subgids } => json!({
-            "mode": "subordinate ids",
-            "uidmap": map_json(&userns::stacked(*uid, subuids)),
-            "gidmap": map_json(&userns::stacked(*gid, subgids)),
-        }),
-        Mapping::Single { uid, gid, why } => json!({
-            "mode": "single uid",
-            "uidmap": [{"container_id": 0, "host_id": uid, "size": 1}],
-            "gidmap": [{"container_id": 0, "host_id": gid, "size": 1}],
-            "why": why,
-        }),
-    }
-}
 
 fn yaml(v: &Value, indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
@@ -117,9 +64,6 @@ fn go_names(v: &Value) -> Value {
 }
 
 pub fn run(a: InfoArgs) -> Result<i32> {
-    let uts = nix::sys::utsname::uname().ok();
-    let kernel = uts.as_ref().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default();
-    let mapping = userns::plan();
     let store = crate::paths::data_dir()?;
     let (images, layers) = match crate::store::Store::open_existing(&store) {
         Some(s) => (s.load_images()?.images.len(), s.load_layers()?.layers.len()),
@@ -127,19 +71,7 @@ pub fn run(a: InfoArgs) -> Result<i32> {
     };
     let conf = crate::config::ContainersConf::load()?;
     let v = json!({
-        "host": {
-            "arch": crate::registry::Platform::host().arch,
-            "os": "linux",
-            "kernel": kernel,
-            "rootless": !nix::unistd::geteuid().is_root(),
-            "cgroups": cgroups(),
-            "idMappings": ranges(&mapping),
-            "newuidmap": which("newuidmap"),
-            "newgidmap": which("newgidmap"),
-            "pasta": which("pasta"),
-            "slirp4netns": which("slirp4netns"),
-            "fuseOverlayfs": which("fuse-overlayfs"),
-        },
+        "host": crate::system::host_facts(),
         "store": {
             "graphRoot": store.display().to_string(),
             "runRoot": crate::paths::runtime_dir().display().to_string(),
@@ -149,7 +81,7 @@ pub fn run(a: InfoArgs) -> Result<i32> {
         },
         "containersConf": {
             "files": conf.files,
-            "defaultNetwork": conf.network().map(|(m, _)| m.to_string()).unwrap_or_else(|| crate::spec::network::default_mode(&|b| which(b).is_some()).0.name().to_string()),
+            "defaultNetwork": conf.network().map(|(m, _)| m.to_string()).unwrap_or_else(|| crate::spec::network::default_mode(&|b| crate::paths::find_in_path(b).is_some()).0.name().to_string()),
             "defaultCapabilities": conf.default_capabilities.clone().unwrap_or_else(|| crate::spec::caps::DEFAULT.iter().map(|c| c.to_string()).collect()),
             "logSizeMax": conf.log_size_max,
             "env": conf.env,

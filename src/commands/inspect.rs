@@ -47,9 +47,9 @@ pub(crate) fn image_json(store: &Store, img: &ImageRecord) -> Result<Value> {
 }
 
 fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) -> Value {
-    use crate::runtime::monitor::format_nanos;
-    use crate::runtime::state::{self, Status};
-    let (st, o, _) = state::status(store, c);
+    use crate::output::format_nanos;
+    use crate::container::Status;
+    let (st, o, _) = crate::container::status(store, c);
     let (pid, code) = match st {
         Status::Running { pid } => (pid, 0),
         Status::Exited { code } => (0, code),

@@ -4,7 +4,7 @@ use crate::cli::{KillArgs, RmArgs, StopArgs, WaitArgs};
 use crate::container;
 use crate::error::Result;
 use crate::output::{error, out};
-use crate::runtime::state::{self, Status};
+use crate::container::Status;
 use crate::store::containers::ContainerRecord;
 use crate::store::Store;
 
@@ -14,7 +14,7 @@ fn targets(store: &Store, names: &[String], all: bool, running_only: bool) -> Re
         return Ok(idx
             .containers
             .iter()
-            .filter(|c| !running_only || matches!(state::status(store, c).0, Status::Running { .. }))
+            .filter(|c| !running_only || matches!(crate::container::status(store, c).0, Status::Running { .. }))
             .map(|c| (c.name.clone(), Ok(c.clone())))
             .collect());
     }

@@ -1,6 +1,6 @@
 //! `hutch login` / `hutch logout`: the same auth.json Podman writes.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 
 use crate::cli::{LoginArgs, LogoutArgs};
 use crate::config::{self, Credentials};
@@ -19,27 +19,6 @@ fn registry_key(r: &str) -> Result<String> {
     Ok(k)
 }
 
-fn prompt(what: &str, secret: bool) -> Result<String> {
-    let mut tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").ctx(|| format!("no terminal to ask for the {what}: pass it as a flag"))?;
-    write!(tty, "{}: ", if what == "username" { "Username" } else { "Password" }).ctx(|| "writing to the terminal")?;
-    let _ = tty.flush();
-    let echo_off = secret.then(|| {
-        let t = nix::sys::termios::tcgetattr(&tty).ok()?;
-        let mut quiet = t.clone();
-        quiet.local_flags.remove(nix::sys::termios::LocalFlags::ECHO);
-        nix::sys::termios::tcsetattr(&tty, nix::sys::termios::SetArg::TCSANOW, &quiet).ok()?;
-        Some(t)
-    });
-    let mut line = String::new();
-    let r = std::io::BufReader::new(&tty).read_line(&mut line);
-    if let Some(Some(t)) = echo_off {
-        let _ = nix::sys::termios::tcsetattr(&tty, nix::sys::termios::SetArg::TCSANOW, &t);
-        let _ = writeln!(tty);
-    }
-    r.ctx(|| format!("reading the {what}"))?;
-    Ok(line.trim_end_matches(['\n', '\r']).to_string())
-}
-
 pub fn login(a: LoginArgs) -> Result<i32> {
     let key = registry_key(&a.registry)?;
     let registry = key.split('/').next().unwrap_or(&key).to_string();
@@ -55,7 +34,7 @@ pub fn login(a: LoginArgs) -> Result<i32> {
     let username = match a.username.clone() {
         Some(u) => u,
         None if a.password_stdin || !interactive => crate::bail!("no username given for {registry}: use -u/--username"),
-        None => prompt("username", false)?,
+        None => crate::output::prompt("Username", false)?,
     };
     if username.is_empty() || username.contains(':') {
         crate::bail!("invalid username \"{username}\" for {registry}");
@@ -67,16 +46,14 @@ pub fn login(a: LoginArgs) -> Result<i32> {
             std::io::stdin().lock().read_line(&mut s).ctx(|| "reading the password from standard input")?;
             s.trim_end_matches(['\n', '\r']).to_string()
         }
-        (None, false) if interactive => prompt("password", true)?,
+        (None, false) if interactive => crate::output::prompt("Password", true)?,
         (None, false) => crate::bail!("no password given for {registry}: use --password-stdin"),
     };
     if password.is_empty() {
         crate::bail!("empty password for {registry}");
     }
     let creds = Credentials { username, password };
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ctx(|| "starting the network runtime")?;
-    rt.block_on(crate::registry::verify_login(&registry, &creds, a.tls_verify))?;
-    drop(rt);
+    crate::registry::check_login(&registry, &creds, a.tls_verify)?;
     let path = config::auth_file_for_write(a.authfile.as_deref())?;
     config::store_credentials(&path, &key, &creds)?;
     out("Login Succeeded!\n");

@@ -4,7 +4,7 @@ use std::io::{BufRead, Seek, Write};
 
 use crate::cli::LogsArgs;
 use crate::error::Result;
-use crate::runtime::state::{self, Status};
+use crate::container::Status;
 use crate::store::Store;
 
 struct Line {
@@ -70,7 +70,7 @@ pub fn run(a: LogsArgs) -> Result<i32> {
         return Ok(0);
     }
     loop {
-        let running = matches!(state::status(&store, &rec).0, Status::Running { .. });
+        let running = matches!(crate::container::status(&store, &rec).0, Status::Running { .. });
         if let Ok(mut f) = std::fs::File::open(&path) {
             // The monitor truncated the log at its size limit (log_size_max): read it anew.
             if f.metadata().is_ok_and(|m| m.len() < offset) {

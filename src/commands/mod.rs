@@ -35,7 +35,6 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Version(a) => version::run(a),
         Command::Info(a) => info::run(a),
         Command::Generate(a) => generate::run(a),
-        Command::Monitor => Ok(crate::runtime::monitor::exec_main()),
         Command::Run(a) | Command::Container(C::Run(a)) => run::run(a),
         Command::Create(a) | Command::Container(C::Create(a)) => run::create(a),
         Command::Start(a) | Command::Container(C::Start(a)) => run::start(a),

@@ -3,7 +3,7 @@
 use crate::cli::PortArgs;
 use crate::error::Result;
 use crate::output::out;
-use crate::runtime::state::{self, Status};
+use crate::container::Status;
 use crate::store::containers::ContainerRecord;
 use crate::store::Store;
 
@@ -36,7 +36,7 @@ pub fn run(a: PortArgs) -> Result<i32> {
             crate::bail!("port --all/--latest takes at most a PORT[/PROTO]");
         }
         let mut running: Vec<&ContainerRecord> =
-            idx.containers.iter().filter(|c| matches!(state::status(&store, c).0, Status::Running { .. })).collect();
+            idx.containers.iter().filter(|c| matches!(crate::container::status(&store, c).0, Status::Running { .. })).collect();
         if a.latest {
             running = idx.containers.iter().max_by_key(|c| c.created).into_iter().collect();
         }

@@ -6,7 +6,7 @@ use crate::cli::PsArgs;
 use crate::error::Result;
 use crate::format::Format;
 use crate::output::{human_ago, out, table};
-use crate::runtime::state::{self, Status};
+use crate::container::Status;
 use crate::store::Store;
 
 fn secs(n: i128) -> i64 {
@@ -34,7 +34,7 @@ pub fn run(a: PsArgs) -> Result<i32> {
         recs.truncate(1);
     }
     for c in recs {
-        let (st, o, _) = state::status(&store, c);
+        let (st, o, _) = crate::container::status(&store, c);
         if !a.all && !a.latest && !matches!(st, Status::Running { .. }) {
             continue;
         }

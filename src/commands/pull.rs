@@ -1,16 +1,12 @@
 //! `hutch pull`
 
-use std::sync::Arc;
-
 use crate::cli::{PullArgs, RegistryArgs};
 use crate::config::Credentials;
 use crate::error::Result;
 use crate::output::{note, out, Progress};
-use crate::pull::{pull, PullOptions};
+use crate::image::pull::{self, PullOptions};
 use crate::reference::ImageRef;
 use crate::registry::{Platform, RegistryOptions};
-use crate::store::Store;
-use crate::runtime::userns;
 
 /// `--creds user[:pass]` and the rest of the registry flags.
 pub(crate) fn registry_options(a: &RegistryArgs) -> Result<RegistryOptions> {
@@ -45,11 +41,8 @@ pub fn run(a: PullArgs) -> Result<i32> {
     }
     let opts = PullOptions { registry: registry_options(&a.registry)?, platform };
 
-    let mapping = userns::enter()?;
-    let store = Arc::new(Store::open()?);
-    store.sweep()?;
     let progress = Progress::new(a.quiet);
-    let report = pull(&store, &image, &opts, mapping, &progress)?;
+    let report = pull::pull_to_store(&image, &opts, &progress)?;
     if report.skipped_devices > 0 {
         note(&format!("{image}: skipped {} device node(s): they cannot be created without privileges", report.skipped_devices));
     }

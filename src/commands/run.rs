@@ -108,7 +108,7 @@ pub fn start(a: StartArgs) -> Result<i32> {
             crate::bail!("start --attach takes exactly one container");
         }
         let rec = idx.containers[idx.resolve(&a.containers[0])?].clone();
-        if let crate::runtime::state::Status::Running { .. } = crate::runtime::state::status(&store, &rec).0 {
+        if let crate::container::Status::Running { .. } = crate::container::status(&store, &rec).0 {
             crate::bail!("container {} is already running", rec.name);
         }
         let mut rec = rec;
@@ -119,8 +119,8 @@ pub fn start(a: StartArgs) -> Result<i32> {
     for what in &a.containers {
         let r = idx.resolve(what).and_then(|n| {
             let rec = &idx.containers[n];
-            match crate::runtime::state::status(&store, rec).0 {
-                crate::runtime::state::Status::Running { .. } => Ok(()),
+            match crate::container::status(&store, rec).0 {
+                crate::container::Status::Running { .. } => Ok(()),
                 _ => container::start_detached(&store, rec),
             }
         });

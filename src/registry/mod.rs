@@ -13,7 +13,7 @@ use oci_client::{Client, RegistryOperation};
 use serde_json::Value;
 
 use crate::config::{self, Credentials};
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 use crate::reference::ImageRef;
 
 pub const MT_OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
@@ -380,6 +380,12 @@ fn client_config(registry: &str, protocol: ClientProtocol, insecure: bool) -> Cl
         max_concurrent_download: 4,
         ..Default::default()
     }
+}
+
+/// `verify_login` from synchronous code: a runtime lives only for the call.
+pub fn check_login(registry: &str, creds: &Credentials, tls_verify: Option<bool>) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ctx(|| "starting the network runtime")?;
+    rt.block_on(verify_login(registry, creds, tls_verify))
 }
 
 /// Check credentials against a registry's /v2/ endpoint (Basic, or the Bearer token dance).

@@ -9,10 +9,9 @@ use std::os::fd::{AsFd, OwnedFd};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
-use super::state::{self, Live};
+use super::state::{self, Recorder};
 use super::{Plan, StdioMode};
 use crate::error::Result;
-use crate::store::containers::Outcome;
 use crate::store::Store;
 use crate::sys::process;
 
@@ -128,13 +127,13 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
         Err(e) => return report_error(report, e.exit_code(), &e.message),
     };
     drop(stdio);
-    let me = std::process::id() as i32;
-    let live = Live { pid: started.child.pid.as_raw(), start_time: started.start_time, monitor_pid: me, monitor_start: process::start_time(me).unwrap_or(0) };
-    let mut outcome = Outcome { started_at: state::now_nanos(), ..Default::default() };
-    if let Err(e) = state::write_live(&plan.id, &live).and_then(|()| store.write_outcome(&plan.id, &outcome)) {
-        let _ = process::pidfd_send_signal(&started.child.pidfd, nix::sys::signal::Signal::SIGKILL);
-        return report_error(report, 125, &e.message);
-    }
+    let recorder = match Recorder::started(store, &plan.id, &started) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = process::pidfd_send_signal(&started.child.pidfd, nix::sys::signal::Signal::SIGKILL);
+            return report_error(report, 125, &e.message);
+        }
+    };
     let _ = nix::unistd::write(&report, b"OK");
     drop(report);
     // Detach from the caller's terminal and streams.
@@ -191,10 +190,7 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
     if let Some(h) = started.net.take() {
         h.stop();
     }
-    outcome.finished_at = state::now_nanos();
-    outcome.exit_code = Some(code);
-    let _ = store.write_outcome(&plan.id, &outcome);
-    state::remove_live(&plan.id);
+    recorder.exited(code);
     if plan.spec.auto_remove {
         use std::os::unix::process::CommandExt;
         let _ = std::process::Command::new("/proc/self/exe").args(["rm", "-f", &plan.id]).exec();
@@ -263,15 +259,7 @@ impl Logger {
 
 /// RFC 3339 with nanoseconds, UTC.
 pub fn timestamp() -> String {
-    format_nanos(state::now_nanos())
-}
-
-pub fn format_nanos(n: i128) -> String {
-    let secs = (n / 1_000_000_000) as i64;
-    let nanos = (n % 1_000_000_000) as u32;
-    // format_time gives "YYYY-MM-DD HH:MM:SS +0000 UTC".
-    let base = crate::output::format_time(secs);
-    format!("{}T{}.{nanos:09}Z", &base[..10], &base[11..19])
+    crate::output::format_nanos(state::now_nanos())
 }
 
 #[cfg(test)]

@@ -54,6 +54,40 @@ pub fn remove_live(id: &str) {
     let _ = std::fs::remove_file(crate::paths::live_file(id));
 }
 
+/// Records a container's life for `ps`, `wait` and `inspect`: its live file and start time when
+/// its command has started, its exit code when it has ended. The one recorder for the
+/// foreground `run`/`start -a` and the monitor of `-d`; whoever holds it waits for the container.
+pub struct Recorder<'a> {
+    store: &'a Store,
+    id: String,
+    outcome: Outcome,
+}
+
+impl<'a> Recorder<'a> {
+    /// `started` exec'd its command and this process will reap it.
+    pub fn started(store: &'a Store, id: &str, started: &super::Started) -> Result<Recorder<'a>> {
+        let me = std::process::id() as i32;
+        let live = Live {
+            pid: started.child.pid.as_raw(),
+            start_time: started.start_time,
+            monitor_pid: me,
+            monitor_start: process::start_time(me).unwrap_or(0),
+        };
+        let outcome = Outcome { started_at: now_nanos(), ..Default::default() };
+        write_live(id, &live)?;
+        store.write_outcome(id, &outcome)?;
+        Ok(Recorder { store, id: id.to_string(), outcome })
+    }
+
+    /// The container exited with `code` (its helper already stopped).
+    pub fn exited(mut self, code: i32) {
+        self.outcome.finished_at = now_nanos();
+        self.outcome.exit_code = Some(code);
+        let _ = self.store.write_outcome(&self.id, &self.outcome);
+        remove_live(&self.id);
+    }
+}
+
 pub fn now_nanos() -> i128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i128).unwrap_or(0)
 }

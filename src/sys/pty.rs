@@ -17,6 +17,28 @@ pub fn unlock_and_number(master: impl AsFd) -> nix::Result<u32> {
     Ok(n)
 }
 
+/// A terminal's echo turned off until this is dropped (for typing a password).
+pub struct EchoOff<'a> {
+    fd: BorrowedFd<'a>,
+    saved: Termios,
+}
+
+impl<'a> EchoOff<'a> {
+    pub fn enter(fd: BorrowedFd<'a>) -> Option<EchoOff<'a>> {
+        let saved = termios::tcgetattr(fd).ok()?;
+        let mut quiet = saved.clone();
+        quiet.local_flags.remove(termios::LocalFlags::ECHO);
+        termios::tcsetattr(fd, SetArg::TCSANOW, &quiet).ok()?;
+        Some(EchoOff { fd, saved })
+    }
+}
+
+impl Drop for EchoOff<'_> {
+    fn drop(&mut self) {
+        let _ = termios::tcsetattr(self.fd, SetArg::TCSANOW, &self.saved);
+    }
+}
+
 /// The user's terminal in raw mode until this is dropped.
 pub struct RawMode {
     fd: i32,

@@ -1,46 +1,26 @@
-//! The container engine: create a container from an image and options, start it (foreground or
-//! under a monitor), stop, kill and remove it. Commands call these; output stays in commands.
+//! The container engine: create a container from an image and options (here), start it
+//! (`start`), stop, kill, wait for and remove it (`lifecycle`), run more processes in it
+//! (`exec`). Commands call these; output stays in commands.
+
+mod exec;
+mod lifecycle;
+mod start;
+
+pub use exec::{exec, ExecOptions};
+pub use lifecycle::{ensure_stopped, kill, remove, stop, wait};
+pub use start::{run_foreground, start_detached};
+/// A container's state as `ps`, `inspect` and the lifecycle verbs see it.
+pub use crate::runtime::state::{status, Status};
 
 use std::path::{Path, PathBuf};
 
 use crate::error::{Context, Error, Result};
-use crate::runtime::state::{self, Status};
-use crate::runtime::{self, Plan, StdioMode, Volume};
+use crate::runtime::{self, Plan, Volume};
 use crate::spec::network::Mode;
 use crate::spec::{ImageConfig, MountKind, PullPolicy, RunOptions, Seccomp, Spec, UsernsMode};
-use crate::store::containers::{ContainerRecord, Outcome};
+use crate::store::containers::ContainerRecord;
 use crate::store::Store;
 use crate::runtime::userns::{self, Mapping};
-
-/// Find the image the user named, pulling it (in a child `hutch pull`, so that no tokio runtime
-/// or user namespace is left in this process) when missing and the policy allows.
-pub fn find_or_pull_image(store: &Store, name: &str, policy: PullPolicy, quiet: bool) -> Result<crate::store::ImageRecord> {
-    let idx = store.load_images()?;
-    let found = idx.resolve(name);
-    if let (Ok(n), false) = (&found, policy == PullPolicy::Always) {
-        return Ok(idx.images[*n].clone());
-    }
-    if policy == PullPolicy::Never {
-        return Err(found.err().unwrap_or_else(|| crate::err!("{name}: image not known")));
-    }
-    if let Err(e) = crate::reference::ImageRef::parse(name) {
-        crate::bail!("{name}: {e}");
-    }
-    let mut cmd = std::process::Command::new("/proc/self/exe");
-    cmd.arg("pull");
-    if quiet {
-        cmd.arg("--quiet");
-    }
-    cmd.arg(name).stdout(std::process::Stdio::null());
-    let status = cmd.status().ctx(|| "running hutch pull")?;
-    if !status.success() {
-        // `hutch pull` already said what went wrong.
-        return Err(Error::new(String::new()));
-    }
-    let idx = store.load_images()?;
-    let n = idx.resolve(name)?;
-    Ok(idx.images[n].clone())
-}
 
 /// Create the container: validate everything, then write its directory and record. Nothing is
 /// left on disk when this fails.
@@ -48,7 +28,7 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
     if let Some(n) = name {
         validate_name(n)?;
     }
-    let img = find_or_pull_image(store, image_name, policy, quiet)?;
+    let img = crate::image::find_or_pull(store, image_name, policy, quiet)?;
     let config: serde_json::Value = serde_json::from_slice(&store.read_blob(&format!("sha256:{}", img.id))?)
         .map_err(|e| crate::err!("image {}: stored config is not valid JSON: {e}", img.short_id()))?;
     let id = crate::digest::random_hex(32);
@@ -168,7 +148,7 @@ fn write_userdata(cdir: &Path, spec: &Spec, name: &str, net: &NetFacts) -> Resul
 }
 
 /// The seccomp filter and id-mapping facts an `exec` into `rec` needs.
-pub fn privileges(rec: &ContainerRecord) -> Result<(Option<runtime::seccomp::Filter>, bool, bool)> {
+fn privileges(rec: &ContainerRecord) -> Result<(Option<runtime::seccomp::Filter>, bool, bool)> {
     let mapping = userns::plan();
     let seccomp = runtime::seccomp::compile(&seccomp_source(&rec.spec.seccomp), &rec.spec.caps)?;
     Ok((seccomp, mapping.needs_userns(), mapping.can_setgroups()))
@@ -268,150 +248,3 @@ fn prepare_keep_id(store: &Store, rec: &ContainerRecord, mapping: &Mapping) -> R
     Ok(rec.layers.iter().map(|l| crate::store::keepid::rel_dir(l, &tag)).collect())
 }
 
-/// Run in the foreground: stdio connected, signals forwarded; removed afterwards with --rm.
-/// Returns the exit code.
-pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
-    crate::output::trace("created");
-    let plan = plan(store, rec)?;
-    crate::output::trace("planned");
-    let signals = runtime::session::block_signals();
-    let stdio = if rec.spec.tty { StdioMode::Tty } else { StdioMode::Inherit { stdin: rec.spec.interactive } };
-    let mut started = runtime::spawn(&plan, &stdio)?;
-    let me = std::process::id() as i32;
-    let live = state::Live {
-        pid: started.child.pid.as_raw(),
-        start_time: started.start_time,
-        monitor_pid: me,
-        monitor_start: crate::sys::process::start_time(me).unwrap_or(0),
-    };
-    let mut outcome = Outcome { started_at: state::now_nanos(), ..Default::default() };
-    state::write_live(&rec.id, &live)?;
-    store.write_outcome(&rec.id, &outcome)?;
-    crate::output::trace("state written");
-    let code = runtime::session::run(&started, signals, rec.spec.interactive);
-    drop(started.net.take());
-    crate::output::trace("exited");
-    outcome.finished_at = state::now_nanos();
-    outcome.exit_code = Some(code);
-    let _ = store.write_outcome(&rec.id, &outcome);
-    state::remove_live(&rec.id);
-    if rec.spec.auto_remove {
-        remove(store, rec, true)?;
-        crate::output::trace("removed");
-    }
-    Ok(code)
-}
-
-/// Start under a monitor and return once the container runs.
-pub fn start_detached(store: &Store, rec: &ContainerRecord) -> Result<()> {
-    let plan = plan(store, rec)?;
-    runtime::monitor::start_detached(&plan)
-}
-
-/// Send `sig` to a running container; error if it is not running.
-pub fn kill(store: &Store, rec: &ContainerRecord, sig: i32) -> Result<()> {
-    let (st, _, live) = state::status(store, rec);
-    let pidfd = match (st, live.as_ref().and_then(state::open_process)) {
-        (Status::Running { .. }, Some(fd)) => fd,
-        _ => crate::bail!("container {} is not running", rec.name),
-    };
-    let sig = nix::sys::signal::Signal::try_from(sig).map_err(|_| crate::err!("invalid signal {sig}"))?;
-    crate::sys::process::pidfd_send_signal(&pidfd, sig).map_err(|e| crate::err!("signalling container {}: {e}", rec.name))
-}
-
-/// Stop: the stop signal, then SIGKILL after `timeout` seconds; waits until its exit is recorded.
-pub fn stop(store: &Store, rec: &ContainerRecord, timeout: u32) -> Result<()> {
-    let sig = nix::sys::signal::Signal::try_from(rec.spec.stop_signal).unwrap_or(nix::sys::signal::Signal::SIGTERM);
-    terminate(store, rec, sig, timeout);
-    Ok(())
-}
-
-/// If the container runs: send `first`, SIGKILL after `grace` seconds, and wait (bounded) for the
-/// exit and for its monitor to record it.
-fn terminate(store: &Store, rec: &ContainerRecord, first: nix::sys::signal::Signal, grace: u32) {
-    let (st, _, live) = state::status(store, rec);
-    let (Status::Running { .. }, Some(live)) = (st, live) else { return };
-    let Some(pidfd) = state::open_process(&live) else { return };
-    let _ = crate::sys::process::pidfd_send_signal(&pidfd, first);
-    if !state::wait_exit(&pidfd, std::time::Duration::from_secs(grace as u64)) {
-        let _ = crate::sys::process::pidfd_send_signal(&pidfd, nix::sys::signal::Signal::SIGKILL);
-        state::wait_exit(&pidfd, std::time::Duration::from_secs(10));
-    }
-    state::wait_recorded(store, &rec.id, &live, std::time::Duration::from_secs(5));
-}
-
-/// Wait for a container to exit; returns its exit code.
-pub fn wait(store: &Store, rec: &ContainerRecord) -> Result<i32> {
-    loop {
-        let (st, _, live) = state::status(store, rec);
-        match st {
-            Status::Running { .. } => {
-                let live = live.expect("running means a live record");
-                if let Some(fd) = state::open_process(&live) {
-                    state::wait_exit(&fd, std::time::Duration::from_secs(3600));
-                }
-                state::wait_recorded(store, &rec.id, &live, std::time::Duration::from_secs(5));
-            }
-            Status::Exited { code } => return Ok(code),
-            Status::Created => {
-                // Not started yet (or starting): poll.
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-        }
-    }
-}
-
-/// Make sure a container is not running before removal: error without `force`, SIGKILL with it.
-/// Must run before `enter_userns` (only the host user may signal the container's processes).
-pub fn ensure_stopped(store: &Store, rec: &ContainerRecord, force: bool) -> Result<()> {
-    if let Status::Running { .. } = state::status(store, rec).0 {
-        if !force {
-            crate::bail!("container {} is running: stop it first or use rm -f", rec.name);
-        }
-        terminate(store, rec, nix::sys::signal::Signal::SIGKILL, 10);
-    }
-    Ok(())
-}
-
-/// Remove a stopped container: record first (under the lock), then its directory. Call
-/// `enter_userns` before, to delete files the container created as other uids.
-pub fn remove(store: &Store, rec: &ContainerRecord, volumes: bool) -> Result<()> {
-    let lock = store.lock_containers()?;
-    let mut idx = store.load_containers()?;
-    let Some(n) = idx.containers.iter().position(|c| c.id == rec.id) else {
-        // Removed meanwhile by someone else (e.g. its --rm monitor).
-        return Ok(());
-    };
-    idx.containers.remove(n);
-    store.save_containers(&idx, &lock)?;
-    drop(lock);
-    crate::output::trace("record removed");
-    state::remove_live(&rec.id);
-    let d = store.container_dir(&rec.id);
-    // Usually everything in it is the user's own; only files the container created as other
-    // uids need the user namespace (whose setup costs a few milliseconds) to go.
-    if d.exists() && std::fs::remove_dir_all(&d).is_err() {
-        // overlay leaves work/work mode 000: owned by us, so give us access back first.
-        crate::store::make_writable(&d);
-        if std::fs::remove_dir_all(&d).is_err() {
-            enter_userns()?;
-            store.discard_dir(&d)?;
-        }
-    }
-    if volumes {
-        let vroot = store.volumes_dir();
-        if let Ok(rd) = std::fs::read_dir(&vroot) {
-            for e in rd.flatten() {
-                if e.file_name().to_string_lossy().starts_with(&format!("anon-{}-", &rec.id[..12])) {
-                    let _ = store.discard_dir(&e.path());
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Enter the store's user namespace (to delete files owned by subordinate ids).
-pub fn enter_userns() -> Result<()> {
-    userns::enter().map(drop)
-}

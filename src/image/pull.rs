@@ -30,6 +30,15 @@ pub struct PullReport {
     pub skipped_devices: u64,
 }
 
+/// Pull `image` into the user's store: enter the store's user namespace (so files keep their
+/// image owners), sweep what crashed pulls left, pull.
+pub fn pull_to_store(image: &ImageRef, opts: &PullOptions, progress: &Progress) -> Result<PullReport> {
+    let mapping = crate::runtime::userns::enter()?;
+    let store = Arc::new(Store::open()?);
+    store.sweep()?;
+    pull(&store, image, opts, mapping, progress)
+}
+
 /// Pull `image` into `store`. The caller has entered the store's user namespace (`mapping`).
 pub fn pull(store: &Arc<Store>, image: &ImageRef, opts: &PullOptions, mapping: &Mapping, progress: &Progress) -> Result<PullReport> {
     let rt = tokio::runtime::Builder::new_multi_thread()

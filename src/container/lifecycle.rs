@@ -1,0 +1,115 @@
+//! Stopping, signalling, waiting for and removing containers.
+
+use crate::error::Result;
+use crate::runtime::state::{self, Status};
+use crate::runtime::userns;
+use crate::store::containers::ContainerRecord;
+use crate::store::Store;
+
+/// Send `sig` to a running container; error if it is not running.
+pub fn kill(store: &Store, rec: &ContainerRecord, sig: i32) -> Result<()> {
+    let (st, _, live) = state::status(store, rec);
+    let pidfd = match (st, live.as_ref().and_then(state::open_process)) {
+        (Status::Running { .. }, Some(fd)) => fd,
+        _ => crate::bail!("container {} is not running", rec.name),
+    };
+    let sig = nix::sys::signal::Signal::try_from(sig).map_err(|_| crate::err!("invalid signal {sig}"))?;
+    crate::sys::process::pidfd_send_signal(&pidfd, sig).map_err(|e| crate::err!("signalling container {}: {e}", rec.name))
+}
+
+/// Stop: the stop signal, then SIGKILL after `timeout` seconds; waits until its exit is recorded.
+pub fn stop(store: &Store, rec: &ContainerRecord, timeout: u32) -> Result<()> {
+    let sig = nix::sys::signal::Signal::try_from(rec.spec.stop_signal).unwrap_or(nix::sys::signal::Signal::SIGTERM);
+    terminate(store, rec, sig, timeout);
+    Ok(())
+}
+
+/// If the container runs: send `first`, SIGKILL after `grace` seconds, and wait (bounded) for the
+/// exit and for its monitor to record it.
+fn terminate(store: &Store, rec: &ContainerRecord, first: nix::sys::signal::Signal, grace: u32) {
+    let (st, _, live) = state::status(store, rec);
+    let (Status::Running { .. }, Some(live)) = (st, live) else { return };
+    let Some(pidfd) = state::open_process(&live) else { return };
+    let _ = crate::sys::process::pidfd_send_signal(&pidfd, first);
+    if !state::wait_exit(&pidfd, std::time::Duration::from_secs(grace as u64)) {
+        let _ = crate::sys::process::pidfd_send_signal(&pidfd, nix::sys::signal::Signal::SIGKILL);
+        state::wait_exit(&pidfd, std::time::Duration::from_secs(10));
+    }
+    state::wait_recorded(store, &rec.id, &live, std::time::Duration::from_secs(5));
+}
+
+/// Wait for a container to exit; returns its exit code.
+pub fn wait(store: &Store, rec: &ContainerRecord) -> Result<i32> {
+    loop {
+        let (st, _, live) = state::status(store, rec);
+        match st {
+            Status::Running { .. } => {
+                let live = live.expect("running means a live record");
+                if let Some(fd) = state::open_process(&live) {
+                    state::wait_exit(&fd, std::time::Duration::from_secs(3600));
+                }
+                state::wait_recorded(store, &rec.id, &live, std::time::Duration::from_secs(5));
+            }
+            Status::Exited { code } => return Ok(code),
+            Status::Created => {
+                // Not started yet (or starting): poll.
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+/// Make sure a container is not running before removal: error without `force`, SIGKILL with it.
+/// Must run before `enter_userns` (only the host user may signal the container's processes).
+pub fn ensure_stopped(store: &Store, rec: &ContainerRecord, force: bool) -> Result<()> {
+    if let Status::Running { .. } = state::status(store, rec).0 {
+        if !force {
+            crate::bail!("container {} is running: stop it first or use rm -f", rec.name);
+        }
+        terminate(store, rec, nix::sys::signal::Signal::SIGKILL, 10);
+    }
+    Ok(())
+}
+
+/// Remove a stopped container: record first (under the lock), then its directory. Call
+/// `enter_userns` before, to delete files the container created as other uids.
+pub fn remove(store: &Store, rec: &ContainerRecord, volumes: bool) -> Result<()> {
+    let lock = store.lock_containers()?;
+    let mut idx = store.load_containers()?;
+    let Some(n) = idx.containers.iter().position(|c| c.id == rec.id) else {
+        // Removed meanwhile by someone else (e.g. its --rm monitor).
+        return Ok(());
+    };
+    idx.containers.remove(n);
+    store.save_containers(&idx, &lock)?;
+    drop(lock);
+    crate::output::trace("record removed");
+    state::remove_live(&rec.id);
+    let d = store.container_dir(&rec.id);
+    // Usually everything in it is the user's own; only files the container created as other
+    // uids need the user namespace (whose setup costs a few milliseconds) to go.
+    if d.exists() && std::fs::remove_dir_all(&d).is_err() {
+        // overlay leaves work/work mode 000: owned by us, so give us access back first.
+        crate::store::make_writable(&d);
+        if std::fs::remove_dir_all(&d).is_err() {
+            enter_userns()?;
+            store.discard_dir(&d)?;
+        }
+    }
+    if volumes {
+        let vroot = store.volumes_dir();
+        if let Ok(rd) = std::fs::read_dir(&vroot) {
+            for e in rd.flatten() {
+                if e.file_name().to_string_lossy().starts_with(&format!("anon-{}-", &rec.id[..12])) {
+                    let _ = store.discard_dir(&e.path());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Enter the store's user namespace (to delete files owned by subordinate ids).
+pub fn enter_userns() -> Result<()> {
+    userns::enter().map(drop)
+}

@@ -1,0 +1,37 @@
+//! Starting a created container: in the foreground (stdio connected, signals forwarded, the
+//! exit code returned) or under a monitor (`-d`).
+
+use super::{lifecycle::remove, plan};
+use crate::error::Result;
+use crate::runtime::state::Recorder;
+use crate::runtime::{self, StdioMode};
+use crate::store::containers::ContainerRecord;
+use crate::store::Store;
+
+/// Run in the foreground: stdio connected, signals forwarded; removed afterwards with --rm.
+/// Returns the exit code.
+pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
+    crate::output::trace("created");
+    let plan = plan(store, rec)?;
+    crate::output::trace("planned");
+    let signals = runtime::session::block_signals();
+    let stdio = if rec.spec.tty { StdioMode::Tty } else { StdioMode::Inherit { stdin: rec.spec.interactive } };
+    let mut started = runtime::spawn(&plan, &stdio)?;
+    let recorder = Recorder::started(store, &rec.id, &started)?;
+    crate::output::trace("state written");
+    let code = runtime::session::run(&started, signals, rec.spec.interactive);
+    drop(started.net.take());
+    crate::output::trace("exited");
+    recorder.exited(code);
+    if rec.spec.auto_remove {
+        remove(store, rec, true)?;
+        crate::output::trace("removed");
+    }
+    Ok(code)
+}
+
+/// Start under a monitor and return once the container runs.
+pub fn start_detached(store: &Store, rec: &ContainerRecord) -> Result<()> {
+    let plan = plan(store, rec)?;
+    runtime::monitor::start_detached(&plan)
+}

@@ -1,0 +1,106 @@
+//! Removing images (`rmi`): by name (only that name goes while the image has others) or by id;
+//! containers that use an image are refused, or removed with `force`. The index is written
+//! before any layer goes, so no image ever points at a missing layer.
+
+use crate::error::Result;
+use crate::runtime::userns;
+use crate::store::Store;
+
+/// Why one of the images asked for was not removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// No such image.
+    Missing,
+    /// A container uses it (and `force` was not given).
+    InUse,
+    /// Anything else (e.g. an id with several names, without `force`).
+    Refused,
+}
+
+/// What `remove` did: the `Untagged:`/`Deleted:` lines, and each item that failed.
+pub struct Removal {
+    pub report: String,
+    pub failures: Vec<(Failure, String)>,
+}
+
+/// Remove the images `wanted` names (every image with `all`).
+pub fn remove(store: &Store, wanted: &[String], all: bool, force: bool) -> Result<Removal> {
+    let mut failures = Vec::new();
+    // Containers that use the images: refused without force; with it stopped now (only the
+    // host user may signal them) and removed below, inside the user namespace.
+    let containers = store.load_containers()?;
+    let images = store.load_images()?;
+    let mut doomed = Vec::new();
+    let mut refused = std::collections::HashSet::new();
+    let wanted: Vec<String> = if all { images.images.iter().map(|i| i.id.clone()).collect() } else { wanted.to_vec() };
+    for what in &wanted {
+        let Ok(n) = images.resolve(what) else { continue };
+        let id = &images.images[n].id;
+        let users: Vec<_> = containers.containers.iter().filter(|c| &c.image == id).collect();
+        if users.is_empty() {
+            continue;
+        }
+        if !force {
+            failures.push((
+                Failure::InUse,
+                format!(
+                    "image {what} is in use by container {}: remove the container first or use rmi -f",
+                    users.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+            refused.insert(what.clone());
+            continue;
+        }
+        for c in users {
+            crate::container::ensure_stopped(store, c, true)?;
+            doomed.push(c.clone());
+        }
+    }
+    userns::enter()?;
+    for c in &doomed {
+        crate::container::remove(store, c, true)?;
+    }
+    store.sweep()?;
+    let lock = store.lock_images()?;
+    let mut idx = store.load_images()?;
+    let targets: Vec<String> = wanted.iter().filter(|w| !refused.contains(*w)).cloned().collect();
+    let mut report = String::new();
+    for what in &targets {
+        let n = match idx.resolve(what) {
+            Ok(n) => n,
+            Err(e) => {
+                failures.push((Failure::Missing, e.message));
+                continue;
+            }
+        };
+        let img = &mut idx.images[n];
+        // Asked for by one of its names while it has others: only that name goes.
+        let by_name = crate::reference::ImageRef::parse(what).ok().and_then(|r| {
+            let full = r.tagged()?;
+            img.names.iter().find(|x| **x == full || x.ends_with(&format!("/{}", what)) || x.ends_with(&format!("/{}:latest", what))).cloned()
+        });
+        let by_id = img.id.starts_with(what.trim_start_matches("sha256:"));
+        if !by_id && !all && img.names.len() > 1 {
+            if let Some(name) = by_name {
+                img.names.retain(|x| *x != name);
+                report.push_str(&format!("Untagged: {name}\n"));
+                continue;
+            }
+        }
+        if by_id && !all && !force && img.names.len() > 1 {
+            failures.push((
+                Failure::Refused,
+                format!("unable to delete image {} by ID with more than one tag ({}): use -f to remove it", img.short_id(), img.names.join(", ")),
+            ));
+            continue;
+        }
+        for name in &img.names {
+            report.push_str(&format!("Untagged: {name}\n"));
+        }
+        report.push_str(&format!("Deleted: {}\n", img.id));
+        idx.images.remove(n);
+    }
+    store.save_images(&idx, &lock)?;
+    store.collect_garbage(&idx, &lock)?;
+    Ok(Removal { report, failures })
+}

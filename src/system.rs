@@ -1,0 +1,77 @@
+//! Facts about the host for `info` (and the `system` verbs): kernel, rootless id mappings,
+//! helpers found on PATH, cgroup layout and whether resource limits can be enforced.
+
+use serde_json::{json, Value};
+
+use crate::runtime::userns::{self, Mapping};
+
+fn which(name: &str) -> Option<String> {
+    crate::paths::find_in_path(name).map(|p| p.display().to_string())
+}
+
+fn map_json(v: &[(u64, u64, u64)]) -> Value {
+    v.iter().map(|(c, h, n)| json!({"container_id": c, "host_id": h, "size": n})).collect()
+}
+
+/// cgroup layout and whether resource limits can be enforced for this user.
+fn cgroups() -> Value {
+    let unified_root = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    let hybrid = std::path::Path::new("/sys/fs/cgroup/unified").is_dir();
+    let (mode, controllers) = if unified_root {
+        // Controllers delegated to our own cgroup are the ones a rootless container can use.
+        let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+        let rel = own.lines().find_map(|l| l.strip_prefix("0::")).unwrap_or("/").to_string();
+        let c = std::fs::read_to_string(format!("/sys/fs/cgroup{rel}/cgroup.controllers")).unwrap_or_default();
+        ("v2", c.split_whitespace().map(String::from).collect::<Vec<_>>())
+    } else if hybrid {
+        ("hybrid (v1 + v2)", vec![])
+    } else {
+        ("v1", vec![])
+    };
+    let limits = ["memory", "cpu", "pids"].iter().all(|c| controllers.iter().any(|x| x == c));
+    json!({
+        "mode": mode,
+        "controllers": controllers,
+        "resourceLimits": if limits {
+            "available".to_string()
+        } else {
+            format!("not available: no memory/cpu/pids controllers delegated to this user on cgroup {mode}; --memory, --cpus and --pids-limit cannot be enforced")
+        },
+    })
+}
+
+fn ranges(m: &Mapping) -> Value {
+    match m {
+        Mapping::HostRoot => json!({"mode": "host root (no user namespace needed)"}),
+        Mapping::Full { uid, gid, subuids, subgids } => json!({
+            "mode": "subordinate ids",
+            "uidmap": map_json(&userns::stacked(*uid, subuids)),
+            "gidmap": map_json(&userns::stacked(*gid, subgids)),
+        }),
+        Mapping::Single { uid, gid, why } => json!({
+            "mode": "single uid",
+            "uidmap": [{"container_id": 0, "host_id": uid, "size": 1}],
+            "gidmap": [{"container_id": 0, "host_id": gid, "size": 1}],
+            "why": why,
+        }),
+    }
+}
+
+/// The `host` section of `info`.
+pub fn host_facts() -> Value {
+    let uts = nix::sys::utsname::uname().ok();
+    let kernel = uts.as_ref().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default();
+    json!({
+        "arch": crate::registry::Platform::host().arch,
+        "os": "linux",
+        "kernel": kernel,
+        "rootless": !nix::unistd::geteuid().is_root(),
+        "cgroups": cgroups(),
+        "idMappings": ranges(&userns::plan()),
+        "newuidmap": which("newuidmap"),
+        "newgidmap": which("newgidmap"),
+        "pasta": which("pasta"),
+        "slirp4netns": which("slirp4netns"),
+        "fuseOverlayfs": which("fuse-overlayfs"),
+    })
+}
