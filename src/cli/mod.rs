@@ -2,12 +2,13 @@
 //! offers an argument's values). No file system, no syscalls: man pages and completions are
 //! generated from these same definitions.
 
+pub mod complete;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueHint};
 use clap_complete::engine::ArgValueCompleter;
 
-use crate::complete;
 
 const AFTER_HELP: &str = "Environment:
   XDG_DATA_HOME       image store: $XDG_DATA_HOME/hutch (default ~/.local/share/hutch)

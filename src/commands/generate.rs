@@ -102,10 +102,10 @@ pub fn run(a: GenerateArgs) -> Result<i32> {
             // The shells' glue for clap_complete's dynamic engine: candidates come from the
             // `hutch` in PATH at completion time (complete.rs), so the files stay small and
             // never go stale with respect to containers and images.
-            for shell in crate::complete::SHELLS.iter() {
+            for shell in crate::cli::complete::SHELLS.iter() {
                 let mut buf = Vec::new();
-                crate::complete::registration(shell, &mut buf).ctx(|| format!("rendering {} completions", shell.name()))?;
-                let p = a.dir.join(crate::complete::file_name(shell.name()));
+                crate::cli::complete::registration(shell, &mut buf).ctx(|| format!("rendering {} completions", shell.name()))?;
+                let p = a.dir.join(crate::cli::complete::file_name(shell.name()));
                 std::fs::write(&p, buf).ctx(|| format!("writing {}", p.display()))?;
             }
         }

@@ -1,4 +1,5 @@
-//! The container's first process, between clone and execve: mounts, pivot_root, hostname, user,
+//! The container's first process, between clone and execve: clone -> mounts (runtime/rootfs.rs)
+//! -> pivot_root, hostname, user,
 //! capabilities, seccomp, and finally execve. Errors go back to the parent over the sync socket
 //! as one line with an exit class; success is the socket closing on exec (it is CLOEXEC).
 
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 use nix::errno::Errno;
 use nix::mount::MsFlags;
 
-use super::{Plan, StdioMode, Sync};
+use super::{rootfs, Channel, Plan, StdioMode};
 use crate::spec::network::Mode;
 use crate::sys::mount::{self as m, fd_path};
 use crate::sys::process;
@@ -17,7 +18,7 @@ use crate::sys::process;
 /// A failure in the child: exit class (125/126/127) and message.
 pub struct Fail(pub i32, pub String);
 
-trait Ctx<T> {
+pub(super) trait Ctx<T> {
     fn at(self, what: &str) -> Result<T, Fail>;
 }
 impl<T> Ctx<T> for nix::Result<T> {
@@ -31,7 +32,7 @@ impl<T> Ctx<T> for nix::Result<T> {
 /// `routes`: with a network helper, exec as soon as these default routes exist in the
 /// container's network namespace (the helper configured the interface) rather than when the
 /// parent says the helper is ready.
-pub fn main(plan: &Plan, sync: Sync, stdio: &StdioMode, routes: Option<crate::sys::route::Want>) -> ! {
+pub fn main(plan: &Plan, sync: Channel, stdio: &StdioMode, routes: Option<crate::sys::route::Want>) -> ! {
     // Wait for the parent to write our id maps (or to give up: EOF). Until then /proc/PID must
     // stay ours for the parent to write uid_map; afterwards nothing may open /proc/PID/exe.
     if !sync.wait_go() {
@@ -49,7 +50,7 @@ pub fn main(plan: &Plan, sync: Sync, stdio: &StdioMode, routes: Option<crate::sy
 
 pub enum Never {}
 
-fn setup_and_exec(plan: &Plan, sync: &Sync, stdio: &StdioMode, routes: Option<crate::sys::route::Want>) -> Result<Never, Fail> {
+fn setup_and_exec(plan: &Plan, sync: &Channel, stdio: &StdioMode, routes: Option<crate::sys::route::Want>) -> Result<Never, Fail> {
     let spec = &plan.spec;
     if plan.new_userns {
         nix::unistd::setresgid(0.into(), 0.into(), 0.into()).at("setgid 0 in the user namespace")?;
@@ -58,18 +59,18 @@ fn setup_and_exec(plan: &Plan, sync: &Sync, stdio: &StdioMode, routes: Option<cr
     crate::output::trace("child go");
     m::make_rprivate_root().at("making / private")?;
     let merged = plan.container_dir.join("merged");
-    mount_rootfs(plan, &merged)?;
+    rootfs::mount_rootfs(plan, &merged)?;
     crate::output::trace("overlay mounted");
     let root = crate::sys::fs::open_dir(&merged).at("opening the container root")?;
     if plan.spec.network != Mode::Host {
-        process::loopback_up().at("bringing up lo")?;
+        crate::sys::route::loopback_up().at("bringing up lo")?;
     }
-    mount_proc_sys(plan, &root)?;
+    rootfs::mount_proc_sys(plan, &root)?;
     crate::output::trace("proc+sys");
-    mount_dev(plan, &root)?;
+    rootfs::mount_dev(plan, &root)?;
     crate::output::trace("dev");
     if !spec.privileged {
-        mask_paths(&root)?;
+        rootfs::mask_paths(&root)?;
     }
     for (file, target) in [("hosts", "/etc/hosts"), ("hostname", "/etc/hostname"), ("resolv.conf", "/etc/resolv.conf")] {
         let src = plan.container_dir.join("userdata").join(file);
@@ -117,7 +118,7 @@ fn setup_and_exec(plan: &Plan, sync: &Sync, stdio: &StdioMode, routes: Option<cr
 
 /// Wait for the parent's "go" (the helper is ready), or, with `routes`, for those default
 /// routes to appear, whichever comes first; false when the parent gave up.
-fn wait_network(sync: &Sync, routes: Option<crate::sys::route::Want>) -> bool {
+fn wait_network(sync: &Channel, routes: Option<crate::sys::route::Want>) -> bool {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     use std::os::fd::AsFd;
     let Some(mut watch) = routes.and_then(|w| crate::sys::route::RouteWatch::open(w).ok()) else { return sync.wait_go() };
@@ -186,7 +187,7 @@ pub fn exec_in_container(
     p: &ExecParams,
     tty_slave: Option<OwnedFd>,
     stdio: &StdioMode,
-    sync: &Sync,
+    sync: &Channel,
 ) -> Result<Never, Fail> {
     let read = |f: &str| std::fs::read_to_string(f).unwrap_or_default();
     let user = crate::runtime::user::resolve(&p.user, &read("/etc/passwd"), &read("/etc/group")).map_err(|e| Fail(125, e.message))?;
@@ -198,18 +199,18 @@ pub fn exec_in_container(
     // Stdio.
     match (stdio, &tty_slave) {
         (StdioMode::Tty, Some(slave)) => {
-            process::set_controlling_tty(slave.as_raw_fd()).at("setting the controlling terminal")?;
+            crate::sys::pty::set_controlling_tty(slave.as_raw_fd()).at("setting the controlling terminal")?;
             for fd in 0..3 {
-                process::dup_onto(slave.as_raw_fd(), fd).at("connecting the terminal")?;
+                crate::sys::fd::dup_onto(slave.as_raw_fd(), fd).at("connecting the terminal")?;
             }
         }
         (StdioMode::Inherit { stdin: false }, _) | (StdioMode::Pipes { .. }, _) => {
             let null = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
                 .at("opening /dev/null")?;
-            process::dup_onto(null.as_raw_fd(), 0).at("connecting stdin")?;
+            crate::sys::fd::dup_onto(null.as_raw_fd(), 0).at("connecting stdin")?;
             if let StdioMode::Pipes { out, err } = stdio {
-                process::dup_onto(out.as_raw_fd(), 1).at("connecting stdout")?;
-                process::dup_onto(err.as_raw_fd(), 2).at("connecting stderr")?;
+                crate::sys::fd::dup_onto(out.as_raw_fd(), 1).at("connecting stdout")?;
+                crate::sys::fd::dup_onto(err.as_raw_fd(), 2).at("connecting stderr")?;
             }
         }
         _ => {}
@@ -261,7 +262,7 @@ pub fn exec_in_container(
     }
     crate::output::trace("privileges dropped");
     reset_signals();
-    process::cloexec_from(3).at("closing inherited file descriptors")?;
+    crate::sys::fd::cloexec_from(3).at("closing inherited file descriptors")?;
     let mut last = Errno::ENOENT;
     for c in &candidates {
         let Ok(path) = CString::new(c.as_os_str().as_encoded_bytes()) else { continue };
@@ -305,127 +306,7 @@ fn reset_signals() {
     ]);
 }
 
-fn mount_rootfs(plan: &Plan, merged: &Path) -> Result<(), Fail> {
-    nix::unistd::chdir(&plan.store_root).at("entering the store")?;
-    let cdir = format!("containers/{}", plan.id);
-    let lower = &plan.lower;
-    let base = format!("lowerdir={},upperdir={cdir}/upper,workdir={cdir}/work", lower.join(":"));
-    if base.len() > 4000 {
-        return Err(Fail(125, format!("image has too many layers ({}) for one overlay mount", lower.len())));
-    }
-    let native = if plan.fuse_overlay { Err(Errno::EPERM) } else { m::mount_overlay(Path::new(&format!("{cdir}/merged")), &format!("{base},userxattr")) };
-    match native {
-        Ok(()) => Ok(()),
-        Err(e) if matches!(e, Errno::EPERM | Errno::EINVAL | Errno::ENODEV | Errno::EOPNOTSUPP) => {
-            // The daemon must keep seeing the host file system after our pivot_root, which
-            // moves every process whose root is the old root: give it a root of its own, a
-            // recursive bind of / (same files, another mount).
-            let fuse_root = plan.container_dir.join("fuseroot");
-            let _ = std::fs::create_dir_all(&fuse_root);
-            let own_root = crate::sys::fs::open_dir(&fuse_root)
-                .and_then(|fd| m::bind(Path::new("/"), &fd, true))
-                .map_err(|x| Fail(125, format!("preparing fuse-overlayfs: {}", x.desc())))?;
-            let _ = own_root;
-            let store_root = plan.store_root.clone();
-            // The mount point goes by fd: inside the daemon's root the path would name the bind copy.
-            let target = nix::fcntl::open(merged, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, nix::sys::stat::Mode::empty())
-                .map_err(|x| Fail(125, format!("opening {}: {}", merged.display(), x.desc())))?;
-            let mut cmd = std::process::Command::new("fuse-overlayfs");
-            cmd.arg("-o")
-                .arg(&base)
-                .arg(format!("/proc/self/fd/{}", target.as_raw_fd()))
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null());
-            crate::sys::process::pre_exec_chroot(&mut cmd, fuse_root, store_root);
-            let out = cmd.output();
-            drop(target);
-            match out {
-                Ok(o) if o.status.success() => Ok(()),
-                Ok(o) => Err(Fail(125, format!(
-                    "mounting the root file system: native overlay refused ({}) and fuse-overlayfs failed ({}): {}",
-                    e.desc(), o.status, String::from_utf8_lossy(&o.stderr).trim()
-                ))),
-                Err(x) => Err(Fail(125, format!(
-                    "mounting the root file system: native overlay refused ({}) and fuse-overlayfs could not run: {x} (install the fuse-overlayfs package)",
-                    e.desc()
-                ))),
-            }
-        }
-        Err(e) => Err(Fail(125, format!("mounting the root file system at {}: {}", merged.display(), e.desc()))),
-    }
-    .map(|()| {
-        let _ = nix::unistd::chdir("/");
-    })
-}
-
-fn mount_proc_sys(plan: &Plan, root: &OwnedFd) -> Result<(), Fail> {
-    let nse = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-    let proc_ = m::mkdir_all_in_root(root, Path::new("/proc"), 0o555).at("creating /proc")?;
-    m::mount_fs("proc", &proc_, nse, None).at("mounting /proc")?;
-    let sys = m::mkdir_all_in_root(root, Path::new("/sys"), 0o555).at("creating /sys")?;
-    let ro = if plan.spec.privileged { MsFlags::empty() } else { MsFlags::MS_RDONLY };
-    if plan.spec.network == Mode::Host || m::mount_fs("sysfs", &sys, nse | ro, None).is_err() {
-        // Without our own network namespace the kernel refuses a new sysfs: bind the host's.
-        m::bind(Path::new("/sys"), &sys, true).at("binding /sys")?;
-        if !plan.spec.privileged {
-            let sys = m::open_in_root(root, Path::new("/sys")).at("reopening /sys")?;
-            m::remount_ro(&sys).at("making /sys read-only")?;
-        }
-    }
-    Ok(())
-}
-
-fn mount_dev(plan: &Plan, root: &OwnedFd) -> Result<(), Fail> {
-    let dev = m::mkdir_all_in_root(root, Path::new("/dev"), 0o755).at("creating /dev")?;
-    m::mount_fs("tmpfs", &dev, MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME, Some("mode=755,size=65536k")).at("mounting /dev")?;
-    let dev = m::open_in_root(root, Path::new("/dev")).at("reopening /dev")?;
-    let dev = nix::fcntl::openat(&dev, ".", nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).at("opening /dev")?;
-    for n in ["null", "zero", "full", "random", "urandom", "tty"] {
-        let t = m::create_file_at(&dev, n).at(&format!("creating /dev/{n}"))?;
-        m::bind(&Path::new("/dev").join(n), &t, false).at(&format!("binding /dev/{n}"))?;
-    }
-    let pts = m::mkdir_at(&dev, "pts", 0o755).at("creating /dev/pts")?;
-    let gid = if plan.gid5_mapped { ",gid=5" } else { "" };
-    m::mount_fs("devpts", &pts, MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC, Some(&format!("newinstance,ptmxmode=0666,mode=0620{gid}")))
-        .at("mounting /dev/pts")?;
-    let shm = m::mkdir_at(&dev, "shm", 0o1777).at("creating /dev/shm")?;
-    m::mount_fs("tmpfs", &shm, MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, Some("mode=1777,size=65536k"))
-        .at("mounting /dev/shm")?;
-    let mq = m::mkdir_at(&dev, "mqueue", 0o755).at("creating /dev/mqueue")?;
-    // A new IPC namespace may mount its own mqueue; where the kernel refuses, /dev/mqueue stays empty.
-    let _ = m::mount_fs("mqueue", &mq, MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, None);
-    for (name, target) in [("ptmx", "pts/ptmx"), ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"), ("core", "/proc/kcore")] {
-        m::symlink_at(target, &dev, name).at(&format!("creating /dev/{name}"))?;
-    }
-    Ok(())
-}
-
-const MASKED: &[&str] = &[
-    "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",
-    "/proc/timer_list", "/proc/timer_stats", "/proc/interrupts", "/sys/firmware", "/sys/devices/virtual/powercap",
-];
-const READ_ONLY: &[&str] = &["/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
-
-fn mask_paths(root: &OwnedFd) -> Result<(), Fail> {
-    for p in MASKED {
-        let Ok(t) = m::open_in_root(root, Path::new(p)) else { continue };
-        if m::is_dir(&t) {
-            m::mount_fs("tmpfs", &t, MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, Some("size=0"))
-                .at(&format!("masking {p}"))?;
-        } else {
-            m::bind(Path::new("/dev/null"), &t, false).at(&format!("masking {p}"))?;
-        }
-    }
-    for p in READ_ONLY {
-        let Ok(t) = m::open_in_root(root, Path::new(p)) else { continue };
-        m::bind(&fd_path(&t), &t, true).at(&format!("binding {p}"))?;
-        let t = m::open_in_root(root, Path::new(p)).at(&format!("reopening {p}"))?;
-        m::remount_ro(&t).at(&format!("making {p} read-only"))?;
-    }
-    Ok(())
-}
-
-pub fn open_pty(root: &OwnedFd, sync: &Sync) -> Result<OwnedFd, Fail> {
+pub fn open_pty(root: &OwnedFd, sync: &Channel) -> Result<OwnedFd, Fail> {
     use nix::fcntl::OFlag;
     let ptmx = m::open_in_root(root, Path::new("/dev/pts/ptmx")).at("finding /dev/pts/ptmx")?;
     let master = nix::fcntl::open(&fd_path(&ptmx), OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())

@@ -7,7 +7,7 @@
 use std::os::fd::{AsFd, OwnedFd};
 
 use super::child::{self, ExecParams, Fail, Privs};
-use super::{Started, StdioMode, Sync};
+use super::{Channel, Started, StdioMode};
 use crate::error::Result;
 use crate::sys::process::{self, Forked};
 
@@ -39,8 +39,8 @@ pub fn spawn(req: &ExecRequest) -> Result<Started> {
 /// so a forked helper (`helper`, ending in `clone_parent`) joins the namespaces and clones the
 /// process with CLONE_PARENT: it is hutch's child. `go`: send the process its "go" at once
 /// (a container's first process waits for one). Returns once the process has exec'd.
-pub fn via_helper(helper: impl FnOnce(Sync), go: bool, what: &str, vanished: &str) -> Result<Started> {
-    let (parent, child_end) = Sync::pair()?;
+pub fn via_helper(helper: impl FnOnce(Channel), go: bool, what: &str, vanished: &str) -> Result<Started> {
+    let (parent, child_end) = Channel::pair()?;
     let helper_pid = match process::fork().map_err(|e| crate::err!("starting {what}: {e}"))? {
         None => {
             drop(parent);
@@ -74,7 +74,7 @@ pub fn via_helper(helper: impl FnOnce(Sync), go: bool, what: &str, vanished: &st
 /// In a `via_helper` helper, once it is in the namespaces: clone the process (new namespaces
 /// `flags`, and CLONE_PARENT), report its pid and pidfd, and exit; the process runs `run`.
 /// `failing`: what a failed clone was doing.
-pub fn clone_parent(sync: Sync, flags: libc::c_int, failing: &str, run: impl FnOnce(Sync) -> child::Never) -> child::Never {
+pub fn clone_parent(sync: Channel, flags: libc::c_int, failing: &str, run: impl FnOnce(Channel) -> child::Never) -> child::Never {
     match process::clone3((flags | libc::CLONE_PARENT) as libc::c_ulong) {
         Err(e) => {
             sync.send_error(125, &format!("{failing}: {}", e.desc()));
@@ -88,7 +88,7 @@ pub fn clone_parent(sync: Sync, flags: libc::c_int, failing: &str, run: impl FnO
     }
 }
 
-fn helper_main(req: &ExecRequest, sync: Sync, stdio: &StdioMode) -> child::Never {
+fn helper_main(req: &ExecRequest, sync: Channel, stdio: &StdioMode) -> child::Never {
     use nix::sched::CloneFlags as F;
     let mut flags = F::CLONE_NEWNS | F::CLONE_NEWUTS | F::CLONE_NEWIPC | F::CLONE_NEWNET | F::CLONE_NEWPID;
     if req.privs.new_userns {
@@ -108,7 +108,7 @@ fn helper_main(req: &ExecRequest, sync: Sync, stdio: &StdioMode) -> child::Never
     })
 }
 
-fn exec_now(req: &ExecRequest, sync: &Sync, stdio: &StdioMode) -> std::result::Result<child::Never, Fail> {
+fn exec_now(req: &ExecRequest, sync: &Channel, stdio: &StdioMode) -> std::result::Result<child::Never, Fail> {
     let slave = if req.tty && !req.detach {
         let root = crate::sys::fs::open_dir(std::path::Path::new("/")).map_err(|e| Fail(125, format!("opening /: {}", e.desc())))?;
         Some(child::open_pty(&root, sync)?)

@@ -14,17 +14,17 @@ pub mod net;
 pub mod portfwd;
 pub mod seccomp;
 pub mod session;
+pub mod rootfs;
 pub mod state;
+pub mod sync;
 pub mod user;
 pub mod userns;
 
-use std::io::{IoSlice, IoSliceMut};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 
-use nix::sys::socket::{recvmsg, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType};
-
 use crate::error::{Error, Result};
+pub use sync::{error_line, parse_error_line, Channel, Collected, Msg};
 use crate::spec::Spec;
 use crate::sys::process::{self, Child, Forked};
 use userns::Mapping;
@@ -68,137 +68,6 @@ pub enum StdioMode {
     Pipes { out: OwnedFd, err: OwnedFd },
 }
 
-/// The parent/child channel.
-pub struct Sync {
-    fd: OwnedFd,
-}
-
-pub enum Msg {
-    Fd(OwnedFd),
-    /// A process started on our behalf: its pid and pidfd.
-    Pid(i32, OwnedFd),
-    Error(i32, String),
-    Eof,
-}
-
-impl AsFd for Sync {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl Sync {
-    pub fn pair() -> Result<(Sync, Sync)> {
-        let (a, b) = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
-            .map_err(|e| crate::err!("creating a socket pair: {e}"))?;
-        Ok((Sync { fd: a }, Sync { fd: b }))
-    }
-
-    /// Child: block until the parent says go; false when the parent went away.
-    pub fn wait_go(&self) -> bool {
-        let mut b = [0u8; 1];
-        matches!(nix::unistd::read(&self.fd, &mut b), Ok(1))
-    }
-
-    pub fn go(&self) {
-        // The child may have exec'd already (closing its end): no SIGPIPE for that.
-        let _ = nix::sys::socket::send(self.fd.as_raw_fd(), b"G", MsgFlags::MSG_NOSIGNAL);
-    }
-
-    pub fn send_error(&self, code: i32, msg: &str) {
-        let _ = nix::unistd::write(&self.fd, error_line(code, msg).as_bytes());
-    }
-
-    pub fn send_fd(&self, fd: &OwnedFd) {
-        let fds = [fd.as_raw_fd()];
-        let cmsg = [ControlMessage::ScmRights(&fds)];
-        let _ = sendmsg::<()>(self.fd.as_raw_fd(), &[IoSlice::new(b"T")], &cmsg, MsgFlags::empty(), None);
-    }
-
-    pub fn send_pid(&self, pid: i32, pidfd: &OwnedFd) {
-        let fds = [pidfd.as_raw_fd()];
-        let cmsg = [ControlMessage::ScmRights(&fds)];
-        let msg = format!("P{pid}");
-        let _ = sendmsg::<()>(self.fd.as_raw_fd(), &[IoSlice::new(msg.as_bytes())], &cmsg, MsgFlags::empty(), None);
-    }
-
-    pub fn recv(&self) -> Msg {
-        let mut buf = vec![0u8; 4096];
-        let mut space = nix::cmsg_space!([RawFd; 1]);
-        let mut iov = [IoSliceMut::new(&mut buf)];
-        let r = match recvmsg::<()>(self.fd.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC) {
-            Ok(r) => r,
-            Err(nix::errno::Errno::EINTR) => return self.recv(),
-            Err(_) => return Msg::Eof,
-        };
-        let mut got_fd = None;
-        if let Ok(cmsgs) = r.cmsgs() {
-            for c in cmsgs {
-                if let ControlMessageOwned::ScmRights(fds) = c {
-                    // The kernel just installed these fds for us.
-                    got_fd = fds.first().map(|f| process::adopt_fd(*f));
-                }
-            }
-        }
-        let n = r.bytes;
-        if n == 0 {
-            return Msg::Eof;
-        }
-        if let Some(fd) = got_fd {
-            if buf[0] == b'P' {
-                let pid = String::from_utf8_lossy(&buf[1..n]).parse().unwrap_or(0);
-                return Msg::Pid(pid, fd);
-            }
-            return Msg::Fd(fd);
-        }
-        let text = String::from_utf8_lossy(&buf[..n]);
-        match parse_error_line(&text) {
-            Some(e) => Msg::Error(e.exit_code(), e.message),
-            None => Msg::Error(125, format!("unexpected message from the container process: {text}")),
-        }
-    }
-
-    /// Parent: read until the child execs (EOF) or reports an error, keeping the pty master and
-    /// the pid + pidfd of a process started on our behalf, whichever were sent.
-    pub fn collect(&self) -> Collected {
-        let mut c = Collected { tty: None, started: None, result: Ok(()) };
-        while !self.collect_one(&mut c) {}
-        c
-    }
-
-    /// Take one message into `c`; true when it was the last (exec'd, or an error).
-    fn collect_one(&self, c: &mut Collected) -> bool {
-        match self.recv() {
-            Msg::Fd(f) => c.tty = Some(f),
-            Msg::Pid(pid, fd) => c.started = Some((pid, fd)),
-            Msg::Error(code, msg) => {
-                c.result = Err(Error::with_code(code, msg));
-                return true;
-            }
-            Msg::Eof => return true,
-        }
-        false
-    }
-}
-
-/// What the other end of a `Sync` sent before it exec'd or failed.
-pub struct Collected {
-    pub tty: Option<OwnedFd>,
-    pub started: Option<(i32, OwnedFd)>,
-    pub result: Result<()>,
-}
-
-/// A failure as one line on a pipe or socket: `E<exit code> <message>`.
-pub fn error_line(code: i32, msg: &str) -> String {
-    format!("E{code} {msg}")
-}
-
-/// The error an `error_line` carries, if `text` is one.
-pub fn parse_error_line(text: &str) -> Option<Error> {
-    let (code, msg) = text.strip_prefix('E')?.split_once(' ')?;
-    Some(Error::with_code(code.parse().unwrap_or(125), msg))
-}
-
 /// A container process that has exec'd its command.
 pub struct Started {
     pub child: Child,
@@ -230,7 +99,7 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     let listeners = net::bind_ports(&plan.spec.ports, net::forwards_tcp(plan))?;
     let routes = net::early_routes(plan);
     crate::output::trace("clone");
-    let (parent, child_end) = Sync::pair()?;
+    let (parent, child_end) = Channel::pair()?;
     let forked = process::clone3(clone_flags(plan)).map_err(|e| {
         crate::err!("creating the container's namespaces: {e} (are unprivileged user namespaces enabled? see `sysctl user.max_user_namespaces`)")
     })?;
@@ -294,11 +163,11 @@ fn spawn_joined(plan: &Plan, stdio: &StdioMode, path: &std::path::Path) -> Resul
     use nix::fcntl::OFlag;
     let what = format!("--network {}", plan.spec.network);
     let netns = nix::fcntl::open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).map_err(|e| crate::err!("{what}: {}: {}", path.display(), e.desc()))?;
-    if process::ns_type(&netns) != Ok(libc::CLONE_NEWNET) {
+    if crate::sys::ns::ns_type(&netns) != Ok(libc::CLONE_NEWNET) {
         crate::bail!("{what}: {} is not a network namespace", path.display());
     }
     let userns = if plan.new_userns {
-        let owner = process::ns_owner(&netns).map_err(|e| crate::err!("{what}: finding the user namespace that owns it: {}", e.desc()))?;
+        let owner = crate::sys::ns::ns_owner(&netns).map_err(|e| crate::err!("{what}: finding the user namespace that owns it: {}", e.desc()))?;
         let id = |f: &OwnedFd| nix::sys::stat::fstat(f).map(|s| (s.st_dev, s.st_ino)).ok();
         let own = nix::fcntl::open("/proc/self/ns/user", OFlag::O_RDONLY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).ok();
         if own.as_ref().and_then(id).is_some_and(|o| Some(o) == id(&owner)) {
@@ -314,7 +183,7 @@ fn spawn_joined(plan: &Plan, stdio: &StdioMode, path: &std::path::Path) -> Resul
 }
 
 /// The helper of `spawn_joined`; never returns.
-fn join_main(plan: &Plan, sync: Sync, stdio: &StdioMode, userns: Option<OwnedFd>, netns: OwnedFd, what: &str) -> child::Never {
+fn join_main(plan: &Plan, sync: Channel, stdio: &StdioMode, userns: Option<OwnedFd>, netns: OwnedFd, what: &str) -> child::Never {
     use nix::sched::CloneFlags;
     let fail = |msg: String| -> ! {
         sync.send_error(125, &msg);
@@ -349,7 +218,7 @@ fn join_main(plan: &Plan, sync: Sync, stdio: &StdioMode, userns: Option<OwnedFd>
 
 /// Follow the child and the network helper until the child has exec'd (or failed): "go" to
 /// the child once the helper is ready, unless the child went ahead on seeing its routes.
-fn with_helper(parent: &Sync, mut s: net::Starting) -> Result<(Collected, Option<net::Helper>)> {
+fn with_helper(parent: &Channel, mut s: net::Starting) -> Result<(Collected, Option<net::Helper>)> {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     let timeout = std::time::Duration::from_secs(10);
     let deadline = std::time::Instant::now() + timeout;

@@ -32,7 +32,7 @@ pub fn start_detached(plan: &Plan) -> Result<()> {
         }
         Some(_pid) => {
             drop(report_w);
-            let buf = process::read_to_eof(&report_r);
+            let buf = crate::sys::fd::read_to_eof(&report_r);
             let text = String::from_utf8_lossy(&buf);
             if text == "OK" {
                 return Ok(());
@@ -70,7 +70,7 @@ fn exec_monitor(plan: &Plan, log: &File, report: &OwnedFd) -> String {
         }
     }
     for (t, (_, want)) in tmp.iter().zip(fds) {
-        if let Err(e) = process::dup_onto(*t, want) {
+        if let Err(e) = crate::sys::fd::dup_onto(*t, want) {
             return format!("dup2: {e}");
         }
     }
@@ -83,7 +83,7 @@ fn exec_monitor(plan: &Plan, log: &File, report: &OwnedFd) -> String {
 pub fn exec_main() -> i32 {
     // These fds were put in place for us by exec_monitor and nothing else owns them.
     let (plan_file, report, log) =
-        (File::from(process::adopt_fd(PLAN_FD)), process::adopt_fd(REPORT_FD), File::from(process::adopt_fd(LOG_FD)));
+        (File::from(crate::sys::fd::adopt_fd(PLAN_FD)), crate::sys::fd::adopt_fd(REPORT_FD), File::from(crate::sys::fd::adopt_fd(LOG_FD)));
     // Close-on-exec again, or the network helper would inherit them (and the report pipe would
     // never reach EOF for the waiting CLI).
     for fd in [plan_file.as_fd(), report.as_fd(), log.as_fd()] {
@@ -140,7 +140,7 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
     if let Ok(null) = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDWR, nix::sys::stat::Mode::empty()) {
         use std::os::fd::AsRawFd;
         for fd in 0..3 {
-            let _ = process::dup_onto(null.as_raw_fd(), fd);
+            let _ = crate::sys::fd::dup_onto(null.as_raw_fd(), fd);
         }
     }
     release_memory();
@@ -205,8 +205,8 @@ fn report_error(report: OwnedFd, code: i32, msg: &str) -> i32 {
 
 /// Give the heap the CLI used back to the system: the monitor lives as long as the container.
 fn release_memory() {
-    process::trim_heap();
-    process::release_unused_stack();
+    crate::sys::memory::trim_heap();
+    crate::sys::memory::release_unused_stack();
 }
 
 /// k8s-file log lines: `TIMESTAMP STREAM F|P TEXT` (P = partial line, continued by the next).

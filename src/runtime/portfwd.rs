@@ -11,7 +11,7 @@
 //! thread. Both die with their parent (PR_SET_PDEATHSIG).
 
 use std::net::TcpListener;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex};
 
 use crate::error::Result;
@@ -41,18 +41,18 @@ pub fn exec_main() -> i32 {
         eprintln!("hutch __portfwd: bad arguments");
         return 125;
     };
-    // SAFETY (adopt_fd): these fds were left open for us by `start` and nothing else owns them.
-    let (userns, netns) = (process::adopt_fd(userns), process::adopt_fd(netns));
+    // adopt_fd: these fds were left open for us by `start` and nothing else owns them.
+    let (userns, netns) = (crate::sys::fd::adopt_fd(userns), crate::sys::fd::adopt_fd(netns));
     let mut listeners = Vec::new();
     for a in &args[3..] {
         let Some((l, p)) = a.split_once(':').and_then(|(l, p)| Some((fd(l)?, p.parse::<u16>().ok()?))) else {
             eprintln!("hutch __portfwd: bad listener {a}");
             return 125;
         };
-        // SAFETY: as above.
-        listeners.push((unsafe { TcpListener::from_raw_fd(l) }, p));
+        // Left open for us by `start` like the namespace fds (see adopt_fd).
+        listeners.push((TcpListener::from(crate::sys::fd::adopt_fd(l)), p));
     }
-    let (ours, theirs) = match super::Sync::pair() {
+    let (ours, theirs) = match super::Channel::pair() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("hutch __portfwd: {}", e.message);
@@ -87,7 +87,7 @@ pub fn exec_main() -> i32 {
     0
 }
 
-fn accept_loop(l: TcpListener, port: u16, conn: &Mutex<super::Sync>) {
+fn accept_loop(l: TcpListener, port: u16, conn: &Mutex<super::Channel>) {
     loop {
         let client = match l.accept() {
             Ok((c, _)) => c,
@@ -114,7 +114,7 @@ fn accept_loop(l: TcpListener, port: u16, conn: &Mutex<super::Sync>) {
 }
 
 /// Ask the connector for a socket connected to the container's `port`.
-fn connect_inside(conn: &super::Sync, port: u16) -> Option<OwnedFd> {
+fn connect_inside(conn: &super::Channel, port: u16) -> Option<OwnedFd> {
     nix::sys::socket::send(conn.fd.as_raw_fd(), &port.to_ne_bytes(), nix::sys::socket::MsgFlags::MSG_NOSIGNAL).ok()?;
     match conn.recv() {
         super::Msg::Fd(fd) => Some(fd),
@@ -123,7 +123,7 @@ fn connect_inside(conn: &super::Sync, port: u16) -> Option<OwnedFd> {
 }
 
 /// The connector, inside the container's namespaces: one connected socket per request.
-fn connector(conn: &super::Sync, userns: &OwnedFd, netns: &OwnedFd, guest: &str) -> ! {
+fn connector(conn: &super::Channel, userns: &OwnedFd, netns: &OwnedFd, guest: &str) -> ! {
     use nix::sched::{setns, CloneFlags};
     // Nothing in the container may open this process's memory or binary (as for exec's helper).
     let _ = nix::sys::prctl::set_dumpable(false);

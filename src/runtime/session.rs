@@ -34,8 +34,8 @@ pub fn run(started: &Started, signals: SigSet, attach_stdin: bool) -> i32 {
     let master = started.tty.as_ref();
     let _raw = match master {
         Some(m) => {
-            if let Some(ws) = process::get_winsize(0) {
-                let _ = process::set_winsize(m.as_raw_fd(), &ws);
+            if let Some(ws) = crate::sys::pty::get_winsize(0) {
+                let _ = crate::sys::pty::set_winsize(m.as_raw_fd(), &ws);
             }
             if attach_stdin { RawMode::enter(stdin) } else { None }
         }
@@ -72,8 +72,8 @@ pub fn run(started: &Started, signals: SigSet, attach_stdin: bool) -> i32 {
             while let Ok(Some(info)) = sfd.as_ref().expect("signalfd").read_signal() {
                 let Ok(sig) = Signal::try_from(info.ssi_signo as i32) else { continue };
                 if sig == Signal::SIGWINCH {
-                    if let (Some(m), Some(ws)) = (master, process::get_winsize(0)) {
-                        let _ = process::set_winsize(m.as_raw_fd(), &ws);
+                    if let (Some(m), Some(ws)) = (master, crate::sys::pty::get_winsize(0)) {
+                        let _ = crate::sys::pty::set_winsize(m.as_raw_fd(), &ws);
                     }
                     continue;
                 }

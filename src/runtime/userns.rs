@@ -272,7 +272,7 @@ fn enter_full(mapping: &Mapping) -> Result<()> {
         let _ = nix::unistd::write(&go_w, b"G");
     }
     drop(go_w);
-    let said = String::from_utf8_lossy(&process::read_to_eof(res_r.as_fd())).into_owned();
+    let said = String::from_utf8_lossy(&crate::sys::fd::read_to_eof(res_r.as_fd())).into_owned();
     let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(helper), None);
     unshared.map_err(|e| crate::err!("cannot create a user namespace: {e} (is kernel.unprivileged_userns_clone or user.max_user_namespaces 0?)"))?;
     match st {
@@ -310,7 +310,7 @@ pub fn in_store_namespace(what: &str, work: impl FnOnce() -> Result<()>) -> Resu
         }
         Some(pid) => {
             drop(w);
-            let msg = process::read_to_eof(&r);
+            let msg = crate::sys::fd::read_to_eof(&r);
             let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
             if !matches!(st, Ok(nix::sys::wait::WaitStatus::Exited(_, 0))) {
                 let m = String::from_utf8_lossy(&msg);

@@ -1,11 +1,11 @@
-//! Processes: clone3 into new namespaces (fork-like, with a pidfd), pidfds, start times, fds.
+//! Processes: clone3 into new namespaces (fork-like, with a pidfd), fork, pidfds, start times,
+//! exec, signals, seccomp loading and pre-exec hooks.
 
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
-
 /// A child process, held by pid and pidfd (never by a bare pid).
 #[derive(Debug)]
 pub struct Child {
@@ -86,13 +86,6 @@ pub fn is_same_process(pid: i32, start: u64) -> bool {
     pid > 0 && start_time(pid) == Some(start)
 }
 
-/// Mark every fd from `from` upwards close-on-exec, so nothing of hutch leaks into a container.
-pub fn cloexec_from(from: u32) -> nix::Result<()> {
-    // SAFETY: integer arguments only.
-    let r = unsafe { libc::syscall(libc::SYS_close_range, from, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) };
-    Errno::result(r).map(drop)
-}
-
 /// `execve` that returns the errno (it only returns on failure).
 pub fn execve(path: &std::ffi::CStr, argv: &[std::ffi::CString], env: &[std::ffi::CString]) -> Errno {
     match nix::unistd::execve(path, argv, env) {
@@ -101,58 +94,10 @@ pub fn execve(path: &std::ffi::CStr, argv: &[std::ffi::CString], env: &[std::ffi
     }
 }
 
-/// Bring the loopback interface of the current network namespace up.
-pub fn loopback_up() -> nix::Result<()> {
-    // SAFETY: a plain socket; closed by OwnedFd.
-    let s = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    let s = Errno::result(s)?;
-    // SAFETY: fresh fd.
-    let sock = unsafe { OwnedFd::from_raw_fd(s) };
-    // SAFETY: ifreq is plain old data; zeroed is a valid value.
-    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
-    for (i, b) in b"lo".iter().enumerate() {
-        ifr.ifr_name[i] = *b as libc::c_char;
-    }
-    // SAFETY: ioctl on our socket with a valid ifreq.
-    Errno::result(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut ifr) })?;
-    // SAFETY: the union member written by SIOCGIFFLAGS.
-    unsafe { ifr.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short };
-    // SAFETY: as above.
-    Errno::result(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &ifr) }).map(drop)
-}
-
-/// Make the calling process a session leader with `fd` (a tty) as its controlling terminal.
-pub fn set_controlling_tty(fd: RawFd) -> nix::Result<()> {
-    nix::unistd::setsid()?;
-    // SAFETY: ioctl with an integer argument on a valid fd.
-    Errno::result(unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 0) }).map(drop)
-}
-
-/// Set the window size of a terminal.
-pub fn set_winsize(fd: RawFd, ws: &libc::winsize) -> nix::Result<()> {
-    // SAFETY: valid pointer to a winsize.
-    Errno::result(unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, ws as *const libc::winsize) }).map(drop)
-}
-
-/// The window size of a terminal.
-pub fn get_winsize(fd: RawFd) -> Option<libc::winsize> {
-    // SAFETY: winsize is plain data; ioctl fills it.
-    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    // SAFETY: valid pointer.
-    let r = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws as *mut libc::winsize) };
-    (r == 0).then_some(ws)
-}
-
 /// Leave the process right away (no destructors, no atexit): for forked children.
 pub fn exit_now(code: i32) -> ! {
     // SAFETY: _exit is always safe to call.
     unsafe { libc::_exit(code) }
-}
-
-/// Replace fd `to` with `from`.
-pub fn dup_onto(from: RawFd, to: RawFd) -> nix::Result<()> {
-    // SAFETY: dup2 on raw fds; `to` is one of 0/1/2 which we mean to replace.
-    Errno::result(unsafe { libc::dup2(from, to) }).map(drop)
 }
 
 /// Set the process's name as `ps` shows it.
@@ -169,26 +114,6 @@ pub fn fork() -> nix::Result<Option<i32>> {
     match unsafe { nix::unistd::fork() }? {
         nix::unistd::ForkResult::Child => Ok(None),
         nix::unistd::ForkResult::Parent { child } => Ok(Some(child.as_raw())),
-    }
-}
-
-/// Give back the pages of the main thread's stack below the current frame: a forked monitor
-/// inherits whatever depth the CLI once reached, and never goes that deep again.
-pub fn release_unused_stack() {
-    let marker = 0u8;
-    let sp = std::ptr::addr_of!(marker) as usize;
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else { return };
-    let Some(line) = maps.lines().find(|l| l.ends_with("[stack]")) else { return };
-    let Some((lo, _)) = line.split_once('-') else { return };
-    let Ok(lo) = usize::from_str_radix(lo, 16) else { return };
-    // Keep a generous margin below the current frame for the calls still to come.
-    let keep_below = 16 * 1024;
-    let end = (sp.saturating_sub(keep_below)) & !4095;
-    if end > lo {
-        // SAFETY: [lo, end) is stack memory no live frame uses (it lies well below the current
-        // stack pointer, and the monitor runs no signal handlers on this stack); the kernel
-        // hands back zero pages if it is ever touched again.
-        unsafe { libc::madvise(lo as *mut libc::c_void, end - lo, libc::MADV_DONTNEED) };
     }
 }
 
@@ -253,34 +178,6 @@ pub fn die_with_parent() -> nix::Result<()> {
     nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)
 }
 
-/// Everything a pipe delivers until its last writer closes it (or an error).
-pub fn read_to_eof(fd: impl AsFd) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while let Ok(n) = nix::unistd::read(fd.as_fd(), &mut chunk) {
-        if n == 0 {
-            break;
-        }
-        out.extend_from_slice(&chunk[..n]);
-    }
-    out
-}
-
-/// Take ownership of a raw fd that was handed to this process (inherited across exec at a
-/// known number, or received with SCM_RIGHTS) and that nothing else owns.
-pub fn adopt_fd(fd: RawFd) -> OwnedFd {
-    // SAFETY: by contract the fd is open and owned by nobody else in this process.
-    unsafe { OwnedFd::from_raw_fd(fd) }
-}
-
-/// Return free heap memory to the system (glibc keeps it otherwise).
-pub fn trim_heap() {
-    // SAFETY: malloc_trim only releases free memory.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// Default dispositions for `signals` and an empty signal mask, before exec.
 pub fn reset_signals(signals: &[Signal]) {
     use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, SigmaskHow};
@@ -290,16 +187,4 @@ pub fn reset_signals(signals: &[Signal]) {
         let _ = unsafe { sigaction(*s, &dfl) };
     }
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
-}
-
-/// The type (CLONE_NEW*) of the namespace behind `fd` (ioctl NS_GET_NSTYPE).
-pub fn ns_type(fd: &OwnedFd) -> nix::Result<i32> {
-    // SAFETY: an argument-less ioctl on a valid fd.
-    Errno::result(unsafe { libc::ioctl(fd.as_raw_fd(), 0xb703) })
-}
-
-/// The user namespace that owns the namespace behind `fd` (ioctl NS_GET_USERNS).
-pub fn ns_owner(fd: &OwnedFd) -> nix::Result<OwnedFd> {
-    // SAFETY: as above; the result is a new fd we own.
-    Errno::result(unsafe { libc::ioctl(fd.as_raw_fd(), 0xb701) }).map(adopt_fd)
 }

@@ -1,6 +1,6 @@
 //! Pseudo-terminals: unlocking a master and raw mode for the user's terminal.
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
 use nix::errno::Errno;
 use nix::sys::termios::{self, SetArg, Termios};
@@ -61,4 +61,26 @@ impl Drop for RawMode {
         let fd = unsafe { BorrowedFd::borrow_raw(self.fd) };
         let _ = termios::tcsetattr(fd, SetArg::TCSANOW, &self.saved);
     }
+}
+
+/// Make the calling process a session leader with `fd` (a tty) as its controlling terminal.
+pub fn set_controlling_tty(fd: RawFd) -> nix::Result<()> {
+    nix::unistd::setsid()?;
+    // SAFETY: ioctl with an integer argument on a valid fd.
+    Errno::result(unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 0) }).map(drop)
+}
+
+/// Set the window size of a terminal.
+pub fn set_winsize(fd: RawFd, ws: &libc::winsize) -> nix::Result<()> {
+    // SAFETY: valid pointer to a winsize.
+    Errno::result(unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, ws as *const libc::winsize) }).map(drop)
+}
+
+/// The window size of a terminal.
+pub fn get_winsize(fd: RawFd) -> Option<libc::winsize> {
+    // SAFETY: winsize is plain data; ioctl fills it.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    // SAFETY: valid pointer.
+    let r = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws as *mut libc::winsize) };
+    (r == 0).then_some(ws)
 }

@@ -1,0 +1,64 @@
+//! hutch: rootless, daemonless containers. The layers, top down (README's Architecture section
+//! says what each folder holds and may import): cli -> commands -> engines (container, image,
+//! system) -> runtime, store, registry, archive -> sys; spec, reference, paths, digest, config,
+//! format, output and error are shared by all.
+
+mod archive;
+mod cli;
+mod commands;
+mod config;
+mod container;
+mod digest;
+mod error;
+mod format;
+mod image;
+mod output;
+mod paths;
+mod reference;
+mod registry;
+mod runtime;
+mod spec;
+mod store;
+mod sys;
+mod system;
+
+use clap::Parser;
+
+/// The whole of `hutch`: parse, dispatch, print the error once and map it to an exit code.
+pub fn main() -> i32 {
+    output::trace("start");
+    // The per-container monitor skips clap: building the whole command tree would leave its
+    // heap (which lives as long as the container) several times larger.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "__monitor") {
+        return runtime::monitor::exec_main();
+    }
+    if std::env::args_os().nth(1).is_some_and(|a| a == "__portfwd") {
+        return runtime::portfwd::exec_main();
+    }
+    // `HUTCH_COMPLETE=SHELL hutch -- WORDS…` is the shell asking for completions.
+    cli::complete::answer_if_asked();
+    let cli = match cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) if !e.use_stderr() => {
+            output::out(&e.render().to_string());
+            return 0;
+        }
+        Err(e) => {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+            output::error(&format!("{first} (see 'hutch --help')"));
+            return 125;
+        }
+    };
+    let code = match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            // An empty message means a child hutch already reported the error.
+            if !e.message.is_empty() {
+                output::error(&e.message);
+            }
+            e.exit_code()
+        }
+    };
+    code
+}

@@ -1,0 +1,134 @@
+//! The container's root file system, mounted by its first process before pivot_root: the
+//! overlay of the image's layers (native with userxattr, else fuse-overlayfs), /proc, /sys,
+//! a /dev of its own, and the masked and read-only paths of the default security profile.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::Path;
+
+use nix::errno::Errno;
+use nix::mount::MsFlags;
+
+use super::child::{Ctx, Fail};
+use super::Plan;
+use crate::spec::network::Mode;
+use crate::sys::mount::{self as m, fd_path};
+
+pub fn mount_rootfs(plan: &Plan, merged: &Path) -> Result<(), Fail> {
+    nix::unistd::chdir(&plan.store_root).at("entering the store")?;
+    let cdir = format!("containers/{}", plan.id);
+    let lower = &plan.lower;
+    let base = format!("lowerdir={},upperdir={cdir}/upper,workdir={cdir}/work", lower.join(":"));
+    if base.len() > 4000 {
+        return Err(Fail(125, format!("image has too many layers ({}) for one overlay mount", lower.len())));
+    }
+    let native = if plan.fuse_overlay { Err(Errno::EPERM) } else { m::mount_overlay(Path::new(&format!("{cdir}/merged")), &format!("{base},userxattr")) };
+    match native {
+        Ok(()) => Ok(()),
+        Err(e) if matches!(e, Errno::EPERM | Errno::EINVAL | Errno::ENODEV | Errno::EOPNOTSUPP) => {
+            // The daemon must keep seeing the host file system after our pivot_root, which
+            // moves every process whose root is the old root: give it a root of its own, a
+            // recursive bind of / (same files, another mount).
+            let fuse_root = plan.container_dir.join("fuseroot");
+            let _ = std::fs::create_dir_all(&fuse_root);
+            let own_root = crate::sys::fs::open_dir(&fuse_root)
+                .and_then(|fd| m::bind(Path::new("/"), &fd, true))
+                .map_err(|x| Fail(125, format!("preparing fuse-overlayfs: {}", x.desc())))?;
+            let _ = own_root;
+            let store_root = plan.store_root.clone();
+            // The mount point goes by fd: inside the daemon's root the path would name the bind copy.
+            let target = nix::fcntl::open(merged, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, nix::sys::stat::Mode::empty())
+                .map_err(|x| Fail(125, format!("opening {}: {}", merged.display(), x.desc())))?;
+            let mut cmd = std::process::Command::new("fuse-overlayfs");
+            cmd.arg("-o")
+                .arg(&base)
+                .arg(format!("/proc/self/fd/{}", target.as_raw_fd()))
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null());
+            crate::sys::process::pre_exec_chroot(&mut cmd, fuse_root, store_root);
+            let out = cmd.output();
+            drop(target);
+            match out {
+                Ok(o) if o.status.success() => Ok(()),
+                Ok(o) => Err(Fail(125, format!(
+                    "mounting the root file system: native overlay refused ({}) and fuse-overlayfs failed ({}): {}",
+                    e.desc(), o.status, String::from_utf8_lossy(&o.stderr).trim()
+                ))),
+                Err(x) => Err(Fail(125, format!(
+                    "mounting the root file system: native overlay refused ({}) and fuse-overlayfs could not run: {x} (install the fuse-overlayfs package)",
+                    e.desc()
+                ))),
+            }
+        }
+        Err(e) => Err(Fail(125, format!("mounting the root file system at {}: {}", merged.display(), e.desc()))),
+    }
+    .map(|()| {
+        let _ = nix::unistd::chdir("/");
+    })
+}
+
+pub fn mount_proc_sys(plan: &Plan, root: &OwnedFd) -> Result<(), Fail> {
+    let nse = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    let proc_ = m::mkdir_all_in_root(root, Path::new("/proc"), 0o555).at("creating /proc")?;
+    m::mount_fs("proc", &proc_, nse, None).at("mounting /proc")?;
+    let sys = m::mkdir_all_in_root(root, Path::new("/sys"), 0o555).at("creating /sys")?;
+    let ro = if plan.spec.privileged { MsFlags::empty() } else { MsFlags::MS_RDONLY };
+    if plan.spec.network == Mode::Host || m::mount_fs("sysfs", &sys, nse | ro, None).is_err() {
+        // Without our own network namespace the kernel refuses a new sysfs: bind the host's.
+        m::bind(Path::new("/sys"), &sys, true).at("binding /sys")?;
+        if !plan.spec.privileged {
+            let sys = m::open_in_root(root, Path::new("/sys")).at("reopening /sys")?;
+            m::remount_ro(&sys).at("making /sys read-only")?;
+        }
+    }
+    Ok(())
+}
+
+pub fn mount_dev(plan: &Plan, root: &OwnedFd) -> Result<(), Fail> {
+    let dev = m::mkdir_all_in_root(root, Path::new("/dev"), 0o755).at("creating /dev")?;
+    m::mount_fs("tmpfs", &dev, MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME, Some("mode=755,size=65536k")).at("mounting /dev")?;
+    let dev = m::open_in_root(root, Path::new("/dev")).at("reopening /dev")?;
+    let dev = nix::fcntl::openat(&dev, ".", nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).at("opening /dev")?;
+    for n in ["null", "zero", "full", "random", "urandom", "tty"] {
+        let t = m::create_file_at(&dev, n).at(&format!("creating /dev/{n}"))?;
+        m::bind(&Path::new("/dev").join(n), &t, false).at(&format!("binding /dev/{n}"))?;
+    }
+    let pts = m::mkdir_at(&dev, "pts", 0o755).at("creating /dev/pts")?;
+    let gid = if plan.gid5_mapped { ",gid=5" } else { "" };
+    m::mount_fs("devpts", &pts, MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC, Some(&format!("newinstance,ptmxmode=0666,mode=0620{gid}")))
+        .at("mounting /dev/pts")?;
+    let shm = m::mkdir_at(&dev, "shm", 0o1777).at("creating /dev/shm")?;
+    m::mount_fs("tmpfs", &shm, MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, Some("mode=1777,size=65536k"))
+        .at("mounting /dev/shm")?;
+    let mq = m::mkdir_at(&dev, "mqueue", 0o755).at("creating /dev/mqueue")?;
+    // A new IPC namespace may mount its own mqueue; where the kernel refuses, /dev/mqueue stays empty.
+    let _ = m::mount_fs("mqueue", &mq, MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, None);
+    for (name, target) in [("ptmx", "pts/ptmx"), ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"), ("core", "/proc/kcore")] {
+        m::symlink_at(target, &dev, name).at(&format!("creating /dev/{name}"))?;
+    }
+    Ok(())
+}
+
+const MASKED: &[&str] = &[
+    "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",
+    "/proc/timer_list", "/proc/timer_stats", "/proc/interrupts", "/sys/firmware", "/sys/devices/virtual/powercap",
+];
+const READ_ONLY: &[&str] = &["/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+
+pub fn mask_paths(root: &OwnedFd) -> Result<(), Fail> {
+    for p in MASKED {
+        let Ok(t) = m::open_in_root(root, Path::new(p)) else { continue };
+        if m::is_dir(&t) {
+            m::mount_fs("tmpfs", &t, MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, Some("size=0"))
+                .at(&format!("masking {p}"))?;
+        } else {
+            m::bind(Path::new("/dev/null"), &t, false).at(&format!("masking {p}"))?;
+        }
+    }
+    for p in READ_ONLY {
+        let Ok(t) = m::open_in_root(root, Path::new(p)) else { continue };
+        m::bind(&fd_path(&t), &t, true).at(&format!("binding {p}"))?;
+        let t = m::open_in_root(root, Path::new(p)).at(&format!("reopening {p}"))?;
+        m::remount_ro(&t).at(&format!("making {p} read-only"))?;
+    }
+    Ok(())
+}

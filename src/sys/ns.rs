@@ -1,0 +1,19 @@
+//! Namespace file descriptors: their type and the user namespace that owns them.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use super::fd::adopt_fd;
+
+use nix::errno::Errno;
+
+/// The type (CLONE_NEW*) of the namespace behind `fd` (ioctl NS_GET_NSTYPE).
+pub fn ns_type(fd: &OwnedFd) -> nix::Result<i32> {
+    // SAFETY: an argument-less ioctl on a valid fd.
+    Errno::result(unsafe { libc::ioctl(fd.as_raw_fd(), 0xb703) })
+}
+
+/// The user namespace that owns the namespace behind `fd` (ioctl NS_GET_USERNS).
+pub fn ns_owner(fd: &OwnedFd) -> nix::Result<OwnedFd> {
+    // SAFETY: as above; the result is a new fd we own.
+    Errno::result(unsafe { libc::ioctl(fd.as_raw_fd(), 0xb701) }).map(adopt_fd)
+}
