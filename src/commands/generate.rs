@@ -1,5 +1,5 @@
 //! Hidden `hutch generate man|completions DIR`: man pages and shell completions from the same
-//! clap definitions the binary parses with (completions are the glue of complete.rs).
+//! clap definitions the binary parses with (completions are the glue of cli/complete.rs).
 
 use std::path::Path;
 

@@ -1,6 +1,5 @@
-//! The container's first process, between clone and execve: clone -> mounts (runtime/rootfs.rs)
-//! -> pivot_root, hostname, user,
-//! capabilities, seccomp, and finally execve. Errors go back to the parent over the sync socket
+//! The container's first process, between clone and execve: mounts (runtime/rootfs.rs),
+//! pivot_root, hostname, user, capabilities, seccomp, and finally execve. Errors go back to the parent over the sync socket
 //! as one line with an exit class; success is the socket closing on exec (it is CLOEXEC).
 
 use std::ffi::CString;

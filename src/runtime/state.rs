@@ -1,5 +1,5 @@
 //! Container state: live (pid + start time, in the runtime dir, gone after a reboot) and
-//! persistent (started/finished/exit code, in the store). Both written temp + rename.
+//! persistent (started/finished/exit code, in the store). Both written by sys::fs::write_atomic.
 //! A container is running only while its recorded pid is alive with the recorded start time.
 
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,6 @@
-//! What a container is asked to be: image config + run options -> `Spec`. Pure: no file
-//! system, no syscalls, so every rule here is unit-tested.
+//! What a container is asked to be: image config + run options -> `Spec`, with the rules as
+//! data in its submodules (network model, capabilities, signals) and every value with a fixed
+//! set of forms an enum. Pure: no file system, no syscalls, so every rule here is unit-tested.
 //!
 //! hutch keeps its own small spec rather than a full OCI runtime spec: it is both what the
 //! runtime consumes and what `inspect` shows, and it is what the record on disk holds.

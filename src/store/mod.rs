@@ -1,15 +1,21 @@
-//! Sole owner of the on-disk store: locks, atomic writes, blobs, layers, images.
-//! Never forks, mounts or touches the network.
+//! Sole owner of the on-disk store and its layout (no other module builds a path inside it):
+//! locks, durable writes (`sys::fs::write_atomic`), blobs, layers, images, containers,
+//! volumes. Never forks, mounts or touches the network.
 //!
 //! ```text
 //! $XDG_DATA_HOME/hutch/        0700
 //!   blobs/sha256/<hex>          manifests and configs, written only by rename after verification
 //!   layers/<id>/diff            extracted layers (id = diff_id hex); layers.json + layers.lock
+//!   layers/<id>/keepid-<uid>/   re-owned copies for --userns=keep-id (store::keepid)
 //!   images/images.json          image records; images.lock
+//!   containers/containers.json  container records; containers.lock
+//!   containers/<id>/            upper, work, merged, userdata/, ctr.log, state.json (outcome)
+//!   volumes/<name>/_data        named and anonymous volumes
 //!   tmp/<name> + <name>.lock    work in progress, owned by whoever holds the lock; swept at open
 //! ```
-//! Lock order: images.lock before layers.lock. A layer is extracted in tmp/ and renamed into
-//! layers/ under layers.lock together with its record, so a crash leaves only tmp/ debris.
+//! Lock order: containers.lock, then images.lock, then layers.lock. A layer is extracted in
+//! tmp/ and renamed into layers/ under layers.lock together with its record, so a crash leaves
+//! only tmp/ debris.
 
 pub mod containers;
 pub mod keepid;

@@ -1,4 +1,5 @@
-//! Thin safe wrappers over the syscalls hutch needs that nix does not wrap. The only `unsafe`.
+//! Thin safe wrappers over the syscalls hutch needs that nix does not wrap, one file per
+//! family. The only `unsafe` outside tests, each block with a `SAFETY:` comment. Never prints.
 
 pub mod caps;
 pub mod fd;
