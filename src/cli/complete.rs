@@ -15,7 +15,6 @@ use clap::CommandFactory;
 use clap_complete::engine::CompletionCandidate;
 use clap_complete::env::{EnvCompleter, Shells};
 
-use crate::runtime::state;
 use crate::store::Store;
 
 /// The environment variable that turns a hutch invocation into a completion request.
@@ -69,7 +68,7 @@ fn containers_where(current: &OsStr, which: Which) -> Vec<CompletionCandidate> {
     let cur = current.to_string_lossy();
     let mut out = Vec::new();
     for c in &idx.containers {
-        let running = state::read_live(&c.id).is_some_and(|l| crate::sys::process::is_same_process(l.pid, l.start_time));
+        let running = crate::container::running_now(&c.id);
         let wanted = match which {
             Which::All => true,
             Which::Running => running,

@@ -10,7 +10,7 @@ pub use exec::{exec, ExecOptions};
 pub use lifecycle::{ensure_stopped, kill, remove, stop, wait};
 pub use start::{run_foreground, start_detached};
 /// A container's state as `ps`, `inspect` and the lifecycle verbs see it.
-pub use crate::runtime::state::{status, Status};
+pub use crate::runtime::state::{running_now, status, Status};
 
 use std::path::{Path, PathBuf};
 

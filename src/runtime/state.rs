@@ -50,6 +50,11 @@ pub fn read_live(id: &str) -> Option<Live> {
     serde_json::from_slice(&std::fs::read(crate::paths::live_file(id)).ok()?).ok()
 }
 
+/// Whether the container's recorded process is alive now (no waiting, no locks: for completion).
+pub fn running_now(id: &str) -> bool {
+    read_live(id).is_some_and(|l| process::is_same_process(l.pid, l.start_time))
+}
+
 pub fn remove_live(id: &str) {
     let _ = std::fs::remove_file(crate::paths::live_file(id));
 }
