@@ -17,7 +17,7 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     let signals = runtime::session::block_signals();
     let stdio = if rec.spec.tty { StdioMode::Tty } else { StdioMode::Inherit { stdin: rec.spec.interactive } };
     let mut started = runtime::spawn(&plan, &stdio)?;
-    let recorder = Recorder::started(store, &rec.id, &started)?;
+    let recorder = Recorder::started(store, &rec.id, !rec.spec.auto_remove, &started)?;
     crate::output::trace("state written");
     let code = runtime::session::run(&started, signals, rec.spec.interactive);
     drop(started.net.take());

@@ -127,7 +127,7 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
         Err(e) => return report_error(report, e.exit_code(), &e.message),
     };
     drop(stdio);
-    let recorder = match Recorder::started(store, &plan.id, &started) {
+    let recorder = match Recorder::started(store, &plan.id, !plan.spec.auto_remove, &started) {
         Ok(r) => r,
         Err(e) => {
             let _ = process::pidfd_send_signal(&started.child.pidfd, nix::sys::signal::Signal::SIGKILL);

@@ -43,7 +43,8 @@ pub fn write_live(id: &str, live: &Live) -> Result<()> {
         std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).ctx(|| format!("creating {}", dir.display()))?;
     }
     let path = crate::paths::live_file(id);
-    crate::sys::fs::write_atomic(&path, &serde_json::to_vec(live).expect("json"), 0o600).ctx(|| format!("writing {}", path.display()))
+    // The runtime dir is a tmpfs, gone with a crash of the machine: nothing to fsync for.
+    crate::sys::fs::replace_atomic(&path, &serde_json::to_vec(live).expect("json"), 0o600).ctx(|| format!("writing {}", path.display()))
 }
 
 pub fn read_live(id: &str) -> Option<Live> {
@@ -66,11 +67,14 @@ pub struct Recorder<'a> {
     store: &'a Store,
     id: String,
     outcome: Outcome,
+    /// The record outlives the container (no --rm): its exit is written durably.
+    kept: bool,
 }
 
 impl<'a> Recorder<'a> {
-    /// `started` exec'd its command and this process will reap it.
-    pub fn started(store: &'a Store, id: &str, started: &super::Started) -> Result<Recorder<'a>> {
+    /// `started` exec'd its command and this process will reap it. The start record is not
+    /// fsynced: a crash of the machine takes the container with it.
+    pub fn started(store: &'a Store, id: &str, kept: bool, started: &super::Started) -> Result<Recorder<'a>> {
         let me = std::process::id() as i32;
         let live = Live {
             pid: started.child.pid.as_raw(),
@@ -80,15 +84,15 @@ impl<'a> Recorder<'a> {
         };
         let outcome = Outcome { started_at: now_nanos(), ..Default::default() };
         write_live(id, &live)?;
-        store.write_outcome(id, &outcome)?;
-        Ok(Recorder { store, id: id.to_string(), outcome })
+        store.write_outcome(id, &outcome, false)?;
+        Ok(Recorder { store, id: id.to_string(), outcome, kept })
     }
 
     /// The container exited with `code` (its helper already stopped).
     pub fn exited(mut self, code: i32) {
         self.outcome.finished_at = now_nanos();
         self.outcome.exit_code = Some(code);
-        let _ = self.store.write_outcome(&self.id, &self.outcome);
+        let _ = self.store.write_outcome(&self.id, &self.outcome, self.kept);
         remove_live(&self.id);
     }
 }

@@ -199,9 +199,12 @@ impl Store {
         fs::read(self.outcome_file(id)).ok().and_then(|d| serde_json::from_slice(&d).ok()).unwrap_or_default()
     }
 
-    pub fn write_outcome(&self, id: &str, o: &Outcome) -> Result<()> {
+    /// Record the outcome; `durable` (fsynced) for what must survive a crash of the machine.
+    pub fn write_outcome(&self, id: &str, o: &Outcome, durable: bool) -> Result<()> {
         let path = self.outcome_file(id);
-        crate::sys::fs::write_atomic(&path, &serde_json::to_vec(o).expect("json"), 0o600).ctx(|| format!("writing {}", path.display()))
+        let data = serde_json::to_vec(o).expect("json");
+        let r = if durable { crate::sys::fs::write_atomic(&path, &data, 0o600) } else { crate::sys::fs::replace_atomic(&path, &data, 0o600) };
+        r.ctx(|| format!("writing {}", path.display()))
     }
 
     /// volumes/<name>/_data: a named (or anonymous) volume's content.

@@ -75,6 +75,17 @@ pub fn get_xattr(path: &Path, name: &str) -> std::io::Result<Vec<u8>> {
 /// torn one: a temp file in the same directory (created with `mode`), fsync, rename over
 /// `path`, fsync of the directory. The one writer of every durable file hutch keeps.
 pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
+    write_replacing(path, data, mode, true)
+}
+
+/// `write_atomic` without the fsyncs, for files a crash may lose harmlessly (live state on the
+/// runtime tmpfs, the start record of a container that dies with the crash): readers still
+/// never see a torn file.
+pub fn replace_atomic(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
+    write_replacing(path, data, mode, false)
+}
+
+fn write_replacing(path: &Path, data: &[u8], mode: u32, durable: bool) -> std::io::Result<()> {
     use std::sync::atomic::{AtomicU32, Ordering};
     static SEQ: AtomicU32 = AtomicU32::new(0);
     let dir = match path.parent() {
@@ -83,19 +94,29 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> 
     };
     let name = path.file_name().ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
     let tmp = dir.join(format!(".{}.{}-{}.tmp", name.to_string_lossy(), std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed)));
-    let r = write_synced(&tmp, data, mode).and_then(|()| std::fs::rename(&tmp, path));
+    let r = write_new(&tmp, data, mode, durable).and_then(|()| std::fs::rename(&tmp, path));
     if r.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     r?;
-    sync_dir(dir)
+    if durable {
+        sync_dir(dir)?;
+    }
+    Ok(())
 }
 
 /// Create `path` (which must not exist) with `mode`, write `data` and fsync it.
 pub fn write_synced(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
+    write_new(path, data, mode, true)
+}
+
+fn write_new(path: &Path, data: &[u8], mode: u32, sync: bool) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(mode).custom_flags(libc::O_CLOEXEC).open(path)?;
     f.write_all(data)?;
-    f.sync_all()
+    if sync {
+        f.sync_all()?;
+    }
+    Ok(())
 }
