@@ -388,10 +388,7 @@ pub fn slirp_hostfwd(p: &PortMapping, host_port: u16, container_port: u16) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pm(ip: &str, h: u16, c: u16, r: u16, proto: &str) -> PortMapping {
-        PortMapping { host_ip: ip.into(), host_port: h, container_port: c, range: r, protocol: Protocol::parse(proto).unwrap() }
-    }
+    use crate::spec::network::tests::pm;
 
     #[test]
     fn helper_args() {

@@ -379,10 +379,11 @@ pub fn hosts(i: &HostsInput) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn pm(ip: &str, h: u16, c: u16, r: u16, proto: &str) -> PortMapping {
+    /// A mapping for tests: (host ip, host port, container port, range, protocol).
+    pub(crate) fn pm(ip: &str, h: u16, c: u16, r: u16, proto: &str) -> PortMapping {
         PortMapping { host_ip: ip.into(), host_port: h, container_port: c, range: r, protocol: Protocol::parse(proto).unwrap() }
     }
 
