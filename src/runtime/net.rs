@@ -219,7 +219,8 @@ pub fn start(plan: &Plan, pid: i32, listeners: Vec<(std::net::TcpListener, u16)>
     let mut api = None;
     match mode {
         Mode::Pasta => {
-            cmd.args(pasta_args(&plan.spec.ports, &fdpath(&w))).args(["--userns", &fdpath(&userns), "--netns", &fdpath(&netns)]);
+            let resolv = std::fs::read_to_string(plan.container_dir.join("userdata/resolv.conf")).unwrap_or_default();
+            cmd.args(pasta_args(&plan.spec.ports, &network::pasta_dns_forwards(&resolv), &fdpath(&w))).args(["--userns", &fdpath(&userns), "--netns", &fdpath(&netns)]);
         }
         _ => {
             // TCP ports go through hutch's forwarder; slirp4netns's API publishes UDP ones.
@@ -345,13 +346,14 @@ fn slirp_request(sock: &Path, req: &str) -> Result<()> {
     Ok(())
 }
 
-/// pasta's arguments (before the target pid): configure the namespace, forward DNS, publish
-/// the ports, and nothing else (no automatic forwarding in either direction).
-pub fn pasta_args(ports: &[PortMapping], ready_file: &str) -> Vec<String> {
-    let mut a: Vec<String> = ["--config-net", "--foreground", "--quiet", "--dns-forward", network::PASTA_DNS, "--pid", ready_file]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+/// pasta's arguments (before the target pid): configure the namespace, forward DNS sent to
+/// `dns_forwards` (see `network::pasta_dns_forwards`), publish the ports, and nothing else (no
+/// automatic forwarding in either direction).
+pub fn pasta_args(ports: &[PortMapping], dns_forwards: &[&str], ready_file: &str) -> Vec<String> {
+    let mut a: Vec<String> = ["--config-net", "--foreground", "--quiet", "--pid", ready_file].iter().map(|s| s.to_string()).collect();
+    for f in dns_forwards {
+        a.extend(["--dns-forward".to_string(), f.to_string()]);
+    }
     for proto in ["tcp", "udp"] {
         let flag = if proto == "tcp" { "-t" } else { "-u" };
         let mine: Vec<&PortMapping> = ports.iter().filter(|p| p.protocol.name() == proto).collect();
@@ -393,9 +395,12 @@ mod tests {
     #[test]
     fn helper_args() {
         let ports = vec![pm("", 8080, 80, 1, "tcp"), pm("127.0.0.1", 9000, 90, 2, "tcp"), pm("", 5353, 53, 1, "udp")];
-        let a = pasta_args(&ports, "/run/x").join(" ");
+        let a = pasta_args(&ports, &[], "/run/x").join(" ");
+        assert!(!a.contains("--dns-forward"), "{a}");
+        let f = pasta_args(&[], &[network::PASTA_DNS], "/run/x").join(" ");
+        assert!(f.contains("--dns-forward 169.254.1.1 "), "{f}");
         assert!(a.contains("-t 8080:80 -t 127.0.0.1/9000-9001:90-91 -u 5353:53 -T none -U none"), "{a}");
-        assert!(pasta_args(&[], "/run/x").join(" ").contains("-t none -u none -T none -U none"));
+        assert!(pasta_args(&[], &[], "/run/x").join(" ").contains("-t none -u none -T none -U none"));
         let j: serde_json::Value = serde_json::from_str(&slirp_hostfwd(&ports[0], 8080, 80)).unwrap();
         assert_eq!(j["arguments"]["host_addr"], "0.0.0.0");
         assert_eq!(j["arguments"]["guest_port"], 80);

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 
-/// The address pasta answers DNS on (forwarded to the host's first resolver), as in Podman.
+/// The address pasta answers DNS on (forwarded to the host's first IPv4 resolver), as in Podman.
 pub const PASTA_DNS: &str = "169.254.1.1";
+/// Its IPv6 twin (forwarded to the host's first IPv6 resolver), used only when the host has no
+/// IPv4 resolver: a unique local address no network uses (RFC 4193, random global id).
+pub const PASTA_DNS6: &str = "fd3a:5c1e:94d7::53";
 /// slirp4netns's built-in DNS forwarder, its host-loopback alias and the container's address.
 pub const SLIRP_DNS: &str = "10.0.2.3";
 pub const SLIRP_HOST: &str = "10.0.2.2";
@@ -273,9 +276,19 @@ fn is_loopback(ns: &str) -> bool {
     ns.parse::<IpAddr>().is_ok_and(|a| a.is_loopback())
 }
 
-/// The container's /etc/resolv.conf from the host's and the options. In a namespace of its own
-/// the host's loopback resolvers (127.0.0.53, …) are unreachable: they are dropped, and when none
-/// is left the helper's forwarder (which does reach them) takes their place.
+/// The container's /etc/resolv.conf from the host's and the options (`--dns` and
+/// containers.conf `dns_servers` replace the servers, `--dns-search` the search list…).
+///
+/// With pasta the container asks pasta's forwarder, which asks the host's first resolver from
+/// the host's side, so any resolver the host can use works: a loopback stub (127.0.0.53), an
+/// address on a host interface (which is the container's own address under pasta), or a LAN or
+/// remote one. The host's other resolvers follow, as fallbacks, unless they are loopback ones;
+/// the first is never listed directly: Debian 12's pasta (2023-03) gives every reply from it the
+/// forwarder's address, so a query sent to it straight gets an answer the client drops (what
+/// made lookups time out on hosts with a non-loopback resolver). Hosts with only IPv6 resolvers
+/// get the IPv6 forwarder. slirp4netns and the other modes: the host's resolvers minus the
+/// loopback ones, which are unreachable from a namespace of their own; when none is left the
+/// helper's forwarder (slirp4netns: 10.0.2.3) takes their place.
 pub fn resolv_conf(host: &str, mode: &Mode, dns: &Dns) -> String {
     let mut servers = Vec::new();
     let mut search = Vec::new();
@@ -289,14 +302,26 @@ pub fn resolv_conf(host: &str, mode: &Mode, dns: &Dns) -> String {
             _ => {}
         }
     }
-    if *mode != Mode::Host {
-        servers.retain(|s| !is_loopback(s));
-        if servers.is_empty() {
-            match mode {
-                Mode::Pasta => servers.push(PASTA_DNS.into()),
-                Mode::Slirp4netns => servers.push(SLIRP_DNS.into()),
-                _ => {}
+    if *mode == Mode::Pasta {
+        let family = |s: &String, v6: bool| s.parse::<IpAddr>().is_ok_and(|a| a.is_ipv6() == v6);
+        let (fwd, upstream) = match servers.iter().find(|s| family(s, false)) {
+            Some(first) => (PASTA_DNS, Some(first.clone())),
+            None => match servers.iter().find(|s| family(s, true)) {
+                Some(first) => (PASTA_DNS6, Some(first.clone())),
+                None => (PASTA_DNS, None),
+            },
+        };
+        let mut list = vec![fwd.to_string()];
+        for s in servers {
+            if Some(&s) != upstream.as_ref() && !is_loopback(&s) && !list.contains(&s) {
+                list.push(s);
             }
+        }
+        servers = list;
+    } else if *mode != Mode::Host {
+        servers.retain(|s| !is_loopback(s));
+        if servers.is_empty() && *mode == Mode::Slirp4netns {
+            servers.push(SLIRP_DNS.into());
         }
     }
     if !dns.servers.is_empty() {
@@ -319,6 +344,14 @@ pub fn resolv_conf(host: &str, mode: &Mode, dns: &Dns) -> String {
         out.push_str(&format!("options {}\n", options.join(" ")));
     }
     out
+}
+
+/// The pasta forwarders a container's resolv.conf names, for pasta's `--dns-forward`: only
+/// those, so that with the same old pasta a resolver given with `--dns` that is also the host's
+/// first one is not answered from the forwarder's address.
+pub fn pasta_dns_forwards(resolv: &str) -> Vec<&'static str> {
+    let named = |a: &str| resolv.lines().any(|l| l.split_whitespace().eq(["nameserver", a]));
+    [PASTA_DNS, PASTA_DNS6].into_iter().filter(|a| named(a)).collect()
 }
 
 /// Parse `--add-host NAME:IP` (`host-gateway` for the host's address); returns (name, ip).
@@ -433,16 +466,30 @@ pub(crate) mod tests {
     fn resolv_conf_rules() {
         let host = "# generated\nnameserver 127.0.0.53\noptions edns0 trust-ad\nsearch lan corp\n";
         let d = Dns::default();
-        // A loopback resolver is replaced by the helper's forwarder.
+        // pasta: the forwarder, whatever the host's resolver.
         assert_eq!(resolv_conf(host, &Mode::Pasta, &d), "search lan corp\nnameserver 169.254.1.1\noptions edns0 trust-ad\n");
+        assert_eq!(resolv_conf("nameserver 10.255.255.53\n", &Mode::Pasta, &d), "nameserver 169.254.1.1\n");
+        // The others follow (never the forwarder's upstream, nor loopback ones).
+        let several = "nameserver 10.0.0.1\nnameserver 127.0.0.1\nnameserver 10.0.0.2\nnameserver 10.0.0.1\nnameserver 2001:db8::1\nnameserver ::1\n";
+        assert_eq!(resolv_conf(several, &Mode::Pasta, &d), "nameserver 169.254.1.1\nnameserver 10.0.0.2\nnameserver 2001:db8::1\n");
+        // IPv6 resolvers only: the IPv6 forwarder.
+        assert_eq!(resolv_conf("nameserver ::1\nnameserver 2001:db8::53\n", &Mode::Pasta, &d), format!("nameserver {PASTA_DNS6}\nnameserver 2001:db8::53\n"));
+        assert_eq!(resolv_conf("", &Mode::Pasta, &d), "nameserver 169.254.1.1\n");
+        // slirp4netns: reachable resolvers as they are, else its forwarder.
         assert!(resolv_conf(host, &Mode::Slirp4netns, &d).contains("nameserver 10.0.2.3\n"));
+        assert_eq!(resolv_conf("nameserver 10.255.255.53\nnameserver ::1\n", &Mode::Slirp4netns, &d), "nameserver 10.255.255.53\n");
         assert!(!resolv_conf(host, &Mode::None, &d).contains("nameserver"));
         assert!(resolv_conf(host, &Mode::Host, &d).contains("nameserver 127.0.0.53\n"));
-        // Reachable resolvers are kept as they are.
-        let host2 = "nameserver 10.255.255.53\nnameserver ::1\n";
-        assert_eq!(resolv_conf(host2, &Mode::Pasta, &d), "nameserver 10.255.255.53\n");
+        // --dns wins.
         let d = Dns { servers: vec!["1.1.1.1".into()], search: vec![".".into()], options: vec!["ndots:2".into()] };
         assert_eq!(resolv_conf(host, &Mode::Pasta, &d), "nameserver 1.1.1.1\noptions ndots:2\n");
+    }
+
+    #[test]
+    fn pasta_forwards_only_what_the_container_uses() {
+        assert_eq!(pasta_dns_forwards("search x\nnameserver 169.254.1.1\nnameserver 10.0.0.2\n"), [PASTA_DNS]);
+        assert_eq!(pasta_dns_forwards(&format!("nameserver {PASTA_DNS6}\n")), [PASTA_DNS6]);
+        assert!(pasta_dns_forwards("nameserver 10.255.255.53\n# nameserver 169.254.1.1\n").is_empty());
     }
 
     #[test]
