@@ -209,3 +209,76 @@ fn dns_servers_given_by_the_user_win() {
     let (r, _) = run_with_resolvers(&env, Net::Private, host, &resolvers(), &lookup_args("slirp4netns", &["--dns", "203.0.113.53"], NAME));
     assert_eq!(looked_up(&r, NAME).as_deref(), Some("198.51.100.21"), "{r:?}");
 }
+
+// ---------- item 6: a full disk during a pull ----------
+
+/// A small tmpfs mounted over a directory for one test, unmounted when dropped (even when the
+/// test fails).
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(env: &Env, dir: &std::path::Path, size: &str) -> Tmpfs {
+        let st = Command::new("mount").args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"]).arg(dir).status().unwrap();
+        assert!(st.success(), "mounting a tmpfs on {}", dir.display());
+        let t = Tmpfs(dir.to_path_buf());
+        env.chown_tree(dir);
+        t
+    }
+
+    /// Take every free byte (as root, in a file outside the store).
+    fn fill(&self) -> PathBuf {
+        let vfs = nix::sys::statvfs::statvfs(&self.0).unwrap();
+        let free = vfs.blocks_available() as u64 * vfs.fragment_size() as u64;
+        let f = self.0.join("filler");
+        let st = Command::new("fallocate").args(["-l", &free.to_string()]).arg(&f).status().unwrap();
+        assert!(st.success());
+        f
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_during_a_pull_says_so_and_leaves_nothing() {
+    let env = Env::new();
+    let fs = Tmpfs::mount(&env, &env.data(), "1m");
+    // The layers do not fit: the error says the disk is full, where, and what the image needs.
+    for image in ["fixtures/multi", "fixtures/basic"] {
+        let r = env.hutch(["pull", "--tls-verify=false", &format!("{PLAIN}/{image}")]).fails_with("the disk is full");
+        let line = r.stderr.lines().find(|l| l.starts_with("Error: ")).unwrap();
+        assert!(line.contains(&format!("pulling {PLAIN}/{image}")), "{r:?}");
+        assert!(line.contains(&format!("in {} (the tmpfs file system mounted at {}", env.store().display(), env.data().display())), "{r:?}");
+        assert!(line.contains("; the image needs more than ") && !line.contains("refusing"), "{r:?}");
+        assert!(env.entries("tmp").is_empty(), "{image} left debris: {:?}", env.entries("tmp"));
+        assert_eq!(env.layer_count(), 0);
+    }
+    // run's implicit pull says the same, once.
+    env.write("config/containers/registries.conf", &format!("[[registry]]\nlocation = \"{PLAIN}\"\ninsecure = true\n"));
+    env.hutch(["run", "--rm", &format!("{PLAIN}/fixtures/zstd"), "true"]).fails_with("the disk is full");
+    assert_eq!(env.hutch(["images", "-q"]).ok().stdout, "");
+    assert!(env.entries("tmp").is_empty());
+    drop(fs);
+}
+
+#[test]
+fn a_full_disk_when_the_image_record_is_written_leaves_the_store_as_it_was() {
+    let env = Env::new();
+    let fs = Tmpfs::mount(&env, &env.data(), "4m");
+    let id = env.pull(BASIC);
+    let filler = fs.fill();
+    // Same content under another name: only the image index has to be written.
+    let other = "localhost:5000/fixtures/basic";
+    let r = env.hutch(["pull", "--tls-verify=false", other]).fails_with("the disk is full");
+    assert!(r.stderr.contains(&format!("no space left for the store in {}", env.store().display())), "{r:?}");
+    assert_eq!(env.entries("images"), ["images.json", "images.lock"], "no half-written index is left");
+    assert_eq!(env.hutch(["images", "-q", "--no-trunc"]).ok().stdout.trim(), format!("sha256:{id}"));
+    assert!(env.entries("tmp").is_empty());
+    std::fs::remove_file(filler).unwrap();
+    env.hutch(["pull", "--tls-verify=false", other]).ok();
+    assert!(env.hutch(["images"]).ok().stdout.contains("localhost:5000/fixtures/basic"));
+    drop(fs);
+}

@@ -129,6 +129,11 @@ fn entry_err(path: &[u8], what: impl std::fmt::Display) -> Error {
     crate::err!("refusing layer entry \"{}\": {what}", String::from_utf8_lossy(path))
 }
 
+/// A system call failed on an entry (not a refusal: the disk may be full, say).
+fn write_err(path: &[u8], what: impl std::fmt::Display) -> Error {
+    crate::err!("extracting layer entry \"{}\": {what}", String::from_utf8_lossy(path))
+}
+
 impl Extractor {
     /// The directory `rel` (created if missing), opened without following any symlink.
     fn dir(&mut self, rel: &[&OsStr]) -> std::result::Result<&OwnedFd, String> {
@@ -201,7 +206,10 @@ impl Extractor {
 
         let parent = self.dir(parent_comps).map_err(|w| entry_err(&raw, w))?;
         let parent = parent.try_clone().map_err(|e| entry_err(&raw, e))?;
-        let io = |what: &str, e: Errno| entry_err(&raw, format!("{what}: {e}"));
+        // ELOOP and EXDEV come from openat2 refusing a symlink or a way out of the layer.
+        let io = |what: &str, e: Errno| {
+            if matches!(e, Errno::ELOOP | Errno::EXDEV) { entry_err(&raw, format!("{what}: {e}")) } else { write_err(&raw, format!("{what}: {e}")) }
+        };
 
         // Whiteouts.
         if name_b == OPAQUE_MARKER.as_bytes() {
@@ -255,7 +263,7 @@ impl Extractor {
                     if n == 0 {
                         break;
                     }
-                    f.write_all(&self.buf[..n]).map_err(|x| entry_err(&raw, format!("writing: {x}")))?;
+                    f.write_all(&self.buf[..n]).map_err(|x| write_err(&raw, format!("writing: {x}")))?;
                 }
                 if let Some((u, g)) = ids {
                     fchown(&f, Some(u), Some(g)).map_err(|e| io("chown", e))?;

@@ -32,15 +32,29 @@ pub struct PullReport {
 
 /// Pull `image` into the user's store: enter the store's user namespace (so files keep their
 /// image owners), sweep what crashed pulls left, pull.
+/// A disk that fills up on the way is reported as such (`out_of_space`).
 pub fn pull_to_store(image: &ImageRef, opts: &PullOptions, progress: &Progress) -> Result<PullReport> {
     let mapping = crate::runtime::userns::enter()?;
-    let store = Arc::new(Store::open()?);
-    store.sweep()?;
-    pull(&store, image, opts, mapping, progress)
+    let root = crate::paths::data_dir()?;
+    let missing = std::sync::Mutex::new(None);
+    // Called once the pull is over and its temporary entries are gone, so the free space
+    // reported is what is left.
+    let full = |e| out_of_space(e, &root, &format!("pulling {image}"), *missing.lock().unwrap_or_else(|p| p.into_inner()));
+    let store = Arc::new(Store::open_at(root.clone()).map_err(&full)?);
+    store.sweep().map_err(&full)?;
+    pull(&store, image, opts, mapping, progress, &missing).map_err(&full)
 }
 
-/// Pull `image` into `store`. The caller has entered the store's user namespace (`mapping`).
-pub fn pull(store: &Arc<Store>, image: &ImageRef, opts: &PullOptions, mapping: &Mapping, progress: &Progress) -> Result<PullReport> {
+/// Pull `image` into `store`. The caller has entered the store's user namespace (`mapping`);
+/// `missing` gets the number and compressed size of the layers the store lacks.
+pub fn pull(
+    store: &Arc<Store>,
+    image: &ImageRef,
+    opts: &PullOptions,
+    mapping: &Mapping,
+    progress: &Progress,
+    missing: &std::sync::Mutex<Option<(usize, u64)>>,
+) -> Result<PullReport> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .max_blocking_threads(PARALLEL_LAYERS + 2)
@@ -48,12 +62,55 @@ pub fn pull(store: &Arc<Store>, image: &ImageRef, opts: &PullOptions, mapping: &
         .build()
         .ctx(|| "starting the network runtime")?;
     let own = Ownership { keep: mapping.keeps_ownership(), uid_span: mapping.uid_span(), gid_span: mapping.gid_span() };
-    let r = rt.block_on(pull_async(store.clone(), image, opts, own, progress));
+    let r = rt.block_on(pull_async(store.clone(), image, opts, own, progress, missing));
     rt.shutdown_background();
     r
 }
 
-async fn pull_async(store: Arc<Store>, image: &ImageRef, opts: &PullOptions, own: Ownership, progress: &Progress) -> Result<PullReport> {
+/// Is this error the file system running out of room (ENOSPC) or the user out of quota (EDQUOT)?
+fn is_out_of_space(msg: &str) -> Option<&'static str> {
+    if msg.contains("(os error 28)") || msg.contains("ENOSPC") {
+        Some("the disk is full")
+    } else if msg.contains("(os error 122)") || msg.contains("EDQUOT") {
+        Some("the disk quota is exhausted")
+    } else {
+        None
+    }
+}
+
+/// Say plainly that the disk holding the store `root` is full (or the quota used up), where,
+/// and what `what` needed if known (`missing`: the layers it had to fetch, their compressed
+/// size); other errors pass through unchanged.
+pub fn out_of_space(e: crate::error::Error, root: &std::path::Path, what: &str, missing: Option<(usize, u64)>) -> crate::error::Error {
+    let Some(full) = is_out_of_space(&e.message) else { return e };
+    let size = crate::output::human_size;
+    let fs = match crate::sys::fs::space_of(root) {
+        Some(s) => format!(
+            " (the {}file system mounted at {}: {} in all, {} free)",
+            if s.fs_type.is_empty() { String::new() } else { format!("{} ", s.fs_type) },
+            s.mount_point.display(),
+            size(s.total),
+            size(s.avail)
+        ),
+        None => String::new(),
+    };
+    let need = match missing {
+        Some((n, bytes)) if n > 0 => {
+            format!("; the image needs more than {} (its {n} missing layer{}, compressed)", size(bytes), if n == 1 { "" } else { "s" })
+        }
+        _ => String::new(),
+    };
+    crate::err!("{what}: {full}: no space left for the store in {}{fs}{need}", root.display())
+}
+
+async fn pull_async(
+    store: Arc<Store>,
+    image: &ImageRef,
+    opts: &PullOptions,
+    own: Ownership,
+    progress: &Progress,
+    missing_size: &std::sync::Mutex<Option<(usize, u64)>>,
+) -> Result<PullReport> {
     progress.message(&format!("Trying to pull {image}..."));
     let session = Session::connect(image, &opts.registry).await?;
     let resolved = session.resolve(&opts.platform).await?;
@@ -86,6 +143,12 @@ async fn pull_async(store: Arc<Store>, image: &ImageRef, opts: &PullOptions, own
     .await
     .map_err(|e| crate::err!("{e}"))??;
     let present = store.load_layers()?;
+    {
+        let mut seen = std::collections::HashSet::new();
+        let todo: Vec<&LayerDesc> =
+            resolved.layers.iter().zip(&layer_ids).filter(|(_, id)| present.get(id).is_none() && seen.insert(*id)).map(|(d, _)| d).collect();
+        *missing_size.lock().unwrap_or_else(|p| p.into_inner()) = Some((todo.len(), todo.iter().map(|d| d.size).sum()));
+    }
     let mut tasks = tokio::task::JoinSet::new();
     let sem = Arc::new(tokio::sync::Semaphore::new(PARALLEL_LAYERS));
     let mut skipped_devices = 0;

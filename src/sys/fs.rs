@@ -120,3 +120,81 @@ fn write_new(path: &Path, data: &[u8], mode: u32, sync: bool) -> std::io::Result
     }
     Ok(())
 }
+
+/// The file system a path is on: where it is mounted, its type, its size and what is free.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Space {
+    pub mount_point: std::path::PathBuf,
+    pub fs_type: String,
+    pub total: u64,
+    /// Bytes an unprivileged user may still write.
+    pub avail: u64,
+}
+
+/// The file system holding `path` (statvfs, and the mount in /proc/self/mountinfo with the same
+/// device whose mount point is the longest prefix of the path).
+pub fn space_of(path: &Path) -> Option<Space> {
+    use std::os::unix::fs::MetadataExt;
+    // The nearest directory that exists (the store may not have been created yet).
+    let path = path.ancestors().find_map(|p| std::fs::canonicalize(p).ok())?;
+    let vfs = nix::sys::statvfs::statvfs(&path).ok()?;
+    let dev = std::fs::metadata(&path).ok()?.dev();
+    let dev = format!("{}:{}", libc::major(dev), libc::minor(dev));
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let (mount_point, fs_type) = mount_of(&info, &path, &dev).unwrap_or_else(|| (std::path::PathBuf::from("/"), String::new()));
+    let frsize = vfs.fragment_size() as u64;
+    Some(Space { mount_point, fs_type, total: vfs.blocks() as u64 * frsize, avail: vfs.blocks_available() as u64 * frsize })
+}
+
+/// The mount point and type of the mount in `mountinfo` that holds `path` on device `dev`
+/// ("MAJOR:MINOR").
+fn mount_of(mountinfo: &str, path: &Path, dev: &str) -> Option<(std::path::PathBuf, String)> {
+    // Mount points escape space, tab, newline and backslash as \ooo.
+    let unescape = |s: &str| {
+        let b = s.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+                out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
+                i += 4;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        std::path::PathBuf::from(<std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(out))
+    };
+    let mut best: Option<(std::path::PathBuf, String)> = None;
+    for line in mountinfo.lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        let Some(sep) = f.iter().position(|x| *x == "-") else { continue };
+        if f.len() < 5 || f[2] != dev || sep + 1 >= f.len() {
+            continue;
+        }
+        let mp = unescape(f[4]);
+        if path.starts_with(&mp) && best.as_ref().is_none_or(|(b, _)| mp.as_os_str().len() >= b.as_os_str().len()) {
+            best = Some((mp, f[sep + 1].to_string()));
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mount_of_picks_the_longest_mount_point_on_the_device() {
+        let info = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n\
+                    30 22 0:40 / /var/tmp/a\\040b rw shared:5 - tmpfs tmpfs rw,size=1024k\n\
+                    31 22 8:1 /srv /var/tmp/bind rw - ext4 /dev/sda1 rw\n";
+        let p = |s: &str| std::path::PathBuf::from(s);
+        assert_eq!(mount_of(info, Path::new("/var/tmp/a b/data/hutch"), "0:40"), Some((p("/var/tmp/a b"), "tmpfs".into())));
+        assert_eq!(mount_of(info, Path::new("/var/tmp/bind/x"), "8:1"), Some((p("/var/tmp/bind"), "ext4".into())));
+        assert_eq!(mount_of(info, Path::new("/home/u"), "8:1"), Some((p("/"), "ext4".into())));
+        assert_eq!(mount_of(info, Path::new("/home/u"), "9:9"), None);
+        let s = space_of(Path::new("/")).unwrap();
+        assert!(s.total > 0 && s.avail <= s.total, "{s:?}");
+    }
+}
