@@ -43,6 +43,20 @@ struct RegistryEntry {
     insecure: bool,
     #[serde(default)]
     blocked: bool,
+    #[serde(default, rename = "mirror-by-digest-only")]
+    mirror_by_digest_only: bool,
+    #[serde(default)]
+    mirror: Vec<MirrorEntry>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct MirrorEntry {
+    location: String,
+    #[serde(default)]
+    insecure: bool,
+    /// "all" (the default), "digest-only" or "tag-only".
+    #[serde(default, rename = "pull-from-mirror")]
+    pull_from_mirror: Option<String>,
 }
 
 /// What registries.conf says about one registry.
@@ -50,6 +64,15 @@ struct RegistryEntry {
 pub struct RegistryPolicy {
     pub insecure: bool,
     pub blocked: bool,
+}
+
+/// One place an image can be pulled from: a mirror, or the (possibly rewritten) location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullSource {
+    /// The reference to ask that registry for.
+    pub reference: String,
+    pub insecure: bool,
+    pub mirror: bool,
 }
 
 /// registries.conf files in precedence order: CONTAINERS_REGISTRIES_CONF alone when set, else
@@ -76,18 +99,40 @@ fn registries_conf_files() -> Vec<PathBuf> {
     files
 }
 
+/// How much of `reference` (`host/path[:tag][@digest]`) the registries.conf `prefix` matches, as
+/// containers-registries.conf(5) says: the whole prefix followed by the end, `/`, `:` or `@`;
+/// `*.example.com` matches hosts under example.com.
+fn prefix_match(reference: &str, prefix: &str) -> Option<usize> {
+    if let Some(domain) = prefix.strip_prefix("*.") {
+        let host_end = reference.find('/').unwrap_or(reference.len());
+        let host = &reference[..host_end];
+        return host.ends_with(&format!(".{domain}")).then_some(host_end);
+    }
+    let prefix = prefix.trim_end_matches('/');
+    let rest = reference.strip_prefix(prefix)?;
+    // After a bare host, a ':' starts a port: example.com does not match example.com:5000/x.
+    let after: &[char] = if prefix.contains('/') { &['/', ':', '@'] } else { &['/'] };
+    (rest.is_empty() || rest.starts_with(after)).then_some(prefix.len())
+}
+
+/// The `[[registry]]` entry with the longest prefix matching `reference`, and the matched length.
+fn best_entry<'a>(f: &'a RegistriesFile, reference: &str) -> Option<(&'a RegistryEntry, usize, &'a str)> {
+    let mut best: Option<(&RegistryEntry, usize, &str)> = None;
+    for e in &f.registry {
+        let Some(prefix) = e.prefix.as_deref().or(e.location.as_deref()) else { continue };
+        if let Some(n) = prefix_match(reference, prefix) {
+            if best.is_none_or(|(_, _, p)| prefix.len() > p.len()) {
+                best = Some((e, n, prefix));
+            }
+        }
+    }
+    best
+}
+
 /// Parse registries.conf text and say what applies to `name` (`registry/repo`).
 pub fn policy_from(text: &str, file: &Path, name: &str) -> Result<Option<RegistryPolicy>> {
     let f: RegistriesFile = toml::from_str(text).ctx(|| format!("parsing {}", file.display()))?;
-    let mut best: Option<(usize, RegistryPolicy)> = None;
-    for e in &f.registry {
-        let Some(prefix) = e.prefix.as_ref().or(e.location.as_ref()) else { continue };
-        let prefix = prefix.trim_end_matches('/');
-        let matches = name == prefix || name.starts_with(&format!("{prefix}/"));
-        if matches && best.as_ref().is_none_or(|(l, _)| prefix.len() > *l) {
-            best = Some((prefix.len(), RegistryPolicy { insecure: e.insecure, blocked: e.blocked }));
-        }
-    }
+    let mut best = best_entry(&f, name).map(|(e, n, _)| (n, RegistryPolicy { insecure: e.insecure, blocked: e.blocked }));
     if best.is_none() {
         let registry = name.split('/').next().unwrap_or(name);
         if let Some(v1) = f.registries.and_then(|r| r.insecure) {
@@ -108,6 +153,98 @@ pub fn registry_policy(name: &str) -> Result<RegistryPolicy> {
         }
     }
     Ok(RegistryPolicy::default())
+}
+
+/// Where to pull `reference` (normalised, `host/path:tag` or `…@digest`) from, in order, by
+/// registries.conf text: the matching `[[registry]]`'s mirrors first (those its
+/// `mirror-by-digest-only` or their `pull-from-mirror` allow for this reference), then its
+/// `location` (the prefix rewritten to it). None when no v2 entry matches.
+pub fn sources_from(text: &str, file: &Path, reference: &str) -> Result<Option<Vec<PullSource>>> {
+    let f: RegistriesFile = toml::from_str(text).ctx(|| format!("parsing {}", file.display()))?;
+    let Some((e, n, prefix)) = best_entry(&f, reference) else { return Ok(None) };
+    if e.blocked {
+        crate::bail!("{reference}: registry blocked by {} ([[registry]] prefix \"{prefix}\")", file.display());
+    }
+    let rest = &reference[n..];
+    let by_digest = reference.contains('@');
+    let rewrite = |location: &str, what: &str| -> Result<String> {
+        let r = format!("{}{rest}", location.trim_end_matches('/'));
+        crate::reference::ImageRef::parse(&r)
+            .map(|i| i.to_string())
+            .map_err(|err| crate::err!("{}: [[registry]] prefix \"{prefix}\": {what} \"{location}\" gives {}", file.display(), err.message))
+    };
+    let mut out = Vec::new();
+    for m in &e.mirror {
+        let wanted = match m.pull_from_mirror.as_deref().unwrap_or("all") {
+            _ if e.mirror_by_digest_only => by_digest,
+            "all" | "" => true,
+            "digest-only" => by_digest,
+            "tag-only" => !by_digest,
+            other => crate::bail!("{}: [[registry.mirror]] {}: pull-from-mirror = \"{other}\" (use all, digest-only or tag-only)", file.display(), m.location),
+        };
+        if wanted {
+            out.push(PullSource { reference: rewrite(&m.location, "mirror location")?, insecure: m.insecure, mirror: true });
+        }
+    }
+    let primary = match &e.location {
+        Some(l) if !l.is_empty() && !prefix.starts_with("*.") => rewrite(l, "location")?,
+        _ => reference.to_string(),
+    };
+    out.push(PullSource { reference: primary, insecure: e.insecure, mirror: false });
+    Ok(Some(out))
+}
+
+/// Where to pull `reference` from: by the first registries.conf file with a `[[registry]]` for
+/// it, else the reference itself (insecure when a v1 `[registries.insecure]` list names it).
+pub fn pull_sources(image: &crate::reference::ImageRef) -> Result<Vec<PullSource>> {
+    let reference = image.to_string();
+    for file in registries_conf_files() {
+        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        if let Some(s) = sources_from(&text, &file, &reference)? {
+            return Ok(s);
+        }
+    }
+    Ok(vec![PullSource { reference, insecure: registry_policy(&image.name())?.insecure, mirror: false }])
+}
+
+/// The registries.conf files that exist, and the keys they set that hutch does not use
+/// (`unqualified-search-registries`, `[aliases]`, …), for `hutch info`.
+pub fn registries_conf_report() -> (Vec<PathBuf>, Vec<String>) {
+    const REGISTRY_KEYS: &[&str] = &["prefix", "location", "insecure", "blocked", "mirror-by-digest-only", "mirror"];
+    const MIRROR_KEYS: &[&str] = &["location", "insecure", "pull-from-mirror"];
+    let (mut files, mut ignored) = (Vec::new(), Vec::new());
+    let mut note = |k: String| {
+        if !ignored.contains(&k) {
+            ignored.push(k);
+        }
+    };
+    for file in registries_conf_files() {
+        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        files.push(file);
+        let Ok(t) = text.parse::<toml::Table>() else { continue };
+        for (k, v) in &t {
+            match (k.as_str(), v) {
+                ("registry", toml::Value::Array(entries)) => {
+                    for e in entries.iter().filter_map(|e| e.as_table()) {
+                        for (rk, rv) in e {
+                            if !REGISTRY_KEYS.contains(&rk.as_str()) {
+                                note(format!("registry.{rk}"));
+                            } else if rk == "mirror" {
+                                for m in rv.as_array().into_iter().flatten().filter_map(|m| m.as_table()) {
+                                    m.keys().filter(|mk| !MIRROR_KEYS.contains(&mk.as_str())).for_each(|mk| note(format!("registry.mirror.{mk}")));
+                                }
+                            }
+                        }
+                    }
+                }
+                ("registries", toml::Value::Table(v1)) => {
+                    v1.keys().filter(|x| *x != "insecure").for_each(|x| note(format!("registries.{x}")));
+                }
+                _ => note(k.clone()),
+            }
+        }
+    }
+    (files, ignored)
 }
 
 // ---------- auth.json ----------
@@ -297,6 +434,12 @@ struct ConfContainers {
     log_size_max: Option<i64>,
     env: Option<Vec<String>>,
     dns_servers: Option<Vec<String>>,
+    dns_searches: Option<Vec<String>>,
+    dns_options: Option<Vec<String>>,
+    /// A file on the host, "image", "none" or "" (hutch's default).
+    base_hosts_file: Option<String>,
+    /// "" or "host" (the default: the user's subordinate ids), or "keep-id".
+    userns: Option<String>,
     /// "private" (the default), "host", "none", "pasta" or "slirp4netns".
     netns: Option<String>,
     /// An IANA zone name or "local".
@@ -307,6 +450,21 @@ struct ConfContainers {
 struct ConfNetwork {
     default_rootless_network_cmd: Option<String>,
 }
+
+/// The containers.conf keys hutch uses; `hutch info` lists the others the files set.
+const USED_KEYS: &[&str] = &[
+    "containers.default_capabilities",
+    "containers.log_size_max",
+    "containers.env",
+    "containers.dns_servers",
+    "containers.dns_searches",
+    "containers.dns_options",
+    "containers.base_hosts_file",
+    "containers.userns",
+    "containers.netns",
+    "containers.tz",
+    "network.default_rootless_network_cmd",
+];
 
 /// The effective containers.conf settings and where each came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -329,6 +487,17 @@ pub struct ContainersConf {
     pub env: Vec<String>,
     /// DNS servers when --dns is absent.
     pub dns_servers: Vec<String>,
+    /// Search domains when --dns-search is absent.
+    pub dns_searches: Vec<String>,
+    /// resolv.conf options when --dns-option is absent.
+    pub dns_options: Vec<String>,
+    /// What a container's /etc/hosts starts from: a host file, "image" (the image's
+    /// /etc/hosts) or "none"; None: hutch's default (nothing, or the host's with --network host).
+    pub base_hosts_file: Option<String>,
+    /// The user namespace mode without --userns: None (the user's subordinate ids) or "keep-id".
+    pub userns: Option<String>,
+    /// Keys the files set that hutch does not use (`table.key`), for `hutch info`.
+    pub ignored_keys: Vec<String>,
     /// Time zone of new containers: an IANA name (`Europe/Berlin`) or `local` (the host's).
     pub tz: Option<String>,
 }
@@ -443,6 +612,29 @@ impl ContainersConf {
             }
             self.dns_servers = d;
         }
+        for (key, list, dest) in [("dns_searches", c.dns_searches, &mut self.dns_searches), ("dns_options", c.dns_options, &mut self.dns_options)] {
+            if let Some(l) = list {
+                if let Some(bad_item) = l.iter().find(|x| x.is_empty() || x.contains(char::is_whitespace)) {
+                    return Err(bad(key, format!("{bad_item:?} is not a single word")));
+                }
+                *dest = l;
+            }
+        }
+        if let Some(b) = c.base_hosts_file {
+            match b.as_str() {
+                "" => self.base_hosts_file = None,
+                "image" | "none" => self.base_hosts_file = Some(b),
+                p if p.starts_with('/') => self.base_hosts_file = Some(b),
+                _ => return Err(bad("base_hosts_file", format!("\"{b}\" is neither an absolute path nor image or none"))),
+            }
+        }
+        if let Some(u) = c.userns {
+            match u.as_str() {
+                "" | "host" => self.userns = None,
+                "keep-id" => self.userns = Some(u),
+                _ => return Err(bad("userns", format!("\"{u}\" is not a mode hutch supports (keep-id, or host for the default)"))),
+            }
+        }
         if let Some(tz) = c.tz {
             let ok = tz.split('/').all(|p| !p.is_empty() && p != "." && p != ".." && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b)));
             match tz.as_str() {
@@ -462,6 +654,17 @@ impl ContainersConf {
             match ns.as_str() {
                 "" | "private" | "pasta" | "slirp4netns" | "host" | "none" => self.netns = Some((ns, file.to_path_buf())),
                 _ => return Err(bad("netns", format!("\"{ns}\" is not a network mode hutch knows (private, pasta, slirp4netns, host, none)"))),
+            }
+        }
+        if let Ok(t) = text.parse::<toml::Table>() {
+            for (table, keys) in &t {
+                let Some(keys) = keys.as_table() else { continue };
+                for k in keys.keys() {
+                    let name = format!("{table}.{k}");
+                    if !USED_KEYS.contains(&name.as_str()) && !self.ignored_keys.contains(&name) {
+                        self.ignored_keys.push(name);
+                    }
+                }
             }
         }
         self.files.push(file.to_path_buf());
@@ -507,6 +710,64 @@ blocked = true
         let v1 = "[registries.insecure]\nregistries = ['myreg:5000']\n";
         assert!(policy_from(v1, f, "myreg:5000/a/b").unwrap().unwrap().insecure);
         assert!(policy_from("not = [toml", f, "x/y").is_err());
+    }
+
+    #[test]
+    fn registries_conf_rewrites_and_mirrors() {
+        let t = r#"
+[[registry]]
+prefix = "example.com/team"
+location = "127.0.0.1:5000/fixtures"
+insecure = true
+[[registry.mirror]]
+location = "mirror.example:5000/team"
+[[registry.mirror]]
+location = "digests.example/team"
+insecure = true
+pull-from-mirror = "digest-only"
+
+[[registry]]
+location = "docker.io"
+mirror-by-digest-only = true
+[[registry.mirror]]
+location = "hub-mirror.example"
+
+[[registry]]
+prefix = "*.internal.example"
+blocked = false
+insecure = true
+[[registry.mirror]]
+location = "cache.example/internal"
+
+[[registry]]
+location = "blocked.example"
+blocked = true
+"#;
+        let f = Path::new("/r.conf");
+        let src = |r: &str| sources_from(t, f, r).unwrap().map(|v| v.into_iter().map(|s| (s.reference, s.insecure, s.mirror)).collect::<Vec<_>>());
+        let s = |r: &str, i: bool, m: bool| (r.to_string(), i, m);
+        assert_eq!(
+            src("example.com/team/basic:v1"),
+            Some(vec![s("mirror.example:5000/team/basic:v1", false, true), s("127.0.0.1:5000/fixtures/basic:v1", true, false)])
+        );
+        let d = format!("sha256:{}", "a".repeat(64));
+        assert_eq!(src(&format!("example.com/team/basic@{d}")).unwrap().len(), 3);
+        // Not a prefix at a path boundary, nor a host with a port.
+        assert_eq!(src("example.com/teamwork/x:latest"), None);
+        assert_eq!(src("docker.io:5000/x:latest"), None);
+        // mirror-by-digest-only.
+        assert_eq!(src("docker.io/library/alpine:latest"), Some(vec![s("docker.io/library/alpine:latest", false, false)]));
+        assert_eq!(src(&format!("docker.io/library/alpine@{d}")).unwrap()[0], s(&format!("hub-mirror.example/library/alpine@{d}"), false, true));
+        // Wildcards: mirrors and insecure apply, no rewrite.
+        assert_eq!(
+            src("a.internal.example/app/x:1"),
+            Some(vec![s("cache.example/internal/app/x:1", false, true), s("a.internal.example/app/x:1", true, false)])
+        );
+        assert!(sources_from(t, f, "blocked.example/x:1").unwrap_err().message.contains("blocked by /r.conf"));
+        let bad = "[[registry]]\nprefix = \"a.example\"\nlocation = \"Bad Location\"\n";
+        assert!(sources_from(bad, f, "a.example/x:1").unwrap_err().message.starts_with("/r.conf: [[registry]] prefix \"a.example\": location"));
+        let bad = "[[registry]]\nlocation = \"a.example\"\n[[registry.mirror]]\nlocation = \"m.example\"\npull-from-mirror = \"sometimes\"\n";
+        assert!(sources_from(bad, f, "a.example/x:1").unwrap_err().message.contains("pull-from-mirror = \"sometimes\""));
     }
 
     fn conf(files: &[(&str, &str)]) -> Result<ContainersConf> {

@@ -282,3 +282,130 @@ fn a_full_disk_when_the_image_record_is_written_leaves_the_store_as_it_was() {
     assert!(env.hutch(["images"]).ok().stdout.contains("localhost:5000/fixtures/basic"));
     drop(fs);
 }
+
+// ---------- item 11: containers.conf and registries.conf keys that were read but ignored ----------
+
+#[test]
+fn containers_conf_dns_searches_options_and_base_hosts_file() {
+    let env = Env::new();
+    env.pull(BASIC);
+    let corp = Resolver { addr: "203.0.113.53", records: "short.corp.example=198.51.100.30,short.other.example=198.51.100.31" };
+    env.write("config/containers/containers.conf", "[containers]\ndns_searches = [\"corp.example\"]\ndns_options = [\"ndots:1\", \"timeout:3\"]\n");
+    let (r, _) = run_with_resolvers(&env, Net::Private, "nameserver 203.0.113.53\nsearch host.example\n", &[corp], &lookup_args("pasta", &[], "short"));
+    assert!(r.stdout.starts_with("search corp.example\nnameserver 169.254.1.1\noptions ndots:1 timeout:3\n---"), "{r:?}");
+    assert_eq!(looked_up(&r, "short.corp.example").as_deref(), Some("198.51.100.30"), "{r:?}");
+    // --dns-search and --dns-option win.
+    let (r, _) = run_with_resolvers(
+        &env,
+        Net::Private,
+        "nameserver 203.0.113.53\n",
+        &[corp],
+        &lookup_args("pasta", &["--dns-search", "other.example", "--dns-option", "ndots:2"], "short"),
+    );
+    assert!(r.stdout.starts_with("search other.example\nnameserver 169.254.1.1\noptions ndots:2\n---"), "{r:?}");
+    assert_eq!(looked_up(&r, "short.other.example").as_deref(), Some("198.51.100.31"), "{r:?}");
+
+    // base_hosts_file: a host file goes first, the container's own lines after it.
+    let base = env.write("base-hosts", "10.1.2.3\tfrom-base\n");
+    let hosts = |conf: &str, net: &str| {
+        env.write("config/containers/containers.conf", conf);
+        env.hutch(["run", "--rm", "--network", net, "--add-host", "extra:10.9.9.9", BASIC, "cat", "/etc/hosts"]).ok().stdout
+    };
+    let h = hosts(&format!("[containers]\nbase_hosts_file = \"{}\"\n", base.display()), "pasta");
+    assert!(h.starts_with("10.1.2.3\tfrom-base\n127.0.0.1\tlocalhost") && h.ends_with("10.9.9.9\textra\n"), "{h}");
+    // It replaces the host's /etc/hosts with --network host too.
+    let h = hosts(&format!("[containers]\nbase_hosts_file = \"{}\"\n", base.display()), "host");
+    assert!(h.starts_with("10.1.2.3\tfrom-base\n") && !h.contains(&std::fs::read_to_string("/etc/hosts").unwrap()), "{h}");
+    let h = hosts("[containers]\nbase_hosts_file = \"none\"\n", "host");
+    assert_eq!(h, "10.9.9.9\textra\n");
+    // "image": the image's /etc/hosts (fixtures/basic has none: nothing before the container's lines).
+    let h = hosts("[containers]\nbase_hosts_file = \"image\"\n", "pasta");
+    assert!(h.starts_with("127.0.0.1\tlocalhost"), "{h}");
+    env.write("config/containers/containers.conf", "[containers]\nbase_hosts_file = \"relative/hosts\"\n");
+    env.hutch(["run", "--rm", BASIC, "true"]).fails_with("base_hosts_file: \"relative/hosts\" is neither an absolute path");
+    env.write("config/containers/containers.conf", "[containers]\nbase_hosts_file = \"/nonexistent/hosts\"\n");
+    env.hutch(["run", "--rm", BASIC, "true"]).fails_with("base_hosts_file = \"/nonexistent/hosts\"");
+    assert_eq!(env.hutch(["ps", "-a", "-q"]).ok().stdout, "", "a failed create leaves no container");
+}
+
+#[test]
+fn containers_conf_userns_keep_id_is_the_default_and_the_flag_wins() {
+    let env = Env::new();
+    env.pull(BASIC);
+    let me = env.user.as_ref().map(|u| u.uid.as_raw()).unwrap_or_else(|| nix::unistd::getuid().as_raw());
+    env.write("config/containers/containers.conf", "[containers]\nuserns = \"keep-id\"\n");
+    let r = env.hutch(["run", "--rm", "--network", "none", BASIC, "id", "-u"]).ok();
+    assert_eq!(r.stdout.trim(), me.to_string());
+    let r = env.hutch(["run", "--rm", "--network", "none", "--userns", "host", BASIC, "id", "-u"]).ok();
+    assert_eq!(r.stdout.trim(), "0");
+    let info = env.hutch(["info", "--format", "{{.ContainersConf.Userns}}"]).ok();
+    assert_eq!(info.stdout.trim(), "keep-id");
+    env.write("config/containers/containers.conf", "[containers]\nuserns = \"auto\"\n");
+    env.hutch(["run", "--rm", BASIC, "true"]).fails_with("userns: \"auto\" is not a mode hutch supports");
+}
+
+#[test]
+fn info_names_the_config_keys_hutch_ignores() {
+    let env = Env::new();
+    env.write("config/containers/containers.conf", "[containers]\ndns_searches = [\"a.example\"]\ndefault_sysctls = [\"x=1\"]\n[engine]\nevents_logger = \"file\"\n");
+    env.write("config/containers/registries.conf", "unqualified-search-registries = [\"docker.io\"]\n[[registry]]\nlocation = \"x.example\"\nfoo = 1\n");
+    let v: serde_json::Value = serde_json::from_str(&env.hutch(["info", "--format", "json"]).ok().stdout).unwrap();
+    let list = |p: &str| v.pointer(p).and_then(|a| a.as_array()).cloned().unwrap_or_default();
+    let c = list("/containersConf/ignoredKeys");
+    for k in ["containers.default_sysctls", "engine.events_logger"] {
+        assert!(c.iter().any(|x| x == k), "{k} in {c:?}");
+    }
+    assert!(!c.iter().any(|x| x == "containers.dns_searches"), "{c:?}");
+    assert_eq!(v.pointer("/containersConf/dnsSearches"), Some(&serde_json::json!(["a.example"])));
+    let r = list("/registriesConf/ignoredKeys");
+    assert!(r.iter().any(|x| x == "unqualified-search-registries") && r.iter().any(|x| x == "registry.foo"), "{r:?}");
+}
+
+/// The id `hutch pull REF` prints.
+fn pulled(env: &Env, reference: &str) -> String {
+    let r = env.hutch(["pull", "-q", reference]).ok();
+    r.stdout.trim().to_string()
+}
+
+#[test]
+fn registries_conf_prefix_location_and_mirrors() {
+    let env = Env::new();
+    let basic = env.pull(BASIC);
+    let zstd = env.pull("fixtures/zstd");
+    let digest = env.inspect(BASIC)["Digest"].as_str().unwrap().to_string();
+    let conf = |mirrors: &str, extra: &str| {
+        env.write(
+            "config/containers/registries.conf",
+            &format!(
+                "unqualified-search-registries = [\"docker.io\"]\n\
+                 [[registry]]\nprefix = \"example.test/team\"\nlocation = \"{PLAIN}/fixtures\"\ninsecure = true\n\n\
+                 [[registry]]\nprefix = \"example.test/img\"\nlocation = \"{PLAIN}/fixtures/zstd\"\ninsecure = true\n{extra}\n{mirrors}"
+            ),
+        );
+    };
+    // prefix + location: the image keeps the name it was asked by.
+    conf("", "");
+    assert_eq!(pulled(&env, "example.test/team/basic"), basic);
+    assert!(env.hutch(["images", "--format", "{{.Repository}}:{{.Tag}}"]).ok().stdout.contains("example.test/team/basic:latest\n"));
+    assert_eq!(pulled(&env, "example.test/img"), zstd, "no mirror: the location");
+    // A working mirror is used first (it serves basic; the location serves zstd).
+    conf(&format!("[[registry.mirror]]\nlocation = \"{PLAIN}/fixtures/basic\"\ninsecure = true\n"), "");
+    assert_eq!(pulled(&env, "example.test/img"), basic, "the mirror first");
+    // A dead mirror, then one that only speaks HTTP while not marked insecure: both passed over.
+    conf(&format!("[[registry.mirror]]\nlocation = \"127.0.0.1:1/dead\"\ninsecure = true\n[[registry.mirror]]\nlocation = \"{PLAIN}/fixtures/basic\"\n"), "");
+    assert_eq!(pulled(&env, "example.test/img"), zstd, "falls back to the location");
+    // The location dead too: the error says what was tried.
+    env.write(
+        "config/containers/registries.conf",
+        "[[registry]]\nprefix = \"example.test/gone\"\nlocation = \"127.0.0.1:1/gone\"\n[[registry.mirror]]\nlocation = \"127.0.0.1:1/mirror\"\ninsecure = true\n",
+    );
+    let r = env.hutch(["pull", "example.test/gone/x"]).fails_with("mirrors tried first: 127.0.0.1:1/mirror/x:latest");
+    assert!(r.stderr.contains("example.test/gone/x:latest (from 127.0.0.1:1/gone/x:latest)"), "{r:?}");
+    // mirror-by-digest-only: a tag comes from the location, a digest from the mirror.
+    conf(&format!("[[registry.mirror]]\nlocation = \"{PLAIN}/fixtures/basic\"\ninsecure = true\n"), "mirror-by-digest-only = true\n");
+    assert_eq!(pulled(&env, "example.test/img:latest"), zstd);
+    assert_eq!(pulled(&env, &format!("example.test/img@{digest}")), basic);
+    // A blocked prefix.
+    env.write("config/containers/registries.conf", "[[registry]]\nprefix = \"example.test/no\"\nblocked = true\n");
+    env.hutch(["pull", "example.test/no/x"]).fails_with("registry blocked by");
+}

@@ -70,6 +70,7 @@ pub fn run(a: InfoArgs) -> Result<i32> {
         None => (0, 0),
     };
     let conf = crate::config::ContainersConf::load()?;
+    let registries = crate::config::registries_conf_report();
     let v = json!({
         "host": crate::system::host_facts(),
         "store": {
@@ -86,7 +87,16 @@ pub fn run(a: InfoArgs) -> Result<i32> {
             "logSizeMax": conf.log_size_max,
             "env": conf.env,
             "dnsServers": conf.dns_servers,
+            "dnsSearches": conf.dns_searches,
+            "dnsOptions": conf.dns_options,
+            "baseHostsFile": conf.base_hosts_file,
+            "userns": conf.userns,
             "tz": conf.tz,
+            "ignoredKeys": conf.ignored_keys,
+        },
+        "registriesConf": {
+            "files": registries.0,
+            "ignoredKeys": registries.1,
         },
         "version": {
             "version": env!("CARGO_PKG_VERSION"),

@@ -60,6 +60,12 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
     for h in &spec.add_hosts {
         extra_hosts.push(crate::spec::network::parse_add_host(h, host_addr.as_deref())?);
     }
+    let base_hosts = match opts.base_hosts_file.as_deref() {
+        None => None,
+        Some("none") => Some(String::new()),
+        Some("image") => Some(image_file(store, &img.layers, &["etc", "hosts"]).ctx(|| "containers.conf base_hosts_file = \"image\": reading the image's /etc/hosts")?),
+        Some(path) => Some(std::fs::read_to_string(path).ctx(|| format!("containers.conf base_hosts_file = \"{path}\""))?),
+    };
     let cdir = store.container_dir(&id);
     for sub in ["upper", "work", "merged", "userdata"] {
         std::fs::create_dir_all(cdir.join(sub)).ctx(|| format!("creating {}", cdir.join(sub).display()))?;
@@ -97,7 +103,7 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
         created: crate::output::now_secs(),
         spec,
     };
-    let net = NetFacts { mode, own_addr, host_addr, extra_hosts, resolv_from };
+    let net = NetFacts { mode, own_addr, host_addr, extra_hosts, resolv_from, base_hosts };
     write_userdata(&cdir, &rec.spec, &rec.name, &net).map_err(cleanup)?;
     idx.containers.push(rec.clone());
     store.save_containers(&idx, &lock).map_err(cleanup)?;
@@ -122,6 +128,46 @@ struct NetFacts {
     extra_hosts: Vec<(String, String)>,
     /// Another container's resolv.conf to start from (--network container:NAME).
     resolv_from: Option<PathBuf>,
+    /// containers.conf base_hosts_file's content, when set.
+    base_hosts: Option<String>,
+}
+
+/// The text of the file `rel` (components below the root) in the image made of `layers`
+/// (bottom first), as overlay would show it: the top-most layer that has it, unless a layer
+/// above deletes it or hides its directory (whiteout, opaque directory). Empty when the image
+/// has no such regular file.
+fn image_file(store: &Store, layers: &[String], rel: &[&str]) -> Result<String> {
+    let (name, dirs) = rel.split_last().expect("a file name");
+    for id in layers.iter().rev() {
+        let mut p = store.layer_dir(id).join("diff");
+        let (mut present, mut opaque) = (true, false);
+        for d in dirs {
+            p.push(d);
+            match std::fs::symlink_metadata(&p) {
+                Ok(m) if m.is_dir() => opaque |= crate::sys::fs::get_xattr(&p, crate::archive::OPAQUE_XATTR).is_ok_and(|v| v == b"y"),
+                // A whiteout, a file or a symlink in place of the directory hides it.
+                Ok(_) => return Ok(String::new()),
+                Err(_) => {
+                    present = false;
+                    break;
+                }
+            }
+        }
+        if present && std::fs::symlink_metadata(p.join(name)).is_ok() {
+            return read_regular(&p.join(name));
+        }
+        if opaque {
+            break;
+        }
+    }
+    Ok(String::new())
+}
+
+fn read_regular(f: &Path) -> Result<String> {
+    match std::fs::symlink_metadata(f) {
+        Ok(m) if m.is_file() => std::fs::read_to_string(f).ctx(|| format!("reading {}", f.display())),
+        _ => Ok(String::new()),
+    }
 }
 
 /// /etc/hosts, /etc/hostname and /etc/resolv.conf for the container.
@@ -136,6 +182,7 @@ fn write_userdata(cdir: &Path, spec: &Spec, name: &str, net: &NetFacts) -> Resul
         host_addr: net.host_addr.as_deref(),
         extra: &net.extra_hosts,
         host_hosts: &host_hosts,
+        base: net.base_hosts.as_deref(),
     });
     let resolv = match &net.resolv_from {
         Some(f) if spec.dns.servers.is_empty() && spec.dns.search.is_empty() && spec.dns.options.is_empty() => std::fs::read_to_string(f).unwrap_or_default(),
@@ -248,3 +295,39 @@ fn prepare_keep_id(store: &Store, rec: &ContainerRecord, mapping: &Mapping) -> R
     Ok(rec.layers.iter().map(|l| crate::store::keepid::rel_dir(l, &tag)).collect())
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_file_is_what_overlay_would_show() {
+        let root = std::env::temp_dir().join(format!("hutch-imgfile-{}", crate::digest::random_hex(4)));
+        let store = Store::reopen(root.clone());
+        let layer = |id: &str, files: &[(&str, Option<&str>)]| {
+            for (rel, content) in files {
+                let p = store.layer_dir(id).join("diff").join(rel);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                match content {
+                    Some(c) => std::fs::write(&p, c).unwrap(),
+                    None => std::fs::create_dir_all(&p).unwrap(),
+                }
+            }
+        };
+        layer("a", &[("etc/hosts", Some("A\n"))]);
+        layer("b", &[("etc/other", Some(""))]);
+        layer("c", &[("etc/hosts", Some("C\n"))]);
+        layer("d", &[("etc", Some("a file hides the directory"))]);
+        layer("e", &[("etc", None)]);
+        crate::sys::fs::set_xattr(crate::sys::fs::open_any(&store.layer_dir("e").join("diff/etc")).unwrap(), crate::archive::OPAQUE_XATTR, b"y").unwrap();
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let f = |v: &[&str]| image_file(&store, &ids(v), &["etc", "hosts"]).unwrap();
+        assert_eq!(f(&["a"]), "A\n");
+        assert_eq!(f(&["a", "b"]), "A\n");
+        assert_eq!(f(&["a", "b", "c"]), "C\n");
+        assert_eq!(f(&["a", "d"]), "");
+        assert_eq!(f(&["a", "e"]), "", "an opaque /etc hides the lower layers' files");
+        assert_eq!(f(&["b"]), "");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}

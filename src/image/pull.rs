@@ -112,8 +112,7 @@ async fn pull_async(
     missing_size: &std::sync::Mutex<Option<(usize, u64)>>,
 ) -> Result<PullReport> {
     progress.message(&format!("Trying to pull {image}..."));
-    let session = Session::connect(image, &opts.registry).await?;
-    let resolved = session.resolve(&opts.platform).await?;
+    let (session, resolved) = registry::open(image, &opts.registry, &opts.platform).await?;
     let config: Value = serde_json::from_slice(&resolved.config).map_err(|e| crate::err!("{image}: image config is not valid JSON: {e}"))?;
     let diff_ids: Vec<String> = config
         .pointer("/rootfs/diff_ids")

@@ -170,17 +170,44 @@ pub fn stream_error_is_transient(e: &std::io::Error) -> bool {
     e.get_ref().and_then(|i| i.downcast_ref::<DigestError>()).is_none()
 }
 
-impl Session {
-    /// Connect to the registry of `image`, choosing HTTPS/HTTP and credentials as Podman does.
-    pub async fn connect(image: &ImageRef, opts: &RegistryOptions) -> Result<Session> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let policy = config::registry_policy(&image.name())?;
-        if policy.blocked {
-            crate::bail!("registry {} is blocked in registries.conf", image.registry);
+/// Connect to where `image` is pulled from and fetch its manifest for `platform`: the mirrors
+/// registries.conf gives for it first, in order, then its location (the prefix rewritten, or
+/// the image's own registry). A mirror that fails is passed over; when the location fails too,
+/// its error says which mirrors were tried.
+pub async fn open(image: &ImageRef, opts: &RegistryOptions, platform: &Platform) -> Result<(Session, Resolved)> {
+    let sources = config::pull_sources(image)?;
+    let mut passed = Vec::new();
+    for src in &sources {
+        let target = ImageRef::parse(&src.reference)?;
+        let r = match Session::connect(&target, opts, src.insecure).await {
+            Ok(s) => s.resolve(platform).await.map(|r| (s, r)),
+            Err(e) => Err(e),
+        };
+        match r {
+            Ok(v) => return Ok(v),
+            Err(e) if src.mirror => passed.push(format!("{target}: {}", e.message)),
+            Err(mut e) => {
+                if target != *image {
+                    e.message = format!("{image} (from {target}): {}", e.message);
+                }
+                if !passed.is_empty() {
+                    e.message = format!("{} (mirrors tried first: {})", e.message, passed.join("; "));
+                }
+                return Err(e);
+            }
         }
+    }
+    Err(crate::err!("{image}: registries.conf gives no place to pull it from"))
+}
+
+impl Session {
+    /// Connect to the registry of `image`, choosing HTTPS/HTTP and credentials as Podman does;
+    /// `insecure`: what registries.conf says (`--tls-verify` wins).
+    pub async fn connect(image: &ImageRef, opts: &RegistryOptions, insecure: bool) -> Result<Session> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let insecure = match opts.tls_verify {
             Some(v) => !v,
-            None => policy.insecure,
+            None => insecure,
         };
         let creds = match &opts.creds {
             Some(c) => Some(c.clone()),

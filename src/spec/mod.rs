@@ -244,6 +244,8 @@ pub struct RunOptions {
     pub publish_all: bool,
     pub dns: crate::spec::network::Dns,
     pub add_hosts: Vec<String>,
+    /// containers.conf base_hosts_file: a host file, "image" or "none" (None: hutch's default).
+    pub base_hosts_file: Option<String>,
     pub userns: Option<String>,
     /// The invoking user's uid and gid (keep-id runs as them by default).
     pub host_ids: Option<(u32, u32)>,

@@ -385,20 +385,27 @@ pub struct HostsInput<'a> {
     pub extra: &'a [(String, String)],
     /// The host's /etc/hosts (used as the base with --network host).
     pub host_hosts: &'a str,
+    /// containers.conf base_hosts_file's content: the base instead of the host's (with
+    /// --network host), or before the container's own lines.
+    pub base: Option<&'a str>,
 }
 
 /// The container's /etc/hosts.
 pub fn hosts(i: &HostsInput) -> String {
-    let mut out = if *i.mode == Mode::Host {
-        let mut h = i.host_hosts.to_string();
+    let with_newline = |t: &str| {
+        let mut h = t.to_string();
         if !h.is_empty() && !h.ends_with('\n') {
             h.push('\n');
         }
         h
+    };
+    let mut out = if *i.mode == Mode::Host {
+        with_newline(i.base.unwrap_or(i.host_hosts))
     } else {
         let names = if i.name.is_empty() || i.name == i.hostname { i.hostname.to_string() } else { format!("{} {}", i.hostname, i.name) };
         format!(
-            "127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost ip6-localhost ip6-loopback\n{}\t{names}\n",
+            "{}127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost ip6-localhost ip6-loopback\n{}\t{names}\n",
+            with_newline(i.base.unwrap_or("")),
             i.own_addr.unwrap_or("127.0.1.1")
         )
     };
@@ -503,6 +510,7 @@ pub(crate) mod tests {
             host_addr: Some("192.0.2.1"),
             extra: &extra,
             host_hosts: "",
+            base: None,
         });
         assert!(h.contains("192.0.2.2\tabc web\n"), "{h}");
         assert!(h.contains("192.0.2.1\thost.containers.internal host.docker.internal\n"));
