@@ -10,6 +10,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use nix::errno::Errno;
 use nix::fcntl::{openat, AtFlags, OFlag};
@@ -18,6 +19,8 @@ use nix::sys::time::TimeSpec;
 use nix::unistd::{fchown, fchownat, linkat, symlinkat, unlinkat, Gid, Uid, UnlinkatFlags};
 use sha2::{Digest, Sha256};
 use tar::EntryType;
+
+pub mod split;
 
 use crate::error::{Error, Result};
 use crate::sys::fs::{mkfifo_at, mknod_whiteout, open_dir_beneath, set_xattr};
@@ -46,6 +49,8 @@ pub struct Extracted {
     pub size: u64,
     /// Device nodes that could not be created without privileges.
     pub skipped_devices: u64,
+    /// The stream's tar-split record (`split`), to rebuild the exact stream from the files.
+    pub tar_split: Vec<u8>,
 }
 
 /// Reads through, hashing and counting.
@@ -123,6 +128,7 @@ struct Extractor {
     dir_times: Vec<(PathBuf, i64)>,
     buf: Vec<u8>,
     skipped_devices: u64,
+    rec: split::Shared,
 }
 
 fn entry_err(path: &[u8], what: impl std::fmt::Display) -> Error {
@@ -258,12 +264,18 @@ impl Extractor {
                 )
                 .map_err(|e| io("create", e))?;
                 let mut f = File::from(fd);
+                let mut rel = join(parent_comps);
+                rel.push(name);
+                self.rec.borrow_mut().file(rel.as_os_str().as_bytes(), e.size());
                 loop {
                     let n = e.read(&mut self.buf).map_err(|x| entry_err(&raw, format!("reading layer: {x}")))?;
                     if n == 0 {
                         break;
                     }
                     f.write_all(&self.buf[..n]).map_err(|x| write_err(&raw, format!("writing: {x}")))?;
+                }
+                if !self.rec.borrow().file_done() {
+                    return Err(entry_err(&raw, "content shorter than its header says"));
                 }
                 if let Some((u, g)) = ids {
                     fchown(&f, Some(u), Some(g)).map_err(|e| io("chown", e))?;
@@ -333,15 +345,36 @@ pub fn extract_layer<R: Read>(stream: R, dest: &Path, own: Ownership) -> Result<
     let root = crate::sys::fs::open_dir(dest).map_err(|e| crate::err!("opening {}: {e}", dest.display()))?;
     let reader = decompress(stream).map_err(|e| crate::err!("reading layer: {e}"))?;
     let hashing = HashingReader::new(reader);
-    let mut archive = tar::Archive::new(hashing);
-    let mut ex = Extractor { root, own, dirs: HashMap::new(), dir_times: Vec::new(), buf: vec![0u8; 256 * 1024], skipped_devices: 0 };
+    let rec = split::Shared::default();
+    let mut archive = tar::Archive::new(split::SplitReader { inner: hashing, rec: rec.clone() });
+    let mut ex = Extractor {
+        root,
+        own,
+        dirs: HashMap::new(),
+        dir_times: Vec::new(),
+        buf: vec![0u8; 256 * 1024],
+        skipped_devices: 0,
+        rec: rec.clone(),
+    };
     for entry in archive.entries().map_err(|e| crate::err!("reading layer: {e}"))? {
         let entry = entry.map_err(|e| crate::err!("reading layer: {e}"))?;
         ex.entry(entry)?;
     }
     ex.finish()?;
-    let (diff_id, size) = archive.into_inner().finish().map_err(|e| crate::err!("reading layer: {e}"))?;
-    Ok(Extracted { diff_id, size, skipped_devices: ex.skipped_devices })
+    // What follows the end of the archive (padding) is part of the stream, and of the record.
+    let mut rest = archive.into_inner();
+    io::copy(&mut rest, &mut io::sink()).map_err(|e| crate::err!("reading layer: {e}"))?;
+    let split::SplitReader { inner: hashing, rec: rest_rec } = rest;
+    drop(rest_rec);
+    let (diff_id, size) = hashing.finish().map_err(|e| crate::err!("reading layer: {e}"))?;
+    let ex_skipped = ex.skipped_devices;
+    drop(ex);
+    let tar_split = Rc::try_unwrap(rec)
+        .map_err(|_| crate::err!("tar-split record still shared"))?
+        .into_inner()
+        .finish()
+        .map_err(|e| crate::err!("compressing the layer's tar-split record: {e}"))?;
+    Ok(Extracted { diff_id, size, skipped_devices: ex_skipped, tar_split })
 }
 
 #[cfg(test)]
@@ -414,6 +447,34 @@ mod tests {
         assert!(wh.file_type().is_char_device() && wh.rdev() == 0);
         assert!(dir.join("new/deep/file").exists());
         assert_eq!(std::fs::metadata(dir.join("d")).unwrap().mtime(), 1_700_000_000);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn tar_split_rebuilds_the_exact_stream() {
+        let data = tar_with(|b| {
+            let mut h = header(EntryType::Directory, 0, 0o755);
+            b.append_data(&mut h, "d/", io::empty()).unwrap();
+            let mut h = header(EntryType::Regular, 5, 0o644);
+            b.append_data(&mut h, "d/f", &b"hello"[..]).unwrap();
+            let long = format!("d/{}", "n".repeat(150));
+            let mut h = header(EntryType::Regular, 700, 0o600);
+            b.append_data(&mut h, &long, &[7u8; 700][..]).unwrap();
+            let mut h = header(EntryType::Regular, 0, 0o644);
+            b.append_data(&mut h, "d/.wh.gone", io::empty()).unwrap();
+            let mut h = header(EntryType::Link, 0, 0o644);
+            b.append_link(&mut h, "d/h", "d/f").unwrap();
+        });
+        let mut data = data;
+        data.extend_from_slice(&[0u8; 4096]); // extra padding after the end blocks, as some tools write
+        let dir = tmpdir("split");
+        let ex = extract_layer(&data[..], &dir, NO_CHOWN).unwrap();
+        let rebuilt = split::Rebuilt::open(&ex.tar_split).unwrap();
+        assert_eq!(rebuilt.len(), data.len() as u64);
+        let mut out = Vec::new();
+        assert_eq!(rebuilt.write_to(&dir, &mut out).unwrap(), ex.diff_id);
+        assert_eq!(out, data);
+        assert!(ex.tar_split.len() < data.len());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -63,6 +63,12 @@ pub enum Command {
     /// Add names to a local image
     #[command(after_help = "Examples:\n  hutch tag alpine myalpine:v1\n  hutch tag 3f57d9401f8d localhost/app:latest")]
     Tag(TagArgs),
+    /// Save images to an archive (docker-archive, oci-archive) or an OCI layout directory
+    #[command(after_help = "Examples:\n  hutch save -o app.tar localhost/app:1\n  hutch save --format oci-archive app | gzip > app.oci.tar.gz\n  hutch save -m -o both.tar alpine busybox\n  hutch save --format oci-dir -o app-layout app")]
+    Save(SaveArgs),
+    /// Load images from a docker-archive or oci-archive (plain or compressed), a file or stdin
+    #[command(after_help = "Examples:\n  hutch load -i app.tar\n  gunzip -c app.tar.gz | hutch load\n  podman save alpine | hutch load")]
+    Load(LoadArgs),
     /// Show details of containers or images as JSON
     #[command(after_help = "Examples:\n  hutch inspect alpine\n  hutch inspect --format '{{.State.Status}}' web")]
     Inspect(InspectArgs),
@@ -436,6 +442,52 @@ pub enum ImageCommand {
     /// Remove unused images, layers and blobs
     #[command(after_help = "Examples:\n  hutch image prune\n  hutch image prune -a")]
     Prune(PruneArgs),
+    /// Save images to an archive or an OCI layout directory
+    Save(SaveArgs),
+    /// Load images from an archive
+    Load(LoadArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SaveFormatArg {
+    /// Docker's `docker save` format (manifest.json, one tar per layer)
+    DockerArchive,
+    /// An OCI image layout in a tar
+    OciArchive,
+    /// An OCI image layout in a directory
+    OciDir,
+}
+
+#[derive(Debug, Args)]
+pub struct SaveArgs {
+    /// Images to save (without -m, further names are extra tags for the first image)
+    #[arg(value_name = "IMAGE", required = true, add = ArgValueCompleter::new(complete::images))]
+    pub images: Vec<String>,
+    /// Write to this file (or directory, for oci-dir) instead of stdout
+    #[arg(short, long, value_name = "FILE", value_hint = ValueHint::AnyPath)]
+    pub output: Option<PathBuf>,
+    /// Archive format
+    #[arg(long, value_name = "FORMAT", value_enum, default_value = "docker-archive")]
+    pub format: SaveFormatArg,
+    /// Save several images in one docker-archive
+    #[arg(short = 'm', long)]
+    pub multi_image_archive: bool,
+    /// Suppress progress output
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Accepted for Podman compatibility (layers are written uncompressed)
+    #[arg(long, hide = true)]
+    pub compress: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Read from this archive instead of stdin
+    #[arg(short, long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub input: Option<PathBuf>,
+    /// Suppress progress output
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -6,6 +6,7 @@ mod images;
 mod info;
 mod inspect;
 mod lifecycle;
+mod load;
 mod login;
 mod logs;
 mod port;
@@ -14,6 +15,7 @@ mod ps;
 mod pull;
 mod rmi;
 mod run;
+mod save;
 mod tag;
 mod version;
 
@@ -30,6 +32,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Inspect(a) => inspect::run(a, inspect::Kind::Any),
         Command::Image(ImageCommand::Inspect(a)) => inspect::run(a, inspect::Kind::Image),
         Command::Image(ImageCommand::Prune(a)) => prune::run(a),
+        Command::Save(a) | Command::Image(ImageCommand::Save(a)) => save::run(a),
+        Command::Load(a) | Command::Image(ImageCommand::Load(a)) => load::run(a),
         Command::Login(a) => login::login(a),
         Command::Logout(a) => login::logout(a),
         Command::Version(a) => version::run(a),

@@ -4,6 +4,8 @@
 pub mod prune;
 pub mod pull;
 pub mod remove;
+pub mod save;
+pub mod load;
 pub mod tag;
 
 use crate::error::{Context, Error, Result};

@@ -220,7 +220,7 @@ async fn pull_async(
 }
 
 /// Add or merge the image record; names move to this image from any other.
-fn record_image(store: &Store, record: ImageRecord) -> Result<()> {
+pub(crate) fn record_image(store: &Store, record: ImageRecord) -> Result<()> {
     let lock = store.lock_images()?;
     let mut idx = store.load_images()?;
     let n = match idx.images.iter().position(|i| i.id == record.id) {
@@ -337,6 +337,7 @@ async fn fetch_layer(
         if desc.size > 0 && received != desc.size {
             crate::bail!("layer {}: size mismatch: expected {} bytes, got {received}", desc.digest, desc.size);
         }
+        store.write_tar_split(&tmp.path, &ex.tar_split)?;
         let rec = LayerRecord { id: id.clone(), compressed: vec![desc.digest.clone()], size: ex.size };
         return Ok(Fetched { rec, skipped_devices: ex.skipped_devices, tmp, work_lock });
     }
@@ -354,7 +355,7 @@ struct Fetched {
 /// Sync the extracted files once (a single syncfs, not one per layer: syncs stall each other's
 /// file creation in the journal), then move the layers into place and record them, under
 /// layers.lock.
-fn commit_layers(store: &Store, layers: Vec<(store::TempEntry, LayerRecord)>) -> Result<()> {
+pub(crate) fn commit_layers(store: &Store, layers: Vec<(store::TempEntry, LayerRecord)>) -> Result<()> {
     if layers.is_empty() {
         return Ok(());
     }

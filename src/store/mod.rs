@@ -6,6 +6,7 @@
 //! $XDG_DATA_HOME/hutch/        0700
 //!   blobs/sha256/<hex>          manifests and configs, written only by rename after verification
 //!   layers/<id>/diff            extracted layers (id = diff_id hex); layers.json + layers.lock
+//!   layers/<id>/tar-split.zst   the layer tar's headers and padding, to rebuild it (`save`)
 //!   layers/<id>/keepid-<uid>/   re-owned copies for --userns=keep-id (store::keepid)
 //!   images/images.json          image records; images.lock
 //!   containers/containers.json  container records; containers.lock
@@ -235,6 +236,18 @@ impl Store {
 
     pub fn layer_dir(&self, id: &str) -> PathBuf {
         self.root.join("layers").join(id)
+    }
+
+    /// Write a layer's tar-split record into its directory being built in tmp/ (`layer_tmp`,
+    /// the directory that becomes `layers/<id>`); synced with the layer at commit.
+    pub fn write_tar_split(&self, layer_tmp: &Path, data: &[u8]) -> Result<()> {
+        let p = layer_tmp.join("tar-split.zst");
+        fs::write(&p, data).ctx(|| format!("writing {}", p.display()))
+    }
+
+    /// A layer's tar-split record (`archive::split`), absent for layers an older hutch stored.
+    pub fn read_tar_split(&self, id: &str) -> Option<Vec<u8>> {
+        fs::read(self.layer_dir(id).join("tar-split.zst")).ok()
     }
 
     /// Remove what crashed or killed invocations left behind: unlocked tmp/ entries and layer

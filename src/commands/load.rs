@@ -1,0 +1,23 @@
+//! `hutch load`
+
+use std::io::IsTerminal;
+
+use crate::cli::LoadArgs;
+use crate::error::Result;
+use crate::image::load::{self, Source};
+use crate::output::{out, Progress};
+
+pub fn run(a: LoadArgs) -> Result<i32> {
+    let source = match &a.input {
+        Some(p) => Source::File(p.clone()),
+        None if std::io::stdin().is_terminal() => {
+            crate::bail!("cannot read from terminal, use command-line redirection or the --input flag")
+        }
+        None => Source::Stdin,
+    };
+    let report = load::load(source, &Progress::new(a.quiet))?;
+    for n in &report.names {
+        out(&format!("Loaded image: {n}\n"));
+    }
+    Ok(0)
+}
