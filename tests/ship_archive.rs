@@ -1,0 +1,206 @@
+//! `save`, `load`, `export`, `import`, `image exists`, `image history`, end to end as an
+//! unprivileged user, with round trips through the real podman, skopeo and umoci.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::*;
+
+/// Podman as the test user with its own store under the Env's root (runc, as benches/lib.sh).
+fn podman(env: &Env, args: &[&str]) -> Run {
+    let root = env.root.join("podman-storage");
+    // Podman refuses a runroot longer than 50 characters: a short one under /tmp, named
+    // after the Env (removed with it, see PodmanRun).
+    let runroot = podman_runroot(env);
+    let mut v: Vec<String> = vec![
+        "--runtime".into(),
+        "runc".into(),
+        "--root".into(),
+        root.display().to_string(),
+        "--runroot".into(),
+        runroot.display().to_string(),
+        "--storage-driver".into(),
+        "overlay".into(),
+    ];
+    v.extend(args.iter().map(|s| s.to_string()));
+    env.program("podman", &v)
+}
+
+fn podman_runroot(env: &Env) -> PathBuf {
+    PathBuf::from(format!("/tmp/hutch-pr-{}", env.root.file_name().unwrap().to_string_lossy().rsplit('-').next().unwrap()))
+}
+
+/// Removes an Env's podman runroot when the test ends.
+struct PodmanRun(PathBuf);
+
+impl Drop for PodmanRun {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn sh(env: &Env, script: &str) -> Run {
+    env.program("sh", ["-c", script])
+}
+
+fn path(env: &Env, rel: &str) -> String {
+    env.root.join(rel).display().to_string()
+}
+
+fn image_ids(env: &Env) -> Vec<String> {
+    let j: serde_json::Value = serde_json::from_str(&env.hutch(["images", "--format", "json"]).ok().stdout).unwrap();
+    j.as_array().unwrap().iter().map(|i| i["Id"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn save_docker_archive_loads_into_podman_skopeo_and_a_fresh_store_with_the_same_id() {
+    let env = Env::new();
+    let _pr = PodmanRun(podman_runroot(&env));
+    let id = env.pull("fixtures/multi");
+    let name = format!("{PLAIN}/fixtures/multi:latest");
+    let tar = path(&env, "multi.tar");
+    env.hutch(["save", "-o", &tar, "fixtures/multi"]).ok();
+    let listing = sh(&env, &format!("tar tf {tar}")).ok().stdout;
+    assert!(listing.lines().any(|l| l == "manifest.json"), "{listing}");
+    assert!(listing.lines().any(|l| l == format!("{id}.json")), "config kept under the image id: {listing}");
+
+    // podman loads it: same id, same name, and it reads the content as hutch stored it.
+    let r = podman(&env, &["load", "-i", &tar]).ok();
+    assert!(r.stdout.contains(&format!("Loaded image: {name}")), "{r:?}");
+    let ids = podman(&env, &["images", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"]).ok().stdout;
+    assert!(ids.contains(&format!("{id} {name}")) || ids.contains(&format!("sha256:{id} {name}")), "{ids}");
+
+    // skopeo reads it as a docker-archive (into a dir: copy, which keeps the manifest type and
+    // so the config blob; a copy to oci: would re-encode the config while converting).
+    let dir = path(&env, "from-skopeo");
+    env.program("skopeo", ["copy", &format!("docker-archive:{tar}"), &format!("dir:{dir}")]).ok();
+    assert!(env.root.join("from-skopeo").join(&id).exists(), "config blob unchanged");
+    for l in env.inspect(&name)["RootFS"]["Layers"].as_array().unwrap() {
+        assert!(env.root.join("from-skopeo").join(&l.as_str().unwrap()[7..]).exists(), "layer {l} as saved");
+    }
+
+    // A fresh store loads it (from stdin, gzip'd) with the same id, and it runs.
+    let fresh = Env::new();
+    let gz = path(&env, "multi.tar.gz");
+    sh(&env, &format!("gzip -c {tar} > {gz}")).ok();
+    std::fs::copy(&gz, fresh.root.join("multi.tar.gz")).unwrap();
+    fresh.chown_tree(&fresh.root.join("multi.tar.gz"));
+    let r = fresh.program("sh", ["-c", "hutch load < multi.tar.gz"]).ok();
+    assert_eq!(r.stdout, format!("Loaded image: {name}\n"));
+    assert_eq!(image_ids(&fresh), vec![id.clone()]);
+    let v = fresh.inspect(&name);
+    assert_eq!(v["RootFS"], env.inspect(&name)["RootFS"], "same diff_ids");
+    let out = fresh.hutch(["run", "--rm", "fixtures/multi", "cat", "/etc/fixture"]).ok().stdout;
+    assert!(out.starts_with("fixtures/multi\n"), "{out}");
+    // Ownership and modes survive the round trip: the layer files are the pulled ones.
+    let (a, b) = (env.layer_dirs(&id), fresh.layer_dirs(&id));
+    for (x, y) in a.iter().zip(&b) {
+        let lx = sh(&env, &format!("cd {} && find . -printf '%p %U:%G %m %y %s\\n' | sort", x.display())).ok().stdout;
+        let ly = sh(&env, &format!("cd {} && find . -printf '%p %U:%G %m %y %s\\n' | sort", y.display())).ok().stdout;
+        assert_eq!(lx, ly);
+    }
+    // Saving from the fresh store gives a byte-identical archive.
+    let again = fresh.root.join("again.tar");
+    fresh.hutch(["save", "-o", again.to_str().unwrap(), &name]).ok();
+    assert_eq!(std::fs::read(&again).unwrap(), std::fs::read(&tar).unwrap());
+}
+
+#[test]
+fn save_to_stdout_oci_archive_and_oci_dir_are_read_by_podman_skopeo_and_umoci() {
+    let env = Env::new();
+    let _pr = PodmanRun(podman_runroot(&env));
+    let id = env.pull("fixtures/multi");
+    let name = format!("{PLAIN}/fixtures/multi:latest");
+    // stdout, not a terminal: the archive.
+    sh(&env, "hutch save --format oci-archive fixtures/multi > multi-oci.tar").ok();
+    let oar = path(&env, "multi-oci.tar");
+    let r = podman(&env, &["load", "-i", &oar]).ok();
+    assert!(r.stdout.contains(&format!("Loaded image: {name}")), "{r:?}");
+    let ids = podman(&env, &["images", "--no-trunc", "--format", "{{.ID}}"]).ok().stdout;
+    assert!(ids.contains(&id), "{ids}");
+    let inspect = env.program("skopeo", ["inspect", "--config", &format!("oci-archive:{oar}")]).ok().stdout;
+    let cfg: serde_json::Value = serde_json::from_str(&inspect).unwrap();
+    assert_eq!(cfg["rootfs"]["diff_ids"].as_array().unwrap().len(), 3);
+
+    let dir = path(&env, "layout");
+    env.hutch(["save", "--format", "oci-dir", "-o", &dir, "fixtures/multi"]).ok();
+    let tags = env.program("umoci", ["ls", "--layout", &dir]).ok().stdout;
+    assert_eq!(tags, format!("{name}\n"));
+    let stat = env.program("umoci", ["stat", "--image", &format!("{dir}:{name}")]).ok().stdout;
+    assert_eq!(stat.lines().filter(|l| l.starts_with("sha256:")).count(), 3, "{stat}");
+    env.program("skopeo", ["inspect", &format!("oci:{dir}:{name}")]).ok();
+    // An existing, non-empty directory is refused.
+    env.hutch(["save", "--format", "oci-dir", "-o", &dir, "fixtures/multi"]).fails_with("already exists");
+
+    // A terminal is refused, as Podman does; nothing is written to it.
+    let r = env.hutch_tty(&["save", "fixtures/multi"], "");
+    assert!(r.stdout.contains("Error: refusing to save to terminal"), "{r:?}");
+    assert!(r.stdout.len() < 200, "no archive on the terminal: {r:?}");
+}
+
+#[test]
+fn podman_save_archives_load_into_hutch_and_run() {
+    let env = Env::new();
+    let _pr = PodmanRun(podman_runroot(&env));
+    let id = env.pull("fixtures/multi");
+    let name = format!("{PLAIN}/fixtures/multi:latest");
+    // Get the image into podman without a registry, then let podman write its own archives.
+    let tar = path(&env, "h.tar");
+    env.hutch(["save", "-o", &tar, &name]).ok();
+    podman(&env, &["load", "-i", &tar]).ok();
+    let pd = path(&env, "podman-docker.tar");
+    let po = path(&env, "podman-oci.tar");
+    podman(&env, &["save", "-o", &pd, &name]).ok();
+    podman(&env, &["save", "--format", "oci-archive", "-o", &po, &name]).ok();
+    // Podman re-encodes the config when it turns the docker manifest into an OCI one, so the
+    // id of its oci-archive is that config's digest.
+    let raw = env.program("skopeo", ["inspect", "--raw", &format!("oci-archive:{po}")]).ok().stdout;
+    let m: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let oci_id = m["config"]["digest"].as_str().unwrap()[7..].to_string();
+    for (archive, want) in [(&pd, &id), (&po, &oci_id)] {
+        env.hutch(["rmi", "-a"]).ok();
+        let r = env.hutch(["load", "-i", archive]).ok();
+        assert_eq!(r.stdout, format!("Loaded image: {name}\n"), "{archive}");
+        assert_eq!(image_ids(&env), vec![want.clone()], "{archive}");
+        let out = env.hutch(["run", "--rm", &name, "cat", "/etc/fixture"]).ok().stdout;
+        assert_eq!(out, "fixtures/multi\n");
+    }
+}
+
+#[test]
+fn truncated_or_corrupt_archives_store_nothing() {
+    let env = Env::new();
+    env.pull("fixtures/multi");
+    let tar = env.root.join("m.tar");
+    env.hutch(["save", "-o", tar.to_str().unwrap(), "fixtures/multi"]).ok();
+    let data = std::fs::read(&tar).unwrap();
+    env.hutch(["rmi", "-a"]).ok();
+    assert_eq!(env.layer_count(), 0);
+
+    let write = |name: &str, bytes: &[u8]| -> String {
+        let p: PathBuf = env.root.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        env.chown_tree(&p);
+        p.display().to_string()
+    };
+    // Cut in the middle of the second layer.
+    let cut = write("cut.tar", &data[..data.len() / 2 + 700_000]);
+    env.hutch(["load", "-i", &cut]).fails_with("truncated");
+    // One flipped byte inside a layer's file content.
+    let mut bad = data.clone();
+    let at = bad.len() / 2;
+    bad[at] ^= 0xff;
+    let bad = write("bad.tar", &bad);
+    env.hutch(["load", "-i", &bad]).fails_with("layer");
+    // Not an archive at all, and an empty stdin.
+    let junk = write("junk.tar", b"hello, this is no tar file at all");
+    env.hutch(["load", "-i", &junk]).fails_with("Error");
+    sh(&env, "hutch load < /dev/null").fails_with("neither manifest.json nor index.json");
+    env.hutch(["load", "-i", "/nonexistent.tar"]).fails_with("/nonexistent.tar");
+
+    assert_eq!(env.hutch(["images", "-q"]).ok().stdout, "");
+    assert_eq!(env.layer_count(), 0, "no layer committed: {:?}", env.entries("layers"));
+    let tmp: Vec<String> = env.entries("tmp").into_iter().filter(|n| !n.ends_with(".lock")).collect();
+    assert!(tmp.is_empty(), "nothing left in tmp/: {tmp:?}");
+}
