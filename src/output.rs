@@ -99,6 +99,8 @@ pub fn human_size(n: u64) -> String {
         format!("{n} B")
     } else {
         let s = if v >= 100.0 { format!("{v:.0}") } else if v >= 10.0 { format!("{v:.1}") } else { format!("{v:.2}") };
+        // Go's %.3g, as Podman prints sizes: no trailing zeros ("4.1 kB", "2 MB").
+        let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
         format!("{s} {}", units[u])
     }
 }
@@ -196,6 +198,8 @@ mod tests {
         assert_eq!(human_size(4_370_000), "4.37 MB");
         assert_eq!(human_size(157_286_400), "157 MB");
         assert_eq!(human_size(12_345), "12.3 kB");
+        assert_eq!(human_size(4_096), "4.1 kB");
+        assert_eq!(human_size(2_000_000), "2 MB");
     }
 
     #[test]

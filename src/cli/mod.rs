@@ -69,6 +69,12 @@ pub enum Command {
     /// Load images from a docker-archive or oci-archive (plain or compressed), a file or stdin
     #[command(after_help = "Examples:\n  hutch load -i app.tar\n  gunzip -c app.tar.gz | hutch load\n  podman save alpine | hutch load")]
     Load(LoadArgs),
+    /// Export a container's file system as a tar (owners as the container sees them)
+    #[command(after_help = "Examples:\n  hutch export -o web.tar web\n  hutch export web | tar -tvf -")]
+    Export(ExportArgs),
+    /// Create an image from a tar of a file system (a file, or - for stdin)
+    #[command(after_help = "Examples:\n  hutch import rootfs.tar localhost/base:1\n  hutch export web | hutch import -c 'CMD [\"/bin/sh\"]' -m snapshot - web-snap")]
+    Import(ImportArgs),
     /// Show details of containers or images as JSON
     #[command(after_help = "Examples:\n  hutch inspect alpine\n  hutch inspect --format '{{.State.Status}}' web")]
     Inspect(InspectArgs),
@@ -161,6 +167,8 @@ pub enum ContainerCommand {
     Inspect(InspectArgs),
     /// List a container's published ports
     Port(PortArgs),
+    /// Export a container's file system as a tar
+    Export(ExportArgs),
 }
 
 /// Completion for `stop`: only running containers.
@@ -446,6 +454,69 @@ pub enum ImageCommand {
     Save(SaveArgs),
     /// Load images from an archive
     Load(LoadArgs),
+    /// Create an image from a tar of a file system
+    Import(ImportArgs),
+    /// Exit 0 if the image is in local storage, 1 if not
+    #[command(after_help = "Examples:\n  hutch image exists alpine && echo present")]
+    Exists(ExistsArgs),
+    /// Show how an image was built, newest layer first
+    #[command(after_help = "Examples:\n  hutch image history alpine\n  hutch image history --no-trunc --format '{{.ID}} {{.Size}}' alpine")]
+    History(HistoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The container
+    #[arg(value_name = "CONTAINER", add = ArgValueCompleter::new(complete::containers))]
+    pub container: String,
+    /// Write to this file instead of stdout
+    #[arg(short, long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The tar to import (plain, gzip or zstd), or - for stdin
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub file: String,
+    /// Name for the new image
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    /// Apply a Dockerfile instruction to the image's config (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR)
+    #[arg(short, long = "change", value_name = "INSTRUCTION")]
+    pub change: Vec<String>,
+    /// Commit message (the image's comment)
+    #[arg(short, long, value_name = "MESSAGE")]
+    pub message: Option<String>,
+    /// Print only the image id
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExistsArgs {
+    /// The image
+    #[arg(value_name = "IMAGE", add = ArgValueCompleter::new(complete::images))]
+    pub image: String,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The image
+    #[arg(value_name = "IMAGE", add = ArgValueCompleter::new(complete::images))]
+    pub image: String,
+    /// Do not truncate ids and commands
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Print only the ids
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Sizes in bytes rather than human units
+    #[arg(short = 'H', long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub human: bool,
+    /// json, or a Go template ({{.ID}} {{.Created}} {{.CreatedBy}} {{.Size}} {{.Comment}}; 'table …' adds a header)
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

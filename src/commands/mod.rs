@@ -1,6 +1,9 @@
 //! One file per verb: arguments -> options -> engine -> report -> output.
 
 mod exec;
+mod export;
+mod history;
+mod import;
 mod generate;
 mod images;
 mod info;
@@ -34,6 +37,10 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Image(ImageCommand::Prune(a)) => prune::run(a),
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => save::run(a),
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => load::run(a),
+        Command::Export(a) | Command::Container(C::Export(a)) => export::run(a),
+        Command::Import(a) | Command::Image(ImageCommand::Import(a)) => import::run(a),
+        Command::Image(ImageCommand::Exists(a)) => history::exists(a),
+        Command::Image(ImageCommand::History(a)) => history::run(a),
         Command::Login(a) => login::login(a),
         Command::Logout(a) => login::logout(a),
         Command::Version(a) => version::run(a),

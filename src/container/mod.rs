@@ -3,6 +3,7 @@
 //! (`exec`). Commands call these; output stays in commands.
 
 mod exec;
+pub mod export;
 mod lifecycle;
 mod start;
 

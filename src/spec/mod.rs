@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::error::Result;
 
 pub mod caps;
+pub mod changes;
 pub mod network;
 pub mod signal;
 
