@@ -204,3 +204,113 @@ fn truncated_or_corrupt_archives_store_nothing() {
     let tmp: Vec<String> = env.entries("tmp").into_iter().filter(|n| !n.ends_with(".lock")).collect();
     assert!(tmp.is_empty(), "nothing left in tmp/: {tmp:?}");
 }
+
+/// Every path below the given roots, as busybox sees it in a container: owner, mode, type and,
+/// for files, size.
+const LIST: &str = "for f in $(find /data /new /bin /tmp /etc/fixture /etc/passwd 2>/dev/null | sort); do \
+    if [ -d $f ] && [ ! -L $f ]; then stat -c '%n %u:%g %a dir' $f; else stat -c '%n %u:%g %a %F %s' $f; fi; done";
+
+#[test]
+fn export_shows_the_containers_view_and_import_makes_a_runnable_image_of_it() {
+    let env = Env::new();
+    env.pull("fixtures/multi");
+    // Delete (a lower file, a whole directory), change, add (owned by 1000 and root, setuid).
+    let script = "rm /data/a.txt && rm -rf /home && echo changed > /etc/fixture && mkdir /new && \
+        echo x > /new/f && chown 1000:1000 /new/f && cp /data/suid /new/suid2 && chmod 4755 /new/suid2 && \
+        ln /new/f /new/hard && rm -rf /data/opq/* && echo y > /data/opq/fresh";
+    env.hutch(["run", "--name", "snap", "fixtures/multi", "sh", "-c", script]).ok();
+    let tar = path(&env, "snap.tar");
+    env.hutch(["export", "-o", &tar, "snap"]).ok();
+    let listing = sh(&env, &format!("tar tvf {tar} --numeric-owner")).ok().stdout;
+    let has = |p: &str| listing.lines().any(|l| l.ends_with(&format!(" {p}")) || l.ends_with(&format!(" {p}/")) || l.contains(&format!(" {p} ")));
+    assert!(!has("data/a.txt"), "deleted in the container: {listing}");
+    assert!(!has("data/b.txt"), "whited out in the image's top layer: {listing}");
+    assert!(!has("home") && !has("home/tester"), "deleted directory: {listing}");
+    assert!(has("data/hard") && has("data/opq/fresh") && !has("data/opq/new.txt"), "{listing}");
+    let line = |p: &str| listing.lines().find(|l| l.ends_with(&format!(" {p}"))).unwrap_or_else(|| panic!("{p} missing: {listing}")).to_string();
+    assert!(line("new/f").starts_with("-rw-r--r-- 1000/1000 "), "{}", line("new/f"));
+    assert!(line("new/suid2").starts_with("-rwsr-xr-x 0/0 "), "{}", line("new/suid2"));
+    assert!(line("data/owned1234").starts_with("-rw-r--r-- 1234/5678 "), "{}", line("data/owned1234"));
+    assert!(listing.lines().any(|l| l.starts_with("hrw-r--r-- 1000/1000") && l.ends_with("new/hard link to new/f")), "hard link kept: {listing}");
+    assert_eq!(sh(&env, &format!("tar xOf {tar} etc/fixture")).ok().stdout, "changed\n");
+    // To stdout as well, byte for byte the same.
+    sh(&env, "hutch export snap > snap2.tar").ok();
+    assert_eq!(std::fs::read(env.root.join("snap2.tar")).unwrap(), std::fs::read(&tar).unwrap());
+
+    // import: the tar becomes a one-layer image with the config -c gives; it runs and shows the
+    // same tree, owners and modes as the container did.
+    let changes = [
+        "CMD [\"/bin/cat\", \"/etc/fixture\"]",
+        "ENV MODE=snap",
+        "EXPOSE 8080",
+        "LABEL org.test=yes",
+        "USER 1000",
+        "WORKDIR /new",
+        "VOLUME /vol",
+    ];
+    let mut args = vec!["import".to_string()];
+    for c in changes {
+        args.extend(["-c".to_string(), c.to_string()]);
+    }
+    args.extend(["-m".into(), "from export".into(), tar.clone(), "snapimg".into()]);
+    let id = env.hutch(&args).ok().stdout.trim().to_string();
+    assert_eq!(id.len(), 64);
+    let v = env.inspect("snapimg");
+    assert_eq!(v["Id"], id);
+    assert_eq!(v["RepoTags"][0], "localhost/snapimg:latest");
+    assert_eq!(v["RootFS"]["Layers"].as_array().unwrap().len(), 1);
+    let c = &v["Config"];
+    assert_eq!(c["Cmd"], serde_json::json!(["/bin/cat", "/etc/fixture"]));
+    assert!(c["Env"].as_array().unwrap().iter().any(|e| e == "MODE=snap"), "{c}");
+    assert_eq!(c["ExposedPorts"], serde_json::json!({"8080/tcp": {}}));
+    assert_eq!(c["Labels"]["org.test"], "yes");
+    assert_eq!((c["User"].as_str(), c["WorkingDir"].as_str()), (Some("1000"), Some("/new")));
+    assert_eq!(c["Volumes"], serde_json::json!({"/vol": {}}));
+    assert_eq!(env.hutch(["run", "--rm", "snapimg"]).ok().stdout, "changed\n");
+    assert_eq!(env.hutch(["run", "--rm", "snapimg", "sh", "-c", "id -u; pwd; echo $MODE"]).ok().stdout, "1000\n/new\nsnap\n");
+    let hist = env.hutch(["image", "history", "snapimg"]).ok().stdout;
+    assert!(hist.lines().nth(1).unwrap().trim_end().ends_with("from export"), "{hist}");
+
+    // The imported image's tree is exactly what the container saw (listed from inside it).
+    let ctr_view = env.hutch(["run", "--name", "view", "fixtures/multi", "sh", "-c", &format!("{script} && {LIST}")]).ok().stdout;
+    let view_tar = path(&env, "view.tar");
+    env.hutch(["export", "-o", &view_tar, "view"]).ok();
+    env.hutch(["import", &view_tar, "viewimg"]).ok();
+    let img_view = env.hutch(["run", "--rm", "viewimg", "sh", "-c", LIST]).ok().stdout;
+    assert_eq!(img_view, ctr_view);
+    assert!(img_view.contains("/new/f 1000:1000 644 regular file 2\n"), "{img_view}");
+    assert!(img_view.contains("/data/owned1234 1234:5678 644 regular file 19\n"), "{img_view}");
+    assert!(!img_view.contains("/data/a.txt"), "{img_view}");
+
+    // Bad input: nothing stored.
+    let before = env.hutch(["images", "-q", "--no-trunc"]).ok().stdout;
+    env.hutch(["import", "-c", "RUN make", &tar]).fails_with("invalid change \"RUN make\"");
+    let junk = env.write("junk.tar", "not a tar at all, just words that go on for a while");
+    env.hutch(["import", junk.to_str().unwrap(), "junk"]).fails_with("importing");
+    env.hutch(["export", "nosuchctr"]).fails_with("nosuchctr");
+    assert_eq!(env.hutch(["images", "-q", "--no-trunc"]).ok().stdout, before);
+}
+
+#[test]
+fn image_exists_and_history() {
+    let env = Env::new();
+    let id = env.pull("fixtures/multi");
+    let r = env.hutch(["image", "exists", "fixtures/multi"]);
+    assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (0, "", ""));
+    let r = env.hutch(["image", "exists", "fixtures/nothere"]);
+    assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (1, "", ""));
+    let r = Env::new().hutch(["image", "exists", "fixtures/multi"]);
+    assert_eq!((r.code, r.stdout.as_str()), (1, ""), "no store yet: {r:?}");
+
+    let h = env.hutch(["image", "history", "fixtures/multi"]).ok().stdout;
+    let lines: Vec<&str> = h.lines().collect();
+    assert_eq!(lines[0].split_whitespace().collect::<Vec<_>>(), ["ID", "CREATED", "CREATED", "BY", "SIZE", "COMMENT"]);
+    assert_eq!(lines.len(), 4, "{h}");
+    assert!(lines[1].starts_with(&format!("{}  ", &id[..12])) && lines[1].contains("mkimages.py fixtures/multi layer 3") && lines[1].contains("4.1 kB"), "{h}");
+    assert!(lines[2].starts_with("<missing>") && lines[2].contains("layer 2") && lines[2].contains("1.06 MB"), "{h}");
+    assert!(lines[3].contains("layer 1") && lines[3].contains("2.01 MB"), "{h}");
+    assert_eq!(env.hutch(["image", "history", "-q", "fixtures/multi"]).ok().stdout, format!("{}\n<missing>\n<missing>\n", &id[..12]));
+    let t = env.hutch(["image", "history", "--no-trunc", "--format", "{{.ID}} {{.Size}}", "fixtures/multi"]).ok().stdout;
+    assert_eq!(t.lines().next().unwrap(), format!("{id} 4.1 kB"));
+    env.hutch(["image", "history", "fixtures/nothere"]).fails_with("fixtures/nothere: image not known");
+}
