@@ -21,33 +21,44 @@ use crate::error::Result;
 use crate::sys::fs::open_dir_beneath;
 
 /// The recording side, shared between the reader under the tar parser and the extractor.
-#[derive(Default)]
 pub struct Recorder {
-    out: Vec<u8>,
+    /// Compressed as it goes: a layer of many small files has megabytes of headers.
+    out: zstd::stream::write::Encoder<'static, Vec<u8>>,
     pending: Vec<u8>,
     /// Content bytes of the current file still to pass through unrecorded.
     skipping: u64,
 }
 
+impl Default for Recorder {
+    fn default() -> Self {
+        Recorder { out: zstd::stream::write::Encoder::new(Vec::new(), 3).expect("zstd encoder"), pending: Vec::new(), skipping: 0 }
+    }
+}
+
 impl Recorder {
+    /// Writes into a Vec cannot fail.
+    fn put(&mut self, b: &[u8]) {
+        self.out.write_all(b).expect("writing to memory");
+    }
+
     fn flush_raw(&mut self) {
         if !self.pending.is_empty() {
-            for chunk in self.pending.chunks(u32::MAX as usize) {
-                self.out.push(b'R');
-                self.out.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
-                self.out.extend_from_slice(chunk);
+            let pending = std::mem::take(&mut self.pending);
+            for chunk in pending.chunks(u32::MAX as usize) {
+                self.put(b"R");
+                self.put(&(chunk.len() as u32).to_le_bytes());
+                self.put(chunk);
             }
-            self.pending.clear();
         }
     }
 
     /// The next `size` bytes read are the content of the file `path`.
     pub fn file(&mut self, path: &[u8], size: u64) {
         self.flush_raw();
-        self.out.push(b'F');
-        self.out.extend_from_slice(&size.to_le_bytes());
-        self.out.extend_from_slice(&(path.len() as u32).to_le_bytes());
-        self.out.extend_from_slice(path);
+        self.put(b"F");
+        self.put(&size.to_le_bytes());
+        self.put(&(path.len() as u32).to_le_bytes());
+        self.put(path);
         self.skipping = size;
     }
 
@@ -59,7 +70,7 @@ impl Recorder {
     /// The recording, compressed.
     pub fn finish(mut self) -> io::Result<Vec<u8>> {
         self.flush_raw();
-        zstd::encode_all(&self.out[..], 3)
+        self.out.finish()
     }
 }
 
@@ -78,100 +89,129 @@ impl<R: Read> Read for SplitReader<R> {
         let skip = (r.skipping.min(n as u64)) as usize;
         r.skipping -= skip as u64;
         r.pending.extend_from_slice(&buf[skip..n]);
+        if r.pending.len() > 1 << 20 {
+            r.flush_raw();
+        }
         Ok(n)
     }
 }
 
-enum Rec<'a> {
-    Raw(&'a [u8]),
-    File(&'a [u8], u64),
-}
-
-fn parse(data: &[u8]) -> Result<Vec<Rec<'_>>> {
-    let bad = || crate::err!("layer tar-split record is corrupt");
-    let mut out = Vec::new();
-    let mut i = 0;
-    let take = |i: &mut usize, n: usize| -> Result<&[u8]> {
-        let s = data.get(*i..*i + n).ok_or_else(bad)?;
-        *i += n;
-        Ok(s)
-    };
-    while i < data.len() {
-        let tag = take(&mut i, 1)?[0];
-        match tag {
+/// Walk the records of a decompressed stream: `raw(reader, len)` must consume exactly `len`
+/// bytes; `file(path, size)` gets each file.
+fn walk(
+    compressed: &[u8],
+    raw: &mut dyn FnMut(&mut dyn Read, u64) -> Result<()>,
+    file: &mut dyn FnMut(&[u8], u64) -> Result<()>,
+) -> Result<()> {
+    let bad = |e: io::Error| crate::err!("layer tar-split record is corrupt: {e}");
+    let mut r = io::BufReader::new(zstd::stream::read::Decoder::new(compressed).map_err(bad)?);
+    loop {
+        let mut tag = [0u8; 1];
+        if r.read(&mut tag).map_err(bad)? == 0 {
+            return Ok(());
+        }
+        match tag[0] {
             b'R' => {
-                let len = u32::from_le_bytes(take(&mut i, 4)?.try_into().expect("4")) as usize;
-                out.push(Rec::Raw(take(&mut i, len)?));
+                let mut l = [0u8; 4];
+                r.read_exact(&mut l).map_err(bad)?;
+                let len = u32::from_le_bytes(l) as u64;
+                let mut part = (&mut r).take(len);
+                raw(&mut part, len)?;
+                if part.limit() != 0 {
+                    return Err(crate::err!("layer tar-split record is corrupt: a raw record is cut short"));
+                }
             }
             b'F' => {
-                let size = u64::from_le_bytes(take(&mut i, 8)?.try_into().expect("8"));
-                let len = u32::from_le_bytes(take(&mut i, 4)?.try_into().expect("4")) as usize;
-                out.push(Rec::File(take(&mut i, len)?, size));
+                let mut sz = [0u8; 8];
+                r.read_exact(&mut sz).map_err(bad)?;
+                let mut l = [0u8; 4];
+                r.read_exact(&mut l).map_err(bad)?;
+                let mut path = vec![0u8; u32::from_le_bytes(l) as usize];
+                r.read_exact(&mut path).map_err(bad)?;
+                file(&path, u64::from_le_bytes(sz))?;
             }
-            _ => return Err(bad()),
+            t => return Err(crate::err!("layer tar-split record is corrupt: unknown record {t}")),
         }
     }
-    Ok(out)
 }
 
-/// A rebuilt layer stream: its length is known before it is written.
+/// A layer stream to rebuild: its length is known before it is written. Read as a stream
+/// (twice: once for the length, once to write), never held decompressed in memory.
 pub struct Rebuilt {
-    data: Vec<u8>,
+    compressed: Vec<u8>,
+    len: u64,
 }
 
 impl Rebuilt {
-    /// Read the compressed recording.
+    /// Read the compressed recording and check it.
     pub fn open(compressed: &[u8]) -> Result<Rebuilt> {
-        let data = zstd::decode_all(compressed).map_err(|e| crate::err!("layer tar-split record is corrupt: {e}"))?;
-        parse(&data)?;
-        Ok(Rebuilt { data })
+        let len = std::cell::Cell::new(0u64);
+        walk(
+            compressed,
+            &mut |r, n| {
+                let got = io::copy(r, &mut io::sink()).map_err(|e| crate::err!("layer tar-split record is corrupt: {e}"))?;
+                if got != n {
+                    crate::bail!("layer tar-split record is corrupt: it is cut short");
+                }
+                len.set(len.get() + n);
+                Ok(())
+            },
+            &mut |_, n| {
+                len.set(len.get() + n);
+                Ok(())
+            },
+        )?;
+        let len = len.get();
+        Ok(Rebuilt { compressed: compressed.to_vec(), len })
     }
 
     /// Length of the tar stream.
     pub fn len(&self) -> u64 {
-        parse(&self.data).expect("checked").iter().map(|r| match r {
-            Rec::Raw(b) => b.len() as u64,
-            Rec::File(_, n) => *n,
-        }).sum()
+        self.len
     }
 
     /// Write the tar stream, taking file contents from `root` (without following symlinks);
     /// returns `sha256:<hex>` of what was written.
     pub fn write_to(&self, root: &Path, out: &mut dyn Write) -> Result<String> {
         let rootfd = crate::sys::fs::open_dir(root).map_err(|e| crate::err!("opening {}: {e}", root.display()))?;
-        let mut h = Sha256::new();
+        let h = std::cell::RefCell::new(Sha256::new());
+        let out = std::cell::RefCell::new(out);
         let mut buf = vec![0u8; 256 * 1024];
         let werr = |e: io::Error| crate::err!("writing: {e}");
-        for r in parse(&self.data)? {
-            match r {
-                Rec::Raw(b) => {
-                    h.update(b);
-                    out.write_all(b).map_err(werr)?;
+        let mut copy = |r: &mut dyn Read, what: &dyn Fn(String) -> crate::error::Error| -> Result<u64> {
+            let mut n_all = 0u64;
+            loop {
+                let n = r.read(&mut buf).map_err(|e| what(e.to_string()))?;
+                if n == 0 {
+                    return Ok(n_all);
                 }
-                Rec::File(path, size) => {
-                    let p = Path::new(OsStr::from_bytes(path));
-                    let gone = |e: String| crate::err!("layer file {}: {e}", p.display());
-                    let parent = open_dir_beneath(&rootfd, p.parent().unwrap_or(Path::new(""))).map_err(|e| gone(e.to_string()))?;
-                    let name = p.file_name().ok_or_else(|| gone("no name".into()))?;
-                    let fd = openat(&parent, name, OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC, Mode::empty())
-                        .map_err(|e| gone(e.to_string()))?;
-                    let mut f = std::fs::File::from(fd).take(size);
-                    let mut left = size;
-                    loop {
-                        let n = f.read(&mut buf).map_err(|e| gone(e.to_string()))?;
-                        if n == 0 {
-                            break;
-                        }
-                        h.update(&buf[..n]);
-                        out.write_all(&buf[..n]).map_err(werr)?;
-                        left -= n as u64;
-                    }
-                    if left != 0 {
-                        return Err(gone(format!("shorter than the {size} bytes the layer had")));
-                    }
-                }
+                h.borrow_mut().update(&buf[..n]);
+                out.borrow_mut().write_all(&buf[..n]).map_err(werr)?;
+                n_all += n as u64;
             }
-        }
-        Ok(format!("sha256:{}", hex::encode(h.finalize())))
+        };
+        let copy = std::cell::RefCell::new(&mut copy);
+        walk(
+            &self.compressed,
+            &mut |r, _| {
+                (copy.borrow_mut())(r, &|e| crate::err!("layer tar-split record is corrupt: {e}")).map(drop)
+            },
+            &mut |path, size| {
+                let p = Path::new(OsStr::from_bytes(path));
+                let gone = |e: String| crate::err!("layer file {}: {e}", p.display());
+                let parent = open_dir_beneath(&rootfd, p.parent().unwrap_or(Path::new(""))).map_err(|e| gone(e.to_string()))?;
+                let name = p.file_name().ok_or_else(|| gone("no name".into()))?;
+                let fd = openat(&parent, name, OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC, Mode::empty())
+                    .map_err(|e| gone(e.to_string()))?;
+                let mut f = std::fs::File::from(fd).take(size);
+                let got = (copy.borrow_mut())(&mut f, &gone)?;
+                if got != size {
+                    return Err(gone(format!("shorter than the {size} bytes the layer had")));
+                }
+                Ok(())
+            },
+        )?;
+        let digest = h.into_inner().finalize();
+        Ok(format!("sha256:{}", hex::encode(digest)))
     }
 }

@@ -424,7 +424,7 @@ mod tests {
         assert!(!verbs.contains(&"list") && !verbs.contains(&"--help") && !verbs.contains(&"__monitor") && !verbs.contains(&"generate"), "{verbs:?}");
         let mut im: Vec<String> = complete(&Bash, &["hutch im"], &[("_HUTCH_COMPLETE_PIECE", "im")]).split('\u{b}').map(String::from).collect();
         im.sort();
-        assert_eq!(im, ["image", "images"]);
+        assert_eq!(im, ["image", "images", "import"]);
         let flags = complete(&Bash, &["hutch ps --no"], &[]);
         assert_eq!(flags, "--no-trunc\u{b}--noheading");
         // bash replaces only the piece after `=`: candidates come back without `--pull=`.
