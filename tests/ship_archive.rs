@@ -314,3 +314,17 @@ fn image_exists_and_history() {
     assert_eq!(t.lines().next().unwrap(), format!("{id} 4.1 kB"));
     env.hutch(["image", "history", "fixtures/nothere"]).fails_with("fixtures/nothere: image not known");
 }
+
+#[test]
+fn export_of_a_keep_id_container_shows_its_owners() {
+    let env = Env::new();
+    env.pull("fixtures/multi");
+    let me = env.user.as_ref().map(|u| u.uid.as_raw()).unwrap_or_else(|| nix::unistd::getuid().as_raw());
+    let out = env.hutch(["run", "--userns", "keep-id", "--name", "k", "fixtures/multi", "sh", "-c", "id -u; echo x > /tmp/mine"]).ok().stdout;
+    assert_eq!(out, format!("{me}\n"));
+    let listing = sh(&env, "hutch export k | tar tvf - --numeric-owner").ok().stdout;
+    let line = |p: &str| listing.lines().find(|l| l.ends_with(&format!(" {p}"))).unwrap_or_else(|| panic!("{p} missing: {listing}")).to_string();
+    assert!(line("tmp/mine").starts_with(&format!("-rw-r--r-- {me}/{me} ")), "{}", line("tmp/mine"));
+    assert!(line("tmp/").starts_with("drwxrwxrwt 0/0 "), "{}", line("tmp/"));
+    assert!(line("data/owned1234").starts_with("-rw-r--r-- 1234/5678 "), "{}", line("data/owned1234"));
+}

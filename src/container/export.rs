@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use crate::archive::OPAQUE_XATTR;
 use crate::error::{Context, Result};
+use crate::runtime::userns::Mapping;
 use crate::spec::UsernsMode;
 use crate::store::Store;
 
@@ -184,11 +185,11 @@ impl Writer<'_> {
 }
 
 /// Write the file system of container `what` as a tar to `out`.
-fn write_tar(store: &Store, what: &str, out: &mut dyn Write) -> Result<()> {
+fn write_tar(store: &Store, mapping: &Mapping, what: &str, out: &mut dyn Write) -> Result<()> {
     let idx = store.load_containers()?;
     let rec = idx.containers[idx.resolve(what)?].clone();
-    let keep = match crate::runtime::userns::plan() {
-        crate::runtime::userns::Mapping::Full { uid, .. } if rec.spec.userns == UsernsMode::KeepId => Some(uid),
+    let keep = match mapping {
+        Mapping::Full { uid, .. } if rec.spec.userns == UsernsMode::KeepId => Some(*uid),
         _ => None,
     };
     let mut layers = vec![Layer { root: store.container_dir(&rec.id).join("upper"), keep_id_owner: keep }];
@@ -214,13 +215,14 @@ fn write_tar(store: &Store, what: &str, out: &mut dyn Write) -> Result<()> {
 /// Export container `what` to `dest` (a file, written next to it and renamed, or stdout), from
 /// inside the store's user namespace.
 pub fn export(what: &str, dest: Option<&Path>) -> Result<()> {
-    crate::runtime::userns::enter()?;
+    // The mapping as planned outside the namespace (inside it, our uid reads 0).
+    let mapping = crate::runtime::userns::enter()?;
     let store = Store::open()?;
     match dest {
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-            write_tar(&store, what, &mut w)?;
+            write_tar(&store, mapping, what, &mut w)?;
             w.flush().map_err(|e| crate::err!("writing the tar: {e}"))
         }
         Some(file) => {
@@ -229,7 +231,7 @@ pub fn export(what: &str, dest: Option<&Path>) -> Result<()> {
             let tmp = parent.join(format!(".{}.hutch-tmp-{}", name.to_string_lossy(), crate::digest::random_hex(6)));
             let f = fs::OpenOptions::new().write(true).create_new(true).open(&tmp).ctx(|| format!("creating {}", tmp.display()))?;
             let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-            let r = write_tar(&store, what, &mut w).and_then(|_| w.flush().map_err(|e| crate::err!("writing {}: {e}", tmp.display())));
+            let r = write_tar(&store, mapping, what, &mut w).and_then(|_| w.flush().map_err(|e| crate::err!("writing {}: {e}", tmp.display())));
             drop(w);
             if r.is_err() {
                 let _ = fs::remove_file(&tmp);
