@@ -31,11 +31,24 @@ fn podman_runroot(env: &Env) -> PathBuf {
     PathBuf::from(format!("/tmp/hutch-pr-{}", env.root.file_name().unwrap().to_string_lossy().rsplit('-').next().unwrap()))
 }
 
-/// Removes an Env's podman runroot when the test ends.
-struct PodmanRun(PathBuf);
+/// When the test ends: stops the pause process rootless podman leaves behind for the Env (its
+/// pid is in the Env's XDG_RUNTIME_DIR) and removes the Env's podman runroot.
+struct PodmanRun(PathBuf, PathBuf);
+
+impl PodmanRun {
+    fn new(env: &Env) -> PodmanRun {
+        PodmanRun(podman_runroot(env), env.run_dir().join("libpod/tmp/pause.pid"))
+    }
+}
 
 impl Drop for PodmanRun {
     fn drop(&mut self) {
+        if let Some(pid) = std::fs::read_to_string(&self.1).ok().and_then(|s| s.trim().parse::<i32>().ok()) {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if comm.trim() == "podman pause" {
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            }
+        }
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
@@ -56,7 +69,7 @@ fn image_ids(env: &Env) -> Vec<String> {
 #[test]
 fn save_docker_archive_loads_into_podman_skopeo_and_a_fresh_store_with_the_same_id() {
     let env = Env::new();
-    let _pr = PodmanRun(podman_runroot(&env));
+    let _pr = PodmanRun::new(&env);
     let id = env.pull("fixtures/multi");
     let name = format!("{PLAIN}/fixtures/multi:latest");
     let tar = path(&env, "multi.tar");
@@ -109,7 +122,7 @@ fn save_docker_archive_loads_into_podman_skopeo_and_a_fresh_store_with_the_same_
 #[test]
 fn save_to_stdout_oci_archive_and_oci_dir_are_read_by_podman_skopeo_and_umoci() {
     let env = Env::new();
-    let _pr = PodmanRun(podman_runroot(&env));
+    let _pr = PodmanRun::new(&env);
     let id = env.pull("fixtures/multi");
     let name = format!("{PLAIN}/fixtures/multi:latest");
     // stdout, not a terminal: the archive.
@@ -142,7 +155,7 @@ fn save_to_stdout_oci_archive_and_oci_dir_are_read_by_podman_skopeo_and_umoci() 
 #[test]
 fn podman_save_archives_load_into_hutch_and_run() {
     let env = Env::new();
-    let _pr = PodmanRun(podman_runroot(&env));
+    let _pr = PodmanRun::new(&env);
     let id = env.pull("fixtures/multi");
     let name = format!("{PLAIN}/fixtures/multi:latest");
     // Get the image into podman without a registry, then let podman write its own archives.
