@@ -75,6 +75,15 @@ pub enum Command {
     /// Create an image from a tar of a file system (a file, or - for stdin)
     #[command(after_help = "Examples:\n  hutch import rootfs.tar localhost/base:1\n  hutch export web | hutch import -c 'CMD [\"/bin/sh\"]' -m snapshot - web-snap")]
     Import(ImportArgs),
+    /// Create a new image from a container's changes
+    #[command(after_help = COMMIT_EXAMPLES)]
+    Commit(CommitArgs),
+    /// Copy files between a container and the host (CTR:PATH on one side; - for a tar stream)
+    #[command(after_help = CP_EXAMPLES)]
+    Cp(CpArgs),
+    /// Show the files a container changed (against its image), or an image's top layer (against its parent)
+    #[command(after_help = "Output: one line per path, A (added), C (changed) or D (deleted).\n\nExamples:\n  hutch diff web\n  hutch diff --format json web\n  hutch diff localhost/app:1")]
+    Diff(DiffArgs),
     /// Show details of containers or images as JSON
     #[command(after_help = "Examples:\n  hutch inspect alpine\n  hutch inspect --format '{{.State.Status}}' web")]
     Inspect(InspectArgs),
@@ -169,6 +178,14 @@ pub enum ContainerCommand {
     Port(PortArgs),
     /// Export a container's file system as a tar
     Export(ExportArgs),
+    /// Create a new image from a container's changes
+    #[command(after_help = COMMIT_EXAMPLES)]
+    Commit(CommitArgs),
+    /// Copy files between a container and the host
+    #[command(after_help = CP_EXAMPLES)]
+    Cp(CpArgs),
+    /// Show the files a container changed
+    Diff(DiffArgs),
 }
 
 /// Completion for `stop`: only running containers.
@@ -472,6 +489,69 @@ pub struct ExportArgs {
     /// Write to this file instead of stdout
     #[arg(short, long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub output: Option<PathBuf>,
+}
+
+const COMMIT_EXAMPLES: &str = "Without IMAGE the new image has no name (<none>). A running container is committed as it is: \
+--pause stops its main process (SIGSTOP) while its files are read and resumes it after (SIGCONT); processes it started keep \
+running (hutch has no cgroup freezer).\n\nExamples:\n  hutch commit web localhost/web:snapshot\n  hutch commit -c 'CMD [\"/bin/sh\"]' -c 'ENV MODE=prod' -m 'configured' web app:2";
+
+const CP_EXAMPLES: &str = "Paths in the container are resolved inside its root file system: symlinks and ../ never lead out of it. \
+Files copied in belong to the container's root unless -a, which keeps their owners as the container's user namespace maps \
+them. Works on running and stopped containers.\n\nExamples:\n  hutch cp web:/etc/nginx/nginx.conf .\n  hutch cp ./site web:/srv/\n  \
+tar -cf - dir | hutch cp - web:/tmp\n  hutch cp web:/var/log - | tar -tvf -";
+
+#[derive(Debug, Args)]
+pub struct CommitArgs {
+    /// The container
+    #[arg(value_name = "CONTAINER", add = ArgValueCompleter::new(complete::containers))]
+    pub container: String,
+    /// Name for the new image
+    #[arg(value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// Author of the image
+    #[arg(short, long, value_name = "AUTHOR")]
+    pub author: Option<String>,
+    /// Commit message (the image's comment)
+    #[arg(short, long, value_name = "MESSAGE")]
+    pub message: Option<String>,
+    /// Apply a Dockerfile instruction to the image's config (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR)
+    #[arg(short, long = "change", value_name = "INSTRUCTION")]
+    pub change: Vec<String>,
+    /// Stop the container's main process (SIGSTOP) while committing; other processes keep running
+    #[arg(short, long)]
+    pub pause: bool,
+    /// Manifest and config format of the new image
+    #[arg(short, long, value_name = "FORMAT", default_value = "oci", value_parser = ["oci", "docker"])]
+    pub format: String,
+    /// Print only the image id (the default output)
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CpArgs {
+    /// CONTAINER:PATH, a host path, or - (a tar stream on stdin)
+    #[arg(value_name = "SRC")]
+    pub src: String,
+    /// CONTAINER:PATH, a host path, or - (a tar stream on stdout)
+    #[arg(value_name = "DEST")]
+    pub dest: String,
+    /// Keep owners (as the container's user namespace maps them) instead of the container's root
+    #[arg(short, long)]
+    pub archive: bool,
+    /// Print nothing (accepted for compatibility; cp prints nothing anyway)
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// A container or an image
+    #[arg(value_name = "CONTAINER|IMAGE", add = ArgValueCompleter::new(complete::containers))]
+    pub what: String,
+    /// json for {"changed": [...], "added": [...], "deleted": [...]}
+    #[arg(long, value_name = "FORMAT", value_parser = ["json"])]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Args)]

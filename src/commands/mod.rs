@@ -1,5 +1,8 @@
 //! One file per verb: arguments -> options -> engine -> report -> output.
 
+mod commit;
+mod cp;
+mod diff;
 mod exec;
 mod export;
 mod history;
@@ -41,6 +44,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => import::run(a),
         Command::Image(ImageCommand::Exists(a)) => history::exists(a),
         Command::Image(ImageCommand::History(a)) => history::run(a),
+        Command::Commit(a) | Command::Container(C::Commit(a)) => commit::run(a),
+        Command::Cp(a) | Command::Container(C::Cp(a)) => cp::run(a),
+        Command::Diff(a) | Command::Container(C::Diff(a)) => diff::run(a),
         Command::Login(a) => login::login(a),
         Command::Logout(a) => login::logout(a),
         Command::Version(a) => version::run(a),

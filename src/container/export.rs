@@ -184,14 +184,81 @@ impl Writer<'_> {
     }
 }
 
+/// Whether container `rec` keeps the user's id as its own (keep-id): then its upper directory
+/// holds store ids that `to_container_id` maps back.
+/// `mapping`: as planned outside the namespace (inside it, our uid reads 0).
+pub(crate) fn keep_id_owner(mapping: &Mapping, rec: &crate::store::containers::ContainerRecord) -> Option<u32> {
+    match mapping {
+        Mapping::Full { uid, .. } if rec.spec.userns == UsernsMode::KeepId => Some(*uid),
+        _ => None,
+    }
+}
+
+/// Write the container's upper directory as an OCI layer tar (`commit`): overlay whiteouts
+/// (0/0 character devices) become `.wh.NAME` entries, opaque directories get a
+/// `.wh..wh..opq` entry, owners are the ids the container sees. Call inside the store's
+/// user namespace.
+pub(crate) fn write_upper_layer(store: &Store, mapping: &Mapping, rec: &crate::store::containers::ContainerRecord, out: &mut dyn Write) -> Result<()> {
+    let layer = Layer { root: store.container_dir(&rec.id).join("upper"), keep_id_owner: keep_id_owner(mapping, rec) };
+    let mut w = Writer { tar: tar::Builder::new(out), links: HashMap::new() };
+    w.tar.mode(tar::HeaderMode::Complete);
+    if layer.root.is_dir() {
+        w.upper_dir(&layer, Path::new(""))?;
+    }
+    w.tar.finish().map_err(|e| crate::err!("writing the layer: {e}"))?;
+    Ok(())
+}
+
+impl Writer<'_> {
+    fn marker(&mut self, rel: &Path) -> Result<()> {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_mode(0);
+        h.set_size(0);
+        h.set_mtime(0);
+        self.tar.append_data(&mut h, rel, std::io::empty()).map_err(|e| Self::werr(rel, e))
+    }
+
+    fn upper_dir(&mut self, layer: &Layer, rel: &Path) -> Result<()> {
+        let d = layer.root.join(rel);
+        if !rel.as_os_str().is_empty() && is_opaque(&d) {
+            self.marker(&rel.join(".wh..wh..opq"))?;
+        }
+        let mut names: Vec<OsString> = Vec::new();
+        for e in fs::read_dir(&d).ctx(|| format!("reading {}", d.display()))? {
+            names.push(e.ctx(|| format!("reading {}", d.display()))?.file_name());
+        }
+        names.sort();
+        for name in names {
+            if name.as_bytes() == b".wh..wh..opq" {
+                continue; // written above, once
+            }
+            let crel = rel.join(&name);
+            let md = match fs::symlink_metadata(layer.root.join(&crel)) {
+                Ok(m) => m,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue, // deleted meanwhile (running)
+                Err(e) => return Err(crate::err!("reading {}: {e}", crel.display())),
+            };
+            if is_whiteout(&md) {
+                let mut wh = OsString::from(".wh.");
+                wh.push(&name);
+                self.marker(&rel.join(wh))?;
+                continue;
+            }
+            self.entry(layer, &crel, &md)?;
+            if md.is_dir() {
+                self.upper_dir(layer, &crel)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Write the file system of container `what` as a tar to `out`.
 fn write_tar(store: &Store, mapping: &Mapping, what: &str, out: &mut dyn Write) -> Result<()> {
     let idx = store.load_containers()?;
     let rec = idx.containers[idx.resolve(what)?].clone();
-    let keep = match mapping {
-        Mapping::Full { uid, .. } if rec.spec.userns == UsernsMode::KeepId => Some(*uid),
-        _ => None,
-    };
+    let keep = keep_id_owner(mapping, &rec);
     let mut layers = vec![Layer { root: store.container_dir(&rec.id).join("upper"), keep_id_owner: keep }];
     for l in rec.layers.iter().rev() {
         layers.push(Layer { root: store.layer_dir(l).join("diff"), keep_id_owner: None });

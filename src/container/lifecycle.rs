@@ -113,3 +113,26 @@ pub fn remove(store: &Store, rec: &ContainerRecord, volumes: bool) -> Result<()>
 pub fn enter_userns() -> Result<()> {
     userns::enter().map(drop)
 }
+
+/// A running container's main process, stopped with SIGSTOP (`commit --pause`) until this is
+/// dropped, which sends SIGCONT. Only that process: without a cgroup freezer, processes it
+/// started keep running.
+pub struct Paused(std::os::fd::OwnedFd);
+
+impl Drop for Paused {
+    fn drop(&mut self) {
+        let _ = crate::sys::process::pidfd_send_signal(&self.0, nix::sys::signal::Signal::SIGCONT);
+    }
+}
+
+/// Stop a running container's main process; None when the container is not running.
+pub fn pause_main(store: &Store, rec: &ContainerRecord) -> Result<Option<Paused>> {
+    let (st, _, live) = state::status(store, rec);
+    let pidfd = match (st, live.as_ref().and_then(state::open_process)) {
+        (Status::Running { .. }, Some(fd)) => fd,
+        _ => return Ok(None),
+    };
+    crate::sys::process::pidfd_send_signal(&pidfd, nix::sys::signal::Signal::SIGSTOP)
+        .map_err(|e| crate::err!("pausing container {}: {e}", rec.name))?;
+    Ok(Some(Paused(pidfd)))
+}

@@ -3,12 +3,14 @@
 //! (`exec`). Commands call these; output stays in commands.
 
 mod exec;
+pub mod cp;
+pub mod diff;
 pub mod export;
 mod lifecycle;
 mod start;
 
 pub use exec::{exec, ExecOptions};
-pub use lifecycle::{ensure_stopped, kill, remove, stop, wait};
+pub use lifecycle::{ensure_stopped, kill, pause_main, remove, stop, wait};
 pub use start::{run_foreground, start_detached};
 /// A container's state as `ps`, `inspect` and the lifecycle verbs see it.
 pub use crate::runtime::state::{running_now, status, Status};

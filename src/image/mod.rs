@@ -1,6 +1,7 @@
 //! The image engine: pull (`pull`), remove (`remove`), prune (`prune`) and name (`tag`)
 //! images in the store, and find the image a container needs, pulling it when allowed.
 
+pub mod commit;
 pub mod import;
 pub mod prune;
 pub mod pull;

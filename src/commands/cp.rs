@@ -1,0 +1,19 @@
+//! `hutch cp`
+
+use std::io::IsTerminal;
+
+use crate::cli::CpArgs;
+use crate::container::cp::{self, Side};
+use crate::error::Result;
+
+pub fn run(a: CpArgs) -> Result<i32> {
+    if cp::parse_side(&a.src) == Side::Stream && std::io::stdin().is_terminal() {
+        crate::bail!("cannot read a tar stream from a terminal: redirect stdin");
+    }
+    if cp::parse_side(&a.dest) == Side::Stream && std::io::stdout().is_terminal() {
+        crate::bail!("refusing to write a tar stream to a terminal: redirect stdout");
+    }
+    cp::cp(&a.src, &a.dest, a.archive)?;
+    let _ = a.quiet;
+    Ok(0)
+}
