@@ -30,10 +30,24 @@ fn podman_runroot(env: &Env) -> PathBuf {
     PathBuf::from(format!("/tmp/hutch-pc-{}", env.root.file_name().unwrap().to_string_lossy().rsplit('-').next().unwrap()))
 }
 
-struct PodmanRun(PathBuf);
+/// When the test ends: stops the pause process rootless podman leaves behind for the Env (its
+/// pid is in the Env's XDG_RUNTIME_DIR) and removes the Env's podman runroot.
+struct PodmanRun(PathBuf, PathBuf);
+
+impl PodmanRun {
+    fn new(env: &Env) -> PodmanRun {
+        PodmanRun(podman_runroot(env), env.run_dir().join("libpod/tmp/pause.pid"))
+    }
+}
 
 impl Drop for PodmanRun {
     fn drop(&mut self) {
+        if let Some(pid) = std::fs::read_to_string(&self.1).ok().and_then(|s| s.trim().parse::<i32>().ok()) {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if comm.trim() == "podman pause" {
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            }
+        }
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
@@ -60,7 +74,7 @@ const CHANGES: &str = "rm /data/a.txt && rm -rf /home && echo changed > /etc/fix
 #[test]
 fn commit_makes_an_image_with_the_containers_files_owners_and_modes() {
     let env = Env::new();
-    let _pr = PodmanRun(podman_runroot(&env));
+    let _pr = PodmanRun::new(&env);
     let base = env.pull("fixtures/multi");
     let ctr_view = env.hutch(["run", "--name", "snap", "fixtures/multi", "sh", "-c", &format!("{CHANGES} && {LIST}")]).ok().stdout;
     assert!(ctr_view.contains("/new/f 1000:1000 644 regular file 2 2\n"), "{ctr_view}");
