@@ -44,6 +44,16 @@ impl Progress {
         }
     }
 
+    /// `message` for a task that outlives a borrow of this Progress.
+    pub fn clone_line(&self) -> impl Fn(&str) + Send + Sync + 'static {
+        let m = self.multi.clone();
+        move |msg: &str| {
+            if let Some(m) = &m {
+                let _ = m.println(msg);
+            }
+        }
+    }
+
     pub fn done_line(&self, digest: &str, what: &str) {
         self.message(&format!("Copying blob {} {what}", short_digest(digest)));
     }
@@ -65,6 +75,19 @@ impl Bar {
     pub fn inc(&self, n: u64) {
         if let Some(b) = &self.0 {
             b.inc(n);
+        }
+    }
+
+    pub fn set_length(&self, n: u64) {
+        if let Some(b) = &self.0 {
+            b.set_length(n);
+        }
+    }
+
+    /// Take the bar off the screen.
+    pub fn clear(&self) {
+        if let Some(b) = &self.0 {
+            b.finish_and_clear();
         }
     }
 

@@ -54,6 +54,9 @@ pub enum Command {
     /// Pull an image from a registry
     #[command(after_help = "Examples:\n  hutch pull alpine\n  hutch pull --platform linux/arm64 quay.io/org/app:1.2\n  hutch pull --tls-verify=false localhost:5000/app@sha256:…")]
     Pull(PullArgs),
+    /// Push an image to a registry, an OCI layout or an archive
+    #[command(after_help = PUSH_HELP)]
+    Push(PushArgs),
     /// List images in local storage
     #[command(visible_alias = "image-list", after_help = "Examples:\n  hutch images\n  hutch images -q\n  hutch images --format json\n  hutch images --format '{{.Repository}}:{{.Tag}} {{.ID}}'")]
     Images(ImagesArgs),
@@ -457,6 +460,9 @@ pub enum ImageCommand {
     Ls(ImagesArgs),
     /// Pull an image from a registry
     Pull(PullArgs),
+    /// Push an image to a registry, an OCI layout or an archive
+    #[command(after_help = PUSH_HELP)]
+    Push(PushArgs),
     /// Remove one or more images
     Rm(RmiArgs),
     /// Add names to a local image
@@ -652,6 +658,70 @@ pub struct RegistryArgs {
     /// Credentials USERNAME[:PASSWORD] for the registry
     #[arg(long, value_name = "USER[:PASS]")]
     pub creds: Option<String>,
+}
+
+const PUSH_HELP: &str = "Destinations:
+  [docker://]REGISTRY/NAME[:TAG]   a registry (the image's own name when DESTINATION is left out)
+  oci:DIR[:TAG]                    an OCI layout directory (new or empty)
+  oci-archive:FILE[:TAG]           an OCI layout in a tar
+  docker-archive:FILE[:NAME]       a `docker save` archive
+  dir:DIR                          skopeo's directory transport
+
+Blobs the registry already has are not sent again, blobs of another repository of the same
+registry are mounted, and an image pulled with hutch keeps its manifest (and digest) when its
+original blobs are there.
+
+Examples:
+  hutch push 127.0.0.1:5000/app:1
+  hutch push --creds me:secret app registry.example.com/me/app:1
+  hutch push --digestfile app.digest --format v2s2 app docker://localhost:5000/app
+  hutch push app oci-archive:/tmp/app.tar:1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PushFormatArg {
+    /// OCI image manifest
+    Oci,
+    /// Docker image manifest, schema 2
+    V2s2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompressionArg {
+    Gzip,
+    Zstd,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The local image
+    #[arg(value_name = "IMAGE", add = ArgValueCompleter::new(complete::images))]
+    pub image: String,
+    /// Where to push it (default: the image's name, in its registry)
+    #[arg(value_name = "DESTINATION")]
+    pub destination: Option<String>,
+    /// Manifest format (default: the image's own, else oci)
+    #[arg(short, long, value_name = "FORMAT", value_enum)]
+    pub format: Option<PushFormatArg>,
+    /// Compression of layers hutch compresses (default gzip)
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    pub compression_format: Option<CompressionArg>,
+    /// Compression level (gzip 0-9, zstd 1-20)
+    #[arg(long, value_name = "LEVEL")]
+    pub compression_level: Option<i32>,
+    /// Write the digest of the pushed manifest to this file
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub digestfile: Option<PathBuf>,
+    /// Attempts after the first for a blob upload that fails on the way
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retry: u32,
+    /// Do not show progress
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Accepted for Podman compatibility (hutch does not sign images)
+    #[arg(long, hide = true)]
+    pub remove_signatures: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]

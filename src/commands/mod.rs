@@ -19,6 +19,7 @@ mod port;
 mod prune;
 mod ps;
 mod pull;
+mod push;
 mod rmi;
 mod run;
 mod save;
@@ -32,6 +33,7 @@ use crate::error::Result;
 pub fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => pull::run(a),
+        Command::Push(a) | Command::Image(ImageCommand::Push(a)) => push::run(a),
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => images::run(a),
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => rmi::run(a),
         Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => tag::run(a),

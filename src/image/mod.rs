@@ -5,6 +5,7 @@ pub mod commit;
 pub mod import;
 pub mod prune;
 pub mod pull;
+pub mod push;
 pub mod remove;
 pub mod save;
 pub mod load;

@@ -16,6 +16,8 @@ use crate::config::{self, Credentials};
 use crate::error::{Context, Error, Result};
 use crate::reference::ImageRef;
 
+mod push;
+
 pub const MT_OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const MT_OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const MT_DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
@@ -137,6 +139,15 @@ fn envelope_codes(e: &OciDistributionError) -> Vec<String> {
     }
 }
 
+/// An HTTP 401/403 that came back as a plain status rather than an auth challenge.
+fn denied_status(e: &OciDistributionError) -> bool {
+    match e {
+        OciDistributionError::RequestError(r) => matches!(r.status().map(|s| s.as_u16()), Some(401 | 403)),
+        OciDistributionError::ServerError { code, .. } => matches!(code, 401 | 403),
+        _ => false,
+    }
+}
+
 fn looks_like_tls(c: &str) -> bool {
     c.contains("certificate") || c.contains("InvalidContentType") || c.contains("CorruptMessage") || c.to_lowercase().contains("tls")
 }
@@ -150,6 +161,8 @@ fn retry_after(e: &OciDistributionError, attempt: u32) -> Option<Duration> {
         OciDistributionError::RegistryError { .. } if envelope_codes(e).iter().any(|c| c == "Toomanyrequests") => {
             Some(Duration::from_secs(1).max(backoff))
         }
+        OciDistributionError::RequestError(r) if r.status().is_some_and(|s| s.as_u16() == 429) => Some(Duration::from_secs(1).max(backoff)),
+        OciDistributionError::RequestError(r) if r.status().is_some_and(|s| matches!(s.as_u16(), 500 | 502 | 503 | 504)) => Some(backoff),
         OciDistributionError::RequestError(r) if r.is_connect() || r.is_timeout() || r.is_request() || r.is_body() || r.is_decode() => {
             // A refused connection will not heal in a second, nor a TLS handshake that failed;
             // a reset or a timeout may.
@@ -204,6 +217,12 @@ impl Session {
     /// Connect to the registry of `image`, choosing HTTPS/HTTP and credentials as Podman does;
     /// `insecure`: what registries.conf says (`--tls-verify` wins).
     pub async fn connect(image: &ImageRef, opts: &RegistryOptions, insecure: bool) -> Result<Session> {
+        Session::connect_op(image, opts, insecure, RegistryOperation::Pull).await
+    }
+
+    /// `connect` for `op`: a push session also holds a pull token (HEAD of blobs) and uploads
+    /// blobs in one PUT each.
+    async fn connect_op(image: &ImageRef, opts: &RegistryOptions, insecure: bool, op: RegistryOperation) -> Result<Session> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let insecure = match opts.tls_verify {
             Some(v) => !v,
@@ -225,9 +244,15 @@ impl Session {
         }
         let mut last = None;
         for protocol in protocols {
-            let client = Client::new(client_config(&image.registry, protocol.clone(), insecure));
+            let mut cc = client_config(&image.registry, protocol.clone(), insecure);
+            cc.use_monolithic_push = op == RegistryOperation::Push;
+            let client = Client::new(cc);
             let s = Session { client: std::sync::Arc::new(client), auth: auth.clone(), reference: reference.clone(), image: image.clone(), had_creds };
-            match s.retry("contacting the registry", || s.client.auth(&s.reference, &s.auth, RegistryOperation::Pull)).await {
+            match s.retry("contacting the registry", || s.client.auth(&s.reference, &s.auth, op)).await {
+                Ok(_) if op == RegistryOperation::Push => {
+                    s.retry("contacting the registry", || s.client.auth(&s.reference, &s.auth, RegistryOperation::Pull)).await?;
+                    return Ok(s);
+                }
                 Ok(_) => return Ok(s),
                 // Only fall back to plain HTTP when HTTPS could not even be spoken.
                 Err(e) if insecure && protocol == ClientProtocol::Https => last = Some(e),
@@ -285,6 +310,13 @@ impl Session {
             }
             OciDistributionError::RegistryError { .. } if codes.iter().any(|c| c == "Denied" || c == "Unauthorized") => {
                 crate::err!("{what} for {img}: access denied by registry {reg}")
+            }
+            OciDistributionError::RequestError(_) | OciDistributionError::ServerError { .. } if denied_status(&e) => {
+                if self.had_creds {
+                    crate::err!("{what} for {img}: access denied by registry {reg} (invalid username or password?)")
+                } else {
+                    crate::err!("{what} for {img}: registry {reg} requires authentication: run `hutch login {reg}` or pass --creds")
+                }
             }
             OciDistributionError::ServerError { code: 404, .. } => crate::err!("{img}: image not found in registry {reg}"),
             OciDistributionError::ServerError { code, .. } => crate::err!("{what} for {img}: registry {reg} answered HTTP {code}"),

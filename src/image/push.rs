@@ -1,0 +1,607 @@
+//! `push`: an image from the store -> a registry, or a local layout/archive. Layers are rebuilt
+//! byte for byte from their files and tar-split records and compressed deterministically, so
+//! the same image always gives the same blobs and manifest. An image hutch pulled keeps its
+//! stored manifest (same digest) when the destination has, or can mount, its original blobs.
+//! Blobs the destination has (HEAD) are not sent again; compressed digests are remembered in
+//! `push-cache.json` so that a second push neither compresses nor uploads anything.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::archive::split::Rebuilt;
+use crate::error::{Context, Result};
+use crate::output::Progress;
+use crate::reference::ImageRef;
+use crate::registry::{RegistryOptions, Session, MT_DOCKER_MANIFEST, MT_OCI_MANIFEST};
+use crate::store::{ImageRecord, Store};
+
+/// Layers compressed and uploaded at once.
+const PARALLEL: usize = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManifestFormat {
+    Oci,
+    V2s2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    fn default_level(self) -> i32 {
+        match self {
+            Compression::Gzip => 6,
+            Compression::Zstd => 3,
+        }
+    }
+    fn valid_levels(self) -> std::ops::RangeInclusive<i32> {
+        match self {
+            Compression::Gzip => 0..=9,
+            Compression::Zstd => 1..=20,
+        }
+    }
+}
+
+pub struct PushOptions {
+    pub registry: RegistryOptions,
+    pub format: Option<ManifestFormat>,
+    pub compression: Option<Compression>,
+    pub level: Option<i32>,
+    /// Attempts per blob upload in all.
+    pub retry: u32,
+}
+
+impl PushOptions {
+    /// Check the combination before anything is read or sent.
+    pub fn check(&self) -> Result<()> {
+        let c = self.compression.unwrap_or(Compression::Gzip);
+        if let Some(l) = self.level {
+            if !c.valid_levels().contains(&l) {
+                let r = c.valid_levels();
+                crate::bail!("--compression-level {l}: out of range for {c:?} ({}..{})", r.start(), r.end());
+            }
+        }
+        if self.format == Some(ManifestFormat::V2s2) && self.compression == Some(Compression::Zstd) {
+            crate::bail!("--compression-format zstd cannot be used with --format v2s2 (Docker manifests know only gzip layers)");
+        }
+        Ok(())
+    }
+}
+
+/// Where `push` sends an image, as Podman and skopeo name transports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Registry(ImageRef),
+    OciDir(PathBuf, Option<String>),
+    OciArchive(PathBuf, Option<String>),
+    DockerArchive(PathBuf, Option<String>),
+    Dir(PathBuf),
+}
+
+/// `PATH[:REF]`: as containers/image splits it, at the first ':'.
+fn path_and_ref(s: &str) -> (PathBuf, Option<String>) {
+    match s.split_once(':') {
+        Some((p, r)) if !p.is_empty() && !r.is_empty() => (PathBuf::from(p), Some(r.to_string())),
+        _ => (PathBuf::from(s), None),
+    }
+}
+
+impl Target {
+    pub fn parse(s: &str) -> Result<Target> {
+        let need = |rest: &str, t: &str| -> Result<()> {
+            if rest.is_empty() {
+                crate::bail!("invalid destination \"{s}\": {t}: needs a path");
+            }
+            Ok(())
+        };
+        if let Some(r) = s.strip_prefix("docker://") {
+            return Ok(Target::Registry(ImageRef::parse(r)?));
+        }
+        if let Some(r) = s.strip_prefix("oci-archive:") {
+            need(r, "oci-archive")?;
+            let (p, t) = path_and_ref(r);
+            return Ok(Target::OciArchive(p, t));
+        }
+        if let Some(r) = s.strip_prefix("oci:") {
+            need(r, "oci")?;
+            let (p, t) = path_and_ref(r);
+            return Ok(Target::OciDir(p, t));
+        }
+        if let Some(r) = s.strip_prefix("docker-archive:") {
+            need(r, "docker-archive")?;
+            let (p, t) = path_and_ref(r);
+            if let Some(t) = &t {
+                ImageRef::parse(t)?;
+            }
+            return Ok(Target::DockerArchive(p, t));
+        }
+        if let Some(r) = s.strip_prefix("dir:") {
+            need(r, "dir")?;
+            return Ok(Target::Dir(PathBuf::from(r)));
+        }
+        for t in ["containers-storage:", "docker-daemon:", "ostree:", "sif:"] {
+            if s.starts_with(t) {
+                crate::bail!("invalid destination \"{s}\": transport {} is not supported", t.trim_end_matches(':'));
+            }
+        }
+        Ok(Target::Registry(ImageRef::parse(s)?))
+    }
+}
+
+/// A compressed layer blob hutch made (or pulled) and where its content came from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CachedBlob {
+    diff_id: String,
+    digest: String,
+    size: u64,
+    compression: Compression,
+    level: i32,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct BlobCache {
+    #[serde(default)]
+    blobs: Vec<CachedBlob>,
+}
+
+fn cache_path(store: &Store) -> PathBuf {
+    store.base().join("push-cache.json")
+}
+
+fn load_cache(store: &Store) -> BlobCache {
+    std::fs::read(cache_path(store)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+}
+
+/// Remember `new` blobs (a cache: losing an entry to a concurrent push only costs a compression).
+fn save_cache(store: &Store, new: Vec<CachedBlob>) {
+    if new.is_empty() {
+        return;
+    }
+    let mut c = load_cache(store);
+    for b in new {
+        if !c.blobs.iter().any(|x| x.digest == b.digest) {
+            c.blobs.push(b);
+        }
+    }
+    let _ = crate::sys::fs::replace_atomic(&cache_path(store), &serde_json::to_vec(&c).expect("json"), 0o600);
+}
+
+/// A descriptor as it goes into a manifest.
+#[derive(Debug, Clone)]
+struct Desc {
+    digest: String,
+    size: u64,
+    compression: Compression,
+}
+
+/// The stored manifest of a pulled image, when it still describes the image's layers.
+struct StoredManifest {
+    bytes: Vec<u8>,
+    media_type: String,
+    layers: Vec<Desc>,
+}
+
+fn stored_manifest(store: &Store, img: &ImageRecord) -> Option<StoredManifest> {
+    if img.manifest_digest.is_empty() {
+        return None;
+    }
+    let bytes = store.read_blob(&img.manifest_digest).ok()?;
+    let doc: Value = serde_json::from_slice(&bytes).ok()?;
+    if doc.pointer("/config/digest").and_then(Value::as_str) != Some(&format!("sha256:{}", img.id)) {
+        return None;
+    }
+    let media_type = match doc.get("mediaType").and_then(Value::as_str) {
+        Some(m) => m.to_string(),
+        None if doc.pointer("/config/mediaType").and_then(Value::as_str).is_some_and(|m| m.contains("docker")) => MT_DOCKER_MANIFEST.into(),
+        None => MT_OCI_MANIFEST.into(),
+    };
+    let mut layers = Vec::new();
+    for l in doc.get("layers")?.as_array()? {
+        let mt = l.get("mediaType")?.as_str()?;
+        let compression = if mt.ends_with("gzip") {
+            Compression::Gzip
+        } else if mt.ends_with("zstd") {
+            Compression::Zstd
+        } else {
+            return None; // uncompressed or foreign layers: make fresh blobs
+        };
+        layers.push(Desc { digest: l.get("digest")?.as_str()?.to_string(), size: l.get("size")?.as_u64()?, compression });
+    }
+    (layers.len() == img.layers.len()).then_some(StoredManifest { bytes, media_type, layers })
+}
+
+/// A writer that hashes and counts what goes through it.
+struct Hashing<W> {
+    inner: W,
+    h: Sha256,
+    n: u64,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.h.update(&buf[..n]);
+        self.n += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Rebuild layer `id` and compress it into `out`; returns the blob's digest and size.
+fn compress_layer(store: &Store, id: &str, c: Compression, level: i32, out: &Path) -> Result<(String, u64)> {
+    let split = store.read_tar_split(id).ok_or_else(|| {
+        crate::err!("layer sha256:{id} was stored by an older hutch without its tar-split record; pull the image again to push it")
+    })?;
+    let rebuilt = Rebuilt::open(&split)?;
+    let root = store.layer_dir(id).join("diff");
+    let f = std::fs::File::create(out).ctx(|| format!("creating {}", out.display()))?;
+    let mut hw = Hashing { inner: std::io::BufWriter::with_capacity(1 << 20, f), h: Sha256::new(), n: 0 };
+    let werr = |e: std::io::Error| crate::err!("compressing layer sha256:{id}: {e}");
+    let diff = match c {
+        Compression::Gzip => {
+            let mut enc = flate2::write::GzEncoder::new(&mut hw, flate2::Compression::new(level as u32));
+            let d = rebuilt.write_to(&root, &mut enc)?;
+            enc.finish().map_err(werr)?;
+            d
+        }
+        Compression::Zstd => {
+            let mut enc = zstd::Encoder::new(&mut hw, level).map_err(werr)?;
+            let d = rebuilt.write_to(&root, &mut enc)?;
+            enc.finish().map_err(werr)?;
+            d
+        }
+    };
+    hw.flush().map_err(werr)?;
+    if diff != format!("sha256:{id}") {
+        crate::bail!("layer sha256:{id} could not be rebuilt from its files (it hashes to {diff}); the store's copy was changed");
+    }
+    Ok((format!("sha256:{}", hex::encode(hw.h.finalize())), hw.n))
+}
+
+fn manifest_bytes(format: ManifestFormat, config_digest: &str, config_size: usize, layers: &[Desc]) -> (Vec<u8>, &'static str) {
+    let (mt, cfg_mt) = match format {
+        ManifestFormat::Oci => (MT_OCI_MANIFEST, "application/vnd.oci.image.config.v1+json"),
+        ManifestFormat::V2s2 => (MT_DOCKER_MANIFEST, "application/vnd.docker.container.image.v1+json"),
+    };
+    let ls: Vec<Value> = layers
+        .iter()
+        .map(|d| {
+            let lmt = match (format, d.compression) {
+                (ManifestFormat::Oci, Compression::Gzip) => "application/vnd.oci.image.layer.v1.tar+gzip",
+                (ManifestFormat::Oci, Compression::Zstd) => "application/vnd.oci.image.layer.v1.tar+zstd",
+                (ManifestFormat::V2s2, _) => "application/vnd.docker.image.rootfs.diff.tar.gzip",
+            };
+            json!({ "mediaType": lmt, "digest": d.digest, "size": d.size })
+        })
+        .collect();
+    let doc = json!({
+        "schemaVersion": 2,
+        "mediaType": mt,
+        "config": { "mediaType": cfg_mt, "digest": config_digest, "size": config_size },
+        "layers": ls,
+    });
+    (serde_json::to_vec_pretty(&doc).expect("json"), mt)
+}
+
+fn format_of(media_type: &str) -> ManifestFormat {
+    if media_type == MT_DOCKER_MANIFEST {
+        ManifestFormat::V2s2
+    } else {
+        ManifestFormat::Oci
+    }
+}
+
+/// Resolve `what` in the user's store (inside its user namespace) and push it to `target`.
+/// Returns the manifest digest written.
+pub fn push_image(what: &str, target: &Target, opts: &PushOptions, progress: &Progress) -> Result<String> {
+    opts.check()?;
+    crate::runtime::userns::enter()?;
+    let store = Arc::new(Store::open()?);
+    let idx = store.load_images()?;
+    let img = idx.images[idx.resolve(what)?].clone();
+    match target {
+        Target::Registry(r) => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .max_blocking_threads(PARALLEL + 2)
+                .enable_all()
+                .build()
+                .ctx(|| "starting the network runtime")?;
+            let res = rt.block_on(push_registry(store.clone(), &img, r, opts, progress));
+            rt.shutdown_background();
+            let digest = res?;
+            remember_digest(&store, &img.id, &format!("{}@{digest}", r.name()));
+            Ok(digest)
+        }
+        Target::Dir(dir) => push_dir(&store, &img, dir, opts),
+        Target::OciDir(p, tag) | Target::OciArchive(p, tag) | Target::DockerArchive(p, tag) => {
+            use crate::image::save::{save, Destination, SaveFormat, SaveItem};
+            let (format, names) = match target {
+                Target::OciDir(..) => (SaveFormat::OciDir, tag.iter().cloned().collect()),
+                Target::OciArchive(..) => (SaveFormat::OciArchive, tag.iter().cloned().collect()),
+                _ => {
+                    let n = match tag {
+                        Some(t) => Some(crate::image::tag::normalize_new_name(t)?),
+                        None => img.names.iter().find(|n| n.ends_with(what) || what.ends_with(n.as_str())).cloned().or(img.names.first().cloned()),
+                    };
+                    (SaveFormat::DockerArchive, n.into_iter().collect())
+                }
+            };
+            save(&store, &[SaveItem { image: img.clone(), names }], format, &Destination::Path(p.clone()))?;
+            Ok(img.manifest_digest.clone())
+        }
+    }
+}
+
+/// Record where the image was pushed, so that a later push to the same registry can mount its
+/// blobs from there.
+fn remember_digest(store: &Store, id: &str, digest_ref: &str) {
+    let Ok(lock) = store.lock_images() else { return };
+    let Ok(mut idx) = store.load_images() else { return };
+    if let Some(img) = idx.images.iter_mut().find(|i| i.id == id) {
+        if !img.digests.iter().any(|d| d == digest_ref) {
+            img.digests.push(digest_ref.to_string());
+            let _ = store.save_images(&idx, &lock);
+        }
+    }
+}
+
+/// `dir:DIR`, skopeo's directory transport: every blob as a file named by its hex digest,
+/// `manifest.json` and `version`.
+fn push_dir(store: &Store, img: &ImageRecord, dir: &Path, opts: &PushOptions) -> Result<String> {
+    if dir.exists() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        crate::bail!("{}: already exists and is not an empty directory", dir.display());
+    }
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        crate::bail!("{}: no such directory", parent.display());
+    }
+    let name = dir.file_name().ok_or_else(|| crate::err!("{}: not a directory name", dir.display()))?;
+    let tmp = parent.join(format!(".{}.hutch-tmp-{}", name.to_string_lossy(), crate::digest::random_hex(6)));
+    std::fs::create_dir(&tmp).ctx(|| format!("creating {}", tmp.display()))?;
+    let r = (|| -> Result<String> {
+        let c = opts.compression.unwrap_or(Compression::Gzip);
+        let level = opts.level.unwrap_or(c.default_level());
+        let mut layers = Vec::new();
+        for id in &img.layers {
+            let part = tmp.join("layer.partial");
+            let (digest, size) = compress_layer(store, id, c, level, &part)?;
+            std::fs::rename(&part, tmp.join(&digest[7..])).ctx(|| format!("writing into {}", tmp.display()))?;
+            layers.push(Desc { digest, size, compression: c });
+        }
+        let config = store.read_blob(&format!("sha256:{}", img.id))?;
+        std::fs::write(tmp.join(&img.id), &config).ctx(|| format!("writing into {}", tmp.display()))?;
+        let (m, _) = manifest_bytes(opts.format.unwrap_or(ManifestFormat::Oci), &format!("sha256:{}", img.id), config.len(), &layers);
+        std::fs::write(tmp.join("manifest.json"), &m).ctx(|| format!("writing into {}", tmp.display()))?;
+        std::fs::write(tmp.join("version"), "Directory Transport Version: 1.1\n").ctx(|| format!("writing into {}", tmp.display()))?;
+        Ok(format!("sha256:{}", crate::digest::sha256_hex(&m)))
+    })();
+    match r {
+        Ok(d) => {
+            if dir.exists() {
+                std::fs::remove_dir(dir).ctx(|| format!("replacing {}", dir.display()))?;
+            }
+            std::fs::rename(&tmp, dir).ctx(|| format!("moving the directory into {}", dir.display()))?;
+            Ok(d)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// What became of one layer.
+enum Placed {
+    Present(Desc),
+    Uploaded(Desc, Option<CachedBlob>),
+}
+
+async fn push_registry(store: Arc<Store>, img: &ImageRecord, dest: &ImageRef, opts: &PushOptions, progress: &Progress) -> Result<String> {
+    if dest.digest.is_some() {
+        crate::bail!("{dest}: cannot push to a digest reference; give a tag");
+    }
+    let session = Session::connect_push(dest, &opts.registry).await?;
+    progress.message("Getting image source signatures");
+    let stored = stored_manifest(&store, img);
+    // Repositories of the same registry the image's blobs are known to be in.
+    let sources: Vec<String> = img
+        .digests
+        .iter()
+        .filter_map(|d| d.split_once('@'))
+        .filter_map(|(n, _)| ImageRef::parse(n).ok())
+        .filter(|r| r.registry == dest.registry && r.repository != dest.repository)
+        .map(|r| r.repository)
+        .collect();
+    let want_c = opts.compression;
+    let cache = load_cache(&store);
+
+    let sem = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, id) in img.layers.iter().enumerate() {
+        // Blobs known to hold this layer, in the compression asked for: the stored manifest's
+        // first (its digest is the image's), then the ones hutch made before.
+        let mut cands: Vec<(Desc, bool)> = Vec::new();
+        if let Some(s) = &stored {
+            if want_c.is_none_or(|c| c == s.layers[i].compression) && opts.level.is_none() {
+                cands.push((s.layers[i].clone(), true));
+            }
+        }
+        let c = want_c.unwrap_or(Compression::Gzip);
+        let level = opts.level.unwrap_or(c.default_level());
+        for b in cache.blobs.iter().filter(|b| b.diff_id == *id && b.compression == c && b.level == level) {
+            cands.push((Desc { digest: b.digest.clone(), size: b.size, compression: c }, false));
+        }
+        let (store, session, sources, sem, id) = (store.clone(), session.clone(), sources.clone(), sem.clone(), id.clone());
+        let retry = opts.retry;
+        let bar = progress.bar(&format!("sha256:{id}"), 0);
+        let progress_line = progress.clone_line();
+        tasks.spawn(async move {
+            let _permit = sem.acquire_owned().await.expect("semaphore");
+            let r = place_layer(&store, &session, &id, cands, &sources, c, level, retry, &bar).await;
+            match &r {
+                Ok(Placed::Present(d)) => {
+                    bar.clear();
+                    progress_line(&format!("Copying blob {} skipped: already exists", short(&d.digest)));
+                }
+                Ok(Placed::Uploaded(..)) => bar.finish("done"),
+                Err(_) => bar.finish("failed"),
+            }
+            (i, r)
+        });
+    }
+    let mut placed: Vec<Option<Placed>> = (0..img.layers.len()).map(|_| None).collect();
+    while let Some(j) = tasks.join_next().await {
+        let (i, r) = j.map_err(|e| crate::err!("layer task failed: {e}"))?;
+        match r {
+            Ok(p) => placed[i] = Some(p),
+            Err(e) => {
+                tasks.abort_all();
+                while tasks.join_next().await.is_some() {}
+                return Err(e);
+            }
+        }
+    }
+    let placed: Vec<Placed> = placed.into_iter().map(|p| p.expect("every layer placed")).collect();
+    save_cache(&store, placed.iter().filter_map(|p| if let Placed::Uploaded(_, c) = p { c.clone() } else { None }).collect());
+    let descs: Vec<Desc> = placed.into_iter().map(|p| match p {
+        Placed::Present(d) | Placed::Uploaded(d, _) => d,
+    }).collect();
+
+    // The config blob as stored: its digest is the image id.
+    let config_digest = format!("sha256:{}", img.id);
+    let config_path = store.blob_path(&config_digest)?;
+    let config_size = std::fs::metadata(&config_path).ctx(|| format!("reading {}", config_path.display()))?.len();
+    let mut have_config = session.has_blob(&config_digest).await?;
+    for src in &sources {
+        if !have_config {
+            have_config = session.mount(src, &config_digest).await;
+        }
+    }
+    if have_config {
+        progress.message(&format!("Copying config {} skipped: already exists", short(&config_digest)));
+    } else {
+        session.upload_file(&config_path, config_size, &config_digest, opts.retry, Arc::new(|_| {}), &|| {}).await?;
+        progress.message(&format!("Copying config {} done", short(&config_digest)));
+    }
+
+    // The stored manifest when every layer is its blob and the format is the one asked for.
+    let reuse = stored.filter(|s| {
+        opts.format.is_none_or(|f| f == format_of(&s.media_type)) && s.layers.iter().zip(&descs).all(|(a, b)| a.digest == b.digest)
+    });
+    let (bytes, mt) = match reuse {
+        Some(s) => (s.bytes, s.media_type),
+        None => {
+            let format = opts.format.or(stored_format(&store, img)).unwrap_or(ManifestFormat::Oci);
+            let (b, mt) = manifest_bytes(format, &config_digest, config_size as usize, &descs);
+            (b, mt.to_string())
+        }
+    };
+    progress.message("Writing manifest to image destination");
+    session.put_manifest(&bytes, &mt).await
+}
+
+fn stored_format(store: &Store, img: &ImageRecord) -> Option<ManifestFormat> {
+    let b = store.read_blob(&img.manifest_digest).ok()?;
+    let doc: Value = serde_json::from_slice(&b).ok()?;
+    doc.get("mediaType").and_then(Value::as_str).map(format_of)
+}
+
+fn short(d: &str) -> &str {
+    let h = d.strip_prefix("sha256:").unwrap_or(d);
+    &h[..h.len().min(12)]
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn place_layer(
+    store: &Arc<Store>,
+    session: &Session,
+    id: &str,
+    cands: Vec<(Desc, bool)>,
+    sources: &[String],
+    c: Compression,
+    level: i32,
+    retry: u32,
+    bar: &crate::output::Bar,
+) -> Result<Placed> {
+    for (d, from_manifest) in &cands {
+        if session.has_blob(&d.digest).await? {
+            return Ok(Placed::Present(d.clone()));
+        }
+        if *from_manifest {
+            for src in sources {
+                if session.mount(src, &d.digest).await {
+                    return Ok(Placed::Present(d.clone()));
+                }
+            }
+        }
+    }
+    // Make the blob: rebuild and compress into tmp/, then send it.
+    let tmp = store.temp(&format!("push-{}", &id[..12]))?;
+    let (s2, id2, path) = (store.clone(), id.to_string(), tmp.path.clone());
+    let (digest, size) = tokio::task::spawn_blocking(move || compress_layer(&s2, &id2, c, level, &path))
+        .await
+        .map_err(|e| crate::err!("compressing layer: {e}"))??;
+    let desc = Desc { digest: digest.clone(), size, compression: c };
+    let cached = CachedBlob { diff_id: id.to_string(), digest: digest.clone(), size, compression: c, level };
+    let r = async {
+        if session.has_blob(&digest).await? {
+            return Ok(Placed::Present(desc.clone()));
+        }
+        bar.set_length(size);
+        let b2 = bar.clone();
+        session.upload_file(&tmp.path, size, &digest, retry, Arc::new(move |n| b2.inc(n)), &|| bar.reset()).await?;
+        Ok(Placed::Uploaded(desc.clone(), Some(cached.clone())))
+    }
+    .await;
+    let _ = std::fs::remove_file(&tmp.path);
+    match r {
+        Ok(Placed::Present(d)) => {
+            save_cache(store, vec![cached]);
+            Ok(Placed::Present(d))
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        assert_eq!(Target::parse("oci:/tmp/x:v1").unwrap(), Target::OciDir("/tmp/x".into(), Some("v1".into())));
+        assert_eq!(Target::parse("oci:/tmp/x").unwrap(), Target::OciDir("/tmp/x".into(), None));
+        assert_eq!(Target::parse("dir:/tmp/d").unwrap(), Target::Dir("/tmp/d".into()));
+        assert!(matches!(Target::parse("docker://127.0.0.1:5000/a/b:c").unwrap(), Target::Registry(r) if r.repository == "a/b"));
+        assert!(matches!(Target::parse("127.0.0.1:5000/a/b").unwrap(), Target::Registry(r) if r.tag.as_deref() == Some("latest")));
+        assert!(Target::parse("oci:").is_err());
+        assert_eq!(
+            Target::parse("docker-archive:/t/a.tar:foo/bar:1").unwrap(),
+            Target::DockerArchive("/t/a.tar".into(), Some("foo/bar:1".into()))
+        );
+        assert!(Target::parse("containers-storage:x").is_err());
+    }
+
+    #[test]
+    fn gzip_is_deterministic() {
+        let data = vec![7u8; 100_000];
+        let z = |l| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(l));
+            e.write_all(&data).unwrap();
+            e.finish().unwrap()
+        };
+        assert_eq!(z(6), z(6));
+    }
+}
