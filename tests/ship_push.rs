@@ -296,3 +296,52 @@ fn push_to_oci_layouts_archives_and_dir_read_by_skopeo_and_podman() {
     // A non-empty directory is refused.
     env.hutch(["push", "fixtures/multi", &format!("dir:{dir}")]).fails_with("not an empty directory");
 }
+
+#[test]
+fn manifest_list_of_two_platforms_is_pushed_as_one_reference() {
+    let env = Env::new();
+    let _pr = PodmanRun(podman_runroot(&env));
+    let src = format!("{PLAIN}/fixtures/multiarch:latest");
+    let arm = env.hutch(["pull", "-q", "--tls-verify=false", "--platform", "linux/arm64", &src]).ok().stdout.trim().to_string();
+    env.hutch(["tag", &src, "ma:arm64"]).ok();
+    let amd = env.hutch(["pull", "-q", "--tls-verify=false", "--platform", "linux/amd64", &src]).ok().stdout.trim().to_string();
+    env.hutch(["tag", &src, "ma:amd64"]).ok();
+    assert_ne!(arm, amd);
+
+    let r = env.hutch(["manifest", "create", "malist", "ma:amd64"]).ok();
+    assert_eq!(r.stdout, "localhost/malist:latest\n");
+    env.hutch(["manifest", "create", "malist"]).fails_with("already exists");
+    env.hutch(["manifest", "add", "nolist", "ma:arm64"]).fails_with("no such manifest list");
+    env.hutch(["manifest", "add", "malist", "nope:1"]).fails_with("image not known");
+    env.hutch(["manifest", "add", "malist", "ma:arm64"]).ok();
+    let idx: serde_json::Value = serde_json::from_str(&env.hutch(["manifest", "inspect", "malist"]).ok().stdout).unwrap();
+    assert_eq!(idx["mediaType"], "application/vnd.oci.image.index.v1+json");
+    let ms = idx["manifests"].as_array().unwrap();
+    let archs: Vec<&str> = ms.iter().map(|m| m["platform"]["architecture"].as_str().unwrap()).collect();
+    assert_eq!(archs, ["amd64", "arm64"]);
+
+    let dest = format!("{PLAIN}/mlist-{}/ma:v1", rand_hex());
+    let df = path(&env, "digest");
+    env.hutch(["manifest", "push", "--tls-verify=false", "--digestfile", &df, "malist", &dest]).ok();
+    let raw = env.program("skopeo", ["inspect", "--raw", "--tls-verify=false", &format!("docker://{dest}")]).ok().stdout;
+    assert_eq!(format!("sha256:{}", sha256_hex(raw.as_bytes())), std::fs::read_to_string(&df).unwrap());
+    let pushed: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(pushed["manifests"].as_array().unwrap().len(), 2, "{raw}");
+    // The images' stored manifests were kept: the index lists the digests hutch showed.
+    assert_eq!(pushed["manifests"][0]["digest"], ms[0]["digest"]);
+    assert_eq!(pushed["manifests"][1]["digest"], ms[1]["digest"]);
+
+    // One reference, each platform gets its image: hutch and podman pull them.
+    let fresh = Env::new();
+    let got = fresh.hutch(["pull", "-q", "--tls-verify=false", "--platform", "linux/arm64", &dest]).ok().stdout;
+    assert_eq!(got.trim(), arm);
+    let got = fresh.hutch(["pull", "-q", "--tls-verify=false", &dest]).ok().stdout;
+    assert_eq!(got.trim(), amd);
+    podman(&env, &["pull", "-q", "--tls-verify=false", "--arch", "arm64", &dest]).ok();
+    let a = podman(&env, &["image", "inspect", "--format", "{{.Architecture}}", &dest]).ok().stdout;
+    assert_eq!(a.trim(), "arm64");
+
+    env.hutch(["manifest", "rm", "malist"]).ok();
+    env.hutch(["manifest", "inspect", "malist"]).fails_with("no such manifest list");
+    env.hutch(["image", "exists", "ma:arm64"]).ok();
+}

@@ -93,6 +93,9 @@ pub enum Command {
     /// Manage images
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Make manifest lists (image indexes) of images of several platforms and push them
+    #[command(subcommand)]
+    Manifest(ManifestCommand),
     /// Run a command in a new container
     #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
@@ -676,6 +679,89 @@ Examples:
   hutch push --creds me:secret app registry.example.com/me/app:1
   hutch push --digestfile app.digest --format v2s2 app docker://localhost:5000/app
   hutch push app oci-archive:/tmp/app.tar:1";
+
+#[derive(Debug, Subcommand)]
+pub enum ManifestCommand {
+    /// Create a local manifest list, with these images in it
+    #[command(after_help = "Examples:\n  hutch pull --platform linux/arm64 quay.io/org/app:1 && hutch tag quay.io/org/app:1 app:arm64\n  hutch manifest create app-list app:amd64 app:arm64")]
+    Create(ManifestCreateArgs),
+    /// Add an image to a manifest list (replacing the list's image of the same platform)
+    #[command(after_help = "Examples:\n  hutch manifest add app-list app:arm64")]
+    Add(ManifestAddArgs),
+    /// Show a local manifest list as an OCI image index
+    #[command(after_help = "Examples:\n  hutch manifest inspect app-list")]
+    Inspect(ManifestInspectArgs),
+    /// Push a manifest list and its images to a registry, as one reference
+    #[command(after_help = "Examples:\n  hutch manifest push app-list registry.example.com/org/app:1\n  hutch manifest push --digestfile d app-list docker://localhost:5000/app:1")]
+    Push(ManifestPushArgs),
+    /// Remove manifest lists (not their images)
+    #[command(after_help = "Examples:\n  hutch manifest rm app-list")]
+    Rm(ManifestRmArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestCreateArgs {
+    /// Name of the new list
+    #[arg(value_name = "LIST")]
+    pub list: String,
+    /// Local images to put in it
+    #[arg(value_name = "IMAGE", add = ArgValueCompleter::new(complete::images))]
+    pub images: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestAddArgs {
+    /// The list
+    #[arg(value_name = "LIST")]
+    pub list: String,
+    /// The local image to add
+    #[arg(value_name = "IMAGE", add = ArgValueCompleter::new(complete::images))]
+    pub image: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestInspectArgs {
+    /// The list
+    #[arg(value_name = "LIST")]
+    pub list: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestRmArgs {
+    /// The lists
+    #[arg(value_name = "LIST", required = true)]
+    pub lists: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestPushArgs {
+    /// The list
+    #[arg(value_name = "LIST")]
+    pub list: String,
+    /// Where to push it: [docker://]REGISTRY/NAME[:TAG]
+    #[arg(value_name = "DESTINATION")]
+    pub destination: String,
+    /// Write the digest of the pushed index to this file
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub digestfile: Option<PathBuf>,
+    /// Manifest format of the images hutch makes manifests for (default: each image's own, else oci)
+    #[arg(short, long, value_name = "FORMAT", value_enum)]
+    pub format: Option<PushFormatArg>,
+    /// Compression of layers hutch compresses (default gzip)
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    pub compression_format: Option<CompressionArg>,
+    /// Attempts after the first for a blob upload that fails on the way
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retry: u32,
+    /// Push the list's images too (always done; accepted for Podman compatibility)
+    #[arg(long, hide = true)]
+    pub all: bool,
+    /// Do not show progress
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PushFormatArg {

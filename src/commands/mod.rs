@@ -15,6 +15,7 @@ mod lifecycle;
 mod load;
 mod login;
 mod logs;
+mod manifest;
 mod port;
 mod prune;
 mod ps;
@@ -34,6 +35,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => pull::run(a),
         Command::Push(a) | Command::Image(ImageCommand::Push(a)) => push::run(a),
+        Command::Manifest(c) => manifest::run(c),
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => images::run(a),
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => rmi::run(a),
         Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => tag::run(a),

@@ -9,6 +9,7 @@ pub mod push;
 pub mod remove;
 pub mod save;
 pub mod load;
+pub mod manifest;
 pub mod tag;
 
 use crate::error::{Context, Error, Result};

@@ -190,6 +190,10 @@ struct StoredManifest {
     layers: Vec<Desc>,
 }
 
+pub(crate) fn stored_manifest_digest(store: &Store, img: &ImageRecord) -> Option<(String, usize, String)> {
+    stored_manifest(store, img).map(|m| (img.manifest_digest.clone(), m.bytes.len(), m.media_type))
+}
+
 fn stored_manifest(store: &Store, img: &ImageRecord) -> Option<StoredManifest> {
     if img.manifest_digest.is_empty() {
         return None;
@@ -312,12 +316,7 @@ pub fn push_image(what: &str, target: &Target, opts: &PushOptions, progress: &Pr
     let img = idx.images[idx.resolve(what)?].clone();
     match target {
         Target::Registry(r) => {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .max_blocking_threads(PARALLEL + 2)
-                .enable_all()
-                .build()
-                .ctx(|| "starting the network runtime")?;
+            let rt = runtime()?;
             let res = rt.block_on(push_registry(store.clone(), &img, r, opts, progress));
             rt.shutdown_background();
             let digest = res?;
@@ -346,7 +345,7 @@ pub fn push_image(what: &str, target: &Target, opts: &PushOptions, progress: &Pr
 
 /// Record where the image was pushed, so that a later push to the same registry can mount its
 /// blobs from there.
-fn remember_digest(store: &Store, id: &str, digest_ref: &str) {
+pub(crate) fn remember_digest(store: &Store, id: &str, digest_ref: &str) {
     let Ok(lock) = store.lock_images() else { return };
     let Ok(mut idx) = store.load_images() else { return };
     if let Some(img) = idx.images.iter_mut().find(|i| i.id == id) {
@@ -413,6 +412,32 @@ async fn push_registry(store: Arc<Store>, img: &ImageRecord, dest: &ImageRef, op
         crate::bail!("{dest}: cannot push to a digest reference; give a tag");
     }
     let session = Session::connect_push(dest, &opts.registry).await?;
+    let (bytes, mt) = send_blobs(&store, img, &session, dest, opts, progress).await?;
+    progress.message("Writing manifest to image destination");
+    session.put_manifest(&bytes, &mt, None).await
+}
+
+/// A runtime for pushing from synchronous code (gone when it is dropped).
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(PARALLEL + 2)
+        .enable_all()
+        .build()
+        .ctx(|| "starting the network runtime")
+}
+
+/// Make sure the destination has every blob of `img` (layers and config); returns the manifest
+/// to put and its media type.
+pub(crate) async fn send_blobs(
+    store: &Arc<Store>,
+    img: &ImageRecord,
+    session: &Session,
+    dest: &ImageRef,
+    opts: &PushOptions,
+    progress: &Progress,
+) -> Result<(Vec<u8>, String)> {
+    let store = store.clone();
     progress.message("Getting image source signatures");
     let stored = stored_manifest(&store, img);
     // Repositories of the same registry the image's blobs are known to be in.
@@ -508,8 +533,7 @@ async fn push_registry(store: Arc<Store>, img: &ImageRecord, dest: &ImageRef, op
             (b, mt.to_string())
         }
     };
-    progress.message("Writing manifest to image destination");
-    session.put_manifest(&bytes, &mt).await
+    Ok((bytes, mt))
 }
 
 fn stored_format(store: &Store, img: &ImageRecord) -> Option<ManifestFormat> {

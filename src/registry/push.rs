@@ -74,12 +74,18 @@ impl Session {
         }
     }
 
-    /// PUT the manifest bytes as they are under the session's tag; returns their digest.
-    pub async fn put_manifest(&self, bytes: &[u8], media_type: &str) -> Result<String> {
+    /// PUT the manifest bytes as they are under the session's tag, or by their digest when
+    /// `by_digest` (an image of a manifest list); returns their digest.
+    pub async fn put_manifest(&self, bytes: &[u8], media_type: &str, by_digest: Option<()>) -> Result<String> {
         let ct: reqwest::header::HeaderValue = media_type.parse().map_err(|_| crate::err!("invalid media type {media_type}"))?;
         let body = bytes::Bytes::copy_from_slice(bytes);
-        self.retry("writing manifest", || self.client.push_manifest_raw(&self.reference, body.clone(), ct.clone())).await?;
-        Ok(format!("sha256:{}", crate::digest::sha256_hex(bytes)))
+        let digest = format!("sha256:{}", crate::digest::sha256_hex(bytes));
+        let r = match by_digest {
+            Some(()) => self.reference.clone_with_digest(digest.clone()),
+            None => self.reference.clone(),
+        };
+        self.retry("writing manifest", || self.client.push_manifest_raw(&r, body.clone(), ct.clone())).await?;
+        Ok(digest)
     }
 }
 
