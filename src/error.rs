@@ -11,6 +11,12 @@ pub enum Class {
     CannotInvoke,
     /// The container's command was not found: 127.
     NotFound,
+    /// The container or image named does not exist: 125, except where a verb's exit status
+    /// says otherwise (`rm`, `rmi`: 1).
+    NoSuchObject,
+    /// The container is running, or the image is used by a container: 125, except where a
+    /// verb's exit status says otherwise (`rm`, `rmi`: 2).
+    InUse,
 }
 
 /// An error with a one-line message that names the failing object.
@@ -37,9 +43,14 @@ impl Error {
         Error { class, message: message.into() }
     }
 
+    /// The same error, of class `class`.
+    pub fn classed(self, class: Class) -> Self {
+        Error { class, ..self }
+    }
+
     pub fn exit_code(&self) -> i32 {
         match self.class {
-            Class::Tool => 125,
+            Class::Tool | Class::NoSuchObject | Class::InUse => 125,
             Class::CannotInvoke => 126,
             Class::NotFound => 127,
         }

@@ -160,7 +160,8 @@ fn bad_input_and_unreachable_registries_fail_cleanly() {
     env.hutch(["pull", "--tls-verify=false", "127.0.0.1:1/fixtures/basic"]).fails_with("cannot reach registry 127.0.0.1:1");
     // Plain HTTP is refused unless the registry is marked insecure.
     env.hutch(["pull", &format!("{PLAIN}/fixtures/basic")]).fails_with("over HTTPS");
-    env.hutch(["rmi", "nothere"]).fails_with("nothere: image not known");
+    let r = env.hutch(["rmi", "nothere"]);
+    assert!(r.code == 1 && r.stderr.contains("nothere: image not known"), "{r:?}");
     env.hutch(["image", "inspect", "nothere"]).fails_with("nothere: image not known");
     env.hutch(["pull", "--bogus-flag", "x"]).fails_with("--bogus-flag");
     assert_eq!(env.hutch(["images", "-q"]).ok().stdout, "");
@@ -243,12 +244,12 @@ fn tag_rmi_and_prune() {
     assert_eq!(r.stdout, "Untagged: localhost/mybasic:v2\n");
     env.hutch(["rmi", &basic[..12]]).fails_with("more than one tag");
 
-    // Per item: one missing image fails only itself.
+    // With -f a missing image is no error, as in Podman (without, see tests/cli_compat.rs).
     let before = env.layer_count();
     let r = env.hutch(["rmi", "-f", &basic[..12], "nothere"]);
-    assert_eq!(r.code, 125, "{r:?}");
+    assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains(&format!("Deleted: {basic}")), "{r:?}");
-    assert!(r.stderr.contains("nothere: image not known"), "{r:?}");
+    assert!(!r.stderr.contains("nothere"), "{r:?}");
     assert!(env.layer_count() < before, "the unused layer went with the image");
     assert!(!env.store().join("blobs/sha256").join(&basic).exists(), "config blob removed");
 

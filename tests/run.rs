@@ -298,7 +298,8 @@ fn detached_lifecycle() {
     let live: serde_json::Value = serde_json::from_slice(&std::fs::read(env.run_dir().join(format!("hutch/containers/{id}.json"))).unwrap()).unwrap();
     let monitor = live["monitor_pid"].as_i64().unwrap();
 
-    env.hutch(["rm", "web"]).fails_with("web is running");
+    let r = env.hutch(["rm", "web"]);
+    assert!(r.code == 2 && r.stderr.contains("web is running"), "{r:?}");
     // sleep as pid 1 has no SIGTERM handler: stop falls back to SIGKILL after -t.
     let t = Instant::now();
     assert_eq!(env.hutch(["stop", "-t", "1", "web"]).ok().stdout, "web\n");
@@ -343,12 +344,11 @@ fn rm_f_and_run_d_rm() {
     assert_eq!(env.hutch(["ps", "-a", "-q"]).ok().stdout, "");
     env.hutch(["run", "-d", "--rm", "--name", "short", BASIC, "true"]).ok();
     wait_until("--rm to remove the container", || env.hutch(["ps", "-a", "-q"]).stdout.is_empty());
-    // Per item: a missing container fails only itself.
+    // With -f a missing container is no error, as in Podman (without, see tests/cli_compat.rs).
     env.hutch(["run", "-d", "--name", "one", BASIC, "sleep", "1000"]).ok();
-    let r = env.hutch(["rm", "-f", "nosuch", "one"]);
-    assert_eq!(r.code, 125);
+    let r = env.hutch(["rm", "-f", "nosuch", "one"]).ok();
     assert_eq!(r.stdout, "one\n");
-    assert!(r.stderr.contains("nosuch"));
+    assert!(!r.stderr.contains("nosuch"));
 }
 
 #[test]
@@ -435,7 +435,8 @@ fn state_survives_a_reboot_as_exited() {
 fn rmi_refuses_an_image_in_use() {
     let env = env_with(&[BASIC]);
     env.hutch(["create", "--name", "user1", BASIC, "true"]).ok();
-    env.hutch(["rmi", BASIC]).fails_with("in use by container user1");
+    let r = env.hutch(["rmi", BASIC]);
+    assert!(r.code == 2 && r.stderr.contains("in use by container user1"), "{r:?}");
     env.hutch(["rmi", "-f", BASIC]).ok();
     assert_eq!(env.hutch(["ps", "-a", "-q"]).ok().stdout, "");
     assert_eq!(env.hutch(["images", "-q"]).ok().stdout, "");

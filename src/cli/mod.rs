@@ -38,8 +38,9 @@ Files:
 
 Exit status:
   0 success, 125 hutch failed (bad input, unknown image, registry errors, bad configuration);
-  `run` and `exec` exit with the container command's status, 126 if it cannot be invoked, 127
-  if it is not found.";
+  `run`, `start -a` and `exec` exit with the container command's status, 126 if it cannot be
+  invoked, 127 if it is not found; `rm` and `rmi` exit 1 when a container or image does not
+  exist and 2 when it is running or in use, as Podman's do (see their pages).";
 
 /// Rootless, daemonless containers.
 #[derive(Debug, Parser)]
@@ -61,7 +62,7 @@ pub enum Command {
     #[command(visible_alias = "image-list", after_help = "Examples:\n  hutch images\n  hutch images -q\n  hutch images --format json\n  hutch images --format '{{.Repository}}:{{.Tag}} {{.ID}}'")]
     Images(ImagesArgs),
     /// Remove one or more images
-    #[command(after_help = "Examples:\n  hutch rmi alpine\n  hutch rmi -f 3f57d9401f8d\n  hutch rmi -a")]
+    #[command(after_help = RMI_HELP)]
     Rmi(RmiArgs),
     /// Add names to a local image
     #[command(after_help = "Examples:\n  hutch tag alpine myalpine:v1\n  hutch tag 3f57d9401f8d localhost/app:latest")]
@@ -103,7 +104,7 @@ pub enum Command {
     #[command(after_help = "Examples:\n  hutch create --name web busybox httpd -f\n  hutch start web")]
     Create(RunArgs),
     /// Start one or more containers (detached)
-    #[command(after_help = "Examples:\n  hutch start web\n  hutch start -a job")]
+    #[command(after_help = START_HELP)]
     Start(StartArgs),
     /// List containers
     #[command(visible_alias = "list", after_help = "Examples:\n  hutch ps\n  hutch ps -a --format json\n  hutch ps -a --format '{{.ID}} {{.Names}} {{.Status}}'")]
@@ -112,22 +113,22 @@ pub enum Command {
     #[command(after_help = "Examples:\n  hutch logs web\n  hutch logs -f --tail 10 -t web")]
     Logs(LogsArgs),
     /// Stop running containers (the stop signal, then SIGKILL after a timeout)
-    #[command(after_help = "Examples:\n  hutch stop web\n  hutch stop -t 0 web db", mut_arg("containers", running))]
+    #[command(after_help = STOP_HELP, mut_arg("containers", running))]
     Stop(StopArgs),
     /// Send a signal to running containers
-    #[command(after_help = "Examples:\n  hutch kill web\n  hutch kill -s HUP web")]
+    #[command(after_help = KILL_HELP)]
     Kill(KillArgs),
     /// Remove containers
-    #[command(after_help = "Examples:\n  hutch rm web\n  hutch rm -f $(hutch ps -aq)")]
+    #[command(after_help = RM_HELP)]
     Rm(RmArgs),
     /// Run a command in a running container
-    #[command(after_help = "Examples:\n  hutch exec web ps\n  hutch exec -it -u tester -w /tmp web sh")]
+    #[command(after_help = EXEC_HELP)]
     Exec(ExecArgs),
     /// Wait for containers to stop and print their exit codes
-    #[command(after_help = "Examples:\n  hutch wait job")]
+    #[command(after_help = WAIT_HELP)]
     Wait(WaitArgs),
     /// Restart containers
-    #[command(after_help = "Examples:\n  hutch restart web")]
+    #[command(after_help = RESTART_HELP)]
     Restart(StopArgs),
     /// List a container's published ports
     #[command(after_help = "Examples:\n  hutch port web\n  hutch port web 80/tcp\n  hutch port -a")]
@@ -154,10 +155,12 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ContainerCommand {
     /// Run a command in a new container
+    #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
     /// Create a container without starting it
     Create(RunArgs),
     /// Start one or more containers
+    #[command(after_help = START_HELP)]
     Start(StartArgs),
     /// List containers
     #[command(visible_alias = "ps", visible_alias = "list")]
@@ -165,17 +168,22 @@ pub enum ContainerCommand {
     /// Show the output of a container
     Logs(LogsArgs),
     /// Stop running containers
-    #[command(mut_arg("containers", running))]
+    #[command(after_help = STOP_HELP, mut_arg("containers", running))]
     Stop(StopArgs),
     /// Send a signal to running containers
+    #[command(after_help = KILL_HELP)]
     Kill(KillArgs),
     /// Remove containers
+    #[command(after_help = RM_HELP)]
     Rm(RmArgs),
     /// Run a command in a running container
+    #[command(after_help = EXEC_HELP)]
     Exec(ExecArgs),
     /// Wait for containers to stop
+    #[command(after_help = WAIT_HELP)]
     Wait(WaitArgs),
     /// Restart containers
+    #[command(after_help = RESTART_HELP)]
     Restart(StopArgs),
     /// Show details of containers as JSON
     #[command(mut_arg("images", |a| a.add(ArgValueCompleter::new(complete::containers))))]
@@ -211,6 +219,88 @@ const RUN_EXAMPLES: &str = "Examples:
 Exit status:
   the container's own, or 125 (hutch failed), 126 (command cannot be invoked), 127 (command
   not found).";
+
+const START_HELP: &str = "Examples:
+  hutch start web
+  hutch start -a job
+
+Exit status:
+  0 when every container started (or was running already), 125 when one failed (the others are
+  still started); with -a, the container's own exit status, as for run.";
+
+const STOP_HELP: &str = "Examples:
+  hutch stop web
+  hutch stop -t 0 web db
+  hutch stop --all
+
+Output:
+  each container as it was named; with --all, each one's full id (as Podman).
+
+Exit status:
+  0 when every container is stopped (one that was not running counts as stopped), 125 when one
+  failed, e.g. does not exist (the others are still stopped).";
+
+const KILL_HELP: &str = "Examples:
+  hutch kill web
+  hutch kill -s HUP web
+  hutch kill -a
+
+Output:
+  each container as it was named; with --all, each one's full id (as Podman).
+
+Exit status:
+  0 when every container got the signal, 125 when one failed: it does not exist or is not
+  running (the others still get it).";
+
+const RESTART_HELP: &str = "Examples:
+  hutch restart web
+
+Output:
+  each container as it was named; with --all, each one's full id (as Podman).
+
+Exit status:
+  0 when every container restarted, 125 when one failed (the others are still restarted).";
+
+const RM_HELP: &str = "Examples:
+  hutch rm web
+  hutch rm -f $(hutch ps -aq)
+
+Output:
+  each container as it was named; with --all, each one's full id (as Podman).
+
+Exit status:
+  as podman-rm(1): 0 all containers removed; 1 a container did not exist (the others are still
+  removed); 2 a container is running and -f was not given; 125 any other failure. With -f, a
+  container that does not exist is no error.";
+
+const RMI_HELP: &str = "Examples:
+  hutch rmi alpine
+  hutch rmi -f 3f57d9401f8d
+  hutch rmi -a
+
+Exit status:
+  as podman-rmi(1): 0 all images removed; 1 an image did not exist, and nothing else failed;
+  2 an image is used by a container and -f was not given; 125 any other failure. With -f, an
+  image that does not exist is no error.";
+
+const EXEC_HELP: &str = "Examples:
+  hutch exec web ps
+  hutch exec -it -u tester -w /tmp web sh
+
+Exit status:
+  the command's own, or 125 (hutch failed, e.g. the container is not running), 126 (the command
+  cannot be invoked), 127 (the command is not found).";
+
+const WAIT_HELP: &str = "Examples:
+  hutch wait job
+
+Output:
+  each container's exit code, in the order given; a container that was never started has
+  nothing to wait for: 0 at once, as with Podman.
+
+Exit status:
+  0 when every container was waited for, 125 when one does not exist (the others are still
+  waited for).";
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -467,6 +557,7 @@ pub enum ImageCommand {
     #[command(after_help = PUSH_HELP)]
     Push(PushArgs),
     /// Remove one or more images
+    #[command(after_help = RMI_HELP)]
     Rm(RmiArgs),
     /// Add names to a local image
     Tag(TagArgs),

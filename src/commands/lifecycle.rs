@@ -2,7 +2,7 @@
 
 use crate::cli::{KillArgs, RmArgs, StopArgs, WaitArgs};
 use crate::container;
-use crate::error::Result;
+use crate::error::{Class, Result};
 use crate::output::{error, out};
 use crate::container::Status;
 use crate::store::containers::ContainerRecord;
@@ -21,55 +21,75 @@ fn targets(store: &Store, names: &[String], all: bool, running_only: bool) -> Re
     Ok(names.iter().map(|n| (n.clone(), idx.resolve(n).map(|i| idx.containers[i].clone()))).collect())
 }
 
-fn each(items: Vec<(String, Result<ContainerRecord>)>, mut f: impl FnMut(&ContainerRecord) -> Result<Option<String>>) -> i32 {
-    let mut failed = false;
+/// Run `f` on each item, printing its line (or what the user named it by) or its error;
+/// returns the classes of the items that failed.
+fn each(items: Vec<(String, Result<ContainerRecord>)>, mut f: impl FnMut(&ContainerRecord) -> Result<Option<String>>) -> Vec<Class> {
+    let mut failed = Vec::new();
     for (what, rec) in items {
         match rec.and_then(|r| f(&r)) {
             Ok(Some(line)) => out(&format!("{line}\n")),
             Ok(None) => out(&format!("{what}\n")),
             Err(e) => {
                 error(&e.message);
-                failed = true;
+                failed.push(e.class);
             }
         }
     }
-    if failed { 125 } else { 0 }
+    failed
+}
+
+/// 0, or 125 when any item failed.
+fn status(failed: &[Class]) -> i32 {
+    if failed.is_empty() { 0 } else { 125 }
 }
 
 pub fn stop(a: StopArgs) -> Result<i32> {
     let store = Store::open()?;
     let items = targets(&store, &a.containers, a.all, true)?;
-    Ok(each(items, |r| container::stop(&store, r, a.time.unwrap_or(r.spec.stop_timeout)).map(|()| None)))
+    Ok(status(&each(items, |r| container::stop(&store, r, a.time.unwrap_or(r.spec.stop_timeout)).map(|()| None))))
 }
 
 pub fn restart(a: StopArgs) -> Result<i32> {
     let store = Store::open()?;
     let items = targets(&store, &a.containers, a.all, false)?;
-    Ok(each(items, |r| {
+    Ok(status(&each(items, |r| {
         container::stop(&store, r, a.time.unwrap_or(r.spec.stop_timeout))?;
         container::start_detached(&store, r)?;
         Ok(None)
-    }))
+    })))
 }
 
 pub fn kill(a: KillArgs) -> Result<i32> {
     let sig = crate::spec::signal::parse_signal(&a.signal)?;
     let store = Store::open()?;
     let items = targets(&store, &a.containers, a.all, true)?;
-    Ok(each(items, |r| container::kill(&store, r, sig).map(|()| None)))
+    Ok(status(&each(items, |r| container::kill(&store, r, sig).map(|()| None))))
 }
 
 pub fn wait(a: WaitArgs) -> Result<i32> {
     let store = Store::open()?;
     let items = targets(&store, &a.containers, false, false)?;
-    Ok(each(items, |r| container::wait(&store, r).map(|c| Some(c.to_string()))))
+    Ok(status(&each(items, |r| container::wait(&store, r).map(|c| Some(c.to_string())))))
 }
 
 pub fn rm(a: RmArgs) -> Result<i32> {
     let store = Store::open()?;
-    let items = targets(&store, &a.containers, a.all, false)?;
+    let mut items = targets(&store, &a.containers, a.all, false)?;
+    // As Podman: with -f, a container that does not exist is no error.
+    if a.force {
+        items.retain(|(_, r)| !matches!(r, Err(e) if e.class == Class::NoSuchObject));
+    }
     // Stop everything first: once in the user namespace (which removal may enter), hutch may
     // no longer signal them.
     let items: Vec<_> = items.into_iter().map(|(w, r)| (w, r.and_then(|r| container::ensure_stopped(&store, &r, a.force).map(|()| r)))).collect();
-    Ok(each(items, |r| container::remove(&store, r, a.volumes).map(|_| None)))
+    let failed = each(items, |r| container::remove(&store, r, a.volumes).map(|_| None));
+    // podman-rm(1)'s exit status: 1 when a container did not exist (the others are still
+    // removed), else 2 when one is running (without -f), else 125 for any other failure.
+    Ok(if failed.contains(&Class::NoSuchObject) {
+        1
+    } else if failed.contains(&Class::InUse) {
+        2
+    } else {
+        status(&failed)
+    })
 }

@@ -2,7 +2,7 @@
 
 use crate::cli::RmiArgs;
 use crate::error::Result;
-use crate::image::remove;
+use crate::image::remove::{self, Failure};
 use crate::output::{error, out};
 use crate::store::Store;
 
@@ -13,5 +13,16 @@ pub fn run(a: RmiArgs) -> Result<i32> {
         error(msg);
     }
     out(&r.report);
-    Ok(if r.failures.is_empty() { 0 } else { 125 })
+    // podman-rmi(1)'s exit status: 2 when an image is in use by a container, else 1 when
+    // images did not exist and nothing else failed, else 125 for any other failure.
+    let has = |f: Failure| r.failures.iter().any(|(x, _)| *x == f);
+    Ok(if r.failures.is_empty() {
+        0
+    } else if has(Failure::InUse) {
+        2
+    } else if !has(Failure::Refused) {
+        1
+    } else {
+        125
+    })
 }

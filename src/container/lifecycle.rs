@@ -64,7 +64,7 @@ pub fn wait(store: &Store, rec: &ContainerRecord) -> Result<i32> {
 pub fn ensure_stopped(store: &Store, rec: &ContainerRecord, force: bool) -> Result<()> {
     if let Status::Running { .. } = state::status(store, rec).0 {
         if !force {
-            crate::bail!("container {} is running: stop it first or use rm -f", rec.name);
+            return Err(crate::err!("container {} is running: stop it first or use rm -f", rec.name).classed(crate::error::Class::InUse));
         }
         terminate(store, rec, nix::sys::signal::Signal::SIGKILL, 10);
     }

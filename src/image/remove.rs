@@ -9,7 +9,7 @@ use crate::store::Store;
 /// Why one of the images asked for was not removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
-    /// No such image.
+    /// No such image (`force` makes it no failure).
     Missing,
     /// A container uses it (and `force` was not given).
     InUse,
@@ -68,8 +68,11 @@ pub fn remove(store: &Store, wanted: &[String], all: bool, force: bool) -> Resul
     for what in &targets {
         let n = match idx.resolve(what) {
             Ok(n) => n,
+            // As Podman: with force, an image that does not exist is no error.
+            Err(e) if force && e.class == crate::error::Class::NoSuchObject => continue,
             Err(e) => {
-                failures.push((Failure::Missing, e.message));
+                let why = if e.class == crate::error::Class::NoSuchObject { Failure::Missing } else { Failure::Refused };
+                failures.push((why, e.message));
                 continue;
             }
         };

@@ -59,7 +59,7 @@ impl ContainerIndex {
                 _ => {}
             }
         }
-        Err(crate::err!("no container with name or ID \"{what}\" found"))
+        Err(crate::err!("no container with name or ID \"{what}\" found").classed(crate::error::Class::NoSuchObject))
     }
 
     pub fn name_taken(&self, name: &str) -> bool {

@@ -48,7 +48,7 @@ impl ImageIndex {
     /// qualified name, or a name whose repository ends with what was given (`fixtures/basic`
     /// finds `127.0.0.1:5000/fixtures/basic:latest`). Returns the index.
     pub fn resolve(&self, what: &str) -> Result<usize> {
-        let not_found = || crate::err!("{what}: image not known");
+        let not_found = || crate::err!("{what}: image not known").classed(crate::error::Class::NoSuchObject);
         let hexpart = what.strip_prefix("sha256:").unwrap_or(what);
         if !hexpart.is_empty() && hexpart.len() <= 64 && hexpart.bytes().all(|b| b.is_ascii_hexdigit()) {
             let hits: Vec<usize> =
