@@ -400,6 +400,20 @@ pub struct RunArgs {
     /// Pull quietly
     #[arg(short, long)]
     pub quiet: bool,
+    /// Platform to pull from a multi-platform image, OS/ARCH[/VARIANT] (a local image of another platform is pulled again)
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+    /// Architecture to pull (instead of --platform)
+    #[arg(long, value_name = "ARCH", conflicts_with = "platform")]
+    pub arch: Option<String>,
+    /// Operating system to pull (instead of --platform)
+    #[arg(long, value_name = "OS", conflicts_with = "platform")]
+    pub os: Option<String>,
+    /// Variant to pull (instead of --platform)
+    #[arg(long, value_name = "VARIANT", conflicts_with = "platform")]
+    pub variant: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]

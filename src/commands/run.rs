@@ -77,10 +77,50 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
     })
 }
 
+/// The image's pull policy and the flags `run`/`create` pass on to `hutch pull`.
+fn implicit_pull(a: &RunArgs) -> Result<crate::image::ImplicitPull> {
+    let asked = a.platform.is_some() || a.arch.is_some() || a.os.is_some() || a.variant.is_some();
+    let platform = if asked {
+        let mut p = match &a.platform {
+            Some(p) => crate::registry::Platform::parse(p)?,
+            None => crate::registry::Platform::host(),
+        };
+        if let Some(arch) = &a.arch {
+            p.arch = arch.clone();
+        }
+        if let Some(os) = &a.os {
+            p.os = os.clone();
+        }
+        if a.variant.is_some() {
+            p.variant = a.variant.clone();
+        }
+        Some(p)
+    } else {
+        None
+    };
+    // Checked here, before anything is written; `hutch pull` gets them as given.
+    super::pull::registry_options(&a.registry)?;
+    let r = &a.registry;
+    let mut args: Vec<std::ffi::OsString> = Vec::new();
+    if let Some(t) = r.tls_verify {
+        args.push(format!("--tls-verify={t}").into());
+    }
+    if let Some(f) = &r.authfile {
+        args.push("--authfile".into());
+        args.push(f.into());
+    }
+    if let Some(c) = &r.creds {
+        args.push("--creds".into());
+        args.push(c.into());
+    }
+    Ok(crate::image::ImplicitPull { policy: crate::spec::PullPolicy::parse(&a.pull)?, quiet: a.quiet, platform, args })
+}
+
 pub fn run(a: RunArgs) -> Result<i32> {
     let opts = options(&a)?;
+    let pull = implicit_pull(&a)?;
     let store = Store::open()?;
-    let rec = container::create(&store, &a.image, &opts, a.name.as_deref(), crate::spec::PullPolicy::parse(&a.pull)?, a.quiet)?;
+    let rec = container::create(&store, &a.image, &opts, a.name.as_deref(), &pull)?;
     let discard = |e: crate::error::Error| {
         let _ = container::remove(&store, &rec, true);
         e
@@ -95,8 +135,9 @@ pub fn run(a: RunArgs) -> Result<i32> {
 
 pub fn create(a: RunArgs) -> Result<i32> {
     let opts = options(&a)?;
+    let pull = implicit_pull(&a)?;
     let store = Store::open()?;
-    let rec = container::create(&store, &a.image, &opts, a.name.as_deref(), crate::spec::PullPolicy::parse(&a.pull)?, a.quiet)?;
+    let rec = container::create(&store, &a.image, &opts, a.name.as_deref(), &pull)?;
     out(&format!("{}\n", rec.id));
     Ok(0)
 }

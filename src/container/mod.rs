@@ -20,18 +20,18 @@ use std::path::{Path, PathBuf};
 use crate::error::{Context, Error, Result};
 use crate::runtime::{self, Plan, Volume};
 use crate::spec::network::Mode;
-use crate::spec::{ImageConfig, MountKind, PullPolicy, RunOptions, Seccomp, Spec, UsernsMode};
+use crate::spec::{ImageConfig, MountKind, RunOptions, Seccomp, Spec, UsernsMode};
 use crate::store::containers::ContainerRecord;
 use crate::store::Store;
 use crate::runtime::userns::{self, Mapping};
 
 /// Create the container: validate everything, then write its directory and record. Nothing is
 /// left on disk when this fails.
-pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&str>, policy: PullPolicy, quiet: bool) -> Result<ContainerRecord> {
+pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&str>, pull: &crate::image::ImplicitPull) -> Result<ContainerRecord> {
     if let Some(n) = name {
         validate_name(n)?;
     }
-    let img = crate::image::find_or_pull(store, image_name, policy, quiet)?;
+    let img = crate::image::find_or_pull(store, image_name, pull)?;
     let config: serde_json::Value = serde_json::from_slice(&store.read_blob(&format!("sha256:{}", img.id))?)
         .map_err(|e| crate::err!("image {}: stored config is not valid JSON: {e}", img.short_id()))?;
     let id = crate::digest::random_hex(32);

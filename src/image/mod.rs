@@ -16,15 +16,38 @@ use crate::error::{Context, Error, Result};
 use crate::spec::PullPolicy;
 use crate::store::{ImageRecord, Store};
 
+/// How `run` and `create` get their image: the pull policy, and what the child `hutch pull`
+/// is told (the platform, --tls-verify, --authfile, --creds).
+#[derive(Debug, Clone)]
+pub struct ImplicitPull {
+    pub policy: PullPolicy,
+    pub quiet: bool,
+    /// The platform asked for; a local image of another one does not count as present.
+    pub platform: Option<crate::registry::Platform>,
+    /// Registry flags passed on to `hutch pull`.
+    pub args: Vec<std::ffi::OsString>,
+}
+
 /// Find the image the user named, pulling it (in a child `hutch pull`, so that no tokio runtime
 /// or user namespace is left in this process) when missing and the policy allows.
-pub fn find_or_pull(store: &Store, name: &str, policy: PullPolicy, quiet: bool) -> Result<ImageRecord> {
+pub fn find_or_pull(store: &Store, name: &str, pull: &ImplicitPull) -> Result<ImageRecord> {
     let idx = store.load_images()?;
     let found = idx.resolve(name);
-    if let (Ok(n), false) = (&found, policy == PullPolicy::Always) {
+    // Another platform's image under this name is not the one asked for.
+    let other_platform = match (&found, &pull.platform) {
+        (Ok(n), Some(p)) => {
+            let config: serde_json::Value = store.read_blob(&format!("sha256:{}", idx.images[*n].id)).ok().and_then(|c| serde_json::from_slice(&c).ok()).unwrap_or_default();
+            (!p.matches(&config)).then(|| format!("{}/{}", idx.images[*n].os, idx.images[*n].architecture))
+        }
+        _ => None,
+    };
+    if let (Ok(n), false, None) = (&found, pull.policy == PullPolicy::Always, &other_platform) {
         return Ok(idx.images[*n].clone());
     }
-    if policy == PullPolicy::Never {
+    if pull.policy == PullPolicy::Never {
+        if let (Some(have), Some(p)) = (&other_platform, &pull.platform) {
+            crate::bail!("{name}: the local image is for {have}, not {p}, and --pull=never forbids pulling");
+        }
         return Err(found.err().unwrap_or_else(|| crate::err!("{name}: image not known")));
     }
     if let Err(e) = crate::reference::ImageRef::parse(name) {
@@ -32,10 +55,14 @@ pub fn find_or_pull(store: &Store, name: &str, policy: PullPolicy, quiet: bool) 
     }
     let mut cmd = std::process::Command::new("/proc/self/exe");
     cmd.arg("pull");
-    if quiet {
+    if pull.quiet {
         cmd.arg("--quiet");
     }
-    cmd.arg(name).stdout(std::process::Stdio::null());
+    if let Some(p) = &pull.platform {
+        cmd.arg(format!("--platform={p}"));
+    }
+    cmd.args(&pull.args);
+    cmd.arg("--").arg(name).stdout(std::process::Stdio::null());
     let status = cmd.status().ctx(|| "running hutch pull")?;
     if !status.success() {
         // `hutch pull` already said what went wrong.
@@ -45,4 +72,3 @@ pub fn find_or_pull(store: &Store, name: &str, policy: PullPolicy, quiet: bool) 
     let n = idx.resolve(name)?;
     Ok(idx.images[n].clone())
 }
-

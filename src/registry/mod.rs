@@ -57,7 +57,8 @@ impl Platform {
         }
     }
 
-    fn matches(&self, p: &Value) -> bool {
+    /// Whether a manifest list entry's platform (or an image config: same keys) is this one.
+    pub fn matches(&self, p: &Value) -> bool {
         let os = p.get("os").and_then(Value::as_str).unwrap_or("");
         let arch = p.get("architecture").and_then(Value::as_str).unwrap_or("");
         let variant = p.get("variant").and_then(Value::as_str);
