@@ -38,7 +38,8 @@ fn terminate(store: &Store, rec: &ContainerRecord, first: nix::sys::signal::Sign
     state::wait_recorded(store, &rec.id, &live, std::time::Duration::from_secs(5));
 }
 
-/// Wait for a container to exit; returns its exit code.
+/// Wait for a container to exit; returns its exit code. A container that was never started
+/// has nothing to wait for: 0 at once, as Podman answers.
 pub fn wait(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     loop {
         let (st, _, live) = state::status(store, rec);
@@ -51,10 +52,7 @@ pub fn wait(store: &Store, rec: &ContainerRecord) -> Result<i32> {
                 state::wait_recorded(store, &rec.id, &live, std::time::Duration::from_secs(5));
             }
             Status::Exited { code } => return Ok(code),
-            Status::Created => {
-                // Not started yet (or starting): poll.
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
+            Status::Created => return Ok(0),
         }
     }
 }
