@@ -54,5 +54,5 @@ pub fn exec(store: &Store, rec: &ContainerRecord, o: ExecOptions) -> Result<i32>
     if o.detach {
         return Ok(0);
     }
-    Ok(crate::runtime::session::run(&started, signals, o.interactive))
+    Ok(crate::runtime::session::run(&started, signals, o.interactive, Default::default()))
 }

@@ -8,18 +8,36 @@ use crate::runtime::{self, StdioMode};
 use crate::store::containers::ContainerRecord;
 use crate::store::Store;
 
-/// Run in the foreground: stdio connected, signals forwarded; removed afterwards with --rm.
-/// Returns the exit code.
+/// Run in the foreground: stdio connected (output also to the container's log), signals
+/// forwarded; removed afterwards with --rm. Returns the exit code.
 pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     crate::output::trace("created");
     let plan = plan(store, rec)?;
     crate::output::trace("planned");
     let signals = runtime::session::block_signals();
-    let stdio = if rec.spec.tty { StdioMode::Tty } else { StdioMode::Inherit { stdin: rec.spec.interactive } };
+    // Output goes through pipes (or the pty) so that it reaches the log too, as with -d.
+    let (pipes, stdio) = if rec.spec.tty {
+        (None, StdioMode::Tty)
+    } else {
+        let pipe = || nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"));
+        let ((or, ow), (er, ew)) = (pipe()?, pipe()?);
+        (Some((or, er)), StdioMode::Pipes { out: ow, err: ew, stdin: rec.spec.interactive })
+    };
     let mut started = runtime::spawn(&plan, &stdio)?;
+    // The container's ends: the log sees EOF once the container (and what it started) is gone.
+    drop(stdio);
     let recorder = Recorder::started(store, &rec.id, !rec.spec.auto_remove, &started)?;
     crate::output::trace("state written");
-    let code = runtime::session::run(&started, signals, rec.spec.interactive);
+    // Opened once the container runs, so that its start waits for nothing more.
+    let log_path = plan.container_dir.join("ctr.log");
+    let log = match std::fs::OpenOptions::new().create(true).append(true).open(&log_path) {
+        Ok(f) => Some(runtime::monitor::Logger::new(f, rec.spec.log_size_max)),
+        Err(e) => {
+            crate::output::note(&format!("the container's output is not logged: opening {}: {e}", log_path.display()));
+            None
+        }
+    };
+    let code = runtime::session::run(&started, signals, rec.spec.interactive, runtime::session::Tee { pipes, log });
     drop(started.net.take());
     crate::output::trace("exited");
     recorder.exited(code);

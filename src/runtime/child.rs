@@ -204,10 +204,12 @@ pub fn exec_in_container(
             }
         }
         (StdioMode::Inherit { stdin: false }, _) | (StdioMode::Pipes { .. }, _) => {
-            let null = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
-                .at("opening /dev/null")?;
-            crate::sys::fd::dup_onto(null.as_raw_fd(), 0).at("connecting stdin")?;
-            if let StdioMode::Pipes { out, err } = stdio {
+            if !matches!(stdio, StdioMode::Pipes { stdin: true, .. }) {
+                let null = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+                    .at("opening /dev/null")?;
+                crate::sys::fd::dup_onto(null.as_raw_fd(), 0).at("connecting stdin")?;
+            }
+            if let StdioMode::Pipes { out, err, .. } = stdio {
                 crate::sys::fd::dup_onto(out.as_raw_fd(), 1).at("connecting stdout")?;
                 crate::sys::fd::dup_onto(err.as_raw_fd(), 2).at("connecting stderr")?;
             }

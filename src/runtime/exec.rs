@@ -24,7 +24,7 @@ pub struct ExecRequest<'a> {
 pub fn spawn(req: &ExecRequest) -> Result<Started> {
     let stdio = if req.detach {
         let null = |m| nix::fcntl::open("/dev/null", m | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).map_err(|e| crate::err!("/dev/null: {e}"));
-        StdioMode::Pipes { out: null(nix::fcntl::OFlag::O_WRONLY)?, err: null(nix::fcntl::OFlag::O_WRONLY)? }
+        StdioMode::Pipes { out: null(nix::fcntl::OFlag::O_WRONLY)?, err: null(nix::fcntl::OFlag::O_WRONLY)?, stdin: false }
     } else if req.tty {
         StdioMode::Tty
     } else {

@@ -64,8 +64,9 @@ pub enum StdioMode {
     Inherit { stdin: bool },
     /// A pty from the container's devpts; the master comes back to the parent.
     Tty,
-    /// Pipes to the monitor; stdin is /dev/null.
-    Pipes { out: OwnedFd, err: OwnedFd },
+    /// Pipes for stdout and stderr (to the monitor, or to the foreground hutch that copies them
+    /// to its own and to the log); stdin is the caller's when `stdin`, else /dev/null.
+    Pipes { out: OwnedFd, err: OwnedFd, stdin: bool },
 }
 
 /// A container process that has exec'd its command.

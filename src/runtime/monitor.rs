@@ -120,7 +120,7 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
             Ok(p) => p,
             Err(e) => return report_error(report, 125, &format!("pipe: {e}")),
         };
-        (Some((or, er)), StdioMode::Pipes { out: ow, err: ew })
+        (Some((or, er)), StdioMode::Pipes { out: ow, err: ew, stdin: false })
     };
     let mut started = match super::spawn(plan, &stdio) {
         Ok(s) => s,
@@ -211,8 +211,9 @@ fn release_memory() {
 
 /// k8s-file log lines: `TIMESTAMP STREAM F|P TEXT` (P = partial line, continued by the next).
 /// With a size limit (containers.conf log_size_max) the log starts over, as with conmon, when
-/// the next records would take it past the limit.
-struct Logger {
+/// the next records would take it past the limit. The foreground `run`/`start -a` writes the same
+/// log (session.rs).
+pub struct Logger {
     /// Opened for appending, so writes follow a truncation.
     file: File,
     max: Option<u64>,
@@ -222,14 +223,14 @@ struct Logger {
 const STREAMS: [&str; 2] = ["stdout", "stderr"];
 
 impl Logger {
-    fn new(file: File, max: Option<u64>) -> Logger {
+    pub fn new(file: File, max: Option<u64>) -> Logger {
         let written = file.metadata().map(|m| m.len()).unwrap_or(0);
         Logger { file, max, written }
     }
 
     /// Complete lines become F records; a trailing piece without newline is written at once
     /// as a P record (continued by the next record), as conmon does.
-    fn write(&mut self, stream: usize, data: &[u8]) {
+    pub fn write(&mut self, stream: usize, data: &[u8]) {
         let ts = timestamp();
         let mut out = Vec::new();
         let mut rest = data;
