@@ -44,7 +44,8 @@ Exit status:
 
 /// Rootless, daemonless containers.
 #[derive(Debug, Parser)]
-#[command(name = "hutch", version, about = "Rootless, daemonless containers: pull OCI images and run them without root", after_help = AFTER_HELP)]
+// args_override_self: a repeated single-value flag takes its last value, as in Podman.
+#[command(name = "hutch", version, about = "Rootless, daemonless containers: pull OCI images and run them without root", after_help = AFTER_HELP, args_override_self = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -207,7 +207,20 @@ pub fn run(a: InspectArgs, kind: Kind) -> Result<i32> {
     }
     let text = match Format::parse(a.format.as_deref()) {
         Format::Table | Format::Json => serde_json::to_string_pretty(&items).expect("json") + "\n",
-        Format::Template { tmpl, header } => crate::format::render(&tmpl, header, &items)?,
+        Format::Template { tmpl, header } => {
+            // Podman's field is ID, which its templates also answer as {{.Id}}: both work.
+            let items: Vec<Value> = items
+                .iter()
+                .cloned()
+                .map(|mut v| {
+                    if let Some(id) = v.get("Id").cloned() {
+                        v["ID"] = id;
+                    }
+                    v
+                })
+                .collect();
+            crate::format::render(&tmpl, header, &items)?
+        }
     };
     if !(failed && items.is_empty()) || a.format.is_none() {
         out(&text);

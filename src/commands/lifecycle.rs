@@ -11,11 +11,12 @@ use crate::store::Store;
 fn targets(store: &Store, names: &[String], all: bool, running_only: bool) -> Result<Vec<(String, Result<ContainerRecord>)>> {
     let idx = store.load_containers()?;
     if all {
+        // As Podman: --all reports each container by its full id.
         return Ok(idx
             .containers
             .iter()
             .filter(|c| !running_only || matches!(crate::container::status(store, c).0, Status::Running { .. }))
-            .map(|c| (c.name.clone(), Ok(c.clone())))
+            .map(|c| (c.id.clone(), Ok(c.clone())))
             .collect());
     }
     Ok(names.iter().map(|n| (n.clone(), idx.resolve(n).map(|i| idx.containers[i].clone()))).collect())
