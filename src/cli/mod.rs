@@ -30,8 +30,8 @@ Files:
   hutch uses [containers] default_capabilities (the set --cap-add and --cap-drop apply to),
   env, dns_servers, dns_searches, dns_options (used without --dns, --dns-search, --dns-option),
   base_hosts_file (a host file, image or none: what /etc/hosts starts from), userns (keep-id
-  without --userns), log_size_max (bytes a detached container's log may reach before it starts
-  over; -1 = no limit), tz (a zone name or local: the container's /etc/localtime and TZ) and
+  without --userns), log_size_max (bytes a container's log may reach before it starts over;
+  -1 = no limit), tz (a zone name or local: the container's /etc/localtime and TZ) and
   netns, and [network] default_rootless_network_cmd (pasta or
   slirp4netns, used without --network); it ignores the other keys, which `hutch info` lists
   (containersConf.ignoredKeys). A malformed file is an error naming it.
