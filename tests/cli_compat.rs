@@ -123,7 +123,7 @@ fn man_pages_state_the_exit_statuses() {
         let t = page(p);
         assert!(t.contains(".SH \"EXIT STATUS\"") && t.contains("1 an image did not exist") && t.contains("2 an image is used"), "{p}: {t}");
     }
-    for p in ["hutch-run.1", "hutch-exec.1", "hutch-start.1", "hutch-wait.1", "hutch-stop.1", "hutch-kill.1", "hutch.1"] {
+    for p in ["hutch-run.1", "hutch-exec.1", "hutch-start.1", "hutch-wait.1", "hutch-stop.1", "hutch-kill.1", "hutch-image-exists.1", "hutch.1"] {
         assert!(page(p).contains(".SH \"EXIT STATUS\""), "{p}");
     }
 }

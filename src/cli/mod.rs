@@ -589,7 +589,7 @@ pub enum ImageCommand {
     /// Create an image from a tar of a file system
     Import(ImportArgs),
     /// Exit 0 if the image is in local storage, 1 if not
-    #[command(after_help = "Examples:\n  hutch image exists alpine && echo present")]
+    #[command(after_help = "Examples:\n  hutch image exists alpine && echo present\n\nExit status:\n  as podman-image-exists(1): 0 the image is in local storage, 1 it is not, 125 the store\n  could not be read.")]
     Exists(ExistsArgs),
     /// Show how an image was built, newest layer first
     #[command(after_help = "Examples:\n  hutch image history alpine\n  hutch image history --no-trunc --format '{{.ID}} {{.Size}}' alpine")]
