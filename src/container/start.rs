@@ -15,11 +15,18 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     let plan = plan(store, rec)?;
     crate::output::trace("planned");
     let signals = runtime::session::block_signals();
-    let stdio = if rec.spec.tty { StdioMode::Tty } else { StdioMode::Inherit { stdin: rec.spec.interactive } };
+    let (stdio, relay) = if rec.spec.tty {
+        (StdioMode::Tty, None)
+    } else {
+        let (s, r) = runtime::session::pipes(rec.spec.interactive)?;
+        (s, Some(r))
+    };
     let mut started = runtime::spawn(&plan, &stdio)?;
+    // The container's ends of its pipes are the container's alone (their EOF is its exit).
+    drop(stdio);
     let recorder = Recorder::started(store, &rec.id, !rec.spec.auto_remove, &started)?;
     crate::output::trace("state written");
-    let code = runtime::session::run(&started, signals, rec.spec.interactive);
+    let code = runtime::session::run(&started, signals, rec.spec.interactive, relay);
     drop(started.net.take());
     crate::output::trace("exited");
     recorder.exited(code);

@@ -203,18 +203,25 @@ pub fn exec_in_container(
                 crate::sys::fd::dup_onto(slave.as_raw_fd(), fd).at("connecting the terminal")?;
             }
         }
-        (StdioMode::Inherit { stdin: false }, _) | (StdioMode::Pipes { .. }, _) => {
-            let null = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
-                .at("opening /dev/null")?;
-            crate::sys::fd::dup_onto(null.as_raw_fd(), 0).at("connecting stdin")?;
-            if let StdioMode::Pipes { out, err } = stdio {
-                crate::sys::fd::dup_onto(out.as_raw_fd(), 1).at("connecting stdout")?;
-                crate::sys::fd::dup_onto(err.as_raw_fd(), 2).at("connecting stderr")?;
+        (StdioMode::Pipes { stdin, out, err }, _) => {
+            // A session of its own: without a terminal of its own, the terminal hutch runs in
+            // must not be the container's /dev/tty.
+            let _ = nix::unistd::setsid();
+            match stdin {
+                Some(i) => crate::sys::fd::dup_onto(i.as_raw_fd(), 0).at("connecting stdin")?,
+                None => {
+                    let null = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+                        .at("opening /dev/null")?;
+                    crate::sys::fd::dup_onto(null.as_raw_fd(), 0).at("connecting stdin")?;
+                }
             }
+            crate::sys::fd::dup_onto(out.as_raw_fd(), 1).at("connecting stdout")?;
+            crate::sys::fd::dup_onto(err.as_raw_fd(), 2).at("connecting stderr")?;
         }
-        _ => {}
+        (StdioMode::Tty, None) => return Err(Fail(125, "no terminal for the process".into())),
     }
     drop(tty_slave);
+    hand_stdio_to(user.uid, matches!(stdio, StdioMode::Tty));
     let mut env = p.env.clone();
     if !env.iter().any(|e| e.starts_with("HOME=")) {
         env.push(format!("HOME={}", user.home));
@@ -279,6 +286,23 @@ pub fn exec_in_container(
     let name = &p.args[0];
     let _ = sync;
     Err(exec_failure(name, last))
+}
+
+/// The stdio hutch made for the process (its pipes, the container's own pty) goes to the user
+/// the process runs as, as runc does, so that user can reopen it: /dev/stdout, /dev/stderr and
+/// /dev/stdin are /proc/self/fd/N, and opening those checks the pipe's or the pty's owner and
+/// mode. /dev/null (a host device) stays as it is. Best effort: what cannot be handed over
+/// (an owner not mapped here) stays usable through the descriptors themselves.
+fn hand_stdio_to(uid: u32, tty: bool) {
+    use std::os::fd::AsFd;
+    let (i, o, e) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
+    for fd in [i.as_fd(), o.as_fd(), e.as_fd()] {
+        let Ok(st) = nix::sys::stat::fstat(fd) else { continue };
+        let kind = st.st_mode & libc::S_IFMT;
+        if st.st_uid != uid && (kind == libc::S_IFIFO || (tty && kind == libc::S_IFCHR)) {
+            let _ = nix::unistd::fchown(fd, Some(uid.into()), None);
+        }
+    }
 }
 
 fn exec_failure(name: &str, last: Errno) -> Fail {

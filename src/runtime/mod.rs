@@ -58,14 +58,15 @@ pub struct Plan {
     pub join_netns: Option<PathBuf>,
 }
 
-/// How the container's stdio is connected.
+/// How the container's stdio is connected. Never the caller's own descriptors: a container
+/// user could not reopen them (/dev/stdout) without their owner changing, and the caller's
+/// terminal is no business of the container's.
 pub enum StdioMode {
-    /// The caller's own stdout/stderr (and stdin when `stdin`, else /dev/null).
-    Inherit { stdin: bool },
     /// A pty from the container's devpts; the master comes back to the parent.
     Tty,
-    /// Pipes to the monitor; stdin is /dev/null.
-    Pipes { out: OwnedFd, err: OwnedFd },
+    /// Pipes whose other ends the foreground session or the monitor holds (or /dev/null);
+    /// stdin is /dev/null when None.
+    Pipes { stdin: Option<OwnedFd>, out: OwnedFd, err: OwnedFd },
 }
 
 /// A container process that has exec'd its command.

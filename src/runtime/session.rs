@@ -1,7 +1,7 @@
 //! A foreground container (or exec) session: forward signals, proxy the pty (raw mode, window
 //! size, Ctrl-C/Ctrl-D as bytes), and return the exit code.
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
@@ -26,11 +26,50 @@ pub fn block_signals() -> SigSet {
     set
 }
 
-/// Run until the process exits; returns its exit code (128+N for a signal).
-pub fn run(started: &Started, signals: SigSet, attach_stdin: bool) -> i32 {
+/// The foreground session's ends of the pipes a process without a terminal gets as its stdio
+/// (hutch's own descriptors never go into the container, as with Podman's conmon).
+pub struct Relay {
+    /// Where hutch's stdin goes (with -i).
+    stdin: Option<OwnedFd>,
+    out: OwnedFd,
+    /// None when stdout and stderr share one pipe.
+    err: Option<OwnedFd>,
+}
+
+/// Pipes for a foreground process without a terminal: its ends (to hand to `spawn`, and to drop
+/// once it runs) and the session's. When hutch's stdout and stderr are one file (a terminal,
+/// `>log 2>&1`), the process gets one pipe for both, so their output keeps its order.
+pub fn pipes(stdin: bool) -> crate::error::Result<(super::StdioMode, Relay)> {
+    let pipe = || nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("creating a pipe: {e}"));
+    let id = |fd: BorrowedFd<'_>| nix::sys::stat::fstat(fd).ok().map(|s| (s.st_dev, s.st_ino));
+    let (o, e) = (std::io::stdout(), std::io::stderr());
+    let shared = id(o.as_fd()).is_some_and(|x| Some(x) == id(e.as_fd()));
+    let (out_r, out_w) = pipe()?;
+    let (err_r, err_w) = if shared {
+        (None, out_w.try_clone().map_err(|e| crate::err!("dup: {e}"))?)
+    } else {
+        let (r, w) = pipe()?;
+        (Some(r), w)
+    };
+    let (in_r, in_w) = if stdin {
+        let (r, w) = pipe()?;
+        // Written only when poll says there is room: a process that does not read its stdin
+        // must not stop hutch from relaying its output.
+        let _ = nix::fcntl::fcntl(&w, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
+        (Some(r), Some(w))
+    } else {
+        (None, None)
+    };
+    Ok((super::StdioMode::Pipes { stdin: in_r, out: out_w, err: err_w }, Relay { stdin: in_w, out: out_r, err: err_r }))
+}
+
+/// Run until the process exits; returns its exit code (128+N for a signal). Its output (the pty
+/// master's, or the `relay` pipes') goes to hutch's stdout and stderr, hutch's stdin to it when
+/// `attach_stdin`.
+pub fn run(started: &Started, signals: SigSet, attach_stdin: bool, relay: Option<Relay>) -> i32 {
     let sfd = SignalFd::with_flags(&signals, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).ok();
-    let (stdin_handle, stdout_handle) = (std::io::stdin(), std::io::stdout());
-    let (stdin, stdout) = (stdin_handle.as_fd(), stdout_handle.as_fd());
+    let (stdin_handle, stdout_handle, stderr_handle) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
+    let (stdin, stdout, stderr) = (stdin_handle.as_fd(), stdout_handle.as_fd(), stderr_handle.as_fd());
     let master = started.tty.as_ref();
     let _raw = match master {
         Some(m) => {
@@ -41,32 +80,77 @@ pub fn run(started: &Started, signals: SigSet, attach_stdin: bool) -> i32 {
         }
         None => None,
     };
-    let mut stdin_open = attach_stdin && master.is_some();
-    let mut master_open = master.is_some();
+    // (what the process writes, where it goes); where hutch's stdin goes.
+    let mut outputs: Vec<(OwnedFd, BorrowedFd<'_>)> = Vec::new();
+    let mut input: Option<OwnedFd> = None;
+    match (master, relay) {
+        (Some(m), _) => {
+            if let Ok(d) = m.try_clone() {
+                outputs.push((d, stdout));
+            }
+            if attach_stdin {
+                input = m.try_clone().ok();
+            }
+        }
+        (None, Some(r)) => {
+            outputs.push((r.out, stdout));
+            if let Some(e) = r.err {
+                outputs.push((e, stderr));
+            }
+            input = r.stdin.filter(|_| attach_stdin);
+        }
+        (None, None) => {}
+    }
+    let mut stdin_open = input.is_some();
+    // Read from stdin, not yet taken by the process.
+    let mut pending: Vec<u8> = Vec::new();
+    let mut exited = false;
     let mut buf = vec![0u8; 32 * 1024];
     loop {
-        let mut fds = vec![PollFd::new(started.child.pidfd.as_fd(), PollFlags::POLLIN)];
+        // The pty stays open with the process; a stdin pipe closes once hutch's stdin has ended
+        // and everything read from it went through (the process then reads EOF).
+        if master.is_none() && !stdin_open && pending.is_empty() {
+            input = None;
+        }
+        if exited && outputs.is_empty() {
+            break;
+        }
+        let mut fds = Vec::new();
+        if !exited {
+            fds.push(PollFd::new(started.child.pidfd.as_fd(), PollFlags::POLLIN));
+        }
+        let si = fds.len();
         if let Some(s) = &sfd {
             fds.push(PollFd::new(s.as_fd(), PollFlags::POLLIN));
         }
-        let mi = fds.len();
-        if let (true, Some(m)) = (master_open, master) {
-            fds.push(PollFd::new(m.as_fd(), PollFlags::POLLIN));
+        let oi = fds.len();
+        for (fd, _) in &outputs {
+            fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
         }
-        let si = fds.len();
-        if stdin_open {
+        let ii = fds.len();
+        let want_stdin = stdin_open && pending.is_empty() && !exited;
+        if want_stdin {
             fds.push(PollFd::new(stdin, PollFlags::POLLIN));
         }
-        match poll(&mut fds, PollTimeout::NONE) {
+        let wi = fds.len();
+        let want_room = !pending.is_empty() && !exited;
+        if let (true, Some(i)) = (want_room, &input) {
+            fds.push(PollFd::new(i.as_fd(), PollFlags::POLLOUT));
+        }
+        // Once the process is gone, drain what is buffered without waiting for ever on a pipe
+        // that some process it left behind keeps open.
+        let timeout = if exited { PollTimeout::from(200u16) } else { PollTimeout::NONE };
+        match poll(&mut fds, timeout) {
             Err(nix::errno::Errno::EINTR) => continue,
-            Err(_) => break,
+            Err(_) | Ok(0) => break,
             Ok(_) => {}
         }
         let ready = |i: usize| fds.get(i).and_then(|f| f.revents()).is_some_and(|r| !r.is_empty());
-        let exited = ready(0);
-        let sig_ready = sfd.is_some() && ready(1);
-        let master_ready = master_open && ready(mi);
-        let stdin_ready = stdin_open && ready(si);
+        let now_exited = !exited && ready(0);
+        let sig_ready = sfd.is_some() && ready(si);
+        let outs_ready: Vec<bool> = (0..outputs.len()).map(|k| ready(oi + k)).collect();
+        let stdin_ready = want_stdin && ready(ii);
+        let room = want_room && input.is_some() && ready(wi);
         drop(fds);
         if sig_ready {
             while let Ok(Some(info)) = sfd.as_ref().expect("signalfd").read_signal() {
@@ -80,32 +164,59 @@ pub fn run(started: &Started, signals: SigSet, attach_stdin: bool) -> i32 {
                 let _ = process::pidfd_send_signal(&started.child.pidfd, sig);
             }
         }
-        if master_ready {
-            match nix::unistd::read(master.expect("master"), &mut buf) {
-                Ok(0) | Err(_) => master_open = false,
-                Ok(n) => write_all(stdout, &buf[..n]),
+        let mut closed = Vec::new();
+        for (k, (fd, to)) in outputs.iter().enumerate() {
+            if !outs_ready[k] {
+                continue;
             }
+            match nix::unistd::read(fd, &mut buf) {
+                Err(nix::errno::Errno::EINTR) | Err(nix::errno::Errno::EAGAIN) => {}
+                Ok(0) | Err(_) => closed.push(k),
+                // Nobody reads hutch's output any more: closing the pipe tells the process
+                // (EPIPE/SIGPIPE), as if it wrote to hutch's stdout itself.
+                Ok(n) => {
+                    if !write_all(*to, &buf[..n]) {
+                        closed.push(k);
+                    }
+                }
+            }
+        }
+        for k in closed.into_iter().rev() {
+            outputs.remove(k);
         }
         if stdin_ready {
             match nix::unistd::read(stdin, &mut buf) {
+                Err(nix::errno::Errno::EINTR) | Err(nix::errno::Errno::EAGAIN) => {}
                 Ok(0) | Err(_) => stdin_open = false,
-                Ok(n) => write_all(master.expect("master").as_fd(), &buf[..n]),
+                Ok(n) => pending.extend_from_slice(&buf[..n]),
             }
         }
-        if exited {
-            break;
-        }
-    }
-    // Drain what the pty still holds.
-    if let (true, Some(m)) = (master_open, master) {
-        let _ = nix::fcntl::fcntl(m, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
-        while let Ok(n) = nix::unistd::read(m, &mut buf) {
-            if n == 0 {
-                break;
+        if room {
+            match nix::unistd::write(input.as_ref().expect("input"), &pending) {
+                Ok(n) => {
+                    pending.drain(..n);
+                }
+                Err(nix::errno::Errno::EINTR) | Err(nix::errno::Errno::EAGAIN) => {}
+                // The process closed its stdin.
+                Err(_) => {
+                    pending.clear();
+                    stdin_open = false;
+                    input = None;
+                }
             }
-            write_all(stdout, &buf[..n]);
+        }
+        if now_exited {
+            exited = true;
+            if master.is_some() {
+                // A pty's master reads EIO only once every holder of the slave is gone; what
+                // it still holds is read now, without waiting.
+                for (fd, _) in &outputs {
+                    let _ = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
+                }
+            }
         }
     }
+    drop(input);
     reap(&started.child)
 }
 
@@ -124,12 +235,14 @@ pub fn reap(child: &process::Child) -> i32 {
     }
 }
 
-fn write_all(fd: BorrowedFd<'_>, mut data: &[u8]) {
+/// Write everything; false when the other end is gone.
+fn write_all(fd: BorrowedFd<'_>, mut data: &[u8]) -> bool {
     while !data.is_empty() {
         match nix::unistd::write(fd, data) {
             Ok(n) => data = &data[n..],
             Err(nix::errno::Errno::EINTR) | Err(nix::errno::Errno::EAGAIN) => continue,
-            Err(_) => return,
+            Err(_) => return false,
         }
     }
+    true
 }
