@@ -84,3 +84,21 @@ fn the_callers_files_and_terminal_stay_out_of_the_container() {
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("no-tty") && !r.stdout.contains("leaked"), "{r:?}");
 }
+
+#[test]
+fn etc_files_behind_dangling_symlinks_are_created_inside_the_root() {
+    let env = env_with(&["fixtures/resolvlink"]);
+    let escapes = ["/tmp/hutch-escape-hosts", "/var/tmp/hutch-escape-hostname"];
+    for p in escapes {
+        let _ = std::fs::remove_file(p);
+    }
+    let script = "readlink /etc/resolv.conf; cat /etc/hostname; grep -c linkhost /etc/hosts; grep -c nameserver /run/systemd/resolve/stub-resolv.conf; cat /tmp/hutch-escape-hosts /var/tmp/hutch-escape-hostname | grep -c linkhost";
+    let want = "../run/systemd/resolve/stub-resolv.conf\nlinkhost\n1\n1\n2\n";
+    let r = env.hutch(["run", "--name", "rl", "--hostname", "linkhost", "--dns", "192.0.2.1", "fixtures/resolvlink", "sh", "-c", script]).ok();
+    assert_eq!(r.stdout, want, "{r:?}");
+    // Again, now that the files exist in the container.
+    assert_eq!(env.hutch(["start", "-a", "rl"]).ok().stdout, want);
+    for p in escapes {
+        assert!(!std::path::Path::new(p).exists(), "{p} was created on the host");
+    }
+}
