@@ -102,3 +102,56 @@ fn etc_files_behind_dangling_symlinks_are_created_inside_the_root() {
         assert!(!std::path::Path::new(p).exists(), "{p} was created on the host");
     }
 }
+
+#[test]
+fn podman_environment_term_container_hostname() {
+    let env = env_with(&[BASIC]);
+    let r = env.hutch(["run", "--rm", "--hostname", "envhost", BASIC, "env"]).ok();
+    for want in ["TERM=xterm", "container=hutch", "HOSTNAME=envhost"] {
+        assert!(r.stdout.lines().any(|l| l == want), "{want}: {r:?}");
+    }
+    // -e wins over the defaults, once per key.
+    let r = env.hutch(["run", "--rm", "-e", "TERM=vt100", BASIC, "env"]).ok();
+    assert_eq!(r.stdout.lines().filter(|l| l.starts_with("TERM=")).collect::<Vec<_>>(), ["TERM=vt100"], "{r:?}");
+    // exec sees them too.
+    env.hutch(["run", "-d", "--name", "box", BASIC, "sleep", "1000"]).ok();
+    let r = env.hutch(["exec", "box", "sh", "-c", "echo $TERM $container"]).ok();
+    assert_eq!(r.stdout, "xterm hutch\n");
+}
+
+#[test]
+fn run_containerenv_in_podmans_format() {
+    let env = Env::new();
+    let image_id = env.pull(BASIC);
+    // As with Podman, an ordinary container's file is there and empty…
+    let r = env.hutch(["run", "--rm", "-u", "1000", BASIC, "wc", "-c", "/run/.containerenv"]).ok();
+    assert_eq!(r.stdout.split_whitespace().next(), Some("0"), "{r:?}");
+    // …and a privileged one's tells the engine, name, ids, image and rootless.
+    let r = env.hutch(["run", "--privileged", "--name", "priv", BASIC, "cat", "/run/.containerenv"]).ok();
+    let id = env.hutch(["inspect", "--format", "{{.Id}}", "priv"]).ok().stdout.trim().to_string();
+    assert_eq!(id.len(), 64);
+    let want = format!(
+        "engine=\"hutch-{}\"\nname=\"priv\"\nid=\"{id}\"\nimage=\"{PLAIN}/{BASIC}:latest\"\nimageid=\"{image_id}\"\nrootless=1\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert_eq!(r.stdout, want);
+    // The store as a volume: graphRootMounted=1. A read-only root keeps the file.
+    let store = env.store();
+    let r = env.hutch(["run", "--rm", "--read-only", "-v", &format!("{}:/store:ro", store.display()), BASIC, "cat", "/run/.containerenv"]).ok();
+    assert_eq!(r.stdout, "graphRootMounted=1\n");
+}
+
+#[test]
+fn root_directory_mode_is_the_images_whatever_the_umask() {
+    let env = env_with(&[BASIC, "fixtures/rootmode"]);
+    // With umask 077 the container's /, /etc/resolv.conf, /etc/hosts and /run/.containerenv
+    // were the user's private files: a non-root container user could not even start.
+    let script = "umask 077; hutch run --rm -u 1000 fixtures/rootmode sh -c 'stat -c %a /; cat /etc/hostname /etc/resolv.conf /etc/hosts /run/.containerenv > /dev/null && echo readable'; \
+                  hutch run --rm -u 1000 fixtures/basic stat -c %a /; \
+                  hutch run --rm fixtures/basic sh -c umask";
+    let r = env.program("sh", ["-c", script]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // The image's root entry (0751), through a layer without one; no root entry: 0555, Podman's.
+    // And the command gets Podman's umask, not the caller's.
+    assert_eq!(r.stdout, "751\nreadable\n555\n0022\n", "{r:?}");
+}

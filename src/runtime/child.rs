@@ -51,6 +51,9 @@ pub enum Never {}
 
 fn setup_and_exec(plan: &Plan, sync: &Channel, stdio: &StdioMode, routes: Option<crate::sys::route::Want>) -> Result<Never, Fail> {
     let spec = &plan.spec;
+    // Podman's umask, not the caller's: what setup creates in the container (/run, mount
+    // points, a keep-id home) and what the command creates.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
     if plan.new_userns {
         nix::unistd::setresgid(0.into(), 0.into(), 0.into()).at("setgid 0 in the user namespace")?;
         nix::unistd::setresuid(0.into(), 0.into(), 0.into()).at("setuid 0 in the user namespace")?;
@@ -98,6 +101,15 @@ fn setup_and_exec(plan: &Plan, sync: &Channel, stdio: &StdioMode, routes: Option
             let t = m::mkdir_all_in_root(&root, Path::new(d), 0o1777).at(&format!("creating {d}"))?;
             m::mount_fs("tmpfs", &t, MsFlags::MS_NOSUID | MsFlags::MS_NODEV, Some("mode=1777")).at(&format!("mounting tmpfs on {d}"))?;
         }
+    }
+    // After the tmpfs on /run of a read-only container, which would hide it; not into a volume
+    // on /run, as with Podman. (Containers created before hutch wrote the file have none.)
+    let containerenv = plan.container_dir.join("userdata/containerenv");
+    if containerenv.exists() && !plan.volumes.iter().any(|v| v.destination == "/run" || v.destination == "/run/.containerenv") {
+        let t = m::touch_in_root(&root, Path::new("/run/.containerenv")).at("creating /run/.containerenv in the container")?;
+        m::bind(&containerenv, &t, false).at("mounting /run/.containerenv")?;
+    }
+    if spec.read_only {
         m::remount_ro(&root).at("making the root file system read-only")?;
     }
     // Terminal: a pty from the container's own devpts, master handed to the parent.
@@ -188,6 +200,7 @@ pub fn exec_in_container(
     stdio: &StdioMode,
     sync: &Channel,
 ) -> Result<Never, Fail> {
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
     let read = |f: &str| std::fs::read_to_string(f).unwrap_or_default();
     let user = crate::runtime::user::resolve(&p.user, &read("/etc/passwd"), &read("/etc/group")).map_err(|e| Fail(125, e.message))?;
     if p.create_workdir && nix::unistd::chdir(p.workdir.as_str()) == Err(Errno::ENOENT) {
