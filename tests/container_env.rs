@@ -27,6 +27,13 @@ fn hutch_with_input(env: &Env, args: &[&str], input: &str) -> Run {
     to_run(child.wait_with_output().unwrap())
 }
 
+/// The test user as the host's passwd has it: (name, uid, gid, group name, home).
+fn host_user(env: &Env) -> (String, u32, u32, String, String) {
+    let u = env.user.clone().unwrap_or_else(|| nix::unistd::User::from_uid(nix::unistd::getuid()).unwrap().unwrap());
+    let g = nix::unistd::Group::from_gid(u.gid).unwrap().unwrap();
+    (u.name, u.uid.as_raw(), u.gid.as_raw(), g.name, u.dir.display().to_string())
+}
+
 #[test]
 fn a_non_root_user_can_open_dev_stdout_stderr_and_stdin() {
     let env = env_with(&[BASIC]);
@@ -154,4 +161,41 @@ fn root_directory_mode_is_the_images_whatever_the_umask() {
     // The image's root entry (0751), through a layer without one; no root entry: 0555, Podman's.
     // And the command gets Podman's umask, not the caller's.
     assert_eq!(r.stdout, "751\nreadable\n555\n0022\n", "{r:?}");
+}
+
+#[test]
+fn keep_id_user_has_a_name_a_group_and_a_home() {
+    let env = env_with(&[BASIC]);
+    let (name, uid, gid, group, home) = host_user(&env);
+    let script = "id -un; id -gn; echo $HOME; stat -c %u:%g $HOME; touch $HOME/mine && echo home-writable; grep \"^$(id -un):\" /etc/passwd | busybox cut -d: -f1-6; test -x \"$(grep \"^$(id -un):\" /etc/passwd | busybox cut -d: -f7)\" && echo shell-ok";
+    let want = format!("{name}\n{group}\n{home}\n{uid}:{gid}\nhome-writable\n{name}:*:{uid}:{gid}::{home}\nshell-ok\n");
+    let r = env.hutch(["run", "--name", "kid", "--userns=keep-id", BASIC, "sh", "-c", script]).ok();
+    assert_eq!(r.stdout, want, "{r:?}");
+    // Started again: the entries are there once.
+    let r = env.hutch(["start", "-a", "kid"]).ok();
+    assert_eq!(r.stdout, want, "{r:?}");
+    let count = format!("grep -c '^{name}:' /etc/passwd; grep -c '^{group}:' /etc/group");
+    env.hutch(["run", "-d", "--name", "kd", "--userns=keep-id", BASIC, "sleep", "1000"]).ok();
+    assert_eq!(env.hutch(["exec", "kd", "sh", "-c", &count]).ok().stdout, "1\n1\n");
+    assert_eq!(env.hutch(["exec", "kd", "sh", "-c", "id -un; echo $HOME"]).ok().stdout, format!("{name}\n{home}\n"));
+    // A read-only root gets them too.
+    let r = env.hutch(["run", "--rm", "--read-only", "--userns=keep-id", BASIC, "sh", "-c", "id -un; echo $HOME"]).ok();
+    assert_eq!(r.stdout, format!("{name}\n{home}\n"));
+    // Only the containers' copies changed: not the image's layers (nor their keep-id copies),
+    // and a container without keep-id has the image's files.
+    let r = env.hutch(["run", "--rm", BASIC, "sh", "-c", &format!("grep -c '^{name}:' /etc/passwd /etc/group; ls -d {home} 2>&1")]);
+    assert_eq!(r.stdout, format!("/etc/passwd:0\n/etc/group:0\nls: {home}: No such file or directory\n"), "{r:?}");
+    let mut checked = 0;
+    for l in env.layer_dirs(BASIC) {
+        // layers/<id>/diff, and the keep-id copy layers/<id>/keepid-<uid>/diff.
+        let copies = std::fs::read_dir(l.parent().unwrap()).unwrap().flatten().map(|e| e.path().join("diff")).filter(|d| d.is_dir());
+        for dir in std::iter::once(l.clone()).chain(copies) {
+            for f in ["etc/passwd", "etc/group"] {
+                let text = std::fs::read_to_string(dir.join(f)).unwrap();
+                assert!(!text.contains(&format!("{name}:")), "{} was changed", dir.join(f).display());
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 4, "the layer's files and its keep-id copy's were checked");
 }

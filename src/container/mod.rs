@@ -299,6 +299,7 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         volumes,
         fuse_overlay: std::env::var_os("HUTCH_OVERLAY").is_some_and(|v| v == "fuse-overlayfs"),
         join_netns,
+        keep_id_user: if keep_id { runtime::HostUser::current() } else { None },
     })
 }
 

@@ -102,6 +102,9 @@ fn setup_and_exec(plan: &Plan, sync: &Channel, stdio: &StdioMode, routes: Option
             m::mount_fs("tmpfs", &t, MsFlags::MS_NOSUID | MsFlags::MS_NODEV, Some("mode=1777")).at(&format!("mounting tmpfs on {d}"))?;
         }
     }
+    if let Some(u) = &plan.keep_id_user {
+        add_user(&root, u)?;
+    }
     // After the tmpfs on /run of a read-only container, which would hide it; not into a volume
     // on /run, as with Podman. (Containers created before hutch wrote the file have none.)
     let containerenv = plan.container_dir.join("userdata/containerenv");
@@ -125,6 +128,45 @@ fn setup_and_exec(plan: &Plan, sync: &Channel, stdio: &StdioMode, routes: Option
     }
     crate::output::trace("network up");
     exec_in_container(&Privs::of(plan), &ExecParams::from_spec(spec), tty_slave, stdio, sync)
+}
+
+/// --userns=keep-id: the invoking user gets a name, a group and a home in the container, as
+/// with Podman: an /etc/passwd entry (name, uid, gid, home, and shell when the image has
+/// that shell, else /bin/sh) and an /etc/group entry, appended to the container's own files
+/// (the overlay copies them up: the image's layers stay as they are) when the image has no
+/// entry for the uid / gid, and the home directory, made and handed to the user if missing.
+fn add_user(root: &OwnedFd, u: &crate::runtime::HostUser) -> Result<(), Fail> {
+    use std::io::{Read, Write};
+    let read = |f: &str| {
+        let mut s = String::new();
+        if let Ok(mut file) = m::open_file_in_root(root, Path::new(f), false) {
+            let _ = file.read_to_string(&mut s);
+        }
+        s
+    };
+    let has_id = |content: &str, id: u32| content.lines().any(|l| l.split(':').nth(2).and_then(|x| x.parse::<u32>().ok()) == Some(id));
+    let append = |f: &str, content: &str, line: String| -> Result<(), Fail> {
+        let what = |e: Errno| Fail(125, format!("adding {} to {f} in the container: {}", u.name, e.desc()));
+        m::touch_in_root(root, Path::new(f)).map_err(what)?;
+        let mut file = m::open_file_in_root(root, Path::new(f), true).map_err(what)?;
+        let sep = if content.is_empty() || content.ends_with('\n') { "" } else { "\n" };
+        file.write_all(format!("{sep}{line}\n").as_bytes()).map_err(|e| what(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))
+    };
+    let passwd = read("/etc/passwd");
+    if !has_id(&passwd, u.uid) {
+        let shell = if m::open_in_root(root, Path::new(&u.shell)).is_ok() { u.shell.as_str() } else { "/bin/sh" };
+        append("/etc/passwd", &passwd, format!("{}:*:{}:{}::{}:{shell}", u.name, u.uid, u.gid, u.home))?;
+        if matches!(m::open_in_root(root, Path::new(&u.home)), Err(Errno::ENOENT)) {
+            let home = m::mkdir_all_in_root(root, Path::new(&u.home), 0o755).at(&format!("creating {} in the container", u.home))?;
+            nix::unistd::fchownat(&home, "", Some(u.uid.into()), Some(u.gid.into()), nix::fcntl::AtFlags::AT_EMPTY_PATH)
+                .at(&format!("handing {} to {}", u.home, u.name))?;
+        }
+    }
+    let group = read("/etc/group");
+    if !has_id(&group, u.gid) {
+        append("/etc/group", &group, format!("{}:x:{}:{}", u.group, u.gid, u.name))?;
+    }
+    Ok(())
 }
 
 /// Wait for the parent's "go" (the helper is ready), or, with `routes`, for those default

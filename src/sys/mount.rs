@@ -37,6 +37,19 @@ pub fn open_in_root(root: impl AsFd, path: &Path) -> nix::Result<OwnedFd> {
     openat2(root, &rel(path), in_root(OFlag::O_PATH))
 }
 
+/// Open the regular file at `path` inside `root` (symlinks resolved as if `root` were `/`) for
+/// reading or, with `append`, for appending. Never blocks on a FIFO or device: those are
+/// refused with EINVAL.
+pub fn open_file_in_root(root: impl AsFd, path: &Path, append: bool) -> nix::Result<std::fs::File> {
+    let mode = if append { OFlag::O_WRONLY | OFlag::O_APPEND } else { OFlag::O_RDONLY };
+    let fd = openat2(root, &rel(path), in_root(mode | OFlag::O_NONBLOCK | OFlag::O_NOCTTY))?;
+    if nix::sys::stat::fstat(&fd)?.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return Err(Errno::EINVAL);
+    }
+    nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_SETFL(mode))?;
+    Ok(std::fs::File::from(fd))
+}
+
 /// `mkdir -p` inside `root`; returns an `O_PATH` fd of the directory. Symlinks on the way,
 /// dangling ones included, are followed as if `root` were `/` (absolute targets restart at
 /// `root`, `..` stops at it), so the directories are always created inside `root`.
