@@ -51,6 +51,9 @@ pub struct Extracted {
     pub skipped_devices: u64,
     /// The stream's tar-split record (`split`), to rebuild the exact stream from the files.
     pub tar_split: Vec<u8>,
+    /// The permission bits of the layer's root entry (`./`), when it has one: a container's
+    /// root directory has the mode of the topmost layer that says.
+    pub root_mode: Option<u32>,
 }
 
 /// Reads through, hashing and counting.
@@ -129,6 +132,7 @@ struct Extractor {
     buf: Vec<u8>,
     skipped_devices: u64,
     rec: split::Shared,
+    root_mode: Option<u32>,
 }
 
 fn entry_err(path: &[u8], what: impl std::fmt::Display) -> Error {
@@ -197,7 +201,11 @@ impl Extractor {
         let raw = e.path_bytes().into_owned();
         let comps = clean_path(&raw).map_err(|w| entry_err(&raw, w))?;
         let Some((name, parent_comps)) = comps.split_last() else {
-            return Ok(()); // the layer root itself
+            // The layer root itself: only its mode is kept, for the container's root.
+            if e.header().entry_type() == EntryType::Directory {
+                self.root_mode = Some(e.header().mode().unwrap_or(0o755) & 0o7777);
+            }
+            return Ok(());
         };
         let name = *name;
         let h = e.header();
@@ -355,6 +363,7 @@ pub fn extract_layer<R: Read>(stream: R, dest: &Path, own: Ownership) -> Result<
         buf: vec![0u8; 256 * 1024],
         skipped_devices: 0,
         rec: rec.clone(),
+        root_mode: None,
     };
     for entry in archive.entries().map_err(|e| crate::err!("reading layer: {e}"))? {
         let entry = entry.map_err(|e| crate::err!("reading layer: {e}"))?;
@@ -367,14 +376,14 @@ pub fn extract_layer<R: Read>(stream: R, dest: &Path, own: Ownership) -> Result<
     let split::SplitReader { inner: hashing, rec: rest_rec } = rest;
     drop(rest_rec);
     let (diff_id, size) = hashing.finish().map_err(|e| crate::err!("reading layer: {e}"))?;
-    let ex_skipped = ex.skipped_devices;
+    let (ex_skipped, root_mode) = (ex.skipped_devices, ex.root_mode);
     drop(ex);
     let tar_split = Rc::try_unwrap(rec)
         .map_err(|_| crate::err!("tar-split record still shared"))?
         .into_inner()
         .finish()
         .map_err(|e| crate::err!("compressing the layer's tar-split record: {e}"))?;
-    Ok(Extracted { diff_id, size, skipped_devices: ex_skipped, tar_split })
+    Ok(Extracted { diff_id, size, skipped_devices: ex_skipped, tar_split, root_mode })
 }
 
 #[cfg(test)]
@@ -447,6 +456,15 @@ mod tests {
         assert!(wh.file_type().is_char_device() && wh.rdev() == 0);
         assert!(dir.join("new/deep/file").exists());
         assert_eq!(std::fs::metadata(dir.join("d")).unwrap().mtime(), 1_700_000_000);
+        assert_eq!(ex.root_mode, None, "no root entry");
+        std::fs::remove_dir_all(&dir).unwrap();
+        // A root entry (`./`) only tells the mode of the container's root.
+        let data = tar_with(|b| {
+            let mut h = header(EntryType::Directory, 0, 0o751);
+            b.append_data(&mut h, "./", io::empty()).unwrap();
+        });
+        let dir = tmpdir("root");
+        assert_eq!(extract_layer(&data[..], &dir, NO_CHOWN).unwrap().root_mode, Some(0o751));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

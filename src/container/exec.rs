@@ -50,9 +50,9 @@ pub fn exec(store: &Store, rec: &ContainerRecord, o: ExecOptions) -> Result<i32>
         detach: o.detach,
     };
     let signals = crate::runtime::session::block_signals();
-    let started = rexec::spawn(&req)?;
+    let (started, relay) = rexec::spawn(&req)?;
     if o.detach {
         return Ok(0);
     }
-    Ok(crate::runtime::session::run(&started, signals, o.interactive, Default::default()))
+    Ok(crate::runtime::session::run(&started, signals, o.interactive, relay, None))
 }

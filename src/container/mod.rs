@@ -15,6 +15,7 @@ pub use start::{run_foreground, start_detached};
 /// A container's state as `ps`, `inspect` and the lifecycle verbs see it.
 pub use crate::runtime::state::{running_now, status, Status};
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Context, Error, Result};
@@ -77,6 +78,11 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
         let _ = std::fs::remove_dir_all(&cdir);
         e
     };
+    // The upper dir's attributes are the container's `/`: the image's root mode, not the umask's.
+    let root_mode = crate::store::layers::root_mode(&store.load_layers().map_err(cleanup)?, &img.layers);
+    std::fs::set_permissions(cdir.join("upper"), std::fs::Permissions::from_mode(root_mode))
+        .ctx(|| format!("setting the mode of {}", cdir.join("upper").display()))
+        .map_err(cleanup)?;
     let lock = store.lock_containers().map_err(cleanup)?;
     let mut idx = store.load_containers().map_err(cleanup)?;
     let name = match name {
@@ -108,6 +114,7 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
     };
     let net = NetFacts { mode, own_addr, host_addr, extra_hosts, resolv_from, base_hosts };
     write_userdata(&cdir, &rec.spec, &rec.name, &net).map_err(cleanup)?;
+    write_file(&cdir.join("userdata/containerenv"), &containerenv(store, &rec)).map_err(cleanup)?;
     idx.containers.push(rec.clone());
     store.save_containers(&idx, &lock).map_err(cleanup)?;
     Ok(rec)
@@ -192,9 +199,41 @@ fn write_userdata(cdir: &Path, spec: &Spec, name: &str, net: &NetFacts) -> Resul
         _ => crate::spec::network::resolv_conf(&std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(), &net.mode, &spec.dns),
     };
     for (f, content) in [("hosts", hosts), ("hostname", format!("{}\n", spec.hostname)), ("resolv.conf", resolv)] {
-        std::fs::write(ud.join(f), content).ctx(|| format!("writing {}", ud.join(f).display()))?;
+        write_file(&ud.join(f), &content)?;
     }
     Ok(())
+}
+
+/// A file the container reads through a bind mount: 0644 whatever the umask, so its users
+/// other than root can read it too.
+fn write_file(p: &Path, content: &str) -> Result<()> {
+    std::fs::write(p, content).ctx(|| format!("writing {}", p.display()))?;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644)).ctx(|| format!("setting the mode of {}", p.display()))
+}
+
+/// /run/.containerenv, which tells programs they run in a container, in Podman's format: as
+/// with Podman, the engine, name, id, image and rootless lines only for --privileged
+/// containers (toolbox and distrobox run theirs so), and `graphRootMounted=1` when the store
+/// is one of its volumes.
+fn containerenv(store: &Store, rec: &ContainerRecord) -> String {
+    let q = |v: &str| format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""));
+    let mut out = String::new();
+    if rec.spec.privileged {
+        out = format!(
+            "engine={}\nname={}\nid={}\nimage={}\nimageid={}\nrootless={}\n",
+            q(&format!("hutch-{}", env!("CARGO_PKG_VERSION"))),
+            q(&rec.name),
+            q(&rec.id),
+            q(&rec.image_name),
+            q(&rec.image),
+            u8::from(!nix::unistd::getuid().is_root()),
+        );
+    }
+    let same = |a: &Path, b: &Path| a.canonicalize().ok().is_some_and(|a| Some(a) == b.canonicalize().ok());
+    if rec.spec.mounts.iter().any(|m| m.kind == MountKind::Bind && same(Path::new(&m.source), store.base())) {
+        out.push_str("graphRootMounted=1\n");
+    }
+    out
 }
 
 /// The seccomp filter and id-mapping facts an `exec` into `rec` needs.
@@ -260,6 +299,7 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         volumes,
         fuse_overlay: std::env::var_os("HUTCH_OVERLAY").is_some_and(|v| v == "fuse-overlayfs"),
         join_netns,
+        keep_id_user: if keep_id { runtime::HostUser::current() } else { None },
     })
 }
 

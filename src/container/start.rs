@@ -15,16 +15,14 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     let plan = plan(store, rec)?;
     crate::output::trace("planned");
     let signals = runtime::session::block_signals();
-    // Output goes through pipes (or the pty) so that it reaches the log too, as with -d.
-    let (pipes, stdio) = if rec.spec.tty {
-        (None, StdioMode::Tty)
+    let (stdio, relay) = if rec.spec.tty {
+        (StdioMode::Tty, None)
     } else {
-        let pipe = || nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"));
-        let ((or, ow), (er, ew)) = (pipe()?, pipe()?);
-        (Some((or, er)), StdioMode::Pipes { out: ow, err: ew, stdin: rec.spec.interactive })
+        let (s, r) = runtime::session::pipes(rec.spec.interactive)?;
+        (s, Some(r))
     };
     let mut started = runtime::spawn(&plan, &stdio)?;
-    // The container's ends: the log sees EOF once the container (and what it started) is gone.
+    // The container's ends of its pipes are the container's alone (their EOF is its exit).
     drop(stdio);
     let recorder = Recorder::started(store, &rec.id, !rec.spec.auto_remove, &started)?;
     crate::output::trace("state written");
@@ -37,7 +35,7 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
             None
         }
     };
-    let code = runtime::session::run(&started, signals, rec.spec.interactive, runtime::session::Tee { pipes, log });
+    let code = runtime::session::run(&started, signals, rec.spec.interactive, relay, log);
     drop(started.net.take());
     crate::output::trace("exited");
     recorder.exited(code);

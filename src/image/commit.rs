@@ -97,7 +97,7 @@ pub fn commit(what: &str, opts: &CommitOptions) -> Result<String> {
     store.write_tar_split(&tmp.path, &ex.tar_split)?;
     let id = ex.diff_id[7..].to_string();
     let lock = store.lock_layer_work(&id)?;
-    crate::image::pull::commit_layers(&store, vec![(tmp, LayerRecord { id: id.clone(), compressed: vec![], size: ex.size })])?;
+    crate::image::pull::commit_layers(&store, vec![(tmp, LayerRecord { id: id.clone(), compressed: vec![], size: ex.size, root_mode: ex.root_mode })])?;
     drop(lock);
 
     let now = crate::output::now_secs();

@@ -46,7 +46,7 @@ pub fn import(input: Box<dyn Read>, what: &str, opts: &ImportOptions) -> Result<
     store.write_tar_split(&tmp.path, &ex.tar_split)?;
     let id = ex.diff_id[7..].to_string();
     let lock = store.lock_layer_work(&id)?;
-    crate::image::pull::commit_layers(&store, vec![(tmp, LayerRecord { id: id.clone(), compressed: vec![], size: ex.size })])?;
+    crate::image::pull::commit_layers(&store, vec![(tmp, LayerRecord { id: id.clone(), compressed: vec![], size: ex.size, root_mode: ex.root_mode })])?;
     drop(lock);
 
     let now = crate::output::now_secs();

@@ -377,7 +377,7 @@ pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
             }
             store.write_tar_split(&tmp.path, &ex.tar_split)?;
             sizes.insert(id.clone(), ex.size);
-            ready.push((tmp, LayerRecord { id, compressed: vec![], size: ex.size }));
+            ready.push((tmp, LayerRecord { id, compressed: vec![], size: ex.size, root_mode: ex.root_mode }));
         }
     }
     crate::image::pull::commit_layers(&store, ready)?;

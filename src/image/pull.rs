@@ -338,7 +338,7 @@ async fn fetch_layer(
             crate::bail!("layer {}: size mismatch: expected {} bytes, got {received}", desc.digest, desc.size);
         }
         store.write_tar_split(&tmp.path, &ex.tar_split)?;
-        let rec = LayerRecord { id: id.clone(), compressed: vec![desc.digest.clone()], size: ex.size };
+        let rec = LayerRecord { id: id.clone(), compressed: vec![desc.digest.clone()], size: ex.size, root_mode: ex.root_mode };
         return Ok(Fetched { rec, skipped_devices: ex.skipped_devices, tmp, work_lock });
     }
 }

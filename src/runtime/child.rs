@@ -51,6 +51,9 @@ pub enum Never {}
 
 fn setup_and_exec(plan: &Plan, sync: &Channel, stdio: &StdioMode, routes: Option<crate::sys::route::Want>) -> Result<Never, Fail> {
     let spec = &plan.spec;
+    // Podman's umask, not the caller's: what setup creates in the container (/run, mount
+    // points, a keep-id home) and what the command creates.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
     if plan.new_userns {
         nix::unistd::setresgid(0.into(), 0.into(), 0.into()).at("setgid 0 in the user namespace")?;
         nix::unistd::setresuid(0.into(), 0.into(), 0.into()).at("setuid 0 in the user namespace")?;
@@ -98,6 +101,18 @@ fn setup_and_exec(plan: &Plan, sync: &Channel, stdio: &StdioMode, routes: Option
             let t = m::mkdir_all_in_root(&root, Path::new(d), 0o1777).at(&format!("creating {d}"))?;
             m::mount_fs("tmpfs", &t, MsFlags::MS_NOSUID | MsFlags::MS_NODEV, Some("mode=1777")).at(&format!("mounting tmpfs on {d}"))?;
         }
+    }
+    if let Some(u) = &plan.keep_id_user {
+        add_user(&root, u)?;
+    }
+    // After the tmpfs on /run of a read-only container, which would hide it; not into a volume
+    // on /run, as with Podman. (Containers created before hutch wrote the file have none.)
+    let containerenv = plan.container_dir.join("userdata/containerenv");
+    if containerenv.exists() && !plan.volumes.iter().any(|v| v.destination == "/run" || v.destination == "/run/.containerenv") {
+        let t = m::touch_in_root(&root, Path::new("/run/.containerenv")).at("creating /run/.containerenv in the container")?;
+        m::bind(&containerenv, &t, false).at("mounting /run/.containerenv")?;
+    }
+    if spec.read_only {
         m::remount_ro(&root).at("making the root file system read-only")?;
     }
     // Terminal: a pty from the container's own devpts, master handed to the parent.
@@ -113,6 +128,45 @@ fn setup_and_exec(plan: &Plan, sync: &Channel, stdio: &StdioMode, routes: Option
     }
     crate::output::trace("network up");
     exec_in_container(&Privs::of(plan), &ExecParams::from_spec(spec), tty_slave, stdio, sync)
+}
+
+/// --userns=keep-id: the invoking user gets a name, a group and a home in the container, as
+/// with Podman: an /etc/passwd entry (name, uid, gid, home, and shell when the image has
+/// that shell, else /bin/sh) and an /etc/group entry, appended to the container's own files
+/// (the overlay copies them up: the image's layers stay as they are) when the image has no
+/// entry for the uid / gid, and the home directory, made and handed to the user if missing.
+fn add_user(root: &OwnedFd, u: &crate::runtime::HostUser) -> Result<(), Fail> {
+    use std::io::{Read, Write};
+    let read = |f: &str| {
+        let mut s = String::new();
+        if let Ok(mut file) = m::open_file_in_root(root, Path::new(f), false) {
+            let _ = file.read_to_string(&mut s);
+        }
+        s
+    };
+    let has_id = |content: &str, id: u32| content.lines().any(|l| l.split(':').nth(2).and_then(|x| x.parse::<u32>().ok()) == Some(id));
+    let append = |f: &str, content: &str, line: String| -> Result<(), Fail> {
+        let what = |e: Errno| Fail(125, format!("adding {} to {f} in the container: {}", u.name, e.desc()));
+        m::touch_in_root(root, Path::new(f)).map_err(what)?;
+        let mut file = m::open_file_in_root(root, Path::new(f), true).map_err(what)?;
+        let sep = if content.is_empty() || content.ends_with('\n') { "" } else { "\n" };
+        file.write_all(format!("{sep}{line}\n").as_bytes()).map_err(|e| what(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))
+    };
+    let passwd = read("/etc/passwd");
+    if !has_id(&passwd, u.uid) {
+        let shell = if m::open_in_root(root, Path::new(&u.shell)).is_ok() { u.shell.as_str() } else { "/bin/sh" };
+        append("/etc/passwd", &passwd, format!("{}:*:{}:{}::{}:{shell}", u.name, u.uid, u.gid, u.home))?;
+        if matches!(m::open_in_root(root, Path::new(&u.home)), Err(Errno::ENOENT)) {
+            let home = m::mkdir_all_in_root(root, Path::new(&u.home), 0o755).at(&format!("creating {} in the container", u.home))?;
+            nix::unistd::fchownat(&home, "", Some(u.uid.into()), Some(u.gid.into()), nix::fcntl::AtFlags::AT_EMPTY_PATH)
+                .at(&format!("handing {} to {}", u.home, u.name))?;
+        }
+    }
+    let group = read("/etc/group");
+    if !has_id(&group, u.gid) {
+        append("/etc/group", &group, format!("{}:x:{}:{}", u.group, u.gid, u.name))?;
+    }
+    Ok(())
 }
 
 /// Wait for the parent's "go" (the helper is ready), or, with `routes`, for those default
@@ -188,6 +242,7 @@ pub fn exec_in_container(
     stdio: &StdioMode,
     sync: &Channel,
 ) -> Result<Never, Fail> {
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
     let read = |f: &str| std::fs::read_to_string(f).unwrap_or_default();
     let user = crate::runtime::user::resolve(&p.user, &read("/etc/passwd"), &read("/etc/group")).map_err(|e| Fail(125, e.message))?;
     if p.create_workdir && nix::unistd::chdir(p.workdir.as_str()) == Err(Errno::ENOENT) {
@@ -203,20 +258,25 @@ pub fn exec_in_container(
                 crate::sys::fd::dup_onto(slave.as_raw_fd(), fd).at("connecting the terminal")?;
             }
         }
-        (StdioMode::Inherit { stdin: false }, _) | (StdioMode::Pipes { .. }, _) => {
-            if !matches!(stdio, StdioMode::Pipes { stdin: true, .. }) {
-                let null = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
-                    .at("opening /dev/null")?;
-                crate::sys::fd::dup_onto(null.as_raw_fd(), 0).at("connecting stdin")?;
+        (StdioMode::Pipes { stdin, out, err }, _) => {
+            // A session of its own: without a terminal of its own, the terminal hutch runs in
+            // must not be the container's /dev/tty.
+            let _ = nix::unistd::setsid();
+            match stdin {
+                Some(i) => crate::sys::fd::dup_onto(i.as_raw_fd(), 0).at("connecting stdin")?,
+                None => {
+                    let null = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+                        .at("opening /dev/null")?;
+                    crate::sys::fd::dup_onto(null.as_raw_fd(), 0).at("connecting stdin")?;
+                }
             }
-            if let StdioMode::Pipes { out, err, .. } = stdio {
-                crate::sys::fd::dup_onto(out.as_raw_fd(), 1).at("connecting stdout")?;
-                crate::sys::fd::dup_onto(err.as_raw_fd(), 2).at("connecting stderr")?;
-            }
+            crate::sys::fd::dup_onto(out.as_raw_fd(), 1).at("connecting stdout")?;
+            crate::sys::fd::dup_onto(err.as_raw_fd(), 2).at("connecting stderr")?;
         }
-        _ => {}
+        (StdioMode::Tty, None) => return Err(Fail(125, "no terminal for the process".into())),
     }
     drop(tty_slave);
+    hand_stdio_to(user.uid, matches!(stdio, StdioMode::Tty));
     let mut env = p.env.clone();
     if !env.iter().any(|e| e.starts_with("HOME=")) {
         env.push(format!("HOME={}", user.home));
@@ -281,6 +341,23 @@ pub fn exec_in_container(
     let name = &p.args[0];
     let _ = sync;
     Err(exec_failure(name, last))
+}
+
+/// The stdio hutch made for the process (its pipes, the container's own pty) goes to the user
+/// the process runs as, as runc does, so that user can reopen it: /dev/stdout, /dev/stderr and
+/// /dev/stdin are /proc/self/fd/N, and opening those checks the pipe's or the pty's owner and
+/// mode. /dev/null (a host device) stays as it is. Best effort: what cannot be handed over
+/// (an owner not mapped here) stays usable through the descriptors themselves.
+fn hand_stdio_to(uid: u32, tty: bool) {
+    use std::os::fd::AsFd;
+    let (i, o, e) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
+    for fd in [i.as_fd(), o.as_fd(), e.as_fd()] {
+        let Ok(st) = nix::sys::stat::fstat(fd) else { continue };
+        let kind = st.st_mode & libc::S_IFMT;
+        if st.st_uid != uid && (kind == libc::S_IFIFO || (tty && kind == libc::S_IFCHR)) {
+            let _ = nix::unistd::fchown(fd, Some(uid.into()), None);
+        }
+    }
 }
 
 fn exec_failure(name: &str, last: Errno) -> Fail {

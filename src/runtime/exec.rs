@@ -20,17 +20,20 @@ pub struct ExecRequest<'a> {
     pub detach: bool,
 }
 
-/// Start the process; returns once it has exec'd.
-pub fn spawn(req: &ExecRequest) -> Result<Started> {
-    let stdio = if req.detach {
+/// Start the process; returns once it has exec'd, with the session's ends of its pipes when it
+/// runs in the foreground without a terminal.
+pub fn spawn(req: &ExecRequest) -> Result<(Started, Option<super::session::Relay>)> {
+    let (stdio, relay) = if req.detach {
         let null = |m| nix::fcntl::open("/dev/null", m | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).map_err(|e| crate::err!("/dev/null: {e}"));
-        StdioMode::Pipes { out: null(nix::fcntl::OFlag::O_WRONLY)?, err: null(nix::fcntl::OFlag::O_WRONLY)?, stdin: false }
+        (StdioMode::Pipes { stdin: None, out: null(nix::fcntl::OFlag::O_WRONLY)?, err: null(nix::fcntl::OFlag::O_WRONLY)? }, None)
     } else if req.tty {
-        StdioMode::Tty
+        (StdioMode::Tty, None)
     } else {
-        StdioMode::Inherit { stdin: req.interactive }
+        let (s, r) = super::session::pipes(req.interactive)?;
+        (s, Some(r))
     };
-    via_helper(|sync| match helper_main(req, sync, &stdio) {}, false, "the exec process", "the exec helper exited without starting the process")
+    let started = via_helper(|sync| match helper_main(req, sync, &stdio) {}, false, "the exec process", "the exec helper exited without starting the process")?;
+    Ok((started, relay))
 }
 
 /// Start a process through a short-lived helper (`exec`, and a container joining another's

@@ -56,17 +56,47 @@ pub struct Plan {
     /// --network ns:PATH or container:NAME: the network namespace to join.
     #[serde(default)]
     pub join_netns: Option<PathBuf>,
+    /// --userns=keep-id: the invoking user, for the container's /etc/passwd and /etc/group.
+    #[serde(default)]
+    pub keep_id_user: Option<HostUser>,
 }
 
-/// How the container's stdio is connected.
+/// The invoking user's entries on the host (name, ids, home, shell; their group's name).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct HostUser {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub group: String,
+    pub home: String,
+    pub shell: String,
+}
+
+impl HostUser {
+    /// The calling user's passwd entry (None when the host has none).
+    pub fn current() -> Option<HostUser> {
+        let u = nix::unistd::User::from_uid(nix::unistd::getuid()).ok().flatten()?;
+        let group = nix::unistd::Group::from_gid(u.gid).ok().flatten().map(|g| g.name).unwrap_or_else(|| u.name.clone());
+        Some(HostUser {
+            name: u.name,
+            uid: u.uid.as_raw(),
+            gid: u.gid.as_raw(),
+            group,
+            home: u.dir.to_string_lossy().into_owned(),
+            shell: u.shell.to_string_lossy().into_owned(),
+        })
+    }
+}
+
+/// How the container's stdio is connected. Never the caller's own descriptors: a container
+/// user could not reopen them (/dev/stdout) without their owner changing, and the caller's
+/// terminal is no business of the container's.
 pub enum StdioMode {
-    /// The caller's own stdout/stderr (and stdin when `stdin`, else /dev/null).
-    Inherit { stdin: bool },
     /// A pty from the container's devpts; the master comes back to the parent.
     Tty,
-    /// Pipes for stdout and stderr (to the monitor, or to the foreground hutch that copies them
-    /// to its own and to the log); stdin is the caller's when `stdin`, else /dev/null.
-    Pipes { out: OwnedFd, err: OwnedFd, stdin: bool },
+    /// Pipes whose other ends the foreground session or the monitor holds (or /dev/null);
+    /// stdin is /dev/null when None.
+    Pipes { stdin: Option<OwnedFd>, out: OwnedFd, err: OwnedFd },
 }
 
 /// A container process that has exec'd its command.

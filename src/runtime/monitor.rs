@@ -120,7 +120,7 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
             Ok(p) => p,
             Err(e) => return report_error(report, 125, &format!("pipe: {e}")),
         };
-        (Some((or, er)), StdioMode::Pipes { out: ow, err: ew, stdin: false })
+        (Some((or, er)), StdioMode::Pipes { stdin: None, out: ow, err: ew })
     };
     let mut started = match super::spawn(plan, &stdio) {
         Ok(s) => s,

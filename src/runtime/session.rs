@@ -27,26 +27,52 @@ pub fn block_signals() -> SigSet {
     set
 }
 
-/// A foreground container's output, copied to the container's log on its way to the caller
-/// (conmon does this for Podman, attached or not): without a tty, the read ends of the
-/// container's stdout and stderr pipes; with one, the pty's output is logged as stdout.
-#[derive(Default)]
-pub struct Tee {
-    pub pipes: Option<(OwnedFd, OwnedFd)>,
-    pub log: Option<Logger>,
+/// The foreground session's ends of the pipes a process without a terminal gets as its stdio
+/// (hutch's own descriptors never go into the container, as with Podman's conmon).
+pub struct Relay {
+    /// Where hutch's stdin goes (with -i).
+    stdin: Option<OwnedFd>,
+    out: OwnedFd,
+    /// None when stdout and stderr share one pipe.
+    err: Option<OwnedFd>,
 }
 
-/// Run until the process exits; returns its exit code (128+N for a signal).
-pub fn run(started: &Started, signals: SigSet, attach_stdin: bool, tee: Tee) -> i32 {
+/// Pipes for a foreground process without a terminal: its ends (to hand to `spawn`, and to drop
+/// once it runs) and the session's. When hutch's stdout and stderr are one file (a terminal,
+/// `>log 2>&1`), the process gets one pipe for both, so their output keeps its order.
+pub fn pipes(stdin: bool) -> crate::error::Result<(super::StdioMode, Relay)> {
+    let pipe = || nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("creating a pipe: {e}"));
+    let id = |fd: BorrowedFd<'_>| nix::sys::stat::fstat(fd).ok().map(|s| (s.st_dev, s.st_ino));
+    let (o, e) = (std::io::stdout(), std::io::stderr());
+    let shared = id(o.as_fd()).is_some_and(|x| Some(x) == id(e.as_fd()));
+    let (out_r, out_w) = pipe()?;
+    let (err_r, err_w) = if shared {
+        (None, out_w.try_clone().map_err(|e| crate::err!("dup: {e}"))?)
+    } else {
+        let (r, w) = pipe()?;
+        (Some(r), w)
+    };
+    let (in_r, in_w) = if stdin {
+        let (r, w) = pipe()?;
+        // Written only when poll says there is room: a process that does not read its stdin
+        // must not stop hutch from relaying its output.
+        let _ = nix::fcntl::fcntl(&w, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
+        (Some(r), Some(w))
+    } else {
+        (None, None)
+    };
+    Ok((super::StdioMode::Pipes { stdin: in_r, out: out_w, err: err_w }, Relay { stdin: in_w, out: out_r, err: err_r }))
+}
+
+/// Run until the process exits; returns its exit code (128+N for a signal). Its output (the pty
+/// master's, or the `relay` pipes') goes to hutch's stdout and stderr, and to the container's
+/// `log` when there is one (conmon does this for Podman, attached or not; a pty's output, or one
+/// pipe shared by stdout and stderr, is logged as stdout); hutch's stdin goes to it when
+/// `attach_stdin`.
+pub fn run(started: &Started, signals: SigSet, attach_stdin: bool, relay: Option<Relay>, mut log: Option<Logger>) -> i32 {
     let sfd = SignalFd::with_flags(&signals, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).ok();
     let (stdin_handle, stdout_handle, stderr_handle) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
-    let (stdin, stdout) = (stdin_handle.as_fd(), stdout_handle.as_fd());
-    let ours = [stdout, stderr_handle.as_fd()];
-    let mut log = tee.log;
-    let mut pipes: Vec<(OwnedFd, usize)> = match tee.pipes {
-        Some((out, err)) => vec![(out, 0), (err, 1)],
-        None => vec![],
-    };
+    let (stdin, stdout, stderr) = (stdin_handle.as_fd(), stdout_handle.as_fd(), stderr_handle.as_fd());
     let master = started.tty.as_ref();
     let _raw = match master {
         Some(m) => {
@@ -57,31 +83,65 @@ pub fn run(started: &Started, signals: SigSet, attach_stdin: bool, tee: Tee) -> 
         }
         None => None,
     };
-    let mut stdin_open = attach_stdin && master.is_some();
-    let mut master_open = master.is_some();
+    // (what the process writes, where it goes, its stream in the log); where hutch's stdin goes.
+    let mut outputs: Vec<(OwnedFd, BorrowedFd<'_>, usize)> = Vec::new();
+    let mut input: Option<OwnedFd> = None;
+    match (master, relay) {
+        (Some(m), _) => {
+            if let Ok(d) = m.try_clone() {
+                outputs.push((d, stdout, 0));
+            }
+            if attach_stdin {
+                input = m.try_clone().ok();
+            }
+        }
+        (None, Some(r)) => {
+            outputs.push((r.out, stdout, 0));
+            if let Some(e) = r.err {
+                outputs.push((e, stderr, 1));
+            }
+            input = r.stdin.filter(|_| attach_stdin);
+        }
+        (None, None) => {}
+    }
+    let mut stdin_open = input.is_some();
+    // Read from stdin, not yet taken by the process.
+    let mut pending: Vec<u8> = Vec::new();
     let mut exited = false;
     let mut buf = vec![0u8; 32 * 1024];
     loop {
-        let mut fds = vec![];
+        // The pty stays open with the process; a stdin pipe closes once hutch's stdin has ended
+        // and everything read from it went through (the process then reads EOF).
+        if master.is_none() && !stdin_open && pending.is_empty() {
+            input = None;
+        }
+        if exited && outputs.is_empty() {
+            break;
+        }
+        let mut fds = Vec::new();
         if !exited {
             fds.push(PollFd::new(started.child.pidfd.as_fd(), PollFlags::POLLIN));
         }
-        let gi = fds.len();
+        let si = fds.len();
         if let Some(s) = &sfd {
             fds.push(PollFd::new(s.as_fd(), PollFlags::POLLIN));
         }
-        let mi = fds.len();
-        if let (true, Some(m)) = (master_open, master) {
-            fds.push(PollFd::new(m.as_fd(), PollFlags::POLLIN));
+        let oi = fds.len();
+        for (fd, _, _) in &outputs {
+            fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
         }
-        let si = fds.len();
-        if stdin_open {
+        let ii = fds.len();
+        let want_stdin = stdin_open && pending.is_empty() && !exited;
+        if want_stdin {
             fds.push(PollFd::new(stdin, PollFlags::POLLIN));
         }
-        let pi = fds.len();
-        fds.extend(pipes.iter().map(|(p, _)| PollFd::new(p.as_fd(), PollFlags::POLLIN)));
-        // Once the container is gone, drain its pipes without blocking for ever on one that
-        // some stray process keeps open.
+        let wi = fds.len();
+        let want_room = !pending.is_empty() && !exited;
+        if let (true, Some(i)) = (want_room, &input) {
+            fds.push(PollFd::new(i.as_fd(), PollFlags::POLLOUT));
+        }
+        // Once the process is gone, drain what is buffered without waiting for ever on a pipe
+        // that some process it left behind keeps open.
         let timeout = if exited { PollTimeout::from(200u16) } else { PollTimeout::NONE };
         match poll(&mut fds, timeout) {
             Err(nix::errno::Errno::EINTR) => continue,
@@ -89,11 +149,11 @@ pub fn run(started: &Started, signals: SigSet, attach_stdin: bool, tee: Tee) -> 
             Ok(_) => {}
         }
         let ready = |i: usize| fds.get(i).and_then(|f| f.revents()).is_some_and(|r| !r.is_empty());
-        let exited_now = !exited && ready(0);
-        let sig_ready = sfd.is_some() && ready(gi);
-        let master_ready = master_open && ready(mi);
-        let stdin_ready = stdin_open && ready(si);
-        let pipes_ready: Vec<bool> = (0..pipes.len()).map(|i| ready(pi + i)).collect();
+        let now_exited = !exited && ready(0);
+        let sig_ready = sfd.is_some() && ready(si);
+        let outs_ready: Vec<bool> = (0..outputs.len()).map(|k| ready(oi + k)).collect();
+        let stdin_ready = want_stdin && ready(ii);
+        let room = want_room && input.is_some() && ready(wi);
         drop(fds);
         if sig_ready {
             while let Ok(Some(info)) = sfd.as_ref().expect("signalfd").read_signal() {
@@ -109,65 +169,62 @@ pub fn run(started: &Started, signals: SigSet, attach_stdin: bool, tee: Tee) -> 
                 }
             }
         }
-        if master_ready {
-            match nix::unistd::read(master.expect("master"), &mut buf) {
-                Ok(0) | Err(_) => master_open = false,
-                Ok(n) => {
-                    write_all(stdout, &buf[..n]);
-                    if let Some(l) = log.as_mut() {
-                        l.write(0, &buf[..n]);
-                    }
-                }
-            }
-        }
-        if stdin_ready {
-            match nix::unistd::read(stdin, &mut buf) {
-                Ok(0) | Err(_) => stdin_open = false,
-                Ok(n) => {
-                    write_all(master.expect("master").as_fd(), &buf[..n]);
-                }
-            }
-        }
         let mut closed = Vec::new();
-        for (i, (fd, stream)) in pipes.iter().enumerate() {
-            if !pipes_ready[i] {
+        for (k, (fd, to, stream)) in outputs.iter().enumerate() {
+            if !outs_ready[k] {
                 continue;
             }
             match nix::unistd::read(fd, &mut buf) {
-                Ok(0) | Err(_) => closed.push(i),
+                Err(nix::errno::Errno::EINTR) | Err(nix::errno::Errno::EAGAIN) => {}
+                Ok(0) | Err(_) => closed.push(k),
+                // Nobody reads hutch's output any more: closing the pipe tells the process
+                // (EPIPE/SIGPIPE), as if it wrote to hutch's stdout itself.
                 Ok(n) => {
                     if let Some(l) = log.as_mut() {
                         l.write(*stream, &buf[..n]);
                     }
-                    // Our own output is gone (`| head`): closing the pipe tells the container
-                    // (EPIPE, SIGPIPE), as when it wrote there itself.
-                    if !write_all(ours[*stream], &buf[..n]) {
-                        closed.push(i);
+                    if !write_all(*to, &buf[..n]) {
+                        closed.push(k);
                     }
                 }
             }
         }
-        for i in closed.into_iter().rev() {
-            pipes.remove(i);
+        for k in closed.into_iter().rev() {
+            outputs.remove(k);
         }
-        exited |= exited_now;
-        if exited && (master.is_some() || pipes.is_empty()) {
-            break;
-        }
-    }
-    // Drain what the pty still holds.
-    if let (true, Some(m)) = (master_open, master) {
-        let _ = nix::fcntl::fcntl(m, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
-        while let Ok(n) = nix::unistd::read(m, &mut buf) {
-            if n == 0 {
-                break;
-            }
-            write_all(stdout, &buf[..n]);
-            if let Some(l) = log.as_mut() {
-                l.write(0, &buf[..n]);
+        if stdin_ready {
+            match nix::unistd::read(stdin, &mut buf) {
+                Err(nix::errno::Errno::EINTR) | Err(nix::errno::Errno::EAGAIN) => {}
+                Ok(0) | Err(_) => stdin_open = false,
+                Ok(n) => pending.extend_from_slice(&buf[..n]),
             }
         }
+        if room {
+            match nix::unistd::write(input.as_ref().expect("input"), &pending) {
+                Ok(n) => {
+                    pending.drain(..n);
+                }
+                Err(nix::errno::Errno::EINTR) | Err(nix::errno::Errno::EAGAIN) => {}
+                // The process closed its stdin.
+                Err(_) => {
+                    pending.clear();
+                    stdin_open = false;
+                    input = None;
+                }
+            }
+        }
+        if now_exited {
+            exited = true;
+            if master.is_some() {
+                // A pty's master reads EIO only once every holder of the slave is gone; what
+                // it still holds is read now, without waiting.
+                for (fd, _, _) in &outputs {
+                    let _ = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
+                }
+            }
+        }
     }
+    drop(input);
     reap(&started.child)
 }
 
@@ -186,7 +243,7 @@ pub fn reap(child: &process::Child) -> i32 {
     }
 }
 
-/// Write everything; false when the other side is gone.
+/// Write everything; false when the other end is gone.
 fn write_all(fd: BorrowedFd<'_>, mut data: &[u8]) -> bool {
     while !data.is_empty() {
         match nix::unistd::write(fd, data) {

@@ -19,6 +19,10 @@ pub mod signal;
 
 pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/// What every container starts from, under containers.conf's env and the image's (Podman's
+/// built-in defaults, with hutch's name in the marker).
+pub const DEFAULT_ENV: [&str; 3] = [DEFAULT_PATH, "TERM=xterm", "container=hutch"];
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Spec {
     pub entrypoint: Vec<String>,
@@ -283,16 +287,11 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
     if entrypoint.is_empty() && cmd.is_empty() {
         crate::bail!("no command specified: the image has no Entrypoint or Cmd; give one after the image name");
     }
+    // Podman's order: its own defaults (PATH, TERM=xterm, the container= marker), then
+    // containers.conf's env, then the image's, then (below) --env-file and -e.
     let mut env: Vec<String> = Vec::new();
-    for e in o.default_env.iter().chain(&img.env) {
-        set_env(&mut env, e.clone());
-    }
-    if !env.iter().any(|e| e.starts_with("PATH=")) {
-        set_env(&mut env, DEFAULT_PATH.to_string());
-    }
-    set_env(&mut env, "container=hutch".into());
-    if o.tty {
-        set_env(&mut env, "TERM=xterm".into());
+    for e in DEFAULT_ENV.iter().map(|e| e.to_string()).chain(o.default_env.iter().cloned()).chain(img.env.iter().cloned()) {
+        set_env(&mut env, e);
     }
     if let Some((zone, _)) = &o.tz {
         set_env(&mut env, format!("TZ={zone}"));
@@ -553,6 +552,25 @@ mod tests {
         assert_eq!(s.hostname, "0123456789ab");
         assert_eq!(s.caps.len(), 11);
         assert_eq!(s.seccomp, Seccomp::Default);
+    }
+
+    #[test]
+    fn podman_default_env_under_conf_image_and_user() {
+        let none = |_: &str| None;
+        let s = build(&img(), &RunOptions::default(), ID, &none).unwrap();
+        assert_eq!((s.env_value("TERM"), s.env_value("container"), s.env_value("HOSTNAME")), (Some("xterm"), Some("hutch"), Some("0123456789ab")));
+        // containers.conf over the defaults, the image over containers.conf, -e over all.
+        let image = ImageConfig { env: vec!["TERM=dumb".into(), "container=oci".into(), "HOSTNAME=img".into()], ..img() };
+        let o = RunOptions { default_env: vec!["TERM=vt100".into()], ..Default::default() };
+        let s = build(&image, &o, ID, &none).unwrap();
+        assert_eq!((s.env_value("TERM"), s.env_value("container"), s.env_value("HOSTNAME")), (Some("dumb"), Some("oci"), Some("img")));
+        let s = build(&img(), &o, ID, &none).unwrap();
+        assert_eq!(s.env_value("TERM"), Some("vt100"));
+        let o = RunOptions { env: vec!["TERM=linux".into(), "container=x".into(), "HOSTNAME=h".into()], tty: true, ..Default::default() };
+        let s = build(&image, &o, ID, &none).unwrap();
+        assert_eq!((s.env_value("TERM"), s.env_value("container"), s.env_value("HOSTNAME")), (Some("linux"), Some("x"), Some("h")));
+        // One entry per key.
+        assert_eq!(s.env.iter().filter(|e| e.starts_with("TERM=")).count(), 1);
     }
 
     #[test]

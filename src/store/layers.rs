@@ -17,6 +17,16 @@ pub struct LayerRecord {
     pub compressed: Vec<String>,
     /// Uncompressed size in bytes.
     pub size: u64,
+    /// Permission bits of the layer's root entry, if it has one (see `root_mode`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_mode: Option<u32>,
+}
+
+/// The mode of a container's root directory (its upper dir's, which overlay shows as `/`): that
+/// of the topmost of `layers` (bottom first) whose tar has a root entry, else 0555, the mode
+/// containers/storage gives a root no layer describes (Podman's containers show the same).
+pub fn root_mode(idx: &LayerIndex, layers: &[String]) -> u32 {
+    layers.iter().rev().find_map(|l| idx.get(l).and_then(|r| r.root_mode)).unwrap_or(0o555)
 }
 
 impl LayerIndex {

@@ -37,6 +37,19 @@ pub fn open_in_root(root: impl AsFd, path: &Path) -> nix::Result<OwnedFd> {
     openat2(root, &rel(path), in_root(OFlag::O_PATH))
 }
 
+/// Open the regular file at `path` inside `root` (symlinks resolved as if `root` were `/`) for
+/// reading or, with `append`, for appending. Never blocks on a FIFO or device: those are
+/// refused with EINVAL.
+pub fn open_file_in_root(root: impl AsFd, path: &Path, append: bool) -> nix::Result<std::fs::File> {
+    let mode = if append { OFlag::O_WRONLY | OFlag::O_APPEND } else { OFlag::O_RDONLY };
+    let fd = openat2(root, &rel(path), in_root(mode | OFlag::O_NONBLOCK | OFlag::O_NOCTTY))?;
+    if nix::sys::stat::fstat(&fd)?.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return Err(Errno::EINVAL);
+    }
+    nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_SETFL(mode))?;
+    Ok(std::fs::File::from(fd))
+}
+
 /// `mkdir -p` inside `root`; returns an `O_PATH` fd of the directory. Symlinks on the way,
 /// dangling ones included, are followed as if `root` were `/` (absolute targets restart at
 /// `root`, `..` stops at it), so the directories are always created inside `root`.
@@ -94,22 +107,58 @@ pub fn mkdir_all_in_root(root: impl AsFd, path: &Path, mode: u32) -> nix::Result
     openat2(root, &done.join("."), beneath())
 }
 
+/// `path` relative to the container's root, `..` kept (openat2 and `mkdir_all_in_root` stop
+/// it at the root).
+fn container_rel(p: &Path) -> PathBuf {
+    p.components().filter(|c| matches!(c, Component::Normal(_) | Component::ParentDir)).collect()
+}
+
 /// Create an empty file at `path` inside `root` if nothing is there (parents too); returns an
-/// `O_PATH` fd of what is there.
+/// `O_PATH` fd of what is there. A dangling symlink on the way or at the end (an image's
+/// `/etc/resolv.conf -> ../run/systemd/resolve/stub-resolv.conf`) is followed as if `root`
+/// were `/`, and the file is created where it points, always inside `root`.
 pub fn touch_in_root(root: impl AsFd, path: &Path) -> nix::Result<OwnedFd> {
     let root = root.as_fd();
-    let path = rel(path);
-    match openat2(root, &path, in_root(OFlag::O_PATH)) {
-        Err(Errno::ENOENT) => {}
-        other => return other,
+    // Container-absolute, `..` kept: a link's relative target resolves against the link's
+    // directory the way the kernel does (through symlinked parents), and stops at `root`.
+    let mut path = container_rel(path);
+    for _ in 0..40 {
+        match openat2(root, &path, in_root(OFlag::O_PATH)) {
+            Err(Errno::ENOENT) => {}
+            other => return other,
+        }
+        let name = match path.components().next_back() {
+            Some(Component::Normal(n)) => n.to_os_string(),
+            _ => return Err(Errno::ENOENT),
+        };
+        let parent = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        let dir = mkdir_all_in_root(root, &parent, 0o755)?;
+        let dir = nix::fcntl::openat(&dir, ".", OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())?;
+        let how = OpenHow::new()
+            .flags(OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW)
+            .mode(Mode::from_bits_truncate(0o644))
+            .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS);
+        match openat2(&dir, name.as_os_str(), how) {
+            Ok(f) => {
+                drop(f);
+                return nix::fcntl::openat(&dir, name.as_os_str(), OFlag::O_PATH | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW, Mode::empty());
+            }
+            Err(Errno::EEXIST) => {}
+            Err(e) => return Err(e),
+        }
+        // Something is there after all: a dangling symlink. Follow it by hand.
+        let target = match nix::fcntl::readlinkat(&dir, name.as_os_str()) {
+            Ok(t) => PathBuf::from(t),
+            Err(Errno::EINVAL) => continue, // not a link (created meanwhile): open it
+            Err(e) => return Err(e),
+        };
+        let base = if target.is_absolute() { PathBuf::new() } else { parent };
+        path = base.join(container_rel(&target));
+        if path.as_os_str().is_empty() {
+            path = PathBuf::from(".");
+        }
     }
-    let parent = path.parent().unwrap_or(Path::new(""));
-    let name = path.file_name().ok_or(Errno::EINVAL)?;
-    let dir = mkdir_all_in_root(root, parent, 0o755)?;
-    let dir = nix::fcntl::openat(&dir, ".", OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())?;
-    let f = openat2(&dir, name, OpenHow::new().flags(OFlag::O_CREAT | OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW).mode(Mode::from_bits_truncate(0o644)).resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS))?;
-    drop(f);
-    openat2(root, &path, in_root(OFlag::O_PATH))
+    Err(Errno::ELOOP)
 }
 
 /// Whether an `O_PATH` fd is a directory.
