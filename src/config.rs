@@ -85,7 +85,11 @@ fn registries_conf_files() -> Vec<PathBuf> {
     let mut add = |base: PathBuf| {
         let d = base.with_extension("conf.d");
         if let Ok(rd) = std::fs::read_dir(&d) {
-            let mut v: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "conf")).collect();
+            let mut v: Vec<PathBuf> = rd
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "conf"))
+                .collect();
             v.sort();
             v.reverse();
             files.extend(v);
@@ -119,7 +123,9 @@ fn prefix_match(reference: &str, prefix: &str) -> Option<usize> {
 fn best_entry<'a>(f: &'a RegistriesFile, reference: &str) -> Option<(&'a RegistryEntry, usize, &'a str)> {
     let mut best: Option<(&RegistryEntry, usize, &str)> = None;
     for e in &f.registry {
-        let Some(prefix) = e.prefix.as_deref().or(e.location.as_deref()) else { continue };
+        let Some(prefix) = e.prefix.as_deref().or(e.location.as_deref()) else {
+            continue;
+        };
         if let Some(n) = prefix_match(reference, prefix) {
             if best.is_none_or(|(_, _, p)| prefix.len() > p.len()) {
                 best = Some((e, n, prefix));
@@ -132,12 +138,26 @@ fn best_entry<'a>(f: &'a RegistriesFile, reference: &str) -> Option<(&'a Registr
 /// Parse registries.conf text and say what applies to `name` (`registry/repo`).
 pub fn policy_from(text: &str, file: &Path, name: &str) -> Result<Option<RegistryPolicy>> {
     let f: RegistriesFile = toml::from_str(text).ctx(|| format!("parsing {}", file.display()))?;
-    let mut best = best_entry(&f, name).map(|(e, n, _)| (n, RegistryPolicy { insecure: e.insecure, blocked: e.blocked }));
+    let mut best = best_entry(&f, name).map(|(e, n, _)| {
+        (
+            n,
+            RegistryPolicy {
+                insecure: e.insecure,
+                blocked: e.blocked,
+            },
+        )
+    });
     if best.is_none() {
         let registry = name.split('/').next().unwrap_or(name);
         if let Some(v1) = f.registries.and_then(|r| r.insecure) {
             if v1.registries.iter().any(|r| r == registry) {
-                best = Some((registry.len(), RegistryPolicy { insecure: true, blocked: false }));
+                best = Some((
+                    registry.len(),
+                    RegistryPolicy {
+                        insecure: true,
+                        blocked: false,
+                    },
+                ));
             }
         }
     }
@@ -147,7 +167,9 @@ pub fn policy_from(text: &str, file: &Path, name: &str) -> Result<Option<Registr
 /// The policy for `registry/repo` from the first file that mentions it.
 pub fn registry_policy(name: &str) -> Result<RegistryPolicy> {
     for file in registries_conf_files() {
-        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
         if let Some(p) = policy_from(&text, &file, name)? {
             return Ok(p);
         }
@@ -161,9 +183,14 @@ pub fn registry_policy(name: &str) -> Result<RegistryPolicy> {
 /// `location` (the prefix rewritten to it). None when no v2 entry matches.
 pub fn sources_from(text: &str, file: &Path, reference: &str) -> Result<Option<Vec<PullSource>>> {
     let f: RegistriesFile = toml::from_str(text).ctx(|| format!("parsing {}", file.display()))?;
-    let Some((e, n, prefix)) = best_entry(&f, reference) else { return Ok(None) };
+    let Some((e, n, prefix)) = best_entry(&f, reference) else {
+        return Ok(None);
+    };
     if e.blocked {
-        crate::bail!("{reference}: registry blocked by {} ([[registry]] prefix \"{prefix}\")", file.display());
+        crate::bail!(
+            "{reference}: registry blocked by {} ([[registry]] prefix \"{prefix}\")",
+            file.display()
+        );
     }
     let rest = &reference[n..];
     let by_digest = reference.contains('@');
@@ -171,7 +198,13 @@ pub fn sources_from(text: &str, file: &Path, reference: &str) -> Result<Option<V
         let r = format!("{}{rest}", location.trim_end_matches('/'));
         crate::reference::ImageRef::parse(&r)
             .map(|i| i.to_string())
-            .map_err(|err| crate::err!("{}: [[registry]] prefix \"{prefix}\": {what} \"{location}\" gives {}", file.display(), err.message))
+            .map_err(|err| {
+                crate::err!(
+                    "{}: [[registry]] prefix \"{prefix}\": {what} \"{location}\" gives {}",
+                    file.display(),
+                    err.message
+                )
+            })
     };
     let mut out = Vec::new();
     for m in &e.mirror {
@@ -180,17 +213,29 @@ pub fn sources_from(text: &str, file: &Path, reference: &str) -> Result<Option<V
             "all" | "" => true,
             "digest-only" => by_digest,
             "tag-only" => !by_digest,
-            other => crate::bail!("{}: [[registry.mirror]] {}: pull-from-mirror = \"{other}\" (use all, digest-only or tag-only)", file.display(), m.location),
+            other => crate::bail!(
+                "{}: [[registry.mirror]] {}: pull-from-mirror = \"{other}\" (use all, digest-only or tag-only)",
+                file.display(),
+                m.location
+            ),
         };
         if wanted {
-            out.push(PullSource { reference: rewrite(&m.location, "mirror location")?, insecure: m.insecure, mirror: true });
+            out.push(PullSource {
+                reference: rewrite(&m.location, "mirror location")?,
+                insecure: m.insecure,
+                mirror: true,
+            });
         }
     }
     let primary = match &e.location {
         Some(l) if !l.is_empty() && !prefix.starts_with("*.") => rewrite(l, "location")?,
         _ => reference.to_string(),
     };
-    out.push(PullSource { reference: primary, insecure: e.insecure, mirror: false });
+    out.push(PullSource {
+        reference: primary,
+        insecure: e.insecure,
+        mirror: false,
+    });
     Ok(Some(out))
 }
 
@@ -199,18 +244,31 @@ pub fn sources_from(text: &str, file: &Path, reference: &str) -> Result<Option<V
 pub fn pull_sources(image: &crate::reference::ImageRef) -> Result<Vec<PullSource>> {
     let reference = image.to_string();
     for file in registries_conf_files() {
-        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
         if let Some(s) = sources_from(&text, &file, &reference)? {
             return Ok(s);
         }
     }
-    Ok(vec![PullSource { reference, insecure: registry_policy(&image.name())?.insecure, mirror: false }])
+    Ok(vec![PullSource {
+        reference,
+        insecure: registry_policy(&image.name())?.insecure,
+        mirror: false,
+    }])
 }
 
 /// The registries.conf files that exist, and the keys they set that hutch does not use
 /// (`unqualified-search-registries`, `[aliases]`, …), for `hutch info`.
 pub fn registries_conf_report() -> (Vec<PathBuf>, Vec<String>) {
-    const REGISTRY_KEYS: &[&str] = &["prefix", "location", "insecure", "blocked", "mirror-by-digest-only", "mirror"];
+    const REGISTRY_KEYS: &[&str] = &[
+        "prefix",
+        "location",
+        "insecure",
+        "blocked",
+        "mirror-by-digest-only",
+        "mirror",
+    ];
     const MIRROR_KEYS: &[&str] = &["location", "insecure", "pull-from-mirror"];
     let (mut files, mut ignored) = (Vec::new(), Vec::new());
     let mut note = |k: String| {
@@ -219,7 +277,9 @@ pub fn registries_conf_report() -> (Vec<PathBuf>, Vec<String>) {
         }
     };
     for file in registries_conf_files() {
-        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
         files.push(file);
         let Ok(t) = text.parse::<toml::Table>() else { continue };
         for (k, v) in &t {
@@ -231,14 +291,18 @@ pub fn registries_conf_report() -> (Vec<PathBuf>, Vec<String>) {
                                 note(format!("registry.{rk}"));
                             } else if rk == "mirror" {
                                 for m in rv.as_array().into_iter().flatten().filter_map(|m| m.as_table()) {
-                                    m.keys().filter(|mk| !MIRROR_KEYS.contains(&mk.as_str())).for_each(|mk| note(format!("registry.mirror.{mk}")));
+                                    m.keys()
+                                        .filter(|mk| !MIRROR_KEYS.contains(&mk.as_str()))
+                                        .for_each(|mk| note(format!("registry.mirror.{mk}")));
                                 }
                             }
                         }
                     }
                 }
                 ("registries", toml::Value::Table(v1)) => {
-                    v1.keys().filter(|x| *x != "insecure").for_each(|x| note(format!("registries.{x}")));
+                    v1.keys()
+                        .filter(|x| *x != "insecure")
+                        .for_each(|x| note(format!("registries.{x}")));
                 }
                 _ => note(k.clone()),
             }
@@ -295,7 +359,10 @@ pub fn auth_files_for_read(explicit: Option<&Path>) -> Vec<PathBuf> {
 
 /// `https://index.docker.io/v1/` -> `docker.io`; `http://host:5000/` -> `host:5000`.
 pub fn normalize_auth_key(key: &str) -> String {
-    let k = key.strip_prefix("https://").or_else(|| key.strip_prefix("http://")).unwrap_or(key);
+    let k = key
+        .strip_prefix("https://")
+        .or_else(|| key.strip_prefix("http://"))
+        .unwrap_or(key);
     let k = k.trim_end_matches('/');
     let k = k.strip_suffix("/v1").or_else(|| k.strip_suffix("/v2")).unwrap_or(k);
     match k {
@@ -309,7 +376,10 @@ fn decode_auth(entry: &serde_json::Value) -> Option<Credentials> {
     let raw = base64::engine::general_purpose::STANDARD.decode(enc.trim()).ok()?;
     let s = String::from_utf8(raw).ok()?;
     let (u, p) = s.split_once(':')?;
-    Some(Credentials { username: u.into(), password: p.into() })
+    Some(Credentials {
+        username: u.into(),
+        password: p.into(),
+    })
 }
 
 /// Look `name` (`registry/ns/repo`) up in one auth.json text: the most specific key wins.
@@ -356,7 +426,11 @@ fn load_auth_doc(path: &Path) -> Result<serde_json::Value> {
 fn save_auth_doc(path: &Path, doc: &serde_json::Value) -> Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     if let Some(d) = path.parent() {
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(d).ctx(|| format!("creating {}", d.display()))?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(d)
+            .ctx(|| format!("creating {}", d.display()))?;
     }
     let mut data = serde_json::to_vec_pretty(doc).expect("json");
     data.push(b'\n');
@@ -377,7 +451,9 @@ pub fn store_credentials(path: &Path, key: &str, c: &Credentials) -> Result<()> 
 /// Remove credentials for `key` (or all with `None`). Returns whether anything was removed.
 pub fn remove_credentials(path: &Path, key: Option<&str>) -> Result<bool> {
     let mut doc = load_auth_doc(path)?;
-    let Some(auths) = doc.get_mut("auths").and_then(|a| a.as_object_mut()) else { return Ok(false) };
+    let Some(auths) = doc.get_mut("auths").and_then(|a| a.as_object_mut()) else {
+        return Ok(false);
+    };
     let removed = match key {
         None => {
             let any = !auths.is_empty();
@@ -409,7 +485,11 @@ pub fn registry_ca_files(registry: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for d in dirs {
         if let Ok(rd) = std::fs::read_dir(&d) {
-            let mut v: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "crt")).collect();
+            let mut v: Vec<PathBuf> = rd
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "crt"))
+                .collect();
             v.sort();
             out.extend(v);
         }
@@ -512,7 +592,11 @@ pub fn containers_conf_files() -> Vec<(PathBuf, bool)> {
     let mut add = |base: PathBuf| {
         files.push((base.clone(), false));
         if let Ok(rd) = std::fs::read_dir(base.with_extension("conf.d")) {
-            let mut v: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "conf")).collect();
+            let mut v: Vec<PathBuf> = rd
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "conf"))
+                .collect();
             v.sort();
             files.extend(v.into_iter().map(|p| (p, false)));
         }
@@ -536,7 +620,12 @@ pub fn containers_conf_files() -> Vec<(PathBuf, bool)> {
 
 /// "file:LINE:COL: message" for a TOML error, on one line.
 fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> crate::error::Error {
-    let msg = e.message().lines().next().unwrap_or("invalid TOML").trim_end_matches('.');
+    let msg = e
+        .message()
+        .lines()
+        .next()
+        .unwrap_or("invalid TOML")
+        .trim_end_matches('.');
     match e.span() {
         Some(span) => {
             let before = &text[..span.start.min(text.len())];
@@ -553,7 +642,10 @@ pub fn zoneinfo(tz: &str) -> Result<(PathBuf, String)> {
     let zones = Path::new("/usr/share/zoneinfo");
     if tz == "local" {
         let target = std::fs::canonicalize("/etc/localtime").ctx(|| "tz = local: reading /etc/localtime")?;
-        let name = target.strip_prefix(zones).map(|p| p.display().to_string()).unwrap_or_else(|_| "UTC".into());
+        let name = target
+            .strip_prefix(zones)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| "UTC".into());
         return Ok((target, name));
     }
     let file = zones.join(tz);
@@ -592,7 +684,10 @@ impl ContainersConf {
         }
         if let Some(n) = c.log_size_max {
             if n < -1 || n == 0 {
-                return Err(bad("log_size_max", format!("{n} is not a size in bytes (use a positive number, or -1 for no limit)")));
+                return Err(bad(
+                    "log_size_max",
+                    format!("{n} is not a size in bytes (use a positive number, or -1 for no limit)"),
+                ));
             }
             self.log_size_max = n;
         }
@@ -612,7 +707,10 @@ impl ContainersConf {
             }
             self.dns_servers = d;
         }
-        for (key, list, dest) in [("dns_searches", c.dns_searches, &mut self.dns_searches), ("dns_options", c.dns_options, &mut self.dns_options)] {
+        for (key, list, dest) in [
+            ("dns_searches", c.dns_searches, &mut self.dns_searches),
+            ("dns_options", c.dns_options, &mut self.dns_options),
+        ] {
             if let Some(l) = list {
                 if let Some(bad_item) = l.iter().find(|x| x.is_empty() || x.contains(char::is_whitespace)) {
                     return Err(bad(key, format!("{bad_item:?} is not a single word")));
@@ -625,35 +723,67 @@ impl ContainersConf {
                 "" => self.base_hosts_file = None,
                 "image" | "none" => self.base_hosts_file = Some(b),
                 p if p.starts_with('/') => self.base_hosts_file = Some(b),
-                _ => return Err(bad("base_hosts_file", format!("\"{b}\" is neither an absolute path nor image or none"))),
+                _ => {
+                    return Err(bad(
+                        "base_hosts_file",
+                        format!("\"{b}\" is neither an absolute path nor image or none"),
+                    ))
+                }
             }
         }
         if let Some(u) = c.userns {
             match u.as_str() {
                 "" | "host" => self.userns = None,
                 "keep-id" => self.userns = Some(u),
-                _ => return Err(bad("userns", format!("\"{u}\" is not a mode hutch supports (keep-id, or host for the default)"))),
+                _ => {
+                    return Err(bad(
+                        "userns",
+                        format!("\"{u}\" is not a mode hutch supports (keep-id, or host for the default)"),
+                    ))
+                }
             }
         }
         if let Some(tz) = c.tz {
-            let ok = tz.split('/').all(|p| !p.is_empty() && p != "." && p != ".." && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b)));
+            let ok = tz.split('/').all(|p| {
+                !p.is_empty()
+                    && p != "."
+                    && p != ".."
+                    && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b))
+            });
             match tz.as_str() {
                 "" => self.tz = None,
                 _ if ok => self.tz = Some(tz),
-                _ => return Err(bad("tz", format!("\"{tz}\" is not a time zone name (like Europe/Berlin, or local)"))),
+                _ => {
+                    return Err(bad(
+                        "tz",
+                        format!("\"{tz}\" is not a time zone name (like Europe/Berlin, or local)"),
+                    ))
+                }
             }
         }
         if let Some(cmd) = f.network.default_rootless_network_cmd {
             match cmd.as_str() {
                 "" => self.network_cmd = None,
                 "pasta" | "slirp4netns" => self.network_cmd = Some((cmd, file.to_path_buf())),
-                _ => return Err(bad("default_rootless_network_cmd", format!("\"{cmd}\" is neither pasta nor slirp4netns"))),
+                _ => {
+                    return Err(bad(
+                        "default_rootless_network_cmd",
+                        format!("\"{cmd}\" is neither pasta nor slirp4netns"),
+                    ))
+                }
             }
         }
         if let Some(ns) = c.netns {
             match ns.as_str() {
-                "" | "private" | "pasta" | "slirp4netns" | "host" | "none" => self.netns = Some((ns, file.to_path_buf())),
-                _ => return Err(bad("netns", format!("\"{ns}\" is not a network mode hutch knows (private, pasta, slirp4netns, host, none)"))),
+                "" | "private" | "pasta" | "slirp4netns" | "host" | "none" => {
+                    self.netns = Some((ns, file.to_path_buf()))
+                }
+                _ => {
+                    return Err(bad(
+                        "netns",
+                        format!("\"{ns}\" is not a network mode hutch knows (private, pasta, slirp4netns, host, none)"),
+                    ))
+                }
             }
         }
         if let Ok(t) = text.parse::<toml::Table>() {
@@ -674,7 +804,10 @@ impl ContainersConf {
     /// Read every containers.conf that applies. A file named by CONTAINERS_CONF or
     /// CONTAINERS_CONF_OVERRIDE must exist; a malformed file is an error naming it.
     pub fn load() -> Result<ContainersConf> {
-        let mut conf = ContainersConf { log_size_max: -1, ..Default::default() };
+        let mut conf = ContainersConf {
+            log_size_max: -1,
+            ..Default::default()
+        };
         for (file, required) in containers_conf_files() {
             match std::fs::read_to_string(&file) {
                 Ok(text) => conf.apply(&file, &text)?,
@@ -703,7 +836,13 @@ location = "example.com/blocked"
 blocked = true
 "#;
         let f = Path::new("x");
-        assert_eq!(policy_from(t, f, "127.0.0.1:5000/fixtures/basic").unwrap().unwrap().insecure, true);
+        assert_eq!(
+            policy_from(t, f, "127.0.0.1:5000/fixtures/basic")
+                .unwrap()
+                .unwrap()
+                .insecure,
+            true
+        );
         assert!(policy_from(t, f, "127.0.0.1:50001/x").unwrap().is_none());
         assert!(policy_from(t, f, "example.com/blocked/x").unwrap().unwrap().blocked);
         assert!(policy_from(t, f, "example.com/other").unwrap().is_none());
@@ -744,11 +883,20 @@ location = "blocked.example"
 blocked = true
 "#;
         let f = Path::new("/r.conf");
-        let src = |r: &str| sources_from(t, f, r).unwrap().map(|v| v.into_iter().map(|s| (s.reference, s.insecure, s.mirror)).collect::<Vec<_>>());
+        let src = |r: &str| {
+            sources_from(t, f, r).unwrap().map(|v| {
+                v.into_iter()
+                    .map(|s| (s.reference, s.insecure, s.mirror))
+                    .collect::<Vec<_>>()
+            })
+        };
         let s = |r: &str, i: bool, m: bool| (r.to_string(), i, m);
         assert_eq!(
             src("example.com/team/basic:v1"),
-            Some(vec![s("mirror.example:5000/team/basic:v1", false, true), s("127.0.0.1:5000/fixtures/basic:v1", true, false)])
+            Some(vec![
+                s("mirror.example:5000/team/basic:v1", false, true),
+                s("127.0.0.1:5000/fixtures/basic:v1", true, false)
+            ])
         );
         let d = format!("sha256:{}", "a".repeat(64));
         assert_eq!(src(&format!("example.com/team/basic@{d}")).unwrap().len(), 3);
@@ -756,22 +904,43 @@ blocked = true
         assert_eq!(src("example.com/teamwork/x:latest"), None);
         assert_eq!(src("docker.io:5000/x:latest"), None);
         // mirror-by-digest-only.
-        assert_eq!(src("docker.io/library/alpine:latest"), Some(vec![s("docker.io/library/alpine:latest", false, false)]));
-        assert_eq!(src(&format!("docker.io/library/alpine@{d}")).unwrap()[0], s(&format!("hub-mirror.example/library/alpine@{d}"), false, true));
+        assert_eq!(
+            src("docker.io/library/alpine:latest"),
+            Some(vec![s("docker.io/library/alpine:latest", false, false)])
+        );
+        assert_eq!(
+            src(&format!("docker.io/library/alpine@{d}")).unwrap()[0],
+            s(&format!("hub-mirror.example/library/alpine@{d}"), false, true)
+        );
         // Wildcards: mirrors and insecure apply, no rewrite.
         assert_eq!(
             src("a.internal.example/app/x:1"),
-            Some(vec![s("cache.example/internal/app/x:1", false, true), s("a.internal.example/app/x:1", true, false)])
+            Some(vec![
+                s("cache.example/internal/app/x:1", false, true),
+                s("a.internal.example/app/x:1", true, false)
+            ])
         );
-        assert!(sources_from(t, f, "blocked.example/x:1").unwrap_err().message.contains("blocked by /r.conf"));
+        assert!(sources_from(t, f, "blocked.example/x:1")
+            .unwrap_err()
+            .message
+            .contains("blocked by /r.conf"));
         let bad = "[[registry]]\nprefix = \"a.example\"\nlocation = \"Bad Location\"\n";
-        assert!(sources_from(bad, f, "a.example/x:1").unwrap_err().message.starts_with("/r.conf: [[registry]] prefix \"a.example\": location"));
+        assert!(sources_from(bad, f, "a.example/x:1")
+            .unwrap_err()
+            .message
+            .starts_with("/r.conf: [[registry]] prefix \"a.example\": location"));
         let bad = "[[registry]]\nlocation = \"a.example\"\n[[registry.mirror]]\nlocation = \"m.example\"\npull-from-mirror = \"sometimes\"\n";
-        assert!(sources_from(bad, f, "a.example/x:1").unwrap_err().message.contains("pull-from-mirror = \"sometimes\""));
+        assert!(sources_from(bad, f, "a.example/x:1")
+            .unwrap_err()
+            .message
+            .contains("pull-from-mirror = \"sometimes\""));
     }
 
     fn conf(files: &[(&str, &str)]) -> Result<ContainersConf> {
-        let mut c = ContainersConf { log_size_max: -1, ..Default::default() };
+        let mut c = ContainersConf {
+            log_size_max: -1,
+            ..Default::default()
+        };
         for (name, text) in files {
             c.apply(Path::new(name), text)?;
         }
@@ -795,32 +964,83 @@ crun = ["/usr/bin/crun"]
         let user = "[network]\ndefault_rootless_network_cmd = \"slirp4netns\"\n[containers]\nlog_size_max = 4096\nenv = [\"A=1\", \"B=x=y\"]\n";
         let own = "[containers]\ndns_servers = [\"192.0.2.53\"]\nnetns = \"none\"\n";
         let c = conf(&[("/sys.conf", system), ("/user.conf", user), ("/own.conf", own)]).unwrap();
-        assert_eq!(c.default_capabilities.as_deref(), Some(&["CAP_CHOWN".to_string(), "CAP_KILL".into(), "CAP_NET_RAW".into()][..]));
+        assert_eq!(
+            c.default_capabilities.as_deref(),
+            Some(&["CAP_CHOWN".to_string(), "CAP_KILL".into(), "CAP_NET_RAW".into()][..])
+        );
         assert_eq!(c.log_size_max, 4096);
         assert_eq!(c.env, ["A=1", "B=x=y"]);
         assert_eq!(c.dns_servers, ["192.0.2.53"]);
-        assert_eq!(conf(&[("/a", "[containers]\ntz = \"America/Argentina/Buenos_Aires\"\n")]).unwrap().tz.as_deref(), Some("America/Argentina/Buenos_Aires"));
-        assert_eq!(conf(&[("/a", "[containers]\ntz = \"local\"\n"), ("/b", "[containers]\ntz = \"\"\n")]).unwrap().tz, None);
+        assert_eq!(
+            conf(&[("/a", "[containers]\ntz = \"America/Argentina/Buenos_Aires\"\n")])
+                .unwrap()
+                .tz
+                .as_deref(),
+            Some("America/Argentina/Buenos_Aires")
+        );
+        assert_eq!(
+            conf(&[
+                ("/a", "[containers]\ntz = \"local\"\n"),
+                ("/b", "[containers]\ntz = \"\"\n")
+            ])
+            .unwrap()
+            .tz,
+            None
+        );
         assert_eq!(c.network(), Some(("none", Path::new("/own.conf"))));
-        assert_eq!(c.files, [Path::new("/sys.conf"), Path::new("/user.conf"), Path::new("/own.conf")]);
+        assert_eq!(
+            c.files,
+            [Path::new("/sys.conf"), Path::new("/user.conf"), Path::new("/own.conf")]
+        );
         // Later files override key by key; an empty file changes nothing.
         let c = conf(&[("/a", user), ("/b", ""), ("/c", "[containers]\nlog_size_max = -1\n")]).unwrap();
-        assert_eq!((c.log_size_max, c.network(), c.env.len()), (-1, Some(("slirp4netns", Path::new("/a"))), 2));
+        assert_eq!(
+            (c.log_size_max, c.network(), c.env.len()),
+            (-1, Some(("slirp4netns", Path::new("/a"))), 2)
+        );
         // netns = "private" leaves the choice to default_rootless_network_cmd, in any file.
-        let c = conf(&[("/a", "[containers]\nnetns = \"host\"\n"), ("/b", user), ("/c", "[containers]\nnetns = \"private\"\n")]).unwrap();
+        let c = conf(&[
+            ("/a", "[containers]\nnetns = \"host\"\n"),
+            ("/b", user),
+            ("/c", "[containers]\nnetns = \"private\"\n"),
+        ])
+        .unwrap();
         assert_eq!(c.network(), Some(("slirp4netns", Path::new("/b"))));
-        assert_eq!(conf(&[("/a", "[containers]\nnetns = \"host\"\n"), ("/b", user)]).unwrap().network(), Some(("host", Path::new("/a"))));
+        assert_eq!(
+            conf(&[("/a", "[containers]\nnetns = \"host\"\n"), ("/b", user)])
+                .unwrap()
+                .network(),
+            Some(("host", Path::new("/a")))
+        );
         // Bad files name themselves, the line, and the key.
         for (text, needle) in [
             ("[containers\n", "/bad.conf:1:"),
             ("[containers]\nlog_size_max = \"big\"\n", "/bad.conf:2:"),
-            ("[containers]\nlog_size_max = 0\n", "/bad.conf: log_size_max: 0 is not a size"),
-            ("[containers]\ndefault_capabilities = [\"BOGUS\"]\n", "/bad.conf: default_capabilities: unknown capability \"BOGUS\""),
-            ("[containers]\nenv = [\"NOVALUE\"]\n", "/bad.conf: env: \"NOVALUE\" is not KEY=VALUE"),
-            ("[containers]\ndns_servers = [\"dns.example\"]\n", "/bad.conf: dns_servers: \"dns.example\""),
-            ("[network]\ndefault_rootless_network_cmd = \"bridge\"\n", "/bad.conf: default_rootless_network_cmd: \"bridge\""),
+            (
+                "[containers]\nlog_size_max = 0\n",
+                "/bad.conf: log_size_max: 0 is not a size",
+            ),
+            (
+                "[containers]\ndefault_capabilities = [\"BOGUS\"]\n",
+                "/bad.conf: default_capabilities: unknown capability \"BOGUS\"",
+            ),
+            (
+                "[containers]\nenv = [\"NOVALUE\"]\n",
+                "/bad.conf: env: \"NOVALUE\" is not KEY=VALUE",
+            ),
+            (
+                "[containers]\ndns_servers = [\"dns.example\"]\n",
+                "/bad.conf: dns_servers: \"dns.example\"",
+            ),
+            (
+                "[network]\ndefault_rootless_network_cmd = \"bridge\"\n",
+                "/bad.conf: default_rootless_network_cmd: \"bridge\"",
+            ),
             ("[containers]\nnetns = \"slirp\"\n", "/bad.conf: netns: \"slirp\""),
-            ("[containers]\ntz = \"../../etc/passwd\"\n", "/bad.conf: tz: \"../../etc/passwd\""),
+            (
+                "[containers]\ntz = \"../../etc/passwd\"\n",
+                "/bad.conf: tz: \"../../etc/passwd\"",
+            ),
         ] {
             let e = conf(&[("/bad.conf", text)]).unwrap_err().to_string();
             assert!(e.starts_with(needle) && !e.contains('\n'), "{text:?}: {e}");
@@ -836,7 +1056,10 @@ crun = ["/usr/bin/crun"]
             "reg:5000/team": {"auth": enc("team:tp")},
         }})
         .to_string();
-        assert_eq!(credentials_from(&t, "docker.io/library/alpine").unwrap().username, "hub");
+        assert_eq!(
+            credentials_from(&t, "docker.io/library/alpine").unwrap().username,
+            "hub"
+        );
         let c = credentials_from(&t, "reg:5000/other/x").unwrap();
         assert_eq!((c.username.as_str(), c.password.as_str()), ("u", "p:with:colons"));
         assert_eq!(credentials_from(&t, "reg:5000/team/app").unwrap().username, "team");
@@ -848,10 +1071,16 @@ crun = ["/usr/bin/crun"]
     fn auth_json_roundtrip() {
         let d = std::env::temp_dir().join(format!("hutch-auth-{}", crate::digest::random_hex(4)));
         let p = d.join("containers/auth.json");
-        let c = Credentials { username: "a".into(), password: "b".into() };
+        let c = Credentials {
+            username: "a".into(),
+            password: "b".into(),
+        };
         store_credentials(&p, "reg:1", &c).unwrap();
         store_credentials(&p, "reg:2", &c).unwrap();
-        assert_eq!(credentials_from(&std::fs::read_to_string(&p).unwrap(), "reg:1/x"), Some(c.clone()));
+        assert_eq!(
+            credentials_from(&std::fs::read_to_string(&p).unwrap(), "reg:1/x"),
+            Some(c.clone())
+        );
         assert!(remove_credentials(&p, Some("reg:1")).unwrap());
         assert!(!remove_credentials(&p, Some("reg:1")).unwrap());
         assert!(credentials_from(&std::fs::read_to_string(&p).unwrap(), "reg:2/x").is_some());

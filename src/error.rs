@@ -30,7 +30,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(message: impl Into<String>) -> Self {
-        Error { class: Class::Tool, message: message.into() }
+        Error {
+            class: Class::Tool,
+            message: message.into(),
+        }
     }
 
     /// An error with Podman's exit code `code` (126 or 127; anything else is 125).
@@ -40,7 +43,10 @@ impl Error {
             127 => Class::NotFound,
             _ => Class::Tool,
         };
-        Error { class, message: message.into() }
+        Error {
+            class,
+            message: message.into(),
+        }
     }
 
     /// The same error, of class `class`.

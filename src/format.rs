@@ -23,8 +23,14 @@ impl Format {
             None | Some("") | Some("table") => Format::Table,
             Some("json") => Format::Json,
             Some(t) => match t.strip_prefix("table ") {
-                Some(rest) => Format::Template { tmpl: rest.to_string(), header: true },
-                None => Format::Template { tmpl: t.to_string(), header: false },
+                Some(rest) => Format::Template {
+                    tmpl: rest.to_string(),
+                    header: true,
+                },
+                None => Format::Template {
+                    tmpl: t.to_string(),
+                    header: false,
+                },
             },
         }
     }
@@ -43,14 +49,18 @@ fn text(v: &Value) -> String {
 }
 
 fn arg<'a>(name: &str, args: &'a [Value], n: usize) -> gotmpl::Result<&'a Value> {
-    args.get(n).ok_or_else(|| gotmpl::TemplateError::Exec(format!("{name}: expected {} arguments, got {}", n + 1, args.len())))
+    args.get(n)
+        .ok_or_else(|| gotmpl::TemplateError::Exec(format!("{name}: expected {} arguments, got {}", n + 1, args.len())))
 }
 
 fn int_arg(name: &str, args: &[Value], n: usize) -> gotmpl::Result<usize> {
     let v = arg(name, args, n)?;
-    v.as_int()
-        .and_then(|i| usize::try_from(i).ok())
-        .ok_or_else(|| gotmpl::TemplateError::Exec(format!("{name}: argument {} must be a non-negative integer, got {v}", n + 1)))
+    v.as_int().and_then(|i| usize::try_from(i).ok()).ok_or_else(|| {
+        gotmpl::TemplateError::Exec(format!(
+            "{name}: argument {} must be a non-negative integer, got {v}",
+            n + 1
+        ))
+    })
 }
 
 /// A template value as JSON (maps come out with sorted keys, as Go marshals maps).
@@ -93,7 +103,13 @@ fn podman_funcs() -> gotmpl::FuncMap {
     let mut m = gotmpl::FuncMap::new();
     m.insert(
         "json".into(),
-        Arc::new(|args: &[Value]| Ok(Value::String(serde_json::to_string(&to_json(arg("json", args, 0)?)).expect("json").into()))),
+        Arc::new(|args: &[Value]| {
+            Ok(Value::String(
+                serde_json::to_string(&to_json(arg("json", args, 0)?))
+                    .expect("json")
+                    .into(),
+            ))
+        }),
     );
     m.insert(
         "join".into(),
@@ -111,7 +127,9 @@ fn podman_funcs() -> gotmpl::FuncMap {
         "split".into(),
         Arc::new(|args: &[Value]| {
             let (s, sep) = (text(arg("split", args, 0)?), text(arg("split", args, 1)?));
-            Ok(Value::List(s.split(sep.as_str()).map(|p| Value::String(p.into())).collect()))
+            Ok(Value::List(
+                s.split(sep.as_str()).map(|p| Value::String(p.into())).collect(),
+            ))
         }),
     );
     m.insert("upper".into(), string_fn("upper", |s| s.to_uppercase()));
@@ -122,7 +140,14 @@ fn podman_funcs() -> gotmpl::FuncMap {
         Arc::new(|args: &[Value]| {
             let s = text(arg("pad", args, 0)?);
             let (pre, post) = (int_arg("pad", args, 1)?, int_arg("pad", args, 2)?);
-            Ok(Value::String(if s.is_empty() { s } else { format!("{}{s}{}", " ".repeat(pre), " ".repeat(post)) }.into()))
+            Ok(Value::String(
+                if s.is_empty() {
+                    s
+                } else {
+                    format!("{}{s}{}", " ".repeat(pre), " ".repeat(post))
+                }
+                .into(),
+            ))
         }),
     );
     m.insert(
@@ -155,9 +180,19 @@ impl Compiled {
         let body = unescape(src);
         let bad = |e: gotmpl::TemplateError| template_error(src, e);
         check_nesting(&body).map_err(|e| template_error(src, e))?;
-        let tmpl = Template::new("").missing_key(MissingKey::Error).funcs(podman_funcs()).parse(&body).map_err(bad)?;
-        let (tree, _) = gotmpl::parse::Parser::new(&body, "{{", "}}").and_then(|p| p.parse()).map_err(bad)?;
-        Ok(Compiled { tmpl, tree, newline: !body.ends_with('\n') })
+        let tmpl = Template::new("")
+            .missing_key(MissingKey::Error)
+            .funcs(podman_funcs())
+            .parse(&body)
+            .map_err(bad)?;
+        let (tree, _) = gotmpl::parse::Parser::new(&body, "{{", "}}")
+            .and_then(|p| p.parse())
+            .map_err(bad)?;
+        Ok(Compiled {
+            tmpl,
+            tree,
+            newline: !body.ends_with('\n'),
+        })
     }
 
     /// The template applied to one item (a JSON value), newline included.
@@ -223,7 +258,10 @@ fn check_nesting(src: &str) -> std::result::Result<(), String> {
         }
         // Without a closing `}}` the parser reports the unclosed action.
         let Some(close) = close else { return Ok(()) };
-        let word = inner[..close].split(|c: char| c.is_whitespace() || c == '(').find(|w| !w.is_empty()).unwrap_or("");
+        let word = inner[..close]
+            .split(|c: char| c.is_whitespace() || c == '(')
+            .find(|w| !w.is_empty())
+            .unwrap_or("");
         match word {
             "if" | "range" | "with" | "define" | "block" => open.push(word),
             "else" if open.is_empty() => return Err("unexpected {{else}} outside {{if}}, {{range}} or {{with}}".into()),
@@ -240,14 +278,18 @@ fn check_nesting(src: &str) -> std::result::Result<(), String> {
 
 fn first_field(e: &Expr) -> Option<&str> {
     match e {
-        Expr::Field(_, path) | Expr::Variable(_, _, path) | Expr::Chain(_, _, path) if !path.is_empty() => path.last().map(|s| s.as_str()),
+        Expr::Field(_, path) | Expr::Variable(_, _, path) | Expr::Chain(_, _, path) if !path.is_empty() => {
+            path.last().map(|s| s.as_str())
+        }
         Expr::Pipe(_, p) => p.commands.iter().flat_map(|c| &c.args).find_map(first_field),
         _ => None,
     }
 }
 
 fn pipe_title(p: &PipeNode, titles: &[(&str, &str)]) -> String {
-    let Some(field) = p.commands.iter().flat_map(|c| &c.args).find_map(first_field) else { return String::new() };
+    let Some(field) = p.commands.iter().flat_map(|c| &c.args).find_map(first_field) else {
+        return String::new();
+    };
     match titles.iter().find(|(f, _)| *f == field) {
         Some((_, t)) => t.to_string(),
         None => split_camel(field).to_uppercase(),
@@ -320,13 +362,24 @@ mod tests {
     use serde_json::json;
 
     fn items() -> Vec<serde_json::Value> {
-        vec![json!({"ID": "abc", "Names": ["x", "y"], "Config": {"Env": ["A=1"]}, "Labels": {"k": "v<&>"}, "Size": 42, "Empty": [], "CreatedAt": "today"})]
+        vec![
+            json!({"ID": "abc", "Names": ["x", "y"], "Config": {"Env": ["A=1"]}, "Labels": {"k": "v<&>"}, "Size": 42, "Empty": [], "CreatedAt": "today"}),
+        ]
     }
 
     #[test]
     fn table_columns_line_up_like_podmans() {
-        let items = vec![json!({"ID": "abc", "Names": "a-rather-long-name", "Status": "Up"}), json!({"ID": "defghi", "Names": "b", "Status": "Exited"})];
-        let out = render_titled("{{.ID}}\\t{{.Names}}\\t{{.Status}}", true, &items, &[("ID", "CONTAINER ID")]).unwrap();
+        let items = vec![
+            json!({"ID": "abc", "Names": "a-rather-long-name", "Status": "Up"}),
+            json!({"ID": "defghi", "Names": "b", "Status": "Exited"}),
+        ];
+        let out = render_titled(
+            "{{.ID}}\\t{{.Names}}\\t{{.Status}}",
+            true,
+            &items,
+            &[("ID", "CONTAINER ID")],
+        )
+        .unwrap();
         assert_eq!(out, "CONTAINER ID  NAMES               STATUS\nabc           a-rather-long-name  Up\ndefghi        b                   Exited\n");
     }
 
@@ -336,19 +389,45 @@ mod tests {
         assert_eq!(render("{{.ID}} {{.Names}}", false, &i).unwrap(), "abc [x y]\n");
         assert_eq!(render("{{ .Config.Env }}", false, &i).unwrap(), "[A=1]\n");
         assert_eq!(render("{{json .Labels}}", false, &i).unwrap(), "{\"k\":\"v<&>\"}\n");
-        assert_eq!(render("{{json .Names}} {{json .Size}}", false, &i).unwrap(), "[\"x\",\"y\"] 42\n");
-        assert_eq!(render("{{upper .ID}} {{lower \"AbC\"}} {{title \"hello world\"}}", false, &i).unwrap(), "ABC abc Hello World\n");
+        assert_eq!(
+            render("{{json .Names}} {{json .Size}}", false, &i).unwrap(),
+            "[\"x\",\"y\"] 42\n"
+        );
+        assert_eq!(
+            render("{{upper .ID}} {{lower \"AbC\"}} {{title \"hello world\"}}", false, &i).unwrap(),
+            "ABC abc Hello World\n"
+        );
         assert_eq!(render("{{len .Names}} {{len .Empty}}", false, &i).unwrap(), "2 0\n");
         assert_eq!(render("{{join .Names \",\"}}", false, &i).unwrap(), "x,y\n");
         assert_eq!(render("{{printf \"%s=%d\" .ID .Size}}", false, &i).unwrap(), "abc=42\n");
         assert_eq!(render("{{printf \"%-5s|\" .ID}}", false, &i).unwrap(), "abc  |\n");
         assert_eq!(render("{{range .Names}}<{{.}}>{{end}}", false, &i).unwrap(), "<x><y>\n");
-        assert_eq!(render("{{range $k, $v := .Labels}}{{$k}}={{$v}}{{end}}", false, &i).unwrap(), "k=v<&>\n");
-        assert_eq!(render("{{if .Empty}}some{{else}}none{{end}} {{if .Names}}some{{end}}", false, &i).unwrap(), "none some\n");
-        assert_eq!(render("{{with .Config}}{{index .Env 0}}{{end}}", false, &i).unwrap(), "A=1\n");
+        assert_eq!(
+            render("{{range $k, $v := .Labels}}{{$k}}={{$v}}{{end}}", false, &i).unwrap(),
+            "k=v<&>\n"
+        );
+        assert_eq!(
+            render(
+                "{{if .Empty}}some{{else}}none{{end}} {{if .Names}}some{{end}}",
+                false,
+                &i
+            )
+            .unwrap(),
+            "none some\n"
+        );
+        assert_eq!(
+            render("{{with .Config}}{{index .Env 0}}{{end}}", false, &i).unwrap(),
+            "A=1\n"
+        );
         assert_eq!(render("{{if eq .ID \"abc\"}}yes{{end}}", false, &i).unwrap(), "yes\n");
-        assert_eq!(render("{{range split \"a:b\" \":\"}}[{{.}}]{{end}}", false, &i).unwrap(), "[a][b]\n");
-        assert_eq!(render("{{truncate .ID 2}}|{{pad .ID 1 2}}|{{pad \"\" 1 1}}|", false, &i).unwrap(), "ab| abc  ||\n");
+        assert_eq!(
+            render("{{range split \"a:b\" \":\"}}[{{.}}]{{end}}", false, &i).unwrap(),
+            "[a][b]\n"
+        );
+        assert_eq!(
+            render("{{truncate .ID 2}}|{{pad .ID 1 2}}|{{pad \"\" 1 1}}|", false, &i).unwrap(),
+            "ab| abc  ||\n"
+        );
         assert_eq!(render("{{.ID | upper}}", false, &i).unwrap(), "ABC\n");
     }
 
@@ -358,9 +437,24 @@ mod tests {
         // A format that ends with a newline gets no second one; \t and \n are escapes.
         assert_eq!(render("{{.ID}}\\n", false, &i).unwrap(), "abc\n");
         assert_eq!(render("{{.ID}}\\t{{.Size}}", false, &i).unwrap(), "abc\t42\n");
-        assert_eq!(render("{{.ID}}", false, &[i[0].clone(), i[0].clone()]).unwrap(), "abc\nabc\n");
-        assert_eq!(render("{{.ID}}\\t{{upper .CreatedAt}}", true, &i).unwrap(), "ID          CREATED AT\nabc         TODAY\n");
-        assert_eq!(render_titled("{{.ID}} {{range .Names}}{{.}},{{end}} {{json .Config.Env}}", true, &[], &[("ID", "CONTAINER ID")]).unwrap(), "CONTAINER ID NAMES ENV\n");
+        assert_eq!(
+            render("{{.ID}}", false, &[i[0].clone(), i[0].clone()]).unwrap(),
+            "abc\nabc\n"
+        );
+        assert_eq!(
+            render("{{.ID}}\\t{{upper .CreatedAt}}", true, &i).unwrap(),
+            "ID          CREATED AT\nabc         TODAY\n"
+        );
+        assert_eq!(
+            render_titled(
+                "{{.ID}} {{range .Names}}{{.}},{{end}} {{json .Config.Env}}",
+                true,
+                &[],
+                &[("ID", "CONTAINER ID")]
+            )
+            .unwrap(),
+            "CONTAINER ID NAMES ENV\n"
+        );
         assert_eq!(split_camel("ImageID"), "Image ID");
         assert_eq!(split_camel("RepoTags"), "Repo Tags");
         assert_eq!(split_camel("HTTPPort"), "HTTP Port");
@@ -374,17 +468,52 @@ mod tests {
         let e = render("{{.ID", false, &i).unwrap_err().to_string();
         assert!(e.starts_with("template \"{{.ID\": ") && e.contains("unclosed"), "{e}");
         let e = render("{{range .Names}}", false, &i).unwrap_err().to_string();
-        assert_eq!(e, "template \"{{range .Names}}\": unexpected EOF: {{range}} has no {{end}}");
-        assert!(render("{{if .ID}}{{range .Names}}{{end}}", false, &i).unwrap_err().to_string().contains("{{if}} has no {{end}}"));
-        assert!(render("{{.ID}}{{end}}tail", false, &i).unwrap_err().to_string().contains("unexpected {{end}}"));
-        assert!(render("a{{else}}b", false, &i).unwrap_err().to_string().contains("unexpected {{else}}"));
+        assert_eq!(
+            e,
+            "template \"{{range .Names}}\": unexpected EOF: {{range}} has no {{end}}"
+        );
+        assert!(render("{{if .ID}}{{range .Names}}{{end}}", false, &i)
+            .unwrap_err()
+            .to_string()
+            .contains("{{if}} has no {{end}}"));
+        assert!(render("{{.ID}}{{end}}tail", false, &i)
+            .unwrap_err()
+            .to_string()
+            .contains("unexpected {{end}}"));
+        assert!(render("a{{else}}b", false, &i)
+            .unwrap_err()
+            .to_string()
+            .contains("unexpected {{else}}"));
         // Braces and keywords inside strings and comments are not actions.
-        assert_eq!(render("{{/* {{end}} */}}{{printf \"%s}}{{end\" .ID}}{{- if .ID }} x {{- end }}", false, &i).unwrap(), "abc}}{{end x\n");
-        assert!(render("{{nosuchfunc .ID}}", false, &i).unwrap_err().to_string().contains("nosuchfunc"));
-        assert!(render("{{join .Names}}", false, &i).unwrap_err().to_string().contains("join"));
-        assert_eq!(render("{{.ID}}\n{{.Nope}}", false, &i).unwrap_err().to_string(), "template \"{{.ID}}\\n{{.Nope}}\": map has no entry for key: Nope");
+        assert_eq!(
+            render(
+                "{{/* {{end}} */}}{{printf \"%s}}{{end\" .ID}}{{- if .ID }} x {{- end }}",
+                false,
+                &i
+            )
+            .unwrap(),
+            "abc}}{{end x\n"
+        );
+        assert!(render("{{nosuchfunc .ID}}", false, &i)
+            .unwrap_err()
+            .to_string()
+            .contains("nosuchfunc"));
+        assert!(render("{{join .Names}}", false, &i)
+            .unwrap_err()
+            .to_string()
+            .contains("join"));
+        assert_eq!(
+            render("{{.ID}}\n{{.Nope}}", false, &i).unwrap_err().to_string(),
+            "template \"{{.ID}}\\n{{.Nope}}\": map has no entry for key: Nope"
+        );
         assert!(matches!(Format::parse(Some("json")), Format::Json));
-        assert!(matches!(Format::parse(Some("table {{.ID}}")), Format::Template { header: true, .. }));
-        assert!(matches!(Format::parse(Some("{{json .}}")), Format::Template { header: false, .. }));
+        assert!(matches!(
+            Format::parse(Some("table {{.ID}}")),
+            Format::Template { header: true, .. }
+        ));
+        assert!(matches!(
+            Format::parse(Some("{{json .}}")),
+            Format::Template { header: false, .. }
+        ));
     }
 }

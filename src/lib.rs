@@ -45,7 +45,11 @@ pub fn main() -> i32 {
         }
         Err(e) => {
             let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
             output::error(&format!("{first} (see 'hutch --help')"));
             return 125;
         }

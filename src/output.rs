@@ -35,7 +35,9 @@ pub struct Bar(Option<ProgressBar>);
 impl Progress {
     pub fn new(quiet: bool) -> Progress {
         let show = !quiet && std::io::stderr().is_terminal();
-        Progress { multi: show.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10))) }
+        Progress {
+            multi: show.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10))),
+        }
     }
 
     pub fn message(&self, msg: &str) {
@@ -62,9 +64,11 @@ impl Progress {
         let Some(m) = &self.multi else { return Bar(None) };
         let pb = m.add(ProgressBar::new(size));
         pb.set_style(
-            ProgressStyle::with_template("Copying blob {prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}")
-                .expect("template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "Copying blob {prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}",
+            )
+            .expect("template")
+            .progress_chars("=> "),
         );
         pb.set_prefix(short_digest(digest).to_string());
         Bar(Some(pb))
@@ -121,9 +125,19 @@ pub fn human_size(n: u64) -> String {
     if u == 0 {
         format!("{n} B")
     } else {
-        let s = if v >= 100.0 { format!("{v:.0}") } else if v >= 10.0 { format!("{v:.1}") } else { format!("{v:.2}") };
+        let s = if v >= 100.0 {
+            format!("{v:.0}")
+        } else if v >= 10.0 {
+            format!("{v:.1}")
+        } else {
+            format!("{v:.2}")
+        };
         // Go's %.3g, as Podman prints sizes: no trailing zeros ("4.1 kB", "2 MB").
-        let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+        let s = if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        };
         format!("{s} {}", units[u])
     }
 }
@@ -134,13 +148,22 @@ pub fn human_ago(then: i64) -> String {
 }
 
 pub fn now_secs() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// A duration in words, the way Podman/Docker print one ("3 seconds", "About a minute").
 pub fn human_duration(secs: i64) -> String {
     let d = secs.max(0);
-    let plural = |n: i64, unit: &str| if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") };
+    let plural = |n: i64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit}")
+        } else {
+            format!("{n} {unit}s")
+        }
+    };
     match d {
         0 => "Less than a second".into(),
         1..=59 => plural(d, "second"),
@@ -162,7 +185,14 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         return None;
     }
     let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d, h, mi, se) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+    let (y, mo, d, h, mi, se) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    );
     let mut rest = &s[19..];
     if let Some(r) = rest.strip_prefix('.') {
         rest = r.trim_start_matches(|c: char| c.is_ascii_digit());
@@ -258,7 +288,12 @@ pub fn format_time(secs: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} +0000 UTC", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} +0000 UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[test]
@@ -274,7 +309,11 @@ pub fn trace(label: &str) {
     static START: OnceLock<Option<std::time::Instant>> = OnceLock::new();
     let start = START.get_or_init(|| std::env::var_os("HUTCH_TRACE").map(|_| std::time::Instant::now()));
     if let Some(s) = start {
-        eprintln!("trace {:>7} us [{}] {label}", s.elapsed().as_micros(), std::process::id());
+        eprintln!(
+            "trace {:>7} us [{}] {label}",
+            s.elapsed().as_micros(),
+            std::process::id()
+        );
     }
 }
 
@@ -285,12 +324,20 @@ pub fn prompt(label: &str, secret: bool) -> crate::error::Result<String> {
     use std::io::{BufRead, Write};
     use std::os::fd::AsFd;
     let what = label.to_lowercase();
-    let mut tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").ctx(|| format!("no terminal to ask for the {what}: pass it as a flag"))?;
+    let mut tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .ctx(|| format!("no terminal to ask for the {what}: pass it as a flag"))?;
     write!(tty, "{label}: ").ctx(|| "writing to the terminal")?;
     let _ = tty.flush();
     let mut line = String::new();
     let r = {
-        let echo_off = if secret { crate::sys::pty::EchoOff::enter(tty.as_fd()) } else { None };
+        let echo_off = if secret {
+            crate::sys::pty::EchoOff::enter(tty.as_fd())
+        } else {
+            None
+        };
         let r = std::io::BufReader::new(&tty).read_line(&mut line);
         if echo_off.is_some() {
             drop(echo_off);

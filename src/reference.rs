@@ -64,7 +64,11 @@ impl ImageRef {
         if !valid_registry(&registry) {
             return Err(bad(&format!("invalid registry \"{registry}\"")));
         }
-        let path = if registry == DEFAULT_REGISTRY && !path.contains('/') { format!("library/{path}") } else { path };
+        let path = if registry == DEFAULT_REGISTRY && !path.contains('/') {
+            format!("library/{path}")
+        } else {
+            path
+        };
         for comp in path.split('/') {
             if comp.chars().any(|c| c.is_ascii_uppercase()) {
                 return Err(bad("repository name must be lowercase"));
@@ -73,8 +77,17 @@ impl ImageRef {
                 return Err(bad(&format!("invalid repository name component \"{comp}\"")));
             }
         }
-        let tag = if tag.is_none() && digest.is_none() { Some(DEFAULT_TAG.to_string()) } else { tag };
-        Ok(ImageRef { registry, repository: path, tag, digest })
+        let tag = if tag.is_none() && digest.is_none() {
+            Some(DEFAULT_TAG.to_string())
+        } else {
+            tag
+        };
+        Ok(ImageRef {
+            registry,
+            repository: path,
+            tag,
+            digest,
+        })
     }
 
     /// `registry/repository` without tag or digest.
@@ -132,7 +145,8 @@ fn valid_tag(t: &str) -> bool {
     !b.is_empty()
         && b.len() <= 128
         && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
 }
 
 fn valid_registry(r: &str) -> bool {
@@ -150,7 +164,10 @@ fn valid_registry(r: &str) -> bool {
     }
     !host.is_empty()
         && host.split('.').all(|l| {
-            !l.is_empty() && !l.starts_with('-') && !l.ends_with('-') && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
         })
 }
 
@@ -201,7 +218,10 @@ mod tests {
 
     #[test]
     fn registries_ports_and_digests() {
-        assert_eq!(p("127.0.0.1:5000/fixtures/basic"), "127.0.0.1:5000/fixtures/basic:latest");
+        assert_eq!(
+            p("127.0.0.1:5000/fixtures/basic"),
+            "127.0.0.1:5000/fixtures/basic:latest"
+        );
         assert_eq!(p("localhost/app:v1"), "localhost/app:v1");
         assert_eq!(p("quay.io/a/b/c:1.0-rc_1"), "quay.io/a/b/c:1.0-rc_1");
         let d = "sha256:".to_string() + &"ab".repeat(32);

@@ -10,7 +10,9 @@ fn which(name: &str) -> Option<String> {
 }
 
 fn map_json(v: &[(u64, u64, u64)]) -> Value {
-    v.iter().map(|(c, h, n)| json!({"container_id": c, "host_id": h, "size": n})).collect()
+    v.iter()
+        .map(|(c, h, n)| json!({"container_id": c, "host_id": h, "size": n}))
+        .collect()
 }
 
 /// cgroup layout and whether resource limits can be enforced for this user.
@@ -20,7 +22,11 @@ fn cgroups() -> Value {
     let (mode, controllers) = if unified_root {
         // Controllers delegated to our own cgroup are the ones a rootless container can use.
         let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-        let rel = own.lines().find_map(|l| l.strip_prefix("0::")).unwrap_or("/").to_string();
+        let rel = own
+            .lines()
+            .find_map(|l| l.strip_prefix("0::"))
+            .unwrap_or("/")
+            .to_string();
         let c = std::fs::read_to_string(format!("/sys/fs/cgroup{rel}/cgroup.controllers")).unwrap_or_default();
         ("v2", c.split_whitespace().map(String::from).collect::<Vec<_>>())
     } else if hybrid {
@@ -28,7 +34,9 @@ fn cgroups() -> Value {
     } else {
         ("v1", vec![])
     };
-    let limits = ["memory", "cpu", "pids"].iter().all(|c| controllers.iter().any(|x| x == c));
+    let limits = ["memory", "cpu", "pids"]
+        .iter()
+        .all(|c| controllers.iter().any(|x| x == c));
     json!({
         "mode": mode,
         "controllers": controllers,
@@ -43,7 +51,12 @@ fn cgroups() -> Value {
 fn ranges(m: &Mapping) -> Value {
     match m {
         Mapping::HostRoot => json!({"mode": "host root (no user namespace needed)"}),
-        Mapping::Full { uid, gid, subuids, subgids } => json!({
+        Mapping::Full {
+            uid,
+            gid,
+            subuids,
+            subgids,
+        } => json!({
             "mode": "subordinate ids",
             "uidmap": map_json(&userns::stacked(*uid, subuids)),
             "gidmap": map_json(&userns::stacked(*gid, subgids)),
@@ -60,7 +73,10 @@ fn ranges(m: &Mapping) -> Value {
 /// The `host` section of `info`.
 pub fn host_facts() -> Value {
     let uts = nix::sys::utsname::uname().ok();
-    let kernel = uts.as_ref().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default();
+    let kernel = uts
+        .as_ref()
+        .map(|u| u.release().to_string_lossy().into_owned())
+        .unwrap_or_default();
     json!({
         "arch": crate::registry::Platform::host().arch,
         "os": "linux",

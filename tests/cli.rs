@@ -15,7 +15,11 @@ fn repo() -> PathBuf {
 }
 
 fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     v.sort();
     v
 }
@@ -28,11 +32,18 @@ fn committed_man_pages_and_completions_match_the_code() {
         let r = env.hutch(["generate", what, out.to_str().unwrap()]).ok();
         assert_eq!(r.stdout, "");
         let committed = repo().join(what);
-        assert_eq!(files(&out), files(&committed), "{what}/ differs: run `hutch generate {what} {what}` and commit");
+        assert_eq!(
+            files(&out),
+            files(&committed),
+            "{what}/ differs: run `hutch generate {what} {what}` and commit"
+        );
         for f in files(&out) {
             let a = std::fs::read(out.join(&f)).unwrap();
             let b = std::fs::read(committed.join(&f)).unwrap();
-            assert!(a == b, "{what}/{f} is out of date: run `hutch generate {what} {what}` and commit");
+            assert!(
+                a == b,
+                "{what}/{f} is out of date: run `hutch generate {what} {what}` and commit"
+            );
         }
     }
 }
@@ -90,9 +101,15 @@ fn bash_completion_completes_verbs() {
 fn completion_offers_containers_and_images() {
     let env = Env::new();
     env.pull("fixtures/basic");
-    env.hutch(["tag", &format!("{PLAIN}/fixtures/basic"), "mytool:1.0"]).ok();
+    env.hutch(["tag", &format!("{PLAIN}/fixtures/basic"), "mytool:1.0"])
+        .ok();
     env.hutch(["create", "--name", "webby", "fixtures/basic", "true"]).ok();
-    let id = env.hutch(["ps", "-a", "--no-trunc", "--format", "{{.ID}}"]).ok().stdout.trim().to_string();
+    let id = env
+        .hutch(["ps", "-a", "--no-trunc", "--format", "{{.ID}}"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
     let lock = env.store().join("containers/containers.lock");
     let before = std::fs::metadata(&lock).map(|m| m.modified().unwrap()).ok();
     assert_eq!(bash_complete(&env, "hutch start "), ["webby"]);
@@ -105,18 +122,45 @@ fn completion_offers_containers_and_images() {
     // Images by name (familiar form for localhost/), whole words across bash's `:` split.
     let mut imgs = bash_complete(&env, "hutch run ");
     imgs.sort();
-    assert_eq!(imgs, [format!("{PLAIN}/fixtures/basic:latest"), "mytool:1.0".to_string()]);
+    assert_eq!(
+        imgs,
+        [format!("{PLAIN}/fixtures/basic:latest"), "mytool:1.0".to_string()]
+    );
     assert_eq!(bash_complete(&env, "hutch rmi mytool:"), ["1.0"]);
-    assert_eq!(bash_complete(&env, "hutch image inspect 127.0.0.1:5000/fix"), ["5000/fixtures/basic:latest"]);
+    assert_eq!(
+        bash_complete(&env, "hutch image inspect 127.0.0.1:5000/fix"),
+        ["5000/fixtures/basic:latest"]
+    );
     assert_eq!(bash_complete(&env, "hutch run mytool:1.0 "), Vec::<String>::new());
     assert_eq!(bash_complete(&env, "hutch run --network sl"), ["slirp4netns"]);
     // The word after the container is a port: no container names there.
     assert!(bash_complete(&env, "hutch port webby ").is_empty());
     // The same candidates through the protocol zsh and fish use, with descriptions.
-    let fish = env.program("env", ["HUTCH_COMPLETE=fish", "hutch", "--", "hutch", "wait", ""]).ok();
-    assert_eq!(fish.stdout, format!("webby\t{PLAIN}/fixtures/basic:latest (not running)\n"));
-    let zsh = env.program("env", ["HUTCH_COMPLETE=zsh", "_HUTCH_COMPLETE_INDEX=2", "hutch", "--", "hutch", "start", "w"]).ok();
-    assert_eq!(zsh.stdout, format!("webby:{PLAIN}/fixtures/basic:latest (not running)\n"));
+    let fish = env
+        .program("env", ["HUTCH_COMPLETE=fish", "hutch", "--", "hutch", "wait", ""])
+        .ok();
+    assert_eq!(
+        fish.stdout,
+        format!("webby\t{PLAIN}/fixtures/basic:latest (not running)\n")
+    );
+    let zsh = env
+        .program(
+            "env",
+            [
+                "HUTCH_COMPLETE=zsh",
+                "_HUTCH_COMPLETE_INDEX=2",
+                "hutch",
+                "--",
+                "hutch",
+                "start",
+                "w",
+            ],
+        )
+        .ok();
+    assert_eq!(
+        zsh.stdout,
+        format!("webby:{PLAIN}/fixtures/basic:latest (not running)\n")
+    );
     // Read-only: the container index's lock was not even touched.
     assert_eq!(std::fs::metadata(&lock).map(|m| m.modified().unwrap()).ok(), before);
 }
@@ -125,11 +169,23 @@ fn completion_offers_containers_and_images() {
 fn zsh_completion_loads() {
     let dir = repo().join("completions");
     // From fpath (compinit reads `#compdef hutch`), and sourced (the file calls compdef).
-    for load in [format!("fpath=({} $fpath); autoload -U compinit; compinit -u -D", dir.display()), format!("autoload -U compinit; compinit -u -D; source {}/_hutch", dir.display())] {
+    for load in [
+        format!("fpath=({} $fpath); autoload -U compinit; compinit -u -D", dir.display()),
+        format!("autoload -U compinit; compinit -u -D; source {}/_hutch", dir.display()),
+    ] {
         let script = format!("{load}; print -r -- $_comps[hutch]; whence -w _hutch");
-        let out = Command::new("zsh").arg("-fc").arg(script).env("HOME", std::env::temp_dir()).output().expect("zsh (tests/run installs it)");
+        let out = Command::new("zsh")
+            .arg("-fc")
+            .arg(script)
+            .env("HOME", std::env::temp_dir())
+            .output()
+            .expect("zsh (tests/run installs it)");
         assert!(out.status.success(), "{out:?}");
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "_hutch\n_hutch: function\n", "{load}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "_hutch\n_hutch: function\n",
+            "{load}"
+        );
         assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     }
 }
@@ -154,21 +210,71 @@ fn man_pages_render_without_warnings() {
 #[test]
 fn go_templates_and_bad_templates() {
     let env = Env::new();
-    let r = env.hutch(["version", "--format", "{{.Version}} {{json .OsArch}} {{if .Version}}yes{{else}}no{{end}}"]).ok();
-    assert_eq!(r.stdout, format!("{} \"linux/{}\" yes\n", env!("CARGO_PKG_VERSION"), std::env::consts::ARCH.replace("x86_64", "amd64").replace("aarch64", "arm64")));
-    let r = env.hutch(["info", "--format", "{{.Store.GraphRoot}}|{{printf \"%d\" .Store.ImageCount}}"]).ok();
+    let r = env
+        .hutch([
+            "version",
+            "--format",
+            "{{.Version}} {{json .OsArch}} {{if .Version}}yes{{else}}no{{end}}",
+        ])
+        .ok();
+    assert_eq!(
+        r.stdout,
+        format!(
+            "{} \"linux/{}\" yes\n",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::ARCH
+                .replace("x86_64", "amd64")
+                .replace("aarch64", "arm64")
+        )
+    );
+    let r = env
+        .hutch([
+            "info",
+            "--format",
+            "{{.Store.GraphRoot}}|{{printf \"%d\" .Store.ImageCount}}",
+        ])
+        .ok();
     assert_eq!(r.stdout, format!("{}|0\n", env.store().display()));
-    let r = env.hutch(["version", "--format", "table {{.Version}}\\t{{.OsArch}}"]).ok();
-    assert!(r.stdout.starts_with("VERSION     OS ARCH\n"), "columns aligned as Podman's tabwriter does: {r:?}");
+    let r = env
+        .hutch(["version", "--format", "table {{.Version}}\\t{{.OsArch}}"])
+        .ok();
+    assert!(
+        r.stdout.starts_with("VERSION     OS ARCH\n"),
+        "columns aligned as Podman's tabwriter does: {r:?}"
+    );
     // Empty listings print only the header.
-    assert_eq!(env.hutch(["ps", "-a", "--format", "table {{.ID}} {{.Names}}"]).ok().stdout, "CONTAINER ID NAMES\n");
-    assert_eq!(env.hutch(["images", "--format", "table {{.ID}} {{.Repository}}"]).ok().stdout, "IMAGE ID REPOSITORY\n");
-    assert_eq!(env.hutch(["images", "--format", "table {{.ID}}", "--noheading"]).ok().stdout, "");
+    assert_eq!(
+        env.hutch(["ps", "-a", "--format", "table {{.ID}} {{.Names}}"])
+            .ok()
+            .stdout,
+        "CONTAINER ID NAMES\n"
+    );
+    assert_eq!(
+        env.hutch(["images", "--format", "table {{.ID}} {{.Repository}}"])
+            .ok()
+            .stdout,
+        "IMAGE ID REPOSITORY\n"
+    );
+    assert_eq!(
+        env.hutch(["images", "--format", "table {{.ID}}", "--noheading"])
+            .ok()
+            .stdout,
+        ""
+    );
     for (args, needle) in [
         (vec!["ps", "-a", "--format", "{{.ID"], "template \"{{.ID\": "),
-        (vec!["version", "--format", "{{range .X}}"], "template \"{{range .X}}\": unexpected EOF"),
-        (vec!["version", "--format", "{{.Nope}}"], "template \"{{.Nope}}\": map has no entry for key: Nope"),
-        (vec!["info", "--format", "{{nosuch .Store}}"], "template \"{{nosuch .Store}}\": "),
+        (
+            vec!["version", "--format", "{{range .X}}"],
+            "template \"{{range .X}}\": unexpected EOF",
+        ),
+        (
+            vec!["version", "--format", "{{.Nope}}"],
+            "template \"{{.Nope}}\": map has no entry for key: Nope",
+        ),
+        (
+            vec!["info", "--format", "{{nosuch .Store}}"],
+            "template \"{{nosuch .Store}}\": ",
+        ),
     ] {
         let r = env.hutch(&args).fails_with(needle);
         assert_eq!(r.stdout, "", "{args:?}: nothing half-written");

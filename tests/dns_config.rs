@@ -68,7 +68,10 @@ fn run_with_resolvers(env: &Env, net: Net, resolv: &str, resolvers: &[Resolver],
             }
         }
     }
-    script.push_str(&format!("mount --bind {} /etc/resolv.conf\npids=\ntrap 'kill $pids 2>/dev/null' EXIT\n", sh_quote(&resolv_file.display().to_string())));
+    script.push_str(&format!(
+        "mount --bind {} /etc/resolv.conf\npids=\ntrap 'kill $pids 2>/dev/null' EXIT\n",
+        sh_quote(&resolv_file.display().to_string())
+    ));
     let mut logs = Vec::new();
     for (i, r) in resolvers.iter().enumerate() {
         let log = env.root.join(format!("dns-{tag}-{i}.log"));
@@ -90,23 +93,33 @@ fn run_with_resolvers(env: &Env, net: Net, resolv: &str, resolvers: &[Resolver],
     if net == Net::Private {
         c.arg("-n");
     }
-    c.args(["sh", "-c", &script, "sh"]).arg(inner.get_program()).args(inner.get_args());
+    c.args(["sh", "-c", &script, "sh"])
+        .arg(inner.get_program())
+        .args(inner.get_args());
     c.env_clear();
     for (k, v) in inner.get_envs() {
         if let Some(v) = v {
             c.env(k, v);
         }
     }
-    c.current_dir(inner.get_current_dir().unwrap()).stdin(std::process::Stdio::null());
+    c.current_dir(inner.get_current_dir().unwrap())
+        .stdin(std::process::Stdio::null());
     let run = to_run(c.output().expect("unshare"));
-    let asked = logs.iter().map(|l| std::fs::read_to_string(l).unwrap_or_default().replace("ready\n", "")).collect();
+    let asked = logs
+        .iter()
+        .map(|l| std::fs::read_to_string(l).unwrap_or_default().replace("ready\n", ""))
+        .collect();
     (run, asked)
 }
 
 /// `nslookup NAME` in a container: the address it printed for NAME, if any.
 fn looked_up(r: &Run, name: &str) -> Option<String> {
     let after = r.stdout.split(&format!("Name:\t{name}\n")).nth(1)?;
-    after.lines().next()?.strip_prefix("Address: ").map(|s| s.trim().to_string())
+    after
+        .lines()
+        .next()?
+        .strip_prefix("Address: ")
+        .map(|s| s.trim().to_string())
 }
 
 /// A loopback address no other test uses.
@@ -119,7 +132,13 @@ fn private_loopback() -> String {
 fn lookup_args<'a>(net: &'a str, extra: &[&'a str], name: &'a str) -> Vec<&'a str> {
     let mut a = vec!["run", "--rm", "--network", net];
     a.extend(extra);
-    a.extend([BASIC, "sh", "-c", "cat /etc/resolv.conf; echo ---; nslookup \"$0\"", name]);
+    a.extend([
+        BASIC,
+        "sh",
+        "-c",
+        "cat /etc/resolv.conf; echo ---; nslookup \"$0\"",
+        name,
+    ]);
     a
 }
 
@@ -130,15 +149,36 @@ fn dns_works_with_a_non_loopback_host_resolver() {
     // time out with pasta.
     let env = Env::new();
     env.pull(BASIC);
-    let r1 = Resolver { addr: "203.0.113.53", records: &format!("{NAME}=198.51.100.10") };
+    let r1 = Resolver {
+        addr: "203.0.113.53",
+        records: &format!("{NAME}=198.51.100.10"),
+    };
     for net in ["pasta", "slirp4netns"] {
-        let (r, asked) = run_with_resolvers(&env, Net::Private, "nameserver 203.0.113.53\n", &[r1], &lookup_args(net, &[], NAME));
+        let (r, asked) = run_with_resolvers(
+            &env,
+            Net::Private,
+            "nameserver 203.0.113.53\n",
+            &[r1],
+            &lookup_args(net, &[], NAME),
+        );
         assert_eq!(looked_up(&r, NAME).as_deref(), Some("198.51.100.10"), "{net}: {r:?}");
-        assert!(asked.contains(&format!("{NAME} 1 ")), "{net}: the test's resolver was asked: {asked}");
+        assert!(
+            asked.contains(&format!("{NAME} 1 ")),
+            "{net}: the test's resolver was asked: {asked}"
+        );
     }
     // The host's resolver on the host's own address, which under pasta is the container's too.
-    let own = Resolver { addr: "198.51.100.2", records: &format!("{NAME}=198.51.100.11") };
-    let (r, _) = run_with_resolvers(&env, Net::Private, "nameserver 198.51.100.2\n", &[own], &lookup_args("pasta", &[], NAME));
+    let own = Resolver {
+        addr: "198.51.100.2",
+        records: &format!("{NAME}=198.51.100.11"),
+    };
+    let (r, _) = run_with_resolvers(
+        &env,
+        Net::Private,
+        "nameserver 198.51.100.2\n",
+        &[own],
+        &lookup_args("pasta", &[], NAME),
+    );
     assert_eq!(looked_up(&r, NAME).as_deref(), Some("198.51.100.11"), "{r:?}");
 }
 
@@ -149,13 +189,24 @@ fn dns_works_with_a_loopback_host_resolver() {
     let env = Env::new();
     env.pull(BASIC);
     let addr = private_loopback();
-    let stub = Resolver { addr: &addr, records: &format!("{NAME}=198.51.100.12") };
+    let stub = Resolver {
+        addr: &addr,
+        records: &format!("{NAME}=198.51.100.12"),
+    };
     for net in ["pasta", "slirp4netns"] {
-        let (r, asked) =
-            run_with_resolvers(&env, Net::Host, &format!("nameserver {addr}\noptions edns0\n"), &[stub], &lookup_args(net, &[], NAME));
+        let (r, asked) = run_with_resolvers(
+            &env,
+            Net::Host,
+            &format!("nameserver {addr}\noptions edns0\n"),
+            &[stub],
+            &lookup_args(net, &[], NAME),
+        );
         assert_eq!(looked_up(&r, NAME).as_deref(), Some("198.51.100.12"), "{net}: {r:?}");
         assert!(asked.contains(&format!("{NAME} 1 ")), "{net}: {asked}");
-        assert!(r.stdout.contains("options edns0\n") && !r.stdout.contains(&addr), "{net}: {r:?}");
+        assert!(
+            r.stdout.contains("options edns0\n") && !r.stdout.contains(&addr),
+            "{net}: {r:?}"
+        );
     }
 }
 
@@ -165,20 +216,54 @@ fn dns_works_with_several_and_with_ipv6_host_resolvers() {
     env.pull(BASIC);
     // Several: a loopback stub first (through the forwarder), a LAN resolver after it (asked
     // directly when the first fails).
-    let stub = Resolver { addr: "127.0.0.53", records: &format!("{NAME}=198.51.100.13") };
-    let lan = Resolver { addr: "203.0.113.54", records: &format!("{NAME}=198.51.100.14,only-lan.example=198.51.100.15") };
+    let stub = Resolver {
+        addr: "127.0.0.53",
+        records: &format!("{NAME}=198.51.100.13"),
+    };
+    let lan = Resolver {
+        addr: "203.0.113.54",
+        records: &format!("{NAME}=198.51.100.14,only-lan.example=198.51.100.15"),
+    };
     let resolv = "nameserver 127.0.0.53\nnameserver 203.0.113.54\n";
-    let (r, _) = run_with_resolvers(&env, Net::Private, resolv, &[stub, lan], &lookup_args("pasta", &[], NAME));
+    let (r, _) = run_with_resolvers(
+        &env,
+        Net::Private,
+        resolv,
+        &[stub, lan],
+        &lookup_args("pasta", &[], NAME),
+    );
     assert_eq!(looked_up(&r, NAME).as_deref(), Some("198.51.100.13"), "{r:?}");
-    assert!(r.stdout.starts_with("nameserver 169.254.1.1\nnameserver 203.0.113.54\n---"), "{r:?}");
+    assert!(
+        r.stdout
+            .starts_with("nameserver 169.254.1.1\nnameserver 203.0.113.54\n---"),
+        "{r:?}"
+    );
     // The first one down: the second answers.
-    let lan = Resolver { addr: "203.0.113.54", records: &format!("{NAME}=198.51.100.14") };
-    let (r, _) = run_with_resolvers(&env, Net::Private, "nameserver 203.0.113.99\nnameserver 203.0.113.54\n", &[lan], &lookup_args("pasta", &[], NAME));
+    let lan = Resolver {
+        addr: "203.0.113.54",
+        records: &format!("{NAME}=198.51.100.14"),
+    };
+    let (r, _) = run_with_resolvers(
+        &env,
+        Net::Private,
+        "nameserver 203.0.113.99\nnameserver 203.0.113.54\n",
+        &[lan],
+        &lookup_args("pasta", &[], NAME),
+    );
     assert_eq!(looked_up(&r, NAME).as_deref(), Some("198.51.100.14"), "{r:?}");
     // IPv6 only: a resolver on the host's ::1, and one off the link.
     for addr in ["::1", "fd02::53"] {
-        let v6 = Resolver { addr, records: &format!("{NAME}=198.51.100.16") };
-        let (r, asked) = run_with_resolvers(&env, Net::Private, &format!("nameserver {addr}\n"), &[v6], &lookup_args("pasta", &[], NAME));
+        let v6 = Resolver {
+            addr,
+            records: &format!("{NAME}=198.51.100.16"),
+        };
+        let (r, asked) = run_with_resolvers(
+            &env,
+            Net::Private,
+            &format!("nameserver {addr}\n"),
+            &[v6],
+            &lookup_args("pasta", &[], NAME),
+        );
         assert_eq!(looked_up(&r, NAME).as_deref(), Some("198.51.100.16"), "{addr}: {r:?}");
         assert!(asked.contains(&format!("{NAME} 1 ")), "{addr}: {asked}");
     }
@@ -190,23 +275,50 @@ fn dns_servers_given_by_the_user_win() {
     env.pull(BASIC);
     let resolvers = || {
         [
-            Resolver { addr: "203.0.113.53", records: "hutch-dns-test.example=198.51.100.21" },
-            Resolver { addr: "203.0.113.54", records: "hutch-dns-test.example=198.51.100.22" },
+            Resolver {
+                addr: "203.0.113.53",
+                records: "hutch-dns-test.example=198.51.100.21",
+            },
+            Resolver {
+                addr: "203.0.113.54",
+                records: "hutch-dns-test.example=198.51.100.22",
+            },
         ]
     };
     let host = "nameserver 203.0.113.53\n";
     // --dns names another resolver.
-    let (r, _) = run_with_resolvers(&env, Net::Private, host, &resolvers(), &lookup_args("pasta", &["--dns", "203.0.113.54"], NAME));
+    let (r, _) = run_with_resolvers(
+        &env,
+        Net::Private,
+        host,
+        &resolvers(),
+        &lookup_args("pasta", &["--dns", "203.0.113.54"], NAME),
+    );
     assert_eq!(looked_up(&r, NAME).as_deref(), Some("198.51.100.22"), "{r:?}");
     assert!(r.stdout.starts_with("nameserver 203.0.113.54\n---"), "{r:?}");
     // --dns names the host's own first resolver (pasta's forwarder once answered in its place).
-    let (r, _) = run_with_resolvers(&env, Net::Private, host, &resolvers(), &lookup_args("pasta", &["--dns", "203.0.113.53"], NAME));
+    let (r, _) = run_with_resolvers(
+        &env,
+        Net::Private,
+        host,
+        &resolvers(),
+        &lookup_args("pasta", &["--dns", "203.0.113.53"], NAME),
+    );
     assert_eq!(looked_up(&r, NAME).as_deref(), Some("198.51.100.21"), "{r:?}");
     // containers.conf dns_servers without --dns; --dns over it.
-    env.write("config/containers/containers.conf", "[containers]\ndns_servers = [\"203.0.113.54\"]\n");
+    env.write(
+        "config/containers/containers.conf",
+        "[containers]\ndns_servers = [\"203.0.113.54\"]\n",
+    );
     let (r, _) = run_with_resolvers(&env, Net::Private, host, &resolvers(), &lookup_args("pasta", &[], NAME));
     assert_eq!(looked_up(&r, NAME).as_deref(), Some("198.51.100.22"), "{r:?}");
-    let (r, _) = run_with_resolvers(&env, Net::Private, host, &resolvers(), &lookup_args("slirp4netns", &["--dns", "203.0.113.53"], NAME));
+    let (r, _) = run_with_resolvers(
+        &env,
+        Net::Private,
+        host,
+        &resolvers(),
+        &lookup_args("slirp4netns", &["--dns", "203.0.113.53"], NAME),
+    );
     assert_eq!(looked_up(&r, NAME).as_deref(), Some("198.51.100.21"), "{r:?}");
 }
 
@@ -218,7 +330,11 @@ struct Tmpfs(PathBuf);
 
 impl Tmpfs {
     fn mount(env: &Env, dir: &std::path::Path, size: &str) -> Tmpfs {
-        let st = Command::new("mount").args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"]).arg(dir).status().unwrap();
+        let st = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .unwrap();
         assert!(st.success(), "mounting a tmpfs on {}", dir.display());
         let t = Tmpfs(dir.to_path_buf());
         env.chown_tree(dir);
@@ -230,7 +346,11 @@ impl Tmpfs {
         let vfs = nix::sys::statvfs::statvfs(&self.0).unwrap();
         let free = vfs.blocks_available() as u64 * vfs.fragment_size() as u64;
         let f = self.0.join("filler");
-        let st = Command::new("fallocate").args(["-l", &free.to_string()]).arg(&f).status().unwrap();
+        let st = Command::new("fallocate")
+            .args(["-l", &free.to_string()])
+            .arg(&f)
+            .status()
+            .unwrap();
         assert!(st.success());
         f
     }
@@ -248,17 +368,37 @@ fn a_full_disk_during_a_pull_says_so_and_leaves_nothing() {
     let fs = Tmpfs::mount(&env, &env.data(), "1m");
     // The layers do not fit: the error says the disk is full, where, and what the image needs.
     for image in ["fixtures/multi", "fixtures/basic"] {
-        let r = env.hutch(["pull", "--tls-verify=false", &format!("{PLAIN}/{image}")]).fails_with("the disk is full");
+        let r = env
+            .hutch(["pull", "--tls-verify=false", &format!("{PLAIN}/{image}")])
+            .fails_with("the disk is full");
         let line = r.stderr.lines().find(|l| l.starts_with("Error: ")).unwrap();
         assert!(line.contains(&format!("pulling {PLAIN}/{image}")), "{r:?}");
-        assert!(line.contains(&format!("in {} (the tmpfs file system mounted at {}", env.store().display(), env.data().display())), "{r:?}");
-        assert!(line.contains("; the image needs more than ") && !line.contains("refusing"), "{r:?}");
-        assert!(env.entries("tmp").is_empty(), "{image} left debris: {:?}", env.entries("tmp"));
+        assert!(
+            line.contains(&format!(
+                "in {} (the tmpfs file system mounted at {}",
+                env.store().display(),
+                env.data().display()
+            )),
+            "{r:?}"
+        );
+        assert!(
+            line.contains("; the image needs more than ") && !line.contains("refusing"),
+            "{r:?}"
+        );
+        assert!(
+            env.entries("tmp").is_empty(),
+            "{image} left debris: {:?}",
+            env.entries("tmp")
+        );
         assert_eq!(env.layer_count(), 0);
     }
     // run's implicit pull says the same, once.
-    env.write("config/containers/registries.conf", &format!("[[registry]]\nlocation = \"{PLAIN}\"\ninsecure = true\n"));
-    env.hutch(["run", "--rm", &format!("{PLAIN}/fixtures/zstd"), "true"]).fails_with("the disk is full");
+    env.write(
+        "config/containers/registries.conf",
+        &format!("[[registry]]\nlocation = \"{PLAIN}\"\ninsecure = true\n"),
+    );
+    env.hutch(["run", "--rm", &format!("{PLAIN}/fixtures/zstd"), "true"])
+        .fails_with("the disk is full");
     assert_eq!(env.hutch(["images", "-q"]).ok().stdout, "");
     assert!(env.entries("tmp").is_empty());
     drop(fs);
@@ -272,14 +412,31 @@ fn a_full_disk_when_the_image_record_is_written_leaves_the_store_as_it_was() {
     let filler = fs.fill();
     // Same content under another name: only the image index has to be written.
     let other = "localhost:5000/fixtures/basic";
-    let r = env.hutch(["pull", "--tls-verify=false", other]).fails_with("the disk is full");
-    assert!(r.stderr.contains(&format!("no space left for the store in {}", env.store().display())), "{r:?}");
-    assert_eq!(env.entries("images"), ["images.json", "images.lock"], "no half-written index is left");
-    assert_eq!(env.hutch(["images", "-q", "--no-trunc"]).ok().stdout.trim(), format!("sha256:{id}"));
+    let r = env
+        .hutch(["pull", "--tls-verify=false", other])
+        .fails_with("the disk is full");
+    assert!(
+        r.stderr
+            .contains(&format!("no space left for the store in {}", env.store().display())),
+        "{r:?}"
+    );
+    assert_eq!(
+        env.entries("images"),
+        ["images.json", "images.lock"],
+        "no half-written index is left"
+    );
+    assert_eq!(
+        env.hutch(["images", "-q", "--no-trunc"]).ok().stdout.trim(),
+        format!("sha256:{id}")
+    );
     assert!(env.entries("tmp").is_empty());
     std::fs::remove_file(filler).unwrap();
     env.hutch(["pull", "--tls-verify=false", other]).ok();
-    assert!(env.hutch(["images"]).ok().stdout.contains("localhost:5000/fixtures/basic"));
+    assert!(env
+        .hutch(["images"])
+        .ok()
+        .stdout
+        .contains("localhost:5000/fixtures/basic"));
     drop(fs);
 }
 
@@ -289,66 +446,157 @@ fn a_full_disk_when_the_image_record_is_written_leaves_the_store_as_it_was() {
 fn containers_conf_dns_searches_options_and_base_hosts_file() {
     let env = Env::new();
     env.pull(BASIC);
-    let corp = Resolver { addr: "203.0.113.53", records: "short.corp.example=198.51.100.30,short.other.example=198.51.100.31" };
-    env.write("config/containers/containers.conf", "[containers]\ndns_searches = [\"corp.example\"]\ndns_options = [\"ndots:1\", \"timeout:3\"]\n");
-    let (r, _) = run_with_resolvers(&env, Net::Private, "nameserver 203.0.113.53\nsearch host.example\n", &[corp], &lookup_args("pasta", &[], "short"));
-    assert!(r.stdout.starts_with("search corp.example\nnameserver 169.254.1.1\noptions ndots:1 timeout:3\n---"), "{r:?}");
-    assert_eq!(looked_up(&r, "short.corp.example").as_deref(), Some("198.51.100.30"), "{r:?}");
+    let corp = Resolver {
+        addr: "203.0.113.53",
+        records: "short.corp.example=198.51.100.30,short.other.example=198.51.100.31",
+    };
+    env.write(
+        "config/containers/containers.conf",
+        "[containers]\ndns_searches = [\"corp.example\"]\ndns_options = [\"ndots:1\", \"timeout:3\"]\n",
+    );
+    let (r, _) = run_with_resolvers(
+        &env,
+        Net::Private,
+        "nameserver 203.0.113.53\nsearch host.example\n",
+        &[corp],
+        &lookup_args("pasta", &[], "short"),
+    );
+    assert!(
+        r.stdout
+            .starts_with("search corp.example\nnameserver 169.254.1.1\noptions ndots:1 timeout:3\n---"),
+        "{r:?}"
+    );
+    assert_eq!(
+        looked_up(&r, "short.corp.example").as_deref(),
+        Some("198.51.100.30"),
+        "{r:?}"
+    );
     // --dns-search and --dns-option win.
     let (r, _) = run_with_resolvers(
         &env,
         Net::Private,
         "nameserver 203.0.113.53\n",
         &[corp],
-        &lookup_args("pasta", &["--dns-search", "other.example", "--dns-option", "ndots:2"], "short"),
+        &lookup_args(
+            "pasta",
+            &["--dns-search", "other.example", "--dns-option", "ndots:2"],
+            "short",
+        ),
     );
-    assert!(r.stdout.starts_with("search other.example\nnameserver 169.254.1.1\noptions ndots:2\n---"), "{r:?}");
-    assert_eq!(looked_up(&r, "short.other.example").as_deref(), Some("198.51.100.31"), "{r:?}");
+    assert!(
+        r.stdout
+            .starts_with("search other.example\nnameserver 169.254.1.1\noptions ndots:2\n---"),
+        "{r:?}"
+    );
+    assert_eq!(
+        looked_up(&r, "short.other.example").as_deref(),
+        Some("198.51.100.31"),
+        "{r:?}"
+    );
 
     // base_hosts_file: a host file goes first, the container's own lines after it.
     let base = env.write("base-hosts", "10.1.2.3\tfrom-base\n");
     let hosts = |conf: &str, net: &str| {
         env.write("config/containers/containers.conf", conf);
-        env.hutch(["run", "--rm", "--network", net, "--add-host", "extra:10.9.9.9", BASIC, "cat", "/etc/hosts"]).ok().stdout
+        env.hutch([
+            "run",
+            "--rm",
+            "--network",
+            net,
+            "--add-host",
+            "extra:10.9.9.9",
+            BASIC,
+            "cat",
+            "/etc/hosts",
+        ])
+        .ok()
+        .stdout
     };
-    let h = hosts(&format!("[containers]\nbase_hosts_file = \"{}\"\n", base.display()), "pasta");
-    assert!(h.starts_with("10.1.2.3\tfrom-base\n127.0.0.1\tlocalhost") && h.ends_with("10.9.9.9\textra\n"), "{h}");
+    let h = hosts(
+        &format!("[containers]\nbase_hosts_file = \"{}\"\n", base.display()),
+        "pasta",
+    );
+    assert!(
+        h.starts_with("10.1.2.3\tfrom-base\n127.0.0.1\tlocalhost") && h.ends_with("10.9.9.9\textra\n"),
+        "{h}"
+    );
     // It replaces the host's /etc/hosts with --network host too.
-    let h = hosts(&format!("[containers]\nbase_hosts_file = \"{}\"\n", base.display()), "host");
-    assert!(h.starts_with("10.1.2.3\tfrom-base\n") && !h.contains(&std::fs::read_to_string("/etc/hosts").unwrap()), "{h}");
+    let h = hosts(
+        &format!("[containers]\nbase_hosts_file = \"{}\"\n", base.display()),
+        "host",
+    );
+    assert!(
+        h.starts_with("10.1.2.3\tfrom-base\n") && !h.contains(&std::fs::read_to_string("/etc/hosts").unwrap()),
+        "{h}"
+    );
     let h = hosts("[containers]\nbase_hosts_file = \"none\"\n", "host");
     assert_eq!(h, "10.9.9.9\textra\n");
     // "image": the image's /etc/hosts (fixtures/basic has none: nothing before the container's lines).
     let h = hosts("[containers]\nbase_hosts_file = \"image\"\n", "pasta");
     assert!(h.starts_with("127.0.0.1\tlocalhost"), "{h}");
-    env.write("config/containers/containers.conf", "[containers]\nbase_hosts_file = \"relative/hosts\"\n");
-    env.hutch(["run", "--rm", BASIC, "true"]).fails_with("base_hosts_file: \"relative/hosts\" is neither an absolute path");
-    env.write("config/containers/containers.conf", "[containers]\nbase_hosts_file = \"/nonexistent/hosts\"\n");
-    env.hutch(["run", "--rm", BASIC, "true"]).fails_with("base_hosts_file = \"/nonexistent/hosts\"");
-    assert_eq!(env.hutch(["ps", "-a", "-q"]).ok().stdout, "", "a failed create leaves no container");
+    env.write(
+        "config/containers/containers.conf",
+        "[containers]\nbase_hosts_file = \"relative/hosts\"\n",
+    );
+    env.hutch(["run", "--rm", BASIC, "true"])
+        .fails_with("base_hosts_file: \"relative/hosts\" is neither an absolute path");
+    env.write(
+        "config/containers/containers.conf",
+        "[containers]\nbase_hosts_file = \"/nonexistent/hosts\"\n",
+    );
+    env.hutch(["run", "--rm", BASIC, "true"])
+        .fails_with("base_hosts_file = \"/nonexistent/hosts\"");
+    assert_eq!(
+        env.hutch(["ps", "-a", "-q"]).ok().stdout,
+        "",
+        "a failed create leaves no container"
+    );
 }
 
 #[test]
 fn containers_conf_userns_keep_id_is_the_default_and_the_flag_wins() {
     let env = Env::new();
     env.pull(BASIC);
-    let me = env.user.as_ref().map(|u| u.uid.as_raw()).unwrap_or_else(|| nix::unistd::getuid().as_raw());
-    env.write("config/containers/containers.conf", "[containers]\nuserns = \"keep-id\"\n");
+    let me = env
+        .user
+        .as_ref()
+        .map(|u| u.uid.as_raw())
+        .unwrap_or_else(|| nix::unistd::getuid().as_raw());
+    env.write(
+        "config/containers/containers.conf",
+        "[containers]\nuserns = \"keep-id\"\n",
+    );
     let r = env.hutch(["run", "--rm", "--network", "none", BASIC, "id", "-u"]).ok();
     assert_eq!(r.stdout.trim(), me.to_string());
-    let r = env.hutch(["run", "--rm", "--network", "none", "--userns", "host", BASIC, "id", "-u"]).ok();
+    let r = env
+        .hutch([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--userns",
+            "host",
+            BASIC,
+            "id",
+            "-u",
+        ])
+        .ok();
     assert_eq!(r.stdout.trim(), "0");
     let info = env.hutch(["info", "--format", "{{.ContainersConf.Userns}}"]).ok();
     assert_eq!(info.stdout.trim(), "keep-id");
     env.write("config/containers/containers.conf", "[containers]\nuserns = \"auto\"\n");
-    env.hutch(["run", "--rm", BASIC, "true"]).fails_with("userns: \"auto\" is not a mode hutch supports");
+    env.hutch(["run", "--rm", BASIC, "true"])
+        .fails_with("userns: \"auto\" is not a mode hutch supports");
 }
 
 #[test]
 fn info_names_the_config_keys_hutch_ignores() {
     let env = Env::new();
     env.write("config/containers/containers.conf", "[containers]\ndns_searches = [\"a.example\"]\ndefault_sysctls = [\"x=1\"]\n[engine]\nevents_logger = \"file\"\n");
-    env.write("config/containers/registries.conf", "unqualified-search-registries = [\"docker.io\"]\n[[registry]]\nlocation = \"x.example\"\nfoo = 1\n");
+    env.write(
+        "config/containers/registries.conf",
+        "unqualified-search-registries = [\"docker.io\"]\n[[registry]]\nlocation = \"x.example\"\nfoo = 1\n",
+    );
     let v: serde_json::Value = serde_json::from_str(&env.hutch(["info", "--format", "json"]).ok().stdout).unwrap();
     let list = |p: &str| v.pointer(p).and_then(|a| a.as_array()).cloned().unwrap_or_default();
     let c = list("/containersConf/ignoredKeys");
@@ -356,9 +604,15 @@ fn info_names_the_config_keys_hutch_ignores() {
         assert!(c.iter().any(|x| x == k), "{k} in {c:?}");
     }
     assert!(!c.iter().any(|x| x == "containers.dns_searches"), "{c:?}");
-    assert_eq!(v.pointer("/containersConf/dnsSearches"), Some(&serde_json::json!(["a.example"])));
+    assert_eq!(
+        v.pointer("/containersConf/dnsSearches"),
+        Some(&serde_json::json!(["a.example"]))
+    );
     let r = list("/registriesConf/ignoredKeys");
-    assert!(r.iter().any(|x| x == "unqualified-search-registries") && r.iter().any(|x| x == "registry.foo"), "{r:?}");
+    assert!(
+        r.iter().any(|x| x == "unqualified-search-registries") && r.iter().any(|x| x == "registry.foo"),
+        "{r:?}"
+    );
 }
 
 /// The id `hutch pull REF` prints.
@@ -386,10 +640,17 @@ fn registries_conf_prefix_location_and_mirrors() {
     // prefix + location: the image keeps the name it was asked by.
     conf("", "");
     assert_eq!(pulled(&env, "example.test/team/basic"), basic);
-    assert!(env.hutch(["images", "--format", "{{.Repository}}:{{.Tag}}"]).ok().stdout.contains("example.test/team/basic:latest\n"));
+    assert!(env
+        .hutch(["images", "--format", "{{.Repository}}:{{.Tag}}"])
+        .ok()
+        .stdout
+        .contains("example.test/team/basic:latest\n"));
     assert_eq!(pulled(&env, "example.test/img"), zstd, "no mirror: the location");
     // A working mirror is used first (it serves basic; the location serves zstd).
-    conf(&format!("[[registry.mirror]]\nlocation = \"{PLAIN}/fixtures/basic\"\ninsecure = true\n"), "");
+    conf(
+        &format!("[[registry.mirror]]\nlocation = \"{PLAIN}/fixtures/basic\"\ninsecure = true\n"),
+        "",
+    );
     assert_eq!(pulled(&env, "example.test/img"), basic, "the mirror first");
     // A dead mirror, then one that only speaks HTTP while not marked insecure: both passed over.
     conf(&format!("[[registry.mirror]]\nlocation = \"127.0.0.1:1/dead\"\ninsecure = true\n[[registry.mirror]]\nlocation = \"{PLAIN}/fixtures/basic\"\n"), "");
@@ -399,13 +660,26 @@ fn registries_conf_prefix_location_and_mirrors() {
         "config/containers/registries.conf",
         "[[registry]]\nprefix = \"example.test/gone\"\nlocation = \"127.0.0.1:1/gone\"\n[[registry.mirror]]\nlocation = \"127.0.0.1:1/mirror\"\ninsecure = true\n",
     );
-    let r = env.hutch(["pull", "example.test/gone/x"]).fails_with("mirrors tried first: 127.0.0.1:1/mirror/x:latest");
-    assert!(r.stderr.contains("example.test/gone/x:latest (from 127.0.0.1:1/gone/x:latest)"), "{r:?}");
+    let r = env
+        .hutch(["pull", "example.test/gone/x"])
+        .fails_with("mirrors tried first: 127.0.0.1:1/mirror/x:latest");
+    assert!(
+        r.stderr
+            .contains("example.test/gone/x:latest (from 127.0.0.1:1/gone/x:latest)"),
+        "{r:?}"
+    );
     // mirror-by-digest-only: a tag comes from the location, a digest from the mirror.
-    conf(&format!("[[registry.mirror]]\nlocation = \"{PLAIN}/fixtures/basic\"\ninsecure = true\n"), "mirror-by-digest-only = true\n");
+    conf(
+        &format!("[[registry.mirror]]\nlocation = \"{PLAIN}/fixtures/basic\"\ninsecure = true\n"),
+        "mirror-by-digest-only = true\n",
+    );
     assert_eq!(pulled(&env, "example.test/img:latest"), zstd);
     assert_eq!(pulled(&env, &format!("example.test/img@{digest}")), basic);
     // A blocked prefix.
-    env.write("config/containers/registries.conf", "[[registry]]\nprefix = \"example.test/no\"\nblocked = true\n");
-    env.hutch(["pull", "example.test/no/x"]).fails_with("registry blocked by");
+    env.write(
+        "config/containers/registries.conf",
+        "[[registry]]\nprefix = \"example.test/no\"\nblocked = true\n",
+    );
+    env.hutch(["pull", "example.test/no/x"])
+        .fails_with("registry blocked by");
 }

@@ -28,7 +28,16 @@ fn podman(env: &Env, args: &[&str]) -> Run {
 }
 
 fn podman_runroot(env: &Env) -> PathBuf {
-    PathBuf::from(format!("/tmp/hutch-pr-{}", env.root.file_name().unwrap().to_string_lossy().rsplit('-').next().unwrap()))
+    PathBuf::from(format!(
+        "/tmp/hutch-pr-{}",
+        env.root
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .rsplit('-')
+            .next()
+            .unwrap()
+    ))
 }
 
 /// When the test ends: stops the pause process rootless podman leaves behind for the Env (its
@@ -43,7 +52,10 @@ impl PodmanRun {
 
 impl Drop for PodmanRun {
     fn drop(&mut self) {
-        if let Some(pid) = std::fs::read_to_string(&self.1).ok().and_then(|s| s.trim().parse::<i32>().ok()) {
+        if let Some(pid) = std::fs::read_to_string(&self.1)
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+        {
             let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
             if comm.trim() == "podman pause" {
                 let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
@@ -63,7 +75,11 @@ fn path(env: &Env, rel: &str) -> String {
 
 fn image_ids(env: &Env) -> Vec<String> {
     let j: serde_json::Value = serde_json::from_str(&env.hutch(["images", "--format", "json"]).ok().stdout).unwrap();
-    j.as_array().unwrap().iter().map(|i| i["Id"].as_str().unwrap().to_string()).collect()
+    j.as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["Id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -76,21 +92,39 @@ fn save_docker_archive_loads_into_podman_skopeo_and_a_fresh_store_with_the_same_
     env.hutch(["save", "-o", &tar, "fixtures/multi"]).ok();
     let listing = sh(&env, &format!("tar tf {tar}")).ok().stdout;
     assert!(listing.lines().any(|l| l == "manifest.json"), "{listing}");
-    assert!(listing.lines().any(|l| l == format!("{id}.json")), "config kept under the image id: {listing}");
+    assert!(
+        listing.lines().any(|l| l == format!("{id}.json")),
+        "config kept under the image id: {listing}"
+    );
 
     // podman loads it: same id, same name, and it reads the content as hutch stored it.
     let r = podman(&env, &["load", "-i", &tar]).ok();
     assert!(r.stdout.contains(&format!("Loaded image: {name}")), "{r:?}");
-    let ids = podman(&env, &["images", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"]).ok().stdout;
-    assert!(ids.contains(&format!("{id} {name}")) || ids.contains(&format!("sha256:{id} {name}")), "{ids}");
+    let ids = podman(
+        &env,
+        &["images", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"],
+    )
+    .ok()
+    .stdout;
+    assert!(
+        ids.contains(&format!("{id} {name}")) || ids.contains(&format!("sha256:{id} {name}")),
+        "{ids}"
+    );
 
     // skopeo reads it as a docker-archive (into a dir: copy, which keeps the manifest type and
     // so the config blob; a copy to oci: would re-encode the config while converting).
     let dir = path(&env, "from-skopeo");
-    env.program("skopeo", ["copy", &format!("docker-archive:{tar}"), &format!("dir:{dir}")]).ok();
+    env.program(
+        "skopeo",
+        ["copy", &format!("docker-archive:{tar}"), &format!("dir:{dir}")],
+    )
+    .ok();
     assert!(env.root.join("from-skopeo").join(&id).exists(), "config blob unchanged");
     for l in env.inspect(&name)["RootFS"]["Layers"].as_array().unwrap() {
-        assert!(env.root.join("from-skopeo").join(&l.as_str().unwrap()[7..]).exists(), "layer {l} as saved");
+        assert!(
+            env.root.join("from-skopeo").join(&l.as_str().unwrap()[7..]).exists(),
+            "layer {l} as saved"
+        );
     }
 
     // A fresh store loads it (from stdin, gzip'd) with the same id, and it runs.
@@ -104,13 +138,26 @@ fn save_docker_archive_loads_into_podman_skopeo_and_a_fresh_store_with_the_same_
     assert_eq!(image_ids(&fresh), vec![id.clone()]);
     let v = fresh.inspect(&name);
     assert_eq!(v["RootFS"], env.inspect(&name)["RootFS"], "same diff_ids");
-    let out = fresh.hutch(["run", "--rm", "fixtures/multi", "cat", "/etc/fixture"]).ok().stdout;
+    let out = fresh
+        .hutch(["run", "--rm", "fixtures/multi", "cat", "/etc/fixture"])
+        .ok()
+        .stdout;
     assert!(out.starts_with("fixtures/multi\n"), "{out}");
     // Ownership and modes survive the round trip: the layer files are the pulled ones.
     let (a, b) = (env.layer_dirs(&id), fresh.layer_dirs(&id));
     for (x, y) in a.iter().zip(&b) {
-        let lx = sh(&env, &format!("cd {} && find . -printf '%p %U:%G %m %y %s\\n' | sort", x.display())).ok().stdout;
-        let ly = sh(&env, &format!("cd {} && find . -printf '%p %U:%G %m %y %s\\n' | sort", y.display())).ok().stdout;
+        let lx = sh(
+            &env,
+            &format!("cd {} && find . -printf '%p %U:%G %m %y %s\\n' | sort", x.display()),
+        )
+        .ok()
+        .stdout;
+        let ly = sh(
+            &env,
+            &format!("cd {} && find . -printf '%p %U:%G %m %y %s\\n' | sort", y.display()),
+        )
+        .ok()
+        .stdout;
         assert_eq!(lx, ly);
     }
     // Saving from the fresh store gives a byte-identical archive.
@@ -130,21 +177,31 @@ fn save_to_stdout_oci_archive_and_oci_dir_are_read_by_podman_skopeo_and_umoci() 
     let oar = path(&env, "multi-oci.tar");
     let r = podman(&env, &["load", "-i", &oar]).ok();
     assert!(r.stdout.contains(&format!("Loaded image: {name}")), "{r:?}");
-    let ids = podman(&env, &["images", "--no-trunc", "--format", "{{.ID}}"]).ok().stdout;
+    let ids = podman(&env, &["images", "--no-trunc", "--format", "{{.ID}}"])
+        .ok()
+        .stdout;
     assert!(ids.contains(&id), "{ids}");
-    let inspect = env.program("skopeo", ["inspect", "--config", &format!("oci-archive:{oar}")]).ok().stdout;
+    let inspect = env
+        .program("skopeo", ["inspect", "--config", &format!("oci-archive:{oar}")])
+        .ok()
+        .stdout;
     let cfg: serde_json::Value = serde_json::from_str(&inspect).unwrap();
     assert_eq!(cfg["rootfs"]["diff_ids"].as_array().unwrap().len(), 3);
 
     let dir = path(&env, "layout");
-    env.hutch(["save", "--format", "oci-dir", "-o", &dir, "fixtures/multi"]).ok();
+    env.hutch(["save", "--format", "oci-dir", "-o", &dir, "fixtures/multi"])
+        .ok();
     let tags = env.program("umoci", ["ls", "--layout", &dir]).ok().stdout;
     assert_eq!(tags, format!("{name}\n"));
-    let stat = env.program("umoci", ["stat", "--image", &format!("{dir}:{name}")]).ok().stdout;
+    let stat = env
+        .program("umoci", ["stat", "--image", &format!("{dir}:{name}")])
+        .ok()
+        .stdout;
     assert_eq!(stat.lines().filter(|l| l.starts_with("sha256:")).count(), 3, "{stat}");
     env.program("skopeo", ["inspect", &format!("oci:{dir}:{name}")]).ok();
     // An existing, non-empty directory is refused.
-    env.hutch(["save", "--format", "oci-dir", "-o", &dir, "fixtures/multi"]).fails_with("already exists");
+    env.hutch(["save", "--format", "oci-dir", "-o", &dir, "fixtures/multi"])
+        .fails_with("already exists");
 
     // A terminal is refused, as Podman does; nothing is written to it.
     let r = env.hutch_tty(&["save", "fixtures/multi"], "");
@@ -168,7 +225,10 @@ fn podman_save_archives_load_into_hutch_and_run() {
     podman(&env, &["save", "--format", "oci-archive", "-o", &po, &name]).ok();
     // Podman re-encodes the config when it turns the docker manifest into an OCI one, so the
     // id of its oci-archive is that config's digest.
-    let raw = env.program("skopeo", ["inspect", "--raw", &format!("oci-archive:{po}")]).ok().stdout;
+    let raw = env
+        .program("skopeo", ["inspect", "--raw", &format!("oci-archive:{po}")])
+        .ok()
+        .stdout;
     let m: serde_json::Value = serde_json::from_str(&raw).unwrap();
     let oci_id = m["config"]["digest"].as_str().unwrap()[7..].to_string();
     for (archive, want) in [(&pd, &id), (&po, &oci_id)] {
@@ -210,11 +270,16 @@ fn truncated_or_corrupt_archives_store_nothing() {
     let junk = write("junk.tar", b"hello, this is no tar file at all");
     env.hutch(["load", "-i", &junk]).fails_with("Error");
     sh(&env, "hutch load < /dev/null").fails_with("neither manifest.json nor index.json");
-    env.hutch(["load", "-i", "/nonexistent.tar"]).fails_with("/nonexistent.tar");
+    env.hutch(["load", "-i", "/nonexistent.tar"])
+        .fails_with("/nonexistent.tar");
 
     assert_eq!(env.hutch(["images", "-q"]).ok().stdout, "");
     assert_eq!(env.layer_count(), 0, "no layer committed: {:?}", env.entries("layers"));
-    let tmp: Vec<String> = env.entries("tmp").into_iter().filter(|n| !n.ends_with(".lock")).collect();
+    let tmp: Vec<String> = env
+        .entries("tmp")
+        .into_iter()
+        .filter(|n| !n.ends_with(".lock"))
+        .collect();
     assert!(tmp.is_empty(), "nothing left in tmp/: {tmp:?}");
 }
 
@@ -231,24 +296,54 @@ fn export_shows_the_containers_view_and_import_makes_a_runnable_image_of_it() {
     let script = "rm /data/a.txt && rm -rf /home && echo changed > /etc/fixture && mkdir /new && \
         echo x > /new/f && chown 1000:1000 /new/f && cp /data/suid /new/suid2 && chmod 4755 /new/suid2 && \
         ln /new/f /new/hard && rm -rf /data/opq/* && echo y > /data/opq/fresh";
-    env.hutch(["run", "--name", "snap", "fixtures/multi", "sh", "-c", script]).ok();
+    env.hutch(["run", "--name", "snap", "fixtures/multi", "sh", "-c", script])
+        .ok();
     let tar = path(&env, "snap.tar");
     env.hutch(["export", "-o", &tar, "snap"]).ok();
     let listing = sh(&env, &format!("tar tvf {tar} --numeric-owner")).ok().stdout;
-    let has = |p: &str| listing.lines().any(|l| l.ends_with(&format!(" {p}")) || l.ends_with(&format!(" {p}/")) || l.contains(&format!(" {p} ")));
+    let has = |p: &str| {
+        listing
+            .lines()
+            .any(|l| l.ends_with(&format!(" {p}")) || l.ends_with(&format!(" {p}/")) || l.contains(&format!(" {p} ")))
+    };
     assert!(!has("data/a.txt"), "deleted in the container: {listing}");
     assert!(!has("data/b.txt"), "whited out in the image's top layer: {listing}");
     assert!(!has("home") && !has("home/tester"), "deleted directory: {listing}");
-    assert!(has("data/hard") && has("data/opq/fresh") && !has("data/opq/new.txt"), "{listing}");
-    let line = |p: &str| listing.lines().find(|l| l.ends_with(&format!(" {p}"))).unwrap_or_else(|| panic!("{p} missing: {listing}")).to_string();
+    assert!(
+        has("data/hard") && has("data/opq/fresh") && !has("data/opq/new.txt"),
+        "{listing}"
+    );
+    let line = |p: &str| {
+        listing
+            .lines()
+            .find(|l| l.ends_with(&format!(" {p}")))
+            .unwrap_or_else(|| panic!("{p} missing: {listing}"))
+            .to_string()
+    };
     assert!(line("new/f").starts_with("-rw-r--r-- 1000/1000 "), "{}", line("new/f"));
-    assert!(line("new/suid2").starts_with("-rwsr-xr-x 0/0 "), "{}", line("new/suid2"));
-    assert!(line("data/owned1234").starts_with("-rw-r--r-- 1234/5678 "), "{}", line("data/owned1234"));
-    assert!(listing.lines().any(|l| l.starts_with("hrw-r--r-- 1000/1000") && l.ends_with("new/hard link to new/f")), "hard link kept: {listing}");
+    assert!(
+        line("new/suid2").starts_with("-rwsr-xr-x 0/0 "),
+        "{}",
+        line("new/suid2")
+    );
+    assert!(
+        line("data/owned1234").starts_with("-rw-r--r-- 1234/5678 "),
+        "{}",
+        line("data/owned1234")
+    );
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("hrw-r--r-- 1000/1000") && l.ends_with("new/hard link to new/f")),
+        "hard link kept: {listing}"
+    );
     assert_eq!(sh(&env, &format!("tar xOf {tar} etc/fixture")).ok().stdout, "changed\n");
     // To stdout as well, byte for byte the same.
     sh(&env, "hutch export snap > snap2.tar").ok();
-    assert_eq!(std::fs::read(env.root.join("snap2.tar")).unwrap(), std::fs::read(&tar).unwrap());
+    assert_eq!(
+        std::fs::read(env.root.join("snap2.tar")).unwrap(),
+        std::fs::read(&tar).unwrap()
+    );
 
     // import: the tar becomes a one-layer image with the config -c gives; it runs and shows the
     // same tree, owners and modes as the container did.
@@ -277,29 +372,56 @@ fn export_shows_the_containers_view_and_import_makes_a_runnable_image_of_it() {
     assert!(c["Env"].as_array().unwrap().iter().any(|e| e == "MODE=snap"), "{c}");
     assert_eq!(c["ExposedPorts"], serde_json::json!({"8080/tcp": {}}));
     assert_eq!(c["Labels"]["org.test"], "yes");
-    assert_eq!((c["User"].as_str(), c["WorkingDir"].as_str()), (Some("1000"), Some("/new")));
+    assert_eq!(
+        (c["User"].as_str(), c["WorkingDir"].as_str()),
+        (Some("1000"), Some("/new"))
+    );
     assert_eq!(c["Volumes"], serde_json::json!({"/vol": {}}));
     assert_eq!(env.hutch(["run", "--rm", "snapimg"]).ok().stdout, "changed\n");
-    assert_eq!(env.hutch(["run", "--rm", "snapimg", "sh", "-c", "id -u; pwd; echo $MODE"]).ok().stdout, "1000\n/new\nsnap\n");
+    assert_eq!(
+        env.hutch(["run", "--rm", "snapimg", "sh", "-c", "id -u; pwd; echo $MODE"])
+            .ok()
+            .stdout,
+        "1000\n/new\nsnap\n"
+    );
     let hist = env.hutch(["image", "history", "snapimg"]).ok().stdout;
-    assert!(hist.lines().nth(1).unwrap().trim_end().ends_with("from export"), "{hist}");
+    assert!(
+        hist.lines().nth(1).unwrap().trim_end().ends_with("from export"),
+        "{hist}"
+    );
 
     // The imported image's tree is exactly what the container saw (listed from inside it).
-    let ctr_view = env.hutch(["run", "--name", "view", "fixtures/multi", "sh", "-c", &format!("{script} && {LIST}")]).ok().stdout;
+    let ctr_view = env
+        .hutch([
+            "run",
+            "--name",
+            "view",
+            "fixtures/multi",
+            "sh",
+            "-c",
+            &format!("{script} && {LIST}"),
+        ])
+        .ok()
+        .stdout;
     let view_tar = path(&env, "view.tar");
     env.hutch(["export", "-o", &view_tar, "view"]).ok();
     env.hutch(["import", &view_tar, "viewimg"]).ok();
     let img_view = env.hutch(["run", "--rm", "viewimg", "sh", "-c", LIST]).ok().stdout;
     assert_eq!(img_view, ctr_view);
     assert!(img_view.contains("/new/f 1000:1000 644 regular file 2\n"), "{img_view}");
-    assert!(img_view.contains("/data/owned1234 1234:5678 644 regular file 19\n"), "{img_view}");
+    assert!(
+        img_view.contains("/data/owned1234 1234:5678 644 regular file 19\n"),
+        "{img_view}"
+    );
     assert!(!img_view.contains("/data/a.txt"), "{img_view}");
 
     // Bad input: nothing stored.
     let before = env.hutch(["images", "-q", "--no-trunc"]).ok().stdout;
-    env.hutch(["import", "-c", "RUN make", &tar]).fails_with("invalid change \"RUN make\"");
+    env.hutch(["import", "-c", "RUN make", &tar])
+        .fails_with("invalid change \"RUN make\"");
     let junk = env.write("junk.tar", "not a tar at all, just words that go on for a while");
-    env.hutch(["import", junk.to_str().unwrap(), "junk"]).fails_with("importing");
+    env.hutch(["import", junk.to_str().unwrap(), "junk"])
+        .fails_with("importing");
     env.hutch(["export", "nosuchctr"]).fails_with("nosuchctr");
     assert_eq!(env.hutch(["images", "-q", "--no-trunc"]).ok().stdout, before);
 }
@@ -317,27 +439,83 @@ fn image_exists_and_history() {
 
     let h = env.hutch(["image", "history", "fixtures/multi"]).ok().stdout;
     let lines: Vec<&str> = h.lines().collect();
-    assert_eq!(lines[0].split_whitespace().collect::<Vec<_>>(), ["ID", "CREATED", "CREATED", "BY", "SIZE", "COMMENT"]);
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["ID", "CREATED", "CREATED", "BY", "SIZE", "COMMENT"]
+    );
     assert_eq!(lines.len(), 4, "{h}");
-    assert!(lines[1].starts_with(&format!("{}  ", &id[..12])) && lines[1].contains("mkimages.py fixtures/multi layer 3") && lines[1].contains("4.1 kB"), "{h}");
-    assert!(lines[2].starts_with("<missing>") && lines[2].contains("layer 2") && lines[2].contains("1.06 MB"), "{h}");
+    assert!(
+        lines[1].starts_with(&format!("{}  ", &id[..12]))
+            && lines[1].contains("mkimages.py fixtures/multi layer 3")
+            && lines[1].contains("4.1 kB"),
+        "{h}"
+    );
+    assert!(
+        lines[2].starts_with("<missing>") && lines[2].contains("layer 2") && lines[2].contains("1.06 MB"),
+        "{h}"
+    );
     assert!(lines[3].contains("layer 1") && lines[3].contains("2.01 MB"), "{h}");
-    assert_eq!(env.hutch(["image", "history", "-q", "fixtures/multi"]).ok().stdout, format!("{}\n<missing>\n<missing>\n", &id[..12]));
-    let t = env.hutch(["image", "history", "--no-trunc", "--format", "{{.ID}} {{.Size}}", "fixtures/multi"]).ok().stdout;
+    assert_eq!(
+        env.hutch(["image", "history", "-q", "fixtures/multi"]).ok().stdout,
+        format!("{}\n<missing>\n<missing>\n", &id[..12])
+    );
+    let t = env
+        .hutch([
+            "image",
+            "history",
+            "--no-trunc",
+            "--format",
+            "{{.ID}} {{.Size}}",
+            "fixtures/multi",
+        ])
+        .ok()
+        .stdout;
     assert_eq!(t.lines().next().unwrap(), format!("{id} 4.1 kB"));
-    env.hutch(["image", "history", "fixtures/nothere"]).fails_with("fixtures/nothere: image not known");
+    env.hutch(["image", "history", "fixtures/nothere"])
+        .fails_with("fixtures/nothere: image not known");
 }
 
 #[test]
 fn export_of_a_keep_id_container_shows_its_owners() {
     let env = Env::new();
     env.pull("fixtures/multi");
-    let me = env.user.as_ref().map(|u| u.uid.as_raw()).unwrap_or_else(|| nix::unistd::getuid().as_raw());
-    let out = env.hutch(["run", "--userns", "keep-id", "--name", "k", "fixtures/multi", "sh", "-c", "id -u; echo x > /tmp/mine"]).ok().stdout;
+    let me = env
+        .user
+        .as_ref()
+        .map(|u| u.uid.as_raw())
+        .unwrap_or_else(|| nix::unistd::getuid().as_raw());
+    let out = env
+        .hutch([
+            "run",
+            "--userns",
+            "keep-id",
+            "--name",
+            "k",
+            "fixtures/multi",
+            "sh",
+            "-c",
+            "id -u; echo x > /tmp/mine",
+        ])
+        .ok()
+        .stdout;
     assert_eq!(out, format!("{me}\n"));
     let listing = sh(&env, "hutch export k | tar tvf - --numeric-owner").ok().stdout;
-    let line = |p: &str| listing.lines().find(|l| l.ends_with(&format!(" {p}"))).unwrap_or_else(|| panic!("{p} missing: {listing}")).to_string();
-    assert!(line("tmp/mine").starts_with(&format!("-rw-r--r-- {me}/{me} ")), "{}", line("tmp/mine"));
+    let line = |p: &str| {
+        listing
+            .lines()
+            .find(|l| l.ends_with(&format!(" {p}")))
+            .unwrap_or_else(|| panic!("{p} missing: {listing}"))
+            .to_string()
+    };
+    assert!(
+        line("tmp/mine").starts_with(&format!("-rw-r--r-- {me}/{me} ")),
+        "{}",
+        line("tmp/mine")
+    );
     assert!(line("tmp/").starts_with("drwxrwxrwt 0/0 "), "{}", line("tmp/"));
-    assert!(line("data/owned1234").starts_with("-rw-r--r-- 1234/5678 "), "{}", line("data/owned1234"));
+    assert!(
+        line("data/owned1234").starts_with("-rw-r--r-- 1234/5678 "),
+        "{}",
+        line("data/owned1234")
+    );
 }

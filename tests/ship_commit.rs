@@ -27,7 +27,16 @@ fn podman(env: &Env, args: &[&str]) -> Run {
 
 /// Podman refuses a runroot longer than 50 characters: a short one under /tmp.
 fn podman_runroot(env: &Env) -> PathBuf {
-    PathBuf::from(format!("/tmp/hutch-pc-{}", env.root.file_name().unwrap().to_string_lossy().rsplit('-').next().unwrap()))
+    PathBuf::from(format!(
+        "/tmp/hutch-pc-{}",
+        env.root
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .rsplit('-')
+            .next()
+            .unwrap()
+    ))
 }
 
 /// When the test ends: stops the pause process rootless podman leaves behind for the Env (its
@@ -42,7 +51,10 @@ impl PodmanRun {
 
 impl Drop for PodmanRun {
     fn drop(&mut self) {
-        if let Some(pid) = std::fs::read_to_string(&self.1).ok().and_then(|s| s.trim().parse::<i32>().ok()) {
+        if let Some(pid) = std::fs::read_to_string(&self.1)
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+        {
             let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
             if comm.trim() == "podman pause" {
                 let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
@@ -76,14 +88,31 @@ fn commit_makes_an_image_with_the_containers_files_owners_and_modes() {
     let env = Env::new();
     let _pr = PodmanRun::new(&env);
     let base = env.pull("fixtures/multi");
-    let ctr_view = env.hutch(["run", "--name", "snap", "fixtures/multi", "sh", "-c", &format!("{CHANGES} && {LIST}")]).ok().stdout;
-    assert!(ctr_view.contains("/new/f 1000:1000 644 regular file 2 2\n"), "{ctr_view}");
+    let ctr_view = env
+        .hutch([
+            "run",
+            "--name",
+            "snap",
+            "fixtures/multi",
+            "sh",
+            "-c",
+            &format!("{CHANGES} && {LIST}"),
+        ])
+        .ok()
+        .stdout;
+    assert!(
+        ctr_view.contains("/new/f 1000:1000 644 regular file 2 2\n"),
+        "{ctr_view}"
+    );
     assert!(ctr_view.contains("/new/suid2 0:0 4755 "), "{ctr_view}");
 
     // Unnamed: a dangling image on top of the base's layers.
     let id = env.hutch(["commit", "snap"]).ok().stdout.trim().to_string();
     assert_eq!(id.len(), 64, "{id}");
-    let images = env.hutch(["images", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"]).ok().stdout;
+    let images = env
+        .hutch(["images", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"])
+        .ok()
+        .stdout;
     assert!(images.contains(&format!("{} <none>:<none>", &id[..12])), "{images}");
     let v = env.inspect(&id);
     let base_layers = env.inspect(&base)["RootFS"]["Layers"].as_array().unwrap().clone();
@@ -94,28 +123,73 @@ fn commit_makes_an_image_with_the_containers_files_owners_and_modes() {
     // The new image runs and shows exactly what the container saw.
     let img_view = env.hutch(["run", "--rm", &id, "sh", "-c", LIST]).ok().stdout;
     assert_eq!(img_view, ctr_view);
-    assert!(!img_view.contains("/data/a.txt") && !img_view.contains("/data/opq/new.txt"), "{img_view}");
-    assert_eq!(env.hutch(["run", "--rm", &id, "cat", "/etc/fixture", "/data/opq/fresh"]).ok().stdout, "changed\ny\n");
-    assert_eq!(env.hutch(["run", "--rm", &id, "sh", "-c", "ls /home 2>&1; true"]).ok().stdout.contains("No such file"), true);
+    assert!(
+        !img_view.contains("/data/a.txt") && !img_view.contains("/data/opq/new.txt"),
+        "{img_view}"
+    );
+    assert_eq!(
+        env.hutch(["run", "--rm", &id, "cat", "/etc/fixture", "/data/opq/fresh"])
+            .ok()
+            .stdout,
+        "changed\ny\n"
+    );
+    assert_eq!(
+        env.hutch(["run", "--rm", &id, "sh", "-c", "ls /home 2>&1; true"])
+            .ok()
+            .stdout
+            .contains("No such file"),
+        true
+    );
 
     // The layer is a real OCI layer: whiteouts as .wh. files, owners as the container saw them.
     let tar = path(&env, "snap.tar");
     env.hutch(["save", "-o", &tar, &id]).ok();
     let top = layers.last().unwrap().as_str().unwrap()[7..].to_string();
     let members = sh(&env, &format!("tar tf {tar}")).ok().stdout;
-    let member = members.lines().find(|l| l.contains(&top) && !l.ends_with(".json") && !l.ends_with('/')).unwrap_or_else(|| panic!("{members}"));
-    let layer = sh(&env, &format!("tar xOf {tar} {member} | tar tvf - --numeric-owner")).ok().stdout;
-    for want in ["data/.wh.a.txt", ".wh.home", "data/opq/.wh.new.txt", "data/opq/fresh", "etc/fixture"] {
+    let member = members
+        .lines()
+        .find(|l| l.contains(&top) && !l.ends_with(".json") && !l.ends_with('/'))
+        .unwrap_or_else(|| panic!("{members}"));
+    let layer = sh(&env, &format!("tar xOf {tar} {member} | tar tvf - --numeric-owner"))
+        .ok()
+        .stdout;
+    for want in [
+        "data/.wh.a.txt",
+        ".wh.home",
+        "data/opq/.wh.new.txt",
+        "data/opq/fresh",
+        "etc/fixture",
+    ] {
         assert!(layer.lines().any(|l| l.ends_with(want)), "{want} in {layer}");
     }
-    assert!(layer.lines().any(|l| l.starts_with("-rw-r--r-- 1000/1000 ") && l.ends_with("new/f")), "{layer}");
-    assert!(layer.lines().any(|l| l.starts_with("-rwsr-xr-x 0/0 ") && l.ends_with("new/suid2")), "{layer}");
-    assert!(layer.lines().any(|l| l.starts_with("h") && l.ends_with("new/hard link to new/f")), "{layer}");
+    assert!(
+        layer
+            .lines()
+            .any(|l| l.starts_with("-rw-r--r-- 1000/1000 ") && l.ends_with("new/f")),
+        "{layer}"
+    );
+    assert!(
+        layer
+            .lines()
+            .any(|l| l.starts_with("-rwsr-xr-x 0/0 ") && l.ends_with("new/suid2")),
+        "{layer}"
+    );
+    assert!(
+        layer
+            .lines()
+            .any(|l| l.starts_with("h") && l.ends_with("new/hard link to new/f")),
+        "{layer}"
+    );
 
     // Podman loads the saved image and sees the same files, owners and modes.
     let r = podman(&env, &["load", "-i", &tar]).ok();
-    assert!(r.stdout.contains(&id[..12]) || r.stdout.contains("Loaded image"), "{r:?}");
-    let pod_view = podman(&env, &["run", "--rm", "--net=none", &id, "sh", "-c", LIST]).ok().stdout;
+    assert!(
+        r.stdout.contains(&id[..12]) || r.stdout.contains("Loaded image"),
+        "{r:?}"
+    );
+    let pod_view = podman(&env, &["run", "--rm", "--net=none", &id, "sh", "-c", LIST])
+        .ok()
+        .stdout;
     assert_eq!(pod_view, ctr_view);
 }
 
@@ -123,7 +197,19 @@ fn commit_makes_an_image_with_the_containers_files_owners_and_modes() {
 fn commit_names_the_image_applies_changes_and_takes_a_running_container() {
     let env = Env::new();
     env.pull("fixtures/multi");
-    env.hutch(["run", "-d", "--name", "live", "-e", "FROMRUN=1", "fixtures/multi", "sh", "-c", "echo hot > /hot; sleep 600"]).ok();
+    env.hutch([
+        "run",
+        "-d",
+        "--name",
+        "live",
+        "-e",
+        "FROMRUN=1",
+        "fixtures/multi",
+        "sh",
+        "-c",
+        "echo hot > /hot; sleep 600",
+    ])
+    .ok();
     // Wait (bounded) until the file is there.
     let mut ok = false;
     for _ in 0..100 {
@@ -136,8 +222,22 @@ fn commit_names_the_image_applies_changes_and_takes_a_running_container() {
     assert!(ok, "the container wrote /hot");
     let id = env
         .hutch([
-            "commit", "--pause", "-a", "Ann Author", "-m", "snapshot", "-c", "CMD [\"/bin/cat\", \"/hot\"]", "-c", "ENV MODE=snap",
-            "-c", "WORKDIR /data", "-c", "LABEL org.t=1", "live", "snapimg:v1",
+            "commit",
+            "--pause",
+            "-a",
+            "Ann Author",
+            "-m",
+            "snapshot",
+            "-c",
+            "CMD [\"/bin/cat\", \"/hot\"]",
+            "-c",
+            "ENV MODE=snap",
+            "-c",
+            "WORKDIR /data",
+            "-c",
+            "LABEL org.t=1",
+            "live",
+            "snapimg:v1",
         ])
         .ok()
         .stdout
@@ -152,22 +252,36 @@ fn commit_names_the_image_applies_changes_and_takes_a_running_container() {
     let c = &v["Config"];
     assert_eq!(c["Cmd"], serde_json::json!(["/bin/cat", "/hot"]));
     assert!(c["Env"].as_array().unwrap().iter().any(|e| e == "MODE=snap"), "{c}");
-    assert!(c["Env"].as_array().unwrap().iter().any(|e| e == "FROMRUN=1"), "the container's env is kept: {c}");
+    assert!(
+        c["Env"].as_array().unwrap().iter().any(|e| e == "FROMRUN=1"),
+        "the container's env is kept: {c}"
+    );
     assert_eq!(c["WorkingDir"], "/data");
     assert_eq!(c["Labels"]["org.t"], "1");
     assert_eq!(env.hutch(["run", "--rm", "snapimg:v1"]).ok().stdout, "hot\n");
-    assert_eq!(env.hutch(["run", "--rm", "snapimg:v1", "sh", "-c", "pwd; echo $MODE"]).ok().stdout, "/data\nsnap\n");
+    assert_eq!(
+        env.hutch(["run", "--rm", "snapimg:v1", "sh", "-c", "pwd; echo $MODE"])
+            .ok()
+            .stdout,
+        "/data\nsnap\n"
+    );
     let hist = env.hutch(["image", "history", "--no-trunc", "snapimg:v1"]).ok().stdout;
     assert!(hist.lines().nth(1).unwrap().trim_end().ends_with("snapshot"), "{hist}");
     // --format docker: a Docker manifest; the image saves and runs the same.
-    let did = env.hutch(["commit", "--format", "docker", "live", "dock"]).ok().stdout.trim().to_string();
+    let did = env
+        .hutch(["commit", "--format", "docker", "live", "dock"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
     assert_eq!(env.hutch(["run", "--rm", &did, "cat", "/hot"]).ok().stdout, "hot\n");
     env.hutch(["rm", "-f", "live"]).ok();
 
     // Bad input: clear error, exit 125, nothing stored.
     let before = env.hutch(["images", "-q", "--no-trunc"]).ok().stdout;
     env.hutch(["run", "--name", "done", "fixtures/multi", "true"]).ok();
-    env.hutch(["commit", "-c", "RUN make", "done"]).fails_with("invalid change \"RUN make\"");
+    env.hutch(["commit", "-c", "RUN make", "done"])
+        .fails_with("invalid change \"RUN make\"");
     env.hutch(["commit", "nosuchctr"]).fails_with("nosuchctr");
     env.hutch(["commit", "done", "Bad:Name::"]).fails_with("Bad:Name::");
     assert_eq!(env.hutch(["images", "-q", "--no-trunc"]).ok().stdout, before);
@@ -177,22 +291,47 @@ fn commit_names_the_image_applies_changes_and_takes_a_running_container() {
 fn diff_lists_added_changed_and_deleted_paths_of_a_container_and_an_image() {
     let env = Env::new();
     env.pull("fixtures/multi");
-    env.hutch(["run", "--name", "d", "fixtures/multi", "sh", "-c", "rm /data/a.txt && rm -rf /home && echo changed > /etc/fixture && mkdir /new && echo x > /new/f"])
-        .ok();
+    env.hutch([
+        "run",
+        "--name",
+        "d",
+        "fixtures/multi",
+        "sh",
+        "-c",
+        "rm /data/a.txt && rm -rf /home && echo changed > /etc/fixture && mkdir /new && echo x > /new/f",
+    ])
+    .ok();
     let out = env.hutch(["diff", "d"]).ok().stdout;
     let lines: Vec<&str> = out.lines().collect();
-    for want in ["C /data", "D /data/a.txt", "C /etc", "C /etc/fixture", "A /new", "A /new/f", "D /home"] {
+    for want in [
+        "C /data",
+        "D /data/a.txt",
+        "C /etc",
+        "C /etc/fixture",
+        "A /new",
+        "A /new/f",
+        "D /home",
+    ] {
         assert!(lines.contains(&want), "{want} in {out}");
     }
-    assert!(!lines.iter().any(|l| l.starts_with("D /home/")), "a deleted directory is one line: {out}");
+    assert!(
+        !lines.iter().any(|l| l.starts_with("D /home/")),
+        "a deleted directory is one line: {out}"
+    );
     let mut sorted = lines.clone();
     sorted.sort_by_key(|l| l[2..].to_string());
     assert_eq!(lines, sorted, "sorted by path");
     assert_eq!(env.hutch(["container", "diff", "d"]).ok().stdout, out);
     let j: serde_json::Value = serde_json::from_str(&env.hutch(["diff", "--format", "json", "d"]).ok().stdout).unwrap();
     assert!(j["added"].as_array().unwrap().iter().any(|p| p == "/new/f"), "{j}");
-    assert!(j["deleted"].as_array().unwrap().iter().any(|p| p == "/data/a.txt"), "{j}");
-    assert!(j["changed"].as_array().unwrap().iter().any(|p| p == "/etc/fixture"), "{j}");
+    assert!(
+        j["deleted"].as_array().unwrap().iter().any(|p| p == "/data/a.txt"),
+        "{j}"
+    );
+    assert!(
+        j["changed"].as_array().unwrap().iter().any(|p| p == "/etc/fixture"),
+        "{j}"
+    );
 
     // An image: its top layer against the layers below; a committed container shows the same.
     env.hutch(["commit", "d", "dimg"]).ok();
@@ -204,7 +343,9 @@ fn diff_lists_added_changed_and_deleted_paths_of_a_container_and_an_image() {
 }
 
 fn tar_listing(env: &Env, ctr_path: &str) -> String {
-    sh(env, &format!("hutch cp {ctr_path} - | tar tvf - --numeric-owner")).ok().stdout
+    sh(env, &format!("hutch cp {ctr_path} - | tar tvf - --numeric-owner"))
+        .ok()
+        .stdout
 }
 
 #[test]
@@ -216,8 +357,12 @@ fn cp_in_and_out_of_stopped_and_running_containers_stays_inside_the_container() 
         "mkdir -p /srv && ln -s /etc /lnk && ln -s ../../../../../../etc/passwd /rel && ln -s {0} /esc && ln -s {0}/f /escf",
         outside.display()
     );
-    env.hutch(["run", "--name", "box", "fixtures/multi", "sh", "-c", &setup]).ok();
-    let ctr_passwd = env.hutch(["run", "--rm", "fixtures/multi", "cat", "/etc/passwd"]).ok().stdout;
+    env.hutch(["run", "--name", "box", "fixtures/multi", "sh", "-c", &setup])
+        .ok();
+    let ctr_passwd = env
+        .hutch(["run", "--rm", "fixtures/multi", "cat", "/etc/passwd"])
+        .ok()
+        .stdout;
     let host_passwd = std::fs::read_to_string("/etc/passwd").unwrap();
     assert_ne!(ctr_passwd, host_passwd);
 
@@ -239,26 +384,60 @@ fn cp_in_and_out_of_stopped_and_running_containers_stays_inside_the_container() 
     env.hutch(["cp", "src/dir", "box:/srv/"]).ok();
     env.hutch(["cp", "src/dir/f", "box:/srv/renamed"]).ok();
     let l = tar_listing(&env, "box:/srv");
-    assert!(l.lines().any(|x| x.starts_with("-rw-r--r-- 0/0") && x.ends_with("srv/dir/f")), "{l}");
-    assert!(l.lines().any(|x| x.starts_with("-rw-r--r-- 0/0") && x.ends_with("srv/renamed")), "{l}");
-    sh(&env, "mkdir -p t/in && echo owned > t/in/o && tar --owner=1000 --group=1000 -C t -cf s.tar in").ok();
+    assert!(
+        l.lines()
+            .any(|x| x.starts_with("-rw-r--r-- 0/0") && x.ends_with("srv/dir/f")),
+        "{l}"
+    );
+    assert!(
+        l.lines()
+            .any(|x| x.starts_with("-rw-r--r-- 0/0") && x.ends_with("srv/renamed")),
+        "{l}"
+    );
+    sh(
+        &env,
+        "mkdir -p t/in && echo owned > t/in/o && tar --owner=1000 --group=1000 -C t -cf s.tar in",
+    )
+    .ok();
     sh(&env, "hutch cp -a - box:/srv < s.tar").ok();
     sh(&env, "hutch cp - box:/srv/dir < s.tar").ok();
     let l = tar_listing(&env, "box:/srv");
-    assert!(l.lines().any(|x| x.starts_with("-rw-r--r-- 1000/1000") && x.ends_with("srv/in/o")), "-a keeps: {l}");
-    assert!(l.lines().any(|x| x.starts_with("-rw-r--r-- 0/0") && x.ends_with("srv/dir/in/o")), "root without -a: {l}");
+    assert!(
+        l.lines()
+            .any(|x| x.starts_with("-rw-r--r-- 1000/1000") && x.ends_with("srv/in/o")),
+        "-a keeps: {l}"
+    );
+    assert!(
+        l.lines()
+            .any(|x| x.starts_with("-rw-r--r-- 0/0") && x.ends_with("srv/dir/in/o")),
+        "root without -a: {l}"
+    );
     // Through symlinks and ../ the copy lands inside the container.
     env.hutch(["cp", "src/dir/f", "box:/lnk/viafix"]).ok();
     env.hutch(["cp", "src/dir/f", "box:/../../../tmp/up"]).ok();
-    assert_eq!(sh(&env, "hutch cp box:/etc/viafix - | tar xOf -").ok().stdout, "hello\n");
+    assert_eq!(
+        sh(&env, "hutch cp box:/etc/viafix - | tar xOf -").ok().stdout,
+        "hello\n"
+    );
     assert_eq!(sh(&env, "hutch cp box:/tmp/up - | tar xOf -").ok().stdout, "hello\n");
-    env.hutch(["cp", "src/dir/f", "box:/esc/f"]).fails_with("no such directory");
+    env.hutch(["cp", "src/dir/f", "box:/esc/f"])
+        .fails_with("no such directory");
     env.hutch(["cp", "src/dir/f", "box:/escf"]).ok(); // the dangling link is replaced inside the container
     assert!(!outside.exists(), "nothing written outside the container");
     env.hutch(["rm", "-f", "box"]).ok();
 
     // A running container: in, out, streams, symlinks.
-    env.hutch(["run", "-d", "--name", "live", "fixtures/multi", "sh", "-c", &format!("{setup} && sleep 600")]).ok();
+    env.hutch([
+        "run",
+        "-d",
+        "--name",
+        "live",
+        "fixtures/multi",
+        "sh",
+        "-c",
+        &format!("{setup} && sleep 600"),
+    ])
+    .ok();
     let mut up = false;
     for _ in 0..100 {
         if env.hutch(["exec", "live", "test", "-L", "/escf"]).code == 0 {
@@ -272,14 +451,29 @@ fn cp_in_and_out_of_stopped_and_running_containers_stays_inside_the_container() 
     assert_eq!(env.hutch(["exec", "live", "cat", "/etc/viafix"]).ok().stdout, "hello\n");
     env.hutch(["cp", "src/dir", "live:/../../tmp/"]).ok();
     assert_eq!(env.hutch(["exec", "live", "cat", "/tmp/dir/f"]).ok().stdout, "hello\n");
-    assert_eq!(env.hutch(["exec", "live", "stat", "-c", "%u:%g", "/tmp/dir/f"]).ok().stdout, "0:0\n");
-    env.hutch(["cp", "src/dir/f", "live:/esc/f"]).fails_with("no such directory");
+    assert_eq!(
+        env.hutch(["exec", "live", "stat", "-c", "%u:%g", "/tmp/dir/f"])
+            .ok()
+            .stdout,
+        "0:0\n"
+    );
+    env.hutch(["cp", "src/dir/f", "live:/esc/f"])
+        .fails_with("no such directory");
     env.hutch(["cp", "live:/rel", "p4"]).ok();
     assert_eq!(std::fs::read_to_string(env.root.join("p4")).unwrap(), ctr_passwd);
     sh(&env, "hutch cp -a - live:/srv < s.tar").ok();
-    assert_eq!(env.hutch(["exec", "live", "stat", "-c", "%u:%g", "/srv/in/o"]).ok().stdout, "1000:1000\n");
+    assert_eq!(
+        env.hutch(["exec", "live", "stat", "-c", "%u:%g", "/srv/in/o"])
+            .ok()
+            .stdout,
+        "1000:1000\n"
+    );
     let l = tar_listing(&env, "live:/srv/in");
-    assert!(l.lines().any(|x| x.starts_with("-rw-r--r-- 1000/1000") && x.ends_with("in/o")), "{l}");
+    assert!(
+        l.lines()
+            .any(|x| x.starts_with("-rw-r--r-- 1000/1000") && x.ends_with("in/o")),
+        "{l}"
+    );
     assert!(!outside.exists(), "nothing written outside the container");
     env.hutch(["container", "cp", "live:/srv/in/o", "o-out"]).ok();
     assert_eq!(std::fs::read_to_string(env.root.join("o-out")).unwrap(), "owned\n");

@@ -65,7 +65,11 @@ pub struct HashingReader<R> {
 
 impl<R: Read> HashingReader<R> {
     pub fn new(inner: R) -> Self {
-        HashingReader { inner, hasher: Sha256::new(), count: 0 }
+        HashingReader {
+            inner,
+            hasher: Sha256::new(),
+            count: 0,
+        }
     }
 
     /// Drain what is left, then return `(sha256:<hex>, bytes)`.
@@ -222,7 +226,11 @@ impl Extractor {
         let parent = parent.try_clone().map_err(|e| entry_err(&raw, e))?;
         // ELOOP and EXDEV come from openat2 refusing a symlink or a way out of the layer.
         let io = |what: &str, e: Errno| {
-            if matches!(e, Errno::ELOOP | Errno::EXDEV) { entry_err(&raw, format!("{what}: {e}")) } else { write_err(&raw, format!("{what}: {e}")) }
+            if matches!(e, Errno::ELOOP | Errno::EXDEV) {
+                entry_err(&raw, format!("{what}: {e}"))
+            } else {
+                write_err(&raw, format!("{what}: {e}"))
+            }
         };
 
         // Whiteouts.
@@ -256,8 +264,13 @@ impl Extractor {
                 if let Some((u, g)) = ids {
                     fchownat(&d, "", Some(u), Some(g), AtFlags::AT_EMPTY_PATH).map_err(|e| io("chown", e))?;
                 }
-                fchmodat(&parent, name, Mode::from_bits_truncate(mode), FchmodatFlags::FollowSymlink)
-                    .map_err(|e| io("chmod", e))?;
+                fchmodat(
+                    &parent,
+                    name,
+                    Mode::from_bits_truncate(mode),
+                    FchmodatFlags::FollowSymlink,
+                )
+                .map_err(|e| io("chmod", e))?;
                 let mut rel = join(parent_comps);
                 rel.push(name);
                 self.dir_times.push((rel, mtime));
@@ -276,11 +289,14 @@ impl Extractor {
                 rel.push(name);
                 self.rec.borrow_mut().file(rel.as_os_str().as_bytes(), e.size());
                 loop {
-                    let n = e.read(&mut self.buf).map_err(|x| entry_err(&raw, format!("reading layer: {x}")))?;
+                    let n = e
+                        .read(&mut self.buf)
+                        .map_err(|x| entry_err(&raw, format!("reading layer: {x}")))?;
                     if n == 0 {
                         break;
                     }
-                    f.write_all(&self.buf[..n]).map_err(|x| write_err(&raw, format!("writing: {x}")))?;
+                    f.write_all(&self.buf[..n])
+                        .map_err(|x| write_err(&raw, format!("writing: {x}")))?;
                 }
                 if !self.rec.borrow().file_done() {
                     return Err(entry_err(&raw, "content shorter than its header says"));
@@ -292,16 +308,23 @@ impl Extractor {
                 futimens(&f, &ts, &ts).map_err(|e| io("set times", e))?;
             }
             EntryType::Symlink => {
-                let target = e.link_name_bytes().ok_or_else(|| entry_err(&raw, "symlink without target"))?.into_owned();
+                let target = e
+                    .link_name_bytes()
+                    .ok_or_else(|| entry_err(&raw, "symlink without target"))?
+                    .into_owned();
                 Self::clear(&parent, name);
                 symlinkat(OsStr::from_bytes(&target), &parent, name).map_err(|e| io("symlink", e))?;
                 if let Some((u, g)) = ids {
-                    fchownat(&parent, name, Some(u), Some(g), AtFlags::AT_SYMLINK_NOFOLLOW).map_err(|e| io("chown", e))?;
+                    fchownat(&parent, name, Some(u), Some(g), AtFlags::AT_SYMLINK_NOFOLLOW)
+                        .map_err(|e| io("chown", e))?;
                 }
                 utimensat(&parent, name, &ts, &ts, UtimensatFlags::NoFollowSymlink).map_err(|e| io("set times", e))?;
             }
             EntryType::Link => {
-                let target = e.link_name_bytes().ok_or_else(|| entry_err(&raw, "hard link without target"))?.into_owned();
+                let target = e
+                    .link_name_bytes()
+                    .ok_or_else(|| entry_err(&raw, "hard link without target"))?
+                    .into_owned();
                 let tcomps = clean_path(&target).map_err(|w| entry_err(&raw, format!("hard link target: {w}")))?;
                 let Some((tname, tparent)) = tcomps.split_last() else {
                     return Err(entry_err(&raw, "hard link to the layer root"));
@@ -316,7 +339,8 @@ impl Extractor {
                 Self::clear(&parent, name);
                 mkfifo_at(&parent, Path::new(name), mode).map_err(|e| io("mkfifo", e))?;
                 if let Some((u, g)) = ids {
-                    fchownat(&parent, name, Some(u), Some(g), AtFlags::AT_SYMLINK_NOFOLLOW).map_err(|e| io("chown", e))?;
+                    fchownat(&parent, name, Some(u), Some(g), AtFlags::AT_SYMLINK_NOFOLLOW)
+                        .map_err(|e| io("chown", e))?;
                 }
             }
             EntryType::Char | EntryType::Block => {
@@ -354,7 +378,10 @@ pub fn extract_layer<R: Read>(stream: R, dest: &Path, own: Ownership) -> Result<
     let reader = decompress(stream).map_err(|e| crate::err!("reading layer: {e}"))?;
     let hashing = HashingReader::new(reader);
     let rec = split::Shared::default();
-    let mut archive = tar::Archive::new(split::SplitReader { inner: hashing, rec: rec.clone() });
+    let mut archive = tar::Archive::new(split::SplitReader {
+        inner: hashing,
+        rec: rec.clone(),
+    });
     let mut ex = Extractor {
         root,
         own,
@@ -373,7 +400,10 @@ pub fn extract_layer<R: Read>(stream: R, dest: &Path, own: Ownership) -> Result<
     // What follows the end of the archive (padding) is part of the stream, and of the record.
     let mut rest = archive.into_inner();
     io::copy(&mut rest, &mut io::sink()).map_err(|e| crate::err!("reading layer: {e}"))?;
-    let split::SplitReader { inner: hashing, rec: rest_rec } = rest;
+    let split::SplitReader {
+        inner: hashing,
+        rec: rest_rec,
+    } = rest;
     drop(rest_rec);
     let (diff_id, size) = hashing.finish().map_err(|e| crate::err!("reading layer: {e}"))?;
     let (ex_skipped, root_mode) = (ex.skipped_devices, ex.root_mode);
@@ -383,7 +413,13 @@ pub fn extract_layer<R: Read>(stream: R, dest: &Path, own: Ownership) -> Result<
         .into_inner()
         .finish()
         .map_err(|e| crate::err!("compressing the layer's tar-split record: {e}"))?;
-    Ok(Extracted { diff_id, size, skipped_devices: ex_skipped, tar_split, root_mode })
+    Ok(Extracted {
+        diff_id,
+        size,
+        skipped_devices: ex_skipped,
+        tar_split,
+        root_mode,
+    })
 }
 
 #[cfg(test)]
@@ -392,7 +428,9 @@ mod tests {
 
     #[test]
     fn clean_path_rules() {
-        let c = |s: &str| clean_path(s.as_bytes()).map(|v| v.iter().map(|x| x.to_string_lossy().into_owned()).collect::<Vec<_>>());
+        let c = |s: &str| {
+            clean_path(s.as_bytes()).map(|v| v.iter().map(|x| x.to_string_lossy().into_owned()).collect::<Vec<_>>())
+        };
         assert_eq!(c("./a/b/").unwrap(), vec!["a", "b"]);
         assert_eq!(c("a//./b").unwrap(), vec!["a", "b"]);
         assert!(c("./").unwrap().is_empty());
@@ -424,7 +462,11 @@ mod tests {
         d
     }
 
-    const NO_CHOWN: Ownership = Ownership { keep: false, uid_span: 1, gid_span: 1 };
+    const NO_CHOWN: Ownership = Ownership {
+        keep: false,
+        uid_span: 1,
+        gid_span: 1,
+    };
 
     #[test]
     fn extracts_files_links_and_whiteouts_and_hashes() {
@@ -449,9 +491,15 @@ mod tests {
         assert_eq!(ex.size, data.len() as u64);
         use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
         assert_eq!(std::fs::read(dir.join("d/f")).unwrap(), b"hello");
-        assert_eq!(std::fs::metadata(dir.join("d/f")).unwrap().permissions().mode() & 0o7777, 0o4755);
+        assert_eq!(
+            std::fs::metadata(dir.join("d/f")).unwrap().permissions().mode() & 0o7777,
+            0o4755
+        );
         assert_eq!(std::fs::read_link(dir.join("d/s")).unwrap(), Path::new("f"));
-        assert_eq!(std::fs::metadata(dir.join("d/h")).unwrap().ino(), std::fs::metadata(dir.join("d/f")).unwrap().ino());
+        assert_eq!(
+            std::fs::metadata(dir.join("d/h")).unwrap().ino(),
+            std::fs::metadata(dir.join("d/f")).unwrap().ino()
+        );
         let wh = std::fs::symlink_metadata(dir.join("d/gone")).unwrap();
         assert!(wh.file_type().is_char_device() && wh.rdev() == 0);
         assert!(dir.join("new/deep/file").exists());
@@ -538,7 +586,10 @@ mod tests {
                 v.extend(raw_entry("esc/pwned", EntryType::Regular, "", b"x"));
                 v
             }),
-            ("hardlink-out", raw_entry("h", EntryType::Link, "../../../../etc/passwd", b"")),
+            (
+                "hardlink-out",
+                raw_entry("h", EntryType::Link, "../../../../etc/passwd", b""),
+            ),
             ("hardlink-abs", raw_entry("h", EntryType::Link, "/etc/passwd", b"")),
             ("hardlink-via-symlink", {
                 let mut v = raw_entry("s", EntryType::Symlink, "/etc", b"");

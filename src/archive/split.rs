@@ -31,7 +31,11 @@ pub struct Recorder {
 
 impl Default for Recorder {
     fn default() -> Self {
-        Recorder { out: zstd::stream::write::Encoder::new(Vec::new(), 3).expect("zstd encoder"), pending: Vec::new(), skipping: 0 }
+        Recorder {
+            out: zstd::stream::write::Encoder::new(Vec::new(), 3).expect("zstd encoder"),
+            pending: Vec::new(),
+            skipping: 0,
+        }
     }
 }
 
@@ -118,7 +122,9 @@ fn walk(
                 let mut part = (&mut r).take(len);
                 raw(&mut part, len)?;
                 if part.limit() != 0 {
-                    return Err(crate::err!("layer tar-split record is corrupt: a raw record is cut short"));
+                    return Err(crate::err!(
+                        "layer tar-split record is corrupt: a raw record is cut short"
+                    ));
                 }
             }
             b'F' => {
@@ -149,7 +155,8 @@ impl Rebuilt {
         walk(
             compressed,
             &mut |r, n| {
-                let got = io::copy(r, &mut io::sink()).map_err(|e| crate::err!("layer tar-split record is corrupt: {e}"))?;
+                let got =
+                    io::copy(r, &mut io::sink()).map_err(|e| crate::err!("layer tar-split record is corrupt: {e}"))?;
                 if got != n {
                     crate::bail!("layer tar-split record is corrupt: it is cut short");
                 }
@@ -162,7 +169,10 @@ impl Rebuilt {
             },
         )?;
         let len = len.get();
-        Ok(Rebuilt { compressed: compressed.to_vec(), len })
+        Ok(Rebuilt {
+            compressed: compressed.to_vec(),
+            len,
+        })
     }
 
     /// Length of the tar stream.
@@ -193,16 +203,20 @@ impl Rebuilt {
         let copy = std::cell::RefCell::new(&mut copy);
         walk(
             &self.compressed,
-            &mut |r, _| {
-                (copy.borrow_mut())(r, &|e| crate::err!("layer tar-split record is corrupt: {e}")).map(drop)
-            },
+            &mut |r, _| (copy.borrow_mut())(r, &|e| crate::err!("layer tar-split record is corrupt: {e}")).map(drop),
             &mut |path, size| {
                 let p = Path::new(OsStr::from_bytes(path));
                 let gone = |e: String| crate::err!("layer file {}: {e}", p.display());
-                let parent = open_dir_beneath(&rootfd, p.parent().unwrap_or(Path::new(""))).map_err(|e| gone(e.to_string()))?;
+                let parent =
+                    open_dir_beneath(&rootfd, p.parent().unwrap_or(Path::new(""))).map_err(|e| gone(e.to_string()))?;
                 let name = p.file_name().ok_or_else(|| gone("no name".into()))?;
-                let fd = openat(&parent, name, OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC, Mode::empty())
-                    .map_err(|e| gone(e.to_string()))?;
+                let fd = openat(
+                    &parent,
+                    name,
+                    OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+                    Mode::empty(),
+                )
+                .map_err(|e| gone(e.to_string()))?;
                 let mut f = std::fs::File::from(fd).take(size);
                 let got = (copy.borrow_mut())(&mut f, &gone)?;
                 if got != size {

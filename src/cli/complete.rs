@@ -21,7 +21,13 @@ use crate::store::Store;
 pub const VAR: &str = "HUTCH_COMPLETE";
 
 /// The shells hutch writes glue for, with the file name each one's goes to in completions/.
-pub const SHELLS: Shells<'static> = Shells(&[&Bash, &Zsh, &Fish, &clap_complete::env::Elvish, &clap_complete::env::Powershell]);
+pub const SHELLS: Shells<'static> = Shells(&[
+    &Bash,
+    &Zsh,
+    &Fish,
+    &clap_complete::env::Elvish,
+    &clap_complete::env::Powershell,
+]);
 
 pub fn file_name(shell: &str) -> &'static str {
     match shell {
@@ -38,7 +44,10 @@ pub fn answer_if_asked() {
     if std::env::var_os(VAR).is_none() {
         return;
     }
-    clap_complete::CompleteEnv::with_factory(crate::cli::Cli::command).var(VAR).shells(SHELLS).complete();
+    clap_complete::CompleteEnv::with_factory(crate::cli::Cli::command)
+        .var(VAR)
+        .shells(SHELLS)
+        .complete();
 }
 
 /// The glue script for one shell: it calls the `hutch` found in PATH.
@@ -64,7 +73,9 @@ enum Which {
 /// this never waits for a monitor.
 fn containers_where(current: &OsStr, which: Which) -> Vec<CompletionCandidate> {
     let Some(store) = store() else { return vec![] };
-    let Ok(idx) = store.load_containers() else { return vec![] };
+    let Ok(idx) = store.load_containers() else {
+        return vec![];
+    };
     let cur = current.to_string_lossy();
     let mut out = Vec::new();
     for c in &idx.containers {
@@ -130,7 +141,9 @@ pub fn images(current: &OsStr) -> Vec<CompletionCandidate> {
         }
         let hex = cur.strip_prefix("sha256:").unwrap_or(&cur);
         if hex.len() >= 2 && img.id.starts_with(hex) {
-            out.push(CompletionCandidate::new(img.short_id()).help(Some(img.names.first().cloned().unwrap_or_else(|| "<none>".into()).into())));
+            out.push(CompletionCandidate::new(img.short_id()).help(Some(
+                img.names.first().cloned().unwrap_or_else(|| "<none>".into()).into(),
+            )));
         }
     }
     out
@@ -171,7 +184,11 @@ pub fn objects(current: &OsStr) -> Vec<CompletionCandidate> {
 
 /// The engine's candidates for `args` (the command line up to the cursor, `index` the word
 /// being completed), without flags unless that word starts with `-` (as Podman does).
-fn candidates(cmd: &mut clap::Command, mut args: Vec<OsString>, index: usize) -> std::io::Result<Vec<CompletionCandidate>> {
+fn candidates(
+    cmd: &mut clap::Command,
+    mut args: Vec<OsString>,
+    index: usize,
+) -> std::io::Result<Vec<CompletionCandidate>> {
     if args.len() <= index {
         args.resize(index + 1, OsString::new());
     }
@@ -184,7 +201,9 @@ fn candidates(cmd: &mut clap::Command, mut args: Vec<OsString>, index: usize) ->
     for c in v.iter_mut() {
         if let Some(name) = c.get_id().and_then(|id| id.strip_prefix("command::")) {
             if name.starts_with(current.as_str()) && c.get_value() != OsStr::new(name) {
-                *c = CompletionCandidate::new(name).help(c.get_help().cloned()).id(c.get_id().cloned());
+                *c = CompletionCandidate::new(name)
+                    .help(c.get_help().cloned())
+                    .id(c.get_id().cloned());
             }
         }
     }
@@ -195,7 +214,8 @@ fn candidates(cmd: &mut clap::Command, mut args: Vec<OsString>, index: usize) ->
 }
 
 fn help_line(c: &CompletionCandidate) -> Option<String> {
-    c.get_help().map(|h| h.to_string().lines().next().unwrap_or_default().to_string())
+    c.get_help()
+        .map(|h| h.to_string().lines().next().unwrap_or_default().to_string())
 }
 
 /// Split a command line the way bash will hand its words to hutch: blanks separate words
@@ -228,7 +248,9 @@ pub fn shell_words(line: &str) -> Vec<String> {
                 while let Some(c) = chars.next() {
                     match c {
                         '"' => break,
-                        '\\' if matches!(chars.peek(), Some('"' | '\\' | '$' | '`')) => cur.push(chars.next().expect("peeked")),
+                        '\\' if matches!(chars.peek(), Some('"' | '\\' | '$' | '`')) => {
+                            cur.push(chars.next().expect("peeked"))
+                        }
                         c => cur.push(c),
                     }
                 }
@@ -263,7 +285,14 @@ impl EnvCompleter for Bash {
         name == "bash"
     }
 
-    fn write_registration(&self, var: &str, name: &str, bin: &str, completer: &str, buf: &mut dyn Write) -> std::io::Result<()> {
+    fn write_registration(
+        &self,
+        var: &str,
+        name: &str,
+        bin: &str,
+        completer: &str,
+        buf: &mut dyn Write,
+    ) -> std::io::Result<()> {
         let f = format!("_{}", name.replace('-', "_"));
         write!(
             buf,
@@ -286,8 +315,17 @@ fi
         )
     }
 
-    fn write_complete(&self, cmd: &mut clap::Command, args: Vec<OsString>, _cwd: Option<&std::path::Path>, buf: &mut dyn Write) -> std::io::Result<()> {
-        let line = args.first().map(|a| a.to_string_lossy().into_owned()).unwrap_or_default();
+    fn write_complete(
+        &self,
+        cmd: &mut clap::Command,
+        args: Vec<OsString>,
+        _cwd: Option<&std::path::Path>,
+        buf: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let line = args
+            .first()
+            .map(|a| a.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let words = shell_words(&line);
         let current = words.last().cloned().unwrap_or_default();
         let piece = std::env::var("_HUTCH_COMPLETE_PIECE").unwrap_or_else(|_| current.clone());
@@ -317,7 +355,14 @@ impl EnvCompleter for Zsh {
         name == "zsh"
     }
 
-    fn write_registration(&self, var: &str, name: &str, bin: &str, completer: &str, buf: &mut dyn Write) -> std::io::Result<()> {
+    fn write_registration(
+        &self,
+        var: &str,
+        name: &str,
+        bin: &str,
+        completer: &str,
+        buf: &mut dyn Write,
+    ) -> std::io::Result<()> {
         let f = format!("_{}", name.replace('-', "_"));
         write!(
             buf,
@@ -349,10 +394,23 @@ fi
         )
     }
 
-    fn write_complete(&self, cmd: &mut clap::Command, args: Vec<OsString>, _cwd: Option<&std::path::Path>, buf: &mut dyn Write) -> std::io::Result<()> {
-        let index = std::env::var("_HUTCH_COMPLETE_INDEX").ok().and_then(|i| i.parse().ok()).unwrap_or(args.len().saturating_sub(1));
+    fn write_complete(
+        &self,
+        cmd: &mut clap::Command,
+        args: Vec<OsString>,
+        _cwd: Option<&std::path::Path>,
+        buf: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let index = std::env::var("_HUTCH_COMPLETE_INDEX")
+            .ok()
+            .and_then(|i| i.parse().ok())
+            .unwrap_or(args.len().saturating_sub(1));
         for c in candidates(cmd, args, index)? {
-            let v = c.get_value().to_string_lossy().replace('\\', "\\\\").replace(':', "\\:");
+            let v = c
+                .get_value()
+                .to_string_lossy()
+                .replace('\\', "\\\\")
+                .replace(':', "\\:");
             match help_line(&c) {
                 Some(h) => writeln!(buf, "{v}:{}", h.replace('\\', "\\\\"))?,
                 None => writeln!(buf, "{v}")?,
@@ -374,11 +432,24 @@ impl EnvCompleter for Fish {
         name == "fish"
     }
 
-    fn write_registration(&self, var: &str, name: &str, bin: &str, completer: &str, buf: &mut dyn Write) -> std::io::Result<()> {
+    fn write_registration(
+        &self,
+        var: &str,
+        name: &str,
+        bin: &str,
+        completer: &str,
+        buf: &mut dyn Write,
+    ) -> std::io::Result<()> {
         clap_complete::env::Fish.write_registration(var, name, bin, completer, buf)
     }
 
-    fn write_complete(&self, cmd: &mut clap::Command, args: Vec<OsString>, _cwd: Option<&std::path::Path>, buf: &mut dyn Write) -> std::io::Result<()> {
+    fn write_complete(
+        &self,
+        cmd: &mut clap::Command,
+        args: Vec<OsString>,
+        _cwd: Option<&std::path::Path>,
+        buf: &mut dyn Write,
+    ) -> std::io::Result<()> {
         let index = args.len().saturating_sub(1);
         for c in candidates(cmd, args, index)? {
             match help_line(&c) {
@@ -399,7 +470,14 @@ mod tests {
             std::env::set_var(k, v);
         }
         let mut buf = Vec::new();
-        shell.write_complete(&mut crate::cli::Cli::command(), args.iter().map(OsString::from).collect(), None, &mut buf).unwrap();
+        shell
+            .write_complete(
+                &mut crate::cli::Cli::command(),
+                args.iter().map(OsString::from).collect(),
+                None,
+                &mut buf,
+            )
+            .unwrap();
         for (k, _) in env {
             std::env::remove_var(k);
         }
@@ -410,7 +488,10 @@ mod tests {
     fn words_like_bash() {
         assert_eq!(shell_words("hutch ru"), ["hutch", "ru"]);
         assert_eq!(shell_words("hutch run "), ["hutch", "run", ""]);
-        assert_eq!(shell_words("hutch  run 'a b' \"c\\\"d\" e\\ f \"unterm"), ["hutch", "run", "a b", "c\"d", "e f", "unterm"]);
+        assert_eq!(
+            shell_words("hutch  run 'a b' \"c\\\"d\" e\\ f \"unterm"),
+            ["hutch", "run", "a b", "c\"d", "e f", "unterm"]
+        );
         assert_eq!(shell_words(""), [""]);
     }
 
@@ -420,16 +501,34 @@ mod tests {
         assert_eq!(complete(&Bash, &["hutch ru"], &[]), "run");
         let verbs = complete(&Bash, &["hutch "], &[]);
         let verbs: Vec<&str> = verbs.split('\u{b}').collect();
-        assert!(verbs.contains(&"ps") && verbs.contains(&"images") && verbs.contains(&"run"), "{verbs:?}");
-        assert!(!verbs.contains(&"list") && !verbs.contains(&"--help") && !verbs.contains(&"__monitor") && !verbs.contains(&"generate"), "{verbs:?}");
-        let mut im: Vec<String> = complete(&Bash, &["hutch im"], &[("_HUTCH_COMPLETE_PIECE", "im")]).split('\u{b}').map(String::from).collect();
+        assert!(
+            verbs.contains(&"ps") && verbs.contains(&"images") && verbs.contains(&"run"),
+            "{verbs:?}"
+        );
+        assert!(
+            !verbs.contains(&"list")
+                && !verbs.contains(&"--help")
+                && !verbs.contains(&"__monitor")
+                && !verbs.contains(&"generate"),
+            "{verbs:?}"
+        );
+        let mut im: Vec<String> = complete(&Bash, &["hutch im"], &[("_HUTCH_COMPLETE_PIECE", "im")])
+            .split('\u{b}')
+            .map(String::from)
+            .collect();
         im.sort();
         assert_eq!(im, ["image", "images", "import"]);
         let flags = complete(&Bash, &["hutch ps --no"], &[]);
         assert_eq!(flags, "--no-trunc\u{b}--noheading");
         // bash replaces only the piece after `=`: candidates come back without `--pull=`.
-        assert_eq!(complete(&Bash, &["hutch run --pull=al"], &[("_HUTCH_COMPLETE_PIECE", "al")]), "always");
-        assert_eq!(complete(&Bash, &["hutch run --pull="], &[("_HUTCH_COMPLETE_PIECE", "")]), "missing\u{b}always\u{b}never");
+        assert_eq!(
+            complete(&Bash, &["hutch run --pull=al"], &[("_HUTCH_COMPLETE_PIECE", "al")]),
+            "always"
+        );
+        assert_eq!(
+            complete(&Bash, &["hutch run --pull="], &[("_HUTCH_COMPLETE_PIECE", "")]),
+            "missing\u{b}always\u{b}never"
+        );
         let z = complete(&Zsh, &["hutch", "ima"], &[("_HUTCH_COMPLETE_INDEX", "1")]);
         assert!(z.starts_with("image:") || z.contains("\nimage:"), "{z}");
         assert!(complete(&Fish, &["hutch", "image", "pr"], &[]).starts_with("prune\t"));

@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueHint};
 use clap_complete::engine::ArgValueCompleter;
 
-
 const AFTER_HELP: &str = "Environment:
   XDG_DATA_HOME       image store: $XDG_DATA_HOME/hutch (default ~/.local/share/hutch)
   XDG_RUNTIME_DIR     live state: $XDG_RUNTIME_DIR/hutch (fallback /tmp/hutch-$UID)
@@ -54,13 +53,18 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Pull an image from a registry
-    #[command(after_help = "Examples:\n  hutch pull alpine\n  hutch pull --platform linux/arm64 quay.io/org/app:1.2\n  hutch pull --tls-verify=false localhost:5000/app@sha256:…")]
+    #[command(
+        after_help = "Examples:\n  hutch pull alpine\n  hutch pull --platform linux/arm64 quay.io/org/app:1.2\n  hutch pull --tls-verify=false localhost:5000/app@sha256:…"
+    )]
     Pull(PullArgs),
     /// Push an image to a registry, an OCI layout or an archive
     #[command(after_help = PUSH_HELP)]
     Push(PushArgs),
     /// List images in local storage
-    #[command(visible_alias = "image-list", after_help = "Examples:\n  hutch images\n  hutch images -q\n  hutch images --format json\n  hutch images --format '{{.Repository}}:{{.Tag}} {{.ID}}'")]
+    #[command(
+        visible_alias = "image-list",
+        after_help = "Examples:\n  hutch images\n  hutch images -q\n  hutch images --format json\n  hutch images --format '{{.Repository}}:{{.Tag}} {{.ID}}'"
+    )]
     Images(ImagesArgs),
     /// Remove one or more images
     #[command(after_help = RMI_HELP)]
@@ -69,16 +73,22 @@ pub enum Command {
     #[command(after_help = "Examples:\n  hutch tag alpine myalpine:v1\n  hutch tag 3f57d9401f8d localhost/app:latest")]
     Tag(TagArgs),
     /// Save images to an archive (docker-archive, oci-archive) or an OCI layout directory
-    #[command(after_help = "Examples:\n  hutch save -o app.tar localhost/app:1\n  hutch save --format oci-archive app | gzip > app.oci.tar.gz\n  hutch save -m -o both.tar alpine busybox\n  hutch save --format oci-dir -o app-layout app")]
+    #[command(
+        after_help = "Examples:\n  hutch save -o app.tar localhost/app:1\n  hutch save --format oci-archive app | gzip > app.oci.tar.gz\n  hutch save -m -o both.tar alpine busybox\n  hutch save --format oci-dir -o app-layout app"
+    )]
     Save(SaveArgs),
     /// Load images from a docker-archive or oci-archive (plain or compressed), a file or stdin
-    #[command(after_help = "Examples:\n  hutch load -i app.tar\n  gunzip -c app.tar.gz | hutch load\n  podman save alpine | hutch load")]
+    #[command(
+        after_help = "Examples:\n  hutch load -i app.tar\n  gunzip -c app.tar.gz | hutch load\n  podman save alpine | hutch load"
+    )]
     Load(LoadArgs),
     /// Export a container's file system as a tar (owners as the container sees them)
     #[command(after_help = "Examples:\n  hutch export -o web.tar web\n  hutch export web | tar -tvf -")]
     Export(ExportArgs),
     /// Create an image from a tar of a file system (a file, or - for stdin)
-    #[command(after_help = "Examples:\n  hutch import rootfs.tar localhost/base:1\n  hutch export web | hutch import -c 'CMD [\"/bin/sh\"]' -m snapshot - web-snap")]
+    #[command(
+        after_help = "Examples:\n  hutch import rootfs.tar localhost/base:1\n  hutch export web | hutch import -c 'CMD [\"/bin/sh\"]' -m snapshot - web-snap"
+    )]
     Import(ImportArgs),
     /// Create a new image from a container's changes
     #[command(after_help = COMMIT_EXAMPLES)]
@@ -87,7 +97,9 @@ pub enum Command {
     #[command(after_help = CP_EXAMPLES)]
     Cp(CpArgs),
     /// Show the files a container changed (against its image), or an image's top layer (against its parent)
-    #[command(after_help = "Output: one line per path, A (added), C (changed) or D (deleted).\n\nExamples:\n  hutch diff web\n  hutch diff --format json web\n  hutch diff localhost/app:1")]
+    #[command(
+        after_help = "Output: one line per path, A (added), C (changed) or D (deleted).\n\nExamples:\n  hutch diff web\n  hutch diff --format json web\n  hutch diff localhost/app:1"
+    )]
     Diff(DiffArgs),
     /// Show details of containers or images as JSON
     #[command(after_help = "Examples:\n  hutch inspect alpine\n  hutch inspect --format '{{.State.Status}}' web")]
@@ -108,7 +120,10 @@ pub enum Command {
     #[command(after_help = START_HELP)]
     Start(StartArgs),
     /// List containers
-    #[command(visible_alias = "list", after_help = "Examples:\n  hutch ps\n  hutch ps -a --format json\n  hutch ps -a --format '{{.ID}} {{.Names}} {{.Status}}'")]
+    #[command(
+        visible_alias = "list",
+        after_help = "Examples:\n  hutch ps\n  hutch ps -a --format json\n  hutch ps -a --format '{{.ID}} {{.Names}} {{.Status}}'"
+    )]
     Ps(PsArgs),
     /// Show the output of a container
     #[command(after_help = "Examples:\n  hutch logs web\n  hutch logs -f --tail 10 -t web")]
@@ -138,7 +153,9 @@ pub enum Command {
     #[command(subcommand)]
     Container(ContainerCommand),
     /// Log in to a registry
-    #[command(after_help = "Examples:\n  hutch login quay.io\n  echo \"$TOKEN\" | hutch login -u me --password-stdin registry.example.com:5000")]
+    #[command(
+        after_help = "Examples:\n  hutch login quay.io\n  echo \"$TOKEN\" | hutch login -u me --password-stdin registry.example.com:5000"
+    )]
     Login(LoginArgs),
     /// Log out of a registry
     #[command(after_help = "Examples:\n  hutch logout quay.io\n  hutch logout --all")]
@@ -146,7 +163,9 @@ pub enum Command {
     /// Show version information
     Version(VersionArgs),
     /// Show what hutch found on this system: store, id mappings, helpers, cgroups
-    #[command(after_help = "Examples:\n  hutch info\n  hutch info --format json\n  hutch info --format '{{.Store.GraphRoot}}'")]
+    #[command(
+        after_help = "Examples:\n  hutch info\n  hutch info --format json\n  hutch info --format '{{.Store.GraphRoot}}'"
+    )]
     Info(InfoArgs),
     /// Generate man pages or shell completions from these definitions
     #[command(hide = true)]
@@ -516,7 +535,12 @@ pub struct ExecArgs {
     #[arg(value_name = "CONTAINER", add = ArgValueCompleter::new(complete::running_containers))]
     pub container: String,
     /// Command and arguments
-    #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(
+        value_name = "COMMAND",
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub command: Vec<std::ffi::OsString>,
     /// Keep stdin open
     #[arg(short, long)]
@@ -589,10 +613,14 @@ pub enum ImageCommand {
     /// Create an image from a tar of a file system
     Import(ImportArgs),
     /// Exit 0 if the image is in local storage, 1 if not
-    #[command(after_help = "Examples:\n  hutch image exists alpine && echo present\n\nExit status:\n  as podman-image-exists(1): 0 the image is in local storage, 1 it is not, 125 the store\n  could not be read.")]
+    #[command(
+        after_help = "Examples:\n  hutch image exists alpine && echo present\n\nExit status:\n  as podman-image-exists(1): 0 the image is in local storage, 1 it is not, 125 the store\n  could not be read."
+    )]
     Exists(ExistsArgs),
     /// Show how an image was built, newest layer first
-    #[command(after_help = "Examples:\n  hutch image history alpine\n  hutch image history --no-trunc --format '{{.ID}} {{.Size}}' alpine")]
+    #[command(
+        after_help = "Examples:\n  hutch image history alpine\n  hutch image history --no-trunc --format '{{.ID}} {{.Size}}' alpine"
+    )]
     History(HistoryArgs),
 }
 
@@ -789,7 +817,9 @@ Examples:
 #[derive(Debug, Subcommand)]
 pub enum ManifestCommand {
     /// Create a local manifest list, with these images in it
-    #[command(after_help = "Examples:\n  hutch pull --platform linux/arm64 quay.io/org/app:1 && hutch tag quay.io/org/app:1 app:arm64\n  hutch manifest create app-list app:amd64 app:arm64")]
+    #[command(
+        after_help = "Examples:\n  hutch pull --platform linux/arm64 quay.io/org/app:1 && hutch tag quay.io/org/app:1 app:arm64\n  hutch manifest create app-list app:amd64 app:arm64"
+    )]
     Create(ManifestCreateArgs),
     /// Add an image to a manifest list (replacing the list's image of the same platform)
     #[command(after_help = "Examples:\n  hutch manifest add app-list app:arm64")]
@@ -798,7 +828,9 @@ pub enum ManifestCommand {
     #[command(after_help = "Examples:\n  hutch manifest inspect app-list")]
     Inspect(ManifestInspectArgs),
     /// Push a manifest list and its images to a registry, as one reference
-    #[command(after_help = "Examples:\n  hutch manifest push app-list registry.example.com/org/app:1\n  hutch manifest push --digestfile d app-list docker://localhost:5000/app:1")]
+    #[command(
+        after_help = "Examples:\n  hutch manifest push app-list registry.example.com/org/app:1\n  hutch manifest push --digestfile d app-list docker://localhost:5000/app:1"
+    )]
     Push(ManifestPushArgs),
     /// Remove manifest lists (not their images)
     #[command(after_help = "Examples:\n  hutch manifest rm app-list")]

@@ -9,8 +9,18 @@ use crate::store::Store;
 pub fn run(a: CommitArgs) -> Result<i32> {
     // Everything the user gave is checked before the store is touched.
     crate::image::import::config_from_changes(&a.change)?;
-    let name = a.image.as_deref().map(crate::image::tag::normalize_new_name).transpose()?;
-    let opts = CommitOptions { author: a.author, message: a.message, changes: a.change, name, docker: a.format == "docker" };
+    let name = a
+        .image
+        .as_deref()
+        .map(crate::image::tag::normalize_new_name)
+        .transpose()?;
+    let opts = CommitOptions {
+        author: a.author,
+        message: a.message,
+        changes: a.change,
+        name,
+        docker: a.format == "docker",
+    };
     // Paused as the host user (before the engine enters the store's user namespace); resumed
     // when `paused` is dropped, whatever the outcome.
     let paused = if a.pause {

@@ -12,13 +12,24 @@ pub fn run(a: DiffArgs) -> Result<i32> {
     if a.format.is_some() {
         // Podman's shape: only the kinds that occur.
         let mut o = serde_json::Map::new();
-        for (key, kind) in [("changed", Kind::Changed), ("added", Kind::Added), ("deleted", Kind::Deleted)] {
-            let v: Vec<&str> = changes.iter().filter(|(k, _)| *k == kind).map(|(_, p)| p.as_str()).collect();
+        for (key, kind) in [
+            ("changed", Kind::Changed),
+            ("added", Kind::Added),
+            ("deleted", Kind::Deleted),
+        ] {
+            let v: Vec<&str> = changes
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, p)| p.as_str())
+                .collect();
             if !v.is_empty() {
                 o.insert(key.into(), json!(v));
             }
         }
-        out(&format!("{}\n", serde_json::to_string_pretty(&Value::Object(o)).expect("json")));
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&Value::Object(o)).expect("json")
+        ));
     } else {
         let mut s = String::new();
         for (k, p) in &changes {

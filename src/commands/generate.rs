@@ -13,7 +13,9 @@ use crate::error::{Context, Result};
 fn blocks(text: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for line in text.lines() {
-        let heading = line.strip_suffix(':').filter(|h| !h.is_empty() && !h.starts_with(' ') && h.split(' ').count() <= 3);
+        let heading = line
+            .strip_suffix(':')
+            .filter(|h| !h.is_empty() && !h.starts_with(' ') && h.split(' ').count() <= 3);
         match (heading, out.last_mut()) {
             (Some(h), _) => out.push((h.to_uppercase(), String::new())),
             (None, Some((_, body))) => {
@@ -49,14 +51,20 @@ fn render_man(cmd: &clap::Command, w: &mut dyn std::io::Write) -> std::io::Resul
     }
     if let Some(after) = cmd.get_after_long_help().or(cmd.get_after_help()) {
         for (heading, body) in blocks(&after.to_string()) {
-            let text = body.trim_matches('\n').lines().map(|l| l.strip_prefix("  ").unwrap_or(l)).collect::<Vec<_>>().join("\n");
+            let text = body
+                .trim_matches('\n')
+                .lines()
+                .map(|l| l.strip_prefix("  ").unwrap_or(l))
+                .collect::<Vec<_>>()
+                .join("\n");
             let section = clap_mangen::Man::new(cmd.clone().after_help(text).after_long_help(None::<&str>));
             let mut buf = Vec::new();
             section.render_extra_section(&mut buf)?;
             let mut roff = String::from_utf8_lossy(&buf).replacen(".SH EXTRA", &format!(".SH \"{heading}\""), 1);
             // Lists keep their lines; prose (FILES, EXIT STATUS) is filled.
             if matches!(heading.as_str(), "EXAMPLES" | "ENVIRONMENT") {
-                roff = roff.replacen(&format!(".SH \"{heading}\"\n"), &format!(".SH \"{heading}\"\n.nf\n"), 1) + ".fi\n";
+                roff =
+                    roff.replacen(&format!(".SH \"{heading}\"\n"), &format!(".SH \"{heading}\"\n.nf\n"), 1) + ".fi\n";
             }
             parts.push(roff.into_bytes());
         }
@@ -68,16 +76,29 @@ fn render_man(cmd: &clap::Command, w: &mut dyn std::io::Write) -> std::io::Resul
         parts.push(part(&|w| man.render_authors_section(w))?);
     }
     // Every part starts with roff's apostrophe preamble: keep the first one only.
-    let preamble: Vec<u8> = parts[0].split_inclusive(|b| *b == b'\n').take(2).flatten().copied().collect();
+    let preamble: Vec<u8> = parts[0]
+        .split_inclusive(|b| *b == b'\n')
+        .take(2)
+        .flatten()
+        .copied()
+        .collect();
     for (i, p) in parts.iter().enumerate() {
-        let body = if i > 0 { p.strip_prefix(preamble.as_slice()).unwrap_or(p) } else { p };
+        let body = if i > 0 {
+            p.strip_prefix(preamble.as_slice()).unwrap_or(p)
+        } else {
+            p
+        };
         w.write_all(body)?;
     }
     Ok(())
 }
 
 fn write_man(cmd: &clap::Command, prefix: &str, dir: &Path) -> Result<()> {
-    let name = if prefix.is_empty() { cmd.get_name().to_string() } else { format!("{prefix}-{}", cmd.get_name()) };
+    let name = if prefix.is_empty() {
+        cmd.get_name().to_string()
+    } else {
+        format!("{prefix}-{}", cmd.get_name())
+    };
     let cmd = cmd.clone().name(&name).display_name(name.replace('-', " "));
     let mut buf = Vec::new();
     render_man(&cmd, &mut buf).ctx(|| format!("rendering {name}.1"))?;
@@ -104,7 +125,8 @@ pub fn run(a: GenerateArgs) -> Result<i32> {
             // never go stale with respect to containers and images.
             for shell in crate::cli::complete::SHELLS.iter() {
                 let mut buf = Vec::new();
-                crate::cli::complete::registration(shell, &mut buf).ctx(|| format!("rendering {} completions", shell.name()))?;
+                crate::cli::complete::registration(shell, &mut buf)
+                    .ctx(|| format!("rendering {} completions", shell.name()))?;
                 let p = a.dir.join(crate::cli::complete::file_name(shell.name()));
                 std::fs::write(&p, buf).ctx(|| format!("writing {}", p.display()))?;
             }

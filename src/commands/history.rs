@@ -9,8 +9,14 @@ use crate::store::Store;
 
 /// Exit 0 when the image is known, 1 when not; nothing printed either way.
 pub fn exists(a: ExistsArgs) -> Result<i32> {
-    let Some(store) = Store::open_existing(&crate::paths::data_dir()?) else { return Ok(1) };
-    Ok(if store.load_images()?.resolve(&a.image).is_ok() { 0 } else { 1 })
+    let Some(store) = Store::open_existing(&crate::paths::data_dir()?) else {
+        return Ok(1);
+    };
+    Ok(if store.load_images()?.resolve(&a.image).is_ok() {
+        0
+    } else {
+        1
+    })
 }
 
 fn trunc(s: &str, n: usize) -> String {
@@ -28,8 +34,16 @@ pub fn run(a: HistoryArgs) -> Result<i32> {
     let config: Value = serde_json::from_slice(&store.read_blob(&format!("sha256:{}", img.id))?)
         .map_err(|e| crate::err!("image {}: stored config is not valid JSON: {e}", img.short_id()))?;
     let layers = store.load_layers()?;
-    let sizes: Vec<u64> = img.layers.iter().map(|l| layers.get(l).map(|r| r.size).unwrap_or(0)).collect();
-    let mut history: Vec<Value> = config.get("history").and_then(Value::as_array).cloned().unwrap_or_default();
+    let sizes: Vec<u64> = img
+        .layers
+        .iter()
+        .map(|l| layers.get(l).map(|r| r.size).unwrap_or(0))
+        .collect();
+    let mut history: Vec<Value> = config
+        .get("history")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if history.is_empty() {
         // No history: one line per layer, as Podman shows.
         history = sizes.iter().map(|_| json!({})).collect();
@@ -62,7 +76,11 @@ pub fn run(a: HistoryArgs) -> Result<i32> {
     }
     let id_of = |v: &Value| {
         let id = v["id"].as_str().unwrap_or("");
-        if a.no_trunc || id == "<missing>" { id.to_string() } else { id[..12].to_string() }
+        if a.no_trunc || id == "<missing>" {
+            id.to_string()
+        } else {
+            id[..12].to_string()
+        }
     };
     if a.quiet {
         let ids: String = items.iter().map(|v| id_of(v) + "\n").collect();
@@ -89,21 +107,27 @@ pub fn run(a: HistoryArgs) -> Result<i32> {
         crate::output::out(&(serde_json::to_string_pretty(&items).expect("json") + "\n"));
         return Ok(0);
     }
-    super::print_listing(a.format.as_deref(), &tmpl_items, &[("ID", "ID"), ("CreatedBy", "CREATED BY")], false, || {
-        let rows: Vec<Vec<String>> = tmpl_items
-            .iter()
-            .map(|v| {
-                let by = v["CreatedBy"].as_str().unwrap_or("");
-                vec![
-                    v["ID"].as_str().unwrap_or("").to_string(),
-                    v["Created"].as_str().unwrap_or("").to_string(),
-                    if a.no_trunc { by.to_string() } else { trunc(by, 45) },
-                    v["Size"].as_str().unwrap_or("").to_string(),
-                    v["Comment"].as_str().unwrap_or("").to_string(),
-                ]
-            })
-            .collect();
-        table(&["ID", "CREATED", "CREATED BY", "SIZE", "COMMENT"], &rows)
-    })?;
+    super::print_listing(
+        a.format.as_deref(),
+        &tmpl_items,
+        &[("ID", "ID"), ("CreatedBy", "CREATED BY")],
+        false,
+        || {
+            let rows: Vec<Vec<String>> = tmpl_items
+                .iter()
+                .map(|v| {
+                    let by = v["CreatedBy"].as_str().unwrap_or("");
+                    vec![
+                        v["ID"].as_str().unwrap_or("").to_string(),
+                        v["Created"].as_str().unwrap_or("").to_string(),
+                        if a.no_trunc { by.to_string() } else { trunc(by, 45) },
+                        v["Size"].as_str().unwrap_or("").to_string(),
+                        v["Comment"].as_str().unwrap_or("").to_string(),
+                    ]
+                })
+                .collect();
+            table(&["ID", "CREATED", "CREATED BY", "SIZE", "COMMENT"], &rows)
+        },
+    )?;
     Ok(0)
 }

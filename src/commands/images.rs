@@ -22,7 +22,10 @@ fn rows(img: &ImageRecord) -> Vec<(String, String)> {
 }
 
 fn created_secs(img: &ImageRecord) -> i64 {
-    img.created.as_deref().and_then(parse_rfc3339).unwrap_or(img.pulled as i64)
+    img.created
+        .as_deref()
+        .and_then(parse_rfc3339)
+        .unwrap_or(img.pulled as i64)
 }
 
 pub fn run(a: ImagesArgs) -> Result<i32> {
@@ -44,7 +47,11 @@ pub fn run(a: ImagesArgs) -> Result<i32> {
     for img in &images {
         let created = created_secs(img);
         let digest = img.manifest_digest.clone();
-        let id = if a.no_trunc { format!("sha256:{}", img.id) } else { img.short_id().to_string() };
+        let id = if a.no_trunc {
+            format!("sha256:{}", img.id)
+        } else {
+            img.short_id().to_string()
+        };
         for (repo, tag) in rows(img) {
             items.push(json!({
                 "Id": img.id,
@@ -91,20 +98,37 @@ pub fn run(a: ImagesArgs) -> Result<i32> {
     // JSON output is one object per image, not per name.
     let json_items: Vec<Value> = {
         let mut seen = std::collections::HashSet::new();
-        items.iter().filter(|i| seen.insert(i["Id"].as_str().unwrap_or_default().to_string())).cloned().collect()
+        items
+            .iter()
+            .filter(|i| seen.insert(i["Id"].as_str().unwrap_or_default().to_string()))
+            .cloned()
+            .collect()
     };
-    let for_format = if a.format.as_deref().map(str::trim) == Some("json") { json_items } else { items };
-    super::print_listing(a.format.as_deref(), &for_format, &[("ID", "IMAGE ID")], a.noheading, || {
-        let mut headers = vec!["REPOSITORY", "TAG"];
-        if a.digests {
-            headers.push("DIGEST");
-        }
-        headers.extend(["IMAGE ID", "CREATED", "SIZE"]);
-        if a.noheading {
-            table(&headers, &table_rows).split_once('\n').map(|x| x.1.to_string()).unwrap_or_default()
-        } else {
-            table(&headers, &table_rows)
-        }
-    })?;
+    let for_format = if a.format.as_deref().map(str::trim) == Some("json") {
+        json_items
+    } else {
+        items
+    };
+    super::print_listing(
+        a.format.as_deref(),
+        &for_format,
+        &[("ID", "IMAGE ID")],
+        a.noheading,
+        || {
+            let mut headers = vec!["REPOSITORY", "TAG"];
+            if a.digests {
+                headers.push("DIGEST");
+            }
+            headers.extend(["IMAGE ID", "CREATED", "SIZE"]);
+            if a.noheading {
+                table(&headers, &table_rows)
+                    .split_once('\n')
+                    .map(|x| x.1.to_string())
+                    .unwrap_or_default()
+            } else {
+                table(&headers, &table_rows)
+            }
+        },
+    )?;
     Ok(0)
 }

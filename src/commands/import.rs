@@ -10,9 +10,16 @@ use crate::output::out;
 pub fn run(a: ImportArgs) -> Result<i32> {
     // Everything the user gave is checked before the store is touched.
     import::config_from_changes(&a.change)?;
-    let name = a.name.as_deref().map(crate::image::tag::normalize_new_name).transpose()?;
+    let name = a
+        .name
+        .as_deref()
+        .map(crate::image::tag::normalize_new_name)
+        .transpose()?;
     if a.file.starts_with("http://") || a.file.starts_with("https://") {
-        crate::bail!("{}: importing from a URL is not supported; download it and import the file", a.file);
+        crate::bail!(
+            "{}: importing from a URL is not supported; download it and import the file",
+            a.file
+        );
     }
     let input: Box<dyn std::io::Read> = if a.file == "-" {
         if std::io::stdin().is_terminal() {
@@ -23,7 +30,15 @@ pub fn run(a: ImportArgs) -> Result<i32> {
         Box::new(std::fs::File::open(&a.file).ctx(|| format!("opening {}", a.file))?)
     };
     let what = if a.file == "-" { "stdin" } else { a.file.as_str() };
-    let id = import::import(input, what, &ImportOptions { changes: a.change.clone(), message: a.message.clone(), name })?;
+    let id = import::import(
+        input,
+        what,
+        &ImportOptions {
+            changes: a.change.clone(),
+            message: a.message.clone(),
+            name,
+        },
+    )?;
     let _ = a.quiet;
     out(&format!("{id}\n"));
     Ok(0)

@@ -24,7 +24,10 @@ fn yaml(v: &Value, indent: usize, out: &mut String) {
                                 Value::Object(_) => {
                                     let mut s = String::new();
                                     yaml(item, indent + 4, &mut s);
-                                    out.push_str(&format!("{pad}  - {}\n", s.trim_start().replace('\n', "\n").trim_end()));
+                                    out.push_str(&format!(
+                                        "{pad}  - {}\n",
+                                        s.trim_start().replace('\n', "\n").trim_end()
+                                    ));
                                 }
                                 other => out.push_str(&format!("{pad}  - {}\n", scalar(other))),
                             }
@@ -53,7 +56,10 @@ fn go_names(v: &Value) -> Value {
             o.iter()
                 .map(|(k, v)| {
                     let mut c = k.chars();
-                    let name = c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default();
+                    let name = c
+                        .next()
+                        .map(|f| f.to_uppercase().chain(c).collect())
+                        .unwrap_or_default();
                     (name, go_names(v))
                 })
                 .collect(),

@@ -47,15 +47,21 @@ pub(crate) fn image_json(store: &Store, img: &ImageRecord) -> Result<Value> {
 }
 
 fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) -> Value {
-    use crate::output::format_nanos;
     use crate::container::Status;
+    use crate::output::format_nanos;
     let (st, o, _) = crate::container::status(store, c);
     let (pid, code) = match st {
         Status::Running { pid } => (pid, 0),
         Status::Exited { code } => (0, code),
         Status::Created => (0, 0),
     };
-    let t = |n: i128| if n > 0 { format_nanos(n) } else { "0001-01-01T00:00:00Z".to_string() };
+    let t = |n: i128| {
+        if n > 0 {
+            format_nanos(n)
+        } else {
+            "0001-01-01T00:00:00Z".to_string()
+        }
+    };
     let args = c.spec.args();
     let s = &c.spec;
     let mounts: Vec<Value> = s
@@ -196,7 +202,13 @@ pub fn run(a: InspectArgs, kind: Kind) -> Result<i32> {
                 Err(_) => {}
             }
         }
-        let found = idx.resolve(what).map_err(|e| if kind == Kind::Any { crate::err!("no such object: \"{what}\"") } else { e });
+        let found = idx.resolve(what).map_err(|e| {
+            if kind == Kind::Any {
+                crate::err!("no such object: \"{what}\"")
+            } else {
+                e
+            }
+        });
         match found.and_then(|n| image_json(&store, &idx.images[n])) {
             Ok(v) => items.push(v),
             Err(e) => {

@@ -2,13 +2,18 @@
 
 use crate::cli::{KillArgs, RmArgs, StopArgs, WaitArgs};
 use crate::container;
+use crate::container::Status;
 use crate::error::{Class, Result};
 use crate::output::{error, out};
-use crate::container::Status;
 use crate::store::containers::ContainerRecord;
 use crate::store::Store;
 
-fn targets(store: &Store, names: &[String], all: bool, running_only: bool) -> Result<Vec<(String, Result<ContainerRecord>)>> {
+fn targets(
+    store: &Store,
+    names: &[String],
+    all: bool,
+    running_only: bool,
+) -> Result<Vec<(String, Result<ContainerRecord>)>> {
     let idx = store.load_containers()?;
     if all {
         // As Podman: --all reports each container by its full id.
@@ -19,12 +24,18 @@ fn targets(store: &Store, names: &[String], all: bool, running_only: bool) -> Re
             .map(|c| (c.id.clone(), Ok(c.clone())))
             .collect());
     }
-    Ok(names.iter().map(|n| (n.clone(), idx.resolve(n).map(|i| idx.containers[i].clone()))).collect())
+    Ok(names
+        .iter()
+        .map(|n| (n.clone(), idx.resolve(n).map(|i| idx.containers[i].clone())))
+        .collect())
 }
 
 /// Run `f` on each item, printing its line (or what the user named it by) or its error;
 /// returns the classes of the items that failed.
-fn each(items: Vec<(String, Result<ContainerRecord>)>, mut f: impl FnMut(&ContainerRecord) -> Result<Option<String>>) -> Vec<Class> {
+fn each(
+    items: Vec<(String, Result<ContainerRecord>)>,
+    mut f: impl FnMut(&ContainerRecord) -> Result<Option<String>>,
+) -> Vec<Class> {
     let mut failed = Vec::new();
     for (what, rec) in items {
         match rec.and_then(|r| f(&r)) {
@@ -41,13 +52,19 @@ fn each(items: Vec<(String, Result<ContainerRecord>)>, mut f: impl FnMut(&Contai
 
 /// 0, or 125 when any item failed.
 fn status(failed: &[Class]) -> i32 {
-    if failed.is_empty() { 0 } else { 125 }
+    if failed.is_empty() {
+        0
+    } else {
+        125
+    }
 }
 
 pub fn stop(a: StopArgs) -> Result<i32> {
     let store = Store::open()?;
     let items = targets(&store, &a.containers, a.all, true)?;
-    Ok(status(&each(items, |r| container::stop(&store, r, a.time.unwrap_or(r.spec.stop_timeout)).map(|()| None))))
+    Ok(status(&each(items, |r| {
+        container::stop(&store, r, a.time.unwrap_or(r.spec.stop_timeout)).map(|()| None)
+    })))
 }
 
 pub fn restart(a: StopArgs) -> Result<i32> {
@@ -70,7 +87,9 @@ pub fn kill(a: KillArgs) -> Result<i32> {
 pub fn wait(a: WaitArgs) -> Result<i32> {
     let store = Store::open()?;
     let items = targets(&store, &a.containers, false, false)?;
-    Ok(status(&each(items, |r| container::wait(&store, r).map(|c| Some(c.to_string())))))
+    Ok(status(&each(items, |r| {
+        container::wait(&store, r).map(|c| Some(c.to_string()))
+    })))
 }
 
 pub fn rm(a: RmArgs) -> Result<i32> {
@@ -82,7 +101,15 @@ pub fn rm(a: RmArgs) -> Result<i32> {
     }
     // Stop everything first: once in the user namespace (which removal may enter), hutch may
     // no longer signal them.
-    let items: Vec<_> = items.into_iter().map(|(w, r)| (w, r.and_then(|r| container::ensure_stopped(&store, &r, a.force).map(|()| r)))).collect();
+    let items: Vec<_> = items
+        .into_iter()
+        .map(|(w, r)| {
+            (
+                w,
+                r.and_then(|r| container::ensure_stopped(&store, &r, a.force).map(|()| r)),
+            )
+        })
+        .collect();
     let failed = each(items, |r| container::remove(&store, r, a.volumes).map(|_| None));
     // podman-rm(1)'s exit status: 1 when a container did not exist (the others are still
     // removed), else 2 when one is running (without -f), else 125 for any other failure.

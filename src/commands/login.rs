@@ -23,7 +23,8 @@ pub fn login(a: LoginArgs) -> Result<i32> {
     let key = registry_key(&a.registry)?;
     let registry = key.split('/').next().unwrap_or(&key).to_string();
     if a.get_login {
-        let c = config::find_credentials(&key, a.authfile.as_deref())?.ok_or_else(|| crate::err!("not logged into {key}"))?;
+        let c = config::find_credentials(&key, a.authfile.as_deref())?
+            .ok_or_else(|| crate::err!("not logged into {key}"))?;
         out(&format!("{}\n", c.username));
         return Ok(0);
     }
@@ -43,7 +44,10 @@ pub fn login(a: LoginArgs) -> Result<i32> {
         (Some(p), _) => p.clone(),
         (None, true) => {
             let mut s = String::new();
-            std::io::stdin().lock().read_line(&mut s).ctx(|| "reading the password from standard input")?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut s)
+                .ctx(|| "reading the password from standard input")?;
             s.trim_end_matches(['\n', '\r']).to_string()
         }
         (None, false) if interactive => crate::output::prompt("Password", true)?,

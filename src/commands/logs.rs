@@ -3,8 +3,8 @@
 use std::io::{BufRead, Seek, Write};
 
 use crate::cli::LogsArgs;
-use crate::error::Result;
 use crate::container::Status;
+use crate::error::Result;
 use crate::store::Store;
 
 struct Line {
@@ -21,10 +21,16 @@ fn parse(data: &[u8], pending: &mut [Option<Line>; 2], out: &mut Vec<Line>) {
             continue;
         }
         let mut parts = raw.splitn(4, |b| *b == b' ');
-        let (Some(ts), Some(stream), Some(tag)) = (parts.next(), parts.next(), parts.next()) else { continue };
+        let (Some(ts), Some(stream), Some(tag)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
         let text = parts.next().unwrap_or_default();
         let slot = &mut pending[usize::from(stream == b"stderr")];
-        let line = slot.get_or_insert_with(|| Line { ts: String::from_utf8_lossy(ts).into(), stderr: stream == b"stderr", text: vec![] });
+        let line = slot.get_or_insert_with(|| Line {
+            ts: String::from_utf8_lossy(ts).into(),
+            stderr: stream == b"stderr",
+            text: vec![],
+        });
         line.text.extend_from_slice(text);
         if tag == b"F" {
             line.text.push(b'\n');
@@ -37,7 +43,12 @@ fn emit(lines: &[Line], timestamps: bool) {
     let (mut o, mut e) = (std::io::stdout().lock(), std::io::stderr().lock());
     for l in lines {
         let w: &mut dyn Write = if l.stderr { &mut e } else { &mut o };
-        let r = if timestamps { w.write_all(format!("{} ", l.ts).as_bytes()).and_then(|()| w.write_all(&l.text)) } else { w.write_all(&l.text) };
+        let r = if timestamps {
+            w.write_all(format!("{} ", l.ts).as_bytes())
+                .and_then(|()| w.write_all(&l.text))
+        } else {
+            w.write_all(&l.text)
+        };
         if r.is_err() {
             std::process::exit(0);
         }

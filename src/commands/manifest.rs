@@ -34,7 +34,10 @@ pub fn run(c: ManifestCommand) -> Result<i32> {
                 retry: a.retry.saturating_add(1),
             };
             if let Some(f) = &a.digestfile {
-                let parent = f.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+                let parent = f
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(std::path::Path::new("."));
                 if !parent.is_dir() {
                     crate::bail!("--digestfile {}: no such directory {}", f.display(), parent.display());
                 }

@@ -5,10 +5,10 @@ mod cp;
 mod diff;
 mod exec;
 mod export;
-mod history;
-mod import;
 mod generate;
+mod history;
 mod images;
+mod import;
 mod info;
 mod inspect;
 mod lifecycle;
@@ -74,7 +74,13 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
 
 /// The container command's arguments as strings (the spec is stored as JSON).
 pub(crate) fn utf8_args(args: &[std::ffi::OsString]) -> Result<Vec<String>> {
-    args.iter().map(|a| a.clone().into_string().map_err(|a| crate::err!("argument {a:?} is not valid UTF-8"))).collect()
+    args.iter()
+        .map(|a| {
+            a.clone()
+                .into_string()
+                .map_err(|a| crate::err!("argument {a:?} is not valid UTF-8"))
+        })
+        .collect()
 }
 
 /// Print a listing in the requested format: JSON array, Go template (its header row, when it

@@ -1,9 +1,9 @@
 //! `hutch port`: a container's published ports, as `80/tcp -> 0.0.0.0:8080` lines.
 
 use crate::cli::PortArgs;
+use crate::container::Status;
 use crate::error::Result;
 use crate::output::out;
-use crate::container::Status;
 use crate::store::containers::ContainerRecord;
 use crate::store::Store;
 
@@ -20,7 +20,13 @@ fn parse_filter(f: &str) -> Result<(u16, String)> {
 fn lines(rec: &ContainerRecord) -> Vec<(u16, String, String)> {
     let mut v = Vec::new();
     for p in &rec.spec.ports {
-        let ip = if p.host_ip.is_empty() { "0.0.0.0".to_string() } else if p.host_ip.contains(':') { format!("[{}]", p.host_ip) } else { p.host_ip.clone() };
+        let ip = if p.host_ip.is_empty() {
+            "0.0.0.0".to_string()
+        } else if p.host_ip.contains(':') {
+            format!("[{}]", p.host_ip)
+        } else {
+            p.host_ip.clone()
+        };
         for (h, c) in p.pairs() {
             v.push((c, p.protocol.to_string(), format!("{ip}:{h}")));
         }
@@ -35,14 +41,19 @@ pub fn run(a: PortArgs) -> Result<i32> {
         if a.port.is_some() {
             crate::bail!("port --all/--latest takes at most a PORT[/PROTO]");
         }
-        let mut running: Vec<&ContainerRecord> =
-            idx.containers.iter().filter(|c| matches!(crate::container::status(&store, c).0, Status::Running { .. })).collect();
+        let mut running: Vec<&ContainerRecord> = idx
+            .containers
+            .iter()
+            .filter(|c| matches!(crate::container::status(&store, c).0, Status::Running { .. }))
+            .collect();
         if a.latest {
             running = idx.containers.iter().max_by_key(|c| c.created).into_iter().collect();
         }
         (running, a.container.as_ref())
     } else {
-        let Some(name) = &a.container else { crate::bail!("port needs a container (or --all)") };
+        let Some(name) = &a.container else {
+            crate::bail!("port needs a container (or --all)")
+        };
         (vec![&idx.containers[idx.resolve(name)?]], a.port.as_ref())
     };
     let filter = filter.map(|f| parse_filter(f)).transpose()?;

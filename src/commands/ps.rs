@@ -3,10 +3,10 @@
 use serde_json::{json, Value};
 
 use crate::cli::PsArgs;
+use crate::container::Status;
 use crate::error::Result;
 use crate::format::Format;
 use crate::output::{human_ago, out, table};
-use crate::container::Status;
 use crate::store::Store;
 
 fn secs(n: i128) -> i64 {
@@ -16,7 +16,10 @@ fn secs(n: i128) -> i64 {
 fn status_text(st: &Status, o: &crate::store::containers::Outcome) -> String {
     match st {
         Status::Created => "Created".into(),
-        Status::Running { .. } => format!("Up {}", crate::output::human_duration(crate::output::now_secs() - secs(o.started_at))),
+        Status::Running { .. } => format!(
+            "Up {}",
+            crate::output::human_duration(crate::output::now_secs() - secs(o.started_at))
+        ),
         Status::Exited { code } if o.finished_at > 0 => format!("Exited ({code}) {}", human_ago(secs(o.finished_at))),
         Status::Exited { code } => format!("Exited ({code})"),
     }
@@ -81,7 +84,10 @@ fn strip_internal(rows: &mut [Value]) {
 
 fn print(a: &PsArgs, rows: Vec<Value>) -> Result<i32> {
     if a.quiet {
-        out(&rows.iter().map(|r| format!("{}\n", r["ID"].as_str().unwrap_or_default())).collect::<String>());
+        out(&rows
+            .iter()
+            .map(|r| format!("{}\n", r["ID"].as_str().unwrap_or_default()))
+            .collect::<String>());
         return Ok(0);
     }
     match Format::parse(a.format.as_deref()) {
@@ -97,19 +103,30 @@ fn print(a: &PsArgs, rows: Vec<Value>) -> Result<i32> {
                 .map(|r| {
                     let mut r = r.clone();
                     r["Names"] = Value::String(r["Names"][0].as_str().unwrap_or_default().to_string());
-                    let cmd: Vec<&str> = r["Command"].as_array().map(|a| a.iter().filter_map(|s| s.as_str()).collect()).unwrap_or_default();
+                    let cmd: Vec<&str> = r["Command"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|s| s.as_str()).collect())
+                        .unwrap_or_default();
                     r["Command"] = Value::String(cmd.join(" "));
                     r["Ports"] = r["PortsText"].clone();
                     r
                 })
                 .collect();
-            out(&crate::format::render_titled(&tmpl, header && !a.noheading, &flat, &[("ID", "CONTAINER ID")])?);
+            out(&crate::format::render_titled(
+                &tmpl,
+                header && !a.noheading,
+                &flat,
+                &[("ID", "CONTAINER ID")],
+            )?);
         }
         Format::Table => {
             let body: Vec<Vec<String>> = rows
                 .iter()
                 .map(|r| {
-                    let cmd: Vec<&str> = r["Command"].as_array().map(|a| a.iter().filter_map(|s| s.as_str()).collect()).unwrap_or_default();
+                    let cmd: Vec<&str> = r["Command"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|s| s.as_str()).collect())
+                        .unwrap_or_default();
                     let mut cmd = cmd.join(" ");
                     if !a.no_trunc && cmd.chars().count() > 20 {
                         cmd = cmd.chars().take(17).collect::<String>() + "...";
@@ -125,7 +142,15 @@ fn print(a: &PsArgs, rows: Vec<Value>) -> Result<i32> {
                     ]
                 })
                 .collect();
-            let headers = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"];
+            let headers = [
+                "CONTAINER ID",
+                "IMAGE",
+                "COMMAND",
+                "CREATED",
+                "STATUS",
+                "PORTS",
+                "NAMES",
+            ];
             let mut text = table(&headers, &body);
             if a.noheading {
                 text = text.split_once('\n').map(|(_, r)| r.to_string()).unwrap_or_default();

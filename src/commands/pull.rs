@@ -3,8 +3,8 @@
 use crate::cli::{PullArgs, RegistryArgs};
 use crate::config::Credentials;
 use crate::error::Result;
-use crate::output::{note, out, Progress};
 use crate::image::pull::{self, PullOptions};
+use crate::output::{note, out, Progress};
 use crate::reference::ImageRef;
 use crate::registry::{Platform, RegistryOptions};
 
@@ -17,10 +17,17 @@ pub(crate) fn registry_options(a: &RegistryArgs) -> Result<RegistryOptions> {
             if u.is_empty() {
                 crate::bail!("--creds: empty username");
             }
-            Some(Credentials { username: u.into(), password: p.into() })
+            Some(Credentials {
+                username: u.into(),
+                password: p.into(),
+            })
         }
     };
-    Ok(RegistryOptions { tls_verify: a.tls_verify, authfile: a.authfile.clone(), creds })
+    Ok(RegistryOptions {
+        tls_verify: a.tls_verify,
+        authfile: a.authfile.clone(),
+        creds,
+    })
 }
 
 pub fn run(a: PullArgs) -> Result<i32> {
@@ -39,12 +46,18 @@ pub fn run(a: PullArgs) -> Result<i32> {
     if a.variant.is_some() {
         platform.variant = a.variant.clone();
     }
-    let opts = PullOptions { registry: registry_options(&a.registry)?, platform };
+    let opts = PullOptions {
+        registry: registry_options(&a.registry)?,
+        platform,
+    };
 
     let progress = Progress::new(a.quiet);
     let report = pull::pull_to_store(&image, &opts, &progress)?;
     if report.skipped_devices > 0 {
-        note(&format!("{image}: skipped {} device node(s): they cannot be created without privileges", report.skipped_devices));
+        note(&format!(
+            "{image}: skipped {} device node(s): they cannot be created without privileges",
+            report.skipped_devices
+        ));
     }
     out(&format!("{}\n", report.image_id));
     Ok(0)

@@ -13,7 +13,10 @@ pub fn run(a: PushArgs) -> Result<i32> {
             let t = Target::parse(&a.image)?;
             if let Target::Registry(r) = &t {
                 if r.registry == "localhost" {
-                    crate::bail!("{}: a localhost/ name has no registry to push to: give a DESTINATION", a.image);
+                    crate::bail!(
+                        "{}: a localhost/ name has no registry to push to: give a DESTINATION",
+                        a.image
+                    );
                 }
             }
             t
@@ -34,7 +37,10 @@ pub fn run(a: PushArgs) -> Result<i32> {
     };
     opts.check()?;
     if let Some(f) = &a.digestfile {
-        let parent = f.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        let parent = f
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
         if !parent.is_dir() {
             crate::bail!("--digestfile {}: no such directory {}", f.display(), parent.display());
         }

@@ -52,9 +52,21 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         publish: a.publish.clone(),
         publish_all: a.publish_all,
         dns: crate::spec::network::Dns {
-            servers: if a.dns.is_empty() { conf.dns_servers.clone() } else { a.dns.clone() },
-            search: if a.dns_search.is_empty() { conf.dns_searches.clone() } else { a.dns_search.clone() },
-            options: if a.dns_option.is_empty() { conf.dns_options.clone() } else { a.dns_option.clone() },
+            servers: if a.dns.is_empty() {
+                conf.dns_servers.clone()
+            } else {
+                a.dns.clone()
+            },
+            search: if a.dns_search.is_empty() {
+                conf.dns_searches.clone()
+            } else {
+                a.dns_search.clone()
+            },
+            options: if a.dns_option.is_empty() {
+                conf.dns_options.clone()
+            } else {
+                a.dns_option.clone()
+            },
         },
         add_hosts: a.add_host.clone(),
         base_hosts_file: conf.base_hosts_file.clone(),
@@ -113,7 +125,12 @@ fn implicit_pull(a: &RunArgs) -> Result<crate::image::ImplicitPull> {
         args.push("--creds".into());
         args.push(c.into());
     }
-    Ok(crate::image::ImplicitPull { policy: crate::spec::PullPolicy::parse(&a.pull)?, quiet: a.quiet, platform, args })
+    Ok(crate::image::ImplicitPull {
+        policy: crate::spec::PullPolicy::parse(&a.pull)?,
+        quiet: a.quiet,
+        platform,
+        args,
+    })
 }
 
 pub fn run(a: RunArgs) -> Result<i32> {

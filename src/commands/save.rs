@@ -15,7 +15,9 @@ pub fn run(a: SaveArgs) -> Result<i32> {
     let dest = match &a.output {
         Some(p) => Destination::Path(p.clone()),
         None if format == SaveFormat::OciDir => crate::bail!("--format oci-dir needs an output directory (-o DIR)"),
-        None if std::io::stdout().is_terminal() => crate::bail!("refusing to save to terminal. Use -o flag or redirect"),
+        None if std::io::stdout().is_terminal() => {
+            crate::bail!("refusing to save to terminal. Use -o flag or redirect")
+        }
         None => Destination::Stdout,
     };
     if a.multi_image_archive && format != SaveFormat::DockerArchive {

@@ -15,7 +15,11 @@ pub fn run(a: VersionArgs) -> Result<i32> {
     let text = match Format::parse(a.format.as_deref()) {
         Format::Json => serde_json::to_string_pretty(&v).expect("json") + "\n",
         Format::Template { tmpl, header } => crate::format::render(&tmpl, header, &[v])?,
-        Format::Table => format!("Version:    {}\nOS/Arch:    {}\n", v["Version"].as_str().unwrap_or(""), v["OsArch"].as_str().unwrap_or("")),
+        Format::Table => format!(
+            "Version:    {}\nOS/Arch:    {}\n",
+            v["Version"].as_str().unwrap_or(""),
+            v["OsArch"].as_str().unwrap_or("")
+        ),
     };
     crate::output::out(&text);
     Ok(0)

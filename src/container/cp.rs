@@ -33,7 +33,10 @@ pub enum Side {
     Host(PathBuf),
     /// `-`: a tar stream on stdin (source) or stdout (destination).
     Stream,
-    Container { name: String, path: String },
+    Container {
+        name: String,
+        path: String,
+    },
 }
 
 /// `CTR:PATH` when the part before the first `:` is a plain name (no `/`); `-`; else a host path
@@ -43,7 +46,10 @@ pub fn parse_side(s: &str) -> Side {
         return Side::Stream;
     }
     match s.split_once(':') {
-        Some((n, p)) if !n.is_empty() && !n.contains('/') => Side::Container { name: n.to_string(), path: p.to_string() },
+        Some((n, p)) if !n.is_empty() && !n.contains('/') => Side::Container {
+            name: n.to_string(),
+            path: p.to_string(),
+        },
         _ => Side::Host(PathBuf::from(s)),
     }
 }
@@ -56,7 +62,11 @@ enum Job {
     /// stdin, which must go into an existing directory). `ids`: (container, host, count) maps
     /// to turn host owners into container ones (-a with host files), or `keep` to keep the
     /// stream's owners (-a with a stream), or neither: everything to root.
-    In { path: String, top: Option<OsString>, owners: Owners },
+    In {
+        path: String,
+        top: Option<OsString>,
+        owners: Owners,
+    },
 }
 
 #[derive(Clone)]
@@ -67,7 +77,10 @@ enum Owners {
 }
 
 fn map_id(v: &[(u64, u64, u64)], id: u64) -> u64 {
-    v.iter().find(|(_, h, n)| id >= *h && id < h + n).map(|(c, h, _)| c + (id - h)).unwrap_or(0)
+    v.iter()
+        .find(|(_, h, n)| id >= *h && id < h + n)
+        .map(|(c, h, _)| c + (id - h))
+        .unwrap_or(0)
 }
 
 /// The path's components, `..` and `.` dropped the way they resolve at the root (the worker's
@@ -83,7 +96,9 @@ fn last_name(path: &str) -> OsString {
             _ => {}
         }
     }
-    v.last().map(|n| n.to_os_string()).unwrap_or_else(|| OsString::from("."))
+    v.last()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| OsString::from("."))
 }
 
 /// Entry path components, refusing anything that could leave the destination.
@@ -116,7 +131,10 @@ fn extract(input: impl Read, base: &Path, rename: Option<(&OsStr, &OsStr)>, owne
     let mut dir_modes: Vec<(PathBuf, u32)> = Vec::new();
     for e in ar.entries().map_err(|e| crate::err!("reading the tar stream: {e}"))? {
         let mut e = e.map_err(|e| crate::err!("reading the tar stream: {e}"))?;
-        let raw = e.path().map_err(|x| crate::err!("reading the tar stream: {x}"))?.into_owned();
+        let raw = e
+            .path()
+            .map_err(|x| crate::err!("reading the tar stream: {x}"))?
+            .into_owned();
         let rel = rewrite(&raw)?;
         let target = base.join(&rel);
         // No symlink between base and the entry.
@@ -137,7 +155,10 @@ fn extract(input: impl Read, base: &Path, rename: Option<(&OsStr, &OsStr)>, owne
         let kind = h.entry_type();
         let mode = h.mode().unwrap_or(0o644) & 0o7777;
         if kind.is_hard_link() {
-            let link = e.link_name().map_err(|x| crate::err!("reading the tar stream: {x}"))?.ok_or_else(|| crate::err!("hard link without a target"))?;
+            let link = e
+                .link_name()
+                .map_err(|x| crate::err!("reading the tar stream: {x}"))?
+                .ok_or_else(|| crate::err!("hard link without a target"))?;
             let src = base.join(rewrite(&link)?);
             let _ = fs::remove_file(&target);
             fs::hard_link(&src, &target).ctx(|| format!("linking {}", target.display()))?;
@@ -166,7 +187,8 @@ fn extract(input: impl Read, base: &Path, rename: Option<(&OsStr, &OsStr)>, owne
                 fs::create_dir(&target).ctx(|| format!("creating {}", target.display()))?;
                 dir_modes.push((target.clone(), mode));
             } else {
-                e.unpack(&target).map_err(|x| crate::err!("writing {}: {x}", target.display()))?;
+                e.unpack(&target)
+                    .map_err(|x| crate::err!("writing {}: {x}", target.display()))?;
             }
         }
         if rel.as_os_str().is_empty() {
@@ -179,10 +201,11 @@ fn extract(input: impl Read, base: &Path, rename: Option<(&OsStr, &OsStr)>, owne
                 Owners::Map(u, g) => (map_id(u, h.uid().unwrap_or(0)), map_id(g, h.gid().unwrap_or(0))),
             };
             std::os::unix::fs::lchown(&target, Some(uid as u32), Some(gid as u32))
-            .map_err(|x| crate::err!("setting the owner of {}: {x}", target.display()))?;
+                .map_err(|x| crate::err!("setting the owner of {}: {x}", target.display()))?;
             // chown drops setuid/setgid bits: set the mode again.
             if !kind.is_symlink() && !kind.is_dir() {
-                fs::set_permissions(&target, fs::Permissions::from_mode(mode)).ctx(|| format!("setting the mode of {}", target.display()))?;
+                fs::set_permissions(&target, fs::Permissions::from_mode(mode))
+                    .ctx(|| format!("setting the mode of {}", target.display()))?;
             }
         }
     }
@@ -199,7 +222,11 @@ fn write_tar(src: &Path, top: &OsStr, out: impl Write) -> Result<()> {
     b.mode(tar::HeaderMode::Complete);
     let md = fs::symlink_metadata(src).ctx(|| format!("reading {}", src.display()))?;
     let name = Path::new(top);
-    let r = if md.is_dir() { b.append_dir_all(name, src) } else { b.append_path_with_name(src, name) };
+    let r = if md.is_dir() {
+        b.append_dir_all(name, src)
+    } else {
+        b.append_path_with_name(src, name)
+    };
     r.map_err(|e| crate::err!("copying {}: {e}", src.display()))?;
     b.finish().map_err(|e| crate::err!("writing the tar stream: {e}"))?;
     Ok(())
@@ -229,7 +256,8 @@ fn work(job: &Job, data: OwnedFd) -> Result<()> {
                     }
                     let from = top.clone().expect("checked");
                     // Resolve the parent now (symlinks inside the container), then extract there.
-                    let parent = fs::canonicalize(parent).ctx(|| format!("{}: no such directory in the container", parent.display()))?;
+                    let parent = fs::canonicalize(parent)
+                        .ctx(|| format!("{}: no such directory in the container", parent.display()))?;
                     extract(input, &parent, Some((&from, &to)), Some(owners))
                 }
             }
@@ -246,7 +274,8 @@ fn enter_container(store: &Store, rec: &ContainerRecord, pidfd: Option<&OwnedFd>
             if userns::plan().needs_userns() {
                 flags |= F::CLONE_NEWUSER;
             }
-            nix::sched::setns(fd.as_fd(), flags).map_err(|e| crate::err!("joining the container's namespaces: {}", e.desc()))?;
+            nix::sched::setns(fd.as_fd(), flags)
+                .map_err(|e| crate::err!("joining the container's namespaces: {}", e.desc()))?;
         }
         None => {
             userns::enter()?;
@@ -255,11 +284,19 @@ fn enter_container(store: &Store, rec: &ContainerRecord, pidfd: Option<&OwnedFd>
             nix::unistd::chdir(store.base()).ctx(|| format!("entering {}", store.base().display()))?;
             let cdir = format!("containers/{}", rec.id);
             let lower: Vec<String> = rec.layers.iter().rev().map(|l| Store::layer_rel(l)).collect();
-            let data = format!("lowerdir={},upperdir={cdir}/upper,workdir={cdir}/work,userxattr", lower.join(":"));
+            let data = format!(
+                "lowerdir={},upperdir={cdir}/upper,workdir={cdir}/work,userxattr",
+                lower.join(":")
+            );
             crate::sys::mount::mount_overlay(Path::new(&format!("{cdir}/merged")), &data).map_err(|e| {
-                crate::err!("mounting the file system of container {} to copy: {} (start the container and copy again)", rec.name, e.desc())
+                crate::err!(
+                    "mounting the file system of container {} to copy: {} (start the container and copy again)",
+                    rec.name,
+                    e.desc()
+                )
             })?;
-            nix::unistd::chroot(format!("{cdir}/merged").as_str()).map_err(|e| crate::err!("entering the container's root: {}", e.desc()))?;
+            nix::unistd::chroot(format!("{cdir}/merged").as_str())
+                .map_err(|e| crate::err!("entering the container's root: {}", e.desc()))?;
         }
     }
     nix::unistd::chdir("/").map_err(|e| crate::err!("entering the container's root: {}", e.desc()))?;
@@ -270,7 +307,9 @@ fn enter_container(store: &Store, rec: &ContainerRecord, pidfd: Option<&OwnedFd>
 pub fn cp(src: &str, dst: &str, archive: bool) -> Result<()> {
     let (s, d) = (parse_side(src), parse_side(dst));
     let (ctr, job_in) = match (&s, &d) {
-        (Side::Container { .. }, Side::Container { .. }) => crate::bail!("copying between containers is not supported: copy to the host first"),
+        (Side::Container { .. }, Side::Container { .. }) => {
+            crate::bail!("copying between containers is not supported: copy to the host first")
+        }
         (Side::Container { name, .. }, _) => (name.clone(), false),
         (_, Side::Container { name, .. }) => (name.clone(), true),
         _ => crate::bail!("one of SRC and DEST must be CONTAINER:PATH"),
@@ -287,12 +326,17 @@ pub fn cp(src: &str, dst: &str, archive: bool) -> Result<()> {
         _ => None,
     };
     if pidfd.is_none() && rec.spec.userns == UsernsMode::KeepId {
-        crate::bail!("container {} uses --userns=keep-id: cp works on it only while it runs", rec.name);
+        crate::bail!(
+            "container {} uses --userns=keep-id: cp works on it only while it runs",
+            rec.name
+        );
     }
 
     // Host side checks first, before any worker starts.
     let (job, host_src, host_dst) = if job_in {
-        let Side::Container { path, .. } = &d else { unreachable!() };
+        let Side::Container { path, .. } = &d else {
+            unreachable!()
+        };
         let (top, owners, host_src) = match &s {
             Side::Stream => (None, if archive { Owners::Keep } else { Owners::Root }, None),
             Side::Host(p) => {
@@ -307,12 +351,25 @@ pub fn cp(src: &str, dst: &str, archive: bool) -> Result<()> {
             }
             Side::Container { .. } => unreachable!(),
         };
-        (Job::In { path: path.clone(), top, owners }, host_src, None)
+        (
+            Job::In {
+                path: path.clone(),
+                top,
+                owners,
+            },
+            host_src,
+            None,
+        )
     } else {
-        let Side::Container { path, .. } = &s else { unreachable!() };
+        let Side::Container { path, .. } = &s else {
+            unreachable!()
+        };
         let host_dst = match &d {
             Side::Host(p) => {
-                let parent = p.parent().filter(|x| !x.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                let parent = p
+                    .parent()
+                    .filter(|x| !x.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
                 if !p.is_dir() && !parent.is_dir() {
                     crate::bail!("{}: no such directory", parent.display());
                 }
@@ -351,8 +408,14 @@ pub fn cp(src: &str, dst: &str, archive: bool) -> Result<()> {
         drop(data_r);
         let w = fs::File::from(data_w);
         match (&host_src, &s) {
-            (Some(p), _) => write_tar(p, &last_name(&p.to_string_lossy()), std::io::BufWriter::with_capacity(1 << 20, w)),
-            (None, _) => std::io::copy(&mut std::io::stdin().lock(), &mut { w }).map(drop).map_err(|e| crate::err!("sending the tar stream: {e}")),
+            (Some(p), _) => write_tar(
+                p,
+                &last_name(&p.to_string_lossy()),
+                std::io::BufWriter::with_capacity(1 << 20, w),
+            ),
+            (None, _) => std::io::copy(&mut std::io::stdin().lock(), &mut { w })
+                .map(drop)
+                .map_err(|e| crate::err!("sending the tar stream: {e}")),
         }
     } else {
         drop(data_w);
@@ -362,15 +425,23 @@ pub fn cp(src: &str, dst: &str, archive: bool) -> Result<()> {
                 let mut r = r;
                 let stdout = std::io::stdout();
                 let mut o = stdout.lock();
-                std::io::copy(&mut r, &mut o).map(drop).and_then(|_| o.flush()).map_err(|e| crate::err!("writing the tar stream: {e}"))
+                std::io::copy(&mut r, &mut o)
+                    .map(drop)
+                    .and_then(|_| o.flush())
+                    .map_err(|e| crate::err!("writing the tar stream: {e}"))
             }
             Some(p) => {
-                let Side::Container { path, .. } = &s else { unreachable!() };
+                let Side::Container { path, .. } = &s else {
+                    unreachable!()
+                };
                 let top = last_name(path);
                 if p.is_dir() {
                     extract(r, p, None, None)
                 } else {
-                    let parent = p.parent().filter(|x| !x.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                    let parent = p
+                        .parent()
+                        .filter(|x| !x.as_os_str().is_empty())
+                        .unwrap_or(Path::new("."));
                     let to = p.file_name().map(|n| n.to_os_string()).unwrap_or_else(|| top.clone());
                     extract(r, parent, Some((&top, &to)), None)
                 }
@@ -381,7 +452,14 @@ pub fn cp(src: &str, dst: &str, archive: bool) -> Result<()> {
     let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
     if !matches!(st, Ok(nix::sys::wait::WaitStatus::Exited(_, 0))) {
         let m = String::from_utf8_lossy(&msg);
-        crate::bail!("{}", if m.is_empty() { format!("copying: the worker failed ({st:?})") } else { m.into_owned() });
+        crate::bail!(
+            "{}",
+            if m.is_empty() {
+                format!("copying: the worker failed ({st:?})")
+            } else {
+                m.into_owned()
+            }
+        );
     }
     mine
 }
@@ -392,7 +470,13 @@ mod tests {
 
     #[test]
     fn sides() {
-        assert_eq!(parse_side("web:/etc"), Side::Container { name: "web".into(), path: "/etc".into() });
+        assert_eq!(
+            parse_side("web:/etc"),
+            Side::Container {
+                name: "web".into(),
+                path: "/etc".into()
+            }
+        );
         assert_eq!(parse_side("-"), Side::Stream);
         assert_eq!(parse_side("./a:b"), Side::Host("./a:b".into()));
         assert_eq!(parse_side("/x/y"), Side::Host("/x/y".into()));

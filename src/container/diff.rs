@@ -35,7 +35,10 @@ fn is_whiteout(md: &fs::Metadata) -> bool {
 }
 
 fn is_opaque(dir: &Path) -> bool {
-    crate::sys::fs::get_xattr(dir, crate::archive::OPAQUE_XATTR).map(|v| v == b"y").unwrap_or(false) || dir.join(".wh..wh..opq").exists()
+    crate::sys::fs::get_xattr(dir, crate::archive::OPAQUE_XATTR)
+        .map(|v| v == b"y")
+        .unwrap_or(false)
+        || dir.join(".wh..wh..opq").exists()
 }
 
 /// Whether `rel` exists in the merged view of `lowers` (top first).
@@ -143,7 +146,10 @@ pub(crate) fn changes(top: &Path, lowers: &[PathBuf]) -> Result<Vec<(Kind, Strin
     if top.is_dir() {
         walk(top, lowers, Path::new(""), &mut out)?;
     }
-    Ok(out.into_iter().map(|(p, k)| (k, String::from_utf8_lossy(&p).into_owned())).collect())
+    Ok(out
+        .into_iter()
+        .map(|(p, k)| (k, String::from_utf8_lossy(&p).into_owned()))
+        .collect())
 }
 
 /// `hutch diff CTR|IMAGE`: a container against its image (containers are looked up first, as
@@ -154,13 +160,22 @@ pub fn diff(what: &str) -> Result<Vec<(Kind, String)>> {
     let cidx = store.load_containers()?;
     if let Ok(n) = cidx.resolve(what) {
         let rec = &cidx.containers[n];
-        let lowers: Vec<PathBuf> = rec.layers.iter().rev().map(|l| store.layer_dir(l).join("diff")).collect();
+        let lowers: Vec<PathBuf> = rec
+            .layers
+            .iter()
+            .rev()
+            .map(|l| store.layer_dir(l).join("diff"))
+            .collect();
         return changes(&store.container_dir(&rec.id).join("upper"), &lowers);
     }
     let iidx = store.load_images()?;
-    let n = iidx.resolve(what).map_err(|_| crate::err!("{what}: no such container or image"))?;
+    let n = iidx
+        .resolve(what)
+        .map_err(|_| crate::err!("{what}: no such container or image"))?;
     let layers = &iidx.images[n].layers;
-    let Some((top, below)) = layers.split_last() else { return Ok(vec![]) };
+    let Some((top, below)) = layers.split_last() else {
+        return Ok(vec![]);
+    };
     let lowers: Vec<PathBuf> = below.iter().rev().map(|l| store.layer_dir(l).join("diff")).collect();
     changes(&store.layer_dir(top).join("diff"), &lowers)
 }
@@ -173,17 +188,51 @@ mod tests {
     fn added_changed_deleted_and_opaque() {
         let root = std::env::temp_dir().join(format!("hutch-diff-test-{}", crate::digest::random_hex(6)));
         let (low, up) = (root.join("low"), root.join("up"));
-        for d in ["low/etc", "low/gone", "low/opq/sub", "low/keep", "up/etc", "up/new", "up/opq"] {
+        for d in [
+            "low/etc",
+            "low/gone",
+            "low/opq/sub",
+            "low/keep",
+            "up/etc",
+            "up/new",
+            "up/opq",
+        ] {
             fs::create_dir_all(root.join(d)).unwrap();
         }
-        for f in ["low/etc/a", "low/etc/b", "low/gone/x", "low/opq/old", "low/keep/k", "up/etc/a", "up/new/f", "up/opq/fresh", "up/.wh.gone", "up/etc/.wh.b"] {
+        for f in [
+            "low/etc/a",
+            "low/etc/b",
+            "low/gone/x",
+            "low/opq/old",
+            "low/keep/k",
+            "up/etc/a",
+            "up/new/f",
+            "up/opq/fresh",
+            "up/.wh.gone",
+            "up/etc/.wh.b",
+        ] {
             fs::write(root.join(f), "x").unwrap();
         }
         fs::write(root.join("up/opq/.wh..wh..opq"), "").unwrap();
-        let got: Vec<String> = changes(&up, &[low]).unwrap().iter().map(|(k, p)| format!("{} {p}", k.letter())).collect();
+        let got: Vec<String> = changes(&up, &[low])
+            .unwrap()
+            .iter()
+            .map(|(k, p)| format!("{} {p}", k.letter()))
+            .collect();
         assert_eq!(
             got,
-            ["C /etc", "C /etc/a", "D /etc/b", "D /gone", "A /new", "A /new/f", "C /opq", "A /opq/fresh", "D /opq/old", "D /opq/sub"]
+            [
+                "C /etc",
+                "C /etc/a",
+                "D /etc/b",
+                "D /gone",
+                "A /new",
+                "A /new/f",
+                "C /opq",
+                "A /opq/fresh",
+                "D /opq/old",
+                "D /opq/sub"
+            ]
         );
         fs::remove_dir_all(&root).unwrap();
     }

@@ -26,7 +26,10 @@ pub fn exec(store: &Store, rec: &ContainerRecord, o: ExecOptions) -> Result<i32>
     let (st, _, live) = state::status(store, rec);
     let pidfd = match (st, live.as_ref().and_then(state::open_process)) {
         (Status::Running { .. }, Some(fd)) => fd,
-        _ => crate::bail!("container {} is not running: can only exec into a running container", rec.name),
+        _ => crate::bail!(
+            "container {} is not running: can only exec into a running container",
+            rec.name
+        ),
     };
     let spec = &rec.spec;
     let mut env = spec.env.clone();
@@ -44,7 +47,12 @@ pub fn exec(store: &Store, rec: &ContainerRecord, o: ExecOptions) -> Result<i32>
     let req = ExecRequest {
         pidfd,
         params,
-        privs: Privs { seccomp: seccomp.as_ref(), new_userns, can_setgroups, die_with_parent: false },
+        privs: Privs {
+            seccomp: seccomp.as_ref(),
+            new_userns,
+            can_setgroups,
+            die_with_parent: false,
+        },
         tty: o.tty,
         interactive: o.interactive,
         detach: o.detach,
@@ -54,5 +62,11 @@ pub fn exec(store: &Store, rec: &ContainerRecord, o: ExecOptions) -> Result<i32>
     if o.detach {
         return Ok(0);
     }
-    Ok(crate::runtime::session::run(&started, signals, o.interactive, relay, None))
+    Ok(crate::runtime::session::run(
+        &started,
+        signals,
+        o.interactive,
+        relay,
+        None,
+    ))
 }

@@ -30,13 +30,18 @@ fn is_whiteout(md: &fs::Metadata) -> bool {
 }
 
 fn is_opaque(dir: &Path) -> bool {
-    crate::sys::fs::get_xattr(dir, OPAQUE_XATTR).map(|v| v == b"y").unwrap_or(false) || dir.join(".wh..wh..opq").exists()
+    crate::sys::fs::get_xattr(dir, OPAQUE_XATTR)
+        .map(|v| v == b"y")
+        .unwrap_or(false)
+        || dir.join(".wh..wh..opq").exists()
 }
 
 /// What is at `rel` in one layer.
 enum At {
     Nothing,
-    Dir { opaque: bool },
+    Dir {
+        opaque: bool,
+    },
     /// A file, a whiteout or anything else that hides lower layers.
     Other,
 }
@@ -50,7 +55,9 @@ fn at(layer: &Path, rel: &Path) -> At {
             let name = rel.file_name().map(|n| n.as_bytes().to_vec()).unwrap_or_default();
             let mut wh = b".wh.".to_vec();
             wh.extend_from_slice(&name);
-            let whp = layer.join(rel.parent().unwrap_or(Path::new(""))).join(std::ffi::OsStr::from_bytes(&wh));
+            let whp = layer
+                .join(rel.parent().unwrap_or(Path::new("")))
+                .join(std::ffi::OsStr::from_bytes(&wh));
             if fs::symlink_metadata(whp).is_ok() {
                 At::Other
             } else {
@@ -94,7 +101,8 @@ impl Writer<'_> {
             h.set_entry_type(tar::EntryType::Directory);
             let mut name = rel.as_os_str().to_os_string();
             name.push("/");
-            t.append_data(&mut h, Path::new(&name), std::io::empty()).map_err(|e| Self::werr(rel, e))
+            t.append_data(&mut h, Path::new(&name), std::io::empty())
+                .map_err(|e| Self::werr(rel, e))
         } else if ft.is_symlink() {
             h.set_entry_type(tar::EntryType::Symlink);
             let target = fs::read_link(&path).ctx(|| format!("reading link {}", rel.display()))?;
@@ -117,7 +125,8 @@ impl Writer<'_> {
             let size = f.metadata().ctx(|| format!("reading {}", rel.display()))?.len();
             h.set_size(size);
             // A file growing while it is read (a running container) is cut at its size here.
-            t.append_data(&mut h, rel, std::io::Read::take(f, size)).map_err(|e| Self::werr(rel, e))
+            t.append_data(&mut h, rel, std::io::Read::take(f, size))
+                .map_err(|e| Self::werr(rel, e))
         } else if ft.is_fifo() || ft.is_char_device() || ft.is_block_device() {
             h.set_entry_type(if ft.is_fifo() {
                 tar::EntryType::Fifo
@@ -130,7 +139,8 @@ impl Writer<'_> {
                 let _ = h.set_device_major(nix::sys::stat::major(md.rdev()) as u32);
                 let _ = h.set_device_minor(nix::sys::stat::minor(md.rdev()) as u32);
             }
-            t.append_data(&mut h, rel, std::io::empty()).map_err(|e| Self::werr(rel, e))
+            t.append_data(&mut h, rel, std::io::empty())
+                .map_err(|e| Self::werr(rel, e))
         } else {
             Ok(()) // sockets are not kept in tars
         }
@@ -151,17 +161,22 @@ impl Writer<'_> {
                     continue;
                 }
                 if let Some(hidden) = b.strip_prefix(b".wh.") {
-                    names.entry(OsString::from(std::ffi::OsStr::from_bytes(hidden))).or_insert(None);
+                    names
+                        .entry(OsString::from(std::ffi::OsStr::from_bytes(hidden)))
+                        .or_insert(None);
                     continue;
                 }
                 let md = e.metadata().ctx(|| format!("reading {}", e.path().display()))?;
-                names.entry(name).or_insert(if is_whiteout(&md) { None } else { Some(i) });
+                names
+                    .entry(name)
+                    .or_insert(if is_whiteout(&md) { None } else { Some(i) });
             }
         }
         for (name, top) in names {
             let Some(top) = top else { continue };
             let crel = rel.join(&name);
-            let md = fs::symlink_metadata(layers[top].root.join(&crel)).ctx(|| format!("reading {}", crel.display()))?;
+            let md =
+                fs::symlink_metadata(layers[top].root.join(&crel)).ctx(|| format!("reading {}", crel.display()))?;
             self.entry(&layers[top], &crel, &md)?;
             if md.is_dir() {
                 let mut sub = Vec::new();
@@ -198,9 +213,20 @@ pub(crate) fn keep_id_owner(mapping: &Mapping, rec: &crate::store::containers::C
 /// (0/0 character devices) become `.wh.NAME` entries, opaque directories get a
 /// `.wh..wh..opq` entry, owners are the ids the container sees. Call inside the store's
 /// user namespace.
-pub(crate) fn write_upper_layer(store: &Store, mapping: &Mapping, rec: &crate::store::containers::ContainerRecord, out: &mut dyn Write) -> Result<()> {
-    let layer = Layer { root: store.container_dir(&rec.id).join("upper"), keep_id_owner: keep_id_owner(mapping, rec) };
-    let mut w = Writer { tar: tar::Builder::new(out), links: HashMap::new() };
+pub(crate) fn write_upper_layer(
+    store: &Store,
+    mapping: &Mapping,
+    rec: &crate::store::containers::ContainerRecord,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let layer = Layer {
+        root: store.container_dir(&rec.id).join("upper"),
+        keep_id_owner: keep_id_owner(mapping, rec),
+    };
+    let mut w = Writer {
+        tar: tar::Builder::new(out),
+        links: HashMap::new(),
+    };
     w.tar.mode(tar::HeaderMode::Complete);
     if layer.root.is_dir() {
         w.upper_dir(&layer, Path::new(""))?;
@@ -216,7 +242,9 @@ impl Writer<'_> {
         h.set_mode(0);
         h.set_size(0);
         h.set_mtime(0);
-        self.tar.append_data(&mut h, rel, std::io::empty()).map_err(|e| Self::werr(rel, e))
+        self.tar
+            .append_data(&mut h, rel, std::io::empty())
+            .map_err(|e| Self::werr(rel, e))
     }
 
     fn upper_dir(&mut self, layer: &Layer, rel: &Path) -> Result<()> {
@@ -259,9 +287,15 @@ fn write_tar(store: &Store, mapping: &Mapping, what: &str, out: &mut dyn Write) 
     let idx = store.load_containers()?;
     let rec = idx.containers[idx.resolve(what)?].clone();
     let keep = keep_id_owner(mapping, &rec);
-    let mut layers = vec![Layer { root: store.container_dir(&rec.id).join("upper"), keep_id_owner: keep }];
+    let mut layers = vec![Layer {
+        root: store.container_dir(&rec.id).join("upper"),
+        keep_id_owner: keep,
+    }];
     for l in rec.layers.iter().rev() {
-        layers.push(Layer { root: store.layer_dir(l).join("diff"), keep_id_owner: None });
+        layers.push(Layer {
+            root: store.layer_dir(l).join("diff"),
+            keep_id_owner: None,
+        });
     }
     let mut dirs = Vec::new();
     for (i, l) in layers.iter().enumerate() {
@@ -272,7 +306,10 @@ fn write_tar(store: &Store, mapping: &Mapping, what: &str, out: &mut dyn Write) 
             }
         }
     }
-    let mut w = Writer { tar: tar::Builder::new(out), links: HashMap::new() };
+    let mut w = Writer {
+        tar: tar::Builder::new(out),
+        links: HashMap::new(),
+    };
     w.tar.mode(tar::HeaderMode::Complete);
     w.dir(&layers, &dirs, Path::new(""))?;
     w.tar.finish().map_err(|e| crate::err!("writing the tar: {e}"))?;
@@ -293,12 +330,26 @@ pub fn export(what: &str, dest: Option<&Path>) -> Result<()> {
             w.flush().map_err(|e| crate::err!("writing the tar: {e}"))
         }
         Some(file) => {
-            let parent = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            let name = file.file_name().ok_or_else(|| crate::err!("{}: not a file name", file.display()))?;
-            let tmp = parent.join(format!(".{}.hutch-tmp-{}", name.to_string_lossy(), crate::digest::random_hex(6)));
-            let f = fs::OpenOptions::new().write(true).create_new(true).open(&tmp).ctx(|| format!("creating {}", tmp.display()))?;
+            let parent = file
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let name = file
+                .file_name()
+                .ok_or_else(|| crate::err!("{}: not a file name", file.display()))?;
+            let tmp = parent.join(format!(
+                ".{}.hutch-tmp-{}",
+                name.to_string_lossy(),
+                crate::digest::random_hex(6)
+            ));
+            let f = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+                .ctx(|| format!("creating {}", tmp.display()))?;
             let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-            let r = write_tar(&store, mapping, what, &mut w).and_then(|_| w.flush().map_err(|e| crate::err!("writing {}: {e}", tmp.display())));
+            let r = write_tar(&store, mapping, what, &mut w)
+                .and_then(|_| w.flush().map_err(|e| crate::err!("writing {}: {e}", tmp.display())));
             drop(w);
             if r.is_err() {
                 let _ = fs::remove_file(&tmp);

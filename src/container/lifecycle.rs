@@ -14,7 +14,8 @@ pub fn kill(store: &Store, rec: &ContainerRecord, sig: i32) -> Result<()> {
         _ => crate::bail!("container {} is not running", rec.name),
     };
     let sig = nix::sys::signal::Signal::try_from(sig).map_err(|_| crate::err!("invalid signal {sig}"))?;
-    crate::sys::process::pidfd_send_signal(&pidfd, sig).map_err(|e| crate::err!("signalling container {}: {e}", rec.name))
+    crate::sys::process::pidfd_send_signal(&pidfd, sig)
+        .map_err(|e| crate::err!("signalling container {}: {e}", rec.name))
 }
 
 /// Stop: the stop signal, then SIGKILL after `timeout` seconds; waits until its exit is recorded.
@@ -28,8 +29,12 @@ pub fn stop(store: &Store, rec: &ContainerRecord, timeout: u32) -> Result<()> {
 /// exit and for its monitor to record it.
 fn terminate(store: &Store, rec: &ContainerRecord, first: nix::sys::signal::Signal, grace: u32) {
     let (st, _, live) = state::status(store, rec);
-    let (Status::Running { .. }, Some(live)) = (st, live) else { return };
-    let Some(pidfd) = state::open_process(&live) else { return };
+    let (Status::Running { .. }, Some(live)) = (st, live) else {
+        return;
+    };
+    let Some(pidfd) = state::open_process(&live) else {
+        return;
+    };
     let _ = crate::sys::process::pidfd_send_signal(&pidfd, first);
     if !state::wait_exit(&pidfd, std::time::Duration::from_secs(grace as u64)) {
         let _ = crate::sys::process::pidfd_send_signal(&pidfd, nix::sys::signal::Signal::SIGKILL);
@@ -62,7 +67,10 @@ pub fn wait(store: &Store, rec: &ContainerRecord) -> Result<i32> {
 pub fn ensure_stopped(store: &Store, rec: &ContainerRecord, force: bool) -> Result<()> {
     if let Status::Running { .. } = state::status(store, rec).0 {
         if !force {
-            return Err(crate::err!("container {} is running: stop it first or use rm -f", rec.name).classed(crate::error::Class::InUse));
+            return Err(
+                crate::err!("container {} is running: stop it first or use rm -f", rec.name)
+                    .classed(crate::error::Class::InUse),
+            );
         }
         terminate(store, rec, nix::sys::signal::Signal::SIGKILL, 10);
     }
@@ -98,7 +106,10 @@ pub fn remove(store: &Store, rec: &ContainerRecord, volumes: bool) -> Result<()>
         let vroot = store.volumes_dir();
         if let Ok(rd) = std::fs::read_dir(&vroot) {
             for e in rd.flatten() {
-                if e.file_name().to_string_lossy().starts_with(&format!("anon-{}-", &rec.id[..12])) {
+                if e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("anon-{}-", &rec.id[..12]))
+                {
                     let _ = store.discard_dir(&e.path());
                 }
             }

@@ -2,33 +2,39 @@
 //! (`start`), stop, kill, wait for and remove it (`lifecycle`), run more processes in it
 //! (`exec`). Commands call these; output stays in commands.
 
-mod exec;
 pub mod cp;
 pub mod diff;
+mod exec;
 pub mod export;
 mod lifecycle;
 mod start;
 
+/// A container's state as `ps`, `inspect` and the lifecycle verbs see it.
+pub use crate::runtime::state::{running_now, status, Status};
 pub use exec::{exec, ExecOptions};
 pub use lifecycle::{ensure_stopped, kill, pause_main, remove, stop, wait};
 pub use start::{run_foreground, start_detached};
-/// A container's state as `ps`, `inspect` and the lifecycle verbs see it.
-pub use crate::runtime::state::{running_now, status, Status};
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Context, Error, Result};
+use crate::runtime::userns::{self, Mapping};
 use crate::runtime::{self, Plan, Volume};
 use crate::spec::network::Mode;
 use crate::spec::{ImageConfig, MountKind, RunOptions, Seccomp, Spec, UsernsMode};
 use crate::store::containers::ContainerRecord;
 use crate::store::Store;
-use crate::runtime::userns::{self, Mapping};
 
 /// Create the container: validate everything, then write its directory and record. Nothing is
 /// left on disk when this fails.
-pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&str>, pull: &crate::image::ImplicitPull) -> Result<ContainerRecord> {
+pub fn create(
+    store: &Store,
+    image_name: &str,
+    opts: &RunOptions,
+    name: Option<&str>,
+    pull: &crate::image::ImplicitPull,
+) -> Result<ContainerRecord> {
     if let Some(n) = name {
         validate_name(n)?;
     }
@@ -51,7 +57,11 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
     let mode = spec.network.clone();
     if let Mode::Ns(p) = &mode {
         if let Err(e) = std::fs::metadata(p) {
-            let why = if e.kind() == std::io::ErrorKind::NotFound { "no such file".to_string() } else { e.to_string() };
+            let why = if e.kind() == std::io::ErrorKind::NotFound {
+                "no such file".to_string()
+            } else {
+                e.to_string()
+            };
             crate::bail!("--network ns:{p}: {why}");
         }
     }
@@ -67,8 +77,13 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
     let base_hosts = match opts.base_hosts_file.as_deref() {
         None => None,
         Some("none") => Some(String::new()),
-        Some("image") => Some(image_file(store, &img.layers, &["etc", "hosts"]).ctx(|| "containers.conf base_hosts_file = \"image\": reading the image's /etc/hosts")?),
-        Some(path) => Some(std::fs::read_to_string(path).ctx(|| format!("containers.conf base_hosts_file = \"{path}\""))?),
+        Some("image") => Some(
+            image_file(store, &img.layers, &["etc", "hosts"])
+                .ctx(|| "containers.conf base_hosts_file = \"image\": reading the image's /etc/hosts")?,
+        ),
+        Some(path) => {
+            Some(std::fs::read_to_string(path).ctx(|| format!("containers.conf base_hosts_file = \"{path}\""))?)
+        }
     };
     let cdir = store.container_dir(&id);
     for sub in ["upper", "work", "merged", "userdata"] {
@@ -89,7 +104,11 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
         Some(n) if idx.name_taken(n) => {
             return Err(cleanup(crate::err!(
                 "the container name \"{n}\" is already in use by {}: remove that container or choose another name",
-                idx.containers.iter().find(|c| c.name == n).map(|c| c.short_id().to_string()).unwrap_or_default()
+                idx.containers
+                    .iter()
+                    .find(|c| c.name == n)
+                    .map(|c| c.short_id().to_string())
+                    .unwrap_or_default()
             )))
         }
         Some(n) => n.to_string(),
@@ -98,7 +117,9 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
     // container:NAME is kept as the other container's id; it shares that one's resolv.conf.
     let mut resolv_from = None;
     if let Mode::Container(c) = &mode {
-        let i = idx.resolve(c).map_err(|e| cleanup(crate::err!("--network container:{c}: {}", e.message)))?;
+        let i = idx
+            .resolve(c)
+            .map_err(|e| cleanup(crate::err!("--network container:{c}: {}", e.message)))?;
         let target = &idx.containers[i].id;
         spec.network = Mode::Container(target.clone());
         resolv_from = Some(store.container_dir(target).join("userdata/resolv.conf"));
@@ -112,7 +133,14 @@ pub fn create(store: &Store, image_name: &str, opts: &RunOptions, name: Option<&
         created: crate::output::now_secs(),
         spec,
     };
-    let net = NetFacts { mode, own_addr, host_addr, extra_hosts, resolv_from, base_hosts };
+    let net = NetFacts {
+        mode,
+        own_addr,
+        host_addr,
+        extra_hosts,
+        resolv_from,
+        base_hosts,
+    };
     write_userdata(&cdir, &rec.spec, &rec.name, &net).map_err(cleanup)?;
     write_file(&cdir.join("userdata/containerenv"), &containerenv(store, &rec)).map_err(cleanup)?;
     idx.containers.push(rec.clone());
@@ -154,7 +182,9 @@ fn image_file(store: &Store, layers: &[String], rel: &[&str]) -> Result<String> 
         for d in dirs {
             p.push(d);
             match std::fs::symlink_metadata(&p) {
-                Ok(m) if m.is_dir() => opaque |= crate::sys::fs::get_xattr(&p, crate::archive::OPAQUE_XATTR).is_ok_and(|v| v == b"y"),
+                Ok(m) if m.is_dir() => {
+                    opaque |= crate::sys::fs::get_xattr(&p, crate::archive::OPAQUE_XATTR).is_ok_and(|v| v == b"y")
+                }
                 // A whiteout, a file or a symlink in place of the directory hides it.
                 Ok(_) => return Ok(String::new()),
                 Err(_) => {
@@ -183,7 +213,11 @@ fn read_regular(f: &Path) -> Result<String> {
 /// /etc/hosts, /etc/hostname and /etc/resolv.conf for the container.
 fn write_userdata(cdir: &Path, spec: &Spec, name: &str, net: &NetFacts) -> Result<()> {
     let ud = cdir.join("userdata");
-    let host_hosts = if net.mode == Mode::Host { std::fs::read_to_string("/etc/hosts").unwrap_or_default() } else { String::new() };
+    let host_hosts = if net.mode == Mode::Host {
+        std::fs::read_to_string("/etc/hosts").unwrap_or_default()
+    } else {
+        String::new()
+    };
     let hosts = crate::spec::network::hosts(&crate::spec::network::HostsInput {
         mode: &net.mode,
         hostname: &spec.hostname,
@@ -195,10 +229,20 @@ fn write_userdata(cdir: &Path, spec: &Spec, name: &str, net: &NetFacts) -> Resul
         base: net.base_hosts.as_deref(),
     });
     let resolv = match &net.resolv_from {
-        Some(f) if spec.dns.servers.is_empty() && spec.dns.search.is_empty() && spec.dns.options.is_empty() => std::fs::read_to_string(f).unwrap_or_default(),
-        _ => crate::spec::network::resolv_conf(&std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(), &net.mode, &spec.dns),
+        Some(f) if spec.dns.servers.is_empty() && spec.dns.search.is_empty() && spec.dns.options.is_empty() => {
+            std::fs::read_to_string(f).unwrap_or_default()
+        }
+        _ => crate::spec::network::resolv_conf(
+            &std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(),
+            &net.mode,
+            &spec.dns,
+        ),
     };
-    for (f, content) in [("hosts", hosts), ("hostname", format!("{}\n", spec.hostname)), ("resolv.conf", resolv)] {
+    for (f, content) in [
+        ("hosts", hosts),
+        ("hostname", format!("{}\n", spec.hostname)),
+        ("resolv.conf", resolv),
+    ] {
         write_file(&ud.join(f), &content)?;
     }
     Ok(())
@@ -208,7 +252,8 @@ fn write_userdata(cdir: &Path, spec: &Spec, name: &str, net: &NetFacts) -> Resul
 /// other than root can read it too.
 fn write_file(p: &Path, content: &str) -> Result<()> {
     std::fs::write(p, content).ctx(|| format!("writing {}", p.display()))?;
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644)).ctx(|| format!("setting the mode of {}", p.display()))
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644))
+        .ctx(|| format!("setting the mode of {}", p.display()))
 }
 
 /// /run/.containerenv, which tells programs they run in a container, in Podman's format: as
@@ -230,7 +275,12 @@ fn containerenv(store: &Store, rec: &ContainerRecord) -> String {
         );
     }
     let same = |a: &Path, b: &Path| a.canonicalize().ok().is_some_and(|a| Some(a) == b.canonicalize().ok());
-    if rec.spec.mounts.iter().any(|m| m.kind == MountKind::Bind && same(Path::new(&m.source), store.base())) {
+    if rec
+        .spec
+        .mounts
+        .iter()
+        .any(|m| m.kind == MountKind::Bind && same(Path::new(&m.source), store.base()))
+    {
         out.push_str("graphRootMounted=1\n");
     }
     out
@@ -263,12 +313,20 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         let source = if m.kind == MountKind::Bind {
             PathBuf::from(&m.source)
         } else {
-            let name = if m.source.is_empty() { format!("anon-{}-{}", &rec.id[..12], crate::digest::random_hex(4)) } else { m.source.clone() };
+            let name = if m.source.is_empty() {
+                format!("anon-{}-{}", &rec.id[..12], crate::digest::random_hex(4))
+            } else {
+                m.source.clone()
+            };
             let d = store.volume_data(&name);
             std::fs::create_dir_all(&d).ctx(|| format!("creating volume {name}"))?;
             d
         };
-        volumes.push(Volume { source, destination: m.destination.clone(), read_only: m.read_only });
+        volumes.push(Volume {
+            source,
+            destination: m.destination.clone(),
+            read_only: m.read_only,
+        });
     }
     // devpts gets gid=5 (tty) only when that gid exists in the container.
     let gid5 = mapping.gid_span() > 5;
@@ -311,7 +369,10 @@ fn netns_of(store: &Store, id: &str, what: &str) -> Result<PathBuf> {
     };
     match runtime::state::status(store, target).0 {
         runtime::state::Status::Running { pid } => Ok(PathBuf::from(format!("/proc/{pid}/ns/net"))),
-        _ => crate::bail!("--network container:{0}: container {0} is not running: start it first", target.name),
+        _ => crate::bail!(
+            "--network container:{0}: container {0} is not running: start it first",
+            target.name
+        ),
     }
 }
 
@@ -331,13 +392,17 @@ fn prepare_keep_id(store: &Store, rec: &ContainerRecord, mapping: &Mapping) -> R
         }
         let root = userns::keep_id_store_id(0, own);
         for d in ["upper", "work"] {
-            std::os::unix::fs::lchown(cdir.join(d), Some(root), Some(root)).ctx(|| format!("handing {d} to the container's root"))?;
+            std::os::unix::fs::lchown(cdir.join(d), Some(root), Some(root))
+                .ctx(|| format!("handing {d} to the container's root"))?;
         }
         Ok(())
     })?;
-    Ok(rec.layers.iter().map(|l| crate::store::keepid::rel_dir(l, &tag)).collect())
+    Ok(rec
+        .layers
+        .iter()
+        .map(|l| crate::store::keepid::rel_dir(l, &tag))
+        .collect())
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -362,7 +427,12 @@ mod tests {
         layer("c", &[("etc/hosts", Some("C\n"))]);
         layer("d", &[("etc", Some("a file hides the directory"))]);
         layer("e", &[("etc", None)]);
-        crate::sys::fs::set_xattr(crate::sys::fs::open_any(&store.layer_dir("e").join("diff/etc")).unwrap(), crate::archive::OPAQUE_XATTR, b"y").unwrap();
+        crate::sys::fs::set_xattr(
+            crate::sys::fs::open_any(&store.layer_dir("e").join("diff/etc")).unwrap(),
+            crate::archive::OPAQUE_XATTR,
+            b"y",
+        )
+        .unwrap();
         let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let f = |v: &[&str]| image_file(&store, &ids(v), &["etc", "hosts"]).unwrap();
         assert_eq!(f(&["a"]), "A\n");

@@ -31,7 +31,10 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     let log = match std::fs::OpenOptions::new().create(true).append(true).open(&log_path) {
         Ok(f) => Some(runtime::monitor::Logger::new(f, rec.spec.log_size_max)),
         Err(e) => {
-            crate::output::note(&format!("the container's output is not logged: opening {}: {e}", log_path.display()));
+            crate::output::note(&format!(
+                "the container's output is not logged: opening {}: {e}",
+                log_path.display()
+            ));
             None
         }
     };

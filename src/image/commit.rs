@@ -64,7 +64,11 @@ fn new_config(base: Option<&Value>, spec: &crate::spec::Spec, changes: &[String]
 /// Commit container `what`; returns the new image's id.
 pub fn commit(what: &str, opts: &CommitOptions) -> Result<String> {
     let mapping = crate::runtime::userns::enter()?;
-    let own = Ownership { keep: mapping.keeps_ownership(), uid_span: mapping.uid_span(), gid_span: mapping.gid_span() };
+    let own = Ownership {
+        keep: mapping.keeps_ownership(),
+        uid_span: mapping.uid_span(),
+        gid_span: mapping.gid_span(),
+    };
     let store = Store::open()?;
     store.sweep()?;
     let cidx = store.load_containers()?;
@@ -74,7 +78,11 @@ pub fn commit(what: &str, opts: &CommitOptions) -> Result<String> {
     let base: Value = match &base_img {
         Some(img) => serde_json::from_slice(&store.read_blob(&format!("sha256:{}", img.id))?)
             .map_err(|e| crate::err!("image {}: stored config is not valid JSON: {e}", img.short_id()))?,
-        None => crate::bail!("the image of container {} ({}) is no longer in the store", rec.name, rec.image_name),
+        None => crate::bail!(
+            "the image of container {} ({}) is no longer in the store",
+            rec.name,
+            rec.image_name
+        ),
     };
     let cfg = new_config(base.get("config"), &rec.spec, &opts.changes)?;
 
@@ -97,13 +105,26 @@ pub fn commit(what: &str, opts: &CommitOptions) -> Result<String> {
     store.write_tar_split(&tmp.path, &ex.tar_split)?;
     let id = ex.diff_id[7..].to_string();
     let lock = store.lock_layer_work(&id)?;
-    crate::image::pull::commit_layers(&store, vec![(tmp, LayerRecord { id: id.clone(), compressed: vec![], size: ex.size, root_mode: ex.root_mode })])?;
+    crate::image::pull::commit_layers(
+        &store,
+        vec![(
+            tmp,
+            LayerRecord {
+                id: id.clone(),
+                compressed: vec![],
+                size: ex.size,
+                root_mode: ex.root_mode,
+            },
+        )],
+    )?;
     drop(lock);
 
     let now = crate::output::now_secs();
     let created = rfc3339(now);
     let mut config = base.clone();
-    let obj = config.as_object_mut().ok_or_else(|| crate::err!("image {}: stored config is not an object", rec.image))?;
+    let obj = config
+        .as_object_mut()
+        .ok_or_else(|| crate::err!("image {}: stored config is not an object", rec.image))?;
     obj.insert("created".into(), json!(created));
     obj.insert("config".into(), Value::Object(cfg));
     obj.remove("container_config");
@@ -116,7 +137,12 @@ pub fn commit(what: &str, opts: &CommitOptions) -> Result<String> {
         Some(m) => obj.insert("comment".into(), json!(m)),
         None => obj.remove("comment"),
     };
-    let mut diff_ids: Vec<Value> = obj.get("rootfs").and_then(|r| r.get("diff_ids")).and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut diff_ids: Vec<Value> = obj
+        .get("rootfs")
+        .and_then(|r| r.get("diff_ids"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     diff_ids.push(json!(ex.diff_id));
     obj.insert("rootfs".into(), json!({ "type": "layers", "diff_ids": diff_ids }));
     let mut h = json!({ "created": created, "created_by": format!("hutch commit {}", rec.short_id()) });
@@ -126,7 +152,11 @@ pub fn commit(what: &str, opts: &CommitOptions) -> Result<String> {
     if let Some(m) = &opts.message {
         h["comment"] = json!(m);
     }
-    let mut history = obj.get("history").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut history = obj
+        .get("history")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     history.push(h);
     obj.insert("history".into(), Value::Array(history));
     let config = serde_json::to_vec(&config).expect("json");
@@ -137,7 +167,10 @@ pub fn commit(what: &str, opts: &CommitOptions) -> Result<String> {
     let mut layers = base_img.as_ref().map(|i| i.layers.clone()).unwrap_or_default();
     layers.push(id);
     let lidx = store.load_layers()?;
-    let sized: Vec<(String, u64)> = layers.iter().map(|l| (l.clone(), lidx.get(l).map(|r| r.size).unwrap_or(0))).collect();
+    let sized: Vec<(String, u64)> = layers
+        .iter()
+        .map(|l| (l.clone(), lidx.get(l).map(|r| r.size).unwrap_or(0)))
+        .collect();
     let (mt, cmt, lmt) = if opts.docker {
         (
             "application/vnd.docker.distribution.manifest.v2+json",
@@ -145,7 +178,11 @@ pub fn commit(what: &str, opts: &CommitOptions) -> Result<String> {
             "application/vnd.docker.image.rootfs.diff.tar",
         )
     } else {
-        ("application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.config.v1+json", "application/vnd.oci.image.layer.v1.tar")
+        (
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.oci.image.config.v1+json",
+            "application/vnd.oci.image.layer.v1.tar",
+        )
     };
     let manifest = serde_json::to_vec(&json!({
         "schemaVersion": 2,

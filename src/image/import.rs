@@ -35,7 +35,11 @@ pub fn config_from_changes(changes: &[String]) -> Result<Map<String, Value>> {
 pub fn import(input: Box<dyn Read>, what: &str, opts: &ImportOptions) -> Result<String> {
     let cfg = config_from_changes(&opts.changes)?;
     let mapping = crate::runtime::userns::enter()?;
-    let own = Ownership { keep: mapping.keeps_ownership(), uid_span: mapping.uid_span(), gid_span: mapping.gid_span() };
+    let own = Ownership {
+        keep: mapping.keeps_ownership(),
+        uid_span: mapping.uid_span(),
+        gid_span: mapping.gid_span(),
+    };
     let store = Store::open()?;
     store.sweep()?;
     let tmp = store.temp("import")?;
@@ -46,7 +50,18 @@ pub fn import(input: Box<dyn Read>, what: &str, opts: &ImportOptions) -> Result<
     store.write_tar_split(&tmp.path, &ex.tar_split)?;
     let id = ex.diff_id[7..].to_string();
     let lock = store.lock_layer_work(&id)?;
-    crate::image::pull::commit_layers(&store, vec![(tmp, LayerRecord { id: id.clone(), compressed: vec![], size: ex.size, root_mode: ex.root_mode })])?;
+    crate::image::pull::commit_layers(
+        &store,
+        vec![(
+            tmp,
+            LayerRecord {
+                id: id.clone(),
+                compressed: vec![],
+                size: ex.size,
+                root_mode: ex.root_mode,
+            },
+        )],
+    )?;
     drop(lock);
 
     let now = crate::output::now_secs();

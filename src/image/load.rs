@@ -62,7 +62,10 @@ impl Members {
             if kind.is_file() {
                 let (off, size) = (e.raw_file_position(), e.size());
                 if off + size > total {
-                    crate::bail!("the archive is truncated: {name} needs {size} bytes, {} are left", total.saturating_sub(off));
+                    crate::bail!(
+                        "the archive is truncated: {name} needs {size} bytes, {} are left",
+                        total.saturating_sub(off)
+                    );
                 }
                 files.insert(name, (off, size));
             } else if kind.is_symlink() || kind.is_hard_link() {
@@ -76,7 +79,11 @@ impl Members {
                 links.insert(name, target);
             }
         }
-        Ok(Members { file: file.to_path_buf(), files, links })
+        Ok(Members {
+            file: file.to_path_buf(),
+            files,
+            links,
+        })
     }
 
     fn locate(&self, name: &str) -> Option<(u64, u64)> {
@@ -95,19 +102,26 @@ impl Members {
     }
 
     fn open(&self, name: &str) -> Result<std::io::Take<File>> {
-        let (off, size) = self.locate(name).ok_or_else(|| crate::err!("the archive has no {name}"))?;
+        let (off, size) = self
+            .locate(name)
+            .ok_or_else(|| crate::err!("the archive has no {name}"))?;
         let mut f = File::open(&self.file).ctx(|| format!("opening {}", self.file.display()))?;
-        f.seek(SeekFrom::Start(off)).ctx(|| format!("reading {}", self.file.display()))?;
+        f.seek(SeekFrom::Start(off))
+            .ctx(|| format!("reading {}", self.file.display()))?;
         Ok(f.take(size))
     }
 
     fn read(&self, name: &str, limit: u64) -> Result<Vec<u8>> {
-        let (_, size) = self.locate(name).ok_or_else(|| crate::err!("the archive has no {name}"))?;
+        let (_, size) = self
+            .locate(name)
+            .ok_or_else(|| crate::err!("the archive has no {name}"))?;
         if size > limit {
             crate::bail!("{name} in the archive is too large ({size} bytes)");
         }
         let mut v = Vec::with_capacity(size as usize);
-        self.open(name)?.read_to_end(&mut v).ctx(|| format!("reading {name} from the archive"))?;
+        self.open(name)?
+            .read_to_end(&mut v)
+            .ctx(|| format!("reading {name} from the archive"))?;
         Ok(v)
     }
 }
@@ -143,13 +157,18 @@ fn hex_in(name: &str) -> Option<&str> {
 }
 
 fn diff_ids(config: &[u8], what: &str) -> Result<Vec<String>> {
-    let v: Value = serde_json::from_slice(config).map_err(|e| crate::err!("{what}: image config is not valid JSON: {e}"))?;
+    let v: Value =
+        serde_json::from_slice(config).map_err(|e| crate::err!("{what}: image config is not valid JSON: {e}"))?;
     let ids: Vec<String> = v
         .pointer("/rootfs/diff_ids")
         .and_then(Value::as_array)
         .ok_or_else(|| crate::err!("{what}: image config has no rootfs.diff_ids"))?
         .iter()
-        .map(|x| x.as_str().map(String::from).ok_or_else(|| crate::err!("{what}: bad diff_id")))
+        .map(|x| {
+            x.as_str()
+                .map(String::from)
+                .ok_or_else(|| crate::err!("{what}: bad diff_id"))
+        })
         .collect::<Result<_>>()?;
     for d in &ids {
         crate::reference::validate_digest(d).map_err(|w| crate::err!("{what}: rootfs.diff_ids: {w}"))?;
@@ -165,10 +184,15 @@ fn full_name(n: &str) -> Option<String> {
 fn docker_images(m: &Members) -> Result<Vec<ImageSrc>> {
     let manifest: Value = serde_json::from_slice(&m.read("manifest.json", META_LIMIT)?)
         .map_err(|e| crate::err!("the archive's manifest.json is not valid JSON: {e}"))?;
-    let entries = manifest.as_array().ok_or_else(|| crate::err!("the archive's manifest.json is not a list"))?;
+    let entries = manifest
+        .as_array()
+        .ok_or_else(|| crate::err!("the archive's manifest.json is not a list"))?;
     let mut out = Vec::new();
     for e in entries {
-        let cfg_name = e.get("Config").and_then(Value::as_str).ok_or_else(|| crate::err!("manifest.json: an entry has no Config"))?;
+        let cfg_name = e
+            .get("Config")
+            .and_then(Value::as_str)
+            .ok_or_else(|| crate::err!("manifest.json: an entry has no Config"))?;
         let config = m.read(cfg_name, META_LIMIT)?;
         let config_digest = sha(&config);
         if let Some(h) = hex_in(cfg_name) {
@@ -185,7 +209,11 @@ fn docker_images(m: &Members) -> Result<Vec<ImageSrc>> {
             .map(|l| l.as_str().ok_or_else(|| crate::err!("manifest.json: bad layer entry")))
             .collect::<Result<_>>()?;
         if layers.len() != ids.len() {
-            crate::bail!("{cfg_name}: the config lists {} diff_ids but manifest.json {} layers", ids.len(), layers.len());
+            crate::bail!(
+                "{cfg_name}: the config lists {} diff_ids but manifest.json {} layers",
+                ids.len(),
+                layers.len()
+            );
         }
         let names = e
             .get("RepoTags")
@@ -201,7 +229,10 @@ fn docker_images(m: &Members) -> Result<Vec<ImageSrc>> {
                 .map(|(l, d)| LayerSrc {
                     member: l.to_string(),
                     // Docker 25's archives keep layers as blobs/sha256/<digest>.
-                    blob_digest: l.starts_with("blobs/sha256/").then(|| hex_in(l).map(|h| format!("sha256:{h}"))).flatten(),
+                    blob_digest: l
+                        .starts_with("blobs/sha256/")
+                        .then(|| hex_in(l).map(|h| format!("sha256:{h}")))
+                        .flatten(),
                     diff_id: d,
                 })
                 .collect(),
@@ -217,10 +248,16 @@ fn blob_member(digest: &str) -> Result<String> {
 }
 
 fn verified_blob(m: &Members, desc: &Value, what: &str) -> Result<(Vec<u8>, String)> {
-    let digest = desc.get("digest").and_then(Value::as_str).ok_or_else(|| crate::err!("{what}: descriptor without digest"))?;
+    let digest = desc
+        .get("digest")
+        .and_then(Value::as_str)
+        .ok_or_else(|| crate::err!("{what}: descriptor without digest"))?;
     let data = m.read(&blob_member(digest)?, META_LIMIT)?;
     if sha(&data) != digest {
-        crate::bail!("digest mismatch for {what} {digest} in the archive: content hashes to {}", sha(&data));
+        crate::bail!(
+            "digest mismatch for {what} {digest} in the archive: content hashes to {}",
+            sha(&data)
+        );
     }
     Ok((data, digest.to_string()))
 }
@@ -229,16 +266,24 @@ fn oci_images(m: &Members) -> Result<Vec<ImageSrc>> {
     let index: Value = serde_json::from_slice(&m.read("index.json", META_LIMIT)?)
         .map_err(|e| crate::err!("the archive's index.json is not valid JSON: {e}"))?;
     let mut out: Vec<ImageSrc> = Vec::new();
-    let descs = index.get("manifests").and_then(Value::as_array).cloned().unwrap_or_default();
+    let descs = index
+        .get("manifests")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for d in descs {
         let ann = d.get("annotations");
         let name = ann
-            .and_then(|a| a.get("io.containerd.image.name").or_else(|| a.get("org.opencontainers.image.ref.name")))
+            .and_then(|a| {
+                a.get("io.containerd.image.name")
+                    .or_else(|| a.get("org.opencontainers.image.ref.name"))
+            })
             .and_then(Value::as_str)
             .filter(|n| n.contains('/') || n.contains(':'))
             .and_then(full_name);
         let (mut bytes, mut digest) = verified_blob(m, &d, "manifest")?;
-        let mut mv: Value = serde_json::from_slice(&bytes).map_err(|e| crate::err!("manifest {digest} is not valid JSON: {e}"))?;
+        let mut mv: Value =
+            serde_json::from_slice(&bytes).map_err(|e| crate::err!("manifest {digest} is not valid JSON: {e}"))?;
         if mv.get("manifests").is_some() {
             // An index: take this machine's platform, else the first.
             let list = mv["manifests"].as_array().cloned().unwrap_or_default();
@@ -256,22 +301,41 @@ fn oci_images(m: &Members) -> Result<Vec<ImageSrc>> {
             existing.names.extend(name);
             continue;
         }
-        let cdesc = mv.get("config").ok_or_else(|| crate::err!("manifest {digest} has no config"))?;
+        let cdesc = mv
+            .get("config")
+            .ok_or_else(|| crate::err!("manifest {digest} has no config"))?;
         let (config, config_digest) = verified_blob(m, cdesc, "config")?;
         let ids = diff_ids(&config, &config_digest)?;
         let ls = mv.get("layers").and_then(Value::as_array).cloned().unwrap_or_default();
         if ls.len() != ids.len() {
-            crate::bail!("manifest {digest}: {} layers but the config lists {} diff_ids", ls.len(), ids.len());
+            crate::bail!(
+                "manifest {digest}: {} layers but the config lists {} diff_ids",
+                ls.len(),
+                ids.len()
+            );
         }
         let layers = ls
             .iter()
             .zip(ids)
             .map(|(l, d)| {
-                let dg = l.get("digest").and_then(Value::as_str).ok_or_else(|| crate::err!("manifest {digest}: layer without digest"))?;
-                Ok(LayerSrc { member: blob_member(dg)?, blob_digest: Some(dg.to_string()), diff_id: d })
+                let dg = l
+                    .get("digest")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| crate::err!("manifest {digest}: layer without digest"))?;
+                Ok(LayerSrc {
+                    member: blob_member(dg)?,
+                    blob_digest: Some(dg.to_string()),
+                    diff_id: d,
+                })
             })
             .collect::<Result<_>>()?;
-        out.push(ImageSrc { config, config_digest, layers, names: name.into_iter().collect(), manifest: Some(bytes) });
+        out.push(ImageSrc {
+            config,
+            config_digest,
+            layers,
+            names: name.into_iter().collect(),
+            manifest: Some(bytes),
+        });
     }
     if out.is_empty() {
         crate::bail!("the archive's index.json lists no images");
@@ -311,12 +375,19 @@ fn is_compressed(path: &Path) -> Result<bool> {
 pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
     if let Source::File(p) = &source {
         if p.is_dir() {
-            crate::bail!("{}: is a directory; load reads docker-archive and oci-archive files", p.display());
+            crate::bail!(
+                "{}: is a directory; load reads docker-archive and oci-archive files",
+                p.display()
+            );
         }
         File::open(p).ctx(|| format!("opening {}", p.display()))?;
     }
     let mapping = crate::runtime::userns::enter()?;
-    let own = Ownership { keep: mapping.keeps_ownership(), uid_span: mapping.uid_span(), gid_span: mapping.gid_span() };
+    let own = Ownership {
+        keep: mapping.keeps_ownership(),
+        uid_span: mapping.uid_span(),
+        gid_span: mapping.gid_span(),
+    };
     let store = Store::open()?;
     store.sweep()?;
     let (_spooled, path) = match source {
@@ -341,11 +412,17 @@ pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
 
     // Layers the store lacks: lock them all in one order (as pull does), then extract.
     let present = store.load_layers()?;
-    let mut missing: Vec<String> =
-        images.iter().flat_map(|i| i.layers.iter().map(|l| l.diff_id[7..].to_string())).filter(|id| present.get(id).is_none()).collect();
+    let mut missing: Vec<String> = images
+        .iter()
+        .flat_map(|i| i.layers.iter().map(|l| l.diff_id[7..].to_string()))
+        .filter(|id| present.get(id).is_none())
+        .collect();
     missing.sort();
     missing.dedup();
-    let _locks = missing.iter().map(|id| store.lock_layer_work(id)).collect::<Result<Vec<_>>>()?;
+    let _locks = missing
+        .iter()
+        .map(|id| store.lock_layer_work(id))
+        .collect::<Result<Vec<_>>>()?;
     let present = store.load_layers()?;
     let mut sizes: HashMap<String, u64> = HashMap::new();
     let mut ready = Vec::new();
@@ -365,19 +442,35 @@ pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
             let diff_dir = tmp.path.join("diff");
             std::fs::create_dir(&diff_dir).ctx(|| format!("creating {}", diff_dir.display()))?;
             let mut blob = HashingReader::new(m.open(&l.member)?);
-            let ex = archive::extract_layer(&mut blob, &diff_dir, own).map_err(|e| crate::err!("layer {}: {e}", l.member))?;
-            let (blob_digest, _) = blob.finish().map_err(|e| crate::err!("reading layer {}: {e}", l.member))?;
+            let ex = archive::extract_layer(&mut blob, &diff_dir, own)
+                .map_err(|e| crate::err!("layer {}: {e}", l.member))?;
+            let (blob_digest, _) = blob
+                .finish()
+                .map_err(|e| crate::err!("reading layer {}: {e}", l.member))?;
             if let Some(want) = &l.blob_digest {
                 if *want != blob_digest {
                     crate::bail!("digest mismatch for layer {want} in the archive: content hashes to {blob_digest}");
                 }
             }
             if ex.diff_id != l.diff_id {
-                crate::bail!("layer {}: diff_id mismatch: the image config says {}, the content is {}", l.member, l.diff_id, ex.diff_id);
+                crate::bail!(
+                    "layer {}: diff_id mismatch: the image config says {}, the content is {}",
+                    l.member,
+                    l.diff_id,
+                    ex.diff_id
+                );
             }
             store.write_tar_split(&tmp.path, &ex.tar_split)?;
             sizes.insert(id.clone(), ex.size);
-            ready.push((tmp, LayerRecord { id, compressed: vec![], size: ex.size, root_mode: ex.root_mode }));
+            ready.push((
+                tmp,
+                LayerRecord {
+                    id,
+                    compressed: vec![],
+                    size: ex.size,
+                    root_mode: ex.root_mode,
+                },
+            ));
         }
     }
     crate::image::pull::commit_layers(&store, ready)?;
@@ -409,9 +502,16 @@ pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
             size: layer_ids.iter().map(|i| sizes[i]).sum(),
             layers: layer_ids,
             created: config.get("created").and_then(Value::as_str).map(String::from),
-            architecture: config.get("architecture").and_then(Value::as_str).unwrap_or("").to_string(),
+            architecture: config
+                .get("architecture")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
             os: config.get("os").and_then(Value::as_str).unwrap_or("").to_string(),
-            pulled: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+            pulled: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
         };
         crate::image::pull::record_image(&store, record)?;
         if uniq.is_empty() {

@@ -52,7 +52,8 @@ fn load(store: &Store) -> Result<Lists> {
 
 fn save(store: &Store, l: &Lists) -> Result<()> {
     let p = lists_path(store);
-    crate::sys::fs::replace_atomic(&p, &serde_json::to_vec_pretty(l).expect("json"), 0o600).map_err(|e| crate::err!("writing {}: {e}", p.display()))
+    crate::sys::fs::replace_atomic(&p, &serde_json::to_vec_pretty(l).expect("json"), 0o600)
+        .map_err(|e| crate::err!("writing {}: {e}", p.display()))
 }
 
 /// The index entry for a local image: its stored manifest when it still describes it, else the
@@ -69,12 +70,22 @@ fn entry_for(store: &Store, img: &ImageRecord) -> Result<Entry> {
     }
     let (digest, size, media_type) = push::stored_manifest_digest(store, img)
         .unwrap_or_else(|| (String::new(), 0, crate::registry::MT_OCI_MANIFEST.to_string()));
-    Ok(Entry { image: img.id.clone(), digest, size, media_type, platform })
+    Ok(Entry {
+        image: img.id.clone(),
+        digest,
+        size,
+        media_type,
+        platform,
+    })
 }
 
 fn find<'a>(lists: &'a mut Lists, name: &str) -> Result<&'a mut List> {
     let full = crate::image::tag::normalize_new_name(name)?;
-    lists.lists.iter_mut().find(|l| l.name == full).ok_or_else(|| crate::err!("{name}: no such manifest list"))
+    lists
+        .lists
+        .iter_mut()
+        .find(|l| l.name == full)
+        .ok_or_else(|| crate::err!("{name}: no such manifest list"))
 }
 
 fn with_store<T>(f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
@@ -93,7 +104,10 @@ pub fn create(name: &str, images: &[String]) -> Result<String> {
             crate::bail!("{name}: a manifest list with this name already exists");
         }
         let idx = store.load_images()?;
-        let mut list = List { name: full.clone(), entries: vec![] };
+        let mut list = List {
+            name: full.clone(),
+            entries: vec![],
+        };
         for what in images {
             add_entry(store, &mut list, &idx.images[idx.resolve(what)?])?;
         }
@@ -147,7 +161,11 @@ pub fn inspect(name: &str) -> Result<String> {
     with_store(|store| {
         let mut lists = load(store)?;
         let l = find(&mut lists, name)?;
-        let e: Vec<_> = l.entries.iter().map(|e| (e.digest.clone(), e.size, e.media_type.clone(), e.platform.clone())).collect();
+        let e: Vec<_> = l
+            .entries
+            .iter()
+            .map(|e| (e.digest.clone(), e.size, e.media_type.clone(), e.platform.clone()))
+            .collect();
         Ok(String::from_utf8(index_json(&e)).expect("utf8"))
     })
 }
@@ -171,9 +189,12 @@ pub fn push_list(name: &str, dest: &ImageRef, opts: &PushOptions, progress: &Pro
     }
     let mut imgs = Vec::new();
     for e in &list.entries {
-        let img = idx.images.iter().find(|i| i.id == e.image).cloned().ok_or_else(|| {
-            crate::err!("{name}: image {} of the list is no longer in the store", &e.image[..12])
-        })?;
+        let img = idx
+            .images
+            .iter()
+            .find(|i| i.id == e.image)
+            .cloned()
+            .ok_or_else(|| crate::err!("{name}: image {} of the list is no longer in the store", &e.image[..12]))?;
         imgs.push((img, e.platform.clone()));
     }
     let rt = push::runtime()?;

@@ -3,13 +3,13 @@
 
 pub mod commit;
 pub mod import;
+pub mod load;
+pub mod manifest;
 pub mod prune;
 pub mod pull;
 pub mod push;
 pub mod remove;
 pub mod save;
-pub mod load;
-pub mod manifest;
 pub mod tag;
 
 use crate::error::{Context, Error, Result};
@@ -36,7 +36,11 @@ pub fn find_or_pull(store: &Store, name: &str, pull: &ImplicitPull) -> Result<Im
     // Another platform's image under this name is not the one asked for.
     let other_platform = match (&found, &pull.platform) {
         (Ok(n), Some(p)) => {
-            let config: serde_json::Value = store.read_blob(&format!("sha256:{}", idx.images[*n].id)).ok().and_then(|c| serde_json::from_slice(&c).ok()).unwrap_or_default();
+            let config: serde_json::Value = store
+                .read_blob(&format!("sha256:{}", idx.images[*n].id))
+                .ok()
+                .and_then(|c| serde_json::from_slice(&c).ok())
+                .unwrap_or_default();
             (!p.matches(&config)).then(|| format!("{}/{}", idx.images[*n].os, idx.images[*n].architecture))
         }
         _ => None,

@@ -14,8 +14,8 @@ use crate::error::{Context, Result};
 use crate::output::Progress;
 use crate::reference::ImageRef;
 use crate::registry::{self, LayerDesc, Platform, RegistryOptions, Session};
-use crate::store::{self, ImageRecord, LayerRecord, Store};
 use crate::runtime::userns::Mapping;
+use crate::store::{self, ImageRecord, LayerRecord, Store};
 
 /// Layers downloaded at once.
 const PARALLEL_LAYERS: usize = 4;
@@ -39,7 +39,14 @@ pub fn pull_to_store(image: &ImageRef, opts: &PullOptions, progress: &Progress) 
     let missing = std::sync::Mutex::new(None);
     // Called once the pull is over and its temporary entries are gone, so the free space
     // reported is what is left.
-    let full = |e| out_of_space(e, &root, &format!("pulling {image}"), *missing.lock().unwrap_or_else(|p| p.into_inner()));
+    let full = |e| {
+        out_of_space(
+            e,
+            &root,
+            &format!("pulling {image}"),
+            *missing.lock().unwrap_or_else(|p| p.into_inner()),
+        )
+    };
     let store = Arc::new(Store::open_at(root.clone()).map_err(&full)?);
     store.sweep().map_err(&full)?;
     pull(&store, image, opts, mapping, progress, &missing).map_err(&full)
@@ -61,7 +68,11 @@ pub fn pull(
         .enable_all()
         .build()
         .ctx(|| "starting the network runtime")?;
-    let own = Ownership { keep: mapping.keeps_ownership(), uid_span: mapping.uid_span(), gid_span: mapping.gid_span() };
+    let own = Ownership {
+        keep: mapping.keeps_ownership(),
+        uid_span: mapping.uid_span(),
+        gid_span: mapping.gid_span(),
+    };
     let r = rt.block_on(pull_async(store.clone(), image, opts, own, progress, missing));
     rt.shutdown_background();
     r
@@ -81,13 +92,24 @@ fn is_out_of_space(msg: &str) -> Option<&'static str> {
 /// Say plainly that the disk holding the store `root` is full (or the quota used up), where,
 /// and what `what` needed if known (`missing`: the layers it had to fetch, their compressed
 /// size); other errors pass through unchanged.
-pub fn out_of_space(e: crate::error::Error, root: &std::path::Path, what: &str, missing: Option<(usize, u64)>) -> crate::error::Error {
-    let Some(full) = is_out_of_space(&e.message) else { return e };
+pub fn out_of_space(
+    e: crate::error::Error,
+    root: &std::path::Path,
+    what: &str,
+    missing: Option<(usize, u64)>,
+) -> crate::error::Error {
+    let Some(full) = is_out_of_space(&e.message) else {
+        return e;
+    };
     let size = crate::output::human_size;
     let fs = match crate::sys::fs::space_of(root) {
         Some(s) => format!(
             " (the {}file system mounted at {}: {} in all, {} free)",
-            if s.fs_type.is_empty() { String::new() } else { format!("{} ", s.fs_type) },
+            if s.fs_type.is_empty() {
+                String::new()
+            } else {
+                format!("{} ", s.fs_type)
+            },
             s.mount_point.display(),
             size(s.total),
             size(s.avail)
@@ -96,11 +118,18 @@ pub fn out_of_space(e: crate::error::Error, root: &std::path::Path, what: &str, 
     };
     let need = match missing {
         Some((n, bytes)) if n > 0 => {
-            format!("; the image needs more than {} (its {n} missing layer{}, compressed)", size(bytes), if n == 1 { "" } else { "s" })
+            format!(
+                "; the image needs more than {} (its {n} missing layer{}, compressed)",
+                size(bytes),
+                if n == 1 { "" } else { "s" }
+            )
         }
         _ => String::new(),
     };
-    crate::err!("{what}: {full}: no space left for the store in {}{fs}{need}", root.display())
+    crate::err!(
+        "{what}: {full}: no space left for the store in {}{fs}{need}",
+        root.display()
+    )
 }
 
 async fn pull_async(
@@ -113,14 +142,19 @@ async fn pull_async(
 ) -> Result<PullReport> {
     progress.message(&format!("Trying to pull {image}..."));
     let (session, resolved) = registry::open(image, &opts.registry, &opts.platform).await?;
-    let config: Value = serde_json::from_slice(&resolved.config).map_err(|e| crate::err!("{image}: image config is not valid JSON: {e}"))?;
+    let config: Value = serde_json::from_slice(&resolved.config)
+        .map_err(|e| crate::err!("{image}: image config is not valid JSON: {e}"))?;
     let diff_ids: Vec<String> = config
         .pointer("/rootfs/diff_ids")
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
         .unwrap_or_default();
     if diff_ids.len() != resolved.layers.len() {
-        crate::bail!("{image}: the config lists {} diff_ids but the manifest has {} layers", diff_ids.len(), resolved.layers.len());
+        crate::bail!(
+            "{image}: the config lists {} diff_ids but the manifest has {} layers",
+            diff_ids.len(),
+            resolved.layers.len()
+        );
     }
     for d in &diff_ids {
         crate::reference::validate_digest(d).map_err(|w| crate::err!("{image}: config rootfs.diff_ids: {w}"))?;
@@ -132,20 +166,33 @@ async fn pull_async(
     // together, so taking each as its fetch starts let two pulls needing the same layers wait
     // for each other for ever. Once they are ours, the layers still missing are ours to fetch.
     let present = store.load_layers()?;
-    let mut missing: Vec<String> = layer_ids.iter().filter(|id| present.get(id).is_none()).cloned().collect();
+    let mut missing: Vec<String> = layer_ids
+        .iter()
+        .filter(|id| present.get(id).is_none())
+        .cloned()
+        .collect();
     missing.sort();
     missing.dedup();
     let s = store.clone();
-    let mut work_locks: std::collections::HashMap<String, crate::sys::lock::FileLock> = tokio::task::spawn_blocking(move || {
-        missing.into_iter().map(|id| s.lock_layer_work(&id).map(|l| (id, l))).collect::<Result<_>>()
-    })
-    .await
-    .map_err(|e| crate::err!("{e}"))??;
+    let mut work_locks: std::collections::HashMap<String, crate::sys::lock::FileLock> =
+        tokio::task::spawn_blocking(move || {
+            missing
+                .into_iter()
+                .map(|id| s.lock_layer_work(&id).map(|l| (id, l)))
+                .collect::<Result<_>>()
+        })
+        .await
+        .map_err(|e| crate::err!("{e}"))??;
     let present = store.load_layers()?;
     {
         let mut seen = std::collections::HashSet::new();
-        let todo: Vec<&LayerDesc> =
-            resolved.layers.iter().zip(&layer_ids).filter(|(_, id)| present.get(id).is_none() && seen.insert(*id)).map(|(d, _)| d).collect();
+        let todo: Vec<&LayerDesc> = resolved
+            .layers
+            .iter()
+            .zip(&layer_ids)
+            .filter(|(_, id)| present.get(id).is_none() && seen.insert(*id))
+            .map(|(d, _)| d)
+            .collect();
         *missing_size.lock().unwrap_or_else(|p| p.into_inner()) = Some((todo.len(), todo.iter().map(|d| d.size).sum()));
     }
     let mut tasks = tokio::task::JoinSet::new();
@@ -159,8 +206,16 @@ async fn pull_async(
             continue;
         }
         // A layer the image lists twice is fetched once (its size is filled in below).
-        let Some(work_lock) = work_locks.remove(&layer_ids[i]) else { continue };
-        let (store, session, desc, diff_id, sem) = (store.clone(), session.clone(), desc.clone(), diff_id.clone(), sem.clone());
+        let Some(work_lock) = work_locks.remove(&layer_ids[i]) else {
+            continue;
+        };
+        let (store, session, desc, diff_id, sem) = (
+            store.clone(),
+            session.clone(),
+            desc.clone(),
+            diff_id.clone(),
+            sem.clone(),
+        );
         let bar = progress.bar(&desc.digest, desc.size);
         tasks.spawn(async move {
             let _permit = sem.acquire_owned().await.expect("semaphore");
@@ -197,7 +252,9 @@ async fn pull_async(
 
     progress.message("Writing manifest to image destination");
     let s2 = store.clone();
-    tokio::task::spawn_blocking(move || commit_layers(&s2, ready)).await.map_err(|e| crate::err!("{e}"))??;
+    tokio::task::spawn_blocking(move || commit_layers(&s2, ready))
+        .await
+        .map_err(|e| crate::err!("{e}"))??;
     drop(work_locks);
     store.write_blob(&resolved.config_digest, &resolved.config)?;
     store.write_blob(&resolved.manifest_digest, &resolved.manifest)?;
@@ -210,13 +267,25 @@ async fn pull_async(
         layers: layer_ids,
         created: config.get("created").and_then(Value::as_str).map(String::from),
         size: sizes.iter().sum(),
-        architecture: config.get("architecture").and_then(Value::as_str).unwrap_or("").to_string(),
+        architecture: config
+            .get("architecture")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
         os: config.get("os").and_then(Value::as_str).unwrap_or("").to_string(),
-        pulled: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        pulled: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
     };
     let store2 = store.clone();
-    tokio::task::spawn_blocking(move || record_image(&store2, record)).await.map_err(|e| crate::err!("{e}"))??;
-    Ok(PullReport { image_id: id, skipped_devices })
+    tokio::task::spawn_blocking(move || record_image(&store2, record))
+        .await
+        .map_err(|e| crate::err!("{e}"))??;
+    Ok(PullReport {
+        image_id: id,
+        skipped_devices,
+    })
 }
 
 /// Add or merge the image record; names move to this image from any other.
@@ -292,7 +361,16 @@ async fn fetch_layer(
         let mut stream = session.blob_stream(desc).await?;
         let (tx, rx) = mpsc::channel(32);
         let dd = diff_dir.clone();
-        let extractor = tokio::task::spawn_blocking(move || archive::extract_layer(ChannelReader { rx, cur: bytes::Bytes::new() }, &dd, own));
+        let extractor = tokio::task::spawn_blocking(move || {
+            archive::extract_layer(
+                ChannelReader {
+                    rx,
+                    cur: bytes::Bytes::new(),
+                },
+                &dd,
+                own,
+            )
+        });
         let mut received: u64 = 0;
         let mut net_err: Option<std::io::Error> = None;
         while let Some(chunk) = stream.next().await {
@@ -301,7 +379,10 @@ async fn fetch_layer(
                     received += b.len() as u64;
                     bar.inc(b.len() as u64);
                     if desc.size > 0 && received > desc.size {
-                        let e = std::io::Error::other(format!("blob {} is larger than the {} bytes its descriptor says", desc.digest, desc.size));
+                        let e = std::io::Error::other(format!(
+                            "blob {} is larger than the {} bytes its descriptor says",
+                            desc.digest, desc.size
+                        ));
                         let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
                         net_err = Some(e);
                         break;
@@ -318,7 +399,9 @@ async fn fetch_layer(
             }
         }
         drop(tx);
-        let extracted = extractor.await.map_err(|e| crate::err!("extracting layer {}: {e}", desc.digest))?;
+        let extracted = extractor
+            .await
+            .map_err(|e| crate::err!("extracting layer {}: {e}", desc.digest))?;
         if let Some(e) = net_err {
             let transient = registry::stream_error_is_transient(&e) && !e.to_string().contains("is larger than");
             if transient && attempt < 4 {
@@ -332,14 +415,32 @@ async fn fetch_layer(
         }
         let ex = extracted.map_err(|e| crate::err!("layer {}: {e}", desc.digest))?;
         if ex.diff_id != diff_id {
-            crate::bail!("layer {}: diff_id mismatch: the image config says {diff_id}, the content is {}", desc.digest, ex.diff_id);
+            crate::bail!(
+                "layer {}: diff_id mismatch: the image config says {diff_id}, the content is {}",
+                desc.digest,
+                ex.diff_id
+            );
         }
         if desc.size > 0 && received != desc.size {
-            crate::bail!("layer {}: size mismatch: expected {} bytes, got {received}", desc.digest, desc.size);
+            crate::bail!(
+                "layer {}: size mismatch: expected {} bytes, got {received}",
+                desc.digest,
+                desc.size
+            );
         }
         store.write_tar_split(&tmp.path, &ex.tar_split)?;
-        let rec = LayerRecord { id: id.clone(), compressed: vec![desc.digest.clone()], size: ex.size, root_mode: ex.root_mode };
-        return Ok(Fetched { rec, skipped_devices: ex.skipped_devices, tmp, work_lock });
+        let rec = LayerRecord {
+            id: id.clone(),
+            compressed: vec![desc.digest.clone()],
+            size: ex.size,
+            root_mode: ex.root_mode,
+        };
+        return Ok(Fetched {
+            rec,
+            skipped_devices: ex.skipped_devices,
+            tmp,
+            work_lock,
+        });
     }
 }
 

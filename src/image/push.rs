@@ -67,11 +67,17 @@ impl PushOptions {
         if let Some(l) = self.level {
             if !c.valid_levels().contains(&l) {
                 let r = c.valid_levels();
-                crate::bail!("--compression-level {l}: out of range for {c:?} ({}..{})", r.start(), r.end());
+                crate::bail!(
+                    "--compression-level {l}: out of range for {c:?} ({}..{})",
+                    r.start(),
+                    r.end()
+                );
             }
         }
         if self.format == Some(ManifestFormat::V2s2) && self.compression == Some(Compression::Zstd) {
-            crate::bail!("--compression-format zstd cannot be used with --format v2s2 (Docker manifests know only gzip layers)");
+            crate::bail!(
+                "--compression-format zstd cannot be used with --format v2s2 (Docker manifests know only gzip layers)"
+            );
         }
         Ok(())
     }
@@ -130,7 +136,10 @@ impl Target {
         }
         for t in ["containers-storage:", "docker-daemon:", "ostree:", "sif:"] {
             if s.starts_with(t) {
-                crate::bail!("invalid destination \"{s}\": transport {} is not supported", t.trim_end_matches(':'));
+                crate::bail!(
+                    "invalid destination \"{s}\": transport {} is not supported",
+                    t.trim_end_matches(':')
+                );
             }
         }
         Ok(Target::Registry(ImageRef::parse(s)?))
@@ -158,7 +167,10 @@ fn cache_path(store: &Store) -> PathBuf {
 }
 
 fn load_cache(store: &Store) -> BlobCache {
-    std::fs::read(cache_path(store)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    std::fs::read(cache_path(store))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
 }
 
 /// Remember `new` blobs (a cache: losing an entry to a concurrent push only costs a compression).
@@ -205,7 +217,13 @@ fn stored_manifest(store: &Store, img: &ImageRecord) -> Option<StoredManifest> {
     }
     let media_type = match doc.get("mediaType").and_then(Value::as_str) {
         Some(m) => m.to_string(),
-        None if doc.pointer("/config/mediaType").and_then(Value::as_str).is_some_and(|m| m.contains("docker")) => MT_DOCKER_MANIFEST.into(),
+        None if doc
+            .pointer("/config/mediaType")
+            .and_then(Value::as_str)
+            .is_some_and(|m| m.contains("docker")) =>
+        {
+            MT_DOCKER_MANIFEST.into()
+        }
         None => MT_OCI_MANIFEST.into(),
     };
     let mut layers = Vec::new();
@@ -218,9 +236,17 @@ fn stored_manifest(store: &Store, img: &ImageRecord) -> Option<StoredManifest> {
         } else {
             return None; // uncompressed or foreign layers: make fresh blobs
         };
-        layers.push(Desc { digest: l.get("digest")?.as_str()?.to_string(), size: l.get("size")?.as_u64()?, compression });
+        layers.push(Desc {
+            digest: l.get("digest")?.as_str()?.to_string(),
+            size: l.get("size")?.as_u64()?,
+            compression,
+        });
     }
-    (layers.len() == img.layers.len()).then_some(StoredManifest { bytes, media_type, layers })
+    (layers.len() == img.layers.len()).then_some(StoredManifest {
+        bytes,
+        media_type,
+        layers,
+    })
 }
 
 /// A writer that hashes and counts what goes through it.
@@ -250,7 +276,11 @@ fn compress_layer(store: &Store, id: &str, c: Compression, level: i32, out: &Pat
     let rebuilt = Rebuilt::open(&split)?;
     let root = store.layer_dir(id).join("diff");
     let f = std::fs::File::create(out).ctx(|| format!("creating {}", out.display()))?;
-    let mut hw = Hashing { inner: std::io::BufWriter::with_capacity(1 << 20, f), h: Sha256::new(), n: 0 };
+    let mut hw = Hashing {
+        inner: std::io::BufWriter::with_capacity(1 << 20, f),
+        h: Sha256::new(),
+        n: 0,
+    };
     let werr = |e: std::io::Error| crate::err!("compressing layer sha256:{id}: {e}");
     let diff = match c {
         Compression::Gzip => {
@@ -268,12 +298,19 @@ fn compress_layer(store: &Store, id: &str, c: Compression, level: i32, out: &Pat
     };
     hw.flush().map_err(werr)?;
     if diff != format!("sha256:{id}") {
-        crate::bail!("layer sha256:{id} could not be rebuilt from its files (it hashes to {diff}); the store's copy was changed");
+        crate::bail!(
+            "layer sha256:{id} could not be rebuilt from its files (it hashes to {diff}); the store's copy was changed"
+        );
     }
     Ok((format!("sha256:{}", hex::encode(hw.h.finalize())), hw.n))
 }
 
-fn manifest_bytes(format: ManifestFormat, config_digest: &str, config_size: usize, layers: &[Desc]) -> (Vec<u8>, &'static str) {
+fn manifest_bytes(
+    format: ManifestFormat,
+    config_digest: &str,
+    config_size: usize,
+    layers: &[Desc],
+) -> (Vec<u8>, &'static str) {
     let (mt, cfg_mt) = match format {
         ManifestFormat::Oci => (MT_OCI_MANIFEST, "application/vnd.oci.image.config.v1+json"),
         ManifestFormat::V2s2 => (MT_DOCKER_MANIFEST, "application/vnd.docker.container.image.v1+json"),
@@ -332,12 +369,25 @@ pub fn push_image(what: &str, target: &Target, opts: &PushOptions, progress: &Pr
                 _ => {
                     let n = match tag {
                         Some(t) => Some(crate::image::tag::normalize_new_name(t)?),
-                        None => img.names.iter().find(|n| n.ends_with(what) || what.ends_with(n.as_str())).cloned().or(img.names.first().cloned()),
+                        None => img
+                            .names
+                            .iter()
+                            .find(|n| n.ends_with(what) || what.ends_with(n.as_str()))
+                            .cloned()
+                            .or(img.names.first().cloned()),
                     };
                     (SaveFormat::DockerArchive, n.into_iter().collect())
                 }
             };
-            save(&store, &[SaveItem { image: img.clone(), names }], format, &Destination::Path(p.clone()))?;
+            save(
+                &store,
+                &[SaveItem {
+                    image: img.clone(),
+                    names,
+                }],
+                format,
+                &Destination::Path(p.clone()),
+            )?;
             Ok(img.manifest_digest.clone())
         }
     }
@@ -362,12 +412,21 @@ fn push_dir(store: &Store, img: &ImageRecord, dir: &Path, opts: &PushOptions) ->
     if dir.exists() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
         crate::bail!("{}: already exists and is not an empty directory", dir.display());
     }
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     if !parent.is_dir() {
         crate::bail!("{}: no such directory", parent.display());
     }
-    let name = dir.file_name().ok_or_else(|| crate::err!("{}: not a directory name", dir.display()))?;
-    let tmp = parent.join(format!(".{}.hutch-tmp-{}", name.to_string_lossy(), crate::digest::random_hex(6)));
+    let name = dir
+        .file_name()
+        .ok_or_else(|| crate::err!("{}: not a directory name", dir.display()))?;
+    let tmp = parent.join(format!(
+        ".{}.hutch-tmp-{}",
+        name.to_string_lossy(),
+        crate::digest::random_hex(6)
+    ));
     std::fs::create_dir(&tmp).ctx(|| format!("creating {}", tmp.display()))?;
     let r = (|| -> Result<String> {
         let c = opts.compression.unwrap_or(Compression::Gzip);
@@ -377,13 +436,23 @@ fn push_dir(store: &Store, img: &ImageRecord, dir: &Path, opts: &PushOptions) ->
             let part = tmp.join("layer.partial");
             let (digest, size) = compress_layer(store, id, c, level, &part)?;
             std::fs::rename(&part, tmp.join(&digest[7..])).ctx(|| format!("writing into {}", tmp.display()))?;
-            layers.push(Desc { digest, size, compression: c });
+            layers.push(Desc {
+                digest,
+                size,
+                compression: c,
+            });
         }
         let config = store.read_blob(&format!("sha256:{}", img.id))?;
         std::fs::write(tmp.join(&img.id), &config).ctx(|| format!("writing into {}", tmp.display()))?;
-        let (m, _) = manifest_bytes(opts.format.unwrap_or(ManifestFormat::Oci), &format!("sha256:{}", img.id), config.len(), &layers);
+        let (m, _) = manifest_bytes(
+            opts.format.unwrap_or(ManifestFormat::Oci),
+            &format!("sha256:{}", img.id),
+            config.len(),
+            &layers,
+        );
         std::fs::write(tmp.join("manifest.json"), &m).ctx(|| format!("writing into {}", tmp.display()))?;
-        std::fs::write(tmp.join("version"), "Directory Transport Version: 1.1\n").ctx(|| format!("writing into {}", tmp.display()))?;
+        std::fs::write(tmp.join("version"), "Directory Transport Version: 1.1\n")
+            .ctx(|| format!("writing into {}", tmp.display()))?;
         Ok(format!("sha256:{}", crate::digest::sha256_hex(&m)))
     })();
     match r {
@@ -407,7 +476,13 @@ enum Placed {
     Uploaded(Desc, Option<CachedBlob>),
 }
 
-async fn push_registry(store: Arc<Store>, img: &ImageRecord, dest: &ImageRef, opts: &PushOptions, progress: &Progress) -> Result<String> {
+async fn push_registry(
+    store: Arc<Store>,
+    img: &ImageRecord,
+    dest: &ImageRef,
+    opts: &PushOptions,
+    progress: &Progress,
+) -> Result<String> {
     if dest.digest.is_some() {
         crate::bail!("{dest}: cannot push to a digest reference; give a tag");
     }
@@ -465,10 +540,22 @@ pub(crate) async fn send_blobs(
         }
         let c = want_c.unwrap_or(Compression::Gzip);
         let level = opts.level.unwrap_or(c.default_level());
-        for b in cache.blobs.iter().filter(|b| b.diff_id == *id && b.compression == c && b.level == level) {
-            cands.push((Desc { digest: b.digest.clone(), size: b.size, compression: c }, false));
+        for b in cache
+            .blobs
+            .iter()
+            .filter(|b| b.diff_id == *id && b.compression == c && b.level == level)
+        {
+            cands.push((
+                Desc {
+                    digest: b.digest.clone(),
+                    size: b.size,
+                    compression: c,
+                },
+                false,
+            ));
         }
-        let (store, session, sources, sem, id) = (store.clone(), session.clone(), sources.clone(), sem.clone(), id.clone());
+        let (store, session, sources, sem, id) =
+            (store.clone(), session.clone(), sources.clone(), sem.clone(), id.clone());
         let retry = opts.retry;
         let bar = progress.bar(&format!("sha256:{id}"), 0);
         let progress_line = progress.clone_line();
@@ -499,15 +586,32 @@ pub(crate) async fn send_blobs(
         }
     }
     let placed: Vec<Placed> = placed.into_iter().map(|p| p.expect("every layer placed")).collect();
-    save_cache(&store, placed.iter().filter_map(|p| if let Placed::Uploaded(_, c) = p { c.clone() } else { None }).collect());
-    let descs: Vec<Desc> = placed.into_iter().map(|p| match p {
-        Placed::Present(d) | Placed::Uploaded(d, _) => d,
-    }).collect();
+    save_cache(
+        &store,
+        placed
+            .iter()
+            .filter_map(|p| {
+                if let Placed::Uploaded(_, c) = p {
+                    c.clone()
+                } else {
+                    None
+                }
+            })
+            .collect(),
+    );
+    let descs: Vec<Desc> = placed
+        .into_iter()
+        .map(|p| match p {
+            Placed::Present(d) | Placed::Uploaded(d, _) => d,
+        })
+        .collect();
 
     // The config blob as stored: its digest is the image id.
     let config_digest = format!("sha256:{}", img.id);
     let config_path = store.blob_path(&config_digest)?;
-    let config_size = std::fs::metadata(&config_path).ctx(|| format!("reading {}", config_path.display()))?.len();
+    let config_size = std::fs::metadata(&config_path)
+        .ctx(|| format!("reading {}", config_path.display()))?
+        .len();
     let mut have_config = session.has_blob(&config_digest).await?;
     for src in &sources {
         if !have_config {
@@ -515,20 +619,36 @@ pub(crate) async fn send_blobs(
         }
     }
     if have_config {
-        progress.message(&format!("Copying config {} skipped: already exists", short(&config_digest)));
+        progress.message(&format!(
+            "Copying config {} skipped: already exists",
+            short(&config_digest)
+        ));
     } else {
-        session.upload_file(&config_path, config_size, &config_digest, opts.retry, Arc::new(|_| {}), &|| {}).await?;
+        session
+            .upload_file(
+                &config_path,
+                config_size,
+                &config_digest,
+                opts.retry,
+                Arc::new(|_| {}),
+                &|| {},
+            )
+            .await?;
         progress.message(&format!("Copying config {} done", short(&config_digest)));
     }
 
     // The stored manifest when every layer is its blob and the format is the one asked for.
     let reuse = stored.filter(|s| {
-        opts.format.is_none_or(|f| f == format_of(&s.media_type)) && s.layers.iter().zip(&descs).all(|(a, b)| a.digest == b.digest)
+        opts.format.is_none_or(|f| f == format_of(&s.media_type))
+            && s.layers.iter().zip(&descs).all(|(a, b)| a.digest == b.digest)
     });
     let (bytes, mt) = match reuse {
         Some(s) => (s.bytes, s.media_type),
         None => {
-            let format = opts.format.or(stored_format(&store, img)).unwrap_or(ManifestFormat::Oci);
+            let format = opts
+                .format
+                .or(stored_format(&store, img))
+                .unwrap_or(ManifestFormat::Oci);
             let (b, mt) = manifest_bytes(format, &config_digest, config_size as usize, &descs);
             (b, mt.to_string())
         }
@@ -577,15 +697,29 @@ async fn place_layer(
     let (digest, size) = tokio::task::spawn_blocking(move || compress_layer(&s2, &id2, c, level, &path))
         .await
         .map_err(|e| crate::err!("compressing layer: {e}"))??;
-    let desc = Desc { digest: digest.clone(), size, compression: c };
-    let cached = CachedBlob { diff_id: id.to_string(), digest: digest.clone(), size, compression: c, level };
+    let desc = Desc {
+        digest: digest.clone(),
+        size,
+        compression: c,
+    };
+    let cached = CachedBlob {
+        diff_id: id.to_string(),
+        digest: digest.clone(),
+        size,
+        compression: c,
+        level,
+    };
     let r = async {
         if session.has_blob(&digest).await? {
             return Ok(Placed::Present(desc.clone()));
         }
         bar.set_length(size);
         let b2 = bar.clone();
-        session.upload_file(&tmp.path, size, &digest, retry, Arc::new(move |n| b2.inc(n)), &|| bar.reset()).await?;
+        session
+            .upload_file(&tmp.path, size, &digest, retry, Arc::new(move |n| b2.inc(n)), &|| {
+                bar.reset()
+            })
+            .await?;
         Ok(Placed::Uploaded(desc.clone(), Some(cached.clone())))
     }
     .await;
@@ -605,11 +739,21 @@ mod tests {
 
     #[test]
     fn targets() {
-        assert_eq!(Target::parse("oci:/tmp/x:v1").unwrap(), Target::OciDir("/tmp/x".into(), Some("v1".into())));
-        assert_eq!(Target::parse("oci:/tmp/x").unwrap(), Target::OciDir("/tmp/x".into(), None));
+        assert_eq!(
+            Target::parse("oci:/tmp/x:v1").unwrap(),
+            Target::OciDir("/tmp/x".into(), Some("v1".into()))
+        );
+        assert_eq!(
+            Target::parse("oci:/tmp/x").unwrap(),
+            Target::OciDir("/tmp/x".into(), None)
+        );
         assert_eq!(Target::parse("dir:/tmp/d").unwrap(), Target::Dir("/tmp/d".into()));
-        assert!(matches!(Target::parse("docker://127.0.0.1:5000/a/b:c").unwrap(), Target::Registry(r) if r.repository == "a/b"));
-        assert!(matches!(Target::parse("127.0.0.1:5000/a/b").unwrap(), Target::Registry(r) if r.tag.as_deref() == Some("latest")));
+        assert!(
+            matches!(Target::parse("docker://127.0.0.1:5000/a/b:c").unwrap(), Target::Registry(r) if r.repository == "a/b")
+        );
+        assert!(
+            matches!(Target::parse("127.0.0.1:5000/a/b").unwrap(), Target::Registry(r) if r.tag.as_deref() == Some("latest"))
+        );
         assert!(Target::parse("oci:").is_err());
         assert_eq!(
             Target::parse("docker-archive:/t/a.tar:foo/bar:1").unwrap(),

@@ -32,7 +32,11 @@ pub fn remove(store: &Store, wanted: &[String], all: bool, force: bool) -> Resul
     let images = store.load_images()?;
     let mut doomed = Vec::new();
     let mut refused = std::collections::HashSet::new();
-    let wanted: Vec<String> = if all { images.images.iter().map(|i| i.id.clone()).collect() } else { wanted.to_vec() };
+    let wanted: Vec<String> = if all {
+        images.images.iter().map(|i| i.id.clone()).collect()
+    } else {
+        wanted.to_vec()
+    };
     for what in &wanted {
         let Ok(n) = images.resolve(what) else { continue };
         let id = &images.images[n].id;
@@ -71,7 +75,11 @@ pub fn remove(store: &Store, wanted: &[String], all: bool, force: bool) -> Resul
             // As Podman: with force, an image that does not exist is no error.
             Err(e) if force && e.class == crate::error::Class::NoSuchObject => continue,
             Err(e) => {
-                let why = if e.class == crate::error::Class::NoSuchObject { Failure::Missing } else { Failure::Refused };
+                let why = if e.class == crate::error::Class::NoSuchObject {
+                    Failure::Missing
+                } else {
+                    Failure::Refused
+                };
                 failures.push((why, e.message));
                 continue;
             }
@@ -80,7 +88,12 @@ pub fn remove(store: &Store, wanted: &[String], all: bool, force: bool) -> Resul
         // Asked for by one of its names while it has others: only that name goes.
         let by_name = crate::reference::ImageRef::parse(what).ok().and_then(|r| {
             let full = r.tagged()?;
-            img.names.iter().find(|x| **x == full || x.ends_with(&format!("/{}", what)) || x.ends_with(&format!("/{}:latest", what))).cloned()
+            img.names
+                .iter()
+                .find(|x| {
+                    **x == full || x.ends_with(&format!("/{}", what)) || x.ends_with(&format!("/{}:latest", what))
+                })
+                .cloned()
         });
         let by_id = img.id.starts_with(what.trim_start_matches("sha256:"));
         if !by_id && !all && img.names.len() > 1 {
@@ -93,7 +106,11 @@ pub fn remove(store: &Store, wanted: &[String], all: bool, force: bool) -> Resul
         if by_id && !all && !force && img.names.len() > 1 {
             failures.push((
                 Failure::Refused,
-                format!("unable to delete image {} by ID with more than one tag ({}): use -f to remove it", img.short_id(), img.names.join(", ")),
+                format!(
+                    "unable to delete image {} by ID with more than one tag ({}): use -f to remove it",
+                    img.short_id(),
+                    img.names.join(", ")
+                ),
             ));
             continue;
         }

@@ -45,7 +45,11 @@ impl Sink<'_> {
         h.set_path(name).map_err(|e| crate::err!("archive entry {name}: {e}"))?;
         h.set_size(size);
         h.set_mode(if dir { 0o755 } else { 0o644 });
-        h.set_entry_type(if dir { tar::EntryType::Directory } else { tar::EntryType::Regular });
+        h.set_entry_type(if dir {
+            tar::EntryType::Directory
+        } else {
+            tar::EntryType::Regular
+        });
         h.set_uid(0);
         h.set_gid(0);
         h.set_mtime(0);
@@ -59,7 +63,9 @@ impl Sink<'_> {
 
     fn dir(&mut self, name: &str) -> Result<()> {
         match self {
-            Sink::Tar { out } => out.write_all(Self::header(&format!("{name}/"), 0, true)?.as_bytes()).map_err(Self::werr),
+            Sink::Tar { out } => out
+                .write_all(Self::header(&format!("{name}/"), 0, true)?.as_bytes())
+                .map_err(Self::werr),
             Sink::Dir { root } => {
                 let p = root.join(name);
                 std::fs::create_dir_all(&p).ctx(|| format!("creating {}", p.display()))
@@ -68,16 +74,27 @@ impl Sink<'_> {
     }
 
     fn bytes(&mut self, name: &str, data: &[u8]) -> Result<()> {
-        self.stream(name, data.len() as u64, &mut |w| w.write_all(data).map_err(Self::werr).map(|_| String::new()))
-            .map(drop)
+        self.stream(name, data.len() as u64, &mut |w| {
+            w.write_all(data).map_err(Self::werr).map(|_| String::new())
+        })
+        .map(drop)
     }
 
     /// An entry of `size` bytes written by `fill`, which returns what it computed (a digest).
-    fn stream(&mut self, name: &str, size: u64, fill: &mut dyn FnMut(&mut dyn Write) -> Result<String>) -> Result<String> {
+    fn stream(
+        &mut self,
+        name: &str,
+        size: u64,
+        fill: &mut dyn FnMut(&mut dyn Write) -> Result<String>,
+    ) -> Result<String> {
         match self {
             Sink::Tar { out } => {
-                out.write_all(Self::header(name, size, false)?.as_bytes()).map_err(Self::werr)?;
-                let mut counted = Counting { inner: &mut **out, n: 0 };
+                out.write_all(Self::header(name, size, false)?.as_bytes())
+                    .map_err(Self::werr)?;
+                let mut counted = Counting {
+                    inner: &mut **out,
+                    n: 0,
+                };
                 let r = fill(&mut counted)?;
                 if counted.n != size {
                     crate::bail!("archive entry {name}: wrote {} bytes instead of {size}", counted.n);
@@ -135,7 +152,11 @@ fn layer(store: &Store, id: &str) -> Result<Layer> {
     })?;
     let rebuilt = Rebuilt::open(&split)?;
     let size = rebuilt.len();
-    Ok(Layer { id: id.to_string(), rebuilt, size })
+    Ok(Layer {
+        id: id.to_string(),
+        rebuilt,
+        size,
+    })
 }
 
 fn write_layer(store: &Store, sink: &mut Sink, name: &str, l: &Layer) -> Result<()> {
@@ -143,7 +164,9 @@ fn write_layer(store: &Store, sink: &mut Sink, name: &str, l: &Layer) -> Result<
     let got = sink.stream(name, l.size, &mut |w| l.rebuilt.write_to(&root, w))?;
     let want = format!("sha256:{}", l.id);
     if got != want {
-        crate::bail!("layer {want} could not be rebuilt from its files (it hashes to {got}); the store's copy was changed");
+        crate::bail!(
+            "layer {want} could not be rebuilt from its files (it hashes to {got}); the store's copy was changed"
+        );
     }
     Ok(())
 }
@@ -160,7 +183,9 @@ pub fn save(store: &Store, items: &[SaveItem], format: SaveFormat, dest: &Destin
         }
     }
     match (format, dest) {
-        (SaveFormat::OciDir, Destination::Stdout) => crate::bail!("--format oci-dir needs an output directory (-o DIR)"),
+        (SaveFormat::OciDir, Destination::Stdout) => {
+            crate::bail!("--format oci-dir needs an output directory (-o DIR)")
+        }
         (SaveFormat::OciDir, Destination::Path(dir)) => {
             if dir.exists() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
                 crate::bail!("{}: already exists and is not an empty directory", dir.display());
@@ -190,7 +215,9 @@ pub fn save(store: &Store, items: &[SaveItem], format: SaveFormat, dest: &Destin
                 .ctx(|| format!("creating {}", tmp.display()))?;
             let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
             let r = write_all(store, items, &layers, format, Sink::Tar { out: &mut w }).and_then(|_| {
-                let f = w.into_inner().map_err(|e| crate::err!("writing {}: {}", tmp.display(), e.error()))?;
+                let f = w
+                    .into_inner()
+                    .map_err(|e| crate::err!("writing {}: {}", tmp.display(), e.error()))?;
                 f.sync_all().ctx(|| format!("writing {}", tmp.display()))
             });
             if r.is_err() {
@@ -209,12 +236,21 @@ pub fn save(store: &Store, items: &[SaveItem], format: SaveFormat, dest: &Destin
 
 /// `DIR/.NAME.hutch-tmp-RANDOM` next to `p`, so the final rename stays on one file system.
 fn sibling_temp(p: &Path) -> Result<PathBuf> {
-    let name = p.file_name().ok_or_else(|| crate::err!("{}: not a file name", p.display()))?;
-    let parent = p.parent().filter(|x| !x.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = p
+        .file_name()
+        .ok_or_else(|| crate::err!("{}: not a file name", p.display()))?;
+    let parent = p
+        .parent()
+        .filter(|x| !x.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     if !parent.is_dir() {
         crate::bail!("{}: no such directory", parent.display());
     }
-    Ok(parent.join(format!(".{}.hutch-tmp-{}", name.to_string_lossy(), crate::digest::random_hex(6))))
+    Ok(parent.join(format!(
+        ".{}.hutch-tmp-{}",
+        name.to_string_lossy(),
+        crate::digest::random_hex(6)
+    )))
 }
 
 fn write_all(store: &Store, items: &[SaveItem], layers: &[Layer], format: SaveFormat, mut sink: Sink) -> Result<()> {
@@ -311,12 +347,15 @@ fn oci_manifest(img: &ImageRecord, config_size: usize, layers: &[Layer]) -> Vec<
 /// The name `what` found `img` by (so the archive carries the name the user gave), or none when
 /// it was an id.
 fn name_given(img: &ImageRecord, what: &str) -> Option<String> {
-    img.names.iter().find(|n| {
-        let mut one = img.clone();
-        one.names = vec![(*n).clone()];
-        one.id = "-".repeat(64); // never matches as an id
-        ImageIndex { images: vec![one] }.resolve(what).is_ok()
-    }).cloned()
+    img.names
+        .iter()
+        .find(|n| {
+            let mut one = img.clone();
+            one.names = vec![(*n).clone()];
+            one.id = "-".repeat(64); // never matches as an id
+            ImageIndex { images: vec![one] }.resolve(what).is_ok()
+        })
+        .cloned()
 }
 
 /// Resolve `images` (with `multi`, each is an image; without, the others are extra names for
@@ -332,7 +371,10 @@ pub fn save_images(images: &[String], multi: bool, format: SaveFormat, dest: &De
             let name = name_given(&img, what);
             match items.iter_mut().find(|i| i.image.id == img.id) {
                 Some(it) => it.names.extend(name.filter(|n| !it.names.contains(n))),
-                None => items.push(SaveItem { names: name.into_iter().collect(), image: img }),
+                None => items.push(SaveItem {
+                    names: name.into_iter().collect(),
+                    image: img,
+                }),
             }
         }
     } else {

@@ -43,17 +43,29 @@ impl Platform {
             "arm" => "arm",
             other => other,
         };
-        Platform { os: "linux".into(), arch: arch.into(), variant: None }
+        Platform {
+            os: "linux".into(),
+            arch: arch.into(),
+            variant: None,
+        }
     }
 
     pub fn parse(s: &str) -> Result<Platform> {
         let parts: Vec<&str> = s.split('/').collect();
         match parts.as_slice() {
-            [os, arch] if !os.is_empty() && !arch.is_empty() => Ok(Platform { os: os.to_string(), arch: arch.to_string(), variant: None }),
-            [os, arch, v] if !os.is_empty() && !arch.is_empty() && !v.is_empty() => {
-                Ok(Platform { os: os.to_string(), arch: arch.to_string(), variant: Some(v.to_string()) })
-            }
-            _ => Err(crate::err!("invalid platform \"{s}\": expected os/arch[/variant], e.g. linux/arm64")),
+            [os, arch] if !os.is_empty() && !arch.is_empty() => Ok(Platform {
+                os: os.to_string(),
+                arch: arch.to_string(),
+                variant: None,
+            }),
+            [os, arch, v] if !os.is_empty() && !arch.is_empty() && !v.is_empty() => Ok(Platform {
+                os: os.to_string(),
+                arch: arch.to_string(),
+                variant: Some(v.to_string()),
+            }),
+            _ => Err(crate::err!(
+                "invalid platform \"{s}\": expected os/arch[/variant], e.g. linux/arm64"
+            )),
         }
     }
 
@@ -135,7 +147,9 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 fn envelope_codes(e: &OciDistributionError) -> Vec<String> {
     match e {
-        OciDistributionError::RegistryError { envelope, .. } => envelope.errors.iter().map(|x| format!("{:?}", x.code)).collect(),
+        OciDistributionError::RegistryError { envelope, .. } => {
+            envelope.errors.iter().map(|x| format!("{:?}", x.code)).collect()
+        }
         _ => vec![],
     }
 }
@@ -150,7 +164,10 @@ fn denied_status(e: &OciDistributionError) -> bool {
 }
 
 fn looks_like_tls(c: &str) -> bool {
-    c.contains("certificate") || c.contains("InvalidContentType") || c.contains("CorruptMessage") || c.to_lowercase().contains("tls")
+    c.contains("certificate")
+        || c.contains("InvalidContentType")
+        || c.contains("CorruptMessage")
+        || c.to_lowercase().contains("tls")
 }
 
 /// How long to wait before trying again, or None when the error is final (401/403/404, digests).
@@ -162,9 +179,17 @@ fn retry_after(e: &OciDistributionError, attempt: u32) -> Option<Duration> {
         OciDistributionError::RegistryError { .. } if envelope_codes(e).iter().any(|c| c == "Toomanyrequests") => {
             Some(Duration::from_secs(1).max(backoff))
         }
-        OciDistributionError::RequestError(r) if r.status().is_some_and(|s| s.as_u16() == 429) => Some(Duration::from_secs(1).max(backoff)),
-        OciDistributionError::RequestError(r) if r.status().is_some_and(|s| matches!(s.as_u16(), 500 | 502 | 503 | 504)) => Some(backoff),
-        OciDistributionError::RequestError(r) if r.is_connect() || r.is_timeout() || r.is_request() || r.is_body() || r.is_decode() => {
+        OciDistributionError::RequestError(r) if r.status().is_some_and(|s| s.as_u16() == 429) => {
+            Some(Duration::from_secs(1).max(backoff))
+        }
+        OciDistributionError::RequestError(r)
+            if r.status().is_some_and(|s| matches!(s.as_u16(), 500 | 502 | 503 | 504)) =>
+        {
+            Some(backoff)
+        }
+        OciDistributionError::RequestError(r)
+            if r.is_connect() || r.is_timeout() || r.is_request() || r.is_body() || r.is_decode() =>
+        {
             // A refused connection will not heal in a second, nor a TLS handshake that failed;
             // a reset or a timeout may.
             let c = chain(r);
@@ -223,7 +248,12 @@ impl Session {
 
     /// `connect` for `op`: a push session also holds a pull token (HEAD of blobs) and uploads
     /// blobs in one PUT each.
-    async fn connect_op(image: &ImageRef, opts: &RegistryOptions, insecure: bool, op: RegistryOperation) -> Result<Session> {
+    async fn connect_op(
+        image: &ImageRef,
+        opts: &RegistryOptions,
+        insecure: bool,
+        op: RegistryOperation,
+    ) -> Result<Session> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let insecure = match opts.tls_verify {
             Some(v) => !v,
@@ -248,10 +278,22 @@ impl Session {
             let mut cc = client_config(&image.registry, protocol.clone(), insecure);
             cc.use_monolithic_push = op == RegistryOperation::Push;
             let client = Client::new(cc);
-            let s = Session { client: std::sync::Arc::new(client), auth: auth.clone(), reference: reference.clone(), image: image.clone(), had_creds };
-            match s.retry("contacting the registry", || s.client.auth(&s.reference, &s.auth, op)).await {
+            let s = Session {
+                client: std::sync::Arc::new(client),
+                auth: auth.clone(),
+                reference: reference.clone(),
+                image: image.clone(),
+                had_creds,
+            };
+            match s
+                .retry("contacting the registry", || s.client.auth(&s.reference, &s.auth, op))
+                .await
+            {
                 Ok(_) if op == RegistryOperation::Push => {
-                    s.retry("contacting the registry", || s.client.auth(&s.reference, &s.auth, RegistryOperation::Pull)).await?;
+                    s.retry("contacting the registry", || {
+                        s.client.auth(&s.reference, &s.auth, RegistryOperation::Pull)
+                    })
+                    .await?;
                     return Ok(s);
                 }
                 Ok(_) => return Ok(s),
@@ -300,16 +342,22 @@ impl Session {
                 if self.had_creds {
                     crate::err!("{what} for {img}: authentication to registry {reg} failed (invalid username or password?): {m}")
                 } else {
-                    crate::err!("{what} for {img}: registry {reg} requires authentication: run `hutch login {reg}` ({m})")
+                    crate::err!(
+                        "{what} for {img}: registry {reg} requires authentication: run `hutch login {reg}` ({m})"
+                    )
                 }
             }
-            OciDistributionError::ImageManifestNotFoundError(_) => crate::err!("{img}: manifest unknown: image not found in registry {reg}"),
+            OciDistributionError::ImageManifestNotFoundError(_) => {
+                crate::err!("{img}: manifest unknown: image not found in registry {reg}")
+            }
             OciDistributionError::RegistryError { .. }
                 if codes.iter().any(|c| c == "ManifestUnknown" || c == "NameUnknown") =>
             {
                 crate::err!("{img}: manifest unknown: image not found in registry {reg}")
             }
-            OciDistributionError::RegistryError { .. } if codes.iter().any(|c| c == "Denied" || c == "Unauthorized") => {
+            OciDistributionError::RegistryError { .. }
+                if codes.iter().any(|c| c == "Denied" || c == "Unauthorized") =>
+            {
                 crate::err!("{what} for {img}: access denied by registry {reg}")
             }
             OciDistributionError::RequestError(_) | OciDistributionError::ServerError { .. } if denied_status(&e) => {
@@ -319,8 +367,12 @@ impl Session {
                     crate::err!("{what} for {img}: registry {reg} requires authentication: run `hutch login {reg}` or pass --creds")
                 }
             }
-            OciDistributionError::ServerError { code: 404, .. } => crate::err!("{img}: image not found in registry {reg}"),
-            OciDistributionError::ServerError { code, .. } => crate::err!("{what} for {img}: registry {reg} answered HTTP {code}"),
+            OciDistributionError::ServerError { code: 404, .. } => {
+                crate::err!("{img}: image not found in registry {reg}")
+            }
+            OciDistributionError::ServerError { code, .. } => {
+                crate::err!("{what} for {img}: registry {reg} answered HTTP {code}")
+            }
             OciDistributionError::RequestError(r) => {
                 let c = chain(r);
                 if looks_like_tls(&c) {
@@ -338,12 +390,17 @@ impl Session {
 
     async fn manifest_raw(&self, reference: &oci_client::Reference) -> Result<(Vec<u8>, String)> {
         let (bytes, _) = self
-            .retry("fetching manifest", || self.client.pull_manifest_raw(reference, &self.auth, ACCEPT))
+            .retry("fetching manifest", || {
+                self.client.pull_manifest_raw(reference, &self.auth, ACCEPT)
+            })
             .await?;
         let digest = format!("sha256:{}", crate::digest::sha256_hex(&bytes));
         if let Some(want) = reference.digest() {
             if want != digest {
-                crate::bail!("digest mismatch for manifest {want} of {}: content hashes to {digest}", self.image);
+                crate::bail!(
+                    "digest mismatch for manifest {want} of {}: content hashes to {digest}",
+                    self.image
+                );
             }
         }
         Ok((bytes.to_vec(), digest))
@@ -352,16 +409,23 @@ impl Session {
     /// Fetch the manifest (following an index to `platform`) and the image config.
     pub async fn resolve(&self, platform: &Platform) -> Result<Resolved> {
         let (mut bytes, mut digest) = self.manifest_raw(&self.reference).await?;
-        let mut doc: Value = serde_json::from_slice(&bytes).map_err(|e| crate::err!("manifest of {} is not valid JSON: {e}", self.image))?;
+        let mut doc: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| crate::err!("manifest of {} is not valid JSON: {e}", self.image))?;
         if doc.get("manifests").is_some() {
             let entries = doc["manifests"].as_array().cloned().unwrap_or_default();
-            let chosen = entries.iter().find(|m| m.get("platform").is_some_and(|p| platform.matches(p)));
+            let chosen = entries
+                .iter()
+                .find(|m| m.get("platform").is_some_and(|p| platform.matches(p)));
             let Some(chosen) = chosen else {
                 let avail: Vec<String> = entries
                     .iter()
                     .filter_map(|m| m.get("platform"))
                     .map(|p| {
-                        let mut s = format!("{}/{}", p["os"].as_str().unwrap_or("?"), p["architecture"].as_str().unwrap_or("?"));
+                        let mut s = format!(
+                            "{}/{}",
+                            p["os"].as_str().unwrap_or("?"),
+                            p["architecture"].as_str().unwrap_or("?")
+                        );
                         if let Some(v) = p.get("variant").and_then(Value::as_str) {
                             s.push('/');
                             s.push_str(v);
@@ -369,19 +433,29 @@ impl Session {
                         s
                     })
                     .collect();
-                crate::bail!("{}: no image for platform {platform}; available: {}", self.image, avail.join(", "));
+                crate::bail!(
+                    "{}: no image for platform {platform}; available: {}",
+                    self.image,
+                    avail.join(", ")
+                );
             };
-            let d = chosen["digest"].as_str().ok_or_else(|| crate::err!("{}: index entry without a digest", self.image))?;
+            let d = chosen["digest"]
+                .as_str()
+                .ok_or_else(|| crate::err!("{}: index entry without a digest", self.image))?;
             crate::reference::validate_digest(d).map_err(|w| crate::err!("{}: index entry: {w}", self.image))?;
             let r = self.reference.clone_with_digest(d.to_string());
             (bytes, digest) = self.manifest_raw(&r).await?;
-            doc = serde_json::from_slice(&bytes).map_err(|e| crate::err!("manifest of {} is not valid JSON: {e}", self.image))?;
+            doc = serde_json::from_slice(&bytes)
+                .map_err(|e| crate::err!("manifest of {} is not valid JSON: {e}", self.image))?;
         }
         if doc.get("schemaVersion").and_then(Value::as_u64) == Some(1) {
             crate::bail!("{}: Docker schema 1 manifests are not supported", self.image);
         }
         let desc = |v: &Value, what: &str| -> Result<LayerDesc> {
-            let digest = v.get("digest").and_then(Value::as_str).ok_or_else(|| crate::err!("{}: {what} without a digest", self.image))?;
+            let digest = v
+                .get("digest")
+                .and_then(Value::as_str)
+                .ok_or_else(|| crate::err!("{}: {what} without a digest", self.image))?;
             crate::reference::validate_digest(digest).map_err(|w| crate::err!("{}: {what}: {w}", self.image))?;
             Ok(LayerDesc {
                 digest: digest.to_string(),
@@ -389,12 +463,24 @@ impl Session {
                 media_type: v.get("mediaType").and_then(Value::as_str).unwrap_or("").to_string(),
             })
         };
-        let config = desc(doc.get("config").ok_or_else(|| crate::err!("{}: manifest has no config", self.image))?, "config")?;
+        let config = desc(
+            doc.get("config")
+                .ok_or_else(|| crate::err!("{}: manifest has no config", self.image))?,
+            "config",
+        )?;
         let mut layers = Vec::new();
         for l in doc.get("layers").and_then(Value::as_array).cloned().unwrap_or_default() {
             let d = desc(&l, "layer")?;
-            if d.media_type.contains("encrypted") || d.media_type.contains("foreign") || d.media_type.contains("nondistributable") {
-                crate::bail!("{}: layer {} has unsupported media type {}", self.image, d.digest, d.media_type);
+            if d.media_type.contains("encrypted")
+                || d.media_type.contains("foreign")
+                || d.media_type.contains("nondistributable")
+            {
+                crate::bail!(
+                    "{}: layer {} has unsupported media type {}",
+                    self.image,
+                    d.digest,
+                    d.media_type
+                );
             }
             layers.push(d);
         }
@@ -405,29 +491,50 @@ impl Session {
         let cfg = self
             .retry("fetching config", || async {
                 let mut buf = Vec::new();
-                self.client.pull_blob(&self.reference, &cdesc, &mut buf).await.map(|_| buf)
+                self.client
+                    .pull_blob(&self.reference, &cdesc, &mut buf)
+                    .await
+                    .map(|_| buf)
             })
             .await?;
-        Ok(Resolved { manifest: bytes, manifest_digest: digest, config: cfg, config_digest: config.digest, layers })
+        Ok(Resolved {
+            manifest: bytes,
+            manifest_digest: digest,
+            config: cfg,
+            config_digest: config.digest,
+            layers,
+        })
     }
 
     /// A stream of the blob's bytes; the stream fails at its end when the digest does not match.
     pub async fn blob_stream(&self, layer: &LayerDesc) -> Result<BoxStream<'static, std::io::Result<bytes::Bytes>>> {
         let d = oci_desc(layer);
-        let s = self.retry(&format!("fetching blob {}", layer.digest), || self.client.pull_blob_stream(&self.reference, &d)).await?;
+        let s = self
+            .retry(&format!("fetching blob {}", layer.digest), || {
+                self.client.pull_blob_stream(&self.reference, &d)
+            })
+            .await?;
         Ok(s.stream)
     }
 }
 
 fn oci_desc(d: &LayerDesc) -> OciDescriptor {
-    OciDescriptor { media_type: d.media_type.clone(), digest: d.digest.clone(), size: d.size as i64, ..Default::default() }
+    OciDescriptor {
+        media_type: d.media_type.clone(),
+        digest: d.digest.clone(),
+        size: d.size as i64,
+        ..Default::default()
+    }
 }
 
 fn client_config(registry: &str, protocol: ClientProtocol, insecure: bool) -> ClientConfig {
     let extra_root_certificates = config::registry_ca_files(registry)
         .into_iter()
         .filter_map(|p| std::fs::read(p).ok())
-        .map(|data| Certificate { encoding: CertificateEncoding::Pem, data })
+        .map(|data| Certificate {
+            encoding: CertificateEncoding::Pem,
+            data,
+        })
         .collect();
     ClientConfig {
         protocol,
@@ -444,7 +551,10 @@ fn client_config(registry: &str, protocol: ClientProtocol, insecure: bool) -> Cl
 
 /// `verify_login` from synchronous code: a runtime lives only for the call.
 pub fn check_login(registry: &str, creds: &Credentials, tls_verify: Option<bool>) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ctx(|| "starting the network runtime")?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ctx(|| "starting the network runtime")?;
     rt.block_on(verify_login(registry, creds, tls_verify))
 }
 
@@ -461,12 +571,21 @@ pub async fn verify_login(registry: &str, creds: &Credentials, tls_verify: Optio
         builder = builder.danger_accept_invalid_certs(true);
     }
     for p in config::registry_ca_files(registry) {
-        if let Some(c) = std::fs::read(&p).ok().and_then(|d| reqwest::Certificate::from_pem(&d).ok()) {
+        if let Some(c) = std::fs::read(&p)
+            .ok()
+            .and_then(|d| reqwest::Certificate::from_pem(&d).ok())
+        {
             builder = builder.add_root_certificate(c);
         }
     }
-    let client = builder.build().map_err(|e| crate::err!("creating HTTP client: {}", chain(&e)))?;
-    let host = if registry == "docker.io" { "registry-1.docker.io" } else { registry };
+    let client = builder
+        .build()
+        .map_err(|e| crate::err!("creating HTTP client: {}", chain(&e)))?;
+    let host = if registry == "docker.io" {
+        "registry-1.docker.io"
+    } else {
+        registry
+    };
     let mut schemes = vec!["https"];
     if insecure {
         schemes.push("http");
@@ -487,14 +606,23 @@ pub async fn verify_login(registry: &str, creds: &Credentials, tls_verify: Optio
         if resp.status() != reqwest::StatusCode::UNAUTHORIZED {
             crate::bail!("logging in to {registry}: {url} answered HTTP {}", resp.status());
         }
-        let challenge = resp.headers().get(reqwest::header::WWW_AUTHENTICATE).and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
+        let challenge = resp
+            .headers()
+            .get(reqwest::header::WWW_AUTHENTICATE)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         let ok = if challenge.to_ascii_lowercase().starts_with("bearer") {
-            let realm = challenge_param(&challenge, "realm").ok_or_else(|| crate::err!("logging in to {registry}: bearer challenge without realm"))?;
+            let realm = challenge_param(&challenge, "realm")
+                .ok_or_else(|| crate::err!("logging in to {registry}: bearer challenge without realm"))?;
             let mut req = client.get(&realm).basic_auth(&creds.username, Some(&creds.password));
             if let Some(service) = challenge_param(&challenge, "service") {
                 req = req.query(&[("service", service)]);
             }
-            let r = req.send().await.map_err(|e| crate::err!("logging in to {registry}: token server: {}", chain(&e)))?;
+            let r = req
+                .send()
+                .await
+                .map_err(|e| crate::err!("logging in to {registry}: token server: {}", chain(&e)))?;
             r.status().is_success()
         } else {
             let r = client

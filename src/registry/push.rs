@@ -24,7 +24,10 @@ impl Session {
 
     /// Whether the repository has the blob `digest` (HEAD).
     pub async fn has_blob(&self, digest: &str) -> Result<bool> {
-        self.retry(&format!("checking blob {digest}"), || self.client.blob_exists(&self.reference, digest)).await
+        self.retry(&format!("checking blob {digest}"), || {
+            self.client.blob_exists(&self.reference, digest)
+        })
+        .await
     }
 
     /// Mount `digest` from repository `from` of the same registry; false when the registry
@@ -52,7 +55,9 @@ impl Session {
         let mut attempt = 0;
         loop {
             on_restart();
-            let file = tokio::fs::File::open(path).await.map_err(|e| crate::err!("reading {}: {e}", path.display()))?;
+            let file = tokio::fs::File::open(path)
+                .await
+                .map_err(|e| crate::err!("reading {}: {e}", path.display()))?;
             let cb = on_bytes.clone();
             let stream = tokio_util_like::reader_stream(file).map(move |r| {
                 if let Ok(b) = &r {
@@ -60,11 +65,16 @@ impl Session {
                 }
                 r.map_err(OciDistributionError::IoError)
             });
-            match self.client.push_blob_stream(&self.reference, stream, digest, Some(size)).await {
+            match self
+                .client
+                .push_blob_stream(&self.reference, stream, digest, Some(size))
+                .await
+            {
                 Ok(_) => return Ok(()),
                 Err(e) => {
                     attempt += 1;
-                    let again = retry_after(&e, attempt.min(4)).or_else(|| upload_fault(&e).then(|| Duration::from_millis(300)));
+                    let again = retry_after(&e, attempt.min(4))
+                        .or_else(|| upload_fault(&e).then(|| Duration::from_millis(300)));
                     match again {
                         Some(d) if attempt < attempts.max(1) => tokio::time::sleep(d).await,
                         _ => return Err(self.describe(&format!("uploading blob {digest}"), e)),
@@ -77,14 +87,19 @@ impl Session {
     /// PUT the manifest bytes as they are under the session's tag, or by their digest when
     /// `by_digest` (an image of a manifest list); returns their digest.
     pub async fn put_manifest(&self, bytes: &[u8], media_type: &str, by_digest: Option<()>) -> Result<String> {
-        let ct: reqwest::header::HeaderValue = media_type.parse().map_err(|_| crate::err!("invalid media type {media_type}"))?;
+        let ct: reqwest::header::HeaderValue = media_type
+            .parse()
+            .map_err(|_| crate::err!("invalid media type {media_type}"))?;
         let body = bytes::Bytes::copy_from_slice(bytes);
         let digest = format!("sha256:{}", crate::digest::sha256_hex(bytes));
         let r = match by_digest {
             Some(()) => self.reference.clone_with_digest(digest.clone()),
             None => self.reference.clone(),
         };
-        self.retry("writing manifest", || self.client.push_manifest_raw(&r, body.clone(), ct.clone())).await?;
+        self.retry("writing manifest", || {
+            self.client.push_manifest_raw(&r, body.clone(), ct.clone())
+        })
+        .await?;
         Ok(digest)
     }
 }

@@ -4,7 +4,10 @@ use crate::spec::caps::NAMES;
 
 /// Highest capability the running kernel knows.
 fn last_cap() -> usize {
-    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(NAMES.len() - 1)
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(NAMES.len() - 1)
 }
 
 /// Drop everything outside `keep` from the bounding set (needs CAP_SETPCAP).

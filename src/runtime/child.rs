@@ -49,7 +49,12 @@ pub fn main(plan: &Plan, sync: Channel, stdio: &StdioMode, routes: Option<crate:
 
 pub enum Never {}
 
-fn setup_and_exec(plan: &Plan, sync: &Channel, stdio: &StdioMode, routes: Option<crate::sys::route::Want>) -> Result<Never, Fail> {
+fn setup_and_exec(
+    plan: &Plan,
+    sync: &Channel,
+    stdio: &StdioMode,
+    routes: Option<crate::sys::route::Want>,
+) -> Result<Never, Fail> {
     let spec = &plan.spec;
     // Podman's umask, not the caller's: what setup creates in the container (/run, mount
     // points, a keep-id home) and what the command creates.
@@ -74,7 +79,11 @@ fn setup_and_exec(plan: &Plan, sync: &Channel, stdio: &StdioMode, routes: Option
     if !spec.privileged {
         rootfs::mask_paths(&root)?;
     }
-    for (file, target) in [("hosts", "/etc/hosts"), ("hostname", "/etc/hostname"), ("resolv.conf", "/etc/resolv.conf")] {
+    for (file, target) in [
+        ("hosts", "/etc/hosts"),
+        ("hostname", "/etc/hostname"),
+        ("resolv.conf", "/etc/resolv.conf"),
+    ] {
         let src = plan.container_dir.join("userdata").join(file);
         let t = m::touch_in_root(&root, Path::new(target)).at(&format!("creating {target} in the container"))?;
         m::bind(&src, &t, false).at(&format!("mounting {target}"))?;
@@ -99,7 +108,8 @@ fn setup_and_exec(plan: &Plan, sync: &Channel, stdio: &StdioMode, routes: Option
                 continue;
             }
             let t = m::mkdir_all_in_root(&root, Path::new(d), 0o1777).at(&format!("creating {d}"))?;
-            m::mount_fs("tmpfs", &t, MsFlags::MS_NOSUID | MsFlags::MS_NODEV, Some("mode=1777")).at(&format!("mounting tmpfs on {d}"))?;
+            m::mount_fs("tmpfs", &t, MsFlags::MS_NOSUID | MsFlags::MS_NODEV, Some("mode=1777"))
+                .at(&format!("mounting tmpfs on {d}"))?;
         }
     }
     if let Some(u) = &plan.keep_id_user {
@@ -108,15 +118,25 @@ fn setup_and_exec(plan: &Plan, sync: &Channel, stdio: &StdioMode, routes: Option
     // After the tmpfs on /run of a read-only container, which would hide it; not into a volume
     // on /run, as with Podman. (Containers created before hutch wrote the file have none.)
     let containerenv = plan.container_dir.join("userdata/containerenv");
-    if containerenv.exists() && !plan.volumes.iter().any(|v| v.destination == "/run" || v.destination == "/run/.containerenv") {
-        let t = m::touch_in_root(&root, Path::new("/run/.containerenv")).at("creating /run/.containerenv in the container")?;
+    if containerenv.exists()
+        && !plan
+            .volumes
+            .iter()
+            .any(|v| v.destination == "/run" || v.destination == "/run/.containerenv")
+    {
+        let t = m::touch_in_root(&root, Path::new("/run/.containerenv"))
+            .at("creating /run/.containerenv in the container")?;
         m::bind(&containerenv, &t, false).at("mounting /run/.containerenv")?;
     }
     if spec.read_only {
         m::remount_ro(&root).at("making the root file system read-only")?;
     }
     // Terminal: a pty from the container's own devpts, master handed to the parent.
-    let tty_slave = if let StdioMode::Tty = stdio { Some(open_pty(&root, sync)?) } else { None };
+    let tty_slave = if let StdioMode::Tty = stdio {
+        Some(open_pty(&root, sync)?)
+    } else {
+        None
+    };
     crate::output::trace("mounts done");
     m::pivot_into(&root).at("pivot_root into the container root")?;
     crate::output::trace("pivoted");
@@ -144,22 +164,46 @@ fn add_user(root: &OwnedFd, u: &crate::runtime::HostUser) -> Result<(), Fail> {
         }
         s
     };
-    let has_id = |content: &str, id: u32| content.lines().any(|l| l.split(':').nth(2).and_then(|x| x.parse::<u32>().ok()) == Some(id));
+    let has_id = |content: &str, id: u32| {
+        content
+            .lines()
+            .any(|l| l.split(':').nth(2).and_then(|x| x.parse::<u32>().ok()) == Some(id))
+    };
     let append = |f: &str, content: &str, line: String| -> Result<(), Fail> {
         let what = |e: Errno| Fail(125, format!("adding {} to {f} in the container: {}", u.name, e.desc()));
         m::touch_in_root(root, Path::new(f)).map_err(what)?;
         let mut file = m::open_file_in_root(root, Path::new(f), true).map_err(what)?;
-        let sep = if content.is_empty() || content.ends_with('\n') { "" } else { "\n" };
-        file.write_all(format!("{sep}{line}\n").as_bytes()).map_err(|e| what(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))
+        let sep = if content.is_empty() || content.ends_with('\n') {
+            ""
+        } else {
+            "\n"
+        };
+        file.write_all(format!("{sep}{line}\n").as_bytes())
+            .map_err(|e| what(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))
     };
     let passwd = read("/etc/passwd");
     if !has_id(&passwd, u.uid) {
-        let shell = if m::open_in_root(root, Path::new(&u.shell)).is_ok() { u.shell.as_str() } else { "/bin/sh" };
-        append("/etc/passwd", &passwd, format!("{}:*:{}:{}::{}:{shell}", u.name, u.uid, u.gid, u.home))?;
+        let shell = if m::open_in_root(root, Path::new(&u.shell)).is_ok() {
+            u.shell.as_str()
+        } else {
+            "/bin/sh"
+        };
+        append(
+            "/etc/passwd",
+            &passwd,
+            format!("{}:*:{}:{}::{}:{shell}", u.name, u.uid, u.gid, u.home),
+        )?;
         if matches!(m::open_in_root(root, Path::new(&u.home)), Err(Errno::ENOENT)) {
-            let home = m::mkdir_all_in_root(root, Path::new(&u.home), 0o755).at(&format!("creating {} in the container", u.home))?;
-            nix::unistd::fchownat(&home, "", Some(u.uid.into()), Some(u.gid.into()), nix::fcntl::AtFlags::AT_EMPTY_PATH)
-                .at(&format!("handing {} to {}", u.home, u.name))?;
+            let home = m::mkdir_all_in_root(root, Path::new(&u.home), 0o755)
+                .at(&format!("creating {} in the container", u.home))?;
+            nix::unistd::fchownat(
+                &home,
+                "",
+                Some(u.uid.into()),
+                Some(u.gid.into()),
+                nix::fcntl::AtFlags::AT_EMPTY_PATH,
+            )
+            .at(&format!("handing {} to {}", u.home, u.name))?;
         }
     }
     let group = read("/etc/group");
@@ -174,9 +218,14 @@ fn add_user(root: &OwnedFd, u: &crate::runtime::HostUser) -> Result<(), Fail> {
 fn wait_network(sync: &Channel, routes: Option<crate::sys::route::Want>) -> bool {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     use std::os::fd::AsFd;
-    let Some(mut watch) = routes.and_then(|w| crate::sys::route::RouteWatch::open(w).ok()) else { return sync.wait_go() };
+    let Some(mut watch) = routes.and_then(|w| crate::sys::route::RouteWatch::open(w).ok()) else {
+        return sync.wait_go();
+    };
     loop {
-        let mut fds = [PollFd::new(sync.as_fd(), PollFlags::POLLIN), PollFd::new(watch.as_fd(), PollFlags::POLLIN)];
+        let mut fds = [
+            PollFd::new(sync.as_fd(), PollFlags::POLLIN),
+            PollFd::new(watch.as_fd(), PollFlags::POLLIN),
+        ];
         match poll(&mut fds, PollTimeout::NONE) {
             Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => return sync.wait_go(),
@@ -205,7 +254,12 @@ pub struct Privs<'a> {
 
 impl<'a> Privs<'a> {
     pub fn of(plan: &'a Plan) -> Privs<'a> {
-        Privs { seccomp: plan.seccomp.as_ref(), new_userns: plan.new_userns, can_setgroups: plan.can_setgroups, die_with_parent: true }
+        Privs {
+            seccomp: plan.seccomp.as_ref(),
+            new_userns: plan.new_userns,
+            can_setgroups: plan.can_setgroups,
+            die_with_parent: true,
+        }
     }
 }
 
@@ -244,7 +298,8 @@ pub fn exec_in_container(
 ) -> Result<Never, Fail> {
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
     let read = |f: &str| std::fs::read_to_string(f).unwrap_or_default();
-    let user = crate::runtime::user::resolve(&p.user, &read("/etc/passwd"), &read("/etc/group")).map_err(|e| Fail(125, e.message))?;
+    let user = crate::runtime::user::resolve(&p.user, &read("/etc/passwd"), &read("/etc/group"))
+        .map_err(|e| Fail(125, e.message))?;
     if p.create_workdir && nix::unistd::chdir(p.workdir.as_str()) == Err(Errno::ENOENT) {
         let root = crate::sys::fs::open_dir(Path::new("/")).at("opening /")?;
         m::mkdir_all_in_root(&root, Path::new(&p.workdir), 0o755).at(&format!("creating workdir {}", p.workdir))?;
@@ -265,8 +320,12 @@ pub fn exec_in_container(
             match stdin {
                 Some(i) => crate::sys::fd::dup_onto(i.as_raw_fd(), 0).at("connecting stdin")?,
                 None => {
-                    let null = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
-                        .at("opening /dev/null")?;
+                    let null = nix::fcntl::open(
+                        "/dev/null",
+                        nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+                        nix::sys::stat::Mode::empty(),
+                    )
+                    .at("opening /dev/null")?;
                     crate::sys::fd::dup_onto(null.as_raw_fd(), 0).at("connecting stdin")?;
                 }
             }
@@ -281,8 +340,18 @@ pub fn exec_in_container(
     if !env.iter().any(|e| e.starts_with("HOME=")) {
         env.push(format!("HOME={}", user.home));
     }
-    let path_env = env.iter().rev().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(&crate::spec::DEFAULT_PATH[5..]).to_string();
-    let argv: Vec<CString> = p.args.iter().map(|a| CString::new(a.as_bytes())).collect::<Result<_, _>>().map_err(|_| Fail(125, "argument contains a NUL byte".into()))?;
+    let path_env = env
+        .iter()
+        .rev()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or(&crate::spec::DEFAULT_PATH[5..])
+        .to_string();
+    let argv: Vec<CString> = p
+        .args
+        .iter()
+        .map(|a| CString::new(a.as_bytes()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| Fail(125, "argument contains a NUL byte".into()))?;
     let envp: Vec<CString> = env.iter().filter_map(|e| CString::new(e.as_bytes()).ok()).collect();
     let candidates = candidates(&p.args[0], &path_env);
     // Privileges, last: bounding set, no_new_privs, seccomp, ids, capabilities.
@@ -298,8 +367,14 @@ pub fn exec_in_container(
         f.load().at("loading the seccomp filter")?;
     }
     if plan.can_setgroups {
-        nix::unistd::setgroups(&user.groups.iter().map(|g| nix::unistd::Gid::from_raw(*g)).collect::<Vec<_>>())
-            .at("setting supplementary groups")?;
+        nix::unistd::setgroups(
+            &user
+                .groups
+                .iter()
+                .map(|g| nix::unistd::Gid::from_raw(*g))
+                .collect::<Vec<_>>(),
+        )
+        .at("setting supplementary groups")?;
     }
     let unmapped = |e: Errno| {
         if e == Errno::EINVAL {
@@ -308,7 +383,10 @@ pub fn exec_in_container(
                 p.user, user.uid, user.gid
             ))
         } else {
-            Fail(125, format!("switching to user {} ({}:{}): {}", p.user, user.uid, user.gid, e.desc()))
+            Fail(
+                125,
+                format!("switching to user {} ({}:{}): {}", p.user, user.uid, user.gid, e.desc()),
+            )
         }
     };
     nix::unistd::setresgid(user.gid.into(), user.gid.into(), user.gid.into()).map_err(unmapped)?;
@@ -326,7 +404,9 @@ pub fn exec_in_container(
     crate::sys::fd::cloexec_from(3).at("closing inherited file descriptors")?;
     let mut last = Errno::ENOENT;
     for c in &candidates {
-        let Ok(path) = CString::new(c.as_os_str().as_encoded_bytes()) else { continue };
+        let Ok(path) = CString::new(c.as_os_str().as_encoded_bytes()) else {
+            continue;
+        };
         let e = process::execve(&path, &argv, &envp);
         match e {
             Errno::ENOENT | Errno::ENOTDIR => {}
@@ -373,27 +453,47 @@ fn candidates(cmd: &str, path: &str) -> Vec<PathBuf> {
     if cmd.contains('/') {
         return vec![PathBuf::from(cmd)];
     }
-    path.split(':').filter(|d| !d.is_empty()).map(|d| Path::new(d).join(cmd)).collect()
+    path.split(':')
+        .filter(|d| !d.is_empty())
+        .map(|d| Path::new(d).join(cmd))
+        .collect()
 }
 
 fn reset_signals() {
     use nix::sys::signal::Signal;
     process::reset_signals(&[
-        Signal::SIGPIPE, Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT, Signal::SIGCHLD, Signal::SIGWINCH,
-        Signal::SIGTSTP, Signal::SIGTTIN, Signal::SIGTTOU,
+        Signal::SIGPIPE,
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGCHLD,
+        Signal::SIGWINCH,
+        Signal::SIGTSTP,
+        Signal::SIGTTIN,
+        Signal::SIGTTOU,
     ]);
 }
 
 pub fn open_pty(root: &OwnedFd, sync: &Channel) -> Result<OwnedFd, Fail> {
     use nix::fcntl::OFlag;
     let ptmx = m::open_in_root(root, Path::new("/dev/pts/ptmx")).at("finding /dev/pts/ptmx")?;
-    let master = nix::fcntl::open(&fd_path(&ptmx), OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
-        .at("opening /dev/pts/ptmx")?;
+    let master = nix::fcntl::open(
+        &fd_path(&ptmx),
+        OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .at("opening /dev/pts/ptmx")?;
     // SAFETY-free: unlockpt/ptsname through ioctls on the master.
     let n = crate::sys::pty::unlock_and_number(&master).at("unlocking the pty")?;
     let pts = m::open_in_root(root, Path::new("/dev/pts")).at("finding /dev/pts")?;
-    let slave = nix::fcntl::openat(&pts, n.to_string().as_str(), OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
-        .at("opening the pty")?;
+    let slave = nix::fcntl::openat(
+        &pts,
+        n.to_string().as_str(),
+        OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .at("opening the pty")?;
     sync.send_fd(&master);
     Ok(slave)
 }

@@ -24,15 +24,34 @@ pub struct ExecRequest<'a> {
 /// runs in the foreground without a terminal.
 pub fn spawn(req: &ExecRequest) -> Result<(Started, Option<super::session::Relay>)> {
     let (stdio, relay) = if req.detach {
-        let null = |m| nix::fcntl::open("/dev/null", m | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).map_err(|e| crate::err!("/dev/null: {e}"));
-        (StdioMode::Pipes { stdin: None, out: null(nix::fcntl::OFlag::O_WRONLY)?, err: null(nix::fcntl::OFlag::O_WRONLY)? }, None)
+        let null = |m| {
+            nix::fcntl::open(
+                "/dev/null",
+                m | nix::fcntl::OFlag::O_CLOEXEC,
+                nix::sys::stat::Mode::empty(),
+            )
+            .map_err(|e| crate::err!("/dev/null: {e}"))
+        };
+        (
+            StdioMode::Pipes {
+                stdin: None,
+                out: null(nix::fcntl::OFlag::O_WRONLY)?,
+                err: null(nix::fcntl::OFlag::O_WRONLY)?,
+            },
+            None,
+        )
     } else if req.tty {
         (StdioMode::Tty, None)
     } else {
         let (s, r) = super::session::pipes(req.interactive)?;
         (s, Some(r))
     };
-    let started = via_helper(|sync| match helper_main(req, sync, &stdio) {}, false, "the exec process", "the exec helper exited without starting the process")?;
+    let started = via_helper(
+        |sync| match helper_main(req, sync, &stdio) {},
+        false,
+        "the exec process",
+        "the exec helper exited without starting the process",
+    )?;
     Ok((started, relay))
 }
 
@@ -64,20 +83,33 @@ pub fn via_helper(helper: impl FnOnce(Channel), go: bool, what: &str, vanished: 
     let Some((pid, pidfd)) = target else {
         return Err(result.err().unwrap_or_else(|| crate::err!("{vanished}")));
     };
-    let child = process::Child { pid: nix::unistd::Pid::from_raw(pid), pidfd };
+    let child = process::Child {
+        pid: nix::unistd::Pid::from_raw(pid),
+        pidfd,
+    };
     if let Err(e) = result {
         let _ = nix::sys::wait::waitpid(child.pid, Some(nix::sys::wait::WaitPidFlag::__WALL));
         return Err(e);
     }
     let start_time = process::start_time(pid).unwrap_or(0);
     crate::output::trace("exec'd");
-    Ok(Started { child, start_time, tty, net: None })
+    Ok(Started {
+        child,
+        start_time,
+        tty,
+        net: None,
+    })
 }
 
 /// In a `via_helper` helper, once it is in the namespaces: clone the process (new namespaces
 /// `flags`, and CLONE_PARENT), report its pid and pidfd, and exit; the process runs `run`.
 /// `failing`: what a failed clone was doing.
-pub fn clone_parent(sync: Channel, flags: libc::c_int, failing: &str, run: impl FnOnce(Channel) -> child::Never) -> child::Never {
+pub fn clone_parent(
+    sync: Channel,
+    flags: libc::c_int,
+    failing: &str,
+    run: impl FnOnce(Channel) -> child::Never,
+) -> child::Never {
     match process::clone3((flags | libc::CLONE_PARENT) as libc::c_ulong) {
         Err(e) => {
             sync.send_error(125, &format!("{failing}: {}", e.desc()));
@@ -113,7 +145,8 @@ fn helper_main(req: &ExecRequest, sync: Channel, stdio: &StdioMode) -> child::Ne
 
 fn exec_now(req: &ExecRequest, sync: &Channel, stdio: &StdioMode) -> std::result::Result<child::Never, Fail> {
     let slave = if req.tty && !req.detach {
-        let root = crate::sys::fs::open_dir(std::path::Path::new("/")).map_err(|e| Fail(125, format!("opening /: {}", e.desc())))?;
+        let root = crate::sys::fs::open_dir(std::path::Path::new("/"))
+            .map_err(|e| Fail(125, format!("opening /: {}", e.desc())))?;
         Some(child::open_pty(&root, sync)?)
     } else {
         None

@@ -12,9 +12,9 @@ pub mod exec;
 pub mod monitor;
 pub mod net;
 pub mod portfwd;
+pub mod rootfs;
 pub mod seccomp;
 pub mod session;
-pub mod rootfs;
 pub mod state;
 pub mod sync;
 pub mod user;
@@ -24,9 +24,9 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
-pub use sync::{error_line, parse_error_line, Channel, Collected, Msg};
 use crate::spec::Spec;
 use crate::sys::process::{self, Child, Forked};
+pub use sync::{error_line, parse_error_line, Channel, Collected, Msg};
 use userns::Mapping;
 
 /// A resolved volume: host source (a path that exists) and container destination.
@@ -76,7 +76,11 @@ impl HostUser {
     /// The calling user's passwd entry (None when the host has none).
     pub fn current() -> Option<HostUser> {
         let u = nix::unistd::User::from_uid(nix::unistd::getuid()).ok().flatten()?;
-        let group = nix::unistd::Group::from_gid(u.gid).ok().flatten().map(|g| g.name).unwrap_or_else(|| u.name.clone());
+        let group = nix::unistd::Group::from_gid(u.gid)
+            .ok()
+            .flatten()
+            .map(|g| g.name)
+            .unwrap_or_else(|| u.name.clone());
         Some(HostUser {
             name: u.name,
             uid: u.uid.as_raw(),
@@ -96,7 +100,11 @@ pub enum StdioMode {
     Tty,
     /// Pipes whose other ends the foreground session or the monitor holds (or /dev/null);
     /// stdin is /dev/null when None.
-    Pipes { stdin: Option<OwnedFd>, out: OwnedFd, err: OwnedFd },
+    Pipes {
+        stdin: Option<OwnedFd>,
+        out: OwnedFd,
+        err: OwnedFd,
+    },
 }
 
 /// A container process that has exec'd its command.
@@ -148,7 +156,11 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
         e
     };
     if plan.new_userns {
-        if let Err(e) = userns::write_maps(child.pid.as_raw(), &plan.mapping, plan.spec.userns == crate::spec::UsernsMode::KeepId) {
+        if let Err(e) = userns::write_maps(
+            child.pid.as_raw(),
+            &plan.mapping,
+            plan.spec.userns == crate::spec::UsernsMode::KeepId,
+        ) {
             return Err(fail(&child, e));
         }
     }
@@ -181,7 +193,12 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
         return Err(e);
     }
     crate::output::trace("exec'd");
-    Ok(Started { child, start_time, tty: got.tty, net: helper })
+    Ok(Started {
+        child,
+        start_time,
+        tty: got.tty,
+        net: helper,
+    })
 }
 
 /// --network ns:PATH / container:NAME. Entering a network namespace needs CAP_SYS_ADMIN in
@@ -193,14 +210,21 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
 fn spawn_joined(plan: &Plan, stdio: &StdioMode, path: &std::path::Path) -> Result<Started> {
     use nix::fcntl::OFlag;
     let what = format!("--network {}", plan.spec.network);
-    let netns = nix::fcntl::open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).map_err(|e| crate::err!("{what}: {}: {}", path.display(), e.desc()))?;
+    let netns = nix::fcntl::open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+        .map_err(|e| crate::err!("{what}: {}: {}", path.display(), e.desc()))?;
     if crate::sys::ns::ns_type(&netns) != Ok(libc::CLONE_NEWNET) {
         crate::bail!("{what}: {} is not a network namespace", path.display());
     }
     let userns = if plan.new_userns {
-        let owner = crate::sys::ns::ns_owner(&netns).map_err(|e| crate::err!("{what}: finding the user namespace that owns it: {}", e.desc()))?;
+        let owner = crate::sys::ns::ns_owner(&netns)
+            .map_err(|e| crate::err!("{what}: finding the user namespace that owns it: {}", e.desc()))?;
         let id = |f: &OwnedFd| nix::sys::stat::fstat(f).map(|s| (s.st_dev, s.st_ino)).ok();
-        let own = nix::fcntl::open("/proc/self/ns/user", OFlag::O_RDONLY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).ok();
+        let own = nix::fcntl::open(
+            "/proc/self/ns/user",
+            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .ok();
         if own.as_ref().and_then(id).is_some_and(|o| Some(o) == id(&owner)) {
             crate::bail!("{what}: it belongs to the host's user namespace, where a rootless container cannot join it (use --network host to share the host's network)");
         }
@@ -210,11 +234,23 @@ fn spawn_joined(plan: &Plan, stdio: &StdioMode, path: &std::path::Path) -> Resul
     };
     let vanished = format!("{what}: the helper that joins the namespace exited without starting the container");
     // No id maps to write: the container's first process may go at once.
-    exec::via_helper(|sync| match join_main(plan, sync, stdio, userns, netns, &what) {}, true, "the container", &vanished)
+    exec::via_helper(
+        |sync| match join_main(plan, sync, stdio, userns, netns, &what) {},
+        true,
+        "the container",
+        &vanished,
+    )
 }
 
 /// The helper of `spawn_joined`; never returns.
-fn join_main(plan: &Plan, sync: Channel, stdio: &StdioMode, userns: Option<OwnedFd>, netns: OwnedFd, what: &str) -> child::Never {
+fn join_main(
+    plan: &Plan,
+    sync: Channel,
+    stdio: &StdioMode,
+    userns: Option<OwnedFd>,
+    netns: OwnedFd,
+    what: &str,
+) -> child::Never {
     use nix::sched::CloneFlags;
     let fail = |msg: String| -> ! {
         sync.send_error(125, &msg);
@@ -235,7 +271,9 @@ fn join_main(plan: &Plan, sync: Channel, stdio: &StdioMode, userns: Option<Owned
             })
             .collect();
         if have != want {
-            fail(format!("{what}: its user namespace maps ids differently from this container's ({have:?}, not {want:?})"));
+            fail(format!(
+                "{what}: its user namespace maps ids differently from this container's ({have:?}, not {want:?})"
+            ));
         }
     }
     if let Err(e) = nix::sched::setns(&netns, CloneFlags::CLONE_NEWNET) {
@@ -244,7 +282,9 @@ fn join_main(plan: &Plan, sync: Channel, stdio: &StdioMode, userns: Option<Owned
     drop(netns);
     drop(userns);
     let flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
-    exec::clone_parent(sync, flags, "creating the container's namespaces", |sync| child::main(plan, sync, stdio, None))
+    exec::clone_parent(sync, flags, "creating the container's namespaces", |sync| {
+        child::main(plan, sync, stdio, None)
+    })
 }
 
 /// Follow the child and the network helper until the child has exec'd (or failed): "go" to
@@ -253,7 +293,11 @@ fn with_helper(parent: &Channel, mut s: net::Starting) -> Result<(Collected, Opt
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     let timeout = std::time::Duration::from_secs(10);
     let deadline = std::time::Instant::now() + timeout;
-    let mut got = Collected { tty: None, started: None, result: Ok(()) };
+    let mut got = Collected {
+        tty: None,
+        started: None,
+        result: Ok(()),
+    };
     loop {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
         if left.is_zero() {
@@ -266,7 +310,10 @@ fn with_helper(parent: &Channel, mut s: net::Starting) -> Result<(Collected, Opt
             Err(e) => crate::bail!("waiting for the container and {}: {e}", s.name()),
             Ok(_) => {}
         }
-        let (child_said, helper_said) = (fds[0].any().unwrap_or(false), fds[1].any().unwrap_or(false) || fds[2].any().unwrap_or(false));
+        let (child_said, helper_said) = (
+            fds[0].any().unwrap_or(false),
+            fds[1].any().unwrap_or(false) || fds[2].any().unwrap_or(false),
+        );
         if helper_said && s.check()? {
             crate::output::trace("network ready");
             let h = s.ready()?;

@@ -18,8 +18,13 @@ use crate::sys::process;
 /// Start the container under a new monitor; returns when it runs (or failed to start).
 pub fn start_detached(plan: &Plan) -> Result<()> {
     let log_path = plan.container_dir.join("ctr.log");
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).map_err(|e| crate::err!("opening log {}: {e}", log_path.display()))?;
-    let (report_r, report_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(|e| crate::err!("opening log {}: {e}", log_path.display()))?;
+    let (report_r, report_w) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
     // SAFETY-relevant invariant: hutch has no other threads here (no tokio runtime on this path).
     match fork_monitor()? {
         None => {
@@ -37,7 +42,8 @@ pub fn start_detached(plan: &Plan) -> Result<()> {
             if text == "OK" {
                 return Ok(());
             }
-            Err(super::parse_error_line(&text).unwrap_or_else(|| crate::err!("the container monitor exited before the container started")))
+            Err(super::parse_error_line(&text)
+                .unwrap_or_else(|| crate::err!("the container monitor exited before the container started")))
         }
     }
 }
@@ -82,8 +88,11 @@ fn exec_monitor(plan: &Plan, log: &File, report: &OwnedFd) -> String {
 /// Entry of `hutch __monitor` (exec'd by `start_detached`): read the plan and run the monitor.
 pub fn exec_main() -> i32 {
     // These fds were put in place for us by exec_monitor and nothing else owns them.
-    let (plan_file, report, log) =
-        (File::from(crate::sys::fd::adopt_fd(PLAN_FD)), crate::sys::fd::adopt_fd(REPORT_FD), File::from(crate::sys::fd::adopt_fd(LOG_FD)));
+    let (plan_file, report, log) = (
+        File::from(crate::sys::fd::adopt_fd(PLAN_FD)),
+        crate::sys::fd::adopt_fd(REPORT_FD),
+        File::from(crate::sys::fd::adopt_fd(LOG_FD)),
+    );
     // Close-on-exec again, or the network helper would inherit them (and the report pipe would
     // never reach EOF for the waiting CLI).
     for fd in [plan_file.as_fd(), report.as_fd(), log.as_fd()] {
@@ -120,7 +129,14 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
             Ok(p) => p,
             Err(e) => return report_error(report, 125, &format!("pipe: {e}")),
         };
-        (Some((or, er)), StdioMode::Pipes { stdin: None, out: ow, err: ew })
+        (
+            Some((or, er)),
+            StdioMode::Pipes {
+                stdin: None,
+                out: ow,
+                err: ew,
+            },
+        )
     };
     let mut started = match super::spawn(plan, &stdio) {
         Ok(s) => s,
@@ -153,13 +169,20 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
     let mut buf = vec![0u8; 16 * 1024];
     let mut exited = false;
     while !sources.is_empty() || !exited {
-        let mut fds: Vec<PollFd> = sources.iter().map(|(fd, _)| PollFd::new(fd.as_fd(), PollFlags::POLLIN)).collect();
+        let mut fds: Vec<PollFd> = sources
+            .iter()
+            .map(|(fd, _)| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
+            .collect();
         if !exited {
             fds.push(PollFd::new(started.child.pidfd.as_fd(), PollFlags::POLLIN));
         }
         // Once the container is gone, drain what is buffered without blocking forever on a
         // pipe some stray process keeps open.
-        let timeout = if exited { PollTimeout::from(200u16) } else { PollTimeout::NONE };
+        let timeout = if exited {
+            PollTimeout::from(200u16)
+        } else {
+            PollTimeout::NONE
+        };
         match poll(&mut fds, timeout) {
             Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => break,
@@ -193,7 +216,9 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
     recorder.exited(code);
     if plan.spec.auto_remove {
         use std::os::unix::process::CommandExt;
-        let _ = std::process::Command::new("/proc/self/exe").args(["rm", "-f", &plan.id]).exec();
+        let _ = std::process::Command::new("/proc/self/exe")
+            .args(["rm", "-f", &plan.id])
+            .exec();
     }
     0
 }
@@ -286,13 +311,26 @@ mod tests {
         let per = 200 / record;
         let text = std::fs::read_to_string(&p).unwrap();
         let first = 9 / per * per;
-        assert!(text.lines().next().unwrap().ends_with(&format!("stdout F line {first}")), "{text}");
+        assert!(
+            text.lines()
+                .next()
+                .unwrap()
+                .ends_with(&format!("stdout F line {first}")),
+            "{text}"
+        );
         assert!(text.ends_with("stdout F line 9\n"), "{text}");
         // One chunk of many lines is limited record by record.
         let (r, f) = log_file("chunk");
         let mut l = Logger::new(f, Some(200));
-        l.write(0, "line 0\nline 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\n".as_bytes());
-        let strip = |t: &str| t.lines().map(|l| l.split_once(' ').unwrap().1.to_string()).collect::<Vec<_>>();
+        l.write(
+            0,
+            "line 0\nline 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\n".as_bytes(),
+        );
+        let strip = |t: &str| {
+            t.lines()
+                .map(|l| l.split_once(' ').unwrap().1.to_string())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(strip(&std::fs::read_to_string(&r).unwrap()), strip(&text));
         std::fs::remove_file(r).unwrap();
         // Without a limit it only grows; a reopened log counts what is already there.
@@ -301,7 +339,11 @@ mod tests {
         let mut l = Logger::new(f, Some(before + 1));
         l.write(1, b"x\n");
         let text = std::fs::read_to_string(&p).unwrap();
-        assert_eq!((text.lines().count(), text.ends_with(" stderr F x\n")), (1, true), "{text}");
+        assert_eq!(
+            (text.lines().count(), text.ends_with(" stderr F x\n")),
+            (1, true),
+            "{text}"
+        );
         let (q, f) = log_file("unlimited");
         let mut l = Logger::new(f, None);
         for _ in 0..100 {

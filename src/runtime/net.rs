@@ -57,7 +57,11 @@ impl Drop for Helper {
         // It died on its own while the container ran: say so (our SIGKILL leaves no code).
         if let Ok(Some(status)) = self.child.try_wait() {
             if status.code().is_some() {
-                crate::output::note(&format!("warning: {} exited early ({status}){}", self.name, said(&self.log)));
+                crate::output::note(&format!(
+                    "warning: {} exited early ({status}){}",
+                    self.name,
+                    said(&self.log)
+                ));
             }
         }
         self.kill();
@@ -102,13 +106,22 @@ pub fn bind_ports(ports: &[PortMapping], keep_tcp: bool) -> Result<Vec<(std::net
                 })
             };
             if let Err(e) = r {
-                let why = if e.kind() == std::io::ErrorKind::AddrInUse { "is already in use".to_string() } else { format!("cannot be bound: {e}") };
+                let why = if e.kind() == std::io::ErrorKind::AddrInUse {
+                    "is already in use".to_string()
+                } else {
+                    format!("cannot be bound: {e}")
+                };
                 let low = if host < 1024 && e.kind() == std::io::ErrorKind::PermissionDenied {
                     " (ports below 1024 need `sysctl net.ipv4.ip_unprivileged_port_start`)"
                 } else {
                     ""
                 };
-                crate::bail!("-p {}: host port {}:{host}/{} {why}{low}", p.display(), if p.host_ip.is_empty() { "0.0.0.0" } else { &p.host_ip }, p.protocol);
+                crate::bail!(
+                    "-p {}: host port {}:{host}/{} {why}{low}",
+                    p.display(),
+                    if p.host_ip.is_empty() { "0.0.0.0" } else { &p.host_ip },
+                    p.protocol
+                );
             }
         }
     }
@@ -117,13 +130,22 @@ pub fn bind_ports(ports: &[PortMapping], keep_tcp: bool) -> Result<Vec<(std::net
 
 /// The address a `-p` binds on the host: every IPv4 address when none was given.
 fn bind_ip(host_ip: &str) -> std::result::Result<std::net::IpAddr, std::net::AddrParseError> {
-    if host_ip.is_empty() { Ok(std::net::Ipv4Addr::UNSPECIFIED.into()) } else { host_ip.parse() }
+    if host_ip.is_empty() {
+        Ok(std::net::Ipv4Addr::UNSPECIFIED.into())
+    } else {
+        host_ip.parse()
+    }
 }
 
 /// A free host port for `-p CONTAINER_PORT` / -P (the kernel's pick of an ephemeral port).
 pub fn free_port(host_ip: &str, protocol: Protocol) -> Result<u16> {
     use std::net::{SocketAddr, TcpListener, UdpSocket};
-    let what = || format!("finding a free {protocol} port on {}", if host_ip.is_empty() { "0.0.0.0" } else { host_ip });
+    let what = || {
+        format!(
+            "finding a free {protocol} port on {}",
+            if host_ip.is_empty() { "0.0.0.0" } else { host_ip }
+        )
+    };
     let addr = SocketAddr::new(bind_ip(host_ip).ctx(what)?, 0);
     let port = if protocol == Protocol::Udp {
         UdpSocket::bind(addr).and_then(|s| s.local_addr())
@@ -148,7 +170,9 @@ pub fn addresses(mode: &Mode) -> (Option<String>, Option<String>) {
         Mode::Pasta => {
             // pasta copies the host's address and default route; connections to the gateway
             // address are handed to the host's loopback.
-            let Some((gw, iface)) = default_route() else { return (None, None) };
+            let Some((gw, iface)) = default_route() else {
+                return (None, None);
+            };
             (iface_ipv4(&iface), Some(gw))
         }
         _ => (None, None),
@@ -181,10 +205,15 @@ fn iface_ipv4(name: &str) -> Option<String> {
 /// The helper binary `mode` needs (None: it needs none); an error naming the package when it
 /// is not installed.
 pub fn helper_path(mode: &Mode) -> Result<Option<PathBuf>> {
-    let Some((bin, package)) = mode.binary() else { return Ok(None) };
+    let Some((bin, package)) = mode.binary() else {
+        return Ok(None);
+    };
     match crate::paths::find_in_path(bin) {
         Some(p) => Ok(Some(p)),
-        None => crate::bail!("--network {}: {bin} is not installed (install the {package} package, or use --network none)", mode.name()),
+        None => crate::bail!(
+            "--network {}: {bin} is not installed (install the {package} package, or use --network none)",
+            mode.name()
+        ),
     }
 }
 
@@ -192,26 +221,38 @@ pub fn helper_path(mode: &Mode) -> Result<Option<PathBuf>> {
 /// `listeners`: the TCP ports `bind_ports` kept for hutch's forwarder.
 pub fn start(plan: &Plan, pid: i32, listeners: Vec<(std::net::TcpListener, u16)>) -> Result<Option<Starting>> {
     let mode = &plan.spec.network;
-    let Some(path) = helper_path(&mode)? else { return Ok(None) };
+    let Some(path) = helper_path(&mode)? else {
+        return Ok(None);
+    };
     let log = plan.container_dir.join("network.log");
     let logf = std::fs::File::create(&log).ctx(|| format!("creating {}", log.display()))?;
     let rundir = crate::paths::net_dir();
     {
         use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&rundir).ctx(|| format!("creating {}", rundir.display()))?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&rundir)
+            .ctx(|| format!("creating {}", rundir.display()))?;
     }
     let short = &plan.id[..12];
     // The child is still dumpable until it gets "go": open its namespaces now and hand them
     // over as /proc/self/fd paths (afterwards /proc/PID/ns is root's).
     let ns = |n: &str| {
-        nix::fcntl::open(format!("/proc/{pid}/ns/{n}").as_str(), nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
-            .map_err(|e| crate::err!("opening the container's {n} namespace: {e}"))
+        nix::fcntl::open(
+            format!("/proc/{pid}/ns/{n}").as_str(),
+            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map_err(|e| crate::err!("opening the container's {n} namespace: {e}"))
     };
     let (userns, netns) = (ns("user")?, ns("net")?);
     let fdpath = |f: &OwnedFd| format!("/proc/self/fd/{}", f.as_raw_fd());
     let ns_fds = vec![userns.as_raw_fd(), netns.as_raw_fd()];
     let mut cmd = std::process::Command::new(&path);
-    cmd.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null()).stderr(logf);
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(logf);
     // Both write to a pipe once ready: slirp4netns through --ready-fd, pasta its pid through
     // --pid /proc/self/fd/N (no file to clean up after a crash).
     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
@@ -220,7 +261,12 @@ pub fn start(plan: &Plan, pid: i32, listeners: Vec<(std::net::TcpListener, u16)>
     match mode {
         Mode::Pasta => {
             let resolv = std::fs::read_to_string(plan.container_dir.join("userdata/resolv.conf")).unwrap_or_default();
-            cmd.args(pasta_args(&plan.spec.ports, &network::pasta_dns_forwards(&resolv), &fdpath(&w))).args(["--userns", &fdpath(&userns), "--netns", &fdpath(&netns)]);
+            cmd.args(pasta_args(
+                &plan.spec.ports,
+                &network::pasta_dns_forwards(&resolv),
+                &fdpath(&w),
+            ))
+            .args(["--userns", &fdpath(&userns), "--netns", &fdpath(&netns)]);
         }
         _ => {
             // TCP ports go through hutch's forwarder; slirp4netns's API publishes UDP ones.
@@ -230,33 +276,74 @@ pub fn start(plan: &Plan, pid: i32, listeners: Vec<(std::net::TcpListener, u16)>
                 let _ = std::fs::remove_file(s);
                 cleanup.push(s.clone());
             }
-            cmd.args(slirp_args(w.as_raw_fd(), sock.as_ref().map(|s| s.to_string_lossy()).as_deref()))
-                .args(["--netns-type=path", &format!("--userns-path={}", fdpath(&userns)), &fdpath(&netns), "tap0"]);
+            cmd.args(slirp_args(
+                w.as_raw_fd(),
+                sock.as_ref().map(|s| s.to_string_lossy()).as_deref(),
+            ))
+            .args([
+                "--netns-type=path",
+                &format!("--userns-path={}", fdpath(&userns)),
+                &fdpath(&netns),
+                "tap0",
+            ]);
             api = sock;
         }
     }
     process::pre_exec_tie(&mut cmd, [ns_fds, vec![w.as_raw_fd()]].concat());
-    let child = cmd.spawn().map_err(|e| crate::err!("running {}: {e}", path.display()))?;
+    let child = cmd
+        .spawn()
+        .map_err(|e| crate::err!("running {}: {e}", path.display()))?;
     // Only the helper holds the write end now.
     drop(w);
     let mut s = starting(mode.clone(), child, r, log, api, cleanup, &plan.spec.ports)?;
     if !listeners.is_empty() {
-        s.helper.forwarder = Some(super::portfwd::start(&listeners, &userns, &netns, network::SLIRP_GUEST)?);
+        s.helper.forwarder = Some(super::portfwd::start(
+            &listeners,
+            &userns,
+            &netns,
+            network::SLIRP_GUEST,
+        )?);
     }
     Ok(Some(s))
 }
 
-fn starting(mode: Mode, child: std::process::Child, ready: OwnedFd, log: PathBuf, api: Option<PathBuf>, cleanup: Vec<PathBuf>, ports: &[PortMapping]) -> Result<Starting> {
+fn starting(
+    mode: Mode,
+    child: std::process::Child,
+    ready: OwnedFd,
+    log: PathBuf,
+    api: Option<PathBuf>,
+    cleanup: Vec<PathBuf>,
+    ports: &[PortMapping],
+) -> Result<Starting> {
     let name = if mode == Mode::Pasta { "pasta" } else { "slirp4netns" };
     // The child is ours and not yet reaped, so its pid cannot be reused before this.
-    let pidfd = process::pidfd_open(nix::unistd::Pid::from_raw(child.id() as i32)).map_err(|e| crate::err!("pidfd_open: {e}"))?;
-    Ok(Starting { helper: Helper { name, child, pidfd, cleanup, hold: None, log, forwarder: None }, mode, ready, api, ports: ports.to_vec() })
+    let pidfd = process::pidfd_open(nix::unistd::Pid::from_raw(child.id() as i32))
+        .map_err(|e| crate::err!("pidfd_open: {e}"))?;
+    Ok(Starting {
+        helper: Helper {
+            name,
+            child,
+            pidfd,
+            cleanup,
+            hold: None,
+            log,
+            forwarder: None,
+        },
+        mode,
+        ready,
+        api,
+        ports: ports.to_vec(),
+    })
 }
 
 impl Starting {
     /// What to poll for: the ready signal and the helper's exit.
     pub fn poll_fds(&self) -> [PollFd<'_>; 2] {
-        [PollFd::new(self.ready.as_fd(), PollFlags::POLLIN), PollFd::new(self.helper.pidfd.as_fd(), PollFlags::POLLIN)]
+        [
+            PollFd::new(self.ready.as_fd(), PollFlags::POLLIN),
+            PollFd::new(self.helper.pidfd.as_fd(), PollFlags::POLLIN),
+        ]
     }
 
     /// Whether the helper is ready, without blocking; an error (with the helper's own words
@@ -284,7 +371,8 @@ impl Starting {
             if let Some(sock) = &self.api {
                 for p in self.ports.iter().filter(|p| p.protocol == Protocol::Udp) {
                     for (h, c) in p.pairs() {
-                        slirp_request(sock, &slirp_hostfwd(p, h, c)).map_err(|e| crate::err!("-p {}: slirp4netns: {}", p.display(), e.message))?;
+                        slirp_request(sock, &slirp_hostfwd(p, h, c))
+                            .map_err(|e| crate::err!("-p {}: slirp4netns: {}", p.display(), e.message))?;
                     }
                 }
             }
@@ -313,8 +401,16 @@ impl Starting {
 /// ": <a helper's stderr>" when it said anything.
 fn said(log: &Path) -> String {
     let text = std::fs::read_to_string(log).unwrap_or_default();
-    let text = text.lines().filter(|l| !l.trim().is_empty() && !l.contains("syslog")).collect::<Vec<_>>().join("; ");
-    if text.is_empty() { String::new() } else { format!(": {text}") }
+    let text = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.contains("syslog"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(": {text}")
+    }
 }
 
 /// Whether the container may exec before the helper is ready, and which default routes show
@@ -325,7 +421,10 @@ pub fn early_routes(plan: &Plan) -> Option<crate::sys::route::Want> {
         return None;
     }
     match &plan.spec.network {
-        Mode::Pasta => Some(crate::sys::route::Want { v4: default_route().is_some(), v6: crate::sys::route::host_has_ipv6_default() }),
+        Mode::Pasta => Some(crate::sys::route::Want {
+            v4: default_route().is_some(),
+            v6: crate::sys::route::host_has_ipv6_default(),
+        }),
         Mode::Slirp4netns => Some(crate::sys::route::Want { v4: true, v6: false }),
         _ => None,
     }
@@ -350,7 +449,10 @@ fn slirp_request(sock: &Path, req: &str) -> Result<()> {
 /// `dns_forwards` (see `network::pasta_dns_forwards`), publish the ports, and nothing else (no
 /// automatic forwarding in either direction).
 pub fn pasta_args(ports: &[PortMapping], dns_forwards: &[&str], ready_file: &str) -> Vec<String> {
-    let mut a: Vec<String> = ["--config-net", "--foreground", "--quiet", "--pid", ready_file].iter().map(|s| s.to_string()).collect();
+    let mut a: Vec<String> = ["--config-net", "--foreground", "--quiet", "--pid", ready_file]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     for f in dns_forwards {
         a.extend(["--dns-forward".to_string(), f.to_string()]);
     }
@@ -361,9 +463,22 @@ pub fn pasta_args(ports: &[PortMapping], dns_forwards: &[&str], ready_file: &str
             a.extend([flag.to_string(), "none".into()]);
         }
         for p in mine {
-            let span = |x: u16| if p.range > 1 { format!("{x}-{}", x + (p.range - 1)) } else { x.to_string() };
-            let addr = if p.host_ip.is_empty() { String::new() } else { format!("{}/", p.host_ip) };
-            a.extend([flag.to_string(), format!("{addr}{}:{}", span(p.host_port), span(p.container_port))]);
+            let span = |x: u16| {
+                if p.range > 1 {
+                    format!("{x}-{}", x + (p.range - 1))
+                } else {
+                    x.to_string()
+                }
+            };
+            let addr = if p.host_ip.is_empty() {
+                String::new()
+            } else {
+                format!("{}/", p.host_ip)
+            };
+            a.extend([
+                flag.to_string(),
+                format!("{addr}{}:{}", span(p.host_port), span(p.container_port)),
+            ]);
         }
     }
     a.extend(["-T", "none", "-U", "none"].map(String::from));
@@ -372,7 +487,12 @@ pub fn pasta_args(ports: &[PortMapping], dns_forwards: &[&str], ready_file: &str
 
 /// slirp4netns's arguments (before the target pid and the interface name).
 pub fn slirp_args(ready_fd: i32, api_socket: Option<&str>) -> Vec<String> {
-    let mut a: Vec<String> = vec!["--configure".into(), "--mtu=65520".into(), "--enable-seccomp".into(), format!("--ready-fd={ready_fd}")];
+    let mut a: Vec<String> = vec![
+        "--configure".into(),
+        "--mtu=65520".into(),
+        "--enable-seccomp".into(),
+        format!("--ready-fd={ready_fd}"),
+    ];
     if let Some(s) = api_socket {
         a.push(format!("--api-socket={s}"));
     }
@@ -394,13 +514,22 @@ mod tests {
 
     #[test]
     fn helper_args() {
-        let ports = vec![pm("", 8080, 80, 1, "tcp"), pm("127.0.0.1", 9000, 90, 2, "tcp"), pm("", 5353, 53, 1, "udp")];
+        let ports = vec![
+            pm("", 8080, 80, 1, "tcp"),
+            pm("127.0.0.1", 9000, 90, 2, "tcp"),
+            pm("", 5353, 53, 1, "udp"),
+        ];
         let a = pasta_args(&ports, &[], "/run/x").join(" ");
         assert!(!a.contains("--dns-forward"), "{a}");
         let f = pasta_args(&[], &[network::PASTA_DNS], "/run/x").join(" ");
         assert!(f.contains("--dns-forward 169.254.1.1 "), "{f}");
-        assert!(a.contains("-t 8080:80 -t 127.0.0.1/9000-9001:90-91 -u 5353:53 -T none -U none"), "{a}");
-        assert!(pasta_args(&[], &[], "/run/x").join(" ").contains("-t none -u none -T none -U none"));
+        assert!(
+            a.contains("-t 8080:80 -t 127.0.0.1/9000-9001:90-91 -u 5353:53 -T none -U none"),
+            "{a}"
+        );
+        assert!(pasta_args(&[], &[], "/run/x")
+            .join(" ")
+            .contains("-t none -u none -T none -U none"));
         let j: serde_json::Value = serde_json::from_str(&slirp_hostfwd(&ports[0], 8080, 80)).unwrap();
         assert_eq!(j["arguments"]["host_addr"], "0.0.0.0");
         assert_eq!(j["arguments"]["guest_port"], 80);

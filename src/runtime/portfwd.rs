@@ -19,15 +19,25 @@ use crate::sys::process;
 
 /// Start the forwarder for `listeners` (host sockets, each with the container port it goes
 /// to) into the namespaces behind `userns`/`netns`, connecting to `guest_ip`.
-pub fn start(listeners: &[(TcpListener, u16)], userns: &OwnedFd, netns: &OwnedFd, guest_ip: &str) -> Result<std::process::Child> {
+pub fn start(
+    listeners: &[(TcpListener, u16)],
+    userns: &OwnedFd,
+    netns: &OwnedFd,
+    guest_ip: &str,
+) -> Result<std::process::Child> {
     let mut cmd = std::process::Command::new("/proc/self/exe");
-    cmd.arg("__portfwd").arg(userns.as_raw_fd().to_string()).arg(netns.as_raw_fd().to_string()).arg(guest_ip);
+    cmd.arg("__portfwd")
+        .arg(userns.as_raw_fd().to_string())
+        .arg(netns.as_raw_fd().to_string())
+        .arg(guest_ip);
     let mut keep = vec![userns.as_raw_fd(), netns.as_raw_fd()];
     for (l, port) in listeners {
         cmd.arg(format!("{}:{port}", l.as_raw_fd()));
         keep.push(l.as_raw_fd());
     }
-    cmd.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
     process::pre_exec_tie(&mut cmd, keep);
     cmd.spawn().map_err(|e| crate::err!("starting the port forwarder: {e}"))
 }
@@ -37,7 +47,11 @@ pub fn exec_main() -> i32 {
     process::set_name("hutch-portfwd");
     let args: Vec<String> = std::env::args().skip(2).collect();
     let fd = |s: &str| s.parse::<RawFd>().ok();
-    let (Some(userns), Some(netns), Some(guest)) = (args.first().and_then(|s| fd(s)), args.get(1).and_then(|s| fd(s)), args.get(2)) else {
+    let (Some(userns), Some(netns), Some(guest)) = (
+        args.first().and_then(|s| fd(s)),
+        args.get(1).and_then(|s| fd(s)),
+        args.get(2),
+    ) else {
         eprintln!("hutch __portfwd: bad arguments");
         return 125;
     };
@@ -45,7 +59,10 @@ pub fn exec_main() -> i32 {
     let (userns, netns) = (crate::sys::fd::adopt_fd(userns), crate::sys::fd::adopt_fd(netns));
     let mut listeners = Vec::new();
     for a in &args[3..] {
-        let Some((l, p)) = a.split_once(':').and_then(|(l, p)| Some((fd(l)?, p.parse::<u16>().ok()?))) else {
+        let Some((l, p)) = a
+            .split_once(':')
+            .and_then(|(l, p)| Some((fd(l)?, p.parse::<u16>().ok()?)))
+        else {
             eprintln!("hutch __portfwd: bad listener {a}");
             return 125;
         };
@@ -115,7 +132,12 @@ fn accept_loop(l: TcpListener, port: u16, conn: &Mutex<super::Channel>) {
 
 /// Ask the connector for a socket connected to the container's `port`.
 fn connect_inside(conn: &super::Channel, port: u16) -> Option<OwnedFd> {
-    nix::sys::socket::send(conn.fd.as_raw_fd(), &port.to_ne_bytes(), nix::sys::socket::MsgFlags::MSG_NOSIGNAL).ok()?;
+    nix::sys::socket::send(
+        conn.fd.as_raw_fd(),
+        &port.to_ne_bytes(),
+        nix::sys::socket::MsgFlags::MSG_NOSIGNAL,
+    )
+    .ok()?;
     match conn.recv() {
         super::Msg::Fd(fd) => Some(fd),
         _ => None,
@@ -130,7 +152,9 @@ fn connector(conn: &super::Channel, userns: &OwnedFd, netns: &OwnedFd, guest: &s
     if setns(userns, CloneFlags::CLONE_NEWUSER).is_err() || setns(netns, CloneFlags::CLONE_NEWNET).is_err() {
         process::exit_now(1);
     }
-    let Ok(ip) = guest.parse::<std::net::Ipv4Addr>() else { process::exit_now(1) };
+    let Ok(ip) = guest.parse::<std::net::Ipv4Addr>() else {
+        process::exit_now(1)
+    };
     loop {
         let mut b = [0u8; 2];
         match nix::sys::socket::recv(conn.fd.as_raw_fd(), &mut b, nix::sys::socket::MsgFlags::empty()) {
@@ -151,7 +175,9 @@ fn connector(conn: &super::Channel, userns: &OwnedFd, netns: &OwnedFd, guest: &s
 /// Copy `from` to `to` through a pipe with splice(2) until EOF, then pass the EOF on.
 fn relay(from: &OwnedFd, to: &OwnedFd) {
     use nix::fcntl::{splice, SpliceFFlags};
-    let Ok((r, w)) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) else { return };
+    let Ok((r, w)) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) else {
+        return;
+    };
     let _ = nix::fcntl::fcntl(&w, nix::fcntl::FcntlArg::F_SETPIPE_SZ(1 << 20));
     let flags = SpliceFFlags::SPLICE_F_MOVE | SpliceFFlags::SPLICE_F_MORE;
     'outer: loop {

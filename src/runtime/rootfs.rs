@@ -19,9 +19,16 @@ pub fn mount_rootfs(plan: &Plan, merged: &Path) -> Result<(), Fail> {
     let lower = &plan.lower;
     let base = format!("lowerdir={},upperdir={cdir}/upper,workdir={cdir}/work", lower.join(":"));
     if base.len() > 4000 {
-        return Err(Fail(125, format!("image has too many layers ({}) for one overlay mount", lower.len())));
+        return Err(Fail(
+            125,
+            format!("image has too many layers ({}) for one overlay mount", lower.len()),
+        ));
     }
-    let native = if plan.fuse_overlay { Err(Errno::EPERM) } else { m::mount_overlay(Path::new(&format!("{cdir}/merged")), &format!("{base},userxattr")) };
+    let native = if plan.fuse_overlay {
+        Err(Errno::EPERM)
+    } else {
+        m::mount_overlay(Path::new(&format!("{cdir}/merged")), &format!("{base},userxattr"))
+    };
     match native {
         Ok(()) => Ok(()),
         Err(e) if matches!(e, Errno::EPERM | Errno::EINVAL | Errno::ENODEV | Errno::EOPNOTSUPP) => {
@@ -71,7 +78,11 @@ pub fn mount_proc_sys(plan: &Plan, root: &OwnedFd) -> Result<(), Fail> {
     let proc_ = m::mkdir_all_in_root(root, Path::new("/proc"), 0o555).at("creating /proc")?;
     m::mount_fs("proc", &proc_, nse, None).at("mounting /proc")?;
     let sys = m::mkdir_all_in_root(root, Path::new("/sys"), 0o555).at("creating /sys")?;
-    let ro = if plan.spec.privileged { MsFlags::empty() } else { MsFlags::MS_RDONLY };
+    let ro = if plan.spec.privileged {
+        MsFlags::empty()
+    } else {
+        MsFlags::MS_RDONLY
+    };
     if plan.spec.network == Mode::Host || m::mount_fs("sysfs", &sys, nse | ro, None).is_err() {
         // Without our own network namespace the kernel refuses a new sysfs: bind the host's.
         m::bind(Path::new("/sys"), &sys, true).at("binding /sys")?;
@@ -85,47 +96,106 @@ pub fn mount_proc_sys(plan: &Plan, root: &OwnedFd) -> Result<(), Fail> {
 
 pub fn mount_dev(plan: &Plan, root: &OwnedFd) -> Result<(), Fail> {
     let dev = m::mkdir_all_in_root(root, Path::new("/dev"), 0o755).at("creating /dev")?;
-    m::mount_fs("tmpfs", &dev, MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME, Some("mode=755,size=65536k")).at("mounting /dev")?;
+    m::mount_fs(
+        "tmpfs",
+        &dev,
+        MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME,
+        Some("mode=755,size=65536k"),
+    )
+    .at("mounting /dev")?;
     let dev = m::open_in_root(root, Path::new("/dev")).at("reopening /dev")?;
-    let dev = nix::fcntl::openat(&dev, ".", nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()).at("opening /dev")?;
+    let dev = nix::fcntl::openat(
+        &dev,
+        ".",
+        nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .at("opening /dev")?;
     for n in ["null", "zero", "full", "random", "urandom", "tty"] {
         let t = m::create_file_at(&dev, n).at(&format!("creating /dev/{n}"))?;
         m::bind(&Path::new("/dev").join(n), &t, false).at(&format!("binding /dev/{n}"))?;
     }
     let pts = m::mkdir_at(&dev, "pts", 0o755).at("creating /dev/pts")?;
     let gid = if plan.gid5_mapped { ",gid=5" } else { "" };
-    m::mount_fs("devpts", &pts, MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC, Some(&format!("newinstance,ptmxmode=0666,mode=0620{gid}")))
-        .at("mounting /dev/pts")?;
+    m::mount_fs(
+        "devpts",
+        &pts,
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some(&format!("newinstance,ptmxmode=0666,mode=0620{gid}")),
+    )
+    .at("mounting /dev/pts")?;
     let shm = m::mkdir_at(&dev, "shm", 0o1777).at("creating /dev/shm")?;
-    m::mount_fs("tmpfs", &shm, MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, Some("mode=1777,size=65536k"))
-        .at("mounting /dev/shm")?;
+    m::mount_fs(
+        "tmpfs",
+        &shm,
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        Some("mode=1777,size=65536k"),
+    )
+    .at("mounting /dev/shm")?;
     let mq = m::mkdir_at(&dev, "mqueue", 0o755).at("creating /dev/mqueue")?;
     // A new IPC namespace may mount its own mqueue; where the kernel refuses, /dev/mqueue stays empty.
-    let _ = m::mount_fs("mqueue", &mq, MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, None);
-    for (name, target) in [("ptmx", "pts/ptmx"), ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"), ("core", "/proc/kcore")] {
+    let _ = m::mount_fs(
+        "mqueue",
+        &mq,
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        None,
+    );
+    for (name, target) in [
+        ("ptmx", "pts/ptmx"),
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("core", "/proc/kcore"),
+    ] {
         m::symlink_at(target, &dev, name).at(&format!("creating /dev/{name}"))?;
     }
     Ok(())
 }
 
 const MASKED: &[&str] = &[
-    "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",
-    "/proc/timer_list", "/proc/timer_stats", "/proc/interrupts", "/sys/firmware", "/sys/devices/virtual/powercap",
+    "/proc/acpi",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/interrupts",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
 ];
-const READ_ONLY: &[&str] = &["/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+const READ_ONLY: &[&str] = &[
+    "/proc/asound",
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
 
 pub fn mask_paths(root: &OwnedFd) -> Result<(), Fail> {
     for p in MASKED {
-        let Ok(t) = m::open_in_root(root, Path::new(p)) else { continue };
+        let Ok(t) = m::open_in_root(root, Path::new(p)) else {
+            continue;
+        };
         if m::is_dir(&t) {
-            m::mount_fs("tmpfs", &t, MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, Some("size=0"))
-                .at(&format!("masking {p}"))?;
+            m::mount_fs(
+                "tmpfs",
+                &t,
+                MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+                Some("size=0"),
+            )
+            .at(&format!("masking {p}"))?;
         } else {
             m::bind(Path::new("/dev/null"), &t, false).at(&format!("masking {p}"))?;
         }
     }
     for p in READ_ONLY {
-        let Ok(t) = m::open_in_root(root, Path::new(p)) else { continue };
+        let Ok(t) = m::open_in_root(root, Path::new(p)) else {
+            continue;
+        };
         m::bind(&fd_path(&t), &t, true).at(&format!("binding {p}"))?;
         let t = m::open_in_root(root, Path::new(p)).at(&format!("reopening {p}"))?;
         m::remount_ro(&t).at(&format!("making {p} read-only"))?;

@@ -119,10 +119,15 @@ fn short_arch(a: &str) -> String {
 
 fn kernel_at_least(v: &str) -> bool {
     let parse = |s: &str| -> (u32, u32) {
-        let mut it = s.split(|c: char| !c.is_ascii_digit()).filter(|x| !x.is_empty()).map(|x| x.parse().unwrap_or(0));
+        let mut it = s
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|x| !x.is_empty())
+            .map(|x| x.parse().unwrap_or(0));
         (it.next().unwrap_or(0), it.next().unwrap_or(0))
     };
-    let running = nix::sys::utsname::uname().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default();
+    let running = nix::sys::utsname::uname()
+        .map(|u| u.release().to_string_lossy().into_owned())
+        .unwrap_or_default();
     parse(&running) >= parse(v)
 }
 
@@ -135,7 +140,9 @@ fn action(name: &str, errno: Option<i32>, default_errno: i32, what: &str) -> Res
         "SCMP_ACT_TRAP" => ScmpAction::Trap,
         "SCMP_ACT_TRACE" => ScmpAction::Trace(errno.unwrap_or(default_errno) as u16),
         "SCMP_ACT_LOG" => ScmpAction::Log,
-        "SCMP_ACT_NOTIFY" => crate::bail!("{what}: action SCMP_ACT_NOTIFY needs a seccomp agent, which hutch does not have"),
+        "SCMP_ACT_NOTIFY" => {
+            crate::bail!("{what}: action SCMP_ACT_NOTIFY needs a seccomp agent, which hutch does not have")
+        }
         other => crate::bail!("{what}: unknown action \"{other}\""),
     })
 }
@@ -148,7 +155,13 @@ fn compare(a: &Arg, what: &str) -> Result<ScmpArgCompare> {
         "SCMP_CMP_EQ" => ScmpCompareOp::Equal,
         "SCMP_CMP_GE" => ScmpCompareOp::GreaterEqual,
         "SCMP_CMP_GT" => ScmpCompareOp::Greater,
-        "SCMP_CMP_MASKED_EQ" => return Ok(ScmpArgCompare::new(a.index, ScmpCompareOp::MaskedEqual(a.value), a.value_two)),
+        "SCMP_CMP_MASKED_EQ" => {
+            return Ok(ScmpArgCompare::new(
+                a.index,
+                ScmpCompareOp::MaskedEqual(a.value),
+                a.value_two,
+            ))
+        }
         other => crate::bail!("{what}: unknown argument operator \"{other}\""),
     };
     Ok(ScmpArgCompare::new(a.index, op, a.value))
@@ -211,7 +224,11 @@ fn compile_profile(text: &str, caps: &[String], what: &str) -> Result<Vec<u8>> {
                 unconditional.insert(n.clone(), ());
                 continue;
             }
-            let res = if conds.is_empty() { ctx.add_rule(act, sc) } else { ctx.add_rule_conditional(act, sc, &conds) };
+            let res = if conds.is_empty() {
+                ctx.add_rule(act, sc)
+            } else {
+                ctx.add_rule_conditional(act, sc, &conds)
+            };
             match res {
                 Ok(_) => {
                     if conds.is_empty() {
@@ -223,7 +240,8 @@ fn compile_profile(text: &str, caps: &[String], what: &str) -> Result<Vec<u8>> {
         }
     }
     let mut f = tempfile_memfd()?;
-    ctx.export_bpf(&f).map_err(|e| crate::err!("{what}: exporting the filter: {e}"))?;
+    ctx.export_bpf(&f)
+        .map_err(|e| crate::err!("{what}: exporting the filter: {e}"))?;
     f.rewind().ctx(|| "reading the seccomp program")?;
     let mut prog = Vec::new();
     f.read_to_end(&mut prog).ctx(|| "reading the seccomp program")?;
@@ -231,7 +249,8 @@ fn compile_profile(text: &str, caps: &[String], what: &str) -> Result<Vec<u8>> {
 }
 
 fn tempfile_memfd() -> Result<std::fs::File> {
-    let fd = nix::sys::memfd::memfd_create(c"hutch-seccomp", nix::sys::memfd::MFdFlags::MFD_CLOEXEC).map_err(|e| crate::err!("memfd_create: {e}"))?;
+    let fd = nix::sys::memfd::memfd_create(c"hutch-seccomp", nix::sys::memfd::MFdFlags::MFD_CLOEXEC)
+        .map_err(|e| crate::err!("memfd_create: {e}"))?;
     Ok(std::fs::File::from(fd))
 }
 
@@ -269,7 +288,10 @@ pub fn compile(source: &Source, caps: &[String]) -> Result<Option<Filter>> {
     }
     let prog = compile_profile(&text, &caps, &what)?;
     if !valid(&prog) {
-        crate::bail!("{what}: the compiled filter is too large ({} instructions)", prog.len() / 8);
+        crate::bail!(
+            "{what}: the compiled filter is too large ({} instructions)",
+            prog.len() / 8
+        );
     }
     store_cache(&path, &prog);
     Ok(Some(Filter { prog }))
@@ -303,13 +325,24 @@ mod tests {
 
     #[test]
     fn bad_profiles_give_one_line_errors() {
-        let e = compile_profile("{", &[], "seccomp profile /x.json").unwrap_err().to_string();
-        assert!(e.starts_with("seccomp profile /x.json: not a valid seccomp profile"), "{e}");
-        let e = compile_profile(r#"{"defaultAction":"SCMP_ACT_FOO"}"#, &[], "p").unwrap_err().to_string();
-        assert_eq!(e, "p: unknown action \"SCMP_ACT_FOO\"");
-        let e = compile_profile(r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_NOTIFY"}]}"#, &[], "p")
+        let e = compile_profile("{", &[], "seccomp profile /x.json")
             .unwrap_err()
             .to_string();
+        assert!(
+            e.starts_with("seccomp profile /x.json: not a valid seccomp profile"),
+            "{e}"
+        );
+        let e = compile_profile(r#"{"defaultAction":"SCMP_ACT_FOO"}"#, &[], "p")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "p: unknown action \"SCMP_ACT_FOO\"");
+        let e = compile_profile(
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_NOTIFY"}]}"#,
+            &[],
+            "p",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("SCMP_ACT_NOTIFY"), "{e}");
         // Unknown names are skipped.
         compile_profile(r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["no_such_syscall","mkdir"],"action":"SCMP_ACT_ERRNO"}]}"#, &[], "p").unwrap();
@@ -342,7 +375,10 @@ mod tests {
             }
             Some(pid) => {
                 let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None).unwrap();
-                assert_eq!(st, nix::sys::wait::WaitStatus::Exited(nix::unistd::Pid::from_raw(pid), 0));
+                assert_eq!(
+                    st,
+                    nix::sys::wait::WaitStatus::Exited(nix::unistd::Pid::from_raw(pid), 0)
+                );
             }
         }
     }

@@ -13,7 +13,13 @@ use crate::sys::process;
 use crate::sys::pty::RawMode;
 
 const FORWARDED: &[Signal] = &[
-    Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT, Signal::SIGUSR1, Signal::SIGUSR2, Signal::SIGWINCH,
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGWINCH,
 ];
 
 /// Block the signals we forward, before the container is cloned (the child unblocks them), so
@@ -61,7 +67,18 @@ pub fn pipes(stdin: bool) -> crate::error::Result<(super::StdioMode, Relay)> {
     } else {
         (None, None)
     };
-    Ok((super::StdioMode::Pipes { stdin: in_r, out: out_w, err: err_w }, Relay { stdin: in_w, out: out_r, err: err_r }))
+    Ok((
+        super::StdioMode::Pipes {
+            stdin: in_r,
+            out: out_w,
+            err: err_w,
+        },
+        Relay {
+            stdin: in_w,
+            out: out_r,
+            err: err_r,
+        },
+    ))
 }
 
 /// Run until the process exits; returns its exit code (128+N for a signal). Its output (the pty
@@ -69,7 +86,13 @@ pub fn pipes(stdin: bool) -> crate::error::Result<(super::StdioMode, Relay)> {
 /// `log` when there is one (conmon does this for Podman, attached or not; a pty's output, or one
 /// pipe shared by stdout and stderr, is logged as stdout); hutch's stdin goes to it when
 /// `attach_stdin`.
-pub fn run(started: &Started, signals: SigSet, attach_stdin: bool, relay: Option<Relay>, mut log: Option<Logger>) -> i32 {
+pub fn run(
+    started: &Started,
+    signals: SigSet,
+    attach_stdin: bool,
+    relay: Option<Relay>,
+    mut log: Option<Logger>,
+) -> i32 {
     let sfd = SignalFd::with_flags(&signals, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).ok();
     let (stdin_handle, stdout_handle, stderr_handle) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
     let (stdin, stdout, stderr) = (stdin_handle.as_fd(), stdout_handle.as_fd(), stderr_handle.as_fd());
@@ -79,7 +102,11 @@ pub fn run(started: &Started, signals: SigSet, attach_stdin: bool, relay: Option
             if let Some(ws) = crate::sys::pty::get_winsize(0) {
                 let _ = crate::sys::pty::set_winsize(m.as_raw_fd(), &ws);
             }
-            if attach_stdin { RawMode::enter(stdin) } else { None }
+            if attach_stdin {
+                RawMode::enter(stdin)
+            } else {
+                None
+            }
         }
         None => None,
     };
@@ -142,7 +169,11 @@ pub fn run(started: &Started, signals: SigSet, attach_stdin: bool, relay: Option
         }
         // Once the process is gone, drain what is buffered without waiting for ever on a pipe
         // that some process it left behind keeps open.
-        let timeout = if exited { PollTimeout::from(200u16) } else { PollTimeout::NONE };
+        let timeout = if exited {
+            PollTimeout::from(200u16)
+        } else {
+            PollTimeout::NONE
+        };
         match poll(&mut fds, timeout) {
             Err(nix::errno::Errno::EINTR) => continue,
             Err(_) | Ok(0) => break,
@@ -157,7 +188,9 @@ pub fn run(started: &Started, signals: SigSet, attach_stdin: bool, relay: Option
         drop(fds);
         if sig_ready {
             while let Ok(Some(info)) = sfd.as_ref().expect("signalfd").read_signal() {
-                let Ok(sig) = Signal::try_from(info.ssi_signo as i32) else { continue };
+                let Ok(sig) = Signal::try_from(info.ssi_signo as i32) else {
+                    continue;
+                };
                 if sig == Signal::SIGWINCH {
                     if let (Some(m), Some(ws)) = (master, crate::sys::pty::get_winsize(0)) {
                         let _ = crate::sys::pty::set_winsize(m.as_raw_fd(), &ws);

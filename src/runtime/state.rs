@@ -40,11 +40,16 @@ pub fn write_live(id: &str, live: &Live) -> Result<()> {
     let dir = crate::paths::live_dir();
     if !dir.is_dir() {
         use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).ctx(|| format!("creating {}", dir.display()))?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .ctx(|| format!("creating {}", dir.display()))?;
     }
     let path = crate::paths::live_file(id);
     // The runtime dir is a tmpfs, gone with a crash of the machine: nothing to fsync for.
-    crate::sys::fs::replace_atomic(&path, &serde_json::to_vec(live).expect("json"), 0o600).ctx(|| format!("writing {}", path.display()))
+    crate::sys::fs::replace_atomic(&path, &serde_json::to_vec(live).expect("json"), 0o600)
+        .ctx(|| format!("writing {}", path.display()))
 }
 
 pub fn read_live(id: &str) -> Option<Live> {
@@ -82,10 +87,18 @@ impl<'a> Recorder<'a> {
             monitor_pid: me,
             monitor_start: process::start_time(me).unwrap_or(0),
         };
-        let outcome = Outcome { started_at: now_nanos(), ..Default::default() };
+        let outcome = Outcome {
+            started_at: now_nanos(),
+            ..Default::default()
+        };
         write_live(id, &live)?;
         store.write_outcome(id, &outcome, false)?;
-        Ok(Recorder { store, id: id.to_string(), outcome, kept })
+        Ok(Recorder {
+            store,
+            id: id.to_string(),
+            outcome,
+            kept,
+        })
     }
 
     /// The container exited with `code` (its helper already stopped).
@@ -98,7 +111,10 @@ impl<'a> Recorder<'a> {
 }
 
 pub fn now_nanos() -> i128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i128).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i128)
+        .unwrap_or(0)
 }
 
 /// The container's status, reconciled: a live record whose process is gone (or a runtime dir
@@ -129,7 +145,10 @@ pub fn status(store: &Store, rec: &ContainerRecord) -> (Status, Outcome, Option<
 pub fn wait_recorded(store: &Store, id: &str, live: &Live, max: std::time::Duration) -> Outcome {
     let deadline = std::time::Instant::now() + max;
     let mut outcome = store.read_outcome(id);
-    while outcome.exit_code.is_none() && process::is_same_process(live.monitor_pid, live.monitor_start) && std::time::Instant::now() < deadline {
+    while outcome.exit_code.is_none()
+        && process::is_same_process(live.monitor_pid, live.monitor_start)
+        && std::time::Instant::now() < deadline
+    {
         std::thread::sleep(std::time::Duration::from_millis(2));
         outcome = store.read_outcome(id);
     }

@@ -5,7 +5,9 @@
 use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
-use nix::sys::socket::{recvmsg, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType};
+use nix::sys::socket::{
+    recvmsg, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType,
+};
 
 use crate::error::{Error, Result};
 
@@ -54,21 +56,38 @@ impl Channel {
     pub fn send_fd(&self, fd: &OwnedFd) {
         let fds = [fd.as_raw_fd()];
         let cmsg = [ControlMessage::ScmRights(&fds)];
-        let _ = sendmsg::<()>(self.fd.as_raw_fd(), &[IoSlice::new(b"T")], &cmsg, MsgFlags::empty(), None);
+        let _ = sendmsg::<()>(
+            self.fd.as_raw_fd(),
+            &[IoSlice::new(b"T")],
+            &cmsg,
+            MsgFlags::empty(),
+            None,
+        );
     }
 
     pub fn send_pid(&self, pid: i32, pidfd: &OwnedFd) {
         let fds = [pidfd.as_raw_fd()];
         let cmsg = [ControlMessage::ScmRights(&fds)];
         let msg = format!("P{pid}");
-        let _ = sendmsg::<()>(self.fd.as_raw_fd(), &[IoSlice::new(msg.as_bytes())], &cmsg, MsgFlags::empty(), None);
+        let _ = sendmsg::<()>(
+            self.fd.as_raw_fd(),
+            &[IoSlice::new(msg.as_bytes())],
+            &cmsg,
+            MsgFlags::empty(),
+            None,
+        );
     }
 
     pub fn recv(&self) -> Msg {
         let mut buf = vec![0u8; 4096];
         let mut space = nix::cmsg_space!([RawFd; 1]);
         let mut iov = [IoSliceMut::new(&mut buf)];
-        let r = match recvmsg::<()>(self.fd.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC) {
+        let r = match recvmsg::<()>(
+            self.fd.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        ) {
             Ok(r) => r,
             Err(nix::errno::Errno::EINTR) => return self.recv(),
             Err(_) => return Msg::Eof,
@@ -103,7 +122,11 @@ impl Channel {
     /// Parent: read until the child execs (EOF) or reports an error, keeping the pty master and
     /// the pid + pidfd of a process started on our behalf, whichever were sent.
     pub fn collect(&self) -> Collected {
-        let mut c = Collected { tty: None, started: None, result: Ok(()) };
+        let mut c = Collected {
+            tty: None,
+            started: None,
+            result: Ok(()),
+        };
         while !self.collect_one(&mut c) {}
         c
     }
@@ -140,4 +163,3 @@ pub fn parse_error_line(text: &str) -> Option<Error> {
     let (code, msg) = text.strip_prefix('E')?.split_once(' ')?;
     Some(Error::with_code(code.parse().unwrap_or(125), msg))
 }
-

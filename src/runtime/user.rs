@@ -20,7 +20,16 @@ struct PwEntry<'a> {
 fn passwd(content: &str) -> impl Iterator<Item = PwEntry<'_>> {
     content.lines().filter_map(|l| {
         let f: Vec<&str> = l.split(':').collect();
-        (f.len() >= 6).then(|| Some(PwEntry { name: f[0], uid: f[2].parse().ok()?, gid: f[3].parse().ok()?, home: f[5] })).flatten()
+        (f.len() >= 6)
+            .then(|| {
+                Some(PwEntry {
+                    name: f[0],
+                    uid: f[2].parse().ok()?,
+                    gid: f[3].parse().ok()?,
+                    home: f[5],
+                })
+            })
+            .flatten()
     })
 }
 
@@ -31,7 +40,10 @@ fn groups(content: &str) -> impl Iterator<Item = (&str, u32, Vec<&str>)> {
         if f.len() < 3 {
             return None;
         }
-        let members = f.get(3).map(|m| m.split(',').filter(|s| !s.is_empty()).collect()).unwrap_or_default();
+        let members = f
+            .get(3)
+            .map(|m| m.split(',').filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default();
         Some((f[0], f[2].parse().ok()?, members))
     })
 }
@@ -54,18 +66,28 @@ pub fn resolve(spec: &str, passwd_file: &str, group_file: &str) -> Result<ExecUs
         explicit_group = true;
         gid = match groups(group_file).find(|(n, id, _)| *n == g || g.parse::<u32>().ok() == Some(*id)) {
             Some((_, id, _)) => id,
-            None => g.parse().map_err(|_| crate::err!("unable to find group {g}: no matching entries in group file"))?,
+            None => g
+                .parse()
+                .map_err(|_| crate::err!("unable to find group {g}: no matching entries in group file"))?,
         };
     }
     let mut sup = vec![];
     if !explicit_group {
         if let Some(name) = &name {
-            sup = groups(group_file).filter(|(_, id, m)| *id != gid && m.contains(&name.as_str())).map(|(_, id, _)| id).collect();
+            sup = groups(group_file)
+                .filter(|(_, id, m)| *id != gid && m.contains(&name.as_str()))
+                .map(|(_, id, _)| id)
+                .collect();
         }
     }
     let mut all = vec![gid];
     all.extend(sup);
-    Ok(ExecUser { uid, gid, groups: all, home })
+    Ok(ExecUser {
+        uid,
+        gid,
+        groups: all,
+        home,
+    })
 }
 
 #[cfg(test)]
@@ -76,11 +98,41 @@ mod tests {
 
     #[test]
     fn resolves_names_ids_and_groups() {
-        assert_eq!(resolve("", PW, GR).unwrap(), ExecUser { uid: 0, gid: 0, groups: vec![0], home: "/root".into() });
-        assert_eq!(resolve("tester", PW, GR).unwrap(), ExecUser { uid: 1000, gid: 1000, groups: vec![1000, 10], home: "/home/tester".into() });
+        assert_eq!(
+            resolve("", PW, GR).unwrap(),
+            ExecUser {
+                uid: 0,
+                gid: 0,
+                groups: vec![0],
+                home: "/root".into()
+            }
+        );
+        assert_eq!(
+            resolve("tester", PW, GR).unwrap(),
+            ExecUser {
+                uid: 1000,
+                gid: 1000,
+                groups: vec![1000, 10],
+                home: "/home/tester".into()
+            }
+        );
         assert_eq!(resolve("1000:wheel", PW, GR).unwrap().gid, 10);
-        assert_eq!(resolve("1234:5678", PW, GR).unwrap(), ExecUser { uid: 1234, gid: 5678, groups: vec![5678], home: "/".into() });
-        assert!(resolve("nobody", PW, GR).unwrap_err().to_string().contains("unable to find user nobody"));
-        assert!(resolve("tester:nogroup", PW, GR).unwrap_err().to_string().contains("group nogroup"));
+        assert_eq!(
+            resolve("1234:5678", PW, GR).unwrap(),
+            ExecUser {
+                uid: 1234,
+                gid: 5678,
+                groups: vec![5678],
+                home: "/".into()
+            }
+        );
+        assert!(resolve("nobody", PW, GR)
+            .unwrap_err()
+            .to_string()
+            .contains("unable to find user nobody"));
+        assert!(resolve("tester:nogroup", PW, GR)
+            .unwrap_err()
+            .to_string()
+            .contains("group nogroup"));
     }
 }

@@ -25,7 +25,12 @@ pub enum Mapping {
     /// Real root: no user namespace needed, ownership kept as is.
     HostRoot,
     /// Our uid/gid -> 0 and the subordinate ranges -> 1..: image ownership is kept.
-    Full { uid: u32, gid: u32, subuids: Vec<IdRange>, subgids: Vec<IdRange> },
+    Full {
+        uid: u32,
+        gid: u32,
+        subuids: Vec<IdRange>,
+        subgids: Vec<IdRange>,
+    },
     /// Only our own uid/gid -> 0: every file ends up owned by the user.
     Single { uid: u32, gid: u32, why: String },
 }
@@ -98,12 +103,16 @@ pub fn stacked(own: u32, ranges: &[IdRange]) -> Vec<(u64, u64, u64)> {
     v
 }
 
-
 pub fn map_triples(mapping: &Mapping, keep_id: bool) -> (Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>) {
     match mapping {
         Mapping::HostRoot => (vec![(0, 0, u32::MAX as u64)], vec![(0, 0, u32::MAX as u64)]),
         Mapping::Single { uid, gid, .. } => (vec![(0, *uid as u64, 1)], vec![(0, *gid as u64, 1)]),
-        Mapping::Full { uid, gid, subuids, subgids } => {
+        Mapping::Full {
+            uid,
+            gid,
+            subuids,
+            subgids,
+        } => {
             let f = |own: u32, ranges: &[IdRange]| -> Vec<(u64, u64, u64)> {
                 if keep_id {
                     keep_id_map(own, ranges)
@@ -152,7 +161,9 @@ pub fn keep_id_store_id(x: u32, own: u32) -> u32 {
 
 /// (container, host, count) lines as newuidmap/newgidmap arguments.
 fn triple_args(v: &[(u64, u64, u64)]) -> Vec<String> {
-    v.iter().flat_map(|(a, b, c)| [a.to_string(), b.to_string(), c.to_string()]).collect()
+    v.iter()
+        .flat_map(|(a, b, c)| [a.to_string(), b.to_string(), c.to_string()])
+        .collect()
 }
 
 /// Write `pid`'s uid and gid maps for `mapping` (keep-id or the default stacked map):
@@ -174,15 +185,23 @@ pub fn write_maps(pid: i32, mapping: &Mapping, keep_id: bool) -> Result<()> {
             let cu = spawn("newuidmap", &u)?;
             let cg = spawn("newgidmap", &g)?;
             for (tool, c) in [("newuidmap", cu), ("newgidmap", cg)] {
-                let o = c.wait_with_output().map_err(|e| crate::err!("waiting for {tool}: {e}"))?;
+                let o = c
+                    .wait_with_output()
+                    .map_err(|e| crate::err!("waiting for {tool}: {e}"))?;
                 if !o.status.success() {
-                    crate::bail!("{tool} failed ({}): {}", o.status, String::from_utf8_lossy(&o.stderr).trim().replace('\n', "; "));
+                    crate::bail!(
+                        "{tool} failed ({}): {}",
+                        o.status,
+                        String::from_utf8_lossy(&o.stderr).trim().replace('\n', "; ")
+                    );
                 }
             }
             Ok(())
         }
         Mapping::Single { uid, gid, .. } => {
-            let w = |f: &str, s: String| std::fs::write(format!("/proc/{pid}/{f}"), s).map_err(|e| crate::err!("writing /proc/{pid}/{f}: {e}"));
+            let w = |f: &str, s: String| {
+                std::fs::write(format!("/proc/{pid}/{f}"), s).map_err(|e| crate::err!("writing /proc/{pid}/{f}: {e}"))
+            };
             w("setgroups", "deny".into())?;
             w("uid_map", format!("0 {uid} 1\n"))?;
             w("gid_map", format!("0 {gid} 1\n"))
@@ -207,11 +226,23 @@ pub fn plan() -> Mapping {
     if uid == 0 {
         return Mapping::HostRoot;
     }
-    let name = User::from_uid(getuid()).ok().flatten().map(|u| u.name).unwrap_or_else(|| uid.to_string());
-    let read = |p: &str| std::fs::read_to_string(p).map(|c| parse_subid(&c, &name, uid)).unwrap_or_default();
+    let name = User::from_uid(getuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .unwrap_or_else(|| uid.to_string());
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .map(|c| parse_subid(&c, &name, uid))
+            .unwrap_or_default()
+    };
     let (subuids, subgids) = (read("/etc/subuid"), read("/etc/subgid"));
     if subuids.is_empty() || subgids.is_empty() {
-        let which = if subuids.is_empty() { "/etc/subuid" } else { "/etc/subgid" };
+        let which = if subuids.is_empty() {
+            "/etc/subuid"
+        } else {
+            "/etc/subgid"
+        };
         return Mapping::Single {
             uid,
             gid,
@@ -221,9 +252,18 @@ pub fn plan() -> Mapping {
         };
     }
     if find_in_path("newuidmap").is_none() || find_in_path("newgidmap").is_none() {
-        return Mapping::Single { uid, gid, why: "newuidmap/newgidmap not found; install the uidmap package".into() };
+        return Mapping::Single {
+            uid,
+            gid,
+            why: "newuidmap/newgidmap not found; install the uidmap package".into(),
+        };
     }
-    Mapping::Full { uid, gid, subuids, subgids }
+    Mapping::Full {
+        uid,
+        gid,
+        subuids,
+        subgids,
+    }
 }
 
 /// Move this (single-threaded) process into a new user namespace mapped with the user's
@@ -274,7 +314,11 @@ fn enter_full(mapping: &Mapping) -> Result<()> {
     drop(go_w);
     let said = String::from_utf8_lossy(&crate::sys::fd::read_to_eof(res_r.as_fd())).into_owned();
     let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(helper), None);
-    unshared.map_err(|e| crate::err!("cannot create a user namespace: {e} (is kernel.unprivileged_userns_clone or user.max_user_namespaces 0?)"))?;
+    unshared.map_err(|e| {
+        crate::err!(
+            "cannot create a user namespace: {e} (is kernel.unprivileged_userns_clone or user.max_user_namespaces 0?)"
+        )
+    })?;
     match st {
         Ok(nix::sys::wait::WaitStatus::Exited(_, 0)) => Ok(()),
         _ if !said.is_empty() => Err(crate::err!("{said}")),
@@ -330,22 +374,57 @@ mod tests {
         let c = "# comment\nalice:100000:65536\nbob:200000:1000\n1001:300000:10\nalice:500000:5\nbad line\ncarol:1:0\n";
         assert_eq!(
             parse_subid(c, "alice", 1000),
-            vec![IdRange { start: 100000, count: 65536 }, IdRange { start: 500000, count: 5 }]
+            vec![
+                IdRange {
+                    start: 100000,
+                    count: 65536
+                },
+                IdRange {
+                    start: 500000,
+                    count: 5
+                }
+            ]
         );
-        assert_eq!(parse_subid(c, "dave", 1001), vec![IdRange { start: 300000, count: 10 }]);
+        assert_eq!(
+            parse_subid(c, "dave", 1001),
+            vec![IdRange {
+                start: 300000,
+                count: 10
+            }]
+        );
         assert!(parse_subid(c, "carol", 5).is_empty());
     }
 
     #[test]
     fn stacks_ranges_after_own_id() {
-        let r = [IdRange { start: 100000, count: 65536 }, IdRange { start: 500000, count: 5 }];
-        assert_eq!(stacked(1000, &r), vec![(0, 1000, 1), (1, 100000, 65536), (65537, 500000, 5)]);
+        let r = [
+            IdRange {
+                start: 100000,
+                count: 65536,
+            },
+            IdRange {
+                start: 500000,
+                count: 5,
+            },
+        ];
+        assert_eq!(
+            stacked(1000, &r),
+            vec![(0, 1000, 1), (1, 100000, 65536), (65537, 500000, 5)]
+        );
     }
 
     #[test]
     fn maps_own_id_to_root_then_ranges() {
-        let r = [IdRange { start: 200000, count: 65536 }];
-        let m = Mapping::Full { uid: 4711, gid: 4711, subuids: r.to_vec(), subgids: r.to_vec() };
+        let r = [IdRange {
+            start: 200000,
+            count: 65536,
+        }];
+        let m = Mapping::Full {
+            uid: 4711,
+            gid: 4711,
+            subuids: r.to_vec(),
+            subgids: r.to_vec(),
+        };
         let (u, _) = map_triples(&m, false);
         assert_eq!(u, vec![(0, 4711, 1), (1, 200000, 65536)]);
         let (u, _) = map_triples(&m, true);

@@ -62,11 +62,18 @@ fn pairs(arg: &str) -> Result<Vec<(String, String)>, String> {
         return Err("needs KEY=VALUE".into());
     }
     if !w[0].contains('=') {
-        let (k, v) = arg.trim().split_once(char::is_whitespace).ok_or("needs KEY VALUE or KEY=VALUE")?;
+        let (k, v) = arg
+            .trim()
+            .split_once(char::is_whitespace)
+            .ok_or("needs KEY VALUE or KEY=VALUE")?;
         return Ok(vec![(k.to_string(), v.trim().to_string())]);
     }
     w.iter()
-        .map(|x| x.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| format!("{x:?} is not KEY=VALUE")))
+        .map(|x| {
+            x.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| format!("{x:?} is not KEY=VALUE"))
+        })
         .collect()
 }
 
@@ -101,7 +108,11 @@ pub fn apply(cfg: &mut Map<String, Value>, instruction: &str) -> Result<(), Stri
             }
             let list = env.as_array_mut().expect("array");
             for (k, v) in pairs(arg).map_err(bad)? {
-                list.retain(|e| e.as_str().map(|s| s.split('=').next() != Some(k.as_str())).unwrap_or(true));
+                list.retain(|e| {
+                    e.as_str()
+                        .map(|s| s.split('=').next() != Some(k.as_str()))
+                        .unwrap_or(true)
+                });
                 list.push(json!(format!("{k}={v}")));
             }
         }
@@ -144,7 +155,11 @@ pub fn apply(cfg: &mut Map<String, Value>, instruction: &str) -> Result<(), Stri
         "STOPSIGNAL" => {
             cfg.insert("StopSignal".into(), json!(arg));
         }
-        other => return Err(bad(format!("{other} is not one of CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR"))),
+        other => {
+            return Err(bad(format!(
+                "{other} is not one of CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR"
+            )))
+        }
     }
     Ok(())
 }

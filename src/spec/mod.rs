@@ -70,7 +70,10 @@ impl Spec {
 
     #[cfg(test)]
     pub fn env_value(&self, key: &str) -> Option<&str> {
-        self.env.iter().rev().find_map(|e| e.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
+        self.env
+            .iter()
+            .rev()
+            .find_map(|e| e.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
     }
 }
 
@@ -201,7 +204,10 @@ impl ImageConfig {
     pub fn from_json(v: &Value) -> ImageConfig {
         let c = v.get("config").cloned().unwrap_or(Value::Null);
         let strs = |k: &str| -> Vec<String> {
-            c.get(k).and_then(|x| x.as_array()).map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default()
+            c.get(k)
+                .and_then(|x| x.as_array())
+                .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+                .unwrap_or_default()
         };
         let s = |k: &str| c.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
         ImageConfig {
@@ -214,7 +220,11 @@ impl ImageConfig {
             labels: c
                 .get("Labels")
                 .and_then(|l| l.as_object())
-                .map(|o| o.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+                .map(|o| {
+                    o.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                        .collect()
+                })
                 .unwrap_or_default(),
             exposed: crate::spec::network::exposed_ports(v),
         }
@@ -274,7 +284,8 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
     let (entrypoint, cmd) = match &o.entrypoint {
         Some(ep) => {
             let ep = if ep.trim_start().starts_with('[') {
-                serde_json::from_str::<Vec<String>>(ep).map_err(|e| crate::err!("--entrypoint {ep}: not a JSON array of strings: {e}"))?
+                serde_json::from_str::<Vec<String>>(ep)
+                    .map_err(|e| crate::err!("--entrypoint {ep}: not a JSON array of strings: {e}"))?
             } else if ep.is_empty() {
                 vec![]
             } else {
@@ -282,7 +293,14 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
             };
             (ep, o.command.clone())
         }
-        None => (img.entrypoint.clone(), if o.command.is_empty() { img.cmd.clone() } else { o.command.clone() }),
+        None => (
+            img.entrypoint.clone(),
+            if o.command.is_empty() {
+                img.cmd.clone()
+            } else {
+                o.command.clone()
+            },
+        ),
     };
     if entrypoint.is_empty() && cmd.is_empty() {
         crate::bail!("no command specified: the image has no Entrypoint or Cmd; give one after the image name");
@@ -290,7 +308,12 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
     // Podman's order: its own defaults (PATH, TERM=xterm, the container= marker), then
     // containers.conf's env, then the image's, then (below) --env-file and -e.
     let mut env: Vec<String> = Vec::new();
-    for e in DEFAULT_ENV.iter().map(|e| e.to_string()).chain(o.default_env.iter().cloned()).chain(img.env.iter().cloned()) {
+    for e in DEFAULT_ENV
+        .iter()
+        .map(|e| e.to_string())
+        .chain(o.default_env.iter().cloned())
+        .chain(img.env.iter().cloned())
+    {
         set_env(&mut env, e);
     }
     if let Some((zone, _)) = &o.tz {
@@ -302,7 +325,13 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
     if !env.iter().any(|e| e.starts_with("HOSTNAME=")) {
         env.push(format!("HOSTNAME={hostname}"));
     }
-    let workdir = o.workdir.clone().unwrap_or_else(|| if img.workdir.is_empty() { "/".into() } else { img.workdir.clone() });
+    let workdir = o.workdir.clone().unwrap_or_else(|| {
+        if img.workdir.is_empty() {
+            "/".into()
+        } else {
+            img.workdir.clone()
+        }
+    });
     if !workdir.starts_with('/') {
         crate::bail!("--workdir {workdir}: must be an absolute path");
     }
@@ -311,12 +340,16 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
     for opt in &o.security_opt {
         match opt.split_once(['=', ':']) {
             Some(("seccomp", v)) if !v.is_empty() => seccomp = Seccomp::from(v.to_string()),
-            _ if opt == "no-new-privileges" || opt == "no-new-privileges=true" || opt == "no-new-privileges:true" => nnp = true,
+            _ if opt == "no-new-privileges" || opt == "no-new-privileges=true" || opt == "no-new-privileges:true" => {
+                nnp = true
+            }
             _ if opt == "no-new-privileges=false" || opt == "no-new-privileges:false" => nnp = false,
             Some(("label", _)) | Some(("apparmor", _)) | Some(("mask", _)) | Some(("unmask", _)) => {
                 crate::bail!("--security-opt {opt}: not supported by hutch")
             }
-            _ => crate::bail!("--security-opt {opt}: unknown option (use seccomp=unconfined|PROFILE.json or no-new-privileges)"),
+            _ => crate::bail!(
+                "--security-opt {opt}: unknown option (use seccomp=unconfined|PROFILE.json or no-new-privileges)"
+            ),
         }
     }
     if o.privileged && seccomp == Seccomp::Default {
@@ -333,7 +366,12 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
     }
     if let Some((_, file)) = &o.tz {
         if !mounts.iter().any(|m| m.destination == "/etc/localtime") {
-            mounts.push(MountSpec { kind: MountKind::Bind, source: file.clone(), destination: "/etc/localtime".into(), read_only: true });
+            mounts.push(MountSpec {
+                kind: MountKind::Bind,
+                source: file.clone(),
+                destination: "/etc/localtime".into(),
+                read_only: true,
+            });
         }
     }
     let userns = match o.userns.as_deref() {
@@ -341,7 +379,11 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         Some("keep-id") => UsernsMode::KeepId,
         Some(other) => crate::bail!("--userns {other}: unsupported mode (use keep-id, or leave it out)"),
     };
-    let stop_signal = signal::parse_signal(o.stop_signal.as_deref().unwrap_or(if img.stop_signal.is_empty() { "SIGTERM" } else { &img.stop_signal }))?;
+    let stop_signal = signal::parse_signal(o.stop_signal.as_deref().unwrap_or(if img.stop_signal.is_empty() {
+        "SIGTERM"
+    } else {
+        &img.stop_signal
+    }))?;
     let mut labels = img.labels.clone();
     for l in &o.labels {
         let (k, v) = l.split_once('=').unwrap_or((l, ""));
@@ -357,15 +399,30 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
     }
     if o.publish_all {
         for (port, proto) in &img.exposed {
-            let covered = ports.iter().any(|m| &m.protocol == proto && m.pairs().any(|(_, c)| c == *port));
+            let covered = ports
+                .iter()
+                .any(|m| &m.protocol == proto && m.pairs().any(|(_, c)| c == *port));
             if !covered {
-                ports.push(crate::spec::network::PortMapping { host_ip: String::new(), host_port: 0, container_port: *port, range: 1, protocol: *proto });
+                ports.push(crate::spec::network::PortMapping {
+                    host_ip: String::new(),
+                    host_port: 0,
+                    container_port: *port,
+                    range: 1,
+                    protocol: *proto,
+                });
             }
         }
     }
     if !ports.is_empty() && !mode.has_helper() {
-        let what = o.publish.first().map(|p| format!("-p {p}")).unwrap_or_else(|| "-P".into());
-        crate::bail!("{what}: --network {} has no connection to publish ports through (use pasta or slirp4netns)", mode.name());
+        let what = o
+            .publish
+            .first()
+            .map(|p| format!("-p {p}"))
+            .unwrap_or_else(|| "-P".into());
+        crate::bail!(
+            "{what}: --network {} has no connection to publish ports through (use pasta or slirp4netns)",
+            mode.name()
+        );
     }
     for h in &o.add_hosts {
         crate::spec::network::parse_add_host(h, Some("127.0.0.1"))?;
@@ -417,7 +474,11 @@ pub fn set_env(env: &mut Vec<String>, kv: String) {
 
 /// Apply -e / --env-file entries in order: `KEY=VALUE`, or `KEY` to copy it from `host_env`
 /// (left out when unset there); blank lines and `#` comments are skipped.
-pub fn add_env<'a>(env: &mut Vec<String>, entries: impl Iterator<Item = &'a String>, host_env: &dyn Fn(&str) -> Option<String>) -> Result<()> {
+pub fn add_env<'a>(
+    env: &mut Vec<String>,
+    entries: impl Iterator<Item = &'a String>,
+    host_env: &dyn Fn(&str) -> Option<String>,
+) -> Result<()> {
     for e in entries {
         let e = e.trim_start();
         if e.is_empty() || e.starts_with('#') {
@@ -444,7 +505,8 @@ fn normalize_abs(p: &str) -> String {
 fn validate_hostname(h: &str) -> Result<()> {
     let ok = !h.is_empty()
         && h.len() <= 64
-        && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
+        && h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
     if !ok {
         crate::bail!("--hostname {h}: not a valid host name");
     }
@@ -485,7 +547,12 @@ pub fn parse_volume(v: &str) -> Result<MountSpec> {
         validate_volume_name(src).map_err(|e| crate::err!("-v {v}: {e}"))?;
         (MountKind::Volume, src.to_string())
     };
-    Ok(MountSpec { kind, source, destination: normalize_abs(dst), read_only })
+    Ok(MountSpec {
+        kind,
+        source,
+        destination: normalize_abs(dst),
+        read_only,
+    })
 }
 
 pub fn validate_volume_name(n: &str) -> std::result::Result<(), String> {
@@ -494,7 +561,9 @@ pub fn validate_volume_name(n: &str) -> std::result::Result<(), String> {
     if first_ok && n.len() <= 128 && n.bytes().all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(&c)) {
         Ok(())
     } else {
-        Err(format!("\"{n}\" is not a valid volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)"))
+        Err(format!(
+            "\"{n}\" is not a valid volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)"
+        ))
     }
 }
 
@@ -519,14 +588,27 @@ mod tests {
         let none = |_: &str| None;
         let s = build(&img(), &RunOptions::default(), ID, &none).unwrap();
         assert_eq!(s.args(), ["/ep", "c1", "c2"]);
-        let o = RunOptions { command: vec!["x".into()], ..Default::default() };
+        let o = RunOptions {
+            command: vec!["x".into()],
+            ..Default::default()
+        };
         assert_eq!(build(&img(), &o, ID, &none).unwrap().args(), ["/ep", "x"]);
-        let o = RunOptions { entrypoint: Some("/bin/sh".into()), ..Default::default() };
+        let o = RunOptions {
+            entrypoint: Some("/bin/sh".into()),
+            ..Default::default()
+        };
         assert_eq!(build(&img(), &o, ID, &none).unwrap().args(), ["/bin/sh"]);
-        let o = RunOptions { entrypoint: Some(r#"["/bin/sh","-c"]"#.into()), command: vec!["id".into()], ..Default::default() };
+        let o = RunOptions {
+            entrypoint: Some(r#"["/bin/sh","-c"]"#.into()),
+            command: vec!["id".into()],
+            ..Default::default()
+        };
         assert_eq!(build(&img(), &o, ID, &none).unwrap().args(), ["/bin/sh", "-c", "id"]);
         let empty = ImageConfig::default();
-        assert!(build(&empty, &RunOptions::default(), ID, &none).unwrap_err().to_string().contains("no command"));
+        assert!(build(&empty, &RunOptions::default(), ID, &none)
+            .unwrap_err()
+            .to_string()
+            .contains("no command"));
     }
 
     #[test]
@@ -547,7 +629,16 @@ mod tests {
         assert_eq!(s.env_value("HOSTNAME"), Some("box"));
         assert_eq!(s.workdir, "/w");
         assert_eq!(s.user, "tester");
-        let s = build(&ImageConfig { cmd: vec!["x".into()], ..Default::default() }, &RunOptions::default(), ID, &host).unwrap();
+        let s = build(
+            &ImageConfig {
+                cmd: vec!["x".into()],
+                ..Default::default()
+            },
+            &RunOptions::default(),
+            ID,
+            &host,
+        )
+        .unwrap();
         assert_eq!(s.env_value("PATH"), Some(&DEFAULT_PATH[5..]));
         assert_eq!(s.hostname, "0123456789ab");
         assert_eq!(s.caps.len(), 11);
@@ -558,17 +649,36 @@ mod tests {
     fn podman_default_env_under_conf_image_and_user() {
         let none = |_: &str| None;
         let s = build(&img(), &RunOptions::default(), ID, &none).unwrap();
-        assert_eq!((s.env_value("TERM"), s.env_value("container"), s.env_value("HOSTNAME")), (Some("xterm"), Some("hutch"), Some("0123456789ab")));
+        assert_eq!(
+            (s.env_value("TERM"), s.env_value("container"), s.env_value("HOSTNAME")),
+            (Some("xterm"), Some("hutch"), Some("0123456789ab"))
+        );
         // containers.conf over the defaults, the image over containers.conf, -e over all.
-        let image = ImageConfig { env: vec!["TERM=dumb".into(), "container=oci".into(), "HOSTNAME=img".into()], ..img() };
-        let o = RunOptions { default_env: vec!["TERM=vt100".into()], ..Default::default() };
+        let image = ImageConfig {
+            env: vec!["TERM=dumb".into(), "container=oci".into(), "HOSTNAME=img".into()],
+            ..img()
+        };
+        let o = RunOptions {
+            default_env: vec!["TERM=vt100".into()],
+            ..Default::default()
+        };
         let s = build(&image, &o, ID, &none).unwrap();
-        assert_eq!((s.env_value("TERM"), s.env_value("container"), s.env_value("HOSTNAME")), (Some("dumb"), Some("oci"), Some("img")));
+        assert_eq!(
+            (s.env_value("TERM"), s.env_value("container"), s.env_value("HOSTNAME")),
+            (Some("dumb"), Some("oci"), Some("img"))
+        );
         let s = build(&img(), &o, ID, &none).unwrap();
         assert_eq!(s.env_value("TERM"), Some("vt100"));
-        let o = RunOptions { env: vec!["TERM=linux".into(), "container=x".into(), "HOSTNAME=h".into()], tty: true, ..Default::default() };
+        let o = RunOptions {
+            env: vec!["TERM=linux".into(), "container=x".into(), "HOSTNAME=h".into()],
+            tty: true,
+            ..Default::default()
+        };
         let s = build(&image, &o, ID, &none).unwrap();
-        assert_eq!((s.env_value("TERM"), s.env_value("container"), s.env_value("HOSTNAME")), (Some("linux"), Some("x"), Some("h")));
+        assert_eq!(
+            (s.env_value("TERM"), s.env_value("container"), s.env_value("HOSTNAME")),
+            (Some("linux"), Some("x"), Some("h"))
+        );
         // One entry per key.
         assert_eq!(s.env.iter().filter(|e| e.starts_with("TERM=")).count(), 1);
     }
@@ -587,19 +697,51 @@ mod tests {
         };
         let s = build(&img(), &o, ID, &none).unwrap();
         // The image's values beat containers.conf's, -e beats both.
-        assert_eq!((s.env_value("A"), s.env_value("ONLY"), s.env_value("PATH")), (Some("1"), Some("user"), Some("/bin")));
+        assert_eq!(
+            (s.env_value("A"), s.env_value("ONLY"), s.env_value("PATH")),
+            (Some("1"), Some("user"), Some("/bin"))
+        );
         assert_eq!(s.caps, ["CAP_CHOWN", "CAP_KILL"]);
         assert_eq!(s.log_size_max, Some(8192));
-        let t = RunOptions { tz: Some(("Asia/Tokyo".into(), "/usr/share/zoneinfo/Asia/Tokyo".into())), ..Default::default() };
+        let t = RunOptions {
+            tz: Some(("Asia/Tokyo".into(), "/usr/share/zoneinfo/Asia/Tokyo".into())),
+            ..Default::default()
+        };
         let s = build(&img(), &t, ID, &none).unwrap();
         assert_eq!(s.env_value("TZ"), Some("Asia/Tokyo"));
-        assert_eq!(s.mounts, [MountSpec { kind: MountKind::Bind, source: "/usr/share/zoneinfo/Asia/Tokyo".into(), destination: "/etc/localtime".into(), read_only: true }]);
-        let t2 = RunOptions { tz: t.tz.clone(), env: vec!["TZ=UTC".into()], volumes: vec!["/h:/etc/localtime:ro".into()], ..Default::default() };
+        assert_eq!(
+            s.mounts,
+            [MountSpec {
+                kind: MountKind::Bind,
+                source: "/usr/share/zoneinfo/Asia/Tokyo".into(),
+                destination: "/etc/localtime".into(),
+                read_only: true
+            }]
+        );
+        let t2 = RunOptions {
+            tz: t.tz.clone(),
+            env: vec!["TZ=UTC".into()],
+            volumes: vec!["/h:/etc/localtime:ro".into()],
+            ..Default::default()
+        };
         let s = build(&img(), &t2, ID, &none).unwrap();
         assert_eq!(s.env_value("TZ"), Some("UTC"), "-e beats tz");
-        assert_eq!((s.mounts.len(), s.mounts[0].source.as_str()), (1, "/h"), "a -v on /etc/localtime beats tz");
+        assert_eq!(
+            (s.mounts.len(), s.mounts[0].source.as_str()),
+            (1, "/h"),
+            "a -v on /etc/localtime beats tz"
+        );
         // An image without PATH gets containers.conf's, not the built-in one.
-        let s = build(&ImageConfig { cmd: vec!["x".into()], ..Default::default() }, &o, ID, &none).unwrap();
+        let s = build(
+            &ImageConfig {
+                cmd: vec!["x".into()],
+                ..Default::default()
+            },
+            &o,
+            ID,
+            &none,
+        )
+        .unwrap();
         assert_eq!(s.env_value("PATH"), Some("/conf"));
     }
 
@@ -607,7 +749,12 @@ mod tests {
     fn volumes() {
         assert_eq!(
             parse_volume("/h:/c/:ro").unwrap(),
-            MountSpec { kind: MountKind::Bind, source: "/h".into(), destination: "/c".into(), read_only: true }
+            MountSpec {
+                kind: MountKind::Bind,
+                source: "/h".into(),
+                destination: "/c".into(),
+                read_only: true
+            }
         );
         assert_eq!(parse_volume("data:/d").unwrap().kind, MountKind::Volume);
         assert_eq!(parse_volume("/anon").unwrap().source, "");
@@ -622,16 +769,25 @@ mod tests {
     #[test]
     fn security_opts_and_signals() {
         let none = |_: &str| None;
-        let o = RunOptions { security_opt: vec!["seccomp=unconfined".into(), "no-new-privileges".into()], ..Default::default() };
+        let o = RunOptions {
+            security_opt: vec!["seccomp=unconfined".into(), "no-new-privileges".into()],
+            ..Default::default()
+        };
         let s = build(&img(), &o, ID, &none).unwrap();
         assert_eq!((&s.seccomp, s.no_new_privileges), (&Seccomp::Unconfined, true));
-        let o = RunOptions { security_opt: vec!["bogus".into()], ..Default::default() };
+        let o = RunOptions {
+            security_opt: vec!["bogus".into()],
+            ..Default::default()
+        };
         assert!(build(&img(), &o, ID, &none).unwrap_err().to_string().contains("bogus"));
         assert_eq!(signal::parse_signal("SIGKILL").unwrap(), 9);
         assert_eq!(signal::parse_signal("term").unwrap(), 15);
         assert_eq!(signal::parse_signal("10").unwrap(), 10);
         assert!(signal::parse_signal("FOO").is_err());
-        let o = RunOptions { privileged: true, ..Default::default() };
+        let o = RunOptions {
+            privileged: true,
+            ..Default::default()
+        };
         assert_eq!(build(&img(), &o, ID, &none).unwrap().seccomp, Seccomp::Unconfined);
     }
 }

@@ -75,7 +75,6 @@ impl Mode {
         }
     }
 
-
     /// A helper process connects the container's namespace to the outside.
     pub fn has_helper(&self) -> bool {
         matches!(self, Mode::Pasta | Mode::Slirp4netns)
@@ -149,7 +148,12 @@ pub fn default_mode(found: &dyn Fn(&str) -> bool) -> (Mode, Option<&'static str>
     } else if found("slirp4netns") {
         (Mode::Slirp4netns, None)
     } else {
-        (Mode::None, Some("neither pasta nor slirp4netns is installed: the container has no network (install the passt package)"))
+        (
+            Mode::None,
+            Some(
+                "neither pasta nor slirp4netns is installed: the container has no network (install the passt package)",
+            ),
+        )
     }
 }
 
@@ -168,9 +172,25 @@ pub struct PortMapping {
 impl PortMapping {
     /// `0.0.0.0:8080->80/tcp` (ranges as `8080-8081->80-81/tcp`), as in `podman ps`.
     pub fn display(&self) -> String {
-        let ip = if self.host_ip.is_empty() { "0.0.0.0" } else { &self.host_ip };
-        let span = |p: u16| if self.range > 1 { format!("{p}-{}", p + (self.range - 1)) } else { p.to_string() };
-        format!("{}:{}->{}/{}", bracket(ip), span(self.host_port), span(self.container_port), self.protocol)
+        let ip = if self.host_ip.is_empty() {
+            "0.0.0.0"
+        } else {
+            &self.host_ip
+        };
+        let span = |p: u16| {
+            if self.range > 1 {
+                format!("{p}-{}", p + (self.range - 1))
+            } else {
+                p.to_string()
+            }
+        };
+        format!(
+            "{}:{}->{}/{}",
+            bracket(ip),
+            span(self.host_port),
+            span(self.container_port),
+            self.protocol
+        )
     }
 
     /// Each single port: (host port, container port).
@@ -180,7 +200,11 @@ impl PortMapping {
 }
 
 fn bracket(ip: &str) -> String {
-    if ip.contains(':') { format!("[{ip}]") } else { ip.to_string() }
+    if ip.contains(':') {
+        format!("[{ip}]")
+    } else {
+        ip.to_string()
+    }
 }
 
 fn port_range(s: &str, what: &str, spec: &str) -> Result<(u16, u16)> {
@@ -208,13 +232,18 @@ pub fn parse_publish(spec: &str) -> Result<PortMapping> {
     let (rest, protocol) = match spec.rsplit_once('/') {
         Some((r, p)) => match Protocol::parse(p) {
             Some(proto) => (r, proto),
-            None => crate::bail!("-p {spec}: protocol {:?} is not supported (use tcp or udp)", p.to_ascii_lowercase()),
+            None => crate::bail!(
+                "-p {spec}: protocol {:?} is not supported (use tcp or udp)",
+                p.to_ascii_lowercase()
+            ),
         },
         None => (spec, Protocol::Tcp),
     };
     // Split off an IP: "[v6]:..." or "a.b.c.d:...:..." (three fields).
     let (host_ip, ports) = if let Some(r) = rest.strip_prefix('[') {
-        let (ip, after) = r.split_once("]:").ok_or_else(|| crate::err!("-p {spec}: an IPv6 address must be written [ADDR]:HOST_PORT:CONTAINER_PORT"))?;
+        let (ip, after) = r
+            .split_once("]:")
+            .ok_or_else(|| crate::err!("-p {spec}: an IPv6 address must be written [ADDR]:HOST_PORT:CONTAINER_PORT"))?;
         (ip.to_string(), after)
     } else if rest.matches(':').count() == 2 {
         let (ip, after) = rest.split_once(':').expect("two colons");
@@ -247,13 +276,23 @@ pub fn parse_publish(spec: &str) -> Result<PortMapping> {
     if (container_port as u32 + range as u32 - 1) > 65535 || (host_port as u32 + range as u32 - 1) > 65535 {
         crate::bail!("-p {spec}: the range goes past port 65535");
     }
-    Ok(PortMapping { host_ip, host_port, container_port, range, protocol })
+    Ok(PortMapping {
+        host_ip,
+        host_port,
+        container_port,
+        range,
+        protocol,
+    })
 }
 
 /// The image's ExposedPorts (`{"80/tcp": {}}`) as (port, protocol), for -P; other protocols
 /// (sctp) are left out.
 pub fn exposed_ports(config: &serde_json::Value) -> Vec<(u16, Protocol)> {
-    let Some(map) = config.get("config").and_then(|c| c.get("ExposedPorts")).and_then(|e| e.as_object()) else {
+    let Some(map) = config
+        .get("config")
+        .and_then(|c| c.get("ExposedPorts"))
+        .and_then(|e| e.as_object())
+    else {
         return vec![];
     };
     map.keys()
@@ -356,7 +395,9 @@ pub fn pasta_dns_forwards(resolv: &str) -> Vec<&'static str> {
 
 /// Parse `--add-host NAME:IP` (`host-gateway` for the host's address); returns (name, ip).
 pub fn parse_add_host(s: &str, host_addr: Option<&str>) -> Result<(String, String)> {
-    let (name, ip) = s.split_once(':').ok_or_else(|| crate::err!("--add-host {s}: expected NAME:IP"))?;
+    let (name, ip) = s
+        .split_once(':')
+        .ok_or_else(|| crate::err!("--add-host {s}: expected NAME:IP"))?;
     if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || b".-_".contains(&c)) {
         crate::bail!("--add-host {s}: {name:?} is not a host name");
     }
@@ -402,7 +443,11 @@ pub fn hosts(i: &HostsInput) -> String {
     let mut out = if *i.mode == Mode::Host {
         with_newline(i.base.unwrap_or(i.host_hosts))
     } else {
-        let names = if i.name.is_empty() || i.name == i.hostname { i.hostname.to_string() } else { format!("{} {}", i.hostname, i.name) };
+        let names = if i.name.is_empty() || i.name == i.hostname {
+            i.hostname.to_string()
+        } else {
+            format!("{} {}", i.hostname, i.name)
+        };
         format!(
             "{}127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost ip6-localhost ip6-loopback\n{}\t{names}\n",
             with_newline(i.base.unwrap_or("")),
@@ -424,17 +469,32 @@ pub(crate) mod tests {
 
     /// A mapping for tests: (host ip, host port, container port, range, protocol).
     pub(crate) fn pm(ip: &str, h: u16, c: u16, r: u16, proto: &str) -> PortMapping {
-        PortMapping { host_ip: ip.into(), host_port: h, container_port: c, range: r, protocol: Protocol::parse(proto).unwrap() }
+        PortMapping {
+            host_ip: ip.into(),
+            host_port: h,
+            container_port: c,
+            range: r,
+            protocol: Protocol::parse(proto).unwrap(),
+        }
     }
 
     #[test]
     fn publish_specs() {
         assert_eq!(parse_publish("8080:80").unwrap(), pm("", 8080, 80, 1, "tcp"));
         assert_eq!(parse_publish("80").unwrap(), pm("", 0, 80, 1, "tcp"));
-        assert_eq!(parse_publish("127.0.0.1:8080:80/udp").unwrap(), pm("127.0.0.1", 8080, 80, 1, "udp"));
-        assert_eq!(parse_publish("127.0.0.1::80").unwrap(), pm("127.0.0.1", 0, 80, 1, "tcp"));
+        assert_eq!(
+            parse_publish("127.0.0.1:8080:80/udp").unwrap(),
+            pm("127.0.0.1", 8080, 80, 1, "udp")
+        );
+        assert_eq!(
+            parse_publish("127.0.0.1::80").unwrap(),
+            pm("127.0.0.1", 0, 80, 1, "tcp")
+        );
         assert_eq!(parse_publish("[::1]:8080:80").unwrap(), pm("::1", 8080, 80, 1, "tcp"));
-        assert_eq!(parse_publish("8000-8002:9000-9002/TCP").unwrap(), pm("", 8000, 9000, 3, "tcp"));
+        assert_eq!(
+            parse_publish("8000-8002:9000-9002/TCP").unwrap(),
+            pm("", 8000, 9000, 3, "tcp")
+        );
         for (bad, says) in [
             ("8080:0", "container port \"0\""),
             ("99999:80", "host port \"99999\""),
@@ -450,7 +510,10 @@ pub(crate) mod tests {
             assert!(e.contains(says) && e.starts_with(&format!("-p {bad}: ")), "{bad}: {e}");
         }
         assert_eq!(pm("", 8080, 80, 1, "tcp").display(), "0.0.0.0:8080->80/tcp");
-        assert_eq!(pm("::1", 8000, 9000, 3, "udp").display(), "[::1]:8000-8002->9000-9002/udp");
+        assert_eq!(
+            pm("::1", 8000, 9000, 3, "udp").display(),
+            "[::1]:8000-8002->9000-9002/udp"
+        );
     }
 
     #[test]
@@ -474,27 +537,52 @@ pub(crate) mod tests {
         let host = "# generated\nnameserver 127.0.0.53\noptions edns0 trust-ad\nsearch lan corp\n";
         let d = Dns::default();
         // pasta: the forwarder, whatever the host's resolver.
-        assert_eq!(resolv_conf(host, &Mode::Pasta, &d), "search lan corp\nnameserver 169.254.1.1\noptions edns0 trust-ad\n");
-        assert_eq!(resolv_conf("nameserver 10.255.255.53\n", &Mode::Pasta, &d), "nameserver 169.254.1.1\n");
+        assert_eq!(
+            resolv_conf(host, &Mode::Pasta, &d),
+            "search lan corp\nnameserver 169.254.1.1\noptions edns0 trust-ad\n"
+        );
+        assert_eq!(
+            resolv_conf("nameserver 10.255.255.53\n", &Mode::Pasta, &d),
+            "nameserver 169.254.1.1\n"
+        );
         // The others follow (never the forwarder's upstream, nor loopback ones).
         let several = "nameserver 10.0.0.1\nnameserver 127.0.0.1\nnameserver 10.0.0.2\nnameserver 10.0.0.1\nnameserver 2001:db8::1\nnameserver ::1\n";
-        assert_eq!(resolv_conf(several, &Mode::Pasta, &d), "nameserver 169.254.1.1\nnameserver 10.0.0.2\nnameserver 2001:db8::1\n");
+        assert_eq!(
+            resolv_conf(several, &Mode::Pasta, &d),
+            "nameserver 169.254.1.1\nnameserver 10.0.0.2\nnameserver 2001:db8::1\n"
+        );
         // IPv6 resolvers only: the IPv6 forwarder.
-        assert_eq!(resolv_conf("nameserver ::1\nnameserver 2001:db8::53\n", &Mode::Pasta, &d), format!("nameserver {PASTA_DNS6}\nnameserver 2001:db8::53\n"));
+        assert_eq!(
+            resolv_conf("nameserver ::1\nnameserver 2001:db8::53\n", &Mode::Pasta, &d),
+            format!("nameserver {PASTA_DNS6}\nnameserver 2001:db8::53\n")
+        );
         assert_eq!(resolv_conf("", &Mode::Pasta, &d), "nameserver 169.254.1.1\n");
         // slirp4netns: reachable resolvers as they are, else its forwarder.
         assert!(resolv_conf(host, &Mode::Slirp4netns, &d).contains("nameserver 10.0.2.3\n"));
-        assert_eq!(resolv_conf("nameserver 10.255.255.53\nnameserver ::1\n", &Mode::Slirp4netns, &d), "nameserver 10.255.255.53\n");
+        assert_eq!(
+            resolv_conf("nameserver 10.255.255.53\nnameserver ::1\n", &Mode::Slirp4netns, &d),
+            "nameserver 10.255.255.53\n"
+        );
         assert!(!resolv_conf(host, &Mode::None, &d).contains("nameserver"));
         assert!(resolv_conf(host, &Mode::Host, &d).contains("nameserver 127.0.0.53\n"));
         // --dns wins.
-        let d = Dns { servers: vec!["1.1.1.1".into()], search: vec![".".into()], options: vec!["ndots:2".into()] };
-        assert_eq!(resolv_conf(host, &Mode::Pasta, &d), "nameserver 1.1.1.1\noptions ndots:2\n");
+        let d = Dns {
+            servers: vec!["1.1.1.1".into()],
+            search: vec![".".into()],
+            options: vec!["ndots:2".into()],
+        };
+        assert_eq!(
+            resolv_conf(host, &Mode::Pasta, &d),
+            "nameserver 1.1.1.1\noptions ndots:2\n"
+        );
     }
 
     #[test]
     fn pasta_forwards_only_what_the_container_uses() {
-        assert_eq!(pasta_dns_forwards("search x\nnameserver 169.254.1.1\nnameserver 10.0.0.2\n"), [PASTA_DNS]);
+        assert_eq!(
+            pasta_dns_forwards("search x\nnameserver 169.254.1.1\nnameserver 10.0.0.2\n"),
+            [PASTA_DNS]
+        );
         assert_eq!(pasta_dns_forwards(&format!("nameserver {PASTA_DNS6}\n")), [PASTA_DNS6]);
         assert!(pasta_dns_forwards("nameserver 10.255.255.53\n# nameserver 169.254.1.1\n").is_empty());
     }
@@ -515,15 +603,25 @@ pub(crate) mod tests {
         assert!(h.contains("192.0.2.2\tabc web\n"), "{h}");
         assert!(h.contains("192.0.2.1\thost.containers.internal host.docker.internal\n"));
         assert!(h.ends_with("10.1.2.3\tdb\n"));
-        assert_eq!(parse_add_host("gw:host-gateway", Some("10.0.2.2")).unwrap(), ("gw".into(), "10.0.2.2".into()));
-        assert!(parse_add_host("gw:host-gateway", None).unwrap_err().message.contains("needs a network helper"));
-        assert!(parse_add_host("x:1.2.3", None).unwrap_err().message.contains("not an IP"));
+        assert_eq!(
+            parse_add_host("gw:host-gateway", Some("10.0.2.2")).unwrap(),
+            ("gw".into(), "10.0.2.2".into())
+        );
+        assert!(parse_add_host("gw:host-gateway", None)
+            .unwrap_err()
+            .message
+            .contains("needs a network helper"));
+        assert!(parse_add_host("x:1.2.3", None)
+            .unwrap_err()
+            .message
+            .contains("not an IP"));
         assert!(parse_add_host("x", None).unwrap_err().message.contains("NAME:IP"));
     }
 
     #[test]
     fn exposed() {
-        let c = serde_json::json!({"config": {"ExposedPorts": {"80/tcp": {}, "53/udp": {}, "x/tcp": {}, "9/sctp": {}}}});
+        let c =
+            serde_json::json!({"config": {"ExposedPorts": {"80/tcp": {}, "53/udp": {}, "x/tcp": {}, "9/sctp": {}}}});
         let mut e = exposed_ports(&c);
         e.sort();
         assert_eq!(e, vec![(53, Protocol::Udp), (80, Protocol::Tcp)]);

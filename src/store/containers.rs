@@ -51,8 +51,13 @@ impl ContainerIndex {
             return Ok(n);
         }
         if what.len() >= 3 && what.bytes().all(|b| b.is_ascii_hexdigit()) {
-            let hits: Vec<usize> =
-                self.containers.iter().enumerate().filter(|(_, c)| c.id.starts_with(what)).map(|(n, _)| n).collect();
+            let hits: Vec<usize> = self
+                .containers
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.id.starts_with(what))
+                .map(|(n, _)| n)
+                .collect();
             match hits.len() {
                 1 => return Ok(hits[0]),
                 n if n > 1 => crate::bail!("{what}: short id is ambiguous: matches {n} containers"),
@@ -71,11 +76,13 @@ impl ContainerIndex {
 pub fn generate_name(taken: impl Fn(&str) -> bool) -> String {
     const A: &[&str] = &[
         "brave", "calm", "eager", "fond", "gentle", "happy", "jolly", "keen", "lucid", "merry", "nimble", "proud",
-        "quiet", "rapid", "sharp", "tender", "upbeat", "vivid", "witty", "zealous", "bold", "clever", "dreamy", "fuzzy",
+        "quiet", "rapid", "sharp", "tender", "upbeat", "vivid", "witty", "zealous", "bold", "clever", "dreamy",
+        "fuzzy",
     ];
     const B: &[&str] = &[
         "hare", "rabbit", "otter", "badger", "beaver", "marten", "stoat", "vole", "mole", "hedgehog", "ferret",
-        "squirrel", "lynx", "fox", "wren", "robin", "finch", "heron", "swift", "lark", "newt", "toad", "pika", "dormouse",
+        "squirrel", "lynx", "fox", "wren", "robin", "finch", "heron", "swift", "lark", "newt", "toad", "pika",
+        "dormouse",
     ];
     loop {
         let a = A[rand::random_range(0..A.len())];

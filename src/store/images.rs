@@ -51,8 +51,13 @@ impl ImageIndex {
         let not_found = || crate::err!("{what}: image not known").classed(crate::error::Class::NoSuchObject);
         let hexpart = what.strip_prefix("sha256:").unwrap_or(what);
         if !hexpart.is_empty() && hexpart.len() <= 64 && hexpart.bytes().all(|b| b.is_ascii_hexdigit()) {
-            let hits: Vec<usize> =
-                self.images.iter().enumerate().filter(|(_, i)| i.id.starts_with(hexpart)).map(|(n, _)| n).collect();
+            let hits: Vec<usize> = self
+                .images
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| i.id.starts_with(hexpart))
+                .map(|(n, _)| n)
+                .collect();
             match hits.len() {
                 1 => return Ok(hits[0]),
                 n if n > 1 => crate::bail!("{what}: short id is ambiguous: matches {n} images"),
@@ -63,7 +68,11 @@ impl ImageIndex {
         if what.contains('@') {
             let r = ImageRef::parse(what).map_err(|_| not_found())?;
             let want = format!("{}@{}", r.name(), r.digest.as_deref().unwrap_or_default());
-            return self.images.iter().position(|i| i.digests.contains(&want)).ok_or_else(not_found);
+            return self
+                .images
+                .iter()
+                .position(|i| i.digests.contains(&want))
+                .ok_or_else(not_found);
         }
         let parsed = ImageRef::parse(what).map_err(|_| not_found())?;
         if let Some(full) = parsed.tagged() {
@@ -73,11 +82,17 @@ impl ImageIndex {
         }
         // Short names: match the tail of the repository, on a path boundary.
         let tag = parsed.tag.clone().unwrap_or_else(|| "latest".into());
-        let given = what.rsplit_once(':').filter(|(_, t)| !t.contains('/')).map(|(n, _)| n).unwrap_or(what);
+        let given = what
+            .rsplit_once(':')
+            .filter(|(_, t)| !t.contains('/'))
+            .map(|(n, _)| n)
+            .unwrap_or(what);
         let mut hits = Vec::new();
         for (n, img) in self.images.iter().enumerate() {
             for name in &img.names {
-                let Some((repo, t)) = name.rsplit_once(':') else { continue };
+                let Some((repo, t)) = name.rsplit_once(':') else {
+                    continue;
+                };
                 if t == tag && (repo.ends_with(&format!("/{given}")) || repo == given) {
                     hits.push((n, name.clone()));
                 }
@@ -135,8 +150,17 @@ mod tests {
     fn resolves_ids_names_and_short_names() {
         let idx = ImageIndex {
             images: vec![
-                img('a', &["127.0.0.1:5000/fixtures/basic:latest", "127.0.0.1:5000/fixtures/basic:v1"]),
-                img('b', &["127.0.0.1:5000/fixtures/multi:latest", "docker.io/library/basic:old"]),
+                img(
+                    'a',
+                    &[
+                        "127.0.0.1:5000/fixtures/basic:latest",
+                        "127.0.0.1:5000/fixtures/basic:v1",
+                    ],
+                ),
+                img(
+                    'b',
+                    &["127.0.0.1:5000/fixtures/multi:latest", "docker.io/library/basic:old"],
+                ),
             ],
         };
         assert_eq!(idx.resolve("aaaa").unwrap(), 0);
@@ -147,12 +171,18 @@ mod tests {
         assert_eq!(idx.resolve("basic:old").unwrap(), 1);
         assert_eq!(idx.resolve("multi").unwrap(), 1);
         assert!(idx.resolve("asic").is_err());
-        assert!(idx.resolve("nothere").unwrap_err().to_string().contains("nothere: image not known"));
+        assert!(idx
+            .resolve("nothere")
+            .unwrap_err()
+            .to_string()
+            .contains("nothere: image not known"));
     }
 
     #[test]
     fn moving_a_name_leaves_the_old_image_dangling() {
-        let mut idx = ImageIndex { images: vec![img('a', &["r/x:latest"]), img('b', &[])] };
+        let mut idx = ImageIndex {
+            images: vec![img('a', &["r/x:latest"]), img('b', &[])],
+        };
         idx.add_name(1, "r/x:latest");
         assert!(idx.images[0].names.is_empty());
         assert_eq!(idx.images[1].names, vec!["r/x:latest"]);

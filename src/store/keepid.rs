@@ -29,7 +29,8 @@ pub fn ensure(store: &Store, layer: &str, tag: &str, map: &dyn Fn(u32) -> u32) -
     let tmp = store.temp("idmap")?;
     std::fs::create_dir(&tmp.path).ctx(|| format!("creating {}", tmp.path.display()))?;
     let mut links = HashMap::new();
-    copy_tree(&src, &tmp.path.join("diff"), map, &mut links).map_err(|e| crate::err!("re-owning layer {}: {e}", &layer[..12]))?;
+    copy_tree(&src, &tmp.path.join("diff"), map, &mut links)
+        .map_err(|e| crate::err!("re-owning layer {}: {e}", &layer[..12]))?;
     let parent = target.parent().expect("tag dir");
     std::fs::rename(tmp.path.join("diff"), &target)
         .or_else(|_| std::fs::create_dir_all(parent).and_then(|()| std::fs::rename(tmp.path.join("diff"), &target)))
@@ -41,7 +42,12 @@ fn lchown(p: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
     std::os::unix::fs::lchown(p, Some(uid), Some(gid))
 }
 
-fn copy_tree(src: &Path, dst: &Path, map: &dyn Fn(u32) -> u32, links: &mut HashMap<(u64, u64), PathBuf>) -> std::io::Result<()> {
+fn copy_tree(
+    src: &Path,
+    dst: &Path,
+    map: &dyn Fn(u32) -> u32,
+    links: &mut HashMap<(u64, u64), PathBuf>,
+) -> std::io::Result<()> {
     let md = std::fs::symlink_metadata(src)?;
     let ft = md.file_type();
     let (uid, gid) = (map(md.uid()), map(md.gid()));
@@ -68,9 +74,16 @@ fn copy_tree(src: &Path, dst: &Path, map: &dyn Fn(u32) -> u32, links: &mut HashM
         }
         std::fs::copy(src, dst)?;
     } else if ft.is_char_device() && md.rdev() == 0 {
-        crate::sys::fs::mknod_whiteout(crate::sys::fs::open_dir(dst.parent().expect("parent"))?, Path::new(dst.file_name().expect("name")))?;
+        crate::sys::fs::mknod_whiteout(
+            crate::sys::fs::open_dir(dst.parent().expect("parent"))?,
+            Path::new(dst.file_name().expect("name")),
+        )?;
     } else if ft.is_fifo() {
-        crate::sys::fs::mkfifo_at(crate::sys::fs::open_dir(dst.parent().expect("parent"))?, Path::new(dst.file_name().expect("name")), 0o600)?;
+        crate::sys::fs::mkfifo_at(
+            crate::sys::fs::open_dir(dst.parent().expect("parent"))?,
+            Path::new(dst.file_name().expect("name")),
+            0o600,
+        )?;
     } else {
         return Ok(());
     }

@@ -26,7 +26,11 @@ pub struct LayerRecord {
 /// of the topmost of `layers` (bottom first) whose tar has a root entry, else 0555, the mode
 /// containers/storage gives a root no layer describes (Podman's containers show the same).
 pub fn root_mode(idx: &LayerIndex, layers: &[String]) -> u32 {
-    layers.iter().rev().find_map(|l| idx.get(l).and_then(|r| r.root_mode)).unwrap_or(0o555)
+    layers
+        .iter()
+        .rev()
+        .find_map(|l| idx.get(l).and_then(|r| r.root_mode))
+        .unwrap_or(0o555)
 }
 
 impl LayerIndex {

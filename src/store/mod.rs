@@ -19,8 +19,8 @@
 //! only tmp/ debris.
 
 pub mod containers;
-pub mod keepid;
 pub mod images;
+pub mod keepid;
 pub mod layers;
 
 use std::fs;
@@ -69,7 +69,11 @@ fn remove_any(p: &Path) {
 }
 
 fn mkdir(p: &Path) -> Result<()> {
-    fs::DirBuilder::new().recursive(true).mode(0o700).create(p).ctx(|| format!("creating {}", p.display()))
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(p)
+        .ctx(|| format!("creating {}", p.display()))
 }
 
 impl Store {
@@ -80,7 +84,9 @@ impl Store {
 
     /// The store at `root` if it exists; never creates anything.
     pub fn open_existing(root: &Path) -> Option<Store> {
-        root.join("images").is_dir().then(|| Store { root: root.to_path_buf() })
+        root.join("images").is_dir().then(|| Store {
+            root: root.to_path_buf(),
+        })
     }
 
     /// The store a parent hutch opened at `base` (the monitor gets it in the container's plan):
@@ -133,7 +139,11 @@ impl Store {
         let path = self.root.join("tmp").join(&name);
         let lock_path = self.root.join("tmp").join(format!("{name}.lock"));
         let lock = FileLock::exclusive(&lock_path)?;
-        Ok(TempEntry { path, lock_path, _lock: lock })
+        Ok(TempEntry {
+            path,
+            lock_path,
+            _lock: lock,
+        })
     }
 
     pub fn lock_images(&self) -> Result<FileLock> {
@@ -197,14 +207,21 @@ impl Store {
 
     /// The container's recorded outcome (default when never started or unreadable).
     pub fn read_outcome(&self, id: &str) -> Outcome {
-        fs::read(self.outcome_file(id)).ok().and_then(|d| serde_json::from_slice(&d).ok()).unwrap_or_default()
+        fs::read(self.outcome_file(id))
+            .ok()
+            .and_then(|d| serde_json::from_slice(&d).ok())
+            .unwrap_or_default()
     }
 
     /// Record the outcome; `durable` (fsynced) for what must survive a crash of the machine.
     pub fn write_outcome(&self, id: &str, o: &Outcome, durable: bool) -> Result<()> {
         let path = self.outcome_file(id);
         let data = serde_json::to_vec(o).expect("json");
-        let r = if durable { crate::sys::fs::write_atomic(&path, &data, 0o600) } else { crate::sys::fs::replace_atomic(&path, &data, 0o600) };
+        let r = if durable {
+            crate::sys::fs::write_atomic(&path, &data, 0o600)
+        } else {
+            crate::sys::fs::replace_atomic(&path, &data, 0o600)
+        };
         r.ctx(|| format!("writing {}", path.display()))
     }
 
@@ -255,7 +272,10 @@ impl Store {
     /// by subordinate ids.
     pub fn sweep(&self) -> Result<()> {
         let tmp = self.root.join("tmp");
-        let entries: Vec<_> = fs::read_dir(&tmp).ctx(|| format!("reading {}", tmp.display()))?.flatten().collect();
+        let entries: Vec<_> = fs::read_dir(&tmp)
+            .ctx(|| format!("reading {}", tmp.display()))?
+            .flatten()
+            .collect();
         let names: std::collections::HashSet<_> = entries.iter().map(|e| e.file_name()).collect();
         for e in &entries {
             let name = e.file_name();
@@ -273,7 +293,10 @@ impl Store {
         let layers_lock = self.lock_layers()?;
         let idx = self.load_layers()?;
         let known: std::collections::HashSet<&str> = idx.layers.iter().map(|l| l.id.as_str()).collect();
-        for e in fs::read_dir(self.root.join("layers")).ctx(|| "reading layers directory")?.flatten() {
+        for e in fs::read_dir(self.root.join("layers"))
+            .ctx(|| "reading layers directory")?
+            .flatten()
+        {
             let n = e.file_name();
             let n = n.to_string_lossy();
             if n.len() == 64 && e.path().is_dir() && !known.contains(n.as_ref()) {
@@ -290,7 +313,8 @@ impl Store {
         let used = images.used_layers();
         let lock = self.lock_layers()?;
         let mut idx = self.load_layers()?;
-        let (keep, drop_): (Vec<LayerRecord>, Vec<LayerRecord>) = idx.layers.drain(..).partition(|l| used.contains(&l.id));
+        let (keep, drop_): (Vec<LayerRecord>, Vec<LayerRecord>) =
+            idx.layers.drain(..).partition(|l| used.contains(&l.id));
         idx.layers = keep;
         if !drop_.is_empty() {
             self.save_layers(&idx, &lock)?;
@@ -307,11 +331,19 @@ impl Store {
         let referenced: std::collections::HashSet<String> = images
             .images
             .iter()
-            .flat_map(|i| [i.id.clone(), i.manifest_digest.trim_start_matches("sha256:").to_string()])
+            .flat_map(|i| {
+                [
+                    i.id.clone(),
+                    i.manifest_digest.trim_start_matches("sha256:").to_string(),
+                ]
+            })
             .collect();
         let mut blobs = 0;
         let dir = self.root.join("blobs/sha256");
-        for e in fs::read_dir(&dir).ctx(|| format!("reading {}", dir.display()))?.flatten() {
+        for e in fs::read_dir(&dir)
+            .ctx(|| format!("reading {}", dir.display()))?
+            .flatten()
+        {
             if !referenced.contains(e.file_name().to_string_lossy().as_ref()) {
                 fs::remove_file(e.path()).ctx(|| format!("removing {}", e.path().display()))?;
                 blobs += 1;
@@ -352,7 +384,9 @@ pub fn make_writable(p: &Path) {
 
 /// A store lock; says once that it waits when another hutch holds it.
 fn wait_lock(path: &Path) -> Result<FileLock> {
-    FileLock::exclusive_or(path, || crate::output::note(&format!("waiting for lock on {}", path.display())))
+    FileLock::exclusive_or(path, || {
+        crate::output::note(&format!("waiting for lock on {}", path.display()))
+    })
 }
 
 fn read_index<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {

@@ -28,7 +28,10 @@ struct CapData {
 
 /// Set this thread's effective, permitted and inheritable sets (64-bit masks).
 pub fn capset(effective: u64, permitted: u64, inheritable: u64) -> nix::Result<()> {
-    let hdr = CapHeader { version: 0x2008_0522, pid: 0 };
+    let hdr = CapHeader {
+        version: 0x2008_0522,
+        pid: 0,
+    };
     let half = |m: u64, hi: bool| if hi { (m >> 32) as u32 } else { m as u32 };
     let data = [false, true].map(|hi| CapData {
         effective: half(effective, hi),
@@ -43,5 +46,13 @@ pub fn capset(effective: u64, permitted: u64, inheritable: u64) -> nix::Result<(
 /// Empty the ambient set.
 pub fn clear_ambient() {
     // SAFETY: prctl with integer arguments only.
-    unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong, 0, 0, 0) };
+    unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong,
+            0,
+            0,
+            0,
+        )
+    };
 }

@@ -15,14 +15,24 @@ fn beneath() -> ResolveFlag {
 
 /// Open the directory `rel` below `root` (an `O_PATH` fd), refusing symlinks and `..` escapes.
 pub fn open_dir_beneath(root: impl AsFd, rel: &Path) -> nix::Result<OwnedFd> {
-    let rel: &Path = if rel.as_os_str().is_empty() { Path::new(".") } else { rel };
-    let how = OpenHow::new().flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC).resolve(beneath());
+    let rel: &Path = if rel.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        rel
+    };
+    let how = OpenHow::new()
+        .flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC)
+        .resolve(beneath());
     openat2(root, rel, how)
 }
 
 /// Open a directory by absolute path (following symlinks in the path given by the user).
 pub fn open_dir(path: &Path) -> nix::Result<OwnedFd> {
-    nix::fcntl::open(path, OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
+    nix::fcntl::open(
+        path,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
 }
 
 /// Create an overlay whiteout (a 0:0 character device) named `name` in `dir`.
@@ -92,8 +102,15 @@ fn write_replacing(path: &Path, data: &[u8], mode: u32, durable: bool) -> std::i
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let name = path.file_name().ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
-    let tmp = dir.join(format!(".{}.{}-{}.tmp", name.to_string_lossy(), std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed)));
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    let tmp = dir.join(format!(
+        ".{}.{}-{}.tmp",
+        name.to_string_lossy(),
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
     let r = write_new(&tmp, data, mode, durable).and_then(|()| std::fs::rename(&tmp, path));
     if r.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -113,7 +130,12 @@ pub fn write_synced(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> 
 fn write_new(path: &Path, data: &[u8], mode: u32, sync: bool) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(mode).custom_flags(libc::O_CLOEXEC).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(path)?;
     f.write_all(data)?;
     if sync {
         f.sync_all()?;
@@ -141,9 +163,15 @@ pub fn space_of(path: &Path) -> Option<Space> {
     let dev = std::fs::metadata(&path).ok()?.dev();
     let dev = format!("{}:{}", libc::major(dev), libc::minor(dev));
     let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    let (mount_point, fs_type) = mount_of(&info, &path, &dev).unwrap_or_else(|| (std::path::PathBuf::from("/"), String::new()));
+    let (mount_point, fs_type) =
+        mount_of(&info, &path, &dev).unwrap_or_else(|| (std::path::PathBuf::from("/"), String::new()));
     let frsize = vfs.fragment_size() as u64;
-    Some(Space { mount_point, fs_type, total: vfs.blocks() as u64 * frsize, avail: vfs.blocks_available() as u64 * frsize })
+    Some(Space {
+        mount_point,
+        fs_type,
+        total: vfs.blocks() as u64 * frsize,
+        avail: vfs.blocks_available() as u64 * frsize,
+    })
 }
 
 /// The mount point and type of the mount in `mountinfo` that holds `path` on device `dev`
@@ -168,12 +196,18 @@ fn mount_of(mountinfo: &str, path: &Path, dev: &str) -> Option<(std::path::PathB
     let mut best: Option<(std::path::PathBuf, String)> = None;
     for line in mountinfo.lines() {
         let f: Vec<&str> = line.split(' ').collect();
-        let Some(sep) = f.iter().position(|x| *x == "-") else { continue };
+        let Some(sep) = f.iter().position(|x| *x == "-") else {
+            continue;
+        };
         if f.len() < 5 || f[2] != dev || sep + 1 >= f.len() {
             continue;
         }
         let mp = unescape(f[4]);
-        if path.starts_with(&mp) && best.as_ref().is_none_or(|(b, _)| mp.as_os_str().len() >= b.as_os_str().len()) {
+        if path.starts_with(&mp)
+            && best
+                .as_ref()
+                .is_none_or(|(b, _)| mp.as_os_str().len() >= b.as_os_str().len())
+        {
             best = Some((mp, f[sep + 1].to_string()));
         }
     }
@@ -190,9 +224,18 @@ mod tests {
                     30 22 0:40 / /var/tmp/a\\040b rw shared:5 - tmpfs tmpfs rw,size=1024k\n\
                     31 22 8:1 /srv /var/tmp/bind rw - ext4 /dev/sda1 rw\n";
         let p = |s: &str| std::path::PathBuf::from(s);
-        assert_eq!(mount_of(info, Path::new("/var/tmp/a b/data/hutch"), "0:40"), Some((p("/var/tmp/a b"), "tmpfs".into())));
-        assert_eq!(mount_of(info, Path::new("/var/tmp/bind/x"), "8:1"), Some((p("/var/tmp/bind"), "ext4".into())));
-        assert_eq!(mount_of(info, Path::new("/home/u"), "8:1"), Some((p("/"), "ext4".into())));
+        assert_eq!(
+            mount_of(info, Path::new("/var/tmp/a b/data/hutch"), "0:40"),
+            Some((p("/var/tmp/a b"), "tmpfs".into()))
+        );
+        assert_eq!(
+            mount_of(info, Path::new("/var/tmp/bind/x"), "8:1"),
+            Some((p("/var/tmp/bind"), "ext4".into()))
+        );
+        assert_eq!(
+            mount_of(info, Path::new("/home/u"), "8:1"),
+            Some((p("/"), "ext4".into()))
+        );
         assert_eq!(mount_of(info, Path::new("/home/u"), "9:9"), None);
         let s = space_of(Path::new("/")).unwrap();
         assert!(s.total > 0 && s.avail <= s.total, "{s:?}");

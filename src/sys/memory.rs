@@ -5,8 +5,12 @@
 pub fn release_unused_stack() {
     let marker = 0u8;
     let sp = std::ptr::addr_of!(marker) as usize;
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else { return };
-    let Some(line) = maps.lines().find(|l| l.ends_with("[stack]")) else { return };
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return;
+    };
+    let Some(line) = maps.lines().find(|l| l.ends_with("[stack]")) else {
+        return;
+    };
     let Some((lo, _)) = line.split_once('-') else { return };
     let Ok(lo) = usize::from_str_radix(lo, 16) else { return };
     // Keep a generous margin below the current frame for the calls still to come.

@@ -41,7 +41,11 @@ pub fn open_in_root(root: impl AsFd, path: &Path) -> nix::Result<OwnedFd> {
 /// reading or, with `append`, for appending. Never blocks on a FIFO or device: those are
 /// refused with EINVAL.
 pub fn open_file_in_root(root: impl AsFd, path: &Path, append: bool) -> nix::Result<std::fs::File> {
-    let mode = if append { OFlag::O_WRONLY | OFlag::O_APPEND } else { OFlag::O_RDONLY };
+    let mode = if append {
+        OFlag::O_WRONLY | OFlag::O_APPEND
+    } else {
+        OFlag::O_RDONLY
+    };
     let fd = openat2(root, &rel(path), in_root(mode | OFlag::O_NONBLOCK | OFlag::O_NOCTTY))?;
     if nix::sys::stat::fstat(&fd)?.st_mode & libc::S_IFMT != libc::S_IFREG {
         return Err(Errno::EINVAL);
@@ -58,7 +62,11 @@ pub fn mkdir_all_in_root(root: impl AsFd, path: &Path, mode: u32) -> nix::Result
     use std::collections::VecDeque;
     use std::ffi::OsString;
     let root = root.as_fd();
-    let beneath = || OpenHow::new().flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC).resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS);
+    let beneath = || {
+        OpenHow::new()
+            .flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC)
+            .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS)
+    };
     let split = |p: &Path| -> Vec<OsString> {
         p.components()
             .filter_map(|c| match c {
@@ -110,7 +118,9 @@ pub fn mkdir_all_in_root(root: impl AsFd, path: &Path, mode: u32) -> nix::Result
 /// `path` relative to the container's root, `..` kept (openat2 and `mkdir_all_in_root` stop
 /// it at the root).
 fn container_rel(p: &Path) -> PathBuf {
-    p.components().filter(|c| matches!(c, Component::Normal(_) | Component::ParentDir)).collect()
+    p.components()
+        .filter(|c| matches!(c, Component::Normal(_) | Component::ParentDir))
+        .collect()
 }
 
 /// Create an empty file at `path` inside `root` if nothing is there (parents too); returns an
@@ -141,7 +151,12 @@ pub fn touch_in_root(root: impl AsFd, path: &Path) -> nix::Result<OwnedFd> {
         match openat2(&dir, name.as_os_str(), how) {
             Ok(f) => {
                 drop(f);
-                return nix::fcntl::openat(&dir, name.as_os_str(), OFlag::O_PATH | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW, Mode::empty());
+                return nix::fcntl::openat(
+                    &dir,
+                    name.as_os_str(),
+                    OFlag::O_PATH | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
+                    Mode::empty(),
+                );
             }
             Err(Errno::EEXIST) => {}
             Err(e) => return Err(e),
@@ -163,7 +178,9 @@ pub fn touch_in_root(root: impl AsFd, path: &Path) -> nix::Result<OwnedFd> {
 
 /// Whether an `O_PATH` fd is a directory.
 pub fn is_dir(fd: impl AsFd) -> bool {
-    nix::sys::stat::fstat(fd).map(|s| s.st_mode & libc::S_IFMT == libc::S_IFDIR).unwrap_or(false)
+    nix::sys::stat::fstat(fd)
+        .map(|s| s.st_mode & libc::S_IFMT == libc::S_IFDIR)
+        .unwrap_or(false)
 }
 
 /// Mount a file system of type `fstype` on the object `target` refers to.
@@ -173,7 +190,11 @@ pub fn mount_fs(fstype: &str, target: impl AsFd, flags: MsFlags, data: Option<&s
 
 /// Bind-mount `source` (a host path or `/proc/self/fd/N`) onto `target`.
 pub fn bind(source: &Path, target: impl AsFd, recursive: bool) -> nix::Result<()> {
-    let flags = if recursive { MsFlags::MS_BIND | MsFlags::MS_REC } else { MsFlags::MS_BIND };
+    let flags = if recursive {
+        MsFlags::MS_BIND | MsFlags::MS_REC
+    } else {
+        MsFlags::MS_BIND
+    };
     mount(Some(source), &fd_path(target), None::<&str>, flags, None::<&str>)
 }
 
@@ -202,7 +223,13 @@ pub fn remount_ro(target: impl AsFd) -> nix::Result<()> {
 
 /// `mount --make-rprivate /`.
 pub fn make_rprivate_root() -> nix::Result<()> {
-    mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
 }
 
 /// Mount overlay at `target` with `data` (paths in it relative to the current directory).
@@ -225,9 +252,19 @@ pub fn symlink_at(target: &str, dir: impl AsFd, name: &str) -> nix::Result<()> {
 
 /// Create an empty regular file `name` in `dir` and return an `O_PATH` fd to it.
 pub fn create_file_at(dir: impl AsFd, name: &str) -> nix::Result<OwnedFd> {
-    let f = nix::fcntl::openat(dir.as_fd(), name, OFlag::O_CREAT | OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW, Mode::from_bits_truncate(0o644))?;
+    let f = nix::fcntl::openat(
+        dir.as_fd(),
+        name,
+        OFlag::O_CREAT | OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
+        Mode::from_bits_truncate(0o644),
+    )?;
     drop(f);
-    nix::fcntl::openat(dir.as_fd(), name, OFlag::O_PATH | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW, Mode::empty())
+    nix::fcntl::openat(
+        dir.as_fd(),
+        name,
+        OFlag::O_PATH | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
+        Mode::empty(),
+    )
 }
 
 /// Create a directory `name` in `dir` and return an `O_PATH` fd to it.
@@ -236,5 +273,10 @@ pub fn mkdir_at(dir: impl AsFd, name: &str, mode: u32) -> nix::Result<OwnedFd> {
         Ok(()) | Err(Errno::EEXIST) => {}
         Err(e) => return Err(e),
     }
-    nix::fcntl::openat(dir.as_fd(), name, OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW, Mode::empty())
+    nix::fcntl::openat(
+        dir.as_fd(),
+        name,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
+        Mode::empty(),
+    )
 }

@@ -39,12 +39,22 @@ pub fn clone3(flags: libc::c_ulong) -> nix::Result<Forked> {
         flags: flags as u64 | libc::CLONE_PIDFD as u64,
         pidfd: &mut pidfd as *mut libc::c_int as u64,
         // The kernel refuses an exit signal with CLONE_PARENT; such a child is reaped with __WALL.
-        exit_signal: if flags & libc::CLONE_PARENT as libc::c_ulong != 0 { 0 } else { libc::SIGCHLD as u64 },
+        exit_signal: if flags & libc::CLONE_PARENT as libc::c_ulong != 0 {
+            0
+        } else {
+            libc::SIGCHLD as u64
+        },
         ..Default::default()
     };
     // SAFETY: clone3 with no stack behaves like fork: the child continues on a copy-on-write
     // copy of this (single-threaded) process. `args` and `pidfd` live across the call.
-    let r = unsafe { libc::syscall(libc::SYS_clone3, &mut args as *mut CloneArgs, std::mem::size_of::<CloneArgs>()) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &mut args as *mut CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
     match Errno::result(r)? {
         0 => Ok(Forked::Child),
         pid => Ok(Forked::Parent(Child {
@@ -68,7 +78,13 @@ pub fn pidfd_open(pid: Pid) -> nix::Result<OwnedFd> {
 pub fn pidfd_send_signal(pidfd: impl AsFd, sig: Signal) -> nix::Result<()> {
     // SAFETY: valid fd, no siginfo.
     let r = unsafe {
-        libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_fd().as_raw_fd(), sig as libc::c_int, std::ptr::null::<u8>(), 0)
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_fd().as_raw_fd(),
+            sig as libc::c_int,
+            std::ptr::null::<u8>(),
+            0,
+        )
     };
     Errno::result(r).map(drop)
 }
@@ -120,10 +136,20 @@ pub fn fork() -> nix::Result<Option<i32>> {
 /// Load a BPF program (an array of `struct sock_filter`) as this thread's seccomp filter.
 /// Allocates nothing: it runs in a forked child.
 pub fn load_seccomp(prog: &[u8]) -> nix::Result<()> {
-    let fprog = libc::sock_fprog { len: (prog.len() / 8) as libc::c_ushort, filter: prog.as_ptr() as *mut libc::sock_filter };
+    let fprog = libc::sock_fprog {
+        len: (prog.len() / 8) as libc::c_ushort,
+        filter: prog.as_ptr() as *mut libc::sock_filter,
+    };
     // SAFETY: `fprog` points at `prog`, a valid array of len sock_filter entries (8 bytes each),
     // alive for the duration of the call; the kernel copies it.
-    let r = unsafe { libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, &fprog as *const libc::sock_fprog) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0,
+            &fprog as *const libc::sock_fprog,
+        )
+    };
     Errno::result(r).map(drop)
 }
 

@@ -51,7 +51,10 @@ impl RawMode {
         let mut raw = saved.clone();
         termios::cfmakeraw(&mut raw);
         termios::tcsetattr(fd, SetArg::TCSANOW, &raw).ok()?;
-        Some(RawMode { fd: fd.as_raw_fd(), saved })
+        Some(RawMode {
+            fd: fd.as_raw_fd(),
+            saved,
+        })
     }
 }
 

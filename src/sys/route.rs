@@ -32,7 +32,13 @@ pub struct RouteWatch {
 impl RouteWatch {
     pub fn open(want: Want) -> nix::Result<RouteWatch> {
         // SAFETY: a plain socket; owned below.
-        let s = Errno::result(unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, libc::NETLINK_ROUTE) })?;
+        let s = Errno::result(unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+                libc::NETLINK_ROUTE,
+            )
+        })?;
         // SAFETY: fresh fd.
         let fd = unsafe { OwnedFd::from_raw_fd(s) };
         // SAFETY: sockaddr_nl is plain old data; zeroed is valid.
@@ -40,11 +46,21 @@ impl RouteWatch {
         sa.nl_family = libc::AF_NETLINK as libc::sa_family_t;
         sa.nl_groups = RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE;
         // SAFETY: a valid sockaddr_nl of the given size.
-        Errno::result(unsafe { libc::bind(fd.as_raw_fd(), &sa as *const _ as *const libc::sockaddr, std::mem::size_of::<libc::sockaddr_nl>() as u32) })?;
+        Errno::result(unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                &sa as *const _ as *const libc::sockaddr,
+                std::mem::size_of::<libc::sockaddr_nl>() as u32,
+            )
+        })?;
         let req = dump_request();
         // SAFETY: sending our own buffer on our socket (the kernel is the default peer).
         Errno::result(unsafe { libc::send(fd.as_raw_fd(), req.as_ptr().cast(), req.len(), 0) })?;
-        Ok(RouteWatch { fd, want, seen: Want { v4: false, v6: false } })
+        Ok(RouteWatch {
+            fd,
+            want,
+            seen: Want { v4: false, v6: false },
+        })
     }
 
     /// Read whatever is queued; true once every wanted default route has been seen.
@@ -52,7 +68,14 @@ impl RouteWatch {
         let mut buf = vec![0u8; 32 * 1024];
         loop {
             // SAFETY: receiving into our own buffer.
-            let n = unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
+            let n = unsafe {
+                libc::recv(
+                    self.fd.as_raw_fd(),
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    libc::MSG_DONTWAIT,
+                )
+            };
             match Errno::result(n) {
                 Ok(0) | Err(Errno::EAGAIN) => break,
                 Err(Errno::EINTR) => continue,
@@ -127,11 +150,17 @@ fn default_routes(mut b: &[u8]) -> Vec<(bool, bool)> {
 /// Whether the host has an IPv6 default route on a real interface (pasta copies it into the
 /// container, after the IPv4 one).
 pub fn host_has_ipv6_default() -> bool {
-    let Ok(text) = std::fs::read_to_string("/proc/net/ipv6_route") else { return false };
+    let Ok(text) = std::fs::read_to_string("/proc/net/ipv6_route") else {
+        return false;
+    };
     text.lines().any(|l| {
         let f: Vec<&str> = l.split_whitespace().collect();
         // dest, dest prefix len, …, flags (RTF_REJECT = 0x200), device
-        f.len() == 10 && f[0].bytes().all(|c| c == b'0') && f[1] == "00" && f[9] != "lo" && u32::from_str_radix(f[8], 16).is_ok_and(|x| x & 0x200 == 0)
+        f.len() == 10
+            && f[0].bytes().all(|c| c == b'0')
+            && f[1] == "00"
+            && f[9] != "lo"
+            && u32::from_str_radix(f[8], 16).is_ok_and(|x| x & 0x200 == 0)
     })
 }
 

@@ -25,14 +25,22 @@ pub fn test_user(nosub: bool) -> Option<nix::unistd::User> {
     if !is_root() {
         return None;
     }
-    let var = if nosub { "HUTCH_TEST_NOSUB_USER" } else { "HUTCH_TEST_USER" };
+    let var = if nosub {
+        "HUTCH_TEST_NOSUB_USER"
+    } else {
+        "HUTCH_TEST_USER"
+    };
     let name = std::env::var(var).unwrap_or_else(|_| if nosub { "hutchnosub".into() } else { "hutchtest".into() });
-    let u = nix::unistd::User::from_name(&name).unwrap().unwrap_or_else(|| panic!("test user {name} does not exist: run tests/run or tests/rig-up"));
+    let u = nix::unistd::User::from_name(&name)
+        .unwrap()
+        .unwrap_or_else(|| panic!("test user {name} does not exist: run tests/run or tests/rig-up"));
     Some(u)
 }
 
 pub fn hutch_bin() -> PathBuf {
-    std::env::var_os("HUTCH_BIN").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_hutch")))
+    std::env::var_os("HUTCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_hutch")))
 }
 
 /// One isolated hutch environment: its own HOME and XDG dirs, owned by the test user.
@@ -49,7 +57,11 @@ pub struct Run {
 
 impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 }
 
@@ -98,7 +110,12 @@ impl Env {
 
     pub fn chown_tree(&self, p: &Path) {
         if let Some(u) = &self.user {
-            let st = Command::new("chown").arg("-R").arg(format!("{}:{}", u.uid, u.gid)).arg(p).status().unwrap();
+            let st = Command::new("chown")
+                .arg("-R")
+                .arg(format!("{}:{}", u.uid, u.gid))
+                .arg(p)
+                .status()
+                .unwrap();
             assert!(st.success());
         }
     }
@@ -145,7 +162,11 @@ impl Env {
         match &self.user {
             Some(u) => {
                 let mut c = Command::new("setpriv");
-                c.arg(format!("--reuid={}", u.uid)).arg(format!("--regid={}", u.gid)).arg("--init-groups").arg("--").arg(program);
+                c.arg(format!("--reuid={}", u.uid))
+                    .arg(format!("--regid={}", u.gid))
+                    .arg("--init-groups")
+                    .arg("--")
+                    .arg(program);
                 c
             }
             None => Command::new(program),
@@ -163,7 +184,10 @@ impl Env {
         c.args(args);
         self.isolate(&mut c);
         let bin_dir = hutch_bin().parent().unwrap().to_path_buf();
-        c.env("PATH", format!("{}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", bin_dir.display()));
+        c.env(
+            "PATH",
+            format!("{}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", bin_dir.display()),
+        );
         c.env("LANG", "C.UTF-8").stdin(Stdio::null());
         to_run(c.output().expect("running a program as the test user"))
     }
@@ -193,13 +217,26 @@ impl Env {
     pub fn hutch_tty(&self, args: &[&str], input: &str) -> Run {
         let mut inner = vec![];
         if let Some(u) = &self.user {
-            inner.extend(["setpriv".to_string(), format!("--reuid={}", u.uid), format!("--regid={}", u.gid), "--init-groups".into(), "--".into()]);
+            inner.extend([
+                "setpriv".to_string(),
+                format!("--reuid={}", u.uid),
+                format!("--regid={}", u.gid),
+                "--init-groups".into(),
+                "--".into(),
+            ]);
         }
         inner.push(hutch_bin().display().to_string());
         inner.extend(args.iter().map(|s| s.to_string()));
-        let quoted: Vec<String> = inner.iter().map(|a| format!("'{}'", a.replace('\'', "'\\''"))).collect();
+        let quoted: Vec<String> = inner
+            .iter()
+            .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+            .collect();
         let mut c = Command::new("script");
-        c.args(["-qfec", &format!("stty cols 101 rows 31; {}", quoted.join(" ")), "/dev/null"]);
+        c.args([
+            "-qfec",
+            &format!("stty cols 101 rows 31; {}", quoted.join(" ")),
+            "/dev/null",
+        ]);
         self.isolate(&mut c);
         c.env("TERM", "xterm")
             .stdin(Stdio::piped())
@@ -225,7 +262,9 @@ impl Env {
 
     /// Pull from the plain registry (HTTP, so --tls-verify=false); returns the image id.
     pub fn pull(&self, name: &str) -> String {
-        let r = self.hutch(["pull", "--tls-verify=false", &format!("{PLAIN}/{name}")]).ok();
+        let r = self
+            .hutch(["pull", "--tls-verify=false", &format!("{PLAIN}/{name}")])
+            .ok();
         let id = r.stdout.trim().to_string();
         assert_eq!(id.len(), 64, "pull prints the full id: {r:?}");
         id
@@ -270,7 +309,11 @@ impl Env {
     /// Names of the entries in a store directory (tmp, layers, …).
     pub fn entries(&self, rel: &str) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(self.store().join(rel))
-            .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         v.sort();
         v
@@ -306,7 +349,9 @@ pub fn to_run(out: Output) -> Run {
 
 pub fn rand_hex() -> String {
     let mut b = [0u8; 6];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut b)).unwrap();
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut b))
+        .unwrap();
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
