@@ -3,74 +3,7 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::*;
-
-/// Podman as the test user with its own store under the Env's root (runc, as benches/lib.sh).
-fn podman(env: &Env, args: &[&str]) -> Run {
-    let root = env.root.join("podman-storage");
-    let runroot = podman_runroot(env);
-    let mut v: Vec<String> = vec![
-        "--runtime".into(),
-        "runc".into(),
-        "--root".into(),
-        root.display().to_string(),
-        "--runroot".into(),
-        runroot.display().to_string(),
-        "--storage-driver".into(),
-        "overlay".into(),
-    ];
-    v.extend(args.iter().map(|s| s.to_string()));
-    env.program("podman", &v)
-}
-
-/// Podman refuses a runroot longer than 50 characters: a short one under /tmp.
-fn podman_runroot(env: &Env) -> PathBuf {
-    PathBuf::from(format!(
-        "/tmp/hutch-pc-{}",
-        env.root
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .rsplit('-')
-            .next()
-            .unwrap()
-    ))
-}
-
-/// When the test ends: stops the pause process rootless podman leaves behind for the Env (its
-/// pid is in the Env's XDG_RUNTIME_DIR) and removes the Env's podman runroot.
-struct PodmanRun(PathBuf, PathBuf);
-
-impl PodmanRun {
-    fn new(env: &Env) -> PodmanRun {
-        PodmanRun(podman_runroot(env), env.run_dir().join("libpod/tmp/pause.pid"))
-    }
-}
-
-impl Drop for PodmanRun {
-    fn drop(&mut self) {
-        if let Some(pid) = std::fs::read_to_string(&self.1)
-            .ok()
-            .and_then(|s| s.trim().parse::<i32>().ok())
-        {
-            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            if comm.trim() == "podman pause" {
-                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
-            }
-        }
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn sh(env: &Env, script: &str) -> Run {
-    env.program("sh", ["-c", script])
-}
-
-fn path(env: &Env, rel: &str) -> String {
-    env.root.join(rel).display().to_string()
-}
 
 /// Every path below the given roots as busybox sees it in a container: owner, mode, type and,
 /// for files, size and (for hard links) link count.

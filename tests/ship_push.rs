@@ -8,50 +8,6 @@ use std::process::{Child, Command, Stdio};
 
 use common::*;
 
-/// Podman as the test user with its own store under the Env's root (runc, as benches/lib.sh).
-fn podman(env: &Env, args: &[&str]) -> Run {
-    let root = env.root.join("podman-storage");
-    let runroot = podman_runroot(env);
-    let mut v: Vec<String> = vec![
-        "--runtime".into(),
-        "runc".into(),
-        "--root".into(),
-        root.display().to_string(),
-        "--runroot".into(),
-        runroot.display().to_string(),
-        "--storage-driver".into(),
-        "overlay".into(),
-    ];
-    v.extend(args.iter().map(|s| s.to_string()));
-    env.program("podman", &v)
-}
-
-fn podman_runroot(env: &Env) -> PathBuf {
-    PathBuf::from(format!(
-        "/tmp/hutch-pp-{}",
-        env.root
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .rsplit('-')
-            .next()
-            .unwrap()
-    ))
-}
-
-/// Removes an Env's podman runroot when the test ends.
-struct PodmanRun(PathBuf);
-
-impl Drop for PodmanRun {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn path(env: &Env, rel: &str) -> String {
-    env.root.join(rel).display().to_string()
-}
-
 fn ca_into_certs_d(env: &Env, registry: &str) {
     let ca = std::fs::read_to_string(rig_dir().join("ca.crt")).unwrap();
     env.write(&format!("config/containers/certs.d/{registry}/ca.crt"), &ca);
@@ -124,7 +80,7 @@ impl Drop for Proxy {
 #[test]
 fn push_to_tls_registry_matches_skopeo_runs_in_podman_and_a_second_push_sends_nothing() {
     let env = Env::new();
-    let _pr = PodmanRun(podman_runroot(&env));
+    let _pr = PodmanRun::new(&env);
     ca_into_certs_d(&env, AUTH);
     env.pull("fixtures/multi");
     let repo = format!("pushed-{}/multi", rand_hex());
@@ -293,7 +249,7 @@ fn push_back_to_the_same_registry_keeps_the_pulled_manifest_and_mounts_blobs() {
 #[test]
 fn podman_push_then_hutch_pull_and_hutch_zstd_push_then_podman_run() {
     let env = Env::new();
-    let _pr = PodmanRun(podman_runroot(&env));
+    let _pr = PodmanRun::new(&env);
     let src = format!("{PLAIN}/fixtures/basic:latest");
     podman(&env, &["pull", "-q", "--tls-verify=false", &src]).ok();
     let by_podman = format!("{PLAIN}/podpushed-{}/basic:v1", rand_hex());
@@ -496,7 +452,7 @@ fn push_errors_are_one_line_and_leave_nothing() {
 #[test]
 fn push_to_oci_layouts_archives_and_dir_read_by_skopeo_and_podman() {
     let env = Env::new();
-    let _pr = PodmanRun(podman_runroot(&env));
+    let _pr = PodmanRun::new(&env);
     let id = env.pull("fixtures/multi");
     // oci:DIR:TAG
     let oci = path(&env, "layout");
@@ -558,7 +514,7 @@ fn push_to_oci_layouts_archives_and_dir_read_by_skopeo_and_podman() {
 #[test]
 fn manifest_list_of_two_platforms_is_pushed_as_one_reference() {
     let env = Env::new();
-    let _pr = PodmanRun(podman_runroot(&env));
+    let _pr = PodmanRun::new(&env);
     let src = format!("{PLAIN}/fixtures/multiarch:latest");
     let arm = env
         .hutch(["pull", "-q", "--tls-verify=false", "--platform", "linux/arm64", &src])
