@@ -19,7 +19,10 @@ const AFTER_HELP: &str = "Environment:
   REGISTRY_AUTH_FILE  credentials file to use instead of the default auth.json locations
   CONTAINERS_REGISTRIES_CONF  registries.conf to use instead of the default ones
   HUTCH_OVERLAY       fuse-overlayfs: use it instead of the kernel's overlayfs
-  HUTCH_TRACE         1: print the start path's timings to stderr
+  HUTCH_ROOT, HUTCH_RUNROOT  the store and runtime directories, as --root and --runroot
+                      (which set them for the hutch processes this one starts)
+  HUTCH_LOG_LEVEL     as --log-level
+  HUTCH_TRACE         set: as --log-level debug (every step, with timings, on stderr)
 
 Files:
   containers.conf, Podman's format, read in this order (later files override earlier ones key
