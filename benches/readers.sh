@@ -43,6 +43,8 @@ sample() { # tool verb -> "median p99 failures" over $SAMPLES runs (a failed run
     echo "$(pct 50 <"$f") $(pct 99 <"$f") $fails"
     rm -f "$f"
 }
+# The writer loops end when $WORK/stop exists: whatever way this script ends.
+trap 'mkdir -p "$WORK"; touch "$WORK/stop"; wait' EXIT
 writers() { # tool -> starts 4 pull/rmi loops in the background until $WORK/stop exists
     local tool=$1
     rm -f "$WORK/stop"

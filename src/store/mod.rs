@@ -398,6 +398,7 @@ fn wait_lock(path: &Path) -> Result<FileLock> {
 }
 
 fn read_index<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
+    crate::output::debug(&format!("reading {}", path.display()));
     match fs::read(path) {
         Ok(data) => serde_json::from_slice(&data).ctx(|| format!("store index {} is corrupt", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
