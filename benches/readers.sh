@@ -36,7 +36,7 @@ sample() { # tool verb -> "median p99 failures" over $SAMPLES runs (a failed run
     f=$(mktemp)
     for _ in $(seq 1 "$SAMPLES"); do
         t0=$(date +%s%N)
-        "$tool" "$verb" >/dev/null 2>>"$WORK/$verb.err" || fails=$((fails + 1))
+        "$tool" "$verb" >/dev/null 2>>"$WORK/${verb//\//_}.err" || fails=$((fails + 1))
         t1=$(date +%s%N)
         echo $(((t1 - t0) / 1000)) >>"$f"
     done
@@ -46,7 +46,7 @@ sample() { # tool verb -> "median p99 failures" over $SAMPLES runs (a failed run
 # The writer loops end when $WORK/stop exists: whatever way this script ends.
 trap 'mkdir -p "$WORK"; touch "$WORK/stop"; wait' EXIT
 writers() { # tool -> starts 4 pull/rmi loops in the background until $WORK/stop exists
-    local tool=$1
+    local tool=${WRITER:-$1}
     rm -f "$WORK/stop"
     for w in 1 2 3 4; do
         (while [ ! -e "$WORK/stop" ]; do
@@ -58,9 +58,11 @@ writers() { # tool -> starts 4 pull/rmi loops in the background until $WORK/stop
 }
 stop_writers() { touch "$WORK/stop"; wait; }
 
-report() { # tool label
+launcher() { as_user "$H" "$@"; } # the setpriv + env launcher both tools run through, alone
+report() { # tool label verbs...
     local tool=$1 label=$2 verb idle busy
-    for verb in images ps; do
+    shift 2
+    for verb in "$@"; do
         "$tool" "$verb" >/dev/null 2>&1 || true
         idle=$(sample "$tool" "$verb")
         writers "$tool"
@@ -70,16 +72,20 @@ report() { # tool label
         read -r bm bp bfl <<<"$busy"
         printf '%-7s %-6s idle: median %6.1f ms p99 %7.1f ms   4 pulls: median %6.1f ms p99 %7.1f ms   p99 ratio %.2fx   failed runs %d/%d\n' \
             "$label" "$verb" "$im" "$ip" "$bm" "$bp" "$(echo "$bp / $ip" | bc -l)" $((ifl + bfl)) $((2 * SAMPLES))
-        if [ -s "$WORK/$verb.err" ]; then
-            echo "        first errors: $(sort "$WORK/$verb.err" | uniq -c | sort -rn | head -3 | tr '\n' ' ')"
+        if [ -s "$WORK/${verb//\//_}.err" ]; then
+            echo "        first errors: $(sort "$WORK/${verb//\//_}.err" | uniq -c | sort -rn | head -3 | tr '\n' ' ')"
         fi
-        rm -f "$WORK/$verb.err"
+        rm -f "$WORK/${verb//\//_}.err"
     done
 }
 
 echo "readers while 4 pulls of $BIG run into the same store, $SAMPLES samples per case"
-report hutch hutch
-((HAVE_PODMAN)) && report podman_ podman
+# The machine's own slow-down under the pulls: the launcher running /bin/true, timed the same
+# way, while hutch's pulls run. A reader's ratio near this one is contention for the CPU and
+# the disk, not waiting.
+WRITER=hutch report launcher launcher /bin/true
+report hutch hutch images ps
+((HAVE_PODMAN)) && report podman_ podman images ps
 hutch rm -af >/dev/null 2>&1 || true
 hutch system reset -f >/dev/null 2>&1 || true
 ((HAVE_PODMAN)) && { podman_ system reset -f >/dev/null 2>&1 || true; }
