@@ -24,7 +24,9 @@ mod push;
 mod rmi;
 mod run;
 mod save;
+mod system;
 mod tag;
+mod unshare;
 mod version;
 
 use crate::cli::{Cli, Command, ContainerCommand as C, ImageCommand};
@@ -69,6 +71,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Restart(a) | Command::Container(C::Restart(a)) => lifecycle::restart(a),
         Command::Container(C::Inspect(a)) => inspect::run(a, inspect::Kind::Container),
         Command::Port(a) | Command::Container(C::Port(a)) => port::run(a),
+        Command::System(c) => system::run(c),
+        Command::Unshare(a) => unshare::run(a),
     }
 }
 
