@@ -170,6 +170,8 @@ struct Builder<'a> {
     ctx: context::Ctx,
     escape: char,
     recorded: HashSet<String>,
+    /// Images this build recorded that were not in the store.
+    created_here: HashSet<String>,
     layers_known: Option<HashSet<String>>,
     say: &'a mut dyn FnMut(&str),
     cache_dir: PathBuf,
@@ -334,6 +336,7 @@ pub fn build(opts: &BuildOptions, say: &mut dyn FnMut(&str)) -> Result<String> {
         opts,
         escape,
         recorded: HashSet::new(),
+        created_here: HashSet::new(),
         layers_known: None,
         say,
         cache_dir,
@@ -346,44 +349,75 @@ pub fn build(opts: &BuildOptions, say: &mut dyn FnMut(&str)) -> Result<String> {
         store,
     };
     b.store.sweep()?;
-    let nstages = needed.iter().filter(|x| **x).count();
-    let mut results: HashMap<usize, State> = HashMap::new();
-    let mut shown = 0;
-    for i in 0..stages.len() {
-        if !needed[i] {
-            continue;
-        }
-        shown += 1;
-        let prefix = if nstages > 1 { format!("[{shown}/{nstages}] ") } else { String::new() };
-        let st = b.stage(&stages, i, &gargs, &user_args, &results, &prefix, &file_name)?;
-        results.insert(i, st);
-    }
-    let mut fin = results.remove(&target).expect("built");
-    if !opts.labels.is_empty() {
-        let key = format!("--label {:?}", opts.labels);
-        fin = b.cached_step(&fin, &key, |_, st| {
-            let mut st = st.clone();
-            for (k, v) in &opts.labels {
-                map_insert(&mut st.config, "Labels", k, json!(v));
+    let r = b.run_all(&stages, &needed, target, &gargs, &user_args, &file_name);
+    b.forget_intermediates(r.as_ref().ok().map(String::as_str));
+    r
+}
+
+impl Builder<'_> {
+    fn run_all(
+        &mut self,
+        stages: &[Stage],
+        needed: &[bool],
+        target: usize,
+        gargs: &[(String, String)],
+        user_args: &HashMap<String, String>,
+        file_name: &str,
+    ) -> Result<String> {
+        let b = self;
+        let opts = b.opts;
+        let nstages = needed.iter().filter(|x| **x).count();
+        let mut results: HashMap<usize, State> = HashMap::new();
+        let mut shown = 0;
+        for i in 0..stages.len() {
+            if !needed[i] {
+                continue;
             }
-            Ok(st)
-        })?;
+            shown += 1;
+            let prefix = if nstages > 1 { format!("[{shown}/{nstages}] ") } else { String::new() };
+            let st = b.stage(stages, i, gargs, user_args, &results, &prefix, file_name)?;
+            results.insert(i, st);
+        }
+        let mut fin = results.remove(&target).expect("built");
+        if !opts.labels.is_empty() {
+            let key = format!("--label {:?}", opts.labels);
+            fin = b.cached_step(&fin, &key, |_, st| {
+                let mut st = st.clone();
+                for (k, v) in &opts.labels {
+                    map_insert(&mut st.config, "Labels", k, json!(v));
+                }
+                Ok(st)
+            })?;
+        }
+        if opts.squash {
+            fin = b.squash(&fin)?;
+        }
+        let id = b.record(&fin, &opts.tags)?;
+        if let Some(f) = &opts.iidfile {
+            std::fs::write(f, format!("sha256:{id}")).ctx(|| format!("--iidfile {}", f.display()))?;
+        }
+        for t in &opts.tags {
+            (b.say)(&format!("COMMIT {t}\n"));
+        }
+        (b.say)(&format!("--> {}\n", &id[..12]));
+        for t in &opts.tags {
+            (b.say)(&format!("Successfully tagged {t}\n"));
+        }
+        Ok(id)
     }
-    if opts.squash {
-        fin = b.squash(&fin)?;
+
+    /// Drop the records of the images this build made only to start step containers from
+    /// (their layers and config blobs stay, for the cache, until a prune).
+    fn forget_intermediates(&self, keep: Option<&str>) {
+        if self.created_here.is_empty() {
+            return;
+        }
+        let Ok(lock) = self.store.lock_images() else { return };
+        let Ok(mut idx) = self.store.load_images() else { return };
+        idx.images
+            .retain(|i| !(self.created_here.contains(&i.id) && Some(i.id.as_str()) != keep && i.names.is_empty()));
+        let _ = self.store.save_images(&idx, &lock);
     }
-    let id = b.record(&fin, &opts.tags)?;
-    if let Some(f) = &opts.iidfile {
-        std::fs::write(f, format!("sha256:{id}")).ctx(|| format!("--iidfile {}", f.display()))?;
-    }
-    for t in &opts.tags {
-        (b.say)(&format!("COMMIT {t}\n"));
-    }
-    (b.say)(&format!("--> {}\n", &id[..12]));
-    for t in &opts.tags {
-        (b.say)(&format!("Successfully tagged {t}\n"));
-    }
-    Ok(id)
 }
 
 fn lookup_list(l: &[(String, String)], k: &str) -> Option<String> {
@@ -483,7 +517,9 @@ impl Builder<'_> {
         let key = crate::digest::sha256_hex(format!("{}\n{}", parent.digest, key_text).as_bytes());
         if self.caching() {
             if let Some(st) = self.cache_get(&key) {
-                self.say(&format!("--> Using cache {}\n", st.digest));
+                if !key_text.starts_with("WORKDIR-mkdir") {
+                    self.say(&format!("--> Using cache {}\n", st.digest));
+                }
                 return Ok(st);
             }
         }
@@ -502,10 +538,14 @@ impl Builder<'_> {
             return Ok(id);
         }
         let idx = self.store.load_images()?;
-        if let Some(img) = idx.images.iter().find(|i| i.id == id) {
-            if names.iter().all(|n| img.names.contains(n)) {
+        match idx.images.iter().find(|i| i.id == id) {
+            Some(img) if names.iter().all(|n| img.names.contains(n)) => {
                 self.recorded.insert(id.clone());
                 return Ok(id);
+            }
+            Some(_) => {}
+            None => {
+                self.created_here.insert(id.clone());
             }
         }
         let layers = diff_ids(&st.config);
