@@ -1017,7 +1017,7 @@ impl Builder<'_> {
     ) -> Result<(String, u64)> {
         let rec = self.step_container(st, vec!["/bin/true".into()], vec![], vec![], None)?;
         let r = act(&self.store, &rec).and_then(|_| worker::commit_upper(&self.store, &rec, stubs));
-        let _ = crate::container::remove(&self.store, &rec, true);
+        let _ = remove_step(&self.store, &rec);
         self.layers_known = None;
         r
     }
@@ -1162,7 +1162,7 @@ impl Builder<'_> {
                                 std::fs::create_dir(&out.path).ctx(|| format!("creating {}", out.path.display()))?;
                                 let tarp = out.path.join("x.tar");
                                 let r = worker::copy_out(&self.store, &rec, &[src.clone()], &tarp);
-                                let _ = crate::container::remove(&self.store, &rec, true);
+                                let _ = remove_step(&self.store, &rec);
                                 r?;
                                 let dir = out.path.join("root");
                                 std::fs::create_dir(&dir).ctx(|| format!("creating {}", dir.display()))?;
@@ -1253,7 +1253,7 @@ impl Builder<'_> {
             let code = match code {
                 Ok(c) => c,
                 Err(e) => {
-                    let _ = crate::container::remove(&b.store, &rec, true);
+                    let _ = remove_step(&b.store, &rec);
                     return Err(e);
                 }
             };
@@ -1263,11 +1263,11 @@ impl Builder<'_> {
                         let _ = std::io::Write::write_all(&mut std::io::stderr(), &log);
                     }
                 }
-                let _ = crate::container::remove(&b.store, &rec, true);
+                let _ = remove_step(&b.store, &rec);
                 return Err(crate::err!("building at STEP \"{text}\": while running runtime: exit status {code}").classed(crate::error::Class::Tool));
             }
             let r = worker::commit_upper(&b.store, &rec, &stubs);
-            let _ = crate::container::remove(&b.store, &rec, true);
+            let _ = remove_step(&b.store, &rec);
             b.layers_known = None;
             let (diff, _) = r?;
             let mut s = p.clone();
@@ -1337,7 +1337,7 @@ impl Builder<'_> {
                 let src_rec = b.step_container(&fst, vec!["/bin/true".into()], vec![], vec![], Some("none".into()))?;
                 let tmp = b.store.temp("build-from")?;
                 let r = worker::copy_out(&b.store, &src_rec, &srcs, &tmp.path);
-                let _ = crate::container::remove(&b.store, &src_rec, true);
+                let _ = remove_step(&b.store, &src_rec);
                 let many = r?;
                 let dest = worker::Dest {
                     path: dest_abs.clone(),
@@ -1442,7 +1442,7 @@ impl Builder<'_> {
                 Ok(())
             })()
             .and_then(|_| worker::commit_upper(&b.store, &rec, &[]));
-            let _ = crate::container::remove(&b.store, &rec, true);
+            let _ = remove_step(&b.store, &rec);
             b.layers_known = None;
             let (diff, _) = res?;
             diff_last.get_or_insert(diff.clone());
@@ -1474,7 +1474,7 @@ impl Builder<'_> {
             let src = b.step_container(p, vec!["/bin/true".into()], vec![], vec![], Some("none".into()))?;
             let (sid, out) = (src.id.clone(), tmp.path.clone());
             let r = crate::runtime::userns::in_store_namespace("squashing", move || crate::container::export::export(&sid, Some(&out)));
-            let _ = crate::container::remove(&b.store, &src, true);
+            let _ = remove_step(&b.store, &src);
             r?;
             let tarp = tmp.path.clone();
             let (diff, _) = b.layer_step(&base, &[], |store, rec| {
@@ -1496,6 +1496,21 @@ impl Builder<'_> {
             s.config["history"] = json!([{ "created": now, "created_by": "/bin/sh -c #(nop) squashed" }]);
             Ok(s)
         })
+    }
+}
+
+/// Remove a step container. Files it made as other ids need the store's user namespace to go:
+/// entered in a forked child then, never in this process (which starts more containers).
+fn remove_step(store: &Store, rec: &ContainerRecord) -> Result<()> {
+    let d = store.container_dir(&rec.id);
+    let gone = !d.exists() || std::fs::remove_dir_all(&d).is_ok() || {
+        crate::store::make_writable(&d);
+        std::fs::remove_dir_all(&d).is_ok()
+    };
+    if gone {
+        crate::container::remove(store, rec, true)
+    } else {
+        crate::runtime::userns::in_store_namespace("removing a step container", || crate::container::remove(store, rec, true))
     }
 }
 

@@ -51,7 +51,7 @@ fn in_container_root(
                 data_w
             };
             nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
-            let code = match crate::container::cp::enter_container(store, rec, None).and_then(|_| job(fs::File::from(data))) {
+            let code = match enter_root(store, rec).and_then(|_| job(fs::File::from(data))) {
                 Ok(()) => 0,
                 Err(e) => {
                     let _ = nix::unistd::write(&err_w, e.message.as_bytes());
@@ -77,6 +77,20 @@ fn in_container_root(
         crate::bail!("{}", if m.is_empty() { format!("the copy worker failed ({st:?})") } else { m.into_owned() });
     }
     mine
+}
+
+/// Make this (forked) worker's root the container's root file system: its overlay mounted as
+/// `cp` mounts a stopped container's, or, for an image with no layer yet (`FROM scratch`), its
+/// upper directory itself.
+fn enter_root(store: &Store, rec: &ContainerRecord) -> Result<()> {
+    if !rec.layers.is_empty() {
+        return crate::container::cp::enter_container(store, rec, None);
+    }
+    userns::enter()?;
+    let upper = store.container_dir(&rec.id).join("upper");
+    nix::unistd::chroot(&upper).map_err(|e| crate::err!("entering {}: {}", upper.display(), e.desc()))?;
+    nix::unistd::chdir("/").map_err(|e| crate::err!("entering the image's root: {}", e.desc()))?;
+    Ok(())
 }
 
 /// `name` or number in an /etc/passwd- or /etc/group-style file: (id, primary gid).
