@@ -88,6 +88,10 @@ fn config_fields(v: &serde_json::Value) -> BTreeMap<String, serde_json::Value> {
     let mut m = BTreeMap::new();
     for f in FIELDS {
         let mut x = v["Config"][f].clone();
+        // Podman's inspect shows the health check beside Config.
+        if *f == "Healthcheck" && x.is_null() {
+            x = v["Healthcheck"].clone();
+        }
         if *f == "Labels" {
             if let Some(o) = x.as_object_mut() {
                 o.remove("io.buildah.version");
@@ -225,7 +229,7 @@ fn cache_reuses_steps_until_a_source_changes() {
     env.pull("fixtures/basic");
     env.write(
         "cc/Containerfile",
-        &format!("FROM {BASE}\nRUN echo first-run-ran > /first\nCOPY src/ /src/\nRUN echo second-run-ran && cat /src/a.txt > /copy\nENV X=1\nCMD [\"cat\", \"/copy\"]\n"),
+        &format!("FROM {BASE}\nRUN echo first-run-ran && echo 1 > /first\nCOPY src/ /src/\nRUN echo second-run-ran && cat /src/a.txt > /copy\nENV X=1\nCMD [\"cat\", \"/copy\"]\n"),
     );
     env.write("cc/src/a.txt", "one\n");
     env.write("cc/src/b.txt", "b\n");
@@ -233,6 +237,9 @@ fn cache_reuses_steps_until_a_source_changes() {
     let first = env.hutch(["build", "-t", "localhost/cc", &ctx]).ok();
     assert!(ran(&first, "first-run-ran") && ran(&first, "second-run-ran"), "{first:?}");
     let id = first.stdout.lines().last().unwrap().to_string();
+    // The images made to run the steps in are not kept as images.
+    let imgs = env.hutch(["images", "--format", "{{.Repository}}"]).ok();
+    assert_eq!(imgs.stdout.lines().count(), 2, "{imgs:?}");
     // Unchanged: nothing runs, the same image comes out.
     let again = env.hutch(["build", "-t", "localhost/cc", &ctx]).ok();
     assert!(!ran(&again, "first-run-ran") && !ran(&again, "second-run-ran"), "{again:?}");
@@ -254,9 +261,6 @@ fn cache_reuses_steps_until_a_source_changes() {
     assert!(ran(&nc, "first-run-ran") && !nc.stdout.contains("Using cache"), "{nc:?}");
     let nl = env.hutch(["build", "--layers=false", &ctx]).ok();
     assert!(ran(&nl, "first-run-ran"), "{nl:?}");
-    // Intermediate images are not listed.
-    let imgs = env.hutch(["images", "--format", "{{.Repository}}"]).ok();
-    assert!(!imgs.stdout.contains("<none>"), "{imgs:?}");
 }
 
 #[test]

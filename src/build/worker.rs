@@ -131,7 +131,26 @@ fn resolve_chown(spec: &str) -> Result<(u32, u32)> {
 fn extract(input: impl Read, dest: &Dest) -> Result<()> {
     let owner = dest.chown.as_deref().map(resolve_chown).transpose()?;
     let abs = PathBuf::from(&dest.path);
-    let mk = |p: &Path| fs::create_dir_all(p).ctx(|| format!("creating {} in the image", p.display()));
+    // Missing directories on the way are created 0755, owned by --chown's ids (else root), as
+    // buildah does.
+    let mk = |p: &Path| -> Result<()> {
+        let mut missing = Vec::new();
+        let mut cur = Some(p);
+        while let Some(c) = cur {
+            if fs::metadata(c).is_ok() {
+                break;
+            }
+            missing.push(c.to_path_buf());
+            cur = c.parent();
+        }
+        fs::create_dir_all(p).ctx(|| format!("creating {} in the image", p.display()))?;
+        if let Some((u, g)) = owner {
+            for m in missing {
+                std::os::unix::fs::lchown(&m, Some(u), Some(g)).ctx(|| format!("setting the owner of {}", m.display()))?;
+            }
+        }
+        Ok(())
+    };
     let (base, rename) = if dest.dir || dest.path.ends_with('/') {
         mk(&abs)?;
         (abs.clone(), None)
@@ -165,6 +184,15 @@ fn extract(input: impl Read, dest: &Dest) -> Result<()> {
             }
         }
         if rel.as_os_str().is_empty() {
+            // The stream's own root (an archive's `./`): the destination directory takes its
+            // owner and mode.
+            let h = e.header();
+            if h.entry_type().is_dir() && dest.keep_owners {
+                let (uid, gid) = owner.unwrap_or((h.uid().unwrap_or(0) as u32, h.gid().unwrap_or(0) as u32));
+                std::os::unix::fs::lchown(&base, Some(uid), Some(gid))
+                    .ctx(|| format!("setting the owner of {}", base.display()))?;
+                dirs.push((base.clone(), h.mode().unwrap_or(0o755) & 0o7777));
+            }
             continue;
         }
         let target = base.join(&rel);
