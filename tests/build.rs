@@ -19,7 +19,15 @@ fn ran(r: &Run, marker: &str) -> bool {
 const BASE: &str = "127.0.0.1:5000/fixtures/basic";
 
 /// Paths the runtimes create as mount points in every container: not the image's.
-const RUNTIME: &[&str] = &["proc", "sys", "dev", "etc/hosts", "etc/hostname", "etc/resolv.conf", "run/.containerenv"];
+const RUNTIME: &[&str] = &[
+    "proc",
+    "sys",
+    "dev",
+    "etc/hosts",
+    "etc/hostname",
+    "etc/resolv.conf",
+    "run/.containerenv",
+];
 
 /// Every entry of an exported container: path -> (type, mode, uid, gid, link, content digest).
 fn listing(tar_path: &str) -> BTreeMap<String, String> {
@@ -28,15 +36,29 @@ fn listing(tar_path: &str) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for e in ar.entries().unwrap() {
         let mut e = e.unwrap();
-        let p = e.path().unwrap().to_string_lossy().trim_start_matches("./").trim_end_matches('/').to_string();
+        let p = e
+            .path()
+            .unwrap()
+            .to_string_lossy()
+            .trim_start_matches("./")
+            .trim_end_matches('/')
+            .to_string();
         if p.is_empty() || RUNTIME.iter().any(|r| p == *r || p.starts_with(&format!("{r}/"))) {
             continue;
         }
         let h = e.header().clone();
-        let link = e.link_name().unwrap().map(|l| l.to_string_lossy().into_owned()).unwrap_or_default();
+        let link = e
+            .link_name()
+            .unwrap()
+            .map(|l| l.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let mut data = Vec::new();
         e.read_to_end(&mut data).unwrap();
-        let digest = if h.entry_type().is_file() { hex::encode(Sha256::digest(&data)) } else { String::new() };
+        let digest = if h.entry_type().is_file() {
+            hex::encode(Sha256::digest(&data))
+        } else {
+            String::new()
+        };
         let kind = match h.entry_type() {
             t if t.is_dir() => "dir",
             t if t.is_symlink() => "symlink",
@@ -45,7 +67,12 @@ fn listing(tar_path: &str) -> BTreeMap<String, String> {
         };
         out.insert(
             p,
-            format!("{kind} {:o} {}:{} {link} {digest}", h.mode().unwrap() & 0o7777, h.uid().unwrap(), h.gid().unwrap()),
+            format!(
+                "{kind} {:o} {}:{} {link} {digest}",
+                h.mode().unwrap() & 0o7777,
+                h.uid().unwrap(),
+                h.gid().unwrap()
+            ),
         );
     }
     out
@@ -81,7 +108,16 @@ fn assert_same_files(h: &BTreeMap<String, String>, p: &BTreeMap<String, String>)
 }
 
 const FIELDS: &[&str] = &[
-    "Env", "Cmd", "Entrypoint", "WorkingDir", "User", "ExposedPorts", "Labels", "Volumes", "StopSignal", "Healthcheck",
+    "Env",
+    "Cmd",
+    "Entrypoint",
+    "WorkingDir",
+    "User",
+    "ExposedPorts",
+    "Labels",
+    "Volumes",
+    "StopSignal",
+    "Healthcheck",
 ];
 
 fn config_fields(v: &serde_json::Value) -> BTreeMap<String, serde_json::Value> {
@@ -170,7 +206,12 @@ CMD ["cat /srv/app/greeting"]
     env.write("c1/secret.key", "never copied\n");
     env.write("c1/.dockerignore", "*.key\n");
     sh(&env, &format!("cd {0} && ln -s a.txt src/link && mkdir -p b/inner && echo in > b/inner/f && chmod 0600 b/inner/f && tar -cf bundle.tar -C b . && rm -r b", path(&env, "c1"))).ok();
-    let out = build_both(&env, "c1", "localhost/c1", &["--format", "docker", "--build-arg", "VERSION=2.5"]);
+    let out = build_both(
+        &env,
+        "c1",
+        "localhost/c1",
+        &["--format", "docker", "--build-arg", "VERSION=2.5"],
+    );
     assert!(out.stdout.contains("STEP 1/"), "{out:?}");
     let id = out.stdout.lines().last().unwrap().to_string();
     assert_eq!(id.len(), 64, "{out:?}");
@@ -180,10 +221,14 @@ CMD ["cat /srv/app/greeting"]
     // The result runs, as the image's user, with its entrypoint and command.
     let r = env.hutch(["run", "--rm", "localhost/c1"]).ok();
     assert_eq!(r.stdout, "hello world 2.5\n");
-    let r = env.hutch(["run", "--rm", "--entrypoint", "", "localhost/c1", "id", "-un"]).ok();
+    let r = env
+        .hutch(["run", "--rm", "--entrypoint", "", "localhost/c1", "id", "-un"])
+        .ok();
     assert_eq!(r.stdout, "tester\n");
     // History: one entry per instruction (ARG excepted), layers where files changed.
-    let h = env.hutch(["image", "history", "--format", "{{.CreatedBy}}", "localhost/c1"]).ok();
+    let h = env
+        .hutch(["image", "history", "--format", "{{.CreatedBy}}", "localhost/c1"])
+        .ok();
     assert!(h.stdout.contains("ENV APP_HOME=/srv/app"), "{h:?}");
     assert!(h.stdout.contains("echo exec-form"), "{h:?}");
 }
@@ -216,11 +261,14 @@ CMD ["cat", "/opt/bin/artifact"]
     assert_eq!(env.hutch(["run", "--rm", "localhost/ms"]).ok().stdout, "built\n");
     // --target stops at a stage (here a scratch one) and builds only its dependencies.
     let ctx = path(&env, "ms");
-    let out = env.hutch(["build", "--target", "test", "-t", "localhost/ms-test", &ctx]).ok();
+    let out = env
+        .hutch(["build", "--target", "test", "-t", "localhost/ms-test", &ctx])
+        .ok();
     assert!(!ran(&out, "unused-stage-ran"), "{out:?}");
     let i = env.inspect("localhost/ms-test");
     assert_eq!(i["RootFS"]["Layers"].as_array().unwrap().len(), 1, "{i}");
-    env.hutch(["build", "--target", "nosuch", &ctx]).fails_with("--target nosuch: no stage named nosuch");
+    env.hutch(["build", "--target", "nosuch", &ctx])
+        .fails_with("--target nosuch: no stage named nosuch");
 }
 
 #[test]
@@ -235,14 +283,20 @@ fn cache_reuses_steps_until_a_source_changes() {
     env.write("cc/src/b.txt", "b\n");
     let ctx = path(&env, "cc");
     let first = env.hutch(["build", "-t", "localhost/cc", &ctx]).ok();
-    assert!(ran(&first, "first-run-ran") && ran(&first, "second-run-ran"), "{first:?}");
+    assert!(
+        ran(&first, "first-run-ran") && ran(&first, "second-run-ran"),
+        "{first:?}"
+    );
     let id = first.stdout.lines().last().unwrap().to_string();
     // The images made to run the steps in are not kept as images.
     let imgs = env.hutch(["images", "--format", "{{.Repository}}"]).ok();
     assert_eq!(imgs.stdout.lines().count(), 2, "{imgs:?}");
     // Unchanged: nothing runs, the same image comes out.
     let again = env.hutch(["build", "-t", "localhost/cc", &ctx]).ok();
-    assert!(!ran(&again, "first-run-ran") && !ran(&again, "second-run-ran"), "{again:?}");
+    assert!(
+        !ran(&again, "first-run-ran") && !ran(&again, "second-run-ran"),
+        "{again:?}"
+    );
     assert_eq!(again.stdout.matches("Using cache").count(), 5, "{again:?}");
     assert_eq!(again.stdout.lines().last().unwrap(), id);
     // A touched file (same contents) is still cached: the key is the contents, not the mtime.
@@ -258,7 +312,10 @@ fn cache_reuses_steps_until_a_source_changes() {
     assert_eq!(env.hutch(["run", "--rm", "localhost/cc"]).ok().stdout, "two\n");
     // --no-cache runs everything; --layers=false too.
     let nc = env.hutch(["build", "--no-cache", &ctx]).ok();
-    assert!(ran(&nc, "first-run-ran") && !nc.stdout.contains("Using cache"), "{nc:?}");
+    assert!(
+        ran(&nc, "first-run-ran") && !nc.stdout.contains("Using cache"),
+        "{nc:?}"
+    );
     let nl = env.hutch(["build", "--layers=false", &ctx]).ok();
     assert!(ran(&nl, "first-run-ran"), "{nl:?}");
 }
@@ -268,20 +325,46 @@ fn contexts_ignore_files_heredocs_args_and_mounts() {
     let env = Env::new();
     env.pull("fixtures/basic");
     // A context on stdin, the Containerfile found in it; Dockerfile used when there is no Containerfile.
-    env.write("st/Dockerfile", &format!("FROM {BASE}\nCOPY . /ctx/\nCMD [\"ls\", \"/ctx\"]\n"));
+    env.write(
+        "st/Dockerfile",
+        &format!("FROM {BASE}\nCOPY . /ctx/\nCMD [\"ls\", \"/ctx\"]\n"),
+    );
     env.write("st/kept.txt", "k\n");
     env.write("st/drop/x.txt", "x\n");
     env.write("st/drop/keep.txt", "kk\n");
-    env.write("st/.containerignore", "drop\n!drop/keep.txt\n.containerignore\nDockerfile\n");
+    env.write(
+        "st/.containerignore",
+        "drop\n!drop/keep.txt\n.containerignore\nDockerfile\n",
+    );
     // An unreadable file under an ignored directory proves ignored files are never read.
-    sh(&env, &format!("cd {} && mkdir -p drop/private && echo s > drop/private/s && chmod 000 drop/private/s", path(&env, "st"))).ok();
-    let r = sh(&env, &format!("cd {} && tar -cf - --exclude=drop/private . | hutch build -q -t localhost/st -", path(&env, "st"))).ok();
+    sh(
+        &env,
+        &format!(
+            "cd {} && mkdir -p drop/private && echo s > drop/private/s && chmod 000 drop/private/s",
+            path(&env, "st")
+        ),
+    )
+    .ok();
+    let r = sh(
+        &env,
+        &format!(
+            "cd {} && tar -cf - --exclude=drop/private . | hutch build -q -t localhost/st -",
+            path(&env, "st")
+        ),
+    )
+    .ok();
     assert_eq!(r.stdout.trim().len(), 64, "{r:?}");
     let ls = env.hutch(["run", "--rm", "localhost/st", "sh", "-c", "find /ctx"]).ok();
     let mut l: Vec<&str> = ls.stdout.lines().collect();
     l.sort();
-    assert_eq!(l, ["/ctx", "/ctx/drop", "/ctx/drop/keep.txt", "/ctx/kept.txt"], "{ls:?}");
-    let r = env.hutch(["build", "-q", "-t", "localhost/st2", &path(&env, "st")]).ok();
+    assert_eq!(
+        l,
+        ["/ctx", "/ctx/drop", "/ctx/drop/keep.txt", "/ctx/kept.txt"],
+        "{ls:?}"
+    );
+    let r = env
+        .hutch(["build", "-q", "-t", "localhost/st2", &path(&env, "st")])
+        .ok();
     assert_eq!(r.stdout.lines().count(), 1, "-q prints only the id: {r:?}");
 
     // -f -, heredocs, build args, --iidfile, --label, RUN mounts and secrets.
@@ -307,7 +390,17 @@ RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && test ! -e /run/secret
     let sec = format!("id=tok,src={}", path(&env, "secret.txt"));
     let ctx = path(&env, "hd");
     let build = |extra: &[&str]| {
-        let mut a = vec!["build", "-f", "-", "--build-arg", "WHO=world", "--secret", &sec, "-t", "localhost/hd"];
+        let mut a = vec![
+            "build",
+            "-f",
+            "-",
+            "--build-arg",
+            "WHO=world",
+            "--secret",
+            &sec,
+            "-t",
+            "localhost/hd",
+        ];
         a.extend_from_slice(extra);
         a.push(&ctx);
         let mut c = env.command(&a);
@@ -322,18 +415,43 @@ RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && test ! -e /run/secret
     let id = r.stdout.lines().last().unwrap();
     assert_eq!(std::fs::read_to_string(&iid).unwrap(), format!("sha256:{id}"));
     let cat = env
-        .hutch(["run", "--rm", "localhost/hd", "cat", "/hello", "/etc/made.conf", "/cache-count", "/bound", "/secret-copy"])
+        .hutch([
+            "run",
+            "--rm",
+            "localhost/hd",
+            "cat",
+            "/hello",
+            "/etc/made.conf",
+            "/cache-count",
+            "/bound",
+            "/secret-copy",
+        ])
         .ok();
-    assert_eq!(cat.stdout, "hello world\nsecond line\nkey=world\n1\nfrom-context\ns3cret\n");
+    assert_eq!(
+        cat.stdout,
+        "hello world\nsecond line\nkey=world\n1\nfrom-context\ns3cret\n"
+    );
     assert_eq!(env.inspect("localhost/hd")["Config"]["Labels"]["team"], "infra");
     // The secret, the cache and the mount points are not in the image.
     let files = hutch_files(&env, "localhost/hd");
-    for p in ["run/secrets", "run/secrets/tok", "cache", "mnt", "mnt/data.txt", "scratch"] {
+    for p in [
+        "run/secrets",
+        "run/secrets/tok",
+        "cache",
+        "mnt",
+        "mnt/data.txt",
+        "scratch",
+    ] {
         assert!(!files.contains_key(p), "{p} in the image");
     }
     // The cache mount persists between builds (--no-cache re-runs the step: the count goes up).
     build(&["--no-cache"]);
-    assert_eq!(env.hutch(["run", "--rm", "localhost/hd", "cat", "/cache-count"]).ok().stdout, "2\n");
+    assert_eq!(
+        env.hutch(["run", "--rm", "localhost/hd", "cat", "/cache-count"])
+            .ok()
+            .stdout,
+        "2\n"
+    );
 }
 
 #[test]
@@ -342,7 +460,10 @@ fn bad_input_fails_before_or_without_tagging() {
     env.pull("fixtures/basic");
     let before = env.hutch(["images", "-q"]).ok().stdout;
     // A syntax error: file, line and column, before anything runs.
-    env.write("e1/Containerfile", &format!("FROM {BASE}\nRUN echo should-not-run\n  BOGUS arg\n"));
+    env.write(
+        "e1/Containerfile",
+        &format!("FROM {BASE}\nRUN echo should-not-run\n  BOGUS arg\n"),
+    );
     let r = env
         .hutch(["build", "-t", "localhost/e1", &path(&env, "e1")])
         .fails_with("Containerfile:3:3: unknown instruction: BOGUS");
@@ -351,7 +472,10 @@ fn bad_input_fails_before_or_without_tagging() {
     env.hutch(["build", &path(&env, "e1")])
         .fails_with("Containerfile:1:1: FROM requires either one or three arguments");
     // An unknown stage in --from.
-    env.write("e2/Containerfile", &format!("FROM {BASE}\nCOPY --from=nosuchstage /x /x\n"));
+    env.write(
+        "e2/Containerfile",
+        &format!("FROM {BASE}\nCOPY --from=nosuchstage /x /x\n"),
+    );
     env.hutch(["build", "--pull=never", &path(&env, "e2")])
         .fails_with("--from=nosuchstage: no stage named nosuchstage");
     // A missing COPY source.
@@ -359,7 +483,10 @@ fn bad_input_fails_before_or_without_tagging() {
     env.hutch(["build", &path(&env, "e3")])
         .fails_with("missing.txt: no such file or directory in the build context");
     // A failing RUN: its output shown, its exit code and the step named, nothing tagged.
-    env.write("e4/Containerfile", &format!("FROM {BASE}\nRUN echo about-to-fail && exit 3\n"));
+    env.write(
+        "e4/Containerfile",
+        &format!("FROM {BASE}\nRUN echo about-to-fail && exit 3\n"),
+    );
     let r = env
         .hutch(["build", "-t", "localhost/e4", &path(&env, "e4")])
         .fails_with("RUN echo about-to-fail && exit 3");
@@ -368,7 +495,10 @@ fn bad_input_fails_before_or_without_tagging() {
     let r = env
         .hutch(["build", "-q", "-t", "localhost/e4", &path(&env, "e4")])
         .fails_with("exit status 3");
-    assert!(r.stderr.contains("about-to-fail"), "-q shows the failed step's output: {r:?}");
+    assert!(
+        r.stderr.contains("about-to-fail"),
+        "-q shows the failed step's output: {r:?}"
+    );
     assert_eq!(env.hutch(["image", "exists", "localhost/e4"]).code, 1);
     // Symlinks never lead out of the context: as a source they resolve inside it; inside a
     // copied directory they are copied as links.
@@ -379,13 +509,20 @@ fn bad_input_fails_before_or_without_tagging() {
     env.write("e5/Containerfile", &format!("FROM {BASE}\nCOPY . /ctx/\n"));
     env.hutch(["build", "-t", "localhost/e5", &path(&env, "e5")]).ok();
     let files = hutch_files(&env, "localhost/e5");
-    assert!(files["ctx/outside"].starts_with("symlink 777 0:0 /etc/passwd"), "{:?}", files["ctx/outside"]);
+    assert!(
+        files["ctx/outside"].starts_with("symlink 777 0:0 /etc/passwd"),
+        "{:?}",
+        files["ctx/outside"]
+    );
     // Nothing half-made: no new image but e5, no container left behind.
     let after = env.hutch(["images", "-q"]).ok().stdout;
     assert_eq!(after.lines().count(), before.lines().count() + 1, "{after}");
     assert_eq!(env.hutch(["ps", "-a", "-q"]).ok().stdout, "");
     // Flags are checked first.
-    env.hutch(["build", "--build-arg", "=x", &path(&env, "e5")]).fails_with("--build-arg =x");
-    env.hutch(["build", "--secret", "id=x", &path(&env, "e5")]).fails_with("--secret id=x");
-    env.hutch(["build", "/nonexistent-context"]).fails_with("context /nonexistent-context");
+    env.hutch(["build", "--build-arg", "=x", &path(&env, "e5")])
+        .fails_with("--build-arg =x");
+    env.hutch(["build", "--secret", "id=x", &path(&env, "e5")])
+        .fails_with("--secret id=x");
+    env.hutch(["build", "/nonexistent-context"])
+        .fails_with("context /nonexistent-context");
 }

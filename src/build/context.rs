@@ -222,7 +222,11 @@ impl Ctx {
     /// Resolve `rel` inside the context with symlinks followed as if the context were `/`.
     /// Returns the context-relative path (cleaned) of what is there, or None.
     pub fn resolve(&self, rel: &str) -> Option<String> {
-        let mut todo: std::collections::VecDeque<String> = clean_rel(rel).split('/').filter(|s| !s.is_empty()).map(String::from).collect();
+        let mut todo: std::collections::VecDeque<String> = clean_rel(rel)
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
         let mut done: Vec<String> = Vec::new();
         let mut hops = 0;
         while let Some(c) = todo.pop_front() {
@@ -270,14 +274,21 @@ impl Ctx {
             for base in &cur {
                 let dir = self.root.join(base);
                 if !has_glob(c) {
-                    let rel = if base.is_empty() { c.to_string() } else { format!("{base}/{c}") };
+                    let rel = if base.is_empty() {
+                        c.to_string()
+                    } else {
+                        format!("{base}/{c}")
+                    };
                     if fs::symlink_metadata(self.root.join(&rel)).is_ok() {
                         next.push(rel);
                     }
                     continue;
                 }
                 let Ok(rd) = fs::read_dir(&dir) else { continue };
-                let mut names: Vec<String> = rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+                let mut names: Vec<String> = rd
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect();
                 names.sort();
                 for n in names {
                     if pmatch(c, &n, false) {
@@ -324,12 +335,11 @@ impl Ctx {
                     many = true;
                     self.walk(&real, "", &mut out)?;
                 } else {
-                    let name = Path::new(&m).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                    out.push(Entry {
-                        dest: name,
-                        src: p,
-                        md,
-                    });
+                    let name = Path::new(&m)
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    out.push(Entry { dest: name, src: p, md });
                 }
             }
         }
@@ -346,8 +356,16 @@ impl Ctx {
         names.sort();
         for n in names {
             let n = n.to_string_lossy().into_owned();
-            let crel = if rel.is_empty() { n.clone() } else { format!("{rel}/{n}") };
-            let cdest = if dest.is_empty() { n.clone() } else { format!("{dest}/{n}") };
+            let crel = if rel.is_empty() {
+                n.clone()
+            } else {
+                format!("{rel}/{n}")
+            };
+            let cdest = if dest.is_empty() {
+                n.clone()
+            } else {
+                format!("{dest}/{n}")
+            };
             let p = self.root.join(&crel);
             let md = fs::symlink_metadata(&p).ctx(|| format!("reading {}", p.display()))?;
             if self.ignore.excluded(&crel) {
@@ -356,13 +374,24 @@ impl Ctx {
                     let before = out.len();
                     self.walk(&crel, &cdest, out)?;
                     if out.len() > before {
-                        out.insert(before, Entry { dest: cdest, src: p, md });
+                        out.insert(
+                            before,
+                            Entry {
+                                dest: cdest,
+                                src: p,
+                                md,
+                            },
+                        );
                     }
                 }
                 continue;
             }
             let is_dir = md.is_dir();
-            out.push(Entry { dest: cdest.clone(), src: p, md });
+            out.push(Entry {
+                dest: cdest.clone(),
+                src: p,
+                md,
+            });
             if is_dir {
                 self.walk(&crel, &cdest, out)?;
             }
@@ -460,13 +489,24 @@ pub fn unpack_stdin(dir: &Path) -> Result<()> {
     let mut ar = tar::Archive::new(input);
     ar.set_preserve_permissions(true);
     ar.set_overwrite(true);
-    for e in ar.entries().map_err(|e| crate::err!("reading the context from stdin: {e}"))? {
+    for e in ar
+        .entries()
+        .map_err(|e| crate::err!("reading the context from stdin: {e}"))?
+    {
         let mut e = e.map_err(|e| crate::err!("reading the context from stdin: {e}"))?;
-        let p = e.path().map_err(|x| crate::err!("reading the context from stdin: {x}"))?.into_owned();
-        if p.components().any(|c| matches!(c, Component::ParentDir | Component::RootDir)) {
+        let p = e
+            .path()
+            .map_err(|x| crate::err!("reading the context from stdin: {x}"))?
+            .into_owned();
+        if p.components()
+            .any(|c| matches!(c, Component::ParentDir | Component::RootDir))
+        {
             crate::bail!("the context on stdin has an entry that leaves it: {}", p.display());
         }
-        if !e.unpack_in(dir).map_err(|x| crate::err!("unpacking the context: {}: {x}", p.display()))? {
+        if !e
+            .unpack_in(dir)
+            .map_err(|x| crate::err!("unpacking the context: {}: {x}", p.display()))?
+        {
             crate::bail!("the context on stdin has an entry that leaves it: {}", p.display());
         }
     }

@@ -108,7 +108,9 @@ fn duration_ns(s: &str) -> std::result::Result<i64, String> {
         return Err("empty duration".into());
     }
     while !rest.is_empty() {
-        let n = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let n = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         let v: f64 = rest[..n].parse().map_err(|_| format!("invalid duration {s:?}"))?;
         rest = &rest[n..];
         let u = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
@@ -128,10 +130,14 @@ fn duration_ns(s: &str) -> std::result::Result<i64, String> {
 }
 
 fn env_get(cfg: &Value, k: &str) -> Option<String> {
-    cfg["config"]["Env"].as_array()?.iter().filter_map(Value::as_str).find_map(|e| {
-        let (a, b) = e.split_once('=').unwrap_or((e, ""));
-        (a == k).then(|| b.to_string())
-    })
+    cfg["config"]["Env"]
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .find_map(|e| {
+            let (a, b) = e.split_once('=').unwrap_or((e, ""));
+            (a == k).then(|| b.to_string())
+        })
 }
 
 fn config_obj(cfg: &mut Value) -> &mut Map<String, Value> {
@@ -149,7 +155,10 @@ fn set_env(cfg: &mut Value, k: &str, v: &str) {
     }
     let arr = env.as_array_mut().expect("array");
     let item = json!(format!("{k}={v}"));
-    match arr.iter().position(|e| e.as_str().is_some_and(|s| s.split_once('=').map(|x| x.0).unwrap_or(s) == k)) {
+    match arr.iter().position(|e| {
+        e.as_str()
+            .is_some_and(|s| s.split_once('=').map(|x| x.0).unwrap_or(s) == k)
+    }) {
         Some(i) => arr[i] = item,
         None => arr.push(item),
     }
@@ -206,12 +215,17 @@ pub fn build(opts: &BuildOptions, say: &mut dyn FnMut(&str)) -> Result<String> {
                 crate::bail!("-f - and a context on stdin cannot both be read from stdin");
             }
             let mut s = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).ctx(|| "reading the Containerfile from stdin")?;
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                .ctx(|| "reading the Containerfile from stdin")?;
             ("stdin".to_string(), s)
         }
         Some(f) => {
             let p = Path::new(f);
-            let p = if p.is_absolute() || p.exists() { p.to_path_buf() } else { ctx_dir.join(p) };
+            let p = if p.is_absolute() || p.exists() {
+                p.to_path_buf()
+            } else {
+                ctx_dir.join(p)
+            };
             let t = std::fs::read_to_string(&p).ctx(|| format!("reading {f}"))?;
             (f.to_string(), t)
         }
@@ -220,7 +234,10 @@ pub fn build(opts: &BuildOptions, say: &mut dyn FnMut(&str)) -> Result<String> {
             for n in ["Containerfile", "Dockerfile"] {
                 let p = ctx_dir.join(n);
                 if p.is_file() {
-                    found = Some((n.to_string(), std::fs::read_to_string(&p).ctx(|| format!("reading {}", p.display()))?));
+                    found = Some((
+                        n.to_string(),
+                        std::fs::read_to_string(&p).ctx(|| format!("reading {}", p.display()))?,
+                    ));
                     break;
                 }
             }
@@ -237,13 +254,21 @@ pub fn build(opts: &BuildOptions, say: &mut dyn FnMut(&str)) -> Result<String> {
         if ins.cmd == "FROM" {
             let w: Vec<&str> = ins.args.split_whitespace().collect();
             let name = (w.len() == 3).then(|| w[2].to_ascii_lowercase());
-            stages.push(Stage { name, from: ins, body: vec![] });
+            stages.push(Stage {
+                name,
+                from: ins,
+                body: vec![],
+            });
         } else if let Some(s) = stages.last_mut() {
             s.body.push(ins);
         } else if ins.cmd == "ARG" {
             global.push(ins);
         } else {
-            crate::bail!("{file_name}:{}:1: {} before the first FROM (only ARG may come first)", ins.line, ins.cmd);
+            crate::bail!(
+                "{file_name}:{}:1: {} before the first FROM (only ARG may come first)",
+                ins.line,
+                ins.cmd
+            );
         }
     }
     if stages.is_empty() {
@@ -270,7 +295,10 @@ pub fn build(opts: &BuildOptions, say: &mut dyn FnMut(&str)) -> Result<String> {
     };
     let stage_index = |name: &str, before: usize| -> Option<usize> {
         let l = name.to_ascii_lowercase();
-        if let Some(i) = stages[..before].iter().position(|s| s.name.as_deref() == Some(l.as_str())) {
+        if let Some(i) = stages[..before]
+            .iter()
+            .position(|s| s.name.as_deref() == Some(l.as_str()))
+        {
             return Some(i);
         }
         name.parse::<usize>().ok().filter(|n| *n < before)
@@ -309,8 +337,15 @@ pub fn build(opts: &BuildOptions, say: &mut dyn FnMut(&str)) -> Result<String> {
                         ins.line,
                         ins.cmd
                     ),
-                    None if stages.iter().any(|s| s.name.as_deref() == Some(f.to_ascii_lowercase().as_str())) => {
-                        crate::bail!("{file_name}:{}:1: {} --from={f}: stage {f} is defined after this one", ins.line, ins.cmd)
+                    None if stages
+                        .iter()
+                        .any(|s| s.name.as_deref() == Some(f.to_ascii_lowercase().as_str())) =>
+                    {
+                        crate::bail!(
+                            "{file_name}:{}:1: {} --from={f}: stage {f} is defined after this one",
+                            ins.line,
+                            ins.cmd
+                        )
                     }
                     None => {}
                 }
@@ -374,7 +409,11 @@ impl Builder<'_> {
                 continue;
             }
             shown += 1;
-            let prefix = if nstages > 1 { format!("[{shown}/{nstages}] ") } else { String::new() };
+            let prefix = if nstages > 1 {
+                format!("[{shown}/{nstages}] ")
+            } else {
+                String::new()
+            };
             let st = b.stage(stages, i, gargs, user_args, &results, &prefix, file_name)?;
             results.insert(i, st);
         }
@@ -440,7 +479,9 @@ fn history(st: &mut State, created_by: String, empty: bool, now: &str) {
 
 fn add_layer(st: &mut State, diff_id: &str) {
     let obj = st.config.as_object_mut().expect("object");
-    let r = obj.entry("rootfs").or_insert_with(|| json!({ "type": "layers", "diff_ids": [] }));
+    let r = obj
+        .entry("rootfs")
+        .or_insert_with(|| json!({ "type": "layers", "diff_ids": [] }));
     if !r["diff_ids"].is_array() {
         r["diff_ids"] = json!([]);
     }
@@ -451,7 +492,12 @@ fn add_layer(st: &mut State, diff_id: &str) {
 fn diff_ids(cfg: &Value) -> Vec<String> {
     cfg["rootfs"]["diff_ids"]
         .as_array()
-        .map(|a| a.iter().filter_map(|d| d.as_str()).map(|d| d.trim_start_matches("sha256:").to_string()).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|d| d.as_str())
+                .map(|d| d.trim_start_matches("sha256:").to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -484,7 +530,11 @@ impl Builder<'_> {
             config: entry,
             digest: digest.to_string(),
             cmd_set: meta["cmd_set"].as_bool().unwrap_or(false),
-            shell: meta["shell"].as_array()?.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
+            shell: meta["shell"]
+                .as_array()?
+                .iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect(),
         })
     }
 
@@ -494,9 +544,14 @@ impl Builder<'_> {
         }
         std::fs::create_dir_all(&self.cache_dir).ctx(|| format!("creating {}", self.cache_dir.display()))?;
         let meta = json!({ "cmd_set": st.cmd_set, "shell": st.shell });
-        crate::sys::fs::replace_atomic(&self.cache_dir.join(format!("{key}.state")), meta.to_string().as_bytes(), 0o600)
+        crate::sys::fs::replace_atomic(
+            &self.cache_dir.join(format!("{key}.state")),
+            meta.to_string().as_bytes(),
+            0o600,
+        )
+        .ctx(|| "writing the build cache")?;
+        crate::sys::fs::replace_atomic(&self.cache_dir.join(key), st.digest.as_bytes(), 0o600)
             .ctx(|| "writing the build cache")?;
-        crate::sys::fs::replace_atomic(&self.cache_dir.join(key), st.digest.as_bytes(), 0o600).ctx(|| "writing the build cache")?;
         Ok(())
     }
 
@@ -513,7 +568,12 @@ impl Builder<'_> {
 
     /// Run `step` unless the cache has its result; `key_text` is what identifies the step
     /// (with the parent's digest).
-    fn cached_step(&mut self, parent: &State, key_text: &str, step: impl FnOnce(&mut Self, &State) -> Result<State>) -> Result<State> {
+    fn cached_step(
+        &mut self,
+        parent: &State,
+        key_text: &str,
+        step: impl FnOnce(&mut Self, &State) -> Result<State>,
+    ) -> Result<State> {
         let key = crate::digest::sha256_hex(format!("{}\n{}", parent.digest, key_text).as_bytes());
         if self.caching() {
             if let Some(st) = self.cache_get(&key) {
@@ -531,7 +591,11 @@ impl Builder<'_> {
 
     /// Record `st` as an image (dangling unless `names`); returns its id.
     fn record(&mut self, st: &State, names: &[String]) -> Result<String> {
-        let st = if st.digest == "scratch" || st.digest.is_empty() { self.seal(st.clone())? } else { st.clone() };
+        let st = if st.digest == "scratch" || st.digest.is_empty() {
+            self.seal(st.clone())?
+        } else {
+            st.clone()
+        };
         let config = self.store.read_blob(&format!("sha256:{}", st.digest))?;
         let id = st.digest.clone();
         if names.is_empty() && self.recorded.contains(&id) {
@@ -550,7 +614,10 @@ impl Builder<'_> {
         }
         let layers = diff_ids(&st.config);
         let lidx = self.store.load_layers()?;
-        let sized: Vec<(String, u64)> = layers.iter().map(|l| (l.clone(), lidx.get(l).map(|r| r.size).unwrap_or(0))).collect();
+        let sized: Vec<(String, u64)> = layers
+            .iter()
+            .map(|l| (l.clone(), lidx.get(l).map(|r| r.size).unwrap_or(0)))
+            .collect();
         let (mt, cmt, lmt) = if self.opts.docker {
             (
                 "application/vnd.docker.distribution.manifest.v2+json",
@@ -614,7 +681,8 @@ impl Builder<'_> {
         }
         let img = crate::image::find_or_pull(&self.store, base, &self.pull)?;
         let raw = self.store.read_blob(&format!("sha256:{}", img.id))?;
-        let config: Value = serde_json::from_slice(&raw).map_err(|e| crate::err!("image {base}: stored config is not valid JSON: {e}"))?;
+        let config: Value = serde_json::from_slice(&raw)
+            .map_err(|e| crate::err!("image {base}: stored config is not valid JSON: {e}"))?;
         self.recorded.insert(img.id.clone());
         let shell = config["config"]["Shell"]
             .as_array()
@@ -645,12 +713,16 @@ impl Builder<'_> {
         self.say(&format!("{prefix}STEP 1/{total}: FROM {}\n", s.from.args));
         let glookup = |k: &str| lookup_list(gargs, k);
         let at = |ins: &Instruction, e: String| crate::err!("{file_name}:{}: {}: {e}", ins.line, ins.cmd);
-        let base = parse::word(s.from.args.split_whitespace().next().unwrap_or(""), escape, &glookup).map_err(|e| at(&s.from, e))?;
+        let base = parse::word(s.from.args.split_whitespace().next().unwrap_or(""), escape, &glookup)
+            .map_err(|e| at(&s.from, e))?;
         if let Some(p) = s.from.flag("platform") {
             let p = parse::word(p, escape, &glookup).map_err(|e| at(&s.from, e))?;
             let native = format!("linux/{}", arch());
             if p != native && p != "linux" {
-                crate::bail!("{file_name}:{}: FROM --platform={p}: only the native platform ({native}) can be built", s.from.line);
+                crate::bail!(
+                    "{file_name}:{}: FROM --platform={p}: only the native platform ({native}) can be built",
+                    s.from.line
+                );
             }
         }
         let earlier = {
@@ -721,7 +793,9 @@ impl Builder<'_> {
         match ins.cmd.as_str() {
             "ARG" => {
                 for (k, v) in parse::pairs(&a, escape, lookup, false).map_err(e)? {
-                    let has_default = a.split_whitespace().any(|w| w.split_once('=').is_some_and(|x| x.0 == k));
+                    let has_default = a
+                        .split_whitespace()
+                        .any(|w| w.split_once('=').is_some_and(|x| x.0 == k));
                     let v = match user_args.get(&k) {
                         Some(u) => u.clone(),
                         None if has_default => v,
@@ -734,7 +808,11 @@ impl Builder<'_> {
             }
             "ENV" => {
                 let pairs = parse::pairs(&a, escape, lookup, true).map_err(e)?;
-                let text = pairs.iter().map(|(k, v)| format!("{k}={}", quote_if(v))).collect::<Vec<_>>().join(" ");
+                let text = pairs
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", quote_if(v)))
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 self.cached_step(&st, &format!("ENV {text}"), |_, p| {
                     let mut s = p.clone();
                     for (k, v) in &pairs {
@@ -746,7 +824,11 @@ impl Builder<'_> {
             }
             "LABEL" => {
                 let pairs = parse::pairs(&a, escape, lookup, true).map_err(e)?;
-                let text = pairs.iter().map(|(k, v)| format!("{k}={}", quote_if(v))).collect::<Vec<_>>().join(" ");
+                let text = pairs
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", quote_if(v)))
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 self.cached_step(&st, &format!("LABEL {text}"), |_, p| {
                     let mut s = p.clone();
                     for (k, v) in &pairs {
@@ -792,7 +874,11 @@ impl Builder<'_> {
             }
             "VOLUME" => {
                 let vols = match &ins.json {
-                    Some(v) => v.iter().map(|x| parse::word(x, escape, lookup)).collect::<std::result::Result<Vec<_>, _>>().map_err(e)?,
+                    Some(v) => v
+                        .iter()
+                        .map(|x| parse::word(x, escape, lookup))
+                        .collect::<std::result::Result<Vec<_>, _>>()
+                        .map_err(e)?,
                     None => parse::words(&a, escape, lookup).map_err(e)?,
                 };
                 self.cached_step(&st, &format!("VOLUME {vols:?}"), |_, p| {
@@ -826,7 +912,11 @@ impl Builder<'_> {
             "WORKDIR" => {
                 let w = parse::word(&a, escape, lookup).map_err(e)?;
                 let cur = st.config["config"]["WorkingDir"].as_str().unwrap_or("/").to_string();
-                let joined = if w.starts_with('/') { w.clone() } else { format!("{}/{w}", if cur.is_empty() { "/" } else { &cur }) };
+                let joined = if w.starts_with('/') {
+                    w.clone()
+                } else {
+                    format!("{}/{w}", if cur.is_empty() { "/" } else { &cur })
+                };
                 let dir = format!("/{}", context::clean_rel(&joined));
                 let st2 = self.cached_step(&st, &format!("WORKDIR {dir}"), |_, p| {
                     let mut s = p.clone();
@@ -923,7 +1013,12 @@ impl Builder<'_> {
                                 "timeout" => ("Timeout", json!(duration_ns(v).map_err(e)?)),
                                 "start-period" => ("StartPeriod", json!(duration_ns(v).map_err(e)?)),
                                 "start-interval" => ("StartInterval", json!(duration_ns(v).map_err(e)?)),
-                                "retries" => ("Retries", json!(v.parse::<i64>().map_err(|_| crate::err!("--retries={v}: not a number"))?)),
+                                "retries" => (
+                                    "Retries",
+                                    json!(v
+                                        .parse::<i64>()
+                                        .map_err(|_| crate::err!("--retries={v}: not a number"))?),
+                                ),
                                 other => return Err(crate::err!("unknown flag --{other}")),
                             };
                             hc.insert(field.into(), val);
@@ -1052,14 +1147,23 @@ impl Builder<'_> {
     }
 
     /// A state of another stage or an image, for `--from`.
-    fn from_state(&mut self, f: &str, stages: &[Stage], stage_i: usize, results: &HashMap<usize, State>) -> Result<State> {
+    fn from_state(
+        &mut self,
+        f: &str,
+        stages: &[Stage],
+        stage_i: usize,
+        results: &HashMap<usize, State>,
+    ) -> Result<State> {
         let l = f.to_ascii_lowercase();
         let j = stages[..stage_i]
             .iter()
             .position(|s| s.name.as_deref() == Some(l.as_str()))
             .or_else(|| f.parse::<usize>().ok().filter(|n| *n < stage_i));
         if let Some(j) = j {
-            return results.get(&j).cloned().ok_or_else(|| crate::err!("--from={f}: stage {f} was not built"));
+            return results
+                .get(&j)
+                .cloned()
+                .ok_or_else(|| crate::err!("--from={f}: stage {f} was not built"));
         }
         self.from(f, None)
             .map_err(|e| crate::err!("--from={f}: no stage named {f}, and no such image: {}", e.message))
@@ -1078,7 +1182,14 @@ impl Builder<'_> {
         now: &str,
     ) -> Result<State> {
         // The command.
-        let only_heredoc = ins.heredocs.len() == 1 && ins.args.trim().trim_start_matches("<<").trim_start_matches('-').trim_matches(['"', '\'']) == ins.heredocs[0].name;
+        let only_heredoc = ins.heredocs.len() == 1
+            && ins
+                .args
+                .trim()
+                .trim_start_matches("<<")
+                .trim_start_matches('-')
+                .trim_matches(['"', '\''])
+                == ins.heredocs[0].name;
         let command: Vec<String> = match (&ins.json, only_heredoc) {
             (Some(v), _) => v.clone(),
             (None, true) => {
@@ -1106,10 +1217,18 @@ impl Builder<'_> {
             .collect();
         // Mounts.
         let mut volumes = Vec::new();
-        let mut stubs: Vec<String> = ["etc/hosts", "etc/hostname", "etc/resolv.conf", "run/.containerenv", "proc", "sys", "dev"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let mut stubs: Vec<String> = [
+            "etc/hosts",
+            "etc/hostname",
+            "etc/resolv.conf",
+            "run/.containerenv",
+            "proc",
+            "sys",
+            "dev",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let mut tmp_dirs = Vec::new();
         let mut mount_key = Vec::new();
         let mut network = None;
@@ -1151,13 +1270,26 @@ impl Builder<'_> {
                         let wd = st.config["config"]["WorkingDir"].as_str().unwrap_or("/");
                         format!("{}/{target}", wd.trim_end_matches('/'))
                     };
-                    let ro = kv.get("ro").or_else(|| kv.get("readonly")).is_some_and(|x| x != "false");
+                    let ro = kv
+                        .get("ro")
+                        .or_else(|| kv.get("readonly"))
+                        .is_some_and(|x| x != "false");
                     match ty.as_str() {
                         "bind" => {
-                            let src = kv.get("source").or_else(|| kv.get("src")).cloned().unwrap_or_else(|| ".".into());
+                            let src = kv
+                                .get("source")
+                                .or_else(|| kv.get("src"))
+                                .cloned()
+                                .unwrap_or_else(|| ".".into());
                             let host = if let Some(f) = kv.get("from") {
                                 let fst = self.from_state(f, stages, stage_i, results)?;
-                                let rec = self.step_container(&fst, vec!["/bin/true".into()], vec![], vec![], Some("none".into()))?;
+                                let rec = self.step_container(
+                                    &fst,
+                                    vec!["/bin/true".into()],
+                                    vec![],
+                                    vec![],
+                                    Some("none".into()),
+                                )?;
                                 let out = self.store.temp("build-from")?;
                                 std::fs::create_dir(&out.path).ctx(|| format!("creating {}", out.path.display()))?;
                                 let tarp = out.path.join("x.tar");
@@ -1166,23 +1298,26 @@ impl Builder<'_> {
                                 r?;
                                 let dir = out.path.join("root");
                                 std::fs::create_dir(&dir).ctx(|| format!("creating {}", dir.display()))?;
-                                let mut ar = tar::Archive::new(std::fs::File::open(&tarp).ctx(|| "reading the --from files")?);
+                                let mut ar =
+                                    tar::Archive::new(std::fs::File::open(&tarp).ctx(|| "reading the --from files")?);
                                 ar.unpack(&dir).map_err(|e| crate::err!("--mount from={f}: {e}"))?;
                                 mount_key.push(format!("from:{}", fst.digest));
                                 let p = dir.clone();
                                 tmp_dirs.push(out);
                                 p
                             } else {
-                                let real = self
-                                    .ctx
-                                    .resolve(&src)
-                                    .ok_or_else(|| crate::err!("--mount={v}: {src}: no such file or directory in the build context"))?;
+                                let real = self.ctx.resolve(&src).ok_or_else(|| {
+                                    crate::err!("--mount={v}: {src}: no such file or directory in the build context")
+                                })?;
                                 let p = self.ctx.root.join(real);
                                 let (entries, _) = self.ctx.sources(&[src.clone()])?;
                                 mount_key.push(context::digest(&entries)?);
                                 p
                             };
-                            let rw = kv.get("rw").or_else(|| kv.get("readwrite")).is_some_and(|x| x != "false");
+                            let rw = kv
+                                .get("rw")
+                                .or_else(|| kv.get("readwrite"))
+                                .is_some_and(|x| x != "false");
                             if rw {
                                 // Writes are discarded: the step gets a copy.
                                 let t = self.store.temp("build-bind")?;
@@ -1203,7 +1338,10 @@ impl Builder<'_> {
                         }
                         "cache" => {
                             let id = kv.get("id").cloned().unwrap_or_else(|| target.clone());
-                            let dir = self.cache_dir.join("mounts").join(crate::digest::sha256_hex(id.as_bytes()));
+                            let dir = self
+                                .cache_dir
+                                .join("mounts")
+                                .join(crate::digest::sha256_hex(id.as_bytes()));
                             std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
                             volumes.push(format!("{}:{target}{}", dir.display(), if ro { ":ro" } else { "" }));
                         }
@@ -1214,7 +1352,12 @@ impl Builder<'_> {
                             tmp_dirs.push(t);
                         }
                         "secret" => {
-                            let id = kv.get("id").cloned().unwrap_or_else(|| Path::new(&target).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+                            let id = kv.get("id").cloned().unwrap_or_else(|| {
+                                Path::new(&target)
+                                    .file_name()
+                                    .map(|n| n.to_string_lossy().into_owned())
+                                    .unwrap_or_default()
+                            });
                             match self.opts.secrets.iter().find(|(i, _)| *i == id) {
                                 Some((_, src)) => volumes.push(format!("{}:{target}:ro", src.display())),
                                 None if kv.get("required").is_some_and(|x| x != "false") => {
@@ -1240,7 +1383,11 @@ impl Builder<'_> {
         if command.len() >= 2 && command[..command.len() - 1] == st.shell[..] {
             shown = format!("{} {}", st.shell.join(" "), command.last().cloned().unwrap_or_default());
         }
-        let created_by = if env.is_empty() { shown.clone() } else { format!("|{} {} {shown}", env.len(), env.join(" ")) };
+        let created_by = if env.is_empty() {
+            shown.clone()
+        } else {
+            format!("|{} {} {shown}", env.len(), env.join(" "))
+        };
         let key = format!("RUN {command:?} env={env:?} mounts={mount_key:?} net={network:?}");
         let text = ins.text();
         let quiet = self.opts.quiet;
@@ -1264,7 +1411,10 @@ impl Builder<'_> {
                     }
                 }
                 let _ = remove_step(&b.store, &rec);
-                return Err(crate::err!("building at STEP \"{text}\": while running runtime: exit status {code}").classed(crate::error::Class::Tool));
+                return Err(
+                    crate::err!("building at STEP \"{text}\": while running runtime: exit status {code}")
+                        .classed(crate::error::Class::Tool),
+                );
             }
             let r = worker::commit_upper(&b.store, &rec, &stubs);
             let _ = remove_step(&b.store, &rec);
@@ -1292,11 +1442,27 @@ impl Builder<'_> {
     ) -> Result<State> {
         let escape = self.escape;
         let mut words: Vec<String> = match &ins.json {
-            Some(v) => v.iter().map(|x| parse::word(x, escape, lookup)).collect::<std::result::Result<_, _>>().map_err(|e| crate::err!("{e}"))?,
+            Some(v) => v
+                .iter()
+                .map(|x| parse::word(x, escape, lookup))
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| crate::err!("{e}"))?,
             None => parse::words(&ins.args, escape, lookup).map_err(|e| crate::err!("{e}"))?,
         };
         for (k, _) in &ins.flags {
-            if !["from", "chown", "chmod", "link", "parents", "exclude", "keep-git-dir", "checksum"].contains(&k.as_str()) || (ins.cmd == "COPY" && ["keep-git-dir", "checksum"].contains(&k.as_str())) {
+            if ![
+                "from",
+                "chown",
+                "chmod",
+                "link",
+                "parents",
+                "exclude",
+                "keep-git-dir",
+                "checksum",
+            ]
+            .contains(&k.as_str())
+                || (ins.cmd == "COPY" && ["keep-git-dir", "checksum"].contains(&k.as_str()))
+            {
                 crate::bail!("unknown flag --{k}");
             }
         }
@@ -1305,10 +1471,17 @@ impl Builder<'_> {
         let dest_abs = if dest_raw.starts_with('/') {
             dest_raw.clone()
         } else {
-            format!("{}/{dest_raw}", if wd.is_empty() { "" } else { wd.trim_end_matches('/') })
+            format!(
+                "{}/{dest_raw}",
+                if wd.is_empty() { "" } else { wd.trim_end_matches('/') }
+            )
         };
         let dest_dir_slash = dest_raw.ends_with('/') || dest_raw == "." || dest_raw.ends_with("/.");
-        let chown = ins.flag("chown").map(|c| parse::word(c, escape, lookup)).transpose().map_err(|e| crate::err!("{e}"))?;
+        let chown = ins
+            .flag("chown")
+            .map(|c| parse::word(c, escape, lookup))
+            .transpose()
+            .map_err(|e| crate::err!("{e}"))?;
         let chmod = match ins.flag("chmod") {
             Some(m) => Some(u32::from_str_radix(m, 8).map_err(|_| crate::err!("--chmod={m}: not an octal mode"))?),
             None => None,
@@ -1316,10 +1489,17 @@ impl Builder<'_> {
         // Heredoc sources: COPY <<EOF /file.
         let mut here_files: Vec<(String, String)> = Vec::new();
         words.retain(|w| {
-            let name = w.trim_start_matches("<<").trim_start_matches('-').trim_matches(['"', '\'']);
+            let name = w
+                .trim_start_matches("<<")
+                .trim_start_matches('-')
+                .trim_matches(['"', '\'']);
             if w.starts_with("<<") {
                 if let Some(h) = ins.heredocs.iter().find(|h| h.name == name) {
-                    let content = if h.expand { parse::word(&h.content, escape, lookup).unwrap_or_else(|_| h.content.clone()) } else { h.content.clone() };
+                    let content = if h.expand {
+                        parse::word(&h.content, escape, lookup).unwrap_or_else(|_| h.content.clone())
+                    } else {
+                        h.content.clone()
+                    };
                     here_files.push((name.to_string(), content));
                     return false;
                 }
@@ -1328,10 +1508,15 @@ impl Builder<'_> {
         });
         let text = ins.text();
         let cmd = ins.cmd.clone();
-        let from = ins.flag("from").map(|f| parse::word(f, escape, lookup).unwrap_or_else(|_| f.to_string()));
+        let from = ins
+            .flag("from")
+            .map(|f| parse::word(f, escape, lookup).unwrap_or_else(|_| f.to_string()));
         if let Some(f) = from {
             let fst = self.from_state(&f, stages, stage_i, results)?;
-            let key = format!("{cmd} from={} {words:?} {dest_abs} chown={chown:?} chmod={chmod:?} dirdest={dest_dir_slash}", fst.digest);
+            let key = format!(
+                "{cmd} from={} {words:?} {dest_abs} chown={chown:?} chmod={chmod:?} dirdest={dest_dir_slash}",
+                fst.digest
+            );
             let srcs = words.clone();
             return self.cached_step(&st, &key, |b, p| {
                 let src_rec = b.step_container(&fst, vec!["/bin/true".into()], vec![], vec![], Some("none".into()))?;
@@ -1352,7 +1537,9 @@ impl Builder<'_> {
                         if let Some(m) = chmod {
                             return rewrite_modes(f, m, w);
                         }
-                        std::io::copy(&mut f, &mut w).map(drop).map_err(|e| crate::err!("sending the files: {e}"))
+                        std::io::copy(&mut f, &mut w)
+                            .map(drop)
+                            .map_err(|e| crate::err!("sending the files: {e}"))
                     })
                 })?;
                 let mut s = p.clone();
@@ -1367,13 +1554,21 @@ impl Builder<'_> {
                 crate::bail!("{cmd} {w}: remote sources are not supported: download the file into the context");
             }
         }
-        let (mut entries, many) = if words.is_empty() { (vec![], false) } else { self.ctx.sources(&words)? };
+        let (mut entries, many) = if words.is_empty() {
+            (vec![], false)
+        } else {
+            self.ctx.sources(&words)?
+        };
         let many = many || words.len() + here_files.len() > 1;
         // ADD of a local archive extracts it.
         let mut archives: Vec<PathBuf> = Vec::new();
         if cmd == "ADD" {
             entries.retain(|e| {
-                if e.md.is_file() && !e.dest.contains('/') && is_archive(&e.src) && words.iter().all(|w| !w.ends_with('/')) {
+                if e.md.is_file()
+                    && !e.dest.contains('/')
+                    && is_archive(&e.src)
+                    && words.iter().all(|w| !w.ends_with('/'))
+                {
                     archives.push(e.src.clone());
                     return false;
                 }
@@ -1391,7 +1586,8 @@ impl Builder<'_> {
         for (n, c) in &here_files {
             h.push_str(&crate::digest::sha256_hex(format!("{n}\0{c}").as_bytes()));
         }
-        let key = format!("{cmd} {words:?} {dest_abs} chown={chown:?} chmod={chmod:?} dirdest={dest_dir_slash} content={h}");
+        let key =
+            format!("{cmd} {words:?} {dest_abs} chown={chown:?} chmod={chmod:?} dirdest={dest_dir_slash} content={h}");
         self.cached_step(&st, &key, |b, p| {
             let dir = many || dest_dir_slash || !archives.is_empty() && entries.is_empty();
             let mut diff_last = None;
@@ -1419,7 +1615,8 @@ impl Builder<'_> {
                             hd.set_mode(chmod.unwrap_or(0o644));
                             hd.set_mtime(crate::output::now_secs().max(0) as u64);
                             hd.set_entry_type(tar::EntryType::Regular);
-                            tb.append_data(&mut hd, n, c.as_bytes()).map_err(|e| crate::err!("sending {n}: {e}"))?;
+                            tb.append_data(&mut hd, n, c.as_bytes())
+                                .map_err(|e| crate::err!("sending {n}: {e}"))?;
                         }
                         tb.finish().map_err(|e| crate::err!("sending the files: {e}"))?;
                         Ok(())
@@ -1435,8 +1632,11 @@ impl Builder<'_> {
                     let a = a.clone();
                     worker::copy_in(&b.store, &rec, &dest, move |mut w| {
                         let f = std::fs::File::open(&a).ctx(|| format!("reading {}", a.display()))?;
-                        let mut r = crate::archive::decompress(std::io::BufReader::new(f)).map_err(|e| crate::err!("{}: {e}", a.display()))?;
-                        std::io::copy(&mut r, &mut w).map(drop).map_err(|e| crate::err!("{}: {e}", a.display()))
+                        let mut r = crate::archive::decompress(std::io::BufReader::new(f))
+                            .map_err(|e| crate::err!("{}: {e}", a.display()))?;
+                        std::io::copy(&mut r, &mut w)
+                            .map(drop)
+                            .map_err(|e| crate::err!("{}: {e}", a.display()))
                     })?;
                 }
                 Ok(())
@@ -1448,7 +1648,15 @@ impl Builder<'_> {
             diff_last.get_or_insert(diff.clone());
             add_layer(&mut cur, &diff);
             let shown = if entries.len() == 1 && !many { "file" } else { "dir" };
-            history(&mut cur, format!("/bin/sh -c #(nop) {cmd} {shown}:{} in {dest_raw} ", &h[..64.min(h.len())]), false, now);
+            history(
+                &mut cur,
+                format!(
+                    "/bin/sh -c #(nop) {cmd} {shown}:{} in {dest_raw} ",
+                    &h[..64.min(h.len())]
+                ),
+                false,
+                now,
+            );
             Ok(cur)
         })
     }
@@ -1473,7 +1681,9 @@ impl Builder<'_> {
             let tmp = b.store.temp("build-squash")?;
             let src = b.step_container(p, vec!["/bin/true".into()], vec![], vec![], Some("none".into()))?;
             let (sid, out) = (src.id.clone(), tmp.path.clone());
-            let r = crate::runtime::userns::in_store_namespace("squashing", move || crate::container::export::export(&sid, Some(&out)));
+            let r = crate::runtime::userns::in_store_namespace("squashing", move || {
+                crate::container::export::export(&sid, Some(&out))
+            });
             let _ = remove_step(&b.store, &src);
             r?;
             let tarp = tmp.path.clone();
@@ -1486,7 +1696,9 @@ impl Builder<'_> {
                 };
                 worker::copy_in(store, rec, &dest, |mut w| {
                     let mut f = std::fs::File::open(&tarp).ctx(|| format!("reading {}", tarp.display()))?;
-                    std::io::copy(&mut f, &mut w).map(drop).map_err(|e| crate::err!("squashing: {e}"))
+                    std::io::copy(&mut f, &mut w)
+                        .map(drop)
+                        .map_err(|e| crate::err!("squashing: {e}"))
                 })
             })?;
             let mut s = base.clone();
@@ -1510,7 +1722,9 @@ fn remove_step(store: &Store, rec: &ContainerRecord) -> Result<()> {
     if gone {
         crate::container::remove(store, rec, true)
     } else {
-        crate::runtime::userns::in_store_namespace("removing a step container", || crate::container::remove(store, rec, true))
+        crate::runtime::userns::in_store_namespace("removing a step container", || {
+            crate::container::remove(store, rec, true)
+        })
     }
 }
 
@@ -1524,7 +1738,9 @@ fn quote_if(v: &str) -> String {
 
 /// A local tar (plain, gzip, bzip2? no: plain, gzip, zstd) that ADD extracts.
 fn is_archive(p: &Path) -> bool {
-    let Ok(mut f) = std::fs::File::open(p) else { return false };
+    let Ok(mut f) = std::fs::File::open(p) else {
+        return false;
+    };
     let mut head = [0u8; 512];
     let n = std::io::Read::read(&mut f, &mut head).unwrap_or(0);
     if n >= 4 && (head[..2] == [0x1f, 0x8b] || head[..4] == [0x28, 0xb5, 0x2f, 0xfd]) {
@@ -1545,7 +1761,11 @@ fn rewrite_modes(input: impl std::io::Read, mode: u32, out: impl std::io::Write)
         }
         let path = e.path().map_err(|x| crate::err!("{x}"))?.into_owned();
         if h.entry_type().is_symlink() || h.entry_type().is_hard_link() {
-            let l = e.link_name().map_err(|x| crate::err!("{x}"))?.map(|l| l.into_owned()).unwrap_or_default();
+            let l = e
+                .link_name()
+                .map_err(|x| crate::err!("{x}"))?
+                .map(|l| l.into_owned())
+                .unwrap_or_default();
             b.append_link(&mut h, &path, &l).map_err(|x| crate::err!("{x}"))?;
         } else {
             b.append_data(&mut h, &path, &mut e).map_err(|x| crate::err!("{x}"))?;
@@ -1566,7 +1786,10 @@ impl Mute {
         let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") else {
             return Mute { saved: None };
         };
-        let (Ok(o), Ok(e)) = (nix::unistd::dup(std::io::stdout().as_fd()), nix::unistd::dup(std::io::stderr().as_fd())) else {
+        let (Ok(o), Ok(e)) = (
+            nix::unistd::dup(std::io::stdout().as_fd()),
+            nix::unistd::dup(std::io::stderr().as_fd()),
+        ) else {
             return Mute { saved: None };
         };
         let _ = crate::sys::fd::dup_onto(null.as_raw_fd(), 1);

@@ -37,7 +37,11 @@ pub struct Instruction {
 
 impl Instruction {
     pub fn flag(&self, name: &str) -> Option<&str> {
-        self.flags.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.flags
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
     /// The instruction as written (keyword, flags, arguments) for messages and history.
     pub fn text(&self) -> String {
@@ -63,8 +67,24 @@ pub struct Dockerfile {
 }
 
 pub const KNOWN: &[&str] = &[
-    "FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME", "USER",
-    "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL",
+    "FROM",
+    "RUN",
+    "CMD",
+    "LABEL",
+    "MAINTAINER",
+    "EXPOSE",
+    "ENV",
+    "ADD",
+    "COPY",
+    "ENTRYPOINT",
+    "VOLUME",
+    "USER",
+    "WORKDIR",
+    "ARG",
+    "ONBUILD",
+    "STOPSIGNAL",
+    "HEALTHCHECK",
+    "SHELL",
 ];
 const WITH_FLAGS: &[&str] = &["FROM", "RUN", "COPY", "ADD", "HEALTHCHECK"];
 const WITH_HEREDOCS: &[&str] = &["RUN", "COPY", "ADD"];
@@ -162,7 +182,13 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
             escape = match v.as_str() {
                 "\\" => '\\',
                 "`" => '`',
-                _ => return Err(err(i + 1, 1, format!("invalid escape token '{v}': only \\ and ` are allowed"))),
+                _ => {
+                    return Err(err(
+                        i + 1,
+                        1,
+                        format!("invalid escape token '{v}': only \\ and ` are allowed"),
+                    ))
+                }
             };
         }
         i += 1;
@@ -219,7 +245,11 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
                 let word = &rest[2..end];
                 let (k, v) = word.split_once('=').unwrap_or((word, ""));
                 if k.is_empty() {
-                    return Err(err(start + 1, col, format!("{cmd}: malformed flag \"{}\"", &rest[..end])));
+                    return Err(err(
+                        start + 1,
+                        col,
+                        format!("{cmd}: malformed flag \"{}\"", &rest[..end]),
+                    ));
                 }
                 flags.push((k.to_string(), v.to_string()));
                 rest = rest[end..].trim_start().to_string();
@@ -234,7 +264,11 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
                     if i >= lines.len() {
                         return Err(err(at, 1, format!("unterminated heredoc <<{name}")));
                     }
-                    let l = if strip { lines[i].trim_start_matches('\t') } else { lines[i] };
+                    let l = if strip {
+                        lines[i].trim_start_matches('\t')
+                    } else {
+                        lines[i]
+                    };
                     i += 1;
                     if l == name {
                         break;
@@ -275,7 +309,9 @@ fn check(ins: &Instruction, col: usize) -> Result<(), ParseError> {
         "FROM" => {
             let w: Vec<&str> = a.split_whitespace().collect();
             if !(w.len() == 1 || (w.len() == 3 && w[1].eq_ignore_ascii_case("as"))) {
-                return e(format!("FROM requires either one or three arguments (FROM IMAGE [AS NAME]), got \"{a}\""));
+                return e(format!(
+                    "FROM requires either one or three arguments (FROM IMAGE [AS NAME]), got \"{a}\""
+                ));
             }
         }
         "COPY" | "ADD" => {
@@ -284,7 +320,10 @@ fn check(ins: &Instruction, col: usize) -> Result<(), ParseError> {
                 None => a.split_whitespace().count(),
             };
             if n < 2 && !(n == 1 && !ins.heredocs.is_empty()) {
-                return e(format!("{} requires at least two arguments, but only {n} provided", ins.cmd));
+                return e(format!(
+                    "{} requires at least two arguments, but only {n} provided",
+                    ins.cmd
+                ));
             }
         }
         "ENV" | "LABEL" | "ARG" | "USER" | "WORKDIR" | "EXPOSE" | "VOLUME" | "STOPSIGNAL" | "MAINTAINER" | "SHELL"
@@ -461,7 +500,14 @@ fn dollar(c: &[char], i: usize, escape: char, env: Lookup, cur: &mut String) -> 
             }
             _ => {
                 if !set {
-                    return Err(format!("{name}: {}", if operand.is_empty() { "is not allowed to be unset" } else { &operand }));
+                    return Err(format!(
+                        "{name}: {}",
+                        if operand.is_empty() {
+                            "is not allowed to be unset"
+                        } else {
+                            &operand
+                        }
+                    ));
                 }
                 cur.push_str(&val.unwrap_or_default())
             }
@@ -487,7 +533,9 @@ pub fn pairs(args: &str, escape: char, env: Lookup, legacy: bool) -> Result<Vec<
     let first_has_eq = args.split_whitespace().next().is_some_and(|w| w.contains('='));
     if !first_has_eq && legacy {
         let t = args.trim();
-        let (k, v) = t.split_once(char::is_whitespace).ok_or("needs KEY=VALUE or KEY VALUE")?;
+        let (k, v) = t
+            .split_once(char::is_whitespace)
+            .ok_or("needs KEY=VALUE or KEY VALUE")?;
         return Ok(vec![(k.to_string(), word(v.trim(), escape, env)?)]);
     }
     let _ = raw;
@@ -579,7 +627,14 @@ mod tests {
     #[test]
     fn env_pairs() {
         let p = pairs("X=1 Y=\"two words\" Z=$A", '\\', &env, true).unwrap();
-        assert_eq!(p, [("X".into(), "1".into()), ("Y".into(), "two words".into()), ("Z".into(), "a".into())]);
+        assert_eq!(
+            p,
+            [
+                ("X".into(), "1".into()),
+                ("Y".into(), "two words".into()),
+                ("Z".into(), "a".into())
+            ]
+        );
         let p = pairs("X some value $A", '\\', &env, true).unwrap();
         assert_eq!(p, [("X".into(), "some value a".into())]);
         let p = pairs("V", '\\', &env, false).unwrap();

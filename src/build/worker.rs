@@ -74,7 +74,14 @@ fn in_container_root(
     let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
     if !matches!(st, Ok(nix::sys::wait::WaitStatus::Exited(_, 0))) {
         let m = String::from_utf8_lossy(&msg);
-        crate::bail!("{}", if m.is_empty() { format!("the copy worker failed ({st:?})") } else { m.into_owned() });
+        crate::bail!(
+            "{}",
+            if m.is_empty() {
+                format!("the copy worker failed ({st:?})")
+            } else {
+                m.into_owned()
+            }
+        );
     }
     mine
 }
@@ -115,13 +122,18 @@ fn resolve_chown(spec: &str) -> Result<(u32, u32)> {
     };
     let (uid, primary) = match u.parse::<u32>() {
         Ok(n) => (n, n),
-        Err(_) => lookup("/etc/passwd", u).ok_or_else(|| crate::err!("--chown={spec}: no user {u} in the image's /etc/passwd"))?,
+        Err(_) => lookup("/etc/passwd", u)
+            .ok_or_else(|| crate::err!("--chown={spec}: no user {u} in the image's /etc/passwd"))?,
     };
     let gid = match g {
         None => primary,
         Some(g) => match g.parse::<u32>() {
             Ok(n) => n,
-            Err(_) => lookup("/etc/group", g).ok_or_else(|| crate::err!("--chown={spec}: no group {g} in the image's /etc/group"))?.0,
+            Err(_) => {
+                lookup("/etc/group", g)
+                    .ok_or_else(|| crate::err!("--chown={spec}: no group {g} in the image's /etc/group"))?
+                    .0
+            }
         },
     };
     Ok((uid, gid))
@@ -146,7 +158,8 @@ fn extract(input: impl Read, dest: &Dest) -> Result<()> {
         fs::create_dir_all(p).ctx(|| format!("creating {} in the image", p.display()))?;
         if let Some((u, g)) = owner {
             for m in missing {
-                std::os::unix::fs::lchown(&m, Some(u), Some(g)).ctx(|| format!("setting the owner of {}", m.display()))?;
+                std::os::unix::fs::lchown(&m, Some(u), Some(g))
+                    .ctx(|| format!("setting the owner of {}", m.display()))?;
             }
         }
         Ok(())
@@ -166,7 +179,10 @@ fn extract(input: impl Read, dest: &Dest) -> Result<()> {
     let mut dirs: Vec<(PathBuf, u32)> = Vec::new();
     for e in ar.entries().map_err(|e| crate::err!("reading the copy stream: {e}"))? {
         let mut e = e.map_err(|e| crate::err!("reading the copy stream: {e}"))?;
-        let raw = e.path().map_err(|x| crate::err!("reading the copy stream: {x}"))?.into_owned();
+        let raw = e
+            .path()
+            .map_err(|x| crate::err!("reading the copy stream: {x}"))?
+            .into_owned();
         let mut rel = PathBuf::new();
         for (i, c) in raw.components().enumerate() {
             match c {
@@ -247,21 +263,30 @@ fn extract(input: impl Read, dest: &Dest) -> Result<()> {
             e.set_preserve_permissions(true);
             e.set_preserve_mtime(true);
             e.set_unpack_xattrs(false);
-            e.unpack(&target).map_err(|x| crate::err!("writing {}: {x}", target.display()))?;
+            e.unpack(&target)
+                .map_err(|x| crate::err!("writing {}: {x}", target.display()))?;
         }
-        std::os::unix::fs::lchown(&target, Some(uid), Some(gid)).map_err(|x| crate::err!("setting the owner of {}: {x}", target.display()))?;
+        std::os::unix::fs::lchown(&target, Some(uid), Some(gid))
+            .map_err(|x| crate::err!("setting the owner of {}: {x}", target.display()))?;
         if !kind.is_symlink() && !kind.is_dir() {
-            fs::set_permissions(&target, fs::Permissions::from_mode(mode)).ctx(|| format!("setting the mode of {}", target.display()))?;
+            fs::set_permissions(&target, fs::Permissions::from_mode(mode))
+                .ctx(|| format!("setting the mode of {}", target.display()))?;
         }
     }
     for (d, m) in dirs.into_iter().rev() {
-        fs::set_permissions(&d, fs::Permissions::from_mode(m)).ctx(|| format!("setting the mode of {}", d.display()))?;
+        fs::set_permissions(&d, fs::Permissions::from_mode(m))
+            .ctx(|| format!("setting the mode of {}", d.display()))?;
     }
     Ok(())
 }
 
 /// Copy the tar that `feed` writes into container `rec`'s root at `dest`.
-pub fn copy_in(store: &Store, rec: &ContainerRecord, dest: &Dest, feed: impl FnOnce(fs::File) -> Result<()>) -> Result<()> {
+pub fn copy_in(
+    store: &Store,
+    rec: &ContainerRecord,
+    dest: &Dest,
+    feed: impl FnOnce(fs::File) -> Result<()>,
+) -> Result<()> {
     in_container_root(
         store,
         rec,
@@ -355,7 +380,10 @@ pub fn copy_out(store: &Store, rec: &ContainerRecord, sources: &[String], out: &
 }
 
 fn append_dir_contents<W: std::io::Write>(b: &mut tar::Builder<W>, dir: &Path, rel: &Path) -> std::io::Result<()> {
-    let mut names: Vec<std::ffi::OsString> = fs::read_dir(dir)?.filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    let mut names: Vec<std::ffi::OsString> = fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
     names.sort();
     for n in names {
         let p = dir.join(&n);
@@ -376,7 +404,13 @@ fn glob_root(pat: &str) -> Vec<String> {
         let mut next = Vec::new();
         for base in &cur {
             let dir = Path::new("/").join(base);
-            let join = |n: &str| if base.is_empty() { n.to_string() } else { format!("{base}/{n}") };
+            let join = |n: &str| {
+                if base.is_empty() {
+                    n.to_string()
+                } else {
+                    format!("{base}/{n}")
+                }
+            };
             if !super::context::has_glob(c) {
                 if fs::symlink_metadata(dir.join(c)).is_ok() {
                     next.push(join(c));
@@ -384,7 +418,10 @@ fn glob_root(pat: &str) -> Vec<String> {
                 continue;
             }
             let Ok(rd) = fs::read_dir(&dir) else { continue };
-            let mut names: Vec<String> = rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+            let mut names: Vec<String> = rd
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
             names.sort();
             for n in names.iter().filter(|n| super::context::pmatch(c, n, false)) {
                 next.push(join(n));
@@ -414,7 +451,10 @@ pub fn commit_upper(store: &Store, rec: &ContainerRecord, stubs: &[String]) -> R
             if rel.is_empty() {
                 continue;
             }
-            let in_lower = rec.layers.iter().any(|l| fs::symlink_metadata(store.base().join(Store::layer_rel(l)).join(rel)).is_ok());
+            let in_lower = rec
+                .layers
+                .iter()
+                .any(|l| fs::symlink_metadata(store.base().join(Store::layer_rel(l)).join(rel)).is_ok());
             if in_lower {
                 continue;
             }
@@ -459,11 +499,14 @@ pub fn commit_upper(store: &Store, rec: &ContainerRecord, stubs: &[String]) -> R
             )],
         )?;
         drop(lock);
-        fs::write(&result_path, format!("{} {}", ex.diff_id, ex.size)).ctx(|| format!("writing {}", result_path.display()))?;
+        fs::write(&result_path, format!("{} {}", ex.diff_id, ex.size))
+            .ctx(|| format!("writing {}", result_path.display()))?;
         Ok(())
     })?;
     let text = fs::read_to_string(&result.path).ctx(|| format!("reading {}", result.path.display()))?;
     let _ = fs::remove_file(&result.path);
-    let (d, s) = text.split_once(' ').ok_or_else(|| crate::err!("committing the step: no result"))?;
+    let (d, s) = text
+        .split_once(' ')
+        .ok_or_else(|| crate::err!("committing the step: no result"))?;
     Ok((d.to_string(), s.parse().unwrap_or(0)))
 }

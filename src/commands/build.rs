@@ -77,7 +77,11 @@ pub fn run(a: BuildArgs) -> Result<i32> {
             mode.name().to_string()
         }
     };
-    let context = if a.context == "-" { None } else { Some(PathBuf::from(&a.context)) };
+    let context = if a.context == "-" {
+        None
+    } else {
+        Some(PathBuf::from(&a.context))
+    };
     let opts = BuildOptions {
         context,
         file: a.file.clone(),
