@@ -4,6 +4,7 @@
 //! format, output and error are shared by all.
 
 mod archive;
+mod build;
 mod cli;
 mod commands;
 mod config;

@@ -116,6 +116,9 @@ pub enum Command {
     /// Create a new image from a container's changes
     #[command(after_help = COMMIT_EXAMPLES)]
     Commit(CommitArgs),
+    /// Build an image from a Containerfile or Dockerfile and a context directory (or a tar on stdin)
+    #[command(after_help = BUILD_HELP)]
+    Build(BuildArgs),
     /// Copy files between a container and the host (CTR:PATH on one side; - for a tar stream)
     #[command(after_help = CP_EXAMPLES)]
     Cp(CpArgs),
@@ -741,6 +744,66 @@ pub enum ImageCommand {
         after_help = "Examples:\n  hutch image history alpine\n  hutch image history --no-trunc --format '{{.ID}} {{.Size}}' alpine"
     )]
     History(HistoryArgs),
+    /// Build an image from a Containerfile or Dockerfile and a context directory (or a tar on stdin)
+    #[command(after_help = BUILD_HELP)]
+    Build(BuildArgs),
+}
+
+const BUILD_HELP: &str = "The Containerfile is CONTEXT/Containerfile, else CONTEXT/Dockerfile, unless -f names one (- reads it from \
+stdin). CONTEXT - reads the context as a tar (plain or compressed) from stdin. .containerignore (else .dockerignore) in the \
+context excludes files with Docker's pattern rules; excluded files are never read. Each step's result is cached: a rebuild \
+runs only the steps whose instruction, build args, parent or COPY/ADD contents changed (--no-cache: none are reused). \
+RUN steps run with hutch's own runtime, as `hutch run` does.\n\nExamples:\n  hutch build -t localhost/app:1 .\n  \
+hutch build -f Containerfile.dev --build-arg VERSION=2 --target test .\n  tar -cf - . | hutch build -t app -\n  \
+hutch build --secret id=token,src=$HOME/.token -q .";
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The context directory, or - for a tar on stdin
+    #[arg(value_name = "CONTEXT", default_value = ".", value_hint = ValueHint::DirPath)]
+    pub context: String,
+    /// Name the image (repeatable)
+    #[arg(short, long = "tag", value_name = "NAME")]
+    pub tag: Vec<String>,
+    /// The Containerfile (default: CONTEXT/Containerfile, else CONTEXT/Dockerfile; - for stdin)
+    #[arg(short, long = "file", value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub file: Option<String>,
+    /// A build argument (KEY alone takes the value from the environment)
+    #[arg(long = "build-arg", value_name = "KEY=VALUE")]
+    pub build_arg: Vec<String>,
+    /// Build up to this stage (default: the last)
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+    /// Reuse no cached step
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Pull base images: always, missing (default), never; --pull alone = always
+    #[arg(long, value_name = "POLICY", num_args = 0..=1, default_missing_value = "always", require_equals = true)]
+    pub pull: Option<String>,
+    /// Network mode for RUN steps (pasta, slirp4netns, none, host)
+    #[arg(long, value_name = "MODE")]
+    pub network: Option<String>,
+    /// Write the image id to this file
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub iidfile: Option<PathBuf>,
+    /// Add a label to the image (repeatable)
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub label: Vec<String>,
+    /// Manifest and config format of the image (docker keeps HEALTHCHECK, SHELL and ONBUILD)
+    #[arg(long, value_name = "FORMAT", default_value = "oci", value_parser = ["oci", "docker"])]
+    pub format: String,
+    /// Merge all layers of the image into one
+    #[arg(long)]
+    pub squash: bool,
+    /// Cache and reuse step results (--layers=false: neither)
+    #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true", require_equals = true, action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub layers: bool,
+    /// A secret for RUN --mount=type=secret: id=ID,src=FILE (repeatable)
+    #[arg(long, value_name = "id=ID,src=FILE")]
+    pub secret: Vec<String>,
+    /// Print only the image id
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

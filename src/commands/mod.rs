@@ -1,5 +1,6 @@
 //! One file per verb: arguments -> options -> engine -> report -> output.
 
+mod build;
 mod commit;
 mod cp;
 mod diff;
@@ -51,6 +52,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Image(ImageCommand::Exists(a)) => history::exists(a),
         Command::Image(ImageCommand::History(a)) => history::run(a),
         Command::Commit(a) | Command::Container(C::Commit(a)) => commit::run(a),
+        Command::Build(a) | Command::Image(ImageCommand::Build(a)) => build::run(a),
         Command::Cp(a) | Command::Container(C::Cp(a)) => cp::run(a),
         Command::Diff(a) | Command::Container(C::Diff(a)) => diff::run(a),
         Command::Login(a) => login::login(a),

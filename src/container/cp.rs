@@ -266,7 +266,7 @@ fn work(job: &Job, data: OwnedFd) -> Result<()> {
 }
 
 /// Make the worker's root the container's root file system.
-fn enter_container(store: &Store, rec: &ContainerRecord, pidfd: Option<&OwnedFd>) -> Result<()> {
+pub(crate) fn enter_container(store: &Store, rec: &ContainerRecord, pidfd: Option<&OwnedFd>) -> Result<()> {
     use nix::sched::CloneFlags as F;
     match pidfd {
         Some(fd) => {

@@ -1,0 +1,113 @@
+//! `hutch build` / `hutch image build`
+
+use std::path::PathBuf;
+
+use crate::build::{self, BuildOptions};
+use crate::cli::BuildArgs;
+use crate::error::Result;
+use crate::output::out;
+
+fn kv(flag: &str, s: &str) -> Result<(String, String)> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => crate::bail!("{flag} {s}: expected KEY=VALUE"),
+    }
+}
+
+pub fn run(a: BuildArgs) -> Result<i32> {
+    // Everything the user gave is checked before anything is read or built.
+    let tags = a
+        .tag
+        .iter()
+        .map(|t| crate::image::tag::normalize_new_name(t))
+        .collect::<Result<Vec<_>>>()?;
+    let mut build_args = Vec::new();
+    for b in &a.build_arg {
+        match b.split_once('=') {
+            Some((k, v)) if !k.is_empty() => build_args.push((k.to_string(), v.to_string())),
+            Some(_) => crate::bail!("--build-arg {b}: expected KEY=VALUE or KEY"),
+            None => {
+                if let Ok(v) = std::env::var(b) {
+                    build_args.push((b.clone(), v));
+                }
+            }
+        }
+    }
+    let labels = a.label.iter().map(|l| kv("--label", l)).collect::<Result<Vec<_>>>()?;
+    let mut secrets = Vec::new();
+    for s in &a.secret {
+        let mut id = None;
+        let mut src = None;
+        for part in s.split(',') {
+            match part.split_once('=') {
+                Some(("id", v)) => id = Some(v.to_string()),
+                Some(("src" | "source", v)) => src = Some(PathBuf::from(v)),
+                Some(("type", "file")) => {}
+                _ => crate::bail!("--secret {s}: expected id=ID,src=FILE"),
+            }
+        }
+        let (Some(id), Some(src)) = (id, src) else {
+            crate::bail!("--secret {s}: expected id=ID,src=FILE");
+        };
+        if !src.is_file() {
+            crate::bail!("--secret {s}: {}: no such file", src.display());
+        }
+        secrets.push((id, std::fs::canonicalize(&src).unwrap_or(src)));
+    }
+    let pull = a.pull.as_deref().map(|p| match p {
+        "true" => Ok(crate::spec::PullPolicy::Always),
+        "false" => Ok(crate::spec::PullPolicy::Missing),
+        p => crate::spec::PullPolicy::parse(p),
+    });
+    let pull = pull.transpose()?;
+    let conf = crate::config::ContainersConf::load()?;
+    let network = match (&a.network, conf.network()) {
+        (Some(n), _) => {
+            crate::spec::network::Mode::parse(n)?;
+            n.clone()
+        }
+        (None, Some((mode, _))) => mode.to_string(),
+        (None, None) => {
+            let (mode, notice) = crate::spec::network::default_mode(&|b| crate::paths::find_in_path(b).is_some());
+            if let Some(n) = notice {
+                if !a.quiet {
+                    crate::output::note(n);
+                }
+            }
+            mode.name().to_string()
+        }
+    };
+    let context = if a.context == "-" {
+        None
+    } else {
+        Some(PathBuf::from(&a.context))
+    };
+    let opts = BuildOptions {
+        context,
+        file: a.file.clone(),
+        tags,
+        build_args,
+        target: a.target.clone(),
+        no_cache: a.no_cache,
+        pull,
+        network,
+        iidfile: a.iidfile.clone(),
+        labels,
+        docker: a.format == "docker",
+        squash: a.squash,
+        layers: a.layers,
+        secrets,
+        quiet: a.quiet,
+        default_caps: conf.default_capabilities.clone(),
+        default_env: conf.env.clone(),
+    };
+    let quiet = a.quiet;
+    let mut say = |s: &str| {
+        if !quiet {
+            out(s)
+        }
+    };
+    let id = build::build(&opts, &mut say)?;
+    out(&format!("{id}\n"));
+    Ok(0)
+}
