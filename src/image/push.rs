@@ -454,10 +454,13 @@ fn format_of(media_type: &str) -> ManifestFormat {
 /// Returns the manifest digest written.
 pub fn push_image(what: &str, target: &Target, opts: &PushOptions, progress: &Progress) -> Result<String> {
     opts.check()?;
+    crate::output::trace("push: start");
     crate::runtime::userns::enter()?;
+    crate::output::trace("push: in the user namespace");
     let store = Arc::new(Store::open()?);
     let idx = store.load_images()?;
     let img = idx.images[idx.resolve(what)?].clone();
+    crate::output::trace("push: image resolved");
     match target {
         Target::Registry(r) => {
             let rt = runtime()?;
@@ -597,9 +600,13 @@ async fn push_registry(
         crate::bail!("{dest}: cannot push to a digest reference; give a tag");
     }
     let session = Session::connect_push(dest, &opts.registry).await?;
+    crate::output::trace("push: session open");
     let (bytes, mt) = send_blobs(&store, img, &session, dest, opts, progress).await?;
+    crate::output::trace("push: blobs placed");
     progress.message("Writing manifest to image destination");
-    session.put_manifest(&bytes, &mt, None).await
+    let d = session.put_manifest(&bytes, &mt, None).await;
+    crate::output::trace("push: manifest written");
+    d
 }
 
 /// A runtime for pushing from synchronous code (gone when it is dropped).
@@ -637,6 +644,12 @@ pub(crate) async fn send_blobs(
     let want_c = opts.compression;
     let cache = load_cache(&store);
 
+    // Whether the registry has the config blob, asked while the layers are placed.
+    let config_digest = format!("sha256:{}", img.id);
+    let config_check = {
+        let (session, d) = (session.clone(), config_digest.clone());
+        tokio::spawn(async move { session.has_blob(&d).await })
+    };
     let sem = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
     let mut tasks = tokio::task::JoinSet::new();
     for (i, id) in img.layers.iter().enumerate() {
@@ -696,6 +709,7 @@ pub(crate) async fn send_blobs(
         }
     }
     let placed: Vec<Placed> = placed.into_iter().map(|p| p.expect("every layer placed")).collect();
+    crate::output::trace("push: layers placed");
     save_cache(
         &store,
         placed
@@ -717,12 +731,13 @@ pub(crate) async fn send_blobs(
         .collect();
 
     // The config blob as stored: its digest is the image id.
-    let config_digest = format!("sha256:{}", img.id);
     let config_path = store.blob_path(&config_digest)?;
     let config_size = std::fs::metadata(&config_path)
         .ctx(|| format!("reading {}", config_path.display()))?
         .len();
-    let mut have_config = session.has_blob(&config_digest).await?;
+    let mut have_config = config_check
+        .await
+        .map_err(|e| crate::err!("checking blob {config_digest}: {e}"))??;
     for src in &sources {
         if !have_config {
             have_config = session.mount(src, &config_digest).await;
@@ -789,10 +804,14 @@ async fn place_layer(
     retry: u32,
     bar: &crate::output::Bar,
 ) -> Result<Placed> {
-    for (d, from_manifest) in &cands {
-        if session.has_blob(&d.digest).await? {
+    // Ask for every candidate at once; the first present in order wins.
+    let present = futures_util::future::join_all(cands.iter().map(|(d, _)| session.has_blob(&d.digest))).await;
+    for ((d, _), p) in cands.iter().zip(present) {
+        if p? {
             return Ok(Placed::Present(d.clone()));
         }
+    }
+    for (d, from_manifest) in &cands {
         if *from_manifest {
             for src in sources {
                 if session.mount(src, &d.digest).await {
