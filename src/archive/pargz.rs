@@ -76,7 +76,11 @@ fn deflate_chunk(data: &[u8], dict: &[u8], level: u32, last: bool) -> io::Result
     if level > 0 && !dict.is_empty() {
         c.set_dictionary(dict).map_err(io::Error::other)?;
     }
-    let flush = if last { FlushCompress::Finish } else { FlushCompress::Sync };
+    let flush = if last {
+        FlushCompress::Finish
+    } else {
+        FlushCompress::Sync
+    };
     let mut out = Vec::with_capacity(data.len() + data.len() / 8 + 1024);
     loop {
         let done_in = c.total_in() as usize;
@@ -142,7 +146,9 @@ impl<W: Write> ParGzWriter<W> {
 
     /// Write the oldest pending chunk once it is compressed.
     fn drain_one(&mut self) -> io::Result<()> {
-        let Some(rx) = self.pending.pop_front() else { return Ok(()) };
+        let Some(rx) = self.pending.pop_front() else {
+            return Ok(());
+        };
         let (bytes, crc) = rx
             .recv()
             .map_err(|_| io::Error::other("a compression thread stopped"))??;
