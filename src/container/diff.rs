@@ -67,7 +67,9 @@ pub(crate) fn runtime_placeholders(upper: &Path, lowers: &[PathBuf]) -> Vec<Path
     paths.sort_by_key(|p| std::cmp::Reverse(p.matches('/').count()));
     for p in paths {
         let rel = Path::new(&p[1..]);
-        let Ok(md) = fs::symlink_metadata(upper.join(rel)) else { continue };
+        let Ok(md) = fs::symlink_metadata(upper.join(rel)) else {
+            continue;
+        };
         if lower_has(lowers, rel) {
             continue;
         }

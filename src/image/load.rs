@@ -508,9 +508,7 @@ pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
     } else if m.has("index.json") {
         oci_images(&m)?
     } else {
-        crate::bail!(
-            "not a docker-archive, oci-archive or OCI layout: it has neither manifest.json nor index.json"
-        );
+        crate::bail!("not a docker-archive, oci-archive or OCI layout: it has neither manifest.json nor index.json");
     };
 
     // Layers the store lacks: lock them all in one order (as pull does), then extract.

@@ -131,8 +131,8 @@ fn remote_entry(reference: &str, platform: &crate::registry::Platform, opts: &Re
     };
     let config: Value = serde_json::from_slice(&res.config)
         .map_err(|e| crate::err!("{reference}: image config is not valid JSON: {e}"))?;
-    let manifest = String::from_utf8(res.manifest.clone())
-        .map_err(|_| crate::err!("{reference}: manifest is not UTF-8 JSON"))?;
+    let manifest =
+        String::from_utf8(res.manifest.clone()).map_err(|_| crate::err!("{reference}: manifest is not UTF-8 JSON"))?;
     Ok(Entry {
         image: res.config_digest.trim_start_matches("sha256:").to_string(),
         digest: res.manifest_digest.clone(),
@@ -261,9 +261,9 @@ pub fn annotate(name: &str, image: &str, a: &Annotation) -> Result<()> {
             .find(|e| {
                 (!e.digest.is_empty() && e.digest == image)
                     || local.as_deref() == Some(e.image.as_str())
-                    || remote
-                        .as_ref()
-                        .is_some_and(|r| e.remote.as_deref() == Some(format!("{}/{}", r.registry, r.repository).as_str()))
+                    || remote.as_ref().is_some_and(|r| {
+                        e.remote.as_deref() == Some(format!("{}/{}", r.registry, r.repository).as_str())
+                    })
             })
             .ok_or_else(|| crate::err!("{image}: not in manifest list {name}"))?;
         let set = |p: &mut Value, k: &str, v: &Option<String>| {
@@ -416,7 +416,9 @@ async fn copy_remote(
         if session.has_blob(&b.digest).await? {
             continue;
         }
-        if src.registry == dest.registry && src.repository != dest.repository && session.mount(&src.repository, &b.digest).await
+        if src.registry == dest.registry
+            && src.repository != dest.repository
+            && session.mount(&src.repository, &b.digest).await
         {
             continue;
         }
@@ -439,7 +441,10 @@ async fn copy_remote(
     }
     let d = session.put_manifest(bytes, &e.media_type, Some(())).await?;
     if d != e.digest {
-        crate::bail!("{remote}: manifest digest changed on the way ({d} instead of {})", e.digest);
+        crate::bail!(
+            "{remote}: manifest digest changed on the way ({d} instead of {})",
+            e.digest
+        );
     }
     Ok(())
 }

@@ -6,6 +6,8 @@
 //! `push-cache.json` so that a second push neither compresses nor uploads anything.
 
 use std::io::Write;
+
+use futures_util::StreamExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -377,38 +379,53 @@ impl Write for HoldLast<'_> {
     }
 }
 
-/// The writing end of a streamed upload: bytes go to the upload in pieces of 4 MiB (one PATCH
-/// each); a closed upload shows as a broken pipe.
+/// The writing end of an upload: a blob of up to `HOLD` bytes is kept whole (its digest is
+/// then known before anything is sent, and a registry that has it is not sent it again);
+/// beyond that, bytes go to the upload as they come, in pieces of 4 MiB (one PATCH each). A
+/// closed upload shows as a broken pipe.
 struct UploadSink {
     tx: tokio::sync::mpsc::Sender<std::io::Result<bytes::Bytes>>,
     buf: Vec<u8>,
+    streaming: bool,
 }
 
 const PIECE: usize = 4 << 20;
+const HOLD: usize = 8 << 20;
 
 impl UploadSink {
-    fn send(&mut self) -> std::io::Result<()> {
-        if self.buf.is_empty() {
+    fn send(&mut self, n: usize) -> std::io::Result<()> {
+        let rest = self.buf.split_off(n.min(self.buf.len()));
+        let piece = std::mem::replace(&mut self.buf, rest);
+        if piece.is_empty() {
             return Ok(());
         }
-        let piece = std::mem::replace(&mut self.buf, Vec::with_capacity(PIECE));
         self.tx
             .blocking_send(Ok(bytes::Bytes::from(piece)))
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the upload stopped"))
+    }
+
+    /// The whole blob, when it was small enough to be kept.
+    fn into_whole(self) -> Option<Vec<u8>> {
+        (!self.streaming).then_some(self.buf)
     }
 }
 
 impl Write for UploadSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = buf.len().min(PIECE - self.buf.len());
-        self.buf.extend_from_slice(&buf[..n]);
-        if self.buf.len() == PIECE {
-            self.send()?;
+        self.buf.extend_from_slice(buf);
+        if !self.streaming && self.buf.len() > HOLD {
+            self.streaming = true;
         }
-        Ok(n)
+        while self.streaming && self.buf.len() >= PIECE {
+            self.send(PIECE)?;
+        }
+        Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        self.send()
+        if self.streaming {
+            self.send(self.buf.len())?;
+        }
+        Ok(())
     }
 }
 
@@ -831,18 +848,56 @@ async fn place_layer(
         let made = tokio::task::spawn_blocking(move || {
             let mut sink = UploadSink {
                 tx,
-                buf: Vec::with_capacity(PIECE),
+                buf: Vec::new(),
+                streaming: false,
             };
             let r = compress_layer(&s2, &id2, c, level, &mut sink, &|n| b2.set_length(n), &|n| b3.inc(n));
             if let Err(e) = &r {
                 // Fail the upload rather than let it end with a blob cut short.
                 let _ = tx2.blocking_send(Err(std::io::Error::other(e.message.clone())));
             }
-            r
+            r.map(|(d, n)| (d, n, sink.into_whole()))
         });
-        let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
-        let up = session.upload_stream(stream, attempt).await;
-        let made = made.await.map_err(|e| crate::err!("compressing layer: {e}"))?;
+        // Nothing comes through the channel for a blob kept whole: it is known complete first.
+        let first = rx.recv().await;
+        let (up, made) = match first {
+            None => {
+                let (digest, size, whole) = made.await.map_err(|e| crate::err!("compressing layer: {e}"))??;
+                let whole = whole.unwrap_or_default();
+                let desc = Desc {
+                    digest: digest.clone(),
+                    size,
+                    compression: c,
+                };
+                let cached = CachedBlob {
+                    diff_id: id.to_string(),
+                    digest: digest.clone(),
+                    size,
+                    compression: c,
+                    level,
+                };
+                if session.has_blob(&digest).await? {
+                    save_cache(store, vec![cached]);
+                    return Ok(Placed::Present(desc));
+                }
+                bar.set_length(size);
+                bar.reset();
+                let body = bytes::Bytes::from(whole);
+                let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(body)]);
+                let up = session.upload_stream(stream, attempt).await;
+                (up, Ok((digest, size)))
+            }
+            Some(item) => {
+                let stream = futures_util::stream::once(async move { item })
+                    .chain(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+                let up = session.upload_stream(stream, attempt).await;
+                let made = made
+                    .await
+                    .map_err(|e| crate::err!("compressing layer: {e}"))?
+                    .map(|(d, n, _)| (d, n));
+                (up, made)
+            }
+        };
         match (up, made) {
             (Ok((digest, size)), Ok((d2, n2))) => {
                 if digest != d2 || size != n2 {

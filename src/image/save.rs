@@ -178,7 +178,10 @@ fn write_layer(store: &Store, sink: &mut Sink, name: &str, l: &Layer) -> Result<
 /// Stops when `stop` is set. Errors are the writer's to meet.
 fn warm(store: &Store, layers: &[Layer], stop: &AtomicBool) {
     let next = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 4);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(2, 4);
     std::thread::scope(|s| {
         for _ in 0..threads.min(layers.len()) {
             s.spawn(|| {

@@ -16,7 +16,11 @@ pub fn download(url: &str, out: &mut dyn Write) -> Result<u64> {
         let client = reqwest::Client::builder()
             .build()
             .map_err(|e| crate::err!("{url}: {e}"))?;
-        let mut resp = client.get(url).send().await.map_err(|e| crate::err!("{url}: {}", chain(&e)))?;
+        let mut resp = client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| crate::err!("{url}: {}", chain(&e)))?;
         if !resp.status().is_success() {
             crate::bail!("{url}: the server answered {}", resp.status());
         }

@@ -292,7 +292,9 @@ pub fn enter_keep_id() -> Result<()> {
     let mapping = plan();
     match &mapping {
         Mapping::Full { .. } => enter_full_with(&mapping, true),
-        _ => crate::bail!("--userns=keep-id needs a subordinate id range for your user (see /etc/subuid and /etc/subgid)"),
+        _ => crate::bail!(
+            "--userns=keep-id needs a subordinate id range for your user (see /etc/subuid and /etc/subgid)"
+        ),
     }
 }
 

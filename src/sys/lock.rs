@@ -58,8 +58,8 @@ impl FileLock {
             Err((_, e)) => return Err(crate::err!("locking {}: {e}", path.display())),
         };
         on_wait();
-        let lock = Flock::lock(file, FlockArg::LockShared)
-            .map_err(|(_, e)| crate::err!("locking {}: {e}", path.display()))?;
+        let lock =
+            Flock::lock(file, FlockArg::LockShared).map_err(|(_, e)| crate::err!("locking {}: {e}", path.display()))?;
         Ok(FileLock { _lock: lock })
     }
 
