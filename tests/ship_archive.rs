@@ -133,8 +133,15 @@ fn save_to_stdout_oci_archive_and_oci_dir_are_read_by_podman_skopeo_and_umoci() 
         .stdout;
     assert_eq!(stat.lines().filter(|l| l.starts_with("sha256:")).count(), 3, "{stat}");
     env.program("skopeo", ["inspect", &format!("oci:{dir}:{name}")]).ok();
-    // An existing, non-empty directory is refused.
+    // An existing layout is added to, as Podman does (the same name is listed once); a
+    // non-empty directory that is no layout is refused.
     env.hutch(["save", "--format", "oci-dir", "-o", &dir, "fixtures/multi"])
+        .ok();
+    let tags = env.program("umoci", ["ls", "--layout", &dir]).ok().stdout;
+    assert_eq!(tags, format!("{name}\n"));
+    let other = env.write("notalayout/file", "x\n");
+    let other = other.parent().unwrap().display().to_string();
+    env.hutch(["save", "--format", "oci-dir", "-o", &other, "fixtures/multi"])
         .fails_with("already exists");
 
     // A terminal is refused, as Podman does; nothing is written to it.

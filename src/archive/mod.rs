@@ -20,6 +20,7 @@ use nix::unistd::{fchown, fchownat, linkat, symlinkat, unlinkat, Gid, Uid, Unlin
 use sha2::{Digest, Sha256};
 use tar::EntryType;
 
+pub mod pargz;
 pub mod split;
 
 use crate::error::{Error, Result};

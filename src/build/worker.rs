@@ -91,7 +91,7 @@ fn in_container_root(
 /// upper directory itself.
 fn enter_root(store: &Store, rec: &ContainerRecord) -> Result<()> {
     if !rec.layers.is_empty() {
-        return crate::container::cp::enter_container(store, rec, None);
+        return crate::container::cp::enter_container(store, rec, None, None);
     }
     userns::enter()?;
     let upper = store.container_dir(&rec.id).join("upper");

@@ -100,7 +100,7 @@ pub enum Command {
         after_help = "Examples:\n  hutch save -o app.tar localhost/app:1\n  hutch save --format oci-archive app | gzip > app.oci.tar.gz\n  hutch save -m -o both.tar alpine busybox\n  hutch save --format oci-dir -o app-layout app"
     )]
     Save(SaveArgs),
-    /// Load images from a docker-archive or oci-archive (plain or compressed), a file or stdin
+    /// Load images from a docker-archive or oci-archive (file or stdin) or an OCI layout directory
     #[command(
         after_help = "Examples:\n  hutch load -i app.tar\n  gunzip -c app.tar.gz | hutch load\n  podman save alpine | hutch load"
     )]
@@ -881,7 +881,7 @@ pub struct DiffArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The tar to import (plain, gzip or zstd), or - for stdin
+    /// The tar to import (plain, gzip or zstd): a file, an http(s) URL, or - for stdin
     #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub file: String,
     /// Name for the new image
@@ -958,8 +958,8 @@ pub struct SaveArgs {
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    /// Read from this archive instead of stdin
-    #[arg(short, long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    /// Read from this archive (or OCI layout directory) instead of stdin
+    #[arg(short, long, value_name = "FILE", value_hint = ValueHint::AnyPath)]
     pub input: Option<PathBuf>,
     /// Suppress progress output
     #[arg(short, long)]
@@ -981,7 +981,7 @@ pub struct RegistryArgs {
 
 const PUSH_HELP: &str = "Destinations:
   [docker://]REGISTRY/NAME[:TAG]   a registry (the image's own name when DESTINATION is left out)
-  oci:DIR[:TAG]                    an OCI layout directory (new or empty)
+  oci:DIR[:TAG]                    an OCI layout directory (new, empty, or one to add to)
   oci-archive:FILE[:TAG]           an OCI layout in a tar
   docker-archive:FILE[:NAME]       a `docker save` archive
   dir:DIR                          skopeo's directory transport
@@ -1004,7 +1004,9 @@ pub enum ManifestCommand {
     )]
     Create(ManifestCreateArgs),
     /// Add an image to a manifest list (replacing the list's image of the same platform)
-    #[command(after_help = "Examples:\n  hutch manifest add app-list app:arm64")]
+    #[command(
+        after_help = "Examples:\n  hutch manifest add app-list app:arm64\n  hutch manifest add --platform linux/arm64 app-list docker://quay.io/org/app:1"
+    )]
     Add(ManifestAddArgs),
     /// Show a local manifest list as an OCI image index
     #[command(after_help = "Examples:\n  hutch manifest inspect app-list")]
@@ -1017,6 +1019,36 @@ pub enum ManifestCommand {
     /// Remove manifest lists (not their images)
     #[command(after_help = "Examples:\n  hutch manifest rm app-list")]
     Rm(ManifestRmArgs),
+    /// Set the platform or annotations of an image in a manifest list
+    #[command(
+        after_help = "Examples:\n  hutch manifest annotate --arch arm64 --variant v8 app-list app:arm64\n  hutch manifest annotate --annotation org.example.key=value app-list sha256:0123…"
+    )]
+    Annotate(ManifestAnnotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestAnnotateArgs {
+    /// The list
+    #[arg(value_name = "LIST")]
+    pub list: String,
+    /// The image in the list: a local image, docker://REFERENCE as added, or its manifest digest
+    #[arg(value_name = "IMAGE", add = ArgValueCompleter::new(complete::images))]
+    pub image: String,
+    /// An annotation KEY=VALUE on the image's entry (repeatable)
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub annotation: Vec<String>,
+    /// Architecture of the entry's platform
+    #[arg(long, value_name = "ARCH")]
+    pub arch: Option<String>,
+    /// Operating system of the entry's platform
+    #[arg(long, value_name = "OS")]
+    pub os: Option<String>,
+    /// Operating system version of the entry's platform
+    #[arg(long, value_name = "VERSION")]
+    pub os_version: Option<String>,
+    /// Architecture variant of the entry's platform
+    #[arg(long, value_name = "VARIANT")]
+    pub variant: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -1024,9 +1056,14 @@ pub struct ManifestCreateArgs {
     /// Name of the new list
     #[arg(value_name = "LIST")]
     pub list: String,
-    /// Local images to put in it
+    /// Images to put in it: local ones, or docker://REFERENCE for ones in a registry
     #[arg(value_name = "IMAGE", add = ArgValueCompleter::new(complete::images))]
     pub images: Vec<String>,
+    /// When a list of this name exists, add the images to it rather than fail
+    #[arg(long)]
+    pub amend: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]
@@ -1034,9 +1071,15 @@ pub struct ManifestAddArgs {
     /// The list
     #[arg(value_name = "LIST")]
     pub list: String,
-    /// The local image to add
+    /// The image to add: a local one, or docker://REFERENCE for one in a registry (its
+    /// manifest for this machine's platform or --platform; its blobs are copied at push)
     #[arg(value_name = "IMAGE", add = ArgValueCompleter::new(complete::images))]
     pub image: String,
+    /// Platform OS/ARCH[/VARIANT] to take from a remote image index (default: this machine's)
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]

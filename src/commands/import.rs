@@ -15,19 +15,17 @@ pub fn run(a: ImportArgs) -> Result<i32> {
         .as_deref()
         .map(crate::image::tag::normalize_new_name)
         .transpose()?;
-    if a.file.starts_with("http://") || a.file.starts_with("https://") {
-        crate::bail!(
-            "{}: importing from a URL is not supported; download it and import the file",
-            a.file
-        );
-    }
-    let input: Box<dyn std::io::Read> = if a.file == "-" {
+    let input = if a.file.starts_with("http://") || a.file.starts_with("https://") {
+        import::Input::Url(a.file.clone())
+    } else if a.file == "-" {
         if std::io::stdin().is_terminal() {
             crate::bail!("cannot read from terminal, use command-line redirection");
         }
-        Box::new(std::io::stdin())
+        import::Input::Reader(Box::new(std::io::stdin()))
     } else {
-        Box::new(std::fs::File::open(&a.file).ctx(|| format!("opening {}", a.file))?)
+        import::Input::Reader(Box::new(
+            std::fs::File::open(&a.file).ctx(|| format!("opening {}", a.file))?,
+        ))
     };
     let what = if a.file == "-" { "stdin" } else { a.file.as_str() };
     let id = import::import(

@@ -1,4 +1,4 @@
-//! `hutch manifest create|add|inspect|push|rm`
+//! `hutch manifest create|add|annotate|inspect|push|rm`
 
 use crate::cli::{CompressionArg, ManifestCommand, PushFormatArg};
 use crate::error::{Context, Result};
@@ -9,10 +9,25 @@ use crate::output::{out, Progress};
 pub fn run(c: ManifestCommand) -> Result<i32> {
     match c {
         ManifestCommand::Create(a) => {
-            let name = manifest::create(&a.list, &a.images)?;
+            let opts = super::pull::registry_options(&a.registry)?;
+            let name = manifest::create(&a.list, &a.images, a.amend, &opts)?;
             out(&format!("{name}\n"));
         }
-        ManifestCommand::Add(a) => manifest::add(&a.list, &a.image)?,
+        ManifestCommand::Add(a) => {
+            let opts = super::pull::registry_options(&a.registry)?;
+            manifest::add(&a.list, &a.image, a.platform.as_deref(), &opts)?
+        }
+        ManifestCommand::Annotate(a) => manifest::annotate(
+            &a.list,
+            &a.image,
+            &manifest::Annotation {
+                annotations: a.annotation.clone(),
+                arch: a.arch.clone(),
+                os: a.os.clone(),
+                os_version: a.os_version.clone(),
+                variant: a.variant.clone(),
+            },
+        )?,
         ManifestCommand::Inspect(a) => out(&format!("{}\n", manifest::inspect(&a.list)?)),
         ManifestCommand::Rm(a) => manifest::remove(&a.lists)?,
         ManifestCommand::Push(a) => {

@@ -266,7 +266,14 @@ fn work(job: &Job, data: OwnedFd) -> Result<()> {
 }
 
 /// Make the worker's root the container's root file system.
-pub(crate) fn enter_container(store: &Store, rec: &ContainerRecord, pidfd: Option<&OwnedFd>) -> Result<()> {
+/// `keep_id_lowers`: a stopped keep-id container's lower dirs (bottom first), mounted in a user
+/// namespace mapped as the container's.
+pub(crate) fn enter_container(
+    store: &Store,
+    rec: &ContainerRecord,
+    pidfd: Option<&OwnedFd>,
+    keep_id_lowers: Option<&[String]>,
+) -> Result<()> {
     use nix::sched::CloneFlags as F;
     match pidfd {
         Some(fd) => {
@@ -278,12 +285,20 @@ pub(crate) fn enter_container(store: &Store, rec: &ContainerRecord, pidfd: Optio
                 .map_err(|e| crate::err!("joining the container's namespaces: {}", e.desc()))?;
         }
         None => {
-            userns::enter()?;
+            match keep_id_lowers {
+                Some(_) => userns::enter_keep_id()?,
+                None => {
+                    userns::enter()?;
+                }
+            }
             nix::sched::unshare(F::CLONE_NEWNS).map_err(|e| crate::err!("creating a mount namespace: {}", e.desc()))?;
             crate::sys::mount::make_rprivate_root().map_err(|e| crate::err!("making mounts private: {}", e.desc()))?;
             nix::unistd::chdir(store.base()).ctx(|| format!("entering {}", store.base().display()))?;
             let cdir = format!("containers/{}", rec.id);
-            let lower: Vec<String> = rec.layers.iter().rev().map(|l| Store::layer_rel(l)).collect();
+            let lower: Vec<String> = match keep_id_lowers {
+                Some(l) => l.iter().rev().cloned().collect(),
+                None => rec.layers.iter().rev().map(|l| Store::layer_rel(l)).collect(),
+            };
             let data = format!(
                 "lowerdir={},upperdir={cdir}/upper,workdir={cdir}/work,userxattr",
                 lower.join(":")
@@ -325,12 +340,13 @@ pub fn cp(src: &str, dst: &str, archive: bool) -> Result<()> {
         Status::Running { .. } => live.as_ref().and_then(state::open_process),
         _ => None,
     };
-    if pidfd.is_none() && rec.spec.userns == UsernsMode::KeepId {
-        crate::bail!(
-            "container {} uses --userns=keep-id: cp works on it only while it runs",
-            rec.name
-        );
-    }
+    // A stopped keep-id container: its re-owned layers (made at its first start, or now), so
+    // the worker can mount its file system as the container sees it.
+    let keep_id_lowers = if pidfd.is_none() && rec.spec.userns == UsernsMode::KeepId {
+        Some(crate::container::prepare_keep_id(&store, &rec, &userns::plan())?)
+    } else {
+        None
+    };
 
     // Host side checks first, before any worker starts.
     let (job, host_src, host_dst) = if job_in {
@@ -392,7 +408,9 @@ pub fn cp(src: &str, dst: &str, archive: bool) -> Result<()> {
                 drop(data_r);
                 data_w
             };
-            let code = match enter_container(&store, &rec, pidfd.as_ref()).and_then(|_| work(&job, data)) {
+            let code = match enter_container(&store, &rec, pidfd.as_ref(), keep_id_lowers.as_deref())
+                .and_then(|_| work(&job, data))
+            {
                 Ok(()) => 0,
                 Err(e) => {
                     let _ = nix::unistd::write(&err_w, e.message.as_bytes());

@@ -41,6 +41,55 @@ fn is_opaque(dir: &Path) -> bool {
         || dir.join(".wh..wh..opq").exists()
 }
 
+/// Paths the runtime mounts over (and so may create, empty, in a container's upper directory):
+/// as Podman, `diff` (of a container or an image) does not list them, and `commit` leaves out the empty
+/// placeholders (see `runtime_placeholders`).
+pub(crate) const RUNTIME_PATHS: &[&str] = &[
+    "/dev",
+    "/etc/hostname",
+    "/etc/hosts",
+    "/etc/mtab",
+    "/etc/resolv.conf",
+    "/proc",
+    "/run",
+    "/run/.containerenv",
+    "/run/notify",
+    "/run/secrets",
+    "/sys",
+];
+
+/// The runtime's mount points in `upper` that the image did not have and that hold nothing
+/// (an empty file, or a directory empty but for other placeholders), relative to the root,
+/// deepest first: what `commit` leaves out of the new layer.
+pub(crate) fn runtime_placeholders(upper: &Path, lowers: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    let mut paths: Vec<&str> = RUNTIME_PATHS.to_vec();
+    paths.sort_by_key(|p| std::cmp::Reverse(p.matches('/').count()));
+    for p in paths {
+        let rel = Path::new(&p[1..]);
+        let Ok(md) = fs::symlink_metadata(upper.join(rel)) else {
+            continue;
+        };
+        if lower_has(lowers, rel) {
+            continue;
+        }
+        let empty = if md.is_file() {
+            md.len() == 0
+        } else if md.is_dir() {
+            !is_opaque(&upper.join(rel))
+                && fs::read_dir(upper.join(rel))
+                    .map(|d| d.flatten().all(|e| out.contains(&rel.join(e.file_name()))))
+                    .unwrap_or(false)
+        } else {
+            false
+        };
+        if empty {
+            out.push(rel.to_path_buf());
+        }
+    }
+    out
+}
+
 /// Whether `rel` exists in the merged view of `lowers` (top first).
 fn lower_has(lowers: &[PathBuf], rel: &Path) -> bool {
     for l in lowers {
@@ -166,7 +215,9 @@ pub fn diff(what: &str) -> Result<Vec<(Kind, String)>> {
             .rev()
             .map(|l| store.layer_dir(l).join("diff"))
             .collect();
-        return changes(&store.container_dir(&rec.id).join("upper"), &lowers);
+        let mut c = changes(&store.container_dir(&rec.id).join("upper"), &lowers)?;
+        c.retain(|(_, p)| !RUNTIME_PATHS.contains(&p.as_str()));
+        return Ok(c);
     }
     let iidx = store.load_images()?;
     let n = iidx
@@ -177,7 +228,9 @@ pub fn diff(what: &str) -> Result<Vec<(Kind, String)>> {
         return Ok(vec![]);
     };
     let lowers: Vec<PathBuf> = below.iter().rev().map(|l| store.layer_dir(l).join("diff")).collect();
-    changes(&store.layer_dir(top).join("diff"), &lowers)
+    let mut c = changes(&store.layer_dir(top).join("diff"), &lowers)?;
+    c.retain(|(_, p)| !RUNTIME_PATHS.contains(&p.as_str()));
+    Ok(c)
 }
 
 #[cfg(test)]

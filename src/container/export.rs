@@ -70,6 +70,8 @@ fn at(layer: &Path, rel: &Path) -> At {
 struct Writer<'a> {
     tar: tar::Builder<&'a mut dyn Write>,
     links: HashMap<(u64, u64), PathBuf>,
+    /// Paths of the upper directory left out (the runtime's empty mount points, for commit).
+    skip: Vec<PathBuf>,
 }
 
 fn to_container_id(id: u32, keep_id_owner: Option<u32>) -> u32 {
@@ -223,9 +225,16 @@ pub(crate) fn write_upper_layer(
         root: store.container_dir(&rec.id).join("upper"),
         keep_id_owner: keep_id_owner(mapping, rec),
     };
+    let lowers: Vec<PathBuf> = rec
+        .layers
+        .iter()
+        .rev()
+        .map(|l| store.layer_dir(l).join("diff"))
+        .collect();
     let mut w = Writer {
         tar: tar::Builder::new(out),
         links: HashMap::new(),
+        skip: crate::container::diff::runtime_placeholders(&layer.root, &lowers),
     };
     w.tar.mode(tar::HeaderMode::Complete);
     if layer.root.is_dir() {
@@ -262,6 +271,9 @@ impl Writer<'_> {
                 continue; // written above, once
             }
             let crel = rel.join(&name);
+            if self.skip.contains(&crel) {
+                continue;
+            }
             let md = match fs::symlink_metadata(layer.root.join(&crel)) {
                 Ok(m) => m,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue, // deleted meanwhile (running)
@@ -309,6 +321,7 @@ fn write_tar(store: &Store, mapping: &Mapping, what: &str, out: &mut dyn Write) 
     let mut w = Writer {
         tar: tar::Builder::new(out),
         links: HashMap::new(),
+        skip: Vec::new(),
     };
     w.tar.mode(tar::HeaderMode::Complete);
     w.dir(&layers, &dirs, Path::new(""))?;
@@ -322,6 +335,10 @@ pub fn export(what: &str, dest: Option<&Path>) -> Result<()> {
     // The mapping as planned outside the namespace (inside it, our uid reads 0).
     let mapping = crate::runtime::userns::enter()?;
     let store = Store::open()?;
+    // As a reader until the tar is written (lock order: containers, then images): a
+    // concurrent rm or rmi waits rather than removing what is being read.
+    let _containers = store.lock_containers_shared()?;
+    let _images = store.lock_images_shared()?;
     match dest {
         None => {
             let stdout = std::io::stdout();

@@ -379,7 +379,7 @@ fn netns_of(store: &Store, id: &str, what: &str) -> Result<PathBuf> {
 /// --userns=keep-id: re-owned copies of the image's layers (made once, in a child that enters
 /// the store's user namespace), and the container's upper dir handed to its root. Returns the
 /// lower dirs, bottom first.
-fn prepare_keep_id(store: &Store, rec: &ContainerRecord, mapping: &Mapping) -> Result<Vec<String>> {
+pub(crate) fn prepare_keep_id(store: &Store, rec: &ContainerRecord, mapping: &Mapping) -> Result<Vec<String>> {
     let Mapping::Full { uid, .. } = mapping else {
         crate::bail!("--userns=keep-id needs a subordinate id range for your user (see /etc/subuid and /etc/subgid)");
     };

@@ -31,8 +31,15 @@ pub fn config_from_changes(changes: &[String]) -> Result<Map<String, Value>> {
     Ok(cfg)
 }
 
+/// Where the tar comes from.
+pub enum Input {
+    Reader(Box<dyn Read>),
+    /// An http(s) URL: downloaded into the store's tmp/ first (from inside the user namespace).
+    Url(String),
+}
+
 /// Import `input` as a new image; returns its id.
-pub fn import(input: Box<dyn Read>, what: &str, opts: &ImportOptions) -> Result<String> {
+pub fn import(input: Input, what: &str, opts: &ImportOptions) -> Result<String> {
     let cfg = config_from_changes(&opts.changes)?;
     let mapping = crate::runtime::userns::enter()?;
     let own = Ownership {
@@ -42,6 +49,22 @@ pub fn import(input: Box<dyn Read>, what: &str, opts: &ImportOptions) -> Result<
     };
     let store = Store::open()?;
     store.sweep()?;
+    let (_download, input) = match input {
+        Input::Reader(r) => (None, r),
+        Input::Url(url) => {
+            let t = store.temp("import-download")?;
+            let mut f = std::fs::File::options()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&t.path)
+                .ctx(|| format!("creating {}", t.path.display()))?;
+            crate::registry::url::download(&url, &mut std::io::BufWriter::new(&mut f))?;
+            let f = std::fs::File::open(&t.path).ctx(|| format!("reading {}", t.path.display()))?;
+            let _ = std::fs::remove_file(&t.path);
+            (Some(t), Box::new(f) as Box<dyn Read>)
+        }
+    };
     let tmp = store.temp("import")?;
     std::fs::create_dir(&tmp.path).ctx(|| format!("creating {}", tmp.path.display()))?;
     let diff = tmp.path.join("diff");

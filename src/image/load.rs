@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
@@ -26,9 +27,11 @@ pub struct LoadReport {
     pub names: Vec<String>,
 }
 
-/// Where each member of the archive's tar lies.
+/// Where each member of the archive lies: (offset, size) in the archive's tar, or a file
+/// (offset 0) under the directory of an OCI layout or unpacked archive.
 struct Members {
     file: PathBuf,
+    is_dir: bool,
     files: HashMap<String, (u64, u64)>,
     links: HashMap<String, String>,
 }
@@ -81,8 +84,37 @@ impl Members {
         }
         Ok(Members {
             file: file.to_path_buf(),
+            is_dir: false,
             files,
             links,
+        })
+    }
+
+    /// The regular files under `dir` (an OCI layout directory, as `save --format oci-dir` or
+    /// skopeo's `oci:` write it); symlinks are not followed.
+    fn index_dir(dir: &Path) -> Result<Members> {
+        let mut files = HashMap::new();
+        let mut todo = vec![(dir.to_path_buf(), String::new())];
+        while let Some((d, rel)) = todo.pop() {
+            for e in std::fs::read_dir(&d).ctx(|| format!("reading {}", d.display()))? {
+                let e = e.ctx(|| format!("reading {}", d.display()))?;
+                let name = e.file_name().to_string_lossy().into_owned();
+                let r = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+                let md = std::fs::symlink_metadata(e.path()).ctx(|| format!("reading {}", e.path().display()))?;
+                if md.is_dir() {
+                    if files.len() < 1_000_000 {
+                        todo.push((e.path(), r));
+                    }
+                } else if md.is_file() {
+                    files.insert(r, (0, md.len()));
+                }
+            }
+        }
+        Ok(Members {
+            file: dir.to_path_buf(),
+            is_dir: true,
+            files,
+            links: HashMap::new(),
         })
     }
 
@@ -105,6 +137,15 @@ impl Members {
         let (off, size) = self
             .locate(name)
             .ok_or_else(|| crate::err!("the archive has no {name}"))?;
+        if self.is_dir {
+            let p = self.file.join(norm(name));
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&p)
+                .ctx(|| format!("opening {}", p.display()))?;
+            return Ok(f.take(size));
+        }
         let mut f = File::open(&self.file).ctx(|| format!("opening {}", self.file.display()))?;
         f.seek(SeekFrom::Start(off))
             .ctx(|| format!("reading {}", self.file.display()))?;
@@ -371,15 +412,70 @@ fn is_compressed(path: &Path) -> Result<bool> {
     Ok(head[..n].starts_with(&[0x1f, 0x8b]) || head[..n].starts_with(&[0x28, 0xb5, 0x2f, 0xfd]))
 }
 
+/// Extract layer `l` of the archive into a fresh tmp/ entry and check it.
+fn extract_one(
+    store: &Store,
+    m: &Members,
+    id: &str,
+    l: &LayerSrc,
+    own: Ownership,
+) -> Result<(store::TempEntry, LayerRecord)> {
+    let tmp = store.temp(&format!("layer-{}", &id[..12]))?;
+    std::fs::create_dir(&tmp.path).ctx(|| format!("creating {}", tmp.path.display()))?;
+    let diff_dir = tmp.path.join("diff");
+    std::fs::create_dir(&diff_dir).ctx(|| format!("creating {}", diff_dir.display()))?;
+    // A blob that is the layer tar itself (its digest is the diff_id, or unknown: a
+    // docker-archive's) is checked by the diff_id alone; a compressed one is hashed too.
+    let hash_blob = l.blob_digest.as_ref().is_some_and(|d| *d != l.diff_id);
+    let ex = if hash_blob {
+        let mut blob = HashingReader::new(m.open(&l.member)?);
+        let ex =
+            archive::extract_layer(&mut blob, &diff_dir, own).map_err(|e| crate::err!("layer {}: {e}", l.member))?;
+        let (blob_digest, _) = blob
+            .finish()
+            .map_err(|e| crate::err!("reading layer {}: {e}", l.member))?;
+        if let Some(want) = &l.blob_digest {
+            if *want != blob_digest {
+                crate::bail!("digest mismatch for layer {want} in the archive: content hashes to {blob_digest}");
+            }
+        }
+        ex
+    } else {
+        let mut r = m.open(&l.member)?;
+        let ex = archive::extract_layer(&mut r, &diff_dir, own).map_err(|e| crate::err!("layer {}: {e}", l.member))?;
+        // What the tar's end leaves (it must be read: the member is the whole blob).
+        std::io::copy(&mut r, &mut std::io::sink()).map_err(|e| crate::err!("reading layer {}: {e}", l.member))?;
+        ex
+    };
+    if ex.diff_id != l.diff_id {
+        if let Some(want) = l.blob_digest.as_ref().filter(|d| **d == l.diff_id) {
+            crate::bail!(
+                "digest mismatch for layer {want} in the archive: content hashes to {}",
+                ex.diff_id
+            );
+        }
+        crate::bail!(
+            "layer {}: diff_id mismatch: the image config says {}, the content is {}",
+            l.member,
+            l.diff_id,
+            ex.diff_id
+        );
+    }
+    store.write_tar_split(&tmp.path, &ex.tar_split)?;
+    Ok((
+        tmp,
+        LayerRecord {
+            id: id.to_string(),
+            compressed: vec![],
+            size: ex.size,
+            root_mode: ex.root_mode,
+        },
+    ))
+}
+
 /// Load the archive into the user's store, from inside the store's user namespace.
 pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
     if let Source::File(p) = &source {
-        if p.is_dir() {
-            crate::bail!(
-                "{}: is a directory; load reads docker-archive and oci-archive files",
-                p.display()
-            );
-        }
         File::open(p).ctx(|| format!("opening {}", p.display()))?;
     }
     let mapping = crate::runtime::userns::enter()?;
@@ -391,6 +487,7 @@ pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
     let store = Store::open()?;
     store.sweep()?;
     let (_spooled, path) = match source {
+        Source::File(p) if p.is_dir() => (None, p),
         Source::File(p) if !is_compressed(&p)? => (None, p),
         Source::File(p) => {
             let (t, path) = spool(&store, File::open(&p).ctx(|| format!("opening {}", p.display()))?)?;
@@ -401,13 +498,17 @@ pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
             (Some(t), path)
         }
     };
-    let m = Members::index(&path)?;
+    let m = if path.is_dir() {
+        Members::index_dir(&path)?
+    } else {
+        Members::index(&path)?
+    };
     let images = if m.has("manifest.json") {
         docker_images(&m)?
     } else if m.has("index.json") {
         oci_images(&m)?
     } else {
-        crate::bail!("not a docker-archive or oci-archive: it has neither manifest.json nor index.json");
+        crate::bail!("not a docker-archive, oci-archive or OCI layout: it has neither manifest.json nor index.json");
     };
 
     // Layers the store lacks: lock them all in one order (as pull does), then extract.
@@ -425,7 +526,8 @@ pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
         .collect::<Result<Vec<_>>>()?;
     let present = store.load_layers()?;
     let mut sizes: HashMap<String, u64> = HashMap::new();
-    let mut ready = Vec::new();
+    // The layers to extract, each once, in the archive's order.
+    let mut jobs: Vec<(String, &LayerSrc)> = Vec::new();
     for img in &images {
         for l in &img.layers {
             let id = l.diff_id[7..].to_string();
@@ -433,44 +535,48 @@ pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
                 sizes.insert(id, r.size);
                 continue;
             }
-            if sizes.contains_key(&id) {
+            if jobs.iter().any(|(j, _)| *j == id) {
                 continue;
             }
             progress.message(&format!("Copying blob {}", &id[..12]));
-            let tmp = store.temp(&format!("layer-{}", &id[..12]))?;
-            std::fs::create_dir(&tmp.path).ctx(|| format!("creating {}", tmp.path.display()))?;
-            let diff_dir = tmp.path.join("diff");
-            std::fs::create_dir(&diff_dir).ctx(|| format!("creating {}", diff_dir.display()))?;
-            let mut blob = HashingReader::new(m.open(&l.member)?);
-            let ex = archive::extract_layer(&mut blob, &diff_dir, own)
-                .map_err(|e| crate::err!("layer {}: {e}", l.member))?;
-            let (blob_digest, _) = blob
-                .finish()
-                .map_err(|e| crate::err!("reading layer {}: {e}", l.member))?;
-            if let Some(want) = &l.blob_digest {
-                if *want != blob_digest {
-                    crate::bail!("digest mismatch for layer {want} in the archive: content hashes to {blob_digest}");
+            jobs.push((id, l));
+        }
+    }
+    // Extracted on a few threads at once (each reads its own part of the archive); the first
+    // failure in archive order is the one reported, and every temporary directory goes.
+    let results: Vec<std::sync::Mutex<Option<Result<(store::TempEntry, LayerRecord)>>>> =
+        jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(2, 4)
+        .min(jobs.len());
+    std::thread::scope(|sc| {
+        for _ in 0..workers {
+            sc.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((id, l)) = jobs.get(i) else { return };
+                let r = extract_one(&store, &m, id, l, own);
+                let failed = r.is_err();
+                *results[i].lock().expect("result slot") = Some(r);
+                if failed {
+                    // Leave the rest: the load fails anyway.
+                    next.store(jobs.len(), std::sync::atomic::Ordering::Relaxed);
+                    return;
                 }
+            });
+        }
+    });
+    let mut ready = Vec::new();
+    for slot in results {
+        match slot.into_inner().expect("result slot") {
+            Some(Ok((tmp, rec))) => {
+                sizes.insert(rec.id.clone(), rec.size);
+                ready.push((tmp, rec));
             }
-            if ex.diff_id != l.diff_id {
-                crate::bail!(
-                    "layer {}: diff_id mismatch: the image config says {}, the content is {}",
-                    l.member,
-                    l.diff_id,
-                    ex.diff_id
-                );
-            }
-            store.write_tar_split(&tmp.path, &ex.tar_split)?;
-            sizes.insert(id.clone(), ex.size);
-            ready.push((
-                tmp,
-                LayerRecord {
-                    id,
-                    compressed: vec![],
-                    size: ex.size,
-                    root_mode: ex.root_mode,
-                },
-            ));
+            Some(Err(e)) => return Err(e),
+            None => crate::bail!("loading the archive stopped early"),
         }
     }
     crate::image::pull::commit_layers(&store, ready)?;

@@ -6,6 +6,8 @@
 //! `push-cache.json` so that a second push neither compresses nor uploads anything.
 
 use std::io::Write;
+
+use futures_util::StreamExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -268,41 +270,163 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-/// Rebuild layer `id` and compress it into `out`; returns the blob's digest and size.
-fn compress_layer(store: &Store, id: &str, c: Compression, level: i32, out: &Path) -> Result<(String, u64)> {
+/// A writer that reports how many bytes went through it.
+struct Counting<'a, W> {
+    inner: W,
+    seen: &'a (dyn Fn(u64) + Sync),
+}
+
+impl<W: Write> Write for Counting<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        (self.seen)(n as u64);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Rebuild layer `id` and compress it into `out` (gzip on every CPU, deterministically; zstd
+/// in one thread); `seen` learns the layer's length, then the uncompressed bytes as they go.
+/// The layer is checked against its diff_id before `before_end` is called and the last bytes
+/// reach `out` (a stream being uploaded fails rather than ends when the store's copy was
+/// changed). Returns the blob's digest and size.
+fn compress_layer(
+    store: &Store,
+    id: &str,
+    c: Compression,
+    level: i32,
+    out: &mut dyn Write,
+    length: &dyn Fn(u64),
+    seen: &(dyn Fn(u64) + Sync),
+) -> Result<(String, u64)> {
     let split = store.read_tar_split(id).ok_or_else(|| {
         crate::err!("layer sha256:{id} was stored by an older hutch without its tar-split record; pull the image again to push it")
     })?;
     let rebuilt = Rebuilt::open(&split)?;
+    length(rebuilt.len());
     let root = store.layer_dir(id).join("diff");
-    let f = std::fs::File::create(out).ctx(|| format!("creating {}", out.display()))?;
+    // Hold back the end: it is only written once the layer is known to be right.
+    let mut held = HoldLast {
+        inner: out,
+        tail: Vec::new(),
+    };
     let mut hw = Hashing {
-        inner: std::io::BufWriter::with_capacity(1 << 20, f),
+        inner: &mut held,
         h: Sha256::new(),
         n: 0,
     };
     let werr = |e: std::io::Error| crate::err!("compressing layer sha256:{id}: {e}");
     let diff = match c {
         Compression::Gzip => {
-            let mut enc = flate2::write::GzEncoder::new(&mut hw, flate2::Compression::new(level as u32));
+            let mut enc = Counting {
+                inner: crate::archive::pargz::ParGzWriter::new(&mut hw, level as u32),
+                seen,
+            };
             let d = rebuilt.write_to(&root, &mut enc)?;
-            enc.finish().map_err(werr)?;
+            enc.inner.finish().map_err(werr)?;
             d
         }
         Compression::Zstd => {
-            let mut enc = zstd::Encoder::new(&mut hw, level).map_err(werr)?;
+            let mut enc = Counting {
+                inner: zstd::Encoder::new(&mut hw, level).map_err(werr)?,
+                seen,
+            };
             let d = rebuilt.write_to(&root, &mut enc)?;
-            enc.finish().map_err(werr)?;
+            enc.inner.finish().map_err(werr)?;
             d
         }
     };
-    hw.flush().map_err(werr)?;
+    let (h, n) = (hw.h.finalize(), hw.n);
     if diff != format!("sha256:{id}") {
         crate::bail!(
             "layer sha256:{id} could not be rebuilt from its files (it hashes to {diff}); the store's copy was changed"
         );
     }
-    Ok((format!("sha256:{}", hex::encode(hw.h.finalize())), hw.n))
+    held.inner.write_all(&held.tail).map_err(werr)?;
+    held.inner.flush().map_err(werr)?;
+    Ok((format!("sha256:{}", hex::encode(h)), n))
+}
+
+/// A writer that keeps the last bytes written back (the gzip trailer fits in them).
+struct HoldLast<'a> {
+    inner: &'a mut dyn Write,
+    tail: Vec<u8>,
+}
+
+impl Write for HoldLast<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        const KEEP: usize = 64;
+        if buf.len() >= KEEP {
+            self.inner.write_all(&self.tail)?;
+            self.tail.clear();
+            let cut = buf.len() - KEEP;
+            self.inner.write_all(&buf[..cut])?;
+            self.tail.extend_from_slice(&buf[cut..]);
+        } else {
+            self.tail.extend_from_slice(buf);
+            if self.tail.len() > KEEP {
+                let cut = self.tail.len() - KEEP;
+                self.inner.write_all(&self.tail[..cut])?;
+                self.tail.drain(..cut);
+            }
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The writing end of an upload: a blob of up to `HOLD` bytes is kept whole (its digest is
+/// then known before anything is sent, and a registry that has it is not sent it again);
+/// beyond that, bytes go to the upload as they come, in pieces of 4 MiB (one PATCH each). A
+/// closed upload shows as a broken pipe.
+struct UploadSink {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<bytes::Bytes>>,
+    buf: Vec<u8>,
+    streaming: bool,
+}
+
+const PIECE: usize = 4 << 20;
+const HOLD: usize = 8 << 20;
+
+impl UploadSink {
+    fn send(&mut self, n: usize) -> std::io::Result<()> {
+        let rest = self.buf.split_off(n.min(self.buf.len()));
+        let piece = std::mem::replace(&mut self.buf, rest);
+        if piece.is_empty() {
+            return Ok(());
+        }
+        self.tx
+            .blocking_send(Ok(bytes::Bytes::from(piece)))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the upload stopped"))
+    }
+
+    /// The whole blob, when it was small enough to be kept.
+    fn into_whole(self) -> Option<Vec<u8>> {
+        (!self.streaming).then_some(self.buf)
+    }
+}
+
+impl Write for UploadSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(buf);
+        if !self.streaming && self.buf.len() > HOLD {
+            self.streaming = true;
+        }
+        while self.streaming && self.buf.len() >= PIECE {
+            self.send(PIECE)?;
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.streaming {
+            self.send(self.buf.len())?;
+        }
+        Ok(())
+    }
 }
 
 fn manifest_bytes(
@@ -347,10 +471,13 @@ fn format_of(media_type: &str) -> ManifestFormat {
 /// Returns the manifest digest written.
 pub fn push_image(what: &str, target: &Target, opts: &PushOptions, progress: &Progress) -> Result<String> {
     opts.check()?;
+    crate::output::trace("push: start");
     crate::runtime::userns::enter()?;
+    crate::output::trace("push: in the user namespace");
     let store = Arc::new(Store::open()?);
     let idx = store.load_images()?;
     let img = idx.images[idx.resolve(what)?].clone();
+    crate::output::trace("push: image resolved");
     match target {
         Target::Registry(r) => {
             let rt = runtime()?;
@@ -434,7 +561,10 @@ fn push_dir(store: &Store, img: &ImageRecord, dir: &Path, opts: &PushOptions) ->
         let mut layers = Vec::new();
         for id in &img.layers {
             let part = tmp.join("layer.partial");
-            let (digest, size) = compress_layer(store, id, c, level, &part)?;
+            let f = std::fs::File::create(&part).ctx(|| format!("creating {}", part.display()))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+            let (digest, size) = compress_layer(store, id, c, level, &mut w, &|_| {}, &|_| {})?;
+            drop(w);
             std::fs::rename(&part, tmp.join(&digest[7..])).ctx(|| format!("writing into {}", tmp.display()))?;
             layers.push(Desc {
                 digest,
@@ -487,9 +617,13 @@ async fn push_registry(
         crate::bail!("{dest}: cannot push to a digest reference; give a tag");
     }
     let session = Session::connect_push(dest, &opts.registry).await?;
+    crate::output::trace("push: session open");
     let (bytes, mt) = send_blobs(&store, img, &session, dest, opts, progress).await?;
+    crate::output::trace("push: blobs placed");
     progress.message("Writing manifest to image destination");
-    session.put_manifest(&bytes, &mt, None).await
+    let d = session.put_manifest(&bytes, &mt, None).await;
+    crate::output::trace("push: manifest written");
+    d
 }
 
 /// A runtime for pushing from synchronous code (gone when it is dropped).
@@ -527,6 +661,12 @@ pub(crate) async fn send_blobs(
     let want_c = opts.compression;
     let cache = load_cache(&store);
 
+    // Whether the registry has the config blob, asked while the layers are placed.
+    let config_digest = format!("sha256:{}", img.id);
+    let config_check = {
+        let (session, d) = (session.clone(), config_digest.clone());
+        tokio::spawn(async move { session.has_blob(&d).await })
+    };
     let sem = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
     let mut tasks = tokio::task::JoinSet::new();
     for (i, id) in img.layers.iter().enumerate() {
@@ -586,6 +726,7 @@ pub(crate) async fn send_blobs(
         }
     }
     let placed: Vec<Placed> = placed.into_iter().map(|p| p.expect("every layer placed")).collect();
+    crate::output::trace("push: layers placed");
     save_cache(
         &store,
         placed
@@ -607,12 +748,13 @@ pub(crate) async fn send_blobs(
         .collect();
 
     // The config blob as stored: its digest is the image id.
-    let config_digest = format!("sha256:{}", img.id);
     let config_path = store.blob_path(&config_digest)?;
     let config_size = std::fs::metadata(&config_path)
         .ctx(|| format!("reading {}", config_path.display()))?
         .len();
-    let mut have_config = session.has_blob(&config_digest).await?;
+    let mut have_config = config_check
+        .await
+        .map_err(|e| crate::err!("checking blob {config_digest}: {e}"))??;
     for src in &sources {
         if !have_config {
             have_config = session.mount(src, &config_digest).await;
@@ -679,10 +821,14 @@ async fn place_layer(
     retry: u32,
     bar: &crate::output::Bar,
 ) -> Result<Placed> {
-    for (d, from_manifest) in &cands {
-        if session.has_blob(&d.digest).await? {
+    // Ask for every candidate at once; the first present in order wins.
+    let present = futures_util::future::join_all(cands.iter().map(|(d, _)| session.has_blob(&d.digest))).await;
+    for ((d, _), p) in cands.iter().zip(present) {
+        if p? {
             return Ok(Placed::Present(d.clone()));
         }
+    }
+    for (d, from_manifest) in &cands {
         if *from_manifest {
             for src in sources {
                 if session.mount(src, &d.digest).await {
@@ -691,45 +837,94 @@ async fn place_layer(
             }
         }
     }
-    // Make the blob: rebuild and compress into tmp/, then send it.
-    let tmp = store.temp(&format!("push-{}", &id[..12]))?;
-    let (s2, id2, path) = (store.clone(), id.to_string(), tmp.path.clone());
-    let (digest, size) = tokio::task::spawn_blocking(move || compress_layer(&s2, &id2, c, level, &path))
-        .await
-        .map_err(|e| crate::err!("compressing layer: {e}"))??;
-    let desc = Desc {
-        digest: digest.clone(),
-        size,
-        compression: c,
-    };
-    let cached = CachedBlob {
-        diff_id: id.to_string(),
-        digest: digest.clone(),
-        size,
-        compression: c,
-        level,
-    };
-    let r = async {
-        if session.has_blob(&digest).await? {
-            return Ok(Placed::Present(desc.clone()));
+    // Make the blob while it is sent: rebuild, compress and upload at once; the digest is
+    // known at the end, when the upload is closed with it. A fault starts the layer again.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        bar.reset();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(2);
+        let (s2, id2, b2, b3, tx2) = (store.clone(), id.to_string(), bar.clone(), bar.clone(), tx.clone());
+        let made = tokio::task::spawn_blocking(move || {
+            let mut sink = UploadSink {
+                tx,
+                buf: Vec::new(),
+                streaming: false,
+            };
+            let r = compress_layer(&s2, &id2, c, level, &mut sink, &|n| b2.set_length(n), &|n| b3.inc(n));
+            if let Err(e) = &r {
+                // Fail the upload rather than let it end with a blob cut short.
+                let _ = tx2.blocking_send(Err(std::io::Error::other(e.message.clone())));
+            }
+            r.map(|(d, n)| (d, n, sink.into_whole()))
+        });
+        // Nothing comes through the channel for a blob kept whole: it is known complete first.
+        let first = rx.recv().await;
+        let (up, made) = match first {
+            None => {
+                let (digest, size, whole) = made.await.map_err(|e| crate::err!("compressing layer: {e}"))??;
+                let whole = whole.unwrap_or_default();
+                let desc = Desc {
+                    digest: digest.clone(),
+                    size,
+                    compression: c,
+                };
+                let cached = CachedBlob {
+                    diff_id: id.to_string(),
+                    digest: digest.clone(),
+                    size,
+                    compression: c,
+                    level,
+                };
+                if session.has_blob(&digest).await? {
+                    save_cache(store, vec![cached]);
+                    return Ok(Placed::Present(desc));
+                }
+                bar.set_length(size);
+                bar.reset();
+                let body = bytes::Bytes::from(whole);
+                let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(body)]);
+                let up = session.upload_stream(stream, attempt).await;
+                (up, Ok((digest, size)))
+            }
+            Some(item) => {
+                let stream = futures_util::stream::once(async move { item })
+                    .chain(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+                let up = session.upload_stream(stream, attempt).await;
+                let made = made
+                    .await
+                    .map_err(|e| crate::err!("compressing layer: {e}"))?
+                    .map(|(d, n, _)| (d, n));
+                (up, made)
+            }
+        };
+        match (up, made) {
+            (Ok((digest, size)), Ok((d2, n2))) => {
+                if digest != d2 || size != n2 {
+                    crate::bail!("uploading layer sha256:{id}: the registry received {digest} ({size} bytes), hutch sent {d2} ({n2} bytes)");
+                }
+                let desc = Desc {
+                    digest: digest.clone(),
+                    size,
+                    compression: c,
+                };
+                let cached = CachedBlob {
+                    diff_id: id.to_string(),
+                    digest,
+                    size,
+                    compression: c,
+                    level,
+                };
+                return Ok(Placed::Uploaded(desc, Some(cached)));
+            }
+            // The layer could not be made: final (unless it stopped because the upload did).
+            (_, Err(e)) if !e.message.contains("the upload stopped") => return Err(e),
+            (Err((e, again)), _) => match again {
+                Some(wait) if attempt < retry.max(1) => tokio::time::sleep(wait).await,
+                _ => return Err(e),
+            },
+            (Ok(_), Err(e)) => return Err(e),
         }
-        bar.set_length(size);
-        let b2 = bar.clone();
-        session
-            .upload_file(&tmp.path, size, &digest, retry, Arc::new(move |n| b2.inc(n)), &|| {
-                bar.reset()
-            })
-            .await?;
-        Ok(Placed::Uploaded(desc.clone(), Some(cached.clone())))
-    }
-    .await;
-    let _ = std::fs::remove_file(&tmp.path);
-    match r {
-        Ok(Placed::Present(d)) => {
-            save_cache(store, vec![cached]);
-            Ok(Placed::Present(d))
-        }
-        other => other,
     }
 }
 

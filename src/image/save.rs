@@ -3,8 +3,10 @@
 //! records, so diff_ids, the config blob and with it the image id are the ones the image had.
 //! Runs inside the store's user namespace (layer files belong to subordinate ids).
 
-use std::io::Write;
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use serde_json::{json, Value};
 
@@ -171,6 +173,61 @@ fn write_layer(store: &Store, sink: &mut Sink, name: &str, l: &Layer) -> Result<
     Ok(())
 }
 
+/// Read the files of `layers` ahead of the writer (in their order, on a few threads), so the
+/// tar is written from the page cache rather than waiting on the disk for each small file.
+/// Stops when `stop` is set. Errors are the writer's to meet.
+fn warm(store: &Store, layers: &[Layer], stop: &AtomicBool) {
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(2, 4);
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(layers.len()) {
+            s.spawn(|| {
+                let mut buf = vec![0u8; 256 * 1024];
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(l) = layers.get(i) else { return };
+                    let mut todo = vec![store.layer_dir(&l.id).join("diff")];
+                    while let Some(d) = todo.pop() {
+                        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+                        for e in rd.flatten() {
+                            if stop.load(Ordering::Relaxed) {
+                                return;
+                            }
+                            match e.file_type() {
+                                Ok(t) if t.is_dir() => todo.push(e.path()),
+                                Ok(t) if t.is_file() => {
+                                    if let Ok(mut f) = std::fs::OpenOptions::new()
+                                        .read(true)
+                                        .custom_flags(libc::O_NOFOLLOW)
+                                        .open(e.path())
+                                    {
+                                        while matches!(f.read(&mut buf), Ok(n) if n > 0) {}
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// `write_all` with the layers' files read ahead meanwhile.
+fn write_warm(store: &Store, items: &[SaveItem], layers: &[Layer], format: SaveFormat, sink: Sink) -> Result<()> {
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| warm(store, layers, &stop));
+        let r = write_all(store, items, layers, format, sink);
+        stop.store(true, Ordering::Relaxed);
+        r
+    })
+}
+
 /// Write `items` to `dest` in `format`.
 pub fn save(store: &Store, items: &[SaveItem], format: SaveFormat, dest: &Destination) -> Result<()> {
     // Every layer must be rebuildable before anything is written.
@@ -187,13 +244,23 @@ pub fn save(store: &Store, items: &[SaveItem], format: SaveFormat, dest: &Destin
             crate::bail!("--format oci-dir needs an output directory (-o DIR)")
         }
         (SaveFormat::OciDir, Destination::Path(dir)) => {
-            if dir.exists() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
-                crate::bail!("{}: already exists and is not an empty directory", dir.display());
+            // An existing layout gets the image added, as containers/image's oci: transport does.
+            let merge = dir.join("oci-layout").is_file();
+            if !merge && dir.exists() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+                crate::bail!(
+                    "{}: already exists and is neither an empty directory nor an OCI layout",
+                    dir.display()
+                );
             }
+            let old_index = if merge { Some(read_layout_index(dir)?) } else { None };
             let tmp = sibling_temp(dir)?;
             std::fs::create_dir(&tmp).ctx(|| format!("creating {}", tmp.display()))?;
-            let r = write_all(store, items, &layers, format, Sink::Dir { root: tmp.clone() });
-            if r.is_err() {
+            let r = write_warm(store, items, &layers, format, Sink::Dir { root: tmp.clone() });
+            let r = match (r, old_index) {
+                (Ok(()), Some(old)) => merge_layout(&tmp, dir, old),
+                (r, _) => r,
+            };
+            if r.is_err() || merge {
                 crate::store::make_writable(&tmp);
                 let _ = std::fs::remove_dir_all(&tmp);
                 return r;
@@ -214,11 +281,12 @@ pub fn save(store: &Store, items: &[SaveItem], format: SaveFormat, dest: &Destin
                 .open(&tmp)
                 .ctx(|| format!("creating {}", tmp.display()))?;
             let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-            let r = write_all(store, items, &layers, format, Sink::Tar { out: &mut w }).and_then(|_| {
-                let f = w
-                    .into_inner()
-                    .map_err(|e| crate::err!("writing {}: {}", tmp.display(), e.error()))?;
-                f.sync_all().ctx(|| format!("writing {}", tmp.display()))
+            // Renamed into place once whole, not synced: an archive is the user's file, written
+            // as tar, podman save or cp write theirs (a sync costs more than the rest of a save).
+            let r = write_warm(store, items, &layers, format, Sink::Tar { out: &mut w }).and_then(|_| {
+                w.into_inner()
+                    .map(drop)
+                    .map_err(|e| crate::err!("writing {}: {}", tmp.display(), e.error()))
             });
             if r.is_err() {
                 let _ = std::fs::remove_file(&tmp);
@@ -229,9 +297,56 @@ pub fn save(store: &Store, items: &[SaveItem], format: SaveFormat, dest: &Destin
         (_, Destination::Stdout) => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-            write_all(store, items, &layers, format, Sink::Tar { out: &mut w })
+            write_warm(store, items, &layers, format, Sink::Tar { out: &mut w })?;
+            w.flush().map_err(|e| crate::err!("writing the archive: {e}"))
         }
     }
+}
+
+/// The index.json of the OCI layout `dir`, checked.
+fn read_layout_index(dir: &Path) -> Result<Value> {
+    let p = dir.join("index.json");
+    let b = std::fs::read(&p).ctx(|| format!("reading {}", p.display()))?;
+    let v: Value =
+        serde_json::from_slice(&b).map_err(|e| crate::err!("{}: not a valid OCI index: {e}", p.display()))?;
+    if !v.get("manifests").is_some_and(Value::is_array) {
+        crate::bail!("{}: not a valid OCI index: no manifests list", p.display());
+    }
+    Ok(v)
+}
+
+/// Move the blobs of the layout written in `tmp` into the layout `dir` (those it lacks), then
+/// add `tmp`'s index entries to `old`, `dir`'s index: an entry with the same name replaces the
+/// one there. The index is replaced last and atomically, so a failure leaves `dir` as it was
+/// but for unreferenced blobs.
+fn merge_layout(tmp: &Path, dir: &Path, mut old: Value) -> Result<()> {
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).ctx(|| format!("creating {}", blobs.display()))?;
+    let src = tmp.join("blobs/sha256");
+    for e in std::fs::read_dir(&src).ctx(|| format!("reading {}", src.display()))? {
+        let e = e.ctx(|| format!("reading {}", src.display()))?;
+        let to = blobs.join(e.file_name());
+        if !to.exists() {
+            std::fs::rename(e.path(), &to).ctx(|| format!("writing {}", to.display()))?;
+        }
+    }
+    let new = read_layout_index(tmp)?;
+    let name_of = |d: &Value| {
+        d.pointer("/annotations/org.opencontainers.image.ref.name")
+            .and_then(Value::as_str)
+            .map(String::from)
+    };
+    let list = old["manifests"].as_array_mut().expect("checked");
+    for d in new["manifests"].as_array().expect("written") {
+        match name_of(d) {
+            Some(n) => list.retain(|x| name_of(x).as_deref() != Some(n.as_str())),
+            None => list.retain(|x| !(name_of(x).is_none() && x.get("digest") == d.get("digest"))),
+        }
+        list.push(d.clone());
+    }
+    let p = dir.join("index.json");
+    crate::sys::fs::write_atomic(&p, &serde_json::to_vec(&old).expect("json"), 0o644)
+        .ctx(|| format!("writing {}", p.display()))
 }
 
 /// `DIR/.NAME.hutch-tmp-RANDOM` next to `p`, so the final rename stays on one file system.
@@ -363,6 +478,9 @@ fn name_given(img: &ImageRecord, what: &str) -> Option<String> {
 pub fn save_images(images: &[String], multi: bool, format: SaveFormat, dest: &Destination) -> Result<()> {
     crate::runtime::userns::enter()?;
     let store = Store::open()?;
+    // As a reader until the archive is written: a concurrent rmi waits rather than removing
+    // layers being read.
+    let _reading = store.lock_images_shared()?;
     let idx = store.load_images()?;
     let mut items: Vec<SaveItem> = Vec::new();
     if multi {

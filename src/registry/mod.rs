@@ -17,6 +17,7 @@ use crate::error::{Context, Error, Result};
 use crate::reference::ImageRef;
 
 mod push;
+pub mod url;
 
 pub const MT_OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const MT_OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";

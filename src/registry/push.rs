@@ -84,6 +84,31 @@ impl Session {
         }
     }
 
+    /// Upload a blob whose bytes are made while it is sent (a layer compressed on the way):
+    /// the upload session is opened, `stream` goes up in PATCHes of at most 4 MiB as it comes,
+    /// and the session is closed with the digest computed on the way (PUT `?digest=`). Returns
+    /// the digest and size the registry accepted. One attempt: a fault means making the bytes
+    /// again, which only the caller can do; the error says whether another attempt may help.
+    /// `attempt` (1 for the first) sets the wait advised before the next.
+    pub async fn upload_stream<S>(
+        &self,
+        stream: S,
+        attempt: u32,
+    ) -> std::result::Result<(String, u64), (crate::error::Error, Option<Duration>)>
+    where
+        S: futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static,
+    {
+        let stream = stream.map(|r| r.map_err(OciDistributionError::IoError));
+        match self.client.push_blob_stream_chunked(&self.reference, stream).await {
+            Ok(r) => Ok((r.blob_digest, r.size)),
+            Err(e) => {
+                let again =
+                    retry_after(&e, attempt.min(4)).or_else(|| upload_fault(&e).then(|| Duration::from_millis(300)));
+                Err((self.describe("uploading blob", e), again))
+            }
+        }
+    }
+
     /// PUT the manifest bytes as they are under the session's tag, or by their digest when
     /// `by_digest` (an image of a manifest list); returns their digest.
     pub async fn put_manifest(&self, bytes: &[u8], media_type: &str, by_digest: Option<()>) -> Result<String> {

@@ -285,9 +285,26 @@ pub fn enter() -> Result<&'static Mapping> {
     Ok(CURRENT.get_or_init(|| mapping))
 }
 
+/// Enter a new user namespace mapped as a `--userns=keep-id` container's (the user's uid is
+/// itself inside): for work on a stopped keep-id container's files (cp). Not the store's
+/// namespace: `enter` must not be called after it.
+pub fn enter_keep_id() -> Result<()> {
+    let mapping = plan();
+    match &mapping {
+        Mapping::Full { .. } => enter_full_with(&mapping, true),
+        _ => crate::bail!(
+            "--userns=keep-id needs a subordinate id range for your user (see /etc/subuid and /etc/subgid)"
+        ),
+    }
+}
+
 /// Unshare our user namespace and have a forked helper, still in the parent namespace as
 /// newuidmap requires, write our maps with `write_maps` once we have unshared.
 fn enter_full(mapping: &Mapping) -> Result<()> {
+    enter_full_with(mapping, false)
+}
+
+fn enter_full_with(mapping: &Mapping, keep_id: bool) -> Result<()> {
     use crate::sys::process;
     let me = std::process::id() as i32;
     let (go_r, go_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
@@ -298,7 +315,7 @@ fn enter_full(mapping: &Mapping) -> Result<()> {
         if !matches!(nix::unistd::read(&go_r, &mut b), Ok(1)) {
             process::exit_now(3);
         }
-        match write_maps(me, mapping, false) {
+        match write_maps(me, mapping, keep_id) {
             Ok(()) => process::exit_now(0),
             Err(e) => {
                 let _ = nix::unistd::write(&res_w, e.message.as_bytes());

@@ -151,6 +151,15 @@ impl Store {
         wait_lock(&self.root.join("images/images.lock"))
     }
 
+    /// images.lock as a reader (save, export): images and their layers stay while it is held;
+    /// writers (rmi, prune, tag, pull's record) wait. Never held while taking it exclusively.
+    pub fn lock_images_shared(&self) -> Result<FileLock> {
+        let path = self.root.join("images/images.lock");
+        FileLock::shared_or(&path, || {
+            crate::output::note(&format!("waiting for lock on {}", path.display()))
+        })
+    }
+
     pub fn lock_layers(&self) -> Result<FileLock> {
         wait_lock(&self.root.join("layers/layers.lock"))
     }
@@ -185,6 +194,18 @@ impl Store {
             mkdir(&dir)?;
         }
         wait_lock(&dir.join("containers.lock"))
+    }
+
+    /// containers.lock as a reader (export): containers stay while it is held; rm waits.
+    pub fn lock_containers_shared(&self) -> Result<FileLock> {
+        let dir = self.root.join("containers");
+        if !dir.is_dir() {
+            mkdir(&dir)?;
+        }
+        let path = dir.join("containers.lock");
+        FileLock::shared_or(&path, || {
+            crate::output::note(&format!("waiting for lock on {}", path.display()))
+        })
     }
 
     pub fn load_containers(&self) -> Result<ContainerIndex> {

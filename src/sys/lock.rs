@@ -10,7 +10,7 @@ use nix::fcntl::{Flock, FlockArg};
 
 use crate::error::{Context, Result};
 
-/// An exclusive lock, released on drop (or when the process dies).
+/// An exclusive (or shared) lock, released on drop (or when the process dies).
 #[derive(Debug)]
 pub struct FileLock {
     _lock: Flock<File>,
@@ -45,6 +45,21 @@ impl FileLock {
         on_wait();
         let lock = Flock::lock(file, FlockArg::LockExclusive)
             .map_err(|(_, e)| crate::err!("locking {}: {e}", path.display()))?;
+        Ok(FileLock { _lock: lock })
+    }
+
+    /// Take the lock as a reader: shared with other readers, excluding writers; when a writer
+    /// holds it, call `on_wait` once, then wait for it.
+    pub fn shared_or(path: &Path, on_wait: impl FnOnce()) -> Result<FileLock> {
+        let file = open(path)?;
+        let file = match Flock::lock(file, FlockArg::LockSharedNonblock) {
+            Ok(l) => return Ok(FileLock { _lock: l }),
+            Err((f, Errno::EWOULDBLOCK)) => f,
+            Err((_, e)) => return Err(crate::err!("locking {}: {e}", path.display())),
+        };
+        on_wait();
+        let lock =
+            Flock::lock(file, FlockArg::LockShared).map_err(|(_, e)| crate::err!("locking {}: {e}", path.display()))?;
         Ok(FileLock { _lock: lock })
     }
 
