@@ -541,3 +541,20 @@ mod tests {
         assert_eq!(familiar("quay.io/x/y:1"), "quay.io/x/y:1");
     }
 }
+
+/// Pod names matching `current`, and short ids once two characters of one are typed.
+pub fn pods(current: &OsStr) -> Vec<CompletionCandidate> {
+    let Some(store) = store() else { return vec![] };
+    let Ok(idx) = store.load_pods() else { return vec![] };
+    let cur = current.to_string_lossy();
+    let mut out = Vec::new();
+    for p in &idx.pods {
+        if p.name.starts_with(cur.as_ref()) {
+            out.push(CompletionCandidate::new(&p.name));
+        }
+        if cur.len() >= 2 && p.id.starts_with(cur.as_ref()) {
+            out.push(CompletionCandidate::new(p.short_id()).help(Some(p.name.clone().into())));
+        }
+    }
+    out
+}

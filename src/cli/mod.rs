@@ -152,6 +152,12 @@ pub enum Command {
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
+    /// Manage pods: containers that share namespaces (network by default) and published ports
+    #[command(subcommand)]
+    Pod(PodCommand),
+    /// Play, take down and generate Kubernetes YAML (Pod, Deployment, ConfigMap, Secret, PersistentVolumeClaim)
+    #[command(subcommand)]
+    Kube(KubeCommand),
     /// Log in to a registry
     #[command(
         after_help = "Examples:\n  hutch login quay.io\n  echo \"$TOKEN\" | hutch login -u me --password-stdin registry.example.com:5000"
@@ -434,6 +440,9 @@ pub struct RunArgs {
     pub variant: Option<String>,
     #[command(flatten)]
     pub registry: RegistryArgs,
+    /// Run in a pod (its network, ipc, uts… namespaces and ports), or new:NAME to create one
+    #[arg(long, value_name = "POD|new:NAME", add = ArgValueCompleter::new(complete::pods))]
+    pub pod: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -1099,4 +1108,212 @@ pub struct GenerateArgs {
     pub what: String,
     /// Output directory
     pub dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PodCommand {
+    /// Create a pod (its infra container holds the shared namespaces and the published ports)
+    #[command(after_help = POD_CREATE_HELP)]
+    Create(PodCreateArgs),
+    /// List pods
+    #[command(visible_alias = "ls", visible_alias = "list")]
+    Ps(PodPsArgs),
+    /// Show details of pods as JSON
+    Inspect(PodInspectArgs),
+    /// Start pods (the infra container, then the others)
+    Start(PodsArgs),
+    /// Stop pods (their containers, then the infra container)
+    Stop(PodStopArgs),
+    /// Restart pods
+    Restart(PodsArgs),
+    /// Send a signal to the running containers of pods
+    Kill(PodKillArgs),
+    /// Remove pods and their containers
+    Rm(PodRmArgs),
+    /// Exit 0 when the pod exists, 1 when it does not
+    Exists(PodExistsArgs),
+}
+
+const POD_CREATE_HELP: &str = "Examples:
+  hutch pod create --name app -p 8080:80
+  hutch run -d --pod app --name web busybox httpd -f -p 80
+  hutch run --rm --pod app busybox wget -qO- http://localhost/
+  hutch run -d --pod new:db --name pg postgres
+
+Containers in a pod share its network (they reach each other on localhost; ports are published
+on the pod), and by default its ipc and uts namespaces (--share).";
+
+#[derive(Debug, Args)]
+pub struct PodCreateArgs {
+    /// Name of the pod (default: a generated one)
+    #[arg(short, long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Publish a port of the pod: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp]
+    #[arg(short = 'p', long, value_name = "[[IP:][HOST_PORT]:]PORT[/PROTO]")]
+    pub publish: Vec<String>,
+    /// Namespaces the containers share: a comma list of net, ipc, uts, pid (default net,ipc,uts), or none
+    #[arg(long, value_name = "NAMESPACES")]
+    pub share: Vec<String>,
+    /// Host name of the pod (its containers' with uts shared; default: the pod's name)
+    #[arg(long, value_name = "NAME")]
+    pub hostname: Option<String>,
+    /// Network mode of the pod: pasta, slirp4netns, none, host
+    #[arg(long, visible_alias = "net", value_name = "MODE", add = ArgValueCompleter::new(complete::networks))]
+    pub network: Option<String>,
+    /// Create the infra container that holds the shared namespaces (false: nothing is shared)
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true, default_value = "true", action = clap::ArgAction::Set)]
+    pub infra: bool,
+    /// Set a label KEY=VALUE
+    #[arg(short, long, value_name = "KEY=VALUE")]
+    pub label: Vec<String>,
+    /// Remove a pod of the same name (and its containers) first
+    #[arg(long)]
+    pub replace: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PodPsArgs {
+    /// Print only pod ids
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Do not truncate ids
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Output format: table (default), json, or a Go template such as '{{.ID}} {{.Name}} {{.Status}}'
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Filter: name=, id=, status=, label=KEY[=VALUE] (repeat: all must match)
+    #[arg(short, long, value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    /// Do not print the header line
+    #[arg(long)]
+    pub noheading: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PodInspectArgs {
+    /// Pods
+    #[arg(value_name = "POD", required = true, add = ArgValueCompleter::new(complete::pods))]
+    pub pods: Vec<String>,
+    /// Output format: json (default) or a Go template such as '{{.State}}'
+    #[arg(short, long, value_name = "FORMAT")]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PodsArgs {
+    /// Pods
+    #[arg(value_name = "POD", required_unless_present = "all", add = ArgValueCompleter::new(complete::pods))]
+    pub pods: Vec<String>,
+    /// All pods
+    #[arg(short, long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PodStopArgs {
+    /// Pods
+    #[arg(value_name = "POD", required_unless_present = "all", add = ArgValueCompleter::new(complete::pods))]
+    pub pods: Vec<String>,
+    /// All pods
+    #[arg(short, long)]
+    pub all: bool,
+    /// Seconds to wait before killing (default: each container's stop timeout)
+    #[arg(short = 't', long = "time", visible_alias = "timeout", value_name = "SECONDS")]
+    pub time: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct PodKillArgs {
+    /// Pods
+    #[arg(value_name = "POD", required_unless_present = "all", add = ArgValueCompleter::new(complete::pods))]
+    pub pods: Vec<String>,
+    /// All pods
+    #[arg(short, long)]
+    pub all: bool,
+    /// Signal to send (name or number)
+    #[arg(short, long, value_name = "SIGNAL", default_value = "KILL")]
+    pub signal: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PodRmArgs {
+    /// Pods
+    #[arg(value_name = "POD", required_unless_present = "all", add = ArgValueCompleter::new(complete::pods))]
+    pub pods: Vec<String>,
+    /// All pods
+    #[arg(short, long)]
+    pub all: bool,
+    /// Stop running containers first; a missing pod is no error
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PodExistsArgs {
+    /// Pod
+    #[arg(value_name = "POD", add = ArgValueCompleter::new(complete::pods))]
+    pub pod: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KubeCommand {
+    /// Create and start the pods of a Kubernetes YAML file (Pod, Deployment, ConfigMap, Secret, PersistentVolumeClaim)
+    #[command(after_help = KUBE_PLAY_HELP)]
+    Play(KubePlayArgs),
+    /// Remove the pods a YAML file made with kube play (volumes stay)
+    Down(KubeDownArgs),
+    /// Write Kubernetes Pod (and Service) YAML for pods and containers
+    #[command(after_help = "Examples:\n  hutch kube generate app > app.yaml\n  hutch kube generate -s -f app.yaml app")]
+    Generate(KubeGenerateArgs),
+}
+
+const KUBE_PLAY_HELP: &str = "Examples:
+  hutch kube play app.yaml
+  hutch kube play --replace app.yaml
+  hutch kube generate app | hutch kube play --replace -
+  hutch kube down app.yaml
+
+Each Pod (or Deployment, as one pod named NAME-pod) becomes a pod whose containers are named
+POD-CONTAINER; hostPort entries are published on the pod, PersistentVolumeClaims are named
+volumes (kept by kube down), ConfigMaps and Secrets are environment variables or read-only
+files. Fields hutch does not support are named in a warning and ignored.";
+
+#[derive(Debug, Args)]
+pub struct KubePlayArgs {
+    /// The YAML file, or - for stdin
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub file: String,
+    /// Remove pods of the same names first
+    #[arg(long)]
+    pub replace: bool,
+    /// Remove the file's pods instead (as kube down)
+    #[arg(long)]
+    pub down: bool,
+    /// Start the pods (false: only create them)
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true, default_value = "true", action = clap::ArgAction::Set)]
+    pub start: bool,
+    /// Network mode of the pods: pasta, slirp4netns, none, host
+    #[arg(long, visible_alias = "net", value_name = "MODE", add = ArgValueCompleter::new(complete::networks))]
+    pub network: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KubeDownArgs {
+    /// The YAML file kube play was given, or - for stdin
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub file: String,
+}
+
+#[derive(Debug, Args)]
+pub struct KubeGenerateArgs {
+    /// Pods or containers (a container becomes a pod of one, NAME-pod)
+    #[arg(value_name = "POD|CONTAINER", required = true, add = ArgValueCompleter::new(complete::pods))]
+    pub targets: Vec<String>,
+    /// Also write a Service for the published ports
+    #[arg(short, long)]
+    pub service: bool,
+    /// Write to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub filename: Option<PathBuf>,
 }

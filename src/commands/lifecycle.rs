@@ -101,9 +101,21 @@ pub fn rm(a: RmArgs) -> Result<i32> {
     }
     // Stop everything first: once in the user namespace (which removal may enter), hutch may
     // no longer signal them.
+    // A pod's infra container goes with its pod (`pod rm`); --all passes over it.
+    let infra_of = |r: &Result<ContainerRecord>| r.as_ref().ok().and_then(|r| crate::pod::infra_of(&store, &r.id));
+    if a.all {
+        items.retain(|(_, r)| infra_of(r).is_none());
+    }
     let items: Vec<_> = items
         .into_iter()
         .map(|(w, r)| {
+            let r = match infra_of(&r) {
+                Some(p) => Err(crate::err!(
+                    "container {w} is the infra container of pod {}: remove the pod instead (hutch pod rm)",
+                    p.name
+                )),
+                None => r,
+            };
             (
                 w,
                 r.and_then(|r| container::ensure_stopped(&store, &r, a.force).map(|()| r)),

@@ -9,6 +9,7 @@ mod generate;
 mod history;
 mod images;
 mod import;
+mod kube;
 mod info;
 mod inspect;
 mod lifecycle;
@@ -18,6 +19,7 @@ mod logs;
 mod manifest;
 mod port;
 mod prune;
+mod pod;
 mod ps;
 mod pull;
 mod push;
@@ -69,6 +71,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Restart(a) | Command::Container(C::Restart(a)) => lifecycle::restart(a),
         Command::Container(C::Inspect(a)) => inspect::run(a, inspect::Kind::Container),
         Command::Port(a) | Command::Container(C::Port(a)) => port::run(a),
+        Command::Pod(c) => pod::run(c),
+        Command::Kube(c) => kube::run(c),
     }
 }
 

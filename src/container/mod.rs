@@ -12,7 +12,7 @@ mod start;
 /// A container's state as `ps`, `inspect` and the lifecycle verbs see it.
 pub use crate::runtime::state::{running_now, status, Status};
 pub use exec::{exec, ExecOptions};
-pub use lifecycle::{ensure_stopped, kill, pause_main, remove, stop, wait};
+pub use lifecycle::{enter_userns, ensure_stopped, kill, pause_main, remove, stop, wait};
 pub use start::{run_foreground, start_detached};
 
 use std::os::unix::fs::PermissionsExt;
@@ -338,6 +338,8 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         rec.layers.iter().map(|l| Store::layer_rel(l)).collect()
     };
     lower.reverse();
+    // A pod's member: the infra started if need be, and its other shared namespaces.
+    let join_other = crate::pod::prepare_member(store, rec)?.unwrap_or_default();
     let join_netns = match &rec.spec.network {
         Mode::Ns(p) => Some(PathBuf::from(p)),
         Mode::Container(id) => Some(netns_of(store, id, &rec.spec.network.name())?),
@@ -357,6 +359,7 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         volumes,
         fuse_overlay: std::env::var_os("HUTCH_OVERLAY").is_some_and(|v| v == "fuse-overlayfs"),
         join_netns,
+        join_other,
         keep_id_user: if keep_id { runtime::HostUser::current() } else { None },
     })
 }

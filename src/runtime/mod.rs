@@ -56,6 +56,10 @@ pub struct Plan {
     /// --network ns:PATH or container:NAME: the network namespace to join.
     #[serde(default)]
     pub join_netns: Option<PathBuf>,
+    /// A pod's other shared namespaces ("ipc", "uts", "pid" and the infra's /proc/PID/ns/
+    /// file), joined with the network namespace instead of new ones.
+    #[serde(default)]
+    pub join_other: Vec<(String, PathBuf)>,
     /// --userns=keep-id: the invoking user, for the container's /etc/passwd and /etc/group.
     #[serde(default)]
     pub keep_id_user: Option<HostUser>,
@@ -281,7 +285,25 @@ fn join_main(
     }
     drop(netns);
     drop(userns);
-    let flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
+    let mut flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
+    for (kind, path) in &plan.join_other {
+        let (own, nsflag) = match kind.as_str() {
+            "ipc" => (libc::CLONE_NEWIPC, CloneFlags::CLONE_NEWIPC),
+            "uts" => (libc::CLONE_NEWUTS, CloneFlags::CLONE_NEWUTS),
+            "pid" => (libc::CLONE_NEWPID, CloneFlags::CLONE_NEWPID),
+            _ => continue,
+        };
+        let joined = nix::fcntl::open(
+            path,
+            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .and_then(|fd| nix::sched::setns(&fd, nsflag));
+        if let Err(e) = joined {
+            fail(format!("joining the pod's {kind} namespace ({}): {}", path.display(), e.desc()));
+        }
+        flags &= !own;
+    }
     exec::clone_parent(sync, flags, "creating the container's namespaces", |sync| {
         child::main(plan, sync, stdio, None)
     })

@@ -60,6 +60,9 @@ pub struct Spec {
     /// (containers.conf log_size_max); None = no limit.
     #[serde(default)]
     pub log_size_max: Option<u64>,
+    /// The id of the pod the container belongs to (`--pod`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
 }
 
 impl Spec {
@@ -277,6 +280,8 @@ pub struct RunOptions {
     /// containers.conf tz: the zone's name and its host zoneinfo file, which becomes the
     /// container's /etc/localtime (TZ is set too, as Podman does).
     pub tz: Option<(String, String)>,
+    /// The pod's id (`--pod`, resolved by the command layer).
+    pub pod: Option<String>,
 }
 
 /// Combine the image's defaults with the options, Docker's way.
@@ -461,6 +466,7 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         stop_timeout: o.stop_timeout.unwrap_or(10),
         labels,
         log_size_max: o.log_size_max,
+        pod: o.pod.clone(),
     })
 }
 

@@ -11,6 +11,8 @@
 //!   images/images.json          image records; images.lock
 //!   containers/containers.json  container records; containers.lock
 //!   containers/<id>/            upper, work, merged, userdata/, ctr.log, state.json (outcome)
+//!   pods/pods.json              pod records; pods.lock (taken before containers.lock)
+//!   pods/<id>/                  a pod's files: kube play's configmaps/, secrets/, emptydir/
 //!   volumes/<name>/_data        named and anonymous volumes
 //!   tmp/<name> + <name>.lock    work in progress, owned by whoever holds the lock; swept at open
 //! ```
@@ -22,6 +24,7 @@ pub mod containers;
 pub mod images;
 pub mod keepid;
 pub mod layers;
+pub mod pods;
 
 use std::fs;
 use std::os::unix::fs::DirBuilderExt;
@@ -193,6 +196,29 @@ impl Store {
     /// Write the container index. The caller holds `lock_containers`.
     pub fn save_containers(&self, idx: &ContainerIndex, _held: &FileLock) -> Result<()> {
         write_index(&self.root.join("containers/containers.json"), idx)
+    }
+
+    /// Lock held while the pod index changes (taken before containers.lock when both are).
+    pub fn lock_pods(&self) -> Result<FileLock> {
+        let dir = self.root.join("pods");
+        if !dir.is_dir() {
+            mkdir(&dir)?;
+        }
+        wait_lock(&dir.join("pods.lock"))
+    }
+
+    pub fn load_pods(&self) -> Result<pods::PodIndex> {
+        read_index(&self.root.join("pods/pods.json"))
+    }
+
+    /// Write the pod index. The caller holds `lock_pods`.
+    pub fn save_pods(&self, idx: &pods::PodIndex, _held: &FileLock) -> Result<()> {
+        write_index(&self.root.join("pods/pods.json"), idx)
+    }
+
+    /// pods/<id>: a pod's own files (kube play's ConfigMap and Secret files, emptyDir volumes).
+    pub fn pod_dir(&self, id: &str) -> PathBuf {
+        self.root.join("pods").join(id)
     }
 
     /// containers/<id>: upper, work, merged, userdata, ctr.log, state.json.
