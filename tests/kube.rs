@@ -154,7 +154,7 @@ fn play_with_configmap_secret_and_claim_keeps_the_claim_across_down() {
         "{e:?}"
     );
     let id = env.hutch(["exec", "app-side", "id"]).ok();
-    assert!(id.stdout.starts_with("uid=1000 gid=1000"), "{id:?}");
+    assert!(id.stdout.starts_with("uid=1000(") && id.stdout.contains(" gid=1000("), "{id:?}");
     // emptyDir is shared by the pod's containers; localhost too.
     env.hutch([
         "exec",
