@@ -154,7 +154,10 @@ fn play_with_configmap_secret_and_claim_keeps_the_claim_across_down() {
         "{e:?}"
     );
     let id = env.hutch(["exec", "app-side", "id"]).ok();
-    assert!(id.stdout.starts_with("uid=1000(") && id.stdout.contains(" gid=1000("), "{id:?}");
+    assert!(
+        id.stdout.starts_with("uid=1000(") && id.stdout.contains(" gid=1000("),
+        "{id:?}"
+    );
     // emptyDir is shared by the pod's containers; localhost too.
     env.hutch([
         "exec",
@@ -177,7 +180,11 @@ fn play_with_configmap_secret_and_claim_keeps_the_claim_across_down() {
     assert!(r.stdout.contains("Pods removed:"), "{r:?}");
     assert_eq!(env.hutch(["pod", "ps", "-q"]).ok().stdout, "");
     assert_eq!(env.hutch(["ps", "-aq"]).ok().stdout, "");
-    // The claim's data survives down and is there for the next play.
+    // The claim's data survives down (a named volume) and is there for the next play.
+    assert_eq!(
+        env.hutch(["volume", "ls", "--format", "{{.Name}}"]).ok().stdout,
+        "appdata\n"
+    );
     env.hutch(["kube", "play", f]).ok();
     assert_eq!(
         env.hutch(["exec", "app-main", "cat", "/data/file"]).ok().stdout,
@@ -282,14 +289,8 @@ fn bad_yaml_unknown_kinds_and_taken_names_create_nothing() {
         1,
         "only app's infra"
     );
-    let vols: Vec<String> = std::fs::read_dir(env.store().join("volumes"))
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    assert!(vols.is_empty(), "no volume left: {vols:?}");
+    let vols = env.hutch(["volume", "ls", "-q"]).ok();
+    assert_eq!(vols.stdout, "", "no volume left: {vols:?}");
 }
 
 fn kubernetes_validate() -> PathBuf {

@@ -558,3 +558,15 @@ pub fn pods(current: &OsStr) -> Vec<CompletionCandidate> {
     }
     out
 }
+
+/// Volume names matching `current`.
+pub fn volumes(current: &OsStr) -> Vec<CompletionCandidate> {
+    let Some(store) = store() else { return vec![] };
+    let Ok(idx) = store.load_volumes() else { return vec![] };
+    let cur = current.to_string_lossy();
+    idx.volumes
+        .iter()
+        .filter(|v| v.name.starts_with(cur.as_ref()))
+        .map(|v| CompletionCandidate::new(&v.name))
+        .collect()
+}

@@ -98,9 +98,14 @@ fn play(a: KubePlayArgs) -> Result<i32> {
     // Claims: named volumes, made when missing and never removed by `down`.
     let mut made_volumes = Vec::new();
     for v in &plan.volumes {
-        let d = store.volume_data(v);
-        if !d.exists() {
-            std::fs::create_dir_all(&d).ctx(|| format!("creating volume {v}"))?;
+        if store.load_volumes()?.find(v).is_none() {
+            let o = crate::volume::CreateOptions {
+                name: Some(v.clone()),
+                ignore: true,
+                ..Default::default()
+            };
+            crate::volume::create(&store, &o)
+                .map_err(|e| crate::err!("{what}: PersistentVolumeClaim {v}: {}", e.message))?;
             made_volumes.push(v.clone());
         }
     }
@@ -177,9 +182,7 @@ fn play(a: KubePlayArgs) -> Result<i32> {
         for pod in made.iter().rev() {
             let _ = crate::pod::remove(&store, pod, true);
         }
-        for v in &made_volumes {
-            let _ = store.discard_dir(&store.volumes_dir().join(v));
-        }
+        let _ = crate::volume::discard_new(&store, &made_volumes);
         return Err(e);
     }
     out(&report);

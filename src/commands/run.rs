@@ -25,6 +25,19 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         tty: a.tty,
         interactive: a.interactive,
         volumes: a.volume.clone(),
+        mounts: a.mount.clone(),
+        tmpfs: a.tmpfs.clone(),
+        volumes_from: a.volumes_from.clone(),
+        monitor_pidfile: match &a.conmon_pidfile {
+            Some(p) => Some(
+                std::path::absolute(p)
+                    .ctx(|| format!("--conmon-pidfile {}", p.display()))?
+                    .display()
+                    .to_string(),
+            ),
+            None => None,
+        },
+        create_command: std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect(),
         read_only: a.read_only,
         cap_add: a.cap_add.clone(),
         cap_drop: a.cap_drop.clone(),
@@ -155,6 +168,7 @@ pub(crate) fn parse_create(args: &[String]) -> Result<RunArgs> {
 pub(crate) fn create_from(store: &Store, a: &RunArgs) -> Result<crate::store::containers::ContainerRecord> {
     let mut opts = options(a)?;
     let pull = implicit_pull(a)?;
+    replace(store, a)?;
     let new_pod = join_pod(store, a, &mut opts)?;
     container::create(store, &a.image, &opts, a.name.as_deref(), &pull).inspect_err(|_| {
         if let Some(p) = &new_pod {
@@ -233,10 +247,27 @@ fn join_pod(store: &Store, a: &RunArgs, opts: &mut RunOptions) -> Result<Option<
     Ok(made)
 }
 
+/// --replace: the container of that name goes first (stopped if it runs).
+fn replace(store: &Store, a: &RunArgs) -> Result<()> {
+    if !a.replace {
+        return Ok(());
+    }
+    let Some(name) = &a.name else {
+        crate::bail!("--replace needs --name");
+    };
+    let idx = store.load_containers()?;
+    if let Some(old) = idx.containers.iter().find(|c| &c.name == name) {
+        container::ensure_stopped(store, old, true)?;
+        container::remove(store, old, false)?;
+    }
+    Ok(())
+}
+
 pub fn run(a: RunArgs) -> Result<i32> {
     let mut opts = options(&a)?;
     let pull = implicit_pull(&a)?;
     let store = Store::open()?;
+    replace(&store, &a)?;
     let new_pod = join_pod(&store, &a, &mut opts)?;
     let rec = container::create(&store, &a.image, &opts, a.name.as_deref(), &pull).inspect_err(|_| {
         if let Some(p) = &new_pod {
