@@ -508,8 +508,7 @@ mod tests {
         assert!(
             !verbs.contains(&"list")
                 && !verbs.contains(&"--help")
-                && !verbs.contains(&"__monitor")
-                && !verbs.contains(&"generate"),
+                && !verbs.contains(&"__monitor"),
             "{verbs:?}"
         );
         let mut im: Vec<String> = complete(&Bash, &["hutch im"], &[("_HUTCH_COMPLETE_PIECE", "im")])
