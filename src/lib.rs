@@ -57,6 +57,10 @@ pub fn main() -> i32 {
             return 125;
         }
     };
+    if let Err(e) = apply_global(&cli.global) {
+        output::error(&e.message);
+        return e.exit_code();
+    }
     let code = match commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -67,5 +71,27 @@ pub fn main() -> i32 {
             e.exit_code()
         }
     };
+    output::debug(&format!("exit status {code}"));
     code
+}
+
+/// The global options: where the store and runtime dir are, how much to say, the driver.
+fn apply_global(g: &cli::GlobalArgs) -> error::Result<()> {
+    if let Some(l) = &g.log_level {
+        output::set_level(l);
+    }
+    if let Some(d) = &g.storage_driver {
+        if d != "overlay" {
+            crate::bail!("unsupported storage driver \"{d}\": hutch stores layers for overlay only (use --storage-driver overlay or leave it out)");
+        }
+    }
+    paths::use_dirs(g.root.as_deref(), g.runroot.as_deref())?;
+    output::debug(&format!(
+        "hutch {} {:?}: store {}, runtime dir {}",
+        env!("CARGO_PKG_VERSION"),
+        std::env::args_os().skip(1).collect::<Vec<_>>(),
+        paths::data_dir().map(|p| p.display().to_string()).unwrap_or_else(|e| e.message),
+        paths::runtime_dir().display()
+    ));
+    Ok(())
 }

@@ -7,6 +7,9 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// A one-line note on stderr (`hutch: …`).
 pub fn note(msg: &str) {
+    if level() < Level::Warn {
+        return;
+    }
     let _ = writeln!(std::io::stderr(), "hutch: {msg}");
 }
 
@@ -302,19 +305,87 @@ fn formats_time() {
     assert_eq!(format_time(0), "1970-01-01 00:00:00 +0000 UTC");
 }
 
-/// With HUTCH_TRACE set, print `label` and the microseconds since the process started to
-/// stderr: a poor man's profile of the start path.
-pub fn trace(label: &str) {
+/// How much hutch says on stderr besides its errors: `--log-level` (carried to the hutch
+/// processes this one starts by `$HUTCH_LOG_LEVEL`); `HUTCH_TRACE` set means debug.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Error = 0,
+    Warn = 1,
+    Info = 2,
+    Debug = 3,
+    Trace = 4,
+}
+
+/// The variable that carries `--log-level` to child hutch processes (the monitor, `pull`).
+pub const LEVEL_VAR: &str = "HUTCH_LOG_LEVEL";
+
+static LEVEL: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(u8::MAX);
+
+fn parse_level(s: &str) -> Option<Level> {
+    Some(match s {
+        "error" => Level::Error,
+        "warn" | "warning" => Level::Warn,
+        "info" => Level::Info,
+        "debug" => Level::Debug,
+        "trace" => Level::Trace,
+        _ => return None,
+    })
+}
+
+/// The current level (from the environment until `set_level` is called).
+pub fn level() -> Level {
+    use std::sync::atomic::Ordering;
+    let l = match LEVEL.load(Ordering::Relaxed) {
+        0 => Level::Error,
+        1 => Level::Warn,
+        2 => Level::Info,
+        3 => Level::Debug,
+        4 => Level::Trace,
+        _ => {
+            let l = std::env::var(LEVEL_VAR)
+                .ok()
+                .and_then(|v| parse_level(&v))
+                .or_else(|| std::env::var_os("HUTCH_TRACE").map(|_| Level::Debug))
+                .unwrap_or(Level::Warn);
+            LEVEL.store(l as u8, Ordering::Relaxed);
+            l
+        }
+    };
+    l
+}
+
+/// Set the level from `--log-level` for this process and the hutch processes it starts. Called
+/// at start-up, before any thread exists.
+pub fn set_level(name: &str) {
+    if let Some(l) = parse_level(name) {
+        LEVEL.store(l as u8, std::sync::atomic::Ordering::Relaxed);
+        std::env::set_var(LEVEL_VAR, name);
+    }
+}
+
+fn started() -> std::time::Instant {
     use std::sync::OnceLock;
-    static START: OnceLock<Option<std::time::Instant>> = OnceLock::new();
-    let start = START.get_or_init(|| std::env::var_os("HUTCH_TRACE").map(|_| std::time::Instant::now()));
-    if let Some(s) = start {
-        eprintln!(
-            "trace {:>7} us [{}] {label}",
-            s.elapsed().as_micros(),
+    static START: OnceLock<std::time::Instant> = OnceLock::new();
+    *START.get_or_init(std::time::Instant::now)
+}
+
+/// At `--log-level debug` (or with HUTCH_TRACE set), print a step of the command with the
+/// microseconds since the process started and its pid to stderr.
+pub fn debug(msg: &str) {
+    if level() >= Level::Debug {
+        let _ = writeln!(
+            std::io::stderr(),
+            "debug {:>7} us [{}] {msg}",
+            started().elapsed().as_micros(),
             std::process::id()
         );
     }
+}
+
+/// A step of the start path (the timings HUTCH_TRACE always printed): `debug`.
+pub fn trace(label: &str) {
+    started();
+    debug(label);
 }
 
 /// Ask on the controlling terminal (`Username: `), without echo when `secret`; the answer

@@ -6,8 +6,33 @@ use std::path::PathBuf;
 
 use crate::error::{Context, Result};
 
-/// Where the persistent store lives: `$XDG_DATA_HOME/hutch` (default `~/.local/share/hutch`).
+/// The environment variables that carry `--root` and `--runroot` (set by `use_dirs` from the
+/// global options, so that every hutch this one starts, the monitor of a `-d` container
+/// included, uses the same store and runtime dir; a user may set them too).
+pub const ROOT_VAR: &str = "HUTCH_ROOT";
+pub const RUNROOT_VAR: &str = "HUTCH_RUNROOT";
+
+/// Make `root` and `runroot` (made absolute against the current directory) the store and
+/// runtime dirs of this process and of every hutch it starts. Called once at start-up, before
+/// any thread exists.
+pub fn use_dirs(root: Option<&std::path::Path>, runroot: Option<&std::path::Path>) -> Result<()> {
+    for (var, dir, flag) in [(ROOT_VAR, root, "--root"), (RUNROOT_VAR, runroot, "--runroot")] {
+        let Some(dir) = dir else { continue };
+        if dir.as_os_str().is_empty() {
+            crate::bail!("{flag}: the directory must not be empty");
+        }
+        let abs = std::path::absolute(dir).ctx(|| format!("{flag} {}", dir.display()))?;
+        std::env::set_var(var, abs);
+    }
+    Ok(())
+}
+
+/// Where the persistent store lives: `--root` (`$HUTCH_ROOT`), else `$XDG_DATA_HOME/hutch`
+/// (default `~/.local/share/hutch`).
 pub fn data_dir() -> Result<PathBuf> {
+    if let Some(p) = env_dir(ROOT_VAR) {
+        return Ok(p);
+    }
     if let Some(p) = env_dir("XDG_DATA_HOME") {
         return Ok(p.join("hutch"));
     }
@@ -27,8 +52,17 @@ pub fn xdg_runtime_dir() -> Option<PathBuf> {
     usable.then_some(p)
 }
 
-/// Live state: `$XDG_RUNTIME_DIR/hutch`, or `/tmp/hutch-$UID` when that is unset or unusable.
+/// Whether the runtime dir was given (`--runroot` or `$HUTCH_RUNROOT`).
+pub fn runtime_dir_given() -> bool {
+    env_dir(RUNROOT_VAR).is_some()
+}
+
+/// Live state: `--runroot` (`$HUTCH_RUNROOT`), else `$XDG_RUNTIME_DIR/hutch`, or
+/// `/tmp/hutch-$UID` when that is unset or unusable.
 pub fn runtime_dir() -> PathBuf {
+    if let Some(p) = env_dir(RUNROOT_VAR) {
+        return p;
+    }
     match xdg_runtime_dir() {
         Some(p) => p.join("hutch"),
         None => PathBuf::from(format!("/tmp/hutch-{}", nix::unistd::getuid())),

@@ -1,6 +1,12 @@
 //! Facts about the host for `info` (and the `system` verbs): kernel, rootless id mappings,
 //! helpers found on PATH, cgroup layout and whether resource limits can be enforced.
 
+pub mod prune;
+pub mod reset;
+pub mod unshare;
+pub mod usage;
+pub mod volumes;
+
 use serde_json::{json, Value};
 
 use crate::runtime::userns::{self, Mapping};

@@ -44,10 +44,35 @@ pub fn answer_if_asked() {
     if std::env::var_os(VAR).is_none() {
         return;
     }
+    use_typed_dirs(std::env::args_os().skip_while(|a| a != "--").skip(1));
     clap_complete::CompleteEnv::with_factory(crate::cli::Cli::command)
         .var(VAR)
         .shells(SHELLS)
         .complete();
+}
+
+/// `--root DIR` / `--runroot DIR` (or `=DIR`) already typed on the line being completed: the
+/// candidates come from that store.
+fn use_typed_dirs(words: impl Iterator<Item = OsString>) {
+    let words: Vec<OsString> = words.collect();
+    let mut root = None;
+    let mut runroot = None;
+    for (i, w) in words.iter().enumerate() {
+        let w = w.to_string_lossy();
+        let next = || words.get(i + 1).map(std::path::PathBuf::from);
+        match w.as_ref() {
+            "--root" => root = next(),
+            "--runroot" => runroot = next(),
+            _ => {
+                if let Some(v) = w.strip_prefix("--root=") {
+                    root = Some(v.into());
+                } else if let Some(v) = w.strip_prefix("--runroot=") {
+                    runroot = Some(v.into());
+                }
+            }
+        }
+    }
+    let _ = crate::paths::use_dirs(root.as_deref(), runroot.as_deref());
 }
 
 /// The glue script for one shell: it calls the `hutch` found in PATH.

@@ -19,7 +19,10 @@ const AFTER_HELP: &str = "Environment:
   REGISTRY_AUTH_FILE  credentials file to use instead of the default auth.json locations
   CONTAINERS_REGISTRIES_CONF  registries.conf to use instead of the default ones
   HUTCH_OVERLAY       fuse-overlayfs: use it instead of the kernel's overlayfs
-  HUTCH_TRACE         1: print the start path's timings to stderr
+  HUTCH_ROOT, HUTCH_RUNROOT  the store and runtime directories, as --root and --runroot
+                      (which set them for the hutch processes this one starts)
+  HUTCH_LOG_LEVEL     as --log-level
+  HUTCH_TRACE         set: as --log-level debug (every step, with timings, on stderr)
 
 Files:
   containers.conf, Podman's format, read in this order (later files override earlier ones key
@@ -48,6 +51,26 @@ Exit status:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Podman's global options that make sense for a per-user store.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Store directory (default $XDG_DATA_HOME/hutch); every hutch this one starts uses it too
+    #[arg(long, global = true, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub root: Option<PathBuf>,
+    /// Runtime directory for live state (default $XDG_RUNTIME_DIR/hutch)
+    #[arg(long, global = true, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub runroot: Option<PathBuf>,
+    /// What to print on stderr besides errors: warn (notes, the default), info, or debug and
+    /// trace (every step of the command, with timings)
+    #[arg(long, global = true, value_name = "LEVEL", value_parser = ["error", "warn", "info", "debug", "trace"])]
+    pub log_level: Option<String>,
+    /// Storage driver: only overlay (accepted for Podman compatibility)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub storage_driver: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -179,6 +202,12 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(VolumeCommand),
+    /// Manage the store: disk usage, prune, reset, info
+    #[command(subcommand)]
+    System(SystemCommand),
+    /// Run a command (default: your shell) in the store's user namespace, as root there
+    #[command(after_help = UNSHARE_HELP)]
+    Unshare(UnshareArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -349,6 +378,82 @@ pub struct VolumePruneArgs {
     pub filter: Vec<String>,
 }
 
+const UNSHARE_HELP: &str = "The command runs as root in the user namespace hutch stores layers and runs containers in \
+(your uid is root there, your subordinate ids the other users), so it can read, change or remove \
+every file of the store, whoever owns it in a container. CONTAINERS_GRAPHROOT and \
+CONTAINERS_RUNROOT name the store and runtime directories. The exit status is the command's \
+(126 when it cannot run, 127 when it is not found).
+
+Examples:
+  hutch unshare
+  hutch unshare ls -ln ~/.local/share/hutch/containers
+  hutch unshare rm -rf ~/.local/share/hutch/volumes/old/_data/cache";
+
+#[derive(Debug, Subcommand)]
+pub enum SystemCommand {
+    /// Show disk usage of images, containers and volumes
+    #[command(
+        after_help = "Examples:\n  hutch system df\n  hutch system df -v\n  hutch system df --format json\n  hutch system df --format '{{.Type}} {{.Size}}'"
+    )]
+    Df(SystemDfArgs),
+    /// Remove stopped containers, dangling (with -a: unused) images, unused layers and blobs
+    #[command(after_help = SYSTEM_PRUNE_HELP)]
+    Prune(SystemPruneArgs),
+    /// Remove the whole store and runtime directory, from any state
+    #[command(after_help = SYSTEM_RESET_HELP)]
+    Reset(SystemResetArgs),
+    /// Show what hutch found on this system (as `hutch info`)
+    Info(InfoArgs),
+}
+
+const SYSTEM_PRUNE_HELP: &str = "Asks for confirmation on stdin unless -f is given. Prints the ids \
+of what it removed and the space reclaimed.
+
+Filters (--filter, repeatable): until=TIMESTAMP (RFC 3339, a date, seconds since the epoch, or a \
+duration such as 24h: only what was created before), label=KEY[=VALUE] and label!=KEY[=VALUE] \
+(containers by their labels, images by their config's).
+
+Examples:
+  hutch system prune -f
+  hutch system prune -a --volumes -f
+  hutch system prune -f --filter until=24h";
+
+const SYSTEM_RESET_HELP: &str = "Stops every running container (SIGKILL), then removes the store \
+(--root, default $XDG_DATA_HOME/hutch) and the runtime directory (--runroot) entirely, inside the \
+store's user namespace so that files owned by subordinate ids go too. Works whatever state the \
+store is in (indices that do not parse, stale locks, half-written entries). Asks for \
+confirmation on stdin unless -f is given. Your configuration files are left alone.
+
+Examples:
+  hutch system reset
+  hutch system reset -f";
+
+#[derive(Debug, Args)]
+pub struct SystemDfArgs {
+    /// Show each image, container and volume
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Output format: json or a Go template
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SystemPruneArgs {
+    /// Remove all unused images, not only dangling ones
+    #[arg(short, long)]
+    pub all: bool,
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub force: bool,
+    /// Also remove volumes no container uses
+    #[arg(long)]
+    pub volumes: bool,
+    /// Only what matches: until=TIMESTAMP, label=KEY[=VALUE], label!=KEY[=VALUE]
+    #[arg(long, value_name = "FILTER")]
+    pub filter: Vec<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct VolumeExistsArgs {
     /// The volume
@@ -374,6 +479,20 @@ pub struct VolumeImportArgs {
     /// The tar (plain or compressed), or - for stdin
     #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SystemResetArgs {
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UnshareArgs {
+    /// The command and its arguments (default: $SHELL, else /bin/sh)
+    #[arg(value_name = "COMMAND", trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Subcommand)]

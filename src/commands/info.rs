@@ -82,7 +82,7 @@ pub fn run(a: InfoArgs) -> Result<i32> {
         "store": {
             "graphRoot": store.display().to_string(),
             "runRoot": crate::paths::runtime_dir().display().to_string(),
-            "runRootFallback": crate::paths::xdg_runtime_dir().is_none(),
+            "runRootFallback": !crate::paths::runtime_dir_given() && crate::paths::xdg_runtime_dir().is_none(),
             "imageCount": images,
             "layerCount": layers,
         },

@@ -182,6 +182,10 @@ pub enum Kind {
 }
 
 pub fn run(a: InspectArgs, kind: Kind) -> Result<i32> {
+    // A bad template is the one error, before any object is looked up.
+    if let Format::Template { tmpl, .. } = Format::parse(a.format.as_deref()) {
+        crate::format::Compiled::new(&tmpl)?;
+    }
     let store = Store::open()?;
     let idx = store.load_images()?;
     let containers = store.load_containers()?;

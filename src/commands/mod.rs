@@ -27,7 +27,9 @@ mod push;
 mod rmi;
 mod run;
 mod save;
+mod system;
 mod tag;
+mod unshare;
 mod version;
 mod volume;
 
@@ -76,6 +78,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Port(a) | Command::Container(C::Port(a)) => port::run(a),
         Command::Pod(c) => pod::run(c),
         Command::Kube(c) => kube::run(c),
+        Command::System(c) => system::run(c),
+        Command::Unshare(a) => unshare::run(a),
     }
 }
 

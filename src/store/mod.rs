@@ -101,6 +101,7 @@ impl Store {
     }
 
     pub fn open_at(root: PathBuf) -> Result<Store> {
+        crate::output::debug(&format!("store {}", root.display()));
         if !root.exists() {
             mkdir(&root)?;
         }
@@ -256,6 +257,11 @@ impl Store {
     /// volumes/<name>/_data: a named (or anonymous) volume's content.
     pub fn volume_data(&self, name: &str) -> PathBuf {
         self.volumes_dir().join(name).join("_data")
+    }
+
+    /// blobs/sha256: manifests and configs.
+    pub fn blobs_dir(&self) -> PathBuf {
+        self.root.join("blobs/sha256")
     }
 
     pub fn volumes_dir(&self) -> PathBuf {
@@ -435,12 +441,15 @@ pub fn make_writable(p: &Path) {
 
 /// A store lock; says once that it waits when another hutch holds it.
 fn wait_lock(path: &Path) -> Result<FileLock> {
-    FileLock::exclusive_or(path, || {
+    let l = FileLock::exclusive_or(path, || {
         crate::output::note(&format!("waiting for lock on {}", path.display()))
-    })
+    })?;
+    crate::output::debug(&format!("locked {}", path.display()));
+    Ok(l)
 }
 
 fn read_index<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
+    crate::output::debug(&format!("reading {}", path.display()));
     match fs::read(path) {
         Ok(data) => serde_json::from_slice(&data).ctx(|| format!("store index {} is corrupt", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
@@ -452,5 +461,7 @@ fn read_index<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
 /// the new index, never a torn one.
 fn write_index<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let data = serde_json::to_vec_pretty(value).ctx(|| format!("encoding {}", path.display()))?;
-    crate::sys::fs::write_atomic(path, &data, 0o600).ctx(|| format!("writing {}", path.display()))
+    crate::sys::fs::write_atomic(path, &data, 0o600).ctx(|| format!("writing {}", path.display()))?;
+    crate::output::debug(&format!("wrote {}", path.display()));
+    Ok(())
 }
