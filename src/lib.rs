@@ -13,8 +13,10 @@ mod digest;
 mod error;
 mod format;
 mod image;
+mod kube;
 mod output;
 mod paths;
+mod pod;
 mod reference;
 mod registry;
 mod runtime;
@@ -22,6 +24,7 @@ mod spec;
 mod store;
 mod sys;
 mod system;
+mod volume;
 
 use clap::Parser;
 

@@ -97,3 +97,8 @@ pub fn host_facts() -> Value {
         "fuseOverlayfs": which("fuse-overlayfs"),
     })
 }
+
+/// Whether memory/cpu/pids limits could be enforced here: "available" or why not.
+pub fn resource_limits() -> String {
+    cgroups()["resourceLimits"].as_str().unwrap_or_default().to_string()
+}

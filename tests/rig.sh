@@ -13,7 +13,7 @@ NOSUB_USER=${HUTCH_TEST_NOSUB_USER:-hutchnosub}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PACKAGES=(uidmap passt slirp4netns fuse-overlayfs docker-registry busybox-static apache2-utils zstd
           openssl python3 curl util-linux procps podman runc bc bsdutils libseccomp-dev pkg-config zsh man-db groff-base
-          gcc libc6-dev tzdata iproute2 skopeo umoci)
+          gcc libc6-dev tzdata iproute2 skopeo umoci python3-venv catatonit)
 
 log() { echo "rig: $*" >&2; }
 
@@ -148,8 +148,19 @@ rig_fixtures() {
         --user testuser --password testpass --private >> "$RIG/fixtures.txt"
 }
 
+# kubernetes-validate (PyPI) checks `kube generate`'s YAML against Kubernetes' OpenAPI schemas
+# (tests/kube.rs runs $RIG/kubeval/bin/kubernetes-validate).
+rig_kubeval() {
+    [ -x "$RIG/kubeval/bin/kubernetes-validate" ] && return
+    log "installing kubernetes-validate in $RIG/kubeval"
+    mkdir -p "$RIG"
+    python3 -m venv "$RIG/kubeval"
+    "$RIG/kubeval/bin/pip" install -q kubernetes-validate
+}
+
 rig_up() {
     rig_packages
+    rig_kubeval
     rig_devices
     rig_users
     rig_certs

@@ -533,8 +533,7 @@ mod tests {
         assert!(
             !verbs.contains(&"list")
                 && !verbs.contains(&"--help")
-                && !verbs.contains(&"__monitor")
-                && !verbs.contains(&"generate"),
+                && !verbs.contains(&"__monitor"),
             "{verbs:?}"
         );
         let mut im: Vec<String> = complete(&Bash, &["hutch im"], &[("_HUTCH_COMPLETE_PIECE", "im")])
@@ -565,4 +564,33 @@ mod tests {
         assert_eq!(familiar("localhost/app:1"), "app:1");
         assert_eq!(familiar("quay.io/x/y:1"), "quay.io/x/y:1");
     }
+}
+
+/// Pod names matching `current`, and short ids once two characters of one are typed.
+pub fn pods(current: &OsStr) -> Vec<CompletionCandidate> {
+    let Some(store) = store() else { return vec![] };
+    let Ok(idx) = store.load_pods() else { return vec![] };
+    let cur = current.to_string_lossy();
+    let mut out = Vec::new();
+    for p in &idx.pods {
+        if p.name.starts_with(cur.as_ref()) {
+            out.push(CompletionCandidate::new(&p.name));
+        }
+        if cur.len() >= 2 && p.id.starts_with(cur.as_ref()) {
+            out.push(CompletionCandidate::new(p.short_id()).help(Some(p.name.clone().into())));
+        }
+    }
+    out
+}
+
+/// Volume names matching `current`.
+pub fn volumes(current: &OsStr) -> Vec<CompletionCandidate> {
+    let Some(store) = store() else { return vec![] };
+    let Ok(idx) = store.load_volumes() else { return vec![] };
+    let cur = current.to_string_lossy();
+    idx.volumes
+        .iter()
+        .filter(|v| v.name.starts_with(cur.as_ref()))
+        .map(|v| CompletionCandidate::new(&v.name))
+        .collect()
 }

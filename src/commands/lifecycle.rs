@@ -61,7 +61,10 @@ fn status(failed: &[Class]) -> i32 {
 
 pub fn stop(a: StopArgs) -> Result<i32> {
     let store = Store::open()?;
-    let items = targets(&store, &a.containers, a.all, true)?;
+    let mut items = targets(&store, &a.containers, a.all, true)?;
+    if a.ignore {
+        items.retain(|(_, r)| !matches!(r, Err(e) if e.class == Class::NoSuchObject));
+    }
     Ok(status(&each(items, |r| {
         container::stop(&store, r, a.time.unwrap_or(r.spec.stop_timeout)).map(|()| None)
     })))
@@ -96,14 +99,26 @@ pub fn rm(a: RmArgs) -> Result<i32> {
     let store = Store::open()?;
     let mut items = targets(&store, &a.containers, a.all, false)?;
     // As Podman: with -f, a container that does not exist is no error.
-    if a.force {
+    if a.force || a.ignore {
         items.retain(|(_, r)| !matches!(r, Err(e) if e.class == Class::NoSuchObject));
     }
     // Stop everything first: once in the user namespace (which removal may enter), hutch may
     // no longer signal them.
+    // A pod's infra container goes with its pod (`pod rm`); --all passes over it.
+    let infra_of = |r: &Result<ContainerRecord>| r.as_ref().ok().and_then(|r| crate::pod::infra_of(&store, &r.id));
+    if a.all {
+        items.retain(|(_, r)| infra_of(r).is_none());
+    }
     let items: Vec<_> = items
         .into_iter()
         .map(|(w, r)| {
+            let r = match infra_of(&r) {
+                Some(p) => Err(crate::err!(
+                    "container {w} is the infra container of pod {}: remove the pod instead (hutch pod rm)",
+                    p.name
+                )),
+                None => r,
+            };
             (
                 w,
                 r.and_then(|r| container::ensure_stopped(&store, &r, a.force).map(|()| r)),

@@ -7,9 +7,11 @@ mod diff;
 mod exec;
 mod export;
 mod generate;
+mod generate_systemd;
 mod history;
 mod images;
 mod import;
+mod kube;
 mod info;
 mod inspect;
 mod lifecycle;
@@ -19,6 +21,7 @@ mod logs;
 mod manifest;
 mod port;
 mod prune;
+mod pod;
 mod ps;
 mod pull;
 mod push;
@@ -29,6 +32,7 @@ mod system;
 mod tag;
 mod unshare;
 mod version;
+mod volume;
 
 use crate::cli::{Cli, Command, ContainerCommand as C, ImageCommand};
 use crate::error::Result;
@@ -59,7 +63,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Logout(a) => login::logout(a),
         Command::Version(a) => version::run(a),
         Command::Info(a) => info::run(a),
-        Command::Generate(a) => generate::run(a),
+        Command::Generate(c) => generate::run(c),
+        Command::Volume(c) => volume::run(c),
         Command::Run(a) | Command::Container(C::Run(a)) => run::run(a),
         Command::Create(a) | Command::Container(C::Create(a)) => run::create(a),
         Command::Start(a) | Command::Container(C::Start(a)) => run::start(a),
@@ -73,6 +78,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Restart(a) | Command::Container(C::Restart(a)) => lifecycle::restart(a),
         Command::Container(C::Inspect(a)) => inspect::run(a, inspect::Kind::Container),
         Command::Port(a) | Command::Container(C::Port(a)) => port::run(a),
+        Command::Pod(c) => pod::run(c),
+        Command::Kube(c) => kube::run(c),
         Command::System(c) => system::run(c),
         Command::Unshare(a) => unshare::run(a),
     }

@@ -25,6 +25,19 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         tty: a.tty,
         interactive: a.interactive,
         volumes: a.volume.clone(),
+        mounts: a.mount.clone(),
+        tmpfs: a.tmpfs.clone(),
+        volumes_from: a.volumes_from.clone(),
+        monitor_pidfile: match &a.conmon_pidfile {
+            Some(p) => Some(
+                std::path::absolute(p)
+                    .ctx(|| format!("--conmon-pidfile {}", p.display()))?
+                    .display()
+                    .to_string(),
+            ),
+            None => None,
+        },
+        create_command: std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect(),
         read_only: a.read_only,
         cap_add: a.cap_add.clone(),
         cap_drop: a.cap_drop.clone(),
@@ -86,6 +99,7 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
             }
             None => None,
         },
+        pod: None,
     })
 }
 
@@ -133,11 +147,133 @@ fn implicit_pull(a: &RunArgs) -> Result<crate::image::ImplicitPull> {
     })
 }
 
+/// `hutch create ARGS…` parsed as the CLI would (infra containers, `kube play`).
+pub(crate) fn parse_create(args: &[String]) -> Result<RunArgs> {
+    use clap::Parser;
+    let argv = ["hutch", "create"].iter().map(|s| s.to_string()).chain(args.iter().cloned());
+    match crate::cli::Cli::try_parse_from(argv) {
+        Ok(crate::cli::Cli {
+            command: crate::cli::Command::Create(a),
+            ..
+        }) => Ok(a),
+        Ok(_) => crate::bail!("internal error: not a create command"),
+        Err(e) => {
+            let text = e.render().to_string();
+            crate::bail!("{}", text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: "))
+        }
+    }
+}
+
+/// Create a container from `hutch create` arguments (`kube play`): options, pull, create.
+pub(crate) fn create_from(store: &Store, a: &RunArgs) -> Result<crate::store::containers::ContainerRecord> {
+    let mut opts = options(a)?;
+    let pull = implicit_pull(a)?;
+    replace(store, a)?;
+    let new_pod = join_pod(store, a, &mut opts)?;
+    container::create(store, &a.image, &opts, a.name.as_deref(), &pull).inspect_err(|_| {
+        if let Some(p) = &new_pod {
+            let _ = crate::pod::remove(store, p, true);
+        }
+    })
+}
+
+/// The options of a pod's infra container: the pod's network mode and published ports.
+pub(crate) fn infra_options(network: Option<&str>, publish: &[String]) -> Result<RunOptions> {
+    let mut args = Vec::new();
+    if let Some(n) = network {
+        args.push(format!("--network={n}"));
+    }
+    for p in publish {
+        args.push(format!("--publish={p}"));
+    }
+    args.push(crate::pod::pause_image());
+    options(&parse_create(&args)?)
+}
+
+/// --pod NAME|new:NAME: the container joins the pod's namespaces (the pod made first with
+/// new:, taking -p and --network). Returns the pod made here, to remove if the create fails.
+fn join_pod(store: &Store, a: &RunArgs, opts: &mut RunOptions) -> Result<Option<crate::store::pods::PodRecord>> {
+    let Some(want) = &a.pod else { return Ok(None) };
+    let (pod, made) = if let Some(name) = want.strip_prefix("new:") {
+        if a.publish_all {
+            crate::bail!("--pod {want} -P: publish the pod's ports with -p");
+        }
+        let infra = infra_options(a.network.as_deref(), &a.publish)?;
+        let o = crate::pod::PodOptions {
+            name: Some(name.to_string()),
+            infra: true,
+            ..Default::default()
+        };
+        let p = crate::pod::create(store, &o, Some(infra))?;
+        opts.publish.clear();
+        (p.clone(), Some(p))
+    } else {
+        let idx = store.load_pods()?;
+        let p = idx.pods[idx.resolve(want)?].clone();
+        if p.shares("net") && (!a.publish.is_empty() || a.publish_all) {
+            crate::bail!(
+                "-p: a container in pod {} publishes no ports of its own: publish them on the pod (hutch pod create -p)",
+                p.name
+            );
+        }
+        (p, None)
+    };
+    if let Some(infra) = &pod.infra {
+        if pod.shares("net") {
+            if a.network.is_some() && made.is_none() {
+                crate::bail!("--network: a container in pod {} uses the pod's network", pod.name);
+            }
+            let host = store
+                .load_containers()?
+                .containers
+                .iter()
+                .any(|c| &c.id == infra && c.spec.network == crate::spec::network::Mode::Host);
+            // A pod on the host's network: its containers are on it too (a namespace of the
+            // host's user namespace cannot be joined rootless).
+            opts.network = if host {
+                "host".to_string()
+            } else {
+                format!("container:{infra}")
+            };
+        }
+        if pod.shares("uts") {
+            if a.hostname.is_some() {
+                crate::bail!("--hostname: a container in pod {} has the pod's host name ({})", pod.name, pod.hostname);
+            }
+            opts.hostname = Some(pod.hostname.clone());
+        }
+    }
+    opts.pod = Some(pod.id.clone());
+    Ok(made)
+}
+
+/// --replace: the container of that name goes first (stopped if it runs).
+fn replace(store: &Store, a: &RunArgs) -> Result<()> {
+    if !a.replace {
+        return Ok(());
+    }
+    let Some(name) = &a.name else {
+        crate::bail!("--replace needs --name");
+    };
+    let idx = store.load_containers()?;
+    if let Some(old) = idx.containers.iter().find(|c| &c.name == name) {
+        container::ensure_stopped(store, old, true)?;
+        container::remove(store, old, false)?;
+    }
+    Ok(())
+}
+
 pub fn run(a: RunArgs) -> Result<i32> {
-    let opts = options(&a)?;
+    let mut opts = options(&a)?;
     let pull = implicit_pull(&a)?;
     let store = Store::open()?;
-    let rec = container::create(&store, &a.image, &opts, a.name.as_deref(), &pull)?;
+    replace(&store, &a)?;
+    let new_pod = join_pod(&store, &a, &mut opts)?;
+    let rec = container::create(&store, &a.image, &opts, a.name.as_deref(), &pull).inspect_err(|_| {
+        if let Some(p) = &new_pod {
+            let _ = crate::pod::remove(&store, p, true);
+        }
+    })?;
     let discard = |e: crate::error::Error| {
         let _ = container::remove(&store, &rec, true);
         e
@@ -151,10 +287,8 @@ pub fn run(a: RunArgs) -> Result<i32> {
 }
 
 pub fn create(a: RunArgs) -> Result<i32> {
-    let opts = options(&a)?;
-    let pull = implicit_pull(&a)?;
     let store = Store::open()?;
-    let rec = container::create(&store, &a.image, &opts, a.name.as_deref(), &pull)?;
+    let rec = create_from(&store, &a)?;
     out(&format!("{}\n", rec.id));
     Ok(0)
 }

@@ -19,6 +19,7 @@ pub mod state;
 pub mod sync;
 pub mod user;
 pub mod userns;
+pub mod volumes;
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
@@ -32,9 +33,29 @@ use userns::Mapping;
 /// A resolved volume: host source (a path that exists) and container destination.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Volume {
+    /// Empty for a tmpfs.
     pub source: PathBuf,
     pub destination: String,
     pub read_only: bool,
+    /// Fill the (empty) source with what the image has at the destination first, owners and
+    /// modes kept (a volume's first mount; a tmpfs's tmpcopyup).
+    #[serde(default)]
+    pub copy_up: bool,
+    /// `U`: hand the content to the container's user.
+    #[serde(default)]
+    pub chown: bool,
+    /// Mount a new tmpfs instead of binding `source`.
+    #[serde(default)]
+    pub tmpfs: Option<Tmpfs>,
+}
+
+/// A tmpfs mount's flags and data (size=, mode=, …).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Tmpfs {
+    pub data: String,
+    pub noexec: bool,
+    pub nosuid: bool,
+    pub nodev: bool,
 }
 
 /// Everything the child needs, prepared before clone so the child only does syscalls.
@@ -56,6 +77,10 @@ pub struct Plan {
     /// --network ns:PATH or container:NAME: the network namespace to join.
     #[serde(default)]
     pub join_netns: Option<PathBuf>,
+    /// A pod's other shared namespaces ("ipc", "uts", "pid" and the infra's /proc/PID/ns/
+    /// file), joined with the network namespace instead of new ones.
+    #[serde(default)]
+    pub join_other: Vec<(String, PathBuf)>,
     /// --userns=keep-id: the invoking user, for the container's /etc/passwd and /etc/group.
     #[serde(default)]
     pub keep_id_user: Option<HostUser>,
@@ -281,7 +306,25 @@ fn join_main(
     }
     drop(netns);
     drop(userns);
-    let flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
+    let mut flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
+    for (kind, path) in &plan.join_other {
+        let (own, nsflag) = match kind.as_str() {
+            "ipc" => (libc::CLONE_NEWIPC, CloneFlags::CLONE_NEWIPC),
+            "uts" => (libc::CLONE_NEWUTS, CloneFlags::CLONE_NEWUTS),
+            "pid" => (libc::CLONE_NEWPID, CloneFlags::CLONE_NEWPID),
+            _ => continue,
+        };
+        let joined = nix::fcntl::open(
+            path,
+            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .and_then(|fd| nix::sched::setns(&fd, nsflag));
+        if let Err(e) = joined {
+            fail(format!("joining the pod's {kind} namespace ({}): {}", path.display(), e.desc()));
+        }
+        flags &= !own;
+    }
     exec::clone_parent(sync, flags, "creating the container's namespaces", |sync| {
         child::main(plan, sync, stdio, None)
     })

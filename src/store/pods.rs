@@ -1,0 +1,71 @@
+//! Pod records: a pod's name, the namespaces its containers share, its infra container (the
+//! pause process that holds those namespaces and the published ports) and its labels. Which
+//! containers belong to a pod is in each container's spec (`Spec::pod`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct PodIndex {
+    #[serde(default)]
+    pub pods: Vec<PodRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PodRecord {
+    pub id: String,
+    pub name: String,
+    /// Seconds since the epoch.
+    pub created: i64,
+    /// Namespaces the containers share with the infra container: net, ipc, uts, pid.
+    pub share: Vec<String>,
+    pub hostname: String,
+    /// The infra container's id (None with --infra=false).
+    pub infra: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// What made it: "kube play FILE" records the file, so `kube down` finds its pods.
+    #[serde(default)]
+    pub kube_file: Option<String>,
+}
+
+impl PodRecord {
+    pub fn short_id(&self) -> &str {
+        &self.id[..12]
+    }
+
+    pub fn shares(&self, ns: &str) -> bool {
+        self.share.iter().any(|s| s == ns)
+    }
+}
+
+impl PodIndex {
+    /// Find by full or unique-prefix id, or exact name.
+    pub fn resolve(&self, what: &str) -> Result<usize> {
+        if let Some(n) = self.pods.iter().position(|p| p.name == what || p.id == what) {
+            return Ok(n);
+        }
+        if what.len() >= 3 && what.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let hits: Vec<usize> = self
+                .pods
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.id.starts_with(what))
+                .map(|(n, _)| n)
+                .collect();
+            match hits.len() {
+                1 => return Ok(hits[0]),
+                n if n > 1 => crate::bail!("{what}: short id is ambiguous: matches {n} pods"),
+                _ => {}
+            }
+        }
+        Err(crate::err!("no pod with name or ID \"{what}\" found").classed(crate::error::Class::NoSuchObject))
+    }
+
+    pub fn name_taken(&self, name: &str) -> bool {
+        self.pods.iter().any(|p| p.name == name)
+    }
+}
