@@ -252,6 +252,10 @@ fn print(a: &PodPsArgs, rows: Vec<Value>) -> Result<i32> {
 }
 
 fn inspect(a: PodInspectArgs) -> Result<i32> {
+    // A bad template is the one error, before any pod is looked up.
+    if let Some(f) = a.format.as_deref().filter(|f| *f != "json") {
+        crate::format::Compiled::new(f)?;
+    }
     let store = Store::open()?;
     let idx = store.load_pods()?;
     let mut items = Vec::new();
