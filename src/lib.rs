@@ -4,12 +4,14 @@
 //! format, output and error are shared by all.
 
 mod archive;
+mod check;
 mod cli;
 mod commands;
 mod config;
 mod container;
 mod digest;
 mod error;
+mod fault;
 mod format;
 mod image;
 mod output;

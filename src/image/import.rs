@@ -62,7 +62,7 @@ pub fn import(input: Box<dyn Read>, what: &str, opts: &ImportOptions) -> Result<
             },
         )],
     )?;
-    drop(lock);
+    let work_lock = lock;
 
     let now = crate::output::now_secs();
     let created = rfc3339(now);
@@ -91,8 +91,10 @@ pub fn import(input: Box<dyn Read>, what: &str, opts: &ImportOptions) -> Result<
     }))
     .expect("json");
     let manifest_digest = format!("sha256:{}", crate::digest::sha256_hex(&manifest));
-    store.write_blob(&config_digest, &config)?;
-    store.write_blob(&manifest_digest, &manifest)?;
+    let blobs = [
+        (config_digest.clone(), config.clone()),
+        (manifest_digest.clone(), manifest.clone()),
+    ];
     let image_id = config_digest[7..].to_string();
     crate::image::pull::record_image(
         &store,
@@ -108,6 +110,8 @@ pub fn import(input: Box<dyn Read>, what: &str, opts: &ImportOptions) -> Result<
             os: "linux".into(),
             pulled: now.max(0) as u64,
         },
+        &blobs,
     )?;
+    drop(work_lock);
     Ok(image_id)
 }

@@ -92,6 +92,7 @@ impl<'a> Recorder<'a> {
             ..Default::default()
         };
         write_live(id, &live)?;
+        crate::fault::point("after:write-live");
         store.write_outcome(id, &outcome, false)?;
         Ok(Recorder {
             store,
@@ -106,6 +107,7 @@ impl<'a> Recorder<'a> {
         self.outcome.finished_at = now_nanos();
         self.outcome.exit_code = Some(code);
         let _ = self.store.write_outcome(&self.id, &self.outcome, self.kept);
+        crate::fault::point("after:record-exit");
         remove_live(&self.id);
     }
 }
