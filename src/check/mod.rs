@@ -393,8 +393,15 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
             match serde_json::from_slice::<crate::runtime::state::Live>(&d) {
                 Err(_) => out.push(p(lf.display().to_string(), "does not parse", who.clone(), Fix::Remove(lf.clone()))),
                 Ok(live) => {
-                    let ctr = crate::sys::process::is_same_process(live.pid, live.start_time);
-                    let mon = crate::sys::process::is_same_process(live.monitor_pid, live.monitor_start);
+                    let mon = alive(live.monitor_pid, live.monitor_start);
+                    let mut ctr = alive(live.pid, live.start_time);
+                    // A container whose monitor has just died is being killed with it
+                    // (PR_SET_PDEATHSIG): give it a moment to go.
+                    let t = std::time::Instant::now();
+                    while ctr && !mon && t.elapsed() < std::time::Duration::from_secs(2) {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        ctr = alive(live.pid, live.start_time);
+                    }
                     if ctr && !mon {
                         out.push(p(
                             who.clone(),
@@ -766,4 +773,14 @@ fn rebuild_images(store: &Store, held: &FileLock) -> Result<usize> {
     let n = idx.images.len();
     store.save_images(&idx, held)?;
     Ok(n)
+}
+
+/// `pid` is the process that started at `start` and has not exited (a zombie has).
+fn alive(pid: i32, start: u64) -> bool {
+    if !crate::sys::process::is_same_process(pid, start) {
+        return false;
+    }
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat.rfind(')').and_then(|i| stat[i + 1..].split_whitespace().next()).unwrap_or("");
+    !matches!(state, "Z" | "X" | "x")
 }
