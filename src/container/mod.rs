@@ -103,6 +103,14 @@ pub fn create(
         .ctx(|| format!("setting the mode of {}", cdir.join("upper").display()))
         .map_err(cleanup)?;
     let mut idx = store.load_containers().map_err(cleanup)?;
+    // rmi and prune decide under containers.lock, which we hold: the image is still there now
+    // or was removed before we took it.
+    if !store.load_images().map_err(cleanup)?.images.iter().any(|i| i.id == img.id) {
+        return Err(cleanup(crate::err!(
+            "image {} was removed while the container was being created: run the command again",
+            image_name
+        )));
+    }
     let name = match name {
         Some(n) if idx.name_taken(n) => {
             return Err(cleanup(crate::err!(
