@@ -310,10 +310,22 @@ pub(crate) fn record_image(store: &Store, record: ImageRecord, blobs: &[(String,
             &gone[..gone.len().min(12)]
         ));
     }
-    for (digest, data) in blobs {
-        store.write_blob(digest, data)?;
-    }
     let mut idx = store.load_images()?;
+    // An image already stored keeps its manifest: another manifest of it (a load's, say) would
+    // be a blob nothing refers to.
+    let kept_manifest = idx
+        .images
+        .iter()
+        .find(|i| i.id == record.id)
+        .map(|i| i.manifest_digest.clone());
+    for (digest, data) in blobs {
+        let unreferenced = kept_manifest
+            .as_ref()
+            .is_some_and(|m| m != digest && *digest != format!("sha256:{}", record.id));
+        if !unreferenced {
+            store.write_blob(digest, data)?;
+        }
+    }
     let n = match idx.images.iter().position(|i| i.id == record.id) {
         Some(n) => {
             let img = &mut idx.images[n];
