@@ -13,6 +13,8 @@ mod digest;
 mod error;
 mod fault;
 mod format;
+#[doc(hidden)]
+pub mod fuzz;
 mod image;
 mod output;
 mod paths;
