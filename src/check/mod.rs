@@ -94,7 +94,15 @@ pub fn check(opts: &CheckOptions) -> Result<Report> {
         counts,
     };
     if opts.repair && !report.problems.is_empty() {
-        report.repaired = repair(&store, &live_dir, &report.problems, [&_c, &_i, &_l])?;
+        let held = [&_c, &_i, &_l];
+        report.repaired = repair_indices(&store, &report.problems, held)?;
+        // A rebuilt index changes what is referenced: decide the rest on a fresh scan.
+        let problems = if report.repaired.is_empty() {
+            report.problems.clone()
+        } else {
+            scan(&store, &live_dir, opts.quick)?.0
+        };
+        report.repaired.extend(repair(&store, &live_dir, &problems, held)?);
         report.remaining = scan(&store, &live_dir, opts.quick)?.0;
     }
     Ok(report)
@@ -188,7 +196,10 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
     let tmp = base.join("tmp");
     if let Ok(rd) = fs::read_dir(&tmp) {
         let entries: Vec<_> = rd.flatten().collect();
-        let names: HashSet<String> = entries.iter().map(|e| e.file_name().to_string_lossy().to_string()).collect();
+        let names: HashSet<String> = entries
+            .iter()
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
         for e in &entries {
             let n = e.file_name().to_string_lossy().to_string();
             let (entry, lock) = match n.strip_suffix(".lock") {
@@ -196,7 +207,8 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
                 None if names.contains(&format!("{n}.lock")) => continue,
                 None => (n.clone(), String::new()),
             };
-            let busy = !lock.is_empty() && matches!(crate::sys::lock::FileLock::try_exclusive(&tmp.join(&lock)), Ok(None));
+            let busy =
+                !lock.is_empty() && matches!(crate::sys::lock::FileLock::try_exclusive(&tmp.join(&lock)), Ok(None));
             if busy {
                 continue;
             }
@@ -219,8 +231,7 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
         for e in rd.flatten() {
             let n = e.file_name().to_string_lossy().to_string();
             counts.blobs += 1;
-            let ok = is_hex64(&n)
-                && fs::read(e.path()).is_ok_and(|d| crate::digest::sha256_hex(&d) == n);
+            let ok = is_hex64(&n) && fs::read(e.path()).is_ok_and(|d| crate::digest::sha256_hex(&d) == n);
             if ok {
                 blobs.insert(n);
             } else {
@@ -239,7 +250,12 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
     for l in &layers.layers {
         let dir = store.layer_dir(&l.id);
         if !is_hex64(&l.id) {
-            out.push(p(format!("layer record {:?}", l.id), "is not a layer id", "nothing", Fix::DropLayer(l.id.clone())));
+            out.push(p(
+                format!("layer record {:?}", l.id),
+                "is not a layer id",
+                "nothing",
+                Fix::DropLayer(l.id.clone()),
+            ));
             bad_layers.insert(l.id.clone());
             continue;
         }
@@ -347,7 +363,12 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
             }
         }
         for issue in issues {
-            out.push(p(who.clone(), issue, format!("{who} and its containers"), Fix::DropImage(img.id.clone())));
+            out.push(p(
+                who.clone(),
+                issue,
+                format!("{who} and its containers"),
+                Fix::DropImage(img.id.clone()),
+            ));
             bad_images.insert(img.id.clone());
         }
     }
@@ -391,7 +412,12 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
         let lf = live_dir.join(format!("{}.json", c.id));
         if let Ok(d) = fs::read(&lf) {
             match serde_json::from_slice::<crate::runtime::state::Live>(&d) {
-                Err(_) => out.push(p(lf.display().to_string(), "does not parse", who.clone(), Fix::Remove(lf.clone()))),
+                Err(_) => out.push(p(
+                    lf.display().to_string(),
+                    "does not parse",
+                    who.clone(),
+                    Fix::Remove(lf.clone()),
+                )),
                 Ok(live) => {
                     let mon = alive(live.monitor_pid, live.monitor_start);
                     let mut ctr = alive(live.pid, live.start_time);
@@ -405,7 +431,10 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
                     if ctr && !mon {
                         out.push(p(
                             who.clone(),
-                            format!("its process {} runs without its monitor (output and exit status are not recorded)", live.pid),
+                            format!(
+                                "its process {} runs without its monitor (output and exit status are not recorded)",
+                                live.pid
+                            ),
                             who.clone(),
                             Fix::Manual(format!("hutch stop {}", c.name)),
                         ));
@@ -453,8 +482,17 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
 
     // Unreferenced: layers no image or container uses (and nobody is storing), blobs no image
     // refers to.
-    let mut used: HashSet<&str> = images.images.iter().flat_map(|i| i.layers.iter().map(String::as_str)).collect();
-    used.extend(containers.containers.iter().flat_map(|c| c.layers.iter().map(String::as_str)));
+    let mut used: HashSet<&str> = images
+        .images
+        .iter()
+        .flat_map(|i| i.layers.iter().map(String::as_str))
+        .collect();
+    used.extend(
+        containers
+            .containers
+            .iter()
+            .flat_map(|c| c.layers.iter().map(String::as_str)),
+    );
     for l in &layers.layers {
         if !used.contains(l.id.as_str()) && !bad_layers.contains(&l.id) && !store.layer_busy(&l.id) {
             out.push(p(
@@ -468,7 +506,12 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
     let referenced: HashSet<String> = images
         .images
         .iter()
-        .flat_map(|i| [i.id.clone(), i.manifest_digest.trim_start_matches("sha256:").to_string()])
+        .flat_map(|i| {
+            [
+                i.id.clone(),
+                i.manifest_digest.trim_start_matches("sha256:").to_string(),
+            ]
+        })
         .collect();
     let mut extra: HashSet<String> = HashSet::new();
     if let Ok(d) = fs::read(base.join("manifest-lists.json")) {
@@ -509,13 +552,11 @@ fn remove_path(store: &Store, path: &Path) -> Result<()> {
     }
 }
 
-/// `held`: containers.lock, images.lock and layers.lock, taken by `check`.
-fn repair(store: &Store, live_dir: &Path, problems: &[Problem], held: [&FileLock; 3]) -> Result<Vec<String>> {
-    let [held_c, held_i, held_l] = held;
-    let base = store.base().to_path_buf();
+/// Corrupt indices: moved aside (kept for a post-mortem), rebuilt where possible.
+fn repair_indices(store: &Store, problems: &[Problem], held: [&FileLock; 3]) -> Result<Vec<String>> {
+    let [_, held_i, held_l] = held;
     let mut done = Vec::new();
     let mut seen = HashSet::new();
-    // Corrupt indices first: moved aside (kept for a post-mortem), rebuilt where possible.
     for pr in problems {
         if let Fix::Index(path) = &pr.fix {
             if !seen.insert(pr.fix.clone()) {
@@ -523,7 +564,11 @@ fn repair(store: &Store, live_dir: &Path, problems: &[Problem], held: [&FileLock
             }
             let aside = path.with_extension(format!("json.corrupt-{}", crate::output::now_secs()));
             fs::rename(path, &aside).ctx(|| format!("moving {} aside", path.display()))?;
-            done.push(format!("moved the corrupt {} aside to {}", path.display(), aside.display()));
+            done.push(format!(
+                "moved the corrupt {} aside to {}",
+                path.display(),
+                aside.display()
+            ));
             if path.ends_with("layers/layers.json") {
                 let n = rebuild_layers(store, held_l)?;
                 done.push(format!("rebuilt {} from the {n} layer directories", path.display()));
@@ -537,9 +582,19 @@ fn repair(store: &Store, live_dir: &Path, problems: &[Problem], held: [&FileLock
             }
         }
     }
+    Ok(done)
+}
+
+/// `held`: containers.lock, images.lock and layers.lock, taken by `check`.
+fn repair(store: &Store, live_dir: &Path, problems: &[Problem], held: [&FileLock; 3]) -> Result<Vec<String>> {
+    let [held_c, held_i, held_l] = held;
+    let base = store.base().to_path_buf();
+    let mut done = Vec::new();
+    let mut seen = HashSet::new();
     let mut images: ImageIndex = store.load_images().unwrap_or_default();
     let mut layers: LayerIndex = store.load_layers().unwrap_or_default();
     let mut containers: ContainerIndex = store.load_containers().unwrap_or_default();
+    let before_ids: Vec<String> = containers.containers.iter().map(|c| c.id.clone()).collect();
     let (mut ci, mut ii, mut li) = (false, false, false);
     let mut drop_layer_dirs = Vec::new();
     for pr in problems {
@@ -587,7 +642,11 @@ fn repair(store: &Store, live_dir: &Path, problems: &[Problem], held: [&FileLock
         containers.containers.retain(|c| {
             let keep = image_ids.contains(c.image.as_str()) && c.layers.iter().all(|l| layer_ids.contains(l.as_str()));
             if !keep {
-                done.push(format!("removed container {} ({}): its image or a layer of it was removed", c.name, short(&c.id)));
+                done.push(format!(
+                    "removed container {} ({}): its image or a layer of it was removed",
+                    c.name,
+                    short(&c.id)
+                ));
             }
             keep
         });
@@ -608,16 +667,13 @@ fn repair(store: &Store, live_dir: &Path, problems: &[Problem], held: [&FileLock
         store.save_layers(&layers, held_l)?;
     }
     let ctr_ids: HashSet<&str> = containers.containers.iter().map(|c| c.id.as_str()).collect();
-    for pr in problems {
-        match &pr.fix {
-            Fix::DropContainer(id) if !ctr_ids.contains(id.as_str()) => {
-                let _ = fs::remove_file(live_dir.join(format!("{id}.json")));
-                let d = store.container_dir(id);
-                if d.exists() {
-                    remove_path(store, &d)?;
-                }
-            }
-            _ => {}
+    // The directories and live files of every container removed above (asked for, or taken
+    // with its image).
+    for id in before_ids.iter().filter(|id| !ctr_ids.contains(id.as_str())) {
+        let _ = fs::remove_file(live_dir.join(format!("{id}.json")));
+        let d = store.container_dir(id);
+        if d.exists() {
+            remove_path(store, &d)?;
         }
     }
     for id in drop_layer_dirs {
@@ -641,7 +697,10 @@ fn repair(store: &Store, live_dir: &Path, problems: &[Problem], held: [&FileLock
                 }
                 store.write_outcome(id, &o, true)?;
                 let _ = fs::remove_file(live_dir.join(format!("{id}.json")));
-                done.push(format!("marked {} exited (exit status unknown): {}", pr.object, pr.issue));
+                done.push(format!(
+                    "marked {} exited (exit status unknown): {}",
+                    pr.object, pr.issue
+                ));
             }
             _ => {}
         }
@@ -665,13 +724,21 @@ fn repair(store: &Store, live_dir: &Path, problems: &[Problem], held: [&FileLock
         store.save_layers(&layers, held_l)?;
         for id in &gone {
             remove_path(store, &store.layer_dir(id))?;
-            done.push(format!("removed layer {}: no image or container uses it any more", short(id)));
+            done.push(format!(
+                "removed layer {}: no image or container uses it any more",
+                short(id)
+            ));
         }
     }
     let referenced: HashSet<String> = images
         .images
         .iter()
-        .flat_map(|i| [i.id.clone(), i.manifest_digest.trim_start_matches("sha256:").to_string()])
+        .flat_map(|i| {
+            [
+                i.id.clone(),
+                i.manifest_digest.trim_start_matches("sha256:").to_string(),
+            ]
+        })
         .collect();
     if ii {
         if let Ok(rd) = fs::read_dir(base.join("blobs/sha256")) {
@@ -692,7 +759,10 @@ fn repair(store: &Store, live_dir: &Path, problems: &[Problem], held: [&FileLock
 fn rebuild_layers(store: &Store, held: &FileLock) -> Result<usize> {
     let mut idx = LayerIndex::default();
     let dir = store.base().join("layers");
-    for e in fs::read_dir(&dir).ctx(|| format!("reading {}", dir.display()))?.flatten() {
+    for e in fs::read_dir(&dir)
+        .ctx(|| format!("reading {}", dir.display()))?
+        .flatten()
+    {
         let n = e.file_name().to_string_lossy().to_string();
         if is_hex64(&n) && e.path().join("diff").is_dir() {
             let size = du(&e.path().join("diff"));
@@ -728,24 +798,40 @@ fn rebuild_images(store: &Store, held: &FileLock) -> Result<usize> {
     let containers: ContainerIndex = store.load_containers().unwrap_or_default();
     let mut idx = ImageIndex::default();
     let dir = store.base().join("blobs/sha256");
-    for e in fs::read_dir(&dir).ctx(|| format!("reading {}", dir.display()))?.flatten() {
+    for e in fs::read_dir(&dir)
+        .ctx(|| format!("reading {}", dir.display()))?
+        .flatten()
+    {
         let n = e.file_name().to_string_lossy().to_string();
         let Ok(data) = fs::read(e.path()) else { continue };
         if !is_hex64(&n) || crate::digest::sha256_hex(&data) != n {
             continue;
         }
-        let Ok(m) = serde_json::from_slice::<serde_json::Value>(&data) else { continue };
-        let Some(cfg_digest) = m.pointer("/config/digest").and_then(|v| v.as_str()) else { continue };
+        let Ok(m) = serde_json::from_slice::<serde_json::Value>(&data) else {
+            continue;
+        };
+        let Some(cfg_digest) = m.pointer("/config/digest").and_then(|v| v.as_str()) else {
+            continue;
+        };
         let cfg_hex = cfg_digest.trim_start_matches("sha256:").to_string();
         let Ok(cfg) = store.read_blob(cfg_digest) else { continue };
-        if !is_hex64(&cfg_hex) || crate::digest::sha256_hex(&cfg) != cfg_hex || idx.images.iter().any(|i| i.id == cfg_hex) {
+        if !is_hex64(&cfg_hex)
+            || crate::digest::sha256_hex(&cfg) != cfg_hex
+            || idx.images.iter().any(|i| i.id == cfg_hex)
+        {
             continue;
         }
-        let Ok(c) = serde_json::from_slice::<serde_json::Value>(&cfg) else { continue };
+        let Ok(c) = serde_json::from_slice::<serde_json::Value>(&cfg) else {
+            continue;
+        };
         let ids: Vec<String> = c
             .pointer("/rootfs/diff_ids")
             .and_then(|v| v.as_array())
-            .map(|a| a.iter().filter_map(|d| d.as_str().map(|s| s.trim_start_matches("sha256:").to_string())).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d.as_str().map(|s| s.trim_start_matches("sha256:").to_string()))
+                    .collect()
+            })
             .unwrap_or_default();
         if ids.is_empty() || !ids.iter().all(|l| layers.get(l).is_some()) {
             continue;
@@ -781,6 +867,9 @@ fn alive(pid: i32, start: u64) -> bool {
         return false;
     }
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let state = stat.rfind(')').and_then(|i| stat[i + 1..].split_whitespace().next()).unwrap_or("");
+    let state = stat
+        .rfind(')')
+        .and_then(|i| stat[i + 1..].split_whitespace().next())
+        .unwrap_or("");
     !matches!(state, "Z" | "X" | "x")
 }

@@ -12,7 +12,10 @@ pub fn run(a: SystemCheckArgs) -> Result<i32> {
     })?;
     let mut text = String::new();
     for p in &r.problems {
-        text.push_str(&format!("problem: {}: {} (affects: {})\n", p.object, p.issue, p.affects));
+        text.push_str(&format!(
+            "problem: {}: {} (affects: {})\n",
+            p.object, p.issue, p.affects
+        ));
     }
     for line in &r.repaired {
         text.push_str(&format!("repaired: {line}\n"));
@@ -21,7 +24,10 @@ pub fn run(a: SystemCheckArgs) -> Result<i32> {
     let left = if a.repair { &r.remaining } else { &r.problems };
     if a.repair {
         for p in &r.remaining {
-            text.push_str(&format!("not repaired: {}: {} (affects: {})\n", p.object, p.issue, p.affects));
+            text.push_str(&format!(
+                "not repaired: {}: {} (affects: {})\n",
+                p.object, p.issue, p.affects
+            ));
         }
     }
     text.push_str(&format!(
@@ -39,7 +45,10 @@ pub fn run(a: SystemCheckArgs) -> Result<i32> {
         } else if a.repair {
             format!("{} problems found, {} not repaired", r.problems.len(), left.len())
         } else {
-            format!("{} problems found (hutch system check --repair removes what cannot be trusted)", r.problems.len())
+            format!(
+                "{} problems found (hutch system check --repair removes what cannot be trusted)",
+                r.problems.len()
+            )
         }
     ));
     out(&text);
