@@ -105,7 +105,13 @@ pub fn create(
     let mut idx = store.load_containers().map_err(cleanup)?;
     // rmi and prune decide under containers.lock, which we hold: the image is still there now
     // or was removed before we took it.
-    if !store.load_images().map_err(cleanup)?.images.iter().any(|i| i.id == img.id) {
+    if !store
+        .load_images()
+        .map_err(cleanup)?
+        .images
+        .iter()
+        .any(|i| i.id == img.id)
+    {
         return Err(cleanup(crate::err!(
             "image {} was removed while the container was being created: run the command again",
             image_name

@@ -13,8 +13,12 @@ pub fn prune(all: bool) -> Result<Vec<String>> {
     // containers.lock first (the store's lock order): no container can take an image to use
     // while we decide; an image a container uses is never pruned (as with Podman).
     let _containers = store.lock_containers()?;
-    let in_use: std::collections::HashSet<String> =
-        store.load_containers()?.containers.into_iter().map(|c| c.image).collect();
+    let in_use: std::collections::HashSet<String> = store
+        .load_containers()?
+        .containers
+        .into_iter()
+        .map(|c| c.image)
+        .collect();
     let lock = store.lock_images()?;
     let mut idx = store.load_images()?;
     let mut removed = Vec::new();

@@ -302,9 +302,11 @@ async fn pull_async(
 pub(crate) fn record_image(store: &Store, record: ImageRecord, blobs: &[(String, Vec<u8>)]) -> Result<()> {
     let lock = store.lock_images()?;
     let layers = store.load_layers()?;
-    if let Some(gone) = record.layers.iter().find(|l| {
-        layers.get(l).is_none() || !store.layer_dir(l).join("diff").is_dir()
-    }) {
+    if let Some(gone) = record
+        .layers
+        .iter()
+        .find(|l| layers.get(l).is_none() || !store.layer_dir(l).join("diff").is_dir())
+    {
         return Err(crate::err!(
             "layer {} was removed while the image was being stored (by a concurrent rmi, prune or system check --repair): run the command again",
             &gone[..gone.len().min(12)]
