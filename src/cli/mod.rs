@@ -294,7 +294,8 @@ pub struct UnshareArgs {
     pub command: Vec<std::ffi::OsString>,
 }
 
-const SYSTEM_CHECK_HELP: &str = "Checks, holding the store's locks: every index parses; every image's config and manifest \
+const SYSTEM_CHECK_HELP: &str =
+    "Checks, holding the store's locks: every index parses; every image's config and manifest \
 blobs are present and hash to their digests; its layers are present, complete (a record per \
 directory, a directory per record) and, without --quick, hash to their diff_ids (rebuilt from \
 their tar-split records); no container refers to a missing image or layer; no half-written \
