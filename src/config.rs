@@ -434,7 +434,10 @@ fn save_auth_doc(path: &Path, doc: &serde_json::Value) -> Result<()> {
     }
     let mut data = serde_json::to_vec_pretty(doc).expect("json");
     data.push(b'\n');
-    crate::sys::fs::write_atomic(path, &data, 0o600).ctx(|| format!("writing {}", path.display()))
+    crate::fault::point("before:write-auth");
+    crate::sys::fs::write_atomic(path, &data, 0o600).ctx(|| format!("writing {}", path.display()))?;
+    crate::fault::point("after:write-auth");
+    Ok(())
 }
 
 /// Store credentials for `key` (a registry, or registry/namespace) the way Podman does.

@@ -5,13 +5,17 @@
 
 mod archive;
 mod build;
+mod check;
 mod cli;
 mod commands;
 mod config;
 mod container;
 mod digest;
 mod error;
+mod fault;
 mod format;
+#[doc(hidden)]
+pub mod fuzz;
 mod image;
 mod kube;
 mod output;

@@ -639,7 +639,10 @@ impl Builder<'_> {
         }))
         .expect("json");
         let manifest_digest = format!("sha256:{}", crate::digest::sha256_hex(&manifest));
-        self.store.write_blob(&manifest_digest, &manifest)?;
+        let config_bytes = serde_json::to_vec(&st.config).expect("json");
+        // Written again under the images lock by record_image, so a concurrent `system check
+        // --repair` cannot take them as unreferenced in between.
+        let blobs = [(format!("sha256:{id}"), config_bytes), (manifest_digest.clone(), manifest)];
         let s = |k: &str| st.config[k].as_str().unwrap_or_default().to_string();
         crate::image::pull::record_image(
             &self.store,
@@ -655,6 +658,7 @@ impl Builder<'_> {
                 os: s("os"),
                 pulled: crate::output::now_secs().max(0) as u64,
             },
+            &blobs,
         )?;
         self.recorded.insert(id.clone());
         Ok(id)

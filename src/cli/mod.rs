@@ -407,6 +407,9 @@ pub enum SystemCommand {
     Reset(SystemResetArgs),
     /// Show what hutch found on this system (as `hutch info`)
     Info(InfoArgs),
+    /// Check the store's consistency (and repair it): images, layers, blobs, containers, live state
+    #[command(after_help = SYSTEM_CHECK_HELP)]
+    Check(SystemCheckArgs),
 }
 
 const SYSTEM_PRUNE_HELP: &str = "Asks for confirmation on stdin unless -f is given. Prints the ids \
@@ -496,6 +499,38 @@ pub struct UnshareArgs {
     /// The command and its arguments (default: $SHELL, else /bin/sh)
     #[arg(value_name = "COMMAND", trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<std::ffi::OsString>,
+}
+
+const SYSTEM_CHECK_HELP: &str =
+    "Checks, holding the store's locks: every index parses; every image's config and manifest \
+blobs are present and hash to their digests; its layers are present, complete (a record per \
+directory, a directory per record) and, without --quick, hash to their diff_ids (rebuilt from \
+their tar-split records); no container refers to a missing image or layer; no half-written \
+entry is left in tmp/ or beside an index; live state agrees with the processes; keep-id copies \
+are complete; no layer or blob is left unreferenced.
+
+Prints one line per problem (what, what is wrong, what it affects). Exit status: 0 when the \
+store is consistent (or --repair made it so), 1 when problems remain, 125 when the check \
+itself failed.
+
+--repair removes what cannot be trusted (half-written entries, unreferenced layers and blobs, \
+damaged layers and the images and containers that use them, stale live state), moves a corrupt \
+index aside and rebuilds it from what is on disk, and says what it removed. It never removes a \
+volume or an image whose parts are all present and intact.
+
+Examples:
+  hutch system check
+  hutch system check --quick
+  hutch system check --repair";
+
+#[derive(Debug, Args)]
+pub struct SystemCheckArgs {
+    /// Remove what cannot be trusted, and say what was removed
+    #[arg(long)]
+    pub repair: bool,
+    /// Do not hash layer contents (much faster on big stores)
+    #[arg(long)]
+    pub quick: bool,
 }
 
 #[derive(Debug, Subcommand)]

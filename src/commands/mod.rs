@@ -29,6 +29,7 @@ mod rmi;
 mod run;
 mod save;
 mod system;
+mod system_check;
 mod tag;
 mod unshare;
 mod version;

@@ -15,6 +15,7 @@ pub fn run(c: SystemCommand) -> Result<i32> {
         SystemCommand::Prune(a) => prune(a),
         SystemCommand::Reset(a) => reset(a),
         SystemCommand::Info(a) => super::info::run(a),
+        SystemCommand::Check(a) => super::system_check::run(a),
     }
 }
 

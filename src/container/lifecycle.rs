@@ -36,6 +36,7 @@ fn terminate(store: &Store, rec: &ContainerRecord, first: nix::sys::signal::Sign
         return;
     };
     let _ = crate::sys::process::pidfd_send_signal(&pidfd, first);
+    crate::fault::point("after:stop-signal");
     if !state::wait_exit(&pidfd, std::time::Duration::from_secs(grace as u64)) {
         let _ = crate::sys::process::pidfd_send_signal(&pidfd, nix::sys::signal::Signal::SIGKILL);
         state::wait_exit(&pidfd, std::time::Duration::from_secs(10));
@@ -91,6 +92,7 @@ pub fn remove(store: &Store, rec: &ContainerRecord, volumes: bool) -> Result<()>
     drop(lock);
     crate::output::trace("record removed");
     state::remove_live(&rec.id);
+    crate::fault::point("after:remove-live");
     let d = store.container_dir(&rec.id);
     // Usually everything in it is the user's own; only files the container created as other
     // uids need the user namespace (whose setup costs a few milliseconds) to go.

@@ -99,10 +99,14 @@ pub fn create(
             Some(std::fs::read_to_string(path).ctx(|| format!("containers.conf base_hosts_file = \"{path}\""))?)
         }
     };
+    // The directory is made under containers.lock, so that `system check` (which holds it)
+    // never takes the directory of a container being created for a leftover.
+    let lock = store.lock_containers()?;
     let cdir = store.container_dir(&id);
     for sub in ["upper", "work", "merged", "userdata"] {
         std::fs::create_dir_all(cdir.join(sub)).ctx(|| format!("creating {}", cdir.join(sub).display()))?;
     }
+    crate::fault::point("after:create-dir");
     let cleanup = |e: Error| {
         let _ = std::fs::remove_dir_all(&cdir);
         e
@@ -112,8 +116,21 @@ pub fn create(
     std::fs::set_permissions(cdir.join("upper"), std::fs::Permissions::from_mode(root_mode))
         .ctx(|| format!("setting the mode of {}", cdir.join("upper").display()))
         .map_err(cleanup)?;
-    let lock = store.lock_containers().map_err(cleanup)?;
     let mut idx = store.load_containers().map_err(cleanup)?;
+    // rmi and prune decide under containers.lock, which we hold: the image is still there now
+    // or was removed before we took it.
+    if !store
+        .load_images()
+        .map_err(cleanup)?
+        .images
+        .iter()
+        .any(|i| i.id == img.id)
+    {
+        return Err(cleanup(crate::err!(
+            "image {} was removed while the container was being created: run the command again",
+            image_name
+        )));
+    }
     let name = match name {
         Some(n) if idx.name_taken(n) => {
             return Err(cleanup(crate::err!(
@@ -194,6 +211,7 @@ pub fn create(
     };
     write_userdata(&cdir, &rec.spec, &rec.name, &net).map_err(cleanup)?;
     write_file(&cdir.join("userdata/containerenv"), &containerenv(store, &rec)).map_err(cleanup)?;
+    crate::fault::point("after:write-userdata");
     idx.containers.push(rec.clone());
     store.save_containers(&idx, &lock).map_err(cleanup)?;
     Ok(rec)

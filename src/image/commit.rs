@@ -117,7 +117,7 @@ pub fn commit(what: &str, opts: &CommitOptions) -> Result<String> {
             },
         )],
     )?;
-    drop(lock);
+    let work_lock = lock;
 
     let now = crate::output::now_secs();
     let created = rfc3339(now);
@@ -192,8 +192,10 @@ pub fn commit(what: &str, opts: &CommitOptions) -> Result<String> {
     }))
     .expect("json");
     let manifest_digest = format!("sha256:{}", crate::digest::sha256_hex(&manifest));
-    store.write_blob(&config_digest, &config)?;
-    store.write_blob(&manifest_digest, &manifest)?;
+    let blobs = [
+        (config_digest.clone(), config.clone()),
+        (manifest_digest.clone(), manifest.clone()),
+    ];
     let image_id = config_digest[7..].to_string();
     let size = sized.iter().map(|(_, s)| s).sum();
     let base_img = base_img.expect("checked above");
@@ -211,7 +213,9 @@ pub fn commit(what: &str, opts: &CommitOptions) -> Result<String> {
             os: base_img.os,
             pulled: now.max(0) as u64,
         },
+        &blobs,
     )?;
+    drop(work_lock);
     Ok(image_id)
 }
 

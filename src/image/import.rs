@@ -85,7 +85,7 @@ pub fn import(input: Input, what: &str, opts: &ImportOptions) -> Result<String> 
             },
         )],
     )?;
-    drop(lock);
+    let work_lock = lock;
 
     let now = crate::output::now_secs();
     let created = rfc3339(now);
@@ -114,8 +114,10 @@ pub fn import(input: Input, what: &str, opts: &ImportOptions) -> Result<String> 
     }))
     .expect("json");
     let manifest_digest = format!("sha256:{}", crate::digest::sha256_hex(&manifest));
-    store.write_blob(&config_digest, &config)?;
-    store.write_blob(&manifest_digest, &manifest)?;
+    let blobs = [
+        (config_digest.clone(), config.clone()),
+        (manifest_digest.clone(), manifest.clone()),
+    ];
     let image_id = config_digest[7..].to_string();
     crate::image::pull::record_image(
         &store,
@@ -131,6 +133,8 @@ pub fn import(input: Input, what: &str, opts: &ImportOptions) -> Result<String> 
             os: "linux".into(),
             pulled: now.max(0) as u64,
         },
+        &blobs,
     )?;
+    drop(work_lock);
     Ok(image_id)
 }

@@ -580,7 +580,6 @@ pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
         }
     }
     crate::image::pull::commit_layers(&store, ready)?;
-    drop(_locks);
 
     let mut names = Vec::new();
     for img in images {
@@ -590,8 +589,10 @@ pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
             docker_manifest(&img.config, &img.config_digest, &ls)
         });
         let manifest_digest = sha(&manifest);
-        store.write_blob(&img.config_digest, &img.config)?;
-        store.write_blob(&manifest_digest, &manifest)?;
+        let blobs = [
+            (img.config_digest.clone(), img.config.clone()),
+            (manifest_digest.clone(), manifest.clone()),
+        ];
         let config: Value = serde_json::from_slice(&img.config).unwrap_or(Value::Null);
         let id = img.config_digest[7..].to_string();
         let mut uniq: Vec<String> = Vec::new();
@@ -619,11 +620,12 @@ pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
                 .map(|d| d.as_secs())
                 .unwrap_or(0),
         };
-        crate::image::pull::record_image(&store, record)?;
+        crate::image::pull::record_image(&store, record, &blobs)?;
         if uniq.is_empty() {
             names.push(format!("sha256:{id}"));
         }
         names.extend(uniq);
     }
+    drop(_locks);
     Ok(LoadReport { names })
 }

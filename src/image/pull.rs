@@ -251,13 +251,11 @@ async fn pull_async(
     }
 
     progress.message("Writing manifest to image destination");
+    crate::fault::point("after:fetch-layers");
     let s2 = store.clone();
     tokio::task::spawn_blocking(move || commit_layers(&s2, ready))
         .await
         .map_err(|e| crate::err!("{e}"))??;
-    drop(work_locks);
-    store.write_blob(&resolved.config_digest, &resolved.config)?;
-    store.write_blob(&resolved.manifest_digest, &resolved.manifest)?;
     let id = crate::digest::digest_hex(&resolved.config_digest)?.to_string();
     let record = ImageRecord {
         id: id.clone(),
@@ -279,19 +277,57 @@ async fn pull_async(
             .unwrap_or(0),
     };
     let store2 = store.clone();
-    tokio::task::spawn_blocking(move || record_image(&store2, record))
+    crate::fault::point("before:record-image");
+    let blobs = [
+        (resolved.config_digest.clone(), resolved.config.clone()),
+        (resolved.manifest_digest.clone(), resolved.manifest.clone()),
+    ];
+    tokio::task::spawn_blocking(move || record_image(&store2, record, &blobs))
         .await
         .map_err(|e| crate::err!("{e}"))??;
+    // Held until the image is recorded: `system check` and garbage collection leave alone an
+    // unreferenced layer whose work lock is taken (it is about to be referenced).
+    drop(work_locks);
     Ok(PullReport {
         image_id: id,
         skipped_devices,
     })
 }
 
-/// Add or merge the image record; names move to this image from any other.
-pub(crate) fn record_image(store: &Store, record: ImageRecord) -> Result<()> {
+/// Store the image's blobs (config, manifest: `(digest, content)`) and add or merge its record;
+/// names move to this image from any other. Both happen under images.lock, so that whoever
+/// holds it (garbage collection, `system check`) never sees blobs without their image. Fails,
+/// storing nothing, when a layer of the image went meanwhile (a concurrent rmi, prune or
+/// `system check --repair` removed it after this command found it).
+pub(crate) fn record_image(store: &Store, record: ImageRecord, blobs: &[(String, Vec<u8>)]) -> Result<()> {
     let lock = store.lock_images()?;
+    let layers = store.load_layers()?;
+    if let Some(gone) = record
+        .layers
+        .iter()
+        .find(|l| layers.get(l).is_none() || !store.layer_dir(l).join("diff").is_dir())
+    {
+        return Err(crate::err!(
+            "layer {} was removed while the image was being stored (by a concurrent rmi, prune or system check --repair): run the command again",
+            &gone[..gone.len().min(12)]
+        ));
+    }
     let mut idx = store.load_images()?;
+    // An image already stored keeps its manifest: another manifest of it (a load's, say) would
+    // be a blob nothing refers to.
+    let kept_manifest = idx
+        .images
+        .iter()
+        .find(|i| i.id == record.id)
+        .map(|i| i.manifest_digest.clone());
+    for (digest, data) in blobs {
+        let unreferenced = kept_manifest
+            .as_ref()
+            .is_some_and(|m| m != digest && *digest != format!("sha256:{}", record.id));
+        if !unreferenced {
+            store.write_blob(digest, data)?;
+        }
+    }
     let n = match idx.images.iter().position(|i| i.id == record.id) {
         Some(n) => {
             let img = &mut idx.images[n];
@@ -461,6 +497,7 @@ pub(crate) fn commit_layers(store: &Store, layers: Vec<(store::TempEntry, LayerR
         return Ok(());
     }
     store.sync_fs()?;
+    crate::fault::point("after:sync");
     let lock = store.lock_layers()?;
     let mut idx = store.load_layers()?;
     for (tmp, rec) in layers {
@@ -470,6 +507,7 @@ pub(crate) fn commit_layers(store: &Store, layers: Vec<(store::TempEntry, LayerR
                 store.discard_dir(&target)?;
             }
             std::fs::rename(&tmp.path, &target).ctx(|| format!("moving layer into {}", target.display()))?;
+            crate::fault::point("after:commit-layer");
             idx.upsert(rec);
         }
     }

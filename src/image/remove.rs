@@ -65,9 +65,34 @@ pub fn remove(store: &Store, wanted: &[String], all: bool, force: bool) -> Resul
         crate::container::remove(store, c, true)?;
     }
     store.sweep()?;
+    // containers.lock first (the store's lock order), held to the end: a container created
+    // since the check above must not lose its image.
+    let _containers = store.lock_containers()?;
+    let users_now = store.load_containers()?;
     let lock = store.lock_images()?;
     let mut idx = store.load_images()?;
-    let targets: Vec<String> = wanted.iter().filter(|w| !refused.contains(*w)).cloned().collect();
+    let mut targets: Vec<String> = wanted.iter().filter(|w| !refused.contains(*w)).cloned().collect();
+    targets.retain(|what| {
+        let Ok(n) = idx.resolve(what) else { return true };
+        let id = &idx.images[n].id;
+        let users: Vec<&str> = users_now
+            .containers
+            .iter()
+            .filter(|c| &c.image == id)
+            .map(|c| c.name.as_str())
+            .collect();
+        if users.is_empty() {
+            return true;
+        }
+        failures.push((
+            Failure::InUse,
+            format!(
+                "image {what} is in use by container {}: remove the container first or use rmi -f",
+                users.join(", ")
+            ),
+        ));
+        false
+    });
     let mut report = String::new();
     for what in &targets {
         let n = match idx.resolve(what) {

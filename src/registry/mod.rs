@@ -412,38 +412,7 @@ impl Session {
         let (mut bytes, mut digest) = self.manifest_raw(&self.reference).await?;
         let mut doc: Value = serde_json::from_slice(&bytes)
             .map_err(|e| crate::err!("manifest of {} is not valid JSON: {e}", self.image))?;
-        if doc.get("manifests").is_some() {
-            let entries = doc["manifests"].as_array().cloned().unwrap_or_default();
-            let chosen = entries
-                .iter()
-                .find(|m| m.get("platform").is_some_and(|p| platform.matches(p)));
-            let Some(chosen) = chosen else {
-                let avail: Vec<String> = entries
-                    .iter()
-                    .filter_map(|m| m.get("platform"))
-                    .map(|p| {
-                        let mut s = format!(
-                            "{}/{}",
-                            p["os"].as_str().unwrap_or("?"),
-                            p["architecture"].as_str().unwrap_or("?")
-                        );
-                        if let Some(v) = p.get("variant").and_then(Value::as_str) {
-                            s.push('/');
-                            s.push_str(v);
-                        }
-                        s
-                    })
-                    .collect();
-                crate::bail!(
-                    "{}: no image for platform {platform}; available: {}",
-                    self.image,
-                    avail.join(", ")
-                );
-            };
-            let d = chosen["digest"]
-                .as_str()
-                .ok_or_else(|| crate::err!("{}: index entry without a digest", self.image))?;
-            crate::reference::validate_digest(d).map_err(|w| crate::err!("{}: index entry: {w}", self.image))?;
+        if let Some(d) = choose_from_index(&self.image.to_string(), &doc, platform)? {
             let r = self.reference.clone_with_digest(d.to_string());
             (bytes, digest) = self.manifest_raw(&r).await?;
             doc = serde_json::from_slice(&bytes)
@@ -452,39 +421,7 @@ impl Session {
         if doc.get("schemaVersion").and_then(Value::as_u64) == Some(1) {
             crate::bail!("{}: Docker schema 1 manifests are not supported", self.image);
         }
-        let desc = |v: &Value, what: &str| -> Result<LayerDesc> {
-            let digest = v
-                .get("digest")
-                .and_then(Value::as_str)
-                .ok_or_else(|| crate::err!("{}: {what} without a digest", self.image))?;
-            crate::reference::validate_digest(digest).map_err(|w| crate::err!("{}: {what}: {w}", self.image))?;
-            Ok(LayerDesc {
-                digest: digest.to_string(),
-                size: v.get("size").and_then(Value::as_u64).unwrap_or(0),
-                media_type: v.get("mediaType").and_then(Value::as_str).unwrap_or("").to_string(),
-            })
-        };
-        let config = desc(
-            doc.get("config")
-                .ok_or_else(|| crate::err!("{}: manifest has no config", self.image))?,
-            "config",
-        )?;
-        let mut layers = Vec::new();
-        for l in doc.get("layers").and_then(Value::as_array).cloned().unwrap_or_default() {
-            let d = desc(&l, "layer")?;
-            if d.media_type.contains("encrypted")
-                || d.media_type.contains("foreign")
-                || d.media_type.contains("nondistributable")
-            {
-                crate::bail!(
-                    "{}: layer {} has unsupported media type {}",
-                    self.image,
-                    d.digest,
-                    d.media_type
-                );
-            }
-            layers.push(d);
-        }
+        let (config, layers) = manifest_descs(&self.image.to_string(), &doc)?;
         if config.size > 64 << 20 {
             crate::bail!("{}: config blob of {} bytes is too large", self.image, config.size);
         }
@@ -676,4 +613,81 @@ mod tests {
         assert_eq!(challenge_param(h, "realm").unwrap(), "http://127.0.0.1:5002/token");
         assert_eq!(challenge_param(h, "service").unwrap(), "hutch-test");
     }
+}
+
+/// The digest of the manifest for `platform` when `doc` is an image index or manifest list;
+/// None when it is a manifest. `image` names the image in errors.
+pub fn choose_from_index(image: &str, doc: &Value, platform: &Platform) -> Result<Option<String>> {
+    if doc.get("manifests").is_none() {
+        return Ok(None);
+    }
+    let entries = doc["manifests"].as_array().cloned().unwrap_or_default();
+    let chosen = entries
+        .iter()
+        .find(|m| m.get("platform").is_some_and(|p| platform.matches(p)));
+    let Some(chosen) = chosen else {
+        let avail: Vec<String> = entries
+            .iter()
+            .filter_map(|m| m.get("platform"))
+            .map(|p| {
+                let mut s = format!(
+                    "{}/{}",
+                    p["os"].as_str().unwrap_or("?"),
+                    p["architecture"].as_str().unwrap_or("?")
+                );
+                if let Some(v) = p.get("variant").and_then(Value::as_str) {
+                    s.push('/');
+                    s.push_str(v);
+                }
+                s
+            })
+            .collect();
+        crate::bail!(
+            "{image}: no image for platform {platform}; available: {}",
+            avail.join(", ")
+        );
+    };
+    let d = chosen["digest"]
+        .as_str()
+        .ok_or_else(|| crate::err!("{image}: index entry without a digest"))?;
+    crate::reference::validate_digest(d).map_err(|w| crate::err!("{image}: index entry: {w}"))?;
+    Ok(Some(d.to_string()))
+}
+
+/// The config and layer descriptors of the image manifest `doc` (digests validated; encrypted,
+/// foreign and non-distributable layers refused). `image` names the image in errors.
+pub fn manifest_descs(image: &str, doc: &Value) -> Result<(LayerDesc, Vec<LayerDesc>)> {
+    let desc = |v: &Value, what: &str| -> Result<LayerDesc> {
+        let digest = v
+            .get("digest")
+            .and_then(Value::as_str)
+            .ok_or_else(|| crate::err!("{image}: {what} without a digest"))?;
+        crate::reference::validate_digest(digest).map_err(|w| crate::err!("{image}: {what}: {w}"))?;
+        Ok(LayerDesc {
+            digest: digest.to_string(),
+            size: v.get("size").and_then(Value::as_u64).unwrap_or(0),
+            media_type: v.get("mediaType").and_then(Value::as_str).unwrap_or("").to_string(),
+        })
+    };
+    let config = desc(
+        doc.get("config")
+            .ok_or_else(|| crate::err!("{image}: manifest has no config"))?,
+        "config",
+    )?;
+    let mut layers = Vec::new();
+    for l in doc.get("layers").and_then(Value::as_array).cloned().unwrap_or_default() {
+        let d = desc(&l, "layer")?;
+        if d.media_type.contains("encrypted")
+            || d.media_type.contains("foreign")
+            || d.media_type.contains("nondistributable")
+        {
+            crate::bail!(
+                "{image}: layer {} has unsupported media type {}",
+                d.digest,
+                d.media_type
+            );
+        }
+        layers.push(d);
+    }
+    Ok((config, layers))
 }

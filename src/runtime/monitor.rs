@@ -225,6 +225,7 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
     }
     recorder.exited(code);
     if plan.spec.auto_remove {
+        crate::fault::point("before:auto-remove");
         use std::os::unix::process::CommandExt;
         let _ = std::process::Command::new("/proc/self/exe")
             .args(["rm", "-f", "-v", &plan.id])

@@ -93,6 +93,7 @@ impl<'a> Recorder<'a> {
             ..Default::default()
         };
         write_live(id, &live)?;
+        crate::fault::point("after:write-live");
         store.write_outcome(id, &outcome, false)?;
         Ok(Recorder {
             store,
@@ -107,6 +108,7 @@ impl<'a> Recorder<'a> {
         self.outcome.finished_at = now_nanos();
         self.outcome.exit_code = Some(code);
         let _ = self.store.write_outcome(&self.id, &self.outcome, self.kept);
+        crate::fault::point("after:record-exit");
         remove_live(&self.id);
     }
 }

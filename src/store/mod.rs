@@ -136,6 +136,7 @@ impl Store {
         let tmp = self.temp("blob")?;
         crate::sys::fs::write_synced(&tmp.path, data, 0o600).ctx(|| format!("writing {}", tmp.path.display()))?;
         fs::rename(&tmp.path, &target).ctx(|| format!("storing blob {}", target.display()))?;
+        crate::fault::point("after:write-blob");
         Ok(())
     }
 
@@ -169,6 +170,12 @@ impl Store {
         wait_lock(&self.root.join("layers/layers.lock"))
     }
 
+    /// Whether a pull, load, import or commit holds this layer's work lock now.
+    pub fn layer_busy(&self, id: &str) -> bool {
+        let p = self.root.join("layers").join(format!("{id}.lock"));
+        p.exists() && matches!(FileLock::try_exclusive(&p), Ok(None))
+    }
+
     /// Lock held while one layer is being extracted, so that concurrent pulls extract it once.
     pub fn lock_layer_work(&self, id: &str) -> Result<FileLock> {
         wait_lock(&self.root.join("layers").join(format!("{id}.lock")))
@@ -180,7 +187,10 @@ impl Store {
 
     /// Write the image index. The caller holds `lock_images`.
     pub fn save_images(&self, idx: &ImageIndex, _held: &FileLock) -> Result<()> {
-        write_index(&self.root.join("images/images.json"), idx)
+        crate::fault::point("before:save-images");
+        write_index(&self.root.join("images/images.json"), idx)?;
+        crate::fault::point("after:save-images");
+        Ok(())
     }
 
     pub fn load_layers(&self) -> Result<LayerIndex> {
@@ -189,7 +199,10 @@ impl Store {
 
     /// Write the layer index. The caller holds `lock_layers`.
     pub fn save_layers(&self, idx: &LayerIndex, _held: &FileLock) -> Result<()> {
-        write_index(&self.root.join("layers/layers.json"), idx)
+        crate::fault::point("before:save-layers");
+        write_index(&self.root.join("layers/layers.json"), idx)?;
+        crate::fault::point("after:save-layers");
+        Ok(())
     }
 
     /// Lock held while the container index changes (taken before images.lock when both are).
@@ -219,7 +232,10 @@ impl Store {
 
     /// Write the container index. The caller holds `lock_containers`.
     pub fn save_containers(&self, idx: &ContainerIndex, _held: &FileLock) -> Result<()> {
-        write_index(&self.root.join("containers/containers.json"), idx)
+        crate::fault::point("before:save-containers");
+        write_index(&self.root.join("containers/containers.json"), idx)?;
+        crate::fault::point("after:save-containers");
+        Ok(())
     }
 
     /// Lock held while the pod index changes (taken before containers.lock when both are).
@@ -361,6 +377,7 @@ impl Store {
             if let Some(base) = name_s.strip_suffix(".lock") {
                 if let Some(_l) = FileLock::try_exclusive(&e.path())? {
                     remove_any(&tmp.join(base));
+                    crate::fault::point("after:sweep-entry");
                     let _ = fs::remove_file(e.path());
                 }
             } else if !names.contains(std::ffi::OsStr::new(&format!("{name_s}.lock"))) {
@@ -391,8 +408,12 @@ impl Store {
         let used = images.used_layers();
         let lock = self.lock_layers()?;
         let mut idx = self.load_layers()?;
-        let (keep, drop_): (Vec<LayerRecord>, Vec<LayerRecord>) =
-            idx.layers.drain(..).partition(|l| used.contains(&l.id));
+        // A layer whose work lock is held is being stored by a pull, load, import or commit
+        // that records its image next: not garbage.
+        let (keep, drop_): (Vec<LayerRecord>, Vec<LayerRecord>) = idx
+            .layers
+            .drain(..)
+            .partition(|l| used.contains(&l.id) || self.layer_busy(&l.id));
         idx.layers = keep;
         if !drop_.is_empty() {
             self.save_layers(&idx, &lock)?;
@@ -424,6 +445,7 @@ impl Store {
         {
             if !referenced.contains(e.file_name().to_string_lossy().as_ref()) {
                 fs::remove_file(e.path()).ctx(|| format!("removing {}", e.path().display()))?;
+                crate::fault::point("after:remove-blob");
                 blobs += 1;
             }
         }
@@ -435,6 +457,7 @@ impl Store {
     pub fn discard_dir(&self, dir: &Path) -> Result<()> {
         let trash = self.temp("trash")?;
         fs::rename(dir, &trash.path).ctx(|| format!("removing {}", dir.display()))?;
+        crate::fault::point("after:discard-rename");
         make_writable(&trash.path);
         drop(trash);
         Ok(())

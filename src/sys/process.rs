@@ -214,3 +214,9 @@ pub fn reset_signals(signals: &[Signal]) {
     }
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
 }
+
+/// Die at once as `kill -9` would kill us (the fault-injection points, `crate::fault`).
+pub fn kill_self() -> ! {
+    let _ = nix::sys::signal::raise(Signal::SIGKILL);
+    exit_now(137)
+}

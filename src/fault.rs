@@ -1,0 +1,64 @@
+//! Named fault points for the fault-injection tests (tests/faults.rs). Compiled in always and
+//! free when `HUTCH_FAULT` is unset (one environment lookup per process):
+//!
+//! - `HUTCH_FAULT=after:commit-layer` (any point's name, optionally `#N` for its N-th pass, 1
+//!   by default) kills this process with SIGKILL when it reaches that point, as `kill -9` would;
+//! - `HUTCH_FAULT=list:FILE` appends `NAME#N` to FILE at every point passed, so a test can
+//!   enumerate the points a verb goes through and then kill it at each one.
+//!
+//! The variable is inherited by the processes hutch starts (a child `hutch pull`, the monitor),
+//! so their points count too, each process counting its own passes.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Mutex, OnceLock};
+
+enum Mode {
+    Off,
+    Kill { name: String, nth: u32 },
+    List(std::path::PathBuf),
+}
+
+fn mode() -> &'static Mode {
+    static MODE: OnceLock<Mode> = OnceLock::new();
+    MODE.get_or_init(|| match std::env::var("HUTCH_FAULT") {
+        Ok(v) if v.starts_with("list:") => Mode::List(v["list:".len()..].into()),
+        Ok(v) if !v.is_empty() => {
+            let (name, nth) = match v.rsplit_once('#') {
+                Some((n, k)) => (n.to_string(), k.parse().unwrap_or(1)),
+                None => (v, 1),
+            };
+            Mode::Kill { name, nth }
+        }
+        _ => Mode::Off,
+    })
+}
+
+fn passes(name: &str) -> u32 {
+    static SEEN: OnceLock<Mutex<HashMap<String, u32>>> = OnceLock::new();
+    let mut m = SEEN
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let n = m.entry(name.to_string()).or_insert(0);
+    *n += 1;
+    *n
+}
+
+/// The fault point `name` (`before:STEP` or `after:STEP`).
+pub fn point(name: &str) {
+    match mode() {
+        Mode::Off => {}
+        Mode::Kill { name: want, nth } => {
+            if want == name && passes(name) == *nth {
+                crate::sys::process::kill_self();
+            }
+        }
+        Mode::List(file) => {
+            let n = passes(name);
+            if let Ok(mut f) = std::fs::OpenOptions::new().append(true).create(true).open(file) {
+                let _ = writeln!(f, "{name}#{n}");
+            }
+        }
+    }
+}

@@ -1,0 +1,982 @@
+//! Fault injection (issue 12): hutch killed at every named step of every mutating verb
+//! (`HUTCH_FAULT`), killed with SIGKILL at random moments (itself, and separately its monitor,
+//! network helper and the container's first process), corrupt store files, concurrent workers
+//! on one store. After every fault: `system check` is clean, or `system check --repair` makes it
+//! clean; the interrupted command succeeds when run again; what was there before is intact.
+//!
+//! Figures (kills, recoveries, failures per verb) are printed as `FAULTS …` lines (run with
+//! `--nocapture` to see them; RELIABILITY.md quotes them). `HUTCH_FAULT_KILLS` sets the random
+//! kills per verb (default 70), `HUTCH_FAULT_WORKERS`/`HUTCH_FAULT_OPS` the concurrency run
+//! (default 8 x 200).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn basic() -> String {
+    format!("{PLAIN}/fixtures/basic")
+}
+fn multi() -> String {
+    format!("{PLAIN}/fixtures/multi")
+}
+fn zstd() -> String {
+    format!("{PLAIN}/fixtures/zstd")
+}
+
+fn knob(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// A store with what must survive every fault: the image `keep:1` (basic) and the created
+/// container `keeper` using it.
+fn baseline() -> Env {
+    let env = Env::new();
+    env.pull("fixtures/basic");
+    env.hutch(["tag", &basic(), "keep:1"]).ok();
+    env.hutch(["create", "--name", "keeper", "--network", "none", "keep:1", "true"])
+        .ok();
+    env
+}
+
+#[track_caller]
+fn assert_intact(env: &Env) {
+    let r = env.hutch(["images", "--format", "{{.Repository}}:{{.Tag}}"]).ok();
+    assert!(r.stdout.lines().any(|l| l == "localhost/keep:1"), "keep:1 lost: {r:?}");
+    let r = env.hutch(["ps", "-a", "--format", "{{.Names}}"]).ok();
+    assert!(r.stdout.lines().any(|l| l == "keeper"), "keeper lost: {r:?}");
+}
+
+/// After a fault: `system check` clean, or `--repair` makes it clean. Returns whether a repair
+/// was needed. Never a panic, never an exit status other than 0/1.
+#[track_caller]
+fn settle(env: &Env, what: &str) -> bool {
+    let r = env.hutch(["system", "check", "--quick"]);
+    assert!(!r.stderr.contains("panicked"), "{r:?}");
+    if r.code == 0 {
+        return false;
+    }
+    assert_eq!(r.code, 1, "{what}: system check failed: {r:?}");
+    let fix = env.hutch(["system", "check", "--repair"]);
+    assert_eq!(fix.code, 0, "{what}: repair did not restore the store: {fix:?}");
+    let again = env.hutch(["system", "check"]);
+    assert_eq!(again.code, 0, "store not clean after repair: {again:?}");
+    true
+}
+
+/// A mutating verb: how to bring the store to the state before it, and its arguments.
+struct Verb {
+    name: &'static str,
+    setup: Box<dyn Fn(&Env)>,
+    args: Box<dyn Fn(&Env) -> Vec<String>>,
+    /// Arguments of the re-run (by default the same).
+    rerun: Option<Box<dyn Fn(&Env) -> Vec<String>>>,
+}
+
+fn s(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+/// Remove every container but `keeper`.
+fn clear_containers(env: &Env) {
+    let r = env.hutch(["ps", "-a", "--format", "{{.Names}}"]).ok();
+    let others: Vec<&str> = r.stdout.lines().filter(|n| *n != "keeper" && !n.is_empty()).collect();
+    if !others.is_empty() {
+        let mut args = vec!["rm", "-f"];
+        args.extend(others);
+        env.hutch(args).ok();
+    }
+}
+
+fn verbs(env: &Env) -> Vec<Verb> {
+    let archive = env.root.join("basic.tar");
+    env.hutch(["save", "-o", archive.to_str().unwrap(), "keep:1"]).ok();
+    let archive = archive.to_str().unwrap().to_string();
+    let a2 = archive.clone();
+    vec![
+        Verb {
+            name: "pull",
+            setup: Box::new(|e| {
+                e.hutch(["rmi", "-f", &multi()]).ok();
+            }),
+            args: Box::new(|_| s(&["pull", "-q", "--tls-verify=false", &multi()])),
+            rerun: None,
+        },
+        Verb {
+            name: "run",
+            setup: Box::new(clear_containers),
+            args: Box::new(|_| s(&["run", "--rm", "--network", "none", "keep:1", "true"])),
+            rerun: None,
+        },
+        Verb {
+            name: "run -d",
+            setup: Box::new(clear_containers),
+            args: Box::new(|_| s(&["run", "-d", "--network", "none", "keep:1", "sleep", "1000"])),
+            rerun: None,
+        },
+        Verb {
+            name: "create",
+            setup: Box::new(clear_containers),
+            args: Box::new(|_| s(&["create", "--network", "none", "keep:1", "true"])),
+            rerun: None,
+        },
+        Verb {
+            name: "start",
+            setup: Box::new(|e| {
+                clear_containers(e);
+                e.hutch(["create", "--name", "s", "--network", "none", "keep:1", "sleep", "1000"])
+                    .ok();
+            }),
+            args: Box::new(|_| s(&["start", "s"])),
+            rerun: None,
+        },
+        Verb {
+            name: "stop",
+            setup: Box::new(|e| {
+                clear_containers(e);
+                e.hutch([
+                    "run",
+                    "-d",
+                    "--name",
+                    "s",
+                    "--network",
+                    "none",
+                    "keep:1",
+                    "sleep",
+                    "1000",
+                ])
+                .ok();
+            }),
+            args: Box::new(|_| s(&["stop", "-t", "0", "s"])),
+            rerun: None,
+        },
+        Verb {
+            name: "rm",
+            setup: Box::new(|e| {
+                clear_containers(e);
+                e.hutch(["create", "--name", "s", "--network", "none", "keep:1", "true"])
+                    .ok();
+            }),
+            args: Box::new(|_| s(&["rm", "s"])),
+            rerun: Some(Box::new(|_| s(&["rm", "-f", "s"]))),
+        },
+        Verb {
+            name: "rmi",
+            setup: Box::new(|e| {
+                e.hutch(["pull", "-q", "--tls-verify=false", &zstd()]).ok();
+            }),
+            args: Box::new(|_| s(&["rmi", &zstd()])),
+            rerun: Some(Box::new(|_| s(&["rmi", "-f", &zstd()]))),
+        },
+        Verb {
+            name: "tag",
+            setup: Box::new(|e| {
+                let _ = e.hutch(["rmi", "t:1"]);
+            }),
+            args: Box::new(|_| s(&["tag", "keep:1", "t:1"])),
+            rerun: None,
+        },
+        Verb {
+            name: "prune",
+            setup: Box::new(|e| {
+                e.hutch(["pull", "-q", "--tls-verify=false", &zstd()]).ok();
+            }),
+            args: Box::new(|_| s(&["image", "prune", "-a"])),
+            rerun: None,
+        },
+        Verb {
+            name: "login",
+            setup: Box::new(|_| {}),
+            args: Box::new(|_| s(&["login", "-u", "testuser", "-p", "testpass", "--tls-verify=false", AUTH])),
+            rerun: None,
+        },
+        Verb {
+            name: "commit",
+            setup: Box::new(|e| {
+                let _ = e.hutch(["rmi", "c:1"]);
+            }),
+            args: Box::new(|_| s(&["commit", "keeper", "c:1"])),
+            rerun: None,
+        },
+        Verb {
+            name: "load",
+            setup: Box::new(|e| {
+                let _ = e.hutch(["rmi", "-f", "l:1"]);
+            }),
+            args: Box::new(move |_| s(&["load", "-q", "-i", &archive])),
+            rerun: None,
+        },
+        Verb {
+            name: "save",
+            setup: Box::new(|_| {}),
+            args: Box::new(move |e| s(&["save", "-o", e.root.join("out.tar").to_str().unwrap(), "keep:1"])),
+            rerun: None,
+        },
+        Verb {
+            name: "import",
+            setup: Box::new(|_| {}),
+            args: Box::new(move |_| s(&["import", &a2, "imp:1"])),
+            rerun: None,
+        },
+    ]
+}
+
+#[derive(Default, Debug)]
+struct Stats {
+    points: usize,
+    kills: usize,
+    repaired: usize,
+    failures: usize,
+}
+
+fn print_stats(kind: &str, stats: &BTreeMap<String, Stats>) {
+    let mut total = Stats::default();
+    for (verb, s) in stats {
+        println!(
+            "FAULTS {kind} verb={verb:?} points={} kills={} recoveries={} (repair needed {}) failures={}",
+            s.points, s.kills, s.kills, s.repaired, s.failures
+        );
+        total.points += s.points;
+        total.kills += s.kills;
+        total.repaired += s.repaired;
+        total.failures += s.failures;
+    }
+    println!(
+        "FAULTS {kind} total points={} kills={} repaired={} failures={}",
+        total.points, total.kills, total.repaired, total.failures
+    );
+}
+
+/// Run a verb with HUTCH_FAULT set; Some(signal) when hutch was killed.
+fn run_with_fault(env: &Env, args: &[String], fault: &str) -> (Run, Option<i32>) {
+    let out = env.command(args).env("HUTCH_FAULT", fault).output().unwrap();
+    let sig = out.status.signal();
+    (to_run(out), sig)
+}
+
+/// Every named fault point each verb passes (HUTCH_FAULT=list:FILE), and a kill at each.
+#[test]
+fn kill_at_every_fault_point_of_every_verb() {
+    let env = baseline();
+    let mut stats = BTreeMap::new();
+    for v in verbs(&env) {
+        let st: &mut Stats = stats.entry(v.name.to_string()).or_default();
+        (v.setup)(&env);
+        let list = env.root.join(format!("points-{}", v.name.replace(' ', "_")));
+        let (r, sig) = run_with_fault(&env, &(v.args)(&env), &format!("list:{}", list.display()));
+        assert!(sig.is_none() && r.code == 0, "{}: {r:?}", v.name);
+        let points: Vec<String> = std::fs::read_to_string(&list)
+            .unwrap_or_default()
+            .lines()
+            .map(String::from)
+            .collect();
+        assert!(
+            !points.is_empty() || v.name == "save",
+            "{}: passes no fault point",
+            v.name
+        );
+        for point in &points {
+            (v.setup)(&env);
+            let (r, sig) = run_with_fault(&env, &(v.args)(&env), point);
+            assert!(!r.stderr.contains("panicked"), "{} at {point}: {r:?}", v.name);
+            // The point may be in a child (the monitor, a child pull): then hutch reports it.
+            st.points += 1;
+            st.kills += 1;
+            let _ = sig;
+            if settle(&env, &format!("{} killed at {point}", v.name)) {
+                st.repaired += 1;
+            }
+            let again = (v.rerun.as_ref().unwrap_or(&v.args))(&env);
+            let r = env.hutch(&again);
+            if r.code != 0 {
+                st.failures += 1;
+                panic!("{} after a kill at {point}: the re-run failed: {r:?}", v.name);
+            }
+            assert_eq!(
+                env.hutch(["system", "check"]).code,
+                0,
+                "{} at {point}: not clean after the re-run",
+                v.name
+            );
+            assert_intact(&env);
+        }
+    }
+    clear_containers(&env);
+    print_stats("points", &stats);
+}
+
+/// How long a verb takes here (to draw kill delays from), its setup done.
+fn duration_of(env: &Env, v: &Verb) -> Duration {
+    (v.setup)(env);
+    let t = Instant::now();
+    env.hutch((v.args)(env)).ok();
+    t.elapsed()
+}
+
+/// SIGKILL of hutch at random moments of each verb.
+fn random_kills(names: &[&str]) {
+    let env = baseline();
+    let per_verb = knob("HUTCH_FAULT_KILLS", 70);
+    let mut stats = BTreeMap::new();
+    let mut rng = Xorshift::seeded();
+    for v in verbs(&env).into_iter().filter(|v| names.contains(&v.name)) {
+        let st: &mut Stats = stats.entry(v.name.to_string()).or_default();
+        let d = duration_of(&env, &v).max(Duration::from_millis(5));
+        let mut tries = 0;
+        while st.kills < per_verb {
+            tries += 1;
+            assert!(tries < per_verb * 4, "{}: could not kill it while running", v.name);
+            (v.setup)(&env);
+            let mut child = env
+                .command((v.args)(&env))
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let delay = Duration::from_micros(rng.below(d.as_micros() as u64 + 1));
+            std::thread::sleep(delay);
+            let alive = child.try_wait().unwrap().is_none();
+            let _ = child.kill();
+            let status = child.wait().unwrap();
+            if alive && status.signal() == Some(9) {
+                st.kills += 1;
+            }
+            if settle(&env, &format!("{} killed after {delay:?}", v.name)) {
+                st.repaired += 1;
+            }
+            let again = (v.rerun.as_ref().unwrap_or(&v.args))(&env);
+            let r = env.hutch(&again);
+            if r.code != 0 {
+                st.failures += 1;
+                panic!("{} after a kill at {delay:?}: the re-run failed: {r:?}", v.name);
+            }
+            if st.kills % 10 == 0 {
+                assert_intact(&env);
+            }
+        }
+        assert_eq!(env.hutch(["system", "check"]).code, 0);
+        assert_intact(&env);
+    }
+    clear_containers(&env);
+    print_stats("random-kill", &stats);
+}
+
+#[test]
+fn random_kills_image_verbs() {
+    random_kills(&["pull", "rmi", "tag", "prune", "load", "import", "save"]);
+}
+
+#[test]
+fn random_kills_container_verbs() {
+    random_kills(&["run", "run -d", "create", "start", "stop", "rm", "commit", "login"]);
+}
+
+/// A small xorshift generator seeded from the clock (the seed is printed for a replay).
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn seeded() -> Xorshift {
+        let seed = std::env::var("HUTCH_FAULT_SEED")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64
+                    | 1
+            });
+        println!("FAULTS seed={seed} (HUTCH_FAULT_SEED={seed} replays it)");
+        Xorshift(seed)
+    }
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+// ---------- children killed: monitor, network helper, the container's first process ----------
+
+/// Pids of a running container from its live file: (container's first process, monitor).
+fn live_pids(env: &Env, name: &str) -> (i32, i32) {
+    let id = env
+        .hutch(["inspect", "--format", "{{.Id}}", name])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let live: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.run_dir().join(format!("hutch/containers/{id}.json"))).unwrap())
+            .unwrap();
+    (
+        live["pid"].as_i64().unwrap() as i32,
+        live["monitor_pid"].as_i64().unwrap() as i32,
+    )
+}
+
+fn children_of(pid: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if let Ok(c) = std::fs::read_to_string(e.path().join("children")) {
+            out.extend(c.split_whitespace().filter_map(|p| p.parse::<i32>().ok()));
+        }
+    }
+    out
+}
+
+fn comm(pid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+fn kill9(pid: i32) {
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+}
+
+/// Poll (bounded) until `f` holds.
+fn wait_until(what: &str, f: impl Fn() -> bool) {
+    let t = Instant::now();
+    while !f() {
+        assert!(t.elapsed() < Duration::from_secs(20), "timed out waiting: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// kill -9 of the monitor, of the network helper and of the container's first process of a
+/// `run -d` container, and of a foreground `hutch run`, each several times: the container ends
+/// (and is shown exited), `system check` is clean or repaired, `rm` works, a new one runs.
+#[test]
+fn kill_children_of_hutch() {
+    let env = baseline();
+    let rounds = knob("HUTCH_FAULT_CHILD_ROUNDS", 5);
+    let mut stats = BTreeMap::new();
+    let net = if Path::new("/usr/bin/pasta").exists() {
+        "pasta"
+    } else {
+        "slirp4netns"
+    };
+    for round in 0..rounds {
+        for target in ["monitor", "network helper", "container process", "foreground hutch"] {
+            let st: &mut Stats = stats.entry(target.to_string()).or_default();
+            let name = format!("k{round}");
+            let network = if target == "network helper" { net } else { "none" };
+            if target == "foreground hutch" {
+                let mut child = env
+                    .command(["run", "--name", &name, "--network", "none", "keep:1", "sleep", "1000"])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                wait_until("the foreground container starts", || {
+                    env.hutch(["ps", "--format", "{{.Names}}"])
+                        .stdout
+                        .lines()
+                        .any(|l| l == name)
+                });
+                let _ = child.kill();
+                child.wait().unwrap();
+            } else {
+                env.hutch([
+                    "run",
+                    "-d",
+                    "--name",
+                    &name,
+                    "--network",
+                    network,
+                    "keep:1",
+                    "sleep",
+                    "1000",
+                ])
+                .ok();
+                let (pid, monitor) = live_pids(&env, &name);
+                let victim = match target {
+                    "monitor" => monitor,
+                    "container process" => pid,
+                    _ => {
+                        let helper = children_of(monitor)
+                            .into_iter()
+                            .find(|p| *p != pid && comm(*p) != "hutch");
+                        helper.unwrap_or_else(|| panic!("no network helper under the monitor {monitor}"))
+                    }
+                };
+                kill9(victim);
+            }
+            st.kills += 1;
+            // A helper that dies leaves the container running without a network (its death is
+            // reported when the container exits); the others end the container.
+            if target != "network helper" {
+                wait_until("the container ends", || {
+                    !env.hutch(["ps", "--format", "{{.Names}}"])
+                        .stdout
+                        .lines()
+                        .any(|l| l == name)
+                });
+            }
+            if settle(&env, &format!("{target} killed")) {
+                st.repaired += 1;
+            }
+            let r = env.hutch(["rm", "-f", &name]);
+            assert_eq!(r.code, 0, "{target}: rm after the kill: {r:?}");
+            env.hutch(["run", "--rm", "--network", network, "keep:1", "true"]).ok();
+            assert_eq!(env.hutch(["system", "check"]).code, 0);
+            assert_intact(&env);
+        }
+    }
+    print_stats("child-kill", &stats);
+}
+
+// ---------- corrupt files ----------
+
+fn as_root_remove(p: &Path) {
+    let _ = std::fs::remove_dir_all(p).or_else(|_| std::fs::remove_file(p));
+}
+
+/// Every verb either works or fails with one `Error:` line and exit 125 (never a panic).
+#[track_caller]
+fn verbs_answer_cleanly(env: &Env, what: &str) {
+    for args in [
+        vec!["images"],
+        vec!["ps", "-a"],
+        vec!["inspect", "keep:1"],
+        vec!["tag", "keep:1", "again:1"],
+        vec!["run", "--rm", "--network", "none", "keep:1", "true"],
+        vec!["create", "--network", "none", "keep:1", "true"],
+        vec!["rmi", "again:1"],
+        vec!["image", "prune"],
+        vec!["rm", "-f", "nosuch"],
+        vec!["system", "check"],
+    ] {
+        let r = env.hutch(&args);
+        assert!(!r.stderr.contains("panicked"), "{what}: {args:?} panicked: {r:?}");
+        if args[0] == "system" {
+            assert!(r.code == 0 || r.code == 1, "{what}: {args:?}: {r:?}");
+        } else if r.code != 0 {
+            let errs: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with("Error: ")).collect();
+            assert!(r.code == 125 || r.code == 1 || r.code == 2, "{what}: {args:?}: {r:?}");
+            assert_eq!(errs.len(), 1, "{what}: {args:?}: expected one Error: line: {r:?}");
+        }
+    }
+}
+
+#[track_caller]
+fn check_names(env: &Env, needle: &str) -> Run {
+    let r = env.hutch(["system", "check"]);
+    assert_eq!(r.code, 1, "check should find the damage: {r:?}");
+    assert!(r.stdout.contains(needle), "check should name {needle:?}: {r:?}");
+    r
+}
+
+#[track_caller]
+fn repair_and_pull_again(env: &Env) {
+    let damaged = env.hutch(["system", "check"]).code != 0;
+    let r = env.hutch(["system", "check", "--repair"]);
+    assert_eq!(r.code, 0, "repair: {r:?}");
+    assert!(
+        !damaged || r.stdout.contains("repaired: "),
+        "repair says what it did: {r:?}"
+    );
+    env.hutch(["system", "check"]).ok();
+    env.pull("fixtures/basic");
+    env.hutch(["run", "--rm", "--network", "none", &basic(), "true"]).ok();
+}
+
+#[test]
+fn corrupt_index_files() {
+    let mut cases = 0;
+    for (file, content) in [
+        ("images/images.json", &b"{\"images\": [{\"id\": \"ab"[..]),
+        ("images/images.json", &b"\x00\xffgarbage"[..]),
+        ("layers/layers.json", &b"{\"layers\": 7}"[..]),
+        ("containers/containers.json", &b"[1,2"[..]),
+    ] {
+        let env = baseline();
+        let p = env.store().join(file);
+        std::fs::write(&p, content).unwrap();
+        check_names(&env, file);
+        verbs_answer_cleanly(&env, file);
+        let r = env.hutch(["images"]);
+        if file.starts_with("images") {
+            r.fails_with("images.json");
+        }
+        check_names(&env, file);
+        repair_and_pull_again(&env);
+        cases += 1;
+        // The corrupt file is kept aside for a post-mortem.
+        let dir = p.parent().unwrap();
+        assert!(
+            std::fs::read_dir(dir)
+                .unwrap()
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().contains(".corrupt-")),
+            "{file}: the corrupt index is kept aside"
+        );
+    }
+    println!("FAULTS corruption kind=index cases={cases} failures=0");
+}
+
+#[test]
+fn images_json_rebuilt_from_blobs_keeps_containers() {
+    let env = baseline();
+    env.pull("fixtures/multi");
+    std::fs::write(env.store().join("images/images.json"), b"{").unwrap();
+    let r = env.hutch(["system", "check", "--repair"]).ok();
+    assert!(r.stdout.contains("rebuilt"), "{r:?}");
+    // keeper's image comes back under the name keeper's record has (the first it had then);
+    // multi, which no container names, comes back as <none>.
+    let r = env.hutch(["images", "-a", "--format", "{{.Repository}}:{{.Tag}}"]).ok();
+    let mut names: Vec<&str> = r.stdout.lines().collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec![format!("{}:latest", basic()).as_str(), "<none>:<none>"],
+        "{r:?}"
+    );
+    let r = env.hutch(["ps", "-a", "--format", "{{.Names}}"]).ok();
+    assert_eq!(r.stdout.trim(), "keeper");
+    env.hutch(["start", "keeper"]).ok();
+    env.hutch(["system", "check"]).ok();
+}
+
+#[test]
+fn damaged_layers_and_blobs() {
+    let mut cases = 0;
+    for damage in [
+        "missing layer dir",
+        "flipped layer byte",
+        "flipped config byte",
+        "tmp debris",
+        "index temp file",
+    ] {
+        let env = baseline();
+        let id = env
+            .hutch(["inspect", "--format", "{{.Id}}", "keep:1"])
+            .ok()
+            .stdout
+            .trim()
+            .to_string();
+        let layer = env.layer_dirs("keep:1").last().unwrap().clone();
+        let needle = match damage {
+            "missing layer dir" => {
+                as_root_remove(&layer);
+                "is missing"
+            }
+            "flipped layer byte" => {
+                let f = layer.join("etc/fixture");
+                let mut d = std::fs::read(&f).unwrap();
+                d[0] ^= 0x20;
+                std::fs::write(&f, d).unwrap();
+                "content changed"
+            }
+            "flipped config byte" => {
+                let f = env.store().join("blobs/sha256").join(&id);
+                let mut d = std::fs::read(&f).unwrap();
+                let n = d.len() / 2;
+                d[n] ^= 1;
+                std::fs::write(&f, d).unwrap();
+                "does not match its digest"
+            }
+            "tmp debris" => {
+                std::fs::create_dir_all(env.store().join("tmp/layer-0123456789ab-deadbeef/diff/x")).unwrap();
+                std::fs::write(env.store().join("tmp/blob-cafe"), b"half").unwrap();
+                env.chown_tree(&env.store().join("tmp"));
+                "left in tmp/"
+            }
+            _ => {
+                std::fs::write(env.store().join("images/.images.json.999999-0.tmp"), b"{\"ima").unwrap();
+                "half-written"
+            }
+        };
+        check_names(&env, needle);
+        // The verbs work or refuse clearly (some recover: the next pull or rmi sweeps tmp/).
+        verbs_answer_cleanly(&env, damage);
+        repair_and_pull_again(&env);
+        cases += 1;
+    }
+    println!("FAULTS corruption kind=layers-blobs-debris cases={cases} failures=0");
+}
+
+#[test]
+fn stale_lock_files_and_wiped_runtime_dir() {
+    let env = baseline();
+    // Lock files left by killed processes (flock dies with its holder): nothing waits on them.
+    for l in [
+        "images/images.lock",
+        "layers/layers.lock",
+        "containers/containers.lock",
+        "tmp/layer-x.lock",
+    ] {
+        std::fs::write(env.store().join(l), b"").unwrap();
+    }
+    env.chown_tree(&env.store());
+    let mut holder = env
+        .command(["pull", &format!("{FLAKY}/slow/multi"), "--tls-verify=false"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = holder.kill();
+    holder.wait().unwrap();
+    let t = Instant::now();
+    env.hutch(["tag", "keep:1", "after:1"]).ok();
+    env.pull("fixtures/zstd");
+    env.hutch(["rmi", &zstd()]).ok();
+    assert!(t.elapsed() < Duration::from_secs(60));
+    settle(&env, "stale locks");
+    // A reboot: the runtime dir is wiped while containers "ran" (their processes are gone).
+    env.hutch([
+        "run",
+        "-d",
+        "--name",
+        "r",
+        "--network",
+        "none",
+        "keep:1",
+        "sleep",
+        "1000",
+    ])
+    .ok();
+    let (pid, monitor) = live_pids(&env, "r");
+    kill9(monitor);
+    kill9(pid);
+    for e in std::fs::read_dir(env.run_dir()).unwrap().flatten() {
+        as_root_remove(&e.path());
+    }
+    let r = env.hutch(["ps", "-a", "--format", "{{.Names}} {{.Status}}"]).ok();
+    assert!(r.stdout.lines().any(|l| l.starts_with("r Exited")), "{r:?}");
+    env.hutch(["system", "check"]).ok();
+    env.hutch(["start", "r"]).ok();
+    env.hutch(["rm", "-f", "r"]).ok();
+    env.hutch(["run", "--rm", "--network", "none", "keep:1", "true"]).ok();
+    env.hutch(["system", "check"]).ok();
+    assert_intact(&env);
+    println!("FAULTS corruption kind=stale-locks+wiped-runtime cases=2 failures=0");
+}
+
+// ---------- full disk ----------
+
+struct Mount(PathBuf);
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// A store on a 24 MiB tmpfs: pull, create/run and load fail with "no space left on device"
+/// (exit 125) when it is full, leave nothing behind, and work once space is freed.
+#[test]
+fn full_disk() {
+    let env = Env::new();
+    let data = env.data();
+    let u = env
+        .user
+        .as_ref()
+        .map(|u| (u.uid.as_raw(), u.gid.as_raw()))
+        .unwrap_or((0, 0));
+    let st = std::process::Command::new("mount")
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            &format!("size=24m,mode=0700,uid={},gid={}", u.0, u.1),
+            "tmpfs",
+        ])
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(st.success(), "mounting a tmpfs for the store");
+    let _m = Mount(data.clone());
+    env.pull("fixtures/basic");
+    let archive = env.root.join("basic.tar");
+    env.hutch(["save", "-o", archive.to_str().unwrap(), &basic()]).ok();
+    let filler = data.join("filler");
+    let fill = |leave_kib: u64| {
+        let _ = std::fs::remove_file(&filler);
+        let vfs = nix::sys::statvfs::statvfs(&data).unwrap();
+        let free = vfs.blocks_available() as u64 * vfs.fragment_size() as u64;
+        let size = free.saturating_sub(leave_kib * 1024);
+        let f = std::fs::File::create(&filler).unwrap();
+        use std::io::Write;
+        let mut w = std::io::BufWriter::new(f);
+        let chunk = vec![0x5au8; 1 << 16];
+        let mut left = size;
+        while left > 0 {
+            let n = left.min(chunk.len() as u64) as usize;
+            if w.write_all(&chunk[..n]).is_err() {
+                break;
+            }
+            left -= n as u64;
+        }
+        let _ = w.flush();
+    };
+    let mut cases = 0;
+    for leave in [0u64, 64, 512] {
+        fill(leave);
+        let images_before = env.hutch(["images", "-q", "--no-trunc"]).ok().stdout;
+        let r = env.hutch(["pull", "--tls-verify=false", &multi()]);
+        assert_eq!(r.code, 125, "pull on a full disk ({leave} KiB left): {r:?}");
+        assert!(r.stderr.to_lowercase().contains("no space left"), "{r:?}");
+        assert_eq!(
+            r.stderr.lines().filter(|l| l.starts_with("Error: ")).count(),
+            1,
+            "{r:?}"
+        );
+        let r = env.hutch(["load", "-i", archive.to_str().unwrap()]);
+        assert!(
+            r.code == 0 || (r.code == 125 && r.stderr.to_lowercase().contains("no space left")),
+            "load: {r:?}"
+        );
+        if leave == 0 {
+            let r = env.hutch(["create", "--network", "none", &basic(), "true"]);
+            assert_eq!(r.code, 125, "create on a full disk: {r:?}");
+            assert!(r.stderr.to_lowercase().contains("no space left"), "{r:?}");
+        }
+        assert_eq!(env.hutch(["images", "-q", "--no-trunc"]).ok().stdout, images_before);
+        assert_eq!(env.hutch(["ps", "-aq"]).ok().stdout, "", "no container left behind");
+        // Nothing partial: the store is consistent as it is (no repair).
+        let c = env.hutch(["system", "check"]);
+        assert_eq!(c.code, 0, "after ENOSPC ({leave} KiB left): {c:?}");
+        cases += 3;
+    }
+    std::fs::remove_file(&filler).unwrap();
+    env.hutch(["pull", "--tls-verify=false", &multi()]).ok();
+    env.hutch(["run", "--rm", "--network", "none", &multi(), "true"]).ok();
+    env.hutch(["system", "check"]).ok();
+    println!("FAULTS enospc cases={cases} failures=0");
+}
+
+// ---------- concurrency ----------
+
+/// `HUTCH_FAULT_WORKERS` workers x `HUTCH_FAULT_OPS` random operations on one store: no
+/// deadlock (every command has a watchdog), no error but the expected conflicts, and a clean
+/// `system check` at the end.
+#[test]
+fn concurrent_workers_on_one_store() {
+    let env = std::sync::Arc::new(baseline());
+    let workers = knob("HUTCH_FAULT_WORKERS", 8);
+    let ops = knob("HUTCH_FAULT_OPS", 200);
+    let seed = Xorshift::seeded().next();
+    let expected = [
+        "is in use by container",
+        "image not known",
+        "was removed while",
+        "no container with name or ID",
+        "is running: stop it first",
+    ];
+    let t0 = Instant::now();
+    let handles: Vec<_> = (0..workers)
+        .map(|w| {
+            let env = env.clone();
+            std::thread::spawn(move || {
+                let mut rng = Xorshift(seed ^ (w as u64 + 1).wrapping_mul(0x9e3779b97f4a7c15) | 1);
+                let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+                let images = [basic(), multi(), zstd()];
+                for k in 0..ops {
+                    let img = images[rng.below(3) as usize].clone();
+                    let mine = format!("w{w}-{}", rng.below(4));
+                    let (op, args): (&str, Vec<String>) = match rng.below(10) {
+                        0 => ("pull", s(&["pull", "-q", "--tls-verify=false", &img])),
+                        1 => (
+                            "run --rm",
+                            s(&["run", "--rm", "--network", "none", "--tls-verify=false", &img, "true"]),
+                        ),
+                        2 => (
+                            "run -d",
+                            s(&[
+                                "run",
+                                "-d",
+                                "--network",
+                                "none",
+                                "--name",
+                                &format!("w{w}-{k}"),
+                                "--tls-verify=false",
+                                &img,
+                                "sleep",
+                                "30",
+                            ]),
+                        ),
+                        3 => ("stop", s(&["stop", "-t", "0", &mine])),
+                        4 => ("rm", s(&["rm", "-f", &mine])),
+                        5 => ("rmi", s(&["rmi", &img])),
+                        6 => ("tag", s(&["tag", &img, &format!("t{w}:{k}")])),
+                        7 => ("prune", s(&["image", "prune"])),
+                        8 => ("images", s(&["images"])),
+                        _ => ("ps", s(&["ps", "-a"])),
+                    };
+                    // Name run -d containers so that stop/rm find some.
+                    let args = if op == "run -d" {
+                        let mut a = args;
+                        a[5] = mine.clone();
+                        let _ = env.hutch(["rm", "-f", &mine]);
+                        a
+                    } else {
+                        args
+                    };
+                    let mut child = env
+                        .command(&args)
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::piped())
+                        .spawn()
+                        .unwrap();
+                    let start = Instant::now();
+                    let status = loop {
+                        if let Some(s) = child.try_wait().unwrap() {
+                            break s;
+                        }
+                        if start.elapsed() > Duration::from_secs(180) {
+                            let _ = child.kill();
+                            panic!("worker {w}: {args:?} hung for 180 s (deadlock?)");
+                        }
+                        std::thread::sleep(Duration::from_millis(10));
+                    };
+                    let mut err = String::new();
+                    use std::io::Read;
+                    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+                    assert!(!err.contains("panicked"), "worker {w}: {args:?}: {err}");
+                    if !status.success() {
+                        let line = err.lines().find(|l| l.starts_with("Error: ")).unwrap_or("").to_string();
+                        assert!(
+                            expected.iter().any(|e| line.contains(e)),
+                            "worker {w}: {args:?} failed unexpectedly ({status:?}): {err}"
+                        );
+                        *counts.entry("expected conflicts").or_default() += 1;
+                    }
+                    *counts.entry(op).or_default() += 1;
+                }
+                counts
+            })
+        })
+        .collect();
+    let mut all: BTreeMap<&str, usize> = BTreeMap::new();
+    for h in handles {
+        for (k, v) in h.join().unwrap() {
+            *all.entry(k).or_default() += v;
+        }
+    }
+    clear_containers(&env);
+    let r = env.hutch(["system", "check"]);
+    assert_eq!(r.code, 0, "store not clean after the concurrent run: {r:?}");
+    assert_intact(&env);
+    println!(
+        "FAULTS concurrency workers={workers} ops={} time={:.0?} {all:?} failures=0",
+        workers * ops,
+        t0.elapsed()
+    );
+}
