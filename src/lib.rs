@@ -21,6 +21,7 @@ mod spec;
 mod store;
 mod sys;
 mod system;
+mod volume;
 
 use clap::Parser;
 

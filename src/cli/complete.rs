@@ -566,3 +566,15 @@ mod tests {
         assert_eq!(familiar("quay.io/x/y:1"), "quay.io/x/y:1");
     }
 }
+
+/// Volume names matching `current`.
+pub fn volumes(current: &OsStr) -> Vec<CompletionCandidate> {
+    let Some(store) = store() else { return vec![] };
+    let Ok(idx) = store.load_volumes() else { return vec![] };
+    let cur = current.to_string_lossy();
+    idx.volumes
+        .iter()
+        .filter(|v| v.name.starts_with(cur.as_ref()))
+        .map(|v| CompletionCandidate::new(&v.name))
+        .collect()
+}

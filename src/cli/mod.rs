@@ -190,15 +190,216 @@ pub enum Command {
         after_help = "Examples:\n  hutch info\n  hutch info --format json\n  hutch info --format '{{.Store.GraphRoot}}'"
     )]
     Info(InfoArgs),
-    /// Generate man pages or shell completions from these definitions
-    #[command(hide = true)]
-    Generate(GenerateArgs),
+    /// Generate systemd units (and, hidden, man pages or shell completions)
+    #[command(subcommand)]
+    Generate(GenerateCommand),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(VolumeCommand),
     /// Manage the store: disk usage, prune, reset, info
     #[command(subcommand)]
     System(SystemCommand),
     /// Run a command (default: your shell) in the store's user namespace, as root there
     #[command(after_help = UNSHARE_HELP)]
     Unshare(UnshareArgs),
+}
+
+
+#[derive(Debug, Subcommand)]
+pub enum GenerateCommand {
+    /// Generate systemd user units that run a container under `systemctl --user`
+    #[command(after_help = GENERATE_SYSTEMD_HELP)]
+    Systemd(GenerateSystemdArgs),
+    /// Man pages from these definitions
+    #[command(hide = true)]
+    Man(GenerateArgs),
+    /// Shell completions from these definitions
+    #[command(hide = true)]
+    Completions(GenerateArgs),
+}
+
+const GENERATE_SYSTEMD_HELP: &str = "Without --new the unit starts and stops the existing container (`hutch start`,
+`hutch stop`); with --new it creates a fresh one from the container's own create command
+line each time (`hutch run -d --replace --rm …`) and removes it when stopped, so the unit
+works on another machine too. Either way the unit is Type=forking with the PIDFile hutch's
+monitor writes (its pid, in $XDG_RUNTIME_DIR/hutch/containers/ID.pid). Install with --files
+in ~/.config/systemd/user, then `systemctl --user daemon-reload` and `systemctl --user enable
+--now container-NAME.service`.
+
+Examples:
+  hutch generate systemd --new --name web
+  cd ~/.config/systemd/user && hutch generate systemd --files --new --name web";
+
+#[derive(Debug, Args)]
+pub struct GenerateSystemdArgs {
+    /// The container
+    #[arg(value_name = "CONTAINER", add = ArgValueCompleter::new(complete::containers))]
+    pub container: String,
+    /// A unit that creates a new container at each start and removes it at stop
+    #[arg(long)]
+    pub new: bool,
+    /// Name the unit and the container by the container's name, not its id
+    #[arg(short, long)]
+    pub name: bool,
+    /// Write the unit to ./PREFIX-NAME.service and print its path instead of the text
+    #[arg(short, long)]
+    pub files: bool,
+    /// The unit's Restart= policy: no, on-success, on-failure, on-abnormal, on-watchdog, on-abort, always
+    #[arg(long, value_name = "POLICY", default_value = "on-failure", value_parser = ["no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always"])]
+    pub restart_policy: String,
+    /// Seconds `hutch stop` waits before SIGKILL (default: the container's stop timeout)
+    #[arg(short, long, value_name = "SECONDS")]
+    pub time: Option<u32>,
+    /// Prefix of the unit's name
+    #[arg(long, value_name = "PREFIX", default_value = "container")]
+    pub container_prefix: String,
+    /// Separator between the prefix and the name
+    #[arg(long, value_name = "SEP", default_value = "-")]
+    pub separator: String,
+    /// Leave out the header comment that says when and how the unit was made
+    #[arg(long)]
+    pub no_header: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VolumeCommand {
+    /// Create a volume (a generated name when none is given)
+    #[command(
+        after_help = "Examples:\n  hutch volume create data\n  hutch volume create --label app=web --opt o=uid=1000,gid=1000 webdata\n  hutch run -v data:/var/lib/db alpine ls /var/lib/db"
+    )]
+    Create(VolumeCreateArgs),
+    /// List volumes
+    #[command(
+        visible_alias = "list",
+        after_help = "Examples:\n  hutch volume ls\n  hutch volume ls -q --filter dangling=true\n  hutch volume ls --format '{{.Name}} {{.Mountpoint}}'"
+    )]
+    Ls(VolumeLsArgs),
+    /// Show details of volumes as JSON
+    Inspect(VolumeInspectArgs),
+    /// Remove volumes
+    #[command(after_help = VOLUME_RM_HELP)]
+    Rm(VolumeRmArgs),
+    /// Remove the volumes no container uses
+    #[command(after_help = "Examples:\n  hutch volume prune -f\n  hutch volume prune -f --filter label=tmp")]
+    Prune(VolumePruneArgs),
+    /// Exit 0 if the volume exists, 1 if not
+    #[command(after_help = "Exit status:\n  0 the volume exists, 1 it does not, 125 the store could not be read.")]
+    Exists(VolumeExistsArgs),
+    /// Write a volume's content as a tar (to stdout, or -o FILE)
+    #[command(after_help = "Examples:\n  hutch volume export data > data.tar\n  hutch volume export -o data.tar data")]
+    Export(VolumeExportArgs),
+    /// Unpack a tar (a file, or - for stdin) into a volume
+    #[command(
+        after_help = "Examples:\n  hutch volume import data data.tar\n  gzip -dc data.tar.gz | hutch volume import data -"
+    )]
+    Import(VolumeImportArgs),
+}
+
+const VOLUME_RM_HELP: &str = "Examples:
+  hutch volume rm data
+  hutch volume rm -f data   (also removes the containers that use it)
+  hutch volume rm -a
+
+Exit status:
+  as podman-volume-rm(1): 0 all removed, 1 a volume did not exist (and nothing else failed),
+  2 a volume is used by a container (without -f), 125 any other failure.";
+
+#[derive(Debug, Args)]
+pub struct VolumeCreateArgs {
+    /// Name of the volume (default: 64 random hex digits)
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    /// Set a label KEY=VALUE
+    #[arg(short, long, value_name = "KEY=VALUE")]
+    pub label: Vec<String>,
+    /// Driver option: o=uid=N,gid=N (owner of the volume's root), nocopy
+    #[arg(short, long, value_name = "KEY=VALUE")]
+    pub opt: Vec<String>,
+    /// Volume driver (only local)
+    #[arg(short, long, value_name = "DRIVER")]
+    pub driver: Option<String>,
+    /// No error when the volume exists already
+    #[arg(long)]
+    pub ignore: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeLsArgs {
+    /// Output format: json, or a Go template ('table {{.Name}}' gives a header)
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Only the names
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Filter: name=NAME, label=KEY[=VALUE], dangling=true|false, driver=local, until=TIME
+    #[arg(short, long, value_name = "FILTER")]
+    pub filter: Vec<String>,
+    /// No header row
+    #[arg(short, long)]
+    pub noheading: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeInspectArgs {
+    /// Volumes
+    #[arg(value_name = "VOLUME", required_unless_present = "all", add = ArgValueCompleter::new(complete::volumes))]
+    pub volumes: Vec<String>,
+    /// All volumes
+    #[arg(short, long)]
+    pub all: bool,
+    /// Output format: json, or a Go template
+    #[arg(short, long, value_name = "FORMAT")]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeRmArgs {
+    /// Volumes
+    #[arg(value_name = "VOLUME", required_unless_present = "all", add = ArgValueCompleter::new(complete::volumes))]
+    pub volumes: Vec<String>,
+    /// Also remove the containers that use them (stopping running ones)
+    #[arg(short, long)]
+    pub force: bool,
+    /// All volumes
+    #[arg(short, long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumePruneArgs {
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub force: bool,
+    /// Only volumes matching: label=KEY[=VALUE], label!=KEY[=VALUE], until=TIME
+    #[arg(long, value_name = "FILTER")]
+    pub filter: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeExistsArgs {
+    /// The volume
+    #[arg(value_name = "VOLUME", add = ArgValueCompleter::new(complete::volumes))]
+    pub volume: String,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeExportArgs {
+    /// The volume
+    #[arg(value_name = "VOLUME", add = ArgValueCompleter::new(complete::volumes))]
+    pub volume: String,
+    /// Write to this file instead of stdout
+    #[arg(short, long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeImportArgs {
+    /// The volume
+    #[arg(value_name = "VOLUME", add = ArgValueCompleter::new(complete::volumes))]
+    pub volume: String,
+    /// The tar (plain or compressed), or - for stdin
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub file: PathBuf,
 }
 
 const UNSHARE_HELP: &str = "The command runs as root in the user namespace hutch stores layers and runs containers in \
@@ -482,9 +683,24 @@ pub struct RunArgs {
     /// Host name of the container (default: its short id)
     #[arg(long, value_name = "NAME")]
     pub hostname: Option<String>,
-    /// Bind mount or volume: HOST-DIR:CONTAINER-DIR[:ro], NAME:CONTAINER-DIR[:ro], or CONTAINER-DIR
+    /// Bind mount or volume: HOST-DIR:CONTAINER-DIR[:OPTS], NAME:CONTAINER-DIR[:OPTS] (created when missing), or CONTAINER-DIR (anonymous); OPTS: ro, rw, U, z, Z, nocopy
     #[arg(short, long, value_name = "SRC:DST[:OPTS]")]
     pub volume: Vec<String>,
+    /// A mount in Docker's syntax: type=bind|volume|tmpfs,source=…,target=…[,ro][,tmpfs-size=…][,tmpfs-mode=…]
+    #[arg(long, value_name = "type=TYPE,…")]
+    pub mount: Vec<String>,
+    /// Mount a new tmpfs: PATH[:OPTIONS] (default rw,noexec,nosuid,nodev, the image's content copied in)
+    #[arg(long, value_name = "PATH[:OPTS]")]
+    pub tmpfs: Vec<String>,
+    /// Mount the volumes and bind mounts of another container: CTR[:ro|rw]
+    #[arg(long, value_name = "CTR[:ro|rw]", add = ArgValueCompleter::new(complete::containers))]
+    pub volumes_from: Vec<String>,
+    /// Remove a container of the same --name first (stopping it), as a systemd unit's start does
+    #[arg(long)]
+    pub replace: bool,
+    /// Write the pid of the detached container's monitor to this file (systemd's PIDFile=)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub conmon_pidfile: Option<PathBuf>,
     /// Mount the root file system read-only (/tmp, /var/tmp and /run get tmpfs)
     #[arg(long)]
     pub read_only: bool,
@@ -617,6 +833,9 @@ pub struct StopArgs {
     /// All running containers
     #[arg(short, long)]
     pub all: bool,
+    /// A container that does not exist is no error
+    #[arg(short, long)]
+    pub ignore: bool,
 }
 
 #[derive(Debug, Args)]
@@ -646,6 +865,9 @@ pub struct RmArgs {
     /// Also remove anonymous volumes
     #[arg(short, long)]
     pub volumes: bool,
+    /// A container that does not exist is no error
+    #[arg(short, long)]
+    pub ignore: bool,
 }
 
 #[derive(Debug, Args)]
@@ -1213,9 +1435,6 @@ pub struct InfoArgs {
 
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// What to generate: man or completions
-    #[arg(value_parser = ["man", "completions"])]
-    pub what: String,
     /// Output directory
     pub dir: PathBuf,
 }

@@ -1,11 +1,11 @@
-//! Hidden `hutch generate man|completions DIR`: man pages and shell completions from the same
+//! `hutch generate systemd` (generate_systemd.rs), and hidden `hutch generate man|completions DIR`: man pages and shell completions from the same
 //! clap definitions the binary parses with (completions are the glue of cli/complete.rs).
 
 use std::path::Path;
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, GenerateArgs};
+use crate::cli::{Cli, GenerateCommand};
 use crate::error::{Context, Result};
 
 /// The after-help text as (heading, body) blocks: an unindented line of a few words ending in
@@ -113,13 +113,18 @@ fn write_man(cmd: &clap::Command, prefix: &str, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn run(a: GenerateArgs) -> Result<i32> {
+pub fn run(c: GenerateCommand) -> Result<i32> {
+    let (man, a) = match c {
+        GenerateCommand::Systemd(a) => return super::generate_systemd::run(a),
+        GenerateCommand::Man(a) => (true, a),
+        GenerateCommand::Completions(a) => (false, a),
+    };
     std::fs::create_dir_all(&a.dir).ctx(|| format!("creating {}", a.dir.display()))?;
     let mut cmd = Cli::command();
     cmd.build();
-    match a.what.as_str() {
-        "man" => write_man(&cmd, "", &a.dir)?,
-        _ => {
+    match man {
+        true => write_man(&cmd, "", &a.dir)?,
+        false => {
             // The shells' glue for clap_complete's dynamic engine: candidates come from the
             // `hutch` in PATH at completion time (complete.rs), so the files stay small and
             // never go stale with respect to containers and images.

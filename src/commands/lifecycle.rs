@@ -61,7 +61,10 @@ fn status(failed: &[Class]) -> i32 {
 
 pub fn stop(a: StopArgs) -> Result<i32> {
     let store = Store::open()?;
-    let items = targets(&store, &a.containers, a.all, true)?;
+    let mut items = targets(&store, &a.containers, a.all, true)?;
+    if a.ignore {
+        items.retain(|(_, r)| !matches!(r, Err(e) if e.class == Class::NoSuchObject));
+    }
     Ok(status(&each(items, |r| {
         container::stop(&store, r, a.time.unwrap_or(r.spec.stop_timeout)).map(|()| None)
     })))
@@ -96,7 +99,7 @@ pub fn rm(a: RmArgs) -> Result<i32> {
     let store = Store::open()?;
     let mut items = targets(&store, &a.containers, a.all, false)?;
     // As Podman: with -f, a container that does not exist is no error.
-    if a.force {
+    if a.force || a.ignore {
         items.retain(|(_, r)| !matches!(r, Err(e) if e.class == Class::NoSuchObject));
     }
     // Stop everything first: once in the user namespace (which removal may enter), hutch may

@@ -6,6 +6,7 @@ mod diff;
 mod exec;
 mod export;
 mod generate;
+mod generate_systemd;
 mod history;
 mod images;
 mod import;
@@ -28,6 +29,7 @@ mod system;
 mod tag;
 mod unshare;
 mod version;
+mod volume;
 
 use crate::cli::{Cli, Command, ContainerCommand as C, ImageCommand};
 use crate::error::Result;
@@ -57,7 +59,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Logout(a) => login::logout(a),
         Command::Version(a) => version::run(a),
         Command::Info(a) => info::run(a),
-        Command::Generate(a) => generate::run(a),
+        Command::Generate(c) => generate::run(c),
+        Command::Volume(c) => volume::run(c),
         Command::Run(a) | Command::Container(C::Run(a)) => run::run(a),
         Command::Create(a) | Command::Container(C::Create(a)) => run::create(a),
         Command::Start(a) | Command::Container(C::Start(a)) => run::start(a),

@@ -25,6 +25,19 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         tty: a.tty,
         interactive: a.interactive,
         volumes: a.volume.clone(),
+        mounts: a.mount.clone(),
+        tmpfs: a.tmpfs.clone(),
+        volumes_from: a.volumes_from.clone(),
+        monitor_pidfile: match &a.conmon_pidfile {
+            Some(p) => Some(
+                std::path::absolute(p)
+                    .ctx(|| format!("--conmon-pidfile {}", p.display()))?
+                    .display()
+                    .to_string(),
+            ),
+            None => None,
+        },
+        create_command: std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect(),
         read_only: a.read_only,
         cap_add: a.cap_add.clone(),
         cap_drop: a.cap_drop.clone(),
@@ -133,10 +146,27 @@ fn implicit_pull(a: &RunArgs) -> Result<crate::image::ImplicitPull> {
     })
 }
 
+/// --replace: the container of that name goes first (stopped if it runs).
+fn replace(store: &Store, a: &RunArgs) -> Result<()> {
+    if !a.replace {
+        return Ok(());
+    }
+    let Some(name) = &a.name else {
+        crate::bail!("--replace needs --name");
+    };
+    let idx = store.load_containers()?;
+    if let Some(old) = idx.containers.iter().find(|c| &c.name == name) {
+        container::ensure_stopped(store, old, true)?;
+        container::remove(store, old, false)?;
+    }
+    Ok(())
+}
+
 pub fn run(a: RunArgs) -> Result<i32> {
     let opts = options(&a)?;
     let pull = implicit_pull(&a)?;
     let store = Store::open()?;
+    replace(&store, &a)?;
     let rec = container::create(&store, &a.image, &opts, a.name.as_deref(), &pull)?;
     let discard = |e: crate::error::Error| {
         let _ = container::remove(&store, &rec, true);
@@ -154,6 +184,7 @@ pub fn create(a: RunArgs) -> Result<i32> {
     let opts = options(&a)?;
     let pull = implicit_pull(&a)?;
     let store = Store::open()?;
+    replace(&store, &a)?;
     let rec = container::create(&store, &a.image, &opts, a.name.as_deref(), &pull)?;
     out(&format!("{}\n", rec.id));
     Ok(0)

@@ -103,6 +103,7 @@ pub fn remove(store: &Store, rec: &ContainerRecord, volumes: bool) -> Result<()>
         }
     }
     if volumes {
+        crate::volume::remove_anonymous_of(store, rec)?;
         let vroot = store.volumes_dir();
         if let Ok(rd) = std::fs::read_dir(&vroot) {
             for e in rd.flatten() {

@@ -22,7 +22,7 @@ use crate::error::{Context, Error, Result};
 use crate::runtime::userns::{self, Mapping};
 use crate::runtime::{self, Plan, Volume};
 use crate::spec::network::Mode;
-use crate::spec::{ImageConfig, MountKind, RunOptions, Seccomp, Spec, UsernsMode};
+use crate::spec::{ImageConfig, MountKind, MountSpec, RunOptions, Seccomp, Spec, UsernsMode};
 use crate::store::containers::ContainerRecord;
 use crate::store::Store;
 
@@ -48,6 +48,20 @@ pub fn create(
         if !Path::new(p).is_file() {
             crate::bail!("--security-opt seccomp={p}: no such file");
         }
+    }
+    let mut volumes_from = Vec::new();
+    for v in &opts.volumes_from {
+        let (ctr, mode) = match v.rsplit_once(':') {
+            Some((c, m @ ("ro" | "rw"))) => (c, Some(m == "ro")),
+            Some((_, m)) if !m.is_empty() && !m.contains('/') => {
+                crate::bail!("--volumes-from {v}: unknown option {m} (use ro or rw)")
+            }
+            _ => (v.as_str(), None),
+        };
+        if ctr.is_empty() {
+            crate::bail!("--volumes-from {v}: no container named");
+        }
+        volumes_from.push((v.clone(), ctr.to_string(), mode));
     }
     for m in &spec.mounts {
         if m.kind == MountKind::Bind && std::fs::metadata(&m.source).is_err() {
@@ -124,6 +138,43 @@ pub fn create(
         spec.network = Mode::Container(target.clone());
         resolv_from = Some(store.container_dir(target).join("userdata/resolv.conf"));
     }
+    // --volumes-from: the other containers' volumes and bind mounts, where this one mounts
+    // nothing of its own (Podman's rule), read-only or not as there unless :ro/:rw says.
+    for (given, ctr, ro) in &volumes_from {
+        let i = idx
+            .resolve(ctr)
+            .map_err(|e| cleanup(crate::err!("--volumes-from {given}: {}", e.message)))?;
+        for m in idx.containers[i].spec.mounts.clone() {
+            if m.kind == MountKind::Tmpfs
+                || (m.kind == MountKind::Volume && m.source.is_empty())
+                || spec.mounts.iter().any(|x| x.destination == m.destination)
+            {
+                continue;
+            }
+            spec.mounts.push(MountSpec {
+                read_only: ro.unwrap_or(m.read_only),
+                chown: false,
+                ..m
+            });
+        }
+    }
+    // Volumes: a name not yet in the store is created, as Podman does; `-v /path` gets a new
+    // anonymous volume (named like Podman's, 64 hex digits) that `rm -v` removes.
+    let mut wanted = Vec::new();
+    for m in spec.mounts.iter_mut().filter(|m| m.kind == MountKind::Volume) {
+        let anonymous = m.source.is_empty();
+        if anonymous {
+            m.source = crate::digest::random_hex(32);
+        }
+        wanted.push((m.source.clone(), anonymous));
+    }
+    let made = crate::volume::ensure_for_container(store, &wanted).map_err(cleanup)?;
+    let cleanup = |e: Error| {
+        if !made.is_empty() {
+            let _ = crate::volume::discard_new(store, &made);
+        }
+        cleanup(e)
+    };
     let rec = ContainerRecord {
         id: id.clone(),
         name,
@@ -309,23 +360,47 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
     }
     let seccomp = runtime::seccomp::compile(&seccomp_source(&rec.spec.seccomp), &rec.spec.caps)?;
     let mut volumes = Vec::new();
+    let copy_up = crate::volume::take_copy_up(store, rec)?;
     for m in &rec.spec.mounts {
-        let source = if m.kind == MountKind::Bind {
-            PathBuf::from(&m.source)
-        } else {
-            let name = if m.source.is_empty() {
-                format!("anon-{}-{}", &rec.id[..12], crate::digest::random_hex(4))
-            } else {
-                m.source.clone()
-            };
-            let d = store.volume_data(&name);
-            std::fs::create_dir_all(&d).ctx(|| format!("creating volume {name}"))?;
-            d
+        let mut tmpfs = None;
+        let source = match m.kind {
+            MountKind::Bind => PathBuf::from(&m.source),
+            MountKind::Tmpfs => {
+                let t = crate::spec::tmpfs_options(&m.options)
+                    .map_err(|e| crate::err!("tmpfs on {}: {e}", m.destination))?;
+                tmpfs = Some(runtime::Tmpfs {
+                    data: t.data,
+                    noexec: t.noexec,
+                    nosuid: t.nosuid,
+                    nodev: t.nodev,
+                });
+                PathBuf::new()
+            }
+            MountKind::Volume => {
+                // Containers an older hutch created have anonymous volumes without a name.
+                let name = if m.source.is_empty() {
+                    format!("anon-{}-{}", &rec.id[..12], crate::digest::random_hex(4))
+                } else {
+                    m.source.clone()
+                };
+                let d = store.volume_data(&name);
+                if !d.is_dir() {
+                    std::fs::create_dir_all(&d).ctx(|| format!("creating volume {name}"))?;
+                }
+                d
+            }
         };
         volumes.push(Volume {
             source,
             destination: m.destination.clone(),
             read_only: m.read_only,
+            copy_up: match m.kind {
+                MountKind::Volume => copy_up.contains(&m.source),
+                MountKind::Tmpfs => crate::spec::tmpfs_options(&m.options).is_ok_and(|t| t.copy_up),
+                MountKind::Bind => false,
+            },
+            chown: m.chown,
+            tmpfs,
         });
     }
     // devpts gets gid=5 (tty) only when that gid exists in the container.

@@ -88,7 +88,33 @@ fn setup_and_exec(
         let t = m::touch_in_root(&root, Path::new(target)).at(&format!("creating {target} in the container"))?;
         m::bind(&src, &t, false).at(&format!("mounting {target}"))?;
     }
+    let io_at = |what: String| move |e: std::io::Error| Fail(125, format!("{what}: {e}"));
     for v in &plan.volumes {
+        if let Some(t) = &v.tmpfs {
+            let below = m::mkdir_all_in_root(&root, Path::new(&v.destination), 0o755)
+                .at(&format!("creating mount point {} in the container", v.destination))?;
+            let mut flags = MsFlags::empty();
+            for (on, f) in [
+                (t.noexec, MsFlags::MS_NOEXEC),
+                (t.nosuid, MsFlags::MS_NOSUID),
+                (t.nodev, MsFlags::MS_NODEV),
+            ] {
+                if on {
+                    flags |= f;
+                }
+            }
+            let data = (!t.data.is_empty()).then_some(t.data.as_str());
+            m::mount_fs("tmpfs", &below, flags, data).at(&format!("mounting tmpfs on {}", v.destination))?;
+            let top = m::open_in_root(&root, Path::new(&v.destination)).at("reopening the tmpfs")?;
+            if v.copy_up {
+                super::volumes::copy_tree(&fd_path(&below), &fd_path(&top))
+                    .map_err(io_at(format!("copying the image's {} into its tmpfs", v.destination)))?;
+            }
+            if v.read_only {
+                m::remount_ro(&top).at(&format!("making {} read-only", v.destination))?;
+            }
+            continue;
+        }
         let src = crate::sys::fs::open_any(&v.source).at(&format!("opening volume source {}", v.source.display()))?;
         let t = if m::is_dir(&src) {
             m::mkdir_all_in_root(&root, Path::new(&v.destination), 0o755)
@@ -96,6 +122,26 @@ fn setup_and_exec(
             m::touch_in_root(&root, Path::new(&v.destination))
         }
         .at(&format!("creating mount point {} in the container", v.destination))?;
+        // A new volume takes what the image has there (Docker's and Podman's rule): only when
+        // the volume is empty and the image's is a directory.
+        if v.copy_up && m::is_dir(&src) && m::is_dir(&t) && super::volumes::is_empty_dir(&fd_path(&src)) {
+            super::volumes::copy_tree(&fd_path(&t), &fd_path(&src))
+                .map_err(io_at(format!("copying the image's {} into its volume", v.destination)))?;
+        }
+        if v.chown {
+            let read = |f: &str| {
+                use std::io::Read;
+                let mut s = String::new();
+                if let Ok(mut file) = m::open_file_in_root(&root, Path::new(f), false) {
+                    let _ = file.read_to_string(&mut s);
+                }
+                s
+            };
+            let u = crate::runtime::user::resolve(&spec.user, &read("/etc/passwd"), &read("/etc/group"))
+                .map_err(|e| Fail(125, e.message))?;
+            super::volumes::chown_tree(&fd_path(&src), u.uid, u.gid)
+                .map_err(io_at(format!("handing {} to {}:{}", v.destination, u.uid, u.gid)))?;
+        }
         m::bind(&fd_path(&src), &t, true).at(&format!("mounting {} on {}", v.source.display(), v.destination))?;
         if v.read_only {
             let t = m::open_in_root(&root, Path::new(&v.destination)).at("reopening volume")?;

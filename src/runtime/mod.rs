@@ -19,6 +19,7 @@ pub mod state;
 pub mod sync;
 pub mod user;
 pub mod userns;
+pub mod volumes;
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
@@ -32,9 +33,29 @@ use userns::Mapping;
 /// A resolved volume: host source (a path that exists) and container destination.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Volume {
+    /// Empty for a tmpfs.
     pub source: PathBuf,
     pub destination: String,
     pub read_only: bool,
+    /// Fill the (empty) source with what the image has at the destination first, owners and
+    /// modes kept (a volume's first mount; a tmpfs's tmpcopyup).
+    #[serde(default)]
+    pub copy_up: bool,
+    /// `U`: hand the content to the container's user.
+    #[serde(default)]
+    pub chown: bool,
+    /// Mount a new tmpfs instead of binding `source`.
+    #[serde(default)]
+    pub tmpfs: Option<Tmpfs>,
+}
+
+/// A tmpfs mount's flags and data (size=, mode=, …).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Tmpfs {
+    pub data: String,
+    pub noexec: bool,
+    pub nosuid: bool,
+    pub nodev: bool,
 }
 
 /// Everything the child needs, prepared before clone so the child only does syscalls.

@@ -150,6 +150,16 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
             return report_error(report, 125, &e.message);
         }
     };
+    // The monitor's pid, for systemd's PIDFile= (`generate systemd`): in the runtime dir, and
+    // where --conmon-pidfile asks. Written before "OK", so it exists when `start` returns.
+    let me = format!("{}\n", std::process::id());
+    let _ = std::fs::write(crate::paths::live_file(&plan.id).with_extension("pid"), &me);
+    if let Some(f) = &plan.spec.monitor_pidfile {
+        if let Err(e) = std::fs::write(f, &me) {
+            let _ = process::pidfd_send_signal(&started.child.pidfd, nix::sys::signal::Signal::SIGKILL);
+            return report_error(report, 125, &format!("--conmon-pidfile {f}: {e}"));
+        }
+    }
     let _ = nix::unistd::write(&report, b"OK");
     drop(report);
     // Detach from the caller's terminal and streams.
@@ -217,7 +227,7 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
     if plan.spec.auto_remove {
         use std::os::unix::process::CommandExt;
         let _ = std::process::Command::new("/proc/self/exe")
-            .args(["rm", "-f", &plan.id])
+            .args(["rm", "-f", "-v", &plan.id])
             .exec();
     }
     0

@@ -63,6 +63,7 @@ pub fn running_now(id: &str) -> bool {
 
 pub fn remove_live(id: &str) {
     let _ = std::fs::remove_file(crate::paths::live_file(id));
+    let _ = std::fs::remove_file(crate::paths::live_file(id).with_extension("pid"));
 }
 
 /// Records a container's life for `ps`, `wait` and `inspect`: its live file and start time when

@@ -16,6 +16,7 @@ pub mod caps;
 pub mod changes;
 pub mod network;
 pub mod signal;
+pub mod systemd;
 
 pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -60,6 +61,12 @@ pub struct Spec {
     /// (containers.conf log_size_max); None = no limit.
     #[serde(default)]
     pub log_size_max: Option<u64>,
+    /// --conmon-pidfile: where the monitor of a detached start writes its pid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_pidfile: Option<String>,
+    /// The command line that created the container (`generate systemd --new` replays it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub create_command: Vec<String>,
 }
 
 impl Spec {
@@ -77,13 +84,26 @@ impl Spec {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MountSpec {
     pub kind: MountKind,
-    /// Host path (bind) or volume name.
+    /// Host path (bind) or volume name (empty in records of older hutch: anonymous).
     pub source: String,
     pub destination: String,
     pub read_only: bool,
+    /// `U`: the content is handed to the container's user (through the id map) at start.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub chown: bool,
+    /// `nocopy`: a new volume is not filled with the image's content.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub nocopy: bool,
+    /// tmpfs: its options as given (`size=64m,mode=1777,noexec,…`), checked by `tmpfs_options`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub options: String,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Which seccomp filter a container gets. Stored as "default", "unconfined" or the path.
@@ -146,14 +166,17 @@ impl UsernsMode {
     }
 }
 
-/// What a mount's source is. Stored as "bind" or "volume".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What a mount's source is. Stored as "bind", "volume" or "tmpfs".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MountKind {
     /// A host path.
+    #[default]
     Bind,
     /// A named (or anonymous) volume in the store.
     Volume,
+    /// A new tmpfs (--tmpfs, --mount type=tmpfs).
+    Tmpfs,
 }
 
 impl MountKind {
@@ -161,6 +184,7 @@ impl MountKind {
         match self {
             MountKind::Bind => "bind",
             MountKind::Volume => "volume",
+            MountKind::Tmpfs => "tmpfs",
         }
     }
 }
@@ -246,6 +270,16 @@ pub struct RunOptions {
     pub tty: bool,
     pub interactive: bool,
     pub volumes: Vec<String>,
+    /// --mount values as given (Docker's syntax).
+    pub mounts: Vec<String>,
+    /// --tmpfs values as given.
+    pub tmpfs: Vec<String>,
+    /// --volumes-from CTR[:ro|rw] as given (resolved at create, against the container index).
+    pub volumes_from: Vec<String>,
+    /// --conmon-pidfile.
+    pub monitor_pidfile: Option<String>,
+    /// hutch's own command line (kept in the record for `generate systemd --new`).
+    pub create_command: Vec<String>,
     pub read_only: bool,
     pub cap_add: Vec<String>,
     pub cap_drop: Vec<String>,
@@ -357,10 +391,16 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
     }
     let caps = caps::resolve(o.privileged, o.default_caps.as_deref(), &o.cap_add, &o.cap_drop)?;
     let mut mounts = Vec::new();
-    for v in &o.volumes {
-        let m = parse_volume(v)?;
+    let given = o
+        .volumes
+        .iter()
+        .map(|v| (format!("-v {v}"), parse_volume(v)))
+        .chain(o.mounts.iter().map(|v| (format!("--mount {v}"), parse_mount(v))))
+        .chain(o.tmpfs.iter().map(|v| (format!("--tmpfs {v}"), parse_tmpfs(v))));
+    for (what, m) in given {
+        let m = m?;
         if mounts.iter().any(|x: &MountSpec| x.destination == m.destination) {
-            crate::bail!("-v {v}: {} is already a mount destination", m.destination);
+            crate::bail!("{what}: {} is already a mount destination", m.destination);
         }
         mounts.push(m);
     }
@@ -371,6 +411,7 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
                 source: file.clone(),
                 destination: "/etc/localtime".into(),
                 read_only: true,
+                ..Default::default()
             });
         }
     }
@@ -461,6 +502,8 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         stop_timeout: o.stop_timeout.unwrap_or(10),
         labels,
         log_size_max: o.log_size_max,
+        monitor_pidfile: o.monitor_pidfile.clone(),
+        create_command: o.create_command.clone(),
     })
 }
 
@@ -528,13 +571,18 @@ pub fn parse_volume(v: &str) -> Result<MountSpec> {
     if normalize_abs(dst) == "/" {
         crate::bail!("-v {v}: cannot mount over /");
     }
-    let mut read_only = false;
+    let (mut read_only, mut chown, mut nocopy) = (false, false, false);
     for o in opts.split(',').filter(|o| !o.is_empty()) {
         match o {
             "ro" => read_only = true,
             "rw" => read_only = false,
-            "z" | "Z" | "rbind" | "bind" | "private" | "rprivate" => {}
-            _ => crate::bail!("-v {v}: unknown option {o} (use ro or rw)"),
+            "U" => chown = true,
+            "nocopy" => nocopy = true,
+            "copy" => nocopy = false,
+            // SELinux labels: accepted, nothing to relabel without SELinux.
+            "z" | "Z" => {}
+            "rbind" | "bind" | "private" | "rprivate" => {}
+            _ => crate::bail!("-v {v}: unknown option {o} (use ro, rw, U, z, Z, nocopy)"),
         }
     }
     let (kind, source) = if src.is_empty() {
@@ -547,12 +595,222 @@ pub fn parse_volume(v: &str) -> Result<MountSpec> {
         validate_volume_name(src).map_err(|e| crate::err!("-v {v}: {e}"))?;
         (MountKind::Volume, src.to_string())
     };
+    if nocopy && kind == MountKind::Bind {
+        crate::bail!("-v {v}: nocopy applies to volumes, not to bind mounts");
+    }
     Ok(MountSpec {
         kind,
         source,
         destination: normalize_abs(dst),
         read_only,
+        chown,
+        nocopy,
+        options: String::new(),
     })
+}
+
+/// `--mount type=volume|bind|tmpfs,source=…,target=…[,ro][,…]`, Docker's syntax.
+pub fn parse_mount(v: &str) -> Result<MountSpec> {
+    let bad = |why: String| crate::err!("--mount {v}: {why}");
+    let mut kind = None;
+    let (mut source, mut target) = (None::<String>, None::<String>);
+    let mut m = MountSpec::default();
+    let mut tmpfs_opts: Vec<String> = Vec::new();
+    let flag = |val: Option<&str>, key: &str| -> Result<bool> {
+        match val {
+            None | Some("true") | Some("1") => Ok(true),
+            Some("false") | Some("0") => Ok(false),
+            Some(x) => Err(bad(format!("{key}={x}: expected true or false"))),
+        }
+    };
+    for part in v.split(',').filter(|p| !p.is_empty()) {
+        let (k, val) = match part.split_once('=') {
+            Some((k, x)) => (k, Some(x)),
+            None => (part, None),
+        };
+        let need = |what: &str| -> Result<String> {
+            val.filter(|x| !x.is_empty())
+                .map(String::from)
+                .ok_or_else(|| bad(format!("{k} needs a value ({what})")))
+        };
+        match k {
+            "type" => {
+                kind = Some(match val {
+                    Some("bind") => MountKind::Bind,
+                    Some("volume") => MountKind::Volume,
+                    Some("tmpfs") => MountKind::Tmpfs,
+                    other => {
+                        return Err(bad(format!(
+                            "type {}: unsupported (use bind, volume or tmpfs)",
+                            other.unwrap_or_default()
+                        )))
+                    }
+                })
+            }
+            "source" | "src" => source = Some(need("a path or a volume name")?),
+            "target" | "destination" | "dst" => target = Some(need("a path in the container")?),
+            "ro" | "readonly" => m.read_only = flag(val, k)?,
+            "rw" => m.read_only = !flag(val, k)?,
+            "U" | "chown" => m.chown = flag(val, k)?,
+            "volume-nocopy" | "nocopy" => m.nocopy = flag(val, k)?,
+            "z" | "Z" | "relabel" => {}
+            "bind-propagation" => match val {
+                Some("private" | "rprivate") => {}
+                _ => return Err(bad(format!("{part}: only private propagation is supported rootless"))),
+            },
+            "bind-nonrecursive" => {
+                if flag(val, k)? {
+                    return Err(bad(format!("{part}: hutch's bind mounts are recursive")));
+                }
+            }
+            "tmpfs-size" => tmpfs_opts.push(format!("size={}", need("a size such as 64m")?)),
+            "tmpfs-mode" => {
+                let x = need("an octal mode")?;
+                if u32::from_str_radix(&x, 8).is_err() {
+                    return Err(bad(format!("tmpfs-mode={x}: not an octal mode")));
+                }
+                tmpfs_opts.push(format!("mode={x}"));
+            }
+            "tmpcopyup" | "notmpcopyup" | "noexec" | "exec" | "nosuid" | "suid" | "nodev" | "dev" => {
+                tmpfs_opts.push(k.to_string())
+            }
+            _ => return Err(bad(format!("unknown option {k}"))),
+        }
+    }
+    let Some(kind) = kind else {
+        return Err(bad("type is required (bind, volume or tmpfs)".into()));
+    };
+    let Some(dst) = target else {
+        return Err(bad("target is required".into()));
+    };
+    if !dst.starts_with('/') || normalize_abs(&dst) == "/" {
+        return Err(bad(format!("target {dst} must be an absolute path other than /")));
+    }
+    m.kind = kind;
+    m.destination = normalize_abs(&dst);
+    if !tmpfs_opts.is_empty() && kind != MountKind::Tmpfs {
+        return Err(bad(format!("{} applies to type=tmpfs only", tmpfs_opts[0])));
+    }
+    match kind {
+        MountKind::Bind => {
+            let Some(src) = source else {
+                return Err(bad("type=bind needs a source".into()));
+            };
+            if !src.starts_with('/') {
+                return Err(bad(format!("source {src} must be an absolute path")));
+            }
+            if m.nocopy {
+                return Err(bad("volume-nocopy applies to volumes".into()));
+            }
+            m.source = src;
+        }
+        MountKind::Volume => {
+            if let Some(src) = source {
+                validate_volume_name(&src).map_err(bad)?;
+                m.source = src;
+            }
+        }
+        MountKind::Tmpfs => {
+            if source.is_some() {
+                return Err(bad("type=tmpfs takes no source".into()));
+            }
+            let mut opts = vec!["rw".to_string(), "noexec".into(), "nosuid".into(), "nodev".into()];
+            opts.extend(tmpfs_opts);
+            if m.read_only {
+                opts.push("ro".into());
+            }
+            m.options = opts.join(",");
+            tmpfs_options(&m.options).map_err(bad)?;
+        }
+    }
+    Ok(m)
+}
+
+/// `--tmpfs /path[:OPTIONS]` (options as mount(8)'s for tmpfs; as Podman, noexec, nosuid and
+/// nodev unless exec, suid or dev say otherwise, and the image's content at that path copied
+/// in unless notmpcopyup).
+pub fn parse_tmpfs(v: &str) -> Result<MountSpec> {
+    let (dst, opts) = v.split_once(':').unwrap_or((v, ""));
+    if !dst.starts_with('/') || normalize_abs(dst) == "/" {
+        crate::bail!("--tmpfs {v}: {dst} must be an absolute path other than /");
+    }
+    let options = if opts.is_empty() {
+        "rw,noexec,nosuid,nodev".to_string()
+    } else {
+        opts.to_string()
+    };
+    let t = tmpfs_options(&options).map_err(|e| crate::err!("--tmpfs {v}: {e}"))?;
+    Ok(MountSpec {
+        kind: MountKind::Tmpfs,
+        destination: normalize_abs(dst),
+        read_only: t.read_only,
+        options,
+        ..Default::default()
+    })
+}
+
+/// A tmpfs's options split into mount flags and the file system's own data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TmpfsOptions {
+    pub read_only: bool,
+    pub noexec: bool,
+    pub nosuid: bool,
+    pub nodev: bool,
+    /// Copy the image's content at the mount point in (Podman's tmpcopyup, its default).
+    pub copy_up: bool,
+    /// size=, mode=, uid=, gid=, nr_inodes=, nr_blocks=: tmpfs's own options.
+    pub data: String,
+}
+
+pub fn tmpfs_options(s: &str) -> std::result::Result<TmpfsOptions, String> {
+    // Podman's defaults, which options given only override (exec, suid, dev).
+    let mut t = TmpfsOptions {
+        copy_up: true,
+        noexec: true,
+        nosuid: true,
+        nodev: true,
+        ..Default::default()
+    };
+    let mut data = Vec::new();
+    for o in s.split(',').filter(|o| !o.is_empty()) {
+        match o.split_once('=') {
+            None => match o {
+                "ro" => t.read_only = true,
+                "rw" => t.read_only = false,
+                "noexec" => t.noexec = true,
+                "exec" => t.noexec = false,
+                "nosuid" => t.nosuid = true,
+                "suid" => t.nosuid = false,
+                "nodev" => t.nodev = true,
+                "dev" => t.nodev = false,
+                "tmpcopyup" => t.copy_up = true,
+                "notmpcopyup" => t.copy_up = false,
+                _ => return Err(format!("unknown tmpfs option {o}")),
+            },
+            Some((k @ ("size" | "nr_blocks" | "nr_inodes"), x)) => {
+                let digits = x.trim_end_matches(['k', 'K', 'm', 'M', 'g', 'G', '%']);
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(format!("{k}={x}: not a size (such as 64m, 1g, 50%)"));
+                }
+                data.push(o.to_string());
+            }
+            Some(("mode", x)) => {
+                if u32::from_str_radix(x, 8).map_or(true, |m| m > 0o7777) {
+                    return Err(format!("mode={x}: not an octal mode"));
+                }
+                data.push(o.to_string());
+            }
+            Some((k @ ("uid" | "gid"), x)) => {
+                if x.parse::<u32>().is_err() {
+                    return Err(format!("{k}={x}: not a numeric id"));
+                }
+                data.push(o.to_string());
+            }
+            Some((k, _)) => return Err(format!("unknown tmpfs option {k}")),
+        }
+    }
+    t.data = data.join(",");
+    Ok(t)
 }
 
 pub fn validate_volume_name(n: &str) -> std::result::Result<(), String> {
@@ -715,7 +973,8 @@ mod tests {
                 kind: MountKind::Bind,
                 source: "/usr/share/zoneinfo/Asia/Tokyo".into(),
                 destination: "/etc/localtime".into(),
-                read_only: true
+                read_only: true,
+                ..Default::default()
             }]
         );
         let t2 = RunOptions {
@@ -753,7 +1012,8 @@ mod tests {
                 kind: MountKind::Bind,
                 source: "/h".into(),
                 destination: "/c".into(),
-                read_only: true
+                read_only: true,
+                ..Default::default()
             }
         );
         assert_eq!(parse_volume("data:/d").unwrap().kind, MountKind::Volume);
@@ -764,6 +1024,46 @@ mod tests {
         assert!(parse_volume("/h:/d:bogus").is_err());
         assert!(parse_volume("/h:/").is_err());
         assert!(parse_volume("bad name:/d").is_err());
+        let v = parse_volume("data:/d:U,z,Z,nocopy,ro").unwrap();
+        assert_eq!((v.chown, v.nocopy, v.read_only), (true, true, true));
+        assert!(parse_volume("/h:/d:nocopy").is_err());
+    }
+
+    #[test]
+    fn mounts_and_tmpfs() {
+        let m = parse_mount("type=volume,source=data,target=/d,readonly").unwrap();
+        assert_eq!(
+            (m.kind, m.source.as_str(), m.destination.as_str(), m.read_only),
+            (MountKind::Volume, "data", "/d", true)
+        );
+        let m = parse_mount("type=bind,src=/h,dst=/c/,ro=false").unwrap();
+        assert_eq!((m.kind, m.source.as_str(), m.destination.as_str(), m.read_only), (MountKind::Bind, "/h", "/c", false));
+        let m = parse_mount("type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=700").unwrap();
+        assert_eq!(m.kind, MountKind::Tmpfs);
+        let t = tmpfs_options(&m.options).unwrap();
+        assert_eq!((t.noexec, t.data.as_str()), (true, "size=1m,mode=700"));
+        assert_eq!(parse_mount("type=volume,target=/anon").unwrap().source, "");
+        for bad in [
+            "source=x,target=/d",
+            "type=nfs,target=/d",
+            "type=bind,target=/d",
+            "type=bind,source=rel,target=/d",
+            "type=volume,source=x",
+            "type=volume,source=x,target=/d,bogus=1",
+            "type=tmpfs,source=x,target=/d",
+            "type=bind,source=/h,target=/d,tmpfs-size=1m",
+            "type=tmpfs,target=/d,tmpfs-mode=999",
+        ] {
+            assert!(parse_mount(bad).is_err(), "{bad}");
+        }
+        let t = parse_tmpfs("/run/x").unwrap();
+        assert_eq!((t.kind, t.options.as_str()), (MountKind::Tmpfs, "rw,noexec,nosuid,nodev"));
+        let t = parse_tmpfs("/x:ro,size=2m,notmpcopyup").unwrap();
+        assert!(t.read_only);
+        assert!(!tmpfs_options(&t.options).unwrap().copy_up);
+        assert!(parse_tmpfs("rel").is_err());
+        assert!(parse_tmpfs("/x:size=lots").is_err());
+        assert!(parse_tmpfs("/x:bogus").is_err());
     }
 
     #[test]

@@ -11,10 +11,10 @@
 //!   images/images.json          image records; images.lock
 //!   containers/containers.json  container records; containers.lock
 //!   containers/<id>/            upper, work, merged, userdata/, ctr.log, state.json (outcome)
-//!   volumes/<name>/_data        named and anonymous volumes
+//!   volumes/<name>/_data        named and anonymous volumes; volumes.json + volumes.lock
 //!   tmp/<name> + <name>.lock    work in progress, owned by whoever holds the lock; swept at open
 //! ```
-//! Lock order: containers.lock, then images.lock, then layers.lock. A layer is extracted in
+//! Lock order: containers.lock, then volumes.lock, then images.lock, then layers.lock. A layer is extracted in
 //! tmp/ and renamed into layers/ under layers.lock together with its record, so a crash leaves
 //! only tmp/ debris.
 
@@ -22,6 +22,7 @@ pub mod containers;
 pub mod images;
 pub mod keepid;
 pub mod layers;
+pub mod volumes;
 
 use std::fs;
 use std::os::unix::fs::DirBuilderExt;
@@ -36,6 +37,7 @@ use crate::sys::lock::FileLock;
 pub use containers::{ContainerIndex, Outcome};
 pub use images::{ImageIndex, ImageRecord};
 pub use layers::{LayerIndex, LayerRecord};
+pub use volumes::{VolumeIndex, VolumeRecord};
 
 /// An opened store.
 pub struct Store {
@@ -238,6 +240,29 @@ impl Store {
 
     pub fn volumes_dir(&self) -> PathBuf {
         self.root.join("volumes")
+    }
+
+    /// volumes/<name>: the volume's directory (its `_data` is what containers mount).
+    pub fn volume_dir(&self, name: &str) -> PathBuf {
+        self.volumes_dir().join(name)
+    }
+
+    /// Lock held while the volume index changes (after containers.lock when both are taken).
+    pub fn lock_volumes(&self) -> Result<FileLock> {
+        let dir = self.volumes_dir();
+        if !dir.is_dir() {
+            mkdir(&dir)?;
+        }
+        wait_lock(&dir.join("volumes.lock"))
+    }
+
+    pub fn load_volumes(&self) -> Result<VolumeIndex> {
+        read_index(&self.volumes_dir().join("volumes.json"))
+    }
+
+    /// Write the volume index. The caller holds `lock_volumes`.
+    pub fn save_volumes(&self, idx: &VolumeIndex, _held: &FileLock) -> Result<()> {
+        write_index(&self.volumes_dir().join("volumes.json"), idx)
     }
 
     /// The store's directory, only as the base the overlay's relative lowerdirs (`layer_rel`)

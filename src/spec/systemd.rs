@@ -1,0 +1,191 @@
+//! The text of systemd user units for `generate systemd` (pure: the command gathers the facts).
+//!
+//! hutch's process model decides the unit's type: `hutch start` / `hutch run -d` return once
+//! the container's monitor (a session leader that stays the container's parent, in the
+//! caller's cgroup, i.e. the unit's) reports the container started, and that monitor lives
+//! exactly as long as the container. So the unit is `Type=forking` with `PIDFile=` naming the
+//! monitor's pid file, which it writes before it reports: systemd then follows the monitor as
+//! the service's main process, and the container's exit ends (or restarts) the service.
+
+use crate::error::Result;
+
+/// What a unit runs. Pods (a pod's unit requiring one unit per container) are meant to be
+/// another variant here, rendered by their own function next to `container_unit`.
+pub enum Target<'a> {
+    Container(&'a ContainerUnit),
+}
+
+/// A container's unit, as `generate systemd` asks for it.
+pub struct ContainerUnit {
+    pub id: String,
+    pub name: String,
+    /// --new: the `run` arguments after hutch's own (`new_run_args`), image and command last.
+    pub run_args: Vec<String>,
+    /// The absolute path of hutch.
+    pub hutch: String,
+    /// `--new`: create the container at each start (from `create_command`), remove it at stop.
+    pub new: bool,
+    /// `--name`: the unit is named after the container's name (else its id).
+    pub use_name: bool,
+    pub prefix: String,
+    pub separator: String,
+    pub restart_policy: String,
+    /// Seconds `hutch stop` waits before SIGKILL.
+    pub stop_timeout: u32,
+    /// Without --new: where the monitor of this container writes its pid.
+    pub pidfile: String,
+    /// The header comment's lines (version, date), None for --no-header.
+    pub header: Option<Vec<String>>,
+}
+
+impl ContainerUnit {
+    /// `container-NAME.service`.
+    pub fn unit_name(&self) -> String {
+        let who = if self.use_name { &self.name } else { &self.id };
+        format!("{}{}{}.service", self.prefix, self.separator, who)
+    }
+}
+
+pub fn render(t: &Target) -> Result<String> {
+    match t {
+        Target::Container(c) => container_unit(c),
+    }
+}
+
+/// One word of an Exec line, as systemd splits them: quoted when it holds white space, quotes
+/// or backslashes (C escapes), with `%` (specifiers) and `$` (variables) doubled.
+pub fn exec_word(w: &str) -> String {
+    let w = w.replace('%', "%%").replace('$', "$$");
+    if !w.is_empty() && !w.chars().any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '\\' | ';')) {
+        return w;
+    }
+    let mut out = String::from("\"");
+    for c in w.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            ';' => out.push(';'),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn exec_line(words: &[String]) -> String {
+    words.iter().map(|w| exec_word(w)).collect::<Vec<_>>().join(" ")
+}
+
+/// The `run` arguments of a --new unit: the container's create command with the flags the unit
+/// sets itself (-d, --rm, --replace, --name, --conmon-pidfile) taken out. `takes_value(flag)`
+/// says whether an option of `run` (`--long` or `-c`) takes a value.
+pub fn new_run_args(create_command: &[String], takes_value: &dyn Fn(&str) -> Option<bool>) -> Result<Vec<String>> {
+    let mut it = create_command.iter().skip(1).peekable();
+    if it.peek().map(|s| s.as_str()) == Some("container") {
+        it.next();
+    }
+    match it.next().map(|s| s.as_str()) {
+        Some("run" | "create") => {}
+        _ => crate::bail!("generate systemd --new: the container was not made by `hutch run` or `hutch create`"),
+    }
+    const DROP: [&str; 5] = ["--detach", "--rm", "--replace", "--name", "--conmon-pidfile"];
+    let mut out = Vec::new();
+    while let Some(w) = it.next() {
+        if w == "--" || !w.starts_with('-') || w == "-" {
+            // The image, its command and arguments: verbatim.
+            out.push(w.clone());
+            out.extend(it.by_ref().cloned());
+            break;
+        }
+        if let Some(long) = w.strip_prefix("--") {
+            let (flag, inline) = match long.split_once('=') {
+                Some((f, _)) => (format!("--{f}"), true),
+                None => (format!("--{long}"), false),
+            };
+            let Some(value) = takes_value(&flag) else {
+                crate::bail!("generate systemd --new: unknown option {flag} in the create command");
+            };
+            let val = if value && !inline { it.next().cloned() } else { None };
+            if DROP.contains(&flag.as_str()) {
+                continue;
+            }
+            out.push(w.clone());
+            out.extend(val);
+            continue;
+        }
+        // A cluster of short flags: -dit, -v/x:/y, -e K=V.
+        let chars: Vec<char> = w[1..].chars().collect();
+        let mut kept = String::from("-");
+        let mut val = None;
+        for (i, c) in chars.iter().enumerate() {
+            let Some(value) = takes_value(&format!("-{c}")) else {
+                crate::bail!("generate systemd --new: unknown option -{c} in the create command");
+            };
+            if value {
+                kept.push(*c);
+                let rest: String = chars[i + 1..].iter().collect();
+                if rest.is_empty() {
+                    val = it.next().cloned();
+                } else {
+                    kept.push_str(&rest);
+                }
+                break;
+            }
+            if *c != 'd' {
+                kept.push(*c);
+            }
+        }
+        if kept.len() > 1 {
+            out.push(kept);
+            out.extend(val);
+        }
+    }
+    Ok(out)
+}
+
+fn container_unit(c: &ContainerUnit) -> Result<String> {
+    let unit = c.unit_name();
+    let mut s = String::new();
+    if let Some(lines) = &c.header {
+        s.push_str(&format!("# {unit}\n"));
+        for l in lines {
+            s.push_str(&format!("# {l}\n"));
+        }
+        s.push('\n');
+    }
+    s.push_str(&format!(
+        "[Unit]\nDescription=hutch {unit}\nDocumentation=man:hutch-generate-systemd(1)\nWants=network-online.target\nAfter=network-online.target\n"
+    ));
+    if !c.new {
+        s.push_str(&format!("# The container {} ({}) must exist: `hutch ps -a`.\n", c.name, &c.id[..12]));
+    }
+    s.push_str("\n[Service]\nEnvironment=HUTCH_SYSTEMD_UNIT=%n\n");
+    s.push_str(&format!("Restart={}\n", c.restart_policy));
+    s.push_str(&format!("TimeoutStopSec={}\n", c.stop_timeout + 60));
+    let h = &c.hutch;
+    let t = c.stop_timeout.to_string();
+    let w = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    if c.new {
+        // Stale files of a crashed start would name a dead pid: start clean.
+        s.push_str("ExecStartPre=/bin/rm -f %t/%n.pid\n");
+        let mut line = format!("{} --conmon-pidfile %t/%n.pid ", exec_line(&w(&[h, "run"])));
+        line.push_str(&exec_line(&w(&["--replace", "--rm", "-d", "--name", &c.name])));
+        if !c.run_args.is_empty() {
+            line.push(' ');
+            line.push_str(&exec_line(&c.run_args));
+        }
+        s.push_str(&format!("ExecStart={line}\n"));
+        s.push_str(&format!("ExecStop={}\n", exec_line(&w(&[h, "stop", "--ignore", "-t", &t, &c.name]))));
+        s.push_str(&format!("ExecStopPost={}\n", exec_line(&w(&[h, "rm", "-f", "--ignore", &c.name]))));
+        s.push_str("PIDFile=%t/%n.pid\n");
+    } else {
+        s.push_str(&format!("ExecStart={}\n", exec_line(&w(&[h, "start", &c.id]))));
+        s.push_str(&format!("ExecStop={}\n", exec_line(&w(&[h, "stop", "-t", &t, &c.id]))));
+        s.push_str(&format!("ExecStopPost={}\n", exec_line(&w(&[h, "stop", "-t", &t, &c.id]))));
+        s.push_str(&format!("PIDFile={}\n", c.pidfile.replace('%', "%%")));
+    }
+    s.push_str("Type=forking\n\n[Install]\nWantedBy=default.target\n");
+    Ok(s)
+}
