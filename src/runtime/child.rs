@@ -107,7 +107,7 @@ fn setup_and_exec(
             m::mount_fs("tmpfs", &below, flags, data).at(&format!("mounting tmpfs on {}", v.destination))?;
             let top = m::open_in_root(&root, Path::new(&v.destination)).at("reopening the tmpfs")?;
             if v.copy_up {
-                super::volumes::copy_tree(&fd_path(&below), &fd_path(&top))
+                super::volumes::copy_tree(&fd_path(&below), &fd_path(&top), false)
                     .map_err(io_at(format!("copying the image's {} into its tmpfs", v.destination)))?;
             }
             if v.read_only {
@@ -125,7 +125,7 @@ fn setup_and_exec(
         // A new volume takes what the image has there (Docker's and Podman's rule): only when
         // the volume is empty and the image's is a directory.
         if v.copy_up && m::is_dir(&src) && m::is_dir(&t) && super::volumes::is_empty_dir(&fd_path(&src)) {
-            super::volumes::copy_tree(&fd_path(&t), &fd_path(&src))
+            super::volumes::copy_tree(&fd_path(&t), &fd_path(&src), true)
                 .map_err(io_at(format!("copying the image's {} into its volume", v.destination)))?;
         }
         if v.chown {

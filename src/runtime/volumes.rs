@@ -17,14 +17,18 @@ pub fn is_empty_dir(p: &Path) -> bool {
 }
 
 /// Copy the tree under `from` into the existing directory `to`: files, directories, symlinks,
-/// fifos and device nodes, hard links as links, with their owners, modes and times; `to`
-/// itself takes `from`'s owner and mode. Symlinks are copied, never followed.
-pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
+/// fifos and device nodes, hard links as links, with their owners, modes and times; with
+/// `root_attrs`, `to` itself takes `from`'s owner, mode and times (a volume, as Docker's; a
+/// tmpfs keeps its own mode=). Symlinks are copied, never followed.
+pub fn copy_tree(from: &Path, to: &Path, root_attrs: bool) -> io::Result<()> {
     // `from` and `to` may be /proc/self/fd/N links: follow them for the directories' own
     // attributes.
     let md = fs::metadata(from)?;
     let mut links = HashMap::new();
     copy_dir(from, to, &mut links)?;
+    if !root_attrs {
+        return Ok(());
+    }
     // `to` may be a /proc/self/fd/N link: follow it (a no-follow call would act on the link).
     std::os::unix::fs::chown(to, Some(md.uid()), Some(md.gid()))?;
     fs::set_permissions(to, fs::Permissions::from_mode(md.mode() & 0o7777))?;
