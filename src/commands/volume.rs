@@ -63,7 +63,11 @@ fn ls(a: VolumeLsArgs) -> Result<i32> {
     super::print_listing(
         a.format.as_deref(),
         &items,
-        &[("Name", "VOLUME NAME"), ("Mountpoint", "MOUNTPOINT"), ("CreatedAt", "CREATED AT")],
+        &[
+            ("Name", "VOLUME NAME"),
+            ("Mountpoint", "MOUNTPOINT"),
+            ("CreatedAt", "CREATED AT"),
+        ],
         a.noheading,
         || {
             let rows: Vec<Vec<String>> = vols.iter().map(|v| vec![v.driver.clone(), v.name.clone()]).collect();
@@ -136,7 +140,10 @@ fn rm(a: VolumeRmArgs) -> Result<i32> {
 
 fn prune(a: VolumePruneArgs) -> Result<i32> {
     let filters = filters(&a.filter)?;
-    if filters.iter().any(|f| matches!(f, Filter::Name(_) | Filter::Dangling(_) | Filter::Driver(_))) {
+    if filters
+        .iter()
+        .any(|f| matches!(f, Filter::Name(_) | Filter::Dangling(_) | Filter::Driver(_)))
+    {
         crate::bail!("volume prune --filter: only label, label! and until apply");
     }
     if !a.force {

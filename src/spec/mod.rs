@@ -1037,7 +1037,10 @@ mod tests {
             (MountKind::Volume, "data", "/d", true)
         );
         let m = parse_mount("type=bind,src=/h,dst=/c/,ro=false").unwrap();
-        assert_eq!((m.kind, m.source.as_str(), m.destination.as_str(), m.read_only), (MountKind::Bind, "/h", "/c", false));
+        assert_eq!(
+            (m.kind, m.source.as_str(), m.destination.as_str(), m.read_only),
+            (MountKind::Bind, "/h", "/c", false)
+        );
         let m = parse_mount("type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=700").unwrap();
         assert_eq!(m.kind, MountKind::Tmpfs);
         let t = tmpfs_options(&m.options).unwrap();
@@ -1057,7 +1060,10 @@ mod tests {
             assert!(parse_mount(bad).is_err(), "{bad}");
         }
         let t = parse_tmpfs("/run/x").unwrap();
-        assert_eq!((t.kind, t.options.as_str()), (MountKind::Tmpfs, "rw,noexec,nosuid,nodev"));
+        assert_eq!(
+            (t.kind, t.options.as_str()),
+            (MountKind::Tmpfs, "rw,noexec,nosuid,nodev")
+        );
         let t = parse_tmpfs("/x:ro,size=2m,notmpcopyup").unwrap();
         assert!(t.read_only);
         assert!(!tmpfs_options(&t.options).unwrap().copy_up);
