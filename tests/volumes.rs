@@ -189,6 +189,13 @@ fn volume_verbs_and_podman_formats() {
     let r = env.hutch(["volume", "rm", "-a"]).ok();
     assert_eq!(r.stdout, "kept\n");
     assert!(names(&env).is_empty());
+    // Without -f, prune asks (the answer on stdin), as Podman's.
+    env.hutch(["volume", "create", "p1"]).ok();
+    assert_eq!(sh(&env, "echo n | hutch volume prune").code, 0);
+    assert_eq!(names(&env), ["p1"]);
+    let r = sh(&env, "echo y | hutch volume prune");
+    assert_eq!((r.code, r.stdout.as_str()), (0, "p1\n"), "{r:?}");
+    assert!(names(&env).is_empty());
 }
 
 #[test]

@@ -531,11 +531,15 @@ mod tests {
             "{verbs:?}"
         );
         assert!(
-            !verbs.contains(&"list")
-                && !verbs.contains(&"--help")
-                && !verbs.contains(&"__monitor")
-                && !verbs.contains(&"generate"),
+            !verbs.contains(&"list") && !verbs.contains(&"--help") && !verbs.contains(&"__monitor"),
             "{verbs:?}"
+        );
+        // `generate` is visible for `generate systemd` (as Podman's); its man/completions are not.
+        assert!(verbs.contains(&"generate") && verbs.contains(&"volume"), "{verbs:?}");
+        let gen = complete(&Bash, &["hutch generate "], &[]);
+        assert!(
+            gen.split('\u{b}').any(|w| w == "systemd") && !gen.contains("man"),
+            "{gen:?}"
         );
         let mut im: Vec<String> = complete(&Bash, &["hutch im"], &[("_HUTCH_COMPLETE_PIECE", "im")])
             .split('\u{b}')

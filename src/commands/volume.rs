@@ -148,7 +148,9 @@ fn prune(a: VolumePruneArgs) -> Result<i32> {
     }
     if !a.force {
         // As Podman: the answer comes from stdin.
-        eprint!("WARNING! This will remove all volumes not used by at least one container.\nAre you sure you want to continue? [y/N] ");
+        crate::output::note(
+            "WARNING! This will remove all volumes not used by at least one container.\nAre you sure you want to continue? [y/N]",
+        );
         let mut answer = String::new();
         let _ = std::io::stdin().read_line(&mut answer);
         if !matches!(answer.trim(), "y" | "Y" | "yes") {

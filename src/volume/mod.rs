@@ -213,6 +213,7 @@ pub fn take_copy_up(store: &Store, rec: &ContainerRecord) -> Result<Vec<String>>
     let lock = store.lock_volumes()?;
     let mut idx = store.load_volumes()?;
     let mut out = Vec::new();
+    let mut changed = false;
     for v in idx.volumes.iter_mut().filter(|v| v.needs_copy_up) {
         if let Some(m) = rec
             .spec
@@ -221,12 +222,13 @@ pub fn take_copy_up(store: &Store, rec: &ContainerRecord) -> Result<Vec<String>>
             .find(|m| m.kind == MountKind::Volume && m.source == v.name)
         {
             v.needs_copy_up = false;
+            changed = true;
             if !m.nocopy {
                 out.push(v.name.clone());
             }
         }
     }
-    if idx.volumes.iter().any(|v| wanted.contains(&v.name.as_str())) {
+    if changed {
         store.save_volumes(&idx, &lock)?;
     }
     Ok(out)
