@@ -82,6 +82,10 @@ fn ls(a: VolumeLsArgs) -> Result<i32> {
 }
 
 fn inspect(a: VolumeInspectArgs) -> Result<i32> {
+    // A bad template is the one error, before any item is looked up.
+    if let Format::Template { tmpl, .. } = Format::parse(a.format.as_deref()) {
+        crate::format::render(&tmpl, false, &[])?;
+    }
     let store = Store::open()?;
     let containers = store.load_containers()?;
     let names: Vec<String> = if a.all {
