@@ -536,6 +536,13 @@ mod tests {
                 && !verbs.contains(&"__monitor"),
             "{verbs:?}"
         );
+        // `generate` is visible for `generate systemd` (as Podman's); its man/completions are not.
+        assert!(verbs.contains(&"generate") && verbs.contains(&"volume"), "{verbs:?}");
+        let gen = complete(&Bash, &["hutch generate "], &[]);
+        assert!(
+            gen.split('\u{b}').any(|w| w == "systemd") && !gen.contains("man"),
+            "{gen:?}"
+        );
         let mut im: Vec<String> = complete(&Bash, &["hutch im"], &[("_HUTCH_COMPLETE_PIECE", "im")])
             .split('\u{b}')
             .map(String::from)

@@ -71,7 +71,12 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
             json!({
                 "Type": m.kind.name(),
                 "Name": if m.kind == MountKind::Volume { m.source.clone() } else { String::new() },
-                "Source": m.source,
+                // As Podman: a volume's Source is its directory on the host.
+                "Source": if m.kind == MountKind::Volume && !m.source.is_empty() {
+                    store.volume_data(&m.source).display().to_string()
+                } else {
+                    m.source.clone()
+                },
                 "Destination": m.destination,
                 "Driver": if m.kind == MountKind::Volume { "local" } else { "" },
                 "Mode": "",

@@ -63,7 +63,11 @@ fn ls(a: VolumeLsArgs) -> Result<i32> {
     super::print_listing(
         a.format.as_deref(),
         &items,
-        &[("Name", "VOLUME NAME"), ("Mountpoint", "MOUNTPOINT"), ("CreatedAt", "CREATED AT")],
+        &[
+            ("Name", "VOLUME NAME"),
+            ("Mountpoint", "MOUNTPOINT"),
+            ("CreatedAt", "CREATED AT"),
+        ],
         a.noheading,
         || {
             let rows: Vec<Vec<String>> = vols.iter().map(|v| vec![v.driver.clone(), v.name.clone()]).collect();
@@ -78,6 +82,10 @@ fn ls(a: VolumeLsArgs) -> Result<i32> {
 }
 
 fn inspect(a: VolumeInspectArgs) -> Result<i32> {
+    // A bad template is the one error, before any item is looked up.
+    if let Format::Template { tmpl, .. } = Format::parse(a.format.as_deref()) {
+        crate::format::render(&tmpl, false, &[])?;
+    }
     let store = Store::open()?;
     let containers = store.load_containers()?;
     let names: Vec<String> = if a.all {
@@ -136,12 +144,17 @@ fn rm(a: VolumeRmArgs) -> Result<i32> {
 
 fn prune(a: VolumePruneArgs) -> Result<i32> {
     let filters = filters(&a.filter)?;
-    if filters.iter().any(|f| matches!(f, Filter::Name(_) | Filter::Dangling(_) | Filter::Driver(_))) {
+    if filters
+        .iter()
+        .any(|f| matches!(f, Filter::Name(_) | Filter::Dangling(_) | Filter::Driver(_)))
+    {
         crate::bail!("volume prune --filter: only label, label! and until apply");
     }
     if !a.force {
         // As Podman: the answer comes from stdin.
-        eprint!("WARNING! This will remove all volumes not used by at least one container.\nAre you sure you want to continue? [y/N] ");
+        crate::output::note(
+            "WARNING! This will remove all volumes not used by at least one container.\nAre you sure you want to continue? [y/N]",
+        );
         let mut answer = String::new();
         let _ = std::io::stdin().read_line(&mut answer);
         if !matches!(answer.trim(), "y" | "Y" | "yes") {

@@ -86,14 +86,7 @@ fn attrs(p: &Path, md: &fs::Metadata) -> io::Result<()> {
     }
     let at = TimeSpec::new(md.atime(), md.atime_nsec());
     let mt = TimeSpec::new(md.mtime(), md.mtime_nsec());
-    utimensat(
-        nix::fcntl::AT_FDCWD,
-        p,
-        &at,
-        &mt,
-        UtimensatFlags::NoFollowSymlink,
-    )
-    .map_err(io::Error::from)
+    utimensat(nix::fcntl::AT_FDCWD, p, &at, &mt, UtimensatFlags::NoFollowSymlink).map_err(io::Error::from)
 }
 
 /// Give everything under `p` (and `p`) to uid:gid, never following symlinks.

@@ -56,7 +56,11 @@ pub fn render(t: &Target) -> Result<String> {
 /// or backslashes (C escapes), with `%` (specifiers) and `$` (variables) doubled.
 pub fn exec_word(w: &str) -> String {
     let w = w.replace('%', "%%").replace('$', "$$");
-    if !w.is_empty() && !w.chars().any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '\\' | ';')) {
+    if !w.is_empty()
+        && !w
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '\\' | ';'))
+    {
         return w;
     }
     let mut out = String::from("\"");
@@ -159,7 +163,11 @@ fn container_unit(c: &ContainerUnit) -> Result<String> {
         "[Unit]\nDescription=hutch {unit}\nDocumentation=man:hutch-generate-systemd(1)\nWants=network-online.target\nAfter=network-online.target\n"
     ));
     if !c.new {
-        s.push_str(&format!("# The container {} ({}) must exist: `hutch ps -a`.\n", c.name, &c.id[..12]));
+        s.push_str(&format!(
+            "# The container {} ({}) must exist: `hutch ps -a`.\n",
+            c.name,
+            &c.id[..12]
+        ));
     }
     s.push_str("\n[Service]\nEnvironment=HUTCH_SYSTEMD_UNIT=%n\n");
     s.push_str(&format!("Restart={}\n", c.restart_policy));
@@ -177,15 +185,78 @@ fn container_unit(c: &ContainerUnit) -> Result<String> {
             line.push_str(&exec_line(&c.run_args));
         }
         s.push_str(&format!("ExecStart={line}\n"));
-        s.push_str(&format!("ExecStop={}\n", exec_line(&w(&[h, "stop", "--ignore", "-t", &t, &c.name]))));
-        s.push_str(&format!("ExecStopPost={}\n", exec_line(&w(&[h, "rm", "-f", "--ignore", &c.name]))));
+        s.push_str(&format!(
+            "ExecStop={}\n",
+            exec_line(&w(&[h, "stop", "--ignore", "-t", &t, &c.name]))
+        ));
+        s.push_str(&format!(
+            "ExecStopPost={}\n",
+            exec_line(&w(&[h, "rm", "-f", "--ignore", &c.name]))
+        ));
         s.push_str("PIDFile=%t/%n.pid\n");
     } else {
         s.push_str(&format!("ExecStart={}\n", exec_line(&w(&[h, "start", &c.id]))));
         s.push_str(&format!("ExecStop={}\n", exec_line(&w(&[h, "stop", "-t", &t, &c.id]))));
-        s.push_str(&format!("ExecStopPost={}\n", exec_line(&w(&[h, "stop", "-t", &t, &c.id]))));
+        s.push_str(&format!(
+            "ExecStopPost={}\n",
+            exec_line(&w(&[h, "stop", "-t", &t, &c.id]))
+        ));
         s.push_str(&format!("PIDFile={}\n", c.pidfile.replace('%', "%%")));
     }
     s.push_str("Type=forking\n\n[Install]\nWantedBy=default.target\n");
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn takes(f: &str) -> Option<bool> {
+        match f {
+            "-d" | "--detach" | "--rm" | "--replace" | "-i" | "-t" => Some(false),
+            "--name" | "-v" | "--volume" | "-e" | "--conmon-pidfile" | "-p" => Some(true),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn new_run_args_drop_what_the_unit_sets() {
+        let cmd = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let got = new_run_args(
+            &cmd(&[
+                "/bin/hutch",
+                "run",
+                "-dit",
+                "--name",
+                "web",
+                "--rm",
+                "-v/d:/d",
+                "-e",
+                "A=1",
+                "--name=x",
+                "--conmon-pidfile",
+                "/p",
+                "img",
+                "-d",
+                "--rm",
+            ]),
+            &takes,
+        )
+        .unwrap();
+        assert_eq!(got, cmd(&["-it", "-v/d:/d", "-e", "A=1", "img", "-d", "--rm"]));
+        let got = new_run_args(&cmd(&["h", "container", "create", "-d", "img"]), &takes).unwrap();
+        assert_eq!(got, cmd(&["img"]));
+        assert!(new_run_args(&cmd(&["h", "pull", "img"]), &takes).is_err());
+        assert!(new_run_args(&cmd(&["h", "run", "--bogus", "img"]), &takes).is_err());
+    }
+
+    #[test]
+    fn exec_words_are_quoted_for_systemd() {
+        assert_eq!(exec_word("plain"), "plain");
+        assert_eq!(exec_word("a b"), "\"a b\"");
+        assert_eq!(exec_word("100%"), "100%%");
+        assert_eq!(exec_word("$HOME"), "$$HOME");
+        assert_eq!(exec_word(""), "\"\"");
+        assert_eq!(exec_word("say \"hi\""), "\"say \\\"hi\\\"\"");
+    }
 }

@@ -213,15 +213,22 @@ pub fn take_copy_up(store: &Store, rec: &ContainerRecord) -> Result<Vec<String>>
     let lock = store.lock_volumes()?;
     let mut idx = store.load_volumes()?;
     let mut out = Vec::new();
+    let mut changed = false;
     for v in idx.volumes.iter_mut().filter(|v| v.needs_copy_up) {
-        if let Some(m) = rec.spec.mounts.iter().find(|m| m.kind == MountKind::Volume && m.source == v.name) {
+        if let Some(m) = rec
+            .spec
+            .mounts
+            .iter()
+            .find(|m| m.kind == MountKind::Volume && m.source == v.name)
+        {
             v.needs_copy_up = false;
+            changed = true;
             if !m.nocopy {
                 out.push(v.name.clone());
             }
         }
     }
-    if idx.volumes.iter().any(|v| wanted.contains(&v.name.as_str())) {
+    if changed {
         store.save_volumes(&idx, &lock)?;
     }
     Ok(out)
@@ -358,7 +365,9 @@ impl Filter {
             },
             "driver" => Filter::Driver(v.to_string()),
             "until" => Filter::Until(parse_until(v).ok_or_else(|| {
-                crate::err!("--filter {s}: until takes a time (RFC 3339, seconds since the epoch) or a duration (10m, 2h)")
+                crate::err!(
+                    "--filter {s}: until takes a time (RFC 3339, seconds since the epoch) or a duration (10m, 2h)"
+                )
             })?),
             _ => crate::bail!("--filter {s}: unknown filter {k} (use name, label, dangling, driver or until)"),
         })
@@ -492,7 +501,8 @@ pub fn export(name: &str, out: &mut dyn Write) -> Result<()> {
     tar.follow_symlinks(false);
     tar.append_dir_all(".", &data)
         .map_err(|e| crate::err!("volume export {name}: {e}"))?;
-    tar.finish().map_err(|e| crate::err!("volume export {name}: writing the tar: {e}"))?;
+    tar.finish()
+        .map_err(|e| crate::err!("volume export {name}: writing the tar: {e}"))?;
     Ok(())
 }
 
@@ -523,7 +533,10 @@ pub fn import(name: &str, input: Box<dyn Read>) -> Result<()> {
         let r = crate::archive::decompress(reopen()?).map_err(|e| crate::err!("volume import {name}: {e}"))?;
         let mut ar = tar::Archive::new(r);
         let mut n = 0;
-        for e in ar.entries().map_err(|e| crate::err!("volume import {name}: not a tar: {e}"))? {
+        for e in ar
+            .entries()
+            .map_err(|e| crate::err!("volume import {name}: not a tar: {e}"))?
+        {
             let mut e = e.map_err(|e| crate::err!("volume import {name}: not a valid tar: {e}"))?;
             std::io::copy(&mut e, &mut std::io::sink())
                 .map_err(|e| crate::err!("volume import {name}: the tar is truncated: {e}"))?;
