@@ -5,12 +5,25 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
 
 use nix::errno::Errno;
-use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::{mknodat, Mode, SFlag};
 
 /// Resolution that stays below the directory and follows no symlink at all.
 fn beneath() -> ResolveFlag {
     ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS | ResolveFlag::RESOLVE_NO_MAGICLINKS
+}
+
+/// openat2(2), retried on EAGAIN: with RESOLVE_IN_ROOT or RESOLVE_BENEATH the kernel gives up
+/// with EAGAIN when a rename or mount happened anywhere on the system during the lookup, which
+/// on a busy machine (other containers starting) is not rare.
+pub fn openat2<P: ?Sized + nix::NixPath, Fd: AsFd>(dirfd: Fd, path: &P, how: OpenHow) -> nix::Result<OwnedFd> {
+    let mut tries = 0;
+    loop {
+        match nix::fcntl::openat2(dirfd.as_fd(), path, how) {
+            Err(nix::errno::Errno::EAGAIN) if tries < 1000 => tries += 1,
+            r => return r,
+        }
+    }
 }
 
 /// Open the directory `rel` below `root` (an `O_PATH` fd), refusing symlinks and `..` escapes.
