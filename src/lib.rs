@@ -12,6 +12,7 @@ mod digest;
 mod error;
 mod format;
 mod image;
+mod network;
 mod output;
 mod paths;
 mod reference;
@@ -34,6 +35,9 @@ pub fn main() -> i32 {
     }
     if std::env::args_os().nth(1).is_some_and(|a| a == "__portfwd") {
         return runtime::portfwd::exec_main();
+    }
+    if std::env::args_os().nth(1).is_some_and(|a| a == "__netns") {
+        return runtime::sharednet::exec_main();
     }
     // `HUTCH_COMPLETE=SHELL hutch -- WORDS…` is the shell asking for completions.
     cli::complete::answer_if_asked();

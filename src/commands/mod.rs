@@ -16,6 +16,7 @@ mod load;
 mod login;
 mod logs;
 mod manifest;
+mod network;
 mod port;
 mod prune;
 mod ps;
@@ -73,6 +74,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Port(a) | Command::Container(C::Port(a)) => port::run(a),
         Command::System(c) => system::run(c),
         Command::Unshare(a) => unshare::run(a),
+        Command::Network(c) => network::run(c),
     }
 }
 
