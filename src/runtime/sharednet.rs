@@ -342,7 +342,12 @@ fn bind_udp(p: &PortMapping, host: u16) -> Result<UdpSocket> {
         } else {
             format!("cannot be bound: {e}")
         };
-        crate::err!("-p {}: host port {ip}:{host}/udp {why}", p.display())
+        let low = if host < 1024 && e.kind() == std::io::ErrorKind::PermissionDenied {
+            " (ports below 1024 need `sysctl net.ipv4.ip_unprivileged_port_start`)"
+        } else {
+            ""
+        };
+        crate::err!("-p {}: host port {ip}:{host}/udp {why}{low}", p.display())
     })
 }
 
@@ -923,20 +928,40 @@ impl Keeper {
         }
     }
 
-    /// The DNS answer for `name` on `bridge`: Some(addresses) when it is one of ours.
-    fn lookup(&self, bridge: &str, name: &str) -> Option<Vec<Ipv4Addr>> {
+    /// The DNS answer for `name` asked on `bridge` by `from`: Some(addresses) when it is one of
+    /// ours. A container asking sees the others on every network it shares with them (as
+    /// aardvark-dns answers); the addresses are those on the networks both are on.
+    fn lookup(&self, bridge: &str, from: Option<Ipv4Addr>, name: &str) -> Option<Vec<Ipv4Addr>> {
         let suffix = format!(".{}", crate::spec::network::DNS_DOMAIN);
         let (short, ours) = match name.strip_suffix(&suffix) {
             Some(s) => (s, true),
             None => (name, false),
         };
+        let mut nets: Vec<&str> = from
+            .map(|ip| {
+                self.entries
+                    .iter()
+                    .filter(|e| e.links.iter().any(|l| l.ip == ip && l.net == bridge))
+                    .flat_map(|e| self.entries.iter().filter(move |o| o.id == e.id))
+                    .flat_map(|e| e.links.iter().map(|l| l.net.as_str()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if nets.is_empty() {
+            nets.push(bridge);
+        }
+        let dns_on = |n: &str| self.bridges.get(n).is_some_and(|b| b.net.dns_enabled);
         let mut ips = Vec::new();
         for e in &self.entries {
             let hit = e.name.eq_ignore_ascii_case(short)
                 || e.aliases.iter().any(|a| a.eq_ignore_ascii_case(short))
                 || (short.len() >= 12 && e.id.starts_with(short));
             if hit {
-                ips.extend(e.links.iter().filter(|l| l.net == bridge).map(|l| l.ip));
+                for l in e.links.iter().filter(|l| nets.contains(&l.net.as_str()) && dns_on(&l.net)) {
+                    if !ips.contains(&l.ip) {
+                        ips.push(l.ip);
+                    }
+                }
             }
         }
         if ips.is_empty() && !ours {
@@ -953,7 +978,11 @@ impl Keeper {
         let Ok((n, from)) = s.recv_from(&mut buf) else { return };
         let pkt = &buf[..n];
         let Some(q) = super::dns::parse_query(pkt) else { return };
-        match self.lookup(bridge, &q.name) {
+        let from_ip = match from {
+            SocketAddr::V4(a) => Some(*a.ip()),
+            _ => None,
+        };
+        match self.lookup(bridge, from_ip, &q.name) {
             Some(ips) => {
                 let reply = super::dns::answer(pkt, &q, &ips, ips.is_empty());
                 let _ = s.send_to(&reply, from);

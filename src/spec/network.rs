@@ -60,8 +60,10 @@ impl Mode {
                 }
                 Mode::Container(s["container:".len()..].to_string())
             }
-            "bridge" | "private" => {
-                crate::bail!("--network {s}: bridge networks need root; rootless, use pasta, slirp4netns, or a network of `hutch network ls` ({DEFAULT_NETWORK} is the default one)")
+            // Podman's name for its default network.
+            "bridge" => Mode::Bridge(vec![DEFAULT_NETWORK.to_string()]),
+            "private" => {
+                crate::bail!("--network {s}: not a network mode of hutch (use pasta, slirp4netns, or a network of `hutch network ls`, {DEFAULT_NETWORK} being the default one)")
             }
             names if names.split(',').all(valid_network_name) => {
                 let mut v: Vec<String> = Vec::new();
@@ -788,7 +790,8 @@ pub(crate) mod tests {
     #[test]
     fn modes_and_default() {
         assert_eq!(Mode::parse("pasta").unwrap(), Mode::Pasta);
-        assert!(Mode::parse("bridge").unwrap_err().message.contains("need root"));
+        assert_eq!(Mode::parse("bridge").unwrap(), Mode::Bridge(vec![DEFAULT_NETWORK.into()]));
+        assert!(Mode::parse("private").is_err());
         assert!(Mode::parse("foo!").unwrap_err().message.starts_with("--network foo!:"));
         assert_eq!(
             Mode::parse("a,b,a").unwrap(),
