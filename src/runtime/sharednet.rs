@@ -957,7 +957,11 @@ impl Keeper {
                 || e.aliases.iter().any(|a| a.eq_ignore_ascii_case(short))
                 || (short.len() >= 12 && e.id.starts_with(short));
             if hit {
-                for l in e.links.iter().filter(|l| nets.contains(&l.net.as_str()) && dns_on(&l.net)) {
+                for l in e
+                    .links
+                    .iter()
+                    .filter(|l| nets.contains(&l.net.as_str()) && dns_on(&l.net))
+                {
                     if !ips.contains(&l.ip) {
                         ips.push(l.ip);
                     }
@@ -1226,7 +1230,9 @@ fn udp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
     let Ok(dup) = fd.try_clone() else { return };
     let host = Arc::new(UdpSocket::from(dup));
     drop(fd);
-    let mut peers: BTreeMap<SocketAddr, Arc<UdpSocket>> = BTreeMap::new();
+    // Per client: the socket towards the container, and whether its reply thread still runs
+    // (it ends after two idle minutes).
+    let mut peers: BTreeMap<SocketAddr, (Arc<UdpSocket>, Arc<AtomicBool>)> = BTreeMap::new();
     let mut buf = vec![0u8; 65536];
     loop {
         let (n, from) = match host.recv_from(&mut buf) {
@@ -1237,29 +1243,39 @@ fn udp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
                 continue;
             }
         };
-        if stop.load(Ordering::SeqCst) || n == 0 && from.port() == 0 {
+        if stop.load(Ordering::SeqCst) {
             return;
         }
+        peers.retain(|_, (_, alive)| alive.load(Ordering::SeqCst));
         let peer = match peers.get(&from) {
-            Some(p) => p.clone(),
+            Some((p, _)) => p.clone(),
             None => {
                 let Ok(s) = UdpSocket::bind("0.0.0.0:0") else { continue };
                 if s.connect(to).is_err() {
                     continue;
                 }
                 let s = Arc::new(s);
-                let (back, host2, stop2) = (s.clone(), host.clone(), stop.clone());
+                let alive = Arc::new(AtomicBool::new(true));
+                let (back, host2, stop2, alive2) = (s.clone(), host.clone(), stop.clone(), alive.clone());
                 std::thread::spawn(move || {
                     let _ = back.set_read_timeout(Some(Duration::from_secs(120)));
                     let mut b = vec![0u8; 65536];
-                    while let Ok(m) = back.recv(&mut b) {
-                        if stop2.load(Ordering::SeqCst) {
-                            return;
+                    loop {
+                        match back.recv(&mut b) {
+                            Ok(m) => {
+                                if stop2.load(Ordering::SeqCst) {
+                                    break;
+                                }
+                                let _ = host2.send_to(&b[..m], from);
+                            }
+                            // Nothing listened yet (ICMP port unreachable): keep waiting.
+                            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {}
+                            Err(_) => break,
                         }
-                        let _ = host2.send_to(&b[..m], from);
                     }
+                    alive2.store(false, Ordering::SeqCst);
                 });
-                peers.insert(from, s.clone());
+                peers.insert(from, (s.clone(), alive));
                 s
             }
         };
