@@ -56,6 +56,10 @@ pub fn run(c: NetworkCommand) -> Result<i32> {
             Ok(0)
         }
         NetworkCommand::Inspect(a) => {
+            // A bad template is the one error, before anything is looked up.
+            if let Format::Template { tmpl, .. } = Format::parse(a.format.as_deref()) {
+                crate::format::render(&tmpl, false, &[])?;
+            }
             let store = Store::open()?;
             let all = crate::network::list(&store)?;
             let mut found = Vec::new();
