@@ -778,13 +778,13 @@ impl ContainersConf {
         }
         if let Some(ns) = c.netns {
             match ns.as_str() {
-                "" | "private" | "pasta" | "slirp4netns" | "host" | "none" => {
+                "" | "private" | "pasta" | "slirp4netns" | "host" | "none" | "bridge" => {
                     self.netns = Some((ns, file.to_path_buf()))
                 }
                 _ => {
                     return Err(bad(
                         "netns",
-                        format!("\"{ns}\" is not a network mode hutch knows (private, pasta, slirp4netns, host, none)"),
+                        format!("\"{ns}\" is not a network mode hutch knows (private, pasta, slirp4netns, bridge, host, none)"),
                     ))
                 }
             }

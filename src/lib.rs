@@ -18,6 +18,7 @@ mod format;
 pub mod fuzz;
 mod image;
 mod kube;
+mod network;
 mod output;
 mod paths;
 mod pod;
@@ -42,6 +43,9 @@ pub fn main() -> i32 {
     }
     if std::env::args_os().nth(1).is_some_and(|a| a == "__portfwd") {
         return runtime::portfwd::exec_main();
+    }
+    if std::env::args_os().nth(1).is_some_and(|a| a == "__netns") {
+        return runtime::sharednet::exec_main();
     }
     // `HUTCH_COMPLETE=SHELL hutch -- WORDS…` is the shell asking for completions.
     cli::complete::answer_if_asked();

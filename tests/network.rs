@@ -444,8 +444,8 @@ fn none_host_dns_and_hosts_options() {
     assert!(inner.starts_with("nameserver 169.254.1.1\n"), "{inner}");
     for (args, says) in [
         (
-            vec!["--network", "bridge"],
-            "--network bridge: bridge networks need root",
+            vec!["--network", "private"],
+            "--network private: not a network mode of hutch",
         ),
         (vec!["--network", "none", "-p", "80"], "-p 80: --network none"),
         (vec!["-p", "8080:80/sctp"], "-p 8080:80/sctp: protocol"),

@@ -175,6 +175,9 @@ pub enum Command {
     /// List a container's published ports
     #[command(after_help = "Examples:\n  hutch port web\n  hutch port web 80/tcp\n  hutch port -a")]
     Port(PortArgs),
+    /// Manage networks (containers on one reach each other by name)
+    #[command(subcommand)]
+    Network(NetworkCommand),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -778,6 +781,12 @@ pub struct RunArgs {
     /// Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the host's address)
     #[arg(long, value_name = "NAME:IP")]
     pub add_host: Vec<String>,
+    /// Another name the container answers to on its networks (with --network NAME)
+    #[arg(long, value_name = "ALIAS")]
+    pub network_alias: Vec<String>,
+    /// The container's IPv4 address on its (first) network
+    #[arg(long, value_name = "IP")]
+    pub ip: Option<String>,
     /// User namespace mode: keep-id runs as your own uid/gid, which map to themselves
     #[arg(long, value_name = "MODE")]
     pub userns: Option<String>,
@@ -968,6 +977,133 @@ pub struct PortArgs {
     /// The latest created container
     #[arg(short, long)]
     pub latest: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NetworkCommand {
+    /// Create a network (a bridge in your shared network namespace)
+    #[command(
+        after_help = "Examples:\n  hutch network create app\n  hutch network create --subnet 10.90.0.0/24 --gateway 10.90.0.254 --internal backend"
+    )]
+    Create(NetworkCreateArgs),
+    /// List networks
+    #[command(visible_alias = "list", after_help = "Examples:\n  hutch network ls\n  hutch network ls -q\n  hutch network ls --format '{{.Name}} {{.Subnets}}'")]
+    Ls(NetworkLsArgs),
+    /// Show networks as JSON (Podman's shape)
+    #[command(after_help = "Examples:\n  hutch network inspect podman\n  hutch network inspect --format '{{.Subnets}}' app")]
+    Inspect(NetworkInspectArgs),
+    /// Remove networks (-f: and the containers on them)
+    #[command(visible_alias = "remove", after_help = "Exit status: 0, 1 when a network does not exist, 2 when one is in use (without -f), else 125.\n\nExamples:\n  hutch network rm app\n  hutch network rm -f app")]
+    Rm(NetworkRmArgs),
+    /// Remove every network no container uses (not the default one)
+    #[command(after_help = "Examples:\n  hutch network prune")]
+    Prune(NetworkPruneArgs),
+    /// Exit 0 when the network exists, 1 when not
+    #[command(after_help = "Examples:\n  hutch network exists app && echo yes")]
+    Exists(NetworkExistsArgs),
+    /// Connect a container to a network (a running one at once)
+    #[command(after_help = "Examples:\n  hutch network connect --alias db app pg")]
+    Connect(NetworkConnectArgs),
+    /// Disconnect a container from a network
+    #[command(after_help = "Examples:\n  hutch network disconnect app pg")]
+    Disconnect(NetworkDisconnectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkCreateArgs {
+    /// IPv4 subnet, e.g. 10.90.0.0/24 (default: the first free 10.89.N.0/24)
+    #[arg(long, value_name = "CIDR")]
+    pub subnet: Option<String>,
+    /// Gateway address in the subnet (default: its first address)
+    #[arg(long, value_name = "IP")]
+    pub gateway: Option<String>,
+    /// No way out: containers reach only each other
+    #[arg(long)]
+    pub internal: bool,
+    /// No DNS responder: containers are not reachable by name
+    #[arg(long)]
+    pub disable_dns: bool,
+    /// Set a label KEY=VALUE
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub label: Vec<String>,
+    /// Driver (only bridge)
+    #[arg(short, long, value_name = "DRIVER", default_value = "bridge", value_parser = ["bridge"])]
+    pub driver: String,
+    /// Name of the network (default: hutchN)
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkLsArgs {
+    /// Only the names
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// json, or a Go template ({{.Name}}, {{.ID}}, {{.Driver}}, {{.Subnets}}, {{.Internal}}…)
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Full ids
+    #[arg(long)]
+    pub no_trunc: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkInspectArgs {
+    /// json, or a Go template
+    #[arg(short, long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Networks (names or id prefixes)
+    #[arg(value_name = "NETWORK", required = true)]
+    pub networks: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkRmArgs {
+    /// Remove the containers that use it too
+    #[arg(short, long)]
+    pub force: bool,
+    /// Networks (names or id prefixes)
+    #[arg(value_name = "NETWORK", required = true)]
+    pub networks: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkPruneArgs {
+    /// Do not ask (hutch never asks)
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkExistsArgs {
+    #[arg(value_name = "NETWORK")]
+    pub network: String,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkConnectArgs {
+    /// Another name the container answers to on this network
+    #[arg(long, value_name = "ALIAS")]
+    pub alias: Vec<String>,
+    /// The network
+    #[arg(value_name = "NETWORK")]
+    pub network: String,
+    /// The container
+    #[arg(value_name = "CONTAINER", add = ArgValueCompleter::new(complete::containers))]
+    pub container: String,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkDisconnectArgs {
+    /// Accepted for Podman compatibility
+    #[arg(short, long)]
+    pub force: bool,
+    /// The network
+    #[arg(value_name = "NETWORK")]
+    pub network: String,
+    /// The container
+    #[arg(value_name = "CONTAINER", add = ArgValueCompleter::new(complete::containers))]
+    pub container: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -160,8 +160,42 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
         "EffectiveCaps": s.caps,
         "NetworkSettings": {
             "Ports": port_bindings(s),
+            "Networks": networks(store, c, pid != 0),
         },
     })
+}
+
+/// `{"NAME": {"IPAddress": …, "Gateway": …, "IPPrefixLen": …, "Aliases": […]}}` for a
+/// container on user networks (the addresses of its running instance), as Podman.
+fn networks(store: &Store, c: &crate::store::containers::ContainerRecord, running: bool) -> Value {
+    let crate::spec::network::Mode::Bridge(names) = &c.spec.network else {
+        return json!({});
+    };
+    let nets = crate::network::list(store).unwrap_or_default();
+    let got: Value = if running {
+        std::fs::read(store.container_dir(&c.id).join("userdata/networks.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(Value::Null)
+    } else {
+        Value::Null
+    };
+    let mut map = serde_json::Map::new();
+    for (i, n) in names.iter().enumerate() {
+        let def = nets.iter().find(|x| &x.name == n);
+        let ip = got["ips"][i].as_str().unwrap_or("");
+        map.insert(
+            n.clone(),
+            json!({
+                "NetworkID": n,
+                "IPAddress": ip,
+                "Gateway": if ip.is_empty() { String::new() } else { def.map(|d| d.gateway().to_string()).unwrap_or_default() },
+                "IPPrefixLen": if ip.is_empty() { 0 } else { def.map(|d| d.cidr().prefix).unwrap_or(0) },
+                "Aliases": c.spec.network_aliases,
+            }),
+        );
+    }
+    Value::Object(map)
 }
 
 /// `{"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}`, one key per container port, as Podman.

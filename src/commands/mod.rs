@@ -19,6 +19,7 @@ mod load;
 mod login;
 mod logs;
 mod manifest;
+mod network;
 mod port;
 mod prune;
 mod pod;
@@ -83,6 +84,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Kube(c) => kube::run(c),
         Command::System(c) => system::run(c),
         Command::Unshare(a) => unshare::run(a),
+        Command::Network(c) => network::run(c),
     }
 }
 

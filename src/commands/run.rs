@@ -82,6 +82,8 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
             },
         },
         add_hosts: a.add_host.clone(),
+        network_aliases: a.network_alias.clone(),
+        ip: a.ip.clone(),
         base_hosts_file: conf.base_hosts_file.clone(),
         userns: a.userns.clone().or_else(|| conf.userns.clone()),
         host_ids: Some((nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw())),

@@ -80,10 +80,29 @@ pub fn create(
         }
     }
     runtime::net::helper_path(&mode)?;
+    let networks = crate::network::resolve_mode(store, &mode)?;
+    if let Mode::Bridge(_) = &mode {
+        if spec.userns == UsernsMode::KeepId {
+            crate::bail!("--userns keep-id: not available with --network {} (containers on networks share the user namespace of the shared network namespace)", mode.name());
+        }
+        if crate::paths::find_in_path("pasta").is_none() {
+            crate::bail!("--network {}: networks need pasta, which is not installed (install the passt package)", mode.name());
+        }
+        if let Some(ip) = &spec.static_ip {
+            let n = &networks[0];
+            let a: std::net::Ipv4Addr = ip.parse().map_err(|_| crate::err!("--ip {ip}: not an IPv4 address"))?;
+            if !n.cidr().is_host(a) || a == n.gateway() {
+                crate::bail!("--ip {ip}: not a free address of network {} ({})", n.name, n.cidr());
+            }
+        }
+    }
     for p in spec.ports.iter_mut().filter(|p| p.host_port == 0) {
         p.host_port = runtime::net::free_port(&p.host_ip, p.protocol)?;
     }
-    let (own_addr, host_addr) = runtime::net::addresses(&mode);
+    let (own_addr, host_addr) = match &mode {
+        Mode::Bridge(_) => (None, runtime::net::addresses(&Mode::Pasta).1),
+        m => runtime::net::addresses(m),
+    };
     let mut extra_hosts = Vec::new();
     for h in &spec.add_hosts {
         extra_hosts.push(crate::spec::network::parse_add_host(h, host_addr.as_deref())?);
@@ -145,6 +164,18 @@ pub fn create(
         Some(n) => n.to_string(),
         None => crate::store::containers::generate_name(|n| idx.name_taken(n)),
     };
+    if !networks.is_empty() {
+        crate::network::check_names(store, &networks, &id, &name, &spec.network_aliases).map_err(cleanup)?;
+        if let Some(ip) = &spec.static_ip {
+            let first = &networks[0].name;
+            if let Some(o) = idx.containers.iter().find(|c| {
+                c.spec.static_ip.as_ref() == Some(ip)
+                    && matches!(&c.spec.network, Mode::Bridge(v) if v.first() == Some(first))
+            }) {
+                return Err(cleanup(crate::err!("--ip {ip}: already the address of container {} on network {first}", o.name)));
+            }
+        }
+    }
     // container:NAME is kept as the other container's id; it shares that one's resolv.conf.
     let mut resolv_from = None;
     if let Mode::Container(c) = &mode {
@@ -208,6 +239,7 @@ pub fn create(
         extra_hosts,
         resolv_from,
         base_hosts,
+        networks,
     };
     write_userdata(&cdir, &rec.spec, &rec.name, &net).map_err(cleanup)?;
     write_file(&cdir.join("userdata/containerenv"), &containerenv(store, &rec)).map_err(cleanup)?;
@@ -237,6 +269,8 @@ struct NetFacts {
     resolv_from: Option<PathBuf>,
     /// containers.conf base_hosts_file's content, when set.
     base_hosts: Option<String>,
+    /// --network NAME…: those networks.
+    networks: Vec<crate::spec::network::Network>,
 }
 
 /// The text of the file `rel` (components below the root) in the image made of `layers`
@@ -301,6 +335,11 @@ fn write_userdata(cdir: &Path, spec: &Spec, name: &str, net: &NetFacts) -> Resul
         Some(f) if spec.dns.servers.is_empty() && spec.dns.search.is_empty() && spec.dns.options.is_empty() => {
             std::fs::read_to_string(f).unwrap_or_default()
         }
+        _ if !net.networks.is_empty() => crate::spec::network::bridge_resolv_conf(
+            &std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(),
+            &net.networks,
+            &spec.dns,
+        ),
         _ => crate::spec::network::resolv_conf(
             &std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(),
             &net.mode,
@@ -454,6 +493,8 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         join_netns,
         join_other,
         keep_id_user: if keep_id { runtime::HostUser::current() } else { None },
+        networks: crate::network::resolve_mode(store, &rec.spec.network)?,
+        container_name: rec.name.clone(),
     })
 }
 

@@ -8,6 +8,7 @@
 
 pub mod caps;
 pub mod child;
+pub mod dns;
 pub mod exec;
 pub mod monitor;
 pub mod net;
@@ -15,6 +16,7 @@ pub mod portfwd;
 pub mod rootfs;
 pub mod seccomp;
 pub mod session;
+pub mod sharednet;
 pub mod state;
 pub mod sync;
 pub mod user;
@@ -84,6 +86,12 @@ pub struct Plan {
     /// --userns=keep-id: the invoking user, for the container's /etc/passwd and /etc/group.
     #[serde(default)]
     pub keep_id_user: Option<HostUser>,
+    /// --network NAME[,NAME2]: those networks, resolved.
+    #[serde(default)]
+    pub networks: Vec<crate::spec::network::Network>,
+    /// The container's name (its DNS name on its networks).
+    #[serde(default)]
+    pub container_name: String,
 }
 
 /// The invoking user's entries on the host (name, ids, home, shell; their group's name).
@@ -157,6 +165,9 @@ fn clone_flags(plan: &Plan) -> libc::c_ulong {
 pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     if let Some(path) = &plan.join_netns {
         return spawn_joined(plan, stdio, path);
+    }
+    if matches!(plan.spec.network, crate::spec::network::Mode::Bridge(_)) {
+        return sharednet::spawn(plan, stdio);
     }
     // Bound before anything runs, so the ports listen once the container is up (kept across
     // the clone only for hutch's forwarder; the child closes them when it execs).

@@ -173,7 +173,7 @@ fn connector(conn: &super::Channel, userns: &OwnedFd, netns: &OwnedFd, guest: &s
 }
 
 /// Copy `from` to `to` through a pipe with splice(2) until EOF, then pass the EOF on.
-fn relay(from: &OwnedFd, to: &OwnedFd) {
+pub(crate) fn relay(from: &OwnedFd, to: &OwnedFd) {
     use nix::fcntl::{splice, SpliceFFlags};
     let Ok((r, w)) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) else {
         return;

@@ -51,6 +51,12 @@ pub struct Spec {
     /// --add-host entries as given (NAME:IP).
     #[serde(default)]
     pub add_hosts: Vec<String>,
+    /// --network-alias: more names the container answers to on its networks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network_aliases: Vec<String>,
+    /// --ip: its address on its first network (else the first free one at start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub static_ip: Option<String>,
     pub userns: UsernsMode,
     pub auto_remove: bool,
     pub stop_signal: i32,
@@ -296,6 +302,10 @@ pub struct RunOptions {
     pub publish_all: bool,
     pub dns: crate::spec::network::Dns,
     pub add_hosts: Vec<String>,
+    /// --network-alias values.
+    pub network_aliases: Vec<String>,
+    /// --ip.
+    pub ip: Option<String>,
     /// containers.conf base_hosts_file: a host file, "image" or "none" (None: hutch's default).
     pub base_hosts_file: Option<String>,
     pub userns: Option<String>,
@@ -459,7 +469,28 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
             }
         }
     }
-    if !ports.is_empty() && !mode.has_helper() {
+    let bridge = matches!(mode, crate::spec::network::Mode::Bridge(_));
+    if !bridge && (!o.network_aliases.is_empty() || o.ip.is_some()) {
+        let what = match &o.ip {
+            Some(ip) => format!("--ip {ip}"),
+            None => format!("--network-alias {}", o.network_aliases[0]),
+        };
+        crate::bail!(
+            "{what}: needs a network of `hutch network ls` (--network {} has none)",
+            mode.name()
+        );
+    }
+    for a in &o.network_aliases {
+        if !crate::spec::network::valid_network_name(a) {
+            crate::bail!("--network-alias {a}: not a valid name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)");
+        }
+    }
+    if let Some(ip) = &o.ip {
+        if ip.parse::<std::net::Ipv4Addr>().is_err() {
+            crate::bail!("--ip {ip}: not an IPv4 address");
+        }
+    }
+    if !ports.is_empty() && !mode.has_helper() && !bridge {
         let what = o
             .publish
             .first()
@@ -501,6 +532,8 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         ports,
         dns: o.dns.clone(),
         add_hosts: o.add_hosts.clone(),
+        network_aliases: o.network_aliases.clone(),
+        static_ip: o.ip.clone(),
         userns,
         auto_remove: o.auto_remove,
         stop_signal,

@@ -35,6 +35,9 @@ pub enum Mode {
     Ns(String),
     /// Another container's network namespace (`container:NAME`; the id once created).
     Container(String),
+    /// User-defined networks (`--network NAME[,NAME2]`, `podman` being the default one): a veth
+    /// into each network's bridge in the user's shared network namespace.
+    Bridge(Vec<String>),
 }
 
 impl Mode {
@@ -57,10 +60,21 @@ impl Mode {
                 }
                 Mode::Container(s["container:".len()..].to_string())
             }
-            "bridge" | "private" => {
-                crate::bail!("--network {s}: bridge networks need root; rootless containers use pasta or slirp4netns")
+            // Podman's name for its default network.
+            "bridge" => Mode::Bridge(vec![DEFAULT_NETWORK.to_string()]),
+            "private" => {
+                crate::bail!("--network {s}: not a network mode of hutch (use pasta, slirp4netns, or a network of `hutch network ls`, {DEFAULT_NETWORK} being the default one)")
             }
-            other => crate::bail!("--network {other}: unknown network mode (use pasta, slirp4netns, none, host, ns:PATH or container:NAME)"),
+            names if names.split(',').all(valid_network_name) => {
+                let mut v: Vec<String> = Vec::new();
+                for n in names.split(',') {
+                    if !v.iter().any(|x| x == n) {
+                        v.push(n.to_string());
+                    }
+                }
+                Mode::Bridge(v)
+            }
+            other => crate::bail!("--network {other}: unknown network mode (use pasta, slirp4netns, none, host, ns:PATH, container:NAME or the name of a network)"),
         })
     }
 
@@ -72,6 +86,7 @@ impl Mode {
             Mode::Slirp4netns => "slirp4netns".into(),
             Mode::Ns(p) => format!("ns:{p}"),
             Mode::Container(c) => format!("container:{c}"),
+            Mode::Bridge(v) => v.join(","),
         }
     }
 
@@ -463,6 +478,262 @@ pub fn hosts(i: &HostsInput) -> String {
     out
 }
 
+/// The network every `--network podman` (or `bridge` in Podman) container joins; it exists
+/// without being created, as in Podman.
+pub const DEFAULT_NETWORK: &str = "podman";
+/// Podman's id for its default network.
+pub const DEFAULT_NETWORK_ID: &str = "2f259bab93aaaaa2542ba43ef33eb990d0999ee1b9924b557b7be53c0b7a1bb9";
+/// The search domain the networks' DNS answers in, as aardvark-dns's.
+pub const DNS_DOMAIN: &str = "dns.podman";
+
+/// A network name: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, as Podman's.
+pub fn valid_network_name(n: &str) -> bool {
+    n.len() <= 128
+        && n.bytes().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && n.bytes().all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(&c))
+        && !matches!(n, "none" | "host" | "pasta" | "slirp4netns" | "bridge" | "private")
+}
+
+/// An IPv4 subnet: the network address and the prefix length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    pub addr: std::net::Ipv4Addr,
+    pub prefix: u8,
+}
+
+impl Cidr {
+    /// `A.B.C.D/N` (host bits are cleared: `10.89.0.5/24` is 10.89.0.0/24).
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let (a, p) = s.split_once('/')?;
+        let addr: std::net::Ipv4Addr = a.parse().ok()?;
+        if p.is_empty() || p.len() > 2 || !p.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let prefix: u8 = p.parse().ok()?;
+        if prefix > 30 || prefix < 8 {
+            return None;
+        }
+        Some(Cidr {
+            addr: (u32::from(addr) & Self::mask_of(prefix)).into(),
+            prefix,
+        })
+    }
+
+    fn mask_of(prefix: u8) -> u32 {
+        if prefix == 0 {
+            0
+        } else {
+            u32::MAX << (32 - prefix)
+        }
+    }
+
+    pub fn mask(&self) -> u32 {
+        Self::mask_of(self.prefix)
+    }
+
+    pub fn contains(&self, ip: std::net::Ipv4Addr) -> bool {
+        u32::from(ip) & self.mask() == u32::from(self.addr)
+    }
+
+    pub fn overlaps(&self, o: &Cidr) -> bool {
+        self.contains(o.addr) || o.contains(self.addr)
+    }
+
+    /// The n-th address (0 = the network address).
+    pub fn nth(&self, n: u32) -> std::net::Ipv4Addr {
+        (u32::from(self.addr) + n).into()
+    }
+
+    /// How many addresses the subnet has.
+    pub fn size(&self) -> u32 {
+        1u32 << (32 - self.prefix)
+    }
+
+    /// Usable for hosts: not the network or broadcast address.
+    pub fn is_host(&self, ip: std::net::Ipv4Addr) -> bool {
+        self.contains(ip) && ip != self.addr && u32::from(ip) != u32::from(self.addr) + self.size() - 1
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// One subnet of a network (Podman's JSON field names).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subnet {
+    pub subnet: String,
+    pub gateway: String,
+}
+
+/// A network, stored and printed in the shape of Podman's (netavark's) network JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Network {
+    pub name: String,
+    pub id: String,
+    pub driver: String,
+    pub network_interface: String,
+    pub created: String,
+    pub subnets: Vec<Subnet>,
+    pub ipv6_enabled: bool,
+    pub internal: bool,
+    pub dns_enabled: bool,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub ipam_options: std::collections::BTreeMap<String, String>,
+}
+
+impl Network {
+    /// The network's subnet (hutch's networks have exactly one).
+    pub fn cidr(&self) -> Cidr {
+        self.subnets
+            .first()
+            .and_then(|s| Cidr::parse(&s.subnet))
+            .unwrap_or(Cidr {
+                addr: [10, 88, 0, 0].into(),
+                prefix: 16,
+            })
+    }
+
+    pub fn gateway(&self) -> std::net::Ipv4Addr {
+        self.subnets
+            .first()
+            .and_then(|s| s.gateway.parse().ok())
+            .unwrap_or_else(|| self.cidr().nth(1))
+    }
+}
+
+/// Podman's default network, `podman`: 10.88.0.0/16 on bridge podman0, no DNS.
+pub fn default_network(created: &str) -> Network {
+    Network {
+        name: DEFAULT_NETWORK.into(),
+        id: DEFAULT_NETWORK_ID.into(),
+        driver: "bridge".into(),
+        network_interface: "podman0".into(),
+        created: created.into(),
+        subnets: vec![Subnet {
+            subnet: "10.88.0.0/16".into(),
+            gateway: "10.88.0.1".into(),
+        }],
+        ipv6_enabled: false,
+        internal: false,
+        dns_enabled: false,
+        labels: Default::default(),
+        ipam_options: [("driver".to_string(), "host-local".to_string())].into(),
+    }
+}
+
+/// What `network create` was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct CreateRequest {
+    pub name: Option<String>,
+    pub subnet: Option<String>,
+    pub gateway: Option<String>,
+    pub internal: bool,
+    pub disable_dns: bool,
+    pub labels: Vec<String>,
+}
+
+/// A new network from `req`, checked against the `existing` ones (the default one included):
+/// its name, subnet (given, or the first free 10.89.N.0/24), gateway and bridge name. `name`
+/// is used when the request has none; `id` and `created` come from the caller.
+pub fn new_network(req: &CreateRequest, existing: &[Network], name: &str, id: &str, created: &str) -> Result<Network> {
+    let name = req.name.clone().unwrap_or_else(|| name.to_string());
+    if !valid_network_name(&name) {
+        crate::bail!("network name {name:?} is not valid: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]* and not be a network mode");
+    }
+    if existing.iter().any(|n| n.name == name) {
+        crate::bail!("network name {name} already used: network already exists");
+    }
+    let taken: Vec<Cidr> = existing.iter().map(|n| n.cidr()).collect();
+    let cidr = match &req.subnet {
+        Some(s) => {
+            let Some(c) = Cidr::parse(s) else {
+                crate::bail!("--subnet {s}: not a valid IPv4 subnet (A.B.C.D/N, N from 8 to 30)");
+            };
+            if let Some(o) = existing.iter().find(|n| n.cidr().overlaps(&c)) {
+                crate::bail!("--subnet {s}: subnet {c} overlaps {} of network {}", o.cidr(), o.name);
+            }
+            c
+        }
+        None => (0..=255u8)
+            .map(|n| Cidr {
+                addr: [10, 89, n, 0].into(),
+                prefix: 24,
+            })
+            .find(|c| !taken.iter().any(|t| t.overlaps(c)))
+            .ok_or_else(|| crate::err!("no free subnet left in 10.89.0.0/16: pass --subnet"))?,
+    };
+    let gateway = match &req.gateway {
+        Some(g) => {
+            if req.subnet.is_none() {
+                crate::bail!("--gateway {g}: needs --subnet");
+            }
+            let Ok(ip) = g.parse::<std::net::Ipv4Addr>() else {
+                crate::bail!("--gateway {g}: not an IPv4 address");
+            };
+            if !cidr.is_host(ip) {
+                crate::bail!("--gateway {g}: not a host address of subnet {cidr}");
+            }
+            ip
+        }
+        None => cidr.nth(1),
+    };
+    let mut labels = std::collections::BTreeMap::new();
+    for l in &req.labels {
+        let (k, v) = l.split_once('=').unwrap_or((l, ""));
+        if k.is_empty() {
+            crate::bail!("--label {l}: empty key");
+        }
+        labels.insert(k.to_string(), v.to_string());
+    }
+    let index = (1..)
+        .find(|i| !existing.iter().any(|n| n.network_interface == format!("podman{i}")))
+        .expect("a free index");
+    Ok(Network {
+        name,
+        id: id.to_string(),
+        driver: "bridge".into(),
+        network_interface: format!("podman{index}"),
+        created: created.to_string(),
+        subnets: vec![Subnet {
+            subnet: cidr.to_string(),
+            gateway: gateway.to_string(),
+        }],
+        ipv6_enabled: false,
+        internal: req.internal,
+        dns_enabled: !req.disable_dns,
+        labels,
+        ipam_options: [("driver".to_string(), "host-local".to_string())].into(),
+    })
+}
+
+/// resolv.conf for a container on user networks: the first DNS-enabled network's gateway
+/// (hutch's responder there answers the networks' names and forwards the rest), else pasta's
+/// forwarder as for `--network pasta`.
+pub fn bridge_resolv_conf(host: &str, nets: &[Network], dns: &Dns) -> String {
+    let mut r = resolv_conf(host, &Mode::Pasta, dns);
+    if dns.servers.is_empty() {
+        if let Some(n) = nets.iter().find(|n| n.dns_enabled) {
+            let mut out = String::new();
+            let mut search = vec![DNS_DOMAIN.to_string()];
+            for l in r.lines() {
+                if let Some(rest) = l.strip_prefix("search ") {
+                    search.extend(rest.split_whitespace().map(String::from));
+                } else if !l.starts_with("nameserver ") {
+                    out.push_str(l);
+                    out.push('\n');
+                }
+            }
+            r = format!("search {}\nnameserver {}\n{out}", search.join(" "), n.gateway());
+        }
+    }
+    r
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -519,8 +790,14 @@ pub(crate) mod tests {
     #[test]
     fn modes_and_default() {
         assert_eq!(Mode::parse("pasta").unwrap(), Mode::Pasta);
-        assert!(Mode::parse("bridge").unwrap_err().message.contains("need root"));
-        assert!(Mode::parse("foo").unwrap_err().message.starts_with("--network foo:"));
+        assert_eq!(Mode::parse("bridge").unwrap(), Mode::Bridge(vec![DEFAULT_NETWORK.into()]));
+        assert!(Mode::parse("private").is_err());
+        assert!(Mode::parse("foo!").unwrap_err().message.starts_with("--network foo!:"));
+        assert_eq!(
+            Mode::parse("a,b,a").unwrap(),
+            Mode::Bridge(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(Mode::parse("a,b").unwrap().name(), "a,b");
         assert_eq!(Mode::parse("ns:/run/netns/x").unwrap(), Mode::Ns("/run/netns/x".into()));
         assert!(Mode::parse("ns:x").unwrap_err().message.contains("absolute path"));
         assert_eq!(Mode::parse("container:web").unwrap().name(), "container:web");
@@ -625,5 +902,39 @@ pub(crate) mod tests {
         let mut e = exposed_ports(&c);
         e.sort();
         assert_eq!(e, vec![(53, Protocol::Udp), (80, Protocol::Tcp)]);
+    }
+
+    #[test]
+    fn networks_and_subnets() {
+        let c = Cidr::parse("10.89.0.5/24").unwrap();
+        assert_eq!(c.to_string(), "10.89.0.0/24");
+        assert!(Cidr::parse("10.89.0.0/33").is_none());
+        assert!(Cidr::parse("10.89.0/24").is_none());
+        assert!(Cidr::parse("fd00::/64").is_none());
+        assert!(c.overlaps(&Cidr::parse("10.89.0.128/25").unwrap()));
+        assert!(!c.overlaps(&Cidr::parse("10.89.1.0/24").unwrap()));
+        let def = default_network("2026-01-01T00:00:00Z");
+        let req = CreateRequest::default();
+        let a = new_network(&req, &[def.clone()], "n1", "id1", "t").unwrap();
+        assert_eq!(a.subnets[0].subnet, "10.89.0.0/24");
+        assert_eq!(a.subnets[0].gateway, "10.89.0.1");
+        assert_eq!(a.network_interface, "podman1");
+        assert!(a.dns_enabled);
+        let b = new_network(&req, &[def.clone(), a.clone()], "n2", "id2", "t").unwrap();
+        assert_eq!(b.subnets[0].subnet, "10.89.1.0/24");
+        assert_eq!(b.network_interface, "podman2");
+        let bad = |r: CreateRequest, says: &str| {
+            let e = new_network(&r, &[def.clone(), a.clone()], "x", "i", "t").unwrap_err().message;
+            assert!(e.contains(says), "{e}");
+        };
+        bad(CreateRequest { subnet: Some("10.88.5.0/24".into()), ..Default::default() }, "overlaps 10.88.0.0/16 of network podman");
+        bad(CreateRequest { subnet: Some("300.1.0.0/24".into()), ..Default::default() }, "not a valid IPv4 subnet");
+        bad(CreateRequest { name: Some("n1".into()), ..Default::default() }, "already exists");
+        bad(CreateRequest { name: Some("host".into()), ..Default::default() }, "not valid");
+        bad(CreateRequest { subnet: Some("10.1.0.0/24".into()), gateway: Some("10.2.0.1".into()), ..Default::default() }, "not a host address");
+        let r = bridge_resolv_conf("nameserver 127.0.0.53\nsearch lan\n", &[def.clone(), a.clone()], &Dns::default());
+        assert_eq!(r, "search dns.podman lan\nnameserver 10.89.0.1\n");
+        let r = bridge_resolv_conf("nameserver 127.0.0.53\n", &[def], &Dns::default());
+        assert_eq!(r, "nameserver 169.254.1.1\n");
     }
 }

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Networks benchmark (issue 17), hutch against Debian's podman (--runtime runc) side by side, as
+# the unprivileged test user, same image (bench/iperf3), same machine. Run as root:
+#   [N=100] [RUNS=20] [SECS=5] [TRIALS=3] benches/netdense.sh
+# Prints:
+#   - density: N idle `run -d IMG sleep` containers on a user network (hutch: `podman`, its
+#     default network; podman: `--network bridge`, its rootless CNI network): how long the N
+#     starts took, and the summed PSS of each tool's own processes (everything the tool left
+#     running except the containers' `sleep`: hutch's monitors, hutch-netns and its pasta;
+#     podman's conmons, its rootless network namespace's slirp4netns, rootlessport, the pause
+#     process) divided by N;
+#   - start latency of `run --rm IMG true` on the network against --network none;
+#   - TCP throughput (iperf3 -t SECS, median of TRIALS, Gbit/s): container -> container on one
+#     network, container -> the host's loopback (host.containers.internal), host -> a port
+#     published from a container on the network; and each ratio hutch/podman.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${N:-100}
+RUNS=${RUNS:-20}
+SECS=${SECS:-5}
+TRIALS=${TRIALS:-3}
+. tests/rig.sh
+curl -sf -o /dev/null http://127.0.0.1:5000/v2/ || rig_up
+rig_users
+command -v iperf3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iperf3 >/dev/null
+python3 tests/fixtures/mkimages.py --registry 127.0.0.1:5000 --only bench/iperf3 >/dev/null
+IMAGE=127.0.0.1:5000/bench/iperf3:latest
+. benches/lib.sh
+WORK=/var/tmp/hbd
+two_tools
+TOOLS=(hutch)
+((HAVE_PODMAN)) && TOOLS+=(podman_)
+declare -A NETOF=([hutch]=podman [podman_]=bridge)
+
+pss_kib() { # dir -> summed PSS (KiB) of the processes started with dir's XDG_RUNTIME_DIR, but the containers' sleep
+    local marker="XDG_RUNTIME_DIR=$1/run" total=0 pid comm p
+    for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+        comm=$(cat /proc/$pid/comm 2>/dev/null) || continue
+        [ "$comm" = sleep ] && continue
+        tr '\0' '\n' < /proc/$pid/environ 2>/dev/null | grep -qx "$marker" || continue
+        p=$(awk '/^Pss:/ {print $2}' /proc/$pid/smaps_rollup 2>/dev/null || echo 0)
+        total=$((total + ${p:-0}))
+    done
+    echo $total
+}
+procs_of() { # dir -> "comm count" lines
+    local marker="XDG_RUNTIME_DIR=$1/run" pid
+    for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+        comm=$(cat /proc/$pid/comm 2>/dev/null) || continue
+        [ "$comm" = sleep ] && continue
+        tr '\0' '\n' < /proc/$pid/environ 2>/dev/null | grep -qx "$marker" && echo "$comm"
+    done | sort | uniq -c | tr '\n' ' '
+}
+
+echo "density: $N idle run -d containers on the default network"
+declare -A PSS
+for t in "${TOOLS[@]}"; do
+    name=${t%_}
+    d=$H; [ $name = podman ] && d=$P
+    t0=$(date +%s%N)
+    for i in $(seq 1 "$N"); do
+        $t run -d --network "${NETOF[$t]}" "$IMAGE" sleep 1d >/dev/null
+    done
+    t1=$(date +%s%N)
+    sleep 2
+    kib=$(pss_kib "$d")
+    PSS[$name]=$((kib / N))
+    printf '  %-7s %d starts in %.1f s; PSS of its processes %d KiB = %d KiB per container (%s)\n' \
+        "$name" "$N" "$(echo "($t1 - $t0) / 1000000000" | bc -l)" "$kib" "$((kib / N))" "$(procs_of "$d")"
+    if [ $name = hutch ]; then hutch rm -af >/dev/null 2>&1; else podman_ rm -af -t 0 >/dev/null 2>&1; fi
+done
+if ((HAVE_PODMAN)); then
+    printf '  ratio hutch/podman PSS per container: %.2f\n' "$(echo "${PSS[hutch]} / ${PSS[podman]}" | bc -l)"
+fi
+
+echo "start latency: run --rm $IMAGE true, $RUNS runs each"
+for t in "${TOOLS[@]}"; do
+    name=${t%_}
+    none=$(series "$name --network none" $t run --rm --network none "$IMAGE" true)
+    m=$(series "$name --network ${NETOF[$t]}" $t run --rm --network "${NETOF[$t]}" "$IMAGE" true)
+    printf '  %s --network %s adds %.1f ms over --network none\n' "$name" "${NETOF[$t]}" "$(echo "$m - $none" | bc -l)"
+done
+
+gbits() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))'; }
+c2c() { # tool network -> Gbit/s container -> container on the network
+    local out
+    $1 run -d --name iperf-srv --network "$2" "$IMAGE" iperf3 -s -p 5201 >/dev/null
+    sleep 1
+    out=$($1 run --rm --network "$2" "$IMAGE" sh -c "sleep 1; exec iperf3 -J -t $SECS -c iperf-srv -p 5201" 2>/dev/null || true)
+    $1 rm -f iperf-srv >/dev/null 2>&1 || true
+    echo "$out" | gbits 2>/dev/null || echo n/a
+}
+c2h() { # tool network -> Gbit/s container -> a server on the host's loopback
+    local port=$((20000 + RANDOM % 10000)) srv out
+    as_user "$H" iperf3 -s -1 -B 127.0.0.1 -p "$port" >/dev/null 2>&1 &
+    srv=$!
+    sleep 0.3
+    out=$($1 run --rm --network "$2" "$IMAGE" sh -c "sleep 1; exec iperf3 -J -t $SECS -c host.containers.internal -p $port" 2>/dev/null || true)
+    kill "$srv" 2>/dev/null || true; wait "$srv" 2>/dev/null || true
+    echo "$out" | gbits 2>/dev/null || echo n/a
+}
+h2c() { # tool network -> Gbit/s host -> a server in a container through -p
+    local hp=$((30000 + RANDOM % 10000)) g
+    $1 run -d --name iperf-srv --network "$2" -p "$hp:5201" "$IMAGE" iperf3 -s -p 5201 >/dev/null
+    sleep 1
+    g=$(iperf3 -J -t "$SECS" -c 127.0.0.1 -p "$hp" 2>/dev/null | gbits 2>/dev/null || echo n/a)
+    $1 rm -f iperf-srv >/dev/null 2>&1 || true
+    echo "$g"
+}
+median_of() {
+    local v=() i
+    for i in $(seq 1 "$TRIALS"); do v+=("$("$@")"); done
+    if printf '%s\n' "${v[@]}" | grep -q n/a; then echo n/a; return; fi
+    printf '%s\n' "${v[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
+}
+echo "TCP throughput on a user network, iperf3 -t $SECS, median of $TRIALS (Gbit/s)"
+declare -A R
+hutch network create benchnet >/dev/null
+((HAVE_PODMAN)) && podman_ network create benchnet >/dev/null
+for t in "${TOOLS[@]}"; do
+    name=${t%_}
+    for dir in c2c c2h h2c; do
+        R[$name-$dir]=$(median_of $dir "$t" benchnet)
+    done
+    printf '  %-7s container->container %6s   container->host %6s   host->published port %6s\n' \
+        "$name" "${R[$name-c2c]}" "${R[$name-c2h]}" "${R[$name-h2c]}"
+done
+if ((HAVE_PODMAN)); then
+    for dir in c2c c2h h2c; do
+        a=${R[hutch-$dir]}; b=${R[podman-$dir]}
+        if [[ $a != n/a && $b != n/a ]]; then
+            printf '  ratio hutch/podman %s: %.2f\n' "$dir" "$(echo "$a / $b" | bc -l)"
+        fi
+    done
+fi
+hutch rm -af >/dev/null 2>&1 || true
+podman_ rm -af -t 0 >/dev/null 2>&1 || true
+podman_ system reset -f >/dev/null 2>&1 || true
+rm -rf "$WORK" 2>/dev/null || true

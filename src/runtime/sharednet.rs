@@ -1,0 +1,1298 @@
+//! The user's shared network namespace, which carries every container on a user-defined
+//! network (`--network NAME`), as Podman's rootless network namespace does:
+//!
+//! - one process, `hutch-netns`, lives in a user namespace of its own (mapped as containers'
+//!   are) and in a network namespace made in it, holding a bridge per network in use; it
+//!   creates each container's veth pair (through iproute2), answers DNS for the networks'
+//!   names on their gateways (forwarding the rest to the host's resolver through a socket
+//!   made on the host's side), and forwards the containers' published TCP and UDP ports from
+//!   host sockets handed to it;
+//! - one pasta gives that namespace its way out (the bridges are NATed behind it; iptables
+//!   keeps networks apart and `--internal` ones in).
+//!
+//! It starts with the first container that needs it (`hutch __netns` sets it up and exits),
+//! and goes away with the last: each container's starter (its monitor, or a foreground `hutch
+//! run`) keeps a connection to it open, and `network connect` hands it the container's pidfd;
+//! with neither left it takes the lock, makes sure nobody is connecting, and exits, killing
+//! pasta. No daemon, no API beyond that socket. Starting it is serialized with a file lock in
+//! the runtime directory; a helper found dead (kill -9) is replaced, and the run says so.
+//!
+//! Containers on the networks live in that user namespace (their own network, mount, pid, uts
+//! and ipc namespaces inside it), like `--network container:`: a short-lived helper enters it,
+//! makes the container's network namespace, gets its interfaces from hutch-netns, and clones
+//! the container process.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, UdpSocket};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use nix::sys::socket::{
+    self as sock, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{child, exec, Channel, Plan, Started, StdioMode};
+use crate::error::{Context, Result};
+use crate::spec::network::{Network, PortMapping, Protocol};
+use crate::sys::process;
+
+fn lock_path() -> PathBuf {
+    crate::paths::net_dir().join("shared.lock")
+}
+fn sock_path() -> PathBuf {
+    crate::paths::net_dir().join("shared.sock")
+}
+fn state_path() -> PathBuf {
+    crate::paths::net_dir().join("shared.json")
+}
+fn log_path() -> PathBuf {
+    crate::paths::net_dir().join("shared.log")
+}
+fn pasta_pid_path() -> PathBuf {
+    crate::paths::net_dir().join("shared-pasta.pid")
+}
+
+/// Who runs the shared namespace: hutch-netns and its pasta, each by pid and start time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SharedState {
+    pub pid: i32,
+    pub start_time: u64,
+    pub pasta_pid: i32,
+    pub pasta_start_time: u64,
+}
+
+fn read_state() -> Option<SharedState> {
+    serde_json::from_slice(&std::fs::read(state_path()).ok()?).ok()
+}
+
+fn write_state(s: &SharedState) -> Result<()> {
+    crate::sys::fs::replace_atomic(&state_path(), &serde_json::to_vec(s).expect("json"), 0o600)
+        .ctx(|| format!("writing {}", state_path().display()))
+}
+
+/// A system tool (iproute2, iptables), also where an unprivileged PATH lacks sbin.
+fn tool(name: &str) -> Result<PathBuf> {
+    if let Some(p) = crate::paths::find_in_path(name) {
+        return Ok(p);
+    }
+    for d in ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] {
+        let p = std::path::Path::new(d).join(name);
+        if p.is_file() {
+            return Ok(p);
+        }
+    }
+    let pkg = if name == "ip" { "iproute2" } else { name };
+    crate::bail!("networks need {name}, which is not installed (install the {pkg} package)")
+}
+
+// ---- messages: one JSON object per SEQPACKET message, with fds alongside ----
+
+fn send_msg(fd: &OwnedFd, v: &serde_json::Value, fds: &[RawFd]) -> nix::Result<()> {
+    let data = serde_json::to_vec(v).expect("json");
+    let iov = [std::io::IoSlice::new(&data)];
+    let cmsg = [ControlMessage::ScmRights(fds)];
+    let c: &[ControlMessage] = if fds.is_empty() { &[] } else { &cmsg };
+    sock::sendmsg::<()>(fd.as_raw_fd(), &iov, c, MsgFlags::MSG_NOSIGNAL, None).map(drop)
+}
+
+/// One message; None at EOF (or on an error).
+fn recv_msg(fd: RawFd) -> Option<(serde_json::Value, Vec<OwnedFd>)> {
+    let mut buf = vec![0u8; 65536];
+    let mut space = nix::cmsg_space!([RawFd; 64]);
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let r = loop {
+        match sock::recvmsg::<()>(fd, &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return None,
+            Ok(r) => break r,
+        }
+    };
+    let mut fds = Vec::new();
+    if let Ok(cmsgs) = r.cmsgs() {
+        for c in cmsgs {
+            if let ControlMessageOwned::ScmRights(v) = c {
+                // The kernel just installed these fds for us.
+                fds.extend(v.into_iter().map(crate::sys::fd::adopt_fd));
+            }
+        }
+    }
+    let n = r.bytes;
+    if n == 0 {
+        return None;
+    }
+    let v = serde_json::from_slice(&buf[..n]).ok()?;
+    Some((v, fds))
+}
+
+fn seqpacket() -> Result<OwnedFd> {
+    sock::socket(AddressFamily::Unix, SockType::SeqPacket, SockFlag::SOCK_CLOEXEC, None)
+        .map_err(|e| crate::err!("creating a socket: {e}"))
+}
+
+fn connect_sock() -> nix::Result<OwnedFd> {
+    let s = sock::socket(AddressFamily::Unix, SockType::SeqPacket, SockFlag::SOCK_CLOEXEC, None)?;
+    sock::connect(s.as_raw_fd(), &sock::UnixAddr::new(&sock_path())?)?;
+    Ok(s)
+}
+
+/// Ask and wait for the reply (`{"error": …}` becomes an error).
+fn request(conn: &OwnedFd, v: &serde_json::Value, fds: &[RawFd]) -> Result<serde_json::Value> {
+    send_msg(conn, v, fds).map_err(|e| crate::err!("talking to the shared network helper: {e}"))?;
+    let tv = nix::sys::time::TimeVal::new(60, 0);
+    let _ = sock::setsockopt(conn, sock::sockopt::ReceiveTimeout, &tv);
+    let (reply, _) = recv_msg(conn.as_raw_fd()).ok_or_else(|| {
+        crate::err!(
+            "the shared network helper did not answer (see {})",
+            log_path().display()
+        )
+    })?;
+    if let Some(e) = reply.get("error").and_then(|e| e.as_str()) {
+        crate::bail!("{e}");
+    }
+    Ok(reply)
+}
+
+// ---- the starter's side ----
+
+/// Make sure the shared namespace and its pasta run (starting or recovering them), and connect
+/// to it; returns the connection and hutch-netns's pid.
+pub fn ensure() -> Result<(OwnedFd, i32)> {
+    let dir = crate::paths::net_dir();
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .ctx(|| format!("creating {}", dir.display()))?;
+    }
+    let _lock = crate::sys::lock::FileLock::exclusive(&lock_path())?;
+    let st = read_state();
+    if let Some(st) = &st {
+        if process::is_same_process(st.pid, st.start_time) {
+            if let Ok(conn) = connect_sock() {
+                if !process::is_same_process(st.pasta_pid, st.pasta_start_time) {
+                    crate::output::note(&format!(
+                        "warning: the shared network namespace's pasta (pid {}) was gone: started it again",
+                        st.pasta_pid
+                    ));
+                    let (pid, start) = start_pasta(st.pid)?;
+                    write_state(&SharedState {
+                        pasta_pid: pid,
+                        pasta_start_time: start,
+                        ..st.clone()
+                    })?;
+                }
+                return Ok((conn, st.pid));
+            }
+        }
+        // It died without cleaning up (killed): its pasta goes too, and a new one starts.
+        crate::output::note(&format!(
+            "warning: the shared network helper (hutch-netns, pid {}) was gone: started a new one (containers attached to the old one lost their network)",
+            st.pid
+        ));
+        if process::is_same_process(st.pasta_pid, st.pasta_start_time) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(st.pasta_pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        let _ = std::fs::remove_file(state_path());
+    }
+    start_shared()?;
+    let st = read_state().ok_or_else(|| crate::err!("the shared network helper left no state"))?;
+    let conn = connect_sock().map_err(|e| crate::err!("connecting to the shared network helper: {e}"))?;
+    Ok((conn, st.pid))
+}
+
+/// Run `hutch __netns`, which sets the namespace up, starts its pasta and exits.
+fn start_shared() -> Result<()> {
+    let log = std::fs::File::create(log_path()).ctx(|| format!("creating {}", log_path().display()))?;
+    let mut cmd = std::process::Command::new("/proc/self/exe");
+    cmd.arg("__netns")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(log);
+    process::pre_exec_setsid(&mut cmd);
+    let status = cmd
+        .status()
+        .map_err(|e| crate::err!("starting the shared network helper: {e}"))?;
+    if !status.success() {
+        let said = std::fs::read_to_string(log_path()).unwrap_or_default();
+        let said = said
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
+        crate::bail!("starting the shared network namespace failed ({status}): {said}");
+    }
+    Ok(())
+}
+
+/// Start pasta for the namespace of hutch-netns `pid`: it daemonizes once the namespace's
+/// interface is configured. Returns its pid and start time.
+fn start_pasta(pid: i32) -> Result<(i32, u64)> {
+    let pasta = crate::paths::find_in_path("pasta")
+        .ok_or_else(|| crate::err!("networks need pasta, which is not installed (install the passt package)"))?;
+    let pidfile = pasta_pid_path();
+    let _ = std::fs::remove_file(&pidfile);
+    let out = std::process::Command::new(&pasta)
+        .args(["--config-net", "--quiet", "--pid"])
+        .arg(&pidfile)
+        .args(["--dns-forward", crate::spec::network::PASTA_DNS])
+        .args(["-t", "none", "-u", "none", "-T", "none", "-U", "none"])
+        .args([
+            "--userns",
+            &format!("/proc/{pid}/ns/user"),
+            "--netns",
+            &format!("/proc/{pid}/ns/net"),
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .map_err(|e| crate::err!("running {}: {e}", pasta.display()))?;
+    if !out.status.success() {
+        crate::bail!(
+            "pasta for the shared network namespace failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let ppid: i32 = std::fs::read_to_string(&pidfile)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .ok_or_else(|| crate::err!("pasta wrote no pid to {}", pidfile.display()))?;
+    let _ = std::fs::remove_file(&pidfile);
+    Ok((ppid, process::start_time(ppid).unwrap_or(0)))
+}
+
+/// Start a container on its networks (see the module's doc).
+pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
+    let nets = &plan.networks;
+    if nets.is_empty() {
+        crate::bail!("--network {}: no such network", plan.spec.network);
+    }
+    // Host sockets for the published ports, bound before anything starts (a port in use is
+    // refused now); hutch-netns forwards them.
+    let mut ports: Vec<(OwnedFd, u16, Protocol)> = Vec::new();
+    for (l, ctr) in super::net::bind_ports(&plan.spec.ports, true)? {
+        ports.push((OwnedFd::from(l), ctr, Protocol::Tcp));
+    }
+    for p in plan.spec.ports.iter().filter(|p| p.protocol == Protocol::Udp) {
+        for (h, c) in p.pairs() {
+            ports.push((OwnedFd::from(bind_udp(p, h)?), c, Protocol::Udp));
+        }
+    }
+    let (conn, pid) = ensure()?;
+    let userns = if plan.new_userns {
+        Some(
+            nix::fcntl::open(
+                format!("/proc/{pid}/ns/user").as_str(),
+                nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+                nix::sys::stat::Mode::empty(),
+            )
+            .map_err(|e| crate::err!("opening the shared network namespace's user namespace: {e}"))?,
+        )
+    } else {
+        None
+    };
+    let req = serde_json::json!({
+        "op": "attach",
+        "id": plan.id,
+        "name": plan.container_name,
+        "aliases": plan.spec.network_aliases,
+        "networks": nets,
+        "ip": plan.spec.static_ip,
+        "ports": ports.iter().map(|(_, c, p)| serde_json::json!({"port": c, "proto": p})).collect::<Vec<_>>(),
+    });
+    let vanished = format!(
+        "--network {}: the helper that joins the shared network namespace exited without starting the container",
+        plan.spec.network
+    );
+    let started = exec::via_helper(
+        |sync| match join_main(plan, sync, stdio, userns, &conn, &req, &ports) {},
+        true,
+        "the container",
+        &vanished,
+    )?;
+    drop(ports);
+    // The connection stays open as long as this process (the container's monitor, or the
+    // foreground `run`): hutch-netns forgets the container when it closes.
+    std::mem::forget(conn);
+    Ok(started)
+}
+
+fn bind_udp(p: &PortMapping, host: u16) -> Result<UdpSocket> {
+    let ip: std::net::IpAddr = if p.host_ip.is_empty() {
+        Ipv4Addr::UNSPECIFIED.into()
+    } else {
+        p.host_ip
+            .parse()
+            .map_err(|_| crate::err!("-p {}: bad address", p.display()))?
+    };
+    UdpSocket::bind(SocketAddr::new(ip, host)).map_err(|e| {
+        let why = if e.kind() == std::io::ErrorKind::AddrInUse {
+            "is already in use".to_string()
+        } else {
+            format!("cannot be bound: {e}")
+        };
+        let low = if host < 1024 && e.kind() == std::io::ErrorKind::PermissionDenied {
+            " (ports below 1024 need `sysctl net.ipv4.ip_unprivileged_port_start`)"
+        } else {
+            ""
+        };
+        crate::err!("-p {}: host port {ip}:{host}/udp {why}{low}", p.display())
+    })
+}
+
+/// The helper: into the shared user namespace, a new network namespace, its interfaces from
+/// hutch-netns, /etc/hosts with the container's address, then the container process.
+fn join_main(
+    plan: &Plan,
+    sync: Channel,
+    stdio: &StdioMode,
+    userns: Option<OwnedFd>,
+    conn: &OwnedFd,
+    req: &serde_json::Value,
+    ports: &[(OwnedFd, u16, Protocol)],
+) -> child::Never {
+    use nix::sched::CloneFlags;
+    let what = format!("--network {}", plan.spec.network);
+    let fail = |msg: String| -> ! {
+        sync.send_error(125, &msg);
+        process::exit_now(1)
+    };
+    if let Some(u) = &userns {
+        if let Err(e) = nix::sched::setns(u, CloneFlags::CLONE_NEWUSER) {
+            fail(format!(
+                "{what}: entering the shared network namespace's user namespace: {}",
+                e.desc()
+            ));
+        }
+    }
+    drop(userns);
+    if let Err(e) = nix::sched::unshare(CloneFlags::CLONE_NEWNET) {
+        fail(format!(
+            "{what}: creating the container's network namespace: {}",
+            e.desc()
+        ));
+    }
+    let netns = match nix::fcntl::open(
+        "/proc/thread-self/ns/net",
+        nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    ) {
+        Ok(f) => f,
+        Err(e) => fail(format!(
+            "{what}: opening the container's network namespace: {}",
+            e.desc()
+        )),
+    };
+    let mut fds = vec![netns.as_raw_fd()];
+    fds.extend(ports.iter().map(|(f, _, _)| f.as_raw_fd()));
+    let reply = match request(conn, req, &fds) {
+        Ok(r) => r,
+        Err(e) => fail(format!("{what}: {}", e.message)),
+    };
+    drop(netns);
+    let ip = reply
+        .get("ips")
+        .and_then(|v| v.as_array())
+        .and_then(|v| v.first())
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string();
+    if !ip.is_empty() {
+        let hosts = plan.container_dir.join("userdata/hosts");
+        if let Ok(text) = std::fs::read_to_string(&hosts) {
+            let _ = std::fs::write(&hosts, own_address(&text, &plan.spec.hostname, &ip));
+        }
+        let _ = std::fs::write(plan.container_dir.join("userdata/networks.json"), reply.to_string());
+    }
+    let flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
+    exec::clone_parent(sync, flags, "creating the container's namespaces", |sync| {
+        child::main(plan, sync, stdio, None)
+    })
+}
+
+/// /etc/hosts with the container's own line (the one naming its host name) at `ip`.
+pub fn own_address(hosts: &str, hostname: &str, ip: &str) -> String {
+    let mut out = String::new();
+    for l in hosts.lines() {
+        let mut f = l.split_whitespace();
+        let addr = f.next();
+        if addr.is_some() && !l.starts_with('#') && f.next() == Some(hostname) {
+            out.push_str(&format!(
+                "{ip}\t{}\n",
+                l.split_once(char::is_whitespace)
+                    .map(|x| x.1.trim_start())
+                    .unwrap_or("")
+            ));
+        } else {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `network connect` of a running container (`pid` its process).
+pub fn connect_running(
+    rec: &crate::store::containers::ContainerRecord,
+    pid: i32,
+    net: &Network,
+    aliases: &[String],
+) -> Result<()> {
+    let netns = nix::fcntl::open(
+        format!("/proc/{pid}/ns/net").as_str(),
+        nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map_err(|e| crate::err!("container {}: opening its network namespace: {e}", rec.name))?;
+    let (conn, _) = ensure()?;
+    request(
+        &conn,
+        &serde_json::json!({
+            "op": "connect", "id": rec.id, "name": rec.name, "aliases": aliases,
+            "networks": [net], "pid": pid,
+        }),
+        &[netns.as_raw_fd()],
+    )
+    .map_err(|e| crate::err!("network connect {} {}: {}", net.name, rec.name, e.message))?;
+    Ok(())
+}
+
+/// `network disconnect` of a running container.
+pub fn disconnect_running(rec: &crate::store::containers::ContainerRecord, net: &Network) -> Result<()> {
+    let Ok(conn) = connect_sock() else {
+        // No shared namespace: nothing is attached anywhere.
+        return Ok(());
+    };
+    request(
+        &conn,
+        &serde_json::json!({"op": "disconnect", "id": rec.id, "network": net.name}),
+        &[],
+    )
+    .map_err(|e| crate::err!("network disconnect {} {}: {}", net.name, rec.name, e.message))?;
+    Ok(())
+}
+
+// ---- `hutch __netns`: set up, start pasta, leave hutch-netns running ----
+
+/// Entry of `hutch __netns` (run by `ensure` with the lock held).
+pub fn exec_main() -> i32 {
+    match setup() {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{}", e.message);
+            1
+        }
+    }
+}
+
+fn setup() -> Result<()> {
+    let path = sock_path();
+    let _ = std::fs::remove_file(&path);
+    let listener = seqpacket()?;
+    sock::bind(
+        listener.as_raw_fd(),
+        &sock::UnixAddr::new(&path).map_err(|e| crate::err!("{e}"))?,
+    )
+    .map_err(|e| crate::err!("binding {}: {e}", path.display()))?;
+    sock::listen(&listener, sock::Backlog::new(1024).unwrap_or(sock::Backlog::MAXCONN))
+        .map_err(|e| crate::err!("listening on {}: {e}", path.display()))?;
+    // DNS questions the networks' responder does not answer go to the host's resolver from
+    // the host's side, so a loopback one (127.0.0.53) works too.
+    let upstream = UdpSocket::bind("0.0.0.0:0").ctx(|| "binding the DNS forwarder's socket")?;
+    let ip = tool("ip")?;
+    let iptables = tool("iptables")?;
+    let mapping = super::userns::plan();
+    let (parent, child_end) = Channel::pair()?;
+    let forked = process::clone3((libc::CLONE_NEWUSER | libc::CLONE_NEWNET) as libc::c_ulong)
+        .map_err(|e| crate::err!("creating the shared network namespace: {e}"))?;
+    let k = match forked {
+        process::Forked::Child => {
+            drop(parent);
+            if !child_end.wait_go() {
+                process::exit_now(1);
+            }
+            process::set_name("hutch-netns");
+            let _ = nix::unistd::setsid();
+            let k = Keeper::new(listener, upstream, ip, iptables);
+            match k.and_then(|k| {
+                child_end.go();
+                drop(child_end);
+                k.serve()
+            }) {
+                Ok(()) => process::exit_now(0),
+                Err(e) => {
+                    child_end_error(&e.message);
+                    process::exit_now(1)
+                }
+            }
+        }
+        process::Forked::Parent(c) => c,
+    };
+    drop(child_end);
+    drop(listener);
+    let kill = |e: crate::error::Error| {
+        let _ = process::pidfd_send_signal(&k.pidfd, nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::wait::waitpid(k.pid, None);
+        let _ = std::fs::remove_file(sock_path());
+        e
+    };
+    if mapping.needs_userns() {
+        super::userns::write_maps(k.pid.as_raw(), &mapping, false).map_err(kill)?;
+    }
+    parent.go();
+    if !parent.wait_go() {
+        return Err(kill(crate::err!("the shared network namespace could not be set up")));
+    }
+    let k_start = process::start_time(k.pid.as_raw()).unwrap_or(0);
+    let (ppid, pstart) = start_pasta(k.pid.as_raw()).map_err(kill)?;
+    write_state(&SharedState {
+        pid: k.pid.as_raw(),
+        start_time: k_start,
+        pasta_pid: ppid,
+        pasta_start_time: pstart,
+    })
+    .map_err(kill)?;
+    Ok(())
+}
+
+fn child_end_error(msg: &str) {
+    eprintln!("hutch-netns: {msg}");
+}
+
+// ---- hutch-netns ----
+
+struct Link {
+    net: String,
+    veth: String,
+    ifname: String,
+    ip: Ipv4Addr,
+}
+
+/// One attachment: a container's interfaces, names and ports, alive while its connection is
+/// open (or, from `network connect`, while its process lives).
+struct Entry {
+    id: String,
+    name: String,
+    aliases: Vec<String>,
+    links: Vec<Link>,
+    conn: Option<RawFd>,
+    pidfd: Option<OwnedFd>,
+    stop: Arc<AtomicBool>,
+    port_fds: Vec<Arc<OwnedFd>>,
+}
+
+struct Bridge {
+    net: Network,
+    dns: Option<UdpSocket>,
+}
+
+struct Pending {
+    id: u16,
+    client: SocketAddr,
+    bridge: String,
+    at: std::time::Instant,
+}
+
+struct Keeper {
+    listener: OwnedFd,
+    upstream: UdpSocket,
+    resolver: Option<SocketAddr>,
+    ip: PathBuf,
+    iptables: PathBuf,
+    conns: Vec<OwnedFd>,
+    entries: Vec<Entry>,
+    bridges: BTreeMap<String, Bridge>,
+    pending: BTreeMap<u16, Pending>,
+    next_txid: u16,
+}
+
+impl Keeper {
+    fn new(listener: OwnedFd, upstream: UdpSocket, ip: PathBuf, iptables: PathBuf) -> Result<Keeper> {
+        let resolver = std::fs::read_to_string("/etc/resolv.conf")
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.strip_prefix("nameserver"))
+            .find_map(|a| a.trim().parse::<Ipv4Addr>().ok())
+            .map(|a| SocketAddr::V4(SocketAddrV4::new(a, 53)));
+        let k = Keeper {
+            listener,
+            upstream,
+            resolver,
+            ip,
+            iptables,
+            conns: Vec::new(),
+            entries: Vec::new(),
+            bridges: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            next_txid: 1,
+        };
+        std::fs::write("/proc/sys/net/ipv4/ip_forward", "1").ctx(|| "enabling forwarding in the shared namespace")?;
+        k.run_ip("link set lo up\n", None)?;
+        k.iptables(&["-P", "FORWARD", "DROP"])?;
+        Ok(k)
+    }
+
+    fn run_ip(&self, batch: &str, netns: Option<&OwnedFd>) -> Result<()> {
+        let mut cmd = std::process::Command::new(&self.ip);
+        cmd.args(["-batch", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        let keep: Vec<RawFd> = Vec::new();
+        process::pre_exec_netns(&mut cmd, netns.map(|n| n.as_raw_fd()), keep);
+        run_with_input(cmd, batch).map_err(|e| crate::err!("ip: {e}"))
+    }
+
+    fn iptables(&self, args: &[&str]) -> Result<()> {
+        let out = std::process::Command::new(&self.iptables)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| crate::err!("iptables: {e}"))?;
+        if !out.status.success() {
+            crate::bail!(
+                "iptables {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(())
+    }
+
+    /// The network's bridge, its firewall rules and its DNS responder, once.
+    fn bridge(&mut self, net: &Network) -> Result<()> {
+        if self.bridges.contains_key(&net.name) {
+            return Ok(());
+        }
+        let br = &net.network_interface;
+        let cidr = net.cidr();
+        self.run_ip(
+            &format!(
+                "link add {br} type bridge\naddr add {}/{} dev {br}\nlink set {br} up\n",
+                net.gateway(),
+                cidr.prefix
+            ),
+            None,
+        )?;
+        self.iptables(&["-A", "FORWARD", "-i", br, "-o", br, "-j", "ACCEPT"])?;
+        if !net.internal {
+            let subnet = cidr.to_string();
+            self.iptables(&["-A", "FORWARD", "-i", br, "!", "-o", "podman+", "-j", "ACCEPT"])?;
+            self.iptables(&["-A", "FORWARD", "-o", br, "!", "-i", "podman+", "-j", "ACCEPT"])?;
+            self.iptables(&[
+                "-t",
+                "nat",
+                "-A",
+                "POSTROUTING",
+                "-s",
+                &subnet,
+                "!",
+                "-o",
+                br,
+                "-j",
+                "MASQUERADE",
+            ])?;
+        }
+        let dns = if net.dns_enabled {
+            let s = UdpSocket::bind(SocketAddrV4::new(net.gateway(), 53))
+                .ctx(|| format!("binding the DNS responder on {}:53", net.gateway()))?;
+            s.set_nonblocking(true).ok();
+            Some(s)
+        } else {
+            None
+        };
+        self.bridges.insert(net.name.clone(), Bridge { net: net.clone(), dns });
+        Ok(())
+    }
+
+    fn used_ips(&self, net: &str) -> Vec<Ipv4Addr> {
+        self.entries
+            .iter()
+            .flat_map(|e| e.links.iter())
+            .filter(|l| l.net == net)
+            .map(|l| l.ip)
+            .collect()
+    }
+
+    /// Names answering on `net` (besides the container `except`).
+    fn names_on(&self, net: &str, except: &str) -> Vec<String> {
+        let mut v = Vec::new();
+        for e in self
+            .entries
+            .iter()
+            .filter(|e| e.id != except && e.links.iter().any(|l| l.net == net))
+        {
+            v.push(e.name.clone());
+            v.extend(e.aliases.iter().cloned());
+        }
+        v
+    }
+
+    /// Attach the container whose network namespace is `netns` to `nets`.
+    fn attach(&mut self, req: &serde_json::Value, mut fds: Vec<OwnedFd>, conn: Option<RawFd>) -> Result<Vec<String>> {
+        let s = |k: &str| req.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+        let (id, name) = (s("id"), s("name"));
+        let aliases: Vec<String> =
+            serde_json::from_value(req.get("aliases").cloned().unwrap_or_default()).unwrap_or_default();
+        let nets: Vec<Network> = serde_json::from_value(req.get("networks").cloned().unwrap_or_default())
+            .map_err(|e| crate::err!("bad request: {e}"))?;
+        let static_ip = req.get("ip").and_then(|v| v.as_str()).map(String::from);
+        if fds.is_empty() {
+            crate::bail!("bad request: no network namespace");
+        }
+        let netns = fds.remove(0);
+        for n in &nets {
+            let taken = self.names_on(&n.name, &id);
+            for a in aliases.iter().chain(std::iter::once(&name)) {
+                if taken.contains(a) {
+                    crate::bail!("the name {a} is already in use on network {}", n.name);
+                }
+            }
+        }
+        let pidfd = match req.get("pid").and_then(|p| p.as_i64()) {
+            Some(pid) => Some(
+                process::pidfd_open(nix::unistd::Pid::from_raw(pid as i32))
+                    .map_err(|e| crate::err!("the container's process: {e}"))?,
+            ),
+            None => None,
+        };
+        // Interface names already used in that namespace (by an earlier attachment).
+        let mut used_if: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|e| e.id == id)
+            .flat_map(|e| e.links.iter().map(|l| l.ifname.clone()))
+            .collect();
+        let had_route = self.entries.iter().any(|e| {
+            e.id == id
+                && e.links
+                    .iter()
+                    .any(|l| !self.bridges.get(&l.net).is_some_and(|b| b.net.internal))
+        });
+        let mut links = Vec::new();
+        let mut inside = String::from("link set lo up\n");
+        let mut route_set = had_route;
+        let result = (|| -> Result<()> {
+            for (i, n) in nets.iter().enumerate() {
+                self.bridge(n)?;
+                let cidr = n.cidr();
+                let used = self.used_ips(&n.name);
+                let ip = match (&static_ip, i) {
+                    (Some(s), 0) => {
+                        let ip: Ipv4Addr = s.parse().map_err(|_| crate::err!("--ip {s}: not an IPv4 address"))?;
+                        if !cidr.is_host(ip) || ip == n.gateway() {
+                            crate::bail!("--ip {s}: not a free address of network {} ({cidr})", n.name);
+                        }
+                        if used.contains(&ip) {
+                            crate::bail!("--ip {s}: the address is already in use on network {}", n.name);
+                        }
+                        ip
+                    }
+                    _ => (2..cidr.size() - 1)
+                        .map(|k| cidr.nth(k))
+                        .find(|a| *a != n.gateway() && !used.contains(a))
+                        .ok_or_else(|| crate::err!("network {}: no free address left in {cidr}", n.name))?,
+                };
+                let ifname = (0..)
+                    .map(|k| format!("eth{k}"))
+                    .find(|f| !used_if.contains(f))
+                    .expect("a free name");
+                used_if.push(ifname.clone());
+                let veth = format!("veth{}", crate::digest::random_hex(4));
+                let fdp = format!("/proc/self/fd/{}", netns.as_raw_fd());
+                self.run_ip_keep(
+                    &format!(
+                        "link add {veth} type veth peer name {ifname} netns {fdp}\nlink set {veth} master {br}\nlink set {veth} up\n",
+                        br = n.network_interface
+                    ),
+                    netns.as_raw_fd(),
+                )?;
+                links.push(Link {
+                    net: n.name.clone(),
+                    veth,
+                    ifname: ifname.clone(),
+                    ip,
+                });
+                inside.push_str(&format!(
+                    "addr add {ip}/{} dev {ifname}\nlink set {ifname} up\n",
+                    cidr.prefix
+                ));
+                if !route_set && !n.internal {
+                    inside.push_str(&format!("route add default via {}\n", n.gateway()));
+                    route_set = true;
+                }
+            }
+            self.run_ip(&inside, Some(&netns))
+        })();
+        if let Err(e) = result {
+            for l in &links {
+                let _ = self.run_ip(&format!("link del {}\n", l.veth), None);
+            }
+            return Err(e);
+        }
+        let ips: Vec<String> = links.iter().map(|l| l.ip.to_string()).collect();
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut port_fds = Vec::new();
+        if let (Some(ports), Some(first)) = (req.get("ports").and_then(|p| p.as_array()), links.first()) {
+            for (p, fd) in ports.iter().zip(fds.into_iter()) {
+                let port = p.get("port").and_then(|v| v.as_u64()).unwrap_or(0) as u16;
+                let udp = p.get("proto").and_then(|v| v.as_str()) == Some("udp");
+                let fd = Arc::new(fd);
+                port_fds.push(fd.clone());
+                let to = SocketAddrV4::new(first.ip, port);
+                let stop = stop.clone();
+                if udp {
+                    std::thread::spawn(move || udp_forward(fd, to, stop));
+                } else {
+                    std::thread::spawn(move || tcp_forward(fd, to, stop));
+                }
+            }
+        }
+        self.entries.push(Entry {
+            id,
+            name,
+            aliases,
+            links,
+            conn,
+            pidfd,
+            stop,
+            port_fds,
+        });
+        Ok(ips)
+    }
+
+    fn run_ip_keep(&self, batch: &str, fd: RawFd) -> Result<()> {
+        let mut cmd = std::process::Command::new(&self.ip);
+        cmd.args(["-batch", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        process::pre_exec_netns(&mut cmd, None, vec![fd]);
+        run_with_input(cmd, batch).map_err(|e| crate::err!("ip: {e}"))
+    }
+
+    fn disconnect(&mut self, id: &str, net: &str) -> Result<()> {
+        let mut found = false;
+        for e in self.entries.iter_mut().filter(|e| e.id == id) {
+            if let Some(i) = e.links.iter().position(|l| l.net == net) {
+                let l = e.links.remove(i);
+                let _ = std::process::Command::new(&self.ip)
+                    .args(["link", "del", &l.veth])
+                    .stderr(std::process::Stdio::null())
+                    .status();
+                found = true;
+            }
+        }
+        if !found {
+            crate::bail!("container {id} is not attached to network {net}");
+        }
+        Ok(())
+    }
+
+    /// Forget an attachment: its ports stop; its veths go with the container's namespace.
+    fn forget(&mut self, i: usize) {
+        let e = self.entries.remove(i);
+        e.stop.store(true, Ordering::SeqCst);
+        for fd in &e.port_fds {
+            let _ = sock::shutdown(fd.as_raw_fd(), sock::Shutdown::Both);
+        }
+    }
+
+    fn handle(&mut self, conn: RawFd, v: serde_json::Value, fds: Vec<OwnedFd>) -> serde_json::Value {
+        let op = v.get("op").and_then(|o| o.as_str()).unwrap_or("");
+        let r = match op {
+            "attach" => self
+                .attach(&v, fds, Some(conn))
+                .map(|ips| serde_json::json!({"ips": ips})),
+            "connect" => self.attach(&v, fds, None).map(|ips| serde_json::json!({"ips": ips})),
+            "disconnect" => {
+                let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+                self.disconnect(&s("id"), &s("network")).map(|()| serde_json::json!({}))
+            }
+            _ => Err(crate::err!("unknown request {op:?}")),
+        };
+        match r {
+            Ok(v) => v,
+            Err(e) => serde_json::json!({"error": e.message}),
+        }
+    }
+
+    /// The DNS answer for `name` asked on `bridge` by `from`: Some(addresses) when it is one of
+    /// ours. A container asking sees the others on every network it shares with them (as
+    /// aardvark-dns answers); the addresses are those on the networks both are on.
+    fn lookup(&self, bridge: &str, from: Option<Ipv4Addr>, name: &str) -> Option<Vec<Ipv4Addr>> {
+        let suffix = format!(".{}", crate::spec::network::DNS_DOMAIN);
+        let (short, ours) = match name.strip_suffix(&suffix) {
+            Some(s) => (s, true),
+            None => (name, false),
+        };
+        let mut nets: Vec<&str> = from
+            .map(|ip| {
+                self.entries
+                    .iter()
+                    .filter(|e| e.links.iter().any(|l| l.ip == ip && l.net == bridge))
+                    .flat_map(|e| self.entries.iter().filter(move |o| o.id == e.id))
+                    .flat_map(|e| e.links.iter().map(|l| l.net.as_str()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if nets.is_empty() {
+            nets.push(bridge);
+        }
+        let dns_on = |n: &str| self.bridges.get(n).is_some_and(|b| b.net.dns_enabled);
+        let mut ips = Vec::new();
+        for e in &self.entries {
+            let hit = e.name.eq_ignore_ascii_case(short)
+                || e.aliases.iter().any(|a| a.eq_ignore_ascii_case(short))
+                || (short.len() >= 12 && e.id.starts_with(short));
+            if hit {
+                for l in e
+                    .links
+                    .iter()
+                    .filter(|l| nets.contains(&l.net.as_str()) && dns_on(&l.net))
+                {
+                    if !ips.contains(&l.ip) {
+                        ips.push(l.ip);
+                    }
+                }
+            }
+        }
+        if ips.is_empty() && !ours {
+            None
+        } else {
+            Some(ips)
+        }
+    }
+
+    fn dns_query(&mut self, bridge: &str) {
+        let Some(b) = self.bridges.get(bridge) else { return };
+        let Some(s) = &b.dns else { return };
+        let mut buf = [0u8; 1500];
+        let Ok((n, from)) = s.recv_from(&mut buf) else { return };
+        let pkt = &buf[..n];
+        let Some(q) = super::dns::parse_query(pkt) else { return };
+        let from_ip = match from {
+            SocketAddr::V4(a) => Some(*a.ip()),
+            _ => None,
+        };
+        match self.lookup(bridge, from_ip, &q.name) {
+            Some(ips) => {
+                let reply = super::dns::answer(pkt, &q, &ips, ips.is_empty());
+                let _ = s.send_to(&reply, from);
+            }
+            None => {
+                let Some(up) = self.resolver else {
+                    let _ = s.send_to(&super::dns::servfail(pkt, &q), from);
+                    return;
+                };
+                let now = std::time::Instant::now();
+                self.pending
+                    .retain(|_, p| now.duration_since(p.at) < Duration::from_secs(10));
+                let txid = self.next_txid;
+                self.next_txid = self.next_txid.wrapping_add(1).max(1);
+                let mut fwd = pkt.to_vec();
+                fwd[0..2].copy_from_slice(&txid.to_be_bytes());
+                if self.upstream.send_to(&fwd, up).is_ok() {
+                    self.pending.insert(
+                        txid,
+                        Pending {
+                            id: q.id,
+                            client: from,
+                            bridge: bridge.to_string(),
+                            at: now,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    fn dns_reply(&mut self) {
+        let mut buf = [0u8; 4096];
+        let Ok((n, _)) = self.upstream.recv_from(&mut buf) else {
+            return;
+        };
+        if n < 12 {
+            return;
+        }
+        let txid = u16::from_be_bytes([buf[0], buf[1]]);
+        let Some(p) = self.pending.remove(&txid) else { return };
+        buf[0..2].copy_from_slice(&p.id.to_be_bytes());
+        if let Some(s) = self.bridges.get(&p.bridge).and_then(|b| b.dns.as_ref()) {
+            let _ = s.send_to(&buf[..n], p.client);
+        }
+    }
+
+    fn serve(mut self) -> Result<()> {
+        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+        self.upstream.set_nonblocking(true).ok();
+        loop {
+            if self.conns.is_empty() && self.entries.is_empty() && self.try_exit() {
+                return Ok(());
+            }
+            let bridges: Vec<String> = self
+                .bridges
+                .iter()
+                .filter(|(_, b)| b.dns.is_some())
+                .map(|(k, _)| k.clone())
+                .collect();
+            let pidfd_idx: Vec<usize> = (0..self.entries.len())
+                .filter(|i| self.entries[*i].pidfd.is_some())
+                .collect();
+            let (ready_listener, ready_conns, ready_dns, ready_up, ready_pids) = {
+                let mut fds = vec![PollFd::new(self.listener.as_fd(), PollFlags::POLLIN)];
+                for c in &self.conns {
+                    fds.push(PollFd::new(c.as_fd(), PollFlags::POLLIN));
+                }
+                for b in &bridges {
+                    fds.push(PollFd::new(
+                        self.bridges[b].dns.as_ref().expect("dns").as_fd(),
+                        PollFlags::POLLIN,
+                    ));
+                }
+                fds.push(PollFd::new(self.upstream.as_fd(), PollFlags::POLLIN));
+                for i in &pidfd_idx {
+                    fds.push(PollFd::new(
+                        self.entries[*i].pidfd.as_ref().expect("pidfd").as_fd(),
+                        PollFlags::POLLIN,
+                    ));
+                }
+                match poll(&mut fds, PollTimeout::NONE) {
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    Err(e) => crate::bail!("poll: {e}"),
+                    Ok(_) => {}
+                }
+                let r: Vec<bool> = fds.iter().map(|f| f.any().unwrap_or(false)).collect();
+                let nc = self.conns.len();
+                let nb = bridges.len();
+                (
+                    r[0],
+                    r[1..1 + nc].to_vec(),
+                    r[1 + nc..1 + nc + nb].to_vec(),
+                    r[1 + nc + nb],
+                    r[2 + nc + nb..].to_vec(),
+                )
+            };
+            // Exited processes (network connect) first, while the indexes hold.
+            let gone: Vec<usize> = pidfd_idx
+                .iter()
+                .zip(ready_pids)
+                .filter(|(_, r)| *r)
+                .map(|(i, _)| *i)
+                .collect();
+            for i in gone.into_iter().rev() {
+                self.forget(i);
+            }
+            for (b, r) in bridges.iter().zip(ready_dns) {
+                if r {
+                    self.dns_query(b);
+                }
+            }
+            if ready_up {
+                self.dns_reply();
+            }
+            let mut closed = Vec::new();
+            for (i, r) in ready_conns.into_iter().enumerate() {
+                if !r {
+                    continue;
+                }
+                let fd = self.conns[i].as_raw_fd();
+                match recv_msg(fd) {
+                    Some((v, fds)) => {
+                        let reply = self.handle(fd, v, fds);
+                        let c = self.conns[i].try_clone().expect("dup");
+                        let _ = send_msg(&c, &reply, &[]);
+                    }
+                    None => closed.push(i),
+                }
+            }
+            for i in closed.into_iter().rev() {
+                let c = self.conns.remove(i);
+                let fd = c.as_raw_fd();
+                while let Some(j) = self.entries.iter().position(|e| e.conn == Some(fd)) {
+                    self.forget(j);
+                }
+            }
+            if ready_listener {
+                self.accept_all();
+            }
+        }
+    }
+
+    fn accept_all(&mut self) -> bool {
+        let mut any = false;
+        while let Ok(fd) = sock::accept4(
+            self.listener.as_raw_fd(),
+            SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+        ) {
+            // SAFETY-free: accept4 returned a fresh fd that we own from here on.
+            let c = crate::sys::fd::adopt_fd(fd);
+            let _ = nix::fcntl::fcntl(&c, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::empty()));
+            self.conns.push(c);
+            any = true;
+        }
+        any
+    }
+
+    /// Nothing attached: unless someone is connecting (checked under the starters' lock), clean
+    /// up and let the caller exit.
+    fn try_exit(&mut self) -> bool {
+        let Ok(lock) = crate::sys::lock::FileLock::exclusive(&lock_path()) else {
+            return false;
+        };
+        let _ = nix::fcntl::fcntl(
+            &self.listener,
+            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+        );
+        if self.accept_all() {
+            return false;
+        }
+        if let Some(st) = read_state() {
+            if process::is_same_process(st.pasta_pid, st.pasta_start_time) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(st.pasta_pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
+        let _ = std::fs::remove_file(sock_path());
+        let _ = std::fs::remove_file(state_path());
+        drop(lock);
+        true
+    }
+}
+
+fn run_with_input(mut cmd: std::process::Command, input: &str) -> std::result::Result<(), String> {
+    let mut child = cmd.spawn().map_err(|e| e.to_string())?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} ({})",
+            String::from_utf8_lossy(&out.stderr).trim(),
+            out.status
+        ));
+    }
+    Ok(())
+}
+
+/// A published TCP port: each connection to the host socket is relayed (splice) to the
+/// container's address, from inside the shared namespace.
+fn tcp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
+    let Ok(dup) = fd.try_clone() else { return };
+    let l = TcpListener::from(dup);
+    drop(fd);
+    loop {
+        let client = match l.accept() {
+            Ok((c, _)) => c,
+            Err(_) if stop.load(Ordering::SeqCst) => return,
+            Err(_) => {
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+        };
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        std::thread::spawn(move || {
+            let Ok(inside) = std::net::TcpStream::connect_timeout(&to.into(), Duration::from_secs(5)) else {
+                return;
+            };
+            let _ = inside.set_nodelay(true);
+            let _ = client.set_nodelay(true);
+            let (client, inside) = (OwnedFd::from(client), OwnedFd::from(inside));
+            let (Ok(a), Ok(b)) = (client.try_clone(), inside.try_clone()) else {
+                return;
+            };
+            let t = std::thread::spawn(move || super::portfwd::relay(&a, &b));
+            super::portfwd::relay(&inside, &client);
+            let _ = t.join();
+        });
+    }
+}
+
+/// A published UDP port: a socket in the shared namespace per client, replies sent back from
+/// the host socket.
+fn udp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
+    let Ok(dup) = fd.try_clone() else { return };
+    let host = Arc::new(UdpSocket::from(dup));
+    drop(fd);
+    // Per client: the socket towards the container, and whether its reply thread still runs
+    // (it ends after two idle minutes).
+    let mut peers: BTreeMap<SocketAddr, (Arc<UdpSocket>, Arc<AtomicBool>)> = BTreeMap::new();
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let (n, from) = match host.recv_from(&mut buf) {
+            Ok(x) => x,
+            Err(_) if stop.load(Ordering::SeqCst) => return,
+            Err(_) => {
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+        };
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        peers.retain(|_, (_, alive)| alive.load(Ordering::SeqCst));
+        let peer = match peers.get(&from) {
+            Some((p, _)) => p.clone(),
+            None => {
+                let Ok(s) = UdpSocket::bind("0.0.0.0:0") else { continue };
+                if s.connect(to).is_err() {
+                    continue;
+                }
+                let s = Arc::new(s);
+                let alive = Arc::new(AtomicBool::new(true));
+                let (back, host2, stop2, alive2) = (s.clone(), host.clone(), stop.clone(), alive.clone());
+                std::thread::spawn(move || {
+                    let _ = back.set_read_timeout(Some(Duration::from_secs(120)));
+                    let mut b = vec![0u8; 65536];
+                    loop {
+                        match back.recv(&mut b) {
+                            Ok(m) => {
+                                if stop2.load(Ordering::SeqCst) {
+                                    break;
+                                }
+                                let _ = host2.send_to(&b[..m], from);
+                            }
+                            // Nothing listened yet (ICMP port unreachable): keep waiting.
+                            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {}
+                            Err(_) => break,
+                        }
+                    }
+                    alive2.store(false, Ordering::SeqCst);
+                });
+                peers.insert(from, (s.clone(), alive));
+                s
+            }
+        };
+        let _ = peer.send(&buf[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_own_line() {
+        let h = "127.0.0.1\tlocalhost\n127.0.1.1\tabc web\n192.0.2.1\thost.containers.internal\n";
+        assert_eq!(
+            own_address(h, "abc", "10.89.0.2"),
+            "127.0.0.1\tlocalhost\n10.89.0.2\tabc web\n192.0.2.1\thost.containers.internal\n"
+        );
+    }
+}

@@ -1,0 +1,673 @@
+//! User-defined networks end to end, as the unprivileged test user: `hutch network …`,
+//! containers talking TCP and UDP by name and alias, isolation between networks, --internal,
+//! `network connect` to a running container, published ports, the shared namespace's
+//! helpers (hutch-netns + pasta) going away with the last container and recovering from
+//! kill -9, 20 parallel starts, and bad input.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const BASIC: &str = "fixtures/basic";
+/// fixtures/basic + bin/udp (`udp echo PORT`, `udp send IP PORT MSG`).
+const NET: &str = "fixtures/net";
+
+fn env_with(images: &[&str]) -> Env {
+    let env = Env::new();
+    for i in images {
+        env.pull(i);
+    }
+    env
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !f() {
+        assert!(t.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Live processes of this Env (told apart by the XDG_RUNTIME_DIR they inherited) named one
+/// of `names`.
+fn processes(env: &Env, names: &[&str]) -> Vec<i32> {
+    let marker = format!("XDG_RUNTIME_DIR={}", env.run_dir().display());
+    let mut v = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        let Some((comm, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") ")) else {
+            continue;
+        };
+        if !names.contains(&comm) || rest.starts_with('Z') {
+            continue;
+        }
+        let environ = std::fs::read(e.path().join("environ")).unwrap_or_default();
+        if environ.split(|b| *b == 0).any(|kv| kv == marker.as_bytes()) {
+            v.push(pid);
+        }
+    }
+    v
+}
+
+const SHARED: &[&str] = &["hutch-netns", "pasta", "pasta.avx2"];
+
+/// hutch-netns's and pasta's pids from the shared state file.
+fn shared_state(env: &Env) -> Option<(i32, i32)> {
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.run_dir().join("hutch/net/shared.json")).ok()?).ok()?;
+    Some((v["pid"].as_i64()? as i32, v["pasta_pid"].as_i64()? as i32))
+}
+
+/// `ip -o link` in the shared namespace (entered as root through hutch-netns's pid).
+fn shared_links(pid: i32) -> String {
+    let out = std::process::Command::new("nsenter")
+        .args([
+            "-t",
+            &pid.to_string(),
+            "-U",
+            "-n",
+            "--preserve-credentials",
+            "ip",
+            "-o",
+            "link",
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn assert_nothing_left(env: &Env) {
+    wait_until("the shared namespace's helpers to exit", || {
+        processes(env, SHARED).is_empty() && processes(env, &["hutch-monitor"]).is_empty()
+    });
+    let pasta_marker = format!("{}/hutch/net/shared-pasta.pid", env.run_dir().display());
+    wait_until("the shared pasta to exit", || {
+        !std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .any(|e| std::fs::read_to_string(e.path().join("cmdline")).is_ok_and(|c| c.contains(&pasta_marker)))
+    });
+    assert!(!env.run_dir().join("hutch/net/shared.sock").exists());
+    assert!(!env.run_dir().join("hutch/net/shared.json").exists());
+}
+
+/// Host tools (python3) inside a busybox container: the host's /usr and its loader.
+const PY: &[&str] = &[
+    "-v",
+    "/usr:/usr:ro",
+    "-v",
+    "/usr/lib64:/lib64:ro",
+    "-v",
+    "/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro",
+];
+
+fn run_args<'a>(head: &[&'a str], tail: &[&'a str]) -> Vec<&'a str> {
+    let mut v = head.to_vec();
+    v.extend_from_slice(tail);
+    v
+}
+
+/// An HTTP GET to the host's loopback port, retried while the server in the container is still
+/// starting (the connection is reset then).
+fn http_get(port: u16, path: &str) -> String {
+    let t = Instant::now();
+    loop {
+        let mut r = String::new();
+        let got = TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
+            s.set_read_timeout(Some(Duration::from_secs(10)))?;
+            write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n")?;
+            s.read_to_string(&mut r)
+        });
+        if got.is_ok() && !r.is_empty() {
+            return r;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "GET {port}{path}: {got:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Whether the container reaches the registry on the host's loopback, through pasta (busybox's
+/// wget crashes when its -T timeout fires, so nc -w).
+/// The request is sent and the input kept open: Debian 12's pasta can lose the server's FIN
+/// when the client half-closes at once (see README).
+const OUT: &str = "(printf 'GET /v2/ HTTP/1.0\\r\\n\\r\\n'; sleep 3) | nc -w 3 host.containers.internal 5000 | grep -q '^HTTP/1.. 200' && echo out || echo no-way-out";
+
+#[test]
+fn network_commands_and_bad_input() {
+    let env = env_with(&[BASIC]);
+    // The default network exists without being created.
+    let ls = env.hutch(["network", "ls"]).ok().stdout;
+    assert!(ls.starts_with("NETWORK ID"), "{ls}");
+    assert!(ls.contains("2f259bab93aa  podman  bridge"), "{ls}");
+    env.hutch(["network", "exists", "podman"]).ok();
+    assert_eq!(env.hutch(["network", "exists", "nosuch"]).code, 1);
+    assert_eq!(env.hutch(["network", "create", "app"]).ok().stdout, "app\n");
+    assert_eq!(
+        env.hutch([
+            "network",
+            "create",
+            "--subnet",
+            "10.90.0.0/24",
+            "--gateway",
+            "10.90.0.254",
+            "--internal",
+            "--disable-dns",
+            "--label",
+            "team=db",
+            "back"
+        ])
+        .ok()
+        .stdout,
+        "back\n"
+    );
+    let auto = env.hutch(["network", "create"]).ok().stdout;
+    assert_eq!(auto, "hutch1\n");
+    let v: serde_json::Value =
+        serde_json::from_str(&env.hutch(["network", "inspect", "app", "back"]).ok().stdout).unwrap();
+    assert_eq!(v[0]["name"], "app");
+    assert_eq!(v[0]["driver"], "bridge");
+    assert_eq!(v[0]["subnets"][0]["subnet"], "10.89.0.0/24");
+    assert_eq!(v[0]["subnets"][0]["gateway"], "10.89.0.1");
+    assert_eq!(v[0]["dns_enabled"], true);
+    assert_eq!(v[0]["internal"], false);
+    assert_eq!(v[0]["id"].as_str().unwrap().len(), 64);
+    assert_eq!(v[1]["subnets"][0]["gateway"], "10.90.0.254");
+    assert_eq!(v[1]["internal"], true);
+    assert_eq!(v[1]["dns_enabled"], false);
+    assert_eq!(v[1]["labels"]["team"], "db");
+    assert_eq!(v[1]["ipam_options"]["driver"], "host-local");
+    assert_eq!(
+        env.hutch([
+            "network",
+            "inspect",
+            "--format",
+            "{{.Name}} {{.NetworkInterface}} {{.Internal}}",
+            "back"
+        ])
+        .ok()
+        .stdout,
+        "back podman2 true\n"
+    );
+    assert_eq!(
+        env.hutch(["network", "ls", "-q"]).ok().stdout,
+        "podman\napp\nback\nhutch1\n"
+    );
+    let j: serde_json::Value =
+        serde_json::from_str(&env.hutch(["network", "ls", "--format", "json"]).ok().stdout).unwrap();
+    assert_eq!(j.as_array().unwrap().len(), 4);
+    assert_eq!(
+        env.hutch(["network", "ls", "--format", "{{.Name}}\t{{.Driver}}"])
+            .ok()
+            .stdout,
+        "podman\tbridge\napp\tbridge\nback\tbridge\nhutch1\tbridge\n"
+    );
+
+    // Bad input: one error line, exit 125 (rm of a network in use: 2, as podman-network-rm(1)),
+    // nothing changed.
+    let before = env.hutch(["network", "ls", "--format", "json"]).ok().stdout;
+    for (args, says) in [
+        (
+            vec!["network", "create", "--subnet", "10.88.7.0/24", "x"],
+            "overlaps 10.88.0.0/16 of network podman",
+        ),
+        (
+            vec!["network", "create", "--subnet", "10.90.0.128/25", "x"],
+            "overlaps 10.90.0.0/24 of network back",
+        ),
+        (
+            vec!["network", "create", "--subnet", "10.1.2.0/40", "x"],
+            "--subnet 10.1.2.0/40: not a valid IPv4 subnet",
+        ),
+        (
+            vec!["network", "create", "--subnet", "banana", "x"],
+            "--subnet banana: not a valid IPv4 subnet",
+        ),
+        (
+            vec![
+                "network",
+                "create",
+                "--subnet",
+                "10.3.0.0/24",
+                "--gateway",
+                "10.4.0.1",
+                "x",
+            ],
+            "not a host address of subnet 10.3.0.0/24",
+        ),
+        (vec!["network", "create", "app"], "network name app already used"),
+        (
+            vec!["network", "inspect", "nosuch"],
+            "unable to find network with name or ID nosuch",
+        ),
+        (vec!["network", "rm", "podman"], "the default network cannot be removed"),
+    ] {
+        let r = env.hutch(&args);
+        assert_eq!(r.code, 125, "{args:?}: {r:?}");
+        assert!(r.stderr.contains(says), "{args:?}: {r:?}");
+        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {r:?}");
+    }
+    assert_eq!(env.hutch(["network", "rm", "nosuch"]).code, 1);
+    env.hutch([
+        "create",
+        "--name",
+        "user",
+        "--network",
+        "app",
+        "--network-alias",
+        "db",
+        BASIC,
+        "true",
+    ])
+    .ok();
+    for (args, says) in [
+        (
+            vec!["--network", "nosuch"],
+            "--network nosuch: unable to find network with name or ID nosuch",
+        ),
+        (
+            vec!["--network", "app", "--name", "db"],
+            "container name db: already an alias on network app of container user",
+        ),
+        (
+            vec!["--network", "app", "--network-alias", "user"],
+            "--network-alias user: the name is already used on network app by container user",
+        ),
+        (
+            vec!["--network", "app", "--ip", "10.77.0.2"],
+            "--ip 10.77.0.2: not a free address of network app (10.89.0.0/24)",
+        ),
+        (
+            vec!["--network", "app", "--ip", "nope"],
+            "--ip nope: not an IPv4 address",
+        ),
+        (
+            vec!["--network", "pasta", "--network-alias", "x"],
+            "--network-alias x: needs a network",
+        ),
+    ] {
+        let a = run_args(&["run", "--rm"], &run_args(&args, &[BASIC, "true"]));
+        let r = env.hutch(&a);
+        assert_eq!(r.code, 125, "{a:?}: {r:?}");
+        assert!(r.stderr.contains(says), "{a:?}: {r:?}");
+        assert_eq!(r.stderr.lines().count(), 1, "{a:?}: {r:?}");
+    }
+    assert_eq!(env.hutch(["ps", "-a", "--format", "{{.Names}}"]).ok().stdout, "user\n");
+    let r = env.hutch(["network", "rm", "app"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("network app is used by container user"), "{r:?}");
+    assert_eq!(env.hutch(["network", "ls", "--format", "json"]).ok().stdout, before);
+    // prune keeps the default network and the ones in use; rm -f takes the containers along.
+    assert_eq!(env.hutch(["network", "prune", "-f"]).ok().stdout, "back\nhutch1\n");
+    assert_eq!(env.hutch(["network", "rm", "-f", "app"]).ok().stdout, "app\n");
+    assert_eq!(env.hutch(["ps", "-a", "-q"]).ok().stdout, "");
+    assert_eq!(env.hutch(["network", "ls", "-q"]).ok().stdout, "podman\n");
+}
+
+#[test]
+fn containers_talk_by_name_and_alias_and_networks_stay_apart() {
+    let env = env_with(&[BASIC, NET]);
+    env.hutch(["network", "create", "front"]).ok();
+    env.hutch(["network", "create", "other"]).ok();
+    env.hutch(["network", "create", "--internal", "closed"]).ok();
+    env.hutch([
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--network",
+        "front",
+        "--network-alias",
+        "site",
+        BASIC,
+        "sh",
+        "-c",
+        "mkdir -p /www && echo hello-web > /www/index.html && exec httpd -f -p 8080 -h /www",
+    ])
+    .ok();
+    env.hutch([
+        "run",
+        "-d",
+        "--name",
+        "echo",
+        "--network",
+        "front",
+        "--network-alias",
+        "dgram",
+        NET,
+        "udp",
+        "echo",
+        "9001",
+    ])
+    .ok();
+    // TCP by name, by alias (also in the networks' DNS domain), and the hosts file.
+    let out = env
+        .hutch([
+            "run", "--rm", "--network", "front", BASIC, "sh", "-c",
+            "wget -q -O - http://web:8080/ && wget -q -O - http://site:8080/ && wget -q -O - http://site.dns.podman:8080/ && cat /etc/hosts /etc/resolv.conf",
+        ])
+        .ok()
+        .stdout;
+    assert!(out.starts_with("hello-web\nhello-web\nhello-web\n"), "{out}");
+    assert!(out.contains("host.containers.internal"), "{out}");
+    assert!(out.contains("search dns.podman\nnameserver 10.89.0.1\n"), "{out}");
+    let own = out.lines().find(|l| l.starts_with("10.89.0.")).unwrap_or_default();
+    assert!(own.split_whitespace().count() == 3, "its own line: {out}");
+    // UDP by alias: the name resolved in the container (python's resolver), the reply back.
+    let py = "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5); s.sendto(b'ping', ('dgram', 9001)); print(s.recv(100).decode())";
+    let a = run_args(
+        &["run", "--rm", "--network", "front"],
+        &run_args(PY, &[NET, "/usr/bin/python3", "-c", py]),
+    );
+    assert_eq!(env.hutch(&a).ok().stdout, "echo:ping\n");
+    assert_eq!(env.hutch(["wait", "echo"]).ok().stdout, "0\n");
+    assert_eq!(env.hutch(["logs", "echo"]).ok().stdout, "ping\n");
+    // The web container's address, from its own hosts file.
+    let web_ip = env
+        .hutch(["exec", "web", "sh", "-c", "grep web /etc/hosts | cut -f1"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    assert!(web_ip.starts_with("10.89.0."), "{web_ip}");
+    let v: serde_json::Value = serde_json::from_str(&env.hutch(["inspect", "web"]).ok().stdout).unwrap();
+    let n = &v[0]["NetworkSettings"]["Networks"]["front"];
+    assert_eq!(n["IPAddress"], web_ip.as_str(), "{v}");
+    assert_eq!(n["Gateway"], "10.89.0.1");
+    assert_eq!(n["IPPrefixLen"], 24);
+    assert_eq!(n["Aliases"][0], "site");
+    // Another network reaches neither the name nor the address.
+    let cmd = format!("echo | nc -w 2 {web_ip} 8080 || echo no-route; wget -q -O - http://web:8080/ || echo no-name");
+    let out = env
+        .hutch(["run", "--rm", "--network", "other", BASIC, "sh", "-c", &cmd])
+        .ok()
+        .stdout;
+    assert_eq!(out, "no-route\nno-name\n");
+    // A container on a normal network reaches the host (the registry on its loopback);
+    // one on an --internal network has no way out.
+    assert_eq!(
+        env.hutch(["run", "--rm", "--network", "other", BASIC, "sh", "-c", OUT])
+            .ok()
+            .stdout,
+        "out\n"
+    );
+    assert_eq!(
+        env.hutch(["run", "--rm", "--network", "closed", BASIC, "sh", "-c", OUT])
+            .ok()
+            .stdout,
+        "no-way-out\n"
+    );
+    let r = env
+        .hutch(["run", "--rm", "--network", "closed", BASIC, "ip", "route"])
+        .ok()
+        .stdout;
+    assert!(!r.contains("default"), "{r}");
+
+    // network connect of a running container: it gets an interface on the network and the
+    // others' names resolve; disconnect takes it away again.
+    env.hutch([
+        "run",
+        "-d",
+        "--name",
+        "late",
+        "--network",
+        "other",
+        BASIC,
+        "sleep",
+        "300",
+    ])
+    .ok();
+    let get = "wget -q -O - http://web:8080/ || echo unreachable";
+    assert_eq!(
+        env.hutch(["exec", "late", "sh", "-c", get]).ok().stdout,
+        "unreachable\n"
+    );
+    env.hutch(["network", "connect", "--alias", "latecomer", "front", "late"])
+        .ok();
+    assert_eq!(env.hutch(["exec", "late", "sh", "-c", get]).ok().stdout, "hello-web\n");
+    let from_web = env
+        .hutch([
+            "exec",
+            "web",
+            "sh",
+            "-c",
+            "wget -q -O /dev/null http://latecomer:1/ 2>&1; echo done",
+        ])
+        .stdout;
+    assert!(!from_web.contains("bad address"), "the alias resolves: {from_web}");
+    let r = env.hutch(["network", "connect", "front", "late"]);
+    assert_eq!(r.code, 125);
+    assert!(r.stderr.contains("already connected to network front"), "{r:?}");
+    env.hutch(["network", "disconnect", "front", "late"]).ok();
+    assert_eq!(
+        env.hutch(["exec", "late", "sh", "-c", get]).ok().stdout,
+        "unreachable\n"
+    );
+
+    // rm -f of every container: nothing left, neither helper nor namespace.
+    let (pid, _) = shared_state(&env).expect("the shared namespace runs");
+    let links = shared_links(pid);
+    assert!(links.contains("podman1:") && links.contains("veth"), "{links}");
+    env.hutch(["rm", "-f", "-a"]).ok();
+    assert_nothing_left(&env);
+}
+
+#[test]
+fn published_ports_and_the_shared_helpers_lifecycle() {
+    let env = env_with(&[BASIC, NET]);
+    env.hutch(["network", "create", "pub"]).ok();
+    let hp = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let spec = format!("{hp}:8080");
+    env.hutch([
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--network",
+        "pub",
+        "-p",
+        &spec,
+        BASIC,
+        "sh",
+        "-c",
+        "mkdir -p /www && echo published > /www/index.html && exec httpd -f -p 8080 -h /www",
+    ])
+    .ok();
+    assert!(http_get(hp, "/").ends_with("published\n"));
+    assert_eq!(
+        env.hutch(["port", "web"]).ok().stdout,
+        format!("8080/tcp -> 0.0.0.0:{hp}\n")
+    );
+    // UDP through the shared forwarder.
+    let up = std::net::UdpSocket::bind("0.0.0.0:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let uspec = format!("{up}:5353/udp");
+    env.hutch([
+        "run",
+        "-d",
+        "--name",
+        "u",
+        "--network",
+        "pub",
+        "-p",
+        &uspec,
+        NET,
+        "udp",
+        "echo",
+        "5353",
+    ])
+    .ok();
+    let c = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    c.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    let mut got = String::new();
+    let t = Instant::now();
+    while got.is_empty() && t.elapsed() < Duration::from_secs(10) {
+        c.send_to(b"hello", ("127.0.0.1", up)).unwrap();
+        let mut b = [0u8; 100];
+        if let Ok(n) = c.recv(&mut b) {
+            got = String::from_utf8_lossy(&b[..n]).to_string();
+        }
+    }
+    assert_eq!(got, "echo:hello");
+    // A taken host port is refused before anything starts.
+    let r = env.hutch(["run", "-d", "--network", "pub", "-p", &spec, BASIC, "true"]);
+    assert_eq!(r.code, 125);
+    assert!(r.stderr.contains("is already in use"), "{r:?}");
+    // Ports below 1024 need the sysctl (1024 on the test machine): an actionable error.
+    let r = env.hutch(["run", "--rm", "--network", "pub", "-p", "80:8080", BASIC, "true"]);
+    assert_eq!(r.code, 125);
+    assert!(
+        r.stderr.contains("host port 0.0.0.0:80/tcp cannot be bound")
+            && r.stderr
+                .contains("ports below 1024 need `sysctl net.ipv4.ip_unprivileged_port_start`"),
+        "{r:?}"
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{r:?}");
+
+    // One hutch-netns and one pasta for every container.
+    env.hutch(["run", "-d", "--name", "s2", "--network", "pub", BASIC, "sleep", "300"])
+        .ok();
+    let (k, pasta) = shared_state(&env).unwrap();
+    assert_eq!(processes(&env, &["hutch-netns"]), vec![k]);
+    let comm = std::fs::read_to_string(format!("/proc/{pasta}/comm")).unwrap_or_default();
+    assert!(comm.starts_with("pas"), "pasta runs: {comm:?}");
+    let pastas = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            std::fs::read_to_string(e.path().join("cmdline"))
+                .is_ok_and(|c| c.contains(&format!("{}/hutch/net/shared-pasta.pid", env.run_dir().display())))
+        })
+        .count();
+    assert_eq!(pastas, 1, "one pasta for the whole namespace");
+    // Removing one container takes its veth out of the shared namespace.
+    let veths = |pid| shared_links(pid).lines().filter(|l| l.contains("veth")).count();
+    let before = veths(k);
+    env.hutch(["rm", "-f", "s2"]).ok();
+    wait_until("the veth to go", || veths(k) == before - 1);
+
+    // kill -9 of pasta: the next run starts it again, says so, and has its way out.
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pasta), nix::sys::signal::Signal::SIGKILL).unwrap();
+    wait_until("pasta to die", || {
+        !std::path::Path::new(&format!("/proc/{pasta}")).exists()
+    });
+    let r = env
+        .hutch(["run", "--rm", "--network", "pub", BASIC, "sh", "-c", OUT])
+        .ok();
+    assert_eq!(
+        r.stdout,
+        "out
+"
+    );
+    assert!(
+        r.stderr
+            .contains(&format!("pasta (pid {pasta}) was gone: started it again")),
+        "{r:?}"
+    );
+    assert!(
+        http_get(hp, "/").ends_with("published\n"),
+        "the published port still works"
+    );
+
+    // kill -9 of hutch-netns: the next run starts a new shared namespace and says so.
+    let (k, pasta2) = shared_state(&env).unwrap();
+    assert_ne!(pasta2, pasta);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(k), nix::sys::signal::Signal::SIGKILL).unwrap();
+    wait_until("hutch-netns to die", || !processes(&env, SHARED).contains(&k));
+    let r = env
+        .hutch(["run", "--rm", "--network", "pub", BASIC, "sh", "-c", OUT])
+        .ok();
+    assert_eq!(
+        r.stdout,
+        "out
+"
+    );
+    assert!(
+        r.stderr.contains(&format!(
+            "the shared network helper (hutch-netns, pid {k}) was gone: started a new one"
+        )),
+        "{r:?}"
+    );
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pasta2}")).exists(),
+        "the old pasta is gone"
+    );
+    env.hutch(["rm", "-f", "-a"]).ok();
+    assert_nothing_left(&env);
+}
+
+#[test]
+fn twenty_parallel_runs_share_one_namespace() {
+    let env = env_with(&[BASIC]);
+    env.hutch(["network", "create", "many"]).ok();
+    let threads: Vec<_> = (0..20)
+        .map(|i| {
+            let mut c = env.command([
+                "run",
+                "-d",
+                "--name",
+                &format!("c{i}"),
+                "--network",
+                "many",
+                BASIC,
+                "sleep",
+                "300",
+            ]);
+            std::thread::spawn(move || to_run(c.output().unwrap()))
+        })
+        .collect();
+    for t in threads {
+        let r = t.join().unwrap();
+        assert_eq!(r.code, 0, "{r:?}");
+    }
+    let (k, _) = shared_state(&env).unwrap();
+    assert_eq!(processes(&env, &["hutch-netns"]), vec![k]);
+    let links = shared_links(k);
+    assert_eq!(links.lines().filter(|l| l.contains("veth")).count(), 20, "{links}");
+    // Twenty addresses, all different, and every name resolves from every container.
+    let mut ips: Vec<String> = (0..20)
+        .map(|i| {
+            env.hutch([
+                "exec",
+                &format!("c{i}"),
+                "sh",
+                "-c",
+                &format!("grep c{i} /etc/hosts | cut -f1"),
+            ])
+            .ok()
+            .stdout
+            .trim()
+            .to_string()
+        })
+        .collect();
+    ips.sort();
+    ips.dedup();
+    assert_eq!(ips.len(), 20, "{ips:?}");
+    let r = env
+        .hutch([
+            "exec",
+            "c0",
+            "sh",
+            "-c",
+            "wget -q -O /dev/null http://c19:1/ 2>&1; echo ok",
+        ])
+        .stdout;
+    assert!(!r.contains("bad address"), "{r}");
+    env.hutch(["rm", "-f", "-a"]).ok();
+    assert_nothing_left(&env);
+}
