@@ -403,14 +403,16 @@ Exit status:
 const RM_HELP: &str = "Examples:
   hutch rm web
   hutch rm -f $(hutch ps -aq)
+  hutch rm -t 0 --all --force --ignore
+  hutch rm --cidfile /tmp/web.cid
 
 Output:
   each container as it was named; with --all, each one's full id (as Podman).
 
 Exit status:
   as podman-rm(1): 0 all containers removed; 1 a container did not exist (the others are still
-  removed); 2 a container is running and -f was not given; 125 any other failure. With -f, a
-  container that does not exist is no error.";
+  removed); 2 a container is running and -f was not given; 125 any other failure. With -f or
+  --ignore, a container that does not exist is no error.";
 
 const RMI_HELP: &str = "Examples:
   hutch rmi alpine
@@ -419,8 +421,8 @@ const RMI_HELP: &str = "Examples:
 
 Exit status:
   as podman-rmi(1): 0 all images removed; 1 an image did not exist, and nothing else failed;
-  2 an image is used by a container and -f was not given; 125 any other failure. With -f, an
-  image that does not exist is no error.";
+  2 an image is used by a container and -f was not given; 125 any other failure. With -f or
+  --ignore, an image that does not exist is no error.";
 
 const EXEC_HELP: &str = "Examples:
   hutch exec web ps
@@ -588,6 +590,16 @@ pub struct PsArgs {
     /// Show only the latest created container
     #[arg(short, long)]
     pub latest: bool,
+    /// Also containers made by other tools (hutch's store holds only its own: the same list)
+    #[arg(long)]
+    pub external: bool,
+    /// Show only containers matching KEY=VALUE: id, name (a regular expression), status
+    /// (created, running, exited), label (KEY or KEY=VALUE), ancestor (image), exited (code)
+    #[arg(short, long, value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    /// Sort by command, created, id, image, names, runningfor or status
+    #[arg(long, value_name = "FIELD", value_parser = ["command", "created", "id", "image", "names", "runningfor", "status"])]
+    pub sort: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -635,7 +647,7 @@ pub struct KillArgs {
 #[derive(Debug, Args)]
 pub struct RmArgs {
     /// Containers
-    #[arg(value_name = "CONTAINER", required_unless_present = "all", add = ArgValueCompleter::new(complete::containers))]
+    #[arg(value_name = "CONTAINER", required_unless_present_any = ["all", "cidfile"], add = ArgValueCompleter::new(complete::containers))]
     pub containers: Vec<String>,
     /// Stop and remove running containers
     #[arg(short, long)]
@@ -646,6 +658,15 @@ pub struct RmArgs {
     /// Also remove anonymous volumes
     #[arg(short, long)]
     pub volumes: bool,
+    /// With --force: seconds to wait after the stop signal before SIGKILL (default: kill at once)
+    #[arg(short, long, value_name = "SECONDS")]
+    pub time: Option<u32>,
+    /// A container that does not exist is no error
+    #[arg(short, long)]
+    pub ignore: bool,
+    /// Read container ids from these files (as written by --cidfile)
+    #[arg(long, value_name = "FILE")]
+    pub cidfile: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -1127,6 +1148,9 @@ pub struct RmiArgs {
     /// Remove the image even when it has several names or is used by containers
     #[arg(short, long)]
     pub force: bool,
+    /// An image that does not exist is no error
+    #[arg(short, long)]
+    pub ignore: bool,
 }
 
 #[derive(Debug, Args)]

@@ -94,9 +94,18 @@ pub fn wait(a: WaitArgs) -> Result<i32> {
 
 pub fn rm(a: RmArgs) -> Result<i32> {
     let store = Store::open()?;
-    let mut items = targets(&store, &a.containers, a.all, false)?;
-    // As Podman: with -f, a container that does not exist is no error.
-    if a.force {
+    let mut names = a.containers.clone();
+    for f in &a.cidfile {
+        match std::fs::read_to_string(f) {
+            Ok(id) => names.push(id.trim().to_string()),
+            // As Podman: --ignore also passes over a cidfile that is gone.
+            Err(e) if a.ignore && e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => crate::bail!("reading cidfile {}: {e}", f.display()),
+        }
+    }
+    let mut items = targets(&store, &names, a.all, false)?;
+    // As Podman: with -f or --ignore, a container that does not exist is no error.
+    if a.force || a.ignore {
         items.retain(|(_, r)| !matches!(r, Err(e) if e.class == Class::NoSuchObject));
     }
     // Stop everything first: once in the user namespace (which removal may enter), hutch may
@@ -106,7 +115,7 @@ pub fn rm(a: RmArgs) -> Result<i32> {
         .map(|(w, r)| {
             (
                 w,
-                r.and_then(|r| container::ensure_stopped(&store, &r, a.force).map(|()| r)),
+                r.and_then(|r| container::ensure_stopped_within(&store, &r, a.force, a.time).map(|()| r)),
             )
         })
         .collect();

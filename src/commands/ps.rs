@@ -6,6 +6,7 @@ use crate::cli::PsArgs;
 use crate::container::Status;
 use crate::error::Result;
 use crate::format::Format;
+use crate::spec::filter;
 use crate::output::{human_ago, out, table};
 use crate::store::Store;
 
@@ -26,6 +27,12 @@ fn status_text(st: &Status, o: &crate::store::containers::Outcome) -> String {
 }
 
 pub fn run(a: PsArgs) -> Result<i32> {
+    let filters = filter::Filters::parse(&a.filter, &["id", "name", "status", "label", "ancestor", "exited"])?;
+    if let Some(v) = a.filter.iter().find_map(|f| f.strip_prefix("status=")) {
+        if !["created", "running", "exited", "paused", "stopped", "restarting", "removing", "unknown"].contains(&v) {
+            crate::bail!("invalid filter \"status={v}\": status must be one of created, running, exited, paused");
+        }
+    }
     let Some(store) = Store::open_existing(&crate::paths::data_dir()?) else {
         return print(&a, vec![]);
     };
@@ -38,7 +45,24 @@ pub fn run(a: PsArgs) -> Result<i32> {
     }
     for c in recs {
         let (st, o, _) = crate::container::status(&store, c);
-        if !a.all && !a.latest && !matches!(st, Status::Running { .. }) {
+        // As Podman: a filter lists stopped containers too.
+        if !a.all && !a.latest && filters.is_empty() && !matches!(st, Status::Running { .. }) {
+            continue;
+        }
+        if !filters.matches(|k, v| match k {
+            "id" => filter::id_matches(&c.id, v),
+            "name" => filter::name_matches(&c.name, v),
+            "status" => st.word() == v,
+            "label" => filter::label_matches(&c.spec.labels, v),
+            "ancestor" => {
+                c.image.starts_with(v.trim_start_matches("sha256:"))
+                    || c.image_name == v
+                    || c.image_name.rsplit_once(':').is_some_and(|(r, _)| r == v || r.ends_with(&format!("/{v}")))
+                    || c.image_name.ends_with(&format!("/{v}"))
+            }
+            "exited" => matches!(st, Status::Exited { code } if v.parse() == Ok(code)),
+            _ => false,
+        }) {
             continue;
         }
         let (pid, exit) = match st {
@@ -70,7 +94,27 @@ pub fn run(a: PsArgs) -> Result<i32> {
             "PortsText": c.spec.ports.iter().map(|p| p.display()).collect::<Vec<_>>().join(", "),
         }));
     }
+    if let Some(key) = &a.sort {
+        sort_rows(&mut rows, key);
+    }
     print(&a, rows)
+}
+
+/// `--sort`: as Podman, names and commands ascending, times newest first.
+fn sort_rows(rows: &mut [Value], key: &str) {
+    let text = |r: &Value, f: &str| match &r[f] {
+        Value::Array(a) => a.iter().filter_map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
+        v => v.as_str().unwrap_or_default().to_string(),
+    };
+    match key {
+        "created" | "runningfor" => rows.sort_by_key(|r| std::cmp::Reverse(r["Created"].as_i64().unwrap_or(0))),
+        "id" => rows.sort_by_key(|r| text(r, "Id")),
+        "image" => rows.sort_by_key(|r| text(r, "Image")),
+        "names" => rows.sort_by_key(|r| text(r, "Names")),
+        "command" => rows.sort_by_key(|r| text(r, "Command")),
+        "status" => rows.sort_by_key(|r| text(r, "Status")),
+        _ => {}
+    }
 }
 
 /// JSON output carries Podman's fields only.

@@ -65,6 +65,12 @@ pub fn wait(store: &Store, rec: &ContainerRecord) -> Result<i32> {
 /// Make sure a container is not running before removal: error without `force`, SIGKILL with it.
 /// Must run before `enter_userns` (only the host user may signal the container's processes).
 pub fn ensure_stopped(store: &Store, rec: &ContainerRecord, force: bool) -> Result<()> {
+    ensure_stopped_within(store, rec, force, None)
+}
+
+/// As `ensure_stopped`; with `grace`, `force` sends the container's stop signal first and
+/// SIGKILL only after `grace` seconds (`rm -f -t N`).
+pub fn ensure_stopped_within(store: &Store, rec: &ContainerRecord, force: bool, grace: Option<u32>) -> Result<()> {
     if let Status::Running { .. } = state::status(store, rec).0 {
         if !force {
             return Err(
@@ -72,7 +78,10 @@ pub fn ensure_stopped(store: &Store, rec: &ContainerRecord, force: bool) -> Resu
                     .classed(crate::error::Class::InUse),
             );
         }
-        terminate(store, rec, nix::sys::signal::Signal::SIGKILL, 10);
+        match grace {
+            Some(g) if g > 0 => stop(store, rec, g)?,
+            _ => terminate(store, rec, nix::sys::signal::Signal::SIGKILL, 10),
+        }
     }
     Ok(())
 }

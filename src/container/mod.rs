@@ -12,7 +12,7 @@ mod start;
 /// A container's state as `ps`, `inspect` and the lifecycle verbs see it.
 pub use crate::runtime::state::{running_now, status, Status};
 pub use exec::{exec, ExecOptions};
-pub use lifecycle::{ensure_stopped, kill, pause_main, remove, stop, wait};
+pub use lifecycle::{ensure_stopped, ensure_stopped_within, kill, pause_main, remove, stop, wait};
 pub use start::{run_foreground, start_detached};
 
 use std::os::unix::fs::PermissionsExt;
