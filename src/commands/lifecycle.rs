@@ -61,7 +61,10 @@ fn status(failed: &[Class]) -> i32 {
 
 pub fn stop(a: StopArgs) -> Result<i32> {
     let store = Store::open()?;
-    let items = targets(&store, &a.containers, a.all, true)?;
+    let mut items = targets(&store, &a.containers, a.all, true)?;
+    if a.ignore {
+        items.retain(|(_, r)| !matches!(r, Err(e) if e.class == Class::NoSuchObject));
+    }
     Ok(status(&each(items, |r| {
         container::stop(&store, r, a.time.unwrap_or(r.spec.stop_timeout)).map(|()| None)
     })))
@@ -69,7 +72,10 @@ pub fn stop(a: StopArgs) -> Result<i32> {
 
 pub fn restart(a: StopArgs) -> Result<i32> {
     let store = Store::open()?;
-    let items = targets(&store, &a.containers, a.all, false)?;
+    let mut items = targets(&store, &a.containers, a.all, false)?;
+    if a.ignore {
+        items.retain(|(_, r)| !matches!(r, Err(e) if e.class == Class::NoSuchObject));
+    }
     Ok(status(&each(items, |r| {
         container::stop(&store, r, a.time.unwrap_or(r.spec.stop_timeout))?;
         container::start_detached(&store, r)?;

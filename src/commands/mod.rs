@@ -1,6 +1,7 @@
 //! One file per verb: arguments -> options -> engine -> report -> output.
 
 mod commit;
+mod compat;
 mod cp;
 mod diff;
 mod exec;
@@ -49,7 +50,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Export(a) | Command::Container(C::Export(a)) => export::run(a),
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => import::run(a),
         Command::Image(ImageCommand::Exists(a)) => history::exists(a),
-        Command::Image(ImageCommand::History(a)) => history::run(a),
+        Command::Image(ImageCommand::History(a)) | Command::History(a) => history::run(a),
         Command::Commit(a) | Command::Container(C::Commit(a)) => commit::run(a),
         Command::Cp(a) | Command::Container(C::Cp(a)) => cp::run(a),
         Command::Diff(a) | Command::Container(C::Diff(a)) => diff::run(a),
@@ -73,6 +74,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Port(a) | Command::Container(C::Port(a)) => port::run(a),
         Command::System(c) => system::run(c),
         Command::Unshare(a) => unshare::run(a),
+        Command::Untag(a) | Command::Image(ImageCommand::Untag(a)) => compat::untag(a),
+        Command::CtrVerbs(c) | Command::Container(C::CtrVerbs(c)) => compat::ctr_verbs(c),
+        Command::Container(C::Exists(a)) => compat::container_exists(a),
     }
 }
 

@@ -13,8 +13,10 @@ pub fn kill(store: &Store, rec: &ContainerRecord, sig: i32) -> Result<()> {
         (Status::Running { .. }, Some(fd)) => fd,
         _ => crate::bail!("container {} is not running", rec.name),
     };
-    let sig = nix::sys::signal::Signal::try_from(sig).map_err(|_| crate::err!("invalid signal {sig}"))?;
-    crate::sys::process::pidfd_send_signal(&pidfd, sig)
+    if !(1..=64).contains(&sig) {
+        crate::bail!("valid signals are 1 through 64");
+    }
+    crate::sys::process::pidfd_send_signal_raw(&pidfd, sig)
         .map_err(|e| crate::err!("signalling container {}: {e}", rec.name))
 }
 
@@ -37,6 +39,13 @@ fn terminate(store: &Store, rec: &ContainerRecord, first: nix::sys::signal::Sign
     };
     let _ = crate::sys::process::pidfd_send_signal(&pidfd, first);
     if !state::wait_exit(&pidfd, std::time::Duration::from_secs(grace as u64)) {
+        if first != nix::sys::signal::Signal::SIGKILL {
+            // Podman's words, which users (and scripts) look for.
+            crate::output::note(&format!(
+                "StopSignal {first:?} failed to stop container {} in {grace} seconds, resorting to SIGKILL",
+                rec.name
+            ));
+        }
         let _ = crate::sys::process::pidfd_send_signal(&pidfd, nix::sys::signal::Signal::SIGKILL);
         state::wait_exit(&pidfd, std::time::Duration::from_secs(10));
     }
