@@ -111,7 +111,11 @@ mod tests {
 
     #[test]
     fn parse_and_match() {
-        let f = Filters::parse(&["name=a".into(), "name=b".into(), "status=running".into()], &["name", "status"]).unwrap();
+        let f = Filters::parse(
+            &["name=a".into(), "name=b".into(), "status=running".into()],
+            &["name", "status"],
+        )
+        .unwrap();
         assert!(f.matches(|k, v| (k == "name" && v == "b") || (k == "status" && v == "running")));
         assert!(!f.matches(|k, v| k == "name" && v == "b"));
         assert!(Filters::parse(&["bogus=1".into()], &["name"]).is_err());
