@@ -102,3 +102,75 @@ pub fn host_facts() -> Value {
 pub fn resource_limits() -> String {
     cgroups()["resourceLimits"].as_str().unwrap_or_default().to_string()
 }
+
+/// `/etc/os-release`'s ID, VERSION_ID and VERSION_CODENAME, as Podman's `host.distribution`.
+fn distribution() -> Value {
+    let text = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    let get = |k: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .map(|v| v.trim_matches('"').to_string())
+            .unwrap_or_default()
+    };
+    json!({"distribution": get("ID"), "version": get("VERSION_ID"), "codename": get("VERSION_CODENAME")})
+}
+
+/// A `/proc/meminfo` value in bytes.
+fn meminfo(key: &str) -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}:")))
+        .and_then(|v| v.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()))
+        .unwrap_or(0)
+        * 1024
+}
+
+/// The fields of Podman's `info` `host` section that scripts read (`{{.Host.OCIRuntime.Name}}`,
+/// `{{.Host.NetworkBackend}}`, `{{.Host.CgroupsVersion}}`…), with hutch's own answers: hutch is
+/// its own OCI runtime, logs are k8s-file, cgroups are not managed through systemd.
+pub fn podman_host_fields(default_network: &str) -> Value {
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let cg = cgroups();
+    let version = if cg["mode"] == "v2" { "v2" } else { "v1" };
+    let hostname = nix::unistd::gethostname()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let uptime = std::fs::read_to_string("/proc/uptime")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse::<f64>().ok()))
+        .unwrap_or(0.0);
+    let caps: Vec<String> = crate::spec::caps::DEFAULT.iter().map(|c| c.to_string()).collect();
+    json!({
+        "cgroupManager": "cgroupfs",
+        "cgroupVersion": version,
+        "cgroupControllers": cg["controllers"],
+        "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "distribution": distribution(),
+        "eventLogger": "file",
+        "hostname": hostname,
+        "logDriver": "k8s-file",
+        "memFree": meminfo("MemAvailable"),
+        "memTotal": meminfo("MemTotal"),
+        "swapFree": meminfo("SwapFree"),
+        "swapTotal": meminfo("SwapTotal"),
+        "networkBackend": default_network,
+        "ociRuntime": {
+            "name": "hutch",
+            "package": format!("hutch {}", env!("CARGO_PKG_VERSION")),
+            "path": exe,
+            "version": format!("hutch version {}", env!("CARGO_PKG_VERSION")),
+        },
+        "security": {
+            "apparmorEnabled": false,
+            "capabilities": caps.join(","),
+            "rootless": !nix::unistd::geteuid().is_root(),
+            "seccompEnabled": true,
+            "seccompProfilePath": "",
+            "selinuxEnabled": false,
+        },
+        "uptime": format!("{}h {}m {}s", (uptime as u64) / 3600, (uptime as u64) % 3600 / 60, (uptime as u64) % 60),
+    })
+}

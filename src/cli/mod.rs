@@ -214,6 +214,13 @@ pub enum Command {
     /// Run a command (default: your shell) in the store's user namespace, as root there
     #[command(after_help = UNSHARE_HELP)]
     Unshare(UnshareArgs),
+    /// Remove names from a local image (all of them without NAME)
+    #[command(after_help = UNTAG_HELP)]
+    Untag(UntagArgs),
+    /// Show how an image was built, newest layer first (as image history)
+    History(HistoryArgs),
+    #[command(flatten)]
+    CtrVerbs(CtrVerbs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -536,6 +543,48 @@ pub struct SystemCheckArgs {
     pub quick: bool,
 }
 
+/// Container verbs that are both `hutch VERB` and `hutch container VERB` (issue 15).
+#[derive(Debug, Subcommand)]
+pub enum CtrVerbs {
+    /// Give a container a new name
+    #[command(after_help = "Examples:\n  hutch rename web frontend\n  hutch container rename 3f57d9401f8d db")]
+    Rename(RenameArgs),
+}
+
+const UNTAG_HELP: &str = "Examples:
+  hutch untag localhost/app:1
+  hutch untag 3f57d9401f8d app:1 app:2
+
+A name given without a registry is looked up as Podman does (localhost/NAME:latest, or a
+repository ending in it). The image itself stays, as <none> when no name is left.";
+
+#[derive(Debug, Args)]
+pub struct UntagArgs {
+    /// The image
+    #[arg(value_name = "IMAGE", add = ArgValueCompleter::new(complete::images))]
+    pub image: String,
+    /// Names (or NAME@DIGEST references) to remove; all of the image's names when none is given
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    /// The container
+    #[arg(value_name = "CONTAINER", add = ArgValueCompleter::new(complete::containers))]
+    pub container: String,
+    /// Its new name
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ContainerExistsArgs {
+    /// The container (name or id)
+    #[arg(value_name = "CONTAINER", add = ArgValueCompleter::new(complete::containers))]
+    pub container: String,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ContainerCommand {
     /// Run a command in a new container
@@ -584,6 +633,13 @@ pub enum ContainerCommand {
     Cp(CpArgs),
     /// Show the files a container changed
     Diff(DiffArgs),
+    /// Exit 0 if the container exists, 1 if not
+    #[command(
+        after_help = "Examples:\n  hutch container exists web && echo present\n\nExit status:\n  as podman-container-exists(1): 0 the container exists, 1 it does not, 125 the store\n  could not be read."
+    )]
+    Exists(ContainerExistsArgs),
+    #[command(flatten)]
+    CtrVerbs(CtrVerbs),
 }
 
 /// Completion for `stop`: only running containers.
@@ -648,14 +704,16 @@ Exit status:
 const RM_HELP: &str = "Examples:
   hutch rm web
   hutch rm -f $(hutch ps -aq)
+  hutch rm -t 0 --all --force --ignore
+  hutch rm --cidfile /tmp/web.cid
 
 Output:
   each container as it was named; with --all, each one's full id (as Podman).
 
 Exit status:
   as podman-rm(1): 0 all containers removed; 1 a container did not exist (the others are still
-  removed); 2 a container is running and -f was not given; 125 any other failure. With -f, a
-  container that does not exist is no error.";
+  removed); 2 a container is running and -f was not given; 125 any other failure. With -f or
+  --ignore, a container that does not exist is no error.";
 
 const RMI_HELP: &str = "Examples:
   hutch rmi alpine
@@ -664,8 +722,8 @@ const RMI_HELP: &str = "Examples:
 
 Exit status:
   as podman-rmi(1): 0 all images removed; 1 an image did not exist, and nothing else failed;
-  2 an image is used by a container and -f was not given; 125 any other failure. With -f, an
-  image that does not exist is no error.";
+  2 an image is used by a container and -f was not given; 125 any other failure. With -f or
+  --ignore, an image that does not exist is no error.";
 
 const EXEC_HELP: &str = "Examples:
   hutch exec web ps
@@ -822,12 +880,37 @@ pub struct RunArgs {
     /// Run in a pod (its network, ipc, uts… namespaces and ports), or new:NAME to create one
     #[arg(long, value_name = "POD|new:NAME", add = ArgValueCompleter::new(complete::pods))]
     pub pod: Option<String>,
+    #[command(flatten)]
+    pub compat: RunCompatArgs,
+}
+
+/// `run`/`create` flags Podman scripts use (issue 15).
+#[derive(Debug, Args)]
+pub struct RunCompatArgs {
+    /// Write the container's id to this file (which must not exist)
+    #[arg(long, value_name = "FILE")]
+    pub cidfile: Option<PathBuf>,
+    /// The container's time zone: a zone name (Europe/Paris), or local for the host's
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Pass the host's whole environment to the container (before the image's, -e and --env-file)
+    #[arg(long)]
+    pub env_host: bool,
+    /// Where the container's output is logged: k8s-file (the only driver hutch has; `logs` reads it)
+    #[arg(long, value_name = "DRIVER", value_parser = ["k8s-file"])]
+    pub log_driver: Option<String>,
+    /// Logging option: max-size=SIZE (the log starts over at that size; b, k, m, g units)
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub log_opt: Vec<String>,
+    /// After the container exits, remove its image unless another container uses it (implies --rm)
+    #[arg(long, conflicts_with = "detach")]
+    pub rmi: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct StartArgs {
     /// Containers to start
-    #[arg(value_name = "CONTAINER", required = true, add = ArgValueCompleter::new(complete::stopped_containers))]
+    #[arg(value_name = "CONTAINER", required_unless_present = "all", add = ArgValueCompleter::new(complete::stopped_containers))]
     pub containers: Vec<String>,
     /// Attach to the container's output and wait for it
     #[arg(short, long)]
@@ -835,6 +918,12 @@ pub struct StartArgs {
     /// Attach stdin (with --attach)
     #[arg(short, long)]
     pub interactive: bool,
+    /// Start every container that is not running
+    #[arg(long, conflicts_with = "attach")]
+    pub all: bool,
+    /// Only the containers matching KEY=VALUE (as ps --filter: id, name, status, label, ancestor, exited)
+    #[arg(short, long, value_name = "KEY=VALUE", conflicts_with = "attach")]
+    pub filter: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -857,6 +946,16 @@ pub struct PsArgs {
     /// Show only the latest created container
     #[arg(short, long)]
     pub latest: bool,
+    /// Also containers made by other tools (hutch's store holds only its own: the same list)
+    #[arg(long)]
+    pub external: bool,
+    /// Show only containers matching KEY=VALUE: id, name (a regular expression), status
+    /// (created, running, exited), label (KEY or KEY=VALUE), ancestor (image), exited (code)
+    #[arg(short, long, value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    /// Sort by command, created, id, image, names, runningfor or status
+    #[arg(long, value_name = "FIELD", value_parser = ["command", "created", "id", "image", "names", "runningfor", "status"])]
+    pub sort: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -864,6 +963,9 @@ pub struct LogsArgs {
     /// Container
     #[arg(value_name = "CONTAINER", add = ArgValueCompleter::new(complete::containers))]
     pub container: String,
+    /// More containers, shown one after the other (not with --follow)
+    #[arg(value_name = "MORE", add = ArgValueCompleter::new(complete::containers))]
+    pub more: Vec<String>,
     /// Keep following the output until the container stops
     #[arg(short, long)]
     pub follow: bool,
@@ -873,6 +975,12 @@ pub struct LogsArgs {
     /// Show timestamps
     #[arg(short, long)]
     pub timestamps: bool,
+    /// Only lines logged at or after this time: a unix time, an RFC 3339 time, or a duration back from now (10m, 1h30m)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only lines logged before this time (same forms as --since)
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -907,7 +1015,7 @@ pub struct KillArgs {
 #[derive(Debug, Args)]
 pub struct RmArgs {
     /// Containers
-    #[arg(value_name = "CONTAINER", required_unless_present = "all", add = ArgValueCompleter::new(complete::containers))]
+    #[arg(value_name = "CONTAINER", required_unless_present_any = ["all", "cidfile"], add = ArgValueCompleter::new(complete::containers))]
     pub containers: Vec<String>,
     /// Stop and remove running containers
     #[arg(short, long)]
@@ -918,9 +1026,15 @@ pub struct RmArgs {
     /// Also remove anonymous volumes
     #[arg(short, long)]
     pub volumes: bool,
+    /// With --force: seconds to wait after the stop signal before SIGKILL (default: kill at once)
+    #[arg(short, long, value_name = "SECONDS")]
+    pub time: Option<u32>,
     /// A container that does not exist is no error
     #[arg(short, long)]
     pub ignore: bool,
+    /// Read container ids from these files (as written by --cidfile)
+    #[arg(long, value_name = "FILE")]
+    pub cidfile: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -1143,6 +1257,9 @@ pub enum ImageCommand {
         after_help = "Examples:\n  hutch image history alpine\n  hutch image history --no-trunc --format '{{.ID}} {{.Size}}' alpine"
     )]
     History(HistoryArgs),
+    /// Remove names from a local image (all of them without NAME)
+    #[command(after_help = UNTAG_HELP)]
+    Untag(UntagArgs),
     /// Build an image from a Containerfile or Dockerfile and a context directory (or a tar on stdin)
     #[command(after_help = BUILD_HELP)]
     Build(BuildArgs),
@@ -1600,7 +1717,7 @@ pub struct PullArgs {
 pub struct ImagesArgs {
     /// Show only images matching this reference (e.g. fixtures/basic or basic:*)
     #[arg(value_name = "IMAGE", add = ArgValueCompleter::new(complete::images))]
-    pub filter: Option<String>,
+    pub reference: Option<String>,
     /// Show all images, including dangling ones
     #[arg(short, long)]
     pub all: bool,
@@ -1619,6 +1736,13 @@ pub struct ImagesArgs {
     /// Do not print the header line
     #[arg(long)]
     pub noheading: bool,
+    /// Show only images matching KEY=VALUE: reference (a name, * wildcards), dangling (true,
+    /// false), label (KEY or KEY=VALUE), id, before/since/after (an image), until (a time)
+    #[arg(short, long, value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    /// Sort by created (default), id, repository, size or tag
+    #[arg(long, value_name = "FIELD", value_parser = ["created", "id", "repository", "size", "tag"])]
+    pub sort: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -1632,6 +1756,9 @@ pub struct RmiArgs {
     /// Remove the image even when it has several names or is used by containers
     #[arg(short, long)]
     pub force: bool,
+    /// An image that does not exist is no error
+    #[arg(short, long)]
+    pub ignore: bool,
 }
 
 #[derive(Debug, Args)]

@@ -95,6 +95,7 @@ pub fn run(a: HistoryArgs) -> Result<i32> {
             json!({
                 "ID": id_of(v),
                 "Created": secs.map(human_ago).unwrap_or_default(),
+                "CreatedSince": secs.map(human_ago).unwrap_or_default(),
                 "CreatedAt": v["created"],
                 "CreatedBy": v["CreatedBy"],
                 "Size": if a.human { human_size(v["size"].as_u64().unwrap_or(0)) } else { v["size"].to_string() },

@@ -28,12 +28,92 @@ fn created_secs(img: &ImageRecord) -> i64 {
         .unwrap_or(img.pulled as i64)
 }
 
+/// `reference=`: a full name, a repository (any tag), a short name matching a repository's
+/// tail, with `*` wildcards as Podman's (path.Match).
+fn reference_matches(names: &[String], want: &str) -> bool {
+    let pat = |p: &str, t: &str| -> bool {
+        let re = format!(
+            "^{}$",
+            regex::escape(p).replace("\\*", "[^/]*").replace("\\?", "[^/]")
+        );
+        regex::Regex::new(&re).is_ok_and(|r| r.is_match(t))
+    };
+    names.iter().any(|n| {
+        let (repo, tag) = n.rsplit_once(':').unwrap_or((n, ""));
+        let (wrepo, wtag) = match want.rsplit_once(':') {
+            Some((r, t)) if !t.contains('/') => (r, Some(t)),
+            _ => (want, None),
+        };
+        let tag_ok = wtag.is_none_or(|t| pat(t, tag));
+        let repo_ok = pat(wrepo, repo)
+            || repo.rsplit('/').next().is_some_and(|last| pat(wrepo, last))
+            || (wrepo.contains('/') && repo.ends_with(&format!("/{wrepo}")))
+            || pat(&format!("*/{wrepo}"), repo);
+        tag_ok && repo_ok
+    })
+}
+
 pub fn run(a: ImagesArgs) -> Result<i32> {
     let store = Store::open()?;
     let idx = store.load_images()?;
     let mut images: Vec<&ImageRecord> = idx.images.iter().collect();
     images.sort_by_key(|i| std::cmp::Reverse((created_secs(i), i.pulled)));
-    if let Some(f) = &a.filter {
+    let filters = crate::spec::filter::Filters::parse(
+        &a.filter,
+        &["reference", "dangling", "label", "id", "before", "since", "after", "until", "readonly"],
+    )?;
+    let labels_of = |img: &ImageRecord| -> std::collections::BTreeMap<String, String> {
+        store
+            .read_blob(&format!("sha256:{}", img.id))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .and_then(|c| serde_json::from_value(c["config"]["Labels"].clone()).ok())
+            .unwrap_or_default()
+    };
+    if !filters.is_empty() {
+        // before/since/after name an image; its creation time is the bound.
+        let mut bound = std::collections::HashMap::new();
+        for f in &a.filter {
+            if let Some((k @ ("before" | "since" | "after"), v)) = f.split_once('=') {
+                let n = idx.resolve(v)?;
+                bound.insert(v.to_string(), (k, created_secs(&idx.images[n])));
+            }
+        }
+        let now = crate::output::now_secs();
+        let mut bad = None;
+        images.retain(|i| {
+            filters.matches(|k, v| match k {
+                "reference" => reference_matches(&i.names, v),
+                "dangling" => match v {
+                    "true" | "1" => i.names.is_empty(),
+                    "false" | "0" => !i.names.is_empty(),
+                    _ => {
+                        bad = Some(format!("invalid filter \"dangling={v}\": expected true or false"));
+                        false
+                    }
+                },
+                "label" => crate::spec::filter::label_matches(&labels_of(i), v),
+                "id" => crate::spec::filter::id_matches(&i.id, v),
+                "before" => bound.get(v).is_some_and(|(_, t)| created_secs(i) < *t),
+                "since" | "after" => bound.get(v).is_some_and(|(_, t)| created_secs(i) > *t),
+                "until" => match crate::spec::filter::time_value(v, now)
+                    .or_else(|| crate::output::parse_rfc3339(v))
+                {
+                    Some(t) => created_secs(i) < t,
+                    None => {
+                        bad = Some(format!("invalid filter \"until={v}\": expected a time or a duration"));
+                        false
+                    }
+                },
+                "readonly" => v == "false",
+                _ => false,
+            })
+        });
+        if let Some(b) = bad {
+            crate::bail!("{b}");
+        }
+    }
+    if let Some(f) = &a.reference {
         let want = f.trim_end_matches(":*");
         images.retain(|i| {
             i.names.iter().any(|n| {
@@ -73,6 +153,9 @@ pub fn run(a: ImagesArgs) -> Result<i32> {
                 "Dangling": img.names.is_empty(),
                 "Arch": img.architecture,
                 "Os": img.os,
+                "Labels": labels_of(img),
+                "History": img.names,
+                "ReadOnly": false,
             }));
             let mut row = vec![repo, tag];
             if a.digests {
@@ -81,6 +164,19 @@ pub fn run(a: ImagesArgs) -> Result<i32> {
             row.extend([id.clone(), human_ago(created), human_size(img.size)]);
             table_rows.push(row);
         }
+    }
+    if let Some(key) = &a.sort {
+        // Rows stay grouped with their table row: sort both by the same key.
+        let mut pairs: Vec<(Value, Vec<String>)> = items.into_iter().zip(table_rows).collect();
+        let text = |v: &Value, f: &str| v[f].as_str().unwrap_or_default().to_string();
+        match key.as_str() {
+            "id" => pairs.sort_by_key(|p| text(&p.0, "Id")),
+            "repository" => pairs.sort_by_key(|p| (text(&p.0, "Repository"), text(&p.0, "Tag"))),
+            "tag" => pairs.sort_by_key(|p| text(&p.0, "Tag")),
+            "size" => pairs.sort_by_key(|p| p.0["Size"].as_u64().unwrap_or(0)),
+            _ => pairs.sort_by_key(|p| std::cmp::Reverse(p.0["Created"].as_i64().unwrap_or(0))),
+        }
+        (items, table_rows) = pairs.into_iter().unzip();
     }
     if a.quiet {
         let mut seen = std::collections::HashSet::new();
@@ -105,7 +201,16 @@ pub fn run(a: ImagesArgs) -> Result<i32> {
             .collect()
     };
     let for_format = if a.format.as_deref().map(str::trim) == Some("json") {
+        // JSON times are RFC 3339, as Podman's.
         json_items
+            .into_iter()
+            .map(|mut i| {
+                let t = i["Created"].as_i64().unwrap_or(0);
+                let full = crate::output::format_nanos(t as i128 * 1_000_000_000);
+                i["CreatedAt"] = Value::String(format!("{}Z", &full[..19]));
+                i
+            })
+            .collect()
     } else {
         items
     };

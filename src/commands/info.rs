@@ -55,6 +55,21 @@ fn go_names(v: &Value) -> Value {
         Value::Object(o) => Value::Object(
             o.iter()
                 .map(|(k, v)| {
+                    // Go names that are not the JSON name capitalised.
+                    let special = match k.as_str() {
+                        "ociRuntime" => Some("OCIRuntime"),
+                        "cgroupVersion" => Some("CgroupsVersion"),
+                        "slirp4netns" => Some("Slirp4NetNS"),
+                        "idMappings" => Some("IDMappings"),
+                        "uidmap" => Some("UIDMap"),
+                        "gidmap" => Some("GIDMap"),
+                        "container_id" => Some("ContainerID"),
+                        "host_id" => Some("HostID"),
+                        _ => None,
+                    };
+                    if let Some(n) = special {
+                        return (n.to_string(), go_names(v));
+                    }
                     let mut c = k.chars();
                     let name = c
                         .next()
@@ -108,6 +123,8 @@ pub fn run(a: InfoArgs) -> Result<i32> {
             "version": env!("CARGO_PKG_VERSION"),
         },
     });
+    let mut v = v;
+    podman_fields(&mut v);
     let text = match Format::parse(a.format.as_deref()) {
         Format::Json => serde_json::to_string_pretty(&v).expect("json") + "\n",
         Format::Template { tmpl, header } => crate::format::render(&tmpl, header, &[go_names(&v)])?,
@@ -119,4 +136,59 @@ pub fn run(a: InfoArgs) -> Result<i32> {
     };
     crate::output::out(&text);
     Ok(0)
+}
+
+/// Podman's field names beside hutch's own (kept where both exist), so scripts written for
+/// `podman info` find theirs: `host.ociRuntime`, `host.networkBackend`, `store.graphDriverName`,
+/// `store.imageStore.number`, `version.Version`…
+fn podman_fields(v: &mut Value) {
+    let default_network = v["containersConf"]["defaultNetwork"].as_str().unwrap_or_default().to_string();
+    let add = |dst: &mut Value, src: Value| {
+        if let (Some(d), Value::Object(s)) = (dst.as_object_mut(), src) {
+            for (k, x) in s {
+                d.entry(k).or_insert(x);
+            }
+        }
+    };
+    add(&mut v["host"], crate::system::podman_host_fields(&default_network));
+    let data = crate::paths::data_dir().ok();
+    let (images, containers) = match data.as_deref().and_then(crate::store::Store::open_existing) {
+        Some(s) => {
+            let images = s.load_images().map(|i| i.images.len()).unwrap_or(0);
+            let mut counts = (0, 0, 0);
+            if let Ok(idx) = s.load_containers() {
+                for c in &idx.containers {
+                    match crate::container::status(&s, c).0 {
+                        crate::container::Status::Running { .. } => counts.0 += 1,
+                        _ => counts.1 += 1,
+                    }
+                    counts.2 += 1;
+                }
+            }
+            (images, counts)
+        }
+        None => (0, (0, 0, 0)),
+    };
+    let graph = v["store"]["graphRoot"].as_str().unwrap_or_default().to_string();
+    add(
+        &mut v["store"],
+        json!({
+            "configFile": std::env::var("XDG_CONFIG_HOME")
+                .map(std::path::PathBuf::from)
+                .or_else(|_| std::env::var("HOME").map(|h| std::path::Path::new(&h).join(".config")))
+                .map(|d| d.join("containers/storage.conf").display().to_string())
+                .unwrap_or_default(),
+            "containerStore": {"number": containers.2, "paused": 0, "running": containers.0, "stopped": containers.1},
+            "graphDriverName": "overlay",
+            "graphOptions": {},
+            "graphStatus": {},
+            "imageStore": {"number": images},
+            "volumePath": format!("{graph}/volumes"),
+        }),
+    );
+    let ver = env!("CARGO_PKG_VERSION");
+    add(
+        &mut v["version"],
+        json!({"APIVersion": ver, "Version": ver, "OsArch": format!("linux/{}", crate::registry::Platform::host().arch), "Os": "linux"}),
+    );
 }

@@ -129,6 +129,12 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
         "State": state,
         "Image": c.image,
         "ImageName": c.image_name,
+        // The manifest digest of the image it was created from (empty once that is gone).
+        "ImageDigest": store
+            .load_images()
+            .ok()
+            .and_then(|idx| idx.images.iter().find(|i| i.id == c.image).map(|i| i.manifest_digest.clone()))
+            .unwrap_or_default(),
         "Rootfs": "",
         "Name": c.name,
         "RestartCount": 0,

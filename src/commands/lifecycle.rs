@@ -72,7 +72,10 @@ pub fn stop(a: StopArgs) -> Result<i32> {
 
 pub fn restart(a: StopArgs) -> Result<i32> {
     let store = Store::open()?;
-    let items = targets(&store, &a.containers, a.all, false)?;
+    let mut items = targets(&store, &a.containers, a.all, false)?;
+    if a.ignore {
+        items.retain(|(_, r)| !matches!(r, Err(e) if e.class == Class::NoSuchObject));
+    }
     Ok(status(&each(items, |r| {
         container::stop(&store, r, a.time.unwrap_or(r.spec.stop_timeout))?;
         container::start_detached(&store, r)?;
@@ -97,8 +100,17 @@ pub fn wait(a: WaitArgs) -> Result<i32> {
 
 pub fn rm(a: RmArgs) -> Result<i32> {
     let store = Store::open()?;
-    let mut items = targets(&store, &a.containers, a.all, false)?;
-    // As Podman: with -f, a container that does not exist is no error.
+    let mut names = a.containers.clone();
+    for f in &a.cidfile {
+        match std::fs::read_to_string(f) {
+            Ok(id) => names.push(id.trim().to_string()),
+            // As Podman: --ignore also passes over a cidfile that is gone.
+            Err(e) if a.ignore && e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => crate::bail!("reading cidfile {}: {e}", f.display()),
+        }
+    }
+    let mut items = targets(&store, &names, a.all, false)?;
+    // As Podman: with -f or --ignore, a container that does not exist is no error.
     if a.force || a.ignore {
         items.retain(|(_, r)| !matches!(r, Err(e) if e.class == Class::NoSuchObject));
     }
@@ -121,7 +133,7 @@ pub fn rm(a: RmArgs) -> Result<i32> {
             };
             (
                 w,
-                r.and_then(|r| container::ensure_stopped(&store, &r, a.force).map(|()| r)),
+                r.and_then(|r| container::ensure_stopped_within(&store, &r, a.force, a.time).map(|()| r)),
             )
         })
         .collect();

@@ -39,6 +39,49 @@ fn parse(data: &[u8], pending: &mut [Option<Line>; 2], out: &mut Vec<Line>) {
     }
 }
 
+/// A time as `--since`/`--until` take it: unix seconds (fractions allowed), RFC 3339, or a Go
+/// duration back from now; in seconds since the epoch.
+fn time_arg(flag: &str, v: &str) -> Result<f64> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    if let Ok(n) = v.parse::<f64>() {
+        return Ok(n);
+    }
+    if let Some(t) = ts_secs(v) {
+        return Ok(t);
+    }
+    if let Some(d) = crate::spec::filter::duration_secs(v) {
+        return Ok(now - d as f64);
+    }
+    crate::bail!("--{flag} {v:?}: expected a unix time, an RFC 3339 time or a duration such as 10m")
+}
+
+/// A log record's RFC 3339 time with its fraction, in seconds since the epoch.
+fn ts_secs(ts: &str) -> Option<f64> {
+    let whole = crate::output::parse_rfc3339(ts)? as f64;
+    let frac = ts
+        .get(19..)
+        .and_then(|r| r.strip_prefix('.'))
+        .map(|r| r.chars().take_while(|c| c.is_ascii_digit()).collect::<String>())
+        .filter(|d| !d.is_empty())
+        .and_then(|d| format!("0.{d}").parse::<f64>().ok())
+        .unwrap_or(0.0);
+    Some(whole + frac)
+}
+
+/// The lines within [since, until).
+fn window(lines: &mut Vec<Line>, since: Option<f64>, until: Option<f64>) {
+    if since.is_none() && until.is_none() {
+        return;
+    }
+    lines.retain(|l| {
+        let t = ts_secs(&l.ts).unwrap_or(0.0);
+        since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u)
+    });
+}
+
 fn emit(lines: &[Line], timestamps: bool) {
     let (mut o, mut e) = (std::io::stdout().lock(), std::io::stderr().lock());
     for l in lines {
@@ -57,9 +100,31 @@ fn emit(lines: &[Line], timestamps: bool) {
 }
 
 pub fn run(a: LogsArgs) -> Result<i32> {
+    let since = a.since.as_deref().map(|v| time_arg("since", v)).transpose()?;
+    let until = a.until.as_deref().map(|v| time_arg("until", v)).transpose()?;
+    if a.follow && !a.more.is_empty() {
+        crate::bail!("--follow takes one container");
+    }
     let store = Store::open()?;
     let idx = store.load_containers()?;
-    let rec = idx.containers[idx.resolve(&a.container)?].clone();
+    // Every name is checked before anything is printed.
+    let mut recs = Vec::new();
+    for what in std::iter::once(&a.container).chain(&a.more) {
+        recs.push(idx.containers[idx.resolve(what)?].clone());
+    }
+    for rec in recs {
+        one(&a, &store, rec, since, until)?;
+    }
+    Ok(0)
+}
+
+fn one(
+    a: &LogsArgs,
+    store: &Store,
+    rec: crate::store::containers::ContainerRecord,
+    since: Option<f64>,
+    until: Option<f64>,
+) -> Result<i32> {
     let path = store.container_dir(&rec.id).join("ctr.log");
     let mut pending: [Option<Line>; 2] = [None, None];
     let mut lines = Vec::new();
@@ -70,13 +135,15 @@ pub fn run(a: LogsArgs) -> Result<i32> {
         parse(&data[..end], &mut pending, &mut lines);
         offset = end as u64;
     }
+    window(&mut lines, since, until);
     if let Some(n) = a.tail {
         let skip = lines.len().saturating_sub(n);
         lines.drain(..skip);
     }
     emit(&lines, a.timestamps);
     if !a.follow {
-        let rest: Vec<Line> = pending.into_iter().flatten().collect();
+        let mut rest: Vec<Line> = pending.into_iter().flatten().collect();
+        window(&mut rest, since, until);
         emit(&rest, a.timestamps);
         return Ok(0);
     }
@@ -98,12 +165,14 @@ pub fn run(a: LogsArgs) -> Result<i32> {
                 offset += n as u64;
                 let mut out = Vec::new();
                 parse(&chunk, &mut pending, &mut out);
+                window(&mut out, since, until);
                 emit(&out, a.timestamps);
                 chunk.clear();
             }
         }
         if !running {
-            let rest: Vec<Line> = pending.into_iter().flatten().collect();
+            let mut rest: Vec<Line> = pending.into_iter().flatten().collect();
+            window(&mut rest, since, until);
             emit(&rest, a.timestamps);
             return Ok(0);
         }

@@ -2,6 +2,7 @@
 
 mod build;
 mod commit;
+mod compat;
 mod cp;
 mod diff;
 mod exec;
@@ -56,7 +57,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Export(a) | Command::Container(C::Export(a)) => export::run(a),
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => import::run(a),
         Command::Image(ImageCommand::Exists(a)) => history::exists(a),
-        Command::Image(ImageCommand::History(a)) => history::run(a),
+        Command::Image(ImageCommand::History(a)) | Command::History(a) => history::run(a),
         Command::Commit(a) | Command::Container(C::Commit(a)) => commit::run(a),
         Command::Build(a) | Command::Image(ImageCommand::Build(a)) => build::run(a),
         Command::Cp(a) | Command::Container(C::Cp(a)) => cp::run(a),
@@ -85,6 +86,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::System(c) => system::run(c),
         Command::Unshare(a) => unshare::run(a),
         Command::Network(c) => network::run(c),
+        Command::Untag(a) | Command::Image(ImageCommand::Untag(a)) => compat::untag(a),
+        Command::CtrVerbs(c) | Command::Container(C::CtrVerbs(c)) => compat::ctr_verbs(c),
+        Command::Container(C::Exists(a)) => compat::container_exists(a),
     }
 }
 

@@ -6,7 +6,9 @@ use crate::cli::PsArgs;
 use crate::container::Status;
 use crate::error::Result;
 use crate::format::Format;
+use crate::spec::filter;
 use crate::output::{human_ago, out, table};
+use crate::store::containers::ContainerRecord;
 use crate::store::Store;
 
 fn secs(n: i128) -> i64 {
@@ -25,7 +27,37 @@ fn status_text(st: &Status, o: &crate::store::containers::Outcome) -> String {
     }
 }
 
+/// `--filter` of `ps` (and `start`): checked before anything runs.
+pub(crate) fn container_filters(items: &[String]) -> Result<filter::Filters> {
+    let filters = filter::Filters::parse(items, &["id", "name", "status", "label", "ancestor", "exited"])?;
+    if let Some(v) = items.iter().find_map(|f| f.strip_prefix("status=")) {
+        if !["created", "running", "exited", "paused", "stopped", "restarting", "removing", "unknown"].contains(&v) {
+            crate::bail!("invalid filter \"status={v}\": status must be one of created, running, exited, paused");
+        }
+    }
+    Ok(filters)
+}
+
+/// Whether a container in state `st` passes `filters` (Podman's keys, see `container_filters`).
+pub(crate) fn container_matches(filters: &filter::Filters, c: &ContainerRecord, st: &Status) -> bool {
+    filters.matches(|k, v| match k {
+        "id" => filter::id_matches(&c.id, v),
+        "name" => filter::name_matches(&c.name, v),
+        "status" => st.word() == v,
+        "label" => filter::label_matches(&c.spec.labels, v),
+        "ancestor" => {
+            c.image.starts_with(v.trim_start_matches("sha256:"))
+                || c.image_name == v
+                || c.image_name.rsplit_once(':').is_some_and(|(r, _)| r == v || r.ends_with(&format!("/{v}")))
+                || c.image_name.ends_with(&format!("/{v}"))
+        }
+        "exited" => matches!(st, Status::Exited { code } if v.parse() == Ok(*code)),
+        _ => false,
+    })
+}
+
 pub fn run(a: PsArgs) -> Result<i32> {
+    let filters = container_filters(&a.filter)?;
     let Some(store) = Store::open_existing(&crate::paths::data_dir()?) else {
         return print(&a, vec![]);
     };
@@ -39,6 +71,9 @@ pub fn run(a: PsArgs) -> Result<i32> {
     for c in recs {
         let (st, o, _) = crate::container::status(&store, c);
         if !a.all && !a.latest && !matches!(st, Status::Running { .. }) {
+            continue;
+        }
+        if !container_matches(&filters, c, &st) {
             continue;
         }
         let (pid, exit) = match st {
@@ -70,7 +105,27 @@ pub fn run(a: PsArgs) -> Result<i32> {
             "PortsText": c.spec.ports.iter().map(|p| p.display()).collect::<Vec<_>>().join(", "),
         }));
     }
+    if let Some(key) = &a.sort {
+        sort_rows(&mut rows, key);
+    }
     print(&a, rows)
+}
+
+/// `--sort`: ascending, as Podman (created: oldest first).
+fn sort_rows(rows: &mut [Value], key: &str) {
+    let text = |r: &Value, f: &str| match &r[f] {
+        Value::Array(a) => a.iter().filter_map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
+        v => v.as_str().unwrap_or_default().to_string(),
+    };
+    match key {
+        "created" | "runningfor" => rows.sort_by_key(|r| r["Created"].as_i64().unwrap_or(0)),
+        "id" => rows.sort_by_key(|r| text(r, "Id")),
+        "image" => rows.sort_by_key(|r| text(r, "Image")),
+        "names" => rows.sort_by_key(|r| text(r, "Names")),
+        "command" => rows.sort_by_key(|r| text(r, "Command")),
+        "status" => rows.sort_by_key(|r| text(r, "Status")),
+        _ => {}
+    }
 }
 
 /// JSON output carries Podman's fields only.

@@ -8,7 +8,10 @@ use crate::store::Store;
 
 pub fn run(a: RmiArgs) -> Result<i32> {
     let store = Store::open()?;
-    let r = remove::remove(&store, &a.images, a.all, a.force)?;
+    let mut r = remove::remove(&store, &a.images, a.all, a.force)?;
+    if a.ignore {
+        r.failures.retain(|(f, _)| *f != Failure::Missing);
+    }
     for (_, msg) in &r.failures {
         error(msg);
     }

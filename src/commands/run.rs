@@ -17,7 +17,15 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
     Ok(RunOptions {
         entrypoint: a.entrypoint.clone(),
         command: super::utf8_args(&a.command)?,
-        env: a.env.clone(),
+        env: if a.compat.env_host {
+            // The host's environment first: the image's, --env-file's and -e's win over it.
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some(format!("{}={}", k.into_string().ok()?, v.into_string().ok()?)))
+                .chain(a.env.iter().cloned())
+                .collect()
+        } else {
+            a.env.clone()
+        },
         env_file_lines,
         workdir: a.workdir.clone(),
         user: a.user.clone(),
@@ -87,14 +95,22 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         base_hosts_file: conf.base_hosts_file.clone(),
         userns: a.userns.clone().or_else(|| conf.userns.clone()),
         host_ids: Some((nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw())),
-        auto_remove: a.rm,
+        auto_remove: a.rm || a.compat.rmi,
         stop_signal: a.stop_signal.clone(),
         stop_timeout: a.stop_timeout,
         labels: a.label.clone(),
         default_caps: conf.default_capabilities.clone(),
         default_env: conf.env.clone(),
-        log_size_max: u64::try_from(conf.log_size_max).ok(),
-        tz: match &conf.tz {
+        log_size_max: match log_opt_max_size(&a.compat.log_opt)? {
+            Some(n) => Some(n),
+            None => u64::try_from(conf.log_size_max).ok(),
+        },
+        tz: match a.compat.tz.as_ref().or(conf.tz.as_ref()) {
+            Some(tz) if a.compat.tz.is_some() => {
+                let (file, zone) = crate::config::zoneinfo(tz)
+                    .map_err(|e| crate::err!("--tz {}", e.message.trim_start_matches("tz = ")))?;
+                Some((zone, file.display().to_string()))
+            }
             Some(tz) => {
                 let (file, zone) = crate::config::zoneinfo(tz)?;
                 Some((zone, file.display().to_string()))
@@ -265,17 +281,74 @@ fn replace(store: &Store, a: &RunArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn run(a: RunArgs) -> Result<i32> {
-    let mut opts = options(&a)?;
-    let pull = implicit_pull(&a)?;
-    let store = Store::open()?;
-    replace(&store, &a)?;
-    let new_pod = join_pod(&store, &a, &mut opts)?;
-    let rec = container::create(&store, &a.image, &opts, a.name.as_deref(), &pull).inspect_err(|_| {
-        if let Some(p) = &new_pod {
-            let _ = crate::pod::remove(&store, p, true);
+/// `--log-opt max-size=SIZE` in bytes (`7.5m`, `10k`, `100`); other options are refused.
+fn log_opt_max_size(opts: &[String]) -> Result<Option<u64>> {
+    let mut max = None;
+    for o in opts {
+        let Some(v) = o.strip_prefix("max-size=") else {
+            crate::bail!("--log-opt {o}: unknown option (hutch's k8s-file log takes max-size=SIZE)");
+        };
+        let t = v.trim().to_ascii_lowercase();
+        let t = t.strip_suffix('b').unwrap_or(&t);
+        let (num, mult) = match t.chars().last() {
+            Some('k') => (&t[..t.len() - 1], 1024f64),
+            Some('m') => (&t[..t.len() - 1], 1024f64 * 1024.0),
+            Some('g') => (&t[..t.len() - 1], 1024f64 * 1024.0 * 1024.0),
+            _ => (t, 1f64),
+        };
+        match num.parse::<f64>() {
+            Ok(n) if n > 0.0 && n.is_finite() => max = Some((n * mult) as u64),
+            _ => crate::bail!("--log-opt {o}: not a size (e.g. 10m, 512k)"),
         }
-    })?;
+    }
+    Ok(max)
+}
+
+/// `--cidfile` must not exist yet (as Podman: it may be another container's).
+fn check_cidfile(a: &RunArgs) -> Result<()> {
+    if let Some(f) = &a.compat.cidfile {
+        if f.symlink_metadata().is_ok() {
+            // Podman's words.
+            crate::bail!(
+                "container id file exists. Ensure another container is not using it or delete {}",
+                f.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Create the container (after --replace and the --cidfile check) and write its --cidfile.
+fn create_for(a: &RunArgs) -> Result<(Store, crate::store::containers::ContainerRecord)> {
+    check_cidfile(a)?;
+    let store = Store::open()?;
+    let rec = create_from(&store, a)?;
+    if let Some(f) = &a.compat.cidfile {
+        let w = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(f)
+            .and_then(|mut h| std::io::Write::write_all(&mut h, rec.id.as_bytes()));
+        if let Err(e) = w {
+            let _ = container::remove(&store, &rec, true);
+            crate::bail!("writing container id file {}: {e}", f.display());
+        }
+    }
+    Ok((store, rec))
+}
+
+pub fn run(a: RunArgs) -> Result<i32> {
+    let (store, rec) = create_for(&a)?;
+    if a.compat.rmi {
+        let code = container::run_foreground(&store, &rec);
+        // The container went with --rm; its image goes too unless another container uses it.
+        if let Ok(idx) = store.load_containers() {
+            if !idx.containers.iter().any(|c| c.image == rec.image) {
+                let _ = crate::image::remove::remove(&store, std::slice::from_ref(&rec.image), false, true);
+            }
+        }
+        return code;
+    }
     let discard = |e: crate::error::Error| {
         let _ = container::remove(&store, &rec, true);
         e
@@ -289,8 +362,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
 }
 
 pub fn create(a: RunArgs) -> Result<i32> {
-    let store = Store::open()?;
-    let rec = create_from(&store, &a)?;
+    let (_store, rec) = create_for(&a)?;
     out(&format!("{}\n", rec.id));
     Ok(0)
 }
@@ -311,7 +383,30 @@ pub fn start(a: StartArgs) -> Result<i32> {
         return container::run_foreground(&store, &rec);
     }
     let mut failed = false;
-    for what in &a.containers {
+    if a.all && !a.containers.is_empty() {
+        crate::bail!("either start all containers or the container(s) provided in the arguments");
+    }
+    let filters = super::ps::container_filters(&a.filter)?;
+    // --all: every container not running; --filter: only those that match (as Podman: the
+    // named ones, or all of them with --all).
+    let names: Vec<String> = if a.all {
+        idx.containers
+            .iter()
+            .filter(|c| !matches!(crate::container::status(&store, c).0, crate::container::Status::Running { .. }))
+            .map(|c| c.id.clone())
+            .collect()
+    } else {
+        a.containers.clone()
+    };
+    for what in &names {
+        if !filters.is_empty() {
+            if let Ok(n) = idx.resolve(what) {
+                let st = crate::container::status(&store, &idx.containers[n]).0;
+                if !super::ps::container_matches(&filters, &idx.containers[n], &st) {
+                    continue;
+                }
+            }
+        }
         let r = idx.resolve(what).and_then(|n| {
             let rec = &idx.containers[n];
             match crate::container::status(&store, rec).0 {

@@ -238,7 +238,9 @@ fn work(job: &Job, data: OwnedFd) -> Result<()> {
         Job::Out { path } => {
             let abs = Path::new("/").join(path);
             // Symlinks resolve against the worker's root: the container's.
-            let real = fs::canonicalize(&abs).ctx(|| format!("{path}: no such file or directory in the container"))?;
+            // Podman's words: scripts look for "could not be found on container".
+            let real = fs::canonicalize(&abs)
+                .map_err(|_| crate::err!("\"{path}\" could not be found on container: no such file or directory"))?;
             let w = std::io::BufWriter::with_capacity(1 << 20, fs::File::from(data));
             write_tar(&real, &last_name(path), w)
         }

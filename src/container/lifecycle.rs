@@ -13,8 +13,10 @@ pub fn kill(store: &Store, rec: &ContainerRecord, sig: i32) -> Result<()> {
         (Status::Running { .. }, Some(fd)) => fd,
         _ => crate::bail!("container {} is not running", rec.name),
     };
-    let sig = nix::sys::signal::Signal::try_from(sig).map_err(|_| crate::err!("invalid signal {sig}"))?;
-    crate::sys::process::pidfd_send_signal(&pidfd, sig)
+    if !(1..=64).contains(&sig) {
+        crate::bail!("valid signals are 1 through 64");
+    }
+    crate::sys::process::pidfd_send_signal_raw(&pidfd, sig)
         .map_err(|e| crate::err!("signalling container {}: {e}", rec.name))
 }
 
@@ -38,6 +40,13 @@ fn terminate(store: &Store, rec: &ContainerRecord, first: nix::sys::signal::Sign
     let _ = crate::sys::process::pidfd_send_signal(&pidfd, first);
     crate::fault::point("after:stop-signal");
     if !state::wait_exit(&pidfd, std::time::Duration::from_secs(grace as u64)) {
+        if first != nix::sys::signal::Signal::SIGKILL {
+            // Podman's words, which users (and scripts) look for.
+            crate::output::note(&format!(
+                "StopSignal {first:?} failed to stop container {} in {grace} seconds, resorting to SIGKILL",
+                rec.name
+            ));
+        }
         let _ = crate::sys::process::pidfd_send_signal(&pidfd, nix::sys::signal::Signal::SIGKILL);
         state::wait_exit(&pidfd, std::time::Duration::from_secs(10));
     }
@@ -66,6 +75,12 @@ pub fn wait(store: &Store, rec: &ContainerRecord) -> Result<i32> {
 /// Make sure a container is not running before removal: error without `force`, SIGKILL with it.
 /// Must run before `enter_userns` (only the host user may signal the container's processes).
 pub fn ensure_stopped(store: &Store, rec: &ContainerRecord, force: bool) -> Result<()> {
+    ensure_stopped_within(store, rec, force, None)
+}
+
+/// As `ensure_stopped`; with `grace`, `force` sends the container's stop signal first and
+/// SIGKILL only after `grace` seconds (`rm -f -t N`).
+pub fn ensure_stopped_within(store: &Store, rec: &ContainerRecord, force: bool, grace: Option<u32>) -> Result<()> {
     if let Status::Running { .. } = state::status(store, rec).0 {
         if !force {
             return Err(
@@ -73,7 +88,10 @@ pub fn ensure_stopped(store: &Store, rec: &ContainerRecord, force: bool) -> Resu
                     .classed(crate::error::Class::InUse),
             );
         }
-        terminate(store, rec, nix::sys::signal::Signal::SIGKILL, 10);
+        match grace {
+            Some(g) if g > 0 => stop(store, rec, g)?,
+            _ => terminate(store, rec, nix::sys::signal::Signal::SIGKILL, 10),
+        }
     }
     Ok(())
 }

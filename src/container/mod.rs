@@ -7,12 +7,13 @@ pub mod diff;
 mod exec;
 pub mod export;
 mod lifecycle;
+pub mod rename;
 mod start;
 
 /// A container's state as `ps`, `inspect` and the lifecycle verbs see it.
 pub use crate::runtime::state::{running_now, status, Status};
 pub use exec::{exec, ExecOptions};
-pub use lifecycle::{enter_userns, ensure_stopped, kill, pause_main, remove, stop, wait};
+pub use lifecycle::{enter_userns, ensure_stopped, ensure_stopped_within, kill, pause_main, remove, stop, wait};
 pub use start::{run_foreground, start_detached};
 
 use std::os::unix::fs::PermissionsExt;
@@ -227,7 +228,7 @@ pub fn create(
         id: id.clone(),
         name,
         image: img.id.clone(),
-        image_name: img.names.first().cloned().unwrap_or_else(|| image_name.to_string()),
+        image_name: name_as_given(&img.names, image_name),
         layers: img.layers.clone(),
         created: crate::output::now_secs(),
         spec,
@@ -247,6 +248,22 @@ pub fn create(
     idx.containers.push(rec.clone());
     store.save_containers(&idx, &lock).map_err(cleanup)?;
     Ok(rec)
+}
+
+/// The image's name that the user's words mean (as Podman records it: the name asked for, of an
+/// image with several); its first name when they gave an id.
+fn name_as_given(names: &[String], given: &str) -> String {
+    let tagged = match given.rsplit_once(':') {
+        Some((_, t)) if !t.contains('/') => given.to_string(),
+        _ => format!("{given}:latest"),
+    };
+    names
+        .iter()
+        .find(|n| **n == given || **n == tagged)
+        .or_else(|| names.iter().find(|n| n.ends_with(&format!("/{tagged}"))))
+        .or_else(|| names.first())
+        .cloned()
+        .unwrap_or_else(|| given.to_string())
 }
 
 fn validate_name(n: &str) -> Result<()> {

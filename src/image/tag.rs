@@ -35,6 +35,65 @@ pub fn tag(store: &Store, image: &str, targets: &[String]) -> Result<()> {
     store.save_images(&idx, &lock)
 }
 
+/// Which of `names` (the image's names) `given` means: the name itself, `NAME@DIGEST` among
+/// `digests`, or Podman's short forms (`app` = `localhost/app:latest` or a repository ending in
+/// `/app` with that tag).
+fn find_name(names: &[String], digests: &[String], given: &str) -> Option<(bool, String)> {
+    if given.contains('@') {
+        let r = ImageRef::parse(given).ok()?;
+        let want = format!("{}@{}", r.name(), r.digest.as_deref().unwrap_or_default());
+        return digests.iter().find(|d| **d == want).map(|d| (true, d.clone()));
+    }
+    if names.iter().any(|n| n == given) {
+        return Some((false, given.to_string()));
+    }
+    let (repo, tag) = match given.rsplit_once(':') {
+        Some((r, t)) if !t.contains('/') => (r, t),
+        _ => (given, "latest"),
+    };
+    if let Ok(full) = normalize_new_name(given) {
+        if names.contains(&full) {
+            return Some((false, full));
+        }
+    }
+    names
+        .iter()
+        .find(|n| {
+            n.rsplit_once(':')
+                .is_some_and(|(r, t)| t == tag && (r == repo || r.ends_with(&format!("/{repo}"))))
+        })
+        .map(|n| (false, n.clone()))
+}
+
+/// Remove `names` from the image `image` (every name, and its digest references, when `names`
+/// is empty). Nothing changes when one of them is not a name of that image.
+pub fn untag(store: &Store, image: &str, names: &[String]) -> Result<()> {
+    let lock = store.lock_images()?;
+    let mut idx = store.load_images()?;
+    let n = idx.resolve(image)?;
+    let img = &mut idx.images[n];
+    if names.is_empty() {
+        img.names.clear();
+        img.digests.clear();
+    } else {
+        let mut gone = Vec::new();
+        for g in names {
+            match find_name(&img.names, &img.digests, g) {
+                Some(x) => gone.push(x),
+                None => crate::bail!("{g}: tag not known"),
+            }
+        }
+        for (digest, name) in gone {
+            if digest {
+                img.digests.retain(|d| *d != name);
+            } else {
+                img.names.retain(|x| *x != name);
+            }
+        }
+    }
+    store.save_images(&idx, &lock)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -46,5 +105,17 @@ mod tests {
             "quay.io/me/app:v1"
         );
         assert!(super::normalize_new_name("Bad").is_err());
+    }
+
+    #[test]
+    fn names_to_untag() {
+        let names = vec!["localhost/app:latest".to_string(), "quay.io/me/web:1".to_string()];
+        let digests = vec!["quay.io/me/web@sha256:".to_string() + &"a".repeat(64)];
+        let f = |g: &str| super::find_name(&names, &digests, g).map(|x| x.1);
+        assert_eq!(f("app").as_deref(), Some("localhost/app:latest"));
+        assert_eq!(f("web:1").as_deref(), Some("quay.io/me/web:1"));
+        assert_eq!(f("me/web:1").as_deref(), Some("quay.io/me/web:1"));
+        assert_eq!(f("web"), None);
+        assert!(f(&format!("quay.io/me/web@sha256:{}", "a".repeat(64))).is_some());
     }
 }

@@ -14,6 +14,7 @@ use crate::error::Result;
 
 pub mod caps;
 pub mod changes;
+pub mod filter;
 pub mod network;
 pub mod signal;
 pub mod systemd;

@@ -39,11 +39,31 @@ pub const SIGNALS: &[(&str, i32)] = &[
 
 /// `SIGTERM`, `TERM`, `term`, `15` -> 15.
 pub fn parse_signal(s: &str) -> Result<i32> {
+    // As Podman: a leading dash is dropped (`-s -9`), numbers are 1 to 64, and real-time
+    // signals have their names (RTMIN, RTMIN+3, RTMAX-1).
     let t = s.trim();
-    if let Ok(n) = t.parse::<i32>() {
+    let t = t.strip_prefix('-').unwrap_or(t);
+    if let Ok(n) = t.parse::<i64>() {
         if (1..=64).contains(&n) {
-            return Ok(n);
+            return Ok(n as i32);
         }
+        if n != 0 {
+            crate::bail!("valid signals are 1 through 64");
+        }
+    }
+    let up0 = t.to_ascii_uppercase();
+    let rt = up0.strip_prefix("SIG").unwrap_or(&up0);
+    let rt_num = if rt == "RTMIN" {
+        Some(34)
+    } else if rt == "RTMAX" {
+        Some(64)
+    } else if let Some(k) = rt.strip_prefix("RTMIN+").and_then(|k| k.parse::<i32>().ok()) {
+        Some(34 + k)
+    } else {
+        rt.strip_prefix("RTMAX-").and_then(|k| k.parse::<i32>().ok()).map(|k| 64 - k)
+    };
+    if let Some(n) = rt_num.filter(|n| (34..=64).contains(n)) {
+        return Ok(n);
     }
     let up = t.to_ascii_uppercase();
     let name = up.strip_prefix("SIG").unwrap_or(&up);
@@ -51,5 +71,5 @@ pub fn parse_signal(s: &str) -> Result<i32> {
         .iter()
         .find(|(n, _)| *n == name)
         .map(|(_, v)| *v)
-        .ok_or_else(|| crate::err!("invalid signal \"{s}\""))
+        .ok_or_else(|| crate::err!("invalid signal: {t}"))
 }

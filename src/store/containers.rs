@@ -64,7 +64,7 @@ impl ContainerIndex {
                 _ => {}
             }
         }
-        Err(crate::err!("no container with name or ID \"{what}\" found").classed(crate::error::Class::NoSuchObject))
+        Err(crate::err!("no container with name or ID \"{what}\" found: no such container").classed(crate::error::Class::NoSuchObject))
     }
 
     pub fn name_taken(&self, name: &str) -> bool {

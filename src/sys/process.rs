@@ -76,12 +76,17 @@ pub fn pidfd_open(pid: Pid) -> nix::Result<OwnedFd> {
 
 /// Signal the process a pidfd refers to (no pid-reuse race).
 pub fn pidfd_send_signal(pidfd: impl AsFd, sig: Signal) -> nix::Result<()> {
+    pidfd_send_signal_raw(pidfd, sig as libc::c_int)
+}
+
+/// As `pidfd_send_signal`, for any signal number (real-time signals too, which `Signal` lacks).
+pub fn pidfd_send_signal_raw(pidfd: impl AsFd, sig: libc::c_int) -> nix::Result<()> {
     // SAFETY: valid fd, no siginfo.
     let r = unsafe {
         libc::syscall(
             libc::SYS_pidfd_send_signal,
             pidfd.as_fd().as_raw_fd(),
-            sig as libc::c_int,
+            sig,
             std::ptr::null::<u8>(),
             0,
         )
