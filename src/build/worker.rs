@@ -475,7 +475,7 @@ pub fn commit_upper(store: &Store, rec: &ContainerRecord, stubs: &[String]) -> R
         {
             let f = fs::File::create(&tar_path).ctx(|| format!("creating {}", tar_path.display()))?;
             let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-            crate::container::export::write_upper_layer(store, mapping, rec, &mut w)?;
+            crate::container::export::write_upper_layer(store, mapping, rec, &mut w, false)?;
             std::io::Write::flush(&mut w).map_err(|e| crate::err!("writing {}: {e}", tar_path.display()))?;
         }
         let diff = tmp.path.join("diff");

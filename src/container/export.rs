@@ -214,12 +214,14 @@ pub(crate) fn keep_id_owner(mapping: &Mapping, rec: &crate::store::containers::C
 /// Write the container's upper directory as an OCI layer tar (`commit`): overlay whiteouts
 /// (0/0 character devices) become `.wh.NAME` entries, opaque directories get a
 /// `.wh..wh..opq` entry, owners are the ids the container sees. Call inside the store's
-/// user namespace.
+/// user namespace. `skip_placeholders`: leave out the runtime's empty mount points (`commit`;
+/// a build step keeps them, as buildah does, and removes its own stubs itself).
 pub(crate) fn write_upper_layer(
     store: &Store,
     mapping: &Mapping,
     rec: &crate::store::containers::ContainerRecord,
     out: &mut dyn Write,
+    skip_placeholders: bool,
 ) -> Result<()> {
     let layer = Layer {
         root: store.container_dir(&rec.id).join("upper"),
@@ -234,7 +236,11 @@ pub(crate) fn write_upper_layer(
     let mut w = Writer {
         tar: tar::Builder::new(out),
         links: HashMap::new(),
-        skip: crate::container::diff::runtime_placeholders(&layer.root, &lowers),
+        skip: if skip_placeholders {
+            crate::container::diff::runtime_placeholders(&layer.root, &lowers)
+        } else {
+            Vec::new()
+        },
     };
     w.tar.mode(tar::HeaderMode::Complete);
     if layer.root.is_dir() {

@@ -93,7 +93,7 @@ pub fn commit(what: &str, opts: &CommitOptions) -> Result<String> {
     {
         let f = std::fs::File::create(&tar_path).ctx(|| format!("creating {}", tar_path.display()))?;
         let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-        crate::container::export::write_upper_layer(&store, mapping, &rec, &mut w)?;
+        crate::container::export::write_upper_layer(&store, mapping, &rec, &mut w, true)?;
         std::io::Write::flush(&mut w).map_err(|e| crate::err!("writing {}: {e}", tar_path.display()))?;
     }
     let diff = tmp.path.join("diff");
