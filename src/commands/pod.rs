@@ -13,15 +13,16 @@ pub fn run(c: PodCommand) -> Result<i32> {
         PodCommand::Create(a) => create(a),
         PodCommand::Ps(a) => ps(a),
         PodCommand::Inspect(a) => inspect(a),
-        PodCommand::Start(a) => each(&a.pods, a.all, false, |s, p| crate::pod::start(s, p)),
-        PodCommand::Stop(a) => each(&a.pods, a.all, false, |s, p| crate::pod::stop(s, p, a.time)),
+        PodCommand::Start(a) => each(&a.pods, a.all, false, |s, p| crate::pod::start(s, p)).map(not_rm),
+        PodCommand::Stop(a) => each(&a.pods, a.all, false, |s, p| crate::pod::stop(s, p, a.time)).map(not_rm),
         PodCommand::Restart(a) => each(&a.pods, a.all, false, |s, p| {
             crate::pod::stop(s, p, None)?;
             crate::pod::start(s, p)
-        }),
+        })
+        .map(not_rm),
         PodCommand::Kill(a) => {
             let sig = crate::spec::signal::parse_signal(&a.signal)?;
-            each(&a.pods, a.all, false, |s, p| crate::pod::kill(s, p, sig).map(drop))
+            each(&a.pods, a.all, false, |s, p| crate::pod::kill(s, p, sig).map(drop)).map(not_rm)
         }
         PodCommand::Rm(a) => {
             // Everything stopped first: once removal has entered the user namespace (files of
@@ -90,6 +91,16 @@ fn create(a: PodCreateArgs) -> Result<i32> {
 
 /// Run `f` on each pod named (or all), printing its id or its error; 125 when one failed
 /// (1 when the only failures are pods that do not exist), as Podman.
+/// Only `pod rm` has exit status 1 for a pod that does not exist (podman-pod-rm(1)); the
+/// other per-pod verbs fail with 125, as Podman's do.
+fn not_rm(code: i32) -> i32 {
+    if code == 1 {
+        125
+    } else {
+        code
+    }
+}
+
 fn each(names: &[String], all: bool, missing_ok: bool, f: impl Fn(&Store, &PodRecord) -> Result<()>) -> Result<i32> {
     let store = Store::open()?;
     let idx = store.load_pods()?;
