@@ -11,23 +11,6 @@ use common::*;
 
 const BASIC: &str = "fixtures/basic";
 
-fn env_with(images: &[&str]) -> Env {
-    let env = Env::new();
-    for i in images {
-        env.pull(i);
-    }
-    env
-}
-
-#[track_caller]
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !f() {
-        assert!(t.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[track_caller]
 fn exits(r: Run, code: i32, needle: &str) -> Run {
     assert_eq!(r.code, code, "expected exit {code}: {r:?}");

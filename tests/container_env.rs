@@ -12,14 +12,6 @@ use common::*;
 
 const BASIC: &str = "fixtures/basic";
 
-fn env_with(images: &[&str]) -> Env {
-    let env = Env::new();
-    for i in images {
-        env.pull(i);
-    }
-    env
-}
-
 /// hutch with `input` on its stdin.
 fn hutch_with_input(env: &Env, args: &[&str], input: &str) -> Run {
     let mut child = env

@@ -16,22 +16,6 @@ const BASIC: &str = "fixtures/basic";
 /// fixtures/basic + bin/udp (`udp echo PORT`, `udp send IP PORT MSG`).
 const NET: &str = "fixtures/net";
 
-fn env_with(images: &[&str]) -> Env {
-    let env = Env::new();
-    for i in images {
-        env.pull(i);
-    }
-    env
-}
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !f() {
-        assert!(t.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// Live processes of this Env (told apart by the XDG_RUNTIME_DIR they inherited) named one
 /// of `names`.
 fn processes(env: &Env, names: &[&str]) -> Vec<i32> {

@@ -15,22 +15,6 @@ const BASIC: &str = "fixtures/basic";
 /// fixtures/basic + bin/udp; ExposedPorts 80/tcp and 5353/udp.
 const NET: &str = "fixtures/net";
 
-fn env_with(images: &[&str]) -> Env {
-    let env = Env::new();
-    for i in images {
-        env.pull(i);
-    }
-    env
-}
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !f() {
-        assert!(t.elapsed() < Duration::from_secs(15), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// Live (not zombie) processes started by this Env's hutch whose name is one of `names`. They
 /// are told apart from other tests' by the XDG_RUNTIME_DIR they inherited.
 fn processes(env: &Env, names: &[&str]) -> Vec<i32> {

@@ -10,14 +10,6 @@ use common::*;
 
 const BASIC: &str = "fixtures/basic";
 
-fn env_with(images: &[&str]) -> Env {
-    let env = Env::new();
-    for i in images {
-        env.pull(i);
-    }
-    env
-}
-
 fn status_line(env: &Env, key: &str, args: &[&str]) -> String {
     let mut a = vec!["run", "--rm"];
     a.extend_from_slice(args);
@@ -31,14 +23,6 @@ fn status_line(env: &Env, key: &str, args: &[&str]) -> String {
         .nth(1)
         .unwrap()
         .to_string()
-}
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !f() {
-        assert!(t.elapsed() < Duration::from_secs(15), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]

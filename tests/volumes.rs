@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -27,14 +26,6 @@ fn names(env: &Env) -> Vec<String> {
 
 fn vol_data(env: &Env, name: &str) -> std::path::PathBuf {
     env.store().join("volumes").join(name).join("_data")
-}
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !f() {
-        assert!(t.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]

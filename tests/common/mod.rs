@@ -442,3 +442,21 @@ pub fn sh(env: &Env, script: &str) -> Run {
 pub fn path(env: &Env, rel: &str) -> String {
     env.root.join(rel).display().to_string()
 }
+
+/// A fresh Env with these rig images pulled.
+pub fn env_with(images: &[&str]) -> Env {
+    let env = Env::new();
+    for i in images {
+        env.pull(i);
+    }
+    env
+}
+
+/// Poll `f` every 50 ms until it holds; fail the test after 20 s.
+pub fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let t = std::time::Instant::now();
+    while !f() {
+        assert!(t.elapsed() < std::time::Duration::from_secs(20), "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
