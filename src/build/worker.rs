@@ -14,7 +14,7 @@ use crate::archive::{self, Ownership};
 use crate::error::{Context, Result};
 use crate::runtime::userns;
 use crate::store::containers::ContainerRecord;
-use crate::store::{LayerRecord, Store};
+use crate::store::Store;
 
 /// Where a COPY stream goes in the container.
 pub struct Dest {
@@ -483,21 +483,7 @@ pub fn commit_upper(store: &Store, rec: &ContainerRecord, stubs: &[String]) -> R
         let f = fs::File::open(&tar_path).ctx(|| format!("opening {}", tar_path.display()))?;
         let ex = archive::extract_layer(std::io::BufReader::with_capacity(1 << 20, f), &diff, own)?;
         fs::remove_file(&tar_path).ctx(|| format!("removing {}", tar_path.display()))?;
-        store.write_tar_split(&tmp.path, &ex.tar_split)?;
-        let id = ex.diff_id[7..].to_string();
-        let lock = store.lock_layer_work(&id)?;
-        crate::image::pull::commit_layers(
-            store,
-            vec![(
-                tmp,
-                LayerRecord {
-                    id: id.clone(),
-                    compressed: vec![],
-                    size: ex.size,
-                    root_mode: ex.root_mode,
-                },
-            )],
-        )?;
+        let (_, lock) = crate::image::pull::commit_extracted_layer(store, tmp, &ex)?;
         drop(lock);
         fs::write(&result_path, format!("{} {}", ex.diff_id, ex.size))
             .ctx(|| format!("writing {}", result_path.display()))?;

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use crate::archive::{self, Ownership};
 use crate::error::{Context, Result};
-use crate::store::{ImageRecord, LayerRecord, Store};
+use crate::store::{ImageRecord, Store};
 
 pub struct CommitOptions {
     pub author: Option<String>,
@@ -102,21 +102,7 @@ pub fn commit(what: &str, opts: &CommitOptions) -> Result<String> {
     let ex = archive::extract_layer(std::io::BufReader::with_capacity(1 << 20, f), &diff, own)
         .map_err(|e| crate::err!("committing container {}: {e}", rec.name))?;
     std::fs::remove_file(&tar_path).ctx(|| format!("removing {}", tar_path.display()))?;
-    store.write_tar_split(&tmp.path, &ex.tar_split)?;
-    let id = ex.diff_id[7..].to_string();
-    let lock = store.lock_layer_work(&id)?;
-    crate::image::pull::commit_layers(
-        &store,
-        vec![(
-            tmp,
-            LayerRecord {
-                id: id.clone(),
-                compressed: vec![],
-                size: ex.size,
-                root_mode: ex.root_mode,
-            },
-        )],
-    )?;
+    let (id, lock) = crate::image::pull::commit_extracted_layer(&store, tmp, &ex)?;
     let work_lock = lock;
 
     let now = crate::output::now_secs();

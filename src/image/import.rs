@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::archive::{self, Ownership};
 use crate::error::{Context, Result};
-use crate::store::{ImageRecord, LayerRecord, Store};
+use crate::store::{ImageRecord, Store};
 
 pub struct ImportOptions {
     pub changes: Vec<String>,
@@ -70,21 +70,7 @@ pub fn import(input: Input, what: &str, opts: &ImportOptions) -> Result<String> 
     let diff = tmp.path.join("diff");
     std::fs::create_dir(&diff).ctx(|| format!("creating {}", diff.display()))?;
     let ex = archive::extract_layer(input, &diff, own).map_err(|e| crate::err!("importing {what}: {e}"))?;
-    store.write_tar_split(&tmp.path, &ex.tar_split)?;
-    let id = ex.diff_id[7..].to_string();
-    let lock = store.lock_layer_work(&id)?;
-    crate::image::pull::commit_layers(
-        &store,
-        vec![(
-            tmp,
-            LayerRecord {
-                id: id.clone(),
-                compressed: vec![],
-                size: ex.size,
-                root_mode: ex.root_mode,
-            },
-        )],
-    )?;
+    let (id, lock) = crate::image::pull::commit_extracted_layer(&store, tmp, &ex)?;
     let work_lock = lock;
 
     let now = crate::output::now_secs();

@@ -489,6 +489,28 @@ struct Fetched {
     work_lock: crate::sys::lock::FileLock,
 }
 
+/// Store one layer extracted into `tmp`/diff (`commit`, `import`, a build step): its tar-split
+/// record beside it, then the layer moved into place and recorded. Returns the layer id and its
+/// work lock, which keeps garbage collection off the layer until the caller has recorded the
+/// image that uses it.
+pub(crate) fn commit_extracted_layer(
+    store: &Store,
+    tmp: store::TempEntry,
+    ex: &crate::archive::Extracted,
+) -> Result<(String, crate::sys::lock::FileLock)> {
+    store.write_tar_split(&tmp.path, &ex.tar_split)?;
+    let id = ex.diff_id[7..].to_string();
+    let lock = store.lock_layer_work(&id)?;
+    let record = LayerRecord {
+        id: id.clone(),
+        compressed: vec![],
+        size: ex.size,
+        root_mode: ex.root_mode,
+    };
+    commit_layers(store, vec![(tmp, record)])?;
+    Ok((id, lock))
+}
+
 /// Sync the extracted files once (a single syncfs, not one per layer: syncs stall each other's
 /// file creation in the journal), then move the layers into place and record them, under
 /// layers.lock.
