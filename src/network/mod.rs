@@ -37,10 +37,12 @@ fn save(store: &Store, idx: &Index, _held: &crate::sys::lock::FileLock) -> Resul
     crate::sys::fs::write_atomic(&p, &data, 0o600).ctx(|| format!("writing {}", p.display()))
 }
 
+/// The store's birth time (its mtime where the file system keeps none): stable, unlike the
+/// mtime, which moves whenever an entry of the store's root comes or goes.
 fn default_created(store: &Store) -> String {
     let secs = std::fs::metadata(store.base())
         .ok()
-        .and_then(|m| m.modified().ok())
+        .and_then(|m| m.created().or_else(|_| m.modified()).ok())
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_secs() as i64)
         .unwrap_or_else(crate::output::now_secs);
