@@ -10,7 +10,10 @@ const BASIC: &str = "fixtures/basic";
 
 /// The container directories in the store (64-hex names).
 fn container_dirs(env: &Env) -> Vec<String> {
-    env.entries("containers").into_iter().filter(|n| n.len() == 64).collect()
+    env.entries("containers")
+        .into_iter()
+        .filter(|n| n.len() == 64)
+        .collect()
 }
 
 #[test]
@@ -62,8 +65,19 @@ fn rm_output_ends_with_the_exit_status() {
 #[test]
 fn rm_with_a_volume_removes_it_before_returning() {
     let env = env_with(&[BASIC]);
-    env.hutch(["run", "--rm", "--network", "none", "-v", "/data", BASIC, "sh", "-c", "echo x > /data/f"])
-        .ok();
+    env.hutch([
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-v",
+        "/data",
+        BASIC,
+        "sh",
+        "-c",
+        "echo x > /data/f",
+    ])
+    .ok();
     assert_eq!(env.hutch(["volume", "ls", "-q"]).ok().stdout, "");
     wait_until("tmp/ to be empty", || env.entries("tmp").is_empty());
 }
