@@ -17,7 +17,7 @@ curl -sf -o /dev/null http://127.0.0.1:5000/v2/ || rig_up
 rig_users
 IMAGE=127.0.0.1:5000/fixtures/basic:latest
 . benches/lib.sh
-WORK=/var/tmp/hutch-bench-run
+WORK=${WORK:-/var/tmp/hutch-bench-run}
 two_tools
 
 echo "start latency: run --rm $IMAGE true, $RUNS runs each (after one warm-up run)"
@@ -30,9 +30,11 @@ if ((HAVE_PODMAN)); then
     pd=$(series "podman --runtime runc (default net)" podman_ run --rm "$IMAGE" true)
     printf 'ratio podman/hutch: --network none %.1fx, default network %.1fx\n' "$(echo "$pn / $hn" | bc -l)" "$(echo "$pd / $hd" | bc -l)"
     printf 'net of the launcher: hutch %.1f ms, podman %.1f ms (--network none)\n' "$(echo "$hn - $base" | bc -l)" "$(echo "$pn - $base" | bc -l)"
+    printf 'the default network adds: hutch %.1f ms, podman %.1f ms\n' "$(echo "$hd - $hn" | bc -l)" "$(echo "$pd - $pn" | bc -l)"
 else
     echo "podman not available: no comparison"
     printf 'net of the launcher: hutch %.1f ms (--network none)\n' "$(echo "$hn - $base" | bc -l)"
+    printf 'the default network adds: hutch %.1f ms\n' "$(echo "$hd - $hn" | bc -l)"
 fi
 
 pss_kib() { # pids... -> summed Pss in KiB

@@ -60,6 +60,10 @@ rig_users() {
     id "$NOSUB_USER" >/dev/null 2>&1 || useradd -m -u 4712 -s /bin/bash "$NOSUB_USER"
     set_subids "$TEST_USER" 200000 65536
     set_subids "$NOSUB_USER"
+    # runc gives every container a session keyring: the kernel's default quota (200 keys per
+    # user) runs out when the suites and benches run podman many times at once ("unable to
+    # create session key: disk quota exceeded").
+    sysctl -q -w kernel.keys.maxkeys=20000 kernel.keys.maxbytes=2000000 2>/dev/null || true
 }
 
 rig_certs() {

@@ -99,6 +99,18 @@ pub fn ensure_stopped_within(store: &Store, rec: &ContainerRecord, force: bool, 
 /// Remove a stopped container: record first (under the lock), then its directory. Call
 /// `enter_userns` before, to delete files the container created as other uids.
 pub fn remove(store: &Store, rec: &ContainerRecord, volumes: bool) -> Result<()> {
+    remove_with(store, rec, volumes, false)
+}
+
+/// `--rm` of a foreground container that has exited: as `remove`, but its directory, once its
+/// record and live state are gone and it has been moved into tmp/ (so that nothing lists the
+/// container, its name is free and `system check` finds no leftover when hutch returns), is
+/// deleted by a detached child while hutch reports the exit status.
+pub fn remove_exited(store: &Store, rec: &ContainerRecord) -> Result<()> {
+    remove_with(store, rec, true, true)
+}
+
+fn remove_with(store: &Store, rec: &ContainerRecord, volumes: bool, detached: bool) -> Result<()> {
     let lock = store.lock_containers()?;
     let mut idx = store.load_containers()?;
     let Some(n) = idx.containers.iter().position(|c| c.id == rec.id) else {
@@ -106,21 +118,18 @@ pub fn remove(store: &Store, rec: &ContainerRecord, volumes: bool) -> Result<()>
         return Ok(());
     };
     idx.containers.remove(n);
-    store.save_containers(&idx, &lock)?;
-    drop(lock);
+    if rec.spec.auto_remove {
+        store.save_containers_undoable(&idx, &lock)?;
+        drop(lock);
+    } else {
+        store.save_containers_and_unlock(&idx, lock)?;
+    }
     crate::output::trace("record removed");
     state::remove_live(&rec.id);
     crate::fault::point("after:remove-live");
     let d = store.container_dir(&rec.id);
-    // Usually everything in it is the user's own; only files the container created as other
-    // uids need the user namespace (whose setup costs a few milliseconds) to go.
-    if d.exists() && std::fs::remove_dir_all(&d).is_err() {
-        // overlay leaves work/work mode 000: owned by us, so give us access back first.
-        crate::store::make_writable(&d);
-        if std::fs::remove_dir_all(&d).is_err() {
-            enter_userns()?;
-            store.discard_dir(&d)?;
-        }
+    if d.exists() && !(detached && delete_detached(store, &d)) {
+        delete_dir(store, &d)?;
     }
     if volumes {
         crate::volume::remove_anonymous_of(store, rec)?;
@@ -137,6 +146,58 @@ pub fn remove(store: &Store, rec: &ContainerRecord, volumes: bool) -> Result<()>
         }
     }
     Ok(())
+}
+
+/// Delete a container's directory.
+fn delete_dir(store: &Store, d: &std::path::Path) -> Result<()> {
+    // Usually everything in it is the user's own; only files the container created as other
+    // uids need the user namespace (whose setup costs a few milliseconds) to go.
+    if std::fs::remove_dir_all(d).is_err() {
+        // overlay leaves work/work mode 000: owned by us, so give us access back first.
+        crate::store::make_writable(d);
+        if std::fs::remove_dir_all(d).is_err() {
+            enter_userns()?;
+            store.discard_dir(d)?;
+        }
+    }
+    Ok(())
+}
+
+/// Move `dir` into tmp/ now and delete it there in a detached child (its own session, stdio on
+/// /dev/null, so that nobody waiting for hutch's output or exit waits for it), which holds the
+/// entry's lock until it is gone: a concurrent sweep or `system check` leaves it alone, and a
+/// child killed half-way leaves debris that the next sweep removes. False when `dir` could not
+/// be moved (the caller deletes it in place).
+fn delete_detached(store: &Store, dir: &std::path::Path) -> bool {
+    let Ok(trash) = store.temp("trash") else {
+        return false;
+    };
+    if std::fs::rename(dir, &trash.path).is_err() {
+        return false;
+    }
+    crate::fault::point("after:discard-rename");
+    match crate::sys::process::fork() {
+        Ok(None) => {
+            let _ = crate::sys::process::detach_from_caller();
+            let path = trash.path.clone();
+            if delete_dir(store, &path).is_ok() {
+                // Its lock file goes too (the entry is already gone).
+                drop(trash);
+            }
+            crate::sys::process::exit_now(0)
+        }
+        Ok(Some(_)) => {
+            // The child holds the lock (the same open file) and removes the entry and its lock
+            // file: this process only closes its descriptor when it exits.
+            std::mem::forget(trash);
+            true
+        }
+        Err(_) => {
+            let path = trash.path.clone();
+            let _ = delete_dir(store, &path);
+            true
+        }
+    }
 }
 
 /// Enter the store's user namespace (to delete files owned by subordinate ids).

@@ -246,7 +246,11 @@ pub fn create(
     write_file(&cdir.join("userdata/containerenv"), &containerenv(store, &rec)).map_err(cleanup)?;
     crate::fault::point("after:write-userdata");
     idx.containers.push(rec.clone());
-    store.save_containers(&idx, &lock).map_err(cleanup)?;
+    if rec.spec.auto_remove {
+        store.save_containers_undoable(&idx, &lock).map_err(cleanup)?;
+    } else {
+        store.save_containers_and_unlock(&idx, lock).map_err(cleanup)?;
+    }
     Ok(rec)
 }
 

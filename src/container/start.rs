@@ -1,7 +1,7 @@
 //! Starting a created container: in the foreground (stdio connected, signals forwarded, the
 //! exit code returned) or under a monitor (`-d`).
 
-use super::{lifecycle::remove, plan};
+use super::{lifecycle::remove_exited, plan};
 use crate::error::Result;
 use crate::runtime::state::Recorder;
 use crate::runtime::{self, StdioMode};
@@ -43,7 +43,7 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     crate::output::trace("exited");
     recorder.exited(code);
     if rec.spec.auto_remove {
-        remove(store, rec, true)?;
+        remove_exited(store, rec)?;
         crate::output::trace("removed");
     }
     Ok(code)

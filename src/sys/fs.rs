@@ -108,7 +108,25 @@ pub fn replace_atomic(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()
     write_replacing(path, data, mode, false)
 }
 
+/// `write_atomic` without the fsync of the directory, for a change a crash may undo harmlessly
+/// (a `--rm` container's record coming or going in the containers index): the new content is
+/// on disk before it replaces the old, so a crash leaves the old or the new file whole (never a
+/// torn or empty one, and every earlier durable change kept), but may undo the replacement.
+pub fn write_atomic_undoable(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
+    write_replacing_with(path, data, mode, true, false)
+}
+
 fn write_replacing(path: &Path, data: &[u8], mode: u32, durable: bool) -> std::io::Result<()> {
+    write_replacing_with(path, data, mode, durable, durable)
+}
+
+fn write_replacing_with(
+    path: &Path,
+    data: &[u8],
+    mode: u32,
+    sync_file: bool,
+    sync_dir_after: bool,
+) -> std::io::Result<()> {
     use std::sync::atomic::{AtomicU32, Ordering};
     static SEQ: AtomicU32 = AtomicU32::new(0);
     let dir = match path.parent() {
@@ -124,12 +142,12 @@ fn write_replacing(path: &Path, data: &[u8], mode: u32, durable: bool) -> std::i
         std::process::id(),
         SEQ.fetch_add(1, Ordering::Relaxed)
     ));
-    let r = write_new(&tmp, data, mode, durable).and_then(|()| std::fs::rename(&tmp, path));
+    let r = write_new(&tmp, data, mode, sync_file).and_then(|()| std::fs::rename(&tmp, path));
     if r.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     r?;
-    if durable {
+    if sync_dir_after {
         sync_dir(dir)?;
     }
     Ok(())

@@ -138,6 +138,18 @@ pub fn fork() -> nix::Result<Option<i32>> {
     }
 }
 
+/// In a forked child that outlives its caller's interest: a new session (no signal from the
+/// caller's terminal), stdin, stdout and stderr on /dev/null (whoever reads the caller's output
+/// sees its end when the caller exits).
+pub fn detach_from_caller() -> nix::Result<()> {
+    nix::unistd::setsid()?;
+    let null = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDWR, nix::sys::stat::Mode::empty())?;
+    for fd in 0..3 {
+        super::fd::dup_onto(std::os::fd::AsRawFd::as_raw_fd(&null), fd)?;
+    }
+    Ok(())
+}
+
 /// Load a BPF program (an array of `struct sock_filter`) as this thread's seccomp filter.
 /// Allocates nothing: it runs in a forked child.
 pub fn load_seccomp(prog: &[u8]) -> nix::Result<()> {
