@@ -70,43 +70,61 @@ impl FileLock {
 
     /// Take the lock; when another process holds it, call `on_wait` once, then wait for it.
     pub fn exclusive_or(path: &Path, on_wait: impl FnOnce()) -> Result<FileLock> {
-        let asked = Instant::now();
-        let file = open(path)?;
-        let file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-            Ok(l) => return Ok(FileLock::new(l, path, asked)),
-            Err((f, Errno::EWOULDBLOCK)) => f,
-            Err((_, e)) => return Err(crate::err!("locking {}: {e}", path.display())),
-        };
-        on_wait();
-        let lock = Flock::lock(file, FlockArg::LockExclusive)
-            .map_err(|(_, e)| crate::err!("locking {}: {e}", path.display()))?;
-        Ok(FileLock::new(lock, path, asked))
+        Self::take_or(path, on_wait, FlockArg::LockExclusiveNonblock, FlockArg::LockExclusive)
     }
 
     /// Take the lock as a reader: shared with other readers, excluding writers; when a writer
     /// holds it, call `on_wait` once, then wait for it.
     pub fn shared_or(path: &Path, on_wait: impl FnOnce()) -> Result<FileLock> {
+        Self::take_or(path, on_wait, FlockArg::LockSharedNonblock, FlockArg::LockShared)
+    }
+
+    /// Open and lock `path`, then check that the file locked is still the one the path names:
+    /// lock files of temporary entries and layer work are removed by their owner or by a sweep
+    /// (which locks them first), and a lock taken on a file unlinked between our open and our
+    /// flock would guard nothing (another process could create and lock a new file under the
+    /// same name). In that case, try again on whatever the path names now.
+    fn take_or(path: &Path, on_wait: impl FnOnce(), nonblock: FlockArg, block: FlockArg) -> Result<FileLock> {
         let asked = Instant::now();
-        let file = open(path)?;
-        let file = match Flock::lock(file, FlockArg::LockSharedNonblock) {
-            Ok(l) => return Ok(FileLock::new(l, path, asked)),
-            Err((f, Errno::EWOULDBLOCK)) => f,
-            Err((_, e)) => return Err(crate::err!("locking {}: {e}", path.display())),
-        };
-        on_wait();
-        let lock =
-            Flock::lock(file, FlockArg::LockShared).map_err(|(_, e)| crate::err!("locking {}: {e}", path.display()))?;
-        Ok(FileLock::new(lock, path, asked))
+        let mut on_wait = Some(on_wait);
+        loop {
+            let file = open(path)?;
+            let lock = match Flock::lock(file, nonblock) {
+                Ok(l) => l,
+                Err((f, Errno::EWOULDBLOCK)) => {
+                    if let Some(w) = on_wait.take() {
+                        w();
+                    }
+                    Flock::lock(f, block).map_err(|(_, e)| crate::err!("locking {}: {e}", path.display()))?
+                }
+                Err((_, e)) => return Err(crate::err!("locking {}: {e}", path.display())),
+            };
+            if still_named(&lock, path) {
+                return Ok(FileLock::new(lock, path, asked));
+            }
+        }
     }
 
     /// Take the lock only if nobody holds it.
     pub fn try_exclusive(path: &Path) -> Result<Option<FileLock>> {
         let asked = Instant::now();
-        let file = open(path)?;
-        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-            Ok(l) => Ok(Some(FileLock::new(l, path, asked))),
-            Err((_, Errno::EWOULDBLOCK)) => Ok(None),
-            Err((_, e)) => Err(crate::err!("locking {}: {e}", path.display())),
+        loop {
+            let file = open(path)?;
+            match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+                Ok(l) if still_named(&l, path) => return Ok(Some(FileLock::new(l, path, asked))),
+                Ok(_) => continue,
+                Err((_, Errno::EWOULDBLOCK)) => return Ok(None),
+                Err((_, e)) => return Err(crate::err!("locking {}: {e}", path.display())),
+            }
         }
+    }
+}
+
+/// Whether `path` still names the file `lock` holds (same device and inode).
+fn still_named(lock: &Flock<File>, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (lock.metadata(), std::fs::metadata(path)) {
+        (Ok(held), Ok(named)) => held.dev() == named.dev() && held.ino() == named.ino(),
+        _ => false,
     }
 }
