@@ -344,7 +344,7 @@ pub fn cp(src: &str, dst: &str, archive: bool) -> Result<()> {
     };
     // A stopped keep-id container: its re-owned layers (made at its first start, or now), so
     // the worker can mount its file system as the container sees it.
-    let keep_id_lowers = if pidfd.is_none() && rec.spec.userns == UsernsMode::KeepId {
+    let keep_id_lowers = if pidfd.is_none() && rec.spec.keep_id_copy() {
         Some(crate::container::prepare_keep_id(&store, &rec, &userns::plan())?)
     } else {
         None

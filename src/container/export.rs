@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use crate::archive::OPAQUE_XATTR;
 use crate::error::{Context, Result};
 use crate::runtime::userns::Mapping;
-use crate::spec::UsernsMode;
 use crate::store::Store;
 
 /// One layer of the view, top first.
@@ -206,7 +205,7 @@ impl Writer<'_> {
 /// `mapping`: as planned outside the namespace (inside it, our uid reads 0).
 pub(crate) fn keep_id_owner(mapping: &Mapping, rec: &crate::store::containers::ContainerRecord) -> Option<u32> {
     match mapping {
-        Mapping::Full { uid, .. } if rec.spec.userns == UsernsMode::KeepId => Some(*uid),
+        Mapping::Full { uid, .. } if rec.spec.keep_id_copy() => Some(*uid),
         _ => None,
     }
 }

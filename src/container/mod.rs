@@ -45,6 +45,9 @@ pub fn create(
     let id = crate::digest::random_hex(32);
     let host_env = |k: &str| std::env::var(k).ok();
     let mut spec = crate::spec::build(&ImageConfig::from_json(&config), opts, &id, &host_env)?;
+    if spec.userns == UsernsMode::KeepId {
+        spec.idmap_method = userns::keep_id_method()?.name().to_string();
+    }
     if let Seccomp::Profile(p) = &spec.seccomp {
         if !Path::new(p).is_file() {
             crate::bail!("--security-opt seccomp={p}: no such file");
@@ -481,12 +484,19 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
     let gid5 = mapping.gid_span() > 5;
     let (new_userns, can_setgroups) = (mapping.needs_userns(), mapping.can_setgroups());
     let keep_id = rec.spec.userns == UsernsMode::KeepId;
-    let mut lower: Vec<String> = if keep_id {
+    let mut lower: Vec<String> = if rec.spec.keep_id_copy() {
         prepare_keep_id(store, rec, &mapping)?
     } else {
         rec.layers.iter().map(|l| Store::layer_rel(l)).collect()
     };
     lower.reverse();
+    let fuse_idmap = if rec.spec.keep_id_fuse() {
+        Some(userns::fuse_idmap_options(&mapping).ok_or_else(|| {
+            crate::err!("--userns=keep-id needs a subordinate id range for your user (see /etc/subuid and /etc/subgid)")
+        })?)
+    } else {
+        None
+    };
     // A pod's member: the infra started if need be, and its other shared namespaces.
     let join_other = crate::pod::prepare_member(store, rec)?.unwrap_or_default();
     let join_netns = match &rec.spec.network {
@@ -506,7 +516,9 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         gid5_mapped: gid5,
         seccomp,
         volumes,
-        fuse_overlay: std::env::var_os("HUTCH_OVERLAY").is_some_and(|v| v == "fuse-overlayfs"),
+        fuse_overlay: rec.spec.keep_id_fuse()
+            || std::env::var_os("HUTCH_OVERLAY").is_some_and(|v| v == "fuse-overlayfs"),
+        fuse_idmap,
         join_netns,
         join_other,
         keep_id_user: if keep_id { runtime::HostUser::current() } else { None },

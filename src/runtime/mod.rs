@@ -76,6 +76,9 @@ pub struct Plan {
     pub seccomp: Option<seccomp::Filter>,
     pub volumes: Vec<Volume>,
     pub fuse_overlay: bool,
+    /// keep-id with fuse-overlayfs: its `uidmapping=…,gidmapping=…` options.
+    #[serde(default)]
+    pub fuse_idmap: Option<String>,
     /// --network ns:PATH or container:NAME: the network namespace to join.
     #[serde(default)]
     pub join_netns: Option<PathBuf>,

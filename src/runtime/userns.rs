@@ -159,6 +159,83 @@ pub fn keep_id_store_id(x: u32, own: u32) -> u32 {
     }
 }
 
+/// How keep-id containers see the image's owners. `FuseOverlayfs`: fuse-overlayfs, mounted in
+/// the container's user namespace, shifts ids on the fly (`uidmapping=`/`gidmapping=`): nothing
+/// is copied. `Copy`: a re-owned copy of every layer (`store::keepid`), made once per layer.
+/// This kernel gives an unprivileged user nothing cheaper (README, "keep-id"): an idmapped
+/// mount of the store's ext4 needs CAP_SYS_ADMIN in the initial namespace (EPERM), overlayfs
+/// refuses to be idmapped (EINVAL), and `metacopy=on` is refused with `userxattr`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeepIdMethod {
+    FuseOverlayfs,
+    Copy,
+}
+
+impl KeepIdMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            KeepIdMethod::FuseOverlayfs => "fuse-overlayfs",
+            KeepIdMethod::Copy => "copy",
+        }
+    }
+}
+
+/// The method new keep-id containers get: `HUTCH_KEEPID_METHOD` (copy or fuse-overlayfs) when
+/// set, else fuse-overlayfs when it is installed and /dev/fuse opens, else the copy.
+pub fn keep_id_method() -> Result<KeepIdMethod> {
+    match std::env::var("HUTCH_KEEPID_METHOD").ok().as_deref() {
+        Some("copy") => return Ok(KeepIdMethod::Copy),
+        Some("fuse-overlayfs") => return Ok(KeepIdMethod::FuseOverlayfs),
+        None | Some("") => {}
+        Some(other) => crate::bail!("HUTCH_KEEPID_METHOD={other}: unknown method (use copy or fuse-overlayfs)"),
+    }
+    let fuse_ok = find_in_path("fuse-overlayfs").is_some()
+        && std::fs::OpenOptions::new().read(true).write(true).open("/dev/fuse").is_ok();
+    Ok(if fuse_ok { KeepIdMethod::FuseOverlayfs } else { KeepIdMethod::Copy })
+}
+
+/// A container's id map (container id, host id, count) restated against the store's default
+/// map: (container id, store id, count), store id being the id the file has in the store (the
+/// image's own id). Host ids the store does not map are left out.
+pub fn in_store_frame(map: &[(u64, u64, u64)], store: &[(u64, u64, u64)]) -> Vec<(u64, u64, u64)> {
+    let mut v = Vec::new();
+    for &(c, h, n) in map {
+        for &(s0, h0, m) in store {
+            let (lo, hi) = (h.max(h0), (h + n).min(h0 + m));
+            if lo < hi {
+                v.push((c + (lo - h), s0 + (lo - h0), hi - lo));
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+/// fuse-overlayfs's `uidmapping=…,gidmapping=…` for a keep-id container: run in the
+/// container's namespace, it sees a file of store id s as the container id c that maps to it,
+/// and must show it as s (the image's owner), so each entry is `c:s:n` (fuse-overlayfs reads
+/// ON-DISK:SHOWN:COUNT, both as ids of its own namespace). None without subordinate ids.
+pub fn fuse_idmap_options(mapping: &Mapping) -> Option<String> {
+    let Mapping::Full {
+        uid,
+        gid,
+        subuids,
+        subgids,
+    } = mapping
+    else {
+        return None;
+    };
+    let (u, g) = map_triples(mapping, true);
+    let fmt = |v: Vec<(u64, u64, u64)>| {
+        v.iter().map(|(c, s, n)| format!("{c}:{s}:{n}")).collect::<Vec<_>>().join(":")
+    };
+    Some(format!(
+        "uidmapping={},gidmapping={}",
+        fmt(in_store_frame(&u, &stacked(*uid, subuids))),
+        fmt(in_store_frame(&g, &stacked(*gid, subgids)))
+    ))
+}
+
 /// (container, host, count) lines as newuidmap/newgidmap arguments.
 fn triple_args(v: &[(u64, u64, u64)]) -> Vec<String> {
     v.iter()
@@ -447,6 +524,14 @@ mod tests {
         let (u, _) = map_triples(&m, true);
         assert_eq!(u, vec![(0, 200000, 4711), (4711, 4711, 1), (4712, 204711, 60825)]);
         // Container id -> store id: under keep-id container 0 is host 200000 = store id 1.
+        let ranges = [IdRange { start: 200000, count: 65536 }];
+        let fr = in_store_frame(&keep_id_map(4711, &ranges), &stacked(4711, &ranges));
+        assert_eq!(fr, vec![(0, 1, 4711), (4711, 0, 1), (4712, 4712, 65536 - 4711)]);
+        for (c, s, n) in &fr {
+            for i in 0..*n {
+                assert_eq!(keep_id_store_id((c + i) as u32, 4711) as u64, s + i);
+            }
+        }
         assert_eq!(keep_id_store_id(0, 4711), 1);
         assert_eq!(keep_id_store_id(4711, 4711), 0);
         assert_eq!(keep_id_store_id(4712, 4711), 4712);

@@ -59,6 +59,10 @@ pub struct Spec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub static_ip: Option<String>,
     pub userns: UsernsMode,
+    /// How a keep-id container sees the image's owners, chosen at create: "fuse-overlayfs"
+    /// (ids shifted on the fly) or "copy" (re-owned copies of the layers; also older records).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub idmap_method: String,
     pub auto_remove: bool,
     pub stop_signal: i32,
     pub stop_timeout: u32,
@@ -164,6 +168,19 @@ pub enum UsernsMode {
     /// The user's id is the same id inside (--userns=keep-id).
     #[serde(rename = "keep-id")]
     KeepId,
+}
+
+impl Spec {
+    /// A keep-id container whose layers are re-owned copies (its upper dir holds ids of the
+    /// keep-id map); a fuse-overlayfs one stores ids as a default container does.
+    pub fn keep_id_copy(&self) -> bool {
+        self.userns == UsernsMode::KeepId && self.idmap_method != "fuse-overlayfs"
+    }
+
+    /// A keep-id container mounted by fuse-overlayfs with its ids shifted on the fly.
+    pub fn keep_id_fuse(&self) -> bool {
+        self.userns == UsernsMode::KeepId && self.idmap_method == "fuse-overlayfs"
+    }
 }
 
 impl UsernsMode {
@@ -536,6 +553,7 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         network_aliases: o.network_aliases.clone(),
         static_ip: o.ip.clone(),
         userns,
+        idmap_method: String::new(),
         auto_remove: o.auto_remove,
         stop_signal,
         stop_timeout: o.stop_timeout.unwrap_or(10),
