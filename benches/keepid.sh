@@ -2,6 +2,7 @@
 # --userns keep-id benchmark, hutch against Debian's podman (--runtime runc), as the unprivileged
 # test user, same image, same machine, same run. Run as root:
 #   benches/keepid.sh [runs]      (default 3)
+# ONLY_IO=1 runs the I/O part alone.
 # BENCH_RIG_READY=1 skips starting the rig and creating the users (when they are up already).
 # The image is bench/big (~160 MB, 6,000 small files, no shell of its own): the host's static
 # busybox is bound in read-only as /busybox to run commands. Prints:
@@ -9,8 +10,8 @@
 #     hutch (its default method, then HUTCH_KEEPID_METHOD=copy, the fallback) and podman, the
 #     medians, the ratio, and the store's growth (du) caused by that run;
 #   - the I/O cost of the method: reading every file of the image (tar of /usr /opt /var to
-#     wc), and a write-heavy run (2,000 new files and a 64 MiB file, then a copy of /opt), each
-#     with and without keep-id, for both tools.
+#     wc), and a write-heavy run as the container's root (2,000 new files and a 64 MiB file,
+#     then a copy of /opt), each with and without keep-id, for both tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-3}
@@ -43,6 +44,7 @@ du_kib() { du -sk "$1" | cut -f1; }
 fresh_hutch() { rm -rf "$H/data/hutch" "$H/run/hutch"; hutch pull -q "$IMAGE" >/dev/null; }
 fresh_podman() { rm -rf "$P/storage" "$P/run/storage"; podman_ pull -q --tls-verify=false "$IMAGE" >/dev/null; }
 
+if [ -z "${ONLY_IO:-}" ]; then # ONLY_IO=1: the I/O part alone
 echo "first run --rm --userns keep-id $IMAGE true on a fresh store (pulled untimed), $RUNS runs each"
 echo "hutch's method: $(hutch info --format '{{.Store.KeepIdMethod}}')"
 first() { # label fresh-fn store-dir runner... -> prints per run; echoes "median-seconds growth-KiB"
@@ -70,6 +72,7 @@ if ((HAVE_PODMAN)); then
         "$(echo "$pf / $hf" | bc -l)" "$(echo "$hc / $hf" | bc -l)"
 fi
 
+fi
 echo
 echo "I/O cost: same store, keep-id mapping made (one untimed run first), $RUNS runs each, medians"
 READ='/busybox tar cf - /usr /opt /var | /busybox wc -c'
@@ -79,7 +82,7 @@ io() { # label runner... ; prints read and write medians
     "$@" run --rm "${BB[@]}" "$IMAGE" /busybox true >/dev/null 2>&1 || true
     local r w
     r=$(for _ in $(seq 1 "$RUNS"); do secs "$@" run --rm "${BB[@]}" "$IMAGE" /busybox sh -c "$READ"; done | median)
-    w=$(for _ in $(seq 1 "$RUNS"); do secs "$@" run --rm "${BB[@]}" "$IMAGE" /busybox sh -c "$WRITE"; done | median)
+    w=$(for _ in $(seq 1 "$RUNS"); do secs "$@" run --rm -u 0 "${BB[@]}" "$IMAGE" /busybox sh -c "$WRITE"; done | median)
     printf '%-40s read all files %6.2f s   write-heavy %6.2f s\n' "$label" "$r" "$w"
 }
 # Runners that add --userns keep-id to `run` (the first argument io passes).

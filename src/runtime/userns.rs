@@ -236,6 +236,104 @@ pub fn fuse_idmap_options(mapping: &Mapping) -> Option<String> {
     ))
 }
 
+/// --uidmap/--gidmap entries (host ids in the store's frame: 0 the user, 1.. the subordinate
+/// ids) as (container id, host id, count) lines for newuidmap/newgidmap; an entry whose host
+/// ids the store does not map is an error naming it.
+pub fn custom_triples(
+    flag: &str,
+    entries: &[crate::spec::IdMapEntry],
+    own: u32,
+    ranges: &[IdRange],
+) -> Result<Vec<(u64, u64, u64)>> {
+    let store = stacked(own, ranges);
+    let span: u64 = store.iter().map(|t| t.2).sum();
+    let mut v = Vec::new();
+    for e in entries {
+        let (h, n) = (e.host as u64, e.size as u64);
+        if h + n > span {
+            crate::bail!(
+                "{flag} {}:{}:{}: host ids {h}-{} are not in your user namespace (0-{}: 0 is you, 1-{} your subordinate ids)",
+                e.container, e.host, e.size, h + n - 1, span - 1, span - 1
+            );
+        }
+        for &(s0, k0, m) in &store {
+            let (lo, hi) = (h.max(s0), (h + n).min(s0 + m));
+            if lo < hi {
+                v.push((e.container as u64 + (lo - h), k0 + (lo - s0), hi - lo));
+            }
+        }
+    }
+    v.sort();
+    Ok(v)
+}
+
+/// `@HOST` entries turned into the store's frame (host id -> store id); others as they are.
+pub fn resolve_host_level(
+    flag: &str,
+    entries: &[crate::spec::IdMapEntry],
+    own: u32,
+    ranges: &[IdRange],
+) -> Result<Vec<crate::spec::IdMapEntry>> {
+    let store = stacked(own, ranges);
+    entries
+        .iter()
+        .map(|e| {
+            if !e.host_level {
+                return Ok(*e);
+            }
+            let (h, n) = (e.host as u64, e.size as u64);
+            store
+                .iter()
+                .find(|&&(_, k0, m)| h >= k0 && h + n <= k0 + m)
+                .map(|&(s0, k0, _)| crate::spec::IdMapEntry {
+                    host: (s0 + h - k0) as u32,
+                    host_level: false,
+                    ..*e
+                })
+                .ok_or_else(|| {
+                    crate::err!(
+                        "{flag} {}:@{}:{}: host ids {h}-{} are not all yours (your uid, or one range of your subordinate ids)",
+                        e.container, e.host, e.size, h + n - 1
+                    )
+                })
+        })
+        .collect()
+}
+
+/// newuidmap and newgidmap, at the same time, exit status checked, their stderr in the error.
+fn run_newidmap(pid: i32, u: &[(u64, u64, u64)], g: &[(u64, u64, u64)]) -> Result<()> {
+    let spawn = |tool: &str, v: &[(u64, u64, u64)]| {
+        std::process::Command::new(tool)
+            .arg(pid.to_string())
+            .args(triple_args(v))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| crate::err!("running {tool}: {e} (install the uidmap package)"))
+    };
+    let cu = spawn("newuidmap", u)?;
+    let cg = spawn("newgidmap", g)?;
+    for (tool, c) in [("newuidmap", cu), ("newgidmap", cg)] {
+        let o = c
+            .wait_with_output()
+            .map_err(|e| crate::err!("waiting for {tool}: {e}"))?;
+        if !o.status.success() {
+            crate::bail!(
+                "{tool} failed ({}): {}",
+                o.status,
+                String::from_utf8_lossy(&o.stderr).trim().replace('\n', "; ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Write `pid`'s maps from explicit (container, host, count) lines (--uidmap/--gidmap).
+pub fn write_triples(pid: i32, u: &[(u64, u64, u64)], g: &[(u64, u64, u64)]) -> Result<()> {
+    run_newidmap(pid, u, g)
+}
+
 /// (container, host, count) lines as newuidmap/newgidmap arguments.
 fn triple_args(v: &[(u64, u64, u64)]) -> Vec<String> {
     v.iter()
@@ -248,33 +346,7 @@ fn triple_args(v: &[(u64, u64, u64)]) -> Vec<String> {
 pub fn write_maps(pid: i32, mapping: &Mapping, keep_id: bool) -> Result<()> {
     let (u, g) = map_triples(mapping, keep_id);
     match mapping {
-        Mapping::Full { .. } => {
-            let spawn = |tool: &str, v: &[(u64, u64, u64)]| {
-                std::process::Command::new(tool)
-                    .arg(pid.to_string())
-                    .args(triple_args(v))
-                    .stdin(std::process::Stdio::null())
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::piped())
-                    .spawn()
-                    .map_err(|e| crate::err!("running {tool}: {e} (install the uidmap package)"))
-            };
-            let cu = spawn("newuidmap", &u)?;
-            let cg = spawn("newgidmap", &g)?;
-            for (tool, c) in [("newuidmap", cu), ("newgidmap", cg)] {
-                let o = c
-                    .wait_with_output()
-                    .map_err(|e| crate::err!("waiting for {tool}: {e}"))?;
-                if !o.status.success() {
-                    crate::bail!(
-                        "{tool} failed ({}): {}",
-                        o.status,
-                        String::from_utf8_lossy(&o.stderr).trim().replace('\n', "; ")
-                    );
-                }
-            }
-            Ok(())
-        }
+        Mapping::Full { .. } => run_newidmap(pid, &u, &g),
         Mapping::Single { uid, gid, .. } => {
             let w = |f: &str, s: String| {
                 std::fs::write(format!("/proc/{pid}/{f}"), s).map_err(|e| crate::err!("writing /proc/{pid}/{f}: {e}"))
