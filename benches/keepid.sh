@@ -31,6 +31,7 @@ two_tools
 BB=(-v /bin/busybox:/busybox:ro)
 KB=(--userns keep-id)
 
+hutch_with() { local m=$1; shift; as_user "$H" env HUTCH_KEEPID_METHOD="$m" "$HUTCH" "$@"; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 secs() { # command... -> seconds of one run (fails the bench when the command fails)
     local t0 t1
@@ -64,7 +65,6 @@ first() { # label fresh-fn store-dir runner... -> prints per run; echoes "median
     echo "$m"
 }
 hf=$(first "hutch" fresh_hutch "$H/data" hutch)
-hutch_with() { local m=$1; shift; as_user "$H" env HUTCH_KEEPID_METHOD="$m" "$HUTCH" "$@"; }
 hc=$(first "hutch HUTCH_KEEPID_METHOD=copy" fresh_hutch "$H/data" hutch_with copy)
 if ((HAVE_PODMAN)); then
     pf=$(first "podman --runtime runc" fresh_podman "$P" podman_)
