@@ -98,6 +98,15 @@ pub fn host_facts() -> Value {
     })
 }
 
+/// How new `--userns=keep-id` containers get the image's owners: "fuse-overlayfs" (ids
+/// shifted on the fly, nothing copied) or "copy" (re-owned copies of the layers).
+pub fn keep_id_method() -> String {
+    match crate::runtime::userns::keep_id_method() {
+        Ok(m) => m.name().to_string(),
+        Err(e) => format!("error: {e}"),
+    }
+}
+
 /// Whether memory/cpu/pids limits could be enforced here: "available" or why not.
 pub fn resource_limits() -> String {
     cgroups()["resourceLimits"].as_str().unwrap_or_default().to_string()

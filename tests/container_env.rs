@@ -322,5 +322,7 @@ fn keep_id_user_has_a_name_a_group_and_a_home() {
             }
         }
     }
-    assert_eq!(checked, 4, "the layer's files and its keep-id copy's were checked");
+    // 2: the layer's files; 4: and its keep-id copy's (HUTCH_KEEPID_METHOD=copy; the default,
+    // fuse-overlayfs, copies nothing).
+    assert!(checked == 2 || checked == 4, "the layer's files (and any keep-id copy's) were checked: {checked}");
 }

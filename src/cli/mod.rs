@@ -848,6 +848,12 @@ pub struct RunArgs {
     /// User namespace mode: keep-id runs as your own uid/gid, which map to themselves
     #[arg(long, value_name = "MODE")]
     pub userns: Option<String>,
+    /// Map container uids CONTAINER.. to HOST.. (SIZE ids; HOST counted in your user namespace: 0 is you, 1.. your subordinate ids; @HOST a host uid); repeatable
+    #[arg(long, value_name = "CONTAINER:HOST:SIZE")]
+    pub uidmap: Vec<String>,
+    /// As --uidmap, for gids (either alone applies to both)
+    #[arg(long, value_name = "CONTAINER:HOST:SIZE")]
+    pub gidmap: Vec<String>,
     /// Signal that stops the container (default: the image's, else SIGTERM)
     #[arg(long, value_name = "SIGNAL")]
     pub stop_signal: Option<String>,

@@ -100,6 +100,7 @@ pub fn run(a: InfoArgs) -> Result<i32> {
             "runRootFallback": !crate::paths::runtime_dir_given() && crate::paths::xdg_runtime_dir().is_none(),
             "imageCount": images,
             "layerCount": layers,
+            "keepIdMethod": crate::system::keep_id_method(),
         },
         "containersConf": {
             "files": conf.files,

@@ -93,7 +93,12 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         network_aliases: a.network_alias.clone(),
         ip: a.ip.clone(),
         base_hosts_file: conf.base_hosts_file.clone(),
-        userns: a.userns.clone().or_else(|| conf.userns.clone()),
+        userns: a
+            .userns
+            .clone()
+            .or_else(|| if a.uidmap.is_empty() && a.gidmap.is_empty() { conf.userns.clone() } else { None }),
+        uidmap: a.uidmap.clone(),
+        gidmap: a.gidmap.clone(),
         host_ids: Some((nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw())),
         auto_remove: a.rm || a.compat.rmi,
         stop_signal: a.stop_signal.clone(),

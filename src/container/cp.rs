@@ -342,9 +342,15 @@ pub fn cp(src: &str, dst: &str, archive: bool) -> Result<()> {
         Status::Running { .. } => live.as_ref().and_then(state::open_process),
         _ => None,
     };
+    if pidfd.is_none() && job_in && !rec.spec.uidmap.is_empty() {
+        crate::bail!(
+            "copying into stopped container {} (made with --uidmap/--gidmap) is not supported: start it first",
+            rec.name
+        );
+    }
     // A stopped keep-id container: its re-owned layers (made at its first start, or now), so
     // the worker can mount its file system as the container sees it.
-    let keep_id_lowers = if pidfd.is_none() && rec.spec.userns == UsernsMode::KeepId {
+    let keep_id_lowers = if pidfd.is_none() && rec.spec.keep_id_copy() {
         Some(crate::container::prepare_keep_id(&store, &rec, &userns::plan())?)
     } else {
         None

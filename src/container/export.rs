@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::archive::OPAQUE_XATTR;
 use crate::error::{Context, Result};
 use crate::runtime::userns::Mapping;
-use crate::spec::UsernsMode;
+use crate::spec::IdMapEntry;
 use crate::store::Store;
 
 /// One layer of the view, top first.
@@ -23,6 +23,22 @@ struct Layer {
     root: PathBuf,
     /// Maps the owner ids stored in this layer to the container's.
     keep_id_owner: Option<u32>,
+    /// --uidmap/--gidmap: the container's maps (store ids -> container ids), for its upper dir.
+    id_map: Option<(Vec<IdMapEntry>, Vec<IdMapEntry>)>,
+}
+
+/// The container id of store id `s` under --uidmap/--gidmap entries; ids the map leaves out
+/// are the overflow id (65534, nobody), as the container sees them.
+fn from_store_id(entries: &[IdMapEntry], s: u32) -> u32 {
+    entries
+        .iter()
+        .find(|e| s >= e.host && s - e.host < e.size)
+        .map_or(65534, |e| e.container + (s - e.host))
+}
+
+/// A --uidmap/--gidmap container's maps, for its upper dir's owners.
+fn id_map_of(rec: &crate::store::containers::ContainerRecord) -> Option<(Vec<IdMapEntry>, Vec<IdMapEntry>)> {
+    (!rec.spec.uidmap.is_empty()).then(|| (rec.spec.uidmap.clone(), rec.spec.gidmap.clone()))
 }
 
 fn is_whiteout(md: &fs::Metadata) -> bool {
@@ -93,8 +109,15 @@ impl Writer<'_> {
         let path = layer.root.join(rel);
         let mut h = tar::Header::new_gnu();
         h.set_mode(md.mode() & 0o7777);
-        h.set_uid(to_container_id(md.uid(), layer.keep_id_owner) as u64);
-        h.set_gid(to_container_id(md.gid(), layer.keep_id_owner) as u64);
+        let (uid, gid) = match &layer.id_map {
+            Some((u, g)) => (from_store_id(u, md.uid()), from_store_id(g, md.gid())),
+            None => (
+                to_container_id(md.uid(), layer.keep_id_owner),
+                to_container_id(md.gid(), layer.keep_id_owner),
+            ),
+        };
+        h.set_uid(uid as u64);
+        h.set_gid(gid as u64);
         h.set_mtime(md.mtime().max(0) as u64);
         h.set_size(0);
         let ft = md.file_type();
@@ -206,7 +229,7 @@ impl Writer<'_> {
 /// `mapping`: as planned outside the namespace (inside it, our uid reads 0).
 pub(crate) fn keep_id_owner(mapping: &Mapping, rec: &crate::store::containers::ContainerRecord) -> Option<u32> {
     match mapping {
-        Mapping::Full { uid, .. } if rec.spec.userns == UsernsMode::KeepId => Some(*uid),
+        Mapping::Full { uid, .. } if rec.spec.keep_id_copy() => Some(*uid),
         _ => None,
     }
 }
@@ -226,6 +249,7 @@ pub(crate) fn write_upper_layer(
     let layer = Layer {
         root: store.container_dir(&rec.id).join("upper"),
         keep_id_owner: keep_id_owner(mapping, rec),
+        id_map: id_map_of(rec),
     };
     let lowers: Vec<PathBuf> = rec
         .layers
@@ -308,11 +332,13 @@ fn write_tar(store: &Store, mapping: &Mapping, what: &str, out: &mut dyn Write) 
     let mut layers = vec![Layer {
         root: store.container_dir(&rec.id).join("upper"),
         keep_id_owner: keep,
+        id_map: id_map_of(&rec),
     }];
     for l in rec.layers.iter().rev() {
         layers.push(Layer {
             root: store.layer_dir(l).join("diff"),
             keep_id_owner: None,
+            id_map: None,
         });
     }
     let mut dirs = Vec::new();

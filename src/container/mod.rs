@@ -45,6 +45,12 @@ pub fn create(
     let id = crate::digest::random_hex(32);
     let host_env = |k: &str| std::env::var(k).ok();
     let mut spec = crate::spec::build(&ImageConfig::from_json(&config), opts, &id, &host_env)?;
+    if spec.userns == UsernsMode::KeepId {
+        spec.idmap_method = userns::keep_id_method()?.name().to_string();
+    }
+    if !spec.uidmap.is_empty() {
+        resolve_id_maps(&mut spec)?;
+    }
     if let Seccomp::Profile(p) = &spec.seccomp {
         if !Path::new(p).is_file() {
             crate::bail!("--security-opt seccomp={p}: no such file");
@@ -485,12 +491,22 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
     let gid5 = mapping.gid_span() > 5;
     let (new_userns, can_setgroups) = (mapping.needs_userns(), mapping.can_setgroups());
     let keep_id = rec.spec.userns == UsernsMode::KeepId;
-    let mut lower: Vec<String> = if keep_id {
+    let id_map = custom_id_map(&rec.spec, &mapping)?;
+    let mut lower: Vec<String> = if rec.spec.keep_id_copy() {
         prepare_keep_id(store, rec, &mapping)?
+    } else if id_map.is_some() {
+        prepare_id_map(store, rec, &mapping)?
     } else {
         rec.layers.iter().map(|l| Store::layer_rel(l)).collect()
     };
     lower.reverse();
+    let fuse_idmap = if rec.spec.keep_id_fuse() {
+        Some(userns::fuse_idmap_options(&mapping).ok_or_else(|| {
+            crate::err!("--userns=keep-id needs a subordinate id range for your user (see /etc/subuid and /etc/subgid)")
+        })?)
+    } else {
+        None
+    };
     // A pod's member: the infra started if need be, and its other shared namespaces.
     let join_other = crate::pod::prepare_member(store, rec)?.unwrap_or_default();
     let join_netns = match &rec.spec.network {
@@ -510,7 +526,10 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         gid5_mapped: gid5,
         seccomp,
         volumes,
-        fuse_overlay: std::env::var_os("HUTCH_OVERLAY").is_some_and(|v| v == "fuse-overlayfs"),
+        fuse_overlay: rec.spec.keep_id_fuse()
+            || std::env::var_os("HUTCH_OVERLAY").is_some_and(|v| v == "fuse-overlayfs"),
+        fuse_idmap,
+        id_map,
         join_netns,
         join_other,
         keep_id_user: if keep_id { runtime::HostUser::current() } else { None },
@@ -532,6 +551,106 @@ fn netns_of(store: &Store, id: &str, what: &str) -> Result<PathBuf> {
             target.name
         ),
     }
+}
+
+/// --uidmap/--gidmap at create: the user's ranges must exist and hold every host id named;
+/// `@HOST` entries become ids of the store's namespace.
+fn resolve_id_maps(spec: &mut Spec) -> Result<()> {
+    let Mapping::Full {
+        uid,
+        gid,
+        subuids,
+        subgids,
+    } = userns::plan()
+    else {
+        crate::bail!("--uidmap/--gidmap need a subordinate id range for your user (see /etc/subuid and /etc/subgid)");
+    };
+    spec.uidmap = userns::resolve_host_level("--uidmap", &spec.uidmap, uid, &subuids)?;
+    spec.gidmap = userns::resolve_host_level("--gidmap", &spec.gidmap, gid, &subgids)?;
+    userns::custom_triples("--uidmap", &spec.uidmap, uid, &subuids)?;
+    userns::custom_triples("--gidmap", &spec.gidmap, gid, &subgids)?;
+    Ok(())
+}
+
+/// A --uidmap/--gidmap container's maps as newuidmap/newgidmap lines; None for the others.
+fn custom_id_map(spec: &Spec, mapping: &Mapping) -> Result<Option<(Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>)>> {
+    if spec.uidmap.is_empty() {
+        return Ok(None);
+    }
+    let Mapping::Full {
+        uid,
+        gid,
+        subuids,
+        subgids,
+    } = mapping
+    else {
+        crate::bail!("--uidmap/--gidmap need a subordinate id range for your user (see /etc/subuid and /etc/subgid)");
+    };
+    // The store (0700, yours) must stay reachable by the container's first process, which
+    // mounts from it: when the map leaves your own id out, it goes at the top of the id space
+    // (a line of its own in the container's uid_map and gid_map), where nothing runs as it.
+    let with_own = |mut v: Vec<(u64, u64, u64)>, entries: &[crate::spec::IdMapEntry], own: u32| {
+        if !entries.iter().any(|e| e.host == 0) {
+            v.push((OWN_ID_INSIDE as u64, own as u64, 1));
+        }
+        v
+    };
+    Ok(Some((
+        with_own(userns::custom_triples("--uidmap", &spec.uidmap, *uid, subuids)?, &spec.uidmap, *uid),
+        with_own(userns::custom_triples("--gidmap", &spec.gidmap, *gid, subgids)?, &spec.gidmap, *gid),
+    )))
+}
+
+/// Where a --uidmap/--gidmap container that does not map your own id gets it: the highest id a
+/// map may name ((uid_t)-1 is "no id").
+pub const OWN_ID_INSIDE: u32 = u32::MAX - 1;
+
+/// The store id (the id in the store's namespace) a file of container id `x` has under these
+/// entries; ids the map leaves out get `unmapped`, a store id outside the map (the container
+/// sees it as the overflow id, nobody).
+fn store_id_of(entries: &[crate::spec::IdMapEntry], x: u32, unmapped: u32) -> u32 {
+    entries
+        .iter()
+        .find(|e| x >= e.container && x - e.container < e.size)
+        .map_or(unmapped, |e| e.host + (x - e.container))
+}
+
+/// The lowest subordinate store id (1..`span`) no entry maps (your own, 0, is always mapped:
+/// by the entries or at OWN_ID_INSIDE), else 0.
+fn first_unmapped(entries: &[crate::spec::IdMapEntry], span: u64) -> u32 {
+    let covered = |s: u64| entries.iter().any(|e| s >= e.host as u64 && s < e.host as u64 + e.size as u64);
+    (1..span).find(|&s| !covered(s)).unwrap_or(0) as u32
+}
+
+/// --uidmap/--gidmap: re-owned copies of the image's layers for that map, so the image's owners
+/// are the same ids inside, as with Podman (made once per map, in the store's namespace), and
+/// the upper dir handed to the container's root. fuse-overlayfs cannot serve these: mounted in
+/// the container's namespace it sees every store id the map leaves out (the user's own, for
+/// `0:1:N`) as the overflow id. Returns the lower dirs, bottom first.
+fn prepare_id_map(store: &Store, rec: &ContainerRecord, mapping: &Mapping) -> Result<Vec<String>> {
+    let key = serde_json::to_string(&(&rec.spec.uidmap, &rec.spec.gidmap)).expect("json");
+    let tag = format!("idmap-{}", &crate::digest::sha256_hex(key.as_bytes())[..16]);
+    let cdir = store.container_dir(&rec.id);
+    let (u, g) = (&rec.spec.uidmap, &rec.spec.gidmap);
+    let (nu, ng) = (
+        first_unmapped(u, mapping.uid_span()),
+        first_unmapped(g, mapping.gid_span()),
+    );
+    userns::in_store_namespace("preparing the image for --uidmap/--gidmap", || {
+        for l in &rec.layers {
+            crate::store::keepid::ensure_with(store, l, &tag, &|x| store_id_of(u, x, nu), &|x| store_id_of(g, x, ng))?;
+        }
+        for d in ["upper", "work"] {
+            std::os::unix::fs::lchown(cdir.join(d), Some(store_id_of(u, 0, nu)), Some(store_id_of(g, 0, ng)))
+                .ctx(|| format!("handing {d} to the container's root"))?;
+        }
+        Ok(())
+    })?;
+    Ok(rec
+        .layers
+        .iter()
+        .map(|l| crate::store::keepid::rel_dir(l, &tag))
+        .collect())
 }
 
 /// --userns=keep-id: re-owned copies of the image's layers (made once, in a child that enters

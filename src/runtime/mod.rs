@@ -76,6 +76,12 @@ pub struct Plan {
     pub seccomp: Option<seccomp::Filter>,
     pub volumes: Vec<Volume>,
     pub fuse_overlay: bool,
+    /// keep-id with fuse-overlayfs: its `uidmapping=…,gidmapping=…` options.
+    #[serde(default)]
+    pub fuse_idmap: Option<String>,
+    /// --uidmap/--gidmap: the container's maps as newuidmap/newgidmap lines (else `mapping`'s).
+    #[serde(default)]
+    pub id_map: Option<(Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>)>,
     /// --network ns:PATH or container:NAME: the network namespace to join.
     #[serde(default)]
     pub join_netns: Option<PathBuf>,
@@ -192,11 +198,15 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
         e
     };
     if plan.new_userns {
-        if let Err(e) = userns::write_maps(
-            child.pid.as_raw(),
-            &plan.mapping,
-            plan.spec.userns == crate::spec::UsernsMode::KeepId,
-        ) {
+        let written = match &plan.id_map {
+            Some((u, g)) => userns::write_triples(child.pid.as_raw(), u, g),
+            None => userns::write_maps(
+                child.pid.as_raw(),
+                &plan.mapping,
+                plan.spec.userns == crate::spec::UsernsMode::KeepId,
+            ),
+        };
+        if let Err(e) = written {
             return Err(fail(&child, e));
         }
     }
@@ -297,7 +307,10 @@ fn join_main(
             fail(format!("{what}: it belongs to a user namespace hutch cannot enter ({}): rootless, only network namespaces made in one of your user namespaces, such as another container's, can be joined", e.desc()));
         }
         // The store's files are owned for hutch's id maps: the namespace must map ids the same.
-        let want = userns::map_triples(&plan.mapping, plan.spec.userns == crate::spec::UsernsMode::KeepId).0;
+        let want = match &plan.id_map {
+            Some((u, _)) => u.clone(),
+            None => userns::map_triples(&plan.mapping, plan.spec.userns == crate::spec::UsernsMode::KeepId).0,
+        };
         let have: Vec<(u64, u64, u64)> = std::fs::read_to_string("/proc/self/uid_map")
             .unwrap_or_default()
             .lines()

@@ -45,9 +45,13 @@ pub fn mount_rootfs(plan: &Plan, merged: &Path) -> Result<(), Fail> {
             // The mount point goes by fd: inside the daemon's root the path would name the bind copy.
             let target = nix::fcntl::open(merged, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, nix::sys::stat::Mode::empty())
                 .map_err(|x| Fail(125, format!("opening {}: {}", merged.display(), x.desc())))?;
+            let opts = match &plan.fuse_idmap {
+                Some(idmap) => format!("{base},{idmap}"),
+                None => base.clone(),
+            };
             let mut cmd = std::process::Command::new("fuse-overlayfs");
             cmd.arg("-o")
-                .arg(&base)
+                .arg(&opts)
                 .arg(format!("/proc/self/fd/{}", target.as_raw_fd()))
                 .stdin(std::process::Stdio::null())
                 .stdout(std::process::Stdio::null());

@@ -159,6 +159,181 @@ pub fn keep_id_store_id(x: u32, own: u32) -> u32 {
     }
 }
 
+/// How keep-id containers see the image's owners. `FuseOverlayfs`: fuse-overlayfs, mounted in
+/// the container's user namespace, shifts ids on the fly (`uidmapping=`/`gidmapping=`): nothing
+/// is copied. `Copy`: a re-owned copy of every layer (`store::keepid`), made once per layer.
+/// This kernel gives an unprivileged user nothing cheaper (README, "keep-id"): an idmapped
+/// mount of the store's ext4 needs CAP_SYS_ADMIN in the initial namespace (EPERM), overlayfs
+/// refuses to be idmapped (EINVAL), and `metacopy=on` is refused with `userxattr`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeepIdMethod {
+    FuseOverlayfs,
+    Copy,
+}
+
+impl KeepIdMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            KeepIdMethod::FuseOverlayfs => "fuse-overlayfs",
+            KeepIdMethod::Copy => "copy",
+        }
+    }
+}
+
+/// The method new keep-id containers get: `HUTCH_KEEPID_METHOD` (copy or fuse-overlayfs) when
+/// set, else fuse-overlayfs when it is installed and /dev/fuse opens, else the copy.
+pub fn keep_id_method() -> Result<KeepIdMethod> {
+    match std::env::var("HUTCH_KEEPID_METHOD").ok().as_deref() {
+        Some("copy") => return Ok(KeepIdMethod::Copy),
+        Some("fuse-overlayfs") => return Ok(KeepIdMethod::FuseOverlayfs),
+        None | Some("") => {}
+        Some(other) => crate::bail!("HUTCH_KEEPID_METHOD={other}: unknown method (use copy or fuse-overlayfs)"),
+    }
+    let fuse_ok = find_in_path("fuse-overlayfs").is_some()
+        && std::fs::OpenOptions::new().read(true).write(true).open("/dev/fuse").is_ok();
+    Ok(if fuse_ok { KeepIdMethod::FuseOverlayfs } else { KeepIdMethod::Copy })
+}
+
+/// A container's id map (container id, host id, count) restated against the store's default
+/// map: (container id, store id, count), store id being the id the file has in the store (the
+/// image's own id). Host ids the store does not map are left out.
+pub fn in_store_frame(map: &[(u64, u64, u64)], store: &[(u64, u64, u64)]) -> Vec<(u64, u64, u64)> {
+    let mut v = Vec::new();
+    for &(c, h, n) in map {
+        for &(s0, h0, m) in store {
+            let (lo, hi) = (h.max(h0), (h + n).min(h0 + m));
+            if lo < hi {
+                v.push((c + (lo - h), s0 + (lo - h0), hi - lo));
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+/// fuse-overlayfs's `uidmapping=…,gidmapping=…` for a keep-id container: run in the
+/// container's namespace, it sees a file of store id s as the container id c that maps to it,
+/// and must show it as s (the image's owner), so each entry is `c:s:n` (fuse-overlayfs reads
+/// ON-DISK:SHOWN:COUNT, both as ids of its own namespace). None without subordinate ids.
+pub fn fuse_idmap_options(mapping: &Mapping) -> Option<String> {
+    let Mapping::Full {
+        uid,
+        gid,
+        subuids,
+        subgids,
+    } = mapping
+    else {
+        return None;
+    };
+    let (u, g) = map_triples(mapping, true);
+    let fmt = |v: Vec<(u64, u64, u64)>| {
+        v.iter().map(|(c, s, n)| format!("{c}:{s}:{n}")).collect::<Vec<_>>().join(":")
+    };
+    Some(format!(
+        "uidmapping={},gidmapping={}",
+        fmt(in_store_frame(&u, &stacked(*uid, subuids))),
+        fmt(in_store_frame(&g, &stacked(*gid, subgids)))
+    ))
+}
+
+/// --uidmap/--gidmap entries (host ids in the store's frame: 0 the user, 1.. the subordinate
+/// ids) as (container id, host id, count) lines for newuidmap/newgidmap; an entry whose host
+/// ids the store does not map is an error naming it.
+pub fn custom_triples(
+    flag: &str,
+    entries: &[crate::spec::IdMapEntry],
+    own: u32,
+    ranges: &[IdRange],
+) -> Result<Vec<(u64, u64, u64)>> {
+    let store = stacked(own, ranges);
+    let span: u64 = store.iter().map(|t| t.2).sum();
+    let mut v = Vec::new();
+    for e in entries {
+        let (h, n) = (e.host as u64, e.size as u64);
+        if h + n > span {
+            crate::bail!(
+                "{flag} {}:{}:{}: host ids {h}-{} are not in your user namespace (0-{}: 0 is you, 1-{} your subordinate ids)",
+                e.container, e.host, e.size, h + n - 1, span - 1, span - 1
+            );
+        }
+        for &(s0, k0, m) in &store {
+            let (lo, hi) = (h.max(s0), (h + n).min(s0 + m));
+            if lo < hi {
+                v.push((e.container as u64 + (lo - h), k0 + (lo - s0), hi - lo));
+            }
+        }
+    }
+    v.sort();
+    Ok(v)
+}
+
+/// `@HOST` entries turned into the store's frame (host id -> store id); others as they are.
+pub fn resolve_host_level(
+    flag: &str,
+    entries: &[crate::spec::IdMapEntry],
+    own: u32,
+    ranges: &[IdRange],
+) -> Result<Vec<crate::spec::IdMapEntry>> {
+    let store = stacked(own, ranges);
+    entries
+        .iter()
+        .map(|e| {
+            if !e.host_level {
+                return Ok(*e);
+            }
+            let (h, n) = (e.host as u64, e.size as u64);
+            store
+                .iter()
+                .find(|&&(_, k0, m)| h >= k0 && h + n <= k0 + m)
+                .map(|&(s0, k0, _)| crate::spec::IdMapEntry {
+                    host: (s0 + h - k0) as u32,
+                    host_level: false,
+                    ..*e
+                })
+                .ok_or_else(|| {
+                    crate::err!(
+                        "{flag} {}:@{}:{}: host ids {h}-{} are not all yours (your uid, or one range of your subordinate ids)",
+                        e.container, e.host, e.size, h + n - 1
+                    )
+                })
+        })
+        .collect()
+}
+
+/// newuidmap and newgidmap, at the same time, exit status checked, their stderr in the error.
+fn run_newidmap(pid: i32, u: &[(u64, u64, u64)], g: &[(u64, u64, u64)]) -> Result<()> {
+    let spawn = |tool: &str, v: &[(u64, u64, u64)]| {
+        std::process::Command::new(tool)
+            .arg(pid.to_string())
+            .args(triple_args(v))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| crate::err!("running {tool}: {e} (install the uidmap package)"))
+    };
+    let cu = spawn("newuidmap", u)?;
+    let cg = spawn("newgidmap", g)?;
+    for (tool, c) in [("newuidmap", cu), ("newgidmap", cg)] {
+        let o = c
+            .wait_with_output()
+            .map_err(|e| crate::err!("waiting for {tool}: {e}"))?;
+        if !o.status.success() {
+            crate::bail!(
+                "{tool} failed ({}): {}",
+                o.status,
+                String::from_utf8_lossy(&o.stderr).trim().replace('\n', "; ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Write `pid`'s maps from explicit (container, host, count) lines (--uidmap/--gidmap).
+pub fn write_triples(pid: i32, u: &[(u64, u64, u64)], g: &[(u64, u64, u64)]) -> Result<()> {
+    run_newidmap(pid, u, g)
+}
+
 /// (container, host, count) lines as newuidmap/newgidmap arguments.
 fn triple_args(v: &[(u64, u64, u64)]) -> Vec<String> {
     v.iter()
@@ -171,33 +346,7 @@ fn triple_args(v: &[(u64, u64, u64)]) -> Vec<String> {
 pub fn write_maps(pid: i32, mapping: &Mapping, keep_id: bool) -> Result<()> {
     let (u, g) = map_triples(mapping, keep_id);
     match mapping {
-        Mapping::Full { .. } => {
-            let spawn = |tool: &str, v: &[(u64, u64, u64)]| {
-                std::process::Command::new(tool)
-                    .arg(pid.to_string())
-                    .args(triple_args(v))
-                    .stdin(std::process::Stdio::null())
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::piped())
-                    .spawn()
-                    .map_err(|e| crate::err!("running {tool}: {e} (install the uidmap package)"))
-            };
-            let cu = spawn("newuidmap", &u)?;
-            let cg = spawn("newgidmap", &g)?;
-            for (tool, c) in [("newuidmap", cu), ("newgidmap", cg)] {
-                let o = c
-                    .wait_with_output()
-                    .map_err(|e| crate::err!("waiting for {tool}: {e}"))?;
-                if !o.status.success() {
-                    crate::bail!(
-                        "{tool} failed ({}): {}",
-                        o.status,
-                        String::from_utf8_lossy(&o.stderr).trim().replace('\n', "; ")
-                    );
-                }
-            }
-            Ok(())
-        }
+        Mapping::Full { .. } => run_newidmap(pid, &u, &g),
         Mapping::Single { uid, gid, .. } => {
             let w = |f: &str, s: String| {
                 std::fs::write(format!("/proc/{pid}/{f}"), s).map_err(|e| crate::err!("writing /proc/{pid}/{f}: {e}"))
@@ -447,6 +596,14 @@ mod tests {
         let (u, _) = map_triples(&m, true);
         assert_eq!(u, vec![(0, 200000, 4711), (4711, 4711, 1), (4712, 204711, 60825)]);
         // Container id -> store id: under keep-id container 0 is host 200000 = store id 1.
+        let ranges = [IdRange { start: 200000, count: 65536 }];
+        let fr = in_store_frame(&keep_id_map(4711, &ranges), &stacked(4711, &ranges));
+        assert_eq!(fr, vec![(0, 1, 4711), (4711, 0, 1), (4712, 4712, 65536 - 4711)]);
+        for (c, s, n) in &fr {
+            for i in 0..*n {
+                assert_eq!(keep_id_store_id((c + i) as u32, 4711) as u64, s + i);
+            }
+        }
         assert_eq!(keep_id_store_id(0, 4711), 1);
         assert_eq!(keep_id_store_id(4711, 4711), 0);
         assert_eq!(keep_id_store_id(4712, 4711), 4712);

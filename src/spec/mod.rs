@@ -59,6 +59,16 @@ pub struct Spec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub static_ip: Option<String>,
     pub userns: UsernsMode,
+    /// How a keep-id container sees the image's owners, chosen at create: "fuse-overlayfs"
+    /// (ids shifted on the fly) or "copy" (re-owned copies of the layers; also older records).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub idmap_method: String,
+    /// --uidmap/--gidmap: the container's own id maps (host ids counted in the store's
+    /// namespace: 0 is the user, 1.. the subordinate ids); empty for the default or keep-id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uidmap: Vec<IdMapEntry>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gidmap: Vec<IdMapEntry>,
     pub auto_remove: bool,
     pub stop_signal: i32,
     pub stop_timeout: u32,
@@ -77,6 +87,81 @@ pub struct Spec {
     /// The command line that created the container (`generate systemd --new` replays it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub create_command: Vec<String>,
+}
+
+/// One --uidmap/--gidmap entry: container ids `container..container+size` are host ids
+/// `host..host+size`, counted in the user's namespace as Podman's rootless maps are (0 is the
+/// user, 1.. the subordinate ids), or, with `@HOST`, real host ids (`host_level`; create turns
+/// them into the former).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdMapEntry {
+    pub container: u32,
+    pub host: u32,
+    pub size: u32,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub host_level: bool,
+}
+
+/// Parse one `CONTAINER:HOST:SIZE` (`HOST` may be `@HOST`).
+pub fn parse_idmap(flag: &str, v: &str) -> Result<IdMapEntry> {
+    let bad = |why: &str| crate::err!("{flag} {v}: {why} (use CONTAINER:HOST:SIZE, e.g. 0:1:1000)");
+    if v.starts_with('+') {
+        return Err(bad("the + form is not supported"));
+    }
+    let f: Vec<&str> = v.split(':').collect();
+    if f.len() != 3 {
+        return Err(bad("three numbers expected"));
+    }
+    let (host_level, host) = match f[1].strip_prefix('@') {
+        Some(h) => (true, h),
+        None => (false, f[1]),
+    };
+    let num = |x: &str, what: &str| -> Result<u32> {
+        if x.is_empty() || !x.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad(&format!("{what} is not a number")));
+        }
+        x.parse().map_err(|_| bad(&format!("{what} is too large")))
+    };
+    let e = IdMapEntry {
+        container: num(f[0], "CONTAINER")?,
+        host: num(host, "HOST")?,
+        size: num(f[2], "SIZE")?,
+        host_level,
+    };
+    if e.size == 0 {
+        return Err(bad("SIZE must be at least 1"));
+    }
+    // Container ids stop below u32::MAX - 1, where your own id goes when the map leaves it out.
+    if e.container.checked_add(e.size - 1).is_none_or(|x| x >= u32::MAX - 1) || e.host.checked_add(e.size - 1).is_none() {
+        return Err(bad("the range goes past the largest id"));
+    }
+    Ok(e)
+}
+
+/// --uidmap and --gidmap: each given alone applies to both, as with Podman; container ranges
+/// (and host ranges) of one map must not overlap.
+pub fn parse_idmaps(uid: &[String], gid: &[String]) -> Result<(Vec<IdMapEntry>, Vec<IdMapEntry>)> {
+    let parse = |flag: &str, v: &[String]| -> Result<Vec<IdMapEntry>> {
+        let m = v.iter().map(|x| parse_idmap(flag, x)).collect::<Result<Vec<_>>>()?;
+        for (i, a) in m.iter().enumerate() {
+            for b in &m[..i] {
+                let over = |x: u32, y: u32| x < y.saturating_add(b.size) && y < x.saturating_add(a.size);
+                if over(a.container, b.container) {
+                    crate::bail!("{flag} {}:{}:{}: container ids overlap another {flag}", a.container, a.host, a.size);
+                }
+                if a.host_level == b.host_level && over(a.host, b.host) {
+                    crate::bail!("{flag} {}:{}:{}: host ids overlap another {flag}", a.container, a.host, a.size);
+                }
+            }
+        }
+        Ok(m)
+    };
+    let (u, g) = (parse("--uidmap", uid)?, parse("--gidmap", gid)?);
+    Ok(match (u.is_empty(), g.is_empty()) {
+        (false, true) => (u.clone(), u),
+        (true, false) => (g.clone(), g),
+        _ => (u, g),
+    })
 }
 
 impl Spec {
@@ -164,6 +249,19 @@ pub enum UsernsMode {
     /// The user's id is the same id inside (--userns=keep-id).
     #[serde(rename = "keep-id")]
     KeepId,
+}
+
+impl Spec {
+    /// A keep-id container whose layers are re-owned copies (its upper dir holds ids of the
+    /// keep-id map); a fuse-overlayfs one stores ids as a default container does.
+    pub fn keep_id_copy(&self) -> bool {
+        self.userns == UsernsMode::KeepId && self.idmap_method != "fuse-overlayfs"
+    }
+
+    /// A keep-id container mounted by fuse-overlayfs with its ids shifted on the fly.
+    pub fn keep_id_fuse(&self) -> bool {
+        self.userns == UsernsMode::KeepId && self.idmap_method == "fuse-overlayfs"
+    }
 }
 
 impl UsernsMode {
@@ -310,6 +408,9 @@ pub struct RunOptions {
     /// containers.conf base_hosts_file: a host file, "image" or "none" (None: hutch's default).
     pub base_hosts_file: Option<String>,
     pub userns: Option<String>,
+    /// --uidmap and --gidmap values as given (CONTAINER:HOST:SIZE).
+    pub uidmap: Vec<String>,
+    pub gidmap: Vec<String>,
     /// The invoking user's uid and gid (keep-id runs as them by default).
     pub host_ids: Option<(u32, u32)>,
     pub auto_remove: bool,
@@ -436,6 +537,10 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         Some("keep-id") => UsernsMode::KeepId,
         Some(other) => crate::bail!("--userns {other}: unsupported mode (use keep-id, or leave it out)"),
     };
+    let (uidmap, gidmap) = parse_idmaps(&o.uidmap, &o.gidmap)?;
+    if !uidmap.is_empty() && userns != UsernsMode::Default {
+        crate::bail!("--uidmap/--gidmap and --userns {} cannot be used together", userns.name());
+    }
     let stop_signal = signal::parse_signal(o.stop_signal.as_deref().unwrap_or(if img.stop_signal.is_empty() {
         "SIGTERM"
     } else {
@@ -536,6 +641,9 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         network_aliases: o.network_aliases.clone(),
         static_ip: o.ip.clone(),
         userns,
+        idmap_method: String::new(),
+        uidmap,
+        gidmap,
         auto_remove: o.auto_remove,
         stop_signal,
         stop_timeout: o.stop_timeout.unwrap_or(10),
@@ -868,6 +976,21 @@ pub fn validate_volume_name(n: &str) -> std::result::Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idmaps_parse_as_podmans() {
+        let e = parse_idmap("--uidmap", "0:1:1000").unwrap();
+        assert_eq!((e.container, e.host, e.size, e.host_level), (0, 1, 1000, false));
+        assert!(parse_idmap("--uidmap", "0:@4711:1").unwrap().host_level);
+        for bad in ["0:1", "0:1:0", "a:1:2", "0:1:2:3", "+0:1:2", "4294967295:0:2", "-1:0:1", ""] {
+            assert!(parse_idmap("--uidmap", bad).is_err(), "{bad}");
+        }
+        let (u, g) = parse_idmaps(&["0:1:10".into()], &[]).unwrap();
+        assert_eq!(u, g);
+        assert!(parse_idmaps(&["0:1:10".into(), "5:100:10".into()], &[]).is_err());
+        assert!(parse_idmaps(&["0:1:10".into(), "100:5:10".into()], &[]).is_err());
+        assert!(parse_idmaps(&["0:1:10".into(), "10:11:10".into()], &[]).is_ok());
+    }
 
     fn img() -> ImageConfig {
         ImageConfig {

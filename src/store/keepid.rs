@@ -17,6 +17,17 @@ pub fn rel_dir(layer: &str, tag: &str) -> String {
 
 /// Make sure the re-owned copy of `layer` exists; `map` takes a store id to the id to store.
 pub fn ensure(store: &Store, layer: &str, tag: &str, map: &dyn Fn(u32) -> u32) -> Result<()> {
+    ensure_with(store, layer, tag, map, map)
+}
+
+/// `ensure` with a map for uids and another for gids (--uidmap/--gidmap).
+pub fn ensure_with(
+    store: &Store,
+    layer: &str,
+    tag: &str,
+    umap: &dyn Fn(u32) -> u32,
+    gmap: &dyn Fn(u32) -> u32,
+) -> Result<()> {
     let target = store.base().join(rel_dir(layer, tag));
     if target.is_dir() {
         return Ok(());
@@ -29,7 +40,7 @@ pub fn ensure(store: &Store, layer: &str, tag: &str, map: &dyn Fn(u32) -> u32) -
     let tmp = store.temp("idmap")?;
     std::fs::create_dir(&tmp.path).ctx(|| format!("creating {}", tmp.path.display()))?;
     let mut links = HashMap::new();
-    copy_tree(&src, &tmp.path.join("diff"), map, &mut links)
+    copy_tree(&src, &tmp.path.join("diff"), (umap, gmap), &mut links)
         .map_err(|e| crate::err!("re-owning layer {}: {e}", &layer[..12]))?;
     let parent = target.parent().expect("tag dir");
     std::fs::rename(tmp.path.join("diff"), &target)
@@ -45,12 +56,12 @@ fn lchown(p: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
 fn copy_tree(
     src: &Path,
     dst: &Path,
-    map: &dyn Fn(u32) -> u32,
+    map: (&dyn Fn(u32) -> u32, &dyn Fn(u32) -> u32),
     links: &mut HashMap<(u64, u64), PathBuf>,
 ) -> std::io::Result<()> {
     let md = std::fs::symlink_metadata(src)?;
     let ft = md.file_type();
-    let (uid, gid) = (map(md.uid()), map(md.gid()));
+    let (uid, gid) = (map.0(md.uid()), map.1(md.gid()));
     use std::os::unix::fs::FileTypeExt;
     if ft.is_dir() {
         std::fs::create_dir(dst)?;
