@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Networks benchmark (issue 17), hutch against Debian's podman (--runtime runc) side by side, as
 # the unprivileged test user, same image (bench/iperf3), same machine. Run as root:
-#   [N=100] [RUNS=20] [SECS=5] [TRIALS=3] benches/netdense.sh
+#   [N=100] [PN=N] [RUNS=20] [SECS=5] [TRIALS=3] benches/netdense.sh
+# (PN: podman's number of containers for the density line, when N is too many for its time)
 # Prints:
 #   - density: N idle `run -d IMG sleep` containers on a user network (hutch: `podman`, its
 #     default network; podman: `--network bridge`, its rootless CNI network): how long the N
@@ -9,13 +10,16 @@
 #     running except the containers' `sleep`: hutch's monitors, hutch-netns and its pasta;
 #     podman's conmons, its rootless network namespace's slirp4netns, rootlessport, the pause
 #     process) divided by N;
-#   - start latency of `run --rm IMG true` on the network against --network none;
+#   - start latency of `run --rm IMG true` on the network against --network none: each run
+#     alone (the shared namespace and its helper start and stop with it), and with the
+#     namespace up (one idle container kept on the network: the cost of one more container);
 #   - TCP throughput (iperf3 -t SECS, median of TRIALS, Gbit/s): container -> container on one
 #     network, container -> the host's loopback (host.containers.internal), host -> a port
 #     published from a container on the network; and each ratio hutch/podman.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-100}
+PN=${PN:-$N}
 RUNS=${RUNS:-20}
 SECS=${SECS:-5}
 TRIALS=${TRIALS:-3}
@@ -56,17 +60,17 @@ echo "density: $N idle run -d containers on the default network"
 declare -A PSS
 for t in "${TOOLS[@]}"; do
     name=${t%_}
-    d=$H; [ $name = podman ] && d=$P
+    d=$H; n=$N; [ $name = podman ] && d=$P && n=$PN
     t0=$(date +%s%N)
-    for i in $(seq 1 "$N"); do
+    for i in $(seq 1 "$n"); do
         $t run -d --network "${NETOF[$t]}" "$IMAGE" sleep 1d >/dev/null
     done
     t1=$(date +%s%N)
     sleep 2
     kib=$(pss_kib "$d")
-    PSS[$name]=$((kib / N))
+    PSS[$name]=$((kib / n))
     printf '  %-7s %d starts in %.1f s; PSS of its processes %d KiB = %d KiB per container (%s)\n' \
-        "$name" "$N" "$(echo "($t1 - $t0) / 1000000000" | bc -l)" "$kib" "$((kib / N))" "$(procs_of "$d")"
+        "$name" "$n" "$(echo "($t1 - $t0) / 1000000000" | bc -l)" "$kib" "$((kib / n))" "$(procs_of "$d")"
     if [ $name = hutch ]; then hutch rm -af >/dev/null 2>&1; else podman_ rm -af -t 0 >/dev/null 2>&1; fi
 done
 if ((HAVE_PODMAN)); then
@@ -79,6 +83,11 @@ for t in "${TOOLS[@]}"; do
     none=$(series "$name --network none" $t run --rm --network none "$IMAGE" true)
     m=$(series "$name --network ${NETOF[$t]}" $t run --rm --network "${NETOF[$t]}" "$IMAGE" true)
     printf '  %s --network %s adds %.1f ms over --network none\n' "$name" "${NETOF[$t]}" "$(echo "$m - $none" | bc -l)"
+    $t run -d --name idle --network "${NETOF[$t]}" "$IMAGE" sleep 1d >/dev/null
+    none=$(series "$name --network none (one idle)" $t run --rm --network none "$IMAGE" true)
+    m=$(series "$name --network ${NETOF[$t]} (namespace up)" $t run --rm --network "${NETOF[$t]}" "$IMAGE" true)
+    printf '  %s --network %s with its namespace up adds %.1f ms over --network none\n' "$name" "${NETOF[$t]}" "$(echo "$m - $none" | bc -l)"
+    if [ $name = hutch ]; then hutch rm -f idle >/dev/null 2>&1; else podman_ rm -f -t 0 idle >/dev/null 2>&1; fi
 done
 
 gbits() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))'; }

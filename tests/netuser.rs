@@ -183,7 +183,7 @@ fn network_commands_and_bad_input() {
     );
     assert_eq!(
         env.hutch(["network", "ls", "-q"]).ok().stdout,
-        "podman\napp\nback\nhutch1\n"
+        "app\nback\nhutch1\npodman\n"
     );
     let j: serde_json::Value =
         serde_json::from_str(&env.hutch(["network", "ls", "--format", "json"]).ok().stdout).unwrap();
@@ -192,7 +192,7 @@ fn network_commands_and_bad_input() {
         env.hutch(["network", "ls", "--format", "{{.Name}}\t{{.Driver}}"])
             .ok()
             .stdout,
-        "podman\tbridge\napp\tbridge\nback\tbridge\nhutch1\tbridge\n"
+        "app\tbridge\nback\tbridge\nhutch1\tbridge\npodman\tbridge\n"
     );
 
     // Bad input: one error line, exit 125 (rm of a network in use: 2, as podman-network-rm(1)),

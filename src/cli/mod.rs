@@ -834,7 +834,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "DOMAIN")]
     pub dns_search: Vec<String>,
     /// DNS resolver option (e.g. ndots:2)
-    #[arg(long, value_name = "OPTION")]
+    #[arg(long, value_name = "OPTION", alias = "dns-opt")]
     pub dns_option: Vec<String>,
     /// Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the host's address)
     #[arg(long, value_name = "NAME:IP")]
@@ -1165,6 +1165,9 @@ pub struct NetworkLsArgs {
     /// Full ids
     #[arg(long)]
     pub no_trunc: bool,
+    /// Do not print the header line
+    #[arg(long)]
+    pub noheading: bool,
 }
 
 #[derive(Debug, Args)]
@@ -1179,7 +1182,7 @@ pub struct NetworkInspectArgs {
 
 #[derive(Debug, Args)]
 pub struct NetworkRmArgs {
-    /// Remove the containers that use it too
+    /// Remove the containers that use it too (and ignore networks that do not exist)
     #[arg(short, long)]
     pub force: bool,
     /// Networks (names or id prefixes)

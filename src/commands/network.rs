@@ -29,7 +29,9 @@ pub fn run(c: NetworkCommand) -> Result<i32> {
         }
         NetworkCommand::Ls(a) => {
             let store = Store::open()?;
-            let nets = crate::network::list(&store)?;
+            let mut nets = crate::network::list(&store)?;
+            // By name, as Podman lists them.
+            nets.sort_by(|x, y| x.name.cmp(&y.name));
             if a.quiet {
                 out(&nets.iter().map(|n| format!("{}\n", n.name)).collect::<String>());
                 return Ok(0);
@@ -40,7 +42,8 @@ pub fn run(c: NetworkCommand) -> Result<i32> {
             }
             let items: Vec<Value> = nets.iter().map(template_item).collect();
             let no_trunc = a.no_trunc;
-            super::print_listing(a.format.as_deref(), &items, &[("ID", "NETWORK ID")], false, || {
+            let noheading = a.noheading;
+            super::print_listing(a.format.as_deref(), &items, &[("ID", "NETWORK ID")], noheading, || {
                 let rows: Vec<Vec<String>> = nets
                     .iter()
                     .map(|n| {
@@ -51,7 +54,12 @@ pub fn run(c: NetworkCommand) -> Result<i32> {
                         ]
                     })
                     .collect();
-                table(&["NETWORK ID", "NAME", "DRIVER"], &rows)
+                let text = table(&["NETWORK ID", "NAME", "DRIVER"], &rows);
+                if noheading {
+                    text.split_once('\n').map(|(_, r)| r.to_string()).unwrap_or_default()
+                } else {
+                    text
+                }
             })?;
             Ok(0)
         }
@@ -88,6 +96,8 @@ pub fn run(c: NetworkCommand) -> Result<i32> {
             for w in &a.networks {
                 match crate::network::remove(&store, w, a.force) {
                     Ok(name) => out(&format!("{name}\n")),
+                    // -f: a network that does not exist is no error (Podman's rule).
+                    Err(e) if a.force && e.class == Class::NoSuchObject => {}
                     Err(e) => {
                         error(&e.message);
                         failed.push(e.class);

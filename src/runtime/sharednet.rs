@@ -3,7 +3,8 @@
 //!
 //! - one process, `hutch-netns`, lives in a user namespace of its own (mapped as containers'
 //!   are) and in a network namespace made in it, holding a bridge per network in use; it
-//!   creates each container's veth pair (through iproute2), answers DNS for the networks'
+//!   creates each container's veth pair and configures it (rtnetlink, `sys::route`: no
+//!   process on the start path), answers DNS for the networks'
 //!   names on their gateways (forwarding the rest to the host's resolver through a socket
 //!   made on the host's side), and forwards the containers' published TCP and UDP ports from
 //!   host sockets handed to it;
@@ -75,7 +76,7 @@ fn write_state(s: &SharedState) -> Result<()> {
         .ctx(|| format!("writing {}", state_path().display()))
 }
 
-/// A system tool (iproute2, iptables), also where an unprivileged PATH lacks sbin.
+/// A system tool (iptables-restore), also where an unprivileged PATH lacks sbin.
 fn tool(name: &str) -> Result<PathBuf> {
     if let Some(p) = crate::paths::find_in_path(name) {
         return Ok(p);
@@ -86,7 +87,11 @@ fn tool(name: &str) -> Result<PathBuf> {
             return Ok(p);
         }
     }
-    let pkg = if name == "ip" { "iproute2" } else { name };
+    let pkg = match name {
+        "ip" => "iproute2",
+        "iptables-restore" => "iptables",
+        n => n,
+    };
     crate::bail!("networks need {name}, which is not installed (install the {pkg} package)")
 }
 
@@ -510,8 +515,7 @@ fn setup() -> Result<()> {
     // DNS questions the networks' responder does not answer go to the host's resolver from
     // the host's side, so a loopback one (127.0.0.53) works too.
     let upstream = UdpSocket::bind("0.0.0.0:0").ctx(|| "binding the DNS forwarder's socket")?;
-    let ip = tool("ip")?;
-    let iptables = tool("iptables")?;
+    let iptables = tool("iptables-restore")?;
     let mapping = super::userns::plan();
     let (parent, child_end) = Channel::pair()?;
     let forked = process::clone3((libc::CLONE_NEWUSER | libc::CLONE_NEWNET) as libc::c_ulong)
@@ -524,7 +528,7 @@ fn setup() -> Result<()> {
             }
             process::set_name("hutch-netns");
             let _ = nix::unistd::setsid();
-            let k = Keeper::new(listener, upstream, ip, iptables);
+            let k = Keeper::new(listener, upstream, iptables);
             match k.and_then(|k| {
                 child_end.go();
                 drop(child_end);
@@ -608,8 +612,12 @@ struct Keeper {
     listener: OwnedFd,
     upstream: UdpSocket,
     resolver: Option<SocketAddr>,
-    ip: PathBuf,
+    /// iptables-restore.
     iptables: PathBuf,
+    /// rtnetlink in this namespace, and the namespace itself (to come back to after
+    /// configuring a container's).
+    nl: crate::sys::route::Netlink,
+    home: OwnedFd,
     conns: Vec<OwnedFd>,
     entries: Vec<Entry>,
     bridges: BTreeMap<String, Bridge>,
@@ -618,19 +626,27 @@ struct Keeper {
 }
 
 impl Keeper {
-    fn new(listener: OwnedFd, upstream: UdpSocket, ip: PathBuf, iptables: PathBuf) -> Result<Keeper> {
+    fn new(listener: OwnedFd, upstream: UdpSocket, iptables: PathBuf) -> Result<Keeper> {
         let resolver = std::fs::read_to_string("/etc/resolv.conf")
             .unwrap_or_default()
             .lines()
             .filter_map(|l| l.strip_prefix("nameserver"))
             .find_map(|a| a.trim().parse::<Ipv4Addr>().ok())
             .map(|a| SocketAddr::V4(SocketAddrV4::new(a, 53)));
+        let nl = crate::sys::route::Netlink::open().map_err(|e| crate::err!("opening rtnetlink: {e}"))?;
+        let home = nix::fcntl::open(
+            "/proc/thread-self/ns/net",
+            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map_err(|e| crate::err!("opening the shared network namespace: {e}"))?;
         let k = Keeper {
             listener,
             upstream,
             resolver,
-            ip,
             iptables,
+            nl,
+            home,
             conns: Vec::new(),
             entries: Vec::new(),
             bridges: BTreeMap::new(),
@@ -638,36 +654,20 @@ impl Keeper {
             next_txid: 1,
         };
         std::fs::write("/proc/sys/net/ipv4/ip_forward", "1").ctx(|| "enabling forwarding in the shared namespace")?;
-        k.run_ip("link set lo up\n", None)?;
-        k.iptables(&["-P", "FORWARD", "DROP"])?;
+        let lo = crate::sys::route::if_index("lo").map_err(|e| crate::err!("the shared namespace's lo: {e}"))?;
+        k.nl.link_up(lo)
+            .map_err(|e| crate::err!("bringing up the shared namespace's lo: {e}"))?;
         Ok(k)
     }
 
-    fn run_ip(&self, batch: &str, netns: Option<&OwnedFd>) -> Result<()> {
-        let mut cmd = std::process::Command::new(&self.ip);
-        cmd.args(["-batch", "-"])
+    /// Rules appended (and the FORWARD policy set to DROP), all in one iptables-restore run.
+    fn iptables_restore(&self, rules: &str) -> Result<()> {
+        let mut cmd = std::process::Command::new(&self.iptables);
+        cmd.arg("--noflush")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped());
-        let keep: Vec<RawFd> = Vec::new();
-        process::pre_exec_netns(&mut cmd, netns.map(|n| n.as_raw_fd()), keep);
-        run_with_input(cmd, batch).map_err(|e| crate::err!("ip: {e}"))
-    }
-
-    fn iptables(&self, args: &[&str]) -> Result<()> {
-        let out = std::process::Command::new(&self.iptables)
-            .args(args)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .map_err(|e| crate::err!("iptables: {e}"))?;
-        if !out.status.success() {
-            crate::bail!(
-                "iptables {}: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-        }
-        Ok(())
+        run_with_input(cmd, rules).map_err(|e| crate::err!("iptables-restore: {e}"))
     }
 
     /// The network's bridge, its firewall rules and its DNS responder, once.
@@ -677,32 +677,30 @@ impl Keeper {
         }
         let br = &net.network_interface;
         let cidr = net.cidr();
-        self.run_ip(
-            &format!(
-                "link add {br} type bridge\naddr add {}/{} dev {br}\nlink set {br} up\n",
-                net.gateway(),
-                cidr.prefix
-            ),
-            None,
-        )?;
-        self.iptables(&["-A", "FORWARD", "-i", br, "-o", br, "-j", "ACCEPT"])?;
+        // The bridge (rtnetlink, no iproute2 process) and its rules (one iptables-restore):
+        // once per network, when its first container comes, never on a later start.
+        self.nl
+            .add_bridge(br)
+            .map_err(|e| crate::err!("creating the bridge {br}: {e}"))?;
+        let index = crate::sys::route::if_index(br).map_err(|e| crate::err!("the bridge {br}: {e}"))?;
+        let up = self
+            .nl
+            .add_addr4(index, net.gateway(), cidr.prefix)
+            .map_err(|e| crate::err!("adding {}/{} to {br}: {e}", net.gateway(), cidr.prefix));
+        if let Err(e) = up {
+            let _ = self.nl.del_link(br);
+            return Err(e);
+        }
+        let mut rules = format!("*filter\n:FORWARD DROP [0:0]\n-A FORWARD -i {br} -o {br} -j ACCEPT\n");
         if !net.internal {
-            let subnet = cidr.to_string();
-            self.iptables(&["-A", "FORWARD", "-i", br, "!", "-o", "podman+", "-j", "ACCEPT"])?;
-            self.iptables(&["-A", "FORWARD", "-o", br, "!", "-i", "podman+", "-j", "ACCEPT"])?;
-            self.iptables(&[
-                "-t",
-                "nat",
-                "-A",
-                "POSTROUTING",
-                "-s",
-                &subnet,
-                "!",
-                "-o",
-                br,
-                "-j",
-                "MASQUERADE",
-            ])?;
+            rules.push_str(&format!(
+                "-A FORWARD -i {br} ! -o podman+ -j ACCEPT\n-A FORWARD -o {br} ! -i podman+ -j ACCEPT\nCOMMIT\n*nat\n-A POSTROUTING -s {cidr} ! -o {br} -j MASQUERADE\n"
+            ));
+        }
+        rules.push_str("COMMIT\n");
+        if let Err(e) = self.iptables_restore(&rules) {
+            let _ = self.nl.del_link(br);
+            return Err(e);
         }
         let dns = if net.dns_enabled {
             let s = UdpSocket::bind(SocketAddrV4::new(net.gateway(), 53))
@@ -781,7 +779,10 @@ impl Keeper {
                     .any(|l| !self.bridges.get(&l.net).is_some_and(|b| b.net.internal))
         });
         let mut links = Vec::new();
-        let mut inside = String::from("link set lo up\n");
+        // What the container's namespace gets: (interface, address, prefix), and the default
+        // route's gateway and interface.
+        let mut inside: Vec<(String, Ipv4Addr, u8)> = Vec::new();
+        let mut route: Option<(Ipv4Addr, String)> = None;
         let mut route_set = had_route;
         let result = (|| -> Result<()> {
             for (i, n) in nets.iter().enumerate() {
@@ -810,34 +811,29 @@ impl Keeper {
                     .expect("a free name");
                 used_if.push(ifname.clone());
                 let veth = format!("veth{}", crate::digest::random_hex(4));
-                let fdp = format!("/proc/self/fd/{}", netns.as_raw_fd());
-                self.run_ip_keep(
-                    &format!(
-                        "link add {veth} type veth peer name {ifname} netns {fdp}\nlink set {veth} master {br}\nlink set {veth} up\n",
-                        br = n.network_interface
-                    ),
-                    netns.as_raw_fd(),
-                )?;
+                let br = &n.network_interface;
+                let master = crate::sys::route::if_index(br)
+                    .map_err(|e| crate::err!("the bridge {br} of network {}: {e}", n.name))?;
+                self.nl
+                    .add_veth(&veth, master, &ifname, netns.as_fd())
+                    .map_err(|e| crate::err!("creating the veth pair {veth}/{ifname} on {br}: {e}"))?;
                 links.push(Link {
                     net: n.name.clone(),
                     veth,
                     ifname: ifname.clone(),
                     ip,
                 });
-                inside.push_str(&format!(
-                    "addr add {ip}/{} dev {ifname}\nlink set {ifname} up\n",
-                    cidr.prefix
-                ));
+                inside.push((ifname.clone(), ip, cidr.prefix));
                 if !route_set && !n.internal {
-                    inside.push_str(&format!("route add default via {}\n", n.gateway()));
+                    route = Some((n.gateway(), ifname));
                     route_set = true;
                 }
             }
-            self.run_ip(&inside, Some(&netns))
+            configure_inside(netns.as_fd(), self.home.as_fd(), &inside, route.as_ref())
         })();
         if let Err(e) = result {
             for l in &links {
-                let _ = self.run_ip(&format!("link del {}\n", l.veth), None);
+                let _ = self.nl.del_link(&l.veth);
             }
             return Err(e);
         }
@@ -872,25 +868,12 @@ impl Keeper {
         Ok(ips)
     }
 
-    fn run_ip_keep(&self, batch: &str, fd: RawFd) -> Result<()> {
-        let mut cmd = std::process::Command::new(&self.ip);
-        cmd.args(["-batch", "-"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped());
-        process::pre_exec_netns(&mut cmd, None, vec![fd]);
-        run_with_input(cmd, batch).map_err(|e| crate::err!("ip: {e}"))
-    }
-
     fn disconnect(&mut self, id: &str, net: &str) -> Result<()> {
         let mut found = false;
         for e in self.entries.iter_mut().filter(|e| e.id == id) {
             if let Some(i) = e.links.iter().position(|l| l.net == net) {
                 let l = e.links.remove(i);
-                let _ = std::process::Command::new(&self.ip)
-                    .args(["link", "del", &l.veth])
-                    .stderr(std::process::Stdio::null())
-                    .status();
+                let _ = self.nl.del_link(&l.veth);
                 found = true;
             }
         }
@@ -1171,6 +1154,37 @@ impl Keeper {
         drop(lock);
         true
     }
+}
+
+/// In the container's network namespace `netns` (this thread goes there and back to `home`):
+/// lo up, each interface's address, the default route. rtnetlink from here, no `ip` process.
+fn configure_inside(
+    netns: std::os::fd::BorrowedFd,
+    home: std::os::fd::BorrowedFd,
+    links: &[(String, Ipv4Addr, u8)],
+    route: Option<&(Ipv4Addr, String)>,
+) -> Result<()> {
+    use crate::sys::route::{if_index, Netlink};
+    let r = crate::sys::route::in_netns(netns, home, || -> Result<()> {
+        let nl = Netlink::open().map_err(|e| crate::err!("opening rtnetlink in the container's namespace: {e}"))?;
+        let index =
+            |name: &str| if_index(name).map_err(|e| crate::err!("interface {name} in the container's namespace: {e}"));
+        nl.link_up(index("lo")?)
+            .map_err(|e| crate::err!("bringing up lo in the container's namespace: {e}"))?;
+        for (ifname, ip, prefix) in links {
+            let i = index(ifname)?;
+            nl.link_up(i)
+                .map_err(|e| crate::err!("bringing up {ifname} in the container's namespace: {e}"))?;
+            nl.add_addr4(i, *ip, *prefix)
+                .map_err(|e| crate::err!("adding {ip}/{prefix} to {ifname}: {e}"))?;
+        }
+        if let Some((gw, ifname)) = route {
+            nl.add_default_route4(index(ifname)?, *gw)
+                .map_err(|e| crate::err!("adding the default route via {gw}: {e}"))?;
+        }
+        Ok(())
+    });
+    r.map_err(|e| crate::err!("entering the container's network namespace: {e}"))?
 }
 
 fn run_with_input(mut cmd: std::process::Command, input: &str) -> std::result::Result<(), String> {

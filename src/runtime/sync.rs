@@ -90,6 +90,9 @@ impl Channel {
         ) {
             Ok(r) => r,
             Err(nix::errno::Errno::EINTR) => return self.recv(),
+            // The other end exited with our "go" unread (a `via_helper` helper that never waits
+            // for it): the kernel reports that once, before the messages it had sent us.
+            Err(nix::errno::Errno::ECONNRESET) => return self.recv(),
             Err(_) => return Msg::Eof,
         };
         let mut got_fd = None;

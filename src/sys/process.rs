@@ -238,30 +238,6 @@ pub fn kill_self() -> ! {
     exit_now(137)
 }
 
-/// Run `cmd` in the network namespace `netns` (entered in the child before exec; a raw fd
-/// this process keeps open meanwhile), with the fds in `keep` inherited (cleared of
-/// close-on-exec in the child only).
-pub fn pre_exec_netns(cmd: &mut std::process::Command, netns: Option<RawFd>, keep: Vec<RawFd>) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: the closure runs in the forked child before exec and only makes syscalls
-    // (setns, fcntl) on values copied before the fork; it allocates nothing.
-    unsafe {
-        cmd.pre_exec(move || {
-            if let Some(ns) = netns {
-                if libc::setns(ns, libc::CLONE_NEWNET) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-            }
-            for fd in &keep {
-                if libc::fcntl(*fd, libc::F_SETFD, 0) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-            }
-            Ok(())
-        });
-    }
-}
-
 /// Start `cmd` in a session of its own (no terminal, no process group of the caller's), so
 /// that it outlives whoever started it and no signal meant for the caller reaches it.
 pub fn pre_exec_setsid(cmd: &mut std::process::Command) {

@@ -212,3 +212,269 @@ pub fn loopback_up() -> nix::Result<()> {
     // SAFETY: as above.
     Errno::result(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &ifr) }).map(drop)
 }
+
+// ---- configuring links, addresses and routes (the shared network namespace's veths) ----
+
+const RTM_NEWLINK: u16 = 16;
+const RTM_DELLINK: u16 = 17;
+const RTM_NEWADDR: u16 = 20;
+const IFLA_IFNAME: u16 = 3;
+const IFLA_MASTER: u16 = 10;
+const IFLA_LINKINFO: u16 = 18;
+const IFLA_NET_NS_FD: u16 = 28;
+const IFLA_INFO_KIND: u16 = 1;
+const IFLA_INFO_DATA: u16 = 2;
+const VETH_INFO_PEER: u16 = 1;
+const IFA_ADDRESS: u16 = 1;
+const IFA_LOCAL: u16 = 2;
+const IFA_BROADCAST: u16 = 4;
+const RTA_OIF: u16 = 4;
+const RTA_GATEWAY: u16 = 5;
+const NLA_F_NESTED: u16 = 0x8000;
+const RTPROT_BOOT: u8 = 3;
+
+/// One rtnetlink request being built: the header, the family's struct, attributes (nested
+/// ones closed by `end`).
+struct Msg {
+    b: Vec<u8>,
+    open: Vec<usize>,
+}
+
+impl Msg {
+    fn new(kind: u16, flags: u16) -> Msg {
+        let mut b = Vec::with_capacity(256);
+        b.extend(0u32.to_ne_bytes()); // length, set by finish
+        b.extend(kind.to_ne_bytes());
+        b.extend((flags | (libc::NLM_F_REQUEST | libc::NLM_F_ACK) as u16).to_ne_bytes());
+        b.extend(1u32.to_ne_bytes()); // seq
+        b.extend(0u32.to_ne_bytes()); // port id: the kernel
+        Msg { b, open: Vec::new() }
+    }
+
+    /// struct ifinfomsg (family, type, index, flags, change).
+    fn ifinfo(&mut self, index: i32, flags: u32, change: u32) -> &mut Msg {
+        self.b.extend([libc::AF_UNSPEC as u8, 0]);
+        self.b.extend(0u16.to_ne_bytes());
+        self.b.extend(index.to_ne_bytes());
+        self.b.extend(flags.to_ne_bytes());
+        self.b.extend(change.to_ne_bytes());
+        self
+    }
+
+    fn pad(&mut self) {
+        while self.b.len() % 4 != 0 {
+            self.b.push(0);
+        }
+    }
+
+    fn attr(&mut self, kind: u16, data: &[u8]) -> &mut Msg {
+        self.b.extend(((4 + data.len()) as u16).to_ne_bytes());
+        self.b.extend(kind.to_ne_bytes());
+        self.b.extend(data);
+        self.pad();
+        self
+    }
+
+    fn name(&mut self, kind: u16, s: &str) -> &mut Msg {
+        let mut d = s.as_bytes().to_vec();
+        d.push(0);
+        self.attr(kind, &d)
+    }
+
+    fn begin(&mut self, kind: u16) -> &mut Msg {
+        self.open.push(self.b.len());
+        self.b.extend(0u16.to_ne_bytes());
+        self.b.extend((kind | NLA_F_NESTED).to_ne_bytes());
+        self
+    }
+
+    fn end(&mut self) -> &mut Msg {
+        let at = self.open.pop().expect("an open attribute");
+        let len = (self.b.len() - at) as u16;
+        self.b[at..at + 2].copy_from_slice(&len.to_ne_bytes());
+        self
+    }
+
+    fn finish(&mut self) -> &[u8] {
+        let len = self.b.len() as u32;
+        self.b[0..4].copy_from_slice(&len.to_ne_bytes());
+        &self.b
+    }
+}
+
+/// A NETLINK_ROUTE socket for requests, in the network namespace of the thread that opened it
+/// (it stays there when the thread moves).
+pub struct Netlink {
+    fd: OwnedFd,
+}
+
+impl Netlink {
+    pub fn open() -> nix::Result<Netlink> {
+        // SAFETY: a plain socket; owned below.
+        let s = Errno::result(unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                libc::NETLINK_ROUTE,
+            )
+        })?;
+        // SAFETY: fresh fd.
+        Ok(Netlink {
+            fd: unsafe { OwnedFd::from_raw_fd(s) },
+        })
+    }
+
+    /// Send one request and wait for its acknowledgement (the kernel's error code).
+    fn call(&self, m: &mut Msg) -> nix::Result<()> {
+        let req = m.finish();
+        // SAFETY: sending our own buffer on our socket.
+        Errno::result(unsafe { libc::send(self.fd.as_raw_fd(), req.as_ptr().cast(), req.len(), 0) })?;
+        let mut buf = [0u8; 4096];
+        loop {
+            // SAFETY: receiving into our own buffer.
+            let n = unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+            let n = match Errno::result(n) {
+                Err(Errno::EINTR) => continue,
+                r => r? as usize,
+            };
+            if let Some(code) = ack_code(&buf[..n]) {
+                return if code == 0 { Ok(()) } else { Err(Errno::from_raw(-code)) };
+            }
+        }
+    }
+
+    /// A veth pair: `name` here, up and enslaved to the bridge `master` (an ifindex), its peer
+    /// `peer` in the network namespace `peer_ns` (a fd), down (the kernel cannot bring a veth
+    /// up before its peer exists: ENOTCONN; `link_up` it there).
+    pub fn add_veth(&self, name: &str, master: u32, peer: &str, peer_ns: BorrowedFd) -> nix::Result<()> {
+        let up = libc::IFF_UP as u32;
+        let mut m = Msg::new(RTM_NEWLINK, (libc::NLM_F_CREATE | libc::NLM_F_EXCL) as u16);
+        m.ifinfo(0, up, up)
+            .name(IFLA_IFNAME, name)
+            .attr(IFLA_MASTER, &master.to_ne_bytes())
+            .begin(IFLA_LINKINFO)
+            .name(IFLA_INFO_KIND, "veth")
+            .begin(IFLA_INFO_DATA)
+            .begin(VETH_INFO_PEER)
+            .ifinfo(0, 0, 0)
+            .name(IFLA_IFNAME, peer)
+            .attr(IFLA_NET_NS_FD, &peer_ns.as_raw_fd().to_ne_bytes())
+            .end()
+            .end()
+            .end();
+        self.call(&mut m)
+    }
+
+    /// A bridge named `name`, up.
+    pub fn add_bridge(&self, name: &str) -> nix::Result<()> {
+        let up = libc::IFF_UP as u32;
+        let mut m = Msg::new(RTM_NEWLINK, (libc::NLM_F_CREATE | libc::NLM_F_EXCL) as u16);
+        m.ifinfo(0, up, up)
+            .name(IFLA_IFNAME, name)
+            .begin(IFLA_LINKINFO)
+            .name(IFLA_INFO_KIND, "bridge")
+            .end();
+        self.call(&mut m)
+    }
+
+    /// Bring the interface `index` up.
+    pub fn link_up(&self, index: u32) -> nix::Result<()> {
+        let up = libc::IFF_UP as u32;
+        let mut m = Msg::new(RTM_NEWLINK, 0);
+        m.ifinfo(index as i32, up, up);
+        self.call(&mut m)
+    }
+
+    /// Delete the interface named `name` (a veth takes its peer along).
+    pub fn del_link(&self, name: &str) -> nix::Result<()> {
+        let mut m = Msg::new(RTM_DELLINK, 0);
+        m.ifinfo(0, 0, 0).name(IFLA_IFNAME, name);
+        self.call(&mut m)
+    }
+
+    /// `ip addr add ADDR/PREFIX broadcast + dev INDEX` (the subnet's broadcast address, as
+    /// Podman's netavark sets it, for prefixes up to /30).
+    pub fn add_addr4(&self, index: u32, addr: std::net::Ipv4Addr, prefix: u8) -> nix::Result<()> {
+        let mut m = Msg::new(RTM_NEWADDR, (libc::NLM_F_CREATE | libc::NLM_F_EXCL) as u16);
+        m.b.extend([libc::AF_INET as u8, prefix, 0, 0]); // family, prefixlen, flags, scope universe
+        m.b.extend(index.to_ne_bytes());
+        m.attr(IFA_LOCAL, &addr.octets()).attr(IFA_ADDRESS, &addr.octets());
+        if prefix <= 30 {
+            let host_bits = u32::MAX.checked_shr(prefix as u32).unwrap_or(0);
+            let brd = std::net::Ipv4Addr::from(u32::from(addr) | host_bits);
+            m.attr(IFA_BROADCAST, &brd.octets());
+        }
+        self.call(&mut m)
+    }
+
+    /// `ip route add default via GATEWAY dev INDEX`.
+    pub fn add_default_route4(&self, index: u32, gateway: std::net::Ipv4Addr) -> nix::Result<()> {
+        let mut m = Msg::new(RTM_NEWROUTE, (libc::NLM_F_CREATE | libc::NLM_F_EXCL) as u16);
+        // struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags
+        m.b.extend([libc::AF_INET as u8, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, 0, RTN_UNICAST]);
+        m.b.extend(0u32.to_ne_bytes());
+        m.attr(RTA_GATEWAY, &gateway.octets())
+            .attr(RTA_OIF, &index.to_ne_bytes());
+        self.call(&mut m)
+    }
+}
+
+/// The error code of an NLMSG_ERROR (0: an acknowledgement) in a netlink datagram.
+fn ack_code(b: &[u8]) -> Option<i32> {
+    if b.len() < NLMSG_HDR + 4 {
+        return None;
+    }
+    let kind = u16::from_ne_bytes([b[4], b[5]]);
+    if kind != libc::NLMSG_ERROR as u16 {
+        return None;
+    }
+    Some(i32::from_ne_bytes([b[16], b[17], b[18], b[19]]))
+}
+
+/// The index of the interface `name` in the calling thread's network namespace.
+pub fn if_index(name: &str) -> nix::Result<u32> {
+    let c = std::ffi::CString::new(name).map_err(|_| Errno::EINVAL)?;
+    // SAFETY: a valid C string.
+    match unsafe { libc::if_nametoindex(c.as_ptr()) } {
+        0 => Err(Errno::last()),
+        i => Ok(i),
+    }
+}
+
+/// Run `f` with the calling thread in the network namespace `target`, then back in `home`
+/// (both namespace fds). Only this thread moves; a process with other threads may do this.
+pub fn in_netns<T>(target: BorrowedFd, home: BorrowedFd, f: impl FnOnce() -> T) -> nix::Result<T> {
+    nix::sched::setns(target, nix::sched::CloneFlags::CLONE_NEWNET)?;
+    let r = f();
+    // Going home cannot fail for a namespace we were in; if it did, this thread must not go on
+    // configuring the wrong namespace: the process ends (its users see it gone and replace it).
+    if nix::sched::setns(home, nix::sched::CloneFlags::CLONE_NEWNET).is_err() {
+        super::process::exit_now(1);
+    }
+    Ok(r)
+}
+
+#[cfg(test)]
+mod msg_tests {
+    use super::*;
+
+    #[test]
+    fn nested_attributes_are_sized_and_aligned() {
+        let mut m = Msg::new(RTM_NEWLINK, 0);
+        m.ifinfo(0, 1, 1)
+            .begin(IFLA_LINKINFO)
+            .name(IFLA_INFO_KIND, "veth")
+            .end();
+        let b = m.finish().to_vec();
+        assert_eq!(b.len(), 16 + 16 + 4 + 12);
+        assert_eq!(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize, b.len());
+        // the nest: 4 + "veth\0" attribute (4 + 5, padded to 12)
+        assert_eq!(u16::from_ne_bytes([b[32], b[33]]), 16);
+        assert_eq!(u16::from_ne_bytes([b[34], b[35]]), IFLA_LINKINFO | NLA_F_NESTED);
+        assert_eq!(u16::from_ne_bytes([b[36], b[37]]), 9);
+        let mut ack = vec![0u8; 36];
+        ack[4..6].copy_from_slice(&(libc::NLMSG_ERROR as u16).to_ne_bytes());
+        ack[16..20].copy_from_slice(&(-17i32).to_ne_bytes());
+        assert_eq!(ack_code(&ack), Some(-17));
+    }
+}

@@ -1,0 +1,237 @@
+//! Dense networking (issue 17's start-path and density work), as the unprivileged test user:
+//! hutch-netns configures each container's veth pair, addresses and routes over rtnetlink
+//! (no iproute2 or iptables process on a start once the network's bridge exists), a network's
+//! bridge and firewall rules are made once (one iptables-restore), and what containers get
+//! from that is the same as before: their address, lo, the default route, none on an
+//! `--internal` network, one interface per network.
+
+mod common;
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const BASIC: &str = "fixtures/basic";
+
+/// hutch-netns's pid from the shared state file.
+fn netns_pid(env: &Env) -> i32 {
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.run_dir().join("hutch/net/shared.json")).unwrap()).unwrap();
+    v["pid"].as_i64().unwrap() as i32
+}
+
+/// A command run inside the shared namespace as its root (entered through hutch-netns's pid).
+fn in_shared(pid: i32, cmd: &[&str]) -> String {
+    let out = std::process::Command::new("nsenter")
+        .args(["-t", &pid.to_string(), "-U", "-n"])
+        .args(cmd)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{cmd:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn interfaces_addresses_and_routes_come_from_rtnetlink() {
+    let env = env_with(&[BASIC]);
+    env.hutch(["network", "create", "--subnet", "10.91.0.0/24", "dense"])
+        .ok();
+    env.hutch(["network", "create", "--subnet", "10.92.0.0/24", "--internal", "shut"])
+        .ok();
+    // The first container starts the shared namespace (and the default network's bridge).
+    env.hutch([
+        "run",
+        "-d",
+        "--name",
+        "keep",
+        "--network",
+        "podman",
+        BASIC,
+        "sleep",
+        "300",
+    ])
+    .ok();
+    let k = netns_pid(&env);
+    // A start on a network whose bridge exists runs no process in hutch-netns (strace, as
+    // root, follows it and every thread or child it makes).
+    let log = env.root.join("strace.log");
+    let mut st = std::process::Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=execve", "-o"])
+        .arg(&log)
+        .args(["-p", &k.to_string()])
+        .spawn()
+        .unwrap();
+    // strace is attached once it has written its first line or a moment has passed: poll for
+    // the tracer in /proc/PID/status.
+    let t = Instant::now();
+    while std::fs::read_to_string(format!("/proc/{k}/status"))
+        .unwrap()
+        .lines()
+        .any(|l| l == "TracerPid:\t0")
+    {
+        assert!(t.elapsed() < Duration::from_secs(10), "strace did not attach");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let r = env
+        .hutch([
+            "run",
+            "--rm",
+            "--network",
+            "podman",
+            "--ip",
+            "10.88.0.77",
+            BASIC,
+            "sh",
+            "-c",
+            "ip -o -4 addr show; ip route; cat /sys/class/net/lo/operstate",
+        ])
+        .ok();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(st.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    st.wait().unwrap();
+    let mut traced = String::new();
+    std::fs::File::open(&log).unwrap().read_to_string(&mut traced).unwrap();
+    assert!(
+        !traced.contains("execve("),
+        "hutch-netns ran a process on a start: {traced}"
+    );
+    assert!(r.stdout.contains("inet 10.88.0.77/16 brd 10.88.255.255"), "{r:?}");
+    assert!(r.stdout.contains("eth0"), "{r:?}");
+    assert!(r.stdout.contains("default via 10.88.0.1 dev eth0"), "{r:?}");
+    // lo is up (its operstate is "unknown" when up, "down" otherwise).
+    assert!(r.stdout.trim_end().ends_with("unknown"), "{r:?}");
+
+    // Two networks: one interface each, the default route via the first that is not internal.
+    let r = env
+        .hutch([
+            "run",
+            "--rm",
+            "--network",
+            "shut,dense",
+            BASIC,
+            "sh",
+            "-c",
+            "ip -o -4 addr show; ip route",
+        ])
+        .ok();
+    assert!(
+        r.stdout.contains("eth0    inet 10.92.0.2/24") || r.stdout.contains("eth0 inet 10.92.0.2/24"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("inet 10.91.0.2/24 brd 10.91.0.255"), "{r:?}");
+    assert!(r.stdout.contains("default via 10.91.0.1 dev eth1"), "{r:?}");
+    // An internal network alone: no default route.
+    let r = env
+        .hutch(["run", "--rm", "--network", "shut", BASIC, "ip", "route"])
+        .ok();
+    assert!(!r.stdout.contains("default"), "{r:?}");
+    assert!(r.stdout.contains("10.92.0.0/24 dev eth0"), "{r:?}");
+
+    // The bridges and their rules, made once each: FORWARD drops by default, each bridge's
+    // own traffic passes, only non-internal ones are NATed.
+    let links = in_shared(k, &["ip", "-o", "-4", "addr", "show"]);
+    assert!(
+        links.contains("podman0    inet 10.88.0.1/16") || links.contains("podman0 inet 10.88.0.1/16"),
+        "{links}"
+    );
+    let rules = in_shared(k, &["iptables", "-S", "FORWARD"]);
+    assert!(rules.contains("-P FORWARD DROP"), "{rules}");
+    for br in ["podman0", "podman1", "podman2"] {
+        assert_eq!(
+            rules.matches(&format!("-A FORWARD -i {br} -o {br} -j ACCEPT")).count(),
+            1,
+            "{rules}"
+        );
+    }
+    let nat = in_shared(k, &["iptables", "-t", "nat", "-S", "POSTROUTING"]);
+    assert!(
+        nat.contains("-A POSTROUTING -s 10.91.0.0/24 ! -o podman1 -j MASQUERADE"),
+        "{nat}"
+    );
+    assert!(!nat.contains("10.92.0.0/24"), "{nat}");
+    // The run's veths are gone with it; the kept container's is there.
+    let veths = in_shared(k, &["ip", "-o", "link", "show", "type", "veth"]);
+    assert_eq!(veths.lines().count(), 1, "{veths}");
+    env.hutch(["rm", "-f", "keep"]).ok();
+    wait_until("the shared namespace to go", || {
+        !env.run_dir().join("hutch/net/shared.json").exists()
+    });
+}
+
+#[test]
+fn a_failed_attach_leaves_no_veth() {
+    let env = env_with(&[BASIC]);
+    env.hutch(["network", "create", "--subnet", "10.93.0.0/30", "tiny"])
+        .ok();
+    env.hutch(["network", "create", "--subnet", "10.94.0.0/24", "wide"])
+        .ok();
+    // A /30 has one address for a container (.2; .1 is the gateway).
+    env.hutch(["run", "-d", "--name", "one", "--network", "tiny", BASIC, "sleep", "300"])
+        .ok();
+    let k = netns_pid(&env);
+    let veths = || {
+        in_shared(k, &["ip", "-o", "link", "show", "type", "veth"])
+            .lines()
+            .count()
+    };
+    assert_eq!(veths(), 1);
+    // The veth on `wide` is made, then `tiny` has no address left: the attach fails as a
+    // whole, with one error line, and takes its first veth back.
+    let r = env.hutch(["run", "--rm", "--network", "wide,tiny", BASIC, "true"]);
+    assert_eq!(r.code, 125, "{r:?}");
+    assert!(
+        r.stderr.contains("network tiny: no free address left in 10.93.0.0/30"),
+        "{r:?}"
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{r:?}");
+    assert_eq!(veths(), 1);
+    // And the network works afterwards.
+    env.hutch(["run", "--rm", "--network", "wide", BASIC, "true"]).ok();
+    env.hutch(["rm", "-f", "-a"]).ok();
+}
+
+/// Podman's network verbs as its system tests (500-networking.bats) use them.
+#[test]
+fn network_ls_sorted_noheading_rm_force_and_dns_opt() {
+    let env = env_with(&[BASIC]);
+    for n in ["c-net", "a-net", "b-net"] {
+        env.hutch(["network", "create", n]).ok();
+    }
+    // Sorted by name, as Podman lists them; --noheading drops the title row.
+    assert_eq!(
+        env.hutch(["network", "ls", "-q"]).ok().stdout,
+        "a-net\nb-net\nc-net\npodman\n"
+    );
+    let all = env.hutch(["network", "ls"]).ok().stdout;
+    assert!(all.starts_with("NETWORK ID"), "{all}");
+    let bare = env.hutch(["network", "ls", "--noheading"]).ok().stdout;
+    assert_eq!(bare, all.split_once('\n').unwrap().1);
+    assert_eq!(bare.lines().count(), 4, "{bare}");
+    assert!(bare.lines().last().unwrap().contains("  podman  bridge"), "{bare}");
+    // rm -f of a network that does not exist is no error (without -f: 1, one line).
+    let r = env.hutch(["network", "rm", "bogus"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.stderr.lines().count(), 1, "{r:?}");
+    let r = env.hutch(["network", "rm", "-f", "bogus", "a-net"]).ok();
+    assert_eq!(r.stdout, "a-net\n");
+    assert_eq!(r.stderr, "");
+    // --dns-opt is --dns-option's other name.
+    let r = env
+        .hutch([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--dns-opt",
+            "ndots:3",
+            BASIC,
+            "cat",
+            "/etc/resolv.conf",
+        ])
+        .ok();
+    assert!(r.stdout.contains("options ndots:3"), "{r:?}");
+}
