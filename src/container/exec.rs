@@ -59,6 +59,7 @@ pub fn exec(store: &Store, rec: &ContainerRecord, o: ExecOptions) -> Result<i32>
     };
     let signals = crate::runtime::session::block_signals();
     let (started, relay) = rexec::spawn(&req)?;
+    crate::events::of("exec", rec);
     if o.detach {
         return Ok(0);
     }

@@ -17,13 +17,19 @@ pub fn kill(store: &Store, rec: &ContainerRecord, sig: i32) -> Result<()> {
         crate::bail!("valid signals are 1 through 64");
     }
     crate::sys::process::pidfd_send_signal_raw(&pidfd, sig)
-        .map_err(|e| crate::err!("signalling container {}: {e}", rec.name))
+        .map_err(|e| crate::err!("signalling container {}: {e}", rec.name))?;
+    crate::events::of("kill", rec);
+    Ok(())
 }
 
 /// Stop: the stop signal, then SIGKILL after `timeout` seconds; waits until its exit is recorded.
 pub fn stop(store: &Store, rec: &ContainerRecord, timeout: u32) -> Result<()> {
     let sig = nix::sys::signal::Signal::try_from(rec.spec.stop_signal).unwrap_or(nix::sys::signal::Signal::SIGTERM);
+    let running = matches!(state::status(store, rec).0, Status::Running { .. });
     terminate(store, rec, sig, timeout);
+    if running {
+        crate::events::of("stop", rec);
+    }
     Ok(())
 }
 
@@ -109,6 +115,7 @@ pub fn remove(store: &Store, rec: &ContainerRecord, volumes: bool) -> Result<()>
     store.save_containers(&idx, &lock)?;
     drop(lock);
     crate::output::trace("record removed");
+    crate::events::of("remove", rec);
     state::remove_live(&rec.id);
     crate::fault::point("after:remove-live");
     let d = store.container_dir(&rec.id);

@@ -247,6 +247,7 @@ pub fn create(
     crate::fault::point("after:write-userdata");
     idx.containers.push(rec.clone());
     store.save_containers(&idx, &lock).map_err(cleanup)?;
+    crate::events::of("create", &rec);
     Ok(rec)
 }
 
@@ -512,6 +513,7 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         keep_id_user: if keep_id { runtime::HostUser::current() } else { None },
         networks: crate::network::resolve_mode(store, &rec.spec.network)?,
         container_name: rec.name.clone(),
+        image_name: rec.image_name.clone(),
     })
 }
 

@@ -447,7 +447,8 @@ pub fn exec_in_container(
     }
     crate::output::trace("privileges dropped");
     reset_signals();
-    crate::sys::fd::cloexec_from(3).at("closing inherited file descriptors")?;
+    // --preserve-fds N: the caller's fds 3 to 3+N-1 stay open (hutch opened its own above them).
+    crate::sys::fd::cloexec_from(3 + plan.spec.preserve_fds).at("closing inherited file descriptors")?;
     let mut last = Errno::ENOENT;
     for c in &candidates {
         let Ok(path) = CString::new(c.as_os_str().as_encoded_bytes()) else {
@@ -490,7 +491,7 @@ fn exec_failure(name: &str, last: Errno) -> Fail {
     match last {
         Errno::ENOENT if name.contains('/') => Fail(127, format!("{name}: no such file or directory")),
         Errno::ENOENT => Fail(127, format!("{name}: executable file not found in $PATH")),
-        Errno::EACCES => Fail(126, format!("{name}: permission denied")),
+        Errno::EACCES => Fail(126, format!("exec {name}: permission denied")),
         e => Fail(126, format!("{name}: cannot execute: {}", e.desc())),
     }
 }
