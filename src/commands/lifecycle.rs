@@ -128,7 +128,7 @@ pub fn rm(a: RmArgs) -> Result<i32> {
     if a.force || a.ignore {
         items.retain(|(_, r)| !matches!(r, Err(e) if e.class == Class::NoSuchObject));
     }
-    let items = with_dependents(&store, items, a.depend)?;
+    let mut items = with_dependents(&store, items, a.depend)?;
     // Stop everything first: once in the user namespace (which removal may enter), hutch may
     // no longer signal them.
     // A pod's infra container goes with its pod (`pod rm`); --all passes over it.

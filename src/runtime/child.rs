@@ -318,6 +318,8 @@ pub struct ExecParams {
     pub caps: Vec<String>,
     pub no_new_privileges: bool,
     pub create_workdir: bool,
+    /// --preserve-fds: fds 3 to 3+N-1 stay open across the exec.
+    pub preserve_fds: u32,
 }
 
 impl ExecParams {
@@ -330,6 +332,7 @@ impl ExecParams {
             caps: spec.caps.clone(),
             no_new_privileges: spec.no_new_privileges,
             create_workdir: true,
+            preserve_fds: spec.preserve_fds,
         }
     }
 }
@@ -448,7 +451,7 @@ pub fn exec_in_container(
     crate::output::trace("privileges dropped");
     reset_signals();
     // --preserve-fds N: the caller's fds 3 to 3+N-1 stay open (hutch opened its own above them).
-    crate::sys::fd::cloexec_from(3 + plan.spec.preserve_fds).at("closing inherited file descriptors")?;
+    crate::sys::fd::cloexec_from(3 + p.preserve_fds).at("closing inherited file descriptors")?;
     let mut last = Errno::ENOENT;
     for c in &candidates {
         let Ok(path) = CString::new(c.as_os_str().as_encoded_bytes()) else {
