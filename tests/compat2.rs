@@ -38,8 +38,8 @@ fn events(env: &Env, args: &[&str]) -> String {
 fn events_of_containers() {
     let env = env_with(&[BASIC]);
     let img = image();
-    // Nothing happened yet: no log, no output, no hang.
-    assert_eq!(events(&env, &[]), "");
+    // No container event yet (the pull is an image event).
+    assert_eq!(events(&env, &["--filter", "type=container"]), "");
     env.hutch(["run", "--rm", "--name", "one", "--label", "team=blue", &img, "true"]).ok();
     let id = env.hutch(["run", "-d", "--name", "two", &img, "sh", "-c", "exit 3"]).ok().stdout.trim().to_string();
     assert_eq!(env.hutch(["wait", "two"]).ok().stdout, "3\n");
@@ -49,7 +49,10 @@ fn events_of_containers() {
     let line = start_one.trim();
     assert_eq!(start_one.lines().count(), 1, "{start_one}");
     assert!(line.contains(" +0000 UTC container start "), "{line}");
-    assert!(line.ends_with(&format!("(image={img}, name=one, team=blue)")), "{line}");
+    // The container's labels (the image's included, as Podman's) follow, sorted.
+    // The image as the container records it (tagged).
+    assert!(line.contains(&format!(" (image={img}:latest, name=one, ")), "{line}");
+    assert!(line.ends_with(", org.hutch.fixture=fixtures/basic, team=blue)"), "{line}");
     // The label filter alone, and status= as event=.
     assert_eq!(events(&env, &["-f", "label=team=blue", "--filter", "status=start"]), start_one);
     assert_eq!(events(&env, &["--filter", "label=team"]).lines().count(), events(&env, &["--filter", "container=one"]).lines().count());
@@ -65,7 +68,7 @@ fn events_of_containers() {
     // The monitor of a detached container writes its death, with the exit code.
     assert_eq!(
         events(&env, &["--filter", "container=two", "--filter", "event=died", "--format", "{{.ID}}--{{.Image}}--{{.ContainerExitCode}}", "--no-trunc=false"]),
-        format!("{id}--{img}--3\n")
+        format!("{id}--{img}:latest--3\n")
     );
     // Labels are in a died event's attributes; json is the log's own line.
     env.hutch(["run", "--rm", "--name", "three", "--label", "l1=v 1", &img, "true"]).ok();
@@ -119,7 +122,7 @@ fn events_of_images() {
         "tag--registry.com/x".into(),
         "untag--registry.com/x:latest".into(),
         "tag--registry.com/x".into(),
-        format!("untag--{img}"),
+        format!("untag--{img}:latest"),
         "untag--registry.com/x:latest".into(),
         format!("remove--{id}"),
         format!("pull--{img}"),
@@ -146,8 +149,9 @@ fn events_backend_and_log_file() {
     env.hutch(["--events-backend", "journald", "events"]).fails_with("no journald");
     // The default file, in the runtime dir; the monitor of -d uses the flag too.
     env.hutch(["--events-backend=file", "run", "-d", "--rm", "--name", "d", &img, "true"]).ok();
-    wait_until("the monitor's died event", || {
-        std::fs::read_to_string(&default_log).is_ok_and(|t| t.contains("\"Status\":\"died\""))
+    // (The --rm monitor's rm writes the last one.)
+    wait_until("the monitor's died and remove events", || {
+        std::fs::read_to_string(&default_log).is_ok_and(|t| t.contains("\"Status\":\"died\"") && t.contains("\"Status\":\"remove\""))
     });
     let none = path(&env, "home/none.conf");
     env.write("home/none.conf", "[engine]\nevents_logger = \"none\"\n");
@@ -307,19 +311,19 @@ fn logs_of_several_and_attach() {
     let env = env_with(&[BASIC]);
     let img = image();
     // Followed together: each container's lines as they come, with its short id.
-    let c1 = env.hutch(["run", "-d", "--name", "c1", &img, "sh", "-c", "echo a; sleep 2; echo d"]).ok().stdout[..12].to_string();
-    let c2 = env.hutch(["run", "-d", "--name", "c2", &img, "sh", "-c", "sleep 1; echo b; echo c"]).ok().stdout[..12].to_string();
+    let c1 = env.hutch(["run", "-d", "--name", "c1", &img, "sh", "-c", "echo a; sleep 6; echo d"]).ok().stdout[..12].to_string();
+    let c2 = env.hutch(["run", "-d", "--name", "c2", &img, "sh", "-c", "sleep 2; echo b; echo c"]).ok().stdout[..12].to_string();
     let r = env.hutch(["logs", "-f", "c1", "c2"]).ok();
     assert_eq!(r.stdout, format!("{c1} a\n{c2} b\n{c2} c\n{c1} d\n"));
 
-    // --attach: only the streams named are shown (both are logged); without stdout the
-    // container id is printed.
+    // --attach: only the streams named are shown (both are logged); with neither stdout nor
+    // stderr the container id is printed.
     let r = env.hutch(["run", "--name", "a1", "--attach", "stdin", &img, "echo", "hello"]).ok();
     let id = env.hutch(["inspect", "--format", "{{.Id}}", "a1"]).ok().stdout;
     assert_eq!(r.stdout, id);
     assert_eq!(env.hutch(["logs", "a1"]).ok().stdout, "hello\n");
     let r = env.hutch(["run", "--rm", "-a", "stderr", &img, "sh", "-c", "echo out; echo err >&2"]).ok();
-    assert_eq!(r.stdout.lines().count(), 1, "only the id: {r:?}");
+    assert_eq!(r.stdout, "", "{r:?}");
     assert!(r.stderr.contains("err") && !r.stderr.contains("out"), "{r:?}");
     let r = env.hutch(["run", "--name", "a3", "-a", "stdout", &img, "sh", "-c", "echo out; echo err >&2"]).ok();
     assert_eq!(r.stdout, "out\n");
@@ -335,7 +339,7 @@ fn ps_status_filter_sees_all() {
     let env = env_with(&[BASIC]);
     let img = image();
     env.hutch(["run", "--name", "stopped", &img, "true"]).ok();
-    env.hutch(["run", "--name", "failed", &img, "false"]).code.eq(&1).then_some(()).unwrap();
+    assert_eq!(env.hutch(["run", "--name", "failed", &img, "false"]).code, 1);
     env.hutch(["create", "--name", "created", &img, "true"]).ok();
     let ps = |args: &[&str]| {
         let mut v = vec!["ps", "--format", "{{.Names}}", "--sort", "names"];
@@ -396,4 +400,33 @@ fn implicit_pull_says_so() {
     // -q: nothing.
     let r = env.hutch(["create", "-q", "--pull=always", "--tls-verify=false", &image(), "true"]).ok();
     assert_eq!(r.stderr, "");
+}
+
+#[test]
+fn stopping_state() {
+    let env = env_with(&[BASIC]);
+    let img = image();
+    let script = "trap 'echo got TERM' TERM; echo READY; while :; do sleep 0.2; done";
+    env.hutch(["run", "-d", "--name", "stopme", &img, "sh", "-c", script]).ok();
+    wait_until("ready", || env.hutch(["logs", "stopme"]).stdout.contains("READY"));
+    let mut stop = env.command(["stop", "-t", "30", "stopme"]).stdout(Stdio::null()).spawn().unwrap();
+    wait_until("the stop signal", || env.hutch(["logs", "stopme"]).stdout.contains("got TERM"));
+    // While stop waits, other verbs work, and inspect says so.
+    env.hutch(["ps", "-a"]).ok();
+    assert_eq!(env.hutch(["inspect", "--format", "{{.State.Status}}", "stopme"]).ok().stdout, "stopping\n");
+    env.hutch(["kill", "stopme"]).ok();
+    assert!(stop.wait().unwrap().success());
+    assert_eq!(
+        env.hutch(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "stopme"]).ok().stdout,
+        "exited 137\n"
+    );
+}
+
+#[test]
+fn noout_stop_zero_says_nothing() {
+    let env = env_with(&[BASIC]);
+    env.hutch(["run", "-d", "--rm", "--name", "stopme", &image(), "sleep", "1000"]).ok();
+    // -t 0: the SIGKILL is what was asked for, so no "resorting to SIGKILL" note; --noout: no name.
+    let r = env.hutch(["--noout", "stop", "-t", "0", "stopme"]).ok();
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("", ""));
 }

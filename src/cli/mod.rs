@@ -74,7 +74,12 @@ pub struct GlobalArgs {
     /// Where events go (`hutch events`): file (the default: <runroot>/events/events.log, or
     /// containers.conf's events_logfile_path) or none; the hutch processes this one starts
     /// use it too
-    #[arg(long, global = true, value_name = "BACKEND", value_parser = ["file", "none", "journald"])]
+    #[arg(long, global = true, value_name = "BACKEND", value_parser = clap::builder::PossibleValuesParser::new([
+        clap::builder::PossibleValue::new("file"),
+        clap::builder::PossibleValue::new("none"),
+        // Refused with a sentence of its own (hutch has no journald backend).
+        clap::builder::PossibleValue::new("journald").hide(true),
+    ]))]
     pub events_backend: Option<String>,
     /// Print nothing on stdout (ids, names, tables); errors and a foreground container's own
     /// output still show
@@ -2171,7 +2176,8 @@ pub struct RunMoreArgs {
     #[arg(long, value_name = "N")]
     pub preserve_fds: Option<u32>,
     /// Show only these of a foreground container's streams (stdin, stdout, stderr; repeatable);
-    /// both output streams are still logged. Without stdout, the container id is printed first
+    /// both output streams are still logged. With neither stdout nor stderr, the container id
+    /// is printed
     #[arg(short = 'a', long, value_name = "STREAM", value_parser = ["stdin", "stdout", "stderr"], conflicts_with = "detach")]
     pub attach: Vec<String>,
 }

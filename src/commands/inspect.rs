@@ -95,7 +95,8 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
         security_opt.push("no-new-privileges".to_string());
     }
     let state = json!({
-        "Status": st.word(),
+        // `stop` waiting for the container to exit: "stopping", as Podman's.
+        "Status": if matches!(st, Status::Running { .. }) && crate::container::is_stopping(&c.id) { "stopping" } else { st.word() },
         "Running": matches!(st, Status::Running { .. }),
         "Paused": false,
         "Restarting": false,

@@ -184,8 +184,11 @@ fn with_dependents(
     depend: bool,
 ) -> Result<Vec<(String, Result<ContainerRecord>)>> {
     let all = store.load_containers()?.containers;
-    let asked: std::collections::HashSet<String> =
-        items.iter().filter_map(|(_, r)| r.as_ref().ok().map(|r| r.id.clone())).collect();
+    // Each container asked for, by id: the name it was asked by (what its line shows).
+    let asked: std::collections::HashMap<String, String> = items
+        .iter()
+        .filter_map(|(w, r)| r.as_ref().ok().map(|r| (r.id.clone(), w.clone())))
+        .collect();
     let mut out: Vec<(String, Result<ContainerRecord>)> = Vec::new();
     let mut placed = std::collections::HashSet::new();
     fn place(
@@ -195,18 +198,20 @@ fn with_dependents(
         out: &mut Vec<(String, Result<ContainerRecord>)>,
         placed: &mut std::collections::HashSet<String>,
         take: &dyn Fn(&ContainerRecord) -> bool,
+        asked: &std::collections::HashMap<String, String>,
     ) {
         if !placed.insert(rec.id.clone()) {
             return;
         }
         for d in dependents(all, rec) {
             if take(d) {
-                place(all, d, d.id.clone(), out, placed, take);
+                let what = asked.get(&d.id).cloned().unwrap_or_else(|| d.id.clone());
+                place(all, d, what, out, placed, take, asked);
             }
         }
         out.push((what, Ok(rec.clone())));
     }
-    let take = |d: &ContainerRecord| depend || asked.contains(&d.id);
+    let take = |d: &ContainerRecord| depend || asked.contains_key(&d.id);
     for (what, r) in items {
         match r {
             Ok(rec) => {
@@ -224,7 +229,7 @@ fn with_dependents(
                     out.push((what, Err(e)));
                     continue;
                 }
-                place(&all, &rec, what, &mut out, &mut placed, &take);
+                place(&all, &rec, what, &mut out, &mut placed, &take, &asked);
             }
             Err(e) => out.push((what, Err(e))),
         }

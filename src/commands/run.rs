@@ -373,8 +373,8 @@ pub fn run(a: RunArgs) -> Result<i32> {
         out(&format!("{}\n", rec.id));
         return Ok(0);
     }
-    // --attach without stdout: the id is all the caller sees, as Podman prints it.
-    if !a.more.attach.is_empty() && !a.more.attach.iter().any(|s| s == "stdout") {
+    // --attach with neither stdout nor stderr: the id is all the caller sees, as Podman prints it.
+    if !a.more.attach.is_empty() && !a.more.attach.iter().any(|s| s == "stdout" || s == "stderr") {
         out(&format!("{}\n", rec.id));
     }
     container::run_foreground(&store, &rec).map_err(discard)

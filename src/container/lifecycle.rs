@@ -26,8 +26,12 @@ pub fn kill(store: &Store, rec: &ContainerRecord, sig: i32) -> Result<()> {
 pub fn stop(store: &Store, rec: &ContainerRecord, timeout: u32) -> Result<()> {
     let sig = nix::sys::signal::Signal::try_from(rec.spec.stop_signal).unwrap_or(nix::sys::signal::Signal::SIGTERM);
     let running = matches!(state::status(store, rec).0, Status::Running { .. });
+    if running {
+        state::mark_stopping(&rec.id, true);
+    }
     terminate(store, rec, sig, timeout);
     if running {
+        state::mark_stopping(&rec.id, false);
         crate::events::of("stop", rec);
     }
     Ok(())
@@ -46,7 +50,8 @@ fn terminate(store: &Store, rec: &ContainerRecord, first: nix::sys::signal::Sign
     let _ = crate::sys::process::pidfd_send_signal(&pidfd, first);
     crate::fault::point("after:stop-signal");
     if !state::wait_exit(&pidfd, std::time::Duration::from_secs(grace as u64)) {
-        if first != nix::sys::signal::Signal::SIGKILL {
+        // With -t 0 the SIGKILL is what was asked for: nothing to say.
+        if first != nix::sys::signal::Signal::SIGKILL && grace > 0 {
             // Podman's words, which users (and scripts) look for.
             crate::output::note(&format!(
                 "StopSignal {first:?} failed to stop container {} in {grace} seconds, resorting to SIGKILL",

@@ -11,7 +11,7 @@ pub mod rename;
 mod start;
 
 /// A container's state as `ps`, `inspect` and the lifecycle verbs see it.
-pub use crate::runtime::state::{running_now, status, Status};
+pub use crate::runtime::state::{is_stopping, running_now, status, Status};
 pub use exec::{exec, ExecOptions};
 pub use lifecycle::{enter_userns, ensure_stopped, ensure_stopped_within, kill, pause_main, remove, stop, wait};
 pub use start::{run_foreground, start_detached};

@@ -229,7 +229,13 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
         h.stop();
     }
     // Before the exit is recorded: whoever waits for that record (stop, wait) comes after it.
-    crate::events::died(&plan.id, &plan.container_name, &plan.image_name, &plan.spec.labels, code);
+    // Under its current name (it may have been renamed while it ran).
+    let name = store
+        .load_containers()
+        .ok()
+        .and_then(|i| i.containers.iter().find(|c| c.id == plan.id).map(|c| c.name.clone()))
+        .unwrap_or_else(|| plan.container_name.clone());
+    crate::events::died(&plan.id, &name, &plan.image_name, &plan.spec.labels, code);
     recorder.exited(code);
     if plan.spec.auto_remove {
         crate::fault::point("before:auto-remove");
