@@ -164,9 +164,11 @@ pub fn rm(a: RmArgs) -> Result<i32> {
     })
 }
 
-/// Containers that use `rec`'s network namespace (`--network container:REC`).
+/// Containers that use `rec`'s network namespace (`--network container:REC`); a pod's members
+/// (which join its infra container) go with the pod (`pod rm`), not here.
 fn dependents<'a>(all: &'a [ContainerRecord], rec: &ContainerRecord) -> Vec<&'a ContainerRecord> {
     all.iter()
+        .filter(|c| c.spec.pod.is_none())
         .filter(|c| match &c.spec.network {
             crate::spec::network::Mode::Container(x) => {
                 *x == rec.id || *x == rec.name || (x.len() >= 3 && rec.id.starts_with(x.as_str()))
