@@ -509,6 +509,16 @@ struct ContainersConfFile {
     containers: ConfContainers,
     #[serde(default)]
     network: ConfNetwork,
+    #[serde(default)]
+    engine: ConfEngine,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ConfEngine {
+    events_logger: Option<String>,
+    events_logfile_path: Option<String>,
+    /// Bytes, or a number with a k/m/g suffix ("1m"); a TOML integer is taken too.
+    events_logfile_max_size: Option<toml::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -547,6 +557,9 @@ const USED_KEYS: &[&str] = &[
     "containers.netns",
     "containers.tz",
     "network.default_rootless_network_cmd",
+    "engine.events_logger",
+    "engine.events_logfile_path",
+    "engine.events_logfile_max_size",
 ];
 
 /// The effective containers.conf settings and where each came from.
@@ -583,6 +596,12 @@ pub struct ContainersConf {
     pub ignored_keys: Vec<String>,
     /// Time zone of new containers: an IANA name (`Europe/Berlin`) or `local` (the host's).
     pub tz: Option<String>,
+    /// `[engine] events_logger`: file, journald or none (hutch writes the file for journald).
+    pub events_logger: Option<String>,
+    /// `[engine] events_logfile_path`: the event log instead of `<runtime dir>/events/events.log`.
+    pub events_logfile_path: Option<PathBuf>,
+    /// `[engine] events_logfile_max_size` in bytes (0: no limit).
+    pub events_logfile_max_size: Option<u64>,
 }
 
 /// containers.conf files in the order they apply, as Podman reads them: CONTAINERS_CONF alone
@@ -787,6 +806,29 @@ impl ContainersConf {
                         format!("\"{ns}\" is not a network mode hutch knows (private, pasta, slirp4netns, bridge, host, none)"),
                     ))
                 }
+            }
+        }
+        let e = f.engine;
+        if let Some(l) = e.events_logger {
+            match l.as_str() {
+                "file" | "journald" | "none" => self.events_logger = Some(l),
+                _ => return Err(bad("events_logger", format!("\"{l}\" is not an events backend (file, journald, none)"))),
+            }
+        }
+        if let Some(p) = e.events_logfile_path {
+            if !p.is_empty() {
+                self.events_logfile_path = Some(PathBuf::from(p));
+            }
+        }
+        if let Some(v) = e.events_logfile_max_size {
+            let n = match &v {
+                toml::Value::Integer(n) if *n >= 0 => Some(*n as u64),
+                toml::Value::String(s) => crate::events::parse_size(s),
+                _ => None,
+            };
+            match n {
+                Some(n) => self.events_logfile_max_size = Some(n),
+                None => return Err(bad("events_logfile_max_size", format!("{v} is not a size (bytes, or a number with k, m or g)"))),
             }
         }
         if let Ok(t) = text.parse::<toml::Table>() {

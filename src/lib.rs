@@ -12,6 +12,7 @@ mod config;
 mod container;
 mod digest;
 mod error;
+mod events;
 mod fault;
 mod format;
 #[doc(hidden)]
@@ -95,6 +96,15 @@ fn apply_global(g: &cli::GlobalArgs) -> error::Result<()> {
         }
     }
     paths::use_dirs(g.root.as_deref(), g.runroot.as_deref())?;
+    if let Some(b) = &g.events_backend {
+        if b == "journald" {
+            crate::bail!("--events-backend journald: hutch has no journald backend (use file or none)");
+        }
+        std::env::set_var(events::BACKEND_VAR, b);
+    }
+    if g.noout {
+        output::set_noout();
+    }
     output::debug(&format!(
         "hutch {} {:?}: store {}, runtime dir {}",
         env!("CARGO_PKG_VERSION"),

@@ -13,13 +13,31 @@ pub fn note(msg: &str) {
     let _ = writeln!(std::io::stderr(), "hutch: {msg}");
 }
 
+/// A warning line on stderr as it is (no `hutch:` prefix: Podman's words scripts look for).
+pub fn warn(msg: &str) {
+    if level() < Level::Warn {
+        return;
+    }
+    let _ = writeln!(std::io::stderr(), "{msg}");
+}
+
 /// Print the error line.
 pub fn error(msg: &str) {
     let _ = writeln!(std::io::stderr(), "Error: {msg}");
 }
 
+static NOOUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `--noout`: `out` writes nothing from now on.
+pub fn set_noout() {
+    NOOUT.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Write data to stdout; a closed pipe (`| head`) ends the program quietly.
 pub fn out(s: &str) {
+    if NOOUT.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
     let mut o = std::io::stdout().lock();
     if o.write_all(s.as_bytes()).and_then(|_| o.flush()).is_err() {
         std::process::exit(0);

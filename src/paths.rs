@@ -69,6 +69,11 @@ pub fn runtime_dir() -> PathBuf {
     }
 }
 
+/// The event log's default place: `<runtime dir>/events/events.log`.
+pub fn events_log() -> PathBuf {
+    runtime_dir().join("events").join("events.log")
+}
+
 /// Live files of running containers: `<runtime dir>/containers/<id>.json`.
 pub fn live_dir() -> PathBuf {
     runtime_dir().join("containers")

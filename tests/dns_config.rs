@@ -592,7 +592,7 @@ fn containers_conf_userns_keep_id_is_the_default_and_the_flag_wins() {
 #[test]
 fn info_names_the_config_keys_hutch_ignores() {
     let env = Env::new();
-    env.write("config/containers/containers.conf", "[containers]\ndns_searches = [\"a.example\"]\ndefault_sysctls = [\"x=1\"]\n[engine]\nevents_logger = \"file\"\n");
+    env.write("config/containers/containers.conf", "[containers]\ndns_searches = [\"a.example\"]\ndefault_sysctls = [\"x=1\"]\n[engine]\nnum_locks = 2048\n");
     env.write(
         "config/containers/registries.conf",
         "unqualified-search-registries = [\"docker.io\"]\n[[registry]]\nlocation = \"x.example\"\nfoo = 1\n",
@@ -600,7 +600,7 @@ fn info_names_the_config_keys_hutch_ignores() {
     let v: serde_json::Value = serde_json::from_str(&env.hutch(["info", "--format", "json"]).ok().stdout).unwrap();
     let list = |p: &str| v.pointer(p).and_then(|a| a.as_array()).cloned().unwrap_or_default();
     let c = list("/containersConf/ignoredKeys");
-    for k in ["containers.default_sysctls", "engine.events_logger"] {
+    for k in ["containers.default_sysctls", "engine.num_locks"] {
         assert!(c.iter().any(|x| x == k), "{k} in {c:?}");
     }
     assert!(!c.iter().any(|x| x == "containers.dns_searches"), "{c:?}");

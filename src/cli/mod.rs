@@ -71,6 +71,20 @@ pub struct GlobalArgs {
     /// Storage driver: only overlay (accepted for Podman compatibility)
     #[arg(long, global = true, value_name = "NAME")]
     pub storage_driver: Option<String>,
+    /// Where events go (`hutch events`): file (the default: <runroot>/events/events.log, or
+    /// containers.conf's events_logfile_path) or none; the hutch processes this one starts
+    /// use it too
+    #[arg(long, global = true, value_name = "BACKEND", value_parser = clap::builder::PossibleValuesParser::new([
+        clap::builder::PossibleValue::new("file"),
+        clap::builder::PossibleValue::new("none"),
+        // Refused with a sentence of its own (hutch has no journald backend).
+        clap::builder::PossibleValue::new("journald").hide(true),
+    ]))]
+    pub events_backend: Option<String>,
+    /// Print nothing on stdout (ids, names, tables); errors and a foreground container's own
+    /// output still show
+    #[arg(long, global = true)]
+    pub noout: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -221,6 +235,9 @@ pub enum Command {
     History(HistoryArgs),
     #[command(flatten)]
     CtrVerbs(CtrVerbs),
+    /// Show events: what happened to containers and images (the event log), then follow it
+    #[command(after_help = EVENTS_HELP)]
+    Events(EventsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -888,6 +905,8 @@ pub struct RunArgs {
     pub pod: Option<String>,
     #[command(flatten)]
     pub compat: RunCompatArgs,
+    #[command(flatten)]
+    pub more: RunMoreArgs,
 }
 
 /// `run`/`create` flags Podman scripts use (issue 15).
@@ -902,8 +921,9 @@ pub struct RunCompatArgs {
     /// Pass the host's whole environment to the container (before the image's, -e and --env-file)
     #[arg(long)]
     pub env_host: bool,
-    /// Where the container's output is logged: k8s-file (the only driver hutch has; `logs` reads it)
-    #[arg(long, value_name = "DRIVER", value_parser = ["k8s-file"])]
+    /// Where the container's output is logged: k8s-file (the default; `logs` reads it), none
+    /// (nothing kept) or passthrough (a foreground container's stdio is the caller's, unlogged)
+    #[arg(long, value_name = "DRIVER")]
     pub log_driver: Option<String>,
     /// Logging option: max-size=SIZE (the log starts over at that size; b, k, m, g units)
     #[arg(long, value_name = "KEY=VALUE")]
@@ -1011,7 +1031,7 @@ pub struct KillArgs {
     #[arg(value_name = "CONTAINER", required_unless_present = "all", add = ArgValueCompleter::new(complete::running_containers))]
     pub containers: Vec<String>,
     /// Signal to send (name or number)
-    #[arg(short, long, value_name = "SIGNAL", default_value = "KILL")]
+    #[arg(short, long, value_name = "SIGNAL", default_value = "KILL", allow_hyphen_values = true)]
     pub signal: String,
     /// All running containers
     #[arg(short, long)]
@@ -1041,6 +1061,10 @@ pub struct RmArgs {
     /// Read container ids from these files (as written by --cidfile)
     #[arg(long, value_name = "FILE")]
     pub cidfile: Vec<std::path::PathBuf>,
+    /// Also remove the containers that depend on these (--network container:THIS), first;
+    /// without it such a container is refused
+    #[arg(long)]
+    pub depend: bool,
 }
 
 #[derive(Debug, Args)]
@@ -1081,6 +1105,10 @@ pub struct WaitArgs {
     /// Containers
     #[arg(value_name = "CONTAINER", required = true, add = ArgValueCompleter::new(complete::containers))]
     pub containers: Vec<String>,
+    /// What to wait for: stopped or exited (the default: prints the exit code), running,
+    /// created or configured (print -1); several: the first that holds
+    #[arg(long, value_name = "STATE", value_parser = ["configured", "created", "exited", "running", "stopped"])]
+    pub condition: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -1980,7 +2008,7 @@ pub struct PodKillArgs {
     #[arg(short, long)]
     pub all: bool,
     /// Signal to send (name or number)
-    #[arg(short, long, value_name = "SIGNAL", default_value = "KILL")]
+    #[arg(short, long, value_name = "SIGNAL", default_value = "KILL", allow_hyphen_values = true)]
     pub signal: String,
 }
 
@@ -2064,4 +2092,126 @@ pub struct KubeGenerateArgs {
     /// Write to FILE instead of stdout
     #[arg(short, long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub filename: Option<PathBuf>,
+}
+
+const EVENTS_HELP: &str = "Every verb that changes a container (create, init, start, died, stop, kill, remove, rename,
+exec, restart) or an image (pull, push, save, loadfromarchive, import, tag, untag, remove)
+appends an event to the event log: <runroot>/events/events.log, or containers.conf's
+[engine] events_logfile_path (JSON lines in Podman's file-backend format). The log keeps
+its newer half once it would pass events_logfile_max_size (default 1 MB; 0: no limit) and
+records a system log-rotation event. With --events-backend none nothing is written, and
+`events` is an error.
+
+Output: `TIME TYPE STATUS ID (image=…, name=…, LABEL=VALUE…)` for containers,
+`TIME image STATUS ID NAME` for images. Templates see .ID, .Image, .Name, .Status, .Time,
+.Type, .Attributes (a container's labels), .ContainerExitCode (died), .Network, .PodID.
+
+Filters (values of one key are alternatives, every key must match): container=NAME|ID,
+event=STATUS (also status=), image=NAME|ID, label=KEY[=VALUE], network=, pod=, type=container|
+image|network|pod|system|volume, volume=.
+
+Examples:
+  hutch events --stream=false --filter type=container --filter event=died
+  hutch events --since 10m --format '{{.Status}} {{.Name}}'
+  hutch events --filter container=web";
+
+/// `hutch events`.
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Only events matching KEY=VALUE (see below)
+    #[arg(short, long = "filter", value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    /// json (one JSON object per line, as in the log) or a Go template
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Events after this time: unix seconds, RFC 3339, or a duration back from now (10m)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Events before this time (as --since); with streaming, stop there
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Keep following the log for new events (false: print the past ones and exit)
+    #[arg(long, value_name = "BOOL", default_value_t = true, num_args = 0..=1, default_missing_value = "true", require_equals = true, action = clap::ArgAction::Set)]
+    pub stream: bool,
+    /// Full ids (false: the first 12 characters); templates always get full ids
+    #[arg(long, value_name = "BOOL", default_value_t = true, num_args = 0..=1, default_missing_value = "true", require_equals = true, action = clap::ArgAction::Set)]
+    pub no_trunc: bool,
+}
+
+/// More `run`/`create` flags Podman scripts use (issue 15): resource limits (which need cgroup
+/// controllers a rootless user rarely has) and inherited file descriptors.
+#[derive(Debug, Args)]
+pub struct RunMoreArgs {
+    /// Memory limit (e.g. 512m); see "Resource limits" below
+    #[arg(short = 'm', long, value_name = "SIZE")]
+    pub memory: Option<String>,
+    /// Memory soft limit
+    #[arg(long, value_name = "SIZE")]
+    pub memory_reservation: Option<String>,
+    /// Memory plus swap limit (-1: unlimited)
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Swappiness of the container's memory (0-100)
+    #[arg(long, value_name = "N")]
+    pub memory_swappiness: Option<String>,
+    /// Kernel memory limit (ignored by current kernels)
+    #[arg(long, value_name = "SIZE")]
+    pub kernel_memory: Option<String>,
+    /// Number of CPUs (e.g. 1.5)
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<String>,
+    /// CPU shares (relative weight)
+    #[arg(long, value_name = "N")]
+    pub cpu_shares: Option<String>,
+    /// CPU CFS period in microseconds
+    #[arg(long, value_name = "US")]
+    pub cpu_period: Option<String>,
+    /// CPU CFS quota in microseconds
+    #[arg(long, value_name = "US", allow_hyphen_values = true)]
+    pub cpu_quota: Option<String>,
+    /// CPUs the container may use (0-3, 0,1)
+    #[arg(long, value_name = "CPUS")]
+    pub cpuset_cpus: Option<String>,
+    /// Memory nodes the container may use
+    #[arg(long, value_name = "NODES")]
+    pub cpuset_mems: Option<String>,
+    /// Maximum number of processes (-1: unlimited)
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub pids_limit: Option<String>,
+    /// Block I/O weight (10-1000)
+    #[arg(long, value_name = "N")]
+    pub blkio_weight: Option<String>,
+    /// Pass N more file descriptors (3 to 3+N-1) from hutch's caller to the container
+    #[arg(long, value_name = "N")]
+    pub preserve_fds: Option<u32>,
+    /// Show only these of a foreground container's streams (stdin, stdout, stderr; repeatable);
+    /// both output streams are still logged. With neither stdout nor stderr, the container id
+    /// is printed
+    #[arg(short = 'a', long, value_name = "STREAM", value_parser = ["stdin", "stdout", "stderr"], conflicts_with = "detach")]
+    pub attach: Vec<String>,
+}
+
+impl RunMoreArgs {
+    /// The resource-limit flags given, as `--flag`s.
+    pub fn limits(&self) -> Vec<&'static str> {
+        [
+            ("--memory", &self.memory),
+            ("--memory-reservation", &self.memory_reservation),
+            ("--memory-swap", &self.memory_swap),
+            ("--memory-swappiness", &self.memory_swappiness),
+            ("--kernel-memory", &self.kernel_memory),
+            ("--cpus", &self.cpus),
+            ("--cpu-shares", &self.cpu_shares),
+            ("--cpu-period", &self.cpu_period),
+            ("--cpu-quota", &self.cpu_quota),
+            ("--cpuset-cpus", &self.cpuset_cpus),
+            ("--cpuset-mems", &self.cpuset_mems),
+            ("--pids-limit", &self.pids_limit),
+            ("--blkio-weight", &self.blkio_weight),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(n, _)| n)
+        .collect()
+    }
 }

@@ -49,7 +49,7 @@ pub(crate) fn image_json(store: &Store, img: &ImageRecord) -> Result<Value> {
 fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) -> Value {
     use crate::container::Status;
     use crate::output::format_nanos;
-    let (st, o, _) = crate::container::status(store, c);
+    let (st, o, live) = crate::container::status(store, c);
     let (pid, code) = match st {
         Status::Running { pid } => (pid, 0),
         Status::Exited { code } => (0, code),
@@ -95,13 +95,17 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
         security_opt.push("no-new-privileges".to_string());
     }
     let state = json!({
-        "Status": st.word(),
+        // `stop` waiting for the container to exit: "stopping", as Podman's.
+        "Status": if matches!(st, Status::Running { .. }) && crate::container::is_stopping(&c.id) { "stopping" } else { st.word() },
         "Running": matches!(st, Status::Running { .. }),
         "Paused": false,
         "Restarting": false,
         "OOMKilled": false,
         "Dead": false,
         "Pid": pid,
+        // The pid of the process that watches the container (hutch's monitor for -d, the
+        // foreground hutch otherwise), as Podman's conmon pid; 0 when not running.
+        "ConmonPid": if pid != 0 { live.as_ref().map(|l| l.monitor_pid).unwrap_or(0) } else { 0 },
         "ExitCode": code,
         "Error": "",
         "StartedAt": t(o.started_at),
@@ -157,8 +161,8 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
             "DnsOptions": s.dns.options,
             "ExtraHosts": s.add_hosts,
             "LogConfig": {
-                "Type": "k8s-file",
-                "Path": store.container_dir(&c.id).join("ctr.log"),
+                "Type": s.log_driver.as_deref().unwrap_or("k8s-file"),
+                "Path": if s.logged() { store.container_dir(&c.id).join("ctr.log").display().to_string() } else { String::new() },
                 // Podman's notation; 0B = no limit.
                 "Size": format!("{}B", s.log_size_max.unwrap_or(0)),
             },

@@ -93,8 +93,22 @@ pub fn kill(a: KillArgs) -> Result<i32> {
 pub fn wait(a: WaitArgs) -> Result<i32> {
     let store = Store::open()?;
     let items = targets(&store, &a.containers, false, false)?;
+    // --condition running/created/configured: wait for that state and print -1, as Podman.
+    let until_exit = a.condition.is_empty() || a.condition.iter().any(|c| c == "exited" || c == "stopped");
+    let until_created = a.condition.iter().any(|c| c == "created" || c == "configured");
     Ok(status(&each(items, |r| {
-        container::wait(&store, r).map(|c| Some(c.to_string()))
+        if until_exit || until_created {
+            if until_created && !until_exit {
+                return Ok(Some("-1".to_string()));
+            }
+            return container::wait(&store, r).map(|c| Some(c.to_string()));
+        }
+        loop {
+            match container::status(&store, r).0 {
+                Status::Running { .. } => return Ok(Some("-1".to_string())),
+                _ => std::thread::sleep(std::time::Duration::from_millis(100)),
+            }
+        }
     })))
 }
 
@@ -114,6 +128,7 @@ pub fn rm(a: RmArgs) -> Result<i32> {
     if a.force || a.ignore {
         items.retain(|(_, r)| !matches!(r, Err(e) if e.class == Class::NoSuchObject));
     }
+    let mut items = with_dependents(&store, items, a.depend)?;
     // Stop everything first: once in the user namespace (which removal may enter), hutch may
     // no longer signal them.
     // A pod's infra container goes with its pod (`pod rm`); --all passes over it.
@@ -147,4 +162,79 @@ pub fn rm(a: RmArgs) -> Result<i32> {
     } else {
         status(&failed)
     })
+}
+
+/// Containers that use `rec`'s network namespace (`--network container:REC`); a pod's members
+/// (which join its infra container) go with the pod (`pod rm`), not here.
+fn dependents<'a>(all: &'a [ContainerRecord], rec: &ContainerRecord) -> Vec<&'a ContainerRecord> {
+    all.iter()
+        .filter(|c| c.spec.pod.is_none())
+        .filter(|c| match &c.spec.network {
+            crate::spec::network::Mode::Container(x) => {
+                *x == rec.id || *x == rec.name || (x.len() >= 3 && rec.id.starts_with(x.as_str()))
+            }
+            _ => false,
+        })
+        .collect()
+}
+
+/// `rm`'s order: a container's dependents go before it. With `depend` they are added (by
+/// full id); without, a container whose dependents are not removed too is refused, as Podman's.
+fn with_dependents(
+    store: &Store,
+    items: Vec<(String, Result<ContainerRecord>)>,
+    depend: bool,
+) -> Result<Vec<(String, Result<ContainerRecord>)>> {
+    let all = store.load_containers()?.containers;
+    // Each container asked for, by id: the name it was asked by (what its line shows).
+    let asked: std::collections::HashMap<String, String> = items
+        .iter()
+        .filter_map(|(w, r)| r.as_ref().ok().map(|r| (r.id.clone(), w.clone())))
+        .collect();
+    let mut out: Vec<(String, Result<ContainerRecord>)> = Vec::new();
+    let mut placed = std::collections::HashSet::new();
+    fn place(
+        all: &[ContainerRecord],
+        rec: &ContainerRecord,
+        what: String,
+        out: &mut Vec<(String, Result<ContainerRecord>)>,
+        placed: &mut std::collections::HashSet<String>,
+        take: &dyn Fn(&ContainerRecord) -> bool,
+        asked: &std::collections::HashMap<String, String>,
+    ) {
+        if !placed.insert(rec.id.clone()) {
+            return;
+        }
+        for d in dependents(all, rec) {
+            if take(d) {
+                let what = asked.get(&d.id).cloned().unwrap_or_else(|| d.id.clone());
+                place(all, d, what, out, placed, take, asked);
+            }
+        }
+        out.push((what, Ok(rec.clone())));
+    }
+    let take = |d: &ContainerRecord| depend || asked.contains_key(&d.id);
+    for (what, r) in items {
+        match r {
+            Ok(rec) => {
+                let missing: Vec<&str> = dependents(&all, &rec)
+                    .into_iter()
+                    .filter(|d| !take(d))
+                    .map(|d| d.id.as_str())
+                    .collect();
+                if !missing.is_empty() {
+                    let e = crate::err!(
+                        "container {} has dependent containers which must be removed before it: {} (use rm --depend)",
+                        rec.id,
+                        missing.join(", ")
+                    );
+                    out.push((what, Err(e)));
+                    continue;
+                }
+                place(&all, &rec, what, &mut out, &mut placed, &take, &asked);
+            }
+            Err(e) => out.push((what, Err(e))),
+        }
+    }
+    Ok(out)
 }

@@ -16,6 +16,9 @@ pub fn run(a: LoadArgs) -> Result<i32> {
         None => Source::Stdin,
     };
     let report = load::load(source, &Progress::new(a.quiet))?;
+    // As Podman's: the archive, without an image id (it may hold several).
+    let from = a.input.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+    crate::events::image("loadfromarchive", "", &from);
     for n in &report.names {
         out(&format!("Loaded image: {n}\n"));
     }

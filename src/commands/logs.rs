@@ -41,7 +41,7 @@ fn parse(data: &[u8], pending: &mut [Option<Line>; 2], out: &mut Vec<Line>) {
 
 /// A time as `--since`/`--until` take it: unix seconds (fractions allowed), RFC 3339, or a Go
 /// duration back from now; in seconds since the epoch.
-fn time_arg(flag: &str, v: &str) -> Result<f64> {
+pub(crate) fn time_arg(flag: &str, v: &str) -> Result<f64> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
@@ -82,13 +82,17 @@ fn window(lines: &mut Vec<Line>, since: Option<f64>, until: Option<f64>) {
     });
 }
 
-fn emit(lines: &[Line], timestamps: bool) {
+/// Write lines out; `prefix` (the short id when several containers are shown, as Podman's) goes
+/// before each.
+fn emit(lines: &[Line], timestamps: bool, prefix: &str) {
     let (mut o, mut e) = (std::io::stdout().lock(), std::io::stderr().lock());
     for l in lines {
         let w: &mut dyn Write = if l.stderr { &mut e } else { &mut o };
         let r = if timestamps {
-            w.write_all(format!("{} ", l.ts).as_bytes())
+            w.write_all(format!("{prefix}{} ", l.ts).as_bytes())
                 .and_then(|()| w.write_all(&l.text))
+        } else if !prefix.is_empty() {
+            w.write_all(prefix.as_bytes()).and_then(|()| w.write_all(&l.text))
         } else {
             w.write_all(&l.text)
         };
@@ -102,9 +106,6 @@ fn emit(lines: &[Line], timestamps: bool) {
 pub fn run(a: LogsArgs) -> Result<i32> {
     let since = a.since.as_deref().map(|v| time_arg("since", v)).transpose()?;
     let until = a.until.as_deref().map(|v| time_arg("until", v)).transpose()?;
-    if a.follow && !a.more.is_empty() {
-        crate::bail!("--follow takes one container");
-    }
     let store = Store::open()?;
     let idx = store.load_containers()?;
     // Every name is checked before anything is printed.
@@ -112,8 +113,37 @@ pub fn run(a: LogsArgs) -> Result<i32> {
     for what in std::iter::once(&a.container).chain(&a.more) {
         recs.push(idx.containers[idx.resolve(what)?].clone());
     }
+    // Several containers: each line starts with the container's short id, as Podman's; followed
+    // together, their lines interleave as they come.
+    let multi = recs.len() > 1;
+    let prefix = |rec: &crate::store::containers::ContainerRecord| {
+        if multi {
+            format!("{} ", rec.short_id())
+        } else {
+            String::new()
+        }
+    };
+    if a.follow && multi {
+        let results: Vec<Result<i32>> = std::thread::scope(|s| {
+            let hs: Vec<_> = recs
+                .into_iter()
+                .map(|rec| {
+                    let (a, store, p) = (&a, &store, prefix(&rec));
+                    s.spawn(move || one(a, store, rec, since, until, &p))
+                })
+                .collect();
+            hs.into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(crate::err!("following a log failed"))))
+                .collect()
+        });
+        for r in results {
+            r?;
+        }
+        return Ok(0);
+    }
     for rec in recs {
-        one(&a, &store, rec, since, until)?;
+        let p = prefix(&rec);
+        one(&a, &store, rec, since, until, &p)?;
     }
     Ok(0)
 }
@@ -124,7 +154,11 @@ fn one(
     rec: crate::store::containers::ContainerRecord,
     since: Option<f64>,
     until: Option<f64>,
+    prefix: &str,
 ) -> Result<i32> {
+    if let Some(d) = rec.spec.log_driver.as_deref().filter(|_| !rec.spec.logged()) {
+        crate::bail!("this container is using the '{d}' log driver, cannot read logs");
+    }
     let path = store.container_dir(&rec.id).join("ctr.log");
     let mut pending: [Option<Line>; 2] = [None, None];
     let mut lines = Vec::new();
@@ -140,11 +174,11 @@ fn one(
         let skip = lines.len().saturating_sub(n);
         lines.drain(..skip);
     }
-    emit(&lines, a.timestamps);
+    emit(&lines, a.timestamps, prefix);
     if !a.follow {
         let mut rest: Vec<Line> = pending.into_iter().flatten().collect();
         window(&mut rest, since, until);
-        emit(&rest, a.timestamps);
+        emit(&rest, a.timestamps, prefix);
         return Ok(0);
     }
     loop {
@@ -166,14 +200,14 @@ fn one(
                 let mut out = Vec::new();
                 parse(&chunk, &mut pending, &mut out);
                 window(&mut out, since, until);
-                emit(&out, a.timestamps);
+                emit(&out, a.timestamps, prefix);
                 chunk.clear();
             }
         }
         if !running {
             let mut rest: Vec<Line> = pending.into_iter().flatten().collect();
             window(&mut rest, since, until);
-            emit(&rest, a.timestamps);
+            emit(&rest, a.timestamps, prefix);
             return Ok(0);
         }
         std::thread::sleep(std::time::Duration::from_millis(100));

@@ -6,6 +6,7 @@ mod compat;
 mod cp;
 mod diff;
 mod exec;
+mod events;
 mod export;
 mod generate;
 mod generate_systemd;
@@ -89,6 +90,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Untag(a) | Command::Image(ImageCommand::Untag(a)) => compat::untag(a),
         Command::CtrVerbs(c) | Command::Container(C::CtrVerbs(c)) => compat::ctr_verbs(c),
         Command::Container(C::Exists(a)) => compat::container_exists(a),
+        Command::Events(a) => events::run(a),
     }
 }
 
@@ -120,4 +122,11 @@ pub(crate) fn print_listing(
     };
     crate::output::out(&text);
     Ok(())
+}
+
+/// The id of a local image, for the event log (None when it cannot be found).
+fn image_id(name: &str) -> Option<String> {
+    let store = crate::store::Store::open_existing(&crate::paths::data_dir().ok()?)?;
+    let idx = store.load_images().ok()?;
+    Some(idx.images[idx.resolve(name).ok()?].id.clone())
 }

@@ -43,7 +43,8 @@ pub(crate) fn container_matches(filters: &filter::Filters, c: &ContainerRecord, 
     filters.matches(|k, v| match k {
         "id" => filter::id_matches(&c.id, v),
         "name" => filter::name_matches(&c.name, v),
-        "status" => st.word() == v,
+        // As Podman: stopped is exited.
+        "status" => st.word() == v || (v == "stopped" && st.word() == "exited"),
         "label" => filter::label_matches(&c.spec.labels, v),
         "ancestor" => {
             c.image.starts_with(v.trim_start_matches("sha256:"))
@@ -68,9 +69,11 @@ pub fn run(a: PsArgs) -> Result<i32> {
     if a.latest {
         recs.truncate(1);
     }
+    // A status filter looks at every container, as Podman's (-a implied).
+    let all = a.all || a.filter.iter().any(|f| f.starts_with("status="));
     for c in recs {
         let (st, o, _) = crate::container::status(&store, c);
-        if !a.all && !a.latest && !matches!(st, Status::Running { .. }) {
+        if !all && !a.latest && !matches!(st, Status::Running { .. }) {
             continue;
         }
         if !container_matches(&filters, c, &st) {

@@ -53,6 +53,8 @@ pub fn run(a: PullArgs) -> Result<i32> {
 
     let progress = Progress::new(a.quiet);
     let report = pull::pull_to_store(&image, &opts, &progress)?;
+    // The reference as it was given, as Podman's event.
+    crate::events::image("pull", report.image_id.trim_start_matches("sha256:"), &a.image);
     if report.skipped_devices > 0 {
         note(&format!(
             "{image}: skipped {} device node(s): they cannot be created without privileges",

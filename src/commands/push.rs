@@ -47,6 +47,8 @@ pub fn run(a: PushArgs) -> Result<i32> {
     }
     let progress = Progress::new(a.quiet);
     let digest = push::push_image(&a.image, &target, &opts, &progress)?;
+    let dest = a.destination.clone().unwrap_or_else(|| a.image.clone());
+    crate::events::image("push", &super::image_id(&a.image).unwrap_or_default(), &dest);
     if let Some(f) = &a.digestfile {
         std::fs::write(f, &digest).ctx(|| format!("writing {}", f.display()))?;
     }

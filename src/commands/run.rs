@@ -14,7 +14,22 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         let text = std::fs::read_to_string(f).ctx(|| format!("--env-file {}", f.display()))?;
         env_file_lines.extend(text.lines().map(String::from));
     }
+    let log_driver = match a.compat.log_driver.as_deref() {
+        None | Some("k8s-file") => None,
+        Some(d @ ("none" | "passthrough")) => {
+            if d == "passthrough" && a.detach {
+                crate::bail!("--log-driver passthrough: a detached container has no caller's stdio to pass through (use k8s-file or none)");
+            }
+            Some(d.to_string())
+        }
+        Some("journald") => crate::bail!("--log-driver journald: hutch has no journald log driver (use k8s-file, none or passthrough)"),
+        Some(d) => crate::bail!("--log-driver {d}: invalid log driver (k8s-file, none, passthrough)"),
+    };
+    resource_limits(&a.more)?;
     Ok(RunOptions {
+        log_driver,
+        preserve_fds: a.more.preserve_fds.unwrap_or(0),
+        attach: a.more.attach.clone(),
         entrypoint: a.entrypoint.clone(),
         command: super::utf8_args(&a.command)?,
         env: if a.compat.env_host {
@@ -363,6 +378,10 @@ pub fn run(a: RunArgs) -> Result<i32> {
         out(&format!("{}\n", rec.id));
         return Ok(0);
     }
+    // --attach with neither stdout nor stderr: the id is all the caller sees, as Podman prints it.
+    if !a.more.attach.is_empty() && !a.more.attach.iter().any(|s| s == "stdout" || s == "stderr") {
+        out(&format!("{}\n", rec.id));
+    }
     container::run_foreground(&store, &rec).map_err(discard)
 }
 
@@ -428,4 +447,25 @@ pub fn start(a: StartArgs) -> Result<i32> {
         }
     }
     Ok(if failed { 125 } else { 0 })
+}
+
+/// Resource limits need cgroup controllers delegated to the user: where there are none (cgroups
+/// v1, or v2 without delegation) they are ignored with Podman's warning, never silently; where
+/// there are, hutch refuses them, as it does not set cgroup limits.
+fn resource_limits(m: &crate::cli::RunMoreArgs) -> Result<()> {
+    let given = m.limits();
+    let Some(first) = given.first() else { return Ok(()) };
+    let v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    if !v2 {
+        crate::output::warn("Resource limits are not supported and ignored on cgroups V1 rootless systems");
+        return Ok(());
+    }
+    if crate::system::resource_limits() != "available" {
+        crate::output::warn(&format!(
+            "Resource limits are not supported and ignored: no memory/cpu/pids controllers are delegated to this user ({})",
+            given.join(", ")
+        ));
+        return Ok(());
+    }
+    crate::bail!("{first}: hutch does not set cgroup limits (the controllers are delegated here, but hutch does not use them yet)")
 }

@@ -24,5 +24,9 @@ pub fn run(a: SaveArgs) -> Result<i32> {
         crate::bail!("--multi-image-archive (-m) is only supported with --format docker-archive");
     }
     save::save_images(&a.images, a.multi_image_archive, format, &dest)?;
+    let to = a.output.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+    for i in &a.images {
+        crate::events::image("save", &super::image_id(i).unwrap_or_default(), &to);
+    }
     Ok(0)
 }

@@ -42,6 +42,7 @@ pub fn exec(store: &Store, rec: &ContainerRecord, o: ExecOptions) -> Result<i32>
         caps: spec.caps.clone(),
         no_new_privileges: spec.no_new_privileges,
         create_workdir: false,
+        preserve_fds: 0,
     };
     let (seccomp, new_userns, can_setgroups) = privileges(rec)?;
     let req = ExecRequest {
@@ -59,6 +60,7 @@ pub fn exec(store: &Store, rec: &ContainerRecord, o: ExecOptions) -> Result<i32>
     };
     let signals = crate::runtime::session::block_signals();
     let (started, relay) = rexec::spawn(&req)?;
+    crate::events::of("exec", rec);
     if o.detach {
         return Ok(0);
     }

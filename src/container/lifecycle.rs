@@ -17,13 +17,23 @@ pub fn kill(store: &Store, rec: &ContainerRecord, sig: i32) -> Result<()> {
         crate::bail!("valid signals are 1 through 64");
     }
     crate::sys::process::pidfd_send_signal_raw(&pidfd, sig)
-        .map_err(|e| crate::err!("signalling container {}: {e}", rec.name))
+        .map_err(|e| crate::err!("signalling container {}: {e}", rec.name))?;
+    crate::events::of("kill", rec);
+    Ok(())
 }
 
 /// Stop: the stop signal, then SIGKILL after `timeout` seconds; waits until its exit is recorded.
 pub fn stop(store: &Store, rec: &ContainerRecord, timeout: u32) -> Result<()> {
     let sig = nix::sys::signal::Signal::try_from(rec.spec.stop_signal).unwrap_or(nix::sys::signal::Signal::SIGTERM);
+    let running = matches!(state::status(store, rec).0, Status::Running { .. });
+    if running {
+        state::mark_stopping(&rec.id, true);
+    }
     terminate(store, rec, sig, timeout);
+    if running {
+        state::mark_stopping(&rec.id, false);
+        crate::events::of("stop", rec);
+    }
     Ok(())
 }
 
@@ -40,7 +50,8 @@ fn terminate(store: &Store, rec: &ContainerRecord, first: nix::sys::signal::Sign
     let _ = crate::sys::process::pidfd_send_signal(&pidfd, first);
     crate::fault::point("after:stop-signal");
     if !state::wait_exit(&pidfd, std::time::Duration::from_secs(grace as u64)) {
-        if first != nix::sys::signal::Signal::SIGKILL {
+        // With -t 0 the SIGKILL is what was asked for: nothing to say.
+        if first != nix::sys::signal::Signal::SIGKILL && grace > 0 {
             // Podman's words, which users (and scripts) look for.
             crate::output::note(&format!(
                 "StopSignal {first:?} failed to stop container {} in {grace} seconds, resorting to SIGKILL",
@@ -125,6 +136,7 @@ fn remove_with(store: &Store, rec: &ContainerRecord, volumes: bool, detached: bo
         store.save_containers_and_unlock(&idx, lock)?;
     }
     crate::output::trace("record removed");
+    crate::events::of("remove", rec);
     state::remove_live(&rec.id);
     crate::fault::point("after:remove-live");
     let d = store.container_dir(&rec.id);

@@ -11,7 +11,7 @@ pub mod rename;
 mod start;
 
 /// A container's state as `ps`, `inspect` and the lifecycle verbs see it.
-pub use crate::runtime::state::{running_now, status, Status};
+pub use crate::runtime::state::{is_stopping, running_now, status, Status};
 pub use exec::{exec, ExecOptions};
 pub use lifecycle::{enter_userns, ensure_stopped, ensure_stopped_within, kill, pause_main, remove, stop, wait};
 pub use start::{run_foreground, start_detached};
@@ -257,6 +257,7 @@ pub fn create(
     } else {
         store.save_containers_and_unlock(&idx, lock).map_err(cleanup)?;
     }
+    crate::events::of("create", &rec);
     Ok(rec)
 }
 
@@ -535,6 +536,7 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         keep_id_user: if keep_id { runtime::HostUser::current() } else { None },
         networks: crate::network::resolve_mode(store, &rec.spec.network)?,
         container_name: rec.name.clone(),
+        image_name: rec.image_name.clone(),
     })
 }
 

@@ -20,5 +20,7 @@ pub fn rename(store: &Store, what: &str, new: &str) -> Result<()> {
         );
     }
     idx.containers[n].name = new.to_string();
-    store.save_containers(&idx, &lock)
+    store.save_containers(&idx, &lock)?;
+    crate::events::of("rename", &idx.containers[n]);
+    Ok(())
 }

@@ -18,7 +18,13 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     let (stdio, relay) = if rec.spec.tty {
         (StdioMode::Tty, None)
     } else {
-        let (s, r) = runtime::session::pipes(rec.spec.interactive)?;
+        // --attach: stdout and stderr apart, so that one can be shown without the other.
+        let split = !rec.spec.attach.is_empty();
+        let (s, mut r) = runtime::session::pipes_split(rec.spec.interactive, split)?;
+        if split {
+            let has = |x: &str| rec.spec.attach.iter().any(|s| s == x);
+            r.show(has("stdout"), has("stderr"));
+        }
         (s, Some(r))
     };
     let mut started = runtime::spawn(&plan, &stdio)?;
@@ -26,21 +32,30 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     drop(stdio);
     let recorder = Recorder::started(store, &rec.id, !rec.spec.auto_remove, &started)?;
     crate::output::trace("state written");
+    crate::events::of("init", rec);
+    crate::events::of("start", rec);
+    crate::events::of("attach", rec);
     // Opened once the container runs, so that its start waits for nothing more.
     let log_path = plan.container_dir.join("ctr.log");
-    let log = match std::fs::OpenOptions::new().create(true).append(true).open(&log_path) {
-        Ok(f) => Some(runtime::monitor::Logger::new(f, rec.spec.log_size_max)),
-        Err(e) => {
-            crate::output::note(&format!(
-                "the container's output is not logged: opening {}: {e}",
-                log_path.display()
-            ));
-            None
+    let log = if !rec.spec.logged() {
+        None
+    } else {
+        match std::fs::OpenOptions::new().create(true).append(true).open(&log_path) {
+            Ok(f) => Some(runtime::monitor::Logger::new(f, rec.spec.log_size_max)),
+            Err(e) => {
+                crate::output::note(&format!(
+                    "the container's output is not logged: opening {}: {e}",
+                    log_path.display()
+                ));
+                None
+            }
         }
     };
     let code = runtime::session::run(&started, signals, rec.spec.interactive, relay, log);
     drop(started.net.take());
     crate::output::trace("exited");
+    // Before the exit is recorded: whoever waits for that record (stop, wait) comes after it.
+    crate::events::died(&rec.id, &rec.name, &rec.image_name, &rec.spec.labels, code);
     recorder.exited(code);
     if rec.spec.auto_remove {
         remove_exited(store, rec)?;
@@ -52,5 +67,8 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
 /// Start under a monitor and return once the container runs.
 pub fn start_detached(store: &Store, rec: &ContainerRecord) -> Result<()> {
     let plan = plan(store, rec)?;
-    runtime::monitor::start_detached(&plan)
+    runtime::monitor::start_detached(&plan)?;
+    crate::events::of("init", rec);
+    crate::events::of("start", rec);
+    Ok(())
 }

@@ -94,6 +94,8 @@ pub fn remove(store: &Store, wanted: &[String], all: bool, force: bool) -> Resul
         false
     });
     let mut report = String::new();
+    // (status, image id, name) for the event log, written once the index is.
+    let mut evs: Vec<(&str, String, String)> = Vec::new();
     for what in &targets {
         let n = match idx.resolve(what) {
             Ok(n) => n,
@@ -125,6 +127,7 @@ pub fn remove(store: &Store, wanted: &[String], all: bool, force: bool) -> Resul
             if let Some(name) = by_name {
                 img.names.retain(|x| *x != name);
                 report.push_str(&format!("Untagged: {name}\n"));
+                evs.push(("untag", img.id.clone(), name));
                 continue;
             }
         }
@@ -141,11 +144,16 @@ pub fn remove(store: &Store, wanted: &[String], all: bool, force: bool) -> Resul
         }
         for name in &img.names {
             report.push_str(&format!("Untagged: {name}\n"));
+            evs.push(("untag", img.id.clone(), name.clone()));
         }
         report.push_str(&format!("Deleted: {}\n", img.id));
+        evs.push(("remove", img.id.clone(), img.id.clone()));
         idx.images.remove(n);
     }
     store.save_images(&idx, &lock)?;
+    for (status, id, name) in &evs {
+        crate::events::image(status, id, name);
+    }
     store.collect_garbage(&idx, &lock)?;
     Ok(Removal { report, failures })
 }

@@ -32,7 +32,11 @@ pub fn tag(store: &Store, image: &str, targets: &[String]) -> Result<()> {
     for name in &names {
         idx.add_name(n, name);
     }
-    store.save_images(&idx, &lock)
+    store.save_images(&idx, &lock)?;
+    for t in targets {
+        crate::events::image("tag", &idx.images[n].id, t);
+    }
+    Ok(())
 }
 
 /// Which of `names` (the image's names) `given` means: the name itself, `NAME@DIGEST` among
@@ -72,7 +76,10 @@ pub fn untag(store: &Store, image: &str, names: &[String]) -> Result<()> {
     let mut idx = store.load_images()?;
     let n = idx.resolve(image)?;
     let img = &mut idx.images[n];
+    let id = img.id.clone();
+    let mut evs = Vec::new();
     if names.is_empty() {
+        evs.extend(img.names.iter().cloned());
         img.names.clear();
         img.digests.clear();
     } else {
@@ -89,9 +96,14 @@ pub fn untag(store: &Store, image: &str, names: &[String]) -> Result<()> {
             } else {
                 img.names.retain(|x| *x != name);
             }
+            evs.push(name);
         }
     }
-    store.save_images(&idx, &lock)
+    store.save_images(&idx, &lock)?;
+    for name in &evs {
+        crate::events::image("untag", &id, name);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

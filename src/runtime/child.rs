@@ -318,6 +318,8 @@ pub struct ExecParams {
     pub caps: Vec<String>,
     pub no_new_privileges: bool,
     pub create_workdir: bool,
+    /// --preserve-fds: fds 3 to 3+N-1 stay open across the exec.
+    pub preserve_fds: u32,
 }
 
 impl ExecParams {
@@ -330,6 +332,7 @@ impl ExecParams {
             caps: spec.caps.clone(),
             no_new_privileges: spec.no_new_privileges,
             create_workdir: true,
+            preserve_fds: spec.preserve_fds,
         }
     }
 }
@@ -447,7 +450,8 @@ pub fn exec_in_container(
     }
     crate::output::trace("privileges dropped");
     reset_signals();
-    crate::sys::fd::cloexec_from(3).at("closing inherited file descriptors")?;
+    // --preserve-fds N: the caller's fds 3 to 3+N-1 stay open (hutch opened its own above them).
+    crate::sys::fd::cloexec_from(3 + p.preserve_fds).at("closing inherited file descriptors")?;
     let mut last = Errno::ENOENT;
     for c in &candidates {
         let Ok(path) = CString::new(c.as_os_str().as_encoded_bytes()) else {
@@ -490,7 +494,7 @@ fn exec_failure(name: &str, last: Errno) -> Fail {
     match last {
         Errno::ENOENT if name.contains('/') => Fail(127, format!("{name}: no such file or directory")),
         Errno::ENOENT => Fail(127, format!("{name}: executable file not found in $PATH")),
-        Errno::EACCES => Fail(126, format!("{name}: permission denied")),
+        Errno::EACCES => Fail(126, format!("exec {name}: permission denied")),
         e => Fail(126, format!("{name}: cannot execute: {}", e.desc())),
     }
 }

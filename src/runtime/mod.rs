@@ -98,6 +98,9 @@ pub struct Plan {
     /// The container's name (its DNS name on its networks).
     #[serde(default)]
     pub container_name: String,
+    /// The image as it was asked for (for events).
+    #[serde(default)]
+    pub image_name: String,
 }
 
 /// The invoking user's entries on the host (name, ids, home, shell; their group's name).

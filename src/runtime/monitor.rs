@@ -17,7 +17,12 @@ use crate::sys::process;
 
 /// Start the container under a new monitor; returns when it runs (or failed to start).
 pub fn start_detached(plan: &Plan) -> Result<()> {
-    let log_path = plan.container_dir.join("ctr.log");
+    // --log-driver none: the output is read and dropped.
+    let log_path = if plan.spec.logged() {
+        plan.container_dir.join("ctr.log")
+    } else {
+        std::path::PathBuf::from("/dev/null")
+    };
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -223,6 +228,14 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
     if let Some(h) = started.net.take() {
         h.stop();
     }
+    // Before the exit is recorded: whoever waits for that record (stop, wait) comes after it.
+    // Under its current name (it may have been renamed while it ran).
+    let name = store
+        .load_containers()
+        .ok()
+        .and_then(|i| i.containers.iter().find(|c| c.id == plan.id).map(|c| c.name.clone()))
+        .unwrap_or_else(|| plan.container_name.clone());
+    crate::events::died(&plan.id, &name, &plan.image_name, &plan.spec.labels, code);
     recorder.exited(code);
     if plan.spec.auto_remove {
         crate::fault::point("before:auto-remove");

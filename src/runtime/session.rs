@@ -41,16 +41,31 @@ pub struct Relay {
     out: OwnedFd,
     /// None when stdout and stderr share one pipe.
     err: Option<OwnedFd>,
+    /// Whether the process's stdout and stderr are shown (`run --attach`); both are logged.
+    show: [bool; 2],
+}
+
+impl Relay {
+    /// `run --attach`: show only these of the process's stdout and stderr.
+    pub fn show(&mut self, out: bool, err: bool) {
+        self.show = [out, err];
+    }
 }
 
 /// Pipes for a foreground process without a terminal: its ends (to hand to `spawn`, and to drop
 /// once it runs) and the session's. When hutch's stdout and stderr are one file (a terminal,
 /// `>log 2>&1`), the process gets one pipe for both, so their output keeps its order.
 pub fn pipes(stdin: bool) -> crate::error::Result<(super::StdioMode, Relay)> {
+    pipes_split(stdin, false)
+}
+
+/// `pipes`; with `split`, stdout and stderr get a pipe each even when hutch's are one file
+/// (`run --attach` shows one of them).
+pub fn pipes_split(stdin: bool, split: bool) -> crate::error::Result<(super::StdioMode, Relay)> {
     let pipe = || nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("creating a pipe: {e}"));
     let id = |fd: BorrowedFd<'_>| nix::sys::stat::fstat(fd).ok().map(|s| (s.st_dev, s.st_ino));
     let (o, e) = (std::io::stdout(), std::io::stderr());
-    let shared = id(o.as_fd()).is_some_and(|x| Some(x) == id(e.as_fd()));
+    let shared = !split && id(o.as_fd()).is_some_and(|x| Some(x) == id(e.as_fd()));
     let (out_r, out_w) = pipe()?;
     let (err_r, err_w) = if shared {
         (None, out_w.try_clone().map_err(|e| crate::err!("dup: {e}"))?)
@@ -77,6 +92,7 @@ pub fn pipes(stdin: bool) -> crate::error::Result<(super::StdioMode, Relay)> {
             stdin: in_w,
             out: out_r,
             err: err_r,
+            show: [true, true],
         },
     ))
 }
@@ -111,21 +127,21 @@ pub fn run(
         None => None,
     };
     // (what the process writes, where it goes, its stream in the log); where hutch's stdin goes.
-    let mut outputs: Vec<(OwnedFd, BorrowedFd<'_>, usize)> = Vec::new();
+    let mut outputs: Vec<(OwnedFd, Option<BorrowedFd<'_>>, usize)> = Vec::new();
     let mut input: Option<OwnedFd> = None;
     match (master, relay) {
         (Some(m), _) => {
             if let Ok(d) = m.try_clone() {
-                outputs.push((d, stdout, 0));
+                outputs.push((d, Some(stdout), 0));
             }
             if attach_stdin {
                 input = m.try_clone().ok();
             }
         }
         (None, Some(r)) => {
-            outputs.push((r.out, stdout, 0));
+            outputs.push((r.out, Some(stdout).filter(|_| r.show[0]), 0));
             if let Some(e) = r.err {
-                outputs.push((e, stderr, 1));
+                outputs.push((e, Some(stderr).filter(|_| r.show[1]), 1));
             }
             input = r.stdin.filter(|_| attach_stdin);
         }
@@ -216,7 +232,7 @@ pub fn run(
                     if let Some(l) = log.as_mut() {
                         l.write(*stream, &buf[..n]);
                     }
-                    if !write_all(*to, &buf[..n]) {
+                    if to.is_some_and(|to| !write_all(to, &buf[..n])) {
                         closed.push(k);
                     }
                 }

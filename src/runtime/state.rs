@@ -61,9 +61,34 @@ pub fn running_now(id: &str) -> bool {
     read_live(id).is_some_and(|l| process::is_same_process(l.pid, l.start_time))
 }
 
+/// `stop` is waiting for the container to exit: `<id>.stopping` next to its live file holds the
+/// stopping process (pid and start time), so `inspect` says "stopping" meanwhile, as Podman's.
+pub fn mark_stopping(id: &str, on: bool) {
+    let f = crate::paths::live_file(id).with_extension("stopping");
+    if on {
+        let me = std::process::id() as i32;
+        let _ = std::fs::write(&f, format!("{me} {}", process::start_time(me).unwrap_or(0)));
+    } else {
+        let _ = std::fs::remove_file(&f);
+    }
+}
+
+/// Whether a `stop` of the container is under way (its process alive).
+pub fn is_stopping(id: &str) -> bool {
+    let Ok(t) = std::fs::read_to_string(crate::paths::live_file(id).with_extension("stopping")) else {
+        return false;
+    };
+    let mut w = t.split_whitespace().map(|x| x.parse::<u64>().ok());
+    match (w.next().flatten(), w.next().flatten()) {
+        (Some(pid), Some(start)) => process::is_same_process(pid as i32, start),
+        _ => false,
+    }
+}
+
 pub fn remove_live(id: &str) {
     let _ = std::fs::remove_file(crate::paths::live_file(id));
     let _ = std::fs::remove_file(crate::paths::live_file(id).with_extension("pid"));
+    let _ = std::fs::remove_file(crate::paths::live_file(id).with_extension("stopping"));
 }
 
 /// Records a container's life for `ps`, `wait` and `inspect`: its live file and start time when

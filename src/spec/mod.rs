@@ -87,6 +87,26 @@ pub struct Spec {
     /// The command line that created the container (`generate systemd --new` replays it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub create_command: Vec<String>,
+    /// --log-driver: None = k8s-file; "none" or "passthrough": no log is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_driver: Option<String>,
+    /// --preserve-fds: fds 3 to 3+N-1 of the caller pass into the container.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub preserve_fds: u32,
+    /// --attach: the streams a foreground run shows (empty: all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attach: Vec<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl Spec {
+    /// Whether the container's output goes to its k8s-file log.
+    pub fn logged(&self) -> bool {
+        self.log_driver.as_deref().is_none_or(|d| d == "k8s-file")
+    }
 }
 
 /// One --uidmap/--gidmap entry: container ids `container..container+size` are host ids
@@ -366,6 +386,12 @@ impl ImageConfig {
 /// Run options after validation of their syntax (the CLI's words, no file system yet).
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
+    /// --log-driver (None: k8s-file).
+    pub log_driver: Option<String>,
+    /// --preserve-fds.
+    pub preserve_fds: u32,
+    /// --attach.
+    pub attach: Vec<String>,
     pub entrypoint: Option<String>,
     pub command: Vec<String>,
     /// -e values, in order; `KEY` alone takes the value from `host_env`.
@@ -652,6 +678,9 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         pod: o.pod.clone(),
         monitor_pidfile: o.monitor_pidfile.clone(),
         create_command: o.create_command.clone(),
+        log_driver: o.log_driver.clone(),
+        preserve_fds: o.preserve_fds,
+        attach: o.attach.clone(),
     })
 }
 
