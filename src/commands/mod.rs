@@ -33,6 +33,7 @@ mod save;
 mod system;
 mod system_check;
 mod tag;
+mod top;
 mod unshare;
 mod version;
 mod volume;
@@ -89,6 +90,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Untag(a) | Command::Image(ImageCommand::Untag(a)) => compat::untag(a),
         Command::CtrVerbs(c) | Command::Container(C::CtrVerbs(c)) => compat::ctr_verbs(c),
         Command::Container(C::Exists(a)) => compat::container_exists(a),
+        Command::AppVerbs(c) | Command::Container(C::AppVerbs(c)) => match c {
+            crate::cli::AppVerbs::Top(a) => top::run(a),
+        },
     }
 }
 

@@ -16,6 +16,7 @@ pub mod caps;
 pub mod changes;
 pub mod filter;
 pub mod network;
+pub mod restart;
 pub mod signal;
 pub mod systemd;
 
@@ -77,6 +78,13 @@ pub struct Spec {
     /// The command line that created the container (`generate systemd --new` replays it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub create_command: Vec<String>,
+    /// --restart: when the monitor starts the container again after it exits.
+    #[serde(default, skip_serializing_if = "restart_is_none")]
+    pub restart: restart::RestartPolicy,
+}
+
+fn restart_is_none(p: &restart::RestartPolicy) -> bool {
+    *p == restart::RestartPolicy::default()
 }
 
 impl Spec {
@@ -327,10 +335,19 @@ pub struct RunOptions {
     pub tz: Option<(String, String)>,
     /// The pod's id (`--pod`, resolved by the command layer).
     pub pod: Option<String>,
+    /// --restart as given.
+    pub restart: Option<String>,
 }
 
 /// Combine the image's defaults with the options, Docker's way.
 pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str) -> Option<String>) -> Result<Spec> {
+    let restart = match &o.restart {
+        Some(v) => restart::RestartPolicy::parse(v)?,
+        None => restart::RestartPolicy::default(),
+    };
+    if o.auto_remove && restart.restarts() {
+        crate::bail!("the --rm option conflicts with --restart, when the restartPolicy is not \"\" and \"no\"");
+    }
     let (entrypoint, cmd) = match &o.entrypoint {
         Some(ep) => {
             let ep = if ep.trim_start().starts_with('[') {
@@ -544,6 +561,7 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         pod: o.pod.clone(),
         monitor_pidfile: o.monitor_pidfile.clone(),
         create_command: o.create_command.clone(),
+        restart,
     })
 }
 
