@@ -500,3 +500,26 @@ fn pod_top_ps_pod_and_pod_units() {
     assert_eq!(status(&env, &infra), "exited");
     env.hutch(["generate", "systemd", "--new", "pp"]).fails_with("not supported for pods");
 }
+
+#[test]
+fn rm_all_force_takes_pods_and_pod_rm_takes_podmans_teardown_flags() {
+    let env = env_with_basic();
+    // Podman's system tests set up with `rm -t 0 --all --force --ignore` and tear down with
+    // `pod rm -t 0 --all --force --ignore`.
+    env.hutch(["pod", "create", "--name", "p1"]).ok();
+    env.hutch(["run", "-d", "--pod", "p1", "--name", "m1", BASIC, "sleep", "1000"])
+        .ok();
+    env.hutch(["run", "-d", "--name", "solo", BASIC, "sleep", "1000"]).ok();
+    let r = env.hutch(["rm", "-t", "0", "--all", "--force", "--ignore"]).ok();
+    assert_eq!(r.stdout.lines().count(), 3, "the member, the loner and the infra: {r:?}");
+    assert_eq!(env.hutch(["ps", "-a", "-q"]).ok().stdout, "");
+    assert_eq!(env.hutch(["pod", "ps", "-q"]).ok().stdout, "", "the pod went with its infra");
+    env.hutch(["pod", "create", "--name", "p2"]).ok();
+    env.hutch(["run", "-d", "--pod", "p2", BASIC, "sleep", "1000"]).ok();
+    let t = Instant::now();
+    env.hutch(["pod", "rm", "-t", "0", "--all", "--force", "--ignore"]).ok();
+    assert!(t.elapsed() < Duration::from_secs(8), "-t 0 does not wait for the stop signal");
+    assert_eq!(env.hutch(["pod", "ps", "-q"]).ok().stdout, "");
+    assert_eq!(env.hutch(["pod", "rm", "--ignore", "nopod"]).code, 0);
+    assert_eq!(env.hutch(["pod", "rm", "nopod"]).code, 1);
+}
