@@ -18,6 +18,14 @@ pub fn error(msg: &str) {
     let _ = writeln!(std::io::stderr(), "Error: {msg}");
 }
 
+/// `--noout`: stdout becomes /dev/null for the rest of the command (Podman's global flag).
+pub fn silence_stdout() {
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        use std::os::fd::AsRawFd;
+        let _ = crate::sys::fd::dup_onto(null.as_raw_fd(), 1);
+    }
+}
+
 /// Write data to stdout; a closed pipe (`| head`) ends the program quietly.
 pub fn out(s: &str) {
     let mut o = std::io::stdout().lock();

@@ -81,7 +81,9 @@ fn restart_policies_start_exited_containers_again() {
         "echo try; exit 3",
     ])
     .ok();
-    wait_until("two restarts", || restarts(&env, "fails") == 2 && status(&env, "fails") == "exited");
+    wait_until("two restarts", || {
+        restarts(&env, "fails") == 2 && status(&env, "fails") == "exited"
+    });
     stays(&env, "fails", 2, 1);
     assert_eq!(fmt(&env, "fails", "{{.State.ExitCode}}"), "3");
     assert_eq!(
@@ -199,7 +201,9 @@ fn restart_policy_filters_and_bad_input() {
     assert_eq!(ps("restart-policy=on-failure"), "o\n");
     // Podman's 045-start tests: start --filter restart-policy=.
     assert_eq!(
-        env.hutch(["start", "--filter", "restart-policy=always", "n"]).ok().stdout,
+        env.hutch(["start", "--filter", "restart-policy=always", "n"])
+            .ok()
+            .stdout,
         ""
     );
     assert_eq!(
@@ -226,7 +230,10 @@ fn restart_policy_filters_and_bad_input() {
             "on-failure:-1",
             "must specify restart policy retry count as a number greater than 0",
         ),
-        ("on-failure:1:2", "invalid restart policy: may specify retries at most once"),
+        (
+            "on-failure:1:2",
+            "invalid restart policy: may specify retries at most once",
+        ),
     ] {
         env.hutch(["run", "-d", &format!("--restart={v}"), BASIC, "true"])
             .fails_with(err);
@@ -257,10 +264,15 @@ fn kube_restart_policy_is_enforced_and_units_follow_the_policy() {
     // kube generate writes the policy back (Podman's mapping), and play gives it again.
     let gen = env.hutch(["kube", "generate", "rp"]).ok().stdout;
     assert!(gen.contains("restartPolicy: OnFailure"), "{gen}");
-    assert!(env.hutch(["kube", "generate", "rn"]).ok().stdout.contains("restartPolicy: Never"));
+    assert!(env
+        .hutch(["kube", "generate", "rn"])
+        .ok()
+        .stdout
+        .contains("restartPolicy: Never"));
     env.hutch(["kube", "down", file.to_str().unwrap()]).ok();
     let again = env.write("again.yaml", &gen);
-    env.hutch(["kube", "play", "--start=false", again.to_str().unwrap()]).ok();
+    env.hutch(["kube", "play", "--start=false", again.to_str().unwrap()])
+        .ok();
     assert_eq!(fmt(&env, "rp-bad", "{{.HostConfig.RestartPolicy.Name}}"), "on-failure");
     env.hutch(["kube", "down", again.to_str().unwrap()]).ok();
 
@@ -282,19 +294,13 @@ fn kube_restart_policy_is_enforced_and_units_follow_the_policy() {
     let start = r.stdout.lines().find(|l| l.starts_with("ExecStart=")).unwrap();
     assert!(!start.contains("--restart"), "{start}");
     let r = env
-        .hutch([
-            "generate",
-            "systemd",
-            "--new",
-            "--restart-policy",
-            "always",
-            "svc",
-        ])
+        .hutch(["generate", "systemd", "--new", "--restart-policy", "always", "svc"])
         .ok();
     assert!(r.stdout.contains("\nRestart=always\n") && !r.stdout.contains("StartLimitBurst"));
     let r = env.hutch(["generate", "systemd", "svc"]).ok();
     assert!(
-        r.stderr.contains("has restart policy \"on-failure\" which can lead to issues on shutdown"),
+        r.stderr
+            .contains("has restart policy \"on-failure\" which can lead to issues on shutdown"),
         "{r:?}"
     );
     assert!(r.stdout.contains("\nRestart=on-failure\n"));
@@ -322,8 +328,14 @@ fn top_shows_the_containers_processes_as_podman() {
     });
     let text = env.hutch(["top", "t"]).ok().stdout;
     let head: Vec<&str> = text.lines().next().unwrap().split_whitespace().collect();
-    assert_eq!(head, ["USER", "PID", "PPID", "%CPU", "ELAPSED", "TTY", "TIME", "COMMAND"]);
-    assert!(text.starts_with("USER        PID         PPID        %CPU        ELAPSED"), "{text}");
+    assert_eq!(
+        head,
+        ["USER", "PID", "PPID", "%CPU", "ELAPSED", "TTY", "TIME", "COMMAND"]
+    );
+    assert!(
+        text.starts_with("USER        PID         PPID        %CPU        ELAPSED"),
+        "{text}"
+    );
     let rows = top_rows(&text);
     // pid 1 is the command (sh exec'd it), its child the background sleep.
     assert_eq!(rows[0][..3], ["root", "1", "0"], "{text}");
@@ -332,10 +344,16 @@ fn top_shows_the_containers_processes_as_podman() {
     assert_eq!(rows[1][2], "1", "{text}");
     assert_eq!(rows[1][7..], ["sleep", "1000"], "{text}");
     assert_eq!(rows[0][5], "?", "no tty");
-    assert!(rows[0][4].ends_with('s') && rows[0][6].ends_with('s'), "Go durations: {text}");
+    assert!(
+        rows[0][4].ends_with('s') && rows[0][6].ends_with('s'),
+        "Go durations: {text}"
+    );
     // Descriptors as one comma list or separate words; host ids and pids.
     let host_pid = fmt(&env, "t", "{{.State.Pid}}");
-    let text = env.hutch(["top", "t", "pid,comm,user", "huser", "hpid", "args"]).ok().stdout;
+    let text = env
+        .hutch(["top", "t", "pid,comm,user", "huser", "hpid", "args"])
+        .ok()
+        .stdout;
     let head: Vec<&str> = text.lines().next().unwrap().split_whitespace().collect();
     assert_eq!(head, ["PID", "COMMAND", "USER", "HUSER", "HPID", "COMMAND"]);
     let rows = top_rows(&text);
@@ -353,12 +371,27 @@ fn top_shows_the_containers_processes_as_podman() {
     assert_eq!(rows[0][3], uid, "huser is the host's uid");
     // ps(1)'s AIX codes.
     let text = env.hutch(["top", "t", "%p %U %c"]).ok().stdout;
-    assert_eq!(text.lines().next().unwrap().split_whitespace().collect::<Vec<_>>(), ["PID", "USER", "COMMAND"]);
+    assert_eq!(
+        text.lines().next().unwrap().split_whitespace().collect::<Vec<_>>(),
+        ["PID", "USER", "COMMAND"]
+    );
     // Words hutch does not know go to ps(1) in the container, as with Podman.
     let text = env.hutch(["top", "t", "-ef"]).ok().stdout;
     assert!(text.contains("sleep 2000") && text.contains("PID"), "{text}");
     // Podman's table for the same container: the same users, parents and commands.
-    let p = podman(&env, &["run", "-d", "--name", "pt", BASIC, "sh", "-c", "sleep 1000 & sleep 2000"]);
+    let p = podman(
+        &env,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "pt",
+            BASIC,
+            "sh",
+            "-c",
+            "sleep 1000 & sleep 2000",
+        ],
+    );
     if p.code == 0 {
         wait_until("podman's two processes", || {
             podman(&env, &["top", "pt"]).stdout.lines().count() == 3
@@ -374,14 +407,21 @@ fn top_shows_the_containers_processes_as_podman() {
         podman(&env, &["rm", "-f", "-t", "0", "pt"]);
     }
     env.hutch(["stop", "-t", "0", "t"]).ok();
-    env.hutch(["top", "t"]).fails_with("top can only be used on running containers");
-    env.hutch(["top", "nosuch"]).fails_with("no container with name or ID \"nosuch\"");
+    env.hutch(["top", "t"])
+        .fails_with("top can only be used on running containers");
+    env.hutch(["top", "nosuch"])
+        .fails_with("no container with name or ID \"nosuch\"");
 }
 
 #[test]
 fn pod_top_ps_pod_and_pod_units() {
     let env = env_with_basic();
-    let pod_id = env.hutch(["pod", "create", "--name", "pp"]).ok().stdout.trim().to_string();
+    let pod_id = env
+        .hutch(["pod", "create", "--name", "pp"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
     // No running container: nothing to show.
     assert_eq!(env.hutch(["pod", "top", "pp"]).ok().stdout, "");
     env.hutch(["run", "-d", "--pod", "pp", "--name", "member", BASIC, "sleep", "1000"])
@@ -396,14 +436,24 @@ fn pod_top_ps_pod_and_pod_units() {
     assert_eq!(rows[1][..3], ["root", "1", "0"], "{text}");
     assert_eq!(rows[1][7..], ["sleep", "1000"], "{text}");
     let text = env.hutch(["pod", "top", "pp", "comm,hpid"]).ok().stdout;
-    assert_eq!(text.lines().next().unwrap().split_whitespace().collect::<Vec<_>>(), ["COMMAND", "HPID"]);
-    env.hutch(["pod", "top", "nopod"]).fails_with("no pod with name or ID \"nopod\"");
+    assert_eq!(
+        text.lines().next().unwrap().split_whitespace().collect::<Vec<_>>(),
+        ["COMMAND", "HPID"]
+    );
+    env.hutch(["pod", "top", "nopod"])
+        .fails_with("no pod with name or ID \"nopod\"");
     // ps --pod and the pod's fields.
     let text = env.hutch(["ps", "-a", "--pod"]).ok().stdout;
     let head = text.lines().next().unwrap();
-    assert!(head.contains("  NAMES") && head.contains("  POD ID") && head.ends_with("  PODNAME"), "{text}");
+    assert!(
+        head.contains("  NAMES") && head.contains("  POD ID") && head.ends_with("  PODNAME"),
+        "{text}"
+    );
     let member = text.lines().find(|l| l.contains("member")).unwrap();
-    assert!(member.contains(&pod_id[..12]) && member.trim_end().ends_with("pp"), "{text}");
+    assert!(
+        member.contains(&pod_id[..12]) && member.trim_end().ends_with("pp"),
+        "{text}"
+    );
     let text = env
         .hutch(["ps", "-a", "--format", "{{.Pod}} {{.PodName}} {{.Names}}"])
         .ok()
@@ -430,10 +480,15 @@ fn pod_top_ps_pod_and_pod_units() {
         v
     };
     assert_eq!(names("pod=pp"), [infra.clone(), "member".to_string()]);
-    assert_eq!(names(&format!("pod={}", &pod_id[..12])), [infra.clone(), "member".to_string()]);
+    assert_eq!(
+        names(&format!("pod={}", &pod_id[..12])),
+        [infra.clone(), "member".to_string()]
+    );
     assert!(names("pod=nopod").is_empty());
     let json: serde_json::Value = serde_json::from_str(
-        &env.hutch(["ps", "-a", "--format", "json", "--filter", "name=member"]).ok().stdout,
+        &env.hutch(["ps", "-a", "--format", "json", "--filter", "name=member"])
+            .ok()
+            .stdout,
     )
     .unwrap();
     assert_eq!(json[0]["Pod"], pod_id.as_str());
@@ -442,8 +497,17 @@ fn pod_top_ps_pod_and_pod_units() {
     // generate systemd for the pod: a unit per container, bound to the pod's unit.
     let run_dir = env.run_dir().display().to_string();
     let r = env.hutch(["generate", "systemd", "--name", "--no-header", "pp"]).ok();
-    assert!(r.stdout.contains("BindsTo=pod-pp.service\nAfter=pod-pp.service\n"), "{}", r.stdout);
-    assert!(r.stdout.contains("Wants=container-member.service\nBefore=container-member.service\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("BindsTo=pod-pp.service\nAfter=pod-pp.service\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Wants=container-member.service\nBefore=container-member.service\n"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(r.stdout.matches("[Unit]").count(), 2, "{}", r.stdout);
     let dir = env.root.join("units");
     std::fs::create_dir_all(&dir).unwrap();
@@ -451,7 +515,10 @@ fn pod_top_ps_pod_and_pod_units() {
     let r = env
         .program(
             "sh",
-            ["-c", &format!("cd {} && hutch generate systemd --files --name pp", dir.display())],
+            [
+                "-c",
+                &format!("cd {} && hutch generate systemd --files --name pp", dir.display()),
+            ],
         )
         .ok();
     let paths: Vec<&str> = r.stdout.lines().collect();
@@ -465,7 +532,10 @@ fn pod_top_ps_pod_and_pod_units() {
     for f in ["container-member.service", "pod-pp.service"] {
         let v = env.program(
             "sh",
-            ["-c", &format!("cd {} && systemd-analyze --user verify --man=no {f}", dir.display())],
+            [
+                "-c",
+                &format!("cd {} && systemd-analyze --user verify --man=no {f}", dir.display()),
+            ],
         );
         assert_eq!(v.code, 0, "systemd-analyze verify {f}: {v:?}");
         assert!(!v.stderr.contains(f), "no complaint about {f}: {v:?}");
@@ -486,10 +556,17 @@ fn pod_top_ps_pod_and_pod_units() {
     let start = exec(&pod_unit, "ExecStart");
     assert_eq!(start[1..], ["start", infra.as_str()]);
     env.program(&start[0], &start[1..]).ok();
-    let pidfile = pod_unit.lines().find_map(|l| l.strip_prefix("PIDFile=")).unwrap().to_string();
+    let pidfile = pod_unit
+        .lines()
+        .find_map(|l| l.strip_prefix("PIDFile="))
+        .unwrap()
+        .to_string();
     let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
     let cmd = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap();
-    assert!(cmd.contains("__monitor"), "the PID file names the infra's monitor: {cmd:?}");
+    assert!(
+        cmd.contains("__monitor"),
+        "the PID file names the infra's monitor: {cmd:?}"
+    );
     let start = exec(&ctr_unit, "ExecStart");
     env.program(&start[0], &start[1..]).ok();
     assert_eq!(status(&env, "member"), "running");
@@ -498,7 +575,8 @@ fn pod_top_ps_pod_and_pod_units() {
     let stop = exec(&pod_unit, "ExecStop");
     env.program(&stop[0], &stop[1..]).ok();
     assert_eq!(status(&env, &infra), "exited");
-    env.hutch(["generate", "systemd", "--new", "pp"]).fails_with("not supported for pods");
+    env.hutch(["generate", "systemd", "--new", "pp"])
+        .fails_with("not supported for pods");
 }
 
 #[test]
@@ -511,15 +589,79 @@ fn rm_all_force_takes_pods_and_pod_rm_takes_podmans_teardown_flags() {
         .ok();
     env.hutch(["run", "-d", "--name", "solo", BASIC, "sleep", "1000"]).ok();
     let r = env.hutch(["rm", "-t", "0", "--all", "--force", "--ignore"]).ok();
-    assert_eq!(r.stdout.lines().count(), 3, "the member, the loner and the infra: {r:?}");
+    assert_eq!(
+        r.stdout.lines().count(),
+        3,
+        "the member, the loner and the infra: {r:?}"
+    );
     assert_eq!(env.hutch(["ps", "-a", "-q"]).ok().stdout, "");
-    assert_eq!(env.hutch(["pod", "ps", "-q"]).ok().stdout, "", "the pod went with its infra");
+    assert_eq!(
+        env.hutch(["pod", "ps", "-q"]).ok().stdout,
+        "",
+        "the pod went with its infra"
+    );
     env.hutch(["pod", "create", "--name", "p2"]).ok();
     env.hutch(["run", "-d", "--pod", "p2", BASIC, "sleep", "1000"]).ok();
     let t = Instant::now();
     env.hutch(["pod", "rm", "-t", "0", "--all", "--force", "--ignore"]).ok();
-    assert!(t.elapsed() < Duration::from_secs(8), "-t 0 does not wait for the stop signal");
+    assert!(
+        t.elapsed() < Duration::from_secs(8),
+        "-t 0 does not wait for the stop signal"
+    );
     assert_eq!(env.hutch(["pod", "ps", "-q"]).ok().stdout, "");
     assert_eq!(env.hutch(["pod", "rm", "--ignore", "nopod"]).code, 0);
     assert_eq!(env.hutch(["pod", "rm", "nopod"]).code, 1);
+}
+
+#[test]
+fn podman_spellings_of_pod_and_play_verbs() {
+    let env = env_with_basic();
+    // `play kube`, Podman's older spelling of `kube play`.
+    let yaml = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: old}}\nspec:\n  containers:\n  - name: c\n    image: {BASIC}\n    command: [sleep, '1000']\n"
+    );
+    let file = env.write("old.yaml", &yaml);
+    env.hutch(["play", "kube", "--start=false", file.to_str().unwrap()])
+        .ok();
+    assert_eq!(env.hutch(["pod", "exists", "old"]).code, 0);
+    // pod inspect's InfraConfig.HostNetwork and ExitPolicy (hutch's pods keep running).
+    assert_eq!(
+        env.hutch([
+            "pod",
+            "inspect",
+            "--format",
+            "{{.InfraConfig.HostNetwork}} {{.ExitPolicy}}",
+            "old"
+        ])
+        .ok()
+        .stdout
+        .trim(),
+        "false continue"
+    );
+    env.hutch(["pod", "create", "--name", "hn", "--network", "host"]).ok();
+    assert_eq!(
+        env.hutch(["pod", "inspect", "--format", "{{.InfraConfig.HostNetwork}}", "hn"])
+            .ok()
+            .stdout
+            .trim(),
+        "true"
+    );
+    // Podman's error words.
+    env.hutch(["pod", "create", "--share", "bogus"])
+        .fails_with("invalid kernel namespace to share: bogus");
+    let r = env.hutch(["pod", "rm", "bogus"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.starts_with("Error: ") && r.stderr.contains("bogus\" found: no such pod"),
+        "{r:?}"
+    );
+    assert_eq!(
+        env.hutch(["pod", "ps", "-q"]).ok().stdout.lines().count(),
+        2,
+        "nothing made by the bad create"
+    );
+    // The global --noout (Podman's tests tear pods down with it): nothing on stdout.
+    let r = env.hutch(["--noout", "pod", "rm", "-f", "-t", "0", "hn"]).ok();
+    assert_eq!(r.stdout, "", "{r:?}");
+    assert_eq!(env.hutch(["pod", "exists", "hn"]).code, 1);
 }

@@ -71,6 +71,9 @@ pub struct GlobalArgs {
     /// Storage driver: only overlay (accepted for Podman compatibility)
     #[arg(long, global = true, value_name = "NAME")]
     pub storage_driver: Option<String>,
+    /// Print nothing on stdout (errors and notes still go to stderr)
+    #[arg(long, global = true)]
+    pub noout: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -223,6 +226,16 @@ pub enum Command {
     CtrVerbs(CtrVerbs),
     #[command(flatten)]
     AppVerbs(AppVerbs),
+    /// Play Kubernetes YAML (Podman's older spelling of `kube play`)
+    #[command(subcommand)]
+    Play(PlayCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlayCommand {
+    /// Create and start the pods of a Kubernetes YAML file, as `hutch kube play`
+    #[command(after_help = KUBE_PLAY_HELP)]
+    Kube(KubePlayArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -43,6 +43,9 @@ use crate::error::Result;
 
 /// Run the command; returns the process exit code.
 pub fn dispatch(cli: Cli) -> Result<i32> {
+    if cli.global.noout {
+        crate::output::silence_stdout();
+    }
     match cli.command {
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => pull::run(a),
         Command::Push(a) | Command::Image(ImageCommand::Push(a)) => push::run(a),
@@ -90,6 +93,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Untag(a) | Command::Image(ImageCommand::Untag(a)) => compat::untag(a),
         Command::CtrVerbs(c) | Command::Container(C::CtrVerbs(c)) => compat::ctr_verbs(c),
         Command::Container(C::Exists(a)) => compat::container_exists(a),
+        Command::Play(crate::cli::PlayCommand::Kube(a)) => kube::run(crate::cli::KubeCommand::Play(a)),
         Command::AppVerbs(c) | Command::Container(C::AppVerbs(c)) => match c {
             crate::cli::AppVerbs::Top(a) => top::run(a),
         },

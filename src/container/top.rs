@@ -86,7 +86,11 @@ pub fn header(d: &str) -> &'static str {
     if d == "stime" {
         return "STIME";
     }
-    DESCRIPTORS.iter().find(|(n, _)| *n == d).map(|(_, h)| *h).unwrap_or("?")
+    DESCRIPTORS
+        .iter()
+        .find(|(n, _)| *n == d)
+        .map(|(_, h)| *h)
+        .unwrap_or("?")
 }
 
 /// Go's `time.Duration` text (`2.474275496s`, `1m2.5s`, `1h0m0s`, `10ms`, `0s`).
@@ -183,7 +187,11 @@ fn parse_proc(hpid: i32) -> Option<(Proc, i32, u64)> {
     for line in status.lines() {
         let Some((k, v)) = line.split_once(':') else { continue };
         let v = v.trim();
-        let nums = || v.split_whitespace().filter_map(|x| x.parse::<u32>().ok()).collect::<Vec<_>>();
+        let nums = || {
+            v.split_whitespace()
+                .filter_map(|x| x.parse::<u32>().ok())
+                .collect::<Vec<_>>()
+        };
         match k {
             "Uid" => {
                 let n = nums();
@@ -357,7 +365,11 @@ fn caps(mask: &str) -> String {
 /// Seconds since boot, now.
 fn uptime_ticks() -> u128 {
     let text = std::fs::read_to_string("/proc/uptime").unwrap_or_default();
-    let secs: f64 = text.split_whitespace().next().and_then(|s| s.parse().ok()).unwrap_or(0.0);
+    let secs: f64 = text
+        .split_whitespace()
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0.0);
     (secs * TICKS as f64) as u128
 }
 
@@ -481,18 +493,20 @@ mod tests {
         assert_eq!(descriptors(&w(&["pid", "%C"])).unwrap(), w(&["pid", "pcpu"]));
         assert_eq!(descriptors(&w(&["-ef"])).unwrap_err(), "-ef");
         assert_eq!(header("etime"), "ELAPSED");
-        let t = table(
-            &w(&["USER", "PID", "COMMAND"]),
-            &[w(&["root", "1", "sleep 2000 "])],
+        let t = table(&w(&["USER", "PID", "COMMAND"]), &[w(&["root", "1", "sleep 2000 "])]);
+        assert_eq!(
+            t,
+            "USER        PID         COMMAND\nroot        1           sleep 2000 \n"
         );
-        assert_eq!(t, "USER        PID         COMMAND\nroot        1           sleep 2000 \n");
     }
 
     #[test]
     fn ids_through_the_map() {
         let n = Names {
             uid_map: vec![(0, 1000, 1), (1, 200000, 65536)],
-            users: [(0, "root".to_string()), (100, "app".to_string())].into_iter().collect(),
+            users: [(0, "root".to_string()), (100, "app".to_string())]
+                .into_iter()
+                .collect(),
             ..Default::default()
         };
         assert_eq!(n.user(1000), "root");

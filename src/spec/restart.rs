@@ -29,12 +29,16 @@ impl RestartPolicy {
                     crate::bail!("restart policy retries can only be specified with on-failure restart policy");
                 }
                 let n: i64 = parts[1].parse().map_err(|_| {
-                    crate::err!("parsing restart policy retry count: strconv.Atoi: parsing {:?}: invalid syntax", parts[1])
+                    crate::err!(
+                        "parsing restart policy retry count: strconv.Atoi: parsing {:?}: invalid syntax",
+                        parts[1]
+                    )
                 })?;
                 if n < 0 {
                     crate::bail!("must specify restart policy retry count as a number greater than 0");
                 }
-                u32::try_from(n).map_err(|_| crate::err!("parsing restart policy retry count: {n}: value out of range"))?
+                u32::try_from(n)
+                    .map_err(|_| crate::err!("parsing restart policy retry count: {n}: value out of range"))?
             }
             _ => crate::bail!("invalid restart policy: may specify retries at most once"),
         };
@@ -137,7 +141,10 @@ mod tests {
             e("on-failure:-1"),
             "must specify restart policy retry count as a number greater than 0"
         );
-        assert_eq!(e("on-failure:1:2"), "invalid restart policy: may specify retries at most once");
+        assert_eq!(
+            e("on-failure:1:2"),
+            "invalid restart policy: may specify retries at most once"
+        );
     }
 
     #[test]
