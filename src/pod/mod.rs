@@ -60,8 +60,8 @@ pub fn parse_share(share: &[String], infra: bool) -> Result<Vec<String>> {
                     out.push(s.to_string())
                 }
             }
-            // Podman's words first.
-            _ => crate::bail!("invalid kernel namespace to share: {s} (use net, ipc, uts, pid, or none)"),
+            // Podman's words (its system tests look for them), named by the option.
+            _ => crate::bail!("--share {s}: invalid kernel namespace to share: {s} (use net, ipc, uts, pid, or none)"),
         }
     }
     if !out.is_empty() && !infra {
