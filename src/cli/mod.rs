@@ -238,6 +238,18 @@ pub enum Command {
     /// Show events: what happened to containers and images (the event log), then follow it
     #[command(after_help = EVENTS_HELP)]
     Events(EventsArgs),
+    #[command(flatten)]
+    AppVerbs(AppVerbs),
+    /// Play Kubernetes YAML (Podman's older spelling of `kube play`)
+    #[command(subcommand)]
+    Play(PlayCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlayCommand {
+    /// Create and start the pods of a Kubernetes YAML file, as `hutch kube play`
+    #[command(after_help = KUBE_PLAY_HELP)]
+    Kube(KubePlayArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -267,8 +279,8 @@ Examples:
 
 #[derive(Debug, Args)]
 pub struct GenerateSystemdArgs {
-    /// The container
-    #[arg(value_name = "CONTAINER", add = ArgValueCompleter::new(complete::containers))]
+    /// The container, or a pod (a unit for the pod and one for each of its containers)
+    #[arg(value_name = "CONTAINER|POD", add = ArgValueCompleter::new(complete::containers))]
     pub container: String,
     /// A unit that creates a new container at each start and removes it at stop
     #[arg(long)]
@@ -279,15 +291,18 @@ pub struct GenerateSystemdArgs {
     /// Write the unit to ./PREFIX-NAME.service and print its path instead of the text
     #[arg(short, long)]
     pub files: bool,
-    /// The unit's Restart= policy: no, on-success, on-failure, on-abnormal, on-watchdog, on-abort, always
-    #[arg(long, value_name = "POLICY", default_value = "on-failure", value_parser = ["no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always"])]
-    pub restart_policy: String,
+    /// The unit's Restart= policy: no, on-success, on-failure, on-abnormal, on-watchdog, on-abort, always (default: with --new the container's --restart policy, else on-failure)
+    #[arg(long, value_name = "POLICY", value_parser = ["no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always"])]
+    pub restart_policy: Option<String>,
     /// Seconds `hutch stop` waits before SIGKILL (default: the container's stop timeout)
     #[arg(short, long, value_name = "SECONDS")]
     pub time: Option<u32>,
     /// Prefix of the unit's name
     #[arg(long, value_name = "PREFIX", default_value = "container")]
     pub container_prefix: String,
+    /// Prefix of a pod's unit's name
+    #[arg(long, value_name = "PREFIX", default_value = "pod")]
+    pub pod_prefix: String,
     /// Separator between the prefix and the name
     #[arg(long, value_name = "SEP", default_value = "-")]
     pub separator: String,
@@ -657,6 +672,48 @@ pub enum ContainerCommand {
     Exists(ContainerExistsArgs),
     #[command(flatten)]
     CtrVerbs(CtrVerbs),
+    #[command(flatten)]
+    AppVerbs(AppVerbs),
+}
+
+/// Verbs of multi-container apps, as `hutch VERB` and `hutch container VERB` (issue 13).
+#[derive(Debug, Subcommand)]
+pub enum AppVerbs {
+    /// Show the processes of a running container
+    #[command(after_help = TOP_HELP)]
+    Top(TopArgs),
+}
+
+const TOP_HELP: &str = "Examples:
+  hutch top web
+  hutch top web pid,user,args
+  hutch top web huser hpid comm
+
+Descriptors (Podman's): args, capamb, capbnd, capeff, capinh, capprm, comm, etime, group,
+groups, hgroup, hpid, huser, nice, pcpu, pgid, pid, ppid, rgroup, rss, ruser, seccomp, state,
+stime, time, tty, user, vsz (default: user pid ppid pcpu etime tty time args); also ps(1)'s
+AIX codes (%C, %p, %U, …). Other words are handed to ps(1) inside the container, as Podman
+does (`hutch top web -ef`). Pids, users and groups are the container's; hpid, huser and hgroup
+the host's.";
+
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// The container
+    #[arg(value_name = "CONTAINER", add = ArgValueCompleter::new(complete::running_containers))]
+    pub container: String,
+    /// Descriptors, comma-separated or as separate words (default: user pid ppid pcpu etime tty time args)
+    #[arg(value_name = "DESCRIPTORS", trailing_var_arg = true, allow_hyphen_values = true)]
+    pub descriptors: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PodTopArgs {
+    /// The pod
+    #[arg(value_name = "POD", add = ArgValueCompleter::new(complete::pods))]
+    pub pod: String,
+    /// Descriptors, as for `hutch top`
+    #[arg(value_name = "DESCRIPTORS", trailing_var_arg = true, allow_hyphen_values = true)]
+    pub descriptors: Vec<String>,
 }
 
 /// Completion for `stop`: only running containers.
@@ -903,6 +960,9 @@ pub struct RunArgs {
     /// Run in a pod (its network, ipc, uts… namespaces and ports), or new:NAME to create one
     #[arg(long, value_name = "POD|new:NAME", add = ArgValueCompleter::new(complete::pods))]
     pub pod: Option<String>,
+    /// Restart policy of a detached container: no, on-failure[:MAX_RETRIES], always, unless-stopped (enforced by its monitor; stop and kill end it)
+    #[arg(long, value_name = "POLICY")]
+    pub restart: Option<String>,
     #[command(flatten)]
     pub compat: RunCompatArgs,
     #[command(flatten)]
@@ -947,7 +1007,7 @@ pub struct StartArgs {
     /// Start every container that is not running
     #[arg(long, conflicts_with = "attach")]
     pub all: bool,
-    /// Only the containers matching KEY=VALUE (as ps --filter: id, name, status, label, ancestor, exited)
+    /// Only the containers matching KEY=VALUE (as ps --filter: id, name, status, label, ancestor, exited, restart-policy, pod)
     #[arg(short, long, value_name = "KEY=VALUE", conflicts_with = "attach")]
     pub filter: Vec<String>,
 }
@@ -976,12 +1036,16 @@ pub struct PsArgs {
     #[arg(long)]
     pub external: bool,
     /// Show only containers matching KEY=VALUE: id, name (a regular expression), status
-    /// (created, running, exited), label (KEY or KEY=VALUE), ancestor (image), exited (code)
+    /// (created, running, exited), label (KEY or KEY=VALUE), ancestor (image), exited (code),
+    /// restart-policy (none, no, on-failure, always, unless-stopped), pod (name or id)
     #[arg(short, long, value_name = "KEY=VALUE")]
     pub filter: Vec<String>,
     /// Sort by command, created, id, image, names, runningfor or status
     #[arg(long, value_name = "FIELD", value_parser = ["command", "created", "id", "image", "names", "runningfor", "status"])]
     pub sort: Option<String>,
+    /// Show the pod of each container (POD ID and PODNAME columns)
+    #[arg(short, long)]
+    pub pod: bool,
 }
 
 #[derive(Debug, Args)]
@@ -1908,6 +1972,9 @@ pub enum PodCommand {
     Rm(PodRmArgs),
     /// Exit 0 when the pod exists, 1 when it does not
     Exists(PodExistsArgs),
+    /// Show the processes of a pod's running containers (descriptors as for `hutch top`)
+    #[command(after_help = "Examples:\n  hutch pod top app\n  hutch pod top app pid,comm,hpid")]
+    Top(PodTopArgs),
 }
 
 const POD_CREATE_HELP: &str = "Examples:
@@ -2023,6 +2090,12 @@ pub struct PodRmArgs {
     /// Stop running containers first; a missing pod is no error
     #[arg(short, long)]
     pub force: bool,
+    /// With --force: seconds to wait after the stop signal before SIGKILL (default: kill at once)
+    #[arg(short = 't', long = "time", value_name = "SECONDS")]
+    pub time: Option<u32>,
+    /// A pod that does not exist is no error
+    #[arg(short, long)]
+    pub ignore: bool,
 }
 
 #[derive(Debug, Args)]

@@ -152,7 +152,29 @@ pub fn rm(a: RmArgs) -> Result<i32> {
             )
         })
         .collect();
-    let failed = each(items, |r| container::remove(&store, r, a.volumes).map(|_| None));
+    // Infra containers stopped too before anything is removed (removal may enter the user
+    // namespace, after which hutch may no longer signal them).
+    if a.all && a.force {
+        let idx = store.load_containers()?;
+        for c in idx.containers.iter().filter(|c| crate::pod::infra_of(&store, &c.id).is_some()) {
+            let _ = container::ensure_stopped_within(&store, c, true, a.time);
+        }
+    }
+    let mut failed = each(items, |r| container::remove(&store, r, a.volumes).map(|_| None));
+    // As Podman: `rm --all --force` takes the pods' infra containers too, with their pods
+    // (whose other containers went above).
+    if a.all && a.force {
+        for p in store.load_pods()?.pods {
+            let Some(infra) = p.infra.clone() else { continue };
+            match crate::pod::remove(&store, &p, true) {
+                Ok(()) => crate::output::out(&format!("{infra}\n")),
+                Err(e) => {
+                    crate::output::error(&e.message);
+                    failed.push(e.class);
+                }
+            }
+        }
+    }
     // podman-rm(1)'s exit status: 1 when a container did not exist (the others are still
     // removed), else 2 when one is running (without -f), else 125 for any other failure.
     Ok(if failed.contains(&Class::NoSuchObject) {

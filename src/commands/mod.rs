@@ -34,6 +34,7 @@ mod save;
 mod system;
 mod system_check;
 mod tag;
+mod top;
 mod unshare;
 mod version;
 mod volume;
@@ -91,6 +92,10 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::CtrVerbs(c) | Command::Container(C::CtrVerbs(c)) => compat::ctr_verbs(c),
         Command::Container(C::Exists(a)) => compat::container_exists(a),
         Command::Events(a) => events::run(a),
+        Command::Play(crate::cli::PlayCommand::Kube(a)) => kube::run(crate::cli::KubeCommand::Play(a)),
+        Command::AppVerbs(c) | Command::Container(C::AppVerbs(c)) => match c {
+            crate::cli::AppVerbs::Top(a) => top::run(a),
+        },
     }
 }
 

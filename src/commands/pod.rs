@@ -12,6 +12,7 @@ pub fn run(c: PodCommand) -> Result<i32> {
     match c {
         PodCommand::Create(a) => create(a),
         PodCommand::Ps(a) => ps(a),
+        PodCommand::Top(a) => super::top::pod(a),
         PodCommand::Inspect(a) => inspect(a),
         PodCommand::Start(a) => each(&a.pods, a.all, false, |s, p| crate::pod::start(s, p)).map(not_rm),
         PodCommand::Stop(a) => each(&a.pods, a.all, false, |s, p| crate::pod::stop(s, p, a.time)).map(not_rm),
@@ -37,12 +38,12 @@ pub fn run(c: PodCommand) -> Result<i32> {
                                 .any(|n| idx.resolve(n).is_ok_and(|i| idx.pods[i].id == p.id))
                     }) {
                         for c in crate::pod::containers(&store, p)? {
-                            let _ = crate::container::ensure_stopped(&store, &c, true);
+                            let _ = crate::container::ensure_stopped_within(&store, &c, true, a.time);
                         }
                     }
                 }
             }
-            each(&a.pods, a.all, a.force, |s, p| crate::pod::remove(s, p, a.force))
+            each(&a.pods, a.all, a.force || a.ignore, |s, p| crate::pod::remove(s, p, a.force))
         }
         PodCommand::Exists(a) => {
             let Some(store) = Store::open_existing(&crate::paths::data_dir()?) else {

@@ -27,15 +27,45 @@ fn status_text(st: &Status, o: &crate::store::containers::Outcome) -> String {
     }
 }
 
-/// `--filter` of `ps` (and `start`): checked before anything runs.
+/// `--filter` of `ps` (and `start`): checked before anything runs. `pod=NAME|ID` values
+/// become the pod's full id.
 pub(crate) fn container_filters(items: &[String]) -> Result<filter::Filters> {
-    let filters = filter::Filters::parse(items, &["id", "name", "status", "label", "ancestor", "exited"])?;
+    let mut resolved = Vec::with_capacity(items.len());
+    for it in items {
+        match it.split_once('=') {
+            Some((k, v)) if k.trim().eq_ignore_ascii_case("pod") => {
+                let store = Store::open_existing(&crate::paths::data_dir()?);
+                let idx = match &store {
+                    Some(s) => s.load_pods()?,
+                    None => Default::default(),
+                };
+                // An unknown pod matches nothing (Podman 4.3 lists nothing, no error).
+                match idx.resolve(v) {
+                    Ok(n) => resolved.push(format!("pod={}", idx.pods[n].id)),
+                    Err(_) => resolved.push(format!("pod=<none:{v}>")),
+                }
+            }
+            _ => resolved.push(it.clone()),
+        }
+    }
+    let items = &resolved[..];
+    let filters = filter::Filters::parse(
+        items,
+        &["id", "name", "status", "label", "ancestor", "exited", "restart-policy", "pod"],
+    )?;
+    let policies: Vec<&str> = items.iter().filter_map(|f| f.strip_prefix("restart-policy=")).collect();
+    crate::spec::restart::check_filter_values(&policies)?;
     if let Some(v) = items.iter().find_map(|f| f.strip_prefix("status=")) {
         if !["created", "running", "exited", "paused", "stopped", "restarting", "removing", "unknown"].contains(&v) {
             crate::bail!("invalid filter \"status={v}\": status must be one of created, running, exited, paused");
         }
     }
     Ok(filters)
+}
+
+/// `pod=ID` (resolved by `container_filters`): the container belongs to that pod.
+fn pod_matches(c: &ContainerRecord, id: &str) -> bool {
+    c.spec.pod.as_deref() == Some(id)
 }
 
 /// Whether a container in state `st` passes `filters` (Podman's keys, see `container_filters`).
@@ -53,6 +83,8 @@ pub(crate) fn container_matches(filters: &filter::Filters, c: &ContainerRecord, 
                 || c.image_name.ends_with(&format!("/{v}"))
         }
         "exited" => matches!(st, Status::Exited { code } if v.parse() == Ok(*code)),
+        "restart-policy" => c.spec.restart.filter_matches(v),
+        "pod" => pod_matches(c, v),
         _ => false,
     })
 }
@@ -63,6 +95,8 @@ pub fn run(a: PsArgs) -> Result<i32> {
         return print(&a, vec![]);
     };
     let idx = store.load_containers()?;
+    // Pod ids and names, for `{{.Pod}}`, `{{.PodName}}` and --pod's columns.
+    let pods = store.load_pods().unwrap_or_default();
     let mut rows = Vec::new();
     let mut recs: Vec<_> = idx.containers.iter().collect();
     recs.sort_by_key(|c| std::cmp::Reverse(c.created));
@@ -106,6 +140,9 @@ pub fn run(a: PsArgs) -> Result<i32> {
             // Podman's shape: host_ip, container_port, host_port, range, protocol.
             "Ports": c.spec.ports,
             "PortsText": c.spec.ports.iter().map(|p| p.display()).collect::<Vec<_>>().join(", "),
+            // Podman's: the pod's id (short in tables and templates), or empty.
+            "Pod": c.spec.pod.clone().unwrap_or_default(),
+            "PodName": c.spec.pod.as_deref().and_then(|id| pods.pods.iter().find(|p| p.id == id)).map(|p| p.name.clone()).unwrap_or_default(),
         }));
     }
     if let Some(key) = &a.sort {
@@ -167,6 +204,7 @@ fn print(a: &PsArgs, rows: Vec<Value>) -> Result<i32> {
                         .unwrap_or_default();
                     r["Command"] = Value::String(cmd.join(" "));
                     r["Ports"] = r["PortsText"].clone();
+                    r["Pod"] = Value::String(r["Pod"].as_str().unwrap_or_default().chars().take(12).collect());
                     r
                 })
                 .collect();
@@ -189,7 +227,7 @@ fn print(a: &PsArgs, rows: Vec<Value>) -> Result<i32> {
                     if !a.no_trunc && cmd.chars().count() > 20 {
                         cmd = cmd.chars().take(17).collect::<String>() + "...";
                     }
-                    vec![
+                    let mut row = vec![
                         r["ID"].as_str().unwrap_or_default().to_string(),
                         r["Image"].as_str().unwrap_or_default().to_string(),
                         cmd,
@@ -197,10 +235,15 @@ fn print(a: &PsArgs, rows: Vec<Value>) -> Result<i32> {
                         r["Status"].as_str().unwrap_or_default().to_string(),
                         r["PortsText"].as_str().unwrap_or_default().to_string(),
                         r["Names"][0].as_str().unwrap_or_default().to_string(),
-                    ]
+                    ];
+                    if a.pod {
+                        row.push(r["Pod"].as_str().unwrap_or_default().chars().take(12).collect());
+                        row.push(r["PodName"].as_str().unwrap_or_default().to_string());
+                    }
+                    row
                 })
                 .collect();
-            let headers = [
+            let mut headers = vec![
                 "CONTAINER ID",
                 "IMAGE",
                 "COMMAND",
@@ -209,6 +252,9 @@ fn print(a: &PsArgs, rows: Vec<Value>) -> Result<i32> {
                 "PORTS",
                 "NAMES",
             ];
+            if a.pod {
+                headers.extend(["POD ID", "PODNAME"]);
+            }
             let mut text = table(&headers, &body);
             if a.noheading {
                 text = text.split_once('\n').map(|(_, r)| r.to_string()).unwrap_or_default();

@@ -138,6 +138,7 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
             None => None,
         },
         pod: None,
+        restart: a.restart.clone(),
     })
 }
 

@@ -16,6 +16,8 @@ pub fn kill(store: &Store, rec: &ContainerRecord, sig: i32) -> Result<()> {
     if !(1..=64).contains(&sig) {
         crate::bail!("valid signals are 1 through 64");
     }
+    // As Podman: a container killed by its user is not started again by its restart policy.
+    state::mark_stopped_by_user(&rec.id);
     crate::sys::process::pidfd_send_signal_raw(&pidfd, sig)
         .map_err(|e| crate::err!("signalling container {}: {e}", rec.name))?;
     crate::events::of("kill", rec);
@@ -40,6 +42,9 @@ pub fn stop(store: &Store, rec: &ContainerRecord, timeout: u32) -> Result<()> {
 /// If the container runs: send `first`, SIGKILL after `grace` seconds, and wait (bounded) for the
 /// exit and for its monitor to record it.
 fn terminate(store: &Store, rec: &ContainerRecord, first: nix::sys::signal::Signal, grace: u32) {
+    // Before anything else: its monitor must not start it again (nor, waiting to restart it,
+    // start it later).
+    state::mark_stopped_by_user(&rec.id);
     let (st, _, live) = state::status(store, rec);
     let (Status::Running { .. }, Some(live)) = (st, live) else {
         return;
@@ -138,6 +143,8 @@ fn remove_with(store: &Store, rec: &ContainerRecord, volumes: bool, detached: bo
     crate::output::trace("record removed");
     crate::events::of("remove", rec);
     state::remove_live(&rec.id);
+    state::clear_stopped_by_user(&rec.id);
+    let _ = std::fs::remove_file(crate::paths::live_file(&rec.id).with_extension("lock"));
     crate::fault::point("after:remove-live");
     let d = store.container_dir(&rec.id);
     if d.exists() && !(detached && delete_detached(store, &d)) {

@@ -8,6 +8,7 @@ mod exec;
 pub mod export;
 mod lifecycle;
 pub mod rename;
+pub mod top;
 mod start;
 
 /// A container's state as `ps`, `inspect` and the lifecycle verbs see it.

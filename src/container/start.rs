@@ -12,6 +12,7 @@ use crate::store::Store;
 /// forwarded; removed afterwards with --rm. Returns the exit code.
 pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     crate::output::trace("created");
+    crate::runtime::state::clear_stopped_by_user(&rec.id);
     let plan = plan(store, rec)?;
     crate::output::trace("planned");
     let signals = runtime::session::block_signals();
@@ -67,6 +68,14 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
 /// Start under a monitor and return once the container runs.
 pub fn start_detached(store: &Store, rec: &ContainerRecord) -> Result<()> {
     let plan = plan(store, rec)?;
+    // A start by hand: the restart policy applies again (and a monitor still waiting to
+    // restart an earlier run gives way, see runtime::monitor).
+    let _lock = crate::runtime::state::start_lock(&rec.id)?;
+    if crate::runtime::state::running_now(&rec.id) {
+        // Started meanwhile (by its restart policy, or another start).
+        return Ok(());
+    }
+    crate::runtime::state::clear_stopped_by_user(&rec.id);
     runtime::monitor::start_detached(&plan)?;
     crate::events::of("init", rec);
     crate::events::of("start", rec);

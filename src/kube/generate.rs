@@ -243,6 +243,13 @@ pub fn pod_docs(pod: &PodDesc, service: bool, warnings: &mut Vec<String>) -> Res
         crate::bail!("pod {}: it has no containers to describe", pod.name);
     }
     let mut spec = json!({ "containers": containers });
+    // The first container's restart policy, as Podman's (none given: Never), so that `kube
+    // play` gives the containers the same one back.
+    spec["restartPolicy"] = json!(match pod.members[0].spec.restart.name.as_str() {
+        "always" | "unless-stopped" => "Always",
+        "on-failure" => "OnFailure",
+        _ => "Never",
+    });
     if !volumes.is_empty() {
         spec["volumes"] = Value::Array(volumes);
     }

@@ -340,11 +340,13 @@ fn pod_plan(ctx: &mut Ctx, pod_name: &str, meta: &Value, tmeta: &Value, spec: &V
         None | Some("Always") | Some("OnFailure") | Some("Never") => {}
         Some(o) => crate::bail!("{what}: spec.restartPolicy {o}: expected Always, OnFailure or Never"),
     }
-    if let Some(p) = s(spec, "restartPolicy").filter(|p| *p != "Never") {
-        ctx.warnings.push(format!(
-            "{what}: spec.restartPolicy {p}: hutch does not restart containers that exit"
-        ));
-    }
+    // Enforced by each container's monitor, as `--restart` (Kubernetes' default is Always, as
+    // in Podman's kube play).
+    let restart = match s(spec, "restartPolicy") {
+        Some("OnFailure") => "on-failure",
+        Some("Never") => "no",
+        _ => "always",
+    };
     let grace = num(spec, "terminationGracePeriodSeconds");
     let psc = spec.get("securityContext").cloned().unwrap_or(Value::Null);
     ctx.check(
@@ -504,7 +506,8 @@ fn pod_plan(ctx: &mut Ctx, pod_name: &str, meta: &Value, tmeta: &Value, spec: &V
         crate::bail!("{what}: spec.containers is empty");
     }
     for (i, c) in containers.iter().enumerate() {
-        let cp = container_plan(ctx, &mut pod, c, i, &vols, &psc, grace, what)?;
+        let mut cp = container_plan(ctx, &mut pod, c, i, &vols, &psc, grace, what)?;
+        cp.args.insert(0, format!("--restart={restart}"));
         if pod.containers.iter().any(|x| x.name == cp.name) {
             crate::bail!("{what}: container name {} is used twice", cp.name);
         }

@@ -60,7 +60,8 @@ pub fn parse_share(share: &[String], infra: bool) -> Result<Vec<String>> {
                     out.push(s.to_string())
                 }
             }
-            _ => crate::bail!("--share {s}: unknown namespace (use net, ipc, uts, pid, or none)"),
+            // Podman's words (its system tests look for them), named by the option.
+            _ => crate::bail!("--share {s}: invalid kernel namespace to share: {s} (use net, ipc, uts, pid, or none)"),
         }
     }
     if !out.is_empty() && !infra {
@@ -472,9 +473,13 @@ pub fn inspect_json(store: &Store, pod: &PodRecord) -> Result<serde_json::Value>
         "Hostname": pod.hostname,
         "Labels": pod.labels,
         "CreateInfra": pod.infra.is_some(),
+        // Podman's default: the pod (its infra) keeps running when its containers exit;
+        // hutch has no other policy.
+        "ExitPolicy": "continue",
         "InfraContainerID": pod.infra.clone().unwrap_or_default(),
         "InfraConfig": infra.as_ref().map(|c| serde_json::json!({
             "PortBindings": ports,
+            "HostNetwork": c.spec.network == crate::spec::network::Mode::Host,
             "NetworkOptions": serde_json::Value::Null,
             "Networks": [c.spec.network.name()],
         })),

@@ -119,68 +119,126 @@ fn fork_monitor() -> Result<Option<i32>> {
     }
 }
 
+/// The container's pipes (None with a tty) and the stdio the container gets.
+fn container_stdio(tty: bool) -> std::result::Result<(Option<(OwnedFd, OwnedFd)>, StdioMode), String> {
+    if tty {
+        return Ok((None, StdioMode::Tty));
+    }
+    let (or, ow) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
+    let (er, ew) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
+    Ok((
+        Some((or, er)),
+        StdioMode::Pipes {
+            stdin: None,
+            out: ow,
+            err: ew,
+        },
+    ))
+}
+
 fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
     let _ = nix::unistd::setsid();
     process::set_name("hutch-monitor");
-    let tty = plan.spec.tty;
-    let (pipes, stdio) = if tty {
-        (None, StdioMode::Tty)
-    } else {
-        let (or, ow) = match nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
+    let mut report = Some(report);
+    let mut logger = None;
+    let mut restarts = 0u32;
+    // With a restart policy, the start after an exit happens under the container's start lock,
+    // after checking that nobody stopped, removed or started the container meanwhile.
+    let mut start_lock = None;
+    loop {
+        let (pipes, stdio) = match container_stdio(plan.spec.tty) {
             Ok(p) => p,
-            Err(e) => return report_error(report, 125, &format!("pipe: {e}")),
+            Err(e) => return fail_start(&mut report, 125, &e),
         };
-        let (er, ew) = match nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
-            Ok(p) => p,
-            Err(e) => return report_error(report, 125, &format!("pipe: {e}")),
+        let mut started = match super::spawn(plan, &stdio) {
+            Ok(s) => s,
+            Err(e) => return fail_start(&mut report, e.exit_code(), &e.message),
         };
-        (
-            Some((or, er)),
-            StdioMode::Pipes {
-                stdin: None,
-                out: ow,
-                err: ew,
-            },
-        )
-    };
-    let mut started = match super::spawn(plan, &stdio) {
-        Ok(s) => s,
-        Err(e) => return report_error(report, e.exit_code(), &e.message),
-    };
-    drop(stdio);
-    let recorder = match Recorder::started(store, &plan.id, !plan.spec.auto_remove, &started) {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = process::pidfd_send_signal(&started.child.pidfd, nix::sys::signal::Signal::SIGKILL);
-            return report_error(report, 125, &e.message);
+        drop(stdio);
+        let recorder = match Recorder::started_again(store, &plan.id, !plan.spec.auto_remove, &started, restarts) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = process::pidfd_send_signal(&started.child.pidfd, nix::sys::signal::Signal::SIGKILL);
+                return fail_start(&mut report, 125, &e.message);
+            }
+        };
+        drop(start_lock.take());
+        let began = std::time::Instant::now();
+        // The monitor's pid, for systemd's PIDFile= (`generate systemd`): in the runtime dir
+        // (again at each restart: the exit removed it), and where --conmon-pidfile asks.
+        // Written before "OK", so it exists when `start` returns.
+        let me = format!("{}\n", std::process::id());
+        let _ = std::fs::write(crate::paths::live_file(&plan.id).with_extension("pid"), &me);
+        if let Some(report) = report.take() {
+            if let Some(f) = &plan.spec.monitor_pidfile {
+                if let Err(e) = std::fs::write(f, &me) {
+                    let _ = process::pidfd_send_signal(&started.child.pidfd, nix::sys::signal::Signal::SIGKILL);
+                    return report_error(report, 125, &format!("--conmon-pidfile {f}: {e}"));
+                }
+            }
+            let _ = nix::unistd::write(&report, b"OK");
+            drop(report);
+            // Detach from the caller's terminal and streams.
+            if let Ok(null) = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDWR, nix::sys::stat::Mode::empty()) {
+                use std::os::fd::AsRawFd;
+                for fd in 0..3 {
+                    let _ = crate::sys::fd::dup_onto(null.as_raw_fd(), fd);
+                }
+            }
+            release_memory();
         }
-    };
-    // The monitor's pid, for systemd's PIDFile= (`generate systemd`): in the runtime dir, and
-    // where --conmon-pidfile asks. Written before "OK", so it exists when `start` returns.
-    let me = format!("{}\n", std::process::id());
-    let _ = std::fs::write(crate::paths::live_file(&plan.id).with_extension("pid"), &me);
-    if let Some(f) = &plan.spec.monitor_pidfile {
-        if let Err(e) = std::fs::write(f, &me) {
-            let _ = process::pidfd_send_signal(&started.child.pidfd, nix::sys::signal::Signal::SIGKILL);
-            return report_error(report, 125, &format!("--conmon-pidfile {f}: {e}"));
+        let logger = logger.get_or_insert_with(|| Logger::new(log.try_clone().expect("dup"), plan.spec.log_size_max));
+        let sources: Vec<(OwnedFd, usize)> = match (pipes, started.tty.as_ref()) {
+            (Some((o, e)), _) => vec![(o, 0), (e, 1)],
+            (None, Some(m)) => vec![(m.try_clone().expect("dup"), 0)],
+            (None, None) => vec![],
+        };
+        relay(&started, sources, logger);
+        let code = super::session::reap(&started.child);
+        // The network helper goes with the container, before its exit is recorded.
+        if let Some(h) = started.net.take() {
+            h.stop();
+        }
+        drop(started);
+        // Before the exit is recorded: whoever waits for that record (stop, wait) comes after it.
+        // Under its current name (it may have been renamed while it ran).
+        let name = store
+            .load_containers()
+            .ok()
+            .and_then(|i| i.containers.iter().find(|c| c.id == plan.id).map(|c| c.name.clone()))
+            .unwrap_or_else(|| plan.container_name.clone());
+        crate::events::died(&plan.id, &name, &plan.image_name, &plan.spec.labels, code);
+        recorder.exited(code);
+        let ran = began.elapsed().as_millis() as u64;
+        match restart_due(store, plan, code, restarts, ran) {
+            Some(lock) => {
+                start_lock = Some(lock);
+                restarts += 1;
+            }
+            None => break,
         }
     }
-    let _ = nix::unistd::write(&report, b"OK");
-    drop(report);
-    // Detach from the caller's terminal and streams.
-    if let Ok(null) = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDWR, nix::sys::stat::Mode::empty()) {
-        use std::os::fd::AsRawFd;
-        for fd in 0..3 {
-            let _ = crate::sys::fd::dup_onto(null.as_raw_fd(), fd);
-        }
+    if plan.spec.auto_remove {
+        crate::fault::point("before:auto-remove");
+        use std::os::unix::process::CommandExt;
+        let _ = std::process::Command::new("/proc/self/exe")
+            .args(["rm", "-f", "-v", &plan.id])
+            .exec();
     }
-    release_memory();
-    let mut logger = Logger::new(log, plan.spec.log_size_max);
-    let mut sources: Vec<(OwnedFd, usize)> = match (pipes, started.tty.as_ref()) {
-        (Some((o, e)), _) => vec![(o, 0), (e, 1)],
-        (None, Some(m)) => vec![(m.try_clone().expect("dup"), 0)],
-        (None, None) => vec![],
-    };
+    0
+}
+
+/// The first start failed: tell the waiting CLI. A restart that failed has nobody to tell: the
+/// container stays exited (its last exit recorded).
+fn fail_start(report: &mut Option<OwnedFd>, code: i32, msg: &str) -> i32 {
+    match report.take() {
+        Some(r) => report_error(r, code, msg),
+        None => 0,
+    }
+}
+
+/// Copy the container's output into the log until it has exited and its pipes are drained.
+fn relay(started: &super::Started, mut sources: Vec<(OwnedFd, usize)>, logger: &mut Logger) {
     let mut buf = vec![0u8; 16 * 1024];
     let mut exited = false;
     while !sources.is_empty() || !exited {
@@ -223,28 +281,36 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
             sources.remove(i);
         }
     }
-    let code = super::session::reap(&started.child);
-    // The network helper goes with the container, before its exit is recorded.
-    if let Some(h) = started.net.take() {
-        h.stop();
+}
+
+/// After an exit with `code`: whether the restart policy starts the container again. If so,
+/// waits its backoff (checking every 50 ms that nobody stopped, removed or started it), and
+/// returns the container's start lock, held until the new start is recorded.
+fn restart_due(store: &Store, plan: &Plan, code: i32, restarts: u32, ran_ms: u64) -> Option<crate::sys::lock::FileLock> {
+    let policy = &plan.spec.restart;
+    let still_wanted = || {
+        !state::stopped_by_user(&plan.id)
+            && !state::running_now(&plan.id)
+            && store
+                .load_containers()
+                .is_ok_and(|idx| idx.containers.iter().any(|c| c.id == plan.id))
+    };
+    if !policy.should_restart(code, restarts, state::stopped_by_user(&plan.id)) {
+        return None;
     }
-    // Before the exit is recorded: whoever waits for that record (stop, wait) comes after it.
-    // Under its current name (it may have been renamed while it ran).
-    let name = store
-        .load_containers()
-        .ok()
-        .and_then(|i| i.containers.iter().find(|c| c.id == plan.id).map(|c| c.name.clone()))
-        .unwrap_or_else(|| plan.container_name.clone());
-    crate::events::died(&plan.id, &name, &plan.image_name, &plan.spec.labels, code);
-    recorder.exited(code);
-    if plan.spec.auto_remove {
-        crate::fault::point("before:auto-remove");
-        use std::os::unix::process::CommandExt;
-        let _ = std::process::Command::new("/proc/self/exe")
-            .args(["rm", "-f", "-v", &plan.id])
-            .exec();
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(crate::spec::restart::backoff_ms(restarts, ran_ms));
+    loop {
+        if !still_wanted() {
+            return None;
+        }
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        std::thread::sleep(left.min(std::time::Duration::from_millis(50)));
     }
-    0
+    let lock = state::start_lock(&plan.id).ok()?;
+    still_wanted().then_some(lock)
 }
 
 fn report_error(report: OwnedFd, code: i32, msg: &str) -> i32 {

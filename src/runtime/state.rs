@@ -106,6 +106,17 @@ impl<'a> Recorder<'a> {
     /// `started` exec'd its command and this process will reap it. The start record is not
     /// fsynced: a crash of the machine takes the container with it.
     pub fn started(store: &'a Store, id: &str, kept: bool, started: &super::Started) -> Result<Recorder<'a>> {
+        Recorder::started_again(store, id, kept, started, 0)
+    }
+
+    /// As `started`, for the `restart_count`th start by the container's restart policy.
+    pub fn started_again(
+        store: &'a Store,
+        id: &str,
+        kept: bool,
+        started: &super::Started,
+        restart_count: u32,
+    ) -> Result<Recorder<'a>> {
         let me = std::process::id() as i32;
         let live = Live {
             pid: started.child.pid.as_raw(),
@@ -115,6 +126,7 @@ impl<'a> Recorder<'a> {
         };
         let outcome = Outcome {
             started_at: now_nanos(),
+            restart_count,
             ..Default::default()
         };
         write_live(id, &live)?;
@@ -136,6 +148,41 @@ impl<'a> Recorder<'a> {
         crate::fault::point("after:record-exit");
         remove_live(&self.id);
     }
+}
+
+/// `stop` and `kill` mark the container stopped by its user before they signal it, so that its
+/// monitor does not start it again (Podman's StoppedByUser); a start by hand clears the mark.
+/// On the runtime tmpfs: gone with a reboot, as every monitor is.
+fn stopped_mark(id: &str) -> std::path::PathBuf {
+    crate::paths::live_file(id).with_extension("stopped")
+}
+
+pub fn mark_stopped_by_user(id: &str) {
+    let dir = crate::paths::live_dir();
+    if !dir.is_dir() {
+        use std::os::unix::fs::DirBuilderExt;
+        let _ = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir);
+    }
+    let _ = std::fs::write(stopped_mark(id), b"");
+}
+
+pub fn clear_stopped_by_user(id: &str) {
+    let _ = std::fs::remove_file(stopped_mark(id));
+}
+
+/// Held while a container is being started (by hand, or again by its monitor's restart
+/// policy), so that two starts never run one container twice.
+pub fn start_lock(id: &str) -> Result<crate::sys::lock::FileLock> {
+    let dir = crate::paths::live_dir();
+    if !dir.is_dir() {
+        use std::os::unix::fs::DirBuilderExt;
+        let _ = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir);
+    }
+    crate::sys::lock::FileLock::exclusive(&crate::paths::live_file(id).with_extension("lock"))
+}
+
+pub fn stopped_by_user(id: &str) -> bool {
+    stopped_mark(id).exists()
 }
 
 pub fn now_nanos() -> i128 {

@@ -16,6 +16,7 @@ pub mod caps;
 pub mod changes;
 pub mod filter;
 pub mod network;
+pub mod restart;
 pub mod signal;
 pub mod systemd;
 
@@ -96,6 +97,9 @@ pub struct Spec {
     /// --attach: the streams a foreground run shows (empty: all).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attach: Vec<String>,
+    /// --restart: when the monitor starts the container again after it exits.
+    #[serde(default, skip_serializing_if = "restart_is_none")]
+    pub restart: restart::RestartPolicy,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -182,6 +186,10 @@ pub fn parse_idmaps(uid: &[String], gid: &[String]) -> Result<(Vec<IdMapEntry>, 
         (true, false) => (g.clone(), g),
         _ => (u, g),
     })
+}
+
+fn restart_is_none(p: &restart::RestartPolicy) -> bool {
+    *p == restart::RestartPolicy::default()
 }
 
 impl Spec {
@@ -454,10 +462,19 @@ pub struct RunOptions {
     pub tz: Option<(String, String)>,
     /// The pod's id (`--pod`, resolved by the command layer).
     pub pod: Option<String>,
+    /// --restart as given.
+    pub restart: Option<String>,
 }
 
 /// Combine the image's defaults with the options, Docker's way.
 pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str) -> Option<String>) -> Result<Spec> {
+    let restart = match &o.restart {
+        Some(v) => restart::RestartPolicy::parse(v)?,
+        None => restart::RestartPolicy::default(),
+    };
+    if o.auto_remove && restart.restarts() {
+        crate::bail!("the --rm option conflicts with --restart, when the restartPolicy is not \"\" and \"no\"");
+    }
     let (entrypoint, cmd) = match &o.entrypoint {
         Some(ep) => {
             let ep = if ep.trim_start().starts_with('[') {
@@ -681,6 +698,7 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         log_driver: o.log_driver.clone(),
         preserve_fds: o.preserve_fds,
         attach: o.attach.clone(),
+        restart,
     })
 }
 

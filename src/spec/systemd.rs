@@ -13,6 +13,25 @@ use crate::error::Result;
 /// another variant here, rendered by their own function next to `container_unit`.
 pub enum Target<'a> {
     Container(&'a ContainerUnit),
+    Pod(&'a PodUnit),
+}
+
+/// A pod's unit (it starts and stops the pod's infra container; the containers' units are
+/// bound to it), as `generate systemd POD` asks for it.
+pub struct PodUnit {
+    /// `pod-NAME.service`.
+    pub unit_name: String,
+    pub pod_name: String,
+    /// The infra container's id (or name with --name).
+    pub infra: String,
+    pub hutch: String,
+    pub restart_policy: String,
+    pub stop_timeout: u32,
+    /// Where the infra container's monitor writes its pid.
+    pub pidfile: String,
+    /// The units of the pod's other containers, which this one wants and starts before.
+    pub members: Vec<String>,
+    pub header: Option<Vec<String>>,
 }
 
 /// A container's unit, as `generate systemd` asks for it.
@@ -30,6 +49,10 @@ pub struct ContainerUnit {
     pub prefix: String,
     pub separator: String,
     pub restart_policy: String,
+    /// A member of a pod: its unit is bound to the pod's (BindsTo=, After=).
+    pub pod_unit: Option<String>,
+    /// `StartLimitBurst=` (a --new unit of an `on-failure:N` container, as Podman's).
+    pub start_limit_burst: Option<u32>,
     /// Seconds `hutch stop` waits before SIGKILL.
     pub stop_timeout: u32,
     /// Without --new: where the monitor of this container writes its pid.
@@ -49,6 +72,7 @@ impl ContainerUnit {
 pub fn render(t: &Target) -> Result<String> {
     match t {
         Target::Container(c) => container_unit(c),
+        Target::Pod(p) => pod_unit(p),
     }
 }
 
@@ -94,7 +118,8 @@ pub fn new_run_args(create_command: &[String], takes_value: &dyn Fn(&str) -> Opt
         Some("run" | "create") => {}
         _ => crate::bail!("generate systemd --new: the container was not made by `hutch run` or `hutch create`"),
     }
-    const DROP: [&str; 5] = ["--detach", "--rm", "--replace", "--name", "--conmon-pidfile"];
+    // --restart too: the unit's Restart= restarts the service (and `run --rm` refuses it).
+    const DROP: [&str; 6] = ["--detach", "--rm", "--replace", "--name", "--conmon-pidfile", "--restart"];
     let mut out = Vec::new();
     while let Some(w) = it.next() {
         if w == "--" || !w.starts_with('-') || w == "-" {
@@ -169,6 +194,12 @@ fn container_unit(c: &ContainerUnit) -> Result<String> {
             &c.id[..12]
         ));
     }
+    if let Some(p) = &c.pod_unit {
+        s.push_str(&format!("BindsTo={p}\nAfter={p}\n"));
+    }
+    if let Some(n) = c.start_limit_burst {
+        s.push_str(&format!("StartLimitBurst={n}\n"));
+    }
     s.push_str("\n[Service]\nEnvironment=HUTCH_SYSTEMD_UNIT=%n\n");
     s.push_str(&format!("Restart={}\n", c.restart_policy));
     s.push_str(&format!("TimeoutStopSec={}\n", c.stop_timeout + 60));
@@ -203,6 +234,44 @@ fn container_unit(c: &ContainerUnit) -> Result<String> {
         ));
         s.push_str(&format!("PIDFile={}\n", c.pidfile.replace('%', "%%")));
     }
+    s.push_str("Type=forking\n\n[Install]\nWantedBy=default.target\n");
+    Ok(s)
+}
+
+/// The pod's unit: `hutch start` of its infra container (which holds the pod's namespaces and
+/// ports; its monitor is the service's main process), wanted by and started before the
+/// containers' units, which are bound to it (Podman's layout).
+fn pod_unit(p: &PodUnit) -> Result<String> {
+    let unit = &p.unit_name;
+    let mut s = String::new();
+    if let Some(lines) = &p.header {
+        s.push_str(&format!("# {unit}\n"));
+        for l in lines {
+            s.push_str(&format!("# {l}\n"));
+        }
+        s.push('\n');
+    }
+    s.push_str(&format!(
+        "[Unit]\nDescription=hutch {unit}\nDocumentation=man:hutch-generate-systemd(1)\nWants=network-online.target\nAfter=network-online.target\n"
+    ));
+    s.push_str(&format!("# The pod {} must exist: `hutch pod ps`.\n", p.pod_name));
+    if !p.members.is_empty() {
+        let mut m = p.members.clone();
+        m.sort();
+        s.push_str(&format!("Wants={}\nBefore={}\n", m.join(" "), m.join(" ")));
+    }
+    s.push_str("\n[Service]\nEnvironment=HUTCH_SYSTEMD_UNIT=%n\n");
+    s.push_str(&format!("Restart={}\n", p.restart_policy));
+    s.push_str(&format!("TimeoutStopSec={}\n", p.stop_timeout + 60));
+    let t = p.stop_timeout.to_string();
+    let w = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    s.push_str(&format!("ExecStart={}\n", exec_line(&w(&[&p.hutch, "start", &p.infra]))));
+    s.push_str(&format!("ExecStop={}\n", exec_line(&w(&[&p.hutch, "stop", "-t", &t, &p.infra]))));
+    s.push_str(&format!(
+        "ExecStopPost={}\n",
+        exec_line(&w(&[&p.hutch, "stop", "-t", &t, &p.infra]))
+    ));
+    s.push_str(&format!("PIDFile={}\n", p.pidfile.replace('%', "%%")));
     s.push_str("Type=forking\n\n[Install]\nWantedBy=default.target\n");
     Ok(s)
 }

@@ -42,6 +42,13 @@ pub struct Outcome {
     pub finished_at: i128,
     #[serde(default)]
     pub exit_code: Option<i32>,
+    /// Restarts by the container's restart policy since it was last started by hand.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub restart_count: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl ContainerIndex {
