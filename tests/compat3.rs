@@ -470,3 +470,58 @@ fn run_and_create_from_an_archive_and_load_lines() {
     env.hutch(["run", "docker-archive:/nonexistent.tar"])
         .fails_with("/nonexistent.tar");
 }
+
+#[test]
+fn cp_directory_onto_a_file_and_nested_volume_stays_clean() {
+    let env = env_with(&[BASIC]);
+    // A directory cannot go onto a file, in either direction (Podman's message).
+    std::fs::create_dir_all(env.root.join("dir/sub")).unwrap();
+    env.chown_tree(&env.root.join("dir"));
+    env.hutch(["create", "--name", "f", BASIC, "true"]).ok();
+    env.hutch(["cp", "dir", "f:/etc/passwd"])
+        .fails_with("destination must be a directory when copying a directory");
+    env.write("afile", "x\n");
+    env.hutch(["cp", "f:/etc/", "afile"])
+        .fails_with("destination must be a directory when copying a directory");
+    assert_eq!(std::fs::read_to_string(env.root.join("afile")).unwrap(), "x\n");
+    // A volume mounted inside another: the copy lands in the inner one, and the outer one
+    // does not keep the mount point the copy needed.
+    env.hutch(["volume", "create", "v1"]).ok();
+    env.hutch(["volume", "create", "v2"]).ok();
+    env.hutch([
+        "create",
+        "--name",
+        "n",
+        "-v",
+        "v1:/tmp/volume",
+        "-v",
+        "v2:/tmp/volume/sub",
+        BASIC,
+        "true",
+    ])
+    .ok();
+    env.hutch(["cp", "afile", "n:/tmp/volume/sub"]).ok();
+    let mp = |v: &str| {
+        env.hutch(["volume", "inspect", "--format", "{{.Mountpoint}}", v])
+            .ok()
+            .stdout
+            .trim()
+            .to_string()
+    };
+    assert_eq!(std::fs::read_to_string(format!("{}/afile", mp("v2"))).unwrap(), "x\n");
+    assert_eq!(std::fs::read_dir(mp("v1")).unwrap().count(), 0, "v1 stays empty");
+    env.hutch(["rm", "f", "n"]).ok();
+}
+
+#[test]
+fn pod_rm_time() {
+    let env = env_with(&[BASIC]);
+    env.hutch(["pod", "create", "--name", "p"]).ok();
+    env.hutch(["run", "-d", "--pod", "p", "--name", "m", BASIC, "sleep", "1000"])
+        .ok();
+    // -t 0 with -f: SIGKILL at once (Podman's teardown uses `pod rm -t 0 --all --force`).
+    env.hutch(["pod", "rm", "-t", "0", "--all", "--force"]).ok();
+    assert_eq!(env.hutch(["pod", "exists", "p"]).code, 1);
+    assert_eq!(env.hutch(["ps", "-aq"]).ok().stdout, "");
+    env.hutch(["pod", "rm", "-t", "x", "p"]).fails_with("x");
+}

@@ -2019,6 +2019,9 @@ pub struct PodRmArgs {
     /// Stop running containers first; a missing pod is no error
     #[arg(short, long)]
     pub force: bool,
+    /// With -f: seconds a running container gets after its stop signal before SIGKILL (default: SIGKILL at once)
+    #[arg(short = 't', long = "time", value_name = "SECONDS")]
+    pub time: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -9,7 +9,10 @@ use crate::output::{out, Progress};
 
 pub fn run(a: LoadArgs) -> Result<i32> {
     let source = match &a.input {
-        Some(p) if p.to_str().is_some_and(|u| u.starts_with("http://") || u.starts_with("https://")) => {
+        Some(p)
+            if p.to_str()
+                .is_some_and(|u| u.starts_with("http://") || u.starts_with("https://")) =>
+        {
             Source::Url(p.to_string_lossy().into_owned())
         }
         Some(p) => Source::File(p.clone()),

@@ -37,7 +37,7 @@ pub fn run(c: PodCommand) -> Result<i32> {
                                 .any(|n| idx.resolve(n).is_ok_and(|i| idx.pods[i].id == p.id))
                     }) {
                         for c in crate::pod::containers(&store, p)? {
-                            let _ = crate::container::ensure_stopped(&store, &c, true);
+                            let _ = crate::container::ensure_stopped_within(&store, &c, true, a.time);
                         }
                     }
                 }

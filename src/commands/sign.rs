@@ -10,7 +10,10 @@ pub fn run(a: SignArgs) -> Result<i32> {
     let mut images = Vec::new();
     for i in &a.images {
         let r = i.strip_prefix("docker://").unwrap_or(i);
-        if let Some((t, _)) = r.split_once(':').filter(|(t, _)| ["oci", "oci-archive", "docker-archive", "dir", "containers-storage"].contains(t)) {
+        if let Some((t, _)) = r
+            .split_once(':')
+            .filter(|(t, _)| ["oci", "oci-archive", "docker-archive", "dir", "containers-storage"].contains(t))
+        {
             crate::bail!("{i}: only docker:// (registry) images can be signed, not {t}:");
         }
         images.push(ImageRef::parse(r)?);

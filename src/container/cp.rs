@@ -69,6 +69,8 @@ enum Job {
         top: Option<OsString>,
         owners: Owners,
         overwrite: bool,
+        /// The source is a directory (known for a host source): it cannot go onto a file.
+        src_dir: bool,
     },
 }
 
@@ -305,6 +307,7 @@ fn work(job: &Job, data: OwnedFd, name: &str) -> Result<()> {
             top,
             owners,
             overwrite,
+            src_dir,
         } => {
             let mut abs = in_container(cwd, path);
             let owners = match owners {
@@ -316,7 +319,8 @@ fn work(job: &Job, data: OwnedFd, name: &str) -> Result<()> {
                 o => o.clone(),
             };
             let input = std::io::BufReader::with_capacity(1 << 20, fs::File::from(data));
-            let missing = || crate::err!("\"{path}\" could not be found on container {name}: no such file or directory");
+            let missing =
+                || crate::err!("\"{path}\" could not be found on container {name}: no such file or directory");
             if top.is_none() && !fs::metadata(&abs).map(|m| m.is_dir()).unwrap_or(false) {
                 crate::bail!("destination must be a directory when copying from stdin");
             }
@@ -333,6 +337,7 @@ fn work(job: &Job, data: OwnedFd, name: &str) -> Result<()> {
             }
             match fs::metadata(&abs) {
                 Ok(m) if m.is_dir() => extract(input, &abs, None, Some(&owners), *overwrite),
+                Ok(_) if *src_dir => crate::bail!("destination must be a directory when copying a directory"),
                 _ if path.ends_with('/') => Err(missing()),
                 _ => {
                     let parent = abs.parent().unwrap_or(Path::new("/"));
@@ -384,6 +389,9 @@ fn mount_volumes(store: &Store, rec: &ContainerRecord, merged: &Path) -> Result<
         };
         let Ok(md) = fs::metadata(&src) else { continue };
         let dest = Path::new(&m.destination);
+        // A mount point made here is taken away after the copy (`unmount_volumes`), so a
+        // volume mounted inside another does not leave a directory in it.
+        let made = crate::sys::mount::open_in_root(&root, dest).is_err();
         let target = if md.is_dir() {
             crate::sys::mount::mkdir_all_in_root(&root, dest, 0o755)
         } else {
@@ -392,8 +400,26 @@ fn mount_volumes(store: &Store, rec: &ContainerRecord, merged: &Path) -> Result<
         .map_err(|e| crate::err!("making the mount point {}: {}", m.destination, e.desc()))?;
         crate::sys::mount::bind(&src, &target, true)
             .map_err(|e| crate::err!("mounting {} on {}: {}", src.display(), m.destination, e.desc()))?;
+        MOUNTED.with(|v| v.borrow_mut().push((PathBuf::from(&m.destination), made)));
     }
     Ok(())
+}
+
+thread_local! {
+    /// In the worker: the mounts `mount_volumes` made (container path, mount point made by it).
+    static MOUNTED: std::cell::RefCell<Vec<(PathBuf, bool)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// In the worker, after the copy (its root is the container's): unmount what `mount_volumes`
+/// mounted, innermost first, and remove the mount points it made.
+fn unmount_volumes() {
+    let v = MOUNTED.with(|v| std::mem::take(&mut *v.borrow_mut()));
+    for (dest, made) in v.into_iter().rev() {
+        let _ = nix::mount::umount2(&dest, nix::mount::MntFlags::MNT_DETACH);
+        if made {
+            let _ = fs::remove_dir(&dest).or_else(|_| fs::remove_file(&dest));
+        }
+    }
 }
 
 /// Make the worker's root the container's root file system.
@@ -404,6 +430,18 @@ pub(crate) fn enter_container(
     rec: &ContainerRecord,
     pidfd: Option<&OwnedFd>,
     keep_id_lowers: Option<&[String]>,
+) -> Result<()> {
+    enter(store, rec, pidfd, keep_id_lowers, false)
+}
+
+/// `enter_container`; `volumes`: a stopped container's volumes and bind mounts are mounted
+/// too (`cp`), as when it runs.
+fn enter(
+    store: &Store,
+    rec: &ContainerRecord,
+    pidfd: Option<&OwnedFd>,
+    keep_id_lowers: Option<&[String]>,
+    volumes: bool,
 ) -> Result<()> {
     use nix::sched::CloneFlags as F;
     match pidfd {
@@ -441,7 +479,9 @@ pub(crate) fn enter_container(
                     e.desc()
                 )
             })?;
-            mount_volumes(store, rec, Path::new(&format!("{cdir}/merged")))?;
+            if volumes {
+                mount_volumes(store, rec, Path::new(&format!("{cdir}/merged")))?;
+            }
             nix::unistd::chroot(format!("{cdir}/merged").as_str())
                 .map_err(|e| crate::err!("entering the container's root: {}", e.desc()))?;
         }
@@ -494,9 +534,10 @@ fn spawn_worker(store: &Store, c: &Opened, job: &Job, data: OwnedFd, close: &[&O
                 let _ = nix::unistd::close(fd.as_raw_fd());
             }
             drop(err_r);
-            let code = match enter_container(store, &c.rec, c.pidfd.as_ref(), c.keep_id_lowers.as_deref())
-                .and_then(|_| work(job, data, &c.name))
-            {
+            let r = enter(store, &c.rec, c.pidfd.as_ref(), c.keep_id_lowers.as_deref(), true)
+                .and_then(|_| work(job, data, &c.name));
+            unmount_volumes();
+            let code = match r {
                 Ok(()) => 0,
                 Err(e) => {
                     let _ = nix::unistd::write(&err_w, e.message.as_bytes());
@@ -537,7 +578,11 @@ fn tar_checksum_ok(h: &[u8]) -> bool {
     let want = std::str::from_utf8(&h[148..156])
         .ok()
         .and_then(|x| u32::from_str_radix(x.trim_matches(|c: char| c == '\0' || c == ' '), 8).ok());
-    let sum: u32 = h.iter().enumerate().map(|(i, &b)| if (148..156).contains(&i) { 32 } else { b as u32 }).sum();
+    let sum: u32 = h
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { b as u32 })
+        .sum();
     want == Some(sum)
 }
 
@@ -607,6 +652,7 @@ pub fn cp(src: &str, dst: &str, opts: &CpOptions) -> Result<()> {
             top: Some(last_name(pa)),
             owners: in_owners(&cb, false),
             overwrite: opts.overwrite,
+            src_dir: false,
         };
         // `--pause`: the main processes stopped until these are dropped.
         let _pa = if opts.pause && ca.pidfd.is_some() {
@@ -620,7 +666,13 @@ pub fn cp(src: &str, dst: &str, opts: &CpOptions) -> Result<()> {
             None
         };
         let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
-        let wa = spawn_worker(&store, &ca, &out, w.try_clone().map_err(|e| crate::err!("dup: {e}"))?, &[&r])?;
+        let wa = spawn_worker(
+            &store,
+            &ca,
+            &out,
+            w.try_clone().map_err(|e| crate::err!("dup: {e}"))?,
+            &[&r],
+        )?;
         drop(w);
         let wb = spawn_worker(&store, &cb, &inn, r, &[])?;
         let ra = finish(wa.0, wa.1);
@@ -652,7 +704,11 @@ pub fn cp(src: &str, dst: &str, opts: &CpOptions) -> Result<()> {
                 if fs::symlink_metadata(p).is_err() {
                     crate::bail!("\"{}\" could not be found on the host", p.display());
                 }
-                (Some(last_name(&p.to_string_lossy())), in_owners(&c, true), Some(p.clone()))
+                (
+                    Some(last_name(&p.to_string_lossy())),
+                    in_owners(&c, true),
+                    Some(p.clone()),
+                )
             }
             Side::Container { .. } => unreachable!(),
         };
@@ -663,6 +719,7 @@ pub fn cp(src: &str, dst: &str, opts: &CpOptions) -> Result<()> {
                 top,
                 owners,
                 overwrite: opts.overwrite,
+                src_dir: host_src.as_ref().is_some_and(|p| p.is_dir()),
             },
             host_src,
             None,
@@ -678,11 +735,17 @@ pub fn cp(src: &str, dst: &str, opts: &CpOptions) -> Result<()> {
                     .filter(|x| !x.as_os_str().is_empty())
                     .unwrap_or(Path::new("."));
                 if !p.is_dir() && !parent.is_dir() {
-                    crate::bail!("\"{}\" could not be found on the host: no such directory", parent.display());
+                    crate::bail!(
+                        "\"{}\" could not be found on the host: no such directory",
+                        parent.display()
+                    );
                 }
                 if let Ok(m) = fs::metadata(p) {
                     if !m.is_dir() && !m.is_file() {
-                        crate::bail!("invalid destination: \"{}\" must be a directory or a regular file", p.display());
+                        crate::bail!(
+                            "invalid destination: \"{}\" must be a directory or a regular file",
+                            p.display()
+                        );
                     }
                 }
                 Some(p.clone())
@@ -701,9 +764,21 @@ pub fn cp(src: &str, dst: &str, opts: &CpOptions) -> Result<()> {
 
     let (data_r, data_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
     let (pid, err_r) = if job_in {
-        spawn_worker(&store, &c, &job, data_r.try_clone().map_err(|e| crate::err!("dup: {e}"))?, &[&data_w])?
+        spawn_worker(
+            &store,
+            &c,
+            &job,
+            data_r.try_clone().map_err(|e| crate::err!("dup: {e}"))?,
+            &[&data_w],
+        )?
     } else {
-        spawn_worker(&store, &c, &job, data_w.try_clone().map_err(|e| crate::err!("dup: {e}"))?, &[&data_r])?
+        spawn_worker(
+            &store,
+            &c,
+            &job,
+            data_w.try_clone().map_err(|e| crate::err!("dup: {e}"))?,
+            &[&data_r],
+        )?
     };
     let mine = if job_in {
         drop(data_r);
@@ -734,6 +809,19 @@ pub fn cp(src: &str, dst: &str, opts: &CpOptions) -> Result<()> {
                     unreachable!()
                 };
                 let top = last_name(path);
+                // The first header says whether the source is a directory: one cannot go onto
+                // an existing file.
+                let mut r = r;
+                let mut head = Vec::with_capacity(512);
+                let _ = (&mut r).take(512).read_to_end(&mut head);
+                let src_dir = head.len() == 512 && head[156] == b'5';
+                let r = std::io::Cursor::new(head).chain(r);
+                if src_dir && p.exists() && !p.is_dir() {
+                    // Read the rest, so the worker is not stopped by a closed pipe.
+                    let _ = std::io::copy(&mut { r }, &mut std::io::sink());
+                    finish(pid, err_r)?;
+                    crate::bail!("destination must be a directory when copying a directory");
+                }
                 if p.is_dir() {
                     extract(r, p, None, None, opts.overwrite)
                 } else if top == "." {

@@ -505,7 +505,10 @@ pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
             crate::registry::url::download(&url, &mut std::io::BufWriter::new(&mut f))?;
             drop(f);
             if is_compressed(&t.path)? {
-                let r = spool(&store, File::open(&t.path).ctx(|| format!("reading {}", t.path.display()))?);
+                let r = spool(
+                    &store,
+                    File::open(&t.path).ctx(|| format!("reading {}", t.path.display()))?,
+                );
                 let _ = std::fs::remove_file(&t.path);
                 let (t2, path) = r?;
                 (Some(t2), path)

@@ -44,13 +44,20 @@ pub fn sign(image: &ImageRef, key: &str, dir: &Path, opts: &RegistryOptions) -> 
     let r = rt.block_on(async { registry::open(image, opts, &Platform::host()).await.map(|(_, r)| r) });
     rt.shutdown_background();
     let resolved = r?;
-    let reference = image
-        .tagged()
-        .unwrap_or_else(|| format!("{}:latest", image.name()));
+    let reference = image.tagged().unwrap_or_else(|| format!("{}:latest", image.name()));
     let body = payload(&reference, &resolved.manifest_digest, crate::output::now_secs());
 
     let mut child = Command::new("gpg")
-        .args(["--batch", "--no-tty", "--yes", "--sign", "--local-user", key, "--output", "-"])
+        .args([
+            "--batch",
+            "--no-tty",
+            "--yes",
+            "--sign",
+            "--local-user",
+            key,
+            "--output",
+            "-",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -65,8 +72,15 @@ pub fn sign(image: &ImageRef, key: &str, dir: &Path, opts: &RegistryOptions) -> 
     let out = child.wait_with_output().map_err(|e| crate::err!("running gpg: {e}"))?;
     if !out.status.success() || out.stdout.is_empty() {
         let why = String::from_utf8_lossy(&out.stderr);
-        let why = why.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("no signature made");
-        crate::bail!("signing {reference} with key {key}: gpg: {}", why.trim().trim_start_matches("gpg: "));
+        let why = why
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .last()
+            .unwrap_or("no signature made");
+        crate::bail!(
+            "signing {reference} with key {key}: gpg: {}",
+            why.trim().trim_start_matches("gpg: ")
+        );
     }
 
     let sdir = signature_dir(dir, &image.repository, &resolved.manifest_digest);
