@@ -520,8 +520,11 @@ fn pod_rm_time() {
     env.hutch(["run", "-d", "--pod", "p", "--name", "m", BASIC, "sleep", "1000"])
         .ok();
     // -t 0 with -f: SIGKILL at once (Podman's teardown uses `pod rm -t 0 --all --force`).
-    env.hutch(["pod", "rm", "-t", "0", "--all", "--force"]).ok();
+    env.hutch(["pod", "rm", "-t", "0", "--all", "--force", "--ignore"]).ok();
     assert_eq!(env.hutch(["pod", "exists", "p"]).code, 1);
     assert_eq!(env.hutch(["ps", "-aq"]).ok().stdout, "");
     env.hutch(["pod", "rm", "-t", "x", "p"]).fails_with("x");
+    // --ignore: a pod that does not exist is no error (without it: exit 1).
+    env.hutch(["pod", "rm", "--ignore", "nosuch"]).ok();
+    assert_eq!(env.hutch(["pod", "rm", "nosuch"]).code, 1);
 }

@@ -2022,6 +2022,9 @@ pub struct PodRmArgs {
     /// With -f: seconds a running container gets after its stop signal before SIGKILL (default: SIGKILL at once)
     #[arg(short = 't', long = "time", value_name = "SECONDS")]
     pub time: Option<u32>,
+    /// A pod that does not exist is no error
+    #[arg(short, long)]
+    pub ignore: bool,
 }
 
 #[derive(Debug, Args)]
