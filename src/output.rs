@@ -47,6 +47,8 @@ pub fn out(s: &str) {
 /// Progress for a pull: bars on a terminal, nothing otherwise.
 pub struct Progress {
     multi: Option<MultiProgress>,
+    /// Not quiet, stderr not a terminal: `headline`s are plain lines.
+    plain: bool,
 }
 
 /// One layer's bar (a no-op when not on a terminal).
@@ -58,6 +60,17 @@ impl Progress {
         let show = !quiet && std::io::stderr().is_terminal();
         Progress {
             multi: show.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10))),
+            plain: !quiet && !show,
+        }
+    }
+
+    /// A line scripts look for (Podman's "Trying to pull REF..."): printed on stderr unless
+    /// quiet, on a terminal or not.
+    pub fn headline(&self, msg: &str) {
+        if self.plain {
+            eprintln!("{msg}");
+        } else {
+            self.message(msg);
         }
     }
 

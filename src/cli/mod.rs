@@ -1364,6 +1364,29 @@ pub enum ImageCommand {
     /// Build an image from a Containerfile or Dockerfile and a context directory (or a tar on stdin)
     #[command(after_help = BUILD_HELP)]
     Build(BuildArgs),
+    /// Sign images in a registry with a GnuPG key (simple signing) into a signature directory
+    #[command(after_help = SIGN_HELP)]
+    Sign(SignArgs),
+}
+
+const SIGN_HELP: &str = "The signature is a GnuPG signed message (made with the gpg program and your keyring) naming the \
+image and its manifest digest, as Podman's `image sign` writes it: DIR/REPOSITORY@sha256=DIGEST/signature-N, the first N \
+not taken, readable by containers/image from a lookaside signature store.\n\nExamples:\n  \
+hutch image sign --sign-by me@example.com --directory ./sigs docker://registry.example.com/app:1";
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// docker://REGISTRY/NAME[:TAG] (docker:// may be left out)
+    #[arg(value_name = "IMAGE", required = true)]
+    pub images: Vec<String>,
+    /// The GnuPG key to sign with (an id, a fingerprint or an e-mail address)
+    #[arg(long, value_name = "KEY", required = true)]
+    pub sign_by: String,
+    /// Signature directory (default: $XDG_DATA_HOME/containers/sigstore)
+    #[arg(short, long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub directory: Option<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 const BUILD_HELP: &str = "The Containerfile is CONTEXT/Containerfile, else CONTEXT/Dockerfile, unless -f names one (- reads it from \
@@ -1438,9 +1461,10 @@ const COMMIT_EXAMPLES: &str = "Without IMAGE the new image has no name (<none>).
 running (hutch has no cgroup freezer).\n\nExamples:\n  hutch commit web localhost/web:snapshot\n  hutch commit -c 'CMD [\"/bin/sh\"]' -c 'ENV MODE=prod' -m 'configured' web app:2";
 
 const CP_EXAMPLES: &str = "Paths in the container are resolved inside its root file system: symlinks and ../ never lead out of it. \
-Files copied in belong to the container's root unless -a, which keeps their owners as the container's user namespace maps \
-them. Works on running and stopped containers.\n\nExamples:\n  hutch cp web:/etc/nginx/nginx.conf .\n  hutch cp ./site web:/srv/\n  \
-tar -cf - dir | hutch cp - web:/tmp\n  hutch cp web:/var/log - | tar -tvf -";
+Relative container paths start at the container's working directory; SRC ending in /. copies a directory's contents. \
+Files copied in belong to the container's user (its --user, else root) unless -a=false, which keeps their owners (a host \
+file's as the container's user namespace maps them). Works on running and stopped containers, and between two containers.\n\nExamples:\n  hutch cp web:/etc/nginx/nginx.conf .\n  hutch cp ./site web:/srv/\n  \
+tar -cf - dir | hutch cp - web:/tmp\n  hutch cp web:/var/log - | tar -tvf -\n  hutch cp web:/srv/. db:/srv";
 
 #[derive(Debug, Args)]
 pub struct CommitArgs {
@@ -1478,9 +1502,15 @@ pub struct CpArgs {
     /// CONTAINER:PATH, a host path, or - (a tar stream on stdout)
     #[arg(value_name = "DEST")]
     pub dest: String,
-    /// Keep owners (as the container's user namespace maps them) instead of the container's root
-    #[arg(short, long)]
+    /// Files copied into a container belong to its user (its --user, else root); =false keeps owners: a host file's as the container's user namespace maps them, a tar stream's or another container's as they are
+    #[arg(short, long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub archive: bool,
+    /// Replace a directory with a file or a file with a directory of the same name (else an error)
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Stop a running container's main process (SIGSTOP) while copying; other processes keep running
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub pause: bool,
     /// Print nothing (accepted for compatibility; cp prints nothing anyway)
     #[arg(short, long)]
     pub quiet: bool,
@@ -1571,11 +1601,14 @@ pub struct SaveArgs {
     /// Accepted for Podman compatibility (layers are written uncompressed)
     #[arg(long, hide = true)]
     pub compress: bool,
+    /// Keep layers uncompressed in oci-archive and oci-dir (what hutch always writes; as Podman's flag)
+    #[arg(long)]
+    pub uncompressed: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    /// Read from this archive (or OCI layout directory) instead of stdin
+    /// Read from this archive (or OCI layout directory, or an http(s) URL, downloaded first) instead of stdin
     #[arg(short, long, value_name = "FILE", value_hint = ValueHint::AnyPath)]
     pub input: Option<PathBuf>,
     /// Suppress progress output
@@ -2090,7 +2123,7 @@ pub struct PodRmArgs {
     /// Stop running containers first; a missing pod is no error
     #[arg(short, long)]
     pub force: bool,
-    /// With --force: seconds to wait after the stop signal before SIGKILL (default: kill at once)
+    /// With -f: seconds a running container gets after its stop signal before SIGKILL (default: SIGKILL at once)
     #[arg(short = 't', long = "time", value_name = "SECONDS")]
     pub time: Option<u32>,
     /// A pod that does not exist is no error

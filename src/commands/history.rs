@@ -94,9 +94,10 @@ pub fn run(a: HistoryArgs) -> Result<i32> {
             let secs = v["created"].as_str().and_then(parse_rfc3339);
             json!({
                 "ID": id_of(v),
-                "Created": secs.map(human_ago).unwrap_or_default(),
+                // Podman: --human=false shows the time itself; CreatedAt in Go's format, as `images`.
+                "Created": if a.human { secs.map(human_ago).unwrap_or_default() } else { secs.map(rfc3339).unwrap_or_default() },
                 "CreatedSince": secs.map(human_ago).unwrap_or_default(),
-                "CreatedAt": v["created"],
+                "CreatedAt": secs.map(crate::output::format_time).map(Value::from).unwrap_or_else(|| v["created"].clone()),
                 "CreatedBy": v["CreatedBy"],
                 "Size": if a.human { human_size(v["size"].as_u64().unwrap_or(0)) } else { v["size"].to_string() },
                 "Comment": v["Comment"],
@@ -131,4 +132,10 @@ pub fn run(a: HistoryArgs) -> Result<i32> {
         },
     )?;
     Ok(0)
+}
+
+/// Seconds since the epoch -> "2024-01-02T03:04:05Z" (Go's time.RFC3339, UTC).
+fn rfc3339(secs: i64) -> String {
+    let t = crate::output::format_time(secs); // "2024-01-02 03:04:05 +0000 UTC"
+    format!("{}T{}Z", &t[..10], &t[11..19])
 }

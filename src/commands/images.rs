@@ -113,14 +113,15 @@ pub fn run(a: ImagesArgs) -> Result<i32> {
             crate::bail!("{b}");
         }
     }
-    if let Some(f) = &a.reference {
+    // IMAGE: the images with a name it matches, and (as Podman) only those names' rows.
+    let name_matches = |n: &str| -> bool {
+        let Some(f) = &a.reference else { return true };
         let want = f.trim_end_matches(":*");
-        images.retain(|i| {
-            i.names.iter().any(|n| {
-                let repo = n.rsplit_once(':').map(|x| x.0).unwrap_or(n);
-                n == f || repo == want || repo.ends_with(&format!("/{want}")) || n.ends_with(&format!("/{f}"))
-            })
-        });
+        let repo = n.rsplit_once(':').map(|x| x.0).unwrap_or(n);
+        n == f || repo == want || repo.ends_with(&format!("/{want}")) || n.ends_with(&format!("/{f}"))
+    };
+    if a.reference.is_some() {
+        images.retain(|i| i.names.iter().any(|n| name_matches(n)));
     }
     let mut items: Vec<Value> = Vec::new();
     let mut table_rows = Vec::new();
@@ -133,6 +134,9 @@ pub fn run(a: ImagesArgs) -> Result<i32> {
             img.short_id().to_string()
         };
         for (repo, tag) in rows(img) {
+            if !img.names.is_empty() && !name_matches(&format!("{repo}:{tag}")) && !name_matches(&repo) {
+                continue;
+            }
             items.push(json!({
                 "Id": img.id,
                 "ID": id,

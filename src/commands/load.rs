@@ -9,6 +9,12 @@ use crate::output::{out, Progress};
 
 pub fn run(a: LoadArgs) -> Result<i32> {
     let source = match &a.input {
+        Some(p)
+            if p.to_str()
+                .is_some_and(|u| u.starts_with("http://") || u.starts_with("https://")) =>
+        {
+            Source::Url(p.to_string_lossy().into_owned())
+        }
         Some(p) => Source::File(p.clone()),
         None if std::io::stdin().is_terminal() => {
             crate::bail!("cannot read from terminal, use command-line redirection or the --input flag")

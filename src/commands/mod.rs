@@ -31,6 +31,7 @@ mod push;
 mod rmi;
 mod run;
 mod save;
+mod sign;
 mod system;
 mod system_check;
 mod tag;
@@ -62,6 +63,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Image(ImageCommand::History(a)) | Command::History(a) => history::run(a),
         Command::Commit(a) | Command::Container(C::Commit(a)) => commit::run(a),
         Command::Build(a) | Command::Image(ImageCommand::Build(a)) => build::run(a),
+        Command::Image(ImageCommand::Sign(a)) => sign::run(a),
         Command::Cp(a) | Command::Container(C::Cp(a)) => cp::run(a),
         Command::Diff(a) | Command::Container(C::Diff(a)) => diff::run(a),
         Command::Login(a) => login::login(a),

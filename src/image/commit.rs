@@ -34,8 +34,12 @@ fn new_config(base: Option<&Value>, spec: &crate::spec::Spec, changes: &[String]
     } else {
         cfg.remove("Entrypoint");
     }
+    // What the container ran: an --entrypoint without a command ran no Cmd, so the image has none
+    // (as Podman's commit).
     if !spec.cmd.is_empty() {
         cfg.insert("Cmd".into(), json!(spec.cmd));
+    } else {
+        cfg.remove("Cmd");
     }
     if !spec.env.is_empty() {
         cfg.insert("Env".into(), json!(spec.env));

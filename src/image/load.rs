@@ -20,6 +20,8 @@ use crate::store::{self, ImageRecord, LayerRecord, Store};
 pub enum Source {
     File(PathBuf),
     Stdin,
+    /// An http(s) URL: downloaded into the store's tmp/ first.
+    Url(String),
 }
 
 pub struct LoadReport {
@@ -497,6 +499,24 @@ pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
             let (t, path) = spool(&store, std::io::stdin().lock())?;
             (Some(t), path)
         }
+        Source::Url(url) => {
+            let t = store.temp("load-download")?;
+            let mut f = File::create(&t.path).ctx(|| format!("creating {}", t.path.display()))?;
+            crate::registry::url::download(&url, &mut std::io::BufWriter::new(&mut f))?;
+            drop(f);
+            if is_compressed(&t.path)? {
+                let r = spool(
+                    &store,
+                    File::open(&t.path).ctx(|| format!("reading {}", t.path.display()))?,
+                );
+                let _ = std::fs::remove_file(&t.path);
+                let (t2, path) = r?;
+                (Some(t2), path)
+            } else {
+                let p = t.path.clone();
+                (Some(t), p)
+            }
+        }
     };
     let m = if path.is_dir() {
         Members::index_dir(&path)?
@@ -525,6 +545,8 @@ pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
         .map(|id| store.lock_layer_work(id))
         .collect::<Result<Vec<_>>>()?;
     let present = store.load_layers()?;
+    // Podman's lines (on stderr, unless quiet), which scripts look for.
+    progress.headline("Getting image source signatures");
     let mut sizes: HashMap<String, u64> = HashMap::new();
     // The layers to extract, each once, in the archive's order.
     let mut jobs: Vec<(String, &LayerSrc)> = Vec::new();
@@ -532,13 +554,14 @@ pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
         for l in &img.layers {
             let id = l.diff_id[7..].to_string();
             if let Some(r) = present.get(&id) {
+                progress.headline(&format!("Copying blob {} skipped: already exists", &id[..12]));
                 sizes.insert(id, r.size);
                 continue;
             }
             if jobs.iter().any(|(j, _)| *j == id) {
                 continue;
             }
-            progress.message(&format!("Copying blob {}", &id[..12]));
+            progress.headline(&format!("Copying blob {}", &id[..12]));
             jobs.push((id, l));
         }
     }
@@ -620,7 +643,10 @@ pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
                 .map(|d| d.as_secs())
                 .unwrap_or(0),
         };
+        progress.headline(&format!("Copying config {} done", &id[..12]));
+        progress.headline("Writing manifest to image destination");
         crate::image::pull::record_image(&store, record, &blobs)?;
+        progress.headline("Storing signatures");
         if uniq.is_empty() {
             names.push(format!("sha256:{id}"));
         }

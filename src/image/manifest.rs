@@ -294,6 +294,18 @@ pub fn remove(names: &[String]) -> Result<()> {
     })
 }
 
+/// `rmi NAME` of a manifest list (as Podman's): the list goes, not its images. The caller holds
+/// the images lock. Its full name, or None when there is no such list.
+pub fn remove_locked(store: &Store, name: &str) -> Result<Option<String>> {
+    let mut lists = load(store)?;
+    let Ok(full) = find(&mut lists, name).map(|l| l.name.clone()) else {
+        return Ok(None);
+    };
+    lists.lists.retain(|l| l.name != full);
+    save(store, &lists)?;
+    Ok(Some(full))
+}
+
 fn descriptor(digest: &str, size: usize, media_type: &str, e: &Entry) -> Value {
     let mut d = json!({ "mediaType": media_type, "digest": digest, "size": size, "platform": e.platform });
     if !e.annotations.is_empty() {

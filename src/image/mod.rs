@@ -10,6 +10,7 @@ pub mod pull;
 pub mod push;
 pub mod remove;
 pub mod save;
+pub mod sign;
 pub mod tag;
 
 use crate::error::{Context, Error, Result};
@@ -31,6 +32,38 @@ pub struct ImplicitPull {
 /// Find the image the user named, pulling it (in a child `hutch pull`, so that no tokio runtime
 /// or user namespace is left in this process) when missing and the policy allows.
 pub fn find_or_pull(store: &Store, name: &str, pull: &ImplicitPull) -> Result<ImageRecord> {
+    // docker-archive:FILE and oci-archive:FILE (as Podman's run and create): loaded first, in a
+    // child `hutch load` (its progress lines on stderr), then the image it loaded is used.
+    if let Some(file) = name
+        .strip_prefix("docker-archive:")
+        .or_else(|| name.strip_prefix("oci-archive:"))
+    {
+        if !std::path::Path::new(file).is_file() {
+            crate::bail!("{name}: no such archive file {file}");
+        }
+        let mut cmd = std::process::Command::new("/proc/self/exe");
+        cmd.args(["load", "-i", file]);
+        if pull.quiet {
+            cmd.arg("--quiet");
+        }
+        let out = cmd
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .ctx(|| "running hutch load")?;
+        if !out.status.success() {
+            // `hutch load` already said what went wrong.
+            return Err(Error::new(String::new()));
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let loaded = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Loaded image: "))
+            .ok_or_else(|| crate::err!("{name}: the archive held no image"))?;
+        let idx = store.load_images()?;
+        let n = idx.resolve(loaded.trim_start_matches("sha256:"))?;
+        return Ok(idx.images[n].clone());
+    }
     let idx = store.load_images()?;
     let found = idx.resolve(name);
     // Another platform's image under this name is not the one asked for.

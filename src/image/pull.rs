@@ -140,7 +140,7 @@ async fn pull_async(
     progress: &Progress,
     missing_size: &std::sync::Mutex<Option<(usize, u64)>>,
 ) -> Result<PullReport> {
-    progress.message(&format!("Trying to pull {image}..."));
+    progress.headline(&format!("Trying to pull {image}..."));
     let (session, resolved) = registry::open(image, &opts.registry, &opts.platform).await?;
     let config: Value = serde_json::from_slice(&resolved.config)
         .map_err(|e| crate::err!("{image}: image config is not valid JSON: {e}"))?;

@@ -99,6 +99,16 @@ pub fn remove(store: &Store, wanted: &[String], all: bool, force: bool) -> Resul
     for what in &targets {
         let n = match idx.resolve(what) {
             Ok(n) => n,
+            Err(e) if e.class == crate::error::Class::NoSuchObject && !what.contains('@') => {
+                // A manifest list of that name: rmi removes it, as Podman's does.
+                match crate::image::manifest::remove_locked(store, what)? {
+                    Some(full) => report.push_str(&format!("Untagged: {full}\n")),
+                    // As Podman: with force, an image that does not exist is no error.
+                    None if force => {}
+                    None => failures.push((Failure::Missing, e.message)),
+                }
+                continue;
+            }
             // As Podman: with force, an image that does not exist is no error.
             Err(e) if force && e.class == crate::error::Class::NoSuchObject => continue,
             Err(e) => {
@@ -112,6 +122,20 @@ pub fn remove(store: &Store, wanted: &[String], all: bool, force: bool) -> Resul
             }
         };
         let img = &mut idx.images[n];
+        // Asked for by a digest reference (REPO@sha256:…) while it has names: only that
+        // reference goes (Podman: "Untagged: REPO@sha256:…"), the image and its tags stay.
+        if !all && what.contains('@') && !img.names.is_empty() {
+            let d = img
+                .digests
+                .iter()
+                .find(|d| *d == what || d.ends_with(&format!("/{what}")))
+                .cloned();
+            if let Some(d) = d {
+                img.digests.retain(|x| *x != d);
+                report.push_str(&format!("Untagged: {what}\n"));
+                continue;
+            }
+        }
         // Asked for by one of its names while it has others: only that name goes.
         let by_name = crate::reference::ImageRef::parse(what).ok().and_then(|r| {
             let full = r.tagged()?;
