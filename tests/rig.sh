@@ -13,7 +13,7 @@ NOSUB_USER=${HUTCH_TEST_NOSUB_USER:-hutchnosub}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PACKAGES=(uidmap passt slirp4netns fuse-overlayfs docker-registry busybox-static apache2-utils zstd
           openssl python3 curl util-linux procps podman runc bc bsdutils libseccomp-dev pkg-config zsh man-db groff-base
-          gcc libc6-dev tzdata iproute2 skopeo umoci python3-venv catatonit iptables strace)
+          gcc libc6-dev tzdata iproute2 skopeo umoci python3-venv catatonit iptables strace git)
 
 log() { echo "rig: $*" >&2; }
 

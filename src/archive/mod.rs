@@ -423,9 +423,327 @@ pub fn extract_layer<R: Read>(stream: R, dest: &Path, own: Ownership) -> Result<
     })
 }
 
+/// A `Write` that hands its bytes to another thread in chunks (`record_layer`).
+struct ChunkWriter {
+    tx: std::sync::mpsc::SyncSender<Vec<u8>>,
+    buf: Vec<u8>,
+}
+
+impl Write for ChunkWriter {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(b);
+        if self.buf.len() >= 256 * 1024 {
+            self.flush()?;
+        }
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(256 * 1024));
+            self.tx
+                .send(chunk)
+                .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the layer reader stopped"))?;
+        }
+        Ok(())
+    }
+}
+
+/// The reading end of `ChunkWriter`.
+struct ChunkReader {
+    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    cur: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.pos >= self.cur.len() {
+            match self.rx.recv() {
+                Ok(c) => {
+                    self.cur = c;
+                    self.pos = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.cur.len() - self.pos);
+        out[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// The diff_id, size and tar-split record of the layer tar that `produce` writes, for files
+/// that are already where the layer directory will be (a build step's directory, which becomes
+/// the layer as it is): nothing is extracted and no file is written. The record is the one
+/// `extract_layer` would make of the same stream, so the stream can be rebuilt from the
+/// directory. `produce` runs on a thread of its own while this one reads.
+pub fn record_layer(produce: impl FnOnce(&mut dyn Write) -> Result<()> + Send) -> Result<Extracted> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
+    std::thread::scope(|s| {
+        let writer = s.spawn(move || {
+            let mut w = ChunkWriter {
+                tx,
+                buf: Vec::with_capacity(256 * 1024),
+            };
+            produce(&mut w).and_then(|_| w.flush().map_err(|e| crate::err!("writing the layer: {e}")))
+        });
+        let read = (|| -> Result<Extracted> {
+            let hashing = HashingReader::new(ChunkReader {
+                rx,
+                cur: Vec::new(),
+                pos: 0,
+            });
+            let rec = split::Shared::default();
+            let mut archive = tar::Archive::new(split::SplitReader {
+                inner: hashing,
+                rec: rec.clone(),
+            });
+            let mut root_mode = None;
+            for entry in archive.entries().map_err(|e| crate::err!("reading layer: {e}"))? {
+                let mut e = entry.map_err(|e| crate::err!("reading layer: {e}"))?;
+                let raw = e.path_bytes().into_owned();
+                let comps = clean_path(&raw).map_err(|w| entry_err(&raw, w))?;
+                let kind = e.header().entry_type();
+                let Some((name, _)) = comps.split_last() else {
+                    if kind == EntryType::Directory {
+                        root_mode = Some(e.header().mode().unwrap_or(0o755) & 0o7777);
+                    }
+                    continue;
+                };
+                let nb = name.as_bytes();
+                if nb == OPAQUE_MARKER.as_bytes() || nb.starts_with(WHITEOUT_PREFIX.as_bytes()) {
+                    continue;
+                }
+                if matches!(kind, EntryType::Regular | EntryType::Continuous) {
+                    rec.borrow_mut().file(join(&comps).as_os_str().as_bytes(), e.size());
+                    io::copy(&mut e, &mut io::sink()).map_err(|x| entry_err(&raw, format!("reading layer: {x}")))?;
+                    if !rec.borrow().file_done() {
+                        return Err(entry_err(&raw, "content shorter than its header says"));
+                    }
+                }
+            }
+            let mut rest = archive.into_inner();
+            io::copy(&mut rest, &mut io::sink()).map_err(|e| crate::err!("reading layer: {e}"))?;
+            let split::SplitReader { inner: hashing, rec: r2 } = rest;
+            drop(r2);
+            let (diff_id, size) = hashing.finish().map_err(|e| crate::err!("reading layer: {e}"))?;
+            let tar_split = Rc::try_unwrap(rec)
+                .map_err(|_| crate::err!("tar-split record still shared"))?
+                .into_inner()
+                .finish()
+                .map_err(|e| crate::err!("compressing the layer's tar-split record: {e}"))?;
+            Ok(Extracted {
+                diff_id,
+                size,
+                skipped_devices: 0,
+                tar_split,
+                root_mode,
+            })
+        })();
+        // The writer's own error explains a stream cut short.
+        let w = writer
+            .join()
+            .map_err(|_| crate::err!("writing the layer: the writer thread panicked"))?;
+        w?;
+        read
+    })
+}
+
+/// A layer tar made entry by entry while its files are written elsewhere (a build's COPY): only
+/// hashed and recorded (tar-split), never stored. Headers are made as `tar::Builder` makes
+/// them (GNU, long names as GNU long-name entries).
+pub struct LayerTar {
+    hasher: Sha256,
+    size: u64,
+    rec: split::Recorder,
+    scratch: tar::Builder<Vec<u8>>,
+}
+
+impl Default for LayerTar {
+    fn default() -> Self {
+        LayerTar {
+            hasher: Sha256::new(),
+            size: 0,
+            rec: split::Recorder::default(),
+            scratch: tar::Builder::new(Vec::new()),
+        }
+    }
+}
+
+fn layer_header(kind: EntryType, mode: u32, uid: u32, gid: u32, mtime: i64, size: u64) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(kind);
+    h.set_mode(mode);
+    h.set_uid(uid as u64);
+    h.set_gid(gid as u64);
+    h.set_mtime(mtime.max(0) as u64);
+    h.set_size(size);
+    h
+}
+
+impl LayerTar {
+    fn bytes(&mut self, b: &[u8]) {
+        self.hasher.update(b);
+        self.size += b.len() as u64;
+        self.rec.feed(b);
+    }
+
+    /// What the scratch builder wrote (the header, and a long-name entry before it).
+    fn flush_scratch(&mut self) {
+        let v = std::mem::take(self.scratch.get_mut());
+        self.bytes(&v);
+    }
+
+    fn werr(path: &Path, e: io::Error) -> Error {
+        crate::err!("recording layer entry {}: {e}", path.display())
+    }
+
+    /// A directory (`path` relative to the layer, no trailing slash).
+    pub fn dir(&mut self, path: &Path, mode: u32, uid: u32, gid: u32, mtime: i64) -> Result<()> {
+        let mut h = layer_header(EntryType::Directory, mode, uid, gid, mtime, 0);
+        let mut name = path.as_os_str().to_os_string();
+        name.push("/");
+        self.scratch
+            .append_data(&mut h, Path::new(&name), io::empty())
+            .map_err(|e| Self::werr(path, e))?;
+        self.flush_scratch();
+        Ok(())
+    }
+
+    /// A symlink.
+    pub fn symlink(&mut self, path: &Path, target: &Path, uid: u32, gid: u32, mtime: i64) -> Result<()> {
+        let mut h = layer_header(EntryType::Symlink, 0o777, uid, gid, mtime, 0);
+        self.scratch
+            .append_link(&mut h, path, target)
+            .map_err(|e| Self::werr(path, e))?;
+        self.flush_scratch();
+        Ok(())
+    }
+
+    /// A hard link to `target` (relative to the layer), which came earlier.
+    pub fn hard_link(&mut self, path: &Path, target: &Path, mode: u32, uid: u32, gid: u32, mtime: i64) -> Result<()> {
+        let mut h = layer_header(EntryType::Link, mode, uid, gid, mtime, 0);
+        self.scratch
+            .append_link(&mut h, path, target)
+            .map_err(|e| Self::werr(path, e))?;
+        self.flush_scratch();
+        Ok(())
+    }
+
+    /// A regular file of `size` bytes: its content follows through `data` calls, exactly
+    /// `size` bytes, then `end_file`.
+    pub fn file(&mut self, path: &Path, size: u64, mode: u32, uid: u32, gid: u32, mtime: i64) -> Result<()> {
+        let mut h = layer_header(EntryType::Regular, mode, uid, gid, mtime, size);
+        self.scratch
+            .append_data(&mut h, path, io::empty())
+            .map_err(|e| Self::werr(path, e))?;
+        self.flush_scratch();
+        self.rec.file(path.as_os_str().as_bytes(), size);
+        Ok(())
+    }
+
+    pub fn data(&mut self, b: &[u8]) {
+        self.bytes(b);
+    }
+
+    /// The padding after a file of `size` bytes.
+    pub fn end_file(&mut self, size: u64) {
+        let rem = (512 - size % 512) % 512;
+        self.bytes(&[0u8; 512][..rem as usize]);
+    }
+
+    /// The end of the archive (two zero blocks, as `tar::Builder::finish`), and the layer's
+    /// diff_id, size and tar-split record.
+    pub fn finish(mut self) -> Result<Extracted> {
+        self.bytes(&[0u8; 1024]);
+        let diff_id = format!("sha256:{}", hex::encode(self.hasher.finalize()));
+        let tar_split = self
+            .rec
+            .finish()
+            .map_err(|e| crate::err!("compressing the layer's tar-split record: {e}"))?;
+        Ok(Extracted {
+            diff_id,
+            size: self.size,
+            skipped_devices: 0,
+            tar_split,
+            root_mode: None,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn layer_tar_rebuilds_from_the_files() {
+        let dir = tmpdir("layertar");
+        std::fs::create_dir_all(dir.join("d")).unwrap();
+        std::fs::write(dir.join("d/f"), b"hello").unwrap();
+        let long = format!("d/{}", "n".repeat(150));
+        std::fs::write(dir.join(&long), b"abc").unwrap();
+        let mut lt = LayerTar::default();
+        lt.dir(Path::new("d"), 0o755, 0, 0, 1_700_000_000).unwrap();
+        lt.file(Path::new("d/f"), 5, 0o644, 1, 2, 1_700_000_000).unwrap();
+        lt.data(b"hel");
+        lt.data(b"lo");
+        lt.end_file(5);
+        lt.file(Path::new(&long), 3, 0o600, 0, 0, 1).unwrap();
+        lt.data(b"abc");
+        lt.end_file(3);
+        lt.symlink(Path::new("d/s"), Path::new("f"), 0, 0, 1).unwrap();
+        lt.hard_link(Path::new("d/h"), Path::new("d/f"), 0o644, 1, 2, 1).unwrap();
+        let ex = lt.finish().unwrap();
+        let mut out = Vec::new();
+        let got = split::Rebuilt::open(&ex.tar_split).unwrap().write_to(&dir, &mut out).unwrap();
+        assert_eq!(got, ex.diff_id);
+        assert_eq!(out.len() as u64, ex.size);
+        // The stream is a tar a layer extraction accepts, with the same digest.
+        let d2 = tmpdir("layertar2");
+        let ex2 = extract_layer(&out[..], &d2, NO_CHOWN).unwrap();
+        assert_eq!(ex2.diff_id, ex.diff_id);
+        assert_eq!(std::fs::read(d2.join(&long)).unwrap(), b"abc");
+        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_dir_all(&d2).unwrap();
+    }
+
+    #[test]
+    fn record_layer_matches_extract_layer() {
+        let data = tar_with(|b| {
+            let mut h = header(EntryType::Directory, 0, 0o755);
+            b.append_data(&mut h, "d/", io::empty()).unwrap();
+            let mut h = header(EntryType::Regular, 5, 0o644);
+            b.append_data(&mut h, "d/f", &b"hello"[..]).unwrap();
+            let long = format!("d/{}", "n".repeat(150));
+            let mut h = header(EntryType::Regular, 3, 0o644);
+            b.append_data(&mut h, &long, &b"abc"[..]).unwrap();
+            let mut h = header(EntryType::Regular, 0, 0o644);
+            b.append_data(&mut h, "d/.wh.gone", io::empty()).unwrap();
+            let mut h = header(EntryType::Symlink, 0, 0o777);
+            b.append_link(&mut h, "d/s", "f").unwrap();
+        });
+        let dir = tmpdir("record");
+        let ex = extract_layer(&data[..], &dir, NO_CHOWN).unwrap();
+        let d2 = data.clone();
+        let rec = record_layer(move |w| {
+            w.write_all(&d2).unwrap();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(rec.diff_id, ex.diff_id);
+        assert_eq!(rec.size, ex.size);
+        assert_eq!(
+            zstd::decode_all(&rec.tar_split[..]).unwrap(),
+            zstd::decode_all(&ex.tar_split[..]).unwrap()
+        );
+        let mut out = Vec::new();
+        split::Rebuilt::open(&rec.tar_split).unwrap().write_to(&dir, &mut out).unwrap();
+        assert_eq!(out, data);
+        assert!(record_layer(|_| Err(crate::err!("boom"))).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn clean_path_rules() {

@@ -66,6 +66,17 @@ impl Recorder {
         self.skipping = size;
     }
 
+    /// Bytes of the stream, in order: the current file's content (see `file`) passes
+    /// unrecorded, the rest is recorded.
+    pub fn feed(&mut self, b: &[u8]) {
+        let skip = (self.skipping.min(b.len() as u64)) as usize;
+        self.skipping -= skip as u64;
+        self.pending.extend_from_slice(&b[skip..]);
+        if self.pending.len() > 1 << 20 {
+            self.flush_raw();
+        }
+    }
+
     /// True when the current file's content has been read in full.
     pub fn file_done(&self) -> bool {
         self.skipping == 0

@@ -216,6 +216,209 @@ pub struct Entry {
 pub struct Ctx {
     pub root: PathBuf,
     pub ignore: Ignore,
+    /// Content digests of the context's files known from earlier builds.
+    pub hashes: std::cell::RefCell<HashCache>,
+}
+
+/// What a file's content digest was computed for: when all of it is unchanged, the file is
+/// taken as unchanged and not read again (as git's index does; the digest, never the stat
+/// data, stays the layer cache's key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+}
+
+impl Stamp {
+    fn of(md: &fs::Metadata) -> Stamp {
+        Stamp {
+            dev: md.dev(),
+            ino: md.ino(),
+            size: md.len(),
+            mtime_ns: md.mtime() as i128 * 1_000_000_000 + md.mtime_nsec() as i128,
+            ctime_ns: md.ctime() as i128 * 1_000_000_000 + md.ctime_nsec() as i128,
+        }
+    }
+}
+
+/// The content digests of a context's files by path, kept between builds in a file of the
+/// store's build cache (`build-cache/context-hashes/<digest of the context's path>`).
+#[derive(Debug, Default)]
+pub struct HashCache {
+    file: Option<PathBuf>,
+    /// `known` was read from `file` (only when a digest is not found among `sums`).
+    loaded: bool,
+    known: std::collections::HashMap<Vec<u8>, (Stamp, [u8; 32])>,
+    changed: bool,
+    /// Whole COPY sources: the digest of their names, modes and stamps -> their content
+    /// digest, newest first (`FILE.sums`): an unchanged source tree is one lookup.
+    sums: Vec<(String, String)>,
+    sums_changed: bool,
+    /// When this build started (ns): files changed since then, or just before (within the
+    /// file system's timestamp granularity), are not remembered, so that a write racing the
+    /// hashing is never missed.
+    started_ns: i128,
+}
+
+impl HashCache {
+    /// The cache for context `root`, kept under `dir`; an unreadable or corrupt file is an
+    /// empty cache.
+    pub fn open(dir: &Path, root: &Path) -> HashCache {
+        let file = dir.join(crate::digest::sha256_hex(root.as_os_str().as_encoded_bytes()));
+        let sums = fs::read_to_string(file.with_extension("sums"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .filter(|(k, v)| k.len() == 64 && v.len() == 64)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as i128)
+            .unwrap_or(0);
+        HashCache {
+            file: Some(file),
+            started_ns: now,
+            sums,
+            ..Default::default()
+        }
+    }
+
+    /// Read the per-file digests (once).
+    fn load(&mut self) {
+        if self.loaded {
+            return;
+        }
+        self.loaded = true;
+        let Some(file) = &self.file else { return };
+        let mut known = std::collections::HashMap::new();
+        if let Ok(text) = fs::read(file) {
+            for line in text.split(|b| *b == b'\n') {
+                let mut f = line.splitn(7, |b| *b == b' ');
+                let mut num = || -> Option<i128> { std::str::from_utf8(f.next()?).ok()?.parse().ok() };
+                let (Some(dev), Some(ino), Some(size), Some(m), Some(c)) = (num(), num(), num(), num(), num()) else {
+                    continue;
+                };
+                let (Some(h), Some(path)) = (f.next(), f.next()) else { continue };
+                let mut d = [0u8; 32];
+                if hex::decode_to_slice(h, &mut d).is_err() {
+                    continue;
+                }
+                let stamp = Stamp {
+                    dev: dev as u64,
+                    ino: ino as u64,
+                    size: size as u64,
+                    mtime_ns: m,
+                    ctime_ns: c,
+                };
+                known.insert(path.to_vec(), (stamp, d));
+            }
+        }
+        self.known = known;
+    }
+
+    /// The content digest of `entries` when their names, modes and stamps are those of an
+    /// earlier build; else None and the key to remember it under (when all are settled).
+    fn sum(&self, entries: &[Entry]) -> (Option<String>, Option<String>) {
+        let mut h = Sha256::new();
+        let mut settled = true;
+        for e in entries {
+            let s = Stamp::of(&e.md);
+            settled &= s.ctime_ns.max(s.mtime_ns) < self.started_ns - 2_000_000_000;
+            h.update(e.dest.as_bytes());
+            h.update(format!("\0{:o} {} {} {} {} {}\0", e.md.mode(), s.dev, s.ino, s.size, s.mtime_ns, s.ctime_ns).as_bytes());
+            h.update(e.src.as_os_str().as_encoded_bytes());
+            h.update([1]);
+        }
+        let key = hex::encode(h.finalize());
+        match self.sums.iter().find(|(k, _)| *k == key) {
+            Some((_, d)) => (Some(d.clone()), None),
+            None => (None, settled.then_some(key)),
+        }
+    }
+
+    fn put_sum(&mut self, key: String, digest: String) {
+        self.sums.insert(0, (key, digest));
+        self.sums.truncate(64);
+        self.sums_changed = true;
+    }
+
+    /// The sha256 of file `p`'s content, read only when its stamp changed.
+    fn content(&mut self, p: &Path, md: &fs::Metadata, buf: &mut [u8]) -> Result<[u8; 32]> {
+        self.load();
+        let key = p.as_os_str().as_encoded_bytes();
+        let stamp = Stamp::of(md);
+        if let Some((s, d)) = self.known.get(key) {
+            if *s == stamp {
+                return Ok(*d);
+            }
+        }
+        let mut h = Sha256::new();
+        let mut f = fs::File::open(p).ctx(|| format!("reading {}", p.display()))?;
+        let mut n_all = 0u64;
+        loop {
+            let n = f.read(buf).ctx(|| format!("reading {}", p.display()))?;
+            if n == 0 {
+                break;
+            }
+            n_all += n as u64;
+            h.update(&buf[..n]);
+        }
+        let d: [u8; 32] = h.finalize().into();
+        // Remembered only when nothing changed while it was read, and not just before the
+        // build began.
+        let settled = n_all == stamp.size
+            && fs::metadata(p).map(|m| Stamp::of(&m) == stamp).unwrap_or(false)
+            && stamp.ctime_ns.max(stamp.mtime_ns) < self.started_ns - 2_000_000_000;
+        if settled && !key.contains(&b'\n') {
+            self.known.insert(key.to_vec(), (stamp, d));
+            self.changed = true;
+        }
+        Ok(d)
+    }
+
+    /// Keep what was learnt (best effort: the cache only saves reads).
+    pub fn save(&mut self) {
+        let Some(file) = &self.file else { return };
+        if let Some(dir) = file.parent() {
+            if self.sums_changed || self.changed {
+                let _ = fs::create_dir_all(dir);
+            }
+        }
+        if self.sums_changed {
+            let text: String = self.sums.iter().map(|(k, v)| format!("{k} {v}\n")).collect();
+            let _ = crate::sys::fs::replace_atomic(&file.with_extension("sums"), text.as_bytes(), 0o600);
+            self.sums_changed = false;
+        }
+        if !self.changed {
+            return;
+        }
+        let mut out = Vec::with_capacity(self.known.len() * 160);
+        for (path, (s, d)) in &self.known {
+            out.extend_from_slice(
+                format!(
+                    "{} {} {} {} {} {} ",
+                    s.dev,
+                    s.ino,
+                    s.size,
+                    s.mtime_ns,
+                    s.ctime_ns,
+                    hex::encode(d)
+                )
+                .as_bytes(),
+            );
+            out.extend_from_slice(path);
+            out.push(b'\n');
+        }
+        if let Some(dir) = file.parent() {
+            let _ = fs::create_dir_all(dir);
+        }
+        let _ = crate::sys::fs::replace_atomic(file, &out, 0o600);
+        self.changed = false;
+    }
 }
 
 impl Ctx {
@@ -400,9 +603,26 @@ impl Ctx {
     }
 }
 
-/// Content digest of entries (names, types, modes, link targets, file contents): the layer
-/// cache's key for a COPY/ADD. mtime is not part of it (a touched, unchanged file still hits).
-pub fn digest(entries: &[Entry]) -> Result<String> {
+impl Ctx {
+    /// Content digest of entries (names, types, modes, link targets, file contents): the layer
+    /// cache's key for a COPY/ADD. mtime is not part of it (a touched, unchanged file still
+    /// hits). The contents of files unchanged since an earlier build come from the hash cache
+    /// instead of being read again.
+    pub fn digest(&self, entries: &[Entry]) -> Result<String> {
+        let mut c = self.hashes.borrow_mut();
+        let (known, key) = c.sum(entries);
+        if let Some(d) = known {
+            return Ok(d);
+        }
+        let d = digest_with(entries, &mut c)?;
+        if let Some(k) = key {
+            c.put_sum(k, d.clone());
+        }
+        Ok(d)
+    }
+}
+
+fn digest_with(entries: &[Entry], cache: &mut HashCache) -> Result<String> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     for e in entries {
@@ -414,14 +634,7 @@ pub fn digest(entries: &[Entry]) -> Result<String> {
             let t = fs::read_link(&e.src).ctx(|| format!("reading {}", e.src.display()))?;
             h.update(t.as_os_str().as_encoded_bytes());
         } else if ft.is_file() {
-            let mut f = fs::File::open(&e.src).ctx(|| format!("reading {}", e.src.display()))?;
-            loop {
-                let n = f.read(&mut buf).ctx(|| format!("reading {}", e.src.display()))?;
-                if n == 0 {
-                    break;
-                }
-                h.update(&buf[..n]);
-            }
+            h.update(cache.content(&e.src, &e.md, &mut buf)?);
         }
         h.update([1]);
     }
@@ -482,10 +695,30 @@ pub fn write_tar(entries: &[Entry], attrs: Attrs, out: impl Write) -> Result<()>
     Ok(())
 }
 
-/// Extract a context given as a tar on stdin into `dir` (refusing entries that leave it).
-pub fn unpack_stdin(dir: &Path) -> Result<()> {
-    let input = crate::archive::decompress(std::io::BufReader::new(std::io::stdin().lock()))
-        .map_err(|e| crate::err!("reading the context from stdin: {e}"))?;
+/// Extract a context given as a tar on stdin into `dir` (refusing entries that leave it). When
+/// stdin holds no tar but text, that is the Containerfile (returned), with an empty context.
+pub fn unpack_stdin(dir: &Path) -> Result<Option<String>> {
+    let bad = |e: std::io::Error| crate::err!("reading the context from stdin: {e}");
+    let mut input = crate::archive::decompress(std::io::BufReader::new(std::io::stdin().lock())).map_err(bad)?;
+    let mut head = Vec::with_capacity(512);
+    (&mut input).take(512).read_to_end(&mut head).map_err(bad)?;
+    if head.len() == 512 && head.iter().all(|b| *b == 0) {
+        return Ok(None); // an empty tar
+    }
+    let is_tar = head.len() == 512
+        && tar::Header::from_byte_slice(&head).cksum().is_ok_and(|c| {
+            let mut h = head.clone();
+            h[148..156].fill(b' ');
+            c == h.iter().map(|b| *b as u32).sum::<u32>()
+        });
+    if !is_tar {
+        input.read_to_end(&mut head).map_err(bad)?;
+        return match String::from_utf8(head) {
+            Ok(t) if !t.trim().is_empty() => Ok(Some(t)),
+            _ => Err(crate::err!("reading the context from stdin: neither a tar nor a Containerfile")),
+        };
+    }
+    let input = std::io::Cursor::new(head).chain(input);
     let mut ar = tar::Archive::new(input);
     ar.set_preserve_permissions(true);
     ar.set_overwrite(true);
@@ -511,7 +744,7 @@ pub fn unpack_stdin(dir: &Path) -> Result<()> {
         }
     }
     // Directories extracted without write permission would block the temp dir's removal.
-    Ok(())
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 
 pub mod context;
 pub mod parse;
+mod remote;
 mod worker;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -43,7 +44,16 @@ pub struct BuildOptions {
     pub iidfile: Option<PathBuf>,
     pub labels: Vec<(String, String)>,
     pub docker: bool,
+    /// --squash: the new layers merged into one.
     pub squash: bool,
+    /// --squash-all: every layer merged into one.
+    pub squash_all: bool,
+    /// --jobs: independent stages built at once (None: one per core; 0: no limit).
+    pub jobs: Option<usize>,
+    /// --ignorefile.
+    pub ignorefile: Option<PathBuf>,
+    /// Flags for implicit pulls (--authfile, --tls-verify).
+    pub pull_args: Vec<std::ffi::OsString>,
     pub layers: bool,
     pub secrets: Vec<(String, PathBuf)>,
     pub quiet: bool,
@@ -185,6 +195,8 @@ struct Builder<'a> {
     say: &'a mut dyn FnMut(&str),
     cache_dir: PathBuf,
     pull: ImplicitPull,
+    /// Per stage: how many of its layers come from the image its FROM chain starts with.
+    base_layers: HashMap<usize, usize>,
 }
 
 /// Build; returns the image id.
@@ -192,6 +204,7 @@ pub fn build(opts: &BuildOptions, say: &mut dyn FnMut(&str)) -> Result<String> {
     let store = Store::open()?;
     // The Containerfile, read before anything else: a syntax error stops the build at once.
     let mut stdin_used = false;
+    let mut stdin_file: Option<String> = None;
     let ctx_tmp;
     let ctx_dir = match &opts.context {
         Some(d) => {
@@ -205,11 +218,13 @@ pub fn build(opts: &BuildOptions, say: &mut dyn FnMut(&str)) -> Result<String> {
             stdin_used = true;
             ctx_tmp = store.temp("build-context")?;
             std::fs::create_dir(&ctx_tmp.path).ctx(|| format!("creating {}", ctx_tmp.path.display()))?;
-            context::unpack_stdin(&ctx_tmp.path)?;
+            stdin_file = context::unpack_stdin(&ctx_tmp.path)?;
             ctx_tmp.path.clone()
         }
     };
     let (file_name, text) = match opts.file.as_deref() {
+        // `-` with a Containerfile rather than a tar on stdin: an empty context, as Podman.
+        None if stdin_file.is_some() => ("stdin".to_string(), stdin_file.take().unwrap_or_default()),
         Some("-") => {
             if stdin_used {
                 crate::bail!("-f - and a context on stdin cannot both be read from stdin");
@@ -226,7 +241,13 @@ pub fn build(opts: &BuildOptions, say: &mut dyn FnMut(&str)) -> Result<String> {
             } else {
                 ctx_dir.join(p)
             };
-            let t = std::fs::read_to_string(&p).ctx(|| format!("reading {f}"))?;
+            let t = match std::fs::read_to_string(&p) {
+                Ok(t) => t,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    crate::bail!("{f}: no such file or directory")
+                }
+                Err(e) => crate::bail!("reading {f}: {e}"),
+            };
             (f.to_string(), t)
         }
         None => {
@@ -366,7 +387,17 @@ pub fn build(opts: &BuildOptions, say: &mut dyn FnMut(&str)) -> Result<String> {
     let mut b = Builder {
         ctx: context::Ctx {
             root: ctx_dir.clone(),
-            ignore: context::Ignore::load(&ctx_dir)?,
+            ignore: match &opts.ignorefile {
+                Some(f) => context::Ignore::parse(
+                    &std::fs::read_to_string(f).ctx(|| format!("--ignorefile {}", f.display()))?,
+                ),
+                None => context::Ignore::load(&ctx_dir)?,
+            },
+            hashes: std::cell::RefCell::new(if stdin_used {
+                context::HashCache::default()
+            } else {
+                context::HashCache::open(&cache_dir.join("context-hashes"), &ctx_dir)
+            }),
         },
         opts,
         escape,
@@ -379,12 +410,14 @@ pub fn build(opts: &BuildOptions, say: &mut dyn FnMut(&str)) -> Result<String> {
             policy: opts.pull.unwrap_or(PullPolicy::Missing),
             quiet: opts.quiet,
             platform: None,
-            args: vec![],
+            args: opts.pull_args.clone(),
         },
         store,
+        base_layers: HashMap::new(),
     };
     b.store.sweep()?;
-    let r = b.run_all(&stages, &needed, target, &gargs, &user_args, &file_name);
+    let r = b.run_all(&stages, &needed, target, &gargs, &user_args, &file_name, &deps);
+    b.ctx.hashes.borrow_mut().save();
     b.forget_intermediates(r.as_ref().ok().map(String::as_str));
     r
 }
@@ -398,24 +431,61 @@ impl Builder<'_> {
         gargs: &[(String, String)],
         user_args: &HashMap<String, String>,
         file_name: &str,
+        deps: &[Vec<usize>],
     ) -> Result<String> {
         let b = self;
         let opts = b.opts;
-        let nstages = needed.iter().filter(|x| **x).count();
-        let mut results: HashMap<usize, State> = HashMap::new();
-        let mut shown = 0;
-        for i in 0..stages.len() {
-            if !needed[i] {
-                continue;
-            }
-            shown += 1;
-            let prefix = if nstages > 1 {
+        let order: Vec<usize> = (0..stages.len()).filter(|i| needed[*i]).collect();
+        let nstages = order.len();
+        let prefix = |i: usize| {
+            if nstages > 1 {
+                let shown = order.iter().position(|x| *x == i).unwrap_or(0) + 1;
                 format!("[{shown}/{nstages}] ")
             } else {
                 String::new()
+            }
+        };
+        let mut results: HashMap<usize, State> = HashMap::new();
+        // Stages whose dependencies are all built are ready; when several are, all but the
+        // first are built at the same time in forked builders (as many as there are cores),
+        // the first here.
+        let jobs = match opts.jobs {
+            Some(0) => usize::MAX,
+            Some(n) => n,
+            None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        };
+        while results.len() < nstages {
+            let ready: Vec<usize> = order
+                .iter()
+                .copied()
+                .filter(|i| !results.contains_key(i) && deps[*i].iter().all(|d| results.contains_key(d)))
+                .collect();
+            let Some(&first) = ready.first() else {
+                crate::bail!("the stages depend on each other in a cycle");
             };
-            let st = b.stage(stages, i, gargs, user_args, &results, &prefix, file_name)?;
-            results.insert(i, st);
+            let others: Vec<usize> = if jobs > 1 {
+                ready[1..].iter().copied().take(jobs - 1).collect()
+            } else {
+                vec![]
+            };
+            let mut children = Vec::new();
+            for &i in &others {
+                match b.fork_stage(stages, i, gargs, user_args, &results, &prefix(i), file_name) {
+                    Ok(c) => children.push((i, c)),
+                    Err(e) => {
+                        b.reap_stages(children);
+                        return Err(e);
+                    }
+                }
+            }
+            let mine = b.stage(stages, first, gargs, user_args, &results, &prefix(first), file_name);
+            let theirs = b.reap_stages(children);
+            let st = mine?;
+            results.insert(first, st);
+            for (i, r) in theirs {
+                results.insert(i, r?);
+            }
+            b.layers_known = None;
         }
         let mut fin = results.remove(&target).expect("built");
         if !opts.labels.is_empty() {
@@ -428,8 +498,11 @@ impl Builder<'_> {
                 Ok(st)
             })?;
         }
-        if opts.squash {
+        if opts.squash_all {
             fin = b.squash(&fin)?;
+        } else if opts.squash {
+            let n = b.base_layers.get(&target).copied().unwrap_or(0);
+            fin = b.squash_new(&fin, n)?;
         }
         let id = b.record(&fin, &opts.tags)?;
         if let Some(f) = &opts.iidfile {
@@ -443,6 +516,84 @@ impl Builder<'_> {
             (b.say)(&format!("Successfully tagged {t}\n"));
         }
         Ok(id)
+    }
+
+    /// Build stage `i` in a forked builder (this process has no thread, so a fork is as safe
+    /// as the builder's own forks); its result comes back through a pipe (`reap_stages`).
+    #[allow(clippy::too_many_arguments)]
+    fn fork_stage(
+        &mut self,
+        stages: &[Stage],
+        i: usize,
+        gargs: &[(String, String)],
+        user_args: &HashMap<String, String>,
+        results: &HashMap<usize, State>,
+        prefix: &str,
+        file_name: &str,
+    ) -> Result<(i32, std::os::fd::OwnedFd)> {
+        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
+        match crate::sys::process::fork().map_err(|e| crate::err!("fork: {e}"))? {
+            None => {
+                drop(r);
+                let res = self.stage(stages, i, gargs, user_args, results, prefix, file_name);
+                let msg = match res {
+                    Ok(st) => json!({
+                        "base_layers": self.base_layers.get(&i).copied().unwrap_or(0),
+                        "digest": st.digest,
+                        "cmd_set": st.cmd_set,
+                        "shell": st.shell,
+                        "created": self.created_here.iter().collect::<Vec<_>>(),
+                    }),
+                    Err(e) => json!({
+                        "error": e.message,
+                        "code": e.exit_code(),
+                        "created": self.created_here.iter().collect::<Vec<_>>(),
+                    }),
+                };
+                let _ = std::io::Write::write_all(&mut std::fs::File::from(w), msg.to_string().as_bytes());
+                crate::sys::process::exit_now(0)
+            }
+            Some(pid) => Ok((pid, r)),
+        }
+    }
+
+    /// Wait for the forked stage builders; their results in order.
+    fn reap_stages(&mut self, children: Vec<(usize, (i32, std::os::fd::OwnedFd))>) -> Vec<(usize, Result<State>)> {
+        let mut out = Vec::new();
+        for (i, (pid, r)) in children {
+            let raw = crate::sys::fd::read_to_eof(&r);
+            let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+            let v: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+            for c in v["created"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                self.created_here.insert(c.to_string());
+            }
+            let res = if let Some(e) = v["error"].as_str() {
+                Err(crate::error::Error::with_code(
+                    v["code"].as_i64().unwrap_or(125) as i32,
+                    e,
+                ))
+            } else if let Some(d) = v["digest"].as_str() {
+                self.base_layers.insert(i, v["base_layers"].as_u64().unwrap_or(0) as usize);
+                self.store
+                    .read_blob(&format!("sha256:{d}"))
+                    .and_then(|raw| serde_json::from_slice(&raw).map_err(|e| crate::err!("stage result: {e}")))
+                    .map(|config| State {
+                        config,
+                        digest: d.to_string(),
+                        cmd_set: v["cmd_set"].as_bool().unwrap_or(false),
+                        shell: v["shell"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|x| x.as_str().map(String::from))
+                            .collect(),
+                    })
+            } else {
+                Err(crate::err!("the builder of a stage failed ({st:?})"))
+            };
+            out.push((i, res));
+        }
+        out
     }
 
     /// Drop the records of the images this build made only to start step containers from
@@ -729,14 +880,17 @@ impl Builder<'_> {
                 );
             }
         }
-        let earlier = {
+        let earlier_i = {
             let l = base.to_ascii_lowercase();
-            stages[..i]
-                .iter()
-                .position(|x| x.name.as_deref() == Some(l.as_str()))
-                .and_then(|j| results.get(&j))
+            stages[..i].iter().position(|x| x.name.as_deref() == Some(l.as_str()))
         };
+        let earlier = earlier_i.and_then(|j| results.get(&j));
         let mut st = self.from(&base, earlier)?;
+        let nbase = match earlier_i {
+            Some(j) => self.base_layers.get(&j).copied().unwrap_or(0),
+            None => diff_ids(&st.config).len(),
+        };
+        self.base_layers.insert(i, nbase);
         // ONBUILD triggers of the base image run first.
         let mut body: Vec<Instruction> = Vec::new();
         if earlier.is_none() {
@@ -769,7 +923,14 @@ impl Builder<'_> {
                     if e.message.starts_with("building at STEP") || e.message.starts_with(file_name) {
                         e
                     } else {
-                        crate::err!("{file_name}:{}: {}: {}", ins.line, ins.cmd, e.message)
+                        // Podman's words first, then where in the file.
+                        crate::err!(
+                            "building at STEP \"{}\": {file_name}:{}: {}: {}",
+                            ins.text(),
+                            ins.line,
+                            ins.cmd,
+                            e.message
+                        )
                     }
                 })?;
         }
@@ -934,7 +1095,19 @@ impl Builder<'_> {
                 }
                 let d2 = dir.clone();
                 self.cached_step(&st2, &format!("WORKDIR-mkdir {dir}"), move |b, p| {
-                    let (diff, _) = b.layer_step(p, &[], |store, rec| worker::mkdir(store, rec, &d2))?;
+                    let dest = worker::Dest {
+                        path: d2.clone(),
+                        dir: true,
+                        chown: None,
+                        keep_owners: false,
+                    };
+                    let (diff, _) = match worker::copy_direct(&b.store, &diff_ids(&p.config), &dest, &[], None)? {
+                        Some(d) => {
+                            b.layers_known = None;
+                            d
+                        }
+                        None => b.layer_step(p, &[], |store, rec| worker::mkdir(store, rec, &d2))?,
+                    };
                     let mut s = p.clone();
                     add_layer(&mut s, &diff);
                     let hist = s.config["history"].as_array_mut();
@@ -1129,12 +1302,26 @@ impl Builder<'_> {
         volumes: Vec<String>,
         network: Option<String>,
     ) -> Result<ContainerRecord> {
+        self.step_container_with(st, command, env, volumes, vec![], network)
+    }
+
+    /// `step_container`, with tmpfs mounts (`--tmpfs` values).
+    fn step_container_with(
+        &mut self,
+        st: &State,
+        command: Vec<String>,
+        env: Vec<String>,
+        volumes: Vec<String>,
+        tmpfs: Vec<String>,
+        network: Option<String>,
+    ) -> Result<ContainerRecord> {
         let id = self.record(st, &[])?;
         let opts = RunOptions {
             entrypoint: Some(String::new()),
             command,
             env,
             volumes,
+            tmpfs,
             network: network.unwrap_or_else(|| self.opts.network.clone()),
             host_ids: Some((nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw())),
             default_caps: self.opts.default_caps.clone(),
@@ -1234,6 +1421,8 @@ impl Builder<'_> {
         .map(|s| s.to_string())
         .collect();
         let mut tmp_dirs = Vec::new();
+        let mut cache_locks = Vec::new();
+        let mut tmpfs: Vec<String> = Vec::new();
         let mut mount_key = Vec::new();
         let mut network = None;
         for (k, v) in &ins.flags {
@@ -1315,7 +1504,7 @@ impl Builder<'_> {
                                 })?;
                                 let p = self.ctx.root.join(real);
                                 let (entries, _) = self.ctx.sources(&[src.clone()])?;
-                                mount_key.push(context::digest(&entries)?);
+                                mount_key.push(self.ctx.digest(&entries)?);
                                 p
                             };
                             let rw = kv
@@ -1342,18 +1531,73 @@ impl Builder<'_> {
                         }
                         "cache" => {
                             let id = kv.get("id").cloned().unwrap_or_else(|| target.clone());
-                            let dir = self
-                                .cache_dir
-                                .join("mounts")
-                                .join(crate::digest::sha256_hex(id.as_bytes()));
-                            std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
+                            let num = |k: &str, radix: u32| -> Result<Option<u32>> {
+                                kv.get(k)
+                                    .map(|v| {
+                                        u32::from_str_radix(v, radix)
+                                            .map_err(|_| crate::err!("--mount: {k}={v}: not a number"))
+                                    })
+                                    .transpose()
+                            };
+                            let (uid, gid, mode) = (num("uid", 10)?, num("gid", 10)?, num("mode", 8)?);
+                            let sharing = kv.get("sharing").map(String::as_str).unwrap_or("shared");
+                            if !["shared", "private", "locked"].contains(&sharing) {
+                                crate::bail!("--mount={v}: sharing={sharing}: use shared, private or locked");
+                            }
+                            let mounts = self.cache_dir.join("mounts");
+                            std::fs::create_dir_all(&mounts).ctx(|| format!("creating {}", mounts.display()))?;
+                            let name = crate::digest::sha256_hex(id.as_bytes());
+                            let mut dir = mounts.join(&name);
+                            // locked: one RUN at a time uses it (others wait); private: a RUN
+                            // that finds it in use gets a new, empty one of its own.
+                            let lock_path = mounts.join(format!("{name}.lock"));
+                            match sharing {
+                                "locked" => cache_locks.push(crate::sys::lock::FileLock::exclusive_or(&lock_path, || {
+                                    crate::output::note(&format!("waiting for the cache mount {id}"))
+                                })?),
+                                "private" => match crate::sys::lock::FileLock::try_exclusive(&lock_path)? {
+                                    Some(l) => cache_locks.push(l),
+                                    None => {
+                                        let t = self.store.temp("build-cache-private")?;
+                                        dir = t.path.clone();
+                                        tmp_dirs.push(t);
+                                    }
+                                },
+                                _ => {}
+                            }
+                            if !dir.exists() {
+                                // Made in tmp/ with its owner and mode, then moved into place.
+                                let t = self.store.temp("build-cache-new")?;
+                                std::fs::create_dir(&t.path).ctx(|| format!("creating {}", t.path.display()))?;
+                                let (p, m) = (t.path.clone(), mode.unwrap_or(0o755));
+                                let (u, g) = (uid.unwrap_or(0), gid.unwrap_or(0));
+                                let d = dir.clone();
+                                // Moved as root of the store's namespace: a directory of
+                                // another owner needs that to be renamed.
+                                crate::runtime::userns::in_store_namespace("creating the cache mount", || {
+                                    std::os::unix::fs::chown(&p, Some(u), Some(g))
+                                        .ctx(|| format!("setting the owner of the cache mount {id}"))?;
+                                    use std::os::unix::fs::PermissionsExt;
+                                    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(m))
+                                        .ctx(|| format!("setting the mode of the cache mount {id}"))?;
+                                    match std::fs::rename(&p, &d) {
+                                        Ok(()) => Ok(()),
+                                        Err(_) if d.exists() => Ok(()), // made meanwhile by another build
+                                        Err(e) => Err(crate::err!("creating the cache mount {id}: {e}")),
+                                    }
+                                })?;
+                            }
                             volumes.push(format!("{}:{target}{}", dir.display(), if ro { ":ro" } else { "" }));
                         }
                         "tmpfs" => {
-                            let t = self.store.temp("build-tmpfs")?;
-                            std::fs::create_dir(&t.path).ctx(|| format!("creating {}", t.path.display()))?;
-                            volumes.push(format!("{}:{target}", t.path.display()));
-                            tmp_dirs.push(t);
+                            let mut o = Vec::new();
+                            if let Some(sz) = kv.get("size").or_else(|| kv.get("tmpfs-size")) {
+                                o.push(format!("size={sz}"));
+                            }
+                            if let Some(m) = kv.get("mode").or_else(|| kv.get("tmpfs-mode")) {
+                                o.push(format!("mode={m}"));
+                            }
+                            tmpfs.push(if o.is_empty() { target.clone() } else { format!("{target}:{}", o.join(",")) });
                         }
                         "secret" => {
                             let id = kv.get("id").cloned().unwrap_or_else(|| {
@@ -1396,7 +1640,14 @@ impl Builder<'_> {
         let text = ins.text();
         let quiet = self.opts.quiet;
         let r = self.cached_step(&st, &key, |b, p| {
-            let rec = b.step_container(p, command.clone(), env.clone(), volumes.clone(), network.clone())?;
+            let rec = b.step_container_with(
+                p,
+                command.clone(),
+                env.clone(),
+                volumes.clone(),
+                tmpfs.clone(),
+                network.clone(),
+            )?;
             let code = {
                 let _mute = quiet.then(Mute::new);
                 crate::container::run_foreground(&b.store, &rec)
@@ -1429,6 +1680,7 @@ impl Builder<'_> {
             history(&mut s, created_by.clone(), false, now);
             Ok(s)
         });
+        drop(cache_locks);
         drop(tmp_dirs);
         r
     }
@@ -1552,18 +1804,54 @@ impl Builder<'_> {
                 Ok(s)
             });
         }
-        // From the context.
-        for w in &words {
-            if w.starts_with("http://") || w.starts_with("https://") || w.starts_with("git@") {
-                crate::bail!("{cmd} {w}: remote sources are not supported: download the file into the context");
+        // Remote sources (ADD only): URLs downloaded, git repositories cloned, into tmp/.
+        let nwords = words.len();
+        let mut fetched: Vec<context::Entry> = Vec::new();
+        let mut remote_many = false;
+        let mut downloads = Vec::new();
+        let checksum = ins
+            .flag("checksum")
+            .map(|c| parse::word(c, escape, lookup).unwrap_or_else(|_| c.to_string()));
+        let keep_git = ins.flag("keep-git-dir").is_some_and(|v| v != "false");
+        let mut local_words = Vec::new();
+        for w in std::mem::take(&mut words) {
+            if !remote::is_remote(&w) {
+                local_words.push(w);
+                continue;
             }
+            if cmd == "COPY" {
+                crate::bail!("COPY {w}: a URL is not a COPY source: use ADD");
+            }
+            let tmp = self.store.temp("build-remote")?;
+            std::fs::create_dir(&tmp.path).ctx(|| format!("creating {}", tmp.path.display()))?;
+            if remote::is_git(&w) {
+                let dir = remote::clone_git(&w, &tmp.path, keep_git)?;
+                let sub = context::Ctx {
+                    root: dir,
+                    ignore: context::Ignore::default(),
+                    hashes: Default::default(),
+                };
+                let (e, _) = sub.sources(&[".".to_string()])?;
+                fetched.extend(e);
+                remote_many = true;
+            } else {
+                let f = remote::download(&w, &tmp.path, checksum.as_deref())?;
+                let md = std::fs::symlink_metadata(&f).ctx(|| format!("reading {}", f.display()))?;
+                let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                fetched.push(context::Entry { dest: name, src: f, md });
+            }
+            downloads.push(tmp);
         }
+        if checksum.is_some() && (nwords != 1 || fetched.len() != 1 || !local_words.is_empty()) {
+            crate::bail!("ADD --checksum needs a single URL source");
+        }
+        words = local_words;
         let (mut entries, many) = if words.is_empty() {
             (vec![], false)
         } else {
             self.ctx.sources(&words)?
         };
-        let many = many || words.len() + here_files.len() > 1;
+        let many = many || remote_many || nwords + here_files.len() > 1;
         // ADD of a local archive extracts it.
         let mut archives: Vec<PathBuf> = Vec::new();
         if cmd == "ADD" {
@@ -1579,9 +1867,11 @@ impl Builder<'_> {
                 true
             });
         }
-        let mut h = context::digest(&entries)?;
+        // Downloads are never extracted.
+        entries.extend(fetched);
+        let mut h = self.ctx.digest(&entries)?;
         for a in &archives {
-            h.push_str(&context::digest(&[context::Entry {
+            h.push_str(&self.ctx.digest(&[context::Entry {
                 dest: String::new(),
                 src: a.clone(),
                 md: std::fs::metadata(a).ctx(|| format!("reading {}", a.display()))?,
@@ -1596,58 +1886,83 @@ impl Builder<'_> {
             let dir = many || dest_dir_slash || !archives.is_empty() && entries.is_empty();
             let mut diff_last = None;
             let mut cur = p.clone();
-            // One layer for all sources: the files first, then extracted archives in the same
-            // container (so a single COPY/ADD is a single layer).
-            let rec = b.step_container(&cur, vec!["/bin/true".into()], vec![], vec![], Some("none".into()))?;
-            let res = (|| -> Result<()> {
-                if !entries.is_empty() || !here_files.is_empty() {
-                    let dest = worker::Dest {
-                        path: dest_abs.clone(),
-                        dir,
-                        chown: chown.clone(),
-                        keep_owners: false,
-                    };
-                    worker::copy_in(&b.store, &rec, &dest, |w| {
-                        let bw = std::io::BufWriter::with_capacity(1 << 20, w);
-                        if here_files.is_empty() {
-                            return context::write_tar(&entries, context::Attrs { chmod }, bw);
-                        }
-                        let mut tb = tar::Builder::new(bw);
-                        for (n, c) in &here_files {
-                            let mut hd = tar::Header::new_gnu();
-                            hd.set_size(c.len() as u64);
-                            hd.set_mode(chmod.unwrap_or(0o644));
-                            hd.set_mtime(crate::output::now_secs().max(0) as u64);
-                            hd.set_entry_type(tar::EntryType::Regular);
-                            tb.append_data(&mut hd, n, c.as_bytes())
-                                .map_err(|e| crate::err!("sending {n}: {e}"))?;
-                        }
-                        tb.finish().map_err(|e| crate::err!("sending the files: {e}"))?;
-                        Ok(())
-                    })?;
+            let dest = worker::Dest {
+                path: dest_abs.clone(),
+                dir,
+                chown: chown.clone(),
+                keep_owners: false,
+            };
+            let feed = |w: std::fs::File| -> Result<()> {
+                let bw = std::io::BufWriter::with_capacity(1 << 20, w);
+                if here_files.is_empty() {
+                    return context::write_tar(&entries, context::Attrs { chmod }, bw);
                 }
-                for a in &archives {
-                    let dest = worker::Dest {
-                        path: dest_abs.clone(),
-                        dir: true,
-                        chown: chown.clone(),
-                        keep_owners: chown.is_none(),
-                    };
-                    let a = a.clone();
-                    worker::copy_in(&b.store, &rec, &dest, move |mut w| {
-                        let f = std::fs::File::open(&a).ctx(|| format!("reading {}", a.display()))?;
-                        let mut r = crate::archive::decompress(std::io::BufReader::new(f))
-                            .map_err(|e| crate::err!("{}: {e}", a.display()))?;
-                        std::io::copy(&mut r, &mut w)
-                            .map(drop)
-                            .map_err(|e| crate::err!("{}: {e}", a.display()))
-                    })?;
+                let mut tb = tar::Builder::new(bw);
+                for (n, c) in &here_files {
+                    let mut hd = tar::Header::new_gnu();
+                    hd.set_size(c.len() as u64);
+                    hd.set_mode(chmod.unwrap_or(0o644));
+                    hd.set_mtime(crate::output::now_secs().max(0) as u64);
+                    hd.set_entry_type(tar::EntryType::Regular);
+                    tb.append_data(&mut hd, n, c.as_bytes())
+                        .map_err(|e| crate::err!("sending {n}: {e}"))?;
                 }
+                tb.finish().map_err(|e| crate::err!("sending the files: {e}"))?;
                 Ok(())
-            })()
-            .and_then(|_| worker::commit_upper(&b.store, &rec, &[]));
-            let _ = remove_step(&b.store, &rec);
-            b.layers_known = None;
+            };
+            let has_files = !entries.is_empty() || !here_files.is_empty();
+            // The files written straight into the new layer's directory when nothing in the
+            // image stands in the way; else through a step container.
+            let direct = if archives.is_empty() && has_files {
+                {
+                    let now_s = crate::output::now_secs();
+                    let mut items: Vec<worker::Item> = entries.iter().map(worker::Item::Ctx).collect();
+                    for (n, c) in &here_files {
+                        items.push(worker::Item::Data(n, c.as_bytes(), chmod.unwrap_or(0o644), now_s));
+                    }
+                    worker::copy_direct(&b.store, &diff_ids(&cur.config), &dest, &items, chmod)?
+                }
+            } else {
+                None
+            };
+            let res = if let Some(d) = direct {
+                b.layers_known = None;
+                Ok(d)
+            } else {
+                // One layer for all sources: the files first, then extracted archives in the same
+                // container (so a single COPY/ADD is a single layer).
+                let rec = b.step_container(&cur, vec!["/bin/true".into()], vec![], vec![], Some("none".into()))?;
+                let res = (|| -> Result<()> {
+                    if has_files {
+                        worker::copy_in(&b.store, &rec, &dest, &feed)?;
+                    }
+                    for a in &archives {
+                        let dest = worker::Dest {
+                            path: dest_abs.clone(),
+                            dir: true,
+                            chown: chown.clone(),
+                            keep_owners: chown.is_none(),
+                        };
+                        let a = a.clone();
+                        worker::copy_in(&b.store, &rec, &dest, move |mut w| {
+                            if let Some(tool) = external_decompressor(&a) {
+                                return decompress_with(tool, &a, &mut w);
+                            }
+                            let f = std::fs::File::open(&a).ctx(|| format!("reading {}", a.display()))?;
+                            let mut r = crate::archive::decompress(std::io::BufReader::new(f))
+                                .map_err(|e| crate::err!("{}: {e}", a.display()))?;
+                            std::io::copy(&mut r, &mut w)
+                                .map(drop)
+                                .map_err(|e| crate::err!("{}: {e}", a.display()))
+                        })?;
+                    }
+                    Ok(())
+                })()
+                .and_then(|_| worker::commit_upper(&b.store, &rec, &[]));
+                let _ = remove_step(&b.store, &rec);
+                b.layers_known = None;
+                res
+            };
             let (diff, _) = res?;
             diff_last.get_or_insert(diff.clone());
             add_layer(&mut cur, &diff);
@@ -1665,7 +1980,41 @@ impl Builder<'_> {
         })
     }
 
-    /// `--squash`: every layer merged into one (a container of the image exported as one tar).
+    /// `--squash`: the layers after the first `n` (the base image's) merged into one.
+    fn squash_new(&mut self, st: &State, n: usize) -> Result<State> {
+        let key = format!("--squash {n}");
+        self.cached_step(st, &key, |b, p| {
+            let ids = diff_ids(&p.config);
+            if ids.len() <= n + 1 {
+                return Ok(p.clone());
+            }
+            let (diff, _) = worker::squash_layers(&b.store, &ids[n..])?;
+            b.layers_known = None;
+            let mut s = p.clone();
+            let mut layers: Vec<Value> = ids[..n].iter().map(|d| json!(format!("sha256:{d}"))).collect();
+            layers.push(json!(diff));
+            s.config["rootfs"] = json!({ "type": "layers", "diff_ids": layers });
+            // The base image's history, then one entry for the squashed layer.
+            let mut hist = Vec::new();
+            let mut seen = 0;
+            for h in p.config["history"].as_array().into_iter().flatten() {
+                if seen >= n {
+                    break;
+                }
+                if !h["empty_layer"].as_bool().unwrap_or(false) {
+                    seen += 1;
+                }
+                hist.push(h.clone());
+            }
+            let now = rfc3339(crate::output::now_secs());
+            hist.push(json!({ "created": now, "created_by": "/bin/sh -c #(nop) squashed" }));
+            s.config["history"] = json!(hist);
+            s.config["created"] = json!(now);
+            Ok(s)
+        })
+    }
+
+    /// `--squash-all`: every layer merged into one (a container of the image exported as one tar).
     fn squash(&mut self, st: &State) -> Result<State> {
         let key = "--squash".to_string();
         self.cached_step(st, &key, |b, p| {
@@ -1750,7 +2099,51 @@ fn is_archive(p: &Path) -> bool {
     if n >= 4 && (head[..2] == [0x1f, 0x8b] || head[..4] == [0x28, 0xb5, 0x2f, 0xfd]) {
         return true;
     }
+    if external_decompressor(p).is_some() {
+        return true;
+    }
     n >= 262 && &head[257..262] == b"ustar"
+}
+
+/// The program that decompresses `p` when it is xz or bzip2 (which ADD extracts as Docker
+/// does; hutch links no decoder for them): `xz` or `bzip2`.
+fn external_decompressor(p: &Path) -> Option<&'static str> {
+    let mut f = std::fs::File::open(p).ok()?;
+    let mut head = [0u8; 6];
+    let n = std::io::Read::read(&mut f, &mut head).ok()?;
+    if n >= 6 && head == [0xfd, b'7', b'z', b'X', b'Z', 0] {
+        Some("xz")
+    } else if n >= 4 && &head[..3] == b"BZh" && (b'1'..=b'9').contains(&head[3]) {
+        Some("bzip2")
+    } else {
+        None
+    }
+}
+
+/// `tool -dc FILE` into `out`; its failure (or absence) is the error.
+fn decompress_with(tool: &str, file: &Path, out: &mut dyn std::io::Write) -> Result<()> {
+    let bin = crate::paths::find_in_path(tool)
+        .ok_or_else(|| crate::err!("{}: extracting it needs the {tool} program, which is not installed", file.display()))?;
+    let mut child = std::process::Command::new(bin)
+        .arg("-dc")
+        .arg(file)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ctx(|| format!("running {tool}"))?;
+    let mut so = child.stdout.take().expect("piped");
+    let copied = std::io::copy(&mut so, out);
+    drop(so);
+    let res = child.wait_with_output().ctx(|| format!("running {tool}"))?;
+    if !res.status.success() {
+        crate::bail!(
+            "{}: {tool} failed: {}",
+            file.display(),
+            String::from_utf8_lossy(&res.stderr).trim()
+        );
+    }
+    copied.map(drop).map_err(|e| crate::err!("{}: {e}", file.display()))
 }
 
 /// Copy a tar stream with every entry's mode set to `mode` (symlinks excepted).

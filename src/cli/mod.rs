@@ -133,6 +133,9 @@ pub enum Command {
     /// Build an image from a Containerfile or Dockerfile and a context directory (or a tar on stdin)
     #[command(after_help = BUILD_HELP)]
     Build(BuildArgs),
+    /// Docker's buildx spelling, as Podman accepts it: `buildx build` is `build`
+    #[command(subcommand)]
+    Buildx(BuildxCommand),
     /// Copy files between a container and the host (CTR:PATH on one side; - for a tar stream)
     #[command(after_help = CP_EXAMPLES)]
     Cp(CpArgs),
@@ -1397,6 +1400,21 @@ RUN steps run with hutch's own runtime, as `hutch run` does.\n\nExamples:\n  hut
 hutch build -f Containerfile.dev --build-arg VERSION=2 --target test .\n  tar -cf - . | hutch build -t app -\n  \
 hutch build --secret id=token,src=$HOME/.token -q .";
 
+#[derive(Debug, Subcommand)]
+pub enum BuildxCommand {
+    /// Build an image, as `hutch build`
+    Build(BuildxBuildArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BuildxBuildArgs {
+    #[command(flatten)]
+    pub build: BuildArgs,
+    /// Accepted for buildx compatibility: the image always lands in the local store
+    #[arg(long)]
+    pub load: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct BuildArgs {
     /// The context directory, or - for a tar on stdin
@@ -1432,18 +1450,39 @@ pub struct BuildArgs {
     /// Manifest and config format of the image (docker keeps HEALTHCHECK, SHELL and ONBUILD)
     #[arg(long, value_name = "FORMAT", default_value = "oci", value_parser = ["oci", "docker"])]
     pub format: String,
-    /// Merge all layers of the image into one
+    /// Merge the layers this build adds into one, on the base image's layers
     #[arg(long)]
     pub squash: bool,
-    /// Cache and reuse step results (--layers=false: neither)
-    #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1, default_missing_value = "true", require_equals = true, action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
-    pub layers: bool,
+    /// Merge all layers of the image, the base image's too, into one
+    #[arg(long)]
+    pub squash_all: bool,
+    /// Cache and reuse step results (--layers=false: neither; default: $BUILDAH_LAYERS, else true)
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = clap::builder::BoolishValueParser::new())]
+    pub layers: Option<bool>,
     /// A secret for RUN --mount=type=secret: id=ID,src=FILE (repeatable)
     #[arg(long, value_name = "id=ID,src=FILE")]
     pub secret: Vec<String>,
     /// Print only the image id
     #[arg(short, long)]
     pub quiet: bool,
+    /// Build at most this many independent stages at once (default: one per core; 0: no limit)
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// The ignore file to use instead of CONTEXT/.containerignore or CONTEXT/.dockerignore
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub ignorefile: Option<PathBuf>,
+    /// Credentials for pulling base images (as for pull)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub authfile: Option<PathBuf>,
+    /// Require HTTPS and verified certificates when pulling base images
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = clap::builder::BoolishValueParser::new())]
+    pub tls_verify: Option<bool>,
+    /// As --pull=never (Podman's older spelling)
+    #[arg(long, hide = true)]
+    pub pull_never: bool,
+    /// As --pull=always (Podman's older spelling)
+    #[arg(long, hide = true)]
+    pub pull_always: bool,
 }
 
 #[derive(Debug, Args)]
@@ -1923,6 +1962,9 @@ pub struct PruneArgs {
     /// Do not ask for confirmation
     #[arg(short, long)]
     pub force: bool,
+    /// Also remove the build cache: cached build steps and RUN --mount=type=cache directories
+    #[arg(long)]
+    pub build_cache: bool,
 }
 
 #[derive(Debug, Args)]

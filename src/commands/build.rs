@@ -59,7 +59,28 @@ pub fn run(a: BuildArgs) -> Result<i32> {
         "false" => Ok(crate::spec::PullPolicy::Missing),
         p => crate::spec::PullPolicy::parse(p),
     });
-    let pull = pull.transpose()?;
+    let mut pull = pull.transpose()?;
+    if a.pull_never {
+        pull = Some(crate::spec::PullPolicy::Never);
+    } else if a.pull_always {
+        pull = Some(crate::spec::PullPolicy::Always);
+    }
+    let mut pull_args: Vec<std::ffi::OsString> = Vec::new();
+    if let Some(f) = &a.authfile {
+        if !f.exists() {
+            crate::bail!("checking authfile: stat {}: no such file or directory", f.display());
+        }
+        pull_args.push("--authfile".into());
+        pull_args.push(f.clone().into());
+    }
+    if let Some(v) = a.tls_verify {
+        pull_args.push(format!("--tls-verify={v}").into());
+    }
+    if let Some(f) = &a.ignorefile {
+        if !f.is_file() {
+            crate::bail!("--ignorefile {}: no such file", f.display());
+        }
+    }
     let conf = crate::config::ContainersConf::load()?;
     let network = match (&a.network, conf.network()) {
         (Some(n), _) => {
@@ -95,7 +116,17 @@ pub fn run(a: BuildArgs) -> Result<i32> {
         labels,
         docker: a.format == "docker",
         squash: a.squash,
-        layers: a.layers,
+        squash_all: a.squash_all,
+        jobs: a.jobs,
+        ignorefile: a.ignorefile.clone(),
+        pull_args,
+        layers: a.layers.unwrap_or_else(|| {
+            // Buildah's (and Podman's) environment variable.
+            !matches!(
+                std::env::var("BUILDAH_LAYERS").map(|v| v.to_ascii_lowercase()).as_deref(),
+                Ok("0" | "false" | "no" | "off")
+            )
+        }),
         secrets,
         quiet: a.quiet,
         default_caps: conf.default_capabilities.clone(),

@@ -64,6 +64,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Commit(a) | Command::Container(C::Commit(a)) => commit::run(a),
         Command::Build(a) | Command::Image(ImageCommand::Build(a)) => build::run(a),
         Command::Image(ImageCommand::Sign(a)) => sign::run(a),
+        Command::Buildx(crate::cli::BuildxCommand::Build(a)) => build::run(a.build),
         Command::Cp(a) | Command::Container(C::Cp(a)) => cp::run(a),
         Command::Diff(a) | Command::Container(C::Diff(a)) => diff::run(a),
         Command::Login(a) => login::login(a),

@@ -464,10 +464,11 @@ fn enter(
             crate::sys::mount::make_rprivate_root().map_err(|e| crate::err!("making mounts private: {}", e.desc()))?;
             nix::unistd::chdir(store.base()).ctx(|| format!("entering {}", store.base().display()))?;
             let cdir = format!("containers/{}", rec.id);
-            let lower: Vec<String> = match keep_id_lowers {
+            let mut lower: Vec<String> = match keep_id_lowers {
                 Some(l) => l.iter().rev().cloned().collect(),
                 None => rec.layers.iter().rev().map(|l| Store::layer_rel(l)).collect(),
             };
+            crate::container::dedup_layers(&mut lower);
             let data = format!(
                 "lowerdir={},upperdir={cdir}/upper,workdir={cdir}/work,userxattr",
                 lower.join(":")

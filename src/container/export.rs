@@ -246,25 +246,40 @@ pub(crate) fn write_upper_layer(
     out: &mut dyn Write,
     skip_placeholders: bool,
 ) -> Result<()> {
-    let layer = Layer {
-        root: store.container_dir(&rec.id).join("upper"),
-        keep_id_owner: keep_id_owner(mapping, rec),
-        id_map: id_map_of(rec),
+    let root = store.container_dir(&rec.id).join("upper");
+    let skip = if skip_placeholders {
+        let lowers: Vec<PathBuf> = rec
+            .layers
+            .iter()
+            .rev()
+            .map(|l| store.layer_dir(l).join("diff"))
+            .collect();
+        crate::container::diff::runtime_placeholders(&root, &lowers)
+    } else {
+        Vec::new()
     };
-    let lowers: Vec<PathBuf> = rec
-        .layers
-        .iter()
-        .rev()
-        .map(|l| store.layer_dir(l).join("diff"))
-        .collect();
+    write_dir_layer(&root, keep_id_owner(mapping, rec), id_map_of(rec), skip, out)
+}
+
+/// Write directory `root`, in overlay's upper-directory format, as an OCI layer tar, the way
+/// `write_upper_layer` does (a build step's layer directory, recorded as it is). `skip`: paths
+/// left out.
+pub(crate) fn write_dir_layer(
+    root: &Path,
+    keep_id_owner: Option<u32>,
+    id_map: Option<(Vec<IdMapEntry>, Vec<IdMapEntry>)>,
+    skip: Vec<PathBuf>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let layer = Layer {
+        root: root.to_path_buf(),
+        keep_id_owner,
+        id_map,
+    };
     let mut w = Writer {
         tar: tar::Builder::new(out),
         links: HashMap::new(),
-        skip: if skip_placeholders {
-            crate::container::diff::runtime_placeholders(&layer.root, &lowers)
-        } else {
-            Vec::new()
-        },
+        skip,
     };
     w.tar.mode(tar::HeaderMode::Complete);
     if layer.root.is_dir() {

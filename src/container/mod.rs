@@ -509,6 +509,7 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
     } else {
         None
     };
+    dedup_layers(&mut lower);
     // A pod's member: the infra started if need be, and its other shared namespaces.
     let join_other = crate::pod::prepare_member(store, rec)?.unwrap_or_default();
     let join_netns = match &rec.spec.network {
@@ -723,4 +724,13 @@ mod tests {
         assert_eq!(f(&["b"]), "");
         std::fs::remove_dir_all(&root).unwrap();
     }
+}
+
+/// Drop the lower occurrences of a layer an image lists twice (a layer's id is its diff_id, so
+/// two steps that changed the same files the same way, in the same second, share one), keeping
+/// the topmost: overlayfs refuses the same directory twice, and the lower copy is hidden by the
+/// upper one anyway (the same names). `lower` is top first.
+pub(crate) fn dedup_layers(lower: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    lower.retain(|l| seen.insert(l.clone()));
 }

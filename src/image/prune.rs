@@ -33,3 +33,22 @@ pub fn prune(all: bool) -> Result<Vec<String>> {
     store.collect_garbage(&idx, &lock)?;
     Ok(removed)
 }
+
+/// `--build-cache`: the build's cache (step results, RUN --mount=type=cache directories, the
+/// context hash cache) removed; returns the bytes it held. A build running meanwhile only
+/// misses the cache.
+pub fn prune_build_cache() -> Result<u64> {
+    userns::enter()?;
+    let store = Store::open()?;
+    let dir = store.base().join("build-cache");
+    if !dir.exists() {
+        return Ok(0);
+    }
+    let size = crate::system::usage::du(&dir);
+    // Moved into tmp/ first, so a concurrent build never sees half of it.
+    let tmp = store.temp("build-cache-pruned")?;
+    std::fs::rename(&dir, &tmp.path).map_err(|e| crate::err!("removing {}: {e}", dir.display()))?;
+    crate::store::make_writable(&tmp.path);
+    std::fs::remove_dir_all(&tmp.path).map_err(|e| crate::err!("removing {}: {e}", tmp.path.display()))?;
+    Ok(size)
+}

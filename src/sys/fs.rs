@@ -94,6 +94,43 @@ pub fn get_xattr(path: &Path, name: &str) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// The names of the extended attributes of `path` itself (not following a final symlink).
+pub fn list_xattrs(path: &Path) -> std::io::Result<Vec<Vec<u8>>> {
+    use std::os::unix::ffi::OsStrExt;
+    let p = CString::new(path.as_os_str().as_bytes())?;
+    let mut buf = vec![0u8; 1024];
+    loop {
+        // SAFETY: a valid NUL-terminated string and a writable buffer of the length given.
+        let n = unsafe { libc::llistxattr(p.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+        if n >= 0 {
+            buf.truncate(n as usize);
+            return Ok(buf
+                .split(|b| *b == 0)
+                .filter(|n| !n.is_empty())
+                .map(<[u8]>::to_vec)
+                .collect());
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::ERANGE) || buf.len() >= 1 << 20 {
+            return Err(e);
+        }
+        buf.resize(buf.len() * 4, 0);
+    }
+}
+
+/// Remove the extended attribute `name` of `path` itself (not following a final symlink).
+pub fn remove_xattr(path: &Path, name: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let p = CString::new(path.as_os_str().as_bytes())?;
+    let name = CString::new(name)?;
+    // SAFETY: both are valid NUL-terminated strings.
+    let r = unsafe { libc::lremovexattr(p.as_ptr(), name.as_ptr()) };
+    if r < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Write `data` to `path` so that readers (and a crash) see the old or the new content, never a
 /// torn one: a temp file in the same directory (created with `mode`), fsync, rename over
 /// `path`, fsync of the directory. The one writer of every durable file hutch keeps.

@@ -175,6 +175,8 @@ pub fn prune(all: bool, with_volumes: bool, filters: &Filters) -> Result<Report>
         store.collect_garbage(&idx, &lock)?;
         report.images = removed;
     }
+    // The build cache goes too (its steps' layers were just collected).
+    report.reclaimed += crate::image::prune::prune_build_cache()?;
     let layers_after: u64 = store.load_layers()?.layers.iter().map(|l| l.size).sum();
     let blobs_after = usage::du(&store.blobs_dir());
     report.reclaimed += layers_before.saturating_sub(layers_after) + blobs_before.saturating_sub(blobs_after);
