@@ -85,6 +85,14 @@ echo "readers while 4 pulls of $BIG run into the same store, $SAMPLES samples pe
 # the disk, not waiting.
 WRITER=hutch report launcher launcher /bin/true
 report hutch hutch images ps
+# Where the loaded runs' time goes (benches/waits.py): on a CPU, waiting for one, or blocked.
+launch=(setpriv --reuid="$U" --regid="$U" --init-groups -- env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
+    HOME="$H/home" XDG_DATA_HOME="$H/data" XDG_CONFIG_HOME="$H/config" XDG_RUNTIME_DIR="$H/run")
+writers hutch
+python3 benches/waits.py "launcher, 4 pulls" "$SAMPLES" "${launch[@]}" /bin/true
+python3 benches/waits.py "hutch images, 4 pulls" "$SAMPLES" "${launch[@]}" "$HUTCH" images
+python3 benches/waits.py "hutch ps, 4 pulls" "$SAMPLES" "${launch[@]}" "$HUTCH" ps
+stop_writers
 ((HAVE_PODMAN)) && report podman_ podman images ps
 hutch rm -af >/dev/null 2>&1 || true
 hutch system reset -f >/dev/null 2>&1 || true

@@ -157,7 +157,9 @@ pub fn run(a: ImagesArgs) -> Result<i32> {
                 "Dangling": img.names.is_empty(),
                 "Arch": img.architecture,
                 "Os": img.os,
-                "Labels": labels_of(img),
+                // Read from the config blob only when a format can show them: the plain
+                // table never does, and a blob a pull is writing can make a reader wait.
+                "Labels": if a.format.is_some() { labels_of(img) } else { Default::default() },
                 "History": img.names,
                 "ReadOnly": false,
             }));

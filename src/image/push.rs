@@ -39,9 +39,10 @@ pub enum Compression {
 }
 
 impl Compression {
+    /// Podman's defaults (its `--compression-level` documentation: gzip 5, zstd 3).
     fn default_level(self) -> i32 {
         match self {
-            Compression::Gzip => 6,
+            Compression::Gzip => 5,
             Compression::Zstd => 3,
         }
     }
@@ -287,8 +288,8 @@ impl<W: Write> Write for Counting<'_, W> {
     }
 }
 
-/// Rebuild layer `id` and compress it into `out` (gzip on every CPU, deterministically; zstd
-/// in one thread); `seen` learns the layer's length, then the uncompressed bytes as they go.
+/// Rebuild layer `id` and compress it into `out` (gzip or zstd on every CPU, deterministically);
+/// `seen` learns the layer's length, then the uncompressed bytes as they go.
 /// The layer is checked against its diff_id before `before_end` is called and the last bytes
 /// reach `out` (a stream being uploaded fails rather than ends when the store's copy was
 /// changed). Returns the blob's digest and size.
@@ -329,10 +330,13 @@ fn compress_layer(
             d
         }
         Compression::Zstd => {
-            let mut enc = Counting {
-                inner: zstd::Encoder::new(&mut hw, level).map_err(werr)?,
-                seen,
-            };
+            // On every CPU: zstd's output with one or more workers does not depend on their
+            // number (zstd -T1, -T2, -T4, -T8 give the same bytes), unlike its single-threaded
+            // mode's; so never 0 workers, and the blob depends only on the layer and the level.
+            let mut z = zstd::Encoder::new(&mut hw, level).map_err(werr)?;
+            let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+            z.multithread(workers as u32).map_err(werr)?;
+            let mut enc = Counting { inner: z, seen };
             let d = rebuilt.write_to(&root, &mut enc)?;
             enc.inner.finish().map_err(werr)?;
             d

@@ -3,10 +3,8 @@
 //! records, so diff_ids, the config blob and with it the image id are the ones the image had.
 //! Runs inside the store's user namespace (layer files belong to subordinate ids).
 
-use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use serde_json::{json, Value};
 
@@ -173,59 +171,9 @@ fn write_layer(store: &Store, sink: &mut Sink, name: &str, l: &Layer) -> Result<
     Ok(())
 }
 
-/// Read the files of `layers` ahead of the writer (in their order, on a few threads), so the
-/// tar is written from the page cache rather than waiting on the disk for each small file.
-/// Stops when `stop` is set. Errors are the writer's to meet.
-fn warm(store: &Store, layers: &[Layer], stop: &AtomicBool) {
-    let next = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .clamp(2, 4);
-    std::thread::scope(|s| {
-        for _ in 0..threads.min(layers.len()) {
-            s.spawn(|| {
-                let mut buf = vec![0u8; 256 * 1024];
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(l) = layers.get(i) else { return };
-                    let mut todo = vec![store.layer_dir(&l.id).join("diff")];
-                    while let Some(d) = todo.pop() {
-                        let Ok(rd) = std::fs::read_dir(&d) else { continue };
-                        for e in rd.flatten() {
-                            if stop.load(Ordering::Relaxed) {
-                                return;
-                            }
-                            match e.file_type() {
-                                Ok(t) if t.is_dir() => todo.push(e.path()),
-                                Ok(t) if t.is_file() => {
-                                    if let Ok(mut f) = std::fs::OpenOptions::new()
-                                        .read(true)
-                                        .custom_flags(libc::O_NOFOLLOW)
-                                        .open(e.path())
-                                    {
-                                        while matches!(f.read(&mut buf), Ok(n) if n > 0) {}
-                                    }
-                                }
-                                _ => {}
-                            }
-                        }
-                    }
-                }
-            });
-        }
-    });
-}
-
-/// `write_all` with the layers' files read ahead meanwhile.
+/// `write_all`; each layer's files are read ahead while it is written (`Rebuilt::write_to`).
 fn write_warm(store: &Store, items: &[SaveItem], layers: &[Layer], format: SaveFormat, sink: Sink) -> Result<()> {
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|s| {
-        s.spawn(|| warm(store, layers, &stop));
-        let r = write_all(store, items, layers, format, sink);
-        stop.store(true, Ordering::Relaxed);
-        r
-    })
+    write_all(store, items, layers, format, sink)
 }
 
 /// Write `items` to `dest` in `format`.

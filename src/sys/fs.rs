@@ -39,6 +39,23 @@ pub fn open_dir_beneath(root: impl AsFd, rel: &Path) -> nix::Result<OwnedFd> {
     openat2(root, rel, how)
 }
 
+/// Ask the kernel to start reading the regular file `rel` below `root` into the page cache
+/// (`POSIX_FADV_WILLNEED`: the reads are queued, not waited for), refusing symlinks and `..`
+/// escapes like `open_dir_beneath`. Only a hint: errors are the caller's to ignore.
+pub fn prefetch_beneath(root: impl AsFd, rel: &Path, len: u64) -> nix::Result<()> {
+    let how = OpenHow::new()
+        .flags(OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)
+        .resolve(beneath());
+    let fd = openat2(root, rel, how)?;
+    let len = libc::off_t::try_from(len).unwrap_or(0);
+    // SAFETY: fd is an open descriptor owned here; the call only reads its arguments.
+    let r = unsafe { libc::posix_fadvise(fd.as_raw_fd(), 0, len, libc::POSIX_FADV_WILLNEED) };
+    if r != 0 {
+        return Err(Errno::from_raw(r));
+    }
+    Ok(())
+}
+
 /// Open a directory by absolute path (following symlinks in the path given by the user).
 pub fn open_dir(path: &Path) -> nix::Result<OwnedFd> {
     nix::fcntl::open(
