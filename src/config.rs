@@ -800,19 +800,24 @@ impl ContainersConf {
                 "" | "private" | "pasta" | "slirp4netns" | "host" | "none" | "bridge" => {
                     self.netns = Some((ns, file.to_path_buf()))
                 }
-                _ => {
-                    return Err(bad(
-                        "netns",
-                        format!("\"{ns}\" is not a network mode hutch knows (private, pasta, slirp4netns, bridge, host, none)"),
-                    ))
-                }
+                _ => return Err(bad(
+                    "netns",
+                    format!(
+                        "\"{ns}\" is not a network mode hutch knows (private, pasta, slirp4netns, bridge, host, none)"
+                    ),
+                )),
             }
         }
         let e = f.engine;
         if let Some(l) = e.events_logger {
             match l.as_str() {
                 "file" | "journald" | "none" => self.events_logger = Some(l),
-                _ => return Err(bad("events_logger", format!("\"{l}\" is not an events backend (file, journald, none)"))),
+                _ => {
+                    return Err(bad(
+                        "events_logger",
+                        format!("\"{l}\" is not an events backend (file, journald, none)"),
+                    ))
+                }
             }
         }
         if let Some(p) = e.events_logfile_path {
@@ -828,7 +833,12 @@ impl ContainersConf {
             };
             match n {
                 Some(n) => self.events_logfile_max_size = Some(n),
-                None => return Err(bad("events_logfile_max_size", format!("{v} is not a size (bytes, or a number with k, m or g)"))),
+                None => {
+                    return Err(bad(
+                        "events_logfile_max_size",
+                        format!("{v} is not a size (bytes, or a number with k, m or g)"),
+                    ))
+                }
             }
         }
         if let Ok(t) = text.parse::<toml::Table>() {

@@ -109,7 +109,9 @@ fn apply_global(g: &cli::GlobalArgs) -> error::Result<()> {
         "hutch {} {:?}: store {}, runtime dir {}",
         env!("CARGO_PKG_VERSION"),
         std::env::args_os().skip(1).collect::<Vec<_>>(),
-        paths::data_dir().map(|p| p.display().to_string()).unwrap_or_else(|e| e.message),
+        paths::data_dir()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|e| e.message),
         paths::runtime_dir().display()
     ));
     Ok(())

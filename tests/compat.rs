@@ -544,7 +544,10 @@ fn logs_of_several_containers() {
     // Several containers: each line starts with its container's short id, as Podman's.
     let id = |n: &str| env.hutch(["inspect", "--format", "{{.Id}}", n]).ok().stdout[..12].to_string();
     let (i1, i2) = (id("c1"), id("c2"));
-    assert_eq!(env.hutch(["logs", "c1", "c2"]).ok().stdout, format!("{i1} one\n{i2} two\n"));
+    assert_eq!(
+        env.hutch(["logs", "c1", "c2"]).ok().stdout,
+        format!("{i1} one\n{i2} two\n")
+    );
     exits(env.hutch(["logs", "c1", "nosuch"]), 125, "nosuch");
     // Followed together (tests/compat2.rs follows running ones).
     let f = env.hutch(["logs", "-f", "c1", "c2"]).ok().stdout;

@@ -324,5 +324,8 @@ fn keep_id_user_has_a_name_a_group_and_a_home() {
     }
     // 2: the layer's files; 4: and its keep-id copy's (HUTCH_KEEPID_METHOD=copy; the default,
     // fuse-overlayfs, copies nothing).
-    assert!(checked == 2 || checked == 4, "the layer's files (and any keep-id copy's) were checked: {checked}");
+    assert!(
+        checked == 2 || checked == 4,
+        "the layer's files (and any keep-id copy's) were checked: {checked}"
+    );
 }

@@ -592,7 +592,10 @@ fn containers_conf_userns_keep_id_is_the_default_and_the_flag_wins() {
 #[test]
 fn info_names_the_config_keys_hutch_ignores() {
     let env = Env::new();
-    env.write("config/containers/containers.conf", "[containers]\ndns_searches = [\"a.example\"]\ndefault_sysctls = [\"x=1\"]\n[engine]\nnum_locks = 2048\n");
+    env.write(
+        "config/containers/containers.conf",
+        "[containers]\ndns_searches = [\"a.example\"]\ndefault_sysctls = [\"x=1\"]\n[engine]\nnum_locks = 2048\n",
+    );
     env.write(
         "config/containers/registries.conf",
         "unqualified-search-registries = [\"docker.io\"]\n[[registry]]\nlocation = \"x.example\"\nfoo = 1\n",

@@ -40,7 +40,9 @@ fn check_keep_id(env: &Env, method_env: Option<&str>) {
     let vol = format!("{}:/bind", src.display());
     let script = "id -u; id -g; stat -c '%u:%g %a %n' / /etc/passwd /home/tester /data/owned1234 /data/suid; \
                   touch /bind/new; echo w > /tmp/w; stat -c '%u:%g %n' /tmp/w";
-    let args = ["run", "--rm", "--userns", "keep-id", "-v", &vol, MULTI, "sh", "-c", script];
+    let args = [
+        "run", "--rm", "--userns", "keep-id", "-v", &vol, MULTI, "sh", "-c", script,
+    ];
     let r = match method_env {
         Some(m) => hutch_env(env, "HUTCH_KEEPID_METHOD", m, &args),
         None => env.hutch(args),
@@ -53,7 +55,11 @@ fn check_keep_id(env: &Env, method_env: Option<&str>) {
              1234:5678 644 /data/owned1234\n0:0 4755 /data/suid\n{me}:{me} /tmp/w\n"
         )
     );
-    assert_eq!(owner(&src.join("new")), (me, me), "a bind mount's new file is the user's on the host");
+    assert_eq!(
+        owner(&src.join("new")),
+        (me, me),
+        "a bind mount's new file is the user's on the host"
+    );
 }
 
 #[test]
@@ -67,7 +73,11 @@ fn keep_id_shifts_ids_with_fuse_overlayfs_and_copies_nothing() {
         "fuse-overlayfs\n"
     );
     check_keep_id(&env, None);
-    assert!(keepid_copies(&env).is_empty(), "nothing copied: {:?}", keepid_copies(&env));
+    assert!(
+        keepid_copies(&env).is_empty(),
+        "nothing copied: {:?}",
+        keepid_copies(&env)
+    );
     // The container's map is keep-id's: the user's id is itself, subordinate ids fill the rest.
     let me = env.host_uid(0);
     let r = env
@@ -81,7 +91,9 @@ fn keep_id_shifts_ids_with_fuse_overlayfs_and_copies_nothing() {
     assert!(lines.contains(&vec![me as u64, me as u64, 1]), "{}", r.stdout);
     // A plain container of the same image still sees the image as it is.
     assert_eq!(
-        env.hutch(["run", "--rm", MULTI, "stat", "-c", "%u:%g", "/data/owned1234"]).ok().stdout,
+        env.hutch(["run", "--rm", MULTI, "stat", "-c", "%u:%g", "/data/owned1234"])
+            .ok()
+            .stdout,
         "1234:5678\n"
     );
 }
@@ -121,7 +133,9 @@ fn keep_id_writes_are_seen_by_exec_cp_diff_and_commit() {
     let inp = env.write("home/in.txt", "in\n");
     env.hutch(["cp", &inp.display().to_string(), "kf:/tmp/in.txt"]).ok();
     assert_eq!(
-        env.hutch(["exec", "kf", "stat", "-c", "%u:%g", "/tmp/in.txt"]).ok().stdout,
+        env.hutch(["exec", "kf", "stat", "-c", "%u:%g", "/tmp/in.txt"])
+            .ok()
+            .stdout,
         "0:0\n",
         "copied-in files belong to the container's root"
     );
@@ -141,7 +155,10 @@ fn keep_id_writes_are_seen_by_exec_cp_diff_and_commit() {
             "stat -c '%u:%g %a %n' /tmp/mine /data/rootfile; test -e /data/owned1234 || echo gone",
         ])
         .ok();
-    assert_eq!(r.stdout, format!("{me}:{me} 644 /tmp/mine\n1234:5678 4755 /data/rootfile\ngone\n"));
+    assert_eq!(
+        r.stdout,
+        format!("{me}:{me} 644 /tmp/mine\n1234:5678 4755 /data/rootfile\ngone\n")
+    );
     // Stopped: cp still reads and writes its file system, and a new start sees it all.
     env.hutch(["stop", "-t", "0", "kf"]).ok();
     env.hutch(["cp", "kf:/data/rootfile", &env.root.join("rf").display().to_string()])
@@ -163,9 +180,14 @@ fn keep_id_writes_are_seen_by_exec_cp_diff_and_commit() {
 fn keep_id_copy_fallback_forced_by_the_environment() {
     let env = env_with(&[MULTI]);
     assert_eq!(
-        hutch_env(&env, "HUTCH_KEEPID_METHOD", "copy", &["info", "--format", "{{.Store.KeepIdMethod}}"])
-            .ok()
-            .stdout,
+        hutch_env(
+            &env,
+            "HUTCH_KEEPID_METHOD",
+            "copy",
+            &["info", "--format", "{{.Store.KeepIdMethod}}"]
+        )
+        .ok()
+        .stdout,
         "copy\n"
     );
     check_keep_id(&env, Some("copy"));
@@ -175,7 +197,16 @@ fn keep_id_copy_fallback_forced_by_the_environment() {
         &env,
         "HUTCH_KEEPID_METHOD",
         "copy",
-        &["create", "--name", "kc", "--userns=keep-id", MULTI, "sh", "-c", "stat -c %u:%g /data/owned1234; id -u"],
+        &[
+            "create",
+            "--name",
+            "kc",
+            "--userns=keep-id",
+            MULTI,
+            "sh",
+            "-c",
+            "stat -c %u:%g /data/owned1234; id -u",
+        ],
     )
     .ok();
     let me = env.host_uid(0);
@@ -191,7 +222,11 @@ fn keep_id_copy_fallback_forced_by_the_environment() {
         &["run", "--rm", "--name", "kb", "--userns=keep-id", MULTI, "true"],
     )
     .fails_with("HUTCH_KEEPID_METHOD=bogus");
-    assert!(!env.hutch(["ps", "-a", "--format", "{{.Names}}"]).ok().stdout.contains("kb"));
+    assert!(!env
+        .hutch(["ps", "-a", "--format", "{{.Names}}"])
+        .ok()
+        .stdout
+        .contains("kb"));
 }
 
 /// /proc/self/uid_map (or gid_map) lines as numbers.
@@ -224,8 +259,18 @@ fn uidmap_and_gidmap_map_as_asked_and_keep_the_images_owners() {
         ])
         .ok();
     let parts: Vec<&str> = r.stdout.split("-\n").collect();
-    assert_eq!(map_lines(parts[0]), vec![vec![0, sub, 2000], own.clone()], "{}", r.stdout);
-    assert_eq!(map_lines(parts[1]), vec![vec![0, sub, 6000], own.clone()], "{}", r.stdout);
+    assert_eq!(
+        map_lines(parts[0]),
+        vec![vec![0, sub, 2000], own.clone()],
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        map_lines(parts[1]),
+        vec![vec![0, sub, 6000], own.clone()],
+        "{}",
+        r.stdout
+    );
     assert_eq!(
         parts[2],
         "0\n0\n0:0 555 /\n1000:1000 755 /home/tester\n1234:5678 644 /data/owned1234\n0:0 4755 /data/suid\n"
@@ -252,7 +297,17 @@ fn uidmap_and_gidmap_map_as_asked_and_keep_the_images_owners() {
     assert_eq!(lines[4..].join("\n"), "0:0 /etc/passwd\n65534:65534 /home/tester");
     // A map that names your own id (0) has no extra line.
     let r = env
-        .hutch(["run", "--rm", "--uidmap", "0:1:100", "--uidmap", "100:0:1", MULTI, "cat", "/proc/self/uid_map"])
+        .hutch([
+            "run",
+            "--rm",
+            "--uidmap",
+            "0:1:100",
+            "--uidmap",
+            "100:0:1",
+            MULTI,
+            "cat",
+            "/proc/self/uid_map",
+        ])
         .ok();
     assert_eq!(map_lines(&r.stdout), vec![vec![0, sub, 100], vec![100, me, 1]]);
 }
@@ -262,7 +317,9 @@ fn uidmap_container_writes_land_on_its_host_ids_and_commit_keeps_its_view() {
     let env = env_with(&[MULTI]);
     let sub = env.host_uid(1);
     let id = env
-        .hutch(["run", "-d", "--name", "um", "--uidmap", "0:1:6000", MULTI, "sleep", "1000"])
+        .hutch([
+            "run", "-d", "--name", "um", "--uidmap", "0:1:6000", MULTI, "sleep", "1000",
+        ])
         .ok()
         .stdout
         .trim()
@@ -276,30 +333,53 @@ fn uidmap_container_writes_land_on_its_host_ids_and_commit_keeps_its_view() {
     ])
     .ok();
     let upper = env.store().join("containers").join(&id).join("upper");
-    assert_eq!(owner(&upper.join("rootfile")), (sub, sub), "container root is the first subordinate id");
+    assert_eq!(
+        owner(&upper.join("rootfile")),
+        (sub, sub),
+        "container root is the first subordinate id"
+    );
     assert_eq!(owner(&upper.join("data/mine")), (sub + 1234, sub + 5678));
     // cp out of the running container and into it.
-    env.hutch(["cp", "um:/data/mine", &env.root.join("mine").display().to_string()]).ok();
+    env.hutch(["cp", "um:/data/mine", &env.root.join("mine").display().to_string()])
+        .ok();
     assert_eq!(std::fs::read_to_string(env.root.join("mine")).unwrap(), "r\n");
     let inp = env.write("home/in.txt", "in\n");
     env.hutch(["cp", &inp.display().to_string(), "um:/tmp/in.txt"]).ok();
-    assert_eq!(env.hutch(["exec", "um", "stat", "-c", "%u:%g", "/tmp/in.txt"]).ok().stdout, "0:0\n");
-    env.hutch(["commit", "um", "umimg"]).ok();
     assert_eq!(
-        env.hutch(["run", "--rm", "umimg", "stat", "-c", "%u:%g %n", "/data/mine", "/rootfile", "/tmp/in.txt"])
+        env.hutch(["exec", "um", "stat", "-c", "%u:%g", "/tmp/in.txt"])
             .ok()
             .stdout,
+        "0:0\n"
+    );
+    env.hutch(["commit", "um", "umimg"]).ok();
+    assert_eq!(
+        env.hutch([
+            "run",
+            "--rm",
+            "umimg",
+            "stat",
+            "-c",
+            "%u:%g %n",
+            "/data/mine",
+            "/rootfile",
+            "/tmp/in.txt"
+        ])
+        .ok()
+        .stdout,
         "1234:5678 /data/mine\n0:0 /rootfile\n0:0 /tmp/in.txt\n"
     );
     // Stopped: its file system can be read, and it starts again with its map.
     env.hutch(["stop", "-t", "0", "um"]).ok();
-    env.hutch(["cp", "um:/rootfile", &env.root.join("rf").display().to_string()]).ok();
+    env.hutch(["cp", "um:/rootfile", &env.root.join("rf").display().to_string()])
+        .ok();
     assert_eq!(std::fs::read_to_string(env.root.join("rf")).unwrap(), "root\n");
     env.hutch(["cp", &inp.display().to_string(), "um:/tmp/x"])
         .fails_with("start it first");
     env.hutch(["start", "um"]).ok();
     assert_eq!(
-        env.hutch(["exec", "um", "stat", "-c", "%u:%g", "/data/mine"]).ok().stdout,
+        env.hutch(["exec", "um", "stat", "-c", "%u:%g", "/data/mine"])
+            .ok()
+            .stdout,
         "1234:5678\n"
     );
     env.hutch(["rm", "-f", "um"]).ok();
@@ -313,12 +393,27 @@ fn bad_uidmap_and_gidmap_are_refused_with_nothing_created() {
         (vec!["--uidmap", "0:1:0"], "SIZE must be at least 1"),
         (vec!["--gidmap", "x:1:5"], "--gidmap x:1:5: CONTAINER is not a number"),
         (vec!["--uidmap", "+0:1:5"], "the + form is not supported"),
-        (vec!["--uidmap", "0:1:10", "--uidmap", "5:100:10"], "container ids overlap"),
+        (
+            vec!["--uidmap", "0:1:10", "--uidmap", "5:100:10"],
+            "container ids overlap",
+        ),
         (vec!["--uidmap", "0:1:10", "--uidmap", "100:5:10"], "host ids overlap"),
-        (vec!["--uidmap", "0:60000:10000"], "host ids 60000-69999 are not in your user namespace"),
-        (vec!["--uidmap", "0:@12345:10"], "--uidmap 0:@12345:10: host ids 12345-12354 are not all yours"),
-        (vec!["--uidmap", "0:1:10", "--userns", "keep-id"], "cannot be used together"),
-        (vec!["--uidmap", "4294967290:1:10"], "the range goes past the largest id"),
+        (
+            vec!["--uidmap", "0:60000:10000"],
+            "host ids 60000-69999 are not in your user namespace",
+        ),
+        (
+            vec!["--uidmap", "0:@12345:10"],
+            "--uidmap 0:@12345:10: host ids 12345-12354 are not all yours",
+        ),
+        (
+            vec!["--uidmap", "0:1:10", "--userns", "keep-id"],
+            "cannot be used together",
+        ),
+        (
+            vec!["--uidmap", "4294967290:1:10"],
+            "the range goes past the largest id",
+        ),
     ] {
         let mut a = vec!["run", "--rm", "--name", "bad"];
         a.extend(args);

@@ -42,8 +42,15 @@ fn a_layer_of_many_files_is_rebuilt_exactly_when_saved_and_pushed() {
     // push: the registry's layer decompresses to the same tar.
     let repo = format!("more-{}/many", rand_hex());
     let df = path(&env, "digest");
-    env.hutch(["push", "--tls-verify=false", "--digestfile", &df, "many:1", &format!("{PLAIN}/{repo}:v1")])
-        .ok();
+    env.hutch([
+        "push",
+        "--tls-verify=false",
+        "--digestfile",
+        &df,
+        "many:1",
+        &format!("{PLAIN}/{repo}:v1"),
+    ])
+    .ok();
     let digest = std::fs::read_to_string(&df).unwrap();
     let r = sh(
         &env,
@@ -59,7 +66,10 @@ fn a_layer_of_many_files_is_rebuilt_exactly_when_saved_and_pushed() {
         &format!("curl -sf http://{PLAIN}/v2/{repo}/blobs/{blob} | gunzip | sha256sum"),
     )
     .ok();
-    assert_eq!(format!("sha256:{}", r.stdout.split_whitespace().next().unwrap()), diff_id);
+    assert_eq!(
+        format!("sha256:{}", r.stdout.split_whitespace().next().unwrap()),
+        diff_id
+    );
 }
 
 #[test]
@@ -153,8 +163,15 @@ fn zstd_push_uses_every_cpu_and_gives_the_same_blob_on_one() {
     b.chown_tree(&b.root.join("many.tar"));
     b.hutch(["import", &path(&b, "many.tar"), "z:1"]).ok();
     let repo = format!("more-{}/zstd", rand_hex());
-    a.hutch(["push", "--tls-verify=false", "--compression-format", "zstd", "z:1", &format!("{PLAIN}/{repo}:all")])
-        .ok();
+    a.hutch([
+        "push",
+        "--tls-verify=false",
+        "--compression-format",
+        "zstd",
+        "z:1",
+        &format!("{PLAIN}/{repo}:all"),
+    ])
+    .ok();
     sh(
         &b,
         &format!("taskset -c 0 hutch push --tls-verify=false --compression-format zstd z:1 {PLAIN}/{repo}:one"),
@@ -162,6 +179,16 @@ fn zstd_push_uses_every_cpu_and_gives_the_same_blob_on_one() {
     .ok();
     let all = layer_blobs(&a, &repo, "all");
     assert_eq!(all, layer_blobs(&b, &repo, "one"));
-    let r = sh(&a, &format!("curl -sf http://{PLAIN}/v2/{repo}/blobs/{} | zstd -dc | sha256sum", all[0])).ok();
-    assert_eq!(format!("sha256:{}", r.stdout.split_whitespace().next().unwrap()), diff_id);
+    let r = sh(
+        &a,
+        &format!(
+            "curl -sf http://{PLAIN}/v2/{repo}/blobs/{} | zstd -dc | sha256sum",
+            all[0]
+        ),
+    )
+    .ok();
+    assert_eq!(
+        format!("sha256:{}", r.stdout.split_whitespace().next().unwrap()),
+        diff_id
+    );
 }

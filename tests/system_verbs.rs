@@ -599,7 +599,13 @@ fn leaf_commands(env: &Env, path: Vec<String>, out: &mut Vec<Vec<String>>) {
 fn documented(verb: &[String], code: i32) -> bool {
     let v: Vec<&str> = verb.iter().map(String::as_str).collect();
     match v.as_slice() {
-        ["rm"] | ["rmi"] | ["container", "rm"] | ["image", "rm"] | ["volume", "rm"] | ["network", "rm"] | ["pod", "rm"] => code == 1,
+        ["rm"]
+        | ["rmi"]
+        | ["container", "rm"]
+        | ["image", "rm"]
+        | ["volume", "rm"]
+        | ["network", "rm"]
+        | ["pod", "rm"] => code == 1,
         [_, "exists"] => code == 1,
         ["unshare"] => code == 127,
         _ => false,

@@ -526,7 +526,10 @@ pub fn record_layer(produce: impl FnOnce(&mut dyn Write) -> Result<()> + Send) -
             }
             let mut rest = archive.into_inner();
             io::copy(&mut rest, &mut io::sink()).map_err(|e| crate::err!("reading layer: {e}"))?;
-            let split::SplitReader { inner: hashing, rec: r2 } = rest;
+            let split::SplitReader {
+                inner: hashing,
+                rec: r2,
+            } = rest;
             drop(r2);
             let (diff_id, size) = hashing.finish().map_err(|e| crate::err!("reading layer: {e}"))?;
             let tar_split = Rc::try_unwrap(rec)
@@ -694,10 +697,14 @@ mod tests {
         lt.data(b"abc");
         lt.end_file(3);
         lt.symlink(Path::new("d/s"), Path::new("f"), 0, 0, 1).unwrap();
-        lt.hard_link(Path::new("d/h"), Path::new("d/f"), 0o644, 1, 2, 1).unwrap();
+        lt.hard_link(Path::new("d/h"), Path::new("d/f"), 0o644, 1, 2, 1)
+            .unwrap();
         let ex = lt.finish().unwrap();
         let mut out = Vec::new();
-        let got = split::Rebuilt::open(&ex.tar_split).unwrap().write_to(&dir, &mut out).unwrap();
+        let got = split::Rebuilt::open(&ex.tar_split)
+            .unwrap()
+            .write_to(&dir, &mut out)
+            .unwrap();
         assert_eq!(got, ex.diff_id);
         assert_eq!(out.len() as u64, ex.size);
         // The stream is a tar a layer extraction accepts, with the same digest.
@@ -739,7 +746,10 @@ mod tests {
             zstd::decode_all(&ex.tar_split[..]).unwrap()
         );
         let mut out = Vec::new();
-        split::Rebuilt::open(&rec.tar_split).unwrap().write_to(&dir, &mut out).unwrap();
+        split::Rebuilt::open(&rec.tar_split)
+            .unwrap()
+            .write_to(&dir, &mut out)
+            .unwrap();
         assert_eq!(out, data);
         assert!(record_layer(|_| Err(crate::err!("boom"))).is_err());
         std::fs::remove_dir_all(&dir).unwrap();

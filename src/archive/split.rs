@@ -218,12 +218,7 @@ impl Rebuilt {
         })
     }
 
-    fn write_files(
-        &self,
-        rootfd: &std::os::fd::OwnedFd,
-        out: &mut dyn Write,
-        file_done: &dyn Fn(),
-    ) -> Result<String> {
+    fn write_files(&self, rootfd: &std::os::fd::OwnedFd, out: &mut dyn Write, file_done: &dyn Fn()) -> Result<String> {
         let h = std::cell::RefCell::new(Sha256::new());
         let out = std::cell::RefCell::new(out);
         let mut buf = vec![0u8; 256 * 1024];
@@ -317,10 +312,7 @@ impl ReadAhead {
                 return;
             }
             let Ok(mut st) = self.state.lock() else { return };
-            while !st.1
-                && i > st.0
-                && (i >= st.0 + AHEAD_FILES || self.before[i] - self.before[st.0] >= AHEAD_BYTES)
-            {
+            while !st.1 && i > st.0 && (i >= st.0 + AHEAD_FILES || self.before[i] - self.before[st.0] >= AHEAD_BYTES) {
                 st = match self.cv.wait(st) {
                     Ok(g) => g,
                     Err(_) => return,

@@ -302,7 +302,9 @@ impl HashCache {
                 let (Some(dev), Some(ino), Some(size), Some(m), Some(c)) = (num(), num(), num(), num(), num()) else {
                     continue;
                 };
-                let (Some(h), Some(path)) = (f.next(), f.next()) else { continue };
+                let (Some(h), Some(path)) = (f.next(), f.next()) else {
+                    continue;
+                };
                 let mut d = [0u8; 32];
                 if hex::decode_to_slice(h, &mut d).is_err() {
                     continue;
@@ -329,7 +331,18 @@ impl HashCache {
             let s = Stamp::of(&e.md);
             settled &= s.ctime_ns.max(s.mtime_ns) < self.started_ns - 2_000_000_000;
             h.update(e.dest.as_bytes());
-            h.update(format!("\0{:o} {} {} {} {} {}\0", e.md.mode(), s.dev, s.ino, s.size, s.mtime_ns, s.ctime_ns).as_bytes());
+            h.update(
+                format!(
+                    "\0{:o} {} {} {} {} {}\0",
+                    e.md.mode(),
+                    s.dev,
+                    s.ino,
+                    s.size,
+                    s.mtime_ns,
+                    s.ctime_ns
+                )
+                .as_bytes(),
+            );
             h.update(e.src.as_os_str().as_encoded_bytes());
             h.update([1]);
         }
@@ -715,7 +728,9 @@ pub fn unpack_stdin(dir: &Path) -> Result<Option<String>> {
         input.read_to_end(&mut head).map_err(bad)?;
         return match String::from_utf8(head) {
             Ok(t) if !t.trim().is_empty() => Ok(Some(t)),
-            _ => Err(crate::err!("reading the context from stdin: neither a tar nor a Containerfile")),
+            _ => Err(crate::err!(
+                "reading the context from stdin: neither a tar nor a Containerfile"
+            )),
         };
     }
     let input = std::io::Cursor::new(head).chain(input);

@@ -388,9 +388,9 @@ pub fn build(opts: &BuildOptions, say: &mut dyn FnMut(&str)) -> Result<String> {
         ctx: context::Ctx {
             root: ctx_dir.clone(),
             ignore: match &opts.ignorefile {
-                Some(f) => context::Ignore::parse(
-                    &std::fs::read_to_string(f).ctx(|| format!("--ignorefile {}", f.display()))?,
-                ),
+                Some(f) => {
+                    context::Ignore::parse(&std::fs::read_to_string(f).ctx(|| format!("--ignorefile {}", f.display()))?)
+                }
                 None => context::Ignore::load(&ctx_dir)?,
             },
             hashes: std::cell::RefCell::new(if stdin_used {
@@ -573,7 +573,8 @@ impl Builder<'_> {
                     e,
                 ))
             } else if let Some(d) = v["digest"].as_str() {
-                self.base_layers.insert(i, v["base_layers"].as_u64().unwrap_or(0) as usize);
+                self.base_layers
+                    .insert(i, v["base_layers"].as_u64().unwrap_or(0) as usize);
                 self.store
                     .read_blob(&format!("sha256:{d}"))
                     .and_then(|raw| serde_json::from_slice(&raw).map_err(|e| crate::err!("stage result: {e}")))
@@ -793,7 +794,10 @@ impl Builder<'_> {
         let config_bytes = serde_json::to_vec(&st.config).expect("json");
         // Written again under the images lock by record_image, so a concurrent `system check
         // --repair` cannot take them as unreferenced in between.
-        let blobs = [(format!("sha256:{id}"), config_bytes), (manifest_digest.clone(), manifest)];
+        let blobs = [
+            (format!("sha256:{id}"), config_bytes),
+            (manifest_digest.clone(), manifest),
+        ];
         let s = |k: &str| st.config[k].as_str().unwrap_or_default().to_string();
         crate::image::pull::record_image(
             &self.store,
@@ -1552,9 +1556,10 @@ impl Builder<'_> {
                             // that finds it in use gets a new, empty one of its own.
                             let lock_path = mounts.join(format!("{name}.lock"));
                             match sharing {
-                                "locked" => cache_locks.push(crate::sys::lock::FileLock::exclusive_or(&lock_path, || {
-                                    crate::output::note(&format!("waiting for the cache mount {id}"))
-                                })?),
+                                "locked" => cache_locks
+                                    .push(crate::sys::lock::FileLock::exclusive_or(&lock_path, || {
+                                        crate::output::note(&format!("waiting for the cache mount {id}"))
+                                    })?),
                                 "private" => match crate::sys::lock::FileLock::try_exclusive(&lock_path)? {
                                     Some(l) => cache_locks.push(l),
                                     None => {
@@ -1597,7 +1602,11 @@ impl Builder<'_> {
                             if let Some(m) = kv.get("mode").or_else(|| kv.get("tmpfs-mode")) {
                                 o.push(format!("mode={m}"));
                             }
-                            tmpfs.push(if o.is_empty() { target.clone() } else { format!("{target}:{}", o.join(",")) });
+                            tmpfs.push(if o.is_empty() {
+                                target.clone()
+                            } else {
+                                format!("{target}:{}", o.join(","))
+                            });
                         }
                         "secret" => {
                             let id = kv.get("id").cloned().unwrap_or_else(|| {
@@ -1837,7 +1846,10 @@ impl Builder<'_> {
             } else {
                 let f = remote::download(&w, &tmp.path, checksum.as_deref())?;
                 let md = std::fs::symlink_metadata(&f).ctx(|| format!("reading {}", f.display()))?;
-                let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = f
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 fetched.push(context::Entry { dest: name, src: f, md });
             }
             downloads.push(tmp);
@@ -2122,8 +2134,12 @@ fn external_decompressor(p: &Path) -> Option<&'static str> {
 
 /// `tool -dc FILE` into `out`; its failure (or absence) is the error.
 fn decompress_with(tool: &str, file: &Path, out: &mut dyn std::io::Write) -> Result<()> {
-    let bin = crate::paths::find_in_path(tool)
-        .ok_or_else(|| crate::err!("{}: extracting it needs the {tool} program, which is not installed", file.display()))?;
+    let bin = crate::paths::find_in_path(tool).ok_or_else(|| {
+        crate::err!(
+            "{}: extracting it needs the {tool} program, which is not installed",
+            file.display()
+        )
+    })?;
     let mut child = std::process::Command::new(bin)
         .arg("-dc")
         .arg(file)

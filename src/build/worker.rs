@@ -135,8 +135,7 @@ fn resolve_chown_with(spec: &str, passwd: Lookup, group: Lookup) -> Result<(u32,
     };
     let (uid, primary) = match u.parse::<u32>() {
         Ok(n) => (n, n),
-        Err(_) => passwd(u)
-            .ok_or_else(|| crate::err!("--chown={spec}: no user {u} in the image's /etc/passwd"))?,
+        Err(_) => passwd(u).ok_or_else(|| crate::err!("--chown={spec}: no user {u} in the image's /etc/passwd"))?,
     };
     let gid = match g {
         None => primary,
@@ -457,9 +456,7 @@ fn layer_job(store: &Store, what: &str, work: impl FnOnce(&Path) -> Result<()>) 
     if text.is_empty() {
         return Ok(None);
     }
-    let (d, s) = text
-        .split_once(' ')
-        .ok_or_else(|| crate::err!("{what}: no result"))?;
+    let (d, s) = text.split_once(' ').ok_or_else(|| crate::err!("{what}: no result"))?;
     Ok(Some((d.to_string(), s.parse().unwrap_or(0))))
 }
 
@@ -611,7 +608,11 @@ fn has_opaque_mark(p: &Path) -> bool {
 impl ImageView {
     fn new(store: &Store, layer_ids: &[String]) -> ImageView {
         ImageView {
-            layers: layer_ids.iter().rev().map(|l| store.layer_dir(l).join("diff")).collect(),
+            layers: layer_ids
+                .iter()
+                .rev()
+                .map(|l| store.layer_dir(l).join("diff"))
+                .collect(),
             dirs: Default::default(),
         }
     }
@@ -735,12 +736,21 @@ pub fn copy_direct(
         let ex = lt.finish()?;
         let (_, lock) = crate::image::pull::commit_extracted_layer(store, tmp, &ex)?;
         drop(lock);
-        fs::write(result_path, format!("{} {}", ex.diff_id, ex.size)).ctx(|| format!("writing {}", result_path.display()))
+        fs::write(result_path, format!("{} {}", ex.diff_id, ex.size))
+            .ctx(|| format!("writing {}", result_path.display()))
     })
 }
 
 /// A file for the writer threads: (directory, name, contents, mode, uid, gid, mtime).
-type FileJob = (std::sync::Arc<std::os::fd::OwnedFd>, std::ffi::OsString, Vec<u8>, u32, u32, u32, i64);
+type FileJob = (
+    std::sync::Arc<std::os::fd::OwnedFd>,
+    std::ffi::OsString,
+    Vec<u8>,
+    u32,
+    u32,
+    u32,
+    i64,
+);
 
 /// Create one file in the layer.
 fn write_file(job: &FileJob) -> Result<()> {
@@ -759,9 +769,14 @@ fn write_file(job: &FileJob) -> Result<()> {
     .map_err(|e| crate::err!("creating {}: {e}", name.to_string_lossy()))?;
     let mut f = fs::File::from(fd);
     std::io::Write::write_all(&mut f, data).map_err(|e| crate::err!("writing {}: {e}", name.to_string_lossy()))?;
-    nix::unistd::fchown(&f, Some(nix::unistd::Uid::from_raw(*uid)), Some(nix::unistd::Gid::from_raw(*gid)))
-        .map_err(|e| crate::err!("setting the owner of {}: {e}", name.to_string_lossy()))?;
-    fchmod(&f, Mode::from_bits_truncate(*mode)).map_err(|e| crate::err!("setting the mode of {}: {e}", name.to_string_lossy()))?;
+    nix::unistd::fchown(
+        &f,
+        Some(nix::unistd::Uid::from_raw(*uid)),
+        Some(nix::unistd::Gid::from_raw(*gid)),
+    )
+    .map_err(|e| crate::err!("setting the owner of {}: {e}", name.to_string_lossy()))?;
+    fchmod(&f, Mode::from_bits_truncate(*mode))
+        .map_err(|e| crate::err!("setting the mode of {}: {e}", name.to_string_lossy()))?;
     let ts = nix::sys::time::TimeSpec::new(*mtime, 0);
     futimens(&f, &ts, &ts).map_err(|e| crate::err!("setting the times of {}: {e}", name.to_string_lossy()))?;
     Ok(())
@@ -779,7 +794,12 @@ struct LayerDirs<'a> {
 impl LayerDirs<'_> {
     /// Directory `rel` in the layer, created (with its parents) when missing: copied up from
     /// the image where it has it (mode and owner), else 0755 owned by --chown's ids (or root).
-    fn get(&mut self, rel: &Path, view: &mut ImageView, lt: &mut archive::LayerTar) -> Result<std::sync::Arc<std::os::fd::OwnedFd>> {
+    fn get(
+        &mut self,
+        rel: &Path,
+        view: &mut ImageView,
+        lt: &mut archive::LayerTar,
+    ) -> Result<std::sync::Arc<std::os::fd::OwnedFd>> {
         use std::os::unix::fs::MetadataExt;
         if let Some(fd) = self.fds.get(rel) {
             return Ok(fd.clone());
@@ -796,7 +816,8 @@ impl LayerDirs<'_> {
                     (0o755, u, g)
                 }
             };
-            make_dir(&parent, name, mode, uid, gid).map_err(|e| crate::err!("creating {} in the layer: {e}", rel.display()))?;
+            make_dir(&parent, name, mode, uid, gid)
+                .map_err(|e| crate::err!("creating {} in the layer: {e}", rel.display()))?;
             lt.dir(rel, mode, uid, gid, self.now)?;
             crate::sys::fs::open_dir_beneath(parent.as_ref(), Path::new(name))
                 .map_err(|e| crate::err!("opening {} in the layer: {e}", rel.display()))?
@@ -820,7 +841,12 @@ fn make_dir(parent: &std::os::fd::OwnedFd, name: &std::ffi::OsStr, mode: u32, ui
         Some(nix::unistd::Gid::from_raw(gid)),
         nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
     )?;
-    fchmodat(parent, name, Mode::from_bits_truncate(mode), FchmodatFlags::FollowSymlink)
+    fchmodat(
+        parent,
+        name,
+        Mode::from_bits_truncate(mode),
+        FchmodatFlags::FollowSymlink,
+    )
 }
 
 /// In the worker: write `items` into layer directory `diff`, the image seen through `view`,
@@ -873,11 +899,14 @@ fn write_direct(
             return Ok(false);
         }
     }
-    let last = if comps.is_empty() { None } else { kinds.get(comps.len() - 1) };
+    let last = if comps.is_empty() {
+        None
+    } else {
+        kinds.get(comps.len() - 1)
+    };
     let last_is_dir = comps.is_empty() || matches!(last, Some(InImage::Dir(_)));
     // The destination directory (`base`) and, for a single file, its new name.
-    let (base, rename): (PathBuf, Option<std::ffi::OsString>) = if dest.dir || dest.path.ends_with('/') || last_is_dir
-    {
+    let (base, rename): (PathBuf, Option<std::ffi::OsString>) = if dest.dir || dest.path.ends_with('/') || last_is_dir {
         if let Some(InImage::Other(..)) = last {
             return Ok(false);
         }
@@ -1098,7 +1127,8 @@ fn apply_layer(src: &Path, acc: &Path, rel: &Path) -> Result<()> {
         let md = fs::symlink_metadata(&sp).ctx(|| format!("reading {}", sp.display()))?;
         let ft = md.file_type();
         let chown = |p: &Path| {
-            std::os::unix::fs::lchown(p, Some(md.uid()), Some(md.gid())).ctx(|| format!("setting the owner of {}", p.display()))
+            std::os::unix::fs::lchown(p, Some(md.uid()), Some(md.gid()))
+                .ctx(|| format!("setting the owner of {}", p.display()))
         };
         if ft.is_dir() {
             let before = fs::symlink_metadata(&ap).ok();
@@ -1127,7 +1157,8 @@ fn apply_layer(src: &Path, acc: &Path, rel: &Path) -> Result<()> {
         if is_whiteout(&md) {
             let parent = crate::sys::fs::open_dir(ap.parent().unwrap_or(acc))
                 .map_err(|e| crate::err!("opening {}: {e}", ap.display()))?;
-            crate::sys::fs::mknod_whiteout(&parent, Path::new(&n)).map_err(|e| crate::err!("creating whiteout {}: {e}", ap.display()))?;
+            crate::sys::fs::mknod_whiteout(&parent, Path::new(&n))
+                .map_err(|e| crate::err!("creating whiteout {}: {e}", ap.display()))?;
         } else if ft.is_symlink() {
             let t = fs::read_link(&sp).ctx(|| format!("reading {}", sp.display()))?;
             std::os::unix::fs::symlink(&t, &ap).ctx(|| format!("creating {}", ap.display()))?;

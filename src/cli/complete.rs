@@ -531,9 +531,7 @@ mod tests {
             "{verbs:?}"
         );
         assert!(
-            !verbs.contains(&"list")
-                && !verbs.contains(&"--help")
-                && !verbs.contains(&"__monitor"),
+            !verbs.contains(&"list") && !verbs.contains(&"--help") && !verbs.contains(&"__monitor"),
             "{verbs:?}"
         );
         // `generate` is visible for `generate systemd` (as Podman's); its man/completions are not.

@@ -342,7 +342,9 @@ pub enum VolumeCommand {
     #[command(after_help = "Examples:\n  hutch volume export data > data.tar\n  hutch volume export -o data.tar data")]
     Export(VolumeExportArgs),
     /// Unpack a tar (a file, or - for stdin) into a volume
-    #[command(after_help = "Examples:\n  hutch volume import data data.tar\n  gzip -dc data.tar.gz | hutch volume import data -")]
+    #[command(
+        after_help = "Examples:\n  hutch volume import data data.tar\n  gzip -dc data.tar.gz | hutch volume import data -"
+    )]
     Import(VolumeImportArgs),
 }
 
@@ -1098,7 +1100,13 @@ pub struct KillArgs {
     #[arg(value_name = "CONTAINER", required_unless_present = "all", add = ArgValueCompleter::new(complete::running_containers))]
     pub containers: Vec<String>,
     /// Signal to send (name or number)
-    #[arg(short, long, value_name = "SIGNAL", default_value = "KILL", allow_hyphen_values = true)]
+    #[arg(
+        short,
+        long,
+        value_name = "SIGNAL",
+        default_value = "KILL",
+        allow_hyphen_values = true
+    )]
     pub signal: String,
     /// All running containers
     #[arg(short, long)]
@@ -1202,13 +1210,21 @@ pub enum NetworkCommand {
     )]
     Create(NetworkCreateArgs),
     /// List networks
-    #[command(visible_alias = "list", after_help = "Examples:\n  hutch network ls\n  hutch network ls -q\n  hutch network ls --format '{{.Name}} {{.Subnets}}'")]
+    #[command(
+        visible_alias = "list",
+        after_help = "Examples:\n  hutch network ls\n  hutch network ls -q\n  hutch network ls --format '{{.Name}} {{.Subnets}}'"
+    )]
     Ls(NetworkLsArgs),
     /// Show networks as JSON (Podman's shape)
-    #[command(after_help = "Examples:\n  hutch network inspect podman\n  hutch network inspect --format '{{.Subnets}}' app")]
+    #[command(
+        after_help = "Examples:\n  hutch network inspect podman\n  hutch network inspect --format '{{.Subnets}}' app"
+    )]
     Inspect(NetworkInspectArgs),
     /// Remove networks (-f: and the containers on them)
-    #[command(visible_alias = "remove", after_help = "Exit status: 0, 1 when a network does not exist, 2 when one is in use (without -f), else 125.\n\nExamples:\n  hutch network rm app\n  hutch network rm -f app")]
+    #[command(
+        visible_alias = "remove",
+        after_help = "Exit status: 0, 1 when a network does not exist, 2 when one is in use (without -f), else 125.\n\nExamples:\n  hutch network rm app\n  hutch network rm -f app"
+    )]
     Rm(NetworkRmArgs),
     /// Remove every network no container uses (not the default one)
     #[command(after_help = "Examples:\n  hutch network prune")]
@@ -2150,7 +2166,13 @@ pub struct PodKillArgs {
     #[arg(short, long)]
     pub all: bool,
     /// Signal to send (name or number)
-    #[arg(short, long, value_name = "SIGNAL", default_value = "KILL", allow_hyphen_values = true)]
+    #[arg(
+        short,
+        long,
+        value_name = "SIGNAL",
+        default_value = "KILL",
+        allow_hyphen_values = true
+    )]
     pub signal: String,
 }
 
@@ -2188,7 +2210,9 @@ pub enum KubeCommand {
     /// Remove the pods a YAML file made with kube play (volumes stay)
     Down(KubeDownArgs),
     /// Write Kubernetes Pod (and Service) YAML for pods and containers
-    #[command(after_help = "Examples:\n  hutch kube generate app > app.yaml\n  hutch kube generate -s -f app.yaml app")]
+    #[command(
+        after_help = "Examples:\n  hutch kube generate app > app.yaml\n  hutch kube generate -s -f app.yaml app"
+    )]
     Generate(KubeGenerateArgs),
 }
 

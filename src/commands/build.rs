@@ -123,7 +123,9 @@ pub fn run(a: BuildArgs) -> Result<i32> {
         layers: a.layers.unwrap_or_else(|| {
             // Buildah's (and Podman's) environment variable.
             !matches!(
-                std::env::var("BUILDAH_LAYERS").map(|v| v.to_ascii_lowercase()).as_deref(),
+                std::env::var("BUILDAH_LAYERS")
+                    .map(|v| v.to_ascii_lowercase())
+                    .as_deref(),
                 Ok("0" | "false" | "no" | "off")
             )
         }),

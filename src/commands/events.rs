@@ -9,8 +9,16 @@ use crate::format::{Compiled, Format};
 
 pub fn run(a: EventsArgs) -> Result<i32> {
     let filters = Filters::parse(&a.filter)?;
-    let since = a.since.as_deref().map(|v| super::logs::time_arg("since", v)).transpose()?;
-    let until = a.until.as_deref().map(|v| super::logs::time_arg("until", v)).transpose()?;
+    let since = a
+        .since
+        .as_deref()
+        .map(|v| super::logs::time_arg("since", v))
+        .transpose()?;
+    let until = a
+        .until
+        .as_deref()
+        .map(|v| super::logs::time_arg("until", v))
+        .transpose()?;
     let format = Format::parse(a.format.as_deref());
     // A bad template is the one error, before anything is read.
     let tmpl = match &format {
@@ -48,27 +56,34 @@ pub fn run(a: EventsArgs) -> Result<i32> {
     if let Some(f) = file.as_mut() {
         if from_start {
             let mut text = String::new();
-            f.read_to_string(&mut text).ctx(|| format!("reading {}", path.display()))?;
+            f.read_to_string(&mut text)
+                .ctx(|| format!("reading {}", path.display()))?;
             let (whole, rest) = split_complete(&text);
             for ev in events::parse_log(whole) {
                 show(&ev)?;
             }
             pending = rest.to_string();
         } else {
-            f.seek(std::io::SeekFrom::End(0)).ctx(|| format!("reading {}", path.display()))?;
+            f.seek(std::io::SeekFrom::End(0))
+                .ctx(|| format!("reading {}", path.display()))?;
         }
     }
     if !a.stream {
         return Ok(0);
     }
     // Follow: new lines as they come; a rotation (the file replaced) is read from its start.
-    let mut ino = file.as_ref().and_then(|f| f.metadata().ok()).map(|m| std::os::unix::fs::MetadataExt::ino(&m));
+    let mut ino = file
+        .as_ref()
+        .and_then(|f| f.metadata().ok())
+        .map(|m| std::os::unix::fs::MetadataExt::ino(&m));
     loop {
         if until.is_some_and(|u| crate::output::now_secs() as f64 >= u) {
             return Ok(0);
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
-        let now_ino = std::fs::metadata(&path).ok().map(|m| std::os::unix::fs::MetadataExt::ino(&m));
+        let now_ino = std::fs::metadata(&path)
+            .ok()
+            .map(|m| std::os::unix::fs::MetadataExt::ino(&m));
         if now_ino != ino {
             file = std::fs::File::open(&path).ok();
             ino = now_ino;

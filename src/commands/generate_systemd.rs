@@ -62,7 +62,11 @@ fn container_unit(
         ));
     }
     let own = if a.new { policy.systemd() } else { None };
-    let restart_policy = a.restart_policy.clone().or(own.map(String::from)).unwrap_or_else(|| "on-failure".into());
+    let restart_policy = a
+        .restart_policy
+        .clone()
+        .or(own.map(String::from))
+        .unwrap_or_else(|| "on-failure".into());
     let start_limit_burst = (a.restart_policy.is_none() && a.new && policy.name == "on-failure" && policy.retries > 0)
         .then_some(policy.retries);
     Ok(ContainerUnit {
@@ -137,7 +141,10 @@ fn pod_units(
         );
     }
     let Some(infra_id) = &pod.infra else {
-        crate::bail!("generating systemd unit files: Pod \"{}\" has no infra container", pod.name);
+        crate::bail!(
+            "generating systemd unit files: Pod \"{}\" has no infra container",
+            pod.name
+        );
     };
     let members = crate::pod::containers(store, pod)?;
     let Some(infra) = members.iter().find(|c| &c.id == infra_id) else {

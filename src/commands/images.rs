@@ -32,10 +32,7 @@ fn created_secs(img: &ImageRecord) -> i64 {
 /// tail, with `*` wildcards as Podman's (path.Match).
 fn reference_matches(names: &[String], want: &str) -> bool {
     let pat = |p: &str, t: &str| -> bool {
-        let re = format!(
-            "^{}$",
-            regex::escape(p).replace("\\*", "[^/]*").replace("\\?", "[^/]")
-        );
+        let re = format!("^{}$", regex::escape(p).replace("\\*", "[^/]*").replace("\\?", "[^/]"));
         regex::Regex::new(&re).is_ok_and(|r| r.is_match(t))
     };
     names.iter().any(|n| {
@@ -60,7 +57,17 @@ pub fn run(a: ImagesArgs) -> Result<i32> {
     images.sort_by_key(|i| std::cmp::Reverse((created_secs(i), i.pulled)));
     let filters = crate::spec::filter::Filters::parse(
         &a.filter,
-        &["reference", "dangling", "label", "id", "before", "since", "after", "until", "readonly"],
+        &[
+            "reference",
+            "dangling",
+            "label",
+            "id",
+            "before",
+            "since",
+            "after",
+            "until",
+            "readonly",
+        ],
     )?;
     let labels_of = |img: &ImageRecord| -> std::collections::BTreeMap<String, String> {
         store
@@ -96,9 +103,7 @@ pub fn run(a: ImagesArgs) -> Result<i32> {
                 "id" => crate::spec::filter::id_matches(&i.id, v),
                 "before" => bound.get(v).is_some_and(|(_, t)| created_secs(i) < *t),
                 "since" | "after" => bound.get(v).is_some_and(|(_, t)| created_secs(i) > *t),
-                "until" => match crate::spec::filter::time_value(v, now)
-                    .or_else(|| crate::output::parse_rfc3339(v))
-                {
+                "until" => match crate::spec::filter::time_value(v, now).or_else(|| crate::output::parse_rfc3339(v)) {
                     Some(t) => created_secs(i) < t,
                     None => {
                         bad = Some(format!("invalid filter \"until={v}\": expected a time or a duration"));

@@ -143,7 +143,10 @@ pub fn run(a: InfoArgs) -> Result<i32> {
 /// `podman info` find theirs: `host.ociRuntime`, `host.networkBackend`, `store.graphDriverName`,
 /// `store.imageStore.number`, `version.Version`…
 fn podman_fields(v: &mut Value) {
-    let default_network = v["containersConf"]["defaultNetwork"].as_str().unwrap_or_default().to_string();
+    let default_network = v["containersConf"]["defaultNetwork"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let add = |dst: &mut Value, src: Value| {
         if let (Some(d), Value::Object(s)) = (dst.as_object_mut(), src) {
             for (k, x) in s {

@@ -156,7 +156,11 @@ pub fn rm(a: RmArgs) -> Result<i32> {
     // namespace, after which hutch may no longer signal them).
     if a.all && a.force {
         let idx = store.load_containers()?;
-        for c in idx.containers.iter().filter(|c| crate::pod::infra_of(&store, &c.id).is_some()) {
+        for c in idx
+            .containers
+            .iter()
+            .filter(|c| crate::pod::infra_of(&store, &c.id).is_some())
+        {
             let _ = container::ensure_stopped_within(&store, c, true, a.time);
         }
     }

@@ -43,7 +43,9 @@ pub fn run(c: PodCommand) -> Result<i32> {
                     }
                 }
             }
-            each(&a.pods, a.all, a.force || a.ignore, |s, p| crate::pod::remove(s, p, a.force))
+            each(&a.pods, a.all, a.force || a.ignore, |s, p| {
+                crate::pod::remove(s, p, a.force)
+            })
         }
         PodCommand::Exists(a) => {
             let Some(store) = Store::open_existing(&crate::paths::data_dir()?) else {

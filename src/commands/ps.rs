@@ -6,8 +6,8 @@ use crate::cli::PsArgs;
 use crate::container::Status;
 use crate::error::Result;
 use crate::format::Format;
-use crate::spec::filter;
 use crate::output::{human_ago, out, table};
+use crate::spec::filter;
 use crate::store::containers::ContainerRecord;
 use crate::store::Store;
 
@@ -51,12 +51,32 @@ pub(crate) fn container_filters(items: &[String]) -> Result<filter::Filters> {
     let items = &resolved[..];
     let filters = filter::Filters::parse(
         items,
-        &["id", "name", "status", "label", "ancestor", "exited", "restart-policy", "pod"],
+        &[
+            "id",
+            "name",
+            "status",
+            "label",
+            "ancestor",
+            "exited",
+            "restart-policy",
+            "pod",
+        ],
     )?;
     let policies: Vec<&str> = items.iter().filter_map(|f| f.strip_prefix("restart-policy=")).collect();
     crate::spec::restart::check_filter_values(&policies)?;
     if let Some(v) = items.iter().find_map(|f| f.strip_prefix("status=")) {
-        if !["created", "running", "exited", "paused", "stopped", "restarting", "removing", "unknown"].contains(&v) {
+        if ![
+            "created",
+            "running",
+            "exited",
+            "paused",
+            "stopped",
+            "restarting",
+            "removing",
+            "unknown",
+        ]
+        .contains(&v)
+        {
             crate::bail!("invalid filter \"status={v}\": status must be one of created, running, exited, paused");
         }
     }
@@ -79,7 +99,9 @@ pub(crate) fn container_matches(filters: &filter::Filters, c: &ContainerRecord, 
         "ancestor" => {
             c.image.starts_with(v.trim_start_matches("sha256:"))
                 || c.image_name == v
-                || c.image_name.rsplit_once(':').is_some_and(|(r, _)| r == v || r.ends_with(&format!("/{v}")))
+                || c.image_name
+                    .rsplit_once(':')
+                    .is_some_and(|(r, _)| r == v || r.ends_with(&format!("/{v}")))
                 || c.image_name.ends_with(&format!("/{v}"))
         }
         "exited" => matches!(st, Status::Exited { code } if v.parse() == Ok(*code)),

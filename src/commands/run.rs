@@ -22,7 +22,9 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
             }
             Some(d.to_string())
         }
-        Some("journald") => crate::bail!("--log-driver journald: hutch has no journald log driver (use k8s-file, none or passthrough)"),
+        Some("journald") => {
+            crate::bail!("--log-driver journald: hutch has no journald log driver (use k8s-file, none or passthrough)")
+        }
         Some(d) => crate::bail!("--log-driver {d}: invalid log driver (k8s-file, none, passthrough)"),
     };
     resource_limits(&a.more)?;
@@ -108,10 +110,13 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         network_aliases: a.network_alias.clone(),
         ip: a.ip.clone(),
         base_hosts_file: conf.base_hosts_file.clone(),
-        userns: a
-            .userns
-            .clone()
-            .or_else(|| if a.uidmap.is_empty() && a.gidmap.is_empty() { conf.userns.clone() } else { None }),
+        userns: a.userns.clone().or_else(|| {
+            if a.uidmap.is_empty() && a.gidmap.is_empty() {
+                conf.userns.clone()
+            } else {
+                None
+            }
+        }),
         uidmap: a.uidmap.clone(),
         gidmap: a.gidmap.clone(),
         host_ids: Some((nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw())),
@@ -189,7 +194,10 @@ fn implicit_pull(a: &RunArgs) -> Result<crate::image::ImplicitPull> {
 /// `hutch create ARGS…` parsed as the CLI would (infra containers, `kube play`).
 pub(crate) fn parse_create(args: &[String]) -> Result<RunArgs> {
     use clap::Parser;
-    let argv = ["hutch", "create"].iter().map(|s| s.to_string()).chain(args.iter().cloned());
+    let argv = ["hutch", "create"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(args.iter().cloned());
     match crate::cli::Cli::try_parse_from(argv) {
         Ok(crate::cli::Cli {
             command: crate::cli::Command::Create(a),
@@ -198,7 +206,13 @@ pub(crate) fn parse_create(args: &[String]) -> Result<RunArgs> {
         Ok(_) => crate::bail!("internal error: not a create command"),
         Err(e) => {
             let text = e.render().to_string();
-            crate::bail!("{}", text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: "))
+            crate::bail!(
+                "{}",
+                text.lines()
+                    .next()
+                    .unwrap_or("invalid arguments")
+                    .trim_start_matches("error: ")
+            )
         }
     }
 }
@@ -277,7 +291,11 @@ fn join_pod(store: &Store, a: &RunArgs, opts: &mut RunOptions) -> Result<Option<
         }
         if pod.shares("uts") {
             if a.hostname.is_some() {
-                crate::bail!("--hostname: a container in pod {} has the pod's host name ({})", pod.name, pod.hostname);
+                crate::bail!(
+                    "--hostname: a container in pod {} has the pod's host name ({})",
+                    pod.name,
+                    pod.hostname
+                );
             }
             opts.hostname = Some(pod.hostname.clone());
         }
@@ -417,7 +435,12 @@ pub fn start(a: StartArgs) -> Result<i32> {
     let names: Vec<String> = if a.all {
         idx.containers
             .iter()
-            .filter(|c| !matches!(crate::container::status(&store, c).0, crate::container::Status::Running { .. }))
+            .filter(|c| {
+                !matches!(
+                    crate::container::status(&store, c).0,
+                    crate::container::Status::Running { .. }
+                )
+            })
             .map(|c| c.id.clone())
             .collect()
     } else {

@@ -8,13 +8,13 @@ mod exec;
 pub mod export;
 mod lifecycle;
 pub mod rename;
-pub mod top;
 mod start;
+pub mod top;
 
 /// A container's state as `ps`, `inspect` and the lifecycle verbs see it.
 pub use crate::runtime::state::{is_stopping, running_now, status, Status};
 pub use exec::{exec, ExecOptions};
-pub use lifecycle::{enter_userns, ensure_stopped, ensure_stopped_within, kill, pause_main, remove, stop, wait};
+pub use lifecycle::{ensure_stopped, ensure_stopped_within, enter_userns, kill, pause_main, remove, stop, wait};
 pub use start::{run_foreground, start_detached};
 
 use std::os::unix::fs::PermissionsExt;
@@ -94,7 +94,10 @@ pub fn create(
             crate::bail!("--userns keep-id: not available with --network {} (containers on networks share the user namespace of the shared network namespace)", mode.name());
         }
         if crate::paths::find_in_path("pasta").is_none() {
-            crate::bail!("--network {}: networks need pasta, which is not installed (install the passt package)", mode.name());
+            crate::bail!(
+                "--network {}: networks need pasta, which is not installed (install the passt package)",
+                mode.name()
+            );
         }
         if let Some(ip) = &spec.static_ip {
             let n = &networks[0];
@@ -180,7 +183,10 @@ pub fn create(
                 c.spec.static_ip.as_ref() == Some(ip)
                     && matches!(&c.spec.network, Mode::Bridge(v) if v.first() == Some(first))
             }) {
-                return Err(cleanup(crate::err!("--ip {ip}: already the address of container {} on network {first}", o.name)));
+                return Err(cleanup(crate::err!(
+                    "--ip {ip}: already the address of container {} on network {first}",
+                    o.name
+                )));
             }
         }
     }
@@ -600,8 +606,16 @@ fn custom_id_map(spec: &Spec, mapping: &Mapping) -> Result<Option<(Vec<(u64, u64
         v
     };
     Ok(Some((
-        with_own(userns::custom_triples("--uidmap", &spec.uidmap, *uid, subuids)?, &spec.uidmap, *uid),
-        with_own(userns::custom_triples("--gidmap", &spec.gidmap, *gid, subgids)?, &spec.gidmap, *gid),
+        with_own(
+            userns::custom_triples("--uidmap", &spec.uidmap, *uid, subuids)?,
+            &spec.uidmap,
+            *uid,
+        ),
+        with_own(
+            userns::custom_triples("--gidmap", &spec.gidmap, *gid, subgids)?,
+            &spec.gidmap,
+            *gid,
+        ),
     )))
 }
 
@@ -622,7 +636,11 @@ fn store_id_of(entries: &[crate::spec::IdMapEntry], x: u32, unmapped: u32) -> u3
 /// The lowest subordinate store id (1..`span`) no entry maps (your own, 0, is always mapped:
 /// by the entries or at OWN_ID_INSIDE), else 0.
 fn first_unmapped(entries: &[crate::spec::IdMapEntry], span: u64) -> u32 {
-    let covered = |s: u64| entries.iter().any(|e| s >= e.host as u64 && s < e.host as u64 + e.size as u64);
+    let covered = |s: u64| {
+        entries
+            .iter()
+            .any(|e| s >= e.host as u64 && s < e.host as u64 + e.size as u64)
+    };
     (1..span).find(|&s| !covered(s)).unwrap_or(0) as u32
 }
 

@@ -79,18 +79,33 @@ pub fn backend() -> Result<Backend> {
 fn resolve() -> Result<Backend> {
     let flag = std::env::var(BACKEND_VAR).ok().filter(|v| !v.is_empty());
     let conf = crate::config::ContainersConf::load()?;
-    let logger = flag.clone().or(conf.events_logger.clone()).unwrap_or_else(|| "file".into());
+    let logger = flag
+        .clone()
+        .or(conf.events_logger.clone())
+        .unwrap_or_else(|| "file".into());
     match logger.as_str() {
         "none" => Ok(Backend::None),
         "file" => {
-            let path = conf.events_logfile_path.clone().unwrap_or_else(crate::paths::events_log);
-            Ok(Backend::File(path, conf.events_logfile_max_size.unwrap_or(DEFAULT_MAX_SIZE)))
+            let path = conf
+                .events_logfile_path
+                .clone()
+                .unwrap_or_else(crate::paths::events_log);
+            Ok(Backend::File(
+                path,
+                conf.events_logfile_max_size.unwrap_or(DEFAULT_MAX_SIZE),
+            ))
         }
         // journald is not there for hutch: the file backend serves a containers.conf that asks
         // for it (Podman's default on systemd hosts); asking on the command line is an error.
         "journald" if flag.is_none() => {
-            let path = conf.events_logfile_path.clone().unwrap_or_else(crate::paths::events_log);
-            Ok(Backend::File(path, conf.events_logfile_max_size.unwrap_or(DEFAULT_MAX_SIZE)))
+            let path = conf
+                .events_logfile_path
+                .clone()
+                .unwrap_or_else(crate::paths::events_log);
+            Ok(Backend::File(
+                path,
+                conf.events_logfile_max_size.unwrap_or(DEFAULT_MAX_SIZE),
+            ))
         }
         "journald" => crate::bail!("--events-backend journald: hutch has no journald backend (use file or none)"),
         other => crate::bail!("--events-backend {other:?}: not a backend (file, none)"),
@@ -105,7 +120,10 @@ pub fn now() -> String {
         .unwrap_or(0);
     let full = crate::output::format_nanos(n);
     // "…:SS.NNNNNNNNNZ": Go's RFC3339Nano drops trailing zeros of the fraction.
-    let (head, frac) = full.trim_end_matches('Z').split_once('.').unwrap_or((full.as_str(), ""));
+    let (head, frac) = full
+        .trim_end_matches('Z')
+        .split_once('.')
+        .unwrap_or((full.as_str(), ""));
     let frac = frac.trim_end_matches('0');
     if frac.is_empty() {
         format!("{head}Z")
@@ -203,7 +221,8 @@ fn append(path: &Path, max: u64, ev: &Event) -> Result<()> {
         .append(true)
         .open(path)
         .ctx(|| format!("opening {}", path.display()))?;
-    f.write_all(line.as_bytes()).ctx(|| format!("writing {}", path.display()))
+    f.write_all(line.as_bytes())
+        .ctx(|| format!("writing {}", path.display()))
 }
 
 /// Rotation as Podman's: the lines after the middle of the file (the one the middle falls in
@@ -211,7 +230,8 @@ fn append(path: &Path, max: u64, ev: &Event) -> Result<()> {
 fn keep_newer_half(path: &Path) -> Result<()> {
     let mut f = std::fs::File::open(path).ctx(|| format!("opening {}", path.display()))?;
     let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-    f.seek(std::io::SeekFrom::Start(size / 2)).ctx(|| format!("reading {}", path.display()))?;
+    f.seek(std::io::SeekFrom::Start(size / 2))
+        .ctx(|| format!("reading {}", path.display()))?;
     let mut rest = Vec::new();
     f.read_to_end(&mut rest).ctx(|| format!("reading {}", path.display()))?;
     let keep = match rest.iter().position(|&b| b == b'\n') {
@@ -223,7 +243,9 @@ fn keep_newer_half(path: &Path) -> Result<()> {
 
 /// Events of a log's text, skipping lines that do not parse (a torn last line).
 pub fn parse_log(text: &str) -> Vec<Event> {
-    text.lines().filter_map(|l| serde_json::from_str::<Event>(l).ok()).collect()
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Event>(l).ok())
+        .collect()
 }
 
 /// An event's time in seconds since the epoch (with its fraction).
@@ -263,11 +285,18 @@ pub fn human_time(ev: &Event) -> String {
 
 /// The one-line form `hutch events` prints, as Podman's.
 pub fn human(ev: &Event, truncate: bool) -> String {
-    let id = if truncate && ev.id.len() > 12 { &ev.id[..12] } else { &ev.id };
+    let id = if truncate && ev.id.len() > 12 {
+        &ev.id[..12]
+    } else {
+        &ev.id
+    };
     let t = human_time(ev);
     match ev.kind.as_str() {
         "container" | "pod" => {
-            let mut s = format!("{t} {} {} {id} (image={}, name={}", ev.kind, ev.status, ev.image, ev.name);
+            let mut s = format!(
+                "{t} {} {} {id} (image={}, name={}",
+                ev.kind, ev.status, ev.image, ev.name
+            );
             if !ev.pod_id.is_empty() {
                 s.push_str(&format!(", pod_id={}", ev.pod_id));
             }
@@ -277,7 +306,10 @@ pub fn human(ev: &Event, truncate: bool) -> String {
             s.push(')');
             s
         }
-        "network" => format!("{t} {} {} {id} (container={id}, name={})", ev.kind, ev.status, ev.network),
+        "network" => format!(
+            "{t} {} {} {id} (container={id}, name={})",
+            ev.kind, ev.status, ev.network
+        ),
         "image" => format!("{t} {} {} {id} {}", ev.kind, ev.status, ev.name),
         "system" if ev.name.is_empty() => format!("{t} {} {}", ev.kind, ev.status),
         _ => format!("{t} {} {} {}", ev.kind, ev.status, ev.name),
@@ -295,8 +327,18 @@ impl Filters {
                 crate::bail!("failed to parse event filters: {f} is an invalid filter");
             };
             let key = k.to_ascii_lowercase();
-            if !["container", "event", "status", "image", "pod", "volume", "network", "type", "label"]
-                .contains(&key.as_str())
+            if ![
+                "container",
+                "event",
+                "status",
+                "image",
+                "pod",
+                "volume",
+                "network",
+                "type",
+                "label",
+            ]
+            .contains(&key.as_str())
             {
                 crate::bail!("failed to parse event filters: {k} is an invalid filter (keys: container, event, image, label, network, pod, status, type, volume)");
             }
@@ -319,7 +361,9 @@ fn one(key: &str, v: &str, ev: &Event) -> bool {
         "image" => named("image"),
         "pod" => named("pod"),
         "volume" => ev.kind == "volume" && (ev.name == v || (!v.is_empty() && ev.id.starts_with(v))),
-        "network" => ev.kind == "network" && (ev.network == v || ev.name == v || (!v.is_empty() && ev.id.starts_with(v))),
+        "network" => {
+            ev.kind == "network" && (ev.network == v || ev.name == v || (!v.is_empty() && ev.id.starts_with(v)))
+        }
         "event" => ev.status == v,
         "type" => ev.kind == v,
         "label" => {
@@ -383,7 +427,10 @@ mod tests {
         );
         ev.kind = "image".into();
         ev.status = "tag".into();
-        assert_eq!(human(&ev, false), "2024-01-02 03:04:05.1234 +0000 UTC image tag 0123456789abcdef0123 web");
+        assert_eq!(
+            human(&ev, false),
+            "2024-01-02 03:04:05.1234 +0000 UTC image tag 0123456789abcdef0123 web"
+        );
     }
 
     #[test]

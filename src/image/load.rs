@@ -59,7 +59,9 @@ impl Members {
         let mut ar = tar::Archive::new(std::io::BufReader::new(f));
         let mut files = HashMap::new();
         let mut links = HashMap::new();
-        let bad = |e: std::io::Error| crate::err!("payload does not match any of the supported image formats: the archive is not a readable tar (truncated or corrupt?): {e}");
+        let bad = |e: std::io::Error| {
+            crate::err!("payload does not match any of the supported image formats: the archive is not a readable tar (truncated or corrupt?): {e}")
+        };
         for e in ar.entries().map_err(bad)? {
             let e = e.map_err(bad)?;
             let name = norm(&String::from_utf8_lossy(&e.path_bytes()));

@@ -348,7 +348,11 @@ fn join_main(
         )
         .and_then(|fd| nix::sched::setns(&fd, nsflag));
         if let Err(e) = joined {
-            fail(format!("joining the pod's {kind} namespace ({}): {}", path.display(), e.desc()));
+            fail(format!(
+                "joining the pod's {kind} namespace ({}): {}",
+                path.display(),
+                e.desc()
+            ));
         }
         flags &= !own;
     }

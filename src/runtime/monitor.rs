@@ -286,7 +286,13 @@ fn relay(started: &super::Started, mut sources: Vec<(OwnedFd, usize)>, logger: &
 /// After an exit with `code`: whether the restart policy starts the container again. If so,
 /// waits its backoff (checking every 50 ms that nobody stopped, removed or started it), and
 /// returns the container's start lock, held until the new start is recorded.
-fn restart_due(store: &Store, plan: &Plan, code: i32, restarts: u32, ran_ms: u64) -> Option<crate::sys::lock::FileLock> {
+fn restart_due(
+    store: &Store,
+    plan: &Plan,
+    code: i32,
+    restarts: u32,
+    ran_ms: u64,
+) -> Option<crate::sys::lock::FileLock> {
     let policy = &plan.spec.restart;
     let still_wanted = || {
         !state::stopped_by_user(&plan.id)
@@ -298,7 +304,8 @@ fn restart_due(store: &Store, plan: &Plan, code: i32, restarts: u32, ran_ms: u64
     if !policy.should_restart(code, restarts, state::stopped_by_user(&plan.id)) {
         return None;
     }
-    let until = std::time::Instant::now() + std::time::Duration::from_millis(crate::spec::restart::backoff_ms(restarts, ran_ms));
+    let until = std::time::Instant::now()
+        + std::time::Duration::from_millis(crate::spec::restart::backoff_ms(restarts, ran_ms));
     loop {
         if !still_wanted() {
             return None;

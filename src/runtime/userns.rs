@@ -190,8 +190,16 @@ pub fn keep_id_method() -> Result<KeepIdMethod> {
         Some(other) => crate::bail!("HUTCH_KEEPID_METHOD={other}: unknown method (use copy or fuse-overlayfs)"),
     }
     let fuse_ok = find_in_path("fuse-overlayfs").is_some()
-        && std::fs::OpenOptions::new().read(true).write(true).open("/dev/fuse").is_ok();
-    Ok(if fuse_ok { KeepIdMethod::FuseOverlayfs } else { KeepIdMethod::Copy })
+        && std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/fuse")
+            .is_ok();
+    Ok(if fuse_ok {
+        KeepIdMethod::FuseOverlayfs
+    } else {
+        KeepIdMethod::Copy
+    })
 }
 
 /// A container's id map (container id, host id, count) restated against the store's default
@@ -227,7 +235,10 @@ pub fn fuse_idmap_options(mapping: &Mapping) -> Option<String> {
     };
     let (u, g) = map_triples(mapping, true);
     let fmt = |v: Vec<(u64, u64, u64)>| {
-        v.iter().map(|(c, s, n)| format!("{c}:{s}:{n}")).collect::<Vec<_>>().join(":")
+        v.iter()
+            .map(|(c, s, n)| format!("{c}:{s}:{n}"))
+            .collect::<Vec<_>>()
+            .join(":")
     };
     Some(format!(
         "uidmapping={},gidmapping={}",
@@ -596,7 +607,10 @@ mod tests {
         let (u, _) = map_triples(&m, true);
         assert_eq!(u, vec![(0, 200000, 4711), (4711, 4711, 1), (4712, 204711, 60825)]);
         // Container id -> store id: under keep-id container 0 is host 200000 = store id 1.
-        let ranges = [IdRange { start: 200000, count: 65536 }];
+        let ranges = [IdRange {
+            start: 200000,
+            count: 65536,
+        }];
         let fr = in_store_frame(&keep_id_map(4711, &ranges), &stacked(4711, &ranges));
         assert_eq!(fr, vec![(0, 1, 4711), (4711, 0, 1), (4712, 4712, 65536 - 4711)]);
         for (c, s, n) in &fr {

@@ -156,7 +156,8 @@ pub fn parse_idmap(flag: &str, v: &str) -> Result<IdMapEntry> {
         return Err(bad("SIZE must be at least 1"));
     }
     // Container ids stop below u32::MAX - 1, where your own id goes when the map leaves it out.
-    if e.container.checked_add(e.size - 1).is_none_or(|x| x >= u32::MAX - 1) || e.host.checked_add(e.size - 1).is_none() {
+    if e.container.checked_add(e.size - 1).is_none_or(|x| x >= u32::MAX - 1) || e.host.checked_add(e.size - 1).is_none()
+    {
         return Err(bad("the range goes past the largest id"));
     }
     Ok(e)
@@ -171,10 +172,20 @@ pub fn parse_idmaps(uid: &[String], gid: &[String]) -> Result<(Vec<IdMapEntry>, 
             for b in &m[..i] {
                 let over = |x: u32, y: u32| x < y.saturating_add(b.size) && y < x.saturating_add(a.size);
                 if over(a.container, b.container) {
-                    crate::bail!("{flag} {}:{}:{}: container ids overlap another {flag}", a.container, a.host, a.size);
+                    crate::bail!(
+                        "{flag} {}:{}:{}: container ids overlap another {flag}",
+                        a.container,
+                        a.host,
+                        a.size
+                    );
                 }
                 if a.host_level == b.host_level && over(a.host, b.host) {
-                    crate::bail!("{flag} {}:{}:{}: host ids overlap another {flag}", a.container, a.host, a.size);
+                    crate::bail!(
+                        "{flag} {}:{}:{}: host ids overlap another {flag}",
+                        a.container,
+                        a.host,
+                        a.size
+                    );
                 }
             }
         }
@@ -582,7 +593,10 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
     };
     let (uidmap, gidmap) = parse_idmaps(&o.uidmap, &o.gidmap)?;
     if !uidmap.is_empty() && userns != UsernsMode::Default {
-        crate::bail!("--uidmap/--gidmap and --userns {} cannot be used together", userns.name());
+        crate::bail!(
+            "--uidmap/--gidmap and --userns {} cannot be used together",
+            userns.name()
+        );
     }
     let stop_signal = signal::parse_signal(o.stop_signal.as_deref().unwrap_or(if img.stop_signal.is_empty() {
         "SIGTERM"
@@ -1029,7 +1043,16 @@ mod tests {
         let e = parse_idmap("--uidmap", "0:1:1000").unwrap();
         assert_eq!((e.container, e.host, e.size, e.host_level), (0, 1, 1000, false));
         assert!(parse_idmap("--uidmap", "0:@4711:1").unwrap().host_level);
-        for bad in ["0:1", "0:1:0", "a:1:2", "0:1:2:3", "+0:1:2", "4294967295:0:2", "-1:0:1", ""] {
+        for bad in [
+            "0:1",
+            "0:1:0",
+            "a:1:2",
+            "0:1:2:3",
+            "+0:1:2",
+            "4294967295:0:2",
+            "-1:0:1",
+            "",
+        ] {
             assert!(parse_idmap("--uidmap", bad).is_err(), "{bad}");
         }
         let (u, g) = parse_idmaps(&["0:1:10".into()], &[]).unwrap();
@@ -1247,7 +1270,10 @@ mod tests {
             (MountKind::Volume, "data", "/d", true)
         );
         let m = parse_mount("type=bind,src=/h,dst=/c/,ro=false").unwrap();
-        assert_eq!((m.kind, m.source.as_str(), m.destination.as_str(), m.read_only), (MountKind::Bind, "/h", "/c", false));
+        assert_eq!(
+            (m.kind, m.source.as_str(), m.destination.as_str(), m.read_only),
+            (MountKind::Bind, "/h", "/c", false)
+        );
         let m = parse_mount("type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=700").unwrap();
         assert_eq!(m.kind, MountKind::Tmpfs);
         let t = tmpfs_options(&m.options).unwrap();
@@ -1267,7 +1293,10 @@ mod tests {
             assert!(parse_mount(bad).is_err(), "{bad}");
         }
         let t = parse_tmpfs("/run/x").unwrap();
-        assert_eq!((t.kind, t.options.as_str()), (MountKind::Tmpfs, "rw,noexec,nosuid,nodev"));
+        assert_eq!(
+            (t.kind, t.options.as_str()),
+            (MountKind::Tmpfs, "rw,noexec,nosuid,nodev")
+        );
         let t = parse_tmpfs("/x:ro,size=2m,notmpcopyup").unwrap();
         assert!(t.read_only);
         assert!(!tmpfs_options(&t.options).unwrap().copy_up);

@@ -643,7 +643,9 @@ pub struct CreateRequest {
 pub fn new_network(req: &CreateRequest, existing: &[Network], name: &str, id: &str, created: &str) -> Result<Network> {
     let name = req.name.clone().unwrap_or_else(|| name.to_string());
     if !valid_network_name(&name) {
-        crate::bail!("network name {name:?} is not valid: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]* and not be a network mode");
+        crate::bail!(
+            "network name {name:?} is not valid: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]* and not be a network mode"
+        );
     }
     if existing.iter().any(|n| n.name == name) {
         crate::bail!("network name {name} already used: network already exists");
@@ -790,7 +792,10 @@ pub(crate) mod tests {
     #[test]
     fn modes_and_default() {
         assert_eq!(Mode::parse("pasta").unwrap(), Mode::Pasta);
-        assert_eq!(Mode::parse("bridge").unwrap(), Mode::Bridge(vec![DEFAULT_NETWORK.into()]));
+        assert_eq!(
+            Mode::parse("bridge").unwrap(),
+            Mode::Bridge(vec![DEFAULT_NETWORK.into()])
+        );
         assert!(Mode::parse("private").is_err());
         assert!(Mode::parse("foo!").unwrap_err().message.starts_with("--network foo!:"));
         assert_eq!(
@@ -924,15 +929,52 @@ pub(crate) mod tests {
         assert_eq!(b.subnets[0].subnet, "10.89.1.0/24");
         assert_eq!(b.network_interface, "podman2");
         let bad = |r: CreateRequest, says: &str| {
-            let e = new_network(&r, &[def.clone(), a.clone()], "x", "i", "t").unwrap_err().message;
+            let e = new_network(&r, &[def.clone(), a.clone()], "x", "i", "t")
+                .unwrap_err()
+                .message;
             assert!(e.contains(says), "{e}");
         };
-        bad(CreateRequest { subnet: Some("10.88.5.0/24".into()), ..Default::default() }, "overlaps 10.88.0.0/16 of network podman");
-        bad(CreateRequest { subnet: Some("300.1.0.0/24".into()), ..Default::default() }, "not a valid IPv4 subnet");
-        bad(CreateRequest { name: Some("n1".into()), ..Default::default() }, "already exists");
-        bad(CreateRequest { name: Some("host".into()), ..Default::default() }, "not valid");
-        bad(CreateRequest { subnet: Some("10.1.0.0/24".into()), gateway: Some("10.2.0.1".into()), ..Default::default() }, "not a host address");
-        let r = bridge_resolv_conf("nameserver 127.0.0.53\nsearch lan\n", &[def.clone(), a.clone()], &Dns::default());
+        bad(
+            CreateRequest {
+                subnet: Some("10.88.5.0/24".into()),
+                ..Default::default()
+            },
+            "overlaps 10.88.0.0/16 of network podman",
+        );
+        bad(
+            CreateRequest {
+                subnet: Some("300.1.0.0/24".into()),
+                ..Default::default()
+            },
+            "not a valid IPv4 subnet",
+        );
+        bad(
+            CreateRequest {
+                name: Some("n1".into()),
+                ..Default::default()
+            },
+            "already exists",
+        );
+        bad(
+            CreateRequest {
+                name: Some("host".into()),
+                ..Default::default()
+            },
+            "not valid",
+        );
+        bad(
+            CreateRequest {
+                subnet: Some("10.1.0.0/24".into()),
+                gateway: Some("10.2.0.1".into()),
+                ..Default::default()
+            },
+            "not a host address",
+        );
+        let r = bridge_resolv_conf(
+            "nameserver 127.0.0.53\nsearch lan\n",
+            &[def.clone(), a.clone()],
+            &Dns::default(),
+        );
         assert_eq!(r, "search dns.podman lan\nnameserver 10.89.0.1\n");
         let r = bridge_resolv_conf("nameserver 127.0.0.53\n", &[def], &Dns::default());
         assert_eq!(r, "nameserver 169.254.1.1\n");

@@ -60,7 +60,9 @@ pub fn parse_signal(s: &str) -> Result<i32> {
     } else if let Some(k) = rt.strip_prefix("RTMIN+").and_then(|k| k.parse::<i32>().ok()) {
         Some(34 + k)
     } else {
-        rt.strip_prefix("RTMAX-").and_then(|k| k.parse::<i32>().ok()).map(|k| 64 - k)
+        rt.strip_prefix("RTMAX-")
+            .and_then(|k| k.parse::<i32>().ok())
+            .map(|k| 64 - k)
     };
     if let Some(n) = rt_num.filter(|n| (34..=64).contains(n)) {
         return Ok(n);

@@ -119,7 +119,14 @@ pub fn new_run_args(create_command: &[String], takes_value: &dyn Fn(&str) -> Opt
         _ => crate::bail!("generate systemd --new: the container was not made by `hutch run` or `hutch create`"),
     }
     // --restart too: the unit's Restart= restarts the service (and `run --rm` refuses it).
-    const DROP: [&str; 6] = ["--detach", "--rm", "--replace", "--name", "--conmon-pidfile", "--restart"];
+    const DROP: [&str; 6] = [
+        "--detach",
+        "--rm",
+        "--replace",
+        "--name",
+        "--conmon-pidfile",
+        "--restart",
+    ];
     let mut out = Vec::new();
     while let Some(w) = it.next() {
         if w == "--" || !w.starts_with('-') || w == "-" {
@@ -265,8 +272,14 @@ fn pod_unit(p: &PodUnit) -> Result<String> {
     s.push_str(&format!("TimeoutStopSec={}\n", p.stop_timeout + 60));
     let t = p.stop_timeout.to_string();
     let w = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    s.push_str(&format!("ExecStart={}\n", exec_line(&w(&[&p.hutch, "start", &p.infra]))));
-    s.push_str(&format!("ExecStop={}\n", exec_line(&w(&[&p.hutch, "stop", "-t", &t, &p.infra]))));
+    s.push_str(&format!(
+        "ExecStart={}\n",
+        exec_line(&w(&[&p.hutch, "start", &p.infra]))
+    ));
+    s.push_str(&format!(
+        "ExecStop={}\n",
+        exec_line(&w(&[&p.hutch, "stop", "-t", &t, &p.infra]))
+    ));
     s.push_str(&format!(
         "ExecStopPost={}\n",
         exec_line(&w(&[&p.hutch, "stop", "-t", &t, &p.infra]))

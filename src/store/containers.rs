@@ -71,7 +71,10 @@ impl ContainerIndex {
                 _ => {}
             }
         }
-        Err(crate::err!("no container with name or ID \"{what}\" found: no such container").classed(crate::error::Class::NoSuchObject))
+        Err(
+            crate::err!("no container with name or ID \"{what}\" found: no such container")
+                .classed(crate::error::Class::NoSuchObject),
+        )
     }
 
     pub fn name_taken(&self, name: &str) -> bool {

@@ -62,7 +62,8 @@ impl PodIndex {
                 _ => {}
             }
         }
-        Err(crate::err!("no pod with name or ID \"{what}\" found: no such pod").classed(crate::error::Class::NoSuchObject))
+        Err(crate::err!("no pod with name or ID \"{what}\" found: no such pod")
+            .classed(crate::error::Class::NoSuchObject))
     }
 
     pub fn name_taken(&self, name: &str) -> bool {

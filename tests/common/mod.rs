@@ -456,7 +456,10 @@ pub fn env_with(images: &[&str]) -> Env {
 pub fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     let t = std::time::Instant::now();
     while !f() {
-        assert!(t.elapsed() < std::time::Duration::from_secs(20), "timed out waiting for {what}");
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
