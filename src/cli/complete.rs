@@ -548,7 +548,7 @@ mod tests {
         im.sort();
         assert_eq!(im, ["image", "images", "import"]);
         let flags = complete(&Bash, &["hutch ps --no"], &[]);
-        assert_eq!(flags, "--no-trunc\u{b}--noheading");
+        assert_eq!(flags, "--no-trunc\u{b}--noheading\u{b}--noout");
         // bash replaces only the piece after `=`: candidates come back without `--pull=`.
         assert_eq!(
             complete(&Bash, &["hutch run --pull=al"], &[("_HUTCH_COMPLETE_PIECE", "al")]),
