@@ -800,12 +800,14 @@ impl ContainersConf {
                 "" | "private" | "pasta" | "slirp4netns" | "host" | "none" | "bridge" => {
                     self.netns = Some((ns, file.to_path_buf()))
                 }
-                _ => return Err(bad(
-                    "netns",
-                    format!(
+                _ => {
+                    return Err(bad(
+                        "netns",
+                        format!(
                         "\"{ns}\" is not a network mode hutch knows (private, pasta, slirp4netns, bridge, host, none)"
                     ),
-                )),
+                    ))
+                }
             }
         }
         let e = f.engine;

@@ -685,7 +685,8 @@ fn implicit_pull_says_so() {
     let r = env
         .hutch(["run", "--rm", "--pull=missing", "--tls-verify=false", &image(), "true"])
         .ok();
-    assert_eq!(r.stderr, format!("Trying to pull {}...\n", image()));
+    // The pull's own line, with the name as pull resolves it (Podman's too).
+    assert_eq!(r.stderr, format!("Trying to pull {}:latest...\n", image()));
     // Present: nothing.
     let r = env.hutch(["run", "--rm", "--pull=missing", &image(), "true"]).ok();
     assert_eq!(r.stderr, "");

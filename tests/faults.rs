@@ -297,12 +297,8 @@ fn kill_at_every_fault_point_of_every_verb() {
                 st.failures += 1;
                 panic!("{} after a kill at {point}: the re-run failed: {r:?}", v.name);
             }
-            assert_eq!(
-                env.hutch(["system", "check"]).code,
-                0,
-                "{} at {point}: not clean after the re-run",
-                v.name
-            );
+            let c = env.hutch(["system", "check"]);
+            assert_eq!(c.code, 0, "{} at {point}: not clean after the re-run: {c:?}", v.name);
             assert_intact(&env);
         }
     }

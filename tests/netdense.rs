@@ -153,9 +153,14 @@ fn interfaces_addresses_and_routes_come_from_rtnetlink() {
         "{nat}"
     );
     assert!(!nat.contains("10.92.0.0/24"), "{nat}");
-    // The run's veths are gone with it; the kept container's is there.
-    let veths = in_shared(k, &["ip", "-o", "link", "show", "type", "veth"]);
-    assert_eq!(veths.lines().count(), 1, "{veths}");
+    // The run's veths go with its network namespace (the kernel frees a dead namespace, and
+    // with it the veth pair, asynchronously); the kept container's is there.
+    wait_until("the finished runs' veths to go", || {
+        in_shared(k, &["ip", "-o", "link", "show", "type", "veth"])
+            .lines()
+            .count()
+            == 1
+    });
     env.hutch(["rm", "-f", "keep"]).ok();
     wait_until("the shared namespace to go", || {
         !env.run_dir().join("hutch/net/shared.json").exists()

@@ -207,12 +207,21 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
                 None if names.contains(&format!("{n}.lock")) => continue,
                 None => (n.clone(), String::new()),
             };
-            let busy =
-                !lock.is_empty() && matches!(crate::sys::lock::FileLock::try_exclusive(&tmp.join(&lock)), Ok(None));
-            if busy {
+            // Held: in use. Gone: its owner finished between our listing and now (a `--rm`
+            // container's directory is deleted by a detached child while the next command runs).
+            let _held = if lock.is_empty() {
+                None
+            } else {
+                match crate::sys::lock::FileLock::try_existing(&tmp.join(&lock)) {
+                    Ok(crate::sys::lock::Existing::Taken(l)) => Some(l),
+                    Ok(crate::sys::lock::Existing::Busy | crate::sys::lock::Existing::Gone) => continue,
+                    Err(_) => None,
+                }
+            };
+            let path = tmp.join(&entry);
+            if lock.is_empty() && !path.exists() {
                 continue;
             }
-            let path = tmp.join(&entry);
             out.push(p(
                 path.display().to_string(),
                 "left in tmp/ by an interrupted command",

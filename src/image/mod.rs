@@ -90,11 +90,8 @@ pub fn find_or_pull(store: &Store, name: &str, pull: &ImplicitPull) -> Result<Im
     if let Err(e) = crate::reference::ImageRef::parse(name) {
         crate::bail!("{name}: {e}");
     }
-    // As Podman's run and create: say that the image is being fetched (the child pull shows
-    // its progress bars only on a terminal).
-    if !pull.quiet && !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        crate::output::warn(&format!("Trying to pull {name}..."));
-    }
+    // The child pull says "Trying to pull REF..." (as Podman's run and create do), and shows
+    // progress bars on a terminal.
     let mut cmd = std::process::Command::new("/proc/self/exe");
     cmd.arg("pull");
     if pull.quiet {

@@ -120,6 +120,36 @@ impl FileLock {
     }
 }
 
+/// What `FileLock::try_existing` found.
+pub enum Existing {
+    /// Taken: nobody held it.
+    Taken(FileLock),
+    /// Another process holds it.
+    Busy,
+    /// No such lock file (its owner removed it as it finished).
+    Gone,
+}
+
+impl FileLock {
+    /// Take an existing lock file's lock if nobody holds it, never creating the file: for
+    /// readers of other processes' lock files (`system check`), which must not leave a new
+    /// lock file behind when its owner has just removed it.
+    pub fn try_existing(path: &Path) -> Result<Existing> {
+        let asked = Instant::now();
+        let file = match OpenOptions::new().read(true).custom_flags(libc::O_CLOEXEC).open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Existing::Gone),
+            Err(e) => return Err(crate::err!("opening lock file {}: {e}", path.display())),
+        };
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(l) if still_named(&l, path) => Ok(Existing::Taken(FileLock::new(l, path, asked))),
+            Ok(_) => Ok(Existing::Gone),
+            Err((_, Errno::EWOULDBLOCK)) => Ok(Existing::Busy),
+            Err((_, e)) => Err(crate::err!("locking {}: {e}", path.display())),
+        }
+    }
+}
+
 /// Whether `path` still names the file `lock` holds (same device and inode).
 fn still_named(lock: &Flock<File>, path: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
