@@ -170,7 +170,7 @@ fn keep_id_writes_are_seen_by_exec_cp_diff_and_commit() {
         env.hutch(["exec", "kf", "stat", "-c", "%u:%g %n", "/tmp/mine", "/tmp/in2.txt"])
             .ok()
             .stdout,
-        format!("{me}:{me} /tmp/mine\n0:0 /tmp/in2.txt\n")
+        format!("{me}:{me} /tmp/mine\n{me}:{me} /tmp/in2.txt\n")
     );
     env.hutch(["rm", "-f", "kf"]).ok();
     assert!(keepid_copies(&env).is_empty());

@@ -41,20 +41,8 @@ fn in_child(what: &str, work: impl FnOnce() -> Result<()>) -> Result<()> {
         }
         Some(pid) => {
             drop(w);
-            let msg = crate::sys::fd::read_to_eof(&r);
-            let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
-            if !matches!(st, Ok(nix::sys::wait::WaitStatus::Exited(_, 0))) {
-                let m = String::from_utf8_lossy(&msg);
-                crate::bail!(
-                    "{}",
-                    if m.is_empty() {
-                        format!("{what}: the helper failed")
-                    } else {
-                        m.into_owned()
-                    }
-                );
-            }
-            Ok(())
+            crate::sys::process::reap_worker(pid, &r)
+                .map_err(|f| crate::err!("{}", f.message_or(|_| format!("{what}: the helper failed"))))
         }
     }
 }

@@ -74,18 +74,8 @@ fn in_container_root(
         drop(data_w);
         feed(fs::File::from(data_r))
     };
-    let msg = crate::sys::fd::read_to_eof(&err_r);
-    let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
-    if !matches!(st, Ok(nix::sys::wait::WaitStatus::Exited(_, 0))) {
-        let m = String::from_utf8_lossy(&msg);
-        crate::bail!(
-            "{}",
-            if m.is_empty() {
-                format!("the copy worker failed ({st:?})")
-            } else {
-                m.into_owned()
-            }
-        );
+    if let Err(f) = crate::sys::process::reap_worker(pid, &err_r) {
+        crate::bail!("{}", f.message_or(|st| format!("the copy worker failed ({st})")));
     }
     mine
 }

@@ -596,20 +596,8 @@ fn tar_checksum_ok(h: &[u8]) -> bool {
 
 /// Wait for a worker; its error message when it failed.
 fn finish(pid: i32, err_r: OwnedFd) -> Result<()> {
-    let msg = crate::sys::fd::read_to_eof(&err_r);
-    let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
-    if !matches!(st, Ok(nix::sys::wait::WaitStatus::Exited(_, 0))) {
-        let m = String::from_utf8_lossy(&msg);
-        crate::bail!(
-            "{}",
-            if m.is_empty() {
-                format!("copying: the worker failed ({st:?})")
-            } else {
-                m.into_owned()
-            }
-        );
-    }
-    Ok(())
+    crate::sys::process::reap_worker(pid, &err_r)
+        .map_err(|f| crate::err!("{}", f.message_or(|st| format!("copying: the worker failed ({st})"))))
 }
 
 /// How `cp` copies.

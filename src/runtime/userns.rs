@@ -531,13 +531,8 @@ pub fn in_store_namespace(what: &str, work: impl FnOnce() -> Result<()>) -> Resu
         }
         Some(pid) => {
             drop(w);
-            let msg = crate::sys::fd::read_to_eof(&r);
-            let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
-            if !matches!(st, Ok(nix::sys::wait::WaitStatus::Exited(_, 0))) {
-                let m = String::from_utf8_lossy(&msg);
-                crate::bail!("{what}: {}", if m.is_empty() { "the helper failed".into() } else { m });
-            }
-            Ok(())
+            crate::sys::process::reap_worker(pid, &r)
+                .map_err(|f| crate::err!("{what}: {}", f.message_or(|_| "the helper failed".into())))
         }
     }
 }

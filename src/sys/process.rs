@@ -250,3 +250,35 @@ pub fn pre_exec_setsid(cmd: &mut std::process::Command) {
         });
     }
 }
+
+/// A forked worker that failed: what it wrote on its error channel (empty when it died
+/// without a word) and how it ended.
+pub struct WorkerFailed {
+    pub message: String,
+    pub status: String,
+}
+
+impl WorkerFailed {
+    /// The worker's own message, or `fallback(status)` when it said nothing.
+    pub fn message_or(self, fallback: impl FnOnce(&str) -> String) -> String {
+        if self.message.is_empty() {
+            fallback(&self.status)
+        } else {
+            self.message
+        }
+    }
+}
+
+/// Wait for a forked worker that reports failure by writing a message on `err_r` (the read end
+/// of its error channel) and exiting non-zero: reads the channel to its end, then reaps it.
+pub fn reap_worker(pid: i32, err_r: impl AsFd) -> Result<(), WorkerFailed> {
+    let msg = super::fd::read_to_eof(err_r);
+    let st = nix::sys::wait::waitpid(Pid::from_raw(pid), None);
+    if matches!(st, Ok(nix::sys::wait::WaitStatus::Exited(_, 0))) {
+        return Ok(());
+    }
+    Err(WorkerFailed {
+        message: String::from_utf8_lossy(&msg).into_owned(),
+        status: format!("{st:?}"),
+    })
+}
