@@ -187,7 +187,17 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
     let mut counts = Counts::default();
     let images: ImageIndex = read_index(&base.join("images/images.json"), &mut out, "every image");
     let layers: LayerIndex = read_index(&base.join("layers/layers.json"), &mut out, "every layer");
-    let containers: ContainerIndex = read_index(&base.join("containers/containers.json"), &mut out, "every container");
+    let mut containers: ContainerIndex =
+        read_index(&base.join("containers/containers.json"), &mut out, "every container");
+    // Records in their containers' directories; one torn by a crash during a create that never
+    // returned is left out, so its directory shows as debris below.
+    let listed: HashSet<String> = containers.containers.iter().map(|c| c.id.clone()).collect();
+    containers.containers.extend(
+        store
+            .container_files()
+            .into_iter()
+            .filter(|c| !listed.contains(&c.id)),
+    );
     counts.images = images.images.len();
     counts.layers = layers.layers.len();
     counts.containers = containers.containers.len();

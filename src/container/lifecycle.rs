@@ -128,17 +128,22 @@ pub fn remove_exited(store: &Store, rec: &ContainerRecord) -> Result<()> {
 
 fn remove_with(store: &Store, rec: &ContainerRecord, volumes: bool, detached: bool) -> Result<()> {
     let lock = store.lock_containers()?;
-    let mut idx = store.load_containers()?;
-    let Some(n) = idx.containers.iter().position(|c| c.id == rec.id) else {
-        // Removed meanwhile by someone else (e.g. its --rm monitor).
-        return Ok(());
-    };
-    idx.containers.remove(n);
-    if rec.spec.auto_remove {
-        store.save_containers_undoable(&idx, &lock)?;
-        drop(lock);
-    } else {
-        store.save_containers_and_unlock(&idx, lock)?;
+    // A record of its own (containers/<id>/record.json): removed alone, without reading the
+    // others, so that the lock is held for one unlink however many containers there are.
+    if !store.remove_container_file(&rec.id, lock, !rec.spec.auto_remove)? {
+        let lock = store.lock_containers()?;
+        let mut idx = store.load_containers()?;
+        let Some(n) = idx.containers.iter().position(|c| c.id == rec.id) else {
+            // Removed meanwhile by someone else (e.g. its --rm monitor).
+            return Ok(());
+        };
+        idx.containers.remove(n);
+        if rec.spec.auto_remove {
+            store.save_containers_undoable(&idx, &lock)?;
+            drop(lock);
+        } else {
+            store.save_containers_and_unlock(&idx, lock)?;
+        }
     }
     crate::output::trace("record removed");
     crate::events::of("remove", rec);

@@ -146,7 +146,7 @@ pub fn create(
     std::fs::set_permissions(cdir.join("upper"), std::fs::Permissions::from_mode(root_mode))
         .ctx(|| format!("setting the mode of {}", cdir.join("upper").display()))
         .map_err(cleanup)?;
-    let mut idx = store.load_containers().map_err(cleanup)?;
+    let idx = store.load_containers().map_err(cleanup)?;
     // rmi and prune decide under containers.lock, which we hold: the image is still there now
     // or was removed before we took it.
     if !store
@@ -244,6 +244,9 @@ pub fn create(
         image_name: name_as_given(&img.names, image_name),
         layers: img.layers.clone(),
         created: crate::output::now_secs(),
+        created_ns: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i128),
         spec,
     };
     let net = NetFacts {
@@ -258,12 +261,7 @@ pub fn create(
     write_userdata(&cdir, &rec.spec, &rec.name, &net).map_err(cleanup)?;
     write_file(&cdir.join("userdata/containerenv"), &containerenv(store, &rec)).map_err(cleanup)?;
     crate::fault::point("after:write-userdata");
-    idx.containers.push(rec.clone());
-    if rec.spec.auto_remove {
-        store.save_containers_undoable(&idx, &lock).map_err(cleanup)?;
-    } else {
-        store.save_containers_and_unlock(&idx, lock).map_err(cleanup)?;
-    }
+    store.add_container(&rec, lock, !rec.spec.auto_remove).map_err(cleanup)?;
     crate::events::of("create", &rec);
     Ok(rec)
 }

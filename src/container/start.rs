@@ -58,6 +58,7 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     // Before the exit is recorded: whoever waits for that record (stop, wait) comes after it.
     crate::events::died(&rec.id, &rec.name, &rec.image_name, &rec.spec.labels, code);
     recorder.exited(code);
+    crate::output::trace("exit recorded");
     if rec.spec.auto_remove {
         remove_exited(store, rec)?;
         crate::output::trace("removed");

@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::spec::Spec;
 
+/// A container's record in its own directory (containers/<id>/record.json), for containers
+/// created since records got files of their own (see `Store::add_container`).
+pub const RECORD_FILE: &str = "record.json";
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct ContainerIndex {
     #[serde(default)]
@@ -23,6 +27,10 @@ pub struct ContainerRecord {
     pub layers: Vec<String>,
     /// Seconds since the epoch.
     pub created: i64,
+    /// Nanoseconds since the epoch (0 in records written before it was kept): orders the
+    /// records of containers created in the same second.
+    #[serde(default, skip_serializing_if = "is_zero_ns")]
+    pub created_ns: i128,
     pub spec: Spec,
 }
 
@@ -45,6 +53,10 @@ pub struct Outcome {
     /// Restarts by the container's restart policy since it was last started by hand.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub restart_count: u32,
+}
+
+fn is_zero_ns(n: &i128) -> bool {
+    *n == 0
 }
 
 fn is_zero(n: &u32) -> bool {

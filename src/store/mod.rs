@@ -226,41 +226,175 @@ impl Store {
         })
     }
 
+    /// Every container record: those in containers.json (containers created before records had
+    /// files of their own, and any a repair put there), then those in containers/<id>/record.json,
+    /// oldest first. A record file that does not parse is one a crash tore while its create was
+    /// not yet durable (the create never returned): left out, its directory is debris for
+    /// `system check`.
     pub fn load_containers(&self) -> Result<ContainerIndex> {
-        read_index(&self.root.join("containers/containers.json"))
+        let mut idx: ContainerIndex = read_index(&self.root.join("containers/containers.json"))?;
+        let known: std::collections::HashSet<String> = idx.containers.iter().map(|c| c.id.clone()).collect();
+        idx.containers
+            .extend(self.container_files().into_iter().filter(|c| !known.contains(&c.id)));
+        Ok(idx)
+    }
+
+    /// The records in containers/<id>/record.json, oldest first.
+    pub fn container_files(&self) -> Vec<containers::ContainerRecord> {
+        let mut recs = Vec::new();
+        let Ok(rd) = fs::read_dir(self.root.join("containers")) else {
+            return Vec::new();
+        };
+        for e in rd.flatten() {
+            let n = e.file_name();
+            let Some(id) = n.to_str().filter(|n| is_hex64(n)) else {
+                continue;
+            };
+            let path = e.path().join(containers::RECORD_FILE);
+            let Ok(data) = fs::read(&path) else {
+                continue;
+            };
+            match serde_json::from_slice::<containers::ContainerRecord>(&data) {
+                Ok(r) if r.id == id => recs.push(r),
+                _ => crate::output::debug(&format!("{}: torn or foreign record, left out", path.display())),
+            }
+        }
+        recs.sort_by(|a, b| (a.created, a.created_ns, &a.id).cmp(&(b.created, b.created_ns, &b.id)));
+        recs
+    }
+
+    /// Add a new container's record as containers/<id>/record.json (the directory was made
+    /// under `held`, which the caller took before checking the name is free). Only the rename
+    /// happens under the lock: the record is not fsynced before it, so concurrent creates do not
+    /// queue behind each other's journal commits. Then, with the lock released, when `durable`,
+    /// the file and the directories are synced before this returns. A crash before that may
+    /// leave the record missing or empty: the create had not returned, the record is left out
+    /// (`container_files`) and `system check` removes the directory. A `--rm` container is not
+    /// `durable` (a crash ends it anyway).
+    pub fn add_container(&self, rec: &containers::ContainerRecord, held: FileLock, durable: bool) -> Result<()> {
+        let cdir = self.container_dir(&rec.id);
+        let path = cdir.join(containers::RECORD_FILE);
+        let data = serde_json::to_vec_pretty(rec).ctx(|| format!("encoding {}", path.display()))?;
+        crate::fault::point("before:add-container-record");
+        crate::sys::fs::replace_atomic(&path, &data, 0o600).ctx(|| format!("writing {}", path.display()))?;
+        crate::output::debug(&format!("wrote {}", path.display()));
+        crate::fault::point("after:add-container-record");
+        drop(held);
+        if durable {
+            let sync = || -> std::io::Result<()> {
+                fs::File::open(&path)?.sync_all()?;
+                crate::sys::fs::sync_dir(&cdir)?;
+                crate::sys::fs::sync_dir(&self.root.join("containers"))
+            };
+            sync().ctx(|| format!("syncing {}", path.display()))?;
+            crate::fault::point("after:sync-container-record");
+        }
+        Ok(())
+    }
+
+    /// Remove the container's own record file (containers/<id>/record.json), under `held`,
+    /// released at once; when `durable`, the directory is synced after that. False (and the
+    /// lock released) when the container has no record file: its record is in containers.json,
+    /// or gone already.
+    pub fn remove_container_file(&self, id: &str, held: FileLock, durable: bool) -> Result<bool> {
+        let cdir = self.container_dir(id);
+        let path = cdir.join(containers::RECORD_FILE);
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(crate::err!("removing {}: {e}", path.display())),
+        }
+        crate::output::debug(&format!("removed {}", path.display()));
+        crate::fault::point("after:remove-container-record");
+        drop(held);
+        if durable {
+            crate::sys::fs::sync_dir(&cdir).ctx(|| format!("syncing {}", cdir.display()))?;
+        }
+        Ok(true)
     }
 
     /// Write the container index. The caller holds `lock_containers`.
     pub fn save_containers(&self, idx: &ContainerIndex, _held: &FileLock) -> Result<()> {
-        crate::fault::point("before:save-containers");
-        write_index(&self.root.join("containers/containers.json"), idx)?;
-        crate::fault::point("after:save-containers");
-        Ok(())
+        let dirs = self.write_containers(idx)?;
+        sync_dirs(&dirs)
     }
 
-    /// `save_containers`, then release the lock before the index's directory is synced: the
-    /// new index is whole on disk before it replaces the old one, so the next writer may go on
-    /// at once (a crash before the sync leaves the old or the new index, both whole); this
-    /// command returns only once its change is durable. Halves the time starts hold the lock.
+    /// `save_containers`, then release the lock before the changed directories are synced:
+    /// every new file is whole on disk before it replaces the old one, so the next writer may go
+    /// on at once (a crash before the sync leaves the old or the new record, both whole); this
+    /// command returns only once its change is durable. Halves the time the lock is held.
     pub fn save_containers_and_unlock(&self, idx: &ContainerIndex, held: FileLock) -> Result<()> {
-        self.save_containers_undoable(idx, &held)?;
+        let dirs = self.write_containers(idx)?;
         drop(held);
-        let dir = self.root.join("containers");
-        crate::sys::fs::sync_dir(&dir).ctx(|| format!("syncing {}", dir.display()))
+        sync_dirs(&dirs)
     }
 
     /// `save_containers` for a change a crash may undo harmlessly: a `--rm` container added or
-    /// removed (a crash ends it anyway). Written whole and synced before it replaces the index,
-    /// so every other record stays as durable as ever; only the directory is not synced after
-    /// the rename (one journal commit fewer on each start and on each removal).
+    /// removed (a crash ends it anyway). Whatever is rewritten is synced before it replaces the
+    /// old file, so every other record stays as durable as ever; only the directories are not
+    /// synced (no journal commit on a `--rm` container's removal).
     pub fn save_containers_undoable(&self, idx: &ContainerIndex, _held: &FileLock) -> Result<()> {
+        self.write_containers(idx).map(|_| ())
+    }
+
+    /// Bring the records on disk to `idx`, each where it lives: record files are rewritten
+    /// where they changed and removed for containers no longer in `idx`; the others are
+    /// containers.json, rewritten only when it changes. New files are synced before the rename;
+    /// returns the directories whose entries changed (to sync for durability).
+    fn write_containers(&self, idx: &ContainerIndex) -> Result<Vec<PathBuf>> {
         crate::fault::point("before:save-containers");
-        let path = self.root.join("containers/containers.json");
-        let data = serde_json::to_vec_pretty(idx).ctx(|| format!("encoding {}", path.display()))?;
-        crate::sys::fs::write_atomic_undoable(&path, &data, 0o600).ctx(|| format!("writing {}", path.display()))?;
-        crate::output::debug(&format!("wrote {}", path.display()));
+        let dir = self.root.join("containers");
+        let mut on_disk: std::collections::HashSet<String> = std::collections::HashSet::new();
+        if let Ok(rd) = fs::read_dir(&dir) {
+            for e in rd.flatten() {
+                if let Some(n) = e.file_name().to_str().filter(|n| is_hex64(n)) {
+                    if e.path().join(containers::RECORD_FILE).exists() {
+                        on_disk.insert(n.to_string());
+                    }
+                }
+            }
+        }
+        let mut dirs = Vec::new();
+        let mut legacy = ContainerIndex::default();
+        let mut kept = std::collections::HashSet::new();
+        for rec in &idx.containers {
+            if !on_disk.contains(&rec.id) {
+                legacy.containers.push(rec.clone());
+                continue;
+            }
+            kept.insert(rec.id.clone());
+            let cdir = self.container_dir(&rec.id);
+            let path = cdir.join(containers::RECORD_FILE);
+            let data = serde_json::to_vec_pretty(rec).ctx(|| format!("encoding {}", path.display()))?;
+            if fs::read(&path).ok().as_deref() != Some(&data[..]) {
+                crate::sys::fs::write_atomic_undoable(&path, &data, 0o600)
+                    .ctx(|| format!("writing {}", path.display()))?;
+                crate::output::debug(&format!("wrote {}", path.display()));
+                dirs.push(cdir);
+            }
+        }
+        for id in on_disk.iter().filter(|id| !kept.contains(*id)) {
+            let cdir = self.container_dir(id);
+            let path = cdir.join(containers::RECORD_FILE);
+            fs::remove_file(&path).ctx(|| format!("removing {}", path.display()))?;
+            crate::output::debug(&format!("removed {}", path.display()));
+            crate::fault::point("after:remove-container-record");
+            dirs.push(cdir);
+        }
+        let path = dir.join("containers.json");
+        let data = serde_json::to_vec_pretty(&legacy).ctx(|| format!("encoding {}", path.display()))?;
+        let current = fs::read(&path).ok();
+        let unchanged = match &current {
+            Some(c) => *c == data,
+            None => legacy.containers.is_empty(),
+        };
+        if !unchanged {
+            crate::sys::fs::write_atomic_undoable(&path, &data, 0o600).ctx(|| format!("writing {}", path.display()))?;
+            crate::output::debug(&format!("wrote {}", path.display()));
+            dirs.push(dir);
+        }
         crate::fault::point("after:save-containers");
-        Ok(())
+        Ok(dirs)
     }
 
     /// Lock held while the pod index changes (taken before containers.lock when both are).
@@ -525,6 +659,17 @@ fn wait_lock(path: &Path) -> Result<FileLock> {
     })?;
     crate::output::debug(&format!("locked {}", path.display()));
     Ok(l)
+}
+
+fn sync_dirs(dirs: &[PathBuf]) -> Result<()> {
+    for d in dirs {
+        crate::sys::fs::sync_dir(d).ctx(|| format!("syncing {}", d.display()))?;
+    }
+    Ok(())
+}
+
+fn is_hex64(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn read_index<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
