@@ -52,6 +52,8 @@ burst() {
 locks() {
     cat "$LOGS"/*.err | awk '/unlocked .*: waited/ {
             n = $6; sub(":", "", n); sub(".*/", "", n); w = $8; h = $11
+            # Each container'"'"'s own start lock (runtime dir, <id>.lock): one line for all of them.
+            if (length(n) == 69 && n ~ /^[0-9a-f]+\.lock$/) n = "<id>.lock (each)"
             if (w > W[n]) W[n] = w; if (h > H[n]) H[n] = h; C[n]++; S[n] += h
         }
         END { for (n in W) printf "          %-16s taken %4d times: longest wait %7.1f ms (all holds together %7.1f ms), longest hold %6.1f ms, mean hold %5.1f ms\n", n, C[n], W[n] / 1000, S[n] / 1000, H[n] / 1000, S[n] / C[n] / 1000 }' | sort

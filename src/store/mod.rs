@@ -9,7 +9,8 @@
 //!   layers/<id>/tar-split.zst   the layer tar's headers and padding, to rebuild it (`save`)
 //!   layers/<id>/keepid-<uid>/   re-owned copies for --userns=keep-id (store::keepid)
 //!   images/images.json          image records; images.lock
-//!   containers/containers.json  container records; containers.lock
+//!   containers/<id>/record.json a container's record; containers.lock
+//!   containers/containers.json  records of containers an older hutch created
 //!   containers/<id>/            upper, work, merged, userdata/, ctr.log, state.json (outcome)
 //!   pods/pods.json              pod records; pods.lock (taken before containers.lock)
 //!   pods/<id>/                  a pod's files: kube play's configmaps/, secrets/, emptydir/
