@@ -52,6 +52,9 @@ pub fn pull_to_store(image: &ImageRef, opts: &PullOptions, progress: &Progress) 
     pull(&store, image, opts, mapping, progress, &missing).map_err(&full)
 }
 
+/// How much lower than the caller's the priority of a pull's threads is (nice 0 -> 10).
+const BACKGROUND_NICE: i32 = 10;
+
 /// Pull `image` into `store`. The caller has entered the store's user namespace (`mapping`);
 /// `missing` gets the number and compressed size of the layers the store lacks.
 pub fn pull(
@@ -62,9 +65,12 @@ pub fn pull(
     progress: &Progress,
     missing: &std::sync::Mutex<Option<(usize, u64)>>,
 ) -> Result<PullReport> {
+    // The pull's threads (network, decompression, hashing, extraction) are background work:
+    // readers started meanwhile (`images`, `ps`) get a CPU before them (benches/readers.sh).
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .max_blocking_threads(PARALLEL_LAYERS + 2)
+        .on_thread_start(|| crate::sys::process::background_thread(BACKGROUND_NICE))
         .enable_all()
         .build()
         .ctx(|| "starting the network runtime")?;

@@ -128,6 +128,24 @@ pub fn set_name(name: &str) {
     }
 }
 
+/// Make the calling thread background work: `SCHED_BATCH` (it no longer preempts a task that
+/// wakes up) at `nice` `delta` above its current value, so that a short command started while
+/// it runs (`hutch images`, `ps`, a shell) gets a CPU first. Only this thread: on Linux, nice is
+/// per thread. Best effort: a refusal leaves the thread as it was.
+pub fn background_thread(delta: i32) {
+    // SAFETY: plain syscalls on the calling thread with valid arguments.
+    unsafe {
+        let tid = libc::gettid() as libc::id_t;
+        let param = libc::sched_param { sched_priority: 0 };
+        libc::sched_setscheduler(0, libc::SCHED_BATCH, &param);
+        *libc::__errno_location() = 0;
+        let now = libc::getpriority(libc::PRIO_PROCESS, tid);
+        if *libc::__errno_location() == 0 {
+            libc::setpriority(libc::PRIO_PROCESS, tid, (now + delta).min(19));
+        }
+    }
+}
+
 /// fork(2): `None` in the child, `Some(pid)` in the parent. The caller must be single-threaded
 /// (hutch starts no threads on the paths that fork: tokio lives only inside registry calls).
 pub fn fork() -> nix::Result<Option<i32>> {
