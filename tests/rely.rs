@@ -1,0 +1,119 @@
+//! Issue 12's remaining guarantees, end to end with the real binary as the unprivileged test
+//! user: every registry fault kind (through the rig's fault proxy, tests/fixtures/authproxy.py,
+//! started here on a port of its own so that each fault is fresh) is retried or refused, and
+//! nothing it sent is ever stored.
+
+mod common;
+
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+
+use common::*;
+
+/// A fault proxy of this test's own in front of the plain registry, stopped (by its pid) when
+/// dropped.
+struct Proxy {
+    child: Child,
+    addr: String,
+}
+
+impl Proxy {
+    fn start() -> Proxy {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/authproxy.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args(["--mode", "flaky", "--port", "0", "--upstream", PLAIN])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port: u16 = line.trim().parse().unwrap_or_else(|_| panic!("proxy said {line:?}"));
+        Proxy {
+            child,
+            addr: format!("127.0.0.1:{port}"),
+        }
+    }
+
+    /// `repo` on the plain registry, behind fault `kind`.
+    fn image(&self, kind: &str, repo: &str) -> String {
+        format!("{}/fault/{kind}/{repo}", self.addr)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The store holds exactly what it held before a refused pull: no image, no layer, no blob
+/// more, nothing in tmp/, and `system check` finds nothing to say.
+fn nothing_stored(env: &Env, layers: usize, blobs: usize, what: &str) {
+    assert_eq!(env.layer_count(), layers, "{what}: a layer was stored");
+    assert_eq!(blob_count(env), blobs, "{what}: a blob was stored");
+    let tmp: Vec<String> = env.entries("tmp").into_iter().filter(|e| !e.ends_with(".lock")).collect();
+    assert!(tmp.is_empty(), "{what}: left in tmp/: {tmp:?}");
+    let c = env.hutch(["system", "check"]);
+    assert_eq!(c.code, 0, "{what}: system check: {c:?}");
+}
+
+fn blob_count(env: &Env) -> usize {
+    let dir = env.store().join("blobs/sha256");
+    std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+}
+
+#[test]
+fn transient_registry_faults_are_retried_and_the_pull_is_whole() {
+    let env = Env::new();
+    let proxy = Proxy::start();
+    let want = env.pull("fixtures/multi");
+    env.hutch(["rmi", "fixtures/multi"]).ok();
+    // A reset in the middle of each blob's body; a body shorter than its Content-Length.
+    for kind in ["reset-mid", "truncated"] {
+        let image = proxy.image(kind, "fixtures/multi");
+        let r = env.hutch(["pull", "--tls-verify=false", &image]).ok();
+        assert_eq!(r.stdout.trim(), want.trim(), "{kind}: {r:?}");
+        let c = env.hutch(["system", "check"]);
+        assert_eq!(c.code, 0, "{kind}: {c:?}");
+        // The content is whole: a container runs from it.
+        env.hutch(["run", "--rm", &image, "true"]).ok();
+        env.hutch(["rmi", &image]).ok();
+        nothing_stored(&env, 0, 0, kind);
+    }
+}
+
+#[test]
+fn persistent_registry_faults_are_refused_and_nothing_is_stored() {
+    let env = Env::new();
+    let proxy = Proxy::start();
+    env.pull("fixtures/basic");
+    let (layers, blobs) = (env.layer_count(), blob_count(&env));
+    // Every request answers 500, or 429: retried a bounded number of times, then refused.
+    for (kind, says) in [("5xx", "500"), ("429", "429")] {
+        let image = proxy.image(kind, "fixtures/multi");
+        let r = env.hutch(["pull", "--tls-verify=false", &image]).fails_with(says);
+        assert!(r.stderr.contains(&proxy.addr), "{kind}: {r:?}");
+        nothing_stored(&env, layers, blobs, kind);
+    }
+    // Content that is not what its digest says: a manifest pulled by digest, and blobs.
+    env.pull("fixtures/multi");
+    let manifest_digest = env.inspect(&format!("{PLAIN}/fixtures/multi"))["Digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.hutch(["rmi", "fixtures/multi"]).ok();
+    let (layers, blobs) = (env.layer_count(), blob_count(&env));
+    let by_digest = format!("{}@{manifest_digest}", proxy.image("wrong-digest", "fixtures/multi"));
+    env.hutch(["pull", "--tls-verify=false", &by_digest]).fails_with("digest");
+    nothing_stored(&env, layers, blobs, "a manifest with the wrong digest");
+    let by_tag = proxy.image("wrong-digest", "fixtures/multi");
+    env.hutch(["pull", "--tls-verify=false", &by_tag]).fails_with("digest");
+    nothing_stored(&env, layers, blobs, "blobs with the wrong digest");
+    let listed = env.hutch(["images", "--format", "{{.Repository}}"]).ok().stdout;
+    assert!(!listed.contains("fault"), "{listed}");
+}
