@@ -507,53 +507,97 @@ fn tar_seeds() -> Vec<Vec<u8>> {
 
 /// Everything under /tmp whose name starts with hutch-fuzz-escape (there must be none).
 fn escapes() -> Vec<PathBuf> {
+    let prefix = &ESCAPE.as_bytes()[5..];
     std::fs::read_dir("/tmp")
         .map(|rd| {
             rd.flatten()
+                .filter(|e| std::os::unix::ffi::OsStrExt::as_bytes(e.file_name().as_os_str()).starts_with(prefix))
                 .map(|e| e.path())
-                .filter(|p| p.to_string_lossy().starts_with(ESCAPE))
                 .collect()
         })
         .unwrap_or_default()
 }
 
+/// Whether /tmp may have changed since `stamp` (its modification time when last listed): its
+/// mtime moved, or is too recent to tell (directory times have the kernel's coarse clock, so
+/// two changes within one tick leave the same time). Listing /tmp (hundreds of entries) for
+/// every input would be most of the fuzzer's time.
+fn tmp_changed(stamp: &mut Option<std::time::SystemTime>) -> bool {
+    let now = std::fs::metadata("/tmp").and_then(|m| m.modified()).ok();
+    let recent = now.is_some_and(|t| t.elapsed().map_or(true, |e| e < Duration::from_millis(50)));
+    let changed = recent || now.is_none() || now != *stamp;
+    *stamp = now;
+    changed
+}
+
+/// Empty `dir` (giving write access back to what was extracted read-only), keeping `dir`.
+fn empty_dir(dir: &Path) {
+    hutch::fuzz::make_writable(dir);
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        match e.file_type() {
+            Ok(t) if t.is_dir() => std::fs::remove_dir_all(&p).unwrap(),
+            _ => std::fs::remove_file(&p).unwrap(),
+        }
+    }
+}
+
 #[test]
 fn fuzz_layer_tar() {
-    let base = PathBuf::from(std::env::var("HUTCH_TEST_TMP").unwrap_or_else(|_| "/var/tmp/hutch-tests".into()))
-        .join(format!("fuzz-tar-{}", std::process::id()));
-    std::fs::create_dir_all(&base).unwrap();
+    // One sandbox for the whole run, on a tmpfs when there is one (every input makes and
+    // removes files: the disk's journal would be most of the time); sandbox/root is the target,
+    // emptied after each input; anything else in sandbox/, or in /tmp, was written outside it.
+    let tmp = PathBuf::from(std::env::var("HUTCH_TEST_TMP").unwrap_or_else(|_| "/var/tmp/hutch-tests".into()));
+    let shm = Path::new("/dev/shm");
+    let parent = if nix::unistd::access(shm, nix::unistd::AccessFlags::W_OK).is_ok() { shm.to_path_buf() } else { tmp };
+    let sandbox = parent.join(format!("hutch-fuzz-tar-{}", std::process::id()));
+    let root = sandbox.join("root");
+    std::fs::create_dir_all(&root).unwrap();
     let before = escapes();
-    let n = std::cell::Cell::new(0u64);
     let keep = nix::unistd::geteuid().is_root();
+    let stamp = std::cell::Cell::new(None);
     fuzz_target(
         "layer-tar",
         tar_seeds(),
         &["../", "/", ".wh.", ".wh..wh..opq", "\0"],
         &|d| {
-            n.set(n.get() + 1);
-            // sandbox/root is the target; sandbox must hold nothing else afterwards.
-            let sandbox = base.join(format!("s{}", n.get()));
-            let root = sandbox.join("root");
-            std::fs::create_dir_all(&root).unwrap();
             let _ = fuzz::layer_tar(d, &root, keep);
             let mut verdict = Ok(());
-            let others: Vec<_> = std::fs::read_dir(&sandbox)
-                .unwrap()
-                .flatten()
-                .filter(|e| e.file_name() != "root")
-                .collect();
-            if !others.is_empty() {
-                verdict = Err(format!("wrote outside the target: {:?}", others[0].path()));
+            {
+                let others: Vec<_> = std::fs::read_dir(&sandbox)
+                    .unwrap()
+                    .flatten()
+                    .filter(|e| e.file_name() != "root")
+                    .collect();
+                if let Some(o) = others.first() {
+                    verdict = Err(format!("wrote outside the target: {:?}", o.path()));
+                    hutch::fuzz::make_writable(&o.path());
+                    let _ = std::fs::remove_dir_all(o.path()).or_else(|_| std::fs::remove_file(o.path()));
+                }
             }
-            let now = escapes();
-            if let Some(p) = now.iter().find(|p| !before.contains(p)) {
-                verdict = Err(format!("wrote outside the target: {}", p.display()));
-                let _ = std::fs::remove_dir_all(p).or_else(|_| std::fs::remove_file(p));
+            let mut st = stamp.get();
+            let changed = tmp_changed(&mut st);
+            stamp.set(st);
+            if changed {
+                let now = escapes();
+                if let Some(p) = now.iter().find(|p| !before.contains(p)) {
+                    verdict = Err(format!("wrote outside the target: {}", p.display()));
+                    let _ = std::fs::remove_dir_all(p).or_else(|_| std::fs::remove_file(p));
+                }
             }
-            hutch::fuzz::make_writable(&sandbox);
-            let _ = std::fs::remove_dir_all(&sandbox);
+            if root.is_dir() && !root.is_symlink() {
+                empty_dir(&root);
+            } else {
+                verdict = Err("the target directory itself was replaced".to_string());
+                let _ = std::fs::remove_file(&root).or_else(|_| std::fs::remove_dir_all(&root));
+                std::fs::create_dir(&root).unwrap();
+            }
             verdict
         },
     );
-    let _ = std::fs::remove_dir_all(&base);
+    hutch::fuzz::make_writable(&sandbox);
+    let _ = std::fs::remove_dir_all(&sandbox);
+    let now = escapes();
+    let new: Vec<_> = now.iter().filter(|p| !before.contains(p)).collect();
+    assert!(new.is_empty(), "an input wrote outside the target: {new:?}");
 }
