@@ -72,6 +72,8 @@ report() { # tool label verbs...
         read -r bm bp bfl <<<"$busy"
         printf '%-7s %-6s idle: median %6.1f ms p99 %7.1f ms   4 pulls: median %6.1f ms p99 %7.1f ms   p99 ratio %.2fx   failed runs %d/%d\n' \
             "$label" "$verb" "$im" "$ip" "$bm" "$bp" "$(echo "$bp / $ip" | bc -l)" $((ifl + bfl)) $((2 * SAMPLES))
+        RATIO["$label $verb"]=$(printf '%.2f' "$(echo "$bp / $ip" | bc -l)")
+        MEDRATIO["$label $verb"]=$(printf '%.2f' "$(echo "$bm / $im" | bc -l)")
         if [ -s "$WORK/${verb//\//_}.err" ]; then
             echo "        first errors: $(sort "$WORK/${verb//\//_}.err" | uniq -c | sort -rn | head -3 | tr '\n' ' ')"
         fi
@@ -79,6 +81,7 @@ report() { # tool label verbs...
     done
 }
 
+declare -A RATIO MEDRATIO
 echo "readers while 4 pulls of $BIG run into the same store, $SAMPLES samples per case"
 # The machine's own slow-down under the pulls: the launcher running /bin/true, timed the same
 # way, while hutch's pulls run. A reader's ratio near this one is contention for the CPU and
@@ -94,6 +97,10 @@ python3 benches/waits.py "hutch images, 4 pulls" "$SAMPLES" "${launch[@]}" "$HUT
 python3 benches/waits.py "hutch ps, 4 pulls" "$SAMPLES" "${launch[@]}" "$HUTCH" ps
 stop_writers
 ((HAVE_PODMAN)) && report podman_ podman images ps
+# The figures to compare: a reader's slow-down next to the machine's own (the control), the
+# goal being hutch's images p99 ratio within 2x (on a busy machine, compare it with the control).
+echo "SUMMARY p99 ratio (4 pulls / idle): hutch images ${RATIO[hutch images]}x, hutch ps ${RATIO[hutch ps]}x, control /bin/true ${RATIO[launcher /bin/true]}x, podman images ${RATIO[podman images]:-n/a}x, podman ps ${RATIO[podman ps]:-n/a}x"
+echo "SUMMARY median ratio:                   hutch images ${MEDRATIO[hutch images]}x, hutch ps ${MEDRATIO[hutch ps]}x, control /bin/true ${MEDRATIO[launcher /bin/true]}x"
 hutch rm -af >/dev/null 2>&1 || true
 hutch system reset -f >/dev/null 2>&1 || true
 ((HAVE_PODMAN)) && { podman_ system reset -f >/dev/null 2>&1 || true; }
