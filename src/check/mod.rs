@@ -500,7 +500,8 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
     }
 
     // Unreferenced: layers no image or container uses (and nobody is storing), blobs no image
-    // refers to.
+    // refers to. The build cache keeps its steps' configs and their layers (until a prune).
+    let (cache_blobs, cache_layers) = build_cache_refs(&base);
     let mut used: HashSet<&str> = images
         .images
         .iter()
@@ -512,6 +513,7 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
             .iter()
             .flat_map(|c| c.layers.iter().map(String::as_str)),
     );
+    used.extend(cache_layers.iter().map(String::as_str));
     for l in &layers.layers {
         if !used.contains(l.id.as_str()) && !bad_layers.contains(&l.id) && !store.layer_busy(&l.id) {
             out.push(p(
@@ -540,6 +542,7 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
             extra.insert(part.chars().take(64).collect());
         }
     }
+    extra.extend(cache_blobs);
     for b in &blobs {
         if !referenced.contains(b) && !extra.contains(b) {
             out.push(p(
@@ -891,4 +894,36 @@ fn alive(pid: i32, start: u64) -> bool {
         .and_then(|i| stat[i + 1..].split_whitespace().next())
         .unwrap_or("");
     !matches!(state, "Z" | "X" | "x")
+}
+
+/// What the build cache (`build-cache/<key>`: a step's config digest) keeps: the config blobs
+/// it names that exist, and the layers those configs list. They are no debris: the next build
+/// of the same steps reuses them; `image prune` and `system prune` remove them.
+fn build_cache_refs(base: &Path) -> (HashSet<String>, HashSet<String>) {
+    let (mut blobs, mut layers) = (HashSet::new(), HashSet::new());
+    let Ok(rd) = fs::read_dir(base.join("build-cache")) else {
+        return (blobs, layers);
+    };
+    for e in rd.flatten() {
+        if !is_hex64(&e.file_name().to_string_lossy()) {
+            continue;
+        }
+        let Ok(d) = fs::read_to_string(e.path()) else { continue };
+        let d = d.trim().trim_start_matches("sha256:");
+        if !is_hex64(d) {
+            continue;
+        }
+        let Ok(raw) = fs::read(base.join("blobs/sha256").join(d)) else { continue };
+        blobs.insert(d.to_string());
+        if let Ok(cfg) = serde_json::from_slice::<serde_json::Value>(&raw) {
+            if let Some(ids) = cfg["rootfs"]["diff_ids"].as_array() {
+                layers.extend(
+                    ids.iter()
+                        .filter_map(|v| v.as_str())
+                        .map(|v| v.trim_start_matches("sha256:").to_string()),
+                );
+            }
+        }
+    }
+    (blobs, layers)
 }

@@ -34,7 +34,10 @@ fn load(store: &Store) -> Result<Index> {
 fn save(store: &Store, idx: &Index, _held: &crate::sys::lock::FileLock) -> Result<()> {
     let p = index_path(store);
     let data = serde_json::to_vec_pretty(idx).expect("json");
-    crate::sys::fs::write_atomic(&p, &data, 0o600).ctx(|| format!("writing {}", p.display()))
+    crate::fault::point("before:save-networks");
+    crate::sys::fs::write_atomic(&p, &data, 0o600).ctx(|| format!("writing {}", p.display()))?;
+    crate::fault::point("after:save-networks");
+    Ok(())
 }
 
 /// The store's birth time (its mtime where the file system keeps none): stable, unlike the

@@ -413,7 +413,10 @@ impl Store {
 
     /// Write the pod index. The caller holds `lock_pods`.
     pub fn save_pods(&self, idx: &pods::PodIndex, _held: &FileLock) -> Result<()> {
-        write_index(&self.root.join("pods/pods.json"), idx)
+        crate::fault::point("before:save-pods");
+        write_index(&self.root.join("pods/pods.json"), idx)?;
+        crate::fault::point("after:save-pods");
+        Ok(())
     }
 
     /// pods/<id>: a pod's own files (kube play's ConfigMap and Secret files, emptyDir volumes).
@@ -485,7 +488,10 @@ impl Store {
 
     /// Write the volume index. The caller holds `lock_volumes`.
     pub fn save_volumes(&self, idx: &VolumeIndex, _held: &FileLock) -> Result<()> {
-        write_index(&self.volumes_dir().join("volumes.json"), idx)
+        crate::fault::point("before:save-volumes");
+        write_index(&self.volumes_dir().join("volumes.json"), idx)?;
+        crate::fault::point("after:save-volumes");
+        Ok(())
     }
 
     /// The store's directory, only as the base the overlay's relative lowerdirs (`layer_rel`)

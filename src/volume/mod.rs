@@ -146,6 +146,7 @@ fn materialize(store: &Store, rec: &VolumeRecord) -> Result<()> {
         store.discard_dir(&dir)?;
     }
     std::fs::rename(&tmp.path, &dir).ctx(|| format!("creating {}", dir.display()))?;
+    crate::fault::point("after:create-volume-dir");
     crate::sys::fs::sync_dir(&store.volumes_dir()).ctx(|| "syncing the volumes directory")?;
     Ok(())
 }
@@ -244,6 +245,7 @@ fn delete_dir(store: &Store, name: &str) -> Result<()> {
     }
     let trash = store.temp("trash")?;
     std::fs::rename(&dir, &trash.path).ctx(|| format!("removing {}", dir.display()))?;
+    crate::fault::point("after:discard-volume-dir");
     if std::fs::remove_dir_all(&trash.path).is_err() {
         crate::store::make_writable(&trash.path);
         if std::fs::remove_dir_all(&trash.path).is_err() {
