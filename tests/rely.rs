@@ -117,3 +117,77 @@ fn persistent_registry_faults_are_refused_and_nothing_is_stored() {
     let listed = env.hutch(["images", "--format", "{{.Repository}}"]).ok().stdout;
     assert!(!listed.contains("fault"), "{listed}");
 }
+
+/// Every thread of `pid` and of its descendants: (process, thread, nice, scheduling policy).
+fn threads_of(pid: u32) -> Vec<(u32, u32, i64, u64)> {
+    let mut out = Vec::new();
+    let mut todo = vec![pid];
+    while let Some(p) = todo.pop() {
+        let Ok(rd) = std::fs::read_dir(format!("/proc/{p}/task")) else { continue };
+        for t in rd.flatten() {
+            let tid: u32 = t.file_name().to_string_lossy().parse().unwrap();
+            if let Ok(c) = std::fs::read_to_string(t.path().join("children")) {
+                todo.extend(c.split_whitespace().filter_map(|x| x.parse::<u32>().ok()));
+            }
+            let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else { continue };
+            // Fields after the command name (which may hold spaces): state is field 3.
+            let rest: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+            let nice: i64 = rest[19 - 3].parse().unwrap();
+            let policy: u64 = rest[41 - 3].parse().unwrap();
+            out.push((p, tid, nice, policy));
+        }
+    }
+    out
+}
+
+/// A pull's threads (network, decompression, extraction) are background work, so that readers
+/// started meanwhile get a CPU first (benches/readers.sh measures it): SCHED_BATCH (3) at nice
+/// 10, while the process's main thread, and what the user runs afterwards, stay as they were.
+#[test]
+fn a_pulls_worker_threads_run_as_background_work() {
+    let env = Env::new();
+    let mut pull = env
+        .command(["pull", "-q", "--tls-verify=false", &format!("{FLAKY}/slow/multi")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut seen = Vec::new();
+    wait_until("the pull's worker threads", || {
+        assert!(pull.try_wait().unwrap().is_none(), "the pull ended before it was looked at");
+        seen = threads_of(pull.id());
+        seen.iter().any(|t| t.2 == 10 && t.3 == 3)
+    });
+    let _ = pull.kill();
+    let _ = pull.wait();
+    let main = seen.iter().find(|t| t.0 == t.1 && t.0 == pull.id()).unwrap();
+    assert_eq!((main.2, main.3), (0, 0), "the main thread: {seen:?}");
+    // What runs after the pull is not affected.
+    let r = env.program("sh", ["-c", "cut -d' ' -f19 /proc/self/stat"]).ok();
+    assert_eq!(r.stdout.trim(), "0");
+}
+
+/// A build leaves nothing `system check` counts as debris: the config blobs and layers its
+/// steps made stay for the build cache (until a prune), and the check knows them.
+#[test]
+fn system_check_is_clean_after_builds_and_prune() {
+    let env = Env::new();
+    env.pull("fixtures/basic");
+    let ctx = env.write(
+        "ctx/Containerfile",
+        &format!("FROM {PLAIN}/fixtures/basic AS one\nRUN echo one > /one\nFROM {PLAIN}/fixtures/basic\nRUN echo built > /built\nCOPY --from=one /one /one\nCOPY f /f\n"),
+    );
+    env.write("ctx/f", "a file\n");
+    let ctx = ctx.parent().unwrap().to_str().unwrap().to_string();
+    env.hutch(["build", "-q", "--network", "none", "-t", "b:1", &ctx]).ok();
+    let c = env.hutch(["system", "check"]);
+    assert_eq!(c.code, 0, "after a build: {c:?}");
+    // Again, from the cache.
+    env.hutch(["build", "-q", "--network", "none", "-t", "b:2", &ctx]).ok();
+    let c = env.hutch(["system", "check"]);
+    assert_eq!(c.code, 0, "after a cached build: {c:?}");
+    env.hutch(["rmi", "b:1", "b:2"]).ok();
+    env.hutch(["image", "prune", "-a", "-f", "--build-cache"]).ok();
+    let c = env.hutch(["system", "check"]);
+    assert_eq!(c.code, 0, "after the prune: {c:?}");
+}

@@ -542,9 +542,8 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
             extra.insert(part.chars().take(64).collect());
         }
     }
-    extra.extend(cache_blobs);
     for b in &blobs {
-        if !referenced.contains(b) && !extra.contains(b) {
+        if !referenced.contains(b) && !extra.contains(b) && !cache_blobs.contains(b) && !manifest_of_cached(&base, b, &cache_blobs) {
             out.push(p(
                 format!("blob {}", short(b)),
                 "no image refers to it (left by an interrupted pull or removal)",
@@ -894,6 +893,20 @@ fn alive(pid: i32, start: u64) -> bool {
         .and_then(|i| stat[i + 1..].split_whitespace().next())
         .unwrap_or("");
     !matches!(state, "Z" | "X" | "x")
+}
+
+/// Whether blob `b` is the manifest of an intermediate image of a build (recorded for a step
+/// container, then forgotten) whose config the build cache keeps.
+fn manifest_of_cached(base: &Path, b: &str, cache_blobs: &HashSet<String>) -> bool {
+    let p = base.join("blobs/sha256").join(b);
+    if cache_blobs.is_empty() || fs::metadata(&p).map_or(true, |m| m.len() > 1 << 20) {
+        return false;
+    }
+    fs::read(&p)
+        .ok()
+        .and_then(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok())
+        .and_then(|m| m["config"]["digest"].as_str().map(|d| d.trim_start_matches("sha256:").to_string()))
+        .is_some_and(|d| cache_blobs.contains(&d))
 }
 
 /// What the build cache (`build-cache/<key>`: a step's config digest) keeps: the config blobs

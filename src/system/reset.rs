@@ -86,6 +86,7 @@ pub fn reset() -> Result<Report> {
     }
     let run_ours = is_ours(&run, crate::paths::runtime_dir_given(), RUNTIME_ENTRIES);
     let stopped = kill_live();
+    crate::fault::point("after:reset-stop");
     let mut targets = vec![store.clone()];
     if run_ours {
         targets.push(run.clone());
@@ -107,7 +108,9 @@ pub fn reset() -> Result<Report> {
         .iter()
         .filter(|p| {
             crate::store::make_writable(p);
-            remove(p).is_err()
+            let failed = remove(p).is_err();
+            crate::fault::point("after:reset-remove");
+            failed
         })
         .cloned()
         .collect();
