@@ -56,7 +56,11 @@ impl Drop for Proxy {
 fn nothing_stored(env: &Env, layers: usize, blobs: usize, what: &str) {
     assert_eq!(env.layer_count(), layers, "{what}: a layer was stored");
     assert_eq!(blob_count(env), blobs, "{what}: a blob was stored");
-    let tmp: Vec<String> = env.entries("tmp").into_iter().filter(|e| !e.ends_with(".lock")).collect();
+    let tmp: Vec<String> = env
+        .entries("tmp")
+        .into_iter()
+        .filter(|e| !e.ends_with(".lock"))
+        .collect();
     assert!(tmp.is_empty(), "{what}: left in tmp/: {tmp:?}");
     let c = env.hutch(["system", "check"]);
     assert_eq!(c.code, 0, "{what}: system check: {c:?}");
@@ -109,7 +113,8 @@ fn persistent_registry_faults_are_refused_and_nothing_is_stored() {
     env.hutch(["rmi", "fixtures/multi"]).ok();
     let (layers, blobs) = (env.layer_count(), blob_count(&env));
     let by_digest = format!("{}@{manifest_digest}", proxy.image("wrong-digest", "fixtures/multi"));
-    env.hutch(["pull", "--tls-verify=false", &by_digest]).fails_with("digest");
+    env.hutch(["pull", "--tls-verify=false", &by_digest])
+        .fails_with("digest");
     nothing_stored(&env, layers, blobs, "a manifest with the wrong digest");
     let by_tag = proxy.image("wrong-digest", "fixtures/multi");
     env.hutch(["pull", "--tls-verify=false", &by_tag]).fails_with("digest");
@@ -123,13 +128,17 @@ fn threads_of(pid: u32) -> Vec<(u32, u32, i64, u64)> {
     let mut out = Vec::new();
     let mut todo = vec![pid];
     while let Some(p) = todo.pop() {
-        let Ok(rd) = std::fs::read_dir(format!("/proc/{p}/task")) else { continue };
+        let Ok(rd) = std::fs::read_dir(format!("/proc/{p}/task")) else {
+            continue;
+        };
         for t in rd.flatten() {
             let tid: u32 = t.file_name().to_string_lossy().parse().unwrap();
             if let Ok(c) = std::fs::read_to_string(t.path().join("children")) {
                 todo.extend(c.split_whitespace().filter_map(|x| x.parse::<u32>().ok()));
             }
-            let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else { continue };
+            let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
+                continue;
+            };
             // Fields after the command name (which may hold spaces): state is field 3.
             let rest: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
             let nice: i64 = rest[19 - 3].parse().unwrap();
@@ -154,7 +163,10 @@ fn a_pulls_worker_threads_run_as_background_work() {
         .unwrap();
     let mut seen = Vec::new();
     wait_until("the pull's worker threads", || {
-        assert!(pull.try_wait().unwrap().is_none(), "the pull ended before it was looked at");
+        assert!(
+            pull.try_wait().unwrap().is_none(),
+            "the pull ended before it was looked at"
+        );
         seen = threads_of(pull.id());
         seen.iter().any(|t| t.2 == 10 && t.3 == 3)
     });

@@ -543,7 +543,8 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
         }
     }
     for b in &blobs {
-        if !referenced.contains(b) && !extra.contains(b) && !cache_blobs.contains(b) && !manifest_of_cached(&base, b, &cache_blobs) {
+        let kept = cache_blobs.contains(b) || manifest_of_cached(&base, b, &cache_blobs);
+        if !referenced.contains(b) && !extra.contains(b) && !kept {
             out.push(p(
                 format!("blob {}", short(b)),
                 "no image refers to it (left by an interrupted pull or removal)",
