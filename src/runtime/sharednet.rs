@@ -594,7 +594,15 @@ struct Entry {
     pidfd: Option<OwnedFd>,
     stop: Arc<AtomicBool>,
     port_fds: Vec<Arc<OwnedFd>>,
+    /// The policy rules sending its published ports' replies to hutch-netns (bridge, address,
+    /// protocol, port), removed when it goes.
+    rules: Vec<(String, Ipv4Addr, u8, u16)>,
 }
+
+/// The routing table whose default route is local, and the priority of the rules using it:
+/// the replies of a container's published port go to hutch-netns's transparent sockets.
+const REPLY_TABLE: u32 = 2000;
+const REPLY_RULE_PRIO: u32 = 1000;
 
 struct Bridge {
     net: Network,
@@ -657,6 +665,8 @@ impl Keeper {
         let lo = crate::sys::route::if_index("lo").map_err(|e| crate::err!("the shared namespace's lo: {e}"))?;
         k.nl.link_up(lo)
             .map_err(|e| crate::err!("bringing up the shared namespace's lo: {e}"))?;
+        k.nl.add_local_default4(lo, REPLY_TABLE)
+            .map_err(|e| crate::err!("adding the published ports' reply route: {e}"))?;
         Ok(k)
     }
 
@@ -840,10 +850,38 @@ impl Keeper {
         let ips: Vec<String> = links.iter().map(|l| l.ip.to_string()).collect();
         let stop = Arc::new(AtomicBool::new(false));
         let mut port_fds = Vec::new();
+        let mut rules = Vec::new();
         if let (Some(ports), Some(first)) = (req.get("ports").and_then(|p| p.as_array()), links.first()) {
+            let br = self
+                .bridges
+                .get(&first.net)
+                .map(|b| b.net.network_interface.clone())
+                .unwrap_or_default();
             for (p, fd) in ports.iter().zip(fds.into_iter()) {
                 let port = p.get("port").and_then(|v| v.as_u64()).unwrap_or(0) as u16;
                 let udp = p.get("proto").and_then(|v| v.as_str()) == Some("udp");
+                // The container answers the client's own address: its replies from this port
+                // are routed to hutch-netns's socket (bound transparently to that address)
+                // rather than out through pasta.
+                let proto = if udp { libc::IPPROTO_UDP } else { libc::IPPROTO_TCP } as u8;
+                let rule = (br.clone(), first.ip, proto, port);
+                if !rules.contains(&rule) {
+                    match self
+                        .nl
+                        .sport_rule4(true, &br, first.ip, proto, port, REPLY_TABLE, REPLY_RULE_PRIO)
+                    {
+                        Ok(()) | Err(nix::errno::Errno::EEXIST) => rules.push(rule),
+                        Err(e) => {
+                            for (b, ip, pr, po) in &rules {
+                                let _ = self.nl.sport_rule4(false, b, *ip, *pr, *po, REPLY_TABLE, REPLY_RULE_PRIO);
+                            }
+                            for l in &links {
+                                let _ = self.nl.del_link(&l.veth);
+                            }
+                            crate::bail!("routing the replies of published port {port}: {e}");
+                        }
+                    }
+                }
                 let fd = Arc::new(fd);
                 port_fds.push(fd.clone());
                 let to = SocketAddrV4::new(first.ip, port);
@@ -864,6 +902,7 @@ impl Keeper {
             pidfd,
             stop,
             port_fds,
+            rules,
         });
         Ok(ips)
     }
@@ -889,6 +928,11 @@ impl Keeper {
         e.stop.store(true, Ordering::SeqCst);
         for fd in &e.port_fds {
             let _ = sock::shutdown(fd.as_raw_fd(), sock::Shutdown::Both);
+        }
+        for (b, ip, pr, po) in &e.rules {
+            let _ = self
+                .nl
+                .sport_rule4(false, b, *ip, *pr, *po, REPLY_TABLE, REPLY_RULE_PRIO);
         }
     }
 
@@ -1210,8 +1254,8 @@ fn tcp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
     let l = TcpListener::from(dup);
     drop(fd);
     loop {
-        let client = match l.accept() {
-            Ok((c, _)) => c,
+        let (client, peer) = match l.accept() {
+            Ok(c) => c,
             Err(_) if stop.load(Ordering::SeqCst) => return,
             Err(_) => {
                 std::thread::sleep(Duration::from_millis(50));
@@ -1222,7 +1266,7 @@ fn tcp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
             return;
         }
         std::thread::spawn(move || {
-            let Ok(inside) = std::net::TcpStream::connect_timeout(&to.into(), Duration::from_secs(5)) else {
+            let Ok(inside) = connect_as(client_v4(peer), to) else {
                 return;
             };
             let _ = inside.set_nodelay(true);
@@ -1236,6 +1280,41 @@ fn tcp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
             let _ = t.join();
         });
     }
+}
+
+/// The client's IPv4 address and port when the container can be shown it: not a loopback one
+/// (the container cannot answer 127.0.0.1 through its network).
+fn client_v4(peer: SocketAddr) -> Option<SocketAddrV4> {
+    let v4 = match peer {
+        SocketAddr::V4(a) => a,
+        SocketAddr::V6(a) => SocketAddrV4::new(a.ip().to_ipv4_mapped()?, a.port()),
+    };
+    (!v4.ip().is_loopback() && !v4.ip().is_unspecified()).then_some(v4)
+}
+
+/// A socket of `kind` bound to the client's address `from` (IP_TRANSPARENT: hutch-netns has
+/// CAP_NET_ADMIN in its namespace), so the container sees the real client; None when it
+/// cannot be (a loopback client, or the address and port already taken here).
+fn transparent_socket(from: Option<SocketAddrV4>, kind: SockType) -> Option<OwnedFd> {
+    let from = from?;
+    let fd = sock::socket(AddressFamily::Inet, kind, SockFlag::SOCK_CLOEXEC, None).ok()?;
+    sock::setsockopt(&fd, sock::sockopt::IpTransparent, &true).ok()?;
+    sock::setsockopt(&fd, sock::sockopt::ReuseAddr, &true).ok()?;
+    sock::bind(fd.as_raw_fd(), &sock::SockaddrIn::from(from)).ok()?;
+    Some(fd)
+}
+
+/// A TCP connection to the container's `to`, from the client's address where possible (else
+/// from the shared namespace's own: the network's gateway).
+fn connect_as(from: Option<SocketAddrV4>, to: SocketAddrV4) -> std::io::Result<std::net::TcpStream> {
+    let Some(fd) = transparent_socket(from, SockType::Stream) else {
+        return std::net::TcpStream::connect_timeout(&to.into(), Duration::from_secs(5));
+    };
+    let tv = nix::sys::time::TimeVal::new(5, 0);
+    let _ = sock::setsockopt(&fd, sock::sockopt::SendTimeout, &tv);
+    sock::connect(fd.as_raw_fd(), &sock::SockaddrIn::from(to)).map_err(std::io::Error::from)?;
+    let _ = sock::setsockopt(&fd, sock::sockopt::SendTimeout, &nix::sys::time::TimeVal::new(0, 0));
+    Ok(std::net::TcpStream::from(fd))
 }
 
 /// A published UDP port: a socket in the shared namespace per client, replies sent back from
@@ -1264,7 +1343,13 @@ fn udp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
         let peer = match peers.get(&from) {
             Some((p, _)) => p.clone(),
             None => {
-                let Ok(s) = UdpSocket::bind("0.0.0.0:0") else { continue };
+                let s = match transparent_socket(client_v4(from), SockType::Datagram) {
+                    Some(fd) => UdpSocket::from(fd),
+                    None => match UdpSocket::bind("0.0.0.0:0") {
+                        Ok(s) => s,
+                        Err(_) => continue,
+                    },
+                };
                 if s.connect(to).is_err() {
                     continue;
                 }
