@@ -79,8 +79,21 @@ fn published_tcp_port_shows_the_clients_address() {
         if net == "pf" {
             env.hutch(["network", "create", "--subnet", "10.93.0.0/24", "pf"]).ok();
         }
-        env.hutch(["run", "-d", "--name", "web", "--network", net, "-p", &p, BASIC, "sh", "-c", PEER_SERVER])
-            .ok();
+        env.hutch([
+            "run",
+            "-d",
+            "--name",
+            "web",
+            "--network",
+            net,
+            "-p",
+            &p,
+            BASIC,
+            "sh",
+            "-c",
+            PEER_SERVER,
+        ])
+        .ok();
         let url = format!("http://127.0.0.1:{port}/cgi-bin/peer");
         // From a non-loopback address: the container sees that address.
         let body = get(&url, Some(CLIENT));
@@ -118,8 +131,18 @@ fn published_udp_port_sends_from_the_clients_address() {
     }
     let env = env_with(&[NET]);
     let port = free_port();
-    env.hutch(["run", "-d", "--name", "keep", "--network", "podman", NET, "sleep", "300"])
-        .ok();
+    env.hutch([
+        "run",
+        "-d",
+        "--name",
+        "keep",
+        "--network",
+        "podman",
+        NET,
+        "sleep",
+        "300",
+    ])
+    .ok();
     env.hutch([
         "run",
         "-d",
@@ -155,8 +178,101 @@ fn published_udp_port_sends_from_the_clients_address() {
     let k = netns_pid(&env);
     let socks = in_shared(k, &["ss", "-uanH"]);
     assert!(
-        socks.lines().any(|l| l.contains(&me.to_string()) && l.contains(":5353")),
+        socks
+            .lines()
+            .any(|l| l.contains(&me.to_string()) && l.contains(":5353")),
         "no socket from {me} to the container: {socks}"
     );
     env.hutch(["rm", "-f", "echo", "keep"]).ok();
+}
+
+#[test]
+fn inspect_shows_the_mac_address_and_the_short_id_alias() {
+    let env = env_with(&[BASIC]);
+    env.hutch(["network", "create", "--subnet", "10.94.0.0/24", "macnet"])
+        .ok();
+    let id = env
+        .hutch(["run", "-d", "--name", "m", "--network", "macnet", BASIC, "sleep", "300"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let mac = env
+        .hutch([
+            "inspect",
+            "m",
+            "--format",
+            "{{(index .NetworkSettings.Networks \"macnet\").MacAddress}}",
+        ])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let inside = env.hutch(["exec", "m", "cat", "/sys/class/net/eth0/address"]).ok();
+    assert_eq!(mac, inside.stdout.trim(), "{inside:?}");
+    // Locally administered, unicast.
+    let first = u8::from_str_radix(&mac[..2], 16).unwrap();
+    assert_eq!(first & 0x03, 0x02, "{mac}");
+    let aliases = env
+        .hutch([
+            "inspect",
+            "m",
+            "--format",
+            "{{(index .NetworkSettings.Networks \"macnet\").Aliases}}",
+        ])
+        .ok();
+    assert_eq!(aliases.stdout.trim(), format!("[{}]", &id[..12]));
+    env.hutch(["rm", "-f", "m"]).ok();
+}
+
+#[test]
+fn network_rm_force_with_a_stop_timeout() {
+    let env = env_with(&[BASIC]);
+    env.hutch(["network", "create", "--subnet", "10.95.0.0/24", "tnet"])
+        .ok();
+    // A container that exits on its stop signal: -t gives it the time to.
+    env.hutch([
+        "run",
+        "-d",
+        "--name",
+        "polite",
+        "--network",
+        "tnet",
+        BASIC,
+        "sh",
+        "-c",
+        "trap 'echo got-term; exit 0' TERM; while :; do sleep 0.1; done",
+    ])
+    .ok();
+    wait_until("the trap to be set", || env.hutch(["exec", "polite", "true"]).code == 0);
+    // Without -f it is refused; with -t and -f the container is stopped, removed, then the network.
+    let r = env.hutch(["network", "rm", "-t", "5", "tnet"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("is used by container polite"), "{r:?}");
+    let t = Instant::now();
+    let r = env.hutch(["network", "rm", "-t", "5", "-f", "tnet"]).ok();
+    assert_eq!(r.stdout.trim(), "tnet");
+    // It stopped on its signal, well before the 5 s after which it would have been killed.
+    assert!(t.elapsed() < Duration::from_millis(4500), "{:?}", t.elapsed());
+    assert_eq!(env.hutch(["network", "exists", "tnet"]).code, 1);
+    assert_eq!(env.hutch(["container", "exists", "polite"]).code, 1);
+    // -t 0: killed at once.
+    env.hutch(["network", "create", "--subnet", "10.95.0.0/24", "tnet"])
+        .ok();
+    env.hutch([
+        "run",
+        "-d",
+        "--name",
+        "rude",
+        "--network",
+        "tnet",
+        BASIC,
+        "sleep",
+        "300",
+    ])
+    .ok();
+    let t = Instant::now();
+    env.hutch(["network", "rm", "-t", "0", "-f", "tnet"]).ok();
+    assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
+    assert_eq!(env.hutch(["container", "exists", "rude"]).code, 1);
 }

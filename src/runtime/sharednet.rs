@@ -585,6 +585,7 @@ struct Link {
     veth: String,
     ifname: String,
     ip: Ipv4Addr,
+    mac: String,
 }
 
 /// One attachment: a container's interfaces, names and ports, alive while its connection is
@@ -740,7 +741,12 @@ impl Keeper {
     }
 
     /// Attach the container whose network namespace is `netns` to `nets`.
-    fn attach(&mut self, req: &serde_json::Value, mut fds: Vec<OwnedFd>, conn: Option<RawFd>) -> Result<Vec<String>> {
+    fn attach(
+        &mut self,
+        req: &serde_json::Value,
+        mut fds: Vec<OwnedFd>,
+        conn: Option<RawFd>,
+    ) -> Result<serde_json::Value> {
         let s = |k: &str| req.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
         let (id, name) = (s("id"), s("name"));
         let aliases: Vec<String> =
@@ -760,7 +766,10 @@ impl Keeper {
                 .iter()
                 .filter(|e| e.id != id && e.links.iter().any(|l| l.net == n.name))
             {
-                if let Some(a) = std::iter::once(&e.name).chain(e.aliases.iter()).find(|a| mine.contains(a)) {
+                if let Some(a) = std::iter::once(&e.name)
+                    .chain(e.aliases.iter())
+                    .find(|a| mine.contains(a))
+                {
                     crate::bail!("the name {a} is already in use on network {}", n.name);
                 }
             }
@@ -818,17 +827,24 @@ impl Keeper {
                     .expect("a free name");
                 used_if.push(ifname.clone());
                 let veth = format!("veth{}", crate::digest::random_hex(4));
+                // A random, locally administered unicast address, as netavark gives.
+                let mut mac = [0u8; 6];
+                for (i, b) in crate::digest::random_hex(6).as_bytes().chunks(2).enumerate() {
+                    mac[i] = u8::from_str_radix(std::str::from_utf8(b).unwrap_or("0"), 16).unwrap_or(0);
+                }
+                mac[0] = (mac[0] & 0xfe) | 0x02;
                 let br = &n.network_interface;
                 let master = crate::sys::route::if_index(br)
                     .map_err(|e| crate::err!("the bridge {br} of network {}: {e}", n.name))?;
                 self.nl
-                    .add_veth(&veth, master, &ifname, netns.as_fd())
+                    .add_veth(&veth, master, &ifname, mac, netns.as_fd())
                     .map_err(|e| crate::err!("creating the veth pair {veth}/{ifname} on {br}: {e}"))?;
                 links.push(Link {
                     net: n.name.clone(),
                     veth,
                     ifname: ifname.clone(),
                     ip,
+                    mac: mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"),
                 });
                 inside.push((ifname.clone(), ip, cidr.prefix));
                 if !route_set && !n.internal {
@@ -845,6 +861,7 @@ impl Keeper {
             return Err(e);
         }
         let ips: Vec<String> = links.iter().map(|l| l.ip.to_string()).collect();
+        let macs: Vec<String> = links.iter().map(|l| l.mac.clone()).collect();
         let stop = Arc::new(AtomicBool::new(false));
         let mut port_fds = Vec::new();
         let mut rules = Vec::new();
@@ -870,7 +887,9 @@ impl Keeper {
                         Ok(()) | Err(nix::errno::Errno::EEXIST) => rules.push(rule),
                         Err(e) => {
                             for (b, ip, pr, po) in &rules {
-                                let _ = self.nl.sport_rule4(false, b, *ip, *pr, *po, REPLY_TABLE, REPLY_RULE_PRIO);
+                                let _ = self
+                                    .nl
+                                    .sport_rule4(false, b, *ip, *pr, *po, REPLY_TABLE, REPLY_RULE_PRIO);
                             }
                             for l in &links {
                                 let _ = self.nl.del_link(&l.veth);
@@ -901,7 +920,7 @@ impl Keeper {
             port_fds,
             rules,
         });
-        Ok(ips)
+        Ok(serde_json::json!({"ips": ips, "macs": macs}))
     }
 
     fn disconnect(&mut self, id: &str, net: &str) -> Result<()> {
@@ -936,10 +955,8 @@ impl Keeper {
     fn handle(&mut self, conn: RawFd, v: serde_json::Value, fds: Vec<OwnedFd>) -> serde_json::Value {
         let op = v.get("op").and_then(|o| o.as_str()).unwrap_or("");
         let r = match op {
-            "attach" => self
-                .attach(&v, fds, Some(conn))
-                .map(|ips| serde_json::json!({"ips": ips})),
-            "connect" => self.attach(&v, fds, None).map(|ips| serde_json::json!({"ips": ips})),
+            "attach" => self.attach(&v, fds, Some(conn)),
+            "connect" => self.attach(&v, fds, None),
             "disconnect" => {
                 let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
                 self.disconnect(&s("id"), &s("network")).map(|()| serde_json::json!({}))

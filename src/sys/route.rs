@@ -218,6 +218,7 @@ pub fn loopback_up() -> nix::Result<()> {
 const RTM_NEWLINK: u16 = 16;
 const RTM_DELLINK: u16 = 17;
 const RTM_NEWADDR: u16 = 20;
+const IFLA_ADDRESS: u16 = 1;
 const IFLA_IFNAME: u16 = 3;
 const IFLA_MASTER: u16 = 10;
 const IFLA_LINKINFO: u16 = 18;
@@ -346,7 +347,15 @@ impl Netlink {
     /// A veth pair: `name` here, up and enslaved to the bridge `master` (an ifindex), its peer
     /// `peer` in the network namespace `peer_ns` (a fd), down (the kernel cannot bring a veth
     /// up before its peer exists: ENOTCONN; `link_up` it there).
-    pub fn add_veth(&self, name: &str, master: u32, peer: &str, peer_ns: BorrowedFd) -> nix::Result<()> {
+    /// The peer gets the hardware address `peer_mac` (reported as the container's MacAddress).
+    pub fn add_veth(
+        &self,
+        name: &str,
+        master: u32,
+        peer: &str,
+        peer_mac: [u8; 6],
+        peer_ns: BorrowedFd,
+    ) -> nix::Result<()> {
         let up = libc::IFF_UP as u32;
         let mut m = Msg::new(RTM_NEWLINK, (libc::NLM_F_CREATE | libc::NLM_F_EXCL) as u16);
         m.ifinfo(0, up, up)
@@ -358,6 +367,7 @@ impl Netlink {
             .begin(VETH_INFO_PEER)
             .ifinfo(0, 0, 0)
             .name(IFLA_IFNAME, peer)
+            .attr(IFLA_ADDRESS, &peer_mac)
             .attr(IFLA_NET_NS_FD, &peer_ns.as_raw_fd().to_ne_bytes())
             .end()
             .end()
