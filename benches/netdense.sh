@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Networks benchmark (issue 17), hutch against Debian's podman (--runtime runc) side by side, as
 # the unprivileged test user, same image (bench/iperf3), same machine. Run as root:
-#   [N=100] [PN=N] [RUNS=20] [SECS=5] [TRIALS=3] benches/netdense.sh
+#   [N=100] [PN=N] [RUNS=20] [SECS=5] [TRIALS=3] [PARTS='density latency throughput'] benches/netdense.sh
 # (PN: podman's number of containers for the density line, when N is too many for its time)
 # Prints:
 #   - density: N idle `run -d IMG sleep` containers on a user network (hutch: `podman`, its
@@ -15,7 +15,9 @@
 #     namespace up (one idle container kept on the network: the cost of one more container);
 #   - TCP throughput (iperf3 -t SECS, median of TRIALS, Gbit/s): container -> container on one
 #     network, container -> the host's loopback (host.containers.internal), host -> a port
-#     published from a container on the network; and each ratio hutch/podman.
+#     published from a container on the network, from the host's loopback and from
+#     198.51.100.7 (tests/rig.sh puts it on lo: a client that is not loopback, whose address
+#     the container sees with hutch); and each ratio hutch/podman.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-100}
@@ -23,6 +25,8 @@ PN=${PN:-$N}
 RUNS=${RUNS:-20}
 SECS=${SECS:-5}
 TRIALS=${TRIALS:-3}
+PARTS=${PARTS:-density latency throughput}
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 . tests/rig.sh
 curl -sf -o /dev/null http://127.0.0.1:5000/v2/ || rig_up
 rig_users
@@ -56,9 +60,9 @@ procs_of() { # dir -> "comm count" lines
     done | sort | uniq -c | tr '\n' ' '
 }
 
-echo "density: $N idle run -d containers on the default network"
 declare -A PSS
-for t in "${TOOLS[@]}"; do
+part density && echo "density: $N idle run -d containers on the default network"
+part density && for t in "${TOOLS[@]}"; do
     name=${t%_}
     d=$H; n=$N; [ $name = podman ] && d=$P && n=$PN
     t0=$(date +%s%N)
@@ -73,12 +77,12 @@ for t in "${TOOLS[@]}"; do
         "$name" "$n" "$(echo "($t1 - $t0) / 1000000000" | bc -l)" "$kib" "$((kib / n))" "$(procs_of "$d")"
     if [ $name = hutch ]; then hutch rm -af >/dev/null 2>&1; else podman_ rm -af -t 0 >/dev/null 2>&1; fi
 done
-if ((HAVE_PODMAN)); then
+if part density && ((HAVE_PODMAN)); then
     printf '  ratio hutch/podman PSS per container: %.2f\n' "$(echo "${PSS[hutch]} / ${PSS[podman]}" | bc -l)"
 fi
 
-echo "start latency: run --rm $IMAGE true, $RUNS runs each"
-for t in "${TOOLS[@]}"; do
+part latency && echo "start latency: run --rm $IMAGE true, $RUNS runs each"
+part latency && for t in "${TOOLS[@]}"; do
     name=${t%_}
     none=$(series "$name --network none" $t run --rm --network none "$IMAGE" true)
     m=$(series "$name --network ${NETOF[$t]}" $t run --rm --network "${NETOF[$t]}" "$IMAGE" true)
@@ -112,30 +116,32 @@ h2c() { # tool network -> Gbit/s host -> a server in a container through -p
     local hp=$((30000 + RANDOM % 10000)) g
     $1 run -d --name iperf-srv --network "$2" -p "$hp:5201" "$IMAGE" iperf3 -s -p 5201 >/dev/null
     sleep 1
-    g=$(iperf3 -J -t "$SECS" -c 127.0.0.1 -p "$hp" 2>/dev/null | gbits 2>/dev/null || echo n/a)
+    g=$(iperf3 -J -t "$SECS" -c 127.0.0.1 -p "$hp" ${FROM:+-B "$FROM"} 2>/dev/null | gbits 2>/dev/null || echo n/a)
     $1 rm -f iperf-srv >/dev/null 2>&1 || true
     echo "$g"
 }
+h2cx() { FROM=198.51.100.7 h2c "$@"; } # the same from a non-loopback client address
 median_of() {
     local v=() i
     for i in $(seq 1 "$TRIALS"); do v+=("$("$@")"); done
     if printf '%s\n' "${v[@]}" | grep -q n/a; then echo n/a; return; fi
     printf '%s\n' "${v[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
 }
-echo "TCP throughput on a user network, iperf3 -t $SECS, median of $TRIALS (Gbit/s)"
+part throughput || TOOLS=()
+part throughput && echo "TCP throughput on a user network, iperf3 -t $SECS, median of $TRIALS (Gbit/s)"
 declare -A R
-hutch network create benchnet >/dev/null
-((HAVE_PODMAN)) && podman_ network create benchnet >/dev/null
+part throughput && hutch network create benchnet >/dev/null
+part throughput && ((HAVE_PODMAN)) && podman_ network create benchnet >/dev/null
 for t in "${TOOLS[@]}"; do
     name=${t%_}
-    for dir in c2c c2h h2c; do
+    for dir in c2c c2h h2c h2cx; do
         R[$name-$dir]=$(median_of $dir "$t" benchnet)
     done
-    printf '  %-7s container->container %6s   container->host %6s   host->published port %6s\n' \
-        "$name" "${R[$name-c2c]}" "${R[$name-c2h]}" "${R[$name-h2c]}"
+    printf '  %-7s container->container %6s   container->host %6s   host->published port %6s (from 198.51.100.7: %s)\n' \
+        "$name" "${R[$name-c2c]}" "${R[$name-c2h]}" "${R[$name-h2c]}" "${R[$name-h2cx]}"
 done
-if ((HAVE_PODMAN)); then
-    for dir in c2c c2h h2c; do
+if part throughput && ((HAVE_PODMAN)); then
+    for dir in c2c c2h h2c h2cx; do
         a=${R[hutch-$dir]}; b=${R[podman-$dir]}
         if [[ $a != n/a && $b != n/a ]]; then
             printf '  ratio hutch/podman %s: %.2f\n' "$dir" "$(echo "$a / $b" | bc -l)"

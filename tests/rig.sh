@@ -64,6 +64,10 @@ rig_users() {
     # user) runs out when the suites and benches run podman many times at once ("unable to
     # create session key: disk quota exceeded").
     sysctl -q -w kernel.keys.maxkeys=20000 kernel.keys.maxbytes=2000000 2>/dev/null || true
+    # A client address that is neither loopback nor the host's own interface address (which
+    # pasta copies into its namespaces): tests/netfast.rs connects to published ports from it
+    # and checks the container sees it. On lo, as the test machine has no dummy driver.
+    ip addr replace 198.51.100.7/32 dev lo 2>/dev/null || true
 }
 
 rig_certs() {

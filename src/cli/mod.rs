@@ -1296,6 +1296,10 @@ pub struct NetworkRmArgs {
     /// Remove the containers that use it too (and ignore networks that do not exist)
     #[arg(short, long)]
     pub force: bool,
+    /// With -f: seconds to let running containers stop (their stop signal) before killing them
+    /// (default 0: killed at once)
+    #[arg(short = 't', long = "time", value_name = "SECONDS")]
+    pub time: Option<u32>,
     /// Networks (names or id prefixes)
     #[arg(value_name = "NETWORK", required = true)]
     pub networks: Vec<String>,

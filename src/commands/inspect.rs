@@ -198,6 +198,11 @@ fn networks(store: &Store, c: &crate::store::containers::ContainerRecord, runnin
     for (i, n) in names.iter().enumerate() {
         let def = nets.iter().find(|x| &x.name == n);
         let ip = got["ips"][i].as_str().unwrap_or("");
+        // Podman lists the container's short id among its aliases on every network.
+        let mut aliases = c.spec.network_aliases.clone();
+        if !ip.is_empty() {
+            aliases.push(c.id.chars().take(12).collect());
+        }
         map.insert(
             n.clone(),
             json!({
@@ -205,7 +210,8 @@ fn networks(store: &Store, c: &crate::store::containers::ContainerRecord, runnin
                 "IPAddress": ip,
                 "Gateway": if ip.is_empty() { String::new() } else { def.map(|d| d.gateway().to_string()).unwrap_or_default() },
                 "IPPrefixLen": if ip.is_empty() { 0 } else { def.map(|d| d.cidr().prefix).unwrap_or(0) },
-                "Aliases": c.spec.network_aliases,
+                "MacAddress": got["macs"][i].as_str().unwrap_or(""),
+                "Aliases": aliases,
             }),
         );
     }

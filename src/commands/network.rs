@@ -94,7 +94,7 @@ pub fn run(c: NetworkCommand) -> Result<i32> {
             let store = Store::open()?;
             let mut failed = Vec::new();
             for w in &a.networks {
-                match crate::network::remove(&store, w, a.force) {
+                match crate::network::remove(&store, w, a.force, a.time) {
                     Ok(name) => out(&format!("{name}\n")),
                     // -f: a network that does not exist is no error (Podman's rule).
                     Err(e) if a.force && e.class == Class::NoSuchObject => {}

@@ -130,7 +130,7 @@ pub fn users(store: &Store, name: &str) -> Result<Vec<ContainerRecord>> {
 }
 
 /// `network rm`: one network; with `force` the containers on it are removed first.
-pub fn remove(store: &Store, what: &str, force: bool) -> Result<String> {
+pub fn remove(store: &Store, what: &str, force: bool, grace: Option<u32>) -> Result<String> {
     let all = list(store)?;
     let n = find(&all, what)?;
     if n.name == network::DEFAULT_NETWORK {
@@ -147,7 +147,7 @@ pub fn remove(store: &Store, what: &str, force: bool) -> Result<String> {
             .classed(Class::InUse));
         }
         for c in &using {
-            crate::container::ensure_stopped(store, c, true)?;
+            crate::container::ensure_stopped_within(store, c, true, grace)?;
             crate::container::remove(store, c, false)?;
         }
     }

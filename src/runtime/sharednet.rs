@@ -294,7 +294,9 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
             ports.push((OwnedFd::from(bind_udp(p, h)?), c, Protocol::Udp));
         }
     }
+    crate::output::trace("shared network: ports bound");
     let (conn, pid) = ensure()?;
+    crate::output::trace("shared network: connected");
     let userns = if plan.new_userns {
         Some(
             nix::fcntl::open(
@@ -405,6 +407,7 @@ fn join_main(
         Ok(r) => r,
         Err(e) => fail(format!("{what}: {}", e.message)),
     };
+    crate::output::trace("shared network: attached (veths, addresses, routes)");
     drop(netns);
     let ip = reply
         .get("ips")
@@ -420,6 +423,7 @@ fn join_main(
         }
         let _ = std::fs::write(plan.container_dir.join("userdata/networks.json"), reply.to_string());
     }
+    crate::output::trace("shared network: /etc/hosts written");
     let flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
     exec::clone_parent(sync, flags, "creating the container's namespaces", |sync| {
         child::main(plan, sync, stdio, None)
@@ -581,6 +585,7 @@ struct Link {
     veth: String,
     ifname: String,
     ip: Ipv4Addr,
+    mac: String,
 }
 
 /// One attachment: a container's interfaces, names and ports, alive while its connection is
@@ -594,7 +599,15 @@ struct Entry {
     pidfd: Option<OwnedFd>,
     stop: Arc<AtomicBool>,
     port_fds: Vec<Arc<OwnedFd>>,
+    /// The policy rules sending its published ports' replies to hutch-netns (bridge, address,
+    /// protocol, port), removed when it goes.
+    rules: Vec<(String, Ipv4Addr, u8, u16)>,
 }
+
+/// The routing table whose default route is local, and the priority of the rules using it:
+/// the replies of a container's published port go to hutch-netns's transparent sockets.
+const REPLY_TABLE: u32 = 2000;
+const REPLY_RULE_PRIO: u32 = 1000;
 
 struct Bridge {
     net: Network,
@@ -657,6 +670,8 @@ impl Keeper {
         let lo = crate::sys::route::if_index("lo").map_err(|e| crate::err!("the shared namespace's lo: {e}"))?;
         k.nl.link_up(lo)
             .map_err(|e| crate::err!("bringing up the shared namespace's lo: {e}"))?;
+        k.nl.add_local_default4(lo, REPLY_TABLE)
+            .map_err(|e| crate::err!("adding the published ports' reply route: {e}"))?;
         Ok(k)
     }
 
@@ -714,7 +729,9 @@ impl Keeper {
         Ok(())
     }
 
-    fn used_ips(&self, net: &str) -> Vec<Ipv4Addr> {
+    /// The addresses taken on `net`: a set, so that finding the first free one stays linear
+    /// in the number of containers (it was quadratic: 1,000 containers, a million compares).
+    fn used_ips(&self, net: &str) -> std::collections::HashSet<Ipv4Addr> {
         self.entries
             .iter()
             .flat_map(|e| e.links.iter())
@@ -723,22 +740,13 @@ impl Keeper {
             .collect()
     }
 
-    /// Names answering on `net` (besides the container `except`).
-    fn names_on(&self, net: &str, except: &str) -> Vec<String> {
-        let mut v = Vec::new();
-        for e in self
-            .entries
-            .iter()
-            .filter(|e| e.id != except && e.links.iter().any(|l| l.net == net))
-        {
-            v.push(e.name.clone());
-            v.extend(e.aliases.iter().cloned());
-        }
-        v
-    }
-
     /// Attach the container whose network namespace is `netns` to `nets`.
-    fn attach(&mut self, req: &serde_json::Value, mut fds: Vec<OwnedFd>, conn: Option<RawFd>) -> Result<Vec<String>> {
+    fn attach(
+        &mut self,
+        req: &serde_json::Value,
+        mut fds: Vec<OwnedFd>,
+        conn: Option<RawFd>,
+    ) -> Result<serde_json::Value> {
         let s = |k: &str| req.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
         let (id, name) = (s("id"), s("name"));
         let aliases: Vec<String> =
@@ -751,9 +759,17 @@ impl Keeper {
         }
         let netns = fds.remove(0);
         for n in &nets {
-            let taken = self.names_on(&n.name, &id);
-            for a in aliases.iter().chain(std::iter::once(&name)) {
-                if taken.contains(a) {
+            // One pass over the containers, without collecting their names.
+            let mine: std::collections::HashSet<&String> = aliases.iter().chain(std::iter::once(&name)).collect();
+            for e in self
+                .entries
+                .iter()
+                .filter(|e| e.id != id && e.links.iter().any(|l| l.net == n.name))
+            {
+                if let Some(a) = std::iter::once(&e.name)
+                    .chain(e.aliases.iter())
+                    .find(|a| mine.contains(a))
+                {
                     crate::bail!("the name {a} is already in use on network {}", n.name);
                 }
             }
@@ -811,17 +827,24 @@ impl Keeper {
                     .expect("a free name");
                 used_if.push(ifname.clone());
                 let veth = format!("veth{}", crate::digest::random_hex(4));
+                // A random, locally administered unicast address, as netavark gives.
+                let mut mac = [0u8; 6];
+                for (i, b) in crate::digest::random_hex(6).as_bytes().chunks(2).enumerate() {
+                    mac[i] = u8::from_str_radix(std::str::from_utf8(b).unwrap_or("0"), 16).unwrap_or(0);
+                }
+                mac[0] = (mac[0] & 0xfe) | 0x02;
                 let br = &n.network_interface;
                 let master = crate::sys::route::if_index(br)
                     .map_err(|e| crate::err!("the bridge {br} of network {}: {e}", n.name))?;
                 self.nl
-                    .add_veth(&veth, master, &ifname, netns.as_fd())
+                    .add_veth(&veth, master, &ifname, mac, netns.as_fd())
                     .map_err(|e| crate::err!("creating the veth pair {veth}/{ifname} on {br}: {e}"))?;
                 links.push(Link {
                     net: n.name.clone(),
                     veth,
                     ifname: ifname.clone(),
                     ip,
+                    mac: mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"),
                 });
                 inside.push((ifname.clone(), ip, cidr.prefix));
                 if !route_set && !n.internal {
@@ -838,12 +861,43 @@ impl Keeper {
             return Err(e);
         }
         let ips: Vec<String> = links.iter().map(|l| l.ip.to_string()).collect();
+        let macs: Vec<String> = links.iter().map(|l| l.mac.clone()).collect();
         let stop = Arc::new(AtomicBool::new(false));
         let mut port_fds = Vec::new();
+        let mut rules = Vec::new();
         if let (Some(ports), Some(first)) = (req.get("ports").and_then(|p| p.as_array()), links.first()) {
+            let br = self
+                .bridges
+                .get(&first.net)
+                .map(|b| b.net.network_interface.clone())
+                .unwrap_or_default();
             for (p, fd) in ports.iter().zip(fds.into_iter()) {
                 let port = p.get("port").and_then(|v| v.as_u64()).unwrap_or(0) as u16;
                 let udp = p.get("proto").and_then(|v| v.as_str()) == Some("udp");
+                // The container answers the client's own address: its replies from this port
+                // are routed to hutch-netns's socket (bound transparently to that address)
+                // rather than out through pasta.
+                let proto = if udp { libc::IPPROTO_UDP } else { libc::IPPROTO_TCP } as u8;
+                let rule = (br.clone(), first.ip, proto, port);
+                if !rules.contains(&rule) {
+                    match self
+                        .nl
+                        .sport_rule4(true, &br, first.ip, proto, port, REPLY_TABLE, REPLY_RULE_PRIO)
+                    {
+                        Ok(()) | Err(nix::errno::Errno::EEXIST) => rules.push(rule),
+                        Err(e) => {
+                            for (b, ip, pr, po) in &rules {
+                                let _ = self
+                                    .nl
+                                    .sport_rule4(false, b, *ip, *pr, *po, REPLY_TABLE, REPLY_RULE_PRIO);
+                            }
+                            for l in &links {
+                                let _ = self.nl.del_link(&l.veth);
+                            }
+                            crate::bail!("routing the replies of published port {port}: {e}");
+                        }
+                    }
+                }
                 let fd = Arc::new(fd);
                 port_fds.push(fd.clone());
                 let to = SocketAddrV4::new(first.ip, port);
@@ -864,8 +918,9 @@ impl Keeper {
             pidfd,
             stop,
             port_fds,
+            rules,
         });
-        Ok(ips)
+        Ok(serde_json::json!({"ips": ips, "macs": macs}))
     }
 
     fn disconnect(&mut self, id: &str, net: &str) -> Result<()> {
@@ -890,15 +945,18 @@ impl Keeper {
         for fd in &e.port_fds {
             let _ = sock::shutdown(fd.as_raw_fd(), sock::Shutdown::Both);
         }
+        for (b, ip, pr, po) in &e.rules {
+            let _ = self
+                .nl
+                .sport_rule4(false, b, *ip, *pr, *po, REPLY_TABLE, REPLY_RULE_PRIO);
+        }
     }
 
     fn handle(&mut self, conn: RawFd, v: serde_json::Value, fds: Vec<OwnedFd>) -> serde_json::Value {
         let op = v.get("op").and_then(|o| o.as_str()).unwrap_or("");
         let r = match op {
-            "attach" => self
-                .attach(&v, fds, Some(conn))
-                .map(|ips| serde_json::json!({"ips": ips})),
-            "connect" => self.attach(&v, fds, None).map(|ips| serde_json::json!({"ips": ips})),
+            "attach" => self.attach(&v, fds, Some(conn)),
+            "connect" => self.attach(&v, fds, None),
             "disconnect" => {
                 let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
                 self.disconnect(&s("id"), &s("network")).map(|()| serde_json::json!({}))
@@ -1210,8 +1268,8 @@ fn tcp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
     let l = TcpListener::from(dup);
     drop(fd);
     loop {
-        let client = match l.accept() {
-            Ok((c, _)) => c,
+        let (client, peer) = match l.accept() {
+            Ok(c) => c,
             Err(_) if stop.load(Ordering::SeqCst) => return,
             Err(_) => {
                 std::thread::sleep(Duration::from_millis(50));
@@ -1222,7 +1280,7 @@ fn tcp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
             return;
         }
         std::thread::spawn(move || {
-            let Ok(inside) = std::net::TcpStream::connect_timeout(&to.into(), Duration::from_secs(5)) else {
+            let Ok(inside) = connect_as(client_v4(peer), to) else {
                 return;
             };
             let _ = inside.set_nodelay(true);
@@ -1236,6 +1294,41 @@ fn tcp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
             let _ = t.join();
         });
     }
+}
+
+/// The client's IPv4 address and port when the container can be shown it: not a loopback one
+/// (the container cannot answer 127.0.0.1 through its network).
+fn client_v4(peer: SocketAddr) -> Option<SocketAddrV4> {
+    let v4 = match peer {
+        SocketAddr::V4(a) => a,
+        SocketAddr::V6(a) => SocketAddrV4::new(a.ip().to_ipv4_mapped()?, a.port()),
+    };
+    (!v4.ip().is_loopback() && !v4.ip().is_unspecified()).then_some(v4)
+}
+
+/// A socket of `kind` bound to the client's address `from` (IP_TRANSPARENT: hutch-netns has
+/// CAP_NET_ADMIN in its namespace), so the container sees the real client; None when it
+/// cannot be (a loopback client, or the address and port already taken here).
+fn transparent_socket(from: Option<SocketAddrV4>, kind: SockType) -> Option<OwnedFd> {
+    let from = from?;
+    let fd = sock::socket(AddressFamily::Inet, kind, SockFlag::SOCK_CLOEXEC, None).ok()?;
+    sock::setsockopt(&fd, sock::sockopt::IpTransparent, &true).ok()?;
+    sock::setsockopt(&fd, sock::sockopt::ReuseAddr, &true).ok()?;
+    sock::bind(fd.as_raw_fd(), &sock::SockaddrIn::from(from)).ok()?;
+    Some(fd)
+}
+
+/// A TCP connection to the container's `to`, from the client's address where possible (else
+/// from the shared namespace's own: the network's gateway).
+fn connect_as(from: Option<SocketAddrV4>, to: SocketAddrV4) -> std::io::Result<std::net::TcpStream> {
+    let Some(fd) = transparent_socket(from, SockType::Stream) else {
+        return std::net::TcpStream::connect_timeout(&to.into(), Duration::from_secs(5));
+    };
+    let tv = nix::sys::time::TimeVal::new(5, 0);
+    let _ = sock::setsockopt(&fd, sock::sockopt::SendTimeout, &tv);
+    sock::connect(fd.as_raw_fd(), &sock::SockaddrIn::from(to)).map_err(std::io::Error::from)?;
+    let _ = sock::setsockopt(&fd, sock::sockopt::SendTimeout, &nix::sys::time::TimeVal::new(0, 0));
+    Ok(std::net::TcpStream::from(fd))
 }
 
 /// A published UDP port: a socket in the shared namespace per client, replies sent back from
@@ -1264,7 +1357,13 @@ fn udp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
         let peer = match peers.get(&from) {
             Some((p, _)) => p.clone(),
             None => {
-                let Ok(s) = UdpSocket::bind("0.0.0.0:0") else { continue };
+                let s = match transparent_socket(client_v4(from), SockType::Datagram) {
+                    Some(fd) => UdpSocket::from(fd),
+                    None => match UdpSocket::bind("0.0.0.0:0") {
+                        Ok(s) => s,
+                        Err(_) => continue,
+                    },
+                };
                 if s.connect(to).is_err() {
                     continue;
                 }

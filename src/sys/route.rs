@@ -218,6 +218,7 @@ pub fn loopback_up() -> nix::Result<()> {
 const RTM_NEWLINK: u16 = 16;
 const RTM_DELLINK: u16 = 17;
 const RTM_NEWADDR: u16 = 20;
+const IFLA_ADDRESS: u16 = 1;
 const IFLA_IFNAME: u16 = 3;
 const IFLA_MASTER: u16 = 10;
 const IFLA_LINKINFO: u16 = 18;
@@ -346,7 +347,15 @@ impl Netlink {
     /// A veth pair: `name` here, up and enslaved to the bridge `master` (an ifindex), its peer
     /// `peer` in the network namespace `peer_ns` (a fd), down (the kernel cannot bring a veth
     /// up before its peer exists: ENOTCONN; `link_up` it there).
-    pub fn add_veth(&self, name: &str, master: u32, peer: &str, peer_ns: BorrowedFd) -> nix::Result<()> {
+    /// The peer gets the hardware address `peer_mac` (reported as the container's MacAddress).
+    pub fn add_veth(
+        &self,
+        name: &str,
+        master: u32,
+        peer: &str,
+        peer_mac: [u8; 6],
+        peer_ns: BorrowedFd,
+    ) -> nix::Result<()> {
         let up = libc::IFF_UP as u32;
         let mut m = Msg::new(RTM_NEWLINK, (libc::NLM_F_CREATE | libc::NLM_F_EXCL) as u16);
         m.ifinfo(0, up, up)
@@ -358,6 +367,7 @@ impl Netlink {
             .begin(VETH_INFO_PEER)
             .ifinfo(0, 0, 0)
             .name(IFLA_IFNAME, peer)
+            .attr(IFLA_ADDRESS, &peer_mac)
             .attr(IFLA_NET_NS_FD, &peer_ns.as_raw_fd().to_ne_bytes())
             .end()
             .end()
@@ -415,6 +425,67 @@ impl Netlink {
         m.b.extend(0u32.to_ne_bytes());
         m.attr(RTA_GATEWAY, &gateway.octets())
             .attr(RTA_OIF, &index.to_ne_bytes());
+        self.call(&mut m)
+    }
+}
+
+/// Policy routing for published ports that keep the client's address: the table whose default
+/// route is local, and the rules sending a container's replies (from its address and port) there.
+const RTM_NEWRULE: u16 = 32;
+const RTM_DELRULE: u16 = 33;
+const FRA_SRC: u16 = 2;
+const FRA_IIFNAME: u16 = 3;
+const FRA_PRIORITY: u16 = 6;
+const FRA_TABLE: u16 = 15;
+const FRA_IP_PROTO: u16 = 22;
+const FRA_SPORT_RANGE: u16 = 23;
+const FR_ACT_TO_TBL: u8 = 1;
+const RTN_LOCAL: u8 = 2;
+const RT_SCOPE_HOST: u8 = 254;
+const RTA_DST_TABLE: u16 = 15; // RTA_TABLE
+
+impl Netlink {
+    /// `ip route add local default dev INDEX table TABLE`: everything routed by `table` is
+    /// delivered to this namespace's own sockets.
+    pub fn add_local_default4(&self, index: u32, table: u32) -> nix::Result<()> {
+        let mut m = Msg::new(RTM_NEWROUTE, (libc::NLM_F_CREATE | libc::NLM_F_REPLACE) as u16);
+        // struct rtmsg: family, dst_len, src_len, tos, table (RTA_TABLE below), protocol,
+        // scope, type, flags
+        m.b.extend([libc::AF_INET as u8, 0, 0, 0, 0, RTPROT_BOOT, RT_SCOPE_HOST, RTN_LOCAL]);
+        m.b.extend(0u32.to_ne_bytes());
+        m.attr(RTA_DST_TABLE, &table.to_ne_bytes())
+            .attr(RTA_OIF, &index.to_ne_bytes());
+        self.call(&mut m)
+    }
+
+    /// `ip rule add|del iif IIF from SRC ipproto PROTO sport SPORT lookup TABLE priority PRIO`.
+    pub fn sport_rule4(
+        &self,
+        add: bool,
+        iif: &str,
+        src: std::net::Ipv4Addr,
+        proto: u8,
+        sport: u16,
+        table: u32,
+        prio: u32,
+    ) -> nix::Result<()> {
+        let (kind, flags) = if add {
+            (RTM_NEWRULE, (libc::NLM_F_CREATE | libc::NLM_F_EXCL) as u16)
+        } else {
+            (RTM_DELRULE, 0)
+        };
+        let mut m = Msg::new(kind, flags);
+        // struct fib_rule_hdr: family, dst_len, src_len, tos, table, res1, res2, action, flags
+        m.b.extend([libc::AF_INET as u8, 0, 32, 0, 0, 0, 0, FR_ACT_TO_TBL]);
+        m.b.extend(0u32.to_ne_bytes());
+        let mut range = sport.to_ne_bytes().to_vec();
+        range.extend(sport.to_ne_bytes());
+        m.name(FRA_IIFNAME, iif)
+            .attr(FRA_SRC, &src.octets())
+            .attr(FRA_IP_PROTO, &[proto])
+            .attr(FRA_SPORT_RANGE, &range)
+            .attr(FRA_TABLE, &table.to_ne_bytes())
+            .attr(FRA_PRIORITY, &prio.to_ne_bytes());
         self.call(&mut m)
     }
 }
