@@ -69,6 +69,20 @@ fn inspect_latest_and_a_big_output_logged_whole() {
     assert_eq!(bytes.iter().filter(|b| **b == 0).count(), 700000);
     env.hutch(["inspect", "-l", "first"])
         .fails_with("--latest and containers cannot be used together");
+    env.hutch(["rm", "-l", "first"])
+        .fails_with("--latest and containers cannot be used together");
+    env.hutch(["rm", "--all", "--latest"])
+        .fails_with("--all and --latest cannot be used together");
+    // rm -l: the latest goes, then the one before it is the latest.
+    env.hutch(["rm", "-l"]).ok();
+    assert_eq!(
+        env.hutch(["ps", "-a", "--format", "{{.Names}}"]).ok().stdout,
+        "first
+"
+    );
+    env.hutch(["rm", "--latest"]).ok();
+    assert_eq!(env.hutch(["ps", "-aq"]).ok().stdout, "");
+    env.hutch(["rm", "-l"]).fails_with("--latest: there are no containers");
     env.hutch(["image", "inspect", "-l"])
         .fails_with("image inspect has no --latest");
 }

@@ -1132,8 +1132,11 @@ pub struct KillArgs {
 #[derive(Debug, Args)]
 pub struct RmArgs {
     /// Containers
-    #[arg(value_name = "CONTAINER", required_unless_present_any = ["all", "cidfile"], add = ArgValueCompleter::new(complete::containers))]
+    #[arg(value_name = "CONTAINER", required_unless_present_any = ["all", "cidfile", "latest"], add = ArgValueCompleter::new(complete::containers))]
     pub containers: Vec<String>,
+    /// Remove the latest created container (instead of naming it)
+    #[arg(short, long)]
+    pub latest: bool,
     /// Stop and remove running containers
     #[arg(short, long)]
     pub force: bool,

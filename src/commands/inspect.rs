@@ -275,10 +275,7 @@ pub fn run(a: InspectArgs, kind: Kind) -> Result<i32> {
     let mut failed = false;
     // --latest: the container created last, by its full id.
     let latest: Vec<String> = if a.latest {
-        match containers.containers.iter().max_by_key(|c| c.created) {
-            Some(c) => vec![c.id.clone()],
-            None => crate::bail!("--latest: there are no containers"),
-        }
+        vec![super::latest_container(&store)?]
     } else {
         Vec::new()
     };
