@@ -105,6 +105,7 @@ fn apply_global(g: &cli::GlobalArgs) -> error::Result<()> {
     if g.noout {
         output::set_noout();
     }
+    runtime::choice::set(g.runtime.clone(), g.runtime_flag.clone());
     output::debug(&format!(
         "hutch {} {:?}: store {}, runtime dir {}",
         env!("CARGO_PKG_VERSION"),

@@ -966,7 +966,7 @@ fn containers_conf_sets_container_defaults() {
     let f = "{{.HostConfig.NetworkMode}} {{json .HostConfig.Dns}} {{.HostConfig.LogConfig.Size}}";
     assert_eq!(
         env.hutch(["inspect", "--format", f, "c1", "c2"]).ok().stdout,
-        "none [\"192.0.2.53\"] 2000B\nhost [\"192.0.2.1\"] 2000B\n"
+        "none [\"192.0.2.53\"] 2kB\nhost [\"192.0.2.1\"] 2kB\n"
     );
     // info shows where the settings came from.
     let info: serde_json::Value = serde_json::from_str(&env.hutch(["info", "--format", "json"]).ok().stdout).unwrap();

@@ -85,6 +85,15 @@ pub struct GlobalArgs {
     /// output still show
     #[arg(long, global = true)]
     pub noout: bool,
+    /// OCI runtime of the containers run or created: hutch is its own, so `hutch` or the path of
+    /// a hutch binary of this version (which then runs detached containers' monitors; inspect's
+    /// OCIRuntime names it); other runtimes (runc, crun) are refused
+    #[arg(long, global = true, value_name = "PATH", value_hint = ValueHint::ExecutablePath)]
+    pub runtime: Option<String>,
+    /// A flag for the OCI runtime (Podman passes it to runc/crun): hutch's built-in runtime takes
+    /// none, so running or creating a container with one fails (exit 126)
+    #[arg(long, global = true, value_name = "FLAG")]
+    pub runtime_flag: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -990,12 +999,19 @@ pub struct RunCompatArgs {
     /// (nothing kept) or passthrough (a foreground container's stdio is the caller's, unlogged)
     #[arg(long, value_name = "DRIVER")]
     pub log_driver: Option<String>,
-    /// Logging option: max-size=SIZE (the log starts over at that size; b, k, m, g units)
+    /// Logging option: max-size=SIZE (the log starts over at that size; b, k, m, g decimal units: 1k = 1000 bytes, as Podman)
     #[arg(long, value_name = "KEY=VALUE")]
     pub log_opt: Vec<String>,
     /// After the container exits, remove its image unless another container uses it (implies --rm)
     #[arg(long, conflicts_with = "detach")]
     pub rmi: bool,
+    /// Add a host user's /etc/passwd entry (a name or uid on the host) to the container's
+    /// /etc/passwd at each start; one the host does not have fails the start (exit 126)
+    #[arg(long, value_name = "USER")]
+    pub hostuser: Vec<String>,
+    /// Kill the container (SIGKILL) once it has run SECONDS; its exit code is then -1 (run exits 255)
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -1116,8 +1132,11 @@ pub struct KillArgs {
 #[derive(Debug, Args)]
 pub struct RmArgs {
     /// Containers
-    #[arg(value_name = "CONTAINER", required_unless_present_any = ["all", "cidfile"], add = ArgValueCompleter::new(complete::containers))]
+    #[arg(value_name = "CONTAINER", required_unless_present_any = ["all", "cidfile", "latest"], add = ArgValueCompleter::new(complete::containers))]
     pub containers: Vec<String>,
+    /// Remove the latest created container (instead of naming it)
+    #[arg(short, long)]
+    pub latest: bool,
     /// Stop and remove running containers
     #[arg(short, long)]
     pub force: bool,
@@ -1361,6 +1380,7 @@ pub enum ImageCommand {
     Tag(TagArgs),
     /// Show details of images as JSON
     #[command(mut_arg("images", |a| a.add(ArgValueCompleter::new(complete::images))))]
+    #[command(mut_arg("latest", |a| a.hide(true)))]
     Inspect(InspectArgs),
     /// Remove unused images, layers and blobs
     #[command(after_help = "Examples:\n  hutch image prune\n  hutch image prune -a")]
@@ -1967,8 +1987,11 @@ pub struct TagArgs {
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// Containers or images to inspect
-    #[arg(value_name = "NAME", required = true, add = ArgValueCompleter::new(complete::objects))]
+    #[arg(value_name = "NAME", required_unless_present = "latest", add = ArgValueCompleter::new(complete::objects))]
     pub images: Vec<String>,
+    /// Inspect the latest created container (instead of naming it)
+    #[arg(short, long)]
+    pub latest: bool,
     /// Output format: json (default) or a Go template such as '{{.Id}}'
     #[arg(short, long, value_name = "FORMAT")]
     pub format: Option<String>,
@@ -2107,6 +2130,9 @@ pub struct PodCreateArgs {
     /// Remove a pod of the same name (and its containers) first
     #[arg(long)]
     pub replace: bool,
+    /// Name of the pod, as -n NAME (Podman takes either)
+    #[arg(value_name = "NAME", conflicts_with = "name")]
+    pub pod_name: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -143,6 +143,8 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
         "Name": c.name,
         "RestartCount": o.restart_count,
         "Driver": "overlay",
+        // The OCI runtime: hutch itself, or the hutch binary named by --runtime.
+        "OCIRuntime": s.oci_runtime.as_deref().unwrap_or("hutch"),
         "Mounts": mounts,
         "Config": config,
         "HostConfig": {
@@ -167,8 +169,8 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
             "LogConfig": {
                 "Type": s.log_driver.as_deref().unwrap_or("k8s-file"),
                 "Path": if s.logged() { store.container_dir(&c.id).join("ctr.log").display().to_string() } else { String::new() },
-                // Podman's notation; 0B = no limit.
-                "Size": format!("{}B", s.log_size_max.unwrap_or(0)),
+                // Podman's notation (decimal units, 4 significant digits); 0B = no limit.
+                "Size": human_size(s.log_size_max.unwrap_or(0)),
             },
         },
         "EffectiveCaps": s.caps,
@@ -232,6 +234,26 @@ fn port_bindings(s: &crate::spec::Spec) -> Value {
     Value::Object(map)
 }
 
+/// A size as Podman (go-units' HumanSize) shows it: decimal units, 4 significant digits,
+/// no trailing zeros: 3011000 -> 3.011MB, 2000 -> 2kB, 0 -> 0B.
+pub(crate) fn human_size(n: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    let mut v = n as f64;
+    let mut i = 0;
+    while v >= 1000.0 && i < UNITS.len() - 1 {
+        v /= 1000.0;
+        i += 1;
+    }
+    // 4 significant digits of a value below 1000: as many decimals as the integer part leaves.
+    let int_digits = if v < 1.0 { 1 } else { (v.log10().floor() as usize) + 1 };
+    let mut t = format!("{:.*}", 4usize.saturating_sub(int_digits), v);
+    if t.contains('.') {
+        t = t.trim_end_matches('0').trim_end_matches('.').to_string();
+    }
+    // Rounding up may reach the next unit (999.95 kB -> 1000 kB): Go's %g says 1000kB too.
+    format!("{t}{}", UNITS[i])
+}
+
 /// What `inspect` may find: `hutch inspect` looks at containers, then images.
 #[derive(PartialEq, Eq)]
 pub enum Kind {
@@ -245,12 +267,25 @@ pub fn run(a: InspectArgs, kind: Kind) -> Result<i32> {
     if let Format::Template { tmpl, .. } = Format::parse(a.format.as_deref()) {
         crate::format::Compiled::new(&tmpl)?;
     }
+    if a.latest && !a.images.is_empty() {
+        // Podman's words.
+        crate::bail!("--latest and containers cannot be used together");
+    }
+    if a.latest && kind == Kind::Image {
+        crate::bail!("image inspect has no --latest (it names containers)");
+    }
     let store = Store::open()?;
     let idx = store.load_images()?;
     let containers = store.load_containers()?;
     let mut items = Vec::new();
     let mut failed = false;
-    for what in &a.images {
+    // --latest: the container created last, by its full id.
+    let latest: Vec<String> = if a.latest {
+        vec![super::latest_container(&store)?]
+    } else {
+        Vec::new()
+    };
+    for what in if a.latest { &latest } else { &a.images } {
         if kind != Kind::Image {
             match containers.resolve(what) {
                 Ok(n) => {
@@ -301,4 +336,19 @@ pub fn run(a: InspectArgs, kind: Kind) -> Result<i32> {
         out(&text);
     }
     Ok(if failed { 125 } else { 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn human_size_as_podman() {
+        use super::human_size;
+        assert_eq!(human_size(0), "0B");
+        assert_eq!(human_size(999), "999B");
+        assert_eq!(human_size(2000), "2kB");
+        assert_eq!(human_size(3_011_000), "3.011MB");
+        assert_eq!(human_size(5_010_000), "5.01MB");
+        assert_eq!(human_size(1_234_567), "1.235MB");
+        assert_eq!(human_size(10_000_000_000), "10GB");
+    }
 }

@@ -113,8 +113,18 @@ pub fn wait(a: WaitArgs) -> Result<i32> {
 }
 
 pub fn rm(a: RmArgs) -> Result<i32> {
+    if a.latest && !a.containers.is_empty() {
+        // Podman's words.
+        crate::bail!("--latest and containers cannot be used together");
+    }
+    if a.latest && a.all {
+        crate::bail!("--all and --latest cannot be used together");
+    }
     let store = Store::open()?;
     let mut names = a.containers.clone();
+    if a.latest {
+        names.push(super::latest_container(&store)?);
+    }
     for f in &a.cidfile {
         match std::fs::read_to_string(f) {
             Ok(id) => names.push(id.trim().to_string()),

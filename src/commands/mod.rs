@@ -138,3 +138,13 @@ fn image_id(name: &str) -> Option<String> {
     let idx = store.load_images().ok()?;
     Some(idx.images[idx.resolve(name).ok()?].id.clone())
 }
+
+/// `--latest`: the full id of the container created last (the last of those created in the
+/// same second).
+pub(crate) fn latest_container(store: &crate::store::Store) -> Result<String> {
+    let idx = store.load_containers()?;
+    match idx.containers.iter().max_by_key(|c| c.created) {
+        Some(c) => Ok(c.id.clone()),
+        None => crate::bail!("--latest: there are no containers"),
+    }
+}

@@ -79,7 +79,7 @@ fn create(a: PodCreateArgs) -> Result<i32> {
     };
     let store = Store::open()?;
     let o = crate::pod::PodOptions {
-        name: a.name,
+        name: a.name.or(a.pod_name),
         share: a.share,
         hostname: a.hostname,
         infra: a.infra,

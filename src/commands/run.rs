@@ -28,6 +28,40 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         Some(d) => crate::bail!("--log-driver {d}: invalid log driver (k8s-file, none, passthrough)"),
     };
     resource_limits(&a.more)?;
+    let oci_runtime = crate::runtime::choice::resolve()?;
+    let network: String = match (&a.network, conf.network()) {
+        (Some(n), _) => n.clone(),
+        (None, Some((mode, file))) => {
+            // Said by a containers.conf: name that file if the helper is missing.
+            if let Some((bin, package)) = crate::spec::network::Mode::parse(mode)?.binary() {
+                if crate::paths::find_in_path(bin).is_none() {
+                    crate::bail!("{}: network mode {mode}: {bin} is not installed (install the {package} package, or pass --network)", file.display());
+                }
+            }
+            mode.to_string()
+        }
+        (None, None) => {
+            let (mode, notice) = crate::spec::network::default_mode(&|b| crate::paths::find_in_path(b).is_some());
+            if let Some(n) = notice {
+                crate::output::note(n);
+            }
+            mode.name().to_string()
+        }
+    };
+    // Ports on a network the container does not have of its own (the host's, another
+    // container's, none) are dropped with Podman's warning, as Podman does.
+    let discard_ports = (!a.publish.is_empty() || a.publish_all)
+        && matches!(
+            crate::spec::network::Mode::parse(&network),
+            Ok(crate::spec::network::Mode::Host
+                | crate::spec::network::Mode::None
+                | crate::spec::network::Mode::Container(_))
+        );
+    if discard_ports {
+        crate::output::warn(
+            "Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use",
+        );
+    }
     Ok(RunOptions {
         log_driver,
         preserve_fds: a.more.preserve_fds.unwrap_or(0),
@@ -68,27 +102,9 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         cap_drop: a.cap_drop.clone(),
         privileged: a.privileged,
         security_opt: a.security_opt.clone(),
-        network: match (&a.network, conf.network()) {
-            (Some(n), _) => n.clone(),
-            (None, Some((mode, file))) => {
-                // Said by a containers.conf: name that file if the helper is missing.
-                if let Some((bin, package)) = crate::spec::network::Mode::parse(mode)?.binary() {
-                    if crate::paths::find_in_path(bin).is_none() {
-                        crate::bail!("{}: network mode {mode}: {bin} is not installed (install the {package} package, or pass --network)", file.display());
-                    }
-                }
-                mode.to_string()
-            }
-            (None, None) => {
-                let (mode, notice) = crate::spec::network::default_mode(&|b| crate::paths::find_in_path(b).is_some());
-                if let Some(n) = notice {
-                    crate::output::note(n);
-                }
-                mode.name().to_string()
-            }
-        },
-        publish: a.publish.clone(),
-        publish_all: a.publish_all,
+        network,
+        publish: if discard_ports { Vec::new() } else { a.publish.clone() },
+        publish_all: a.publish_all && !discard_ports,
         dns: crate::spec::network::Dns {
             servers: if a.dns.is_empty() {
                 conf.dns_servers.clone()
@@ -144,6 +160,9 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         },
         pod: None,
         restart: a.restart.clone(),
+        host_users: a.compat.hostuser.clone(),
+        timeout: a.compat.timeout.unwrap_or(0),
+        oci_runtime,
     })
 }
 
@@ -320,7 +339,8 @@ fn replace(store: &Store, a: &RunArgs) -> Result<()> {
     Ok(())
 }
 
-/// `--log-opt max-size=SIZE` in bytes (`7.5m`, `10k`, `100`); other options are refused.
+/// `--log-opt max-size=SIZE` in bytes (`7.5m`, `10k`, `100`; decimal units, k = 1000, as
+/// Podman reads them); other options are refused.
 fn log_opt_max_size(opts: &[String]) -> Result<Option<u64>> {
     let mut max = None;
     for o in opts {
@@ -330,13 +350,13 @@ fn log_opt_max_size(opts: &[String]) -> Result<Option<u64>> {
         let t = v.trim().to_ascii_lowercase();
         let t = t.strip_suffix('b').unwrap_or(&t);
         let (num, mult) = match t.chars().last() {
-            Some('k') => (&t[..t.len() - 1], 1024f64),
-            Some('m') => (&t[..t.len() - 1], 1024f64 * 1024.0),
-            Some('g') => (&t[..t.len() - 1], 1024f64 * 1024.0 * 1024.0),
+            Some('k') => (&t[..t.len() - 1], 1e3),
+            Some('m') => (&t[..t.len() - 1], 1e6),
+            Some('g') => (&t[..t.len() - 1], 1e9),
             _ => (t, 1f64),
         };
         match num.parse::<f64>() {
-            Ok(n) if n > 0.0 && n.is_finite() => max = Some((n * mult) as u64),
+            Ok(n) if n > 0.0 && n.is_finite() => max = Some((n * mult).round() as u64),
             _ => crate::bail!("--log-opt {o}: not a size (e.g. 10m, 512k)"),
         }
     }

@@ -70,5 +70,6 @@ pub fn exec(store: &Store, rec: &ContainerRecord, o: ExecOptions) -> Result<i32>
         o.interactive,
         relay,
         None,
+        None,
     ))
 }

@@ -540,6 +540,12 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         join_netns,
         join_other,
         keep_id_user: if keep_id { runtime::HostUser::current() } else { None },
+        host_users: rec
+            .spec
+            .host_users
+            .iter()
+            .map(|u| runtime::HostUser::lookup(u))
+            .collect::<Result<Vec<_>>>()?,
         networks: crate::network::resolve_mode(store, &rec.spec.network)?,
         container_name: rec.name.clone(),
         image_name: rec.image_name.clone(),

@@ -52,7 +52,9 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
             }
         }
     };
-    let code = runtime::session::run(&started, signals, rec.spec.interactive, relay, log);
+    let deadline = (rec.spec.timeout > 0)
+        .then(|| std::time::Instant::now() + std::time::Duration::from_secs(rec.spec.timeout.into()));
+    let code = runtime::session::run(&started, signals, rec.spec.interactive, relay, log, deadline);
     drop(started.net.take());
     crate::output::trace("exited");
     // Before the exit is recorded: whoever waits for that record (stop, wait) comes after it.

@@ -161,6 +161,9 @@ fn setup_and_exec(
     if let Some(u) = &plan.keep_id_user {
         add_user(&root, u)?;
     }
+    for u in &plan.host_users {
+        add_host_user(&root, u)?;
+    }
     // After the tmpfs on /run of a read-only container, which would hide it; not into a volume
     // on /run, as with Podman. (Containers created before hutch wrote the file have none.)
     let containerenv = plan.container_dir.join("userdata/containerenv");
@@ -194,6 +197,34 @@ fn setup_and_exec(
     }
     crate::output::trace("network up");
     exec_in_container(&Privs::of(plan), &ExecParams::from_spec(spec), tty_slave, stdio, sync)
+}
+
+/// --hostuser: the host user's passwd entry (name, ids, gecos-less, home, shell as on the host)
+/// appended to the container's /etc/passwd unless it has that name already, as Podman does.
+fn add_host_user(root: &OwnedFd, u: &crate::runtime::HostUser) -> Result<(), Fail> {
+    use std::io::{Read, Write};
+    let mut passwd = String::new();
+    if let Ok(mut file) = m::open_file_in_root(root, Path::new("/etc/passwd"), false) {
+        let _ = file.read_to_string(&mut passwd);
+    }
+    if passwd.lines().any(|l| l.split(':').next() == Some(u.name.as_str())) {
+        return Ok(());
+    }
+    let what = |e: Errno| {
+        Fail(
+            125,
+            format!("adding {} to /etc/passwd in the container: {}", u.name, e.desc()),
+        )
+    };
+    m::touch_in_root(root, Path::new("/etc/passwd")).map_err(what)?;
+    let mut file = m::open_file_in_root(root, Path::new("/etc/passwd"), true).map_err(what)?;
+    let sep = if passwd.is_empty() || passwd.ends_with('\n') {
+        ""
+    } else {
+        "\n"
+    };
+    file.write_all(format!("{sep}{}:x:{}:{}::{}:{}\n", u.name, u.uid, u.gid, u.home, u.shell).as_bytes())
+        .map_err(|e| what(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))
 }
 
 /// --userns=keep-id: the invoking user gets a name, a group and a home in the container, as

@@ -8,6 +8,7 @@
 
 pub mod caps;
 pub mod child;
+pub mod choice;
 pub mod dns;
 pub mod exec;
 pub mod monitor;
@@ -92,6 +93,9 @@ pub struct Plan {
     /// --userns=keep-id: the invoking user, for the container's /etc/passwd and /etc/group.
     #[serde(default)]
     pub keep_id_user: Option<HostUser>,
+    /// --hostuser: host users whose passwd entries go into the container's /etc/passwd.
+    #[serde(default)]
+    pub host_users: Vec<HostUser>,
     /// --network NAME[,NAME2]: those networks, resolved.
     #[serde(default)]
     pub networks: Vec<crate::spec::network::Network>,
@@ -117,7 +121,24 @@ pub struct HostUser {
 impl HostUser {
     /// The calling user's passwd entry (None when the host has none).
     pub fn current() -> Option<HostUser> {
-        let u = nix::unistd::User::from_uid(nix::unistd::getuid()).ok().flatten()?;
+        Self::from_entry(nix::unistd::User::from_uid(nix::unistd::getuid()).ok().flatten()?)
+    }
+
+    /// A host user by name, else by uid (`--hostuser`); an error (exit 126, the container
+    /// cannot start) when the host has no such user.
+    pub fn lookup(who: &str) -> Result<HostUser> {
+        let by_name = nix::unistd::User::from_name(who).ok().flatten();
+        let u = by_name.or_else(|| {
+            who.parse::<u32>()
+                .ok()
+                .and_then(|n| nix::unistd::User::from_uid(n.into()).ok().flatten())
+        });
+        u.and_then(Self::from_entry).ok_or_else(|| {
+            crate::err!("--hostuser {who}: no such user on the host").classed(crate::error::Class::CannotInvoke)
+        })
+    }
+
+    fn from_entry(u: nix::unistd::User) -> Option<HostUser> {
         let group = nix::unistd::Group::from_gid(u.gid)
             .ok()
             .flatten()

@@ -86,7 +86,9 @@ fn exec_monitor(plan: &Plan, log: &File, report: &OwnedFd) -> String {
         }
     }
     use std::os::unix::process::CommandExt;
-    let e = std::process::Command::new("/proc/self/exe").arg("__monitor").exec();
+    // --runtime: that hutch binary runs the monitor (and, through it, the container).
+    let exe = plan.spec.oci_runtime.as_deref().unwrap_or("/proc/self/exe");
+    let e = std::process::Command::new(exe).arg("__monitor").exec();
     e.to_string()
 }
 
@@ -193,8 +195,12 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
             (None, Some(m)) => vec![(m.try_clone().expect("dup"), 0)],
             (None, None) => vec![],
         };
-        relay(&started, sources, logger);
+        let deadline = (plan.spec.timeout > 0)
+            .then(|| std::time::Instant::now() + std::time::Duration::from_secs(plan.spec.timeout.into()));
+        let timed_out = relay(&started, sources, logger, deadline);
         let code = super::session::reap(&started.child);
+        // Killed for --timeout: -1, as Podman's conmon records it.
+        let code = if timed_out { -1 } else { code };
         // The network helper goes with the container, before its exit is recorded.
         if let Some(h) = started.net.take() {
             h.stop();
@@ -238,9 +244,16 @@ fn fail_start(report: &mut Option<OwnedFd>, code: i32, msg: &str) -> i32 {
 }
 
 /// Copy the container's output into the log until it has exited and its pipes are drained.
-fn relay(started: &super::Started, mut sources: Vec<(OwnedFd, usize)>, logger: &mut Logger) {
+/// With a `deadline` (--timeout), the container is killed when it passes: returns whether it was.
+fn relay(
+    started: &super::Started,
+    mut sources: Vec<(OwnedFd, usize)>,
+    logger: &mut Logger,
+    deadline: Option<std::time::Instant>,
+) -> bool {
     let mut buf = vec![0u8; 16 * 1024];
     let mut exited = false;
+    let mut timed_out = false;
     while !sources.is_empty() || !exited {
         let mut fds: Vec<PollFd> = sources
             .iter()
@@ -254,11 +267,19 @@ fn relay(started: &super::Started, mut sources: Vec<(OwnedFd, usize)>, logger: &
         let timeout = if exited {
             PollTimeout::from(200u16)
         } else {
-            PollTimeout::NONE
+            super::session::poll_until(deadline.filter(|_| !timed_out))
         };
         match poll(&mut fds, timeout) {
             Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => break,
+            Ok(0) if !exited => {
+                if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                    timed_out = true;
+                    let _ =
+                        crate::sys::process::pidfd_send_signal(&started.child.pidfd, nix::sys::signal::Signal::SIGKILL);
+                }
+                continue;
+            }
             Ok(0) => break,
             Ok(_) => {}
         }
@@ -281,6 +302,7 @@ fn relay(started: &super::Started, mut sources: Vec<(OwnedFd, usize)>, logger: &
             sources.remove(i);
         }
     }
+    timed_out
 }
 
 /// After an exit with `code`: whether the restart policy starts the container again. If so,

@@ -108,7 +108,9 @@ pub fn run(
     attach_stdin: bool,
     relay: Option<Relay>,
     mut log: Option<Logger>,
+    deadline: Option<std::time::Instant>,
 ) -> i32 {
+    let mut timed_out = false;
     let sfd = SignalFd::with_flags(&signals, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).ok();
     let (stdin_handle, stdout_handle, stderr_handle) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
     let (stdin, stdout, stderr) = (stdin_handle.as_fd(), stdout_handle.as_fd(), stderr_handle.as_fd());
@@ -188,10 +190,18 @@ pub fn run(
         let timeout = if exited {
             PollTimeout::from(200u16)
         } else {
-            PollTimeout::NONE
+            poll_until(deadline.filter(|_| !timed_out))
         };
         match poll(&mut fds, timeout) {
             Err(nix::errno::Errno::EINTR) => continue,
+            Ok(0) if !exited => {
+                // --timeout: the container has run its time.
+                if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                    timed_out = true;
+                    let _ = process::pidfd_send_signal(&started.child.pidfd, Signal::SIGKILL);
+                }
+                continue;
+            }
             Err(_) | Ok(0) => break,
             Ok(_) => {}
         }
@@ -274,7 +284,27 @@ pub fn run(
         }
     }
     drop(input);
-    reap(&started.child)
+    let code = reap(&started.child);
+    // Killed for --timeout: -1, as Podman's conmon records it.
+    if timed_out {
+        -1
+    } else {
+        code
+    }
+}
+
+/// How long poll may wait: until `deadline` (at least 1 ms), or for ever without one.
+pub fn poll_until(deadline: Option<std::time::Instant>) -> PollTimeout {
+    match deadline {
+        None => PollTimeout::NONE,
+        Some(d) => {
+            let ms = d
+                .saturating_duration_since(std::time::Instant::now())
+                .as_millis()
+                .max(1);
+            PollTimeout::try_from(ms.min(i32::MAX as u128) as i32).unwrap_or(PollTimeout::MAX)
+        }
+    }
 }
 
 /// Wait for the child and turn its status into an exit code.

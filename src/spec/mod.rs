@@ -100,6 +100,15 @@ pub struct Spec {
     /// --restart: when the monitor starts the container again after it exits.
     #[serde(default, skip_serializing_if = "restart_is_none")]
     pub restart: restart::RestartPolicy,
+    /// --hostuser: host users (names or uids) whose passwd entries the container gets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_users: Vec<String>,
+    /// --timeout: seconds a start may run before the container is killed (0: no limit).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub timeout: u32,
+    /// --runtime: the hutch binary that runs the container's monitor (None: this one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oci_runtime: Option<String>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -475,6 +484,12 @@ pub struct RunOptions {
     pub pod: Option<String>,
     /// --restart as given.
     pub restart: Option<String>,
+    /// --hostuser values as given.
+    pub host_users: Vec<String>,
+    /// --timeout in seconds (0: none).
+    pub timeout: u32,
+    /// --runtime, resolved to a hutch binary's path by the command layer.
+    pub oci_runtime: Option<String>,
 }
 
 /// Combine the image's defaults with the options, Docker's way.
@@ -713,6 +728,9 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         preserve_fds: o.preserve_fds,
         attach: o.attach.clone(),
         restart,
+        host_users: o.host_users.clone(),
+        timeout: o.timeout,
+        oci_runtime: o.oci_runtime.clone(),
     })
 }
 
