@@ -2356,6 +2356,11 @@ pub struct RunMoreArgs {
     /// Pass N more file descriptors (3 to 3+N-1) from hutch's caller to the container
     #[arg(long, value_name = "N")]
     pub preserve_fds: Option<u32>,
+    /// Add a supplementary group to the container's processes (and its execs): a gid, or a name
+    /// in the container's /etc/group; `keep-groups` instead keeps your own supplementary groups
+    /// (they show as the overflow group inside), alone; repeatable
+    #[arg(long, value_name = "GROUP")]
+    pub group_add: Vec<String>,
     /// Show only these of a foreground container's streams (stdin, stdout, stderr; repeatable);
     /// both output streams are still logged. With neither stdout nor stderr, the container id
     /// is printed

@@ -159,6 +159,7 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
                 "MaximumRetryCount": s.restart.retries,
             },
             "UsernsMode": s.userns.name(),
+            "GroupAdd": s.group_add,
             "PortBindings": port_bindings(s),
             "Dns": s.dns.servers,
             "DnsSearch": s.dns.search,

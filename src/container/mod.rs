@@ -49,6 +49,31 @@ pub fn create(
     if spec.userns == UsernsMode::KeepId {
         spec.idmap_method = userns::keep_id_method()?.name().to_string();
     }
+    if spec.userns == UsernsMode::NoMap {
+        // Container ids 0.. are the subordinate ids (store ids 1..), never the user's own.
+        let m = userns::plan();
+        if !matches!(m, Mapping::Full { .. }) {
+            crate::bail!("--userns nomap needs a subordinate id range for your user (see /etc/subuid and /etc/subgid)");
+        }
+        let entry = |span: u64| crate::spec::IdMapEntry {
+            container: 0,
+            host: 1,
+            size: (span - 1) as u32,
+            host_level: false,
+        };
+        spec.uidmap = vec![entry(m.uid_span())];
+        spec.gidmap = vec![entry(m.gid_span())];
+    }
+    let auto_size = match spec.userns {
+        UsernsMode::Auto => Some(match spec.userns_size {
+            Some(n) => n,
+            None => crate::spec::auto_userns_size(
+                &image_file(store, &img.layers, &["etc", "passwd"]).unwrap_or_default(),
+                &image_file(store, &img.layers, &["etc", "group"]).unwrap_or_default(),
+            ),
+        }),
+        _ => None,
+    };
     if !spec.uidmap.is_empty() {
         resolve_id_maps(&mut spec)?;
     }
@@ -147,6 +172,10 @@ pub fn create(
         .ctx(|| format!("setting the mode of {}", cdir.join("upper").display()))
         .map_err(cleanup)?;
     let mut idx = store.load_containers().map_err(cleanup)?;
+    if let Some(size) = auto_size {
+        // Under containers.lock: two auto containers created at once get different ranges.
+        auto_id_range(&mut spec, &idx, size).map_err(cleanup)?;
+    }
     // rmi and prune decide under containers.lock, which we hold: the image is still there now
     // or was removed before we took it.
     if !store
@@ -561,6 +590,38 @@ fn netns_of(store: &Store, id: &str, what: &str) -> Result<PathBuf> {
             target.name
         ),
     }
+}
+
+/// --userns=auto: the lowest range of `size` subordinate ids (the same for uids and gids) that
+/// no other auto container of the store maps, as the container's ids 0..size.
+fn auto_id_range(spec: &mut Spec, idx: &crate::store::containers::ContainerIndex, size: u32) -> Result<()> {
+    let m = userns::plan();
+    if !matches!(m, Mapping::Full { .. }) {
+        crate::bail!("--userns auto needs a subordinate id range for your user (see /etc/subuid and /etc/subgid)");
+    }
+    let span = m.uid_span().min(m.gid_span());
+    let used: Vec<(u64, u64)> = idx
+        .containers
+        .iter()
+        .filter(|c| c.spec.userns == UsernsMode::Auto)
+        .flat_map(|c| c.spec.uidmap.iter().chain(c.spec.gidmap.iter()))
+        .map(|e| (e.host as u64, e.size as u64))
+        .collect();
+    let Some(start) = crate::spec::free_id_range(&used, size as u64, span) else {
+        crate::bail!(
+            "--userns auto: no free range of {size} ids is left in your {} subordinate ids (other --userns=auto containers hold them; remove some, or ask for less with auto:size=N)",
+            span - 1
+        );
+    };
+    let entry = crate::spec::IdMapEntry {
+        container: 0,
+        host: start as u32,
+        size,
+        host_level: false,
+    };
+    spec.uidmap = vec![entry];
+    spec.gidmap = vec![entry];
+    resolve_id_maps(spec)
 }
 
 /// --uidmap/--gidmap at create: the user's ranges must exist and hold every host id named;
