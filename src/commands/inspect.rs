@@ -42,7 +42,7 @@ pub(crate) fn image_json(store: &Store, img: &ImageRecord) -> Result<Value> {
             "Layers": img.layers.iter().map(|l| format!("sha256:{l}")).collect::<Vec<_>>(),
         },
         "History": config.get("history").cloned().unwrap_or_else(|| json!([])),
-        "NamesHistory": img.names,
+        "NamesHistory": img.names_history,
     }))
 }
 

@@ -259,6 +259,7 @@ pub fn create(
         }
         wanted.push((m.source.clone(), anonymous));
     }
+    copy_secrets(store, &cdir, &mut spec).map_err(cleanup)?;
     let made = crate::volume::ensure_for_container(store, &wanted).map_err(cleanup)?;
     let cleanup = |e: Error| {
         if !made.is_empty() {
@@ -524,6 +525,28 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
             tmpfs,
         });
     }
+    // --secret: the copies made at create, a read-only file each, or environment variables
+    // (in the plan only: `inspect` does not show them).
+    let mut spec = rec.spec.clone();
+    for (i, s) in rec.spec.secrets.iter().enumerate() {
+        let source = store.container_dir(&rec.id).join("secrets").join(i.to_string());
+        match &s.env {
+            Some(var) => {
+                let data = std::fs::read(&source).ctx(|| format!("secret {}: reading {}", s.name, source.display()))?;
+                let value = String::from_utf8(data)
+                    .map_err(|_| crate::err!("secret {}: type=env needs text (the secret is not UTF-8)", s.name))?;
+                crate::spec::add_env(&mut spec.env, std::iter::once(&format!("{var}={value}")), &|_| None)?;
+            }
+            None => volumes.push(Volume {
+                source,
+                destination: s.target.clone(),
+                read_only: true,
+                copy_up: false,
+                chown: false,
+                tmpfs: None,
+            }),
+        }
+    }
     // devpts gets gid=5 (tty) only when that gid exists in the container.
     let gid5 = mapping.gid_span() > 5;
     let (new_userns, can_setgroups) = (mapping.needs_userns(), mapping.can_setgroups());
@@ -557,7 +580,7 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         store_root: store.base().to_path_buf(),
         container_dir: store.container_dir(&rec.id),
         lower,
-        spec: rec.spec.clone(),
+        spec,
         mapping,
         new_userns,
         can_setgroups,
@@ -590,6 +613,29 @@ fn netns_of(store: &Store, id: &str, what: &str) -> Result<PathBuf> {
             target.name
         ),
     }
+}
+
+/// --secret: each secret's content copied into the container's directory (`secrets/<index>`,
+/// 0700 directory), so the container keeps it when the secret is removed or replaced.
+fn copy_secrets(store: &Store, cdir: &Path, spec: &mut Spec) -> Result<()> {
+    if spec.secrets.is_empty() {
+        return Ok(());
+    }
+    let idx = store.load_secrets()?;
+    let dir = cdir.join("secrets");
+    std::fs::create_dir(&dir).ctx(|| format!("creating {}", dir.display()))?;
+    for (i, s) in spec.secrets.iter_mut().enumerate() {
+        let Some(rec) = idx.find(&s.name) else {
+            crate::bail!("--secret {}: no secret with name or id {:?}: no such secret", s.name, s.name);
+        };
+        let data = std::fs::read(store.secret_data(&rec.id))
+            .ctx(|| format!("--secret {}: reading the secret's data", s.name))?;
+        let mode = if s.env.is_some() { 0o400 } else { s.mode };
+        let path = dir.join(i.to_string());
+        crate::sys::fs::write_atomic(&path, &data, mode).ctx(|| format!("writing {}", path.display()))?;
+        s.id = rec.id.clone();
+    }
+    Ok(())
 }
 
 /// --userns=auto: the lowest range of `size` subordinate ids (the same for uids and gids) that

@@ -17,6 +17,7 @@ pub mod changes;
 pub mod filter;
 pub mod network;
 pub mod restart;
+pub mod secret;
 pub mod signal;
 pub mod systemd;
 
@@ -100,6 +101,9 @@ pub struct Spec {
     /// --group-add: more supplementary groups (gids or names), or `keep-groups` alone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub group_add: Vec<String>,
+    /// --secret: the secrets copied into the container at create.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<secret::SecretUse>,
     /// --attach: the streams a foreground run shows (empty: all).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attach: Vec<String>,
@@ -120,6 +124,27 @@ pub fn check_group_add(groups: &[String]) -> Result<Vec<String>> {
         crate::bail!("the '--group-add keep-groups' option is not allowed with any other --group-add options");
     }
     Ok(groups.to_vec())
+}
+
+/// --secret values; a file's target may not be another mount's destination nor another
+/// secret's, an environment variable is given once.
+fn parse_secrets(given: &[String], mounts: &[MountSpec]) -> Result<Vec<secret::SecretUse>> {
+    let mut v: Vec<secret::SecretUse> = Vec::new();
+    for g in given {
+        let u = secret::parse_use(g)?;
+        let clash = match &u.env {
+            Some(e) => v.iter().any(|x| x.env.as_ref() == Some(e)),
+            None => {
+                mounts.iter().any(|m| m.destination == u.target)
+                    || v.iter().any(|x| x.env.is_none() && x.target == u.target)
+            }
+        };
+        if clash {
+            crate::bail!("--secret {g}: {} is already given", u.env.as_deref().unwrap_or(&u.target));
+        }
+        v.push(u);
+    }
+    Ok(v)
 }
 
 /// The largest `--userns=auto` range (Podman's limit).
@@ -502,6 +527,8 @@ pub struct RunOptions {
     pub preserve_fds: u32,
     /// --group-add values as given.
     pub group_add: Vec<String>,
+    /// --secret values as given.
+    pub secrets: Vec<String>,
     /// --attach.
     pub attach: Vec<String>,
     pub entrypoint: Option<String>,
@@ -761,6 +788,7 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
             crate::bail!("--dns {d}: not an IP address");
         }
     }
+    let secrets = parse_secrets(&o.secrets, &mounts)?;
     Ok(Spec {
         entrypoint,
         cmd,
@@ -802,6 +830,7 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         log_driver: o.log_driver.clone(),
         preserve_fds: o.preserve_fds,
         group_add: check_group_add(&o.group_add)?,
+        secrets,
         attach: o.attach.clone(),
         restart,
     })
