@@ -558,6 +558,12 @@ fn pull_from_archives() {
     assert!(ev.contains(&format!("pull--docker-archive:{tar}\n")), "{ev}");
     assert!(ev.contains(&format!("pull--oci-archive:{oci}\n")), "{ev}");
     assert!(!ev.contains("loadfromarchive"), "{ev}");
+    // Without an image id, as Podman's (an archive may hold several).
+    let ev = env
+        .hutch(["events", "--stream=false", "--filter", "type=image", "--filter", "event=pull"])
+        .ok()
+        .stdout;
+    assert!(ev.contains(&format!(" image pull  docker-archive:{tar}\n")), "{ev}");
     // Errors.
     exits(
         env.hutch(["pull", "docker-archive:/no/such.tar"]),
