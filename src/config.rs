@@ -590,7 +590,8 @@ pub struct ContainersConf {
     /// What a container's /etc/hosts starts from: a host file, "image" (the image's
     /// /etc/hosts) or "none"; None: hutch's default (nothing, or the host's with --network host).
     pub base_hosts_file: Option<String>,
-    /// The user namespace mode without --userns: None (the user's subordinate ids) or "keep-id".
+    /// The user namespace mode without --userns: None (the user's subordinate ids), "keep-id",
+    /// "nomap" or "auto[:size=N]".
     pub userns: Option<String>,
     /// Keys the files set that hutch does not use (`table.key`), for `hutch info`.
     pub ignored_keys: Vec<String>,
@@ -756,11 +757,15 @@ impl ContainersConf {
         if let Some(u) = c.userns {
             match u.as_str() {
                 "" | "host" => self.userns = None,
-                "keep-id" => self.userns = Some(u),
+                "keep-id" | "nomap" => self.userns = Some(u),
+                a if a == "auto" || a.starts_with("auto:") => match crate::spec::parse_userns(Some(a)) {
+                    Ok(_) => self.userns = Some(u),
+                    Err(e) => return Err(bad("userns", e.message)),
+                },
                 _ => {
                     return Err(bad(
                         "userns",
-                        format!("\"{u}\" is not a mode hutch supports (keep-id, or host for the default)"),
+                        format!("\"{u}\" is not a mode hutch supports (keep-id, auto[:size=N], nomap, or host for the default)"),
                     ))
                 }
             }

@@ -26,6 +26,7 @@ mod pod;
 mod reference;
 mod registry;
 mod runtime;
+mod secret;
 mod spec;
 mod store;
 mod sys;

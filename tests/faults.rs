@@ -1072,7 +1072,7 @@ fn concurrent_workers_on_one_store() {
         "image not known",
         "was removed while",
         "no container with name or ID",
-        "is running: stop it first",
+        "as it is running - running or paused containers cannot be removed without force",
     ];
     let t0 = Instant::now();
     let handles: Vec<_> = (0..workers)

@@ -802,6 +802,7 @@ impl Builder<'_> {
         crate::image::pull::record_image(
             &self.store,
             ImageRecord {
+            names_history: Vec::new(),
                 id: id.clone(),
                 names: names.to_vec(),
                 digests: vec![],

@@ -866,6 +866,7 @@ fn rebuild_images(store: &Store, held: &FileLock) -> Result<usize> {
         }
         let s = |k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
         idx.images.push(ImageRecord {
+            names_history: Vec::new(),
             id: cfg_hex,
             names,
             digests: vec![],

@@ -234,6 +234,9 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(VolumeCommand),
+    /// Manage secrets: data kept apart from images, given to containers with run --secret
+    #[command(subcommand)]
+    Secret(SecretCommand),
     /// Manage the store: disk usage, prune, reset, info
     #[command(subcommand)]
     System(SystemCommand),
@@ -321,6 +324,80 @@ pub struct GenerateSystemdArgs {
     /// Leave out the header comment that says when and how the unit was made
     #[arg(long)]
     pub no_header: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Create a secret from a file (or - for stdin), or with --env from an environment variable
+    #[command(
+        after_help = "Examples:\n  printf s3cret | hutch secret create dbpass -\n  hutch secret create --label app=db dbkey ./key.pem\n  DB_PASS=s3cret hutch secret create --env dbpass DB_PASS\n  hutch run --rm --secret dbpass alpine cat /run/secrets/dbpass\n\nThe content (at most 512000 bytes) is kept in the store (secrets/data, 0600). Prints the secret's id."
+    )]
+    Create(SecretCreateArgs),
+    /// List secrets
+    #[command(visible_alias = "list")]
+    Ls(SecretLsArgs),
+    /// Show details of secrets as JSON (never their content)
+    Inspect(SecretInspectArgs),
+    /// Remove secrets (containers made with one keep their copy)
+    Rm(SecretRmArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SecretCreateArgs {
+    /// Name of the secret
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// A file with the content, - for stdin; with --env, an environment variable's name
+    #[arg(value_name = "FILE|-")]
+    pub source: String,
+    /// Secret driver (only file)
+    #[arg(short, long, value_name = "DRIVER")]
+    pub driver: Option<String>,
+    /// The content is the value of the environment variable named by the second argument
+    #[arg(long)]
+    pub env: bool,
+    /// Set a label KEY=VALUE
+    #[arg(short, long, value_name = "KEY=VALUE")]
+    pub label: Vec<String>,
+    /// Replace a secret of that name (containers made with the old one keep their copy)
+    #[arg(long)]
+    pub replace: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretLsArgs {
+    /// Output format: json, or a Go template ('table {{.Name}}' gives a header)
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Only the ids
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// No header row
+    #[arg(short, long)]
+    pub noheading: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretInspectArgs {
+    /// Secrets (names or ids)
+    #[arg(value_name = "SECRET", required = true)]
+    pub secrets: Vec<String>,
+    /// Output format: json, or a Go template
+    #[arg(short, long, value_name = "FORMAT")]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretRmArgs {
+    /// Secrets (names or ids)
+    #[arg(value_name = "SECRET", required_unless_present = "all")]
+    pub secrets: Vec<String>,
+    /// All secrets
+    #[arg(short, long)]
+    pub all: bool,
+    /// No error for a secret that does not exist
+    #[arg(short, long)]
+    pub ignore: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -1904,7 +1981,9 @@ pub struct PushArgs {
 
 #[derive(Debug, Args)]
 pub struct PullArgs {
-    /// Image reference, e.g. alpine, quay.io/org/app:tag or host:port/name@sha256:…
+    /// Image reference, e.g. alpine, quay.io/org/app:tag or host:port/name@sha256:…; or
+    /// docker-archive:FILE, oci-archive:FILE, oci:DIR (stored as `hutch load` does, with their
+    /// names; the ids are printed)
     #[arg(value_name = "IMAGE")]
     pub image: String,
     /// Print only the image id
@@ -2386,6 +2465,17 @@ pub struct RunMoreArgs {
     /// Pass N more file descriptors (3 to 3+N-1) from hutch's caller to the container
     #[arg(long, value_name = "N")]
     pub preserve_fds: Option<u32>,
+    /// Add a supplementary group to the container's processes (and its execs): a gid, or a name
+    /// in the container's /etc/group; `keep-groups` instead keeps your own supplementary groups
+    /// (they show as the overflow group inside), alone; repeatable
+    #[arg(long, value_name = "GROUP")]
+    pub group_add: Vec<String>,
+    /// Give the container a secret (see `hutch secret create`): a read-only file, by default
+    /// /run/secrets/NAME (target=PATH: relative to /run/secrets, or absolute; mode=0444 by
+    /// default), or with type=env an environment variable (target=VAR, default NAME); the
+    /// content is copied at create; repeatable
+    #[arg(long, value_name = "NAME[,type=mount|env][,target=T][,mode=M]")]
+    pub secret: Vec<String>,
     /// Show only these of a foreground container's streams (stdin, stdout, stderr; repeatable);
     /// both output streams are still logged. With neither stdout nor stderr, the container id
     /// is printed

@@ -165,7 +165,13 @@ pub fn run(a: ImagesArgs) -> Result<i32> {
                 // Read from the config blob only when a format can show them: the plain
                 // table never does, and a blob a pull is writing can make a reader wait.
                 "Labels": if a.format.is_some() { labels_of(img) } else { Default::default() },
-                "History": img.names,
+                // Names the image has had, most recent first (a template shows them joined, as
+                // Podman's `{{.History}}`).
+                "History": if matches!(crate::format::Format::parse(a.format.as_deref()), crate::format::Format::Template { .. }) {
+                    Value::from(img.names_history.join(", "))
+                } else {
+                    Value::from(img.names_history.clone())
+                },
                 "ReadOnly": false,
             }));
             let mut row = vec![repo, tag];

@@ -42,7 +42,7 @@ pub(crate) fn image_json(store: &Store, img: &ImageRecord) -> Result<Value> {
             "Layers": img.layers.iter().map(|l| format!("sha256:{l}")).collect::<Vec<_>>(),
         },
         "History": config.get("history").cloned().unwrap_or_else(|| json!([])),
-        "NamesHistory": img.names,
+        "NamesHistory": img.names_history,
     }))
 }
 
@@ -161,6 +161,7 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
                 "MaximumRetryCount": s.restart.retries,
             },
             "UsernsMode": s.userns.name(),
+            "GroupAdd": s.group_add,
             "PortBindings": port_bindings(s),
             "Dns": s.dns.servers,
             "DnsSearch": s.dns.search,

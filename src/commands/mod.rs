@@ -31,6 +31,7 @@ mod push;
 mod rmi;
 mod run;
 mod save;
+mod secret;
 mod sign;
 mod system;
 mod system_check;
@@ -73,6 +74,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Info(a) => info::run(a),
         Command::Generate(c) => generate::run(c),
         Command::Volume(c) => volume::run(c),
+        Command::Secret(c) => secret::run(c),
         Command::Run(a) | Command::Container(C::Run(a)) => run::run(a),
         Command::Create(a) | Command::Container(C::Create(a)) => run::create(a),
         Command::Start(a) | Command::Container(C::Start(a)) => run::start(a),

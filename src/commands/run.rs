@@ -65,6 +65,8 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
     Ok(RunOptions {
         log_driver,
         preserve_fds: a.more.preserve_fds.unwrap_or(0),
+        group_add: a.more.group_add.clone(),
+        secrets: a.more.secret.clone(),
         attach: a.more.attach.clone(),
         entrypoint: a.entrypoint.clone(),
         command: super::utf8_args(&a.command)?,

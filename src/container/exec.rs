@@ -43,6 +43,7 @@ pub fn exec(store: &Store, rec: &ContainerRecord, o: ExecOptions) -> Result<i32>
         no_new_privileges: spec.no_new_privileges,
         create_workdir: false,
         preserve_fds: 0,
+        group_add: spec.group_add.clone(),
     };
     let (seccomp, new_userns, can_setgroups) = privileges(rec)?;
     let req = ExecRequest {

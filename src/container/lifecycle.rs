@@ -100,7 +100,11 @@ pub fn ensure_stopped_within(store: &Store, rec: &ContainerRecord, force: bool, 
     if let Status::Running { .. } = state::status(store, rec).0 {
         if !force {
             return Err(
-                crate::err!("container {} is running: stop it first or use rm -f", rec.name)
+                // Podman's wording (scripts match "container state improper").
+                crate::err!(
+                    "cannot remove container {} as it is running - running or paused containers cannot be removed without force: container state improper",
+                    rec.id
+                )
                     .classed(crate::error::Class::InUse),
             );
         }

@@ -49,6 +49,31 @@ pub fn create(
     if spec.userns == UsernsMode::KeepId {
         spec.idmap_method = userns::keep_id_method()?.name().to_string();
     }
+    if spec.userns == UsernsMode::NoMap {
+        // Container ids 0.. are the subordinate ids (store ids 1..), never the user's own.
+        let m = userns::plan();
+        if !matches!(m, Mapping::Full { .. }) {
+            crate::bail!("--userns nomap needs a subordinate id range for your user (see /etc/subuid and /etc/subgid)");
+        }
+        let entry = |span: u64| crate::spec::IdMapEntry {
+            container: 0,
+            host: 1,
+            size: (span - 1) as u32,
+            host_level: false,
+        };
+        spec.uidmap = vec![entry(m.uid_span())];
+        spec.gidmap = vec![entry(m.gid_span())];
+    }
+    let auto_size = match spec.userns {
+        UsernsMode::Auto => Some(match spec.userns_size {
+            Some(n) => n,
+            None => crate::spec::auto_userns_size(
+                &image_file(store, &img.layers, &["etc", "passwd"]).unwrap_or_default(),
+                &image_file(store, &img.layers, &["etc", "group"]).unwrap_or_default(),
+            ),
+        }),
+        _ => None,
+    };
     if !spec.uidmap.is_empty() {
         resolve_id_maps(&mut spec)?;
     }
@@ -147,6 +172,10 @@ pub fn create(
         .ctx(|| format!("setting the mode of {}", cdir.join("upper").display()))
         .map_err(cleanup)?;
     let idx = store.load_containers().map_err(cleanup)?;
+    if let Some(size) = auto_size {
+        // Under containers.lock: two auto containers created at once get different ranges.
+        auto_id_range(&mut spec, &idx, size).map_err(cleanup)?;
+    }
     // rmi and prune decide under containers.lock, which we hold: the image is still there now
     // or was removed before we took it.
     if !store
@@ -230,6 +259,7 @@ pub fn create(
         }
         wanted.push((m.source.clone(), anonymous));
     }
+    copy_secrets(store, &cdir, &mut spec).map_err(cleanup)?;
     let made = crate::volume::ensure_for_container(store, &wanted).map_err(cleanup)?;
     let cleanup = |e: Error| {
         if !made.is_empty() {
@@ -493,6 +523,28 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
             tmpfs,
         });
     }
+    // --secret: the copies made at create, a read-only file each, or environment variables
+    // (in the plan only: `inspect` does not show them).
+    let mut spec = rec.spec.clone();
+    for (i, s) in rec.spec.secrets.iter().enumerate() {
+        let source = store.container_dir(&rec.id).join("secrets").join(i.to_string());
+        match &s.env {
+            Some(var) => {
+                let data = std::fs::read(&source).ctx(|| format!("secret {}: reading {}", s.name, source.display()))?;
+                let value = String::from_utf8(data)
+                    .map_err(|_| crate::err!("secret {}: type=env needs text (the secret is not UTF-8)", s.name))?;
+                crate::spec::add_env(&mut spec.env, std::iter::once(&format!("{var}={value}")), &|_| None)?;
+            }
+            None => volumes.push(Volume {
+                source,
+                destination: s.target.clone(),
+                read_only: true,
+                copy_up: false,
+                chown: false,
+                tmpfs: None,
+            }),
+        }
+    }
     // devpts gets gid=5 (tty) only when that gid exists in the container.
     let gid5 = mapping.gid_span() > 5;
     let (new_userns, can_setgroups) = (mapping.needs_userns(), mapping.can_setgroups());
@@ -526,7 +578,7 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         store_root: store.base().to_path_buf(),
         container_dir: store.container_dir(&rec.id),
         lower,
-        spec: rec.spec.clone(),
+        spec,
         mapping,
         new_userns,
         can_setgroups,
@@ -565,6 +617,61 @@ fn netns_of(store: &Store, id: &str, what: &str) -> Result<PathBuf> {
             target.name
         ),
     }
+}
+
+/// --secret: each secret's content copied into the container's directory (`secrets/<index>`,
+/// 0700 directory), so the container keeps it when the secret is removed or replaced.
+fn copy_secrets(store: &Store, cdir: &Path, spec: &mut Spec) -> Result<()> {
+    if spec.secrets.is_empty() {
+        return Ok(());
+    }
+    let idx = store.load_secrets()?;
+    let dir = cdir.join("secrets");
+    std::fs::create_dir(&dir).ctx(|| format!("creating {}", dir.display()))?;
+    for (i, s) in spec.secrets.iter_mut().enumerate() {
+        let Some(rec) = idx.find(&s.name) else {
+            crate::bail!("--secret {}: no secret with name or id {:?}: no such secret", s.name, s.name);
+        };
+        let data = std::fs::read(store.secret_data(&rec.id))
+            .ctx(|| format!("--secret {}: reading the secret's data", s.name))?;
+        let mode = if s.env.is_some() { 0o400 } else { s.mode };
+        let path = dir.join(i.to_string());
+        crate::sys::fs::write_atomic(&path, &data, mode).ctx(|| format!("writing {}", path.display()))?;
+        s.id = rec.id.clone();
+    }
+    Ok(())
+}
+
+/// --userns=auto: the lowest range of `size` subordinate ids (the same for uids and gids) that
+/// no other auto container of the store maps, as the container's ids 0..size.
+fn auto_id_range(spec: &mut Spec, idx: &crate::store::containers::ContainerIndex, size: u32) -> Result<()> {
+    let m = userns::plan();
+    if !matches!(m, Mapping::Full { .. }) {
+        crate::bail!("--userns auto needs a subordinate id range for your user (see /etc/subuid and /etc/subgid)");
+    }
+    let span = m.uid_span().min(m.gid_span());
+    let used: Vec<(u64, u64)> = idx
+        .containers
+        .iter()
+        .filter(|c| c.spec.userns == UsernsMode::Auto)
+        .flat_map(|c| c.spec.uidmap.iter().chain(c.spec.gidmap.iter()))
+        .map(|e| (e.host as u64, e.size as u64))
+        .collect();
+    let Some(start) = crate::spec::free_id_range(&used, size as u64, span) else {
+        crate::bail!(
+            "--userns auto: no free range of {size} ids is left in your {} subordinate ids (other --userns=auto containers hold them; remove some, or ask for less with auto:size=N)",
+            span - 1
+        );
+    };
+    let entry = crate::spec::IdMapEntry {
+        container: 0,
+        host: start as u32,
+        size,
+        host_level: false,
+    };
+    spec.uidmap = vec![entry];
+    spec.gidmap = vec![entry];
+    resolve_id_maps(spec)
 }
 
 /// --uidmap/--gidmap at create: the user's ranges must exist and hold every host id named;

@@ -192,6 +192,7 @@ pub fn commit(what: &str, opts: &CommitOptions) -> Result<String> {
     crate::image::pull::record_image(
         &store,
         ImageRecord {
+            names_history: Vec::new(),
             id: image_id.clone(),
             names: opts.name.iter().cloned().collect(),
             digests: vec![],

@@ -108,6 +108,7 @@ pub fn import(input: Input, what: &str, opts: &ImportOptions) -> Result<String> 
     crate::image::pull::record_image(
         &store,
         ImageRecord {
+            names_history: Vec::new(),
             id: image_id.clone(),
             names: opts.name.iter().cloned().collect(),
             digests: vec![],

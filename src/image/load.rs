@@ -627,6 +627,7 @@ pub fn load(source: Source, progress: &Progress) -> Result<LoadReport> {
             }
         }
         let record = ImageRecord {
+            names_history: Vec::new(),
             id: id.clone(),
             names: uniq.clone(),
             digests: vec![],

@@ -351,6 +351,8 @@ pub struct ExecParams {
     pub create_workdir: bool,
     /// --preserve-fds: fds 3 to 3+N-1 stay open across the exec.
     pub preserve_fds: u32,
+    /// The container's --group-add: more supplementary groups, or `keep-groups`.
+    pub group_add: Vec<String>,
 }
 
 impl ExecParams {
@@ -364,6 +366,7 @@ impl ExecParams {
             no_new_privileges: spec.no_new_privileges,
             create_workdir: true,
             preserve_fds: spec.preserve_fds,
+            group_add: spec.group_add.clone(),
         }
     }
 }
@@ -446,15 +449,23 @@ pub fn exec_in_container(
     if let Some(f) = plan.seccomp {
         f.load().at("loading the seccomp filter")?;
     }
-    if plan.can_setgroups {
-        nix::unistd::setgroups(
-            &user
-                .groups
-                .iter()
-                .map(|g| nix::unistd::Gid::from_raw(*g))
-                .collect::<Vec<_>>(),
-        )
-        .at("setting supplementary groups")?;
+    // --group-add keep-groups: the groups the caller has stay (no setgroups), as crun's
+    // keep_original_groups; other values add to the user's groups.
+    let keep_groups = p.group_add.iter().any(|g| g == "keep-groups");
+    let mut groups = user.groups.clone();
+    for g in p.group_add.iter().filter(|g| *g != "keep-groups") {
+        let gid = match g.parse::<u32>() {
+            Ok(n) => n,
+            Err(_) => crate::runtime::user::group_id(g, &read("/etc/group"))
+                .ok_or_else(|| Fail(125, format!("--group-add {g}: no such group in the container's /etc/group")))?,
+        };
+        if !groups.contains(&gid) {
+            groups.push(gid);
+        }
+    }
+    if plan.can_setgroups && !keep_groups {
+        nix::unistd::setgroups(&groups.iter().map(|g| nix::unistd::Gid::from_raw(*g)).collect::<Vec<_>>())
+            .at("setting supplementary groups")?;
     }
     let unmapped = |e: Errno| {
         if e == Errno::EINVAL {

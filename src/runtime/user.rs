@@ -48,6 +48,11 @@ fn groups(content: &str) -> impl Iterator<Item = (&str, u32, Vec<&str>)> {
     })
 }
 
+/// The gid of group `name` in a group file's content.
+pub fn group_id(name: &str, group_file: &str) -> Option<u32> {
+    groups(group_file).find(|(n, _, _)| *n == name).map(|(_, id, _)| id)
+}
+
 /// Resolve `spec` ("", "name", "uid", "name:group", "uid:gid") with the given file contents.
 pub fn resolve(spec: &str, passwd_file: &str, group_file: &str) -> Result<ExecUser> {
     let (u, g) = match spec.split_once(':') {

@@ -17,6 +17,7 @@ pub mod changes;
 pub mod filter;
 pub mod network;
 pub mod restart;
+pub mod secret;
 pub mod signal;
 pub mod systemd;
 
@@ -70,6 +71,9 @@ pub struct Spec {
     pub uidmap: Vec<IdMapEntry>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gidmap: Vec<IdMapEntry>,
+    /// --userns=auto:size=N (None: from the image's /etc/passwd and /etc/group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userns_size: Option<u32>,
     pub auto_remove: bool,
     pub stop_signal: i32,
     pub stop_timeout: u32,
@@ -94,6 +98,12 @@ pub struct Spec {
     /// --preserve-fds: fds 3 to 3+N-1 of the caller pass into the container.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub preserve_fds: u32,
+    /// --group-add: more supplementary groups (gids or names), or `keep-groups` alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_add: Vec<String>,
+    /// --secret: the secrets copied into the container at create.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<secret::SecretUse>,
     /// --attach: the streams a foreground run shows (empty: all).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attach: Vec<String>,
@@ -109,6 +119,102 @@ pub struct Spec {
     /// --runtime: the hutch binary that runs the container's monitor (None: this one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oci_runtime: Option<String>,
+}
+
+/// --group-add values: gids or group names (resolved in the container at start), or
+/// `keep-groups` alone (Podman's rule and wording).
+pub fn check_group_add(groups: &[String]) -> Result<Vec<String>> {
+    for g in groups {
+        if g.is_empty() || g.contains(':') || g.contains(char::is_whitespace) {
+            crate::bail!("--group-add {g:?}: not a group name or gid");
+        }
+    }
+    if groups.len() > 1 && groups.iter().any(|g| g == "keep-groups") {
+        crate::bail!("the '--group-add keep-groups' option is not allowed with any other --group-add options");
+    }
+    Ok(groups.to_vec())
+}
+
+/// --secret values; a file's target may not be another mount's destination nor another
+/// secret's, an environment variable is given once.
+fn parse_secrets(given: &[String], mounts: &[MountSpec]) -> Result<Vec<secret::SecretUse>> {
+    let mut v: Vec<secret::SecretUse> = Vec::new();
+    for g in given {
+        let u = secret::parse_use(g)?;
+        let clash = match &u.env {
+            Some(e) => v.iter().any(|x| x.env.as_ref() == Some(e)),
+            None => {
+                mounts.iter().any(|m| m.destination == u.target)
+                    || v.iter().any(|x| x.env.is_none() && x.target == u.target)
+            }
+        };
+        if clash {
+            crate::bail!("--secret {g}: {} is already given", u.env.as_deref().unwrap_or(&u.target));
+        }
+        v.push(u);
+    }
+    Ok(v)
+}
+
+/// The largest `--userns=auto` range (Podman's limit).
+pub const AUTO_USERNS_MAX: u32 = 65536;
+/// The smallest range `--userns=auto` gives without `size=` (Podman's).
+pub const AUTO_USERNS_MIN: u32 = 1024;
+
+/// `--userns` (or containers.conf `userns`): the mode and, for `auto:size=N`, the size.
+pub fn parse_userns(v: Option<&str>) -> Result<(UsernsMode, Option<u32>)> {
+    Ok(match v {
+        None | Some("") | Some("host") => (UsernsMode::Default, None),
+        Some("keep-id") => (UsernsMode::KeepId, None),
+        Some("nomap") => (UsernsMode::NoMap, None),
+        Some("auto") => (UsernsMode::Auto, None),
+        Some(a) if a.starts_with("auto:") => {
+            let mut size = None;
+            for opt in a["auto:".len()..].split(',') {
+                match opt.split_once('=') {
+                    Some(("size", n)) => match n.parse::<u32>() {
+                        Ok(n) if (1..=AUTO_USERNS_MAX).contains(&n) => size = Some(n),
+                        _ => crate::bail!("--userns {a}: size={n} is not a number of ids from 1 to {AUTO_USERNS_MAX}"),
+                    },
+                    Some((k @ ("uidmapping" | "gidmapping"), _)) => {
+                        crate::bail!("--userns {a}: {k} is not supported by hutch (use size=N)")
+                    }
+                    _ => crate::bail!("--userns {a}: unknown option {opt:?} (use auto:size=N)"),
+                }
+            }
+            (UsernsMode::Auto, size)
+        }
+        Some(other) => crate::bail!("--userns {other}: unsupported mode (use keep-id, auto[:size=N] or nomap, or leave it out)"),
+    })
+}
+
+/// The size `--userns=auto` gives a container without `size=`: one more than the largest id
+/// the image's /etc/passwd and /etc/group name, at least AUTO_USERNS_MIN (as Podman's).
+pub fn auto_userns_size(passwd: &str, group: &str) -> u32 {
+    let ids = passwd
+        .lines()
+        .flat_map(|l| l.split(':').skip(2).take(2).filter_map(|f| f.parse::<u32>().ok()).collect::<Vec<_>>())
+        .chain(group.lines().filter_map(|l| l.split(':').nth(2)?.parse::<u32>().ok()));
+    ids.filter(|&i| i < AUTO_USERNS_MAX)
+        .map(|i| i + 1)
+        .max()
+        .unwrap_or(0)
+        .max(AUTO_USERNS_MIN)
+}
+
+/// The lowest start s >= 1 such that `s..s+size` is below `span` and overlaps none of `used`
+/// (host ranges as (start, size)); None when no such range is left.
+pub fn free_id_range(used: &[(u64, u64)], size: u64, span: u64) -> Option<u64> {
+    let mut s = 1u64;
+    loop {
+        if s + size > span {
+            return None;
+        }
+        match used.iter().filter(|&&(a, n)| a < s + size && s < a + n).map(|&(a, n)| a + n).max() {
+            Some(end) => s = end,
+            None => return Some(s),
+        }
+    }
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -297,6 +403,14 @@ pub enum UsernsMode {
     /// The user's id is the same id inside (--userns=keep-id).
     #[serde(rename = "keep-id")]
     KeepId,
+    /// --userns=auto: a range of the subordinate ids no other auto container has (resolved
+    /// at create into `uidmap`/`gidmap`); the user's own id is not mapped.
+    #[serde(rename = "auto")]
+    Auto,
+    /// --userns=nomap: the subordinate ids only (0 is the first one), not the user's own id
+    /// (resolved at create into `uidmap`/`gidmap`).
+    #[serde(rename = "nomap")]
+    NoMap,
 }
 
 impl Spec {
@@ -318,6 +432,8 @@ impl UsernsMode {
         match self {
             UsernsMode::Default => "",
             UsernsMode::KeepId => "keep-id",
+            // Podman's HostConfig.UsernsMode for a container with a user namespace of its own.
+            UsernsMode::Auto | UsernsMode::NoMap => "private",
         }
     }
 }
@@ -418,6 +534,10 @@ pub struct RunOptions {
     pub log_driver: Option<String>,
     /// --preserve-fds.
     pub preserve_fds: u32,
+    /// --group-add values as given.
+    pub group_add: Vec<String>,
+    /// --secret values as given.
+    pub secrets: Vec<String>,
     /// --attach.
     pub attach: Vec<String>,
     pub entrypoint: Option<String>,
@@ -601,11 +721,7 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
             });
         }
     }
-    let userns = match o.userns.as_deref() {
-        None | Some("") | Some("host") => UsernsMode::Default,
-        Some("keep-id") => UsernsMode::KeepId,
-        Some(other) => crate::bail!("--userns {other}: unsupported mode (use keep-id, or leave it out)"),
-    };
+    let (userns, userns_size) = parse_userns(o.userns.as_deref())?;
     let (uidmap, gidmap) = parse_idmaps(&o.uidmap, &o.gidmap)?;
     if !uidmap.is_empty() && userns != UsernsMode::Default {
         crate::bail!(
@@ -687,6 +803,7 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
             crate::bail!("--dns {d}: not an IP address");
         }
     }
+    let secrets = parse_secrets(&o.secrets, &mounts)?;
     Ok(Spec {
         entrypoint,
         cmd,
@@ -716,6 +833,7 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         idmap_method: String::new(),
         uidmap,
         gidmap,
+        userns_size,
         auto_remove: o.auto_remove,
         stop_signal,
         stop_timeout: o.stop_timeout.unwrap_or(10),
@@ -726,6 +844,8 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         create_command: o.create_command.clone(),
         log_driver: o.log_driver.clone(),
         preserve_fds: o.preserve_fds,
+        group_add: check_group_add(&o.group_add)?,
+        secrets,
         attach: o.attach.clone(),
         restart,
         host_users: o.host_users.clone(),

@@ -35,6 +35,10 @@ pub struct ImageRecord {
     /// When it was pulled (seconds since the epoch).
     #[serde(default)]
     pub pulled: u64,
+    /// Every name the image has had, most recent first (Podman's NamesHistory: `images
+    /// --format '{{.History}}'`), kept by `ImageIndex::update_names_history` at each save.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names_history: Vec<String>,
 }
 
 impl ImageRecord {
@@ -109,6 +113,18 @@ impl ImageIndex {
         }
     }
 
+    /// containers/storage's rule, applied to every image when the index is written: each current
+    /// name, in order, moves to the front of the history (so the history is the names, last
+    /// given first, then the names it had before); idempotent while the names stay the same.
+    pub fn update_names_history(&mut self) {
+        for img in &mut self.images {
+            for n in &img.names {
+                img.names_history.retain(|h| h != n);
+                img.names_history.insert(0, n.clone());
+            }
+        }
+    }
+
     /// Give `name` to image `idx`, taking it away from any other image (which may become dangling).
     pub fn add_name(&mut self, idx: usize, name: &str) {
         for (n, img) in self.images.iter_mut().enumerate() {
@@ -133,6 +149,7 @@ mod tests {
 
     fn img(id: char, names: &[&str]) -> ImageRecord {
         ImageRecord {
+            names_history: Vec::new(),
             id: id.to_string().repeat(64),
             names: names.iter().map(|s| s.to_string()).collect(),
             digests: vec![],

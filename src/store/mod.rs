@@ -26,6 +26,7 @@ pub mod images;
 pub mod keepid;
 pub mod layers;
 pub mod pods;
+pub mod secrets;
 pub mod volumes;
 
 use std::fs;
@@ -189,6 +190,17 @@ impl Store {
     /// Write the image index. The caller holds `lock_images`.
     pub fn save_images(&self, idx: &ImageIndex, _held: &FileLock) -> Result<()> {
         crate::fault::point("before:save-images");
+        let with_history;
+        let idx = if idx.images.iter().all(|i| i.names.iter().rev().eq(i.names_history.iter().take(i.names.len()))) {
+            idx
+        } else {
+            let mut copy = ImageIndex {
+                images: idx.images.clone(),
+            };
+            copy.update_names_history();
+            with_history = copy;
+            &with_history
+        };
         write_index(&self.root.join("images/images.json"), idx)?;
         crate::fault::point("after:save-images");
         Ok(())
@@ -471,6 +483,34 @@ impl Store {
     /// volumes/<name>: the volume's directory (its `_data` is what containers mount).
     pub fn volume_dir(&self, name: &str) -> PathBuf {
         self.volumes_dir().join(name)
+    }
+
+    /// secrets/: the secret index and the secrets' data (`data/<id>`).
+    pub fn secrets_dir(&self) -> PathBuf {
+        self.root.join("secrets")
+    }
+
+    /// secrets/data/<id>: a secret's content.
+    pub fn secret_data(&self, id: &str) -> PathBuf {
+        self.secrets_dir().join("data").join(id)
+    }
+
+    /// Lock held while the secret index changes (after containers.lock when both are taken).
+    pub fn lock_secrets(&self) -> Result<FileLock> {
+        let dir = self.secrets_dir();
+        if !dir.is_dir() {
+            mkdir(&dir)?;
+        }
+        wait_lock(&dir.join("secrets.lock"))
+    }
+
+    pub fn load_secrets(&self) -> Result<secrets::SecretIndex> {
+        read_index(&self.secrets_dir().join("secrets.json"))
+    }
+
+    /// Write the secret index. The caller holds `lock_secrets`.
+    pub fn save_secrets(&self, idx: &secrets::SecretIndex, _held: &FileLock) -> Result<()> {
+        write_index(&self.secrets_dir().join("secrets.json"), idx)
     }
 
     /// Lock held while the volume index changes (after containers.lock when both are taken).
