@@ -1,0 +1,273 @@
+//! The build corpus: real-world Containerfiles on a Debian base made with debootstrap
+//! (`127.0.0.1:5000/fixtures/debian:bookworm`, see tests/rig.sh `rig_debian`): `apt-get install`
+//! through the build's network, users and groups, permissions, deletions of the base's files
+//! (whiteouts and opaque directories), multi-stage copies with `--chown`. Each result is compared
+//! with `podman build` of the same Containerfile and context, as the same unprivileged user: the
+//! config fields and every file of a container of each (type, mode, owner, link target, contents).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use common::*;
+use sha2::{Digest, Sha256};
+
+const DEBIAN: &str = "127.0.0.1:5000/fixtures/debian:bookworm";
+
+/// Paths the runtimes create as mount points in every container: not the image's.
+const RUNTIME: &[&str] = &[
+    "proc",
+    "sys",
+    "dev",
+    "etc/hosts",
+    "etc/hostname",
+    "etc/resolv.conf",
+    "run/.containerenv",
+];
+
+/// Files that legitimately differ between two builds of the same Containerfile made a few
+/// seconds apart, each with its reason. Everything else must be identical.
+const DIFFER: &[(&str, &str)] = &[
+    // apt and dpkg write the time of each run into their logs.
+    ("var/log/apt/", "apt's history/term logs carry the run's time"),
+    ("var/log/dpkg.log", "dpkg's log carries the run's time"),
+    ("var/log/alternatives.log", "update-alternatives' log carries the run's time"),
+    // apt's binary caches embed the mtimes of the lists they were made from.
+    ("var/cache/apt/pkgcache.bin", "apt's binary cache embeds the index files' mtimes"),
+    ("var/cache/apt/srcpkgcache.bin", "apt's binary cache embeds the index files' mtimes"),
+    // debconf's database rewrite keeps the previous copy, whose order is hash-seeded.
+    ("var/cache/debconf/", "debconf's databases are written in Perl hash order"),
+    // ldconfig's auxiliary cache records the libraries' mtimes.
+    ("var/cache/ldconfig/aux-cache", "ldconfig's cache records the libraries' mtimes"),
+];
+
+fn ignored(p: &str) -> bool {
+    DIFFER
+        .iter()
+        .any(|(d, _)| p == d.trim_end_matches('/') || (d.ends_with('/') && p.starts_with(d)))
+}
+
+/// Every entry of an exported container: path -> (type, mode, uid, gid, link, content digest).
+fn listing(tar_path: &str) -> BTreeMap<String, String> {
+    let f = std::fs::File::open(tar_path).unwrap();
+    let mut ar = tar::Archive::new(f);
+    let mut out = BTreeMap::new();
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        let p = e
+            .path()
+            .unwrap()
+            .to_string_lossy()
+            .trim_start_matches("./")
+            .trim_end_matches('/')
+            .to_string();
+        if p.is_empty() || RUNTIME.iter().any(|r| p == *r || p.starts_with(&format!("{r}/"))) {
+            continue;
+        }
+        let h = e.header().clone();
+        let link = e
+            .link_name()
+            .unwrap()
+            .map(|l| l.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).unwrap();
+        let digest = if h.entry_type().is_file() && !ignored(&p) {
+            hex::encode(Sha256::digest(&data))
+        } else {
+            String::new()
+        };
+        let kind = match h.entry_type() {
+            t if t.is_dir() => "dir",
+            t if t.is_symlink() => "symlink",
+            _ => "file", // a hard link: the tools may pick different first names
+        };
+        out.insert(
+            p,
+            format!(
+                "{kind} {:o} {}:{} {link} {digest}",
+                h.mode().unwrap() & 0o7777,
+                h.uid().unwrap(),
+                h.gid().unwrap()
+            ),
+        );
+    }
+    out
+}
+
+fn hutch_files(env: &Env, image: &str) -> BTreeMap<String, String> {
+    let name = format!("x{}", rand_hex());
+    env.hutch(["create", "--name", &name, image, "true"]).ok();
+    let out = path(env, &format!("{name}.tar"));
+    env.hutch(["export", "-o", &out, &name]).ok();
+    env.hutch(["rm", &name]).ok();
+    let l = listing(&out);
+    let _ = std::fs::remove_file(&out);
+    l
+}
+
+fn podman_files(env: &Env, image: &str) -> BTreeMap<String, String> {
+    let name = format!("p{}", rand_hex());
+    podman(env, &["create", "--name", &name, image, "true"]).ok();
+    let out = path(env, &format!("{name}.tar"));
+    podman(env, &["export", "-o", &out, &name]).ok();
+    podman(env, &["rm", &name]).ok();
+    let l = listing(&out);
+    let _ = std::fs::remove_file(&out);
+    l
+}
+
+fn assert_same_files(h: &BTreeMap<String, String>, p: &BTreeMap<String, String>) {
+    let mut diffs = Vec::new();
+    for k in h.keys().chain(p.keys()) {
+        if h.get(k) != p.get(k) {
+            diffs.push(format!("{k}: hutch {:?} podman {:?}", h.get(k), p.get(k)));
+        }
+    }
+    diffs.sort();
+    diffs.dedup();
+    assert!(diffs.is_empty(), "{} files differ:\n{}", diffs.len(), diffs.join("\n"));
+}
+
+const FIELDS: &[&str] = &[
+    "Env",
+    "Cmd",
+    "Entrypoint",
+    "WorkingDir",
+    "User",
+    "ExposedPorts",
+    "Labels",
+    "Volumes",
+    "StopSignal",
+    "Healthcheck",
+];
+
+fn config_fields(v: &serde_json::Value) -> BTreeMap<String, serde_json::Value> {
+    let mut m = BTreeMap::new();
+    for f in FIELDS {
+        let mut x = v["Config"][f].clone();
+        // Podman's inspect shows the health check beside Config.
+        if *f == "Healthcheck" && x.is_null() {
+            x = v["Healthcheck"].clone();
+        }
+        if *f == "Labels" {
+            if let Some(o) = x.as_object_mut() {
+                o.remove("io.buildah.version");
+            }
+        }
+        // An ENV that sets a variable the image has keeps its place in Docker (the
+        // specification, and hutch) and moves to the end in Podman: compared as a set.
+        if *f == "Env" {
+            if let Some(a) = x.as_array_mut() {
+                a.sort_by_key(|v| v.to_string());
+            }
+        }
+        if x.is_null() || x == serde_json::json!({}) || x == serde_json::json!("") || x == serde_json::json!([]) {
+            continue;
+        }
+        m.insert(f.to_string(), x);
+    }
+    m
+}
+
+/// Build `dir` (relative to the env root) with both tools as `tag`, compare config and files,
+/// return hutch's output.
+fn build_both(env: &Env, dir: &str, tag: &str, extra: &[&str]) -> Run {
+    let ctx = path(env, dir);
+    let mut a = vec!["build", "-t", tag];
+    a.extend_from_slice(extra);
+    a.push(&ctx);
+    let h = env.hutch(&a).ok();
+    let mut pa = vec!["build", "--tls-verify=false", "-t", tag];
+    pa.extend_from_slice(extra);
+    pa.push(&ctx);
+    podman(env, &pa).ok();
+    let hi = env.inspect(tag);
+    let pi: serde_json::Value = serde_json::from_str(&podman(env, &["image", "inspect", tag]).ok().stdout).unwrap();
+    assert_eq!(config_fields(&hi), config_fields(&pi[0]), "config of {tag}");
+    assert_same_files(&hutch_files(env, tag), &podman_files(env, tag));
+    h
+}
+
+#[test]
+fn debian_apt_users_permissions_whiteouts_match_podman_build() {
+    let env = Env::new();
+    let _p = PodmanRun::new(&env);
+    env.pull("fixtures/debian:bookworm");
+    env.write(
+        "deb/Containerfile",
+        &format!(
+            r#"FROM {DEBIAN} AS builder
+ENV DEBIAN_FRONTEND=noninteractive
+RUN apt-get update && apt-get install -y --no-install-recommends tree \
+ && rm -rf /var/lib/apt/lists/*
+RUN groupadd -g 2345 builders && useradd -m -u 1234 -g builders -s /bin/bash builder
+COPY --chown=builder:builders src/ /home/builder/src/
+RUN mkdir -p /out/bin /out/share && cp /usr/bin/tree /out/bin/tree \
+ && tree /home/builder/src > /out/share/tree.txt && chmod 0751 /out/bin && chmod 0640 /out/share/tree.txt \
+ && ln -s ../share/tree.txt /out/bin/listing && ln /out/bin/tree /out/bin/tree-hard
+
+FROM {DEBIAN}
+LABEL org.example.corpus=debian maintainer="hutch tests"
+RUN useradd -r -u 999 -U -d /srv/app -s /usr/sbin/nologin app \
+ && install -d -o app -g app -m 2770 /srv/app/data && install -d -m 1777 /srv/app/tmp
+# Deleting the base's files and directories: whiteouts, and an opaque directory.
+RUN rm -rf /usr/share/doc /usr/share/man/man1 /etc/cron.daily /etc/motd \
+ && rm -rf /var/lib/apt && mkdir -p /var/lib/apt/lists/partial && echo fresh > /var/lib/apt/marker
+COPY --from=builder --chown=app:app /out/ /srv/app/
+COPY --from=builder --chown=1234:2345 --chmod=0700 /home/builder/src/run.sh /usr/local/bin/run-app
+COPY --chmod=0644 conf/ /etc/app/
+RUN chmod 4755 /usr/local/bin/run-app && chown -R app:app /etc/app
+WORKDIR /srv/app
+USER app
+ENV APP_ENV=production PATH=/srv/app/bin:$PATH
+EXPOSE 8080/tcp 5353/udp
+VOLUME /srv/app/data
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=10s --retries=2 CMD ["/srv/app/bin/tree", "-L", "1"]
+ENTRYPOINT ["/usr/local/bin/run-app"]
+CMD ["--serve"]
+"#
+        ),
+    );
+    env.write("deb/src/run.sh", "#!/bin/sh\necho run-app \"$@\"\n");
+    env.write("deb/src/lib/a.txt", "a\n");
+    env.write("deb/src/lib/b.txt", "b\n");
+    env.write("deb/conf/app.conf", "key=value\n");
+    env.write("deb/conf/sub/more.conf", "more\n");
+    build_both(&env, "deb", "localhost/deb", &["--format", "docker"]);
+    // The result runs as its user, with the package installed in the first stage.
+    let r = env.hutch(["run", "--rm", "localhost/deb", "x"]).ok();
+    assert_eq!(r.stdout, "run-app x\n", "{r:?}");
+    let r = env
+        .hutch(["run", "--rm", "--entrypoint", "", "localhost/deb", "sh", "-c", "id -un; tree -L 1 /srv/app | head -1; test -e /usr/share/doc || echo no-doc"])
+        .ok();
+    assert_eq!(r.stdout, "app\n/srv/app\nno-doc\n", "{r:?}");
+}
+
+/// COPY --from keeps the hard links among the files it copies (one inode, several names), as
+/// Docker and Podman do.
+#[test]
+fn copy_from_keeps_hard_links() {
+    let env = Env::new();
+    let _p = PodmanRun::new(&env);
+    env.pull("fixtures/basic");
+    env.write(
+        "hl/Containerfile",
+        "FROM 127.0.0.1:5000/fixtures/basic AS b\n\
+         RUN mkdir -p /out/sub && echo data > /out/a && ln /out/a /out/sub/b && ln /out/a /out/c && echo single > /out/d\n\
+         FROM 127.0.0.1:5000/fixtures/basic\n\
+         COPY --from=b --chown=1000:1000 /out/ /dst/\n\
+         COPY --from=b --chmod=0600 /out/ /dst2/\n",
+    );
+    build_both(&env, "hl", "localhost/hl", &[]);
+    let r = env
+        .hutch(["run", "--rm", "localhost/hl", "sh", "-c", "stat -c '%h %u %a %n' /dst/a /dst/sub/b /dst/c /dst/d /dst2/a /dst2/c; [ /dst/a -ef /dst/sub/b ] && [ /dst2/a -ef /dst2/sub/b ] && echo same"])
+        .ok();
+    assert_eq!(
+        r.stdout,
+        "3 1000 644 /dst/a\n3 1000 644 /dst/sub/b\n3 1000 644 /dst/c\n1 1000 644 /dst/d\n3 0 600 /dst2/a\n3 0 600 /dst2/c\nsame\n",
+        "{r:?}"
+    );
+}
