@@ -210,6 +210,8 @@ RUN mkdir -p /out/bin /out/share && cp /usr/bin/tree /out/bin/tree \
 
 FROM {DEBIAN}
 LABEL org.example.corpus=debian maintainer="hutch tests"
+# apt in the final image: its logs, caches and dpkg's database are compared too.
+RUN apt-get update && apt-get install -y --no-install-recommends tree && apt-get clean
 RUN useradd -r -u 999 -U -d /srv/app -s /usr/sbin/nologin app \
  && install -d -o app -g app -m 2770 /srv/app/data && install -d -m 1777 /srv/app/tmp
 # Deleting the base's files and directories: whiteouts, and an opaque directory.
@@ -225,7 +227,7 @@ ENV APP_ENV=production PATH=/srv/app/bin:$PATH
 EXPOSE 8080/tcp 5353/udp
 VOLUME /srv/app/data
 STOPSIGNAL SIGTERM
-HEALTHCHECK --interval=10s --retries=2 CMD ["/srv/app/bin/tree", "-L", "1"]
+HEALTHCHECK --interval=10s --retries=2 CMD ["tree", "-L", "1"]
 ENTRYPOINT ["/usr/local/bin/run-app"]
 CMD ["--serve"]
 "#
@@ -270,4 +272,118 @@ fn copy_from_keeps_hard_links() {
         "3 1000 644 /dst/a\n3 1000 644 /dst/sub/b\n3 1000 644 /dst/c\n1 1000 644 /dst/d\n3 0 600 /dst2/a\n3 0 600 /dst2/c\nsame\n",
         "{r:?}"
     );
+}
+
+/// A huge context: what the ignore file excludes is never opened nor listed (a 64 GiB sparse
+/// file, a FIFO that would block a reader, an unreadable directory, 20,000 files), and the
+/// result is Podman's.
+#[test]
+fn huge_context_honours_ignore_files_without_reading_them() {
+    let env = Env::new();
+    let _p = PodmanRun::new(&env);
+    env.pull("fixtures/basic");
+    env.write(
+        "big/Containerfile",
+        "FROM 127.0.0.1:5000/fixtures/basic\nCOPY . /app/\nRUN find /app | sort > /listing\n",
+    );
+    env.write("big/.dockerignore", "node_modules\n**/*.iso\nsecret/\ncache/*\n!cache/keep.txt\n");
+    env.write("big/src/main.c", "int main(void) { return 0; }\n");
+    env.write("big/cache/keep.txt", "kept\n");
+    sh(
+        &env,
+        &format!(
+            "cd {} && mkdir -p node_modules/a secret/locked && for d in $(seq 1 20); do mkdir node_modules/a/$d; \
+             (cd node_modules/a/$d && seq 1 1000 | xargs touch); done && truncate -s 64G src/disk.iso \
+             && mkfifo cache/pipe && echo s > secret/locked/s && chmod 000 secret/locked secret",
+            path(&env, "big")
+        ),
+    )
+    .ok();
+    let ctx = path(&env, "big");
+    let t = std::time::Instant::now();
+    env.hutch(["build", "-t", "localhost/big", &ctx]).ok();
+    let took = t.elapsed();
+    let r = env.hutch(["run", "--rm", "localhost/big", "cat", "/listing"]).ok();
+    assert_eq!(
+        r.stdout,
+        "/app\n/app/.dockerignore\n/app/Containerfile\n/app/cache\n/app/cache/keep.txt\n/app/src\n/app/src/main.c\n",
+        "{r:?} (build took {took:?})"
+    );
+    // The same with Podman (the unreadable directory moved away: Podman lists ignored
+    // directories and refuses one it cannot read).
+    sh(&env, &format!("cd {ctx} && chmod 755 secret secret/locked && rm -rf secret")).ok();
+    env.hutch(["rmi", "localhost/big"]).ok();
+    build_both(&env, "big", "localhost/big", &[]);
+    sh(&env, &format!("chmod -R u+rwX {ctx}")).ok();
+}
+
+/// Podman's 070-build "COPY with ignore": an excluded directory is listed only when a `!`
+/// pattern names something under it literally (`!subdir1/sub3*`), so `!*/sub1*` lets in
+/// subdir1/sub1 but nothing from subdir2, as Docker and Podman decide; with --ignorefile too.
+#[test]
+fn ignore_exceptions_reach_only_directories_they_name() {
+    let env = Env::new();
+    let _p = PodmanRun::new(&env);
+    env.pull("fixtures/basic");
+    let files = [
+        "test1", "test1.txt", "test2", "test2.txt", "subdir1/sub1", "subdir1/sub1.txt", "subdir1/sub2",
+        "subdir1/sub2.txt", "subdir1/sub3", "subdir1/sub3.txt", "subdir2/sub1", "subdir2/sub1.txt",
+        "subdir2/sub2", "subdir2/sub2.txt", "other",
+    ];
+    for f in files {
+        env.write(&format!("ig/{f}"), &format!("{f}\n"));
+    }
+    let rules = "# comment\ntest*\n!test2*\nsubdir1\nsubdir2\n!*/sub1*\n!subdir1/sub3*\n";
+    env.write("ig/Containerfile", "FROM 127.0.0.1:5000/fixtures/basic\nCOPY ./ /new/\n");
+    env.write("ig/.dockerignore", rules);
+    build_both(&env, "ig", "localhost/ig", &[]);
+    let want = "/new\n/new/.dockerignore\n/new/Containerfile\n/new/other\n/new/subdir1\n/new/subdir1/sub1\n\
+                /new/subdir1/sub1.txt\n/new/subdir1/sub3\n/new/subdir1/sub3.txt\n/new/test2\n/new/test2.txt\n";
+    let r = env
+        .hutch(["run", "--rm", "localhost/ig", "sh", "-c", "find /new | sort"])
+        .ok();
+    assert_eq!(r.stdout, want, "{r:?}");
+    // The same rules from --ignorefile.
+    std::fs::remove_file(env.root.join("ig/.dockerignore")).unwrap();
+    let rules_file = env.write("rules", rules);
+    let rf = rules_file.display().to_string();
+    env.hutch(["build", "--ignorefile", &rf, "-t", "localhost/ig2", &path(&env, "ig")]).ok();
+    let r = env
+        .hutch(["run", "--rm", "localhost/ig2", "sh", "-c", "find /new | sort"])
+        .ok();
+    assert_eq!(r.stdout, want.replace("/new/.dockerignore\n", ""), "{r:?}");
+}
+
+/// Podman's output and options that scripts read: `COMMIT NAME` with -t's name as written,
+/// --logfile taking the steps and RUN's output, --pull=never's `creating build container`.
+#[test]
+fn commit_line_logfile_and_pull_never_as_podman() {
+    let env = Env::new();
+    env.pull("fixtures/basic");
+    env.write(
+        "lf/Containerfile",
+        "FROM 127.0.0.1:5000/fixtures/basic\nRUN echo run-output-marker\n",
+    );
+    let ctx = path(&env, "lf");
+    let r = env.hutch(["build", "-t", "built_here", &ctx]).ok();
+    assert!(r.stdout.lines().any(|l| l == "COMMIT built_here"), "{r:?}");
+    assert!(r.stdout.contains("Successfully tagged localhost/built_here:latest"), "{r:?}");
+    let log = path(&env, "build.log");
+    let r = env
+        .hutch(["build", "--no-cache", "--format=docker", "--logfile", &log, "-t", "logged", &ctx])
+        .ok();
+    // Only the image id on stdout; the rest in the file.
+    assert_eq!(r.stdout.lines().count(), 1, "{r:?}");
+    assert_eq!(r.stdout.trim().len(), 64, "{r:?}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("STEP 2/2: RUN echo run-output-marker"), "{text}");
+    assert!(text.lines().any(|l| l == "run-output-marker"), "{text}");
+    assert!(text.contains("COMMIT logged"), "{text}");
+    // A log file that cannot be written: a clear error, nothing built.
+    env.hutch(["build", "--logfile", "/nonexistent-dir/log", "-t", "nolog", &ctx])
+        .fails_with("--logfile /nonexistent-dir/log");
+    assert_eq!(env.hutch(["image", "exists", "nolog"]).code, 1);
+    env.write("pn/Containerfile", "FROM 127.0.0.1:5000/fixtures/nosuchimage:nosuchtag\nRUN true\n");
+    env.hutch(["build", "--pull=never", &path(&env, "pn")])
+        .fails_with("Error: creating build container: 127.0.0.1:5000/fixtures/nosuchimage:nosuchtag: image not known");
 }

@@ -174,8 +174,16 @@ impl Ignore {
         Ok(Ignore::default())
     }
 
-    pub fn has_exceptions(&self) -> bool {
-        self.pats.iter().any(|(n, _)| *n)
+    /// Whether an excluded directory `dir` is listed at all, for `!` patterns to let in
+    /// something under it: only when an exception pattern starts with `dir/` literally, as
+    /// Docker's and Podman's context walks decide (so `!*/keep` lets nothing in from under an
+    /// excluded directory). An excluded directory no exception names is never opened (it
+    /// may be huge or unreadable).
+    pub fn may_reinclude_under(&self, dir: &str) -> bool {
+        let d = format!("{dir}/");
+        self.pats
+            .iter()
+            .any(|(n, p)| *n && format!("{p}/").starts_with(&d))
     }
 
     /// Whether `rel` (cleaned, relative to the context) is excluded.
@@ -638,7 +646,7 @@ impl Ctx {
             let de = keep.then_some(de);
             if self.ignore.excluded(&crel) {
                 // Something under an excluded directory may be let in again by a `!` pattern.
-                if is_dir && self.ignore.has_exceptions() {
+                if is_dir && self.ignore.may_reinclude_under(&crel) {
                     let before = out.len();
                     self.list(&crel, &cdest, out, open)?;
                     if out.len() > before {
@@ -840,6 +848,21 @@ mod tests {
     }
 
     #[test]
+    fn exceptions_reach_only_their_directories() {
+        let i = Ignore::parse("secret\ncache\n!cache/keep.txt\n");
+        assert!(i.may_reinclude_under("cache"));
+        assert!(!i.may_reinclude_under("secret"));
+        assert!(!i.may_reinclude_under("cach"));
+        // Podman's 070-build "COPY with ignore": `!*/sub1*` names no directory.
+        let i = Ignore::parse("test*\n!test2*\nsubdir1\nsubdir2\n!*/sub1*\n!subdir1/sub3*\n");
+        assert!(i.may_reinclude_under("subdir1"));
+        assert!(!i.may_reinclude_under("subdir2"));
+        let i = Ignore::parse("*\n!src/a/keep\n");
+        assert!(i.may_reinclude_under("src") && i.may_reinclude_under("src/a"));
+        assert!(!i.may_reinclude_under("src/b"));
+    }
+
+    #[test]
     fn ignore_rules() {
         let i = Ignore::parse("# c\n*.log\n/build\n!build/keep\ndocs/**/*.md\n!docs/README.md\n");
         assert!(i.excluded("a.log"));
@@ -851,7 +874,6 @@ mod tests {
         assert!(i.excluded("docs/b.md"));
         assert!(!i.excluded("docs/README.md"));
         assert!(!i.excluded("src/main.rs"));
-        assert!(i.has_exceptions());
         assert_eq!(clean_rel("./a/./b/../c/"), "a/c");
     }
 }
