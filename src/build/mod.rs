@@ -514,7 +514,7 @@ impl Builder<'_> {
             Some(t) => (b.say)(&format!("COMMIT {t}\n")),
             None => (b.say)("COMMIT\n"),
         }
-        (b.say)(&format!("--> {}\n", &id[..12]));
+        (b.say)(&format!("--> {}\n", &id[..11]));
         for t in &opts.tags {
             (b.say)(&format!("Successfully tagged {t}\n"));
         }
