@@ -398,3 +398,19 @@ fn commit_line_logfile_and_pull_never_as_podman() {
     env.hutch(["build", "--pull=never", &path(&env, "pn")])
         .fails_with("Error: creating build container: 127.0.0.1:5000/fixtures/nosuchimage:nosuchtag: image not known");
 }
+
+/// An image from scratch gets the default PATH, as with Docker and Podman.
+#[test]
+fn scratch_images_get_the_default_path() {
+    let env = Env::new();
+    let _p = PodmanRun::new(&env);
+    env.write("sc/Containerfile", "FROM scratch\nCOPY f /f\nENV name=value\n");
+    env.write("sc/f", "f\n");
+    build_both(&env, "sc", "localhost/sc", &[]);
+    let i = env.inspect("localhost/sc");
+    assert_eq!(
+        i["Config"]["Env"],
+        serde_json::json!(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "name=value"]),
+        "{i}"
+    );
+}

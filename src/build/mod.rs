@@ -828,11 +828,12 @@ impl Builder<'_> {
             return Ok(st.clone());
         }
         if base == "scratch" {
+            // Docker and Podman give an image from scratch the default PATH.
             return Ok(State {
                 config: json!({
                     "architecture": arch(),
                     "os": "linux",
-                    "config": {},
+                    "config": { "Env": [crate::spec::DEFAULT_PATH] },
                     "rootfs": { "type": "layers", "diff_ids": [] },
                     "history": [],
                 }),
