@@ -13,7 +13,7 @@ NOSUB_USER=${HUTCH_TEST_NOSUB_USER:-hutchnosub}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PACKAGES=(uidmap passt slirp4netns fuse-overlayfs docker-registry busybox-static apache2-utils zstd
           openssl python3 curl util-linux procps podman runc bc bsdutils libseccomp-dev pkg-config zsh man-db groff-base
-          gcc libc6-dev tzdata iproute2 skopeo umoci python3-venv catatonit iptables strace git)
+          gcc libc6-dev tzdata iproute2 skopeo umoci python3-venv catatonit iptables strace git debootstrap)
 
 log() { echo "rig: $*" >&2; }
 
@@ -166,6 +166,35 @@ rig_kubeval() {
     "$RIG/kubeval/bin/pip" install -q kubernetes-validate
 }
 
+# A Debian base image for the build corpus (tests/build_corpus.rs): debootstrap --variant=minbase
+# bookworm from the Debian mirror apt uses, made once and cached as $RIG/debian-bookworm/rootfs.tar
+# (a re-run only pushes it again), imported with umoci and pushed with skopeo as
+# 127.0.0.1:5000/fixtures/debian:bookworm.
+rig_debian() {
+    local d=$RIG/debian-bookworm mirror
+    mkdir -p "$d"
+    if [ ! -s "$d/rootfs.tar" ]; then
+        mirror=$(grep -rhoE 'https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d 2>/dev/null | head -1 | tr -d ' ')
+        log "debootstrap bookworm (minbase) from ${mirror:-http://deb.debian.org/debian}"
+        rm -rf "$d/rootfs.tmp"
+        debootstrap --variant=minbase bookworm "$d/rootfs.tmp" "${mirror:-http://deb.debian.org/debian}" >"$d/debootstrap.log" 2>&1
+        rm -rf "$d/rootfs.tmp"/var/cache/apt/archives/*.deb "$d/rootfs.tmp"/var/lib/apt/lists/* "$d/rootfs.tmp"/var/log/* \
+            "$d/rootfs.tmp"/var/cache/ldconfig/aux-cache
+        tar --numeric-owner --xattrs --sort=name -C "$d/rootfs.tmp" -cf "$d/rootfs.tar.tmp" .
+        mv "$d/rootfs.tar.tmp" "$d/rootfs.tar"
+        rm -rf "$d/rootfs.tmp"
+    fi
+    if [ ! -s "$d/layout/index.json" ]; then
+        rm -rf "$d/layout"
+        umoci init --layout "$d/layout"
+        umoci new --image "$d/layout:bookworm"
+        umoci raw add-layer --image "$d/layout:bookworm" "$d/rootfs.tar"
+        umoci config --image "$d/layout:bookworm" --config.cmd bash \
+            --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+    fi
+    skopeo copy -q --dest-tls-verify=false "oci:$d/layout:bookworm" docker://127.0.0.1:5000/fixtures/debian:bookworm
+}
+
 rig_up() {
     rig_packages
     rig_kubeval
@@ -174,6 +203,7 @@ rig_up() {
     rig_certs
     rig_start
     rig_fixtures
+    rig_debian
     export HUTCH_TEST_USER=$TEST_USER HUTCH_TEST_NOSUB_USER=$NOSUB_USER HUTCH_TEST_RIG=$RIG
     log "up: registries on 127.0.0.1:5000-5003, users $TEST_USER and $NOSUB_USER"
 }

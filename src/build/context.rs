@@ -174,8 +174,16 @@ impl Ignore {
         Ok(Ignore::default())
     }
 
-    pub fn has_exceptions(&self) -> bool {
-        self.pats.iter().any(|(n, _)| *n)
+    /// Whether an excluded directory `dir` is listed at all, for `!` patterns to let in
+    /// something under it: only when an exception pattern starts with `dir/` literally, as
+    /// Docker's and Podman's context walks decide (so `!*/keep` lets nothing in from under an
+    /// excluded directory). An excluded directory no exception names is never opened (it
+    /// may be huge or unreadable).
+    pub fn may_reinclude_under(&self, dir: &str) -> bool {
+        let d = format!("{dir}/");
+        self.pats
+            .iter()
+            .any(|(n, p)| *n && format!("{p}/").starts_with(&d))
     }
 
     /// Whether `rel` (cleaned, relative to the context) is excluded.
@@ -563,14 +571,65 @@ impl Ctx {
     }
 
     /// The contents of context directory `rel` as entries under `dest` (symlinks kept).
+    /// The names are listed first (types from the directory entries, no stat), then every
+    /// entry is stat'ed relative to its directory's descriptor, on several threads for a large
+    /// tree: a cached rebuild's work is mostly this walk, and path lookups from `/` for each
+    /// file cost as much as the stat itself.
     fn walk(&self, rel: &str, dest: &str, out: &mut Vec<Entry>) -> Result<()> {
-        let dir = self.root.join(rel);
-        let mut names: Vec<std::ffi::OsString> = Vec::new();
-        for e in fs::read_dir(&dir).ctx(|| format!("reading {}", dir.display()))? {
-            names.push(e.ctx(|| format!("reading {}", dir.display()))?.file_name());
+        let mut found = Vec::new();
+        self.list(rel, dest, &mut found, &mut 0)?;
+        let stat = |f: &Found| -> Result<fs::Metadata> {
+            match &f.de {
+                Some(de) => de.metadata(),
+                None => fs::symlink_metadata(&f.src),
+            }
+            .ctx(|| format!("reading {}", f.src.display()))
+        };
+        let threads = if found.len() >= 1024 {
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(2, 4)
+        } else {
+            1
+        };
+        let mds: Vec<Result<fs::Metadata>> = if threads == 1 {
+            found.iter().map(stat).collect()
+        } else {
+            let chunk = found.len().div_ceil(threads);
+            std::thread::scope(|sc| {
+                let hs: Vec<_> = found
+                    .chunks(chunk)
+                    .map(|c| sc.spawn(move || c.iter().map(stat).collect::<Vec<_>>()))
+                    .collect();
+                hs.into_iter()
+                    .flat_map(|h| h.join().unwrap_or_else(|_| vec![Err(crate::err!("reading the build context: a thread failed"))]))
+                    .collect()
+            })
+        };
+        out.reserve(found.len());
+        for (f, md) in found.into_iter().zip(mds) {
+            out.push(Entry {
+                dest: f.dest,
+                src: f.src,
+                md: md?,
+            });
         }
-        names.sort();
-        for n in names {
+        Ok(())
+    }
+
+    /// The names under context directory `rel`, sorted, depth first (see `walk`). The
+    /// directory entries (each holding its directory open) are kept for the first
+    /// `KEEP_OPEN` directories only (`open` counts them); the others are stat'ed by path.
+    fn list(&self, rel: &str, dest: &str, out: &mut Vec<Found>, open: &mut usize) -> Result<()> {
+        const KEEP_OPEN: usize = 256;
+        let dir = self.root.join(rel);
+        let keep = *open < KEEP_OPEN;
+        *open += 1;
+        let mut des: Vec<(std::ffi::OsString, fs::DirEntry)> = Vec::new();
+        for e in fs::read_dir(&dir).ctx(|| format!("reading {}", dir.display()))? {
+            let e = e.ctx(|| format!("reading {}", dir.display()))?;
+            des.push((e.file_name(), e));
+        }
+        des.sort_by(|a, b| a.0.cmp(&b.0));
+        for (n, de) in des {
             let n = n.to_string_lossy().into_owned();
             let crel = if rel.is_empty() {
                 n.clone()
@@ -583,37 +642,44 @@ impl Ctx {
                 format!("{dest}/{n}")
             };
             let p = self.root.join(&crel);
-            let md = fs::symlink_metadata(&p).ctx(|| format!("reading {}", p.display()))?;
+            let is_dir = de.file_type().ctx(|| format!("reading {}", p.display()))?.is_dir();
+            let de = keep.then_some(de);
             if self.ignore.excluded(&crel) {
                 // Something under an excluded directory may be let in again by a `!` pattern.
-                if md.is_dir() && self.ignore.has_exceptions() {
+                if is_dir && self.ignore.may_reinclude_under(&crel) {
                     let before = out.len();
-                    self.walk(&crel, &cdest, out)?;
+                    self.list(&crel, &cdest, out, open)?;
                     if out.len() > before {
                         out.insert(
                             before,
-                            Entry {
+                            Found {
                                 dest: cdest,
                                 src: p,
-                                md,
+                                de,
                             },
                         );
                     }
                 }
                 continue;
             }
-            let is_dir = md.is_dir();
-            out.push(Entry {
+            out.push(Found {
                 dest: cdest.clone(),
                 src: p,
-                md,
+                de,
             });
             if is_dir {
-                self.walk(&crel, &cdest, out)?;
+                self.list(&crel, &cdest, out, open)?;
             }
         }
         Ok(())
     }
+}
+
+/// An entry found by `Ctx::list`, not yet stat'ed.
+struct Found {
+    dest: String,
+    src: PathBuf,
+    de: Option<fs::DirEntry>,
 }
 
 impl Ctx {
@@ -782,6 +848,21 @@ mod tests {
     }
 
     #[test]
+    fn exceptions_reach_only_their_directories() {
+        let i = Ignore::parse("secret\ncache\n!cache/keep.txt\n");
+        assert!(i.may_reinclude_under("cache"));
+        assert!(!i.may_reinclude_under("secret"));
+        assert!(!i.may_reinclude_under("cach"));
+        // Podman's 070-build "COPY with ignore": `!*/sub1*` names no directory.
+        let i = Ignore::parse("test*\n!test2*\nsubdir1\nsubdir2\n!*/sub1*\n!subdir1/sub3*\n");
+        assert!(i.may_reinclude_under("subdir1"));
+        assert!(!i.may_reinclude_under("subdir2"));
+        let i = Ignore::parse("*\n!src/a/keep\n");
+        assert!(i.may_reinclude_under("src") && i.may_reinclude_under("src/a"));
+        assert!(!i.may_reinclude_under("src/b"));
+    }
+
+    #[test]
     fn ignore_rules() {
         let i = Ignore::parse("# c\n*.log\n/build\n!build/keep\ndocs/**/*.md\n!docs/README.md\n");
         assert!(i.excluded("a.log"));
@@ -793,7 +874,6 @@ mod tests {
         assert!(i.excluded("docs/b.md"));
         assert!(!i.excluded("docs/README.md"));
         assert!(!i.excluded("src/main.rs"));
-        assert!(i.has_exceptions());
         assert_eq!(clean_rel("./a/./b/../c/"), "a/c");
     }
 }

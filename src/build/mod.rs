@@ -59,6 +59,8 @@ pub struct BuildOptions {
     pub quiet: bool,
     pub default_caps: Option<Vec<String>>,
     pub default_env: Vec<String>,
+    /// The first -t as the user wrote it (Podman's `COMMIT NAME` line).
+    pub commit_name: Option<String>,
 }
 
 /// A stage's state between instructions: the image config so far and its digest.
@@ -508,10 +510,11 @@ impl Builder<'_> {
         if let Some(f) = &opts.iidfile {
             std::fs::write(f, format!("sha256:{id}")).ctx(|| format!("--iidfile {}", f.display()))?;
         }
-        for t in &opts.tags {
-            (b.say)(&format!("COMMIT {t}\n"));
+        match opts.commit_name.as_deref().or(opts.tags.first().map(String::as_str)) {
+            Some(t) => (b.say)(&format!("COMMIT {t}\n")),
+            None => (b.say)("COMMIT\n"),
         }
-        (b.say)(&format!("--> {}\n", &id[..12]));
+        (b.say)(&format!("--> {}\n", &id[..11]));
         for t in &opts.tags {
             (b.say)(&format!("Successfully tagged {t}\n"));
         }
@@ -826,11 +829,12 @@ impl Builder<'_> {
             return Ok(st.clone());
         }
         if base == "scratch" {
+            // Docker and Podman give an image from scratch the default PATH.
             return Ok(State {
                 config: json!({
                     "architecture": arch(),
                     "os": "linux",
-                    "config": {},
+                    "config": { "Env": [crate::spec::DEFAULT_PATH] },
                     "rootfs": { "type": "layers", "diff_ids": [] },
                     "history": [],
                 }),
@@ -839,7 +843,9 @@ impl Builder<'_> {
                 shell: vec!["/bin/sh".into(), "-c".into()],
             });
         }
-        let img = crate::image::find_or_pull(&self.store, base, &self.pull)?;
+        // Podman's words: the base is what its build container is made from.
+        let img = crate::image::find_or_pull(&self.store, base, &self.pull)
+            .map_err(|e| crate::err!("creating build container: {e}"))?;
         let raw = self.store.read_blob(&format!("sha256:{}", img.id))?;
         let config: Value = serde_json::from_slice(&raw)
             .map_err(|e| crate::err!("image {base}: stored config is not valid JSON: {e}"))?;

@@ -335,6 +335,7 @@ pub fn copy_out(store: &Store, rec: &ContainerRecord, sources: &[String], out: &
                 let mut b = tar::Builder::new(&mut tarbuf);
                 b.follow_symlinks(false);
                 b.mode(tar::HeaderMode::Complete);
+                let mut links = Links::new();
                 for s in &srcs {
                     let pat = super::context::clean_rel(s);
                     let matches: Vec<String> = if super::context::has_glob(&pat) {
@@ -353,10 +354,10 @@ pub fn copy_out(store: &Store, rec: &ContainerRecord, sources: &[String], out: &
                         let md = fs::metadata(&real).ctx(|| format!("COPY --from source {s}"))?;
                         let r = if md.is_dir() {
                             many = true;
-                            append_dir_contents(&mut b, &real, Path::new(""))
+                            append_dir_contents(&mut b, &real, Path::new(""), &mut links)
                         } else {
                             let name = Path::new(&m).file_name().map(PathBuf::from).unwrap_or_default();
-                            b.append_path_with_name(&real, &name)
+                            append_entry(&mut b, &real, &name, &md, &mut links)
                         };
                         r.map_err(|e| crate::err!("COPY --from source {s}: {e}"))?;
                     }
@@ -381,7 +382,38 @@ pub fn copy_out(store: &Store, rec: &ContainerRecord, sources: &[String], out: &
     Ok(many_flag)
 }
 
-fn append_dir_contents<W: std::io::Write>(b: &mut tar::Builder<W>, dir: &Path, rel: &Path) -> std::io::Result<()> {
+/// Files with several names already put in a COPY --from stream: (device, inode) -> the
+/// name they went in under, so their other names go in as hard links to it (as Docker and
+/// Podman keep them).
+type Links = std::collections::HashMap<(u64, u64), PathBuf>;
+
+fn append_entry<W: std::io::Write>(
+    b: &mut tar::Builder<W>,
+    p: &Path,
+    name: &Path,
+    md: &fs::Metadata,
+    links: &mut Links,
+) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    if md.is_file() && md.nlink() > 1 {
+        if let Some(first) = links.get(&(md.dev(), md.ino())) {
+            let mut h = tar::Header::new_gnu();
+            h.set_metadata_in_mode(md, tar::HeaderMode::Complete);
+            h.set_entry_type(tar::EntryType::Link);
+            h.set_size(0);
+            return b.append_link(&mut h, name, first);
+        }
+        links.insert((md.dev(), md.ino()), name.to_path_buf());
+    }
+    b.append_path_with_name(p, name)
+}
+
+fn append_dir_contents<W: std::io::Write>(
+    b: &mut tar::Builder<W>,
+    dir: &Path,
+    rel: &Path,
+    links: &mut Links,
+) -> std::io::Result<()> {
     let mut names: Vec<std::ffi::OsString> = fs::read_dir(dir)?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name())
@@ -391,9 +423,9 @@ fn append_dir_contents<W: std::io::Write>(b: &mut tar::Builder<W>, dir: &Path, r
         let p = dir.join(&n);
         let r = rel.join(&n);
         let md = fs::symlink_metadata(&p)?;
-        b.append_path_with_name(&p, &r)?;
+        append_entry(b, &p, &r, &md, links)?;
         if md.is_dir() {
-            append_dir_contents(b, &p, &r)?;
+            append_dir_contents(b, &p, &r, links)?;
         }
     }
     Ok(())

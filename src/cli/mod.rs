@@ -1599,7 +1599,9 @@ pub struct BuildArgs {
     pub pull_never: bool,
     /// As --pull=always (Podman's older spelling)
     #[arg(long, hide = true)]
-    pub pull_always: bool,
+    pub pull_always: bool,    /// Write the build's output (steps, RUN output) to this file instead of stdout and stderr
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub logfile: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

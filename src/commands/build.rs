@@ -133,6 +133,7 @@ pub fn run(a: BuildArgs) -> Result<i32> {
         quiet: a.quiet,
         default_caps: conf.default_capabilities.clone(),
         default_env: conf.env.clone(),
+        commit_name: a.tag.first().cloned(),
     };
     let quiet = a.quiet;
     let mut say = |s: &str| {
@@ -140,7 +141,51 @@ pub fn run(a: BuildArgs) -> Result<i32> {
             out(s)
         }
     };
-    let id = build::build(&opts, &mut say)?;
+    // --logfile: stdout and stderr (the steps and what RUN prints) go to the file while
+    // building; the error, if any, and the image id are printed as usual.
+    let redirect = match &a.logfile {
+        Some(f) => Some(Redirect::to(f)?),
+        None => None,
+    };
+    let r = build::build(&opts, &mut say);
+    drop(redirect);
+    let id = r?;
     out(&format!("{id}\n"));
     Ok(0)
+}
+
+/// stdout and stderr sent to a file while alive.
+struct Redirect {
+    saved: (std::os::fd::OwnedFd, std::os::fd::OwnedFd),
+}
+
+impl Redirect {
+    fn to(path: &std::path::Path) -> Result<Redirect> {
+        use std::io::Write;
+        use std::os::fd::{AsFd, AsRawFd};
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .map_err(|e| crate::err!("--logfile {}: {e}", path.display()))?;
+        let _ = std::io::stdout().flush();
+        let saved = (
+            nix::unistd::dup(std::io::stdout().as_fd()).map_err(|e| crate::err!("--logfile: {e}"))?,
+            nix::unistd::dup(std::io::stderr().as_fd()).map_err(|e| crate::err!("--logfile: {e}"))?,
+        );
+        crate::sys::fd::dup_onto(f.as_raw_fd(), 1).map_err(|e| crate::err!("--logfile: {e}"))?;
+        crate::sys::fd::dup_onto(f.as_raw_fd(), 2).map_err(|e| crate::err!("--logfile: {e}"))?;
+        Ok(Redirect { saved })
+    }
+}
+
+impl Drop for Redirect {
+    fn drop(&mut self) {
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        let _ = std::io::stdout().flush();
+        let _ = crate::sys::fd::dup_onto(self.saved.0.as_raw_fd(), 1);
+        let _ = crate::sys::fd::dup_onto(self.saved.1.as_raw_fd(), 2);
+    }
 }

@@ -1,0 +1,416 @@
+//! The build corpus: real-world Containerfiles on a Debian base made with debootstrap
+//! (`127.0.0.1:5000/fixtures/debian:bookworm`, see tests/rig.sh `rig_debian`): `apt-get install`
+//! through the build's network, users and groups, permissions, deletions of the base's files
+//! (whiteouts and opaque directories), multi-stage copies with `--chown`. Each result is compared
+//! with `podman build` of the same Containerfile and context, as the same unprivileged user: the
+//! config fields and every file of a container of each (type, mode, owner, link target, contents).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use common::*;
+use sha2::{Digest, Sha256};
+
+const DEBIAN: &str = "127.0.0.1:5000/fixtures/debian:bookworm";
+
+/// Paths the runtimes create as mount points in every container: not the image's.
+const RUNTIME: &[&str] = &[
+    "proc",
+    "sys",
+    "dev",
+    "etc/hosts",
+    "etc/hostname",
+    "etc/resolv.conf",
+    "run/.containerenv",
+];
+
+/// Files that legitimately differ between two builds of the same Containerfile made a few
+/// seconds apart, each with its reason. Everything else must be identical.
+const DIFFER: &[(&str, &str)] = &[
+    // apt and dpkg write the time of each run into their logs.
+    ("var/log/apt/", "apt's history/term logs carry the run's time"),
+    ("var/log/dpkg.log", "dpkg's log carries the run's time"),
+    ("var/log/alternatives.log", "update-alternatives' log carries the run's time"),
+    // apt's binary caches embed the mtimes of the lists they were made from.
+    ("var/cache/apt/pkgcache.bin", "apt's binary cache embeds the index files' mtimes"),
+    ("var/cache/apt/srcpkgcache.bin", "apt's binary cache embeds the index files' mtimes"),
+    // debconf's database rewrite keeps the previous copy, whose order is hash-seeded.
+    ("var/cache/debconf/", "debconf's databases are written in Perl hash order"),
+    // ldconfig's auxiliary cache records the libraries' mtimes.
+    ("var/cache/ldconfig/aux-cache", "ldconfig's cache records the libraries' mtimes"),
+];
+
+fn ignored(p: &str) -> bool {
+    DIFFER
+        .iter()
+        .any(|(d, _)| p == d.trim_end_matches('/') || (d.ends_with('/') && p.starts_with(d)))
+}
+
+/// Every entry of an exported container: path -> (type, mode, uid, gid, link, content digest).
+fn listing(tar_path: &str) -> BTreeMap<String, String> {
+    let f = std::fs::File::open(tar_path).unwrap();
+    let mut ar = tar::Archive::new(f);
+    let mut out = BTreeMap::new();
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        let p = e
+            .path()
+            .unwrap()
+            .to_string_lossy()
+            .trim_start_matches("./")
+            .trim_end_matches('/')
+            .to_string();
+        if p.is_empty() || RUNTIME.iter().any(|r| p == *r || p.starts_with(&format!("{r}/"))) {
+            continue;
+        }
+        let h = e.header().clone();
+        let link = e
+            .link_name()
+            .unwrap()
+            .map(|l| l.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).unwrap();
+        let digest = if h.entry_type().is_file() {
+            hex::encode(Sha256::digest(&data))
+        } else {
+            String::new()
+        };
+        let kind = match h.entry_type() {
+            t if t.is_dir() => "dir",
+            t if t.is_symlink() => "symlink",
+            _ => "file", // a hard link: the tools may pick different first names
+        };
+        out.insert(
+            p,
+            format!(
+                "{kind} {:o} {}:{} {link} {digest}",
+                h.mode().unwrap() & 0o7777,
+                h.uid().unwrap(),
+                h.gid().unwrap()
+            ),
+        );
+    }
+    out
+}
+
+fn hutch_files(env: &Env, image: &str) -> BTreeMap<String, String> {
+    let name = format!("x{}", rand_hex());
+    env.hutch(["create", "--name", &name, image, "true"]).ok();
+    let out = path(env, &format!("{name}.tar"));
+    env.hutch(["export", "-o", &out, &name]).ok();
+    env.hutch(["rm", &name]).ok();
+    let l = listing(&out);
+    let _ = std::fs::remove_file(&out);
+    l
+}
+
+fn podman_files(env: &Env, image: &str) -> BTreeMap<String, String> {
+    let name = format!("p{}", rand_hex());
+    podman(env, &["create", "--name", &name, image, "true"]).ok();
+    let out = path(env, &format!("{name}.tar"));
+    podman(env, &["export", "-o", &out, &name]).ok();
+    podman(env, &["rm", &name]).ok();
+    let l = listing(&out);
+    let _ = std::fs::remove_file(&out);
+    l
+}
+
+fn assert_same_files(h: &BTreeMap<String, String>, p: &BTreeMap<String, String>) {
+    let mut diffs = Vec::new();
+    // Without the content digest (the last field).
+    let meta = |v: &String| v.rsplit_once(' ').map(|(m, _)| m.to_string()).unwrap_or_default();
+    for k in h.keys().chain(p.keys()) {
+        if let (true, Some(a), Some(b)) = (ignored(k), h.get(k), p.get(k)) {
+            if a != b && meta(a) == meta(b) {
+                eprintln!("contents differ, as expected: {k}");
+                continue;
+            }
+        }
+        if h.get(k) != p.get(k) {
+            diffs.push(format!("{k}: hutch {:?} podman {:?}", h.get(k), p.get(k)));
+        }
+    }
+    diffs.sort();
+    diffs.dedup();
+    assert!(diffs.is_empty(), "{} files differ:\n{}", diffs.len(), diffs.join("\n"));
+}
+
+const FIELDS: &[&str] = &[
+    "Env",
+    "Cmd",
+    "Entrypoint",
+    "WorkingDir",
+    "User",
+    "ExposedPorts",
+    "Labels",
+    "Volumes",
+    "StopSignal",
+    "Healthcheck",
+];
+
+fn config_fields(v: &serde_json::Value) -> BTreeMap<String, serde_json::Value> {
+    let mut m = BTreeMap::new();
+    for f in FIELDS {
+        let mut x = v["Config"][f].clone();
+        // Podman's inspect shows the health check beside Config.
+        if *f == "Healthcheck" && x.is_null() {
+            x = v["Healthcheck"].clone();
+        }
+        if *f == "Labels" {
+            if let Some(o) = x.as_object_mut() {
+                o.remove("io.buildah.version");
+            }
+        }
+        // An ENV that sets a variable the image has keeps its place in Docker (the
+        // specification, and hutch) and moves to the end in Podman: compared as a set.
+        if *f == "Env" {
+            if let Some(a) = x.as_array_mut() {
+                a.sort_by_key(|v| v.to_string());
+            }
+        }
+        if x.is_null() || x == serde_json::json!({}) || x == serde_json::json!("") || x == serde_json::json!([]) {
+            continue;
+        }
+        m.insert(f.to_string(), x);
+    }
+    m
+}
+
+/// Build `dir` (relative to the env root) with both tools as `tag`, compare config and files,
+/// return hutch's output.
+fn build_both(env: &Env, dir: &str, tag: &str, extra: &[&str]) -> Run {
+    let ctx = path(env, dir);
+    let mut a = vec!["build", "-t", tag];
+    a.extend_from_slice(extra);
+    a.push(&ctx);
+    let h = env.hutch(&a).ok();
+    let mut pa = vec!["build", "--tls-verify=false", "-t", tag];
+    pa.extend_from_slice(extra);
+    pa.push(&ctx);
+    podman(env, &pa).ok();
+    let hi = env.inspect(tag);
+    let pi: serde_json::Value = serde_json::from_str(&podman(env, &["image", "inspect", tag]).ok().stdout).unwrap();
+    assert_eq!(config_fields(&hi), config_fields(&pi[0]), "config of {tag}");
+    assert_same_files(&hutch_files(env, tag), &podman_files(env, tag));
+    h
+}
+
+#[test]
+fn debian_apt_users_permissions_whiteouts_match_podman_build() {
+    let env = Env::new();
+    let _p = PodmanRun::new(&env);
+    env.pull("fixtures/debian:bookworm");
+    env.write(
+        "deb/Containerfile",
+        &format!(
+            r#"FROM {DEBIAN} AS builder
+ENV DEBIAN_FRONTEND=noninteractive
+RUN apt-get update && apt-get install -y --no-install-recommends tree \
+ && rm -rf /var/lib/apt/lists/*
+RUN groupadd -g 2345 builders && useradd -m -u 1234 -g builders -s /bin/bash builder
+COPY --chown=builder:builders src/ /home/builder/src/
+RUN mkdir -p /out/bin /out/share && cp /usr/bin/tree /out/bin/tree \
+ && tree /home/builder/src > /out/share/tree.txt && chmod 0751 /out/bin && chmod 0640 /out/share/tree.txt \
+ && ln -s ../share/tree.txt /out/bin/listing && ln /out/bin/tree /out/bin/tree-hard
+
+FROM {DEBIAN}
+LABEL org.example.corpus=debian maintainer="hutch tests"
+# apt in the final image: its logs, caches and dpkg's database are compared too.
+RUN apt-get update && apt-get install -y --no-install-recommends tree && apt-get clean
+RUN useradd -r -u 999 -U -d /srv/app -s /usr/sbin/nologin app \
+ && install -d -o app -g app -m 2770 /srv/app/data && install -d -m 1777 /srv/app/tmp
+# Deleting the base's files and directories: whiteouts, and an opaque directory.
+RUN rm -rf /usr/share/doc /usr/share/man/man1 /etc/cron.daily /etc/motd \
+ && rm -rf /var/lib/apt && mkdir -p /var/lib/apt/lists/partial && echo fresh > /var/lib/apt/marker
+COPY --from=builder --chown=app:app /out/ /srv/app/
+COPY --from=builder --chown=1234:2345 --chmod=0700 /home/builder/src/run.sh /usr/local/bin/run-app
+COPY --chmod=0644 conf/ /etc/app/
+RUN chmod 4755 /usr/local/bin/run-app && chown -R app:app /etc/app
+WORKDIR /srv/app
+USER app
+ENV APP_ENV=production PATH=/srv/app/bin:$PATH
+EXPOSE 8080/tcp 5353/udp
+VOLUME /srv/app/data
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=10s --retries=2 CMD ["tree", "-L", "1"]
+ENTRYPOINT ["/usr/local/bin/run-app"]
+CMD ["--serve"]
+"#
+        ),
+    );
+    env.write("deb/src/run.sh", "#!/bin/sh\necho run-app \"$@\"\n");
+    env.write("deb/src/lib/a.txt", "a\n");
+    env.write("deb/src/lib/b.txt", "b\n");
+    env.write("deb/conf/app.conf", "key=value\n");
+    env.write("deb/conf/sub/more.conf", "more\n");
+    build_both(&env, "deb", "localhost/deb", &["--format", "docker"]);
+    // The result runs as its user, with the package installed in the first stage.
+    let r = env.hutch(["run", "--rm", "localhost/deb", "x"]).ok();
+    assert_eq!(r.stdout, "run-app x\n", "{r:?}");
+    let r = env
+        .hutch(["run", "--rm", "--entrypoint", "", "localhost/deb", "sh", "-c", "id -un; tree -L 1 /srv/app | head -1; test -e /usr/share/doc || echo no-doc"])
+        .ok();
+    assert_eq!(r.stdout, "app\n/srv/app\nno-doc\n", "{r:?}");
+}
+
+/// COPY --from keeps the hard links among the files it copies (one inode, several names), as
+/// Docker and Podman do.
+#[test]
+fn copy_from_keeps_hard_links() {
+    let env = Env::new();
+    let _p = PodmanRun::new(&env);
+    env.pull("fixtures/basic");
+    env.write(
+        "hl/Containerfile",
+        "FROM 127.0.0.1:5000/fixtures/basic AS b\n\
+         RUN mkdir -p /out/sub && echo data > /out/a && ln /out/a /out/sub/b && ln /out/a /out/c && echo single > /out/d\n\
+         FROM 127.0.0.1:5000/fixtures/basic\n\
+         COPY --from=b --chown=1000:1000 /out/ /dst/\n\
+         COPY --from=b --chmod=0600 /out/ /dst2/\n",
+    );
+    build_both(&env, "hl", "localhost/hl", &[]);
+    let r = env
+        .hutch(["run", "--rm", "localhost/hl", "sh", "-c", "stat -c '%h %u %a %n' /dst/a /dst/sub/b /dst/c /dst/d /dst2/a /dst2/c; [ /dst/a -ef /dst/sub/b ] && [ /dst2/a -ef /dst2/sub/b ] && echo same"])
+        .ok();
+    assert_eq!(
+        r.stdout,
+        "3 1000 644 /dst/a\n3 1000 644 /dst/sub/b\n3 1000 644 /dst/c\n1 1000 644 /dst/d\n3 0 600 /dst2/a\n3 0 600 /dst2/c\nsame\n",
+        "{r:?}"
+    );
+}
+
+/// A huge context: what the ignore file excludes is never opened nor listed (a 64 GiB sparse
+/// file, a FIFO that would block a reader, an unreadable directory, 20,000 files), and the
+/// result is Podman's.
+#[test]
+fn huge_context_honours_ignore_files_without_reading_them() {
+    let env = Env::new();
+    let _p = PodmanRun::new(&env);
+    env.pull("fixtures/basic");
+    env.write(
+        "big/Containerfile",
+        "FROM 127.0.0.1:5000/fixtures/basic\nCOPY . /app/\nRUN find /app | sort > /listing\n",
+    );
+    env.write("big/.dockerignore", "node_modules\n**/*.iso\nsecret/\ncache/*\n!cache/keep.txt\n");
+    env.write("big/src/main.c", "int main(void) { return 0; }\n");
+    env.write("big/cache/keep.txt", "kept\n");
+    sh(
+        &env,
+        &format!(
+            "cd {} && mkdir -p node_modules/a secret/locked && for d in $(seq 1 20); do mkdir node_modules/a/$d; \
+             (cd node_modules/a/$d && seq 1 1000 | xargs touch); done && truncate -s 64G src/disk.iso \
+             && mkfifo cache/pipe && echo s > secret/locked/s && chmod 000 secret/locked secret",
+            path(&env, "big")
+        ),
+    )
+    .ok();
+    let ctx = path(&env, "big");
+    let t = std::time::Instant::now();
+    env.hutch(["build", "-t", "localhost/big", &ctx]).ok();
+    let took = t.elapsed();
+    let r = env.hutch(["run", "--rm", "localhost/big", "cat", "/listing"]).ok();
+    assert_eq!(
+        r.stdout,
+        "/app\n/app/.dockerignore\n/app/Containerfile\n/app/cache\n/app/cache/keep.txt\n/app/src\n/app/src/main.c\n",
+        "{r:?} (build took {took:?})"
+    );
+    // The same with Podman (the unreadable directory moved away: Podman lists ignored
+    // directories and refuses one it cannot read).
+    sh(&env, &format!("cd {ctx} && chmod 755 secret secret/locked && rm -rf secret")).ok();
+    env.hutch(["rmi", "localhost/big"]).ok();
+    build_both(&env, "big", "localhost/big", &[]);
+    sh(&env, &format!("chmod -R u+rwX {ctx}")).ok();
+}
+
+/// Podman's 070-build "COPY with ignore": an excluded directory is listed only when a `!`
+/// pattern names something under it literally (`!subdir1/sub3*`), so `!*/sub1*` lets in
+/// subdir1/sub1 but nothing from subdir2, as Docker and Podman decide; with --ignorefile too.
+#[test]
+fn ignore_exceptions_reach_only_directories_they_name() {
+    let env = Env::new();
+    let _p = PodmanRun::new(&env);
+    env.pull("fixtures/basic");
+    let files = [
+        "test1", "test1.txt", "test2", "test2.txt", "subdir1/sub1", "subdir1/sub1.txt", "subdir1/sub2",
+        "subdir1/sub2.txt", "subdir1/sub3", "subdir1/sub3.txt", "subdir2/sub1", "subdir2/sub1.txt",
+        "subdir2/sub2", "subdir2/sub2.txt", "other",
+    ];
+    for f in files {
+        env.write(&format!("ig/{f}"), &format!("{f}\n"));
+    }
+    let rules = "# comment\ntest*\n!test2*\nsubdir1\nsubdir2\n!*/sub1*\n!subdir1/sub3*\n";
+    env.write("ig/Containerfile", "FROM 127.0.0.1:5000/fixtures/basic\nCOPY ./ /new/\n");
+    env.write("ig/.dockerignore", rules);
+    build_both(&env, "ig", "localhost/ig", &[]);
+    let want = "/new\n/new/.dockerignore\n/new/Containerfile\n/new/other\n/new/subdir1\n/new/subdir1/sub1\n\
+                /new/subdir1/sub1.txt\n/new/subdir1/sub3\n/new/subdir1/sub3.txt\n/new/test2\n/new/test2.txt\n";
+    let r = env
+        .hutch(["run", "--rm", "localhost/ig", "sh", "-c", "find /new | sort"])
+        .ok();
+    assert_eq!(r.stdout, want, "{r:?}");
+    // The same rules from --ignorefile.
+    std::fs::remove_file(env.root.join("ig/.dockerignore")).unwrap();
+    let rules_file = env.write("rules", rules);
+    let rf = rules_file.display().to_string();
+    env.hutch(["build", "--ignorefile", &rf, "-t", "localhost/ig2", &path(&env, "ig")]).ok();
+    let r = env
+        .hutch(["run", "--rm", "localhost/ig2", "sh", "-c", "find /new | sort"])
+        .ok();
+    assert_eq!(r.stdout, want.replace("/new/.dockerignore\n", ""), "{r:?}");
+}
+
+/// Podman's output and options that scripts read: `COMMIT NAME` with -t's name as written,
+/// --logfile taking the steps and RUN's output, --pull=never's `creating build container`.
+#[test]
+fn commit_line_logfile_and_pull_never_as_podman() {
+    let env = Env::new();
+    env.pull("fixtures/basic");
+    env.write(
+        "lf/Containerfile",
+        "FROM 127.0.0.1:5000/fixtures/basic\nRUN echo run-output-marker\n",
+    );
+    let ctx = path(&env, "lf");
+    let r = env.hutch(["build", "-t", "built_here", &ctx]).ok();
+    assert!(r.stdout.lines().any(|l| l == "COMMIT built_here"), "{r:?}");
+    // `--> ` and the id's first 11 digits, as Podman.
+    let id = r.stdout.lines().last().unwrap().to_string();
+    assert!(r.stdout.lines().any(|l| l == format!("--> {}", &id[..11])), "{r:?}");
+    assert!(r.stdout.contains("Successfully tagged localhost/built_here:latest"), "{r:?}");
+    let log = path(&env, "build.log");
+    let r = env
+        .hutch(["build", "--no-cache", "--format=docker", "--logfile", &log, "-t", "logged", &ctx])
+        .ok();
+    // Only the image id on stdout; the rest in the file.
+    assert_eq!(r.stdout.lines().count(), 1, "{r:?}");
+    assert_eq!(r.stdout.trim().len(), 64, "{r:?}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("STEP 2/2: RUN echo run-output-marker"), "{text}");
+    assert!(text.lines().any(|l| l == "run-output-marker"), "{text}");
+    assert!(text.contains("COMMIT logged"), "{text}");
+    // A log file that cannot be written: a clear error, nothing built.
+    env.hutch(["build", "--logfile", "/nonexistent-dir/log", "-t", "nolog", &ctx])
+        .fails_with("--logfile /nonexistent-dir/log");
+    assert_eq!(env.hutch(["image", "exists", "nolog"]).code, 1);
+    env.write("pn/Containerfile", "FROM 127.0.0.1:5000/fixtures/nosuchimage:nosuchtag\nRUN true\n");
+    env.hutch(["build", "--pull=never", &path(&env, "pn")])
+        .fails_with("Error: creating build container: 127.0.0.1:5000/fixtures/nosuchimage:nosuchtag: image not known");
+}
+
+/// An image from scratch gets the default PATH, as with Docker and Podman.
+#[test]
+fn scratch_images_get_the_default_path() {
+    let env = Env::new();
+    let _p = PodmanRun::new(&env);
+    env.write("sc/Containerfile", "FROM scratch\nCOPY f /f\nENV name=value\n");
+    env.write("sc/f", "f\n");
+    build_both(&env, "sc", "localhost/sc", &[]);
+    let i = env.inspect("localhost/sc");
+    assert_eq!(
+        i["Config"]["Env"],
+        serde_json::json!(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "name=value"]),
+        "{i}"
+    );
+}
