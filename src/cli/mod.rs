@@ -346,6 +346,21 @@ pub enum VolumeCommand {
         after_help = "Examples:\n  hutch volume import data data.tar\n  gzip -dc data.tar.gz | hutch volume import data -"
     )]
     Import(VolumeImportArgs),
+    /// Print the directory of volumes (inside `hutch unshare`, as Podman's rootless mount)
+    #[command(
+        after_help = "hutch's volumes are directories of the store, so there is nothing to mount: this prints each volume's directory. As Podman's, it must run inside `hutch unshare`, where the volume's files have the owners containers see.\n\nExamples:\n  hutch unshare sh -c 'cp -r ./site \"$(hutch volume mount web)\"/'"
+    )]
+    Mount(VolumeMountArgs),
+    /// Undo `volume mount` (nothing to undo for hutch's directories: prints the names)
+    #[command(visible_alias = "umount")]
+    Unmount(VolumeMountArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeMountArgs {
+    /// Volumes
+    #[arg(value_name = "VOLUME", required = true, add = ArgValueCompleter::new(complete::volumes))]
+    pub volumes: Vec<String>,
 }
 
 const VOLUME_RM_HELP: &str = "Examples:
@@ -416,6 +431,9 @@ pub struct VolumeRmArgs {
     /// All volumes
     #[arg(short, long)]
     pub all: bool,
+    /// With -f: seconds running containers get to stop before SIGKILL
+    #[arg(short = 't', long = "time", value_name = "SECONDS")]
+    pub time: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -2082,6 +2100,9 @@ pub struct PodCreateArgs {
     /// Name of the pod (default: a generated one)
     #[arg(short, long, value_name = "NAME")]
     pub name: Option<String>,
+    /// Name of the pod, as --name (Podman's `pod create NAME`)
+    #[arg(value_name = "NAME", conflicts_with = "name")]
+    pub name_arg: Option<String>,
     /// Publish a port of the pod: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp]
     #[arg(short = 'p', long, value_name = "[[IP:][HOST_PORT]:]PORT[/PROTO]")]
     pub publish: Vec<String>,
@@ -2103,6 +2124,21 @@ pub struct PodCreateArgs {
     /// Remove a pod of the same name (and its containers) first
     #[arg(long)]
     pub replace: bool,
+    /// Image of the infra container (default: hutch's pause image, made locally); pulled when missing
+    #[arg(long, value_name = "IMAGE", add = ArgValueCompleter::new(complete::images))]
+    pub infra_image: Option<String>,
+    /// Name of the infra container (default: POD-ID-infra)
+    #[arg(long, value_name = "NAME")]
+    pub infra_name: Option<String>,
+    /// Entrypoint of the infra container: a command, or a JSON array (default: the infra image's)
+    #[arg(long, value_name = "COMMAND")]
+    pub infra_command: Option<String>,
+    /// Write the pid of the infra container's monitor to FILE (what systemd follows)
+    #[arg(long, value_name = "FILE")]
+    pub infra_conmon_pidfile: Option<PathBuf>,
+    /// Write the pod's id to FILE
+    #[arg(long, value_name = "FILE")]
+    pub pod_id_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -2155,6 +2191,9 @@ pub struct PodStopArgs {
     /// Seconds to wait before killing (default: each container's stop timeout)
     #[arg(short = 't', long = "time", visible_alias = "timeout", value_name = "SECONDS")]
     pub time: Option<u32>,
+    /// A pod that does not exist is no error
+    #[arg(short, long)]
+    pub ignore: bool,
 }
 
 #[derive(Debug, Args)]

@@ -254,6 +254,7 @@ fn join_pod(store: &Store, a: &RunArgs, opts: &mut RunOptions) -> Result<Option<
         let infra = infra_options(a.network.as_deref(), &a.publish)?;
         let o = crate::pod::PodOptions {
             name: Some(name.to_string()),
+            hostname: a.hostname.clone(),
             infra: true,
             ..Default::default()
         };
@@ -290,9 +291,10 @@ fn join_pod(store: &Store, a: &RunArgs, opts: &mut RunOptions) -> Result<Option<
             };
         }
         if pod.shares("uts") {
-            if a.hostname.is_some() {
+            // (new:POD takes --hostname as the pod's.)
+            if a.hostname.is_some() && made.is_none() {
                 crate::bail!(
-                    "--hostname: a container in pod {} has the pod's host name ({})",
+                    "--hostname: cannot set hostname when joining the pod UTS namespace: a container in pod {} has the pod's host name ({})",
                     pod.name,
                     pod.hostname
                 );
