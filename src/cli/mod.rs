@@ -894,6 +894,9 @@ pub struct RunArgs {
     /// Mount the volumes and bind mounts of another container: CTR[:ro|rw]
     #[arg(long, value_name = "CTR[:ro|rw]", add = ArgValueCompleter::new(complete::containers))]
     pub volumes_from: Vec<String>,
+    /// What the image's VOLUMEs get: bind (a new anonymous volume each, the default), tmpfs, or ignore
+    #[arg(long, value_name = "MODE", value_parser = ["bind", "tmpfs", "ignore"])]
+    pub image_volume: Option<String>,
     /// Remove a container of the same --name first (stopping it), as a systemd unit's start does
     #[arg(long)]
     pub replace: bool,

@@ -53,6 +53,7 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         mounts: a.mount.clone(),
         tmpfs: a.tmpfs.clone(),
         volumes_from: a.volumes_from.clone(),
+        image_volume: a.image_volume.clone().or(conf.image_volume_mode.clone()),
         monitor_pidfile: match &a.conmon_pidfile {
             Some(p) => Some(
                 std::path::absolute(p)

@@ -190,7 +190,11 @@ pub fn create(store: &Store, o: &PodOptions, infra: Option<RunOptions>) -> Resul
                 platform: None,
                 args: vec![],
             };
-            crate::image::find_or_pull(store, img, &pull)?;
+            // (A child pull has said what went wrong already: its error is empty.)
+            crate::image::find_or_pull(store, img, &pull).map_err(|e| match e.message.is_empty() {
+                true => e,
+                false => crate::err!("--infra-image {img}: {}", e.message),
+            })?;
             img.clone()
         }
         _ => pause_image(),
