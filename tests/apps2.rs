@@ -344,6 +344,34 @@ fn pod_create_infra_options_and_podmans_words() {
         .ok();
     assert_eq!(r.stdout, "foobar\n");
     assert_eq!(fmt(&env, &["pod", "inspect", "hp"], "{{.Hostname}}"), "foobar");
+    // A pod whose only running container is its infra is removed without -f (Podman's rule);
+    // one with a running member is not.
+    assert_eq!(
+        status(&env, &fmt(&env, &["pod", "inspect", "hp"], "{{.InfraContainerID}}")),
+        "running"
+    );
+    env.hutch(["pod", "rm", "hp"]).ok();
+    assert_eq!(env.hutch(["pod", "exists", "hp"]).code, 1);
+    env.hutch(["pod", "rm", "p2"]).fails_with("running containers (m)");
+}
+
+#[test]
+fn volume_ls_name_filter_is_a_regular_expression() {
+    let env = Env::new();
+    for v in ["volume_1_x", "volume_2_x", "other"] {
+        env.hutch(["volume", "create", v]).ok();
+    }
+    let names = |f: &str| {
+        env.hutch(["volume", "ls", "-q", "--filter", f])
+            .ok()
+            .stdout
+            .lines()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names("name=volume_1.+"), ["volume_1_x"]);
+    assert_eq!(names("name=volume_1*").len(), 2);
+    assert_eq!(names("name=^oth"), ["other"]);
 }
 
 #[test]

@@ -429,8 +429,10 @@ pub fn remove(store: &Store, pod: &PodRecord, force: bool) -> Result<()> {
 fn remove_locked(store: &Store, idx: &mut PodIndex, pod: &PodRecord, force: bool) -> Result<()> {
     let cs = containers(store, pod)?;
     if !force {
+        // The infra alone running is no reason to refuse (Podman's rule): it is stopped below.
         if let Some(c) = cs
             .iter()
+            .filter(|c| Some(&c.id) != pod.infra.as_ref())
             .find(|c| matches!(container::status(store, c).0, Status::Running { .. }))
         {
             return Err(crate::err!(

@@ -578,18 +578,17 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         .map(|v| (format!("-v {v}"), parse_volume(v)))
         .chain(o.mounts.iter().map(|v| (format!("--mount {v}"), parse_mount(v))))
         .chain(o.tmpfs.iter().map(|v| (format!("--tmpfs {v}"), parse_tmpfs(v))));
-    let mut whats: Vec<String> = Vec::new();
-    for (what, m) in given {
+    for (_, m) in given {
         let m = m?;
         if let Some(i) = mounts.iter().position(|x: &MountSpec| x.destination == m.destination) {
             // The same mount twice is one mount (Podman's rule); another on its place is an error.
             if mounts[i] == m {
                 continue;
             }
-            crate::bail!("{}: duplicate mount destination ({} and {what})", m.destination, whats[i]);
+            // (Podman's words, which scripts match whole.)
+            crate::bail!("{}: duplicate mount destination", m.destination);
         }
         mounts.push(m);
-        whats.push(what);
     }
     // The image's VOLUMEs where nothing else is mounted: Podman's image_volume_mode.
     let mode = o.image_volume.as_deref().unwrap_or("bind");

@@ -388,7 +388,8 @@ impl Filter {
             (None, _) => false,
         };
         match self {
-            Filter::Name(n) => v.name.contains(n.as_str()),
+            // Podman's: a regular expression searched in the name.
+            Filter::Name(n) => crate::spec::filter::name_matches(&v.name, n),
             Filter::Label(k, w) => label(k, w),
             Filter::NotLabel(k, w) => !label(k, w),
             Filter::Dangling(d) => users(containers, &v.name).is_empty() == *d,
