@@ -519,6 +519,8 @@ struct ConfEngine {
     events_logfile_path: Option<String>,
     /// Bytes, or a number with a k/m/g suffix ("1m"); a TOML integer is taken too.
     events_logfile_max_size: Option<toml::Value>,
+    /// bind, tmpfs or ignore: what run does with an image's VOLUMEs.
+    image_volume_mode: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -560,6 +562,7 @@ const USED_KEYS: &[&str] = &[
     "engine.events_logger",
     "engine.events_logfile_path",
     "engine.events_logfile_max_size",
+    "engine.image_volume_mode",
 ];
 
 /// The effective containers.conf settings and where each came from.
@@ -599,6 +602,8 @@ pub struct ContainersConf {
     pub tz: Option<String>,
     /// `[engine] events_logger`: file, journald or none (hutch writes the file for journald).
     pub events_logger: Option<String>,
+    /// `[engine] image_volume_mode`: bind, tmpfs or ignore (None: bind).
+    pub image_volume_mode: Option<String>,
     /// `[engine] events_logfile_path`: the event log instead of `<runtime dir>/events/events.log`.
     pub events_logfile_path: Option<PathBuf>,
     /// `[engine] events_logfile_max_size` in bytes (0: no limit).
@@ -816,6 +821,17 @@ impl ContainersConf {
             }
         }
         let e = f.engine;
+        if let Some(m) = e.image_volume_mode {
+            match m.as_str() {
+                "bind" | "tmpfs" | "ignore" => self.image_volume_mode = Some(m),
+                _ => {
+                    return Err(bad(
+                        "image_volume_mode",
+                        format!("\"{m}\" is not an image volume mode (bind, tmpfs, ignore)"),
+                    ))
+                }
+            }
+        }
         if let Some(l) = e.events_logger {
             match l.as_str() {
                 "file" | "journald" | "none" => self.events_logger = Some(l),

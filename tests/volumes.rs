@@ -507,7 +507,7 @@ fn chown_option_mount_tmpfs_and_volumes_from() {
     env.hutch(["run", "--rm", "--tmpfs", "/x:size=lots", &image, "true"])
         .fails_with("size=lots");
     env.hutch(["run", "--rm", "--tmpfs", "/x", "-v", "/x", &image, "true"])
-        .fails_with("already a mount destination");
+        .fails_with("/x: duplicate mount destination");
     assert!(env.hutch(["ps", "-a", "-q"]).ok().stdout.trim().is_empty());
 
     // --volumes-from: the other container's volumes and binds, :ro makes them read-only.

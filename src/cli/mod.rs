@@ -432,6 +432,21 @@ pub enum VolumeCommand {
         after_help = "Examples:\n  hutch volume import data data.tar\n  gzip -dc data.tar.gz | hutch volume import data -"
     )]
     Import(VolumeImportArgs),
+    /// Print the directory of volumes (inside `hutch unshare`, as Podman's rootless mount)
+    #[command(
+        after_help = "hutch's volumes are directories of the store, so there is nothing to mount: this prints each volume's directory. As Podman's, it must run inside `hutch unshare`, where the volume's files have the owners containers see.\n\nExamples:\n  hutch unshare sh -c 'cp -r ./site \"$(hutch volume mount web)\"/'"
+    )]
+    Mount(VolumeMountArgs),
+    /// Undo `volume mount` (nothing to undo for hutch's directories: prints the names)
+    #[command(visible_alias = "umount")]
+    Unmount(VolumeMountArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeMountArgs {
+    /// Volumes
+    #[arg(value_name = "VOLUME", required = true, add = ArgValueCompleter::new(complete::volumes))]
+    pub volumes: Vec<String>,
 }
 
 const VOLUME_RM_HELP: &str = "Examples:
@@ -502,6 +517,9 @@ pub struct VolumeRmArgs {
     /// All volumes
     #[arg(short, long)]
     pub all: bool,
+    /// With -f: seconds running containers get to stop before SIGKILL
+    #[arg(short = 't', long = "time", value_name = "SECONDS")]
+    pub time: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -962,6 +980,9 @@ pub struct RunArgs {
     /// Mount the volumes and bind mounts of another container: CTR[:ro|rw]
     #[arg(long, value_name = "CTR[:ro|rw]", add = ArgValueCompleter::new(complete::containers))]
     pub volumes_from: Vec<String>,
+    /// What the image's VOLUMEs get: bind (a new anonymous volume each, the default), tmpfs, or ignore
+    #[arg(long, value_name = "MODE", value_parser = ["bind", "tmpfs", "ignore"])]
+    pub image_volume: Option<String>,
     /// Remove a container of the same --name first (stopping it), as a systemd unit's start does
     #[arg(long)]
     pub replace: bool,
@@ -2190,6 +2211,9 @@ pub struct PodCreateArgs {
     /// Name of the pod (default: a generated one)
     #[arg(short, long, value_name = "NAME")]
     pub name: Option<String>,
+    /// Name of the pod, as --name (Podman's `pod create NAME`)
+    #[arg(value_name = "NAME", conflicts_with = "name")]
+    pub name_arg: Option<String>,
     /// Publish a port of the pod: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp]
     #[arg(short = 'p', long, value_name = "[[IP:][HOST_PORT]:]PORT[/PROTO]")]
     pub publish: Vec<String>,
@@ -2211,9 +2235,21 @@ pub struct PodCreateArgs {
     /// Remove a pod of the same name (and its containers) first
     #[arg(long)]
     pub replace: bool,
-    /// Name of the pod, as -n NAME (Podman takes either)
-    #[arg(value_name = "NAME", conflicts_with = "name")]
-    pub pod_name: Option<String>,
+    /// Image of the infra container (default: hutch's pause image, made locally); pulled when missing
+    #[arg(long, value_name = "IMAGE", add = ArgValueCompleter::new(complete::images))]
+    pub infra_image: Option<String>,
+    /// Name of the infra container (default: POD-ID-infra)
+    #[arg(long, value_name = "NAME")]
+    pub infra_name: Option<String>,
+    /// Entrypoint of the infra container: a command, or a JSON array (default: the infra image's)
+    #[arg(long, value_name = "COMMAND")]
+    pub infra_command: Option<String>,
+    /// Write the pid of the infra container's monitor to FILE (what systemd follows)
+    #[arg(long, value_name = "FILE")]
+    pub infra_conmon_pidfile: Option<PathBuf>,
+    /// Write the pod's id to FILE
+    #[arg(long, value_name = "FILE")]
+    pub pod_id_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -2266,6 +2302,9 @@ pub struct PodStopArgs {
     /// Seconds to wait before killing (default: each container's stop timeout)
     #[arg(short = 't', long = "time", visible_alias = "timeout", value_name = "SECONDS")]
     pub time: Option<u32>,
+    /// A pod that does not exist is no error
+    #[arg(short, long)]
+    pub ignore: bool,
 }
 
 #[derive(Debug, Args)]

@@ -11,8 +11,20 @@ use crate::store::Store;
 
 /// Whether option `flag` (`--long` or `-c`) of `hutch run` takes a value (None: no such option).
 fn run_takes_value(flag: &str) -> Option<bool> {
-    let cmd = Cli::command();
-    let run = cmd.find_subcommand("run")?;
+    takes_value(&["run"], flag)
+}
+
+/// The same for `hutch pod create`.
+fn pod_create_takes_value(flag: &str) -> Option<bool> {
+    takes_value(&["pod", "create"], flag)
+}
+
+fn takes_value(path: &[&str], flag: &str) -> Option<bool> {
+    let mut cmd = Cli::command();
+    for p in path {
+        cmd = cmd.find_subcommand(p)?.clone();
+    }
+    let run = &cmd;
     let arg = run.get_arguments().find(|a| {
         if let Some(l) = flag.strip_prefix("--") {
             a.get_long() == Some(l) || a.get_all_aliases().is_some_and(|v| v.contains(&l))
@@ -39,6 +51,7 @@ fn container_unit(
     rec: &crate::store::containers::ContainerRecord,
     hutch: &str,
     pod_unit: Option<String>,
+    pod_name: Option<String>,
 ) -> Result<ContainerUnit> {
     let run_args = if a.new {
         if rec.spec.create_command.is_empty() {
@@ -47,7 +60,10 @@ fn container_unit(
                 rec.name
             );
         }
-        systemd::new_run_args(&rec.spec.create_command, &run_takes_value)?
+        // A pod's member joins the pod by the name its unit gives (the pod is made afresh).
+        let extra: &[&str] = if pod_name.is_some() { &["--pod"] } else { &[] };
+        systemd::new_run_args(&rec.spec.create_command, &run_takes_value, extra)
+            .map_err(|e| crate::err!("container {}: {}", rec.name, e.message))?
     } else {
         vec![]
     };
@@ -80,6 +96,7 @@ fn container_unit(
         separator: a.separator.clone(),
         restart_policy,
         pod_unit,
+        pod_name: if a.new { pod_name } else { None },
         start_limit_burst,
         stop_timeout: a.time.unwrap_or(rec.spec.stop_timeout),
         pidfile: crate::paths::live_file(&rec.id)
@@ -101,7 +118,7 @@ pub fn run(a: GenerateSystemdArgs) -> Result<i32> {
     let mut units: Vec<(String, String)> = Vec::new();
     match idx.resolve(&a.container) {
         Ok(n) => {
-            let unit = container_unit(&a, &idx.containers[n], &hutch, None)?;
+            let unit = container_unit(&a, &idx.containers[n], &hutch, None, None)?;
             units.push((unit.unit_name(), systemd::render(&Target::Container(&unit))?));
         }
         Err(e) => {
@@ -134,12 +151,17 @@ fn pod_units(
     pod: &crate::store::pods::PodRecord,
     hutch: &str,
 ) -> Result<Vec<(String, String)>> {
-    if a.new {
-        crate::bail!(
-            "generate systemd --new: pod {}: not supported for pods yet (generate the pod's units without --new)",
-            pod.name
-        );
-    }
+    let new_create = if a.new {
+        if pod.create_command.is_empty() {
+            crate::bail!(
+                "generate systemd --new: pod {} was not made by `hutch pod create` (kube play's pods and pods made by an older hutch have no create command to repeat): generate its units without --new",
+                pod.name
+            );
+        }
+        Some(systemd::new_pod_args(&pod.create_command, &pod_create_takes_value)?)
+    } else {
+        None
+    };
     let Some(infra_id) = &pod.infra else {
         crate::bail!(
             "generating systemd unit files: Pod \"{}\" has no infra container",
@@ -157,7 +179,7 @@ fn pod_units(
     let pod_unit_name = format!("{}{}{}.service", a.pod_prefix, a.separator, who);
     let mut units = Vec::new();
     for c in members.iter().filter(|c| &c.id != infra_id) {
-        let unit = container_unit(a, c, hutch, Some(pod_unit_name.clone()))?;
+        let unit = container_unit(a, c, hutch, Some(pod_unit_name.clone()), Some(pod.name.clone()))?;
         units.push((unit.unit_name(), systemd::render(&Target::Container(&unit))?));
     }
     let unit = PodUnit {
@@ -173,6 +195,7 @@ fn pod_units(
             .to_string(),
         members: units.iter().map(|(n, _)| n.clone()).collect(),
         header: header(a),
+        new_create,
     };
     units.push((pod_unit_name, systemd::render(&Target::Pod(&unit))?));
     Ok(units)

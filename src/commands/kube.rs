@@ -283,6 +283,7 @@ fn generate(a: KubeGenerateArgs) -> Result<i32> {
                 hostname: p.shares("uts").then(|| p.hostname.clone()),
                 ports: infra.map(|c| c.spec.ports.clone()).unwrap_or_default(),
                 members,
+                pod_dir: Some(store.pod_dir(&p.id)),
             };
             docs.extend(kube::generate::pod_docs(&desc, a.service, &mut warnings)?);
             continue;
@@ -307,6 +308,7 @@ fn generate(a: KubeGenerateArgs) -> Result<i32> {
                 spec: &c.spec,
                 image: image_config(&store, &c.image),
             }],
+            pod_dir: None,
         };
         docs.extend(kube::generate::pod_docs(&desc, a.service, &mut warnings)?);
     }

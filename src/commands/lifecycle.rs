@@ -151,7 +151,7 @@ pub fn rm(a: RmArgs) -> Result<i32> {
         .map(|(w, r)| {
             let r = match infra_of(&r) {
                 Some(p) => Err(crate::err!(
-                    "container {w} is the infra container of pod {}: remove the pod instead (hutch pod rm)",
+                    "container {w} is the infra container of pod {} and cannot be removed without removing the pod (hutch pod rm)",
                     p.name
                 )),
                 None => r,

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::cli::{PodCommand, PodCreateArgs, PodInspectArgs, PodPsArgs};
-use crate::error::{Class, Result};
+use crate::error::{Class, Context, Result};
 use crate::output::{error, human_ago, out};
 use crate::store::pods::PodRecord;
 use crate::store::Store;
@@ -15,7 +15,7 @@ pub fn run(c: PodCommand) -> Result<i32> {
         PodCommand::Top(a) => super::top::pod(a),
         PodCommand::Inspect(a) => inspect(a),
         PodCommand::Start(a) => each(&a.pods, a.all, false, |s, p| crate::pod::start(s, p)).map(not_rm),
-        PodCommand::Stop(a) => each(&a.pods, a.all, false, |s, p| crate::pod::stop(s, p, a.time)).map(not_rm),
+        PodCommand::Stop(a) => each(&a.pods, a.all, a.ignore, |s, p| crate::pod::stop(s, p, a.time)).map(not_rm),
         PodCommand::Restart(a) => each(&a.pods, a.all, false, |s, p| {
             crate::pod::stop(s, p, None)?;
             crate::pod::start(s, p)
@@ -67,27 +67,51 @@ fn create(a: PodCreateArgs) -> Result<i32> {
     if !a.infra && a.network.is_some() {
         crate::bail!("--network: a pod without an infra container (--infra=false) has no network of its own");
     }
+    if !a.infra
+        && (a.infra_image.is_some() || a.infra_name.is_some() || a.infra_command.is_some() || a.infra_conmon_pidfile.is_some())
+    {
+        crate::bail!("--infra-image, --infra-name, --infra-command and --infra-conmon-pidfile need an infra container (not --infra=false)");
+    }
     let infra = if a.infra {
         if let Some(n) = &a.network {
             if n.starts_with("container:") || n.starts_with("ns:") {
                 crate::bail!("--network {n}: a pod's network is pasta, slirp4netns, none or host");
             }
         }
-        Some(super::run::infra_options(a.network.as_deref(), &a.publish)?)
+let mut o = super::run::infra_options(a.network.as_deref().filter(|n| *n != "private"), &a.publish)?;
+        if let Some(p) = &a.infra_conmon_pidfile {
+            o.monitor_pidfile = Some(
+                std::path::absolute(p)
+                    .ctx(|| format!("--infra-conmon-pidfile {}", p.display()))?
+                    .display()
+                    .to_string(),
+            );
+        }
+        Some(o)
     } else {
         None
     };
     let store = Store::open()?;
     let o = crate::pod::PodOptions {
-        name: a.name.or(a.pod_name),
+        name: a.name.or(a.name_arg),
         share: a.share,
         hostname: a.hostname,
         infra: a.infra,
         labels: a.label,
         replace: a.replace,
         kube_file: None,
+        infra_image: a.infra_image,
+        infra_name: a.infra_name,
+        infra_command: a.infra_command,
+        create_command: std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect(),
     };
     let p = crate::pod::create(&store, &o, infra)?;
+    if let Some(f) = &a.pod_id_file {
+        if let Err(e) = std::fs::write(f, &p.id) {
+            let _ = crate::pod::remove(&store, &p, true);
+            crate::bail!("--pod-id-file {}: {e}", f.display());
+        }
+    }
     out(&format!("{}\n", p.id));
     Ok(0)
 }

@@ -89,6 +89,7 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         mounts: a.mount.clone(),
         tmpfs: a.tmpfs.clone(),
         volumes_from: a.volumes_from.clone(),
+        image_volume: a.image_volume.clone().or(conf.image_volume_mode.clone()),
         monitor_pidfile: match &a.conmon_pidfile {
             Some(p) => Some(
                 std::path::absolute(p)
@@ -275,6 +276,7 @@ fn join_pod(store: &Store, a: &RunArgs, opts: &mut RunOptions) -> Result<Option<
         let infra = infra_options(a.network.as_deref(), &a.publish)?;
         let o = crate::pod::PodOptions {
             name: Some(name.to_string()),
+            hostname: a.hostname.clone(),
             infra: true,
             ..Default::default()
         };
@@ -311,9 +313,10 @@ fn join_pod(store: &Store, a: &RunArgs, opts: &mut RunOptions) -> Result<Option<
             };
         }
         if pod.shares("uts") {
-            if a.hostname.is_some() {
+            // (new:POD takes --hostname as the pod's.)
+            if a.hostname.is_some() && made.is_none() {
                 crate::bail!(
-                    "--hostname: a container in pod {} has the pod's host name ({})",
+                    "--hostname: cannot set hostname when joining the pod UTS namespace: a container in pod {} has the pod's host name ({})",
                     pod.name,
                     pod.hostname
                 );

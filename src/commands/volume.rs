@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::cli::{
     VolumeCommand, VolumeCreateArgs, VolumeExistsArgs, VolumeExportArgs, VolumeImportArgs, VolumeInspectArgs,
-    VolumeLsArgs, VolumePruneArgs, VolumeRmArgs,
+    VolumeLsArgs, VolumeMountArgs, VolumePruneArgs, VolumeRmArgs,
 };
 use crate::error::{Class, Context, Result};
 use crate::format::Format;
@@ -21,6 +21,8 @@ pub fn run(c: VolumeCommand) -> Result<i32> {
         VolumeCommand::Inspect(a) => inspect(a),
         VolumeCommand::Rm(a) => rm(a),
         VolumeCommand::Prune(a) => prune(a),
+        VolumeCommand::Mount(a) => mount(a, true),
+        VolumeCommand::Unmount(a) => mount(a, false),
         VolumeCommand::Exists(a) => exists(a),
         VolumeCommand::Export(a) => export(a),
         VolumeCommand::Import(a) => import(a),
@@ -120,7 +122,7 @@ fn rm(a: VolumeRmArgs) -> Result<i32> {
     };
     let mut failed = Vec::new();
     for n in &names {
-        match volume::remove(&store, n, a.force) {
+        match volume::remove_within(&store, n, a.force, a.time) {
             Ok(()) => out(&format!("{n}\n")),
             // As Podman: with -f, a volume that does not exist is no error.
             Err(e) if a.force && e.class == Class::NoSuchObject => {}
@@ -151,10 +153,14 @@ fn prune(a: VolumePruneArgs) -> Result<i32> {
         crate::bail!("volume prune --filter: only label, label! and until apply");
     }
     if !a.force {
-        // As Podman: the answer comes from stdin.
-        crate::output::note(
-            "WARNING! This will remove all volumes not used by at least one container.\nAre you sure you want to continue? [y/N]",
-        );
+        // As Podman: the volumes that would go are listed, and the answer comes from stdin.
+        let store = Store::open()?;
+        let mut f = filters.clone();
+        f.push(Filter::Dangling(true));
+        let names: String = volume::list(&store, &f)?.iter().map(|v| format!("{}\n", v.name)).collect();
+        crate::output::note(&format!(
+            "WARNING! This will remove all volumes not used by at least one container. The following volumes will be removed:\n{names}Are you sure you want to continue? [y/N]",
+        ));
         let mut answer = String::new();
         let _ = std::io::stdin().read_line(&mut answer);
         if !matches!(answer.trim(), "y" | "Y" | "yes") {
@@ -233,4 +239,30 @@ fn import(a: VolumeImportArgs) -> Result<i32> {
     };
     volume::import(&a.volume, input)?;
     Ok(0)
+}
+
+/// `volume mount|unmount VOL…`: hutch's volumes are directories, so mount prints each one's
+/// and unmount its name; rootless, only inside `hutch unshare` (Podman's rule: there the files
+/// have the owners containers see).
+fn mount(a: VolumeMountArgs, mount: bool) -> Result<i32> {
+    let verb = if mount { "mount" } else { "unmount" };
+    // Root: of the host, or of the store's user namespace (`hutch unshare`).
+    if !nix::unistd::geteuid().is_root() {
+        crate::bail!(
+            "cannot run command \"hutch volume {verb}\" in rootless mode, must execute `hutch unshare` first"
+        );
+    }
+    let store = Store::open()?;
+    let mut failed = false;
+    for n in &a.volumes {
+        match volume::find(&store, n) {
+            Ok(v) if mount => out(&format!("{}\n", store.volume_data(&v.name).display())),
+            Ok(v) => out(&format!("{}\n", v.name)),
+            Err(e) => {
+                error(&e.message);
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed { 125 } else { 0 })
 }

@@ -520,6 +520,9 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
                 MountKind::Bind => false,
             },
             chown: m.chown,
+            noexec: m.kind != MountKind::Tmpfs && m.options.split(',').any(|f| f == "noexec"),
+            nosuid: m.kind != MountKind::Tmpfs && m.options.split(',').any(|f| f == "nosuid"),
+            nodev: m.kind != MountKind::Tmpfs && m.options.split(',').any(|f| f == "nodev"),
             tmpfs,
         });
     }

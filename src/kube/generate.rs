@@ -23,6 +23,110 @@ pub struct PodDesc<'a> {
     pub hostname: Option<String>,
     pub ports: Vec<PortMapping>,
     pub members: Vec<Member<'a>>,
+    /// The pod's own directory (`kube play` writes its ConfigMap and Secret files and its
+    /// emptyDir volumes there): mounts from it are written back as those volumes.
+    pub pod_dir: Option<std::path::PathBuf>,
+}
+
+/// What a bind mount from the pod's directory is: `configmaps/NAME[/KEY]`,
+/// `secrets/NAME[/KEY]` or `emptydir/NAME` (kind, volume name, the key of a subPath mount).
+fn pod_dir_source(pod: &PodDesc, source: &str) -> Option<(&'static str, String, Option<String>)> {
+    let dir = pod.pod_dir.as_ref()?;
+    let rel = std::path::Path::new(source).strip_prefix(dir).ok()?;
+    let parts: Vec<String> = rel.iter().map(|c| c.to_string_lossy().into_owned()).collect();
+    let kind = match parts.first()?.as_str() {
+        "configmaps" => "configMap",
+        "secrets" => "secret",
+        "emptydir" => "emptyDir",
+        _ => return None,
+    };
+    let name = parts.get(1)?.clone();
+    let key = (parts.len() > 2).then(|| parts[2..].join("/"));
+    Some((kind, name, key))
+}
+
+/// The files of a ConfigMap or Secret directory written by `kube play`, as (relative path,
+/// contents, mode), sorted.
+fn read_tree(dir: &std::path::Path, rel: &str, out: &mut Vec<(String, Vec<u8>, u32)>) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<std::io::Result<_>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let r = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+        let md = e.metadata()?;
+        if md.is_dir() {
+            read_tree(&e.path(), &r, out)?;
+        } else if md.is_file() {
+            out.push((r, std::fs::read(e.path())?, md.permissions().mode() & 0o777));
+        }
+    }
+    Ok(())
+}
+
+/// A ConfigMap or Secret (`kind`: configMap, secret) named `name` from the files of `dir`, and
+/// the volume that mounts it (items when a path is not a valid key; a mode other than 0644).
+fn config_volume(kind: &str, name: &str, dir: &std::path::Path) -> std::io::Result<(Value, Value)> {
+    use base64::Engine;
+    let mut files = Vec::new();
+    read_tree(dir, "", &mut files)?;
+    let secret = kind == "secret";
+    let valid_key = |k: &str| {
+        !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    let mut data = Map::new();
+    let mut binary = Map::new();
+    let mut items = Vec::new();
+    let modes: std::collections::BTreeSet<u32> = files.iter().map(|f| f.2).collect();
+    let default_mode = (modes.len() == 1).then(|| *modes.iter().next().unwrap());
+    let mut need_items = false;
+    for (path, bytes, mode) in &files {
+        let key = if valid_key(path) {
+            path.clone()
+        } else {
+            need_items = true;
+            path.chars()
+                .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+                .collect()
+        };
+        let mut item = json!({ "key": key, "path": path });
+        if default_mode.is_none() {
+            need_items = true;
+            item["mode"] = json!(mode);
+        }
+        items.push(item);
+        if secret {
+            data.insert(key, json!(base64::engine::general_purpose::STANDARD.encode(bytes)));
+        } else {
+            match std::str::from_utf8(bytes) {
+                Ok(t) => data.insert(key, json!(t)),
+                Err(_) => binary.insert(key, json!(base64::engine::general_purpose::STANDARD.encode(bytes))),
+            };
+        }
+    }
+    let mut doc = json!({
+        "apiVersion": "v1",
+        "kind": if secret { "Secret" } else { "ConfigMap" },
+        "metadata": { "name": name },
+    });
+    if !data.is_empty() {
+        doc["data"] = Value::Object(data);
+    }
+    if !binary.is_empty() {
+        doc["binaryData"] = Value::Object(binary);
+    }
+    let mut src = if secret {
+        json!({ "secretName": name })
+    } else {
+        json!({ "name": name })
+    };
+    if need_items {
+        src["items"] = Value::Array(items);
+    }
+    if let Some(m) = default_mode.filter(|m| *m != 0o644) {
+        src["defaultMode"] = json!(m);
+    }
+    Ok((doc, json!({ kind: src })))
 }
 
 /// A DNS-1123 label (what Kubernetes names must be): lower case, `-` for anything else.
@@ -42,7 +146,14 @@ pub fn dns_label(s: &str) -> String {
     out.trim_matches('-').to_string()
 }
 
-fn container(m: &Member, pod: &PodDesc, first: bool, volumes: &mut Vec<Value>, warnings: &mut Vec<String>) -> Value {
+fn container(
+    m: &Member,
+    pod: &PodDesc,
+    first: bool,
+    volumes: &mut Vec<Value>,
+    configs: &mut Vec<Value>,
+    warnings: &mut Vec<String>,
+) -> Value {
     let spec = m.spec;
     let mut c = Map::new();
     let short = m
@@ -104,7 +215,39 @@ fn container(m: &Member, pod: &PodDesc, first: bool, volumes: &mut Vec<Value>, w
         if mnt.destination == "/etc/localtime" && mnt.kind == MountKind::Bind && mnt.source.contains("zoneinfo") {
             continue;
         }
+        let from_pod = match mnt.kind {
+            MountKind::Bind => pod_dir_source(pod, &mnt.source),
+            _ => None,
+        };
+        let mut sub_path = None;
         let source = match mnt.kind {
+            MountKind::Bind if from_pod.is_some() => {
+                let (kind, name, key) = from_pod.clone().unwrap();
+                sub_path = key;
+                if kind == "emptyDir" {
+                    json!({ "emptyDir": {} , "name": dns_label(&name) })
+                } else {
+                    let dir = pod.pod_dir.as_ref().unwrap().join(if kind == "secret" { "secrets" } else { "configmaps" }).join(&name);
+                    let cname = dns_label(&format!("{}-{name}", dns_label(&pod.name)));
+                    match config_volume(kind, &cname, &dir) {
+                        Ok((doc, vol)) => {
+                            if !configs.iter().any(|d| d["kind"] == doc["kind"] && d["metadata"]["name"] == json!(cname)) {
+                                configs.push(doc);
+                            }
+                            let mut vol = vol;
+                            vol["name"] = json!(dns_label(&name));
+                            vol
+                        }
+                        Err(e) => {
+                            warnings.push(format!(
+                                "container {}: the {kind} volume on {} could not be read ({e}), left out",
+                                m.name, mnt.destination
+                            ));
+                            continue;
+                        }
+                    }
+                }
+            }
             MountKind::Bind => {
                 let ty = if std::path::Path::new(&mnt.source).is_dir() {
                     "Directory"
@@ -125,16 +268,22 @@ fn container(m: &Member, pod: &PodDesc, first: bool, volumes: &mut Vec<Value>, w
             }
         };
         // Volumes are shared by name in the pod: the same source gets one volume.
+        let named = source.get("name").and_then(Value::as_str).map(String::from);
+        let mut source = source;
+        source.as_object_mut().map(|o| o.remove("name"));
+        // (A volume of the pod's own directory is known by its name: two emptyDirs differ.)
         let existing = volumes.iter().find(|v| {
+            let same_name = named.as_ref().is_none_or(|n| v["name"] == json!(n));
             let mut v = (*v).clone();
             v.as_object_mut().map(|o| o.remove("name"));
-            v == source
+            v == source && same_name
         });
         let vname = match existing {
             Some(v) => v["name"].as_str().unwrap_or_default().to_string(),
             None => {
-                let base = match mnt.kind {
-                    MountKind::Volume if !mnt.source.is_empty() => dns_label(&mnt.source),
+                let base = match (mnt.kind, &named) {
+                    (_, Some(n)) => n.clone(),
+                    (MountKind::Volume, _) if !mnt.source.is_empty() => dns_label(&mnt.source),
                     _ => dns_label(&format!("{}{}", short, mnt.destination)),
                 };
                 let mut name = if base.is_empty() { "vol".to_string() } else { base };
@@ -150,6 +299,9 @@ fn container(m: &Member, pod: &PodDesc, first: bool, volumes: &mut Vec<Value>, w
             }
         };
         let mut mo = json!({ "name": vname, "mountPath": mnt.destination });
+        if let Some(k) = &sub_path {
+            mo["subPath"] = json!(k);
+        }
         if mnt.read_only {
             mo["readOnly"] = json!(true);
         }
@@ -233,11 +385,12 @@ pub fn pod_docs(pod: &PodDesc, service: bool, warnings: &mut Vec<String>) -> Res
         labels.insert(k.clone(), json!(v));
     }
     let mut volumes = Vec::new();
+    let mut configs = Vec::new();
     let containers: Vec<Value> = pod
         .members
         .iter()
         .enumerate()
-        .map(|(i, m)| container(m, pod, i == 0, &mut volumes, warnings))
+        .map(|(i, m)| container(m, pod, i == 0, &mut volumes, &mut configs, warnings))
         .collect();
     if containers.is_empty() {
         crate::bail!("pod {}: it has no containers to describe", pod.name);
@@ -258,12 +411,14 @@ pub fn pod_docs(pod: &PodDesc, service: bool, warnings: &mut Vec<String>) -> Res
             spec["hostname"] = json!(h);
         }
     }
-    let mut docs = vec![json!({
+    // ConfigMaps and Secrets first, as they are usually written (play reads them anywhere).
+    let mut docs = configs;
+    docs.push(json!({
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": { "name": name, "labels": labels },
         "spec": spec,
-    })];
+    }));
     if service {
         let ports: Vec<Value> = pod
             .ports

@@ -38,6 +38,14 @@ pub struct PodOptions {
     pub labels: Vec<String>,
     pub replace: bool,
     pub kube_file: Option<String>,
+    /// --infra-image (default: hutch's pause image), pulled when missing.
+    pub infra_image: Option<String>,
+    /// --infra-name (default: `<pod-id-12>-infra`).
+    pub infra_name: Option<String>,
+    /// --infra-command: the infra container's entrypoint.
+    pub infra_command: Option<String>,
+    /// The command line, recorded for `generate systemd --new`.
+    pub create_command: Vec<String>,
 }
 
 /// The namespaces `share` asks for, checked.
@@ -61,7 +69,7 @@ pub fn parse_share(share: &[String], infra: bool) -> Result<Vec<String>> {
                 }
             }
             // Podman's words (its system tests look for them), named by the option.
-            _ => crate::bail!("--share {s}: invalid kernel namespace to share: {s} (use net, ipc, uts, pid, or none)"),
+            _ => crate::bail!("--share {s}: invalid kernel namespace to share: {s}. Options are: cgroup, ipc, net, pid, uts or none"),
         }
     }
     if !out.is_empty() && !infra {
@@ -170,8 +178,31 @@ pub fn create(store: &Store, o: &PodOptions, infra: Option<RunOptions>) -> Resul
         }
         labels.insert(k.to_string(), v.to_string());
     }
-    if o.infra {
+    if o.infra && o.infra_image.is_none() {
         ensure_pause_image(store)?;
+    }
+    // Another image (pulled when missing, as Podman's) is found before the pods are locked.
+    let infra_image = match (&o.infra_image, o.infra) {
+        (Some(img), true) => {
+            let pull = crate::image::ImplicitPull {
+                policy: crate::spec::PullPolicy::Missing,
+                quiet: true,
+                platform: None,
+                args: vec![],
+            };
+            // (A child pull has said what went wrong already: its error is empty.)
+            crate::image::find_or_pull(store, img, &pull).map_err(|e| match e.message.is_empty() {
+                true => e,
+                false => crate::err!("--infra-image {img}: {}", e.message),
+            })?;
+            img.clone()
+        }
+        _ => pause_image(),
+    };
+    if let Some(n) = &o.infra_name {
+        if store.load_containers()?.containers.iter().any(|c| &c.name == n) {
+            crate::bail!("the container name \"{n}\" is already in use: remove that container or choose another --infra-name");
+        }
     }
     let lock = store.lock_pods()?;
     let mut idx = store.load_pods()?;
@@ -210,6 +241,7 @@ pub fn create(store: &Store, o: &PodOptions, infra: Option<RunOptions>) -> Resul
         infra: None,
         labels,
         kube_file: o.kube_file.clone(),
+        create_command: o.create_command.clone(),
     };
     if o.infra {
         let mut ro = infra.unwrap_or_default();
@@ -217,13 +249,18 @@ pub fn create(store: &Store, o: &PodOptions, infra: Option<RunOptions>) -> Resul
         if rec.shares("uts") {
             ro.hostname = Some(hostname);
         }
+        if let Some(c) = &o.infra_command {
+            ro.entrypoint = Some(c.clone());
+            ro.command = vec![];
+        }
         let pull = crate::image::ImplicitPull {
             policy: crate::spec::PullPolicy::Never,
             quiet: true,
             platform: None,
             args: vec![],
         };
-        let infra = container::create(store, &pause_image(), &ro, Some(&format!("{}-infra", &id[..12])), &pull)?;
+        let infra_name = o.infra_name.clone().unwrap_or_else(|| format!("{}-infra", &id[..12]));
+        let infra = container::create(store, &infra_image, &ro, Some(&infra_name), &pull)?;
         rec.infra = Some(infra.id.clone());
     }
     idx.pods.push(rec.clone());
@@ -392,8 +429,10 @@ pub fn remove(store: &Store, pod: &PodRecord, force: bool) -> Result<()> {
 fn remove_locked(store: &Store, idx: &mut PodIndex, pod: &PodRecord, force: bool) -> Result<()> {
     let cs = containers(store, pod)?;
     if !force {
+        // The infra alone running is no reason to refuse (Podman's rule): it is stopped below.
         if let Some(c) = cs
             .iter()
+            .filter(|c| Some(&c.id) != pod.infra.as_ref())
             .find(|c| matches!(container::status(store, c).0, Status::Running { .. }))
         {
             return Err(crate::err!(

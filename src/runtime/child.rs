@@ -139,13 +139,29 @@ fn setup_and_exec(
             };
             let u = crate::runtime::user::resolve(&spec.user, &read("/etc/passwd"), &read("/etc/group"))
                 .map_err(|e| Fail(125, e.message))?;
-            super::volumes::chown_tree(&fd_path(&src), u.uid, u.gid)
-                .map_err(io_at(format!("handing {} to {}:{}", v.destination, u.uid, u.gid)))?;
+            // As Podman's: content already the user's (by the top's owner) is left alone, so
+            // what was changed inside it since the first start stays changed.
+            let st = nix::sys::stat::fstat(&src).map_err(|e| Fail(125, format!("{}: {e}", v.destination)))?;
+            if (st.st_uid, st.st_gid) != (u.uid, u.gid) {
+                super::volumes::chown_tree(&fd_path(&src), u.uid, u.gid)
+                    .map_err(io_at(format!("handing {} to {}:{}", v.destination, u.uid, u.gid)))?;
+            }
         }
         m::bind(&fd_path(&src), &t, true).at(&format!("mounting {} on {}", v.source.display(), v.destination))?;
-        if v.read_only {
+        let mut extra = MsFlags::empty();
+        for (on, f) in [
+            (v.read_only, MsFlags::MS_RDONLY),
+            (v.noexec, MsFlags::MS_NOEXEC),
+            (v.nosuid, MsFlags::MS_NOSUID),
+            (v.nodev, MsFlags::MS_NODEV),
+        ] {
+            if on {
+                extra |= f;
+            }
+        }
+        if !extra.is_empty() {
             let t = m::open_in_root(&root, Path::new(&v.destination)).at("reopening volume")?;
-            m::remount_ro(&t).at(&format!("making {} read-only", v.destination))?;
+            m::remount_with(&t, extra).at(&format!("setting the mount flags of {}", v.destination))?;
         }
     }
     if spec.read_only {

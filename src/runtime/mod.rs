@@ -50,6 +50,13 @@ pub struct Volume {
     /// Mount a new tmpfs instead of binding `source`.
     #[serde(default)]
     pub tmpfs: Option<Tmpfs>,
+    /// -v …:noexec,nosuid,nodev: flags the bind mount gets.
+    #[serde(default)]
+    pub noexec: bool,
+    #[serde(default)]
+    pub nosuid: bool,
+    #[serde(default)]
+    pub nodev: bool,
 }
 
 /// A tmpfs mount's flags and data (size=, mode=, …).

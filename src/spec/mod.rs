@@ -493,6 +493,8 @@ pub struct ImageConfig {
     pub labels: BTreeMap<String, String>,
     /// ExposedPorts as (port, protocol), for -P.
     pub exposed: Vec<(u16, network::Protocol)>,
+    /// The image's VOLUMEs (destinations).
+    pub volumes: Vec<String>,
 }
 
 impl ImageConfig {
@@ -523,6 +525,11 @@ impl ImageConfig {
                 })
                 .unwrap_or_default(),
             exposed: crate::spec::network::exposed_ports(v),
+            volumes: c
+                .get("Volumes")
+                .and_then(|l| l.as_object())
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default(),
         }
     }
 }
@@ -558,6 +565,9 @@ pub struct RunOptions {
     pub tmpfs: Vec<String>,
     /// --volumes-from CTR[:ro|rw] as given (resolved at create, against the container index).
     pub volumes_from: Vec<String>,
+    /// --image-volume (or containers.conf's image_volume_mode): bind (an anonymous volume on
+    /// each of the image's VOLUMEs), tmpfs, or ignore. None: bind.
+    pub image_volume: Option<String>,
     /// --conmon-pidfile.
     pub monitor_pidfile: Option<String>,
     /// hutch's own command line (kept in the record for `generate systemd --new`).
@@ -703,12 +713,42 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         .map(|v| (format!("-v {v}"), parse_volume(v)))
         .chain(o.mounts.iter().map(|v| (format!("--mount {v}"), parse_mount(v))))
         .chain(o.tmpfs.iter().map(|v| (format!("--tmpfs {v}"), parse_tmpfs(v))));
-    for (what, m) in given {
+    for (_, m) in given {
         let m = m?;
-        if mounts.iter().any(|x: &MountSpec| x.destination == m.destination) {
-            crate::bail!("{what}: {} is already a mount destination", m.destination);
+        if let Some(i) = mounts.iter().position(|x: &MountSpec| x.destination == m.destination) {
+            // The same mount twice is one mount (Podman's rule); another on its place is an error.
+            if mounts[i] == m {
+                continue;
+            }
+            // (Podman's words, which scripts match whole.)
+            crate::bail!("{}: duplicate mount destination", m.destination);
         }
         mounts.push(m);
+    }
+    // The image's VOLUMEs where nothing else is mounted: Podman's image_volume_mode.
+    let mode = o.image_volume.as_deref().unwrap_or("bind");
+    for d in &img.volumes {
+        if !d.starts_with('/') || mode == "ignore" {
+            continue;
+        }
+        let destination = normalize_abs(d);
+        if destination == "/" || mounts.iter().any(|m| m.destination == destination) {
+            continue;
+        }
+        mounts.push(match mode {
+            "bind" => MountSpec {
+                kind: MountKind::Volume,
+                destination,
+                ..Default::default()
+            },
+            "tmpfs" => MountSpec {
+                kind: MountKind::Tmpfs,
+                destination,
+                options: "rw,nosuid,nodev".into(),
+                ..Default::default()
+            },
+            other => crate::bail!("--image-volume {other}: unknown mode (use bind, tmpfs or ignore)"),
+        });
     }
     if let Some((_, file)) = &o.tz {
         if !mounts.iter().any(|m| m.destination == "/etc/localtime") {
@@ -919,6 +959,7 @@ pub fn parse_volume(v: &str) -> Result<MountSpec> {
         crate::bail!("-v {v}: cannot mount over /");
     }
     let (mut read_only, mut chown, mut nocopy) = (false, false, false);
+    let mut flags: Vec<&str> = Vec::new();
     for o in opts.split(',').filter(|o| !o.is_empty()) {
         match o {
             "ro" => read_only = true,
@@ -929,7 +970,15 @@ pub fn parse_volume(v: &str) -> Result<MountSpec> {
             // SELinux labels: accepted, nothing to relabel without SELinux.
             "z" | "Z" => {}
             "rbind" | "bind" | "private" | "rprivate" => {}
-            _ => crate::bail!("-v {v}: unknown option {o} (use ro, rw, U, z, Z, nocopy)"),
+            // Mount flags of the bind mount: the last of each pair wins.
+            "noexec" | "nosuid" | "nodev" | "exec" | "suid" | "dev" => {
+                let base = o.trim_start_matches("no");
+                flags.retain(|f| f.trim_start_matches("no") != base);
+                if o.starts_with("no") {
+                    flags.push(o);
+                }
+            }
+            _ => crate::bail!("-v {v}: unknown option {o} (use ro, rw, U, z, Z, nocopy, noexec, nosuid, nodev, exec, suid, dev)"),
         }
     }
     let (kind, source) = if src.is_empty() {
@@ -952,7 +1001,8 @@ pub fn parse_volume(v: &str) -> Result<MountSpec> {
         read_only,
         chown,
         nocopy,
-        options: String::new(),
+        // Bind and volume mounts keep their mount flags here (noexec,nosuid,nodev).
+        options: flags.join(","),
     })
 }
 

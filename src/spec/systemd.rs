@@ -32,6 +32,9 @@ pub struct PodUnit {
     /// The units of the pod's other containers, which this one wants and starts before.
     pub members: Vec<String>,
     pub header: Option<Vec<String>>,
+    /// --new: the `pod create` arguments (`new_pod_args`): the unit creates the pod at each
+    /// start (ExecStartPre) and removes it, with its containers, at stop.
+    pub new_create: Option<Vec<String>>,
 }
 
 /// A container's unit, as `generate systemd` asks for it.
@@ -51,6 +54,8 @@ pub struct ContainerUnit {
     pub restart_policy: String,
     /// A member of a pod: its unit is bound to the pod's (BindsTo=, After=).
     pub pod_unit: Option<String>,
+    /// --new for a member of a pod: the pod's name, which `run --pod` joins.
+    pub pod_name: Option<String>,
     /// `StartLimitBurst=` (a --new unit of an `on-failure:N` container, as Podman's).
     pub start_limit_burst: Option<u32>,
     /// Seconds `hutch stop` waits before SIGKILL.
@@ -109,7 +114,12 @@ fn exec_line(words: &[String]) -> String {
 /// The `run` arguments of a --new unit: the container's create command with the flags the unit
 /// sets itself (-d, --rm, --replace, --name, --conmon-pidfile) taken out. `takes_value(flag)`
 /// says whether an option of `run` (`--long` or `-c`) takes a value.
-pub fn new_run_args(create_command: &[String], takes_value: &dyn Fn(&str) -> Option<bool>) -> Result<Vec<String>> {
+/// `extra_drop`: more options to take out (`--pod` for a pod's member, whose unit names the pod).
+pub fn new_run_args(
+    create_command: &[String],
+    takes_value: &dyn Fn(&str) -> Option<bool>,
+    extra_drop: &[&str],
+) -> Result<Vec<String>> {
     let mut it = create_command.iter().skip(1).peekable();
     if it.peek().map(|s| s.as_str()) == Some("container") {
         it.next();
@@ -119,7 +129,7 @@ pub fn new_run_args(create_command: &[String], takes_value: &dyn Fn(&str) -> Opt
         _ => crate::bail!("generate systemd --new: the container was not made by `hutch run` or `hutch create`"),
     }
     // --restart too: the unit's Restart= restarts the service (and `run --rm` refuses it).
-    const DROP: [&str; 6] = [
+    let mut drop = vec![
         "--detach",
         "--rm",
         "--replace",
@@ -127,6 +137,33 @@ pub fn new_run_args(create_command: &[String], takes_value: &dyn Fn(&str) -> Opt
         "--conmon-pidfile",
         "--restart",
     ];
+    drop.extend_from_slice(extra_drop);
+    strip_options(it, takes_value, &drop, "d")
+}
+
+/// The `pod create` arguments of a --new pod unit: the pod's create command with the options
+/// the unit sets itself (--name, --replace, --infra-conmon-pidfile, --pod-id-file) taken out.
+pub fn new_pod_args(create_command: &[String], takes_value: &dyn Fn(&str) -> Option<bool>) -> Result<Vec<String>> {
+    let mut it = create_command.iter().skip(1).peekable();
+    if it.next().map(|s| s.as_str()) != Some("pod") || it.next().map(|s| s.as_str()) != Some("create") {
+        crate::bail!("generate systemd --new: the pod was not made by `hutch pod create`");
+    }
+    strip_options(
+        it,
+        takes_value,
+        &["--name", "--replace", "--infra-conmon-pidfile", "--pod-id-file"],
+        "n",
+    )
+}
+
+/// Words of a command line after its verb without the options `drop` (and the short options
+/// of `drop_short` in clusters), positional words kept verbatim.
+fn strip_options<'a>(
+    mut it: impl Iterator<Item = &'a String>,
+    takes_value: &dyn Fn(&str) -> Option<bool>,
+    drop: &[&str],
+    drop_short: &str,
+) -> Result<Vec<String>> {
     let mut out = Vec::new();
     while let Some(w) = it.next() {
         if w == "--" || !w.starts_with('-') || w == "-" {
@@ -144,7 +181,7 @@ pub fn new_run_args(create_command: &[String], takes_value: &dyn Fn(&str) -> Opt
                 crate::bail!("generate systemd --new: unknown option {flag} in the create command");
             };
             let val = if value && !inline { it.next().cloned() } else { None };
-            if DROP.contains(&flag.as_str()) {
+            if drop.contains(&flag.as_str()) {
                 continue;
             }
             out.push(w.clone());
@@ -160,16 +197,20 @@ pub fn new_run_args(create_command: &[String], takes_value: &dyn Fn(&str) -> Opt
                 crate::bail!("generate systemd --new: unknown option -{c} in the create command");
             };
             if value {
-                kept.push(*c);
                 let rest: String = chars[i + 1..].iter().collect();
                 if rest.is_empty() {
                     val = it.next().cloned();
-                } else {
-                    kept.push_str(&rest);
                 }
+                if drop_short.contains(*c) {
+                    // A dropped option with a value (-n NAME): both go.
+                    val = None;
+                    break;
+                }
+                kept.push(*c);
+                kept.push_str(&rest);
                 break;
             }
-            if *c != 'd' {
+            if !drop_short.contains(*c) {
                 kept.push(*c);
             }
         }
@@ -218,6 +259,10 @@ fn container_unit(c: &ContainerUnit) -> Result<String> {
         s.push_str("ExecStartPre=/bin/rm -f %t/%n.pid\n");
         let mut line = format!("{} --conmon-pidfile %t/%n.pid ", exec_line(&w(&[h, "run"])));
         line.push_str(&exec_line(&w(&["--replace", "--rm", "-d", "--name", &c.name])));
+        if let Some(p) = &c.pod_name {
+            line.push(' ');
+            line.push_str(&exec_line(&w(&["--pod", p])));
+        }
         if !c.run_args.is_empty() {
             line.push(' ');
             line.push_str(&exec_line(&c.run_args));
@@ -261,7 +306,9 @@ fn pod_unit(p: &PodUnit) -> Result<String> {
     s.push_str(&format!(
         "[Unit]\nDescription=hutch {unit}\nDocumentation=man:hutch-generate-systemd(1)\nWants=network-online.target\nAfter=network-online.target\n"
     ));
-    s.push_str(&format!("# The pod {} must exist: `hutch pod ps`.\n", p.pod_name));
+    if p.new_create.is_none() {
+        s.push_str(&format!("# The pod {} must exist: `hutch pod ps`.\n", p.pod_name));
+    }
     if !p.members.is_empty() {
         let mut m = p.members.clone();
         m.sort();
@@ -272,6 +319,33 @@ fn pod_unit(p: &PodUnit) -> Result<String> {
     s.push_str(&format!("TimeoutStopSec={}\n", p.stop_timeout + 60));
     let t = p.stop_timeout.to_string();
     let w = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    if let Some(args) = &p.new_create {
+        // As Podman's: the pod is made afresh (its infra's monitor writing the PID file), started,
+        // and at stop removed with its containers (their units are bound to this one).
+        let h = &p.hutch;
+        s.push_str("ExecStartPre=/bin/rm -f %t/%n.pid\n");
+        let mut line = format!(
+            "{} --infra-conmon-pidfile %t/%n.pid ",
+            exec_line(&w(&[h, "pod", "create"]))
+        );
+        line.push_str(&exec_line(&w(&["--replace", "--name", &p.pod_name])));
+        if !args.is_empty() {
+            line.push(' ');
+            line.push_str(&exec_line(args));
+        }
+        s.push_str(&format!("ExecStartPre={line}\n"));
+        s.push_str(&format!("ExecStart={}\n", exec_line(&w(&[h, "pod", "start", &p.pod_name]))));
+        s.push_str(&format!(
+            "ExecStop={}\n",
+            exec_line(&w(&[h, "pod", "stop", "--ignore", "-t", &t, &p.pod_name]))
+        ));
+        s.push_str(&format!(
+            "ExecStopPost={}\n",
+            exec_line(&w(&[h, "pod", "rm", "--ignore", "-f", &p.pod_name]))
+        ));
+        s.push_str("PIDFile=%t/%n.pid\nType=forking\n\n[Install]\nWantedBy=default.target\n");
+        return Ok(s);
+    }
     s.push_str(&format!(
         "ExecStart={}\n",
         exec_line(&w(&[&p.hutch, "start", &p.infra]))
@@ -323,13 +397,14 @@ mod tests {
                 "--rm",
             ]),
             &takes,
+            &[],
         )
         .unwrap();
         assert_eq!(got, cmd(&["-it", "-v/d:/d", "-e", "A=1", "img", "-d", "--rm"]));
-        let got = new_run_args(&cmd(&["h", "container", "create", "-d", "img"]), &takes).unwrap();
+        let got = new_run_args(&cmd(&["h", "container", "create", "-d", "img"]), &takes, &[]).unwrap();
         assert_eq!(got, cmd(&["img"]));
-        assert!(new_run_args(&cmd(&["h", "pull", "img"]), &takes).is_err());
-        assert!(new_run_args(&cmd(&["h", "run", "--bogus", "img"]), &takes).is_err());
+        assert!(new_run_args(&cmd(&["h", "pull", "img"]), &takes, &[]).is_err());
+        assert!(new_run_args(&cmd(&["h", "run", "--bogus", "img"]), &takes, &[]).is_err());
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub struct PodRecord {
     /// What made it: "kube play FILE" records the file, so `kube down` finds its pods.
     #[serde(default)]
     pub kube_file: Option<String>,
+    /// The `hutch pod create` command line that made it (for `generate systemd --new`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub create_command: Vec<String>,
 }
 
 impl PodRecord {

@@ -202,10 +202,16 @@ pub fn bind(source: &Path, target: impl AsFd, recursive: bool) -> nix::Result<()
 /// Make the mount at `target` read-only, keeping the flags the kernel locked on it (a user
 /// namespace may not clear nosuid/nodev/noexec it inherited).
 pub fn remount_ro(target: impl AsFd) -> nix::Result<()> {
+    remount_with(target, MsFlags::MS_RDONLY)
+}
+
+/// Remount the bind mount at `target` with `extra` flags (MS_RDONLY, MS_NOEXEC, …) added to
+/// those it has (the locked ones of a mount from a parent user namespace must stay).
+pub fn remount_with(target: impl AsFd, extra: MsFlags) -> nix::Result<()> {
     let p = fd_path(&target);
     let st = nix::sys::statvfs::fstatvfs(&target)?;
     use nix::sys::statvfs::FsFlags;
-    let mut flags = MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY;
+    let mut flags = MsFlags::MS_REMOUNT | MsFlags::MS_BIND | extra;
     let f = st.flags();
     for (have, want) in [
         (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
@@ -214,6 +220,7 @@ pub fn remount_ro(target: impl AsFd) -> nix::Result<()> {
         (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
         (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
         (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+        (FsFlags::ST_RDONLY, MsFlags::MS_RDONLY),
     ] {
         if f.contains(have) {
             flags |= want;

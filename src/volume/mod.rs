@@ -263,10 +263,18 @@ fn delete_dir(store: &Store, name: &str) -> Result<()> {
 /// `volume rm`: remove volume `name`. One used by a container is refused (class InUse)
 /// unless `force`, which removes those containers first (stopping running ones), as Podman.
 pub fn remove(store: &Store, name: &str, force: bool) -> Result<()> {
+    remove_within(store, name, force, None)
+}
+
+/// `remove`, running users given `grace` seconds (`volume rm -f -t S`) before SIGKILL.
+pub fn remove_within(store: &Store, name: &str, force: bool, grace: Option<u32>) -> Result<()> {
     if force {
         let idx = store.load_containers()?;
         for c in users(&idx, name) {
-            crate::container::ensure_stopped(store, c, true)?;
+            match grace {
+                Some(_) => crate::container::ensure_stopped_within(store, c, true, grace)?,
+                None => crate::container::ensure_stopped(store, c, true)?,
+            }
             crate::container::remove(store, c, false)?;
         }
     }
@@ -382,7 +390,8 @@ impl Filter {
             (None, _) => false,
         };
         match self {
-            Filter::Name(n) => v.name.contains(n.as_str()),
+            // Podman's: a regular expression searched in the name.
+            Filter::Name(n) => crate::spec::filter::name_matches(&v.name, n),
             Filter::Label(k, w) => label(k, w),
             Filter::NotLabel(k, w) => !label(k, w),
             Filter::Dangling(d) => users(containers, &v.name).is_empty() == *d,
