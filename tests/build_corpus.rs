@@ -32,14 +32,29 @@ const DIFFER: &[(&str, &str)] = &[
     // apt and dpkg write the time of each run into their logs.
     ("var/log/apt/", "apt's history/term logs carry the run's time"),
     ("var/log/dpkg.log", "dpkg's log carries the run's time"),
-    ("var/log/alternatives.log", "update-alternatives' log carries the run's time"),
+    (
+        "var/log/alternatives.log",
+        "update-alternatives' log carries the run's time",
+    ),
     // apt's binary caches embed the mtimes of the lists they were made from.
-    ("var/cache/apt/pkgcache.bin", "apt's binary cache embeds the index files' mtimes"),
-    ("var/cache/apt/srcpkgcache.bin", "apt's binary cache embeds the index files' mtimes"),
+    (
+        "var/cache/apt/pkgcache.bin",
+        "apt's binary cache embeds the index files' mtimes",
+    ),
+    (
+        "var/cache/apt/srcpkgcache.bin",
+        "apt's binary cache embeds the index files' mtimes",
+    ),
     // debconf's database rewrite keeps the previous copy, whose order is hash-seeded.
-    ("var/cache/debconf/", "debconf's databases are written in Perl hash order"),
+    (
+        "var/cache/debconf/",
+        "debconf's databases are written in Perl hash order",
+    ),
     // ldconfig's auxiliary cache records the libraries' mtimes.
-    ("var/cache/ldconfig/aux-cache", "ldconfig's cache records the libraries' mtimes"),
+    (
+        "var/cache/ldconfig/aux-cache",
+        "ldconfig's cache records the libraries' mtimes",
+    ),
 ];
 
 fn ignored(p: &str) -> bool {
@@ -251,7 +266,16 @@ CMD ["--serve"]
     let r = env.hutch(["run", "--rm", "localhost/deb", "x"]).ok();
     assert_eq!(r.stdout, "run-app x\n", "{r:?}");
     let r = env
-        .hutch(["run", "--rm", "--entrypoint", "", "localhost/deb", "sh", "-c", "id -un; tree -L 1 /srv/app | head -1; test -e /usr/share/doc || echo no-doc"])
+        .hutch([
+            "run",
+            "--rm",
+            "--entrypoint",
+            "",
+            "localhost/deb",
+            "sh",
+            "-c",
+            "id -un; tree -L 1 /srv/app | head -1; test -e /usr/share/doc || echo no-doc",
+        ])
         .ok();
     assert_eq!(r.stdout, "app\n/srv/app\nno-doc\n", "{r:?}");
 }
@@ -294,7 +318,10 @@ fn huge_context_honours_ignore_files_without_reading_them() {
         "big/Containerfile",
         "FROM 127.0.0.1:5000/fixtures/basic\nCOPY . /app/\nRUN find /app | sort > /listing\n",
     );
-    env.write("big/.dockerignore", "node_modules\n**/*.iso\nsecret/\ncache/*\n!cache/keep.txt\n");
+    env.write(
+        "big/.dockerignore",
+        "node_modules\n**/*.iso\nsecret/\ncache/*\n!cache/keep.txt\n",
+    );
     env.write("big/src/main.c", "int main(void) { return 0; }\n");
     env.write("big/cache/keep.txt", "kept\n");
     sh(
@@ -319,7 +346,11 @@ fn huge_context_honours_ignore_files_without_reading_them() {
     );
     // The same with Podman (the unreadable directory moved away: Podman lists ignored
     // directories and refuses one it cannot read).
-    sh(&env, &format!("cd {ctx} && chmod 755 secret secret/locked && rm -rf secret")).ok();
+    sh(
+        &env,
+        &format!("cd {ctx} && chmod 755 secret secret/locked && rm -rf secret"),
+    )
+    .ok();
     env.hutch(["rmi", "localhost/big"]).ok();
     build_both(&env, "big", "localhost/big", &[]);
     sh(&env, &format!("chmod -R u+rwX {ctx}")).ok();
@@ -334,15 +365,30 @@ fn ignore_exceptions_reach_only_directories_they_name() {
     let _p = PodmanRun::new(&env);
     env.pull("fixtures/basic");
     let files = [
-        "test1", "test1.txt", "test2", "test2.txt", "subdir1/sub1", "subdir1/sub1.txt", "subdir1/sub2",
-        "subdir1/sub2.txt", "subdir1/sub3", "subdir1/sub3.txt", "subdir2/sub1", "subdir2/sub1.txt",
-        "subdir2/sub2", "subdir2/sub2.txt", "other",
+        "test1",
+        "test1.txt",
+        "test2",
+        "test2.txt",
+        "subdir1/sub1",
+        "subdir1/sub1.txt",
+        "subdir1/sub2",
+        "subdir1/sub2.txt",
+        "subdir1/sub3",
+        "subdir1/sub3.txt",
+        "subdir2/sub1",
+        "subdir2/sub1.txt",
+        "subdir2/sub2",
+        "subdir2/sub2.txt",
+        "other",
     ];
     for f in files {
         env.write(&format!("ig/{f}"), &format!("{f}\n"));
     }
     let rules = "# comment\ntest*\n!test2*\nsubdir1\nsubdir2\n!*/sub1*\n!subdir1/sub3*\n";
-    env.write("ig/Containerfile", "FROM 127.0.0.1:5000/fixtures/basic\nCOPY ./ /new/\n");
+    env.write(
+        "ig/Containerfile",
+        "FROM 127.0.0.1:5000/fixtures/basic\nCOPY ./ /new/\n",
+    );
     env.write("ig/.dockerignore", rules);
     build_both(&env, "ig", "localhost/ig", &[]);
     let want = "/new\n/new/.dockerignore\n/new/Containerfile\n/new/other\n/new/subdir1\n/new/subdir1/sub1\n\
@@ -355,7 +401,8 @@ fn ignore_exceptions_reach_only_directories_they_name() {
     std::fs::remove_file(env.root.join("ig/.dockerignore")).unwrap();
     let rules_file = env.write("rules", rules);
     let rf = rules_file.display().to_string();
-    env.hutch(["build", "--ignorefile", &rf, "-t", "localhost/ig2", &path(&env, "ig")]).ok();
+    env.hutch(["build", "--ignorefile", &rf, "-t", "localhost/ig2", &path(&env, "ig")])
+        .ok();
     let r = env
         .hutch(["run", "--rm", "localhost/ig2", "sh", "-c", "find /new | sort"])
         .ok();
@@ -378,10 +425,22 @@ fn commit_line_logfile_and_pull_never_as_podman() {
     // `--> ` and the id's first 11 digits, as Podman.
     let id = r.stdout.lines().last().unwrap().to_string();
     assert!(r.stdout.lines().any(|l| l == format!("--> {}", &id[..11])), "{r:?}");
-    assert!(r.stdout.contains("Successfully tagged localhost/built_here:latest"), "{r:?}");
+    assert!(
+        r.stdout.contains("Successfully tagged localhost/built_here:latest"),
+        "{r:?}"
+    );
     let log = path(&env, "build.log");
     let r = env
-        .hutch(["build", "--no-cache", "--format=docker", "--logfile", &log, "-t", "logged", &ctx])
+        .hutch([
+            "build",
+            "--no-cache",
+            "--format=docker",
+            "--logfile",
+            &log,
+            "-t",
+            "logged",
+            &ctx,
+        ])
         .ok();
     // Only the image id on stdout; the rest in the file.
     assert_eq!(r.stdout.lines().count(), 1, "{r:?}");
@@ -394,7 +453,10 @@ fn commit_line_logfile_and_pull_never_as_podman() {
     env.hutch(["build", "--logfile", "/nonexistent-dir/log", "-t", "nolog", &ctx])
         .fails_with("--logfile /nonexistent-dir/log");
     assert_eq!(env.hutch(["image", "exists", "nolog"]).code, 1);
-    env.write("pn/Containerfile", "FROM 127.0.0.1:5000/fixtures/nosuchimage:nosuchtag\nRUN true\n");
+    env.write(
+        "pn/Containerfile",
+        "FROM 127.0.0.1:5000/fixtures/nosuchimage:nosuchtag\nRUN true\n",
+    );
     env.hutch(["build", "--pull=never", &path(&env, "pn")])
         .fails_with("Error: creating build container: 127.0.0.1:5000/fixtures/nosuchimage:nosuchtag: image not known");
 }
@@ -410,7 +472,10 @@ fn scratch_images_get_the_default_path() {
     let i = env.inspect("localhost/sc");
     assert_eq!(
         i["Config"]["Env"],
-        serde_json::json!(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "name=value"]),
+        serde_json::json!([
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "name=value"
+        ]),
         "{i}"
     );
 }

@@ -560,7 +560,14 @@ fn pull_from_archives() {
     assert!(!ev.contains("loadfromarchive"), "{ev}");
     // Without an image id, as Podman's (an archive may hold several).
     let ev = env
-        .hutch(["events", "--stream=false", "--filter", "type=image", "--filter", "event=pull"])
+        .hutch([
+            "events",
+            "--stream=false",
+            "--filter",
+            "type=image",
+            "--filter",
+            "event=pull",
+        ])
         .ok()
         .stdout;
     assert!(ev.contains(&format!(" image pull  docker-archive:{tar}\n")), "{ev}");

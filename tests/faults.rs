@@ -550,7 +550,10 @@ fn random_kills_image_verbs() {
 #[test]
 fn random_kills_container_verbs() {
     let n = knob("HUTCH_FAULT_KILLS", 70);
-    random_kills(&["run", "run -d", "create", "start", "stop", "rm", "commit", "login"], n);
+    random_kills(
+        &["run", "run -d", "create", "start", "stop", "rm", "commit", "login"],
+        n,
+    );
 }
 
 #[test]

@@ -549,7 +549,11 @@ fn fuzz_layer_tar() {
     // emptied after each input; anything else in sandbox/, or in /tmp, was written outside it.
     let tmp = PathBuf::from(std::env::var("HUTCH_TEST_TMP").unwrap_or_else(|_| "/var/tmp/hutch-tests".into()));
     let shm = Path::new("/dev/shm");
-    let parent = if nix::unistd::access(shm, nix::unistd::AccessFlags::W_OK).is_ok() { shm.to_path_buf() } else { tmp };
+    let parent = if nix::unistd::access(shm, nix::unistd::AccessFlags::W_OK).is_ok() {
+        shm.to_path_buf()
+    } else {
+        tmp
+    };
     let sandbox = parent.join(format!("hutch-fuzz-tar-{}", std::process::id()));
     let root = sandbox.join("root");
     std::fs::create_dir_all(&root).unwrap();

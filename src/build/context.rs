@@ -181,9 +181,7 @@ impl Ignore {
     /// may be huge or unreadable).
     pub fn may_reinclude_under(&self, dir: &str) -> bool {
         let d = format!("{dir}/");
-        self.pats
-            .iter()
-            .any(|(n, p)| *n && format!("{p}/").starts_with(&d))
+        self.pats.iter().any(|(n, p)| *n && format!("{p}/").starts_with(&d))
     }
 
     /// Whether `rel` (cleaned, relative to the context) is excluded.
@@ -586,7 +584,10 @@ impl Ctx {
             .ctx(|| format!("reading {}", f.src.display()))
         };
         let threads = if found.len() >= 1024 {
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(2, 4)
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .clamp(2, 4)
         } else {
             1
         };
@@ -600,7 +601,10 @@ impl Ctx {
                     .map(|c| sc.spawn(move || c.iter().map(stat).collect::<Vec<_>>()))
                     .collect();
                 hs.into_iter()
-                    .flat_map(|h| h.join().unwrap_or_else(|_| vec![Err(crate::err!("reading the build context: a thread failed"))]))
+                    .flat_map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| vec![Err(crate::err!("reading the build context: a thread failed"))])
+                    })
                     .collect()
             })
         };

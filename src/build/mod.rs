@@ -805,7 +805,7 @@ impl Builder<'_> {
         crate::image::pull::record_image(
             &self.store,
             ImageRecord {
-            names_history: Vec::new(),
+                names_history: Vec::new(),
                 id: id.clone(),
                 names: names.to_vec(),
                 digests: vec![],

@@ -192,12 +192,9 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
     // Records in their containers' directories; one torn by a crash during a create that never
     // returned is left out, so its directory shows as debris below.
     let listed: HashSet<String> = containers.containers.iter().map(|c| c.id.clone()).collect();
-    containers.containers.extend(
-        store
-            .container_files()
-            .into_iter()
-            .filter(|c| !listed.contains(&c.id)),
-    );
+    containers
+        .containers
+        .extend(store.container_files().into_iter().filter(|c| !listed.contains(&c.id)));
     counts.images = images.images.len();
     counts.layers = layers.layers.len();
     counts.containers = containers.containers.len();
@@ -907,7 +904,11 @@ fn manifest_of_cached(base: &Path, b: &str, cache_blobs: &HashSet<String>) -> bo
     fs::read(&p)
         .ok()
         .and_then(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok())
-        .and_then(|m| m["config"]["digest"].as_str().map(|d| d.trim_start_matches("sha256:").to_string()))
+        .and_then(|m| {
+            m["config"]["digest"]
+                .as_str()
+                .map(|d| d.trim_start_matches("sha256:").to_string())
+        })
         .is_some_and(|d| cache_blobs.contains(&d))
 }
 
@@ -928,7 +929,9 @@ fn build_cache_refs(base: &Path) -> (HashSet<String>, HashSet<String>) {
         if !is_hex64(d) {
             continue;
         }
-        let Ok(raw) = fs::read(base.join("blobs/sha256").join(d)) else { continue };
+        let Ok(raw) = fs::read(base.join("blobs/sha256").join(d)) else {
+            continue;
+        };
         blobs.insert(d.to_string());
         if let Ok(cfg) = serde_json::from_slice::<serde_json::Value>(&raw) {
             if let Some(ids) = cfg["rootfs"]["diff_ids"].as_array() {

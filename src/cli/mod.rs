@@ -1620,7 +1620,8 @@ pub struct BuildArgs {
     pub pull_never: bool,
     /// As --pull=always (Podman's older spelling)
     #[arg(long, hide = true)]
-    pub pull_always: bool,    /// Write the build's output (steps, RUN output) to this file instead of stdout and stderr
+    pub pull_always: bool,
+    /// Write the build's output (steps, RUN output) to this file instead of stdout and stderr
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub logfile: Option<PathBuf>,
 }

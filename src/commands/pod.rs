@@ -68,7 +68,10 @@ fn create(a: PodCreateArgs) -> Result<i32> {
         crate::bail!("--network: a pod without an infra container (--infra=false) has no network of its own");
     }
     if !a.infra
-        && (a.infra_image.is_some() || a.infra_name.is_some() || a.infra_command.is_some() || a.infra_conmon_pidfile.is_some())
+        && (a.infra_image.is_some()
+            || a.infra_name.is_some()
+            || a.infra_command.is_some()
+            || a.infra_conmon_pidfile.is_some())
     {
         crate::bail!("--infra-image, --infra-name, --infra-command and --infra-conmon-pidfile need an infra container (not --infra=false)");
     }
@@ -78,7 +81,7 @@ fn create(a: PodCreateArgs) -> Result<i32> {
                 crate::bail!("--network {n}: a pod's network is pasta, slirp4netns, none or host");
             }
         }
-let mut o = super::run::infra_options(a.network.as_deref().filter(|n| *n != "private"), &a.publish)?;
+        let mut o = super::run::infra_options(a.network.as_deref().filter(|n| *n != "private"), &a.publish)?;
         if let Some(p) = &a.infra_conmon_pidfile {
             o.monitor_pidfile = Some(
                 std::path::absolute(p)

@@ -57,10 +57,17 @@ fn pull_archive(a: &PullArgs, transport: &str, path: &str) -> Result<i32> {
         crate::bail!(
             "{}: {path} is {}",
             a.image,
-            if is_dir { "a directory (use oci:DIR)" } else { "not a directory (oci: names an OCI layout directory)" }
+            if is_dir {
+                "a directory (use oci:DIR)"
+            } else {
+                "not a directory (oci: names an OCI layout directory)"
+            }
         );
     }
-    let report = crate::image::load::load(crate::image::load::Source::File(p.to_path_buf()), &Progress::new(a.quiet))?;
+    let report = crate::image::load::load(
+        crate::image::load::Source::File(p.to_path_buf()),
+        &Progress::new(a.quiet),
+    )?;
     let ids: Vec<String> = report
         .names
         .iter()

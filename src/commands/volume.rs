@@ -157,7 +157,10 @@ fn prune(a: VolumePruneArgs) -> Result<i32> {
         let store = Store::open()?;
         let mut f = filters.clone();
         f.push(Filter::Dangling(true));
-        let names: String = volume::list(&store, &f)?.iter().map(|v| format!("{}\n", v.name)).collect();
+        let names: String = volume::list(&store, &f)?
+            .iter()
+            .map(|v| format!("{}\n", v.name))
+            .collect();
         crate::output::note(&format!(
             "WARNING! This will remove all volumes not used by at least one container. The following volumes will be removed:\n{names}Are you sure you want to continue? [y/N]",
         ));
@@ -248,9 +251,7 @@ fn mount(a: VolumeMountArgs, mount: bool) -> Result<i32> {
     let verb = if mount { "mount" } else { "unmount" };
     // Root: of the host, or of the store's user namespace (`hutch unshare`).
     if !nix::unistd::geteuid().is_root() {
-        crate::bail!(
-            "cannot run command \"hutch volume {verb}\" in rootless mode, must execute `hutch unshare` first"
-        );
+        crate::bail!("cannot run command \"hutch volume {verb}\" in rootless mode, must execute `hutch unshare` first");
     }
     let store = Store::open()?;
     let mut failed = false;

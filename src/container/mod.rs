@@ -291,7 +291,9 @@ pub fn create(
     write_userdata(&cdir, &rec.spec, &rec.name, &net).map_err(cleanup)?;
     write_file(&cdir.join("userdata/containerenv"), &containerenv(store, &rec)).map_err(cleanup)?;
     crate::fault::point("after:write-userdata");
-    store.add_container(&rec, lock, !rec.spec.auto_remove).map_err(cleanup)?;
+    store
+        .add_container(&rec, lock, !rec.spec.auto_remove)
+        .map_err(cleanup)?;
     crate::events::of("create", &rec);
     Ok(rec)
 }
@@ -544,6 +546,10 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
                 read_only: true,
                 copy_up: false,
                 chown: false,
+                // A secret is data: nothing on it runs, as on Podman's secret mounts.
+                noexec: true,
+                nosuid: true,
+                nodev: true,
                 tmpfs: None,
             }),
         }
@@ -633,7 +639,11 @@ fn copy_secrets(store: &Store, cdir: &Path, spec: &mut Spec) -> Result<()> {
     std::fs::create_dir(&dir).ctx(|| format!("creating {}", dir.display()))?;
     for (i, s) in spec.secrets.iter_mut().enumerate() {
         let Some(rec) = idx.find(&s.name) else {
-            crate::bail!("--secret {}: no secret with name or id {:?}: no such secret", s.name, s.name);
+            crate::bail!(
+                "--secret {}: no secret with name or id {:?}: no such secret",
+                s.name,
+                s.name
+            );
         };
         let data = std::fs::read(store.secret_data(&rec.id))
             .ctx(|| format!("--secret {}: reading the secret's data", s.name))?;

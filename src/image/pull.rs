@@ -264,7 +264,7 @@ async fn pull_async(
         .map_err(|e| crate::err!("{e}"))??;
     let id = crate::digest::digest_hex(&resolved.config_digest)?.to_string();
     let record = ImageRecord {
-            names_history: Vec::new(),
+        names_history: Vec::new(),
         id: id.clone(),
         names: image.tagged().into_iter().collect(),
         digests: vec![format!("{}@{}", image.name(), resolved.manifest_digest)],

@@ -72,7 +72,9 @@ fn config_volume(kind: &str, name: &str, dir: &std::path::Path) -> std::io::Resu
     read_tree(dir, "", &mut files)?;
     let secret = kind == "secret";
     let valid_key = |k: &str| {
-        !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        !k.is_empty()
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     };
     let mut data = Map::new();
     let mut binary = Map::new();
@@ -86,7 +88,13 @@ fn config_volume(kind: &str, name: &str, dir: &std::path::Path) -> std::io::Resu
         } else {
             need_items = true;
             path.chars()
-                .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
                 .collect()
         };
         let mut item = json!({ "key": key, "path": path });
@@ -227,11 +235,19 @@ fn container(
                 if kind == "emptyDir" {
                     json!({ "emptyDir": {} , "name": dns_label(&name) })
                 } else {
-                    let dir = pod.pod_dir.as_ref().unwrap().join(if kind == "secret" { "secrets" } else { "configmaps" }).join(&name);
+                    let dir = pod
+                        .pod_dir
+                        .as_ref()
+                        .unwrap()
+                        .join(if kind == "secret" { "secrets" } else { "configmaps" })
+                        .join(&name);
                     let cname = dns_label(&format!("{}-{name}", dns_label(&pod.name)));
                     match config_volume(kind, &cname, &dir) {
                         Ok((doc, vol)) => {
-                            if !configs.iter().any(|d| d["kind"] == doc["kind"] && d["metadata"]["name"] == json!(cname)) {
+                            if !configs
+                                .iter()
+                                .any(|d| d["kind"] == doc["kind"] && d["metadata"]["name"] == json!(cname))
+                            {
                                 configs.push(doc);
                             }
                             let mut vol = vol;

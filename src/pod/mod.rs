@@ -69,7 +69,9 @@ pub fn parse_share(share: &[String], infra: bool) -> Result<Vec<String>> {
                 }
             }
             // Podman's words (its system tests look for them), named by the option.
-            _ => crate::bail!("--share {s}: invalid kernel namespace to share: {s}. Options are: cgroup, ipc, net, pid, uts or none"),
+            _ => crate::bail!(
+                "--share {s}: invalid kernel namespace to share: {s}. Options are: cgroup, ipc, net, pid, uts or none"
+            ),
         }
     }
     if !out.is_empty() && !infra {
@@ -201,7 +203,9 @@ pub fn create(store: &Store, o: &PodOptions, infra: Option<RunOptions>) -> Resul
     };
     if let Some(n) = &o.infra_name {
         if store.load_containers()?.containers.iter().any(|c| &c.name == n) {
-            crate::bail!("the container name \"{n}\" is already in use: remove that container or choose another --infra-name");
+            crate::bail!(
+                "the container name \"{n}\" is already in use: remove that container or choose another --infra-name"
+            );
         }
     }
     let lock = store.lock_pods()?;

@@ -472,16 +472,25 @@ pub fn exec_in_container(
     for g in p.group_add.iter().filter(|g| *g != "keep-groups") {
         let gid = match g.parse::<u32>() {
             Ok(n) => n,
-            Err(_) => crate::runtime::user::group_id(g, &read("/etc/group"))
-                .ok_or_else(|| Fail(125, format!("--group-add {g}: no such group in the container's /etc/group")))?,
+            Err(_) => crate::runtime::user::group_id(g, &read("/etc/group")).ok_or_else(|| {
+                Fail(
+                    125,
+                    format!("--group-add {g}: no such group in the container's /etc/group"),
+                )
+            })?,
         };
         if !groups.contains(&gid) {
             groups.push(gid);
         }
     }
     if plan.can_setgroups && !keep_groups {
-        nix::unistd::setgroups(&groups.iter().map(|g| nix::unistd::Gid::from_raw(*g)).collect::<Vec<_>>())
-            .at("setting supplementary groups")?;
+        nix::unistd::setgroups(
+            &groups
+                .iter()
+                .map(|g| nix::unistd::Gid::from_raw(*g))
+                .collect::<Vec<_>>(),
+        )
+        .at("setting supplementary groups")?;
     }
     let unmapped = |e: Errno| {
         if e == Errno::EINVAL {

@@ -149,7 +149,10 @@ fn parse_secrets(given: &[String], mounts: &[MountSpec]) -> Result<Vec<secret::S
             }
         };
         if clash {
-            crate::bail!("--secret {g}: {} is already given", u.env.as_deref().unwrap_or(&u.target));
+            crate::bail!(
+                "--secret {g}: {} is already given",
+                u.env.as_deref().unwrap_or(&u.target)
+            );
         }
         v.push(u);
     }
@@ -184,7 +187,9 @@ pub fn parse_userns(v: Option<&str>) -> Result<(UsernsMode, Option<u32>)> {
             }
             (UsernsMode::Auto, size)
         }
-        Some(other) => crate::bail!("--userns {other}: unsupported mode (use keep-id, auto[:size=N] or nomap, or leave it out)"),
+        Some(other) => {
+            crate::bail!("--userns {other}: unsupported mode (use keep-id, auto[:size=N] or nomap, or leave it out)")
+        }
     })
 }
 
@@ -193,7 +198,13 @@ pub fn parse_userns(v: Option<&str>) -> Result<(UsernsMode, Option<u32>)> {
 pub fn auto_userns_size(passwd: &str, group: &str) -> u32 {
     let ids = passwd
         .lines()
-        .flat_map(|l| l.split(':').skip(2).take(2).filter_map(|f| f.parse::<u32>().ok()).collect::<Vec<_>>())
+        .flat_map(|l| {
+            l.split(':')
+                .skip(2)
+                .take(2)
+                .filter_map(|f| f.parse::<u32>().ok())
+                .collect::<Vec<_>>()
+        })
         .chain(group.lines().filter_map(|l| l.split(':').nth(2)?.parse::<u32>().ok()));
     ids.filter(|&i| i < AUTO_USERNS_MAX)
         .map(|i| i + 1)
@@ -210,7 +221,12 @@ pub fn free_id_range(used: &[(u64, u64)], size: u64, span: u64) -> Option<u64> {
         if s + size > span {
             return None;
         }
-        match used.iter().filter(|&&(a, n)| a < s + size && s < a + n).map(|&(a, n)| a + n).max() {
+        match used
+            .iter()
+            .filter(|&&(a, n)| a < s + size && s < a + n)
+            .map(|&(a, n)| a + n)
+            .max()
+        {
             Some(end) => s = end,
             None => return Some(s),
         }
@@ -978,7 +994,9 @@ pub fn parse_volume(v: &str) -> Result<MountSpec> {
                     flags.push(o);
                 }
             }
-            _ => crate::bail!("-v {v}: unknown option {o} (use ro, rw, U, z, Z, nocopy, noexec, nosuid, nodev, exec, suid, dev)"),
+            _ => crate::bail!(
+                "-v {v}: unknown option {o} (use ro, rw, U, z, Z, nocopy, noexec, nosuid, nodev, exec, suid, dev)"
+            ),
         }
     }
     let (kind, source) = if src.is_empty() {

@@ -334,7 +334,10 @@ fn pod_unit(p: &PodUnit) -> Result<String> {
             line.push_str(&exec_line(args));
         }
         s.push_str(&format!("ExecStartPre={line}\n"));
-        s.push_str(&format!("ExecStart={}\n", exec_line(&w(&[h, "pod", "start", &p.pod_name]))));
+        s.push_str(&format!(
+            "ExecStart={}\n",
+            exec_line(&w(&[h, "pod", "start", &p.pod_name]))
+        ));
         s.push_str(&format!(
             "ExecStop={}\n",
             exec_line(&w(&[h, "pod", "stop", "--ignore", "-t", &t, &p.pod_name]))

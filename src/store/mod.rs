@@ -191,7 +191,11 @@ impl Store {
     pub fn save_images(&self, idx: &ImageIndex, _held: &FileLock) -> Result<()> {
         crate::fault::point("before:save-images");
         let with_history;
-        let idx = if idx.images.iter().all(|i| i.names.iter().rev().eq(i.names_history.iter().take(i.names.len()))) {
+        let idx = if idx
+            .images
+            .iter()
+            .all(|i| i.names.iter().rev().eq(i.names_history.iter().take(i.names.len())))
+        {
             idx
         } else {
             let mut copy = ImageIndex {
