@@ -767,12 +767,14 @@ impl ContainersConf {
                     Ok(_) => self.userns = Some(u),
                     Err(e) => return Err(bad("userns", e.message)),
                 },
-                _ => return Err(bad(
-                    "userns",
-                    format!(
+                _ => {
+                    return Err(bad(
+                        "userns",
+                        format!(
                         "\"{u}\" is not a mode hutch supports (keep-id, auto[:size=N], nomap, or host for the default)"
                     ),
-                )),
+                    ))
+                }
             }
         }
         if let Some(tz) = c.tz {

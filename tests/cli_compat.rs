@@ -61,11 +61,19 @@ fn rm_exit_statuses_are_podmans() {
         1,
         "no container with name or ID \"nosuch\"",
     );
-    exits(env.hutch(["container", "rm", "up"]), 2, "container up is running");
+    exits(
+        env.hutch(["container", "rm", "up"]),
+        2,
+        "as it is running - running or paused containers cannot be removed without force",
+    );
     // A missing one wins over a running one; each item is still tried.
     exits(env.hutch(["rm", "up", "nosuch"]), 1, "nosuch");
     assert_eq!(names(&env), "idle\nup\n");
-    let r = exits(env.hutch(["rm", "idle", "up"]), 2, "container up is running");
+    let r = exits(
+        env.hutch(["rm", "idle", "up"]),
+        2,
+        "as it is running - running or paused containers cannot be removed without force",
+    );
     assert_eq!(r.stdout, "idle\n");
     assert_eq!(names(&env), "up\n");
     // With -f a missing container is no error.

@@ -584,9 +584,12 @@ fn containers_conf_userns_keep_id_is_the_default_and_the_flag_wins() {
     assert_eq!(r.stdout.trim(), "0");
     let info = env.hutch(["info", "--format", "{{.ContainersConf.Userns}}"]).ok();
     assert_eq!(info.stdout.trim(), "keep-id");
-    env.write("config/containers/containers.conf", "[containers]\nuserns = \"auto\"\n");
+    env.write(
+        "config/containers/containers.conf",
+        "[containers]\nuserns = \"ns:/proc/1/ns/user\"\n",
+    );
     env.hutch(["run", "--rm", BASIC, "true"])
-        .fails_with("userns: \"auto\" is not a mode hutch supports");
+        .fails_with("userns: \"ns:/proc/1/ns/user\" is not a mode hutch supports");
 }
 
 #[test]

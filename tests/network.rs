@@ -431,7 +431,6 @@ fn none_host_dns_and_hosts_options() {
             vec!["--network", "private"],
             "--network private: not a network mode of hutch",
         ),
-        (vec!["--network", "none", "-p", "80"], "-p 80: --network none"),
         (vec!["-p", "8080:80/sctp"], "-p 8080:80/sctp: protocol"),
         (vec!["--add-host", "nocolon"], "--add-host nocolon: expected NAME:IP"),
         (vec!["--dns", "resolver"], "--dns resolver: not an IP address"),

@@ -608,7 +608,12 @@ fn detached_lifecycle() {
     let monitor = live["monitor_pid"].as_i64().unwrap();
 
     let r = env.hutch(["rm", "web"]);
-    assert!(r.code == 2 && r.stderr.contains("web is running"), "{r:?}");
+    assert!(
+        r.code == 2
+            && r.stderr
+                .contains("as it is running - running or paused containers cannot be removed without force"),
+        "{r:?}"
+    );
     // sleep as pid 1 has no SIGTERM handler: stop falls back to SIGKILL after -t.
     let t = Instant::now();
     assert_eq!(env.hutch(["stop", "-t", "1", "web"]).ok().stdout, "web\n");

@@ -20,8 +20,9 @@ pub const POD_DIR: &str = "@POD_DIR@";
 /// The documents of a YAML stream, as JSON values (empty documents skipped). A syntax error
 /// names its line.
 pub fn parse_docs(text: &str, what: &str) -> Result<Vec<Value>> {
+    let text = octal_modes(text);
     let mut out = Vec::new();
-    for doc in serde_norway::Deserializer::from_str(text) {
+    for doc in serde_norway::Deserializer::from_str(&text) {
         let v = Value::deserialize(doc).map_err(|e| {
             let msg = e.to_string().replace('\n', " ");
             match e.location() {
@@ -34,6 +35,18 @@ pub fn parse_docs(text: &str, what: &str) -> Result<Vec<Value>> {
         }
     }
     Ok(out)
+}
+
+/// Kubernetes reads its YAML as YAML 1.1, where `defaultMode: 0400` is octal (0o400 = 256);
+/// the YAML 1.2 parser here would read decimal 400. File modes (`defaultMode:` and `mode:`)
+/// written with a leading 0 are therefore rewritten as YAML 1.2 octal (`0o400`) before parsing,
+/// on their own line, so error line numbers do not move.
+fn octal_modes(text: &str) -> std::borrow::Cow<'_, str> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"(?m)^(\s*(?:-\s+)?(?:defaultMode|mode):\s*)0([0-7]+)(\s*(?:#.*)?)$").unwrap()
+    });
+    re.replace_all(text, "${1}0o${2}${3}")
 }
 
 /// One file to write in the pod's directory before its containers are created.
@@ -787,5 +800,23 @@ mod tests {
     fn unknown_kind_is_refused() {
         let docs = parse_docs("kind: Job\nmetadata: {name: x}\n", "t").unwrap();
         assert!(plan(&docs).unwrap_err().message.contains("Job"));
+    }
+}
+
+#[cfg(test)]
+mod octal_tests {
+    use super::*;
+
+    #[test]
+    fn modes_with_a_leading_zero_are_octal_as_kubernetes_reads_them() {
+        let docs = parse_docs(
+            "kind: Pod\nspec:\n  volumes:\n  - name: c\n    configMap:\n      defaultMode: 0400\n      items:\n      - key: a\n        path: a\n        mode: 0755 # exec\n  x: 400\n",
+            "test",
+        )
+        .unwrap();
+        let cm = &docs[0]["spec"]["volumes"][0]["configMap"];
+        assert_eq!(cm["defaultMode"], 0o400);
+        assert_eq!(cm["items"][0]["mode"], 0o755);
+        assert_eq!(docs[0]["spec"]["x"], 400);
     }
 }
