@@ -134,6 +134,19 @@ pub(crate) fn print_listing(
     Ok(())
 }
 
+/// Print what an `inspect` verb found (a JSON array, or each item through a Go template) and
+/// return its exit status: 125 when any name was not found (each already reported).
+pub(crate) fn print_inspected(format: Option<&str>, items: &[serde_json::Value], failed: bool) -> Result<i32> {
+    use crate::format::Format;
+    match Format::parse(format) {
+        Format::Table | Format::Json => {
+            crate::output::out(&(serde_json::to_string_pretty(items).expect("json") + "\n"))
+        }
+        Format::Template { tmpl, .. } => crate::output::out(&crate::format::render(&tmpl, false, items)?),
+    }
+    Ok(if failed { 125 } else { 0 })
+}
+
 /// The id of a local image, for the event log (None when it cannot be found).
 fn image_id(name: &str) -> Option<String> {
     let store = crate::store::Store::open_existing(&crate::paths::data_dir().ok()?)?;

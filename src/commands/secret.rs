@@ -113,11 +113,7 @@ fn inspect(a: SecretInspectArgs) -> Result<i32> {
             }
         }
     }
-    match Format::parse(a.format.as_deref()) {
-        Format::Table | Format::Json => out(&(serde_json::to_string_pretty(&items).expect("json") + "\n")),
-        Format::Template { tmpl, .. } => out(&crate::format::render(&tmpl, false, &items)?),
-    }
-    Ok(if failed { 125 } else { 0 })
+    super::print_inspected(a.format.as_deref(), &items, failed)
 }
 
 fn rm(a: SecretRmArgs) -> Result<i32> {
