@@ -25,26 +25,9 @@ pub fn is_git(src: &str) -> bool {
 
 /// Run `work` in a forked child; its error comes back.
 fn in_child(what: &str, work: impl FnOnce() -> Result<()>) -> Result<()> {
-    use crate::sys::process;
-    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
-    match process::fork().map_err(|e| crate::err!("fork: {e}"))? {
-        None => {
-            drop(r);
-            let code = match work() {
-                Ok(()) => 0,
-                Err(e) => {
-                    let _ = nix::unistd::write(&w, e.message.as_bytes());
-                    1
-                }
-            };
-            process::exit_now(code)
-        }
-        Some(pid) => {
-            drop(w);
-            crate::sys::process::reap_worker(pid, &r)
-                .map_err(|f| crate::err!("{}", f.message_or(|_| format!("{what}: the helper failed"))))
-        }
-    }
+    crate::sys::process::run_worker(|| work().map_err(|e| e.message))
+        .map_err(|m| crate::err!("{m}"))?
+        .map_err(|f| crate::err!("{}", f.message_or(|_| format!("{what}: the helper failed"))))
 }
 
 /// The file name a download gets: the URL path's last component.

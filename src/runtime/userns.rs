@@ -515,26 +515,9 @@ fn enter_single(uid: u32, gid: u32) -> Result<()> {
 /// Run `work` in a forked child that enters the store's user namespace (so it can create and
 /// chown files as any mapped id), leaving this process where it is. Its error comes back.
 pub fn in_store_namespace(what: &str, work: impl FnOnce() -> Result<()>) -> Result<()> {
-    use crate::sys::process;
-    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
-    match process::fork().map_err(|e| crate::err!("fork: {e}"))? {
-        None => {
-            drop(r);
-            let code = match enter().and_then(|_| work()) {
-                Ok(()) => 0,
-                Err(e) => {
-                    let _ = nix::unistd::write(&w, e.message.as_bytes());
-                    1
-                }
-            };
-            process::exit_now(code)
-        }
-        Some(pid) => {
-            drop(w);
-            crate::sys::process::reap_worker(pid, &r)
-                .map_err(|f| crate::err!("{what}: {}", f.message_or(|_| "the helper failed".into())))
-        }
-    }
+    crate::sys::process::run_worker(|| enter().and_then(|_| work()).map_err(|e| e.message))
+        .map_err(|m| crate::err!("{m}"))?
+        .map_err(|f| crate::err!("{what}: {}", f.message_or(|_| "the helper failed".into())))
 }
 
 #[cfg(test)]

@@ -287,6 +287,30 @@ impl WorkerFailed {
     }
 }
 
+/// Run `work` in a forked worker and wait for it: the worker exits 0 when `work` succeeds, or
+/// writes `work`'s message on its error channel and exits 1 (read back by `reap_worker`). The
+/// outer Err names what could not be made (`pipe: …`, `fork: …`).
+pub fn run_worker(work: impl FnOnce() -> Result<(), String>) -> Result<Result<(), WorkerFailed>, String> {
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
+    match fork().map_err(|e| format!("fork: {e}"))? {
+        None => {
+            drop(r);
+            let code = match work() {
+                Ok(()) => 0,
+                Err(message) => {
+                    let _ = nix::unistd::write(&w, message.as_bytes());
+                    1
+                }
+            };
+            exit_now(code)
+        }
+        Some(pid) => {
+            drop(w);
+            Ok(reap_worker(pid, &r))
+        }
+    }
+}
+
 /// Wait for a forked worker that reports failure by writing a message on `err_r` (the read end
 /// of its error channel) and exiting non-zero: reads the channel to its end, then reaps it.
 pub fn reap_worker(pid: i32, err_r: impl AsFd) -> Result<(), WorkerFailed> {
