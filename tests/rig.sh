@@ -174,7 +174,9 @@ rig_debian() {
     local d=$RIG/debian-bookworm mirror
     mkdir -p "$d"
     if [ ! -s "$d/rootfs.tar" ]; then
-        mirror=$(grep -rhoE 'https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d 2>/dev/null | head -1 | tr -d ' ')
+        # Either file may be missing (deb822-only machines have no sources.list): grep then
+        # exits 2 even when the other one matched, so its status must not end the rig.
+        mirror=$(grep -rhoE 'https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d 2>/dev/null | head -1 | tr -d ' ' || true)
         log "debootstrap bookworm (minbase) from ${mirror:-http://deb.debian.org/debian}"
         rm -rf "$d/rootfs.tmp"
         debootstrap --variant=minbase bookworm "$d/rootfs.tmp" "${mirror:-http://deb.debian.org/debian}" >"$d/debootstrap.log" 2>&1
