@@ -35,6 +35,10 @@ mod volume;
 
 use clap::Parser;
 
+/// `hutch version`'s `Built` (a Unix time): 0, hutch's builds record no time, so that a build is
+/// reproducible.
+pub(crate) const BUILT: i64 = 0;
+
 /// The whole of `hutch`: parse, dispatch, print the error once and map it to an exit code.
 pub fn main() -> i32 {
     output::trace("start");

@@ -152,10 +152,19 @@ pub fn podman_host_fields(default_network: &str) -> Value {
         .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse::<f64>().ok()))
         .unwrap_or(0.0);
     let caps: Vec<String> = crate::spec::caps::DEFAULT.iter().map(|c| c.to_string()).collect();
+    let ver = env!("CARGO_PKG_VERSION");
     json!({
+        // hutch's builder is hutch's own (src/build/): its version is hutch's.
+        "buildahVersion": ver,
         "cgroupManager": "cgroupfs",
         "cgroupVersion": version,
         "cgroupControllers": cg["controllers"],
+        // Podman's container monitor is conmon; hutch's is hutch itself (`hutch __monitor`).
+        "conmon": {
+            "package": format!("hutch {ver} (its own container monitor, no conmon)"),
+            "path": exe.clone(),
+            "version": format!("hutch version {ver}"),
+        },
         "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         "distribution": distribution(),
         "eventLogger": "file",
@@ -166,11 +175,12 @@ pub fn podman_host_fields(default_network: &str) -> Value {
         "swapFree": meminfo("SwapFree"),
         "swapTotal": meminfo("SwapTotal"),
         "networkBackend": default_network,
+        "os": "linux",
         "ociRuntime": {
             "name": "hutch",
-            "package": format!("hutch {}", env!("CARGO_PKG_VERSION")),
+            "package": format!("hutch {ver}"),
             "path": exe,
-            "version": format!("hutch version {}", env!("CARGO_PKG_VERSION")),
+            "version": format!("hutch version {ver}"),
         },
         "security": {
             "apparmorEnabled": false,

@@ -72,7 +72,7 @@ fn two_containers_of_a_pod_talk_on_localhost_and_share_its_ports_and_namespaces(
         .to_string();
     assert_eq!(id.len(), 64, "pod create prints the pod's id");
     assert_eq!(pod_status(&env, "web"), "Created");
-    env.hutch(["image", "exists", "localhost/hutch-pause:0.1.0"]).ok();
+    env.hutch(["image", "exists", "localhost/podman-pause:0.1.0-0"]).ok();
     env.hutch(["run", "-d", "--pod", "web", "--name", "srv", BASIC, "sh", "-c", SERVER])
         .ok();
     assert_eq!(

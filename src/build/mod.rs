@@ -61,6 +61,10 @@ pub struct BuildOptions {
     pub default_env: Vec<String>,
     /// The first -t as the user wrote it (Podman's `COMMIT NAME` line).
     pub commit_name: Option<String>,
+    /// --ulimit values for RUN steps (as `run --ulimit`).
+    pub ulimits: Vec<String>,
+    /// --security-opt values for RUN steps (seccomp=…, no-new-privileges).
+    pub security_opt: Vec<String>,
 }
 
 /// A stage's state between instructions: the image config so far and its digest.
@@ -1337,6 +1341,8 @@ impl Builder<'_> {
             host_ids: Some((nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw())),
             default_caps: self.opts.default_caps.clone(),
             default_env: self.opts.default_env.clone(),
+            ulimits: self.opts.ulimits.clone(),
+            security_opt: self.opts.security_opt.clone(),
             ..Default::default()
         };
         let never = ImplicitPull {
@@ -1652,7 +1658,15 @@ impl Builder<'_> {
         } else {
             format!("|{} {} {shown}", env.len(), env.join(" "))
         };
-        let key = format!("RUN {command:?} env={env:?} mounts={mount_key:?} net={network:?}");
+        let mut key = format!("RUN {command:?} env={env:?} mounts={mount_key:?} net={network:?}");
+        // Limits and the seccomp filter can change what a step does: a step run under other
+        // ones is not the same step (keys without them stay as they were).
+        if !self.opts.ulimits.is_empty() || !self.opts.security_opt.is_empty() {
+            key.push_str(&format!(
+                " ulimits={:?} security={:?}",
+                self.opts.ulimits, self.opts.security_opt
+            ));
+        }
         let text = ins.text();
         let quiet = self.opts.quiet;
         let r = self.cached_step(&st, &key, |b, p| {

@@ -959,7 +959,9 @@ pub struct RunArgs {
     /// Override the image's entrypoint (a command or a JSON array)
     #[arg(long, value_name = "COMMAND")]
     pub entrypoint: Option<String>,
-    /// Working directory inside the container
+    /// Working directory inside the container. It must exist when the container starts (in the
+    /// image, or as a volume or a mount point under one), else the start fails with exit 126, as
+    /// with Podman; without -w the image's WORKDIR is used, and created when missing
     #[arg(short, long, value_name = "DIR")]
     pub workdir: Option<String>,
     /// User (name or uid) and optional group to run as: USER[:GROUP]
@@ -1110,6 +1112,12 @@ pub struct RunCompatArgs {
     /// Kill the container (SIGKILL) once it has run SECONDS; its exit code is then -1 (run exits 255)
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u32>,
+    /// Resource limit of the container's processes: TYPE=SOFT[:HARD] (nofile, nproc, core,
+    /// stack, memlock, cpu, fsize, as…; -1 for no limit), repeatable. A rootless user can lower
+    /// limits and raise a soft one up to its hard one, not raise a hard one (the start fails,
+    /// exit 126)
+    #[arg(long, value_name = "TYPE=SOFT[:HARD]")]
+    pub ulimit: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -1624,6 +1632,13 @@ pub struct BuildArgs {
     /// Write the build's output (steps, RUN output) to this file instead of stdout and stderr
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub logfile: Option<PathBuf>,
+    /// Resource limit of RUN steps' processes: TYPE=SOFT[:HARD], as `run --ulimit`
+    #[arg(long, value_name = "TYPE=SOFT[:HARD]")]
+    pub ulimit: Vec<String>,
+    /// Security options of RUN steps: seccomp=unconfined, seccomp=PROFILE.json,
+    /// no-new-privileges (as `run --security-opt`)
+    #[arg(long, value_name = "OPTION")]
+    pub security_opt: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -81,6 +81,9 @@ pub fn run(a: BuildArgs) -> Result<i32> {
             crate::bail!("--ignorefile {}: no such file", f.display());
         }
     }
+    // Checked before anything is built (each RUN step uses them).
+    crate::spec::ulimit::parse_all(&a.ulimit)?;
+    crate::spec::security_opts(&a.security_opt)?;
     let conf = crate::config::ContainersConf::load()?;
     let network = match (&a.network, conf.network()) {
         (Some(n), _) => {
@@ -134,6 +137,8 @@ pub fn run(a: BuildArgs) -> Result<i32> {
         default_caps: conf.default_capabilities.clone(),
         default_env: conf.env.clone(),
         commit_name: a.tag.first().cloned(),
+        ulimits: a.ulimit.clone(),
+        security_opt: a.security_opt.clone(),
     };
     let quiet = a.quiet;
     let mut say = |s: &str| {

@@ -190,6 +190,11 @@ fn podman_fields(v: &mut Value) {
             "volumePath": format!("{graph}/volumes"),
         }),
     );
+    // Where short names (`alpine`) are looked for: hutch resolves them on Docker Hub only.
+    add(
+        v,
+        json!({"registries": {"search": [crate::reference::DEFAULT_REGISTRY]}}),
+    );
     let ver = env!("CARGO_PKG_VERSION");
     add(
         &mut v["version"],

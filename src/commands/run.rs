@@ -165,6 +165,7 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         restart: a.restart.clone(),
         host_users: a.compat.hostuser.clone(),
         timeout: a.compat.timeout.unwrap_or(0),
+        ulimits: a.compat.ulimit.clone(),
         oci_runtime,
     })
 }

@@ -17,7 +17,7 @@ pub fn run(a: VersionArgs) -> Result<i32> {
         "RustVersion": rust,
         "GitCommit": "",
         "BuiltTime": "",
-        "Built": 0,
+        "Built": crate::BUILT,
         "OsArch": os_arch,
         "Os": "linux",
     });

@@ -42,6 +42,7 @@ pub fn exec(store: &Store, rec: &ContainerRecord, o: ExecOptions) -> Result<i32>
         caps: spec.caps.clone(),
         no_new_privileges: spec.no_new_privileges,
         create_workdir: false,
+        ulimits: spec.ulimits.clone(),
         preserve_fds: 0,
         group_add: spec.group_add.clone(),
     };

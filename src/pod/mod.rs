@@ -19,9 +19,13 @@ use crate::store::Store;
 /// It sleeps in pause(2) and exits 0 on SIGTERM, SIGINT or SIGHUP.
 const PAUSE: &[u8] = include_bytes!("pause.bin");
 
-/// The infra containers' image, made locally from `PAUSE` the first time a pod needs it.
+/// The infra containers' image, made locally from `PAUSE` the first time a pod needs it. Its
+/// name follows Podman's for its own local pause image, `localhost/podman-pause:VERSION-BUILT`
+/// (`hutch version --format '{{.Server.Version}}-{{.Server.Built}}'`), so scripts that list,
+/// keep or remove the infra image by that name (`rmi localhost/podman-pause:…`) work as with
+/// Podman; its content is hutch's pause program.
 pub fn pause_image() -> String {
-    format!("localhost/hutch-pause:{}", env!("CARGO_PKG_VERSION"))
+    format!("localhost/podman-pause:{}-{}", env!("CARGO_PKG_VERSION"), crate::BUILT)
 }
 
 /// Namespaces a pod may share.

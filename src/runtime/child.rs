@@ -369,6 +369,8 @@ pub struct ExecParams {
     pub preserve_fds: u32,
     /// The container's --group-add: more supplementary groups, or `keep-groups`.
     pub group_add: Vec<String>,
+    /// The container's --ulimit values, set just before the exec.
+    pub ulimits: Vec<crate::spec::ulimit::Ulimit>,
 }
 
 impl ExecParams {
@@ -380,9 +382,10 @@ impl ExecParams {
             workdir: spec.workdir.clone(),
             caps: spec.caps.clone(),
             no_new_privileges: spec.no_new_privileges,
-            create_workdir: true,
+            create_workdir: !spec.workdir_must_exist,
             preserve_fds: spec.preserve_fds,
             group_add: spec.group_add.clone(),
+            ulimits: spec.ulimits.clone(),
         }
     }
 }
@@ -403,7 +406,17 @@ pub fn exec_in_container(
         let root = crate::sys::fs::open_dir(Path::new("/")).at("opening /")?;
         m::mkdir_all_in_root(&root, Path::new(&p.workdir), 0o755).at(&format!("creating workdir {}", p.workdir))?;
     }
-    nix::unistd::chdir(p.workdir.as_str()).map_err(|e| Fail(125, format!("workdir {}: {}", p.workdir, e.desc())))?;
+    nix::unistd::chdir(p.workdir.as_str()).map_err(|e| match e {
+        // Podman's words and exit status for a working directory that is not there.
+        Errno::ENOENT => Fail(
+            126,
+            format!(
+                "workdir \"{}\" does not exist on container (a --workdir is not created: mount a volume there or make it in the image)",
+                p.workdir
+            ),
+        ),
+        e => Fail(125, format!("workdir {}: {}", p.workdir, e.desc())),
+    })?;
     // Stdio.
     match (stdio, &tty_slave) {
         (StdioMode::Tty, Some(slave)) => {
@@ -453,6 +466,7 @@ pub fn exec_in_container(
         .map_err(|_| Fail(125, "argument contains a NUL byte".into()))?;
     let envp: Vec<CString> = env.iter().filter_map(|e| CString::new(e.as_bytes()).ok()).collect();
     let candidates = candidates(&p.args[0], &path_env);
+    set_ulimits(&p.ulimits)?;
     // Privileges, last: bounding set, no_new_privs, seccomp, ids, capabilities.
     let mask = crate::spec::caps::mask(&p.caps);
     if p.no_new_privileges {
@@ -613,4 +627,51 @@ pub fn open_pty(root: &OwnedFd, sync: &Channel) -> Result<OwnedFd, Fail> {
     .at("opening the pty")?;
     sync.send_fd(&master);
     Ok(slave)
+}
+
+/// --ulimit: each limit set with setrlimit, in the container's process before its exec.
+fn set_ulimits(limits: &[crate::spec::ulimit::Ulimit]) -> Result<(), Fail> {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    for u in limits {
+        let r = match u.name.as_str() {
+            "as" => Resource::RLIMIT_AS,
+            "core" => Resource::RLIMIT_CORE,
+            "cpu" => Resource::RLIMIT_CPU,
+            "data" => Resource::RLIMIT_DATA,
+            "fsize" => Resource::RLIMIT_FSIZE,
+            "locks" => Resource::RLIMIT_LOCKS,
+            "memlock" => Resource::RLIMIT_MEMLOCK,
+            "msgqueue" => Resource::RLIMIT_MSGQUEUE,
+            "nice" => Resource::RLIMIT_NICE,
+            "nofile" => Resource::RLIMIT_NOFILE,
+            "nproc" => Resource::RLIMIT_NPROC,
+            "rss" => Resource::RLIMIT_RSS,
+            "rtprio" => Resource::RLIMIT_RTPRIO,
+            "rttime" => Resource::RLIMIT_RTTIME,
+            "sigpending" => Resource::RLIMIT_SIGPENDING,
+            "stack" => Resource::RLIMIT_STACK,
+            other => return Err(Fail(125, format!("--ulimit {other}: unknown limit"))),
+        };
+        if let Err(e) = setrlimit(r, u.soft, u.hard) {
+            let show = |v: u64| {
+                if v == crate::spec::ulimit::UNLIMITED {
+                    "unlimited".to_string()
+                } else {
+                    v.to_string()
+                }
+            };
+            let now = getrlimit(r).map(|(_, h)| show(h)).unwrap_or_default();
+            return Err(Fail(
+                126,
+                format!(
+                    "--ulimit {}={}:{}: cannot set the limit: {} (the hard limit here is {now}, which only root can raise)",
+                    u.name,
+                    show(u.soft),
+                    show(u.hard),
+                    e.desc()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

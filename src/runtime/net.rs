@@ -116,12 +116,15 @@ pub fn bind_ports(ports: &[PortMapping], keep_tcp: bool) -> Result<Vec<(std::net
                 } else {
                     ""
                 };
-                crate::bail!(
+                // The container exists but cannot start: Podman's exit status for that, 126
+                // (`run -d` without --rm leaves it created, as Podman's does).
+                return Err(crate::err!(
                     "-p {}: host port {}:{host}/{} {why}{low}",
                     p.display(),
                     if p.host_ip.is_empty() { "0.0.0.0" } else { &p.host_ip },
                     p.protocol
-                );
+                )
+                .classed(crate::error::Class::CannotInvoke));
             }
         }
     }

@@ -20,6 +20,7 @@ pub mod restart;
 pub mod secret;
 pub mod signal;
 pub mod systemd;
+pub mod ulimit;
 
 pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -119,6 +120,13 @@ pub struct Spec {
     /// --runtime: the hutch binary that runs the container's monitor (None: this one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oci_runtime: Option<String>,
+    /// --workdir was given: it must exist when the container starts (in the image or as a
+    /// mount point), as with Podman; the image's WORKDIR is created when missing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub workdir_must_exist: bool,
+    /// --ulimit: the resource limits the container's processes start with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ulimits: Vec<ulimit::Ulimit>,
 }
 
 /// --group-add values: gids or group names (resolved in the container at start), or
@@ -636,6 +644,8 @@ pub struct RunOptions {
     pub timeout: u32,
     /// --runtime, resolved to a hutch binary's path by the command layer.
     pub oci_runtime: Option<String>,
+    /// --ulimit values as given.
+    pub ulimits: Vec<String>,
 }
 
 /// Combine the image's defaults with the options, Docker's way.
@@ -701,23 +711,7 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
     if !workdir.starts_with('/') {
         crate::bail!("--workdir {workdir}: must be an absolute path");
     }
-    let mut seccomp = Seccomp::Default;
-    let mut nnp = false;
-    for opt in &o.security_opt {
-        match opt.split_once(['=', ':']) {
-            Some(("seccomp", v)) if !v.is_empty() => seccomp = Seccomp::from(v.to_string()),
-            _ if opt == "no-new-privileges" || opt == "no-new-privileges=true" || opt == "no-new-privileges:true" => {
-                nnp = true
-            }
-            _ if opt == "no-new-privileges=false" || opt == "no-new-privileges:false" => nnp = false,
-            Some(("label", _)) | Some(("apparmor", _)) | Some(("mask", _)) | Some(("unmask", _)) => {
-                crate::bail!("--security-opt {opt}: not supported by hutch")
-            }
-            _ => crate::bail!(
-                "--security-opt {opt}: unknown option (use seccomp=unconfined|PROFILE.json or no-new-privileges)"
-            ),
-        }
-    }
+    let (mut seccomp, nnp) = security_opts(&o.security_opt)?;
     if o.privileged && seccomp == Seccomp::Default {
         seccomp = Seccomp::Unconfined;
     }
@@ -907,7 +901,31 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         host_users: o.host_users.clone(),
         timeout: o.timeout,
         oci_runtime: o.oci_runtime.clone(),
+        workdir_must_exist: o.workdir.is_some(),
+        ulimits: ulimit::parse_all(&o.ulimits)?,
     })
+}
+
+/// --security-opt values (`run`, `create`, `build`): the seccomp filter and no_new_privs.
+pub fn security_opts(given: &[String]) -> Result<(Seccomp, bool)> {
+    let mut seccomp = Seccomp::Default;
+    let mut nnp = false;
+    for opt in given {
+        match opt.split_once(['=', ':']) {
+            Some(("seccomp", v)) if !v.is_empty() => seccomp = Seccomp::from(v.to_string()),
+            _ if opt == "no-new-privileges" || opt == "no-new-privileges=true" || opt == "no-new-privileges:true" => {
+                nnp = true
+            }
+            _ if opt == "no-new-privileges=false" || opt == "no-new-privileges:false" => nnp = false,
+            Some(("label", _)) | Some(("apparmor", _)) | Some(("mask", _)) | Some(("unmask", _)) => {
+                crate::bail!("--security-opt {opt}: not supported by hutch")
+            }
+            _ => crate::bail!(
+                "--security-opt {opt}: unknown option (use seccomp=unconfined|PROFILE.json or no-new-privileges)"
+            ),
+        }
+    }
+    Ok((seccomp, nnp))
 }
 
 /// Set `KEY=VALUE` in `env`, replacing an earlier value of the same key (programs read the
