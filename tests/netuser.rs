@@ -508,13 +508,14 @@ fn published_ports_and_the_shared_helpers_lifecycle() {
         }
     }
     assert_eq!(got, "echo:hello");
-    // A taken host port is refused before anything starts.
+    // A taken host port is refused before anything starts: the container cannot start (126,
+    // as Podman's).
     let r = env.hutch(["run", "-d", "--network", "pub", "-p", &spec, BASIC, "true"]);
-    assert_eq!(r.code, 125);
+    assert_eq!(r.code, 126);
     assert!(r.stderr.contains("is already in use"), "{r:?}");
     // Ports below 1024 need the sysctl (1024 on the test machine): an actionable error.
     let r = env.hutch(["run", "--rm", "--network", "pub", "-p", "80:8080", BASIC, "true"]);
-    assert_eq!(r.code, 125);
+    assert_eq!(r.code, 126);
     assert!(
         r.stderr.contains("host port 0.0.0.0:80/tcp cannot be bound")
             && r.stderr

@@ -268,7 +268,14 @@ pub fn build(opts: &BuildOptions, say: &mut dyn FnMut(&str)) -> Result<String> {
                     break;
                 }
             }
-            found.ok_or_else(|| crate::err!("no Containerfile or Dockerfile in the context {}", ctx_dir.display()))?
+            // The last file looked for named as Podman's error names it (scripts match it).
+            found.ok_or_else(|| {
+                crate::err!(
+                    "no Containerfile or Dockerfile in the context {}: {}: no such file or directory",
+                    ctx_dir.display(),
+                    ctx_dir.join("Dockerfile").display()
+                )
+            })?
         }
     };
     let df = parse::parse(&text).map_err(|e| crate::err!("{file_name}:{}:{}: {}", e.line, e.col, e.msg))?;

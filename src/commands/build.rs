@@ -81,7 +81,9 @@ pub fn run(a: BuildArgs) -> Result<i32> {
             crate::bail!("--ignorefile {}: no such file", f.display());
         }
     }
-    // Checked before anything is built (each RUN step uses them).
+    // Checked before anything is built (each RUN step uses them): runtime flags and runtimes
+    // that are not hutch are refused as `run` refuses them.
+    crate::runtime::choice::resolve()?;
     crate::spec::ulimit::parse_all(&a.ulimit)?;
     crate::spec::security_opts(&a.security_opt)?;
     let conf = crate::config::ContainersConf::load()?;

@@ -414,8 +414,12 @@ pub fn run(a: RunArgs) -> Result<i32> {
         }
         return code;
     }
+    // A container that could not start stays (created), as Podman's `run` leaves it, unless
+    // it was to be removed anyway (--rm).
     let discard = |e: crate::error::Error| {
-        let _ = container::remove(&store, &rec, true);
+        if rec.spec.auto_remove {
+            let _ = container::remove(&store, &rec, true);
+        }
         e
     };
     if a.detach {
