@@ -15,14 +15,10 @@ fn image() -> String {
     format!("{PLAIN}/{BASIC}")
 }
 
+/// Failure with `code` and an `Error:` line containing `needle` (`Run::exits`).
 #[track_caller]
 fn exits(r: Run, code: i32, needle: &str) -> Run {
-    assert_eq!(r.code, code, "expected exit {code}: {r:?}");
-    assert!(
-        r.stderr.lines().any(|l| l.starts_with("Error: ") && l.contains(needle)),
-        "expected {needle:?} in an error: {r:?}"
-    );
-    r
+    r.exits(code, needle)
 }
 
 /// The test user's first subordinate uid (/etc/subuid).

@@ -130,7 +130,7 @@ fn image_config_entrypoint_cmd_env_workdir_user() {
             "-u",
             "0:0",
             "-w",
-            "/tmp",
+            "/newdir",
             "-e",
             "APP_MODE=cli",
             "-e",
@@ -139,7 +139,7 @@ fn image_config_entrypoint_cmd_env_workdir_user() {
             "id; pwd; echo $APP_MODE$X",
         ])
         .ok();
-    assert_eq!(r.stdout, "uid=0(root) gid=0(root) groups=0(root)\n/tmp\ncli1\n");
+    assert_eq!(r.stdout, "uid=0(root) gid=0(root) groups=0(root)\n/newdir\ncli1\n");
     env.write("home/envfile", "# comment\nFROM_FILE=yes\nAPP_MODE=file\n");
     let envfile = env.home().join("envfile");
     let r = env

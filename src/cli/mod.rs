@@ -959,9 +959,7 @@ pub struct RunArgs {
     /// Override the image's entrypoint (a command or a JSON array)
     #[arg(long, value_name = "COMMAND")]
     pub entrypoint: Option<String>,
-    /// Working directory inside the container. It must exist when the container starts (in the
-    /// image, or as a volume or a mount point under one), else the start fails with exit 126, as
-    /// with Podman; without -w the image's WORKDIR is used, and created when missing
+    /// Working directory inside the container
     #[arg(short, long, value_name = "DIR")]
     pub workdir: Option<String>,
     /// User (name or uid) and optional group to run as: USER[:GROUP]

@@ -382,7 +382,7 @@ impl ExecParams {
             workdir: spec.workdir.clone(),
             caps: spec.caps.clone(),
             no_new_privileges: spec.no_new_privileges,
-            create_workdir: !spec.workdir_must_exist,
+            create_workdir: true,
             preserve_fds: spec.preserve_fds,
             group_add: spec.group_add.clone(),
             ulimits: spec.ulimits.clone(),
@@ -406,17 +406,7 @@ pub fn exec_in_container(
         let root = crate::sys::fs::open_dir(Path::new("/")).at("opening /")?;
         m::mkdir_all_in_root(&root, Path::new(&p.workdir), 0o755).at(&format!("creating workdir {}", p.workdir))?;
     }
-    nix::unistd::chdir(p.workdir.as_str()).map_err(|e| match e {
-        // Podman's words and exit status for a working directory that is not there.
-        Errno::ENOENT => Fail(
-            126,
-            format!(
-                "workdir \"{}\" does not exist on container (a --workdir is not created: mount a volume there or make it in the image)",
-                p.workdir
-            ),
-        ),
-        e => Fail(125, format!("workdir {}: {}", p.workdir, e.desc())),
-    })?;
+    nix::unistd::chdir(p.workdir.as_str()).map_err(|e| Fail(125, format!("workdir {}: {}", p.workdir, e.desc())))?;
     // Stdio.
     match (stdio, &tty_slave) {
         (StdioMode::Tty, Some(slave)) => {

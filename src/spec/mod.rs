@@ -120,10 +120,6 @@ pub struct Spec {
     /// --runtime: the hutch binary that runs the container's monitor (None: this one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oci_runtime: Option<String>,
-    /// --workdir was given: it must exist when the container starts (in the image or as a
-    /// mount point), as with Podman; the image's WORKDIR is created when missing.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub workdir_must_exist: bool,
     /// --ulimit: the resource limits the container's processes start with.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ulimits: Vec<ulimit::Ulimit>,
@@ -901,7 +897,6 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         host_users: o.host_users.clone(),
         timeout: o.timeout,
         oci_runtime: o.oci_runtime.clone(),
-        workdir_must_exist: o.workdir.is_some(),
         ulimits: ulimit::parse_all(&o.ulimits)?,
     })
 }

@@ -72,6 +72,19 @@ impl Run {
         self
     }
 
+    /// Failure with exit code `code` and an `Error:` line containing `needle`.
+    #[track_caller]
+    pub fn exits(self, code: i32, needle: &str) -> Run {
+        assert_eq!(self.code, code, "expected exit {code}: {self:?}");
+        assert!(
+            self.stderr
+                .lines()
+                .any(|l| l.starts_with("Error: ") && l.contains(needle)),
+            "expected {needle:?} in an error: {self:?}"
+        );
+        self
+    }
+
     /// Failure with exit code 125 and exactly one `Error:` line containing `needle`.
     #[track_caller]
     pub fn fails_with(self, needle: &str) -> Run {
