@@ -91,7 +91,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH", value_hint = ValueHint::ExecutablePath)]
     pub runtime: Option<String>,
     /// A flag for the OCI runtime (Podman passes it to runc/crun): hutch's built-in runtime takes
-    /// none, so running or creating a container with one fails (exit 126)
+    /// none, so running, creating or building with one fails (exit 126)
     #[arg(long, global = true, value_name = "FLAG")]
     pub runtime_flag: Vec<String>,
 }
