@@ -709,11 +709,17 @@ fn a_failing_helper_fails_the_start_with_its_own_words() {
             let r = to_run(env.command(&args).env("PATH", &path).output().unwrap());
             let r = r.fails_with(&format!("{net} failed (exit status: 1): {msg}"));
             assert!(r.stdout.is_empty(), "{r:?}");
-            assert!(
-                env.hutch(["ps", "-a", "-q"]).ok().stdout.is_empty(),
-                "no container left after {net} failed"
+            // The container that could not start stays created (Podman's `run` leaves it;
+            // with --rm it goes), holding no helper.
+            assert_eq!(
+                env.hutch(["ps", "-a", "--format", "{{.Names}} {{.Status}}"])
+                    .ok()
+                    .stdout,
+                "c Created\n",
+                "the container stays created after {net} failed"
             );
             assert_no_helpers(&env, &format!("after {net} failed"));
+            env.hutch(["rm", "c"]).ok();
         }
     }
 }
