@@ -190,6 +190,14 @@ fn build_ulimit_and_security_opt_reach_run_steps() {
         .fails_with("--ulimit nofile=x");
     env.hutch(["build", "--security-opt", "bogus", &ctx])
         .fails_with("--security-opt bogus: unknown option");
+    // Runtime flags are refused as `run` refuses them (hutch's runtime takes none).
+    env.hutch(["--runtime-flag", "invalidflag", "build", &ctx])
+        .exits(126, "--runtime-flag invalidflag");
+    // No Containerfile: Podman's words name the Dockerfile looked for.
+    std::fs::create_dir_all(env.root.join("empty")).unwrap();
+    env.chown_tree(&env.root.join("empty"));
+    env.hutch(["build", &path(&env, "empty")])
+        .fails_with("empty/Dockerfile: no such file or directory");
 }
 
 #[test]
