@@ -37,7 +37,7 @@ command -v iperf3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -
 python3 tests/fixtures/mkimages.py --registry 127.0.0.1:5000 --only bench/iperf3 >/dev/null
 IMAGE=127.0.0.1:5000/bench/iperf3:latest
 . benches/lib.sh
-WORK=/var/tmp/hbd
+WORK=${WORK:-/var/tmp/hbd}
 two_tools
 TOOLS=(hutch)
 ((HAVE_PODMAN)) && TOOLS+=(podman_)
