@@ -48,7 +48,7 @@ pss_kib() { # dir -> summed PSS (KiB) of the processes started with dir's XDG_RU
     for pid in $(ls /proc | grep -E '^[0-9]+$'); do
         comm=$(cat /proc/$pid/comm 2>/dev/null) || continue
         [ "$comm" = sleep ] && continue
-        tr '\0' '\n' < /proc/$pid/environ 2>/dev/null | grep -qx "$marker" || continue
+        tr '\0' '\n' 2>/dev/null < /proc/$pid/environ | grep -qx "$marker" || continue
         p=$(awk '/^Pss:/ {print $2}' /proc/$pid/smaps_rollup 2>/dev/null || echo 0)
         total=$((total + ${p:-0}))
     done
@@ -59,7 +59,7 @@ procs_of() { # dir -> "comm count" lines
     for pid in $(ls /proc | grep -E '^[0-9]+$'); do
         comm=$(cat /proc/$pid/comm 2>/dev/null) || continue
         [ "$comm" = sleep ] && continue
-        tr '\0' '\n' < /proc/$pid/environ 2>/dev/null | grep -qx "$marker" && echo "$comm"
+        tr '\0' '\n' 2>/dev/null < /proc/$pid/environ | grep -qx "$marker" && echo "$comm"
     done | sort | uniq -c | tr '\n' ' '
 }
 

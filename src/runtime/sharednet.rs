@@ -216,12 +216,7 @@ impl Drop for Cold {
 
 /// What `hutch __netns` wrote to its log, on one line.
 fn netns_said() -> String {
-    let said = std::fs::read_to_string(log_path()).unwrap_or_default();
-    let said = said
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with("debug "))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let said = super::net::log_lines(&log_path());
     if said.is_empty() {
         "it exited without a word".into()
     } else {
@@ -342,7 +337,11 @@ fn start_pasta(pid: i32) -> Result<(i32, u64)> {
         crate::bail!(
             "pasta for the shared network namespace failed ({}): {}",
             out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .filter(|l| !l.trim().is_empty() && !l.contains("syslog"))
+                .collect::<Vec<_>>()
+                .join("; ")
         );
     }
     let ppid: i32 = std::fs::read_to_string(&pidfile)
