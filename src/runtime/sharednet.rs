@@ -1340,8 +1340,25 @@ impl Keeper {
 }
 
 /// In the container's network namespace `netns` (this thread goes there and back to `home`):
-/// lo up, each interface's address, the default route. rtnetlink from here, no `ip` process.
+/// lo up, each interface's address, the default route. rtnetlink from there, no `ip` process.
 fn configure_inside(
+    netns: std::os::fd::BorrowedFd,
+    home: std::os::fd::BorrowedFd,
+    links: &[(String, Ipv4Addr, u8)],
+    route: Option<&(Ipv4Addr, String)>,
+) -> Result<()> {
+    // On a thread of its own: /proc/PID/ns/net (what pasta opens when it starts, also while
+    // containers are being attached: see `Cold`) names the main thread's namespace, which must
+    // never be the container's, even for a moment (pasta made its tap there, clashing with
+    // the container's eth0: "Failed to open tun socket in namespace").
+    std::thread::scope(|s| {
+        s.spawn(|| configure_inside_here(netns, home, links, route))
+            .join()
+            .unwrap_or_else(|_| Err(crate::err!("configuring the container's network namespace failed")))
+    })
+}
+
+fn configure_inside_here(
     netns: std::os::fd::BorrowedFd,
     home: std::os::fd::BorrowedFd,
     links: &[(String, Ipv4Addr, u8)],
