@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Networks benchmark (issue 17), hutch against Debian's podman (--runtime runc) side by side, as
 # the unprivileged test user, same image (bench/iperf3), same machine. Run as root:
-#   [N=100] [PN=N] [RUNS=20] [SECS=5] [TRIALS=3] [PARTS='density latency throughput'] benches/netdense.sh
-# (PN: podman's number of containers for the density line, when N is too many for its time)
+#   [N=100] [PN=N] [PAR=4] [RUNS=20] [SECS=5] [TRIALS=3] [PARTS='density latency throughput'] benches/netdense.sh
+# (PN: podman's number of containers for the density line, when N is too many for its time;
+# PAR: how many of those starts run at once, as a user or a script would start many: PAR
+# parallel streams of `run -d`, each started when the last of its stream returned)
 # Prints:
 #   - density: N idle `run -d IMG sleep` containers on a user network (hutch: `podman`, its
 #     default network; podman: `--network bridge`, its rootless CNI network): how long the N
-#     starts took, and the summed PSS of each tool's own processes (everything the tool left
+#     starts took (PAR at a time; failed starts counted), and the summed PSS of each tool's own processes (everything the tool left
 #     running except the containers' `sleep`: hutch's monitors, hutch-netns and its pasta;
 #     podman's conmons, its rootless network namespace's slirp4netns, rootlessport, the pause
 #     process) divided by N;
@@ -22,6 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-100}
 PN=${PN:-$N}
+PAR=${PAR:-4}
 RUNS=${RUNS:-20}
 SECS=${SECS:-5}
 TRIALS=${TRIALS:-3}
@@ -34,7 +37,7 @@ command -v iperf3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -
 python3 tests/fixtures/mkimages.py --registry 127.0.0.1:5000 --only bench/iperf3 >/dev/null
 IMAGE=127.0.0.1:5000/bench/iperf3:latest
 . benches/lib.sh
-WORK=/var/tmp/hbd
+WORK=${WORK:-/var/tmp/hbd}
 two_tools
 TOOLS=(hutch)
 ((HAVE_PODMAN)) && TOOLS+=(podman_)
@@ -45,7 +48,7 @@ pss_kib() { # dir -> summed PSS (KiB) of the processes started with dir's XDG_RU
     for pid in $(ls /proc | grep -E '^[0-9]+$'); do
         comm=$(cat /proc/$pid/comm 2>/dev/null) || continue
         [ "$comm" = sleep ] && continue
-        tr '\0' '\n' < /proc/$pid/environ 2>/dev/null | grep -qx "$marker" || continue
+        tr '\0' '\n' 2>/dev/null < /proc/$pid/environ | grep -qx "$marker" || continue
         p=$(awk '/^Pss:/ {print $2}' /proc/$pid/smaps_rollup 2>/dev/null || echo 0)
         total=$((total + ${p:-0}))
     done
@@ -56,7 +59,7 @@ procs_of() { # dir -> "comm count" lines
     for pid in $(ls /proc | grep -E '^[0-9]+$'); do
         comm=$(cat /proc/$pid/comm 2>/dev/null) || continue
         [ "$comm" = sleep ] && continue
-        tr '\0' '\n' < /proc/$pid/environ 2>/dev/null | grep -qx "$marker" && echo "$comm"
+        tr '\0' '\n' 2>/dev/null < /proc/$pid/environ | grep -qx "$marker" && echo "$comm"
     done | sort | uniq -c | tr '\n' ' '
 }
 
@@ -65,16 +68,21 @@ part density && echo "density: $N idle run -d containers on the default network"
 part density && for t in "${TOOLS[@]}"; do
     name=${t%_}
     d=$H; n=$N; [ $name = podman ] && d=$P && n=$PN
+    rm -f "$WORK"/stream.*
     t0=$(date +%s%N)
-    for i in $(seq 1 "$n"); do
-        $t run -d --network "${NETOF[$t]}" "$IMAGE" sleep 1d >/dev/null
+    for s in $(seq 1 "$PAR"); do
+        (for i in $(seq "$s" "$PAR" "$n"); do
+            $t run -d --network "${NETOF[$t]}" "$IMAGE" sleep 1d >/dev/null 2>>"$WORK/starts.err" || echo fail
+        done) >"$WORK/stream.$s" &
     done
+    wait
     t1=$(date +%s%N)
+    fails=$(cat "$WORK"/stream.* | grep -c fail || true)
     sleep 2
     kib=$(pss_kib "$d")
     PSS[$name]=$((kib / n))
-    printf '  %-7s %d starts in %.1f s; PSS of its processes %d KiB = %d KiB per container (%s)\n' \
-        "$name" "$n" "$(echo "($t1 - $t0) / 1000000000" | bc -l)" "$kib" "$((kib / n))" "$(procs_of "$d")"
+    printf '  %-7s %d starts (%d at a time, %d failed) in %.1f s; PSS of its processes %d KiB = %d KiB per container (%s)\n' \
+        "$name" "$n" "$PAR" "$fails" "$(echo "($t1 - $t0) / 1000000000" | bc -l)" "$kib" "$((kib / n))" "$(procs_of "$d")"
     if [ $name = hutch ]; then hutch rm -af >/dev/null 2>&1; else podman_ rm -af -t 0 >/dev/null 2>&1; fi
 done
 if part density && ((HAVE_PODMAN)); then

@@ -403,17 +403,22 @@ impl Starting {
 
 /// ": <a helper's stderr>" when it said anything.
 fn said(log: &Path) -> String {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let text = text
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.contains("syslog"))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let text = log_lines(log);
     if text.is_empty() {
         String::new()
     } else {
         format!(": {text}")
     }
+}
+
+/// A helper's log on one line ("; " between its lines), without blank lines, pasta's
+/// complaints that it has no syslog and hutch's own trace lines.
+pub(super) fn log_lines(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.contains("syslog") && !l.starts_with("debug "))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Whether the container may exec before the helper is ready, and which default routes show

@@ -164,9 +164,70 @@ fn request(conn: &OwnedFd, v: &serde_json::Value, fds: &[RawFd]) -> Result<serde
 
 // ---- the starter's side ----
 
+/// A shared namespace this start is bringing up: hutch-netns already serves (the container
+/// can be attached), while `hutch __netns` still starts its pasta, the namespace's way out
+/// (pasta's start-up until it daemonizes is most of a cold start: it overlaps the attach).
+/// `wait` before the container execs; the starters' lock is held until then, so no other start
+/// reads a state without the pasta in it. Dropping it waits too.
+pub struct Cold {
+    child: std::process::Child,
+    out: OwnedFd,
+    ready: bool,
+    _lock: crate::sys::lock::FileLock,
+}
+
+impl Cold {
+    /// Read `hutch __netns`'s stdout up to `word` ("up": hutch-netns listens; "ready": pasta
+    /// runs and the state is written); false at its end without it.
+    fn read_to(&mut self, word: &str, seen: &mut String) -> bool {
+        loop {
+            if seen.lines().any(|l| l == word) {
+                return true;
+            }
+            let mut b = [0u8; 64];
+            match nix::unistd::read(&self.out, &mut b) {
+                Err(nix::errno::Errno::EINTR) => continue,
+                Ok(n) if n > 0 => seen.push_str(&String::from_utf8_lossy(&b[..n])),
+                _ => return false,
+            }
+        }
+    }
+
+    /// Wait until pasta runs (from the container's helper, a fork of the starter: it only
+    /// reads the pipe); the error says what `hutch __netns` said.
+    pub fn wait(&mut self) -> Result<()> {
+        if self.ready {
+            return Ok(());
+        }
+        let mut seen = String::new();
+        if self.read_to("ready", &mut seen) {
+            self.ready = true;
+            return Ok(());
+        }
+        crate::bail!("starting the shared network namespace failed: {}", netns_said())
+    }
+}
+
+impl Drop for Cold {
+    fn drop(&mut self) {
+        let _ = self.child.wait();
+    }
+}
+
+/// What `hutch __netns` wrote to its log, on one line.
+fn netns_said() -> String {
+    let said = super::net::log_lines(&log_path());
+    if said.is_empty() {
+        "it exited without a word".into()
+    } else {
+        said
+    }
+}
+
 /// Make sure the shared namespace and its pasta run (starting or recovering them), and connect
-/// to it; returns the connection and hutch-netns's pid.
-pub fn ensure() -> Result<(OwnedFd, i32)> {
+/// to it; returns the connection, hutch-netns's pid and, when this start brought it up, the
+/// pasta still starting (`Cold::wait` before the container runs).
+pub fn ensure() -> Result<(OwnedFd, i32, Option<Cold>)> {
     let dir = crate::paths::net_dir();
     {
         use std::os::unix::fs::DirBuilderExt;
@@ -176,7 +237,7 @@ pub fn ensure() -> Result<(OwnedFd, i32)> {
             .create(&dir)
             .ctx(|| format!("creating {}", dir.display()))?;
     }
-    let _lock = crate::sys::lock::FileLock::exclusive(&lock_path())?;
+    let lock = crate::sys::lock::FileLock::exclusive(&lock_path())?;
     let st = read_state();
     if let Some(st) = &st {
         if process::is_same_process(st.pid, st.start_time) {
@@ -193,7 +254,7 @@ pub fn ensure() -> Result<(OwnedFd, i32)> {
                         ..st.clone()
                     })?;
                 }
-                return Ok((conn, st.pid));
+                return Ok((conn, st.pid, None));
             }
         }
         // It died without cleaning up (killed): its pasta goes too, and a new one starts.
@@ -209,34 +270,42 @@ pub fn ensure() -> Result<(OwnedFd, i32)> {
         }
         let _ = std::fs::remove_file(state_path());
     }
-    start_shared()?;
-    let st = read_state().ok_or_else(|| crate::err!("the shared network helper left no state"))?;
+    let mut cold = start_shared(lock)?;
+    let mut seen = String::new();
+    if !cold.read_to("up", &mut seen) {
+        drop(cold);
+        crate::bail!("starting the shared network namespace failed: {}", netns_said());
+    }
+    cold.ready = seen.lines().any(|l| l == "ready");
+    crate::output::trace("shared network: hutch-netns up (its pasta starting)");
+    let pid: i32 = seen
+        .lines()
+        .find_map(|l| l.strip_prefix("pid ").and_then(|p| p.parse().ok()))
+        .ok_or_else(|| crate::err!("the shared network helper did not say its pid"))?;
     let conn = connect_sock().map_err(|e| crate::err!("connecting to the shared network helper: {e}"))?;
-    Ok((conn, st.pid))
+    Ok((conn, pid, Some(cold)))
 }
 
-/// Run `hutch __netns`, which sets the namespace up, starts its pasta and exits.
-fn start_shared() -> Result<()> {
+/// Start `hutch __netns`, which sets the namespace up, says "pid N" and "up" on its stdout
+/// once hutch-netns listens, starts its pasta, writes the state, says "ready" and exits.
+fn start_shared(lock: crate::sys::lock::FileLock) -> Result<Cold> {
     let log = std::fs::File::create(log_path()).ctx(|| format!("creating {}", log_path().display()))?;
     let mut cmd = std::process::Command::new("/proc/self/exe");
     cmd.arg("__netns")
         .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(log);
     process::pre_exec_setsid(&mut cmd);
-    let status = cmd
-        .status()
+    let mut child = cmd
+        .spawn()
         .map_err(|e| crate::err!("starting the shared network helper: {e}"))?;
-    if !status.success() {
-        let said = std::fs::read_to_string(log_path()).unwrap_or_default();
-        let said = said
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .collect::<Vec<_>>()
-            .join("; ");
-        crate::bail!("starting the shared network namespace failed ({status}): {said}");
-    }
-    Ok(())
+    let out = OwnedFd::from(child.stdout.take().expect("piped stdout"));
+    Ok(Cold {
+        child,
+        out,
+        ready: false,
+        _lock: lock,
+    })
 }
 
 /// Start pasta for the namespace of hutch-netns `pid`: it daemonizes once the namespace's
@@ -251,6 +320,8 @@ fn start_pasta(pid: i32) -> Result<(i32, u64)> {
         .arg(&pidfile)
         .args(["--dns-forward", crate::spec::network::PASTA_DNS])
         .args(["-t", "none", "-u", "none", "-T", "none", "-U", "none"])
+        // The networks are IPv4 only: no IPv6 set-up to wait for at start.
+        .arg("-4")
         .args([
             "--userns",
             &format!("/proc/{pid}/ns/user"),
@@ -266,7 +337,11 @@ fn start_pasta(pid: i32) -> Result<(i32, u64)> {
         crate::bail!(
             "pasta for the shared network namespace failed ({}): {}",
             out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .filter(|l| !l.trim().is_empty() && !l.contains("syslog"))
+                .collect::<Vec<_>>()
+                .join("; ")
         );
     }
     let ppid: i32 = std::fs::read_to_string(&pidfile)
@@ -295,7 +370,7 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
         }
     }
     crate::output::trace("shared network: ports bound");
-    let (conn, pid) = ensure()?;
+    let (conn, pid, mut cold) = ensure()?;
     crate::output::trace("shared network: connected");
     let userns = if plan.new_userns {
         Some(
@@ -323,12 +398,13 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
         plan.spec.network
     );
     let started = exec::via_helper(
-        |sync| match join_main(plan, sync, stdio, userns, &conn, &req, &ports) {},
+        |sync| match join_main(plan, sync, stdio, userns, &conn, &req, &ports, cold.as_mut()) {},
         true,
         "the container",
         &vanished,
     )?;
     drop(ports);
+    drop(cold);
     // The connection stays open as long as this process (the container's monitor, or the
     // foreground `run`): hutch-netns forgets the container when it closes.
     std::mem::forget(conn);
@@ -368,6 +444,7 @@ fn join_main(
     conn: &OwnedFd,
     req: &serde_json::Value,
     ports: &[(OwnedFd, u16, Protocol)],
+    cold: Option<&mut Cold>,
 ) -> child::Never {
     use nix::sched::CloneFlags;
     let what = format!("--network {}", plan.spec.network);
@@ -424,6 +501,13 @@ fn join_main(
         let _ = std::fs::write(plan.container_dir.join("userdata/networks.json"), reply.to_string());
     }
     crate::output::trace("shared network: /etc/hosts written");
+    // A namespace this start brought up: its way out (pasta) before the command runs.
+    if let Some(c) = cold {
+        if let Err(e) = c.wait() {
+            fail(format!("{what}: {}", e.message));
+        }
+        crate::output::trace("shared network: its pasta is up");
+    }
     let flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
     exec::clone_parent(sync, flags, "creating the container's namespaces", |sync| {
         child::main(plan, sync, stdio, None)
@@ -464,7 +548,10 @@ pub fn connect_running(
         nix::sys::stat::Mode::empty(),
     )
     .map_err(|e| crate::err!("container {}: opening its network namespace: {e}", rec.name))?;
-    let (conn, _) = ensure()?;
+    let (conn, _, cold) = ensure()?;
+    if let Some(mut c) = cold {
+        c.wait()?;
+    }
     request(
         &conn,
         &serde_json::json!({
@@ -532,6 +619,10 @@ fn setup() -> Result<()> {
             }
             process::set_name("hutch-netns");
             let _ = nix::unistd::setsid();
+            // Not the starter's pipe: it sees its end when `hutch __netns` exits.
+            if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+                let _ = nix::unistd::dup2_stdout(&null);
+            }
             let k = Keeper::new(listener, upstream, iptables);
             match k.and_then(|k| {
                 child_end.go();
@@ -563,6 +654,8 @@ fn setup() -> Result<()> {
         return Err(kill(crate::err!("the shared network namespace could not be set up")));
     }
     let k_start = process::start_time(k.pid.as_raw()).unwrap_or(0);
+    // The starter attaches its container while pasta starts (see `Cold`).
+    say(&format!("pid {}\nup\n", k.pid.as_raw()));
     let (ppid, pstart) = start_pasta(k.pid.as_raw()).map_err(kill)?;
     write_state(&SharedState {
         pid: k.pid.as_raw(),
@@ -571,7 +664,15 @@ fn setup() -> Result<()> {
         pasta_start_time: pstart,
     })
     .map_err(kill)?;
+    say("ready\n");
     Ok(())
+}
+
+/// A line to the starter (`Cold`), on stdout.
+fn say(what: &str) {
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(what.as_bytes());
+    let _ = o.flush();
 }
 
 fn child_end_error(msg: &str) {
@@ -607,6 +708,13 @@ struct Entry {
 /// The routing table whose default route is local, and the priority of the rules using it:
 /// the replies of a container's published port go to hutch-netns's transparent sockets.
 const REPLY_TABLE: u32 = 2000;
+
+/// The MTU of the bridges and veths: pasta's own (its tap device's, 65520). With Ethernet's
+/// 1500, Debian 12's pasta (2023-03) collapses under a stream of 1460-byte segments
+/// (container -> host loopback measured 0.06 Gbit/s with thousands of retransmissions; the
+/// same pasta carries 2-3 Gbit/s of large segments), and fewer, larger packets cost less on
+/// the bridge too. Only the namespace sees it: what leaves goes through pasta's sockets.
+const LINK_MTU: u32 = 65520;
 const REPLY_RULE_PRIO: u32 = 1000;
 
 struct Bridge {
@@ -695,7 +803,7 @@ impl Keeper {
         // The bridge (rtnetlink, no iproute2 process) and its rules (one iptables-restore):
         // once per network, when its first container comes, never on a later start.
         self.nl
-            .add_bridge(br)
+            .add_bridge(br, LINK_MTU)
             .map_err(|e| crate::err!("creating the bridge {br}: {e}"))?;
         let index = crate::sys::route::if_index(br).map_err(|e| crate::err!("the bridge {br}: {e}"))?;
         let up = self
@@ -837,7 +945,7 @@ impl Keeper {
                 let master = crate::sys::route::if_index(br)
                     .map_err(|e| crate::err!("the bridge {br} of network {}: {e}", n.name))?;
                 self.nl
-                    .add_veth(&veth, master, &ifname, mac, netns.as_fd())
+                    .add_veth(&veth, master, &ifname, mac, netns.as_fd(), LINK_MTU)
                     .map_err(|e| crate::err!("creating the veth pair {veth}/{ifname} on {br}: {e}"))?;
                 links.push(Link {
                     net: n.name.clone(),
@@ -1079,8 +1187,13 @@ impl Keeper {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
         self.upstream.set_nonblocking(true).ok();
         loop {
-            if self.conns.is_empty() && self.entries.is_empty() && self.try_exit() {
-                return Ok(());
+            let mut busy = false;
+            if self.conns.is_empty() && self.entries.is_empty() {
+                match self.try_exit() {
+                    Some(true) => return Ok(()),
+                    Some(false) => {}
+                    None => busy = true,
+                }
             }
             let bridges: Vec<String> = self
                 .bridges
@@ -1109,7 +1222,12 @@ impl Keeper {
                         PollFlags::POLLIN,
                     ));
                 }
-                match poll(&mut fds, PollTimeout::NONE) {
+                let wait = if busy {
+                    PollTimeout::from(20u16)
+                } else {
+                    PollTimeout::NONE
+                };
+                match poll(&mut fds, wait) {
                     Err(nix::errno::Errno::EINTR) => continue,
                     Err(e) => crate::bail!("poll: {e}"),
                     Ok(_) => {}
@@ -1187,17 +1305,24 @@ impl Keeper {
     }
 
     /// Nothing attached: unless someone is connecting (checked under the starters' lock), clean
-    /// up and let the caller exit.
-    fn try_exit(&mut self) -> bool {
-        let Ok(lock) = crate::sys::lock::FileLock::exclusive(&lock_path()) else {
-            return false;
-        };
+    /// up and let the caller exit. None while a starter holds the lock (the one that brought
+    /// this namespace up holds it until its pasta runs, attaching its container meanwhile):
+    /// the caller serves and tries again shortly.
+    fn try_exit(&mut self) -> Option<bool> {
         let _ = nix::fcntl::fcntl(
             &self.listener,
             nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
         );
         if self.accept_all() {
-            return false;
+            return Some(false);
+        }
+        let lock = match crate::sys::lock::FileLock::try_exclusive(&lock_path()) {
+            Ok(Some(l)) => l,
+            Ok(None) => return None,
+            Err(_) => return Some(false),
+        };
+        if self.accept_all() {
+            return Some(false);
         }
         if let Some(st) = read_state() {
             if process::is_same_process(st.pasta_pid, st.pasta_start_time) {
@@ -1210,13 +1335,30 @@ impl Keeper {
         let _ = std::fs::remove_file(sock_path());
         let _ = std::fs::remove_file(state_path());
         drop(lock);
-        true
+        Some(true)
     }
 }
 
 /// In the container's network namespace `netns` (this thread goes there and back to `home`):
-/// lo up, each interface's address, the default route. rtnetlink from here, no `ip` process.
+/// lo up, each interface's address, the default route. rtnetlink from there, no `ip` process.
 fn configure_inside(
+    netns: std::os::fd::BorrowedFd,
+    home: std::os::fd::BorrowedFd,
+    links: &[(String, Ipv4Addr, u8)],
+    route: Option<&(Ipv4Addr, String)>,
+) -> Result<()> {
+    // On a thread of its own: /proc/PID/ns/net (what pasta opens when it starts, also while
+    // containers are being attached: see `Cold`) names the main thread's namespace, which must
+    // never be the container's, even for a moment (pasta made its tap there, clashing with
+    // the container's eth0: "Failed to open tun socket in namespace").
+    std::thread::scope(|s| {
+        s.spawn(|| configure_inside_here(netns, home, links, route))
+            .join()
+            .unwrap_or_else(|_| Err(crate::err!("configuring the container's network namespace failed")))
+    })
+}
+
+fn configure_inside_here(
     netns: std::os::fd::BorrowedFd,
     home: std::os::fd::BorrowedFd,
     links: &[(String, Ipv4Addr, u8)],

@@ -220,6 +220,7 @@ const RTM_DELLINK: u16 = 17;
 const RTM_NEWADDR: u16 = 20;
 const IFLA_ADDRESS: u16 = 1;
 const IFLA_IFNAME: u16 = 3;
+const IFLA_MTU: u16 = 4;
 const IFLA_MASTER: u16 = 10;
 const IFLA_LINKINFO: u16 = 18;
 const IFLA_NET_NS_FD: u16 = 28;
@@ -347,7 +348,8 @@ impl Netlink {
     /// A veth pair: `name` here, up and enslaved to the bridge `master` (an ifindex), its peer
     /// `peer` in the network namespace `peer_ns` (a fd), down (the kernel cannot bring a veth
     /// up before its peer exists: ENOTCONN; `link_up` it there).
-    /// The peer gets the hardware address `peer_mac` (reported as the container's MacAddress).
+    /// The peer gets the hardware address `peer_mac` (reported as the container's MacAddress);
+    /// both ends the MTU `mtu`.
     pub fn add_veth(
         &self,
         name: &str,
@@ -355,11 +357,13 @@ impl Netlink {
         peer: &str,
         peer_mac: [u8; 6],
         peer_ns: BorrowedFd,
+        mtu: u32,
     ) -> nix::Result<()> {
         let up = libc::IFF_UP as u32;
         let mut m = Msg::new(RTM_NEWLINK, (libc::NLM_F_CREATE | libc::NLM_F_EXCL) as u16);
         m.ifinfo(0, up, up)
             .name(IFLA_IFNAME, name)
+            .attr(IFLA_MTU, &mtu.to_ne_bytes())
             .attr(IFLA_MASTER, &master.to_ne_bytes())
             .begin(IFLA_LINKINFO)
             .name(IFLA_INFO_KIND, "veth")
@@ -367,6 +371,7 @@ impl Netlink {
             .begin(VETH_INFO_PEER)
             .ifinfo(0, 0, 0)
             .name(IFLA_IFNAME, peer)
+            .attr(IFLA_MTU, &mtu.to_ne_bytes())
             .attr(IFLA_ADDRESS, &peer_mac)
             .attr(IFLA_NET_NS_FD, &peer_ns.as_raw_fd().to_ne_bytes())
             .end()
@@ -375,12 +380,13 @@ impl Netlink {
         self.call(&mut m)
     }
 
-    /// A bridge named `name`, up.
-    pub fn add_bridge(&self, name: &str) -> nix::Result<()> {
+    /// A bridge named `name` with the MTU `mtu`, up.
+    pub fn add_bridge(&self, name: &str, mtu: u32) -> nix::Result<()> {
         let up = libc::IFF_UP as u32;
         let mut m = Msg::new(RTM_NEWLINK, (libc::NLM_F_CREATE | libc::NLM_F_EXCL) as u16);
         m.ifinfo(0, up, up)
             .name(IFLA_IFNAME, name)
+            .attr(IFLA_MTU, &mtu.to_ne_bytes())
             .begin(IFLA_LINKINFO)
             .name(IFLA_INFO_KIND, "bridge")
             .end();
