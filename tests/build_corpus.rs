@@ -7,24 +7,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::io::Read;
-
+use common::build_compare::*;
 use common::*;
-use sha2::{Digest, Sha256};
 
 const DEBIAN: &str = "127.0.0.1:5000/fixtures/debian:bookworm";
-
-/// Paths the runtimes create as mount points in every container: not the image's.
-const RUNTIME: &[&str] = &[
-    "proc",
-    "sys",
-    "dev",
-    "etc/hosts",
-    "etc/hostname",
-    "etc/resolv.conf",
-    "run/.containerenv",
-];
 
 /// Files that legitimately differ between two builds of the same Containerfile made a few
 /// seconds apart, each with its reason. Everything else must be identical.
@@ -57,160 +43,14 @@ const DIFFER: &[(&str, &str)] = &[
     ),
 ];
 
-fn ignored(p: &str) -> bool {
-    DIFFER
-        .iter()
-        .any(|(d, _)| p == d.trim_end_matches('/') || (d.ends_with('/') && p.starts_with(d)))
-}
+/// The corpus's comparison: the files above may differ in content, and Env is a set.
+const CORPUS: Compare = Compare {
+    differ: DIFFER,
+    env_as_set: true,
+};
 
-/// Every entry of an exported container: path -> (type, mode, uid, gid, link, content digest).
-fn listing(tar_path: &str) -> BTreeMap<String, String> {
-    let f = std::fs::File::open(tar_path).unwrap();
-    let mut ar = tar::Archive::new(f);
-    let mut out = BTreeMap::new();
-    for e in ar.entries().unwrap() {
-        let mut e = e.unwrap();
-        let p = e
-            .path()
-            .unwrap()
-            .to_string_lossy()
-            .trim_start_matches("./")
-            .trim_end_matches('/')
-            .to_string();
-        if p.is_empty() || RUNTIME.iter().any(|r| p == *r || p.starts_with(&format!("{r}/"))) {
-            continue;
-        }
-        let h = e.header().clone();
-        let link = e
-            .link_name()
-            .unwrap()
-            .map(|l| l.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut data = Vec::new();
-        e.read_to_end(&mut data).unwrap();
-        let digest = if h.entry_type().is_file() {
-            hex::encode(Sha256::digest(&data))
-        } else {
-            String::new()
-        };
-        let kind = match h.entry_type() {
-            t if t.is_dir() => "dir",
-            t if t.is_symlink() => "symlink",
-            _ => "file", // a hard link: the tools may pick different first names
-        };
-        out.insert(
-            p,
-            format!(
-                "{kind} {:o} {}:{} {link} {digest}",
-                h.mode().unwrap() & 0o7777,
-                h.uid().unwrap(),
-                h.gid().unwrap()
-            ),
-        );
-    }
-    out
-}
-
-fn hutch_files(env: &Env, image: &str) -> BTreeMap<String, String> {
-    let name = format!("x{}", rand_hex());
-    env.hutch(["create", "--name", &name, image, "true"]).ok();
-    let out = path(env, &format!("{name}.tar"));
-    env.hutch(["export", "-o", &out, &name]).ok();
-    env.hutch(["rm", &name]).ok();
-    let l = listing(&out);
-    let _ = std::fs::remove_file(&out);
-    l
-}
-
-fn podman_files(env: &Env, image: &str) -> BTreeMap<String, String> {
-    let name = format!("p{}", rand_hex());
-    podman(env, &["create", "--name", &name, image, "true"]).ok();
-    let out = path(env, &format!("{name}.tar"));
-    podman(env, &["export", "-o", &out, &name]).ok();
-    podman(env, &["rm", &name]).ok();
-    let l = listing(&out);
-    let _ = std::fs::remove_file(&out);
-    l
-}
-
-fn assert_same_files(h: &BTreeMap<String, String>, p: &BTreeMap<String, String>) {
-    let mut diffs = Vec::new();
-    // Without the content digest (the last field).
-    let meta = |v: &String| v.rsplit_once(' ').map(|(m, _)| m.to_string()).unwrap_or_default();
-    for k in h.keys().chain(p.keys()) {
-        if let (true, Some(a), Some(b)) = (ignored(k), h.get(k), p.get(k)) {
-            if a != b && meta(a) == meta(b) {
-                eprintln!("contents differ, as expected: {k}");
-                continue;
-            }
-        }
-        if h.get(k) != p.get(k) {
-            diffs.push(format!("{k}: hutch {:?} podman {:?}", h.get(k), p.get(k)));
-        }
-    }
-    diffs.sort();
-    diffs.dedup();
-    assert!(diffs.is_empty(), "{} files differ:\n{}", diffs.len(), diffs.join("\n"));
-}
-
-const FIELDS: &[&str] = &[
-    "Env",
-    "Cmd",
-    "Entrypoint",
-    "WorkingDir",
-    "User",
-    "ExposedPorts",
-    "Labels",
-    "Volumes",
-    "StopSignal",
-    "Healthcheck",
-];
-
-fn config_fields(v: &serde_json::Value) -> BTreeMap<String, serde_json::Value> {
-    let mut m = BTreeMap::new();
-    for f in FIELDS {
-        let mut x = v["Config"][f].clone();
-        // Podman's inspect shows the health check beside Config.
-        if *f == "Healthcheck" && x.is_null() {
-            x = v["Healthcheck"].clone();
-        }
-        if *f == "Labels" {
-            if let Some(o) = x.as_object_mut() {
-                o.remove("io.buildah.version");
-            }
-        }
-        // An ENV that sets a variable the image has keeps its place in Docker (the
-        // specification, and hutch) and moves to the end in Podman: compared as a set.
-        if *f == "Env" {
-            if let Some(a) = x.as_array_mut() {
-                a.sort_by_key(|v| v.to_string());
-            }
-        }
-        if x.is_null() || x == serde_json::json!({}) || x == serde_json::json!("") || x == serde_json::json!([]) {
-            continue;
-        }
-        m.insert(f.to_string(), x);
-    }
-    m
-}
-
-/// Build `dir` (relative to the env root) with both tools as `tag`, compare config and files,
-/// return hutch's output.
 fn build_both(env: &Env, dir: &str, tag: &str, extra: &[&str]) -> Run {
-    let ctx = path(env, dir);
-    let mut a = vec!["build", "-t", tag];
-    a.extend_from_slice(extra);
-    a.push(&ctx);
-    let h = env.hutch(&a).ok();
-    let mut pa = vec!["build", "--tls-verify=false", "-t", tag];
-    pa.extend_from_slice(extra);
-    pa.push(&ctx);
-    podman(env, &pa).ok();
-    let hi = env.inspect(tag);
-    let pi: serde_json::Value = serde_json::from_str(&podman(env, &["image", "inspect", tag]).ok().stdout).unwrap();
-    assert_eq!(config_fields(&hi), config_fields(&pi[0]), "config of {tag}");
-    assert_same_files(&hutch_files(env, tag), &podman_files(env, tag));
-    h
+    build_both_with(env, dir, tag, extra, CORPUS)
 }
 
 #[test]

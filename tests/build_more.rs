@@ -10,118 +10,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::Read;
 
+use common::build_compare::*;
 use common::*;
 use sha2::{Digest, Sha256};
 
 const BASE: &str = "127.0.0.1:5000/fixtures/basic";
-
-/// Paths the runtimes create as mount points in every container: not the image's.
-const RUNTIME: &[&str] = &[
-    "proc",
-    "sys",
-    "dev",
-    "etc/hosts",
-    "etc/hostname",
-    "etc/resolv.conf",
-    "run/.containerenv",
-];
-
-/// Every entry of an exported container: path -> "type mode uid:gid link digest".
-fn listing(tar_path: &str) -> BTreeMap<String, String> {
-    let f = std::fs::File::open(tar_path).unwrap();
-    let mut ar = tar::Archive::new(f);
-    let mut out = BTreeMap::new();
-    for e in ar.entries().unwrap() {
-        let mut e = e.unwrap();
-        let p = e
-            .path()
-            .unwrap()
-            .to_string_lossy()
-            .trim_start_matches("./")
-            .trim_end_matches('/')
-            .to_string();
-        if p.is_empty() || RUNTIME.iter().any(|r| p == *r || p.starts_with(&format!("{r}/"))) {
-            continue;
-        }
-        let h = e.header().clone();
-        let link = e
-            .link_name()
-            .unwrap()
-            .map(|l| l.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut data = Vec::new();
-        e.read_to_end(&mut data).unwrap();
-        let digest = if h.entry_type().is_file() {
-            hex::encode(Sha256::digest(&data))
-        } else {
-            String::new()
-        };
-        let kind = match h.entry_type() {
-            t if t.is_dir() => "dir",
-            t if t.is_symlink() => "symlink",
-            _ => "file",
-        };
-        let link = if h.entry_type().is_hard_link() {
-            String::new()
-        } else {
-            link
-        };
-        out.insert(
-            p,
-            format!(
-                "{kind} {:o} {}:{} {link} {digest}",
-                h.mode().unwrap() & 0o7777,
-                h.uid().unwrap(),
-                h.gid().unwrap()
-            ),
-        );
-    }
-    out
-}
-
-fn hutch_files(env: &Env, image: &str) -> BTreeMap<String, String> {
-    let name = format!("x{}", rand_hex());
-    env.hutch(["create", "--name", &name, image, "true"]).ok();
-    let out = path(env, &format!("{name}.tar"));
-    env.hutch(["export", "-o", &out, &name]).ok();
-    env.hutch(["rm", &name]).ok();
-    listing(&out)
-}
-
-fn podman_files(env: &Env, image: &str) -> BTreeMap<String, String> {
-    let name = format!("p{}", rand_hex());
-    podman(env, &["create", "--name", &name, image, "true"]).ok();
-    let out = path(env, &format!("{name}.tar"));
-    podman(env, &["export", "-o", &out, &name]).ok();
-    podman(env, &["rm", &name]).ok();
-    listing(&out)
-}
-
-fn assert_same_files(h: &BTreeMap<String, String>, p: &BTreeMap<String, String>) {
-    let mut diffs = Vec::new();
-    for k in h.keys().chain(p.keys()) {
-        if h.get(k) != p.get(k) {
-            diffs.push(format!("{k}: hutch {:?} podman {:?}", h.get(k), p.get(k)));
-        }
-    }
-    diffs.dedup();
-    assert!(diffs.is_empty(), "files differ:\n{}", diffs.join("\n"));
-}
-
-/// Build `dir` (relative to the env root) with both tools as `tag` and compare their files.
-fn build_both(env: &Env, dir: &str, tag: &str, extra: &[&str]) -> Run {
-    let ctx = path(env, dir);
-    let mut a = vec!["build", "-t", tag];
-    a.extend_from_slice(extra);
-    a.push(&ctx);
-    let h = env.hutch(&a).ok();
-    let mut pa = vec!["build", "--tls-verify=false", "-t", tag];
-    pa.extend_from_slice(extra);
-    pa.push(&ctx);
-    podman(env, &pa).ok();
-    assert_same_files(&hutch_files(env, tag), &podman_files(env, tag));
-    h
-}
 
 /// `hutch save` of `image` as a docker-archive: each layer's sha256 equals its diff_id (the
 /// layers recorded without being written as tars rebuild byte for byte).
