@@ -319,3 +319,161 @@ fn scratch_images_get_the_default_path() {
         "{i}"
     );
 }
+
+/// Archives made with Python's tarfile in `dir`: `files.tar` (a file and a symlink named as
+/// directories the image has), `parent.tar` (a `dir -> ..` symlink with a file under it) and
+/// `pax.tar` (a pax global header, as `git archive` writes, before a file).
+const TARS: &str = r#"
+import io, tarfile
+def add(t, name, data=None, link=None):
+    ti = tarfile.TarInfo(name)
+    ti.mtime = 1600000000
+    if link is not None:
+        ti.type = tarfile.SYMTYPE
+        ti.linkname = link
+        t.addfile(ti)
+    else:
+        ti.size = len(data)
+        ti.mode = 0o644
+        t.addfile(ti, io.BytesIO(data))
+with tarfile.open("files.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    add(t, "populated", b"now a file\n")
+    add(t, "empty", link="populated")
+with tarfile.open("parent.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    add(t, "symldir1", link="..")
+    add(t, "symldir1/etc/myfile", b"hello\n")
+with tarfile.open("pax.tar", "w", format=tarfile.PAX_FORMAT, pax_headers={"comment": "global"}) as t:
+    add(t, "content.txt", b"content\n")
+"#;
+
+/// Cases of buildah's conformance corpus where hutch differed from Podman: a directory, even
+/// a populated one, replaced by a symlink or a file (COPY, ADD of an archive, RUN); an
+/// archive's `dir -> ..` symlink resolving inside the destination, not above it; ADD through
+/// a dangling symlink (the directories it names are made); a tar with a pax global header;
+/// a glob that matches nothing beside a source that matches.
+#[test]
+fn replacements_symlinked_parents_and_odd_archives_match_podman_build() {
+    let env = Env::new();
+    let _p = PodmanRun::new(&env);
+    env.pull("fixtures/basic");
+    env.write(
+        "rp/Containerfile",
+        "FROM 127.0.0.1:5000/fixtures/basic\n\
+         COPY tree2/ /t/\n\
+         COPY tree1/ /t/\n\
+         RUN mkdir -p /d/populated/sub /d/empty && echo x > /d/populated/sub/f && ln -s nowhere /link\n\
+         ADD files.tar /d/\n\
+         ADD parent.tar /p/\n\
+         ADD tree2 /link/sub/\n\
+         ADD pax.tar /x/\n\
+         COPY tree1 nomatch-* /g/\n\
+         RUN rm -rf /t/directory && ln -s /etc /t/directory\n",
+    );
+    env.write("rp/tree1/directory/file-in-directory", "in directory\n");
+    env.write(
+        "rp/tree2/maybe-directory/file-in-maybe-directory",
+        "in maybe-directory\n",
+    );
+    let dir = path(&env, "rp");
+    sh(
+        &env,
+        &format!("cd {dir} && ln -s directory tree1/maybe-directory && python3 -c '{TARS}'"),
+    )
+    .ok();
+    let tars = sh(&env, &format!("cd {dir} && tar tvf pax.tar && tar tvf parent.tar")).ok();
+    assert!(tars.stdout.contains("symldir1 -> .."), "{tars:?}");
+    build_both(&env, "rp", "localhost/rp", &[]);
+    let r = env
+        .hutch([
+            "run",
+            "--rm",
+            "localhost/rp",
+            "sh",
+            "-c",
+            "readlink /t/maybe-directory /d/empty; cat /d/populated /p/etc/myfile /x/content.txt /nowhere/sub/maybe-directory/*; ls /g",
+        ])
+        .ok();
+    assert_eq!(
+        r.stdout, "directory\npopulated\nnow a file\nhello\ncontent\nin maybe-directory\ndirectory\nmaybe-directory\n",
+        "{r:?}"
+    );
+    // A glob matching nothing alone is still an error.
+    env.write(
+        "gl/Containerfile",
+        "FROM 127.0.0.1:5000/fixtures/basic\nCOPY nomatch-* /g/\n",
+    );
+    env.hutch(["build", &path(&env, "gl")])
+        .fails_with("COPY/ADD source nomatch-*: no file in the build context matches");
+}
+
+/// `.dockerignore` allow-lists (`**` then `!dir/file`, alternating exclusions and exceptions):
+/// an excluded directory something is let in from can be a COPY source, and is made 0755 in the
+/// image, whatever its mode in the context, as Docker and Podman make it.
+#[test]
+fn ignore_allow_lists_match_podman_build() {
+    let env = Env::new();
+    let _p = PodmanRun::new(&env);
+    env.pull("fixtures/basic");
+    env.write(
+        "al/Containerfile",
+        "FROM 127.0.0.1:5000/fixtures/basic\n\
+         ADD folder1 /f1\n\
+         COPY . /all/\n\
+         ADD subdir/subdir1 /alt/\n",
+    );
+    env.write(
+        "al/.dockerignore",
+        "**\n!folder1/file1\n!folder/subfolder/file\n!subdir\nsubdir/subdir1\n!subdir/subdir1/subdir2\n\
+         subdir/subdir1/subdir2/subdir3\n!subdir/subdir1/subdir2/subdir3/file\n",
+    );
+    env.write("al/folder1/file1", "1\n");
+    env.write("al/folder1/file2", "2\n");
+    env.write("al/folder/subfolder/file", "f\n");
+    env.write("al/folder/other", "o\n");
+    env.write("al/subdir/subdir1/subdir2/subdir3/file", "s\n");
+    env.write("al/subdir/subdir1/subdir2/subdir3/skipped", "x\n");
+    env.write("al/subdir/subdir1/skipped", "x\n");
+    env.write(
+        "mt/Containerfile",
+        "FROM 127.0.0.1:5000/fixtures/basic\nCOPY stuff /tmp/stuff\nCOPY ./ /newdir\n",
+    );
+    env.write(
+        "mt/.dockerignore",
+        "stuff/huge/*\n!stuff/huge/usr/bin/*\nsubdir\n!*/sub1*\n!subdir/sub3*\n",
+    );
+    env.write("mt/stuff/huge/usr/bin/file1", "1\n");
+    env.write("mt/stuff/huge/usr/lib/file2", "2\n");
+    env.write("mt/subdir/sub1.txt", "1\n");
+    env.write("mt/subdir/sub2.txt", "2\n");
+    env.write("mt/subdir/sub3.txt", "3\n");
+    for d in ["al", "mt"] {
+        sh(
+            &env,
+            &format!(
+                "cd {} && find . -type d -exec chmod 775 {{}} + && find . -type f -exec chmod 664 {{}} +",
+                path(&env, d)
+            ),
+        )
+        .ok();
+    }
+    build_both(&env, "al", "localhost/al", &[]);
+    build_both(&env, "mt", "localhost/mt", &[]);
+    let r = env
+        .hutch([
+            "run",
+            "--rm",
+            "localhost/al",
+            "sh",
+            "-c",
+            "cd / && find f1 all alt | sort && stat -c %a all/folder all/folder/subfolder",
+        ])
+        .ok();
+    assert_eq!(
+        r.stdout,
+        "all\nall/folder\nall/folder/subfolder\nall/folder/subfolder/file\nall/folder1\nall/folder1/file1\n\
+         all/subdir\nall/subdir/subdir1\nall/subdir/subdir1/subdir2\nall/subdir/subdir1/subdir2/subdir3\n\
+         all/subdir/subdir1/subdir2/subdir3/file\nalt\nalt/subdir2\nalt/subdir2/subdir3\nalt/subdir2/subdir3/file\n\
+         f1\nf1/file1\n755\n755\n",
+        "{r:?}"
+    );
+}

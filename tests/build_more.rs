@@ -478,3 +478,76 @@ fn squash_merges_the_new_layers_and_squash_all_every_layer() {
     assert_eq!(pi[0]["RootFS"]["Layers"].as_array().unwrap().len(), base_layers + 1);
     assert_same_files(&hutch_files(&env, "localhost/sq"), &podman_files(&env, "localhost/sq"));
 }
+
+/// A build holds what it uses: an `rmi` while it runs, of the base of one of its stages or of
+/// any other image (whose garbage collection takes the layers no image records), never fails
+/// it. Stage `a` makes layers no image records (a RUN, a COPY) from a base that is removed
+/// while stage `b` waits in a RUN; `b` then copies from `a`.
+#[test]
+fn rmi_during_a_build_never_fails_it() {
+    let env = Env::new();
+    env.pull("fixtures/basic");
+    // Bases with layers of their own, which no other image has.
+    for (name, file) in [("base-a", "a-base"), ("base-b", "b-base"), ("other", "other")] {
+        env.write(
+            &format!("{name}/Containerfile"),
+            &format!("FROM {BASE}\nRUN echo {name} > /{file}\n"),
+        );
+        env.hutch(["build", "-q", "-t", &format!("localhost/{name}"), &path(&env, name)])
+            .ok();
+    }
+    env.write(
+        "m/Containerfile",
+        "FROM localhost/base-a AS a\n\
+         RUN echo one > /one\n\
+         COPY f /f\n\
+         FROM localhost/base-b\n\
+         RUN --mount=type=bind,source=sync,target=/sync echo waiting; until [ -e /sync/go ]; do sleep 0.1; done\n\
+         COPY --from=a /one /f /a-base /\n\
+         RUN cat /one /f /a-base /b-base\n",
+    );
+    env.write("m/f", "f\n");
+    env.write("m/sync/.keep", "");
+    let mut child = env
+        .command(["build", "--jobs", "1", "-t", "localhost/m", &path(&env, "m")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        let n = std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+        assert!(n > 0, "the build ended before its RUN waited:\n{seen}");
+        seen.push_str(&line);
+        if line == "waiting\n" {
+            break;
+        }
+    }
+    // Stage a's base goes, and so does an unrelated image (its removal collects garbage).
+    let r = env.hutch(["rmi", "localhost/base-a", "localhost/other"]).ok();
+    assert!(r.stdout.contains("Untagged: localhost/base-a:latest"), "{r:?}");
+    sh(&env, &format!("touch {}", path(&env, "m/sync/go"))).ok();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    let st = child.wait().unwrap();
+    assert!(st.success(), "the build failed: {err}\n{seen}{rest}");
+    assert!(rest.contains("one\nf\nbase-a\nbase-b\n"), "{rest}");
+    let r = env
+        .hutch(["run", "--rm", "localhost/m", "cat", "/one", "/f", "/a-base", "/b-base"])
+        .ok();
+    assert_eq!(r.stdout, "one\nf\nbase-a\nbase-b\n");
+    // Nothing is left held: the layers stage a made and only it used are collected by the
+    // next removal, and `system check` finds the store clean.
+    let held: Vec<String> = std::fs::read_dir(env.store().join("tmp"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("layer-hold"))
+        .collect();
+    assert!(held.is_empty(), "{held:?}");
+    env.hutch(["rmi", "localhost/m"]).ok();
+    env.hutch(["system", "check"]).ok();
+}
