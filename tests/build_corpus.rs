@@ -390,7 +390,7 @@ fn replacements_symlinked_parents_and_odd_archives_match_podman_build() {
             "localhost/rp",
             "sh",
             "-c",
-            "readlink /t/maybe-directory /d/empty; cat /d/populated /p/etc/myfile /x/content.txt /nowhere/sub/maybe-directory/*; ls /g",
+            "readlink /t/maybe-directory; readlink /d/empty; cat /d/populated /p/etc/myfile /x/content.txt /nowhere/sub/maybe-directory/*; ls /g",
         ])
         .ok();
     assert_eq!(
