@@ -322,7 +322,8 @@ fn scratch_images_get_the_default_path() {
 
 /// Archives made with Python's tarfile in `dir`: `files.tar` (a file and a symlink named as
 /// directories the image has), `parent.tar` (a `dir -> ..` symlink with a file under it) and
-/// `pax.tar` (a pax global header, as `git archive` writes, before a file).
+/// `pax.tar` and `gl.tar` (a pax global header, as `git archive` writes, before a file; the
+/// latter's named `/tmp/GlobalHead.1.1`, as in buildah's corpus).
 const TARS: &str = r#"
 import io, tarfile
 def add(t, name, data=None, link=None):
@@ -344,13 +345,18 @@ with tarfile.open("parent.tar", "w", format=tarfile.GNU_FORMAT) as t:
     add(t, "symldir1/etc/myfile", b"hello\n")
 with tarfile.open("pax.tar", "w", format=tarfile.PAX_FORMAT, pax_headers={"comment": "global"}) as t:
     add(t, "content.txt", b"content\n")
+with tarfile.open("gl.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    g = tarfile.TarInfo("/tmp/GlobalHead.1.1")
+    g.type = tarfile.XGLTYPE
+    t.addfile(g)
+    add(t, "g.txt", b"g\n")
 "#;
 
 /// Cases of buildah's conformance corpus where hutch differed from Podman: a directory, even
 /// a populated one, replaced by a symlink or a file (COPY, ADD of an archive, RUN); an
 /// archive's `dir -> ..` symlink resolving inside the destination, not above it; ADD through
 /// a dangling symlink (the directories it names are made); a tar with a pax global header;
-/// a glob that matches nothing beside a source that matches.
+/// a glob that matches nothing beside a source that matches; a file two sources name.
 #[test]
 fn replacements_symlinked_parents_and_odd_archives_match_podman_build() {
     let env = Env::new();
@@ -366,7 +372,9 @@ fn replacements_symlinked_parents_and_odd_archives_match_podman_build() {
          ADD parent.tar /p/\n\
          ADD tree2 /link/sub/\n\
          ADD pax.tar /x/\n\
+         ADD gl.tar /gl/\n\
          COPY tree1 nomatch-* /g/\n\
+         COPY tree1/directory/file-in-directory tree1/directory/file-* /dup/\n\
          RUN rm -rf /t/directory && ln -s /etc /t/directory\n",
     );
     env.write("rp/tree1/directory/file-in-directory", "in directory\n");

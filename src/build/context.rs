@@ -610,6 +610,16 @@ impl Ctx {
         if let (0, Some(s)) = (matched, unmatched) {
             crate::bail!("COPY/ADD source {s}: no file in the build context matches");
         }
+        // A file two sources name (`a.txt` and `?.txt`) is copied once, where the last puts it.
+        let mut seen = std::collections::HashSet::new();
+        let mut keep: Vec<bool> = out
+            .iter()
+            .rev()
+            .map(|e| e.md.is_dir() || seen.insert(e.dest.clone()))
+            .collect();
+        keep.reverse();
+        let mut k = keep.into_iter();
+        out.retain(|_| k.next().unwrap_or(true));
         Ok((out, many))
     }
 

@@ -183,7 +183,14 @@ fn extract(input: impl Read, dest: &Dest) -> Result<()> {
             e.header().entry_type(),
             tar::EntryType::XGlobalHeader | tar::EntryType::XHeader
         ) {
-            // pax headers (a global one, say, as `git archive` writes) are not files.
+            // pax headers (a global one, say, as `git archive` writes) are not files; but, as
+            // Docker's and buildah's extraction, the directory their name is in is made.
+            let name = String::from_utf8_lossy(&e.header().path_bytes()).into_owned();
+            let parent = super::context::clean_rel(name.rsplit_once('/').map(|(d, _)| d).unwrap_or(""));
+            let p = base.join(&parent);
+            if !parent.is_empty() && fs::symlink_metadata(&p).is_err() {
+                mk(&p)?;
+            }
             continue;
         }
         let raw = e
