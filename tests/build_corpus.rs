@@ -356,7 +356,8 @@ with tarfile.open("gl.tar", "w", format=tarfile.GNU_FORMAT) as t:
 /// a populated one, replaced by a symlink or a file (COPY, ADD of an archive, RUN); an
 /// archive's `dir -> ..` symlink resolving inside the destination, not above it; ADD through
 /// a dangling symlink (the directories it names are made); a tar with a pax global header;
-/// a glob that matches nothing beside a source that matches; a file two sources name.
+/// a glob that matches nothing beside a source that matches; a file two sources name; RUN's
+/// environment (no TERM, no `container=`).
 #[test]
 fn replacements_symlinked_parents_and_odd_archives_match_podman_build() {
     let env = Env::new();
@@ -375,7 +376,9 @@ fn replacements_symlinked_parents_and_odd_archives_match_podman_build() {
          ADD gl.tar /gl/\n\
          COPY tree1 nomatch-* /g/\n\
          COPY tree1/directory/file-in-directory tree1/directory/file-* /dup/\n\
-         RUN rm -rf /t/directory && ln -s /etc /t/directory\n",
+         RUN rm -rf /t/directory && ln -s /etc /t/directory\n\
+         WORKDIR /w\n\
+         RUN env | grep -v -E '^(HOSTNAME|OLDPWD)=' | sort > /env-contents.txt\n",
     );
     env.write("rp/tree1/directory/file-in-directory", "in directory\n");
     env.write(

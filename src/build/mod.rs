@@ -1383,6 +1383,7 @@ impl Builder<'_> {
             host_ids: Some((nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw())),
             default_caps: self.opts.default_caps.clone(),
             default_env: self.opts.default_env.clone(),
+            build_step: true,
             ..Default::default()
         };
         let never = ImplicitPull {
