@@ -166,6 +166,7 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         host_users: a.compat.hostuser.clone(),
         timeout: a.compat.timeout.unwrap_or(0),
         oci_runtime,
+        build_step: false,
     })
 }
 
