@@ -415,6 +415,15 @@ fn replacements_symlinked_parents_and_odd_archives_match_podman_build() {
     );
     env.hutch(["build", &path(&env, "gl")])
         .fails_with("COPY/ADD source nomatch-*: no file in the build context matches");
+    // COPY --parents and --exclude are refused, not ignored.
+    for flag in ["--parents", "--exclude=*.txt"] {
+        env.write(
+            "gl/Containerfile",
+            &format!("FROM 127.0.0.1:5000/fixtures/basic\nCOPY {flag} Containerfile /c/\n"),
+        );
+        env.hutch(["build", &path(&env, "gl")])
+            .fails_with(&format!("{} is not supported yet", flag.split('=').next().unwrap()));
+    }
 }
 
 /// `.dockerignore` allow-lists (`**` then `!dir/file`, alternating exclusions and exceptions):

@@ -1795,6 +1795,11 @@ impl Builder<'_> {
             {
                 crate::bail!("unknown flag --{k}");
             }
+            // Not done yet: refused rather than ignored, which would copy other files than
+            // Docker does (Podman 4 refuses them too).
+            if ["parents", "exclude"].contains(&k.as_str()) {
+                crate::bail!("--{k} is not supported yet");
+            }
         }
         let dest_raw = words.pop().unwrap_or_default();
         let wd = st.config["config"]["WorkingDir"].as_str().unwrap_or("").to_string();
