@@ -7,24 +7,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::io::Read;
-
+use common::build_compare::*;
 use common::*;
-use sha2::{Digest, Sha256};
 
 const DEBIAN: &str = "127.0.0.1:5000/fixtures/debian:bookworm";
-
-/// Paths the runtimes create as mount points in every container: not the image's.
-const RUNTIME: &[&str] = &[
-    "proc",
-    "sys",
-    "dev",
-    "etc/hosts",
-    "etc/hostname",
-    "etc/resolv.conf",
-    "run/.containerenv",
-];
 
 /// Files that legitimately differ between two builds of the same Containerfile made a few
 /// seconds apart, each with its reason. Everything else must be identical.
@@ -57,160 +43,14 @@ const DIFFER: &[(&str, &str)] = &[
     ),
 ];
 
-fn ignored(p: &str) -> bool {
-    DIFFER
-        .iter()
-        .any(|(d, _)| p == d.trim_end_matches('/') || (d.ends_with('/') && p.starts_with(d)))
-}
+/// The corpus's comparison: the files above may differ in content, and Env is a set.
+const CORPUS: Compare = Compare {
+    differ: DIFFER,
+    env_as_set: true,
+};
 
-/// Every entry of an exported container: path -> (type, mode, uid, gid, link, content digest).
-fn listing(tar_path: &str) -> BTreeMap<String, String> {
-    let f = std::fs::File::open(tar_path).unwrap();
-    let mut ar = tar::Archive::new(f);
-    let mut out = BTreeMap::new();
-    for e in ar.entries().unwrap() {
-        let mut e = e.unwrap();
-        let p = e
-            .path()
-            .unwrap()
-            .to_string_lossy()
-            .trim_start_matches("./")
-            .trim_end_matches('/')
-            .to_string();
-        if p.is_empty() || RUNTIME.iter().any(|r| p == *r || p.starts_with(&format!("{r}/"))) {
-            continue;
-        }
-        let h = e.header().clone();
-        let link = e
-            .link_name()
-            .unwrap()
-            .map(|l| l.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut data = Vec::new();
-        e.read_to_end(&mut data).unwrap();
-        let digest = if h.entry_type().is_file() {
-            hex::encode(Sha256::digest(&data))
-        } else {
-            String::new()
-        };
-        let kind = match h.entry_type() {
-            t if t.is_dir() => "dir",
-            t if t.is_symlink() => "symlink",
-            _ => "file", // a hard link: the tools may pick different first names
-        };
-        out.insert(
-            p,
-            format!(
-                "{kind} {:o} {}:{} {link} {digest}",
-                h.mode().unwrap() & 0o7777,
-                h.uid().unwrap(),
-                h.gid().unwrap()
-            ),
-        );
-    }
-    out
-}
-
-fn hutch_files(env: &Env, image: &str) -> BTreeMap<String, String> {
-    let name = format!("x{}", rand_hex());
-    env.hutch(["create", "--name", &name, image, "true"]).ok();
-    let out = path(env, &format!("{name}.tar"));
-    env.hutch(["export", "-o", &out, &name]).ok();
-    env.hutch(["rm", &name]).ok();
-    let l = listing(&out);
-    let _ = std::fs::remove_file(&out);
-    l
-}
-
-fn podman_files(env: &Env, image: &str) -> BTreeMap<String, String> {
-    let name = format!("p{}", rand_hex());
-    podman(env, &["create", "--name", &name, image, "true"]).ok();
-    let out = path(env, &format!("{name}.tar"));
-    podman(env, &["export", "-o", &out, &name]).ok();
-    podman(env, &["rm", &name]).ok();
-    let l = listing(&out);
-    let _ = std::fs::remove_file(&out);
-    l
-}
-
-fn assert_same_files(h: &BTreeMap<String, String>, p: &BTreeMap<String, String>) {
-    let mut diffs = Vec::new();
-    // Without the content digest (the last field).
-    let meta = |v: &String| v.rsplit_once(' ').map(|(m, _)| m.to_string()).unwrap_or_default();
-    for k in h.keys().chain(p.keys()) {
-        if let (true, Some(a), Some(b)) = (ignored(k), h.get(k), p.get(k)) {
-            if a != b && meta(a) == meta(b) {
-                eprintln!("contents differ, as expected: {k}");
-                continue;
-            }
-        }
-        if h.get(k) != p.get(k) {
-            diffs.push(format!("{k}: hutch {:?} podman {:?}", h.get(k), p.get(k)));
-        }
-    }
-    diffs.sort();
-    diffs.dedup();
-    assert!(diffs.is_empty(), "{} files differ:\n{}", diffs.len(), diffs.join("\n"));
-}
-
-const FIELDS: &[&str] = &[
-    "Env",
-    "Cmd",
-    "Entrypoint",
-    "WorkingDir",
-    "User",
-    "ExposedPorts",
-    "Labels",
-    "Volumes",
-    "StopSignal",
-    "Healthcheck",
-];
-
-fn config_fields(v: &serde_json::Value) -> BTreeMap<String, serde_json::Value> {
-    let mut m = BTreeMap::new();
-    for f in FIELDS {
-        let mut x = v["Config"][f].clone();
-        // Podman's inspect shows the health check beside Config.
-        if *f == "Healthcheck" && x.is_null() {
-            x = v["Healthcheck"].clone();
-        }
-        if *f == "Labels" {
-            if let Some(o) = x.as_object_mut() {
-                o.remove("io.buildah.version");
-            }
-        }
-        // An ENV that sets a variable the image has keeps its place in Docker (the
-        // specification, and hutch) and moves to the end in Podman: compared as a set.
-        if *f == "Env" {
-            if let Some(a) = x.as_array_mut() {
-                a.sort_by_key(|v| v.to_string());
-            }
-        }
-        if x.is_null() || x == serde_json::json!({}) || x == serde_json::json!("") || x == serde_json::json!([]) {
-            continue;
-        }
-        m.insert(f.to_string(), x);
-    }
-    m
-}
-
-/// Build `dir` (relative to the env root) with both tools as `tag`, compare config and files,
-/// return hutch's output.
 fn build_both(env: &Env, dir: &str, tag: &str, extra: &[&str]) -> Run {
-    let ctx = path(env, dir);
-    let mut a = vec!["build", "-t", tag];
-    a.extend_from_slice(extra);
-    a.push(&ctx);
-    let h = env.hutch(&a).ok();
-    let mut pa = vec!["build", "--tls-verify=false", "-t", tag];
-    pa.extend_from_slice(extra);
-    pa.push(&ctx);
-    podman(env, &pa).ok();
-    let hi = env.inspect(tag);
-    let pi: serde_json::Value = serde_json::from_str(&podman(env, &["image", "inspect", tag]).ok().stdout).unwrap();
-    assert_eq!(config_fields(&hi), config_fields(&pi[0]), "config of {tag}");
-    assert_same_files(&hutch_files(env, tag), &podman_files(env, tag));
-    h
+    build_both_with(env, dir, tag, extra, CORPUS)
 }
 
 #[test]
@@ -477,5 +317,183 @@ fn scratch_images_get_the_default_path() {
             "name=value"
         ]),
         "{i}"
+    );
+}
+
+/// Archives made with Python's tarfile in `dir`: `files.tar` (a file and a symlink named as
+/// directories the image has), `parent.tar` (a `dir -> ..` symlink with a file under it) and
+/// `pax.tar` and `gl.tar` (a pax global header, as `git archive` writes, before a file; the
+/// latter's named `/tmp/GlobalHead.1.1`, as in buildah's corpus).
+const TARS: &str = r#"
+import io, tarfile
+def add(t, name, data=None, link=None):
+    ti = tarfile.TarInfo(name)
+    ti.mtime = 1600000000
+    if link is not None:
+        ti.type = tarfile.SYMTYPE
+        ti.linkname = link
+        t.addfile(ti)
+    else:
+        ti.size = len(data)
+        ti.mode = 0o644
+        t.addfile(ti, io.BytesIO(data))
+with tarfile.open("files.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    add(t, "populated", b"now a file\n")
+    add(t, "empty", link="populated")
+with tarfile.open("parent.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    add(t, "symldir1", link="..")
+    add(t, "symldir1/etc/myfile", b"hello\n")
+with tarfile.open("pax.tar", "w", format=tarfile.PAX_FORMAT, pax_headers={"comment": "global"}) as t:
+    add(t, "content.txt", b"content\n")
+with tarfile.open("gl.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    g = tarfile.TarInfo("/tmp/GlobalHead.1.1")
+    g.type = tarfile.XGLTYPE
+    t.addfile(g)
+    add(t, "g.txt", b"g\n")
+"#;
+
+/// Cases of buildah's conformance corpus where hutch differed from Podman: a directory, even
+/// a populated one, replaced by a symlink or a file (COPY, ADD of an archive, RUN); an
+/// archive's `dir -> ..` symlink resolving inside the destination, not above it; ADD through
+/// a dangling symlink (the directories it names are made); a tar with a pax global header;
+/// a glob that matches nothing beside a source that matches; a file two sources name; RUN's
+/// environment (no TERM, no `container=`).
+#[test]
+fn replacements_symlinked_parents_and_odd_archives_match_podman_build() {
+    let env = Env::new();
+    let _p = PodmanRun::new(&env);
+    env.pull("fixtures/basic");
+    env.write(
+        "rp/Containerfile",
+        "FROM 127.0.0.1:5000/fixtures/basic\n\
+         COPY tree2/ /t/\n\
+         COPY tree1/ /t/\n\
+         RUN mkdir -p /d/populated/sub /d/empty && echo x > /d/populated/sub/f && ln -s nowhere /link\n\
+         ADD files.tar /d/\n\
+         ADD parent.tar /p/\n\
+         ADD tree2 /link/sub/\n\
+         ADD pax.tar /x/\n\
+         ADD gl.tar /gl/\n\
+         COPY tree1 nomatch-* /g/\n\
+         COPY tree1/directory/file-in-directory tree1/directory/file-* /dup/\n\
+         RUN rm -rf /t/directory && ln -s /etc /t/directory\n\
+         WORKDIR /w\n\
+         RUN env | grep -v -E '^(HOSTNAME|OLDPWD)=' | sort > /env-contents.txt\n",
+    );
+    env.write("rp/tree1/directory/file-in-directory", "in directory\n");
+    env.write(
+        "rp/tree2/maybe-directory/file-in-maybe-directory",
+        "in maybe-directory\n",
+    );
+    let dir = path(&env, "rp");
+    sh(
+        &env,
+        &format!("cd {dir} && ln -s directory tree1/maybe-directory && python3 -c '{TARS}'"),
+    )
+    .ok();
+    let tars = sh(&env, &format!("cd {dir} && tar tvf pax.tar && tar tvf parent.tar")).ok();
+    assert!(tars.stdout.contains("symldir1 -> .."), "{tars:?}");
+    build_both(&env, "rp", "localhost/rp", &[]);
+    let r = env
+        .hutch([
+            "run",
+            "--rm",
+            "localhost/rp",
+            "sh",
+            "-c",
+            "readlink /t/maybe-directory; readlink /d/empty; cat /d/populated /p/etc/myfile /x/content.txt /nowhere/sub/maybe-directory/*; ls /g",
+        ])
+        .ok();
+    assert_eq!(
+        r.stdout, "directory\npopulated\nnow a file\nhello\ncontent\nin maybe-directory\ndirectory\nmaybe-directory\n",
+        "{r:?}"
+    );
+    // A glob matching nothing alone is still an error.
+    env.write(
+        "gl/Containerfile",
+        "FROM 127.0.0.1:5000/fixtures/basic\nCOPY nomatch-* /g/\n",
+    );
+    env.hutch(["build", &path(&env, "gl")])
+        .fails_with("COPY/ADD source nomatch-*: no file in the build context matches");
+    // COPY --parents and --exclude are refused, not ignored.
+    for flag in ["--parents", "--exclude=*.txt"] {
+        env.write(
+            "gl/Containerfile",
+            &format!("FROM 127.0.0.1:5000/fixtures/basic\nCOPY {flag} Containerfile /c/\n"),
+        );
+        env.hutch(["build", &path(&env, "gl")])
+            .fails_with(&format!("{} is not supported yet", flag.split('=').next().unwrap()));
+    }
+}
+
+/// `.dockerignore` allow-lists (`**` then `!dir/file`, alternating exclusions and exceptions):
+/// an excluded directory something is let in from can be a COPY source, and is made 0755 in the
+/// image, whatever its mode in the context, as Docker and Podman make it.
+#[test]
+fn ignore_allow_lists_match_podman_build() {
+    let env = Env::new();
+    let _p = PodmanRun::new(&env);
+    env.pull("fixtures/basic");
+    env.write(
+        "al/Containerfile",
+        "FROM 127.0.0.1:5000/fixtures/basic\n\
+         ADD folder1 /f1\n\
+         COPY . /all/\n\
+         ADD subdir/subdir1 /alt/\n",
+    );
+    env.write(
+        "al/.dockerignore",
+        "**\n!folder1/file1\n!folder/subfolder/file\n!subdir\nsubdir/subdir1\n!subdir/subdir1/subdir2\n\
+         subdir/subdir1/subdir2/subdir3\n!subdir/subdir1/subdir2/subdir3/file\n",
+    );
+    env.write("al/folder1/file1", "1\n");
+    env.write("al/folder1/file2", "2\n");
+    env.write("al/folder/subfolder/file", "f\n");
+    env.write("al/folder/other", "o\n");
+    env.write("al/subdir/subdir1/subdir2/subdir3/file", "s\n");
+    env.write("al/subdir/subdir1/subdir2/subdir3/skipped", "x\n");
+    env.write("al/subdir/subdir1/skipped", "x\n");
+    env.write(
+        "mt/Containerfile",
+        "FROM 127.0.0.1:5000/fixtures/basic\nCOPY stuff /tmp/stuff\nCOPY ./ /newdir\n",
+    );
+    env.write(
+        "mt/.dockerignore",
+        "stuff/huge/*\n!stuff/huge/usr/bin/*\nsubdir\n!*/sub1*\n!subdir/sub3*\n",
+    );
+    env.write("mt/stuff/huge/usr/bin/file1", "1\n");
+    env.write("mt/stuff/huge/usr/lib/file2", "2\n");
+    env.write("mt/subdir/sub1.txt", "1\n");
+    env.write("mt/subdir/sub2.txt", "2\n");
+    env.write("mt/subdir/sub3.txt", "3\n");
+    for d in ["al", "mt"] {
+        sh(
+            &env,
+            &format!(
+                "cd {} && find . -type d -exec chmod 775 {{}} + && find . -type f -exec chmod 664 {{}} +",
+                path(&env, d)
+            ),
+        )
+        .ok();
+    }
+    build_both(&env, "al", "localhost/al", &[]);
+    build_both(&env, "mt", "localhost/mt", &[]);
+    let r = env
+        .hutch([
+            "run",
+            "--rm",
+            "localhost/al",
+            "sh",
+            "-c",
+            "cd / && find f1 all alt | sort && stat -c %a all/folder all/folder/subfolder",
+        ])
+        .ok();
+    assert_eq!(
+        r.stdout,
+        "all\nall/folder\nall/folder/subfolder\nall/folder/subfolder/file\nall/folder1\nall/folder1/file1\n\
+         all/subdir\nall/subdir/subdir1\nall/subdir/subdir1/subdir2\nall/subdir/subdir1/subdir2/subdir3\n\
+         all/subdir/subdir1/subdir2/subdir3/file\nalt\nalt/subdir2\nalt/subdir2/subdir3\nalt/subdir2/subdir3/file\n\
+         f1\nf1/file1\n755\n755\n",
+        "{r:?}"
     );
 }

@@ -10,118 +10,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::Read;
 
+use common::build_compare::*;
 use common::*;
 use sha2::{Digest, Sha256};
 
 const BASE: &str = "127.0.0.1:5000/fixtures/basic";
-
-/// Paths the runtimes create as mount points in every container: not the image's.
-const RUNTIME: &[&str] = &[
-    "proc",
-    "sys",
-    "dev",
-    "etc/hosts",
-    "etc/hostname",
-    "etc/resolv.conf",
-    "run/.containerenv",
-];
-
-/// Every entry of an exported container: path -> "type mode uid:gid link digest".
-fn listing(tar_path: &str) -> BTreeMap<String, String> {
-    let f = std::fs::File::open(tar_path).unwrap();
-    let mut ar = tar::Archive::new(f);
-    let mut out = BTreeMap::new();
-    for e in ar.entries().unwrap() {
-        let mut e = e.unwrap();
-        let p = e
-            .path()
-            .unwrap()
-            .to_string_lossy()
-            .trim_start_matches("./")
-            .trim_end_matches('/')
-            .to_string();
-        if p.is_empty() || RUNTIME.iter().any(|r| p == *r || p.starts_with(&format!("{r}/"))) {
-            continue;
-        }
-        let h = e.header().clone();
-        let link = e
-            .link_name()
-            .unwrap()
-            .map(|l| l.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut data = Vec::new();
-        e.read_to_end(&mut data).unwrap();
-        let digest = if h.entry_type().is_file() {
-            hex::encode(Sha256::digest(&data))
-        } else {
-            String::new()
-        };
-        let kind = match h.entry_type() {
-            t if t.is_dir() => "dir",
-            t if t.is_symlink() => "symlink",
-            _ => "file",
-        };
-        let link = if h.entry_type().is_hard_link() {
-            String::new()
-        } else {
-            link
-        };
-        out.insert(
-            p,
-            format!(
-                "{kind} {:o} {}:{} {link} {digest}",
-                h.mode().unwrap() & 0o7777,
-                h.uid().unwrap(),
-                h.gid().unwrap()
-            ),
-        );
-    }
-    out
-}
-
-fn hutch_files(env: &Env, image: &str) -> BTreeMap<String, String> {
-    let name = format!("x{}", rand_hex());
-    env.hutch(["create", "--name", &name, image, "true"]).ok();
-    let out = path(env, &format!("{name}.tar"));
-    env.hutch(["export", "-o", &out, &name]).ok();
-    env.hutch(["rm", &name]).ok();
-    listing(&out)
-}
-
-fn podman_files(env: &Env, image: &str) -> BTreeMap<String, String> {
-    let name = format!("p{}", rand_hex());
-    podman(env, &["create", "--name", &name, image, "true"]).ok();
-    let out = path(env, &format!("{name}.tar"));
-    podman(env, &["export", "-o", &out, &name]).ok();
-    podman(env, &["rm", &name]).ok();
-    listing(&out)
-}
-
-fn assert_same_files(h: &BTreeMap<String, String>, p: &BTreeMap<String, String>) {
-    let mut diffs = Vec::new();
-    for k in h.keys().chain(p.keys()) {
-        if h.get(k) != p.get(k) {
-            diffs.push(format!("{k}: hutch {:?} podman {:?}", h.get(k), p.get(k)));
-        }
-    }
-    diffs.dedup();
-    assert!(diffs.is_empty(), "files differ:\n{}", diffs.join("\n"));
-}
-
-/// Build `dir` (relative to the env root) with both tools as `tag` and compare their files.
-fn build_both(env: &Env, dir: &str, tag: &str, extra: &[&str]) -> Run {
-    let ctx = path(env, dir);
-    let mut a = vec!["build", "-t", tag];
-    a.extend_from_slice(extra);
-    a.push(&ctx);
-    let h = env.hutch(&a).ok();
-    let mut pa = vec!["build", "--tls-verify=false", "-t", tag];
-    pa.extend_from_slice(extra);
-    pa.push(&ctx);
-    podman(env, &pa).ok();
-    assert_same_files(&hutch_files(env, tag), &podman_files(env, tag));
-    h
-}
 
 /// `hutch save` of `image` as a docker-archive: each layer's sha256 equals its diff_id (the
 /// layers recorded without being written as tars rebuild byte for byte).
@@ -584,4 +477,77 @@ fn squash_merges_the_new_layers_and_squash_all_every_layer() {
         serde_json::from_str(&podman(&env, &["image", "inspect", "localhost/sq"]).ok().stdout).unwrap();
     assert_eq!(pi[0]["RootFS"]["Layers"].as_array().unwrap().len(), base_layers + 1);
     assert_same_files(&hutch_files(&env, "localhost/sq"), &podman_files(&env, "localhost/sq"));
+}
+
+/// A build holds what it uses: an `rmi` while it runs, of the base of one of its stages or of
+/// any other image (whose garbage collection takes the layers no image records), never fails
+/// it. Stage `a` makes layers no image records (a RUN, a COPY) from a base that is removed
+/// while stage `b` waits in a RUN; `b` then copies from `a`.
+#[test]
+fn rmi_during_a_build_never_fails_it() {
+    let env = Env::new();
+    env.pull("fixtures/basic");
+    // Bases with layers of their own, which no other image has.
+    for (name, file) in [("base-a", "a-base"), ("base-b", "b-base"), ("other", "other")] {
+        env.write(
+            &format!("{name}/Containerfile"),
+            &format!("FROM {BASE}\nRUN echo {name} > /{file}\n"),
+        );
+        env.hutch(["build", "-q", "-t", &format!("localhost/{name}"), &path(&env, name)])
+            .ok();
+    }
+    env.write(
+        "m/Containerfile",
+        "FROM localhost/base-a AS a\n\
+         RUN echo one > /one\n\
+         COPY f /f\n\
+         FROM localhost/base-b\n\
+         RUN --mount=type=bind,source=sync,target=/sync echo waiting; until [ -e /sync/go ]; do sleep 0.1; done\n\
+         COPY --from=a /one /f /a-base /\n\
+         RUN cat /one /f /a-base /b-base\n",
+    );
+    env.write("m/f", "f\n");
+    env.write("m/sync/.keep", "");
+    let mut child = env
+        .command(["build", "--jobs", "1", "-t", "localhost/m", &path(&env, "m")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        let n = std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+        assert!(n > 0, "the build ended before its RUN waited:\n{seen}");
+        seen.push_str(&line);
+        if line == "waiting\n" {
+            break;
+        }
+    }
+    // Stage a's base goes, and so does an unrelated image (its removal collects garbage).
+    let r = env.hutch(["rmi", "localhost/base-a", "localhost/other"]).ok();
+    assert!(r.stdout.contains("Untagged: localhost/base-a:latest"), "{r:?}");
+    sh(&env, &format!("touch {}", path(&env, "m/sync/go"))).ok();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    let st = child.wait().unwrap();
+    assert!(st.success(), "the build failed: {err}\n{seen}{rest}");
+    assert!(rest.contains("one\nf\nbase-a\nbase-b\n"), "{rest}");
+    let r = env
+        .hutch(["run", "--rm", "localhost/m", "cat", "/one", "/f", "/a-base", "/b-base"])
+        .ok();
+    assert_eq!(r.stdout, "one\nf\nbase-a\nbase-b\n");
+    // Nothing is left held: the layers stage a made and only it used are collected by the
+    // next removal, and `system check` finds the store clean.
+    let held: Vec<String> = std::fs::read_dir(env.store().join("tmp"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("layer-hold"))
+        .collect();
+    assert!(held.is_empty(), "{held:?}");
+    env.hutch(["rmi", "localhost/m"]).ok();
+    env.hutch(["system", "check"]).ok();
 }

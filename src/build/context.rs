@@ -6,7 +6,7 @@
 
 use std::fs;
 use std::io::{Read, Write};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -216,6 +216,29 @@ pub struct Entry {
     pub dest: String,
     pub src: PathBuf,
     pub md: fs::Metadata,
+    /// An excluded directory copied only as the parent of something a `!` pattern lets in:
+    /// made 0755 in the image, as Docker and Podman make it, not with the context's mode.
+    pub implicit: bool,
+}
+
+impl Entry {
+    pub fn new(dest: String, src: PathBuf, md: fs::Metadata) -> Entry {
+        Entry {
+            dest,
+            src,
+            md,
+            implicit: false,
+        }
+    }
+
+    /// The permission bits the copy gets (before --chmod).
+    pub fn perm(&self) -> u32 {
+        if self.implicit {
+            0o755
+        } else {
+            self.md.mode() & 0o7777
+        }
+    }
 }
 
 /// The context, its ignore rules, and where symlinks may lead (nowhere out of `root`).
@@ -339,8 +362,9 @@ impl HashCache {
             h.update(e.dest.as_bytes());
             h.update(
                 format!(
-                    "\0{:o} {} {} {} {} {}\0",
+                    "\0{:o} {} {} {} {} {} {}\0",
                     e.md.mode(),
+                    e.implicit,
                     s.dev,
                     s.ino,
                     s.size,
@@ -524,7 +548,9 @@ impl Ctx {
             }
             cur = next;
         }
-        cur.into_iter().filter(|r| !self.ignore.excluded(r)).collect()
+        cur.into_iter()
+            .filter(|r| !self.ignore.excluded(r) || self.ignore.may_reinclude_under(r))
+            .collect()
     }
 
     /// The entries for COPY `sources` (context-relative, already expanded). `dir_dest`: the
@@ -533,19 +559,35 @@ impl Ctx {
     pub fn sources(&self, sources: &[String]) -> Result<(Vec<Entry>, bool)> {
         let mut out = Vec::new();
         let mut many = sources.len() > 1;
+        // A glob matching nothing is no error when another source matches something (as
+        // Docker's and Podman's builds).
+        let mut unmatched = None;
+        let mut matched = 0;
         for s in sources {
             let matches = if has_glob(s) {
                 many = true;
                 let m = self.glob(s);
                 if m.is_empty() {
-                    crate::bail!("COPY/ADD source {s}: no file in the build context matches");
+                    unmatched.get_or_insert_with(|| s.clone());
+                    continue;
                 }
                 m
             } else {
                 vec![clean_rel(s)]
             };
+            matched += matches.len();
             for m in matches {
                 if self.ignore.excluded(&m) {
+                    // An excluded directory that `!` patterns let something in from: that.
+                    let dir = self.resolve(&m).filter(|r| self.root.join(r).is_dir());
+                    if let Some(real) = dir.filter(|_| self.ignore.may_reinclude_under(&m)) {
+                        let before = out.len();
+                        self.walk(&real, "", &mut out)?;
+                        if out.len() > before {
+                            many = true;
+                            continue;
+                        }
+                    }
                     crate::bail!("COPY/ADD source {s}: no such file or directory in the build context (or excluded by .containerignore/.dockerignore)");
                 }
                 let real = self.resolve(&m).ok_or_else(|| {
@@ -561,10 +603,23 @@ impl Ctx {
                         .file_name()
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_default();
-                    out.push(Entry { dest: name, src: p, md });
+                    out.push(Entry::new(name, p, md));
                 }
             }
         }
+        if let (0, Some(s)) = (matched, unmatched) {
+            crate::bail!("COPY/ADD source {s}: no file in the build context matches");
+        }
+        // A file two sources name (`a.txt` and `?.txt`) is copied once, where the last puts it.
+        let mut seen = std::collections::HashSet::new();
+        let mut keep: Vec<bool> = out
+            .iter()
+            .rev()
+            .map(|e| e.md.is_dir() || seen.insert(e.dest.clone()))
+            .collect();
+        keep.reverse();
+        let mut k = keep.into_iter();
+        out.retain(|_| k.next().unwrap_or(true));
         Ok((out, many))
     }
 
@@ -614,6 +669,7 @@ impl Ctx {
                 dest: f.dest,
                 src: f.src,
                 md: md?,
+                implicit: f.implicit,
             });
         }
         Ok(())
@@ -660,6 +716,7 @@ impl Ctx {
                                 dest: cdest,
                                 src: p,
                                 de,
+                                implicit: true,
                             },
                         );
                     }
@@ -670,6 +727,7 @@ impl Ctx {
                 dest: cdest.clone(),
                 src: p,
                 de,
+                implicit: false,
             });
             if is_dir {
                 self.list(&crel, &cdest, out, open)?;
@@ -684,6 +742,7 @@ struct Found {
     dest: String,
     src: PathBuf,
     de: Option<fs::DirEntry>,
+    implicit: bool,
 }
 
 impl Ctx {
@@ -712,7 +771,7 @@ fn digest_with(entries: &[Entry], cache: &mut HashCache) -> Result<String> {
         let ft = e.md.file_type();
         h.update(e.dest.as_bytes());
         h.update([0]);
-        h.update(format!("{:o}\0", e.md.mode()).as_bytes());
+        h.update(format!("{:o}\0", e.md.mode() & !0o7777 | e.perm()).as_bytes());
         if ft.is_symlink() {
             let t = fs::read_link(&e.src).ctx(|| format!("reading {}", e.src.display()))?;
             h.update(t.as_os_str().as_encoded_bytes());
@@ -742,7 +801,7 @@ pub fn write_tar(entries: &[Entry], attrs: Attrs, out: impl Write) -> Result<()>
         h.set_uid(0);
         h.set_gid(0);
         h.set_mtime(e.md.mtime().max(0) as u64);
-        let mode = attrs.chmod.unwrap_or(e.md.permissions().mode() & 0o7777);
+        let mode = attrs.chmod.unwrap_or(e.perm());
         h.set_mode(mode);
         let werr = |x: std::io::Error| crate::err!("copying {}: {x}", e.src.display());
         if ft.is_dir() {

@@ -76,6 +76,9 @@ struct State {
     /// CMD was set in this stage (ENTRYPOINT then keeps it).
     cmd_set: bool,
     shell: Vec<String>,
+    /// The config blob as stored, when it is not `config` serialized again (an image's from a
+    /// registry): so the build can record it even after its blob went with the image.
+    raw: Option<std::sync::Arc<Vec<u8>>>,
 }
 
 struct Stage {
@@ -197,7 +200,10 @@ struct Builder<'a> {
     recorded: HashSet<String>,
     /// Images this build recorded that were not in the store.
     created_here: HashSet<String>,
-    layers_known: Option<HashSet<String>>,
+    /// The layers the build uses, held against garbage collection until an image records
+    /// them (`Store::hold_layers`), and the ids added to it so far.
+    hold: crate::store::TempEntry,
+    held: HashSet<String>,
     say: &'a mut dyn FnMut(&str),
     cache_dir: PathBuf,
     pull: ImplicitPull,
@@ -416,7 +422,8 @@ pub fn build(opts: &BuildOptions, say: &mut dyn FnMut(&str)) -> Result<String> {
         escape,
         recorded: HashSet::new(),
         created_here: HashSet::new(),
-        layers_known: None,
+        hold: store.hold_layers()?,
+        held: HashSet::new(),
         say,
         cache_dir,
         pull: ImplicitPull {
@@ -498,7 +505,6 @@ impl Builder<'_> {
             for (i, r) in theirs {
                 results.insert(i, r?);
             }
-            b.layers_known = None;
         }
         let mut fin = results.remove(&target).expect("built");
         if !opts.labels.is_empty() {
@@ -553,6 +559,9 @@ impl Builder<'_> {
                 let msg = match res {
                     Ok(st) => json!({
                         "base_layers": self.base_layers.get(&i).copied().unwrap_or(0),
+                        // The config itself: its blob may go with a concurrent rmi before the
+                        // parent reads it (the stage's layers are held in the shared hold).
+                        "config": String::from_utf8_lossy(&st.raw.as_deref().cloned().unwrap_or_else(|| serde_json::to_vec(&st.config).expect("json"))),
                         "digest": st.digest,
                         "cmd_set": st.cmd_set,
                         "shell": st.shell,
@@ -589,9 +598,9 @@ impl Builder<'_> {
             } else if let Some(d) = v["digest"].as_str() {
                 self.base_layers
                     .insert(i, v["base_layers"].as_u64().unwrap_or(0) as usize);
-                self.store
-                    .read_blob(&format!("sha256:{d}"))
-                    .and_then(|raw| serde_json::from_slice(&raw).map_err(|e| crate::err!("stage result: {e}")))
+                let raw = v["config"].as_str().unwrap_or_default().as_bytes().to_vec();
+                serde_json::from_slice(&raw)
+                    .map_err(|e| crate::err!("stage result: {e}"))
                     .map(|config| State {
                         config,
                         digest: d.to_string(),
@@ -602,6 +611,7 @@ impl Builder<'_> {
                             .flatten()
                             .filter_map(|x| x.as_str().map(String::from))
                             .collect(),
+                        raw: Some(std::sync::Arc::new(raw)),
                     })
             } else {
                 Err(crate::err!("the builder of a stage failed ({st:?})"))
@@ -682,12 +692,8 @@ impl Builder<'_> {
         let digest = digest.trim();
         let raw = self.store.read_blob(&format!("sha256:{digest}")).ok()?;
         let entry: Value = serde_json::from_slice(&raw).ok()?;
-        if self.layers_known.is_none() {
-            let idx = self.store.load_layers().ok()?;
-            self.layers_known = Some(idx.layers.iter().map(|l| l.id.clone()).collect());
-        }
-        let known = self.layers_known.as_ref().expect("loaded");
-        if !diff_ids(&entry).iter().all(|d| known.contains(d)) {
+        // Its layers still stored, and now held for this build: else a miss.
+        if !self.hold_layers_of(&entry).ok()? {
             return None;
         }
         let meta = std::fs::read_to_string(self.cache_dir.join(format!("{key}.state"))).ok()?;
@@ -701,7 +707,22 @@ impl Builder<'_> {
                 .iter()
                 .filter_map(|x| x.as_str().map(String::from))
                 .collect(),
+            raw: Some(std::sync::Arc::new(raw)),
         })
+    }
+
+    /// Hold the layers of config `cfg` for this build (see `Store::hold_layers`); false when
+    /// one of them is not stored any more.
+    fn hold_layers_of(&mut self, cfg: &Value) -> Result<bool> {
+        let ids: Vec<String> = diff_ids(cfg).into_iter().filter(|d| !self.held.contains(d)).collect();
+        if ids.is_empty() {
+            return Ok(true);
+        }
+        if !self.store.hold(&self.hold.path, &ids)? {
+            return Ok(false);
+        }
+        self.held.extend(ids);
+        Ok(true)
     }
 
     fn cache_put(&self, key: &str, st: &State) -> Result<()> {
@@ -725,6 +746,7 @@ impl Builder<'_> {
     fn seal(&self, mut st: State) -> Result<State> {
         let bytes = serde_json::to_vec(&st.config).expect("json");
         st.digest = crate::digest::sha256_hex(&bytes);
+        st.raw = None;
         let d = format!("sha256:{}", st.digest);
         if !self.store.blob_path(&d)?.exists() {
             self.store.write_blob(&d, &bytes)?;
@@ -762,7 +784,6 @@ impl Builder<'_> {
         } else {
             st.clone()
         };
-        let config = self.store.read_blob(&format!("sha256:{}", st.digest))?;
         let id = st.digest.clone();
         if names.is_empty() && self.recorded.contains(&id) {
             return Ok(id);
@@ -778,6 +799,15 @@ impl Builder<'_> {
                 self.created_here.insert(id.clone());
             }
         }
+        // The config's bytes: as serialized (a state this build made), else as stored. Not
+        // read back from the store, where a concurrent rmi may have just removed the blob.
+        let config = match serde_json::to_vec(&st.config).expect("json") {
+            b if crate::digest::sha256_hex(&b) == id => b,
+            _ => match &st.raw {
+                Some(r) if crate::digest::sha256_hex(r) == id => r.to_vec(),
+                _ => self.store.read_blob(&format!("sha256:{id}"))?,
+            },
+        };
         let layers = diff_ids(&st.config);
         let lidx = self.store.load_layers()?;
         let sized: Vec<(String, u64)> = layers
@@ -805,13 +835,9 @@ impl Builder<'_> {
         }))
         .expect("json");
         let manifest_digest = format!("sha256:{}", crate::digest::sha256_hex(&manifest));
-        let config_bytes = serde_json::to_vec(&st.config).expect("json");
         // Written again under the images lock by record_image, so a concurrent `system check
         // --repair` cannot take them as unreferenced in between.
-        let blobs = [
-            (format!("sha256:{id}"), config_bytes),
-            (manifest_digest.clone(), manifest),
-        ];
+        let blobs = [(format!("sha256:{id}"), config), (manifest_digest.clone(), manifest)];
         let s = |k: &str| st.config[k].as_str().unwrap_or_default().to_string();
         crate::image::pull::record_image(
             &self.store,
@@ -852,14 +878,37 @@ impl Builder<'_> {
                 digest: "scratch".into(),
                 cmd_set: false,
                 shell: vec!["/bin/sh".into(), "-c".into()],
+                raw: None,
             });
         }
-        // Podman's words: the base is what its build container is made from.
-        let img = crate::image::find_or_pull(&self.store, base, &self.pull)
-            .map_err(|e| crate::err!("creating build container: {e}"))?;
-        let raw = self.store.read_blob(&format!("sha256:{}", img.id))?;
-        let config: Value = serde_json::from_slice(&raw)
-            .map_err(|e| crate::err!("image {base}: stored config is not valid JSON: {e}"))?;
+        // The image, its config read and its layers held for this build: a concurrent rmi may
+        // remove it between the look-up and the hold (then it is looked up, or pulled, again),
+        // not after.
+        let mut attempts = 0;
+        let (img, raw, config) = loop {
+            attempts += 1;
+            // Podman's words: the base is what its build container is made from.
+            let img = crate::image::find_or_pull(&self.store, base, &self.pull)
+                .map_err(|e| crate::err!("creating build container: {e}"))?;
+            let raw = self.store.read_blob(&format!("sha256:{}", img.id));
+            let config: Option<Value> = match &raw {
+                Ok(r) => Some(
+                    serde_json::from_slice(r)
+                        .map_err(|e| crate::err!("image {base}: stored config is not valid JSON: {e}"))?,
+                ),
+                Err(_) => None,
+            };
+            if let (Ok(raw), Some(config)) = (raw, config) {
+                if self.hold_layers_of(&config)? {
+                    break (img, raw, config);
+                }
+            }
+            if attempts == 3 {
+                crate::bail!(
+                    "creating build container: {base}: the image was removed while the build was starting from it"
+                );
+            }
+        };
         self.recorded.insert(img.id.clone());
         let shell = config["config"]["Shell"]
             .as_array()
@@ -870,6 +919,7 @@ impl Builder<'_> {
             digest: img.id,
             cmd_set: false,
             shell,
+            raw: Some(std::sync::Arc::new(raw)),
         })
     }
 
@@ -1123,13 +1173,11 @@ impl Builder<'_> {
                         chown: None,
                         keep_owners: false,
                     };
-                    let (diff, _) = match worker::copy_direct(&b.store, &diff_ids(&p.config), &dest, &[], None)? {
-                        Some(d) => {
-                            b.layers_known = None;
-                            d
-                        }
-                        None => b.layer_step(p, &[], |store, rec| worker::mkdir(store, rec, &d2))?,
-                    };
+                    let (diff, _) =
+                        match worker::copy_direct(&b.store, &diff_ids(&p.config), &dest, &[], None, &b.hold.path)? {
+                            Some(d) => d,
+                            None => b.layer_step(p, &[], |store, rec| worker::mkdir(store, rec, &d2))?,
+                        };
                     let mut s = p.clone();
                     add_layer(&mut s, &diff);
                     let hist = s.config["history"].as_array_mut();
@@ -1310,9 +1358,8 @@ impl Builder<'_> {
         act: impl FnOnce(&Store, &ContainerRecord) -> Result<()>,
     ) -> Result<(String, u64)> {
         let rec = self.step_container(st, vec!["/bin/true".into()], vec![], vec![], None)?;
-        let r = act(&self.store, &rec).and_then(|_| worker::commit_upper(&self.store, &rec, stubs));
+        let r = act(&self.store, &rec).and_then(|_| worker::commit_upper(&self.store, &rec, stubs, &self.hold.path));
         let _ = remove_step(&self.store, &rec);
-        self.layers_known = None;
         r
     }
 
@@ -1337,7 +1384,6 @@ impl Builder<'_> {
         tmpfs: Vec<String>,
         network: Option<String>,
     ) -> Result<ContainerRecord> {
-        let id = self.record(st, &[])?;
         let opts = RunOptions {
             entrypoint: Some(String::new()),
             command,
@@ -1350,6 +1396,7 @@ impl Builder<'_> {
             default_env: self.opts.default_env.clone(),
             ulimits: self.opts.ulimits.clone(),
             security_opt: self.opts.security_opt.clone(),
+            build_step: true,
             ..Default::default()
         };
         let never = ImplicitPull {
@@ -1358,7 +1405,19 @@ impl Builder<'_> {
             platform: None,
             args: vec![],
         };
-        crate::container::create(&self.store, &id, &opts, None, &never)
+        // The image recorded for the step container may be removed before the container is
+        // made (a concurrent rmi of the base the step starts from): record it again.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let id = self.record(st, &[])?;
+            match crate::container::create(&self.store, &id, &opts, None, &never) {
+                Err(e) if attempts < 3 && e.message.contains("was removed while the container was being created") => {
+                    self.recorded.remove(&id);
+                }
+                r => return r,
+            }
+        }
     }
 
     /// A state of another stage or an image, for `--from`.
@@ -1708,9 +1767,8 @@ impl Builder<'_> {
                         .classed(crate::error::Class::Tool),
                 );
             }
-            let r = worker::commit_upper(&b.store, &rec, &stubs);
+            let r = worker::commit_upper(&b.store, &rec, &stubs, &b.hold.path);
             let _ = remove_step(&b.store, &rec);
-            b.layers_known = None;
             let (diff, _) = r?;
             let mut s = p.clone();
             add_layer(&mut s, &diff);
@@ -1757,6 +1815,11 @@ impl Builder<'_> {
                 || (ins.cmd == "COPY" && ["keep-git-dir", "checksum"].contains(&k.as_str()))
             {
                 crate::bail!("unknown flag --{k}");
+            }
+            // Not done yet: refused rather than ignored, which would copy other files than
+            // Docker does (Podman 4 refuses them too).
+            if ["parents", "exclude"].contains(&k.as_str()) {
+                crate::bail!("--{k} is not supported yet");
             }
         }
         let dest_raw = words.pop().unwrap_or_default();
@@ -1878,7 +1941,7 @@ impl Builder<'_> {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                fetched.push(context::Entry { dest: name, src: f, md });
+                fetched.push(context::Entry::new(name, f, md));
             }
             downloads.push(tmp);
         }
@@ -1911,11 +1974,11 @@ impl Builder<'_> {
         entries.extend(fetched);
         let mut h = self.ctx.digest(&entries)?;
         for a in &archives {
-            h.push_str(&self.ctx.digest(&[context::Entry {
-                dest: String::new(),
-                src: a.clone(),
-                md: std::fs::metadata(a).ctx(|| format!("reading {}", a.display()))?,
-            }])?);
+            h.push_str(&self.ctx.digest(&[context::Entry::new(
+                String::new(),
+                a.clone(),
+                std::fs::metadata(a).ctx(|| format!("reading {}", a.display()))?,
+            )])?);
         }
         for (n, c) in &here_files {
             h.push_str(&crate::digest::sha256_hex(format!("{n}\0{c}").as_bytes()));
@@ -1960,13 +2023,12 @@ impl Builder<'_> {
                     for (n, c) in &here_files {
                         items.push(worker::Item::Data(n, c.as_bytes(), chmod.unwrap_or(0o644), now_s));
                     }
-                    worker::copy_direct(&b.store, &diff_ids(&cur.config), &dest, &items, chmod)?
+                    worker::copy_direct(&b.store, &diff_ids(&cur.config), &dest, &items, chmod, &b.hold.path)?
                 }
             } else {
                 None
             };
             let res = if let Some(d) = direct {
-                b.layers_known = None;
                 Ok(d)
             } else {
                 // One layer for all sources: the files first, then extracted archives in the same
@@ -1998,9 +2060,8 @@ impl Builder<'_> {
                     }
                     Ok(())
                 })()
-                .and_then(|_| worker::commit_upper(&b.store, &rec, &[]));
+                .and_then(|_| worker::commit_upper(&b.store, &rec, &[], &b.hold.path));
                 let _ = remove_step(&b.store, &rec);
-                b.layers_known = None;
                 res
             };
             let (diff, _) = res?;
@@ -2028,8 +2089,7 @@ impl Builder<'_> {
             if ids.len() <= n + 1 {
                 return Ok(p.clone());
             }
-            let (diff, _) = worker::squash_layers(&b.store, &ids[n..])?;
-            b.layers_known = None;
+            let (diff, _) = worker::squash_layers(&b.store, &ids[n..], &b.hold.path)?;
             let mut s = p.clone();
             let mut layers: Vec<Value> = ids[..n].iter().map(|d| json!(format!("sha256:{d}"))).collect();
             layers.push(json!(diff));
@@ -2069,6 +2129,7 @@ impl Builder<'_> {
                 digest: String::new(),
                 cmd_set: p.cmd_set,
                 shell: p.shell.clone(),
+                raw: None,
             };
             let base = b.seal(base)?;
             let tmp = b.store.temp("build-squash")?;

@@ -146,20 +146,13 @@ fn extract(input: impl Read, dest: &Dest) -> Result<()> {
     let owner = dest.chown.as_deref().map(resolve_chown).transpose()?;
     let abs = PathBuf::from(&dest.path);
     // Missing directories on the way are created 0755, owned by --chown's ids (else root), as
-    // buildah does.
+    // buildah does; a symlink on the way is followed, and the directories a dangling one
+    // names are made.
     let mk = |p: &Path| -> Result<()> {
-        let mut missing = Vec::new();
-        let mut cur = Some(p);
-        while let Some(c) = cur {
-            if fs::metadata(c).is_ok() {
-                break;
-            }
-            missing.push(c.to_path_buf());
-            cur = c.parent();
-        }
-        fs::create_dir_all(p).ctx(|| format!("creating {} in the image", p.display()))?;
+        let mut made = Vec::new();
+        mkdir_following(p, &mut made, 0)?;
         if let Some((u, g)) = owner {
-            for m in missing {
+            for m in made {
                 std::os::unix::fs::lchown(&m, Some(u), Some(g))
                     .ctx(|| format!("setting the owner of {}", m.display()))?;
             }
@@ -177,10 +170,29 @@ fn extract(input: impl Read, dest: &Dest) -> Result<()> {
         (parent, abs.file_name().map(|n| n.to_os_string()))
     };
     let base = fs::canonicalize(&base).ctx(|| format!("resolving {} in the image", base.display()))?;
+    // The destination directory becomes the root, as Docker's and buildah's copies make it:
+    // symlinks in what is copied (an archive's `dir -> ..`) resolve inside it.
+    nix::unistd::chroot(&base).map_err(|e| crate::err!("entering {}: {}", base.display(), e.desc()))?;
+    nix::unistd::chdir("/").map_err(|e| crate::err!("entering {}: {}", base.display(), e.desc()))?;
+    let base = PathBuf::from("/");
     let mut ar = tar::Archive::new(input);
     let mut dirs: Vec<(PathBuf, u32)> = Vec::new();
     for e in ar.entries().map_err(|e| crate::err!("reading the copy stream: {e}"))? {
         let mut e = e.map_err(|e| crate::err!("reading the copy stream: {e}"))?;
+        if matches!(
+            e.header().entry_type(),
+            tar::EntryType::XGlobalHeader | tar::EntryType::XHeader
+        ) {
+            // pax headers (a global one, say, as `git archive` writes) are not files; but, as
+            // Docker's and buildah's extraction, the directory their name is in is made.
+            let name = String::from_utf8_lossy(&e.header().path_bytes()).into_owned();
+            let parent = super::context::clean_rel(name.rsplit_once('/').map(|(d, _)| d).unwrap_or(""));
+            let p = base.join(&parent);
+            if !parent.is_empty() && fs::symlink_metadata(&p).is_err() {
+                mk(&p)?;
+            }
+            continue;
+        }
         let raw = e
             .path()
             .map_err(|x| crate::err!("reading the copy stream: {x}"))?
@@ -240,10 +252,13 @@ fn extract(input: impl Read, dest: &Dest) -> Result<()> {
             dirs.push((target.clone(), mode));
         } else {
             if let Some(m) = existing {
+                // A directory, even with files in it, is replaced as any other file (as Docker
+                // and Podman do).
                 if m.is_dir() {
-                    crate::bail!("cannot replace directory {} with a file", rel.display());
+                    fs::remove_dir_all(&target).ctx(|| format!("replacing {}", target.display()))?;
+                } else {
+                    fs::remove_file(&target).ctx(|| format!("replacing {}", target.display()))?;
                 }
-                fs::remove_file(&target).ctx(|| format!("replacing {}", target.display()))?;
             }
             if kind.is_hard_link() {
                 let link = e
@@ -276,8 +291,60 @@ fn extract(input: impl Read, dest: &Dest) -> Result<()> {
         }
     }
     for (d, m) in dirs.into_iter().rev() {
-        fs::set_permissions(&d, fs::Permissions::from_mode(m))
-            .ctx(|| format!("setting the mode of {}", d.display()))?;
+        // (Unless a later entry replaced it.)
+        if fs::symlink_metadata(&d).is_ok_and(|md| md.is_dir()) {
+            fs::set_permissions(&d, fs::Permissions::from_mode(m))
+                .ctx(|| format!("setting the mode of {}", d.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// `mkdir -p p` in the (chrooted) image, following symlinks on the way: a dangling one gets
+/// the directories it names made (as Docker and Podman do for `ADD . /link/sub/`). The
+/// directories made are added to `made`.
+fn mkdir_following(p: &Path, made: &mut Vec<PathBuf>, depth: usize) -> Result<()> {
+    if depth > 40 {
+        crate::bail!(
+            "creating {} in the image: too many levels of symbolic links",
+            p.display()
+        );
+    }
+    let mut cur = PathBuf::from("/");
+    for c in p.components() {
+        match c {
+            std::path::Component::Normal(n) => cur.push(n),
+            std::path::Component::ParentDir => {
+                cur.pop();
+                continue;
+            }
+            _ => continue,
+        }
+        match fs::symlink_metadata(&cur) {
+            Ok(m) if m.is_dir() => {}
+            Ok(m) if m.file_type().is_symlink() => match fs::metadata(&cur) {
+                Ok(t) if t.is_dir() => {}
+                Ok(_) => crate::bail!(
+                    "creating {} in the image: {} is not a directory",
+                    p.display(),
+                    cur.display()
+                ),
+                Err(_) => {
+                    let t = fs::read_link(&cur).ctx(|| format!("reading {}", cur.display()))?;
+                    let t = cur.parent().unwrap_or(Path::new("/")).join(t);
+                    mkdir_following(&t, made, depth + 1)?;
+                }
+            },
+            Ok(_) => crate::bail!(
+                "creating {} in the image: {} is not a directory",
+                p.display(),
+                cur.display()
+            ),
+            Err(_) => {
+                fs::create_dir(&cur).ctx(|| format!("creating {} in the image", cur.display()))?;
+                made.push(cur.clone());
+            }
+        }
     }
     Ok(())
 }
@@ -336,6 +403,9 @@ pub fn copy_out(store: &Store, rec: &ContainerRecord, sources: &[String], out: &
                 b.follow_symlinks(false);
                 b.mode(tar::HeaderMode::Complete);
                 let mut links = Links::new();
+                // A glob matching nothing is no error when another source matches something.
+                let mut unmatched = None;
+                let mut matched = 0;
                 for s in &srcs {
                     let pat = super::context::clean_rel(s);
                     let matches: Vec<String> = if super::context::has_glob(&pat) {
@@ -345,8 +415,10 @@ pub fn copy_out(store: &Store, rec: &ContainerRecord, sources: &[String], out: &
                         vec![pat.clone()]
                     };
                     if matches.is_empty() {
-                        crate::bail!("COPY --from source {s}: no file matches");
+                        unmatched.get_or_insert(s);
+                        continue;
                     }
+                    matched += matches.len();
                     for m in matches {
                         let p = Path::new("/").join(&m);
                         let real = fs::canonicalize(&p)
@@ -361,6 +433,9 @@ pub fn copy_out(store: &Store, rec: &ContainerRecord, sources: &[String], out: &
                         };
                         r.map_err(|e| crate::err!("COPY --from source {s}: {e}"))?;
                     }
+                }
+                if let (0, Some(s)) = (matched, unmatched) {
+                    crate::bail!("COPY --from source {s}: no file matches");
                 }
                 b.finish().map_err(|e| crate::err!("COPY --from: {e}"))?;
             }
@@ -485,11 +560,25 @@ fn layer_job(store: &Store, what: &str, work: impl FnOnce(&Path) -> Result<()>) 
 /// Record directory `tmp`/diff as it is (its tar stream hashed and its tar-split record made
 /// from the files, nothing copied), then store it as a layer; writes `diff_id size` to
 /// `result`.
-fn store_dir_as_layer(store: &Store, tmp: crate::store::TempEntry, result: &Path) -> Result<()> {
+fn store_dir_as_layer(store: &Store, tmp: crate::store::TempEntry, result: &Path, hold: &Path) -> Result<()> {
     let diff = tmp.path.join("diff");
     let d2 = diff.clone();
     let ex = archive::record_layer(move |w| crate::container::export::write_dir_layer(&d2, None, None, Vec::new(), w))?;
-    let (_, lock) = crate::image::pull::commit_extracted_layer(store, tmp, &ex)?;
+    commit_held(store, tmp, &ex, result, hold)
+}
+
+/// Store the layer extracted into `tmp`/diff, add it to the build's hold `hold` before its
+/// work lock goes (so no garbage collection can take it before the build records an image of
+/// it), and write `diff_id size` to `result`.
+fn commit_held(
+    store: &Store,
+    tmp: crate::store::TempEntry,
+    ex: &archive::Extracted,
+    result: &Path,
+    hold: &Path,
+) -> Result<()> {
+    let (id, lock) = crate::image::pull::commit_extracted_layer(store, tmp, ex)?;
+    store.hold_new(hold, &id)?;
     drop(lock);
     fs::write(result, format!("{} {}", ex.diff_id, ex.size)).ctx(|| format!("writing {}", result.display()))
 }
@@ -537,7 +626,7 @@ fn normalize_upper(dir: &Path) -> Result<()> {
 /// the layer when they are empty and not in the image below. The upper directory itself
 /// becomes the layer (moved, not copied; the container is removed afterwards): its tar stream
 /// is only hashed and recorded, never written.
-pub fn commit_upper(store: &Store, rec: &ContainerRecord, stubs: &[String]) -> Result<(String, u64)> {
+pub fn commit_upper(store: &Store, rec: &ContainerRecord, stubs: &[String], hold: &Path) -> Result<(String, u64)> {
     let r = layer_job(store, "committing the step", |result_path| {
         let mapping = userns::enter()?;
         let upper = store.container_dir(&rec.id).join("upper");
@@ -585,10 +674,7 @@ pub fn commit_upper(store: &Store, rec: &ContainerRecord, stubs: &[String]) -> R
             let f = fs::File::open(&tar_path).ctx(|| format!("opening {}", tar_path.display()))?;
             let ex = archive::extract_layer(std::io::BufReader::with_capacity(1 << 20, f), &diff, own)?;
             fs::remove_file(&tar_path).ctx(|| format!("removing {}", tar_path.display()))?;
-            let (_, lock) = crate::image::pull::commit_extracted_layer(store, tmp, &ex)?;
-            drop(lock);
-            return fs::write(result_path, format!("{} {}", ex.diff_id, ex.size))
-                .ctx(|| format!("writing {}", result_path.display()));
+            return commit_held(store, tmp, &ex, result_path, hold);
         }
         if upper.is_dir() {
             fs::rename(&upper, &diff).ctx(|| format!("moving {} into {}", upper.display(), diff.display()))?;
@@ -596,7 +682,7 @@ pub fn commit_upper(store: &Store, rec: &ContainerRecord, stubs: &[String]) -> R
         } else {
             fs::create_dir(&diff).ctx(|| format!("creating {}", diff.display()))?;
         }
-        store_dir_as_layer(store, tmp, result_path)
+        store_dir_as_layer(store, tmp, result_path, hold)
     })?;
     r.ok_or_else(|| crate::err!("committing the step: no result"))
 }
@@ -742,6 +828,7 @@ pub fn copy_direct(
     dest: &Dest,
     items: &[Item],
     chmod: Option<u32>,
+    hold: &Path,
 ) -> Result<Option<(String, u64)>> {
     layer_job(store, "copying", |result_path| {
         let tmp = store.temp("build-layer")?;
@@ -756,10 +843,7 @@ pub fn copy_direct(
             return Ok(()); // a conflict: no result
         }
         let ex = lt.finish()?;
-        let (_, lock) = crate::image::pull::commit_extracted_layer(store, tmp, &ex)?;
-        drop(lock);
-        fs::write(result_path, format!("{} {}", ex.diff_id, ex.size))
-            .ctx(|| format!("writing {}", result_path.display()))
+        commit_held(store, tmp, &ex, result_path, hold)
     })
 }
 
@@ -1017,7 +1101,7 @@ fn write_direct(
                     Item::Ctx(e) => {
                         let ft = e.md.file_type();
                         let mtime = e.md.mtime();
-                        let mode = chmod.unwrap_or(e.md.mode() & 0o7777);
+                        let mode = chmod.unwrap_or(e.perm());
                         if ft.is_dir() {
                             if dirs.fds.contains_key(&img_rel) {
                                 continue;
@@ -1109,7 +1193,7 @@ fn fs_has_name(spec: &str, which: usize) -> bool {
 /// `--squash`: what a higher layer deletes (whiteouts) or hides (opaque directories, or a
 /// directory over a deleted or replaced name) stays deleted or hidden in the result, so it can
 /// sit on the image's own layers. Files are hard links to the layers' (which never change).
-pub fn squash_layers(store: &Store, layers: &[String]) -> Result<(String, u64)> {
+pub fn squash_layers(store: &Store, layers: &[String], hold: &Path) -> Result<(String, u64)> {
     let r = layer_job(store, "squashing the layers", |result_path| {
         let tmp = store.temp("build-layer")?;
         fs::create_dir(&tmp.path).ctx(|| format!("creating {}", tmp.path.display()))?;
@@ -1120,7 +1204,7 @@ pub fn squash_layers(store: &Store, layers: &[String]) -> Result<(String, u64)> 
         for l in layers {
             apply_layer(&store.layer_dir(l).join("diff"), &acc, Path::new(""))?;
         }
-        store_dir_as_layer(store, tmp, result_path)
+        store_dir_as_layer(store, tmp, result_path, hold)
     })?;
     r.ok_or_else(|| crate::err!("squashing the layers: no result"))
 }

@@ -167,6 +167,7 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         timeout: a.compat.timeout.unwrap_or(0),
         ulimits: a.compat.ulimit.clone(),
         oci_runtime,
+        build_step: false,
     })
 }
 

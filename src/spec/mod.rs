@@ -642,6 +642,9 @@ pub struct RunOptions {
     pub oci_runtime: Option<String>,
     /// --ulimit values as given.
     pub ulimits: Vec<String>,
+    /// A build's RUN step: of Podman's defaults only PATH (Podman's and Docker's builders set
+    /// no TERM and no `container=` for RUN).
+    pub build_step: bool,
 }
 
 /// Combine the image's defaults with the options, Docker's way.
@@ -680,7 +683,12 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
     // Podman's order: its own defaults (PATH, TERM=xterm, the container= marker), then
     // containers.conf's env, then the image's, then (below) --env-file and -e.
     let mut env: Vec<String> = Vec::new();
-    for e in DEFAULT_ENV
+    let defaults = if o.build_step {
+        &DEFAULT_ENV[..1]
+    } else {
+        &DEFAULT_ENV[..]
+    };
+    for e in defaults
         .iter()
         .map(|e| e.to_string())
         .chain(o.default_env.iter().cloned())

@@ -75,6 +75,22 @@ fn remove_any(p: &Path) {
     }
 }
 
+fn append_hold(hold: &Path, ids: &[String]) -> Result<()> {
+    use std::io::Write;
+    let mut text = String::new();
+    for id in ids {
+        text.push_str(id);
+        text.push('\n');
+    }
+    // One write of whole lines with O_APPEND: the builder and its forked stage builders add to
+    // the same file.
+    fs::OpenOptions::new()
+        .append(true)
+        .open(hold)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .ctx(|| format!("holding layers in {}", hold.display()))
+}
+
 fn mkdir(p: &Path) -> Result<()> {
     fs::DirBuilder::new()
         .recursive(true)
@@ -172,10 +188,63 @@ impl Store {
         wait_lock(&self.root.join("layers/layers.lock"))
     }
 
-    /// Whether a pull, load, import or commit holds this layer's work lock now.
+    /// Whether a pull, load, import or commit holds this layer's work lock now, or a running
+    /// build holds the layer (`hold_layers`). The work lock is looked at first: a build's
+    /// worker adds the layer it stored to the build's hold before it lets the work lock go.
     pub fn layer_busy(&self, id: &str) -> bool {
         let p = self.root.join("layers").join(format!("{id}.lock"));
-        p.exists() && matches!(FileLock::try_exclusive(&p), Ok(None))
+        (p.exists() && matches!(FileLock::try_exclusive(&p), Ok(None))) || self.held_by_a_build(id)
+    }
+
+    /// A hold on layers for a build: the file `tmp/layer-hold-<random>` lists the ids of the
+    /// layers the build uses that no image records yet (its base, its steps' layers, the
+    /// cache's), one a line. It counts while its lock is held: by the builder, and the
+    /// processes it forks, which share that lock.
+    pub fn hold_layers(&self) -> Result<TempEntry> {
+        let t = self.temp("layer-hold")?;
+        fs::write(&t.path, "").ctx(|| format!("creating {}", t.path.display()))?;
+        Ok(t)
+    }
+
+    /// Add stored layers `ids` to the hold file `hold`; Ok(false), adding nothing, when one of
+    /// them is not stored (any more). Under layers.lock, where garbage collection decides.
+    pub fn hold(&self, hold: &Path, ids: &[String]) -> Result<bool> {
+        let _lock = self.lock_layers()?;
+        let idx = self.load_layers()?;
+        if ids
+            .iter()
+            .any(|id| idx.get(id).is_none() || !self.layer_dir(id).join("diff").is_dir())
+        {
+            return Ok(false);
+        }
+        append_hold(hold, ids)?;
+        Ok(true)
+    }
+
+    /// Add layer `id`, which the caller has just stored and whose work lock it still holds,
+    /// to the hold file `hold`.
+    pub fn hold_new(&self, hold: &Path, id: &str) -> Result<()> {
+        append_hold(hold, &[id.to_string()])
+    }
+
+    fn held_by_a_build(&self, id: &str) -> bool {
+        let tmp = self.root.join("tmp");
+        let Ok(rd) = fs::read_dir(&tmp) else { return false };
+        for e in rd.flatten() {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            if !n.starts_with("layer-hold-") || n.ends_with(".lock") {
+                continue;
+            }
+            let lock = tmp.join(format!("{n}.lock"));
+            if !matches!(FileLock::try_existing(&lock), Ok(crate::sys::lock::Existing::Busy)) {
+                continue;
+            }
+            if fs::read_to_string(e.path()).is_ok_and(|t| t.lines().any(|l| l == id)) {
+                return true;
+            }
+        }
+        false
     }
 
     /// Lock held while one layer is being extracted, so that concurrent pulls extract it once.

@@ -7,6 +7,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+pub mod build_compare;
+
 pub const PLAIN: &str = "127.0.0.1:5000"; // HTTP, no auth
 pub const AUTH: &str = "127.0.0.1:5001"; // HTTPS (test CA) + htpasswd testuser:testpass
 pub const BEARER: &str = "127.0.0.1:5002"; // HTTP, bearer tokens for testuser:testpass
