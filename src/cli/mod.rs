@@ -1049,6 +1049,9 @@ pub struct RunArgs {
     /// Set a label KEY=VALUE
     #[arg(short, long, value_name = "KEY=VALUE")]
     pub label: Vec<String>,
+    /// Add an annotation KEY=VALUE to the container (shown by inspect as Config.Annotations)
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub annotation: Vec<String>,
     /// When to pull the image: missing (default), always, never
     #[arg(long, value_name = "POLICY", default_value = "missing", value_parser = ["missing", "always", "never"])]
     pub pull: String,
@@ -1254,7 +1257,7 @@ pub struct RmArgs {
     #[arg(long, value_name = "FILE")]
     pub cidfile: Vec<std::path::PathBuf>,
     /// Also remove the containers that depend on these (--network container:THIS), first;
-    /// without it such a container is refused
+    /// without it such a container is refused. A pod's infra container takes its whole pod
     #[arg(long)]
     pub depend: bool,
 }
@@ -2251,6 +2254,10 @@ pub struct PodCreateArgs {
     /// Write the pod's id to FILE
     #[arg(long, value_name = "FILE")]
     pub pod_id_file: Option<PathBuf>,
+    /// When the pod's last container exits: continue (the infra keeps running; the pod shows
+    /// as Degraded) or stop (the infra is stopped too; the pod shows as Exited)
+    #[arg(long, value_name = "POLICY", default_value = "continue")]
+    pub exit_policy: String,
 }
 
 #[derive(Debug, Args)]
@@ -2380,7 +2387,7 @@ files. Fields hutch does not support are named in a warning and ignored.";
 
 #[derive(Debug, Args)]
 pub struct KubePlayArgs {
-    /// The YAML file, or - for stdin
+    /// The YAML file, an http(s):// URL, or - for stdin
     #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub file: String,
     /// Remove pods of the same names first
@@ -2395,11 +2402,15 @@ pub struct KubePlayArgs {
     /// Network mode of the pods: pasta, slirp4netns, none, host
     #[arg(long, visible_alias = "net", value_name = "MODE", add = ArgValueCompleter::new(complete::networks))]
     pub network: Option<String>,
+    /// Add an annotation KEY=VALUE to every container (values longer than 63 characters are
+    /// refused, as Podman's kube play does)
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub annotation: Vec<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct KubeDownArgs {
-    /// The YAML file kube play was given, or - for stdin
+    /// The YAML file or URL kube play was given, or - for stdin
     #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub file: String,
 }

@@ -25,24 +25,54 @@ fn read_input(file: &str) -> Result<(String, String)> {
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).ctx(|| "reading the YAML from stdin")?;
         return Ok((s, "stdin".into()));
     }
+    if is_url(file) {
+        let mut body = Vec::new();
+        crate::registry::url::download(file, &mut body)?;
+        let s = String::from_utf8(body).map_err(|_| crate::err!("{file}: the YAML is not UTF-8 text"))?;
+        return Ok((s, file.to_string()));
+    }
     let s = std::fs::read_to_string(file).ctx(|| file.to_string())?;
     Ok((s, file.to_string()))
 }
 
 /// What a pod made by `play` records as its origin (so `down` of another file leaves it).
 fn origin(file: &str) -> String {
-    if file == "-" {
-        return "-".into();
+    if file == "-" || is_url(file) {
+        return file.into();
     }
     std::fs::canonicalize(file)
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| file.to_string())
 }
 
+fn is_url(file: &str) -> bool {
+    file.starts_with("http://") || file.starts_with("https://")
+}
+
+/// --annotation KEY=VALUE values, checked as Podman's kube play does.
+fn annotation_args(given: &[String]) -> Result<Vec<String>> {
+    given
+        .iter()
+        .map(|a| {
+            let Some((k, v)) = a.split_once('=').filter(|(k, _)| !k.is_empty()) else {
+                crate::bail!("--annotation {a}: expected KEY=VALUE");
+            };
+            if v.len() > kube::MAX_ANNOTATION {
+                crate::bail!(
+                    "--annotation {k}: annotation exceeds maximum size, {}, of kubernetes annotation: {v}",
+                    kube::MAX_ANNOTATION
+                );
+            }
+            Ok(format!("--annotation={k}={v}"))
+        })
+        .collect()
+}
+
 fn play(a: KubePlayArgs) -> Result<i32> {
     if a.down {
         return down(&a.file);
     }
+    let annotations = annotation_args(&a.annotation)?;
     let (text, what) = read_input(&a.file)?;
     let docs = kube::parse_docs(&text, &what)?;
     let plan = kube::plan(&docs).map_err(|e| crate::err!("{what}: {}", e.message))?;
@@ -74,7 +104,7 @@ fn play(a: KubePlayArgs) -> Result<i32> {
                     );
                 }
             }
-            let args = container_args(c, "/");
+            let args = with_annotations(container_args(c, "/"), &annotations);
             let ra = super::run::parse_create(&args)
                 .map_err(|e| crate::err!("{what}: pod {} container {}: {}", p.name, c.name, e.message))?;
             cargs.push(ra);
@@ -139,6 +169,8 @@ fn play(a: KubePlayArgs) -> Result<i32> {
                 infra: true,
                 labels: p.labels.clone(),
                 kube_file: Some(origin(&a.file)),
+                // Podman's for kube play: the pod stops when its last container exits.
+                exit_policy: crate::store::pods::ExitPolicy::Stop,
                 ..Default::default()
             };
             let pod = crate::pod::create(&store, &o, Some(infra))?;
@@ -163,7 +195,10 @@ fn play(a: KubePlayArgs) -> Result<i32> {
             report.push_str(&format!("Pod:\n{}\nContainers:\n", pod.id));
             for (c, _) in p.containers.iter().zip(cargs) {
                 let mut args = vec![format!("--pod={}", pod.id), format!("--name={}", c.name)];
-                args.extend(container_args(c, &dir.display().to_string()));
+                args.extend(with_annotations(
+                    container_args(c, &dir.display().to_string()),
+                    &annotations,
+                ));
                 let ra = super::run::parse_create(&args)?;
                 let rec = super::run::create_from(&store, &ra)
                     .map_err(|e| crate::err!("pod {} container {}: {}", p.name, c.name, e.message))?;
@@ -192,6 +227,13 @@ fn play(a: KubePlayArgs) -> Result<i32> {
 /// A container's `create` arguments with the pod's directory filled in.
 fn container_args(c: &kube::ContainerPlan, dir: &str) -> Vec<String> {
     c.args.iter().map(|x| x.replace(POD_DIR, dir)).collect()
+}
+
+/// `args` with --annotation values added after the YAML's (so they win, as in Podman).
+fn with_annotations(mut args: Vec<String>, annotations: &[String]) -> Vec<String> {
+    let at = args.iter().position(|a| a == "--").unwrap_or(args.len());
+    args.splice(at..at, annotations.iter().cloned());
+    args
 }
 
 /// The pods a file's Pods and Deployments make.

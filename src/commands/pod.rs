@@ -61,6 +61,7 @@ pub fn run(c: PodCommand) -> Result<i32> {
 }
 
 fn create(a: PodCreateArgs) -> Result<i32> {
+    let exit_policy = crate::store::pods::ExitPolicy::parse(&a.exit_policy)?;
     if !a.infra && !a.publish.is_empty() {
         crate::bail!("-p: a pod without an infra container (--infra=false) cannot publish ports");
     }
@@ -107,6 +108,7 @@ fn create(a: PodCreateArgs) -> Result<i32> {
         infra_name: a.infra_name,
         infra_command: a.infra_command,
         create_command: std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect(),
+        exit_policy,
     };
     let p = crate::pod::create(&store, &o, infra)?;
     if let Some(f) = &a.pod_id_file {

@@ -143,6 +143,7 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         stop_signal: a.stop_signal.clone(),
         stop_timeout: a.stop_timeout,
         labels: a.label.clone(),
+        annotations: a.annotation.clone(),
         default_caps: conf.default_capabilities.clone(),
         default_env: conf.env.clone(),
         log_size_max: match log_opt_max_size(&a.compat.log_opt)? {

@@ -483,6 +483,11 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
     let seccomp = runtime::seccomp::compile(&seccomp_source(&rec.spec.seccomp), &rec.spec.caps)?;
     let mut volumes = Vec::new();
     let copy_up = crate::volume::take_copy_up(store, rec)?;
+    let vols = if rec.spec.mounts.iter().any(|m| m.kind == MountKind::Volume) {
+        store.load_volumes()?
+    } else {
+        Default::default()
+    };
     for m in &rec.spec.mounts {
         let mut tmpfs = None;
         let source = match m.kind {
@@ -505,11 +510,25 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
                 } else {
                     m.source.clone()
                 };
-                let d = store.volume_data(&name);
-                if !d.is_dir() {
-                    std::fs::create_dir_all(&d).ctx(|| format!("creating volume {name}"))?;
+                let v = vols.find(&name);
+                if let Some(data) = v.and_then(|v| v.tmpfs_data()) {
+                    // A tmpfs volume: a new tmpfs in the container's mount namespace.
+                    tmpfs = Some(runtime::Tmpfs {
+                        data: data.to_string(),
+                        noexec: false,
+                        nosuid: false,
+                        nodev: false,
+                    });
+                    PathBuf::new()
+                } else if let Some(dev) = v.and_then(|v| v.bind_device()) {
+                    PathBuf::from(dev)
+                } else {
+                    let d = store.volume_data(&name);
+                    if !d.is_dir() {
+                        std::fs::create_dir_all(&d).ctx(|| format!("creating volume {name}"))?;
+                    }
+                    d
                 }
-                d
             }
         };
         volumes.push(Volume {
