@@ -2221,7 +2221,9 @@ pub struct PodCreateArgs {
     /// Publish a port of the pod: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp]
     #[arg(short = 'p', long, value_name = "[[IP:][HOST_PORT]:]PORT[/PROTO]")]
     pub publish: Vec<String>,
-    /// Namespaces the containers share: a comma list of net, ipc, uts, pid (default net,ipc,uts), or none
+    /// Namespaces the containers share: a comma list of net, ipc, uts, pid (default net,ipc,uts;
+    /// +pid adds to the default), or none. Containers can join a pod that shares ipc, uts or pid
+    /// only when it shares net too
     #[arg(long, value_name = "NAMESPACES")]
     pub share: Vec<String>,
     /// Host name of the pod (its containers' with uts shared; default: the pod's name)
@@ -2406,6 +2408,15 @@ pub struct KubePlayArgs {
     /// refused, as Podman's kube play does)
     #[arg(long, value_name = "KEY=VALUE")]
     pub annotation: Vec<String>,
+    /// Build each container's image from CONTEXT_DIR/NAME/Containerfile (or Dockerfile), NAME
+    /// being the image's last path component without its tag: true builds even when the
+    /// image exists; false never builds; without the flag, a missing image is built when its
+    /// directory exists
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true, action = clap::ArgAction::Set)]
+    pub build: Option<bool>,
+    /// Where --build looks for the images' directories (default: the current directory)
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub context_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -80,6 +80,7 @@ fn play(a: KubePlayArgs) -> Result<i32> {
         crate::bail!("{what}: no Pod, Deployment or PersistentVolumeClaim to play");
     }
     let store = Store::open()?;
+    build_images(&store, &plan, &a)?;
     // Everything that can be checked is checked before anything is made.
     let pods = store.load_pods()?;
     let ctrs = store.load_containers()?;
@@ -111,12 +112,11 @@ fn play(a: KubePlayArgs) -> Result<i32> {
         }
         parsed.push(cargs);
     }
-    for w in &plan.warnings {
-        note(&format!("{what}: {w}"));
-    }
+    // Notes on what the file asks for follow the report (stdout, what scripts read), on stderr.
+    let mut notes: Vec<String> = plan.warnings.iter().map(|w| format!("{what}: {w}")).collect();
     if plan.resources_asked {
         let why = crate::system::resource_limits();
-        note(&format!(
+        notes.push(format!(
             "{what}: resources: accepted, not enforced: hutch sets no resource limits{}",
             if why == "available" {
                 String::new()
@@ -125,6 +125,7 @@ fn play(a: KubePlayArgs) -> Result<i32> {
             }
         ));
     }
+    let notes = || notes.iter().for_each(|n| note(n));
     // Claims: named volumes, made when missing and never removed by `down`.
     let mut made_volumes = Vec::new();
     for v in &plan.volumes {
@@ -134,8 +135,10 @@ fn play(a: KubePlayArgs) -> Result<i32> {
                 ignore: true,
                 ..Default::default()
             };
-            crate::volume::create(&store, &o)
-                .map_err(|e| crate::err!("{what}: PersistentVolumeClaim {v}: {}", e.message))?;
+            crate::volume::create(&store, &o).map_err(|e| {
+                notes();
+                crate::err!("{what}: PersistentVolumeClaim {v}: {}", e.message)
+            })?;
             made_volumes.push(v.clone());
         }
     }
@@ -218,15 +221,66 @@ fn play(a: KubePlayArgs) -> Result<i32> {
             let _ = crate::pod::remove(&store, pod, true);
         }
         let _ = crate::volume::discard_new(&store, &made_volumes);
+        notes();
         return Err(e);
     }
     out(&report);
+    notes();
     Ok(0)
 }
 
 /// A container's `create` arguments with the pod's directory filled in.
 fn container_args(c: &kube::ContainerPlan, dir: &str) -> Vec<String> {
     c.args.iter().map(|x| x.replace(POD_DIR, dir)).collect()
+}
+
+/// --build: the images that have a directory with a Containerfile (or Dockerfile) under the
+/// context directory, named as the image's last path component (`quay.io/x/app:1` → `app`),
+/// are built (as Podman's kube play does): always with --build, when missing without it.
+fn build_images(store: &Store, plan: &kube::PlayPlan, a: &KubePlayArgs) -> Result<()> {
+    if a.build == Some(false) {
+        return Ok(());
+    }
+    let dir = match &a.context_dir {
+        Some(d) => {
+            if !d.is_dir() {
+                crate::bail!("--context-dir {}: not a directory", d.display());
+            }
+            d.clone()
+        }
+        None => std::env::current_dir().ctx(|| "the current directory")?,
+    };
+    let mut done = BTreeSet::new();
+    for c in plan.pods.iter().flat_map(|p| &p.containers) {
+        if !done.insert(c.image.clone()) {
+            continue;
+        }
+        let last = c.image.rsplit('/').next().unwrap_or(&c.image);
+        let name = last.split(['@', ':']).next().unwrap_or(last);
+        let Some(file) = ["Containerfile", "Dockerfile"]
+            .iter()
+            .map(|f| dir.join(name).join(f))
+            .find(|f| f.is_file())
+        else {
+            continue;
+        };
+        if a.build != Some(true) && store.load_images()?.resolve(&c.image).is_ok() {
+            continue;
+        }
+        // The build's progress goes to stderr: stdout is the play's report.
+        let st = std::process::Command::new("/proc/self/exe")
+            .args(["build", "-t", &c.image, "-f"])
+            .arg(&file)
+            .arg(dir.join(name))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::io::stderr())
+            .status()
+            .ctx(|| "running hutch build")?;
+        if !st.success() {
+            crate::bail!("building {} from {} failed (see above)", c.image, file.display());
+        }
+    }
+    Ok(())
 }
 
 /// `args` with --annotation values added after the YAML's (so they win, as in Podman).

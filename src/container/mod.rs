@@ -536,11 +536,12 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
             destination: m.destination.clone(),
             read_only: m.read_only,
             copy_up: match m.kind {
-                MountKind::Volume => copy_up.contains(&m.source),
+                MountKind::Volume => copy_up.copy.contains(&m.source),
                 MountKind::Tmpfs => crate::spec::tmpfs_options(&m.options).is_ok_and(|t| t.copy_up),
                 MountKind::Bind => false,
             },
             chown: m.chown,
+            first_mount: m.kind == MountKind::Volume && copy_up.chown.contains(&m.source),
             noexec: m.kind != MountKind::Tmpfs && m.options.split(',').any(|f| f == "noexec"),
             nosuid: m.kind != MountKind::Tmpfs && m.options.split(',').any(|f| f == "nosuid"),
             nodev: m.kind != MountKind::Tmpfs && m.options.split(',').any(|f| f == "nodev"),
@@ -565,6 +566,7 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
                 read_only: true,
                 copy_up: false,
                 chown: false,
+                first_mount: false,
                 // A secret is data: nothing on it runs, as on Podman's secret mounts.
                 noexec: true,
                 nosuid: true,

@@ -67,6 +67,8 @@ pub struct ContainerPlan {
     pub name: String,
     /// `hutch create` arguments, image and command last (without --pod and --name).
     pub args: Vec<String>,
+    /// The image, as the YAML names it.
+    pub image: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -760,7 +762,11 @@ fn container_plan(
     args.push("--".into());
     args.push(image.to_string());
     args.extend(cargs);
-    Ok(ContainerPlan { name: full, args })
+    Ok(ContainerPlan {
+        name: full,
+        args,
+        image: image.to_string(),
+    })
 }
 
 #[cfg(test)]

@@ -60,8 +60,18 @@ pub fn parse_share(share: &[String], infra: bool) -> Result<Vec<String>> {
         });
     }
     let mut out: Vec<String> = Vec::new();
+    // `+NS`: the default set and NS (Podman's syntax).
+    if infra
+        && share
+            .iter()
+            .flat_map(|s| s.split(','))
+            .any(|s| s.trim().starts_with('+'))
+    {
+        out.extend(["net", "ipc", "uts"].map(String::from));
+    }
     for s in share.iter().flat_map(|s| s.split(',')) {
         let s = s.trim();
+        let s = s.strip_prefix('+').unwrap_or(s);
         match s {
             "" | "none" => {}
             "cgroup" => {} // hutch makes no cgroups: nothing to share.
@@ -79,12 +89,6 @@ pub fn parse_share(share: &[String], infra: bool) -> Result<Vec<String>> {
     if !out.is_empty() && !infra {
         crate::bail!(
             "--share {}: sharing namespaces needs the infra container (drop --infra=false)",
-            out.join(",")
-        );
-    }
-    if !out.is_empty() && !out.iter().any(|s| s == "net") {
-        crate::bail!(
-            "--share {}: hutch's pods always share the network namespace when they share any (add net)",
             out.join(",")
         );
     }

@@ -85,7 +85,10 @@ pub fn new_record(o: &CreateOptions) -> Result<VolumeRecord> {
                 if !meta.is_dir() {
                     crate::bail!("invalid volume option device for driver 'local': {v} is not a directory");
                 }
-                let abs = std::path::absolute(v).ctx(|| format!("volume create --opt {opt}"))?;
+                let abs: std::path::PathBuf = std::path::absolute(v)
+                    .ctx(|| format!("volume create --opt {opt}"))?
+                    .components()
+                    .collect();
                 rec.options.insert("device".into(), abs.display().to_string());
                 continue;
             }
@@ -265,10 +268,20 @@ pub fn users<'a>(containers: &'a ContainerIndex, name: &str) -> Vec<&'a Containe
         .collect()
 }
 
-/// Which of `rec`'s volumes need the image's content copied in at this start: those never
-/// mounted before (NeedsCopyUp), unless the mount says nocopy. Clears the flag, as Podman does
-/// at a volume's first mount.
-pub fn take_copy_up(store: &Store, rec: &ContainerRecord) -> Result<Vec<String>> {
+/// What a start does to its named volumes first (`take_copy_up`).
+#[derive(Debug, Default)]
+pub struct FirstUse {
+    /// Volumes to fill with the image's content at the mount point (NeedsCopyUp).
+    pub copy: Vec<String>,
+    /// Volumes mounted for the first time (NeedsChown): their top directory takes the
+    /// container user's ownership (or the image directory's owner and mode), as Podman's.
+    pub chown: Vec<String>,
+}
+
+/// Which of `rec`'s volumes need the image's content copied in at this start (empty ones
+/// whose NeedsCopyUp is set, unless the mount says nocopy), and which are mounted for the
+/// first time. Records both, as Podman does.
+pub fn take_copy_up(store: &Store, rec: &ContainerRecord) -> Result<FirstUse> {
     let wanted: Vec<&str> = rec
         .spec
         .mounts
@@ -277,11 +290,11 @@ pub fn take_copy_up(store: &Store, rec: &ContainerRecord) -> Result<Vec<String>>
         .map(|m| m.source.as_str())
         .collect();
     if wanted.is_empty() {
-        return Ok(vec![]);
+        return Ok(FirstUse::default());
     }
     let lock = store.lock_volumes()?;
     let mut idx = store.load_volumes()?;
-    let mut out = Vec::new();
+    let mut out = FirstUse::default();
     let mut changed = false;
     for v in idx.volumes.iter_mut() {
         let Some(m) = rec
@@ -295,6 +308,10 @@ pub fn take_copy_up(store: &Store, rec: &ContainerRecord) -> Result<Vec<String>>
         if !v.mounted {
             v.mounted = true;
             changed = true;
+            // Not a bind volume's directory: that is the user's own, left as it is.
+            if v.bind_device().is_none() && v.tmpfs_data().is_none() {
+                out.chown.push(v.name.clone());
+            }
         }
         if !v.needs_copy_up {
             continue;
@@ -310,7 +327,7 @@ pub fn take_copy_up(store: &Store, rec: &ContainerRecord) -> Result<Vec<String>>
             v.needs_copy_up = false;
             changed = true;
         } else {
-            out.push(v.name.clone());
+            out.copy.push(v.name.clone());
         }
     }
     if changed {
