@@ -667,11 +667,10 @@ fn container_plan(
             "UDP" | "udp" => "udp",
             o => crate::bail!("{ppath}: protocol {o} is not supported (TCP or UDP)"),
         };
-        // Without hostPort, the container port is published on the same host port, as
-        // Podman 4.3's kube play does.
-        let h = num(p, "hostPort").unwrap_or(cport);
-        let ip = s(p, "hostIP").map(|i| format!("{i}:")).unwrap_or_default();
-        pod.publish.push(format!("{ip}{h}:{cport}/{proto}"));
+        if let Some(h) = num(p, "hostPort") {
+            let ip = s(p, "hostIP").map(|i| format!("{i}:")).unwrap_or_default();
+            pod.publish.push(format!("{ip}{h}:{cport}/{proto}"));
+        }
     }
     for (j, m) in arr(c, "volumeMounts").iter().enumerate() {
         let mpath = format!("{path}.volumeMounts[{j}]");

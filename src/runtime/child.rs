@@ -138,9 +138,13 @@ fn setup_and_exec(
                 (u.uid, u.gid, None)
             };
             let what = |e: nix::Error| Fail(125, format!("handing volume {} to {uid}:{gid}: {e}", v.destination));
-            nix::unistd::fchown(&src, Some(uid.into()), Some(gid.into())).map_err(what)?;
+            // (src is an O_PATH descriptor: changed through its /proc/self/fd path.)
+            let p = fd_path(&src);
+            nix::unistd::chown(&p, Some(uid.into()), Some(gid.into())).map_err(what)?;
             if let Some(mode) = mode {
-                nix::sys::stat::fchmod(&src, nix::sys::stat::Mode::from_bits_truncate(mode)).map_err(what)?;
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
+                    .map_err(|e| Fail(125, format!("setting the mode of volume {}: {e}", v.destination)))?;
             }
         }
         if v.chown {
