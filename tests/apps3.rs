@@ -112,7 +112,7 @@ fn infra_containers_rm_depend_and_the_infra_image_from_containers_conf() {
         .unwrap();
     to_run(r).ok();
     let infra = fmt(&env, &["pod", "inspect", "g"], "{{.InfraContainerID}}");
-    assert_eq!(fmt(&env, &["inspect", &infra], "{{.ImageName}}"), BASIC);
+    assert_eq!(fmt(&env, &["inspect", &infra], "{{.ImageName}}"), format!("{BASIC}:latest"));
 }
 
 #[test]
