@@ -7,18 +7,6 @@ mod common;
 
 use common::*;
 
-const BASIC: &str = "127.0.0.1:5000/fixtures/basic";
-
-fn env_with_basic() -> Env {
-    env_with(&["fixtures/basic"])
-}
-
-fn fmt(env: &Env, what: &[&str], template: &str) -> String {
-    let mut args: Vec<&str> = what[..what.len() - 1].to_vec();
-    args.extend(["--format", template, what[what.len() - 1]]);
-    env.hutch(&args).ok().stdout.trim().to_string()
-}
-
 fn pod_state(env: &Env, pod: &str) -> String {
     fmt(env, &["pod", "inspect", pod], "{{.State}}")
 }
@@ -112,7 +100,10 @@ fn infra_containers_rm_depend_and_the_infra_image_from_containers_conf() {
         .unwrap();
     to_run(r).ok();
     let infra = fmt(&env, &["pod", "inspect", "g"], "{{.InfraContainerID}}");
-    assert_eq!(fmt(&env, &["inspect", &infra], "{{.ImageName}}"), format!("{BASIC}:latest"));
+    assert_eq!(
+        fmt(&env, &["inspect", &infra], "{{.ImageName}}"),
+        format!("{BASIC}:latest")
+    );
 }
 
 #[test]
