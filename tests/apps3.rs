@@ -107,6 +107,67 @@ fn infra_containers_rm_depend_and_the_infra_image_from_containers_conf() {
 }
 
 #[test]
+fn pod_add_host_and_dns_reach_its_containers() {
+    let env = env_with_basic();
+    env.hutch([
+        "pod",
+        "create",
+        "--name",
+        "d",
+        "--add-host",
+        "db.example.xyz:172.20.1.2",
+        "--dns",
+        "172.20.9.9",
+        "--dns-search",
+        "apps3.abc",
+        "--dns-option",
+        "ndots:3",
+    ])
+    .ok();
+    let r = env
+        .hutch([
+            "run",
+            "--rm",
+            "--pod",
+            "d",
+            BASIC,
+            "sh",
+            "-c",
+            "cat /etc/hosts /etc/resolv.conf",
+        ])
+        .ok();
+    assert!(r.stdout.contains("172.20.1.2\tdb.example.xyz"), "{r:?}");
+    assert!(r.stdout.contains("nameserver 172.20.9.9"), "{r:?}");
+    assert!(r.stdout.contains("search apps3.abc"), "{r:?}");
+    assert!(r.stdout.contains("options ndots:3"), "{r:?}");
+    // A container's own --dns wins; its --add-host lines come after the pod's.
+    let r = env
+        .hutch([
+            "run",
+            "--rm",
+            "--pod",
+            "d",
+            "--dns",
+            "172.20.8.8",
+            "--add-host",
+            "own.xyz:172.20.1.3",
+            BASIC,
+            "sh",
+            "-c",
+            "cat /etc/hosts /etc/resolv.conf",
+        ])
+        .ok();
+    assert!(
+        r.stdout.contains("nameserver 172.20.8.8") && !r.stdout.contains("172.20.9.9"),
+        "{r:?}"
+    );
+    let pod_line = r.stdout.find("db.example.xyz").unwrap();
+    assert!(r.stdout.find("own.xyz").unwrap() > pod_line, "{r:?}");
+    env.hutch(["pod", "create", "--infra=false", "--dns", "1.1.1.1"])
+        .fails_with("--add-host and --dns*");
+}
+
+#[test]
 fn share_without_net_and_plus_syntax() {
     let env = env_with_basic();
     env.hutch(["pod", "create", "--share", "ipc", "--name", "i"]).ok();

@@ -2256,6 +2256,18 @@ pub struct PodCreateArgs {
     /// Write the pod's id to FILE
     #[arg(long, value_name = "FILE")]
     pub pod_id_file: Option<PathBuf>,
+    /// Add a line to the /etc/hosts of the pod's containers: NAME:IP
+    #[arg(long, value_name = "NAME:IP")]
+    pub add_host: Vec<String>,
+    /// DNS server for the /etc/resolv.conf of the pod's containers
+    #[arg(long, value_name = "IP")]
+    pub dns: Vec<String>,
+    /// DNS search domain for the pod's containers
+    #[arg(long, value_name = "DOMAIN")]
+    pub dns_search: Vec<String>,
+    /// DNS resolver option for the pod's containers (e.g. ndots:2)
+    #[arg(long, value_name = "OPTION", alias = "dns-opt")]
+    pub dns_option: Vec<String>,
     /// When the pod's last container exits: continue (the infra keeps running; the pod shows
     /// as Degraded) or stop (the infra is stopped too; the pod shows as Exited)
     #[arg(long, value_name = "POLICY", default_value = "continue")]
