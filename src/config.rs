@@ -521,6 +521,8 @@ struct ConfEngine {
     events_logfile_max_size: Option<toml::Value>,
     /// bind, tmpfs or ignore: what run does with an image's VOLUMEs.
     image_volume_mode: Option<String>,
+    /// The pods' infra image instead of hutch's pause image.
+    infra_image: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -563,6 +565,7 @@ const USED_KEYS: &[&str] = &[
     "engine.events_logfile_path",
     "engine.events_logfile_max_size",
     "engine.image_volume_mode",
+    "engine.infra_image",
 ];
 
 /// The effective containers.conf settings and where each came from.
@@ -608,6 +611,9 @@ pub struct ContainersConf {
     pub events_logfile_path: Option<PathBuf>,
     /// `[engine] events_logfile_max_size` in bytes (0: no limit).
     pub events_logfile_max_size: Option<u64>,
+    /// `[engine] infra_image`: the pods' infra image without --infra-image (None: hutch's
+    /// pause image, made locally).
+    pub infra_image: Option<String>,
 }
 
 /// containers.conf files in the order they apply, as Podman reads them: CONTAINERS_CONF alone
@@ -844,6 +850,9 @@ impl ContainersConf {
                     ))
                 }
             }
+        }
+        if let Some(i) = e.infra_image.filter(|i| !i.is_empty()) {
+            self.infra_image = Some(i);
         }
         if let Some(p) = e.events_logfile_path {
             if !p.is_empty() {

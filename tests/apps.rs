@@ -625,7 +625,8 @@ fn podman_spellings_of_pod_and_play_verbs() {
     env.hutch(["play", "kube", "--start=false", file.to_str().unwrap()])
         .ok();
     assert_eq!(env.hutch(["pod", "exists", "old"]).code, 0);
-    // pod inspect's InfraConfig.HostNetwork and ExitPolicy (hutch's pods keep running).
+    // pod inspect's InfraConfig.HostNetwork and ExitPolicy (kube play's pods stop with their
+    // last container, as Podman's).
     assert_eq!(
         env.hutch([
             "pod",
@@ -637,7 +638,7 @@ fn podman_spellings_of_pod_and_play_verbs() {
         .ok()
         .stdout
         .trim(),
-        "false continue"
+        "false stop"
     );
     env.hutch(["pod", "create", "--name", "hn", "--network", "host"]).ok();
     assert_eq!(

@@ -9,18 +9,6 @@ use std::path::Path;
 
 use common::*;
 
-const BASIC: &str = "127.0.0.1:5000/fixtures/basic";
-
-fn env_with_basic() -> Env {
-    env_with(&["fixtures/basic"])
-}
-
-fn fmt(env: &Env, what: &[&str], template: &str) -> String {
-    let mut args: Vec<&str> = what[..what.len() - 1].to_vec();
-    args.extend(["--format", template, what[what.len() - 1]]);
-    env.hutch(&args).ok().stdout.trim().to_string()
-}
-
 fn status(env: &Env, ctr: &str) -> String {
     fmt(env, &["inspect", ctr], "{{.State.Status}}")
 }

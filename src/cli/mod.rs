@@ -1049,6 +1049,9 @@ pub struct RunArgs {
     /// Set a label KEY=VALUE
     #[arg(short, long, value_name = "KEY=VALUE")]
     pub label: Vec<String>,
+    /// Add an annotation KEY=VALUE to the container (shown by inspect as Config.Annotations)
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub annotation: Vec<String>,
     /// When to pull the image: missing (default), always, never
     #[arg(long, value_name = "POLICY", default_value = "missing", value_parser = ["missing", "always", "never"])]
     pub pull: String,
@@ -1260,7 +1263,7 @@ pub struct RmArgs {
     #[arg(long, value_name = "FILE")]
     pub cidfile: Vec<std::path::PathBuf>,
     /// Also remove the containers that depend on these (--network container:THIS), first;
-    /// without it such a container is refused
+    /// without it such a container is refused. A pod's infra container takes its whole pod
     #[arg(long)]
     pub depend: bool,
 }
@@ -2231,7 +2234,9 @@ pub struct PodCreateArgs {
     /// Publish a port of the pod: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp]
     #[arg(short = 'p', long, value_name = "[[IP:][HOST_PORT]:]PORT[/PROTO]")]
     pub publish: Vec<String>,
-    /// Namespaces the containers share: a comma list of net, ipc, uts, pid (default net,ipc,uts), or none
+    /// Namespaces the containers share: a comma list of net, ipc, uts, pid (default net,ipc,uts;
+    /// +pid adds to the default), or none. Containers can join a pod that shares ipc, uts or pid
+    /// only when it shares net too
     #[arg(long, value_name = "NAMESPACES")]
     pub share: Vec<String>,
     /// Host name of the pod (its containers' with uts shared; default: the pod's name)
@@ -2264,6 +2269,22 @@ pub struct PodCreateArgs {
     /// Write the pod's id to FILE
     #[arg(long, value_name = "FILE")]
     pub pod_id_file: Option<PathBuf>,
+    /// Add a line to the /etc/hosts of the pod's containers: NAME:IP
+    #[arg(long, value_name = "NAME:IP")]
+    pub add_host: Vec<String>,
+    /// DNS server for the /etc/resolv.conf of the pod's containers
+    #[arg(long, value_name = "IP")]
+    pub dns: Vec<String>,
+    /// DNS search domain for the pod's containers
+    #[arg(long, value_name = "DOMAIN")]
+    pub dns_search: Vec<String>,
+    /// DNS resolver option for the pod's containers (e.g. ndots:2)
+    #[arg(long, value_name = "OPTION", alias = "dns-opt")]
+    pub dns_option: Vec<String>,
+    /// When the pod's last container exits: continue (the infra keeps running; the pod shows
+    /// as Degraded) or stop (the infra is stopped too; the pod shows as Exited)
+    #[arg(long, value_name = "POLICY", default_value = "continue")]
+    pub exit_policy: String,
 }
 
 #[derive(Debug, Args)]
@@ -2393,7 +2414,7 @@ files. Fields hutch does not support are named in a warning and ignored.";
 
 #[derive(Debug, Args)]
 pub struct KubePlayArgs {
-    /// The YAML file, or - for stdin
+    /// The YAML file, an http(s):// URL, or - for stdin
     #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub file: String,
     /// Remove pods of the same names first
@@ -2408,11 +2429,24 @@ pub struct KubePlayArgs {
     /// Network mode of the pods: pasta, slirp4netns, none, host
     #[arg(long, visible_alias = "net", value_name = "MODE", add = ArgValueCompleter::new(complete::networks))]
     pub network: Option<String>,
+    /// Add an annotation KEY=VALUE to every container (values longer than 63 characters are
+    /// refused, as Podman's kube play does)
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub annotation: Vec<String>,
+    /// Build each container's image from CONTEXT_DIR/NAME/Containerfile (or Dockerfile), NAME
+    /// being the image's last path component without its tag: true builds even when the
+    /// image exists; false never builds; without the flag, a missing image is built when its
+    /// directory exists
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true, action = clap::ArgAction::Set)]
+    pub build: Option<bool>,
+    /// Where --build looks for the images' directories (default: the current directory)
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub context_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct KubeDownArgs {
-    /// The YAML file kube play was given, or - for stdin
+    /// The YAML file or URL kube play was given, or - for stdin
     #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub file: String,
 }

@@ -73,7 +73,7 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
                 "Name": if m.kind == MountKind::Volume { m.source.clone() } else { String::new() },
                 // As Podman: a volume's Source is its directory on the host.
                 "Source": if m.kind == MountKind::Volume && !m.source.is_empty() {
-                    store.volume_data(&m.source).display().to_string()
+                    crate::volume::data_path(store, &m.source).display().to_string()
                 } else {
                     m.source.clone()
                 },
@@ -119,6 +119,7 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
         "Entrypoint": s.entrypoint,
         "WorkingDir": s.workdir,
         "Labels": s.labels,
+        "Annotations": s.annotations,
         "StopSignal": s.stop_signal,
         "StopTimeout": s.stop_timeout,
         "Tty": s.tty,

@@ -25,24 +25,54 @@ fn read_input(file: &str) -> Result<(String, String)> {
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).ctx(|| "reading the YAML from stdin")?;
         return Ok((s, "stdin".into()));
     }
+    if is_url(file) {
+        let mut body = Vec::new();
+        crate::registry::url::download(file, &mut body)?;
+        let s = String::from_utf8(body).map_err(|_| crate::err!("{file}: the YAML is not UTF-8 text"))?;
+        return Ok((s, file.to_string()));
+    }
     let s = std::fs::read_to_string(file).ctx(|| file.to_string())?;
     Ok((s, file.to_string()))
 }
 
 /// What a pod made by `play` records as its origin (so `down` of another file leaves it).
 fn origin(file: &str) -> String {
-    if file == "-" {
-        return "-".into();
+    if file == "-" || is_url(file) {
+        return file.into();
     }
     std::fs::canonicalize(file)
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| file.to_string())
 }
 
+fn is_url(file: &str) -> bool {
+    file.starts_with("http://") || file.starts_with("https://")
+}
+
+/// --annotation KEY=VALUE values, checked as Podman's kube play does.
+fn annotation_args(given: &[String]) -> Result<Vec<String>> {
+    given
+        .iter()
+        .map(|a| {
+            let Some((k, v)) = a.split_once('=').filter(|(k, _)| !k.is_empty()) else {
+                crate::bail!("--annotation {a}: expected KEY=VALUE");
+            };
+            if v.len() > kube::MAX_ANNOTATION {
+                crate::bail!(
+                    "--annotation {k}: annotation exceeds maximum size, {}, of kubernetes annotation: {v}",
+                    kube::MAX_ANNOTATION
+                );
+            }
+            Ok(format!("--annotation={k}={v}"))
+        })
+        .collect()
+}
+
 fn play(a: KubePlayArgs) -> Result<i32> {
     if a.down {
         return down(&a.file);
     }
+    let annotations = annotation_args(&a.annotation)?;
     let (text, what) = read_input(&a.file)?;
     let docs = kube::parse_docs(&text, &what)?;
     let plan = kube::plan(&docs).map_err(|e| crate::err!("{what}: {}", e.message))?;
@@ -50,6 +80,7 @@ fn play(a: KubePlayArgs) -> Result<i32> {
         crate::bail!("{what}: no Pod, Deployment or PersistentVolumeClaim to play");
     }
     let store = Store::open()?;
+    build_images(&store, &plan, &a)?;
     // Everything that can be checked is checked before anything is made.
     let pods = store.load_pods()?;
     let ctrs = store.load_containers()?;
@@ -74,19 +105,18 @@ fn play(a: KubePlayArgs) -> Result<i32> {
                     );
                 }
             }
-            let args = container_args(c, "/");
+            let args = with_annotations(container_args(c, "/"), &annotations);
             let ra = super::run::parse_create(&args)
                 .map_err(|e| crate::err!("{what}: pod {} container {}: {}", p.name, c.name, e.message))?;
             cargs.push(ra);
         }
         parsed.push(cargs);
     }
-    for w in &plan.warnings {
-        note(&format!("{what}: {w}"));
-    }
+    // Notes on what the file asks for follow the report (stdout, what scripts read), on stderr.
+    let mut notes: Vec<String> = plan.warnings.iter().map(|w| format!("{what}: {w}")).collect();
     if plan.resources_asked {
         let why = crate::system::resource_limits();
-        note(&format!(
+        notes.push(format!(
             "{what}: resources: accepted, not enforced: hutch sets no resource limits{}",
             if why == "available" {
                 String::new()
@@ -95,6 +125,7 @@ fn play(a: KubePlayArgs) -> Result<i32> {
             }
         ));
     }
+    let notes = || notes.iter().for_each(|n| note(n));
     // Claims: named volumes, made when missing and never removed by `down`.
     let mut made_volumes = Vec::new();
     for v in &plan.volumes {
@@ -104,8 +135,10 @@ fn play(a: KubePlayArgs) -> Result<i32> {
                 ignore: true,
                 ..Default::default()
             };
-            crate::volume::create(&store, &o)
-                .map_err(|e| crate::err!("{what}: PersistentVolumeClaim {v}: {}", e.message))?;
+            crate::volume::create(&store, &o).map_err(|e| {
+                notes();
+                crate::err!("{what}: PersistentVolumeClaim {v}: {}", e.message)
+            })?;
             made_volumes.push(v.clone());
         }
     }
@@ -139,6 +172,8 @@ fn play(a: KubePlayArgs) -> Result<i32> {
                 infra: true,
                 labels: p.labels.clone(),
                 kube_file: Some(origin(&a.file)),
+                // Podman's for kube play: the pod stops when its last container exits.
+                exit_policy: crate::store::pods::ExitPolicy::Stop,
                 ..Default::default()
             };
             let pod = crate::pod::create(&store, &o, Some(infra))?;
@@ -163,7 +198,10 @@ fn play(a: KubePlayArgs) -> Result<i32> {
             report.push_str(&format!("Pod:\n{}\nContainers:\n", pod.id));
             for (c, _) in p.containers.iter().zip(cargs) {
                 let mut args = vec![format!("--pod={}", pod.id), format!("--name={}", c.name)];
-                args.extend(container_args(c, &dir.display().to_string()));
+                args.extend(with_annotations(
+                    container_args(c, &dir.display().to_string()),
+                    &annotations,
+                ));
                 let ra = super::run::parse_create(&args)?;
                 let rec = super::run::create_from(&store, &ra)
                     .map_err(|e| crate::err!("pod {} container {}: {}", p.name, c.name, e.message))?;
@@ -183,15 +221,73 @@ fn play(a: KubePlayArgs) -> Result<i32> {
             let _ = crate::pod::remove(&store, pod, true);
         }
         let _ = crate::volume::discard_new(&store, &made_volumes);
+        notes();
         return Err(e);
     }
     out(&report);
+    notes();
     Ok(0)
 }
 
 /// A container's `create` arguments with the pod's directory filled in.
 fn container_args(c: &kube::ContainerPlan, dir: &str) -> Vec<String> {
     c.args.iter().map(|x| x.replace(POD_DIR, dir)).collect()
+}
+
+/// --build: the images that have a directory with a Containerfile (or Dockerfile) under the
+/// context directory, named as the image's last path component (`quay.io/x/app:1` → `app`),
+/// are built (as Podman's kube play does): always with --build, when missing without it.
+fn build_images(store: &Store, plan: &kube::PlayPlan, a: &KubePlayArgs) -> Result<()> {
+    if a.build == Some(false) {
+        return Ok(());
+    }
+    let dir = match &a.context_dir {
+        Some(d) => {
+            if !d.is_dir() {
+                crate::bail!("--context-dir {}: not a directory", d.display());
+            }
+            d.clone()
+        }
+        None => std::env::current_dir().ctx(|| "the current directory")?,
+    };
+    let mut done = BTreeSet::new();
+    for c in plan.pods.iter().flat_map(|p| &p.containers) {
+        if !done.insert(c.image.clone()) {
+            continue;
+        }
+        let last = c.image.rsplit('/').next().unwrap_or(&c.image);
+        let name = last.split(['@', ':']).next().unwrap_or(last);
+        let Some(file) = ["Containerfile", "Dockerfile"]
+            .iter()
+            .map(|f| dir.join(name).join(f))
+            .find(|f| f.is_file())
+        else {
+            continue;
+        };
+        if a.build != Some(true) && store.load_images()?.resolve(&c.image).is_ok() {
+            continue;
+        }
+        // The build's progress goes to stderr: stdout is the play's report.
+        let st = std::process::Command::new("/proc/self/exe")
+            .args(["build", "-t", &c.image, "-f"])
+            .arg(&file)
+            .arg(dir.join(name))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::io::stderr())
+            .status()
+            .ctx(|| "running hutch build")?;
+        if !st.success() {
+            crate::bail!("building {} from {} failed (see above)", c.image, file.display());
+        }
+    }
+    Ok(())
+}
+
+/// `args` with --annotation values added after the YAML's (so they win, as in Podman).
+fn with_annotations(mut args: Vec<String>, annotations: &[String]) -> Vec<String> {
+    let at = args.iter().position(|a| a == "--").unwrap_or(args.len());
+    args.splice(at..at, annotations.iter().cloned());
+    args
 }
 
 /// The pods a file's Pods and Deployments make.

@@ -146,6 +146,26 @@ pub fn rm(a: RmArgs) -> Result<i32> {
     if a.all {
         items.retain(|(_, r)| infra_of(r).is_none());
     }
+    // With --depend, an infra container takes its pod (every container in it), as Podman's.
+    let mut depend_pods: Vec<crate::store::pods::PodRecord> = Vec::new();
+    if a.depend {
+        items.retain(|(_, r)| match infra_of(r) {
+            Some(p) => {
+                if !depend_pods.iter().any(|x| x.id == p.id) {
+                    depend_pods.push(p);
+                }
+                false
+            }
+            None => true,
+        });
+        if a.force {
+            for p in &depend_pods {
+                for c in crate::pod::containers(&store, p)? {
+                    let _ = container::ensure_stopped_within(&store, &c, true, a.time);
+                }
+            }
+        }
+    }
     let items: Vec<_> = items
         .into_iter()
         .map(|(w, r)| {
@@ -175,6 +195,19 @@ pub fn rm(a: RmArgs) -> Result<i32> {
         }
     }
     let mut failed = each(items, |r| container::remove(&store, r, a.volumes).map(|_| None));
+    for p in &depend_pods {
+        let mut ids: Vec<String> = crate::pod::containers(&store, p)?.into_iter().map(|c| c.id).collect();
+        // Members first, the infra last (the order they go in).
+        let first = usize::from(!ids.is_empty());
+        ids.rotate_left(first);
+        match crate::pod::remove(&store, p, a.force) {
+            Ok(()) => crate::output::out(&ids.iter().map(|i| format!("{i}\n")).collect::<String>()),
+            Err(e) => {
+                crate::output::error(&e.message);
+                failed.push(e.class);
+            }
+        }
+    }
     // As Podman: `rm --all --force` takes the pods' infra containers too, with their pods
     // (whose other containers went above).
     if a.all && a.force {

@@ -61,8 +61,14 @@ pub fn run(c: PodCommand) -> Result<i32> {
 }
 
 fn create(a: PodCreateArgs) -> Result<i32> {
+    let exit_policy = crate::store::pods::ExitPolicy::parse(&a.exit_policy)?;
     if !a.infra && !a.publish.is_empty() {
         crate::bail!("-p: a pod without an infra container (--infra=false) cannot publish ports");
+    }
+    if !a.infra && !(a.add_host.is_empty() && a.dns.is_empty() && a.dns_search.is_empty() && a.dns_option.is_empty()) {
+        crate::bail!(
+            "--add-host and --dns*: a pod without an infra container (--infra=false) has no network of its own"
+        );
     }
     if !a.infra && a.network.is_some() {
         crate::bail!("--network: a pod without an infra container (--infra=false) has no network of its own");
@@ -81,7 +87,17 @@ fn create(a: PodCreateArgs) -> Result<i32> {
                 crate::bail!("--network {n}: a pod's network is pasta, slirp4netns, none or host");
             }
         }
-        let mut o = super::run::infra_options(a.network.as_deref().filter(|n| *n != "private"), &a.publish)?;
+        let mut extra: Vec<String> = Vec::new();
+        for (flag, vals) in [
+            ("--add-host", &a.add_host),
+            ("--dns", &a.dns),
+            ("--dns-search", &a.dns_search),
+            ("--dns-option", &a.dns_option),
+        ] {
+            extra.extend(vals.iter().map(|v| format!("{flag}={v}")));
+        }
+        let mut o =
+            super::run::infra_options_with(a.network.as_deref().filter(|n| *n != "private"), &a.publish, &extra)?;
         if let Some(p) = &a.infra_conmon_pidfile {
             o.monitor_pidfile = Some(
                 std::path::absolute(p)
@@ -107,6 +123,7 @@ fn create(a: PodCreateArgs) -> Result<i32> {
         infra_name: a.infra_name,
         infra_command: a.infra_command,
         create_command: std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect(),
+        exit_policy,
     };
     let p = crate::pod::create(&store, &o, infra)?;
     if let Some(f) = &a.pod_id_file {

@@ -143,6 +143,7 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         stop_signal: a.stop_signal.clone(),
         stop_timeout: a.stop_timeout,
         labels: a.label.clone(),
+        annotations: a.annotation.clone(),
         default_caps: conf.default_capabilities.clone(),
         default_env: conf.env.clone(),
         log_size_max: match log_opt_max_size(&a.compat.log_opt)? {
@@ -256,7 +257,13 @@ pub(crate) fn create_from(store: &Store, a: &RunArgs) -> Result<crate::store::co
 
 /// The options of a pod's infra container: the pod's network mode and published ports.
 pub(crate) fn infra_options(network: Option<&str>, publish: &[String]) -> Result<RunOptions> {
-    let mut args = Vec::new();
+    infra_options_with(network, publish, &[])
+}
+
+/// `infra_options` with more `create` flags (`--add-host=…`, `--dns=…`: the pod's, which its
+/// containers inherit).
+pub(crate) fn infra_options_with(network: Option<&str>, publish: &[String], extra: &[String]) -> Result<RunOptions> {
+    let mut args = extra.to_vec();
     if let Some(n) = network {
         args.push(format!("--network={n}"));
     }
@@ -297,6 +304,16 @@ fn join_pod(store: &Store, a: &RunArgs, opts: &mut RunOptions) -> Result<Option<
         (p, None)
     };
     if let Some(infra) = &pod.infra {
+        if !pod.shares("net") && !pod.share.is_empty() {
+            // Joining the infra's other namespaces means living in its user namespace, where
+            // hutch cannot yet give a container a network of its own.
+            crate::bail!(
+                "--pod {}: the pod shares {} but not its network: hutch's containers can join a pod's ipc, uts and pid namespaces only together with its network (create the pod with --share net,{})",
+                pod.name,
+                pod.share.join(","),
+                pod.share.join(",")
+            );
+        }
         if pod.shares("net") {
             if a.network.is_some() && made.is_none() {
                 crate::bail!("--network: a container in pod {} uses the pod's network", pod.name);
@@ -313,6 +330,22 @@ fn join_pod(store: &Store, a: &RunArgs, opts: &mut RunOptions) -> Result<Option<
             } else {
                 format!("container:{infra}")
             };
+            // The pod's --add-host lines come first, and its --dns* unless the container has
+            // its own.
+            if let Some(ic) = store.load_containers()?.containers.iter().find(|c| &c.id == infra) {
+                let mut hosts = ic.spec.add_hosts.clone();
+                hosts.append(&mut opts.add_hosts);
+                opts.add_hosts = hosts;
+                if a.dns.is_empty() && !ic.spec.dns.servers.is_empty() {
+                    opts.dns.servers = ic.spec.dns.servers.clone();
+                }
+                if a.dns_search.is_empty() && !ic.spec.dns.search.is_empty() {
+                    opts.dns.search = ic.spec.dns.search.clone();
+                }
+                if a.dns_option.is_empty() && !ic.spec.dns.options.is_empty() {
+                    opts.dns.options = ic.spec.dns.options.clone();
+                }
+            }
         }
         if pod.shares("uts") {
             // (new:POD takes --hostname as the pod's.)

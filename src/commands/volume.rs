@@ -253,7 +253,7 @@ fn mount(a: VolumeMountArgs, mount: bool) -> Result<i32> {
     let mut failed = false;
     for n in &a.volumes {
         match volume::find(&store, n) {
-            Ok(v) if mount => out(&format!("{}\n", store.volume_data(&v.name).display())),
+            Ok(v) if mount => out(&format!("{}\n", volume::data_path(&store, &v.name).display())),
             Ok(v) => out(&format!("{}\n", v.name)),
             Err(e) => {
                 error(&e.message);

@@ -384,7 +384,7 @@ fn mount_volumes(store: &Store, rec: &ContainerRecord, merged: &Path) -> Result<
     .map_err(|e| crate::err!("opening the container's root: {}", e.desc()))?;
     for m in mounts {
         let src = match m.kind {
-            MountKind::Volume => store.volume_data(&m.source),
+            MountKind::Volume => crate::volume::data_path(store, &m.source),
             _ => PathBuf::from(&m.source),
         };
         let Ok(md) = fs::metadata(&src) else { continue };

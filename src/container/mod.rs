@@ -483,6 +483,11 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
     let seccomp = runtime::seccomp::compile(&seccomp_source(&rec.spec.seccomp), &rec.spec.caps)?;
     let mut volumes = Vec::new();
     let copy_up = crate::volume::take_copy_up(store, rec)?;
+    let vols = if rec.spec.mounts.iter().any(|m| m.kind == MountKind::Volume) {
+        store.load_volumes()?
+    } else {
+        Default::default()
+    };
     for m in &rec.spec.mounts {
         let mut tmpfs = None;
         let source = match m.kind {
@@ -505,11 +510,25 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
                 } else {
                     m.source.clone()
                 };
-                let d = store.volume_data(&name);
-                if !d.is_dir() {
-                    std::fs::create_dir_all(&d).ctx(|| format!("creating volume {name}"))?;
+                let v = vols.find(&name);
+                if let Some(data) = v.and_then(|v| v.tmpfs_data()) {
+                    // A tmpfs volume: a new tmpfs in the container's mount namespace.
+                    tmpfs = Some(runtime::Tmpfs {
+                        data: data.to_string(),
+                        noexec: false,
+                        nosuid: false,
+                        nodev: false,
+                    });
+                    PathBuf::new()
+                } else if let Some(dev) = v.and_then(|v| v.bind_device()) {
+                    PathBuf::from(dev)
+                } else {
+                    let d = store.volume_data(&name);
+                    if !d.is_dir() {
+                        std::fs::create_dir_all(&d).ctx(|| format!("creating volume {name}"))?;
+                    }
+                    d
                 }
-                d
             }
         };
         volumes.push(Volume {
@@ -517,11 +536,12 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
             destination: m.destination.clone(),
             read_only: m.read_only,
             copy_up: match m.kind {
-                MountKind::Volume => copy_up.contains(&m.source),
+                MountKind::Volume => copy_up.copy.contains(&m.source),
                 MountKind::Tmpfs => crate::spec::tmpfs_options(&m.options).is_ok_and(|t| t.copy_up),
                 MountKind::Bind => false,
             },
             chown: m.chown,
+            first_mount: m.kind == MountKind::Volume && copy_up.chown.contains(&m.source),
             noexec: m.kind != MountKind::Tmpfs && m.options.split(',').any(|f| f == "noexec"),
             nosuid: m.kind != MountKind::Tmpfs && m.options.split(',').any(|f| f == "nosuid"),
             nodev: m.kind != MountKind::Tmpfs && m.options.split(',').any(|f| f == "nodev"),
@@ -546,6 +566,7 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
                 read_only: true,
                 copy_up: false,
                 chown: false,
+                first_mount: false,
                 // A secret is data: nothing on it runs, as on Podman's secret mounts.
                 noexec: true,
                 nosuid: true,

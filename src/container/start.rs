@@ -61,6 +61,9 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     crate::events::died(&rec.id, &rec.name, &rec.image_name, &rec.spec.labels, code);
     recorder.exited(code);
     crate::output::trace("exit recorded");
+    if let Some(pod) = &rec.spec.pod {
+        crate::pod::member_exited(store, pod, &rec.id);
+    }
     if rec.spec.auto_remove {
         remove_exited(store, rec)?;
         crate::output::trace("removed");

@@ -13,6 +13,9 @@ use serde_json::Value;
 
 use crate::error::Result;
 
+/// The longest annotation value Podman's kube play accepts (its MaxKubeAnnotation).
+pub const MAX_ANNOTATION: usize = 63;
+
 /// Marks a path inside the pod's own directory in a plan's arguments (known once the pod
 /// exists): ConfigMap and Secret files, emptyDir volumes.
 pub const POD_DIR: &str = "@POD_DIR@";
@@ -64,6 +67,8 @@ pub struct ContainerPlan {
     pub name: String,
     /// `hutch create` arguments, image and command last (without --pod and --name).
     pub args: Vec<String>,
+    /// The image, as the YAML names it.
+    pub image: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -323,7 +328,17 @@ fn pod_plan(ctx: &mut Ctx, pod_name: &str, meta: &Value, tmeta: &Value, spec: &V
         name: pod_name.to_string(),
         ..Default::default()
     };
+    let mut annotations: BTreeMap<String, String> = BTreeMap::new();
     for m in [meta, tmeta] {
+        for (k, v) in m.get("annotations").and_then(Value::as_object).into_iter().flatten() {
+            let v = v.as_str().map(String::from).unwrap_or_else(|| v.to_string());
+            if v.len() > MAX_ANNOTATION {
+                crate::bail!(
+                    "{what}: metadata.annotations: invalid annotation {k:?}={v:?}: the value is longer than {MAX_ANNOTATION} characters"
+                );
+            }
+            annotations.insert(k.clone(), v);
+        }
         for (k, v) in m.get("labels").and_then(Value::as_object).into_iter().flatten() {
             let l = format!("{k}={}", v.as_str().map(String::from).unwrap_or_else(|| v.to_string()));
             if !pod.labels.contains(&l) {
@@ -521,6 +536,9 @@ fn pod_plan(ctx: &mut Ctx, pod_name: &str, meta: &Value, tmeta: &Value, spec: &V
     for (i, c) in containers.iter().enumerate() {
         let mut cp = container_plan(ctx, &mut pod, c, i, &vols, &psc, grace, what)?;
         cp.args.insert(0, format!("--restart={restart}"));
+        for (k, v) in annotations.iter().rev() {
+            cp.args.insert(1, format!("--annotation={k}={v}"));
+        }
         if pod.containers.iter().any(|x| x.name == cp.name) {
             crate::bail!("{what}: container name {} is used twice", cp.name);
         }
@@ -743,7 +761,11 @@ fn container_plan(
     args.push("--".into());
     args.push(image.to_string());
     args.extend(cargs);
-    Ok(ContainerPlan { name: full, args })
+    Ok(ContainerPlan {
+        name: full,
+        args,
+        image: image.to_string(),
+    })
 }
 
 #[cfg(test)]

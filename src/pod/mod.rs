@@ -11,7 +11,7 @@ use crate::container::{self, Status};
 use crate::error::{Context, Result};
 use crate::spec::RunOptions;
 use crate::store::containers::ContainerRecord;
-use crate::store::pods::{PodIndex, PodRecord};
+use crate::store::pods::{ExitPolicy, PodIndex, PodRecord};
 use crate::store::Store;
 
 /// The pause program (x86_64), assembled from `pause.S`:
@@ -50,6 +50,8 @@ pub struct PodOptions {
     pub infra_command: Option<String>,
     /// The command line, recorded for `generate systemd --new`.
     pub create_command: Vec<String>,
+    /// --exit-policy (kube play: stop).
+    pub exit_policy: ExitPolicy,
 }
 
 /// The namespaces `share` asks for, checked.
@@ -62,8 +64,18 @@ pub fn parse_share(share: &[String], infra: bool) -> Result<Vec<String>> {
         });
     }
     let mut out: Vec<String> = Vec::new();
+    // `+NS`: the default set and NS (Podman's syntax).
+    if infra
+        && share
+            .iter()
+            .flat_map(|s| s.split(','))
+            .any(|s| s.trim().starts_with('+'))
+    {
+        out.extend(["net", "ipc", "uts"].map(String::from));
+    }
     for s in share.iter().flat_map(|s| s.split(',')) {
         let s = s.trim();
+        let s = s.strip_prefix('+').unwrap_or(s);
         match s {
             "" | "none" => {}
             "cgroup" => {} // hutch makes no cgroups: nothing to share.
@@ -81,12 +93,6 @@ pub fn parse_share(share: &[String], infra: bool) -> Result<Vec<String>> {
     if !out.is_empty() && !infra {
         crate::bail!(
             "--share {}: sharing namespaces needs the infra container (drop --infra=false)",
-            out.join(",")
-        );
-    }
-    if !out.is_empty() && !out.iter().any(|s| s == "net") {
-        crate::bail!(
-            "--share {}: hutch's pods always share the network namespace when they share any (add net)",
             out.join(",")
         );
     }
@@ -169,6 +175,34 @@ pub fn ensure_pause_image(store: &Store) -> Result<()> {
     Ok(())
 }
 
+/// The infra image asked for, pulled when missing, in a child `hutch pull` whose error is
+/// reported in Podman's words (the image source could not be opened).
+fn pull_infra_image(store: &Store, img: &str) -> Result<()> {
+    if store.load_images()?.resolve(img).is_ok() {
+        return Ok(());
+    }
+    if let Err(e) = crate::reference::ImageRef::parse(img) {
+        crate::bail!("--infra-image {img}: {e}");
+    }
+    let out = std::process::Command::new("/proc/self/exe")
+        .args(["pull", "--quiet", "--", img])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .ctx(|| "running hutch pull for the infra image")?;
+    if !out.status.success() {
+        let text = String::from_utf8_lossy(&out.stderr);
+        let why = text
+            .lines()
+            .rev()
+            .find_map(|l| l.strip_prefix("Error: "))
+            .unwrap_or(text.trim());
+        crate::bail!("infra image {img}: initializing source docker://{img}: {why}");
+    }
+    Ok(())
+}
+
 /// Create a pod (and its infra container, from `infra`, the options the command layer built
 /// for it: network mode, ports, host name). Nothing is left when this fails.
 pub fn create(store: &Store, o: &PodOptions, infra: Option<RunOptions>) -> Result<PodRecord> {
@@ -184,24 +218,20 @@ pub fn create(store: &Store, o: &PodOptions, infra: Option<RunOptions>) -> Resul
         }
         labels.insert(k.to_string(), v.to_string());
     }
-    if o.infra && o.infra_image.is_none() {
+    // --infra-image, else containers.conf's [engine] infra_image, else hutch's pause image.
+    let asked_image = match &o.infra_image {
+        Some(i) => Some(i.clone()),
+        None if o.infra => crate::config::ContainersConf::load()?.infra_image,
+        None => None,
+    };
+    if o.infra && asked_image.is_none() {
         ensure_pause_image(store)?;
     }
     // Another image (pulled when missing, as Podman's) is found before the pods are locked.
-    let infra_image = match (&o.infra_image, o.infra) {
+    let infra_image = match (asked_image, o.infra) {
         (Some(img), true) => {
-            let pull = crate::image::ImplicitPull {
-                policy: crate::spec::PullPolicy::Missing,
-                quiet: true,
-                platform: None,
-                args: vec![],
-            };
-            // (A child pull has said what went wrong already: its error is empty.)
-            crate::image::find_or_pull(store, img, &pull).map_err(|e| match e.message.is_empty() {
-                true => e,
-                false => crate::err!("--infra-image {img}: {}", e.message),
-            })?;
-            img.clone()
+            pull_infra_image(store, &img)?;
+            img
         }
         _ => pause_image(),
     };
@@ -250,6 +280,7 @@ pub fn create(store: &Store, o: &PodOptions, infra: Option<RunOptions>) -> Resul
         labels,
         kube_file: o.kube_file.clone(),
         create_command: o.create_command.clone(),
+        exit_policy: o.exit_policy,
     };
     if o.infra {
         let mut ro = infra.unwrap_or_default();
@@ -408,6 +439,29 @@ pub fn stop(store: &Store, pod: &PodRecord, timeout: Option<u32>) -> Result<()> 
     Ok(())
 }
 
+/// A member's monitor, after its container exited for good: with `--exit-policy stop`, the
+/// infra container is stopped once no other member runs (the pod then shows as Exited).
+pub fn member_exited(store: &Store, pod_id: &str, member: &str) {
+    let Ok(idx) = store.load_pods() else { return };
+    let Some(pod) = idx.pods.iter().find(|p| p.id == pod_id) else {
+        return;
+    };
+    if pod.exit_policy != ExitPolicy::Stop || pod.infra.as_deref().is_none_or(|i| i == member) {
+        return;
+    }
+    let Ok(cs) = containers(store, pod) else { return };
+    let (infra, members): (Vec<_>, Vec<_>) = cs.into_iter().partition(|c| Some(&c.id) == pod.infra.as_ref());
+    if members
+        .iter()
+        .any(|c| c.id != member && matches!(container::status(store, c).0, Status::Running { .. }))
+    {
+        return;
+    }
+    for c in &infra {
+        let _ = container::stop(store, c, c.spec.stop_timeout);
+    }
+}
+
 /// Send `sig` to every running container of the pod (members first).
 pub fn kill(store: &Store, pod: &PodRecord, sig: i32) -> Result<usize> {
     let mut n = 0;
@@ -520,9 +574,7 @@ pub fn inspect_json(store: &Store, pod: &PodRecord) -> Result<serde_json::Value>
         "Hostname": pod.hostname,
         "Labels": pod.labels,
         "CreateInfra": pod.infra.is_some(),
-        // Podman's default: the pod (its infra) keeps running when its containers exit;
-        // hutch has no other policy.
-        "ExitPolicy": "continue",
+        "ExitPolicy": pod.exit_policy.word(),
         "InfraContainerID": pod.infra.clone().unwrap_or_default(),
         "InfraConfig": infra.as_ref().map(|c| serde_json::json!({
             "PortBindings": ports,

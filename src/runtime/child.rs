@@ -116,6 +116,7 @@ fn setup_and_exec(
             continue;
         }
         let src = crate::sys::fs::open_any(&v.source).at(&format!("opening volume source {}", v.source.display()))?;
+        let image_dir = v.first_mount && m::open_in_root(&root, Path::new(&v.destination)).is_ok_and(|d| m::is_dir(&d));
         let t = if m::is_dir(&src) {
             m::mkdir_all_in_root(&root, Path::new(&v.destination), 0o755)
         } else {
@@ -128,17 +129,26 @@ fn setup_and_exec(
             super::volumes::copy_tree(&fd_path(&t), &fd_path(&src), true)
                 .map_err(io_at(format!("copying the image's {} into its volume", v.destination)))?;
         }
-        if v.chown {
-            let read = |f: &str| {
-                use std::io::Read;
-                let mut s = String::new();
-                if let Ok(mut file) = m::open_file_in_root(&root, Path::new(f), false) {
-                    let _ = file.read_to_string(&mut s);
-                }
-                s
+        if v.first_mount && m::is_dir(&src) {
+            let (uid, gid, mode) = if image_dir {
+                let st = nix::sys::stat::fstat(&t).map_err(|e| Fail(125, format!("{}: {e}", v.destination)))?;
+                (st.st_uid, st.st_gid, Some(st.st_mode & 0o7777))
+            } else {
+                let u = container_user(&root, spec)?;
+                (u.uid, u.gid, None)
             };
-            let u = crate::runtime::user::resolve(&spec.user, &read("/etc/passwd"), &read("/etc/group"))
-                .map_err(|e| Fail(125, e.message))?;
+            let what = |e: nix::Error| Fail(125, format!("handing volume {} to {uid}:{gid}: {e}", v.destination));
+            // (src is an O_PATH descriptor: changed through its /proc/self/fd path.)
+            let p = fd_path(&src);
+            nix::unistd::chown(&p, Some(uid.into()), Some(gid.into())).map_err(what)?;
+            if let Some(mode) = mode {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
+                    .map_err(|e| Fail(125, format!("setting the mode of volume {}: {e}", v.destination)))?;
+            }
+        }
+        if v.chown {
+            let u = container_user(&root, spec)?;
             // As Podman's: content already the user's (by the top's owner) is left alone, so
             // what was changed inside it since the first start stays changed.
             let st = nix::sys::stat::fstat(&src).map_err(|e| Fail(125, format!("{}: {e}", v.destination)))?;
@@ -217,6 +227,20 @@ fn setup_and_exec(
 
 /// --hostuser: the host user's passwd entry (name, ids, gecos-less, home, shell as on the host)
 /// appended to the container's /etc/passwd unless it has that name already, as Podman does.
+/// The container's user and group ids, from its /etc/passwd and /etc/group.
+fn container_user(root: &OwnedFd, spec: &crate::spec::Spec) -> Result<crate::runtime::user::ExecUser, Fail> {
+    let read = |f: &str| {
+        use std::io::Read;
+        let mut s = String::new();
+        if let Ok(mut file) = m::open_file_in_root(root, Path::new(f), false) {
+            let _ = file.read_to_string(&mut s);
+        }
+        s
+    };
+    crate::runtime::user::resolve(&spec.user, &read("/etc/passwd"), &read("/etc/group"))
+        .map_err(|e| Fail(125, e.message))
+}
+
 fn add_host_user(root: &OwnedFd, u: &crate::runtime::HostUser) -> Result<(), Fail> {
     use std::io::{Read, Write};
     let mut passwd = String::new();

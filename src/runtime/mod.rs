@@ -47,6 +47,10 @@ pub struct Volume {
     /// `U`: hand the content to the container's user.
     #[serde(default)]
     pub chown: bool,
+    /// A named volume's first mount: its top directory takes the owner and mode of the
+    /// image's directory there, else the container user's ownership (Podman's NeedsChown).
+    #[serde(default)]
+    pub first_mount: bool,
     /// Mount a new tmpfs instead of binding `source`.
     #[serde(default)]
     pub tmpfs: Option<Tmpfs>,

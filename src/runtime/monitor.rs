@@ -224,6 +224,9 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
             None => break,
         }
     }
+    if let Some(pod) = &plan.spec.pod {
+        crate::pod::member_exited(store, pod, &plan.id);
+    }
     if plan.spec.auto_remove {
         crate::fault::point("before:auto-remove");
         use std::os::unix::process::CommandExt;

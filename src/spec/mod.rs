@@ -80,6 +80,10 @@ pub struct Spec {
     pub stop_timeout: u32,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// --annotation KEY=VALUE (and a kube pod's annotations): shown in inspect's
+    /// Config.Annotations.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
     /// Bytes the detached container's log may reach before the monitor truncates it
     /// (containers.conf log_size_max); None = no limit.
     #[serde(default)]
@@ -621,6 +625,8 @@ pub struct RunOptions {
     pub stop_signal: Option<String>,
     pub stop_timeout: Option<u32>,
     pub labels: Vec<String>,
+    /// --annotation values as given (KEY=VALUE).
+    pub annotations: Vec<String>,
     /// containers.conf default_capabilities: the set to start from instead of Podman's.
     pub default_caps: Option<Vec<String>>,
     /// containers.conf env: KEY=VALUE under the image's and the user's values.
@@ -796,6 +802,13 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         }
         labels.insert(k.to_string(), v.to_string());
     }
+    let mut annotations = BTreeMap::new();
+    for a in &o.annotations {
+        match a.split_once('=') {
+            Some((k, v)) if !k.is_empty() => annotations.insert(k.to_string(), v.to_string()),
+            _ => crate::bail!("--annotation {a}: expected KEY=VALUE"),
+        };
+    }
     let mode = crate::spec::network::Mode::parse(if o.network.is_empty() { "none" } else { &o.network })?;
     let mut ports: Vec<crate::spec::network::PortMapping> = Vec::new();
     for p in &o.publish {
@@ -892,6 +905,7 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         stop_signal,
         stop_timeout: o.stop_timeout.unwrap_or(10),
         labels,
+        annotations,
         log_size_max: o.log_size_max,
         pod: o.pod.clone(),
         monitor_pidfile: o.monitor_pidfile.clone(),

@@ -33,6 +33,44 @@ pub struct PodRecord {
     /// The `hutch pod create` command line that made it (for `generate systemd --new`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub create_command: Vec<String>,
+    /// What happens when the pod's last container (besides the infra) exits.
+    #[serde(default, skip_serializing_if = "ExitPolicy::is_continue")]
+    pub exit_policy: ExitPolicy,
+}
+
+/// `pod create --exit-policy`: Podman's two policies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExitPolicy {
+    /// The infra container keeps running (the pod shows as Degraded).
+    #[default]
+    Continue,
+    /// The infra container is stopped (the pod shows as Exited).
+    Stop,
+}
+
+impl ExitPolicy {
+    pub fn parse(s: &str) -> Result<ExitPolicy> {
+        match s {
+            "continue" => Ok(ExitPolicy::Continue),
+            "stop" => Ok(ExitPolicy::Stop),
+            // Podman's words.
+            _ => crate::bail!(
+                "--exit-policy {s}: running pod create option: invalid pod exit policy: \"{s}\" (use continue or stop)"
+            ),
+        }
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            ExitPolicy::Continue => "continue",
+            ExitPolicy::Stop => "stop",
+        }
+    }
+
+    fn is_continue(&self) -> bool {
+        *self == ExitPolicy::Continue
+    }
 }
 
 impl PodRecord {

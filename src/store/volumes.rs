@@ -31,11 +31,30 @@ pub struct VolumeRecord {
     /// the mount point (when it is empty), as Podman's NeedsCopyUp.
     #[serde(default)]
     pub needs_copy_up: bool,
+    /// A container has mounted it (Podman's NeedsChown is true until then).
+    #[serde(default)]
+    pub mounted: bool,
     /// Owner asked with `--opt o=uid=N,gid=N` (container ids).
     #[serde(default)]
     pub uid: Option<u32>,
     #[serde(default)]
     pub gid: Option<u32>,
+}
+
+impl VolumeRecord {
+    /// `-o type=bind,device=DIR`: the host directory that holds the volume's files.
+    pub fn bind_device(&self) -> Option<&str> {
+        (self.options.get("type").map(String::as_str) == Some("bind"))
+            .then(|| self.options.get("device").map(String::as_str))
+            .flatten()
+    }
+
+    /// `-o type=tmpfs`: tmpfs's own options (o=size=…,mode=…), mounted in each container
+    /// that uses the volume.
+    pub fn tmpfs_data(&self) -> Option<&str> {
+        (self.options.get("type").map(String::as_str) == Some("tmpfs"))
+            .then(|| self.options.get("o").map(String::as_str).unwrap_or(""))
+    }
 }
 
 impl VolumeIndex {

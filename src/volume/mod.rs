@@ -56,9 +56,57 @@ pub fn new_record(o: &CreateOptions) -> Result<VolumeRecord> {
         }
         rec.labels.insert(k.to_string(), v.to_string());
     }
+    // type=bind|tmpfs first: what the other options mean depends on it.
+    let ty = o
+        .opts
+        .iter()
+        .rev()
+        .find_map(|opt| opt.strip_prefix("type="))
+        .unwrap_or("");
+    match ty {
+        "" => {}
+        "bind" | "tmpfs" => {
+            rec.options.insert("type".into(), ty.into());
+        }
+        _ => crate::bail!(
+            "volume create --opt type={ty}: volumes that mount a file system need root; rootless, hutch's are directories, bind (with device=DIR) or tmpfs"
+        ),
+    }
     for opt in &o.opts {
         let (k, v) = opt.split_once('=').unwrap_or((opt, ""));
         match k {
+            "type" => continue,
+            "device" if ty == "bind" => {
+                // Podman's words.
+                let meta = std::fs::metadata(v).map_err(|e| {
+                    let why = nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)).desc().to_lowercase();
+                    crate::err!("invalid volume option device for driver 'local': stat {v}: {why}")
+                })?;
+                if !meta.is_dir() {
+                    crate::bail!("invalid volume option device for driver 'local': {v} is not a directory");
+                }
+                let abs: std::path::PathBuf = std::path::absolute(v)
+                    .ctx(|| format!("volume create --opt {opt}"))?
+                    .components()
+                    .collect();
+                rec.options.insert("device".into(), abs.display().to_string());
+                continue;
+            }
+            // device=tmpfs (Podman's spelling) names no file system to mount.
+            "device" if ty == "tmpfs" => {}
+            "o" if ty == "bind" => {
+                for part in v.split(',').filter(|p| !p.is_empty()) {
+                    if !["bind", "rbind"].contains(&part) {
+                        crate::bail!("volume create --opt {opt}: mount option {part} is not supported on a bind volume (use o=bind)");
+                    }
+                }
+            }
+            "o" if ty == "tmpfs" => {
+                let t = crate::spec::tmpfs_options(v).map_err(|e| crate::err!("volume create --opt {opt}: {e}"))?;
+                if t.read_only || !t.noexec || !t.nosuid || !t.nodev || !t.copy_up {
+                    crate::bail!("volume create --opt {opt}: only tmpfs's own options (size=, mode=, uid=, gid=, nr_inodes=) are supported");
+                }
+            }
             "o" => {
                 for part in v.split(',').filter(|p| !p.is_empty()) {
                     let id = |s: &str| {
@@ -76,14 +124,37 @@ pub fn new_record(o: &CreateOptions) -> Result<VolumeRecord> {
             }
             "nocopy" if v.is_empty() || v == "true" => rec.needs_copy_up = false,
             "copy" if v.is_empty() || v == "true" => rec.needs_copy_up = true,
-            "type" | "device" | "size" | "inodes" => crate::bail!(
+            "device" => crate::bail!("volume create --opt {opt}: device= needs type=bind (a directory) or type=tmpfs"),
+            "size" | "inodes" => crate::bail!(
                 "volume create --opt {opt}: volumes that mount a file system need root; hutch's are directories"
             ),
-            _ => crate::bail!("volume create --opt {opt}: unknown option {k} (use o=uid=N,gid=N or nocopy)"),
+            _ => crate::bail!("volume create --opt {opt}: unknown option {k} (use o=uid=N,gid=N, nocopy, or type=bind with device=DIR, or type=tmpfs)"),
         }
         rec.options.insert(k.to_string(), v.to_string());
     }
+    if ty == "bind" && rec.bind_device().is_none() {
+        crate::bail!(
+            "volume create --opt type=bind: device=DIR is needed (the directory that holds the volume's files)"
+        );
+    }
     Ok(rec)
+}
+
+/// Where a volume's files are: its device for a bind volume, else `volumes/<name>/_data`.
+pub fn data_path(store: &Store, name: &str) -> std::path::PathBuf {
+    store
+        .load_volumes()
+        .ok()
+        .and_then(|idx| {
+            idx.find(name)
+                .and_then(|v| v.bind_device().map(std::path::PathBuf::from))
+        })
+        .unwrap_or_else(|| store.volume_data(name))
+}
+
+/// Whether the directory has no entries (an unreadable one counts as not empty).
+fn is_empty_dir(p: &std::path::Path) -> bool {
+    std::fs::read_dir(p).is_ok_and(|mut d| d.next().is_none())
 }
 
 fn now_nanos() -> i128 {
@@ -197,10 +268,20 @@ pub fn users<'a>(containers: &'a ContainerIndex, name: &str) -> Vec<&'a Containe
         .collect()
 }
 
-/// Which of `rec`'s volumes need the image's content copied in at this start: those never
-/// mounted before (NeedsCopyUp), unless the mount says nocopy. Clears the flag, as Podman does
-/// at a volume's first mount.
-pub fn take_copy_up(store: &Store, rec: &ContainerRecord) -> Result<Vec<String>> {
+/// What a start does to its named volumes first (`take_copy_up`).
+#[derive(Debug, Default)]
+pub struct FirstUse {
+    /// Volumes to fill with the image's content at the mount point (NeedsCopyUp).
+    pub copy: Vec<String>,
+    /// Volumes mounted for the first time (NeedsChown): their top directory takes the
+    /// container user's ownership (or the image directory's owner and mode), as Podman's.
+    pub chown: Vec<String>,
+}
+
+/// Which of `rec`'s volumes need the image's content copied in at this start (empty ones
+/// whose NeedsCopyUp is set, unless the mount says nocopy), and which are mounted for the
+/// first time. Records both, as Podman does.
+pub fn take_copy_up(store: &Store, rec: &ContainerRecord) -> Result<FirstUse> {
     let wanted: Vec<&str> = rec
         .spec
         .mounts
@@ -209,24 +290,44 @@ pub fn take_copy_up(store: &Store, rec: &ContainerRecord) -> Result<Vec<String>>
         .map(|m| m.source.as_str())
         .collect();
     if wanted.is_empty() {
-        return Ok(vec![]);
+        return Ok(FirstUse::default());
     }
     let lock = store.lock_volumes()?;
     let mut idx = store.load_volumes()?;
-    let mut out = Vec::new();
+    let mut out = FirstUse::default();
     let mut changed = false;
-    for v in idx.volumes.iter_mut().filter(|v| v.needs_copy_up) {
-        if let Some(m) = rec
+    for v in idx.volumes.iter_mut() {
+        let Some(m) = rec
             .spec
             .mounts
             .iter()
             .find(|m| m.kind == MountKind::Volume && m.source == v.name)
-        {
+        else {
+            continue;
+        };
+        if !v.mounted {
+            v.mounted = true;
+            changed = true;
+            // Not a bind volume's directory: that is the user's own, left as it is.
+            if v.bind_device().is_none() && v.tmpfs_data().is_none() {
+                out.chown.push(v.name.clone());
+            }
+        }
+        if !v.needs_copy_up {
+            continue;
+        }
+        // As Podman's: the image's content is copied into an empty volume (the flag stays
+        // until something was copied: an empty image directory leaves it set); a volume
+        // that has files is never copied into.
+        let data = v
+            .bind_device()
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| store.volume_data(&v.name));
+        if m.nocopy || !is_empty_dir(&data) {
             v.needs_copy_up = false;
             changed = true;
-            if !m.nocopy {
-                out.push(v.name.clone());
-            }
+        } else {
+            out.copy.push(v.name.clone());
         }
     }
     if changed {
@@ -472,14 +573,18 @@ pub fn inspect_json(store: &Store, v: &VolumeRecord, containers: &ContainerIndex
     let mut j = json!({
         "Name": v.name,
         "Driver": v.driver,
-        "Mountpoint": store.volume_data(&v.name).display().to_string(),
+        "Mountpoint": v.bind_device().map(String::from).unwrap_or_else(|| store.volume_data(&v.name).display().to_string()),
         "CreatedAt": crate::output::format_nanos(v.created),
         "Labels": v.labels,
         "Scope": "local",
         "Options": v.options,
         "MountCount": 0,
-        "NeedsCopyUp": v.needs_copy_up,
-        "NeedsChown": v.needs_copy_up,
+        // Until the image's content was copied in (an empty volume keeps waiting for it).
+        "NeedsCopyUp": v.needs_copy_up
+            && v.tmpfs_data().is_none()
+            && is_empty_dir(&v.bind_device().map(std::path::PathBuf::from).unwrap_or_else(|| store.volume_data(&v.name))),
+        // Until a container first mounted it.
+        "NeedsChown": v.needs_copy_up && !v.mounted,
         "Anonymous": v.anonymous,
         "Containers": users(containers, &v.name).iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
     });
@@ -506,7 +611,7 @@ pub fn export(name: &str, out: &mut dyn Write) -> Result<()> {
     crate::runtime::userns::enter()?;
     let store = Store::open()?;
     find(&store, name)?;
-    let data = store.volume_data(name);
+    let data = data_path(&store, name);
     let mut tar = tar::Builder::new(out);
     tar.mode(tar::HeaderMode::Complete);
     tar.follow_symlinks(false);
@@ -557,7 +662,7 @@ pub fn import(name: &str, input: Box<dyn Read>) -> Result<()> {
             crate::bail!("volume import {name}: the input is not a tar (no entries)");
         }
     }
-    crate::archive::extract_layer(reopen()?, &store.volume_data(name), own)
+    crate::archive::extract_layer(reopen()?, &data_path(&store, name), own)
         .map_err(|e| crate::err!("volume import {name}: {e}"))?;
     Ok(())
 }

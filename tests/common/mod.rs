@@ -458,6 +458,21 @@ pub fn path(env: &Env, rel: &str) -> String {
     env.root.join(rel).display().to_string()
 }
 
+/// The rig's small busybox image.
+pub const BASIC: &str = "127.0.0.1:5000/fixtures/basic";
+
+/// A fresh Env with the rig's basic image pulled.
+pub fn env_with_basic() -> Env {
+    env_with(&["fixtures/basic"])
+}
+
+/// `VERB… --format TEMPLATE NAME` (`what` = the verb's words, then the name), trimmed.
+pub fn fmt(env: &Env, what: &[&str], template: &str) -> String {
+    let mut args: Vec<&str> = what[..what.len() - 1].to_vec();
+    args.extend(["--format", template, what[what.len() - 1]]);
+    env.hutch(&args).ok().stdout.trim().to_string()
+}
+
 /// A fresh Env with these rig images pulled.
 pub fn env_with(images: &[&str]) -> Env {
     let env = Env::new();
