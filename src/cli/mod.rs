@@ -1144,7 +1144,7 @@ pub struct RunArgs {
     pub more: RunMoreArgs,
 }
 
-/// `run`/`create` flags Podman scripts use (issue 15).
+// `run`/`create` flags Podman scripts use (issue 15).
 #[derive(Debug, Args)]
 pub struct RunCompatArgs {
     /// Write the container's id to this file (which must not exist)
@@ -2505,7 +2505,9 @@ Examples:
   hutch events --since 10m --format '{{.Status}} {{.Name}}'
   hutch events --filter container=web";
 
-/// `hutch events`.
+// `hutch events`. (Plain comments on these structs: a doc comment would become the
+// subcommand's about, over the variant's, once its arguments are added, which `defer` does
+// after the variant's attributes.)
 #[derive(Debug, Args)]
 pub struct EventsArgs {
     /// Only events matching KEY=VALUE (see below)
@@ -2528,8 +2530,9 @@ pub struct EventsArgs {
     pub no_trunc: bool,
 }
 
-/// More `run`/`create` flags Podman scripts use (issue 15): resource limits (which need cgroup
-/// controllers a rootless user rarely has) and inherited file descriptors.
+// More `run`/`create` flags Podman scripts use (issue 15): resource limits (which need cgroup
+// controllers a rootless user rarely has) and inherited file descriptors. (Not a doc comment:
+// see EventsArgs.)
 #[derive(Debug, Args)]
 pub struct RunMoreArgs {
     /// Memory limit (e.g. 512m); see "Resource limits" below
