@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Container start benchmark and density, hutch against Debian's podman (--runtime runc), as the
 # unprivileged test user, same image, same machine, same run. Run as root:
-#   benches/run.sh [runs] [density-N]      (default 30 runs, N=200)
+#   [SCALE_NS='2 8 32 128'] benches/run.sh [runs] [density-N]      (default 30 runs, N=200)
 # Prints:
 #   - `run --rm IMG true` wall time per tool: median and p90 over the runs (warm: one untimed
 #     run first), with --network none and with each tool's default network, and the ratio;
 #   - density: N detached `sleep` containers started one after another: total start time, and
 #     the summed PSS of each tool's own per-container processes (hutch: its monitor; podman:
-#     conmon) divided by N.
+#     conmon) divided by N;
+#   - concurrent starts (issue 14's third figure): benches/scale.sh's starts/s for each N in
+#     SCALE_NS beside podman's (SCALE_NS='' leaves it out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-30}
@@ -68,3 +70,6 @@ fi
 hutch rmi -af >/dev/null 2>&1 || true
 podman_ system reset -f >/dev/null 2>&1 || true
 rm -rf "$WORK" 2>/dev/null || true
+if [ -n "${SCALE_NS-2 8 32 128}" ]; then
+    NS=${SCALE_NS-2 8 32 128} WORK=$WORK-scale benches/scale.sh
+fi

@@ -892,18 +892,35 @@ impl ContainersConf {
 
     /// Read every containers.conf that applies. A file named by CONTAINERS_CONF or
     /// CONTAINERS_CONF_OVERRIDE must exist; a malformed file is an error naming it.
+    /// The files are read each time, but parsed again only when they differ from the last
+    /// load's (a `run` loads it twice: its options and the event log's place).
     pub fn load() -> Result<ContainersConf> {
+        type Texts = Vec<(PathBuf, Option<String>)>;
+        static LAST: std::sync::Mutex<Option<(Texts, ContainersConf)>> = std::sync::Mutex::new(None);
+        let mut texts: Texts = Vec::new();
+        for (file, required) in containers_conf_files() {
+            match std::fs::read_to_string(&file) {
+                Ok(text) => texts.push((file, Some(text))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => texts.push((file, None)),
+                Err(e) => crate::bail!("reading {}: {e}", file.display()),
+            }
+        }
+        let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((t, conf)) = last.as_ref() {
+            if *t == texts {
+                return Ok(conf.clone());
+            }
+        }
         let mut conf = ContainersConf {
             log_size_max: -1,
             ..Default::default()
         };
-        for (file, required) in containers_conf_files() {
-            match std::fs::read_to_string(&file) {
-                Ok(text) => conf.apply(&file, &text)?,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {}
-                Err(e) => crate::bail!("reading {}: {e}", file.display()),
+        for (file, text) in &texts {
+            if let Some(text) = text {
+                conf.apply(file, text)?;
             }
         }
+        *last = Some((texts, conf.clone()));
         Ok(conf)
     }
 }

@@ -97,6 +97,7 @@ pub struct GlobalArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Pull an image from a registry
     #[command(
@@ -181,8 +182,8 @@ pub enum Command {
     #[command(after_help = "Examples:\n  hutch logs web\n  hutch logs -f --tail 10 -t web")]
     Logs(LogsArgs),
     /// Stop running containers (the stop signal, then SIGKILL after a timeout)
-    #[command(after_help = STOP_HELP, mut_arg("containers", running))]
-    Stop(StopArgs),
+    #[command(after_help = STOP_HELP)]
+    Stop(Adjusted<StopArgs, RunningCompleter>),
     /// Send a signal to running containers
     #[command(after_help = KILL_HELP)]
     Kill(KillArgs),
@@ -261,6 +262,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum PlayCommand {
     /// Create and start the pods of a Kubernetes YAML file, as `hutch kube play`
     #[command(after_help = KUBE_PLAY_HELP)]
@@ -268,6 +270,7 @@ pub enum PlayCommand {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum GenerateCommand {
     /// Generate systemd user units that run a container under `systemctl --user`
     #[command(after_help = GENERATE_SYSTEMD_HELP)]
@@ -327,6 +330,7 @@ pub struct GenerateSystemdArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum SecretCommand {
     /// Create a secret from a file (or - for stdin), or with --env from an environment variable
     #[command(
@@ -401,6 +405,7 @@ pub struct SecretRmArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum VolumeCommand {
     /// Create a volume (a generated name when none is given)
     #[command(
@@ -544,6 +549,7 @@ Examples:
   hutch unshare rm -rf ~/.local/share/hutch/volumes/old/_data/cache";
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum SystemCommand {
     /// Show disk usage of images, containers and volumes
     #[command(
@@ -686,6 +692,7 @@ pub struct SystemCheckArgs {
 
 /// Container verbs that are both `hutch VERB` and `hutch container VERB` (issue 15).
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum CtrVerbs {
     /// Give a container a new name
     #[command(after_help = "Examples:\n  hutch rename web frontend\n  hutch container rename 3f57d9401f8d db")]
@@ -727,6 +734,7 @@ pub struct ContainerExistsArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ContainerCommand {
     /// Run a command in a new container
     #[command(after_help = RUN_EXAMPLES)]
@@ -742,8 +750,8 @@ pub enum ContainerCommand {
     /// Show the output of a container
     Logs(LogsArgs),
     /// Stop running containers
-    #[command(after_help = STOP_HELP, mut_arg("containers", running))]
-    Stop(StopArgs),
+    #[command(after_help = STOP_HELP)]
+    Stop(Adjusted<StopArgs, RunningCompleter>),
     /// Send a signal to running containers
     #[command(after_help = KILL_HELP)]
     Kill(KillArgs),
@@ -760,8 +768,7 @@ pub enum ContainerCommand {
     #[command(after_help = RESTART_HELP)]
     Restart(StopArgs),
     /// Show details of containers as JSON
-    #[command(mut_arg("images", |a| a.add(ArgValueCompleter::new(complete::containers))))]
-    Inspect(InspectArgs),
+    Inspect(Adjusted<InspectArgs, ContainersCompleter>),
     /// List a container's published ports
     Port(PortArgs),
     /// Export a container's file system as a tar
@@ -787,6 +794,7 @@ pub enum ContainerCommand {
 
 /// Verbs of multi-container apps, as `hutch VERB` and `hutch container VERB` (issue 13).
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum AppVerbs {
     /// Show the processes of a running container
     #[command(after_help = TOP_HELP)]
@@ -826,8 +834,63 @@ pub struct PodTopArgs {
 }
 
 /// Completion for `stop`: only running containers.
-fn running(a: clap::Arg) -> clap::Arg {
-    a.add(ArgValueCompleter::new(complete::running_containers))
+/// A subcommand's arguments `T` with some changed by `F` once they exist. The subcommands
+/// are built only when used (`defer`: parsing `run` does not build the whole tree), so a
+/// variant's `#[command(mut_arg(…))]`, applied before its deferred arguments are added, would
+/// find nothing to change; `F` changes them right after `T` adds them.
+#[derive(Debug)]
+pub struct Adjusted<T, F>(pub T, std::marker::PhantomData<F>);
+
+pub trait Adjust {
+    fn adjust(c: clap::Command) -> clap::Command;
+}
+
+impl<T: Args, F: Adjust> Args for Adjusted<T, F> {
+    fn augment_args(c: clap::Command) -> clap::Command {
+        F::adjust(T::augment_args(c))
+    }
+    fn augment_args_for_update(c: clap::Command) -> clap::Command {
+        F::adjust(T::augment_args_for_update(c))
+    }
+}
+
+impl<T: clap::FromArgMatches, F> clap::FromArgMatches for Adjusted<T, F> {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(m).map(|t| Adjusted(t, std::marker::PhantomData))
+    }
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(m)
+    }
+}
+
+/// `stop`: its containers are completed from the running ones.
+#[derive(Debug)]
+pub struct RunningCompleter;
+impl Adjust for RunningCompleter {
+    fn adjust(c: clap::Command) -> clap::Command {
+        c.mut_arg("containers", |a| {
+            a.add(ArgValueCompleter::new(complete::running_containers))
+        })
+    }
+}
+
+/// `container inspect`: its names are completed from the containers.
+#[derive(Debug)]
+pub struct ContainersCompleter;
+impl Adjust for ContainersCompleter {
+    fn adjust(c: clap::Command) -> clap::Command {
+        c.mut_arg("images", |a| a.add(ArgValueCompleter::new(complete::containers)))
+    }
+}
+
+/// `image inspect`: its names are completed from the images, and it has no `--latest`.
+#[derive(Debug)]
+pub struct ImagesCompleter;
+impl Adjust for ImagesCompleter {
+    fn adjust(c: clap::Command) -> clap::Command {
+        c.mut_arg("images", |a| a.add(ArgValueCompleter::new(complete::images)))
+            .mut_arg("latest", |a| a.hide(true))
+    }
 }
 
 const RUN_EXAMPLES: &str = "Examples:
@@ -1084,7 +1147,7 @@ pub struct RunArgs {
     pub more: RunMoreArgs,
 }
 
-/// `run`/`create` flags Podman scripts use (issue 15).
+// `run`/`create` flags Podman scripts use (issue 15).
 #[derive(Debug, Args)]
 pub struct RunCompatArgs {
     /// Write the container's id to this file (which must not exist)
@@ -1329,6 +1392,7 @@ pub struct PortArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum NetworkCommand {
     /// Create a network (a bridge in your shared network namespace)
     #[command(
@@ -1471,6 +1535,7 @@ pub struct NetworkDisconnectArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ImageCommand {
     /// List images in local storage
     #[command(visible_alias = "list")]
@@ -1486,9 +1551,7 @@ pub enum ImageCommand {
     /// Add names to a local image
     Tag(TagArgs),
     /// Show details of images as JSON
-    #[command(mut_arg("images", |a| a.add(ArgValueCompleter::new(complete::images))))]
-    #[command(mut_arg("latest", |a| a.hide(true)))]
-    Inspect(InspectArgs),
+    Inspect(Adjusted<InspectArgs, ImagesCompleter>),
     /// Remove unused images, layers and blobs
     #[command(after_help = "Examples:\n  hutch image prune\n  hutch image prune -a")]
     Prune(PruneArgs),
@@ -1548,6 +1611,7 @@ hutch build -f Containerfile.dev --build-arg VERSION=2 --target test .\n  tar -c
 hutch build --secret id=token,src=$HOME/.token -q .";
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum BuildxCommand {
     /// Build an image, as `hutch build`
     Build(BuildxBuildArgs),
@@ -1843,6 +1907,7 @@ Examples:
   hutch push app oci-archive:/tmp/app.tar:1";
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ManifestCommand {
     /// Create a local manifest list, with these images in it
     #[command(
@@ -2188,6 +2253,7 @@ pub struct GenerateArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum PodCommand {
     /// Create a pod (its infra container holds the shared namespaces and the published ports)
     #[command(after_help = POD_CREATE_HELP)]
@@ -2388,6 +2454,7 @@ pub struct PodExistsArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum KubeCommand {
     /// Create and start the pods of a Kubernetes YAML file (Pod, Deployment, ConfigMap, Secret, PersistentVolumeClaim)
     #[command(after_help = KUBE_PLAY_HELP)]
@@ -2485,7 +2552,9 @@ Examples:
   hutch events --since 10m --format '{{.Status}} {{.Name}}'
   hutch events --filter container=web";
 
-/// `hutch events`.
+// `hutch events`. (Plain comments on these structs: a doc comment would become the
+// subcommand's about, over the variant's, once its arguments are added, which `defer` does
+// after the variant's attributes.)
 #[derive(Debug, Args)]
 pub struct EventsArgs {
     /// Only events matching KEY=VALUE (see below)
@@ -2508,8 +2577,9 @@ pub struct EventsArgs {
     pub no_trunc: bool,
 }
 
-/// More `run`/`create` flags Podman scripts use (issue 15): resource limits (which need cgroup
-/// controllers a rootless user rarely has) and inherited file descriptors.
+// More `run`/`create` flags Podman scripts use (issue 15): resource limits (which need cgroup
+// controllers a rootless user rarely has) and inherited file descriptors. (Not a doc comment:
+// see EventsArgs.)
 #[derive(Debug, Args)]
 pub struct RunMoreArgs {
     /// Memory limit (e.g. 512m); see "Resource limits" below

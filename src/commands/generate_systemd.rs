@@ -20,7 +20,9 @@ fn pod_create_takes_value(flag: &str) -> Option<bool> {
 }
 
 fn takes_value(path: &[&str], flag: &str) -> Option<bool> {
+    // Built: each subcommand's arguments are added when it is built (`defer`, src/cli).
     let mut cmd = Cli::command();
+    cmd.build();
     for p in path {
         cmd = cmd.find_subcommand(p)?.clone();
     }

@@ -134,20 +134,22 @@ fn remove_with(store: &Store, rec: &ContainerRecord, volumes: bool, detached: bo
     let lock = store.lock_containers()?;
     // A record of its own (containers/<id>/record.json): removed alone, without reading the
     // others, so that the lock is held for one unlink however many containers there are.
-    if !store.remove_container_file(&rec.id, lock, !rec.spec.auto_remove)? {
+    if !store.remove_container_file(&rec.id, &rec.name, lock, !rec.spec.auto_remove)? {
         let lock = store.lock_containers()?;
         let mut idx = store.load_containers()?;
         let Some(n) = idx.containers.iter().position(|c| c.id == rec.id) else {
             // Removed meanwhile by someone else (e.g. its --rm monitor).
             return Ok(());
         };
-        idx.containers.remove(n);
+        let name = idx.containers.remove(n).name;
+        // An older hutch's record (containers.json): its name is given up once it is gone.
         if rec.spec.auto_remove {
             store.save_containers_undoable(&idx, &lock)?;
-            drop(lock);
         } else {
-            store.save_containers_and_unlock(&idx, lock)?;
+            store.save_containers(&idx, &lock)?;
         }
+        store.release_name(&name, &rec.id);
+        drop(lock);
     }
     crate::output::trace("record removed");
     crate::events::of("remove", rec);

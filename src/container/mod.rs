@@ -26,7 +26,7 @@ use crate::runtime::{self, Plan, Volume};
 use crate::spec::network::Mode;
 use crate::spec::{ImageConfig, MountKind, MountSpec, RunOptions, Seccomp, Spec, UsernsMode};
 use crate::store::containers::ContainerRecord;
-use crate::store::Store;
+use crate::store::{Reservation, Store};
 
 /// Create the container: validate everything, then write its directory and record. Nothing is
 /// left on disk when this fails.
@@ -155,23 +155,68 @@ pub fn create(
         }
     };
     // The directory is made under containers.lock, so that `system check` (which holds it)
-    // never takes the directory of a container being created for a leftover.
-    let lock = store.lock_containers()?;
+    // never takes the directory of a container being created for a leftover. Creates hold it
+    // shared: the name is reserved by a link made at once or not at all (`reserve_name`), so
+    // they need not wait for each other; it is held exclusively (as rm, rmi, prune and check
+    // do) when this create must see the others (an auto range, a static address, names on
+    // networks) or take over a stale reservation.
+    let mut exclusive = auto_size.is_some() || spec.static_ip.is_some() || !networks.is_empty();
+    let (lock, name) = 'locked: loop {
+        let lock = if exclusive {
+            store.lock_containers()?
+        } else {
+            store.lock_containers_shared()?
+        };
+        match name {
+            Some(n) => match store.reserve_name(n, &id, &lock, exclusive)? {
+                Reservation::Ours => break 'locked (lock, n.to_string()),
+                Reservation::Taken(other) => crate::bail!(
+                    "the container name \"{n}\" is already in use by {}: remove that container or choose another name",
+                    &other[..12]
+                ),
+                Reservation::NeedsExclusive => {}
+            },
+            None => loop {
+                let n = crate::store::containers::generate_name(|_| false);
+                match store.reserve_name(&n, &id, &lock, exclusive)? {
+                    Reservation::Ours => break 'locked (lock, n),
+                    Reservation::Taken(_) => continue,
+                    Reservation::NeedsExclusive => break,
+                }
+            },
+        }
+        drop(lock);
+        exclusive = true;
+    };
     let cdir = store.container_dir(&id);
-    for sub in ["upper", "work", "merged", "userdata"] {
-        std::fs::create_dir_all(cdir.join(sub)).ctx(|| format!("creating {}", cdir.join(sub).display()))?;
-    }
-    crate::fault::point("after:create-dir");
     let cleanup = |e: Error| {
         let _ = std::fs::remove_dir_all(&cdir);
+        store.release_name(&name, &id);
         e
     };
+    for sub in ["upper", "work", "merged", "userdata"] {
+        std::fs::create_dir_all(cdir.join(sub))
+            .ctx(|| format!("creating {}", cdir.join(sub).display()))
+            .map_err(cleanup)?;
+    }
+    crate::fault::point("after:create-dir");
     // The upper dir's attributes are the container's `/`: the image's root mode, not the umask's.
     let root_mode = crate::store::layers::root_mode(&store.load_layers().map_err(cleanup)?, &img.layers);
     std::fs::set_permissions(cdir.join("upper"), std::fs::Permissions::from_mode(root_mode))
         .ctx(|| format!("setting the mode of {}", cdir.join("upper").display()))
         .map_err(cleanup)?;
-    let idx = store.load_containers().map_err(cleanup)?;
+    // Every record is read only when this create needs the others (an auto range, a static
+    // address, container:NAME, --volumes-from): the name is checked by its reservation, so a
+    // create's time under the lock does not grow with the number of containers.
+    let needs_idx = auto_size.is_some()
+        || spec.static_ip.is_some()
+        || matches!(mode, Mode::Container(_))
+        || !volumes_from.is_empty();
+    let idx = if needs_idx {
+        store.load_containers().map_err(cleanup)?
+    } else {
+        Default::default()
+    };
     if let Some(size) = auto_size {
         // Under containers.lock: two auto containers created at once get different ranges.
         auto_id_range(&mut spec, &idx, size).map_err(cleanup)?;
@@ -190,20 +235,6 @@ pub fn create(
             image_name
         )));
     }
-    let name = match name {
-        Some(n) if idx.name_taken(n) => {
-            return Err(cleanup(crate::err!(
-                "the container name \"{n}\" is already in use by {}: remove that container or choose another name",
-                idx.containers
-                    .iter()
-                    .find(|c| c.name == n)
-                    .map(|c| c.short_id().to_string())
-                    .unwrap_or_default()
-            )))
-        }
-        Some(n) => n.to_string(),
-        None => crate::store::containers::generate_name(|n| idx.name_taken(n)),
-    };
     if !networks.is_empty() {
         crate::network::check_names(store, &networks, &id, &name, &spec.network_aliases).map_err(cleanup)?;
         if let Some(ip) = &spec.static_ip {
@@ -269,7 +300,7 @@ pub fn create(
     };
     let rec = ContainerRecord {
         id: id.clone(),
-        name,
+        name: name.clone(),
         image: img.id.clone(),
         image_name: name_as_given(&img.names, image_name),
         layers: img.layers.clone(),

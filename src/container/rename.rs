@@ -13,14 +13,25 @@ pub fn rename(store: &Store, what: &str, new: &str) -> Result<()> {
     if idx.containers[n].name == new {
         return Ok(());
     }
-    if let Some(other) = idx.containers.iter().find(|c| c.name == new) {
+    let id = idx.containers[n].id.clone();
+    let taken = match idx.containers.iter().find(|c| c.name == new) {
+        Some(other) => Some(other.short_id().to_string()),
+        None => match store.reserve_name(new, &id, &lock, true)? {
+            crate::store::Reservation::Taken(o) => Some(o[..12].to_string()),
+            _ => None,
+        },
+    };
+    if let Some(other) = taken {
         crate::bail!(
-            "the container name \"{new}\" is already in use by {}: remove that container or choose another name",
-            other.short_id()
+            "the container name \"{new}\" is already in use by {other}: remove that container or choose another name"
         );
     }
-    idx.containers[n].name = new.to_string();
-    store.save_containers(&idx, &lock)?;
+    let old = std::mem::replace(&mut idx.containers[n].name, new.to_string());
+    if let Err(e) = store.save_containers(&idx, &lock) {
+        store.release_name(new, &id);
+        return Err(e);
+    }
+    store.release_name(&old, &id);
     crate::events::of("rename", &idx.containers[n]);
     Ok(())
 }

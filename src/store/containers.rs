@@ -88,10 +88,6 @@ impl ContainerIndex {
                 .classed(crate::error::Class::NoSuchObject),
         )
     }
-
-    pub fn name_taken(&self, name: &str) -> bool {
-        self.containers.iter().any(|c| c.name == name)
-    }
 }
 
 /// Docker's adjective_surname names, from our own small lists.

@@ -307,6 +307,7 @@ impl Store {
             mkdir(&dir)?;
         }
         let path = dir.join("containers.lock");
+        trace_locks();
         FileLock::shared_or(&path, || {
             crate::output::note(&format!("waiting for lock on {}", path.display()))
         })
@@ -378,11 +379,97 @@ impl Store {
         Ok(())
     }
 
+    /// Reserve the container name `name` for the container `id`, under containers.lock
+    /// (`held`; `exclusive` when held so). A reservation is the symbolic link
+    /// containers/names/<name> -> <id>, made with one symlinkat that fails when the name is
+    /// taken: a create checks its name without reading every record, and creates holding the
+    /// lock shared cannot both get one name. A link whose container has no whole record (a
+    /// create or a removal cut short) is stale: taken over under the exclusive lock only
+    /// (`NeedsExclusive` otherwise), as is the first reservation in a store that has no
+    /// names/ yet (an older hutch's), which links the names of all its containers at once.
+    /// (A link is metadata only: never torn, and on disk with the journal commit that syncs
+    /// the record written after it.)
+    pub fn reserve_name(&self, name: &str, id: &str, _held: &FileLock, exclusive: bool) -> Result<Reservation> {
+        let dir = self.root.join("containers").join(NAMES_DIR);
+        if !dir.is_dir() {
+            if !exclusive {
+                return Ok(Reservation::NeedsExclusive);
+            }
+            self.link_all_names(&dir)?;
+        }
+        let link = dir.join(name);
+        match std::os::unix::fs::symlink(id, &link) {
+            Ok(()) => return Ok(Reservation::Ours),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => crate::bail!("reserving the container name {name}: {e}"),
+        }
+        let other = fs::read_link(&link)
+            .map(|t| t.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if other == id {
+            return Ok(Reservation::Ours);
+        }
+        if is_hex64(&other) && self.has_container_record(&other) {
+            return Ok(Reservation::Taken(other));
+        }
+        if !exclusive {
+            return Ok(Reservation::NeedsExclusive);
+        }
+        crate::output::debug(&format!("{}: stale (no container {other}), taken over", link.display()));
+        let tmp = dir.join(format!(".{name}.{}", random_hex(4)));
+        std::os::unix::fs::symlink(id, &tmp)
+            .and_then(|()| fs::rename(&tmp, &link))
+            .ctx(|| format!("reserving the container name {name}"))?;
+        Ok(Reservation::Ours)
+    }
+
+    /// Give up `id`'s reservation of `name` (under containers.lock), if it has it.
+    pub fn release_name(&self, name: &str, id: &str) {
+        let link = self.root.join("containers").join(NAMES_DIR).join(name);
+        if fs::read_link(&link).is_ok_and(|t| t.as_os_str() == id) {
+            let _ = fs::remove_file(&link);
+        }
+    }
+
+    /// Whether container `id` has a whole record (its own file or in containers.json).
+    fn has_container_record(&self, id: &str) -> bool {
+        let own = fs::read(self.container_dir(id).join(containers::RECORD_FILE))
+            .ok()
+            .and_then(|d| serde_json::from_slice::<containers::ContainerRecord>(&d).ok());
+        if own.is_some_and(|r| r.id == id) {
+            return true;
+        }
+        read_index::<ContainerIndex>(&self.root.join("containers/containers.json"))
+            .is_ok_and(|idx| idx.containers.iter().any(|c| c.id == id))
+    }
+
+    /// names/ for a store that has none: a link per container, made aside and renamed into place.
+    fn link_all_names(&self, dir: &Path) -> Result<()> {
+        let idx = self.load_containers()?;
+        let tmp = dir.with_extension(format!("new-{}", random_hex(4)));
+        let made = (|| -> std::io::Result<()> {
+            fs::create_dir(&tmp)?;
+            for c in &idx.containers {
+                std::os::unix::fs::symlink(&c.id, tmp.join(&c.name))?;
+            }
+            fs::rename(&tmp, dir)
+        })();
+        if let Err(e) = made {
+            let _ = fs::remove_dir_all(&tmp);
+            // Made meanwhile by someone who did not hold the lock cannot happen; made by an
+            // earlier call of ours: fine.
+            if !dir.is_dir() {
+                crate::bail!("creating {}: {e}", dir.display());
+            }
+        }
+        Ok(())
+    }
+
     /// Remove the container's own record file (containers/<id>/record.json), under `held`,
     /// released at once; when `durable`, the directory is synced after that. False (and the
     /// lock released) when the container has no record file: its record is in containers.json,
     /// or gone already.
-    pub fn remove_container_file(&self, id: &str, held: FileLock, durable: bool) -> Result<bool> {
+    pub fn remove_container_file(&self, id: &str, name: &str, held: FileLock, durable: bool) -> Result<bool> {
         let cdir = self.container_dir(id);
         let path = cdir.join(containers::RECORD_FILE);
         match fs::remove_file(&path) {
@@ -392,6 +479,9 @@ impl Store {
         }
         crate::output::debug(&format!("removed {}", path.display()));
         crate::fault::point("after:remove-container-record");
+        // After the record: a crash between the two leaves a stale reservation, which the next
+        // create of that name takes over.
+        self.release_name(name, id);
         drop(held);
         if durable {
             crate::sys::fs::sync_dir(&cdir).ctx(|| format!("syncing {}", cdir.display()))?;
@@ -402,16 +492,6 @@ impl Store {
     /// Write the container index. The caller holds `lock_containers`.
     pub fn save_containers(&self, idx: &ContainerIndex, _held: &FileLock) -> Result<()> {
         let dirs = self.write_containers(idx)?;
-        sync_dirs(&dirs)
-    }
-
-    /// `save_containers`, then release the lock before the changed directories are synced:
-    /// every new file is whole on disk before it replaces the old one, so the next writer may go
-    /// on at once (a crash before the sync leaves the old or the new record, both whole); this
-    /// command returns only once its change is durable. Halves the time the lock is held.
-    pub fn save_containers_and_unlock(&self, idx: &ContainerIndex, held: FileLock) -> Result<()> {
-        let dirs = self.write_containers(idx)?;
-        drop(held);
         sync_dirs(&dirs)
     }
 
@@ -763,7 +843,8 @@ pub fn make_writable(p: &Path) {
 }
 
 /// A store lock; says once that it waits when another hutch holds it.
-fn wait_lock(path: &Path) -> Result<FileLock> {
+/// With debug output, every lock says how long it waited and was held when released.
+fn trace_locks() {
     if crate::output::level() >= crate::output::Level::Debug {
         crate::sys::lock::on_release(|p, waited, held| {
             crate::output::debug(&format!(
@@ -774,6 +855,10 @@ fn wait_lock(path: &Path) -> Result<FileLock> {
             ))
         });
     }
+}
+
+fn wait_lock(path: &Path) -> Result<FileLock> {
+    trace_locks();
     let l = FileLock::exclusive_or(path, || {
         crate::output::note(&format!("waiting for lock on {}", path.display()))
     })?;
@@ -786,6 +871,19 @@ fn sync_dirs(dirs: &[PathBuf]) -> Result<()> {
         crate::sys::fs::sync_dir(d).ctx(|| format!("syncing {}", d.display()))?;
     }
     Ok(())
+}
+
+/// containers/names/: the container names' reservations (`Store::reserve_name`).
+const NAMES_DIR: &str = "names";
+
+/// What `Store::reserve_name` found.
+pub enum Reservation {
+    /// The name is the container's now.
+    Ours,
+    /// The container with this id has it.
+    Taken(String),
+    /// Only the holder of the exclusive lock may go on (a stale link, or no names/ yet).
+    NeedsExclusive,
 }
 
 fn is_hex64(s: &str) -> bool {
