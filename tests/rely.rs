@@ -198,6 +198,13 @@ fn system_check_is_clean_after_builds_and_prune() {
     env.hutch(["build", "-q", "--network", "none", "-t", "b:2", &ctx]).ok();
     let c = env.hutch(["system", "check"]);
     assert_eq!(c.code, 0, "after a cached build: {c:?}");
+    // Again without the cache: the entries it replaces kept configs and layers that nothing
+    // else refers to, which go with them.
+    env.hutch(["build", "-q", "--no-cache", "--network", "none", "-t", "b:3", &ctx])
+        .ok();
+    let c = env.hutch(["system", "check"]);
+    assert_eq!(c.code, 0, "after a build without the cache: {c:?}");
+    env.hutch(["rmi", "b:3"]).ok();
     env.hutch(["rmi", "b:1", "b:2"]).ok();
     env.hutch(["image", "prune", "-a", "-f", "--build-cache"]).ok();
     let c = env.hutch(["system", "check"]);

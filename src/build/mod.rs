@@ -737,6 +737,12 @@ impl Builder<'_> {
             return Ok(());
         }
         std::fs::create_dir_all(&self.cache_dir).ctx(|| format!("creating {}", self.cache_dir.display()))?;
+        // What the entry named before (a --no-cache build, or one after a killed build, redoes
+        // the step): nothing may be left that only it kept.
+        let replaced = std::fs::read_to_string(self.cache_dir.join(key))
+            .ok()
+            .map(|d| d.trim().to_string())
+            .filter(|d| *d != st.digest);
         let meta = json!({ "cmd_set": st.cmd_set, "shell": st.shell });
         crate::sys::fs::replace_atomic(
             &self.cache_dir.join(format!("{key}.state")),
@@ -746,7 +752,26 @@ impl Builder<'_> {
         .ctx(|| "writing the build cache")?;
         crate::sys::fs::replace_atomic(&self.cache_dir.join(key), st.digest.as_bytes(), 0o600)
             .ctx(|| "writing the build cache")?;
+        if let Some(old) = replaced {
+            self.drop_if_unreferenced(&old);
+        }
         Ok(())
+    }
+
+    /// Remove config blob `digest` and its layers when no image and no cache entry refers to
+    /// them any more.
+    fn drop_if_unreferenced(&self, digest: &str) {
+        let Ok(raw) = self.store.read_blob(&format!("sha256:{digest}")) else {
+            return;
+        };
+        let layers: HashSet<String> = serde_json::from_slice::<Value>(&raw)
+            .map(|cfg| diff_ids(&cfg).into_iter().collect())
+            .unwrap_or_default();
+        let Ok(lock) = self.store.lock_images() else { return };
+        let Ok(idx) = self.store.load_images() else { return };
+        let _ = self
+            .store
+            .drop_unreferenced(&idx, &lock, &HashSet::from([digest.to_string()]), &layers);
     }
 
     /// Store `st`'s config blob and give it its digest.
