@@ -702,14 +702,34 @@ impl Store {
             .iter()
             .flat_map(|i| [i.id.as_str(), i.manifest_digest.trim_start_matches("sha256:")])
             .collect();
+        let dir = self.root.join("blobs/sha256");
+        let mut gone = std::collections::HashSet::new();
         for b in blobs {
             if is_hex64(b) && !referenced.contains(b.as_str()) && !cache_blobs.contains(b) {
-                let p = self.root.join("blobs/sha256").join(b);
-                match fs::remove_file(&p) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        return Err(crate::err!("removing {}: {e}", p.display()))
-                    }
-                    _ => {}
+                remove_blob_file(&dir.join(b))?;
+                gone.insert(b.as_str());
+            }
+        }
+        // The manifests of forgotten intermediate images whose configs went.
+        if !gone.is_empty() {
+            for e in fs::read_dir(&dir)
+                .ctx(|| format!("reading {}", dir.display()))?
+                .flatten()
+            {
+                let n = e.file_name().to_string_lossy().into_owned();
+                if referenced.contains(n.as_str()) || e.metadata().map_or(true, |m| m.len() > 1 << 16) {
+                    continue;
+                }
+                let config = fs::read(e.path())
+                    .ok()
+                    .and_then(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok())
+                    .and_then(|m| {
+                        m["config"]["digest"]
+                            .as_str()
+                            .map(|d| d.trim_start_matches("sha256:").to_string())
+                    });
+                if config.is_some_and(|c| gone.contains(c.as_str())) {
+                    remove_blob_file(&e.path())?;
                 }
             }
         }
@@ -760,6 +780,13 @@ impl Store {
         make_writable(&trash.path);
         drop(trash);
         Ok(())
+    }
+}
+
+fn remove_blob_file(p: &Path) -> Result<()> {
+    match fs::remove_file(p) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(crate::err!("removing {}: {e}", p.display())),
+        _ => Ok(()),
     }
 }
 
