@@ -7,8 +7,9 @@
 //! Figures (kills, recoveries, failures per verb) are printed as `FAULTS …` lines (run with
 //! `--nocapture` to see them; RELIABILITY.md quotes them). `HUTCH_FAULT_KILLS` sets the random
 //! kills per verb (default 70; `HUTCH_FAULT_KILLS_STORE` for the store verbs added later:
-//! volumes, networks, pods, push, kube play, system prune and reset, default 20),
-//! `HUTCH_FAULT_WORKERS`/`HUTCH_FAULT_OPS` the concurrency run (default 8 x 200).
+//! volumes, networks, pods, push, kube play and down, build, system prune and reset, default 20),
+//! `HUTCH_FAULT_WORKERS`/`HUTCH_FAULT_OPS` the concurrency run (default 8 x 200),
+//! `HUTCH_FAULT_VERBS` the verbs the kill tests take (all by default).
 
 mod common;
 
@@ -70,6 +71,15 @@ fn settle(env: &Env, what: &str) -> bool {
     true
 }
 
+/// `HUTCH_FAULT_VERBS=NAME,NAME…` (verb names as printed in the `FAULTS` lines) limits the
+/// kill tests to those verbs (all by default).
+fn chosen(name: &str) -> bool {
+    match std::env::var("HUTCH_FAULT_VERBS") {
+        Ok(v) if !v.is_empty() => v.split(',').any(|n| n.trim() == name),
+        _ => true,
+    }
+}
+
 /// A mutating verb: how to bring the store to the state before it, and its arguments.
 struct Verb {
     name: &'static str,
@@ -96,10 +106,9 @@ fn restore_baseline(env: &Env) {
     }
 }
 
-/// The store verbs added after the first harness (volumes, networks, pods, push, kube play,
-/// system prune and reset). Not `build`: killed, its forked stage builders outlive it and hold
-/// tmp/ entries and layers.lock, and a step container can be left with its upper moved away
-/// (RELIABILITY.md, "What is not proven").
+/// The store verbs added after the first harness (volumes, networks and connecting to them,
+/// pods and their start, stop and kill, push, kube play and down, build (plain, multi-stage
+/// without layers, cached), system prune and reset).
 fn store_verbs(env: &Env) -> Vec<Verb> {
     let yaml = env
         .write(
@@ -110,6 +119,20 @@ fn store_verbs(env: &Env) -> Vec<Verb> {
         .unwrap()
         .to_string();
     let y2 = yaml.clone();
+    let (y3, y4, y5) = (yaml.clone(), yaml.clone(), yaml.clone());
+    // A plain build (a RUN, a COPY, an ENV) and a two-stage one, both from keep:1.
+    let ctx = env.write(
+        "bctx/Containerfile",
+        "FROM localhost/keep:1\nRUN echo built > /built && mkdir -p /d/e && echo x > /d/e/f\nCOPY f /f\nENV A=1\n",
+    );
+    env.write("bctx/f", "a file\n");
+    let ctx = ctx.parent().unwrap().to_str().unwrap().to_string();
+    let (ctx3, ctx4) = (ctx.clone(), ctx.clone());
+    let ctx2 = env.write(
+        "mctx/Containerfile",
+        "FROM localhost/keep:1 AS one\nRUN echo one > /one\nFROM localhost/keep:1\nCOPY --from=one /one /one\nRUN cat /one > /two\n",
+    );
+    let ctx2 = ctx2.parent().unwrap().to_str().unwrap().to_string();
     let push_to = format!("{PLAIN}/faults/pushed-{}:1", rand_hex());
     let network_exists = |e: &Env, n: &str| e.hutch(["network", "exists", n]).code == 0;
     vec![
@@ -207,6 +230,122 @@ fn store_verbs(env: &Env) -> Vec<Verb> {
             keeps_baseline: true,
         },
         Verb {
+            name: "kube down",
+            setup: Box::new(move |e| {
+                if e.hutch(["pod", "exists", "kp"]).code != 0 {
+                    e.hutch(["kube", "play", "--network", "none", "--replace", &y3]).ok();
+                }
+            }),
+            args: Box::new(move |_| s(&["kube", "down", &y4])),
+            // Killed after the pod went: nothing is left to take down.
+            rerun: Some(Box::new(move |e| {
+                if e.hutch(["pod", "exists", "kp"]).code == 0 {
+                    s(&["kube", "down", &y5])
+                } else {
+                    s(&["pod", "ls"])
+                }
+            })),
+            keeps_baseline: true,
+        },
+        Verb {
+            name: "pod start",
+            setup: Box::new(|e| {
+                pod_with_member(e);
+                e.hutch(["pod", "stop", "-t", "0", "p1"]).ok();
+            }),
+            args: Box::new(|_| s(&["pod", "start", "p1"])),
+            rerun: None,
+            keeps_baseline: true,
+        },
+        Verb {
+            name: "pod stop",
+            setup: Box::new(|e| {
+                pod_with_member(e);
+                e.hutch(["pod", "start", "p1"]).ok();
+            }),
+            args: Box::new(|_| s(&["pod", "stop", "-t", "0", "p1"])),
+            rerun: None,
+            keeps_baseline: true,
+        },
+        Verb {
+            name: "pod kill",
+            setup: Box::new(|e| {
+                pod_with_member(e);
+                e.hutch(["pod", "start", "p1"]).ok();
+            }),
+            args: Box::new(|_| s(&["pod", "kill", "p1"])),
+            // Killed after the signal went: the pod is stopping or stopped; stop it for good.
+            rerun: Some(Box::new(|_| s(&["pod", "stop", "-t", "0", "p1"]))),
+            keeps_baseline: true,
+        },
+        Verb {
+            name: "network connect",
+            setup: Box::new(move |e| {
+                connectable(e);
+                if connected(e, "n2") {
+                    e.hutch(["network", "disconnect", "n2", "nc"]).ok();
+                }
+            }),
+            args: Box::new(|_| s(&["network", "connect", "n2", "nc"])),
+            rerun: Some(Box::new(|e| {
+                if connected(e, "n2") {
+                    s(&["exec", "nc", "true"])
+                } else {
+                    s(&["network", "connect", "n2", "nc"])
+                }
+            })),
+            keeps_baseline: true,
+        },
+        Verb {
+            name: "network disconnect",
+            setup: Box::new(move |e| {
+                connectable(e);
+                if !connected(e, "n2") {
+                    e.hutch(["network", "connect", "n2", "nc"]).ok();
+                }
+            }),
+            args: Box::new(|_| s(&["network", "disconnect", "n2", "nc"])),
+            rerun: Some(Box::new(|e| {
+                if connected(e, "n2") {
+                    s(&["network", "disconnect", "n2", "nc"])
+                } else {
+                    s(&["exec", "nc", "true"])
+                }
+            })),
+            keeps_baseline: true,
+        },
+        Verb {
+            name: "build",
+            setup: Box::new(|e| {
+                let _ = e.hutch(["rmi", "-f", "b:1"]);
+                e.hutch(["image", "prune", "-f"]).ok();
+            }),
+            args: Box::new(move |_| s(&["build", "-q", "--no-cache", "--network", "none", "-t", "b:1", &ctx])),
+            rerun: None,
+            keeps_baseline: true,
+        },
+        Verb {
+            name: "build multi-stage --layers=false",
+            setup: Box::new(|e| {
+                let _ = e.hutch(["rmi", "-f", "m:1"]);
+                e.hutch(["image", "prune", "-f"]).ok();
+            }),
+            args: Box::new(move |_| s(&["build", "-q", "--layers=false", "--network", "none", "-t", "m:1", &ctx2])),
+            rerun: None,
+            keeps_baseline: true,
+        },
+        Verb {
+            name: "build (cached)",
+            // Every step from the cache; the image gets one more name (b:3).
+            setup: Box::new(move |e| {
+                e.hutch(["build", "-q", "--network", "none", "-t", "b:2", &ctx3]).ok();
+                let _ = e.hutch(["rmi", "b:3"]);
+            }),
+            args: Box::new(move |_| s(&["build", "-q", "--network", "none", "-t", "b:3", &ctx4])),
+            rerun: None,
+            keeps_baseline: true,
+        },
+        Verb {
             name: "system prune",
             setup: Box::new(|e| {
                 restore_baseline(e);
@@ -233,12 +372,57 @@ fn store_verbs(env: &Env) -> Vec<Verb> {
     ]
 }
 
+/// Pod p1 with a member container (`--network none`), made when missing.
+fn pod_with_member(e: &Env) {
+    if e.hutch(["pod", "exists", "p1"]).code != 0 {
+        e.hutch(["pod", "create", "--replace", "--name", "p1", "--network", "none"])
+            .ok();
+    }
+    if e.hutch(["container", "exists", "pm"]).code != 0 {
+        e.hutch(["create", "--pod", "p1", "--name", "pm", "keep:1", "sleep", "1000"])
+            .ok();
+    }
+}
+
+/// Networks n1 and n2, and the running container `nc` on n1.
+fn connectable(e: &Env) {
+    for n in ["n1", "n2"] {
+        if e.hutch(["network", "exists", n]).code != 0 {
+            e.hutch(["network", "create", n]).ok();
+        }
+    }
+    let r = e.hutch(["ps", "--format", "{{.Names}}"]).ok();
+    if !r.stdout.lines().any(|l| l == "nc") {
+        let _ = e.hutch(["rm", "-f", "nc"]);
+        e.hutch([
+            "run",
+            "-d",
+            "--name",
+            "nc",
+            "--network",
+            "n1",
+            "keep:1",
+            "sleep",
+            "1000",
+        ])
+        .ok();
+    }
+}
+
+/// Whether container `nc` is connected to `net` (as its record says).
+fn connected(e: &Env, net: &str) -> bool {
+    let r = e.hutch(["container", "inspect", "nc"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    v[0]["NetworkSettings"]["Networks"].get(net).is_some()
+}
+
 fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| x.to_string()).collect()
 }
 
-/// Remove every container but `keeper`.
+/// Remove every container but `keeper` (and every pod, with its infra container).
 fn clear_containers(env: &Env) {
+    env.hutch(["pod", "rm", "-a", "-f"]).ok();
     let r = env.hutch(["ps", "-a", "--format", "{{.Names}}"]).ok();
     let others: Vec<&str> = r.stdout.lines().filter(|n| *n != "keeper" && !n.is_empty()).collect();
     if !others.is_empty() {
@@ -436,7 +620,7 @@ fn kill_at_every_fault_point_of_every_verb() {
     let mut stats = BTreeMap::new();
     let mut all = verbs(&env);
     all.extend(store_verbs(&env));
-    for v in all {
+    for v in all.into_iter().filter(|v| chosen(v.name)) {
         let st: &mut Stats = stats.entry(v.name.to_string()).or_default();
         (v.setup)(&env);
         let list = env.root.join(format!("points-{}", v.name.replace(' ', "_")));
@@ -448,7 +632,9 @@ fn kill_at_every_fault_point_of_every_verb() {
             .map(String::from)
             .collect();
         assert!(
-            !points.is_empty() || v.name == "save" || v.name == "push",
+            // save and push write no store file; pod kill only signals (the monitors record
+            // the exits, each in a process of its own).
+            !points.is_empty() || ["save", "push", "pod kill"].contains(&v.name),
             "{}: passes no fault point",
             v.name
         );
@@ -496,7 +682,7 @@ fn random_kills(names: &[&str], per_verb: usize) {
     let mut rng = Xorshift::seeded();
     let mut all = verbs(&env);
     all.extend(store_verbs(&env));
-    for v in all.into_iter().filter(|v| names.contains(&v.name)) {
+    for v in all.into_iter().filter(|v| names.contains(&v.name) && chosen(v.name)) {
         let st: &mut Stats = stats.entry(v.name.to_string()).or_default();
         let d = duration_of(&env, &v).max(Duration::from_millis(5));
         let mut tries = 0;
@@ -552,6 +738,25 @@ fn random_kills_container_verbs() {
     let n = knob("HUTCH_FAULT_KILLS", 70);
     random_kills(
         &["run", "run -d", "create", "start", "stop", "rm", "commit", "login"],
+        n,
+    );
+}
+
+#[test]
+fn random_kills_build_pod_and_network_verbs() {
+    let n = knob("HUTCH_FAULT_KILLS_STORE", 20);
+    random_kills(
+        &[
+            "build",
+            "build multi-stage --layers=false",
+            "build (cached)",
+            "kube down",
+            "pod start",
+            "pod stop",
+            "pod kill",
+            "network connect",
+            "network disconnect",
+        ],
         n,
     );
 }
@@ -1041,16 +1246,29 @@ fn full_disk() {
             "load: {r:?}"
         );
         if leave == 0 {
-            let r = env.hutch(["create", "--network", "none", &basic(), "true"]);
-            assert_eq!(r.code, 125, "create on a full disk: {r:?}");
-            assert!(r.stderr.to_lowercase().contains("no space left"), "{r:?}");
+            // A container (created, or run) and an index write (tag) need space too.
+            for args in [
+                s(&["create", "--network", "none", &basic(), "true"]),
+                s(&["run", "--rm", "--network", "none", &basic(), "true"]),
+                s(&["tag", &basic(), "full:1"]),
+            ] {
+                let r = env.hutch(&args);
+                assert_eq!(r.code, 125, "{args:?} on a full disk: {r:?}");
+                assert!(r.stderr.to_lowercase().contains("no space left"), "{r:?}");
+                assert_eq!(
+                    r.stderr.lines().filter(|l| l.starts_with("Error: ")).count(),
+                    1,
+                    "{r:?}"
+                );
+                cases += 1;
+            }
         }
         assert_eq!(env.hutch(["images", "-q", "--no-trunc"]).ok().stdout, images_before);
         assert_eq!(env.hutch(["ps", "-aq"]).ok().stdout, "", "no container left behind");
         // Nothing partial: the store is consistent as it is (no repair).
         let c = env.hutch(["system", "check"]);
         assert_eq!(c.code, 0, "after ENOSPC ({leave} KiB left): {c:?}");
-        cases += 3;
+        cases += 2;
     }
     std::fs::remove_file(&filler).unwrap();
     env.hutch(["pull", "--tls-verify=false", &multi()]).ok();

@@ -198,8 +198,150 @@ fn system_check_is_clean_after_builds_and_prune() {
     env.hutch(["build", "-q", "--network", "none", "-t", "b:2", &ctx]).ok();
     let c = env.hutch(["system", "check"]);
     assert_eq!(c.code, 0, "after a cached build: {c:?}");
+    // Again without the cache: the entries it replaces kept configs and layers that nothing
+    // else refers to, which go with them.
+    env.hutch(["build", "-q", "--no-cache", "--network", "none", "-t", "b:3", &ctx])
+        .ok();
+    let c = env.hutch(["system", "check"]);
+    assert_eq!(c.code, 0, "after a build without the cache: {c:?}");
+    env.hutch(["rmi", "b:3"]).ok();
     env.hutch(["rmi", "b:1", "b:2"]).ok();
     env.hutch(["image", "prune", "-a", "-f", "--build-cache"]).ok();
     let c = env.hutch(["system", "check"]);
     assert_eq!(c.code, 0, "after the prune: {c:?}");
+}
+
+/// Pids of the processes whose command line or environment holds `mark`.
+fn marked_processes(mark: &str) -> Vec<(i32, String)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let read = |f: &str| std::fs::read(format!("/proc/{pid}/{f}")).unwrap_or_default();
+        let has = |d: Vec<u8>| d.windows(mark.len()).any(|w| w == mark.as_bytes());
+        if has(read("cmdline")) || has(read("environ")) {
+            let cmd = String::from_utf8_lossy(&read("cmdline")).replace('\0', " ");
+            out.push((pid, cmd));
+        }
+    }
+    out
+}
+
+/// A `kill -9` of `hutch build` ends everything the build started (its forked stage builders,
+/// its workers in the store's namespace, the step containers) and leaves no store lock held;
+/// the next build removes the step containers the killed one left, and the store is clean.
+#[test]
+fn killed_build_leaves_nothing_running_or_locked() {
+    let env = Env::new();
+    env.pull("fixtures/basic");
+    let mark = format!("hutchmark{}", rand_hex());
+    // Two independent stages: one is built by a forked stage builder.
+    let ctx = env.write(
+        "ctx/Containerfile",
+        &format!(
+            "FROM {PLAIN}/fixtures/basic AS a\nENV M={mark}a\nRUN sleep 1000\n\
+             FROM {PLAIN}/fixtures/basic AS b\nENV M={mark}b\nRUN sleep 1000\n\
+             FROM {PLAIN}/fixtures/basic\nCOPY --from=a /etc/fixture /a\nCOPY --from=b /etc/fixture /b\n"
+        ),
+    );
+    let ctx = ctx.parent().unwrap().to_str().unwrap().to_string();
+    let build = env
+        .command(["build", "--jobs", "2", "--network", "none", "-t", "k:1", &ctx])
+        .env("HUTCH_TEST_MARK", &mark)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed (by its pid) even when an assertion below fails first.
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut build = KillOnDrop(build);
+    // Both steps run (their processes carry the mark in their environments), each in a step
+    // container of its own.
+    wait_until("both RUN steps run", || {
+        !marked_processes(&format!("M={mark}a")).is_empty() && !marked_processes(&format!("M={mark}b")).is_empty()
+    });
+    let steps = std::fs::read_dir(env.store().join("containers"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().len() == 64)
+        .count();
+    assert_eq!(steps, 2, "two step containers");
+    build.0.kill().unwrap();
+    build.0.wait().unwrap();
+    wait_until("every process of the killed build ends", || {
+        marked_processes(&mark).is_empty()
+    });
+    // No lock of the store is held.
+    for l in ["layers/layers.lock", "images/images.lock", "containers/containers.lock"] {
+        let f = std::fs::File::open(env.store().join(l)).unwrap();
+        let got = nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusiveNonblock);
+        assert!(got.is_ok(), "{l} is still held after the build was killed");
+    }
+    // The step containers are named as debris of an interrupted build.
+    let r = env.hutch(["system", "check"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains("a step container of a build that was interrupted"),
+        "{r:?}"
+    );
+    // The next build removes them (and the killed build's tmp/ entries): no repair needed.
+    let quick = env.write(
+        "q/Containerfile",
+        &format!("FROM {PLAIN}/fixtures/basic\nRUN echo quick > /q\n"),
+    );
+    let quick = quick.parent().unwrap().to_str().unwrap().to_string();
+    env.hutch(["build", "-q", "--network", "none", "-t", "q:1", &quick])
+        .ok();
+    let r = env.hutch(["ps", "-a", "-q"]).ok();
+    assert_eq!(r.stdout.trim(), "", "step containers left: {r:?}");
+    let c = env.hutch(["system", "check"]);
+    assert_eq!(c.code, 0, "{c:?}");
+}
+
+/// `build --layers=false` keeps nothing of its steps: not their config blobs, manifests or
+/// intermediate images, nor the layers only an earlier stage used, whether it succeeds or
+/// fails; `system check` is clean without a repair.
+#[test]
+fn build_without_layers_keeps_nothing_of_its_steps() {
+    let env = Env::new();
+    env.pull("fixtures/basic");
+    let blobs = |e: &Env| e.entries("blobs/sha256");
+    let before = blobs(&env);
+    let layers_before = env.layer_count();
+    let df = format!(
+        "FROM {PLAIN}/fixtures/basic AS one\nRUN echo one > /one\nENV X=1\n\
+         FROM {PLAIN}/fixtures/basic\nCOPY --from=one /one /one\nENV Y=2\nRUN cat /one > /two\n"
+    );
+    let ctx = env.write("ctx/Containerfile", &df);
+    let ctx = ctx.parent().unwrap().to_str().unwrap().to_string();
+    env.hutch(["build", "-q", "--layers=false", "--network", "none", "-t", "nl:1", &ctx])
+        .ok();
+    let c = env.hutch(["system", "check"]);
+    assert_eq!(c.code, 0, "after build --layers=false: {c:?}");
+    // What is new: the image's config and manifest, and its two layers.
+    let img = env.inspect("nl:1");
+    let id = img["Id"].as_str().unwrap().trim_start_matches("sha256:").to_string();
+    let new: Vec<String> = blobs(&env).into_iter().filter(|b| !before.contains(b)).collect();
+    assert_eq!(new.len(), 2, "new blobs {new:?}");
+    assert!(new.contains(&id), "{new:?}");
+    assert_eq!(env.layer_count(), layers_before + 2);
+    let r = env.hutch(["images", "-a", "-q"]).ok();
+    assert_eq!(r.stdout.lines().count(), 2, "intermediate images left: {r:?}");
+    // A failing build leaves nothing at all.
+    env.hutch(["rmi", "nl:1"]).ok();
+    assert_eq!(blobs(&env), before);
+    env.write("ctx/Containerfile", &format!("{df}RUN false\n"));
+    let r = env.hutch(["build", "-q", "--layers=false", "--network", "none", "-t", "nl:2", &ctx]);
+    assert_ne!(r.code, 0, "{r:?}");
+    assert_eq!(blobs(&env), before, "a failed build --layers=false left blobs");
+    assert_eq!(env.layer_count(), layers_before);
+    let c = env.hutch(["system", "check"]);
+    assert_eq!(c.code, 0, "after a failed build --layers=false: {c:?}");
 }

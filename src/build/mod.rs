@@ -204,11 +204,17 @@ struct Builder<'a> {
     /// them (`Store::hold_layers`), and the ids added to it so far.
     hold: crate::store::TempEntry,
     held: HashSet<String>,
+    /// Config blobs this build wrote (that were not in the store).
+    sealed: HashSet<String>,
     say: &'a mut dyn FnMut(&str),
     cache_dir: PathBuf,
     pull: ImplicitPull,
     /// Per stage: how many of its layers come from the image its FROM chain starts with.
     base_layers: HashMap<usize, usize>,
+    /// Held (with the forked stage builders, who share it) while the build runs; its name
+    /// labels the step containers (`Store::BUILD_STEP_LABEL`), which a killed build leaves
+    /// for the next build or `system check --repair` to remove.
+    owner: crate::store::TempEntry,
 }
 
 /// Build; returns the image id.
@@ -424,6 +430,7 @@ pub fn build(opts: &BuildOptions, say: &mut dyn FnMut(&str)) -> Result<String> {
         created_here: HashSet::new(),
         hold: store.hold_layers()?,
         held: HashSet::new(),
+        sealed: HashSet::new(),
         say,
         cache_dir,
         pull: ImplicitPull {
@@ -432,10 +439,12 @@ pub fn build(opts: &BuildOptions, say: &mut dyn FnMut(&str)) -> Result<String> {
             platform: None,
             args: opts.pull_args.clone(),
         },
+        owner: store.temp("build-owner")?,
         store,
         base_layers: HashMap::new(),
     };
     b.store.sweep()?;
+    remove_orphan_steps(&b.store);
     let r = b.run_all(&stages, &needed, target, &gargs, &user_args, &file_name, &deps);
     b.ctx.hashes.borrow_mut().save();
     b.forget_intermediates(r.as_ref().ok().map(String::as_str));
@@ -552,7 +561,7 @@ impl Builder<'_> {
         file_name: &str,
     ) -> Result<(i32, std::os::fd::OwnedFd)> {
         let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
-        match crate::sys::process::fork().map_err(|e| crate::err!("fork: {e}"))? {
+        match crate::sys::process::fork_tied().map_err(|e| crate::err!("fork: {e}"))? {
             None => {
                 drop(r);
                 let res = self.stage(stages, i, gargs, user_args, results, prefix, file_name);
@@ -566,11 +575,13 @@ impl Builder<'_> {
                         "cmd_set": st.cmd_set,
                         "shell": st.shell,
                         "created": self.created_here.iter().collect::<Vec<_>>(),
+                        "sealed": self.sealed.iter().collect::<Vec<_>>(),
                     }),
                     Err(e) => json!({
                         "error": e.message,
                         "code": e.exit_code(),
                         "created": self.created_here.iter().collect::<Vec<_>>(),
+                        "sealed": self.sealed.iter().collect::<Vec<_>>(),
                     }),
                 };
                 let _ = std::io::Write::write_all(&mut std::fs::File::from(w), msg.to_string().as_bytes());
@@ -589,6 +600,9 @@ impl Builder<'_> {
             let v: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
             for c in v["created"].as_array().into_iter().flatten().filter_map(Value::as_str) {
                 self.created_here.insert(c.to_string());
+            }
+            for c in v["sealed"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                self.sealed.insert(c.to_string());
             }
             let res = if let Some(e) = v["error"].as_str() {
                 Err(crate::error::Error::with_code(
@@ -622,16 +636,41 @@ impl Builder<'_> {
     }
 
     /// Drop the records of the images this build made only to start step containers from
-    /// (their layers and config blobs stay, for the cache, until a prune).
+    /// (their layers and config blobs stay, for the cache, until a prune). With
+    /// `--layers=false` there is no cache to keep them for: the config and manifest blobs this
+    /// build wrote and the layers only they used go too, unless an image (the result, or any
+    /// other) or the build cache still refers to them.
     fn forget_intermediates(&self, keep: Option<&str>) {
-        if self.created_here.is_empty() {
+        if self.created_here.is_empty() && (self.opts.layers || self.sealed.is_empty()) {
             return;
         }
         let Ok(lock) = self.store.lock_images() else { return };
         let Ok(mut idx) = self.store.load_images() else { return };
-        idx.images
-            .retain(|i| !(self.created_here.contains(&i.id) && Some(i.id.as_str()) != keep && i.names.is_empty()));
-        let _ = self.store.save_images(&idx, &lock);
+        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut idx.images)
+            .into_iter()
+            .partition(|i| self.created_here.contains(&i.id) && Some(i.id.as_str()) != keep && i.names.is_empty());
+        idx.images = kept;
+        if !gone.is_empty() && self.store.save_images(&idx, &lock).is_err() {
+            return;
+        }
+        if self.opts.layers {
+            return;
+        }
+        let mut blobs: HashSet<String> = self.sealed.clone();
+        let mut layers: HashSet<String> = HashSet::new();
+        for i in &gone {
+            blobs.insert(i.id.clone());
+            blobs.insert(i.manifest_digest.trim_start_matches("sha256:").to_string());
+            layers.extend(i.layers.iter().cloned());
+        }
+        for d in &self.sealed {
+            if let Ok(raw) = self.store.read_blob(&format!("sha256:{d}")) {
+                if let Ok(cfg) = serde_json::from_slice::<Value>(&raw) {
+                    layers.extend(diff_ids(&cfg));
+                }
+            }
+        }
+        let _ = self.store.drop_unreferenced(&idx, &lock, &blobs, &layers);
     }
 }
 
@@ -730,6 +769,12 @@ impl Builder<'_> {
             return Ok(());
         }
         std::fs::create_dir_all(&self.cache_dir).ctx(|| format!("creating {}", self.cache_dir.display()))?;
+        // What the entry named before (a --no-cache build, or one after a killed build, redoes
+        // the step): nothing may be left that only it kept.
+        let replaced = std::fs::read_to_string(self.cache_dir.join(key))
+            .ok()
+            .map(|d| d.trim().to_string())
+            .filter(|d| *d != st.digest);
         let meta = json!({ "cmd_set": st.cmd_set, "shell": st.shell });
         crate::sys::fs::replace_atomic(
             &self.cache_dir.join(format!("{key}.state")),
@@ -739,16 +784,36 @@ impl Builder<'_> {
         .ctx(|| "writing the build cache")?;
         crate::sys::fs::replace_atomic(&self.cache_dir.join(key), st.digest.as_bytes(), 0o600)
             .ctx(|| "writing the build cache")?;
+        if let Some(old) = replaced {
+            self.drop_if_unreferenced(&old);
+        }
         Ok(())
     }
 
+    /// Remove config blob `digest` and its layers when no image and no cache entry refers to
+    /// them any more.
+    fn drop_if_unreferenced(&self, digest: &str) {
+        let Ok(raw) = self.store.read_blob(&format!("sha256:{digest}")) else {
+            return;
+        };
+        let layers: HashSet<String> = serde_json::from_slice::<Value>(&raw)
+            .map(|cfg| diff_ids(&cfg).into_iter().collect())
+            .unwrap_or_default();
+        let Ok(lock) = self.store.lock_images() else { return };
+        let Ok(idx) = self.store.load_images() else { return };
+        let _ = self
+            .store
+            .drop_unreferenced(&idx, &lock, &HashSet::from([digest.to_string()]), &layers);
+    }
+
     /// Store `st`'s config blob and give it its digest.
-    fn seal(&self, mut st: State) -> Result<State> {
+    fn seal(&mut self, mut st: State) -> Result<State> {
         let bytes = serde_json::to_vec(&st.config).expect("json");
         st.digest = crate::digest::sha256_hex(&bytes);
         st.raw = None;
         let d = format!("sha256:{}", st.digest);
         if !self.store.blob_path(&d)?.exists() {
+            self.sealed.insert(st.digest.clone());
             self.store.write_blob(&d, &bytes)?;
         }
         Ok(st)
@@ -1384,7 +1449,9 @@ impl Builder<'_> {
         tmpfs: Vec<String>,
         network: Option<String>,
     ) -> Result<ContainerRecord> {
+        let owner = self.owner.path.file_name().unwrap_or_default().to_string_lossy();
         let opts = RunOptions {
+            labels: vec![format!("{}={owner}", Store::BUILD_STEP_LABEL)],
             entrypoint: Some(String::new()),
             command,
             env,
@@ -2165,9 +2232,21 @@ impl Builder<'_> {
     }
 }
 
+/// Remove the step containers of builds that were killed (their owner's lock is free).
+fn remove_orphan_steps(store: &Store) {
+    for c in store.container_files() {
+        if store.is_orphan_build_step(&c) {
+            let _ = remove_step(store, &c);
+        }
+    }
+}
+
 /// Remove a step container. Files it made as other ids need the store's user namespace to go:
 /// entered in a forked child then, never in this process (which starts more containers).
 fn remove_step(store: &Store, rec: &ContainerRecord) -> Result<()> {
+    // Its live state first: its process has ended (or was killed with a killed build), and the
+    // record goes with the directory below, after which `remove` finds nothing left to do.
+    crate::runtime::state::remove_live(&rec.id);
     let d = store.container_dir(&rec.id);
     let gone = !d.exists() || std::fs::remove_dir_all(&d).is_ok() || {
         crate::store::make_writable(&d);

@@ -40,7 +40,7 @@ fn in_container_root(
 ) -> Result<()> {
     let (data_r, data_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
     let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
-    let pid = match crate::sys::process::fork().map_err(|e| crate::err!("fork: {e}"))? {
+    let pid = match crate::sys::process::fork_tied().map_err(|e| crate::err!("fork: {e}"))? {
         None => {
             drop(err_r);
             let data = if to_worker {
@@ -676,11 +676,20 @@ pub fn commit_upper(store: &Store, rec: &ContainerRecord, stubs: &[String], hold
             fs::remove_file(&tar_path).ctx(|| format!("removing {}", tar_path.display()))?;
             return commit_held(store, tmp, &ex, result_path, hold);
         }
+        fs::create_dir(&diff).ctx(|| format!("creating {}", diff.display()))?;
         if upper.is_dir() {
-            fs::rename(&upper, &diff).ctx(|| format!("moving {} into {}", upper.display(), diff.display()))?;
+            // One atomic exchange, not a move: the step container keeps an (empty) upper
+            // directory whatever moment a kill comes, so it is never left without one.
+            nix::fcntl::renameat2(
+                nix::fcntl::AT_FDCWD,
+                &upper,
+                nix::fcntl::AT_FDCWD,
+                &diff,
+                nix::fcntl::RenameFlags::RENAME_EXCHANGE,
+            )
+            .map_err(|e| crate::err!("moving {} into {}: {}", upper.display(), diff.display(), e.desc()))?;
+            crate::fault::point("after:take-upper");
             normalize_upper(&diff)?;
-        } else {
-            fs::create_dir(&diff).ctx(|| format!("creating {}", diff.display()))?;
         }
         store_dir_as_layer(store, tmp, result_path, hold)
     })?;

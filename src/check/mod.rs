@@ -395,6 +395,15 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
     for c in &containers.containers {
         ctr_ids.insert(c.id.clone());
         let who = format!("container {} ({})", c.name, short(&c.id));
+        if store.is_orphan_build_step(c) {
+            out.push(p(
+                who.clone(),
+                "a step container of a build that was interrupted",
+                "nothing (debris; the next build removes it too)",
+                Fix::DropContainer(c.id.clone()),
+            ));
+            continue;
+        }
         let mut issues = Vec::new();
         if !image_ids.contains(c.image.as_str()) {
             issues.push(format!("its image {} is not in the store", short(&c.image)));
@@ -498,7 +507,7 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
 
     // Unreferenced: layers no image or container uses (and nobody is storing), blobs no image
     // refers to. The build cache keeps its steps' configs and their layers (until a prune).
-    let (cache_blobs, cache_layers) = build_cache_refs(&base);
+    let (cache_blobs, cache_layers) = store.build_cache_refs();
     let mut used: HashSet<&str> = images
         .images
         .iter()
@@ -724,12 +733,15 @@ fn repair(store: &Store, live_dir: &Path, problems: &[Problem], held: [&FileLock
             _ => {}
         }
     }
-    // What the removals left unreferenced (layers of removed images, their blobs).
+    // What the removals left unreferenced (layers of removed images, their blobs); not what
+    // the build cache keeps, which `check` does not count as debris either.
+    let (cache_blobs, cache_layers) = store.build_cache_refs();
     let used: HashSet<String> = images
         .images
         .iter()
         .flat_map(|i| i.layers.iter().cloned())
         .chain(containers.containers.iter().flat_map(|c| c.layers.iter().cloned()))
+        .chain(cache_layers)
         .collect();
     let mut layers = store.load_layers()?;
     let gone: Vec<String> = layers
@@ -763,7 +775,8 @@ fn repair(store: &Store, live_dir: &Path, problems: &[Problem], held: [&FileLock
         if let Ok(rd) = fs::read_dir(base.join("blobs/sha256")) {
             for e in rd.flatten() {
                 let n = e.file_name().to_string_lossy().to_string();
-                if !referenced.contains(&n) {
+                let kept = cache_blobs.contains(&n) || manifest_of_cached(&base, &n, &cache_blobs);
+                if !referenced.contains(&n) && !kept {
                     let _ = fs::remove_file(e.path());
                     done.push(format!("removed blob {}: no image refers to it any more", short(&n)));
                 }
@@ -910,38 +923,4 @@ fn manifest_of_cached(base: &Path, b: &str, cache_blobs: &HashSet<String>) -> bo
                 .map(|d| d.trim_start_matches("sha256:").to_string())
         })
         .is_some_and(|d| cache_blobs.contains(&d))
-}
-
-/// What the build cache (`build-cache/<key>`: a step's config digest) keeps: the config blobs
-/// it names that exist, and the layers those configs list. They are no debris: the next build
-/// of the same steps reuses them; `image prune` and `system prune` remove them.
-fn build_cache_refs(base: &Path) -> (HashSet<String>, HashSet<String>) {
-    let (mut blobs, mut layers) = (HashSet::new(), HashSet::new());
-    let Ok(rd) = fs::read_dir(base.join("build-cache")) else {
-        return (blobs, layers);
-    };
-    for e in rd.flatten() {
-        if !is_hex64(&e.file_name().to_string_lossy()) {
-            continue;
-        }
-        let Ok(d) = fs::read_to_string(e.path()) else { continue };
-        let d = d.trim().trim_start_matches("sha256:");
-        if !is_hex64(d) {
-            continue;
-        }
-        let Ok(raw) = fs::read(base.join("blobs/sha256").join(d)) else {
-            continue;
-        };
-        blobs.insert(d.to_string());
-        if let Ok(cfg) = serde_json::from_slice::<serde_json::Value>(&raw) {
-            if let Some(ids) = cfg["rootfs"]["diff_ids"].as_array() {
-                layers.extend(
-                    ids.iter()
-                        .filter_map(|v| v.as_str())
-                        .map(|v| v.trim_start_matches("sha256:").to_string()),
-                );
-            }
-        }
-    }
-    (blobs, layers)
 }

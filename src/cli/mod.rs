@@ -664,7 +664,8 @@ blobs are present and hash to their digests; its layers are present, complete (a
 directory, a directory per record) and, without --quick, hash to their diff_ids (rebuilt from \
 their tar-split records); no container refers to a missing image or layer; no half-written \
 entry is left in tmp/ or beside an index; live state agrees with the processes; keep-id copies \
-are complete; no layer or blob is left unreferenced.
+are complete; no step container of a killed build is left; no layer or blob is left \
+unreferenced.
 
 Prints one line per problem (what, what is wrong, what it affects). Exit status: 0 when the \
 store is consistent (or --repair made it so), 1 when problems remain, 125 when the check \
@@ -1667,7 +1668,7 @@ pub struct BuildArgs {
     /// Merge all layers of the image, the base image's too, into one
     #[arg(long)]
     pub squash_all: bool,
-    /// Cache and reuse step results (--layers=false: neither; default: $BUILDAH_LAYERS, else true)
+    /// Cache and reuse step results (--layers=false: neither, and nothing of the steps is kept; default: $BUILDAH_LAYERS, else true)
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub layers: Option<bool>,
     /// A secret for RUN --mount=type=secret: id=ID,src=FILE (repeatable)

@@ -536,7 +536,7 @@ fn open_container(store: &Store, name: &str, into: bool) -> Result<Opened> {
 fn spawn_worker(store: &Store, c: &Opened, job: &Job, data: OwnedFd, close: &[&OwnedFd]) -> Result<(i32, OwnedFd)> {
     use std::os::fd::AsRawFd;
     let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
-    match crate::sys::process::fork().map_err(|e| crate::err!("fork: {e}"))? {
+    match crate::sys::process::fork_tied().map_err(|e| crate::err!("fork: {e}"))? {
         None => {
             for fd in close {
                 let _ = nix::unistd::close(fd.as_raw_fd());

@@ -527,12 +527,13 @@ fn remove_locked(store: &Store, idx: &mut PodIndex, pod: &PodRecord, force: bool
 
 /// `hutch pod rm -f POD` in a child: removal may enter the store's user namespace (files of
 /// other uids), after which this process could no longer start containers.
+/// The child dies with this process (a killed `kube down` leaves nothing running).
 pub fn remove_in_child(pod: &PodRecord) -> Result<()> {
-    let st = std::process::Command::new("/proc/self/exe")
-        .args(["pod", "rm", "-f", &pod.id])
-        .stdout(std::process::Stdio::null())
-        .status()
-        .ctx(|| "running hutch pod rm")?;
+    let mut cmd = std::process::Command::new("/proc/self/exe");
+    cmd.args(["pod", "rm", "-f", &pod.id])
+        .stdout(std::process::Stdio::null());
+    crate::sys::process::pre_exec_tie(&mut cmd, Vec::new());
+    let st = cmd.status().ctx(|| "running hutch pod rm")?;
     if !st.success() {
         crate::bail!("removing the pod {} failed (see above)", pod.name);
     }

@@ -171,6 +171,23 @@ impl Store {
         })
     }
 
+    /// Label of a build's step containers: the name of the tmp/ entry whose lock the build
+    /// (and its forked stage builders) hold while it runs.
+    pub const BUILD_STEP_LABEL: &'static str = "io.hutch.build-step";
+
+    /// Whether `c` is a step container of a build that is no longer running (killed before it
+    /// could remove it): nothing else refers to it, and its upper directory may be half-taken.
+    pub fn is_orphan_build_step(&self, c: &containers::ContainerRecord) -> bool {
+        let Some(owner) = c.spec.labels.get(Self::BUILD_STEP_LABEL) else {
+            return false;
+        };
+        if owner.contains('/') || owner.is_empty() {
+            return true;
+        }
+        let lock = self.root.join("tmp").join(format!("{owner}.lock"));
+        !matches!(FileLock::try_existing(&lock), Ok(crate::sys::lock::Existing::Busy))
+    }
+
     pub fn lock_images(&self) -> Result<FileLock> {
         wait_lock(&self.root.join("images/images.lock"))
     }
@@ -765,27 +782,7 @@ impl Store {
     /// passes the image index as it now stands. Returns (layers removed, blobs removed).
     pub fn collect_garbage(&self, images: &ImageIndex, _held: &FileLock) -> Result<(usize, usize)> {
         let used = images.used_layers();
-        let lock = self.lock_layers()?;
-        let mut idx = self.load_layers()?;
-        // A layer whose work lock is held is being stored by a pull, load, import or commit
-        // that records its image next: not garbage.
-        let (keep, drop_): (Vec<LayerRecord>, Vec<LayerRecord>) = idx
-            .layers
-            .drain(..)
-            .partition(|l| used.contains(&l.id) || self.layer_busy(&l.id));
-        idx.layers = keep;
-        if !drop_.is_empty() {
-            self.save_layers(&idx, &lock)?;
-        }
-        // Records go first: a crash now leaves unrecorded directories, which the sweep removes.
-        for l in &drop_ {
-            let dir = self.layer_dir(&l.id);
-            if dir.exists() {
-                self.discard_dir(&dir)?;
-            }
-            let _ = fs::remove_file(self.root.join("layers").join(format!("{}.lock", l.id)));
-        }
-        drop(lock);
+        let dropped = self.drop_layers(|id| !used.contains(id))?;
         let referenced: std::collections::HashSet<String> = images
             .images
             .iter()
@@ -808,7 +805,119 @@ impl Store {
                 blobs += 1;
             }
         }
-        Ok((drop_.len(), blobs))
+        Ok((dropped, blobs))
+    }
+
+    /// Remove the layers `unused` says no image uses, but for those being stored now (a layer
+    /// whose work lock is held is being stored by a pull, load, import, commit or build that
+    /// records its image next: not garbage). Records go first: a crash afterwards leaves
+    /// unrecorded directories, which the sweep removes. Returns how many went.
+    fn drop_layers(&self, unused: impl Fn(&str) -> bool) -> Result<usize> {
+        let lock = self.lock_layers()?;
+        let mut idx = self.load_layers()?;
+        let (drop_, keep): (Vec<LayerRecord>, Vec<LayerRecord>) = idx
+            .layers
+            .drain(..)
+            .partition(|l| unused(&l.id) && !self.layer_busy(&l.id));
+        idx.layers = keep;
+        if !drop_.is_empty() {
+            self.save_layers(&idx, &lock)?;
+        }
+        for l in &drop_ {
+            let dir = self.layer_dir(&l.id);
+            if dir.exists() {
+                self.discard_dir(&dir)?;
+            }
+            let _ = fs::remove_file(self.root.join("layers").join(format!("{}.lock", l.id)));
+        }
+        Ok(drop_.len())
+    }
+
+    /// Of `blobs` and `layers` (what a build without a cache wrote for its intermediate
+    /// images), remove those no image in `images` (saved, under `_held`, images.lock) and
+    /// nothing in the build cache refers to.
+    pub fn drop_unreferenced(
+        &self,
+        images: &ImageIndex,
+        _held: &FileLock,
+        blobs: &std::collections::HashSet<String>,
+        layers: &std::collections::HashSet<String>,
+    ) -> Result<()> {
+        let (cache_blobs, cache_layers) = self.build_cache_refs();
+        let used = images.used_layers();
+        self.drop_layers(|id| layers.contains(id) && !used.contains(id) && !cache_layers.contains(id))?;
+        let referenced: std::collections::HashSet<&str> = images
+            .images
+            .iter()
+            .flat_map(|i| [i.id.as_str(), i.manifest_digest.trim_start_matches("sha256:")])
+            .collect();
+        let dir = self.root.join("blobs/sha256");
+        let mut gone = std::collections::HashSet::new();
+        for b in blobs {
+            if is_hex64(b) && !referenced.contains(b.as_str()) && !cache_blobs.contains(b) {
+                remove_blob_file(&dir.join(b))?;
+                gone.insert(b.as_str());
+            }
+        }
+        // The manifests of forgotten intermediate images whose configs went.
+        if !gone.is_empty() {
+            for e in fs::read_dir(&dir)
+                .ctx(|| format!("reading {}", dir.display()))?
+                .flatten()
+            {
+                let n = e.file_name().to_string_lossy().into_owned();
+                if referenced.contains(n.as_str()) || e.metadata().map_or(true, |m| m.len() > 1 << 16) {
+                    continue;
+                }
+                let config = fs::read(e.path())
+                    .ok()
+                    .and_then(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok())
+                    .and_then(|m| {
+                        m["config"]["digest"]
+                            .as_str()
+                            .map(|d| d.trim_start_matches("sha256:").to_string())
+                    });
+                if config.is_some_and(|c| gone.contains(c.as_str())) {
+                    remove_blob_file(&e.path())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What the build cache (`build-cache/<key>`: a step's config digest) keeps: the config blobs
+    /// it names that exist, and the layers those configs list. They are no debris: the next build
+    /// of the same steps reuses them; `image prune` and `system prune` remove them.
+    pub fn build_cache_refs(&self) -> (std::collections::HashSet<String>, std::collections::HashSet<String>) {
+        let base = &self.root;
+        let (mut blobs, mut layers) = (std::collections::HashSet::new(), std::collections::HashSet::new());
+        let Ok(rd) = fs::read_dir(base.join("build-cache")) else {
+            return (blobs, layers);
+        };
+        for e in rd.flatten() {
+            if !is_hex64(&e.file_name().to_string_lossy()) {
+                continue;
+            }
+            let Ok(d) = fs::read_to_string(e.path()) else { continue };
+            let d = d.trim().trim_start_matches("sha256:");
+            if !is_hex64(d) {
+                continue;
+            }
+            let Ok(raw) = fs::read(base.join("blobs/sha256").join(d)) else {
+                continue;
+            };
+            blobs.insert(d.to_string());
+            if let Ok(cfg) = serde_json::from_slice::<serde_json::Value>(&raw) {
+                if let Some(ids) = cfg["rootfs"]["diff_ids"].as_array() {
+                    layers.extend(
+                        ids.iter()
+                            .filter_map(|v| v.as_str())
+                            .map(|v| v.trim_start_matches("sha256:").to_string()),
+                    );
+                }
+            }
+        }
+        (blobs, layers)
     }
 
     /// Remove a directory tree atomically from the store's point of view: rename it into tmp/
@@ -820,6 +929,13 @@ impl Store {
         make_writable(&trash.path);
         drop(trash);
         Ok(())
+    }
+}
+
+fn remove_blob_file(p: &Path) -> Result<()> {
+    match fs::remove_file(p) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(crate::err!("removing {}: {e}", p.display())),
+        _ => Ok(()),
     }
 }
 

@@ -162,6 +162,19 @@ pub fn fork() -> nix::Result<Option<i32>> {
     }
 }
 
+/// fork(2) of a worker that must not outlive this process: the child gets SIGKILL when this
+/// (single-threaded) process dies, however it dies (a `kill -9` of hutch ends its workers too,
+/// instead of leaving them holding tmp/ entries and store locks). A child whose parent died
+/// before the request took effect exits at once. Same contract as `fork` otherwise.
+pub fn fork_tied() -> nix::Result<Option<i32>> {
+    let parent = nix::unistd::getpid();
+    let forked = fork()?;
+    if forked.is_none() && (die_with_parent().is_err() || nix::unistd::getppid() != parent) {
+        exit_now(137);
+    }
+    Ok(forked)
+}
+
 /// In a forked child that outlives its caller's interest: a new session (no signal from the
 /// caller's terminal), stdin, stdout and stderr on /dev/null (whoever reads the caller's output
 /// sees its end when the caller exits).
@@ -293,12 +306,12 @@ impl WorkerFailed {
     }
 }
 
-/// Run `work` in a forked worker and wait for it: the worker exits 0 when `work` succeeds, or
+/// Run `work` in a forked worker (tied to this process: `fork_tied`) and wait for it: the worker exits 0 when `work` succeeds, or
 /// writes `work`'s message on its error channel and exits 1 (read back by `reap_worker`). The
 /// outer Err names what could not be made (`pipe: …`, `fork: …`).
 pub fn run_worker(work: impl FnOnce() -> Result<(), String>) -> Result<Result<(), WorkerFailed>, String> {
     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
-    match fork().map_err(|e| format!("fork: {e}"))? {
+    match fork_tied().map_err(|e| format!("fork: {e}"))? {
         None => {
             drop(r);
             let code = match work() {
