@@ -175,6 +175,48 @@ fn cache_reuses_steps_until_a_source_changes() {
     assert!(ran(&nl, "first-run-ran"), "{nl:?}");
 }
 
+/// `rmi` of one image keeps the build cache (another image's next build stays cached, and
+/// `system check` counts the cache as in use); `image prune -a` and `system prune` drop it.
+#[test]
+fn rmi_keeps_the_build_cache_prune_drops_it() {
+    let env = Env::new();
+    env.pull("fixtures/basic");
+    env.write(
+        "kc/Containerfile",
+        &format!("FROM {BASE}\nRUN echo step-one-ran && echo 1 > /one\nRUN echo step-two-ran && echo 2 > /two\n"),
+    );
+    env.write(
+        "other/Containerfile",
+        &format!("FROM {BASE}\nRUN echo other > /other\n"),
+    );
+    let ctx = path(&env, "kc");
+    env.hutch(["build", "-t", "localhost/kc", &ctx]).ok();
+    env.hutch(["build", "-t", "localhost/other", &path(&env, "other")]).ok();
+    // Removing an unrelated image, and then the built image itself, leaves the cache whole.
+    env.hutch(["rmi", "localhost/other"]).ok();
+    env.hutch(["rmi", "localhost/kc"]).ok();
+    env.hutch(["system", "check"]).ok();
+    let again = env.hutch(["build", "-t", "localhost/kc", &ctx]).ok();
+    assert!(
+        !ran(&again, "step-one-ran") && !ran(&again, "step-two-ran"),
+        "{again:?}"
+    );
+    assert_eq!(again.stdout.matches("Using cache").count(), 2, "{again:?}");
+    // Pruning every image drops the cache's layers and configs with them.
+    env.hutch(["rmi", "localhost/kc"]).ok();
+    env.hutch(["image", "prune", "-a", "-f"]).ok();
+    env.hutch(["system", "check"]).ok();
+    // The base is gone too: a pull that fails (plain HTTP without --tls-verify=false) is
+    // reported once, by the pull, not followed by an empty build error.
+    let failed = env.hutch(["build", "-t", "localhost/kc", &ctx]);
+    assert_eq!(failed.code, 125, "{failed:?}");
+    assert_eq!(failed.stderr.matches("Error:").count(), 1, "{failed:?}");
+    let cold = env
+        .hutch(["build", "--tls-verify=false", "-t", "localhost/kc", &ctx])
+        .ok();
+    assert!(ran(&cold, "step-one-ran") && ran(&cold, "step-two-ran"), "{cold:?}");
+}
+
 #[test]
 fn contexts_ignore_files_heredocs_args_and_mounts() {
     let env = Env::new();

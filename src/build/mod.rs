@@ -954,7 +954,14 @@ impl Builder<'_> {
             attempts += 1;
             // Podman's words: the base is what its build container is made from.
             let img = crate::image::find_or_pull(&self.store, base, &self.pull)
-                .map_err(|e| crate::err!("creating build container: {e}"))?;
+                // (An empty message: the child pull already printed its error.)
+                .map_err(|e| {
+                    if e.message.is_empty() {
+                        e
+                    } else {
+                        crate::err!("creating build container: {e}")
+                    }
+                })?;
             let raw = self.store.read_blob(&format!("sha256:{}", img.id));
             let config: Option<Value> = match &raw {
                 Ok(r) => Some(

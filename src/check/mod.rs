@@ -914,13 +914,5 @@ fn manifest_of_cached(base: &Path, b: &str, cache_blobs: &HashSet<String>) -> bo
     if cache_blobs.is_empty() || fs::metadata(&p).map_or(true, |m| m.len() > 1 << 20) {
         return false;
     }
-    fs::read(&p)
-        .ok()
-        .and_then(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok())
-        .and_then(|m| {
-            m["config"]["digest"]
-                .as_str()
-                .map(|d| d.trim_start_matches("sha256:").to_string())
-        })
-        .is_some_and(|d| cache_blobs.contains(&d))
+    crate::store::manifest_config_hex(&p).is_some_and(|d| cache_blobs.contains(&d))
 }

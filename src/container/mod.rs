@@ -174,13 +174,15 @@ pub fn create(
                     "the container name \"{n}\" is already in use by {}: remove that container or choose another name",
                     &other[..12]
                 ),
-                Reservation::NeedsExclusive => {}
+                Reservation::NeedsExclusive | Reservation::Pending => {}
             },
             None => loop {
                 let n = crate::store::containers::generate_name(|_| false);
                 match store.reserve_name(&n, &id, &lock, exclusive)? {
                     Reservation::Ours => break 'locked (lock, n),
-                    Reservation::Taken(_) => continue,
+                    // A generated name another start has just reserved (or a stale link):
+                    // another name, rather than waiting for the exclusive lock.
+                    Reservation::Taken(_) | Reservation::Pending => continue,
                     Reservation::NeedsExclusive => break,
                 }
             },

@@ -30,7 +30,7 @@ pub fn prune(all: bool) -> Result<Vec<String>> {
         !remove
     });
     store.save_images(&idx, &lock)?;
-    store.collect_garbage(&idx, &lock)?;
+    store.collect_garbage(&idx, &lock, false)?;
     Ok(removed)
 }
 

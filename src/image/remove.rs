@@ -178,6 +178,6 @@ pub fn remove(store: &Store, wanted: &[String], all: bool, force: bool) -> Resul
     for (status, id, name) in &evs {
         crate::events::image(status, id, name);
     }
-    store.collect_garbage(&idx, &lock)?;
+    store.collect_garbage(&idx, &lock, true)?;
     Ok(Removal { report, failures })
 }

@@ -430,7 +430,7 @@ impl Store {
             return Ok(Reservation::Taken(other));
         }
         if !exclusive {
-            return Ok(Reservation::NeedsExclusive);
+            return Ok(Reservation::Pending);
         }
         crate::output::debug(&format!("{}: stale (no container {other}), taken over", link.display()));
         let tmp = dir.join(format!(".{name}.{}", random_hex(4)));
@@ -779,11 +779,24 @@ impl Store {
     }
 
     /// Remove layers no image uses and blobs no image refers to. The caller holds images.lock and
-    /// passes the image index as it now stands. Returns (layers removed, blobs removed).
-    pub fn collect_garbage(&self, images: &ImageIndex, _held: &FileLock) -> Result<(usize, usize)> {
+    /// passes the image index as it now stands. With `keep_build_cache` (an `rmi`), what the
+    /// build cache refers to stays, so that removing one image does not make every other
+    /// image's next build start cold; `image prune` and `system prune` pass false. Returns
+    /// (layers removed, blobs removed).
+    pub fn collect_garbage(
+        &self,
+        images: &ImageIndex,
+        _held: &FileLock,
+        keep_build_cache: bool,
+    ) -> Result<(usize, usize)> {
+        let (cache_blobs, cache_layers) = if keep_build_cache {
+            self.build_cache_refs()
+        } else {
+            Default::default()
+        };
         let used = images.used_layers();
-        let dropped = self.drop_layers(|id| !used.contains(id))?;
-        let referenced: std::collections::HashSet<String> = images
+        let dropped = self.drop_layers(|id| !used.contains(id) && !cache_layers.contains(id))?;
+        let mut referenced: std::collections::HashSet<String> = images
             .images
             .iter()
             .flat_map(|i| {
@@ -793,6 +806,7 @@ impl Store {
                 ]
             })
             .collect();
+        referenced.extend(cache_blobs);
         let mut blobs = 0;
         let dir = self.root.join("blobs/sha256");
         for e in fs::read_dir(&dir)
@@ -869,14 +883,7 @@ impl Store {
                 if referenced.contains(n.as_str()) || e.metadata().map_or(true, |m| m.len() > 1 << 16) {
                     continue;
                 }
-                let config = fs::read(e.path())
-                    .ok()
-                    .and_then(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok())
-                    .and_then(|m| {
-                        m["config"]["digest"]
-                            .as_str()
-                            .map(|d| d.trim_start_matches("sha256:").to_string())
-                    });
+                let config = manifest_config_hex(&e.path());
                 if config.is_some_and(|c| gone.contains(c.as_str())) {
                     remove_blob_file(&e.path())?;
                 }
@@ -930,6 +937,18 @@ impl Store {
         drop(trash);
         Ok(())
     }
+}
+
+/// The config digest (hex, without `sha256:`) that the manifest blob at `p` names, if it is one.
+pub fn manifest_config_hex(p: &Path) -> Option<String> {
+    fs::read(p)
+        .ok()
+        .and_then(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok())
+        .and_then(|m| {
+            m["config"]["digest"]
+                .as_str()
+                .map(|d| d.trim_start_matches("sha256:").to_string())
+        })
 }
 
 fn remove_blob_file(p: &Path) -> Result<()> {
@@ -998,8 +1017,11 @@ pub enum Reservation {
     Ours,
     /// The container with this id has it.
     Taken(String),
-    /// Only the holder of the exclusive lock may go on (a stale link, or no names/ yet).
+    /// Only the holder of the exclusive lock may go on (no names/ yet).
     NeedsExclusive,
+    /// Another container's link without a whole record: a create still under way, or a stale
+    /// link, which only the holder of the exclusive lock may take over.
+    Pending,
 }
 
 fn is_hex64(s: &str) -> bool {

@@ -172,7 +172,7 @@ pub fn prune(all: bool, with_volumes: bool, filters: &Filters) -> Result<Report>
             store.save_images(&idx, &lock)?;
         }
         drop(ctr_lock);
-        store.collect_garbage(&idx, &lock)?;
+        store.collect_garbage(&idx, &lock, false)?;
         report.images = removed;
     }
     // The build cache goes too (its steps' layers were just collected).
