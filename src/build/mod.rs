@@ -670,6 +670,9 @@ impl Builder<'_> {
                 }
             }
         }
+        // The build is over (its result, if any, is recorded): its own layer hold must not
+        // keep what it is now dropping.
+        let _ = std::fs::write(&self.hold.path, "");
         let _ = self.store.drop_unreferenced(&idx, &lock, &blobs, &layers);
     }
 }
