@@ -135,6 +135,8 @@ fn store_verbs(env: &Env) -> Vec<Verb> {
     let ctx2 = ctx2.parent().unwrap().to_str().unwrap().to_string();
     let push_to = format!("{PLAIN}/faults/pushed-{}:1", rand_hex());
     let network_exists = |e: &Env, n: &str| e.hutch(["network", "exists", n]).code == 0;
+    let sfile = env.write("secret.txt", "s3cret\n").to_str().unwrap().to_string();
+    let (sfile2, sfile3) = (sfile.clone(), sfile.clone());
     vec![
         Verb {
             name: "volume create",
@@ -312,6 +314,73 @@ fn store_verbs(env: &Env) -> Vec<Verb> {
                     s(&["exec", "nc", "true"])
                 }
             })),
+            keeps_baseline: true,
+        },
+        Verb {
+            name: "secret create",
+            setup: Box::new(move |e| {
+                let _ = e.hutch(["secret", "rm", "s1"]);
+            }),
+            args: Box::new(move |_| s(&["secret", "create", "s1", &sfile])),
+            rerun: Some(Box::new(move |_| s(&["secret", "create", "--replace", "s1", &sfile2]))),
+            keeps_baseline: true,
+        },
+        Verb {
+            name: "secret rm",
+            setup: Box::new(move |e| {
+                if e.hutch(["secret", "inspect", "s1"]).code != 0 {
+                    e.hutch(["secret", "create", "s1", &sfile3]).ok();
+                }
+            }),
+            args: Box::new(|_| s(&["secret", "rm", "s1"])),
+            rerun: Some(Box::new(|e| {
+                if e.hutch(["secret", "inspect", "s1"]).code == 0 {
+                    s(&["secret", "rm", "s1"])
+                } else {
+                    s(&["secret", "ls"])
+                }
+            })),
+            keeps_baseline: true,
+        },
+        Verb {
+            name: "rename",
+            setup: Box::new(|e| {
+                let _ = e.hutch(["rm", "-f", "--ignore", "r2"]);
+                if e.hutch(["container", "exists", "r1"]).code != 0 {
+                    e.hutch(["create", "--name", "r1", "--network", "none", "keep:1", "true"])
+                        .ok();
+                }
+            }),
+            args: Box::new(|_| s(&["rename", "r1", "r2"])),
+            rerun: Some(Box::new(|e| {
+                if e.hutch(["container", "exists", "r1"]).code == 0 {
+                    s(&["rename", "r1", "r2"])
+                } else {
+                    s(&["container", "exists", "r2"])
+                }
+            })),
+            keeps_baseline: true,
+        },
+        Verb {
+            name: "restart",
+            setup: Box::new(|e| {
+                if e.hutch(["container", "exists", "rs"]).code != 0 {
+                    e.hutch([
+                        "run",
+                        "-d",
+                        "--name",
+                        "rs",
+                        "--network",
+                        "none",
+                        "keep:1",
+                        "sleep",
+                        "1000",
+                    ])
+                    .ok();
+                }
+            }),
+            args: Box::new(|_| s(&["restart", "-t", "0", "rs"])),
+            rerun: None,
             keeps_baseline: true,
         },
         Verb {
@@ -769,6 +838,10 @@ fn random_kills_store_verbs() {
     let n = knob("HUTCH_FAULT_KILLS_STORE", 20);
     random_kills(
         &[
+            "secret create",
+            "secret rm",
+            "rename",
+            "restart",
             "volume create",
             "volume rm",
             "volume prune",

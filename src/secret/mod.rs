@@ -94,6 +94,7 @@ pub fn create(store: &Store, o: CreateOptions) -> Result<SecretRecord> {
         .create(path.parent().expect("data dir"))
         .ctx(|| format!("creating {}", store.secrets_dir().join("data").display()))?;
     crate::sys::fs::write_atomic(&path, &o.data, 0o600).ctx(|| format!("writing {}", path.display()))?;
+    crate::fault::point("after:write-secret-data");
     let replaced = old.map(|i| idx.secrets.remove(i));
     idx.secrets.push(rec.clone());
     if let Err(e) = store.save_secrets(&idx, &lock) {

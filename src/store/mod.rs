@@ -680,7 +680,10 @@ impl Store {
 
     /// Write the secret index. The caller holds `lock_secrets`.
     pub fn save_secrets(&self, idx: &secrets::SecretIndex, _held: &FileLock) -> Result<()> {
-        write_index(&self.secrets_dir().join("secrets.json"), idx)
+        crate::fault::point("before:save-secrets");
+        write_index(&self.secrets_dir().join("secrets.json"), idx)?;
+        crate::fault::point("after:save-secrets");
+        Ok(())
     }
 
     /// Lock held while the volume index changes (after containers.lock when both are taken).
