@@ -530,16 +530,7 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
             ));
         }
     }
-    let referenced: HashSet<String> = images
-        .images
-        .iter()
-        .flat_map(|i| {
-            [
-                i.id.clone(),
-                i.manifest_digest.trim_start_matches("sha256:").to_string(),
-            ]
-        })
-        .collect();
+    let referenced: HashSet<String> = images.referenced_blobs();
     let mut extra: HashSet<String> = HashSet::new();
     if let Ok(d) = fs::read(base.join("manifest-lists.json")) {
         // Manifest lists keep their index blobs: anything they mention counts as referenced.
@@ -761,16 +752,7 @@ fn repair(store: &Store, live_dir: &Path, problems: &[Problem], held: [&FileLock
             ));
         }
     }
-    let referenced: HashSet<String> = images
-        .images
-        .iter()
-        .flat_map(|i| {
-            [
-                i.id.clone(),
-                i.manifest_digest.trim_start_matches("sha256:").to_string(),
-            ]
-        })
-        .collect();
+    let referenced: HashSet<String> = images.referenced_blobs();
     if ii {
         if let Ok(rd) = fs::read_dir(base.join("blobs/sha256")) {
             for e in rd.flatten() {

@@ -141,6 +141,20 @@ impl ImageIndex {
     pub fn used_layers(&self) -> std::collections::HashSet<String> {
         self.images.iter().flat_map(|i| i.layers.iter().cloned()).collect()
     }
+
+    /// Blobs the images refer to by name: their configs (ids) and manifests (hex, without
+    /// `sha256:`).
+    pub fn referenced_blobs(&self) -> std::collections::HashSet<String> {
+        self.images
+            .iter()
+            .flat_map(|i| {
+                [
+                    i.id.clone(),
+                    i.manifest_digest.trim_start_matches("sha256:").to_string(),
+                ]
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

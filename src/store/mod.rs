@@ -799,16 +799,7 @@ impl Store {
         };
         let used = images.used_layers();
         let dropped = self.drop_layers(|id| !used.contains(id) && !cache_layers.contains(id))?;
-        let mut referenced: std::collections::HashSet<String> = images
-            .images
-            .iter()
-            .flat_map(|i| {
-                [
-                    i.id.clone(),
-                    i.manifest_digest.trim_start_matches("sha256:").to_string(),
-                ]
-            })
-            .collect();
+        let mut referenced = images.referenced_blobs();
         referenced.extend(cache_blobs);
         let mut blobs = 0;
         let dir = self.root.join("blobs/sha256");
@@ -863,11 +854,7 @@ impl Store {
         let (cache_blobs, cache_layers) = self.build_cache_refs();
         let used = images.used_layers();
         self.drop_layers(|id| layers.contains(id) && !used.contains(id) && !cache_layers.contains(id))?;
-        let referenced: std::collections::HashSet<&str> = images
-            .images
-            .iter()
-            .flat_map(|i| [i.id.as_str(), i.manifest_digest.trim_start_matches("sha256:")])
-            .collect();
+        let referenced = images.referenced_blobs();
         let dir = self.root.join("blobs/sha256");
         let mut gone = std::collections::HashSet::new();
         for b in blobs {
