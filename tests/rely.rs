@@ -354,3 +354,41 @@ fn build_without_layers_keeps_nothing_of_its_steps() {
     let c = env.hutch(["system", "check"]);
     assert_eq!(c.code, 0, "after a failed build --layers=false: {c:?}");
 }
+
+/// A `secret create` killed between writing its data and saving the index leaves a data file no
+/// secret has; `system check` finds it (and a half-written one), `--repair` removes both and
+/// keeps the secret; a secret whose data is gone is reported, never removed.
+#[test]
+fn system_check_sweeps_secret_data_no_secret_has() {
+    let env = Env::new();
+    let f = env.write("s.txt", "s3cret\n");
+    env.hutch(["secret", "create", "s1", f.to_str().unwrap()]).ok();
+    let data = env.store().join("secrets/data");
+    let orphan = data.join("0123456789abcdef012345678");
+    let torn = data.join(".0123456789abcdef012345679.999999999-1.tmp");
+    let script = format!("printf x > {} && printf y > {}", orphan.display(), torn.display());
+    env.hutch(["unshare", "sh", "-c", &script]).ok();
+    let r = env.hutch(["system", "check"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("secret data 0123456789abcdef012345678"), "{r:?}");
+    assert!(r.stdout.contains(".tmp"), "{r:?}");
+    env.hutch(["system", "check", "--repair"]).ok();
+    assert!(!orphan.exists() && !torn.exists());
+    env.hutch(["system", "check"]).ok();
+    let id = env
+        .hutch(["secret", "inspect", "--format", "{{.ID}}", "s1"])
+        .ok()
+        .stdout;
+    assert!(data.join(id.trim()).exists(), "the secret's own data was swept");
+
+    env.hutch(["unshare", "rm", data.join(id.trim()).to_str().unwrap()])
+        .ok();
+    let r = env.hutch(["system", "check"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains("secret s1") && r.stdout.contains("data file is missing"),
+        "{r:?}"
+    );
+    env.hutch(["system", "check", "--repair"]);
+    env.hutch(["secret", "inspect", "s1"]).ok();
+}

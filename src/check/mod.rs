@@ -85,6 +85,8 @@ pub fn check(opts: &CheckOptions) -> Result<Report> {
     let _c = store.lock_containers()?;
     let _i = store.lock_images()?;
     let _l = store.lock_layers()?;
+    // Last, as a secret's writers take it alone (`secret create` writes the data, then the index).
+    let _s = store.lock_secrets()?;
     let (problems, counts) = scan(&store, &live_dir, opts.quick)?;
     let mut report = Report {
         store: root,
@@ -156,6 +158,11 @@ fn read_index<T: serde::de::DeserializeOwned + Default>(path: &Path, out: &mut V
 /// `.NAME.PID-N.tmp` files `write_atomic` leaves when killed, in `dir`: debris when their
 /// writer is gone (an index's writer holds its lock, which we hold too).
 fn temp_files(dir: &Path, out: &mut Vec<Problem>) {
+    temp_files_in(dir, false, out)
+}
+
+/// As `temp_files`; `locked`: the check holds the lock every writer in `dir` holds.
+fn temp_files_in(dir: &Path, locked: bool, out: &mut Vec<Problem>) {
     let Ok(rd) = fs::read_dir(dir) else { return };
     for e in rd.flatten() {
         let n = e.file_name().to_string_lossy().to_string();
@@ -166,9 +173,10 @@ fn temp_files(dir: &Path, out: &mut Vec<Problem>) {
                 .and_then(|(_, t)| t.split('-').next())
                 .and_then(|p| p.parse().ok());
             let alive = pid.is_some_and(|p| crate::sys::process::start_time(p).is_some());
-            let locked_dir = ["images", "layers", "containers"]
-                .iter()
-                .any(|d| dir.file_name().is_some_and(|f| f == *d));
+            let locked_dir = locked
+                || ["images", "layers", "containers"]
+                    .iter()
+                    .any(|d| dir.file_name().is_some_and(|f| f == *d));
             if !alive || locked_dir {
                 out.push(p(
                     e.path().display().to_string(),
@@ -505,6 +513,8 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
         temp_files(live_dir, &mut out);
     }
 
+    secrets(store, &mut out);
+
     // Unreferenced: layers no image or container uses (and nobody is storing), blobs no image
     // refers to. The build cache keeps its steps' configs and their layers (until a prune).
     let (cache_blobs, cache_layers) = store.build_cache_refs();
@@ -551,6 +561,67 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
         }
     }
     Ok((out, counts))
+}
+
+/// The secret index parses, each secret's data file is there, and no data file is left without
+/// a secret (a `secret create` killed between writing its data and saving the index). Runs under
+/// the secrets' lock. A secret is never removed: one without data is for the user to re-create,
+/// and with an index that does not parse, the data files are not swept.
+fn secrets(store: &Store, out: &mut Vec<Problem>) {
+    let dir = store.secrets_dir();
+    let index = dir.join("secrets.json");
+    let idx: crate::store::secrets::SecretIndex = match fs::read(&index) {
+        Ok(d) => match serde_json::from_slice(&d) {
+            Ok(v) => v,
+            Err(e) => {
+                out.push(p(
+                    index.display().to_string(),
+                    format!("index does not parse: {e}"),
+                    "every secret",
+                    Fix::Manual(format!(
+                        "restore it from a backup, or move it aside and create the secrets again (their data is in {})",
+                        dir.join("data").display()
+                    )),
+                ));
+                return;
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
+        Err(e) => {
+            out.push(p(
+                index.display().to_string(),
+                format!("cannot be read: {e}"),
+                "every secret",
+                Fix::Manual("check the file's permissions".into()),
+            ));
+            return;
+        }
+    };
+    temp_files_in(&dir, true, out);
+    temp_files_in(&dir.join("data"), true, out);
+    let ids: HashSet<&str> = idx.secrets.iter().map(|s| s.id.as_str()).collect();
+    for s in &idx.secrets {
+        if fs::symlink_metadata(store.secret_data(&s.id)).is_err() {
+            out.push(p(
+                format!("secret {}", s.name),
+                "its data file is missing",
+                format!("secret {} (containers made with it keep their copy)", s.name),
+                Fix::Manual(format!("hutch secret create --replace {} FILE", s.name)),
+            ));
+        }
+    }
+    let Ok(rd) = fs::read_dir(dir.join("data")) else { return };
+    for e in rd.flatten() {
+        let n = e.file_name().to_string_lossy().to_string();
+        if !n.starts_with('.') && !ids.contains(n.as_str()) {
+            out.push(p(
+                format!("secret data {n}"),
+                "no secret has it (left by an interrupted secret create or rm)",
+                "nothing (debris)",
+                Fix::Remove(e.path()),
+            ));
+        }
+    }
 }
 
 fn remove_path(store: &Store, path: &Path) -> Result<()> {
