@@ -137,6 +137,12 @@ fn store_verbs(env: &Env) -> Vec<Verb> {
     let network_exists = |e: &Env, n: &str| e.hutch(["network", "exists", n]).code == 0;
     let sfile = env.write("secret.txt", "s3cret\n").to_str().unwrap().to_string();
     let (sfile2, sfile3) = (sfile.clone(), sfile.clone());
+    // A 4 MiB file, so that a kill can land in the middle of its copy.
+    let cpfile = env
+        .write("cp.bin", &"0123456789abcdef".repeat(256 * 1024))
+        .to_str()
+        .unwrap()
+        .to_string();
     vec![
         Verb {
             name: "volume create",
@@ -340,6 +346,55 @@ fn store_verbs(env: &Env) -> Vec<Verb> {
                     s(&["secret", "ls"])
                 }
             })),
+            keeps_baseline: true,
+        },
+        Verb {
+            name: "manifest create",
+            setup: Box::new(|e| {
+                let _ = e.hutch(["manifest", "rm", "ml"]);
+            }),
+            args: Box::new(|_| s(&["manifest", "create", "ml", "keep:1"])),
+            rerun: Some(Box::new(|_| s(&["manifest", "create", "--amend", "ml", "keep:1"]))),
+            keeps_baseline: true,
+        },
+        Verb {
+            name: "manifest add",
+            setup: Box::new(|e| {
+                if e.hutch(["manifest", "inspect", "ml"]).code != 0 {
+                    e.hutch(["manifest", "create", "ml"]).ok();
+                }
+            }),
+            args: Box::new(|_| s(&["manifest", "add", "ml", "keep:1"])),
+            rerun: None,
+            keeps_baseline: true,
+        },
+        Verb {
+            name: "manifest rm",
+            setup: Box::new(|e| {
+                if e.hutch(["manifest", "inspect", "ml"]).code != 0 {
+                    e.hutch(["manifest", "create", "ml", "keep:1"]).ok();
+                }
+            }),
+            args: Box::new(|_| s(&["manifest", "rm", "ml"])),
+            rerun: Some(Box::new(|e| {
+                if e.hutch(["manifest", "inspect", "ml"]).code == 0 {
+                    s(&["manifest", "rm", "ml"])
+                } else {
+                    s(&["images"])
+                }
+            })),
+            keeps_baseline: true,
+        },
+        Verb {
+            name: "cp",
+            setup: Box::new(|e| {
+                if e.hutch(["container", "exists", "cpc"]).code != 0 {
+                    e.hutch(["create", "--name", "cpc", "--network", "none", "keep:1", "true"])
+                        .ok();
+                }
+            }),
+            args: Box::new(move |_| s(&["cp", &cpfile, "cpc:/copied"])),
+            rerun: None,
             keeps_baseline: true,
         },
         Verb {
@@ -840,6 +895,10 @@ fn random_kills_store_verbs() {
         &[
             "secret create",
             "secret rm",
+            "manifest create",
+            "manifest add",
+            "manifest rm",
+            "cp",
             "rename",
             "restart",
             "volume create",

@@ -776,6 +776,8 @@ pub fn cp(src: &str, dst: &str, opts: &CpOptions) -> Result<()> {
             &[&data_r],
         )?
     };
+    // A cp killed here takes its worker with it (fork_tied), mid-copy.
+    crate::fault::point("after:start-cp-worker");
     let mine = if job_in {
         drop(data_r);
         let w = fs::File::from(data_w);

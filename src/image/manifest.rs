@@ -65,8 +65,11 @@ fn load(store: &Store) -> Result<Lists> {
 
 fn save(store: &Store, l: &Lists) -> Result<()> {
     let p = lists_path(store);
+    crate::fault::point("before:save-manifest-lists");
     crate::sys::fs::replace_atomic(&p, &serde_json::to_vec_pretty(l).expect("json"), 0o600)
-        .map_err(|e| crate::err!("writing {}: {e}", p.display()))
+        .map_err(|e| crate::err!("writing {}: {e}", p.display()))?;
+    crate::fault::point("after:save-manifest-lists");
+    Ok(())
 }
 
 /// The index entry for a local image: its stored manifest when it still describes it, else the
