@@ -400,13 +400,21 @@ pub fn prepare_member(store: &Store, rec: &ContainerRecord) -> Result<Option<Vec
             }
         }
     };
-    Ok(Some(
-        pod.share
-            .iter()
-            .filter(|s| *s != "net")
-            .map(|s| (s.clone(), std::path::PathBuf::from(format!("/proc/{pid}/ns/{s}"))))
-            .collect(),
-    ))
+    let ns = |n: &str| std::path::PathBuf::from(format!("/proc/{pid}/ns/{n}"));
+    let mut join: Vec<_> = pod
+        .share
+        .iter()
+        .filter(|s| *s != "net")
+        .map(|s| (s.clone(), ns(s)))
+        .collect();
+    if !pod.shares("net") && !join.is_empty() {
+        // The others are joined from the infra's user namespace (a network of its own).
+        join.push(("user".into(), ns("user")));
+    }
+    if pod.shares("ipc") {
+        join.push(("shm".into(), ns("mnt")));
+    }
+    Ok(Some(join))
 }
 
 /// Start the pod: its infra, then the members that are not running. Per-container errors are

@@ -62,18 +62,7 @@ pub fn spawn(req: &ExecRequest) -> Result<(Started, Option<super::session::Relay
 /// process with CLONE_PARENT: it is hutch's child. `go`: send the process its "go" at once
 /// (a container's first process waits for one). Returns once the process has exec'd.
 pub fn via_helper(helper: impl FnOnce(Channel), go: bool, what: &str, vanished: &str) -> Result<Started> {
-    let (parent, child_end) = Channel::pair()?;
-    let helper_pid = match process::fork().map_err(|e| crate::err!("starting {what}: {e}"))? {
-        None => {
-            drop(parent);
-            let _ = nix::sys::prctl::set_dumpable(false);
-            // The helper exits (clone_parent) rather than return.
-            helper(child_end);
-            process::exit_now(1)
-        }
-        Some(pid) => pid,
-    };
-    drop(child_end);
+    let (parent, helper_pid) = fork_helper(helper, what)?;
     if go {
         parent.go();
     }
@@ -99,6 +88,22 @@ pub fn via_helper(helper: impl FnOnce(Channel), go: bool, what: &str, vanished: 
         tty,
         net: None,
     })
+}
+
+/// Fork the helper (not dumpable: it will enter a container's namespaces); returns our end
+/// of its channel and its pid, for the caller to reap.
+pub fn fork_helper(helper: impl FnOnce(Channel), what: &str) -> Result<(Channel, i32)> {
+    let (parent, child_end) = Channel::pair()?;
+    match process::fork().map_err(|e| crate::err!("starting {what}: {e}"))? {
+        None => {
+            drop(parent);
+            let _ = nix::sys::prctl::set_dumpable(false);
+            // The helper exits (clone_parent) rather than return.
+            helper(child_end);
+            process::exit_now(1)
+        }
+        Some(pid) => Ok((parent, pid)),
+    }
 }
 
 /// In a `via_helper` helper, once it is in the namespaces: clone the process (new namespaces
