@@ -1,0 +1,200 @@
+//! Multi-container apps, issue 13 continued, as the unprivileged test user: pods that share
+//! ipc, uts or pid but not their network (each member has a network of its own), /dev/shm
+//! shared between a pod's members, and `kube play --service-container`.
+
+mod common;
+
+use common::*;
+
+/// A static tool (compiled here, mounted into containers) that creates a System V shared
+/// memory segment with key 18193 (0x4711): busybox has no ipcmk.
+fn shmmk(env: &Env) -> String {
+    let src = env.write(
+        "tools/shmmk.c",
+        "#include <stdio.h>\n#include <sys/shm.h>\nint main(void){int id=shmget(0x4711,4096,IPC_CREAT|0600);if(id<0){perror(\"shmget\");return 1;}printf(\"%d\\n\",id);return 0;}\n",
+    );
+    let out = src.with_extension("");
+    let st = std::process::Command::new("cc")
+        .args(["-static", "-Os", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(st.success(), "compiling {}", src.display());
+    env.chown_tree(&env.root.join("tools"));
+    path(env, "tools")
+}
+
+/// A TCP server on the host's loopback that says hello to `n` connections.
+fn hello_server(n: usize) -> u16 {
+    use std::io::Write;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().take(n) {
+            let _ = s.unwrap().write_all(b"hello from the host\n");
+        }
+    });
+    port
+}
+
+fn exec(env: &Env, ctr: &str, script: &str) -> String {
+    env.hutch(["exec", ctr, "sh", "-c", script]).ok().stdout
+}
+
+/// How many SysV shared memory segments with key 18193 the container's ipc namespace has.
+const COUNT_SEGMENT: &str = "awk '$1 == 18193' /proc/sysvipc/shm | wc -l";
+
+#[test]
+fn pod_sharing_ipc_and_uts_but_not_net() {
+    let env = env_with_basic();
+    let tools = shmmk(&env);
+    let port = hello_server(3);
+    env.hutch(["pod", "create", "--share", "ipc,uts", "--name", "p"]).ok();
+    let vol = format!("{tools}:/t:ro");
+    // One member from run -d, one from create + start.
+    env.hutch([
+        "run", "-d", "--name", "a", "--pod", "p", "-v", &vol, BASIC, "sleep", "1000",
+    ])
+    .ok();
+    env.hutch(["create", "--name", "b", "--pod", "p", BASIC, "sleep", "1000"])
+        .ok();
+    env.hutch(["start", "b"]).ok();
+    // SysV IPC: a segment made in one member is the other's.
+    assert_eq!(exec(&env, "b", COUNT_SEGMENT), "0\n");
+    let id = exec(&env, "a", "/t/shmmk");
+    assert!(id.trim().parse::<i32>().is_ok(), "{id:?}");
+    assert_eq!(exec(&env, "b", COUNT_SEGMENT), "1\n");
+    // ... and not a lone container's.
+    let lone = env.hutch(["run", "--rm", BASIC, "sh", "-c", COUNT_SEGMENT]).ok();
+    assert_eq!(lone.stdout, "0\n");
+    // The pod's host name (uts), the same ipc namespace, network namespaces of their own.
+    let ns = "hostname; readlink /proc/self/ns/ipc; readlink /proc/self/ns/net";
+    let (a, b) = (exec(&env, "a", ns), exec(&env, "b", ns));
+    let (a, b): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    assert_eq!(a[0], "p");
+    assert_eq!(b[0], "p");
+    assert_eq!(a[1], b[1], "one ipc namespace");
+    assert_ne!(a[2], b[2], "a network namespace each");
+    let infra = fmt(&env, &["pod", "inspect", "p"], "{{.InfraContainerID}}");
+    let pid = fmt(&env, &["inspect", &infra], "{{.State.Pid}}");
+    let infra_net = std::fs::read_link(format!("/proc/{pid}/ns/net")).unwrap();
+    let infra_net = infra_net.to_str().unwrap();
+    assert!(
+        infra_net.trim() != a[2] && infra_net.trim() != b[2],
+        "not the infra's either"
+    );
+    // Each reaches the host as a lone container does.
+    let nc = format!("sleep 1 | nc host.containers.internal {port}");
+    for r in [
+        env.hutch(["run", "--rm", BASIC, "sh", "-c", &nc]),
+        env.hutch(["exec", "a", "sh", "-c", &nc]),
+        env.hutch(["exec", "b", "sh", "-c", &nc]),
+    ] {
+        assert_eq!(r.ok().stdout, "hello from the host\n");
+    }
+    // A pod sharing pid (and ipc) without net: the infra's pause is pid 1 of the member.
+    env.hutch(["pod", "create", "--share", "pid,ipc", "--name", "q"]).ok();
+    let r = env.hutch([
+        "run",
+        "--rm",
+        "--pod",
+        "q",
+        "--hostname",
+        "own",
+        BASIC,
+        "sh",
+        "-c",
+        "cat /proc/1/comm; hostname",
+    ]);
+    assert_eq!(r.ok().stdout, "pause\nown\n");
+    // --network host and none in such a pod.
+    let host_net = std::fs::read_link("/proc/self/ns/net").unwrap();
+    let r = env.hutch([
+        "run",
+        "--rm",
+        "--pod",
+        "q",
+        "--network",
+        "host",
+        BASIC,
+        "readlink",
+        "/proc/self/ns/net",
+    ]);
+    assert_eq!(r.ok().stdout.trim(), host_net.to_str().unwrap());
+    let r = env.hutch([
+        "run",
+        "--rm",
+        "--pod",
+        "q",
+        "--network",
+        "none",
+        BASIC,
+        "sh",
+        "-c",
+        "ip -o link | wc -l",
+    ]);
+    assert_eq!(r.ok().stdout, "1\n", "lo only");
+    // On the shared network: the pod's infra must be on it too (its user namespace).
+    env.hutch(["run", "--rm", "--pod", "q", "--network", "podman", BASIC, "true"])
+        .fails_with("the pod's infra container is not on a shared network");
+    env.hutch([
+        "pod",
+        "create",
+        "--share",
+        "ipc,uts",
+        "--network",
+        "podman",
+        "--name",
+        "r",
+    ])
+    .ok();
+    let r = env.hutch([
+        "run",
+        "--rm",
+        "--pod",
+        "r",
+        "--network",
+        "podman",
+        BASIC,
+        "sh",
+        "-c",
+        "hostname; ip -o -4 addr show eth0 | wc -l",
+    ]);
+    assert_eq!(r.ok().stdout, "r\n1\n");
+    env.hutch(["pod", "rm", "-f", "p", "q", "r"]).ok();
+    assert_eq!(env.hutch(["ps", "-aq"]).ok().stdout, "");
+}
+
+#[test]
+fn dev_shm_is_the_pods_when_it_shares_ipc() {
+    let env = env_with_basic();
+    // Podman's test: two containers, one after the other, in a default pod.
+    env.hutch(["pod", "create", "--name", "d"]).ok();
+    env.hutch(["run", "--rm", "--pod", "d", BASIC, "touch", "/dev/shm/test1"])
+        .ok();
+    let r = env.hutch(["run", "--rm", "--pod", "d", BASIC, "ls", "/dev/shm/test1"]);
+    assert_eq!(r.ok().stdout, "/dev/shm/test1\n");
+    // Two running members of a pod sharing ipc but not net see each other's files, which stay
+    // a tmpfs with the usual flags.
+    env.hutch(["pod", "create", "--share", "ipc", "--name", "i"]).ok();
+    env.hutch(["run", "-d", "--name", "m1", "--pod", "i", BASIC, "sleep", "1000"])
+        .ok();
+    env.hutch(["run", "-d", "--name", "m2", "--pod", "i", BASIC, "sleep", "1000"])
+        .ok();
+    exec(&env, "m1", "echo from-m1 > /dev/shm/f");
+    assert_eq!(exec(&env, "m2", "cat /dev/shm/f"), "from-m1\n");
+    let mounts = exec(&env, "m2", "grep ' /dev/shm ' /proc/mounts");
+    assert!(
+        mounts.starts_with("tmpfs /dev/shm tmpfs rw,nosuid,nodev,noexec"),
+        "{mounts}"
+    );
+    // Not shared: a pod that does not share ipc, and a lone container.
+    env.hutch(["pod", "create", "--share", "net", "--name", "n"]).ok();
+    env.hutch(["run", "--rm", "--pod", "n", BASIC, "touch", "/dev/shm/test1"])
+        .ok();
+    let r = env.hutch(["run", "--rm", "--pod", "n", BASIC, "ls", "/dev/shm"]);
+    assert_eq!(r.ok().stdout, "");
+    assert_eq!(env.hutch(["run", "--rm", BASIC, "ls", "/dev/shm"]).ok().stdout, "");
+    env.hutch(["pod", "rm", "-f", "d", "i", "n"]).ok();
+}
