@@ -198,3 +198,80 @@ fn dev_shm_is_the_pods_when_it_shares_ipc() {
     assert_eq!(env.hutch(["run", "--rm", BASIC, "ls", "/dev/shm"]).ok().stdout, "");
     env.hutch(["pod", "rm", "-f", "d", "i", "n"]).ok();
 }
+
+fn running(env: &Env, ctr: &str) -> bool {
+    fmt(env, &["container", "inspect", ctr], "{{.State.Running}}") == "true"
+}
+
+#[test]
+fn kube_play_service_container() {
+    let env = env_with_basic();
+    let yaml = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  labels:\n    app: test\n  name: test_pod\nspec:\n  containers:\n  - command:\n    - sleep\n    - \"1000\"\n    image: {BASIC}\n    name: test\n"
+    );
+    let file = env.write("svc.yaml", &yaml);
+    let file = file.to_str().unwrap();
+    // Bad input first: it needs the pods started; nothing made.
+    env.hutch(["kube", "play", "--service-container", "--start=false", file])
+        .fails_with("running a service container requires starting the pod(s)");
+    assert_eq!(env.hutch(["ps", "-aq"]).ok().stdout, "");
+    env.hutch(["kube", "play", "--service-container=true", file]).ok();
+    // Named after the file's sha256, running, marked as a service container, on no network.
+    let sha = sha256_of(&yaml);
+    let svc = format!("{}-service", &sha[..12]);
+    assert!(running(&env, &svc));
+    assert_eq!(fmt(&env, &["container", "inspect", &svc], "{{.IsService}}"), "true");
+    assert_eq!(
+        fmt(&env, &["container", "inspect", "test_pod-test"], "{{.IsService}}"),
+        "false"
+    );
+    assert_eq!(
+        fmt(&env, &["container", "inspect", &svc], "{{.HostConfig.NetworkMode}}"),
+        "none"
+    );
+    // The pod's last container stopped: the pod exits, and the service container stops.
+    env.hutch(["stop", "test_pod-test"]).ok();
+    wait_until("the pod to exit", || {
+        fmt(&env, &["pod", "inspect", "test_pod"], "{{.State}}") == "Exited"
+    });
+    wait_until("the service container to stop", || !running(&env, &svc));
+    // It starts with the pod again.
+    env.hutch(["pod", "restart", "test_pod"]).ok();
+    assert!(running(&env, &svc));
+    // rm refuses it (Podman's words), with -f too.
+    for args in [vec!["rm", svc.as_str()], vec!["rm", "-f", svc.as_str()]] {
+        env.hutch(&args).exits(125, "is the service container of pod(s) ");
+    }
+    assert!(running(&env, &svc));
+    // pod kill: it stops with them.
+    env.hutch(["pod", "kill", "test_pod"]).ok();
+    wait_until("the service container to stop", || !running(&env, &svc));
+    // pod rm: it goes with its (last) pod.
+    env.hutch(["pod", "rm", "test_pod"]).ok();
+    assert_eq!(env.hutch(["container", "exists", &svc]).code, 1);
+    // kube down removes it too; play --replace replaces it.
+    env.hutch(["kube", "play", "--service-container", file]).ok();
+    env.hutch(["kube", "play", "--service-container", "--replace", file])
+        .ok();
+    assert_eq!(
+        env.hutch(["ps", "-aq"]).ok().stdout.lines().count(),
+        3,
+        "infra, test, service"
+    );
+    env.hutch(["kube", "down", file]).ok();
+    assert_eq!(env.hutch(["ps", "-aq"]).ok().stdout, "");
+}
+
+fn sha256_of(text: &str) -> String {
+    let out = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(text.as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}

@@ -124,6 +124,7 @@ fn create(a: PodCreateArgs) -> Result<i32> {
         infra_command: a.infra_command,
         create_command: std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect(),
         exit_policy,
+        service: None,
     };
     let p = crate::pod::create(&store, &o, infra)?;
     if let Some(f) = &a.pod_id_file {
