@@ -110,31 +110,26 @@ fn pod_sharing_ipc_and_uts_but_not_net() {
     assert_eq!(r.ok().stdout, "pause\nown\n");
     // --network host and none in such a pod.
     let host_net = std::fs::read_link("/proc/self/ns/net").unwrap();
-    let r = env.hutch([
-        "run",
-        "--rm",
-        "--pod",
-        "q",
-        "--network",
-        "host",
-        BASIC,
-        "readlink",
-        "/proc/self/ns/net",
-    ]);
-    assert_eq!(r.ok().stdout.trim(), host_net.to_str().unwrap());
-    let r = env.hutch([
-        "run",
-        "--rm",
-        "--pod",
-        "q",
-        "--network",
-        "none",
-        BASIC,
-        "sh",
-        "-c",
-        "ip -o link | wc -l",
-    ]);
-    assert_eq!(r.ok().stdout, "1\n", "lo only");
+    let on = |network: &str, script: &str| {
+        let args = [
+            "run",
+            "--rm",
+            "--pod",
+            "q",
+            "--network",
+            network,
+            BASIC,
+            "sh",
+            "-c",
+            script,
+        ];
+        env.hutch(args).ok().stdout
+    };
+    assert_eq!(
+        on("host", "readlink /proc/self/ns/net").trim(),
+        host_net.to_str().unwrap()
+    );
+    assert_eq!(on("none", "ip -o link | wc -l"), "1\n", "lo only");
     // On the shared network: the pod's infra must be on it too (its user namespace).
     env.hutch(["run", "--rm", "--pod", "q", "--network", "podman", BASIC, "true"])
         .fails_with("the pod's infra container is not on a shared network");
@@ -274,4 +269,65 @@ fn sha256_of(text: &str) -> String {
         })
         .unwrap();
     String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn kube_play_host_paths_security_context_and_network() {
+    let env = env_with_basic();
+    env.write("hp/f", "hostdata\n");
+    let (dir, made, file) = (path(&env, "hp"), path(&env, "hp/new"), path(&env, "hp/f"));
+    let yaml = format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: sec
+spec:
+  containers:
+  - name: ro
+    image: {BASIC}
+    command: ["sleep", "1000"]
+    securityContext:
+      readOnlyRootFilesystem: true
+    volumeMounts:
+    - {{name: hp, mountPath: /hp}}
+    - {{name: made, mountPath: /made}}
+    - {{name: one, mountPath: /etc/one, readOnly: true}}
+  - name: priv
+    image: {BASIC}
+    command: ["sleep", "1000"]
+    securityContext:
+      privileged: true
+  volumes:
+  - name: hp
+    hostPath: {{path: {dir}, type: Directory}}
+  - name: made
+    hostPath: {{path: {made}, type: DirectoryOrCreate}}
+  - name: one
+    hostPath: {{path: {file}, type: File}}
+"#
+    );
+    let f = env.write("sec.yaml", &yaml);
+    let f = f.to_str().unwrap();
+    env.hutch(["kube", "play", "--network", "none", f]).ok();
+    let script = "cat /hp/f /etc/one; touch /x 2>/dev/null || echo ro; echo w > /hp/w; ls -d /made; ip -o link | wc -l";
+    assert_eq!(
+        exec(&env, "sec-ro", script),
+        "hostdata\nhostdata\nro\n/made\n1\n",
+        "hostPath dir and file, a read-only root, --network none"
+    );
+    assert_eq!(std::fs::read_to_string(env.root.join("hp/w")).unwrap(), "w\n");
+    assert!(env.root.join("hp/new").is_dir(), "DirectoryOrCreate made it");
+    // privileged: every capability; the other keeps the default set.
+    let caps = |c: &str| exec(&env, c, "grep CapEff /proc/self/status");
+    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let all = (1u64 << (last + 1)) - 1;
+    assert_eq!(caps("sec-priv"), format!("CapEff:\t{all:016x}\n"));
+    assert_eq!(caps("sec-ro"), "CapEff:\t00000000800405fb\n");
+    env.hutch(["kube", "down", f]).ok();
+    assert_eq!(env.hutch(["ps", "-aq"]).ok().stdout, "");
+    assert!(env.root.join("hp/f").exists(), "down leaves host paths");
 }
