@@ -191,7 +191,29 @@ fn dev_shm_is_the_pods_when_it_shares_ipc() {
     let r = env.hutch(["run", "--rm", "--pod", "n", BASIC, "ls", "/dev/shm"]);
     assert_eq!(r.ok().stdout, "");
     assert_eq!(env.hutch(["run", "--rm", BASIC, "ls", "/dev/shm"]).ok().stdout, "");
-    env.hutch(["pod", "rm", "-f", "d", "i", "n"]).ok();
+    // A pod on the host's network: its members are on it (a rootless container cannot join
+    // the host's namespace, it stays in it) and still share the pod's ipc, uts and /dev/shm;
+    // exec reaches them.
+    env.hutch(["pod", "create", "--network", "host", "--name", "h"]).ok();
+    env.hutch(["run", "-d", "--name", "h1", "--pod", "h", BASIC, "sleep", "1000"])
+        .ok();
+    let ns = "hostname; readlink /proc/self/ns/ipc; readlink /proc/self/ns/net; ls /dev/shm";
+    let r = env.hutch([
+        "run",
+        "--rm",
+        "--pod",
+        "h",
+        BASIC,
+        "sh",
+        "-c",
+        &format!("touch /dev/shm/hx; {ns}"),
+    ]);
+    let host_net = std::fs::read_link("/proc/self/ns/net").unwrap();
+    let ipc = exec(&env, "h1", "readlink /proc/self/ns/ipc");
+    let want = format!("h\n{ipc}{}\nhx\n", host_net.display());
+    assert_eq!(r.ok().stdout, want);
+    assert_eq!(exec(&env, "h1", ns), want);
+    env.hutch(["pod", "rm", "-f", "d", "i", "n", "h"]).ok();
 }
 
 fn running(env: &Env, ctr: &str) -> bool {

@@ -410,8 +410,11 @@ pub fn prepare_member(store: &Store, rec: &ContainerRecord) -> Result<Option<Vec
         .filter(|s| *s != "net")
         .map(|s| (s.clone(), ns(s)))
         .collect();
-    if !pod.shares("net") && !join.is_empty() {
-        // The others are joined from the infra's user namespace (a network of its own).
+    // A member that does not join the infra's network namespace (the pod does not share it,
+    // or shares the host's, which a rootless container cannot join but is in anyway) joins
+    // the others from the infra's user namespace, with a network of its own.
+    let joins_net = matches!(&rec.spec.network, crate::spec::network::Mode::Container(id) if id == infra_id);
+    if !joins_net && !join.is_empty() {
         join.push(("user".into(), ns("user")));
     }
     if pod.shares("ipc") {

@@ -18,6 +18,9 @@ pub struct ExecRequest<'a> {
     pub tty: bool,
     pub interactive: bool,
     pub detach: bool,
+    /// --network host: the process stays in hutch's network namespace, the host's, which it
+    /// could not enter from the container's user namespace.
+    pub host_network: bool,
 }
 
 /// Start the process; returns once it has exec'd, with the session's ends of its pipes when it
@@ -130,7 +133,10 @@ pub fn clone_parent(
 
 fn helper_main(req: &ExecRequest, sync: Channel, stdio: &StdioMode) -> child::Never {
     use nix::sched::CloneFlags as F;
-    let mut flags = F::CLONE_NEWNS | F::CLONE_NEWUTS | F::CLONE_NEWIPC | F::CLONE_NEWNET | F::CLONE_NEWPID;
+    let mut flags = F::CLONE_NEWNS | F::CLONE_NEWUTS | F::CLONE_NEWIPC | F::CLONE_NEWPID;
+    if !req.host_network {
+        flags |= F::CLONE_NEWNET;
+    }
     if req.privs.new_userns {
         flags |= F::CLONE_NEWUSER;
     }
