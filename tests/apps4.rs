@@ -93,6 +93,27 @@ fn pod_sharing_ipc_and_uts_but_not_net() {
     ] {
         assert_eq!(r.ok().stdout, "hello from the host\n");
     }
+    // Its own ports: -p publishes them as for a lone container.
+    let web = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let publish = format!("{web}:8080");
+    let httpd = "mkdir /w; echo member > /w/index.html; exec httpd -f -p 8080 -h /w";
+    env.hutch(["run", "-d", "--pod", "p", "-p", &publish, BASIC, "sh", "-c", httpd])
+        .ok();
+    let mut body = String::new();
+    wait_until("the member's published port", || {
+        use std::io::{Read, Write};
+        let Ok(mut c) = std::net::TcpStream::connect(("127.0.0.1", web)) else {
+            return false;
+        };
+        let _ = c.write_all(b"GET / HTTP/1.0\r\n\r\n");
+        body.clear();
+        let _ = c.read_to_string(&mut body);
+        body.ends_with("\r\n\r\nmember\n")
+    });
     // A pod sharing pid (and ipc) without net: the infra's pause is pid 1 of the member.
     env.hutch(["pod", "create", "--share", "pid,ipc", "--name", "q"]).ok();
     let r = env.hutch([
