@@ -77,6 +77,15 @@ fn pod_sharing_ipc_and_uts_but_not_net() {
     assert_eq!(a[1], b[1], "one ipc namespace");
     assert_ne!(a[2], b[2], "a network namespace each");
     let infra = fmt(&env, &["pod", "inspect", "p"], "{{.InfraContainerID}}");
+    // Podman's Go field names in templates: the pod's and its containers' ID (infra first).
+    assert_eq!(
+        fmt(&env, &["pod", "inspect", "p"], "{{(index .Containers 0).ID}}"),
+        infra
+    );
+    assert_eq!(
+        fmt(&env, &["pod", "inspect", "p"], "{{.ID}}"),
+        fmt(&env, &["pod", "inspect", "p"], "{{.Id}}")
+    );
     let pid = fmt(&env, &["inspect", &infra], "{{.State.Pid}}");
     let infra_net = std::fs::read_link(format!("/proc/{pid}/ns/net")).unwrap();
     let infra_net = infra_net.to_str().unwrap();
