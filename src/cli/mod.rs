@@ -2510,6 +2510,12 @@ pub struct KubePlayArgs {
     /// Where --build looks for the images' directories (default: the current directory)
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub context_dir: Option<PathBuf>,
+    /// Also make a service container (named after the first 12 hex digits of the file's
+    /// sha256, `-service` added, from the pause image, no network), started with the pods,
+    /// stopped once none of them runs, refused by rm and removed with the last of them (kube
+    /// down, pod rm), as Podman's
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true, default_value = "false", action = clap::ArgAction::Set)]
+    pub service_container: bool,
 }
 
 #[derive(Debug, Args)]

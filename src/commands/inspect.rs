@@ -142,6 +142,8 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
             .unwrap_or_default(),
         "Rootfs": "",
         "Name": c.name,
+        // kube play --service-container's container.
+        "IsService": !crate::pod::service_of(store, &c.id).is_empty(),
         "RestartCount": o.restart_count,
         "Driver": "overlay",
         // The OCI runtime: hutch itself, or the hutch binary named by --runtime.

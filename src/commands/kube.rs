@@ -73,6 +73,10 @@ fn play(a: KubePlayArgs) -> Result<i32> {
         return down(&a.file);
     }
     let annotations = annotation_args(&a.annotation)?;
+    if a.service_container && !a.start {
+        // Podman's words.
+        crate::bail!("--service-container: running a service container requires starting the pod(s)");
+    }
     let (text, what) = read_input(&a.file)?;
     let docs = kube::parse_docs(&text, &what)?;
     let plan = kube::plan(&docs).map_err(|e| crate::err!("{what}: {}", e.message))?;
@@ -143,8 +147,12 @@ fn play(a: KubePlayArgs) -> Result<i32> {
         }
     }
     let mut made: Vec<PodRecord> = Vec::new();
+    let mut service = None;
     let mut report = String::new();
     let result = (|| -> Result<()> {
+        if a.service_container && !plan.pods.is_empty() {
+            service = Some(service_container(&store, &text, a.replace)?);
+        }
         for (p, cargs) in plan.pods.iter().zip(&parsed) {
             if a.replace {
                 let idx = store.load_pods()?;
@@ -174,6 +182,9 @@ fn play(a: KubePlayArgs) -> Result<i32> {
                 kube_file: Some(origin(&a.file)),
                 // Podman's for kube play: the pod stops when its last container exits.
                 exit_policy: crate::store::pods::ExitPolicy::Stop,
+                service: service
+                    .as_ref()
+                    .map(|s: &crate::store::containers::ContainerRecord| s.id.clone()),
                 ..Default::default()
             };
             let pod = crate::pod::create(&store, &o, Some(infra))?;
@@ -220,6 +231,10 @@ fn play(a: KubePlayArgs) -> Result<i32> {
         for pod in made.iter().rev() {
             let _ = crate::pod::remove(&store, pod, true);
         }
+        if let Some(s) = &service {
+            let _ = crate::container::ensure_stopped(&store, s, true);
+            let _ = crate::container::remove(&store, s, true);
+        }
         let _ = crate::volume::discard_new(&store, &made_volumes);
         notes();
         return Err(e);
@@ -227,6 +242,29 @@ fn play(a: KubePlayArgs) -> Result<i32> {
     out(&report);
     notes();
     Ok(0)
+}
+
+/// --service-container: the file's service container, made from the pause image without a
+/// network (--replace: an old one of that name goes first). Its name is Podman's: the first 12
+/// hex digits of the file's sha256, then `-service`.
+fn service_container(store: &Store, text: &str, replace: bool) -> Result<crate::store::containers::ContainerRecord> {
+    let name = format!("{}-service", &crate::digest::sha256_hex(text.as_bytes())[..12]);
+    if replace {
+        if let Some(old) = store.load_containers()?.containers.iter().find(|c| c.name == name) {
+            crate::container::ensure_stopped(store, old, true)?;
+            crate::container::remove(store, old, true)?;
+        }
+    }
+    crate::pod::ensure_pause_image(store)?;
+    let opts = super::run::infra_options(Some("none"), &[])?;
+    let pull = crate::image::ImplicitPull {
+        policy: crate::spec::PullPolicy::Never,
+        quiet: true,
+        platform: None,
+        args: vec![],
+    };
+    crate::container::create(store, &crate::pod::pause_image(), &opts, Some(&name), &pull)
+        .map_err(|e| crate::err!("the service container {name}: {}", e.message))
 }
 
 /// A container's `create` arguments with the pod's directory filled in.

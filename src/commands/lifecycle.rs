@@ -143,8 +143,15 @@ pub fn rm(a: RmArgs) -> Result<i32> {
     // no longer signal them.
     // A pod's infra container goes with its pod (`pod rm`); --all passes over it.
     let infra_of = |r: &Result<ContainerRecord>| r.as_ref().ok().and_then(|r| crate::pod::infra_of(&store, &r.id));
+    // kube play's service containers go with their pods too.
+    let service_of = |r: &Result<ContainerRecord>| {
+        r.as_ref()
+            .ok()
+            .map(|r| crate::pod::service_of(&store, &r.id))
+            .unwrap_or_default()
+    };
     if a.all {
-        items.retain(|(_, r)| infra_of(r).is_none());
+        items.retain(|(_, r)| infra_of(r).is_none() && service_of(r).is_empty());
     }
     // With --depend, an infra container takes its pod (every container in it), as Podman's.
     let mut depend_pods: Vec<crate::store::pods::PodRecord> = Vec::new();
@@ -169,10 +176,16 @@ pub fn rm(a: RmArgs) -> Result<i32> {
     let items: Vec<_> = items
         .into_iter()
         .map(|(w, r)| {
+            let served = service_of(&r);
             let r = match infra_of(&r) {
                 Some(p) => Err(crate::err!(
                     "container {w} is the infra container of pod {} and cannot be removed without removing the pod (hutch pod rm)",
                     p.name
+                )),
+                // Podman's words.
+                None if !served.is_empty() => Err(crate::err!(
+                    "container {w} is the service container of pod(s) {} and cannot be removed without removing the pod(s)",
+                    served.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(",")
                 )),
                 None => r,
             };
@@ -186,11 +199,9 @@ pub fn rm(a: RmArgs) -> Result<i32> {
     // namespace, after which hutch may no longer signal them).
     if a.all && a.force {
         let idx = store.load_containers()?;
-        for c in idx
-            .containers
-            .iter()
-            .filter(|c| crate::pod::infra_of(&store, &c.id).is_some())
-        {
+        for c in idx.containers.iter().filter(|c| {
+            crate::pod::infra_of(&store, &c.id).is_some() || !crate::pod::service_of(&store, &c.id).is_empty()
+        }) {
             let _ = container::ensure_stopped_within(&store, c, true, a.time);
         }
     }

@@ -124,6 +124,7 @@ fn create(a: PodCreateArgs) -> Result<i32> {
         infra_command: a.infra_command,
         create_command: std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect(),
         exit_policy,
+        service: None,
     };
     let p = crate::pod::create(&store, &o, infra)?;
     if let Some(f) = &a.pod_id_file {
@@ -333,9 +334,23 @@ fn inspect(a: PodInspectArgs) -> Result<i32> {
     match a.format.as_deref() {
         None | Some("json") => out(&(serde_json::to_string_pretty(&items).expect("json") + "\n")),
         Some(f) => {
+            // Podman's Go fields are ID (JSON "Id"), which templates name: both work, the pod's
+            // and each of its containers'.
+            for v in items.iter_mut() {
+                alias_id(v);
+                if let Some(cs) = v.get_mut("Containers").and_then(|c| c.as_array_mut()) {
+                    cs.iter_mut().for_each(alias_id);
+                }
+            }
             let text = crate::format::render_titled(f, false, &items, &[])?;
             out(&text);
         }
     }
     Ok(if failed { 125 } else { 0 })
+}
+
+fn alias_id(v: &mut serde_json::Value) {
+    if let Some(id) = v.get("Id").cloned() {
+        v["ID"] = id;
+    }
 }

@@ -304,16 +304,6 @@ fn join_pod(store: &Store, a: &RunArgs, opts: &mut RunOptions) -> Result<Option<
         (p, None)
     };
     if let Some(infra) = &pod.infra {
-        if !pod.shares("net") && !pod.share.is_empty() {
-            // Joining the infra's other namespaces means living in its user namespace, where
-            // hutch cannot yet give a container a network of its own.
-            crate::bail!(
-                "--pod {}: the pod shares {} but not its network: hutch's containers can join a pod's ipc, uts and pid namespaces only together with its network (create the pod with --share net,{})",
-                pod.name,
-                pod.share.join(","),
-                pod.share.join(",")
-            );
-        }
         if pod.shares("net") {
             if a.network.is_some() && made.is_none() {
                 crate::bail!("--network: a container in pod {} uses the pod's network", pod.name);

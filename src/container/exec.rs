@@ -59,6 +59,7 @@ pub fn exec(store: &Store, rec: &ContainerRecord, o: ExecOptions) -> Result<i32>
         tty: o.tty,
         interactive: o.interactive,
         detach: o.detach,
+        host_network: spec.network == crate::spec::network::Mode::Host,
     };
     let signals = crate::runtime::session::block_signals();
     let (started, relay) = rexec::spawn(&req)?;

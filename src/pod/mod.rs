@@ -52,6 +52,8 @@ pub struct PodOptions {
     pub create_command: Vec<String>,
     /// --exit-policy (kube play: stop).
     pub exit_policy: ExitPolicy,
+    /// kube play --service-container: the service container's id.
+    pub service: Option<String>,
 }
 
 /// The namespaces `share` asks for, checked.
@@ -281,6 +283,7 @@ pub fn create(store: &Store, o: &PodOptions, infra: Option<RunOptions>) -> Resul
         kube_file: o.kube_file.clone(),
         create_command: o.create_command.clone(),
         exit_policy: o.exit_policy,
+        service: o.service.clone(),
     };
     if o.infra {
         let mut ro = infra.unwrap_or_default();
@@ -400,20 +403,38 @@ pub fn prepare_member(store: &Store, rec: &ContainerRecord) -> Result<Option<Vec
             }
         }
     };
-    Ok(Some(
-        pod.share
-            .iter()
-            .filter(|s| *s != "net")
-            .map(|s| (s.clone(), std::path::PathBuf::from(format!("/proc/{pid}/ns/{s}"))))
-            .collect(),
-    ))
+    let ns = |n: &str| std::path::PathBuf::from(format!("/proc/{pid}/ns/{n}"));
+    let mut join: Vec<_> = pod
+        .share
+        .iter()
+        .filter(|s| *s != "net")
+        .map(|s| (s.clone(), ns(s)))
+        .collect();
+    // A member that does not join the infra's network namespace (the pod does not share it,
+    // or shares the host's, which a rootless container cannot join but is in anyway) joins
+    // the others from the infra's user namespace, with a network of its own.
+    let joins_net = matches!(&rec.spec.network, crate::spec::network::Mode::Container(id) if id == infra_id);
+    if !joins_net && !join.is_empty() {
+        join.push(("user".into(), ns("user")));
+    }
+    if pod.shares("ipc") {
+        join.push(("shm".into(), ns("mnt")));
+    }
+    Ok(Some(join))
 }
 
 /// Start the pod: its infra, then the members that are not running. Per-container errors are
 /// collected; the first one is returned after all were tried.
 pub fn start(store: &Store, pod: &PodRecord) -> Result<()> {
     let mut first = None;
-    for c in containers(store, pod)? {
+    // kube play's service container first, as Podman's.
+    let service = pod.service.as_ref().and_then(|s| {
+        store
+            .load_containers()
+            .ok()
+            .and_then(|i| i.containers.into_iter().find(|c| &c.id == s))
+    });
+    for c in service.into_iter().chain(containers(store, pod)?) {
         if let Status::Running { .. } = container::status(store, &c).0 {
             continue;
         }
@@ -436,7 +457,34 @@ pub fn stop(store: &Store, pod: &PodRecord, timeout: Option<u32>) -> Result<()> 
     for c in &infra {
         container::stop(store, c, timeout.unwrap_or(c.spec.stop_timeout))?;
     }
+    stop_idle_service(store, pod);
     Ok(())
+}
+
+/// The pods whose service container (`kube play --service-container`) `id` is.
+pub fn service_of(store: &Store, id: &str) -> Vec<PodRecord> {
+    let pods = store.load_pods().map(|i| i.pods).unwrap_or_default();
+    pods.into_iter().filter(|p| p.service.as_deref() == Some(id)).collect()
+}
+
+/// The pod's service container is stopped once no container of any pod it serves runs
+/// (Podman's rule: its exit tracks the pods).
+fn stop_idle_service(store: &Store, pod: &PodRecord) {
+    let Some(sid) = &pod.service else { return };
+    let running = |p: &PodRecord| {
+        containers(store, p).is_ok_and(|cs| {
+            cs.iter()
+                .any(|c| matches!(container::status(store, c).0, Status::Running { .. }))
+        })
+    };
+    if service_of(store, sid).iter().any(running) {
+        return;
+    }
+    if let Ok(idx) = store.load_containers() {
+        if let Some(c) = idx.containers.iter().find(|c| &c.id == sid) {
+            let _ = container::stop(store, c, c.spec.stop_timeout);
+        }
+    }
 }
 
 /// A member's monitor, after its container exited for good: with `--exit-policy stop`, the
@@ -446,6 +494,11 @@ pub fn member_exited(store: &Store, pod_id: &str, member: &str) {
     let Some(pod) = idx.pods.iter().find(|p| p.id == pod_id) else {
         return;
     };
+    infra_after_member(store, pod, member);
+    stop_idle_service(store, pod);
+}
+
+fn infra_after_member(store: &Store, pod: &PodRecord, member: &str) {
     if pod.exit_policy != ExitPolicy::Stop || pod.infra.as_deref().is_none_or(|i| i == member) {
         return;
     }
@@ -522,6 +575,15 @@ fn remove_locked(store: &Store, idx: &mut PodIndex, pod: &PodRecord, force: bool
         }
     }
     idx.pods.retain(|p| p.id != pod.id);
+    // Its service container goes with the last pod it serves.
+    if let Some(sid) = &pod.service {
+        if !idx.pods.iter().any(|p| p.service.as_ref() == Some(sid)) {
+            if let Some(c) = store.load_containers()?.containers.iter().find(|c| &c.id == sid) {
+                container::ensure_stopped(store, c, true)?;
+                container::remove(store, c, true)?;
+            }
+        }
+    }
     Ok(())
 }
 

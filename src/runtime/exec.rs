@@ -18,6 +18,9 @@ pub struct ExecRequest<'a> {
     pub tty: bool,
     pub interactive: bool,
     pub detach: bool,
+    /// --network host: the process stays in hutch's network namespace, the host's, which it
+    /// could not enter from the container's user namespace.
+    pub host_network: bool,
 }
 
 /// Start the process; returns once it has exec'd, with the session's ends of its pipes when it
@@ -62,18 +65,7 @@ pub fn spawn(req: &ExecRequest) -> Result<(Started, Option<super::session::Relay
 /// process with CLONE_PARENT: it is hutch's child. `go`: send the process its "go" at once
 /// (a container's first process waits for one). Returns once the process has exec'd.
 pub fn via_helper(helper: impl FnOnce(Channel), go: bool, what: &str, vanished: &str) -> Result<Started> {
-    let (parent, child_end) = Channel::pair()?;
-    let helper_pid = match process::fork().map_err(|e| crate::err!("starting {what}: {e}"))? {
-        None => {
-            drop(parent);
-            let _ = nix::sys::prctl::set_dumpable(false);
-            // The helper exits (clone_parent) rather than return.
-            helper(child_end);
-            process::exit_now(1)
-        }
-        Some(pid) => pid,
-    };
-    drop(child_end);
+    let (parent, helper_pid) = fork_helper(helper, what)?;
     if go {
         parent.go();
     }
@@ -101,6 +93,22 @@ pub fn via_helper(helper: impl FnOnce(Channel), go: bool, what: &str, vanished: 
     })
 }
 
+/// Fork the helper (not dumpable: it will enter a container's namespaces); returns our end
+/// of its channel and its pid, for the caller to reap.
+pub fn fork_helper(helper: impl FnOnce(Channel), what: &str) -> Result<(Channel, i32)> {
+    let (parent, child_end) = Channel::pair()?;
+    match process::fork().map_err(|e| crate::err!("starting {what}: {e}"))? {
+        None => {
+            drop(parent);
+            let _ = nix::sys::prctl::set_dumpable(false);
+            // The helper exits (clone_parent) rather than return.
+            helper(child_end);
+            process::exit_now(1)
+        }
+        Some(pid) => Ok((parent, pid)),
+    }
+}
+
 /// In a `via_helper` helper, once it is in the namespaces: clone the process (new namespaces
 /// `flags`, and CLONE_PARENT), report its pid and pidfd, and exit; the process runs `run`.
 /// `failing`: what a failed clone was doing.
@@ -125,7 +133,10 @@ pub fn clone_parent(
 
 fn helper_main(req: &ExecRequest, sync: Channel, stdio: &StdioMode) -> child::Never {
     use nix::sched::CloneFlags as F;
-    let mut flags = F::CLONE_NEWNS | F::CLONE_NEWUTS | F::CLONE_NEWIPC | F::CLONE_NEWNET | F::CLONE_NEWPID;
+    let mut flags = F::CLONE_NEWNS | F::CLONE_NEWUTS | F::CLONE_NEWIPC | F::CLONE_NEWPID;
+    if !req.host_network {
+        flags |= F::CLONE_NEWNET;
+    }
     if req.privs.new_userns {
         flags |= F::CLONE_NEWUSER;
     }

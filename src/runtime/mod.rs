@@ -98,7 +98,11 @@ pub struct Plan {
     #[serde(default)]
     pub join_netns: Option<PathBuf>,
     /// A pod's other shared namespaces ("ipc", "uts", "pid" and the infra's /proc/PID/ns/
-    /// file), joined with the network namespace instead of new ones.
+    /// file), joined with the network namespace instead of new ones; with "user" when the pod
+    /// does not share its network (the container lives in the infra's user namespace, where it
+    /// may join the others, with a network namespace of its own), and "shm" (the infra's mount
+    /// namespace) when it shares ipc: the container mounts the infra's /dev/shm, so a file one
+    /// member writes there the others see.
     #[serde(default)]
     pub join_other: Vec<(String, PathBuf)>,
     /// --userns=keep-id: the invoking user, for the container's /etc/passwd and /etc/group.
@@ -210,6 +214,9 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     if matches!(plan.spec.network, crate::spec::network::Mode::Bridge(_)) {
         return sharednet::spawn(plan, stdio);
     }
+    if let Some(user) = pod_userns(plan) {
+        return spawn_in_pod(plan, stdio, user);
+    }
     // Bound before anything runs, so the ports listen once the container is up (kept across
     // the clone only for hutch's forwarder; the child closes them when it execs).
     let listeners = net::bind_ports(&plan.spec.ports, net::forwards_tcp(plan))?;
@@ -254,6 +261,12 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
         Ok(s) => s,
         Err(e) => return Err(fail(&child, e)),
     };
+    go_with_helper(parent, child, starting)
+}
+
+/// The container's first process is waiting for its first "go", its network helper (if any)
+/// starting: "go", then follow both until the process has exec'd (or failed).
+fn go_with_helper(parent: Channel, child: Child, starting: Option<net::Starting>) -> Result<Started> {
     let start_time = process::start_time(child.pid.as_raw()).unwrap_or(0);
     parent.go();
     let (got, helper) = match starting {
@@ -341,23 +354,8 @@ fn join_main(
         if let Err(e) = nix::sched::setns(u, CloneFlags::CLONE_NEWUSER) {
             fail(format!("{what}: it belongs to a user namespace hutch cannot enter ({}): rootless, only network namespaces made in one of your user namespaces, such as another container's, can be joined", e.desc()));
         }
-        // The store's files are owned for hutch's id maps: the namespace must map ids the same.
-        let want = match &plan.id_map {
-            Some((u, _)) => u.clone(),
-            None => userns::map_triples(&plan.mapping, plan.spec.userns == crate::spec::UsernsMode::KeepId).0,
-        };
-        let have: Vec<(u64, u64, u64)> = std::fs::read_to_string("/proc/self/uid_map")
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| {
-                let v: Vec<u64> = l.split_whitespace().filter_map(|x| x.parse().ok()).collect();
-                (v.len() == 3).then(|| (v[0], v[1], v[2]))
-            })
-            .collect();
-        if have != want {
-            fail(format!(
-                "{what}: its user namespace maps ids differently from this container's ({have:?}, not {want:?})"
-            ));
+        if let Err(m) = check_maps(plan, what) {
+            fail(m)
         }
     }
     if let Err(e) = nix::sched::setns(&netns, CloneFlags::CLONE_NEWNET) {
@@ -365,6 +363,43 @@ fn join_main(
     }
     drop(netns);
     drop(userns);
+    let flags = match join_pod_namespaces(plan) {
+        Ok(f) => f,
+        Err(m) => fail(m),
+    };
+    exec::clone_parent(sync, flags, "creating the container's namespaces", |sync| {
+        child::main(plan, sync, stdio, None)
+    })
+}
+
+/// In a helper that entered another container's user namespace: the store's files are owned
+/// for hutch's id maps, so that namespace must map ids the same; an error line if not.
+fn check_maps(plan: &Plan, what: &str) -> std::result::Result<(), String> {
+    let want = match &plan.id_map {
+        Some((u, _)) => u.clone(),
+        None => userns::map_triples(&plan.mapping, plan.spec.userns == crate::spec::UsernsMode::KeepId).0,
+    };
+    let have: Vec<(u64, u64, u64)> = std::fs::read_to_string("/proc/self/uid_map")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let v: Vec<u64> = l.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+            (v.len() == 3).then(|| (v[0], v[1], v[2]))
+        })
+        .collect();
+    if have != want {
+        return Err(format!(
+            "{what}: its user namespace maps ids differently from this container's ({have:?}, not {want:?})"
+        ));
+    }
+    Ok(())
+}
+
+/// In a helper inside the pod's user namespace: join the pod's ipc, uts and pid namespaces
+/// (`plan.join_other`); returns the namespaces the container still gets new ones of (mount
+/// always, pid, uts and ipc unless joined), or an error line.
+pub(super) fn join_pod_namespaces(plan: &Plan) -> std::result::Result<libc::c_int, String> {
+    use nix::sched::CloneFlags;
     let mut flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
     for (kind, path) in &plan.join_other {
         let (own, nsflag) = match kind.as_str() {
@@ -373,23 +408,116 @@ fn join_main(
             "pid" => (libc::CLONE_NEWPID, CloneFlags::CLONE_NEWPID),
             _ => continue,
         };
-        let joined = nix::fcntl::open(
+        nix::fcntl::open(
             path,
             nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
             nix::sys::stat::Mode::empty(),
         )
-        .and_then(|fd| nix::sched::setns(&fd, nsflag));
-        if let Err(e) = joined {
-            fail(format!(
-                "joining the pod's {kind} namespace ({}): {}",
-                path.display(),
-                e.desc()
-            ));
-        }
+        .and_then(|fd| nix::sched::setns(&fd, nsflag))
+        .map_err(|e| format!("joining the pod's {kind} namespace ({}): {}", path.display(), e.desc()))?;
         flags &= !own;
     }
+    Ok(flags)
+}
+
+/// A pod member whose pod does not share its network: the infra's user namespace to live in.
+pub(super) fn pod_userns(plan: &Plan) -> Option<&std::path::Path> {
+    plan.join_other
+        .iter()
+        .find(|(k, _)| k == "user")
+        .map(|(_, p)| p.as_path())
+}
+
+/// A container in a pod that shares ipc, uts or pid but not its network: a short-lived helper
+/// enters the infra's user namespace and those namespaces, makes the container's network
+/// namespace there (unless `--network host`), hands it to hutch and clones the container's
+/// first process as hutch's child (as `spawn_joined`). hutch then starts the network helper
+/// for that namespace as for a lone container, says "go" and waits for the exec.
+fn spawn_in_pod(plan: &Plan, stdio: &StdioMode, user: &std::path::Path) -> Result<Started> {
+    use nix::fcntl::OFlag;
+    let listeners = net::bind_ports(&plan.spec.ports, net::forwards_tcp(plan))?;
+    let routes = net::early_routes(plan);
+    let userns = nix::fcntl::open(user, OFlag::O_RDONLY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+        .map_err(|e| crate::err!("opening the pod's user namespace ({}): {}", user.display(), e.desc()))?;
+    let (parent, helper) = exec::fork_helper(
+        |sync| match pod_member_main(plan, sync, stdio, userns, routes) {},
+        "the container",
+    )?;
+    // Before any "go" only the helper speaks: the network namespace (an fd), then the pid.
+    let mut netns = None;
+    let got = loop {
+        match parent.recv() {
+            Msg::Fd(fd) => netns = Some(fd),
+            Msg::Pid(pid, pidfd) => break Ok((pid, pidfd)),
+            Msg::Error(code, msg) => break Err(Error::with_code(code, msg)),
+            Msg::Eof => {
+                break Err(crate::err!(
+                    "the helper that joins the pod's namespaces exited without starting the container"
+                ))
+            }
+        }
+    };
+    let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(helper), None);
+    let (pid, pidfd) = got?;
+    let child = Child {
+        pid: nix::unistd::Pid::from_raw(pid),
+        pidfd,
+    };
+    let starting = match netns {
+        Some(ns) => net::start_in(plan, ns, listeners),
+        None => Ok(None),
+    };
+    match starting {
+        Ok(s) => go_with_helper(parent, child, s),
+        Err(e) => {
+            let _ = process::pidfd_send_signal(&child.pidfd, nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(child.pid, Some(nix::sys::wait::WaitPidFlag::__WALL));
+            Err(e)
+        }
+    }
+}
+
+/// The helper of `spawn_in_pod`; never returns.
+fn pod_member_main(
+    plan: &Plan,
+    sync: Channel,
+    stdio: &StdioMode,
+    userns: OwnedFd,
+    routes: Option<crate::sys::route::Want>,
+) -> child::Never {
+    use nix::sched::CloneFlags;
+    let fail = |msg: String| -> ! {
+        sync.send_error(125, &msg);
+        process::exit_now(1)
+    };
+    if plan.new_userns {
+        if let Err(e) = nix::sched::setns(&userns, CloneFlags::CLONE_NEWUSER) {
+            fail(format!("entering the pod's user namespace: {}", e.desc()));
+        }
+        if let Err(m) = check_maps(plan, "the pod's infra container") {
+            fail(m)
+        }
+    }
+    drop(userns);
+    let flags = match join_pod_namespaces(plan) {
+        Ok(f) => f,
+        Err(m) => fail(m),
+    };
+    if plan.spec.network != crate::spec::network::Mode::Host {
+        let made = nix::sched::unshare(CloneFlags::CLONE_NEWNET).and_then(|()| {
+            nix::fcntl::open(
+                "/proc/thread-self/ns/net",
+                nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+                nix::sys::stat::Mode::empty(),
+            )
+        });
+        match made {
+            Ok(ns) => sync.send_fd(&ns),
+            Err(e) => fail(format!("creating the container's network namespace: {}", e.desc())),
+        }
+    }
     exec::clone_parent(sync, flags, "creating the container's namespaces", |sync| {
-        child::main(plan, sync, stdio, None)
+        child::main(plan, sync, stdio, routes)
     })
 }
 

@@ -223,8 +223,42 @@ pub fn helper_path(mode: &Mode) -> Result<Option<PathBuf>> {
 /// Start the helper for the container whose first process is `pid` (its id maps written);
 /// `listeners`: the TCP ports `bind_ports` kept for hutch's forwarder.
 pub fn start(plan: &Plan, pid: i32, listeners: Vec<(std::net::TcpListener, u16)>) -> Result<Option<Starting>> {
+    if helper_path(&plan.spec.network)?.is_none() {
+        return Ok(None);
+    }
+    // The child is still dumpable until it gets "go": open its namespaces now and hand them
+    // over as /proc/self/fd paths (afterwards /proc/PID/ns is root's).
+    let ns = |n: &str| {
+        nix::fcntl::open(
+            format!("/proc/{pid}/ns/{n}").as_str(),
+            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map_err(|e| crate::err!("opening the container's {n} namespace: {e}"))
+    };
+    let (userns, netns) = (ns("user")?, ns("net")?);
+    start_with(plan, userns, netns, listeners)
+}
+
+/// `start` for the network namespace `netns` (a pod member's, made by the helper that joined
+/// the pod's namespaces), its owner the user namespace to enter.
+pub fn start_in(plan: &Plan, netns: OwnedFd, listeners: Vec<(std::net::TcpListener, u16)>) -> Result<Option<Starting>> {
+    if helper_path(&plan.spec.network)?.is_none() {
+        return Ok(None);
+    }
+    let userns = crate::sys::ns::ns_owner(&netns)
+        .map_err(|e| crate::err!("finding the user namespace of the container's network namespace: {e}"))?;
+    start_with(plan, userns, netns, listeners)
+}
+
+fn start_with(
+    plan: &Plan,
+    userns: OwnedFd,
+    netns: OwnedFd,
+    listeners: Vec<(std::net::TcpListener, u16)>,
+) -> Result<Option<Starting>> {
     let mode = &plan.spec.network;
-    let Some(path) = helper_path(&mode)? else {
+    let Some(path) = helper_path(mode)? else {
         return Ok(None);
     };
     let log = plan.container_dir.join("network.log");
@@ -239,17 +273,6 @@ pub fn start(plan: &Plan, pid: i32, listeners: Vec<(std::net::TcpListener, u16)>
             .ctx(|| format!("creating {}", rundir.display()))?;
     }
     let short = &plan.id[..12];
-    // The child is still dumpable until it gets "go": open its namespaces now and hand them
-    // over as /proc/self/fd paths (afterwards /proc/PID/ns is root's).
-    let ns = |n: &str| {
-        nix::fcntl::open(
-            format!("/proc/{pid}/ns/{n}").as_str(),
-            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
-            nix::sys::stat::Mode::empty(),
-        )
-        .map_err(|e| crate::err!("opening the container's {n} namespace: {e}"))
-    };
-    let (userns, netns) = (ns("user")?, ns("net")?);
     let fdpath = |f: &OwnedFd| format!("/proc/self/fd/{}", f.as_raw_fd());
     let ns_fds = vec![userns.as_raw_fd(), netns.as_raw_fd()];
     let mut cmd = std::process::Command::new(&path);

@@ -129,13 +129,18 @@ pub fn mount_dev(plan: &Plan, root: &OwnedFd) -> Result<(), Fail> {
     )
     .at("mounting /dev/pts")?;
     let shm = m::mkdir_at(&dev, "shm", 0o1777).at("creating /dev/shm")?;
-    m::mount_fs(
-        "tmpfs",
-        &shm,
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        Some("mode=1777,size=65536k"),
-    )
-    .at("mounting /dev/shm")?;
+    match plan.join_other.iter().find(|(k, _)| k == "shm") {
+        // A pod sharing ipc: the infra's /dev/shm, as Podman's members share the pod's.
+        Some((_, infra_mnt)) => m::attach_from_namespace(infra_mnt, Path::new("/dev/shm"), &shm)
+            .at("mounting the pod's /dev/shm (the infra container's)")?,
+        None => m::mount_fs(
+            "tmpfs",
+            &shm,
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+            Some("mode=1777,size=65536k"),
+        )
+        .at("mounting /dev/shm")?,
+    }
     let mq = m::mkdir_at(&dev, "mqueue", 0o755).at("creating /dev/mqueue")?;
     // A new IPC namespace may mount its own mqueue; where the kernel refuses, /dev/mqueue stays empty.
     let _ = m::mount_fs(

@@ -384,6 +384,24 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     } else {
         None
     };
+    // A pod's namespaces can be joined only from the pod's user namespace: its infra must be
+    // on a shared network too.
+    if let (Some(u), Some(pod)) = (&userns, super::pod_userns(plan)) {
+        let id = |f: &OwnedFd| nix::sys::stat::fstat(f).map(|s| (s.st_dev, s.st_ino)).ok();
+        let infra = nix::fcntl::open(
+            pod,
+            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .ok();
+        if infra.as_ref().and_then(id) != id(u) {
+            crate::bail!(
+                "--network {}: the pod's infra container is not on a shared network, whose user namespace a member on one must share with it (create the pod with --network {})",
+                plan.spec.network,
+                plan.spec.network
+            );
+        }
+    }
     let req = serde_json::json!({
         "op": "attach",
         "id": plan.id,
@@ -461,6 +479,11 @@ fn join_main(
         }
     }
     drop(userns);
+    // A member of a pod that does not share its network: the pod's ipc, uts and pid.
+    let flags = match super::join_pod_namespaces(plan) {
+        Ok(f) => f,
+        Err(m) => fail(m),
+    };
     if let Err(e) = nix::sched::unshare(CloneFlags::CLONE_NEWNET) {
         fail(format!(
             "{what}: creating the container's network namespace: {}",
@@ -508,7 +531,6 @@ fn join_main(
         }
         crate::output::trace("shared network: its pasta is up");
     }
-    let flags = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
     exec::clone_parent(sync, flags, "creating the container's namespaces", |sync| {
         child::main(plan, sync, stdio, None)
     })

@@ -36,6 +36,10 @@ pub struct PodRecord {
     /// What happens when the pod's last container (besides the infra) exits.
     #[serde(default, skip_serializing_if = "ExitPolicy::is_continue")]
     pub exit_policy: ExitPolicy,
+    /// `kube play --service-container`: the id of the service container the pod shares with
+    /// the file's other pods (started with them, stopped once none runs, removed with the last).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
 }
 
 /// `pod create --exit-policy`: Podman's two policies.

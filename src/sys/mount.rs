@@ -288,3 +288,46 @@ pub fn mkdir_at(dir: impl AsFd, name: &str, mode: u32) -> nix::Result<OwnedFd> {
         Mode::empty(),
     )
 }
+
+/// Attach on `target` a copy of the mount at `path` as the mount namespace `mntns` sees it (a
+/// pod's /dev/shm, which its infra container holds): the calling thread enters that namespace,
+/// clones the mount there (`open_tree(OPEN_TREE_CLONE)`: a detached copy, usable from any
+/// namespace), comes back to its own (and its working directory) and moves the copy onto
+/// `target` (`move_mount`). Needs CAP_SYS_ADMIN in the user namespace owning `mntns`, and a
+/// single-threaded caller with a file system context of its own (a container's first process).
+pub fn attach_from_namespace(mntns: &Path, path: &Path, target: impl AsFd) -> nix::Result<()> {
+    use nix::sched::{setns, CloneFlags};
+    let open = |p: &Path| nix::fcntl::open(p, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty());
+    let own = open(Path::new("/proc/thread-self/ns/mnt"))?;
+    let cwd = open(Path::new("."))?;
+    let theirs = open(mntns)?;
+    setns(&theirs, CloneFlags::CLONE_NEWNS)?;
+    let cpath = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| Errno::EINVAL)?;
+    // SAFETY: a path string that lives across the call; the result is a new fd we own.
+    let tree = Errno::result(unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            libc::AT_FDCWD,
+            cpath.as_ptr(),
+            (libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC) as libc::c_uint,
+        )
+    })
+    .map(|fd| super::fd::adopt_fd(fd as i32));
+    // Back home whatever open_tree said (entering our own namespace again cannot be refused).
+    setns(&own, CloneFlags::CLONE_NEWNS)?;
+    nix::unistd::fchdir(&cwd)?;
+    let tree = tree?;
+    let empty = c"";
+    // SAFETY: valid fds and a static empty path.
+    Errno::result(unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.as_raw_fd(),
+            empty.as_ptr(),
+            target.as_fd().as_raw_fd(),
+            empty.as_ptr(),
+            libc::MOVE_MOUNT_F_EMPTY_PATH | libc::MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    })
+    .map(drop)
+}
