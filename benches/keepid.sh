@@ -42,7 +42,14 @@ secs() { # command... -> seconds of one run (fails the bench when the command fa
     t1=$(date +%s%N)
     echo "scale=3; ($t1 - $t0) / 1000000000" | bc -l
 }
-du_kib() { du -sk "$1" | cut -f1; }
+du_kib() { # the --rm container's directory is deleted after the run returns: wait for that
+    local i
+    for i in $(seq 1 100); do
+        compgen -G "$1/hutch/tmp/trash-*" >/dev/null || break
+        sleep 0.1
+    done
+    du -sk "$1" 2>/dev/null | cut -f1
+}
 
 fresh_hutch() { rm -rf "$H/data/hutch" "$H/run/hutch"; hutch pull -q "$IMAGE" >/dev/null; }
 fresh_podman() { rm -rf "$P/storage" "$P/run/storage"; podman_ pull -q --tls-verify=false "$IMAGE" >/dev/null; }

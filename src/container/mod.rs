@@ -47,14 +47,10 @@ pub fn create(
     let host_env = |k: &str| std::env::var(k).ok();
     let mut spec = crate::spec::build(&ImageConfig::from_json(&config), opts, &id, &host_env)?;
     if spec.userns == UsernsMode::KeepId {
+        let m = keep_id_mapping()?;
         if spec.keep_id_uid.is_some() || spec.keep_id_gid.is_some() {
-            keep_id_maps(&mut spec)?;
+            keep_id_maps(&mut spec, &m);
         } else {
-            if !matches!(userns::plan(), Mapping::Full { .. }) {
-                crate::bail!(
-                    "--userns keep-id needs a subordinate id range for your user (see /etc/subuid and /etc/subgid)"
-                );
-            }
             spec.idmap_method = userns::keep_id_method()?.name().to_string();
         }
     }
@@ -765,10 +761,9 @@ fn auto_id_range(spec: &mut Spec, idx: &crate::store::containers::ContainerIndex
 /// keep-id:uid=N,gid=M as maps of the container's own, as Podman's: your id is N (M) inside,
 /// your subordinate ids fill 0..N and what follows it. An id not given keeps yours, as plain
 /// keep-id does.
-fn keep_id_maps(spec: &mut Spec) -> Result<()> {
-    let m = userns::plan();
-    let Mapping::Full { uid, gid, .. } = m else {
-        crate::bail!("--userns keep-id needs a subordinate id range for your user (see /etc/subuid and /etc/subgid)");
+fn keep_id_maps(spec: &mut Spec, m: &Mapping) {
+    let Mapping::Full { uid, gid, .. } = *m else {
+        return;
     };
     let entries = |target: u32, span: u64| {
         let e = |container: u32, host: u64, size: u64| crate::spec::IdMapEntry {
@@ -791,7 +786,18 @@ fn keep_id_maps(spec: &mut Spec) -> Result<()> {
     };
     spec.uidmap = entries(spec.keep_id_uid.unwrap_or(uid), m.uid_span());
     spec.gidmap = entries(spec.keep_id_gid.unwrap_or(gid), m.gid_span());
-    Ok(())
+}
+
+/// The user's mapping, for keep-id: it needs subordinate ids, and is rootless only (as
+/// Podman's).
+fn keep_id_mapping() -> Result<Mapping> {
+    match userns::plan() {
+        m @ Mapping::Full { .. } => Ok(m),
+        Mapping::HostRoot => crate::bail!("--userns keep-id is only supported rootless"),
+        Mapping::Single { .. } => crate::bail!(
+            "--userns keep-id needs a subordinate id range for your user (see /etc/subuid and /etc/subgid)"
+        ),
+    }
 }
 
 /// How a container with maps of its own sees the image's owners: fuse-overlayfs when keep-id's
