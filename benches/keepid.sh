@@ -2,7 +2,9 @@
 # --userns keep-id benchmark, hutch against Debian's podman (--runtime runc), as the unprivileged
 # test user, same image, same machine, same run. Run as root:
 #   benches/keepid.sh [runs]      (default 3)
-# ONLY_IO=1 runs the I/O part alone.
+# ONLY_IO=1 runs the I/O part alone; NO_IO=1 leaves it out.
+# MAPS='FLAGS;FLAGS…' the other maps whose first run is timed as keep-id's (default: --uidmap
+# 0:1:65536 and --userns keep-id:uid=1000,gid=1000, which hutch also shifts with fuse-overlayfs).
 # BENCH_RIG_READY=1 skips starting the rig and creating the users (when they are up already).
 # The image is bench/big (~160 MB, 6,000 small files, no shell of its own): the host's static
 # busybox is bound in read-only as /busybox to run commands. Prints:
@@ -26,7 +28,7 @@ if ! curl -sf -o /dev/null -H 'Accept: application/vnd.oci.image.manifest.v1+jso
     python3 tests/fixtures/mkimages.py --registry 127.0.0.1:5000 --bench
 fi
 . benches/lib.sh
-WORK=/var/tmp/hutch-bench-keepid
+WORK=${WORK:-/var/tmp/hutch-bench-keepid}
 two_tools
 BB=(-v /bin/busybox:/busybox:ro)
 KB=(--userns keep-id)
@@ -40,7 +42,14 @@ secs() { # command... -> seconds of one run (fails the bench when the command fa
     t1=$(date +%s%N)
     echo "scale=3; ($t1 - $t0) / 1000000000" | bc -l
 }
-du_kib() { du -sk "$1" | cut -f1; }
+du_kib() { # the --rm container's directory is deleted after the run returns: wait for that
+    local i
+    for i in $(seq 1 100); do
+        compgen -G "$1/hutch/tmp/trash-*" >/dev/null || break
+        sleep 0.1
+    done
+    du -sk "$1" 2>/dev/null | cut -f1
+}
 
 fresh_hutch() { rm -rf "$H/data/hutch" "$H/run/hutch"; hutch pull -q "$IMAGE" >/dev/null; }
 fresh_podman() { rm -rf "$P/storage" "$P/run/storage"; podman_ pull -q --tls-verify=false "$IMAGE" >/dev/null; }
@@ -71,8 +80,22 @@ if ((HAVE_PODMAN)); then
     printf 'ratio podman/hutch (first keep-id run): %.1fx; hutch copy/hutch: %.1fx\n' \
         "$(echo "$pf / $hf" | bc -l)" "$(echo "$hc / $hf" | bc -l)"
 fi
+IFS=';' read -r -a maps <<<"${MAPS:---uidmap 0:1:65536;--userns keep-id:uid=1000,gid=1000}"
+for flags in "${maps[@]}"; do
+    read -r -a KB <<<"$flags"
+    echo "first run --rm $flags $IMAGE true"
+    hf=$(first "hutch" fresh_hutch "$H/data" hutch)
+    hc=$(first "hutch HUTCH_KEEPID_METHOD=copy" fresh_hutch "$H/data" hutch_with copy)
+    if ((HAVE_PODMAN)); then
+        pf=$(first "podman --runtime runc" fresh_podman "$P" podman_)
+        printf 'ratio podman/hutch (first %s run): %.1fx; hutch copy/hutch: %.1fx\n' "$flags" \
+            "$(echo "$pf / $hf" | bc -l)" "$(echo "$hc / $hf" | bc -l)"
+    fi
+done
+KB=(--userns keep-id)
 
 fi
+[ -n "${NO_IO:-}" ] && exit 0
 echo
 echo "I/O cost: same store, keep-id mapping made (one untimed run first), $RUNS runs each, medians"
 READ='/busybox tar cf - /usr /opt /var | /busybox wc -c'

@@ -769,7 +769,7 @@ impl ContainersConf {
             match u.as_str() {
                 "" | "host" => self.userns = None,
                 "keep-id" | "nomap" => self.userns = Some(u),
-                a if a == "auto" || a.starts_with("auto:") => match crate::spec::parse_userns(Some(a)) {
+                a if a == "auto" || a.starts_with("auto:") || a.starts_with("keep-id:") => match crate::spec::parse_userns(Some(a)) {
                     Ok(_) => self.userns = Some(u),
                     Err(e) => return Err(bad("userns", e.message)),
                 },
@@ -777,7 +777,7 @@ impl ContainersConf {
                     return Err(bad(
                         "userns",
                         format!(
-                        "\"{u}\" is not a mode hutch supports (keep-id, auto[:size=N], nomap, or host for the default)"
+                        "\"{u}\" is not a mode hutch supports (keep-id[:uid=N,gid=M], auto[:size=N], nomap, or host for the default)"
                     ),
                     ))
                 }

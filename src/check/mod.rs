@@ -296,10 +296,10 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
         if let Ok(rd) = fs::read_dir(&dir) {
             for e in rd.flatten() {
                 let n = e.file_name().to_string_lossy().to_string();
-                if n.starts_with("keepid-") && !e.path().join("diff").is_dir() {
+                if (n.starts_with("keepid-") || n.starts_with("idmap-")) && !e.path().join("diff").is_dir() {
                     out.push(p(
                         e.path().display().to_string(),
-                        "incomplete keep-id copy of the layer",
+                        "incomplete keep-id or --uidmap copy of the layer",
                         "nothing (debris; made again when needed)",
                         Fix::Remove(e.path()),
                     ));

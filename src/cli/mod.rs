@@ -1095,7 +1095,7 @@ pub struct RunArgs {
     /// The container's IPv4 address on its (first) network
     #[arg(long, value_name = "IP")]
     pub ip: Option<String>,
-    /// User namespace mode: keep-id runs as your own uid/gid, which map to themselves
+    /// User namespace mode: keep-id runs as your own uid/gid, which map to themselves (keep-id:uid=N,gid=M: to N and M inside); nomap; auto[:size=N]
     #[arg(long, value_name = "MODE")]
     pub userns: Option<String>,
     /// Map container uids CONTAINER.. to HOST.. (SIZE ids; HOST counted in your user namespace: 0 is you, 1.. your subordinate ids; @HOST a host uid); repeatable

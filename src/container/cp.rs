@@ -452,6 +452,13 @@ fn enter(
             }
             nix::sched::setns(fd.as_fd(), flags)
                 .map_err(|e| crate::err!("joining the container's namespaces: {}", e.desc()))?;
+            // In a --uidmap container that leaves your id out, we are its top id, which
+            // fuse-overlayfs cannot store: become its root (the files are chowned afterwards).
+            if nix::unistd::getuid().as_raw() == crate::container::OWN_ID_INSIDE {
+                let root = (nix::unistd::Gid::from_raw(0), nix::unistd::Uid::from_raw(0));
+                let _ = nix::unistd::setresgid(root.0, root.0, root.0);
+                let _ = nix::unistd::setresuid(root.1, root.1, root.1);
+            }
         }
         None => {
             match keep_id_lowers {
@@ -511,7 +518,7 @@ fn open_container(store: &Store, name: &str, into: bool) -> Result<Opened> {
         Status::Running { .. } => live.as_ref().and_then(state::open_process),
         _ => None,
     };
-    if pidfd.is_none() && into && !rec.spec.uidmap.is_empty() {
+    if pidfd.is_none() && into && rec.spec.id_map_copy() {
         crate::bail!(
             "copying into stopped container {} (made with --uidmap/--gidmap) is not supported: start it first",
             rec.name
@@ -628,7 +635,17 @@ pub fn cp(src: &str, dst: &str, opts: &CpOptions) -> Result<()> {
         if chown {
             Owners::User(c.rec.spec.user.clone())
         } else if from_host {
-            let (u, g) = userns::map_triples(&userns::plan(), c.rec.spec.userns == UsernsMode::KeepId);
+            let plan = userns::plan();
+            // The container's own maps, without the line that only lets it reach the store.
+            let own = |v: Vec<(u64, u64, u64)>| {
+                v.into_iter()
+                    .filter(|t| t.0 != crate::container::OWN_ID_INSIDE as u64)
+                    .collect::<Vec<_>>()
+            };
+            let (u, g) = match crate::container::custom_id_map(&c.rec.spec, &plan) {
+                Ok(Some((u, g))) => (own(u), own(g)),
+                _ => userns::map_triples(&plan, c.rec.spec.userns == UsernsMode::KeepId),
+            };
             Owners::Map(u, g)
         } else {
             Owners::Keep

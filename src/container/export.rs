@@ -36,9 +36,12 @@ fn from_store_id(entries: &[IdMapEntry], s: u32) -> u32 {
         .map_or(65534, |e| e.container + (s - e.host))
 }
 
-/// A --uidmap/--gidmap container's maps, for its upper dir's owners.
+/// A --uidmap/--gidmap container's maps, for its upper dir's owners (None when fuse-overlayfs
+/// shifted them: its upper dir holds the image's ids, as a default container's).
 fn id_map_of(rec: &crate::store::containers::ContainerRecord) -> Option<(Vec<IdMapEntry>, Vec<IdMapEntry>)> {
-    (!rec.spec.uidmap.is_empty()).then(|| (rec.spec.uidmap.clone(), rec.spec.gidmap.clone()))
+    rec.spec
+        .id_map_copy()
+        .then(|| (rec.spec.uidmap.clone(), rec.spec.gidmap.clone()))
 }
 
 fn is_whiteout(md: &fs::Metadata) -> bool {

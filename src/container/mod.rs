@@ -47,7 +47,12 @@ pub fn create(
     let host_env = |k: &str| std::env::var(k).ok();
     let mut spec = crate::spec::build(&ImageConfig::from_json(&config), opts, &id, &host_env)?;
     if spec.userns == UsernsMode::KeepId {
-        spec.idmap_method = userns::keep_id_method()?.name().to_string();
+        let m = keep_id_mapping()?;
+        if spec.keep_id_uid.is_some() || spec.keep_id_gid.is_some() {
+            keep_id_maps(&mut spec, &m);
+        } else {
+            spec.idmap_method = userns::keep_id_method()?.name().to_string();
+        }
     }
     if spec.userns == UsernsMode::NoMap {
         // Container ids 0.. are the subordinate ids (store ids 1..), never the user's own.
@@ -222,6 +227,9 @@ pub fn create(
     if let Some(size) = auto_size {
         // Under containers.lock: two auto containers created at once get different ranges.
         auto_id_range(&mut spec, &idx, size).map_err(cleanup)?;
+    }
+    if !spec.uidmap.is_empty() {
+        spec.idmap_method = id_map_method(&spec).map_err(cleanup)?;
     }
     // rmi and prune decide under containers.lock, which we hold: the image is still there now
     // or was removed before we took it.
@@ -615,18 +623,20 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
     let id_map = custom_id_map(&rec.spec, &mapping)?;
     let mut lower: Vec<String> = if rec.spec.keep_id_copy() {
         prepare_keep_id(store, rec, &mapping)?
-    } else if id_map.is_some() {
+    } else if id_map.is_some() && rec.spec.id_map_copy() {
         prepare_id_map(store, rec, &mapping)?
     } else {
         rec.layers.iter().map(|l| Store::layer_rel(l)).collect()
     };
     lower.reverse();
-    let fuse_idmap = if rec.spec.keep_id_fuse() {
-        Some(userns::fuse_idmap_options(&mapping).ok_or_else(|| {
+    let fuse_idmap = match &id_map {
+        _ if rec.spec.keep_id_fuse() => Some(userns::fuse_idmap_options(&mapping).ok_or_else(|| {
             crate::err!("--userns=keep-id needs a subordinate id range for your user (see /etc/subuid and /etc/subgid)")
-        })?)
-    } else {
-        None
+        })?),
+        Some((u, g)) if rec.spec.idmap_fuse() => Some(userns::fuse_custom_options(&mapping, u, g).ok_or_else(|| {
+            crate::err!("the container's id maps cannot be shifted by fuse-overlayfs with your subordinate ids as they are now (recreate the container)")
+        })?),
+        _ => None,
     };
     dedup_layers(&mut lower);
     // A pod's member: the infra started if need be, and its other shared namespaces.
@@ -648,13 +658,20 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         gid5_mapped: gid5,
         seccomp,
         volumes,
-        fuse_overlay: rec.spec.keep_id_fuse()
-            || std::env::var_os("HUTCH_OVERLAY").is_some_and(|v| v == "fuse-overlayfs"),
+        fuse_overlay: rec.spec.idmap_fuse() || std::env::var_os("HUTCH_OVERLAY").is_some_and(|v| v == "fuse-overlayfs"),
         fuse_idmap,
         id_map,
         join_netns,
         join_other,
-        keep_id_user: if keep_id { runtime::HostUser::current() } else { None },
+        keep_id_user: if keep_id {
+            runtime::HostUser::current().map(|u| runtime::HostUser {
+                uid: rec.spec.keep_id_uid.unwrap_or(u.uid),
+                gid: rec.spec.keep_id_gid.unwrap_or(u.gid),
+                ..u
+            })
+        } else {
+            None
+        },
         host_users: rec
             .spec
             .host_users
@@ -741,6 +758,63 @@ fn auto_id_range(spec: &mut Spec, idx: &crate::store::containers::ContainerIndex
     resolve_id_maps(spec)
 }
 
+/// keep-id:uid=N,gid=M as maps of the container's own, as Podman's: your id is N (M) inside,
+/// your subordinate ids fill 0..N and what follows it. An id not given keeps yours, as plain
+/// keep-id does.
+fn keep_id_maps(spec: &mut Spec, m: &Mapping) {
+    let Mapping::Full { uid, gid, .. } = *m else {
+        return;
+    };
+    let entries = |target: u32, span: u64| {
+        let e = |container: u32, host: u64, size: u64| crate::spec::IdMapEntry {
+            container,
+            host: host as u32,
+            size: size as u32,
+            host_level: false,
+        };
+        let t = target as u64;
+        let below = t.min(span - 1);
+        let mut v = Vec::new();
+        if below > 0 {
+            v.push(e(0, 1, below));
+        }
+        v.push(e(target, 0, 1));
+        if t + 1 < span {
+            v.push(e(target + 1, t + 1, span - 1 - t));
+        }
+        v
+    };
+    spec.uidmap = entries(spec.keep_id_uid.unwrap_or(uid), m.uid_span());
+    spec.gidmap = entries(spec.keep_id_gid.unwrap_or(gid), m.gid_span());
+}
+
+/// The user's mapping, for keep-id: it needs subordinate ids, and is rootless only (as
+/// Podman's).
+fn keep_id_mapping() -> Result<Mapping> {
+    match userns::plan() {
+        m @ Mapping::Full { .. } => Ok(m),
+        Mapping::HostRoot => crate::bail!("--userns keep-id is only supported rootless"),
+        Mapping::Single { .. } => crate::bail!(
+            "--userns keep-id needs a subordinate id range for your user (see /etc/subuid and /etc/subgid)"
+        ),
+    }
+}
+
+/// How a container with maps of its own sees the image's owners: fuse-overlayfs when keep-id's
+/// method is (`HUTCH_KEEPID_METHOD`, else what is installed) and it can shift these maps in the
+/// container's namespace (`userns::fuse_custom_options`), else re-owned copies.
+fn id_map_method(spec: &Spec) -> Result<String> {
+    let mapping = userns::plan();
+    if userns::keep_id_method()? == userns::KeepIdMethod::FuseOverlayfs {
+        if let Some((u, g)) = custom_id_map(spec, &mapping)? {
+            if userns::fuse_custom_options(&mapping, &u, &g).is_some() {
+                return Ok(userns::KeepIdMethod::FuseOverlayfs.name().to_string());
+            }
+        }
+    }
+    Ok(userns::KeepIdMethod::Copy.name().to_string())
+}
+
 /// --uidmap/--gidmap at create: the user's ranges must exist and hold every host id named;
 /// `@HOST` entries become ids of the store's namespace.
 fn resolve_id_maps(spec: &mut Spec) -> Result<()> {
@@ -761,7 +835,10 @@ fn resolve_id_maps(spec: &mut Spec) -> Result<()> {
 }
 
 /// A --uidmap/--gidmap container's maps as newuidmap/newgidmap lines; None for the others.
-fn custom_id_map(spec: &Spec, mapping: &Mapping) -> Result<Option<(Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>)>> {
+pub(crate) fn custom_id_map(
+    spec: &Spec,
+    mapping: &Mapping,
+) -> Result<Option<(Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>)>> {
     if spec.uidmap.is_empty() {
         return Ok(None);
     }
@@ -822,11 +899,10 @@ fn first_unmapped(entries: &[crate::spec::IdMapEntry], span: u64) -> u32 {
     (1..span).find(|&s| !covered(s)).unwrap_or(0) as u32
 }
 
-/// --uidmap/--gidmap: re-owned copies of the image's layers for that map, so the image's owners
-/// are the same ids inside, as with Podman (made once per map, in the store's namespace), and
-/// the upper dir handed to the container's root. fuse-overlayfs cannot serve these: mounted in
-/// the container's namespace it sees every store id the map leaves out (the user's own, for
-/// `0:1:N`) as the overflow id. Returns the lower dirs, bottom first.
+/// --uidmap/--gidmap with the copy method: re-owned copies of the image's layers for that map,
+/// so the image's owners are the same ids inside, as with Podman (made once per map, in the
+/// store's namespace), and the upper dir handed to the container's root. The fallback when
+/// fuse-overlayfs cannot shift the map (`id_map_method`). Returns the lower dirs, bottom first.
 fn prepare_id_map(store: &Store, rec: &ContainerRecord, mapping: &Mapping) -> Result<Vec<String>> {
     let key = serde_json::to_string(&(&rec.spec.uidmap, &rec.spec.gidmap)).expect("json");
     let tag = format!("idmap-{}", &crate::digest::sha256_hex(key.as_bytes())[..16]);

@@ -224,6 +224,17 @@ pub fn in_store_frame(map: &[(u64, u64, u64)], store: &[(u64, u64, u64)]) -> Vec
 /// and must show it as s (the image's owner), so each entry is `c:s:n` (fuse-overlayfs reads
 /// ON-DISK:SHOWN:COUNT, both as ids of its own namespace). None without subordinate ids.
 pub fn fuse_idmap_options(mapping: &Mapping) -> Option<String> {
+    let (u, g) = map_triples(mapping, true);
+    fuse_custom_options(mapping, &u, &g)
+}
+
+/// fuse-overlayfs's options for a container with these maps (container id, host id, count),
+/// as for keep-id: the image's owner s is shown as s. None when fuse-overlayfs cannot show the
+/// image as a re-owned copy would, mounted in the container's namespace: a container id c
+/// whose store id c the namespace does not map (the file would read as the overflow id, as
+/// with `--userns=auto`'s ranges above the image's ids), or, while some store id is left out
+/// (its files read as the overflow id, 65534), 65534 shown as another container id.
+pub fn fuse_custom_options(mapping: &Mapping, u: &[(u64, u64, u64)], g: &[(u64, u64, u64)]) -> Option<String> {
     let Mapping::Full {
         uid,
         gid,
@@ -233,17 +244,42 @@ pub fn fuse_idmap_options(mapping: &Mapping) -> Option<String> {
     else {
         return None;
     };
-    let (u, g) = map_triples(mapping, true);
-    let fmt = |v: Vec<(u64, u64, u64)>| {
-        v.iter()
-            .map(|(c, s, n)| format!("{c}:{s}:{n}"))
-            .collect::<Vec<_>>()
-            .join(":")
+    let one = |map: &[(u64, u64, u64)], own: u32, ranges: &[IdRange]| -> Option<String> {
+        let store = stacked(own, ranges);
+        let span: u64 = store.iter().map(|t| t.2).sum();
+        let frame = in_store_frame(map, &store);
+        let shown = |x: u64| frame.iter().any(|&(_, s, n)| x >= s && x < s + n);
+        // The container ids that name image owners: those below the store's span.
+        for &(c, _, n) in map {
+            let hi = (c + n).min(span);
+            if (c..hi).any(|x| !shown(x)) {
+                return None;
+            }
+        }
+        // A file of a store id the namespace leaves out reads as the overflow id (65534), which
+        // fuse-overlayfs shows as the store id of container id 65534: nobody still, unless
+        // that store id is itself a container id.
+        let all_seen = frame.iter().map(|t| t.2).sum::<u64>() >= span;
+        let of_overflow = frame
+            .iter()
+            .find(|&&(c, _, n)| (c..c + n).contains(&65534))
+            .map(|&(c, s, _)| s + (65534 - c));
+        let in_domain = |x: u64| map.iter().any(|&(c, _, n)| x >= c && x < (c + n).min(span));
+        if !all_seen && of_overflow.is_some_and(in_domain) {
+            return None;
+        }
+        Some(
+            frame
+                .iter()
+                .map(|(c, s, n)| format!("{c}:{s}:{n}"))
+                .collect::<Vec<_>>()
+                .join(":"),
+        )
     };
     Some(format!(
         "uidmapping={},gidmapping={}",
-        fmt(in_store_frame(&u, &stacked(*uid, subuids))),
-        fmt(in_store_frame(&g, &stacked(*gid, subgids)))
+        one(u, *uid, subuids)?,
+        one(g, *gid, subgids)?
     ))
 }
 
@@ -566,6 +602,47 @@ mod tests {
             stacked(1000, &r),
             vec![(0, 1000, 1), (1, 100000, 65536), (65537, 500000, 5)]
         );
+    }
+
+    #[test]
+    fn fuse_overlayfs_shifts_maps_whose_image_ids_the_namespace_sees() {
+        let r = vec![IdRange {
+            start: 200000,
+            count: 65536,
+        }];
+        let m = Mapping::Full {
+            uid: 4711,
+            gid: 4711,
+            subuids: r.clone(),
+            subgids: r.clone(),
+        };
+        let own = (u32::MAX as u64 - 1, 4711, 1);
+        // --uidmap 0:1:1000: your id (the image's root) sits at the top; shown as 0.
+        let u = vec![(0, 200000, 1000), own];
+        assert_eq!(
+            fuse_custom_options(&m, &u, &u).unwrap(),
+            "uidmapping=0:1:1000:4294967294:0:1,gidmapping=0:1:1000:4294967294:0:1"
+        );
+        // keep-id's own map gives keep-id's options.
+        let (ku, kg) = map_triples(&m, true);
+        assert_eq!(fuse_custom_options(&m, &ku, &kg), fuse_idmap_options(&m));
+        // An auto range above the image's ids: the namespace does not see them.
+        let auto = vec![(0, 201024, 1024), own];
+        assert_eq!(fuse_custom_options(&m, &auto, &auto), None);
+        // auto's 65535 ids from the first subordinate id: the one store id left out reads as
+        // 65534, shown as 65535, which is no container id: nobody, as with a copy.
+        let auto = vec![(0, 200000, 65535), own];
+        assert!(fuse_custom_options(&m, &auto, &auto).is_some());
+        // Store id 1 left out, and 65534 shown as a container id (65535): the copy.
+        let gap = vec![(0, 4711, 1), (1, 200001, 65535)];
+        assert_eq!(fuse_custom_options(&m, &gap, &gap), None);
+        // No subordinate ids: nothing to shift with.
+        let single = Mapping::Single {
+            uid: 4711,
+            gid: 4711,
+            why: String::new(),
+        };
+        assert_eq!(fuse_custom_options(&single, &u, &u), None);
     }
 
     #[test]

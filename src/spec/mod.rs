@@ -62,10 +62,17 @@ pub struct Spec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub static_ip: Option<String>,
     pub userns: UsernsMode,
-    /// How a keep-id container sees the image's owners, chosen at create: "fuse-overlayfs"
-    /// (ids shifted on the fly) or "copy" (re-owned copies of the layers; also older records).
+    /// How a keep-id or --uidmap/--gidmap container sees the image's owners, chosen at create:
+    /// "fuse-overlayfs" (ids shifted on the fly) or "copy" (re-owned copies of the layers;
+    /// also older records, "").
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub idmap_method: String,
+    /// --userns=keep-id:uid=N,gid=M: the ids your own uid and gid have inside (resolved at
+    /// create into `uidmap`/`gidmap`); None for plain keep-id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_id_uid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_id_gid: Option<u32>,
     /// --uidmap/--gidmap: the container's own id maps (host ids counted in the store's
     /// namespace: 0 is the user, 1.. the subordinate ids); empty for the default or keep-id.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -172,9 +179,34 @@ pub const AUTO_USERNS_MAX: u32 = 65536;
 /// The smallest range `--userns=auto` gives without `size=` (Podman's).
 pub const AUTO_USERNS_MIN: u32 = 1024;
 
+/// `keep-id:uid=N,gid=M`'s ids (None for one not given).
+pub type KeepIdIds = (Option<u32>, Option<u32>);
+
 /// `--userns` (or containers.conf `userns`): the mode and, for `auto:size=N`, the size.
 pub fn parse_userns(v: Option<&str>) -> Result<(UsernsMode, Option<u32>)> {
-    Ok(match v {
+    parse_userns_ids(v).map(|(m, n, _)| (m, n))
+}
+
+/// `parse_userns`, with `keep-id:uid=N,gid=M`'s ids.
+pub fn parse_userns_ids(v: Option<&str>) -> Result<(UsernsMode, Option<u32>, KeepIdIds)> {
+    if let Some(a) = v.and_then(|a| a.strip_prefix("keep-id:")) {
+        let mut ids: KeepIdIds = (None, None);
+        for opt in a.split(',') {
+            let id = |n: &str| {
+                n.parse::<u32>()
+                    .ok()
+                    .filter(|&n| n < u32::MAX - 1)
+                    .ok_or_else(|| crate::err!("--userns keep-id:{a}: {opt}: not a user or group id"))
+            };
+            match opt.split_once('=') {
+                Some(("uid", n)) => ids.0 = Some(id(n)?),
+                Some(("gid", n)) => ids.1 = Some(id(n)?),
+                _ => crate::bail!("--userns keep-id:{a}: unknown option {opt:?} (use keep-id:uid=N,gid=M)"),
+            }
+        }
+        return Ok((UsernsMode::KeepId, None, ids));
+    }
+    let (m, n) = match v {
         None | Some("") | Some("host") => (UsernsMode::Default, None),
         Some("keep-id") => (UsernsMode::KeepId, None),
         Some("nomap") => (UsernsMode::NoMap, None),
@@ -196,9 +228,10 @@ pub fn parse_userns(v: Option<&str>) -> Result<(UsernsMode, Option<u32>)> {
             (UsernsMode::Auto, size)
         }
         Some(other) => {
-            crate::bail!("--userns {other}: unsupported mode (use keep-id, auto[:size=N] or nomap, or leave it out)")
+            crate::bail!("--userns {other}: unsupported mode (use keep-id[:uid=N,gid=M], auto[:size=N] or nomap, or leave it out)")
         }
-    })
+    };
+    Ok((m, n, (None, None)))
 }
 
 /// The size `--userns=auto` gives a container without `size=`: one more than the largest id
@@ -438,15 +471,27 @@ pub enum UsernsMode {
 }
 
 impl Spec {
-    /// A keep-id container whose layers are re-owned copies (its upper dir holds ids of the
-    /// keep-id map); a fuse-overlayfs one stores ids as a default container does.
+    /// A plain keep-id container whose layers are re-owned copies (its upper dir holds ids of
+    /// the keep-id map); a fuse-overlayfs one stores ids as a default container does.
     pub fn keep_id_copy(&self) -> bool {
-        self.userns == UsernsMode::KeepId && self.idmap_method != "fuse-overlayfs"
+        self.userns == UsernsMode::KeepId && self.uidmap.is_empty() && !self.idmap_fuse()
     }
 
-    /// A keep-id container mounted by fuse-overlayfs with its ids shifted on the fly.
+    /// A plain keep-id container mounted by fuse-overlayfs with its ids shifted on the fly.
     pub fn keep_id_fuse(&self) -> bool {
-        self.userns == UsernsMode::KeepId && self.idmap_method == "fuse-overlayfs"
+        self.userns == UsernsMode::KeepId && self.uidmap.is_empty() && self.idmap_fuse()
+    }
+
+    /// A container with maps of its own (--uidmap/--gidmap, keep-id:uid=,gid=, auto, nomap)
+    /// whose layers are re-owned copies for them: its upper dir holds its own host ids.
+    pub fn id_map_copy(&self) -> bool {
+        !self.uidmap.is_empty() && !self.idmap_fuse()
+    }
+
+    /// Mounted by fuse-overlayfs with the ids shifted on the fly (keep-id or maps of its own):
+    /// its upper dir holds the image's ids, as a default container's does.
+    pub fn idmap_fuse(&self) -> bool {
+        self.idmap_method == "fuse-overlayfs"
     }
 }
 
@@ -781,7 +826,7 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
             });
         }
     }
-    let (userns, userns_size) = parse_userns(o.userns.as_deref())?;
+    let (userns, userns_size, (keep_id_uid, keep_id_gid)) = parse_userns_ids(o.userns.as_deref())?;
     let (uidmap, gidmap) = parse_idmaps(&o.uidmap, &o.gidmap)?;
     if !uidmap.is_empty() && userns != UsernsMode::Default {
         crate::bail!(
@@ -878,7 +923,9 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         workdir: normalize_abs(&workdir),
         user: match (&o.user, userns, o.host_ids) {
             (Some(u), _, _) => u.clone(),
-            (None, UsernsMode::KeepId, Some((uid, gid))) => format!("{uid}:{gid}"),
+            (None, UsernsMode::KeepId, Some((uid, gid))) => {
+                format!("{}:{}", keep_id_uid.unwrap_or(uid), keep_id_gid.unwrap_or(gid))
+            }
             (None, _, _) => img.user.clone(),
         },
         hostname,
@@ -898,6 +945,8 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         static_ip: o.ip.clone(),
         userns,
         idmap_method: String::new(),
+        keep_id_uid,
+        keep_id_gid,
         uidmap,
         gidmap,
         userns_size,
@@ -1278,6 +1327,31 @@ pub fn validate_volume_name(n: &str) -> std::result::Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keep_id_takes_podmans_uid_and_gid_options() {
+        assert_eq!(
+            parse_userns_ids(Some("keep-id:uid=1000,gid=100")).unwrap(),
+            (UsernsMode::KeepId, None, (Some(1000), Some(100)))
+        );
+        assert_eq!(
+            parse_userns_ids(Some("keep-id:uid=0")).unwrap(),
+            (UsernsMode::KeepId, None, (Some(0), None))
+        );
+        assert_eq!(
+            parse_userns_ids(Some("keep-id")).unwrap(),
+            (UsernsMode::KeepId, None, (None, None))
+        );
+        for (bad, needle) in [
+            ("keep-id:uid=x", "uid=x: not a user or group id"),
+            ("keep-id:gid=4294967295", "not a user or group id"),
+            ("keep-id:size=5", "unknown option \"size=5\""),
+            ("keep-id:", "unknown option"),
+        ] {
+            let e = parse_userns_ids(Some(bad)).unwrap_err().message;
+            assert!(e.contains(needle), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn idmaps_parse_as_podmans() {

@@ -7,7 +7,8 @@
 //!   blobs/sha256/<hex>          manifests and configs, written only by rename after verification
 //!   layers/<id>/diff            extracted layers (id = diff_id hex); layers.json + layers.lock
 //!   layers/<id>/tar-split.zst   the layer tar's headers and padding, to rebuild it (`save`)
-//!   layers/<id>/keepid-<uid>/   re-owned copies for --userns=keep-id (store::keepid)
+//!   layers/<id>/keepid-<uid>/   re-owned copies for --userns=keep-id (store::keepid), when
+//!   layers/<id>/idmap-<hash>/   or for a container's own map: fuse-overlayfs cannot shift it
 //!   images/images.json          image records; images.lock
 //!   containers/<id>/record.json a container's record; containers.lock
 //!   containers/containers.json  records of containers an older hutch created
