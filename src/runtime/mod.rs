@@ -188,6 +188,25 @@ pub struct Started {
     pub tty: Option<OwnedFd>,
     /// The network helper: dropping it (once the container is gone) stops and reaps it.
     pub net: Option<net::Helper>,
+    /// The container's mount namespace, opened before it ran anything: while this is open, the
+    /// container's exit does not tear the namespace down (unmount its overlay, /dev, /proc…,
+    /// and wait for RCU grace periods) before its parent sees the exit. Whoever holds the
+    /// last descriptor pays for that teardown when closing it: a foreground `run --rm` hands it
+    /// to its detached cleanup (`container::lifecycle::remove_exited`); others drop it once the
+    /// container has exited. None when the process shares hutch's mount namespace.
+    pub mnt_ns: Option<OwnedFd>,
+}
+
+/// Open `pid`'s mount namespace (see `Started::mnt_ns`); None when it cannot be opened (the
+/// process is gone), which only loses the early exit.
+fn hold_mnt_ns(pid: nix::unistd::Pid) -> Option<OwnedFd> {
+    use nix::fcntl::OFlag;
+    nix::fcntl::open(
+        format!("/proc/{pid}/ns/mnt").as_str(),
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .ok()
 }
 
 /// Namespaces for a new container.
@@ -246,6 +265,8 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
         }
     }
     crate::output::trace("maps written");
+    // Before "go": the container may have exited (and its namespace gone) by the time it exec'd.
+    let mnt_ns = hold_mnt_ns(child.pid);
     // The helper attaches to the namespaces (pasta takes ~15 ms, longer than anything else
     // here) while the child sets up its mounts; the child execs the command on a second "go"
     // (the helper is ready) or, without published ports, once it sees its default routes.
@@ -279,6 +300,7 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
         start_time,
         tty: got.tty,
         net: helper,
+        mnt_ns,
     })
 }
 
