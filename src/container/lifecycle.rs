@@ -227,6 +227,7 @@ fn delete_detached(store: &Store, dir: &std::path::Path, held: Option<OwnedFd>) 
             if let Some((r, w)) = handover {
                 drop(w);
                 let _ = nix::unistd::read(&r, &mut [0u8; 1]);
+                crate::fault::point("before:release-namespace");
             }
             drop(held);
             let path = trash.path.clone();

@@ -16,6 +16,7 @@ pub mod net;
 pub mod portfwd;
 pub mod rootfs;
 pub mod seccomp;
+pub mod seed;
 pub mod session;
 pub mod sharednet;
 pub mod state;
@@ -24,7 +25,7 @@ pub mod user;
 pub mod userns;
 pub mod volumes;
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
@@ -233,25 +234,47 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     // the clone only for hutch's forwarder; the child closes them when it execs).
     let listeners = net::bind_ports(&plan.spec.ports, net::forwards_tcp(plan))?;
     let routes = net::early_routes(plan);
+    // A user namespace made early by `run` (see `seed`), its maps written meanwhile.
+    let seeded = if plan.new_userns && plan.id_map.is_none() && plan.spec.userns != crate::spec::UsernsMode::KeepId {
+        let (u, g) = userns::map_triples(&plan.mapping, false);
+        seed::take(&u, &g).transpose()?
+    } else {
+        None
+    };
     crate::output::trace("clone");
     let (parent, child_end) = Channel::pair()?;
-    let forked = process::clone3(clone_flags(plan)).map_err(|e| {
+    let cloned = |e: nix::errno::Errno| {
         crate::err!("creating the container's namespaces: {e} (are unprivileged user namespaces enabled? see `sysctl user.max_user_namespaces`)")
-    })?;
-    let child = match forked {
-        Forked::Child => {
-            drop(parent);
-            child::main(plan, child_end, stdio, routes)
-        }
-        Forked::Parent(c) => c,
     };
-    drop(child_end);
+    let child = match &seeded {
+        Some(userns) => {
+            let own_end = parent.as_fd().as_raw_fd();
+            let flags = clone_flags(plan) & !(libc::CLONE_NEWUSER as libc::c_ulong);
+            process::clone3_in_userns(userns.as_fd(), flags, move || {
+                // SAFETY: our copy of the parent's end, which must not keep our "go" from EOF.
+                unsafe { libc::close(own_end) };
+                child::main(plan, child_end, stdio, routes)
+            })
+            .map_err(cloned)?
+        }
+        None => {
+            let child = match process::clone3(clone_flags(plan)).map_err(cloned)? {
+                Forked::Child => {
+                    drop(parent);
+                    child::main(plan, child_end, stdio, routes)
+                }
+                Forked::Parent(c) => c,
+            };
+            drop(child_end);
+            child
+        }
+    };
     let fail = |child: &Child, e: Error| -> Error {
         let _ = process::pidfd_send_signal(&child.pidfd, nix::sys::signal::Signal::SIGKILL);
-        let _ = nix::sys::wait::waitpid(child.pid, None);
+        let _ = nix::sys::wait::waitpid(child.pid, Some(nix::sys::wait::WaitPidFlag::__WALL));
         e
     };
-    if plan.new_userns {
+    if plan.new_userns && seeded.is_none() {
         let written = match &plan.id_map {
             Some((u, g)) => userns::write_triples(child.pid.as_raw(), u, g),
             None => userns::write_maps(
@@ -285,13 +308,13 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
                 let _ = process::pidfd_send_signal(&child.pidfd, nix::sys::signal::Signal::SIGKILL);
                 // The child's own failure, if it had one, explains more than the helper's.
                 let got = parent.collect();
-                let _ = nix::sys::wait::waitpid(child.pid, None);
+                let _ = nix::sys::wait::waitpid(child.pid, Some(nix::sys::wait::WaitPidFlag::__WALL));
                 return Err(got.result.err().unwrap_or(e));
             }
         },
     };
     if let Err(e) = got.result {
-        let _ = nix::sys::wait::waitpid(child.pid, None);
+        let _ = nix::sys::wait::waitpid(child.pid, Some(nix::sys::wait::WaitPidFlag::__WALL));
         return Err(e);
     }
     crate::output::trace("exec'd");
