@@ -200,7 +200,7 @@ pub struct Started {
 
 /// Open `pid`'s mount namespace (see `Started::mnt_ns`); None when it cannot be opened (the
 /// process is gone), which only loses the early exit.
-fn hold_mnt_ns(pid: nix::unistd::Pid) -> Option<OwnedFd> {
+pub(crate) fn hold_mnt_ns(pid: nix::unistd::Pid) -> Option<OwnedFd> {
     use nix::fcntl::OFlag;
     nix::fcntl::open(
         format!("/proc/{pid}/ns/mnt").as_str(),
@@ -237,7 +237,7 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     // A user namespace made early by `run` (see `seed`), its maps written meanwhile.
     let seeded = if plan.new_userns && plan.id_map.is_none() && plan.spec.userns != crate::spec::UsernsMode::KeepId {
         let (u, g) = userns::map_triples(&plan.mapping, false);
-        seed::take(&u, &g).transpose()?
+        seed::take(&u, &g)
     } else {
         None
     };
@@ -447,6 +447,7 @@ fn with_helper(parent: &Channel, mut s: net::Starting) -> Result<(Collected, Opt
     let mut got = Collected {
         tty: None,
         started: None,
+        mnt_ns: None,
         result: Ok(()),
     };
     loop {

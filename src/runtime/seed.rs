@@ -11,7 +11,6 @@
 use std::os::fd::OwnedFd;
 use std::sync::Mutex;
 
-use crate::error::Result;
 use crate::sys::process::UsernsHolder;
 
 type Triples = Vec<(u64, u64, u64)>;
@@ -49,24 +48,34 @@ pub fn start(mapping: &super::userns::Mapping) {
     *SEED.lock().unwrap_or_else(|p| p.into_inner()) = Some(Seed { holder, maps, helpers });
 }
 
-/// The seed's user namespace, if there is a seed and its maps are `u` and `g`: once they are
-/// written (an error if newuidmap or newgidmap failed). None: no seed (or not these maps; the
-/// seed is ended).
-pub fn take(u: &[(u64, u64, u64)], g: &[(u64, u64, u64)]) -> Option<Result<OwnedFd>> {
+/// The seed's user namespace, if there is a seed and its maps are `u` and `g`, once they are
+/// written. None: no seed, or not these maps, or it failed (newuidmap or newgidmap did, or the
+/// holder was killed): the seed is ended and the container gets a user namespace of its own,
+/// whose maps' errors, if any, are reported.
+pub fn take(u: &[(u64, u64, u64)], g: &[(u64, u64, u64)]) -> Option<OwnedFd> {
     let mut seed = SEED.lock().unwrap_or_else(|p| p.into_inner()).take()?;
     if seed.maps.0 != u || seed.maps.1 != g {
         return None;
     }
     let waited = super::userns::wait_newidmap(std::mem::take(&mut seed.helpers));
-    crate::output::trace("seed: maps written");
-    Some(waited.and_then(|()| {
+    let userns = waited.and_then(|()| {
         nix::fcntl::open(
             format!("/proc/{}/ns/user", seed.holder.pid).as_str(),
             nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
             nix::sys::stat::Mode::empty(),
         )
-        .map_err(|e| crate::err!("opening the container's user namespace: {e}"))
-    }))
+        .map_err(|e| crate::err!("opening its user namespace: {e}"))
+    });
+    match userns {
+        Ok(fd) => {
+            crate::output::trace("seed: maps written");
+            Some(fd)
+        }
+        Err(e) => {
+            crate::output::trace(&format!("seed: not used: {}", e.message));
+            None
+        }
+    }
     // (The holder ends here: the descriptor keeps the namespace.)
 }
 

@@ -21,6 +21,8 @@ pub enum Msg {
     Fd(OwnedFd),
     /// A process started on our behalf: its pid and pidfd.
     Pid(i32, OwnedFd),
+    /// That process's mount namespace.
+    MntNs(OwnedFd),
     Error(i32, String),
     Eof,
 }
@@ -59,6 +61,19 @@ impl Channel {
         let _ = sendmsg::<()>(
             self.fd.as_raw_fd(),
             &[IoSlice::new(b"T")],
+            &cmsg,
+            MsgFlags::empty(),
+            None,
+        );
+    }
+
+    /// A started process's mount namespace (see `runtime::Started::mnt_ns`), after its pid.
+    pub fn send_mnt_ns(&self, fd: &OwnedFd) {
+        let fds = [fd.as_raw_fd()];
+        let cmsg = [ControlMessage::ScmRights(&fds)];
+        let _ = sendmsg::<()>(
+            self.fd.as_raw_fd(),
+            &[IoSlice::new(b"N")],
             &cmsg,
             MsgFlags::empty(),
             None,
@@ -113,6 +128,9 @@ impl Channel {
                 let pid = String::from_utf8_lossy(&buf[1..n]).parse().unwrap_or(0);
                 return Msg::Pid(pid, fd);
             }
+            if buf[..n] == *b"N" {
+                return Msg::MntNs(fd);
+            }
             return Msg::Fd(fd);
         }
         let text = String::from_utf8_lossy(&buf[..n]);
@@ -128,6 +146,7 @@ impl Channel {
         let mut c = Collected {
             tty: None,
             started: None,
+            mnt_ns: None,
             result: Ok(()),
         };
         while !self.collect_one(&mut c) {}
@@ -139,6 +158,7 @@ impl Channel {
         match self.recv() {
             Msg::Fd(f) => c.tty = Some(f),
             Msg::Pid(pid, fd) => c.started = Some((pid, fd)),
+            Msg::MntNs(fd) => c.mnt_ns = Some(fd),
             Msg::Error(code, msg) => {
                 c.result = Err(Error::with_code(code, msg));
                 return true;
@@ -153,6 +173,7 @@ impl Channel {
 pub struct Collected {
     pub tty: Option<OwnedFd>,
     pub started: Option<(i32, OwnedFd)>,
+    pub mnt_ns: Option<OwnedFd>,
     pub result: Result<()>,
 }
 
