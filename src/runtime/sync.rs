@@ -55,42 +55,30 @@ impl Channel {
         let _ = nix::unistd::write(&self.fd, error_line(code, msg).as_bytes());
     }
 
-    pub fn send_fd(&self, fd: &OwnedFd) {
+    /// One message: `text` with `fd` (SCM_RIGHTS).
+    fn send_with_fd(&self, text: &[u8], fd: &OwnedFd) {
         let fds = [fd.as_raw_fd()];
         let cmsg = [ControlMessage::ScmRights(&fds)];
         let _ = sendmsg::<()>(
             self.fd.as_raw_fd(),
-            &[IoSlice::new(b"T")],
+            &[IoSlice::new(text)],
             &cmsg,
             MsgFlags::empty(),
             None,
         );
+    }
+
+    pub fn send_fd(&self, fd: &OwnedFd) {
+        self.send_with_fd(b"T", fd);
     }
 
     /// A started process's mount namespace (see `runtime::Started::mnt_ns`), after its pid.
     pub fn send_mnt_ns(&self, fd: &OwnedFd) {
-        let fds = [fd.as_raw_fd()];
-        let cmsg = [ControlMessage::ScmRights(&fds)];
-        let _ = sendmsg::<()>(
-            self.fd.as_raw_fd(),
-            &[IoSlice::new(b"N")],
-            &cmsg,
-            MsgFlags::empty(),
-            None,
-        );
+        self.send_with_fd(b"N", fd);
     }
 
     pub fn send_pid(&self, pid: i32, pidfd: &OwnedFd) {
-        let fds = [pidfd.as_raw_fd()];
-        let cmsg = [ControlMessage::ScmRights(&fds)];
-        let msg = format!("P{pid}");
-        let _ = sendmsg::<()>(
-            self.fd.as_raw_fd(),
-            &[IoSlice::new(msg.as_bytes())],
-            &cmsg,
-            MsgFlags::empty(),
-            None,
-        );
+        self.send_with_fd(format!("P{pid}").as_bytes(), pidfd);
     }
 
     pub fn recv(&self) -> Msg {

@@ -31,6 +31,19 @@ struct CloneArgs {
     tls: u64,
 }
 
+/// The clone3 syscall with `args` (its result: the child's pid, 0 in the child, or -1).
+///
+/// # Safety
+/// As fork(2) when `args` has no stack: the caller must be single-threaded, and the child
+/// continues from here on a copy of the caller's memory.
+unsafe fn raw_clone3(args: &mut CloneArgs) -> libc::c_long {
+    libc::syscall(
+        libc::SYS_clone3,
+        args as *mut CloneArgs,
+        std::mem::size_of::<CloneArgs>(),
+    )
+}
+
 /// Fork into the namespaces in `flags` (CLONE_NEW*), like fork(2): the child runs on from here
 /// on a copy of the stack. The caller must be single-threaded.
 pub fn clone3(flags: libc::c_ulong) -> nix::Result<Forked> {
@@ -48,13 +61,7 @@ pub fn clone3(flags: libc::c_ulong) -> nix::Result<Forked> {
     };
     // SAFETY: clone3 with no stack behaves like fork: the child continues on a copy-on-write
     // copy of this (single-threaded) process. `args` and `pidfd` live across the call.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_clone3,
-            &mut args as *mut CloneArgs,
-            std::mem::size_of::<CloneArgs>(),
-        )
-    };
+    let r = unsafe { raw_clone3(&mut args) };
     match Errno::result(r)? {
         0 => Ok(Forked::Child),
         pid => Ok(Forked::Parent(Child {
@@ -208,13 +215,7 @@ pub fn clone3_in_userns<F: FnOnce() -> crate::runtime::child::Never>(
         };
         // SAFETY: as `clone3`: the child goes on, on a copy of this helper's stack and of the
         // caller's memory; `args` lives across the call.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_clone3,
-                &mut args as *mut CloneArgs,
-                std::mem::size_of::<CloneArgs>(),
-            )
-        };
+        let r = unsafe { raw_clone3(&mut args) };
         match r {
             #[allow(unreachable_code)]
             0 => match (s.run.take().expect("clone3_in_userns runs once"))() {},
