@@ -426,7 +426,29 @@ fn create_for(a: &RunArgs) -> Result<(Store, crate::store::containers::Container
     Ok((store, rec))
 }
 
+/// Whether the container surely starts here in a user namespace of its own: in the foreground,
+/// `--network none` (another network may mean joining its namespace's user namespace), none of
+/// --pod, --userns, --uidmap, --gidmap. (The maps are checked again when it starts.)
+fn seedable(a: &RunArgs) -> bool {
+    !a.detach
+        && a.network.as_deref() == Some("none")
+        && a.pod.is_none()
+        && a.userns.is_none()
+        && a.uidmap.is_empty()
+        && a.gidmap.is_empty()
+}
+
 pub fn run(a: RunArgs) -> Result<i32> {
+    // The container's user namespace first: its maps are written while it is created.
+    if seedable(&a) {
+        crate::runtime::seed::start(&crate::runtime::userns::plan());
+    }
+    let code = run_created(a);
+    crate::runtime::seed::discard();
+    code
+}
+
+fn run_created(a: RunArgs) -> Result<i32> {
     let (store, rec) = create_for(&a)?;
     if a.compat.rmi {
         let code = container::run_foreground(&store, &rec);

@@ -5,6 +5,7 @@ use crate::runtime::state::{self, Status};
 use crate::runtime::userns;
 use crate::store::containers::ContainerRecord;
 use crate::store::Store;
+use std::os::fd::OwnedFd;
 
 /// Send `sig` to a running container; error if it is not running.
 pub fn kill(store: &Store, rec: &ContainerRecord, sig: i32) -> Result<()> {
@@ -119,18 +120,21 @@ pub fn ensure_stopped_within(store: &Store, rec: &ContainerRecord, force: bool, 
 /// Remove a stopped container: record first (under the lock), then its directory. Call
 /// `enter_userns` before, to delete files the container created as other uids.
 pub fn remove(store: &Store, rec: &ContainerRecord, volumes: bool) -> Result<()> {
-    remove_with(store, rec, volumes, false)
+    remove_with(store, rec, volumes, None)
 }
 
 /// `--rm` of a foreground container that has exited: as `remove`, but its directory, once its
 /// record and live state are gone and it has been moved into tmp/ (so that nothing lists the
 /// container, its name is free and `system check` finds no leftover when hutch returns), is
-/// deleted by a detached child while hutch reports the exit status.
-pub fn remove_exited(store: &Store, rec: &ContainerRecord) -> Result<()> {
-    remove_with(store, rec, true, true)
+/// deleted by a detached child while hutch reports the exit status. `held`: the container's
+/// mount namespace (`runtime::Started::mnt_ns`), whose teardown that child does too.
+pub fn remove_exited(store: &Store, rec: &ContainerRecord, held: Option<OwnedFd>) -> Result<()> {
+    remove_with(store, rec, true, Some(held))
 }
 
-fn remove_with(store: &Store, rec: &ContainerRecord, volumes: bool, detached: bool) -> Result<()> {
+/// `detached`: delete the directory in a detached child (`delete_detached`), with the
+/// container's mount namespace if held.
+fn remove_with(store: &Store, rec: &ContainerRecord, volumes: bool, detached: Option<Option<OwnedFd>>) -> Result<()> {
     let lock = store.lock_containers()?;
     // A record of its own (containers/<id>/record.json): removed alone, without reading the
     // others, so that the lock is held for one unlink however many containers there are.
@@ -158,7 +162,12 @@ fn remove_with(store: &Store, rec: &ContainerRecord, volumes: bool, detached: bo
     let _ = std::fs::remove_file(crate::paths::live_file(&rec.id).with_extension("lock"));
     crate::fault::point("after:remove-live");
     let d = store.container_dir(&rec.id);
-    if d.exists() && !(detached && delete_detached(store, &d)) {
+    let gone = match detached {
+        // (The namespace, if held, is closed either way before the directory goes.)
+        Some(held) if d.exists() => delete_detached(store, &d, held),
+        _ => false,
+    };
+    if d.exists() && !gone {
         delete_dir(store, &d)?;
     }
     if volumes {
@@ -197,8 +206,10 @@ fn delete_dir(store: &Store, d: &std::path::Path) -> Result<()> {
 /// /dev/null, so that nobody waiting for hutch's output or exit waits for it), which holds the
 /// entry's lock until it is gone: a concurrent sweep or `system check` leaves it alone, and a
 /// child killed half-way leaves debris that the next sweep removes. False when `dir` could not
-/// be moved (the caller deletes it in place).
-fn delete_detached(store: &Store, dir: &std::path::Path) -> bool {
+/// be moved (the caller deletes it in place). `held`, the container's mount namespace, is
+/// closed last by that child, which so pays for its teardown (before deleting: its overlay is
+/// unmounted first); closed here when there is no child.
+fn delete_detached(store: &Store, dir: &std::path::Path, held: Option<OwnedFd>) -> bool {
     let Ok(trash) = store.temp("trash") else {
         return false;
     };
@@ -206,9 +217,19 @@ fn delete_detached(store: &Store, dir: &std::path::Path) -> bool {
         return false;
     }
     crate::fault::point("after:discard-rename");
+    // Closed by this process once its own descriptor of `held` is: the child's is then the last.
+    let handover = held
+        .as_ref()
+        .and_then(|_| nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).ok());
     match crate::sys::process::fork() {
         Ok(None) => {
             let _ = crate::sys::process::detach_from_caller();
+            if let Some((r, w)) = handover {
+                drop(w);
+                let _ = nix::unistd::read(&r, &mut [0u8; 1]);
+                crate::fault::point("before:release-namespace");
+            }
+            drop(held);
             let path = trash.path.clone();
             if delete_dir(store, &path).is_ok() {
                 // Its lock file goes too (the entry is already gone).
@@ -217,12 +238,15 @@ fn delete_detached(store: &Store, dir: &std::path::Path) -> bool {
             crate::sys::process::exit_now(0)
         }
         Ok(Some(_)) => {
+            drop(held);
+            drop(handover);
             // The child holds the lock (the same open file) and removes the entry and its lock
             // file: this process only closes its descriptor when it exits.
             std::mem::forget(trash);
             true
         }
         Err(_) => {
+            drop(held);
             let path = trash.path.clone();
             let _ = delete_dir(store, &path);
             true

@@ -56,6 +56,9 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
         .then(|| std::time::Instant::now() + std::time::Duration::from_secs(rec.spec.timeout.into()));
     let code = runtime::session::run(&started, signals, rec.spec.interactive, relay, log, deadline);
     drop(started.net.take());
+    // The container's mount namespace, still whole: with --rm, the detached cleanup closes it
+    // (so its teardown is not between the exit and hutch's exit status); else it goes here.
+    let held = started.mnt_ns.take();
     crate::output::trace("exited");
     // Before the exit is recorded: whoever waits for that record (stop, wait) comes after it.
     crate::events::died(&rec.id, &rec.name, &rec.image_name, &rec.spec.labels, code);
@@ -65,7 +68,7 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
         crate::pod::member_exited(store, pod, &rec.id);
     }
     if rec.spec.auto_remove {
-        remove_exited(store, rec)?;
+        remove_exited(store, rec, held)?;
         crate::output::trace("removed");
     }
     Ok(code)

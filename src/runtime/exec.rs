@@ -70,7 +70,7 @@ pub fn via_helper(helper: impl FnOnce(Channel), go: bool, what: &str, vanished: 
         parent.go();
     }
     let got = parent.collect();
-    let (tty, target, result) = (got.tty, got.started, got.result);
+    let (tty, target, mnt_ns, result) = (got.tty, got.started, got.mnt_ns, got.result);
     let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(helper_pid), None);
     let Some((pid, pidfd)) = target else {
         return Err(result.err().unwrap_or_else(|| crate::err!("{vanished}")));
@@ -90,6 +90,7 @@ pub fn via_helper(helper: impl FnOnce(Channel), go: bool, what: &str, vanished: 
         start_time,
         tty,
         net: None,
+        mnt_ns,
     })
 }
 
@@ -125,6 +126,13 @@ pub fn clone_parent(
         }
         Ok(Forked::Parent(c)) => {
             sync.send_pid(c.pid.as_raw(), &c.pidfd);
+            // A new mount namespace, held for hutch as `spawn` holds its container's (opened
+            // here, at once: the process may run and exit before hutch reads its pid).
+            if flags & libc::CLONE_NEWNS != 0 {
+                if let Some(ns) = super::hold_mnt_ns(c.pid) {
+                    sync.send_mnt_ns(&ns);
+                }
+            }
             process::exit_now(0)
         }
         Ok(Forked::Child) => run(sync),

@@ -16,6 +16,7 @@ pub mod net;
 pub mod portfwd;
 pub mod rootfs;
 pub mod seccomp;
+pub mod seed;
 pub mod session;
 pub mod sharednet;
 pub mod state;
@@ -24,7 +25,7 @@ pub mod user;
 pub mod userns;
 pub mod volumes;
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
@@ -192,6 +193,25 @@ pub struct Started {
     pub tty: Option<OwnedFd>,
     /// The network helper: dropping it (once the container is gone) stops and reaps it.
     pub net: Option<net::Helper>,
+    /// The container's mount namespace, opened before it ran anything: while this is open, the
+    /// container's exit does not tear the namespace down (unmount its overlay, /dev, /proc…,
+    /// and wait for RCU grace periods) before its parent sees the exit. Whoever holds the
+    /// last descriptor pays for that teardown when closing it: a foreground `run --rm` hands it
+    /// to its detached cleanup (`container::lifecycle::remove_exited`); others drop it once the
+    /// container has exited. None when the process shares hutch's mount namespace.
+    pub mnt_ns: Option<OwnedFd>,
+}
+
+/// Open `pid`'s mount namespace (see `Started::mnt_ns`); None when it cannot be opened (the
+/// process is gone), which only loses the early exit.
+pub(crate) fn hold_mnt_ns(pid: nix::unistd::Pid) -> Option<OwnedFd> {
+    use nix::fcntl::OFlag;
+    nix::fcntl::open(
+        format!("/proc/{pid}/ns/mnt").as_str(),
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .ok()
 }
 
 /// Namespaces for a new container.
@@ -221,25 +241,47 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     // the clone only for hutch's forwarder; the child closes them when it execs).
     let listeners = net::bind_ports(&plan.spec.ports, net::forwards_tcp(plan))?;
     let routes = net::early_routes(plan);
+    // A user namespace made early by `run` (see `seed`), its maps written meanwhile.
+    let seeded = if plan.new_userns && plan.id_map.is_none() && plan.spec.userns != crate::spec::UsernsMode::KeepId {
+        let (u, g) = userns::map_triples(&plan.mapping, false);
+        seed::take(&u, &g)
+    } else {
+        None
+    };
     crate::output::trace("clone");
     let (parent, child_end) = Channel::pair()?;
-    let forked = process::clone3(clone_flags(plan)).map_err(|e| {
+    let cloned = |e: nix::errno::Errno| {
         crate::err!("creating the container's namespaces: {e} (are unprivileged user namespaces enabled? see `sysctl user.max_user_namespaces`)")
-    })?;
-    let child = match forked {
-        Forked::Child => {
-            drop(parent);
-            child::main(plan, child_end, stdio, routes)
-        }
-        Forked::Parent(c) => c,
     };
-    drop(child_end);
+    let child = match &seeded {
+        Some(userns) => {
+            let own_end = parent.as_fd().as_raw_fd();
+            let flags = clone_flags(plan) & !(libc::CLONE_NEWUSER as libc::c_ulong);
+            process::clone3_in_userns(userns.as_fd(), flags, move || {
+                // SAFETY: our copy of the parent's end, which must not keep our "go" from EOF.
+                unsafe { libc::close(own_end) };
+                child::main(plan, child_end, stdio, routes)
+            })
+            .map_err(cloned)?
+        }
+        None => {
+            let child = match process::clone3(clone_flags(plan)).map_err(cloned)? {
+                Forked::Child => {
+                    drop(parent);
+                    child::main(plan, child_end, stdio, routes)
+                }
+                Forked::Parent(c) => c,
+            };
+            drop(child_end);
+            child
+        }
+    };
     let fail = |child: &Child, e: Error| -> Error {
         let _ = process::pidfd_send_signal(&child.pidfd, nix::sys::signal::Signal::SIGKILL);
-        let _ = nix::sys::wait::waitpid(child.pid, None);
+        let _ = nix::sys::wait::waitpid(child.pid, Some(nix::sys::wait::WaitPidFlag::__WALL));
         e
     };
-    if plan.new_userns {
+    if plan.new_userns && seeded.is_none() {
         let written = match &plan.id_map {
             Some((u, g)) => userns::write_triples(child.pid.as_raw(), u, g),
             None => userns::write_maps(
@@ -253,6 +295,8 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
         }
     }
     crate::output::trace("maps written");
+    // Before "go": the container may have exited (and its namespace gone) by the time it exec'd.
+    let mnt_ns = hold_mnt_ns(child.pid);
     // The helper attaches to the namespaces (pasta takes ~15 ms, longer than anything else
     // here) while the child sets up its mounts; the child execs the command on a second "go"
     // (the helper is ready) or, without published ports, once it sees its default routes.
@@ -277,13 +321,13 @@ fn go_with_helper(parent: Channel, child: Child, starting: Option<net::Starting>
                 let _ = process::pidfd_send_signal(&child.pidfd, nix::sys::signal::Signal::SIGKILL);
                 // The child's own failure, if it had one, explains more than the helper's.
                 let got = parent.collect();
-                let _ = nix::sys::wait::waitpid(child.pid, None);
+                let _ = nix::sys::wait::waitpid(child.pid, Some(nix::sys::wait::WaitPidFlag::__WALL));
                 return Err(got.result.err().unwrap_or(e));
             }
         },
     };
     if let Err(e) = got.result {
-        let _ = nix::sys::wait::waitpid(child.pid, None);
+        let _ = nix::sys::wait::waitpid(child.pid, Some(nix::sys::wait::WaitPidFlag::__WALL));
         return Err(e);
     }
     crate::output::trace("exec'd");
@@ -292,6 +336,7 @@ fn go_with_helper(parent: Channel, child: Child, starting: Option<net::Starting>
         start_time,
         tty: got.tty,
         net: helper,
+        mnt_ns,
     })
 }
 
@@ -530,6 +575,7 @@ fn with_helper(parent: &Channel, mut s: net::Starting) -> Result<(Collected, Opt
     let mut got = Collected {
         tty: None,
         started: None,
+        mnt_ns: None,
         result: Ok(()),
     };
     loop {

@@ -157,6 +157,9 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
             Err(e) => return fail_start(&mut report, e.exit_code(), &e.message),
         };
         drop(stdio);
+        // Its namespace goes with the process: a restart must not find the last run's overlay
+        // still mounted on the same upper directory.
+        drop(started.mnt_ns.take());
         let recorder = match Recorder::started_again(store, &plan.id, !plan.spec.auto_remove, &started, restarts) {
             Ok(r) => r,
             Err(e) => {

@@ -21,6 +21,8 @@ pub enum Msg {
     Fd(OwnedFd),
     /// A process started on our behalf: its pid and pidfd.
     Pid(i32, OwnedFd),
+    /// That process's mount namespace.
+    MntNs(OwnedFd),
     Error(i32, String),
     Eof,
 }
@@ -53,29 +55,30 @@ impl Channel {
         let _ = nix::unistd::write(&self.fd, error_line(code, msg).as_bytes());
     }
 
-    pub fn send_fd(&self, fd: &OwnedFd) {
+    /// One message: `text` with `fd` (SCM_RIGHTS).
+    fn send_with_fd(&self, text: &[u8], fd: &OwnedFd) {
         let fds = [fd.as_raw_fd()];
         let cmsg = [ControlMessage::ScmRights(&fds)];
         let _ = sendmsg::<()>(
             self.fd.as_raw_fd(),
-            &[IoSlice::new(b"T")],
+            &[IoSlice::new(text)],
             &cmsg,
             MsgFlags::empty(),
             None,
         );
     }
 
+    pub fn send_fd(&self, fd: &OwnedFd) {
+        self.send_with_fd(b"T", fd);
+    }
+
+    /// A started process's mount namespace (see `runtime::Started::mnt_ns`), after its pid.
+    pub fn send_mnt_ns(&self, fd: &OwnedFd) {
+        self.send_with_fd(b"N", fd);
+    }
+
     pub fn send_pid(&self, pid: i32, pidfd: &OwnedFd) {
-        let fds = [pidfd.as_raw_fd()];
-        let cmsg = [ControlMessage::ScmRights(&fds)];
-        let msg = format!("P{pid}");
-        let _ = sendmsg::<()>(
-            self.fd.as_raw_fd(),
-            &[IoSlice::new(msg.as_bytes())],
-            &cmsg,
-            MsgFlags::empty(),
-            None,
-        );
+        self.send_with_fd(format!("P{pid}").as_bytes(), pidfd);
     }
 
     pub fn recv(&self) -> Msg {
@@ -113,6 +116,9 @@ impl Channel {
                 let pid = String::from_utf8_lossy(&buf[1..n]).parse().unwrap_or(0);
                 return Msg::Pid(pid, fd);
             }
+            if buf[..n] == *b"N" {
+                return Msg::MntNs(fd);
+            }
             return Msg::Fd(fd);
         }
         let text = String::from_utf8_lossy(&buf[..n]);
@@ -128,6 +134,7 @@ impl Channel {
         let mut c = Collected {
             tty: None,
             started: None,
+            mnt_ns: None,
             result: Ok(()),
         };
         while !self.collect_one(&mut c) {}
@@ -139,6 +146,7 @@ impl Channel {
         match self.recv() {
             Msg::Fd(f) => c.tty = Some(f),
             Msg::Pid(pid, fd) => c.started = Some((pid, fd)),
+            Msg::MntNs(fd) => c.mnt_ns = Some(fd),
             Msg::Error(code, msg) => {
                 c.result = Err(Error::with_code(code, msg));
                 return true;
@@ -153,6 +161,7 @@ impl Channel {
 pub struct Collected {
     pub tty: Option<OwnedFd>,
     pub started: Option<(i32, OwnedFd)>,
+    pub mnt_ns: Option<OwnedFd>,
     pub result: Result<()>,
 }
 

@@ -349,31 +349,93 @@ pub fn resolve_host_level(
 
 /// newuidmap and newgidmap, at the same time, exit status checked, their stderr in the error.
 fn run_newidmap(pid: i32, u: &[(u64, u64, u64)], g: &[(u64, u64, u64)]) -> Result<()> {
-    let spawn = |tool: &str, v: &[(u64, u64, u64)]| {
-        std::process::Command::new(tool)
-            .arg(pid.to_string())
-            .args(triple_args(v))
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| crate::err!("running {tool}: {e} (install the uidmap package)"))
-    };
-    let cu = spawn("newuidmap", u)?;
-    let cg = spawn("newgidmap", g)?;
-    for (tool, c) in [("newuidmap", cu), ("newgidmap", cg)] {
-        let o = c
-            .wait_with_output()
-            .map_err(|e| crate::err!("waiting for {tool}: {e}"))?;
-        if !o.status.success() {
-            crate::bail!(
-                "{tool} failed ({}): {}",
-                o.status,
-                String::from_utf8_lossy(&o.stderr).trim().replace('\n', "; ")
-            );
+    wait_newidmap(spawn_newidmap(pid, u, g)?)
+}
+
+/// A running newuidmap or newgidmap (`spawn_newidmap`).
+pub struct IdMapHelper {
+    tool: &'static str,
+    process: crate::sys::process::Spawned,
+    stderr: std::os::fd::OwnedFd,
+}
+
+/// Start newuidmap and newgidmap for `pid` without waiting for either (`wait_newidmap` checks
+/// them): both execs (a setuid program's, about 1 ms each) run beside us and each other.
+pub fn spawn_newidmap(pid: i32, u: &[(u64, u64, u64)], g: &[(u64, u64, u64)]) -> Result<Vec<IdMapHelper>> {
+    use nix::fcntl::OFlag;
+    use std::os::fd::AsRawFd;
+    let null = nix::fcntl::open(
+        "/dev/null",
+        OFlag::O_RDWR | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map_err(|e| crate::err!("opening /dev/null: {e}"))?;
+    let mut helpers = Vec::new();
+    for (tool, v) in [("newuidmap", u), ("newgidmap", g)] {
+        let path = crate::paths::find_in_path(tool)
+            .ok_or_else(|| crate::err!("running {tool}: not found (install the uidmap package)"))?;
+        let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
+        let mut argv = vec![path.to_string_lossy().into_owned(), pid.to_string()];
+        argv.extend(triple_args(v));
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let process = crate::sys::process::spawn_exec(&argv, [null.as_raw_fd(), null.as_raw_fd(), w.as_raw_fd()])
+            .map_err(|e| crate::err!("running {tool}: {e}"));
+        match process {
+            Ok(process) => helpers.push(IdMapHelper {
+                tool,
+                process,
+                stderr: r,
+            }),
+            Err(e) => {
+                // The one already started is reaped.
+                let _ = wait_newidmap(helpers);
+                return Err(e);
+            }
         }
     }
-    Ok(())
+    Ok(helpers)
+}
+
+/// Wait for `spawn_newidmap`'s helpers, every one (none left unreaped): an error with the
+/// first failure's stderr.
+pub fn wait_newidmap(helpers: Vec<IdMapHelper>) -> Result<()> {
+    let mut failed = None;
+    for h in helpers {
+        let said = crate::sys::fd::read_to_eof(&h.stderr);
+        let st = loop {
+            match nix::sys::wait::waitpid(h.process.pid, None) {
+                Err(nix::errno::Errno::EINTR) => continue,
+                other => break other,
+            }
+        };
+        let e = match st {
+            Ok(nix::sys::wait::WaitStatus::Exited(_, 0)) => continue,
+            Ok(nix::sys::wait::WaitStatus::Exited(_, 127)) if said.is_empty() => {
+                crate::err!(
+                    "running {}: it could not be executed (install the uidmap package)",
+                    h.tool
+                )
+            }
+            Ok(st) => crate::err!(
+                "{} failed ({}): {}",
+                h.tool,
+                exit_words(st),
+                String::from_utf8_lossy(&said).trim().replace('\n', "; ")
+            ),
+            Err(e) => crate::err!("waiting for {}: {e}", h.tool),
+        };
+        failed.get_or_insert(e);
+    }
+    failed.map_or(Ok(()), Err)
+}
+
+/// A wait status as std's ExitStatus shows it ("exit status: 1", "signal: 9 (SIGKILL)").
+fn exit_words(st: nix::sys::wait::WaitStatus) -> String {
+    match st {
+        nix::sys::wait::WaitStatus::Exited(_, c) => format!("exit status: {c}"),
+        nix::sys::wait::WaitStatus::Signaled(_, s, _) => format!("signal: {} ({s})", s as i32),
+        other => format!("{other:?}"),
+    }
 }
 
 /// Write `pid`'s maps from explicit (container, host, count) lines (--uidmap/--gidmap).

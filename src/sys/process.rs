@@ -31,6 +31,19 @@ struct CloneArgs {
     tls: u64,
 }
 
+/// The clone3 syscall with `args` (its result: the child's pid, 0 in the child, or -1).
+///
+/// # Safety
+/// As fork(2) when `args` has no stack: the caller must be single-threaded, and the child
+/// continues from here on a copy of the caller's memory.
+unsafe fn raw_clone3(args: &mut CloneArgs) -> libc::c_long {
+    libc::syscall(
+        libc::SYS_clone3,
+        args as *mut CloneArgs,
+        std::mem::size_of::<CloneArgs>(),
+    )
+}
+
 /// Fork into the namespaces in `flags` (CLONE_NEW*), like fork(2): the child runs on from here
 /// on a copy of the stack. The caller must be single-threaded.
 pub fn clone3(flags: libc::c_ulong) -> nix::Result<Forked> {
@@ -48,13 +61,7 @@ pub fn clone3(flags: libc::c_ulong) -> nix::Result<Forked> {
     };
     // SAFETY: clone3 with no stack behaves like fork: the child continues on a copy-on-write
     // copy of this (single-threaded) process. `args` and `pidfd` live across the call.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_clone3,
-            &mut args as *mut CloneArgs,
-            std::mem::size_of::<CloneArgs>(),
-        )
-    };
+    let r = unsafe { raw_clone3(&mut args) };
     match Errno::result(r)? {
         0 => Ok(Forked::Child),
         pid => Ok(Forked::Parent(Child {
@@ -63,6 +70,280 @@ pub fn clone3(flags: libc::c_ulong) -> nix::Result<Forked> {
             pidfd: unsafe { OwnedFd::from_raw_fd(pidfd) },
         })),
     }
+}
+
+/// Stack memory of our own (anonymous, private, reserved lazily), unmapped on drop.
+struct Stack {
+    base: *mut libc::c_void,
+    len: usize,
+}
+
+impl Stack {
+    fn new(len: usize) -> nix::Result<Stack> {
+        // SAFETY: a fresh anonymous mapping; nothing else refers to it.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_STACK,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(Errno::last());
+        }
+        Ok(Stack { base, len })
+    }
+
+    /// The top (stacks grow down on every architecture hutch builds for).
+    fn top(&self) -> *mut libc::c_void {
+        // SAFETY: one past the end of the mapping, which clone(2) expects.
+        unsafe { self.base.cast::<u8>().add(self.len).cast() }
+    }
+}
+
+// SAFETY: a plain memory mapping, owned by this value alone, usable from any thread.
+unsafe impl Send for Stack {}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        // SAFETY: our own mapping, no longer used (its users have exited or have copies).
+        unsafe { libc::munmap(self.base, self.len) };
+    }
+}
+
+/// A process in a new user namespace of its own that does nothing until `release` (or this
+/// process's death, or drop) ends it: its namespace's id maps can be written (newuidmap) while
+/// this process goes on, and the namespace entered later (`clone3_in_userns`).
+pub struct UsernsHolder {
+    pub pid: Pid,
+    /// Closing it (the only descriptor of the pipe's write end outside the holder) ends it.
+    end: Option<OwnedFd>,
+    /// Its stack, in our memory (it shares it: CLONE_VM): kept until it has been reaped.
+    _stack: Stack,
+}
+
+extern "C" fn hold_userns(arg: *mut libc::c_void) -> libc::c_int {
+    // Runs in our memory (CLONE_VM) on its own small stack: raw syscalls only, no errno, no
+    // allocation. Its descriptor table is a copy: close its write end, then wait for EOF.
+    let fds = arg as usize;
+    let (r, w) = ((fds & 0xffff_ffff) as libc::c_long, (fds >> 32) as libc::c_long);
+    let mut b = 0u8;
+    // SAFETY: plain syscalls on descriptors this process owns and a byte on its stack.
+    unsafe {
+        libc::syscall(libc::SYS_close, w);
+        libc::syscall(libc::SYS_read, r, &mut b as *mut u8, 1usize);
+        libc::syscall(libc::SYS_exit, 0);
+    }
+    0
+}
+
+impl UsernsHolder {
+    /// Start the holder (its user namespace has no maps yet). The caller must be
+    /// single-threaded.
+    pub fn start() -> nix::Result<UsernsHolder> {
+        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+        let stack = Stack::new(64 * 1024)?;
+        let arg = (r.as_raw_fd() as u32 as usize) | ((w.as_raw_fd() as u32 as usize) << 32);
+        // SAFETY: the child runs `hold_userns` on `stack` (alive until it is reaped), sharing
+        // our memory but touching nothing of it; CLONE_NEWUSER without CLONE_FS is allowed.
+        let pid = unsafe {
+            libc::clone(
+                hold_userns,
+                stack.top(),
+                libc::CLONE_VM | libc::CLONE_NEWUSER | libc::SIGCHLD,
+                arg as *mut libc::c_void,
+            )
+        };
+        if pid < 0 {
+            return Err(Errno::last());
+        }
+        drop(r);
+        Ok(UsernsHolder {
+            pid: Pid::from_raw(pid),
+            end: Some(w),
+            _stack: stack,
+        })
+    }
+
+    /// End the holder and reap it.
+    pub fn release(&mut self) {
+        if self.end.take().is_some() {
+            let _ = nix::sys::wait::waitpid(self.pid, None);
+        }
+    }
+}
+
+impl Drop for UsernsHolder {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// Like `clone3(flags | CLONE_PARENT)` run from inside the user namespace `userns` (a short
+/// vfork-like helper, sharing our memory and descriptors, enters it and clones), leaving this
+/// process where it is: the new process is our child (reap it with __WALL: it has no exit
+/// signal) in new namespaces owned by `userns`, and runs `run` on a copy of our memory. The
+/// caller must be single-threaded.
+pub fn clone3_in_userns<F: FnOnce() -> crate::runtime::child::Never>(
+    userns: std::os::fd::BorrowedFd<'_>,
+    flags: libc::c_ulong,
+    run: F,
+) -> nix::Result<Child> {
+    struct Shared<F> {
+        userns: RawFd,
+        flags: u64,
+        run: Option<F>,
+        pid: libc::c_long,
+        pidfd: libc::c_int,
+        errno: i32,
+    }
+    extern "C" fn helper<F: FnOnce() -> crate::runtime::child::Never>(arg: *mut libc::c_void) -> libc::c_int {
+        // SAFETY: `arg` is the caller's `Shared`, which outlives this helper (the caller is
+        // suspended until it exits: CLONE_VFORK); errno is the caller's, unused meanwhile.
+        let s = unsafe { &mut *(arg as *mut Shared<F>) };
+        if unsafe { libc::setns(s.userns, libc::CLONE_NEWUSER) } != 0 {
+            s.errno = Errno::last_raw();
+            return 1;
+        }
+        let mut args = CloneArgs {
+            flags: s.flags | libc::CLONE_PIDFD as u64 | libc::CLONE_PARENT as u64,
+            pidfd: &mut s.pidfd as *mut libc::c_int as u64,
+            ..Default::default()
+        };
+        // SAFETY: as `clone3`: the child goes on, on a copy of this helper's stack and of the
+        // caller's memory; `args` lives across the call.
+        let r = unsafe { raw_clone3(&mut args) };
+        match r {
+            #[allow(unreachable_code)]
+            0 => match (s.run.take().expect("clone3_in_userns runs once"))() {},
+            r if r < 0 => {
+                s.errno = Errno::last_raw();
+                1
+            }
+            pid => {
+                s.pid = pid;
+                0
+            }
+        }
+    }
+    // The new process runs on a copy of this stack: room for anything it does.
+    let stack = Stack::new(8 << 20)?;
+    let mut shared = Shared {
+        userns: userns.as_raw_fd(),
+        flags: flags as u64,
+        run: Some(run),
+        pid: -1,
+        pidfd: -1,
+        errno: 0,
+    };
+    // SAFETY: the helper runs `helper::<F>` on `stack` in our memory while we are suspended
+    // (CLONE_VFORK); it shares our descriptor table (CLONE_FILES: the pidfd it gets is ours)
+    // but not our fs (setns into a user namespace requires that).
+    let helper_pid = unsafe {
+        libc::clone(
+            helper::<F>,
+            stack.top(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_FILES | libc::SIGCHLD,
+            &mut shared as *mut Shared<F> as *mut libc::c_void,
+        )
+    };
+    if helper_pid < 0 {
+        return Err(Errno::last());
+    }
+    let _ = nix::sys::wait::waitpid(Pid::from_raw(helper_pid), None);
+    if shared.pid <= 0 {
+        return Err(Errno::from_raw(if shared.errno == 0 {
+            libc::ECHILD
+        } else {
+            shared.errno
+        }));
+    }
+    Ok(Child {
+        pid: Pid::from_raw(shared.pid as i32),
+        // SAFETY: the kernel made this pidfd for the helper, in our shared descriptor table.
+        pidfd: unsafe { OwnedFd::from_raw_fd(shared.pidfd) },
+    })
+}
+
+/// A program started by `spawn_exec`; reap it with `waitpid(pid)`. Holds what its start used
+/// (its arguments and stack, in our memory) until dropped, which the caller does once the
+/// process is reaped.
+pub struct Spawned {
+    pub pid: Pid,
+    _stack: Stack,
+    _start: Box<ExecStart>,
+    _args: Vec<std::ffi::CString>,
+}
+
+/// What a `spawn_exec` child reads before its execve (pointers into `Spawned`'s own data).
+struct ExecStart {
+    argv: Vec<*const libc::c_char>,
+    envp: [*const libc::c_char; 1],
+    stdio: [RawFd; 3],
+}
+
+// SAFETY: the pointers point into data owned by the same `Spawned`, never changed.
+unsafe impl Send for Spawned {}
+
+extern "C" fn exec_start(arg: *mut libc::c_void) -> libc::c_int {
+    // Shares our memory (CLONE_VM) until its execve: raw syscalls only, on data the parent
+    // keeps until the process is reaped; its descriptor table is its own copy.
+    // SAFETY: `arg` is the `ExecStart` of a live `Spawned`.
+    let st = unsafe { &*(arg as *const ExecStart) };
+    // SAFETY: plain syscalls with valid descriptors and NUL-terminated pointer arrays.
+    unsafe {
+        for (to, from) in st.stdio.iter().enumerate() {
+            libc::syscall(libc::SYS_dup3, *from as libc::c_long, to as libc::c_long, 0);
+        }
+        libc::syscall(libc::SYS_execve, st.argv[0], st.argv.as_ptr(), st.envp.as_ptr());
+        libc::syscall(libc::SYS_exit, 127);
+    }
+    127
+}
+
+/// Start the program `argv[0]` (a path) with `argv`, an empty environment and stdin, stdout
+/// and stderr on `stdio` (descriptors above 2), without waiting for its execve: posix_spawn's
+/// vfork suspends us for the whole execve (about 1 ms for a setuid program such as
+/// newuidmap), while this process shares our memory only until its execve, on a stack of its
+/// own. The caller must be single-threaded.
+pub fn spawn_exec(argv: &[&str], stdio: [RawFd; 3]) -> nix::Result<Spawned> {
+    if argv.is_empty() || stdio.iter().any(|&fd| fd <= 2) {
+        return Err(Errno::EINVAL);
+    }
+    let args: Vec<std::ffi::CString> = argv
+        .iter()
+        .map(|a| std::ffi::CString::new(*a).map_err(|_| Errno::EINVAL))
+        .collect::<nix::Result<_>>()?;
+    let mut ptrs: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    let start = Box::new(ExecStart {
+        argv: ptrs,
+        envp: [std::ptr::null()],
+        stdio,
+    });
+    let stack = Stack::new(64 * 1024)?;
+    // SAFETY: the child runs `exec_start` on `stack` with `start`, both kept in the returned
+    // `Spawned` (so alive until it is reaped); it touches nothing else of our memory.
+    let pid = unsafe {
+        libc::clone(
+            exec_start,
+            stack.top(),
+            libc::CLONE_VM | libc::SIGCHLD,
+            &*start as *const ExecStart as *mut libc::c_void,
+        )
+    };
+    if pid < 0 {
+        return Err(Errno::last());
+    }
+    Ok(Spawned {
+        pid: Pid::from_raw(pid),
+        _stack: stack,
+        _start: start,
+        _args: args,
+    })
 }
 
 /// A pidfd for `pid` (which must be checked against its start time by the caller).
