@@ -305,12 +305,18 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
         Ok(s) => s,
         Err(e) => return Err(fail(&child, e)),
     };
-    go_with_helper(parent, child, starting)
+    go_with_helper(parent, child, starting, mnt_ns)
 }
 
 /// The container's first process is waiting for its first "go", its network helper (if any)
-/// starting: "go", then follow both until the process has exec'd (or failed).
-fn go_with_helper(parent: Channel, child: Child, starting: Option<net::Starting>) -> Result<Started> {
+/// starting: "go", then follow both until the process has exec'd (or failed). `mnt_ns`: its
+/// mount namespace, held (see `Started::mnt_ns`); else one a helper sends after the pid.
+fn go_with_helper(
+    parent: Channel,
+    child: Child,
+    starting: Option<net::Starting>,
+    mnt_ns: Option<OwnedFd>,
+) -> Result<Started> {
     let start_time = process::start_time(child.pid.as_raw()).unwrap_or(0);
     parent.go();
     let (got, helper) = match starting {
@@ -336,7 +342,7 @@ fn go_with_helper(parent: Channel, child: Child, starting: Option<net::Starting>
         start_time,
         tty: got.tty,
         net: helper,
-        mnt_ns,
+        mnt_ns: mnt_ns.or(got.mnt_ns),
     })
 }
 
@@ -494,6 +500,7 @@ fn spawn_in_pod(plan: &Plan, stdio: &StdioMode, user: &std::path::Path) -> Resul
         match parent.recv() {
             Msg::Fd(fd) => netns = Some(fd),
             Msg::Pid(pid, pidfd) => break Ok((pid, pidfd)),
+            Msg::MntNs(_) => continue,
             Msg::Error(code, msg) => break Err(Error::with_code(code, msg)),
             Msg::Eof => {
                 break Err(crate::err!(
@@ -513,7 +520,8 @@ fn spawn_in_pod(plan: &Plan, stdio: &StdioMode, user: &std::path::Path) -> Resul
         None => Ok(None),
     };
     match starting {
-        Ok(s) => go_with_helper(parent, child, s),
+        // The helper's MntNs message, after the pid, is collected with the child's.
+        Ok(s) => go_with_helper(parent, child, s, None),
         Err(e) => {
             let _ = process::pidfd_send_signal(&child.pidfd, nix::sys::signal::Signal::SIGKILL);
             let _ = nix::sys::wait::waitpid(child.pid, Some(nix::sys::wait::WaitPidFlag::__WALL));
