@@ -21,7 +21,10 @@
 //! Containers on the networks live in that user namespace (their own network, mount, pid, uts
 //! and ipc namespaces inside it), like `--network container:`: a short-lived helper enters it,
 //! makes the container's network namespace, gets its interfaces from hutch-netns, and clones
-//! the container process.
+//! the container process. A container whose ids are mapped otherwise (keep-id, --uidmap,
+//! --userns auto) gets a user namespace of its own inside that one first (`userns::
+//! unshare_nested`), which then owns its network namespace: hutch-netns, in the parent, keeps
+//! every capability there.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -78,14 +81,8 @@ fn write_state(s: &SharedState) -> Result<()> {
 
 /// A system tool (iptables-restore), also where an unprivileged PATH lacks sbin.
 fn tool(name: &str) -> Result<PathBuf> {
-    if let Some(p) = crate::paths::find_in_path(name) {
+    if let Some(p) = crate::paths::find_tool(name) {
         return Ok(p);
-    }
-    for d in ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] {
-        let p = std::path::Path::new(d).join(name);
-        if p.is_file() {
-            return Ok(p);
-        }
     }
     let pkg = match name {
         "ip" => "iproute2",
@@ -461,6 +458,13 @@ fn join_main(
         }
     }
     drop(userns);
+    // A container mapped otherwise (keep-id, --uidmap, --userns auto): a user namespace of its
+    // own inside the shared one, which its network namespace then belongs to.
+    if let Some(map) = own_id_map(plan) {
+        if let Err(e) = super::userns::unshare_nested(&plan.mapping, &map) {
+            fail(format!("{what}: {}", e.message));
+        }
+    }
     if let Err(e) = nix::sched::unshare(CloneFlags::CLONE_NEWNET) {
         fail(format!(
             "{what}: creating the container's network namespace: {}",
@@ -512,6 +516,21 @@ fn join_main(
     exec::clone_parent(sync, flags, "creating the container's namespaces", |sync| {
         child::main(plan, sync, stdio, None)
     })
+}
+
+/// The container's own id map (host ids), when it is not the shared namespace's (the default
+/// stacked map): keep-id, --uidmap/--gidmap, --userns auto.
+fn own_id_map(plan: &Plan) -> Option<(Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>)> {
+    if !plan.new_userns {
+        return None;
+    }
+    match &plan.id_map {
+        Some(m) => Some(m.clone()),
+        None if plan.spec.userns == crate::spec::UsernsMode::KeepId => {
+            Some(super::userns::map_triples(&plan.mapping, true))
+        }
+        None => None,
+    }
 }
 
 /// /etc/hosts with the container's own line (the one naming its host name) at `ip`.
@@ -875,7 +894,8 @@ impl Keeper {
             crate::bail!("bad request: no network namespace");
         }
         let netns = fds.remove(0);
-        for n in &nets {
+        // Names matter only where they are served (not on the default network: no DNS).
+        for n in nets.iter().filter(|n| n.dns_enabled) {
             // One pass over the containers, without collecting their names.
             let mine: std::collections::HashSet<&String> = aliases.iter().chain(std::iter::once(&name)).collect();
             for e in self
