@@ -116,7 +116,7 @@ pub fn find_tool(name: &str) -> Option<PathBuf> {
     find_in_path(name).or_else(|| {
         ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
             .iter()
-            .map(|d| Path::new(d).join(name))
+            .map(|d| std::path::Path::new(d).join(name))
             .find(|p| p.is_file())
     })
 }
