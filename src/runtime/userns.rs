@@ -224,6 +224,23 @@ pub fn in_store_frame(map: &[(u64, u64, u64)], store: &[(u64, u64, u64)]) -> Vec
 /// and must show it as s (the image's owner), so each entry is `c:s:n` (fuse-overlayfs reads
 /// ON-DISK:SHOWN:COUNT, both as ids of its own namespace). None without subordinate ids.
 pub fn fuse_idmap_options(mapping: &Mapping) -> Option<String> {
+    let (u, g) = map_triples(mapping, true);
+    let (u, g) = store_frame_maps(mapping, &u, &g)?;
+    let fmt = |v: Vec<(u64, u64, u64)>| {
+        v.iter()
+            .map(|(c, s, n)| format!("{c}:{s}:{n}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    };
+    Some(format!("uidmapping={},gidmapping={}", fmt(u), fmt(g)))
+}
+
+/// Id-map lines: (container id, host or parent id, count).
+pub type Triples = Vec<(u64, u64, u64)>;
+
+/// A uid map and a gid map (container id, host id, count) restated in the store's frame
+/// (`in_store_frame` against the default stacked maps); None without subordinate ids.
+pub fn store_frame_maps(mapping: &Mapping, u: &[(u64, u64, u64)], g: &[(u64, u64, u64)]) -> Option<(Triples, Triples)> {
     let Mapping::Full {
         uid,
         gid,
@@ -233,17 +250,9 @@ pub fn fuse_idmap_options(mapping: &Mapping) -> Option<String> {
     else {
         return None;
     };
-    let (u, g) = map_triples(mapping, true);
-    let fmt = |v: Vec<(u64, u64, u64)>| {
-        v.iter()
-            .map(|(c, s, n)| format!("{c}:{s}:{n}"))
-            .collect::<Vec<_>>()
-            .join(":")
-    };
-    Some(format!(
-        "uidmapping={},gidmapping={}",
-        fmt(in_store_frame(&u, &stacked(*uid, subuids))),
-        fmt(in_store_frame(&g, &stacked(*gid, subgids)))
+    Some((
+        in_store_frame(u, &stacked(*uid, subuids)),
+        in_store_frame(g, &stacked(*gid, subgids)),
     ))
 }
 
@@ -469,19 +478,11 @@ pub fn enter_keep_id() -> Result<()> {
 /// newuidmap. The container's network namespace, made after this, is owned by the child
 /// namespace, where hutch-netns (in the parent) still has every capability.
 pub fn unshare_nested(mapping: &Mapping, host: &(Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>)) -> Result<()> {
-    let Mapping::Full {
-        uid,
-        gid,
-        subuids,
-        subgids,
-    } = mapping
-    else {
+    let Some((u, g)) = store_frame_maps(mapping, &host.0, &host.1) else {
         crate::bail!(
             "a container's own id map needs a subordinate id range for your user (see /etc/subuid and /etc/subgid)"
         );
     };
-    let u = in_store_frame(&host.0, &stacked(*uid, subuids));
-    let g = in_store_frame(&host.1, &stacked(*gid, subgids));
     // A process that is not dumpable has /proc files owned by the root of its user namespace,
     // or by the host's root while that namespace maps no ids yet: the writer could not open
     // them. Nothing else runs in the new namespace meanwhile.
