@@ -56,6 +56,7 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
         .then(|| std::time::Instant::now() + std::time::Duration::from_secs(rec.spec.timeout.into()));
     let code = runtime::session::run(&started, signals, rec.spec.interactive, relay, log, deadline);
     drop(started.net.take());
+    drop(started.shared.take());
     crate::output::trace("exited");
     // Before the exit is recorded: whoever waits for that record (stop, wait) comes after it.
     crate::events::died(&rec.id, &rec.name, &rec.image_name, &rec.spec.labels, code);

@@ -98,6 +98,7 @@ pub fn via_helper(helper: impl FnOnce(Channel), go: bool, what: &str, vanished: 
         start_time,
         tty,
         net: None,
+        shared: None,
     })
 }
 

@@ -188,6 +188,10 @@ pub struct Started {
     pub tty: Option<OwnedFd>,
     /// The network helper: dropping it (once the container is gone) stops and reaps it.
     pub net: Option<net::Helper>,
+    /// On networks: the connection to the shared namespace's hutch-netns, which detaches the
+    /// container (and frees its published ports) when it closes; dropped with `net`, before
+    /// the exit is recorded, so a `start` after `stop` finds the ports free.
+    pub shared: Option<OwnedFd>,
 }
 
 /// Namespaces for a new container.
@@ -279,6 +283,7 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
         start_time,
         tty: got.tty,
         net: helper,
+        shared: None,
     })
 }
 

@@ -409,15 +409,7 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     }
     // Host sockets for the published ports, bound before anything starts (a port in use is
     // refused now); hutch-netns forwards them.
-    let mut ports: Vec<(OwnedFd, u16, Protocol)> = Vec::new();
-    for (l, ctr) in super::net::bind_ports(&plan.spec.ports, true)? {
-        ports.push((OwnedFd::from(l), ctr, Protocol::Tcp));
-    }
-    for p in plan.spec.ports.iter().filter(|p| p.protocol == Protocol::Udp) {
-        for (h, c) in p.pairs() {
-            ports.push((OwnedFd::from(bind_udp(p, h)?), c, Protocol::Udp));
-        }
-    }
+    let ports = bind_published(plan)?;
     crate::output::trace("shared network: ports bound");
     let (conn, pid, mut cold) = ensure()?;
     crate::output::trace("shared network: connected");
@@ -454,10 +446,38 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     )?;
     drop(ports);
     drop(cold);
-    // The connection stays open as long as this process (the container's monitor, or the
-    // foreground `run`): hutch-netns forgets the container when it closes.
-    std::mem::forget(conn);
+    // The connection stays open as long as the container runs (`Started::shared`, closed by
+    // its monitor or the foreground `run` before the exit is recorded): hutch-netns forgets
+    // the container when it closes.
+    let mut started = started;
+    started.shared = Some(conn);
     Ok(started)
+}
+
+/// Bind the published ports; a port still held by hutch-netns for a container that has just
+/// stopped (its connection closed, not yet seen) is asked for once (`settle`) and tried again.
+fn bind_published(plan: &Plan) -> Result<Vec<(OwnedFd, u16, Protocol)>> {
+    let bind = || -> Result<Vec<(OwnedFd, u16, Protocol)>> {
+        let mut ports: Vec<(OwnedFd, u16, Protocol)> = Vec::new();
+        for (l, ctr) in super::net::bind_ports(&plan.spec.ports, true)? {
+            ports.push((OwnedFd::from(l), ctr, Protocol::Tcp));
+        }
+        for p in plan.spec.ports.iter().filter(|p| p.protocol == Protocol::Udp) {
+            for (h, c) in p.pairs() {
+                ports.push((OwnedFd::from(bind_udp(p, h)?), c, Protocol::Udp));
+            }
+        }
+        Ok(ports)
+    };
+    match bind() {
+        Err(e) if e.message.contains("is already in use") => {
+            let Ok(conn) = connect_sock() else { return Err(e) };
+            request(&conn, &serde_json::json!({"op": "settle"}), &[])?;
+            drop(conn);
+            bind()
+        }
+        r => r,
+    }
 }
 
 fn bind_udp(p: &PortMapping, host: u16) -> Result<UdpSocket> {
@@ -822,6 +842,8 @@ struct Entry {
     pidfd: Option<OwnedFd>,
     stop: Arc<AtomicBool>,
     port_fds: Vec<Arc<OwnedFd>>,
+    /// Its published ports' forwarders (each holds its host socket until it returns).
+    forwarders: Vec<std::thread::JoinHandle<()>>,
     /// The policy rules sending its published ports' replies to hutch-netns (bridge, address,
     /// protocol, port), removed when it goes.
     rules: Vec<(String, Ipv4Addr, u8, u16)>,
@@ -1159,6 +1181,7 @@ impl Keeper {
         let macs: Vec<String> = links.iter().map(|l| l.mac.clone()).collect();
         let stop = Arc::new(AtomicBool::new(false));
         let mut port_fds = Vec::new();
+        let mut forwarders = Vec::new();
         let mut rules = Vec::new();
         if let (Some(ports), Some(first)) = (req.get("ports").and_then(|p| p.as_array()), links.first()) {
             let br = self
@@ -1197,11 +1220,11 @@ impl Keeper {
                 port_fds.push(fd.clone());
                 let to = SocketAddrV4::new(first.ip, port);
                 let stop = stop.clone();
-                if udp {
-                    std::thread::spawn(move || udp_forward(fd, to, stop));
+                forwarders.push(if udp {
+                    std::thread::spawn(move || udp_forward(fd, to, stop))
                 } else {
-                    std::thread::spawn(move || tcp_forward(fd, to, stop));
-                }
+                    std::thread::spawn(move || tcp_forward(fd, to, stop))
+                });
             }
         }
         self.entries.push(Entry {
@@ -1213,6 +1236,7 @@ impl Keeper {
             pidfd,
             stop,
             port_fds,
+            forwarders,
             rules,
         });
         Ok(serde_json::json!({"ips": ips, "macs": macs}))
@@ -1240,6 +1264,11 @@ impl Keeper {
         for fd in &e.port_fds {
             let _ = sock::shutdown(fd.as_raw_fd(), sock::Shutdown::Both);
         }
+        // Woken by the shutdown, they return and close the host sockets: the ports are free
+        // when this returns.
+        for t in e.forwarders {
+            let _ = t.join();
+        }
         for (b, ip, pr, po) in &e.rules {
             let _ = self
                 .nl
@@ -1252,6 +1281,9 @@ impl Keeper {
         let r = match op {
             "attach" => self.attach(&v, fds, Some(conn)),
             "connect" => self.attach(&v, fds, None),
+            // Answered once the connections closed before it are forgotten (`serve` handles
+            // closed connections first): their ports are free then.
+            "settle" => Ok(serde_json::json!({})),
             "disconnect" => {
                 let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
                 self.disconnect(&s("id"), &s("network")).map(|()| serde_json::json!({}))
@@ -1448,27 +1480,39 @@ impl Keeper {
             if ready_up {
                 self.dns_reply();
             }
+            // Read every ready connection first, and forget the closed ones before answering
+            // the others: a request (`settle`) sent after a close sees its effect.
             let mut closed = Vec::new();
+            let mut asked = Vec::new();
             for (i, r) in ready_conns.into_iter().enumerate() {
                 if !r {
                     continue;
                 }
                 let fd = self.conns[i].as_raw_fd();
                 match recv_msg(fd) {
-                    Some((v, fds)) => {
-                        let reply = self.handle(fd, v, fds);
-                        let c = self.conns[i].try_clone().expect("dup");
-                        let _ = send_msg(&c, &reply, &[]);
-                    }
+                    Some(m) => asked.push((fd, m)),
                     None => closed.push(i),
                 }
             }
+            // Replies go out on duplicates: the indexes change as closed connections go (the
+            // open ones keep their descriptors, by which entries know them).
+            let asking: Vec<OwnedFd> = asked
+                .iter()
+                .map(|(fd, _)| {
+                    let i = self.conns.iter().position(|c| c.as_raw_fd() == *fd).expect("open");
+                    self.conns[i].try_clone().expect("dup")
+                })
+                .collect();
             for i in closed.into_iter().rev() {
                 let c = self.conns.remove(i);
                 let fd = c.as_raw_fd();
                 while let Some(j) = self.entries.iter().position(|e| e.conn == Some(fd)) {
                     self.forget(j);
                 }
+            }
+            for (c, (fd, (v, fds))) in asking.iter().zip(asked) {
+                let reply = self.handle(fd, v, fds);
+                let _ = send_msg(c, &reply, &[]);
             }
             if ready_listener {
                 self.accept_all();
@@ -1682,7 +1726,8 @@ fn udp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
                 }
                 let s = Arc::new(s);
                 let alive = Arc::new(AtomicBool::new(true));
-                let (back, host2, stop2, alive2) = (s.clone(), host.clone(), stop.clone(), alive.clone());
+                // The host socket by a weak reference: it closes when this forwarder returns.
+                let (back, host2, stop2, alive2) = (s.clone(), Arc::downgrade(&host), stop.clone(), alive.clone());
                 std::thread::spawn(move || {
                     let _ = back.set_read_timeout(Some(Duration::from_secs(120)));
                     let mut b = vec![0u8; 65536];
@@ -1692,7 +1737,8 @@ fn udp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
                                 if stop2.load(Ordering::SeqCst) {
                                     break;
                                 }
-                                let _ = host2.send_to(&b[..m], from);
+                                let Some(host) = host2.upgrade() else { break };
+                                let _ = host.send_to(&b[..m], from);
                             }
                             // Nothing listened yet (ICMP port unreachable): keep waiting.
                             Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {}
