@@ -537,7 +537,7 @@ struct ConfContainers {
     base_hosts_file: Option<String>,
     /// "" or "host" (the default: the user's subordinate ids), or "keep-id".
     userns: Option<String>,
-    /// "private" (the default), "host", "none", "pasta" or "slirp4netns".
+    /// "private", "bridge", "host", "none", "pasta" or "slirp4netns".
     netns: Option<String>,
     /// An IANA zone name or "local".
     tz: Option<String>,
@@ -691,11 +691,16 @@ pub fn zoneinfo(tz: &str) -> Result<(PathBuf, String)> {
 
 impl ContainersConf {
     /// The network mode for a container without --network, and the file that chose it: `netns`
-    /// unless it is "private", else `default_rootless_network_cmd`; None = hutch's own choice.
+    /// ("private": `default_rootless_network_cmd` if set, else "private", a namespace of the
+    /// container's own), else `default_rootless_network_cmd` alone (a helper per container, as
+    /// before the default network became the default); None = hutch's own choice (the
+    /// default network).
     pub fn network(&self) -> Option<(&str, &Path)> {
+        let cmd = self.network_cmd.as_ref().map(|(m, f)| (m.as_str(), f.as_path()));
         match &self.netns {
-            Some((ns, file)) if !matches!(ns.as_str(), "" | "private") => Some((ns, file)),
-            _ => self.network_cmd.as_ref().map(|(m, f)| (m.as_str(), f.as_path())),
+            Some((ns, file)) if ns == "private" => cmd.or(Some((ns, file))),
+            Some((ns, file)) if !ns.is_empty() => Some((ns, file)),
+            _ => cmd,
         }
     }
 
@@ -1112,6 +1117,14 @@ crun = ["/usr/bin/crun"]
         ])
         .unwrap();
         assert_eq!(c.network(), Some(("slirp4netns", Path::new("/b"))));
+        // "private" alone: a namespace of the container's own (not the default network).
+        assert_eq!(
+            conf(&[("/a", "[containers]\nnetns = \"private\"\n")])
+                .unwrap()
+                .network(),
+            Some(("private", Path::new("/a")))
+        );
+        assert_eq!(conf(&[("/a", "")]).unwrap().network(), None);
         assert_eq!(
             conf(&[("/a", "[containers]\nnetns = \"host\"\n"), ("/b", user)])
                 .unwrap()

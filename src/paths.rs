@@ -109,3 +109,14 @@ pub fn find_in_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin".into());
     std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
 }
+
+/// A system tool (iptables-restore): in PATH, else in the sbin directories an unprivileged
+/// user's PATH often lacks.
+pub fn find_tool(name: &str) -> Option<PathBuf> {
+    find_in_path(name).or_else(|| {
+        ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
+            .iter()
+            .map(|d| std::path::Path::new(d).join(name))
+            .find(|p| p.is_file())
+    })
+}

@@ -162,7 +162,9 @@ fn info_and_version_answer_podmans_fields() {
     };
     assert!(r.stdout.starts_with(&format!("{cg} ")), "{r:?}");
     assert!(
-        ["pasta\n", "slirp4netns\n"].iter().any(|n| r.stdout.ends_with(n)),
+        ["podman\n", "pasta\n", "slirp4netns\n"]
+            .iter()
+            .any(|n| r.stdout.ends_with(n)),
         "{r:?}"
     );
     let j: serde_json::Value = serde_json::from_str(&env.hutch(["info", "--format", "json"]).ok().stdout).unwrap();

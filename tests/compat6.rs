@@ -108,7 +108,7 @@ fn userns_nomap() {
     let img = image();
     let base = first_subuid(&env);
     let id = env
-        .hutch(["run", "-d", "--userns=nomap", &img, "sleep", "100"])
+        .hutch(["run", "-d", "--network", "none", "--userns=nomap", &img, "sleep", "100"])
         .ok()
         .stdout
         .trim()
@@ -146,7 +146,9 @@ fn userns_nomap() {
 
 /// The (container, host, count) lines of a container's uid map, as its process sees them.
 fn uid_map(env: &Env, args: &[&str]) -> Vec<(u64, u64, u64)> {
-    let mut a = vec!["run", "--rm"];
+    // --network none: on a network the container's user namespace is a child of the shared
+    // network namespace's, and its uid_map shows the parent's ids (tests/netuser.rs).
+    let mut a = vec!["run", "--rm", "--network", "none"];
     a.extend_from_slice(args);
     a.extend_from_slice(&[&BASIC_IMG, "cat", "/proc/self/uid_map"]);
     let r = env.hutch(a).ok();
@@ -171,13 +173,32 @@ fn userns_auto() {
     assert_eq!(m[0], (0, base, 1000), "{m:?}");
     // Two at once get ranges that do not overlap; the ranges come back after rm.
     let a = env
-        .hutch(["run", "-d", "--userns=auto:size=2000", &img, "sleep", "100"])
+        .hutch([
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--userns=auto:size=2000",
+            &img,
+            "sleep",
+            "100",
+        ])
         .ok()
         .stdout
         .trim()
         .to_string();
     let b = env
-        .hutch(["run", "-d", "--userns", "auto:size=2000", &img, "sleep", "100"])
+        .hutch([
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--userns",
+            "auto:size=2000",
+            &img,
+            "sleep",
+            "100",
+        ])
         .ok()
         .stdout
         .trim()
@@ -255,7 +276,7 @@ fn userns_from_containers_conf() {
     let img = image();
     let base = first_subuid(&env) as u64;
     let conf = env.write("auto.conf", "[containers]\nuserns=\"auto:size=3000\"\n");
-    let id = with_conf(&env, &conf, &["run", "-d", &img, "sleep", "100"])
+    let id = with_conf(&env, &conf, &["run", "-d", "--network", "none", &img, "sleep", "100"])
         .ok()
         .stdout
         .trim()
@@ -274,7 +295,16 @@ fn userns_from_containers_conf() {
     let r = with_conf(
         &env,
         &conf,
-        &["run", "--rm", "--userns=nomap", &img, "cat", "/proc/self/uid_map"],
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--userns=nomap",
+            &img,
+            "cat",
+            "/proc/self/uid_map",
+        ],
     )
     .ok();
     assert!(

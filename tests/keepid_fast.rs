@@ -79,9 +79,20 @@ fn keep_id_shifts_ids_with_fuse_overlayfs_and_copies_nothing() {
         keepid_copies(&env)
     );
     // The container's map is keep-id's: the user's id is itself, subordinate ids fill the rest.
+    // (With --network none: on a network the container's user namespace is a child of the
+    // shared network namespace's, and its uid_map shows the parent's ids: tests/netuser.rs.)
     let me = env.host_uid(0);
     let r = env
-        .hutch(["run", "--rm", "--userns=keep-id", MULTI, "cat", "/proc/self/uid_map"])
+        .hutch([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--userns=keep-id",
+            MULTI,
+            "cat",
+            "/proc/self/uid_map",
+        ])
         .ok();
     let lines: Vec<Vec<u64>> = r
         .stdout
@@ -247,6 +258,8 @@ fn uidmap_and_gidmap_map_as_asked_and_keep_the_images_owners() {
         .hutch([
             "run",
             "--rm",
+            "--network",
+            "none",
             "--uidmap",
             "0:1:2000",
             "--gidmap",
@@ -281,6 +294,8 @@ fn uidmap_and_gidmap_map_as_asked_and_keep_the_images_owners() {
         .hutch([
             "run",
             "--rm",
+            "--network",
+            "none",
             "--uidmap",
             &format!("0:@{sub}:1000"),
             MULTI,
@@ -300,6 +315,8 @@ fn uidmap_and_gidmap_map_as_asked_and_keep_the_images_owners() {
         .hutch([
             "run",
             "--rm",
+            "--network",
+            "none",
             "--uidmap",
             "0:1:100",
             "--uidmap",

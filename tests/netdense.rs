@@ -14,10 +14,12 @@ use common::*;
 
 const BASIC: &str = "fixtures/basic";
 
-/// hutch-netns's pid from the shared state file.
+/// hutch-netns's pid from the shared state file (written once its pasta runs, which a first
+/// container does not wait for).
 fn netns_pid(env: &Env) -> i32 {
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(env.run_dir().join("hutch/net/shared.json")).unwrap()).unwrap();
+    let path = env.run_dir().join("hutch/net/shared.json");
+    wait_until("the shared namespace's state", || path.exists());
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     v["pid"].as_i64().unwrap() as i32
 }
 

@@ -692,3 +692,89 @@ fn bulk_data_to_the_hosts_loopback_arrives_whole_with_pastas_mtu() {
     assert_eq!(server.join().unwrap(), 64 << 20);
     assert_nothing_left(&env);
 }
+
+/// Containers mapped otherwise than the shared namespace (keep-id, --userns auto, --uidmap)
+/// get a user namespace of their own inside hutch-netns's, which owns their network
+/// namespace: on the default network (no --network) and on a user network, where they reach
+/// the host's loopback and each other by name. Their /proc/self/uid_map shows their map in
+/// the ids of that parent namespace (0 is you, 1.. your subordinate ids), as Podman's
+/// rootless keep-id containers show it.
+#[test]
+fn keep_id_auto_and_uidmap_containers_on_networks() {
+    let env = env_with(&[BASIC]);
+    let me = env.host_uid(0);
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        s.write_all(b"hello from the host\n").unwrap();
+    });
+    let cmd =
+        format!("id -u; ip -o -4 addr show eth0 | grep -c ' 10.88.'; sleep 1 | nc host.containers.internal {port}");
+    let r = env
+        .hutch(["run", "--rm", "--userns", "keep-id", BASIC, "sh", "-c", &cmd])
+        .ok();
+    assert_eq!(r.stdout, format!("{me}\n1\nhello from the host\n"), "{r:?}");
+    server.join().unwrap();
+
+    env.hutch(["network", "create", "ids"]).ok();
+    env.hutch([
+        "run",
+        "-d",
+        "--name",
+        "srv",
+        "--network",
+        "ids",
+        "--userns",
+        "keep-id",
+        BASIC,
+        "sh",
+        "-c",
+        "mkdir -p /tmp/www && id -u > /tmp/www/who && exec httpd -f -p 8080 -h /tmp/www",
+    ])
+    .ok();
+    let get = "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://srv:8080/who && break; sleep 0.3; done; id -u; head -1 /proc/self/uid_map | awk '{print $1, $3}'";
+    let r = env
+        .hutch([
+            "run",
+            "--rm",
+            "--network",
+            "ids",
+            "--userns",
+            "auto:size=2000",
+            BASIC,
+            "sh",
+            "-c",
+            get,
+        ])
+        .ok();
+    assert_eq!(r.stdout, format!("{me}\n0\n0 2000\n"), "{r:?}");
+    let r = env
+        .hutch([
+            "run",
+            "--rm",
+            "--network",
+            "ids",
+            "--uidmap",
+            "0:1:2000",
+            BASIC,
+            "sh",
+            "-c",
+            "wget -qO- http://srv:8080/who; cat /proc/self/uid_map",
+        ])
+        .ok();
+    let lines: Vec<Vec<u64>> = r
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(
+        lines,
+        [vec![me as u64], vec![0, 1, 2000], vec![4294967294, 0, 1]],
+        "{r:?}"
+    );
+    // exec joins the container's own user namespace.
+    assert_eq!(env.hutch(["exec", "srv", "id", "-u"]).ok().stdout, format!("{me}\n"));
+    env.hutch(["rm", "-f", "srv"]).ok();
+    assert_nothing_left(&env);
+}

@@ -1,5 +1,5 @@
-//! Userspace networking end to end, as the unprivileged test user: pasta (the default) and
-//! slirp4netns, host services reached from the container, published TCP and UDP ports, DNS
+//! Userspace networking end to end, as the unprivileged test user: the default network, pasta
+//! and slirp4netns, host services reached from the container, published TCP and UDP ports, DNS
 //! and hosts files, and the network helper never outliving its container on any path.
 
 mod common;
@@ -127,37 +127,84 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// Without --network a container is on the default network, `podman` (a veth into the
+/// shared namespace, an address of 10.88.0.0/16, one pasta for every container), as with
+/// Docker's bridge and rootful Podman; `--network pasta` (or `private`) gives it a namespace
+/// and a pasta of its own, with the host's address. Both reach the host's loopback services
+/// through host.containers.internal.
 #[test]
-fn pasta_is_the_default_and_reaches_host_loopback_services() {
+fn the_default_network_and_pasta_reach_host_loopback_services() {
     let env = env_with(&[BASIC]);
-    let (port, server) = host_tcp_server("hello from the host\n");
     // nc's stdin stays open until the server has closed: with /dev/null it would half-close
     // at once, and Debian 12's pasta (2023-03) sometimes loses the server's FIN when both
     // sides close together, leaving nc waiting for ever.
-    // The command starts once pasta has configured the interface and routes (before pasta
-    // itself is done starting): the default route is there at once.
-    let cmd = format!("ip route | grep -c ^default; ip -o link | cut -d: -f2 | tr -d ' ' | sort | tr '\\n' ' '; echo; sleep 1 | nc host.containers.internal {port}; grep host.containers.internal /etc/hosts");
-    let r = env.hutch(["run", "--rm", BASIC, "sh", "-c", &cmd]).ok();
-    let lines: Vec<&str> = r.stdout.lines().collect();
-    assert_eq!(lines[0], "1", "a default route from the start: {r:?}");
-    assert!(
-        lines[1].contains("lo") && lines[1].split_whitespace().count() == 2,
-        "lo and pasta's interface: {r:?}"
-    );
-    assert_eq!(lines[2], "hello from the host", "{r:?}");
-    assert!(
-        lines[3].ends_with("host.containers.internal host.docker.internal"),
-        "{r:?}"
-    );
-    server.join().unwrap();
-    env.hutch(["run", "--name", "n1", BASIC, "true"]).ok();
+    // The command starts once the interface and routes are configured: the default route is
+    // there at once.
+    for (net, addr) in [
+        (None, "10.88.".to_string()),
+        (Some("pasta"), host_ip()),
+        (Some("private"), host_ip()),
+    ] {
+        let (port, server) = host_tcp_server("hello from the host\n");
+        let cmd = format!("ip route | grep -c ^default; ip -o link | cut -d: -f2 | cut -d@ -f1 | tr -d ' ' | sort | tr '\\n' ' '; echo; ip -o -4 addr | grep -v ' lo ' | awk '{{print $4}}'; sleep 1 | nc host.containers.internal {port}; grep host.containers.internal /etc/hosts");
+        let mut args = vec!["run", "--rm"];
+        if let Some(n) = net {
+            args.extend(["--network", n]);
+        }
+        args.extend([BASIC, "sh", "-c", &cmd]);
+        let r = env.hutch(&args).ok();
+        let lines: Vec<&str> = r.stdout.lines().collect();
+        assert_eq!(lines[0], "1", "{net:?}: a default route from the start: {r:?}");
+        assert!(
+            lines[1].contains("lo") && lines[1].split_whitespace().count() == 2,
+            "{net:?}: lo and one interface: {r:?}"
+        );
+        if net.is_none() {
+            assert!(lines[1].contains("eth0"), "{r:?}");
+        }
+        assert!(lines[2].starts_with(&addr), "{net:?}: the address {addr}…: {r:?}");
+        assert_eq!(lines[3], "hello from the host", "{net:?}: {r:?}");
+        assert!(
+            lines[4].ends_with("host.containers.internal host.docker.internal"),
+            "{r:?}"
+        );
+        server.join().unwrap();
+        assert_no_helpers(&env, "after a foreground run");
+    }
+    for (net, mode) in [(None, "podman"), (Some("pasta"), "pasta"), (Some("private"), "pasta")] {
+        let mut args = vec!["create", "--name", "n1"];
+        if let Some(n) = net {
+            args.extend(["--network", n]);
+        }
+        args.extend([BASIC, "true"]);
+        env.hutch(&args).ok();
+        assert_eq!(
+            env.hutch(["inspect", "--format", "{{.HostConfig.NetworkMode}}", "n1"])
+                .ok()
+                .stdout,
+            format!("{mode}\n")
+        );
+        env.hutch(["rm", "n1"]).ok();
+    }
+    // containers.conf's netns = "private" (or "pasta") brings the old default back.
+    let conf = env.write("private.conf", "[containers]\nnetns = \"private\"\n");
+    let r = to_run(
+        env.command(["create", "--name", "n2", BASIC, "true"])
+            .env("CONTAINERS_CONF", &conf)
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert!(r.stderr.is_empty(), "{r:?}");
     assert_eq!(
-        env.hutch(["inspect", "--format", "{{.HostConfig.NetworkMode}}", "n1"])
+        env.hutch(["inspect", "--format", "{{.HostConfig.NetworkMode}}", "n2"])
             .ok()
             .stdout,
         "pasta\n"
     );
-    assert_no_helpers(&env, "after a foreground run");
+    env.hutch(["rm", "n2"]).ok();
+    let info: serde_json::Value = serde_json::from_str(&env.hutch(["info", "--format", "json"]).ok().stdout).unwrap();
+    assert_eq!(info["containersConf"]["defaultNetwork"], "podman", "{info}");
 }
 
 #[test]
@@ -429,10 +476,7 @@ fn none_host_dns_and_hosts_options() {
         .stdout;
     assert!(inner.starts_with("nameserver 169.254.1.1\n"), "{inner}");
     for (args, says) in [
-        (
-            vec!["--network", "private"],
-            "--network private: not a network mode of hutch",
-        ),
+        (vec!["--network", "bad!"], "--network bad!: unknown network mode"),
         (vec!["-p", "8080:80/sctp"], "-p 8080:80/sctp: protocol"),
         (vec!["--add-host", "nocolon"], "--add-host nocolon: expected NAME:IP"),
         (vec!["--dns", "resolver"], "--dns resolver: not an IP address"),

@@ -178,6 +178,8 @@ pub fn images(current: &OsStr) -> Vec<CompletionCandidate> {
 pub fn networks(current: &OsStr) -> Vec<CompletionCandidate> {
     let cur = current.to_string_lossy();
     let mut out: Vec<CompletionCandidate> = [
+        ("podman", "the default network (shared, one pasta for all)"),
+        ("private", "its own namespace (pasta, else slirp4netns)"),
         ("pasta", "its own namespace through pasta"),
         ("slirp4netns", "its own namespace through slirp4netns"),
         ("none", "only lo"),

@@ -34,8 +34,9 @@ Files:
   base_hosts_file (a host file, image or none: what /etc/hosts starts from), userns (keep-id
   without --userns), log_size_max (bytes a container's log may reach before it starts over;
   -1 = no limit), tz (a zone name or local: the container's /etc/localtime and TZ) and
-  netns, and [network] default_rootless_network_cmd (pasta or
-  slirp4netns, used without --network); it ignores the other keys, which `hutch info` lists
+  netns (the mode without --network: private, pasta, slirp4netns, bridge, host or none; unset:
+  the default network podman), and [network] default_rootless_network_cmd (pasta or
+  slirp4netns: a helper per container, used without --network); it ignores the other keys, which `hutch info` lists
   (containersConf.ignoredKeys). A malformed file is an error naming it.
 
 Exit status:
@@ -1068,7 +1069,7 @@ pub struct RunArgs {
     /// Security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges
     #[arg(long, value_name = "OPT")]
     pub security_opt: Vec<String>,
-    /// Network mode: pasta (the default when installed), slirp4netns, none (only lo), host, ns:PATH (join a network namespace) or container:NAME (share another container's)
+    /// Network mode: podman (the default network, shared with other containers through one pasta: the default when pasta is installed), a network's NAME[,NAME2], private or pasta (a namespace of its own, through its own pasta), slirp4netns, none (only lo), host, ns:PATH (join a network namespace) or container:NAME (share another container's)
     #[arg(long, visible_alias = "net", value_name = "MODE", add = ArgValueCompleter::new(complete::networks))]
     pub network: Option<String>,
     /// Publish a port: [[IP:][HOST_PORT]:]CONTAINER_PORT[/tcp|udp] (ports may be ranges A-B)

@@ -87,22 +87,9 @@ pub fn run(a: BuildArgs) -> Result<i32> {
     crate::spec::ulimit::parse_all(&a.ulimit)?;
     crate::spec::security_opts(&a.security_opt)?;
     let conf = crate::config::ContainersConf::load()?;
-    let network = match (&a.network, conf.network()) {
-        (Some(n), _) => {
-            crate::spec::network::Mode::parse(n)?;
-            n.clone()
-        }
-        (None, Some((mode, _))) => mode.to_string(),
-        (None, None) => {
-            let (mode, notice) = crate::spec::network::default_mode(&|b| crate::paths::find_in_path(b).is_some());
-            if let Some(n) = notice {
-                if !a.quiet {
-                    crate::output::note(n);
-                }
-            }
-            mode.name().to_string()
-        }
-    };
+    // RUN steps get a namespace of their own without --network, as buildah's do.
+    let network = super::run::network_mode(a.network.as_deref(), &conf, crate::spec::network::private_mode, a.quiet)?;
+    crate::spec::network::Mode::parse(&network)?;
     let context = if a.context == "-" {
         None
     } else {

@@ -104,7 +104,7 @@ pub fn run(a: InfoArgs) -> Result<i32> {
         },
         "containersConf": {
             "files": conf.files,
-            "defaultNetwork": conf.network().map(|(m, _)| m.to_string()).unwrap_or_else(|| crate::spec::network::default_mode(&|b| crate::paths::find_in_path(b).is_some()).0.name().to_string()),
+            "defaultNetwork": super::run::network_mode(None, &conf, crate::spec::network::default_mode, true)?,
             "defaultCapabilities": conf.default_capabilities.clone().unwrap_or_else(|| crate::spec::caps::DEFAULT.iter().map(|c| c.to_string()).collect()),
             "logSizeMax": conf.log_size_max,
             "env": conf.env,

@@ -84,7 +84,7 @@ fn create(a: PodCreateArgs) -> Result<i32> {
     let infra = if a.infra {
         if let Some(n) = &a.network {
             if n.starts_with("container:") || n.starts_with("ns:") {
-                crate::bail!("--network {n}: a pod's network is pasta, slirp4netns, none or host");
+                crate::bail!("--network {n}: a pod's network is a network's name (podman, the default one), private, pasta, slirp4netns, none or host");
             }
         }
         let mut extra: Vec<String> = Vec::new();
@@ -96,8 +96,7 @@ fn create(a: PodCreateArgs) -> Result<i32> {
         ] {
             extra.extend(vals.iter().map(|v| format!("{flag}={v}")));
         }
-        let mut o =
-            super::run::infra_options_with(a.network.as_deref().filter(|n| *n != "private"), &a.publish, &extra)?;
+        let mut o = super::run::infra_options_with(a.network.as_deref(), &a.publish, &extra)?;
         if let Some(p) = &a.infra_conmon_pidfile {
             o.monitor_pidfile = Some(
                 std::path::absolute(p)

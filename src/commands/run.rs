@@ -29,25 +29,7 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
     };
     resource_limits(&a.more)?;
     let oci_runtime = crate::runtime::choice::resolve()?;
-    let network: String = match (&a.network, conf.network()) {
-        (Some(n), _) => n.clone(),
-        (None, Some((mode, file))) => {
-            // Said by a containers.conf: name that file if the helper is missing.
-            if let Some((bin, package)) = crate::spec::network::Mode::parse(mode)?.binary() {
-                if crate::paths::find_in_path(bin).is_none() {
-                    crate::bail!("{}: network mode {mode}: {bin} is not installed (install the {package} package, or pass --network)", file.display());
-                }
-            }
-            mode.to_string()
-        }
-        (None, None) => {
-            let (mode, notice) = crate::spec::network::default_mode(&|b| crate::paths::find_in_path(b).is_some());
-            if let Some(n) = notice {
-                crate::output::note(n);
-            }
-            mode.name().to_string()
-        }
-    };
+    let network = network_mode(a.network.as_deref(), &conf, crate::spec::network::default_mode, false)?;
     // Ports on a network the container does not have of its own (the host's, another
     // container's, none) are dropped with Podman's warning, as Podman does.
     let discard_ports = (!a.publish.is_empty() || a.publish_all)
@@ -272,6 +254,41 @@ pub(crate) fn infra_options_with(network: Option<&str>, publish: &[String], extr
     }
     args.push(crate::pod::pause_image());
     options(&parse_create(&args)?)
+}
+
+/// The network mode of a new container: `given` (--network; `private` is a namespace of its
+/// own, `spec::network::private_mode`), else containers.conf's, else `fallback`'s choice
+/// (`default_mode` for containers: the default network; `private_mode` for build steps). The
+/// notice of a missing helper is said unless `quiet`.
+pub(crate) fn network_mode(
+    given: Option<&str>,
+    conf: &crate::config::ContainersConf,
+    fallback: fn(&dyn Fn(&str) -> bool) -> (crate::spec::network::Mode, Option<&'static str>),
+    quiet: bool,
+) -> Result<String> {
+    use crate::spec::network;
+    let found = |b: &str| crate::paths::find_tool(b).is_some();
+    let choose = |f: fn(&dyn Fn(&str) -> bool) -> (network::Mode, Option<&'static str>)| {
+        let (mode, notice) = f(&found);
+        if let Some(n) = notice.filter(|_| !quiet) {
+            crate::output::note(n);
+        }
+        mode.name()
+    };
+    Ok(match (given, conf.network()) {
+        (Some("private"), _) | (None, Some(("private", _))) => choose(network::private_mode),
+        (Some(n), _) => n.to_string(),
+        (None, Some((mode, file))) => {
+            // Said by a containers.conf: name that file if the helper is missing.
+            if let Some((bin, package)) = network::Mode::parse(mode)?.binary() {
+                if crate::paths::find_in_path(bin).is_none() {
+                    crate::bail!("{}: network mode {mode}: {bin} is not installed (install the {package} package, or pass --network)", file.display());
+                }
+            }
+            mode.to_string()
+        }
+        (None, None) => choose(fallback),
+    })
 }
 
 /// --pod NAME|new:NAME: the container joins the pod's namespaces (the pod made first with

@@ -120,9 +120,6 @@ pub fn create(
     runtime::net::helper_path(&mode)?;
     let networks = crate::network::resolve_mode(store, &mode)?;
     if let Mode::Bridge(_) = &mode {
-        if spec.userns == UsernsMode::KeepId {
-            crate::bail!("--userns keep-id: not available with --network {} (containers on networks share the user namespace of the shared network namespace)", mode.name());
-        }
         if crate::paths::find_in_path("pasta").is_none() {
             crate::bail!(
                 "--network {}: networks need pasta, which is not installed (install the passt package)",
@@ -164,8 +161,10 @@ pub fn create(
     // shared: the name is reserved by a link made at once or not at all (`reserve_name`), so
     // they need not wait for each other; it is held exclusively (as rm, rmi, prune and check
     // do) when this create must see the others (an auto range, a static address, names on
-    // networks) or take over a stale reservation.
-    let mut exclusive = auto_size.is_some() || spec.static_ip.is_some() || !networks.is_empty();
+    // networks with name service: not the default one, which has none) or take over a stale
+    // reservation.
+    let named_on = |n: &&crate::spec::network::Network| n.dns_enabled;
+    let mut exclusive = auto_size.is_some() || spec.static_ip.is_some() || networks.iter().any(|n| named_on(&n));
     let (lock, name) = 'locked: loop {
         let lock = if exclusive {
             store.lock_containers()?
@@ -246,7 +245,8 @@ pub fn create(
         )));
     }
     if !networks.is_empty() {
-        crate::network::check_names(store, &networks, &id, &name, &spec.network_aliases).map_err(cleanup)?;
+        let named: Vec<_> = networks.iter().filter(named_on).cloned().collect();
+        crate::network::check_names(store, &named, &id, &name, &spec.network_aliases).map_err(cleanup)?;
         if let Some(ip) = &spec.static_ip {
             let first = &networks[0].name;
             if let Some(o) = idx.containers.iter().find(|c| {

@@ -59,6 +59,7 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     // The container's mount namespace, still whole: with --rm, the detached cleanup closes it
     // (so its teardown is not between the exit and hutch's exit status); else it goes here.
     let held = started.mnt_ns.take();
+    drop(started.shared.take());
     crate::output::trace("exited");
     // Before the exit is recorded: whoever waits for that record (stop, wait) comes after it.
     crate::events::died(&rec.id, &rec.name, &rec.image_name, &rec.spec.labels, code);

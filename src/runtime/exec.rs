@@ -91,6 +91,7 @@ pub fn via_helper(helper: impl FnOnce(Channel), go: bool, what: &str, vanished: 
         tty,
         net: None,
         mnt_ns,
+        shared: None,
     })
 }
 

@@ -200,6 +200,10 @@ pub struct Started {
     /// to its detached cleanup (`container::lifecycle::remove_exited`); others drop it once the
     /// container has exited. None when the process shares hutch's mount namespace.
     pub mnt_ns: Option<OwnedFd>,
+    /// On networks: the connection to the shared namespace's hutch-netns, which detaches the
+    /// container (and frees its published ports) when it closes; dropped with `net`, before
+    /// the exit is recorded, so a `start` after `stop` finds the ports free.
+    pub shared: Option<OwnedFd>,
 }
 
 /// Open `pid`'s mount namespace (see `Started::mnt_ns`); None when it cannot be opened (the
@@ -343,6 +347,7 @@ fn go_with_helper(
         tty: got.tty,
         net: helper,
         mnt_ns: mnt_ns.or(got.mnt_ns),
+        shared: None,
     })
 }
 

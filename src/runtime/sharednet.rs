@@ -21,7 +21,10 @@
 //! Containers on the networks live in that user namespace (their own network, mount, pid, uts
 //! and ipc namespaces inside it), like `--network container:`: a short-lived helper enters it,
 //! makes the container's network namespace, gets its interfaces from hutch-netns, and clones
-//! the container process.
+//! the container process. A container whose ids are mapped otherwise (keep-id, --uidmap,
+//! --userns auto) gets a user namespace of its own inside that one first (`userns::
+//! unshare_nested`), which then owns its network namespace: hutch-netns, in the parent, keeps
+//! every capability there.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -78,14 +81,8 @@ fn write_state(s: &SharedState) -> Result<()> {
 
 /// A system tool (iptables-restore), also where an unprivileged PATH lacks sbin.
 fn tool(name: &str) -> Result<PathBuf> {
-    if let Some(p) = crate::paths::find_in_path(name) {
+    if let Some(p) = crate::paths::find_tool(name) {
         return Ok(p);
-    }
-    for d in ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] {
-        let p = std::path::Path::new(d).join(name);
-        if p.is_file() {
-            return Ok(p);
-        }
     }
     let pkg = match name {
         "ip" => "iproute2",
@@ -167,13 +164,15 @@ fn request(conn: &OwnedFd, v: &serde_json::Value, fds: &[RawFd]) -> Result<serde
 /// A shared namespace this start is bringing up: hutch-netns already serves (the container
 /// can be attached), while `hutch __netns` still starts its pasta, the namespace's way out
 /// (pasta's start-up until it daemonizes is most of a cold start: it overlaps the attach).
-/// `wait` before the container execs; the starters' lock is held until then, so no other start
-/// reads a state without the pasta in it. Dropping it waits too.
+/// `wait_usable` before the container execs: once pasta has configured the namespace's
+/// interface and default route (packets sent before pasta's own start-up is done wait in its
+/// tap queue), as a container's own pasta lets it. `hutch __netns` holds the starters' lock
+/// (handed to it) until pasta runs and the state is written, so no other start reads a state
+/// without the pasta in it, and this start does not wait for that.
 pub struct Cold {
     child: std::process::Child,
     out: OwnedFd,
     ready: bool,
-    _lock: crate::sys::lock::FileLock,
 }
 
 impl Cold {
@@ -205,6 +204,46 @@ impl Cold {
             return Ok(());
         }
         crate::bail!("starting the shared network namespace failed: {}", netns_said())
+    }
+
+    /// Wait until the shared namespace has its IPv4 default route (`watch`, opened in that
+    /// namespace: pasta configured its interface), or pasta is ready; without `watch`, until
+    /// ready. The error says what `hutch __netns` said.
+    pub fn wait_usable(&mut self, watch: Option<&mut crate::sys::route::RouteWatch>) -> Result<()> {
+        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+        let Some(w) = watch else { return self.wait() };
+        let mut seen = String::new();
+        while !self.ready {
+            if w.read().unwrap_or(false) {
+                return Ok(());
+            }
+            let (said, routed) = {
+                let mut fds = [
+                    PollFd::new(self.out.as_fd(), PollFlags::POLLIN),
+                    PollFd::new(w.as_fd(), PollFlags::POLLIN),
+                ];
+                match poll(&mut fds, PollTimeout::NONE) {
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    Err(e) => crate::bail!("waiting for the shared network namespace: {e}"),
+                    Ok(_) => {}
+                }
+                (fds[0].any().unwrap_or(false), fds[1].any().unwrap_or(false))
+            };
+            if said {
+                let mut b = [0u8; 64];
+                match nix::unistd::read(&self.out, &mut b) {
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    Ok(n) if n > 0 => {
+                        seen.push_str(&String::from_utf8_lossy(&b[..n]));
+                        self.ready = seen.lines().any(|l| l == "ready");
+                    }
+                    _ => crate::bail!("starting the shared network namespace failed: {}", netns_said()),
+                }
+            } else if !routed {
+                continue;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -271,6 +310,7 @@ pub fn ensure() -> Result<(OwnedFd, i32, Option<Cold>)> {
         let _ = std::fs::remove_file(state_path());
     }
     let mut cold = start_shared(lock)?;
+    // `hutch __netns` holds the lock from here on.
     let mut seen = String::new();
     if !cold.read_to("up", &mut seen) {
         drop(cold);
@@ -286,12 +326,21 @@ pub fn ensure() -> Result<(OwnedFd, i32, Option<Cold>)> {
     Ok((conn, pid, Some(cold)))
 }
 
+/// The variable that tells `hutch __netns` which descriptor holds the starters' lock.
+const LOCK_FD_VAR: &str = "HUTCH_NETNS_LOCK_FD";
+
 /// Start `hutch __netns`, which sets the namespace up, says "pid N" and "up" on its stdout
-/// once hutch-netns listens, starts its pasta, writes the state, says "ready" and exits.
+/// once hutch-netns listens, starts its pasta, writes the state, says "ready" and exits. It
+/// is handed the starters' lock (a descriptor of the same open file: the lock is its until it
+/// exits) and leaves its parent at once, so the caller neither waits for it nor reaps it late.
 fn start_shared(lock: crate::sys::lock::FileLock) -> Result<Cold> {
     let log = std::fs::File::create(log_path()).ctx(|| format!("creating {}", log_path().display()))?;
+    let lock = lock
+        .into_fd(true)
+        .map_err(|e| crate::err!("handing the shared network lock over: {e}"))?;
     let mut cmd = std::process::Command::new("/proc/self/exe");
     cmd.arg("__netns")
+        .env(LOCK_FD_VAR, lock.as_raw_fd().to_string())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(log);
@@ -299,12 +348,12 @@ fn start_shared(lock: crate::sys::lock::FileLock) -> Result<Cold> {
     let mut child = cmd
         .spawn()
         .map_err(|e| crate::err!("starting the shared network helper: {e}"))?;
+    drop(lock);
     let out = OwnedFd::from(child.stdout.take().expect("piped stdout"));
     Ok(Cold {
         child,
         out,
         ready: false,
-        _lock: lock,
     })
 }
 
@@ -360,15 +409,7 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     }
     // Host sockets for the published ports, bound before anything starts (a port in use is
     // refused now); hutch-netns forwards them.
-    let mut ports: Vec<(OwnedFd, u16, Protocol)> = Vec::new();
-    for (l, ctr) in super::net::bind_ports(&plan.spec.ports, true)? {
-        ports.push((OwnedFd::from(l), ctr, Protocol::Tcp));
-    }
-    for p in plan.spec.ports.iter().filter(|p| p.protocol == Protocol::Udp) {
-        for (h, c) in p.pairs() {
-            ports.push((OwnedFd::from(bind_udp(p, h)?), c, Protocol::Udp));
-        }
-    }
+    let ports = bind_published(plan)?;
     crate::output::trace("shared network: ports bound");
     let (conn, pid, mut cold) = ensure()?;
     crate::output::trace("shared network: connected");
@@ -416,17 +457,45 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
         plan.spec.network
     );
     let started = exec::via_helper(
-        |sync| match join_main(plan, sync, stdio, userns, &conn, &req, &ports, cold.as_mut()) {},
+        |sync| match join_main(plan, sync, stdio, userns, &conn, &req, &ports, cold.as_mut(), pid) {},
         true,
         "the container",
         &vanished,
     )?;
     drop(ports);
     drop(cold);
-    // The connection stays open as long as this process (the container's monitor, or the
-    // foreground `run`): hutch-netns forgets the container when it closes.
-    std::mem::forget(conn);
+    // The connection stays open as long as the container runs (`Started::shared`, closed by
+    // its monitor or the foreground `run` before the exit is recorded): hutch-netns forgets
+    // the container when it closes.
+    let mut started = started;
+    started.shared = Some(conn);
     Ok(started)
+}
+
+/// Bind the published ports; a port still held by hutch-netns for a container that has just
+/// stopped (its connection closed, not yet seen) is asked for once (`settle`) and tried again.
+fn bind_published(plan: &Plan) -> Result<Vec<(OwnedFd, u16, Protocol)>> {
+    let bind = || -> Result<Vec<(OwnedFd, u16, Protocol)>> {
+        let mut ports: Vec<(OwnedFd, u16, Protocol)> = Vec::new();
+        for (l, ctr) in super::net::bind_ports(&plan.spec.ports, true)? {
+            ports.push((OwnedFd::from(l), ctr, Protocol::Tcp));
+        }
+        for p in plan.spec.ports.iter().filter(|p| p.protocol == Protocol::Udp) {
+            for (h, c) in p.pairs() {
+                ports.push((OwnedFd::from(bind_udp(p, h)?), c, Protocol::Udp));
+            }
+        }
+        Ok(ports)
+    };
+    match bind() {
+        Err(e) if e.message.contains("is already in use") => {
+            let Ok(conn) = connect_sock() else { return Err(e) };
+            request(&conn, &serde_json::json!({"op": "settle"}), &[])?;
+            drop(conn);
+            bind()
+        }
+        r => r,
+    }
 }
 
 fn bind_udp(p: &PortMapping, host: u16) -> Result<UdpSocket> {
@@ -463,6 +532,7 @@ fn join_main(
     req: &serde_json::Value,
     ports: &[(OwnedFd, u16, Protocol)],
     cold: Option<&mut Cold>,
+    shared_pid: i32,
 ) -> child::Never {
     use nix::sched::CloneFlags;
     let what = format!("--network {}", plan.spec.network);
@@ -479,11 +549,21 @@ fn join_main(
         }
     }
     drop(userns);
+    // A namespace this start brings up: its routing table watched from inside (this process
+    // may enter it now, from its user namespace), to go on once pasta has configured it.
+    let mut watch = cold.as_ref().and_then(|_| shared_route_watch(shared_pid));
     // A member of a pod that does not share its network: the pod's ipc, uts and pid.
     let flags = match super::join_pod_namespaces(plan) {
         Ok(f) => f,
         Err(m) => fail(m),
     };
+    // A container mapped otherwise (keep-id, --uidmap, --userns auto): a user namespace of its
+    // own inside the shared one, which its network namespace then belongs to.
+    if let Some(map) = own_id_map(plan) {
+        if let Err(e) = super::userns::unshare_nested(&plan.mapping, &map) {
+            fail(format!("{what}: {}", e.message));
+        }
+    }
     if let Err(e) = nix::sched::unshare(CloneFlags::CLONE_NEWNET) {
         fail(format!(
             "{what}: creating the container's network namespace: {}",
@@ -526,14 +606,44 @@ fn join_main(
     crate::output::trace("shared network: /etc/hosts written");
     // A namespace this start brought up: its way out (pasta) before the command runs.
     if let Some(c) = cold {
-        if let Err(e) = c.wait() {
+        if let Err(e) = c.wait_usable(watch.as_mut()) {
             fail(format!("{what}: {}", e.message));
         }
-        crate::output::trace("shared network: its pasta is up");
+        crate::output::trace("shared network: its pasta has configured it");
     }
+    drop(watch);
     exec::clone_parent(sync, flags, "creating the container's namespaces", |sync| {
         child::main(plan, sync, stdio, None)
     })
+}
+
+/// A watch of the default route in hutch-netns's (`pid`) network namespace: this process
+/// enters it (it is in its user namespace) and opens the watch's socket there; None when it
+/// cannot (the caller then waits for pasta to be ready).
+fn shared_route_watch(pid: i32) -> Option<crate::sys::route::RouteWatch> {
+    let ns = nix::fcntl::open(
+        format!("/proc/{pid}/ns/net").as_str(),
+        nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .ok()?;
+    nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET).ok()?;
+    crate::sys::route::RouteWatch::open(crate::sys::route::Want { v4: true, v6: false }).ok()
+}
+
+/// The container's own id map (host ids), when it is not the shared namespace's (the default
+/// stacked map): keep-id, --uidmap/--gidmap, --userns auto.
+fn own_id_map(plan: &Plan) -> Option<(Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>)> {
+    if !plan.new_userns {
+        return None;
+    }
+    match &plan.id_map {
+        Some(m) => Some(m.clone()),
+        None if plan.spec.userns == crate::spec::UsernsMode::KeepId => {
+            Some(super::userns::map_triples(&plan.mapping, true))
+        }
+        None => None,
+    }
 }
 
 /// /etc/hosts with the container's own line (the one naming its host name) at `ip`.
@@ -612,9 +722,27 @@ pub fn disconnect_running(rec: &crate::store::containers::ContainerRecord, net: 
 
 // ---- `hutch __netns`: set up, start pasta, leave hutch-netns running ----
 
-/// Entry of `hutch __netns` (run by `ensure` with the lock held).
+/// Entry of `hutch __netns` (run by `ensure`, which hands it the starters' lock).
 pub fn exec_main() -> i32 {
-    match setup() {
+    let lock = std::env::var(LOCK_FD_VAR)
+        .ok()
+        .and_then(|v| v.parse::<RawFd>().ok())
+        .map(crate::sys::fd::adopt_fd);
+    if let Some(l) = &lock {
+        // Not for pasta, nor anything else this runs.
+        let _ = nix::fcntl::fcntl(l, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC));
+    }
+    // Leave the starter at once (it reaps this parent now, not when pasta is up): the rest
+    // runs in a child, which keeps the lock and the pipe to the starter.
+    match process::fork() {
+        Ok(Some(_)) => process::exit_now(0),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("fork: {e}");
+            return 1;
+        }
+    }
+    match setup(lock) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("{}", e.message);
@@ -623,7 +751,7 @@ pub fn exec_main() -> i32 {
     }
 }
 
-fn setup() -> Result<()> {
+fn setup(lock: Option<OwnedFd>) -> Result<()> {
     let path = sock_path();
     let _ = std::fs::remove_file(&path);
     let listener = seqpacket()?;
@@ -645,6 +773,8 @@ fn setup() -> Result<()> {
     let k = match forked {
         process::Forked::Child => {
             drop(parent);
+            // The starters' lock stays with `hutch __netns` alone.
+            drop(lock);
             if !child_end.wait_go() {
                 process::exit_now(1);
             }
@@ -677,9 +807,11 @@ fn setup() -> Result<()> {
         let _ = std::fs::remove_file(sock_path());
         e
     };
+    crate::output::trace("hutch-netns cloned");
     if mapping.needs_userns() {
         super::userns::write_maps(k.pid.as_raw(), &mapping, false).map_err(kill)?;
     }
+    crate::output::trace("hutch-netns's maps written");
     parent.go();
     if !parent.wait_go() {
         return Err(kill(crate::err!("the shared network namespace could not be set up")));
@@ -696,6 +828,7 @@ fn setup() -> Result<()> {
     })
     .map_err(kill)?;
     say("ready\n");
+    drop(lock);
     Ok(())
 }
 
@@ -731,6 +864,8 @@ struct Entry {
     pidfd: Option<OwnedFd>,
     stop: Arc<AtomicBool>,
     port_fds: Vec<Arc<OwnedFd>>,
+    /// Its published ports' forwarders (each holds its host socket until it returns).
+    forwarders: Vec<std::thread::JoinHandle<()>>,
     /// The policy rules sending its published ports' replies to hutch-netns (bridge, address,
     /// protocol, port), removed when it goes.
     rules: Vec<(String, Ipv4Addr, u8, u16)>,
@@ -773,6 +908,8 @@ struct Keeper {
     conns: Vec<OwnedFd>,
     entries: Vec<Entry>,
     bridges: BTreeMap<String, Bridge>,
+    /// iptables-restore runs still setting a new bridge's rules (`settle_rules`).
+    rules_pending: BTreeMap<String, std::process::Child>,
     pending: BTreeMap<u16, Pending>,
     next_txid: u16,
 }
@@ -792,7 +929,7 @@ impl Keeper {
             nix::sys::stat::Mode::empty(),
         )
         .map_err(|e| crate::err!("opening the shared network namespace: {e}"))?;
-        let k = Keeper {
+        let mut k = Keeper {
             listener,
             upstream,
             resolver,
@@ -802,6 +939,7 @@ impl Keeper {
             conns: Vec::new(),
             entries: Vec::new(),
             bridges: BTreeMap::new(),
+            rules_pending: BTreeMap::new(),
             pending: BTreeMap::new(),
             next_txid: 1,
         };
@@ -811,23 +949,71 @@ impl Keeper {
             .map_err(|e| crate::err!("bringing up the shared namespace's lo: {e}"))?;
         k.nl.add_local_default4(lo, REPLY_TABLE)
             .map_err(|e| crate::err!("adding the published ports' reply route: {e}"))?;
+        // The default network's bridge and rules ahead of its first container (most containers
+        // are on it): iptables-restore, the longest step of a first attach, runs while the
+        // starter connects. Made again if the first request describes it otherwise; a failure
+        // is met again (and reported) by its first container.
+        let _ = k.bridge(&crate::spec::network::default_network(""));
         Ok(k)
     }
 
-    /// Rules appended (and the FORWARD policy set to DROP), all in one iptables-restore run.
-    fn iptables_restore(&self, rules: &str) -> Result<()> {
-        let mut cmd = std::process::Command::new(&self.iptables);
-        cmd.arg("--noflush")
+    /// Rules appended (and the FORWARD policy set to DROP), all in one iptables-restore run,
+    /// started: `settle_rules` waits for it.
+    fn iptables_restore(&self, rules: &str) -> Result<std::process::Child> {
+        let mut child = std::process::Command::new(&self.iptables)
+            .arg("--noflush")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped());
-        run_with_input(cmd, rules).map_err(|e| crate::err!("iptables-restore: {e}"))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| crate::err!("iptables-restore: {e}"))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(rules.as_bytes());
+        }
+        Ok(child)
     }
 
-    /// The network's bridge, its firewall rules and its DNS responder, once.
-    fn bridge(&mut self, net: &Network) -> Result<()> {
-        if self.bridges.contains_key(&net.name) {
+    /// Wait for network `name`'s firewall rules, if they are still being set; when that
+    /// failed, the bridge goes too (the next container on it tries again).
+    fn settle_rules(&mut self, name: &str) -> Result<()> {
+        let Some(child) = self.rules_pending.remove(name) else {
             return Ok(());
+        };
+        let out = child.wait_with_output();
+        let failed = match &out {
+            Ok(o) if o.status.success() => None,
+            Ok(o) => Some(format!("{} ({})", String::from_utf8_lossy(&o.stderr).trim(), o.status)),
+            Err(e) => Some(e.to_string()),
+        };
+        crate::output::trace("firewall rules set (iptables-restore)");
+        let Some(why) = failed else { return Ok(()) };
+        if let Some(b) = self.bridges.remove(name) {
+            let _ = self.nl.del_link(&b.net.network_interface);
+        }
+        crate::bail!("iptables-restore: {why}")
+    }
+
+    /// The network's bridge, its firewall rules (being set when this returns: `settle_rules`)
+    /// and its DNS responder, once.
+    fn bridge(&mut self, net: &Network) -> Result<()> {
+        if let Some(b) = self.bridges.get(&net.name) {
+            let same = |a: &Network, b: &Network| {
+                (&a.network_interface, &a.subnets, a.internal, a.dns_enabled)
+                    == (&b.network_interface, &b.subnets, b.internal, b.dns_enabled)
+            };
+            if same(&b.net, net) {
+                return Ok(());
+            }
+            // Made ahead of its first container (the default network) otherwise: again.
+            let _ = self.settle_rules(&net.name);
+            if let Some(b) = self.bridges.remove(&net.name) {
+                let _ = self.nl.del_link(&b.net.network_interface);
+            }
+        }
+        // One iptables-restore at a time.
+        let pending: Vec<String> = self.rules_pending.keys().cloned().collect();
+        for p in pending {
+            let _ = self.settle_rules(&p);
         }
         let br = &net.network_interface;
         let cidr = net.cidr();
@@ -852,9 +1038,15 @@ impl Keeper {
             ));
         }
         rules.push_str("COMMIT\n");
-        if let Err(e) = self.iptables_restore(&rules) {
-            let _ = self.nl.del_link(br);
-            return Err(e);
+        crate::output::trace("bridge made");
+        match self.iptables_restore(&rules) {
+            Ok(child) => {
+                self.rules_pending.insert(net.name.clone(), child);
+            }
+            Err(e) => {
+                let _ = self.nl.del_link(br);
+                return Err(e);
+            }
         }
         let dns = if net.dns_enabled {
             let s = UdpSocket::bind(SocketAddrV4::new(net.gateway(), 53))
@@ -897,7 +1089,8 @@ impl Keeper {
             crate::bail!("bad request: no network namespace");
         }
         let netns = fds.remove(0);
-        for n in &nets {
+        // Names matter only where they are served (not on the default network: no DNS).
+        for n in nets.iter().filter(|n| n.dns_enabled) {
             // One pass over the containers, without collecting their names.
             let mine: std::collections::HashSet<&String> = aliases.iter().chain(std::iter::once(&name)).collect();
             for e in self
@@ -991,8 +1184,15 @@ impl Keeper {
                     route_set = true;
                 }
             }
-            configure_inside(netns.as_fd(), self.home.as_fd(), &inside, route.as_ref())
+            crate::output::trace("veth pairs made");
+            configure_inside(netns.as_fd(), self.home.as_fd(), &inside, route.as_ref())?;
+            // Its networks' firewall rules, set meanwhile, before it is answered.
+            for n in &nets {
+                self.settle_rules(&n.name)?;
+            }
+            Ok(())
         })();
+        crate::output::trace("the container's namespace configured");
         if let Err(e) = result {
             for l in &links {
                 let _ = self.nl.del_link(&l.veth);
@@ -1003,6 +1203,7 @@ impl Keeper {
         let macs: Vec<String> = links.iter().map(|l| l.mac.clone()).collect();
         let stop = Arc::new(AtomicBool::new(false));
         let mut port_fds = Vec::new();
+        let mut forwarders = Vec::new();
         let mut rules = Vec::new();
         if let (Some(ports), Some(first)) = (req.get("ports").and_then(|p| p.as_array()), links.first()) {
             let br = self
@@ -1041,11 +1242,11 @@ impl Keeper {
                 port_fds.push(fd.clone());
                 let to = SocketAddrV4::new(first.ip, port);
                 let stop = stop.clone();
-                if udp {
-                    std::thread::spawn(move || udp_forward(fd, to, stop));
+                forwarders.push(if udp {
+                    std::thread::spawn(move || udp_forward(fd, to, stop))
                 } else {
-                    std::thread::spawn(move || tcp_forward(fd, to, stop));
-                }
+                    std::thread::spawn(move || tcp_forward(fd, to, stop))
+                });
             }
         }
         self.entries.push(Entry {
@@ -1057,6 +1258,7 @@ impl Keeper {
             pidfd,
             stop,
             port_fds,
+            forwarders,
             rules,
         });
         Ok(serde_json::json!({"ips": ips, "macs": macs}))
@@ -1084,6 +1286,11 @@ impl Keeper {
         for fd in &e.port_fds {
             let _ = sock::shutdown(fd.as_raw_fd(), sock::Shutdown::Both);
         }
+        // Woken by the shutdown, they return and close the host sockets: the ports are free
+        // when this returns.
+        for t in e.forwarders {
+            let _ = t.join();
+        }
         for (b, ip, pr, po) in &e.rules {
             let _ = self
                 .nl
@@ -1096,6 +1303,9 @@ impl Keeper {
         let r = match op {
             "attach" => self.attach(&v, fds, Some(conn)),
             "connect" => self.attach(&v, fds, None),
+            // Answered once the connections closed before it are forgotten (`serve` handles
+            // closed connections first): their ports are free then.
+            "settle" => Ok(serde_json::json!({})),
             "disconnect" => {
                 let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
                 self.disconnect(&s("id"), &s("network")).map(|()| serde_json::json!({}))
@@ -1292,27 +1502,39 @@ impl Keeper {
             if ready_up {
                 self.dns_reply();
             }
+            // Read every ready connection first, and forget the closed ones before answering
+            // the others: a request (`settle`) sent after a close sees its effect.
             let mut closed = Vec::new();
+            let mut asked = Vec::new();
             for (i, r) in ready_conns.into_iter().enumerate() {
                 if !r {
                     continue;
                 }
                 let fd = self.conns[i].as_raw_fd();
                 match recv_msg(fd) {
-                    Some((v, fds)) => {
-                        let reply = self.handle(fd, v, fds);
-                        let c = self.conns[i].try_clone().expect("dup");
-                        let _ = send_msg(&c, &reply, &[]);
-                    }
+                    Some(m) => asked.push((fd, m)),
                     None => closed.push(i),
                 }
             }
+            // Replies go out on duplicates: the indexes change as closed connections go (the
+            // open ones keep their descriptors, by which entries know them).
+            let asking: Vec<OwnedFd> = asked
+                .iter()
+                .map(|(fd, _)| {
+                    let i = self.conns.iter().position(|c| c.as_raw_fd() == *fd).expect("open");
+                    self.conns[i].try_clone().expect("dup")
+                })
+                .collect();
             for i in closed.into_iter().rev() {
                 let c = self.conns.remove(i);
                 let fd = c.as_raw_fd();
                 while let Some(j) = self.entries.iter().position(|e| e.conn == Some(fd)) {
                     self.forget(j);
                 }
+            }
+            for (c, (fd, (v, fds))) in asking.iter().zip(asked) {
+                let reply = self.handle(fd, v, fds);
+                let _ = send_msg(c, &reply, &[]);
             }
             if ready_listener {
                 self.accept_all();
@@ -1416,22 +1638,6 @@ fn configure_inside_here(
         Ok(())
     });
     r.map_err(|e| crate::err!("entering the container's network namespace: {e}"))?
-}
-
-fn run_with_input(mut cmd: std::process::Command, input: &str) -> std::result::Result<(), String> {
-    let mut child = cmd.spawn().map_err(|e| e.to_string())?;
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(input.as_bytes());
-    }
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!(
-            "{} ({})",
-            String::from_utf8_lossy(&out.stderr).trim(),
-            out.status
-        ));
-    }
-    Ok(())
 }
 
 /// A published TCP port: each connection to the host socket is relayed (splice) to the
@@ -1542,7 +1748,8 @@ fn udp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
                 }
                 let s = Arc::new(s);
                 let alive = Arc::new(AtomicBool::new(true));
-                let (back, host2, stop2, alive2) = (s.clone(), host.clone(), stop.clone(), alive.clone());
+                // The host socket by a weak reference: it closes when this forwarder returns.
+                let (back, host2, stop2, alive2) = (s.clone(), Arc::downgrade(&host), stop.clone(), alive.clone());
                 std::thread::spawn(move || {
                     let _ = back.set_read_timeout(Some(Duration::from_secs(120)));
                     let mut b = vec![0u8; 65536];
@@ -1552,7 +1759,8 @@ fn udp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
                                 if stop2.load(Ordering::SeqCst) {
                                     break;
                                 }
-                                let _ = host2.send_to(&b[..m], from);
+                                let Some(host) = host2.upgrade() else { break };
+                                let _ = host.send_to(&b[..m], from);
                             }
                             // Nothing listened yet (ICMP port unreachable): keep waiting.
                             Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {}

@@ -283,6 +283,27 @@ pub fn fuse_custom_options(mapping: &Mapping, u: &[(u64, u64, u64)], g: &[(u64, 
     ))
 }
 
+/// Id-map lines: (container id, host or parent id, count).
+pub type Triples = Vec<(u64, u64, u64)>;
+
+/// A uid map and a gid map (container id, host id, count) restated in the store's frame
+/// (`in_store_frame` against the default stacked maps); None without subordinate ids.
+pub fn store_frame_maps(mapping: &Mapping, u: &[(u64, u64, u64)], g: &[(u64, u64, u64)]) -> Option<(Triples, Triples)> {
+    let Mapping::Full {
+        uid,
+        gid,
+        subuids,
+        subgids,
+    } = mapping
+    else {
+        return None;
+    };
+    Some((
+        in_store_frame(u, &stacked(*uid, subuids)),
+        in_store_frame(g, &stacked(*gid, subgids)),
+    ))
+}
+
 /// --uidmap/--gidmap entries (host ids in the store's frame: 0 the user, 1.. the subordinate
 /// ids) as (container id, host id, count) lines for newuidmap/newgidmap; an entry whose host
 /// ids the store does not map is an error naming it.
@@ -558,11 +579,49 @@ pub fn enter_keep_id() -> Result<()> {
 
 /// Unshare our user namespace and have a forked helper, still in the parent namespace as
 /// newuidmap requires, write our maps with `write_maps` once we have unshared.
+/// A container on networks whose ids are not mapped as the shared network namespace's user
+/// namespace maps them (keep-id, --uidmap/--gidmap, --userns auto): from inside that namespace
+/// (with its capabilities), move into a child user namespace mapped with the container's own
+/// map, `host` (container id, host id, count), restated in the parent's ids (the store's frame,
+/// `stacked`: the parent is mapped as the store's namespace). A forked child left in the
+/// parent writes the maps to /proc itself (it has CAP_SETUID and CAP_SETGID there): no
+/// newuidmap. The container's network namespace, made after this, is owned by the child
+/// namespace, where hutch-netns (in the parent) still has every capability.
+pub fn unshare_nested(mapping: &Mapping, host: &(Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>)) -> Result<()> {
+    let Some((u, g)) = store_frame_maps(mapping, &host.0, &host.1) else {
+        crate::bail!(
+            "a container's own id map needs a subordinate id range for your user (see /etc/subuid and /etc/subgid)"
+        );
+    };
+    // A process that is not dumpable has /proc files owned by the root of its user namespace,
+    // or by the host's root while that namespace maps no ids yet: the writer could not open
+    // them. Nothing else runs in the new namespace meanwhile.
+    let dumpable = nix::sys::prctl::get_dumpable().unwrap_or(false);
+    let _ = nix::sys::prctl::set_dumpable(true);
+    let r = unshare_mapped(|pid| {
+        for (file, v) in [("uid_map", &u), ("gid_map", &g)] {
+            let text: String = v.iter().map(|(c, p, n)| format!("{c} {p} {n}\n")).collect();
+            std::fs::write(format!("/proc/{pid}/{file}"), text).map_err(|e| {
+                crate::err!("writing the container's {file} in the shared network namespace's user namespace: {e}")
+            })?;
+        }
+        Ok(())
+    });
+    let _ = nix::sys::prctl::set_dumpable(dumpable);
+    r
+}
+
 fn enter_full(mapping: &Mapping) -> Result<()> {
     enter_full_with(mapping, false)
 }
 
 fn enter_full_with(mapping: &Mapping, keep_id: bool) -> Result<()> {
+    unshare_mapped(|me| write_maps(me, mapping, keep_id))
+}
+
+/// Move this (single-threaded) process into a new user namespace whose maps `write` writes
+/// from a forked child left in the current one (a process inside can map only its own id).
+fn unshare_mapped(write: impl FnOnce(i32) -> Result<()>) -> Result<()> {
     use crate::sys::process;
     let me = std::process::id() as i32;
     let (go_r, go_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| crate::err!("pipe: {e}"))?;
@@ -573,7 +632,7 @@ fn enter_full_with(mapping: &Mapping, keep_id: bool) -> Result<()> {
         if !matches!(nix::unistd::read(&go_r, &mut b), Ok(1)) {
             process::exit_now(3);
         }
-        match write_maps(me, mapping, keep_id) {
+        match write(me) {
             Ok(()) => process::exit_now(0),
             Err(e) => {
                 let _ = nix::unistd::write(&res_w, e.message.as_bytes());

@@ -62,8 +62,9 @@ impl Mode {
             }
             // Podman's name for its default network.
             "bridge" => Mode::Bridge(vec![DEFAULT_NETWORK.to_string()]),
+            // Resolved by the caller (`private_mode`): pasta where it is installed.
             "private" => {
-                crate::bail!("--network {s}: not a network mode of hutch (use pasta, slirp4netns, or a network of `hutch network ls`, {DEFAULT_NETWORK} being the default one)")
+                crate::bail!("--network {s}: not a stored network mode (pasta, slirp4netns or none)")
             }
             names if names.split(',').all(valid_network_name) => {
                 let mut v: Vec<String> = Vec::new();
@@ -156,8 +157,21 @@ impl std::fmt::Display for Protocol {
     }
 }
 
-/// The mode when --network is not given: pasta, else slirp4netns, else none with a notice.
+/// The mode when --network is not given: the default network (`podman`: a veth into the
+/// user's shared network namespace, one pasta for every container, as Docker's `bridge` and
+/// rootful Podman's `podman` network) when pasta and iptables-restore are installed, else a
+/// namespace of the container's own (`private_mode`).
 pub fn default_mode(found: &dyn Fn(&str) -> bool) -> (Mode, Option<&'static str>) {
+    if found("pasta") && found("iptables-restore") {
+        (Mode::Bridge(vec![DEFAULT_NETWORK.to_string()]), None)
+    } else {
+        private_mode(found)
+    }
+}
+
+/// `--network private` (and containers.conf `netns = "private"`): a network namespace of the
+/// container's own, connected by pasta, else slirp4netns, else none with a notice.
+pub fn private_mode(found: &dyn Fn(&str) -> bool) -> (Mode, Option<&'static str>) {
     if found("pasta") {
         (Mode::Pasta, None)
     } else if found("slirp4netns") {
@@ -807,7 +821,12 @@ pub(crate) mod tests {
         assert!(Mode::parse("ns:x").unwrap_err().message.contains("absolute path"));
         assert_eq!(Mode::parse("container:web").unwrap().name(), "container:web");
         assert!(Mode::parse("container:").is_err());
+        assert_eq!(
+            default_mode(&|b| b == "pasta" || b == "iptables-restore").0,
+            Mode::Bridge(vec![DEFAULT_NETWORK.to_string()])
+        );
         assert_eq!(default_mode(&|b| b == "pasta" || b == "slirp4netns").0, Mode::Pasta);
+        assert_eq!(private_mode(&|_| true).0, Mode::Pasta);
         assert_eq!(default_mode(&|b| b == "slirp4netns").0, Mode::Slirp4netns);
         let (m, notice) = default_mode(&|_| false);
         assert_eq!(m, Mode::None);

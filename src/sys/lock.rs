@@ -33,6 +33,31 @@ impl FileLock {
     }
 }
 
+impl FileLock {
+    /// The lock as a plain descriptor, to hand to a child process (`inheritable`: without
+    /// FD_CLOEXEC): a flock belongs to the open file, so it is held until every descriptor of
+    /// it is closed, by whichever processes hold them. Closing one never unlocks the others'
+    /// (dropping a FileLock would: it unlocks explicitly).
+    pub fn into_fd(self, inheritable: bool) -> nix::Result<std::os::fd::OwnedFd> {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        let raw = self._lock.as_raw_fd();
+        if let Some(f) = RELEASED.get() {
+            f(&self.path, self.waited, self.taken.elapsed());
+        }
+        std::mem::forget(self);
+        // SAFETY: the Flock (and its File) was forgotten just above without closing its fd,
+        // which nothing else owns: it is ours to own from here on.
+        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) };
+        let flags = if inheritable {
+            nix::fcntl::FdFlag::empty()
+        } else {
+            nix::fcntl::FdFlag::FD_CLOEXEC
+        };
+        nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_SETFD(flags))?;
+        Ok(fd)
+    }
+}
+
 /// What `on_release` registered: told each lock's path, how long taking it waited and how long
 /// it was then held, as it is released.
 static RELEASED: OnceLock<fn(&Path, Duration, Duration)> = OnceLock::new();
