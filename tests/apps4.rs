@@ -124,7 +124,18 @@ fn pod_sharing_ipc_and_uts_but_not_net() {
         body.ends_with("\r\n\r\nmember\n")
     });
     // A pod sharing pid (and ipc) without net: the infra's pause is pid 1 of the member.
-    env.hutch(["pod", "create", "--share", "pid,ipc", "--name", "q"]).ok();
+    // Its infra with a pasta of its own (not the default network): see the refusal below.
+    env.hutch([
+        "pod",
+        "create",
+        "--share",
+        "pid,ipc",
+        "--network",
+        "pasta",
+        "--name",
+        "q",
+    ])
+    .ok();
     let r = env.hutch([
         "run",
         "--rm",

@@ -354,6 +354,25 @@ fn join_pod(store: &Store, a: &RunArgs, opts: &mut RunOptions) -> Result<Option<
                 }
             }
         }
+        if !pod.shares("net") && a.network.is_none() {
+            // A member with a network of its own: the default network only when the infra is
+            // on a shared one (whose user namespace the member must share); else a pasta of
+            // its own, as Podman's rootless pod members get.
+            let on_shared = store
+                .load_containers()?
+                .containers
+                .iter()
+                .any(|c| &c.id == infra && matches!(c.spec.network, crate::spec::network::Mode::Bridge(_)));
+            if !on_shared
+                && matches!(
+                    crate::spec::network::Mode::parse(&opts.network),
+                    Ok(crate::spec::network::Mode::Bridge(_))
+                )
+            {
+                let found = |b: &str| crate::paths::find_tool(b).is_some();
+                opts.network = crate::spec::network::private_mode(&found).0.name();
+            }
+        }
         if pod.shares("uts") {
             // (new:POD takes --hostname as the pod's.)
             if a.hostname.is_some() && made.is_none() {

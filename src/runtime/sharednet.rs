@@ -724,6 +724,15 @@ pub fn disconnect_running(rec: &crate::store::containers::ContainerRecord, net: 
 
 /// Entry of `hutch __netns` (run by `ensure`, which hands it the starters' lock).
 pub fn exec_main() -> i32 {
+    // One connection per attached container stays open (it detaches the container when it
+    // closes), so the soft limit on descriptors (1024 by default) would stop accepting at a few
+    // hundred containers: raise it to the hard limit, as Podman does for itself.
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        if soft < hard {
+            let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
+        }
+    }
     let lock = std::env::var(LOCK_FD_VAR)
         .ok()
         .and_then(|v| v.parse::<RawFd>().ok())
