@@ -165,6 +165,7 @@ pub fn create(
     // reservation.
     let named_on = |n: &&crate::spec::network::Network| n.dns_enabled;
     let mut exclusive = auto_size.is_some() || spec.static_ip.is_some() || networks.iter().any(|n| named_on(&n));
+    let mut tries = 0u32;
     let (lock, name) = 'locked: loop {
         let lock = if exclusive {
             store.lock_containers()?
@@ -181,7 +182,15 @@ pub fn create(
                 Reservation::NeedsExclusive | Reservation::Pending => {}
             },
             None => loop {
-                let n = crate::store::containers::generate_name(|_| false);
+                // A name taken: the next try has a number (Docker's names do the same), from a
+                // wider range after a few, so that the 576 plain names running out never
+                // makes a create loop.
+                let mut n = crate::store::containers::generate_name(|_| false);
+                if tries > 0 {
+                    let span = if tries < 4 { 1000 } else { 1_000_000 };
+                    n = format!("{n}{}", rand::random_range(0..span));
+                }
+                tries += 1;
                 match store.reserve_name(&n, &id, &lock, exclusive)? {
                     Reservation::Ours => break 'locked (lock, n),
                     // A generated name another start has just reserved (or a stale link):
