@@ -295,3 +295,21 @@ fn a_name_is_checked_by_its_reservation_not_by_reading_every_record() {
     );
     assert_eq!(env.hutch(["system", "check"]).code, 0);
 }
+
+/// Generated names never run out: with more containers than the 576 plain names (adjective and
+/// animal), a create whose name is taken tries one with a number, as Docker's do.
+#[test]
+fn generated_names_go_on_past_the_plain_ones() {
+    let env = env_with(&[BASIC]);
+    let mut made = 0;
+    for _ in 0..640 {
+        env.hutch(["create", "--network", "none", BASIC, "true"]).ok();
+        made += 1;
+    }
+    let all = names(&env);
+    assert_eq!(all.len(), made);
+    let unique: std::collections::HashSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), made, "names repeat");
+    assert!(all.iter().any(|n| n.chars().last().is_some_and(|c| c.is_ascii_digit())));
+    env.hutch(["rm", "-a", "-f"]).ok();
+}
