@@ -182,14 +182,8 @@ pub fn create(
                 Reservation::NeedsExclusive | Reservation::Pending => {}
             },
             None => loop {
-                // A name taken: the next try has a number (Docker's names do the same), from a
-                // wider range after a few, so that the 576 plain names running out never
-                // makes a create loop.
-                let mut n = crate::store::containers::generate_name(|_| false);
-                if tries > 0 {
-                    let span = if tries < 4 { 1000 } else { 1_000_000 };
-                    n = format!("{n}{}", rand::random_range(0..span));
-                }
+                // A name taken: the next try has a number, so names never run out.
+                let n = crate::store::containers::generated_name(tries);
                 tries += 1;
                 match store.reserve_name(&n, &id, &lock, exclusive)? {
                     Reservation::Ours => break 'locked (lock, n),

@@ -90,8 +90,15 @@ impl ContainerIndex {
     }
 }
 
-/// Docker's adjective_surname names, from our own small lists.
+/// Docker's adjective_surname names, from our own small lists: the first `generated_name` try
+/// that is not `taken`.
 pub fn generate_name(taken: impl Fn(&str) -> bool) -> String {
+    (0..).map(generated_name).find(|n| !taken(n)).expect("an endless range")
+}
+
+/// The `retry`th try at a name: a plain adjective_animal first (576 of them), then one with a
+/// number (as Docker's), from a wider range after a few, so that names never run out.
+pub fn generated_name(retry: u32) -> String {
     const A: &[&str] = &[
         "brave", "calm", "eager", "fond", "gentle", "happy", "jolly", "keen", "lucid", "merry", "nimble", "proud",
         "quiet", "rapid", "sharp", "tender", "upbeat", "vivid", "witty", "zealous", "bold", "clever", "dreamy",
@@ -102,16 +109,11 @@ pub fn generate_name(taken: impl Fn(&str) -> bool) -> String {
         "squirrel", "lynx", "fox", "wren", "robin", "finch", "heron", "swift", "lark", "newt", "toad", "pika",
         "dormouse",
     ];
-    loop {
-        let a = A[rand::random_range(0..A.len())];
-        let b = B[rand::random_range(0..B.len())];
-        let n = format!("{a}_{b}");
-        if !taken(&n) {
-            return n;
-        }
-        let n = format!("{n}{}", rand::random_range(0..1000));
-        if !taken(&n) {
-            return n;
-        }
+    let a = A[rand::random_range(0..A.len())];
+    let b = B[rand::random_range(0..B.len())];
+    match retry {
+        0 => format!("{a}_{b}"),
+        1..=3 => format!("{a}_{b}{}", rand::random_range(0..1000)),
+        _ => format!("{a}_{b}{}", rand::random_range(0..1_000_000)),
     }
 }
