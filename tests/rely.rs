@@ -391,4 +391,17 @@ fn system_check_sweeps_secret_data_no_secret_has() {
     );
     env.hutch(["system", "check", "--repair"]);
     env.hutch(["secret", "inspect", "s1"]).ok();
+
+    // An index that does not parse is reported, never replaced: the data files are not swept.
+    let index = env.store().join("secrets/secrets.json");
+    let script = format!("printf '{{' > {} && printf z > {}", index.display(), orphan.display());
+    env.hutch(["unshare", "sh", "-c", &script]).ok();
+    let r = env.hutch(["system", "check", "--repair"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains("index does not parse") && r.stdout.contains("not repaired"),
+        "{r:?}"
+    );
+    assert!(orphan.exists(), "data was swept while the index did not parse");
+    assert_eq!(std::fs::read(&index).unwrap(), b"{", "the index was changed");
 }

@@ -129,20 +129,31 @@ fn short(s: &str) -> &str {
 
 /// Read an index; a corrupt one is a problem (and an empty index stands in for it).
 fn read_index<T: serde::de::DeserializeOwned + Default>(path: &Path, out: &mut Vec<Problem>, affects: &str) -> T {
+    try_read_index(path, out, affects, Fix::Index(path.to_path_buf())).unwrap_or_default()
+}
+
+/// Read an index: a missing one is empty; one that cannot be read or does not parse is a
+/// problem (`corrupt` is how to mend the latter) and gives `None`.
+fn try_read_index<T: serde::de::DeserializeOwned + Default>(
+    path: &Path,
+    out: &mut Vec<Problem>,
+    affects: &str,
+    corrupt: Fix,
+) -> Option<T> {
     match fs::read(path) {
         Ok(d) => match serde_json::from_slice(&d) {
-            Ok(v) => v,
+            Ok(v) => Some(v),
             Err(e) => {
                 out.push(p(
                     path.display().to_string(),
                     format!("index does not parse: {e}"),
                     affects,
-                    Fix::Index(path.to_path_buf()),
+                    corrupt,
                 ));
-                T::default()
+                None
             }
         },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => T::default(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(T::default()),
         Err(e) => {
             out.push(p(
                 path.display().to_string(),
@@ -150,7 +161,7 @@ fn read_index<T: serde::de::DeserializeOwned + Default>(path: &Path, out: &mut V
                 affects,
                 Fix::Manual("check the file's permissions".into()),
             ));
-            T::default()
+            None
         }
     }
 }
@@ -570,32 +581,12 @@ fn scan(store: &Store, live_dir: &Path, quick: bool) -> Result<(Vec<Problem>, Co
 fn secrets(store: &Store, out: &mut Vec<Problem>) {
     let dir = store.secrets_dir();
     let index = dir.join("secrets.json");
-    let idx: crate::store::secrets::SecretIndex = match fs::read(&index) {
-        Ok(d) => match serde_json::from_slice(&d) {
-            Ok(v) => v,
-            Err(e) => {
-                out.push(p(
-                    index.display().to_string(),
-                    format!("index does not parse: {e}"),
-                    "every secret",
-                    Fix::Manual(format!(
-                        "restore it from a backup, or move it aside and create the secrets again (their data is in {})",
-                        dir.join("data").display()
-                    )),
-                ));
-                return;
-            }
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
-        Err(e) => {
-            out.push(p(
-                index.display().to_string(),
-                format!("cannot be read: {e}"),
-                "every secret",
-                Fix::Manual("check the file's permissions".into()),
-            ));
-            return;
-        }
+    let fix = Fix::Manual(format!(
+        "restore it from a backup, or move it aside and create the secrets again (their data is in {})",
+        dir.join("data").display()
+    ));
+    let Some(idx) = try_read_index::<crate::store::secrets::SecretIndex>(&index, out, "every secret", fix) else {
+        return;
     };
     temp_files_in(&dir, true, out);
     temp_files_in(&dir.join("data"), true, out);
