@@ -768,11 +768,7 @@ fn keep_id_auto_and_uidmap_containers_on_networks() {
         .lines()
         .map(|l| l.split_whitespace().map(|x| x.parse().unwrap()).collect())
         .collect();
-    assert_eq!(
-        lines,
-        [vec![me as u64], vec![0, 1, 2000], vec![4294967294, 0, 1]],
-        "{r:?}"
-    );
+    assert_eq!(lines, [vec![me as u64], vec![0, 1, 2000]], "{r:?}");
     // exec joins the container's own user namespace.
     assert_eq!(env.hutch(["exec", "srv", "id", "-u"]).ok().stdout, format!("{me}\n"));
     env.hutch(["rm", "-f", "srv"]).ok();

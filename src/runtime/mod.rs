@@ -123,6 +123,18 @@ pub struct Plan {
     pub image_name: String,
 }
 
+impl Plan {
+    /// A container with maps of its own (which do not map you, so its root cannot reach the
+    /// store): its root file system is mounted in a user namespace mapped as the store's
+    /// (`rootfs::mount_in_store_frame`: fuse-overlayfs shifting the ids, or overlay on
+    /// re-owned copies) and its own user namespace is a child of that one
+    /// (`spawn_under_store`, or the shared network's helper). Not for one that joins another
+    /// container's user namespace (a pod's, `--network ns:`/`container:`).
+    pub fn rootfs_from_store(&self) -> bool {
+        self.new_userns && self.id_map.is_some() && self.join_netns.is_none() && self.spec.pod.is_none()
+    }
+}
+
 /// The invoking user's entries on the host (name, ids, home, shell; their group's name).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct HostUser {
@@ -240,6 +252,9 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     }
     if let Some(user) = pod_userns(plan) {
         return spawn_in_pod(plan, stdio, user);
+    }
+    if plan.rootfs_from_store() {
+        return spawn_under_store(plan, stdio);
     }
     // Bound before anything runs, so the ports listen once the container is up (kept across
     // the clone only for hutch's forwarder; the child closes them when it execs).
@@ -533,6 +548,78 @@ fn spawn_in_pod(plan: &Plan, stdio: &StdioMode, user: &std::path::Path) -> Resul
             Err(e)
         }
     }
+}
+
+/// A container with maps of its own (`Plan::rootfs_from_store`), as Podman structures it: a short-lived helper enters a user namespace mapped as the store's
+/// (every store id is itself there), mounts the root file system there, makes the container's
+/// user namespace a child of it (writing its maps itself: no newuidmap) and clones the
+/// container's first process into it as hutch's child (as `spawn_in_pod`). Nothing of the
+/// store, your own id included, is mapped into the container.
+fn spawn_under_store(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
+    let listeners = net::bind_ports(&plan.spec.ports, net::forwards_tcp(plan))?;
+    let routes = net::early_routes(plan);
+    let (parent, helper) = exec::fork_helper(
+        |sync| match under_store_main(plan, sync, stdio, routes) {},
+        "the container",
+    )?;
+    let got = loop {
+        match parent.recv() {
+            Msg::Pid(pid, pidfd) => break Ok((pid, pidfd)),
+            Msg::Fd(_) | Msg::MntNs(_) => continue,
+            Msg::Error(code, msg) => break Err(Error::with_code(code, msg)),
+            Msg::Eof => {
+                break Err(crate::err!(
+                    "the helper that mounts the container's root file system exited without starting it"
+                ))
+            }
+        }
+    };
+    let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(helper), None);
+    let (pid, pidfd) = got?;
+    let child = Child {
+        pid: nix::unistd::Pid::from_raw(pid),
+        pidfd,
+    };
+    match net::start(plan, pid, listeners) {
+        // The helper's MntNs message, after the pid, is collected with the child's.
+        Ok(s) => go_with_helper(parent, child, s, None),
+        Err(e) => {
+            let _ = process::pidfd_send_signal(&child.pidfd, nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(child.pid, Some(nix::sys::wait::WaitPidFlag::__WALL));
+            Err(e)
+        }
+    }
+}
+
+/// The helper of `spawn_under_store`; never returns.
+fn under_store_main(
+    plan: &Plan,
+    sync: Channel,
+    stdio: &StdioMode,
+    routes: Option<crate::sys::route::Want>,
+) -> child::Never {
+    let fail = |msg: String| -> ! {
+        sync.send_error(125, &msg);
+        process::exit_now(1)
+    };
+    if let Err(e) = userns::enter_store_frame(&plan.mapping) {
+        fail(e.message)
+    }
+    if let Err(m) = rootfs::mount_in_store_frame(plan) {
+        fail(m)
+    }
+    if let Some(map) = &plan.id_map {
+        if let Err(e) = userns::unshare_nested(&plan.mapping, map) {
+            fail(e.message)
+        }
+    }
+    let flags = clone_flags(plan) & !(libc::CLONE_NEWUSER as libc::c_ulong);
+    exec::clone_parent(
+        sync,
+        flags as libc::c_int,
+        "creating the container's namespaces",
+        |sync| child::main(plan, sync, stdio, routes),
+    )
 }
 
 /// The helper of `spawn_in_pod`; never returns.
