@@ -117,7 +117,7 @@ fn an_auto_range_above_the_images_ids_runs_without_a_copy_and_its_daemon_goes_wi
     }
     let layers = env.store().join("layers");
     for l in std::fs::read_dir(&layers).unwrap().flatten() {
-        for e in std::fs::read_dir(l.path()).unwrap().flatten() {
+        for e in std::fs::read_dir(l.path()).into_iter().flatten().flatten() {
             let n = e.file_name().to_string_lossy().to_string();
             assert!(!n.starts_with("idmap-"), "a copy was made: {n}");
         }
