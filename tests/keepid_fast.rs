@@ -251,9 +251,9 @@ fn map_lines(text: &str) -> Vec<Vec<u64>> {
 fn uidmap_and_gidmap_map_as_asked_and_keep_the_images_owners() {
     let env = env_with(&[MULTI]);
     let sub = env.host_uid(1) as u64; // the first subordinate id: 1 in the user's namespace
-    // The user's own id, which these maps leave out, is not mapped at all (as with Podman):
-    // the container's root cannot become you. Its user namespace is a child of one mapped as
-    // the store's, so its maps show the store's ids (0 is you, 1.. your subordinate ids).
+                                      // The user's own id, which these maps leave out, is not mapped at all (as with Podman):
+                                      // the container's root cannot become you. Its user namespace is a child of one mapped as
+                                      // the store's, so its maps show the store's ids (0 is you, 1.. your subordinate ids).
     let r = env
         .hutch([
             "run",
