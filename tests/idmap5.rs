@@ -10,16 +10,6 @@ use common::*;
 
 const BASIC: &str = "fixtures/basic";
 
-/// Host tools (python3) inside a busybox container: the host's /usr and its loader.
-const PY: &[&str] = &[
-    "-v",
-    "/usr:/usr:ro",
-    "-v",
-    "/usr/lib64:/lib64:ro",
-    "-v",
-    "/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro",
-];
-
 /// In the container: its uid_map, then what its root could do to you.
 const PROBE: &str = "cat /proc/self/uid_map; echo -; id -u; stat -c '%u:%g %n' /etc/passwd; \
     python3 -c 'import os\ntry:\n os.setresuid(4294967294, 4294967294, 4294967294); print(\"became\", os.getuid())\nexcept OSError as e: print(\"setuid\", e.errno)'; \
@@ -194,4 +184,30 @@ fn inspect_shows_the_user_and_network_namespace_modes_as_podman() {
         );
         env.hutch(["rm", &id]).ok();
     }
+}
+
+#[test]
+fn a_named_volumes_first_mount_is_handed_to_a_map_containers_root() {
+    let env = env_with(&[BASIC]);
+    // The volume (new, yours) is handed to the container's root, which the map makes your
+    // first subordinate id, before the container gives it the owner it needs.
+    let r = env
+        .hutch([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--uidmap",
+            "0:1:65536",
+            "-v",
+            "vol1:/vol",
+            BASIC,
+            "sh",
+            "-c",
+            "touch /vol/f && stat -c '%u:%g %n' /vol /vol/f",
+        ])
+        .ok();
+    assert_eq!(r.stdout, "0:0 /vol\n0:0 /vol/f\n");
+    let data = env.store().join("volumes/vol1/_data");
+    assert_eq!(owner(&data.join("f")), (env.host_uid(1), env.host_uid(1)));
 }

@@ -84,16 +84,6 @@ fn assert_nothing_left(env: &Env) {
     assert!(!env.run_dir().join("hutch/net/shared.json").exists());
 }
 
-/// Host tools (python3) inside a busybox container: the host's /usr and its loader.
-const PY: &[&str] = &[
-    "-v",
-    "/usr:/usr:ro",
-    "-v",
-    "/usr/lib64:/lib64:ro",
-    "-v",
-    "/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro",
-];
-
 fn run_args<'a>(head: &[&'a str], tail: &[&'a str]) -> Vec<&'a str> {
     let mut v = head.to_vec();
     v.extend_from_slice(tail);

@@ -515,6 +515,22 @@ fn spawn_in_pod(plan: &Plan, stdio: &StdioMode, user: &std::path::Path) -> Resul
         "the container",
     )?;
     // Before any "go" only the helper speaks: the network namespace (an fd), then the pid.
+    let (child, netns) = helper_child(
+        &parent,
+        helper,
+        "the helper that joins the pod's namespaces exited without starting the container",
+    )?;
+    let starting = match netns {
+        Some(ns) => net::start_in(plan, ns, listeners),
+        None => Ok(None),
+    };
+    go_unless_failed(parent, child, starting)
+}
+
+/// After `exec::fork_helper`: the helper's messages until the container's pid (the network
+/// namespace, an fd, may come first), the helper reaped. `vanished`: the error when it exits
+/// without a pid or an error of its own.
+fn helper_child(parent: &Channel, helper: i32, vanished: &str) -> Result<(Child, Option<OwnedFd>)> {
     let mut netns = None;
     let got = loop {
         match parent.recv() {
@@ -522,23 +538,23 @@ fn spawn_in_pod(plan: &Plan, stdio: &StdioMode, user: &std::path::Path) -> Resul
             Msg::Pid(pid, pidfd) => break Ok((pid, pidfd)),
             Msg::MntNs(_) => continue,
             Msg::Error(code, msg) => break Err(Error::with_code(code, msg)),
-            Msg::Eof => {
-                break Err(crate::err!(
-                    "the helper that joins the pod's namespaces exited without starting the container"
-                ))
-            }
+            Msg::Eof => break Err(crate::err!("{vanished}")),
         }
     };
     let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(helper), None);
     let (pid, pidfd) = got?;
-    let child = Child {
-        pid: nix::unistd::Pid::from_raw(pid),
-        pidfd,
-    };
-    let starting = match netns {
-        Some(ns) => net::start_in(plan, ns, listeners),
-        None => Ok(None),
-    };
+    Ok((
+        Child {
+            pid: nix::unistd::Pid::from_raw(pid),
+            pidfd,
+        },
+        netns,
+    ))
+}
+
+/// A helper-started container's network helper starting (or not): "go" and follow both until
+/// the exec, or the container killed when the network helper could not start.
+fn go_unless_failed(parent: Channel, child: Child, starting: Result<Option<net::Starting>>) -> Result<Started> {
     match starting {
         // The helper's MntNs message, after the pid, is collected with the child's.
         Ok(s) => go_with_helper(parent, child, s, None),
@@ -562,33 +578,13 @@ fn spawn_under_store(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
         |sync| match under_store_main(plan, sync, stdio, routes) {},
         "the container",
     )?;
-    let got = loop {
-        match parent.recv() {
-            Msg::Pid(pid, pidfd) => break Ok((pid, pidfd)),
-            Msg::Fd(_) | Msg::MntNs(_) => continue,
-            Msg::Error(code, msg) => break Err(Error::with_code(code, msg)),
-            Msg::Eof => {
-                break Err(crate::err!(
-                    "the helper that mounts the container's root file system exited without starting it"
-                ))
-            }
-        }
-    };
-    let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(helper), None);
-    let (pid, pidfd) = got?;
-    let child = Child {
-        pid: nix::unistd::Pid::from_raw(pid),
-        pidfd,
-    };
-    match net::start(plan, pid, listeners) {
-        // The helper's MntNs message, after the pid, is collected with the child's.
-        Ok(s) => go_with_helper(parent, child, s, None),
-        Err(e) => {
-            let _ = process::pidfd_send_signal(&child.pidfd, nix::sys::signal::Signal::SIGKILL);
-            let _ = nix::sys::wait::waitpid(child.pid, Some(nix::sys::wait::WaitPidFlag::__WALL));
-            Err(e)
-        }
-    }
+    let (child, _) = helper_child(
+        &parent,
+        helper,
+        "the helper that mounts the container's root file system exited without starting it",
+    )?;
+    let starting = net::start(plan, child.pid.as_raw(), listeners);
+    go_unless_failed(parent, child, starting)
 }
 
 /// The helper of `spawn_under_store`; never returns.

@@ -758,18 +758,23 @@ mod tests {
         );
     }
 
-    #[test]
-    fn fuse_overlayfs_shifts_maps_whose_image_ids_the_namespace_sees() {
+    /// The test user's mapping: 4711, 65536 subordinate ids from 200000.
+    fn test_user() -> Mapping {
         let r = vec![IdRange {
             start: 200000,
             count: 65536,
         }];
-        let m = Mapping::Full {
+        Mapping::Full {
             uid: 4711,
             gid: 4711,
             subuids: r.clone(),
-            subgids: r.clone(),
-        };
+            subgids: r,
+        }
+    }
+
+    #[test]
+    fn fuse_overlayfs_shifts_maps_whose_image_ids_the_namespace_sees() {
+        let m = test_user();
         let own = (u32::MAX as u64 - 1, 4711, 1);
         // --uidmap 0:1:1000: your id (the image's root) sits at the top; shown as 0.
         let u = vec![(0, 200000, 1000), own];
@@ -801,16 +806,7 @@ mod tests {
 
     #[test]
     fn fuse_overlayfs_in_the_stores_namespace_shows_the_images_owners_through_any_map() {
-        let r = vec![IdRange {
-            start: 200000,
-            count: 65536,
-        }];
-        let m = Mapping::Full {
-            uid: 4711,
-            gid: 4711,
-            subuids: r.clone(),
-            subgids: r,
-        };
+        let m = test_user();
         // --uidmap 0:1:1000: the image's root (store id 0) is shown as store id 1, which the
         // container sees as its root; nothing maps your own id.
         let u = vec![(0, 200000, 1000)];
