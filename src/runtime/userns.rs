@@ -599,9 +599,10 @@ pub fn enter_keep_id() -> Result<()> {
 
 /// Unshare our user namespace and have a forked helper, still in the parent namespace as
 /// newuidmap requires, write our maps with `write_maps` once we have unshared.
-/// A container on networks whose ids are not mapped as the shared network namespace's user
-/// namespace maps them (keep-id, --uidmap/--gidmap, --userns auto): from inside that namespace
-/// (with its capabilities), move into a child user namespace mapped with the container's own
+/// A container whose ids are not mapped as the store's namespace maps them (keep-id on
+/// networks, --uidmap/--gidmap, --userns auto): from inside a namespace mapped as the store's
+/// (the shared network namespace's, or `runtime::spawn_under_store`'s, with its
+/// capabilities), move into a child user namespace mapped with the container's own
 /// map, `host` (container id, host id, count), restated in the parent's ids (the store's frame,
 /// `stacked`: the parent is mapped as the store's namespace). A forked child left in the
 /// parent writes the maps to /proc itself (it has CAP_SETUID and CAP_SETGID there): no
