@@ -4,7 +4,9 @@
 #   benches/keepid.sh [runs]      (default 3)
 # ONLY_IO=1 runs the I/O part alone; NO_IO=1 leaves it out.
 # MAPS='FLAGS;FLAGS…' the other maps whose first run is timed as keep-id's (default: --uidmap
-# 0:1:65536 and --userns keep-id:uid=1000,gid=1000, which hutch also shifts with fuse-overlayfs).
+# 0:1:65536, --uidmap 0:30001:30000 (a range above the image's ids, as a second `--userns auto`
+# container gets) and --userns keep-id:uid=1000,gid=1000, which hutch all shifts with
+# fuse-overlayfs).
 # BENCH_RIG_READY=1 skips starting the rig and creating the users (when they are up already).
 # The image is bench/big (~160 MB, 6,000 small files, no shell of its own): the host's static
 # busybox is bound in read-only as /busybox to run commands. Prints:
@@ -80,7 +82,7 @@ if ((HAVE_PODMAN)); then
     printf 'ratio podman/hutch (first keep-id run): %.1fx; hutch copy/hutch: %.1fx\n' \
         "$(echo "$pf / $hf" | bc -l)" "$(echo "$hc / $hf" | bc -l)"
 fi
-IFS=';' read -r -a maps <<<"${MAPS:---uidmap 0:1:65536;--userns keep-id:uid=1000,gid=1000}"
+IFS=';' read -r -a maps <<<"${MAPS:---uidmap 0:1:65536;--uidmap 0:30001:30000;--userns keep-id:uid=1000,gid=1000}"
 for flags in "${maps[@]}"; do
     read -r -a KB <<<"$flags"
     echo "first run --rm $flags $IMAGE true"

@@ -121,14 +121,10 @@ fn userns_nomap() {
     );
     let map = env.hutch(["exec", &id, "cat", "/proc/self/uid_map"]).ok().stdout;
     let first: Vec<&str> = map.lines().next().unwrap().split_whitespace().collect();
-    assert_eq!(first[..2], ["0", &base.to_string()[..]], "{map}");
-    // The user's own uid is not container root.
-    let own = env.host_uid(0).to_string();
-    assert!(
-        !map.lines()
-            .any(|l| l.split_whitespace().take(2).collect::<Vec<_>>() == ["0", &own[..]]),
-        "{map}"
-    );
+    // Its user namespace is a child of one mapped as the store's (as Podman's): the map shows
+    // the store's ids, where your subordinate ids start at 1 and 0 is you, whom no line maps.
+    assert_eq!(first[..2], ["0", "1"], "{map}");
+    assert!(!map.lines().any(|l| l.split_whitespace().nth(1) == Some("0")), "{map}");
     let r = env
         .hutch(["inspect", "--format", "{{.HostConfig.UsernsMode}}", &id])
         .ok();
@@ -144,10 +140,10 @@ fn userns_nomap() {
     );
 }
 
-/// The (container, host, count) lines of a container's uid map, as its process sees them.
+/// The (container, parent, count) lines of a container's uid map, as its process sees them:
+/// its user namespace is a child of one mapped as the store's (on a network, the shared
+/// network namespace's), so the parent ids are the store's (0 you, 1.. your subordinate ids).
 fn uid_map(env: &Env, args: &[&str]) -> Vec<(u64, u64, u64)> {
-    // --network none: on a network the container's user namespace is a child of the shared
-    // network namespace's, and its uid_map shows the parent's ids (tests/netuser.rs).
     let mut a = vec!["run", "--rm", "--network", "none"];
     a.extend_from_slice(args);
     a.extend_from_slice(&[&BASIC_IMG, "cat", "/proc/self/uid_map"]);
@@ -167,7 +163,8 @@ const BASIC_IMG: &str = "127.0.0.1:5000/fixtures/basic";
 fn userns_auto() {
     let env = env_with(&[BASIC]);
     let img = image();
-    let base = first_subuid(&env) as u64;
+    // The first subordinate id, in the store's ids (the parent namespace's).
+    let base = 1;
     // size=N: N ids from the subordinate range; the first auto container gets the first ones.
     let m = uid_map(&env, &["--userns=auto:size=1000"]);
     assert_eq!(m[0], (0, base, 1000), "{m:?}");
@@ -274,7 +271,7 @@ fn with_conf(env: &Env, conf: &std::path::Path, args: &[&str]) -> Run {
 fn userns_from_containers_conf() {
     let env = env_with(&[BASIC]);
     let img = image();
-    let base = first_subuid(&env) as u64;
+    let base = 1; // the first subordinate id, in the store's ids
     let conf = env.write("auto.conf", "[containers]\nuserns=\"auto:size=3000\"\n");
     let id = with_conf(&env, &conf, &["run", "-d", "--network", "none", &img, "sleep", "100"])
         .ok()

@@ -84,16 +84,6 @@ fn assert_nothing_left(env: &Env) {
     assert!(!env.run_dir().join("hutch/net/shared.json").exists());
 }
 
-/// Host tools (python3) inside a busybox container: the host's /usr and its loader.
-const PY: &[&str] = &[
-    "-v",
-    "/usr:/usr:ro",
-    "-v",
-    "/usr/lib64:/lib64:ro",
-    "-v",
-    "/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro",
-];
-
 fn run_args<'a>(head: &[&'a str], tail: &[&'a str]) -> Vec<&'a str> {
     let mut v = head.to_vec();
     v.extend_from_slice(tail);
@@ -768,11 +758,7 @@ fn keep_id_auto_and_uidmap_containers_on_networks() {
         .lines()
         .map(|l| l.split_whitespace().map(|x| x.parse().unwrap()).collect())
         .collect();
-    assert_eq!(
-        lines,
-        [vec![me as u64], vec![0, 1, 2000], vec![4294967294, 0, 1]],
-        "{r:?}"
-    );
+    assert_eq!(lines, [vec![me as u64], vec![0, 1, 2000]], "{r:?}");
     // exec joins the container's own user namespace.
     assert_eq!(env.hutch(["exec", "srv", "id", "-u"]).ok().stdout, format!("{me}\n"));
     env.hutch(["rm", "-f", "srv"]).ok();

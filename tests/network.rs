@@ -171,7 +171,7 @@ fn the_default_network_and_pasta_reach_host_loopback_services() {
         server.join().unwrap();
         assert_no_helpers(&env, "after a foreground run");
     }
-    for (net, mode) in [(None, "podman"), (Some("pasta"), "pasta"), (Some("private"), "pasta")] {
+    for (net, mode) in [(None, "bridge"), (Some("pasta"), "pasta"), (Some("private"), "pasta")] {
         let mut args = vec!["create", "--name", "n1"];
         if let Some(n) = net {
             args.extend(["--network", n]);

@@ -152,7 +152,11 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
         "Config": config,
         "HostConfig": {
             "Binds": s.mounts.iter().map(|m| format!("{}:{}:{}", m.source, m.destination, if m.read_only { "ro" } else { "rw" })).collect::<Vec<_>>(),
-            "NetworkMode": s.network.name(),
+            // As Podman's: "bridge" for a network's (the default network, `podman`, too).
+            "NetworkMode": match &s.network {
+                crate::spec::network::Mode::Bridge(_) => "bridge".to_string(),
+                other => other.name(),
+            },
             "Privileged": s.privileged,
             "ReadonlyRootfs": s.read_only,
             "CapAdd": s.caps.iter().filter(|c| !defaults.contains(&c.as_str())).collect::<Vec<_>>(),
@@ -163,7 +167,7 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
                 "Name": s.restart.name,
                 "MaximumRetryCount": s.restart.retries,
             },
-            "UsernsMode": s.userns.name(),
+            "UsernsMode": s.userns_shown(),
             "GroupAdd": s.group_add,
             "PortBindings": port_bindings(s),
             "Dns": s.dns.servers,

@@ -452,9 +452,10 @@ fn enter(
             }
             nix::sched::setns(fd.as_fd(), flags)
                 .map_err(|e| crate::err!("joining the container's namespaces: {}", e.desc()))?;
-            // In a --uidmap container that leaves your id out, we are its top id, which
-            // fuse-overlayfs cannot store: become its root (the files are chowned afterwards).
-            if nix::unistd::getuid().as_raw() == crate::container::OWN_ID_INSIDE {
+            // In a --uidmap container that leaves your id out, we are no id of its own (the
+            // overflow id), which no file can be created as: become its root (the files are
+            // chowned afterwards).
+            if !rec.spec.uidmap.is_empty() && nix::unistd::getuid().as_raw() != 0 {
                 let root = (nix::unistd::Gid::from_raw(0), nix::unistd::Uid::from_raw(0));
                 let _ = nix::unistd::setresgid(root.0, root.0, root.0);
                 let _ = nix::unistd::setresuid(root.1, root.1, root.1);
@@ -636,14 +637,8 @@ pub fn cp(src: &str, dst: &str, opts: &CpOptions) -> Result<()> {
             Owners::User(c.rec.spec.user.clone())
         } else if from_host {
             let plan = userns::plan();
-            // The container's own maps, without the line that only lets it reach the store.
-            let own = |v: Vec<(u64, u64, u64)>| {
-                v.into_iter()
-                    .filter(|t| t.0 != crate::container::OWN_ID_INSIDE as u64)
-                    .collect::<Vec<_>>()
-            };
             let (u, g) = match crate::container::custom_id_map(&c.rec.spec, &plan) {
-                Ok(Some((u, g))) => (own(u), own(g)),
+                Ok(Some((u, g))) => (u, g),
                 _ => userns::map_triples(&plan, c.rec.spec.userns == UsernsMode::KeepId),
             };
             Owners::Map(u, g)

@@ -624,6 +624,9 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
     let (new_userns, can_setgroups) = (mapping.needs_userns(), mapping.can_setgroups());
     let keep_id = rec.spec.userns == UsernsMode::KeepId;
     let id_map = custom_id_map(&rec.spec, &mapping)?;
+    if id_map.is_some() {
+        hand_new_volumes_to_root(rec, &mapping, &volumes)?;
+    }
     let mut lower: Vec<String> = if rec.spec.keep_id_copy() {
         prepare_keep_id(store, rec, &mapping)?
     } else if id_map.is_some() && rec.spec.id_map_copy() {
@@ -636,8 +639,10 @@ pub fn plan(store: &Store, rec: &ContainerRecord) -> Result<Plan> {
         _ if rec.spec.keep_id_fuse() => Some(userns::fuse_idmap_options(&mapping).ok_or_else(|| {
             crate::err!("--userns=keep-id needs a subordinate id range for your user (see /etc/subuid and /etc/subgid)")
         })?),
-        Some((u, g)) if rec.spec.idmap_fuse() => Some(userns::fuse_custom_options(&mapping, u, g).ok_or_else(|| {
-            crate::err!("the container's id maps cannot be shifted by fuse-overlayfs with your subordinate ids as they are now (recreate the container)")
+        Some((u, g)) if rec.spec.idmap_fuse() => Some(userns::fuse_store_options(&mapping, u, g).ok_or_else(|| {
+            crate::err!(
+                "the container's id maps need a subordinate id range for your user (see /etc/subuid and /etc/subgid)"
+            )
         })?),
         _ => None,
     };
@@ -804,13 +809,17 @@ fn keep_id_mapping() -> Result<Mapping> {
 }
 
 /// How a container with maps of its own sees the image's owners: fuse-overlayfs when keep-id's
-/// method is (`HUTCH_KEEPID_METHOD`, else what is installed) and it can shift these maps in the
-/// container's namespace (`userns::fuse_custom_options`), else re-owned copies.
+/// method is (`HUTCH_KEEPID_METHOD`, else what is installed), mounted in the store's
+/// namespace, which sees every store id (`userns::fuse_store_options`): any map, `auto`
+/// ranges above the image's ids too. Else re-owned copies, as for a container that joins
+/// another's user namespace (a pod's, `--network ns:`/`container:`), which the store's
+/// namespace cannot be the parent of.
 fn id_map_method(spec: &Spec) -> Result<String> {
     let mapping = userns::plan();
-    if userns::keep_id_method()? == userns::KeepIdMethod::FuseOverlayfs {
+    let joins = spec.pod.is_some() || matches!(spec.network, Mode::Ns(_) | Mode::Container(_));
+    if !joins && userns::keep_id_method()? == userns::KeepIdMethod::FuseOverlayfs {
         if let Some((u, g)) = custom_id_map(spec, &mapping)? {
-            if userns::fuse_custom_options(&mapping, &u, &g).is_some() {
+            if userns::fuse_store_options(&mapping, &u, &g).is_some() {
                 return Ok(userns::KeepIdMethod::FuseOverlayfs.name().to_string());
             }
         }
@@ -854,32 +863,42 @@ pub(crate) fn custom_id_map(
     else {
         crate::bail!("--uidmap/--gidmap need a subordinate id range for your user (see /etc/subuid and /etc/subgid)");
     };
-    // The store (0700, yours) must stay reachable by the container's first process, which
-    // mounts from it: when the map leaves your own id out, it goes at the top of the id space
-    // (a line of its own in the container's uid_map and gid_map), where nothing runs as it.
-    let with_own = |mut v: Vec<(u64, u64, u64)>, entries: &[crate::spec::IdMapEntry], own: u32| {
-        if !entries.iter().any(|e| e.host == 0) {
-            v.push((OWN_ID_INSIDE as u64, own as u64, 1));
-        }
-        v
-    };
+    // Nothing more: your own id is mapped only where the map names it (host id 0). The
+    // container's first process reaches the store before it becomes the container's root
+    // (`runtime::child`), and fuse-overlayfs shifts the ids from the store's namespace.
     Ok(Some((
-        with_own(
-            userns::custom_triples("--uidmap", &spec.uidmap, *uid, subuids)?,
-            &spec.uidmap,
-            *uid,
-        ),
-        with_own(
-            userns::custom_triples("--gidmap", &spec.gidmap, *gid, subgids)?,
-            &spec.gidmap,
-            *gid,
-        ),
+        userns::custom_triples("--uidmap", &spec.uidmap, *uid, subuids)?,
+        userns::custom_triples("--gidmap", &spec.gidmap, *gid, subgids)?,
     )))
 }
 
-/// Where a --uidmap/--gidmap container that does not map your own id gets it: the highest id a
-/// map may name ((uid_t)-1 is "no id").
-pub const OWN_ID_INSIDE: u32 = u32::MAX - 1;
+/// A container with maps of its own does not map you: the volumes it mounts for the first
+/// time (yours, empty) are handed to its root first, in the store's namespace, so that it can
+/// give them the image's owner and copy the image's files in (`runtime::child`), as it could
+/// in a default container.
+fn hand_new_volumes_to_root(rec: &ContainerRecord, mapping: &Mapping, volumes: &[Volume]) -> Result<()> {
+    let new: Vec<&Path> = volumes
+        .iter()
+        .filter(|v| v.tmpfs.is_none() && (v.first_mount || v.copy_up))
+        .map(|v| v.source.as_path())
+        .collect();
+    if new.is_empty() {
+        return Ok(());
+    }
+    let nu = first_unmapped(&rec.spec.uidmap, mapping.uid_span());
+    let ng = first_unmapped(&rec.spec.gidmap, mapping.gid_span());
+    let (uid, gid) = (
+        store_id_of(&rec.spec.uidmap, 0, nu),
+        store_id_of(&rec.spec.gidmap, 0, ng),
+    );
+    userns::in_store_namespace("handing a new volume to the container's root", || {
+        for p in &new {
+            std::os::unix::fs::lchown(p, Some(uid), Some(gid))
+                .ctx(|| format!("handing {} to the container's root", p.display()))?;
+        }
+        Ok(())
+    })
+}
 
 /// The store id (the id in the store's namespace) a file of container id `x` has under these
 /// entries; ids the map leaves out get `unmapped`, a store id outside the map (the container
@@ -891,8 +910,7 @@ fn store_id_of(entries: &[crate::spec::IdMapEntry], x: u32, unmapped: u32) -> u3
         .map_or(unmapped, |e| e.host + (x - e.container))
 }
 
-/// The lowest subordinate store id (1..`span`) no entry maps (your own, 0, is always mapped:
-/// by the entries or at OWN_ID_INSIDE), else 0.
+/// The lowest subordinate store id (1..`span`) no entry maps, else 0 (your own id).
 fn first_unmapped(entries: &[crate::spec::IdMapEntry], span: u64) -> u32 {
     let covered = |s: u64| {
         entries

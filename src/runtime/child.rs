@@ -59,16 +59,29 @@ fn setup_and_exec(
     // Podman's umask, not the caller's: what setup creates in the container (/run, mount
     // points, a keep-id home) and what the command creates.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
-    if plan.new_userns {
-        nix::unistd::setresgid(0.into(), 0.into(), 0.into()).at("setgid 0 in the user namespace")?;
-        nix::unistd::setresuid(0.into(), 0.into(), 0.into()).at("setuid 0 in the user namespace")?;
+    // A container with maps of its own does not map you: its root cannot reach the store
+    // (yours, 0700). It mounts and opens what it needs from there first, still as you.
+    let store_first = plan.new_userns && plan.id_map.is_some();
+    if plan.new_userns && !store_first {
+        become_root()?;
     }
     crate::output::trace("child go");
     m::make_rprivate_root().at("making / private")?;
     let merged = plan.container_dir.join("merged");
-    rootfs::mount_rootfs(plan, &merged)?;
+    if plan.rootfs_from_store() {
+        // Mounted by the parent namespace, and so locked here, which pivot_root refuses: a
+        // bind of it onto itself is this namespace's own.
+        let t = crate::sys::fs::open_dir(&merged).at("opening the container root")?;
+        m::bind(&merged, &t, true).at("binding the container root")?;
+    } else {
+        rootfs::mount_rootfs(plan, &merged)?;
+    }
     crate::output::trace("overlay mounted");
     let root = crate::sys::fs::open_dir(&merged).at("opening the container root")?;
+    let mut sources = open_sources(plan);
+    if store_first {
+        become_root()?;
+    }
     if plan.spec.network != Mode::Host {
         crate::sys::route::loopback_up().at("bringing up lo")?;
     }
@@ -79,17 +92,13 @@ fn setup_and_exec(
     if !spec.privileged {
         rootfs::mask_paths(&root)?;
     }
-    for (file, target) in [
-        ("hosts", "/etc/hosts"),
-        ("hostname", "/etc/hostname"),
-        ("resolv.conf", "/etc/resolv.conf"),
-    ] {
-        let src = plan.container_dir.join("userdata").join(file);
+    for ((_, target), src) in USERDATA.iter().zip(std::mem::take(&mut sources.userdata)) {
+        let src = src.at(&format!("opening the container's {target}"))?;
         let t = m::touch_in_root(&root, Path::new(target)).at(&format!("creating {target} in the container"))?;
-        m::bind(&src, &t, false).at(&format!("mounting {target}"))?;
+        m::bind(&fd_path(&src), &t, false).at(&format!("mounting {target}"))?;
     }
     let io_at = |what: String| move |e: std::io::Error| Fail(125, format!("{what}: {e}"));
-    for v in &plan.volumes {
+    for (v, src) in plan.volumes.iter().zip(std::mem::take(&mut sources.volumes)) {
         if let Some(t) = &v.tmpfs {
             let below = m::mkdir_all_in_root(&root, Path::new(&v.destination), 0o755)
                 .at(&format!("creating mount point {} in the container", v.destination))?;
@@ -115,7 +124,7 @@ fn setup_and_exec(
             }
             continue;
         }
-        let src = crate::sys::fs::open_any(&v.source).at(&format!("opening volume source {}", v.source.display()))?;
+        let src = src.at(&format!("opening volume source {}", v.source.display()))?;
         let image_dir = v.first_mount && m::open_in_root(&root, Path::new(&v.destination)).is_ok_and(|d| m::is_dir(&d));
         let t = if m::is_dir(&src) {
             m::mkdir_all_in_root(&root, Path::new(&v.destination), 0o755)
@@ -192,16 +201,15 @@ fn setup_and_exec(
     }
     // After the tmpfs on /run of a read-only container, which would hide it; not into a volume
     // on /run, as with Podman. (Containers created before hutch wrote the file have none.)
-    let containerenv = plan.container_dir.join("userdata/containerenv");
-    if containerenv.exists()
-        && !plan
+    if let Some(containerenv) = sources.containerenv.take().filter(|_| {
+        !plan
             .volumes
             .iter()
             .any(|v| v.destination == "/run" || v.destination == "/run/.containerenv")
-    {
+    }) {
         let t = m::touch_in_root(&root, Path::new("/run/.containerenv"))
             .at("creating /run/.containerenv in the container")?;
-        m::bind(&containerenv, &t, false).at("mounting /run/.containerenv")?;
+        m::bind(&fd_path(&containerenv), &t, false).at("mounting /run/.containerenv")?;
     }
     if spec.read_only {
         m::remount_ro(&root).at("making the root file system read-only")?;
@@ -223,6 +231,49 @@ fn setup_and_exec(
     }
     crate::output::trace("network up");
     exec_in_container(&Privs::of(plan), &ExecParams::from_spec(spec), tty_slave, stdio, sync)
+}
+
+fn become_root() -> Result<(), Fail> {
+    nix::unistd::setresgid(0.into(), 0.into(), 0.into()).at("setgid 0 in the user namespace")?;
+    nix::unistd::setresuid(0.into(), 0.into(), 0.into()).at("setuid 0 in the user namespace")?;
+    Ok(())
+}
+
+/// The container's files in the store that it mounts, by name, and where.
+const USERDATA: [(&str, &str); 3] = [
+    ("hosts", "/etc/hosts"),
+    ("hostname", "/etc/hostname"),
+    ("resolv.conf", "/etc/resolv.conf"),
+];
+
+/// What the container's mounts come from, opened (O_PATH) before its first process becomes
+/// the container's root, who may not reach them (`store_first`); errors are reported where
+/// each is mounted.
+struct Sources {
+    userdata: Vec<nix::Result<OwnedFd>>,
+    /// /run/.containerenv's (older containers have none).
+    containerenv: Option<OwnedFd>,
+    /// One per `plan.volumes` (a tmpfs's is unused).
+    volumes: Vec<nix::Result<OwnedFd>>,
+}
+
+fn open_sources(plan: &Plan) -> Sources {
+    let userdata = plan.container_dir.join("userdata");
+    Sources {
+        userdata: USERDATA
+            .iter()
+            .map(|(f, _)| crate::sys::fs::open_any(&userdata.join(f)))
+            .collect(),
+        containerenv: crate::sys::fs::open_any(&userdata.join("containerenv")).ok(),
+        volumes: plan
+            .volumes
+            .iter()
+            .map(|v| match v.tmpfs {
+                Some(_) => Err(Errno::ENOENT),
+                None => crate::sys::fs::open_any(&v.source),
+            })
+            .collect(),
+    }
 }
 
 /// --hostuser: the host user's passwd entry (name, ids, gecos-less, home, shell as on the host)

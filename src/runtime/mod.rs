@@ -123,6 +123,18 @@ pub struct Plan {
     pub image_name: String,
 }
 
+impl Plan {
+    /// A container with maps of its own (which do not map you, so its root cannot reach the
+    /// store): its root file system is mounted in a user namespace mapped as the store's
+    /// (`rootfs::mount_in_store_frame`: fuse-overlayfs shifting the ids, or overlay on
+    /// re-owned copies) and its own user namespace is a child of that one
+    /// (`spawn_under_store`, or the shared network's helper). Not for one that joins another
+    /// container's user namespace (a pod's, `--network ns:`/`container:`).
+    pub fn rootfs_from_store(&self) -> bool {
+        self.new_userns && self.id_map.is_some() && self.join_netns.is_none() && self.spec.pod.is_none()
+    }
+}
+
 /// The invoking user's entries on the host (name, ids, home, shell; their group's name).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct HostUser {
@@ -240,6 +252,9 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     }
     if let Some(user) = pod_userns(plan) {
         return spawn_in_pod(plan, stdio, user);
+    }
+    if plan.rootfs_from_store() {
+        return spawn_under_store(plan, stdio);
     }
     // Bound before anything runs, so the ports listen once the container is up (kept across
     // the clone only for hutch's forwarder; the child closes them when it execs).
@@ -500,6 +515,22 @@ fn spawn_in_pod(plan: &Plan, stdio: &StdioMode, user: &std::path::Path) -> Resul
         "the container",
     )?;
     // Before any "go" only the helper speaks: the network namespace (an fd), then the pid.
+    let (child, netns) = helper_child(
+        &parent,
+        helper,
+        "the helper that joins the pod's namespaces exited without starting the container",
+    )?;
+    let starting = match netns {
+        Some(ns) => net::start_in(plan, ns, listeners),
+        None => Ok(None),
+    };
+    go_unless_failed(parent, child, starting)
+}
+
+/// After `exec::fork_helper`: the helper's messages until the container's pid (the network
+/// namespace, an fd, may come first), the helper reaped. `vanished`: the error when it exits
+/// without a pid or an error of its own.
+fn helper_child(parent: &Channel, helper: i32, vanished: &str) -> Result<(Child, Option<OwnedFd>)> {
     let mut netns = None;
     let got = loop {
         match parent.recv() {
@@ -507,23 +538,23 @@ fn spawn_in_pod(plan: &Plan, stdio: &StdioMode, user: &std::path::Path) -> Resul
             Msg::Pid(pid, pidfd) => break Ok((pid, pidfd)),
             Msg::MntNs(_) => continue,
             Msg::Error(code, msg) => break Err(Error::with_code(code, msg)),
-            Msg::Eof => {
-                break Err(crate::err!(
-                    "the helper that joins the pod's namespaces exited without starting the container"
-                ))
-            }
+            Msg::Eof => break Err(crate::err!("{vanished}")),
         }
     };
     let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(helper), None);
     let (pid, pidfd) = got?;
-    let child = Child {
-        pid: nix::unistd::Pid::from_raw(pid),
-        pidfd,
-    };
-    let starting = match netns {
-        Some(ns) => net::start_in(plan, ns, listeners),
-        None => Ok(None),
-    };
+    Ok((
+        Child {
+            pid: nix::unistd::Pid::from_raw(pid),
+            pidfd,
+        },
+        netns,
+    ))
+}
+
+/// A helper-started container's network helper starting (or not): "go" and follow both until
+/// the exec, or the container killed when the network helper could not start.
+fn go_unless_failed(parent: Channel, child: Child, starting: Result<Option<net::Starting>>) -> Result<Started> {
     match starting {
         // The helper's MntNs message, after the pid, is collected with the child's.
         Ok(s) => go_with_helper(parent, child, s, None),
@@ -533,6 +564,58 @@ fn spawn_in_pod(plan: &Plan, stdio: &StdioMode, user: &std::path::Path) -> Resul
             Err(e)
         }
     }
+}
+
+/// A container with maps of its own (`Plan::rootfs_from_store`), as Podman structures it: a short-lived helper enters a user namespace mapped as the store's
+/// (every store id is itself there), mounts the root file system there, makes the container's
+/// user namespace a child of it (writing its maps itself: no newuidmap) and clones the
+/// container's first process into it as hutch's child (as `spawn_in_pod`). Nothing of the
+/// store, your own id included, is mapped into the container.
+fn spawn_under_store(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
+    let listeners = net::bind_ports(&plan.spec.ports, net::forwards_tcp(plan))?;
+    let routes = net::early_routes(plan);
+    let (parent, helper) = exec::fork_helper(
+        |sync| match under_store_main(plan, sync, stdio, routes) {},
+        "the container",
+    )?;
+    let (child, _) = helper_child(
+        &parent,
+        helper,
+        "the helper that mounts the container's root file system exited without starting it",
+    )?;
+    let starting = net::start(plan, child.pid.as_raw(), listeners);
+    go_unless_failed(parent, child, starting)
+}
+
+/// The helper of `spawn_under_store`; never returns.
+fn under_store_main(
+    plan: &Plan,
+    sync: Channel,
+    stdio: &StdioMode,
+    routes: Option<crate::sys::route::Want>,
+) -> child::Never {
+    let fail = |msg: String| -> ! {
+        sync.send_error(125, &msg);
+        process::exit_now(1)
+    };
+    if let Err(e) = userns::enter_store_frame(&plan.mapping) {
+        fail(e.message)
+    }
+    if let Err(m) = rootfs::mount_in_store_frame(plan) {
+        fail(m)
+    }
+    if let Some(map) = &plan.id_map {
+        if let Err(e) = userns::unshare_nested(&plan.mapping, map) {
+            fail(e.message)
+        }
+    }
+    let flags = clone_flags(plan) & !(libc::CLONE_NEWUSER as libc::c_ulong);
+    exec::clone_parent(
+        sync,
+        flags as libc::c_int,
+        "creating the container's namespaces",
+        |sync| child::main(plan, sync, stdio, routes),
+    )
 }
 
 /// The helper of `spawn_in_pod`; never returns.

@@ -77,6 +77,40 @@ pub fn mount_rootfs(plan: &Plan, merged: &Path) -> Result<(), Fail> {
     })
 }
 
+/// In a helper in the store's user namespace (see `super::spawn_under_store`): mount the
+/// container's root file system (fuse-overlayfs shifting the ids, `Plan::fuse_idmap`, or
+/// overlay on re-owned copies) in a mount namespace of its own, and move into a copy of that namespace with it, for the
+/// container's, cloned next, to copy in turn. The first namespace then keeps nothing mounted
+/// (a fuse daemon lives in it): once the container's namespace is gone, so is the last
+/// mount, and the daemon exits.
+pub fn mount_in_store_frame(plan: &Plan) -> Result<(), String> {
+    use nix::sched::{setns, unshare, CloneFlags};
+    let own_ns = || {
+        nix::fcntl::open(
+            "/proc/thread-self/ns/mnt",
+            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map_err(|e| format!("opening the mount namespace: {}", e.desc()))
+    };
+    unshare(CloneFlags::CLONE_NEWNS).map_err(|e| format!("creating a mount namespace: {}", e.desc()))?;
+    m::make_rprivate_root().map_err(|e| format!("making / private: {}", e.desc()))?;
+    let first = own_ns()?;
+    let merged = plan.container_dir.join("merged");
+    mount_rootfs(plan, &merged).map_err(|Fail(_, msg)| msg)?;
+    unshare(CloneFlags::CLONE_NEWNS).map_err(|e| format!("creating a mount namespace: {}", e.desc()))?;
+    let second = own_ns()?;
+    setns(&first, CloneFlags::CLONE_NEWNS)
+        .and_then(|()| nix::mount::umount2(&merged, nix::mount::MntFlags::MNT_DETACH))
+        .and_then(|()| setns(&second, CloneFlags::CLONE_NEWNS))
+        .map_err(|e| {
+            format!(
+                "handing the root file system to the container's mount namespace: {}",
+                e.desc()
+            )
+        })
+}
+
 pub fn mount_proc_sys(plan: &Plan, root: &OwnedFd) -> Result<(), Fail> {
     let nse = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     let proc_ = m::mkdir_all_in_root(root, Path::new("/proc"), 0o555).at("creating /proc")?;

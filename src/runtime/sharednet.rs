@@ -560,6 +560,12 @@ fn join_main(
     // A container mapped otherwise (keep-id, --uidmap, --userns auto): a user namespace of its
     // own inside the shared one, which its network namespace then belongs to.
     if let Some(map) = own_id_map(plan) {
+        // Its root file system: mounted here, where every store id is itself.
+        if plan.rootfs_from_store() {
+            if let Err(m) = super::rootfs::mount_in_store_frame(plan) {
+                fail(format!("{what}: {m}"));
+            }
+        }
         if let Err(e) = super::userns::unshare_nested(&plan.mapping, &map) {
             fail(format!("{what}: {}", e.message));
         }

@@ -283,6 +283,26 @@ pub fn fuse_custom_options(mapping: &Mapping, u: &[(u64, u64, u64)], g: &[(u64, 
     ))
 }
 
+/// fuse-overlayfs's options for a container with maps of its own (container id, host id,
+/// count), mounted in the store's namespace, which sees every store id as itself: the
+/// container's user namespace is a child of that one (`runtime::spawn_under_store`), mapped
+/// from its ids (the store's frame), so an image owner k is shown as the store-frame id that
+/// the container sees as k: each entry is `c:s:n` (ON-DISK:SHOWN:COUNT). Any map the store's
+/// ids hold can be shifted this way, `auto` ranges above the image's ids too, and nothing of
+/// the store (your own id included) is mapped into the container. Image owners the map leaves
+/// out are shown as the overflow id, which the container sees as nobody unless its map holds
+/// store id 65534. None without subordinate ids.
+pub fn fuse_store_options(mapping: &Mapping, u: &[(u64, u64, u64)], g: &[(u64, u64, u64)]) -> Option<String> {
+    let (su, sg) = store_frame_maps(mapping, u, g)?;
+    let line = |v: &Triples| {
+        v.iter()
+            .map(|(c, s, n)| format!("{c}:{s}:{n}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    };
+    Some(format!("uidmapping={},gidmapping={}", line(&su), line(&sg)))
+}
+
 /// Id-map lines: (container id, host or parent id, count).
 pub type Triples = Vec<(u64, u64, u64)>;
 
@@ -579,9 +599,10 @@ pub fn enter_keep_id() -> Result<()> {
 
 /// Unshare our user namespace and have a forked helper, still in the parent namespace as
 /// newuidmap requires, write our maps with `write_maps` once we have unshared.
-/// A container on networks whose ids are not mapped as the shared network namespace's user
-/// namespace maps them (keep-id, --uidmap/--gidmap, --userns auto): from inside that namespace
-/// (with its capabilities), move into a child user namespace mapped with the container's own
+/// A container whose ids are not mapped as the store's namespace maps them (keep-id on
+/// networks, --uidmap/--gidmap, --userns auto): from inside a namespace mapped as the store's
+/// (the shared network namespace's, or `runtime::spawn_under_store`'s, with its
+/// capabilities), move into a child user namespace mapped with the container's own
 /// map, `host` (container id, host id, count), restated in the parent's ids (the store's frame,
 /// `stacked`: the parent is mapped as the store's namespace). A forked child left in the
 /// parent writes the maps to /proc itself (it has CAP_SETUID and CAP_SETGID there): no
@@ -607,6 +628,19 @@ pub fn unshare_nested(mapping: &Mapping, host: &(Vec<(u64, u64, u64)>, Vec<(u64,
         }
         Ok(())
     });
+    let _ = nix::sys::prctl::set_dumpable(dumpable);
+    r
+}
+
+/// In a forked helper: move into a new user namespace mapped as the store's (the default
+/// stacked map, newuidmap and newgidmap writing it), where every store id is itself. Not
+/// `enter` (its record of the namespace entered is this process's memory, shared with the
+/// caller's before the fork).
+pub fn enter_store_frame(mapping: &Mapping) -> Result<()> {
+    // newuidmap checks the owner of /proc/PID, which is root's while we are not dumpable.
+    let dumpable = nix::sys::prctl::get_dumpable().unwrap_or(false);
+    let _ = nix::sys::prctl::set_dumpable(true);
+    let r = enter_full(mapping);
     let _ = nix::sys::prctl::set_dumpable(dumpable);
     r
 }
@@ -725,18 +759,23 @@ mod tests {
         );
     }
 
-    #[test]
-    fn fuse_overlayfs_shifts_maps_whose_image_ids_the_namespace_sees() {
+    /// The test user's mapping: 4711, 65536 subordinate ids from 200000.
+    fn test_user() -> Mapping {
         let r = vec![IdRange {
             start: 200000,
             count: 65536,
         }];
-        let m = Mapping::Full {
+        Mapping::Full {
             uid: 4711,
             gid: 4711,
             subuids: r.clone(),
-            subgids: r.clone(),
-        };
+            subgids: r,
+        }
+    }
+
+    #[test]
+    fn fuse_overlayfs_shifts_maps_whose_image_ids_the_namespace_sees() {
+        let m = test_user();
         let own = (u32::MAX as u64 - 1, 4711, 1);
         // --uidmap 0:1:1000: your id (the image's root) sits at the top; shown as 0.
         let u = vec![(0, 200000, 1000), own];
@@ -764,6 +803,35 @@ mod tests {
             why: String::new(),
         };
         assert_eq!(fuse_custom_options(&single, &u, &u), None);
+    }
+
+    #[test]
+    fn fuse_overlayfs_in_the_stores_namespace_shows_the_images_owners_through_any_map() {
+        let m = test_user();
+        // --uidmap 0:1:1000: the image's root (store id 0) is shown as store id 1, which the
+        // container sees as its root; nothing maps your own id.
+        let u = vec![(0, 200000, 1000)];
+        assert_eq!(
+            fuse_store_options(&m, &u, &u).unwrap(),
+            "uidmapping=0:1:1000,gidmapping=0:1:1000"
+        );
+        // An auto range above the image's ids, and two ranges swapped.
+        let auto = vec![(0, 202000, 1024)];
+        assert_eq!(
+            fuse_store_options(&m, &auto, &auto).unwrap(),
+            "uidmapping=0:2001:1024,gidmapping=0:2001:1024"
+        );
+        let two = vec![(0, 201000, 1000), (1000, 200000, 1000)];
+        assert_eq!(
+            fuse_store_options(&m, &two, &two).unwrap(),
+            "uidmapping=0:1001:1000:1000:1:1000,gidmapping=0:1001:1000:1000:1:1000"
+        );
+        let single = Mapping::Single {
+            uid: 4711,
+            gid: 4711,
+            why: String::new(),
+        };
+        assert_eq!(fuse_store_options(&single, &u, &u), None);
     }
 
     #[test]

@@ -488,6 +488,17 @@ impl Spec {
         !self.uidmap.is_empty() && !self.idmap_fuse()
     }
 
+    /// `inspect`'s HostConfig.UsernsMode, as Podman 4.3 shows it: "private" for a user
+    /// namespace mapped otherwise than the default (keep-id, with or without uid=/gid=, auto,
+    /// nomap, --uidmap/--gidmap), else "" (`--userns host` too).
+    pub fn userns_shown(&self) -> &'static str {
+        if self.userns != UsernsMode::Default || !self.uidmap.is_empty() {
+            "private"
+        } else {
+            ""
+        }
+    }
+
     /// Mounted by fuse-overlayfs with the ids shifted on the fly (keep-id or maps of its own):
     /// its upper dir holds the image's ids, as a default container's does.
     pub fn idmap_fuse(&self) -> bool {
@@ -496,13 +507,13 @@ impl Spec {
 }
 
 impl UsernsMode {
-    /// The name `inspect` shows ("" for the default, as Podman's HostConfig.UsernsMode).
+    /// The mode's name in messages ("" for the default).
     pub fn name(self) -> &'static str {
         match self {
             UsernsMode::Default => "",
             UsernsMode::KeepId => "keep-id",
-            // Podman's HostConfig.UsernsMode for a container with a user namespace of its own.
-            UsernsMode::Auto | UsernsMode::NoMap => "private",
+            UsernsMode::Auto => "auto",
+            UsernsMode::NoMap => "nomap",
         }
     }
 }

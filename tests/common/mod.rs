@@ -493,3 +493,14 @@ pub fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// Host tools (python3) inside a busybox container: the host's /usr and its loader, bound
+/// read-only.
+pub const PY: &[&str] = &[
+    "-v",
+    "/usr:/usr:ro",
+    "-v",
+    "/usr/lib64:/lib64:ro",
+    "-v",
+    "/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro",
+];
