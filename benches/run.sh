@@ -47,24 +47,34 @@ pss_kib() { # pids... -> summed Pss in KiB
     done
     echo "$sum"
 }
-density() { # label comm runner...
-    local label=$1 comm=$2; shift 2
-    local t0 t1 pids kib
+own_pids() { # comm dir before... -> the pids of `comm` this bench started: not in `before`, and
+    # (if they say) with dir's runtime dir; other sessions' monitors of the test user are not ours
+    local comm=$1 dir=$2 p e; shift 2
+    for p in $(pgrep -u "$U" -x "$comm" || true); do
+        case " $* " in *" $p "*) continue ;; esac
+        e=$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep '^XDG_RUNTIME_DIR=' || true)
+        if [ -z "$e" ] || [ "$e" = "XDG_RUNTIME_DIR=$dir/run" ]; then echo "$p"; fi
+    done
+}
+density() { # label comm dir runner...
+    local label=$1 comm=$2 dir=$3; shift 3
+    local t0 t1 pids kib before
+    before=$(pgrep -u "$U" -x "$comm" || true)
     t0=$(date +%s%N)
     for i in $(seq 1 "$N"); do "$@" run -d --network none "$IMAGE" sleep 100000 >/dev/null; done
     t1=$(date +%s%N)
     sleep 2
-    pids=$(pgrep -u "$U" -x "$comm" || true)
+    pids=$(own_pids "$comm" "$dir" $before)
     kib=$(pss_kib $pids)
     printf '%-8s %d containers started in %.2f s (%.1f ms each); %d %s processes, PSS %d KiB total, %.0f KiB per container\n' \
         "$label" "$N" "$(echo "($t1 - $t0) / 1000000000" | bc -l)" "$(echo "($t1 - $t0) / 1000000 / $N" | bc -l)" \
         "$(echo "$pids" | grep -c . || true)" "$comm" "$kib" "$(echo "$kib / $N" | bc -l)"
 }
 echo "density: $N detached 'sleep' containers (--network none)"
-density hutch hutch-monitor hutch
+density hutch hutch-monitor "$H" hutch
 hutch rm -af >/dev/null 2>&1 || true
 if ((HAVE_PODMAN)); then
-    density podman conmon podman_
+    density podman conmon "$P" podman_
     podman_ rm -af -t 0 >/dev/null 2>&1 || true
 fi
 hutch rmi -af >/dev/null 2>&1 || true

@@ -55,6 +55,7 @@ pub fn main() -> i32 {
     }
     // `HUTCH_COMPLETE=SHELL hutch -- WORDS…` is the shell asking for completions.
     cli::complete::answer_if_asked();
+    commands::early_seed(&std::env::args_os().skip(1).collect::<Vec<_>>());
     let cli = match cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) if !e.use_stderr() => {

@@ -43,6 +43,7 @@ mod volume;
 
 use crate::cli::{Cli, Command, ContainerCommand as C, ImageCommand};
 use crate::error::Result;
+pub(crate) use run::early_seed;
 
 /// Run the command; returns the process exit code.
 pub fn dispatch(cli: Cli) -> Result<i32> {

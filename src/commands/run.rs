@@ -474,10 +474,39 @@ fn seedable(a: &RunArgs) -> bool {
         && a.gidmap.is_empty()
 }
 
-pub fn run(a: RunArgs) -> Result<i32> {
-    // The container's user namespace first: its maps are written while it is created.
-    if seedable(&a) {
+/// Before the arguments are parsed: start the seed (`runtime::seed`) if `args` (argv after the
+/// program's name) look like a seedable `run`: `run` first, `--network none` (or `--net`), and
+/// nothing that looks like -d, --pod, --userns, --uidmap or --gidmap. A guess only, made so
+/// that newuidmap and newgidmap run while clap parses (about 1 ms): `run` checks the parsed
+/// arguments and ends a seed it should not have.
+pub fn early_seed(args: &[std::ffi::OsString]) {
+    let Some((verb, rest)) = args.split_first() else { return };
+    if verb != "run" {
+        return;
+    }
+    let rest: Vec<&str> = rest.iter().map_while(|a| a.to_str()).collect();
+    let none = rest
+        .windows(2)
+        .any(|w| matches!(w[0], "--network" | "--net") && w[1] == "none")
+        || rest.iter().any(|a| matches!(*a, "--network=none" | "--net=none"));
+    let other = |a: &&str| {
+        ["--detach", "--pod", "--userns", "--uidmap", "--gidmap"]
+            .iter()
+            .any(|f| a.starts_with(f))
+            || (a.starts_with('-') && !a.starts_with("--") && a.contains('d'))
+    };
+    if none && !rest.iter().any(other) {
         crate::runtime::seed::start(&crate::runtime::userns::plan());
+    }
+}
+
+pub fn run(a: RunArgs) -> Result<i32> {
+    // The container's user namespace first: its maps are written while it is created. (It
+    // may have been started before the parse, `early_seed`.)
+    match (seedable(&a), crate::runtime::seed::started()) {
+        (true, false) => crate::runtime::seed::start(&crate::runtime::userns::plan()),
+        (false, true) => crate::runtime::seed::discard(),
+        _ => {}
     }
     let code = run_created(a);
     crate::runtime::seed::discard();

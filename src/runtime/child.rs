@@ -532,6 +532,7 @@ pub fn exec_in_container(
     let envp: Vec<CString> = env.iter().filter_map(|e| CString::new(e.as_bytes()).ok()).collect();
     let candidates = candidates(&p.args[0], &path_env);
     set_ulimits(&p.ulimits)?;
+    crate::output::trace("user and stdio set");
     // Privileges, last: bounding set, no_new_privs, seccomp, ids, capabilities.
     let mask = crate::spec::caps::mask(&p.caps);
     if p.no_new_privileges {
@@ -543,6 +544,7 @@ pub fn exec_in_container(
     // Seccomp before the switch of ids: it needs CAP_SYS_ADMIN unless no_new_privs is set.
     if let Some(f) = plan.seccomp {
         f.load().at("loading the seccomp filter")?;
+        crate::output::trace("seccomp loaded");
     }
     // --group-add keep-groups: the groups the caller has stay (no setgroups), as crun's
     // keep_original_groups; other values add to the user's groups.

@@ -273,10 +273,18 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
         crate::err!("creating the container's namespaces: {e} (are unprivileged user namespaces enabled? see `sysctl user.max_user_namespaces`)")
     };
     let child = match &seeded {
-        Some(userns) => {
+        Some(ns) => {
             let own_end = parent.as_fd().as_raw_fd();
-            let flags = clone_flags(plan) & !(libc::CLONE_NEWUSER as libc::c_ulong);
-            process::clone3_in_userns(userns.as_fd(), flags, move || {
+            let mut flags = clone_flags(plan) & !(libc::CLONE_NEWUSER as libc::c_ulong);
+            // The seed's network, UTS and IPC namespaces, where the container needs new ones.
+            let mut others = Vec::new();
+            for (fd, flag) in &ns.others {
+                if flags & *flag as libc::c_ulong != 0 {
+                    flags &= !(*flag as libc::c_ulong);
+                    others.push(fd.as_fd());
+                }
+            }
+            process::clone3_in_userns(ns.user.as_fd(), &others, flags, move || {
                 // SAFETY: our copy of the parent's end, which must not keep our "go" from EOF.
                 unsafe { libc::close(own_end) };
                 child::main(plan, child_end, stdio, routes)

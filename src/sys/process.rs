@@ -116,56 +116,103 @@ impl Drop for Stack {
 
 /// A process in a new user namespace of its own that does nothing until `release` (or this
 /// process's death, or drop) ends it: its namespace's id maps can be written (newuidmap) while
-/// this process goes on, and the namespace entered later (`clone3_in_userns`).
+/// this process goes on, and the namespace entered later (`clone3_in_userns`). It may also make
+/// other namespaces (network, UTS, IPC) owned by that user namespace, on its own CPU time,
+/// while this process goes on (`start_with`, `ready`).
 pub struct UsernsHolder {
     pub pid: Pid,
     /// Closing it (the only descriptor of the pipe's write end outside the holder) ends it.
     end: Option<OwnedFd>,
+    /// A byte on it: the holder made its other namespaces; EOF alone: it could not.
+    made: Option<OwnedFd>,
+    /// What the holder reads when it starts (in our memory): kept until it has been reaped.
+    _args: Box<HoldArgs>,
     /// Its stack, in our memory (it shares it: CLONE_VM): kept until it has been reaped.
     _stack: Stack,
 }
 
+/// The holder's descriptors (its copies) and the namespaces it unshares.
+struct HoldArgs {
+    wait: RawFd,
+    end: RawFd,
+    made: RawFd,
+    unshare: libc::c_int,
+}
+
 extern "C" fn hold_userns(arg: *mut libc::c_void) -> libc::c_int {
     // Runs in our memory (CLONE_VM) on its own small stack: raw syscalls only, no errno, no
-    // allocation. Its descriptor table is a copy: close its write end, then wait for EOF.
-    let fds = arg as usize;
-    let (r, w) = ((fds & 0xffff_ffff) as libc::c_long, (fds >> 32) as libc::c_long);
-    let mut b = 0u8;
-    // SAFETY: plain syscalls on descriptors this process owns and a byte on its stack.
+    // allocation. Its descriptor table is a copy: close its write end, make the namespaces
+    // asked for, say so, then wait for EOF.
+    // SAFETY: `arg` is the `HoldArgs` its `UsernsHolder` keeps until this process is reaped.
+    let a = unsafe { &*(arg as *const HoldArgs) };
+    let ok = 1u8;
+    // SAFETY: plain syscalls on descriptors this process owns and bytes on its stack.
     unsafe {
-        libc::syscall(libc::SYS_close, w);
-        libc::syscall(libc::SYS_read, r, &mut b as *mut u8, 1usize);
+        libc::syscall(libc::SYS_close, a.end as libc::c_long);
+        if a.unshare == 0 || libc::syscall(libc::SYS_unshare, a.unshare as libc::c_long) == 0 {
+            libc::syscall(libc::SYS_write, a.made as libc::c_long, &ok as *const u8, 1usize);
+        }
+        libc::syscall(libc::SYS_close, a.made as libc::c_long);
+        let mut b = 0u8;
+        libc::syscall(libc::SYS_read, a.wait as libc::c_long, &mut b as *mut u8, 1usize);
         libc::syscall(libc::SYS_exit, 0);
     }
     0
 }
 
 impl UsernsHolder {
-    /// Start the holder (its user namespace has no maps yet). The caller must be
+    /// Start the holder (its user namespace has no maps yet). It then makes the namespaces
+    /// `unshare` names (CLONE_NEW*, not user or mount; 0: none), owned by its user namespace,
+    /// without holding this process up: `ready` says when they are made. The caller must be
     /// single-threaded.
-    pub fn start() -> nix::Result<UsernsHolder> {
+    pub fn start_with(unshare: libc::c_int) -> nix::Result<UsernsHolder> {
         let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+        let (made_r, made_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
         let stack = Stack::new(64 * 1024)?;
-        let arg = (r.as_raw_fd() as u32 as usize) | ((w.as_raw_fd() as u32 as usize) << 32);
-        // SAFETY: the child runs `hold_userns` on `stack` (alive until it is reaped), sharing
-        // our memory but touching nothing of it; CLONE_NEWUSER without CLONE_FS is allowed.
+        let mut args = Box::new(HoldArgs {
+            wait: r.as_raw_fd(),
+            end: w.as_raw_fd(),
+            made: made_w.as_raw_fd(),
+            unshare,
+        });
+        // SAFETY: the child runs `hold_userns` on `stack` with `args` (both alive until it is
+        // reaped), sharing our memory but writing nothing of it; CLONE_NEWUSER without
+        // CLONE_FS is allowed.
         let pid = unsafe {
             libc::clone(
                 hold_userns,
                 stack.top(),
                 libc::CLONE_VM | libc::CLONE_NEWUSER | libc::SIGCHLD,
-                arg as *mut libc::c_void,
+                &mut *args as *mut HoldArgs as *mut libc::c_void,
             )
         };
         if pid < 0 {
             return Err(Errno::last());
         }
         drop(r);
+        drop(made_w);
         Ok(UsernsHolder {
             pid: Pid::from_raw(pid),
             end: Some(w),
+            made: Some(made_r),
+            _args: args,
             _stack: stack,
         })
+    }
+
+    /// Whether the holder made the namespaces `start_with` asked for (waits until it has).
+    pub fn ready(&mut self) -> bool {
+        let Some(r) = self.made.take() else {
+            return false;
+        };
+        let mut b = [0u8; 1];
+        loop {
+            match nix::unistd::read(&r, &mut b) {
+                Err(Errno::EINTR) => continue,
+                Ok(1) => return true,
+                _ => return false,
+            }
+        }
     }
 
     /// End the holder and reap it.
@@ -186,14 +233,17 @@ impl Drop for UsernsHolder {
 /// vfork-like helper, sharing our memory and descriptors, enters it and clones), leaving this
 /// process where it is: the new process is our child (reap it with __WALL: it has no exit
 /// signal) in new namespaces owned by `userns`, and runs `run` on a copy of our memory. The
-/// caller must be single-threaded.
+/// caller must be single-threaded. `others`: namespaces owned by `userns` (at most 4) that
+/// the new process joins instead of getting new ones (leave their CLONE_NEW* out of `flags`).
 pub fn clone3_in_userns<F: FnOnce() -> crate::runtime::child::Never>(
     userns: std::os::fd::BorrowedFd<'_>,
+    others: &[std::os::fd::BorrowedFd<'_>],
     flags: libc::c_ulong,
     run: F,
 ) -> nix::Result<Child> {
     struct Shared<F> {
         userns: RawFd,
+        others: [RawFd; 4],
         flags: u64,
         run: Option<F>,
         pid: libc::c_long,
@@ -207,6 +257,13 @@ pub fn clone3_in_userns<F: FnOnce() -> crate::runtime::child::Never>(
         if unsafe { libc::setns(s.userns, libc::CLONE_NEWUSER) } != 0 {
             s.errno = Errno::last_raw();
             return 1;
+        }
+        for fd in s.others.into_iter().filter(|fd| *fd >= 0) {
+            // SAFETY: a namespace descriptor the caller holds; 0: of whatever type it is.
+            if unsafe { libc::setns(fd, 0) } != 0 {
+                s.errno = Errno::last_raw();
+                return 1;
+            }
         }
         let mut args = CloneArgs {
             flags: s.flags | libc::CLONE_PIDFD as u64 | libc::CLONE_PARENT as u64,
@@ -229,10 +286,18 @@ pub fn clone3_in_userns<F: FnOnce() -> crate::runtime::child::Never>(
             }
         }
     }
+    if others.len() > 4 {
+        return Err(Errno::EINVAL);
+    }
+    let mut joined = [-1; 4];
+    for (to, from) in joined.iter_mut().zip(others) {
+        *to = from.as_raw_fd();
+    }
     // The new process runs on a copy of this stack: room for anything it does.
     let stack = Stack::new(8 << 20)?;
     let mut shared = Shared {
         userns: userns.as_raw_fd(),
+        others: joined,
         flags: flags as u64,
         run: Some(run),
         pid: -1,
