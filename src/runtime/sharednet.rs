@@ -320,11 +320,13 @@ fn begin() -> Result<Begun> {
                         st.pasta_pid
                     ));
                     let (pid, start) = start_pasta(st.pid)?;
-                    write_state(&SharedState {
+                    let st = SharedState {
                         pasta_pid: pid,
                         pasta_start_time: start,
                         ..st.clone()
-                    })?;
+                    };
+                    write_state(&st)?;
+                    tell_state(Some(&conn), &st);
                 }
                 return Ok(Begun::Up(conn, st.pid));
             }
@@ -959,16 +961,28 @@ fn setup(lock: Option<OwnedFd>) -> Result<()> {
     // The starter attaches its container while pasta starts (see `Cold`).
     say(&format!("pid {}\nup\n", k.pid.as_raw()));
     let (ppid, pstart) = start_pasta(k.pid.as_raw()).map_err(kill)?;
-    write_state(&SharedState {
+    let st = SharedState {
         pid: k.pid.as_raw(),
         start_time: k_start,
         pasta_pid: ppid,
         pasta_start_time: pstart,
-    })
-    .map_err(kill)?;
+    };
+    write_state(&st).map_err(kill)?;
+    tell_state(None, &st);
     say("ready\n");
     drop(lock);
     Ok(())
+}
+
+/// Tell hutch-netns who its pasta is (on `conn`, else on a connection of its own).
+fn tell_state(conn: Option<&OwnedFd>, st: &SharedState) {
+    let own = match conn {
+        Some(_) => None,
+        None => connect_sock().ok(),
+    };
+    if let Some(c) = conn.or(own.as_ref()) {
+        let _ = request(c, &serde_json::json!({"op": "state", "state": st}), &[]);
+    }
 }
 
 /// A line to the starter (`Cold`), on stdout.
@@ -1442,16 +1456,21 @@ impl Keeper {
 
     fn handle(&mut self, conn: RawFd, v: serde_json::Value, fds: Vec<OwnedFd>) -> serde_json::Value {
         let op = v.get("op").and_then(|o| o.as_str()).unwrap_or("");
-        if op == "attach" {
-            // A start that found pasta dead started another: the state names it.
-            self.state = read_state().or(self.state.take());
-        }
         let r = match op {
             "attach" => self.attach(&v, fds, Some(conn)),
             "connect" => self.attach(&v, fds, None),
             // Answered once the connections closed before it are forgotten (`serve` handles
             // closed connections first): their ports are free then.
             "settle" => Ok(serde_json::json!({})),
+            // Who its pasta is (`hutch __netns` says it once pasta runs, a start that
+            // replaced a dead one says it again): it is killed when this ends, also when
+            // the state file is gone with the runtime directory.
+            "state" => serde_json::from_value(v.get("state").cloned().unwrap_or_default())
+                .map(|st| {
+                    self.state = Some(st);
+                    serde_json::json!({})
+                })
+                .map_err(|e| crate::err!("bad request: {e}")),
             "disconnect" => {
                 let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
                 self.disconnect(&s("id"), &s("network")).map(|()| serde_json::json!({}))
@@ -1575,10 +1594,6 @@ impl Keeper {
         self.upstream.set_nonblocking(true).ok();
         loop {
             let mut busy = false;
-            // Known once `hutch __netns` (or a start that replaced a dead pasta) wrote it.
-            if self.state.is_none() {
-                self.state = read_state();
-            }
             if self.conns.is_empty() && self.entries.is_empty() {
                 match self.try_exit() {
                     Some(true) => return Ok(()),
@@ -1615,8 +1630,6 @@ impl Keeper {
                 }
                 let wait = if busy {
                     PollTimeout::from(20u16)
-                } else if self.state.is_none() {
-                    PollTimeout::from(200u16)
                 } else {
                     PollTimeout::NONE
                 };
@@ -1720,9 +1733,6 @@ impl Keeper {
         );
         if self.accept_all() {
             return Some(false);
-        }
-        if let Some(st) = read_state() {
-            self.state = Some(st);
         }
         let lock = match crate::sys::lock::FileLock::try_exclusive(&lock_path()) {
             Ok(Some(l)) => Some(l),
