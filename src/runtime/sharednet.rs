@@ -954,13 +954,15 @@ fn setup(lock: Option<OwnedFd>) -> Result<()> {
     }
     crate::output::trace("hutch-netns's maps written");
     parent.go();
+    let k_start = process::start_time(k.pid.as_raw()).unwrap_or(0);
+    // Its namespaces exist and are mapped: the starter attaches its container (its request
+    // waits in the socket's queue until hutch-netns serves) while pasta starts (see `Cold`),
+    // neither waiting for hutch-netns to be scheduled first.
+    say(&format!("pid {}\nup\n", k.pid.as_raw()));
+    let (ppid, pstart) = start_pasta(k.pid.as_raw()).map_err(kill)?;
     if !parent.wait_go() {
         return Err(kill(crate::err!("the shared network namespace could not be set up")));
     }
-    let k_start = process::start_time(k.pid.as_raw()).unwrap_or(0);
-    // The starter attaches its container while pasta starts (see `Cold`).
-    say(&format!("pid {}\nup\n", k.pid.as_raw()));
-    let (ppid, pstart) = start_pasta(k.pid.as_raw()).map_err(kill)?;
     let st = SharedState {
         pid: k.pid.as_raw(),
         start_time: k_start,
