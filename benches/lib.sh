@@ -43,11 +43,17 @@ ms_of() { # command... -> milliseconds of one run
 stats() { # -> "median p90" in ms from microseconds on stdin
     sort -n | awk '{a[NR]=$1} END {m=(NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2); p=a[int(NR*0.9+0.5)]; printf "%.1f %.1f", m/1000, p/1000}'
 }
+netns_gone() { # until hutch's shared network namespace of the last run has closed (its socket gone)
+    local i
+    for i in $(seq 1 200); do [ -e "$H/run/hutch/net/shared.sock" ] || return 0; sleep 0.05; done
+}
+
 series() { # label command... -> prints the line (stderr), echoes the median; $RUNS runs
+    # ($BETWEEN, when set, is a command run untimed before each run)
     local label=$1; shift
     "$@" >/dev/null 2>&1 || true # warm-up
     local out
-    out=$(for _ in $(seq 1 "$RUNS"); do ms_of "$@"; done | stats)
+    out=$(for _ in $(seq 1 "$RUNS"); do ${BETWEEN:-true}; ms_of "$@"; done | stats)
     printf '%-36s median %7.1f ms   p90 %7.1f ms\n' "$label" ${out% *} ${out#* } >&2
     echo "${out% *}"
 }

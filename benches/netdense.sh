@@ -93,7 +93,9 @@ part latency && echo "start latency: run --rm $IMAGE true, $RUNS runs each"
 part latency && for t in "${TOOLS[@]}"; do
     name=${t%_}
     none=$(series "$name --network none" $t run --rm --network none "$IMAGE" true)
-    m=$(series "$name --network ${NETOF[$t]}" $t run --rm --network "${NETOF[$t]}" "$IMAGE" true)
+    # Each run cold: the hutch-netns of the one before has gone (it closes shortly after).
+    between=true; [ $name = hutch ] && between=netns_gone
+    m=$(BETWEEN=$between series "$name --network ${NETOF[$t]}" $t run --rm --network "${NETOF[$t]}" "$IMAGE" true)
     printf '  %s --network %s adds %.1f ms over --network none\n' "$name" "${NETOF[$t]}" "$(echo "$m - $none" | bc -l)"
     $t run -d --name idle --network "${NETOF[$t]}" "$IMAGE" sleep 1d >/dev/null
     none=$(series "$name --network none (one idle)" $t run --rm --network none "$IMAGE" true)

@@ -26,7 +26,8 @@ echo "start latency: run --rm $IMAGE true, $RUNS runs each (after one warm-up ru
 # Both tools are launched through setpriv + env as the test user; that launcher alone costs:
 base=$(series "launcher only (setpriv env true)" as_user "$H" /bin/true)
 hn=$(series "hutch --network none" hutch run --rm --network none "$IMAGE" true)
-hd=$(series "hutch (default network)" hutch run --rm "$IMAGE" true)
+# Each run alone, cold: the shared network namespace of the one before has closed.
+hd=$(BETWEEN=netns_gone series "hutch (default network)" hutch run --rm "$IMAGE" true)
 if ((HAVE_PODMAN)); then
     pn=$(series "podman --runtime runc --network none" podman_ run --rm --network none "$IMAGE" true)
     pd=$(series "podman --runtime runc (default net)" podman_ run --rm "$IMAGE" true)

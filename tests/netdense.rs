@@ -242,3 +242,40 @@ fn network_ls_sorted_noheading_rm_force_and_dns_opt() {
         .ok();
     assert!(r.stdout.contains("options ndots:3"), "{r:?}");
 }
+
+/// Whether process `pid` runs (a zombie does not).
+fn running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('Z')))
+        .unwrap_or(false)
+}
+
+/// A hutch-netns whose runtime directory is removed (by hand, or with the user's session)
+/// while a container is attached ends with its pasta once that container goes: nobody can
+/// reach it any more (its socket and lock went with the directory), so it must not wait for
+/// a connection for ever.
+#[test]
+fn hutch_netns_whose_directory_is_removed_exits() {
+    let env = env_with(&[BASIC]);
+    env.hutch(["run", "-d", "--name", "keep", BASIC, "sleep", "300"]).ok();
+    let k = netns_pid(&env);
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.run_dir().join("hutch/net/shared.json")).unwrap()).unwrap();
+    let pasta = state["pasta_pid"].as_i64().unwrap() as i32;
+    assert!(running(k) && running(pasta), "{state}");
+    std::fs::remove_dir_all(env.run_dir().join("hutch/net")).unwrap();
+    // Still serving its container meanwhile.
+    let r = env
+        .hutch(["exec", "keep", "ip", "-4", "-o", "addr", "show", "eth0"])
+        .ok();
+    assert!(r.stdout.contains("10.88."), "{r:?}");
+    assert!(running(k));
+    env.hutch(["rm", "-f", "keep"]).ok();
+    wait_until("hutch-netns to exit", || !running(k));
+    wait_until("its pasta to exit", || !running(pasta));
+    // The next container brings a new one up.
+    let r = env
+        .hutch(["run", "--rm", BASIC, "ip", "-4", "-o", "addr", "show", "eth0"])
+        .ok();
+    assert!(r.stdout.contains("10.88."), "{r:?}");
+}

@@ -500,16 +500,41 @@ pub fn early_seed(args: &[std::ffi::OsString]) {
     }
 }
 
+/// Whether the container surely starts here on the shared network namespace (`--network`
+/// naming a network, or the default one), in the foreground and not in a pod: that namespace
+/// is then brought up (or connected to) while the container is created.
+fn on_shared_network(a: &RunArgs) -> bool {
+    use crate::spec::network::Mode;
+    if a.detach || a.pod.is_some() {
+        return false;
+    }
+    let net = match a.network.as_deref() {
+        Some(n) => n.to_string(),
+        None => match crate::config::ContainersConf::load()
+            .and_then(|conf| network_mode(None, &conf, crate::spec::network::default_mode, true))
+        {
+            Ok(n) => n,
+            Err(_) => return false,
+        },
+    };
+    matches!(Mode::parse(&net), Ok(Mode::Bridge(_)))
+}
+
 pub fn run(a: RunArgs) -> Result<i32> {
     // The container's user namespace first: its maps are written while it is created. (It
-    // may have been started before the parse, `early_seed`.)
+    // may have been started before the parse, `early_seed`.) A container on the shared network
+    // joins that namespace's user namespace instead, which is brought up meanwhile.
     match (seedable(&a), crate::runtime::seed::started()) {
         (true, false) => crate::runtime::seed::start(&crate::runtime::userns::plan()),
         (false, true) => crate::runtime::seed::discard(),
         _ => {}
     }
+    if !seedable(&a) && on_shared_network(&a) {
+        crate::runtime::sharednet::prestart();
+    }
     let code = run_created(a);
     crate::runtime::seed::discard();
+    crate::runtime::sharednet::discard_early();
     code
 }
 

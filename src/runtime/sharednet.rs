@@ -170,7 +170,8 @@ fn request(conn: &OwnedFd, v: &serde_json::Value, fds: &[RawFd]) -> Result<serde
 /// (handed to it) until pasta runs and the state is written, so no other start reads a state
 /// without the pasta in it, and this start does not wait for that.
 pub struct Cold {
-    child: std::process::Child,
+    /// `hutch __netns` (forked or exec'd), which leaves its child at once: reaped on drop.
+    pid: i32,
     out: OwnedFd,
     ready: bool,
 }
@@ -249,7 +250,7 @@ impl Cold {
 
 impl Drop for Cold {
     fn drop(&mut self) {
-        let _ = self.child.wait();
+        let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(self.pid), None);
     }
 }
 
@@ -267,6 +268,38 @@ fn netns_said() -> String {
 /// to it; returns the connection, hutch-netns's pid and, when this start brought it up, the
 /// pasta still starting (`Cold::wait` before the container runs).
 pub fn ensure() -> Result<(OwnedFd, i32, Option<Cold>)> {
+    match begin()? {
+        Begun::Up(conn, pid) => Ok((conn, pid, None)),
+        Begun::Starting(cold) => finish(cold),
+    }
+}
+
+/// What `begin` found or started.
+enum Begun {
+    /// Running: the connection and hutch-netns's pid.
+    Up(OwnedFd, i32),
+    /// Being brought up by this start (`finish`).
+    Starting(Cold),
+}
+
+/// A start begun early (`prestart`), taken by the container's `spawn`.
+static EARLY: std::sync::Mutex<Option<Begun>> = std::sync::Mutex::new(None);
+
+/// Bring the shared namespace up now, while the container is created (`run` calls it right
+/// after parsing, for a container on a network, in the foreground): on a cold start its
+/// helper's own start-up (clone, id maps, bridge, firewall rules, pasta) overlaps the
+/// container's create instead of following it. Best effort: `spawn` starts it as before if
+/// this did not. Called single-threaded (the helper is forked).
+pub fn prestart() {
+    if let Ok(b) = begin() {
+        crate::output::trace("shared network: started early");
+        *EARLY.lock().unwrap_or_else(|p| p.into_inner()) = Some(b);
+    }
+}
+
+/// Lock, then connect to the running namespace, or recover it, or start it (handing the lock
+/// to `hutch __netns`).
+fn begin() -> Result<Begun> {
     let dir = crate::paths::net_dir();
     {
         use std::os::unix::fs::DirBuilderExt;
@@ -287,13 +320,15 @@ pub fn ensure() -> Result<(OwnedFd, i32, Option<Cold>)> {
                         st.pasta_pid
                     ));
                     let (pid, start) = start_pasta(st.pid)?;
-                    write_state(&SharedState {
+                    let st = SharedState {
                         pasta_pid: pid,
                         pasta_start_time: start,
                         ..st.clone()
-                    })?;
+                    };
+                    write_state(&st)?;
+                    tell_state(Some(&conn), &st);
                 }
-                return Ok((conn, st.pid, None));
+                return Ok(Begun::Up(conn, st.pid));
             }
         }
         // It died without cleaning up (killed): its pasta goes too, and a new one starts.
@@ -309,8 +344,12 @@ pub fn ensure() -> Result<(OwnedFd, i32, Option<Cold>)> {
         }
         let _ = std::fs::remove_file(state_path());
     }
-    let mut cold = start_shared(lock)?;
     // `hutch __netns` holds the lock from here on.
+    Ok(Begun::Starting(start_shared(lock)?))
+}
+
+/// Wait until the hutch-netns being started listens, and connect.
+fn finish(mut cold: Cold) -> Result<(OwnedFd, i32, Option<Cold>)> {
     let mut seen = String::new();
     if !cold.read_to("up", &mut seen) {
         drop(cold);
@@ -326,6 +365,28 @@ pub fn ensure() -> Result<(OwnedFd, i32, Option<Cold>)> {
     Ok((conn, pid, Some(cold)))
 }
 
+/// The shared namespace for `spawn`: the one `prestart` began, else `ensure`'s. A connection
+/// made early under the starters' lock keeps hutch-netns serving; a start begun early whose
+/// pasta is already running (a long create) no longer holds that lock, so hutch-netns may be
+/// going (nothing attached): `ensure` then connects under the lock, or starts it again.
+fn ensure_for_spawn() -> Result<(OwnedFd, i32, Option<Cold>)> {
+    let early = EARLY.lock().unwrap_or_else(|p| p.into_inner()).take();
+    match early {
+        None => ensure(),
+        Some(Begun::Up(conn, pid)) => Ok((conn, pid, None)),
+        Some(Begun::Starting(cold)) => match finish(cold) {
+            Ok((conn, pid, Some(c))) if !c.ready => Ok((conn, pid, Some(c))),
+            _ => ensure(),
+        },
+    }
+}
+
+/// End a start begun early that no container took (`run` calls it once the container is gone):
+/// its connection closes, so hutch-netns, with nothing attached, goes.
+pub fn discard_early() {
+    drop(EARLY.lock().unwrap_or_else(|p| p.into_inner()).take());
+}
+
 /// The variable that tells `hutch __netns` which descriptor holds the starters' lock.
 const LOCK_FD_VAR: &str = "HUTCH_NETNS_LOCK_FD";
 
@@ -333,11 +394,32 @@ const LOCK_FD_VAR: &str = "HUTCH_NETNS_LOCK_FD";
 /// once hutch-netns listens, starts its pasta, writes the state, says "ready" and exits. It
 /// is handed the starters' lock (a descriptor of the same open file: the lock is its until it
 /// exits) and leaves its parent at once, so the caller neither waits for it nor reaps it late.
+/// A single-threaded caller forks it (`netns_main` runs in the child), which saves the exec
+/// of this binary and its start-up; else it is exec'd.
 fn start_shared(lock: crate::sys::lock::FileLock) -> Result<Cold> {
     let log = std::fs::File::create(log_path()).ctx(|| format!("creating {}", log_path().display()))?;
     let lock = lock
         .into_fd(true)
         .map_err(|e| crate::err!("handing the shared network lock over: {e}"))?;
+    if single_threaded() {
+        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+            .map_err(|e| crate::err!("starting the shared network helper: {e}"))?;
+        match process::fork().map_err(|e| crate::err!("starting the shared network helper: {e}"))? {
+            Some(pid) => {
+                drop(w);
+                drop(lock);
+                return Ok(Cold {
+                    pid,
+                    out: r,
+                    ready: false,
+                });
+            }
+            None => {
+                let lock = forked_stdio(w.as_raw_fd(), log.as_raw_fd(), lock.as_raw_fd());
+                process::exit_now(netns_main(lock))
+            }
+        }
+    }
     let mut cmd = std::process::Command::new("/proc/self/exe");
     cmd.arg("__netns")
         .env(LOCK_FD_VAR, lock.as_raw_fd().to_string())
@@ -351,10 +433,53 @@ fn start_shared(lock: crate::sys::lock::FileLock) -> Result<Cold> {
     drop(lock);
     let out = OwnedFd::from(child.stdout.take().expect("piped stdout"));
     Ok(Cold {
-        child,
+        pid: child.id() as i32,
         out,
         ready: false,
     })
+}
+
+/// Whether this process has one thread (a fork then copies all of it that runs).
+fn single_threaded() -> bool {
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| d.count() == 1)
+        .unwrap_or(false)
+}
+
+/// In the forked `hutch __netns`: what an exec would have given it. stdin /dev/null, stdout
+/// the pipe `out`, stderr the log, the lock at fd 3 (close-on-exec), every other descriptor
+/// of the starter closed (its locks and sockets are not the helper's to keep), signals as a
+/// fresh process has them, its own session. Returns the lock.
+fn forked_stdio(out: RawFd, log: RawFd, lock: RawFd) -> Option<OwnedFd> {
+    // SAFETY: raw descriptor and signal calls in a fresh single-threaded child; the fds moved
+    // above 3 first, so no dup2 overwrites one still to be moved.
+    unsafe {
+        let high = |fd: RawFd| libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10);
+        let (out, log, lock) = (high(out), high(log), high(lock));
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+        if out < 0 || log < 0 || lock < 0 || null < 0 {
+            libc::_exit(1);
+        }
+        libc::dup2(null, 0);
+        libc::dup2(out, 1);
+        libc::dup2(log, 2);
+        libc::dup3(lock, 3, libc::O_CLOEXEC);
+        if libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32) != 0 {
+            for fd in 4..1024 {
+                libc::close(fd);
+            }
+        }
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+        for sig in 1..32 {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP && sig != libc::SIGPIPE {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+        libc::setsid();
+    }
+    Some(crate::sys::fd::adopt_fd(3))
 }
 
 /// Start pasta for the namespace of hutch-netns `pid`: it daemonizes once the namespace's
@@ -411,7 +536,7 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     // refused now); hutch-netns forwards them.
     let ports = bind_published(plan)?;
     crate::output::trace("shared network: ports bound");
-    let (conn, pid, mut cold) = ensure()?;
+    let (conn, pid, mut cold) = ensure_for_spawn()?;
     crate::output::trace("shared network: connected");
     let userns = if plan.new_userns {
         Some(
@@ -728,8 +853,21 @@ pub fn disconnect_running(rec: &crate::store::containers::ContainerRecord, net: 
 
 // ---- `hutch __netns`: set up, start pasta, leave hutch-netns running ----
 
-/// Entry of `hutch __netns` (run by `ensure`, which hands it the starters' lock).
+/// Entry of `hutch __netns` exec'd (by `ensure`, which hands it the starters' lock).
 pub fn exec_main() -> i32 {
+    let lock = std::env::var(LOCK_FD_VAR)
+        .ok()
+        .and_then(|v| v.parse::<RawFd>().ok())
+        .map(crate::sys::fd::adopt_fd);
+    if let Some(l) = &lock {
+        // Not for pasta, nor anything else this runs.
+        let _ = nix::fcntl::fcntl(l, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC));
+    }
+    netns_main(lock)
+}
+
+/// `hutch __netns`, exec'd or forked (`start_shared`), holding the starters' `lock`.
+fn netns_main(lock: Option<OwnedFd>) -> i32 {
     // One connection per attached container stays open (it detaches the container when it
     // closes), so the soft limit on descriptors (1024 by default) would stop accepting at a few
     // hundred containers: raise it to the hard limit, as Podman does for itself.
@@ -738,14 +876,6 @@ pub fn exec_main() -> i32 {
         if soft < hard {
             let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
         }
-    }
-    let lock = std::env::var(LOCK_FD_VAR)
-        .ok()
-        .and_then(|v| v.parse::<RawFd>().ok())
-        .map(crate::sys::fd::adopt_fd);
-    if let Some(l) = &lock {
-        // Not for pasta, nor anything else this runs.
-        let _ = nix::fcntl::fcntl(l, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC));
     }
     // Leave the starter at once (it reaps this parent now, not when pasta is up): the rest
     // runs in a child, which keeps the lock and the pipe to the starter.
@@ -767,6 +897,7 @@ pub fn exec_main() -> i32 {
 }
 
 fn setup(lock: Option<OwnedFd>) -> Result<()> {
+    crate::output::trace("hutch __netns: setting up");
     let path = sock_path();
     let _ = std::fs::remove_file(&path);
     let listener = seqpacket()?;
@@ -783,6 +914,7 @@ fn setup(lock: Option<OwnedFd>) -> Result<()> {
     let iptables = tool("iptables-restore")?;
     let mapping = super::userns::plan();
     let (parent, child_end) = Channel::pair()?;
+    crate::output::trace("hutch __netns: listening");
     let forked = process::clone3((libc::CLONE_NEWUSER | libc::CLONE_NEWNET) as libc::c_ulong)
         .map_err(|e| crate::err!("creating the shared network namespace: {e}"))?;
     let k = match forked {
@@ -799,12 +931,12 @@ fn setup(lock: Option<OwnedFd>) -> Result<()> {
             if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
                 let _ = nix::unistd::dup2_stdout(&null);
             }
-            let k = Keeper::new(listener, upstream, iptables);
-            match k.and_then(|k| {
-                child_end.go();
-                drop(child_end);
-                k.serve()
-            }) {
+            // Its maps are written and its network namespace exists: starters may attach now
+            // (their requests wait in the socket's queue while it sets itself up), and pasta
+            // may start.
+            child_end.go();
+            drop(child_end);
+            match Keeper::new(listener, upstream, iptables).and_then(|k| k.serve()) {
                 Ok(()) => process::exit_now(0),
                 Err(e) => {
                     child_end_error(&e.message);
@@ -828,30 +960,43 @@ fn setup(lock: Option<OwnedFd>) -> Result<()> {
     }
     crate::output::trace("hutch-netns's maps written");
     parent.go();
+    let k_start = process::start_time(k.pid.as_raw()).unwrap_or(0);
+    // Its namespaces exist and are mapped: the starter attaches its container (its request
+    // waits in the socket's queue until hutch-netns serves) while pasta starts (see `Cold`),
+    // neither waiting for hutch-netns to be scheduled first.
+    say(&format!("pid {}\nup\n", k.pid.as_raw()));
+    let (ppid, pstart) = start_pasta(k.pid.as_raw()).map_err(kill)?;
     if !parent.wait_go() {
         return Err(kill(crate::err!("the shared network namespace could not be set up")));
     }
-    let k_start = process::start_time(k.pid.as_raw()).unwrap_or(0);
-    // The starter attaches its container while pasta starts (see `Cold`).
-    say(&format!("pid {}\nup\n", k.pid.as_raw()));
-    let (ppid, pstart) = start_pasta(k.pid.as_raw()).map_err(kill)?;
-    write_state(&SharedState {
+    let st = SharedState {
         pid: k.pid.as_raw(),
         start_time: k_start,
         pasta_pid: ppid,
         pasta_start_time: pstart,
-    })
-    .map_err(kill)?;
+    };
+    write_state(&st).map_err(kill)?;
+    tell_state(None, &st);
     say("ready\n");
     drop(lock);
     Ok(())
 }
 
+/// Tell hutch-netns who its pasta is (on `conn`, else on a connection of its own).
+fn tell_state(conn: Option<&OwnedFd>, st: &SharedState) {
+    let own = match conn {
+        Some(_) => None,
+        None => connect_sock().ok(),
+    };
+    if let Some(c) = conn.or(own.as_ref()) {
+        let _ = request(c, &serde_json::json!({"op": "state", "state": st}), &[]);
+    }
+}
+
 /// A line to the starter (`Cold`), on stdout.
 fn say(what: &str) {
-    let mut o = std::io::stdout().lock();
-    let _ = o.write_all(what.as_bytes());
-    let _ = o.flush();
+    // Straight to fd 1: a forked helper's std stdout may hold its starter's unwritten output.
+    let _ = nix::unistd::write(std::io::stdout(), what.as_bytes());
 }
 
 fn child_end_error(msg: &str) {
@@ -927,6 +1072,9 @@ struct Keeper {
     rules_pending: BTreeMap<String, std::process::Child>,
     pending: BTreeMap<u16, Pending>,
     next_txid: u16,
+    /// The state `hutch __netns` wrote (this process's pid and its pasta's), as last read:
+    /// its pasta is still known when the file is gone.
+    state: Option<SharedState>,
 }
 
 impl Keeper {
@@ -957,6 +1105,7 @@ impl Keeper {
             rules_pending: BTreeMap::new(),
             pending: BTreeMap::new(),
             next_txid: 1,
+            state: None,
         };
         std::fs::write("/proc/sys/net/ipv4/ip_forward", "1").ctx(|| "enabling forwarding in the shared namespace")?;
         let lo = crate::sys::route::if_index("lo").map_err(|e| crate::err!("the shared namespace's lo: {e}"))?;
@@ -1321,6 +1470,15 @@ impl Keeper {
             // Answered once the connections closed before it are forgotten (`serve` handles
             // closed connections first): their ports are free then.
             "settle" => Ok(serde_json::json!({})),
+            // Who its pasta is (`hutch __netns` says it once pasta runs, a start that
+            // replaced a dead one says it again): it is killed when this ends, also when
+            // the state file is gone with the runtime directory.
+            "state" => serde_json::from_value(v.get("state").cloned().unwrap_or_default())
+                .map(|st| {
+                    self.state = Some(st);
+                    serde_json::json!({})
+                })
+                .map_err(|e| crate::err!("bad request: {e}")),
             "disconnect" => {
                 let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
                 self.disconnect(&s("id"), &s("network")).map(|()| serde_json::json!({}))
@@ -1585,14 +1743,19 @@ impl Keeper {
             return Some(false);
         }
         let lock = match crate::sys::lock::FileLock::try_exclusive(&lock_path()) {
-            Ok(Some(l)) => l,
+            Ok(Some(l)) => Some(l),
             Ok(None) => return None,
+            // Its runtime directory is gone (removed by hand, or with a test's home): nobody
+            // can reach this namespace any more (its socket went with it) and nothing is
+            // attached, so it ends (its pasta too, known from the last state read), rather
+            // than waiting for a connection that cannot come.
+            Err(_) if !sock_path().exists() => None,
             Err(_) => return Some(false),
         };
         if self.accept_all() {
             return Some(false);
         }
-        if let Some(st) = read_state() {
+        if let Some(st) = read_state().or_else(|| self.state.take()) {
             if process::is_same_process(st.pasta_pid, st.pasta_start_time) {
                 let _ = nix::sys::signal::kill(
                     nix::unistd::Pid::from_raw(st.pasta_pid),
