@@ -141,6 +141,12 @@ pub fn create(
         Mode::Bridge(_) => (None, runtime::net::addresses(&Mode::Pasta).1),
         m => runtime::net::addresses(m),
     };
+    // containers.conf names host.containers.internal's address (or that it has none).
+    let host_addr = match opts.host_containers_internal_ip.as_deref() {
+        Some("none") => None,
+        Some(ip) => Some(ip.to_string()),
+        None => host_addr,
+    };
     let mut extra_hosts = Vec::new();
     for h in &spec.add_hosts {
         extra_hosts.push(crate::spec::network::parse_add_host(h, host_addr.as_deref())?);

@@ -265,6 +265,43 @@ pub fn connect(store: &Store, net: &str, ctr: &str, aliases: &[String]) -> Resul
     Ok(())
 }
 
+/// `network reload [--all] CTR…`: each container's result (its id, or why it was not
+/// reloaded). With `all`, every running container on networks (the others are skipped, as
+/// Podman does); else the ones named, which must be running on networks.
+pub fn reload(store: &Store, all: bool, ctrs: &[String]) -> Result<Vec<Result<String>>> {
+    let idx = store.load_containers()?;
+    let recs: Vec<ContainerRecord> = if all {
+        idx.containers
+            .iter()
+            .filter(|c| matches!(c.spec.network, Mode::Bridge(_)) && crate::container::running_now(&c.id))
+            .cloned()
+            .collect()
+    } else {
+        let mut v = Vec::new();
+        for c in ctrs {
+            v.push(idx.containers[idx.resolve(c)?].clone());
+        }
+        v
+    };
+    Ok(recs
+        .iter()
+        .map(|rec| {
+            if !matches!(rec.spec.network, Mode::Bridge(_)) {
+                crate::bail!(
+                    "container {}: --network {} has no firewall rules to reload (network reload works on containers on networks)",
+                    rec.name,
+                    rec.spec.network.kind()
+                );
+            }
+            if !crate::container::running_now(&rec.id) {
+                crate::bail!("container {} is not running: its network is set up when it starts", rec.name);
+            }
+            crate::runtime::sharednet::reload_running(rec)?;
+            Ok(rec.id.clone())
+        })
+        .collect())
+}
+
 /// `network disconnect NET CTR`.
 pub fn disconnect(store: &Store, net: &str, ctr: &str) -> Result<()> {
     let all = list(store)?;
