@@ -23,8 +23,11 @@
 #     each tool's default network instead of a created one (hutch `podman`, podman
 #     `--network bridge`; their DNS is off, so container -> container goes to the server's
 #     address), C2H_BIND=0.0.0.0
-#     C2H_TARGET=ADDR: container -> host to a server on every address, through ADDR (the
-#     host's own address: podman's rootless network reaches no loopback service).
+#     C2H_TARGET=ADDR: container -> host to a server on every address, podman's through ADDR
+#     (the host's own address: podman's rootless network reaches no loopback service), hutch's
+#     through host.containers.internal. HNET/PNET: the --network of hutch/podman instead
+#     (e.g. HNET=pasta PNET=slirp4netns:allow_host_loopback=true C2H_TARGET=10.0.2.2), DIRS:
+#     only those of c2c c2h h2c h2cx.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-100}
@@ -113,7 +116,9 @@ c2c() { # tool network -> Gbit/s container -> container on the network
     $1 run -d --name iperf-srv --network "$2" "$IMAGE" iperf3 -s -p 5201 >/dev/null
     sleep 1
     # The default networks have no DNS: the server's address.
-    [ "${TNET:-}" = default ] && srv=$($1 inspect --format "{{(index .NetworkSettings.Networks \"$2\").IPAddress}}" iperf-srv)
+    local key=$2
+    [ "$2" = bridge ] && key=podman # podman's inspect names its default network podman
+    [ "${TNET:-}" = default ] && srv=$($1 inspect --format "{{(index .NetworkSettings.Networks \"$key\").IPAddress}}" iperf-srv)
     out=$($1 run --rm --network "$2" "$IMAGE" sh -c "sleep 1; exec iperf3 -J -t $SECS -c $srv -p 5201" 2>/dev/null || true)
     $1 rm -f iperf-srv >/dev/null 2>&1 || true
     echo "$out" | gbits 2>/dev/null || echo n/a
@@ -123,7 +128,12 @@ c2h() { # tool network -> Gbit/s container -> a server on the host's loopback
     as_user "$H" iperf3 -s -1 -B "${C2H_BIND:-127.0.0.1}" -p "$port" >/dev/null 2>&1 &
     srv=$!
     sleep 0.3
-    out=$($1 run --rm --network "$2" "$IMAGE" sh -c "sleep 1; exec iperf3 -J -t $SECS -c ${C2H_TARGET:-host.containers.internal} -p $port" 2>/dev/null || true)
+    # hutch's namespaces reach the host's services through host.containers.internal (pasta's
+    # gateway address, which it maps to the host's loopback; the host's own address is the
+    # namespace's own under pasta).
+    local target=host.containers.internal
+    [ "$1" = podman_ ] && target=${C2H_TARGET:-host.containers.internal}
+    out=$($1 run --rm --network "$2" "$IMAGE" sh -c "sleep 1; exec iperf3 -J -t $SECS -c $target -p $port" 2>/dev/null || true)
     kill "$srv" 2>/dev/null || true; wait "$srv" 2>/dev/null || true
     echo "$out" | gbits 2>/dev/null || echo n/a
 }
@@ -155,8 +165,12 @@ for t in "${TOOLS[@]}"; do
     name=${t%_}
     net=benchnet
     [ "${TNET:-}" = default ] && net=${NETOF[$t]}
+    # HNET/PNET: another --network for hutch/podman (DIRS: which measures, e.g. DIRS=c2h).
+    [ $name = hutch ] && net=${HNET:-$net}
+    [ $name = podman ] && net=${PNET:-$net}
     for dir in c2c c2h h2c h2cx; do
-        R[$name-$dir]=$(median_of $dir "$t" "$net")
+        R[$name-$dir]=n/a
+        [[ " ${DIRS:-c2c c2h h2c h2cx} " == *" $dir "* ]] && R[$name-$dir]=$(median_of $dir "$t" "$net")
     done
     printf '  %-7s container->container %6s   container->host %6s   host->published port %6s (from 198.51.100.7: %s)\n' \
         "$name" "${R[$name-c2c]}" "${R[$name-c2h]}" "${R[$name-h2c]}" "${R[$name-h2cx]}"

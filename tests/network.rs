@@ -237,7 +237,7 @@ fn published_tcp_ports_port_verb_and_port_conflicts() {
     );
     assert_eq!(env.hutch(["port", "web", "80"]).ok().stdout, format!("0.0.0.0:{hp}\n"));
     env.hutch(["port", "web", "81/tcp"])
-        .fails_with("no published port 81/tcp");
+        .fails_with("failed to find published port \"81/tcp\"");
     assert!(env
         .hutch(["port", "--all"])
         .ok()

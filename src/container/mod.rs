@@ -141,6 +141,10 @@ pub fn create(
         Mode::Bridge(_) => (None, runtime::net::addresses(&Mode::Pasta).1),
         m => runtime::net::addresses(m),
     };
+    // slirp4netns's outbound interfaces exist (checked again when it starts).
+    if let Mode::Slirp4netns(o) = &mode {
+        runtime::net::slirp_outbound(o)?;
+    }
     // containers.conf names host.containers.internal's address (or that it has none).
     let host_addr = match opts.host_containers_internal_ip.as_deref() {
         Some("none") => None,

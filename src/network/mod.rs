@@ -134,7 +134,7 @@ pub fn remove(store: &Store, what: &str, force: bool, grace: Option<u32>) -> Res
     let all = list(store)?;
     let n = find(&all, what)?;
     if n.name == network::DEFAULT_NETWORK {
-        crate::bail!("{}: the default network cannot be removed", n.name);
+        crate::bail!("default network {} cannot be removed", n.name);
     }
     let using = users(store, &n.name)?;
     if !using.is_empty() {

@@ -577,7 +577,7 @@ pub fn slirp_args(ready_fd: i32, api_socket: Option<&str>, outbound: &[String], 
 
 /// slirp4netns's `--outbound-addr=`/`--outbound-addr6=` for the options' addresses, an
 /// interface name resolved to its first address of the family (as Podman does).
-fn slirp_outbound(o: &network::SlirpOpts) -> Result<Vec<String>> {
+pub fn slirp_outbound(o: &network::SlirpOpts) -> Result<Vec<String>> {
     let mut a = Vec::new();
     for (want, flag, v6) in [
         (&o.outbound_addr, "outbound_addr", false),

@@ -634,7 +634,8 @@ pub fn hosts(i: &HostsInput) -> String {
     let mut out = if *i.mode == Mode::Host {
         with_newline(i.base.unwrap_or(i.host_hosts))
     } else {
-        let names = if i.name.is_empty() || i.name == i.hostname {
+        // Both, even when they are the same, as Podman writes them.
+        let names = if i.name.is_empty() {
             i.hostname.to_string()
         } else {
             format!("{} {}", i.hostname, i.name)
