@@ -6,29 +6,13 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::net::TcpListener;
 
+use common::net::*;
 use common::*;
 
 const BASIC: &str = "fixtures/basic";
-
-/// The host's address on its default route.
-fn host_ip() -> String {
-    let out = std::process::Command::new("ip")
-        .args(["-4", "-o", "route", "get", "192.0.2.250"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let mut words = text.split_whitespace();
-    while let Some(w) = words.next() {
-        if w == "src" {
-            return words.next().unwrap().to_string();
-        }
-    }
-    panic!("no source address in {text:?}")
-}
 
 /// A TCP server on `addr` (port 0: any) that greets every client, for as long as the test runs.
 fn greeter(addr: &str, greeting: &'static str) -> u16 {
@@ -40,27 +24,6 @@ fn greeter(addr: &str, greeting: &'static str) -> u16 {
         }
     });
     port
-}
-
-fn http_get(port: u16, path: &str) -> String {
-    let t = Instant::now();
-    loop {
-        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
-            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-            s.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes()).unwrap();
-            let mut text = String::new();
-            let _ = s.read_to_string(&mut text);
-            if let Some((_, body)) = text.split_once("\r\n\r\n") {
-                return body.to_string();
-            }
-        }
-        assert!(t.elapsed() < Duration::from_secs(10), "no HTTP answer on port {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// No container was left behind by a refused `run`.
@@ -219,6 +182,11 @@ fn slirp4netns_options_as_podmans() {
         "ip -o -4 addr show tap0 | awk '{print $4}'",
     ])
     .ok();
+    // inspect names the mode without its options, as Podman's.
+    assert_eq!(
+        fmt(&env, &["inspect", "later"], "{{.HostConfig.NetworkMode}}"),
+        "slirp4netns"
+    );
     assert_eq!(env.hutch(["start", "-a", "later"]).ok().stdout, "10.43.11.100/24\n");
     env.hutch(["rm", "later"]).ok();
 
@@ -284,25 +252,6 @@ fn http_proxy_passes_the_callers_proxy_variables() {
     env.hutch(["run", "--rm", "--http-proxy=maybe", BASIC, "true"])
         .fails_with("--http-proxy");
     no_containers(&env);
-}
-
-/// hutch-netns's pid from the shared state file.
-fn netns_pid(env: &Env) -> i32 {
-    let path = env.run_dir().join("hutch/net/shared.json");
-    wait_until("the shared namespace's state", || path.exists());
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    v["pid"].as_i64().unwrap() as i32
-}
-
-/// A command run inside the shared namespace as its root (entered through hutch-netns's pid).
-fn in_shared(pid: i32, cmd: &[&str]) -> String {
-    let out = std::process::Command::new("nsenter")
-        .args(["-t", &pid.to_string(), "-U", "-n"])
-        .args(cmd)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{cmd:?}: {out:?}");
-    String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 #[test]

@@ -152,7 +152,7 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
         "Config": config,
         "HostConfig": {
             "Binds": s.mounts.iter().map(|m| format!("{}:{}:{}", m.source, m.destination, if m.read_only { "ro" } else { "rw" })).collect::<Vec<_>>(),
-            "NetworkMode": s.network.name(),
+            "NetworkMode": s.network.kind(),
             "Privileged": s.privileged,
             "ReadonlyRootfs": s.read_only,
             "CapAdd": s.caps.iter().filter(|c| !defaults.contains(&c.as_str())).collect::<Vec<_>>(),

@@ -275,6 +275,7 @@ pub fn create(
     }
     // container:NAME is kept as the other container's id; it shares that one's resolv.conf.
     let mut resolv_from = None;
+    let mut hosts_from = None;
     if let Mode::Container(c) = &mode {
         let i = idx
             .resolve(c)
@@ -282,6 +283,7 @@ pub fn create(
         let target = &idx.containers[i].id;
         spec.network = Mode::Container(target.clone());
         resolv_from = Some(store.container_dir(target).join("userdata/resolv.conf"));
+        hosts_from = Some(store.container_dir(target).join("userdata/hosts"));
     }
     // --volumes-from: the other containers' volumes and bind mounts, where this one mounts
     // nothing of its own (Podman's rule), read-only or not as there unless :ro/:rw says.
@@ -339,6 +341,7 @@ pub fn create(
         host_addr,
         extra_hosts,
         resolv_from,
+        hosts_from,
         base_hosts,
         networks,
     };
@@ -386,6 +389,8 @@ struct NetFacts {
     extra_hosts: Vec<(String, String)>,
     /// Another container's resolv.conf to start from (--network container:NAME).
     resolv_from: Option<PathBuf>,
+    /// And its /etc/hosts.
+    hosts_from: Option<PathBuf>,
     /// containers.conf base_hosts_file's content, when set.
     base_hosts: Option<String>,
     /// --network NAME…: those networks.
@@ -440,6 +445,7 @@ fn write_userdata(cdir: &Path, spec: &Spec, name: &str, net: &NetFacts) -> Resul
     } else {
         String::new()
     };
+    let shared_hosts = net.hosts_from.as_ref().and_then(|f| std::fs::read_to_string(f).ok());
     let hosts = crate::spec::network::hosts(&crate::spec::network::HostsInput {
         mode: &net.mode,
         hostname: &spec.hostname,
@@ -449,6 +455,7 @@ fn write_userdata(cdir: &Path, spec: &Spec, name: &str, net: &NetFacts) -> Resul
         extra: &net.extra_hosts,
         host_hosts: &host_hosts,
         base: net.base_hosts.as_deref(),
+        shared: shared_hosts.as_deref(),
     });
     let resolv = match &net.resolv_from {
         Some(f) if spec.dns.servers.is_empty() && spec.dns.search.is_empty() && spec.dns.options.is_empty() => {

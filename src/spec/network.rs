@@ -620,6 +620,9 @@ pub struct HostsInput<'a> {
     /// containers.conf base_hosts_file's content: the base instead of the host's (with
     /// --network host), or before the container's own lines.
     pub base: Option<&'a str>,
+    /// The hosts file of the container whose network namespace this one shares
+    /// (`container:NAME`, a pod's members), which this one's starts from.
+    pub shared: Option<&'a str>,
 }
 
 /// The container's /etc/hosts.
@@ -631,28 +634,39 @@ pub fn hosts(i: &HostsInput) -> String {
         }
         h
     };
+    // The container's names (both, even when they are the same, as Podman writes them) that
+    // `text` does not name yet: Podman adds no name twice.
+    let own_names = |text: &str| {
+        let present = hosts_names(text);
+        [i.hostname, i.name]
+            .into_iter()
+            .filter(|n| !n.is_empty() && !present.contains(n))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    if let Some(shared) = i.shared {
+        // The file of the container whose network this one shares (as Podman's, which adds
+        // the joiner's names at 127.0.0.1 to that file), then its own --add-host lines.
+        let mut out = with_newline(shared);
+        let names = own_names(&out);
+        if !names.is_empty() {
+            out.push_str(&format!("127.0.0.1\t{names}\n"));
+        }
+        let present: Vec<String> = hosts_names(&out).into_iter().map(String::from).collect();
+        for (name, ip) in i.extra {
+            if !present.contains(name) {
+                out.push_str(&format!("{ip}\t{name}\n"));
+            }
+        }
+        return out;
+    }
     let mut out = if *i.mode == Mode::Host {
         with_newline(i.base.unwrap_or(i.host_hosts))
     } else {
-        // Both, even when they are the same, as Podman writes them.
-        let names = if i.name.is_empty() {
-            i.hostname.to_string()
-        } else {
-            format!("{} {}", i.hostname, i.name)
-        };
         let base = with_newline(i.base.unwrap_or(""));
-        // The base file names the host name already: no line of the container's own (as
-        // Podman).
-        let named = base.lines().any(|l| {
-            !l.trim_start().starts_with('#')
-                && l.split('#')
-                    .next()
-                    .unwrap_or("")
-                    .split_whitespace()
-                    .skip(1)
-                    .any(|n| n == i.hostname)
-        });
-        let own = if named {
+        // Names the base file has already are left out (no line when none is left).
+        let names = own_names(&base);
+        let own = if names.is_empty() {
             String::new()
         } else {
             format!("{}\t{names}\n", i.own_addr.unwrap_or("127.0.1.1"))
@@ -666,6 +680,14 @@ pub fn hosts(i: &HostsInput) -> String {
         out.push_str(&format!("{ip}\t{name}\n"));
     }
     out
+}
+
+/// The names a hosts file gives addresses (comments left out).
+fn hosts_names(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .flat_map(|l| l.split('#').next().unwrap_or("").split_whitespace().skip(1))
+        .collect()
 }
 
 /// The network every `--network podman` (or `bridge` in Podman) container joins; it exists
@@ -1083,10 +1105,42 @@ pub(crate) mod tests {
             extra: &extra,
             host_hosts: "",
             base: None,
+            shared: None,
         });
         assert!(h.contains("192.0.2.2\tabc web\n"), "{h}");
         assert!(h.contains("192.0.2.1\thost.containers.internal host.docker.internal\n"));
         assert!(h.ends_with("10.1.2.3\tdb\n"));
+        // Names a base file has are not added again; a shared file gets the joiner's other
+        // names at 127.0.0.1 and its --add-host lines it lacks.
+        let base = "10.9.9.9 abc # comment web\n";
+        let h = hosts(&HostsInput {
+            mode: &Mode::Pasta,
+            hostname: "abc",
+            name: "web",
+            own_addr: None,
+            host_addr: None,
+            extra: &[],
+            host_hosts: "",
+            base: Some(base),
+            shared: None,
+        });
+        assert!(h.starts_with(base) && h.ends_with("127.0.1.1\tweb\n"), "{h}");
+        let infra = "127.0.0.1\tlocalhost\n10.88.0.2\tpod infra\n10.1.2.3\tdb\n";
+        let h = hosts(&HostsInput {
+            mode: &Mode::Container("x".into()),
+            hostname: "pod",
+            name: "c1",
+            own_addr: None,
+            host_addr: Some("192.0.2.1"),
+            extra: &[
+                ("db".to_string(), "10.1.2.3".to_string()),
+                ("own".to_string(), "10.1.2.4".to_string()),
+            ],
+            host_hosts: "",
+            base: None,
+            shared: Some(infra),
+        });
+        assert_eq!(h, format!("{infra}127.0.0.1\tc1\n10.1.2.4\town\n"));
         assert_eq!(
             parse_add_host("gw:host-gateway", Some("10.0.2.2")).unwrap(),
             ("gw".into(), "10.0.2.2".into())
