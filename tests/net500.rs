@@ -451,3 +451,83 @@ fn hosts_file_options_from_containers_conf() {
         .fails_with("host_containers_internal_ip: \"gateway\" is neither an IP address nor none");
     no_containers(&env);
 }
+
+#[test]
+fn containers_sharing_a_network_share_its_hosts_file() {
+    let env = env_with(&[BASIC]);
+    // A pod's members: the infra's file (its line names the pod's host name and the infra),
+    // and each member's name at 127.0.0.1 (the host name is there already), as Podman's.
+    env.hutch([
+        "pod",
+        "create",
+        "--name",
+        "hp",
+        "--infra-name",
+        "hp-infra",
+        "--add-host",
+        "db.x:10.1.2.3",
+    ])
+    .ok();
+    let member = |name: &str| {
+        env.hutch([
+            "run",
+            "--rm",
+            "--pod",
+            "hp",
+            "--name",
+            name,
+            "--add-host",
+            "own.x:10.1.2.4",
+            BASIC,
+            "cat",
+            "/etc/hosts",
+        ])
+        .ok()
+        .stdout
+    };
+    let h1 = member("c1");
+    assert!(
+        h1.lines()
+            .any(|l| l.split_whitespace().skip(1).collect::<Vec<_>>() == ["hp", "hp-infra"]),
+        "{h1}"
+    );
+    assert!(h1.contains("\n127.0.0.1\tc1\n"), "{h1}");
+    // The pod's --add-host line once (the infra's), the member's own after it.
+    assert_eq!(h1.matches("db.x").count(), 1, "{h1}");
+    assert!(h1.ends_with("10.1.2.4\town.x\n"), "{h1}");
+    let h2 = member("c2");
+    assert!(h2.contains("\n127.0.0.1\tc2\n") && !h2.contains("c1"), "{h2}");
+    assert_eq!(h1.lines().count(), h2.lines().count());
+    env.hutch(["pod", "rm", "-f", "hp"]).ok();
+    // --network container:NAME: the other's file, then this one's host name and name.
+    env.hutch([
+        "run",
+        "-d",
+        "--name",
+        "base",
+        "--hostname",
+        "basehost",
+        BASIC,
+        "sleep",
+        "300",
+    ])
+    .ok();
+    let r = env
+        .hutch([
+            "run",
+            "--rm",
+            "--network",
+            "container:base",
+            "--name",
+            "side",
+            "--hostname",
+            "sidehost",
+            BASIC,
+            "cat",
+            "/etc/hosts",
+        ])
+        .ok();
+    let own = env.hutch(["exec", "base", "cat", "/etc/hosts"]).ok().stdout;
+    assert_eq!(r.stdout, format!("{own}127.0.0.1\tsidehost side\n"));
+    env.hutch(["rm", "-f", "base"]).ok();
+}
