@@ -531,3 +531,61 @@ fn containers_sharing_a_network_share_its_hosts_file() {
     assert_eq!(r.stdout, format!("{own}127.0.0.1\tsidehost side\n"));
     env.hutch(["rm", "-f", "base"]).ok();
 }
+
+#[test]
+fn connect_and_disconnect_keep_inspect_and_hosts_up_to_date() {
+    let env = env_with(&[BASIC]);
+    env.hutch(["network", "create", "--subnet", "10.95.0.0/24", "na"]).ok();
+    env.hutch(["network", "create", "--subnet", "10.96.0.0/24", "nb"]).ok();
+    env.hutch([
+        "run",
+        "-d",
+        "--name",
+        "c",
+        "--hostname",
+        "ch",
+        "--network",
+        "na",
+        BASIC,
+        "sleep",
+        "300",
+    ])
+    .ok();
+    let addr = |net: &str| {
+        fmt(
+            &env,
+            &["inspect", "c"],
+            &format!("{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}} {{{{(index .NetworkSettings.Networks \"{net}\").MacAddress}}}}"),
+        )
+    };
+    let own_line = || {
+        env.hutch(["exec", "c", "cat", "/etc/hosts"])
+            .ok()
+            .stdout
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some("ch"))
+            .map(String::from)
+    };
+    let a = addr("na");
+    assert!(a.starts_with("10.95.0."), "{a}");
+    // connect: inspect shows the new network's address and MAC (its interface is there).
+    env.hutch(["network", "connect", "nb", "c"]).ok();
+    let b = addr("nb");
+    let (b_ip, b_mac) = b.split_once(' ').unwrap();
+    assert!(b_ip.starts_with("10.96.0.") && b_mac.len() == 17, "{b}");
+    let links = env.hutch(["exec", "c", "ip", "-o", "-4", "addr"]).ok().stdout;
+    assert!(links.contains(&format!("inet {b_ip}/24")), "{links}");
+    assert_eq!(addr("na"), a);
+    // disconnect of the first: its address leaves inspect and /etc/hosts, which names the
+    // container at its address on the one left.
+    let a_ip = a.split(' ').next().unwrap().to_string();
+    env.hutch(["network", "disconnect", "na", "c"]).ok();
+    assert_eq!(addr("nb"), b);
+    assert_eq!(own_line().unwrap(), format!("{b_ip}\tch c"));
+    let hosts = env.hutch(["exec", "c", "cat", "/etc/hosts"]).ok().stdout;
+    assert!(!hosts.contains(&a_ip), "{hosts}");
+    // The last one: the placeholder address.
+    env.hutch(["network", "disconnect", "nb", "c"]).ok();
+    assert_eq!(own_line().unwrap(), "127.0.1.1\tch c");
+    env.hutch(["rm", "-f", "c"]).ok();
+}

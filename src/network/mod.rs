@@ -251,7 +251,8 @@ pub fn connect(store: &Store, net: &str, ctr: &str, aliases: &[String]) -> Resul
             .ok_or_else(|| crate::err!("container {}: its live state is gone", rec.name))?;
         let mut all_aliases = rec.spec.network_aliases.clone();
         all_aliases.extend(aliases.iter().cloned());
-        crate::runtime::sharednet::connect_running(&rec, live.pid, &n, &all_aliases)?;
+        let reply = crate::runtime::sharednet::connect_running(&rec, live.pid, &n, &all_aliases)?;
+        running_addresses(store, &rec, None, Some(&reply));
     }
     names.push(n.name.clone());
     let rec = &mut idx.containers[i];
@@ -302,6 +303,45 @@ pub fn reload(store: &Store, all: bool, ctrs: &[String]) -> Result<Vec<Result<St
         .collect())
 }
 
+/// A running container's addresses after `network connect` (`added`: hutch-netns's reply for
+/// the network appended to its list) or `disconnect` (`removed`: the network's place in its
+/// list): `userdata/networks.json`, which `inspect` reads, and its /etc/hosts line, which
+/// names the address of its first network (127.0.1.1 when it has none left). Best effort: the
+/// network itself is already connected or gone.
+fn running_addresses(store: &Store, rec: &ContainerRecord, removed: Option<usize>, added: Option<&serde_json::Value>) {
+    let ud = store.container_dir(&rec.id).join("userdata");
+    let path = ud.join("networks.json");
+    let mut got: serde_json::Value = std::fs::read(&path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_else(|| serde_json::json!({"ips": [], "macs": []}));
+    let old_first = got["ips"][0].as_str().map(String::from);
+    for key in ["ips", "macs"] {
+        if !got[key].is_array() {
+            got[key] = serde_json::json!([]);
+        }
+        let list = got[key].as_array_mut().expect("an array");
+        if let Some(i) = removed.filter(|i| *i < list.len()) {
+            list.remove(i);
+        }
+        if let Some(v) = added.and_then(|r| r[key].get(0)) {
+            list.push(v.clone());
+        }
+    }
+    let _ = std::fs::write(&path, got.to_string());
+    let new_first = got["ips"][0].as_str().map(String::from);
+    if new_first != old_first {
+        let hosts = ud.join("hosts");
+        if let Ok(text) = std::fs::read_to_string(&hosts) {
+            let ip = new_first.as_deref().unwrap_or("127.0.1.1");
+            let _ = std::fs::write(
+                &hosts,
+                crate::runtime::sharednet::own_address(&text, &rec.spec.hostname, ip),
+            );
+        }
+    }
+}
+
 /// `network disconnect NET CTR`.
 pub fn disconnect(store: &Store, net: &str, ctr: &str) -> Result<()> {
     let all = list(store)?;
@@ -316,6 +356,9 @@ pub fn disconnect(store: &Store, net: &str, ctr: &str) -> Result<()> {
     };
     if crate::container::running_now(&rec.id) {
         crate::runtime::sharednet::disconnect_running(&rec, &n)?;
+        if let Some(at) = names.iter().position(|x| x == &n.name) {
+            running_addresses(store, &rec, Some(at), None);
+        }
     }
     let left: Vec<String> = names.into_iter().filter(|x| x != &n.name).collect();
     idx.containers[i].spec.network = if left.is_empty() {

@@ -677,13 +677,14 @@ pub fn own_address(hosts: &str, hostname: &str, ip: &str) -> String {
     out
 }
 
-/// `network connect` of a running container (`pid` its process).
+/// `network connect` of a running container (`pid` its process); hutch-netns's reply (its
+/// `ips` and `macs` on the network).
 pub fn connect_running(
     rec: &crate::store::containers::ContainerRecord,
     pid: i32,
     net: &Network,
     aliases: &[String],
-) -> Result<()> {
+) -> Result<serde_json::Value> {
     let netns = nix::fcntl::open(
         format!("/proc/{pid}/ns/net").as_str(),
         nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
@@ -694,7 +695,7 @@ pub fn connect_running(
     if let Some(mut c) = cold {
         c.wait()?;
     }
-    request(
+    let reply = request(
         &conn,
         &serde_json::json!({
             "op": "connect", "id": rec.id, "name": rec.name, "aliases": aliases,
@@ -703,7 +704,7 @@ pub fn connect_running(
         &[netns.as_raw_fd()],
     )
     .map_err(|e| crate::err!("network connect {} {}: {}", net.name, rec.name, e.message))?;
-    Ok(())
+    Ok(reply)
 }
 
 /// `network disconnect` of a running container.
