@@ -84,13 +84,13 @@ for net in $NETS; do
     for t in "${TOOLS[@]}"; do
         name=${t%_}
         ((HAS[$t-$net])) || continue
-        # The same helper doing the same job: podman's slirp4netns reaches the host's loopback
-        # only with allow_host_loopback (at 10.0.2.2; its host.containers.internal is the
-        # host's own address). Its default port publishing, rootlesskit's forwarder, is what
-        # hutch's own forwarder does too; podman publishing through slirp4netns itself is
-        # measured separately below.
+        # The same helper doing the same job: slirp4netns reaches the host's loopback only with
+        # allow_host_loopback (at 10.0.2.2), for both tools (podman's host.containers.internal
+        # is then the host's own address; hutch's is 10.0.2.2). Its default port publishing,
+        # rootlesskit's forwarder, is what hutch's own forwarder does too; podman publishing
+        # through slirp4netns itself is measured separately below.
         netarg=$net target=host.containers.internal
-        if [[ $name == podman && $net == slirp4netns ]]; then
+        if [[ $net == slirp4netns ]]; then
             netarg=slirp4netns:allow_host_loopback=true target=10.0.2.2
         fi
         c2h=$(median_of c2h "$t" "$netarg" "$target")

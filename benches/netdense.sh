@@ -19,7 +19,15 @@
 #     network, container -> the host's loopback (host.containers.internal), host -> a port
 #     published from a container on the network, from the host's loopback and from
 #     198.51.100.7 (tests/rig.sh puts it on lo: a client that is not loopback, whose address
-#     the container sees with hutch); and each ratio hutch/podman.
+#     the container sees with hutch); and each ratio hutch/podman. TNET=default measures on
+#     each tool's default network instead of a created one (hutch `podman`, podman
+#     `--network bridge`; their DNS is off, so container -> container goes to the server's
+#     address), C2H_BIND=0.0.0.0
+#     C2H_TARGET=ADDR: container -> host to a server on every address, podman's through ADDR
+#     (the host's own address: podman's rootless network reaches no loopback service), hutch's
+#     through host.containers.internal. HNET/PNET: the --network of hutch/podman instead
+#     (e.g. HNET=pasta PNET=slirp4netns:allow_host_loopback=true C2H_TARGET=10.0.2.2), DIRS:
+#     only those of c2c c2h h2c h2cx.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-100}
@@ -106,19 +114,28 @@ done
 
 gbits() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))'; }
 c2c() { # tool network -> Gbit/s container -> container on the network
-    local out
+    local out srv=iperf-srv
     $1 run -d --name iperf-srv --network "$2" "$IMAGE" iperf3 -s -p 5201 >/dev/null
     sleep 1
-    out=$($1 run --rm --network "$2" "$IMAGE" sh -c "sleep 1; exec iperf3 -J -t $SECS -c iperf-srv -p 5201" 2>/dev/null || true)
+    # The default networks have no DNS: the server's address.
+    local key=$2
+    [ "$2" = bridge ] && key=podman # podman's inspect names its default network podman
+    [ "${TNET:-}" = default ] && srv=$($1 inspect --format "{{(index .NetworkSettings.Networks \"$key\").IPAddress}}" iperf-srv)
+    out=$($1 run --rm --network "$2" "$IMAGE" sh -c "sleep 1; exec iperf3 -J -t $SECS -c $srv -p 5201" 2>/dev/null || true)
     $1 rm -f iperf-srv >/dev/null 2>&1 || true
     echo "$out" | gbits 2>/dev/null || echo n/a
 }
 c2h() { # tool network -> Gbit/s container -> a server on the host's loopback
     local port=$((20000 + RANDOM % 10000)) srv out
-    as_user "$H" iperf3 -s -1 -B 127.0.0.1 -p "$port" >/dev/null 2>&1 &
+    as_user "$H" iperf3 -s -1 -B "${C2H_BIND:-127.0.0.1}" -p "$port" >/dev/null 2>&1 &
     srv=$!
     sleep 0.3
-    out=$($1 run --rm --network "$2" "$IMAGE" sh -c "sleep 1; exec iperf3 -J -t $SECS -c host.containers.internal -p $port" 2>/dev/null || true)
+    # hutch's namespaces reach the host's services through host.containers.internal (pasta's
+    # gateway address, which it maps to the host's loopback; the host's own address is the
+    # namespace's own under pasta).
+    local target=host.containers.internal
+    [ "$1" = podman_ ] && target=${C2H_TARGET:-host.containers.internal}
+    out=$($1 run --rm --network "$2" "$IMAGE" sh -c "sleep 1; exec iperf3 -J -t $SECS -c $target -p $port" 2>/dev/null || true)
     kill "$srv" 2>/dev/null || true; wait "$srv" 2>/dev/null || true
     echo "$out" | gbits 2>/dev/null || echo n/a
 }
@@ -138,14 +155,24 @@ median_of() {
     printf '%s\n' "${v[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
 }
 part throughput || TOOLS=()
-part throughput && echo "TCP throughput on a user network, iperf3 -t $SECS, median of $TRIALS (Gbit/s)"
 declare -A R
-part throughput && hutch network create benchnet >/dev/null
-part throughput && ((HAVE_PODMAN)) && podman_ network create benchnet >/dev/null
+if [ "${TNET:-}" = default ]; then
+    part throughput && echo "TCP throughput on each tool's default network (hutch podman, podman bridge), iperf3 -t $SECS, median of $TRIALS (Gbit/s)"
+else
+    part throughput && echo "TCP throughput on a user network, iperf3 -t $SECS, median of $TRIALS (Gbit/s)"
+    part throughput && hutch network create benchnet >/dev/null
+    part throughput && ((HAVE_PODMAN)) && podman_ network create benchnet >/dev/null
+fi
 for t in "${TOOLS[@]}"; do
     name=${t%_}
+    net=benchnet
+    [ "${TNET:-}" = default ] && net=${NETOF[$t]}
+    # HNET/PNET: another --network for hutch/podman (DIRS: which measures, e.g. DIRS=c2h).
+    [ $name = hutch ] && net=${HNET:-$net}
+    [ $name = podman ] && net=${PNET:-$net}
     for dir in c2c c2h h2c h2cx; do
-        R[$name-$dir]=$(median_of $dir "$t" benchnet)
+        R[$name-$dir]=n/a
+        [[ " ${DIRS:-c2c c2h h2c h2cx} " == *" $dir "* ]] && R[$name-$dir]=$(median_of $dir "$t" "$net")
     done
     printf '  %-7s container->container %6s   container->host %6s   host->published port %6s (from 198.51.100.7: %s)\n' \
         "$name" "${R[$name-c2c]}" "${R[$name-c2h]}" "${R[$name-h2c]}" "${R[$name-h2cx]}"

@@ -541,6 +541,10 @@ struct ConfContainers {
     netns: Option<String>,
     /// An IANA zone name or "local".
     tz: Option<String>,
+    /// Whether the caller's proxy variables go into containers (--http-proxy's default).
+    http_proxy: Option<bool>,
+    /// The address /etc/hosts gives host.containers.internal ("none": no such line).
+    host_containers_internal_ip: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -560,6 +564,8 @@ const USED_KEYS: &[&str] = &[
     "containers.userns",
     "containers.netns",
     "containers.tz",
+    "containers.http_proxy",
+    "containers.host_containers_internal_ip",
     "network.default_rootless_network_cmd",
     "engine.events_logger",
     "engine.events_logfile_path",
@@ -603,6 +609,11 @@ pub struct ContainersConf {
     pub ignored_keys: Vec<String>,
     /// Time zone of new containers: an IANA name (`Europe/Berlin`) or `local` (the host's).
     pub tz: Option<String>,
+    /// `[containers] http_proxy`: --http-proxy's default (None: true).
+    pub http_proxy: Option<bool>,
+    /// `[containers] host_containers_internal_ip`: host.containers.internal's address in
+    /// /etc/hosts instead of the one hutch picks ("none": no such line).
+    pub host_containers_internal_ip: Option<String>,
     /// `[engine] events_logger`: file, journald or none (hutch writes the file for journald).
     pub events_logger: Option<String>,
     /// `[engine] image_volume_mode`: bind, tmpfs or ignore (None: bind).
@@ -755,6 +766,22 @@ impl ContainersConf {
                     return Err(bad(key, format!("{bad_item:?} is not a single word")));
                 }
                 *dest = l;
+            }
+        }
+        if let Some(h) = c.http_proxy {
+            self.http_proxy = Some(h);
+        }
+        if let Some(ip) = c.host_containers_internal_ip {
+            match ip.as_str() {
+                "" => self.host_containers_internal_ip = None,
+                "none" => self.host_containers_internal_ip = Some(ip),
+                a if a.parse::<std::net::IpAddr>().is_ok() => self.host_containers_internal_ip = Some(ip),
+                _ => {
+                    return Err(bad(
+                        "host_containers_internal_ip",
+                        format!("\"{ip}\" is neither an IP address nor none"),
+                    ))
+                }
             }
         }
         if let Some(b) = c.base_hosts_file {

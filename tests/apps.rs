@@ -4,38 +4,15 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
+use common::net::*;
 use common::*;
 
 const BASIC: &str = "127.0.0.1:5000/fixtures/basic";
 
 fn env_with_basic() -> Env {
     env_with(&["fixtures/basic"])
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// GET / from 127.0.0.1:`port`; the body.
-fn http_get(port: u16) -> String {
-    let t = Instant::now();
-    loop {
-        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
-            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-            s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
-            let mut text = String::new();
-            let _ = s.read_to_string(&mut text);
-            if let Some((_, body)) = text.split_once("\r\n\r\n") {
-                return body.to_string();
-            }
-        }
-        assert!(t.elapsed() < Duration::from_secs(20), "no HTTP answer on port {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// `inspect --format TEMPLATE CTR`, trimmed.
@@ -164,7 +141,7 @@ fn a_killed_server_comes_back_with_its_port_and_hutch_kill_ends_it() {
         "mkdir -p /www && echo up > /www/index.html && exec httpd -f -p 80 -h /www",
     ])
     .ok();
-    assert_eq!(http_get(port), "up\n");
+    assert_eq!(http_get(port, "/"), "up\n");
     let pid: i32 = fmt(&env, "web", "{{.State.Pid}}").parse().unwrap();
     assert!(pid > 0);
     // Killed behind hutch's back (the OOM killer, a crash): the monitor starts it again, with
@@ -175,7 +152,7 @@ fn a_killed_server_comes_back_with_its_port_and_hutch_kill_ends_it() {
         p != 0 && p != pid
     });
     assert_eq!(restarts(&env, "web"), 1);
-    assert_eq!(http_get(port), "up\n");
+    assert_eq!(http_get(port, "/"), "up\n");
     // `hutch kill` is the user's: no restart (Podman's StoppedByUser).
     env.hutch(["kill", "web"]).ok();
     env.hutch(["wait", "web"]).ok();

@@ -10,29 +10,10 @@ mod common;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
+use common::net::*;
 use common::*;
 
 const BASIC: &str = "fixtures/basic";
-
-/// hutch-netns's pid from the shared state file (written once its pasta runs, which a first
-/// container does not wait for).
-fn netns_pid(env: &Env) -> i32 {
-    let path = env.run_dir().join("hutch/net/shared.json");
-    wait_until("the shared namespace's state", || path.exists());
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    v["pid"].as_i64().unwrap() as i32
-}
-
-/// A command run inside the shared namespace as its root (entered through hutch-netns's pid).
-fn in_shared(pid: i32, cmd: &[&str]) -> String {
-    let out = std::process::Command::new("nsenter")
-        .args(["-t", &pid.to_string(), "-U", "-n"])
-        .args(cmd)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{cmd:?}: {out:?}");
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
 
 #[test]
 fn interfaces_addresses_and_routes_come_from_rtnetlink() {

@@ -7,39 +7,18 @@
 
 mod common;
 
-use std::net::{TcpListener, UdpSocket};
+use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
+use common::net::*;
 use common::*;
 
 const BASIC: &str = "fixtures/basic";
 const NET: &str = "fixtures/net";
 const CLIENT: &str = "198.51.100.7";
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 fn have_client_address() -> bool {
     UdpSocket::bind(format!("{CLIENT}:0")).is_ok()
-}
-
-/// hutch-netns's pid from the shared state file.
-fn netns_pid(env: &Env) -> i32 {
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(env.run_dir().join("hutch/net/shared.json")).unwrap()).unwrap();
-    v["pid"].as_i64().unwrap() as i32
-}
-
-/// A command run in the shared network namespace (entered through hutch-netns's pid).
-fn in_shared(pid: i32, cmd: &[&str]) -> String {
-    let out = std::process::Command::new("nsenter")
-        .args(["-t", &pid.to_string(), "-U", "-n"])
-        .args(cmd)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{cmd:?}: {out:?}");
-    String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 /// GET `url` with curl (from `from` when given) until it answers, within 20 s.

@@ -222,7 +222,10 @@ fn network_commands_and_bad_input() {
             vec!["network", "inspect", "nosuch"],
             "unable to find network with name or ID nosuch",
         ),
-        (vec!["network", "rm", "podman"], "the default network cannot be removed"),
+        (
+            vec!["network", "rm", "podman"],
+            "default network podman cannot be removed",
+        ),
     ] {
         let r = env.hutch(&args);
         assert_eq!(r.code, 125, "{args:?}: {r:?}");

@@ -4,10 +4,9 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
+use common::net::*;
 use common::*;
 
 const BASIC: &str = "127.0.0.1:5000/fixtures/basic";
@@ -16,28 +15,6 @@ fn env_with_basic() -> Env {
     let env = Env::new();
     env.pull("fixtures/basic");
     env
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// GET / from 127.0.0.1:`port`; the body.
-fn http_get(port: u16) -> String {
-    let t = Instant::now();
-    loop {
-        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
-            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-            s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
-            let mut text = String::new();
-            let _ = s.read_to_string(&mut text);
-            if let Some((_, body)) = text.split_once("\r\n\r\n") {
-                return body.to_string();
-            }
-        }
-        assert!(t.elapsed() < Duration::from_secs(10), "no HTTP answer on port {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn pod_status(env: &Env, pod: &str) -> String {
@@ -104,7 +81,7 @@ fn two_containers_of_a_pod_talk_on_localhost_and_share_its_ports_and_namespaces(
         .ok();
     assert_ne!(srv_pid.stdout, other_pid.stdout, "pid is not shared by default");
     // The pod's port reaches the server from the host.
-    assert_eq!(http_get(port), "hello from the pod\n");
+    assert_eq!(http_get(port, "/"), "hello from the pod\n");
 
     // pod ps and inspect.
     let ps = env.hutch(["pod", "ps"]).ok();
@@ -167,9 +144,9 @@ fn two_containers_of_a_pod_talk_on_localhost_and_share_its_ports_and_namespaces(
     assert!(states.stdout.lines().all(|l| l.ends_with("exited")), "{states:?}");
     env.hutch(["pod", "start", "web"]).ok();
     assert_eq!(pod_status(&env, "web"), "Running");
-    assert_eq!(http_get(port), "hello from the pod\n");
+    assert_eq!(http_get(port, "/"), "hello from the pod\n");
     env.hutch(["pod", "restart", "web"]).ok();
-    assert_eq!(http_get(port), "hello from the pod\n");
+    assert_eq!(http_get(port, "/"), "hello from the pod\n");
     env.hutch(["pod", "kill", "web"]).ok();
     let t = Instant::now();
     while pod_status(&env, "web") != "Exited" {
@@ -212,7 +189,7 @@ fn run_pod_new_makes_the_pod_and_share_pid_shows_the_pause_process() {
     ])
     .ok();
     assert_eq!(pod_status(&env, "fresh"), "Running");
-    assert_eq!(http_get(port), "hello from the pod\n", "new: takes -p for the pod");
+    assert_eq!(http_get(port, "/"), "hello from the pod\n", "new: takes -p for the pod");
     let p = env
         .hutch([
             "port",

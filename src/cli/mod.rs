@@ -1161,6 +1161,9 @@ pub struct RunCompatArgs {
     /// Pass the host's whole environment to the container (before the image's, -e and --env-file)
     #[arg(long)]
     pub env_host: bool,
+    /// Pass the caller's proxy variables (http_proxy, https_proxy, ftp_proxy, no_proxy and their upper-case forms) to the container, under the image's and -e's values (default: containers.conf http_proxy, else true)
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = clap::builder::BoolishValueParser::new())]
+    pub http_proxy: Option<bool>,
     /// Where the container's output is logged: k8s-file (the default; `logs` reads it), none
     /// (nothing kept) or passthrough (a foreground container's stdio is the caller's, unlogged)
     #[arg(long, value_name = "DRIVER")]
@@ -1430,6 +1433,21 @@ pub enum NetworkCommand {
     /// Disconnect a container from a network
     #[command(after_help = "Examples:\n  hutch network disconnect app pg")]
     Disconnect(NetworkDisconnectArgs),
+    /// Set up running containers' firewall rules again (after something flushed them)
+    #[command(
+        after_help = "Makes every network's forwarding and masquerading rules in the shared network namespace again, and the containers' published ports' reply rules; prints each container's id.\n\nExamples:\n  hutch network reload web\n  hutch network reload --all"
+    )]
+    Reload(NetworkReloadArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkReloadArgs {
+    /// Every running container on a network
+    #[arg(short, long, conflicts_with = "containers")]
+    pub all: bool,
+    /// The containers (running, on networks)
+    #[arg(value_name = "CONTAINER", required_unless_present = "all", add = ArgValueCompleter::new(complete::containers))]
+    pub containers: Vec<String>,
 }
 
 #[derive(Debug, Args)]

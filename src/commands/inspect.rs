@@ -152,10 +152,11 @@ fn container_json(store: &Store, c: &crate::store::containers::ContainerRecord) 
         "Config": config,
         "HostConfig": {
             "Binds": s.mounts.iter().map(|m| format!("{}:{}:{}", m.source, m.destination, if m.read_only { "ro" } else { "rw" })).collect::<Vec<_>>(),
-            // As Podman's: "bridge" for a network's (the default network, `podman`, too).
+            // As Podman's: "bridge" for a network's (the default network, `podman`, too), and
+            // slirp4netns without its options.
             "NetworkMode": match &s.network {
                 crate::spec::network::Mode::Bridge(_) => "bridge".to_string(),
-                other => other.name(),
+                other => other.kind(),
             },
             "Privileged": s.privileged,
             "ReadonlyRootfs": s.read_only,

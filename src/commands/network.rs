@@ -147,6 +147,20 @@ pub fn run(c: NetworkCommand) -> Result<i32> {
             crate::network::disconnect(&store, &a.network, &a.container)?;
             Ok(0)
         }
+        NetworkCommand::Reload(a) => {
+            let store = Store::open()?;
+            let mut failed = false;
+            for r in crate::network::reload(&store, a.all, &a.containers)? {
+                match r {
+                    Ok(id) => out(&format!("{id}\n")),
+                    Err(e) => {
+                        error(&e.message);
+                        failed = true;
+                    }
+                }
+            }
+            Ok(if failed { 125 } else { 0 })
+        }
     }
 }
 

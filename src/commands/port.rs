@@ -70,7 +70,7 @@ pub fn run(a: PortArgs) -> Result<i32> {
             found = true;
         }
         if let (Some((p, proto)), false, false) = (&filter, found, a.all) {
-            crate::bail!("container {} has no published port {p}/{proto}", rec.name);
+            crate::bail!("failed to find published port \"{p}/{proto}\"");
         }
     }
     out(&text);

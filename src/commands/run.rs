@@ -111,6 +111,7 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         network_aliases: a.network_alias.clone(),
         ip: a.ip.clone(),
         base_hosts_file: conf.base_hosts_file.clone(),
+        host_containers_internal_ip: conf.host_containers_internal_ip.clone(),
         userns: a.userns.clone().or_else(|| {
             if a.uidmap.is_empty() && a.gidmap.is_empty() {
                 conf.userns.clone()
@@ -127,7 +128,12 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         labels: a.label.clone(),
         annotations: a.annotation.clone(),
         default_caps: conf.default_capabilities.clone(),
-        default_env: conf.env.clone(),
+        default_env: proxy_env(a.compat.http_proxy.or(conf.http_proxy).unwrap_or(true), &|k| {
+            std::env::var(k).ok()
+        })
+        .into_iter()
+        .chain(conf.env.iter().cloned())
+        .collect(),
         log_size_max: match log_opt_max_size(&a.compat.log_opt)? {
             Some(n) => Some(n),
             None => u64::try_from(conf.log_size_max).ok(),
@@ -289,6 +295,30 @@ pub(crate) fn network_mode(
         }
         (None, None) => choose(fallback),
     })
+}
+
+/// The variables --http-proxy passes, as Podman's.
+const PROXY_VARS: [&str; 8] = [
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "ftp_proxy",
+    "FTP_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+];
+
+/// --http-proxy: the caller's proxy variables (`get` reads one), under containers.conf's env,
+/// the image's and the user's (as Podman's).
+fn proxy_env(on: bool, get: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+    if !on {
+        return Vec::new();
+    }
+    PROXY_VARS
+        .iter()
+        .filter_map(|k| Some(format!("{k}={}", get(k)?)))
+        .collect()
 }
 
 /// --pod NAME|new:NAME: the container joins the pod's namespaces (the pod made first with

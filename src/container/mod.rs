@@ -141,6 +141,16 @@ pub fn create(
         Mode::Bridge(_) => (None, runtime::net::addresses(&Mode::Pasta).1),
         m => runtime::net::addresses(m),
     };
+    // slirp4netns's outbound interfaces exist (checked again when it starts).
+    if let Mode::Slirp4netns(o) = &mode {
+        runtime::net::slirp_outbound(o)?;
+    }
+    // containers.conf names host.containers.internal's address (or that it has none).
+    let host_addr = match opts.host_containers_internal_ip.as_deref() {
+        Some("none") => None,
+        Some(ip) => Some(ip.to_string()),
+        None => host_addr,
+    };
     let mut extra_hosts = Vec::new();
     for h in &spec.add_hosts {
         extra_hosts.push(crate::spec::network::parse_add_host(h, host_addr.as_deref())?);
@@ -265,6 +275,7 @@ pub fn create(
     }
     // container:NAME is kept as the other container's id; it shares that one's resolv.conf.
     let mut resolv_from = None;
+    let mut hosts_from = None;
     if let Mode::Container(c) = &mode {
         let i = idx
             .resolve(c)
@@ -272,6 +283,7 @@ pub fn create(
         let target = &idx.containers[i].id;
         spec.network = Mode::Container(target.clone());
         resolv_from = Some(store.container_dir(target).join("userdata/resolv.conf"));
+        hosts_from = Some(store.container_dir(target).join("userdata/hosts"));
     }
     // --volumes-from: the other containers' volumes and bind mounts, where this one mounts
     // nothing of its own (Podman's rule), read-only or not as there unless :ro/:rw says.
@@ -329,6 +341,7 @@ pub fn create(
         host_addr,
         extra_hosts,
         resolv_from,
+        hosts_from,
         base_hosts,
         networks,
     };
@@ -376,6 +389,8 @@ struct NetFacts {
     extra_hosts: Vec<(String, String)>,
     /// Another container's resolv.conf to start from (--network container:NAME).
     resolv_from: Option<PathBuf>,
+    /// And its /etc/hosts.
+    hosts_from: Option<PathBuf>,
     /// containers.conf base_hosts_file's content, when set.
     base_hosts: Option<String>,
     /// --network NAME…: those networks.
@@ -430,6 +445,7 @@ fn write_userdata(cdir: &Path, spec: &Spec, name: &str, net: &NetFacts) -> Resul
     } else {
         String::new()
     };
+    let shared_hosts = net.hosts_from.as_ref().and_then(|f| std::fs::read_to_string(f).ok());
     let hosts = crate::spec::network::hosts(&crate::spec::network::HostsInput {
         mode: &net.mode,
         hostname: &spec.hostname,
@@ -439,6 +455,7 @@ fn write_userdata(cdir: &Path, spec: &Spec, name: &str, net: &NetFacts) -> Resul
         extra: &net.extra_hosts,
         host_hosts: &host_hosts,
         base: net.base_hosts.as_deref(),
+        shared: shared_hosts.as_deref(),
     });
     let resolv = match &net.resolv_from {
         Some(f) if spec.dns.servers.is_empty() && spec.dns.search.is_empty() && spec.dns.options.is_empty() => {

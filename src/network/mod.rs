@@ -134,7 +134,7 @@ pub fn remove(store: &Store, what: &str, force: bool, grace: Option<u32>) -> Res
     let all = list(store)?;
     let n = find(&all, what)?;
     if n.name == network::DEFAULT_NETWORK {
-        crate::bail!("{}: the default network cannot be removed", n.name);
+        crate::bail!("default network {} cannot be removed", n.name);
     }
     let using = users(store, &n.name)?;
     if !using.is_empty() {
@@ -251,7 +251,8 @@ pub fn connect(store: &Store, net: &str, ctr: &str, aliases: &[String]) -> Resul
             .ok_or_else(|| crate::err!("container {}: its live state is gone", rec.name))?;
         let mut all_aliases = rec.spec.network_aliases.clone();
         all_aliases.extend(aliases.iter().cloned());
-        crate::runtime::sharednet::connect_running(&rec, live.pid, &n, &all_aliases)?;
+        let reply = crate::runtime::sharednet::connect_running(&rec, live.pid, &n, &all_aliases)?;
+        running_addresses(store, &rec, None, Some(&reply));
     }
     names.push(n.name.clone());
     let rec = &mut idx.containers[i];
@@ -263,6 +264,82 @@ pub fn connect(store: &Store, net: &str, ctr: &str, aliases: &[String]) -> Resul
     }
     store.save_containers(&idx, &lock)?;
     Ok(())
+}
+
+/// `network reload [--all] CTR…`: each container's result (its id, or why it was not
+/// reloaded). With `all`, every running container on networks (the others are skipped, as
+/// Podman does); else the ones named, which must be running on networks.
+pub fn reload(store: &Store, all: bool, ctrs: &[String]) -> Result<Vec<Result<String>>> {
+    let idx = store.load_containers()?;
+    let recs: Vec<ContainerRecord> = if all {
+        idx.containers
+            .iter()
+            .filter(|c| matches!(c.spec.network, Mode::Bridge(_)) && crate::container::running_now(&c.id))
+            .cloned()
+            .collect()
+    } else {
+        let mut v = Vec::new();
+        for c in ctrs {
+            v.push(idx.containers[idx.resolve(c)?].clone());
+        }
+        v
+    };
+    Ok(recs
+        .iter()
+        .map(|rec| {
+            if !matches!(rec.spec.network, Mode::Bridge(_)) {
+                crate::bail!(
+                    "container {}: --network {} has no firewall rules to reload (network reload works on containers on networks)",
+                    rec.name,
+                    rec.spec.network.kind()
+                );
+            }
+            if !crate::container::running_now(&rec.id) {
+                crate::bail!("container {} is not running: its network is set up when it starts", rec.name);
+            }
+            crate::runtime::sharednet::reload_running(rec)?;
+            Ok(rec.id.clone())
+        })
+        .collect())
+}
+
+/// A running container's addresses after `network connect` (`added`: hutch-netns's reply for
+/// the network appended to its list) or `disconnect` (`removed`: the network's place in its
+/// list): `userdata/networks.json`, which `inspect` reads, and its /etc/hosts line, which
+/// names the address of its first network (127.0.1.1 when it has none left). Best effort: the
+/// network itself is already connected or gone.
+fn running_addresses(store: &Store, rec: &ContainerRecord, removed: Option<usize>, added: Option<&serde_json::Value>) {
+    let ud = store.container_dir(&rec.id).join("userdata");
+    let path = ud.join("networks.json");
+    let mut got: serde_json::Value = std::fs::read(&path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_else(|| serde_json::json!({"ips": [], "macs": []}));
+    let old_first = got["ips"][0].as_str().map(String::from);
+    for key in ["ips", "macs"] {
+        if !got[key].is_array() {
+            got[key] = serde_json::json!([]);
+        }
+        let list = got[key].as_array_mut().expect("an array");
+        if let Some(i) = removed.filter(|i| *i < list.len()) {
+            list.remove(i);
+        }
+        if let Some(v) = added.and_then(|r| r[key].get(0)) {
+            list.push(v.clone());
+        }
+    }
+    let _ = std::fs::write(&path, got.to_string());
+    let new_first = got["ips"][0].as_str().map(String::from);
+    if new_first != old_first {
+        let hosts = ud.join("hosts");
+        if let Ok(text) = std::fs::read_to_string(&hosts) {
+            let ip = new_first.as_deref().unwrap_or("127.0.1.1");
+            let _ = std::fs::write(
+                &hosts,
+                crate::runtime::sharednet::own_address(&text, &rec.spec.hostname, ip),
+            );
+        }
+    }
 }
 
 /// `network disconnect NET CTR`.
@@ -279,6 +356,9 @@ pub fn disconnect(store: &Store, net: &str, ctr: &str) -> Result<()> {
     };
     if crate::container::running_now(&rec.id) {
         crate::runtime::sharednet::disconnect_running(&rec, &n)?;
+        if let Some(at) = names.iter().position(|x| x == &n.name) {
+            running_addresses(store, &rec, Some(at), None);
+        }
     }
     let left: Vec<String> = names.into_iter().filter(|x| x != &n.name).collect();
     idx.containers[i].spec.network = if left.is_empty() {

@@ -160,16 +160,26 @@ pub fn free_port(host_ip: &str, protocol: Protocol) -> Result<u16> {
     Ok(port)
 }
 
-/// Whether hutch forwards the container's published TCP ports itself (slirp4netns).
+/// Whether hutch forwards the container's published TCP ports itself (slirp4netns, unless
+/// its `port_handler=slirp4netns` publishes them).
 pub fn forwards_tcp(plan: &Plan) -> bool {
-    plan.spec.network == Mode::Slirp4netns
+    matches!(&plan.spec.network, Mode::Slirp4netns(o) if !o.slirp_port_handler)
 }
 
 /// The container's own address and the address that reaches the host's loopback services,
 /// as /etc/hosts should name them.
 pub fn addresses(mode: &Mode) -> (Option<String>, Option<String>) {
     match mode {
-        Mode::Slirp4netns => (Some(network::SLIRP_GUEST.into()), Some(network::SLIRP_HOST.into())),
+        // The host's loopback through slirp4netns's host address only when allowed; else the
+        // host's own address (as Podman's host.containers.internal).
+        Mode::Slirp4netns(o) => (
+            Some(o.guest().to_string()),
+            if o.allow_host_loopback {
+                Some(o.host().to_string())
+            } else {
+                host_ipv4()
+            },
+        ),
         Mode::Pasta => {
             // pasta copies the host's address and default route; connections to the gateway
             // address are handed to the host's loopback.
@@ -192,6 +202,19 @@ fn default_route() -> Option<(String, String)> {
         }
         let gw = u32::from_str_radix(f[2], 16).ok()?;
         Some((std::net::Ipv4Addr::from(gw.to_le_bytes()).to_string(), f[0].to_string()))
+    })
+}
+
+/// The host's first IPv4 address on an interface that is not a loopback one (`hostname -I`'s
+/// first).
+fn host_ipv4() -> Option<String> {
+    nix::ifaddrs::getifaddrs().ok()?.find_map(|a| {
+        if a.flags.contains(nix::net::if_::InterfaceFlags::IFF_LOOPBACK) {
+            return None;
+        }
+        let sin = a.address?.as_sockaddr_in().copied()?;
+        let ip = std::net::Ipv4Addr::from(sin.ip());
+        (!ip.is_loopback()).then(|| ip.to_string())
     })
 }
 
@@ -295,8 +318,13 @@ fn start_with(
             .args(["--userns", &fdpath(&userns), "--netns", &fdpath(&netns)]);
         }
         _ => {
-            // TCP ports go through hutch's forwarder; slirp4netns's API publishes UDP ones.
-            let udp = plan.spec.ports.iter().any(|p| p.protocol == Protocol::Udp);
+            // TCP ports go through hutch's forwarder; slirp4netns's API publishes UDP ones (and
+            // TCP ones with port_handler=slirp4netns).
+            let udp = plan
+                .spec
+                .ports
+                .iter()
+                .any(|p| p.protocol == Protocol::Udp || mode.slirp().slirp_port_handler);
             let sock = udp.then(|| rundir.join(format!("{short}.sock")));
             if let Some(s) = &sock {
                 let _ = std::fs::remove_file(s);
@@ -305,6 +333,8 @@ fn start_with(
             cmd.args(slirp_args(
                 w.as_raw_fd(),
                 sock.as_ref().map(|s| s.to_string_lossy()).as_deref(),
+                &slirp_outbound(&mode.slirp())?,
+                &mode.slirp(),
             ))
             .args([
                 "--netns-type=path",
@@ -327,7 +357,7 @@ fn start_with(
             &listeners,
             &userns,
             &netns,
-            network::SLIRP_GUEST,
+            &mode.slirp().guest().to_string(),
         )?);
     }
     Ok(Some(s))
@@ -393,11 +423,15 @@ impl Starting {
 
     /// The helper is ready: publish slirp4netns's ports.
     pub fn ready(self) -> Result<Helper> {
-        if self.mode == Mode::Slirp4netns {
+        if let Mode::Slirp4netns(o) = &self.mode {
             if let Some(sock) = &self.api {
-                for p in self.ports.iter().filter(|p| p.protocol == Protocol::Udp) {
+                for p in self
+                    .ports
+                    .iter()
+                    .filter(|p| p.protocol == Protocol::Udp || o.slirp_port_handler)
+                {
                     for (h, c) in p.pairs() {
-                        slirp_request(sock, &slirp_hostfwd(p, h, c))
+                        slirp_request(sock, &slirp_hostfwd(p, h, c, o))
                             .map_err(|e| crate::err!("-p {}: slirp4netns: {}", p.display(), e.message))?;
                     }
                 }
@@ -456,7 +490,7 @@ pub fn early_routes(plan: &Plan) -> Option<crate::sys::route::Want> {
             v4: default_route().is_some(),
             v6: crate::sys::route::host_has_ipv6_default(),
         }),
-        Mode::Slirp4netns => Some(crate::sys::route::Want { v4: true, v6: false }),
+        Mode::Slirp4netns(_) => Some(crate::sys::route::Want { v4: true, v6: false }),
         _ => None,
     }
 }
@@ -516,25 +550,74 @@ pub fn pasta_args(ports: &[PortMapping], dns_forwards: &[&str], ready_file: &str
     a
 }
 
-/// slirp4netns's arguments (before the target pid and the interface name).
-pub fn slirp_args(ready_fd: i32, api_socket: Option<&str>) -> Vec<String> {
+/// slirp4netns's arguments (before the target pid and the interface name); `outbound`: the
+/// `--outbound-addr*` arguments (`slirp_outbound`).
+pub fn slirp_args(ready_fd: i32, api_socket: Option<&str>, outbound: &[String], o: &network::SlirpOpts) -> Vec<String> {
     let mut a: Vec<String> = vec![
         "--configure".into(),
-        "--mtu=65520".into(),
+        format!("--mtu={}", o.mtu.unwrap_or(65520)),
         "--enable-seccomp".into(),
         format!("--ready-fd={ready_fd}"),
     ];
+    if !o.allow_host_loopback {
+        a.push("--disable-host-loopback".into());
+    }
+    if let Some(c) = &o.cidr {
+        a.push(format!("--cidr={c}"));
+    }
+    if o.enable_ipv6 {
+        a.push("--enable-ipv6".into());
+    }
+    a.extend(outbound.iter().cloned());
     if let Some(s) = api_socket {
         a.push(format!("--api-socket={s}"));
     }
     a
 }
 
+/// slirp4netns's `--outbound-addr=`/`--outbound-addr6=` for the options' addresses, an
+/// interface name resolved to its first address of the family (as Podman does).
+pub fn slirp_outbound(o: &network::SlirpOpts) -> Result<Vec<String>> {
+    let mut a = Vec::new();
+    for (want, flag, v6) in [
+        (&o.outbound_addr, "outbound_addr", false),
+        (&o.outbound_addr6, "outbound_addr6", true),
+    ] {
+        let Some(v) = want else { continue };
+        let addr = if v.parse::<std::net::IpAddr>().is_ok() {
+            v.clone()
+        } else {
+            iface_addr(v, v6).ok_or_else(|| {
+                crate::err!(
+                    "--network slirp4netns:{flag}={v}: no interface {v} with an {} address",
+                    if v6 { "IPv6" } else { "IPv4" }
+                )
+            })?
+        };
+        a.push(format!("--{}={addr}", flag.replace('_', "-")));
+    }
+    Ok(a)
+}
+
+/// An interface's first address of the family.
+fn iface_addr(name: &str, v6: bool) -> Option<String> {
+    if !v6 {
+        return iface_ipv4(name);
+    }
+    nix::ifaddrs::getifaddrs().ok()?.find_map(|a| {
+        if a.interface_name != name {
+            return None;
+        }
+        let sin6 = a.address?.as_sockaddr_in6().copied()?;
+        Some(sin6.ip().to_string())
+    })
+}
+
 /// One slirp4netns API request that publishes a port.
-pub fn slirp_hostfwd(p: &PortMapping, host_port: u16, container_port: u16) -> String {
+pub fn slirp_hostfwd(p: &PortMapping, host_port: u16, container_port: u16, o: &network::SlirpOpts) -> String {
     let ip = if p.host_ip.is_empty() { "0.0.0.0" } else { &p.host_ip };
     serde_json::json!({"execute": "add_hostfwd", "arguments": {
-        "proto": p.protocol, "host_addr": ip, "host_port": host_port, "guest_addr": network::SLIRP_GUEST, "guest_port": container_port}})
+        "proto": p.protocol, "host_addr": ip, "host_port": host_port, "guest_addr": o.guest().to_string(), "guest_port": container_port}})
     .to_string()
 }
 
@@ -561,7 +644,8 @@ mod tests {
         assert!(pasta_args(&[], &[], "/run/x")
             .join(" ")
             .contains("-t none -u none -T none -U none"));
-        let j: serde_json::Value = serde_json::from_str(&slirp_hostfwd(&ports[0], 8080, 80)).unwrap();
+        let j: serde_json::Value =
+            serde_json::from_str(&slirp_hostfwd(&ports[0], 8080, 80, &Default::default())).unwrap();
         assert_eq!(j["arguments"]["host_addr"], "0.0.0.0");
         assert_eq!(j["arguments"]["guest_port"], 80);
     }

@@ -777,13 +777,23 @@ fn own_id_map(plan: &Plan) -> Option<(Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>
     }
 }
 
-/// /etc/hosts with the container's own line (the one naming its host name) at `ip`.
+/// /etc/hosts with the container's own line (the one naming its host name after the
+/// localhost lines: a base file's lines come before those and stay) at `ip`.
 pub fn own_address(hosts: &str, hostname: &str, ip: &str) -> String {
     let mut out = String::new();
-    for l in hosts.lines() {
+    let second = |l: &str| l.split_whitespace().nth(1).map(String::from);
+    let ours_from = hosts
+        .lines()
+        .collect::<Vec<_>>()
+        .iter()
+        .rposition(|l| !l.starts_with('#') && second(l).as_deref() == Some("localhost"))
+        .map_or(0, |i| i + 1);
+    let mut done = false;
+    for (n, l) in hosts.lines().enumerate() {
         let mut f = l.split_whitespace();
         let addr = f.next();
-        if addr.is_some() && !l.starts_with('#') && f.next() == Some(hostname) {
+        if !done && n >= ours_from && addr.is_some() && !l.starts_with('#') && f.next() == Some(hostname) {
+            done = true;
             out.push_str(&format!(
                 "{ip}\t{}\n",
                 l.split_once(char::is_whitespace)
@@ -798,13 +808,14 @@ pub fn own_address(hosts: &str, hostname: &str, ip: &str) -> String {
     out
 }
 
-/// `network connect` of a running container (`pid` its process).
+/// `network connect` of a running container (`pid` its process); hutch-netns's reply (its
+/// `ips` and `macs` on the network).
 pub fn connect_running(
     rec: &crate::store::containers::ContainerRecord,
     pid: i32,
     net: &Network,
     aliases: &[String],
-) -> Result<()> {
+) -> Result<serde_json::Value> {
     let netns = nix::fcntl::open(
         format!("/proc/{pid}/ns/net").as_str(),
         nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
@@ -815,7 +826,7 @@ pub fn connect_running(
     if let Some(mut c) = cold {
         c.wait()?;
     }
-    request(
+    let reply = request(
         &conn,
         &serde_json::json!({
             "op": "connect", "id": rec.id, "name": rec.name, "aliases": aliases,
@@ -824,7 +835,7 @@ pub fn connect_running(
         &[netns.as_raw_fd()],
     )
     .map_err(|e| crate::err!("network connect {} {}: {}", net.name, rec.name, e.message))?;
-    Ok(())
+    Ok(reply)
 }
 
 /// `network disconnect` of a running container.
@@ -849,6 +860,37 @@ pub fn disconnect_running(rec: &crate::store::containers::ContainerRecord, net: 
         )),
         Ok(_) => Ok(()),
     }
+}
+
+/// `network reload` of a running container on networks: its networks' firewall rules and its
+/// published ports' reply rules made again in the shared namespace.
+pub fn reload_running(rec: &crate::store::containers::ContainerRecord) -> Result<()> {
+    let conn = connect_sock().map_err(|_| {
+        crate::err!(
+            "container {}: the shared network namespace is not running (its network is gone: restart the container)",
+            rec.name
+        )
+    })?;
+    request(&conn, &serde_json::json!({"op": "reload", "id": rec.id}), &[])
+        .map_err(|e| crate::err!("network reload {}: {}", rec.name, e.message))?;
+    Ok(())
+}
+
+/// A network's firewall rules, appended to the shared namespace's `filter` FORWARD chain
+/// (whose policy is DROP: each bridge's own traffic passes, and, unless it is internal, its
+/// traffic to and from the way out) and `nat` POSTROUTING (its subnet masqueraded behind
+/// pasta's address), as iptables-restore lines.
+fn forward_rules(net: &Network) -> (String, String) {
+    let br = &net.network_interface;
+    let mut filter = format!("-A FORWARD -i {br} -o {br} -j ACCEPT\n");
+    let mut nat = String::new();
+    if !net.internal {
+        filter.push_str(&format!(
+            "-A FORWARD -i {br} ! -o podman+ -j ACCEPT\n-A FORWARD -o {br} ! -i podman+ -j ACCEPT\n"
+        ));
+        nat = format!("-A POSTROUTING -s {} ! -o {br} -j MASQUERADE\n", net.cidr());
+    }
+    (filter, nat)
 }
 
 // ---- `hutch __netns`: set up, start pasta, leave hutch-netns running ----
@@ -1195,13 +1237,8 @@ impl Keeper {
             let _ = self.nl.del_link(br);
             return Err(e);
         }
-        let mut rules = format!("*filter\n:FORWARD DROP [0:0]\n-A FORWARD -i {br} -o {br} -j ACCEPT\n");
-        if !net.internal {
-            rules.push_str(&format!(
-                "-A FORWARD -i {br} ! -o podman+ -j ACCEPT\n-A FORWARD -o {br} ! -i podman+ -j ACCEPT\nCOMMIT\n*nat\n-A POSTROUTING -s {cidr} ! -o {br} -j MASQUERADE\n"
-            ));
-        }
-        rules.push_str("COMMIT\n");
+        let (filter, nat) = forward_rules(net);
+        let rules = format!("*filter\n:FORWARD DROP [0:0]\n{filter}COMMIT\n*nat\n{nat}COMMIT\n");
         crate::output::trace("bridge made");
         match self.iptables_restore(&rules) {
             Ok(child) => {
@@ -1222,6 +1259,49 @@ impl Keeper {
         };
         self.bridges.insert(net.name.clone(), Bridge { net: net.clone(), dns });
         Ok(())
+    }
+
+    /// `network reload` of container `id`: every bridge's firewall rules made again from
+    /// scratch (flushed first, so a reload of rules that are still there duplicates nothing),
+    /// and the policy rules of the container's published ports added again where missing.
+    fn reload(&mut self, id: &str) -> Result<serde_json::Value> {
+        let Some(i) = self.entries.iter().position(|e| e.id == id) else {
+            crate::bail!("container {id} is not attached to any network");
+        };
+        let pending: Vec<String> = self.rules_pending.keys().cloned().collect();
+        for p in pending {
+            let _ = self.settle_rules(&p);
+        }
+        let (mut filter, mut nat) = (String::new(), String::new());
+        let mut names: Vec<&String> = self.bridges.keys().collect();
+        names.sort();
+        for n in names {
+            let (f, t) = forward_rules(&self.bridges[n].net);
+            filter.push_str(&f);
+            nat.push_str(&t);
+        }
+        let rules =
+            format!("*filter\n:FORWARD DROP [0:0]\n-F FORWARD\n{filter}COMMIT\n*nat\n-F POSTROUTING\n{nat}COMMIT\n");
+        let out = self.iptables_restore(&rules)?.wait_with_output();
+        match out {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => crate::bail!(
+                "iptables-restore: {} ({})",
+                String::from_utf8_lossy(&o.stderr).trim(),
+                o.status
+            ),
+            Err(e) => crate::bail!("iptables-restore: {e}"),
+        }
+        for (b, ip, pr, po) in &self.entries[i].rules {
+            match self
+                .nl
+                .sport_rule4(true, b, *ip, *pr, *po, REPLY_TABLE, REPLY_RULE_PRIO)
+            {
+                Ok(()) | Err(nix::errno::Errno::EEXIST) => {}
+                Err(e) => crate::bail!("adding the reply rule of port {po} on {b}: {e}"),
+            }
+        }
+        Ok(serde_json::json!({}))
     }
 
     /// The addresses taken on `net`: a set, so that finding the first free one stays linear
@@ -1483,6 +1563,7 @@ impl Keeper {
                 let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
                 self.disconnect(&s("id"), &s("network")).map(|()| serde_json::json!({}))
             }
+            "reload" => self.reload(v.get("id").and_then(|x| x.as_str()).unwrap_or("")),
             _ => Err(crate::err!("unknown request {op:?}")),
         };
         match r {
@@ -1966,5 +2047,8 @@ mod tests {
             own_address(h, "abc", "10.89.0.2"),
             "127.0.0.1\tlocalhost\n10.89.0.2\tabc web\n192.0.2.1\thost.containers.internal\n"
         );
+        // A base file's line naming the host name stays (and there is no own line then).
+        let b = "192.0.2.9\tabc\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n";
+        assert_eq!(own_address(b, "abc", "10.89.0.2"), b);
     }
 }

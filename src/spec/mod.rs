@@ -671,6 +671,8 @@ pub struct RunOptions {
     pub ip: Option<String>,
     /// containers.conf base_hosts_file: a host file, "image" or "none" (None: hutch's default).
     pub base_hosts_file: Option<String>,
+    /// containers.conf host_containers_internal_ip: an address, or "none" (no such line).
+    pub host_containers_internal_ip: Option<String>,
     pub userns: Option<String>,
     /// --uidmap and --gidmap values as given (CONTAINER:HOST:SIZE).
     pub uidmap: Vec<String>,

@@ -13,10 +13,6 @@ pub const PASTA_DNS: &str = "169.254.1.1";
 /// Its IPv6 twin (forwarded to the host's first IPv6 resolver), used only when the host has no
 /// IPv4 resolver: a unique local address no network uses (RFC 4193, random global id).
 pub const PASTA_DNS6: &str = "fd3a:5c1e:94d7::53";
-/// slirp4netns's built-in DNS forwarder, its host-loopback alias and the container's address.
-pub const SLIRP_DNS: &str = "10.0.2.3";
-pub const SLIRP_HOST: &str = "10.0.2.2";
-pub const SLIRP_GUEST: &str = "10.0.2.100";
 
 /// How a container is networked. Stored as its name (`pasta`, `ns:/path`, `container:ID`…).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,8 +25,8 @@ pub enum Mode {
     Host,
     /// Its own namespace, connected by pasta (passt package).
     Pasta,
-    /// Its own namespace, connected by slirp4netns.
-    Slirp4netns,
+    /// Its own namespace, connected by slirp4netns (with Podman's `slirp4netns:OPT=V,…` options).
+    Slirp4netns(SlirpOpts),
     /// An existing network namespace (a path like /proc/PID/ns/net or a bind mount of one).
     Ns(String),
     /// Another container's network namespace (`container:NAME`; the id once created).
@@ -46,7 +42,8 @@ impl Mode {
             "none" => Mode::None,
             "host" => Mode::Host,
             "pasta" => Mode::Pasta,
-            "slirp4netns" => Mode::Slirp4netns,
+            "slirp4netns" => Mode::Slirp4netns(SlirpOpts::default()),
+            s if s.starts_with("slirp4netns:") => Mode::Slirp4netns(SlirpOpts::parse(&s["slirp4netns:".len()..])?),
             s if s.starts_with("ns:") => {
                 let path = &s[3..];
                 if !path.starts_with('/') {
@@ -84,7 +81,8 @@ impl Mode {
             Mode::None => "none".into(),
             Mode::Host => "host".into(),
             Mode::Pasta => "pasta".into(),
-            Mode::Slirp4netns => "slirp4netns".into(),
+            Mode::Slirp4netns(o) if *o == SlirpOpts::default() => "slirp4netns".into(),
+            Mode::Slirp4netns(o) => format!("slirp4netns:{}", o.name()),
             Mode::Ns(p) => format!("ns:{p}"),
             Mode::Container(c) => format!("container:{c}"),
             Mode::Bridge(v) => v.join(","),
@@ -93,14 +91,31 @@ impl Mode {
 
     /// A helper process connects the container's namespace to the outside.
     pub fn has_helper(&self) -> bool {
-        matches!(self, Mode::Pasta | Mode::Slirp4netns)
+        matches!(self, Mode::Pasta | Mode::Slirp4netns(_))
+    }
+
+    /// The mode's kind without its options (`slirp4netns` for `slirp4netns:cidr=…`), as
+    /// Podman's `inspect` names it.
+    pub fn kind(&self) -> String {
+        match self {
+            Mode::Slirp4netns(_) => "slirp4netns".into(),
+            m => m.name(),
+        }
+    }
+
+    /// slirp4netns's options (the defaults for other modes).
+    pub fn slirp(&self) -> SlirpOpts {
+        match self {
+            Mode::Slirp4netns(o) => o.clone(),
+            _ => SlirpOpts::default(),
+        }
     }
 
     /// The binary the mode needs, and the Debian package that has it.
     pub fn binary(&self) -> Option<(&'static str, &'static str)> {
         match self {
             Mode::Pasta => Some(("pasta", "passt")),
-            Mode::Slirp4netns => Some(("slirp4netns", "slirp4netns")),
+            Mode::Slirp4netns(_) => Some(("slirp4netns", "slirp4netns")),
             _ => None,
         }
     }
@@ -123,6 +138,149 @@ impl std::fmt::Display for Mode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.name())
     }
+}
+
+/// slirp4netns's options, Podman's `--network slirp4netns:OPT=V,…`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SlirpOpts {
+    /// `allow_host_loopback=true`: the host's address in the subnet (.2) reaches the host's
+    /// loopback (off by default, as in Podman: the host's loopback services stay private).
+    pub allow_host_loopback: bool,
+    /// `cidr=`: the subnet (10.0.2.0/24 by default): .2 the host, .3 the DNS forwarder, .100
+    /// the container.
+    pub cidr: Option<Cidr>,
+    /// `enable_ipv6=true`.
+    pub enable_ipv6: bool,
+    /// `mtu=` (65520 by default).
+    pub mtu: Option<u32>,
+    /// `outbound_addr=`/`outbound_addr6=`: the host address (or interface) outgoing
+    /// connections are bound to.
+    pub outbound_addr: Option<String>,
+    pub outbound_addr6: Option<String>,
+    /// `port_handler=slirp4netns`: published TCP ports through slirp4netns's own API (the
+    /// container sees connections from the host's address in the subnet) instead of hutch's
+    /// forwarder (`rootlesskit`, the default: the container sees its own address).
+    pub slirp_port_handler: bool,
+}
+
+/// The default subnet of slirp4netns.
+const SLIRP_CIDR: Cidr = Cidr {
+    addr: std::net::Ipv4Addr::new(10, 0, 2, 0),
+    prefix: 24,
+};
+
+impl SlirpOpts {
+    /// `OPT=V,OPT=V…` (what follows `slirp4netns:`).
+    pub fn parse(s: &str) -> Result<SlirpOpts> {
+        let mut o = SlirpOpts::default();
+        let bad = |what: &str| crate::err!("--network slirp4netns:{s}: {what}");
+        let boolean = |k: &str, v: &str| match v {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(bad(&format!("{k}={v}: expected true or false"))),
+        };
+        for kv in s.split(',') {
+            let Some((k, v)) = kv.split_once('=') else {
+                return Err(bad(&format!("{kv:?}: expected OPTION=VALUE")));
+            };
+            match k {
+                "allow_host_loopback" => o.allow_host_loopback = boolean(k, v)?,
+                "enable_ipv6" => o.enable_ipv6 = boolean(k, v)?,
+                "cidr" => {
+                    let c = Cidr::parse(v)
+                        .filter(|c| c.prefix <= 25)
+                        .ok_or_else(|| bad(&format!("cidr={v}: expected an IPv4 subnet A.B.C.D/N with N from 8 to 25")))?;
+                    o.cidr = Some(c);
+                }
+                "mtu" => {
+                    let m: u32 = v
+                        .parse()
+                        .ok()
+                        .filter(|m| (68..=65521).contains(m))
+                        .ok_or_else(|| bad(&format!("mtu={v}: expected a number from 68 to 65521")))?;
+                    o.mtu = Some(m);
+                }
+                "outbound_addr" | "outbound_addr6" => {
+                    let v6 = k == "outbound_addr6";
+                    let ok = match v.parse::<IpAddr>() {
+                        Ok(a) => a.is_ipv6() == v6,
+                        Err(_) => valid_interface_name(v),
+                    };
+                    if !ok {
+                        return Err(bad(&format!(
+                            "{k}={v}: expected an {} address or an interface name",
+                            if v6 { "IPv6" } else { "IPv4" }
+                        )));
+                    }
+                    if v6 {
+                        o.outbound_addr6 = Some(v.into());
+                    } else {
+                        o.outbound_addr = Some(v.into());
+                    }
+                }
+                "port_handler" => {
+                    o.slirp_port_handler = match v {
+                        "slirp4netns" => true,
+                        "rootlesskit" => false,
+                        _ => return Err(bad(&format!("port_handler={v}: expected rootlesskit or slirp4netns"))),
+                    }
+                }
+                _ => return Err(bad(&format!("unknown option {k:?} (allow_host_loopback, cidr, enable_ipv6, mtu, outbound_addr, outbound_addr6, port_handler)"))),
+            }
+        }
+        Ok(o)
+    }
+
+    /// The options as `parse` reads them back.
+    pub fn name(&self) -> String {
+        let mut v = Vec::new();
+        if self.allow_host_loopback {
+            v.push("allow_host_loopback=true".to_string());
+        }
+        if let Some(c) = &self.cidr {
+            v.push(format!("cidr={c}"));
+        }
+        if self.enable_ipv6 {
+            v.push("enable_ipv6=true".into());
+        }
+        if let Some(m) = self.mtu {
+            v.push(format!("mtu={m}"));
+        }
+        if let Some(a) = &self.outbound_addr {
+            v.push(format!("outbound_addr={a}"));
+        }
+        if let Some(a) = &self.outbound_addr6 {
+            v.push(format!("outbound_addr6={a}"));
+        }
+        if self.slirp_port_handler {
+            v.push("port_handler=slirp4netns".into());
+        }
+        v.join(",")
+    }
+
+    pub fn cidr(&self) -> Cidr {
+        self.cidr.unwrap_or(SLIRP_CIDR)
+    }
+
+    /// The container's address (.100).
+    pub fn guest(&self) -> std::net::Ipv4Addr {
+        self.cidr().nth(100)
+    }
+
+    /// The host's address in the subnet (.2; the host's loopback with allow_host_loopback).
+    pub fn host(&self) -> std::net::Ipv4Addr {
+        self.cidr().nth(2)
+    }
+
+    /// slirp4netns's DNS forwarder (.3).
+    pub fn dns(&self) -> std::net::Ipv4Addr {
+        self.cidr().nth(3)
+    }
+}
+
+/// A network interface's name as the kernel allows it.
+fn valid_interface_name(n: &str) -> bool {
+    !n.is_empty() && n.len() < 16 && n.bytes().all(|c| c.is_ascii_graphic() && c != b'/' && c != b':')
 }
 
 /// A published port's protocol. Stored as "tcp" or "udp".
@@ -175,7 +333,7 @@ pub fn private_mode(found: &dyn Fn(&str) -> bool) -> (Mode, Option<&'static str>
     if found("pasta") {
         (Mode::Pasta, None)
     } else if found("slirp4netns") {
-        (Mode::Slirp4netns, None)
+        (Mode::Slirp4netns(SlirpOpts::default()), None)
     } else {
         (
             Mode::None,
@@ -388,8 +546,12 @@ pub fn resolv_conf(host: &str, mode: &Mode, dns: &Dns) -> String {
         servers = list;
     } else if *mode != Mode::Host {
         servers.retain(|s| !is_loopback(s));
-        if servers.is_empty() && *mode == Mode::Slirp4netns {
-            servers.push(SLIRP_DNS.into());
+        // slirp4netns's forwarder comes last, as in Podman (it reaches loopback resolvers too).
+        if let Mode::Slirp4netns(o) = mode {
+            let fwd = o.dns().to_string();
+            if !servers.contains(&fwd) {
+                servers.push(fwd);
+            }
         }
     }
     if !dns.servers.is_empty() {
@@ -458,6 +620,9 @@ pub struct HostsInput<'a> {
     /// containers.conf base_hosts_file's content: the base instead of the host's (with
     /// --network host), or before the container's own lines.
     pub base: Option<&'a str>,
+    /// The hosts file of the container whose network namespace this one shares
+    /// (`container:NAME`, a pod's members), which this one's starts from.
+    pub shared: Option<&'a str>,
 }
 
 /// The container's /etc/hosts.
@@ -469,19 +634,44 @@ pub fn hosts(i: &HostsInput) -> String {
         }
         h
     };
+    // The container's names (both, even when they are the same, as Podman writes them) that
+    // `text` does not name yet: Podman adds no name twice.
+    let own_names = |text: &str| {
+        let present = hosts_names(text);
+        [i.hostname, i.name]
+            .into_iter()
+            .filter(|n| !n.is_empty() && !present.contains(n))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    if let Some(shared) = i.shared {
+        // The file of the container whose network this one shares (as Podman's, which adds
+        // the joiner's names at 127.0.0.1 to that file), then its own --add-host lines.
+        let mut out = with_newline(shared);
+        let names = own_names(&out);
+        if !names.is_empty() {
+            out.push_str(&format!("127.0.0.1\t{names}\n"));
+        }
+        let present: Vec<String> = hosts_names(&out).into_iter().map(String::from).collect();
+        for (name, ip) in i.extra {
+            if !present.contains(name) {
+                out.push_str(&format!("{ip}\t{name}\n"));
+            }
+        }
+        return out;
+    }
     let mut out = if *i.mode == Mode::Host {
         with_newline(i.base.unwrap_or(i.host_hosts))
     } else {
-        let names = if i.name.is_empty() || i.name == i.hostname {
-            i.hostname.to_string()
+        let base = with_newline(i.base.unwrap_or(""));
+        // Names the base file has already are left out (no line when none is left).
+        let names = own_names(&base);
+        let own = if names.is_empty() {
+            String::new()
         } else {
-            format!("{} {}", i.hostname, i.name)
+            format!("{}\t{names}\n", i.own_addr.unwrap_or("127.0.1.1"))
         };
-        format!(
-            "{}127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost ip6-localhost ip6-loopback\n{}\t{names}\n",
-            with_newline(i.base.unwrap_or("")),
-            i.own_addr.unwrap_or("127.0.1.1")
-        )
+        format!("{base}127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost ip6-localhost ip6-loopback\n{own}")
     };
     if let Some(h) = i.host_addr {
         out.push_str(&format!("{h}\thost.containers.internal host.docker.internal\n"));
@@ -490,6 +680,14 @@ pub fn hosts(i: &HostsInput) -> String {
         out.push_str(&format!("{ip}\t{name}\n"));
     }
     out
+}
+
+/// The names a hosts file gives addresses (comments left out).
+fn hosts_names(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .flat_map(|l| l.split('#').next().unwrap_or("").split_whitespace().skip(1))
+        .collect()
 }
 
 /// The network every `--network podman` (or `bridge` in Podman) container joins; it exists
@@ -827,7 +1025,10 @@ pub(crate) mod tests {
         );
         assert_eq!(default_mode(&|b| b == "pasta" || b == "slirp4netns").0, Mode::Pasta);
         assert_eq!(private_mode(&|_| true).0, Mode::Pasta);
-        assert_eq!(default_mode(&|b| b == "slirp4netns").0, Mode::Slirp4netns);
+        assert_eq!(
+            default_mode(&|b| b == "slirp4netns").0,
+            Mode::Slirp4netns(SlirpOpts::default())
+        );
         let (m, notice) = default_mode(&|_| false);
         assert_eq!(m, Mode::None);
         assert!(notice.unwrap().contains("passt"));
@@ -859,10 +1060,14 @@ pub(crate) mod tests {
         );
         assert_eq!(resolv_conf("", &Mode::Pasta, &d), "nameserver 169.254.1.1\n");
         // slirp4netns: reachable resolvers as they are, else its forwarder.
-        assert!(resolv_conf(host, &Mode::Slirp4netns, &d).contains("nameserver 10.0.2.3\n"));
+        assert!(resolv_conf(host, &Mode::Slirp4netns(SlirpOpts::default()), &d).contains("nameserver 10.0.2.3\n"));
         assert_eq!(
-            resolv_conf("nameserver 10.255.255.53\nnameserver ::1\n", &Mode::Slirp4netns, &d),
-            "nameserver 10.255.255.53\n"
+            resolv_conf(
+                "nameserver 10.255.255.53\nnameserver ::1\n",
+                &Mode::Slirp4netns(SlirpOpts::default()),
+                &d
+            ),
+            "nameserver 10.255.255.53\nnameserver 10.0.2.3\n"
         );
         assert!(!resolv_conf(host, &Mode::None, &d).contains("nameserver"));
         assert!(resolv_conf(host, &Mode::Host, &d).contains("nameserver 127.0.0.53\n"));
@@ -900,10 +1105,42 @@ pub(crate) mod tests {
             extra: &extra,
             host_hosts: "",
             base: None,
+            shared: None,
         });
         assert!(h.contains("192.0.2.2\tabc web\n"), "{h}");
         assert!(h.contains("192.0.2.1\thost.containers.internal host.docker.internal\n"));
         assert!(h.ends_with("10.1.2.3\tdb\n"));
+        // Names a base file has are not added again; a shared file gets the joiner's other
+        // names at 127.0.0.1 and its --add-host lines it lacks.
+        let base = "10.9.9.9 abc # comment web\n";
+        let h = hosts(&HostsInput {
+            mode: &Mode::Pasta,
+            hostname: "abc",
+            name: "web",
+            own_addr: None,
+            host_addr: None,
+            extra: &[],
+            host_hosts: "",
+            base: Some(base),
+            shared: None,
+        });
+        assert!(h.starts_with(base) && h.ends_with("127.0.1.1\tweb\n"), "{h}");
+        let infra = "127.0.0.1\tlocalhost\n10.88.0.2\tpod infra\n10.1.2.3\tdb\n";
+        let h = hosts(&HostsInput {
+            mode: &Mode::Container("x".into()),
+            hostname: "pod",
+            name: "c1",
+            own_addr: None,
+            host_addr: Some("192.0.2.1"),
+            extra: &[
+                ("db".to_string(), "10.1.2.3".to_string()),
+                ("own".to_string(), "10.1.2.4".to_string()),
+            ],
+            host_hosts: "",
+            base: None,
+            shared: Some(infra),
+        });
+        assert_eq!(h, format!("{infra}127.0.0.1\tc1\n10.1.2.4\town\n"));
         assert_eq!(
             parse_add_host("gw:host-gateway", Some("10.0.2.2")).unwrap(),
             ("gw".into(), "10.0.2.2".into())

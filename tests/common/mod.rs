@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 pub mod build_compare;
+pub mod net;
 
 pub const PLAIN: &str = "127.0.0.1:5000"; // HTTP, no auth
 pub const AUTH: &str = "127.0.0.1:5001"; // HTTPS (test CA) + htpasswd testuser:testpass
