@@ -320,6 +320,22 @@ fn run_cidfile_replace_tz_env_host_log_driver() {
     c.env("A", "from-host").env("B", "host-b");
     let r = to_run(c.output().unwrap());
     assert_eq!(r.stdout, "from-host mine\n", "{r:?}");
+    // ... and under --env-file, over the image's (PATH), as Podman orders them.
+    let f = env.write("host.env", "A=from-file\n");
+    let mut c = env.command([
+        "run",
+        "--rm",
+        "--env-host",
+        "--env-file",
+        f.to_str().unwrap(),
+        BASIC,
+        "sh",
+        "-c",
+        "echo $A $PATH",
+    ]);
+    c.env("A", "from-host").env("PATH", "/host/bin:/usr/bin:/bin");
+    let r = to_run(c.output().unwrap());
+    assert_eq!(r.stdout, "from-file /host/bin:/usr/bin:/bin\n", "{r:?}");
     // --log-driver k8s-file is what hutch logs with (none and passthrough keep no log, see
     // tests/compat2.rs); journald is refused.
     env.hutch(["run", "--rm", "--log-driver", "k8s-file", BASIC, "true"])

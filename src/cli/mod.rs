@@ -1158,10 +1158,10 @@ pub struct RunCompatArgs {
     /// The container's time zone: a zone name (Europe/Paris), or local for the host's
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
-    /// Pass the host's whole environment to the container (before the image's, -e and --env-file)
+    /// Pass the host's whole environment to the container (over the image's env, under --env-file and -e)
     #[arg(long)]
     pub env_host: bool,
-    /// Pass the caller's proxy variables (http_proxy, https_proxy, ftp_proxy, no_proxy and their upper-case forms) to the container, under the image's and -e's values (default: containers.conf http_proxy, else true)
+    /// Pass the caller's proxy variables (http_proxy, https_proxy, ftp_proxy, no_proxy and their upper-case forms) to the container, over the image's env and under --env-file and -e (default: containers.conf http_proxy, else true)
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub http_proxy: Option<bool>,
     /// Where the container's output is logged: k8s-file (the default; `logs` reads it), none

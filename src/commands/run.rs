@@ -52,15 +52,7 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         attach: a.more.attach.clone(),
         entrypoint: a.entrypoint.clone(),
         command: super::utf8_args(&a.command)?,
-        env: if a.compat.env_host {
-            // The host's environment first: the image's, --env-file's and -e's win over it.
-            std::env::vars_os()
-                .filter_map(|(k, v)| Some(format!("{}={}", k.into_string().ok()?, v.into_string().ok()?)))
-                .chain(a.env.iter().cloned())
-                .collect()
-        } else {
-            a.env.clone()
-        },
+        env: a.env.clone(),
         env_file_lines,
         workdir: a.workdir.clone(),
         user: a.user.clone(),
@@ -128,12 +120,18 @@ fn options(a: &RunArgs) -> Result<RunOptions> {
         labels: a.label.clone(),
         annotations: a.annotation.clone(),
         default_caps: conf.default_capabilities.clone(),
-        default_env: proxy_env(a.compat.http_proxy.or(conf.http_proxy).unwrap_or(true), &|k| {
-            std::env::var(k).ok()
-        })
-        .into_iter()
-        .chain(conf.env.iter().cloned())
-        .collect(),
+        default_env: conf.env.clone(),
+        // As Podman's: --env-host's whole environment, or else --http-proxy's variables, over
+        // the image's env; --env-file's and -e's win over them.
+        caller_env: if a.compat.env_host {
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some(format!("{}={}", k.into_string().ok()?, v.into_string().ok()?)))
+                .collect()
+        } else {
+            proxy_env(a.compat.http_proxy.or(conf.http_proxy).unwrap_or(true), &|k| {
+                std::env::var(k).ok()
+            })
+        },
         log_size_max: match log_opt_max_size(&a.compat.log_opt)? {
             Some(n) => Some(n),
             None => u64::try_from(conf.log_size_max).ok(),
@@ -309,8 +307,8 @@ const PROXY_VARS: [&str; 8] = [
     "NO_PROXY",
 ];
 
-/// --http-proxy: the caller's proxy variables (`get` reads one), under containers.conf's env,
-/// the image's and the user's (as Podman's).
+/// --http-proxy: the caller's proxy variables (`get` reads one), over containers.conf's env and
+/// the image's, under --env-file's and -e's (as Podman's).
 fn proxy_env(on: bool, get: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
     if !on {
         return Vec::new();

@@ -689,6 +689,9 @@ pub struct RunOptions {
     pub default_caps: Option<Vec<String>>,
     /// containers.conf env: KEY=VALUE under the image's and the user's values.
     pub default_env: Vec<String>,
+    /// The caller's variables put over the image's env and under --env-file's and -e's, as
+    /// Podman does: --env-host's whole environment, or --http-proxy's proxy variables.
+    pub caller_env: Vec<String>,
     /// containers.conf log_size_max (None = no limit).
     pub log_size_max: Option<u64>,
     /// containers.conf tz: the zone's name and its host zoneinfo file, which becomes the
@@ -745,7 +748,8 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         crate::bail!("no command specified: the image has no Entrypoint or Cmd; give one after the image name");
     }
     // Podman's order: its own defaults (PATH, TERM=xterm, the container= marker), then
-    // containers.conf's env, then the image's, then (below) --env-file and -e.
+    // containers.conf's env, then the image's, then the caller's (--env-host, --http-proxy),
+    // then (below) --env-file and -e.
     let mut env: Vec<String> = Vec::new();
     let defaults = if o.build_step {
         &DEFAULT_ENV[..1]
@@ -757,6 +761,7 @@ pub fn build(img: &ImageConfig, o: &RunOptions, id: &str, host_env: &dyn Fn(&str
         .map(|e| e.to_string())
         .chain(o.default_env.iter().cloned())
         .chain(img.env.iter().cloned())
+        .chain(o.caller_env.iter().cloned())
     {
         set_env(&mut env, e);
     }
@@ -1500,6 +1505,21 @@ mod tests {
         );
         // One entry per key.
         assert_eq!(s.env.iter().filter(|e| e.starts_with("TERM=")).count(), 1);
+        // The caller's (--env-host, --http-proxy) over the image's, under --env-file's and -e's.
+        let o = RunOptions {
+            caller_env: vec![
+                "TERM=host".into(),
+                "http_proxy=http://caller:1".into(),
+                "HOSTNAME=c".into(),
+            ],
+            env_file_lines: vec!["HOSTNAME=file".into()],
+            ..Default::default()
+        };
+        let s = build(&image, &o, ID, &none).unwrap();
+        assert_eq!(
+            (s.env_value("TERM"), s.env_value("http_proxy"), s.env_value("HOSTNAME")),
+            (Some("host"), Some("http://caller:1"), Some("file"))
+        );
     }
 
     #[test]
