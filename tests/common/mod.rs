@@ -343,8 +343,9 @@ impl Env {
 
 impl Drop for Env {
     fn drop(&mut self) {
-        // No container outlives its test, passed or failed.
+        // No container outlives its test, passed or failed, nor a pause process of podman's.
         let _ = self.hutch(["stop", "-a", "-t", "0"]);
+        stop_podman_pause(&self.run_dir().join("libpod/tmp/pause.pid"));
         if std::thread::panicking() {
             eprintln!("keeping {} for inspection", self.root.display());
             return;
@@ -438,16 +439,24 @@ impl PodmanRun {
 
 impl Drop for PodmanRun {
     fn drop(&mut self) {
-        if let Some(pid) = std::fs::read_to_string(&self.1)
-            .ok()
-            .and_then(|s| s.trim().parse::<i32>().ok())
-        {
-            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            if comm.trim() == "podman pause" {
-                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
-            }
-        }
+        stop_podman_pause(&self.1);
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Stops the pause process rootless podman started for an Env, by the pid in `pid_file` (in the
+/// Env's XDG_RUNTIME_DIR), once that pid is still podman's pause process (Debian's podman runs
+/// catatonit -P for it, others "podman pause").
+fn stop_podman_pause(pid_file: &Path) {
+    let Some(pid) = std::fs::read_to_string(pid_file)
+        .ok()
+        .and_then(|s| s.trim().parse::<i32>().ok())
+    else {
+        return;
+    };
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    if matches!(comm.trim(), "podman pause" | "catatonit") {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
     }
 }
 
