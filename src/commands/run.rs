@@ -349,15 +349,14 @@ fn join_pod(store: &Store, a: &RunArgs, opts: &mut RunOptions) -> Result<Option<
         (p, None)
     };
     if let Some(infra) = &pod.infra {
+        // The infra's record, read once for the network and the hosts and DNS it passes on.
+        let infra_rec = store.load_containers()?.containers.into_iter().find(|c| &c.id == infra);
+        let infra_net = infra_rec.as_ref().map(|c| &c.spec.network);
         if pod.shares("net") {
             if a.network.is_some() && made.is_none() {
                 crate::bail!("--network: a container in pod {} uses the pod's network", pod.name);
             }
-            let host = store
-                .load_containers()?
-                .containers
-                .iter()
-                .any(|c| &c.id == infra && c.spec.network == crate::spec::network::Mode::Host);
+            let host = infra_net == Some(&crate::spec::network::Mode::Host);
             // A pod on the host's network: its containers are on it too (a namespace of the
             // host's user namespace cannot be joined rootless).
             opts.network = if host {
@@ -367,7 +366,7 @@ fn join_pod(store: &Store, a: &RunArgs, opts: &mut RunOptions) -> Result<Option<
             };
             // The pod's --add-host lines come first, and its --dns* unless the container has
             // its own.
-            if let Some(ic) = store.load_containers()?.containers.iter().find(|c| &c.id == infra) {
+            if let Some(ic) = &infra_rec {
                 let mut hosts = ic.spec.add_hosts.clone();
                 hosts.append(&mut opts.add_hosts);
                 opts.add_hosts = hosts;
@@ -386,11 +385,7 @@ fn join_pod(store: &Store, a: &RunArgs, opts: &mut RunOptions) -> Result<Option<
             // A member with a network of its own: the default network only when the infra is
             // on a shared one (whose user namespace the member must share); else a pasta of
             // its own, as Podman's rootless pod members get.
-            let on_shared = store
-                .load_containers()?
-                .containers
-                .iter()
-                .any(|c| &c.id == infra && matches!(c.spec.network, crate::spec::network::Mode::Bridge(_)));
+            let on_shared = matches!(infra_net, Some(crate::spec::network::Mode::Bridge(_)));
             if !on_shared
                 && matches!(
                     crate::spec::network::Mode::parse(&opts.network),
@@ -557,7 +552,8 @@ pub fn run(a: RunArgs) -> Result<i32> {
         (false, true) => crate::runtime::seed::discard(),
         _ => {}
     }
-    if !seedable(&a) && on_shared_network(&a) {
+    // (A seedable run is on `--network none`, never on the shared network.)
+    if on_shared_network(&a) {
         crate::runtime::sharednet::prestart();
     }
     let code = run_created(a);
