@@ -211,3 +211,50 @@ fn a_named_volumes_first_mount_is_handed_to_a_map_containers_root() {
     let data = env.store().join("volumes/vol1/_data");
     assert_eq!(owner(&data.join("f")), (env.host_uid(1), env.host_uid(1)));
 }
+
+#[test]
+fn a_map_container_joins_another_with_the_same_maps() {
+    let env = env_with(&[BASIC]);
+    let map = ["--uidmap", "0:1:2000", "--gidmap", "0:1:2000"];
+    let mut a = vec!["run", "-d", "--name", "jx"];
+    a.extend(map);
+    a.extend([BASIC, "sleep", "1000"]);
+    env.hutch(&a).ok();
+    env.hutch(["run", "-d", "--name", "jy", BASIC, "sleep", "1000"]).ok();
+    let net = env.hutch(["exec", "jx", "readlink", "/proc/self/ns/net"]).ok().stdout;
+    let pid = env.hutch(["inspect", "--format", "{{.State.Pid}}", "jx"]).ok().stdout;
+    let by_path = format!("ns:/proc/{}/ns/net", pid.trim());
+    // By name and by path: its network namespace, its user namespace's maps, the image's
+    // owners as inside the other, and a root file system its root may write.
+    for how in ["container:jx", by_path.as_str()] {
+        let mut a = vec!["run", "--rm", "--network", how];
+        a.extend(map);
+        a.extend([
+            BASIC,
+            "sh",
+            "-c",
+            "readlink /proc/self/ns/net; cat /proc/self/uid_map; stat -c '%u:%g' /bin/busybox; touch /new && echo wrote",
+        ]);
+        let r = env.hutch(&a).ok();
+        let lines: Vec<String> = r
+            .stdout
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        assert_eq!(lines, [net.trim(), "0 1 2000", "0:0", "wrote"], "{how}: {r:?}");
+    }
+    // Other maps, or none, against these; maps against hutch's default ones: refused, and no
+    // container is left.
+    let mut a = vec!["run", "--rm", "--network", "container:jx", "--uidmap", "0:1:3000"];
+    a.extend(["--gidmap", "0:1:3000", BASIC, "true"]);
+    env.hutch(&a).fails_with("maps ids differently from this container's");
+    env.hutch(["run", "--rm", "--network", "container:jx", BASIC, "true"])
+        .fails_with("maps ids differently from this container's");
+    let mut a = vec!["run", "--rm", "--network", "container:jy"];
+    a.extend(map);
+    a.extend([BASIC, "true"]);
+    env.hutch(&a).fails_with("has hutch's default id maps");
+    let ps = env.hutch(["ps", "-a", "-q"]).ok().stdout;
+    assert_eq!(ps.lines().count(), 2, "{ps}");
+    env.hutch(["rm", "-f", "-t", "0", "jx", "jy"]).ok();
+}

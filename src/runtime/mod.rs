@@ -128,10 +128,11 @@ impl Plan {
     /// store): its root file system is mounted in a user namespace mapped as the store's
     /// (`rootfs::mount_in_store_frame`: fuse-overlayfs shifting the ids, or overlay on
     /// re-owned copies) and its own user namespace is a child of that one
-    /// (`spawn_under_store`, or the shared network's helper). Not for one that joins another
-    /// container's user namespace (a pod's, `--network ns:`/`container:`).
+    /// (`spawn_under_store`, or the shared network's helper). One that joins another map
+    /// container's user namespace (`--network ns:`/`container:`) has it mounted in that
+    /// namespace's parent (`spawn_joined`). Not for a pod's member.
     pub fn rootfs_from_store(&self) -> bool {
-        self.new_userns && self.id_map.is_some() && self.join_netns.is_none() && self.spec.pod.is_none()
+        self.new_userns && self.id_map.is_some() && self.spec.pod.is_none()
     }
 }
 
@@ -388,55 +389,83 @@ fn spawn_joined(plan: &Plan, stdio: &StdioMode, path: &std::path::Path) -> Resul
     if crate::sys::ns::ns_type(&netns) != Ok(libc::CLONE_NEWNET) {
         crate::bail!("{what}: {} is not a network namespace", path.display());
     }
+    let own = nix::fcntl::open(
+        "/proc/self/ns/user",
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map_err(|e| crate::err!("opening /proc/self/ns/user: {}", e.desc()))?;
     let userns = if plan.new_userns {
         let owner = crate::sys::ns::ns_owner(&netns)
             .map_err(|e| crate::err!("{what}: finding the user namespace that owns it: {}", e.desc()))?;
-        let id = |f: &OwnedFd| nix::sys::stat::fstat(f).map(|s| (s.st_dev, s.st_ino)).ok();
-        let own = nix::fcntl::open(
-            "/proc/self/ns/user",
-            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-            nix::sys::stat::Mode::empty(),
-        )
-        .ok();
-        if own.as_ref().and_then(id).is_some_and(|o| Some(o) == id(&owner)) {
+        if crate::sys::ns::same_ns(&own, &owner) {
             crate::bail!("{what}: it belongs to the host's user namespace, where a rootless container cannot join it (use --network host to share the host's network)");
         }
         Some(owner)
     } else {
         None
     };
+    // A container with maps of its own joins another such one's user namespace, a child of one
+    // mapped as the store's: its root file system is mounted there first.
+    let frame = match &userns {
+        Some(owner) if plan.rootfs_from_store() => {
+            let parent = crate::sys::ns::ns_parent(owner)
+                .map_err(|e| crate::err!("{what}: finding the parent of its user namespace: {}", e.desc()))?;
+            if crate::sys::ns::same_ns(&own, &parent) {
+                crate::bail!("{what}: its user namespace has hutch's default id maps, and this container has maps of its own (--uidmap, --gidmap or --userns): give both the same maps");
+            }
+            Some(parent)
+        }
+        _ => None,
+    };
+    drop(own);
     let vanished = format!("{what}: the helper that joins the namespace exited without starting the container");
     // No id maps to write: the container's first process may go at once.
     exec::via_helper(
-        |sync| match join_main(plan, sync, stdio, userns, netns, &what) {},
+        |sync| match join_main(plan, sync, stdio, Joined { frame, userns, netns }, &what) {},
         true,
         "the container",
         &vanished,
     )
 }
 
-/// The helper of `spawn_joined`; never returns.
-fn join_main(
-    plan: &Plan,
-    sync: Channel,
-    stdio: &StdioMode,
+/// What `spawn_joined`'s helper enters: the network namespace, the user namespace that owns
+/// it (unless the container shares hutch's) and that one's parent, mapped as the store's,
+/// where a container with maps of its own has its root file system mounted.
+struct Joined {
+    frame: Option<OwnedFd>,
     userns: Option<OwnedFd>,
     netns: OwnedFd,
-    what: &str,
-) -> child::Never {
+}
+
+/// The helper of `spawn_joined`; never returns.
+fn join_main(plan: &Plan, sync: Channel, stdio: &StdioMode, ns: Joined, what: &str) -> child::Never {
     use nix::sched::CloneFlags;
     let fail = |msg: String| -> ! {
         sync.send_error(125, &msg);
         process::exit_now(1)
     };
+    let Joined { frame, userns, netns } = ns;
+    if let Some(f) = &frame {
+        if let Err(e) = nix::sched::setns(f, CloneFlags::CLONE_NEWUSER) {
+            fail(format!(
+                "{what}: entering the parent of its user namespace: {}",
+                e.desc()
+            ));
+        }
+        if let Err(m) = rootfs::mount_in_store_frame(plan) {
+            fail(format!("{what}: {m}"))
+        }
+    }
     if let Some(u) = &userns {
         if let Err(e) = nix::sched::setns(u, CloneFlags::CLONE_NEWUSER) {
             fail(format!("{what}: it belongs to a user namespace hutch cannot enter ({}): rootless, only network namespaces made in one of your user namespaces, such as another container's, can be joined", e.desc()));
         }
-        if let Err(m) = check_maps(plan, what) {
+        if let Err(m) = check_maps(plan, what, frame.is_some()) {
             fail(m)
         }
     }
+    drop(frame);
     if let Err(e) = nix::sched::setns(&netns, CloneFlags::CLONE_NEWNET) {
         fail(format!("{what}: joining it: {}", e.desc()));
     }
@@ -453,8 +482,12 @@ fn join_main(
 
 /// In a helper that entered another container's user namespace: the store's files are owned
 /// for hutch's id maps, so that namespace must map ids the same; an error line if not.
-fn check_maps(plan: &Plan, what: &str) -> std::result::Result<(), String> {
+/// `store_frame`: its parent is mapped as the store's (the maps read are in store ids).
+fn check_maps(plan: &Plan, what: &str, store_frame: bool) -> std::result::Result<(), String> {
     let want = match &plan.id_map {
+        Some((u, g)) if store_frame => userns::store_frame_maps(&plan.mapping, u, g)
+            .map(|m| m.0)
+            .unwrap_or_default(),
         Some((u, _)) => u.clone(),
         None => userns::map_triples(&plan.mapping, plan.spec.userns == crate::spec::UsernsMode::KeepId).0,
     };
@@ -468,7 +501,7 @@ fn check_maps(plan: &Plan, what: &str) -> std::result::Result<(), String> {
         .collect();
     if have != want {
         return Err(format!(
-            "{what}: its user namespace maps ids differently from this container's ({have:?}, not {want:?})"
+            "{what}: its user namespace maps ids differently from this container's ({have:?}, not {want:?}): give both the same --uidmap/--gidmap or --userns"
         ));
     }
     Ok(())
@@ -643,7 +676,7 @@ fn pod_member_main(
         if let Err(e) = nix::sched::setns(&userns, CloneFlags::CLONE_NEWUSER) {
             fail(format!("entering the pod's user namespace: {}", e.desc()));
         }
-        if let Err(m) = check_maps(plan, "the pod's infra container") {
+        if let Err(m) = check_maps(plan, "the pod's infra container", false) {
             fail(m)
         }
     }

@@ -1,4 +1,5 @@
-//! Namespace file descriptors: their type and the user namespace that owns them.
+//! Namespace file descriptors: their type, the user namespace that owns them, a user
+//! namespace's parent.
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
@@ -16,4 +17,16 @@ pub fn ns_type(fd: &OwnedFd) -> nix::Result<i32> {
 pub fn ns_owner(fd: &OwnedFd) -> nix::Result<OwnedFd> {
     // SAFETY: as above; the result is a new fd we own.
     Errno::result(unsafe { libc::ioctl(fd.as_raw_fd(), 0xb701) }).map(adopt_fd)
+}
+
+/// The parent of the user namespace behind `fd` (ioctl NS_GET_PARENT).
+pub fn ns_parent(fd: &OwnedFd) -> nix::Result<OwnedFd> {
+    // SAFETY: as above; the result is a new fd we own.
+    Errno::result(unsafe { libc::ioctl(fd.as_raw_fd(), 0xb702) }).map(adopt_fd)
+}
+
+/// Whether two fds name the same namespace.
+pub fn same_ns(a: &OwnedFd, b: &OwnedFd) -> bool {
+    let id = |f: &OwnedFd| nix::sys::stat::fstat(f).map(|s| (s.st_dev, s.st_ino)).ok();
+    id(a).is_some() && id(a) == id(b)
 }
