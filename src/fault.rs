@@ -6,7 +6,10 @@
 //! - `HUTCH_FAULT=list:FILE` appends `NAME#N` to FILE at every point passed, so a test can
 //!   enumerate the points a verb goes through and then kill it at each one.
 //!
-//! The variable is inherited by the processes hutch starts (a child `hutch pull`, the monitor),
+//! - `HUTCH_FAULT_DELAY=NAME=MS` makes the delay point NAME (`pause`, never killed at nor
+//!   listed) sleep MS milliseconds, to widen a race window a test then hits on purpose.
+//!
+//! The variables are inherited by the processes hutch starts (a child `hutch pull`, the monitor),
 //! so their points count too, each process counting its own passes.
 
 use std::collections::HashMap;
@@ -59,6 +62,21 @@ pub fn point(name: &str) {
             if let Ok(mut f) = std::fs::OpenOptions::new().append(true).create(true).open(file) {
                 let _ = writeln!(f, "{name}#{n}");
             }
+        }
+    }
+}
+
+/// The delay point `name`: sleeps as long as `HUTCH_FAULT_DELAY=NAME=MS` says (else nothing).
+pub fn pause(name: &str) {
+    static DELAY: OnceLock<Option<(String, u64)>> = OnceLock::new();
+    let d = DELAY.get_or_init(|| {
+        let v = std::env::var("HUTCH_FAULT_DELAY").ok()?;
+        let (n, ms) = v.rsplit_once('=')?;
+        Some((n.to_string(), ms.parse().ok()?))
+    });
+    if let Some((n, ms)) = d {
+        if n == name {
+            std::thread::sleep(std::time::Duration::from_millis(*ms));
         }
     }
 }

@@ -1001,6 +1001,67 @@ fn wait_until(what: &str, f: impl Fn() -> bool) {
     }
 }
 
+/// This test's monitors (by their runtime directory).
+fn monitors_of(env: &Env) -> Vec<i32> {
+    let want = format!("XDG_RUNTIME_DIR={}", env.run_dir().display());
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|p| comm(*p) == "hutch-monitor")
+        .filter(|p| {
+            std::fs::read(format!("/proc/{p}/environ"))
+                .is_ok_and(|e| e.split(|b| *b == 0).any(|v| v == want.as_bytes()))
+        })
+        .collect()
+}
+
+/// `run -d` killed as soon as its monitor is forked: the monitor still starts the container,
+/// and an `rm -f` at once waits for that start to be recorded and stops what it started. (It
+/// used to find the container merely created, remove it, and leave its monitor and process
+/// running, unknown to the store.)
+#[test]
+fn rm_at_once_after_a_killed_run_d_stops_what_its_monitor_started() {
+    let env = baseline();
+    for round in 0..5 {
+        let name = format!("h{round}");
+        let args = s(&[
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "--network",
+            "none",
+            "keep:1",
+            "sleep",
+            "1000",
+        ]);
+        // The monitor takes its time to record the start: rm comes meanwhile. (Not `output`,
+        // which would wait for the monitor to let go of the caller's stdout and stderr.)
+        let st = env
+            .command(&args)
+            .env("HUTCH_FAULT", "after:monitor-forked")
+            .env("HUTCH_FAULT_DELAY", "monitor:spawned=300")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert_eq!(st.signal(), Some(9), "round {round}: not killed at the point: {st:?}");
+        // rm looks before the start is recorded, and removes after.
+        let out = env
+            .command(["rm", "-f", "-t", "0", &name])
+            .env("HUTCH_FAULT_DELAY", "rm:checked=600")
+            .output()
+            .unwrap();
+        to_run(out).ok();
+        wait_until("no monitor of this test left", || monitors_of(&env).is_empty());
+        let ps = env.hutch(["ps", "-a", "--format", "{{.Names}}"]).ok();
+        assert!(!ps.stdout.lines().any(|l| l == name), "round {round}: {ps:?}");
+        assert_eq!(env.hutch(["system", "check"]).code, 0);
+    }
+    assert_intact(&env);
+}
+
 /// kill -9 of the monitor, of the network helper and of the container's first process of a
 /// `run -d` container, and of a foreground `hutch run`, each several times: the container ends
 /// (and is shown exited), `system check` is clean or repaired, `rm` works, a new one runs.

@@ -98,6 +98,10 @@ pub fn ensure_stopped(store: &Store, rec: &ContainerRecord, force: bool) -> Resu
 /// As `ensure_stopped`; with `grace`, `force` sends the container's stop signal first and
 /// SIGKILL only after `grace` seconds (`rm -f -t N`).
 pub fn ensure_stopped_within(store: &Store, rec: &ContainerRecord, force: bool, grace: Option<u32>) -> Result<()> {
+    // A start under way (a monitor that has not yet recorded its container, even if the `start`
+    // or `run -d` that began it was killed) ends first: else the container would be removed
+    // from under it and run on, unknown.
+    drop(state::start_lock(&rec.id));
     if let Status::Running { .. } = state::status(store, rec).0 {
         if !force {
             return Err(
@@ -114,6 +118,7 @@ pub fn ensure_stopped_within(store: &Store, rec: &ContainerRecord, force: bool, 
             _ => terminate(store, rec, nix::sys::signal::Signal::SIGKILL, 10),
         }
     }
+    crate::fault::pause("rm:checked");
     Ok(())
 }
 
@@ -135,6 +140,20 @@ pub fn remove_exited(store: &Store, rec: &ContainerRecord, held: Option<OwnedFd>
 /// `detached`: delete the directory in a detached child (`delete_detached`), with the
 /// container's mount namespace if held.
 fn remove_with(store: &Store, rec: &ContainerRecord, volumes: bool, detached: Option<Option<OwnedFd>>) -> Result<()> {
+    // No start of it meanwhile (one under way is recorded first): a container started since
+    // `ensure_stopped` looked is refused, not removed from under its monitor. (A foreground
+    // `--rm` removes its own exited container: nothing else starts it.)
+    let _start = match detached {
+        None => Some(state::start_lock(&rec.id)?),
+        Some(_) => None,
+    };
+    if _start.is_some() && state::running_now(&rec.id) {
+        return Err(crate::err!(
+            "cannot remove container {} as it was started meanwhile: container state improper",
+            rec.id
+        )
+        .classed(crate::error::Class::InUse));
+    }
     let lock = store.lock_containers()?;
     // A record of its own (containers/<id>/record.json): removed alone, without reading the
     // others, so that the lock is held for one unlink however many containers there are.

@@ -80,13 +80,15 @@ pub fn start_detached(store: &Store, rec: &ContainerRecord) -> Result<()> {
     let plan = plan(store, rec)?;
     // A start by hand: the restart policy applies again (and a monitor still waiting to
     // restart an earlier run gives way, see runtime::monitor).
-    let _lock = crate::runtime::state::start_lock(&rec.id)?;
+    let lock = crate::runtime::state::start_lock(&rec.id)?;
     if crate::runtime::state::running_now(&rec.id) {
         // Started meanwhile (by its restart policy, or another start).
         return Ok(());
     }
     crate::runtime::state::clear_stopped_by_user(&rec.id);
-    runtime::monitor::start_detached(&plan)?;
+    // The monitor holds the lock too, until it has recorded the start: if this process is
+    // killed meanwhile, an `rm` still waits for that record, and stops what it started.
+    runtime::monitor::start_detached(&plan, &lock)?;
     crate::events::of("init", rec);
     crate::events::of("start", rec);
     Ok(())

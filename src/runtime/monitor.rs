@@ -16,7 +16,7 @@ use crate::store::Store;
 use crate::sys::process;
 
 /// Start the container under a new monitor; returns when it runs (or failed to start).
-pub fn start_detached(plan: &Plan) -> Result<()> {
+pub fn start_detached(plan: &Plan, start_lock: &crate::sys::lock::FileLock) -> Result<()> {
     // --log-driver none: the output is read and dropped.
     let log_path = if plan.spec.logged() {
         plan.container_dir.join("ctr.log")
@@ -36,12 +36,13 @@ pub fn start_detached(plan: &Plan) -> Result<()> {
             drop(report_r);
             // A fresh process image keeps the monitor small: a fork would carry the CLI's
             // heap and stack for the container's whole life.
-            let e = exec_monitor(plan, &log, &report_w);
+            let e = exec_monitor(plan, &log, &report_w, start_lock.as_fd());
             let code = report_error(report_w, 125, &format!("starting the container monitor: {e}"));
             process::exit_now(code)
         }
         Some(_pid) => {
             drop(report_w);
+            crate::fault::point("after:monitor-forked");
             let buf = crate::sys::fd::read_to_eof(&report_r);
             let text = String::from_utf8_lossy(&buf);
             if text == "OK" {
@@ -53,12 +54,14 @@ pub fn start_detached(plan: &Plan) -> Result<()> {
     }
 }
 
-/// File descriptors the exec'd monitor finds: the plan (JSON), the report pipe, the log.
+/// File descriptors the exec'd monitor finds: the plan (JSON), the report pipe, the log, the
+/// container's start lock (held until the start is recorded).
 const PLAN_FD: i32 = 3;
 const REPORT_FD: i32 = 4;
 const LOG_FD: i32 = 5;
+const LOCK_FD: i32 = 6;
 
-fn exec_monitor(plan: &Plan, log: &File, report: &OwnedFd) -> String {
+fn exec_monitor(plan: &Plan, log: &File, report: &OwnedFd, lock: std::os::fd::BorrowedFd) -> String {
     let json = match serde_json::to_vec(plan) {
         Ok(j) => j,
         Err(e) => return e.to_string(),
@@ -72,7 +75,12 @@ fn exec_monitor(plan: &Plan, log: &File, report: &OwnedFd) -> String {
         return e.to_string();
     }
     // Move the three fds into place without clobbering each other, then drop CLOEXEC on them.
-    let fds = [(f.as_fd(), PLAN_FD), (report.as_fd(), REPORT_FD), (log.as_fd(), LOG_FD)];
+    let fds = [
+        (f.as_fd(), PLAN_FD),
+        (report.as_fd(), REPORT_FD),
+        (log.as_fd(), LOG_FD),
+        (lock, LOCK_FD),
+    ];
     let mut tmp = Vec::new();
     for (fd, _) in fds {
         match nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(100)) {
@@ -110,7 +118,18 @@ pub fn exec_main() -> i32 {
         Err(e) => return report_error(report, 125, &format!("the container monitor got a bad plan: {e}")),
     };
     let store = Store::reopen(plan.store_root.clone());
-    monitor_main(&store, &plan, log, report)
+    monitor_main(&store, &plan, log, report, inherited_lock(&plan.id))
+}
+
+/// The start lock `exec_monitor` handed over (at LOCK_FD, if that is the container's lock file).
+fn inherited_lock(id: &str) -> Option<OwnedFd> {
+    let at = std::fs::read_link(format!("/proc/self/fd/{LOCK_FD}")).ok()?;
+    if at != crate::paths::live_file(id).with_extension("lock") {
+        return None;
+    }
+    let fd = crate::sys::fd::adopt_fd(LOCK_FD);
+    let _ = nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC));
+    Some(fd)
 }
 
 fn fork_monitor() -> Result<Option<i32>> {
@@ -138,7 +157,9 @@ fn container_stdio(tty: bool) -> std::result::Result<(Option<(OwnedFd, OwnedFd)>
     ))
 }
 
-fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
+/// `handed`: the start lock of the `start` that exec'd this monitor, released once this first
+/// start is recorded (or failed).
+fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd, mut handed: Option<OwnedFd>) -> i32 {
     let _ = nix::unistd::setsid();
     process::set_name("hutch-monitor");
     let mut report = Some(report);
@@ -157,6 +178,7 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
             Err(e) => return fail_start(&mut report, e.exit_code(), &e.message),
         };
         drop(stdio);
+        crate::fault::pause("monitor:spawned");
         // Its namespace goes with the process: a restart must not find the last run's overlay
         // still mounted on the same upper directory.
         drop(started.mnt_ns.take());
@@ -168,6 +190,7 @@ fn monitor_main(store: &Store, plan: &Plan, log: File, report: OwnedFd) -> i32 {
             }
         };
         drop(start_lock.take());
+        drop(handed.take());
         let began = std::time::Instant::now();
         // The monitor's pid, for systemd's PIDFile= (`generate systemd`): in the runtime dir
         // (again at each restart: the exit removed it), and where --conmon-pidfile asks.

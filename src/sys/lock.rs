@@ -34,6 +34,13 @@ impl FileLock {
 }
 
 impl FileLock {
+    /// The lock's descriptor, to share with a child process (which then holds the lock as
+    /// long as its copy is open, whatever becomes of this process).
+    pub fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self._lock.as_fd()
+    }
+
     /// The lock as a plain descriptor, to hand to a child process (`inheritable`: without
     /// FD_CLOEXEC): a flock belongs to the open file, so it is held until every descriptor of
     /// it is closed, by whichever processes hold them. Closing one never unlocks the others'
