@@ -589,3 +589,113 @@ fn connect_and_disconnect_keep_inspect_and_hosts_up_to_date() {
     assert_eq!(own_line().unwrap(), "127.0.1.1\tch c");
     env.hutch(["rm", "-f", "c"]).ok();
 }
+
+/// One GET of `path` from 127.0.0.1:`port`: the body, or None when the connection gives no
+/// answer (refused, reset or closed at once).
+fn http_once(port: u16, path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).ok()?;
+    s.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes()).ok()?;
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    text.split_once("\r\n\r\n").map(|(_, b)| b.to_string())
+}
+
+/// Podman's "network connect/disconnect with port forwarding": a container disconnected from
+/// its only network stays a container of the networks (connected again, it gets a new address
+/// and MAC); its published port follows it to its new address, and to the network left when
+/// the first is disconnected; /etc/hosts has one line per network address, as Podman writes it.
+#[test]
+fn published_ports_follow_network_connect_and_disconnect() {
+    let env = env_with(&[BASIC]);
+    env.hutch(["network", "create", "--subnet", "10.97.0.0/24", "pa"]).ok();
+    env.hutch(["network", "create", "--subnet", "10.98.0.0/24", "pb"]).ok();
+    // Keeps the shared namespace up while the other is disconnected.
+    env.hutch(["run", "-d", "--name", "bg", "--network", "pa", BASIC, "sleep", "300"])
+        .ok();
+    let hp = free_port();
+    let spec = format!("{hp}:80");
+    env.hutch([
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--hostname",
+        "webh",
+        "-p",
+        &spec,
+        "--network",
+        "pa",
+        BASIC,
+        "httpd",
+        "-f",
+        "-p",
+        "80",
+        "-h",
+        "/etc",
+    ])
+    .ok();
+    assert_eq!(http_get(hp, "/hostname"), "webh\n");
+    let addr = |net: &str| {
+        fmt(
+            &env,
+            &["inspect", "web"],
+            &format!("{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}} {{{{(index .NetworkSettings.Networks \"{net}\").MacAddress}}}}"),
+        )
+    };
+    let own_lines = || {
+        env.hutch(["exec", "web", "cat", "/etc/hosts"])
+            .ok()
+            .stdout
+            .lines()
+            .filter(|l| l.split_whitespace().nth(1) == Some("webh"))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let first = addr("pa");
+    let (ip1, mac1) = first.split_once(' ').unwrap();
+    assert_eq!(own_lines(), [format!("{ip1}\twebh web")]);
+
+    // Disconnected from its only network: no answer, its address gone from /etc/hosts.
+    env.hutch(["network", "disconnect", "pa", "web"]).ok();
+    assert_eq!(http_once(hp, "/hostname"), None);
+    assert_eq!(own_lines(), ["127.0.1.1\twebh web"]);
+    assert_eq!(fmt(&env, &["inspect", "web"], "{{.HostConfig.NetworkMode}}"), "bridge");
+    // Connected again: a new address and MAC, and the port answers there.
+    env.hutch(["network", "connect", "pa", "web"]).ok();
+    let again = addr("pa");
+    let (ip2, mac2) = again.split_once(' ').unwrap();
+    assert!(
+        ip2.starts_with("10.97.0.") && ip2 != ip1 && mac2 != mac1,
+        "{first} / {again}"
+    );
+    assert_eq!(http_get(hp, "/hostname"), "webh\n");
+    assert_eq!(own_lines(), [format!("{ip2}\twebh web")]);
+
+    // A second network: one /etc/hosts line per address; then the first goes, and the port
+    // follows the container to the second.
+    env.hutch(["network", "connect", "pb", "web"]).ok();
+    let (ip3, _) = addr("pb")
+        .split_once(' ')
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .unwrap();
+    assert!(ip3.starts_with("10.98.0."), "{ip3}");
+    assert_eq!(own_lines(), [format!("{ip2}\twebh web"), format!("{ip3}\twebh web")]);
+    assert_eq!(http_get(hp, "/hostname"), "webh\n");
+    env.hutch(["network", "disconnect", "pa", "web"]).ok();
+    assert_eq!(http_get(hp, "/hostname"), "webh\n");
+    assert_eq!(own_lines(), [format!("{ip3}\twebh web")]);
+
+    // A container with no published port disconnects and connects again quietly.
+    let r = env.hutch(["network", "disconnect", "pa", "bg"]).ok();
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("", ""));
+    let r = env.hutch(["network", "connect", "pa", "bg"]).ok();
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("", ""));
+
+    // `bridge:` (what a container on no network is stored as) is no --network of its own.
+    let r = env.hutch(["create", "--network", "bridge:", BASIC, "true"]);
+    assert_eq!(r.code, 125, "{r:?}");
+    assert_eq!(r.stderr, "Error: --network bridge:: expected the name of a network\n");
+    env.hutch(["rm", "-f", "web", "bg"]).ok();
+}

@@ -31,7 +31,7 @@ use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -530,7 +530,11 @@ fn start_pasta(pid: i32) -> Result<(i32, u64)> {
 pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     let nets = &plan.networks;
     if nets.is_empty() {
-        crate::bail!("--network {}: no such network", plan.spec.network);
+        crate::bail!(
+            "container {} is on no network (disconnected from its last): connect it to one with `hutch network connect NETWORK {}` to start it",
+            plan.container_name,
+            plan.container_name
+        );
     }
     // Host sockets for the published ports, bound before anything starts (a port in use is
     // refused now); hutch-netns forwards them.
@@ -720,17 +724,15 @@ fn join_main(
     };
     crate::output::trace("shared network: attached (veths, addresses, routes)");
     drop(netns);
-    let ip = reply
+    let ips: Vec<&str> = reply
         .get("ips")
         .and_then(|v| v.as_array())
-        .and_then(|v| v.first())
-        .and_then(|v| v.as_str())
-        .unwrap_or("")
-        .to_string();
-    if !ip.is_empty() {
+        .map(|v| v.iter().filter_map(|x| x.as_str()).collect())
+        .unwrap_or_default();
+    if !ips.is_empty() {
         let hosts = plan.container_dir.join("userdata/hosts");
         if let Ok(text) = std::fs::read_to_string(&hosts) {
-            let _ = std::fs::write(&hosts, own_address(&text, &plan.spec.hostname, &ip));
+            let _ = std::fs::write(&hosts, own_addresses(&text, &plan.spec.hostname, &ips));
         }
         let _ = std::fs::write(plan.container_dir.join("userdata/networks.json"), reply.to_string());
     }
@@ -777,9 +779,11 @@ fn own_id_map(plan: &Plan) -> Option<(Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>
     }
 }
 
-/// /etc/hosts with the container's own line (the one naming its host name after the
-/// localhost lines: a base file's lines come before those and stay) at `ip`.
-pub fn own_address(hosts: &str, hostname: &str, ip: &str) -> String {
+/// /etc/hosts with the container's own lines (those naming its host name after the localhost
+/// lines: a base file's lines come before those and stay) one per address in `ips`, as Podman
+/// writes them, in their place; 127.0.1.1 when there is none.
+pub fn own_addresses(hosts: &str, hostname: &str, ips: &[&str]) -> String {
+    let ips = if ips.is_empty() { &["127.0.1.1"][..] } else { ips };
     let mut out = String::new();
     let second = |l: &str| l.split_whitespace().nth(1).map(String::from);
     let ours_from = hosts
@@ -792,14 +796,18 @@ pub fn own_address(hosts: &str, hostname: &str, ip: &str) -> String {
     for (n, l) in hosts.lines().enumerate() {
         let mut f = l.split_whitespace();
         let addr = f.next();
-        if !done && n >= ours_from && addr.is_some() && !l.starts_with('#') && f.next() == Some(hostname) {
-            done = true;
-            out.push_str(&format!(
-                "{ip}\t{}\n",
-                l.split_once(char::is_whitespace)
+        if n >= ours_from && addr.is_some() && !l.starts_with('#') && f.next() == Some(hostname) {
+            // The first of them becomes the lines of `ips`; the others go.
+            if !done {
+                let names = l
+                    .split_once(char::is_whitespace)
                     .map(|x| x.1.trim_start())
-                    .unwrap_or("")
-            ));
+                    .unwrap_or("");
+                for ip in ips {
+                    out.push_str(&format!("{ip}\t{names}\n"));
+                }
+            }
+            done = true;
         } else {
             out.push_str(l);
             out.push('\n');
@@ -1075,8 +1083,11 @@ struct Entry {
     /// Its published ports' forwarders (each holds its host socket until it returns).
     forwarders: Vec<std::thread::JoinHandle<()>>,
     /// The policy rules sending its published ports' replies to hutch-netns (bridge, address,
-    /// protocol, port), removed when it goes.
+    /// protocol, port), removed when it goes (bridge "": parked while the container is on no
+    /// network, `retarget`).
     rules: Vec<(String, Ipv4Addr, u8, u16)>,
+    /// The address its published ports are forwarded to (`PortTarget`).
+    target: Arc<AtomicU32>,
 }
 
 /// The routing table whose default route is local, and the priority of the rules using it:
@@ -1123,6 +1134,8 @@ struct Keeper {
     /// The state `hutch __netns` wrote (this process's pid and its pasta's), as last read:
     /// its pasta is still known when the file is gone.
     state: Option<SharedState>,
+    /// The address each network gave last (`free_ip`).
+    last_ip: BTreeMap<String, Ipv4Addr>,
 }
 
 impl Keeper {
@@ -1154,6 +1167,7 @@ impl Keeper {
             pending: BTreeMap::new(),
             next_txid: 1,
             state: None,
+            last_ip: BTreeMap::new(),
         };
         std::fs::write("/proc/sys/net/ipv4/ip_forward", "1").ctx(|| "enabling forwarding in the shared namespace")?;
         let lo = crate::sys::route::if_index("lo").map_err(|e| crate::err!("the shared namespace's lo: {e}"))?;
@@ -1298,7 +1312,7 @@ impl Keeper {
             ),
             Err(e) => crate::bail!("iptables-restore: {e}"),
         }
-        for (b, ip, pr, po) in &self.entries[i].rules {
+        for (b, ip, pr, po) in self.entries[i].rules.iter().filter(|r| !r.0.is_empty()) {
             match self
                 .nl
                 .sport_rule4(true, b, *ip, *pr, *po, REPLY_TABLE, REPLY_RULE_PRIO)
@@ -1398,10 +1412,7 @@ impl Keeper {
                         }
                         ip
                     }
-                    _ => (2..cidr.size() - 1)
-                        .map(|k| cidr.nth(k))
-                        .find(|a| *a != n.gateway() && !used.contains(a))
-                        .ok_or_else(|| crate::err!("network {}: no free address left in {cidr}", n.name))?,
+                    _ => self.free_ip(n, &used)?,
                 };
                 let ifname = (0..)
                     .map(|k| format!("eth{k}"))
@@ -1455,6 +1466,7 @@ impl Keeper {
         let mut port_fds = Vec::new();
         let mut forwarders = Vec::new();
         let mut rules = Vec::new();
+        let target = Arc::new(AtomicU32::new(links.first().map_or(0, |l| u32::from(l.ip))));
         if let (Some(ports), Some(first)) = (req.get("ports").and_then(|p| p.as_array()), links.first()) {
             let br = self
                 .bridges
@@ -1490,7 +1502,10 @@ impl Keeper {
                 }
                 let fd = Arc::new(fd);
                 port_fds.push(fd.clone());
-                let to = SocketAddrV4::new(first.ip, port);
+                let to = PortTarget {
+                    ip: target.clone(),
+                    port,
+                };
                 let stop = stop.clone();
                 forwarders.push(if udp {
                     std::thread::spawn(move || udp_forward(fd, to, stop))
@@ -1510,6 +1525,7 @@ impl Keeper {
             port_fds,
             forwarders,
             rules,
+            target,
         });
         Ok(serde_json::json!({"ips": ips, "macs": macs}))
     }
@@ -1529,6 +1545,66 @@ impl Keeper {
         Ok(())
     }
 
+    /// A free address of `n` for a new link: the first after the one it gave last (wrapping
+    /// around), as Podman's IPAM gives them, so a container disconnected and connected again
+    /// gets a new address.
+    fn free_ip(&mut self, n: &Network, used: &std::collections::HashSet<Ipv4Addr>) -> Result<Ipv4Addr> {
+        let cidr = n.cidr();
+        let hosts = cidr.size().saturating_sub(3);
+        let after = self
+            .last_ip
+            .get(&n.name)
+            .filter(|a| cidr.is_host(**a))
+            .map_or(0, |a| u32::from(*a) - u32::from(cidr.nth(2)) + 1);
+        let ip = (0..hosts)
+            .map(|k| cidr.nth(2 + (after + k) % hosts))
+            .find(|a| *a != n.gateway() && !used.contains(a))
+            .ok_or_else(|| crate::err!("network {}: no free address left in {cidr}", n.name))?;
+        self.last_ip.insert(n.name.clone(), ip);
+        Ok(ip)
+    }
+
+    /// After `network connect`/`disconnect` of container `id`: its published ports go to its
+    /// first network's address (in the order it was attached to them), with their reply rules
+    /// on that network's bridge; to none (connections are reset, the rules parked) while it is
+    /// on no network.
+    fn retarget(&mut self, id: &str) {
+        let first = self
+            .entries
+            .iter()
+            .filter(|e| e.id == id)
+            .flat_map(|e| e.links.iter())
+            .next()
+            .map(|l| {
+                let br = self.bridges.get(&l.net).map(|b| b.net.network_interface.clone());
+                (br.unwrap_or_default(), l.ip)
+            });
+        let Some(e) = self.entries.iter_mut().find(|e| e.id == id && !e.port_fds.is_empty()) else {
+            return;
+        };
+        let (br, ip) = first.unwrap_or((String::new(), Ipv4Addr::UNSPECIFIED));
+        if e.target.load(Ordering::SeqCst) == u32::from(ip) {
+            return;
+        }
+        for r in e.rules.iter_mut() {
+            if !r.0.is_empty() {
+                let _ = self
+                    .nl
+                    .sport_rule4(false, &r.0, r.1, r.2, r.3, REPLY_TABLE, REPLY_RULE_PRIO);
+            }
+            *r = (br.clone(), ip, r.2, r.3);
+            if !br.is_empty()
+                && self
+                    .nl
+                    .sport_rule4(true, &br, ip, r.2, r.3, REPLY_TABLE, REPLY_RULE_PRIO)
+                    .is_err_and(|e| e != nix::errno::Errno::EEXIST)
+            {
+                r.0 = String::new();
+            }
+        }
+        e.target.store(u32::from(ip), Ordering::SeqCst);
+    }
+
     /// Forget an attachment: its ports stop; its veths go with the container's namespace.
     fn forget(&mut self, i: usize) {
         let e = self.entries.remove(i);
@@ -1541,7 +1617,7 @@ impl Keeper {
         for t in e.forwarders {
             let _ = t.join();
         }
-        for (b, ip, pr, po) in &e.rules {
+        for (b, ip, pr, po) in e.rules.iter().filter(|r| !r.0.is_empty()) {
             let _ = self
                 .nl
                 .sport_rule4(false, b, *ip, *pr, *po, REPLY_TABLE, REPLY_RULE_PRIO);
@@ -1552,7 +1628,9 @@ impl Keeper {
         let op = v.get("op").and_then(|o| o.as_str()).unwrap_or("");
         let r = match op {
             "attach" => self.attach(&v, fds, Some(conn)),
-            "connect" => self.attach(&v, fds, None),
+            "connect" => self.attach(&v, fds, None).inspect(|_| {
+                self.retarget(v.get("id").and_then(|x| x.as_str()).unwrap_or(""));
+            }),
             // Answered once the connections closed before it are forgotten (`serve` handles
             // closed connections first): their ports are free then.
             "settle" => Ok(serde_json::json!({})),
@@ -1567,7 +1645,10 @@ impl Keeper {
                 .map_err(|e| crate::err!("bad request: {e}")),
             "disconnect" => {
                 let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
-                self.disconnect(&s("id"), &s("network")).map(|()| serde_json::json!({}))
+                self.disconnect(&s("id"), &s("network")).map(|()| {
+                    self.retarget(&s("id"));
+                    serde_json::json!({})
+                })
             }
             "reload" => self.reload(v.get("id").and_then(|x| x.as_str()).unwrap_or("")),
             _ => Err(crate::err!("unknown request {op:?}")),
@@ -1905,9 +1986,24 @@ fn configure_inside_here(
     r.map_err(|e| crate::err!("entering the container's network namespace: {e}"))?
 }
 
+/// Where a published port goes: the container's current address (0 while it is on no
+/// network: `Keeper::retarget` changes it) and its port.
+#[derive(Clone)]
+struct PortTarget {
+    ip: Arc<AtomicU32>,
+    port: u16,
+}
+
+impl PortTarget {
+    fn get(&self) -> Option<SocketAddrV4> {
+        let ip = Ipv4Addr::from(self.ip.load(Ordering::SeqCst));
+        (!ip.is_unspecified()).then(|| SocketAddrV4::new(ip, self.port))
+    }
+}
+
 /// A published TCP port: each connection to the host socket is relayed (splice) to the
 /// container's address, from inside the shared namespace.
-fn tcp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
+fn tcp_forward(fd: Arc<OwnedFd>, to: PortTarget, stop: Arc<AtomicBool>) {
     let Ok(dup) = fd.try_clone() else { return };
     let l = TcpListener::from(dup);
     drop(fd);
@@ -1923,6 +2019,8 @@ fn tcp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
         if stop.load(Ordering::SeqCst) {
             return;
         }
+        // On no network (disconnected): the connection is closed at once.
+        let Some(to) = to.get() else { continue };
         std::thread::spawn(move || {
             let Ok(inside) = connect_as(client_v4(peer), to) else {
                 return;
@@ -2129,13 +2227,13 @@ fn connect_as(from: Option<SocketAddrV4>, to: SocketAddrV4) -> std::io::Result<s
 
 /// A published UDP port: a socket in the shared namespace per client, replies sent back from
 /// the host socket.
-fn udp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
+fn udp_forward(fd: Arc<OwnedFd>, target: PortTarget, stop: Arc<AtomicBool>) {
     let Ok(dup) = fd.try_clone() else { return };
     let host = Arc::new(UdpSocket::from(dup));
     drop(fd);
     // Per client: the socket towards the container, and whether its reply thread still runs
     // (it ends after two idle minutes).
-    let mut peers: BTreeMap<SocketAddr, (Arc<UdpSocket>, Arc<AtomicBool>)> = BTreeMap::new();
+    let mut peers: BTreeMap<SocketAddr, (Arc<UdpSocket>, Arc<AtomicBool>, SocketAddrV4)> = BTreeMap::new();
     let mut buf = vec![0u8; 65536];
     loop {
         let (n, from) = match host.recv_from(&mut buf) {
@@ -2149,9 +2247,11 @@ fn udp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
         if stop.load(Ordering::SeqCst) {
             return;
         }
-        peers.retain(|_, (_, alive)| alive.load(Ordering::SeqCst));
+        // On no network: dropped. Moved to another address: new sockets towards it.
+        let Some(to) = target.get() else { continue };
+        peers.retain(|_, (_, alive, at)| alive.load(Ordering::SeqCst) && *at == to);
         let peer = match peers.get(&from) {
-            Some((p, _)) => p.clone(),
+            Some((p, _, _)) => p.clone(),
             None => {
                 let s = match transparent_socket(client_v4(from), SockType::Datagram) {
                     Some(fd) => UdpSocket::from(fd),
@@ -2186,7 +2286,7 @@ fn udp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
                     }
                     alive2.store(false, Ordering::SeqCst);
                 });
-                peers.insert(from, (s.clone(), alive));
+                peers.insert(from, (s.clone(), alive, to));
                 s
             }
         };
@@ -2202,11 +2302,22 @@ mod tests {
     fn hosts_own_line() {
         let h = "127.0.0.1\tlocalhost\n127.0.1.1\tabc web\n192.0.2.1\thost.containers.internal\n";
         assert_eq!(
-            own_address(h, "abc", "10.89.0.2"),
+            own_addresses(h, "abc", &["10.89.0.2"]),
             "127.0.0.1\tlocalhost\n10.89.0.2\tabc web\n192.0.2.1\thost.containers.internal\n"
         );
+        // One line per network address, as Podman writes them; back to one, and to 127.0.1.1.
+        let two = own_addresses(h, "abc", &["10.89.0.2", "10.90.0.5"]);
+        assert_eq!(
+            two,
+            "127.0.0.1\tlocalhost\n10.89.0.2\tabc web\n10.90.0.5\tabc web\n192.0.2.1\thost.containers.internal\n"
+        );
+        assert_eq!(
+            own_addresses(&two, "abc", &["10.90.0.5"]),
+            own_addresses(h, "abc", &["10.90.0.5"])
+        );
+        assert_eq!(own_addresses(&two, "abc", &[]), h);
         // A base file's line naming the host name stays (and there is no own line then).
         let b = "192.0.2.9\tabc\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n";
-        assert_eq!(own_address(b, "abc", "10.89.0.2"), b);
+        assert_eq!(own_addresses(b, "abc", &["10.89.0.2"]), b);
     }
 }
