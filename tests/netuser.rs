@@ -739,11 +739,12 @@ fn tcp_to_the_hosts_loopback_goes_through_hutch_netns() {
     }
     server.join().unwrap();
 
-    // A closed port: the connection ends at once, reset (the timeout never kills nc).
+    // A closed port: the connection is reset and nc ends by itself (the timeout never kills it).
     let closed = free_port();
     let cmd = format!("timeout 60 nc host.containers.internal {closed} </dev/null; echo rc=$?");
     let r = env.hutch(["run", "--rm", BASIC, "sh", "-c", &cmd]).ok();
-    assert!(r.stdout.trim_end().ends_with("rc=1"), "{r:?}");
+    let rc = r.stdout.trim_end().rsplit_once("rc=").map(|x| x.1.to_string());
+    assert!(rc.as_deref().is_some_and(|c| c != "124"), "{r:?}");
 
     env.hutch(["rm", "-f", "keep"]).ok();
     assert_nothing_left(&env);
