@@ -320,6 +320,8 @@ fn network_reload_makes_flushed_firewall_rules_again() {
     let k = netns_pid(&env);
     in_shared(k, &["iptables", "-F", "FORWARD"]);
     in_shared(k, &["iptables", "-t", "nat", "-F", "POSTROUTING"]);
+    // (TCP to the host's loopback is redirected to hutch-netns in nat PREROUTING.)
+    in_shared(k, &["iptables", "-t", "nat", "-F", "PREROUTING"]);
     assert_eq!(env.hutch(["exec", "web", "sh", "-c", &out]).ok().stdout, "cut off\n");
 
     // network reload makes them again: the same address and MAC, the way out back, the
@@ -356,6 +358,8 @@ fn network_reload_makes_flushed_firewall_rules_again() {
     assert!(rules.contains("-P FORWARD DROP"), "{rules}");
     let nat = in_shared(k, &["iptables", "-t", "nat", "-S", "POSTROUTING"]);
     assert_eq!(nat.matches("-A POSTROUTING -s 10.94.0.0/24 ! -o").count(), 1, "{nat}");
+    let pre = in_shared(k, &["iptables", "-t", "nat", "-S", "PREROUTING"]);
+    assert_eq!(pre.matches(&format!("-i {br} -p tcp -j REDIRECT")).count(), 1, "{pre}");
     assert_eq!(env.hutch(["exec", "web", "sh", "-c", &out]).ok().stdout, "out\n");
 
     // Bad input: one error line, exit 125.
@@ -551,21 +555,8 @@ fn connect_and_disconnect_keep_inspect_and_hosts_up_to_date() {
         "300",
     ])
     .ok();
-    let addr = |net: &str| {
-        fmt(
-            &env,
-            &["inspect", "c"],
-            &format!("{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}} {{{{(index .NetworkSettings.Networks \"{net}\").MacAddress}}}}"),
-        )
-    };
-    let own_line = || {
-        env.hutch(["exec", "c", "cat", "/etc/hosts"])
-            .ok()
-            .stdout
-            .lines()
-            .find(|l| l.split_whitespace().nth(1) == Some("ch"))
-            .map(String::from)
-    };
+    let addr = |net: &str| net_address(&env, "c", net);
+    let own_line = || own_lines(&env, "c", "ch").first().cloned();
     let a = addr("na");
     assert!(a.starts_with("10.95.0."), "{a}");
     // connect: inspect shows the new network's address and MAC (its interface is there).
@@ -588,6 +579,26 @@ fn connect_and_disconnect_keep_inspect_and_hosts_up_to_date() {
     env.hutch(["network", "disconnect", "nb", "c"]).ok();
     assert_eq!(own_line().unwrap(), "127.0.1.1\tch c");
     env.hutch(["rm", "-f", "c"]).ok();
+}
+
+/// Container `ctr`'s "IPAddress MacAddress" on network `net`, as `inspect` gives them.
+fn net_address(env: &Env, ctr: &str, net: &str) -> String {
+    let f = |k: &str| format!("{{{{(index .NetworkSettings.Networks \"{net}\").{k}}}}}");
+    fmt(
+        env,
+        &["inspect", ctr],
+        &format!("{} {}", f("IPAddress"), f("MacAddress")),
+    )
+}
+
+/// The lines of `ctr`'s /etc/hosts naming its host name `host` first.
+fn own_lines(env: &Env, ctr: &str, host: &str) -> Vec<String> {
+    let hosts = env.hutch(["exec", ctr, "cat", "/etc/hosts"]).ok().stdout;
+    hosts
+        .lines()
+        .filter(|l| l.split_whitespace().nth(1) == Some(host))
+        .map(String::from)
+        .collect()
 }
 
 /// One GET of `path` from 127.0.0.1:`port`: the body, or None when the connection gives no
@@ -616,43 +627,13 @@ fn published_ports_follow_network_connect_and_disconnect() {
         .ok();
     let hp = free_port();
     let spec = format!("{hp}:80");
-    env.hutch([
-        "run",
-        "-d",
-        "--name",
-        "web",
-        "--hostname",
-        "webh",
-        "-p",
-        &spec,
-        "--network",
-        "pa",
-        BASIC,
-        "httpd",
-        "-f",
-        "-p",
-        "80",
-        "-h",
-        "/etc",
-    ])
-    .ok();
+    let mut args: Vec<&str> = "run -d --name web --hostname webh --network pa -p".split(' ').collect();
+    args.push(&spec);
+    args.extend([BASIC, "httpd", "-f", "-p", "80", "-h", "/etc"]);
+    env.hutch(args).ok();
     assert_eq!(http_get(hp, "/hostname"), "webh\n");
-    let addr = |net: &str| {
-        fmt(
-            &env,
-            &["inspect", "web"],
-            &format!("{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}} {{{{(index .NetworkSettings.Networks \"{net}\").MacAddress}}}}"),
-        )
-    };
-    let own_lines = || {
-        env.hutch(["exec", "web", "cat", "/etc/hosts"])
-            .ok()
-            .stdout
-            .lines()
-            .filter(|l| l.split_whitespace().nth(1) == Some("webh"))
-            .map(String::from)
-            .collect::<Vec<_>>()
-    };
+    let addr = |net: &str| net_address(&env, "web", net);
+    let own_lines = || own_lines(&env, "web", "webh");
     let first = addr("pa");
     let (ip1, mac1) = first.split_once(' ').unwrap();
     assert_eq!(own_lines(), [format!("{ip1}\twebh web")]);
@@ -692,6 +673,15 @@ fn published_ports_follow_network_connect_and_disconnect() {
     assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("", ""));
     let r = env.hutch(["network", "connect", "pa", "bg"]).ok();
     assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("", ""));
+
+    // Started again while on no network: it runs with only lo; connected, its port answers.
+    env.hutch(["network", "disconnect", "pb", "web"]).ok();
+    env.hutch(["restart", "-t", "0", "web"]).ok();
+    let links = env.hutch(["exec", "web", "ip", "-o", "link"]).ok().stdout;
+    assert_eq!(links.lines().count(), 1, "{links}");
+    assert_eq!(http_once(hp, "/hostname"), None);
+    env.hutch(["network", "connect", "pb", "web"]).ok();
+    assert_eq!(http_get(hp, "/hostname"), "webh\n");
 
     // `bridge:` (what a container on no network is stored as) is no --network of its own.
     let r = env.hutch(["create", "--network", "bridge:", BASIC, "true"]);

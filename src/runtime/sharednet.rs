@@ -529,13 +529,8 @@ fn start_pasta(pid: i32) -> Result<(i32, u64)> {
 /// Start a container on its networks (see the module's doc).
 pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     let nets = &plan.networks;
-    if nets.is_empty() {
-        crate::bail!(
-            "container {} is on no network (disconnected from its last): connect it to one with `hutch network connect NETWORK {}` to start it",
-            plan.container_name,
-            plan.container_name
-        );
-    }
+    // Empty: a container disconnected from its last network starts with only lo, in the
+    // shared namespace (`network connect` gives it an interface), as Podman's does.
     // Host sockets for the published ports, bound before anything starts (a port in use is
     // refused now); hutch-netns forwards them.
     let ports = bind_published(plan)?;
@@ -1467,12 +1462,13 @@ impl Keeper {
         let mut forwarders = Vec::new();
         let mut rules = Vec::new();
         let target = Arc::new(AtomicU32::new(links.first().map_or(0, |l| u32::from(l.ip))));
-        if let (Some(ports), Some(first)) = (req.get("ports").and_then(|p| p.as_array()), links.first()) {
-            let br = self
-                .bridges
-                .get(&first.net)
-                .map(|b| b.net.network_interface.clone())
-                .unwrap_or_default();
+        // A container on no network (disconnected from its last, started again) forwards its
+        // ports once it is connected to one (`retarget`): its rules are parked (bridge "").
+        if let Some(ports) = req.get("ports").and_then(|p| p.as_array()) {
+            let (br, first_ip) = links.first().map_or((String::new(), Ipv4Addr::UNSPECIFIED), |first| {
+                let br = self.bridges.get(&first.net).map(|b| b.net.network_interface.clone());
+                (br.unwrap_or_default(), first.ip)
+            });
             for (p, fd) in ports.iter().zip(fds.into_iter()) {
                 let port = p.get("port").and_then(|v| v.as_u64()).unwrap_or(0) as u16;
                 let udp = p.get("proto").and_then(|v| v.as_str()) == Some("udp");
@@ -1480,12 +1476,15 @@ impl Keeper {
                 // are routed to hutch-netns's socket (bound transparently to that address)
                 // rather than out through pasta.
                 let proto = if udp { libc::IPPROTO_UDP } else { libc::IPPROTO_TCP } as u8;
-                let rule = (br.clone(), first.ip, proto, port);
+                let rule = (br.clone(), first_ip, proto, port);
                 if !rules.contains(&rule) {
-                    match self
-                        .nl
-                        .sport_rule4(true, &br, first.ip, proto, port, REPLY_TABLE, REPLY_RULE_PRIO)
-                    {
+                    let added = match br.is_empty() {
+                        true => Ok(()),
+                        false => self
+                            .nl
+                            .sport_rule4(true, &br, first_ip, proto, port, REPLY_TABLE, REPLY_RULE_PRIO),
+                    };
+                    match added {
                         Ok(()) | Err(nix::errno::Errno::EEXIST) => rules.push(rule),
                         Err(e) => {
                             for (b, ip, pr, po) in &rules {
