@@ -47,6 +47,10 @@ IMAGE=127.0.0.1:5000/bench/iperf3:latest
 . benches/lib.sh
 WORK=${WORK:-/var/tmp/hbd}
 two_tools
+# PCONF: containers.conf text for podman alone, e.g. PCONF='[engine]
+# network_cmd_options = ["allow_host_loopback=true"]' (its rootless network namespace's
+# slirp4netns then reaches the host's loopback at 10.0.2.2, as Podman 4.3 reads it).
+[ -n "${PCONF:-}" ] && printf '%s\n' "$PCONF" >"$P/config/containers/containers.conf" && chown "$U" "$P/config/containers/containers.conf"
 TOOLS=(hutch)
 ((HAVE_PODMAN)) && TOOLS+=(podman_)
 declare -A NETOF=([hutch]=podman [podman_]=bridge)

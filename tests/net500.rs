@@ -320,6 +320,8 @@ fn network_reload_makes_flushed_firewall_rules_again() {
     let k = netns_pid(&env);
     in_shared(k, &["iptables", "-F", "FORWARD"]);
     in_shared(k, &["iptables", "-t", "nat", "-F", "POSTROUTING"]);
+    // (TCP to the host's loopback is redirected to hutch-netns in nat PREROUTING.)
+    in_shared(k, &["iptables", "-t", "nat", "-F", "PREROUTING"]);
     assert_eq!(env.hutch(["exec", "web", "sh", "-c", &out]).ok().stdout, "cut off\n");
 
     // network reload makes them again: the same address and MAC, the way out back, the
@@ -356,6 +358,8 @@ fn network_reload_makes_flushed_firewall_rules_again() {
     assert!(rules.contains("-P FORWARD DROP"), "{rules}");
     let nat = in_shared(k, &["iptables", "-t", "nat", "-S", "POSTROUTING"]);
     assert_eq!(nat.matches("-A POSTROUTING -s 10.94.0.0/24 ! -o").count(), 1, "{nat}");
+    let pre = in_shared(k, &["iptables", "-t", "nat", "-S", "PREROUTING"]);
+    assert_eq!(pre.matches(&format!("-i {br} -p tcp -j REDIRECT")).count(), 1, "{pre}");
     assert_eq!(env.hutch(["exec", "web", "sh", "-c", &out]).ok().stdout, "out\n");
 
     // Bad input: one error line, exit 125.
@@ -551,21 +555,8 @@ fn connect_and_disconnect_keep_inspect_and_hosts_up_to_date() {
         "300",
     ])
     .ok();
-    let addr = |net: &str| {
-        fmt(
-            &env,
-            &["inspect", "c"],
-            &format!("{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}} {{{{(index .NetworkSettings.Networks \"{net}\").MacAddress}}}}"),
-        )
-    };
-    let own_line = || {
-        env.hutch(["exec", "c", "cat", "/etc/hosts"])
-            .ok()
-            .stdout
-            .lines()
-            .find(|l| l.split_whitespace().nth(1) == Some("ch"))
-            .map(String::from)
-    };
+    let addr = |net: &str| net_address(&env, "c", net);
+    let own_line = || own_lines(&env, "c", "ch").first().cloned();
     let a = addr("na");
     assert!(a.starts_with("10.95.0."), "{a}");
     // connect: inspect shows the new network's address and MAC (its interface is there).
@@ -588,4 +579,113 @@ fn connect_and_disconnect_keep_inspect_and_hosts_up_to_date() {
     env.hutch(["network", "disconnect", "nb", "c"]).ok();
     assert_eq!(own_line().unwrap(), "127.0.1.1\tch c");
     env.hutch(["rm", "-f", "c"]).ok();
+}
+
+/// Container `ctr`'s "IPAddress MacAddress" on network `net`, as `inspect` gives them.
+fn net_address(env: &Env, ctr: &str, net: &str) -> String {
+    let f = |k: &str| format!("{{{{(index .NetworkSettings.Networks \"{net}\").{k}}}}}");
+    fmt(
+        env,
+        &["inspect", ctr],
+        &format!("{} {}", f("IPAddress"), f("MacAddress")),
+    )
+}
+
+/// The lines of `ctr`'s /etc/hosts naming its host name `host` first.
+fn own_lines(env: &Env, ctr: &str, host: &str) -> Vec<String> {
+    let hosts = env.hutch(["exec", ctr, "cat", "/etc/hosts"]).ok().stdout;
+    hosts
+        .lines()
+        .filter(|l| l.split_whitespace().nth(1) == Some(host))
+        .map(String::from)
+        .collect()
+}
+
+/// One GET of `path` from 127.0.0.1:`port`: the body, or None when the connection gives no
+/// answer (refused, reset or closed at once).
+fn http_once(port: u16, path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).ok()?;
+    s.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes()).ok()?;
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    text.split_once("\r\n\r\n").map(|(_, b)| b.to_string())
+}
+
+/// Podman's "network connect/disconnect with port forwarding": a container disconnected from
+/// its only network stays a container of the networks (connected again, it gets a new address
+/// and MAC); its published port follows it to its new address, and to the network left when
+/// the first is disconnected; /etc/hosts has one line per network address, as Podman writes it.
+#[test]
+fn published_ports_follow_network_connect_and_disconnect() {
+    let env = env_with(&[BASIC]);
+    env.hutch(["network", "create", "--subnet", "10.97.0.0/24", "pa"]).ok();
+    env.hutch(["network", "create", "--subnet", "10.98.0.0/24", "pb"]).ok();
+    // Keeps the shared namespace up while the other is disconnected.
+    env.hutch(["run", "-d", "--name", "bg", "--network", "pa", BASIC, "sleep", "300"])
+        .ok();
+    let hp = free_port();
+    let spec = format!("{hp}:80");
+    let mut args: Vec<&str> = "run -d --name web --hostname webh --network pa -p".split(' ').collect();
+    args.push(&spec);
+    args.extend([BASIC, "httpd", "-f", "-p", "80", "-h", "/etc"]);
+    env.hutch(args).ok();
+    assert_eq!(http_get(hp, "/hostname"), "webh\n");
+    let addr = |net: &str| net_address(&env, "web", net);
+    let own_lines = || own_lines(&env, "web", "webh");
+    let first = addr("pa");
+    let (ip1, mac1) = first.split_once(' ').unwrap();
+    assert_eq!(own_lines(), [format!("{ip1}\twebh web")]);
+
+    // Disconnected from its only network: no answer, its address gone from /etc/hosts.
+    env.hutch(["network", "disconnect", "pa", "web"]).ok();
+    assert_eq!(http_once(hp, "/hostname"), None);
+    assert_eq!(own_lines(), ["127.0.1.1\twebh web"]);
+    assert_eq!(fmt(&env, &["inspect", "web"], "{{.HostConfig.NetworkMode}}"), "bridge");
+    // Connected again: a new address and MAC, and the port answers there.
+    env.hutch(["network", "connect", "pa", "web"]).ok();
+    let again = addr("pa");
+    let (ip2, mac2) = again.split_once(' ').unwrap();
+    assert!(
+        ip2.starts_with("10.97.0.") && ip2 != ip1 && mac2 != mac1,
+        "{first} / {again}"
+    );
+    assert_eq!(http_get(hp, "/hostname"), "webh\n");
+    assert_eq!(own_lines(), [format!("{ip2}\twebh web")]);
+
+    // A second network: one /etc/hosts line per address; then the first goes, and the port
+    // follows the container to the second.
+    env.hutch(["network", "connect", "pb", "web"]).ok();
+    let (ip3, _) = addr("pb")
+        .split_once(' ')
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .unwrap();
+    assert!(ip3.starts_with("10.98.0."), "{ip3}");
+    assert_eq!(own_lines(), [format!("{ip2}\twebh web"), format!("{ip3}\twebh web")]);
+    assert_eq!(http_get(hp, "/hostname"), "webh\n");
+    env.hutch(["network", "disconnect", "pa", "web"]).ok();
+    assert_eq!(http_get(hp, "/hostname"), "webh\n");
+    assert_eq!(own_lines(), [format!("{ip3}\twebh web")]);
+
+    // A container with no published port disconnects and connects again quietly.
+    let r = env.hutch(["network", "disconnect", "pa", "bg"]).ok();
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("", ""));
+    let r = env.hutch(["network", "connect", "pa", "bg"]).ok();
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("", ""));
+
+    // Started again while on no network: it runs with only lo; connected, its port answers.
+    env.hutch(["network", "disconnect", "pb", "web"]).ok();
+    env.hutch(["restart", "-t", "0", "web"]).ok();
+    let links = env.hutch(["exec", "web", "ip", "-o", "link"]).ok().stdout;
+    assert_eq!(links.lines().count(), 1, "{links}");
+    assert_eq!(http_once(hp, "/hostname"), None);
+    env.hutch(["network", "connect", "pb", "web"]).ok();
+    assert_eq!(http_get(hp, "/hostname"), "webh\n");
+
+    // `bridge:` (what a container on no network is stored as) is no --network of its own.
+    let r = env.hutch(["create", "--network", "bridge:", BASIC, "true"]);
+    assert_eq!(r.code, 125, "{r:?}");
+    assert_eq!(r.stderr, "Error: --network bridge:: expected the name of a network\n");
+    env.hutch(["rm", "-f", "web", "bg"]).ok();
 }

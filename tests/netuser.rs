@@ -10,6 +10,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use common::net::{free_port, in_shared, netns_pid};
 use common::*;
 
 const BASIC: &str = "fixtures/basic";
@@ -42,7 +43,7 @@ fn processes(env: &Env, names: &[&str]) -> Vec<i32> {
     v
 }
 
-const SHARED: &[&str] = &["hutch-netns", "pasta", "pasta.avx2"];
+const SHARED: &[&str] = &["hutch-netns", "hutch-netns-lo", "pasta", "pasta.avx2"];
 
 /// hutch-netns's and pasta's pids from the shared state file.
 fn shared_state(env: &Env) -> Option<(i32, i32)> {
@@ -683,6 +684,69 @@ fn bulk_data_to_the_hosts_loopback_arrives_whole_with_pastas_mtu() {
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(lines, ["65520", "sent"], "{r:?}");
     assert_eq!(server.join().unwrap(), 64 << 20);
+    assert_nothing_left(&env);
+}
+
+/// TCP from a network to the host's loopback (host.containers.internal) does not go through
+/// pasta's tap (slow and lossy with Debian 12's pasta): the networks' connections to that
+/// address are redirected to hutch-netns, which relays them to a socket made in the host's
+/// network namespace by hutch-netns-lo (one per user, gone with the last container). A closed
+/// port of the host resets the connection (through pasta it hung).
+#[test]
+fn tcp_to_the_hosts_loopback_goes_through_hutch_netns() {
+    let env = env_with(&[BASIC]);
+    env.hutch(["run", "-d", "--name", "keep", BASIC, "sleep", "300"]).ok();
+    let k = netns_pid(&env);
+    let lo = processes(&env, &["hutch-netns-lo"]);
+    assert_eq!(lo.len(), 1, "one hutch-netns-lo: {lo:?}");
+    // It is in the host's network namespace, hutch-netns is not.
+    let ns = |pid: i32| std::fs::read_link(format!("/proc/{pid}/ns/net")).unwrap();
+    assert_eq!(ns(lo[0]), ns(std::process::id() as i32));
+    assert_ne!(ns(k), ns(lo[0]));
+    let hci = env
+        .hutch(["exec", "keep", "sh", "-c", "grep host.containers.internal /etc/hosts"])
+        .ok()
+        .stdout;
+    let hci = hci.split_whitespace().next().unwrap().to_string();
+    let nat = in_shared(k, &["iptables", "-t", "nat", "-S", "PREROUTING"]);
+    assert!(
+        nat.contains(&format!(
+            "-A PREROUTING -d {hci}/32 -i podman0 -p tcp -j REDIRECT --to-ports"
+        )),
+        "{nat}"
+    );
+
+    // A server on the host's loopback: an echo of what it is sent, from a container on the
+    // default network and one on a created network.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        for _ in 0..2 {
+            let (mut s, peer) = l.accept().unwrap();
+            assert!(peer.ip().is_loopback(), "{peer}");
+            let mut b = String::new();
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(&s), &mut b).unwrap();
+            s.write_all(format!("got {b}").as_bytes()).unwrap();
+        }
+    });
+    env.hutch(["network", "create", "lonet"]).ok();
+    for net in ["podman", "lonet"] {
+        let cmd = format!("echo {net} | nc host.containers.internal {port}");
+        let r = env
+            .hutch(["run", "--rm", "--network", net, BASIC, "sh", "-c", &cmd])
+            .ok();
+        assert_eq!(r.stdout, format!("got {net}\n"), "{r:?}");
+    }
+    server.join().unwrap();
+
+    // A closed port: the connection is reset and nc ends by itself (the timeout never kills it).
+    let closed = free_port();
+    let cmd = format!("timeout 60 nc host.containers.internal {closed} </dev/null; echo rc=$?");
+    let r = env.hutch(["run", "--rm", BASIC, "sh", "-c", &cmd]).ok();
+    let rc = r.stdout.trim_end().rsplit_once("rc=").map(|x| x.1.to_string());
+    assert!(rc.as_deref().is_some_and(|c| c != "124"), "{r:?}");
+
+    env.hutch(["rm", "-f", "keep"]).ok();
     assert_nothing_left(&env);
 }
 

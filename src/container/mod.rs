@@ -119,6 +119,12 @@ pub fn create(
     }
     runtime::net::helper_path(&mode)?;
     let networks = crate::network::resolve_mode(store, &mode)?;
+    if mode == Mode::Bridge(vec![]) {
+        crate::bail!(
+            "--network {}: expected the name of a network",
+            crate::spec::network::NO_NETWORK
+        );
+    }
     if let Mode::Bridge(_) = &mode {
         if crate::paths::find_in_path("pasta").is_none() {
             crate::bail!(

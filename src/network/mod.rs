@@ -305,9 +305,9 @@ pub fn reload(store: &Store, all: bool, ctrs: &[String]) -> Result<Vec<Result<St
 
 /// A running container's addresses after `network connect` (`added`: hutch-netns's reply for
 /// the network appended to its list) or `disconnect` (`removed`: the network's place in its
-/// list): `userdata/networks.json`, which `inspect` reads, and its /etc/hosts line, which
-/// names the address of its first network (127.0.1.1 when it has none left). Best effort: the
-/// network itself is already connected or gone.
+/// list): `userdata/networks.json`, which `inspect` reads, and its /etc/hosts lines, one per
+/// network address (127.0.1.1 when it has none left). Best effort: the network itself is
+/// already connected or gone.
 fn running_addresses(store: &Store, rec: &ContainerRecord, removed: Option<usize>, added: Option<&serde_json::Value>) {
     let ud = store.container_dir(&rec.id).join("userdata");
     let path = ud.join("networks.json");
@@ -315,7 +315,7 @@ fn running_addresses(store: &Store, rec: &ContainerRecord, removed: Option<usize
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_else(|| serde_json::json!({"ips": [], "macs": []}));
-    let old_first = got["ips"][0].as_str().map(String::from);
+    let old = got["ips"].clone();
     for key in ["ips", "macs"] {
         if !got[key].is_array() {
             got[key] = serde_json::json!([]);
@@ -329,14 +329,16 @@ fn running_addresses(store: &Store, rec: &ContainerRecord, removed: Option<usize
         }
     }
     let _ = std::fs::write(&path, got.to_string());
-    let new_first = got["ips"][0].as_str().map(String::from);
-    if new_first != old_first {
+    if got["ips"] != old {
         let hosts = ud.join("hosts");
         if let Ok(text) = std::fs::read_to_string(&hosts) {
-            let ip = new_first.as_deref().unwrap_or("127.0.1.1");
+            let ips: Vec<&str> = got["ips"]
+                .as_array()
+                .map(|v| v.iter().filter_map(|x| x.as_str()).collect())
+                .unwrap_or_default();
             let _ = std::fs::write(
                 &hosts,
-                crate::runtime::sharednet::own_address(&text, &rec.spec.hostname, ip),
+                crate::runtime::sharednet::own_addresses(&text, &rec.spec.hostname, &ips),
             );
         }
     }
@@ -361,11 +363,9 @@ pub fn disconnect(store: &Store, net: &str, ctr: &str) -> Result<()> {
         }
     }
     let left: Vec<String> = names.into_iter().filter(|x| x != &n.name).collect();
-    idx.containers[i].spec.network = if left.is_empty() {
-        Mode::None
-    } else {
-        Mode::Bridge(left)
-    };
+    // On no network it stays a container of the networks (Podman's "bridge" with none), so it
+    // can be connected again.
+    idx.containers[i].spec.network = Mode::Bridge(left);
     store.save_containers(&idx, &lock)?;
     Ok(())
 }

@@ -31,7 +31,7 @@ use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -529,9 +529,8 @@ fn start_pasta(pid: i32) -> Result<(i32, u64)> {
 /// Start a container on its networks (see the module's doc).
 pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     let nets = &plan.networks;
-    if nets.is_empty() {
-        crate::bail!("--network {}: no such network", plan.spec.network);
-    }
+    // Empty: a container disconnected from its last network starts with only lo, in the
+    // shared namespace (`network connect` gives it an interface), as Podman's does.
     // Host sockets for the published ports, bound before anything starts (a port in use is
     // refused now); hutch-netns forwards them.
     let ports = bind_published(plan)?;
@@ -720,17 +719,15 @@ fn join_main(
     };
     crate::output::trace("shared network: attached (veths, addresses, routes)");
     drop(netns);
-    let ip = reply
+    let ips: Vec<&str> = reply
         .get("ips")
         .and_then(|v| v.as_array())
-        .and_then(|v| v.first())
-        .and_then(|v| v.as_str())
-        .unwrap_or("")
-        .to_string();
-    if !ip.is_empty() {
+        .map(|v| v.iter().filter_map(|x| x.as_str()).collect())
+        .unwrap_or_default();
+    if !ips.is_empty() {
         let hosts = plan.container_dir.join("userdata/hosts");
         if let Ok(text) = std::fs::read_to_string(&hosts) {
-            let _ = std::fs::write(&hosts, own_address(&text, &plan.spec.hostname, &ip));
+            let _ = std::fs::write(&hosts, own_addresses(&text, &plan.spec.hostname, &ips));
         }
         let _ = std::fs::write(plan.container_dir.join("userdata/networks.json"), reply.to_string());
     }
@@ -777,9 +774,11 @@ fn own_id_map(plan: &Plan) -> Option<(Vec<(u64, u64, u64)>, Vec<(u64, u64, u64)>
     }
 }
 
-/// /etc/hosts with the container's own line (the one naming its host name after the
-/// localhost lines: a base file's lines come before those and stay) at `ip`.
-pub fn own_address(hosts: &str, hostname: &str, ip: &str) -> String {
+/// /etc/hosts with the container's own lines (those naming its host name after the localhost
+/// lines: a base file's lines come before those and stay) one per address in `ips`, as Podman
+/// writes them, in their place; 127.0.1.1 when there is none.
+pub fn own_addresses(hosts: &str, hostname: &str, ips: &[&str]) -> String {
+    let ips = if ips.is_empty() { &["127.0.1.1"][..] } else { ips };
     let mut out = String::new();
     let second = |l: &str| l.split_whitespace().nth(1).map(String::from);
     let ours_from = hosts
@@ -792,14 +791,18 @@ pub fn own_address(hosts: &str, hostname: &str, ip: &str) -> String {
     for (n, l) in hosts.lines().enumerate() {
         let mut f = l.split_whitespace();
         let addr = f.next();
-        if !done && n >= ours_from && addr.is_some() && !l.starts_with('#') && f.next() == Some(hostname) {
-            done = true;
-            out.push_str(&format!(
-                "{ip}\t{}\n",
-                l.split_once(char::is_whitespace)
+        if n >= ours_from && addr.is_some() && !l.starts_with('#') && f.next() == Some(hostname) {
+            // The first of them becomes the lines of `ips`; the others go.
+            if !done {
+                let names = l
+                    .split_once(char::is_whitespace)
                     .map(|x| x.1.trim_start())
-                    .unwrap_or("")
-            ));
+                    .unwrap_or("");
+                for ip in ips {
+                    out.push_str(&format!("{ip}\t{names}\n"));
+                }
+            }
+            done = true;
         } else {
             out.push_str(l);
             out.push('\n');
@@ -889,6 +892,7 @@ fn forward_rules(net: &Network) -> (String, String) {
             "-A FORWARD -i {br} ! -o podman+ -j ACCEPT\n-A FORWARD -o {br} ! -i podman+ -j ACCEPT\n"
         ));
         nat = format!("-A POSTROUTING -s {} ! -o {br} -j MASQUERADE\n", net.cidr());
+        nat.push_str(&host_loopback_rule(br));
     }
     (filter, nat)
 }
@@ -956,6 +960,7 @@ fn setup(lock: Option<OwnedFd>) -> Result<()> {
     let iptables = tool("iptables-restore")?;
     let mapping = super::userns::plan();
     let (parent, child_end) = Channel::pair()?;
+    let host_lo = host_loopback_maker();
     crate::output::trace("hutch __netns: listening");
     let forked = process::clone3((libc::CLONE_NEWUSER | libc::CLONE_NEWNET) as libc::c_ulong)
         .map_err(|e| crate::err!("creating the shared network namespace: {e}"))?;
@@ -978,6 +983,9 @@ fn setup(lock: Option<OwnedFd>) -> Result<()> {
             // may start.
             child_end.go();
             drop(child_end);
+            if let Some((maker, gw)) = host_lo {
+                host_loopback_serve(maker, gw);
+            }
             match Keeper::new(listener, upstream, iptables).and_then(|k| k.serve()) {
                 Ok(()) => process::exit_now(0),
                 Err(e) => {
@@ -990,6 +998,7 @@ fn setup(lock: Option<OwnedFd>) -> Result<()> {
     };
     drop(child_end);
     drop(listener);
+    drop(host_lo);
     let kill = |e: crate::error::Error| {
         let _ = process::pidfd_send_signal(&k.pidfd, nix::sys::signal::Signal::SIGKILL);
         let _ = nix::sys::wait::waitpid(k.pid, None);
@@ -1069,8 +1078,11 @@ struct Entry {
     /// Its published ports' forwarders (each holds its host socket until it returns).
     forwarders: Vec<std::thread::JoinHandle<()>>,
     /// The policy rules sending its published ports' replies to hutch-netns (bridge, address,
-    /// protocol, port), removed when it goes.
+    /// protocol, port), removed when it goes (bridge "": parked while the container is on no
+    /// network, `retarget`).
     rules: Vec<(String, Ipv4Addr, u8, u16)>,
+    /// The address its published ports are forwarded to (`PortTarget`).
+    target: Arc<AtomicU32>,
 }
 
 /// The routing table whose default route is local, and the priority of the rules using it:
@@ -1117,6 +1129,8 @@ struct Keeper {
     /// The state `hutch __netns` wrote (this process's pid and its pasta's), as last read:
     /// its pasta is still known when the file is gone.
     state: Option<SharedState>,
+    /// The address each network gave last (`free_ip`).
+    last_ip: BTreeMap<String, Ipv4Addr>,
 }
 
 impl Keeper {
@@ -1148,6 +1162,7 @@ impl Keeper {
             pending: BTreeMap::new(),
             next_txid: 1,
             state: None,
+            last_ip: BTreeMap::new(),
         };
         std::fs::write("/proc/sys/net/ipv4/ip_forward", "1").ctx(|| "enabling forwarding in the shared namespace")?;
         let lo = crate::sys::route::if_index("lo").map_err(|e| crate::err!("the shared namespace's lo: {e}"))?;
@@ -1281,7 +1296,7 @@ impl Keeper {
             nat.push_str(&t);
         }
         let rules =
-            format!("*filter\n:FORWARD DROP [0:0]\n-F FORWARD\n{filter}COMMIT\n*nat\n-F POSTROUTING\n{nat}COMMIT\n");
+            format!("*filter\n:FORWARD DROP [0:0]\n-F FORWARD\n{filter}COMMIT\n*nat\n-F PREROUTING\n-F POSTROUTING\n{nat}COMMIT\n");
         let out = self.iptables_restore(&rules)?.wait_with_output();
         match out {
             Ok(o) if o.status.success() => {}
@@ -1292,7 +1307,7 @@ impl Keeper {
             ),
             Err(e) => crate::bail!("iptables-restore: {e}"),
         }
-        for (b, ip, pr, po) in &self.entries[i].rules {
+        for (b, ip, pr, po) in self.entries[i].rules.iter().filter(|r| !r.0.is_empty()) {
             match self
                 .nl
                 .sport_rule4(true, b, *ip, *pr, *po, REPLY_TABLE, REPLY_RULE_PRIO)
@@ -1392,10 +1407,7 @@ impl Keeper {
                         }
                         ip
                     }
-                    _ => (2..cidr.size() - 1)
-                        .map(|k| cidr.nth(k))
-                        .find(|a| *a != n.gateway() && !used.contains(a))
-                        .ok_or_else(|| crate::err!("network {}: no free address left in {cidr}", n.name))?,
+                    _ => self.free_ip(n, &used)?,
                 };
                 let ifname = (0..)
                     .map(|k| format!("eth{k}"))
@@ -1449,12 +1461,14 @@ impl Keeper {
         let mut port_fds = Vec::new();
         let mut forwarders = Vec::new();
         let mut rules = Vec::new();
-        if let (Some(ports), Some(first)) = (req.get("ports").and_then(|p| p.as_array()), links.first()) {
-            let br = self
-                .bridges
-                .get(&first.net)
-                .map(|b| b.net.network_interface.clone())
-                .unwrap_or_default();
+        let target = Arc::new(AtomicU32::new(links.first().map_or(0, |l| u32::from(l.ip))));
+        // A container on no network (disconnected from its last, started again) forwards its
+        // ports once it is connected to one (`retarget`): its rules are parked (bridge "").
+        if let Some(ports) = req.get("ports").and_then(|p| p.as_array()) {
+            let (br, first_ip) = links.first().map_or((String::new(), Ipv4Addr::UNSPECIFIED), |first| {
+                let br = self.bridges.get(&first.net).map(|b| b.net.network_interface.clone());
+                (br.unwrap_or_default(), first.ip)
+            });
             for (p, fd) in ports.iter().zip(fds.into_iter()) {
                 let port = p.get("port").and_then(|v| v.as_u64()).unwrap_or(0) as u16;
                 let udp = p.get("proto").and_then(|v| v.as_str()) == Some("udp");
@@ -1462,12 +1476,15 @@ impl Keeper {
                 // are routed to hutch-netns's socket (bound transparently to that address)
                 // rather than out through pasta.
                 let proto = if udp { libc::IPPROTO_UDP } else { libc::IPPROTO_TCP } as u8;
-                let rule = (br.clone(), first.ip, proto, port);
+                let rule = (br.clone(), first_ip, proto, port);
                 if !rules.contains(&rule) {
-                    match self
-                        .nl
-                        .sport_rule4(true, &br, first.ip, proto, port, REPLY_TABLE, REPLY_RULE_PRIO)
-                    {
+                    let added = match br.is_empty() {
+                        true => Ok(()),
+                        false => self
+                            .nl
+                            .sport_rule4(true, &br, first_ip, proto, port, REPLY_TABLE, REPLY_RULE_PRIO),
+                    };
+                    match added {
                         Ok(()) | Err(nix::errno::Errno::EEXIST) => rules.push(rule),
                         Err(e) => {
                             for (b, ip, pr, po) in &rules {
@@ -1484,7 +1501,10 @@ impl Keeper {
                 }
                 let fd = Arc::new(fd);
                 port_fds.push(fd.clone());
-                let to = SocketAddrV4::new(first.ip, port);
+                let to = PortTarget {
+                    ip: target.clone(),
+                    port,
+                };
                 let stop = stop.clone();
                 forwarders.push(if udp {
                     std::thread::spawn(move || udp_forward(fd, to, stop))
@@ -1504,6 +1524,7 @@ impl Keeper {
             port_fds,
             forwarders,
             rules,
+            target,
         });
         Ok(serde_json::json!({"ips": ips, "macs": macs}))
     }
@@ -1523,6 +1544,66 @@ impl Keeper {
         Ok(())
     }
 
+    /// A free address of `n` for a new link: the first after the one it gave last (wrapping
+    /// around), as Podman's IPAM gives them, so a container disconnected and connected again
+    /// gets a new address.
+    fn free_ip(&mut self, n: &Network, used: &std::collections::HashSet<Ipv4Addr>) -> Result<Ipv4Addr> {
+        let cidr = n.cidr();
+        let hosts = cidr.size().saturating_sub(3);
+        let after = self
+            .last_ip
+            .get(&n.name)
+            .filter(|a| cidr.is_host(**a))
+            .map_or(0, |a| u32::from(*a) - u32::from(cidr.nth(2)) + 1);
+        let ip = (0..hosts)
+            .map(|k| cidr.nth(2 + (after + k) % hosts))
+            .find(|a| *a != n.gateway() && !used.contains(a))
+            .ok_or_else(|| crate::err!("network {}: no free address left in {cidr}", n.name))?;
+        self.last_ip.insert(n.name.clone(), ip);
+        Ok(ip)
+    }
+
+    /// After `network connect`/`disconnect` of container `id`: its published ports go to its
+    /// first network's address (in the order it was attached to them), with their reply rules
+    /// on that network's bridge; to none (connections are reset, the rules parked) while it is
+    /// on no network.
+    fn retarget(&mut self, id: &str) {
+        let first = self
+            .entries
+            .iter()
+            .filter(|e| e.id == id)
+            .flat_map(|e| e.links.iter())
+            .next()
+            .map(|l| {
+                let br = self.bridges.get(&l.net).map(|b| b.net.network_interface.clone());
+                (br.unwrap_or_default(), l.ip)
+            });
+        let Some(e) = self.entries.iter_mut().find(|e| e.id == id && !e.port_fds.is_empty()) else {
+            return;
+        };
+        let (br, ip) = first.unwrap_or((String::new(), Ipv4Addr::UNSPECIFIED));
+        if e.target.load(Ordering::SeqCst) == u32::from(ip) {
+            return;
+        }
+        for r in e.rules.iter_mut() {
+            if !r.0.is_empty() {
+                let _ = self
+                    .nl
+                    .sport_rule4(false, &r.0, r.1, r.2, r.3, REPLY_TABLE, REPLY_RULE_PRIO);
+            }
+            *r = (br.clone(), ip, r.2, r.3);
+            if !br.is_empty()
+                && self
+                    .nl
+                    .sport_rule4(true, &br, ip, r.2, r.3, REPLY_TABLE, REPLY_RULE_PRIO)
+                    .is_err_and(|e| e != nix::errno::Errno::EEXIST)
+            {
+                r.0 = String::new();
+            }
+        }
+        e.target.store(u32::from(ip), Ordering::SeqCst);
+    }
+
     /// Forget an attachment: its ports stop; its veths go with the container's namespace.
     fn forget(&mut self, i: usize) {
         let e = self.entries.remove(i);
@@ -1535,7 +1616,7 @@ impl Keeper {
         for t in e.forwarders {
             let _ = t.join();
         }
-        for (b, ip, pr, po) in &e.rules {
+        for (b, ip, pr, po) in e.rules.iter().filter(|r| !r.0.is_empty()) {
             let _ = self
                 .nl
                 .sport_rule4(false, b, *ip, *pr, *po, REPLY_TABLE, REPLY_RULE_PRIO);
@@ -1546,7 +1627,9 @@ impl Keeper {
         let op = v.get("op").and_then(|o| o.as_str()).unwrap_or("");
         let r = match op {
             "attach" => self.attach(&v, fds, Some(conn)),
-            "connect" => self.attach(&v, fds, None),
+            "connect" => self.attach(&v, fds, None).inspect(|_| {
+                self.retarget(v.get("id").and_then(|x| x.as_str()).unwrap_or(""));
+            }),
             // Answered once the connections closed before it are forgotten (`serve` handles
             // closed connections first): their ports are free then.
             "settle" => Ok(serde_json::json!({})),
@@ -1561,7 +1644,10 @@ impl Keeper {
                 .map_err(|e| crate::err!("bad request: {e}")),
             "disconnect" => {
                 let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
-                self.disconnect(&s("id"), &s("network")).map(|()| serde_json::json!({}))
+                self.disconnect(&s("id"), &s("network")).map(|()| {
+                    self.retarget(&s("id"));
+                    serde_json::json!({})
+                })
             }
             "reload" => self.reload(v.get("id").and_then(|x| x.as_str()).unwrap_or("")),
             _ => Err(crate::err!("unknown request {op:?}")),
@@ -1899,9 +1985,24 @@ fn configure_inside_here(
     r.map_err(|e| crate::err!("entering the container's network namespace: {e}"))?
 }
 
+/// Where a published port goes: the container's current address (0 while it is on no
+/// network: `Keeper::retarget` changes it) and its port.
+#[derive(Clone)]
+struct PortTarget {
+    ip: Arc<AtomicU32>,
+    port: u16,
+}
+
+impl PortTarget {
+    fn get(&self) -> Option<SocketAddrV4> {
+        let ip = Ipv4Addr::from(self.ip.load(Ordering::SeqCst));
+        (!ip.is_unspecified()).then(|| SocketAddrV4::new(ip, self.port))
+    }
+}
+
 /// A published TCP port: each connection to the host socket is relayed (splice) to the
 /// container's address, from inside the shared namespace.
-fn tcp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
+fn tcp_forward(fd: Arc<OwnedFd>, to: PortTarget, stop: Arc<AtomicBool>) {
     let Ok(dup) = fd.try_clone() else { return };
     let l = TcpListener::from(dup);
     drop(fd);
@@ -1917,21 +2018,175 @@ fn tcp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
         if stop.load(Ordering::SeqCst) {
             return;
         }
+        // On no network (disconnected): the connection is closed at once.
+        let Some(to) = to.get() else { continue };
         std::thread::spawn(move || {
             let Ok(inside) = connect_as(client_v4(peer), to) else {
                 return;
             };
-            let _ = inside.set_nodelay(true);
-            let _ = client.set_nodelay(true);
-            let (client, inside) = (OwnedFd::from(client), OwnedFd::from(inside));
-            let (Ok(a), Ok(b)) = (client.try_clone(), inside.try_clone()) else {
-                return;
-            };
-            let t = std::thread::spawn(move || super::portfwd::relay(&a, &b));
-            super::portfwd::relay(&inside, &client);
-            let _ = t.join();
+            relay_both(client, inside);
         });
     }
+}
+
+/// Relay two connected TCP sockets both ways (splice), each way's EOF passed on, until both
+/// have ended.
+fn relay_both(client: std::net::TcpStream, other: std::net::TcpStream) {
+    let _ = other.set_nodelay(true);
+    let _ = client.set_nodelay(true);
+    let (client, other) = (OwnedFd::from(client), OwnedFd::from(other));
+    let (Ok(a), Ok(b)) = (client.try_clone(), other.try_clone()) else {
+        return;
+    };
+    let t = std::thread::spawn(move || super::portfwd::relay(&a, &b));
+    super::portfwd::relay(&other, &client);
+    let _ = t.join();
+}
+
+// ---- the host's loopback, without pasta's tap ----
+//
+// A container on a network reaches the host's loopback services at host.containers.internal
+// (the host's default gateway, which pasta hands to the host's 127.0.0.1). Through pasta's tap
+// that path is slow and lossy (Debian 12's pasta, 2023-03: 0.47 Gbit/s on a quiet machine,
+// against 4.93 for Podman's slirp4netns): segments forwarded from a bridge and NATed are lost
+// inside pasta. So hutch-netns takes those TCP connections itself: the networks' (not internal
+// ones') connections to that address are redirected (iptables REDIRECT) to a listener of
+// hutch-netns in the shared namespace, and each is relayed (splice) to a socket connected to
+// the host's 127.0.0.1 at the port asked for. A socket belongs to the network namespace it was
+// made in, and nothing in the shared namespace can enter the host's: one small process,
+// forked by `hutch __netns` before the shared namespace is made and so left in the host's
+// (`hutch-netns-lo`), makes those sockets on request and hands them over. It exits with
+// hutch-netns (the end of their socket pair closes). A closed port of the host resets the
+// connection at once (pasta left it hanging). UDP still goes through pasta.
+
+/// The address the networks' connections to the host's loopback are sent to, and the port of
+/// hutch-netns's listener they are redirected to (set once in hutch-netns, before its rules).
+static HOST_LOOPBACK: std::sync::OnceLock<(Ipv4Addr, u16)> = std::sync::OnceLock::new();
+
+/// The nat PREROUTING rule sending bridge `br`'s TCP connections to the host's loopback to
+/// hutch-netns's forwarder (none before it listens, or when the host has no such address).
+fn host_loopback_rule(br: &str) -> String {
+    match HOST_LOOPBACK.get() {
+        Some((gw, port)) => format!("-A PREROUTING -i {br} -d {gw}/32 -p tcp -j REDIRECT --to-ports {port}\n"),
+        None => String::new(),
+    }
+}
+
+/// In `hutch __netns`, before the shared namespace is made: fork `hutch-netns-lo`, which stays
+/// in the host's network namespace and answers each message with a new TCP socket of it.
+/// Returns hutch-netns's end of their pair and the address containers reach the host's
+/// loopback at; None when the host has no default route (no such address) or the fork failed
+/// (connections then go through pasta, as before).
+fn host_loopback_maker() -> Option<(OwnedFd, Ipv4Addr)> {
+    let gw: Ipv4Addr = super::net::addresses(&crate::spec::network::Mode::Pasta)
+        .1?
+        .parse()
+        .ok()?;
+    let (ours, theirs) =
+        sock::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC).ok()?;
+    match process::fork().ok()? {
+        Some(_) => {
+            drop(theirs);
+            Some((ours, gw))
+        }
+        None => {
+            drop(ours);
+            // Nothing of `hutch __netns`'s but its end: not the starters' lock, not the pipe to
+            // the starter, not the socket hutch-netns listens on.
+            // SAFETY: raw descriptor calls in a fresh single-threaded child.
+            unsafe {
+                let fd = libc::fcntl(theirs.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 10);
+                if fd < 0 || libc::dup3(fd, 3, libc::O_CLOEXEC) < 0 {
+                    libc::_exit(1);
+                }
+                if libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32) != 0 {
+                    for fd in 4..1024 {
+                        libc::close(fd);
+                    }
+                }
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+                if null >= 0 {
+                    libc::dup2(null, 0);
+                    libc::dup2(null, 1);
+                    libc::close(null);
+                }
+            }
+            std::mem::forget(theirs);
+            process::set_name("hutch-netns-lo");
+            let end = crate::sys::fd::adopt_fd(3);
+            while recv_msg(end.as_raw_fd()).is_some() {
+                let made = sock::socket(AddressFamily::Inet, SockType::Stream, SockFlag::SOCK_CLOEXEC, None);
+                let sent = match &made {
+                    Ok(s) => send_msg(&end, &serde_json::json!({}), &[s.as_raw_fd()]),
+                    Err(e) => send_msg(&end, &serde_json::json!({"error": e.to_string()}), &[]),
+                };
+                if sent.is_err() {
+                    break;
+                }
+            }
+            process::exit_now(0)
+        }
+    }
+}
+
+/// In hutch-netns, before its first rules: listen in the shared namespace and relay each
+/// connection redirected there (`host_loopback_rule`) to the host's loopback.
+fn host_loopback_serve(maker: OwnedFd, gw: Ipv4Addr) {
+    let Ok(l) = TcpListener::bind("0.0.0.0:0") else { return };
+    let Ok(port) = l.local_addr().map(|a| a.port()) else {
+        return;
+    };
+    let _ = sock::setsockopt(
+        &maker,
+        sock::sockopt::ReceiveTimeout,
+        &nix::sys::time::TimeVal::new(10, 0),
+    );
+    let maker = Arc::new(std::sync::Mutex::new(maker));
+    let _ = HOST_LOOPBACK.set((gw, port));
+    std::thread::spawn(move || loop {
+        match l.accept() {
+            Ok((client, _)) => {
+                let maker = maker.clone();
+                std::thread::spawn(move || host_loopback_relay(client, &maker, gw));
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    });
+}
+
+/// One connection redirected to the forwarder: to the host's 127.0.0.1 at the port the
+/// container asked for; reset when that port is closed (or the connection was not redirected:
+/// one made straight to the listener's own address).
+fn host_loopback_relay(client: std::net::TcpStream, maker: &std::sync::Mutex<OwnedFd>, gw: Ipv4Addr) {
+    let reset = |c: std::net::TcpStream| {
+        let _ = sock::setsockopt(
+            &c,
+            sock::sockopt::Linger,
+            &libc::linger {
+                l_onoff: 1,
+                l_linger: 0,
+            },
+        );
+    };
+    let Ok(dst) = sock::getsockopt(&client, sock::sockopt::OriginalDst) else {
+        return reset(client);
+    };
+    if Ipv4Addr::from(u32::from_be(dst.sin_addr.s_addr)) != gw {
+        return reset(client);
+    }
+    let to = SocketAddrV4::new(Ipv4Addr::LOCALHOST, u16::from_be(dst.sin_port));
+    let host = {
+        let Ok(m) = maker.lock() else { return reset(client) };
+        if send_msg(&m, &serde_json::json!({}), &[]).is_err() {
+            return reset(client);
+        }
+        recv_msg(m.as_raw_fd()).and_then(|(_, mut fds)| fds.pop())
+    };
+    let Some(host) = host else { return reset(client) };
+    if sock::connect(host.as_raw_fd(), &sock::SockaddrIn::from(to)).is_err() {
+        return reset(client);
+    }
+    relay_both(client, std::net::TcpStream::from(host));
 }
 
 /// The client's IPv4 address and port when the container can be shown it: not a loopback one
@@ -1971,13 +2226,13 @@ fn connect_as(from: Option<SocketAddrV4>, to: SocketAddrV4) -> std::io::Result<s
 
 /// A published UDP port: a socket in the shared namespace per client, replies sent back from
 /// the host socket.
-fn udp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
+fn udp_forward(fd: Arc<OwnedFd>, target: PortTarget, stop: Arc<AtomicBool>) {
     let Ok(dup) = fd.try_clone() else { return };
     let host = Arc::new(UdpSocket::from(dup));
     drop(fd);
     // Per client: the socket towards the container, and whether its reply thread still runs
     // (it ends after two idle minutes).
-    let mut peers: BTreeMap<SocketAddr, (Arc<UdpSocket>, Arc<AtomicBool>)> = BTreeMap::new();
+    let mut peers: BTreeMap<SocketAddr, (Arc<UdpSocket>, Arc<AtomicBool>, SocketAddrV4)> = BTreeMap::new();
     let mut buf = vec![0u8; 65536];
     loop {
         let (n, from) = match host.recv_from(&mut buf) {
@@ -1991,9 +2246,11 @@ fn udp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
         if stop.load(Ordering::SeqCst) {
             return;
         }
-        peers.retain(|_, (_, alive)| alive.load(Ordering::SeqCst));
+        // On no network: dropped. Moved to another address: new sockets towards it.
+        let Some(to) = target.get() else { continue };
+        peers.retain(|_, (_, alive, at)| alive.load(Ordering::SeqCst) && *at == to);
         let peer = match peers.get(&from) {
-            Some((p, _)) => p.clone(),
+            Some((p, _, _)) => p.clone(),
             None => {
                 let s = match transparent_socket(client_v4(from), SockType::Datagram) {
                     Some(fd) => UdpSocket::from(fd),
@@ -2028,7 +2285,7 @@ fn udp_forward(fd: Arc<OwnedFd>, to: SocketAddrV4, stop: Arc<AtomicBool>) {
                     }
                     alive2.store(false, Ordering::SeqCst);
                 });
-                peers.insert(from, (s.clone(), alive));
+                peers.insert(from, (s.clone(), alive, to));
                 s
             }
         };
@@ -2044,11 +2301,22 @@ mod tests {
     fn hosts_own_line() {
         let h = "127.0.0.1\tlocalhost\n127.0.1.1\tabc web\n192.0.2.1\thost.containers.internal\n";
         assert_eq!(
-            own_address(h, "abc", "10.89.0.2"),
+            own_addresses(h, "abc", &["10.89.0.2"]),
             "127.0.0.1\tlocalhost\n10.89.0.2\tabc web\n192.0.2.1\thost.containers.internal\n"
         );
+        // One line per network address, as Podman writes them; back to one, and to 127.0.1.1.
+        let two = own_addresses(h, "abc", &["10.89.0.2", "10.90.0.5"]);
+        assert_eq!(
+            two,
+            "127.0.0.1\tlocalhost\n10.89.0.2\tabc web\n10.90.0.5\tabc web\n192.0.2.1\thost.containers.internal\n"
+        );
+        assert_eq!(
+            own_addresses(&two, "abc", &["10.90.0.5"]),
+            own_addresses(h, "abc", &["10.90.0.5"])
+        );
+        assert_eq!(own_addresses(&two, "abc", &[]), h);
         // A base file's line naming the host name stays (and there is no own line then).
         let b = "192.0.2.9\tabc\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n";
-        assert_eq!(own_address(b, "abc", "10.89.0.2"), b);
+        assert_eq!(own_addresses(b, "abc", &["10.89.0.2"]), b);
     }
 }

@@ -14,6 +14,9 @@ pub const PASTA_DNS: &str = "169.254.1.1";
 /// IPv4 resolver: a unique local address no network uses (RFC 4193, random global id).
 pub const PASTA_DNS6: &str = "fd3a:5c1e:94d7::53";
 
+/// The stored mode of a container disconnected from its last network.
+pub const NO_NETWORK: &str = "bridge:";
+
 /// How a container is networked. Stored as its name (`pasta`, `ns:/path`, `container:ID`…).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -59,6 +62,9 @@ impl Mode {
             }
             // Podman's name for its default network.
             "bridge" => Mode::Bridge(vec![DEFAULT_NETWORK.to_string()]),
+            // A container of the networks on none of them (`network disconnect` of its last):
+            // stored so, refused at create.
+            NO_NETWORK => Mode::Bridge(vec![]),
             // Resolved by the caller (`private_mode`): pasta where it is installed.
             "private" => {
                 crate::bail!("--network {s}: not a stored network mode (pasta, slirp4netns or none)")
@@ -85,6 +91,7 @@ impl Mode {
             Mode::Slirp4netns(o) => format!("slirp4netns:{}", o.name()),
             Mode::Ns(p) => format!("ns:{p}"),
             Mode::Container(c) => format!("container:{c}"),
+            Mode::Bridge(v) if v.is_empty() => NO_NETWORK.into(),
             Mode::Bridge(v) => v.join(","),
         }
     }
