@@ -43,6 +43,7 @@ use serde::{Deserialize, Serialize};
 use super::{child, exec, Channel, Plan, Started, StdioMode};
 use crate::error::{Context, Result};
 use crate::spec::network::{Network, PortMapping, Protocol};
+use crate::sys::nft::{Match, Target};
 use crate::sys::process;
 
 fn lock_path() -> PathBuf {
@@ -879,18 +880,79 @@ pub fn reload_running(rec: &crate::store::containers::ContainerRecord) -> Result
 /// A network's firewall rules, appended to the shared namespace's `filter` FORWARD chain
 /// (whose policy is DROP: each bridge's own traffic passes, and, unless it is internal, its
 /// traffic to and from the way out) and `nat` POSTROUTING (its subnet masqueraded behind
-/// pasta's address), as iptables-restore lines.
-fn forward_rules(net: &Network) -> (String, String) {
-    let br = &net.network_interface;
-    let mut filter = format!("-A FORWARD -i {br} -o {br} -j ACCEPT\n");
-    let mut nat = String::new();
+/// pasta's address): (table, chain, matches, target), in iptables-nft's order of matches.
+fn forward_spec(net: &Network) -> Vec<(&'static str, &'static str, Vec<Match>, Target)> {
+    let br = || net.network_interface.clone();
+    let ours = || "podman+".to_string();
+    let mut v = vec![(
+        "filter",
+        "FORWARD",
+        vec![Match::InIf(br(), false), Match::OutIf(br(), false)],
+        Target::Accept,
+    )];
     if !net.internal {
-        filter.push_str(&format!(
-            "-A FORWARD -i {br} ! -o podman+ -j ACCEPT\n-A FORWARD -o {br} ! -i podman+ -j ACCEPT\n"
+        let cidr = net.cidr();
+        v.push((
+            "filter",
+            "FORWARD",
+            vec![Match::InIf(br(), false), Match::OutIf(ours(), true)],
+            Target::Accept,
         ));
-        nat = format!("-A POSTROUTING -s {} ! -o {br} -j MASQUERADE\n", net.cidr());
+        v.push((
+            "filter",
+            "FORWARD",
+            vec![Match::InIf(ours(), true), Match::OutIf(br(), false)],
+            Target::Accept,
+        ));
+        v.push((
+            "nat",
+            "POSTROUTING",
+            vec![Match::OutIf(br(), true), Match::Source(cidr.addr, cidr.prefix)],
+            Target::Masquerade,
+        ));
+    }
+    v
+}
+
+/// `forward_spec` as iptables-restore lines: (filter's, nat's).
+fn forward_rules(net: &Network) -> (String, String) {
+    let (mut filter, mut nat) = (String::new(), String::new());
+    for (table, chain, matches, target) in forward_spec(net) {
+        let mut line = format!("-A {chain}");
+        for m in matches {
+            let (opt, arg, neg) = match m {
+                Match::InIf(n, neg) => ("-i", n, neg),
+                Match::OutIf(n, neg) => ("-o", n, neg),
+                Match::Source(a, p) => ("-s", format!("{a}/{p}"), false),
+            };
+            line.push_str(&format!(" {}{opt} {arg}", if neg { "! " } else { "" }));
+        }
+        line.push_str(match target {
+            Target::Accept => " -j ACCEPT\n",
+            Target::Masquerade => " -j MASQUERADE\n",
+        });
+        if table == "nat" {
+            nat.push_str(&line)
+        } else {
+            filter.push_str(&line)
+        }
     }
     (filter, nat)
+}
+
+/// `forward_spec` as one nf_tables batch (the tables and base chains made if missing, FORWARD's
+/// policy DROP), as `iptables-restore --noflush` with `:FORWARD DROP` would make them.
+fn forward_batch(net: &Network) -> crate::sys::nft::Batch {
+    use crate::sys::nft::{Batch, Hook};
+    let mut b = Batch::new();
+    b.table("filter")
+        .base_chain("filter", "FORWARD", Hook::Forward, false)
+        .table("nat")
+        .base_chain("nat", "POSTROUTING", Hook::PostRouting, true);
+    for (table, chain, matches, target) in forward_spec(net) {
+        b.rule(table, chain, &matches, target);
+    }
+    b
 }
 
 // ---- `hutch __netns`: set up, start pasta, leave hutch-netns running ----
@@ -1101,8 +1163,10 @@ struct Keeper {
     listener: OwnedFd,
     upstream: UdpSocket,
     resolver: Option<SocketAddr>,
-    /// iptables-restore.
+    /// iptables-restore (`network reload`, and where nf_tables over netlink failed).
     iptables: PathBuf,
+    /// nf_tables over netlink, in this namespace: a new bridge's rules, in-process.
+    nft: Option<crate::sys::nft::Nft>,
     /// rtnetlink in this namespace, and the namespace itself (to come back to after
     /// configuring a container's).
     nl: crate::sys::route::Netlink,
@@ -1139,6 +1203,11 @@ impl Keeper {
             upstream,
             resolver,
             iptables,
+            // HUTCH_FIREWALL=iptables-restore: always the fallback (tests use it).
+            nft: match std::env::var("HUTCH_FIREWALL").as_deref() {
+                Ok("iptables-restore") => None,
+                _ => crate::sys::nft::Nft::open().ok(),
+            },
             nl,
             home,
             conns: Vec::new(),
@@ -1223,7 +1292,7 @@ impl Keeper {
         }
         let br = &net.network_interface;
         let cidr = net.cidr();
-        // The bridge (rtnetlink, no iproute2 process) and its rules (one iptables-restore):
+        // The bridge (rtnetlink, no iproute2 process) and its rules (nf_tables, in-process):
         // once per network, when its first container comes, never on a later start.
         self.nl
             .add_bridge(br, LINK_MTU)
@@ -1237,16 +1306,35 @@ impl Keeper {
             let _ = self.nl.del_link(br);
             return Err(e);
         }
-        let (filter, nat) = forward_rules(net);
-        let rules = format!("*filter\n:FORWARD DROP [0:0]\n{filter}COMMIT\n*nat\n{nat}COMMIT\n");
         crate::output::trace("bridge made");
-        match self.iptables_restore(&rules) {
-            Ok(child) => {
-                self.rules_pending.insert(net.name.clone(), child);
+        // In-process (see `sys::nft`); else, or if the kernel refused it (the socket is then
+        // dropped: iptables-restore from here on), iptables-restore.
+        let in_process = match self.nft.as_ref().map(|n| n.commit(forward_batch(net))) {
+            Some(Ok(())) => {
+                crate::output::trace("firewall rules set (nf_tables, in-process)");
+                true
             }
-            Err(e) => {
-                let _ = self.nl.del_link(br);
-                return Err(e);
+            Some(Err(e)) => {
+                eprintln!(
+                    "hutch-netns: network {}'s firewall rules over netlink: {e} (using iptables-restore)",
+                    net.name
+                );
+                self.nft = None;
+                false
+            }
+            None => false,
+        };
+        if !in_process {
+            let (filter, nat) = forward_rules(net);
+            let rules = format!("*filter\n:FORWARD DROP [0:0]\n{filter}COMMIT\n*nat\n{nat}COMMIT\n");
+            match self.iptables_restore(&rules) {
+                Ok(child) => {
+                    self.rules_pending.insert(net.name.clone(), child);
+                }
+                Err(e) => {
+                    let _ = self.nl.del_link(br);
+                    return Err(e);
+                }
             }
         }
         let dns = if net.dns_enabled {
