@@ -486,13 +486,18 @@ fn forked_stdio(out: RawFd, log: RawFd, lock: RawFd) -> Option<OwnedFd> {
 /// Start pasta for the namespace of hutch-netns `pid`: it daemonizes once the namespace's
 /// interface is configured. Returns its pid and start time.
 fn start_pasta(pid: i32) -> Result<(i32, u64)> {
+    pasta_started(spawn_pasta(pid)?)
+}
+
+/// pasta for hutch-netns `pid`'s namespace, started (`pasta_started` waits for it). It may
+/// start before that user namespace is mapped: joining it gives pasta every capability there.
+fn spawn_pasta(pid: i32) -> Result<std::process::Child> {
     let pasta = crate::paths::find_in_path("pasta")
         .ok_or_else(|| crate::err!("networks need pasta, which is not installed (install the passt package)"))?;
-    let pidfile = pasta_pid_path();
-    let _ = std::fs::remove_file(&pidfile);
-    let out = std::process::Command::new(&pasta)
+    let _ = std::fs::remove_file(pasta_pid_path());
+    std::process::Command::new(&pasta)
         .args(["--config-net", "--quiet", "--pid"])
-        .arg(&pidfile)
+        .arg(pasta_pid_path())
         .args(["--dns-forward", crate::spec::network::PASTA_DNS])
         .args(["-t", "none", "-u", "none", "-T", "none", "-U", "none"])
         // The networks are IPv4 only: no IPv6 set-up to wait for at start.
@@ -506,8 +511,16 @@ fn start_pasta(pid: i32) -> Result<(i32, u64)> {
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
-        .output()
-        .map_err(|e| crate::err!("running {}: {e}", pasta.display()))?;
+        .spawn()
+        .map_err(|e| crate::err!("running {}: {e}", pasta.display()))
+}
+
+/// Wait until pasta (`spawn_pasta`) has daemonized; its daemon's pid and start time.
+fn pasta_started(child: std::process::Child) -> Result<(i32, u64)> {
+    let pidfile = pasta_pid_path();
+    let out = child
+        .wait_with_output()
+        .map_err(|e| crate::err!("running pasta: {e}"))?;
     if !out.status.success() {
         crate::bail!(
             "pasta for the shared network namespace failed ({}): {}",
@@ -662,10 +675,11 @@ fn join_main(
 ) -> child::Never {
     use nix::sched::CloneFlags;
     let what = format!("--network {}", plan.spec.network);
-    let fail = |msg: String| -> ! {
+    fn fail_on(sync: &Channel, msg: String) -> ! {
         sync.send_error(125, &msg);
         process::exit_now(1)
-    };
+    }
+    let fail = |msg: String| -> ! { fail_on(&sync, msg) };
     if let Some(u) = &userns {
         if let Err(e) = nix::sched::setns(u, CloneFlags::CLONE_NEWUSER) {
             fail(format!(
@@ -715,9 +729,22 @@ fn join_main(
     };
     let mut fds = vec![netns.as_raw_fd()];
     fds.extend(ports.iter().map(|(f, _, _)| f.as_raw_fd()));
+    // The container now: it sets itself up (mounts, pivot) while hutch-netns attaches it, and
+    // waits at its gate (`child::NET_GATE`) for this helper's go just before its exec.
+    let (gate, child_gate) = match Channel::pair() {
+        Ok(p) => p,
+        Err(e) => fail(format!("{what}: {}", e.message)),
+    };
+    let gate_fd = gate.as_fd().as_raw_fd();
+    let _ = child::NET_GATE.set(child_gate);
+    let sync = exec::clone_sibling(sync, flags, "creating the container's namespaces", |sync| {
+        // The helper's end only: closed (the helper failed or was killed), it ends the container.
+        let _ = nix::unistd::close(gate_fd);
+        child::main(plan, sync, stdio, None)
+    });
     let reply = match request(conn, req, &fds) {
         Ok(r) => r,
-        Err(e) => fail(format!("{what}: {}", e.message)),
+        Err(e) => fail_on(&sync, format!("{what}: {}", e.message)),
     };
     crate::output::trace("shared network: attached (veths, addresses, routes)");
     drop(netns);
@@ -739,14 +766,13 @@ fn join_main(
     // A namespace this start brought up: its way out (pasta) before the command runs.
     if let Some(c) = cold {
         if let Err(e) = c.wait_usable(watch.as_mut()) {
-            fail(format!("{what}: {}", e.message));
+            fail_on(&sync, format!("{what}: {}", e.message));
         }
         crate::output::trace("shared network: its pasta has configured it");
     }
     drop(watch);
-    exec::clone_parent(sync, flags, "creating the container's namespaces", |sync| {
-        child::main(plan, sync, stdio, None)
-    })
+    gate.go();
+    process::exit_now(0)
 }
 
 /// A watch of the default route in hutch-netns's (`pid`) network namespace: this process
@@ -1019,13 +1045,22 @@ fn setup(lock: Option<OwnedFd>) -> Result<()> {
     let mapping = super::userns::plan();
     let (parent, child_end) = Channel::pair()?;
     crate::output::trace("hutch __netns: listening");
-    let forked = process::clone3((libc::CLONE_NEWUSER | libc::CLONE_NEWNET) as libc::c_ulong)
+    // Its user namespace only: it makes its network namespace itself (the kernel's set-up of a
+    // network namespace takes milliseconds) while its maps are written here.
+    let forked = process::clone3(libc::CLONE_NEWUSER as libc::c_ulong)
         .map_err(|e| crate::err!("creating the shared network namespace: {e}"))?;
     let k = match forked {
         process::Forked::Child => {
             drop(parent);
             // The starters' lock stays with `hutch __netns` alone.
             drop(lock);
+            // All capabilities in its new user namespace, mapped or not yet.
+            if let Err(e) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET) {
+                child_end_error(&format!("creating the shared network namespace: {e}"));
+                process::exit_now(1);
+            }
+            // "Made": /proc/PID/ns/net is the namespace to attach to and start pasta in.
+            child_end.go();
             if !child_end.wait_go() {
                 process::exit_now(1);
             }
@@ -1059,18 +1094,49 @@ fn setup(lock: Option<OwnedFd>) -> Result<()> {
         e
     };
     crate::output::trace("hutch-netns cloned");
-    if mapping.needs_userns() {
-        super::userns::write_maps(k.pid.as_raw(), &mapping, false).map_err(kill)?;
-    }
+    // Its maps (newuidmap and newgidmap run) while it makes its network namespace; then pasta
+    // starts in that namespace while the maps are finished.
+    let maps = if mapping.needs_userns() {
+        super::userns::begin_maps(k.pid.as_raw(), &mapping, false).map_err(kill)?
+    } else {
+        Vec::new()
+    };
+    let made = parent.wait_go();
+    crate::output::trace("hutch-netns's network namespace made");
+    let pasta = if made { Some(spawn_pasta(k.pid.as_raw())) } else { None };
+    let mapped = super::userns::wait_newidmap(maps);
     crate::output::trace("hutch-netns's maps written");
+    // pasta, if it started, is waited for on every way out: its daemon is then known (killed
+    // on failure with hutch-netns, or kept).
+    let pasta_up = |pasta: Option<Result<std::process::Child>>| pasta.map(|p| p.and_then(pasta_started));
+    let fail = |e: crate::error::Error, pasta: Option<Result<std::process::Child>>| {
+        if let Some(Ok((ppid, _))) = pasta_up(pasta) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(ppid), nix::sys::signal::Signal::SIGKILL);
+        }
+        kill(e)
+    };
+    if !made {
+        return Err(fail(
+            crate::err!("the shared network namespace could not be made"),
+            pasta,
+        ));
+    }
+    if let Err(e) = mapped {
+        return Err(fail(e, pasta));
+    }
     parent.go();
     let k_start = process::start_time(k.pid.as_raw()).unwrap_or(0);
     // Its namespaces exist and are mapped: the starter attaches its container (its request
     // waits in the socket's queue until hutch-netns serves) while pasta starts (see `Cold`),
     // neither waiting for hutch-netns to be scheduled first.
     say(&format!("pid {}\nup\n", k.pid.as_raw()));
-    let (ppid, pstart) = start_pasta(k.pid.as_raw()).map_err(kill)?;
+    let (ppid, pstart) = match pasta_up(pasta) {
+        Some(Ok(p)) => p,
+        Some(Err(e)) => return Err(kill(e)),
+        None => return Err(kill(crate::err!("pasta did not start"))),
+    };
     if !parent.wait_go() {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(ppid), nix::sys::signal::Signal::SIGKILL);
         return Err(kill(crate::err!("the shared network namespace could not be set up")));
     }
     let st = SharedState {
