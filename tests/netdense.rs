@@ -1,7 +1,8 @@
 //! Dense networking (issue 17's start-path and density work), as the unprivileged test user:
 //! hutch-netns configures each container's veth pair, addresses and routes over rtnetlink
 //! (no iproute2 or iptables process on a start once the network's bridge exists), a network's
-//! bridge and firewall rules are made once (one iptables-restore), and what containers get
+//! bridge and firewall rules are made once (in-process over nf_tables' netlink, as iptables-nft
+//! writes them; iptables-restore the fallback), and what containers get
 //! from that is the same as before: their address, lo, the default route, none on an
 //! `--internal` network, one interface per network.
 
@@ -259,4 +260,63 @@ fn hutch_netns_whose_directory_is_removed_exits() {
         .hutch(["run", "--rm", BASIC, "ip", "-4", "-o", "addr", "show", "eth0"])
         .ok();
     assert!(r.stdout.contains("10.88."), "{r:?}");
+}
+
+/// The rules hutch-netns writes itself over nf_tables' netlink are, for iptables, the very ones
+/// iptables-restore writes (its fallback, forced with HUTCH_FIREWALL): the same `iptables -S`,
+/// a whole subnet and one whose prefix ends inside a byte, an internal network's; and the
+/// in-process path runs no iptables-restore.
+#[test]
+fn firewall_rules_written_in_process_are_iptables_own() {
+    let env = env_with(&[BASIC]);
+    env.hutch(["network", "create", "--subnet", "10.96.0.0/24", "fwa"]).ok();
+    env.hutch(["network", "create", "--subnet", "10.97.16.0/20", "fwb"])
+        .ok();
+    env.hutch(["network", "create", "--subnet", "10.98.0.0/24", "--internal", "fwc"])
+        .ok();
+    let rules = |firewall: Option<&str>| {
+        let mut c = env.command([
+            "run",
+            "-d",
+            "--name",
+            "fw",
+            "--network",
+            "fwa,fwb,fwc",
+            BASIC,
+            "sleep",
+            "300",
+        ]);
+        if let Some(f) = firewall {
+            c.env("HUTCH_FIREWALL", f);
+        }
+        to_run(c.output().unwrap()).ok();
+        let k = netns_pid(&env);
+        let dump = in_shared(k, &["iptables", "-S"]) + &in_shared(k, &["iptables", "-t", "nat", "-S"]);
+        let log = std::fs::read_to_string(env.run_dir().join("hutch/net/shared.log")).unwrap_or_default();
+        env.hutch(["rm", "-f", "fw"]).ok();
+        let sock = env.run_dir().join("hutch/net/shared.sock");
+        wait_until("the shared namespace to go", || !sock.exists());
+        (dump, log)
+    };
+    let (own, log) = rules(None);
+    assert!(!log.contains("iptables-restore"), "{log}");
+    let (restored, _) = rules(Some("iptables-restore"));
+    assert_eq!(own, restored);
+    assert!(own.contains("-P FORWARD DROP"), "{own}");
+    for br in ["podman0", "podman1", "podman2", "podman3"] {
+        assert!(own.contains(&format!("-A FORWARD -i {br} -o {br} -j ACCEPT")), "{own}");
+    }
+    assert!(own.contains("-A FORWARD -i podman1 ! -o podman+ -j ACCEPT"), "{own}");
+    assert!(own.contains("-A FORWARD ! -i podman+ -o podman2 -j ACCEPT"), "{own}");
+    assert!(
+        own.contains("-A POSTROUTING -s 10.96.0.0/24 ! -o podman1 -j MASQUERADE"),
+        "{own}"
+    );
+    assert!(
+        own.contains("-A POSTROUTING -s 10.97.16.0/20 ! -o podman2 -j MASQUERADE"),
+        "{own}"
+    );
+    // The internal network: its own traffic only, never NATed.
+    assert!(!own.contains("-i podman3 ! -o podman+"), "{own}");
+    assert!(!own.contains("10.98.0.0/24"), "{own}");
 }

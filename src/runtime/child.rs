@@ -229,8 +229,20 @@ fn setup_and_exec(
         // The parent gave up (the network helper failed): nothing to report.
         process::exit_now(1);
     }
+    if !net_gate_passed() {
+        process::exit_now(1);
+    }
     crate::output::trace("network up");
     exec_in_container(&Privs::of(plan), &ExecParams::from_spec(spec), tty_slave, stdio, sync)
+}
+
+/// A container on the shared network is cloned before it is attached (`sharednet::join_main`)
+/// and sets itself up meanwhile: its last step before the exec waits here for that helper's
+/// go (its network is configured and usable); EOF, the helper gone, ends it.
+pub static NET_GATE: std::sync::OnceLock<Channel> = std::sync::OnceLock::new();
+
+fn net_gate_passed() -> bool {
+    NET_GATE.get().is_none_or(|g| g.wait_go())
 }
 
 fn become_root() -> Result<(), Fail> {

@@ -120,6 +120,17 @@ pub fn clone_parent(
     failing: &str,
     run: impl FnOnce(Channel) -> child::Never,
 ) -> child::Never {
+    clone_sibling(sync, flags, failing, run);
+    process::exit_now(0)
+}
+
+/// `clone_parent` that goes on in the helper once the process is reported (its channel back).
+pub fn clone_sibling(
+    sync: Channel,
+    flags: libc::c_int,
+    failing: &str,
+    run: impl FnOnce(Channel) -> child::Never,
+) -> Channel {
     match process::clone3((flags | libc::CLONE_PARENT) as libc::c_ulong) {
         Err(e) => {
             sync.send_error(125, &format!("{failing}: {}", e.desc()));
@@ -134,9 +145,11 @@ pub fn clone_parent(
                     sync.send_mnt_ns(&ns);
                 }
             }
-            process::exit_now(0)
+            sync
         }
-        Ok(Forked::Child) => run(sync),
+        // `run` never returns (its type says so: the match has no arm to reach).
+        #[allow(unreachable_code)]
+        Ok(Forked::Child) => match run(sync) {},
     }
 }
 

@@ -43,6 +43,7 @@ use serde::{Deserialize, Serialize};
 use super::{child, exec, Channel, Plan, Started, StdioMode};
 use crate::error::{Context, Result};
 use crate::spec::network::{Network, PortMapping, Protocol};
+use crate::sys::nft::{Match, Target};
 use crate::sys::process;
 
 fn lock_path() -> PathBuf {
@@ -485,13 +486,18 @@ fn forked_stdio(out: RawFd, log: RawFd, lock: RawFd) -> Option<OwnedFd> {
 /// Start pasta for the namespace of hutch-netns `pid`: it daemonizes once the namespace's
 /// interface is configured. Returns its pid and start time.
 fn start_pasta(pid: i32) -> Result<(i32, u64)> {
+    pasta_started(spawn_pasta(pid)?)
+}
+
+/// pasta for hutch-netns `pid`'s namespace, started (`pasta_started` waits for it). It may
+/// start before that user namespace is mapped: joining it gives pasta every capability there.
+fn spawn_pasta(pid: i32) -> Result<std::process::Child> {
     let pasta = crate::paths::find_in_path("pasta")
         .ok_or_else(|| crate::err!("networks need pasta, which is not installed (install the passt package)"))?;
-    let pidfile = pasta_pid_path();
-    let _ = std::fs::remove_file(&pidfile);
-    let out = std::process::Command::new(&pasta)
+    let _ = std::fs::remove_file(pasta_pid_path());
+    std::process::Command::new(&pasta)
         .args(["--config-net", "--quiet", "--pid"])
-        .arg(&pidfile)
+        .arg(pasta_pid_path())
         .args(["--dns-forward", crate::spec::network::PASTA_DNS])
         .args(["-t", "none", "-u", "none", "-T", "none", "-U", "none"])
         // The networks are IPv4 only: no IPv6 set-up to wait for at start.
@@ -505,8 +511,16 @@ fn start_pasta(pid: i32) -> Result<(i32, u64)> {
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
-        .output()
-        .map_err(|e| crate::err!("running {}: {e}", pasta.display()))?;
+        .spawn()
+        .map_err(|e| crate::err!("running {}: {e}", pasta.display()))
+}
+
+/// Wait until pasta (`spawn_pasta`) has daemonized; its daemon's pid and start time.
+fn pasta_started(child: std::process::Child) -> Result<(i32, u64)> {
+    let pidfile = pasta_pid_path();
+    let out = child
+        .wait_with_output()
+        .map_err(|e| crate::err!("running pasta: {e}"))?;
     if !out.status.success() {
         crate::bail!(
             "pasta for the shared network namespace failed ({}): {}",
@@ -660,10 +674,11 @@ fn join_main(
 ) -> child::Never {
     use nix::sched::CloneFlags;
     let what = format!("--network {}", plan.spec.network);
-    let fail = |msg: String| -> ! {
+    fn fail_on(sync: &Channel, msg: String) -> ! {
         sync.send_error(125, &msg);
         process::exit_now(1)
-    };
+    }
+    let fail = |msg: String| -> ! { fail_on(&sync, msg) };
     if let Some(u) = &userns {
         if let Err(e) = nix::sched::setns(u, CloneFlags::CLONE_NEWUSER) {
             fail(format!(
@@ -713,9 +728,22 @@ fn join_main(
     };
     let mut fds = vec![netns.as_raw_fd()];
     fds.extend(ports.iter().map(|(f, _, _)| f.as_raw_fd()));
+    // The container now: it sets itself up (mounts, pivot) while hutch-netns attaches it, and
+    // waits at its gate (`child::NET_GATE`) for this helper's go just before its exec.
+    let (gate, child_gate) = match Channel::pair() {
+        Ok(p) => p,
+        Err(e) => fail(format!("{what}: {}", e.message)),
+    };
+    let gate_fd = gate.as_fd().as_raw_fd();
+    let _ = child::NET_GATE.set(child_gate);
+    let sync = exec::clone_sibling(sync, flags, "creating the container's namespaces", |sync| {
+        // The helper's end only: closed (the helper failed or was killed), it ends the container.
+        let _ = nix::unistd::close(gate_fd);
+        child::main(plan, sync, stdio, None)
+    });
     let reply = match request(conn, req, &fds) {
         Ok(r) => r,
-        Err(e) => fail(format!("{what}: {}", e.message)),
+        Err(e) => fail_on(&sync, format!("{what}: {}", e.message)),
     };
     crate::output::trace("shared network: attached (veths, addresses, routes)");
     drop(netns);
@@ -735,14 +763,13 @@ fn join_main(
     // A namespace this start brought up: its way out (pasta) before the command runs.
     if let Some(c) = cold {
         if let Err(e) = c.wait_usable(watch.as_mut()) {
-            fail(format!("{what}: {}", e.message));
+            fail_on(&sync, format!("{what}: {}", e.message));
         }
         crate::output::trace("shared network: its pasta has configured it");
     }
     drop(watch);
-    exec::clone_parent(sync, flags, "creating the container's namespaces", |sync| {
-        child::main(plan, sync, stdio, None)
-    })
+    gate.go();
+    process::exit_now(0)
 }
 
 /// A watch of the default route in hutch-netns's (`pid`) network namespace: this process
@@ -882,19 +909,95 @@ pub fn reload_running(rec: &crate::store::containers::ContainerRecord) -> Result
 /// A network's firewall rules, appended to the shared namespace's `filter` FORWARD chain
 /// (whose policy is DROP: each bridge's own traffic passes, and, unless it is internal, its
 /// traffic to and from the way out) and `nat` POSTROUTING (its subnet masqueraded behind
-/// pasta's address), as iptables-restore lines.
-fn forward_rules(net: &Network) -> (String, String) {
-    let br = &net.network_interface;
-    let mut filter = format!("-A FORWARD -i {br} -o {br} -j ACCEPT\n");
-    let mut nat = String::new();
+/// pasta's address): (table, chain, matches, target), in iptables-nft's order of matches.
+fn forward_spec(net: &Network) -> Vec<(&'static str, &'static str, Vec<Match>, Target)> {
+    let br = || net.network_interface.clone();
+    let ours = || "podman+".to_string();
+    let mut v = vec![(
+        "filter",
+        "FORWARD",
+        vec![Match::InIf(br(), false), Match::OutIf(br(), false)],
+        Target::Accept,
+    )];
     if !net.internal {
-        filter.push_str(&format!(
-            "-A FORWARD -i {br} ! -o podman+ -j ACCEPT\n-A FORWARD -o {br} ! -i podman+ -j ACCEPT\n"
+        let cidr = net.cidr();
+        v.push((
+            "filter",
+            "FORWARD",
+            vec![Match::InIf(br(), false), Match::OutIf(ours(), true)],
+            Target::Accept,
         ));
-        nat = format!("-A POSTROUTING -s {} ! -o {br} -j MASQUERADE\n", net.cidr());
-        nat.push_str(&host_loopback_rule(br));
+        v.push((
+            "filter",
+            "FORWARD",
+            vec![Match::InIf(ours(), true), Match::OutIf(br(), false)],
+            Target::Accept,
+        ));
+        v.push((
+            "nat",
+            "POSTROUTING",
+            vec![Match::OutIf(br(), true), Match::Source(cidr.addr, cidr.prefix)],
+            Target::Masquerade,
+        ));
+        // TCP to the host's loopback: to hutch-netns's forwarder (once it listens).
+        if let Some((gw, port)) = HOST_LOOPBACK.get() {
+            v.push((
+                "nat",
+                "PREROUTING",
+                vec![Match::InIf(br(), false), Match::Dest(*gw, 32), Match::Proto(6)],
+                Target::Redirect(*port),
+            ));
+        }
+    }
+    v
+}
+
+/// `forward_spec` as iptables-restore lines: (filter's, nat's).
+fn forward_rules(net: &Network) -> (String, String) {
+    let (mut filter, mut nat) = (String::new(), String::new());
+    for (table, chain, matches, target) in forward_spec(net) {
+        let mut line = format!("-A {chain}");
+        for m in matches {
+            let (opt, arg, neg) = match m {
+                Match::InIf(n, neg) => ("-i", n, neg),
+                Match::OutIf(n, neg) => ("-o", n, neg),
+                Match::Source(a, p) => ("-s", format!("{a}/{p}"), false),
+                Match::Dest(a, p) => ("-d", format!("{a}/{p}"), false),
+                Match::Proto(p) => ("-p", if p == 6 { "tcp".into() } else { p.to_string() }, false),
+            };
+            line.push_str(&format!(" {}{opt} {arg}", if neg { "! " } else { "" }));
+        }
+        line.push_str(&match target {
+            Target::Accept => " -j ACCEPT\n".to_string(),
+            Target::Masquerade => " -j MASQUERADE\n".to_string(),
+            Target::Redirect(port) => format!(" -j REDIRECT --to-ports {port}\n"),
+        });
+        if table == "nat" {
+            nat.push_str(&line)
+        } else {
+            filter.push_str(&line)
+        }
     }
     (filter, nat)
+}
+
+/// `forward_spec` as one nf_tables batch (the tables and base chains made if missing, FORWARD's
+/// policy DROP), as `iptables-restore --noflush` with `:FORWARD DROP` would make them.
+fn forward_batch(net: &Network) -> crate::sys::nft::Batch {
+    use crate::sys::nft::{Batch, Hook};
+    let mut b = Batch::new();
+    b.table("filter")
+        .base_chain("filter", "FORWARD", Hook::Forward, false)
+        .table("nat")
+        .base_chain("nat", "POSTROUTING", Hook::PostRouting, true);
+    let spec = forward_spec(net);
+    if spec.iter().any(|(_, chain, _, _)| *chain == "PREROUTING") {
+        b.base_chain("nat", "PREROUTING", Hook::PreRouting, true);
+    }
+    for (table, chain, matches, target) in spec {
+        b.rule(table, chain, &matches, target);
+    }
+    b
 }
 
 // ---- `hutch __netns`: set up, start pasta, leave hutch-netns running ----
@@ -962,13 +1065,22 @@ fn setup(lock: Option<OwnedFd>) -> Result<()> {
     let (parent, child_end) = Channel::pair()?;
     let host_lo = host_loopback_maker();
     crate::output::trace("hutch __netns: listening");
-    let forked = process::clone3((libc::CLONE_NEWUSER | libc::CLONE_NEWNET) as libc::c_ulong)
+    // Its user namespace only: it makes its network namespace itself (the kernel's set-up of a
+    // network namespace takes milliseconds) while its maps are written here.
+    let forked = process::clone3(libc::CLONE_NEWUSER as libc::c_ulong)
         .map_err(|e| crate::err!("creating the shared network namespace: {e}"))?;
     let k = match forked {
         process::Forked::Child => {
             drop(parent);
             // The starters' lock stays with `hutch __netns` alone.
             drop(lock);
+            // All capabilities in its new user namespace, mapped or not yet.
+            if let Err(e) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET) {
+                child_end_error(&format!("creating the shared network namespace: {e}"));
+                process::exit_now(1);
+            }
+            // "Made": /proc/PID/ns/net is the namespace to attach to and start pasta in.
+            child_end.go();
             if !child_end.wait_go() {
                 process::exit_now(1);
             }
@@ -1006,18 +1118,49 @@ fn setup(lock: Option<OwnedFd>) -> Result<()> {
         e
     };
     crate::output::trace("hutch-netns cloned");
-    if mapping.needs_userns() {
-        super::userns::write_maps(k.pid.as_raw(), &mapping, false).map_err(kill)?;
-    }
+    // Its maps (newuidmap and newgidmap run) while it makes its network namespace; then pasta
+    // starts in that namespace while the maps are finished.
+    let maps = if mapping.needs_userns() {
+        super::userns::begin_maps(k.pid.as_raw(), &mapping, false).map_err(kill)?
+    } else {
+        Vec::new()
+    };
+    let made = parent.wait_go();
+    crate::output::trace("hutch-netns's network namespace made");
+    let pasta = if made { Some(spawn_pasta(k.pid.as_raw())) } else { None };
+    let mapped = super::userns::wait_newidmap(maps);
     crate::output::trace("hutch-netns's maps written");
+    // pasta, if it started, is waited for on every way out: its daemon is then known (killed
+    // on failure with hutch-netns, or kept).
+    let pasta_up = |pasta: Option<Result<std::process::Child>>| pasta.map(|p| p.and_then(pasta_started));
+    let fail = |e: crate::error::Error, pasta: Option<Result<std::process::Child>>| {
+        if let Some(Ok((ppid, _))) = pasta_up(pasta) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(ppid), nix::sys::signal::Signal::SIGKILL);
+        }
+        kill(e)
+    };
+    if !made {
+        return Err(fail(
+            crate::err!("the shared network namespace could not be made"),
+            pasta,
+        ));
+    }
+    if let Err(e) = mapped {
+        return Err(fail(e, pasta));
+    }
     parent.go();
     let k_start = process::start_time(k.pid.as_raw()).unwrap_or(0);
     // Its namespaces exist and are mapped: the starter attaches its container (its request
     // waits in the socket's queue until hutch-netns serves) while pasta starts (see `Cold`),
     // neither waiting for hutch-netns to be scheduled first.
     say(&format!("pid {}\nup\n", k.pid.as_raw()));
-    let (ppid, pstart) = start_pasta(k.pid.as_raw()).map_err(kill)?;
+    let (ppid, pstart) = match pasta_up(pasta) {
+        Some(Ok(p)) => p,
+        Some(Err(e)) => return Err(kill(e)),
+        None => return Err(kill(crate::err!("pasta did not start"))),
+    };
     if !parent.wait_go() {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(ppid), nix::sys::signal::Signal::SIGKILL);
         return Err(kill(crate::err!("the shared network namespace could not be set up")));
     }
     let st = SharedState {
@@ -1113,8 +1256,10 @@ struct Keeper {
     listener: OwnedFd,
     upstream: UdpSocket,
     resolver: Option<SocketAddr>,
-    /// iptables-restore.
+    /// iptables-restore (`network reload`, and where nf_tables over netlink failed).
     iptables: PathBuf,
+    /// nf_tables over netlink, in this namespace: a new bridge's rules, in-process.
+    nft: Option<crate::sys::nft::Nft>,
     /// rtnetlink in this namespace, and the namespace itself (to come back to after
     /// configuring a container's).
     nl: crate::sys::route::Netlink,
@@ -1153,6 +1298,11 @@ impl Keeper {
             upstream,
             resolver,
             iptables,
+            // HUTCH_FIREWALL=iptables-restore: always the fallback (tests use it).
+            nft: match std::env::var("HUTCH_FIREWALL").as_deref() {
+                Ok("iptables-restore") => None,
+                _ => crate::sys::nft::Nft::open().ok(),
+            },
             nl,
             home,
             conns: Vec::new(),
@@ -1238,7 +1388,7 @@ impl Keeper {
         }
         let br = &net.network_interface;
         let cidr = net.cidr();
-        // The bridge (rtnetlink, no iproute2 process) and its rules (one iptables-restore):
+        // The bridge (rtnetlink, no iproute2 process) and its rules (nf_tables, in-process):
         // once per network, when its first container comes, never on a later start.
         self.nl
             .add_bridge(br, LINK_MTU)
@@ -1252,16 +1402,35 @@ impl Keeper {
             let _ = self.nl.del_link(br);
             return Err(e);
         }
-        let (filter, nat) = forward_rules(net);
-        let rules = format!("*filter\n:FORWARD DROP [0:0]\n{filter}COMMIT\n*nat\n{nat}COMMIT\n");
         crate::output::trace("bridge made");
-        match self.iptables_restore(&rules) {
-            Ok(child) => {
-                self.rules_pending.insert(net.name.clone(), child);
+        // In-process (see `sys::nft`); else, or if the kernel refused it (the socket is then
+        // dropped: iptables-restore from here on), iptables-restore.
+        let in_process = match self.nft.as_ref().map(|n| n.commit(forward_batch(net))) {
+            Some(Ok(())) => {
+                crate::output::trace("firewall rules set (nf_tables, in-process)");
+                true
             }
-            Err(e) => {
-                let _ = self.nl.del_link(br);
-                return Err(e);
+            Some(Err(e)) => {
+                eprintln!(
+                    "hutch-netns: network {}'s firewall rules over netlink: {e} (using iptables-restore)",
+                    net.name
+                );
+                self.nft = None;
+                false
+            }
+            None => false,
+        };
+        if !in_process {
+            let (filter, nat) = forward_rules(net);
+            let rules = format!("*filter\n:FORWARD DROP [0:0]\n{filter}COMMIT\n*nat\n{nat}COMMIT\n");
+            match self.iptables_restore(&rules) {
+                Ok(child) => {
+                    self.rules_pending.insert(net.name.clone(), child);
+                }
+                Err(e) => {
+                    let _ = self.nl.del_link(br);
+                    return Err(e);
+                }
             }
         }
         let dns = if net.dns_enabled {
@@ -2063,15 +2232,6 @@ fn relay_both(client: std::net::TcpStream, other: std::net::TcpStream) {
 /// hutch-netns's listener they are redirected to (set once in hutch-netns, before its rules).
 static HOST_LOOPBACK: std::sync::OnceLock<(Ipv4Addr, u16)> = std::sync::OnceLock::new();
 
-/// The nat PREROUTING rule sending bridge `br`'s TCP connections to the host's loopback to
-/// hutch-netns's forwarder (none before it listens, or when the host has no such address).
-fn host_loopback_rule(br: &str) -> String {
-    match HOST_LOOPBACK.get() {
-        Some((gw, port)) => format!("-A PREROUTING -i {br} -d {gw}/32 -p tcp -j REDIRECT --to-ports {port}\n"),
-        None => String::new(),
-    }
-}
-
 /// In `hutch __netns`, before the shared namespace is made: fork `hutch-netns-lo`, which stays
 /// in the host's network namespace and answers each message with a new TCP socket of it.
 /// Returns hutch-netns's end of their pair and the address containers reach the host's
@@ -2130,7 +2290,7 @@ fn host_loopback_maker() -> Option<(OwnedFd, Ipv4Addr)> {
 }
 
 /// In hutch-netns, before its first rules: listen in the shared namespace and relay each
-/// connection redirected there (`host_loopback_rule`) to the host's loopback.
+/// connection redirected there (`forward_spec`'s PREROUTING rule) to the host's loopback.
 fn host_loopback_serve(maker: OwnedFd, gw: Ipv4Addr) {
     let Ok(l) = TcpListener::bind("0.0.0.0:0") else { return };
     let Ok(port) = l.local_addr().map(|a| a.port()) else {

@@ -493,6 +493,18 @@ fn triple_args(v: &[(u64, u64, u64)]) -> Vec<String> {
 
 /// Write `pid`'s uid and gid maps for `mapping` (keep-id or the default stacked map):
 /// newuidmap and newgidmap run at the same time for a full map, /proc writes for a single uid.
+/// `write_maps` begun: newuidmap and newgidmap running beside the caller for a full mapping
+/// (`wait_newidmap` ends it), any other written at once.
+pub fn begin_maps(pid: i32, mapping: &Mapping, keep_id: bool) -> Result<Vec<IdMapHelper>> {
+    match mapping {
+        Mapping::Full { .. } => {
+            let (u, g) = map_triples(mapping, keep_id);
+            spawn_newidmap(pid, &u, &g)
+        }
+        _ => write_maps(pid, mapping, keep_id).map(|_| Vec::new()),
+    }
+}
+
 pub fn write_maps(pid: i32, mapping: &Mapping, keep_id: bool) -> Result<()> {
     let (u, g) = map_triples(mapping, keep_id);
     match mapping {

@@ -235,22 +235,34 @@ const RTA_GATEWAY: u16 = 5;
 const NLA_F_NESTED: u16 = 0x8000;
 const RTPROT_BOOT: u8 = 3;
 
-/// One rtnetlink request being built: the header, the family's struct, attributes (nested
-/// ones closed by `end`).
-struct Msg {
+/// One netlink request being built: the header, the family's struct, attributes (nested
+/// ones closed by `end`). Also nf_tables' (`sys::nft`).
+pub(crate) struct Msg {
     b: Vec<u8>,
     open: Vec<usize>,
 }
 
 impl Msg {
+    /// An acknowledged request (sequence number 1).
     fn new(kind: u16, flags: u16) -> Msg {
+        Msg::raw(kind, flags | (libc::NLM_F_REQUEST | libc::NLM_F_ACK) as u16, 1)
+    }
+
+    /// A message with exactly these flags and sequence number.
+    pub(crate) fn raw(kind: u16, flags: u16, seq: u32) -> Msg {
         let mut b = Vec::with_capacity(256);
         b.extend(0u32.to_ne_bytes()); // length, set by finish
         b.extend(kind.to_ne_bytes());
-        b.extend((flags | (libc::NLM_F_REQUEST | libc::NLM_F_ACK) as u16).to_ne_bytes());
-        b.extend(1u32.to_ne_bytes()); // seq
+        b.extend(flags.to_ne_bytes());
+        b.extend(seq.to_ne_bytes());
         b.extend(0u32.to_ne_bytes()); // port id: the kernel
         Msg { b, open: Vec::new() }
+    }
+
+    /// The family's own header (nf_tables' struct nfgenmsg), right after netlink's.
+    pub(crate) fn header(&mut self, h: &[u8]) -> &mut Msg {
+        self.b.extend(h);
+        self
     }
 
     /// struct ifinfomsg (family, type, index, flags, change).
@@ -269,7 +281,7 @@ impl Msg {
         }
     }
 
-    fn attr(&mut self, kind: u16, data: &[u8]) -> &mut Msg {
+    pub(crate) fn attr(&mut self, kind: u16, data: &[u8]) -> &mut Msg {
         self.b.extend(((4 + data.len()) as u16).to_ne_bytes());
         self.b.extend(kind.to_ne_bytes());
         self.b.extend(data);
@@ -277,27 +289,27 @@ impl Msg {
         self
     }
 
-    fn name(&mut self, kind: u16, s: &str) -> &mut Msg {
+    pub(crate) fn name(&mut self, kind: u16, s: &str) -> &mut Msg {
         let mut d = s.as_bytes().to_vec();
         d.push(0);
         self.attr(kind, &d)
     }
 
-    fn begin(&mut self, kind: u16) -> &mut Msg {
+    pub(crate) fn begin(&mut self, kind: u16) -> &mut Msg {
         self.open.push(self.b.len());
         self.b.extend(0u16.to_ne_bytes());
         self.b.extend((kind | NLA_F_NESTED).to_ne_bytes());
         self
     }
 
-    fn end(&mut self) -> &mut Msg {
+    pub(crate) fn end(&mut self) -> &mut Msg {
         let at = self.open.pop().expect("an open attribute");
         let len = (self.b.len() - at) as u16;
         self.b[at..at + 2].copy_from_slice(&len.to_ne_bytes());
         self
     }
 
-    fn finish(&mut self) -> &[u8] {
+    pub(crate) fn finish(&mut self) -> &[u8] {
         let len = self.b.len() as u32;
         self.b[0..4].copy_from_slice(&len.to_ne_bytes());
         &self.b
@@ -497,7 +509,7 @@ impl Netlink {
 }
 
 /// The error code of an NLMSG_ERROR (0: an acknowledgement) in a netlink datagram.
-fn ack_code(b: &[u8]) -> Option<i32> {
+pub(crate) fn ack_code(b: &[u8]) -> Option<i32> {
     if b.len() < NLMSG_HDR + 4 {
         return None;
     }
