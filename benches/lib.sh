@@ -14,14 +14,27 @@ as_user() { # dir command... : as the test user, with dir's HOME and XDG directo
         HOME="$d/home" XDG_DATA_HOME="$d/data" XDG_CONFIG_HOME="$d/config" XDG_RUNTIME_DIR="$d/run" "$@"
 }
 
+# Each tool's XDG_RUNTIME_DIR is a tmpfs of its own, as a user's /run/user/UID is (logind):
+# the runtime files of both (hutch's live state and locks, podman's runroot) are not written to
+# the disk under $WORK. Unmounted when the bench exits (release_runtime_dirs).
+release_runtime_dirs() {
+    local m
+    for m in "$WORK"/hutch/run "$WORK"/podman/run; do
+        if mountpoint -q "$m" 2>/dev/null; then umount -l "$m" || true; fi
+    done
+}
+
 # hutch and podman side by side under $WORK, both trusting the loopback registry over plain
 # HTTP; sets H, P, hutch(), podman_() and HAVE_PODMAN, with $IMAGE pulled by each.
 two_tools() {
+    release_runtime_dirs
     rm -rf "$WORK"; mkdir -p "$WORK"/{hutch,podman}
     for d in "$WORK"/hutch "$WORK"/podman; do
-        mkdir -p "$d"/{home,data,config/containers,run}; chmod 700 "$d/run"
+        mkdir -p "$d"/{home,data,config/containers,run}
+        mount -t tmpfs -o mode=700,size=256m tmpfs "$d/run"
         printf '[[registry]]\nlocation = "127.0.0.1:5000"\ninsecure = true\n' > "$d/config/containers/registries.conf"
     done
+    trap release_runtime_dirs EXIT
     chown -R "$U" "$WORK"
     H=$WORK/hutch
     P=$WORK/podman

@@ -44,7 +44,7 @@ sample() { # tool verb -> "median p99 failures" over $SAMPLES runs (a failed run
     rm -f "$f"
 }
 # The writer loops end when $WORK/stop exists: whatever way this script ends.
-trap 'mkdir -p "$WORK"; touch "$WORK/stop"; wait' EXIT
+trap 'mkdir -p "$WORK"; touch "$WORK/stop"; wait; release_runtime_dirs' EXIT
 writers() { # tool -> starts 4 pull/rmi loops in the background until $WORK/stop exists
     local tool=${WRITER:-$1}
     rm -f "$WORK/stop"

@@ -298,10 +298,31 @@ fn firewall_rules_written_in_process_are_iptables_own() {
         wait_until("the shared namespace to go", || !sock.exists());
         (dump, log)
     };
+    // Each shared namespace's host-loopback forwarder listens on a port of its own.
+    let port_free = |dump: String| -> String {
+        dump.lines()
+            .map(|l| match l.split_once(" --to-ports ") {
+                Some((head, _)) => format!("{head} --to-ports PORT\n"),
+                None => format!("{l}\n"),
+            })
+            .collect()
+    };
     let (own, log) = rules(None);
     assert!(!log.contains("iptables-restore"), "{log}");
+    let own = port_free(own);
     let (restored, _) = rules(Some("iptables-restore"));
-    assert_eq!(own, restored);
+    assert_eq!(own, port_free(restored));
+    // TCP to the host's loopback goes to hutch-netns's forwarder, from every network that has
+    // a way out.
+    for br in ["podman0", "podman1", "podman2"] {
+        let tail = format!("/32 -i {br} -p tcp -j REDIRECT --to-ports PORT");
+        assert!(
+            own.lines()
+                .any(|l| l.starts_with("-A PREROUTING -d ") && l.ends_with(&tail)),
+            "{own}"
+        );
+    }
+    assert!(!own.contains("-i podman3 -p tcp"), "{own}");
     assert!(own.contains("-P FORWARD DROP"), "{own}");
     for br in ["podman0", "podman1", "podman2", "podman3"] {
         assert!(own.contains(&format!("-A FORWARD -i {br} -o {br} -j ACCEPT")), "{own}");

@@ -147,7 +147,7 @@ fn remove_with(store: &Store, rec: &ContainerRecord, volumes: bool, detached: Op
         None => Some(state::start_lock(&rec.id)?),
         Some(_) => None,
     };
-    if _start.is_some() && state::running_now(&rec.id) {
+    if _start.is_some() && state::alive_now(&rec.id) {
         return Err(crate::err!(
             "cannot remove container {} as it was started meanwhile: container state improper",
             rec.id

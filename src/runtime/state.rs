@@ -57,6 +57,14 @@ pub fn read_live(id: &str) -> Option<Live> {
 }
 
 /// Whether the container's recorded process is alive now (no waiting, no locks: for completion).
+/// Whether the container's recorded process runs and has not exited (a zombie nobody reaped
+/// yet, say of a foreground `hutch run` killed, does not count).
+pub fn alive_now(id: &str) -> bool {
+    read_live(id)
+        .and_then(|l| open_process(&l))
+        .is_some_and(|fd| !wait_exit(&fd, std::time::Duration::ZERO))
+}
+
 pub fn running_now(id: &str) -> bool {
     read_live(id).is_some_and(|l| process::is_same_process(l.pid, l.start_time))
 }
