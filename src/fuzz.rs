@@ -99,3 +99,26 @@ pub fn layer_tar(data: &[u8], dest: &Path, keep_owners: bool) -> Result<(), Stri
 pub fn make_writable(p: &Path) {
     crate::store::make_writable(p)
 }
+
+/// `hutch run ARGS…` (one argument per line of `data`) parsed both ways: with `run`'s
+/// definitions alone (`Cli::try_parse_run`, the fast path `main` takes) and with the whole tree.
+/// Err when they differ: the fast path must give exactly the whole tree's result, and refuse
+/// (so that the whole tree answers) what the whole tree refuses.
+pub fn cli_run(data: &[u8]) -> Result<(), String> {
+    let Some(s) = text(data) else { return Ok(()) };
+    let argv: Vec<std::ffi::OsString> = ["hutch", "run"]
+        .into_iter()
+        .chain(s.split('\n').filter(|a| !a.is_empty()))
+        .map(Into::into)
+        .collect();
+    let fast = crate::cli::Cli::try_parse_run(&argv).map(|c| format!("{c:?}"));
+    let whole = <crate::cli::Cli as clap::Parser>::try_parse_from(&argv).map(|c| format!("{c:?}"));
+    match (&fast, &whole) {
+        (Some(f), Ok(w)) if f == w => Ok(()),
+        (None, Err(_)) => Ok(()),
+        _ => Err(format!(
+            "{argv:?}: fast path {fast:?}, whole tree {:?}",
+            whole.as_ref().map_err(|e| e.kind())
+        )),
+    }
+}

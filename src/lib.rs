@@ -55,8 +55,14 @@ pub fn main() -> i32 {
     }
     // `HUTCH_COMPLETE=SHELL hutch -- WORDS…` is the shell asking for completions.
     cli::complete::answer_if_asked();
-    commands::early_seed(&std::env::args_os().skip(1).collect::<Vec<_>>());
-    let cli = match cli::Cli::try_parse() {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    commands::early_seed(argv.get(1..).unwrap_or_default());
+    // `run` is parsed without building the other verbs (`Cli::try_parse_run`).
+    let parsed = match cli::Cli::try_parse_run(&argv) {
+        Some(c) => Ok(c),
+        None => cli::Cli::try_parse_from(&argv),
+    };
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) if !e.use_stderr() => {
             output::out(&e.render().to_string());

@@ -605,3 +605,38 @@ fn fuzz_layer_tar() {
     let new: Vec<_> = now.iter().filter(|p| !before.contains(p)).collect();
     assert!(new.is_empty(), "an input wrote outside the target: {new:?}");
 }
+
+/// `hutch run`'s fast parse (run's definitions alone) against the whole tree's, on argument
+/// lists (one per line) mutated from real ones: same result, or both refuse.
+#[test]
+fn fuzz_cli_run_fast_parse() {
+    let seeds = b(&[
+        "--rm\n--network\nnone\nalpine\ntrue",
+        "--rm\n--network=none\n-it\n--name\nweb\n-e\nA=1\n-e\nB\nalpine\nsh\n-c\necho -x",
+        "-d\n--root\n/tmp/r\n-p\n8080:80\n-v\n/a:/b:ro\nbusybox\nhttpd\n-f",
+        "--log-level\ndebug\n--rm\n--name=a\n--name=b\nalpine\n--\nls\n--rm",
+        "--help",
+        "--version",
+        "-dit\nalpine",
+        "--rm\n--bogus\nalpine",
+        "",
+    ]);
+    fuzz_target(
+        "cli_run",
+        seeds,
+        &[
+            "\n--rm",
+            "\n-d",
+            "\n--network\nnone",
+            "\n--root\n/x",
+            "\n--runtime\nhutch",
+            "\n--",
+            "\n-e\nX=1",
+            "\n--userns=keep-id",
+            "\nhelp",
+            "=",
+            "\n-",
+        ],
+        &fuzz::cli_run,
+    );
+}

@@ -56,6 +56,43 @@ pub struct Cli {
     pub global: GlobalArgs,
 }
 
+impl Cli {
+    /// `hutch run …` parsed with `run`'s definitions and the global options alone. Building the
+    /// whole tree (every verb, each given a copy of the global options) is most of a parse's
+    /// time and heap, and the heap is what the container's clone copies and its exec tears
+    /// down. None unless `argv[1]` is `run` and the arguments parse that way: errors, `--help`
+    /// and anything else are then parsed by `Cli::try_parse`, so every message stays as the
+    /// whole tree gives it. On success the result is what `Cli::try_parse_from` gives.
+    pub fn try_parse_run(argv: &[std::ffi::OsString]) -> Option<Cli> {
+        use clap::FromArgMatches;
+        if argv.get(1).is_none_or(|a| a != "run") {
+            return None;
+        }
+        // The same settings as the derived tree's: the top's (`#[command(…)]` on `Cli`), the
+        // global options, and `run` as `Command::Run` makes it (help texts left out: help is
+        // an error here, shown by the whole tree).
+        let top = GlobalArgs::augment_args(
+            clap::Command::new("hutch")
+                .version(env!("CARGO_PKG_VERSION"))
+                .args_override_self(true),
+        )
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand(RunArgs::augment_args(clap::Command::new("run")));
+        let mut m = top.try_get_matches_from(argv).ok()?;
+        let global = GlobalArgs::from_arg_matches_mut(&mut m).ok()?;
+        let (name, mut sub) = m.remove_subcommand()?;
+        if name != "run" {
+            return None;
+        }
+        let run = RunArgs::from_arg_matches_mut(&mut sub).ok()?;
+        Some(Cli {
+            command: Command::Run(run),
+            global,
+        })
+    }
+}
+
 /// Podman's global options that make sense for a per-user store.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {

@@ -209,9 +209,14 @@ fn remove_with(store: &Store, rec: &ContainerRecord, volumes: bool, detached: Op
 /// Delete a container's directory.
 fn delete_dir(store: &Store, d: &std::path::Path) -> Result<()> {
     // Usually everything in it is the user's own; only files the container created as other
-    // uids need the user namespace (whose setup costs a few milliseconds) to go.
+    // uids need the user namespace (whose setup costs a few milliseconds) to go. overlay leaves
+    // work/work mode 000 (ours): its access back first, so that one pass removes everything.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(d.join("work/work"), std::fs::Permissions::from_mode(0o700));
+    }
     if std::fs::remove_dir_all(d).is_err() {
-        // overlay leaves work/work mode 000: owned by us, so give us access back first.
+        // Other directories the container made without our access.
         crate::store::make_writable(d);
         if std::fs::remove_dir_all(d).is_err() {
             enter_userns()?;

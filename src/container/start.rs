@@ -33,9 +33,7 @@ pub fn run_foreground(store: &Store, rec: &ContainerRecord) -> Result<i32> {
     drop(stdio);
     let recorder = Recorder::started(store, &rec.id, !rec.spec.auto_remove, &started)?;
     crate::output::trace("state written");
-    crate::events::of("init", rec);
-    crate::events::of("start", rec);
-    crate::events::of("attach", rec);
+    crate::events::of_each(&["init", "start", "attach"], rec);
     // Opened once the container runs, so that its start waits for nothing more.
     let log_path = plan.container_dir.join("ctr.log");
     let log = if !rec.spec.logged() {

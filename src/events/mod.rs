@@ -133,7 +133,12 @@ pub fn now() -> String {
 }
 
 /// Append an event (its time set now). Never fails: problems are debug lines.
-pub fn write(mut ev: Event) {
+pub fn write(ev: Event) {
+    write_each(vec![ev]);
+}
+
+/// Append events in one go (one lock, one write), each with its time set now if it has none.
+pub fn write_each(mut evs: Vec<Event>) {
     let backend = match backend() {
         Ok(b) => b,
         Err(e) => {
@@ -142,17 +147,17 @@ pub fn write(mut ev: Event) {
         }
     };
     let Backend::File(path, max) = backend else { return };
-    if ev.time.is_empty() {
+    for ev in evs.iter_mut().filter(|e| e.time.is_empty()) {
         ev.time = now();
     }
-    if let Err(e) = append(&path, max, &ev) {
+    if let Err(e) = append(&path, max, &evs) {
         crate::output::debug(&format!("event not written to {}: {}", path.display(), e.message));
     }
 }
 
 /// A container event: its id, name, image name and labels.
-pub fn container(status: &str, id: &str, name: &str, image: &str, labels: &BTreeMap<String, String>) {
-    write(Event {
+fn container_event(status: &str, id: &str, name: &str, image: &str, labels: &BTreeMap<String, String>) -> Event {
+    Event {
         id: id.into(),
         name: name.into(),
         image: image.into(),
@@ -160,12 +165,23 @@ pub fn container(status: &str, id: &str, name: &str, image: &str, labels: &BTree
         kind: "container".into(),
         attributes: Some(labels.clone()),
         ..Default::default()
-    });
+    }
 }
 
 /// A container event of a record.
 pub fn of(status: &str, rec: &crate::store::containers::ContainerRecord) {
-    container(status, &rec.id, &rec.name, &rec.image_name, &rec.spec.labels);
+    of_each(&[status], rec);
+}
+
+/// Container events of a record, in this order, appended together (`init`, `start` and
+/// `attach` of a foreground run).
+pub fn of_each(statuses: &[&str], rec: &crate::store::containers::ContainerRecord) {
+    write_each(
+        statuses
+            .iter()
+            .map(|s| container_event(s, &rec.id, &rec.name, &rec.image_name, &rec.spec.labels))
+            .collect(),
+    );
 }
 
 /// The `died` event, with the exit code.
@@ -193,11 +209,33 @@ pub fn image(status: &str, id: &str, name: &str) {
     });
 }
 
-fn append(path: &Path, max: u64, ev: &Event) -> Result<()> {
+/// Append `evs` to the log at `path`, making its directory first: once per process (a process
+/// writes several events), and again if it has gone since (then nothing was written).
+fn append(path: &Path, max: u64, evs: &[Event]) -> Result<()> {
+    static MADE: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
     let dir = path.parent().unwrap_or(Path::new("/"));
-    std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
-    let mut line = serde_json::to_string(ev).map_err(|e| crate::err!("{e}"))?;
-    line.push('\n');
+    let mut made = MADE.lock().unwrap_or_else(|p| p.into_inner());
+    let make = || std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()));
+    if made.as_deref() != Some(dir) {
+        make()?;
+        *made = Some(dir.to_path_buf());
+    }
+    drop(made);
+    match append_made(path, max, evs) {
+        Err(_) if !dir.is_dir() => {
+            make()?;
+            append_made(path, max, evs)
+        }
+        r => r,
+    }
+}
+
+fn append_made(path: &Path, max: u64, evs: &[Event]) -> Result<()> {
+    let mut line = String::new();
+    for ev in evs {
+        line += &serde_json::to_string(ev).map_err(|e| crate::err!("{e}"))?;
+        line.push('\n');
+    }
     let lock_path = PathBuf::from(format!("{}.lock", path.display()));
     let _lock = crate::sys::lock::FileLock::exclusive(&lock_path)?;
     if max > 0 {

@@ -531,12 +531,27 @@ pub fn notice_single(why: &str) {
     }
 }
 
-/// The mapping `enter` would set up, without entering anything.
+/// The mapping `enter` would set up, without entering anything. Worked out once per process
+/// and ids (a `run` needs it three times: the seed, the create, the start), from the user's
+/// name (NSS), /etc/subuid, /etc/subgid and the helpers found.
 pub fn plan() -> Mapping {
+    static PLANNED: std::sync::Mutex<Option<(u32, u32, Mapping)>> = std::sync::Mutex::new(None);
     let (uid, gid) = (getuid().as_raw(), getgid().as_raw());
     if uid == 0 {
         return Mapping::HostRoot;
     }
+    let mut planned = PLANNED.lock().unwrap_or_else(|p| p.into_inner());
+    match &*planned {
+        Some((u, g, m)) if (*u, *g) == (uid, gid) => m.clone(),
+        _ => {
+            let m = plan_for(uid, gid);
+            *planned = Some((uid, gid, m.clone()));
+            m
+        }
+    }
+}
+
+fn plan_for(uid: u32, gid: u32) -> Mapping {
     let name = User::from_uid(getuid())
         .ok()
         .flatten()

@@ -109,11 +109,11 @@ pub fn generated_name(retry: u32) -> String {
         "squirrel", "lynx", "fox", "wren", "robin", "finch", "heron", "swift", "lark", "newt", "toad", "pika",
         "dormouse",
     ];
-    let a = A[rand::random_range(0..A.len())];
-    let b = B[rand::random_range(0..B.len())];
+    let a = A[crate::digest::random_below(A.len())];
+    let b = B[crate::digest::random_below(B.len())];
     match retry {
         0 => format!("{a}_{b}"),
-        1..=3 => format!("{a}_{b}{}", rand::random_range(0..1000)),
-        _ => format!("{a}_{b}{}", rand::random_range(0..1_000_000)),
+        1..=3 => format!("{a}_{b}{}", crate::digest::random_below(1000)),
+        _ => format!("{a}_{b}{}", crate::digest::random_below(1_000_000)),
     }
 }

@@ -497,13 +497,8 @@ pub fn background_thread(delta: i32) {
 pub fn fork() -> nix::Result<Option<i32>> {
     // SAFETY: called only from single-threaded code paths, so the child may allocate freely.
     match unsafe { nix::unistd::fork() }? {
-        nix::unistd::ForkResult::Child => {
-            // rand's thread generator is not reseeded on fork: without this, a parent that drew
-            // a random number before forking gives its children the same sequence (the same
-            // container ids and tmp/ names in two stage builders).
-            let _ = rand::rng().reseed();
-            Ok(None)
-        }
+        // (Random ids come from the kernel, `digest::random_hex`: nothing to reseed here.)
+        nix::unistd::ForkResult::Child => Ok(None),
         nix::unistd::ForkResult::Parent { child } => Ok(Some(child.as_raw())),
     }
 }
