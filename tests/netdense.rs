@@ -262,6 +262,58 @@ fn hutch_netns_whose_directory_is_removed_exits() {
     assert!(r.stdout.contains("10.88."), "{r:?}");
 }
 
+/// Pastas started with `--netns /proc/PID/ns/net` for hutch-netns `k` (by command line).
+fn pastas_of(k: i32) -> Vec<i32> {
+    let needle = format!("--netns\0/proc/{k}/ns/net\0");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|p| {
+            std::fs::read(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|c| c.windows(needle.len()).any(|w| w == needle.as_bytes()))
+        })
+        .filter(|p| running(*p))
+        .collect()
+}
+
+/// The runtime directory removed while the shared namespace's starter has yet to record its
+/// pasta (and tell hutch-netns of it): hutch-netns goes with its last container, the starter
+/// fails to record the pasta, and neither leaves that pasta running (it holds the namespace
+/// itself: nothing else would ever end it).
+#[test]
+fn a_pasta_not_yet_recorded_goes_with_its_namespace() {
+    let env = env_with(&[BASIC]);
+    let r = env
+        .command(["run", "-d", "--name", "keep", BASIC, "sleep", "300"])
+        .env("HUTCH_FAULT_DELAY", "netns:before-state=2000")
+        .output()
+        .unwrap();
+    to_run(r).ok();
+    // Its hutch-netns (shared.json, which names it, is not written yet).
+    let want = format!("XDG_RUNTIME_DIR={}", env.run_dir().display());
+    let k = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .find(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "hutch-netns")
+                && std::fs::read(format!("/proc/{p}/environ"))
+                    .is_ok_and(|e| e.split(|b| *b == 0).any(|v| v == want.as_bytes()))
+        })
+        .expect("its hutch-netns");
+    wait_until("its pasta", || !pastas_of(k).is_empty());
+    let net = env.run_dir().join("hutch/net");
+    assert!(
+        !net.join("shared.json").exists(),
+        "recorded already: the delay did not hold"
+    );
+    std::fs::remove_dir_all(&net).unwrap();
+    env.hutch(["rm", "-f", "-t", "0", "keep"]).ok();
+    wait_until("hutch-netns to exit", || !running(k));
+    wait_until("its pasta to exit", || pastas_of(k).is_empty());
+}
+
 /// The rules hutch-netns writes itself over nf_tables' netlink are, for iptables, the very ones
 /// iptables-restore writes (its fallback, forced with HUTCH_FIREWALL): the same `iptables -S`,
 /// a whole subnet and one whose prefix ends inside a byte, an internal network's; and the

@@ -1169,7 +1169,13 @@ fn setup(lock: Option<OwnedFd>) -> Result<()> {
         pasta_pid: ppid,
         pasta_start_time: pstart,
     };
-    write_state(&st).map_err(kill)?;
+    crate::fault::pause("netns:before-state");
+    if let Err(e) = write_state(&st) {
+        // (Its runtime directory removed meanwhile, say: hutch-netns may already have gone
+        // without knowing this pasta.)
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(ppid), nix::sys::signal::Signal::SIGKILL);
+        return Err(kill(e));
+    }
     tell_state(None, &st);
     say("ready\n");
     drop(lock);
@@ -2099,10 +2105,35 @@ impl Keeper {
                 );
             }
         }
+        // And any pasta of this namespace it was not told of (its state not yet sent when the
+        // last container went, or its runtime directory removed meanwhile): nothing else
+        // would ever end it, since it holds the namespace itself.
+        kill_pastas_of(std::process::id());
         let _ = std::fs::remove_file(sock_path());
         let _ = std::fs::remove_file(state_path());
         drop(lock);
         Some(true)
+    }
+}
+
+/// SIGKILL every process started with `--netns /proc/PID/ns/net` for hutch-netns's `pid`: the
+/// pastas of its namespace (found by their command lines, which anyone may read).
+fn kill_pastas_of(pid: u32) {
+    let needle = format!("--netns\0/proc/{pid}/ns/net\0");
+    let Ok(dir) = std::fs::read_dir("/proc") else { return };
+    for e in dir.flatten() {
+        let Some(p) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        if p as u32 == pid {
+            continue;
+        }
+        let Ok(cmd) = std::fs::read(format!("/proc/{p}/cmdline")) else {
+            continue;
+        };
+        if cmd.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), nix::sys::signal::Signal::SIGKILL);
+        }
     }
 }
 
