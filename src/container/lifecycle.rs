@@ -143,17 +143,19 @@ fn remove_with(store: &Store, rec: &ContainerRecord, volumes: bool, detached: Op
     // No start of it meanwhile (one under way is recorded first): a container started since
     // `ensure_stopped` looked is refused, not removed from under its monitor. (A foreground
     // `--rm` removes its own exited container: nothing else starts it.)
-    let _start = match detached {
-        None => Some(state::start_lock(&rec.id)?),
-        Some(_) => None,
+    let _start = if detached.is_none() {
+        let start = state::start_lock(&rec.id)?;
+        if state::alive_now(&rec.id) {
+            return Err(crate::err!(
+                "cannot remove container {} as it was started meanwhile: container state improper",
+                rec.id
+            )
+            .classed(crate::error::Class::InUse));
+        }
+        Some(start)
+    } else {
+        None
     };
-    if _start.is_some() && state::alive_now(&rec.id) {
-        return Err(crate::err!(
-            "cannot remove container {} as it was started meanwhile: container state improper",
-            rec.id
-        )
-        .classed(crate::error::Class::InUse));
-    }
     let lock = store.lock_containers()?;
     // A record of its own (containers/<id>/record.json): removed alone, without reading the
     // others, so that the lock is held for one unlink however many containers there are.

@@ -87,7 +87,6 @@ pub fn start_detached(store: &Store, rec: &ContainerRecord) -> Result<()> {
     // The monitor holds the lock too, until it has recorded the start: if this process is
     // killed meanwhile, an `rm` still waits for that record, and stops what it started.
     runtime::monitor::start_detached(&plan, &lock)?;
-    crate::events::of("init", rec);
-    crate::events::of("start", rec);
+    crate::events::of_each(&["init", "start"], rec);
     Ok(())
 }

@@ -174,7 +174,7 @@ pub fn of(status: &str, rec: &crate::store::containers::ContainerRecord) {
 }
 
 /// Container events of a record, in this order, appended together (`init`, `start` and
-/// `attach` of a foreground run).
+/// `attach` of a foreground run, `init` and `start` of a detached one).
 pub fn of_each(statuses: &[&str], rec: &crate::store::containers::ContainerRecord) {
     write_each(
         statuses

@@ -566,14 +566,13 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     // A pod's namespaces can be joined only from the pod's user namespace: its infra must be
     // on a shared network too.
     if let (Some(u), Some(pod)) = (&userns, super::pod_userns(plan)) {
-        let id = |f: &OwnedFd| nix::sys::stat::fstat(f).map(|s| (s.st_dev, s.st_ino)).ok();
         let infra = nix::fcntl::open(
             pod,
             nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
             nix::sys::stat::Mode::empty(),
         )
         .ok();
-        if infra.as_ref().and_then(id) != id(u) {
+        if !infra.is_some_and(|i| crate::sys::ns::same_ns(&i, u)) {
             crate::bail!(
                 "--network {}: the pod's infra container is not on a shared network, whose user namespace a member on one must share with it (create the pod with --network {})",
                 plan.spec.network,
@@ -2105,13 +2104,14 @@ impl Keeper {
                 );
             }
         }
-        // And any pasta of this namespace it was not told of (its state not yet sent when the
-        // last container went, or its runtime directory removed meanwhile): nothing else
-        // would ever end it, since it holds the namespace itself.
-        kill_pastas_of(std::process::id());
         let _ = std::fs::remove_file(sock_path());
         let _ = std::fs::remove_file(state_path());
         drop(lock);
+        // And any pasta of this namespace it was not told of (its state not yet sent when the
+        // last container went, or its runtime directory removed meanwhile): nothing else
+        // would ever end it, since it holds the namespace itself. After the lock, which a
+        // start waits for: its pastas name another hutch-netns.
+        kill_pastas_of(std::process::id());
         Some(true)
     }
 }

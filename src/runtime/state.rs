@@ -56,7 +56,6 @@ pub fn read_live(id: &str) -> Option<Live> {
     serde_json::from_slice(&std::fs::read(crate::paths::live_file(id)).ok()?).ok()
 }
 
-/// Whether the container's recorded process is alive now (no waiting, no locks: for completion).
 /// Whether the container's recorded process runs and has not exited (a zombie nobody reaped
 /// yet, say of a foreground `hutch run` killed, does not count).
 pub fn alive_now(id: &str) -> bool {
@@ -65,6 +64,7 @@ pub fn alive_now(id: &str) -> bool {
         .is_some_and(|fd| !wait_exit(&fd, std::time::Duration::ZERO))
 }
 
+/// Whether the container's recorded process is alive now (no waiting, no locks: for completion).
 pub fn running_now(id: &str) -> bool {
     read_live(id).is_some_and(|l| process::is_same_process(l.pid, l.start_time))
 }

@@ -491,8 +491,6 @@ fn triple_args(v: &[(u64, u64, u64)]) -> Vec<String> {
         .collect()
 }
 
-/// Write `pid`'s uid and gid maps for `mapping` (keep-id or the default stacked map):
-/// newuidmap and newgidmap run at the same time for a full map, /proc writes for a single uid.
 /// `write_maps` begun: newuidmap and newgidmap running beside the caller for a full mapping
 /// (`wait_newidmap` ends it), any other written at once.
 pub fn begin_maps(pid: i32, mapping: &Mapping, keep_id: bool) -> Result<Vec<IdMapHelper>> {
@@ -505,6 +503,8 @@ pub fn begin_maps(pid: i32, mapping: &Mapping, keep_id: bool) -> Result<Vec<IdMa
     }
 }
 
+/// Write `pid`'s uid and gid maps for `mapping` (keep-id or the default stacked map):
+/// newuidmap and newgidmap run at the same time for a full map, /proc writes for a single uid.
 pub fn write_maps(pid: i32, mapping: &Mapping, keep_id: bool) -> Result<()> {
     let (u, g) = map_triples(mapping, keep_id);
     match mapping {
@@ -552,7 +552,7 @@ pub fn plan() -> Mapping {
 }
 
 fn plan_for(uid: u32, gid: u32) -> Mapping {
-    let name = User::from_uid(getuid())
+    let name = User::from_uid(nix::unistd::Uid::from_raw(uid))
         .ok()
         .flatten()
         .map(|u| u.name)
