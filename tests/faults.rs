@@ -1001,21 +1001,6 @@ fn wait_until(what: &str, f: impl Fn() -> bool) {
     }
 }
 
-/// This test's monitors (by their runtime directory).
-fn monitors_of(env: &Env) -> Vec<i32> {
-    let want = format!("XDG_RUNTIME_DIR={}", env.run_dir().display());
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|p| comm(*p) == "hutch-monitor")
-        .filter(|p| {
-            std::fs::read(format!("/proc/{p}/environ"))
-                .is_ok_and(|e| e.split(|b| *b == 0).any(|v| v == want.as_bytes()))
-        })
-        .collect()
-}
-
 /// `run -d` killed as soon as its monitor is forked: the monitor still starts the container,
 /// and an `rm -f` at once waits for that start to be recorded and stops what it started. (It
 /// used to find the container merely created, remove it, and leave its monitor and process
@@ -1054,7 +1039,9 @@ fn rm_at_once_after_a_killed_run_d_stops_what_its_monitor_started() {
             .output()
             .unwrap();
         to_run(out).ok();
-        wait_until("no monitor of this test left", || monitors_of(&env).is_empty());
+        wait_until("no monitor of this test left", || {
+            env.processes(&["hutch-monitor"]).is_empty()
+        });
         let ps = env.hutch(["ps", "-a", "--format", "{{.Names}}"]).ok();
         assert!(!ps.stdout.lines().any(|l| l == name), "round {round}: {ps:?}");
         assert_eq!(env.hutch(["system", "check"]).code, 0);

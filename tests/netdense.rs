@@ -291,16 +291,10 @@ fn a_pasta_not_yet_recorded_goes_with_its_namespace() {
         .unwrap();
     to_run(r).ok();
     // Its hutch-netns (shared.json, which names it, is not written yet).
-    let want = format!("XDG_RUNTIME_DIR={}", env.run_dir().display());
-    let k = std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .find(|p| {
-            std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "hutch-netns")
-                && std::fs::read(format!("/proc/{p}/environ"))
-                    .is_ok_and(|e| e.split(|b| *b == 0).any(|v| v == want.as_bytes()))
-        })
+    let k = env
+        .processes(&["hutch-netns"])
+        .first()
+        .copied()
         .expect("its hutch-netns");
     wait_until("its pasta", || !pastas_of(k).is_empty());
     let net = env.run_dir().join("hutch/net");

@@ -17,32 +17,6 @@ const BASIC: &str = "fixtures/basic";
 /// fixtures/basic + bin/udp (`udp echo PORT`, `udp send IP PORT MSG`).
 const NET: &str = "fixtures/net";
 
-/// Live processes of this Env (told apart by the XDG_RUNTIME_DIR they inherited) named one
-/// of `names`.
-fn processes(env: &Env, names: &[&str]) -> Vec<i32> {
-    let marker = format!("XDG_RUNTIME_DIR={}", env.run_dir().display());
-    let mut v = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-            continue;
-        };
-        let Some((comm, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") ")) else {
-            continue;
-        };
-        if !names.contains(&comm) || rest.starts_with('Z') {
-            continue;
-        }
-        let environ = std::fs::read(e.path().join("environ")).unwrap_or_default();
-        if environ.split(|b| *b == 0).any(|kv| kv == marker.as_bytes()) {
-            v.push(pid);
-        }
-    }
-    v
-}
-
 const SHARED: &[&str] = &["hutch-netns", "hutch-netns-lo", "pasta", "pasta.avx2"];
 
 /// hutch-netns's and pasta's pids from the shared state file.
@@ -72,7 +46,7 @@ fn shared_links(pid: i32) -> String {
 
 fn assert_nothing_left(env: &Env) {
     wait_until("the shared namespace's helpers to exit", || {
-        processes(env, SHARED).is_empty() && processes(env, &["hutch-monitor"]).is_empty()
+        env.processes(SHARED).is_empty() && env.processes(&["hutch-monitor"]).is_empty()
     });
     let pasta_marker = format!("{}/hutch/net/shared-pasta.pid", env.run_dir().display());
     wait_until("the shared pasta to exit", || {
@@ -522,7 +496,7 @@ fn published_ports_and_the_shared_helpers_lifecycle() {
     env.hutch(["run", "-d", "--name", "s2", "--network", "pub", BASIC, "sleep", "300"])
         .ok();
     let (k, pasta) = shared_state(&env).unwrap();
-    assert_eq!(processes(&env, &["hutch-netns"]), vec![k]);
+    assert_eq!(env.processes(&["hutch-netns"]), vec![k]);
     let comm = std::fs::read_to_string(format!("/proc/{pasta}/comm")).unwrap_or_default();
     assert!(comm.starts_with("pas"), "pasta runs: {comm:?}");
     let pastas = std::fs::read_dir("/proc")
@@ -567,7 +541,7 @@ fn published_ports_and_the_shared_helpers_lifecycle() {
     let (k, pasta2) = shared_state(&env).unwrap();
     assert_ne!(pasta2, pasta);
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(k), nix::sys::signal::Signal::SIGKILL).unwrap();
-    wait_until("hutch-netns to die", || !processes(&env, SHARED).contains(&k));
+    wait_until("hutch-netns to die", || !env.processes(SHARED).contains(&k));
     let r = env
         .hutch(["run", "--rm", "--network", "pub", BASIC, "sh", "-c", OUT])
         .ok();
@@ -615,7 +589,7 @@ fn twenty_parallel_runs_share_one_namespace() {
         assert_eq!(r.code, 0, "{r:?}");
     }
     let (k, _) = shared_state(&env).unwrap();
-    assert_eq!(processes(&env, &["hutch-netns"]), vec![k]);
+    assert_eq!(env.processes(&["hutch-netns"]), vec![k]);
     let links = shared_links(k);
     assert_eq!(links.lines().filter(|l| l.contains("veth")).count(), 20, "{links}");
     // Twenty addresses, all different, and every name resolves from every container.
@@ -697,7 +671,7 @@ fn tcp_to_the_hosts_loopback_goes_through_hutch_netns() {
     let env = env_with(&[BASIC]);
     env.hutch(["run", "-d", "--name", "keep", BASIC, "sleep", "300"]).ok();
     let k = netns_pid(&env);
-    let lo = processes(&env, &["hutch-netns-lo"]);
+    let lo = env.processes(&["hutch-netns-lo"]);
     assert_eq!(lo.len(), 1, "one hutch-netns-lo: {lo:?}");
     // It is in the host's network namespace, hutch-netns is not.
     let ns = |pid: i32| std::fs::read_link(format!("/proc/{pid}/ns/net")).unwrap();

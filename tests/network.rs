@@ -16,32 +16,10 @@ const BASIC: &str = "fixtures/basic";
 /// fixtures/basic + bin/udp; ExposedPorts 80/tcp and 5353/udp.
 const NET: &str = "fixtures/net";
 
-/// Live (not zombie) processes started by this Env's hutch whose name is one of `names`. They
-/// are told apart from other tests' by the XDG_RUNTIME_DIR they inherited.
+/// `Env::processes`, each helper once: a helper that is still starting has short-lived
+/// children of its own (pasta enters the namespaces in vfork'd ones).
 fn processes(env: &Env, names: &[&str]) -> Vec<i32> {
-    let marker = format!("XDG_RUNTIME_DIR={}", env.run_dir().display());
-    let mut v = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-            continue;
-        };
-        let Some((comm, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") ")) else {
-            continue;
-        };
-        if !names.contains(&comm) || rest.starts_with('Z') {
-            continue;
-        }
-        let environ = std::fs::read(e.path().join("environ")).unwrap_or_default();
-        if environ.split(|b| *b == 0).any(|kv| kv == marker.as_bytes()) {
-            let ppid: i32 = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
-            v.push((pid, ppid));
-        }
-    }
-    // A helper that is still starting has short-lived children of its own (pasta enters the
-    // namespaces in vfork'd ones): count each helper once.
+    let v = env.processes_and_parents(names);
     let pids: Vec<i32> = v.iter().map(|(p, _)| *p).collect();
     v.into_iter()
         .filter(|(_, pp)| !pids.contains(pp))

@@ -335,6 +335,39 @@ impl Env {
         v
     }
 
+    /// Live (not zombie) processes started by this Env's hutch whose name is one of `names`,
+    /// with their parents' pids. They are told apart from other tests' by the XDG_RUNTIME_DIR
+    /// they inherited.
+    pub fn processes_and_parents(&self, names: &[&str]) -> Vec<(i32, i32)> {
+        let marker = format!("XDG_RUNTIME_DIR={}", self.run_dir().display());
+        let mut v = Vec::new();
+        for e in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+                continue;
+            };
+            let Some((comm, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") ")) else {
+                continue;
+            };
+            if !names.contains(&comm) || rest.starts_with('Z') {
+                continue;
+            }
+            let environ = std::fs::read(e.path().join("environ")).unwrap_or_default();
+            if environ.split(|b| *b == 0).any(|kv| kv == marker.as_bytes()) {
+                let ppid: i32 = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+                v.push((pid, ppid));
+            }
+        }
+        v
+    }
+
+    /// `processes_and_parents`' pids.
+    pub fn processes(&self, names: &[&str]) -> Vec<i32> {
+        self.processes_and_parents(names).into_iter().map(|(p, _)| p).collect()
+    }
+
     /// Layer directories in the store (64-hex names).
     pub fn layer_count(&self) -> usize {
         self.entries("layers").iter().filter(|n| n.len() == 64).count()
