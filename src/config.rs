@@ -523,6 +523,8 @@ struct ConfEngine {
     image_volume_mode: Option<String>,
     /// The pods' infra image instead of hutch's pause image.
     infra_image: Option<String>,
+    /// slirp4netns's options (`allow_host_loopback=true`, …) for every container on it.
+    network_cmd_options: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -572,6 +574,7 @@ const USED_KEYS: &[&str] = &[
     "engine.events_logfile_max_size",
     "engine.image_volume_mode",
     "engine.infra_image",
+    "engine.network_cmd_options",
 ];
 
 /// The effective containers.conf settings and where each came from.
@@ -625,6 +628,9 @@ pub struct ContainersConf {
     /// `[engine] infra_image`: the pods' infra image without --infra-image (None: hutch's
     /// pause image, made locally).
     pub infra_image: Option<String>,
+    /// `[engine] network_cmd_options`: slirp4netns's options (OPT=VALUE) for every container
+    /// on slirp4netns, before its own `--network slirp4netns:` ones (which win), as Podman's.
+    pub network_cmd_options: Vec<String>,
 }
 
 /// containers.conf files in the order they apply, as Podman reads them: CONTAINERS_CONF alone
@@ -886,6 +892,13 @@ impl ContainersConf {
         if let Some(i) = e.infra_image.filter(|i| !i.is_empty()) {
             self.infra_image = Some(i);
         }
+        if let Some(o) = e.network_cmd_options {
+            if !o.is_empty() {
+                crate::spec::network::SlirpOpts::parse_as(&o.join(","), "")
+                    .map_err(|e| bad("network_cmd_options", e.message))?;
+            }
+            self.network_cmd_options = o;
+        }
         if let Some(p) = e.events_logfile_path {
             if !p.is_empty() {
                 self.events_logfile_path = Some(PathBuf::from(p));
@@ -1083,6 +1096,30 @@ blocked = true
             c.apply(Path::new(name), text)?;
         }
         Ok(c)
+    }
+
+    #[test]
+    fn network_cmd_options_checked_and_layered() {
+        let c = conf(&[
+            ("/a", "[engine]\nnetwork_cmd_options = [\"mtu=1400\"]\n"),
+            (
+                "/b",
+                "[engine]\nnetwork_cmd_options = [\"allow_host_loopback=true\", \"cidr=10.5.0.0/24\"]\n",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.network_cmd_options, ["allow_host_loopback=true", "cidr=10.5.0.0/24"]);
+        let e = conf(&[("/c", "[engine]\nnetwork_cmd_options = [\"bogus=1\"]\n")]).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("/c: network_cmd_options: unknown option \"bogus\""),
+            "{}",
+            e.message
+        );
+        assert!(conf(&[("/d", "[engine]\nnetwork_cmd_options = []\n")])
+            .unwrap()
+            .network_cmd_options
+            .is_empty());
     }
 
     #[test]

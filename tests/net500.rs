@@ -88,6 +88,48 @@ fn slirp4netns_options_as_podmans() {
         .ok();
     assert_eq!(r.stdout, "1400\n10.43.8.2\nfrom the host's loopback\n", "{r:?}");
 
+    // containers.conf's network_cmd_options apply to every slirp4netns container, under its
+    // own options (which win), as Podman's; other modes ignore them.
+    env.write(
+        "config/containers/containers.conf",
+        "[engine]\nnetwork_cmd_options = [\"allow_host_loopback=true\", \"mtu=1400\"]\n",
+    );
+    let conf_script = format!("cat /sys/class/net/tap0/mtu; nc -w 2 10.0.2.2 {lo_port} </dev/null || echo unreachable");
+    let r = env
+        .hutch([
+            "run",
+            "--rm",
+            "--network",
+            "slirp4netns",
+            BASIC,
+            "sh",
+            "-c",
+            &conf_script,
+        ])
+        .ok();
+    assert_eq!(r.stdout, "1400\nfrom the host's loopback\n", "{r:?}");
+    let r = env
+        .hutch([
+            "run",
+            "--rm",
+            "--network",
+            "slirp4netns:allow_host_loopback=false",
+            BASIC,
+            "sh",
+            "-c",
+            &conf_script,
+        ])
+        .ok();
+    assert_eq!(r.stdout, "1400\nunreachable\n", "{r:?}");
+    env.write(
+        "config/containers/containers.conf",
+        "[engine]\nnetwork_cmd_options = [\"allow_host_loopback=sometimes\"]\n",
+    );
+    env.hutch(["run", "--rm", "--network", "slirp4netns", BASIC, "true"])
+        .fails_with("network_cmd_options: allow_host_loopback=sometimes: expected true or false");
+    no_containers(&env);
+    env.write("config/containers/containers.conf", "");
+
     // A user namespace of keep-id with a subnet, and ports published through hutch's
     // forwarder (the default, rootlesskit's place) and through slirp4netns's own API.
     for (net, tag) in [

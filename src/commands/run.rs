@@ -279,7 +279,7 @@ pub(crate) fn network_mode(
         }
         mode.name()
     };
-    Ok(match (given, conf.network()) {
+    let mode = match (given, conf.network()) {
         (Some("private"), _) | (None, Some(("private", _))) => choose(network::private_mode),
         (Some(n), _) => n.to_string(),
         (None, Some((mode, file))) => {
@@ -292,7 +292,26 @@ pub(crate) fn network_mode(
             mode.to_string()
         }
         (None, None) => choose(fallback),
-    })
+    };
+    Ok(with_cmd_options(mode, &conf.network_cmd_options))
+}
+
+/// slirp4netns's mode `mode` with containers.conf's `network_cmd_options` before its own
+/// options (a later option wins); any other mode as it is.
+fn with_cmd_options(mode: String, conf: &[String]) -> String {
+    let own = match mode.strip_prefix("slirp4netns") {
+        Some("") => "",
+        Some(o) if o.starts_with(':') => &o[1..],
+        _ => return mode,
+    };
+    if conf.is_empty() {
+        return mode;
+    }
+    let mut opts = conf.join(",");
+    if !own.is_empty() {
+        opts = format!("{opts},{own}");
+    }
+    format!("slirp4netns:{opts}")
 }
 
 /// The variables --http-proxy passes, as Podman's.

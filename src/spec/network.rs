@@ -179,8 +179,13 @@ const SLIRP_CIDR: Cidr = Cidr {
 impl SlirpOpts {
     /// `OPT=V,OPT=V…` (what follows `slirp4netns:`).
     pub fn parse(s: &str) -> Result<SlirpOpts> {
+        SlirpOpts::parse_as(s, &format!("--network slirp4netns:{s}: "))
+    }
+
+    /// `parse`, its errors said after `what` (which names where the options came from).
+    pub fn parse_as(s: &str, what: &str) -> Result<SlirpOpts> {
         let mut o = SlirpOpts::default();
-        let bad = |what: &str| crate::err!("--network slirp4netns:{s}: {what}");
+        let bad = |why: &str| crate::err!("{what}{why}");
         let boolean = |k: &str, v: &str| match v {
             "true" => Ok(true),
             "false" => Ok(false),
