@@ -612,8 +612,23 @@ fn connect_and_disconnect_keep_inspect_and_hosts_up_to_date() {
     // disconnect of the first: its address leaves inspect and /etc/hosts, which names the
     // container at its address on the one left.
     let a_ip = a.split(' ').next().unwrap().to_string();
+    let default_route = || env.hutch(["exec", "c", "ip", "route", "show", "default"]).ok().stdout;
+    assert!(
+        default_route().starts_with("default via 10.95.0.1 dev eth0"),
+        "{}",
+        default_route()
+    );
     env.hutch(["network", "disconnect", "na", "c"]).ok();
     assert_eq!(addr("nb"), b);
+    // The network that carried its default route went: the one left gives it one (as Docker
+    // picks a new gateway), and it still reaches the host (the registry on its loopback).
+    assert!(
+        default_route().starts_with("default via 10.96.0.1 dev eth1"),
+        "{}",
+        default_route()
+    );
+    let out = "(printf 'GET /v2/ HTTP/1.0\\r\\n\\r\\n'; sleep 2) | nc -w 3 host.containers.internal 5000 | grep -q '^HTTP/1.. 200' && echo out || echo no-way-out";
+    assert_eq!(env.hutch(["exec", "c", "sh", "-c", out]).ok().stdout, "out\n");
     assert_eq!(own_line().unwrap(), format!("{b_ip}\tch c"));
     let hosts = env.hutch(["exec", "c", "cat", "/etc/hosts"]).ok().stdout;
     assert!(!hosts.contains(&a_ip), "{hosts}");

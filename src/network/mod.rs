@@ -357,7 +357,8 @@ pub fn disconnect(store: &Store, net: &str, ctr: &str) -> Result<()> {
         _ => crate::bail!("container {} is not connected to network {}", rec.name, n.name),
     };
     if crate::container::running_now(&rec.id) {
-        crate::runtime::sharednet::disconnect_running(&rec, &n)?;
+        let pid = crate::runtime::state::read_live(&rec.id).map(|l| l.pid);
+        crate::runtime::sharednet::disconnect_running(&rec, pid, &n)?;
         if let Some(at) = names.iter().position(|x| x == &n.name) {
             running_addresses(store, &rec, Some(at), None);
         }

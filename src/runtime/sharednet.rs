@@ -867,16 +867,30 @@ pub fn connect_running(
     Ok(reply)
 }
 
-/// `network disconnect` of a running container.
-pub fn disconnect_running(rec: &crate::store::containers::ContainerRecord, net: &Network) -> Result<()> {
+/// `network disconnect` of a running container (`pid` its process: hutch-netns gives it a
+/// default route through another network when the one that carried it goes).
+pub fn disconnect_running(
+    rec: &crate::store::containers::ContainerRecord,
+    pid: Option<i32>,
+    net: &Network,
+) -> Result<()> {
     let Ok(conn) = connect_sock() else {
         // No shared namespace: nothing is attached anywhere.
         return Ok(());
     };
+    let netns = pid.and_then(|p| {
+        nix::fcntl::open(
+            format!("/proc/{p}/ns/net").as_str(),
+            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .ok()
+    });
+    let fds: Vec<RawFd> = netns.iter().map(|f| f.as_raw_fd()).collect();
     match request(
         &conn,
         &serde_json::json!({"op": "disconnect", "id": rec.id, "network": net.name}),
-        &[],
+        &fds,
     ) {
         // Its record says it is (the caller checked): a disconnect killed after this step and
         // before it saved the record. Only the record is left to change.
@@ -1703,7 +1717,22 @@ impl Keeper {
         Ok(serde_json::json!({"ips": ips, "macs": macs}))
     }
 
-    fn disconnect(&mut self, id: &str, net: &str) -> Result<()> {
+    /// `network disconnect`: the container's link to `net` goes. If that link carried its
+    /// default route (its first network with a way out), the next such network's gateway
+    /// becomes its default route (in `netns`, the container's network namespace), as Docker
+    /// picks a new gateway and as netavark's per-network routes leave one.
+    fn disconnect(&mut self, id: &str, net: &str, netns: Option<OwnedFd>) -> Result<()> {
+        let routed =
+            |bridges: &BTreeMap<String, Bridge>, l: &Link| bridges.get(&l.net).is_some_and(|b| !b.net.internal);
+        let carrier = |bridges: &BTreeMap<String, Bridge>, entries: &[Entry]| {
+            entries
+                .iter()
+                .filter(|e| e.id == id)
+                .flat_map(|e| e.links.iter())
+                .find(|l| routed(bridges, l))
+                .map(|l| (l.net.clone(), l.ifname.clone()))
+        };
+        let before = carrier(&self.bridges, &self.entries);
         let mut found = false;
         for e in self.entries.iter_mut().filter(|e| e.id == id) {
             if let Some(i) = e.links.iter().position(|l| l.net == net) {
@@ -1714,6 +1743,15 @@ impl Keeper {
         }
         if !found {
             crate::bail!("container {id} is not attached to network {net}");
+        }
+        let after = carrier(&self.bridges, &self.entries);
+        if let (Some((gone, _)), Some((next, ifname)), Some(ns)) = (&before, &after, &netns) {
+            if gone == net {
+                let gw = self.bridges.get(next).map(|b| b.net.gateway());
+                if let Some(gw) = gw {
+                    configure_inside(ns.as_fd(), self.home.as_fd(), &[], Some(&(gw, ifname.clone())))?;
+                }
+            }
         }
         Ok(())
     }
@@ -1818,10 +1856,11 @@ impl Keeper {
                 .map_err(|e| crate::err!("bad request: {e}")),
             "disconnect" => {
                 let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
-                self.disconnect(&s("id"), &s("network")).map(|()| {
-                    self.retarget(&s("id"));
-                    serde_json::json!({})
-                })
+                self.disconnect(&s("id"), &s("network"), fds.into_iter().next())
+                    .map(|()| {
+                        self.retarget(&s("id"));
+                        serde_json::json!({})
+                    })
             }
             "reload" => self.reload(v.get("id").and_then(|x| x.as_str()).unwrap_or("")),
             _ => Err(crate::err!("unknown request {op:?}")),
