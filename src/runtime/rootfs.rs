@@ -245,12 +245,20 @@ const READ_ONLY: &[&str] = &[
     "/proc/sysrq-trigger",
 ];
 
+/// Masked directories all show one empty read-only tmpfs: mounted on the first, bound onto
+/// the others (a bind takes ~2 us here, a new tmpfs ~40-90 us to make and as much to tear
+/// down; the bind keeps its source mount's read-only, nosuid, nodev and noexec flags).
 pub fn mask_paths(root: &OwnedFd) -> Result<(), Fail> {
+    let mut empty: Option<OwnedFd> = None;
     for p in MASKED {
         let Ok(t) = m::open_in_root(root, Path::new(p)) else {
             continue;
         };
         if m::is_dir(&t) {
+            if let Some(e) = &empty {
+                m::bind(&fd_path(e), &t, false).at(&format!("masking {p}"))?;
+                continue;
+            }
             m::mount_fs(
                 "tmpfs",
                 &t,
@@ -258,6 +266,7 @@ pub fn mask_paths(root: &OwnedFd) -> Result<(), Fail> {
                 Some("size=0"),
             )
             .at(&format!("masking {p}"))?;
+            empty = Some(m::open_in_root(root, Path::new(p)).at(&format!("reopening {p}"))?);
         } else {
             m::bind(Path::new("/dev/null"), &t, false).at(&format!("masking {p}"))?;
         }
