@@ -63,3 +63,56 @@ fn a_leftover_volatile_mark_does_not_stop_a_start() {
     assert_eq!(env.hutch(["ps", "-a", "-q"]).ok().stdout, "");
     assert!(!env.store().join("containers").join(&id).exists());
 }
+
+#[test]
+fn masked_directories_are_empty_and_read_only() {
+    let env = env_with_basic();
+    // Those of the masked directories this machine has (/proc/acpi and /sys/firmware at least
+    // where ACPI and firmware interfaces exist).
+    let dirs: Vec<&str> = [
+        "/proc/acpi",
+        "/proc/scsi",
+        "/sys/firmware",
+        "/sys/devices/virtual/powercap",
+    ]
+    .into_iter()
+    .filter(|d| std::path::Path::new(d).is_dir())
+    .collect();
+    assert!(!dirs.is_empty(), "no masked directory on this machine");
+    let mut script = String::new();
+    for d in &dirs {
+        script.push_str(&format!(
+            "echo {d} $(ls -A {d} | wc -l); touch {d}/x 2>/dev/null && echo {d} writable; \
+             grep \" {d} \" /proc/self/mountinfo | grep -q ' ro,' && echo {d} ro; "
+        ));
+    }
+    script.push_str("true");
+    for args in [
+        vec!["run", "--rm", "--network", "none", BASIC, "sh", "-c", &script],
+        vec!["run", "--rm", BASIC, "sh", "-c", &script],
+    ] {
+        let r = env.hutch(&args).ok();
+        for d in &dirs {
+            assert!(r.stdout.contains(&format!("{d} 0\n")), "{d} not empty: {r:?}");
+            assert!(r.stdout.contains(&format!("{d} ro\n")), "{d} not read-only: {r:?}");
+            assert!(!r.stdout.contains(&format!("{d} writable")), "{r:?}");
+        }
+    }
+    // --privileged masks nothing: no mount on any of them.
+    let r = env
+        .hutch([
+            "run",
+            "--rm",
+            "--privileged",
+            "--network",
+            "none",
+            BASIC,
+            "sh",
+            "-c",
+            &script,
+        ])
+        .ok();
+    for d in &dirs {
+        assert!(!r.stdout.contains(&format!("{d} ro\n")), "{r:?}");
+    }
+}
