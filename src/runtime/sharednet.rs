@@ -145,7 +145,17 @@ fn connect_sock() -> nix::Result<OwnedFd> {
 
 /// Ask and wait for the reply (`{"error": …}` becomes an error).
 fn request(conn: &OwnedFd, v: &serde_json::Value, fds: &[RawFd]) -> Result<serde_json::Value> {
-    send_msg(conn, v, fds).map_err(|e| crate::err!("talking to the shared network helper: {e}"))?;
+    ask(conn, v, fds)?;
+    answer(conn)
+}
+
+/// Send a request (`answer` waits for its reply).
+fn ask(conn: &OwnedFd, v: &serde_json::Value, fds: &[RawFd]) -> Result<()> {
+    send_msg(conn, v, fds).map_err(|e| crate::err!("talking to the shared network helper: {e}"))
+}
+
+/// The reply to the request sent last (`{"error": …}` becomes an error).
+fn answer(conn: &OwnedFd) -> Result<serde_json::Value> {
     let tv = nix::sys::time::TimeVal::new(60, 0);
     let _ = sock::setsockopt(conn, sock::sockopt::ReceiveTimeout, &tv);
     let (reply, _) = recv_msg(conn.as_raw_fd()).ok_or_else(|| {
@@ -813,6 +823,11 @@ fn join_main(
     };
     let mut fds = vec![netns.as_raw_fd()];
     fds.extend(ports.iter().map(|(f, _, _)| f.as_raw_fd()));
+    // The attach now: hutch-netns makes the veths while the container is cloned.
+    if let Err(e) = ask(conn, req, &fds) {
+        fail(format!("{what}: {}", e.message));
+    }
+    crate::output::trace("shared network: attach asked");
     // The container now: it sets itself up (mounts, pivot) while hutch-netns attaches it, and
     // waits at its gate (`child::NET_GATE`) for this helper's go just before its exec.
     let (gate, child_gate) = match Channel::pair() {
@@ -826,7 +841,7 @@ fn join_main(
         let _ = nix::unistd::close(gate_fd);
         child::main(plan, sync, stdio, None)
     });
-    let reply = match request(conn, req, &fds) {
+    let reply = match answer(conn) {
         Ok(r) => r,
         Err(e) => fail_on(&sync, format!("{what}: {}", e.message)),
     };
