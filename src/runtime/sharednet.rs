@@ -181,8 +181,9 @@ fn answer(conn: &OwnedFd) -> Result<serde_json::Value> {
 /// (handed to it) until pasta runs and the state is written, so no other start reads a state
 /// without the pasta in it, and this start does not wait for that.
 pub struct Cold {
-    /// `hutch __netns` (forked or exec'd), which exits after "ready": reaped on drop if it has
-    /// exited, else once the run is over (`discard_early`), never waited for.
+    /// `hutch __netns` (forked or exec'd): reaped on drop if it has exited (it leaves its own
+    /// child at once), else once the run is over (`discard_early`: one started early runs on
+    /// until "ready"), never waited for.
     pid: i32,
     out: OwnedFd,
     ready: bool,
@@ -193,6 +194,8 @@ pub struct Cold {
     /// its helper watches pasta's route in this network namespace (hutch-netns may not have
     /// entered them yet, so not through /proc/PID/ns).
     ns: Option<(OwnedFd, OwnedFd)>,
+    /// `pid` leaves its own child at once (`netns_main`'s `leave`): waited for on drop.
+    leaves: bool,
 }
 
 impl Cold {
@@ -269,7 +272,11 @@ impl Cold {
 
 impl Drop for Cold {
     fn drop(&mut self) {
-        reap_or_defer(self.pid);
+        if self.leaves {
+            let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(self.pid), None);
+        } else {
+            reap_or_defer(self.pid);
+        }
     }
 }
 
@@ -308,7 +315,7 @@ fn netns_said() -> String {
 /// to it; returns the connection, hutch-netns's pid and, when this start brought it up, the
 /// pasta still starting (`Cold::wait` before the container runs).
 pub fn ensure() -> Result<(OwnedFd, i32, Option<Cold>)> {
-    match begin()? {
+    match begin(false)? {
         Begun::Up(conn, pid) => Ok((conn, pid, None)),
         Begun::Starting(cold) => finish(cold),
     }
@@ -336,15 +343,16 @@ static EARLY: std::sync::Mutex<Option<Begun>> = std::sync::Mutex::new(None);
 /// container's create instead of following it. Best effort: `spawn` starts it as before if
 /// this did not. Called single-threaded (the helper is forked).
 pub fn prestart() {
-    if let Ok(b) = begin() {
+    if let Ok(b) = begin(true) {
         crate::output::trace("shared network: started early");
         *EARLY.lock().unwrap_or_else(|p| p.into_inner()) = Some(b);
     }
 }
 
 /// Lock, then connect to the running namespace, or recover it, or start it (handing the lock
-/// to `hutch __netns`).
-fn begin() -> Result<Begun> {
+/// to `hutch __netns`). `early`: for `prestart`, whose `run` reaps a forked `hutch __netns`
+/// once it is over (`discard_early`), so that helper need not fork again to leave it.
+fn begin(early: bool) -> Result<Begun> {
     let dir = crate::paths::net_dir();
     {
         use std::os::unix::fs::DirBuilderExt;
@@ -394,7 +402,7 @@ fn begin() -> Result<Begun> {
         let _ = std::fs::remove_file(state_path());
     }
     // `hutch __netns` holds the lock from here on.
-    Ok(Begun::Starting(start_shared(lock, seeded())?))
+    Ok(Begun::Starting(start_shared(lock, seeded(), early)?))
 }
 
 /// The early seed's namespaces for a cold start (`seed::start_for_shared`), if there is one
@@ -465,10 +473,11 @@ const LOCK_FD_VAR: &str = "HUTCH_NETNS_LOCK_FD";
 /// Start `hutch __netns`, which sets the namespace up, says "pid N" and "up" on its stdout
 /// once hutch-netns listens, starts its pasta, writes the state, says "ready" and exits. It
 /// is handed the starters' lock (a descriptor of the same open file: the lock is its until it
-/// exits) and leaves its parent at once, so the caller neither waits for it nor reaps it late.
-/// A single-threaded caller forks it (`netns_main` runs in the child), which saves the exec
-/// of this binary and its start-up; else it is exec'd.
-fn start_shared(lock: crate::sys::lock::FileLock, seeded: Option<super::seed::ForShared>) -> Result<Cold> {
+/// exits). A single-threaded caller forks it (`netns_main` runs in the child), which saves the
+/// exec of this binary and its start-up; else it is exec'd. It leaves its parent at once (a
+/// fork of its own), so the caller neither waits for it nor reaps it late, unless `early`
+/// (`prestart`: a forked one runs on in that child, reaped by `Cold` or `discard_early`).
+fn start_shared(lock: crate::sys::lock::FileLock, seeded: Option<super::seed::ForShared>, early: bool) -> Result<Cold> {
     let log = std::fs::File::create(log_path()).ctx(|| format!("creating {}", log_path().display()))?;
     let lock = lock
         .into_fd(true)
@@ -486,6 +495,7 @@ fn start_shared(lock: crate::sys::lock::FileLock, seeded: Option<super::seed::Fo
                     ready: false,
                     seeded,
                     ns: None,
+                    leaves: !early,
                 });
             }
             None => {
@@ -496,7 +506,7 @@ fn start_shared(lock: crate::sys::lock::FileLock, seeded: Option<super::seed::Fo
                 let (lock, kept) = forked_stdio(w.as_raw_fd(), log.as_raw_fd(), lock.as_raw_fd(), &keep);
                 let mut kept = kept.into_iter();
                 let ns = kept.next().zip(kept.next());
-                process::exit_now(netns_main(lock, ns))
+                process::exit_now(netns_main(lock, ns, !early))
             }
         }
     }
@@ -520,6 +530,7 @@ fn start_shared(lock: crate::sys::lock::FileLock, seeded: Option<super::seed::Fo
         ready: false,
         seeded: None,
         ns: None,
+        leaves: true,
     })
 }
 
@@ -1119,13 +1130,14 @@ pub fn exec_main() -> i32 {
         // Not for pasta, nor anything else this runs.
         let _ = nix::fcntl::fcntl(l, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC));
     }
-    netns_main(lock, None)
+    netns_main(lock, None, true)
 }
 
 /// `hutch __netns`, exec'd or forked (`start_shared`), holding the starters' `lock`; `ns`: the
 /// user and network namespaces (mapped, or being mapped by the starter) hutch-netns is to
-/// enter, else it makes its own.
-fn netns_main(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>) -> i32 {
+/// enter, else it makes its own. `leave`: fork, the parent exiting at once (its starter reaps
+/// it now, not when pasta is up); else the starter reaps it without waiting for it (`Cold`).
+fn netns_main(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>, leave: bool) -> i32 {
     // One connection per attached container stays open (it detaches the container when it
     // closes), so the soft limit on descriptors (1024 by default) would stop accepting at a few
     // hundred containers: raise it to the hard limit, as Podman does for itself.
@@ -1135,7 +1147,16 @@ fn netns_main(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>) -> i32 {
             let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
         }
     }
-    // (Its starter reaps it once it has exited, without waiting for it: `Cold`.)
+    if leave {
+        match process::fork() {
+            Ok(Some(_)) => process::exit_now(0),
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("fork: {e}");
+                return 1;
+            }
+        }
+    }
     match setup(lock, ns) {
         Ok(()) => 0,
         Err(e) => {
