@@ -41,6 +41,17 @@ impl Drop for Seed {
 
 static SEED: Mutex<Option<Seed>> = Mutex::new(None);
 
+impl Seed {
+    /// One of its holder's namespaces (`ns`: user, net, uts, ipc), opened.
+    fn open(&self, ns: &str) -> nix::Result<OwnedFd> {
+        nix::fcntl::open(
+            format!("/proc/{}/ns/{ns}", self.holder.pid).as_str(),
+            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+    }
+}
+
 /// Start a seed whose maps are `mapping`'s default (not keep-id) ones. Best effort: without
 /// one, `spawn` does as before. Call it single-threaded, once.
 pub fn start(mapping: &super::userns::Mapping) {
@@ -132,16 +143,7 @@ pub fn take_for_shared(u: &[(u64, u64, u64)], g: &[(u64, u64, u64)]) -> Option<F
     if seed.maps.0 != u || seed.maps.1 != g || !seed.holder.ready() {
         return None;
     }
-    let pid = seed.holder.pid;
-    let open = |ns: &str| {
-        nix::fcntl::open(
-            format!("/proc/{pid}/ns/{ns}").as_str(),
-            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
-            nix::sys::stat::Mode::empty(),
-        )
-        .ok()
-    };
-    let (user, net) = (open("user")?, open("net")?);
+    let (user, net) = (seed.open("user").ok()?, seed.open("net").ok()?);
     crate::output::trace("seed: handed to the shared network namespace");
     Some(ForShared { user, net, seed })
 }
@@ -156,14 +158,7 @@ pub fn take(u: &[(u64, u64, u64)], g: &[(u64, u64, u64)]) -> Option<Namespaces> 
         return None;
     }
     let waited = super::userns::wait_newidmap(std::mem::take(&mut seed.helpers));
-    let pid = seed.holder.pid;
-    let open = |ns: &str| {
-        nix::fcntl::open(
-            format!("/proc/{pid}/ns/{ns}").as_str(),
-            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
-            nix::sys::stat::Mode::empty(),
-        )
-    };
+    let open = |ns: &str| seed.open(ns);
     let userns = waited.and_then(|()| open("user").map_err(|e| crate::err!("opening its user namespace: {e}")));
     // Its other namespaces, all or none (then the container makes its own).
     let others = if seed.holder.ready() {
