@@ -158,10 +158,12 @@ pub fn take(u: &[(u64, u64, u64)], g: &[(u64, u64, u64)]) -> Option<Namespaces> 
         return None;
     }
     let waited = super::userns::wait_newidmap(std::mem::take(&mut seed.helpers));
+    // (Whether it made its other namespaces: asked before `open` borrows it.)
+    let ready = seed.holder.ready();
     let open = |ns: &str| seed.open(ns);
     let userns = waited.and_then(|()| open("user").map_err(|e| crate::err!("opening its user namespace: {e}")));
     // Its other namespaces, all or none (then the container makes its own).
-    let others = if seed.holder.ready() {
+    let others = if ready {
         [
             ("net", libc::CLONE_NEWNET),
             ("uts", libc::CLONE_NEWUTS),
