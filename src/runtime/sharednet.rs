@@ -1200,6 +1200,7 @@ fn setup(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>) -> Result<()> {
             drop(parent);
             // The starters' lock stays with `hutch __netns` alone.
             drop(lock);
+            let seeded = ns.is_some();
             if let Some((user, net)) = ns {
                 enter_seeded(&user, &net);
                 // "Entered": /proc/PID/ns/net is the namespace to start pasta in.
@@ -1224,13 +1225,22 @@ fn setup(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>) -> Result<()> {
             }
             // Its maps are written and its network namespace exists: starters may attach now
             // (their requests wait in the socket's queue while it sets itself up), and pasta
-            // may start.
-            child_end.go();
-            drop(child_end);
+            // may start. (In the seed's: once it is set up and the maps are there, below.)
+            if !seeded {
+                child_end.go();
+            }
             if let Some((maker, gw)) = host_lo {
                 host_loopback_serve(maker, gw);
             }
-            match Keeper::new(listener, upstream, iptables).and_then(|k| k.serve()) {
+            let set_up = Keeper::new(listener, upstream, iptables).and_then(|k| {
+                if seeded {
+                    seed_mapped()?;
+                    child_end.go();
+                }
+                Ok(k)
+            });
+            drop(child_end);
+            match set_up.and_then(|k| k.serve()) {
                 Ok(()) => process::exit_now(0),
                 Err(e) => {
                     child_end_error(&e.message);
@@ -1351,6 +1361,26 @@ fn enter_seeded(user: &OwnedFd, net: &OwnedFd) {
     if let Err(e) = entered {
         child_end_error(&format!("entering the shared network namespace: {e}"));
         process::exit_now(1);
+    }
+}
+
+/// In hutch-netns, in the seed's user namespace: wait until its maps are written (by its
+/// starter's newuidmap and newgidmap; that starter attaches nothing before), so that a
+/// namespace never mapped (its starter killed before the maps were written, say) is never
+/// recorded: `hutch __netns` then fails, and the next start makes a new one.
+fn seed_mapped() -> Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let mapped = ["/proc/self/uid_map", "/proc/self/gid_map"]
+            .iter()
+            .all(|m| std::fs::read_to_string(m).is_ok_and(|t| !t.trim().is_empty()));
+        if mapped {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            crate::bail!("the shared network namespace's user namespace was never mapped");
+        }
+        std::thread::sleep(Duration::from_micros(500));
     }
 }
 
