@@ -5,6 +5,9 @@
 //! - The seed makes the container's network, UTS and IPC namespaces too, and the container
 //!   joins them: new ones for each container, owned by its user namespace (it sets its host
 //!   name, its loopback is up).
+//! - Session 27: a foreground run on the default network whose shared network namespace is not
+//!   up makes a seed too (user and network namespaces), which hutch-netns enters: its maps are
+//!   written from the run's start, not by a second newuidmap/newgidmap after the parse.
 
 mod common;
 use common::*;
@@ -104,13 +107,15 @@ fn the_seed_starts_before_the_parse_and_makes_the_containers_namespaces() {
     assert_eq!(b[4].len(), 12, "{b:?}");
     assert_eq!(a[5..], ["lo", "unknown"], "{a:?}");
     assert_eq!(b[5..], ["lo", "unknown"], "{b:?}");
-    // Without --network none: no seed, the same kind of namespaces.
+    // Without --network none: no seed of its own (a cold start of the shared network
+    // namespace takes one, `a_cold_start_of_the_default_network_takes_the_seed`), the same
+    // kind of namespaces.
     let d = traced(
         &env,
         &["run", "--rm", BASIC, "sh", "-c", "readlink /proc/self/ns/uts; hostname"],
     )
     .ok();
-    assert!(!d.stderr.contains("seed:"), "{d:?}");
+    assert!(!d.stderr.contains("seed: maps written"), "{d:?}");
     assert_eq!(d.stdout.lines().count(), 2, "{d:?}");
     wait_until("tmp/ to be empty", || env.entries("tmp").is_empty());
 }
@@ -137,4 +142,42 @@ fn a_seed_the_parse_contradicts_is_ended_unused() {
     env.hutch(["rm", "bg"]).ok();
     assert!(env.hutch(["ps", "-aq"]).ok().stdout.trim().is_empty());
     wait_until("tmp/ to be empty", || env.entries("tmp").is_empty());
+}
+
+#[test]
+fn a_cold_start_of_the_default_network_takes_the_seed() {
+    let env = env_with(&[BASIC]);
+    const IDS: &str = "cat /proc/self/uid_map /proc/self/gid_map; ls /sys/class/net | sort | tr '\\n' ' '";
+    let none = env
+        .hutch(["run", "--rm", "--network", "none", BASIC, "sh", "-c", IDS])
+        .ok();
+    // Cold (nothing up): the seed is made before the parse and handed to the shared namespace
+    // before it starts; the container, in that user namespace, waits for its maps only.
+    let r = traced(&env, &["run", "--rm", BASIC, "sh", "-c", IDS]).ok();
+    assert!(at(&r, "seed: user namespace made") < at(&r, "] hutch "), "{r:?}");
+    assert!(
+        at(&r, "seed: handed to the shared network namespace") < at(&r, "shared network: started early"),
+        "{r:?}"
+    );
+    assert!(
+        at(&r, "shared network: the seed's maps written") < at(&r, "shared network: attached"),
+        "{r:?}"
+    );
+    assert!(!r.stderr.contains("seed: maps written"), "{r:?}");
+    // The same maps as a container with a user namespace of its own; its interface is there.
+    let (maps, nets) = r.stdout.rsplit_once('\n').unwrap();
+    assert_eq!(maps, none.stdout.rsplit_once('\n').unwrap().0, "{r:?} {none:?}");
+    assert_eq!(nets.trim(), "eth0 lo", "{r:?}");
+    // Warm (a container keeps the namespace up): no seed at all.
+    env.hutch(["run", "-d", "--name", "bg", BASIC, "sleep", "60"]).ok();
+    let w = traced(&env, &["run", "--rm", BASIC, "sh", "-c", IDS]).ok();
+    assert!(!w.stderr.contains("seed:"), "{w:?}");
+    assert!(!w.stderr.contains("hutch-netns up"), "{w:?}");
+    assert_eq!(w.stdout, r.stdout, "{w:?}");
+    env.hutch(["rm", "-f", "-t0", "bg"]).ok();
+    // Nothing is left: no hutch-netns, no pasta, no seed holder, no `hutch __netns`.
+    wait_until("the shared namespace to go", || {
+        env.processes(&["hutch-netns", "pasta", "hutch", "hutch-netns-lo"])
+            .is_empty()
+    });
 }

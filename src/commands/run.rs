@@ -537,8 +537,35 @@ pub fn early_seed(args: &[std::ffi::OsString]) {
             .any(|f| a.starts_with(f))
             || (a.starts_with('-') && !a.starts_with("--") && a.contains('d'))
     };
-    if none && !rest.iter().any(other) {
+    if rest.iter().any(other) {
+        return;
+    }
+    if none {
         crate::runtime::seed::start(&crate::runtime::userns::plan());
+    } else if looks_shared(&rest) && !crate::runtime::sharednet::running() {
+        crate::runtime::seed::start_for_shared(&crate::runtime::userns::plan());
+    }
+}
+
+/// A guess before the parse (`early_seed`): whether `rest` (a `run`'s arguments) put the
+/// container on the shared network namespace: no `--network`, or one naming a network (not
+/// none, host, pasta, slirp4netns, container:, ns:, private).
+fn looks_shared(rest: &[&str]) -> bool {
+    let given = rest
+        .windows(2)
+        .find_map(|w| matches!(w[0], "--network" | "--net").then_some(w[1]))
+        .or_else(|| {
+            rest.iter()
+                .find_map(|a| a.strip_prefix("--network=").or_else(|| a.strip_prefix("--net=")))
+        });
+    match given {
+        None => true,
+        Some(n) => {
+            !["none", "host", "private"].contains(&n)
+                && !["pasta", "slirp4netns", "container:", "ns:"]
+                    .iter()
+                    .any(|p| n.starts_with(p))
+        }
     }
 }
 
@@ -566,13 +593,21 @@ pub fn run(a: RunArgs) -> Result<i32> {
     // The container's user namespace first: its maps are written while it is created. (It
     // may have been started before the parse, `early_seed`.) A container on the shared network
     // joins that namespace's user namespace instead, which is brought up meanwhile.
+    // A seed guessed for the shared network namespace's cold start (`early_seed`) is kept for
+    // it (`sharednet` ends it if the namespace turns out to be up).
+    let shared = on_shared_network(&a);
+    let for_shared = crate::runtime::seed::started_for_shared();
     match (seedable(&a), crate::runtime::seed::started()) {
         (true, false) => crate::runtime::seed::start(&crate::runtime::userns::plan()),
-        (false, true) => crate::runtime::seed::discard(),
+        (true, true) if for_shared => {
+            crate::runtime::seed::discard();
+            crate::runtime::seed::start(&crate::runtime::userns::plan())
+        }
+        (false, true) if !(shared && for_shared) => crate::runtime::seed::discard(),
         _ => {}
     }
     // (A seedable run is on `--network none`, never on the shared network.)
-    if on_shared_network(&a) {
+    if shared {
         crate::runtime::sharednet::prestart();
     }
     let code = run_created(a);

@@ -145,7 +145,17 @@ fn connect_sock() -> nix::Result<OwnedFd> {
 
 /// Ask and wait for the reply (`{"error": …}` becomes an error).
 fn request(conn: &OwnedFd, v: &serde_json::Value, fds: &[RawFd]) -> Result<serde_json::Value> {
-    send_msg(conn, v, fds).map_err(|e| crate::err!("talking to the shared network helper: {e}"))?;
+    ask(conn, v, fds)?;
+    answer(conn)
+}
+
+/// Send a request (`answer` waits for its reply).
+fn ask(conn: &OwnedFd, v: &serde_json::Value, fds: &[RawFd]) -> Result<()> {
+    send_msg(conn, v, fds).map_err(|e| crate::err!("talking to the shared network helper: {e}"))
+}
+
+/// The reply to the request sent last (`{"error": …}` becomes an error).
+fn answer(conn: &OwnedFd) -> Result<serde_json::Value> {
     let tv = nix::sys::time::TimeVal::new(60, 0);
     let _ = sock::setsockopt(conn, sock::sockopt::ReceiveTimeout, &tv);
     let (reply, _) = recv_msg(conn.as_raw_fd()).ok_or_else(|| {
@@ -171,10 +181,21 @@ fn request(conn: &OwnedFd, v: &serde_json::Value, fds: &[RawFd]) -> Result<serde
 /// (handed to it) until pasta runs and the state is written, so no other start reads a state
 /// without the pasta in it, and this start does not wait for that.
 pub struct Cold {
-    /// `hutch __netns` (forked or exec'd), which leaves its child at once: reaped on drop.
+    /// `hutch __netns` (forked or exec'd): reaped on drop if it has exited (it leaves its own
+    /// child at once), else once the run is over (`discard_early`: one started early runs on
+    /// until "ready"), never waited for.
     pid: i32,
     out: OwnedFd,
     ready: bool,
+    /// The early seed's user and network namespaces, which hutch-netns was given
+    /// (`seed::take_for_shared`), their maps still being written until `finish` waits.
+    seeded: Option<super::seed::ForShared>,
+    /// Those namespaces once mapped (`finish`): the container joins this user namespace, and
+    /// its helper watches pasta's route in this network namespace (hutch-netns may not have
+    /// entered them yet, so not through /proc/PID/ns).
+    ns: Option<(OwnedFd, OwnedFd)>,
+    /// `pid` leaves its own child at once (`netns_main`'s `leave`): waited for on drop.
+    leaves: bool,
 }
 
 impl Cold {
@@ -251,7 +272,32 @@ impl Cold {
 
 impl Drop for Cold {
     fn drop(&mut self) {
-        let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(self.pid), None);
+        if self.leaves {
+            let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(self.pid), None);
+        } else {
+            reap_or_defer(self.pid);
+        }
+    }
+}
+
+/// `hutch __netns` processes this start forked that had not exited when their `Cold` went
+/// (they end after pasta is up, which the container does not wait for).
+static UNREAPED: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
+
+/// Reap `pid` if it has exited, else leave it for `reap_deferred` (or, at this process's exit,
+/// for init): waiting here would hold a start up until pasta is up.
+fn reap_or_defer(pid: i32) {
+    use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+    if let Ok(WaitStatus::StillAlive) = waitpid(nix::unistd::Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
+        UNREAPED.lock().unwrap_or_else(|p| p.into_inner()).push(pid);
+    }
+}
+
+/// Reap those of `UNREAPED` that have exited meanwhile.
+fn reap_deferred() {
+    let pids = std::mem::take(&mut *UNREAPED.lock().unwrap_or_else(|p| p.into_inner()));
+    for pid in pids {
+        reap_or_defer(pid);
     }
 }
 
@@ -269,10 +315,15 @@ fn netns_said() -> String {
 /// to it; returns the connection, hutch-netns's pid and, when this start brought it up, the
 /// pasta still starting (`Cold::wait` before the container runs).
 pub fn ensure() -> Result<(OwnedFd, i32, Option<Cold>)> {
-    match begin()? {
+    match begin(false)? {
         Begun::Up(conn, pid) => Ok((conn, pid, None)),
         Begun::Starting(cold) => finish(cold),
     }
+}
+
+/// Whether the shared namespace looks up (its socket exists): a guess, for `run`'s early seed.
+pub fn running() -> bool {
+    sock_path().exists()
 }
 
 /// What `begin` found or started.
@@ -292,15 +343,16 @@ static EARLY: std::sync::Mutex<Option<Begun>> = std::sync::Mutex::new(None);
 /// container's create instead of following it. Best effort: `spawn` starts it as before if
 /// this did not. Called single-threaded (the helper is forked).
 pub fn prestart() {
-    if let Ok(b) = begin() {
+    if let Ok(b) = begin(true) {
         crate::output::trace("shared network: started early");
         *EARLY.lock().unwrap_or_else(|p| p.into_inner()) = Some(b);
     }
 }
 
 /// Lock, then connect to the running namespace, or recover it, or start it (handing the lock
-/// to `hutch __netns`).
-fn begin() -> Result<Begun> {
+/// to `hutch __netns`). `early`: for `prestart`, whose `run` reaps a forked `hutch __netns`
+/// once it is over (`discard_early`), so that helper need not fork again to leave it.
+fn begin(early: bool) -> Result<Begun> {
     let dir = crate::paths::net_dir();
     {
         use std::os::unix::fs::DirBuilderExt;
@@ -329,6 +381,10 @@ fn begin() -> Result<Begun> {
                     write_state(&st)?;
                     tell_state(Some(&conn), &st);
                 }
+                // (A seed made for a cold start is not needed: end it now.)
+                if super::seed::started_for_shared() {
+                    super::seed::discard();
+                }
                 return Ok(Begun::Up(conn, st.pid));
             }
         }
@@ -346,7 +402,18 @@ fn begin() -> Result<Begun> {
         let _ = std::fs::remove_file(state_path());
     }
     // `hutch __netns` holds the lock from here on.
-    Ok(Begun::Starting(start_shared(lock)?))
+    Ok(Begun::Starting(start_shared(lock, seeded(), early)?))
+}
+
+/// The early seed's namespaces for a cold start (`seed::start_for_shared`), if there is one
+/// mapped as this namespace must be.
+fn seeded() -> Option<super::seed::ForShared> {
+    let mapping = super::userns::plan();
+    if !matches!(mapping, super::userns::Mapping::Full { .. }) {
+        return None;
+    }
+    let (u, g) = super::userns::map_triples(&mapping, false);
+    super::seed::take_for_shared(&u, &g)
 }
 
 /// Wait until the hutch-netns being started listens, and connect.
@@ -362,6 +429,17 @@ fn finish(mut cold: Cold) -> Result<(OwnedFd, i32, Option<Cold>)> {
         .lines()
         .find_map(|l| l.strip_prefix("pid ").and_then(|p| p.parse().ok()))
         .ok_or_else(|| crate::err!("the shared network helper did not say its pid"))?;
+    // The seed's maps, written since the run began: hutch-netns serves meanwhile, but the
+    // container needs them. Failed: hutch-netns goes (so `hutch __netns` does, releasing the
+    // lock) and the error is the maps'.
+    if let Some(mut seeded) = cold.seeded.take() {
+        if let Err(e) = seeded.wait() {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            return Err(e);
+        }
+        cold.ns = Some(seeded.into_fds());
+        crate::output::trace("shared network: the seed's maps written");
+    }
     let conn = connect_sock().map_err(|e| crate::err!("connecting to the shared network helper: {e}"))?;
     Ok((conn, pid, Some(cold)))
 }
@@ -386,6 +464,7 @@ fn ensure_for_spawn() -> Result<(OwnedFd, i32, Option<Cold>)> {
 /// its connection closes, so hutch-netns, with nothing attached, goes.
 pub fn discard_early() {
     drop(EARLY.lock().unwrap_or_else(|p| p.into_inner()).take());
+    reap_deferred();
 }
 
 /// The variable that tells `hutch __netns` which descriptor holds the starters' lock.
@@ -394,10 +473,11 @@ const LOCK_FD_VAR: &str = "HUTCH_NETNS_LOCK_FD";
 /// Start `hutch __netns`, which sets the namespace up, says "pid N" and "up" on its stdout
 /// once hutch-netns listens, starts its pasta, writes the state, says "ready" and exits. It
 /// is handed the starters' lock (a descriptor of the same open file: the lock is its until it
-/// exits) and leaves its parent at once, so the caller neither waits for it nor reaps it late.
-/// A single-threaded caller forks it (`netns_main` runs in the child), which saves the exec
-/// of this binary and its start-up; else it is exec'd.
-fn start_shared(lock: crate::sys::lock::FileLock) -> Result<Cold> {
+/// exits). A single-threaded caller forks it (`netns_main` runs in the child), which saves the
+/// exec of this binary and its start-up; else it is exec'd. It leaves its parent at once (a
+/// fork of its own), so the caller neither waits for it nor reaps it late, unless `early`
+/// (`prestart`: a forked one runs on in that child, reaped by `Cold` or `discard_early`).
+fn start_shared(lock: crate::sys::lock::FileLock, seeded: Option<super::seed::ForShared>, early: bool) -> Result<Cold> {
     let log = std::fs::File::create(log_path()).ctx(|| format!("creating {}", log_path().display()))?;
     let lock = lock
         .into_fd(true)
@@ -413,11 +493,20 @@ fn start_shared(lock: crate::sys::lock::FileLock) -> Result<Cold> {
                     pid,
                     out: r,
                     ready: false,
+                    seeded,
+                    ns: None,
+                    leaves: !early,
                 });
             }
             None => {
-                let lock = forked_stdio(w.as_raw_fd(), log.as_raw_fd(), lock.as_raw_fd());
-                process::exit_now(netns_main(lock))
+                let keep: Vec<RawFd> = seeded
+                    .iter()
+                    .flat_map(|s| [s.user.as_raw_fd(), s.net.as_raw_fd()])
+                    .collect();
+                let (lock, kept) = forked_stdio(w.as_raw_fd(), log.as_raw_fd(), lock.as_raw_fd(), &keep);
+                let mut kept = kept.into_iter();
+                let ns = kept.next().zip(kept.next());
+                process::exit_now(netns_main(lock, ns, !early))
             }
         }
     }
@@ -432,11 +521,16 @@ fn start_shared(lock: crate::sys::lock::FileLock) -> Result<Cold> {
         .spawn()
         .map_err(|e| crate::err!("starting the shared network helper: {e}"))?;
     drop(lock);
+    // (An exec'd helper is not handed the seed's namespaces: it makes its own.)
+    drop(seeded);
     let out = OwnedFd::from(child.stdout.take().expect("piped stdout"));
     Ok(Cold {
         pid: child.id() as i32,
         out,
         ready: false,
+        seeded: None,
+        ns: None,
+        leaves: true,
     })
 }
 
@@ -449,24 +543,30 @@ fn single_threaded() -> bool {
 
 /// In the forked `hutch __netns`: what an exec would have given it. stdin /dev/null, stdout
 /// the pipe `out`, stderr the log, the lock at fd 3 (close-on-exec), every other descriptor
-/// of the starter closed (its locks and sockets are not the helper's to keep), signals as a
-/// fresh process has them, its own session. Returns the lock.
-fn forked_stdio(out: RawFd, log: RawFd, lock: RawFd) -> Option<OwnedFd> {
+/// of the starter closed (its locks and sockets are not the helper's to keep) but `keep`
+/// (moved to 4, 5, ..., close-on-exec), signals as a fresh process has them, its own session.
+/// Returns the lock and the kept descriptors.
+fn forked_stdio(out: RawFd, log: RawFd, lock: RawFd, keep: &[RawFd]) -> (Option<OwnedFd>, Vec<OwnedFd>) {
+    let first_free = 4 + keep.len() as RawFd;
     // SAFETY: raw descriptor and signal calls in a fresh single-threaded child; the fds moved
-    // above 3 first, so no dup2 overwrites one still to be moved.
+    // above the ones they are moved to first, so no dup2 overwrites one still to be moved.
     unsafe {
-        let high = |fd: RawFd| libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10);
+        let high = |fd: RawFd| libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10 + first_free);
         let (out, log, lock) = (high(out), high(log), high(lock));
+        let keep: Vec<RawFd> = keep.iter().map(|&fd| high(fd)).collect();
         let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
-        if out < 0 || log < 0 || lock < 0 || null < 0 {
+        if out < 0 || log < 0 || lock < 0 || null < 0 || keep.iter().any(|&fd| fd < 0) {
             libc::_exit(1);
         }
         libc::dup2(null, 0);
         libc::dup2(out, 1);
         libc::dup2(log, 2);
         libc::dup3(lock, 3, libc::O_CLOEXEC);
-        if libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32) != 0 {
-            for fd in 4..1024 {
+        for (i, &fd) in keep.iter().enumerate() {
+            libc::dup3(fd, 4 + i as RawFd, libc::O_CLOEXEC);
+        }
+        if libc::syscall(libc::SYS_close_range, first_free as u32, u32::MAX, 0u32) != 0 {
+            for fd in first_free..1024 {
                 libc::close(fd);
             }
         }
@@ -480,7 +580,8 @@ fn forked_stdio(out: RawFd, log: RawFd, lock: RawFd) -> Option<OwnedFd> {
         }
         libc::setsid();
     }
-    Some(crate::sys::fd::adopt_fd(3))
+    let kept = (4..first_free).map(crate::sys::fd::adopt_fd).collect();
+    (Some(crate::sys::fd::adopt_fd(3)), kept)
 }
 
 /// Start pasta for the namespace of hutch-netns `pid`: it daemonizes once the namespace's
@@ -552,14 +653,18 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
     let (conn, pid, mut cold) = ensure_for_spawn()?;
     crate::output::trace("shared network: connected");
     let userns = if plan.new_userns {
-        Some(
-            nix::fcntl::open(
+        Some(match cold.as_ref().and_then(|c| c.ns.as_ref()) {
+            // The seed's, which hutch-netns may not have entered yet.
+            Some((user, _)) => user
+                .try_clone()
+                .map_err(|e| crate::err!("opening the shared network namespace's user namespace: {e}"))?,
+            None => nix::fcntl::open(
                 format!("/proc/{pid}/ns/user").as_str(),
                 nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
                 nix::sys::stat::Mode::empty(),
             )
             .map_err(|e| crate::err!("opening the shared network namespace's user namespace: {e}"))?,
-        )
+        })
     } else {
         None
     };
@@ -689,7 +794,9 @@ fn join_main(
     drop(userns);
     // A namespace this start brings up: its routing table watched from inside (this process
     // may enter it now, from its user namespace), to go on once pasta has configured it.
-    let mut watch = cold.as_ref().and_then(|_| shared_route_watch(shared_pid));
+    let mut watch = cold
+        .as_ref()
+        .and_then(|c| shared_route_watch(c.ns.as_ref().map(|n| &n.1), shared_pid));
     // A member of a pod that does not share its network: the pod's ipc, uts and pid.
     let flags = match super::join_pod_namespaces(plan) {
         Ok(f) => f,
@@ -727,6 +834,11 @@ fn join_main(
     };
     let mut fds = vec![netns.as_raw_fd()];
     fds.extend(ports.iter().map(|(f, _, _)| f.as_raw_fd()));
+    // The attach now: hutch-netns makes the veths while the container is cloned.
+    if let Err(e) = ask(conn, req, &fds) {
+        fail(format!("{what}: {}", e.message));
+    }
+    crate::output::trace("shared network: attach asked");
     // The container now: it sets itself up (mounts, pivot) while hutch-netns attaches it, and
     // waits at its gate (`child::NET_GATE`) for this helper's go just before its exec.
     let (gate, child_gate) = match Channel::pair() {
@@ -740,7 +852,7 @@ fn join_main(
         let _ = nix::unistd::close(gate_fd);
         child::main(plan, sync, stdio, None)
     });
-    let reply = match request(conn, req, &fds) {
+    let reply = match answer(conn) {
         Ok(r) => r,
         Err(e) => fail_on(&sync, format!("{what}: {}", e.message)),
     };
@@ -771,17 +883,24 @@ fn join_main(
     process::exit_now(0)
 }
 
-/// A watch of the default route in hutch-netns's (`pid`) network namespace: this process
-/// enters it (it is in its user namespace) and opens the watch's socket there; None when it
-/// cannot (the caller then waits for pasta to be ready).
-fn shared_route_watch(pid: i32) -> Option<crate::sys::route::RouteWatch> {
-    let ns = nix::fcntl::open(
-        format!("/proc/{pid}/ns/net").as_str(),
-        nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
-        nix::sys::stat::Mode::empty(),
-    )
-    .ok()?;
-    nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET).ok()?;
+/// A watch of the default route in hutch-netns's (`pid`) network namespace (`netns`, when the
+/// starter has it): this process enters it (it is in its user namespace) and opens the watch's
+/// socket there; None when it cannot (the caller then waits for pasta to be ready).
+fn shared_route_watch(netns: Option<&OwnedFd>, pid: i32) -> Option<crate::sys::route::RouteWatch> {
+    let opened;
+    let ns = match netns {
+        Some(ns) => ns,
+        None => {
+            opened = nix::fcntl::open(
+                format!("/proc/{pid}/ns/net").as_str(),
+                nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+                nix::sys::stat::Mode::empty(),
+            )
+            .ok()?;
+            &opened
+        }
+    };
+    nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNET).ok()?;
     crate::sys::route::RouteWatch::open(crate::sys::route::Want { v4: true, v6: false }).ok()
 }
 
@@ -1025,11 +1144,14 @@ pub fn exec_main() -> i32 {
         // Not for pasta, nor anything else this runs.
         let _ = nix::fcntl::fcntl(l, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC));
     }
-    netns_main(lock)
+    netns_main(lock, None, true)
 }
 
-/// `hutch __netns`, exec'd or forked (`start_shared`), holding the starters' `lock`.
-fn netns_main(lock: Option<OwnedFd>) -> i32 {
+/// `hutch __netns`, exec'd or forked (`start_shared`), holding the starters' `lock`; `ns`: the
+/// user and network namespaces (mapped, or being mapped by the starter) hutch-netns is to
+/// enter, else it makes its own. `leave`: fork, the parent exiting at once (its starter reaps
+/// it now, not when pasta is up); else the starter reaps it without waiting for it (`Cold`).
+fn netns_main(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>, leave: bool) -> i32 {
     // One connection per attached container stays open (it detaches the container when it
     // closes), so the soft limit on descriptors (1024 by default) would stop accepting at a few
     // hundred containers: raise it to the hard limit, as Podman does for itself.
@@ -1039,17 +1161,17 @@ fn netns_main(lock: Option<OwnedFd>) -> i32 {
             let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
         }
     }
-    // Leave the starter at once (it reaps this parent now, not when pasta is up): the rest
-    // runs in a child, which keeps the lock and the pipe to the starter.
-    match process::fork() {
-        Ok(Some(_)) => process::exit_now(0),
-        Ok(None) => {}
-        Err(e) => {
-            eprintln!("fork: {e}");
-            return 1;
+    if leave {
+        match process::fork() {
+            Ok(Some(_)) => process::exit_now(0),
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("fork: {e}");
+                return 1;
+            }
         }
     }
-    match setup(lock) {
+    match setup(lock, ns) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("{}", e.message);
@@ -1058,7 +1180,7 @@ fn netns_main(lock: Option<OwnedFd>) -> i32 {
     }
 }
 
-fn setup(lock: Option<OwnedFd>) -> Result<()> {
+fn setup(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>) -> Result<()> {
     crate::output::trace("hutch __netns: setting up");
     let path = sock_path();
     let _ = std::fs::remove_file(&path);
@@ -1079,23 +1201,35 @@ fn setup(lock: Option<OwnedFd>) -> Result<()> {
     let host_lo = host_loopback_maker();
     crate::output::trace("hutch __netns: listening");
     // Its user namespace only: it makes its network namespace itself (the kernel's set-up of a
-    // network namespace takes milliseconds) while its maps are written here.
-    let forked = process::clone3(libc::CLONE_NEWUSER as libc::c_ulong)
-        .map_err(|e| crate::err!("creating the shared network namespace: {e}"))?;
+    // network namespace takes milliseconds) while its maps are written here. Or, given the
+    // seed's namespaces (`ns`), it enters them.
+    let flags = if ns.is_some() {
+        0
+    } else {
+        libc::CLONE_NEWUSER as libc::c_ulong
+    };
+    let forked = process::clone3(flags).map_err(|e| crate::err!("creating the shared network namespace: {e}"))?;
     let k = match forked {
         process::Forked::Child => {
             drop(parent);
             // The starters' lock stays with `hutch __netns` alone.
             drop(lock);
-            // All capabilities in its new user namespace, mapped or not yet.
-            if let Err(e) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET) {
-                child_end_error(&format!("creating the shared network namespace: {e}"));
-                process::exit_now(1);
-            }
-            // "Made": /proc/PID/ns/net is the namespace to attach to and start pasta in.
-            child_end.go();
-            if !child_end.wait_go() {
-                process::exit_now(1);
+            let seeded = ns.is_some();
+            if let Some((user, net)) = ns {
+                enter_seeded(&user, &net);
+                // "Entered": /proc/PID/ns/net is the namespace to start pasta in.
+                child_end.go();
+            } else {
+                // All capabilities in its new user namespace, mapped or not yet.
+                if let Err(e) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET) {
+                    child_end_error(&format!("creating the shared network namespace: {e}"));
+                    process::exit_now(1);
+                }
+                // "Made": /proc/PID/ns/net is the namespace to attach to and start pasta in.
+                child_end.go();
+                if !child_end.wait_go() {
+                    process::exit_now(1);
+                }
             }
             process::set_name("hutch-netns");
             let _ = nix::unistd::setsid();
@@ -1105,13 +1239,22 @@ fn setup(lock: Option<OwnedFd>) -> Result<()> {
             }
             // Its maps are written and its network namespace exists: starters may attach now
             // (their requests wait in the socket's queue while it sets itself up), and pasta
-            // may start.
-            child_end.go();
-            drop(child_end);
+            // may start. (In the seed's: once it is set up and the maps are there, below.)
+            if !seeded {
+                child_end.go();
+            }
             if let Some((maker, gw)) = host_lo {
                 host_loopback_serve(maker, gw);
             }
-            match Keeper::new(listener, upstream, iptables).and_then(|k| k.serve()) {
+            let set_up = Keeper::new(listener, upstream, iptables).and_then(|k| {
+                if seeded {
+                    seed_mapped()?;
+                    child_end.go();
+                }
+                Ok(k)
+            });
+            drop(child_end);
+            match set_up.and_then(|k| k.serve()) {
                 Ok(()) => process::exit_now(0),
                 Err(e) => {
                     child_end_error(&e.message);
@@ -1131,6 +1274,19 @@ fn setup(lock: Option<OwnedFd>) -> Result<()> {
         e
     };
     crate::output::trace("hutch-netns cloned");
+    if ns.is_some() {
+        // Up at once: the starter attaches its container once the maps it waits for are
+        // written (its request queued until hutch-netns serves), pasta starts meanwhile, as
+        // soon as hutch-netns has entered its namespaces (pasta cannot open them by our
+        // descriptors' /proc paths).
+        say(&format!("pid {}\nup\n", k.pid.as_raw()));
+        if !parent.wait_go() {
+            return Err(kill(crate::err!("the shared network namespace could not be entered")));
+        }
+        let k_start = process::start_time(k.pid.as_raw()).unwrap_or(0);
+        let (ppid, pstart) = start_pasta(k.pid.as_raw()).map_err(kill)?;
+        return recorded(&parent, (k.pid.as_raw(), k_start), (ppid, pstart), lock, &kill);
+    }
     // Its maps (newuidmap and newgidmap run) while it makes its network namespace; then pasta
     // starts in that namespace while the maps are finished.
     let maps = if mapping.needs_userns() {
@@ -1172,13 +1328,27 @@ fn setup(lock: Option<OwnedFd>) -> Result<()> {
         Some(Err(e)) => return Err(kill(e)),
         None => return Err(kill(crate::err!("pasta did not start"))),
     };
+    recorded(&parent, (k.pid.as_raw(), k_start), (ppid, pstart), lock, &kill)
+}
+
+/// Once hutch-netns (`netns`: pid and start time) says it is set up and its pasta (`pasta`)
+/// runs: the state written, hutch-netns told, "ready", the starters' lock released. Else
+/// both are killed.
+fn recorded(
+    parent: &Channel,
+    netns: (i32, u64),
+    pasta: (i32, u64),
+    lock: Option<OwnedFd>,
+    kill: &dyn Fn(crate::error::Error) -> crate::error::Error,
+) -> Result<()> {
+    let (ppid, pstart) = pasta;
     if !parent.wait_go() {
         let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(ppid), nix::sys::signal::Signal::SIGKILL);
         return Err(kill(crate::err!("the shared network namespace could not be set up")));
     }
     let st = SharedState {
-        pid: k.pid.as_raw(),
-        start_time: k_start,
+        pid: netns.0,
+        start_time: netns.1,
         pasta_pid: ppid,
         pasta_start_time: pstart,
     };
@@ -1193,6 +1363,39 @@ fn setup(lock: Option<OwnedFd>) -> Result<()> {
     say("ready\n");
     drop(lock);
     Ok(())
+}
+
+/// In hutch-netns, first: into the seed's user namespace and its network namespace (`setup`
+/// with `ns`), made and being mapped by the starter; it has every capability there, mapped or
+/// not yet. A failure ends it (its starter's attach then fails, `hutch __netns` says why).
+fn enter_seeded(user: &OwnedFd, net: &OwnedFd) {
+    use nix::sched::CloneFlags;
+    let entered = nix::sched::setns(user, CloneFlags::CLONE_NEWUSER)
+        .and_then(|()| nix::sched::setns(net, CloneFlags::CLONE_NEWNET));
+    if let Err(e) = entered {
+        child_end_error(&format!("entering the shared network namespace: {e}"));
+        process::exit_now(1);
+    }
+}
+
+/// In hutch-netns, in the seed's user namespace: wait until its maps are written (by its
+/// starter's newuidmap and newgidmap; that starter attaches nothing before), so that a
+/// namespace never mapped (its starter killed before the maps were written, say) is never
+/// recorded: `hutch __netns` then fails, and the next start makes a new one.
+fn seed_mapped() -> Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let mapped = ["/proc/self/uid_map", "/proc/self/gid_map"]
+            .iter()
+            .all(|m| std::fs::read_to_string(m).is_ok_and(|t| !t.trim().is_empty()));
+        if mapped {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            crate::bail!("the shared network namespace's user namespace was never mapped");
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    }
 }
 
 /// Tell hutch-netns who its pasta is (on `conn`, else on a connection of its own).
