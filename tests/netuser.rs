@@ -823,6 +823,14 @@ fn outside_http(body: &'static str, n: usize) -> u16 {
     port
 }
 
+/// `run --rm` of a GET to `outside_http`'s `port`, its body on stdout.
+fn run_get_outside(port: u16) -> Vec<String> {
+    let url = format!("http://198.51.100.7:{port}/");
+    ["run", "--rm", BASIC, "wget", "-q", "-O-", &url]
+        .map(String::from)
+        .to_vec()
+}
+
 /// The rule hutch-netns adds to hold outgoing packets while its pasta starts.
 const HOLD_RULE: &str = "-A PREROUTING ! -d 10.88.0.0/16 -i podman0 -j NFQUEUE --queue-num 4711 --queue-bypass";
 
@@ -881,15 +889,7 @@ fn a_cold_start_runs_before_its_pasta_and_its_first_connection_waits_for_the_way
         !in_shared(k, &["iptables", "-t", "raw", "-S"]).contains("NFQUEUE")
     });
     // A start on the namespace now up: nothing held, the way out there.
-    let r = env.hutch([
-        "run",
-        "--rm",
-        BASIC,
-        "wget",
-        "-q",
-        "-O-",
-        &format!("http://198.51.100.7:{port}/"),
-    ]);
+    let r = env.hutch(run_get_outside(port));
     assert_eq!(r.ok().stdout, "from-outside\n");
     assert!(!in_shared(k, &["iptables-save"]).contains("NFQUEUE"));
     env.hutch(["rm", "-f", "-t", "0", "keep"]).ok();
@@ -903,20 +903,12 @@ fn without_the_hold_a_cold_start_waits_for_its_pasta() {
     let env = env_with(&[BASIC]);
     let port = outside_http("from-outside\n", 1);
     let r = to_run(
-        env.command([
-            "run",
-            "--rm",
-            BASIC,
-            "wget",
-            "-q",
-            "-O-",
-            &format!("http://198.51.100.7:{port}/"),
-        ])
-        .env("HUTCH_NET_HOLD", "0")
-        .env("HUTCH_FAULT_DELAY", "netns:pasta=300")
-        .env("HUTCH_TRACE", "1")
-        .output()
-        .unwrap(),
+        env.command(run_get_outside(port))
+            .env("HUTCH_NET_HOLD", "0")
+            .env("HUTCH_FAULT_DELAY", "netns:pasta=300")
+            .env("HUTCH_TRACE", "1")
+            .output()
+            .unwrap(),
     );
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(r.stdout, "from-outside\n");

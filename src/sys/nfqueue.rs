@@ -7,7 +7,7 @@
 //! (No crate: `nfq` and `netfilter-queue` wrap the whole protocol with payload parsing for the
 //! ~100 lines below, which bind, read packet ids and send batch verdicts.)
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use nix::errno::Errno;
 
@@ -54,16 +54,7 @@ impl Queue {
     /// Bind queue `num` (packet metadata only, failing open); refused when another socket
     /// holds it or the kernel has no nfnetlink_queue.
     pub fn bind(num: u16) -> nix::Result<Queue> {
-        // SAFETY: a plain socket; owned below.
-        let s = Errno::result(unsafe {
-            libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-                NETLINK_NETFILTER,
-            )
-        })?;
-        // SAFETY: fresh fd.
-        let fd = unsafe { OwnedFd::from_raw_fd(s) };
+        let fd = super::route::nonblocking_socket(NETLINK_NETFILTER)?;
         let mut q = Queue {
             fd,
             num,
@@ -117,19 +108,13 @@ impl Queue {
                 Err(Errno::EINTR) | Err(Errno::EAGAIN) => continue,
                 r => r? as usize,
             };
-            let mut off = 0;
-            while off + NLMSG_HDR <= n {
-                let len = u32::from_ne_bytes(buf[off..off + 4].try_into().expect("4 bytes")) as usize;
-                if len < NLMSG_HDR || off + len > n {
-                    break;
-                }
-                let seq = u32::from_ne_bytes(buf[off + 8..off + 12].try_into().expect("4 bytes"));
-                match super::route::ack_code(&buf[off..off + len]) {
+            for m in messages(&buf[..n]) {
+                let seq = u32::from_ne_bytes(m[8..12].try_into().expect("4 bytes"));
+                match super::route::ack_code(m) {
                     Some(0) if seq == self.seq => return Ok(()),
                     Some(code) if code < 0 && seq == self.seq => return Err(Errno::from_raw(-code)),
-                    _ => self.note(&buf[off..off + len]),
+                    _ => self.note(m),
                 }
-                off += (len + 3) & !3;
             }
         }
     }
@@ -178,14 +163,8 @@ impl Queue {
                 Ok(n) if n > 0 => n as usize,
                 _ => break,
             };
-            let mut off = 0;
-            while off + NLMSG_HDR <= n {
-                let len = u32::from_ne_bytes(buf[off..off + 4].try_into().expect("4 bytes")) as usize;
-                if len < NLMSG_HDR || off + len > n {
-                    break;
-                }
-                self.note(&buf[off..off + len]);
-                off += (len + 3) & !3;
+            for m in messages(&buf[..n]) {
+                self.note(m);
             }
         }
         self.waiting
@@ -207,8 +186,58 @@ impl Queue {
     }
 }
 
+/// The netlink messages in `buf`, each whole.
+fn messages(mut buf: &[u8]) -> impl Iterator<Item = &[u8]> {
+    std::iter::from_fn(move || {
+        if buf.len() < NLMSG_HDR {
+            return None;
+        }
+        let len = u32::from_ne_bytes(buf[..4].try_into().expect("4 bytes")) as usize;
+        if len < NLMSG_HDR || len > buf.len() {
+            return None;
+        }
+        let m = &buf[..len];
+        buf = &buf[((len + 3) & !3).min(buf.len())..];
+        Some(m)
+    })
+}
+
 impl AsFd for Queue {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packet_ids_are_read_from_whole_messages_only() {
+        // Two NFQNL_MSG_PACKET messages (ids 7 and 9, 4-byte aligned) and a torn third.
+        let packet = |id: u32| {
+            let mut m = Msg::raw((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET, 0, 0);
+            m.header(&nfgen(4711));
+            let mut hdr = id.to_be_bytes().to_vec();
+            hdr.extend([8, 0, 0]); // ETH_P_IP, hook
+            m.attr(NFQA_PACKET_HDR, &hdr);
+            m.finish().to_vec()
+        };
+        let mut buf = packet(7);
+        buf.extend(packet(9));
+        let whole = buf.len();
+        buf.extend(&packet(11)[..20]);
+        assert_eq!(messages(&buf).map(|m| m.len()).sum::<usize>(), whole);
+        let mut q = Queue {
+            fd: super::super::route::nonblocking_socket(libc::NETLINK_ROUTE).unwrap(),
+            num: 4711,
+            seq: 0,
+            highest: None,
+            waiting: 0,
+        };
+        for m in messages(&buf) {
+            q.note(m);
+        }
+        assert_eq!((q.highest, q.waiting), (Some(9), 2));
     }
 }
