@@ -7,7 +7,9 @@
 //!   enumerate the points a verb goes through and then kill it at each one.
 //!
 //! - `HUTCH_FAULT_DELAY=NAME=MS` makes the delay point NAME (`pause`, never killed at nor
-//!   listed) sleep MS milliseconds, to widen a race window a test then hits on purpose.
+//!   listed) sleep MS milliseconds, to widen a race window a test then hits on purpose;
+//!   `HUTCH_FAULT_DELAY=NAME=@PATH` makes it wait until PATH exists (at most 30 s), so a test
+//!   can hold a step until something else has happened.
 //!
 //! The variables are inherited by the processes hutch starts (a child `hutch pull`, the monitor),
 //! so their points count too, each process counting its own passes.
@@ -66,17 +68,41 @@ pub fn point(name: &str) {
     }
 }
 
-/// The delay point `name`: sleeps as long as `HUTCH_FAULT_DELAY=NAME=MS` says (else nothing).
-pub fn pause(name: &str) {
-    static DELAY: OnceLock<Option<(String, u64)>> = OnceLock::new();
-    let d = DELAY.get_or_init(|| {
-        let v = std::env::var("HUTCH_FAULT_DELAY").ok()?;
-        let (n, ms) = v.rsplit_once('=')?;
-        Some((n.to_string(), ms.parse().ok()?))
-    });
-    if let Some((n, ms)) = d {
-        if n == name {
-            std::thread::sleep(std::time::Duration::from_millis(*ms));
-        }
+/// What `HUTCH_FAULT_DELAY` names: the point, and MS or @PATH.
+fn delay() -> Option<&'static (String, String)> {
+    static DELAY: OnceLock<Option<(String, String)>> = OnceLock::new();
+    DELAY
+        .get_or_init(|| {
+            let v = std::env::var("HUTCH_FAULT_DELAY").ok()?;
+            let (n, what) = v.rsplit_once('=')?;
+            Some((n.to_string(), what.to_string()))
+        })
+        .as_ref()
+}
+
+/// Whether the delay point `name` is the one `HUTCH_FAULT_DELAY` names.
+pub fn armed(name: &str) -> bool {
+    delay().is_some_and(|(n, _)| n == name)
+}
+
+/// The delay point `name`: sleeps as long as `HUTCH_FAULT_DELAY=NAME=MS` says, or waits
+/// until the file `HUTCH_FAULT_DELAY=NAME=@PATH` names exists (false when it did not within
+/// 30 s); else nothing.
+pub fn pause(name: &str) -> bool {
+    let Some((n, what)) = delay() else { return true };
+    if n != name {
+        return true;
     }
+    if let Some(path) = what.strip_prefix('@') {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !std::path::Path::new(path).exists() {
+            if std::time::Instant::now() > until {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    } else if let Ok(ms) = what.parse() {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+    true
 }

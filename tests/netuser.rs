@@ -805,3 +805,116 @@ fn keep_id_auto_and_uidmap_containers_on_networks() {
     env.hutch(["rm", "-f", "srv"]).ok();
     assert_nothing_left(&env);
 }
+
+/// An HTTP server on the rig's outside address (198.51.100.7, on the host's lo, reached from
+/// a container through pasta) answering `body` to `n` connections; its port. The answer
+/// carries its length, so the client needs no FIN (see `OUT` on Debian 12's pasta).
+fn outside_http(body: &'static str, n: usize) -> u16 {
+    let l = std::net::TcpListener::bind(("198.51.100.7", 0)).unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for c in l.incoming().take(n) {
+            let Ok(mut c) = c else { continue };
+            let mut b = [0u8; 1024];
+            let _ = c.read(&mut b);
+            let _ = write!(c, "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+        }
+    });
+    port
+}
+
+/// `run --rm` of a GET to `outside_http`'s `port`, its body on stdout.
+fn run_get_outside(port: u16) -> Vec<String> {
+    let url = format!("http://198.51.100.7:{port}/");
+    ["run", "--rm", BASIC, "wget", "-q", "-O-", &url]
+        .map(String::from)
+        .to_vec()
+}
+
+/// The rule hutch-netns adds to hold outgoing packets while its pasta starts.
+const HOLD_RULE: &str = "-A PREROUTING ! -d 10.88.0.0/16 -i podman0 -j NFQUEUE --queue-num 4711 --queue-bypass";
+
+/// A cold start no longer waits for pasta: its pasta starts only once the container's command
+/// has run (delay point `netns:pasta` waiting for a file the command writes; a container
+/// waiting for pasta would never write it, and the start would fail when the delay point
+/// gives up), and the command's first connection to the outside, sent before the namespace
+/// had a way out, is held in the kernel and goes through once pasta is up. With the
+/// namespace up, the holding rule is gone from `iptables -t raw`.
+#[test]
+fn a_cold_start_runs_before_its_pasta_and_its_first_connection_waits_for_the_way_out() {
+    let env = env_with(&[BASIC]);
+    let port = outside_http("from-outside\n", 2);
+    env.write("marks/.keep", "");
+    let marks = env.root.join("marks");
+    let vol = format!("{}:/m", marks.display());
+    let script = format!("touch /m/ran && wget -q -O- http://198.51.100.7:{port}/");
+    let r = to_run(
+        env.command(["run", "--rm", "-v", &vol, BASIC, "sh", "-c", &script])
+            .env(
+                "HUTCH_FAULT_DELAY",
+                format!("netns:pasta=@{}", marks.join("ran").display()),
+            )
+            .env("HUTCH_TRACE", "1")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, "from-outside\n");
+    assert!(
+        r.stderr.contains("its outgoing packets held until its pasta is up"),
+        "{}",
+        r.stderr
+    );
+    let log = std::fs::read_to_string(env.run_dir().join("hutch/net/shared.log")).unwrap_or_default();
+    assert!(log.contains("held packet(s) let go"), "{log}");
+    assert_nothing_left(&env);
+
+    // Detached, pasta held back until the test says: the rule is there meanwhile, then gone.
+    let go = env.root.join("go");
+    env.command(["run", "-d", "--name", "keep", BASIC, "sleep", "300"])
+        .env("HUTCH_FAULT_DELAY", format!("netns:pasta=@{}", go.display()))
+        .output()
+        .map(to_run)
+        .unwrap()
+        .ok();
+    let k = env
+        .processes(&["hutch-netns"])
+        .first()
+        .copied()
+        .expect("its hutch-netns");
+    let raw = in_shared(k, &["iptables", "-t", "raw", "-S"]);
+    assert!(raw.lines().any(|l| l == HOLD_RULE), "{raw}");
+    std::fs::write(&go, "").unwrap();
+    wait_until("the holding rule to go", || {
+        !in_shared(k, &["iptables", "-t", "raw", "-S"]).contains("NFQUEUE")
+    });
+    // A start on the namespace now up: nothing held, the way out there.
+    let r = env.hutch(run_get_outside(port));
+    assert_eq!(r.ok().stdout, "from-outside\n");
+    assert!(!in_shared(k, &["iptables-save"]).contains("NFQUEUE"));
+    env.hutch(["rm", "-f", "-t", "0", "keep"]).ok();
+    assert_nothing_left(&env);
+}
+
+/// `HUTCH_NET_HOLD=0` (what a kernel without nfnetlink_queue gets): nothing is held, the cold
+/// start's container waits for its pasta as before, and its connection works.
+#[test]
+fn without_the_hold_a_cold_start_waits_for_its_pasta() {
+    let env = env_with(&[BASIC]);
+    let port = outside_http("from-outside\n", 1);
+    let r = to_run(
+        env.command(run_get_outside(port))
+            .env("HUTCH_NET_HOLD", "0")
+            .env("HUTCH_FAULT_DELAY", "netns:pasta=300")
+            .env("HUTCH_TRACE", "1")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, "from-outside\n");
+    assert!(r.stderr.contains("its pasta has configured it"), "{}", r.stderr);
+    assert!(!r.stderr.contains("outgoing packets held"), "{}", r.stderr);
+    let log = std::fs::read_to_string(env.run_dir().join("hutch/net/shared.log")).unwrap_or_default();
+    assert!(log.contains("outgoing packets not held (HUTCH_NET_HOLD=0)"), "{log}");
+    assert_nothing_left(&env);
+}

@@ -616,6 +616,35 @@ fn spawn_pasta(pid: i32) -> Result<std::process::Child> {
         .map_err(|e| crate::err!("running {}: {e}", pasta.display()))
 }
 
+/// The shared namespace's pasta being started: at once, or, when the tests' delay point
+/// `netns:pasta` is armed (`HUTCH_FAULT_DELAY=netns:pasta=MS` or `=@PATH`), from a thread
+/// once the delay is over, while hutch-netns already serves: a way out that comes late.
+enum PastaSpawn {
+    Now(Result<std::process::Child>),
+    Later(std::thread::JoinHandle<Result<std::process::Child>>),
+}
+
+impl PastaSpawn {
+    fn new(pid: i32) -> PastaSpawn {
+        if !crate::fault::armed("netns:pasta") {
+            return PastaSpawn::Now(spawn_pasta(pid));
+        }
+        PastaSpawn::Later(std::thread::spawn(move || {
+            if !crate::fault::pause("netns:pasta") {
+                crate::bail!("pasta was not started: the delay point netns:pasta timed out");
+            }
+            spawn_pasta(pid)
+        }))
+    }
+
+    fn child(self) -> Result<std::process::Child> {
+        match self {
+            PastaSpawn::Now(r) => r,
+            PastaSpawn::Later(t) => t.join().unwrap_or_else(|_| Err(crate::err!("starting pasta panicked"))),
+        }
+    }
+}
+
 /// Wait until pasta (`spawn_pasta`) has daemonized; its daemon's pid and start time.
 fn pasta_started(child: std::process::Child) -> Result<(i32, u64)> {
     let pidfile = pasta_pid_path();
@@ -872,11 +901,20 @@ fn join_main(
     }
     crate::output::trace("shared network: /etc/hosts written");
     // A namespace this start brought up: its way out (pasta) before the command runs.
+    // A namespace this start brought up: the command runs at once when hutch-netns holds
+    // its packets to the outside until the way out is up (see `Hold`), else once pasta has
+    // configured the namespace.
     if let Some(c) = cold {
-        if let Err(e) = c.wait_usable(watch.as_mut()) {
-            fail_on(&sync, format!("{what}: {}", e.message));
+        match reply.get("way_out").and_then(|w| w.as_str()) {
+            Some("held") => crate::output::trace("shared network: its outgoing packets held until its pasta is up"),
+            Some("up") => crate::output::trace("shared network: its pasta is up"),
+            _ => {
+                if let Err(e) = c.wait_usable(watch.as_mut()) {
+                    fail_on(&sync, format!("{what}: {}", e.message));
+                }
+                crate::output::trace("shared network: its pasta has configured it");
+            }
         }
-        crate::output::trace("shared network: its pasta has configured it");
     }
     drop(watch);
     gate.go();
@@ -1095,6 +1133,7 @@ fn forward_rules(net: &Network) -> (String, String) {
                 Match::OutIf(n, neg) => ("-o", n, neg),
                 Match::Source(a, p) => ("-s", format!("{a}/{p}"), false),
                 Match::Dest(a, p) => ("-d", format!("{a}/{p}"), false),
+                Match::NotDest(a, p) => ("-d", format!("{a}/{p}"), true),
                 Match::Proto(p) => ("-p", if p == 6 { "tcp".into() } else { p.to_string() }, false),
             };
             line.push_str(&format!(" {}{opt} {arg}", if neg { "! " } else { "" }));
@@ -1103,6 +1142,7 @@ fn forward_rules(net: &Network) -> (String, String) {
             Target::Accept => " -j ACCEPT\n".to_string(),
             Target::Masquerade => " -j MASQUERADE\n".to_string(),
             Target::Redirect(port) => format!(" -j REDIRECT --to-ports {port}\n"),
+            Target::Queue(num) => format!(" -j NFQUEUE --queue-num {num} --queue-bypass\n"),
         });
         if table == "nat" {
             nat.push_str(&line)
@@ -1296,13 +1336,17 @@ fn setup(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>) -> Result<()> {
     };
     let made = parent.wait_go();
     crate::output::trace("hutch-netns's network namespace made");
-    let pasta = if made { Some(spawn_pasta(k.pid.as_raw())) } else { None };
+    let pasta = if made {
+        Some(PastaSpawn::new(k.pid.as_raw()))
+    } else {
+        None
+    };
     let mapped = super::userns::wait_newidmap(maps);
     crate::output::trace("hutch-netns's maps written");
     // pasta, if it started, is waited for on every way out: its daemon is then known (killed
     // on failure with hutch-netns, or kept).
-    let pasta_up = |pasta: Option<Result<std::process::Child>>| pasta.map(|p| p.and_then(pasta_started));
-    let fail = |e: crate::error::Error, pasta: Option<Result<std::process::Child>>| {
+    let pasta_up = |pasta: Option<PastaSpawn>| pasta.map(|p| p.child().and_then(pasta_started));
+    let fail = |e: crate::error::Error, pasta: Option<PastaSpawn>| {
         if let Some(Ok((ppid, _))) = pasta_up(pasta) {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(ppid), nix::sys::signal::Signal::SIGKILL);
         }
@@ -1498,6 +1542,100 @@ struct Keeper {
     state: Option<SharedState>,
     /// The address each network gave last (`free_ip`).
     last_ip: BTreeMap<String, Ipv4Addr>,
+    /// Whether the namespace's way out (pasta) is up, and its containers' outgoing packets
+    /// held meanwhile (`Hold`).
+    way_out: WayOut,
+    /// The queue of a hold just ended, still read for a moment (`Hold::end`).
+    lingering: Option<(crate::sys::nfqueue::Queue, std::time::Instant)>,
+}
+
+/// The nfnetlink queue (of the shared namespace, so any number) a cold namespace's
+/// containers' outgoing packets wait in.
+const HOLD_QUEUE: u16 = 4711;
+
+/// Whether the shared namespace's way out is up.
+enum WayOut {
+    /// Not yet: its containers' packets to the outside are held (the container need not
+    /// wait for pasta).
+    Held(Hold),
+    /// Up: pasta's default route is there (or pasta said it is ready).
+    Up,
+    /// Not known here: a cold start's container waits for pasta itself, as before the hold
+    /// (`HUTCH_NET_HOLD=0`, or the queue could not be set up).
+    Unknown,
+}
+
+/// A cold shared namespace's containers' packets to the outside, held in the kernel until its
+/// pasta has configured the way out, so that a container can run before then without its
+/// first packets failing (no route yet) or being lost: a rule in the `raw` table's
+/// PREROUTING (before connection tracking, NAT and routing decide anything) sends packets
+/// from each bridge to anything outside its own subnet to an nfnetlink queue
+/// (`NFQUEUE --queue-bypass`: with no listener they would go on as before). Once pasta's
+/// default route appears the rule goes and every queued packet is let go on: from the next
+/// hook, as if it had just arrived (tracked, masqueraded, routed through pasta). hutch-netns's
+/// own DNS forwarder needs no hold: its upstream socket is in the host's network namespace.
+struct Hold {
+    queue: crate::sys::nfqueue::Queue,
+    /// Routes in the shared namespace: pasta's default route ends the hold.
+    watch: crate::sys::route::RouteWatch,
+    /// The networks whose bridges' packets are held.
+    networks: std::collections::BTreeSet<String>,
+}
+
+impl Hold {
+    /// Begin holding in a fresh namespace (hutch-netns, before its first bridge), unless
+    /// `HUTCH_NET_HOLD=0` or what it needs is missing (`in_process`: nf_tables over netlink);
+    /// the trace says which.
+    fn begin(in_process: bool) -> WayOut {
+        let why = if std::env::var("HUTCH_NET_HOLD").as_deref() == Ok("0") {
+            "HUTCH_NET_HOLD=0".to_string()
+        } else if !in_process {
+            "no in-process firewall rules".to_string()
+        } else {
+            let want = crate::sys::route::Want { v4: true, v6: false };
+            match (
+                crate::sys::route::RouteWatch::open(want),
+                crate::sys::nfqueue::Queue::bind(HOLD_QUEUE),
+            ) {
+                (Ok(mut watch), Ok(queue)) => {
+                    if watch.read().unwrap_or(false) {
+                        return WayOut::Up;
+                    }
+                    crate::output::trace("outgoing packets held until pasta is up (nfnetlink queue)");
+                    return WayOut::Held(Hold {
+                        queue,
+                        watch,
+                        networks: Default::default(),
+                    });
+                }
+                (Err(e), _) => format!("watching the routes: {e}"),
+                (_, Err(e)) => format!("binding nfnetlink queue {HOLD_QUEUE}: {e}"),
+            }
+        };
+        crate::output::trace(&format!(
+            "outgoing packets not held ({why}): a cold start's container waits for pasta"
+        ));
+        WayOut::Unknown
+    }
+
+    /// The rule holding network `net`'s packets to the outside (an internal network has no
+    /// way out: nothing to hold), in `raw` PREROUTING, as `iptables -t raw -A PREROUTING -i BR
+    /// ! -d SUBNET -j NFQUEUE --queue-num N --queue-bypass` writes it.
+    fn rule(net: &Network) -> crate::sys::nft::Batch {
+        use crate::sys::nft::{Batch, Hook, Match, Target};
+        let cidr = net.cidr();
+        let mut b = Batch::new();
+        b.table("raw").base_chain("raw", "PREROUTING", Hook::Raw, true).rule(
+            "raw",
+            "PREROUTING",
+            &[
+                Match::InIf(net.network_interface.clone(), false),
+                Match::NotDest(cidr.addr, cidr.prefix),
+            ],
+            Target::Queue(HOLD_QUEUE),
+        );
+        b
+    }
 }
 
 impl Keeper {
@@ -1535,6 +1673,8 @@ impl Keeper {
             next_txid: 1,
             state: None,
             last_ip: BTreeMap::new(),
+            way_out: WayOut::Unknown,
+            lingering: None,
         };
         std::fs::write("/proc/sys/net/ipv4/ip_forward", "1").ctx(|| "enabling forwarding in the shared namespace")?;
         let lo = crate::sys::route::if_index("lo").map_err(|e| crate::err!("the shared namespace's lo: {e}"))?;
@@ -1546,6 +1686,7 @@ impl Keeper {
         // are on it): iptables-restore, the longest step of a first attach, runs while the
         // starter connects. Made again if the first request describes it otherwise; a failure
         // is met again (and reported) by its first container.
+        k.way_out = Hold::begin(k.nft.is_some());
         let _ = k.bridge(&crate::spec::network::default_network(""));
         Ok(k)
     }
@@ -1655,6 +1796,9 @@ impl Keeper {
                 }
             }
         }
+        if in_process {
+            self.hold(net);
+        }
         let dns = if net.dns_enabled {
             let s = UdpSocket::bind(SocketAddrV4::new(net.gateway(), 53))
                 .ctx(|| format!("binding the DNS responder on {}:53", net.gateway()))?;
@@ -1665,6 +1809,92 @@ impl Keeper {
         };
         self.bridges.insert(net.name.clone(), Bridge { net: net.clone(), dns });
         Ok(())
+    }
+
+    /// While the way out is not up: network `net`'s packets to the outside held too. If the
+    /// kernel refuses the rule, the hold ends (later cold starts wait for pasta).
+    fn hold(&mut self, net: &Network) {
+        let WayOut::Held(h) = &mut self.way_out else { return };
+        if net.internal {
+            return;
+        }
+        match self.nft.as_ref().map(|n| n.commit(Hold::rule(net))) {
+            Some(Ok(())) => {
+                h.networks.insert(net.name.clone());
+                crate::output::trace("rule holding outgoing packets set");
+            }
+            failed => {
+                eprintln!(
+                    "hutch-netns: the rule holding network {}'s outgoing packets until pasta is up: {} (starts wait for pasta)",
+                    net.name,
+                    failed.and_then(|r| r.err()).map_or("no netlink socket".to_string(), |e| e.to_string())
+                );
+                self.end_hold(WayOut::Unknown);
+            }
+        }
+    }
+
+    /// End the hold (the way out is `next`): its rules deleted, then every packet held let go
+    /// on; its queue is still read for a second, for packets queued while the rules went
+    /// (closing it with packets queued would drop them), then closed, and the `raw` table it
+    /// left empty deleted (`serve_hold`; not before: unregistering a hook drops every packet
+    /// still queued).
+    fn end_hold(&mut self, next: WayOut) {
+        let WayOut::Held(mut h) = std::mem::replace(&mut self.way_out, next) else {
+            return;
+        };
+        if !h.networks.is_empty() {
+            let mut b = crate::sys::nft::Batch::new();
+            b.flush_chain("raw", "PREROUTING");
+            if let Some(Err(e)) = self.nft.as_ref().map(|n| n.commit(b)) {
+                eprintln!("hutch-netns: deleting the rules holding outgoing packets: {e}");
+            }
+        }
+        h.queue.read();
+        let n = match h.queue.verdict(true) {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!("hutch-netns: letting the held packets go: {e}");
+                0
+            }
+        };
+        crate::output::trace(&format!(
+            "way out up: the rules holding outgoing packets deleted, {n} held packet(s) let go"
+        ));
+        self.lingering = Some((h.queue, std::time::Instant::now() + Duration::from_secs(1)));
+    }
+
+    /// On every turn of `serve`: packets queued are noted (a lingering queue's let go at
+    /// once), and the hold ends when the default route has appeared.
+    fn serve_hold(&mut self) {
+        if let WayOut::Held(h) = &mut self.way_out {
+            h.queue.read();
+            if h.watch.read().unwrap_or(false) {
+                self.end_hold(WayOut::Up);
+            }
+        }
+        if let Some((q, until)) = &mut self.lingering {
+            if q.read() > 0 {
+                let _ = q.verdict(true);
+            }
+            if std::time::Instant::now() >= *until {
+                self.lingering = None;
+                let mut b = crate::sys::nft::Batch::new();
+                b.del_table("raw");
+                let _ = self.nft.as_ref().map(|n| n.commit(b));
+            }
+        }
+    }
+
+    /// What a cold start's container may do about the way out (the attach's answer): run now
+    /// ("up", or "held": every network of its with a way out has its packets held), or wait
+    /// for pasta ("wait").
+    fn way_out_for(&self, nets: &[Network]) -> &'static str {
+        match &self.way_out {
+            WayOut::Up => "up",
+            WayOut::Held(h) if nets.iter().all(|n| n.internal || h.networks.contains(&n.name)) => "held",
+            _ => "wait",
+        }
     }
 
     /// `network reload` of container `id`: every bridge's firewall rules made again from
@@ -1917,7 +2147,7 @@ impl Keeper {
             rules,
             target,
         });
-        Ok(serde_json::json!({"ips": ips, "macs": macs}))
+        Ok(serde_json::json!({"ips": ips, "macs": macs, "way_out": self.way_out_for(&nets)}))
     }
 
     /// `network disconnect`: the container's link to `net` goes. If that link carried its
@@ -2054,6 +2284,8 @@ impl Keeper {
             "state" => serde_json::from_value(v.get("state").cloned().unwrap_or_default())
                 .map(|st| {
                     self.state = Some(st);
+                    // pasta is ready: the way out is up, its default route seen or not.
+                    self.end_hold(WayOut::Up);
                     serde_json::json!({})
                 })
                 .map_err(|e| crate::err!("bad request: {e}")),
@@ -2219,6 +2451,15 @@ impl Keeper {
                         PollFlags::POLLIN,
                     ));
                 }
+                // The hold's queue and route watch (read by `serve_hold` on every turn).
+                if let WayOut::Held(h) = &self.way_out {
+                    fds.push(PollFd::new(h.queue.as_fd(), PollFlags::POLLIN));
+                    fds.push(PollFd::new(h.watch.as_fd(), PollFlags::POLLIN));
+                }
+                if let Some((q, _)) = &self.lingering {
+                    fds.push(PollFd::new(q.as_fd(), PollFlags::POLLIN));
+                    busy = true;
+                }
                 let wait = if busy {
                     PollTimeout::from(20u16)
                 } else {
@@ -2232,14 +2473,16 @@ impl Keeper {
                 let r: Vec<bool> = fds.iter().map(|f| f.any().unwrap_or(false)).collect();
                 let nc = self.conns.len();
                 let nb = bridges.len();
+                let np = pidfd_idx.len();
                 (
                     r[0],
                     r[1..1 + nc].to_vec(),
                     r[1 + nc..1 + nc + nb].to_vec(),
                     r[1 + nc + nb],
-                    r[2 + nc + nb..].to_vec(),
+                    r[2 + nc + nb..2 + nc + nb + np].to_vec(),
                 )
             };
+            self.serve_hold();
             // Exited processes (network connect) first, while the indexes hold.
             let gone: Vec<usize> = pidfd_idx
                 .iter()

@@ -7,6 +7,7 @@ pub mod fs;
 pub mod lock;
 pub mod memory;
 pub mod mount;
+pub mod nfqueue;
 pub mod nft;
 pub mod ns;
 pub mod process;

@@ -23,8 +23,10 @@ const NFNL_SUBSYS_NFTABLES: u16 = 10;
 const NFNL_MSG_BATCH_BEGIN: u16 = 16;
 const NFNL_MSG_BATCH_END: u16 = 17;
 const NFT_MSG_NEWTABLE: u16 = 0;
+const NFT_MSG_DELTABLE: u16 = 2;
 const NFT_MSG_NEWCHAIN: u16 = 3;
 const NFT_MSG_NEWRULE: u16 = 6;
+const NFT_MSG_DELRULE: u16 = 8;
 
 const NFTA_TABLE_NAME: u16 = 1;
 const NFTA_CHAIN_TABLE: u16 = 1;
@@ -62,25 +64,30 @@ pub enum Hook {
     PostRouting,
     /// `nat` PREROUTING: hook 0, priority -100 (destination NAT).
     PreRouting,
+    /// `raw` PREROUTING: hook 0, priority -300 (before connection tracking and routing).
+    Raw,
 }
 
 /// A rule's match, as iptables writes it: `-i`/`-o` NAME (NAME+ a prefix), negated or not,
-/// `-s`/`-d` ADDR/PREFIX and `-p` PROTOCOL (its number).
+/// `-s`/`-d` ADDR/PREFIX (`! -d`: NotDest) and `-p` PROTOCOL (its number).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Match {
     InIf(String, bool),
     OutIf(String, bool),
     Source(Ipv4Addr, u8),
     Dest(Ipv4Addr, u8),
+    NotDest(Ipv4Addr, u8),
     Proto(u8),
 }
 
-/// What a rule does: `-j ACCEPT`, `-j MASQUERADE` or `-j REDIRECT --to-ports PORT`.
+/// What a rule does: `-j ACCEPT`, `-j MASQUERADE`, `-j REDIRECT --to-ports PORT` or
+/// `-j NFQUEUE --queue-num NUM --queue-bypass`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     Accept,
     Masquerade,
     Redirect(u16),
+    Queue(u16),
 }
 
 /// One transaction: tables, base chains and appended rules, applied all or nothing.
@@ -145,6 +152,24 @@ impl Batch {
         self
     }
 
+    /// Table `name` deleted, with its chains and rules.
+    pub fn del_table(&mut self, name: &str) -> &mut Batch {
+        self.push(NFT_MSG_DELTABLE, 0, |m| {
+            m.name(NFTA_TABLE_NAME, name);
+        });
+        self
+    }
+
+    /// Every rule of `chain` in `table` deleted (the chain stays: deleting a base chain
+    /// unregisters its hook, which drops every packet queued in the namespace's nfnetlink
+    /// queues).
+    pub fn flush_chain(&mut self, table: &str, chain: &str) -> &mut Batch {
+        self.push(NFT_MSG_DELRULE, 0, |m| {
+            m.name(NFTA_RULE_TABLE, table).name(NFTA_RULE_CHAIN, chain);
+        });
+        self
+    }
+
     /// The base chain `name` of `table` on `hook`, iptables' built-in chain of that name, with
     /// its policy (made if missing, its policy set if not).
     pub fn base_chain(&mut self, table: &str, name: &str, hook: Hook, accept: bool) -> &mut Batch {
@@ -152,6 +177,7 @@ impl Batch {
             Hook::Forward => (2u32, 0i32, "filter"),
             Hook::PostRouting => (4, 100, "nat"),
             Hook::PreRouting => (0, -100, "nat"),
+            Hook::Raw => (0, -300, "filter"),
         };
         self.push(NFT_MSG_NEWCHAIN, libc::NLM_F_CREATE, |m| {
             m.name(NFTA_CHAIN_TABLE, table)
@@ -194,11 +220,12 @@ impl Batch {
                         });
                         cmp(m, false, &[*p]);
                     }
-                    Match::Source(addr, prefix) | Match::Dest(addr, prefix) => {
+                    Match::Source(addr, prefix) | Match::Dest(addr, prefix) | Match::NotDest(addr, prefix) => {
                         // iptables-nft's: the prefix's bytes loaded and compared, or, for a
                         // prefix that ends inside a byte, the whole address masked.
                         let len = if *prefix % 8 == 0 { *prefix as usize / 8 } else { 4 };
                         let offset = if matches!(x, Match::Source(..)) { 12 } else { 16 }; // saddr, daddr
+                        let neg = matches!(x, Match::NotDest(..));
                         let addr = addr.octets();
                         expr(m, "payload", |m| {
                             m.attr(1, &be32(REG_1))
@@ -215,7 +242,7 @@ impl Batch {
                             });
                         }
                         let net: Vec<u8> = addr.iter().zip(mask.iter()).map(|(a, k)| a & k).collect();
-                        cmp(m, false, &net[..len]);
+                        cmp(m, neg, &net[..len]);
                     }
                 }
             }
@@ -247,6 +274,15 @@ impl Batch {
                     info[16..18].copy_from_slice(&port.to_be_bytes());
                     info[18..20].copy_from_slice(&port.to_be_bytes());
                     m.name(1, "REDIRECT").attr(2, &be32(0)).attr(3, &info);
+                }),
+                Target::Queue(num) => expr(m, "target", |m| {
+                    // xt's NFQUEUE, revision 3: struct xt_NFQ_info_v3 (queue number, queues
+                    // in all: 1, flags: NFQ_FLAG_BYPASS), padded to 8 bytes as iptables does.
+                    let mut info = vec![0u8; 8];
+                    info[..2].copy_from_slice(&num.to_ne_bytes());
+                    info[2..4].copy_from_slice(&1u16.to_ne_bytes());
+                    info[4..6].copy_from_slice(&1u16.to_ne_bytes());
+                    m.name(1, "NFQUEUE").attr(2, &be32(3)).attr(3, &info);
                 }),
             }
             m.end();

@@ -31,16 +31,7 @@ pub struct RouteWatch {
 
 impl RouteWatch {
     pub fn open(want: Want) -> nix::Result<RouteWatch> {
-        // SAFETY: a plain socket; owned below.
-        let s = Errno::result(unsafe {
-            libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-                libc::NETLINK_ROUTE,
-            )
-        })?;
-        // SAFETY: fresh fd.
-        let fd = unsafe { OwnedFd::from_raw_fd(s) };
+        let fd = nonblocking_socket(libc::NETLINK_ROUTE)?;
         // SAFETY: sockaddr_nl is plain old data; zeroed is valid.
         let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
         sa.nl_family = libc::AF_NETLINK as libc::sa_family_t;
@@ -509,6 +500,20 @@ impl Netlink {
 }
 
 /// The error code of an NLMSG_ERROR (0: an acknowledgement) in a netlink datagram.
+/// A non-blocking netlink socket of `protocol`, close-on-exec.
+pub(crate) fn nonblocking_socket(protocol: libc::c_int) -> nix::Result<OwnedFd> {
+    // SAFETY: a plain socket; owned below.
+    let s = Errno::result(unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+            protocol,
+        )
+    })?;
+    // SAFETY: fresh fd.
+    Ok(unsafe { OwnedFd::from_raw_fd(s) })
+}
+
 pub(crate) fn ack_code(b: &[u8]) -> Option<i32> {
     if b.len() < NLMSG_HDR + 4 {
         return None;
