@@ -900,7 +900,6 @@ fn join_main(
         let _ = std::fs::write(plan.container_dir.join("userdata/networks.json"), reply.to_string());
     }
     crate::output::trace("shared network: /etc/hosts written");
-    // A namespace this start brought up: its way out (pasta) before the command runs.
     // A namespace this start brought up: the command runs at once when hutch-netns holds
     // its packets to the outside until the way out is up (see `Hold`), else once pasta has
     // configured the namespace.
