@@ -1323,7 +1323,10 @@ fn setup(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>) -> Result<()> {
             return Err(kill(crate::err!("the shared network namespace could not be entered")));
         }
         let k_start = process::start_time(k.pid.as_raw()).unwrap_or(0);
-        let (ppid, pstart) = start_pasta(k.pid.as_raw()).map_err(kill)?;
+        let (ppid, pstart) = PastaSpawn::new(k.pid.as_raw())
+            .child()
+            .and_then(pasta_started)
+            .map_err(kill)?;
         return recorded(&parent, (k.pid.as_raw(), k_start), (ppid, pstart), lock, &kill);
     }
     // Its maps (newuidmap and newgidmap run) while it makes its network namespace; then pasta
