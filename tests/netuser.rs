@@ -542,6 +542,12 @@ fn published_ports_and_the_shared_helpers_lifecycle() {
     assert_ne!(pasta2, pasta);
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(k), nix::sys::signal::Signal::SIGKILL).unwrap();
     wait_until("hutch-netns to die", || !env.processes(SHARED).contains(&k));
+    // Its pasta goes with it, before any other hutch runs (hutch-netns-lo ends it).
+    wait_until("the killed hutch-netns's pasta to go", || {
+        // (Gone, or a zombie its reaper has not collected yet.)
+        std::fs::read_to_string(format!("/proc/{pasta2}/stat"))
+            .map_or(true, |s| s.rsplit_once(") ").is_some_and(|(_, r)| r.starts_with('Z')))
+    });
     let r = env
         .hutch(["run", "--rm", "--network", "pub", BASIC, "sh", "-c", OUT])
         .ok();

@@ -2792,7 +2792,13 @@ fn host_loopback_maker() -> Option<(OwnedFd, Ipv4Addr)> {
             std::mem::forget(theirs);
             process::set_name("hutch-netns-lo");
             let end = crate::sys::fd::adopt_fd(3);
-            while recv_msg(end.as_raw_fd()).is_some() {
+            // hutch-netns's pid, which it says first: its pasta ends with it (below).
+            let mut netns_pid = None;
+            while let Some((v, _)) = recv_msg(end.as_raw_fd()) {
+                if let Some(p) = v.get("netns_pid").and_then(|p| p.as_u64()) {
+                    netns_pid = Some(p as u32);
+                    continue;
+                }
                 let made = sock::socket(AddressFamily::Inet, SockType::Stream, SockFlag::SOCK_CLOEXEC, None);
                 let sent = match &made {
                     Ok(s) => send_msg(&end, &serde_json::json!({}), &[s.as_raw_fd()]),
@@ -2801,6 +2807,12 @@ fn host_loopback_maker() -> Option<(OwnedFd, Ipv4Addr)> {
                 if sent.is_err() {
                     break;
                 }
+            }
+            // hutch-netns has gone. Killed (kill -9, the OOM killer), it could not end its
+            // pasta, which would run on for ever: pasta's own check for its namespace's end
+            // never fires while its tap device keeps that namespace alive.
+            if let Some(p) = netns_pid {
+                kill_pastas_of(p);
             }
             process::exit_now(0)
         }
@@ -2819,6 +2831,9 @@ fn host_loopback_serve(maker: OwnedFd, gw: Ipv4Addr) {
         sock::sockopt::ReceiveTimeout,
         &nix::sys::time::TimeVal::new(10, 0),
     );
+    // Who it serves, so that it ends this namespace's pasta if this process is killed (it
+    // lives as long as this process, from here on).
+    let _ = send_msg(&maker, &serde_json::json!({"netns_pid": std::process::id()}), &[]);
     let maker = Arc::new(std::sync::Mutex::new(maker));
     let _ = HOST_LOOPBACK.set((gw, port));
     std::thread::spawn(move || loop {
