@@ -548,8 +548,8 @@ pub fn early_seed(args: &[std::ffi::OsString]) {
 }
 
 /// A guess before the parse (`early_seed`): whether `rest` (a `run`'s arguments) put the
-/// container on the shared network namespace: no `--network`, or one naming a network (not
-/// none, host, pasta, slirp4netns, container:, ns:, private).
+/// container on the shared network namespace: no `--network`, or one naming networks (a
+/// `Mode::Bridge`, as the parse will read it).
 fn looks_shared(rest: &[&str]) -> bool {
     let given = rest
         .windows(2)
@@ -558,15 +558,12 @@ fn looks_shared(rest: &[&str]) -> bool {
             rest.iter()
                 .find_map(|a| a.strip_prefix("--network=").or_else(|| a.strip_prefix("--net=")))
         });
-    match given {
-        None => true,
-        Some(n) => {
-            !["none", "host", "private"].contains(&n)
-                && !["pasta", "slirp4netns", "container:", "ns:"]
-                    .iter()
-                    .any(|p| n.starts_with(p))
-        }
-    }
+    given.is_none_or(|n| {
+        matches!(
+            crate::spec::network::Mode::parse(n),
+            Ok(crate::spec::network::Mode::Bridge(_))
+        )
+    })
 }
 
 /// Whether the container surely starts here on the shared network namespace (`--network`

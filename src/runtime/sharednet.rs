@@ -2002,12 +2002,7 @@ impl Keeper {
             .filter(|e| e.id == id)
             .flat_map(|e| e.links.iter().map(|l| l.ifname.clone()))
             .collect();
-        let had_route = self.entries.iter().any(|e| {
-            e.id == id
-                && e.links
-                    .iter()
-                    .any(|l| !self.bridges.get(&l.net).is_some_and(|b| b.net.internal))
-        });
+        let had_route = self.route_link(&id).is_some();
         let mut links = Vec::new();
         // What the container's namespace gets: (interface, address, prefix), and the default
         // route's gateway and interface.
@@ -2157,17 +2152,7 @@ impl Keeper {
     /// becomes its default route (in `netns`, the container's network namespace), as Docker
     /// picks a new gateway and as netavark's per-network routes leave one.
     fn disconnect(&mut self, id: &str, net: &str, netns: Option<OwnedFd>) -> Result<()> {
-        let routed =
-            |bridges: &BTreeMap<String, Bridge>, l: &Link| bridges.get(&l.net).is_some_and(|b| !b.net.internal);
-        let carrier = |bridges: &BTreeMap<String, Bridge>, entries: &[Entry]| {
-            entries
-                .iter()
-                .filter(|e| e.id == id)
-                .flat_map(|e| e.links.iter())
-                .find(|l| routed(bridges, l))
-                .map(|l| (l.net.clone(), l.ifname.clone()))
-        };
-        let before = carrier(&self.bridges, &self.entries);
+        let before = self.route_link(id);
         let mut found = false;
         for e in self.entries.iter_mut().filter(|e| e.id == id) {
             if let Some(i) = e.links.iter().position(|l| l.net == net) {
@@ -2179,7 +2164,7 @@ impl Keeper {
         if !found {
             crate::bail!("container {id} is not attached to network {net}");
         }
-        let after = carrier(&self.bridges, &self.entries);
+        let after = self.route_link(id);
         if let (Some((gone, _)), Some((next, ifname)), Some(ns)) = (&before, &after, &netns) {
             if gone == net {
                 let gw = self.bridges.get(next).map(|b| b.net.gateway());
@@ -2189,6 +2174,17 @@ impl Keeper {
             }
         }
         Ok(())
+    }
+
+    /// The link of container `id` that carries its default route: its first on a network
+    /// with a way out (not internal), as `attach` routes it; (network, interface).
+    fn route_link(&self, id: &str) -> Option<(String, String)> {
+        self.entries
+            .iter()
+            .filter(|e| e.id == id)
+            .flat_map(|e| e.links.iter())
+            .find(|l| !self.bridges.get(&l.net).is_some_and(|b| b.net.internal))
+            .map(|l| (l.net.clone(), l.ifname.clone()))
     }
 
     /// A free address of `n` for a new link: the first after the one it gave last (wrapping

@@ -11,9 +11,8 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use nix::errno::Errno;
 
-use super::route::Msg;
+use super::route::{messages, Msg, NETLINK_NETFILTER, NLMSG_HDR};
 
-const NETLINK_NETFILTER: libc::c_int = 12;
 const NFNL_SUBSYS_QUEUE: u16 = 3;
 const NFQNL_MSG_PACKET: u16 = 0;
 const NFQNL_MSG_CONFIG: u16 = 2;
@@ -31,7 +30,6 @@ const NFQNL_COPY_META: u8 = 1;
 const NFQA_CFG_F_FAIL_OPEN: u32 = 1;
 const NF_DROP: u32 = 0;
 const NF_ACCEPT: u32 = 1;
-const NLMSG_HDR: usize = 16;
 
 /// A bound queue, in the network namespace of the thread that bound it.
 pub struct Queue {
@@ -54,7 +52,7 @@ impl Queue {
     /// Bind queue `num` (packet metadata only, failing open); refused when another socket
     /// holds it or the kernel has no nfnetlink_queue.
     pub fn bind(num: u16) -> nix::Result<Queue> {
-        let fd = super::route::nonblocking_socket(NETLINK_NETFILTER)?;
+        let fd = super::route::socket(NETLINK_NETFILTER, true)?;
         let mut q = Queue {
             fd,
             num,
@@ -186,22 +184,6 @@ impl Queue {
     }
 }
 
-/// The netlink messages in `buf`, each whole.
-fn messages(mut buf: &[u8]) -> impl Iterator<Item = &[u8]> {
-    std::iter::from_fn(move || {
-        if buf.len() < NLMSG_HDR {
-            return None;
-        }
-        let len = u32::from_ne_bytes(buf[..4].try_into().expect("4 bytes")) as usize;
-        if len < NLMSG_HDR || len > buf.len() {
-            return None;
-        }
-        let m = &buf[..len];
-        buf = &buf[((len + 3) & !3).min(buf.len())..];
-        Some(m)
-    })
-}
-
 impl AsFd for Queue {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
@@ -229,7 +211,7 @@ mod tests {
         buf.extend(&packet(11)[..20]);
         assert_eq!(messages(&buf).map(|m| m.len()).sum::<usize>(), whole);
         let mut q = Queue {
-            fd: super::super::route::nonblocking_socket(libc::NETLINK_ROUTE).unwrap(),
+            fd: super::super::route::socket(libc::NETLINK_ROUTE, true).unwrap(),
             num: 4711,
             seq: 0,
             highest: None,

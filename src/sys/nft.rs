@@ -12,13 +12,12 @@
 //! is the cost this avoids and is not installed here.)
 
 use std::net::Ipv4Addr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 use nix::errno::Errno;
 
-use super::route::Msg;
+use super::route::{Msg, NETLINK_NETFILTER};
 
-const NETLINK_NETFILTER: libc::c_int = 12;
 const NFNL_SUBSYS_NFTABLES: u16 = 10;
 const NFNL_MSG_BATCH_BEGIN: u16 = 16;
 const NFNL_MSG_BATCH_END: u16 = 17;
@@ -329,12 +328,7 @@ pub struct Nft {
 
 impl Nft {
     pub fn open() -> nix::Result<Nft> {
-        // SAFETY: a plain socket; owned below.
-        let s = Errno::result(unsafe {
-            libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, NETLINK_NETFILTER)
-        })?;
-        // SAFETY: fresh fd.
-        let fd = unsafe { OwnedFd::from_raw_fd(s) };
+        let fd = super::route::socket(NETLINK_NETFILTER, false)?;
         let tv = libc::timeval { tv_sec: 10, tv_usec: 0 };
         // SAFETY: setting a timeval option on our socket.
         Errno::result(unsafe {
@@ -364,17 +358,14 @@ impl Nft {
                 Err(Errno::EINTR) => continue,
                 r => r? as usize,
             };
-            let mut b = &buf[..n];
-            while b.len() >= 16 {
-                let len = (u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize).clamp(16, b.len());
-                let seq = u32::from_ne_bytes([b[8], b[9], b[10], b[11]]);
-                if let Some(code) = super::route::ack_code(&b[..len]) {
+            for m in super::route::messages(&buf[..n]) {
+                let seq = u32::from_ne_bytes([m[8], m[9], m[10], m[11]]);
+                if let Some(code) = super::route::ack_code(m) {
                     if code != 0 {
                         return Err(Errno::from_raw(-code));
                     }
                     waiting.retain(|s| *s != seq);
                 }
-                b = &b[len.next_multiple_of(4).min(b.len())..];
             }
         }
         Ok(())

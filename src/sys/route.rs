@@ -19,7 +19,8 @@ const RTM_NEWROUTE: u16 = 24;
 const RTM_GETROUTE: u16 = 26;
 const RT_TABLE_MAIN: u8 = 254;
 const RTN_UNICAST: u8 = 1;
-const NLMSG_HDR: usize = 16;
+pub(crate) const NLMSG_HDR: usize = 16;
+pub(crate) const NETLINK_NETFILTER: libc::c_int = 12;
 
 /// A NETLINK_ROUTE socket subscribed to route changes, with a dump of the current table asked
 /// for (subscribed first, so nothing added in between is missed).
@@ -31,7 +32,7 @@ pub struct RouteWatch {
 
 impl RouteWatch {
     pub fn open(want: Want) -> nix::Result<RouteWatch> {
-        let fd = nonblocking_socket(libc::NETLINK_ROUTE)?;
+        let fd = socket(libc::NETLINK_ROUTE, true)?;
         // SAFETY: sockaddr_nl is plain old data; zeroed is valid.
         let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
         sa.nl_family = libc::AF_NETLINK as libc::sa_family_t;
@@ -115,25 +116,18 @@ fn dump_request() -> Vec<u8> {
 
 /// For each RTM_NEWROUTE in a netlink datagram that is a unicast default route of the main
 /// table: (is IPv4, is IPv6).
-fn default_routes(mut b: &[u8]) -> Vec<(bool, bool)> {
+fn default_routes(b: &[u8]) -> Vec<(bool, bool)> {
     let mut out = Vec::new();
-    while b.len() >= NLMSG_HDR {
-        let len = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize;
-        if len < NLMSG_HDR || len > b.len() {
-            break;
-        }
-        let kind = u16::from_ne_bytes([b[4], b[5]]);
-        if kind == RTM_NEWROUTE && len >= NLMSG_HDR + 12 {
+    for m in messages(b) {
+        let kind = u16::from_ne_bytes([m[4], m[5]]);
+        if kind == RTM_NEWROUTE && m.len() >= NLMSG_HDR + 12 {
             // struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags
-            let r = &b[NLMSG_HDR..];
+            let r = &m[NLMSG_HDR..];
             let (family, dst_len, table, rtype) = (r[0] as i32, r[1], r[4], r[7]);
             if dst_len == 0 && table == RT_TABLE_MAIN && rtype == RTN_UNICAST {
                 out.push((family == libc::AF_INET, family == libc::AF_INET6));
             }
         }
-        // Messages are 4-byte aligned.
-        let next = (len + 3) & !3;
-        b = &b[next.min(b.len())..];
     }
     out
 }
@@ -315,17 +309,8 @@ pub struct Netlink {
 
 impl Netlink {
     pub fn open() -> nix::Result<Netlink> {
-        // SAFETY: a plain socket; owned below.
-        let s = Errno::result(unsafe {
-            libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                libc::NETLINK_ROUTE,
-            )
-        })?;
-        // SAFETY: fresh fd.
         Ok(Netlink {
-            fd: unsafe { OwnedFd::from_raw_fd(s) },
+            fd: socket(libc::NETLINK_ROUTE, false)?,
         })
     }
 
@@ -499,21 +484,34 @@ impl Netlink {
     }
 }
 
-/// The error code of an NLMSG_ERROR (0: an acknowledgement) in a netlink datagram.
-/// A non-blocking netlink socket of `protocol`, close-on-exec.
-pub(crate) fn nonblocking_socket(protocol: libc::c_int) -> nix::Result<OwnedFd> {
+/// A netlink socket of `protocol` (NETLINK_ROUTE, `NETLINK_NETFILTER`), close-on-exec, and
+/// non-blocking when `nonblocking`.
+pub(crate) fn socket(protocol: libc::c_int, nonblocking: bool) -> nix::Result<OwnedFd> {
+    let flags = libc::SOCK_RAW | libc::SOCK_CLOEXEC | if nonblocking { libc::SOCK_NONBLOCK } else { 0 };
     // SAFETY: a plain socket; owned below.
-    let s = Errno::result(unsafe {
-        libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-            protocol,
-        )
-    })?;
+    let s = Errno::result(unsafe { libc::socket(libc::AF_NETLINK, flags, protocol) })?;
     // SAFETY: fresh fd.
     Ok(unsafe { OwnedFd::from_raw_fd(s) })
 }
 
+/// The netlink messages in a datagram, each whole (a torn last one is left out), as the
+/// kernel packs them, 4-byte aligned.
+pub(crate) fn messages(mut buf: &[u8]) -> impl Iterator<Item = &[u8]> {
+    std::iter::from_fn(move || {
+        if buf.len() < NLMSG_HDR {
+            return None;
+        }
+        let len = u32::from_ne_bytes(buf[..4].try_into().expect("4 bytes")) as usize;
+        if len < NLMSG_HDR || len > buf.len() {
+            return None;
+        }
+        let m = &buf[..len];
+        buf = &buf[((len + 3) & !3).min(buf.len())..];
+        Some(m)
+    })
+}
+
+/// The error code of an NLMSG_ERROR (0: an acknowledgement) in a netlink datagram.
 pub(crate) fn ack_code(b: &[u8]) -> Option<i32> {
     if b.len() < NLMSG_HDR + 4 {
         return None;
