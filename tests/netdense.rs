@@ -241,6 +241,13 @@ fn hutch_netns_whose_directory_is_removed_exits() {
     let env = env_with(&[BASIC]);
     env.hutch(["run", "-d", "--name", "keep", BASIC, "sleep", "300"]).ok();
     let k = netns_pid(&env);
+    send_out(&env, "keep");
+    wait_until("its pasta to be recorded", || {
+        std::fs::read(env.run_dir().join("hutch/net/shared.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|v| v["pasta_pid"] != 0)
+    });
     let state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(env.run_dir().join("hutch/net/shared.json")).unwrap()).unwrap();
     let pasta = state["pasta_pid"].as_i64().unwrap() as i32;
@@ -277,31 +284,36 @@ fn pastas_of(k: i32) -> Vec<i32> {
         .collect()
 }
 
-/// The runtime directory removed while the shared namespace's starter has yet to record its
-/// pasta (and tell hutch-netns of it): hutch-netns goes with its last container, the starter
-/// fails to record the pasta, and neither leaves that pasta running (it holds the namespace
-/// itself: nothing else would ever end it).
+/// A packet from container `ctr` to the outside (a TCP connection to 198.51.100.7, given up after 1 s): its
+/// namespace's pasta starts with the first packet out.
+fn send_out(env: &Env, ctr: &str) {
+    let _ = env.hutch(["exec", ctr, "sh", "-c", "nc -w 1 198.51.100.7 1 </dev/null || true"]);
+}
+
+/// The runtime directory removed while hutch-netns has yet to record the pasta it had started
+/// (for its container's first packet out): hutch-netns goes with its last container, fails to
+/// record the pasta, and leaves no pasta running (it holds the namespace itself: nothing else
+/// would ever end it).
 #[test]
 fn a_pasta_not_yet_recorded_goes_with_its_namespace() {
     let env = env_with(&[BASIC]);
     let r = env
         .command(["run", "-d", "--name", "keep", BASIC, "sleep", "300"])
-        .env("HUTCH_FAULT_DELAY", "netns:before-state=2000")
+        .env("HUTCH_FAULT_DELAY", "netns:pasta-state=3000")
         .output()
         .unwrap();
     to_run(r).ok();
-    // Its hutch-netns (shared.json, which names it, is not written yet).
     let k = env
         .processes(&["hutch-netns"])
         .first()
         .copied()
         .expect("its hutch-netns");
+    assert!(pastas_of(k).is_empty(), "pasta before any packet went out");
+    send_out(&env, "keep");
     wait_until("its pasta", || !pastas_of(k).is_empty());
     let net = env.run_dir().join("hutch/net");
-    assert!(
-        !net.join("shared.json").exists(),
-        "recorded already: the delay did not hold"
-    );
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(net.join("shared.json")).unwrap()).unwrap();
+    assert_eq!(state["pasta_pid"], 0, "recorded already: the delay did not hold");
     std::fs::remove_dir_all(&net).unwrap();
     env.hutch(["rm", "-f", "-t", "0", "keep"]).ok();
     wait_until("hutch-netns to exit", || !running(k));

@@ -26,6 +26,16 @@ fn shared_state(env: &Env) -> Option<(i32, i32)> {
     Some((v["pid"].as_i64()? as i32, v["pasta_pid"].as_i64()? as i32))
 }
 
+/// A packet from container `ctr` to the outside (a TCP connection to 198.51.100.7, given up after 1 s), so that its
+/// pasta starts (it starts with the first packet out); waits until the state names it.
+fn want_the_way_out(env: &Env, ctr: &str) -> (i32, i32) {
+    let _ = env.hutch(["exec", ctr, "sh", "-c", "nc -w 1 198.51.100.7 1 </dev/null || true"]);
+    wait_until("the shared namespace's pasta to be recorded", || {
+        shared_state(env).is_some_and(|(_, p)| p != 0)
+    });
+    shared_state(env).unwrap()
+}
+
 /// `ip -o link` in the shared namespace (entered as root through hutch-netns's pid).
 fn shared_links(pid: i32) -> String {
     let out = std::process::Command::new("nsenter")
@@ -492,10 +502,11 @@ fn published_ports_and_the_shared_helpers_lifecycle() {
     );
     assert_eq!(r.stderr.lines().count(), 1, "{r:?}");
 
-    // One hutch-netns and one pasta for every container.
+    // One hutch-netns and one pasta for every container; pasta only once a packet goes out.
     env.hutch(["run", "-d", "--name", "s2", "--network", "pub", BASIC, "sleep", "300"])
         .ok();
-    let (k, pasta) = shared_state(&env).unwrap();
+    assert_eq!(shared_state(&env).map(|(_, p)| p), Some(0), "no pasta before a packet goes out");
+    let (k, pasta) = want_the_way_out(&env, "s2");
     assert_eq!(env.processes(&["hutch-netns"]), vec![k]);
     let comm = std::fs::read_to_string(format!("/proc/{pasta}/comm")).unwrap_or_default();
     assert!(comm.starts_with("pas"), "pasta runs: {comm:?}");
@@ -632,11 +643,11 @@ fn twenty_parallel_runs_share_one_namespace() {
 }
 
 /// A container on the default network sends 64 MiB to a server on the host's loopback
-/// (host.containers.internal, through the shared pasta) and all of it arrives. The network's
-/// links have pasta's MTU (65520): with Ethernet's 1500, Debian 12's pasta dropped most of a
-/// stream of 1460-byte segments (0.06 Gbit/s, thousands of retransmissions). The first run
-/// also brings the shared namespace up (its pasta starting while the container is attached)
-/// and the container's first packets go out at once.
+/// (host.containers.internal, through hutch-netns's forwarder) and all of it arrives. The
+/// network's links have pasta's MTU (65520): with Ethernet's 1500, Debian 12's pasta dropped
+/// most of a stream of 1460-byte segments (0.06 Gbit/s, thousands of retransmissions). The
+/// first run also brings the shared namespace up and the container's first packets go out at
+/// once.
 #[test]
 fn bulk_data_to_the_hosts_loopback_arrives_whole_with_pastas_mtu() {
     let env = env_with(&[BASIC]);
@@ -849,7 +860,7 @@ const HOLD_RULE: &str = "-A PREROUTING ! -d 10.88.0.0/16 -i podman0 -j NFQUEUE -
 #[test]
 fn a_cold_start_runs_before_its_pasta_and_its_first_connection_waits_for_the_way_out() {
     let env = env_with(&[BASIC]);
-    let port = outside_http("from-outside\n", 2);
+    let port = outside_http("from-outside\n", 3);
     env.write("marks/.keep", "");
     let marks = env.root.join("marks");
     let vol = format!("{}:/m", marks.display());
@@ -879,6 +890,7 @@ fn a_cold_start_runs_before_its_pasta_and_its_first_connection_waits_for_the_way
     let go = env.root.join("go");
     env.command(["run", "-d", "--name", "keep", BASIC, "sleep", "300"])
         .env("HUTCH_FAULT_DELAY", format!("netns:pasta=@{}", go.display()))
+        .env("HUTCH_TRACE", "1")
         .output()
         .map(to_run)
         .unwrap()
@@ -890,7 +902,22 @@ fn a_cold_start_runs_before_its_pasta_and_its_first_connection_waits_for_the_way
         .expect("its hutch-netns");
     let raw = in_shared(k, &["iptables", "-t", "raw", "-S"]);
     assert!(raw.lines().any(|l| l == HOLD_RULE), "{raw}");
+    // Nothing has gone out yet: pasta has not even been asked for. A first packet out wants
+    // it, and waits (held) until the test lets it start.
+    let log = std::fs::read_to_string(env.run_dir().join("hutch/net/shared.log")).unwrap_or_default();
+    assert!(log.contains("rule holding outgoing packets set") && !log.contains("pasta wanted"), "{log}");
+    let marker = format!("{}/hutch/net/shared-pasta.pid", env.run_dir().display());
+    let pastas = || {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter(|e| std::fs::read_to_string(e.path().join("cmdline")).is_ok_and(|c| c.contains(&marker)))
+            .count()
+    };
+    assert_eq!(pastas(), 0, "no pasta before a packet goes out");
     std::fs::write(&go, "").unwrap();
+    let r = env.hutch(["exec", "keep", "wget", "-q", "-O-", &format!("http://198.51.100.7:{port}/")]);
+    assert_eq!(r.ok().stdout, "from-outside\n");
     wait_until("the holding rule to go", || {
         !in_shared(k, &["iptables", "-t", "raw", "-S"]).contains("NFQUEUE")
     });
@@ -902,8 +929,9 @@ fn a_cold_start_runs_before_its_pasta_and_its_first_connection_waits_for_the_way
     assert_nothing_left(&env);
 }
 
-/// `HUTCH_NET_HOLD=0` (what a kernel without nfnetlink_queue gets): nothing is held, the cold
-/// start's container waits for its pasta as before, and its connection works.
+/// `HUTCH_NET_HOLD=0` (what a kernel without nfnetlink_queue gets): nothing is held, so pasta
+/// starts with the namespace and the cold start's container waits for it, as before the hold;
+/// its connection works.
 #[test]
 fn without_the_hold_a_cold_start_waits_for_its_pasta() {
     let env = env_with(&[BASIC]);
@@ -918,9 +946,12 @@ fn without_the_hold_a_cold_start_waits_for_its_pasta() {
     );
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(r.stdout, "from-outside\n");
-    assert!(r.stderr.contains("its pasta has configured it"), "{}", r.stderr);
+    assert!(r.stderr.contains("shared network: its pasta is up"), "{}", r.stderr);
     assert!(!r.stderr.contains("outgoing packets held"), "{}", r.stderr);
     let log = std::fs::read_to_string(env.run_dir().join("hutch/net/shared.log")).unwrap_or_default();
     assert!(log.contains("outgoing packets not held (HUTCH_NET_HOLD=0)"), "{log}");
+    // pasta started before the container was attached (its attach waited for it).
+    let (started, attached) = (log.find("pasta started (pid"), log.find("veth pairs made"));
+    assert!(started.is_some() && started < attached, "{log}");
     assert_nothing_left(&env);
 }

@@ -9,7 +9,9 @@
 //!   made on the host's side), and forwards the containers' published TCP and UDP ports from
 //!   host sockets handed to it;
 //! - one pasta gives that namespace its way out (the bridges are NATed behind it; iptables
-//!   keeps networks apart and `--internal` ones in).
+//!   keeps networks apart and `--internal` ones in), started by `hutch-netns-lo` (its
+//!   host-side half) when the first packet to the outside arrives (`Keeper::want_pasta`): a
+//!   container that sends nothing out costs no pasta, nor waits behind pasta's start-up.
 //!
 //! It starts with the first container that needs it (`hutch __netns` sets it up and exits),
 //! and goes away with the last: each container's starter (its monitor, or a foreground `hutch
@@ -173,13 +175,13 @@ fn answer(conn: &OwnedFd) -> Result<serde_json::Value> {
 // ---- the starter's side ----
 
 /// A shared namespace this start is bringing up: hutch-netns already serves (the container
-/// can be attached), while `hutch __netns` still starts its pasta, the namespace's way out
-/// (pasta's start-up until it daemonizes is most of a cold start: it overlaps the attach).
-/// `wait_usable` before the container execs: once pasta has configured the namespace's
-/// interface and default route (packets sent before pasta's own start-up is done wait in its
-/// tap queue), as a container's own pasta lets it. `hutch __netns` holds the starters' lock
-/// (handed to it) until pasta runs and the state is written, so no other start reads a state
-/// without the pasta in it, and this start does not wait for that.
+/// can be attached), while `hutch __netns` finishes: it writes the state (and, where there is
+/// no hutch-netns-lo to start pasta when it is first needed, starts pasta first).
+/// `wait_usable` before the container execs, in that last case only (the attach's answer
+/// says "wait"): once pasta has configured the namespace's interface and default route, as a
+/// container's own pasta lets it. `hutch __netns` holds the starters' lock (handed to it)
+/// until the state is written, so no other start reads a namespace without its state, and
+/// this start does not wait for that.
 pub struct Cold {
     /// `hutch __netns` (forked or exec'd): reaped on drop if it has exited (it leaves its own
     /// child at once), else once the run is over (`discard_early`: one started early runs on
@@ -196,6 +198,8 @@ pub struct Cold {
     ns: Option<(OwnedFd, OwnedFd)>,
     /// `pid` leaves its own child at once (`netns_main`'s `leave`): waited for on drop.
     leaves: bool,
+    /// The starter's connection to hutch-netns (`start_shared`), until `finish` takes it.
+    conn: Option<OwnedFd>,
 }
 
 impl Cold {
@@ -311,9 +315,9 @@ fn netns_said() -> String {
     }
 }
 
-/// Make sure the shared namespace and its pasta run (starting or recovering them), and connect
-/// to it; returns the connection, hutch-netns's pid and, when this start brought it up, the
-/// pasta still starting (`Cold::wait` before the container runs).
+/// Make sure the shared namespace runs (starting it, or recovering it or its dead pasta), and
+/// connect to it; returns the connection, hutch-netns's pid and, when this start brought it
+/// up, its `Cold`.
 pub fn ensure() -> Result<(OwnedFd, i32, Option<Cold>)> {
     match begin(false)? {
         Begun::Up(conn, pid) => Ok((conn, pid, None)),
@@ -367,7 +371,8 @@ fn begin(early: bool) -> Result<Begun> {
     if let Some(st) = &st {
         if process::is_same_process(st.pid, st.start_time) {
             if let Ok(conn) = connect_sock() {
-                if !process::is_same_process(st.pasta_pid, st.pasta_start_time) {
+                // (No pasta yet: hutch-netns starts one when it needs it, `Keeper::want_pasta`.)
+                if st.pasta_pid != 0 && !process::is_same_process(st.pasta_pid, st.pasta_start_time) {
                     crate::output::note(&format!(
                         "warning: the shared network namespace's pasta (pid {}) was gone: started it again",
                         st.pasta_pid
@@ -424,7 +429,7 @@ fn finish(mut cold: Cold) -> Result<(OwnedFd, i32, Option<Cold>)> {
         crate::bail!("starting the shared network namespace failed: {}", netns_said());
     }
     cold.ready = seen.lines().any(|l| l == "ready");
-    crate::output::trace("shared network: hutch-netns up (its pasta starting)");
+    crate::output::trace("shared network: hutch-netns up");
     let pid: i32 = seen
         .lines()
         .find_map(|l| l.strip_prefix("pid ").and_then(|p| p.parse().ok()))
@@ -440,7 +445,10 @@ fn finish(mut cold: Cold) -> Result<(OwnedFd, i32, Option<Cold>)> {
         cold.ns = Some(seeded.into_fds());
         crate::output::trace("shared network: the seed's maps written");
     }
-    let conn = connect_sock().map_err(|e| crate::err!("connecting to the shared network helper: {e}"))?;
+    let conn = match cold.conn.take() {
+        Some(c) => c,
+        None => connect_sock().map_err(|e| crate::err!("connecting to the shared network helper: {e}"))?,
+    };
     Ok((conn, pid, Some(cold)))
 }
 
@@ -453,10 +461,8 @@ fn ensure_for_spawn() -> Result<(OwnedFd, i32, Option<Cold>)> {
     match early {
         None => ensure(),
         Some(Begun::Up(conn, pid)) => Ok((conn, pid, None)),
-        Some(Begun::Starting(cold)) => match finish(cold) {
-            Ok((conn, pid, Some(c))) if !c.ready => Ok((conn, pid, Some(c))),
-            _ => ensure(),
-        },
+        // Connected from its start (`start_shared`): hutch-netns has not gone meanwhile.
+        Some(Begun::Starting(cold)) => finish(cold),
     }
 }
 
@@ -469,6 +475,8 @@ pub fn discard_early() {
 
 /// The variable that tells `hutch __netns` which descriptor holds the starters' lock.
 const LOCK_FD_VAR: &str = "HUTCH_NETNS_LOCK_FD";
+/// The variable that tells `hutch __netns` which descriptor is its starter's connection.
+const CONN_FD_VAR: &str = "HUTCH_NETNS_CONN_FD";
 
 /// Start `hutch __netns`, which sets the namespace up, says "pid N" and "up" on its stdout
 /// once hutch-netns listens, starts its pasta, writes the state, says "ready" and exits. It
@@ -482,6 +490,11 @@ fn start_shared(lock: crate::sys::lock::FileLock, seeded: Option<super::seed::Fo
     let lock = lock
         .into_fd(true)
         .map_err(|e| crate::err!("handing the shared network lock over: {e}"))?;
+    // The starter's connection, made now: hutch-netns has it from its first moment, so it never
+    // sees itself unused (and goes) between releasing the starters' lock and the starter's
+    // connecting.
+    let (conn, theirs) = sock::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
+        .map_err(|e| crate::err!("starting the shared network helper: {e}"))?;
     if single_threaded() {
         let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
             .map_err(|e| crate::err!("starting the shared network helper: {e}"))?;
@@ -489,6 +502,7 @@ fn start_shared(lock: crate::sys::lock::FileLock, seeded: Option<super::seed::Fo
             Some(pid) => {
                 drop(w);
                 drop(lock);
+                drop(theirs);
                 return Ok(Cold {
                     pid,
                     out: r,
@@ -496,23 +510,27 @@ fn start_shared(lock: crate::sys::lock::FileLock, seeded: Option<super::seed::Fo
                     seeded,
                     ns: None,
                     leaves: !early,
+                    conn: Some(conn),
                 });
             }
             None => {
-                let keep: Vec<RawFd> = seeded
-                    .iter()
-                    .flat_map(|s| [s.user.as_raw_fd(), s.net.as_raw_fd()])
+                let keep: Vec<RawFd> = std::iter::once(theirs.as_raw_fd())
+                    .chain(seeded.iter().flat_map(|s| [s.user.as_raw_fd(), s.net.as_raw_fd()]))
                     .collect();
                 let (lock, kept) = forked_stdio(w.as_raw_fd(), log.as_raw_fd(), lock.as_raw_fd(), &keep);
                 let mut kept = kept.into_iter();
+                let first = kept.next();
                 let ns = kept.next().zip(kept.next());
-                process::exit_now(netns_main(lock, ns, !early))
+                process::exit_now(netns_main(lock, ns, !early, first))
             }
         }
     }
+    nix::fcntl::fcntl(&theirs, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()))
+        .map_err(|e| crate::err!("starting the shared network helper: {e}"))?;
     let mut cmd = std::process::Command::new("/proc/self/exe");
     cmd.arg("__netns")
         .env(LOCK_FD_VAR, lock.as_raw_fd().to_string())
+        .env(CONN_FD_VAR, theirs.as_raw_fd().to_string())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(log);
@@ -521,6 +539,7 @@ fn start_shared(lock: crate::sys::lock::FileLock, seeded: Option<super::seed::Fo
         .spawn()
         .map_err(|e| crate::err!("starting the shared network helper: {e}"))?;
     drop(lock);
+    drop(theirs);
     // (An exec'd helper is not handed the seed's namespaces: it makes its own.)
     drop(seeded);
     let out = OwnedFd::from(child.stdout.take().expect("piped stdout"));
@@ -531,6 +550,7 @@ fn start_shared(lock: crate::sys::lock::FileLock, seeded: Option<super::seed::Fo
         seeded: None,
         ns: None,
         leaves: true,
+        conn: Some(conn),
     })
 }
 
@@ -590,11 +610,15 @@ fn start_pasta(pid: i32) -> Result<(i32, u64)> {
     pasta_started(spawn_pasta(pid)?)
 }
 
+fn pasta_path() -> Result<PathBuf> {
+    crate::paths::find_in_path("pasta")
+        .ok_or_else(|| crate::err!("networks need pasta, which is not installed (install the passt package)"))
+}
+
 /// pasta for hutch-netns `pid`'s namespace, started (`pasta_started` waits for it). It may
 /// start before that user namespace is mapped: joining it gives pasta every capability there.
 fn spawn_pasta(pid: i32) -> Result<std::process::Child> {
-    let pasta = crate::paths::find_in_path("pasta")
-        .ok_or_else(|| crate::err!("networks need pasta, which is not installed (install the passt package)"))?;
+    let pasta = pasta_path()?;
     let _ = std::fs::remove_file(pasta_pid_path());
     std::process::Command::new(&pasta)
         .args(["--config-net", "--quiet", "--pid"])
@@ -1179,18 +1203,22 @@ pub fn exec_main() -> i32 {
         .ok()
         .and_then(|v| v.parse::<RawFd>().ok())
         .map(crate::sys::fd::adopt_fd);
-    if let Some(l) = &lock {
-        // Not for pasta, nor anything else this runs.
-        let _ = nix::fcntl::fcntl(l, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC));
+    let first = std::env::var(CONN_FD_VAR)
+        .ok()
+        .and_then(|v| v.parse::<RawFd>().ok())
+        .map(crate::sys::fd::adopt_fd);
+    // Not for pasta, nor anything else this runs.
+    for fd in lock.iter().chain(first.iter()) {
+        let _ = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC));
     }
-    netns_main(lock, None, true)
+    netns_main(lock, None, true, first)
 }
 
 /// `hutch __netns`, exec'd or forked (`start_shared`), holding the starters' `lock`; `ns`: the
 /// user and network namespaces (mapped, or being mapped by the starter) hutch-netns is to
 /// enter, else it makes its own. `leave`: fork, the parent exiting at once (its starter reaps
 /// it now, not when pasta is up); else the starter reaps it without waiting for it (`Cold`).
-fn netns_main(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>, leave: bool) -> i32 {
+fn netns_main(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>, leave: bool, first: Option<OwnedFd>) -> i32 {
     // One connection per attached container stays open (it detaches the container when it
     // closes), so the soft limit on descriptors (1024 by default) would stop accepting at a few
     // hundred containers: raise it to the hard limit, as Podman does for itself.
@@ -1210,7 +1238,7 @@ fn netns_main(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>, leave: bool
             }
         }
     }
-    match setup(lock, ns) {
+    match setup(lock, ns, first) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("{}", e.message);
@@ -1219,7 +1247,8 @@ fn netns_main(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>, leave: bool
     }
 }
 
-fn setup(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>) -> Result<()> {
+/// `first`: the starter's connection (`start_shared`), served as if accepted.
+fn setup(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>, first: Option<OwnedFd>) -> Result<()> {
     crate::output::trace("hutch __netns: setting up");
     let path = sock_path();
     let _ = std::fs::remove_file(&path);
@@ -1238,6 +1267,14 @@ fn setup(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>) -> Result<()> {
     let mapping = super::userns::plan();
     let (parent, child_end) = Channel::pair()?;
     let host_lo = host_loopback_maker();
+    // pasta, the namespace's way out, is started by hutch-netns-lo when hutch-netns first
+    // needs it (`Keeper::want_pasta`): a container that never sends a packet out costs no
+    // pasta, nor does its start wait behind pasta's own (tens of milliseconds of CPU). Without
+    // hutch-netns-lo (no default route on the host), `hutch __netns` starts it now.
+    let lazy = host_lo.is_some();
+    if lazy {
+        pasta_path()?;
+    }
     crate::output::trace("hutch __netns: listening");
     // Its user namespace only: it makes its network namespace itself (the kernel's set-up of a
     // network namespace takes milliseconds) while its maps are written here. Or, given the
@@ -1282,10 +1319,13 @@ fn setup(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>) -> Result<()> {
             if !seeded {
                 child_end.go();
             }
-            if let Some((maker, gw)) = host_lo {
-                host_loopback_serve(maker, gw);
-            }
-            let set_up = Keeper::new(listener, upstream, iptables).and_then(|k| {
+            let host_side = host_lo.map(|(maker, gw)| {
+                let maker = host_side_told(maker);
+                host_loopback_serve(maker.clone(), gw);
+                maker
+            });
+            let set_up = Keeper::new(listener, upstream, iptables, host_side).and_then(|mut k| {
+                k.conns.extend(first);
                 if seeded {
                     seed_mapped()?;
                     child_end.go();
@@ -1305,6 +1345,7 @@ fn setup(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>) -> Result<()> {
     };
     drop(child_end);
     drop(listener);
+    drop(first);
     drop(host_lo);
     let kill = |e: crate::error::Error| {
         let _ = process::pidfd_send_signal(&k.pidfd, nix::sys::signal::Signal::SIGKILL);
@@ -1323,10 +1364,14 @@ fn setup(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>) -> Result<()> {
             return Err(kill(crate::err!("the shared network namespace could not be entered")));
         }
         let k_start = process::start_time(k.pid.as_raw()).unwrap_or(0);
-        let (ppid, pstart) = PastaSpawn::new(k.pid.as_raw())
-            .child()
-            .and_then(pasta_started)
-            .map_err(kill)?;
+        let (ppid, pstart) = if lazy {
+            (0, 0)
+        } else {
+            PastaSpawn::new(k.pid.as_raw())
+                .child()
+                .and_then(pasta_started)
+                .map_err(kill)?
+        };
         return recorded(&parent, (k.pid.as_raw(), k_start), (ppid, pstart), lock, &kill);
     }
     // Its maps (newuidmap and newgidmap run) while it makes its network namespace; then pasta
@@ -1338,7 +1383,7 @@ fn setup(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>) -> Result<()> {
     };
     let made = parent.wait_go();
     crate::output::trace("hutch-netns's network namespace made");
-    let pasta = if made {
+    let pasta = if made && !lazy {
         Some(PastaSpawn::new(k.pid.as_raw()))
     } else {
         None
@@ -1372,6 +1417,7 @@ fn setup(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>) -> Result<()> {
     let (ppid, pstart) = match pasta_up(pasta) {
         Some(Ok(p)) => p,
         Some(Err(e)) => return Err(kill(e)),
+        None if lazy => (0, 0),
         None => return Err(kill(crate::err!("pasta did not start"))),
     };
     recorded(&parent, (k.pid.as_raw(), k_start), (ppid, pstart), lock, &kill)
@@ -1405,7 +1451,10 @@ fn recorded(
         let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(ppid), nix::sys::signal::Signal::SIGKILL);
         return Err(kill(e));
     }
-    tell_state(None, &st);
+    // (With no pasta yet, there is nothing to tell: hutch-netns starts its own, `want_pasta`.)
+    if ppid != 0 {
+        tell_state(None, &st);
+    }
     say("ready\n");
     drop(lock);
     Ok(())
@@ -1549,6 +1598,24 @@ struct Keeper {
     way_out: WayOut,
     /// The queue of a hold just ended, still read for a moment (`Hold::end`).
     lingering: Option<(crate::sys::nfqueue::Queue, std::time::Instant)>,
+    /// hutch-netns-lo's end (shared with the loopback relays), which starts pasta for it.
+    host_side: Option<Arc<std::sync::Mutex<OwnedFd>>>,
+    /// This namespace's pasta, as far as this process starts it.
+    pasta: Pasta,
+}
+
+/// The shared namespace's pasta, which hutch-netns has hutch-netns-lo start (`want_pasta`)
+/// when the first packet to the outside is held (or at once, when nothing can be held).
+enum Pasta {
+    /// Started by `hutch __netns` (there is no hutch-netns-lo), or by a starter replacing a
+    /// dead one: not this process's business.
+    NotOurs,
+    /// Not started: no container has sent anything out yet.
+    Idle,
+    /// Being started by a thread, whose result comes on the channel (and a byte on the pipe,
+    /// which `serve` polls).
+    Starting(std::sync::mpsc::Receiver<std::result::Result<(i32, u64), String>>, OwnedFd),
+    Started,
 }
 
 /// The nfnetlink queue (of the shared namespace, so any number) a cold namespace's
@@ -1627,7 +1694,22 @@ impl Hold {
         use crate::sys::nft::{Batch, Hook, Match, Target};
         let cidr = net.cidr();
         let mut b = Batch::new();
-        b.table("raw").base_chain("raw", "PREROUTING", Hook::Raw, true).rule(
+        b.table("raw").base_chain("raw", "PREROUTING", Hook::Raw, true);
+        // TCP to the host's loopback goes through hutch-netns's own forwarder, not pasta: not
+        // held (nor is pasta started for it).
+        if let Some((gw, _)) = HOST_LOOPBACK.get() {
+            b.rule(
+                "raw",
+                "PREROUTING",
+                &[
+                    Match::InIf(net.network_interface.clone(), false),
+                    Match::Dest(*gw, 32),
+                    Match::Proto(6),
+                ],
+                Target::Accept,
+            );
+        }
+        b.rule(
             "raw",
             "PREROUTING",
             &[
@@ -1641,7 +1723,12 @@ impl Hold {
 }
 
 impl Keeper {
-    fn new(listener: OwnedFd, upstream: UdpSocket, iptables: PathBuf) -> Result<Keeper> {
+    fn new(
+        listener: OwnedFd,
+        upstream: UdpSocket,
+        iptables: PathBuf,
+        host_side: Option<Arc<std::sync::Mutex<OwnedFd>>>,
+    ) -> Result<Keeper> {
         let resolver = std::fs::read_to_string("/etc/resolv.conf")
             .unwrap_or_default()
             .lines()
@@ -1677,6 +1764,8 @@ impl Keeper {
             last_ip: BTreeMap::new(),
             way_out: WayOut::Unknown,
             lingering: None,
+            pasta: if host_side.is_some() { Pasta::Idle } else { Pasta::NotOurs },
+            host_side,
         };
         std::fs::write("/proc/sys/net/ipv4/ip_forward", "1").ctx(|| "enabling forwarding in the shared namespace")?;
         let lo = crate::sys::route::if_index("lo").map_err(|e| crate::err!("the shared namespace's lo: {e}"))?;
@@ -1689,8 +1778,83 @@ impl Keeper {
         // starter connects. Made again if the first request describes it otherwise; a failure
         // is met again (and reported) by its first container.
         k.way_out = Hold::begin(k.nft.is_some());
+        // Nothing can be held: the way out before any container is answered (each waits for
+        // it, as before the hold).
+        if matches!(k.way_out, WayOut::Unknown) && matches!(k.pasta, Pasta::Idle) {
+            k.want_pasta();
+            let Pasta::Starting(rx, _) = &k.pasta else {
+                crate::bail!("starting pasta for the shared network namespace failed")
+            };
+            let started = rx
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| Err("it did not start within 30 s".to_string()));
+            k.pasta_started(started).map_err(|e| crate::err!("{e}"))?;
+            k.way_out = WayOut::Up;
+        }
         let _ = k.bridge(&crate::spec::network::default_network(""));
         Ok(k)
+    }
+
+    /// Have hutch-netns-lo start this namespace's pasta, once (from a thread: pasta takes tens
+    /// of milliseconds to start, and this process serves meanwhile); the state file then
+    /// names it (`record_pasta`).
+    fn want_pasta(&mut self) {
+        if !matches!(self.pasta, Pasta::Idle) {
+            return;
+        }
+        let Some(maker) = self.host_side.clone() else { return };
+        let Ok((wake_r, wake_w)) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) else {
+            return;
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        crate::output::trace("pasta wanted: hutch-netns-lo starts it");
+        std::thread::spawn(move || {
+            let r = pasta_from_host_side(&maker);
+            let _ = tx.send(r.clone());
+            let _ = nix::unistd::write(&wake_w, b"p");
+            if let Ok((pid, start)) = r {
+                record_pasta(pid, start);
+            }
+        });
+        self.pasta = Pasta::Starting(rx, wake_r);
+    }
+
+    /// On every turn of `serve`: a pasta start's result, if it came.
+    fn poll_pasta(&mut self) {
+        let Pasta::Starting(rx, _) = &self.pasta else { return };
+        let r = match rx.try_recv() {
+            Ok(r) => r,
+            Err(std::sync::mpsc::TryRecvError::Empty) => return,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => Err("its thread ended".to_string()),
+        };
+        if let Err(e) = self.pasta_started(r) {
+            // The packets held are let go: with no way out they fail at once (no route)
+            // rather than wait for ever.
+            eprintln!("hutch-netns: {e} (the shared networks have no way out)");
+            self.end_hold(WayOut::Unknown);
+        }
+    }
+
+    /// A pasta start's result: known here (to end it with this process), or the error.
+    fn pasta_started(&mut self, r: std::result::Result<(i32, u64), String>) -> std::result::Result<(), String> {
+        match r {
+            Ok((pid, start)) => {
+                crate::output::trace(&format!("pasta started (pid {pid})"));
+                let me = std::process::id() as i32;
+                self.state = Some(SharedState {
+                    pid: me,
+                    start_time: process::start_time(me).unwrap_or(0),
+                    pasta_pid: pid,
+                    pasta_start_time: start,
+                });
+                self.pasta = Pasta::Started;
+                Ok(())
+            }
+            Err(e) => {
+                self.pasta = Pasta::Idle;
+                Err(format!("starting pasta for the shared network namespace: {e}"))
+            }
+        }
     }
 
     /// Rules appended (and the FORWARD policy set to DROP), all in one iptables-restore run,
@@ -1870,9 +2034,12 @@ impl Keeper {
     /// once), and the hold ends when the default route has appeared.
     fn serve_hold(&mut self) {
         if let WayOut::Held(h) = &mut self.way_out {
-            h.queue.read();
+            let queued = h.queue.read();
             if h.watch.read().unwrap_or(false) {
                 self.end_hold(WayOut::Up);
+            } else if queued > 0 {
+                // A first packet to the outside: now the way out is wanted.
+                self.want_pasta();
             }
         }
         if let Some((q, until)) = &mut self.lingering {
@@ -2280,10 +2447,13 @@ impl Keeper {
             // replaced a dead one says it again): it is killed when this ends, also when
             // the state file is gone with the runtime directory.
             "state" => serde_json::from_value(v.get("state").cloned().unwrap_or_default())
-                .map(|st| {
-                    self.state = Some(st);
+                .map(|st: SharedState| {
                     // pasta is ready: the way out is up, its default route seen or not.
-                    self.end_hold(WayOut::Up);
+                    if st.pasta_pid != 0 {
+                        self.end_hold(WayOut::Up);
+                        self.pasta = Pasta::Started;
+                    }
+                    self.state = Some(st);
                     serde_json::json!({})
                 })
                 .map_err(|e| crate::err!("bad request: {e}")),
@@ -2413,6 +2583,11 @@ impl Keeper {
     fn serve(mut self) -> Result<()> {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
         self.upstream.set_nonblocking(true).ok();
+        // `accept_all` takes every pending connection, until there is none.
+        let _ = nix::fcntl::fcntl(
+            &self.listener,
+            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+        );
         loop {
             let mut busy = false;
             if self.conns.is_empty() && self.entries.is_empty() {
@@ -2458,6 +2633,9 @@ impl Keeper {
                     fds.push(PollFd::new(q.as_fd(), PollFlags::POLLIN));
                     busy = true;
                 }
+                if let Pasta::Starting(_, wake) = &self.pasta {
+                    fds.push(PollFd::new(wake.as_fd(), PollFlags::POLLIN));
+                }
                 let wait = if busy {
                     PollTimeout::from(20u16)
                 } else {
@@ -2480,6 +2658,7 @@ impl Keeper {
                     r[2 + nc + nb..2 + nc + nb + np].to_vec(),
                 )
             };
+            self.poll_pasta();
             self.serve_hold();
             // Exited processes (network connect) first, while the indexes hold.
             let gone: Vec<usize> = pidfd_idx
@@ -2556,13 +2735,9 @@ impl Keeper {
 
     /// Nothing attached: unless someone is connecting (checked under the starters' lock), clean
     /// up and let the caller exit. None while a starter holds the lock (the one that brought
-    /// this namespace up holds it until its pasta runs, attaching its container meanwhile):
-    /// the caller serves and tries again shortly.
+    /// this namespace up holds it until the state is written; its own connection was made
+    /// before this process was): the caller serves and tries again shortly.
     fn try_exit(&mut self) -> Option<bool> {
-        let _ = nix::fcntl::fcntl(
-            &self.listener,
-            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
-        );
         if self.accept_all() {
             return Some(false);
         }
@@ -2597,6 +2772,39 @@ impl Keeper {
         kill_pastas_of(std::process::id());
         Some(true)
     }
+}
+
+/// Ask hutch-netns-lo (`maker`) to start this namespace's pasta: its pid and start time once it
+/// has daemonized (its interface and routes configured).
+fn pasta_from_host_side(maker: &std::sync::Mutex<OwnedFd>) -> std::result::Result<(i32, u64), String> {
+    let m = maker.lock().map_err(|_| "hutch-netns-lo's socket is unusable".to_string())?;
+    send_msg(&m, &serde_json::json!({"op": "pasta"}), &[]).map_err(|e| format!("asking hutch-netns-lo: {e}"))?;
+    let (reply, _) = recv_msg(m.as_raw_fd()).ok_or_else(|| "hutch-netns-lo did not answer".to_string())?;
+    if let Some(e) = reply.get("error").and_then(|e| e.as_str()) {
+        return Err(e.to_string());
+    }
+    let pid = reply.get("pid").and_then(|p| p.as_i64()).ok_or("hutch-netns-lo said no pid")?;
+    let start = reply.get("start").and_then(|p| p.as_u64()).unwrap_or(0);
+    Ok((pid as i32, start))
+}
+
+/// The state file names the pasta this process had started (under the starters' lock, as
+/// `hutch __netns` wrote it): a start finding it dead replaces it; nothing when the state is
+/// gone or another hutch-netns's (this one is then on its way out, and its pasta with it).
+fn record_pasta(pid: i32, start: u64) {
+    crate::fault::pause("netns:pasta-state");
+    let Ok(_lock) = crate::sys::lock::FileLock::exclusive(&lock_path()) else {
+        return;
+    };
+    let Some(st) = read_state() else { return };
+    if st.pid as u32 != std::process::id() {
+        return;
+    }
+    let _ = write_state(&SharedState {
+        pasta_pid: pid,
+        pasta_start_time: start,
+        ..st
+    });
 }
 
 /// SIGKILL every process started with `--netns /proc/PID/ns/net` for hutch-netns's `pid`: the
@@ -2795,6 +3003,22 @@ fn host_loopback_maker() -> Option<(OwnedFd, Ipv4Addr)> {
                     netns_pid = Some(p as u32);
                     continue;
                 }
+                // The namespace's way out, wanted now (`Keeper::want_pasta`): pasta must be
+                // started from the host's namespaces, which hutch-netns has left.
+                if v.get("op").and_then(|o| o.as_str()) == Some("pasta") {
+                    let started = match netns_pid {
+                        Some(p) => PastaSpawn::new(p as i32).child().and_then(pasta_started),
+                        None => Err(crate::err!("hutch-netns did not say its pid")),
+                    };
+                    let reply = match started {
+                        Ok((pid, start)) => serde_json::json!({"pid": pid, "start": start}),
+                        Err(e) => serde_json::json!({"error": e.message}),
+                    };
+                    if send_msg(&end, &reply, &[]).is_err() {
+                        break;
+                    }
+                    continue;
+                }
                 let made = sock::socket(AddressFamily::Inet, SockType::Stream, SockFlag::SOCK_CLOEXEC, None);
                 let sent = match &made {
                     Ok(s) => send_msg(&end, &serde_json::json!({}), &[s.as_raw_fd()]),
@@ -2815,22 +3039,26 @@ fn host_loopback_maker() -> Option<(OwnedFd, Ipv4Addr)> {
     }
 }
 
-/// In hutch-netns, before its first rules: listen in the shared namespace and relay each
-/// connection redirected there (`forward_spec`'s PREROUTING rule) to the host's loopback.
-fn host_loopback_serve(maker: OwnedFd, gw: Ipv4Addr) {
-    let Ok(l) = TcpListener::bind("0.0.0.0:0") else { return };
-    let Ok(port) = l.local_addr().map(|a| a.port()) else {
-        return;
-    };
+/// In hutch-netns, first: tell hutch-netns-lo whom it serves, so that it ends this namespace's
+/// pasta if this process is killed (it lives as long as this process, from here on), before
+/// anything is asked of it; its end, shared by the loopback relays and the pasta start.
+fn host_side_told(maker: OwnedFd) -> Arc<std::sync::Mutex<OwnedFd>> {
     let _ = sock::setsockopt(
         &maker,
         sock::sockopt::ReceiveTimeout,
         &nix::sys::time::TimeVal::new(10, 0),
     );
-    // Who it serves, so that it ends this namespace's pasta if this process is killed (it
-    // lives as long as this process, from here on).
     let _ = send_msg(&maker, &serde_json::json!({"netns_pid": std::process::id()}), &[]);
-    let maker = Arc::new(std::sync::Mutex::new(maker));
+    Arc::new(std::sync::Mutex::new(maker))
+}
+
+/// In hutch-netns, before its first rules: listen in the shared namespace and relay each
+/// connection redirected there (`forward_spec`'s PREROUTING rule) to the host's loopback.
+fn host_loopback_serve(maker: Arc<std::sync::Mutex<OwnedFd>>, gw: Ipv4Addr) {
+    let Ok(l) = TcpListener::bind("0.0.0.0:0") else { return };
+    let Ok(port) = l.local_addr().map(|a| a.port()) else {
+        return;
+    };
     let _ = HOST_LOOPBACK.set((gw, port));
     std::thread::spawn(move || loop {
         match l.accept() {
