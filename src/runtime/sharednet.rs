@@ -1158,6 +1158,7 @@ fn forward_rules(net: &Network) -> (String, String) {
                 Match::Dest(a, p) => ("-d", format!("{a}/{p}"), false),
                 Match::NotDest(a, p) => ("-d", format!("{a}/{p}"), true),
                 Match::Proto(p) => ("-p", if p == 6 { "tcp".into() } else { p.to_string() }, false),
+                Match::SPort(p) => ("--sport", p.to_string(), false),
             };
             line.push_str(&format!(" {}{opt} {arg}", if neg { "! " } else { "" }));
         }
@@ -1266,7 +1267,7 @@ fn setup(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>, first: Option<Ow
     let iptables = tool("iptables-restore")?;
     let mapping = super::userns::plan();
     let (parent, child_end) = Channel::pair()?;
-    let host_lo = host_loopback_maker();
+    let host_lo = host_loopback_pair();
     // pasta, the namespace's way out, is started by hutch-netns-lo when hutch-netns first
     // needs it (`Keeper::want_pasta`): a container that never sends a packet out costs no
     // pasta, nor does its start wait behind pasta's own (tens of milliseconds of CPU). Without
@@ -1319,7 +1320,8 @@ fn setup(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>, first: Option<Ow
             if !seeded {
                 child_end.go();
             }
-            let host_side = host_lo.map(|(maker, gw)| {
+            let host_side = host_lo.map(|(maker, theirs, gw)| {
+                drop(theirs);
                 let maker = host_side_told(maker);
                 host_loopback_serve(maker.clone(), gw);
                 maker
@@ -1346,13 +1348,18 @@ fn setup(lock: Option<OwnedFd>, ns: Option<(OwnedFd, OwnedFd)>, first: Option<Ow
     drop(child_end);
     drop(listener);
     drop(first);
-    drop(host_lo);
     let kill = |e: crate::error::Error| {
         let _ = process::pidfd_send_signal(&k.pidfd, nix::sys::signal::Signal::SIGKILL);
         let _ = nix::sys::wait::waitpid(k.pid, None);
         let _ = std::fs::remove_file(sock_path());
         e
     };
+    if let Some((ours, theirs, _)) = host_lo {
+        drop(ours);
+        if !fork_host_side(theirs) {
+            return Err(kill(crate::err!("starting hutch-netns-lo: fork failed")));
+        }
+    }
     crate::output::trace("hutch-netns cloned");
     if ns.is_some() {
         // Up at once: the starter attaches its container once the maps it waits for are
@@ -2000,6 +2007,34 @@ impl Keeper {
         }
     }
 
+    /// While network `net`'s packets are held: the replies of a published port (`rule`: bridge,
+    /// container address, protocol, port) are not (they go to hutch-netns's socket, never
+    /// through pasta: holding one would start pasta for nothing and could outlive the reply
+    /// rule of a container that answered and ended). First in the chain; gone with the hold.
+    fn hold_exempt(&mut self, net: &str, rule: &(String, Ipv4Addr, u8, u16)) {
+        let WayOut::Held(h) = &self.way_out else { return };
+        if !h.networks.contains(net) {
+            return;
+        }
+        use crate::sys::nft::{Batch, Match, Target};
+        let (br, ip, proto, port) = rule;
+        let mut b = Batch::new();
+        b.insert_rule(
+            "raw",
+            "PREROUTING",
+            &[
+                Match::InIf(br.clone(), false),
+                Match::Source(*ip, 32),
+                Match::Proto(*proto),
+                Match::SPort(*port),
+            ],
+            Target::Accept,
+        );
+        if let Some(Err(e)) = self.nft.as_ref().map(|n| n.commit(b)) {
+            eprintln!("hutch-netns: not holding the replies of published port {port}: {e}");
+        }
+    }
+
     /// End the hold (the way out is `next`): its rules deleted, then every packet held let go
     /// on; its queue is still read for a second, for packets queued while the rules went
     /// (closing it with packets queued would drop them), then closed, and the `raw` table it
@@ -2270,7 +2305,12 @@ impl Keeper {
                             .sport_rule4(true, &br, first_ip, proto, port, REPLY_TABLE, REPLY_RULE_PRIO),
                     };
                     match added {
-                        Ok(()) | Err(nix::errno::Errno::EEXIST) => rules.push(rule),
+                        Ok(()) | Err(nix::errno::Errno::EEXIST) => {
+                            if let Some(first) = links.first() {
+                                self.hold_exempt(&first.net, &rule);
+                            }
+                            rules.push(rule)
+                        }
                         Err(e) => {
                             for (b, ip, pr, po) in &rules {
                                 let _ = self
@@ -2954,25 +2994,29 @@ fn relay_both(client: std::net::TcpStream, other: std::net::TcpStream) {
 /// hutch-netns's listener they are redirected to (set once in hutch-netns, before its rules).
 static HOST_LOOPBACK: std::sync::OnceLock<(Ipv4Addr, u16)> = std::sync::OnceLock::new();
 
-/// In `hutch __netns`, before the shared namespace is made: fork `hutch-netns-lo`, which stays
-/// in the host's network namespace and answers each message with a new TCP socket of it.
-/// Returns hutch-netns's end of their pair and the address containers reach the host's
-/// loopback at; None when the host has no default route (no such address) or the fork failed
-/// (connections then go through pasta, as before).
-fn host_loopback_maker() -> Option<(OwnedFd, Ipv4Addr)> {
+/// In `hutch __netns`, before the shared namespace is made: the pair of sockets between
+/// hutch-netns (the first) and `hutch-netns-lo` (`fork_host_side`), and the address containers
+/// reach the host's loopback at; None when the host has no default route (no such address):
+/// connections then go through pasta, as before, and pasta starts with the namespace.
+fn host_loopback_pair() -> Option<(OwnedFd, OwnedFd, Ipv4Addr)> {
     let gw: Ipv4Addr = super::net::addresses(&crate::spec::network::Mode::Pasta)
         .1?
         .parse()
         .ok()?;
     let (ours, theirs) =
         sock::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC).ok()?;
-    match process::fork().ok()? {
-        Some(_) => {
-            drop(theirs);
-            Some((ours, gw))
-        }
-        None => {
-            drop(ours);
+    Some((ours, theirs, gw))
+}
+
+/// In `hutch __netns`, once hutch-netns is cloned (so that its start does not wait for this
+/// fork): fork `hutch-netns-lo` on `theirs`, which stays in the host's namespaces, answers each
+/// message with a new TCP socket of the host's network namespace, and starts pasta when
+/// hutch-netns asks. False when the fork failed.
+fn fork_host_side(theirs: OwnedFd) -> bool {
+    match process::fork() {
+        Err(_) => false,
+        Ok(Some(_)) => true,
+        Ok(None) => {
             // Nothing of `hutch __netns`'s but its end: not the starters' lock, not the pipe to
             // the starter, not the socket hutch-netns listens on.
             // SAFETY: raw descriptor calls in a fresh single-threaded child.

@@ -77,6 +77,8 @@ pub enum Match {
     Dest(Ipv4Addr, u8),
     NotDest(Ipv4Addr, u8),
     Proto(u8),
+    /// The transport header's source port (`-p udp --sport N`; after `Proto`).
+    SPort(u16),
 }
 
 /// What a rule does: `-j ACCEPT`, `-j MASQUERADE`, `-j REDIRECT --to-ports PORT` or
@@ -193,7 +195,21 @@ impl Batch {
 
     /// A rule appended to `chain` of `table`: the matches, a counter, the target.
     pub fn rule(&mut self, table: &str, chain: &str, matches: &[Match], target: Target) -> &mut Batch {
-        self.push(NFT_MSG_NEWRULE, libc::NLM_F_CREATE | libc::NLM_F_APPEND, |m| {
+        self.rule_at(table, chain, matches, target, true)
+    }
+
+    /// A rule put first in its chain (`iptables -I`).
+    pub fn insert_rule(&mut self, table: &str, chain: &str, matches: &[Match], target: Target) -> &mut Batch {
+        self.rule_at(table, chain, matches, target, false)
+    }
+
+    fn rule_at(&mut self, table: &str, chain: &str, matches: &[Match], target: Target, append: bool) -> &mut Batch {
+        let flags = if append {
+            libc::NLM_F_CREATE | libc::NLM_F_APPEND
+        } else {
+            libc::NLM_F_CREATE
+        };
+        self.push(NFT_MSG_NEWRULE, flags, |m| {
             m.name(NFTA_RULE_TABLE, table)
                 .name(NFTA_RULE_CHAIN, chain)
                 .begin(NFTA_RULE_EXPRESSIONS);
@@ -218,6 +234,16 @@ impl Batch {
                             m.attr(2, &be32(16)).attr(1, &be32(REG_1));
                         });
                         cmp(m, false, &[*p]);
+                    }
+                    Match::SPort(port) => {
+                        // The transport header's first two bytes into reg 1.
+                        expr(m, "payload", |m| {
+                            m.attr(1, &be32(REG_1))
+                                .attr(2, &be32(2)) // the transport header
+                                .attr(3, &be32(0))
+                                .attr(4, &be32(2));
+                        });
+                        cmp(m, false, &port.to_be_bytes());
                     }
                     Match::Source(addr, prefix) | Match::Dest(addr, prefix) | Match::NotDest(addr, prefix) => {
                         // iptables-nft's: the prefix's bytes loaded and compared, or, for a
