@@ -57,8 +57,13 @@ stats() { # -> "median p90" in ms from microseconds on stdin
     sort -n | awk '{a[NR]=$1} END {m=(NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2); p=a[int(NR*0.9+0.5)]; printf "%.1f %.1f", m/1000, p/1000}'
 }
 netns_gone() { # until hutch's shared network namespace of the last run has closed (its socket gone)
+    # and the kernel has torn it down: deleting its bridge waits for an RCU barrier while holding
+    # the kernel's rtnl lock (br_multicast_dev_del), 20-80 ms here, and the next run's first
+    # network namespace waits for that lock. A run started within that time pays the previous
+    # one's teardown, not its own start (a cold start here is a start with nothing else going on).
     local i
-    for i in $(seq 1 200); do [ -e "$H/run/hutch/net/shared.sock" ] || return 0; sleep 0.05; done
+    for i in $(seq 1 200); do [ -e "$H/run/hutch/net/shared.sock" ] || break; sleep 0.05; done
+    sleep 0.2
 }
 
 series() { # label command... -> prints the line (stderr), echoes the median; $RUNS runs
