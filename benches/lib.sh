@@ -75,3 +75,26 @@ series() { # label command... -> prints the line (stderr), echoes the median; $R
     printf '%-36s median %7.1f ms   p90 %7.1f ms\n' "$label" ${out% *} ${out#* } >&2
     echo "${out% *}"
 }
+
+# Two series run alternately, run for run (run_a, then run_b, each after $BETWEEN), after one
+# untimed run of each: on this noisy machine two medians taken minutes apart drift by more than
+# the few milliseconds between them. Prints both lines (stderr), echoes "median_a median_b".
+pair_series() { # label_a label_b (the caller defines run_a and run_b)
+    local la=$1 lb=$2 ta tb a b
+    run_a >/dev/null 2>&1 || true
+    run_b >/dev/null 2>&1 || true
+    ta=$(mktemp)
+    tb=$(mktemp)
+    for _ in $(seq 1 "$RUNS"); do
+        ${BETWEEN:-true}
+        ms_of run_a >>"$ta"
+        ${BETWEEN:-true}
+        ms_of run_b >>"$tb"
+    done
+    a=$(stats <"$ta")
+    b=$(stats <"$tb")
+    rm -f "$ta" "$tb"
+    printf '%-36s median %7.1f ms   p90 %7.1f ms\n' "$la" ${a% *} ${a#* } >&2
+    printf '%-36s median %7.1f ms   p90 %7.1f ms\n' "$lb" ${b% *} ${b#* } >&2
+    echo "${a% *} ${b% *}"
+}

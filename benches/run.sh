@@ -4,7 +4,8 @@
 #   [SCALE_NS='2 8 32 128'] benches/run.sh [runs] [density-N]      (default 30 runs, N=200)
 # Prints:
 #   - `run --rm IMG true` wall time per tool: median and p90 over the runs (warm: one untimed
-#     run first), with --network none and with each tool's default network, and the ratio;
+#     run first), with --network none and with each tool's default network (the two alternating,
+#     run for run), and the ratio;
 #   - density: N detached `sleep` containers started one after another: total start time, and
 #     the summed PSS of each tool's own per-container processes (hutch: its monitor; podman:
 #     conmon) divided by N;
@@ -25,12 +26,15 @@ two_tools
 echo "start latency: run --rm $IMAGE true, $RUNS runs each (after one warm-up run)"
 # Both tools are launched through setpriv + env as the test user; that launcher alone costs:
 base=$(series "launcher only (setpriv env true)" as_user "$H" /bin/true)
-hn=$(series "hutch --network none" hutch run --rm --network none "$IMAGE" true)
-# Each run alone, cold: the shared network namespace of the one before has closed.
-hd=$(BETWEEN=netns_gone series "hutch (default network)" hutch run --rm "$IMAGE" true)
+# `--network none` and the default network alternately, run for run (`pair_series`), each run
+# alone and cold: the shared network namespace of the one before has closed.
+run_a() { hutch run --rm --network none "$IMAGE" true; }
+run_b() { hutch run --rm "$IMAGE" true; }
+read -r hn hd < <(BETWEEN=netns_gone pair_series "hutch --network none" "hutch (default network)")
 if ((HAVE_PODMAN)); then
-    pn=$(series "podman --runtime runc --network none" podman_ run --rm --network none "$IMAGE" true)
-    pd=$(series "podman --runtime runc (default net)" podman_ run --rm "$IMAGE" true)
+    run_a() { podman_ run --rm --network none "$IMAGE" true; }
+    run_b() { podman_ run --rm "$IMAGE" true; }
+    read -r pn pd < <(pair_series "podman --runtime runc --network none" "podman --runtime runc (default net)")
     printf 'ratio podman/hutch: --network none %.1fx, default network %.1fx\n' "$(echo "$pn / $hn" | bc -l)" "$(echo "$pd / $hd" | bc -l)"
     printf 'net of the launcher: hutch %.1f ms, podman %.1f ms (--network none)\n' "$(echo "$hn - $base" | bc -l)" "$(echo "$pn - $base" | bc -l)"
     printf 'the default network adds: hutch %.1f ms, podman %.1f ms\n' "$(echo "$hd - $hn" | bc -l)" "$(echo "$pd - $pn" | bc -l)"
