@@ -505,7 +505,11 @@ fn published_ports_and_the_shared_helpers_lifecycle() {
     // One hutch-netns and one pasta for every container; pasta only once a packet goes out.
     env.hutch(["run", "-d", "--name", "s2", "--network", "pub", BASIC, "sleep", "300"])
         .ok();
-    assert_eq!(shared_state(&env).map(|(_, p)| p), Some(0), "no pasta before a packet goes out");
+    assert_eq!(
+        shared_state(&env).map(|(_, p)| p),
+        Some(0),
+        "no pasta before a packet goes out"
+    );
     let (k, pasta) = want_the_way_out(&env, "s2");
     assert_eq!(env.processes(&["hutch-netns"]), vec![k]);
     let comm = std::fs::read_to_string(format!("/proc/{pasta}/comm")).unwrap_or_default();
@@ -905,7 +909,10 @@ fn a_cold_start_runs_before_its_pasta_and_its_first_connection_waits_for_the_way
     // Nothing has gone out yet: pasta has not even been asked for. A first packet out wants
     // it, and waits (held) until the test lets it start.
     let log = std::fs::read_to_string(env.run_dir().join("hutch/net/shared.log")).unwrap_or_default();
-    assert!(log.contains("rule holding outgoing packets set") && !log.contains("pasta wanted"), "{log}");
+    assert!(
+        log.contains("rule holding outgoing packets set") && !log.contains("pasta wanted"),
+        "{log}"
+    );
     let marker = format!("{}/hutch/net/shared-pasta.pid", env.run_dir().display());
     let pastas = || {
         std::fs::read_dir("/proc")
@@ -916,7 +923,14 @@ fn a_cold_start_runs_before_its_pasta_and_its_first_connection_waits_for_the_way
     };
     assert_eq!(pastas(), 0, "no pasta before a packet goes out");
     std::fs::write(&go, "").unwrap();
-    let r = env.hutch(["exec", "keep", "wget", "-q", "-O-", &format!("http://198.51.100.7:{port}/")]);
+    let r = env.hutch([
+        "exec",
+        "keep",
+        "wget",
+        "-q",
+        "-O-",
+        &format!("http://198.51.100.7:{port}/"),
+    ]);
     assert_eq!(r.ok().stdout, "from-outside\n");
     wait_until("the holding rule to go", || {
         !in_shared(k, &["iptables", "-t", "raw", "-S"]).contains("NFQUEUE")

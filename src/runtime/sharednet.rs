@@ -1621,7 +1621,10 @@ enum Pasta {
     Idle,
     /// Being started by a thread, whose result comes on the channel (and a byte on the pipe,
     /// which `serve` polls).
-    Starting(std::sync::mpsc::Receiver<std::result::Result<(i32, u64), String>>, OwnedFd),
+    Starting(
+        std::sync::mpsc::Receiver<std::result::Result<(i32, u64), String>>,
+        OwnedFd,
+    ),
     Started,
 }
 
@@ -1771,7 +1774,11 @@ impl Keeper {
             last_ip: BTreeMap::new(),
             way_out: WayOut::Unknown,
             lingering: None,
-            pasta: if host_side.is_some() { Pasta::Idle } else { Pasta::NotOurs },
+            pasta: if host_side.is_some() {
+                Pasta::Idle
+            } else {
+                Pasta::NotOurs
+            },
             host_side,
         };
         std::fs::write("/proc/sys/net/ipv4/ip_forward", "1").ctx(|| "enabling forwarding in the shared namespace")?;
@@ -2817,13 +2824,18 @@ impl Keeper {
 /// Ask hutch-netns-lo (`maker`) to start this namespace's pasta: its pid and start time once it
 /// has daemonized (its interface and routes configured).
 fn pasta_from_host_side(maker: &std::sync::Mutex<OwnedFd>) -> std::result::Result<(i32, u64), String> {
-    let m = maker.lock().map_err(|_| "hutch-netns-lo's socket is unusable".to_string())?;
+    let m = maker
+        .lock()
+        .map_err(|_| "hutch-netns-lo's socket is unusable".to_string())?;
     send_msg(&m, &serde_json::json!({"op": "pasta"}), &[]).map_err(|e| format!("asking hutch-netns-lo: {e}"))?;
     let (reply, _) = recv_msg(m.as_raw_fd()).ok_or_else(|| "hutch-netns-lo did not answer".to_string())?;
     if let Some(e) = reply.get("error").and_then(|e| e.as_str()) {
         return Err(e.to_string());
     }
-    let pid = reply.get("pid").and_then(|p| p.as_i64()).ok_or("hutch-netns-lo said no pid")?;
+    let pid = reply
+        .get("pid")
+        .and_then(|p| p.as_i64())
+        .ok_or("hutch-netns-lo said no pid")?;
     let start = reply.get("start").and_then(|p| p.as_u64()).unwrap_or(0);
     Ok((pid as i32, start))
 }
