@@ -222,13 +222,7 @@ pub struct Started {
 /// Open `pid`'s mount namespace (see `Started::mnt_ns`); None when it cannot be opened (the
 /// process is gone), which only loses the early exit.
 pub(crate) fn hold_mnt_ns(pid: nix::unistd::Pid) -> Option<OwnedFd> {
-    use nix::fcntl::OFlag;
-    nix::fcntl::open(
-        format!("/proc/{pid}/ns/mnt").as_str(),
-        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-        nix::sys::stat::Mode::empty(),
-    )
-    .ok()
+    crate::sys::ns::open(pid, "mnt").ok()
 }
 
 /// Namespaces for a new container.
@@ -389,12 +383,8 @@ fn spawn_joined(plan: &Plan, stdio: &StdioMode, path: &std::path::Path) -> Resul
     if crate::sys::ns::ns_type(&netns) != Ok(libc::CLONE_NEWNET) {
         crate::bail!("{what}: {} is not a network namespace", path.display());
     }
-    let own = nix::fcntl::open(
-        "/proc/self/ns/user",
-        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-        nix::sys::stat::Mode::empty(),
-    )
-    .map_err(|e| crate::err!("opening /proc/self/ns/user: {}", e.desc()))?;
+    let own =
+        crate::sys::ns::open("self", "user").map_err(|e| crate::err!("opening /proc/self/ns/user: {}", e.desc()))?;
     let userns = if plan.new_userns {
         let owner = crate::sys::ns::ns_owner(&netns)
             .map_err(|e| crate::err!("{what}: finding the user namespace that owns it: {}", e.desc()))?;
@@ -686,13 +676,8 @@ fn pod_member_main(
         Err(m) => fail(m),
     };
     if plan.spec.network != crate::spec::network::Mode::Host {
-        let made = nix::sched::unshare(CloneFlags::CLONE_NEWNET).and_then(|()| {
-            nix::fcntl::open(
-                "/proc/thread-self/ns/net",
-                nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
-                nix::sys::stat::Mode::empty(),
-            )
-        });
+        let made =
+            nix::sched::unshare(CloneFlags::CLONE_NEWNET).and_then(|()| crate::sys::ns::open("thread-self", "net"));
         match made {
             Ok(ns) => sync.send_fd(&ns),
             Err(e) => fail(format!("creating the container's network namespace: {}", e.desc())),

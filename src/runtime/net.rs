@@ -251,14 +251,8 @@ pub fn start(plan: &Plan, pid: i32, listeners: Vec<(std::net::TcpListener, u16)>
     }
     // The child is still dumpable until it gets "go": open its namespaces now and hand them
     // over as /proc/self/fd paths (afterwards /proc/PID/ns is root's).
-    let ns = |n: &str| {
-        nix::fcntl::open(
-            format!("/proc/{pid}/ns/{n}").as_str(),
-            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
-            nix::sys::stat::Mode::empty(),
-        )
-        .map_err(|e| crate::err!("opening the container's {n} namespace: {e}"))
-    };
+    let ns =
+        |n: &str| crate::sys::ns::open(pid, n).map_err(|e| crate::err!("opening the container's {n} namespace: {e}"));
     let (userns, netns) = (ns("user")?, ns("net")?);
     start_with(plan, userns, netns, listeners)
 }

@@ -112,14 +112,8 @@ fn mount_native(cdir: &str, base: &str, volatile: bool) -> Result<(), Errno> {
 /// mount, and the daemon exits.
 pub fn mount_in_store_frame(plan: &Plan) -> Result<(), String> {
     use nix::sched::{setns, unshare, CloneFlags};
-    let own_ns = || {
-        nix::fcntl::open(
-            "/proc/thread-self/ns/mnt",
-            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
-            nix::sys::stat::Mode::empty(),
-        )
-        .map_err(|e| format!("opening the mount namespace: {}", e.desc()))
-    };
+    let own_ns =
+        || crate::sys::ns::open("thread-self", "mnt").map_err(|e| format!("opening the mount namespace: {}", e.desc()));
     unshare(CloneFlags::CLONE_NEWNS).map_err(|e| format!("creating a mount namespace: {}", e.desc()))?;
     m::make_rprivate_root().map_err(|e| format!("making / private: {}", e.desc()))?;
     let first = own_ns()?;

@@ -44,11 +44,7 @@ static SEED: Mutex<Option<Seed>> = Mutex::new(None);
 impl Seed {
     /// One of its holder's namespaces (`ns`: user, net, uts, ipc), opened.
     fn open(&self, ns: &str) -> nix::Result<OwnedFd> {
-        nix::fcntl::open(
-            format!("/proc/{}/ns/{ns}", self.holder.pid).as_str(),
-            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
-            nix::sys::stat::Mode::empty(),
-        )
+        crate::sys::ns::open(self.holder.pid, ns)
     }
 }
 

@@ -711,12 +711,8 @@ pub fn spawn(plan: &Plan, stdio: &StdioMode) -> Result<Started> {
             Some((user, _)) => user
                 .try_clone()
                 .map_err(|e| crate::err!("opening the shared network namespace's user namespace: {e}"))?,
-            None => nix::fcntl::open(
-                format!("/proc/{pid}/ns/user").as_str(),
-                nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
-                nix::sys::stat::Mode::empty(),
-            )
-            .map_err(|e| crate::err!("opening the shared network namespace's user namespace: {e}"))?,
+            None => crate::sys::ns::open(pid, "user")
+                .map_err(|e| crate::err!("opening the shared network namespace's user namespace: {e}"))?,
         })
     } else {
         None
@@ -874,11 +870,7 @@ fn join_main(
             e.desc()
         ));
     }
-    let netns = match nix::fcntl::open(
-        "/proc/thread-self/ns/net",
-        nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
-        nix::sys::stat::Mode::empty(),
-    ) {
+    let netns = match crate::sys::ns::open("thread-self", "net") {
         Ok(f) => f,
         Err(e) => fail(format!(
             "{what}: opening the container's network namespace: {}",
@@ -952,12 +944,7 @@ fn shared_route_watch(netns: Option<&OwnedFd>, pid: i32) -> Option<crate::sys::r
     let ns = match netns {
         Some(ns) => ns,
         None => {
-            opened = nix::fcntl::open(
-                format!("/proc/{pid}/ns/net").as_str(),
-                nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
-                nix::sys::stat::Mode::empty(),
-            )
-            .ok()?;
+            opened = crate::sys::ns::open(pid, "net").ok()?;
             &opened
         }
     };
@@ -1025,12 +1012,8 @@ pub fn connect_running(
     net: &Network,
     aliases: &[String],
 ) -> Result<serde_json::Value> {
-    let netns = nix::fcntl::open(
-        format!("/proc/{pid}/ns/net").as_str(),
-        nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
-        nix::sys::stat::Mode::empty(),
-    )
-    .map_err(|e| crate::err!("container {}: opening its network namespace: {e}", rec.name))?;
+    let netns = crate::sys::ns::open(pid, "net")
+        .map_err(|e| crate::err!("container {}: opening its network namespace: {e}", rec.name))?;
     let (conn, _, cold) = ensure()?;
     if let Some(mut c) = cold {
         c.wait()?;
@@ -1058,14 +1041,7 @@ pub fn disconnect_running(
         // No shared namespace: nothing is attached anywhere.
         return Ok(());
     };
-    let netns = pid.and_then(|p| {
-        nix::fcntl::open(
-            format!("/proc/{p}/ns/net").as_str(),
-            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
-            nix::sys::stat::Mode::empty(),
-        )
-        .ok()
-    });
+    let netns = pid.and_then(|p| crate::sys::ns::open(p, "net").ok());
     let fds: Vec<RawFd> = netns.iter().map(|f| f.as_raw_fd()).collect();
     match request(
         &conn,
@@ -1614,9 +1590,6 @@ struct Keeper {
 /// The shared namespace's pasta, which hutch-netns has hutch-netns-lo start (`want_pasta`)
 /// when the first packet to the outside is held (or at once, when nothing can be held).
 enum Pasta {
-    /// Started by `hutch __netns` (there is no hutch-netns-lo), or by a starter replacing a
-    /// dead one: not this process's business.
-    NotOurs,
     /// Not started: no container has sent anything out yet.
     Idle,
     /// Being started by a thread, whose result comes on the channel (and a byte on the pipe,
@@ -1625,6 +1598,8 @@ enum Pasta {
         std::sync::mpsc::Receiver<std::result::Result<(i32, u64), String>>,
         OwnedFd,
     ),
+    /// Started: by this process, or by `hutch __netns` (there is no hutch-netns-lo), or by a
+    /// starter replacing a dead one.
     Started,
 }
 
@@ -1746,12 +1721,8 @@ impl Keeper {
             .find_map(|a| a.trim().parse::<Ipv4Addr>().ok())
             .map(|a| SocketAddr::V4(SocketAddrV4::new(a, 53)));
         let nl = crate::sys::route::Netlink::open().map_err(|e| crate::err!("opening rtnetlink: {e}"))?;
-        let home = nix::fcntl::open(
-            "/proc/thread-self/ns/net",
-            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
-            nix::sys::stat::Mode::empty(),
-        )
-        .map_err(|e| crate::err!("opening the shared network namespace: {e}"))?;
+        let home = crate::sys::ns::open("thread-self", "net")
+            .map_err(|e| crate::err!("opening the shared network namespace: {e}"))?;
         let mut k = Keeper {
             listener,
             upstream,
@@ -1777,7 +1748,7 @@ impl Keeper {
             pasta: if host_side.is_some() {
                 Pasta::Idle
             } else {
-                Pasta::NotOurs
+                Pasta::Started
             },
             host_side,
         };

@@ -7,6 +7,15 @@ use super::fd::adopt_fd;
 
 use nix::errno::Errno;
 
+/// Process `pid`'s namespace of kind `kind` (user, net, mnt…): /proc/PID/ns/KIND, opened.
+pub fn open(pid: impl std::fmt::Display, kind: &str) -> nix::Result<OwnedFd> {
+    nix::fcntl::open(
+        format!("/proc/{pid}/ns/{kind}").as_str(),
+        nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+}
+
 /// The type (CLONE_NEW*) of the namespace behind `fd` (ioctl NS_GET_NSTYPE).
 pub fn ns_type(fd: &OwnedFd) -> nix::Result<i32> {
     // SAFETY: an argument-less ioctl on a valid fd.
