@@ -7,7 +7,7 @@
 //! (No crate: `nfq` and `netfilter-queue` wrap the whole protocol with payload parsing for the
 //! ~100 lines below, which bind, read packet ids and send batch verdicts.)
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use nix::errno::Errno;
 
@@ -83,9 +83,7 @@ impl Queue {
     }
 
     fn send(&self, m: &mut Msg) -> nix::Result<()> {
-        let b = m.finish();
-        // SAFETY: sending our own buffer on our socket (the kernel is the default peer).
-        Errno::result(unsafe { libc::send(self.fd.as_raw_fd(), b.as_ptr().cast(), b.len(), 0) }).map(drop)
+        super::route::send(&self.fd, m.finish())
     }
 
     /// Wait (at most 2 s) for the acknowledgement of the last request.
@@ -100,11 +98,9 @@ impl Queue {
                 Ok(0) => return Err(Errno::ETIMEDOUT),
                 Ok(_) => {}
             }
-            // SAFETY: receiving into our own buffer.
-            let n = unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
-            let n = match Errno::result(n) {
-                Err(Errno::EINTR) | Err(Errno::EAGAIN) => continue,
-                r => r? as usize,
+            let n = match super::route::recv(&self.fd, &mut buf, false) {
+                Err(Errno::EAGAIN) => continue,
+                r => r?,
             };
             for m in messages(&buf[..n]) {
                 let seq = u32::from_ne_bytes(m[8..12].try_into().expect("4 bytes"));
@@ -147,18 +143,8 @@ impl Queue {
     pub fn read(&mut self) -> usize {
         let mut buf = vec![0u8; 65536];
         loop {
-            // SAFETY: receiving into our own buffer.
-            let n = unsafe {
-                libc::recv(
-                    self.fd.as_raw_fd(),
-                    buf.as_mut_ptr().cast(),
-                    buf.len(),
-                    libc::MSG_DONTWAIT,
-                )
-            };
-            let n = match Errno::result(n) {
-                Err(Errno::EINTR) => continue,
-                Ok(n) if n > 0 => n as usize,
+            let n = match super::route::recv(&self.fd, &mut buf, true) {
+                Ok(n) if n > 0 => n,
                 _ => break,
             };
             for m in messages(&buf[..n]) {

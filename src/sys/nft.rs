@@ -373,17 +373,11 @@ impl Nft {
     /// kernel reports fails it (and the kernel applied none of it).
     pub fn commit(&self, mut batch: Batch) -> nix::Result<()> {
         batch.push_plain(NFNL_MSG_BATCH_END);
-        // SAFETY: sending our own buffer on our socket.
-        Errno::result(unsafe { libc::send(self.fd.as_raw_fd(), batch.b.as_ptr().cast(), batch.b.len(), 0) })?;
+        super::route::send(&self.fd, &batch.b)?;
         let mut waiting = batch.acked;
         let mut buf = vec![0u8; 16384];
         while !waiting.is_empty() {
-            // SAFETY: receiving into our own buffer.
-            let n = unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
-            let n = match Errno::result(n) {
-                Err(Errno::EINTR) => continue,
-                r => r? as usize,
-            };
+            let n = super::route::recv(&self.fd, &mut buf, false)?;
             for m in super::route::messages(&buf[..n]) {
                 let seq = u32::from_ne_bytes([m[8], m[9], m[10], m[11]]);
                 if let Some(code) = super::route::ack_code(m) {

@@ -47,7 +47,7 @@ impl RouteWatch {
         })?;
         let req = dump_request();
         // SAFETY: sending our own buffer on our socket (the kernel is the default peer).
-        Errno::result(unsafe { libc::send(fd.as_raw_fd(), req.as_ptr().cast(), req.len(), 0) })?;
+        send(&fd, &req)?;
         Ok(RouteWatch {
             fd,
             want,
@@ -59,28 +59,13 @@ impl RouteWatch {
     pub fn read(&mut self) -> nix::Result<bool> {
         let mut buf = vec![0u8; 32 * 1024];
         loop {
-            // SAFETY: receiving into our own buffer.
-            let n = unsafe {
-                libc::recv(
-                    self.fd.as_raw_fd(),
-                    buf.as_mut_ptr().cast(),
-                    buf.len(),
-                    libc::MSG_DONTWAIT,
-                )
-            };
-            match Errno::result(n) {
+            match recv(&self.fd, &mut buf, true) {
                 Ok(0) | Err(Errno::EAGAIN) => break,
-                Err(Errno::EINTR) => continue,
                 // The kernel dropped notifications for us: the table is re-read next time.
-                Err(Errno::ENOBUFS) => {
-                    let req = dump_request();
-                    // SAFETY: as in open.
-                    Errno::result(unsafe { libc::send(self.fd.as_raw_fd(), req.as_ptr().cast(), req.len(), 0) })?;
-                    continue;
-                }
+                Err(Errno::ENOBUFS) => send(&self.fd, &dump_request())?,
                 Err(e) => return Err(e),
                 Ok(n) => {
-                    for (v4, v6) in default_routes(&buf[..n as usize]) {
+                    for (v4, v6) in default_routes(&buf[..n]) {
                         self.seen.v4 |= v4;
                         self.seen.v6 |= v6;
                     }
@@ -316,17 +301,10 @@ impl Netlink {
 
     /// Send one request and wait for its acknowledgement (the kernel's error code).
     fn call(&self, m: &mut Msg) -> nix::Result<()> {
-        let req = m.finish();
-        // SAFETY: sending our own buffer on our socket.
-        Errno::result(unsafe { libc::send(self.fd.as_raw_fd(), req.as_ptr().cast(), req.len(), 0) })?;
+        send(&self.fd, m.finish())?;
         let mut buf = [0u8; 4096];
         loop {
-            // SAFETY: receiving into our own buffer.
-            let n = unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
-            let n = match Errno::result(n) {
-                Err(Errno::EINTR) => continue,
-                r => r? as usize,
-            };
+            let n = recv(&self.fd, &mut buf, false)?;
             if let Some(code) = ack_code(&buf[..n]) {
                 return if code == 0 { Ok(()) } else { Err(Errno::from_raw(-code)) };
             }
@@ -492,6 +470,28 @@ pub(crate) fn socket(protocol: libc::c_int, nonblocking: bool) -> nix::Result<Ow
     let s = Errno::result(unsafe { libc::socket(libc::AF_NETLINK, flags, protocol) })?;
     // SAFETY: fresh fd.
     Ok(unsafe { OwnedFd::from_raw_fd(s) })
+}
+
+/// Send `b` on netlink socket `fd` (to the kernel, its default peer).
+pub(crate) fn send(fd: &OwnedFd, b: &[u8]) -> nix::Result<()> {
+    nix::sys::socket::send(fd.as_raw_fd(), b, nix::sys::socket::MsgFlags::empty()).map(drop)
+}
+
+/// One datagram from netlink socket `fd` into `buf`, an interrupted call tried again;
+/// `dontwait`: without blocking (EAGAIN when nothing is queued).
+pub(crate) fn recv(fd: &OwnedFd, buf: &mut [u8], dontwait: bool) -> nix::Result<usize> {
+    use nix::sys::socket::MsgFlags;
+    let flags = if dontwait {
+        MsgFlags::MSG_DONTWAIT
+    } else {
+        MsgFlags::empty()
+    };
+    loop {
+        match nix::sys::socket::recv(fd.as_raw_fd(), buf, flags) {
+            Err(Errno::EINTR) => continue,
+            r => return r,
+        }
+    }
 }
 
 /// The netlink messages in a datagram, each whole (a torn last one is left out), as the
