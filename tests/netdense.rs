@@ -241,17 +241,8 @@ fn hutch_netns_whose_directory_is_removed_exits() {
     let env = env_with(&[BASIC]);
     env.hutch(["run", "-d", "--name", "keep", BASIC, "sleep", "300"]).ok();
     let k = netns_pid(&env);
-    send_out(&env, "keep");
-    wait_until("its pasta to be recorded", || {
-        std::fs::read(env.run_dir().join("hutch/net/shared.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .is_some_and(|v| v["pasta_pid"] != 0)
-    });
-    let state: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(env.run_dir().join("hutch/net/shared.json")).unwrap()).unwrap();
-    let pasta = state["pasta_pid"].as_i64().unwrap() as i32;
-    assert!(running(k) && running(pasta), "{state}");
+    let (_, pasta) = want_the_way_out(&env, "keep");
+    assert!(running(k) && running(pasta), "hutch-netns {k}, pasta {pasta}");
     std::fs::remove_dir_all(env.run_dir().join("hutch/net")).unwrap();
     // Still serving its container meanwhile.
     let r = env
@@ -284,12 +275,6 @@ fn pastas_of(k: i32) -> Vec<i32> {
         .collect()
 }
 
-/// A packet from container `ctr` to the outside (a TCP connection to 198.51.100.7, given up after 1 s): its
-/// namespace's pasta starts with the first packet out.
-fn send_out(env: &Env, ctr: &str) {
-    let _ = env.hutch(["exec", ctr, "sh", "-c", "nc -w 1 198.51.100.7 1 </dev/null || true"]);
-}
-
 /// The runtime directory removed while hutch-netns has yet to record the pasta it had started
 /// (for its container's first packet out): hutch-netns goes with its last container, fails to
 /// record the pasta, and leaves no pasta running (it holds the namespace itself: nothing else
@@ -312,8 +297,11 @@ fn a_pasta_not_yet_recorded_goes_with_its_namespace() {
     send_out(&env, "keep");
     wait_until("its pasta", || !pastas_of(k).is_empty());
     let net = env.run_dir().join("hutch/net");
-    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(net.join("shared.json")).unwrap()).unwrap();
-    assert_eq!(state["pasta_pid"], 0, "recorded already: the delay did not hold");
+    assert_eq!(
+        shared_state(&env).map(|(_, p)| p),
+        Some(0),
+        "recorded already: the delay did not hold"
+    );
     std::fs::remove_dir_all(&net).unwrap();
     env.hutch(["rm", "-f", "-t", "0", "keep"]).ok();
     wait_until("hutch-netns to exit", || !running(k));

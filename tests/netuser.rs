@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::net::{free_port, in_shared, netns_pid};
+use common::net::{free_port, in_shared, netns_pid, shared_state, want_the_way_out};
 use common::*;
 
 const BASIC: &str = "fixtures/basic";
@@ -18,23 +18,6 @@ const BASIC: &str = "fixtures/basic";
 const NET: &str = "fixtures/net";
 
 const SHARED: &[&str] = &["hutch-netns", "hutch-netns-lo", "pasta", "pasta.avx2"];
-
-/// hutch-netns's and pasta's pids from the shared state file.
-fn shared_state(env: &Env) -> Option<(i32, i32)> {
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(env.run_dir().join("hutch/net/shared.json")).ok()?).ok()?;
-    Some((v["pid"].as_i64()? as i32, v["pasta_pid"].as_i64()? as i32))
-}
-
-/// A packet from container `ctr` to the outside (a TCP connection to 198.51.100.7, given up after 1 s), so that its
-/// pasta starts (it starts with the first packet out); waits until the state names it.
-fn want_the_way_out(env: &Env, ctr: &str) -> (i32, i32) {
-    let _ = env.hutch(["exec", ctr, "sh", "-c", "nc -w 1 198.51.100.7 1 </dev/null || true"]);
-    wait_until("the shared namespace's pasta to be recorded", || {
-        shared_state(env).is_some_and(|(_, p)| p != 0)
-    });
-    shared_state(env).unwrap()
-}
 
 /// `ip -o link` in the shared namespace (entered as root through hutch-netns's pid).
 fn shared_links(pid: i32) -> String {

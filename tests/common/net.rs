@@ -65,3 +65,25 @@ pub fn in_shared(pid: i32, cmd: &[&str]) -> String {
     assert!(out.status.success(), "{cmd:?}: {out:?}");
     String::from_utf8_lossy(&out.stdout).to_string()
 }
+
+/// hutch-netns's and pasta's pids from the shared state file (pasta's 0 until it runs).
+pub fn shared_state(env: &Env) -> Option<(i32, i32)> {
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.run_dir().join("hutch/net/shared.json")).ok()?).ok()?;
+    Some((v["pid"].as_i64()? as i32, v["pasta_pid"].as_i64()? as i32))
+}
+
+/// A packet from container `ctr` to the outside (a TCP connection to 198.51.100.7, given up
+/// after 1 s): the shared namespace's pasta starts with the first packet out.
+pub fn send_out(env: &Env, ctr: &str) {
+    let _ = env.hutch(["exec", ctr, "sh", "-c", "nc -w 1 198.51.100.7 1 </dev/null || true"]);
+}
+
+/// `send_out`, then wait until the state names the pasta it started; (hutch-netns, pasta).
+pub fn want_the_way_out(env: &Env, ctr: &str) -> (i32, i32) {
+    send_out(env, ctr);
+    wait_until("the shared namespace's pasta to be recorded", || {
+        shared_state(env).is_some_and(|(_, p)| p != 0)
+    });
+    shared_state(env).unwrap()
+}
